@@ -1,0 +1,23 @@
+#!/bin/sh
+# deps.sh - install the Debian packages holos needs to build, run and test.
+# Quick when everything is present: one dpkg-query, no network.
+set -eu
+
+PKGS="build-essential pkg-config libmicrohttpd-dev libsqlite3-dev libsodium-dev
+libicu-dev libcmark-dev libjansson-dev libcurl4-openssl-dev libcmocka-dev
+sqlite3 curl ca-certificates"
+
+missing=""
+for p in $PKGS; do
+	st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+	[ "$st" = "installed" ] || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+echo "deps: installing$missing" >&2
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,59 @@
+#!/bin/sh
+# test.sh - runs every test binary: unit tests in both builds (optimised and
+# ASan+UBSan), end-to-end tests against the sanitised server. Fails on any
+# failed test or sanitizer report. Run from the repository root.
+set -u
+
+export ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:abort_on_error=0:detect_stack_use_after_return=1"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+export HOLOS_BIN="${HOLOS_BIN:-build/asan/holos}"
+export CMOCKA_MESSAGE_OUTPUT=stdout
+
+passed=0
+failed=0
+bad=""
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+run() {
+	name=$1
+	shift
+	"$@" >"$log" 2>&1
+	rc=$?
+	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
+	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
+	if grep -q -e 'ERROR: AddressSanitizer' -e 'ERROR: LeakSanitizer' -e 'runtime error:' "$log"; then
+		echo "$name: sanitizer report" >&2
+		rc=1
+	fi
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		f=1
+	fi
+	passed=$((passed + p))
+	failed=$((failed + f))
+	if [ "$rc" -ne 0 ]; then
+		bad="$bad $name"
+		echo "FAIL $name" >&2
+		cat "$log" >&2
+	else
+		echo "ok   $name ($p tests)"
+	fi
+}
+
+for t in build/unit/test_*; do
+	[ -x "$t" ] && run "unit/${t##*/}" "$t"
+done
+for t in build/asan/unit/test_*; do
+	[ -x "$t" ] && run "asan/unit/${t##*/}" "$t"
+done
+for t in build/e2e/*; do
+	[ -x "$t" ] && run "e2e/${t##*/}" "$t"
+done
+
+echo
+echo "$passed passed, $failed failed"
+if [ -n "$bad" ]; then
+	echo "failing:$bad" >&2
+	exit 1
+fi
+exit 0

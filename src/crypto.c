@@ -1,0 +1,233 @@
+/* crypto.c - the site secret and the keys derived from it. */
+#include "crypto.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+
+/* Subkey ids for crypto_kdf: never renumber, stored data depends on them. */
+enum crypto_subkey {
+	KEY_CSRF = 1,
+	KEY_PII = 2,
+	KEY_EMAIL = 3,
+};
+
+static const char kdf_context[crypto_kdf_CONTEXTBYTES] = "holos_v1";
+
+static unsigned char key_csrf[crypto_auth_hmacsha256_KEYBYTES];
+static unsigned char key_pii[crypto_secretbox_KEYBYTES];
+static unsigned char key_email[crypto_generichash_KEYBYTES];
+
+static int
+crypto_read_secret(const char *path, unsigned char master[crypto_kdf_KEYBYTES])
+{
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd == -1 && errno == ENOENT) {
+		randombytes_buf(master, crypto_kdf_KEYBYTES);
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd == -1)
+			goto fail_errno;
+		n = write(fd, master, crypto_kdf_KEYBYTES);
+		if (n != crypto_kdf_KEYBYTES || fsync(fd) == -1) {
+			close(fd);
+			unlink(path);
+			goto fail_errno;
+		}
+		close(fd);
+		log_info("crypto", "event=secret_created path=%s", path);
+		return 0;
+	}
+	if (fd == -1)
+		goto fail_errno;
+	if (fstat(fd, &st) == -1) {
+		close(fd);
+		goto fail_errno;
+	}
+	if (st.st_mode & 077) {
+		close(fd);
+		log_error("crypto", "error=\"secret key readable by others\" "
+		    "path=%s hint=\"chmod 600\"", path);
+		return -1;
+	}
+	n = read(fd, master, crypto_kdf_KEYBYTES);
+	close(fd);
+	if (n != crypto_kdf_KEYBYTES || st.st_size != crypto_kdf_KEYBYTES) {
+		log_error("crypto", "error=\"secret key must be %d bytes\" path=%s",
+		    crypto_kdf_KEYBYTES, path);
+		return -1;
+	}
+	return 0;
+fail_errno:
+	log_error("crypto", "error=\"%s\" path=%s", strerror(errno), path);
+	return -1;
+}
+
+int
+crypto_init(const char *data_dir)
+{
+	unsigned char master[crypto_kdf_KEYBYTES];
+	char path[PATH_MAX];
+
+	if (sodium_init() < 0) {
+		log_error("crypto", "error=\"sodium_init failed\"");
+		return -1;
+	}
+	if ((size_t)snprintf(path, sizeof(path), "%s/secret.key", data_dir) >=
+	    sizeof(path))
+		return -1;
+	if (crypto_read_secret(path, master) == -1)
+		return -1;
+	crypto_kdf_derive_from_key(key_csrf, sizeof(key_csrf), KEY_CSRF,
+	    kdf_context, master);
+	crypto_kdf_derive_from_key(key_pii, sizeof(key_pii), KEY_PII,
+	    kdf_context, master);
+	crypto_kdf_derive_from_key(key_email, sizeof(key_email), KEY_EMAIL,
+	    kdf_context, master);
+	sodium_memzero(master, sizeof(master));
+	return 0;
+}
+
+void
+crypto_new_cookie(char out[CRYPTO_COOKIE_CHARS + 1])
+{
+	unsigned char raw[16];
+
+	randombytes_buf(raw, sizeof(raw));
+	sodium_bin2base64(out, CRYPTO_COOKIE_CHARS + 1, raw, sizeof(raw),
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+static void
+crypto_csrf_mac(unsigned char mac[crypto_auth_hmacsha256_BYTES],
+    const char *ts, size_t tslen, const char *cookie)
+{
+	crypto_auth_hmacsha256_state st;
+
+	crypto_auth_hmacsha256_init(&st, key_csrf, sizeof(key_csrf));
+	crypto_auth_hmacsha256_update(&st, (const unsigned char *)"csrf:", 5);
+	crypto_auth_hmacsha256_update(&st, (const unsigned char *)ts, tslen);
+	crypto_auth_hmacsha256_update(&st, (const unsigned char *)":", 1);
+	crypto_auth_hmacsha256_update(&st, (const unsigned char *)cookie,
+	    strlen(cookie));
+	crypto_auth_hmacsha256_final(&st, mac);
+}
+
+void
+crypto_csrf_token(struct buf *out, const char *cookie, time_t now)
+{
+	unsigned char mac[crypto_auth_hmacsha256_BYTES];
+	char ts[32], b64[sodium_base64_ENCODED_LEN(crypto_auth_hmacsha256_BYTES,
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
+	int n;
+
+	n = snprintf(ts, sizeof(ts), "%" PRId64, (int64_t)now);
+	crypto_csrf_mac(mac, ts, (size_t)n, cookie);
+	sodium_bin2base64(b64, sizeof(b64), mac, sizeof(mac),
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	buf_append(out, ts, (size_t)n);
+	buf_putc(out, '.');
+	buf_puts(out, b64);
+}
+
+bool
+crypto_csrf_check(const char *token, size_t len, const char *cookie, time_t now)
+{
+	unsigned char want[crypto_auth_hmacsha256_BYTES];
+	unsigned char got[crypto_auth_hmacsha256_BYTES];
+	const char *dot;
+	size_t tslen, gotlen;
+	int64_t ts = 0;
+	size_t i;
+
+	if (cookie == NULL || *cookie == '\0' || token == NULL)
+		return false;
+	if ((dot = memchr(token, '.', len)) == NULL)
+		return false;
+	tslen = (size_t)(dot - token);
+	if (tslen == 0 || tslen > 18)
+		return false;
+	for (i = 0; i < tslen; i++) {
+		if (token[i] < '0' || token[i] > '9')
+			return false;
+		ts = ts * 10 + (token[i] - '0');
+	}
+	if (ts > (int64_t)now + 300 || (int64_t)now - ts > CRYPTO_CSRF_MAX_AGE)
+		return false;
+	if (sodium_base642bin(got, sizeof(got), dot + 1, len - tslen - 1, NULL,
+	    &gotlen, NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+	    gotlen != sizeof(got))
+		return false;
+	crypto_csrf_mac(want, token, tslen, cookie);
+	return sodium_memcmp(want, got, sizeof(got)) == 0;
+}
+
+void
+crypto_email_hash(const char *email, size_t len,
+    unsigned char out[CRYPTO_HASH_BYTES])
+{
+	crypto_generichash(out, CRYPTO_HASH_BYTES, (const unsigned char *)email,
+	    len, key_email, sizeof(key_email));
+}
+
+unsigned char *
+crypto_seal(const void *plain, size_t len, size_t *outlen)
+{
+	size_t total = crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES +
+	    len;
+	unsigned char *box;
+
+	if ((box = malloc(total)) == NULL)
+		return NULL;
+	randombytes_buf(box, crypto_secretbox_NONCEBYTES);
+	crypto_secretbox_easy(box + crypto_secretbox_NONCEBYTES, plain, len,
+	    box, key_pii);
+	*outlen = total;
+	return box;
+}
+
+char *
+crypto_open(const unsigned char *box, size_t len, size_t *outlen)
+{
+	size_t plen;
+	char *plain;
+
+	if (len < crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES)
+		return NULL;
+	plen = len - crypto_secretbox_NONCEBYTES - crypto_secretbox_MACBYTES;
+	if ((plain = malloc(plen + 1)) == NULL)
+		return NULL;
+	if (crypto_secretbox_open_easy((unsigned char *)plain,
+	    box + crypto_secretbox_NONCEBYTES, len - crypto_secretbox_NONCEBYTES,
+	    box, key_pii) != 0) {
+		free(plain);
+		return NULL;
+	}
+	plain[plen] = '\0';
+	*outlen = plen;
+	return plain;
+}
+
+void
+crypto_hex(struct buf *out, const unsigned char *p, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		char h[2] = { hex[p[i] >> 4], hex[p[i] & 15] };
+		buf_append(out, h, 2);
+	}
+}

@@ -1,0 +1,54 @@
+/* crypto.h - the site secret and what is derived from it: CSRF tokens,
+ * sealed personal data, keyed email hashes. All primitives are libsodium's. */
+#ifndef HOLOS_CRYPTO_H
+#define HOLOS_CRYPTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "buf.h"
+
+#define CRYPTO_HASH_BYTES 32
+#define CRYPTO_COOKIE_CHARS 22 /* base64url of 16 random bytes */
+#define CRYPTO_CSRF_MAX_AGE (12 * 3600)
+
+/* Initialises libsodium and loads DIR/secret.key, creating it (32 random
+ * bytes, mode 0600) when absent. Returns 0, or -1 with a logged reason
+ * (unreadable, wrong size, wrong permissions). Call once at start-up. */
+int crypto_init(const char *data_dir);
+
+/* Fills out with CRYPTO_COOKIE_CHARS + 1 bytes: a fresh random cookie value
+ * for the double-submit CSRF cookie, NUL-terminated. */
+void crypto_new_cookie(char out[CRYPTO_COOKIE_CHARS + 1]);
+
+/* Appends to out a CSRF token bound to the cookie value and the time now:
+ * "TIME.MAC" where MAC is HMAC-SHA-256 under a key derived from the site
+ * secret. Any holos process with the same secret accepts it. */
+void crypto_csrf_token(struct buf *out, const char *cookie, time_t now);
+
+/* Returns true when token was made by crypto_csrf_token() for this cookie
+ * within CRYPTO_CSRF_MAX_AGE seconds of now (and not from the future). */
+bool crypto_csrf_check(const char *token, size_t token_len, const char *cookie,
+    time_t now);
+
+/* Writes the keyed BLAKE2b hash of an already normalised email to out. The
+ * key is derived from the site secret, so the hash is useless without it. */
+void crypto_email_hash(const char *email, size_t len,
+    unsigned char out[CRYPTO_HASH_BYTES]);
+
+/* Seals plaintext with XSalsa20-Poly1305 under the personal-data key.
+ * Returns a malloc'd nonce||ciphertext of *outlen bytes (caller frees),
+ * or NULL when out of memory. */
+unsigned char *crypto_seal(const void *plain, size_t len, size_t *outlen);
+
+/* Opens what crypto_seal() made. Returns a malloc'd plaintext of *outlen
+ * bytes plus a NUL (caller frees), or NULL when the box is forged,
+ * truncated or sealed under another key. */
+char *crypto_open(const unsigned char *box, size_t len, size_t *outlen);
+
+/* Appends the lowercase hex of n bytes to out. */
+void crypto_hex(struct buf *out, const unsigned char *p, size_t n);
+
+#endif

@@ -1,0 +1,222 @@
+/* form.c - urlencoded parsing and declared, validated form fields. */
+#include "form.h"
+
+#include <string.h>
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+char *
+form_decode(struct arena *a, const char *s, size_t len, size_t *outlen)
+{
+	char *out = arena_alloc(a, len + 1);
+	size_t i, o = 0;
+
+	if (out == NULL)
+		return NULL;
+	for (i = 0; i < len; i++) {
+		if (s[i] == '+') {
+			out[o++] = ' ';
+		} else if (s[i] == '%') {
+			int h, l;
+
+			if (i + 2 >= len || (h = hexval(s[i + 1])) < 0 ||
+			    (l = hexval(s[i + 2])) < 0)
+				return NULL;
+			out[o++] = (char)(h * 16 + l);
+			i += 2;
+		} else {
+			out[o++] = s[i];
+		}
+	}
+	out[o] = '\0';
+	*outlen = o;
+	return out;
+}
+
+bool
+form_utf8_valid(const char *str, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned char c = s[i];
+		unsigned cp;
+		size_t n, k;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		} else if (c >= 0xC2 && c <= 0xDF) {
+			n = 1;
+			cp = c & 0x1F;
+		} else if (c >= 0xE0 && c <= 0xEF) {
+			n = 2;
+			cp = c & 0x0F;
+		} else if (c >= 0xF0 && c <= 0xF4) {
+			n = 3;
+			cp = c & 0x07;
+		} else {
+			return false;
+		}
+		if (i + n >= len)
+			return false;
+		for (k = 1; k <= n; k++) {
+			if ((s[i + k] & 0xC0) != 0x80)
+				return false;
+			cp = (cp << 6) | (s[i + k] & 0x3F);
+		}
+		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+		    cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+			return false;
+		i += n + 1;
+	}
+	return true;
+}
+
+bool
+form_text_valid(const char *str, size_t len, bool multiline)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i;
+
+	if (!form_utf8_valid(str, len))
+		return false;
+	for (i = 0; i < len; i++) {
+		if (s[i] < 0x20 || s[i] == 0x7F) {
+			if (multiline && (s[i] == '\n' || s[i] == '\r' ||
+			    s[i] == '\t'))
+				continue;
+			return false;
+		}
+		/* C1 controls are U+0080..U+009F: 0xC2 0x80..0x9F. */
+		if (s[i] == 0xC2 && i + 1 < len && s[i + 1] <= 0x9F)
+			return false;
+	}
+	return true;
+}
+
+size_t
+form_utf8_chars(const char *s, size_t len)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < len; i++)
+		if (((unsigned char)s[i] & 0xC0) != 0x80)
+			n++;
+	return n;
+}
+
+static const char *
+trim_space(const char *s, size_t *len)
+{
+	while (*len > 0 && (*s == ' ' || *s == '\t' || *s == '\n' ||
+	    *s == '\r')) {
+		s++;
+		(*len)--;
+	}
+	while (*len > 0 && (s[*len - 1] == ' ' || s[*len - 1] == '\t' ||
+	    s[*len - 1] == '\n' || s[*len - 1] == '\r'))
+		(*len)--;
+	return s;
+}
+
+static enum form_error
+field_check(const struct form_spec *spec, struct form_value *v)
+{
+	switch (spec->kind) {
+	case FORM_CHECKBOX:
+		v->checked = v->present && v->len > 0;
+		return FORM_OK;
+	case FORM_TOKEN: {
+		size_t i;
+
+		if (!v->present || v->len == 0)
+			return spec->required ? FORM_MISSING : FORM_OK;
+		for (i = 0; i < v->len; i++)
+			if ((unsigned char)v->s[i] <= 0x20 ||
+			    (unsigned char)v->s[i] >= 0x7F)
+				return FORM_BAD_TEXT;
+		return v->len > spec->max_chars ? FORM_TOO_LONG : FORM_OK;
+	}
+	case FORM_LINE:
+	case FORM_TEXT:
+		if (!form_text_valid(v->s, v->len, spec->kind == FORM_TEXT))
+			return FORM_BAD_TEXT;
+		v->s = trim_space(v->s, &v->len);
+		if (v->len == 0)
+			return spec->required ? FORM_MISSING : FORM_OK;
+		if (form_utf8_chars(v->s, v->len) > spec->max_chars)
+			return FORM_TOO_LONG;
+		if (spec->valid != NULL && !spec->valid(v->s, v->len))
+			return FORM_INVALID;
+		return FORM_OK;
+	case FORM_KIND__MAX:
+		break;
+	}
+	return FORM_INVALID;
+}
+
+int
+form_parse(struct arena *a, const char *body, size_t len,
+    const struct form_spec *specs, size_t n, struct form_value *out)
+{
+	const char *p = body, *end = body + len;
+	size_t i;
+	int errors = 0;
+
+	memset(out, 0, n * sizeof(*out));
+	while (p < end) {
+		const char *amp = memchr(p, '&', (size_t)(end - p));
+		const char *pair_end = amp ? amp : end;
+		const char *eq = memchr(p, '=', (size_t)(pair_end - p));
+		const char *kend = eq ? eq : pair_end;
+		char *key;
+		size_t klen;
+
+		if ((key = form_decode(a, p, (size_t)(kend - p), &klen)) == NULL)
+			goto next;	/* a malformed key cannot be declared */
+		for (i = 0; i < n; i++) {
+			if (strlen(specs[i].name) != klen ||
+			    memcmp(specs[i].name, key, klen) != 0)
+				continue;
+			if (out[i].present)
+				break;
+			out[i].present = true;
+			if (eq == NULL) {
+				out[i].s = "";
+				out[i].len = 0;
+			} else if ((out[i].s = form_decode(a, eq + 1,
+			    (size_t)(pair_end - eq - 1), &out[i].len)) == NULL) {
+				/* A broken %-escape is bad text, not absence. */
+				out[i].s = "";
+				out[i].len = 0;
+				out[i].err = FORM_BAD_TEXT;
+			}
+			break;
+		}
+	next:
+		p = amp ? amp + 1 : end;
+	}
+	for (i = 0; i < n; i++) {
+		if (!out[i].present) {
+			out[i].s = "";
+			out[i].len = 0;
+		}
+		if (out[i].err == FORM_OK)
+			out[i].err = field_check(&specs[i], &out[i]);
+		if (out[i].err != FORM_OK)
+			errors++;
+	}
+	return errors;
+}

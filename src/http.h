@@ -1,0 +1,71 @@
+/* http.h - a request as handlers see it, and the reply they build. The HTTP
+ * library behind it (libmicrohttpd, in server.c) is not visible here. */
+#ifndef HOLOS_HTTP_H
+#define HOLOS_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "arena.h"
+#include "buf.h"
+
+enum http_method {
+	HTTP_GET,
+	HTTP_HEAD,
+	HTTP_POST,
+	HTTP_OTHER,
+	HTTP_METHOD__MAX
+};
+
+#define HTTP_MAX_HEADERS 16
+
+struct http_header {
+	const char *name;
+	const char *value;
+};
+
+struct request {
+	struct arena *arena;		/* freed when the request ends */
+	void *conn;			/* the library's connection */
+	enum http_method method;
+	const char *method_name;
+	const char *path;		/* decoded path, no query */
+	const char *ip;			/* client address as text */
+	struct timespec start;
+
+	struct buf body;		/* the request body, up to the limit */
+	bool body_too_large;
+
+	/* Set by the router from the path. */
+	const char *slug;
+	const char *rest;		/* for /static/REST */
+
+	/* Set by page_begin(). */
+	const char *lang;
+	const char *csrf_cookie;	/* the double-submit cookie value */
+
+	/* The reply. */
+	int status;
+	const char *content_type;
+	struct buf out;
+	const void *static_body;	/* instead of out: bytes that outlive
+					 * the request */
+	size_t static_len;
+	struct http_header headers[HTTP_MAX_HEADERS];
+	size_t nheaders;
+};
+
+/* A request header, a cookie or a query argument by name; NULL when
+ * absent. Borrowed for the request's lifetime. */
+const char *http_header(struct request *r, const char *name);
+const char *http_cookie(struct request *r, const char *name);
+const char *http_query(struct request *r, const char *name);
+
+/* Adds a reply header; name and value must live until the request ends
+ * (arena or static). Beyond HTTP_MAX_HEADERS the header is dropped and
+ * logged. */
+void http_header_add(struct request *r, const char *name, const char *value);
+
+#endif

@@ -1,0 +1,32 @@
+/* import.h - petition files: YAML-like front matter and a Markdown body. */
+#ifndef HOLOS_IMPORT_H
+#define HOLOS_IMPORT_H
+
+#include <stddef.h>
+
+#include "arena.h"
+#include "petition.h"
+#include "store.h"
+
+/* Parses a petition file:
+ *
+ *   ---
+ *   title: …            (required, at most 200 characters)
+ *   to: A; B; C         (required, addressees separated by ';')
+ *   goal: 15000         (required, a positive whole number)
+ *   lang: en            (required, a language code)
+ *   slug: my-petition   (required, [a-z0-9-], 1-80)
+ *   ---
+ *   Markdown body …
+ *
+ * Fills p (strings from arena; state open). Returns 0, or -1 with a
+ * message naming the line in err. */
+int import_parse(struct arena *a, const char *src, size_t len,
+    struct petition *p, char *err, size_t errlen);
+
+/* Reads path, parses it and creates the petition in the store. Returns 0,
+ * or -1 with a message for the user in err (parse error, slug taken,
+ * storage failure). */
+int import_file(struct store *s, const char *path, char *err, size_t errlen);
+
+#endif

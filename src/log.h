@@ -1,0 +1,27 @@
+/* log.h - structured key=value log lines on stderr. */
+#ifndef HOLOS_LOG_H
+#define HOLOS_LOG_H
+
+#include <stdnoreturn.h>
+
+enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR, LOG__MAX };
+
+/* Lowest level written; LOG_INFO unless HOLOS_LOG_LEVEL=debug. */
+void log_set_level(enum log_level level);
+
+/* Writes "ts=… level=… module=MODULE " followed by the formatted message,
+ * which should itself be key=value pairs. Never put secrets or whole email
+ * addresses in a log line. Thread-safe: one write(2) per line. */
+void log_msg(enum log_level level, const char *module, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* For broken invariants and start-up failures only: logs and exits 1. */
+noreturn void fatal(const char *module, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+#define log_debug(m, ...) log_msg(LOG_DEBUG, (m), __VA_ARGS__)
+#define log_info(m, ...) log_msg(LOG_INFO, (m), __VA_ARGS__)
+#define log_warn(m, ...) log_msg(LOG_WARN, (m), __VA_ARGS__)
+#define log_error(m, ...) log_msg(LOG_ERROR, (m), __VA_ARGS__)
+
+#endif

@@ -1,0 +1,20 @@
+/* markdown.h - petition text to HTML through cmark, in safe mode. */
+#ifndef HOLOS_MARKDOWN_H
+#define HOLOS_MARKDOWN_H
+
+#include <stddef.h>
+
+#include "buf.h"
+
+/* Appends the HTML for Markdown src to out. Raw HTML in the source never
+ * passes through (cmark's safe mode replaces it with a comment) and
+ * javascript:, vbscript:, file: and data: links other than images are
+ * dropped. Returns 0, or -1 when out of memory. */
+int markdown_render(const char *src, size_t len, struct buf *out);
+
+/* Appends up to max bytes of plain text from Markdown src to out, for meta
+ * descriptions: the first paragraph, whitespace folded, cut at a word with
+ * an ellipsis. Returns 0, or -1 when out of memory. */
+int markdown_summary(const char *src, size_t len, size_t max, struct buf *out);
+
+#endif

@@ -1,0 +1,153 @@
+/* page.c - what every page shares: language, CSRF cookie, the common
+ * template context, rendering, error pages and JSON replies. */
+#include "page.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "crypto.h"
+#include "i18n.h"
+#include "log.h"
+
+#define COOKIE_CSRF "holos_csrf"
+#define COOKIE_LANG "holos_lang"
+
+struct site site;
+
+static bool
+cookie_value_ok(const char *v)
+{
+	size_t i;
+
+	if (v == NULL || strlen(v) != CRYPTO_COOKIE_CHARS)
+		return false;
+	for (i = 0; i < CRYPTO_COOKIE_CHARS; i++) {
+		char c = v[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '_'))
+			return false;
+	}
+	return true;
+}
+
+void
+page_begin(struct request *r)
+{
+	const char *q = http_query(r, "lang");
+	const char *cookie;
+
+	if (r->lang != NULL)
+		return;
+	r->lang = i18n_negotiate(q, http_cookie(r, COOKIE_LANG),
+	    http_header(r, "Accept-Language"));
+	if (q != NULL && i18n_match(q, strlen(q)) != NULL)
+		http_header_add(r, "Set-Cookie", arena_printf(r->arena,
+		    COOKIE_LANG "=%s; Path=/; Max-Age=31536000; SameSite=Lax%s",
+		    r->lang, site.secure_cookies ? "; Secure" : ""));
+	cookie = http_cookie(r, COOKIE_CSRF);
+	if (cookie_value_ok(cookie)) {
+		r->csrf_cookie = cookie;
+	} else {
+		char fresh[CRYPTO_COOKIE_CHARS + 1];
+
+		crypto_new_cookie(fresh);
+		r->csrf_cookie = arena_strdup(r->arena, fresh);
+		http_header_add(r, "Set-Cookie", arena_printf(r->arena,
+		    COOKIE_CSRF "=%s; Path=/; HttpOnly; SameSite=Lax%s",
+		    fresh, site.secure_cookies ? "; Secure" : ""));
+	}
+	http_header_add(r, "Vary", "Accept-Language, Cookie");
+}
+
+const char *
+page_url(struct request *r, const char *path)
+{
+	return arena_printf(r->arena, "%s%s", site.base_url, path);
+}
+
+json_t *
+page_context(struct request *r, const char *title)
+{
+	json_t *ctx, *langs, *l;
+	size_t i;
+
+	page_begin(r);
+	langs = json_array();
+	json_array_foreach(i18n_languages(), i, l) {
+		const char *code = json_string_value(json_object_get(l, "code"));
+
+		json_array_append_new(langs, json_pack("{s:s, s:O, s:s, s:b}",
+		    "code", code, "name", json_object_get(l, "name"),
+		    "url", arena_printf(r->arena, "%s%s?lang=%s", site.base_url,
+		    r->path, code),
+		    "current", strcmp(code, r->lang) == 0));
+	}
+	ctx = json_pack("{s:s, s:O, s:{s:s, s:s}, s:o, s:{s:s, s:s}, s:s}",
+	    "lang", r->lang,
+	    "t", i18n_strings(r->lang),
+	    "site", "name", site.name, "base_url", site.base_url,
+	    "langs", langs,
+	    "page", "title", title ? title : site.name,
+	    "url", page_url(r, r->path),
+	    "static_version", site.static_version);
+	return ctx;
+}
+
+void
+page_render(struct request *r, int status, const char *name, json_t *ctx)
+{
+	buf_reset(&r->out);
+	if (ctx == NULL || tmpl_render(site.tmpl, name, ctx, &r->out) == -1 ||
+	    !buf_ok(&r->out)) {
+		log_error("page", "template=%s error=\"render failed\"", name);
+		buf_reset(&r->out);
+		buf_puts(&r->out, "Internal error\n");
+		r->status = 500;
+		r->content_type = "text/plain; charset=utf-8";
+		json_decref(ctx);
+		return;
+	}
+	json_decref(ctx);
+	r->status = status;
+	r->content_type = "text/html; charset=utf-8";
+	http_header_add(r, "Cache-Control", "private, no-cache");
+}
+
+void
+page_error(struct request *r, int status, const char *key)
+{
+	const char *msg, *title;
+	json_t *ctx;
+
+	page_begin(r);
+	msg = i18n_text(r->lang, key);
+	title = i18n_text(r->lang, status == 404 ? "title_not_found" :
+	    "title_error");
+	ctx = page_context(r, title);
+	json_object_set_new(ctx, "status", json_integer(status));
+	json_object_set_new(ctx, "message", json_string(msg ? msg : key));
+	json_object_set_new(ctx, "title", json_string(title ? title : ""));
+	page_render(r, status, "error", ctx);
+}
+
+void
+page_json(struct request *r, int status, json_t *obj)
+{
+	char *s;
+
+	buf_reset(&r->out);
+	if (obj == NULL || (s = json_dumps(obj, JSON_COMPACT)) == NULL) {
+		r->status = 500;
+		r->content_type = "text/plain; charset=utf-8";
+		buf_puts(&r->out, "Internal error\n");
+		json_decref(obj);
+		return;
+	}
+	buf_puts(&r->out, s);
+	buf_putc(&r->out, '\n');
+	free(s);
+	json_decref(obj);
+	r->status = status;
+	r->content_type = "application/json";
+}

@@ -1,0 +1,62 @@
+/* page.h - what every page shares: the site configuration, the language,
+ * the CSRF cookie, the common template context and error pages; and the
+ * handlers of each page family (page_*.c). */
+#ifndef HOLOS_PAGE_H
+#define HOLOS_PAGE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "http.h"
+#include "store.h"
+#include "tmpl.h"
+
+struct site {
+	struct store *store;
+	struct tmpl_set *tmpl;
+	const char *name;		/* "Holos" */
+	const char *base_url;		/* no trailing slash */
+	bool secure_cookies;		/* base URL is https */
+	char static_version[17];
+};
+
+/* Set once by main before serving; read-only afterwards. */
+extern struct site site;
+
+/* Negotiates the language and reads or sets the CSRF cookie. Handlers of
+ * HTML pages call it first. */
+void page_begin(struct request *r);
+
+/* A new template context with the keys every page has (lang, t, site,
+ * langs, page.url, static_version). Caller owns it (json_decref). */
+json_t *page_context(struct request *r, const char *title);
+
+/* Renders template name with ctx (consumed) as the reply with status.
+ * A render failure becomes a 500 page. */
+void page_render(struct request *r, int status, const char *name, json_t *ctx);
+
+/* An error page in the reader's language: message is a catalogue key. */
+void page_error(struct request *r, int status, const char *message_key);
+
+/* Replies with obj (consumed) as JSON. */
+void page_json(struct request *r, int status, json_t *obj);
+
+/* Appends the absolute URL of path (which starts with '/'). */
+const char *page_url(struct request *r, const char *path);
+
+/* page_home.c */
+void page_home(struct request *r);
+void page_healthz(struct request *r);
+
+/* page_static.c */
+int page_static_load(const char *dir);
+void page_static_free(void);
+void page_static(struct request *r);
+
+/* page_petition.c */
+void page_petition_show(struct request *r);
+void page_petition_json(struct request *r);
+void page_petition_sign(struct request *r);
+void page_petition_thanks(struct request *r);
+
+#endif

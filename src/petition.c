@@ -1,0 +1,111 @@
+/* petition.c - petition states and the escalating goal ladder. */
+#include "petition.h"
+
+#include <string.h>
+
+static const int64_t goal_ladder[] = {
+	100, 200, 500, 1000, 1500, 2500, 5000, 7500, 10000, 15000, 20000,
+	25000, 50000, 75000, 100000, 150000, 200000, 250000, 300000, 500000,
+	750000, 1000000,
+};
+#define LADDER_LEN (sizeof(goal_ladder) / sizeof(goal_ladder[0]))
+#define LADDER_STEP 500000
+
+static const char *const petition_states[PETITION__MAX] = {
+	[PETITION_DRAFT] = "draft",
+	[PETITION_PENDING] = "pending",
+	[PETITION_OPEN] = "open",
+	[PETITION_CLOSED] = "closed",
+	[PETITION_VICTORY] = "victory",
+	[PETITION_REJECTED] = "rejected",
+	[PETITION_HIDDEN] = "hidden",
+};
+
+static const char *const signature_states[SIGNATURE__MAX] = {
+	[SIGNATURE_PENDING] = "pending",
+	[SIGNATURE_CONFIRMED] = "confirmed",
+	[SIGNATURE_INVALID] = "invalid",
+};
+
+int64_t
+petition_next_goal(int64_t count, int64_t goal)
+{
+	size_t i;
+	int64_t top;
+
+	if (count < 0)
+		count = 0;
+	if (goal > 0 && count < goal)
+		return goal;
+	for (i = 0; i < LADDER_LEN; i++)
+		if (goal_ladder[i] > count)
+			return goal_ladder[i];
+	top = goal_ladder[LADDER_LEN - 1];
+	return top + ((count - top) / LADDER_STEP + 1) * LADDER_STEP;
+}
+
+int
+petition_progress(int64_t count, int64_t next_goal)
+{
+	if (next_goal <= 0 || count <= 0)
+		return 0;
+	if (count >= next_goal)
+		return 100;
+	return (int)(count * 100 / next_goal);
+}
+
+const char *
+petition_state_name(enum petition_state s)
+{
+	return (unsigned)s < PETITION__MAX ? petition_states[s] : NULL;
+}
+
+enum petition_state
+petition_state_parse(const char *name)
+{
+	int i;
+
+	for (i = 0; i < PETITION__MAX; i++)
+		if (name != NULL && strcmp(petition_states[i], name) == 0)
+			return (enum petition_state)i;
+	return PETITION__MAX;
+}
+
+const char *
+signature_state_name(enum signature_state s)
+{
+	return (unsigned)s < SIGNATURE__MAX ? signature_states[s] : NULL;
+}
+
+enum signature_state
+signature_state_parse(const char *name)
+{
+	int i;
+
+	for (i = 0; i < SIGNATURE__MAX; i++)
+		if (name != NULL && strcmp(signature_states[i], name) == 0)
+			return (enum signature_state)i;
+	return SIGNATURE__MAX;
+}
+
+bool
+petition_is_open(const struct petition *p)
+{
+	return p->state == PETITION_OPEN;
+}
+
+bool
+petition_slug_valid(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len > 80 || s[0] == '-' || s[len - 1] == '-')
+		return false;
+	for (i = 0; i < len; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		    c == '-'))
+			return false;
+	}
+	return true;
+}

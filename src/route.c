@@ -1,0 +1,98 @@
+/* route.c - the table from method and path to handler. */
+#include "route.h"
+
+#include <string.h>
+
+#include "page.h"
+#include "petition.h"
+
+enum match {
+	MATCH_EXACT,		/* the path is the pattern */
+	MATCH_PREFIX,		/* the pattern, then anything: r->rest */
+	MATCH_SLUG,		/* prefix, a slug, then the suffix exactly */
+};
+
+struct route_def {
+	enum match match;
+	const char *prefix;
+	const char *suffix;
+	enum http_method method;	/* GET also answers HEAD */
+	void (*handler)(struct request *);
+};
+
+static const struct route_def routes[ROUTE__MAX] = {
+	[ROUTE_HOME] = { MATCH_EXACT, "/", NULL, HTTP_GET, page_home },
+	[ROUTE_HEALTHZ] = { MATCH_EXACT, "/healthz", NULL, HTTP_GET,
+	    page_healthz },
+	[ROUTE_STATIC] = { MATCH_PREFIX, "/static/", NULL, HTTP_GET,
+	    page_static },
+	[ROUTE_PETITION] = { MATCH_SLUG, "/p/", "", HTTP_GET,
+	    page_petition_show },
+	[ROUTE_PETITION_JSON] = { MATCH_SLUG, "/p/", ".json", HTTP_GET,
+	    page_petition_json },
+	[ROUTE_SIGN] = { MATCH_SLUG, "/p/", "/sign", HTTP_POST,
+	    page_petition_sign },
+	[ROUTE_THANKS] = { MATCH_SLUG, "/p/", "/thanks", HTTP_GET,
+	    page_petition_thanks },
+};
+
+static bool
+route_match(const struct route_def *d, struct request *r)
+{
+	size_t plen = strlen(d->prefix), len = strlen(r->path);
+
+	switch (d->match) {
+	case MATCH_EXACT:
+		return strcmp(r->path, d->prefix) == 0;
+	case MATCH_PREFIX:
+		if (strncmp(r->path, d->prefix, plen) != 0)
+			return false;
+		r->rest = r->path + plen;
+		return true;
+	case MATCH_SLUG: {
+		size_t slen = strlen(d->suffix), n;
+
+		if (len <= plen + slen || strncmp(r->path, d->prefix, plen) ||
+		    strcmp(r->path + len - slen, d->suffix) != 0)
+			return false;
+		n = len - plen - slen;
+		if (!petition_slug_valid(r->path + plen, n))
+			return false;
+		r->slug = arena_strndup(r->arena, r->path + plen, n);
+		return r->slug != NULL;
+	}
+	}
+	return false;
+}
+
+void
+route_dispatch(struct request *r)
+{
+	const struct route_def *found = NULL;
+	int i;
+
+	for (i = 0; i < ROUTE__MAX; i++) {
+		if (!route_match(&routes[i], r))
+			continue;
+		found = &routes[i];
+		if (r->method == found->method || (r->method == HTTP_HEAD &&
+		    found->method == HTTP_GET))
+			break;
+	}
+	if (found == NULL) {
+		page_error(r, 404, "err_not_found");
+		return;
+	}
+	if (i == ROUTE__MAX) {
+		http_header_add(r, "Allow", found->method == HTTP_POST ? "POST" :
+		    "GET, HEAD");
+		page_error(r, 405, "err_method");
+		return;
+	}
+	if (r->body_too_large) {
+		http_header_add(r, "Connection", "close");
+		page_error(r, 413, "err_body_too_large");
+		return;
+	}
+	found->handler(r);
+}

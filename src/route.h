@@ -1,0 +1,24 @@
+/* route.h - method and path to handler. */
+#ifndef HOLOS_ROUTE_H
+#define HOLOS_ROUTE_H
+
+#include "http.h"
+
+enum route {
+	ROUTE_HOME,
+	ROUTE_HEALTHZ,
+	ROUTE_STATIC,
+	ROUTE_PETITION,
+	ROUTE_PETITION_JSON,
+	ROUTE_SIGN,
+	ROUTE_THANKS,
+	ROUTE__MAX
+};
+
+/* Finds the route for r's method and path, fills r->slug / r->rest and runs
+ * its handler, which fills r's reply. Unknown paths get 404, a known path
+ * with another method 405 with Allow, an over-long body 413. Never fails:
+ * errors become error pages. */
+void route_dispatch(struct request *r);
+
+#endif

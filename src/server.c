@@ -1,0 +1,389 @@
+/* server.c - libmicrohttpd glue: listen, collect a request, hand it to the
+ * router, send the reply with the security headers, log it. */
+#include "server.h"
+
+#include <errno.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include "http.h"
+#include "log.h"
+#include "route.h"
+
+/* No script but our own files, nothing framed, nothing sent elsewhere. */
+#define CSP "default-src 'self'; script-src 'self'; style-src 'self'; " \
+	"img-src 'self' data:; font-src 'self'; connect-src 'self'; " \
+	"object-src 'none'; base-uri 'none'; form-action 'self'; " \
+	"frame-ancestors 'none'"
+
+static atomic_int inflight;
+static size_t max_body;
+
+const char *
+http_header(struct request *r, const char *name)
+{
+	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+const char *
+http_cookie(struct request *r, const char *name)
+{
+	return MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, name);
+}
+
+const char *
+http_query(struct request *r, const char *name)
+{
+	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND,
+	    name);
+}
+
+void
+http_header_add(struct request *r, const char *name, const char *value)
+{
+	if (r->nheaders == HTTP_MAX_HEADERS) {
+		log_error("http", "error=\"too many headers\" name=%s", name);
+		return;
+	}
+	r->headers[r->nheaders].name = name;
+	r->headers[r->nheaders].value = value;
+	r->nheaders++;
+}
+
+static enum http_method
+method_parse(const char *m)
+{
+	if (strcmp(m, "GET") == 0)
+		return HTTP_GET;
+	if (strcmp(m, "HEAD") == 0)
+		return HTTP_HEAD;
+	if (strcmp(m, "POST") == 0)
+		return HTTP_POST;
+	return HTTP_OTHER;
+}
+
+static void
+client_ip(struct MHD_Connection *c, char *out, size_t len)
+{
+	const union MHD_ConnectionInfo *ci;
+	const struct sockaddr *sa;
+
+	snprintf(out, len, "-");
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci == NULL || (sa = ci->client_addr) == NULL)
+		return;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
+		    out, (socklen_t)len);
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6,
+		    &((const struct sockaddr_in6 *)sa)->sin6_addr, out,
+		    (socklen_t)len);
+}
+
+static struct request *
+request_new(struct MHD_Connection *c, const char *url, const char *method)
+{
+	struct request *r;
+	struct arena *a;
+	char ip[INET6_ADDRSTRLEN];
+
+	if ((a = arena_new()) == NULL)
+		return NULL;
+	if ((r = arena_alloc(a, sizeof(*r))) == NULL) {
+		arena_free(a);
+		return NULL;
+	}
+	r->arena = a;
+	r->conn = c;
+	clock_gettime(CLOCK_MONOTONIC, &r->start);
+	r->method = method_parse(method);
+	r->method_name = arena_strdup(a, method);
+	r->path = arena_strdup(a, url);
+	client_ip(c, ip, sizeof(ip));
+	r->ip = arena_strdup(a, ip);
+	buf_init(&r->body);
+	buf_init(&r->out);
+	r->status = 200;
+	atomic_fetch_add(&inflight, 1);
+	return r;
+}
+
+static void
+request_free(struct request *r)
+{
+	buf_reset(&r->body);
+	buf_reset(&r->out);
+	arena_free(r->arena);
+	atomic_fetch_sub(&inflight, 1);
+}
+
+static void
+on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	struct request *r = *con_cls;
+
+	(void)cls;
+	(void)c;
+	(void)toe;
+	if (r != NULL)
+		request_free(r);
+	*con_cls = NULL;
+}
+
+/* Writes the path into a log line without spaces, quotes or controls. */
+static void
+log_path(char *out, size_t len, const char *path)
+{
+	size_t o = 0;
+
+	for (; *path != '\0' && o + 4 < len; path++) {
+		unsigned char c = (unsigned char)*path;
+
+		if (c <= ' ' || c == '"' || c == '\\' || c >= 0x7F) {
+			snprintf(out + o, len - o, "%%%02X", c);
+			o += 3;
+		} else {
+			out[o++] = (char)c;
+		}
+	}
+	out[o] = '\0';
+}
+
+static enum MHD_Result
+reply(struct request *r)
+{
+	struct MHD_Response *resp;
+	struct timespec now;
+	char path[256];
+	size_t len, i;
+	enum MHD_Result ret;
+	long us;
+
+	if (r->static_body != NULL) {
+		len = r->static_len;
+		resp = MHD_create_response_from_buffer(len,
+		    (void *)r->static_body, MHD_RESPMEM_PERSISTENT);
+	} else {
+		char *data = buf_steal(&r->out, &len);
+
+		resp = MHD_create_response_from_buffer(len, data,
+		    MHD_RESPMEM_MUST_FREE);
+		if (resp == NULL)
+			free(data);
+	}
+	if (resp == NULL)
+		return MHD_NO;
+	if (r->content_type != NULL)
+		MHD_add_response_header(resp, "Content-Type", r->content_type);
+	MHD_add_response_header(resp, "Content-Security-Policy", CSP);
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(resp, "Referrer-Policy",
+	    "strict-origin-when-cross-origin");
+	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+	for (i = 0; i < r->nheaders; i++)
+		MHD_add_response_header(resp, r->headers[i].name,
+		    r->headers[i].value);
+	ret = MHD_queue_response(r->conn, (unsigned)r->status, resp);
+	MHD_destroy_response(resp);
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	us = (now.tv_sec - r->start.tv_sec) * 1000000L +
+	    (now.tv_nsec - r->start.tv_nsec) / 1000L;
+	log_path(path, sizeof(path), r->path);
+	log_info("http", "method=%s path=%s status=%d bytes=%zu us=%ld",
+	    r->method == HTTP_OTHER ? "OTHER" : r->method_name, path,
+	    r->status, len, us);
+	return ret;
+}
+
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *c, const char *url,
+    const char *method, const char *version, const char *upload,
+    size_t *upload_size, void **con_cls)
+{
+	struct request *r = *con_cls;
+
+	(void)cls;
+	(void)version;
+	if (r == NULL) {
+		const char *cl;
+
+		if ((r = request_new(c, url, method)) == NULL)
+			return MHD_NO;
+		*con_cls = r;
+		cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+		    MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (cl != NULL && strtoull(cl, NULL, 10) > max_body) {
+			/* Answer before reading a byte of the body; the
+			 * library then closes the connection. */
+			r->body_too_large = true;
+			route_dispatch(r);
+			return reply(r);
+		}
+		/* Reply on a later call: replying now costs keep-alive. */
+		return MHD_YES;
+	}
+	if (*upload_size > 0) {
+		if (!r->body_too_large) {
+			if (r->body.len + *upload_size > max_body) {
+				r->body_too_large = true;
+				buf_reset(&r->body);
+			} else {
+				buf_append(&r->body, upload, *upload_size);
+			}
+		}
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (!buf_ok(&r->body))
+		return MHD_NO;
+	route_dispatch(r);
+	return reply(r);
+}
+
+static void
+on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char msg[512];
+	size_t n;
+
+	(void)cls;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = strlen(msg);
+	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+		msg[--n] = '\0';
+	for (size_t i = 0; i < n; i++)
+		if (msg[i] == '"' || msg[i] == '\n')
+			msg[i] = '\'';
+	log_warn("mhd", "msg=\"%s\"", msg);
+}
+
+/* Parses HOST:PORT or [V6]:PORT into a socket address. */
+static int
+listen_addr(const char *listen, struct sockaddr_storage *ss, socklen_t *sslen)
+{
+	struct addrinfo hints, *res = NULL;
+	char host[256], *port;
+	int e;
+
+	if (strlen(listen) >= sizeof(host))
+		return -1;
+	strcpy(host, listen);
+	if (host[0] == '[') {
+		char *close = strchr(host, ']');
+
+		if (close == NULL || close[1] != ':')
+			return -1;
+		*close = '\0';
+		port = close + 2;
+		memmove(host, host + 1, strlen(host + 1) + 1);
+	} else {
+		if ((port = strrchr(host, ':')) == NULL)
+			return -1;
+		*port++ = '\0';
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	if ((e = getaddrinfo(host[0] ? host : NULL, port, &hints, &res)) != 0) {
+		log_error("server", "listen=%s error=\"%s\"", listen,
+		    gai_strerror(e));
+		return -1;
+	}
+	memcpy(ss, res->ai_addr, res->ai_addrlen);
+	*sslen = res->ai_addrlen;
+	freeaddrinfo(res);
+	return 0;
+}
+
+void
+server_block_signals(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
+int
+server_run(const struct server_config *cfg)
+{
+	struct sockaddr_storage ss;
+	struct MHD_Daemon *d;
+	socklen_t sslen;
+	sigset_t set;
+	unsigned threads = cfg->threads;
+	int sig, i;
+	MHD_socket lfd;
+
+	if (listen_addr(cfg->listen, &ss, &sslen) == -1) {
+		log_error("server", "listen=%s error=\"expected HOST:PORT\"",
+		    cfg->listen);
+		return -1;
+	}
+	if (threads == 0) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		threads = n > 0 ? (unsigned)n : 1;
+	}
+	max_body = cfg->max_body;
+	d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD |
+	    MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC |
+	    (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
+	    0, NULL, NULL, on_request, NULL,
+	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)threads,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)cfg->conn_memory,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)cfg->max_conns,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)cfg->per_ip,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)cfg->idle_timeout,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+	    MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1,
+	    MHD_OPTION_END);
+	if (d == NULL) {
+		log_error("server", "listen=%s error=\"cannot listen (%s)\"",
+		    cfg->listen, strerror(errno));
+		return -1;
+	}
+	if (cfg->announce != NULL) {
+		printf("%s\n", cfg->announce);
+		fflush(stdout);
+	}
+	log_info("server", "listen=%s threads=%u max_body=%zu idle_timeout=%u",
+	    cfg->listen, threads, cfg->max_body, cfg->idle_timeout);
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	do {
+		if (sigwait(&set, &sig) != 0)
+			sig = SIGTERM;
+	} while (sig != SIGTERM && sig != SIGINT);
+	log_info("server", "event=shutdown signal=%d inflight=%d", sig,
+	    atomic_load(&inflight));
+
+	/* Stop accepting; let requests that are being handled finish. */
+	lfd = MHD_quiesce_daemon(d);
+	if (lfd != MHD_INVALID_SOCKET)
+		close(lfd);
+	for (i = 0; i < 1000 && atomic_load(&inflight) > 0; i++)
+		usleep(10000);
+	MHD_stop_daemon(d);
+	log_info("server", "event=stopped");
+	return 0;
+}

@@ -1,0 +1,742 @@
+/* store_sqlite.c - the SQLite backend: WAL, synchronous=FULL, foreign keys,
+ * a small pool of connections with their prepared statements. */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "store.h"
+
+#define POOL_SIZE 4
+#define BUSY_TIMEOUT_MS 5000
+/* The counter row a single SQLite node writes; PostgreSQL nodes use their
+ * own names so that no row is hot. */
+#define NODE_NAME "local"
+
+enum stmt {
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_PETITION_INSERT,
+	ST_ADDRESSEE_INSERT,
+	ST_PETITION_BY_SLUG,
+	ST_ADDRESSEES,
+	ST_PETITION_LIST,
+	ST_COUNT,
+	ST_SIGNATURE_INSERT,
+	ST_COUNT_ADD,
+	ST__MAX
+};
+
+static const char *const stmt_sql[ST__MAX] = {
+	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_PETITION_INSERT] =
+	    "INSERT INTO petitions (slug, title, body_md, lang, goal, state,"
+	    " created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+	[ST_ADDRESSEE_INSERT] =
+	    "INSERT INTO addressees (petition_id, pos, name, description)"
+	    " VALUES (?1, ?2, ?3, ?4)",
+	[ST_PETITION_BY_SLUG] =
+	    "SELECT id, slug, title, body_md, lang, goal, state, created_at,"
+	    " updated_at, (SELECT COALESCE(SUM(confirmed), 0) FROM"
+	    " petition_counts c WHERE c.petition_id = p.id)"
+	    " FROM petitions p WHERE slug = ?1",
+	[ST_ADDRESSEES] =
+	    "SELECT name, description FROM addressees WHERE petition_id = ?1"
+	    " ORDER BY pos",
+	[ST_PETITION_LIST] =
+	    "SELECT id, slug, title, body_md, lang, goal, state, created_at,"
+	    " updated_at, (SELECT COALESCE(SUM(confirmed), 0) FROM"
+	    " petition_counts c WHERE c.petition_id = p.id)"
+	    " FROM petitions p WHERE state = ?1 ORDER BY created_at DESC, id DESC"
+	    " LIMIT 200",
+	[ST_COUNT] =
+	    "SELECT COALESCE(SUM(confirmed), 0) FROM petition_counts"
+	    " WHERE petition_id = ?1",
+	[ST_SIGNATURE_INSERT] =
+	    "INSERT INTO signatures (petition_id, seq, email_hash, pii, country,"
+	    " public_name, updates, comment, state, created_at, confirmed_at)"
+	    " VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM signatures"
+	    " WHERE petition_id = ?1), ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+	    " ON CONFLICT (petition_id, email_hash) DO NOTHING RETURNING seq",
+	[ST_COUNT_ADD] =
+	    "INSERT INTO petition_counts (petition_id, node, confirmed)"
+	    " VALUES (?1, '" NODE_NAME "', ?2) ON CONFLICT (petition_id, node)"
+	    " DO UPDATE SET confirmed = confirmed + excluded.confirmed",
+};
+
+struct conn {
+	sqlite3 *db;
+	sqlite3_stmt *st[ST__MAX];
+	int busy;
+};
+
+struct store_sqlite {
+	struct store base;	/* must be first */
+	char *path;
+	char *migrations_dir;
+	pthread_mutex_t lock;
+	pthread_cond_t freed;
+	struct conn conns[POOL_SIZE];
+};
+
+static struct store_sqlite *
+sq(struct store *s)
+{
+	return (struct store_sqlite *)s;
+}
+
+static enum store_status
+sq_status(sqlite3 *db, int rc, const char *what)
+{
+	if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
+		log_warn("store", "backend=sqlite op=%s error=busy", what);
+		return STORE_UNAVAILABLE;
+	}
+	log_error("store", "backend=sqlite op=%s rc=%d error=\"%s\"", what, rc,
+	    sqlite3_errmsg(db));
+	return STORE_ERROR;
+}
+
+static int
+conn_open(struct conn *c, const char *path)
+{
+	static const char *const pragmas[] = {
+		"PRAGMA journal_mode=WAL",
+		"PRAGMA synchronous=FULL",
+		"PRAGMA foreign_keys=ON",
+		"PRAGMA temp_store=MEMORY",
+	};
+	size_t i;
+	int rc;
+
+	rc = sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		log_error("store", "backend=sqlite op=open path=%s error=\"%s\"",
+		    path, c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+		goto fail;
+	}
+	sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
+	sqlite3_extended_result_codes(c->db, 0);
+	for (i = 0; i < sizeof(pragmas) / sizeof(pragmas[0]); i++) {
+		sqlite3_stmt *st = NULL;
+
+		rc = sqlite3_prepare_v2(c->db, pragmas[i], -1, &st, NULL);
+		if (rc == SQLITE_OK) {
+			while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+				;
+		}
+		sqlite3_finalize(st);
+		if (rc != SQLITE_DONE) {
+			log_error("store", "backend=sqlite op=pragma sql=\"%s\" "
+			    "error=\"%s\"", pragmas[i], sqlite3_errmsg(c->db));
+			goto fail;
+		}
+	}
+	return 0;
+fail:
+	sqlite3_close(c->db);
+	c->db = NULL;
+	return -1;
+}
+
+static void
+conn_close(struct conn *c)
+{
+	int i;
+
+	for (i = 0; i < ST__MAX; i++) {
+		sqlite3_finalize(c->st[i]);
+		c->st[i] = NULL;
+	}
+	sqlite3_close(c->db);
+	c->db = NULL;
+}
+
+/* Statements are prepared on first use, after migrations made the tables. */
+static sqlite3_stmt *
+conn_stmt(struct conn *c, enum stmt id)
+{
+	if (c->st[id] == NULL &&
+	    sqlite3_prepare_v3(c->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
+	    &c->st[id], NULL) != SQLITE_OK) {
+		log_error("store", "backend=sqlite op=prepare stmt=%d error=\"%s\"",
+		    (int)id, sqlite3_errmsg(c->db));
+		return NULL;
+	}
+	sqlite3_reset(c->st[id]);
+	sqlite3_clear_bindings(c->st[id]);
+	return c->st[id];
+}
+
+static struct conn *
+pool_get(struct store_sqlite *s)
+{
+	struct conn *c = NULL;
+	int i;
+
+	pthread_mutex_lock(&s->lock);
+	for (;;) {
+		for (i = 0; i < POOL_SIZE; i++) {
+			if (!s->conns[i].busy) {
+				c = &s->conns[i];
+				c->busy = 1;
+				goto out;
+			}
+		}
+		pthread_cond_wait(&s->freed, &s->lock);
+	}
+out:
+	pthread_mutex_unlock(&s->lock);
+	return c;
+}
+
+static void
+pool_put(struct store_sqlite *s, struct conn *c)
+{
+	int i;
+
+	for (i = 0; i < ST__MAX; i++)
+		if (c->st[i] != NULL)
+			sqlite3_reset(c->st[i]);
+	pthread_mutex_lock(&s->lock);
+	c->busy = 0;
+	pthread_cond_signal(&s->freed);
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* Runs a statement that returns no rows (BEGIN, COMMIT, ROLLBACK). */
+static int
+conn_exec(struct conn *c, enum stmt id)
+{
+	sqlite3_stmt *st = conn_stmt(c, id);
+	int rc;
+
+	if (st == NULL)
+		return SQLITE_ERROR;
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+static int
+sqlite_open(const char *dsn, const char *migrations_dir, struct store **out)
+{
+	struct store_sqlite *s;
+	int i;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return -1;
+	s->path = strdup(dsn);
+	s->migrations_dir = strdup(migrations_dir);
+	if (s->path == NULL || s->migrations_dir == NULL)
+		goto fail;
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->freed, NULL);
+	for (i = 0; i < POOL_SIZE; i++)
+		if (conn_open(&s->conns[i], dsn) == -1)
+			goto fail;
+	*out = &s->base;
+	return 0;
+fail:
+	for (i = 0; i < POOL_SIZE; i++)
+		if (s->conns[i].db != NULL)
+			conn_close(&s->conns[i]);
+	free(s->path);
+	free(s->migrations_dir);
+	free(s);
+	return -1;
+}
+
+static void
+sqlite_close(struct store *base)
+{
+	struct store_sqlite *s = sq(base);
+	int i;
+
+	for (i = 0; i < POOL_SIZE; i++)
+		conn_close(&s->conns[i]);
+	pthread_mutex_destroy(&s->lock);
+	pthread_cond_destroy(&s->freed);
+	free(s->path);
+	free(s->migrations_dir);
+	free(s);
+}
+
+/* One migration file: NNNN_name.sql. */
+struct migration {
+	int version;
+	char name[NAME_MAX + 1];
+};
+
+static int
+migration_cmp(const void *a, const void *b)
+{
+	return ((const struct migration *)a)->version -
+	    ((const struct migration *)b)->version;
+}
+
+/* Lists dir's migrations sorted by version. Returns the count or -1. */
+static int
+migrations_list(const char *dir, struct migration *out, int max)
+{
+	struct dirent *de;
+	DIR *d;
+	int n = 0;
+
+	if ((d = opendir(dir)) == NULL) {
+		log_error("store", "op=migrate dir=%s error=\"%s\"", dir,
+		    strerror(errno));
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		size_t len = strlen(de->d_name);
+		char *end;
+		long v;
+
+		if (len < 9 || strcmp(de->d_name + len - 4, ".sql") != 0)
+			continue;
+		v = strtol(de->d_name, &end, 10);
+		if (end != de->d_name + 4 || *end != '_' || v <= 0)
+			continue;
+		if (n == max)
+			break;
+		out[n].version = (int)v;
+		snprintf(out[n].name, sizeof(out[n].name), "%s", de->d_name);
+		n++;
+	}
+	closedir(d);
+	qsort(out, (size_t)n, sizeof(*out), migration_cmp);
+	return n;
+}
+
+static char *
+file_read(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *p = NULL;
+	long len;
+
+	if (f == NULL)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) >= 0 &&
+	    fseek(f, 0, SEEK_SET) == 0 && (p = malloc((size_t)len + 1)) != NULL) {
+		if (fread(p, 1, (size_t)len, f) != (size_t)len) {
+			free(p);
+			p = NULL;
+		} else {
+			p[len] = '\0';
+		}
+	}
+	fclose(f);
+	return p;
+}
+
+/* Runs a whole migration script, statement by statement, each prepared. */
+static int
+script_run(sqlite3 *db, const char *sql, const char *file)
+{
+	const char *tail = sql;
+
+	while (*tail != '\0') {
+		sqlite3_stmt *st = NULL;
+		int rc;
+
+		rc = sqlite3_prepare_v2(db, tail, -1, &st, &tail);
+		if (rc != SQLITE_OK) {
+			log_error("store", "op=migrate file=%s error=\"%s\"", file,
+			    sqlite3_errmsg(db));
+			return -1;
+		}
+		if (st == NULL)	/* trailing comment or space */
+			break;
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			;
+		sqlite3_finalize(st);
+		if (rc != SQLITE_DONE) {
+			log_error("store", "op=migrate file=%s error=\"%s\"", file,
+			    sqlite3_errmsg(db));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+db_step_simple(sqlite3 *db, const char *sql, int64_t bind, int64_t *out)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	if (bind >= 0)
+		sqlite3_bind_int64(st, 1, bind);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && out != NULL)
+		*out = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+static enum store_status
+sqlite_migrate(struct store *base, int *version)
+{
+	struct store_sqlite *s = sq(base);
+	struct migration m[256];
+	struct conn *c = pool_get(s);
+	sqlite3 *db = c->db;
+	int64_t current = 0;
+	int n, i;
+	enum store_status ret = STORE_ERROR;
+
+	if ((n = migrations_list(s->migrations_dir, m, 256)) == -1)
+		goto out;
+	if (db_step_simple(db, "CREATE TABLE IF NOT EXISTS schema_migrations ("
+	    " version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+	    " applied_at INTEGER NOT NULL)", -1, NULL) == -1 ||
+	    db_step_simple(db, "SELECT COALESCE(MAX(version), 0) FROM "
+	    "schema_migrations", -1, &current) == -1) {
+		sq_status(db, sqlite3_errcode(db), "migrate");
+		goto out;
+	}
+	if (n > 0 && current > m[n - 1].version) {
+		log_error("store", "op=migrate error=\"database schema version "
+		    "%lld is newer than this holos knows (%d); upgrade holos\"",
+		    (long long)current, m[n - 1].version);
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		char path[PATH_MAX];
+		char *sql;
+		sqlite3_stmt *st = NULL;
+		int ok;
+
+		if (m[i].version <= current)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", s->migrations_dir,
+		    m[i].name);
+		if ((sql = file_read(path)) == NULL) {
+			log_error("store", "op=migrate file=%s error=\"%s\"", path,
+			    strerror(errno));
+			goto out;
+		}
+		ok = db_step_simple(db, "BEGIN IMMEDIATE", -1, NULL) == 0 &&
+		    script_run(db, sql, path) == 0 &&
+		    sqlite3_prepare_v2(db, "INSERT INTO schema_migrations "
+		    "(version, name, applied_at) VALUES (?1, ?2, ?3)", -1, &st,
+		    NULL) == SQLITE_OK;
+		if (ok) {
+			sqlite3_bind_int(st, 1, m[i].version);
+			sqlite3_bind_text(st, 2, m[i].name, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(st, 3, (int64_t)time(NULL));
+			ok = sqlite3_step(st) == SQLITE_DONE;
+		}
+		sqlite3_finalize(st);
+		free(sql);
+		if (!ok || db_step_simple(db, "COMMIT", -1, NULL) == -1) {
+			log_error("store", "op=migrate file=%s error=\"%s\"",
+			    m[i].name, sqlite3_errmsg(db));
+			db_step_simple(db, "ROLLBACK", -1, NULL);
+			goto out;
+		}
+		log_info("store", "op=migrate applied=%s", m[i].name);
+		current = m[i].version;
+	}
+	*version = (int)current;
+	ret = STORE_OK;
+out:
+	pool_put(s, c);
+	return ret;
+}
+
+static enum store_status
+sqlite_petition_create(struct store *base, const struct petition *p,
+    int64_t *id)
+{
+	struct store_sqlite *s = sq(base);
+	struct conn *c = pool_get(s);
+	sqlite3_stmt *st;
+	enum store_status ret = STORE_ERROR;
+	size_t i;
+	int rc;
+
+	if ((rc = conn_exec(c, ST_BEGIN)) != SQLITE_OK) {
+		ret = sq_status(c->db, rc, "petition_create");
+		goto out;
+	}
+	if ((st = conn_stmt(c, ST_PETITION_INSERT)) == NULL)
+		goto rollback;
+	sqlite3_bind_text(st, 1, p->slug, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, p->title, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, p->body_md, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, p->lang, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, p->goal);
+	sqlite3_bind_text(st, 6, petition_state_name(p->state), -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_int64(st, 7, p->created_at);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_CONSTRAINT) {
+		ret = STORE_DUPLICATE;
+		goto rollback;
+	}
+	if (rc != SQLITE_DONE) {
+		ret = sq_status(c->db, rc, "petition_create");
+		goto rollback;
+	}
+	*id = sqlite3_last_insert_rowid(c->db);
+	for (i = 0; i < p->nto; i++) {
+		if ((st = conn_stmt(c, ST_ADDRESSEE_INSERT)) == NULL)
+			goto rollback;
+		sqlite3_bind_int64(st, 1, *id);
+		sqlite3_bind_int64(st, 2, (int64_t)i);
+		sqlite3_bind_text(st, 3, p->to[i].name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, p->to[i].description ?
+		    p->to[i].description : "", -1, SQLITE_STATIC);
+		if ((rc = sqlite3_step(st)) != SQLITE_DONE) {
+			ret = sq_status(c->db, rc, "addressee_insert");
+			goto rollback;
+		}
+	}
+	if ((rc = conn_exec(c, ST_COMMIT)) != SQLITE_OK) {
+		ret = sq_status(c->db, rc, "petition_create");
+		goto rollback;
+	}
+	ret = STORE_OK;
+	goto out;
+rollback:
+	conn_exec(c, ST_ROLLBACK);
+out:
+	pool_put(s, c);
+	return ret;
+}
+
+static const char *
+col_text(struct arena *a, sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	return arena_strndup(a, t ? (const char *)t : "",
+	    (size_t)sqlite3_column_bytes(st, i));
+}
+
+/* Reads the petition columns shared by ST_PETITION_BY_SLUG and _LIST. */
+static int
+row_petition(struct arena *a, sqlite3_stmt *st, struct petition *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->id = sqlite3_column_int64(st, 0);
+	p->slug = col_text(a, st, 1);
+	p->title = col_text(a, st, 2);
+	p->body_md = col_text(a, st, 3);
+	p->lang = col_text(a, st, 4);
+	p->goal = sqlite3_column_int64(st, 5);
+	p->state = petition_state_parse((const char *)sqlite3_column_text(st, 6));
+	p->created_at = sqlite3_column_int64(st, 7);
+	p->updated_at = sqlite3_column_int64(st, 8);
+	p->count = sqlite3_column_int64(st, 9);
+	if (p->slug == NULL || p->title == NULL || p->body_md == NULL ||
+	    p->lang == NULL || p->state == PETITION__MAX)
+		return -1;
+	return 0;
+}
+
+static enum store_status
+sqlite_petition_by_slug(struct store *base, struct arena *a, const char *slug,
+    struct petition *out)
+{
+	struct store_sqlite *s = sq(base);
+	struct conn *c = pool_get(s);
+	struct addressee *to = NULL;
+	size_t nto = 0, cap = 0;
+	sqlite3_stmt *st;
+	enum store_status ret = STORE_ERROR;
+	int rc;
+
+	/* Both reads in one snapshot. */
+	if (sqlite3_exec(c->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+		ret = sq_status(c->db, sqlite3_errcode(c->db), "petition_by_slug");
+		goto out;
+	}
+	if ((st = conn_stmt(c, ST_PETITION_BY_SLUG)) == NULL)
+		goto end;
+	sqlite3_bind_text(st, 1, slug, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		ret = STORE_NOTFOUND;
+		goto end;
+	}
+	if (rc != SQLITE_ROW) {
+		ret = sq_status(c->db, rc, "petition_by_slug");
+		goto end;
+	}
+	if (row_petition(a, st, out) == -1)
+		goto end;
+	if ((st = conn_stmt(c, ST_ADDRESSEES)) == NULL)
+		goto end;
+	sqlite3_bind_int64(st, 1, out->id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (nto == cap) {
+			struct addressee *n;
+
+			cap = cap ? cap * 2 : 8;
+			if ((n = arena_alloc(a, cap * sizeof(*n))) == NULL)
+				goto end;
+			if (nto)
+				memcpy(n, to, nto * sizeof(*n));
+			to = n;
+		}
+		to[nto].name = col_text(a, st, 0);
+		to[nto].description = col_text(a, st, 1);
+		nto++;
+	}
+	if (rc != SQLITE_DONE) {
+		ret = sq_status(c->db, rc, "addressees");
+		goto end;
+	}
+	out->to = to;
+	out->nto = nto;
+	ret = STORE_OK;
+end:
+	conn_exec(c, ST_ROLLBACK);
+out:
+	pool_put(s, c);
+	return ret;
+}
+
+static enum store_status
+sqlite_petition_list(struct store *base, struct arena *a,
+    enum petition_state state, struct petition **out, size_t *n)
+{
+	struct store_sqlite *s = sq(base);
+	struct conn *c = pool_get(s);
+	struct petition *ps = NULL;
+	size_t np = 0, cap = 0;
+	sqlite3_stmt *st;
+	enum store_status ret = STORE_ERROR;
+	int rc;
+
+	if ((st = conn_stmt(c, ST_PETITION_LIST)) == NULL)
+		goto out;
+	sqlite3_bind_text(st, 1, petition_state_name(state), -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (np == cap) {
+			struct petition *grown;
+
+			cap = cap ? cap * 2 : 16;
+			if ((grown = arena_alloc(a, cap * sizeof(*grown))) == NULL)
+				goto out;
+			if (np)
+				memcpy(grown, ps, np * sizeof(*grown));
+			ps = grown;
+		}
+		if (row_petition(a, st, &ps[np]) == -1)
+			goto out;
+		np++;
+	}
+	if (rc != SQLITE_DONE) {
+		ret = sq_status(c->db, rc, "petition_list");
+		goto out;
+	}
+	*out = ps;
+	*n = np;
+	ret = STORE_OK;
+out:
+	pool_put(s, c);
+	return ret;
+}
+
+static enum store_status
+sqlite_signature_add(struct store *base, struct signature *sig, int64_t *count)
+{
+	struct store_sqlite *s = sq(base);
+	struct conn *c = pool_get(s);
+	sqlite3_stmt *st;
+	enum store_status ret = STORE_ERROR;
+	int rc;
+
+	if ((rc = conn_exec(c, ST_BEGIN)) != SQLITE_OK) {
+		ret = sq_status(c->db, rc, "signature_add");
+		goto out;
+	}
+	if ((st = conn_stmt(c, ST_SIGNATURE_INSERT)) == NULL)
+		goto rollback;
+	sqlite3_bind_int64(st, 1, sig->petition_id);
+	sqlite3_bind_blob(st, 2, sig->email_hash, sizeof(sig->email_hash),
+	    SQLITE_STATIC);
+	sqlite3_bind_blob(st, 3, sig->pii, (int)sig->pii_len, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, sig->country, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 5, sig->public_name);
+	sqlite3_bind_int(st, 6, sig->updates);
+	sqlite3_bind_text(st, 7, sig->comment ? sig->comment : "", -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_text(st, 8, signature_state_name(sig->state), -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_int64(st, 9, sig->created_at);
+	if (sig->state == SIGNATURE_CONFIRMED)
+		sqlite3_bind_int64(st, 10, sig->created_at);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {	/* ON CONFLICT DO NOTHING: no row back */
+		ret = STORE_DUPLICATE;
+		goto rollback;
+	}
+	if (rc != SQLITE_ROW) {
+		ret = sq_status(c->db, rc, "signature_insert");
+		goto rollback;
+	}
+	sig->seq = sqlite3_column_int64(st, 0);
+	if ((rc = sqlite3_step(st)) != SQLITE_DONE) {
+		ret = sq_status(c->db, rc, "signature_insert");
+		goto rollback;
+	}
+	if (sig->state == SIGNATURE_CONFIRMED) {
+		if ((st = conn_stmt(c, ST_COUNT_ADD)) == NULL)
+			goto rollback;
+		sqlite3_bind_int64(st, 1, sig->petition_id);
+		sqlite3_bind_int64(st, 2, 1);
+		if ((rc = sqlite3_step(st)) != SQLITE_DONE) {
+			ret = sq_status(c->db, rc, "count_add");
+			goto rollback;
+		}
+	}
+	if ((st = conn_stmt(c, ST_COUNT)) == NULL)
+		goto rollback;
+	sqlite3_bind_int64(st, 1, sig->petition_id);
+	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+		ret = sq_status(c->db, rc, "count");
+		goto rollback;
+	}
+	*count = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if ((rc = conn_exec(c, ST_COMMIT)) != SQLITE_OK) {
+		ret = sq_status(c->db, rc, "signature_commit");
+		goto rollback;
+	}
+	ret = STORE_OK;
+	goto out;
+rollback:
+	conn_exec(c, ST_ROLLBACK);
+out:
+	pool_put(s, c);
+	return ret;
+}
+
+const struct store_ops store_sqlite_ops = {
+	.name = "sqlite",
+	.open = sqlite_open,
+	.close = sqlite_close,
+	.migrate = sqlite_migrate,
+	.petition_create = sqlite_petition_create,
+	.petition_by_slug = sqlite_petition_by_slug,
+	.petition_list = sqlite_petition_list,
+	.signature_add = sqlite_signature_add,
+};

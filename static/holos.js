@@ -1,0 +1,39 @@
+/* holos.js — optional progressive enhancement. The site works without it.
+   - "Copy link" button next to the share URL (the button is hidden without JS).
+   - Moves focus to the form's error summary after a failed submission.
+   No external requests. */
+(function () {
+  'use strict';
+
+  var input = document.getElementById('share-url');
+  var btn = document.getElementById('copy-link');
+  var status = document.getElementById('copy-status');
+
+  if (input && btn) {
+    input.addEventListener('focus', function () { input.select(); });
+
+    var done = function () {
+      if (status) status.textContent = btn.getAttribute('data-copied') || '';
+    };
+    var fallback = function () {
+      input.focus();
+      input.select();
+      try {
+        if (document.execCommand('copy')) done();
+      } catch (e) { /* the text stays selected for a manual copy */ }
+    };
+
+    btn.addEventListener('click', function () {
+      if (status) status.textContent = '';
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(input.value).then(done, fallback);
+      } else {
+        fallback();
+      }
+    });
+    btn.hidden = false;
+  }
+
+  var summary = document.getElementById('error-summary');
+  if (summary) summary.focus();
+})();

@@ -1,0 +1,167 @@
+/* e2e_cli.c - end-to-end tests of the command line: help, unknown commands, import. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+
+/* A scratch server record: its temp root holds data dirs and files. */
+static int scratch_setup(void **state)
+{
+	struct server *s = calloc(1, sizeof *s);
+	if (s == NULL || server_init(s, NULL) != 0) {
+		free(s);
+		return -1;
+	}
+	*state = s;
+	return 0;
+}
+
+static int scratch_teardown(void **state)
+{
+	return server_free(*state);
+}
+
+/* Runs argv and asserts the exit status; out and err may be NULL. */
+static void run_expect(const char *const *argv, int want, struct hbuf *out, struct hbuf *err)
+{
+	struct hbuf o = { 0 }, e = { 0 };
+	int st = cli_run(argv, &o, &e);
+	if (st != want) {
+		fail_msg("holos %s %s: exit %d, wanted %d\nstdout:\n%s\nstderr:\n%s", argv[0],
+		    argv[1] ? argv[1] : "", st, want, o.data ? o.data : "", e.data ? e.data : "");
+	}
+	if (out != NULL)
+		*out = o;
+	else
+		hbuf_free(&o);
+	if (err != NULL)
+		*err = e;
+	else
+		hbuf_free(&e);
+}
+
+/* Asserts the exit status is non-zero and not a crash (signal, sanitizer). */
+static void run_expect_failure(const char *const *argv, struct hbuf *err)
+{
+	struct hbuf o = { 0 }, e = { 0 };
+	int st = cli_run(argv, &o, &e);
+	if (st <= 0 || st >= 126)
+		fail_msg("holos %s: exit %d, wanted a plain failure\nstderr:\n%s", argv[0], st,
+		    e.data ? e.data : "");
+	if (e.data != NULL &&
+	    (strstr(e.data, "AddressSanitizer") || strstr(e.data, "runtime error") ||
+		strstr(e.data, "LeakSanitizer")))
+		fail_msg("holos %s: sanitizer report:\n%s", argv[0], e.data);
+	hbuf_free(&o);
+	if (err != NULL)
+		*err = e;
+	else
+		hbuf_free(&e);
+}
+
+static void test_help(void **state)
+{
+	(void)state;
+	struct hbuf out = { 0 }, err = { 0 };
+	const char *help[] = { "--help", NULL };
+	run_expect(help, 0, &out, &err);
+	struct hbuf all = { 0 };
+	hbuf_puts(&all, out.data ? out.data : "");
+	hbuf_puts(&all, err.data ? err.data : "");
+	assert_non_null(strstr(all.data, "serve"));
+	assert_non_null(strstr(all.data, "import"));
+	hbuf_free(&out);
+	hbuf_free(&err);
+	hbuf_free(&all);
+
+	const char *serve_help[] = { "serve", "--help", NULL };
+	run_expect(serve_help, 0, &out, &err);
+	hbuf_puts(&all, out.data ? out.data : "");
+	hbuf_puts(&all, err.data ? err.data : "");
+	assert_non_null(strstr(all.data, "--listen"));
+	assert_non_null(strstr(all.data, "--data"));
+	hbuf_free(&out);
+	hbuf_free(&err);
+	hbuf_free(&all);
+}
+
+static void test_unknown_subcommand(void **state)
+{
+	(void)state;
+	struct hbuf err = { 0 };
+	const char *argv[] = { "no-such-command", NULL };
+	run_expect(argv, 2, NULL, &err);
+	assert_true(err.len > 0);
+	hbuf_free(&err);
+	const char *opt[] = { "serve", "--no-such-option", NULL };
+	run_expect_failure(opt, &err);
+	assert_true(err.len > 0);
+	hbuf_free(&err);
+}
+
+static void test_import(void **state)
+{
+	struct server *s = *state;
+	const char *imp[] = { "import", "--data", s->data, SEED_PATH, NULL };
+	run_expect(imp, 0, NULL, NULL);
+
+	/* The same slug again is refused, with a reason. */
+	struct hbuf err = { 0 };
+	run_expect_failure(imp, &err);
+	assert_true(err.len > 0);
+	hbuf_free(&err);
+
+	/* A file without front matter. */
+	char path[400];
+	snprintf(path, sizeof path, "%s/no-front-matter.md", s->root);
+	const char *md = "# Just a heading\n\nSome text without front matter.\n";
+	assert_int_equal(write_file(path, md, strlen(md)), 0);
+	const char *bad[] = { "import", "--data", s->data, path, NULL };
+	run_expect_failure(bad, &err);
+	assert_true(err.len > 0);
+	hbuf_free(&err);
+
+	/* Unterminated front matter. */
+	snprintf(path, sizeof path, "%s/open-front-matter.md", s->root);
+	md = "---\nslug: half-open\ntitle: Half open\ngoal: 10\nlang: en\n\nBody.\n";
+	assert_int_equal(write_file(path, md, strlen(md)), 0);
+	run_expect_failure(bad, &err);
+	hbuf_free(&err);
+
+	/* A missing file. */
+	snprintf(path, sizeof path, "%s/does-not-exist.md", s->root);
+	run_expect_failure(bad, &err);
+	assert_true(err.len > 0);
+	hbuf_free(&err);
+
+	/* The server (without --seed) serves exactly the imported petition. */
+	assert_int_equal(server_start(s), 0);
+	struct client *c = client_new(s);
+	struct resp r;
+	assert_int_equal(client_get(c, "/p/" SEED_SLUG ".json", &r), CURLE_OK);
+	assert_int_equal(r.status, 200);
+	resp_free(&r);
+	assert_int_equal(client_get(c, "/p/half-open.json", &r), CURLE_OK);
+	assert_int_equal(r.status, 404);
+	resp_free(&r);
+	client_free(c);
+	assert_int_equal(petition_count(s, SEED_SLUG), 0);
+	assert_int_equal(server_stop(s), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_help),
+		cmocka_unit_test(test_unknown_subcommand),
+		cmocka_unit_test_setup_teardown(test_import, scratch_setup, scratch_teardown),
+	};
+	return harness_finish(cmocka_run_group_tests(tests, NULL, NULL));
+}

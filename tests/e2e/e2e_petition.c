@@ -1,0 +1,254 @@
+/* e2e_petition.c - end-to-end tests of the read-only pages: health, home, petition, JSON, static. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "harness.h"
+
+static struct server *srv;
+
+static int group_setup(void **state)
+{
+	(void)state;
+	srv = server_new_seeded(NULL);
+	return srv != NULL ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	return server_free(srv);
+}
+
+/* Asserts that r's Content-Type starts with prefix. */
+static void assert_ctype(const struct resp *r, const char *prefix)
+{
+	char *ct = resp_header(r, "Content-Type");
+	assert_non_null(ct);
+	if (strncmp(ct, prefix, strlen(prefix)) != 0)
+		fail_msg("Content-Type is \"%s\", wanted \"%s…\"", ct, prefix);
+	free(ct);
+}
+
+/* The content attribute of <meta property="PROP" …>, malloc'd, or NULL. */
+static char *meta_property(const char *html, const char *prop)
+{
+	char needle[128];
+	snprintf(needle, sizeof needle, "property=\"%s\"", prop);
+	const char *p = strstr(html, needle);
+	if (p == NULL)
+		return NULL;
+	const char *tag = p;
+	while (tag > html && *tag != '<')
+		tag--;
+	const char *end = strchr(p, '>');
+	if (end == NULL)
+		return NULL;
+	const char *c = strstr(tag, "content=\"");
+	if (c == NULL || c > end)
+		return NULL;
+	c += strlen("content=\"");
+	const char *q = strchr(c, '"');
+	if (q == NULL || q > end)
+		return NULL;
+	char *raw = strndup(c, (size_t)(q - c));
+	char *dec = html_decode(raw);
+	free(raw);
+	return dec;
+}
+
+static void test_healthz(void **state)
+{
+	(void)state;
+	struct client *c = client_new(srv);
+	struct resp r;
+	assert_int_equal(client_get(c, "/healthz", &r), CURLE_OK);
+	assert_int_equal(r.status, 200);
+	json_error_t err;
+	json_t *j = json_loads(r.body.data, 0, &err);
+	if (j == NULL)
+		fail_msg("/healthz body is not JSON: %s", r.body.data);
+	assert_string_equal(json_string_value(json_object_get(j, "status")), "ok");
+	json_decref(j);
+	resp_free(&r);
+	client_free(c);
+}
+
+static void test_seed_page(void **state)
+{
+	(void)state;
+	struct client *c = client_new(srv);
+	struct resp r;
+	assert_int_equal(client_get(c, "/p/" SEED_SLUG, &r), CURLE_OK);
+	assert_int_equal(r.status, 200);
+	assert_ctype(&r, "text/html");
+	const char *html = r.body.data;
+	assert_non_null(strstr(html, "<html lang=\"en\""));
+	if (!html_shows_text(html, SEED_TITLE))
+		fail_msg("petition page lacks the title");
+	assert_non_null(strstr(html, "15,000"));
+	/* The count line states that nobody signed yet, next to the goal. */
+	char *want = expected_count_line(0, SEED_GOAL);
+	char *line = html_count_line(html);
+	assert_non_null(want);
+	assert_non_null(strstr(want, "15,000"));
+	if (line == NULL)
+		fail_msg("petition page has no id=\"count\" element");
+	assert_string_equal(line, want);
+
+	/* Open Graph meta for link previews. */
+	char *og_title = meta_property(html, "og:title");
+	char *og_url = meta_property(html, "og:url");
+	char *og_desc = meta_property(html, "og:description");
+	char *og_type = meta_property(html, "og:type");
+	assert_non_null(og_title);
+	assert_non_null(og_url);
+	assert_non_null(og_desc);
+	assert_non_null(og_type);
+	assert_non_null(strstr(og_title, SEED_TITLE));
+	const char *tail = "/p/" SEED_SLUG;
+	assert_true(strlen(og_url) > strlen(tail));
+	assert_string_equal(og_url + strlen(og_url) - strlen(tail), tail);
+	assert_true(strncmp(og_url, "http", 4) == 0);
+	assert_true(strlen(og_desc) > 0);
+
+	/* The signing form with its hidden token. */
+	assert_non_null(strstr(html, "action=\"/p/" SEED_SLUG "/sign\""));
+	char *tok = html_csrf(html);
+	assert_non_null(tok);
+	assert_true(strlen(tok) >= 16);
+	free(tok);
+	free(og_title);
+	free(og_url);
+	free(og_desc);
+	free(og_type);
+	free(want);
+	free(line);
+	resp_free(&r);
+	client_free(c);
+}
+
+static void test_home_lists_petition(void **state)
+{
+	(void)state;
+	struct client *c = client_new(srv);
+	struct resp r;
+	assert_int_equal(client_get(c, "/", &r), CURLE_OK);
+	assert_int_equal(r.status, 200);
+	assert_ctype(&r, "text/html");
+	if (!html_shows_text(r.body.data, SEED_TITLE))
+		fail_msg("home page lacks the seed petition's title");
+	assert_non_null(strstr(r.body.data, "/p/" SEED_SLUG "\""));
+	char *want = expected_count_line(0, SEED_GOAL);
+	assert_non_null(want);
+	if (!html_shows_text(r.body.data, want))
+		fail_msg("home page lacks the count line \"%s\"", want);
+	free(want);
+	resp_free(&r);
+	client_free(c);
+}
+
+static void test_json(void **state)
+{
+	(void)state;
+	struct client *c = client_new(srv);
+	struct resp r;
+	assert_int_equal(client_get(c, "/p/" SEED_SLUG ".json", &r), CURLE_OK);
+	assert_int_equal(r.status, 200);
+	assert_ctype(&r, "application/json");
+	json_error_t err;
+	json_t *j = json_loads(r.body.data, 0, &err);
+	if (j == NULL)
+		fail_msg("not JSON (%s): %s", err.text, r.body.data);
+	assert_string_equal(json_string_value(json_object_get(j, "slug")), SEED_SLUG);
+	assert_string_equal(json_string_value(json_object_get(j, "title")), SEED_TITLE);
+	assert_true(json_is_integer(json_object_get(j, "count")));
+	assert_int_equal(json_integer_value(json_object_get(j, "count")), 0);
+	assert_int_equal(json_integer_value(json_object_get(j, "goal")), SEED_GOAL);
+	assert_int_equal(json_integer_value(json_object_get(j, "next_goal")), SEED_GOAL);
+	assert_true(json_is_string(json_object_get(j, "state")));
+	assert_true(json_string_length(json_object_get(j, "state")) > 0);
+	json_t *upd = json_object_get(j, "updated");
+	assert_non_null(upd);
+	assert_false(json_is_null(upd));
+	json_decref(j);
+	resp_free(&r);
+	client_free(c);
+}
+
+static void test_unknown_petition(void **state)
+{
+	(void)state;
+	struct client *c = client_new(srv);
+	struct resp r;
+	assert_int_equal(client_get(c, "/p/no-such-petition", &r), CURLE_OK);
+	assert_int_equal(r.status, 404);
+	assert_ctype(&r, "text/html");
+	assert_non_null(strstr(r.body.data, "<html"));
+	resp_free(&r);
+	assert_int_equal(client_get(c, "/p/no-such-petition.json", &r), CURLE_OK);
+	assert_int_equal(r.status, 404);
+	resp_free(&r);
+	assert_int_equal(client_get(c, "/p/no-such-petition/thanks", &r), CURLE_OK);
+	assert_int_equal(r.status, 404);
+	resp_free(&r);
+	assert_int_equal(client_get(c, "/no-such-page", &r), CURLE_OK);
+	assert_int_equal(r.status, 404);
+	assert_ctype(&r, "text/html");
+	resp_free(&r);
+	client_free(c);
+}
+
+static void test_thanks_page(void **state)
+{
+	(void)state;
+	struct client *c = client_new(srv);
+	struct resp r;
+	assert_int_equal(client_get(c, "/p/" SEED_SLUG "/thanks", &r), CURLE_OK);
+	assert_int_equal(r.status, 200);
+	assert_ctype(&r, "text/html");
+	if (!html_shows_text(r.body.data, SEED_TITLE))
+		fail_msg("thanks page lacks the petition's title");
+	resp_free(&r);
+	client_free(c);
+}
+
+static void test_static_css(void **state)
+{
+	(void)state;
+	struct client *c = client_new(srv);
+	struct resp r;
+	assert_int_equal(client_get(c, "/static/style.css", &r), CURLE_OK);
+	assert_int_equal(r.status, 200);
+	assert_ctype(&r, "text/css");
+	char *cc = resp_header(&r, "Cache-Control");
+	assert_non_null(cc);
+	assert_true(strlen(cc) > 0);
+	assert_true(r.body.len > 0);
+	free(cc);
+	resp_free(&r);
+	assert_int_equal(client_get(c, "/static/no-such-file.css", &r), CURLE_OK);
+	assert_int_equal(r.status, 404);
+	resp_free(&r);
+	client_free(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_healthz),
+		cmocka_unit_test(test_seed_page),
+		cmocka_unit_test(test_home_lists_petition),
+		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_unknown_petition),
+		cmocka_unit_test(test_thanks_page),
+		cmocka_unit_test(test_static_css),
+	};
+	return harness_finish(cmocka_run_group_tests(tests, group_setup, group_teardown));
+}

@@ -1,0 +1,344 @@
+/* e2e_sign.c - end-to-end tests of signing: success, duplicates and form validation. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+
+#define SIGN_PATH "/p/" SEED_SLUG "/sign"
+
+static struct server *srv;
+
+static int group_setup(void **state)
+{
+	(void)state;
+	srv = server_new_seeded(NULL);
+	return srv != NULL ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	return server_free(srv);
+}
+
+/* Signs as s with a fresh client and asserts the status; the count must
+ * rise by one on 303 and stay put otherwise. Returns the response body
+ * (malloc'd) for further checks. */
+static char *sign_expect(const struct signer *s, long want)
+{
+	long before = petition_count(srv, SEED_SLUG);
+	assert_true(before >= 0);
+	struct client *c = client_new(srv);
+	struct resp r;
+	long got = client_sign(c, SEED_SLUG, s, &r);
+	if (got != want)
+		fail_msg("sign as \"%s\" <%s>: status %ld, wanted %ld; body:\n%.2000s",
+		    s->first_name ? s->first_name : "(none)", s->email ? s->email : "(none)", got,
+		    want, r.body.data ? r.body.data : "");
+	long after = petition_count(srv, SEED_SLUG);
+	assert_int_equal(after, want == 303 ? before + 1 : before);
+	char *body = strdup(r.body.data ? r.body.data : "");
+	resp_free(&r);
+	client_free(c);
+	return body;
+}
+
+/* Asserts that a 422 page is the petition form marking a field invalid. */
+static void assert_form_error(const char *html)
+{
+	assert_non_null(strstr(html, "aria-invalid=\"true\""));
+	char *tok = html_csrf(html);
+	assert_non_null(tok);
+	free(tok);
+}
+
+static void assert_catalogue_shown(const char *html, const char *key)
+{
+	char *msg = catalogue_get(key);
+	assert_non_null(msg);
+	if (!html_shows_text(html, msg))
+		fail_msg("page does not show %s \"%s\"", key, msg);
+	free(msg);
+}
+
+static void test_sign_ok(void **state)
+{
+	(void)state;
+	long before = petition_count(srv, SEED_SLUG);
+	assert_int_equal(before, 0);
+	struct client *c = client_new(srv);
+	struct resp r;
+	struct signer s = signer_default("first-signer@example.org");
+	s.comment = "Free them all.";
+	assert_int_equal(client_sign(c, SEED_SLUG, &s, &r), 303);
+	char *loc = resp_header(&r, "Location");
+	assert_non_null(loc);
+	const char *tail = "/p/" SEED_SLUG "/thanks";
+	size_t ll = strlen(loc), tl = strlen(tail);
+	assert_true(ll >= tl);
+	assert_string_equal(loc + ll - tl, tail);
+	resp_free(&r);
+
+	/* The redirect target renders. */
+	assert_int_equal(client_get(c, tail, &r), CURLE_OK);
+	assert_int_equal(r.status, 200);
+	resp_free(&r);
+	assert_int_equal(petition_count(srv, SEED_SLUG), 1);
+
+	/* The page now counts one signature. */
+	assert_int_equal(client_get(c, "/p/" SEED_SLUG, &r), CURLE_OK);
+	assert_int_equal(r.status, 200);
+	char *want = expected_count_line(1, SEED_GOAL);
+	char *line = html_count_line(r.body.data);
+	assert_non_null(want);
+	if (line == NULL)
+		fail_msg("petition page has no id=\"count\" element");
+	assert_string_equal(line, want);
+	free(want);
+	free(line);
+	free(loc);
+	resp_free(&r);
+	client_free(c);
+}
+
+static void test_sign_without_checkboxes(void **state)
+{
+	(void)state;
+	struct signer s = signer_default("no-checkboxes@example.org");
+	s.public_ = NULL;
+	s.updates = NULL;
+	free(sign_expect(&s, 303));
+}
+
+static void test_duplicate_email(void **state)
+{
+	(void)state;
+	struct signer s = signer_default("foo@example.org");
+	free(sign_expect(&s, 303));
+	const char *dups[] = {
+		"foo@example.org",
+		"Foo@Example.org",
+		" Foo@Example.org ",
+		"FOO@EXAMPLE.ORG",
+	};
+	for (size_t i = 0; i < sizeof dups / sizeof dups[0]; i++) {
+		s = signer_default(dups[i]);
+		s.first_name = "Second";
+		char *html = sign_expect(&s, 422);
+		assert_catalogue_shown(html, "err_duplicate");
+		free(html);
+	}
+}
+
+static void test_invalid_email(void **state)
+{
+	(void)state;
+	struct signer s = signer_default("not-an-email");
+	s.first_name = "Zoë O'Brien & Co";
+	s.last_name = "Kept-Lastname";
+	s.comment = "A comment that must survive the error.";
+	char *html = sign_expect(&s, 422);
+	assert_form_error(html);
+	/* The typed values come back, escaped. */
+	assert_true(html_shows_text(html, "Zoë O'Brien & Co"));
+	assert_non_null(strstr(html, "Zoë O&#39;Brien &amp; Co"));
+	assert_non_null(strstr(html, "Kept-Lastname"));
+	assert_non_null(strstr(html, "not-an-email"));
+	assert_non_null(strstr(html, "A comment that must survive the error."));
+	free(html);
+
+	const char *bad[] = { "", "a@", "@example.org", "a b@example.org", "a@@example.org",
+		"foo@example.org\r\nBcc: x@example.org" };
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		s = signer_default(bad[i]);
+		html = sign_expect(&s, 422);
+		assert_form_error(html);
+		free(html);
+	}
+}
+
+static void test_missing_fields(void **state)
+{
+	(void)state;
+	for (int i = 0; i < 4; i++) {
+		char email[64];
+		snprintf(email, sizeof email, "missing-%d@example.org", i);
+		struct signer s = signer_default(email);
+		switch (i) {
+		case 0: s.first_name = NULL; break;
+		case 1: s.last_name = NULL; break;
+		case 2: s.email = NULL; break;
+		case 3: s.country = NULL; break;
+		}
+		char *html = sign_expect(&s, 422);
+		assert_form_error(html);
+		free(html);
+	}
+	/* Present but empty or blank counts as missing. */
+	struct signer s = signer_default("blank-name@example.org");
+	s.first_name = "";
+	char *html = sign_expect(&s, 422);
+	assert_form_error(html);
+	free(html);
+	s.first_name = "   ";
+	html = sign_expect(&s, 422);
+	assert_form_error(html);
+	free(html);
+}
+
+static void test_bad_country(void **state)
+{
+	(void)state;
+	const char *bad[] = { "XX", "Ukraine", "U", "ZZZ" };
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		struct signer s = signer_default("bad-country@example.org");
+		s.country = bad[i];
+		char *html = sign_expect(&s, 422);
+		assert_form_error(html);
+		free(html);
+	}
+}
+
+static void test_comment_length(void **state)
+{
+	(void)state;
+	char comment[1024];
+	memset(comment, 'a', 501);
+	comment[501] = '\0';
+	struct signer s = signer_default("long-comment@example.org");
+	s.comment = comment;
+	char *html = sign_expect(&s, 422);
+	assert_form_error(html);
+	free(html);
+
+	comment[500] = '\0';
+	s = signer_default("comment-500@example.org");
+	s.comment = comment;
+	free(sign_expect(&s, 303));
+}
+
+static void test_comment_500_multibyte(void **state)
+{
+	(void)state;
+	/* The limit counts characters, not bytes: 500 × "я" is 1000 bytes. */
+	char comment[1024];
+	for (int i = 0; i < 500; i++)
+		memcpy(comment + 2 * i, "я", 2);
+	comment[1000] = '\0';
+	struct signer s = signer_default("comment-cyrillic@example.org");
+	s.comment = comment;
+	free(sign_expect(&s, 303));
+}
+
+/* POSTs a form whose first_name is given already percent-encoded. */
+static void sign_raw_first_name(const char *raw, const char *email, long want)
+{
+	long before = petition_count(srv, SEED_SLUG);
+	struct client *c = client_new(srv);
+	char *tok = client_fetch_csrf(c, SEED_SLUG);
+	assert_non_null(tok);
+	struct hbuf b = { 0 };
+	form_add_raw(&b, "first_name", raw);
+	struct signer s = signer_default(email);
+	s.first_name = NULL;
+	form_sign(&b, &s, tok);
+	struct resp r;
+	assert_int_equal(client_post(c, SIGN_PATH, b.data, b.len, NULL, &r), CURLE_OK);
+	if (r.status != want)
+		fail_msg("first_name=%s: status %ld, wanted %ld", raw, r.status, want);
+	if (want == 422) {
+		if (memmem(r.body.data, r.body.len, "aria-invalid=\"true\"", 19) == NULL)
+			fail_msg("first_name=%s: 422 page marks no field invalid", raw);
+		/* The echoed value must not smuggle a NUL byte into the HTML. */
+		if (memchr(r.body.data, '\0', r.body.len) != NULL)
+			fail_msg("first_name=%s: 422 page contains a NUL byte", raw);
+	}
+	assert_int_equal(petition_count(srv, SEED_SLUG), want == 303 ? before + 1 : before);
+	resp_free(&r);
+	hbuf_free(&b);
+	free(tok);
+	client_free(c);
+}
+
+static void test_invalid_utf8(void **state)
+{
+	(void)state;
+	sign_raw_first_name("%C3%28", "bad-utf8@example.org", 422);
+	sign_raw_first_name("Ann%C0%80a", "overlong@example.org", 422);
+	sign_raw_first_name("%ED%A0%80", "surrogate@example.org", 422);
+	sign_raw_first_name("Ann%FF", "ff-byte@example.org", 422);
+}
+
+static void test_control_chars(void **state)
+{
+	(void)state;
+	sign_raw_first_name("Ann%01a", "ctrl-01@example.org", 422);
+	sign_raw_first_name("Ann%00a", "ctrl-00@example.org", 422);
+	sign_raw_first_name("Ann%0Aa", "ctrl-0a@example.org", 422);
+	sign_raw_first_name("Ann%7Fa", "ctrl-7f@example.org", 422);
+}
+
+static void test_valid_unicode_and_plus(void **state)
+{
+	(void)state;
+	/* '+' is a space in urlencoded forms; Cyrillic is fine. */
+	sign_raw_first_name("%D0%90%D0%BD%D0%BD%D0%B0+Maria", "cyrillic@example.org", 303);
+}
+
+static void test_extra_field_ignored(void **state)
+{
+	(void)state;
+	struct signer s = signer_default("extra-field@example.org");
+	s.extra = "is_admin=1&count=999999&state=closed";
+	free(sign_expect(&s, 303));
+}
+
+static void test_repeated_field(void **state)
+{
+	(void)state;
+	/* A field sent twice must not let a second value slip past validation:
+	 * whatever the server picks, the result is a clean 303 or 422. */
+	long before = petition_count(srv, SEED_SLUG);
+	struct client *c = client_new(srv);
+	char *tok = client_fetch_csrf(c, SEED_SLUG);
+	assert_non_null(tok);
+	struct hbuf b = { 0 };
+	struct signer s = signer_default("repeat@example.org");
+	form_sign(&b, &s, tok);
+	form_add(&b, "email", "not-an-email");
+	struct resp r;
+	assert_int_equal(client_post(c, SIGN_PATH, b.data, b.len, NULL, &r), CURLE_OK);
+	assert_true(r.status == 303 || r.status == 422);
+	assert_int_equal(petition_count(srv, SEED_SLUG), r.status == 303 ? before + 1 : before);
+	resp_free(&r);
+	hbuf_free(&b);
+	free(tok);
+	client_free(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sign_ok),
+		cmocka_unit_test(test_sign_without_checkboxes),
+		cmocka_unit_test(test_duplicate_email),
+		cmocka_unit_test(test_invalid_email),
+		cmocka_unit_test(test_missing_fields),
+		cmocka_unit_test(test_bad_country),
+		cmocka_unit_test(test_comment_length),
+		cmocka_unit_test(test_comment_500_multibyte),
+		cmocka_unit_test(test_invalid_utf8),
+		cmocka_unit_test(test_control_chars),
+		cmocka_unit_test(test_valid_unicode_and_plus),
+		cmocka_unit_test(test_extra_field_ignored),
+		cmocka_unit_test(test_repeated_field),
+	};
+	return harness_finish(cmocka_run_group_tests(tests, group_setup, group_teardown));
+}

@@ -1,0 +1,1126 @@
+/* harness.c - starts and stops the real holos binary, HTTP clients and helpers for e2e tests. */
+#include "harness.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <jansson.h>
+
+#define WAIT_MS 10000
+
+static const char *const sanitizer_marks[] = {
+	"AddressSanitizer",
+	"runtime error",
+	"LeakSanitizer",
+	"UndefinedBehaviorSanitizer",
+};
+
+/* ---- buffers ---- */
+
+static void *xrealloc(void *p, size_t n)
+{
+	void *q = realloc(p, n);
+	if (q == NULL) {
+		fprintf(stderr, "harness: out of memory\n");
+		abort();
+	}
+	return q;
+}
+
+static char *xstrndup(const char *s, size_t n)
+{
+	char *d = xrealloc(NULL, n + 1);
+	memcpy(d, s, n);
+	d[n] = '\0';
+	return d;
+}
+
+void hbuf_append(struct hbuf *b, const void *p, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 256;
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		b->data = xrealloc(b->data, cap);
+		b->cap = cap;
+	}
+	if (n > 0)
+		memcpy(b->data + b->len, p, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+}
+
+void hbuf_puts(struct hbuf *b, const char *s)
+{
+	hbuf_append(b, s, strlen(s));
+}
+
+void hbuf_printf(struct hbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	char *tmp = xrealloc(NULL, (size_t)n + 1);
+	va_start(ap, fmt);
+	vsnprintf(tmp, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	hbuf_append(b, tmp, (size_t)n);
+	free(tmp);
+}
+
+void hbuf_free(struct hbuf *b)
+{
+	free(b->data);
+	b->data = NULL;
+	b->len = b->cap = 0;
+}
+
+long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int harness_finish(int failed)
+{
+	if (failed != 0) {
+		fflush(NULL);
+		_exit(failed > 125 ? 125 : failed);
+	}
+	return 0;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+/* ---- files ---- */
+
+int write_file(const char *path, const char *data, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+	if (f == NULL)
+		return -1;
+	int rc = fwrite(data, 1, len, f) == len ? 0 : -1;
+	if (fclose(f) != 0)
+		rc = -1;
+	return rc;
+}
+
+static int read_file(const char *path, struct hbuf *out)
+{
+	FILE *f = fopen(path, "rb");
+	if (f == NULL)
+		return -1;
+	char chunk[8192];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		hbuf_append(out, chunk, n);
+	fclose(f);
+	if (out->data == NULL)
+		hbuf_append(out, "", 0);
+	return 0;
+}
+
+bool dir_contains(const char *dir, const void *needle, size_t n, char *found, size_t foundsz)
+{
+	DIR *d = opendir(dir);
+	if (d == NULL)
+		return false;
+	bool hit = false;
+	struct dirent *e;
+	while (!hit && (e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		char path[1024];
+		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+		struct stat st;
+		if (lstat(path, &st) != 0)
+			continue;
+		if (S_ISDIR(st.st_mode)) {
+			hit = dir_contains(path, needle, n, found, foundsz);
+		} else if (S_ISREG(st.st_mode)) {
+			struct hbuf b = { 0 };
+			if (read_file(path, &b) == 0 && memmem(b.data, b.len, needle, n) != NULL) {
+				hit = true;
+				if (found != NULL)
+					snprintf(found, foundsz, "%s", path);
+			}
+			hbuf_free(&b);
+		}
+	}
+	closedir(d);
+	return hit;
+}
+
+static int remove_tree(const char *path)
+{
+	struct stat st;
+	if (lstat(path, &st) != 0)
+		return errno == ENOENT ? 0 : -1;
+	if (S_ISDIR(st.st_mode)) {
+		DIR *d = opendir(path);
+		if (d == NULL)
+			return -1;
+		struct dirent *e;
+		while ((e = readdir(d)) != NULL) {
+			if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+				continue;
+			char sub[1024];
+			snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
+			remove_tree(sub);
+		}
+		closedir(d);
+		return rmdir(path);
+	}
+	return unlink(path);
+}
+
+/* ---- server process ---- */
+
+const char *harness_bin(void)
+{
+	const char *b = getenv("HOLOS_BIN");
+	return b != NULL && *b != '\0' ? b : "build/asan/holos";
+}
+
+static void harness_global_init(void)
+{
+	static bool done;
+	if (done)
+		return;
+	done = true;
+	signal(SIGPIPE, SIG_IGN);
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	atexit(curl_global_cleanup);
+}
+
+int server_init(struct server *s, const char *const *args)
+{
+	harness_global_init();
+	memset(s, 0, sizeof *s);
+	const char *tmp = getenv("TMPDIR");
+	snprintf(s->root, sizeof s->root, "%s/holos-e2e-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (mkdtemp(s->root) == NULL) {
+		fprintf(stderr, "harness: mkdtemp %s: %s\n", s->root, strerror(errno));
+		return -1;
+	}
+	snprintf(s->data, sizeof s->data, "%s/data", s->root);
+	snprintf(s->log, sizeof s->log, "%s/server.log", s->root);
+	size_t i = 0;
+	for (; args != NULL && args[i] != NULL; i++) {
+		if (i + 1 >= sizeof s->args / sizeof s->args[0]) {
+			fprintf(stderr, "harness: too many server arguments\n");
+			return -1;
+		}
+		s->args[i] = args[i];
+	}
+	s->args[i] = NULL;
+	return 0;
+}
+
+/* Drops settings a developer's shell may carry (HOLOS_DB above all), so a
+ * test never reaches a real database. */
+static void scrub_env(void)
+{
+	static const char *const vars[] = { "HOLOS_LISTEN", "HOLOS_BASE_URL", "HOLOS_LANG",
+		"HOLOS_SITE_NAME", "HOLOS_DATA", "HOLOS_DB" };
+	for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
+		unsetenv(vars[i]);
+}
+
+/* Binds 127.0.0.1:0 and returns the port the kernel chose, or -1. */
+static int free_port(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0)
+		return -1;
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = 0 };
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	socklen_t len = sizeof a;
+	int port = -1;
+	if (bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+		port = ntohs(a.sin_port);
+	close(fd);
+	return port;
+}
+
+int server_read_log(const struct server *s, struct hbuf *out)
+{
+	return read_file(s->log, out);
+}
+
+static void print_log(const struct server *s, const char *why)
+{
+	struct hbuf b = { 0 };
+	fprintf(stderr, "harness: %s\n---- %s ----\n", why, s->log);
+	if (server_read_log(s, &b) == 0)
+		fwrite(b.data, 1, b.len, stderr);
+	fprintf(stderr, "---- end of log ----\n");
+	hbuf_free(&b);
+}
+
+static size_t discard_cb(char *p, size_t sz, size_t n, void *u)
+{
+	(void)p;
+	(void)u;
+	return sz * n;
+}
+
+/* Waits for pid to exit, at most ms. Returns 0 with *status, or -1. */
+static int wait_exit(pid_t pid, int *status, long ms)
+{
+	long long end = now_ms() + ms;
+	for (;;) {
+		pid_t r = waitpid(pid, status, WNOHANG);
+		if (r == pid)
+			return 0;
+		if (r < 0 && errno != EINTR)
+			return -1;
+		if (now_ms() >= end)
+			return -1;
+		sleep_ms(10);
+	}
+}
+
+int server_start(struct server *s)
+{
+	harness_global_init();
+	s->port = free_port();
+	if (s->port < 0) {
+		fprintf(stderr, "harness: no free port: %s\n", strerror(errno));
+		return -1;
+	}
+	snprintf(s->base, sizeof s->base, "http://127.0.0.1:%d", s->port);
+	char listen[32];
+	snprintf(listen, sizeof listen, "127.0.0.1:%d", s->port);
+
+	const char *argv[32];
+	size_t n = 0;
+	argv[n++] = harness_bin();
+	argv[n++] = "serve";
+	argv[n++] = "--listen";
+	argv[n++] = listen;
+	argv[n++] = "--data";
+	argv[n++] = s->data;
+	for (size_t i = 0; s->args[i] != NULL && n < 31; i++)
+		argv[n++] = s->args[i];
+	argv[n] = NULL;
+
+	int logfd = open(s->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (logfd < 0) {
+		fprintf(stderr, "harness: open %s: %s\n", s->log, strerror(errno));
+		return -1;
+	}
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(logfd);
+		return -1;
+	}
+	if (pid == 0) {
+		int nul = open("/dev/null", O_RDONLY);
+		if (nul >= 0)
+			dup2(nul, 0);
+		dup2(logfd, 1);
+		dup2(logfd, 2);
+		scrub_env();
+		execv(argv[0], (char *const *)argv);
+		dprintf(2, "harness: exec %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(logfd);
+	s->pid = pid;
+
+	CURL *h = curl_easy_init();
+	char url[128];
+	snprintf(url, sizeof url, "%s/healthz", s->base);
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 1000L);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard_cb);
+	long long end = now_ms() + WAIT_MS;
+	int rc = -1;
+	while (now_ms() < end) {
+		int st;
+		if (waitpid(pid, &st, WNOHANG) == pid) {
+			s->pid = 0;
+			print_log(s, "server exited before it answered /healthz");
+			break;
+		}
+		long code = 0;
+		if (curl_easy_perform(h) == CURLE_OK &&
+		    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code) == CURLE_OK && code == 200) {
+			rc = 0;
+			break;
+		}
+		sleep_ms(25);
+	}
+	curl_easy_cleanup(h);
+	if (rc != 0 && s->pid > 0) {
+		kill(s->pid, SIGKILL);
+		int st;
+		waitpid(s->pid, &st, 0);
+		s->pid = 0;
+		print_log(s, "server did not answer /healthz with 200 within 10 s");
+	}
+	return rc;
+}
+
+int server_stop(struct server *s)
+{
+	if (s->pid <= 0)
+		return 0;
+	int status = 0;
+	kill(s->pid, SIGTERM);
+	if (wait_exit(s->pid, &status, WAIT_MS) != 0) {
+		kill(s->pid, SIGKILL);
+		waitpid(s->pid, &status, 0);
+		s->pid = 0;
+		print_log(s, "server did not exit within 10 s of SIGTERM");
+		return -1;
+	}
+	s->pid = 0;
+	int rc = 0;
+	char why[128] = "";
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		if (WIFSIGNALED(status))
+			snprintf(why, sizeof why, "server killed by signal %d after SIGTERM",
+			    WTERMSIG(status));
+		else
+			snprintf(why, sizeof why, "server exited with status %d after SIGTERM",
+			    WEXITSTATUS(status));
+		rc = -1;
+	}
+	struct hbuf log = { 0 };
+	if (server_read_log(s, &log) == 0) {
+		for (size_t i = 0; i < sizeof sanitizer_marks / sizeof sanitizer_marks[0]; i++) {
+			if (strstr(log.data, sanitizer_marks[i]) != NULL) {
+				snprintf(why, sizeof why, "server log contains \"%s\"",
+				    sanitizer_marks[i]);
+				rc = -1;
+				break;
+			}
+		}
+	}
+	hbuf_free(&log);
+	if (rc != 0)
+		print_log(s, why);
+	return rc;
+}
+
+int server_cleanup(struct server *s)
+{
+	int rc = server_stop(s);
+	if (s->root[0] != '\0' && getenv("HOLOS_E2E_KEEP") == NULL)
+		remove_tree(s->root);
+	s->root[0] = '\0';
+	return rc;
+}
+
+struct server *server_new_seeded(const char *const *extra)
+{
+	const char *args[16];
+	size_t n = 0;
+	args[n++] = "--seed";
+	args[n++] = SEED_PATH;
+	for (size_t i = 0; extra != NULL && extra[i] != NULL && n < 15; i++)
+		args[n++] = extra[i];
+	args[n] = NULL;
+	struct server *s = calloc(1, sizeof *s);
+	if (s == NULL)
+		return NULL;
+	if (server_init(s, args) != 0 || server_start(s) != 0) {
+		server_cleanup(s);
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+int server_free(struct server *s)
+{
+	if (s == NULL)
+		return 0;
+	int rc = server_cleanup(s);
+	free(s);
+	return rc;
+}
+
+/* ---- HTTP client ---- */
+
+static size_t body_cb(char *p, size_t sz, size_t n, void *u)
+{
+	hbuf_append(u, p, sz * n);
+	return sz * n;
+}
+
+/* Keeps only the final response's header block (after 100 Continue). */
+static size_t header_cb(char *p, size_t sz, size_t n, void *u)
+{
+	struct hbuf *h = u;
+	if (sz * n >= 5 && memcmp(p, "HTTP/", 5) == 0)
+		h->len = 0;
+	hbuf_append(h, p, sz * n);
+	return sz * n;
+}
+
+void resp_free(struct resp *r)
+{
+	hbuf_free(&r->headers);
+	hbuf_free(&r->body);
+	memset(r, 0, sizeof *r);
+}
+
+/* Collects the header lines called name into all and/or last; returns how many. */
+static size_t header_each(const struct resp *r, const char *name, struct hbuf *all, char **last)
+{
+	size_t count = 0, nl = strlen(name);
+	const char *p = r->headers.data;
+	while (p != NULL && *p != '\0') {
+		const char *eol = strchr(p, '\n');
+		size_t len = eol ? (size_t)(eol - p) : strlen(p);
+		if (len > nl && p[nl] == ':' && strncasecmp(p, name, nl) == 0) {
+			const char *v = p + nl + 1, *e = p + len;
+			while (v < e && (*v == ' ' || *v == '\t'))
+				v++;
+			while (e > v && (e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t'))
+				e--;
+			if (all != NULL) {
+				if (count > 0)
+					hbuf_puts(all, "\n");
+				hbuf_append(all, v, (size_t)(e - v));
+			}
+			if (last != NULL) {
+				free(*last);
+				*last = xstrndup(v, (size_t)(e - v));
+			}
+			count++;
+		}
+		p = eol ? eol + 1 : NULL;
+	}
+	return count;
+}
+
+char *resp_header(const struct resp *r, const char *name)
+{
+	char *last = NULL;
+	header_each(r, name, NULL, &last);
+	return last;
+}
+
+char *resp_header_all(const struct resp *r, const char *name)
+{
+	struct hbuf all = { 0 };
+	header_each(r, name, &all, NULL);
+	hbuf_append(&all, "", 0);
+	return all.data;
+}
+
+struct client *client_new(const struct server *s)
+{
+	harness_global_init();
+	struct client *c = calloc(1, sizeof *c);
+	if (c == NULL)
+		return NULL;
+	c->srv = s;
+	c->curl = curl_easy_init();
+	if (c->curl == NULL) {
+		free(c);
+		return NULL;
+	}
+	curl_easy_setopt(c->curl, CURLOPT_COOKIEFILE, "");
+	curl_easy_setopt(c->curl, CURLOPT_NOPROXY, "*");
+	/* Send traversal paths as written instead of letting curl squash them. */
+	curl_easy_setopt(c->curl, CURLOPT_PATH_AS_IS, 1L);
+	curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, (long)WAIT_MS);
+	curl_easy_setopt(c->curl, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, body_cb);
+	curl_easy_setopt(c->curl, CURLOPT_HEADERFUNCTION, header_cb);
+	return c;
+}
+
+void client_free(struct client *c)
+{
+	if (c == NULL)
+		return;
+	curl_easy_cleanup(c->curl);
+	free(c);
+}
+
+static CURLcode client_perform(struct client *c, const char *path, struct resp *r,
+    struct curl_slist *hdrs)
+{
+	memset(r, 0, sizeof *r);
+	char url[2048];
+	snprintf(url, sizeof url, "%s%s", c->srv->base, path);
+	curl_easy_setopt(c->curl, CURLOPT_URL, url);
+	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &r->body);
+	curl_easy_setopt(c->curl, CURLOPT_HEADERDATA, &r->headers);
+	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, hdrs);
+	r->rc = curl_easy_perform(c->curl);
+	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, NULL);
+	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &r->status);
+	curl_easy_getinfo(c->curl, CURLINFO_NUM_CONNECTS, &r->num_connects);
+	hbuf_append(&r->body, "", 0);
+	hbuf_append(&r->headers, "", 0);
+	if (r->rc != CURLE_OK)
+		fprintf(stderr, "harness: %s: %s\n", url, curl_easy_strerror(r->rc));
+	return r->rc;
+}
+
+CURLcode client_get(struct client *c, const char *path, struct resp *r)
+{
+	curl_easy_setopt(c->curl, CURLOPT_HTTPGET, 1L);
+	return client_perform(c, path, r, NULL);
+}
+
+static CURLcode post(struct client *c, const char *path, const char *body, size_t len,
+    const char *ctype, bool noexpect, struct resp *r)
+{
+	struct curl_slist *h = NULL;
+	char ct[256];
+	if (ctype != NULL) {
+		snprintf(ct, sizeof ct, "Content-Type: %s", ctype);
+		h = curl_slist_append(h, ct);
+	}
+	if (noexpect)
+		h = curl_slist_append(h, "Expect:");
+	curl_easy_setopt(c->curl, CURLOPT_POST, 1L);
+	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body);
+	CURLcode rc = client_perform(c, path, r, h);
+	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, NULL);
+	curl_slist_free_all(h);
+	return rc;
+}
+
+CURLcode client_post(struct client *c, const char *path, const char *body, size_t len,
+    const char *ctype, struct resp *r)
+{
+	return post(c, path, body, len, ctype, false, r);
+}
+
+CURLcode client_post_noexpect(struct client *c, const char *path, const char *body, size_t len,
+    struct resp *r)
+{
+	return post(c, path, body, len, NULL, true, r);
+}
+
+/* ---- HTML ---- */
+
+char *html_escape(const char *s)
+{
+	struct hbuf b = { 0 };
+	for (; *s; s++) {
+		switch (*s) {
+		case '&': hbuf_puts(&b, "&amp;"); break;
+		case '<': hbuf_puts(&b, "&lt;"); break;
+		case '>': hbuf_puts(&b, "&gt;"); break;
+		case '"': hbuf_puts(&b, "&quot;"); break;
+		case '\'': hbuf_puts(&b, "&#39;"); break;
+		case '`': hbuf_puts(&b, "&#96;"); break;
+		default: hbuf_append(&b, s, 1); break;
+		}
+	}
+	hbuf_append(&b, "", 0);
+	return b.data;
+}
+
+static void put_utf8(struct hbuf *b, unsigned long cp)
+{
+	unsigned char u[4];
+	size_t n;
+	if (cp < 0x80) {
+		u[0] = (unsigned char)cp;
+		n = 1;
+	} else if (cp < 0x800) {
+		u[0] = (unsigned char)(0xC0 | (cp >> 6));
+		u[1] = (unsigned char)(0x80 | (cp & 0x3F));
+		n = 2;
+	} else if (cp < 0x10000) {
+		u[0] = (unsigned char)(0xE0 | (cp >> 12));
+		u[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+		u[2] = (unsigned char)(0x80 | (cp & 0x3F));
+		n = 3;
+	} else {
+		u[0] = (unsigned char)(0xF0 | (cp >> 18));
+		u[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
+		u[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+		u[3] = (unsigned char)(0x80 | (cp & 0x3F));
+		n = 4;
+	}
+	hbuf_append(b, u, n);
+}
+
+char *html_decode(const char *html)
+{
+	static const struct {
+		const char *name;
+		const char *text;
+	} named[] = {
+		{ "&amp;", "&" }, { "&lt;", "<" }, { "&gt;", ">" }, { "&quot;", "\"" },
+		{ "&apos;", "'" }, { "&nbsp;", "\xC2\xA0" },
+	};
+	struct hbuf b = { 0 };
+	const char *p = html;
+	while (*p) {
+		if (*p != '&') {
+			hbuf_append(&b, p++, 1);
+			continue;
+		}
+		bool done = false;
+		for (size_t i = 0; i < sizeof named / sizeof named[0] && !done; i++) {
+			size_t n = strlen(named[i].name);
+			if (strncmp(p, named[i].name, n) == 0) {
+				hbuf_puts(&b, named[i].text);
+				p += n;
+				done = true;
+			}
+		}
+		if (!done && p[1] == '#') {
+			char *end;
+			bool hex = p[2] == 'x' || p[2] == 'X';
+			unsigned long cp = strtoul(p + (hex ? 3 : 2), &end, hex ? 16 : 10);
+			if (end != p + (hex ? 3 : 2) && *end == ';' && cp > 0 && cp < 0x110000) {
+				put_utf8(&b, cp);
+				p = end + 1;
+				done = true;
+			}
+		}
+		if (!done)
+			hbuf_append(&b, p++, 1);
+	}
+	hbuf_append(&b, "", 0);
+	return b.data;
+}
+
+char *html_csrf(const char *html)
+{
+	const char *p = html;
+	while ((p = strstr(p, "name=\"csrf\"")) != NULL) {
+		const char *tag = p;
+		while (tag > html && *tag != '<')
+			tag--;
+		const char *end = strchr(p, '>');
+		if (*tag == '<' && end != NULL && strncasecmp(tag, "<input", 6) == 0) {
+			char *t = xstrndup(tag, (size_t)(end - tag));
+			char *v = strstr(t, " value=\"");
+			char *res = NULL;
+			if (v != NULL) {
+				v += 8;
+				char *q = strchr(v, '"');
+				if (q != NULL) {
+					*q = '\0';
+					res = html_decode(v);
+				}
+			}
+			free(t);
+			if (res != NULL)
+				return res;
+		}
+		p++;
+	}
+	return NULL;
+}
+
+bool html_shows_text(const char *html, const char *text)
+{
+	char *esc = html_escape(text);
+	bool ok = strstr(html, esc) != NULL;
+	free(esc);
+	if (ok)
+		return true;
+	char *dec = html_decode(html);
+	ok = strstr(dec, text) != NULL;
+	if (!ok && strstr(text, "''") != NULL) {
+		/* ICU MessageFormat writes a literal apostrophe as ''. */
+		struct hbuf t = { 0 };
+		for (const char *p = text; *p; p++) {
+			hbuf_append(&t, p, 1);
+			if (p[0] == '\'' && p[1] == '\'')
+				p++;
+		}
+		ok = strstr(dec, t.data) != NULL;
+		hbuf_free(&t);
+	}
+	free(dec);
+	return ok;
+}
+
+/* ---- forms, petitions, catalogue ---- */
+
+void form_add_raw(struct hbuf *b, const char *key, const char *raw)
+{
+	if (b->len > 0)
+		hbuf_puts(b, "&");
+	hbuf_puts(b, key);
+	if (raw != NULL) {
+		hbuf_puts(b, "=");
+		hbuf_puts(b, raw);
+	}
+}
+
+void form_add(struct hbuf *b, const char *key, const char *value)
+{
+	char *enc = curl_easy_escape(NULL, value, (int)strlen(value));
+	form_add_raw(b, key, enc);
+	curl_free(enc);
+}
+
+char *client_fetch_csrf(struct client *c, const char *slug)
+{
+	char path[512];
+	snprintf(path, sizeof path, "/p/%s", slug);
+	struct resp r;
+	client_get(c, path, &r);
+	char *tok = r.status == 200 ? html_csrf(r.body.data) : NULL;
+	if (tok == NULL)
+		fprintf(stderr, "harness: GET %s gave %ld and no csrf token\n", path, r.status);
+	resp_free(&r);
+	return tok;
+}
+
+struct signer signer_default(const char *email)
+{
+	return (struct signer){
+		.first_name = "Anna",
+		.last_name = "Tester",
+		.email = email,
+		.country = "UA",
+		.public_ = "1",
+		.updates = "1",
+	};
+}
+
+void form_sign(struct hbuf *b, const struct signer *s, const char *csrf)
+{
+	const struct {
+		const char *key, *value;
+	} f[] = {
+		{ "first_name", s->first_name }, { "last_name", s->last_name },
+		{ "email", s->email }, { "country", s->country }, { "comment", s->comment },
+		{ "public", s->public_ }, { "updates", s->updates }, { "csrf", csrf },
+	};
+	for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
+		if (f[i].value != NULL)
+			form_add(b, f[i].key, f[i].value);
+	if (s->extra != NULL)
+		form_add_raw(b, s->extra, NULL);
+}
+
+long client_sign(struct client *c, const char *slug, const struct signer *s, struct resp *r)
+{
+	memset(r, 0, sizeof *r);
+	char *tok = client_fetch_csrf(c, slug);
+	if (tok == NULL) {
+		r->status = -1;
+		return -1;
+	}
+	struct hbuf body = { 0 };
+	form_sign(&body, s, tok);
+	char path[512];
+	snprintf(path, sizeof path, "/p/%s/sign", slug);
+	client_post(c, path, body.data, body.len, NULL, r);
+	hbuf_free(&body);
+	free(tok);
+	return r->status;
+}
+
+long petition_count(const struct server *s, const char *slug)
+{
+	struct client *c = client_new(s);
+	char path[512];
+	snprintf(path, sizeof path, "/p/%s.json", slug);
+	struct resp r;
+	long count = -1;
+	if (client_get(c, path, &r) == CURLE_OK && r.status == 200) {
+		json_error_t err;
+		json_t *j = json_loadb(r.body.data, r.body.len, 0, &err);
+		json_t *n = json_object_get(j, "count");
+		if (json_is_integer(n))
+			count = (long)json_integer_value(n);
+		else
+			fprintf(stderr, "harness: %s: no integer count in %s\n", path, r.body.data);
+		json_decref(j);
+	}
+	resp_free(&r);
+	client_free(c);
+	return count;
+}
+
+char *catalogue_get(const char *key)
+{
+	json_error_t err;
+	json_t *cat = json_load_file("locales/en.json", 0, &err);
+	if (cat == NULL) {
+		fprintf(stderr, "harness: locales/en.json: %s (line %d)\n", err.text, err.line);
+		return NULL;
+	}
+	json_t *v = json_object_get(cat, key);
+	char *s = NULL;
+	if (json_is_string(v))
+		s = xstrndup(json_string_value(v), json_string_length(v));
+	else
+		fprintf(stderr, "harness: locales/en.json has no string \"%s\"\n", key);
+	json_decref(cat);
+	return s;
+}
+
+/* ---- message formats ---- */
+
+static void put_number(struct hbuf *b, long v)
+{
+	char digits[32];
+	int n = snprintf(digits, sizeof digits, "%ld", v < 0 ? -v : v);
+	if (v < 0)
+		hbuf_puts(b, "-");
+	for (int i = 0; i < n; i++) {
+		if (i > 0 && (n - i) % 3 == 0)
+			hbuf_puts(b, ",");
+		hbuf_append(b, digits + i, 1);
+	}
+}
+
+/* The end of the {…} block starting at p (which points at '{'). */
+static const char *block_end(const char *p, const char *end)
+{
+	int depth = 0;
+	for (; p < end; p++) {
+		if (*p == '{')
+			depth++;
+		else if (*p == '}' && --depth == 0)
+			return p;
+	}
+	return end;
+}
+
+static void format_range(struct hbuf *out, const char *p, const char *end,
+    const char *const *names, const long *values, size_t n, const long *hash)
+{
+	while (p < end) {
+		if (*p == '\'' && p + 1 < end && p[1] == '\'') {
+			hbuf_puts(out, "'");
+			p += 2;
+		} else if (*p == '#' && hash != NULL) {
+			put_number(out, *hash);
+			p++;
+		} else if (*p == '{') {
+			const char *close = block_end(p, end);
+			const char *q = p + 1;
+			while (q < close && *q == ' ')
+				q++;
+			const char *name = q;
+			while (q < close && *q != ',' && *q != ' ' && *q != '}')
+				q++;
+			size_t nl = (size_t)(q - name);
+			long v = 0;
+			for (size_t i = 0; i < n; i++)
+				if (strlen(names[i]) == nl && strncmp(names[i], name, nl) == 0)
+					v = values[i];
+			while (q < close && (*q == ' ' || *q == ','))
+				q++;
+			if (strncmp(q, "plural", 6) == 0) {
+				q = strchr(q, ',');
+				q = q != NULL && q < close ? q + 1 : close;
+				const char *pick = NULL, *pick_end = NULL, *other = NULL, *other_end = NULL;
+				char exact[32];
+				snprintf(exact, sizeof exact, "=%ld", v);
+				while (q < close) {
+					while (q < close && (*q == ' ' || *q == '\n'))
+						q++;
+					const char *sel = q;
+					while (q < close && *q != '{' && *q != ' ')
+						q++;
+					size_t sl = (size_t)(q - sel);
+					while (q < close && *q != '{')
+						q++;
+					if (q >= close)
+						break;
+					const char *be = block_end(q, close);
+					bool is_exact = sl == strlen(exact) && strncmp(sel, exact, sl) == 0;
+					bool is_one = sl == 3 && strncmp(sel, "one", 3) == 0 && v == 1;
+					/* An exact =N wins over the category "one". */
+					if (is_exact || (is_one && pick == NULL)) {
+						pick = q + 1;
+						pick_end = be;
+					}
+					if (sl == 5 && strncmp(sel, "other", 5) == 0) {
+						other = q + 1;
+						other_end = be;
+					}
+					q = be + 1;
+				}
+				if (pick == NULL) {
+					pick = other;
+					pick_end = other_end;
+				}
+				if (pick != NULL)
+					format_range(out, pick, pick_end, names, values, n, &v);
+			} else {
+				put_number(out, v);
+			}
+			p = close + 1;
+		} else {
+			hbuf_append(out, p++, 1);
+		}
+	}
+}
+
+char *msg_format(const char *pattern, const char *const *names, const long *values, size_t n)
+{
+	struct hbuf out = { 0 };
+	format_range(&out, pattern, pattern + strlen(pattern), names, values, n, NULL);
+	hbuf_append(&out, "", 0);
+	return out.data;
+}
+
+char *expected_count_line(long count, long goal)
+{
+	char *pat = catalogue_get("count_line");
+	if (pat == NULL)
+		return NULL;
+	const char *names[] = { "count", "goal" };
+	const long values[] = { count, goal };
+	char *s = msg_format(pat, names, values, 2);
+	free(pat);
+	return s;
+}
+
+char *html_count_line(const char *html)
+{
+	const char *p = strstr(html, "id=\"count\"");
+	if (p == NULL)
+		return NULL;
+	p = strchr(p, '>');
+	if (p == NULL)
+		return NULL;
+	p++;
+	const char *e = strchr(p, '<');
+	if (e == NULL)
+		return NULL;
+	while (p < e && (*p == ' ' || *p == '\n'))
+		p++;
+	while (e > p && (e[-1] == ' ' || e[-1] == '\n'))
+		e--;
+	char *raw = xstrndup(p, (size_t)(e - p));
+	char *dec = html_decode(raw);
+	free(raw);
+	return dec;
+}
+
+/* ---- command line ---- */
+
+int cli_run(const char *const *argv, struct hbuf *out, struct hbuf *err)
+{
+	harness_global_init();
+	const char *av[32];
+	size_t n = 0;
+	av[n++] = harness_bin();
+	for (size_t i = 0; argv[i] != NULL && n < 31; i++)
+		av[n++] = argv[i];
+	av[n] = NULL;
+
+	int po[2], pe[2];
+	if (pipe2(po, O_CLOEXEC) != 0)
+		return -1;
+	if (pipe2(pe, O_CLOEXEC) != 0) {
+		close(po[0]);
+		close(po[1]);
+		return -1;
+	}
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(po[0]), close(po[1]), close(pe[0]), close(pe[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		int nul = open("/dev/null", O_RDONLY);
+		if (nul >= 0)
+			dup2(nul, 0);
+		dup2(po[1], 1);
+		dup2(pe[1], 2);
+		scrub_env();
+		execv(av[0], (char *const *)av);
+		dprintf(2, "harness: exec %s: %s\n", av[0], strerror(errno));
+		_exit(127);
+	}
+	close(po[1]);
+	close(pe[1]);
+	struct pollfd fds[2] = { { po[0], POLLIN, 0 }, { pe[0], POLLIN, 0 } };
+	struct hbuf *dst[2] = { out, err };
+	struct hbuf sink = { 0 };
+	int open_fds = 2;
+	long long end = now_ms() + WAIT_MS;
+	bool timeout = false;
+	while (open_fds > 0) {
+		long long left = end - now_ms();
+		if (left <= 0) {
+			timeout = true;
+			break;
+		}
+		if (poll(fds, 2, (int)left) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		for (int i = 0; i < 2; i++) {
+			if (fds[i].fd < 0 || fds[i].revents == 0)
+				continue;
+			char chunk[4096];
+			ssize_t k = read(fds[i].fd, chunk, sizeof chunk);
+			if (k > 0) {
+				hbuf_append(dst[i] ? dst[i] : &sink, chunk, (size_t)k);
+			} else if (k == 0 || errno != EINTR) {
+				close(fds[i].fd);
+				fds[i].fd = -1;
+				open_fds--;
+			}
+		}
+	}
+	hbuf_free(&sink);
+	for (int i = 0; i < 2; i++)
+		if (fds[i].fd >= 0)
+			close(fds[i].fd);
+	int status;
+	if (timeout || wait_exit(pid, &status, end - now_ms() > 0 ? end - now_ms() : 1) != 0) {
+		fprintf(stderr, "harness: %s %s did not finish within 10 s\n", av[0],
+		    av[1] ? av[1] : "");
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		return -1;
+	}
+	if (out != NULL)
+		hbuf_append(out, "", 0);
+	if (err != NULL)
+		hbuf_append(err, "", 0);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}

@@ -1,0 +1,174 @@
+/* harness.h - runs the real holos binary and talks to it over HTTP for the end-to-end tests. */
+#ifndef HOLOS_E2E_HARNESS_H
+#define HOLOS_E2E_HARNESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include <curl/curl.h>
+
+#define SEED_PATH "seed/petition.md"
+#define SEED_SLUG "kremlin-prisoners-covid19"
+#define SEED_TITLE \
+	"The prisoners of the Kremlin are defenseless against COVID-19. We have to be their voice!"
+#define SEED_GOAL 15000
+
+/* A growable byte buffer, always NUL-terminated once anything was added.
+ * Allocation failure aborts: this is test code. */
+struct hbuf {
+	char *data;
+	size_t len, cap;
+};
+
+void hbuf_append(struct hbuf *b, const void *p, size_t n);
+void hbuf_puts(struct hbuf *b, const char *s);
+void hbuf_printf(struct hbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void hbuf_free(struct hbuf *b);
+
+/* One server process. root is a fresh mkdtemp directory; the data dir is
+ * root/data (deliberately not created, so the server must create it) and
+ * the server's stderr goes to root/server.log, outside the data dir. */
+struct server {
+	char root[256];
+	char data[300];
+	char log[300];
+	char base[64]; /* http://127.0.0.1:PORT, no trailing slash */
+	int port;
+	pid_t pid;
+	const char *args[16]; /* extra serve arguments, NULL-terminated */
+};
+
+/* The binary under test: $HOLOS_BIN, or build/asan/holos. */
+const char *harness_bin(void);
+
+/* Zeroes s, makes its temp root and records extra serve arguments (a
+ * NULL-terminated list, may be NULL). Returns 0, or -1 with a message. */
+int server_init(struct server *s, const char *const *args);
+/* Picks a free port, starts the server and waits (10 s at most) until
+ * GET /healthz answers 200. On failure prints the log, kills the process
+ * and returns -1. */
+int server_start(struct server *s);
+/* SIGTERM, then waits (10 s at most). Returns 0 only when the exit status
+ * is 0 and the log shows no sanitizer report; otherwise prints the log and
+ * returns -1. */
+int server_stop(struct server *s);
+/* Stops (if running) and removes the temp root. Returns the stop result. */
+int server_cleanup(struct server *s);
+/* Concatenated contents of root/server.log; the caller frees the buffer. */
+int server_read_log(const struct server *s, struct hbuf *out);
+/* Everything a test group usually needs: init with args and the seed,
+ * then start. Returns a malloc'd server or NULL. */
+struct server *server_new_seeded(const char *const *extra);
+/* server_cleanup() then free(). Returns the cleanup result. */
+int server_free(struct server *s);
+
+/* A response: status, raw header block of the final response, body. */
+struct resp {
+	long status;
+	CURLcode rc;
+	long num_connects; /* new connections made for this request */
+	struct hbuf headers;
+	struct hbuf body;
+};
+
+void resp_free(struct resp *r);
+/* Value of the last header called name (case-insensitive), trimmed, as a
+ * malloc'd string; NULL when absent. */
+char *resp_header(const struct resp *r, const char *name);
+/* All values of the headers called name joined by "\n"; malloc'd, never
+ * NULL (empty when absent). */
+char *resp_header_all(const struct resp *r, const char *name);
+
+/* A simulated browser: one CURL handle with its own cookie engine, so
+ * connections and cookies persist across requests. */
+struct client {
+	CURL *curl;
+	const struct server *srv;
+};
+
+struct client *client_new(const struct server *s);
+void client_free(struct client *c);
+/* GET path (starting with "/"). Fills *r (resp_free it). Returns r->rc. */
+CURLcode client_get(struct client *c, const char *path, struct resp *r);
+/* POST len bytes of body as application/x-www-form-urlencoded (or ctype
+ * when not NULL). Redirects are not followed. */
+CURLcode client_post(struct client *c, const char *path, const char *body, size_t len,
+    const char *ctype, struct resp *r);
+/* Like client_post but with a suppressed Expect: 100-continue header, as a
+ * browser sends it. */
+CURLcode client_post_noexpect(struct client *c, const char *path, const char *body, size_t len,
+    struct resp *r);
+
+/* The value of the hidden csrf input in html, malloc'd; NULL when absent. */
+char *html_csrf(const char *html);
+/* html with the entities &amp; &lt; &gt; &quot; &#NN; &#xNN; decoded,
+ * malloc'd. */
+char *html_decode(const char *html);
+/* s escaped the way holos escapes text (& < > " ' `), malloc'd. */
+char *html_escape(const char *s);
+
+/* Appends key=value (value percent-encoded) to an urlencoded body. */
+void form_add(struct hbuf *b, const char *key, const char *value);
+/* Appends key=raw (raw used as is, already encoded); just key when raw is NULL. */
+void form_add_raw(struct hbuf *b, const char *key, const char *raw);
+
+/* The fields of the signing form; NULL fields are left out of the body. */
+struct signer {
+	const char *first_name, *last_name, *email, *country, *comment, *public_, *updates;
+	const char *extra; /* appended raw ("k=v&k2=v2"), may be NULL */
+};
+
+/* A valid signer with the given email. */
+struct signer signer_default(const char *email);
+/* Appends the urlencoded form for s, then csrf when not NULL. */
+void form_sign(struct hbuf *b, const struct signer *s, const char *csrf);
+/* GETs the page with c for a token, then POSTs the form to /p/SLUG/sign.
+ * Fills *r (resp_free it) and returns r->status (-1 without a token). */
+long client_sign(struct client *c, const char *slug, const struct signer *s, struct resp *r);
+
+/* GETs the petition's page with c, returning the csrf token (malloc'd) or
+ * NULL. */
+char *client_fetch_csrf(struct client *c, const char *slug);
+/* GETs /p/SLUG.json with a throwaway handle; returns count or -1. */
+long petition_count(const struct server *s, const char *slug);
+
+/* A message from locales/en.json, malloc'd; NULL (with a message) when the
+ * catalogue or the key is missing. */
+char *catalogue_get(const char *key);
+/* Whether html shows the catalogue message: either verbatim as holos
+ * escapes it, or after decoding entities (and ICU's '' quoting). */
+bool html_shows_text(const char *html, const char *text);
+
+/* Formats an ICU MessageFormat pattern the way holos does in English:
+ * {x}, {x, number} and {x, plural, =N {…} one {…} other {…}} with # are
+ * supported, numbers get "," grouping. names and values hold n arguments.
+ * Returns a malloc'd string. */
+char *msg_format(const char *pattern, const char *const *names, const long *values, size_t n);
+/* The catalogue's count_line for count and goal, malloc'd, or NULL. */
+char *expected_count_line(long count, long goal);
+/* The decoded text of the element with id="count" in html, malloc'd, or
+ * NULL. */
+char *html_count_line(const char *html);
+
+/* Runs the binary under test with argv (argv[0] is the first argument,
+ * not the program name; NULL-terminated), 10 s at most. Captures stdout
+ * and stderr (each may be NULL). Returns the exit status, 128+signal when
+ * killed by a signal, or -1 when it could not run. */
+int cli_run(const char *const *argv, struct hbuf *out, struct hbuf *err);
+
+/* Writes len bytes to path. Returns 0 or -1. */
+int write_file(const char *path, const char *data, size_t len);
+/* Whether any regular file under dir (recursively) contains needle. The
+ * name of the first such file is stored in found (may be NULL). */
+bool dir_contains(const char *dir, const void *needle, size_t n, char *found, size_t foundsz);
+
+/* Ends a test program with the number of failed tests. After a failure
+ * it skips exit handlers: a failed cmocka assertion jumps past the frees,
+ * and LeakSanitizer's report would bury the failure. */
+int harness_finish(int failed);
+
+/* Monotonic milliseconds. */
+long long now_ms(void);
+
+#endif
