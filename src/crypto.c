@@ -142,6 +142,10 @@ crypto_csrf_token(struct buf *out, const char *cookie, time_t now)
 	buf_puts(out, b64);
 }
 
+/* The encoded MAC: 43 characters of unpadded base64url. */
+#define CSRF_MAC_CHARS (sodium_base64_ENCODED_LEN(crypto_auth_hmacsha256_BYTES, \
+	sodium_base64_VARIANT_URLSAFE_NO_PADDING) - 1)
+
 bool
 crypto_csrf_check(const char *token, size_t len, const char *cookie, time_t now)
 {
@@ -166,6 +170,15 @@ crypto_csrf_check(const char *token, size_t len, const char *cookie, time_t now)
 	}
 	if (ts > (int64_t)now + 300 || (int64_t)now - ts > CRYPTO_CSRF_MAX_AGE)
 		return false;
+	/* Exactly the unpadded base64url of the MAC, nothing more. */
+	if (len - tslen - 1 != CSRF_MAC_CHARS)
+		return false;
+	for (i = tslen + 1; i < len; i++) {
+		char c = token[i];
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '_'))
+			return false;
+	}
 	if (sodium_base642bin(got, sizeof(got), dot + 1, len - tslen - 1, NULL,
 	    &gotlen, NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
 	    gotlen != sizeof(got))

@@ -39,12 +39,18 @@ struct request {
 	bool body_too_large;
 
 	/* Set by the router from the path. */
+	int route;			/* enum route; ROUTE__MAX when none */
 	const char *slug;
 	const char *rest;		/* for /static/REST */
 
 	/* Set by page_begin(). */
 	const char *lang;
 	const char *csrf_cookie;	/* the double-submit cookie value */
+
+	/* A handler that parks the request keeps its state here; it is
+	 * called again, with job still set, once the request is resumed. */
+	void *job;
+	bool suspended;
 
 	/* The reply. */
 	int status;
@@ -67,5 +73,13 @@ const char *http_query(struct request *r, const char *name);
  * (arena or static). Beyond HTTP_MAX_HEADERS the header is dropped and
  * logged. */
 void http_header_add(struct request *r, const char *name, const char *value);
+
+/* Parks the request: the handler returns without a reply and holds no
+ * thread; after http_resume() the handler runs again. Call only from a
+ * handler (or a callback it runs synchronously). */
+void http_suspend(struct request *r);
+
+/* Wakes a parked request; safe from any thread. */
+void http_resume(struct request *r);
 
 #endif

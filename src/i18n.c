@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <pthread.h>
 #include <unicode/ucol.h>
+#include <unicode/ureldatefmt.h>
 #include <unicode/uloc.h>
 #include <unicode/ustring.h>
 
@@ -26,6 +28,8 @@ struct lang {
 	json_t *strings;	/* argument-free messages, pre-formatted */
 	json_t *countries;
 	struct msgfmt *number;
+	URelativeDateTimeFormatter *rel;
+	pthread_mutex_t rel_lock;	/* ICU formatters are not thread-safe */
 };
 
 static struct lang langs[I18N_MAX_LANGS];
@@ -285,6 +289,18 @@ i18n_load(const char *dir, const char *default_lang, char *err, size_t errlen)
 			snprintf(err, errlen, "%s: number format: %s", path, perr);
 			goto fail;
 		}
+		{
+			UErrorCode e = U_ZERO_ERROR;
+
+			langs[i].rel = ureldatefmt_open(langs[i].code, NULL,
+			    UDAT_STYLE_LONG, UDISPCTX_CAPITALIZATION_NONE, &e);
+			if (U_FAILURE(e)) {
+				snprintf(err, errlen, "%s: relative time format: "
+				    "%s", path, u_errorName(e));
+				goto fail;
+			}
+			pthread_mutex_init(&langs[i].rel_lock, NULL);
+		}
 		if (strcmp(langs[i].code, default_lang) == 0)
 			deflang = &langs[i];
 	}
@@ -343,6 +359,10 @@ i18n_free(void)
 		json_decref(langs[i].strings);
 		json_decref(langs[i].countries);
 		msgfmt_close(langs[i].number);
+		if (langs[i].rel != NULL) {
+			ureldatefmt_close(langs[i].rel);
+			pthread_mutex_destroy(&langs[i].rel_lock);
+		}
 	}
 	memset(langs, 0, sizeof(langs));
 	nlangs = 0;
@@ -534,6 +554,72 @@ i18n_number(struct arena *a, const char *lang, int64_t n)
 	ret = arena_strndup(a, s, len);
 	free(s);
 	return ret;
+}
+
+static const char *
+uchar_to_arena(struct arena *a, const UChar *u, int32_t len)
+{
+	UErrorCode e = U_ZERO_ERROR;
+	int32_t need;
+	char *out;
+
+	u_strToUTF8(NULL, 0, &need, u, len, &e);
+	if (e != U_BUFFER_OVERFLOW_ERROR && U_FAILURE(e))
+		return NULL;
+	if ((out = arena_alloc(a, (size_t)need + 1)) == NULL)
+		return NULL;
+	e = U_ZERO_ERROR;
+	u_strToUTF8(out, need + 1, NULL, u, len, &e);
+	return U_FAILURE(e) ? NULL : out;
+}
+
+const char *
+i18n_language_name(struct arena *a, const char *lang, const char *code)
+{
+	UErrorCode e = U_ZERO_ERROR;
+	UChar name[128];
+	int32_t len;
+
+	len = uloc_getDisplayLanguage(code, lang_get(lang)->code, name, 128, &e);
+	if (U_FAILURE(e) || len <= 0 || e == U_USING_DEFAULT_WARNING)
+		return arena_strdup(a, code);
+	return uchar_to_arena(a, name, len);
+}
+
+const char *
+i18n_relative(struct arena *a, const char *lang, int64_t delta)
+{
+	static const struct {
+		int64_t secs;
+		URelativeDateTimeUnit unit;
+	} units[] = {
+		{ 365 * 86400, UDAT_REL_UNIT_YEAR },
+		{ 30 * 86400, UDAT_REL_UNIT_MONTH },
+		{ 86400, UDAT_REL_UNIT_DAY },
+		{ 3600, UDAT_REL_UNIT_HOUR },
+		{ 60, UDAT_REL_UNIT_MINUTE },
+		{ 1, UDAT_REL_UNIT_SECOND },
+	};
+	struct lang *l = lang_get(lang);
+	int64_t mag = delta < 0 ? -delta : delta;
+	UErrorCode e = U_ZERO_ERROR;
+	UChar out[128];
+	int32_t len;
+	size_t i;
+
+	/* Under a minute is "now": seconds would only flicker. */
+	if (mag < 60)
+		delta = 0;
+	for (i = 0; i + 1 < sizeof(units) / sizeof(units[0]); i++)
+		if (mag >= units[i].secs)
+			break;
+	pthread_mutex_lock(&l->rel_lock);
+	len = ureldatefmt_format(l->rel, (double)(delta / units[i].secs),
+	    units[i].unit, out, 128, &e);
+	pthread_mutex_unlock(&l->rel_lock);
+	if (U_FAILURE(e))
+		return NULL;
+	return uchar_to_arena(a, out, len);
 }
 
 const json_t *

@@ -57,6 +57,16 @@ const char *i18n_text(const char *lang, const char *key);
  * space, "15,000" in en), into the arena. NULL when out of memory. */
 const char *i18n_number(struct arena *a, const char *lang, int64_t n);
 
+/* The name of language code (e.g. the petition's "en") in lang ("английский"
+ * in ru), into the arena; code itself when ICU has no name for it. */
+const char *i18n_language_name(struct arena *a, const char *lang,
+    const char *code);
+
+/* A relative time for an event delta seconds from now, negative for the
+ * past: "3 minutes ago", "3 минуты назад". Into the arena; NULL when out of
+ * memory. */
+const char *i18n_relative(struct arena *a, const char *lang, int64_t delta);
+
 /* Countries as [{code, name}] sorted by the language's collation.
  * Borrowed. */
 const json_t *i18n_countries(const char *lang);

@@ -1,7 +1,9 @@
 /* import.c - petition files: front matter and a Markdown body. */
 #include "import.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +14,7 @@
 
 #define IMPORT_MAX_BYTES (1024 * 1024)
 #define IMPORT_MAX_TO 32
+#define IMPORT_MAX_TR 32
 
 enum import_key {
 	KEY_TITLE,
@@ -88,15 +91,24 @@ lang_valid(const char *s, size_t len)
 	return true;
 }
 
-int
-import_parse(struct arena *a, const char *src, size_t len, struct petition *p,
-    char *err, size_t errlen)
+/* One front matter value as written: where it is and on which line. */
+struct front_value {
+	const char *s;
+	size_t len;
+	int line;
+	bool seen;
+};
+
+/* Splits src into front matter values (for the known keys only) and the
+ * body. Returns 0, or -1 with a message naming the line in err. */
+static int
+front_parse(const char *src, size_t len, struct front_value v[KEY__MAX],
+    const char **body, size_t *blen, char *err, size_t errlen)
 {
-	const char *line = src, *end = src + len;
-	bool seen[KEY__MAX] = { false };
+	const char *line, *end = src + len;
 	int lineno = 1, k;
 
-	memset(p, 0, sizeof(*p));
+	memset(v, 0, KEY__MAX * sizeof(*v));
 	if (!form_utf8_valid(src, len)) {
 		snprintf(err, errlen, "the file is not valid UTF-8");
 		return -1;
@@ -107,7 +119,7 @@ import_parse(struct arena *a, const char *src, size_t len, struct petition *p,
 		    "starting with ---");
 		return -1;
 	}
-	line = memchr(src, '\n', len) + 1;
+	line = (const char *)memchr(src, '\n', len) + 1;
 	for (;;) {
 		const char *nl, *colon, *key, *val;
 		size_t llen, klen, vlen;
@@ -119,7 +131,7 @@ import_parse(struct arena *a, const char *src, size_t len, struct petition *p,
 			return -1;
 		}
 		nl = memchr(line, '\n', (size_t)(end - line));
-		llen = (nl ? nl : end) - line;
+		llen = (size_t)((nl ? nl : end) - line);
 		if (llen > 0 && line[llen - 1] == '\r')
 			llen--;
 		if (llen == 3 && strncmp(line, "---", 3) == 0) {
@@ -148,77 +160,16 @@ import_parse(struct arena *a, const char *src, size_t len, struct petition *p,
 			    lineno, (int)(klen > 40 ? 40 : klen), key);
 			return -1;
 		}
-		if (seen[k]) {
+		if (v[k].seen) {
 			snprintf(err, errlen, "line %d: \"%s\" given twice",
 			    lineno, import_keys[k]);
 			return -1;
 		}
-		seen[k] = true;
-		switch ((enum import_key)k) {
-		case KEY_TITLE:
-			if (vlen == 0 || vlen > 200 ||
-			    !form_text_valid(val, vlen, false)) {
-				snprintf(err, errlen, "line %d: title must be "
-				    "1-200 characters of text", lineno);
-				return -1;
-			}
-			p->title = arena_strndup(a, val, vlen);
-			break;
-		case KEY_TO:
-			if (parse_to(a, val, vlen, p) == -1) {
-				snprintf(err, errlen, "line %d: \"to\" needs 1-%d "
-				    "addressees separated by ';'", lineno,
-				    IMPORT_MAX_TO);
-				return -1;
-			}
-			break;
-		case KEY_GOAL: {
-			char tmp[24], *e;
-			long long g;
-
-			if (vlen == 0 || vlen >= sizeof(tmp))
-				goto bad_goal;
-			memcpy(tmp, val, vlen);
-			tmp[vlen] = '\0';
-			errno = 0;
-			g = strtoll(tmp, &e, 10);
-			if (*e != '\0' || errno != 0 || g <= 0 ||
-			    g > 1000000000LL)
-				goto bad_goal;
-			p->goal = g;
-			break;
-		bad_goal:
-			snprintf(err, errlen, "line %d: goal must be a whole "
-			    "number from 1 to 1000000000", lineno);
-			return -1;
-		}
-		case KEY_LANG:
-			if (!lang_valid(val, vlen)) {
-				snprintf(err, errlen, "line %d: lang must be a "
-				    "language code such as en, ru or uk", lineno);
-				return -1;
-			}
-			p->lang = arena_strndup(a, val, vlen);
-			break;
-		case KEY_SLUG:
-			if (!petition_slug_valid(val, vlen)) {
-				snprintf(err, errlen, "line %d: slug must be 1-80 "
-				    "of a-z, 0-9 and '-'", lineno);
-				return -1;
-			}
-			p->slug = arena_strndup(a, val, vlen);
-			break;
-		case KEY__MAX:
-			break;
-		}
+		v[k].seen = true;
+		v[k].s = val;
+		v[k].len = vlen;
+		v[k].line = lineno;
 		line = nl ? nl + 1 : end;
-	}
-	for (k = 0; k < KEY__MAX; k++) {
-		if (!seen[k]) {
-			snprintf(err, errlen, "front matter lacks \"%s\"",
-			    import_keys[k]);
-			return -1;
-		}
 	}
 	while (line < end && (*line == '\n' || *line == '\r'))
 		line++;
@@ -227,7 +178,87 @@ import_parse(struct arena *a, const char *src, size_t len, struct petition *p,
 		    "front matter");
 		return -1;
 	}
-	p->body_md = arena_strndup(a, line, (size_t)(end - line));
+	*body = line;
+	*blen = (size_t)(end - line);
+	return 0;
+}
+
+static int
+title_parse(struct arena *a, const struct front_value *v, const char **out,
+    char *err, size_t errlen)
+{
+	if (!v->seen) {
+		snprintf(err, errlen, "front matter lacks \"title\"");
+		return -1;
+	}
+	if (v->len == 0 || form_utf8_chars(v->s, v->len) > 200 ||
+	    !form_text_valid(v->s, v->len, false)) {
+		snprintf(err, errlen, "line %d: title must be 1-200 characters "
+		    "of text", v->line);
+		return -1;
+	}
+	*out = arena_strndup(a, v->s, v->len);
+	return 0;
+}
+
+int
+import_parse(struct arena *a, const char *src, size_t len, struct petition *p,
+    char *err, size_t errlen)
+{
+	struct front_value v[KEY__MAX];
+	const char *body;
+	size_t blen;
+	int k;
+
+	memset(p, 0, sizeof(*p));
+	if (front_parse(src, len, v, &body, &blen, err, errlen) == -1)
+		return -1;
+	for (k = 0; k < KEY__MAX; k++) {
+		if (!v[k].seen) {
+			snprintf(err, errlen, "front matter lacks \"%s\"",
+			    import_keys[k]);
+			return -1;
+		}
+	}
+	if (title_parse(a, &v[KEY_TITLE], &p->title, err, errlen) == -1)
+		return -1;
+	if (parse_to(a, v[KEY_TO].s, v[KEY_TO].len, p) == -1) {
+		snprintf(err, errlen, "line %d: \"to\" needs 1-%d addressees "
+		    "separated by ';'", v[KEY_TO].line, IMPORT_MAX_TO);
+		return -1;
+	}
+	{
+		char tmp[24], *e;
+		long long g = 0;
+
+		if (v[KEY_GOAL].len > 0 && v[KEY_GOAL].len < sizeof(tmp)) {
+			memcpy(tmp, v[KEY_GOAL].s, v[KEY_GOAL].len);
+			tmp[v[KEY_GOAL].len] = '\0';
+			errno = 0;
+			g = strtoll(tmp, &e, 10);
+			if (*e != '\0' || errno != 0)
+				g = 0;
+		}
+		if (g <= 0 || g > 1000000000LL) {
+			snprintf(err, errlen, "line %d: goal must be a whole "
+			    "number from 1 to 1000000000", v[KEY_GOAL].line);
+			return -1;
+		}
+		p->goal = g;
+	}
+	if (!lang_valid(v[KEY_LANG].s, v[KEY_LANG].len)) {
+		snprintf(err, errlen, "line %d: lang must be a language code "
+		    "such as en, ru or uk", v[KEY_LANG].line);
+		return -1;
+	}
+	p->lang = arena_strndup(a, v[KEY_LANG].s, v[KEY_LANG].len);
+	if (!petition_slug_valid(v[KEY_SLUG].s, v[KEY_SLUG].len)) {
+		snprintf(err, errlen, "line %d: slug must be 1-80 of a-z, 0-9 "
+		    "and '-'", v[KEY_SLUG].line);
+		return -1;
+	}
+	p->slug = arena_strndup(a, v[KEY_SLUG].s, v[KEY_SLUG].len);
+	p->body_md = arena_strndup(a, body, blen);
 	p->state = PETITION_OPEN;
 	p->created_at = p->updated_at = (int64_t)time(NULL);
 	if (p->title == NULL || p->body_md == NULL || p->slug == NULL ||
@@ -239,43 +270,171 @@ import_parse(struct arena *a, const char *src, size_t len, struct petition *p,
 }
 
 int
-import_file(struct store *s, const char *path, char *err, size_t errlen)
+import_parse_translation(struct arena *a, const char *src, size_t len,
+    const char *lang, struct translation *t, char *err, size_t errlen)
 {
-	struct arena *a = NULL;
-	struct petition p;
-	char *src = NULL, msg[256];
-	size_t len;
-	int64_t id;
+	struct front_value v[KEY__MAX];
+	const char *body;
+	size_t blen;
+	int k;
+
+	memset(t, 0, sizeof(*t));
+	if (front_parse(src, len, v, &body, &blen, err, errlen) == -1)
+		return -1;
+	for (k = 0; k < KEY__MAX; k++) {
+		if (k == KEY_TITLE || k == KEY_LANG || !v[k].seen)
+			continue;
+		snprintf(err, errlen, "line %d: a translation takes only "
+		    "\"title\" and \"lang\", not \"%s\"", v[k].line,
+		    import_keys[k]);
+		return -1;
+	}
+	if (v[KEY_LANG].seen && (v[KEY_LANG].len != strlen(lang) ||
+	    strncmp(v[KEY_LANG].s, lang, v[KEY_LANG].len) != 0)) {
+		snprintf(err, errlen, "line %d: lang does not match the file "
+		    "name (%s)", v[KEY_LANG].line, lang);
+		return -1;
+	}
+	if (title_parse(a, &v[KEY_TITLE], &t->title, err, errlen) == -1)
+		return -1;
+	t->lang = arena_strdup(a, lang);
+	t->body_md = arena_strndup(a, body, blen);
+	if (t->title == NULL || t->lang == NULL || t->body_md == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/* Reads a whole file into the arena. Returns NULL with a message in err. */
+static char *
+file_slurp(struct arena *a, const char *path, size_t *len, char *err,
+    size_t errlen)
+{
+	char *src;
 	FILE *f;
-	int ret = -1;
 
 	if ((f = fopen(path, "rb")) == NULL) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
+		return NULL;
 	}
-	if ((src = malloc(IMPORT_MAX_BYTES + 1)) == NULL) {
+	if ((src = arena_alloc(a, IMPORT_MAX_BYTES + 1)) == NULL) {
 		fclose(f);
 		snprintf(err, errlen, "out of memory");
-		return -1;
+		return NULL;
 	}
-	len = fread(src, 1, IMPORT_MAX_BYTES + 1, f);
+	*len = fread(src, 1, IMPORT_MAX_BYTES + 1, f);
 	fclose(f);
-	if (len > IMPORT_MAX_BYTES) {
+	if (*len > IMPORT_MAX_BYTES) {
 		snprintf(err, errlen, "%s: larger than %d bytes", path,
 		    IMPORT_MAX_BYTES);
-		goto fail;
+		return NULL;
 	}
-	if ((a = arena_new()) == NULL) {
+	return src;
+}
+
+/* Finds FILE.LANG.md beside FILE.md and parses each as a translation.
+ * Returns the number found, or -1 with a message in err. */
+static int
+translations_load(struct arena *a, const char *path, struct translation *tr,
+    int max, char *err, size_t errlen)
+{
+	char dir[PATH_MAX], base[NAME_MAX + 1], full[PATH_MAX + NAME_MAX + 2];
+	const char *slash = strrchr(path, '/');
+	struct dirent *de;
+	size_t blen;
+	DIR *d;
+	int n = 0;
+
+	if (slash == NULL) {
+		snprintf(dir, sizeof(dir), ".");
+		snprintf(base, sizeof(base), "%s", path);
+	} else {
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+		snprintf(base, sizeof(base), "%s", slash + 1);
+	}
+	blen = strlen(base);
+	if (blen < 4 || strcmp(base + blen - 3, ".md") != 0)
+		return 0;
+	blen -= 3;	/* FILE */
+	if ((d = opendir(dir[0] ? dir : "/")) == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		size_t nlen = strlen(de->d_name), llen;
+		char lang[16], msg[256], *src;
+		size_t len;
+
+		/* FILE . LANG .md */
+		if (nlen <= blen + 4 || strncmp(de->d_name, base, blen) != 0 ||
+		    de->d_name[blen] != '.' ||
+		    strcmp(de->d_name + nlen - 3, ".md") != 0)
+			continue;
+		llen = nlen - blen - 4;
+		if (llen >= sizeof(lang) || !lang_valid(de->d_name + blen + 1,
+		    llen))
+			continue;
+		memcpy(lang, de->d_name + blen + 1, llen);
+		lang[llen] = '\0';
+		if (n == max) {
+			snprintf(err, errlen, "%s: more than %d translations",
+			    path, max);
+			goto fail;
+		}
+		snprintf(full, sizeof(full), "%s/%s", dir, de->d_name);
+		if ((src = file_slurp(a, full, &len, err, errlen)) == NULL)
+			goto fail;
+		if (import_parse_translation(a, src, len, lang, &tr[n], msg,
+		    sizeof(msg)) == -1) {
+			snprintf(err, errlen, "%s: %s", full, msg);
+			goto fail;
+		}
+		n++;
+	}
+	closedir(d);
+	return n;
+fail:
+	closedir(d);
+	return -1;
+}
+
+int
+import_file(struct store *s, const char *path, char *err, size_t errlen)
+{
+	struct translation *tr;
+	struct arena *a;
+	struct petition p;
+	char msg[256], *src;
+	size_t len;
+	int64_t id;
+	int ret = -1, n, i;
+
+	if ((a = arena_new()) == NULL ||
+	    (tr = arena_alloc(a, IMPORT_MAX_TR * sizeof(*tr))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
+	if ((src = file_slurp(a, path, &len, err, errlen)) == NULL)
+		goto fail;
 	if (import_parse(a, src, len, &p, msg, sizeof(msg)) == -1) {
 		snprintf(err, errlen, "%s: %s", path, msg);
 		goto fail;
 	}
+	if ((n = translations_load(a, path, tr, IMPORT_MAX_TR, err, errlen)) ==
+	    -1)
+		goto fail;
+	for (i = 0; i < n; i++) {
+		if (strcmp(tr[i].lang, p.lang) == 0) {
+			snprintf(err, errlen, "%s: a translation into %s, the "
+			    "petition's own language", path, p.lang);
+			goto fail;
+		}
+	}
+	p.tr = tr;
+	p.ntr = (size_t)n;
 	switch (store_petition_create(s, &p, &id)) {
 	case STORE_OK:
-		log_info("import", "slug=%s id=%lld", p.slug, (long long)id);
+		log_info("import", "slug=%s id=%lld translations=%d", p.slug,
+		    (long long)id, n);
 		ret = 0;
 		break;
 	case STORE_DUPLICATE:
@@ -289,6 +448,5 @@ import_file(struct store *s, const char *path, char *err, size_t errlen)
 	}
 fail:
 	arena_free(a);
-	free(src);
 	return ret;
 }

@@ -19,10 +19,19 @@
  *   ---
  *   Markdown body …
  *
+ * Translations sit beside the file as FILE.LANG.md (FILE.ru.md for
+ * FILE.md) and are read by import_file().
+ *
  * Fills p (strings from arena; state open). Returns 0, or -1 with a
  * message naming the line in err. */
 int import_parse(struct arena *a, const char *src, size_t len,
     struct petition *p, char *err, size_t errlen);
+
+/* Parses a translation file: front matter with "title" (and optionally
+ * "lang", which must equal lang) and the Markdown body. Fills t from the
+ * arena. Returns 0, or -1 with a message naming the line in err. */
+int import_parse_translation(struct arena *a, const char *src, size_t len,
+    const char *lang, struct translation *t, char *err, size_t errlen);
 
 /* Reads path, parses it and creates the petition in the store. Returns 0,
  * or -1 with a message for the user in err (parse error, slug taken,

@@ -9,12 +9,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "counts.h"
 #include "crypto.h"
 #include "i18n.h"
 #include "import.h"
 #include "log.h"
 #include "page.h"
 #include "server.h"
+#include "signq.h"
 #include "store.h"
 #include "tmpl.h"
 
@@ -28,6 +30,8 @@ struct config {
 	const char *seed;
 	const char *site_name;
 	struct server_config server;
+	unsigned long queue;
+	unsigned long batch;
 };
 
 enum opt {
@@ -44,6 +48,8 @@ enum opt {
 	OPT_IDLE_TIMEOUT,
 	OPT_PER_IP,
 	OPT_MAX_CONNS,
+	OPT_QUEUE,
+	OPT_BATCH,
 	OPT_HELP,
 };
 
@@ -61,6 +67,8 @@ static const struct option long_opts[] = {
 	{ "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },
 	{ "per-ip-limit", required_argument, NULL, OPT_PER_IP },
 	{ "max-connections", required_argument, NULL, OPT_MAX_CONNS },
+	{ "queue", required_argument, NULL, OPT_QUEUE },
+	{ "batch", required_argument, NULL, OPT_BATCH },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -100,7 +108,10 @@ static const char usage_serve[] =
 "  --max-body BYTES    largest request body, else 413 (default 65536)\n"
 "  --idle-timeout S    drop a connection silent for S seconds (default 15)\n"
 "  --per-ip-limit N    connections per client address (default 128; 0: none)\n"
-"  --max-connections N connections in all (default 4096)\n";
+"  --max-connections N connections in all (default 4096)\n"
+"  --queue N           signatures waiting to be written before new ones get\n"
+"                      503 (default 10000)\n"
+"  --batch N           most signatures written in one transaction (default 1000)\n";
 
 static const char usage_migrate[] =
 "usage: holos migrate [OPTIONS]\n"
@@ -210,6 +221,8 @@ parse_args(int argc, char **argv, const char *cmd, struct config *c)
 	c->server.per_ip = 128;
 	c->server.max_conns = 4096;
 	c->server.idle_timeout = 15;
+	c->queue = 10000;
+	c->batch = 1000;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
 		switch (ch) {
@@ -245,6 +258,16 @@ parse_args(int argc, char **argv, const char *cmd, struct config *c)
 			if (parse_uint(optarg, 1000000, &v) == -1 || v == 0)
 				goto bad;
 			c->server.max_conns = (unsigned)v;
+			break;
+		case OPT_QUEUE:
+			if (parse_uint(optarg, 10000000, &v) == -1 || v == 0)
+				goto bad;
+			c->queue = v;
+			break;
+		case OPT_BATCH:
+			if (parse_uint(optarg, 100000, &v) == -1 || v == 0)
+				goto bad;
+			c->batch = v;
 			break;
 		case 'h':
 		case OPT_HELP:
@@ -410,9 +433,18 @@ cmd_serve(struct config *c)
 		    c->base_url);
 		c->server.announce = announce;
 		c->server.listen = c->listen;
+		if (counts_init(s) == -1 || signq_start(s, c->queue, c->batch) ==
+		    -1) {
+			fprintf(stderr, "holos: cannot start the signature "
+			    "writer\n");
+			goto out;
+		}
 		ret = server_run(&c->server) == 0 ? 0 : 1;
+		/* Requests in flight are done: write what they queued. */
+		signq_stop();
 	}
 out:
+	counts_free();
 	store_close(s);
 	tmpl_set_free(t);
 	page_static_free();

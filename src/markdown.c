@@ -75,13 +75,14 @@ markdown_summary(const char *src, size_t len, size_t max, struct buf *out)
 	cmark_iter_free(it);
 	cmark_node_free(doc);
 	if (out->len > start + max) {
-		/* Cut at the last space, never inside a UTF-8 sequence. */
-		size_t cut = start + max;
+		/* Cut at the last space, never inside a UTF-8 sequence, leaving
+		 * room for the ellipsis (3 bytes) within max. */
+		size_t cut = start + (max > 3 ? max - 3 : 0);
 
 		while (cut > start && out->data[cut] != ' ')
 			cut--;
 		if (cut == start) {
-			cut = start + max;
+			cut = start + (max > 3 ? max - 3 : 0);
 			while (cut > start &&
 			    ((unsigned char)out->data[cut] & 0xC0) == 0x80)
 				cut--;

@@ -12,9 +12,10 @@
  * dropped. Returns 0, or -1 when out of memory. */
 int markdown_render(const char *src, size_t len, struct buf *out);
 
-/* Appends up to max bytes of plain text from Markdown src to out, for meta
- * descriptions: the first paragraph, whitespace folded, cut at a word with
- * an ellipsis. Returns 0, or -1 when out of memory. */
+/* Appends at most max bytes of plain text from Markdown src to out, for
+ * meta descriptions: the first paragraph, whitespace folded; a longer one is
+ * cut at a word and ends with an ellipsis (counted in max). Returns 0, or -1
+ * when out of memory. */
 int markdown_summary(const char *src, size_t len, size_t max, struct buf *out);
 
 #endif

@@ -48,6 +48,9 @@ const char *page_url(struct request *r, const char *path);
 void page_home(struct request *r);
 void page_healthz(struct request *r);
 
+/* page_metrics.c */
+void page_metrics(struct request *r);
+
 /* page_static.c */
 int page_static_load(const char *dir);
 void page_static_free(void);

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "i18n.h"
+#include "counts.h"
 #include "page.h"
 
 void
@@ -26,6 +27,8 @@ page_home(struct request *r)
 	}
 	list = json_array();
 	for (i = 0; i < n; i++) {
+		if (counts_get(ps[i].id, &ps[i].count) == -1)
+			continue;
 		int64_t next = petition_next_goal(ps[i].count, ps[i].goal);
 		struct msgfmt_arg args[2] = {
 			{ .name = "count", .type = MSGFMT_NUMBER,

@@ -11,6 +11,8 @@
 #include "log.h"
 #include "markdown.h"
 #include "page.h"
+#include "signq.h"
+#include "counts.h"
 
 enum sign_field {
 	F_FIRST_NAME,
@@ -127,22 +129,68 @@ petition_numbers(struct request *r, const struct petition *p, json_t *o)
 	    p->count, next)));
 }
 
+/* Puts the reader's translation of the petition's title and text in place
+ * of the original when there is one; otherwise returns a note, in the
+ * reader's language, that the original is shown. */
+static const char *
+petition_localise(struct request *r, struct petition *p)
+{
+	struct translation t;
+	struct msgfmt_arg arg = { .name = "language", .type = MSGFMT_STRING };
+
+	if (strcmp(r->lang, p->lang) == 0)
+		return NULL;
+	switch (store_petition_translation(site.store, r->arena, p->id, r->lang,
+	    &t)) {
+	case STORE_OK:
+		p->title = t.title;
+		p->body_md = t.body_md;
+		p->lang = t.lang;
+		return NULL;
+	case STORE_NOTFOUND:
+		break;
+	default:
+		log_warn("petition", "slug=%s lang=%s error=\"translation lookup "
+		    "failed\"", p->slug, r->lang);
+		break;
+	}
+	arg.str = i18n_language_name(r->arena, r->lang, p->lang);
+	return i18n_format(r->arena, r->lang, "shown_in_original", &arg, 1);
+}
+
 static json_t *
-petition_context(struct request *r, const struct petition *p, bool body)
+petition_context(struct request *r, struct petition *p, bool body)
 {
 	const char *url = page_url(r, arena_printf(r->arena, "/p/%s", p->slug));
+	const char *note = petition_localise(r, p), *started;
+	struct msgfmt_arg when[2] = {
+		{ .name = "date", .type = MSGFMT_DATE,
+		    .num = (double)p->created_at * 1000.0 },
+		{ .name = "ago", .type = MSGFMT_STRING },
+	};
 	json_t *o, *to;
 	struct buf b;
 	size_t i;
 
 	to = json_array();
-	for (i = 0; i < p->nto; i++)
-		json_array_append_new(to, json_pack("{s:s, s:s}", "name",
-		    p->to[i].name, "description", p->to[i].description));
-	o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:b, s:o}",
+	for (i = 0; i < p->nto; i++) {
+		json_t *a = json_pack("{s:s}", "name", p->to[i].name);
+
+		if (p->to[i].description && *p->to[i].description)
+			json_object_set_new(a, "description",
+			    json_string(p->to[i].description));
+		json_array_append_new(to, a);
+	}
+	when[1].str = i18n_relative(r->arena, r->lang,
+	    p->created_at - (int64_t)time(NULL));
+	started = i18n_format(r->arena, r->lang, "petition_started", when, 2);
+	o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:b, s:o, s:s}",
 	    "slug", p->slug, "title", p->title, "url", url, "lang", p->lang,
 	    "to", to, "is_open", petition_is_open(p),
-	    "share", share_links(r, url, p->title));
+	    "share", share_links(r, url, p->title),
+	    "started", started ? started : "");
+	if (note != NULL)
+		json_object_set_new(o, "original_note", json_string(note));
 	petition_numbers(r, p, o);
 	buf_init(&b);
 	if (body && markdown_render(p->body_md, strlen(p->body_md), &b) == 0)
@@ -231,6 +279,11 @@ load_petition(struct request *r, struct petition *p)
 {
 	switch (store_petition_by_slug(site.store, r->arena, r->slug, p)) {
 	case STORE_OK:
+		if (counts_get(p->id, &p->count) == -1) {
+			http_header_add(r, "Retry-After", "5");
+			page_error(r, 503, "err_internal");
+			return -1;
+		}
 		if (p->state == PETITION_DRAFT || p->state == PETITION_PENDING ||
 		    p->state == PETITION_REJECTED) {
 			page_error(r, 404, "err_not_found");
@@ -255,14 +308,14 @@ load_petition(struct request *r, struct petition *p)
 }
 
 static void
-render_petition(struct request *r, int status, const struct petition *p,
+render_petition(struct request *r, int status, struct petition *p,
     const struct form_value *vals, const char *const errs[F__MAX])
 {
 	json_t *ctx, *pc;
 
 	page_begin(r);
 	pc = petition_context(r, p, true);
-	ctx = page_context(r, p->title);
+	ctx = page_context(r, json_string_value(json_object_get(pc, "title")));
 	json_object_set(json_object_get(ctx, "page"), "description",
 	    json_object_get(pc, "description"));
 	json_object_set_new(ctx, "petition", pc);
@@ -305,24 +358,25 @@ void
 page_petition_thanks(struct request *r)
 {
 	struct petition p;
-	json_t *ctx;
+	json_t *ctx, *pc;
 
 	page_begin(r);
 	if (load_petition(r, &p) == -1)
 		return;
-	ctx = page_context(r, p.title);
-	json_object_set_new(ctx, "petition", petition_context(r, &p, false));
+	pc = petition_context(r, &p, false);
+	ctx = page_context(r, json_string_value(json_object_get(pc, "title")));
+	json_object_set_new(ctx, "petition", pc);
 	page_render(r, 200, "thanks", ctx);
 }
 
 /* Seals the signer's personal data: first name, last name, email and
- * address, NUL-separated. */
+ * address, NUL-separated, into the arena. */
 static unsigned char *
 seal_pii(struct request *r, const struct form_value *v, const char *email,
     size_t elen, size_t *len)
 {
+	unsigned char *box, *copy = NULL;
 	struct buf b;
-	unsigned char *box;
 
 	buf_init(&b);
 	buf_append(&b, v[F_FIRST_NAME].s, v[F_FIRST_NAME].len);
@@ -336,24 +390,86 @@ seal_pii(struct request *r, const struct form_value *v, const char *email,
 	if (b.data != NULL)
 		sodium_memzero(b.data, b.len);
 	buf_reset(&b);
-	return box;
+	if (box != NULL && (copy = arena_alloc(r->arena, *len)) != NULL)
+		memcpy(copy, box, *len);
+	free(box);
+	return copy;
+}
+
+/* What a parked signing request keeps until the writer has committed. */
+struct sign_job {
+	struct signq_item it;
+	struct request *r;
+	struct petition p;
+	struct form_value v[F__MAX];
+};
+
+static void
+sign_park(struct signq_item *it)
+{
+	http_suspend(((struct sign_job *)it)->r);
+}
+
+static void
+sign_done(struct signq_item *it)
+{
+	http_resume(((struct sign_job *)it)->r);
+}
+
+/* The second half of signing, once the writer has decided. */
+static void
+sign_finish(struct request *r, struct sign_job *job)
+{
+	const char *errs[F__MAX] = { NULL };
+
+	switch (job->it.result) {
+	case STORE_OK:
+		log_info("sign", "slug=%s seq=%lld", job->p.slug,
+		    (long long)job->it.sig.seq);
+		r->status = 303;
+		http_header_add(r, "Location", arena_printf(r->arena,
+		    "/p/%s/thanks", job->p.slug));
+		http_header_add(r, "Cache-Control", "no-store");
+		break;
+	case STORE_DUPLICATE:
+		log_info("sign", "slug=%s result=duplicate", job->p.slug);
+		errs[F_EMAIL] = "err_duplicate";
+		if (counts_get(job->p.id, &job->p.count) == -1)
+			job->p.count = 0;
+		render_petition(r, 422, &job->p, job->v, errs);
+		break;
+	case STORE_UNAVAILABLE:
+		http_header_add(r, "Retry-After", "5");
+		page_error(r, 503, "err_busy");
+		break;
+	default:
+		page_error(r, 500, "err_internal");
+		break;
+	}
 }
 
 void
 page_petition_sign(struct request *r)
 {
-	struct form_value v[F__MAX];
+	struct form_value *v;
 	const char *errs[F__MAX] = { NULL };
-	struct signature sig;
-	struct petition p;
+	struct sign_job *job = r->job;
+	struct signature *sig;
 	const char *cookie;
-	unsigned char *pii = NULL;
 	char *email;
 	size_t elen, i;
-	int64_t count;
 	int nerr;
 
 	page_begin(r);
+	if (job != NULL) {
+		sign_finish(r, job);
+		return;
+	}
+	if ((job = arena_alloc(r->arena, sizeof(*job))) == NULL) {
+		page_error(r, 500, "err_internal");
+		return;
+	}
+	v = job->v;
 	nerr = form_parse(r->arena, r->body.data ? r->body.data : "",
 	    r->body.len, sign_form, F__MAX, v);
 	if (nerr == -1) {
@@ -369,60 +485,47 @@ page_petition_sign(struct request *r)
 		page_error(r, 403, "err_csrf");
 		return;
 	}
-	if (load_petition(r, &p) == -1)
+	if (load_petition(r, &job->p) == -1)
 		return;
-	if (!petition_is_open(&p)) {
+	if (!petition_is_open(&job->p)) {
 		page_error(r, 409, "err_closed");
 		return;
 	}
 	for (i = 0; i < F__MAX; i++)
 		errs[i] = error_key((enum sign_field)i, v[i].err);
 	if (nerr > 0) {
-		render_petition(r, 422, &p, v, errs);
+		render_petition(r, 422, &job->p, v, errs);
 		return;
 	}
 	email = email_normalize(r->arena, v[F_EMAIL].s, v[F_EMAIL].len, &elen);
 	if (email == NULL) {
 		errs[F_EMAIL] = "err_email";
-		render_petition(r, 422, &p, v, errs);
+		render_petition(r, 422, &job->p, v, errs);
 		return;
 	}
-	memset(&sig, 0, sizeof(sig));
-	sig.petition_id = p.id;
-	crypto_email_hash(email, elen, sig.email_hash);
-	if ((pii = seal_pii(r, v, email, elen, &sig.pii_len)) == NULL) {
+	sig = &job->it.sig;
+	sig->petition_id = job->p.id;
+	crypto_email_hash(email, elen, sig->email_hash);
+	if ((sig->pii = seal_pii(r, v, email, elen, &sig->pii_len)) == NULL) {
 		page_error(r, 500, "err_internal");
 		return;
 	}
-	sig.pii = pii;
-	sig.country = v[F_COUNTRY].s;
-	sig.comment = v[F_COMMENT].s;
-	sig.public_name = v[F_PUBLIC].checked;
-	sig.updates = v[F_UPDATES].checked;
+	sig->country = v[F_COUNTRY].s;
+	sig->comment = v[F_COMMENT].s;
+	sig->public_name = v[F_PUBLIC].checked;
+	sig->updates = v[F_UPDATES].checked;
 	/* Until email confirmation exists a signature counts when signed. */
-	sig.state = SIGNATURE_CONFIRMED;
-	sig.created_at = (int64_t)time(NULL);
-	switch (store_signature_add(site.store, &sig, &count)) {
-	case STORE_OK:
-		log_info("sign", "slug=%s seq=%lld count=%lld", p.slug,
-		    (long long)sig.seq, (long long)count);
-		r->status = 303;
-		http_header_add(r, "Location", arena_printf(r->arena,
-		    "/p/%s/thanks", p.slug));
-		http_header_add(r, "Cache-Control", "no-store");
-		break;
-	case STORE_DUPLICATE:
-		log_info("sign", "slug=%s result=duplicate", p.slug);
-		errs[F_EMAIL] = "err_duplicate";
-		render_petition(r, 422, &p, v, errs);
-		break;
-	case STORE_UNAVAILABLE:
-		http_header_add(r, "Retry-After", "5");
-		page_error(r, 503, "err_internal");
-		break;
-	default:
-		page_error(r, 500, "err_internal");
-		break;
+	sig->state = SIGNATURE_CONFIRMED;
+	sig->created_at = (int64_t)time(NULL);
+	job->r = r;
+	job->it.park = sign_park;
+	job->it.done = sign_done;
+	r->job = job;
+	if (signq_submit(&job->it) == -1) {
+		/* Full: refuse now rather than accept and drop later. */
+		r->job = NULL;
+		log_warn("sign", "slug=%s result=queue_full", job->p.slug);
+		http_header_add(r, "Retry-After", "2");
+		page_error(r, 503, "err_busy");
 	}
-	free(pii);
 }

@@ -30,6 +30,13 @@ struct addressee {
 	const char *description;	/* may be "" */
 };
 
+/* The title and text of a petition in another language. */
+struct translation {
+	const char *lang;
+	const char *title;
+	const char *body_md;
+};
+
 struct petition {
 	int64_t id;
 	const char *slug;
@@ -42,6 +49,8 @@ struct petition {
 	enum petition_state state;
 	int64_t created_at, updated_at;	/* unix seconds */
 	int64_t count;			/* confirmed signatures */
+	const struct translation *tr;	/* store_petition_create() only */
+	size_t ntr;
 };
 
 /* A signature as the store sees it: personal data arrives sealed. */

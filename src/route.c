@@ -34,7 +34,27 @@ static const struct route_def routes[ROUTE__MAX] = {
 	    page_petition_sign },
 	[ROUTE_THANKS] = { MATCH_SLUG, "/p/", "/thanks", HTTP_GET,
 	    page_petition_thanks },
+	[ROUTE_METRICS] = { MATCH_EXACT, "/metrics", NULL, HTTP_GET,
+	    page_metrics },
 };
+
+static const char *const route_names[ROUTE__MAX + 1] = {
+	[ROUTE_HOME] = "home",
+	[ROUTE_HEALTHZ] = "healthz",
+	[ROUTE_STATIC] = "static",
+	[ROUTE_PETITION] = "petition",
+	[ROUTE_PETITION_JSON] = "petition_json",
+	[ROUTE_SIGN] = "sign",
+	[ROUTE_THANKS] = "thanks",
+	[ROUTE_METRICS] = "metrics",
+	[ROUTE__MAX] = "none",
+};
+
+const char *
+route_name(int route)
+{
+	return route >= 0 && route <= ROUTE__MAX ? route_names[route] : "none";
+}
 
 static bool
 route_match(const struct route_def *d, struct request *r)
@@ -79,6 +99,7 @@ route_dispatch(struct request *r)
 		    found->method == HTTP_GET))
 			break;
 	}
+	r->route = found != NULL ? (int)(found - routes) : ROUTE__MAX;
 	if (found == NULL) {
 		page_error(r, 404, "err_not_found");
 		return;

@@ -12,6 +12,7 @@ enum route {
 	ROUTE_PETITION_JSON,
 	ROUTE_SIGN,
 	ROUTE_THANKS,
+	ROUTE_METRICS,
 	ROUTE__MAX
 };
 
@@ -20,5 +21,9 @@ enum route {
  * with another method 405 with Allow, an over-long body 413. Never fails:
  * errors become error pages. */
 void route_dispatch(struct request *r);
+
+/* The route's name for metrics ("petition", "sign", …); "none" for
+ * ROUTE__MAX. */
+const char *route_name(int route);
 
 #endif

@@ -17,6 +17,7 @@
 
 #include "http.h"
 #include "log.h"
+#include "metrics.h"
 #include "route.h"
 
 /* No script but our own files, nothing framed, nothing sent elsewhere. */
@@ -57,6 +58,20 @@ http_header_add(struct request *r, const char *name, const char *value)
 	r->headers[r->nheaders].name = name;
 	r->headers[r->nheaders].value = value;
 	r->nheaders++;
+}
+
+void
+http_suspend(struct request *r)
+{
+	r->suspended = true;
+	MHD_suspend_connection(r->conn);
+}
+
+void
+http_resume(struct request *r)
+{
+	r->suspended = false;
+	MHD_resume_connection(r->conn);
 }
 
 static enum http_method
@@ -114,6 +129,7 @@ request_new(struct MHD_Connection *c, const char *url, const char *method)
 	buf_init(&r->body);
 	buf_init(&r->out);
 	r->status = 200;
+	r->route = ROUTE__MAX;
 	atomic_fetch_add(&inflight, 1);
 	return r;
 }
@@ -196,6 +212,7 @@ reply(struct request *r)
 		    r->headers[i].value);
 	ret = MHD_queue_response(r->conn, (unsigned)r->status, resp);
 	MHD_destroy_response(resp);
+	metrics_request(r->route, r->status);
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	us = (now.tv_sec - r->start.tv_sec) * 1000000L +
@@ -249,6 +266,8 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 	if (!buf_ok(&r->body))
 		return MHD_NO;
 	route_dispatch(r);
+	if (r->suspended)
+		return MHD_YES;
 	return reply(r);
 }
 

@@ -67,9 +67,23 @@ store_petition_list(struct store *s, struct arena *a, enum petition_state st,
 }
 
 enum store_status
-store_signature_add(struct store *s, struct signature *sig, int64_t *count)
+store_signature_add_batch(struct store *s, struct signature *sigs, size_t n,
+    enum store_status *results)
 {
-	return s->ops->signature_add(s, sig, count);
+	return s->ops->signature_add_batch(s, sigs, n, results);
+}
+
+enum store_status
+store_petition_count(struct store *s, int64_t id, int64_t *count)
+{
+	return s->ops->petition_count(s, id, count);
+}
+
+enum store_status
+store_petition_translation(struct store *s, struct arena *a,
+    int64_t petition_id, const char *lang, struct translation *out)
+{
+	return s->ops->petition_translation(s, a, petition_id, lang, out);
 }
 
 const char *

@@ -34,8 +34,13 @@ struct store_ops {
 	    const char *slug, struct petition *out);
 	enum store_status (*petition_list)(struct store *, struct arena *,
 	    enum petition_state, struct petition **out, size_t *n);
-	enum store_status (*signature_add)(struct store *, struct signature *,
+	enum store_status (*signature_add_batch)(struct store *,
+	    struct signature *, size_t n, enum store_status *results);
+	enum store_status (*petition_count)(struct store *, int64_t id,
 	    int64_t *count);
+	enum store_status (*petition_translation)(struct store *,
+	    struct arena *, int64_t petition_id, const char *lang,
+	    struct translation *out);
 };
 
 /* Every backend starts with this, so store.c can find its ops. */
@@ -61,8 +66,8 @@ enum store_status store_migrate(struct store *s, int *version);
 enum store_status store_petition_create(struct store *s,
     const struct petition *p, int64_t *id);
 
-/* Fills out (strings in arena) for the petition with this slug, count
- * included. STORE_NOTFOUND when there is none. */
+/* Fills out (strings in arena) for the petition with this slug; count is
+ * left 0 (counts.c has it). STORE_NOTFOUND when there is none. */
 enum store_status store_petition_by_slug(struct store *s, struct arena *a,
     const char *slug, struct petition *out);
 
@@ -71,11 +76,23 @@ enum store_status store_petition_by_slug(struct store *s, struct arena *a,
 enum store_status store_petition_list(struct store *s, struct arena *a,
     enum petition_state state, struct petition **out, size_t *n);
 
-/* Durably records a signature and, when it is confirmed, advances the count,
- * in one transaction. Sets sig->seq and *count (the petition's confirmed
- * count after the commit). STORE_DUPLICATE when the email hash has signed
- * this petition already; nothing is written then. */
-enum store_status store_signature_add(struct store *s, struct signature *sig,
+/* Fills out (strings in arena) with the petition's text in lang.
+ * STORE_NOTFOUND when it has no such translation. */
+enum store_status store_petition_translation(struct store *s, struct arena *a,
+    int64_t petition_id, const char *lang, struct translation *out);
+
+/* Durably records n signatures in one transaction (group commit) and
+ * advances the counts of the confirmed ones in the same transaction.
+ * results[i] is STORE_OK (sigs[i].seq set) or STORE_DUPLICATE (that email
+ * hash has signed that petition already, possibly earlier in this batch).
+ * Returns STORE_OK once the transaction is on disk; any other status means
+ * nothing of the batch was written and results[] is undefined. */
+enum store_status store_signature_add_batch(struct store *s,
+    struct signature *sigs, size_t n, enum store_status *results);
+
+/* The petition's confirmed count as stored (the sum of the per-node counter
+ * rows). For loading the in-memory counts; pages never call it. */
+enum store_status store_petition_count(struct store *s, int64_t id,
     int64_t *count);
 
 /* A short English name for a status, for logs. */

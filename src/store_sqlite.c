@@ -31,6 +31,9 @@ enum stmt {
 	ST_COUNT,
 	ST_SIGNATURE_INSERT,
 	ST_COUNT_ADD,
+	ST_TRANSLATION_INSERT,
+	ST_TRANSLATION,
+	ST_BEGIN_READ,
 	ST__MAX
 };
 
@@ -46,18 +49,14 @@ static const char *const stmt_sql[ST__MAX] = {
 	    " VALUES (?1, ?2, ?3, ?4)",
 	[ST_PETITION_BY_SLUG] =
 	    "SELECT id, slug, title, body_md, lang, goal, state, created_at,"
-	    " updated_at, (SELECT COALESCE(SUM(confirmed), 0) FROM"
-	    " petition_counts c WHERE c.petition_id = p.id)"
-	    " FROM petitions p WHERE slug = ?1",
+	    " updated_at FROM petitions WHERE slug = ?1",
 	[ST_ADDRESSEES] =
 	    "SELECT name, description FROM addressees WHERE petition_id = ?1"
 	    " ORDER BY pos",
 	[ST_PETITION_LIST] =
 	    "SELECT id, slug, title, body_md, lang, goal, state, created_at,"
-	    " updated_at, (SELECT COALESCE(SUM(confirmed), 0) FROM"
-	    " petition_counts c WHERE c.petition_id = p.id)"
-	    " FROM petitions p WHERE state = ?1 ORDER BY created_at DESC, id DESC"
-	    " LIMIT 200",
+	    " updated_at FROM petitions WHERE state = ?1"
+	    " ORDER BY created_at DESC, id DESC LIMIT 200",
 	[ST_COUNT] =
 	    "SELECT COALESCE(SUM(confirmed), 0) FROM petition_counts"
 	    " WHERE petition_id = ?1",
@@ -71,6 +70,13 @@ static const char *const stmt_sql[ST__MAX] = {
 	    "INSERT INTO petition_counts (petition_id, node, confirmed)"
 	    " VALUES (?1, '" NODE_NAME "', ?2) ON CONFLICT (petition_id, node)"
 	    " DO UPDATE SET confirmed = confirmed + excluded.confirmed",
+	[ST_TRANSLATION_INSERT] =
+	    "INSERT INTO petition_translations (petition_id, lang, title,"
+	    " body_md) VALUES (?1, ?2, ?3, ?4)",
+	[ST_TRANSLATION] =
+	    "SELECT lang, title, body_md FROM petition_translations"
+	    " WHERE petition_id = ?1 AND lang = ?2",
+	[ST_BEGIN_READ] = "BEGIN",
 };
 
 struct conn {
@@ -507,6 +513,19 @@ sqlite_petition_create(struct store *base, const struct petition *p,
 			goto rollback;
 		}
 	}
+	for (i = 0; i < p->ntr; i++) {
+		if ((st = conn_stmt(c, ST_TRANSLATION_INSERT)) == NULL)
+			goto rollback;
+		sqlite3_bind_int64(st, 1, *id);
+		sqlite3_bind_text(st, 2, p->tr[i].lang, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, p->tr[i].title, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, p->tr[i].body_md, -1, SQLITE_STATIC);
+		if ((rc = sqlite3_step(st)) != SQLITE_DONE) {
+			ret = rc == SQLITE_CONSTRAINT ? STORE_DUPLICATE :
+			    sq_status(c->db, rc, "translation_insert");
+			goto rollback;
+		}
+	}
 	if ((rc = conn_exec(c, ST_COMMIT)) != SQLITE_OK) {
 		ret = sq_status(c->db, rc, "petition_create");
 		goto rollback;
@@ -529,7 +548,8 @@ col_text(struct arena *a, sqlite3_stmt *st, int i)
 	    (size_t)sqlite3_column_bytes(st, i));
 }
 
-/* Reads the petition columns shared by ST_PETITION_BY_SLUG and _LIST. */
+/* Reads the petition columns shared by ST_PETITION_BY_SLUG and _LIST; the
+ * count is not among them (counts.c keeps it). */
 static int
 row_petition(struct arena *a, sqlite3_stmt *st, struct petition *p)
 {
@@ -543,7 +563,6 @@ row_petition(struct arena *a, sqlite3_stmt *st, struct petition *p)
 	p->state = petition_state_parse((const char *)sqlite3_column_text(st, 6));
 	p->created_at = sqlite3_column_int64(st, 7);
 	p->updated_at = sqlite3_column_int64(st, 8);
-	p->count = sqlite3_column_int64(st, 9);
 	if (p->slug == NULL || p->title == NULL || p->body_md == NULL ||
 	    p->lang == NULL || p->state == PETITION__MAX)
 		return -1;
@@ -563,8 +582,8 @@ sqlite_petition_by_slug(struct store *base, struct arena *a, const char *slug,
 	int rc;
 
 	/* Both reads in one snapshot. */
-	if (sqlite3_exec(c->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
-		ret = sq_status(c->db, sqlite3_errcode(c->db), "petition_by_slug");
+	if ((rc = conn_exec(c, ST_BEGIN_READ)) != SQLITE_OK) {
+		ret = sq_status(c->db, rc, "petition_by_slug");
 		goto out;
 	}
 	if ((st = conn_stmt(c, ST_PETITION_BY_SLUG)) == NULL)
@@ -655,68 +674,90 @@ out:
 	return ret;
 }
 
+/* Adds the confirmed signatures of one petition to this node's counter. */
+static int
+count_add(struct conn *c, int64_t petition_id, int64_t n)
+{
+	sqlite3_stmt *st;
+
+	if (n == 0)
+		return SQLITE_OK;
+	if ((st = conn_stmt(c, ST_COUNT_ADD)) == NULL)
+		return SQLITE_ERROR;
+	sqlite3_bind_int64(st, 1, petition_id);
+	sqlite3_bind_int64(st, 2, n);
+	return sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+}
+
 static enum store_status
-sqlite_signature_add(struct store *base, struct signature *sig, int64_t *count)
+sqlite_signature_add_batch(struct store *base, struct signature *sigs,
+    size_t n, enum store_status *results)
 {
 	struct store_sqlite *s = sq(base);
 	struct conn *c = pool_get(s);
 	sqlite3_stmt *st;
 	enum store_status ret = STORE_ERROR;
+	int64_t run_id = 0, run_n = 0;
+	size_t i;
 	int rc;
 
 	if ((rc = conn_exec(c, ST_BEGIN)) != SQLITE_OK) {
-		ret = sq_status(c->db, rc, "signature_add");
+		ret = sq_status(c->db, rc, "signature_batch");
 		goto out;
 	}
-	if ((st = conn_stmt(c, ST_SIGNATURE_INSERT)) == NULL)
-		goto rollback;
-	sqlite3_bind_int64(st, 1, sig->petition_id);
-	sqlite3_bind_blob(st, 2, sig->email_hash, sizeof(sig->email_hash),
-	    SQLITE_STATIC);
-	sqlite3_bind_blob(st, 3, sig->pii, (int)sig->pii_len, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, sig->country, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 5, sig->public_name);
-	sqlite3_bind_int(st, 6, sig->updates);
-	sqlite3_bind_text(st, 7, sig->comment ? sig->comment : "", -1,
-	    SQLITE_STATIC);
-	sqlite3_bind_text(st, 8, signature_state_name(sig->state), -1,
-	    SQLITE_STATIC);
-	sqlite3_bind_int64(st, 9, sig->created_at);
-	if (sig->state == SIGNATURE_CONFIRMED)
-		sqlite3_bind_int64(st, 10, sig->created_at);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {	/* ON CONFLICT DO NOTHING: no row back */
-		ret = STORE_DUPLICATE;
-		goto rollback;
-	}
-	if (rc != SQLITE_ROW) {
-		ret = sq_status(c->db, rc, "signature_insert");
-		goto rollback;
-	}
-	sig->seq = sqlite3_column_int64(st, 0);
-	if ((rc = sqlite3_step(st)) != SQLITE_DONE) {
-		ret = sq_status(c->db, rc, "signature_insert");
-		goto rollback;
-	}
-	if (sig->state == SIGNATURE_CONFIRMED) {
-		if ((st = conn_stmt(c, ST_COUNT_ADD)) == NULL)
+	for (i = 0; i < n; i++) {
+		struct signature *sig = &sigs[i];
+
+		if ((st = conn_stmt(c, ST_SIGNATURE_INSERT)) == NULL)
 			goto rollback;
 		sqlite3_bind_int64(st, 1, sig->petition_id);
-		sqlite3_bind_int64(st, 2, 1);
-		if ((rc = sqlite3_step(st)) != SQLITE_DONE) {
-			ret = sq_status(c->db, rc, "count_add");
+		sqlite3_bind_blob(st, 2, sig->email_hash,
+		    sizeof(sig->email_hash), SQLITE_STATIC);
+		sqlite3_bind_blob(st, 3, sig->pii, (int)sig->pii_len,
+		    SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, sig->country, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 5, sig->public_name);
+		sqlite3_bind_int(st, 6, sig->updates);
+		sqlite3_bind_text(st, 7, sig->comment ? sig->comment : "", -1,
+		    SQLITE_STATIC);
+		sqlite3_bind_text(st, 8, signature_state_name(sig->state), -1,
+		    SQLITE_STATIC);
+		sqlite3_bind_int64(st, 9, sig->created_at);
+		if (sig->state == SIGNATURE_CONFIRMED)
+			sqlite3_bind_int64(st, 10, sig->created_at);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_DONE) {	/* ON CONFLICT DO NOTHING */
+			results[i] = STORE_DUPLICATE;
+			continue;
+		}
+		if (rc != SQLITE_ROW) {
+			ret = sq_status(c->db, rc, "signature_insert");
 			goto rollback;
 		}
+		sig->seq = sqlite3_column_int64(st, 0);
+		if ((rc = sqlite3_step(st)) != SQLITE_DONE) {
+			ret = sq_status(c->db, rc, "signature_insert");
+			goto rollback;
+		}
+		results[i] = STORE_OK;
+		if (sig->state != SIGNATURE_CONFIRMED)
+			continue;
+		/* Batches mostly hit one petition: add per run, not per row. */
+		if (sig->petition_id != run_id) {
+			if (count_add(c, run_id, run_n) != SQLITE_OK) {
+				ret = sq_status(c->db, sqlite3_errcode(c->db),
+				    "count_add");
+				goto rollback;
+			}
+			run_id = sig->petition_id;
+			run_n = 0;
+		}
+		run_n++;
 	}
-	if ((st = conn_stmt(c, ST_COUNT)) == NULL)
-		goto rollback;
-	sqlite3_bind_int64(st, 1, sig->petition_id);
-	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
-		ret = sq_status(c->db, rc, "count");
+	if (count_add(c, run_id, run_n) != SQLITE_OK) {
+		ret = sq_status(c->db, sqlite3_errcode(c->db), "count_add");
 		goto rollback;
 	}
-	*count = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
 	if ((rc = conn_exec(c, ST_COMMIT)) != SQLITE_OK) {
 		ret = sq_status(c->db, rc, "signature_commit");
 		goto rollback;
@@ -730,6 +771,61 @@ out:
 	return ret;
 }
 
+static enum store_status
+sqlite_petition_count(struct store *base, int64_t id, int64_t *count)
+{
+	struct store_sqlite *s = sq(base);
+	struct conn *c = pool_get(s);
+	sqlite3_stmt *st;
+	enum store_status ret = STORE_ERROR;
+	int rc;
+
+	if ((st = conn_stmt(c, ST_COUNT)) == NULL)
+		goto out;
+	sqlite3_bind_int64(st, 1, id);
+	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+		ret = sq_status(c->db, rc, "count");
+		goto out;
+	}
+	*count = sqlite3_column_int64(st, 0);
+	ret = STORE_OK;
+out:
+	pool_put(s, c);
+	return ret;
+}
+
+static enum store_status
+sqlite_petition_translation(struct store *base, struct arena *a,
+    int64_t petition_id, const char *lang, struct translation *out)
+{
+	struct store_sqlite *s = sq(base);
+	struct conn *c = pool_get(s);
+	sqlite3_stmt *st;
+	enum store_status ret = STORE_ERROR;
+	int rc;
+
+	if ((st = conn_stmt(c, ST_TRANSLATION)) == NULL)
+		goto out;
+	sqlite3_bind_int64(st, 1, petition_id);
+	sqlite3_bind_text(st, 2, lang, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		ret = STORE_NOTFOUND;
+		goto out;
+	}
+	if (rc != SQLITE_ROW) {
+		ret = sq_status(c->db, rc, "translation");
+		goto out;
+	}
+	out->lang = col_text(a, st, 0);
+	out->title = col_text(a, st, 1);
+	out->body_md = col_text(a, st, 2);
+	ret = out->lang && out->title && out->body_md ? STORE_OK : STORE_ERROR;
+out:
+	pool_put(s, c);
+	return ret;
+}
+
 const struct store_ops store_sqlite_ops = {
 	.name = "sqlite",
 	.open = sqlite_open,
@@ -738,5 +834,7 @@ const struct store_ops store_sqlite_ops = {
 	.petition_create = sqlite_petition_create,
 	.petition_by_slug = sqlite_petition_by_slug,
 	.petition_list = sqlite_petition_list,
-	.signature_add = sqlite_signature_add,
+	.signature_add_batch = sqlite_signature_add_batch,
+	.petition_count = sqlite_petition_count,
+	.petition_translation = sqlite_petition_translation,
 };

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -239,6 +240,168 @@ static void test_static_css(void **state)
 	client_free(c);
 }
 
+#define TINY_SLUG "tiny-goal"
+#define TINY_TITLE "Tom & Jerry <b>bold</b> \"quoted\""
+
+static const char tiny_md[] =
+	"---\n"
+	"title: " TINY_TITLE "\n"
+	"to: Mayor <i>X</i>; Council\n"
+	"goal: 2\n"
+	"lang: en\n"
+	"slug: " TINY_SLUG "\n"
+	"---\n"
+	"Body with <script>alert('body')</script> and [a link](javascript:alert(1)) "
+	"and <img src=x onerror=alert(2)>.\n"
+	"\n"
+	"**Bold** text.\n";
+
+/* A server seeded with a hostile petition whose goal is 2. */
+static int tiny_setup(void **state)
+{
+	static char seed[400];
+	struct server *s = calloc(1, sizeof *s);
+	if (s == NULL || server_init(s, NULL) != 0)
+		goto fail;
+	snprintf(seed, sizeof seed, "%s/tiny.md", s->root);
+	if (write_file(seed, tiny_md, sizeof tiny_md - 1) != 0)
+		goto fail;
+	s->args[0] = "--seed";
+	s->args[1] = seed;
+	s->args[2] = NULL;
+	if (server_start(s) != 0)
+		goto fail;
+	*state = s;
+	return 0;
+fail:
+	server_free(s);
+	return -1;
+}
+
+static int own_server_teardown(void **state)
+{
+	return server_free(*state);
+}
+
+static json_t *get_json(const struct server *s, const char *path)
+{
+	struct client *c = client_new(s);
+	struct resp r;
+	assert_int_equal(client_get(c, path, &r), CURLE_OK);
+	assert_int_equal(r.status, 200);
+	json_error_t err;
+	json_t *j = json_loads(r.body.data, 0, &err);
+	if (j == NULL)
+		fail_msg("%s: not JSON: %s", path, r.body.data);
+	resp_free(&r);
+	client_free(c);
+	return j;
+}
+
+static void test_hostile_petition_escaped(void **state)
+{
+	struct server *s = *state;
+	struct client *c = client_new(s);
+	struct resp r;
+	assert_int_equal(client_get(c, "/p/" TINY_SLUG, &r), CURLE_OK);
+	assert_int_equal(r.status, 200);
+	const char *html = r.body.data;
+	/* Title and addressees are text. */
+	assert_non_null(strstr(html, "Tom &amp; Jerry &lt;b&gt;bold&lt;/b&gt; &quot;quoted&quot;"));
+	assert_null(strstr(html, "<b>bold</b>"));
+	assert_null(strstr(html, "<i>X</i>"));
+	/* The body is Markdown in safe mode: no raw HTML, no javascript: links. */
+	assert_non_null(strstr(html, "<strong>Bold</strong>"));
+	assert_null(strstr(html, "<script>alert"));
+	assert_null(strstr(html, "<img src=x"));
+	assert_null(strstr(html, "javascript:"));
+	char *desc = meta_property(html, "og:description");
+	assert_non_null(desc);
+	assert_null(strstr(desc, "<"));
+	free(desc);
+	resp_free(&r);
+
+	json_t *j = get_json(s, "/p/" TINY_SLUG ".json");
+	assert_string_equal(json_string_value(json_object_get(j, "title")), TINY_TITLE);
+	json_decref(j);
+
+	/* The home page escapes it as well. */
+	assert_int_equal(client_get(c, "/", &r), CURLE_OK);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body.data, "Tom &amp; Jerry &lt;b&gt;"));
+	assert_null(strstr(r.body.data, "<b>bold</b>"));
+	resp_free(&r);
+	client_free(c);
+}
+
+static void test_goal_ladder(void **state)
+{
+	struct server *s = *state;
+	for (int i = 0; i < 2; i++) {
+		char email[64];
+		snprintf(email, sizeof email, "ladder-%d@example.org", i);
+		struct signer who = signer_default(email);
+		struct client *c = client_new(s);
+		struct resp r;
+		assert_int_equal(client_sign(c, TINY_SLUG, &who, &r), 303);
+		resp_free(&r);
+		client_free(c);
+	}
+	/* The goal is reached: the goal stays, the next goal moves past it. */
+	json_t *j = get_json(s, "/p/" TINY_SLUG ".json");
+	assert_int_equal(json_integer_value(json_object_get(j, "count")), 2);
+	assert_int_equal(json_integer_value(json_object_get(j, "goal")), 2);
+	long next = (long)json_integer_value(json_object_get(j, "next_goal"));
+	json_decref(j);
+	if (next <= 2)
+		fail_msg("next_goal is %ld after reaching the goal of 2", next);
+
+	struct client *c = client_new(s);
+	struct resp r;
+	assert_int_equal(client_get(c, "/p/" TINY_SLUG, &r), CURLE_OK);
+	char *want = expected_count_line(2, next);
+	char *line = html_count_line(r.body.data);
+	assert_non_null(want);
+	assert_non_null(line);
+	assert_string_equal(line, want);
+	free(want);
+	free(line);
+	resp_free(&r);
+	client_free(c);
+}
+
+static int base_url_setup(void **state)
+{
+	const char *extra[] = { "--base-url", "https://petitions.example.org", NULL };
+	*state = server_new_seeded(extra);
+	return *state != NULL ? 0 : -1;
+}
+
+static void test_base_url(void **state)
+{
+	struct server *s = *state;
+	struct client *c = client_new(s);
+	struct resp r;
+	assert_int_equal(client_get(c, "/p/" SEED_SLUG, &r), CURLE_OK);
+	assert_int_equal(r.status, 200);
+	char *url = meta_property(r.body.data, "og:url");
+	assert_non_null(url);
+	assert_string_equal(url, "https://petitions.example.org/p/" SEED_SLUG);
+	free(url);
+	assert_non_null(strstr(r.body.data,
+	    "<link rel=\"canonical\" href=\"https://petitions.example.org/p/" SEED_SLUG "\">"));
+	/* With an https site the CSRF cookie is Secure. */
+	char *sc = resp_header_all(&r, "Set-Cookie");
+	assert_non_null(strcasestr(sc, "Secure"));
+	free(sc);
+	resp_free(&r);
+	assert_int_equal(client_get(c, "/", &r), CURLE_OK);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body.data, "href=\"https://petitions.example.org/\""));
+	resp_free(&r);
+	client_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -249,6 +412,10 @@ int main(void)
 		cmocka_unit_test(test_unknown_petition),
 		cmocka_unit_test(test_thanks_page),
 		cmocka_unit_test(test_static_css),
+		cmocka_unit_test_setup_teardown(test_hostile_petition_escaped, tiny_setup,
+		    own_server_teardown),
+		cmocka_unit_test_setup_teardown(test_goal_ladder, tiny_setup, own_server_teardown),
+		cmocka_unit_test_setup_teardown(test_base_url, base_url_setup, own_server_teardown),
 	};
 	return harness_finish(cmocka_run_group_tests(tests, group_setup, group_teardown));
 }

@@ -312,6 +312,37 @@ static void test_security_headers(void **state)
 	client_free(c);
 }
 
+/* Sends method path with c and asserts a 405 whose Allow lists allow. */
+static void assert_405(struct client *c, const char *method, const char *path, const char *allow)
+{
+	curl_easy_setopt(c->curl, CURLOPT_CUSTOMREQUEST, method);
+	struct resp r;
+	CURLcode rc = strcmp(method, "POST") == 0 ? client_post(c, path, "a=1", 3, NULL, &r)
+						   : client_get(c, path, &r);
+	curl_easy_setopt(c->curl, CURLOPT_CUSTOMREQUEST, NULL);
+	assert_int_equal(rc, CURLE_OK);
+	if (r.status != 405)
+		fail_msg("%s %s: status %ld, wanted 405", method, path, r.status);
+	char *a = resp_header(&r, "Allow");
+	if (a == NULL || strstr(a, allow) == NULL)
+		fail_msg("%s %s: Allow is %s, wanted it to list %s", method, path,
+		    a ? a : "absent", allow);
+	free(a);
+	resp_free(&r);
+}
+
+static void test_method_not_allowed(void **state)
+{
+	(void)state;
+	struct client *c = client_new(srv);
+	assert_405(c, "POST", "/", "GET");
+	assert_405(c, "DELETE", PAGE_PATH, "GET");
+	assert_405(c, "PUT", SIGN_PATH, "POST");
+	assert_405(c, "GET", SIGN_PATH, "POST");
+	assert_405(c, "TRACE", "/", "GET");
+	client_free(c);
+}
+
 static void assert_no_connection_close(const struct resp *r, const char *what)
 {
 	char *conn = resp_header(r, "Connection");
@@ -376,7 +407,8 @@ static long long idle_close_ms(const struct server *s, const char *req)
 	assert_true(fd >= 0);
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)s->port) };
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+	if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0)
+		fail_msg("connect to port %d: %s", s->port, strerror(errno));
 	long long start = now_ms();
 	if (req != NULL)
 		assert_int_equal(send(fd, req, strlen(req), 0), (ssize_t)strlen(req));
@@ -424,6 +456,16 @@ static void test_idle_and_max_body(void **state)
 	ms = idle_close_ms(s, "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n");
 	if (ms < 0 || ms > 5500)
 		fail_msg("stalled request closed after %lld ms (idle timeout 2 s)", ms);
+	/* A body that stops arriving. */
+	ms = idle_close_ms(s, "POST " SIGN_PATH " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+			      "Content-Type: application/x-www-form-urlencoded\r\n"
+			      "Content-Length: 1000\r\n\r\nfirst_name=Slow");
+	if (ms < 0 || ms > 5500)
+		fail_msg("stalled body closed after %lld ms (idle timeout 2 s)", ms);
+	/* A kept-alive connection after a complete response. */
+	ms = idle_close_ms(s, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+	if (ms < 0 || ms > 5500)
+		fail_msg("idle kept-alive connection closed after %lld ms (idle timeout 2 s)", ms);
 
 	/* --max-body lowers the limit. */
 	struct client *c = client_new(s);
@@ -458,6 +500,7 @@ int main(void)
 		cmocka_unit_test(test_traversal),
 		cmocka_unit_test(test_security_headers),
 		cmocka_unit_test(test_keep_alive),
+		cmocka_unit_test(test_method_not_allowed),
 		cmocka_unit_test_setup_teardown(test_idle_and_max_body, limits_setup,
 		    limits_teardown),
 	};

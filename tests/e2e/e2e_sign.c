@@ -1,6 +1,7 @@
 /* e2e_sign.c - end-to-end tests of signing: success, duplicates and form validation. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -57,6 +58,37 @@ static void assert_form_error(const char *html)
 	char *tok = html_csrf(html);
 	assert_non_null(tok);
 	free(tok);
+}
+
+/* The opening tag of the form control with id, malloc'd, or NULL. */
+static char *field_tag(const char *html, const char *id)
+{
+	char needle[64];
+	snprintf(needle, sizeof needle, " id=\"%s\"", id);
+	for (const char *p = strstr(html, needle); p != NULL; p = strstr(p + 1, needle)) {
+		const char *tag = p;
+		while (tag > html && *tag != '<')
+			tag--;
+		if (strncmp(tag, "<input", 6) != 0 && strncmp(tag, "<select", 7) != 0 &&
+		    strncmp(tag, "<textarea", 9) != 0)
+			continue;
+		const char *end = strchr(p, '>');
+		if (end != NULL)
+			return strndup(tag, (size_t)(end - tag + 1));
+	}
+	return NULL;
+}
+
+/* Asserts whether the control with id is marked aria-invalid. */
+static void assert_field(const char *html, const char *id, bool invalid)
+{
+	char *tag = field_tag(html, id);
+	if (tag == NULL)
+		fail_msg("no form control with id \"%s\"", id);
+	bool marked = strstr(tag, "aria-invalid=\"true\"") != NULL;
+	if (marked != invalid)
+		fail_msg("field %s is%s marked invalid: %s", id, marked ? "" : " not", tag);
+	free(tag);
 }
 
 static void assert_catalogue_shown(const char *html, const char *key)
@@ -146,6 +178,10 @@ static void test_invalid_email(void **state)
 	s.comment = "A comment that must survive the error.";
 	char *html = sign_expect(&s, 422);
 	assert_form_error(html);
+	assert_field(html, "email", true);
+	assert_field(html, "last_name", false);
+	assert_field(html, "country", false);
+	assert_catalogue_shown(html, "err_email");
 	/* The typed values come back, escaped. */
 	assert_true(html_shows_text(html, "Zoë O'Brien & Co"));
 	assert_non_null(strstr(html, "Zoë O&#39;Brien &amp; Co"));
@@ -159,7 +195,8 @@ static void test_invalid_email(void **state)
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		s = signer_default(bad[i]);
 		html = sign_expect(&s, 422);
-		assert_form_error(html);
+		assert_field(html, "email", true);
+		assert_field(html, "first_name", false);
 		free(html);
 	}
 }
@@ -167,6 +204,7 @@ static void test_invalid_email(void **state)
 static void test_missing_fields(void **state)
 {
 	(void)state;
+	const char *ids[] = { "first_name", "last_name", "email", "country" };
 	for (int i = 0; i < 4; i++) {
 		char email[64];
 		snprintf(email, sizeof email, "missing-%d@example.org", i);
@@ -179,17 +217,20 @@ static void test_missing_fields(void **state)
 		}
 		char *html = sign_expect(&s, 422);
 		assert_form_error(html);
+		for (int j = 0; j < 4; j++)
+			assert_field(html, ids[j], i == j);
+		assert_catalogue_shown(html, "err_required");
 		free(html);
 	}
 	/* Present but empty or blank counts as missing. */
 	struct signer s = signer_default("blank-name@example.org");
 	s.first_name = "";
 	char *html = sign_expect(&s, 422);
-	assert_form_error(html);
+	assert_field(html, "first_name", true);
 	free(html);
 	s.first_name = "   ";
 	html = sign_expect(&s, 422);
-	assert_form_error(html);
+	assert_field(html, "first_name", true);
 	free(html);
 }
 
@@ -201,7 +242,8 @@ static void test_bad_country(void **state)
 		struct signer s = signer_default("bad-country@example.org");
 		s.country = bad[i];
 		char *html = sign_expect(&s, 422);
-		assert_form_error(html);
+		assert_field(html, "country", true);
+		assert_field(html, "email", false);
 		free(html);
 	}
 }
@@ -215,7 +257,8 @@ static void test_comment_length(void **state)
 	struct signer s = signer_default("long-comment@example.org");
 	s.comment = comment;
 	char *html = sign_expect(&s, 422);
-	assert_form_error(html);
+	assert_field(html, "comment", true);
+	assert_field(html, "first_name", false);
 	free(html);
 
 	comment[500] = '\0';
@@ -254,10 +297,14 @@ static void sign_raw_first_name(const char *raw, const char *email, long want)
 	if (r.status != want)
 		fail_msg("first_name=%s: status %ld, wanted %ld", raw, r.status, want);
 	if (want == 422) {
-		if (memmem(r.body.data, r.body.len, "aria-invalid=\"true\"", 19) == NULL)
-			fail_msg("first_name=%s: 422 page marks no field invalid", raw);
 		/* The echoed value must not smuggle a NUL byte into the HTML. */
-		if (memchr(r.body.data, '\0', r.body.len) != NULL)
+		bool nul = memchr(r.body.data, '\0', r.body.len) != NULL;
+		for (size_t i = 0; i < r.body.len; i++)
+			if (r.body.data[i] == '\0')
+				r.body.data[i] = '?';
+		assert_field(r.body.data, "first_name", true);
+		assert_field(r.body.data, "last_name", false);
+		if (nul)
 			fail_msg("first_name=%s: 422 page contains a NUL byte", raw);
 	}
 	assert_int_equal(petition_count(srv, SEED_SLUG), want == 303 ? before + 1 : before);
@@ -323,6 +370,83 @@ static void test_repeated_field(void **state)
 	client_free(c);
 }
 
+#define CONCURRENT 24
+
+/* Signs from CONCURRENT clients at once; email(i) gives each one's email.
+ * Fills status[i]. */
+static void sign_concurrently(const char *(*email)(size_t i, char *buf, size_t sz),
+    long status[CONCURRENT])
+{
+	struct client *cs[CONCURRENT];
+	struct hbuf bodies[CONCURRENT] = { 0 };
+	struct resp rs[CONCURRENT];
+	for (size_t i = 0; i < CONCURRENT; i++) {
+		cs[i] = client_new(srv);
+		char *tok = client_fetch_csrf(cs[i], SEED_SLUG);
+		assert_non_null(tok);
+		char buf[64];
+		struct signer s = signer_default(email(i, buf, sizeof buf));
+		form_sign(&bodies[i], &s, tok);
+		free(tok);
+	}
+	assert_int_equal(client_post_many(cs, SIGN_PATH, bodies, rs, CONCURRENT), 0);
+	for (size_t i = 0; i < CONCURRENT; i++) {
+		if (rs[i].rc != CURLE_OK)
+			fail_msg("concurrent signer %zu: %s", i, curl_easy_strerror(rs[i].rc));
+		status[i] = rs[i].status;
+		resp_free(&rs[i]);
+		hbuf_free(&bodies[i]);
+		client_free(cs[i]);
+	}
+}
+
+static const char *distinct_email(size_t i, char *buf, size_t sz)
+{
+	snprintf(buf, sz, "concurrent-%zu@example.org", i);
+	return buf;
+}
+
+static const char *same_email(size_t i, char *buf, size_t sz)
+{
+	/* The same address, spelt differently by some. */
+	snprintf(buf, sz, "%s", i % 2 ? "Race@Example.org" : "race@example.org");
+	return buf;
+}
+
+static void test_concurrent_signatures(void **state)
+{
+	(void)state;
+	long before = petition_count(srv, SEED_SLUG);
+	long status[CONCURRENT];
+	sign_concurrently(distinct_email, status);
+	for (size_t i = 0; i < CONCURRENT; i++)
+		if (status[i] != 303)
+			fail_msg("concurrent signer %zu: status %ld, wanted 303", i, status[i]);
+	assert_int_equal(petition_count(srv, SEED_SLUG), before + CONCURRENT);
+}
+
+static void test_concurrent_duplicates(void **state)
+{
+	(void)state;
+	long before = petition_count(srv, SEED_SLUG);
+	long status[CONCURRENT];
+	sign_concurrently(same_email, status);
+	int ok = 0, dup = 0;
+	for (size_t i = 0; i < CONCURRENT; i++) {
+		if (status[i] == 303)
+			ok++;
+		else if (status[i] == 422)
+			dup++;
+		else
+			fail_msg("racing signer %zu: status %ld, wanted 303 or 422", i, status[i]);
+	}
+	if (ok != 1)
+		fail_msg("%d of %d racing signers with one email got 303, wanted exactly 1", ok,
+		    CONCURRENT);
+	assert_int_equal(dup, CONCURRENT - 1);
+	assert_int_equal(petition_count(srv, SEED_SLUG), before + 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -339,6 +463,8 @@ int main(void)
 		cmocka_unit_test(test_valid_unicode_and_plus),
 		cmocka_unit_test(test_extra_field_ignored),
 		cmocka_unit_test(test_repeated_field),
+		cmocka_unit_test(test_concurrent_signatures),
+		cmocka_unit_test(test_concurrent_duplicates),
 	};
 	return harness_finish(cmocka_run_group_tests(tests, group_setup, group_teardown));
 }

@@ -632,6 +632,54 @@ CURLcode client_post_noexpect(struct client *c, const char *path, const char *bo
 	return post(c, path, body, len, NULL, true, r);
 }
 
+int client_post_many(struct client *const *clients, const char *path,
+    const struct hbuf *bodies, struct resp *rs, size_t n)
+{
+	CURLM *m = curl_multi_init();
+	if (m == NULL)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		CURL *h = clients[i]->curl;
+		char url[2048];
+		snprintf(url, sizeof url, "%s%s", clients[i]->srv->base, path);
+		memset(&rs[i], 0, sizeof rs[i]);
+		curl_easy_setopt(h, CURLOPT_URL, url);
+		curl_easy_setopt(h, CURLOPT_WRITEDATA, &rs[i].body);
+		curl_easy_setopt(h, CURLOPT_HEADERDATA, &rs[i].headers);
+		curl_easy_setopt(h, CURLOPT_POST, 1L);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)bodies[i].len);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, bodies[i].data);
+		curl_multi_add_handle(m, h);
+	}
+	int running = 1, rc = 0;
+	long long end = now_ms() + WAIT_MS;
+	while (running > 0) {
+		if (curl_multi_perform(m, &running) != CURLM_OK || now_ms() > end) {
+			rc = -1;
+			break;
+		}
+		if (running > 0)
+			curl_multi_poll(m, NULL, 0, 100, NULL);
+	}
+	CURLMsg *msg;
+	int left;
+	while ((msg = curl_multi_info_read(m, &left)) != NULL) {
+		for (size_t i = 0; i < n; i++)
+			if (msg->msg == CURLMSG_DONE && msg->easy_handle == clients[i]->curl)
+				rs[i].rc = msg->data.result;
+	}
+	for (size_t i = 0; i < n; i++) {
+		CURL *h = clients[i]->curl;
+		curl_multi_remove_handle(m, h);
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &rs[i].status);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, NULL);
+		hbuf_append(&rs[i].body, "", 0);
+		hbuf_append(&rs[i].headers, "", 0);
+	}
+	curl_multi_cleanup(m);
+	return rc;
+}
+
 /* ---- HTML ---- */
 
 char *html_escape(const char *s)

@@ -100,6 +100,12 @@ CURLcode client_post(struct client *c, const char *path, const char *body, size_
 CURLcode client_post_noexpect(struct client *c, const char *path, const char *body, size_t len,
     struct resp *r);
 
+/* POSTs bodies[i] (urlencoded) to path from clients[i], all n at once on
+ * a curl multi handle, and fills rs[i]. Returns 0, or -1 when the multi
+ * transfer itself failed. */
+int client_post_many(struct client *const *clients, const char *path,
+    const struct hbuf *bodies, struct resp *rs, size_t n);
+
 /* The value of the hidden csrf input in html, malloc'd; NULL when absent. */
 char *html_csrf(const char *html);
 /* html with the entities &amp; &lt; &gt; &quot; &#NN; &#xNN; decoded,

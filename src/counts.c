@@ -1,0 +1,165 @@
+/* counts.c - live signature counts in memory, an open-addressing table. */
+#include "counts.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+struct entry {
+	int64_t id;		/* 0: empty slot */
+	_Atomic int64_t count;
+};
+
+static struct entry *table;
+static size_t cap, used;
+static pthread_rwlock_t table_lock = PTHREAD_RWLOCK_INITIALIZER;
+static pthread_mutex_t commit_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct store *store;
+
+static size_t
+slot_of(int64_t id, size_t n)
+{
+	uint64_t h = (uint64_t)id * 0x9E3779B97F4A7C15ULL;
+
+	return (size_t)(h >> 17) & (n - 1);
+}
+
+static struct entry *
+find(int64_t id)
+{
+	size_t i;
+
+	if (cap == 0)
+		return NULL;
+	for (i = slot_of(id, cap);; i = (i + 1) & (cap - 1)) {
+		if (table[i].id == id)
+			return &table[i];
+		if (table[i].id == 0)
+			return NULL;
+	}
+}
+
+/* Inserts id with count; the caller holds the write lock. */
+static int
+insert(int64_t id, int64_t count)
+{
+	size_t i;
+
+	if ((used + 1) * 2 > cap) {
+		size_t ncap = cap ? cap * 2 : 64, j;
+		struct entry *nt = calloc(ncap, sizeof(*nt));
+
+		if (nt == NULL)
+			return -1;
+		for (j = 0; j < cap; j++) {
+			if (table[j].id == 0)
+				continue;
+			for (i = slot_of(table[j].id, ncap); nt[i].id != 0;
+			    i = (i + 1) & (ncap - 1))
+				;
+			nt[i].id = table[j].id;
+			atomic_store(&nt[i].count, atomic_load(&table[j].count));
+		}
+		free(table);
+		table = nt;
+		cap = ncap;
+	}
+	for (i = slot_of(id, cap); table[i].id != 0; i = (i + 1) & (cap - 1))
+		;
+	table[i].id = id;
+	atomic_store(&table[i].count, count);
+	used++;
+	return 0;
+}
+
+int
+counts_init(struct store *s)
+{
+	store = s;
+	return 0;
+}
+
+void
+counts_free(void)
+{
+	pthread_rwlock_wrlock(&table_lock);
+	free(table);
+	table = NULL;
+	cap = used = 0;
+	pthread_rwlock_unlock(&table_lock);
+}
+
+void
+counts_reset(void)
+{
+	pthread_mutex_lock(&commit_lock);
+	counts_free();
+	pthread_mutex_unlock(&commit_lock);
+}
+
+int
+counts_get(int64_t id, int64_t *count)
+{
+	struct entry *e;
+	int64_t n;
+
+	pthread_rwlock_rdlock(&table_lock);
+	if ((e = find(id)) != NULL)
+		*count = atomic_load(&e->count);
+	pthread_rwlock_unlock(&table_lock);
+	if (e != NULL)
+		return 0;
+
+	/* First use: no commit may run between the read and the insert. */
+	pthread_mutex_lock(&commit_lock);
+	pthread_rwlock_wrlock(&table_lock);
+	if ((e = find(id)) != NULL) {
+		*count = atomic_load(&e->count);
+		goto done;
+	}
+	if (store_petition_count(store, id, &n) != STORE_OK) {
+		pthread_rwlock_unlock(&table_lock);
+		pthread_mutex_unlock(&commit_lock);
+		log_error("counts", "petition=%lld error=\"cannot load count\"",
+		    (long long)id);
+		return -1;
+	}
+	if (insert(id, n) == -1) {
+		pthread_rwlock_unlock(&table_lock);
+		pthread_mutex_unlock(&commit_lock);
+		return -1;
+	}
+	*count = n;
+done:
+	pthread_rwlock_unlock(&table_lock);
+	pthread_mutex_unlock(&commit_lock);
+	return 0;
+}
+
+void
+counts_commit_begin(void)
+{
+	pthread_mutex_lock(&commit_lock);
+}
+
+void
+counts_add(int64_t id, int64_t delta)
+{
+	struct entry *e;
+
+	/* A count not loaded yet is read from the store when first used;
+	 * that read sees this commit. */
+	pthread_rwlock_rdlock(&table_lock);
+	if ((e = find(id)) != NULL)
+		atomic_fetch_add(&e->count, delta);
+	pthread_rwlock_unlock(&table_lock);
+}
+
+void
+counts_commit_end(void)
+{
+	pthread_mutex_unlock(&commit_lock);
+}

@@ -1,0 +1,31 @@
+/* counts.h - live signature counts in memory. Loaded from the store on a
+ * petition's first use, advanced by the signature writer after each commit,
+ * so a page never waits for the database and never shows a count ahead of
+ * what is on disk. */
+#ifndef HOLOS_COUNTS_H
+#define HOLOS_COUNTS_H
+
+#include <stdint.h>
+
+#include "store.h"
+
+/* Starts empty, reading missing counts from s. Returns 0 or -1 (OOM). */
+int counts_init(struct store *s);
+void counts_free(void);
+
+/* Sets *count to the petition's confirmed count, loading it from the store
+ * the first time. Returns 0, or -1 when the store cannot say (logged). */
+int counts_get(int64_t petition_id, int64_t *count);
+
+/* The signature writer brackets each commit with these: a first load of a
+ * count waits until no commit is under way, so it can neither miss nor
+ * double a batch. Between them it calls counts_add() for what committed. */
+void counts_commit_begin(void);
+void counts_add(int64_t petition_id, int64_t delta);
+void counts_commit_end(void);
+
+/* Forgets every loaded count (after invalidations by another process);
+ * they are read again on next use. */
+void counts_reset(void);
+
+#endif

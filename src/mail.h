@@ -1,0 +1,49 @@
+/* mail.h - composing RFC 5322 messages: MIME bodies and headers that user
+ * values cannot break out of. */
+#ifndef HOLOS_MAIL_H
+#define HOLOS_MAIL_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "buf.h"
+
+/* Room mail_message_id() needs besides the domain: "<", 32 hex, "@", ">", NUL. */
+#define MAIL_MESSAGE_ID_EXTRA 36
+
+/* One message. Strings are NUL-terminated and only borrowed. */
+struct mail {
+	const char *from_name;	/* display name, UTF-8, may be NULL */
+	const char *from_addr;	/* bare address */
+	const char *to_name;	/* display name from a user: may hold anything */
+	const char *to_addr;	/* bare address, validated by the caller */
+	const char *subject;	/* UTF-8; NULL is an empty subject */
+	const char *text;	/* text/plain body, UTF-8 */
+	const char *html;	/* text/html body, or NULL for text/plain only */
+	const char *message_id;	/* "<id@host>", see mail_message_id() */
+	const char *lang;	/* Content-Language such as "ru", or NULL */
+	const char *list_unsubscribe;	/* one-click URL (RFC 8058) or NULL */
+	time_t date;
+};
+
+/* Appends the whole message to out: CRLF line endings, 7-bit only, every
+ * line at most 998 bytes. Display names and the subject are cleaned (control
+ * characters become spaces, invalid UTF-8 becomes U+FFFD) and written as
+ * quoted strings or RFC 2047 encoded-words, so no user value can start a
+ * header. Bodies are quoted-printable or base64, whichever is shorter, and
+ * always end with a line break; with html the message is
+ * multipart/alternative.
+ * Returns 0, or -1 with out unchanged when an address is unusable (empty,
+ * no '@', spaces, controls, <>()[],;:"\ or invalid UTF-8), text or
+ * message_id is missing, or message_id, lang or list_unsubscribe are not
+ * plain header tokens. Returns -1 too when out of memory; out is then
+ * failed (buf_ok() false). */
+int mail_compose(const struct mail *m, struct buf *out);
+
+/* Writes a fresh Message-ID "<32 random hex digits@domain>" into out.
+ * Characters of domain other than letters, digits, '.' and '-' are dropped;
+ * an empty result becomes "localhost". When len is less than
+ * MAIL_MESSAGE_ID_EXTRA + strlen(domain), out gets "" instead. */
+void mail_message_id(char *out, size_t len, const char *domain);
+
+#endif

@@ -1,0 +1,217 @@
+/* signq.c - the signature queue and its group-commit writer thread. */
+#include "signq.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "counts.h"
+#include "log.h"
+
+const double signq_commit_buckets[12] = {
+	0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
+	1e300,
+};
+
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	pthread_t thread;
+	bool running, stopping;
+	struct store *store;
+	struct signq_item **ring;
+	size_t cap, head, len, max_batch;
+	struct signq_stats st;
+} q = {
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.wake = PTHREAD_COND_INITIALIZER,
+};
+
+static double
+elapsed(const struct timespec *a)
+{
+	struct timespec b;
+
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	return (double)(b.tv_sec - a->tv_sec) +
+	    (double)(b.tv_nsec - a->tv_nsec) / 1e9;
+}
+
+static void
+stats_batch(size_t n, double secs)
+{
+	size_t b = 0, lim = 1;
+	int i;
+
+	while (b < 7 && n > lim) {
+		b++;
+		lim = lim == 1 ? 10 : lim * 10;
+	}
+	q.st.batch_hist[b]++;
+	q.st.batches++;
+	q.st.commit_seconds += secs;
+	for (i = 0; i < 12; i++)
+		if (secs <= signq_commit_buckets[i])
+			break;
+	q.st.commit_hist[i < 12 ? i : 11]++;
+}
+
+/* Commits one batch and tells each item how it went. */
+static void
+write_batch(struct signq_item **items, struct signature *sigs,
+    enum store_status *res, size_t n)
+{
+	struct timespec t0;
+	enum store_status st;
+	size_t i, ok = 0, dup = 0;
+	double secs;
+
+	for (i = 0; i < n; i++)
+		sigs[i] = items[i]->sig;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	counts_commit_begin();
+	st = store_signature_add_batch(q.store, sigs, n, res);
+	if (st == STORE_OK) {
+		/* Sum per petition run, as the store did. */
+		int64_t run_id = 0, run_n = 0;
+
+		for (i = 0; i < n; i++) {
+			if (res[i] != STORE_OK ||
+			    sigs[i].state != SIGNATURE_CONFIRMED)
+				continue;
+			if (sigs[i].petition_id != run_id) {
+				if (run_n)
+					counts_add(run_id, run_n);
+				run_id = sigs[i].petition_id;
+				run_n = 0;
+			}
+			run_n++;
+		}
+		if (run_n)
+			counts_add(run_id, run_n);
+	}
+	counts_commit_end();
+	secs = elapsed(&t0);
+	for (i = 0; i < n; i++) {
+		items[i]->result = st == STORE_OK ? res[i] : st;
+		items[i]->sig.seq = sigs[i].seq;
+		if (st == STORE_OK && res[i] == STORE_OK)
+			ok++;
+		else if (st == STORE_OK)
+			dup++;
+	}
+	pthread_mutex_lock(&q.lock);
+	stats_batch(n, secs);
+	q.st.committed += ok;
+	q.st.duplicates += dup;
+	if (st != STORE_OK)
+		q.st.failed += n;
+	pthread_mutex_unlock(&q.lock);
+	if (st != STORE_OK)
+		log_error("signq", "batch=%zu error=%s", n, store_status_name(st));
+	else
+		log_debug("signq", "batch=%zu ok=%zu dup=%zu ms=%.2f", n, ok, dup,
+		    secs * 1000);
+	for (i = 0; i < n; i++)
+		items[i]->done(items[i]);
+}
+
+static void *
+writer(void *arg)
+{
+	struct signq_item **items;
+	struct signature *sigs;
+	enum store_status *res;
+	size_t n, i;
+
+	(void)arg;
+	items = calloc(q.max_batch, sizeof(*items));
+	sigs = calloc(q.max_batch, sizeof(*sigs));
+	res = calloc(q.max_batch, sizeof(*res));
+	if (items == NULL || sigs == NULL || res == NULL)
+		fatal("signq", "error=\"out of memory\"");
+	for (;;) {
+		pthread_mutex_lock(&q.lock);
+		while (q.len == 0 && !q.stopping)
+			pthread_cond_wait(&q.wake, &q.lock);
+		if (q.len == 0 && q.stopping) {
+			pthread_mutex_unlock(&q.lock);
+			break;
+		}
+		n = q.len < q.max_batch ? q.len : q.max_batch;
+		for (i = 0; i < n; i++) {
+			items[i] = q.ring[q.head];
+			q.head = (q.head + 1) % q.cap;
+		}
+		q.len -= n;
+		pthread_mutex_unlock(&q.lock);
+		write_batch(items, sigs, res, n);
+	}
+	free(items);
+	free(sigs);
+	free(res);
+	return NULL;
+}
+
+int
+signq_start(struct store *s, size_t capacity, size_t max_batch)
+{
+	q.store = s;
+	q.cap = capacity;
+	q.max_batch = max_batch;
+	q.head = q.len = 0;
+	q.stopping = false;
+	memset(&q.st, 0, sizeof(q.st));
+	if ((q.ring = calloc(capacity, sizeof(*q.ring))) == NULL)
+		return -1;
+	if (pthread_create(&q.thread, NULL, writer, NULL) != 0) {
+		free(q.ring);
+		q.ring = NULL;
+		return -1;
+	}
+	q.running = true;
+	return 0;
+}
+
+int
+signq_submit(struct signq_item *it)
+{
+	pthread_mutex_lock(&q.lock);
+	if (!q.running || q.stopping || q.len == q.cap) {
+		pthread_mutex_unlock(&q.lock);
+		return -1;
+	}
+	it->park(it);
+	q.ring[(q.head + q.len) % q.cap] = it;
+	q.len++;
+	pthread_cond_signal(&q.wake);
+	pthread_mutex_unlock(&q.lock);
+	return 0;
+}
+
+void
+signq_stop(void)
+{
+	if (!q.running)
+		return;
+	pthread_mutex_lock(&q.lock);
+	q.stopping = true;
+	pthread_cond_signal(&q.wake);
+	pthread_mutex_unlock(&q.lock);
+	pthread_join(q.thread, NULL);
+	q.running = false;
+	free(q.ring);
+	q.ring = NULL;
+}
+
+void
+signq_stats(struct signq_stats *out)
+{
+	pthread_mutex_lock(&q.lock);
+	*out = q.st;
+	out->depth = q.len;
+	out->capacity = q.cap;
+	pthread_mutex_unlock(&q.lock);
+}

@@ -1,0 +1,299 @@
+/* test_email.c - email.c: address syntax and the normal form for duplicates. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "../../src/email.c"
+
+static int
+setup_arena(void **state)
+{
+	*state = arena_new();
+	return *state == NULL ? -1 : 0;
+}
+
+static int
+teardown_arena(void **state)
+{
+	arena_free(*state);
+	return 0;
+}
+
+static bool
+valid(const char *s)
+{
+	return email_valid(s, strlen(s));
+}
+
+static void
+test_valid_table(void **state)
+{
+	static const char *const good[] = {
+		"a@b.co",
+		"ann@example.org",
+		"Ann.Lee@Example.ORG",
+		"ann+petitions@example.org",
+		"first.last@sub.domain.example.com",
+		"o'brien@example.ie",
+		"user_name-1@my-host.example",
+		"1234@example.org",
+		"ann@xn--e1afmkfd.xn--p1ai",
+		"user@\xd0\xbf\xd1\x80\xd0\xb8\xd0\xbc\xd0\xb5\xd1\x80.\xd1\x80\xd1\x84", /* пример.рф */
+		"\xd0\xb8\xd0\xb2\xd0\xb0\xd0\xbd@\xd0\xbf\xd1\x80\xd0\xb8\xd0\xbc\xd0\xb5\xd1\x80.\xd1\x80\xd1\x84", /* иван@пример.рф */
+		"caf\xc3\xa9@example.fr",
+	};
+	static const char *const bad[] = {
+		"",
+		"@",
+		"ann",
+		"ann.example.org",			/* no @ */
+		"@example.org",				/* empty local part */
+		"ann@",					/* empty domain */
+		"ann@localhost",			/* one label */
+		"ann@example",
+		"ann@example.",				/* trailing dot */
+		"ann@.example.org",			/* leading dot */
+		"ann@example..org",			/* empty label */
+		".ann@example.org",			/* local part dots */
+		"ann.@example.org",
+		"ann@-example.org",			/* label edges */
+		"ann@example-.org",
+		"ann@example.-org",
+		"ann@example.org-",
+		"ann@exa_mple.org",
+		"ann@exa mple.org",			/* spaces */
+		"an n@example.org",
+		" ann@example.org",
+		"ann@example.org ",
+		"\"ann\"@example.org",			/* quotes */
+		"\"a b\"@example.org",
+		"a\"b@example.org",
+		"ann@b@example.org",			/* two @ */
+		"a(b)@example.org",
+		"a<b>@example.org",
+		"a,b@example.org",
+		"a;b@example.org",
+		"a:b@example.org",
+		"a\\b@example.org",
+		"a[b]@example.org",
+		"ann@[127.0.0.1]",
+		"ann@example.o",			/* one-letter top level */
+		"ann\t@example.org",			/* controls */
+		"ann\x01@example.org",
+		"ann\x7f@example.org",
+		"ann@example.org\n",
+		"ann\xc2\x85@example.org",		/* C1 */
+		"ann\xc3@example.org",			/* bad UTF-8 */
+		"ann@ex\xed\xa0\x80.org",
+		"ann@example.org\xc0\xae",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		if (!valid(good[i]))
+			fail_msg("\"%s\" should be valid", good[i]);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (valid(bad[i]))
+			fail_msg("\"%s\" should be invalid", bad[i]);
+	/* NUL inside the given length is a control character. */
+	assert_false(email_valid("ann\0x@example.org", 17));
+	/* Only len bytes are looked at. */
+	assert_true(email_valid("ann@example.org junk", 15));
+	assert_false(email_valid("ann@example.org", 13));	/* "ann@example.o" */
+}
+
+static void
+test_valid_lengths(void **state)
+{
+	char s[400];
+	size_t n;
+
+	(void)state;
+	/* Local part: 64 bytes at most. */
+	memset(s, 'a', 64);
+	strcpy(s + 64, "@example.org");
+	assert_true(valid(s));
+	memset(s, 'a', 65);
+	strcpy(s + 65, "@example.org");
+	assert_false(valid(s));
+
+	/* Labels: 63 bytes at most. */
+	strcpy(s, "a@");
+	memset(s + 2, 'b', 63);
+	strcpy(s + 65, ".org");
+	assert_true(valid(s));
+	strcpy(s, "a@");
+	memset(s + 2, 'b', 64);
+	strcpy(s + 66, ".org");
+	assert_false(valid(s));
+
+	/* The whole address: 254 bytes fine, 255 too long.
+	 * 64 + "@" + 63 "." 63 "." 61 = 254. */
+	memset(s, 'a', 64);
+	n = 64;
+	s[n++] = '@';
+	memset(s + n, 'b', 63);
+	n += 63;
+	s[n++] = '.';
+	memset(s + n, 'c', 63);
+	n += 63;
+	s[n++] = '.';
+	memset(s + n, 'd', 61);
+	n += 61;
+	s[n] = '\0';
+	assert_int_equal(strlen(s), EMAIL_MAX);
+	assert_true(valid(s));
+	s[n++] = 'd';
+	s[n] = '\0';
+	assert_int_equal(strlen(s), 255);
+	assert_false(valid(s));
+	/* Many short labels: still the byte limit. */
+	strcpy(s, "a@");
+	for (n = 2; n < 260; n += 2)
+		strcpy(s + n, "b.");
+	strcpy(s + n, "org");
+	assert_true(strlen(s) > EMAIL_MAX);
+	assert_false(valid(s));
+}
+
+/* Normalises a literal and checks the result. */
+static void
+check_norm(struct arena *a, const char *in, const char *want)
+{
+	size_t len = 9999;
+	char *got = email_normalize(a, in, strlen(in), &len);
+
+	if (got == NULL)
+		fail_msg("email_normalize(\"%s\") returned NULL", in);
+	if (len != strlen(want) || strcmp(got, want) != 0)
+		fail_msg("email_normalize(\"%s\") = \"%s\" (%zu), want \"%s\"",
+		    in, got, len, want);
+}
+
+static void
+test_normalize(void **state)
+{
+	struct arena *a = *state;
+
+	check_norm(a, "foo@example.org", "foo@example.org");
+	check_norm(a, " Foo@Example.ORG ", "foo@example.org");
+	check_norm(a, "\t\r\n Foo@Example.ORG\r\n", "foo@example.org");
+	check_norm(a, "  FOO@EXAMPLE.ORG", "foo@example.org");
+	/* Dots and +tags are different mailboxes; kept. */
+	check_norm(a, "A.B+Tag@Example.org", "a.b+tag@example.org");
+	/* NFD e + U+0301 becomes NFC U+00E9. */
+	check_norm(a, "Rene\xcc\x81@example.fr", "ren\xc3\xa9@example.fr");
+	check_norm(a, "ren\xc3\xa9@example.fr", "ren\xc3\xa9@example.fr");
+	/* Upper case NFC É -> é; decomposed É -> é. */
+	check_norm(a, "REN\xc3\x89@example.fr", "ren\xc3\xa9@example.fr");
+	check_norm(a, "RENE\xcc\x81@example.fr", "ren\xc3\xa9@example.fr");
+	/* Cyrillic: ИВАН@ПРИМЕР.РФ -> иван@пример.рф */
+	check_norm(a,
+	    "\xd0\x98\xd0\x92\xd0\x90\xd0\x9d@"
+	    "\xd0\x9f\xd0\xa0\xd0\x98\xd0\x9c\xd0\x95\xd0\xa0.\xd0\xa0\xd0\xa4",
+	    "\xd0\xb8\xd0\xb2\xd0\xb0\xd0\xbd@"
+	    "\xd0\xbf\xd1\x80\xd0\xb8\xd0\xbc\xd0\xb5\xd1\x80.\xd1\x80\xd1\x84");
+	/* Ukrainian Ї -> ї. */
+	check_norm(a, "\xd0\x87@example.ua", "\xd1\x97@example.ua");
+	/* Locale-independent: I -> i, not Turkish dotless ı. */
+	check_norm(a, "IVAN@EXAMPLE.ORG", "ivan@example.org");
+	/* Emoji and other non-cased text pass through. */
+	check_norm(a, "\xf0\x9f\x98\x80@example.org",
+	    "\xf0\x9f\x98\x80@example.org");
+	/* Empty after trimming is "" rather than a failure. */
+	check_norm(a, "   ", "");
+}
+
+static void
+test_normalize_same_signer(void **state)
+{
+	static const char *const same[] = {
+		"ren\xc3\xa9@example.fr", " REN\xc3\x89@EXAMPLE.FR",
+		"Rene\xcc\x81@Example.Fr", "RENE\xcc\x81@example.fr\n",
+	};
+	struct arena *a = *state;
+	const char *first = NULL;
+	size_t i, len;
+
+	for (i = 0; i < sizeof(same) / sizeof(same[0]); i++) {
+		char *n = email_normalize(a, same[i], strlen(same[i]), &len);
+
+		assert_non_null(n);
+		if (first == NULL)
+			first = n;
+		assert_string_equal(n, first);
+	}
+}
+
+static void
+test_normalize_invalid(void **state)
+{
+	static const struct {
+		const char *s;
+		size_t len;
+	} bad[] = {
+		{ "ann\xc3@example.org", 16 },
+		{ "\xc0\x80@example.org", 14 },
+		{ "\xed\xa0\x80@example.org", 15 },
+		{ "ann@example.org\xff", 16 },
+		{ "\xf5\x80\x80\x80", 4 },
+		{ "ann@example.org\xe2\x82", 17 },
+	};
+	struct arena *a = *state;
+	char big[4 * EMAIL_MAX + 2];
+	size_t i, len;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (email_normalize(a, bad[i].s, bad[i].len, &len) != NULL)
+			fail_msg("bad[%zu] normalised", i);
+	/* Far longer than any address: refused. */
+	memset(big, 'A', sizeof(big));
+	assert_null(email_normalize(a, big, sizeof(big), &len));
+}
+
+/* Long inputs and growing case maps stay inside the buffers (ASan). */
+static void
+test_normalize_growth(void **state)
+{
+	struct arena *a = *state;
+	char in[4 * EMAIL_MAX + 1];
+	size_t i, len;
+	char *out;
+
+	/* U+0130 (İ) lower-cases to i + U+0307: 2 bytes become 3. */
+	for (i = 0; i + 2 <= 4 * EMAIL_MAX; i += 2)
+		memcpy(in + i, "\xc4\xb0", 2);
+	out = email_normalize(a, in, i, &len);
+	assert_non_null(out);
+	assert_int_equal(len, i / 2 * 3);
+	assert_memory_equal(out, "i\xcc\x87", 3);
+	assert_int_equal(out[len], '\0');
+	/* U+FB03 (ﬃ) is its own lower case but NFC keeps it. */
+	out = email_normalize(a, "\xef\xac\x83@x.org", 9, &len);
+	assert_non_null(out);
+	assert_string_equal(out, "\xef\xac\x83@x.org");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_valid_table),
+		cmocka_unit_test(test_valid_lengths),
+		cmocka_unit_test_setup_teardown(test_normalize, setup_arena,
+		    teardown_arena),
+		cmocka_unit_test_setup_teardown(test_normalize_same_signer,
+		    setup_arena, teardown_arena),
+		cmocka_unit_test_setup_teardown(test_normalize_invalid,
+		    setup_arena, teardown_arena),
+		cmocka_unit_test_setup_teardown(test_normalize_growth,
+		    setup_arena, teardown_arena),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
