@@ -2,8 +2,8 @@
 .SUFFIXES:
 
 CC      ?= cc
-PKGS    := libmicrohttpd sqlite3 libsodium icu-uc icu-i18n libcmark jansson
-TESTPKGS:= cmocka libcurl
+PKGS    := libmicrohttpd sqlite3 libsodium icu-uc icu-i18n libcmark jansson libcurl
+TESTPKGS:= cmocka
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror
 BASEFLAGS = -std=c17 -D_GNU_SOURCE -g $(WARN) -Isrc
 PKGCFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)

@@ -112,7 +112,7 @@ crypto_new_cookie(char out[CRYPTO_COOKIE_CHARS + 1])
 
 static void
 crypto_csrf_mac(unsigned char mac[crypto_auth_hmacsha256_BYTES],
-    const char *ts, size_t tslen, const char *cookie)
+    const char *ts, size_t tslen, const char *binding)
 {
 	crypto_auth_hmacsha256_state st;
 
@@ -120,21 +120,21 @@ crypto_csrf_mac(unsigned char mac[crypto_auth_hmacsha256_BYTES],
 	crypto_auth_hmacsha256_update(&st, (const unsigned char *)"csrf:", 5);
 	crypto_auth_hmacsha256_update(&st, (const unsigned char *)ts, tslen);
 	crypto_auth_hmacsha256_update(&st, (const unsigned char *)":", 1);
-	crypto_auth_hmacsha256_update(&st, (const unsigned char *)cookie,
-	    strlen(cookie));
+	crypto_auth_hmacsha256_update(&st, (const unsigned char *)binding,
+	    strlen(binding));
 	crypto_auth_hmacsha256_final(&st, mac);
 }
 
 void
-crypto_csrf_token(struct buf *out, const char *cookie, time_t now)
+crypto_csrf_token(struct buf *out, const char *binding, time_t now)
 {
 	unsigned char mac[crypto_auth_hmacsha256_BYTES];
 	char ts[32], b64[sodium_base64_ENCODED_LEN(crypto_auth_hmacsha256_BYTES,
 	    sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
 	int n;
 
-	n = snprintf(ts, sizeof(ts), "%" PRId64, (int64_t)now);
-	crypto_csrf_mac(mac, ts, (size_t)n, cookie);
+	n = snprintf(ts, sizeof(ts), "%" PRId64, (int64_t)(now - now % 60));
+	crypto_csrf_mac(mac, ts, (size_t)n, binding);
 	sodium_bin2base64(b64, sizeof(b64), mac, sizeof(mac),
 	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 	buf_append(out, ts, (size_t)n);
@@ -147,7 +147,8 @@ crypto_csrf_token(struct buf *out, const char *cookie, time_t now)
 	sodium_base64_VARIANT_URLSAFE_NO_PADDING) - 1)
 
 bool
-crypto_csrf_check(const char *token, size_t len, const char *cookie, time_t now)
+crypto_csrf_check(const char *token, size_t len, const char *binding,
+    time_t now)
 {
 	unsigned char want[crypto_auth_hmacsha256_BYTES];
 	unsigned char got[crypto_auth_hmacsha256_BYTES];
@@ -156,7 +157,7 @@ crypto_csrf_check(const char *token, size_t len, const char *cookie, time_t now)
 	int64_t ts = 0;
 	size_t i;
 
-	if (cookie == NULL || *cookie == '\0' || token == NULL)
+	if (binding == NULL || token == NULL)
 		return false;
 	if ((dot = memchr(token, '.', len)) == NULL)
 		return false;
@@ -183,7 +184,7 @@ crypto_csrf_check(const char *token, size_t len, const char *cookie, time_t now)
 	    &gotlen, NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
 	    gotlen != sizeof(got))
 		return false;
-	crypto_csrf_mac(want, token, tslen, cookie);
+	crypto_csrf_mac(want, token, tslen, binding);
 	return sodium_memcmp(want, got, sizeof(got)) == 0;
 }
 

@@ -19,19 +19,23 @@
  * (unreadable, wrong size, wrong permissions). Call once at start-up. */
 int crypto_init(const char *data_dir);
 
-/* Fills out with CRYPTO_COOKIE_CHARS + 1 bytes: a fresh random cookie value
- * for the double-submit CSRF cookie, NUL-terminated. */
+/* Fills out with CRYPTO_COOKIE_CHARS + 1 bytes: a fresh random value for a
+ * cookie (128 bits, base64url), NUL-terminated. */
 void crypto_new_cookie(char out[CRYPTO_COOKIE_CHARS + 1]);
 
-/* Appends to out a CSRF token bound to the cookie value and the time now:
- * "TIME.MAC" where MAC is HMAC-SHA-256 under a key derived from the site
- * secret. Any holos process with the same secret accepts it. */
-void crypto_csrf_token(struct buf *out, const char *cookie, time_t now);
+/* Appends to out a form token: "TIME.MAC", MAC being HMAC-SHA-256 under a
+ * key derived from the site secret over TIME and binding. binding is ""
+ * for forms anyone may post (the sign form: its page can then be cached
+ * and shared), or a session id for forms of a signed-in user. TIME is now
+ * rounded down to the minute, so one minute's pages carry one token. Any
+ * holos process with the same secret accepts it. */
+void crypto_csrf_token(struct buf *out, const char *binding, time_t now);
 
-/* Returns true when token was made by crypto_csrf_token() for this cookie
- * within CRYPTO_CSRF_MAX_AGE seconds of now (and not from the future). */
-bool crypto_csrf_check(const char *token, size_t token_len, const char *cookie,
-    time_t now);
+/* Returns true when token was made by crypto_csrf_token() for binding no
+ * more than CRYPTO_CSRF_MAX_AGE seconds before now (and not from the
+ * future). */
+bool crypto_csrf_check(const char *token, size_t token_len,
+    const char *binding, time_t now);
 
 /* Writes the keyed BLAKE2b hash of an already normalised email to out. The
  * key is derived from the site secret, so the hash is useless without it. */

@@ -45,7 +45,6 @@ struct request {
 
 	/* Set by page_begin(). */
 	const char *lang;
-	const char *csrf_cookie;	/* the double-submit cookie value */
 
 	/* A handler that parks the request keeps its state here; it is
 	 * called again, with job still set, once the request is resumed. */

@@ -43,7 +43,7 @@ int mail_compose(const struct mail *m, struct buf *out);
 /* Writes a fresh Message-ID "<32 random hex digits@domain>" into out.
  * Characters of domain other than letters, digits, '.' and '-' are dropped;
  * an empty result becomes "localhost". When len is less than
- * MAIL_MESSAGE_ID_EXTRA + strlen(domain), out gets "" instead. */
+ * MAIL_MESSAGE_ID_EXTRA + the length of that domain, out gets "" instead. */
 void mail_message_id(char *out, size_t len, const char *domain);
 
 #endif

@@ -427,6 +427,17 @@ cmd_serve(struct config *c)
 	site.base_url = c->base_url;
 	site.secure_cookies = strncmp(c->base_url, "https://", 8) == 0;
 	{
+		/* The origin is the base URL up to the first '/' after "//". */
+		static char origin[512];
+		const char *host = strstr(c->base_url, "//");
+		const char *slash = host ? strchr(host + 2, '/') : NULL;
+
+		snprintf(origin, sizeof(origin), "%.*s", slash ?
+		    (int)(slash - c->base_url) : (int)strlen(c->base_url),
+		    c->base_url);
+		site.origin = origin;
+	}
+	{
 		char announce[600];
 
 		snprintf(announce, sizeof(announce), "holos: serving %s/",

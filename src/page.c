@@ -10,32 +10,14 @@
 #include "i18n.h"
 #include "log.h"
 
-#define COOKIE_CSRF "holos_csrf"
 #define COOKIE_LANG "holos_lang"
 
 struct site site;
-
-static bool
-cookie_value_ok(const char *v)
-{
-	size_t i;
-
-	if (v == NULL || strlen(v) != CRYPTO_COOKIE_CHARS)
-		return false;
-	for (i = 0; i < CRYPTO_COOKIE_CHARS; i++) {
-		char c = v[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '-' || c == '_'))
-			return false;
-	}
-	return true;
-}
 
 void
 page_begin(struct request *r)
 {
 	const char *q = http_query(r, "lang");
-	const char *cookie;
 
 	if (r->lang != NULL)
 		return;
@@ -45,18 +27,6 @@ page_begin(struct request *r)
 		http_header_add(r, "Set-Cookie", arena_printf(r->arena,
 		    COOKIE_LANG "=%s; Path=/; Max-Age=31536000; SameSite=Lax%s",
 		    r->lang, site.secure_cookies ? "; Secure" : ""));
-	cookie = http_cookie(r, COOKIE_CSRF);
-	if (cookie_value_ok(cookie)) {
-		r->csrf_cookie = cookie;
-	} else {
-		char fresh[CRYPTO_COOKIE_CHARS + 1];
-
-		crypto_new_cookie(fresh);
-		r->csrf_cookie = arena_strdup(r->arena, fresh);
-		http_header_add(r, "Set-Cookie", arena_printf(r->arena,
-		    COOKIE_CSRF "=%s; Path=/; HttpOnly; SameSite=Lax%s",
-		    fresh, site.secure_cookies ? "; Secure" : ""));
-	}
 	http_header_add(r, "Vary", "Accept-Language, Cookie");
 }
 
@@ -112,6 +82,17 @@ page_render(struct request *r, int status, const char *name, json_t *ctx)
 	r->status = status;
 	r->content_type = "text/html; charset=utf-8";
 	http_header_add(r, "Cache-Control", "private, no-cache");
+}
+
+bool
+page_cross_site(struct request *r)
+{
+	const char *origin = http_header(r, "Origin");
+	const char *fetch = http_header(r, "Sec-Fetch-Site");
+
+	if (origin != NULL)
+		return strcmp(origin, site.origin) != 0;
+	return fetch != NULL && strcmp(fetch, "cross-site") == 0;
 }
 
 void

@@ -16,6 +16,7 @@ struct site {
 	struct tmpl_set *tmpl;
 	const char *name;		/* "Holos" */
 	const char *base_url;		/* no trailing slash */
+	const char *origin;		/* scheme://host[:port] of base_url */
 	bool secure_cookies;		/* base URL is https */
 	char static_version[17];
 };
@@ -23,8 +24,8 @@ struct site {
 /* Set once by main before serving; read-only afterwards. */
 extern struct site site;
 
-/* Negotiates the language and reads or sets the CSRF cookie. Handlers of
- * HTML pages call it first. */
+/* Negotiates the language (and stores a ?lang= choice in a cookie).
+ * Handlers of HTML pages call it first. */
 void page_begin(struct request *r);
 
 /* A new template context with the keys every page has (lang, t, site,
@@ -34,6 +35,12 @@ json_t *page_context(struct request *r, const char *title);
 /* Renders template name with ctx (consumed) as the reply with status.
  * A render failure becomes a 500 page. */
 void page_render(struct request *r, int status, const char *name, json_t *ctx);
+
+/* True when a state-changing request comes from another site: its Origin
+ * (or, without one, Sec-Fetch-Site) names a site other than the base URL.
+ * Requests without either (scripts, old browsers) pass: the form token is
+ * their check. */
+bool page_cross_site(struct request *r);
 
 /* An error page in the reader's language: message is a catalogue key. */
 void page_error(struct request *r, int status, const char *message_key);

@@ -11,6 +11,7 @@
 #include "log.h"
 #include "markdown.h"
 #include "page.h"
+#include "pagecache.h"
 #include "signq.h"
 #include "counts.h"
 
@@ -106,27 +107,76 @@ share_links(struct request *r, const char *url, const char *title)
 	return share;
 }
 
-/* The numbers of a petition as the page shows them. */
+/* How long a rendered petition page is reused before it is rendered
+ * again from the store (edits in this process invalidate it at once). */
+#define PAGE_TTL 5
+
+/* The values that change between two requests for the same page, as the
+ * page shows them. Strings from the arena; a missing one is "". */
 static void
-petition_numbers(struct request *r, const struct petition *p, json_t *o)
+live_values(struct request *r, int64_t count, int64_t goal,
+    int64_t created_at, const char *live[LIVE__MAX])
 {
-	int64_t next = petition_next_goal(p->count, p->goal);
+	int64_t next = petition_next_goal(count, goal);
 	struct msgfmt_arg args[2] = {
-		{ .name = "count", .type = MSGFMT_NUMBER, .num = (double)p->count },
+		{ .name = "count", .type = MSGFMT_NUMBER, .num = (double)count },
 		{ .name = "goal", .type = MSGFMT_NUMBER, .num = (double)next },
 	};
-	const char *line = i18n_format(r->arena, r->lang, "count_line", args, 2);
+	struct msgfmt_arg when[2] = {
+		{ .name = "date", .type = MSGFMT_DATE,
+		    .num = (double)created_at * 1000.0 },
+		{ .name = "ago", .type = MSGFMT_STRING },
+	};
+	struct buf tok;
+	int i;
 
-	json_object_set_new(o, "count", json_integer(p->count));
-	json_object_set_new(o, "count_text", json_string(i18n_number(r->arena,
-	    r->lang, p->count)));
-	json_object_set_new(o, "goal", json_integer(p->goal));
-	json_object_set_new(o, "next_goal", json_integer(next));
-	json_object_set_new(o, "next_goal_text", json_string(i18n_number(
-	    r->arena, r->lang, next)));
-	json_object_set_new(o, "count_line", json_string(line ? line : ""));
-	json_object_set_new(o, "progress", json_integer(petition_progress(
-	    p->count, next)));
+	live[LIVE_COUNT] = arena_printf(r->arena, "%lld", (long long)count);
+	live[LIVE_COUNT_TEXT] = i18n_number(r->arena, r->lang, count);
+	live[LIVE_NEXT_GOAL] = arena_printf(r->arena, "%lld", (long long)next);
+	live[LIVE_NEXT_GOAL_TEXT] = i18n_number(r->arena, r->lang, next);
+	live[LIVE_COUNT_LINE] = i18n_format(r->arena, r->lang, "count_line",
+	    args, 2);
+	live[LIVE_PROGRESS] = arena_printf(r->arena, "%d",
+	    petition_progress(count, next));
+	when[1].str = i18n_relative(r->arena, r->lang,
+	    created_at - (int64_t)time(NULL));
+	live[LIVE_STARTED] = i18n_format(r->arena, r->lang, "petition_started",
+	    when, 2);
+	buf_init(&tok);
+	crypto_csrf_token(&tok, "", time(NULL));
+	live[LIVE_CSRF] = buf_ok(&tok) ? arena_strndup(r->arena, tok.data,
+	    tok.len) : NULL;
+	buf_reset(&tok);
+	for (i = 0; i < LIVE__MAX; i++)
+		if (live[i] == NULL)
+			live[i] = "";
+}
+
+/* Markers in place of the live values, for a render that is cached. */
+static void
+live_markers(struct request *r, const char *live[LIVE__MAX])
+{
+	char m[8];
+	int i;
+
+	for (i = 0; i < LIVE__MAX; i++) {
+		pagecache_marker((enum live)i, m);
+		live[i] = arena_strdup(r->arena, m);
+	}
+}
+
+/* The numbers of a petition as the page shows them. */
+static void
+petition_numbers(json_t *o, const char *const live[LIVE__MAX])
+{
+	json_object_set_new(o, "count", json_string(live[LIVE_COUNT]));
+	json_object_set_new(o, "count_text", json_string(live[LIVE_COUNT_TEXT]));
+	json_object_set_new(o, "next_goal", json_string(live[LIVE_NEXT_GOAL]));
+	json_object_set_new(o, "next_goal_text",
+	    json_string(live[LIVE_NEXT_GOAL_TEXT]));
+	json_object_set_new(o, "count_line", json_string(live[LIVE_COUNT_LINE]));
+	json_object_set_new(o, "progress", json_string(live[LIVE_PROGRESS]));
+	json_object_set_new(o, "started", json_string(live[LIVE_STARTED]));
 }
 
 /* Puts the reader's translation of the petition's title and text in place
@@ -159,15 +209,11 @@ petition_localise(struct request *r, struct petition *p)
 }
 
 static json_t *
-petition_context(struct request *r, struct petition *p, bool body)
+petition_context(struct request *r, struct petition *p, bool body,
+    const char *const live[LIVE__MAX])
 {
 	const char *url = page_url(r, arena_printf(r->arena, "/p/%s", p->slug));
-	const char *note = petition_localise(r, p), *started;
-	struct msgfmt_arg when[2] = {
-		{ .name = "date", .type = MSGFMT_DATE,
-		    .num = (double)p->created_at * 1000.0 },
-		{ .name = "ago", .type = MSGFMT_STRING },
-	};
+	const char *note = petition_localise(r, p);
 	json_t *o, *to;
 	struct buf b;
 	size_t i;
@@ -181,17 +227,13 @@ petition_context(struct request *r, struct petition *p, bool body)
 			    json_string(p->to[i].description));
 		json_array_append_new(to, a);
 	}
-	when[1].str = i18n_relative(r->arena, r->lang,
-	    p->created_at - (int64_t)time(NULL));
-	started = i18n_format(r->arena, r->lang, "petition_started", when, 2);
-	o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:b, s:o, s:s}",
+	o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:b, s:o, s:I}",
 	    "slug", p->slug, "title", p->title, "url", url, "lang", p->lang,
 	    "to", to, "is_open", petition_is_open(p),
-	    "share", share_links(r, url, p->title),
-	    "started", started ? started : "");
+	    "share", share_links(r, url, p->title), "goal", (json_int_t)p->goal);
 	if (note != NULL)
 		json_object_set_new(o, "original_note", json_string(note));
-	petition_numbers(r, p, o);
+	petition_numbers(o, live);
 	buf_init(&b);
 	if (body && markdown_render(p->body_md, strlen(p->body_md), &b) == 0)
 		json_object_set_new(o, "body_html", json_stringn(b.data, b.len));
@@ -207,17 +249,15 @@ petition_context(struct request *r, struct petition *p, bool body)
  * NULL for a fresh form. */
 static json_t *
 form_context(struct request *r, const struct petition *p,
-    const struct form_value *vals, const char *const errs[F__MAX])
+    const struct form_value *vals, const char *const errs[F__MAX],
+    const char *csrf)
 {
 	json_t *form, *values, *errors, *countries, *c;
 	const char *pick = NULL;
 	char region[3];
-	struct buf tok;
 	size_t i;
 	int nerr = 0;
 
-	buf_init(&tok);
-	crypto_csrf_token(&tok, r->csrf_cookie, time(NULL));
 	values = json_object();
 	errors = json_object();
 	for (i = 0; i < F__MAX; i++) {
@@ -255,11 +295,10 @@ form_context(struct request *r, const struct petition *p,
 		    "code", code, "name", json_object_get(c, "name"),
 		    "selected", strcmp(code, pick) == 0));
 	}
-	form = json_pack("{s:s, s:s%, s:o, s:o, s:b, s:o}",
+	form = json_pack("{s:s, s:s, s:o, s:o, s:b, s:o}",
 	    "action", arena_printf(r->arena, "/p/%s/sign", p->slug),
-	    "csrf", tok.data, tok.len, "values", values, "errors", errors,
+	    "csrf", csrf, "values", values, "errors", errors,
 	    "has_errors", nerr > 0, "countries", countries);
-	buf_reset(&tok);
 	if (nerr > 0) {
 		struct msgfmt_arg n = { .name = "n", .type = MSGFMT_NUMBER,
 		    .num = nerr };
@@ -307,30 +346,121 @@ load_petition(struct request *r, struct petition *p)
 	}
 }
 
-static void
-render_petition(struct request *r, int status, struct petition *p,
-    const struct form_value *vals, const char *const errs[F__MAX])
+/* The template context of the petition page with the given live values
+ * (real ones, or markers for the page cache). */
+static json_t *
+petition_page_context(struct request *r, struct petition *p,
+    const struct form_value *vals, const char *const errs[F__MAX],
+    const char *const live[LIVE__MAX])
 {
 	json_t *ctx, *pc;
 
-	page_begin(r);
-	pc = petition_context(r, p, true);
+	pc = petition_context(r, p, true, live);
 	ctx = page_context(r, json_string_value(json_object_get(pc, "title")));
 	json_object_set(json_object_get(ctx, "page"), "description",
 	    json_object_get(pc, "description"));
 	json_object_set_new(ctx, "petition", pc);
-	json_object_set_new(ctx, "form", form_context(r, p, vals, errs));
-	page_render(r, status, "petition", ctx);
+	json_object_set_new(ctx, "form", form_context(r, p, vals, errs,
+	    live[LIVE_CSRF]));
+	return ctx;
+}
+
+static void
+render_petition(struct request *r, int status, struct petition *p,
+    const struct form_value *vals, const char *const errs[F__MAX])
+{
+	const char *live[LIVE__MAX];
+
+	page_begin(r);
+	live_values(r, p->count, p->goal, p->created_at, live);
+	page_render(r, status, "petition",
+	    petition_page_context(r, p, vals, errs, live));
+}
+
+/* The cache key of a petition page: what its render depends on besides the
+ * petition itself. */
+static const char *
+page_key(struct request *r, const char *kind)
+{
+	char region[3];
+
+	i18n_accept_region(http_header(r, "Accept-Language"), region);
+	return arena_printf(r->arena, "%s\n%s\n%s\n%s", kind, r->slug,
+	    r->lang, region);
+}
+
+/* Renders the petition page with markers and caches it. Returns 0, or -1
+ * after replying with an error page. */
+static int
+cache_petition_page(struct request *r, const char *key,
+    struct pagecache_meta *meta)
+{
+	const char *live[LIVE__MAX];
+	struct petition p;
+	struct buf html;
+	int ret = -1;
+
+	if (load_petition(r, &p) == -1)
+		return -1;
+	live_markers(r, live);
+	buf_init(&html);
+	if (tmpl_render(site.tmpl, "petition", petition_page_context(r, &p,
+	    NULL, NULL, live), &html) == -1 || !buf_ok(&html)) {
+		page_error(r, 500, "err_internal");
+		goto out;
+	}
+	memset(meta, 0, sizeof(*meta));
+	meta->petition_id = p.id;
+	meta->goal = p.goal;
+	meta->created_at = p.created_at;
+	meta->updated_at = p.updated_at;
+	snprintf(meta->state, sizeof(meta->state), "%s",
+	    petition_state_name(p.state));
+	if (pagecache_put(key, html.data, html.len, meta) == -1) {
+		/* Out of memory for the cache: serve this one uncached. */
+		render_petition(r, 200, &p, NULL, NULL);
+		goto out;
+	}
+	ret = 0;
+out:
+	buf_reset(&html);
+	return ret;
 }
 
 void
 page_petition_show(struct request *r)
 {
-	struct petition p;
+	const char *live[LIVE__MAX], *key;
+	struct pagecache_meta meta;
+	int64_t count;
 
 	page_begin(r);
-	if (load_petition(r, &p) == 0)
-		render_petition(r, 200, &p, NULL, NULL);
+	key = page_key(r, "page");
+	if (!pagecache_lookup(key, PAGE_TTL, &meta) &&
+	    cache_petition_page(r, key, &meta) == -1)
+		return;
+	if (r->status != 200 || r->out.len > 0)
+		return;		/* served uncached */
+	if (counts_get(meta.petition_id, &count) == -1) {
+		http_header_add(r, "Retry-After", "5");
+		page_error(r, 503, "err_internal");
+		return;
+	}
+	live_values(r, count, meta.goal, meta.created_at, live);
+	if (pagecache_render(key, live, &r->out) == -1 || !buf_ok(&r->out)) {
+		buf_reset(&r->out);
+		if (cache_petition_page(r, key, &meta) == -1 ||
+		    pagecache_render(key, live, &r->out) == -1) {
+			if (r->out.len == 0)
+				page_error(r, 500, "err_internal");
+			return;
+		}
+	}
+	r->status = 200;
+	r->content_type = "text/html; charset=utf-8";
+	/* The page holds no per-visitor data: a shared cache may keep it for
+	 * a second, which is how long the live count may lag. */
+	http_header_add(r, "Cache-Control", "public, max-age=0, s-maxage=1");
 }
 
 void
@@ -357,13 +487,15 @@ page_petition_json(struct request *r)
 void
 page_petition_thanks(struct request *r)
 {
+	const char *live[LIVE__MAX];
 	struct petition p;
 	json_t *ctx, *pc;
 
 	page_begin(r);
 	if (load_petition(r, &p) == -1)
 		return;
-	pc = petition_context(r, &p, false);
+	live_values(r, p.count, p.goal, p.created_at, live);
+	pc = petition_context(r, &p, false, live);
 	ctx = page_context(r, json_string_value(json_object_get(pc, "title")));
 	json_object_set_new(ctx, "petition", pc);
 	page_render(r, 200, "thanks", ctx);
@@ -455,7 +587,6 @@ page_petition_sign(struct request *r)
 	const char *errs[F__MAX] = { NULL };
 	struct sign_job *job = r->job;
 	struct signature *sig;
-	const char *cookie;
 	char *email;
 	size_t elen, i;
 	int nerr;
@@ -476,11 +607,11 @@ page_petition_sign(struct request *r)
 		page_error(r, 500, "err_internal");
 		return;
 	}
-	/* The token must match the cookie the browser sent, not one that
-	 * page_begin() just made. */
-	cookie = http_cookie(r, "holos_csrf");
+	/* Anyone may sign, so the token binds to no session: it proves the
+	 * form came from this site within the last hours, and a browser's
+	 * Origin must be ours. */
 	if (v[F_CSRF].err != FORM_OK || !crypto_csrf_check(v[F_CSRF].s,
-	    v[F_CSRF].len, cookie, time(NULL))) {
+	    v[F_CSRF].len, "", time(NULL)) || page_cross_site(r)) {
 		log_info("sign", "slug=%s result=csrf_refused", r->slug);
 		page_error(r, 403, "err_csrf");
 		return;

@@ -6,13 +6,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <cmocka.h>
 
 #include "harness.h"
 
 /* A scratch server record: its temp root holds data dirs and files. */
-static int scratch_setup(void **state)
+static int
+scratch_setup(void **state)
 {
 	struct server *s = calloc(1, sizeof *s);
 	if (s == NULL || server_init(s, NULL) != 0) {
@@ -23,13 +29,15 @@ static int scratch_setup(void **state)
 	return 0;
 }
 
-static int scratch_teardown(void **state)
+static int
+scratch_teardown(void **state)
 {
 	return server_free(*state);
 }
 
 /* Runs argv and asserts the exit status; out and err may be NULL. */
-static void run_expect(const char *const *argv, int want, struct hbuf *out, struct hbuf *err)
+static void
+run_expect(const char *const *argv, int want, struct hbuf *out, struct hbuf *err)
 {
 	struct hbuf o = { 0 }, e = { 0 };
 	int st = cli_run(argv, &o, &e);
@@ -48,7 +56,8 @@ static void run_expect(const char *const *argv, int want, struct hbuf *out, stru
 }
 
 /* Asserts the exit status is non-zero and not a crash (signal, sanitizer). */
-static void run_expect_failure(const char *const *argv, struct hbuf *err)
+static void
+run_expect_failure(const char *const *argv, struct hbuf *err)
 {
 	struct hbuf o = { 0 }, e = { 0 };
 	int st = cli_run(argv, &o, &e);
@@ -66,7 +75,8 @@ static void run_expect_failure(const char *const *argv, struct hbuf *err)
 		hbuf_free(&e);
 }
 
-static void test_help(void **state)
+static void
+test_help(void **state)
 {
 	(void)state;
 	struct hbuf out = { 0 }, err = { 0 };
@@ -92,7 +102,8 @@ static void test_help(void **state)
 	hbuf_free(&all);
 }
 
-static void test_unknown_subcommand(void **state)
+static void
+test_unknown_subcommand(void **state)
 {
 	(void)state;
 	struct hbuf err = { 0 };
@@ -106,7 +117,8 @@ static void test_unknown_subcommand(void **state)
 	hbuf_free(&err);
 }
 
-static void test_import(void **state)
+static void
+test_import(void **state)
 {
 	struct server *s = *state;
 	const char *imp[] = { "import", "--data", s->data, SEED_PATH, NULL };
@@ -156,12 +168,59 @@ static void test_import(void **state)
 	assert_int_equal(server_stop(s), 0);
 }
 
-int main(void)
+static void
+test_serve_bad_arguments(void **state)
+{
+	struct server *s = *state;
+	/* A port somebody else listens on: fail at once, do not hang. */
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = 0 };
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	socklen_t len = sizeof a;
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+	assert_int_equal(listen(fd, 1), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	char listen_on[32];
+	snprintf(listen_on, sizeof listen_on, "127.0.0.1:%d", ntohs(a.sin_port));
+	struct hbuf err = { 0 };
+	const char *busy[] = { "serve", "--listen", listen_on, "--data", s->data, NULL };
+	run_expect_failure(busy, &err);
+	assert_true(err.len > 0);
+	hbuf_free(&err);
+	close(fd);
+
+	const char *bad_listen[] = { "serve", "--listen", "not-an-address", "--data", s->data,
+		NULL };
+	run_expect_failure(bad_listen, &err);
+	assert_true(err.len > 0);
+	hbuf_free(&err);
+	const char *bad_body[] = { "serve", "--listen", "127.0.0.1:1", "--data", s->data,
+		"--max-body", "lots", NULL };
+	run_expect_failure(bad_body, &err);
+	assert_true(err.len > 0);
+	hbuf_free(&err);
+	const char *bad_idle[] = { "serve", "--listen", "127.0.0.1:1", "--data", s->data,
+		"--idle-timeout", "-5", NULL };
+	run_expect_failure(bad_idle, &err);
+	assert_true(err.len > 0);
+	hbuf_free(&err);
+	const char *no_seed[] = { "serve", "--listen", "127.0.0.1:1", "--data", s->data,
+		"--seed", "/nonexistent/petition.md", NULL };
+	run_expect_failure(no_seed, &err);
+	assert_true(err.len > 0);
+	hbuf_free(&err);
+}
+
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_help),
 		cmocka_unit_test(test_unknown_subcommand),
 		cmocka_unit_test_setup_teardown(test_import, scratch_setup, scratch_teardown),
+		cmocka_unit_test_setup_teardown(test_serve_bad_arguments, scratch_setup,
+		    scratch_teardown),
 	};
 	return harness_finish(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -17,18 +17,21 @@
 #define PT_LAST "Quaxworthington"
 
 /* Each test gets its own server, so a failure leaves no process behind. */
-static int server_setup(void **state)
+static int
+server_setup(void **state)
 {
 	*state = server_new_seeded(NULL);
 	return *state != NULL ? 0 : -1;
 }
 
-static int server_teardown(void **state)
+static int
+server_teardown(void **state)
 {
 	return server_free(*state);
 }
 
-static void sign_ok(struct server *s, const struct signer *who)
+static void
+sign_ok(struct server *s, const struct signer *who)
 {
 	struct client *c = client_new(s);
 	struct resp r;
@@ -39,7 +42,8 @@ static void sign_ok(struct server *s, const struct signer *who)
 	client_free(c);
 }
 
-static void test_restart_keeps_data(void **state)
+static void
+test_restart_keeps_data(void **state)
 {
 	struct server *s = *state;
 	struct signer who = signer_default("restart@example.org");
@@ -76,7 +80,8 @@ static void test_restart_keeps_data(void **state)
 }
 
 /* Asserts that no file in the data dir holds any of the personal data. */
-static void assert_no_plaintext(const struct server *s, const char *when)
+static void
+assert_no_plaintext(const struct server *s, const char *when)
 {
 	/* The scan itself works: the public petition is stored in the clear. */
 	if (!dir_contains(s->data, SEED_SLUG, strlen(SEED_SLUG), NULL, 0))
@@ -89,7 +94,8 @@ static void assert_no_plaintext(const struct server *s, const char *when)
 	}
 }
 
-static void test_encrypted_at_rest(void **state)
+static void
+test_encrypted_at_rest(void **state)
 {
 	struct server *s = *state;
 	struct signer who = signer_default(PT_EMAIL);
@@ -127,7 +133,8 @@ static void test_encrypted_at_rest(void **state)
 	assert_int_equal(petition_count(s, SEED_SLUG), 1);
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_restart_keeps_data, server_setup,

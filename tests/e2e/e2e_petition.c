@@ -1,4 +1,4 @@
-/* e2e_petition.c - end-to-end tests of the read-only pages: health, home, petition, JSON, static. */
+/* e2e_petition.c - end-to-end tests of the read-only pages: health, home, petition, JSON. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,21 +14,24 @@
 
 static struct server *srv;
 
-static int group_setup(void **state)
+static int
+group_setup(void **state)
 {
 	(void)state;
 	srv = server_new_seeded(NULL);
 	return srv != NULL ? 0 : -1;
 }
 
-static int group_teardown(void **state)
+static int
+group_teardown(void **state)
 {
 	(void)state;
 	return server_free(srv);
 }
 
 /* Asserts that r's Content-Type starts with prefix. */
-static void assert_ctype(const struct resp *r, const char *prefix)
+static void
+assert_ctype(const struct resp *r, const char *prefix)
 {
 	char *ct = resp_header(r, "Content-Type");
 	assert_non_null(ct);
@@ -38,7 +41,8 @@ static void assert_ctype(const struct resp *r, const char *prefix)
 }
 
 /* The content attribute of <meta property="PROP" …>, malloc'd, or NULL. */
-static char *meta_property(const char *html, const char *prop)
+static char *
+meta_property(const char *html, const char *prop)
 {
 	char needle[128];
 	snprintf(needle, sizeof needle, "property=\"%s\"", prop);
@@ -64,7 +68,8 @@ static char *meta_property(const char *html, const char *prop)
 	return dec;
 }
 
-static void test_healthz(void **state)
+static void
+test_healthz(void **state)
 {
 	(void)state;
 	struct client *c = client_new(srv);
@@ -81,7 +86,8 @@ static void test_healthz(void **state)
 	client_free(c);
 }
 
-static void test_seed_page(void **state)
+static void
+test_seed_page(void **state)
 {
 	(void)state;
 	struct client *c = client_new(srv);
@@ -135,7 +141,8 @@ static void test_seed_page(void **state)
 	client_free(c);
 }
 
-static void test_home_lists_petition(void **state)
+static void
+test_home_lists_petition(void **state)
 {
 	(void)state;
 	struct client *c = client_new(srv);
@@ -155,7 +162,8 @@ static void test_home_lists_petition(void **state)
 	client_free(c);
 }
 
-static void test_json(void **state)
+static void
+test_json(void **state)
 {
 	(void)state;
 	struct client *c = client_new(srv);
@@ -183,7 +191,8 @@ static void test_json(void **state)
 	client_free(c);
 }
 
-static void test_unknown_petition(void **state)
+static void
+test_unknown_petition(void **state)
 {
 	(void)state;
 	struct client *c = client_new(srv);
@@ -206,7 +215,8 @@ static void test_unknown_petition(void **state)
 	client_free(c);
 }
 
-static void test_thanks_page(void **state)
+static void
+test_thanks_page(void **state)
 {
 	(void)state;
 	struct client *c = client_new(srv);
@@ -220,7 +230,8 @@ static void test_thanks_page(void **state)
 	client_free(c);
 }
 
-static void test_static_css(void **state)
+static void
+test_static_css(void **state)
 {
 	(void)state;
 	struct client *c = client_new(srv);
@@ -257,7 +268,8 @@ static const char tiny_md[] =
 	"**Bold** text.\n";
 
 /* A server seeded with a hostile petition whose goal is 2. */
-static int tiny_setup(void **state)
+static int
+tiny_setup(void **state)
 {
 	static char seed[400];
 	struct server *s = calloc(1, sizeof *s);
@@ -278,12 +290,14 @@ fail:
 	return -1;
 }
 
-static int own_server_teardown(void **state)
+static int
+own_server_teardown(void **state)
 {
 	return server_free(*state);
 }
 
-static json_t *get_json(const struct server *s, const char *path)
+static json_t *
+get_json(const struct server *s, const char *path)
 {
 	struct client *c = client_new(s);
 	struct resp r;
@@ -298,7 +312,8 @@ static json_t *get_json(const struct server *s, const char *path)
 	return j;
 }
 
-static void test_hostile_petition_escaped(void **state)
+static void
+test_hostile_petition_escaped(void **state)
 {
 	struct server *s = *state;
 	struct client *c = client_new(s);
@@ -334,7 +349,8 @@ static void test_hostile_petition_escaped(void **state)
 	client_free(c);
 }
 
-static void test_goal_ladder(void **state)
+static void
+test_goal_ladder(void **state)
 {
 	struct server *s = *state;
 	for (int i = 0; i < 2; i++) {
@@ -370,14 +386,16 @@ static void test_goal_ladder(void **state)
 	client_free(c);
 }
 
-static int base_url_setup(void **state)
+static int
+base_url_setup(void **state)
 {
 	const char *extra[] = { "--base-url", "https://petitions.example.org", NULL };
 	*state = server_new_seeded(extra);
 	return *state != NULL ? 0 : -1;
 }
 
-static void test_base_url(void **state)
+static void
+test_base_url(void **state)
 {
 	struct server *s = *state;
 	struct client *c = client_new(s);
@@ -402,7 +420,8 @@ static void test_base_url(void **state)
 	client_free(c);
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_healthz),

@@ -1,4 +1,4 @@
-/* e2e_security.c - end-to-end tests of CSRF, body limits, escaping, traversal, headers and connections. */
+/* e2e_security.c - end-to-end tests of CSRF, limits, escaping, traversal, headers, connections. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -24,22 +24,73 @@
 
 static struct server *srv;
 
-static int group_setup(void **state)
+static int
+group_setup(void **state)
 {
 	(void)state;
 	srv = server_new_seeded(NULL);
 	return srv != NULL ? 0 : -1;
 }
 
-static int group_teardown(void **state)
+static int
+group_teardown(void **state)
 {
 	(void)state;
 	return server_free(srv);
 }
 
+/* The value of directive name in a CSP, malloc'd ("" when absent). */
+static char *
+csp_directive(const char *csp, const char *name)
+{
+	size_t nl = strlen(name);
+	const char *p = csp;
+	while (*p) {
+		while (*p == ' ' || *p == ';')
+			p++;
+		const char *end = strchr(p, ';');
+		if (end == NULL)
+			end = p + strlen(p);
+		if (strncasecmp(p, name, nl) == 0 && (p[nl] == ' ' || p + nl == end))
+			return strndup(p + nl, (size_t)(end - p - nl));
+		p = end;
+	}
+	return strdup("");
+}
+
+static void
+assert_security_headers(const struct resp *r, const char *what)
+{
+	char *csp = resp_header(r, "Content-Security-Policy");
+	if (csp == NULL)
+		fail_msg("%s: no Content-Security-Policy", what);
+	if (strstr(csp, "frame-ancestors 'none'") == NULL)
+		fail_msg("%s: CSP lacks frame-ancestors 'none': %s", what, csp);
+	char *script = csp_directive(csp, "script-src");
+	if (*script == '\0') {
+		free(script);
+		script = csp_directive(csp, "default-src");
+	}
+	if (*script == '\0')
+		fail_msg("%s: CSP restricts no scripts: %s", what, csp);
+	if (strstr(script, "'unsafe-inline'") != NULL)
+		fail_msg("%s: script-src allows 'unsafe-inline': %s", what, csp);
+	char *xcto = resp_header(r, "X-Content-Type-Options");
+	if (xcto == NULL || strcasecmp(xcto, "nosniff") != 0)
+		fail_msg("%s: X-Content-Type-Options is %s", what, xcto ? xcto : "absent");
+	char *rp = resp_header(r, "Referrer-Policy");
+	if (rp == NULL || *rp == '\0')
+		fail_msg("%s: no Referrer-Policy", what);
+	free(csp);
+	free(script);
+	free(xcto);
+	free(rp);
+}
+
 /* POSTs a valid form for email with csrf (NULL: none) from c, asserts the
  * status and that the count did not move unless it was a 303. */
-static void post_with_token(struct client *c, const char *email, const char *csrf, long want)
+static void
+post_with_token(struct client *c, const char *email, const char *csrf, long want)
 {
 	long before = petition_count(srv, SEED_SLUG);
 	struct hbuf b = { 0 };
@@ -55,7 +106,8 @@ static void post_with_token(struct client *c, const char *email, const char *csr
 	hbuf_free(&b);
 }
 
-static void test_csrf_cookie_attributes(void **state)
+static void
+test_csrf_cookie_attributes(void **state)
 {
 	(void)state;
 	struct client *c = client_new(srv);
@@ -72,7 +124,8 @@ static void test_csrf_cookie_attributes(void **state)
 	client_free(c);
 }
 
-static void test_csrf_missing(void **state)
+static void
+test_csrf_missing(void **state)
 {
 	(void)state;
 	struct client *c = client_new(srv);
@@ -84,7 +137,8 @@ static void test_csrf_missing(void **state)
 	client_free(c);
 }
 
-static void test_csrf_forged(void **state)
+static void
+test_csrf_forged(void **state)
 {
 	(void)state;
 	struct client *c = client_new(srv);
@@ -111,7 +165,8 @@ static void test_csrf_forged(void **state)
 	client_free(c);
 }
 
-static void test_csrf_cross_client(void **state)
+static void
+test_csrf_cross_client(void **state)
 {
 	(void)state;
 	struct client *a = client_new(srv), *b = client_new(srv), *fresh = client_new(srv);
@@ -134,7 +189,8 @@ static void test_csrf_cross_client(void **state)
 }
 
 /* A valid form padded by an ignored field to total bytes. */
-static struct hbuf big_form(const char *csrf, size_t total)
+static struct hbuf
+big_form(const char *csrf, size_t total)
 {
 	struct hbuf b = { 0 };
 	struct signer s = signer_default("big-body@example.org");
@@ -149,7 +205,8 @@ static struct hbuf big_form(const char *csrf, size_t total)
 	return b;
 }
 
-static void test_body_too_large(void **state)
+static void
+test_body_too_large(void **state)
 {
 	(void)state;
 	long before = petition_count(srv, SEED_SLUG);
@@ -163,6 +220,7 @@ static void test_body_too_large(void **state)
 		client_post(c, SIGN_PATH, b.data, b.len, NULL, &r);
 		if (r.status != 413)
 			fail_msg("%zu-byte body: status %ld, wanted 413", b.len, r.status);
+		assert_security_headers(&r, "POST sign (413)");
 		resp_free(&r);
 		/* As a browser sends it, without Expect: 100-continue. The
 		 * server may close while we still send, but it must answer 413. */
@@ -183,7 +241,8 @@ static void test_body_too_large(void **state)
 	client_free(c);
 }
 
-static void test_xss_escaped(void **state)
+static void
+test_xss_escaped(void **state)
 {
 	(void)state;
 	struct client *c = client_new(srv);
@@ -204,7 +263,8 @@ static void test_xss_escaped(void **state)
 	client_free(c);
 }
 
-static void test_traversal(void **state)
+static void
+test_traversal(void **state)
 {
 	(void)state;
 	const char *paths[] = {
@@ -235,53 +295,8 @@ static void test_traversal(void **state)
 	client_free(c);
 }
 
-/* The value of directive name in a CSP, malloc'd ("" when absent). */
-static char *csp_directive(const char *csp, const char *name)
-{
-	size_t nl = strlen(name);
-	const char *p = csp;
-	while (*p) {
-		while (*p == ' ' || *p == ';')
-			p++;
-		const char *end = strchr(p, ';');
-		if (end == NULL)
-			end = p + strlen(p);
-		if (strncasecmp(p, name, nl) == 0 && (p[nl] == ' ' || p + nl == end))
-			return strndup(p + nl, (size_t)(end - p - nl));
-		p = end;
-	}
-	return strdup("");
-}
-
-static void assert_security_headers(const struct resp *r, const char *what)
-{
-	char *csp = resp_header(r, "Content-Security-Policy");
-	if (csp == NULL)
-		fail_msg("%s: no Content-Security-Policy", what);
-	if (strstr(csp, "frame-ancestors 'none'") == NULL)
-		fail_msg("%s: CSP lacks frame-ancestors 'none': %s", what, csp);
-	char *script = csp_directive(csp, "script-src");
-	if (*script == '\0') {
-		free(script);
-		script = csp_directive(csp, "default-src");
-	}
-	if (*script == '\0')
-		fail_msg("%s: CSP restricts no scripts: %s", what, csp);
-	if (strstr(script, "'unsafe-inline'") != NULL)
-		fail_msg("%s: script-src allows 'unsafe-inline': %s", what, csp);
-	char *xcto = resp_header(r, "X-Content-Type-Options");
-	if (xcto == NULL || strcasecmp(xcto, "nosniff") != 0)
-		fail_msg("%s: X-Content-Type-Options is %s", what, xcto ? xcto : "absent");
-	char *rp = resp_header(r, "Referrer-Policy");
-	if (rp == NULL || *rp == '\0')
-		fail_msg("%s: no Referrer-Policy", what);
-	free(csp);
-	free(script);
-	free(xcto);
-	free(rp);
-}
-
-static void test_security_headers(void **state)
+static void
+test_security_headers(void **state)
 {
 	(void)state;
 	const char *paths[] = { "/", PAGE_PATH, PAGE_PATH "/thanks", "/p/no-such-petition",
@@ -313,7 +328,8 @@ static void test_security_headers(void **state)
 }
 
 /* Sends method path with c and asserts a 405 whose Allow lists allow. */
-static void assert_405(struct client *c, const char *method, const char *path, const char *allow)
+static void
+assert_405(struct client *c, const char *method, const char *path, const char *allow)
 {
 	curl_easy_setopt(c->curl, CURLOPT_CUSTOMREQUEST, method);
 	struct resp r;
@@ -323,6 +339,9 @@ static void assert_405(struct client *c, const char *method, const char *path, c
 	assert_int_equal(rc, CURLE_OK);
 	if (r.status != 405)
 		fail_msg("%s %s: status %ld, wanted 405", method, path, r.status);
+	char what[128];
+	snprintf(what, sizeof what, "%s %s (405)", method, path);
+	assert_security_headers(&r, what);
 	char *a = resp_header(&r, "Allow");
 	if (a == NULL || strstr(a, allow) == NULL)
 		fail_msg("%s %s: Allow is %s, wanted it to list %s", method, path,
@@ -331,7 +350,8 @@ static void assert_405(struct client *c, const char *method, const char *path, c
 	resp_free(&r);
 }
 
-static void test_method_not_allowed(void **state)
+static void
+test_method_not_allowed(void **state)
 {
 	(void)state;
 	struct client *c = client_new(srv);
@@ -343,7 +363,8 @@ static void test_method_not_allowed(void **state)
 	client_free(c);
 }
 
-static void assert_no_connection_close(const struct resp *r, const char *what)
+static void
+assert_no_connection_close(const struct resp *r, const char *what)
 {
 	char *conn = resp_header(r, "Connection");
 	if (conn != NULL && strcasestr(conn, "close") != NULL)
@@ -351,7 +372,8 @@ static void assert_no_connection_close(const struct resp *r, const char *what)
 	free(conn);
 }
 
-static void test_keep_alive(void **state)
+static void
+test_keep_alive(void **state)
 {
 	(void)state;
 	struct client *c = client_new(srv);
@@ -401,7 +423,8 @@ static void test_keep_alive(void **state)
 /* Connects a raw socket to s, optionally sends req, then waits (10 s at
  * most) for the server to close. Returns the milliseconds it took, or -1
  * when the connection stayed open. */
-static long long idle_close_ms(const struct server *s, const char *req)
+static long long
+idle_close_ms(const struct server *s, const char *req)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	assert_true(fd >= 0);
@@ -433,19 +456,22 @@ static long long idle_close_ms(const struct server *s, const char *req)
 
 /* A second server with a short idle timeout and a small body limit, so a
  * failing test still stops it. */
-static int limits_setup(void **state)
+static int
+limits_setup(void **state)
 {
 	const char *extra[] = { "--idle-timeout", "2", "--max-body", "4096", NULL };
 	*state = server_new_seeded(extra);
 	return *state != NULL ? 0 : -1;
 }
 
-static int limits_teardown(void **state)
+static int
+limits_teardown(void **state)
 {
 	return server_free(*state);
 }
 
-static void test_idle_and_max_body(void **state)
+static void
+test_idle_and_max_body(void **state)
 {
 	struct server *s = *state;
 
@@ -488,7 +514,8 @@ static void test_idle_and_max_body(void **state)
 	assert_int_equal(petition_count(s, SEED_SLUG), 1);
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_csrf_cookie_attributes),

@@ -16,14 +16,16 @@
 
 static struct server *srv;
 
-static int group_setup(void **state)
+static int
+group_setup(void **state)
 {
 	(void)state;
 	srv = server_new_seeded(NULL);
 	return srv != NULL ? 0 : -1;
 }
 
-static int group_teardown(void **state)
+static int
+group_teardown(void **state)
 {
 	(void)state;
 	return server_free(srv);
@@ -32,7 +34,8 @@ static int group_teardown(void **state)
 /* Signs as s with a fresh client and asserts the status; the count must
  * rise by one on 303 and stay put otherwise. Returns the response body
  * (malloc'd) for further checks. */
-static char *sign_expect(const struct signer *s, long want)
+static char *
+sign_expect(const struct signer *s, long want)
 {
 	long before = petition_count(srv, SEED_SLUG);
 	assert_true(before >= 0);
@@ -52,7 +55,8 @@ static char *sign_expect(const struct signer *s, long want)
 }
 
 /* Asserts that a 422 page is the petition form marking a field invalid. */
-static void assert_form_error(const char *html)
+static void
+assert_form_error(const char *html)
 {
 	assert_non_null(strstr(html, "aria-invalid=\"true\""));
 	char *tok = html_csrf(html);
@@ -61,7 +65,8 @@ static void assert_form_error(const char *html)
 }
 
 /* The opening tag of the form control with id, malloc'd, or NULL. */
-static char *field_tag(const char *html, const char *id)
+static char *
+field_tag(const char *html, const char *id)
 {
 	char needle[64];
 	snprintf(needle, sizeof needle, " id=\"%s\"", id);
@@ -80,7 +85,8 @@ static char *field_tag(const char *html, const char *id)
 }
 
 /* Asserts whether the control with id is marked aria-invalid. */
-static void assert_field(const char *html, const char *id, bool invalid)
+static void
+assert_field(const char *html, const char *id, bool invalid)
 {
 	char *tag = field_tag(html, id);
 	if (tag == NULL)
@@ -91,7 +97,8 @@ static void assert_field(const char *html, const char *id, bool invalid)
 	free(tag);
 }
 
-static void assert_catalogue_shown(const char *html, const char *key)
+static void
+assert_catalogue_shown(const char *html, const char *key)
 {
 	char *msg = catalogue_get(key);
 	assert_non_null(msg);
@@ -100,7 +107,8 @@ static void assert_catalogue_shown(const char *html, const char *key)
 	free(msg);
 }
 
-static void test_sign_ok(void **state)
+static void
+test_sign_ok(void **state)
 {
 	(void)state;
 	long before = petition_count(srv, SEED_SLUG);
@@ -140,7 +148,8 @@ static void test_sign_ok(void **state)
 	client_free(c);
 }
 
-static void test_sign_without_checkboxes(void **state)
+static void
+test_sign_without_checkboxes(void **state)
 {
 	(void)state;
 	struct signer s = signer_default("no-checkboxes@example.org");
@@ -149,7 +158,8 @@ static void test_sign_without_checkboxes(void **state)
 	free(sign_expect(&s, 303));
 }
 
-static void test_duplicate_email(void **state)
+static void
+test_duplicate_email(void **state)
 {
 	(void)state;
 	struct signer s = signer_default("foo@example.org");
@@ -169,7 +179,8 @@ static void test_duplicate_email(void **state)
 	}
 }
 
-static void test_invalid_email(void **state)
+static void
+test_invalid_email(void **state)
 {
 	(void)state;
 	struct signer s = signer_default("not-an-email");
@@ -201,7 +212,8 @@ static void test_invalid_email(void **state)
 	}
 }
 
-static void test_missing_fields(void **state)
+static void
+test_missing_fields(void **state)
 {
 	(void)state;
 	const char *ids[] = { "first_name", "last_name", "email", "country" };
@@ -234,7 +246,8 @@ static void test_missing_fields(void **state)
 	free(html);
 }
 
-static void test_bad_country(void **state)
+static void
+test_bad_country(void **state)
 {
 	(void)state;
 	const char *bad[] = { "XX", "Ukraine", "U", "ZZZ" };
@@ -248,7 +261,8 @@ static void test_bad_country(void **state)
 	}
 }
 
-static void test_comment_length(void **state)
+static void
+test_comment_length(void **state)
 {
 	(void)state;
 	char comment[1024];
@@ -267,7 +281,8 @@ static void test_comment_length(void **state)
 	free(sign_expect(&s, 303));
 }
 
-static void test_comment_500_multibyte(void **state)
+static void
+test_comment_500_multibyte(void **state)
 {
 	(void)state;
 	/* The limit counts characters, not bytes: 500 × "я" is 1000 bytes. */
@@ -281,7 +296,8 @@ static void test_comment_500_multibyte(void **state)
 }
 
 /* POSTs a form whose first_name is given already percent-encoded. */
-static void sign_raw_first_name(const char *raw, const char *email, long want)
+static void
+sign_raw_first_name(const char *raw, const char *email, long want)
 {
 	long before = petition_count(srv, SEED_SLUG);
 	struct client *c = client_new(srv);
@@ -314,7 +330,8 @@ static void sign_raw_first_name(const char *raw, const char *email, long want)
 	client_free(c);
 }
 
-static void test_invalid_utf8(void **state)
+static void
+test_invalid_utf8(void **state)
 {
 	(void)state;
 	sign_raw_first_name("%C3%28", "bad-utf8@example.org", 422);
@@ -323,7 +340,8 @@ static void test_invalid_utf8(void **state)
 	sign_raw_first_name("Ann%FF", "ff-byte@example.org", 422);
 }
 
-static void test_control_chars(void **state)
+static void
+test_control_chars(void **state)
 {
 	(void)state;
 	sign_raw_first_name("Ann%01a", "ctrl-01@example.org", 422);
@@ -332,14 +350,16 @@ static void test_control_chars(void **state)
 	sign_raw_first_name("Ann%7Fa", "ctrl-7f@example.org", 422);
 }
 
-static void test_valid_unicode_and_plus(void **state)
+static void
+test_valid_unicode_and_plus(void **state)
 {
 	(void)state;
 	/* '+' is a space in urlencoded forms; Cyrillic is fine. */
 	sign_raw_first_name("%D0%90%D0%BD%D0%BD%D0%B0+Maria", "cyrillic@example.org", 303);
 }
 
-static void test_extra_field_ignored(void **state)
+static void
+test_extra_field_ignored(void **state)
 {
 	(void)state;
 	struct signer s = signer_default("extra-field@example.org");
@@ -347,7 +367,8 @@ static void test_extra_field_ignored(void **state)
 	free(sign_expect(&s, 303));
 }
 
-static void test_repeated_field(void **state)
+static void
+test_repeated_field(void **state)
 {
 	(void)state;
 	/* A field sent twice must not let a second value slip past validation:
@@ -374,7 +395,8 @@ static void test_repeated_field(void **state)
 
 /* Signs from CONCURRENT clients at once; email(i) gives each one's email.
  * Fills status[i]. */
-static void sign_concurrently(const char *(*email)(size_t i, char *buf, size_t sz),
+static void
+sign_concurrently(const char *(*email)(size_t i, char *buf, size_t sz),
     long status[CONCURRENT])
 {
 	struct client *cs[CONCURRENT];
@@ -400,20 +422,23 @@ static void sign_concurrently(const char *(*email)(size_t i, char *buf, size_t s
 	}
 }
 
-static const char *distinct_email(size_t i, char *buf, size_t sz)
+static const char *
+distinct_email(size_t i, char *buf, size_t sz)
 {
 	snprintf(buf, sz, "concurrent-%zu@example.org", i);
 	return buf;
 }
 
-static const char *same_email(size_t i, char *buf, size_t sz)
+static const char *
+same_email(size_t i, char *buf, size_t sz)
 {
 	/* The same address, spelt differently by some. */
 	snprintf(buf, sz, "%s", i % 2 ? "Race@Example.org" : "race@example.org");
 	return buf;
 }
 
-static void test_concurrent_signatures(void **state)
+static void
+test_concurrent_signatures(void **state)
 {
 	(void)state;
 	long before = petition_count(srv, SEED_SLUG);
@@ -425,7 +450,8 @@ static void test_concurrent_signatures(void **state)
 	assert_int_equal(petition_count(srv, SEED_SLUG), before + CONCURRENT);
 }
 
-static void test_concurrent_duplicates(void **state)
+static void
+test_concurrent_duplicates(void **state)
 {
 	(void)state;
 	long before = petition_count(srv, SEED_SLUG);
@@ -447,7 +473,8 @@ static void test_concurrent_duplicates(void **state)
 	assert_int_equal(petition_count(srv, SEED_SLUG), before + 1);
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sign_ok),

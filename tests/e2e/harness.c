@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -32,7 +33,8 @@ static const char *const sanitizer_marks[] = {
 
 /* ---- buffers ---- */
 
-static void *xrealloc(void *p, size_t n)
+static void *
+xrealloc(void *p, size_t n)
 {
 	void *q = realloc(p, n);
 	if (q == NULL) {
@@ -42,7 +44,8 @@ static void *xrealloc(void *p, size_t n)
 	return q;
 }
 
-static char *xstrndup(const char *s, size_t n)
+static char *
+xstrndup(const char *s, size_t n)
 {
 	char *d = xrealloc(NULL, n + 1);
 	memcpy(d, s, n);
@@ -50,7 +53,8 @@ static char *xstrndup(const char *s, size_t n)
 	return d;
 }
 
-void hbuf_append(struct hbuf *b, const void *p, size_t n)
+void
+hbuf_append(struct hbuf *b, const void *p, size_t n)
 {
 	if (b->len + n + 1 > b->cap) {
 		size_t cap = b->cap ? b->cap : 256;
@@ -65,12 +69,14 @@ void hbuf_append(struct hbuf *b, const void *p, size_t n)
 	b->data[b->len] = '\0';
 }
 
-void hbuf_puts(struct hbuf *b, const char *s)
+void
+hbuf_puts(struct hbuf *b, const char *s)
 {
 	hbuf_append(b, s, strlen(s));
 }
 
-void hbuf_printf(struct hbuf *b, const char *fmt, ...)
+void
+hbuf_printf(struct hbuf *b, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -86,21 +92,24 @@ void hbuf_printf(struct hbuf *b, const char *fmt, ...)
 	free(tmp);
 }
 
-void hbuf_free(struct hbuf *b)
+void
+hbuf_free(struct hbuf *b)
 {
 	free(b->data);
 	b->data = NULL;
 	b->len = b->cap = 0;
 }
 
-long long now_ms(void)
+long long
+now_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int harness_finish(int failed)
+int
+harness_finish(int failed)
 {
 	if (failed != 0) {
 		fflush(NULL);
@@ -109,7 +118,8 @@ int harness_finish(int failed)
 	return 0;
 }
 
-static void sleep_ms(long ms)
+static void
+sleep_ms(long ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
 	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
@@ -118,7 +128,8 @@ static void sleep_ms(long ms)
 
 /* ---- files ---- */
 
-int write_file(const char *path, const char *data, size_t len)
+int
+write_file(const char *path, const char *data, size_t len)
 {
 	FILE *f = fopen(path, "wb");
 	if (f == NULL)
@@ -129,7 +140,8 @@ int write_file(const char *path, const char *data, size_t len)
 	return rc;
 }
 
-static int read_file(const char *path, struct hbuf *out)
+static int
+read_file(const char *path, struct hbuf *out)
 {
 	FILE *f = fopen(path, "rb");
 	if (f == NULL)
@@ -144,7 +156,8 @@ static int read_file(const char *path, struct hbuf *out)
 	return 0;
 }
 
-bool dir_contains(const char *dir, const void *needle, size_t n, char *found, size_t foundsz)
+bool
+dir_contains(const char *dir, const void *needle, size_t n, char *found, size_t foundsz)
 {
 	DIR *d = opendir(dir);
 	if (d == NULL)
@@ -175,7 +188,8 @@ bool dir_contains(const char *dir, const void *needle, size_t n, char *found, si
 	return hit;
 }
 
-static int remove_tree(const char *path)
+static int
+remove_tree(const char *path)
 {
 	struct stat st;
 	if (lstat(path, &st) != 0)
@@ -200,13 +214,15 @@ static int remove_tree(const char *path)
 
 /* ---- server process ---- */
 
-const char *harness_bin(void)
+const char *
+harness_bin(void)
 {
 	const char *b = getenv("HOLOS_BIN");
 	return b != NULL && *b != '\0' ? b : "build/asan/holos";
 }
 
-static void harness_global_init(void)
+static void
+harness_global_init(void)
 {
 	static bool done;
 	if (done)
@@ -217,7 +233,8 @@ static void harness_global_init(void)
 	atexit(curl_global_cleanup);
 }
 
-int server_init(struct server *s, const char *const *args)
+int
+server_init(struct server *s, const char *const *args)
 {
 	harness_global_init();
 	memset(s, 0, sizeof *s);
@@ -241,10 +258,13 @@ int server_init(struct server *s, const char *const *args)
 	return 0;
 }
 
-/* Drops settings a developer's shell may carry (HOLOS_DB above all), so a
- * test never reaches a real database. */
-static void scrub_env(void)
+/* Runs in the child before exec. Drops settings a developer's shell may
+ * carry (HOLOS_DB above all), so a test never reaches a real database. */
+static void
+child_prepare(void)
 {
+	/* If the test program dies, its servers must not linger. */
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	static const char *const vars[] = { "HOLOS_LISTEN", "HOLOS_BASE_URL", "HOLOS_LANG",
 		"HOLOS_SITE_NAME", "HOLOS_DATA", "HOLOS_DB" };
 	for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
@@ -252,7 +272,8 @@ static void scrub_env(void)
 }
 
 /* Binds 127.0.0.1:0 and returns the port the kernel chose, or -1. */
-static int free_port(void)
+static int
+free_port(void)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	if (fd < 0)
@@ -268,12 +289,14 @@ static int free_port(void)
 	return port;
 }
 
-int server_read_log(const struct server *s, struct hbuf *out)
+int
+server_read_log(const struct server *s, struct hbuf *out)
 {
 	return read_file(s->log, out);
 }
 
-static void print_log(const struct server *s, const char *why)
+static void
+print_log(const struct server *s, const char *why)
 {
 	struct hbuf b = { 0 };
 	fprintf(stderr, "harness: %s\n---- %s ----\n", why, s->log);
@@ -283,7 +306,8 @@ static void print_log(const struct server *s, const char *why)
 	hbuf_free(&b);
 }
 
-static size_t discard_cb(char *p, size_t sz, size_t n, void *u)
+static size_t
+discard_cb(char *p, size_t sz, size_t n, void *u)
 {
 	(void)p;
 	(void)u;
@@ -291,7 +315,8 @@ static size_t discard_cb(char *p, size_t sz, size_t n, void *u)
 }
 
 /* Waits for pid to exit, at most ms. Returns 0 with *status, or -1. */
-static int wait_exit(pid_t pid, int *status, long ms)
+static int
+wait_exit(pid_t pid, int *status, long ms)
 {
 	long long end = now_ms() + ms;
 	for (;;) {
@@ -306,7 +331,8 @@ static int wait_exit(pid_t pid, int *status, long ms)
 	}
 }
 
-int server_start(struct server *s)
+int
+server_start(struct server *s)
 {
 	harness_global_init();
 	s->port = free_port();
@@ -347,7 +373,7 @@ int server_start(struct server *s)
 			dup2(nul, 0);
 		dup2(logfd, 1);
 		dup2(logfd, 2);
-		scrub_env();
+		child_prepare();
 		execv(argv[0], (char *const *)argv);
 		dprintf(2, "harness: exec %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
@@ -391,7 +417,8 @@ int server_start(struct server *s)
 	return rc;
 }
 
-int server_stop(struct server *s)
+int
+server_stop(struct server *s)
 {
 	if (s->pid <= 0)
 		return 0;
@@ -433,7 +460,8 @@ int server_stop(struct server *s)
 	return rc;
 }
 
-int server_cleanup(struct server *s)
+int
+server_cleanup(struct server *s)
 {
 	int rc = server_stop(s);
 	if (s->root[0] != '\0' && getenv("HOLOS_E2E_KEEP") == NULL)
@@ -442,7 +470,8 @@ int server_cleanup(struct server *s)
 	return rc;
 }
 
-struct server *server_new_seeded(const char *const *extra)
+struct server *
+server_new_seeded(const char *const *extra)
 {
 	const char *args[16];
 	size_t n = 0;
@@ -462,7 +491,8 @@ struct server *server_new_seeded(const char *const *extra)
 	return s;
 }
 
-int server_free(struct server *s)
+int
+server_free(struct server *s)
 {
 	if (s == NULL)
 		return 0;
@@ -473,14 +503,16 @@ int server_free(struct server *s)
 
 /* ---- HTTP client ---- */
 
-static size_t body_cb(char *p, size_t sz, size_t n, void *u)
+static size_t
+body_cb(char *p, size_t sz, size_t n, void *u)
 {
 	hbuf_append(u, p, sz * n);
 	return sz * n;
 }
 
 /* Keeps only the final response's header block (after 100 Continue). */
-static size_t header_cb(char *p, size_t sz, size_t n, void *u)
+static size_t
+header_cb(char *p, size_t sz, size_t n, void *u)
 {
 	struct hbuf *h = u;
 	if (sz * n >= 5 && memcmp(p, "HTTP/", 5) == 0)
@@ -489,7 +521,8 @@ static size_t header_cb(char *p, size_t sz, size_t n, void *u)
 	return sz * n;
 }
 
-void resp_free(struct resp *r)
+void
+resp_free(struct resp *r)
 {
 	hbuf_free(&r->headers);
 	hbuf_free(&r->body);
@@ -497,7 +530,8 @@ void resp_free(struct resp *r)
 }
 
 /* Collects the header lines called name into all and/or last; returns how many. */
-static size_t header_each(const struct resp *r, const char *name, struct hbuf *all, char **last)
+static size_t
+header_each(const struct resp *r, const char *name, struct hbuf *all, char **last)
 {
 	size_t count = 0, nl = strlen(name);
 	const char *p = r->headers.data;
@@ -526,14 +560,16 @@ static size_t header_each(const struct resp *r, const char *name, struct hbuf *a
 	return count;
 }
 
-char *resp_header(const struct resp *r, const char *name)
+char *
+resp_header(const struct resp *r, const char *name)
 {
 	char *last = NULL;
 	header_each(r, name, NULL, &last);
 	return last;
 }
 
-char *resp_header_all(const struct resp *r, const char *name)
+char *
+resp_header_all(const struct resp *r, const char *name)
 {
 	struct hbuf all = { 0 };
 	header_each(r, name, &all, NULL);
@@ -541,7 +577,8 @@ char *resp_header_all(const struct resp *r, const char *name)
 	return all.data;
 }
 
-struct client *client_new(const struct server *s)
+struct client *
+client_new(const struct server *s)
 {
 	harness_global_init();
 	struct client *c = calloc(1, sizeof *c);
@@ -565,7 +602,8 @@ struct client *client_new(const struct server *s)
 	return c;
 }
 
-void client_free(struct client *c)
+void
+client_free(struct client *c)
 {
 	if (c == NULL)
 		return;
@@ -573,7 +611,8 @@ void client_free(struct client *c)
 	free(c);
 }
 
-static CURLcode client_perform(struct client *c, const char *path, struct resp *r,
+static CURLcode
+client_perform(struct client *c, const char *path, struct resp *r,
     struct curl_slist *hdrs)
 {
 	memset(r, 0, sizeof *r);
@@ -594,13 +633,15 @@ static CURLcode client_perform(struct client *c, const char *path, struct resp *
 	return r->rc;
 }
 
-CURLcode client_get(struct client *c, const char *path, struct resp *r)
+CURLcode
+client_get(struct client *c, const char *path, struct resp *r)
 {
 	curl_easy_setopt(c->curl, CURLOPT_HTTPGET, 1L);
 	return client_perform(c, path, r, NULL);
 }
 
-static CURLcode post(struct client *c, const char *path, const char *body, size_t len,
+static CURLcode
+post(struct client *c, const char *path, const char *body, size_t len,
     const char *ctype, bool noexpect, struct resp *r)
 {
 	struct curl_slist *h = NULL;
@@ -620,19 +661,22 @@ static CURLcode post(struct client *c, const char *path, const char *body, size_
 	return rc;
 }
 
-CURLcode client_post(struct client *c, const char *path, const char *body, size_t len,
+CURLcode
+client_post(struct client *c, const char *path, const char *body, size_t len,
     const char *ctype, struct resp *r)
 {
 	return post(c, path, body, len, ctype, false, r);
 }
 
-CURLcode client_post_noexpect(struct client *c, const char *path, const char *body, size_t len,
+CURLcode
+client_post_noexpect(struct client *c, const char *path, const char *body, size_t len,
     struct resp *r)
 {
 	return post(c, path, body, len, NULL, true, r);
 }
 
-int client_post_many(struct client *const *clients, const char *path,
+int
+client_post_many(struct client *const *clients, const char *path,
     const struct hbuf *bodies, struct resp *rs, size_t n)
 {
 	CURLM *m = curl_multi_init();
@@ -682,7 +726,8 @@ int client_post_many(struct client *const *clients, const char *path,
 
 /* ---- HTML ---- */
 
-char *html_escape(const char *s)
+char *
+html_escape(const char *s)
 {
 	struct hbuf b = { 0 };
 	for (; *s; s++) {
@@ -700,7 +745,8 @@ char *html_escape(const char *s)
 	return b.data;
 }
 
-static void put_utf8(struct hbuf *b, unsigned long cp)
+static void
+put_utf8(struct hbuf *b, unsigned long cp)
 {
 	unsigned char u[4];
 	size_t n;
@@ -726,7 +772,8 @@ static void put_utf8(struct hbuf *b, unsigned long cp)
 	hbuf_append(b, u, n);
 }
 
-char *html_decode(const char *html)
+char *
+html_decode(const char *html)
 {
 	static const struct {
 		const char *name;
@@ -768,7 +815,8 @@ char *html_decode(const char *html)
 	return b.data;
 }
 
-char *html_csrf(const char *html)
+char *
+html_csrf(const char *html)
 {
 	const char *p = html;
 	while ((p = strstr(p, "name=\"csrf\"")) != NULL) {
@@ -797,7 +845,8 @@ char *html_csrf(const char *html)
 	return NULL;
 }
 
-bool html_shows_text(const char *html, const char *text)
+bool
+html_shows_text(const char *html, const char *text)
 {
 	char *esc = html_escape(text);
 	bool ok = strstr(html, esc) != NULL;
@@ -823,7 +872,8 @@ bool html_shows_text(const char *html, const char *text)
 
 /* ---- forms, petitions, catalogue ---- */
 
-void form_add_raw(struct hbuf *b, const char *key, const char *raw)
+void
+form_add_raw(struct hbuf *b, const char *key, const char *raw)
 {
 	if (b->len > 0)
 		hbuf_puts(b, "&");
@@ -834,14 +884,16 @@ void form_add_raw(struct hbuf *b, const char *key, const char *raw)
 	}
 }
 
-void form_add(struct hbuf *b, const char *key, const char *value)
+void
+form_add(struct hbuf *b, const char *key, const char *value)
 {
 	char *enc = curl_easy_escape(NULL, value, (int)strlen(value));
 	form_add_raw(b, key, enc);
 	curl_free(enc);
 }
 
-char *client_fetch_csrf(struct client *c, const char *slug)
+char *
+client_fetch_csrf(struct client *c, const char *slug)
 {
 	char path[512];
 	snprintf(path, sizeof path, "/p/%s", slug);
@@ -854,7 +906,8 @@ char *client_fetch_csrf(struct client *c, const char *slug)
 	return tok;
 }
 
-struct signer signer_default(const char *email)
+struct signer
+signer_default(const char *email)
 {
 	return (struct signer){
 		.first_name = "Anna",
@@ -866,7 +919,8 @@ struct signer signer_default(const char *email)
 	};
 }
 
-void form_sign(struct hbuf *b, const struct signer *s, const char *csrf)
+void
+form_sign(struct hbuf *b, const struct signer *s, const char *csrf)
 {
 	const struct {
 		const char *key, *value;
@@ -882,7 +936,8 @@ void form_sign(struct hbuf *b, const struct signer *s, const char *csrf)
 		form_add_raw(b, s->extra, NULL);
 }
 
-long client_sign(struct client *c, const char *slug, const struct signer *s, struct resp *r)
+long
+client_sign(struct client *c, const char *slug, const struct signer *s, struct resp *r)
 {
 	memset(r, 0, sizeof *r);
 	char *tok = client_fetch_csrf(c, slug);
@@ -900,7 +955,8 @@ long client_sign(struct client *c, const char *slug, const struct signer *s, str
 	return r->status;
 }
 
-long petition_count(const struct server *s, const char *slug)
+long
+petition_count(const struct server *s, const char *slug)
 {
 	struct client *c = client_new(s);
 	char path[512];
@@ -922,7 +978,8 @@ long petition_count(const struct server *s, const char *slug)
 	return count;
 }
 
-char *catalogue_get(const char *key)
+char *
+catalogue_get(const char *key)
 {
 	json_error_t err;
 	json_t *cat = json_load_file("locales/en.json", 0, &err);
@@ -942,7 +999,8 @@ char *catalogue_get(const char *key)
 
 /* ---- message formats ---- */
 
-static void put_number(struct hbuf *b, long v)
+static void
+put_number(struct hbuf *b, long v)
 {
 	char digits[32];
 	int n = snprintf(digits, sizeof digits, "%ld", v < 0 ? -v : v);
@@ -956,7 +1014,8 @@ static void put_number(struct hbuf *b, long v)
 }
 
 /* The end of the {…} block starting at p (which points at '{'). */
-static const char *block_end(const char *p, const char *end)
+static const char *
+block_end(const char *p, const char *end)
 {
 	int depth = 0;
 	for (; p < end; p++) {
@@ -968,7 +1027,8 @@ static const char *block_end(const char *p, const char *end)
 	return end;
 }
 
-static void format_range(struct hbuf *out, const char *p, const char *end,
+static void
+format_range(struct hbuf *out, const char *p, const char *end,
     const char *const *names, const long *values, size_t n, const long *hash)
 {
 	while (p < end) {
@@ -1040,7 +1100,8 @@ static void format_range(struct hbuf *out, const char *p, const char *end,
 	}
 }
 
-char *msg_format(const char *pattern, const char *const *names, const long *values, size_t n)
+char *
+msg_format(const char *pattern, const char *const *names, const long *values, size_t n)
 {
 	struct hbuf out = { 0 };
 	format_range(&out, pattern, pattern + strlen(pattern), names, values, n, NULL);
@@ -1048,7 +1109,8 @@ char *msg_format(const char *pattern, const char *const *names, const long *valu
 	return out.data;
 }
 
-char *expected_count_line(long count, long goal)
+char *
+expected_count_line(long count, long goal)
 {
 	char *pat = catalogue_get("count_line");
 	if (pat == NULL)
@@ -1060,7 +1122,8 @@ char *expected_count_line(long count, long goal)
 	return s;
 }
 
-char *html_count_line(const char *html)
+char *
+html_count_line(const char *html)
 {
 	const char *p = strstr(html, "id=\"count\"");
 	if (p == NULL)
@@ -1084,7 +1147,8 @@ char *html_count_line(const char *html)
 
 /* ---- command line ---- */
 
-int cli_run(const char *const *argv, struct hbuf *out, struct hbuf *err)
+int
+cli_run(const char *const *argv, struct hbuf *out, struct hbuf *err)
 {
 	harness_global_init();
 	const char *av[32];
@@ -1114,7 +1178,7 @@ int cli_run(const char *const *argv, struct hbuf *out, struct hbuf *err)
 			dup2(nul, 0);
 		dup2(po[1], 1);
 		dup2(pe[1], 2);
-		scrub_env();
+		child_prepare();
 		execv(av[0], (char *const *)av);
 		dprintf(2, "harness: exec %s: %s\n", av[0], strerror(errno));
 		_exit(127);

@@ -10,7 +10,8 @@
 
 #include "../../src/crypto.c"
 
-#define NOW ((time_t)1700000000)
+/* On a minute boundary: tokens carry the time rounded down to the minute. */
+#define NOW ((time_t)1700000040)
 #define TOKEN_MAX 128
 
 /* The temporary data directory; removed by the group teardown. */
@@ -88,9 +89,9 @@ token(char tok[TOKEN_MAX], const char *cookie, time_t now)
 }
 
 static bool
-check(const char *tok, const char *cookie, time_t now)
+check(const char *tok, const char *binding, time_t now)
 {
-	return crypto_csrf_check(tok, strlen(tok), cookie, now);
+	return crypto_csrf_check(tok, strlen(tok), binding, now);
 }
 
 static void
@@ -125,7 +126,7 @@ test_csrf_round_trip(void **state)
 	dot = strchr(tok, '.');
 	assert_non_null(dot);
 	assert_int_equal(dot - tok, 10);
-	assert_memory_equal(tok, "1700000000", 10);
+	assert_memory_equal(tok, "1700000040", 10);
 	assert_int_equal(len, 10 + 1 + 43);
 	for (i = 11; i < len; i++)
 		assert_non_null(strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -135,12 +136,18 @@ test_csrf_round_trip(void **state)
 	assert_true(check(tok, cookie, NOW + 1));
 	assert_true(check(tok, cookie, NOW + 3600));
 	assert_true(check(tok, cookie, NOW + CRYPTO_CSRF_MAX_AGE));
-	/* Deterministic for a cookie and a second; different otherwise. */
+	/* One token per binding and minute: the time is rounded down. */
 	token(tok2, cookie, NOW);
 	assert_string_equal(tok, tok2);
-	token(tok2, cookie, NOW + 1);
+	token(tok2, cookie, NOW + 59);
+	assert_string_equal(tok, tok2);
+	token(tok2, cookie, NOW + 60);
 	assert_string_not_equal(tok, tok2);
-	assert_true(check(tok2, cookie, NOW + 1));
+	assert_memory_equal(tok2, "1700000100.", 11);
+	assert_true(check(tok2, cookie, NOW + 60));
+	token(tok2, cookie, NOW - 1);
+	assert_memory_equal(tok2, "1699999980.", 11);
+	assert_true(check(tok2, cookie, NOW));
 	token(tok2, "another-cookie", NOW);
 	assert_string_not_equal(tok, tok2);
 	/* Only len bytes of the token are read. */
@@ -148,6 +155,25 @@ test_csrf_round_trip(void **state)
 	strcpy(tok2 + len, "trailing");
 	assert_true(crypto_csrf_check(tok2, len, cookie, NOW));
 	assert_false(check(tok2, cookie, NOW));
+}
+
+/* The empty binding is for forms anyone may post: still bound to the
+ * secret and the time, and not valid for a session's forms. */
+static void
+test_csrf_empty_binding(void **state)
+{
+	char tok[TOKEN_MAX], other[TOKEN_MAX];
+
+	(void)state;
+	token(tok, "", NOW);
+	assert_true(check(tok, "", NOW));
+	assert_true(check(tok, "", NOW + 3600));
+	assert_false(check(tok, "", NOW + 13 * 3600));
+	assert_false(check(tok, "session", NOW));
+	assert_false(check(tok, NULL, NOW));
+	token(other, "session", NOW);
+	assert_string_not_equal(tok, other);
+	assert_false(check(other, "", NOW));
 }
 
 static void
@@ -164,11 +190,10 @@ test_csrf_wrong_cookie(void **state)
 	assert_false(check(tok, c2, NOW));
 	assert_false(check(tok, "", NOW));
 	assert_false(check(tok, NULL, NOW));
-	c2[0] = '\0';
 	strcpy(c2, c1);
 	c2[CRYPTO_COOKIE_CHARS - 1] ^= 1;
 	assert_false(check(tok, c2, NOW));
-	/* A prefix or extension of the cookie is another cookie. */
+	/* A prefix of the binding is another binding. */
 	strcpy(c2, c1);
 	c2[CRYPTO_COOKIE_CHARS - 1] = '\0';
 	assert_false(check(tok, c2, NOW));
@@ -194,7 +219,8 @@ test_csrf_expired_and_future(void **state)
 static void
 test_csrf_tampered(void **state)
 {
-	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789-_";
 	char tok[TOKEN_MAX], bad[TOKEN_MAX];
 	size_t len, i;
 
@@ -263,12 +289,12 @@ test_csrf_non_alphabet(void **state)
 
 	(void)state;
 	/* Find a token whose MAC has a '_' (about half of them do). */
-	for (t = NOW; t < NOW + 1000 && u == NULL; t++) {
+	for (t = NOW; t < NOW + 200 * 60; t += 60) {
 		len = token(tok, "cookie", t);
-		u = strchr(tok + 11, '_');
+		if ((u = strchr(tok + 11, '_')) != NULL)
+			break;
 	}
 	assert_non_null(u);
-	t--;
 	assert_true(check(tok, "cookie", t));
 	for (k = 0; k < sizeof(high); k++) {
 		memcpy(bad, tok, len + 1);
@@ -571,6 +597,7 @@ main(void)
 		cmocka_unit_test(test_secret_created),
 		cmocka_unit_test(test_cookie),
 		cmocka_unit_test(test_csrf_round_trip),
+		cmocka_unit_test(test_csrf_empty_binding),
 		cmocka_unit_test(test_csrf_wrong_cookie),
 		cmocka_unit_test(test_csrf_expired_and_future),
 		cmocka_unit_test(test_csrf_tampered),

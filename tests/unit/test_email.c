@@ -42,8 +42,13 @@ test_valid_table(void **state)
 		"user_name-1@my-host.example",
 		"1234@example.org",
 		"ann@xn--e1afmkfd.xn--p1ai",
-		"user@\xd0\xbf\xd1\x80\xd0\xb8\xd0\xbc\xd0\xb5\xd1\x80.\xd1\x80\xd1\x84", /* пример.рф */
-		"\xd0\xb8\xd0\xb2\xd0\xb0\xd0\xbd@\xd0\xbf\xd1\x80\xd0\xb8\xd0\xbc\xd0\xb5\xd1\x80.\xd1\x80\xd1\x84", /* иван@пример.рф */
+		/* user@пример.рф */
+		"user@\xd0\xbf\xd1\x80\xd0\xb8\xd0\xbc\xd0\xb5\xd1\x80."
+		"\xd1\x80\xd1\x84",
+		/* иван@пример.рф */
+		"\xd0\xb8\xd0\xb2\xd0\xb0\xd0\xbd@"
+		"\xd0\xbf\xd1\x80\xd0\xb8\xd0\xbc\xd0\xb5\xd1\x80."
+		"\xd1\x80\xd1\x84",
 		"caf\xc3\xa9@example.fr",
 	};
 	static const char *const bad[] = {
@@ -159,6 +164,25 @@ test_valid_lengths(void **state)
 	strcpy(s + n, "org");
 	assert_true(strlen(s) > EMAIL_MAX);
 	assert_false(valid(s));
+}
+
+/* email.c says "the top-level domain has no digits only": an address at
+ * a bare IP address or a numeric top level cannot be delivered to. */
+static void
+test_valid_numeric_tld(void **state)
+{
+	static const char *const bad[] = {
+		"ann@192.168.1.10", "ann@10.0.0.10", "ann@example.123",
+		"ann@example.42",
+	};
+	size_t i;
+
+	(void)state;
+	assert_true(valid("ann@example.c0m"));
+	assert_true(valid("ann@123.example.org"));
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (valid(bad[i]))
+			fail_msg("\"%s\" should be invalid", bad[i]);
 }
 
 /* Normalises a literal and checks the result. */
@@ -285,6 +309,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_valid_table),
 		cmocka_unit_test(test_valid_lengths),
+		cmocka_unit_test(test_valid_numeric_tld),
 		cmocka_unit_test_setup_teardown(test_normalize, setup_arena,
 		    teardown_arena),
 		cmocka_unit_test_setup_teardown(test_normalize_same_signer,

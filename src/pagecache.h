@@ -1,0 +1,63 @@
+/* pagecache.h - rendered pages kept per (petition, language, region), with
+ * the few live values (count, goal, progress, form token, relative dates)
+ * spliced in on every request. A hot petition page costs a copy, not a
+ * database read and a template render. */
+#ifndef HOLOS_PAGECACHE_H
+#define HOLOS_PAGECACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "buf.h"
+
+enum live {
+	LIVE_COUNT,
+	LIVE_COUNT_TEXT,
+	LIVE_NEXT_GOAL,
+	LIVE_NEXT_GOAL_TEXT,
+	LIVE_COUNT_LINE,
+	LIVE_PROGRESS,
+	LIVE_STARTED,
+	LIVE_CSRF,
+	LIVE__MAX
+};
+
+/* What a cached page knows of its petition, for the live values and the
+ * JSON view. */
+struct pagecache_meta {
+	int64_t petition_id;
+	int64_t goal;
+	int64_t created_at, updated_at;
+	char state[16];
+	char lang[16];			/* the language of the text shown */
+};
+
+/* Writes the marker that stands for live value v in a render to be cached
+ * (NUL-terminated, at most 8 bytes). Markers use control characters that
+ * validated petition text cannot hold. */
+void pagecache_marker(enum live v, char out[8]);
+
+/* Stores html (which holds markers) under key, replacing an older entry.
+ * Returns 0, or -1 when out of memory (the page is then simply not
+ * cached). */
+int pagecache_put(const char *key, const char *html, size_t len,
+    const struct pagecache_meta *meta);
+
+/* Looks key up; an entry older than ttl seconds counts as missing. On a hit
+ * copies meta out and returns 1; on a miss returns 0. */
+int pagecache_lookup(const char *key, time_t ttl, struct pagecache_meta *meta);
+
+/* Appends the page under key to out with each marker replaced by the
+ * HTML-escaped live[v]. Returns 0, or -1 when the entry is gone (evicted or
+ * invalidated since the lookup: render afresh). */
+int pagecache_render(const char *key, const char *const live[LIVE__MAX],
+    struct buf *out);
+
+/* Drops every entry of a petition (after an edit or a state change). */
+void pagecache_invalidate(int64_t petition_id);
+
+/* Drops everything. */
+void pagecache_clear(void);
+
+#endif
