@@ -50,8 +50,16 @@ email_valid(const char *str, size_t len)
 		if (!label_valid(d, (size_t)(lend - d)))
 			return false;
 		if (dot == NULL) {
-			/* The top-level domain has no digits only. */
+			/* A top-level domain: two or more characters, not all
+			 * digits (that would be an IP address). */
+			const unsigned char *c;
+			bool letter = false;
+
 			if (lend - d < 2)
+				return false;
+			for (c = d; c < lend; c++)
+				letter = letter || !(*c >= '0' && *c <= '9');
+			if (!letter)
 				return false;
 			d = end;
 		} else {

@@ -76,18 +76,33 @@ parse_to(struct arena *a, const char *v, size_t len, struct petition *p)
 	return 0;
 }
 
+/* A BCP 47 tag of the simple kind: a 2-3 letter language, then subtags of
+ * 1-8 letters or digits, joined by '-' ("en", "pt-BR", "sr-Latn"). */
 static bool
 lang_valid(const char *s, size_t len)
 {
 	size_t i;
 
-	if (len < 2 || len > 12)
+	if (len < 2 || len > 15)
 		return false;
-	for (i = 0; i < len; i++)
+	for (i = 0; i < len && s[i] != '-'; i++)
 		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' &&
-		    s[i] <= 'Z') || s[i] == '-' || (i > 2 && s[i] >= '0' &&
-		    s[i] <= '9')))
+		    s[i] <= 'Z')))
 			return false;
+	if (i < 2 || i > 3)
+		return false;
+	while (i < len) {
+		size_t run = 0;
+
+		if (s[i++] != '-')
+			return false;
+		for (; i < len && s[i] != '-'; i++, run++)
+			if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' &&
+			    s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9')))
+				return false;
+		if (run == 0 || run > 8)
+			return false;
+	}
 	return true;
 }
 
@@ -109,12 +124,22 @@ front_parse(const char *src, size_t len, struct front_value v[KEY__MAX],
 	int lineno = 1, k;
 
 	memset(v, 0, KEY__MAX * sizeof(*v));
-	if (!form_utf8_valid(src, len)) {
-		snprintf(err, errlen, "the file is not valid UTF-8");
-		return -1;
+	for (line = src; line < end; lineno++) {
+		const char *nl = memchr(line, '\n', (size_t)(end - line));
+		size_t llen = (size_t)((nl ? nl : end) - line);
+
+		/* Text only: the page cache marks live values with control
+		 * characters, so none may come from a file. */
+		if (!form_text_valid(line, llen, true)) {
+			snprintf(err, errlen, "line %d: not valid UTF-8 text "
+			    "(or a control character)", lineno);
+			return -1;
+		}
+		line = nl ? nl + 1 : end;
 	}
-	if (len < 4 || (strncmp(src, "---\n", 4) != 0 &&
-	    strncmp(src, "---\r\n", 5) != 0)) {
+	lineno = 1;
+	if (!(len >= 4 && memcmp(src, "---\n", 4) == 0) &&
+	    !(len >= 5 && memcmp(src, "---\r\n", 5) == 0)) {
 		snprintf(err, errlen, "line 1: expected front matter "
 		    "starting with ---");
 		return -1;

@@ -425,7 +425,7 @@ qp_append(struct buf *b, const char *s, size_t n)
 		need = lit ? 1 : 3;
 		/* A soft break costs one column ('='), except after the last
 		 * character of a line. */
-		limit = ENC_LINE;
+		limit = eol ? ENC_LINE : ENC_LINE - 1;
 		if (col + need > limit) {
 			buf_puts(b, "=\r\n");
 			col = 0;

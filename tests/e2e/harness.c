@@ -295,14 +295,28 @@ server_read_log(const struct server *s, struct hbuf *out)
 	return read_file(s->log, out);
 }
 
+#define LOG_TAIL 150
+
+/* Prints why and the last LOG_TAIL lines of the log (sanitizer reports
+ * come last), and keeps the temp root for a closer look. */
 static void
-print_log(const struct server *s, const char *why)
+print_log(struct server *s, const char *why)
 {
 	struct hbuf b = { 0 };
+	s->keep = true;
 	fprintf(stderr, "harness: %s\n---- %s ----\n", why, s->log);
-	if (server_read_log(s, &b) == 0)
-		fwrite(b.data, 1, b.len, stderr);
-	fprintf(stderr, "---- end of log ----\n");
+	if (server_read_log(s, &b) == 0) {
+		const char *p = b.data + b.len;
+		int lines = 0;
+		while (p > b.data && lines <= LOG_TAIL)
+			if (*--p == '\n')
+				lines++;
+		if (p > b.data)
+			fprintf(stderr, "[… earlier lines omitted …]\n%s", p + 1);
+		else
+			fwrite(b.data, 1, b.len, stderr);
+	}
+	fprintf(stderr, "---- end of log (kept in %s) ----\n", s->root);
 	hbuf_free(&b);
 }
 
@@ -464,7 +478,7 @@ int
 server_cleanup(struct server *s)
 {
 	int rc = server_stop(s);
-	if (s->root[0] != '\0' && getenv("HOLOS_E2E_KEEP") == NULL)
+	if (s->root[0] != '\0' && !s->keep && getenv("HOLOS_E2E_KEEP") == NULL)
 		remove_tree(s->root);
 	s->root[0] = '\0';
 	return rc;

@@ -36,6 +36,7 @@ struct server {
 	char base[64]; /* http://127.0.0.1:PORT, no trailing slash */
 	int port;
 	pid_t pid;
+	bool keep; /* set when something failed: the root is left for a look */
 	const char *args[16]; /* extra serve arguments, NULL-terminated */
 };
 
@@ -53,7 +54,9 @@ int server_start(struct server *s);
  * is 0 and the log shows no sanitizer report; otherwise prints the log and
  * returns -1. */
 int server_stop(struct server *s);
-/* Stops (if running) and removes the temp root. Returns the stop result. */
+/* Stops (if running) and removes the temp root, unless a failure (or
+ * HOLOS_E2E_KEEP in the environment) asks to keep it. Returns the stop
+ * result. */
 int server_cleanup(struct server *s);
 /* Concatenated contents of root/server.log; the caller frees the buffer. */
 int server_read_log(const struct server *s, struct hbuf *out);
