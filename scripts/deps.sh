@@ -5,7 +5,7 @@ set -eu
 
 PKGS="build-essential pkg-config libmicrohttpd-dev libsqlite3-dev libsodium-dev
 libicu-dev libcmark-dev libjansson-dev libcurl4-openssl-dev libcmocka-dev
-sqlite3 curl ca-certificates"
+sqlite3 curl ca-certificates python3-aiosmtpd openssl"
 
 missing=""
 for p in $PKGS; do

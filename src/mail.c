@@ -1,4 +1,4 @@
-/* mail.c - RFC 5322 / MIME message composition: encoded-words, quoted-printable, base64. */
+/* mail.c - RFC 5322 messages: encoded-words, quoted-printable, base64. */
 #include "mail.h"
 
 #include <errno.h>
@@ -14,7 +14,7 @@
 #define ENC_LINE 76	/* RFC 2045/2047: encoded lines at most this long */
 #define EW_MAX 75	/* RFC 2047 2: one encoded-word at most this long */
 #define EW_OVERHEAD 12	/* "=?UTF-8?B?" and "?=" */
-#define PLAIN_WORD_MAX 60	/* longer ASCII words are encoded so they fold */
+#define PLAIN_WORD_MAX 60	/* longer ASCII words are encoded, to fold */
 #define ADDR_MAX 254
 #define TOKEN_MAX 900	/* header values we copy as they are */
 #define RANDOM_BYTES 16
@@ -99,7 +99,8 @@ addr_ok(const char *s)
 				return false;
 			continue;
 		}
-		if (p[i] <= 0x20 || p[i] == 0x7f || strchr("<>()[],;:\"\\", p[i]))
+		if (p[i] <= 0x20 || p[i] == 0x7f ||
+		    strchr("<>()[],;:\"\\", p[i]) != NULL)
 			return false;
 		if (p[i] == '@')
 			at = i, ats++;
@@ -515,8 +516,10 @@ mail_compose(const struct mail *m, struct buf *out)
 		buf_printf(out, "Content-Language: %s\r\n", m->lang);
 	buf_puts(out, "Auto-Submitted: auto-generated\r\n");
 	if (m->list_unsubscribe != NULL) {
-		buf_printf(out, "List-Unsubscribe: <%s>\r\n", m->list_unsubscribe);
-		buf_puts(out, "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n");
+		buf_printf(out, "List-Unsubscribe: <%s>\r\n",
+		    m->list_unsubscribe);
+		buf_puts(out, "List-Unsubscribe-Post: "
+		    "List-Unsubscribe=One-Click\r\n");
 	}
 	if (m->html == NULL) {
 		put_part(out, "text/plain", m->text);

@@ -1,5 +1,4 @@
-/* mail.h - composing RFC 5322 messages: MIME bodies and headers that user
- * values cannot break out of. */
+/* mail.h - RFC 5322 messages with headers that user values cannot break. */
 #ifndef HOLOS_MAIL_H
 #define HOLOS_MAIL_H
 
@@ -8,31 +7,32 @@
 
 #include "buf.h"
 
-/* Room mail_message_id() needs besides the domain: "<", 32 hex, "@", ">", NUL. */
+/* Room mail_message_id() needs besides the domain: "<", 32 hex, "@", ">"
+ * and a NUL. */
 #define MAIL_MESSAGE_ID_EXTRA 36
 
 /* One message. Strings are NUL-terminated and only borrowed. */
 struct mail {
 	const char *from_name;	/* display name, UTF-8, may be NULL */
 	const char *from_addr;	/* bare address */
-	const char *to_name;	/* display name from a user: may hold anything */
+	const char *to_name;	/* display name from a user: anything at all */
 	const char *to_addr;	/* bare address, validated by the caller */
 	const char *subject;	/* UTF-8; NULL is an empty subject */
 	const char *text;	/* text/plain body, UTF-8 */
-	const char *html;	/* text/html body, or NULL for text/plain only */
+	const char *html;	/* text/html body, or NULL: text/plain only */
 	const char *message_id;	/* "<id@host>", see mail_message_id() */
 	const char *lang;	/* Content-Language such as "ru", or NULL */
 	const char *list_unsubscribe;	/* one-click URL (RFC 8058) or NULL */
 	time_t date;
 };
 
-/* Appends the whole message to out: CRLF line endings, 7-bit only, every
- * line at most 998 bytes. Display names and the subject are cleaned (control
- * characters become spaces, invalid UTF-8 becomes U+FFFD) and written as
- * quoted strings or RFC 2047 encoded-words, so no user value can start a
- * header. Bodies are quoted-printable or base64, whichever is shorter, and
- * always end with a line break; with html the message is
- * multipart/alternative.
+/* Appends the whole message to out: CRLF line endings, every line at most
+ * 998 bytes, 7-bit unless an address is international (RFC 6532). Display
+ * names and the subject are cleaned (control characters become spaces,
+ * invalid UTF-8 becomes U+FFFD) and written as quoted strings or RFC 2047
+ * encoded-words, so no user value can start a header. Bodies are
+ * quoted-printable or base64, whichever is shorter, and always end with a
+ * line break; with html the message is multipart/alternative.
  * Returns 0, or -1 with out unchanged when an address is unusable (empty,
  * no '@', spaces, controls, <>()[],;:"\ or invalid UTF-8), text or
  * message_id is missing, or message_id, lang or list_unsubscribe are not

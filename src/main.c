@@ -15,6 +15,7 @@
 #include "import.h"
 #include "log.h"
 #include "page.h"
+#include "pagecache.h"
 #include "server.h"
 #include "signq.h"
 #include "store.h"
@@ -455,6 +456,7 @@ cmd_serve(struct config *c)
 		signq_stop();
 	}
 out:
+	pagecache_clear();
 	counts_free();
 	store_close(s);
 	tmpl_set_free(t);

@@ -398,14 +398,16 @@ cache_petition_page(struct request *r, const char *key,
 	const char *live[LIVE__MAX];
 	struct petition p;
 	struct buf html;
+	json_t *ctx = NULL;
 	int ret = -1;
 
 	if (load_petition(r, &p) == -1)
 		return -1;
 	live_markers(r, live);
 	buf_init(&html);
-	if (tmpl_render(site.tmpl, "petition", petition_page_context(r, &p,
-	    NULL, NULL, live), &html) == -1 || !buf_ok(&html)) {
+	ctx = petition_page_context(r, &p, NULL, NULL, live);
+	if (ctx == NULL || tmpl_render(site.tmpl, "petition", ctx, &html) == -1 ||
+	    !buf_ok(&html)) {
 		page_error(r, 500, "err_internal");
 		goto out;
 	}
@@ -423,6 +425,7 @@ cache_petition_page(struct request *r, const char *key,
 	}
 	ret = 0;
 out:
+	json_decref(ctx);
 	buf_reset(&html);
 	return ret;
 }

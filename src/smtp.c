@@ -1,4 +1,4 @@
-/* smtp.c - mail delivery through libcurl's SMTP client: URL schemes, TLS policy, reply classes. */
+/* smtp.c - delivery through libcurl's SMTP: URLs, TLS policy, reply classes. */
 #include "smtp.h"
 
 #include <ctype.h>
@@ -41,6 +41,7 @@ struct upload {
 struct trace {
 	char verb[10];
 	char reply[REPLY_MAX];
+	bool quit;	/* after QUIT nothing is about the message */
 };
 
 const char *
@@ -158,6 +159,7 @@ target_parse(const struct smtp_config *c, struct target *t, char *err,
 	static const char starttls[] = "smtp+starttls://";
 	char fixed[2048], *part = NULL;
 	const char *url = c->url;
+	CURLUcode uc;
 
 	memset(t, 0, sizeof(*t));
 	if (url == NULL || url[0] == '\0') {
@@ -201,12 +203,17 @@ target_parse(const struct smtp_config *c, struct target *t, char *err,
 		seterr(err, errlen, "smtp url has a query or fragment");
 		goto fail;
 	}
-	if (curl_url_get(t->url, CURLUPART_USER, &t->user, CURLU_URLDECODE) !=
-	    CURLUE_OK)
-		t->user = NULL;
-	if (curl_url_get(t->url, CURLUPART_PASSWORD, &t->pass,
-	    CURLU_URLDECODE) != CURLUE_OK)
-		t->pass = NULL;
+	uc = curl_url_get(t->url, CURLUPART_USER, &t->user, CURLU_URLDECODE);
+	if (uc != CURLUE_OK && uc != CURLUE_NO_USER) {
+		seterr(err, errlen, "smtp url user does not decode");
+		goto fail;
+	}
+	uc = curl_url_get(t->url, CURLUPART_PASSWORD, &t->pass,
+	    CURLU_URLDECODE);
+	if (uc != CURLUE_OK && uc != CURLUE_NO_PASSWORD) {
+		seterr(err, errlen, "smtp url password does not decode");
+		goto fail;
+	}
 	if (curl_url_set(t->url, CURLUPART_USER, NULL, 0) != CURLUE_OK ||
 	    curl_url_set(t->url, CURLUPART_PASSWORD, NULL, 0) != CURLUE_OK) {
 		seterr(err, errlen, "out of memory");
@@ -229,7 +236,8 @@ target_parse(const struct smtp_config *c, struct target *t, char *err,
 		}
 		/* libcurl takes the EHLO name from the URL path. */
 		snprintf(path, sizeof(path), "/%s", c->helo);
-		if (curl_url_set(t->url, CURLUPART_PATH, path, 0) != CURLUE_OK) {
+		if (curl_url_set(t->url, CURLUPART_PATH, path, 0) !=
+		    CURLUE_OK) {
 			seterr(err, errlen, "out of memory");
 			goto fail;
 		}
@@ -278,6 +286,8 @@ trace_cb(CURL *h, curl_infotype type, char *data, size_t size, void *arg)
 	size_t i, n;
 
 	(void)h;
+	if (t->quit)
+		return 0;
 	for (n = 0; n < size && data[n] != '\r' && data[n] != '\n'; n++)
 		;
 	if (type == CURLINFO_HEADER_IN) {
@@ -293,7 +303,10 @@ trace_cb(CURL *h, curl_infotype type, char *data, size_t size, void *arg)
 
 			if (n >= vl && strncasecmp(data, verbs[i], vl) == 0 &&
 			    (n == vl || data[vl] == ' ')) {
-				memcpy(t->verb, verbs[i], vl + 1);
+				if (strcmp(verbs[i], "QUIT") == 0)
+					t->quit = true;
+				else
+					memcpy(t->verb, verbs[i], vl + 1);
 				break;
 			}
 		}
@@ -419,7 +432,8 @@ smtp_send(const struct smtp_config *c, const char *from, const char *rcpt,
 #if LIBCURL_VERSION_NUM >= 0x075500
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
 #else
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS, CURLPROTO_SMTP | CURLPROTO_SMTPS);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS,
+	    (long)(CURLPROTO_SMTP | CURLPROTO_SMTPS));
 #endif
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS,

@@ -295,10 +295,29 @@ server_read_log(const struct server *s, struct hbuf *out)
 	return read_file(s->log, out);
 }
 
-#define LOG_TAIL 150
+#define LOG_LINES 150
 
-/* Prints why and the last LOG_TAIL lines of the log (sanitizer reports
- * come last), and keeps the temp root for a closer look. */
+/* Where to start showing the log: at the first sanitizer report, else
+ * LOG_LINES lines before the end. */
+static const char *
+log_excerpt(const struct hbuf *b)
+{
+	const char *first = NULL;
+	for (size_t i = 0; i < sizeof sanitizer_marks / sizeof sanitizer_marks[0]; i++) {
+		const char *m = strstr(b->data, sanitizer_marks[i]);
+		if (m != NULL && (first == NULL || m < first))
+			first = m;
+	}
+	const char *p = first != NULL ? first : b->data + b->len;
+	int lines = 0, want = first != NULL ? 2 : LOG_LINES + 1;
+	while (p > b->data && lines < want)
+		if (*--p == '\n')
+			lines++;
+	return p > b->data ? p + 1 : b->data;
+}
+
+/* Prints why and the telling part of the log, and keeps the temp root for
+ * a closer look. */
 static void
 print_log(struct server *s, const char *why)
 {
@@ -306,15 +325,19 @@ print_log(struct server *s, const char *why)
 	s->keep = true;
 	fprintf(stderr, "harness: %s\n---- %s ----\n", why, s->log);
 	if (server_read_log(s, &b) == 0) {
-		const char *p = b.data + b.len;
-		int lines = 0;
-		while (p > b.data && lines <= LOG_TAIL)
-			if (*--p == '\n')
-				lines++;
-		if (p > b.data)
-			fprintf(stderr, "[… earlier lines omitted …]\n%s", p + 1);
-		else
-			fwrite(b.data, 1, b.len, stderr);
+		const char *from = log_excerpt(&b);
+		if (from > b.data)
+			fprintf(stderr, "[… earlier lines omitted …]\n");
+		/* At most 300 lines from there. */
+		const char *to = from;
+		for (int n = 0; to != NULL && n < 300; n++) {
+			to = strchr(to, '\n');
+			if (to != NULL)
+				to++;
+		}
+		fwrite(from, 1, to != NULL ? (size_t)(to - from) : strlen(from), stderr);
+		if (to != NULL && *to != '\0')
+			fprintf(stderr, "[… more in the log …]\n");
 	}
 	fprintf(stderr, "---- end of log (kept in %s) ----\n", s->root);
 	hbuf_free(&b);

@@ -34,6 +34,8 @@ def parse_args():
     p.add_argument("--implicit-tls", action="store_true")
     p.add_argument("--auth-user")
     p.add_argument("--auth-pass")
+    p.add_argument("--auth-exclude", action="append", default=[],
+                   help="do not offer this AUTH mechanism (LOGIN, PLAIN)")
     p.add_argument("--reject-rcpt", help="answer 550 to RCPT TO containing this")
     p.add_argument("--tempfail-rcpt", help="answer 451 to RCPT TO containing this")
     a = p.parse_args()
@@ -112,6 +114,7 @@ async def serve(args):
     if args.auth_user is not None:
         kw["authenticator"] = authenticator(args)
         kw["auth_required"] = True
+        kw["auth_exclude_mechanism"] = args.auth_exclude
 
     def factory():
         return SMTP(handler, loop=loop, **kw)

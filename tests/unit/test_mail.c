@@ -1,4 +1,4 @@
-/* test_mail.c - mail.c: header injection, encoded-words, MIME structure, QP/base64 round trips. */
+/* test_mail.c - mail.c: injection, encoded-words, MIME, QP/base64 round trips. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
