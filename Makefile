@@ -19,7 +19,7 @@ CXX     ?= c++
 CXXWARN := -Wall -Wextra -Wshadow -Werror
 UNITS   := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 E2ES    := $(patsubst tests/e2e/%.c,%,$(filter-out tests/e2e/harness.c,$(wildcard tests/e2e/*.c)))
-HDRS    := $(wildcard src/*.h) tests/e2e/harness.h
+HDRS    := $(wildcard src/*.h)
 
 # Two build trees: build/ (optimised) and build/asan/ (sanitisers).
 OBJS      := $(patsubst src/%.cc,build/obj/%.o,$(patsubst src/%.c,build/obj/%.o,$(SRCS)))

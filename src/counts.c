@@ -5,12 +5,14 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
 
 struct entry {
 	int64_t id;		/* 0: empty slot */
 	_Atomic int64_t count;
+	_Atomic int64_t changed;	/* unix time of the last commit seen */
 };
 
 static struct entry *table;
@@ -62,6 +64,8 @@ insert(int64_t id, int64_t count)
 				;
 			nt[i].id = table[j].id;
 			atomic_store(&nt[i].count, atomic_load(&table[j].count));
+			atomic_store(&nt[i].changed,
+			    atomic_load(&table[j].changed));
 		}
 		free(table);
 		table = nt;
@@ -103,12 +107,21 @@ counts_reset(void)
 int
 counts_get(int64_t id, int64_t *count)
 {
+	return counts_get_changed(id, count, NULL);
+}
+
+int
+counts_get_changed(int64_t id, int64_t *count, int64_t *changed)
+{
 	struct entry *e;
 	int64_t n;
 
 	pthread_rwlock_rdlock(&table_lock);
-	if ((e = find(id)) != NULL)
+	if ((e = find(id)) != NULL) {
 		*count = atomic_load(&e->count);
+		if (changed != NULL)
+			*changed = atomic_load(&e->changed);
+	}
 	pthread_rwlock_unlock(&table_lock);
 	if (e != NULL)
 		return 0;
@@ -118,6 +131,8 @@ counts_get(int64_t id, int64_t *count)
 	pthread_rwlock_wrlock(&table_lock);
 	if ((e = find(id)) != NULL) {
 		*count = atomic_load(&e->count);
+		if (changed != NULL)
+			*changed = atomic_load(&e->changed);
 		goto done;
 	}
 	if (store_petition_count(store, id, &n) != STORE_OK) {
@@ -133,6 +148,8 @@ counts_get(int64_t id, int64_t *count)
 		return -1;
 	}
 	*count = n;
+	if (changed != NULL)
+		*changed = 0;
 done:
 	pthread_rwlock_unlock(&table_lock);
 	pthread_mutex_unlock(&commit_lock);
@@ -153,8 +170,10 @@ counts_add(int64_t id, int64_t delta)
 	/* A count not loaded yet is read from the store when first used;
 	 * that read sees this commit. */
 	pthread_rwlock_rdlock(&table_lock);
-	if ((e = find(id)) != NULL)
+	if ((e = find(id)) != NULL) {
 		atomic_fetch_add(&e->count, delta);
+		atomic_store(&e->changed, (int64_t)time(NULL));
+	}
 	pthread_rwlock_unlock(&table_lock);
 }
 

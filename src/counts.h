@@ -17,6 +17,10 @@ void counts_free(void);
  * the first time. Returns 0, or -1 when the store cannot say (logged). */
 int counts_get(int64_t petition_id, int64_t *count);
 
+/* Like counts_get(), also giving the unix time of the last commit this
+ * process saw for the petition (0 when none since start). */
+int counts_get_changed(int64_t petition_id, int64_t *count, int64_t *changed);
+
 /* The signature writer brackets each commit with these: a first load of a
  * count waits until no commit is under way, so it can neither miss nor
  * double a batch. Between them it calls counts_add() for what committed. */

@@ -19,6 +19,7 @@ enum crypto_subkey {
 	KEY_CSRF = 1,
 	KEY_PII = 2,
 	KEY_EMAIL = 3,
+	KEY_TOKEN = 4,
 };
 
 static const char kdf_context[crypto_kdf_CONTEXTBYTES] = "holos_v1";
@@ -26,6 +27,7 @@ static const char kdf_context[crypto_kdf_CONTEXTBYTES] = "holos_v1";
 static unsigned char key_csrf[crypto_auth_hmacsha256_KEYBYTES];
 static unsigned char key_pii[crypto_secretbox_KEYBYTES];
 static unsigned char key_email[crypto_generichash_KEYBYTES];
+static unsigned char key_token[crypto_generichash_KEYBYTES];
 
 static int
 crypto_read_secret(const char *path, unsigned char master[crypto_kdf_KEYBYTES])
@@ -95,6 +97,8 @@ crypto_init(const char *data_dir)
 	crypto_kdf_derive_from_key(key_pii, sizeof(key_pii), KEY_PII,
 	    kdf_context, master);
 	crypto_kdf_derive_from_key(key_email, sizeof(key_email), KEY_EMAIL,
+	    kdf_context, master);
+	crypto_kdf_derive_from_key(key_token, sizeof(key_token), KEY_TOKEN,
 	    kdf_context, master);
 	sodium_memzero(master, sizeof(master));
 	return 0;
@@ -186,6 +190,41 @@ crypto_csrf_check(const char *token, size_t len, const char *binding,
 		return false;
 	crypto_csrf_mac(want, token, tslen, binding);
 	return sodium_memcmp(want, got, sizeof(got)) == 0;
+}
+
+void
+crypto_token_new(char out[CRYPTO_TOKEN_CHARS + 1])
+{
+	unsigned char raw[32];
+
+	randombytes_buf(raw, sizeof(raw));
+	sodium_bin2base64(out, CRYPTO_TOKEN_CHARS + 1, raw, sizeof(raw),
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	sodium_memzero(raw, sizeof(raw));
+}
+
+bool
+crypto_token_valid(const char *s, size_t len)
+{
+	size_t i;
+
+	if (s == NULL || len != CRYPTO_TOKEN_CHARS)
+		return false;
+	for (i = 0; i < len; i++) {
+		char c = s[i];
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '_'))
+			return false;
+	}
+	return true;
+}
+
+void
+crypto_token_hash(const char *token, size_t len,
+    unsigned char out[CRYPTO_HASH_BYTES])
+{
+	crypto_generichash(out, CRYPTO_HASH_BYTES, (const unsigned char *)token,
+	    len, key_token, sizeof(key_token));
 }
 
 void

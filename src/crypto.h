@@ -37,6 +37,20 @@ void crypto_csrf_token(struct buf *out, const char *binding, time_t now);
 bool crypto_csrf_check(const char *token, size_t token_len,
     const char *binding, time_t now);
 
+#define CRYPTO_TOKEN_CHARS 43	/* base64url of 32 random bytes */
+
+/* Makes a fresh secret for a link sent by email: 32 random bytes as
+ * CRYPTO_TOKEN_CHARS base64url characters and a NUL. */
+void crypto_token_new(char out[CRYPTO_TOKEN_CHARS + 1]);
+
+/* True when s has the shape of a token (so it is worth a lookup). */
+bool crypto_token_valid(const char *s, size_t len);
+
+/* The keyed hash under which a token is stored: the database never holds
+ * the token itself. */
+void crypto_token_hash(const char *token, size_t len,
+    unsigned char out[CRYPTO_HASH_BYTES]);
+
 /* Writes the keyed BLAKE2b hash of an already normalised email to out. The
  * key is derived from the site secret, so the hash is useless without it. */
 void crypto_email_hash(const char *email, size_t len,

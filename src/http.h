@@ -42,6 +42,7 @@ struct request {
 	int route;			/* enum route; ROUTE__MAX when none */
 	const char *slug;
 	const char *rest;		/* for /static/REST */
+	const char *token;		/* for /c/TOKEN and /u/TOKEN */
 
 	/* Set by page_begin(). */
 	const char *lang;
@@ -49,7 +50,8 @@ struct request {
 	/* A handler that parks the request keeps its state here; it is
 	 * called again, with job still set, once the request is resumed. */
 	void *job;
-	bool suspended;
+	bool parked;			/* set by http_suspend(), only ever by
+					 * the request's own thread */
 
 	/* The reply. */
 	int status;
@@ -75,7 +77,8 @@ void http_header_add(struct request *r, const char *name, const char *value);
 
 /* Parks the request: the handler returns without a reply and holds no
  * thread; after http_resume() the handler runs again. Call only from a
- * handler (or a callback it runs synchronously). */
+ * handler (or a callback it runs synchronously). The resume may come from
+ * another thread even before the handler has returned. */
 void http_suspend(struct request *r);
 
 /* Wakes a parked request; safe from any thread. */

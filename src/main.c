@@ -1,6 +1,8 @@
 /* main.c - the command line: serve, migrate, import. Only this file reads
  * configuration (flags, then environment, then defaults). */
 #include <errno.h>
+#include <stdint.h>
+#include <time.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -16,6 +18,7 @@
 #include "log.h"
 #include "page.h"
 #include "pagecache.h"
+#include "outbox.h"
 #include "server.h"
 #include "signq.h"
 #include "store.h"
@@ -33,6 +36,14 @@ struct config {
 	struct server_config server;
 	unsigned long queue;
 	unsigned long batch;
+	const char *smtp;
+	const char *smtp_ca;
+	const char *mail_from;
+	bool smtp_insecure;
+	bool count_on_sign;
+	unsigned long confirm_ttl;
+	unsigned long mail_retry;
+	unsigned long mail_attempts;
 };
 
 enum opt {
@@ -51,6 +62,14 @@ enum opt {
 	OPT_MAX_CONNS,
 	OPT_QUEUE,
 	OPT_BATCH,
+	OPT_SMTP,
+	OPT_SMTP_CA,
+	OPT_SMTP_INSECURE,
+	OPT_MAIL_FROM,
+	OPT_COUNT_ON_SIGN,
+	OPT_CONFIRM_TTL,
+	OPT_MAIL_RETRY,
+	OPT_MAIL_ATTEMPTS,
 	OPT_HELP,
 };
 
@@ -70,6 +89,14 @@ static const struct option long_opts[] = {
 	{ "max-connections", required_argument, NULL, OPT_MAX_CONNS },
 	{ "queue", required_argument, NULL, OPT_QUEUE },
 	{ "batch", required_argument, NULL, OPT_BATCH },
+	{ "smtp", required_argument, NULL, OPT_SMTP },
+	{ "smtp-ca", required_argument, NULL, OPT_SMTP_CA },
+	{ "smtp-insecure", no_argument, NULL, OPT_SMTP_INSECURE },
+	{ "mail-from", required_argument, NULL, OPT_MAIL_FROM },
+	{ "count-on-sign", no_argument, NULL, OPT_COUNT_ON_SIGN },
+	{ "confirm-ttl", required_argument, NULL, OPT_CONFIRM_TTL },
+	{ "mail-retry", required_argument, NULL, OPT_MAIL_RETRY },
+	{ "mail-attempts", required_argument, NULL, OPT_MAIL_ATTEMPTS },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -81,6 +108,8 @@ static const char usage_main[] =
 "  serve            serve the site over HTTP\n"
 "  migrate          bring the database schema up to date\n"
 "  import FILE.md   add a petition from a Markdown file with front matter\n"
+"  outbox [list]    show the mail queue; 'outbox retry ID|dead' queues dead\n"
+"                   mail again, 'outbox send' delivers what is due now\n"
 "  help [COMMAND]   show help for a command\n"
 "\n"
 "Run 'holos COMMAND --help' for the options of a command.\n";
@@ -112,13 +141,38 @@ static const char usage_serve[] =
 "  --max-connections N connections in all (default 4096)\n"
 "  --queue N           signatures waiting to be written before new ones get\n"
 "                      503 (default 10000)\n"
-"  --batch N           most signatures written in one transaction (default 1000)\n";
+"  --batch N           most signatures written in one transaction (default 1000)\n"
+"\n"
+"Signatures and mail:\n"
+"  --count-on-sign     count signatures at once, without email confirmation\n"
+"                      (env HOLOS_COUNT_ON_SIGN=1; default: count confirmed)\n"
+"  --confirm-ttl S     seconds a confirmation link works (default 604800)\n"
+"  --smtp URL          mail server: smtp://HOST:PORT (STARTTLS when offered),\n"
+"                      smtp+starttls://… (STARTTLS required), smtps://…\n"
+"                      (implicit TLS); USER:PASS@ for login (env HOLOS_SMTP).\n"
+"                      Without it mail is written to DIR/outbox/*.eml and\n"
+"                      confirmation links are logged.\n"
+"  --smtp-ca FILE      CA bundle for the mail server's certificate\n"
+"  --smtp-insecure     do not verify the mail server's certificate (tests)\n"
+"  --mail-from ADDR    sender address (env HOLOS_MAIL_FROM; default\n"
+"                      holos@HOST of the base URL)\n"
+"  --mail-retry S      seconds before the first retry, doubling (default 60)\n"
+"  --mail-attempts N   attempts before a message is dead (default 8)\n";
 
 static const char usage_migrate[] =
 "usage: holos migrate [OPTIONS]\n"
 "\n"
 "Applies the migrations the database lacks, each in one transaction, and\n"
 "prints the schema version. Refuses a database newer than this holos.\n";
+
+static const char usage_outbox[] =
+"usage: holos outbox [OPTIONS] [list | retry ID | retry dead | send]\n"
+"\n"
+"list        the newest 500 messages: id, state, attempts, next attempt,\n"
+"            kind and last error (no addresses: they are sealed)\n"
+"retry ID    queue dead message ID again ('retry dead': all of them)\n"
+"send        deliver every due message now, as the server would (takes the\n"
+"            mail options of 'holos serve --help')\n";
 
 static const char usage_import[] =
 "usage: holos import [OPTIONS] FILE.md\n"
@@ -146,6 +200,8 @@ usage(FILE *f, const char *cmd)
 		fputs(usage_migrate, f);
 	else if (strcmp(cmd, "import") == 0)
 		fputs(usage_import, f);
+	else if (strcmp(cmd, "outbox") == 0)
+		fputs(usage_outbox, f);
 	else {
 		fputs(usage_main, f);
 		return;
@@ -224,6 +280,12 @@ parse_args(int argc, char **argv, const char *cmd, struct config *c)
 	c->server.idle_timeout = 15;
 	c->queue = 10000;
 	c->batch = 1000;
+	c->smtp = env_or("HOLOS_SMTP", NULL);
+	c->mail_from = env_or("HOLOS_MAIL_FROM", NULL);
+	c->count_on_sign = strcmp(env_or("HOLOS_COUNT_ON_SIGN", "0"), "1") == 0;
+	c->confirm_ttl = 7 * 86400;
+	c->mail_retry = 60;
+	c->mail_attempts = 8;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
 		switch (ch) {
@@ -269,6 +331,26 @@ parse_args(int argc, char **argv, const char *cmd, struct config *c)
 			if (parse_uint(optarg, 100000, &v) == -1 || v == 0)
 				goto bad;
 			c->batch = v;
+			break;
+		case OPT_SMTP: c->smtp = optarg; break;
+		case OPT_SMTP_CA: c->smtp_ca = optarg; break;
+		case OPT_SMTP_INSECURE: c->smtp_insecure = true; break;
+		case OPT_MAIL_FROM: c->mail_from = optarg; break;
+		case OPT_COUNT_ON_SIGN: c->count_on_sign = true; break;
+		case OPT_CONFIRM_TTL:
+			if (parse_uint(optarg, 365UL * 86400, &v) == -1 || v == 0)
+				goto bad;
+			c->confirm_ttl = v;
+			break;
+		case OPT_MAIL_RETRY:
+			if (parse_uint(optarg, 86400, &v) == -1 || v == 0)
+				goto bad;
+			c->mail_retry = v;
+			break;
+		case OPT_MAIL_ATTEMPTS:
+			if (parse_uint(optarg, 100, &v) == -1 || v == 0)
+				goto bad;
+			c->mail_attempts = v;
 			break;
 		case 'h':
 		case OPT_HELP:
@@ -346,6 +428,91 @@ cmd_migrate(struct config *c)
 	return 0;
 }
 
+static void
+print_time(int64_t t)
+{
+	char s[32];
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (t == 0) {
+		printf("%-20s", "-");
+		return;
+	}
+	gmtime_r(&tt, &tm);
+	strftime(s, sizeof(s), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	printf("%-20s", s);
+}
+
+static int cmd_outbox_send(struct config *c, struct store *s);
+
+static int
+cmd_outbox(struct config *c, int argc, char **argv)
+{
+	const char *verb = optind < argc ? argv[optind] : "list";
+	struct outbox_msg *ms;
+	struct arena *a = NULL;
+	struct store *s;
+	size_t n, i;
+	int ret = 1, changed = 0;
+
+	if ((s = open_store(c)) == NULL)
+		return 1;
+	if (strcmp(verb, "list") == 0 && optind + 1 >= argc) {
+		if ((a = arena_new()) == NULL ||
+		    store_outbox_list(s, a, &ms, &n) != STORE_OK) {
+			fprintf(stderr, "holos outbox: cannot read the outbox\n");
+			goto out;
+		}
+		printf("%-8s %-8s %-8s %-20s %-20s %-10s %s\n", "id", "state",
+		    "attempts", "created", "next attempt", "kind", "last error");
+		for (i = 0; i < n; i++) {
+			printf("%-8lld %-8s %-8d ", (long long)ms[i].id,
+			    outbox_state_name(ms[i].state), ms[i].attempts);
+			print_time(ms[i].created_at);
+			printf(" ");
+			print_time(ms[i].state == OUTBOX_QUEUED ? ms[i].next_at :
+			    0);
+			printf(" %-10s %s\n", ms[i].kind, ms[i].last_error);
+		}
+		ret = 0;
+	} else if (strcmp(verb, "retry") == 0 && optind + 2 == argc) {
+		unsigned long id = 0;
+
+		if (strcmp(argv[optind + 1], "dead") != 0 &&
+		    (parse_uint(argv[optind + 1], (unsigned long)INT64_MAX,
+		    &id) == -1 || id == 0)) {
+			fprintf(stderr, "holos outbox retry: expected a message "
+			    "id or \"dead\"\n");
+			ret = 2;
+			goto out;
+		}
+		if (store_outbox_retry(s, (int64_t)id, (int64_t)time(NULL),
+		    &changed) != STORE_OK) {
+			fprintf(stderr, "holos outbox: cannot update the "
+			    "outbox\n");
+			goto out;
+		}
+		if (id != 0 && changed == 0) {
+			fprintf(stderr, "holos outbox retry: no dead message "
+			    "%lu\n", id);
+			goto out;
+		}
+		printf("queued %d message%s again\n", changed,
+		    changed == 1 ? "" : "s");
+		ret = 0;
+	} else if (strcmp(verb, "send") == 0 && optind + 1 == argc) {
+		ret = cmd_outbox_send(c, s);
+	} else {
+		usage(stderr, "outbox");
+		ret = 2;
+	}
+out:
+	arena_free(a);
+	store_close(s);
+	return ret;
+}
+
 static int
 cmd_import(struct config *c, int argc, char **argv)
 {
@@ -370,9 +537,77 @@ cmd_import(struct config *c, int argc, char **argv)
 	return ret;
 }
 
+/* The site's mail settings and the outbox worker's configuration. Returns
+ * 0, or -1 with a message on stderr. */
+static int
+setup_mail(struct config *c, struct outbox_config *mail)
+{
+	static char host[256], from[300], dir[PATH_MAX];
+	const char *h = strstr(site.origin, "//");
+	char err[256];
+	size_t n;
+
+	h = h ? h + 2 : site.origin;
+	n = strcspn(h, ":/");
+	snprintf(host, sizeof(host), "%.*s", (int)n, h);
+	site.host = host;
+	if (c->mail_from == NULL) {
+		snprintf(from, sizeof(from), "holos@%s", host);
+		c->mail_from = from;
+	}
+	site.mail_from = c->mail_from;
+	site.count_on_sign = c->count_on_sign;
+	site.confirm_ttl = (int64_t)c->confirm_ttl;
+	site.mail_to_files = c->smtp == NULL;
+	memset(mail, 0, sizeof(*mail));
+	snprintf(dir, sizeof(dir), "%s/outbox", c->data);
+	mail->dir = dir;
+	mail->from = c->mail_from;
+	mail->retry_base = (int64_t)c->mail_retry;
+	mail->retry_max = 6 * 3600;
+	mail->max_attempts = (int)c->mail_attempts;
+	mail->smtp.url = c->smtp;
+	mail->smtp.helo = host;
+	mail->smtp.timeout_ms = 30000;
+	mail->smtp.insecure_tls = c->smtp_insecure;
+	mail->smtp.ca_file = c->smtp_ca;
+	if (c->smtp != NULL && smtp_config_check(&mail->smtp, err,
+	    sizeof(err)) == -1) {
+		fprintf(stderr, "holos: --smtp: %s\n", err);
+		return -1;
+	}
+	if (smtp_global_init() == -1) {
+		fprintf(stderr, "holos: cannot initialise libcurl\n");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+cmd_outbox_send(struct config *c, struct store *s)
+{
+	struct outbox_config mail;
+	int n;
+
+	if (crypto_init(c->data) == -1)
+		return 1;
+	site.origin = c->base_url ? c->base_url : "http://localhost";
+	if (setup_mail(c, &mail) == -1)
+		return 1;
+	n = outbox_run_once(s, &mail);
+	smtp_global_cleanup();
+	if (n == -1) {
+		fprintf(stderr, "holos outbox: cannot read the outbox\n");
+		return 1;
+	}
+	printf("handled %d message%s\n", n, n == 1 ? "" : "s");
+	return 0;
+}
+
 static int
 cmd_serve(struct config *c)
 {
+	struct outbox_config mail;
 	struct tmpl_set *t = NULL;
 	struct store *s = NULL;
 	char err[512], path[PATH_MAX], url[512];
@@ -438,6 +673,8 @@ cmd_serve(struct config *c)
 		    c->base_url);
 		site.origin = origin;
 	}
+	if (setup_mail(c, &mail) == -1)
+		goto out;
 	{
 		char announce[600];
 
@@ -451,11 +688,19 @@ cmd_serve(struct config *c)
 			    "writer\n");
 			goto out;
 		}
+		if (outbox_start(s, &mail) == -1) {
+			fprintf(stderr, "holos: cannot start the mail worker\n");
+			signq_stop();
+			goto out;
+		}
 		ret = server_run(&c->server) == 0 ? 0 : 1;
-		/* Requests in flight are done: write what they queued. */
+		/* Requests in flight are done: write what they queued, then
+		 * let the mail worker finish the message in hand. */
 		signq_stop();
+		outbox_stop();
 	}
 out:
+	smtp_global_cleanup();
 	pagecache_clear();
 	counts_free();
 	store_close(s);
@@ -491,7 +736,7 @@ main(int argc, char **argv)
 		return 0;
 	}
 	if (strcmp(cmd, "serve") && strcmp(cmd, "migrate") &&
-	    strcmp(cmd, "import")) {
+	    strcmp(cmd, "import") && strcmp(cmd, "outbox")) {
 		fprintf(stderr, "holos: unknown command \"%s\"\n", cmd);
 		usage(stderr, NULL);
 		return 2;
@@ -518,5 +763,7 @@ main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "migrate") == 0)
 		return cmd_migrate(&c);
+	if (strcmp(cmd, "outbox") == 0)
+		return cmd_outbox(&c, argc - 1, argv + 1);
 	return cmd_import(&c, argc - 1, argv + 1);
 }

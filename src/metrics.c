@@ -9,7 +9,8 @@
 
 /* The statuses holos answers with; anything else counts as "other". */
 static const int statuses[] = {
-	200, 303, 304, 400, 403, 404, 405, 409, 410, 413, 422, 429, 500, 503,
+	200, 303, 304, 400, 403, 404, 405, 409, 410, 413, 415, 422, 429, 500,
+	503,
 };
 #define NSTATUS (sizeof(statuses) / sizeof(statuses[0]))
 

@@ -4,11 +4,13 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "crypto.h"
 #include "i18n.h"
 #include "log.h"
+#include "signq.h"
 
 #define COOKIE_LANG "holos_lang"
 
@@ -82,6 +84,43 @@ page_render(struct request *r, int status, const char *name, json_t *ctx)
 	r->status = status;
 	r->content_type = "text/html; charset=utf-8";
 	http_header_add(r, "Cache-Control", "private, no-cache");
+}
+
+static void
+job_park(struct signq_item *it)
+{
+	http_suspend(it->arg);
+}
+
+static void
+job_done(struct signq_item *it)
+{
+	http_resume(it->arg);
+}
+
+int
+page_submit(struct request *r, struct signq_item *it)
+{
+	it->park = job_park;
+	it->done = job_done;
+	it->arg = r;
+	r->job = it;
+	if (signq_submit(it) == -1) {
+		r->job = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+bool
+page_form_encoded(struct request *r)
+{
+	static const char want[] = "application/x-www-form-urlencoded";
+	const char *ct = http_header(r, "Content-Type");
+	size_t n = sizeof(want) - 1;
+
+	return ct != NULL && strncasecmp(ct, want, n) == 0 &&
+	    (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
 }
 
 bool

@@ -17,7 +17,12 @@ struct site {
 	const char *name;		/* "Holos" */
 	const char *base_url;		/* no trailing slash */
 	const char *origin;		/* scheme://host[:port] of base_url */
+	const char *host;		/* host of base_url, for Message-IDs */
 	bool secure_cookies;		/* base URL is https */
+	bool count_on_sign;		/* count without email confirmation */
+	int64_t confirm_ttl;		/* seconds a confirmation link works */
+	const char *mail_from;		/* envelope and From address */
+	bool mail_to_files;		/* no SMTP: .eml files, links logged */
 	char static_version[17];
 };
 
@@ -35,6 +40,17 @@ json_t *page_context(struct request *r, const char *title);
 /* Renders template name with ctx (consumed) as the reply with status.
  * A render failure becomes a 500 page. */
 void page_render(struct request *r, int status, const char *name, json_t *ctx);
+
+struct signq_item;
+
+/* Hands it to the write queue and parks r until the writer is done with
+ * it; the handler then runs again with r->job == it. Returns 0, or -1 when
+ * the queue is full: nothing was queued and r is not parked (answer 503). */
+int page_submit(struct request *r, struct signq_item *it);
+
+/* True when the body is declared application/x-www-form-urlencoded (the
+ * only form encoding holos reads). */
+bool page_form_encoded(struct request *r);
 
 /* True when a state-changing request comes from another site: its Origin
  * (or, without one, Sec-Fetch-Site) names a site other than the base URL.
@@ -54,6 +70,12 @@ const char *page_url(struct request *r, const char *path);
 /* page_home.c */
 void page_home(struct request *r);
 void page_healthz(struct request *r);
+
+/* page_confirm.c */
+void page_confirm_show(struct request *r);
+void page_confirm_post(struct request *r);
+void page_unsubscribe_show(struct request *r);
+void page_unsubscribe_post(struct request *r);
 
 /* page_metrics.c */
 void page_metrics(struct request *r);

@@ -10,6 +10,8 @@
 #include "i18n.h"
 #include "log.h"
 #include "markdown.h"
+#include "letter.h"
+#include "outbox.h"
 #include "page.h"
 #include "pagecache.h"
 #include "signq.h"
@@ -110,6 +112,10 @@ share_links(struct request *r, const char *url, const char *title)
 /* How long a rendered petition page is reused before it is rendered
  * again from the store (edits in this process invalidate it at once). */
 #define PAGE_TTL 5
+
+/* A still-pending signer who signs again gets the link again, at most this
+ * often. */
+#define SIGN_RESEND_SECONDS 600
 
 /* The values that change between two requests for the same page, as the
  * page shows them. Strings from the arena; a missing one is "". */
@@ -418,6 +424,8 @@ cache_petition_page(struct request *r, const char *key,
 	meta->updated_at = p.updated_at;
 	snprintf(meta->state, sizeof(meta->state), "%s",
 	    petition_state_name(p.state));
+	snprintf(meta->slug, sizeof(meta->slug), "%s", p.slug);
+	snprintf(meta->title, sizeof(meta->title), "%s", p.title);
 	if (pagecache_put(key, html.data, html.len, meta) == -1) {
 		/* Out of memory for the cache: serve this one uncached. */
 		render_petition(r, 200, &p, NULL, NULL);
@@ -466,41 +474,107 @@ page_petition_show(struct request *r)
 	http_header_add(r, "Cache-Control", "public, max-age=0, s-maxage=1");
 }
 
+/* Formats t as an HTTP date into out[30]. */
+static void
+http_date(int64_t t, char out[30])
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(out, 30, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+}
+
 void
 page_petition_json(struct request *r)
 {
-	struct petition p;
-	char updated[32];
+	struct pagecache_meta meta;
+	char updated[32], lastmod[30];
+	const char *key, *inm, *ims, *etag;
+	int64_t count, changed, mtime;
 	struct tm tm;
 	time_t t;
 
 	page_begin(r);
-	if (load_petition(r, &p) == -1)
+	/* The JSON is the same in every language: keyed on the slug alone. */
+	key = arena_printf(r->arena, "json\n%s", r->slug);
+	if (!pagecache_lookup(key, PAGE_TTL, &meta)) {
+		struct petition p;
+
+		if (load_petition(r, &p) == -1)
+			return;
+		memset(&meta, 0, sizeof(meta));
+		meta.petition_id = p.id;
+		meta.goal = p.goal;
+		meta.created_at = p.created_at;
+		meta.updated_at = p.updated_at;
+		snprintf(meta.state, sizeof(meta.state), "%s",
+		    petition_state_name(p.state));
+		snprintf(meta.slug, sizeof(meta.slug), "%s", p.slug);
+		snprintf(meta.title, sizeof(meta.title), "%s", p.title);
+		(void)pagecache_put(key, "", 0, &meta);
+	}
+	if (counts_get_changed(meta.petition_id, &count, &changed) == -1) {
+		http_header_add(r, "Retry-After", "5");
+		page_error(r, 503, "err_internal");
 		return;
-	t = (time_t)p.updated_at;
+	}
+	mtime = changed > meta.updated_at ? changed : meta.updated_at;
+	etag = arena_printf(r->arena, "W/\"%lld-%lld-%lld\"",
+	    (long long)meta.petition_id, (long long)meta.updated_at,
+	    (long long)count);
+	http_date(mtime, lastmod);
+	http_header_add(r, "ETag", etag);
+	http_header_add(r, "Last-Modified", arena_strdup(r->arena, lastmod));
+	http_header_add(r, "Cache-Control", "public, max-age=1");
+	inm = http_header(r, "If-None-Match");
+	ims = http_header(r, "If-Modified-Since");
+	if ((inm != NULL && strcmp(inm, etag) == 0) ||
+	    (inm == NULL && ims != NULL && strcmp(ims, lastmod) == 0)) {
+		r->status = 304;
+		return;
+	}
+	t = (time_t)mtime;
 	gmtime_r(&t, &tm);
 	strftime(updated, sizeof(updated), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	page_json(r, 200, json_pack("{s:s, s:s, s:I, s:I, s:I, s:s, s:s}",
-	    "slug", p.slug, "title", p.title, "count", (json_int_t)p.count,
-	    "goal", (json_int_t)p.goal,
-	    "next_goal", (json_int_t)petition_next_goal(p.count, p.goal),
-	    "state", petition_state_name(p.state), "updated", updated));
+	    "slug", meta.slug, "title", meta.title, "count", (json_int_t)count,
+	    "goal", (json_int_t)meta.goal,
+	    "next_goal", (json_int_t)petition_next_goal(count, meta.goal),
+	    "state", meta.state, "updated", updated));
 }
 
 void
 page_petition_thanks(struct request *r)
 {
-	const char *live[LIVE__MAX];
+	/* What the signer is told depends on how signing went: ?state= from
+	 * the redirect after signing or confirming. */
+	static const char *const states[][3] = {
+		{ "pending", "thanks_pending_heading", "thanks_pending_text" },
+		{ "resent", "thanks_pending_heading", "thanks_resent_text" },
+		{ "wait", "thanks_pending_heading", "thanks_wait_text" },
+		{ "confirmed", "thanks_confirmed_heading",
+		    "thanks_confirmed_text" },
+		{ "counted", "thanks_heading", "thanks_text" },
+	};
+	const char *live[LIVE__MAX], *q = http_query(r, "state");
 	struct petition p;
 	json_t *ctx, *pc;
+	size_t i, pick = 4;
 
 	page_begin(r);
 	if (load_petition(r, &p) == -1)
 		return;
+	for (i = 0; q != NULL && i < sizeof(states) / sizeof(states[0]); i++)
+		if (strcmp(q, states[i][0]) == 0)
+			pick = i;
 	live_values(r, p.count, p.goal, p.created_at, live);
 	pc = petition_context(r, &p, false, live);
 	ctx = page_context(r, json_string_value(json_object_get(pc, "title")));
 	json_object_set_new(ctx, "petition", pc);
+	json_object_set_new(ctx, "thanks", json_pack("{s:s, s:s}", "heading",
+	    i18n_text(r->lang, states[pick][1]), "text", i18n_text(r->lang,
+	    states[pick][2])));
 	page_render(r, 200, "thanks", ctx);
 }
 
@@ -533,54 +607,91 @@ seal_pii(struct request *r, const struct form_value *v, const char *email,
 
 /* What a parked signing request keeps until the writer has committed. */
 struct sign_job {
-	struct signq_item it;
-	struct request *r;
+	struct signq_item it;	/* first: page_submit() parks this */
 	struct petition p;
 	struct form_value v[F__MAX];
+	const char *confirm_url;
 };
-
-static void
-sign_park(struct signq_item *it)
-{
-	http_suspend(((struct sign_job *)it)->r);
-}
-
-static void
-sign_done(struct signq_item *it)
-{
-	http_resume(((struct sign_job *)it)->r);
-}
 
 /* The second half of signing, once the writer has decided. */
 static void
 sign_finish(struct request *r, struct sign_job *job)
 {
 	const char *errs[F__MAX] = { NULL };
+	const char *state = NULL;
 
-	switch (job->it.result) {
-	case STORE_OK:
-		log_info("sign", "slug=%s seq=%lld", job->p.slug,
-		    (long long)job->it.sig.seq);
-		r->status = 303;
-		http_header_add(r, "Location", arena_printf(r->arena,
-		    "/p/%s/thanks", job->p.slug));
-		http_header_add(r, "Cache-Control", "no-store");
+	if (job->it.status != STORE_OK) {
+		http_header_add(r, "Retry-After", "5");
+		page_error(r, job->it.status == STORE_UNAVAILABLE ? 503 : 500,
+		    job->it.status == STORE_UNAVAILABLE ? "err_busy" :
+		    "err_internal");
+		return;
+	}
+	switch (job->it.op.result) {
+	case WRITE_OK:
+		state = site.count_on_sign ? "counted" : "pending";
 		break;
-	case STORE_DUPLICATE:
+	case WRITE_RESENT:
+		state = "resent";
+		break;
+	case WRITE_RESEND_LATER:
+		state = "wait";
+		break;
+	default:
 		log_info("sign", "slug=%s result=duplicate", job->p.slug);
 		errs[F_EMAIL] = "err_duplicate";
 		if (counts_get(job->p.id, &job->p.count) == -1)
 			job->p.count = 0;
 		render_petition(r, 422, &job->p, job->v, errs);
-		break;
-	case STORE_UNAVAILABLE:
-		http_header_add(r, "Retry-After", "5");
-		page_error(r, 503, "err_busy");
-		break;
-	default:
-		page_error(r, 500, "err_internal");
-		break;
+		return;
 	}
+	log_info("sign", "slug=%s result=%s seq=%lld", job->p.slug, state,
+	    (long long)job->it.op.sig.seq);
+	if (job->it.op.mail.sealed != NULL &&
+	    job->it.op.result != WRITE_RESEND_LATER) {
+		outbox_kick();
+		if (site.mail_to_files)
+			/* No mail server (a trial set-up): the newcomer
+			 * confirms from the log. */
+			log_info("sign", "slug=%s confirm_link=%s", job->p.slug,
+			    job->confirm_url);
+	}
+	r->status = 303;
+	http_header_add(r, "Location", arena_printf(r->arena,
+	    "/p/%s/thanks?state=%s", job->p.slug, state));
+	http_header_add(r, "Cache-Control", "no-store");
+}
+
+/* Prepares the confirmation link and its mail (and the one-click
+ * unsubscribe link when updates were asked for). Returns 0 or -1. */
+static int
+sign_prepare_mail(struct request *r, struct sign_job *job, const char *email)
+{
+	struct write_op *op = &job->it.op;
+	struct letter_confirm l;
+	char tok[CRYPTO_TOKEN_CHARS + 1], unsub[CRYPTO_TOKEN_CHARS + 1];
+
+	crypto_token_new(tok);
+	crypto_token_hash(tok, CRYPTO_TOKEN_CHARS, op->token_hash);
+	op->token_expires = op->now + site.confirm_ttl;
+	op->resend_before = op->now - SIGN_RESEND_SECONDS;
+	memset(&l, 0, sizeof(l));
+	if (job->v[F_UPDATES].checked) {
+		crypto_token_new(unsub);
+		crypto_token_hash(unsub, CRYPTO_TOKEN_CHARS, op->unsub_hash);
+		l.unsubscribe_url = page_url(r, arena_printf(r->arena,
+		    "/u/%s?lang=%s", unsub, r->lang));
+	}
+	l.lang = r->lang;
+	l.first_name = job->v[F_FIRST_NAME].s;
+	l.last_name = job->v[F_LAST_NAME].s;
+	l.email = email;
+	l.title = job->p.title;
+	l.confirm_url = page_url(r, arena_printf(r->arena, "/c/%s?lang=%s", tok,
+	    r->lang));
+	job->confirm_url = l.confirm_url;
+	sodium_memzero(tok, sizeof(tok));
+	return letter_confirm(r->arena, &l, &op->mail);
 }
 
 void
@@ -597,6 +708,10 @@ page_petition_sign(struct request *r)
 	page_begin(r);
 	if (job != NULL) {
 		sign_finish(r, job);
+		return;
+	}
+	if (!page_form_encoded(r)) {
+		page_error(r, 415, "err_media_type");
 		return;
 	}
 	if ((job = arena_alloc(r->arena, sizeof(*job))) == NULL) {
@@ -637,7 +752,9 @@ page_petition_sign(struct request *r)
 		render_petition(r, 422, &job->p, v, errs);
 		return;
 	}
-	sig = &job->it.sig;
+	job->it.op.kind = WRITE_SIGN;
+	job->it.op.now = (int64_t)time(NULL);
+	sig = &job->it.op.sig;
 	sig->petition_id = job->p.id;
 	crypto_email_hash(email, elen, sig->email_hash);
 	if ((sig->pii = seal_pii(r, v, email, elen, &sig->pii_len)) == NULL) {
@@ -648,16 +765,20 @@ page_petition_sign(struct request *r)
 	sig->comment = v[F_COMMENT].s;
 	sig->public_name = v[F_PUBLIC].checked;
 	sig->updates = v[F_UPDATES].checked;
-	/* Until email confirmation exists a signature counts when signed. */
-	sig->state = SIGNATURE_CONFIRMED;
-	sig->created_at = (int64_t)time(NULL);
-	job->r = r;
-	job->it.park = sign_park;
-	job->it.done = sign_done;
-	r->job = job;
-	if (signq_submit(&job->it) == -1) {
+	sig->lang = r->lang;
+	sig->created_at = job->it.op.now;
+	if (site.count_on_sign) {
+		sig->state = SIGNATURE_CONFIRMED;
+	} else {
+		sig->state = SIGNATURE_PENDING;
+		if (sign_prepare_mail(r, job, email) == -1) {
+			errs[F_EMAIL] = "err_email";
+			render_petition(r, 422, &job->p, v, errs);
+			return;
+		}
+	}
+	if (page_submit(r, &job->it) == -1) {
 		/* Full: refuse now rather than accept and drop later. */
-		r->job = NULL;
 		log_warn("sign", "slug=%s result=queue_full", job->p.slug);
 		http_header_add(r, "Retry-After", "2");
 		page_error(r, 503, "err_busy");

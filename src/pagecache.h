@@ -30,7 +30,8 @@ struct pagecache_meta {
 	int64_t goal;
 	int64_t created_at, updated_at;
 	char state[16];
-	char lang[16];			/* the language of the text shown */
+	char slug[96];
+	char title[1024];
 };
 
 /* Writes the marker that stands for live value v in a render to be cached

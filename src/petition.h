@@ -66,6 +66,7 @@ struct signature {
 	bool updates;
 	enum signature_state state;
 	int64_t created_at;
+	const char *lang;		/* the signer's language, for mail */
 };
 
 /* The goal shown next: the petition's own goal while the count is below it,

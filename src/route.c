@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "crypto.h"
 #include "page.h"
 #include "petition.h"
 
@@ -10,6 +11,7 @@ enum match {
 	MATCH_EXACT,		/* the path is the pattern */
 	MATCH_PREFIX,		/* the pattern, then anything: r->rest */
 	MATCH_SLUG,		/* prefix, a slug, then the suffix exactly */
+	MATCH_TOKEN,		/* prefix, then an emailed token: r->token */
 };
 
 struct route_def {
@@ -36,6 +38,14 @@ static const struct route_def routes[ROUTE__MAX] = {
 	    page_petition_thanks },
 	[ROUTE_METRICS] = { MATCH_EXACT, "/metrics", NULL, HTTP_GET,
 	    page_metrics },
+	[ROUTE_CONFIRM] = { MATCH_TOKEN, "/c/", NULL, HTTP_GET,
+	    page_confirm_show },
+	[ROUTE_CONFIRM_POST] = { MATCH_TOKEN, "/c/", NULL, HTTP_POST,
+	    page_confirm_post },
+	[ROUTE_UNSUBSCRIBE] = { MATCH_TOKEN, "/u/", NULL, HTTP_GET,
+	    page_unsubscribe_show },
+	[ROUTE_UNSUBSCRIBE_POST] = { MATCH_TOKEN, "/u/", NULL, HTTP_POST,
+	    page_unsubscribe_post },
 };
 
 static const char *const route_names[ROUTE__MAX + 1] = {
@@ -47,6 +57,10 @@ static const char *const route_names[ROUTE__MAX + 1] = {
 	[ROUTE_SIGN] = "sign",
 	[ROUTE_THANKS] = "thanks",
 	[ROUTE_METRICS] = "metrics",
+	[ROUTE_CONFIRM] = "confirm",
+	[ROUTE_CONFIRM_POST] = "confirm_post",
+	[ROUTE_UNSUBSCRIBE] = "unsubscribe",
+	[ROUTE_UNSUBSCRIBE_POST] = "unsubscribe_post",
 	[ROUTE__MAX] = "none",
 };
 
@@ -81,6 +95,12 @@ route_match(const struct route_def *d, struct request *r)
 		r->slug = arena_strndup(r->arena, r->path + plen, n);
 		return r->slug != NULL;
 	}
+	case MATCH_TOKEN:
+		if (strncmp(r->path, d->prefix, plen) != 0 ||
+		    !crypto_token_valid(r->path + plen, len - plen))
+			return false;
+		r->token = r->path + plen;
+		return true;
 	}
 	return false;
 }

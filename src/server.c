@@ -63,14 +63,14 @@ http_header_add(struct request *r, const char *name, const char *value)
 void
 http_suspend(struct request *r)
 {
-	r->suspended = true;
+	r->parked = true;
 	MHD_suspend_connection(r->conn);
 }
 
 void
 http_resume(struct request *r)
 {
-	r->suspended = false;
+	/* Touches nothing of r: the request thread may still be running. */
 	MHD_resume_connection(r->conn);
 }
 
@@ -265,8 +265,9 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 	}
 	if (!buf_ok(&r->body))
 		return MHD_NO;
+	r->parked = false;
 	route_dispatch(r);
-	if (r->suspended)
+	if (r->parked)
 		return MHD_YES;
 	return reply(r);
 }

@@ -60,60 +60,48 @@ stats_batch(size_t n, double secs)
 
 /* Commits one batch and tells each item how it went. */
 static void
-write_batch(struct signq_item **items, struct signature *sigs,
-    enum store_status *res, size_t n)
+write_batch(struct signq_item **items, struct write_op *ops, size_t n)
 {
 	struct timespec t0;
 	enum store_status st;
-	size_t i, ok = 0, dup = 0;
+	size_t i, ok = 0, refused = 0;
 	double secs;
 
 	for (i = 0; i < n; i++)
-		sigs[i] = items[i]->sig;
+		ops[i] = items[i]->op;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	counts_commit_begin();
-	st = store_signature_add_batch(q.store, sigs, n, res);
-	if (st == STORE_OK) {
-		/* Sum per petition run, as the store did. */
-		int64_t run_id = 0, run_n = 0;
-
-		for (i = 0; i < n; i++) {
-			if (res[i] != STORE_OK ||
-			    sigs[i].state != SIGNATURE_CONFIRMED)
-				continue;
-			if (sigs[i].petition_id != run_id) {
-				if (run_n)
-					counts_add(run_id, run_n);
-				run_id = sigs[i].petition_id;
-				run_n = 0;
-			}
-			run_n++;
-		}
-		if (run_n)
-			counts_add(run_id, run_n);
-	}
+	st = store_write_batch(q.store, ops, n);
+	if (st == STORE_OK)
+		for (i = 0; i < n; i++)
+			if (ops[i].petition_id != 0)
+				counts_add(ops[i].petition_id, 1);
 	counts_commit_end();
 	secs = elapsed(&t0);
 	for (i = 0; i < n; i++) {
-		items[i]->result = st == STORE_OK ? res[i] : st;
-		items[i]->sig.seq = sigs[i].seq;
-		if (st == STORE_OK && res[i] == STORE_OK)
+		items[i]->status = st;
+		items[i]->op.result = ops[i].result;
+		items[i]->op.petition_id = ops[i].petition_id;
+		items[i]->op.sig.seq = ops[i].sig.seq;
+		if (st != STORE_OK)
+			continue;
+		if (ops[i].result == WRITE_OK || ops[i].result == WRITE_RESENT)
 			ok++;
-		else if (st == STORE_OK)
-			dup++;
+		else
+			refused++;
 	}
 	pthread_mutex_lock(&q.lock);
 	stats_batch(n, secs);
 	q.st.committed += ok;
-	q.st.duplicates += dup;
+	q.st.duplicates += refused;
 	if (st != STORE_OK)
 		q.st.failed += n;
 	pthread_mutex_unlock(&q.lock);
 	if (st != STORE_OK)
 		log_error("signq", "batch=%zu error=%s", n, store_status_name(st));
 	else
-		log_debug("signq", "batch=%zu ok=%zu dup=%zu ms=%.2f", n, ok, dup,
-		    secs * 1000);
+		log_debug("signq", "batch=%zu ok=%zu refused=%zu ms=%.2f", n, ok,
+		    refused, secs * 1000);
 	for (i = 0; i < n; i++)
 		items[i]->done(items[i]);
 }
@@ -122,15 +110,13 @@ static void *
 writer(void *arg)
 {
 	struct signq_item **items;
-	struct signature *sigs;
-	enum store_status *res;
+	struct write_op *ops;
 	size_t n, i;
 
 	(void)arg;
 	items = calloc(q.max_batch, sizeof(*items));
-	sigs = calloc(q.max_batch, sizeof(*sigs));
-	res = calloc(q.max_batch, sizeof(*res));
-	if (items == NULL || sigs == NULL || res == NULL)
+	ops = calloc(q.max_batch, sizeof(*ops));
+	if (items == NULL || ops == NULL)
 		fatal("signq", "error=\"out of memory\"");
 	for (;;) {
 		pthread_mutex_lock(&q.lock);
@@ -147,11 +133,10 @@ writer(void *arg)
 		}
 		q.len -= n;
 		pthread_mutex_unlock(&q.lock);
-		write_batch(items, sigs, res, n);
+		write_batch(items, ops, n);
 	}
 	free(items);
-	free(sigs);
-	free(res);
+	free(ops);
 	return NULL;
 }
 

@@ -1,8 +1,8 @@
-/* signq.h - the signature queue and its group-commit writer. Request
- * threads validate a signature and hand it over; one writer thread commits
- * whole batches in single transactions, advances the in-memory counts and
- * then wakes the waiting requests. A signer hears "signed" only after the
- * commit is on disk. */
+/* signq.h - the write queue of the signature path and its group-commit
+ * writer. Request threads validate a signature (or a confirmation) and hand
+ * it over; one writer thread commits whole batches in single transactions,
+ * advances the in-memory counts and then wakes the waiting requests. A
+ * signer hears "signed" only after the commit is on disk. */
 #ifndef HOLOS_SIGNQ_H
 #define HOLOS_SIGNQ_H
 
@@ -13,8 +13,9 @@
 #include "store.h"
 
 struct signq_item {
-	struct signature sig;	/* its pointers must live until done runs */
-	enum store_status result;	/* OUT: OK, DUPLICATE or a failure */
+	struct write_op op;	/* its pointers must live until done runs */
+	enum store_status status;	/* OUT: STORE_OK when the batch
+					 * committed; op.result then says more */
 	/* Called on the queue's lock just before the item becomes visible to
 	 * the writer (the request suspends itself here), then from the writer
 	 * thread once the item's fate is known. */
@@ -24,8 +25,8 @@ struct signq_item {
 };
 
 struct signq_stats {
-	uint64_t committed;	/* signatures written */
-	uint64_t duplicates;
+	uint64_t committed;	/* writes that took effect */
+	uint64_t duplicates;	/* writes refused (duplicate, bad token…) */
 	uint64_t batches;
 	uint64_t failed;	/* items whose batch did not commit */
 	uint64_t batch_hist[8];	/* sizes 1, 2-10, 11-100, 101-1000, … */

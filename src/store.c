@@ -67,10 +67,68 @@ store_petition_list(struct store *s, struct arena *a, enum petition_state st,
 }
 
 enum store_status
-store_signature_add_batch(struct store *s, struct signature *sigs, size_t n,
-    enum store_status *results)
+store_write_batch(struct store *s, struct write_op *ops, size_t n)
 {
-	return s->ops->signature_add_batch(s, sigs, n, results);
+	return s->ops->write_batch(s, ops, n);
+}
+
+enum store_status
+store_token_lookup(struct store *s, struct arena *a, const unsigned char *hash,
+    struct token_info *out)
+{
+	return s->ops->token_lookup(s, a, hash, out);
+}
+
+enum store_status
+store_unsubscribe(struct store *s, const unsigned char *hash, int64_t now)
+{
+	return s->ops->unsubscribe(s, hash, now);
+}
+
+enum store_status
+store_outbox_recover(struct store *s, int *n)
+{
+	return s->ops->outbox_recover(s, n);
+}
+
+enum store_status
+store_outbox_claim(struct store *s, struct arena *a, int64_t now, size_t max,
+    struct outbox_msg **out, size_t *n)
+{
+	return s->ops->outbox_claim(s, a, now, max, out, n);
+}
+
+enum store_status
+store_outbox_finish(struct store *s, int64_t id, enum outbox_state state,
+    int64_t next_at, const char *error, int64_t now)
+{
+	return s->ops->outbox_finish(s, id, state, next_at, error, now);
+}
+
+enum store_status
+store_outbox_list(struct store *s, struct arena *a, struct outbox_msg **out,
+    size_t *n)
+{
+	return s->ops->outbox_list(s, a, out, n);
+}
+
+enum store_status
+store_outbox_retry(struct store *s, int64_t id, int64_t now, int *n)
+{
+	return s->ops->outbox_retry(s, id, now, n);
+}
+
+static const char *const outbox_states[OUTBOX__MAX] = {
+	[OUTBOX_QUEUED] = "queued",
+	[OUTBOX_SENDING] = "sending",
+	[OUTBOX_SENT] = "sent",
+	[OUTBOX_DEAD] = "dead",
+};
+
+const char *
+outbox_state_name(enum outbox_state st)
+{
+	return (unsigned)st < OUTBOX__MAX ? outbox_states[st] : "?";
 }
 
 enum store_status

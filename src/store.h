@@ -21,6 +21,88 @@ enum store_status {
 
 struct store;
 
+#define STORE_HASH_BYTES 32
+
+/* A message for the outbox: the recipient and the raw message, sealed
+ * (crypto_seal) as "RCPT\0MESSAGE". */
+struct outbox_new {
+	const char *message_id;
+	const char *kind;		/* "confirm", "update", … */
+	const unsigned char *sealed;
+	size_t sealed_len;
+};
+
+enum write_kind {
+	WRITE_SIGN,		/* a new signature */
+	WRITE_CONFIRM,		/* a confirmation token presented */
+	WRITE_KIND__MAX
+};
+
+enum write_result {
+	WRITE_OK,		/* signed, or confirmed */
+	WRITE_DUPLICATE,	/* that email has signed (and confirmed) already */
+	WRITE_RESENT,		/* still pending: a new link was queued */
+	WRITE_RESEND_LATER,	/* still pending, link sent too recently */
+	WRITE_TOKEN_UNKNOWN,
+	WRITE_TOKEN_USED,
+	WRITE_TOKEN_EXPIRED,
+	WRITE_RESULT__MAX
+};
+
+/* One write of the group-commit path. */
+struct write_op {
+	enum write_kind kind;
+	int64_t now;
+	/* WRITE_SIGN: the signature and, when it is pending, the hash of its
+	 * confirmation token, its expiry and the mail carrying it; unsub_hash
+	 * (all zero: none) lets the signer leave updates with one click. The
+	 * mail and a fresh token are also used to re-send the link to a
+	 * still-pending signature whose last mail is older than
+	 * resend_before. */
+	struct signature sig;
+	unsigned char token_hash[STORE_HASH_BYTES];
+	int64_t token_expires;
+	unsigned char unsub_hash[STORE_HASH_BYTES];
+	struct outbox_new mail;		/* sealed NULL: no mail */
+	int64_t resend_before;
+	/* WRITE_CONFIRM: token_hash is the presented token. */
+	/* OUT */
+	enum write_result result;
+	int64_t petition_id;		/* whose count rose by one, or 0 */
+};
+
+enum outbox_state {
+	OUTBOX_QUEUED,
+	OUTBOX_SENDING,
+	OUTBOX_SENT,
+	OUTBOX_DEAD,
+	OUTBOX__MAX
+};
+
+struct outbox_msg {
+	int64_t id;
+	const char *message_id;
+	const char *kind;
+	const unsigned char *sealed;	/* NULL once sent */
+	size_t sealed_len;
+	enum outbox_state state;
+	int attempts;
+	int64_t next_at, created_at, updated_at, sent_at;
+	const char *last_error;
+};
+
+/* What a token leads to, for the confirmation page. */
+struct token_info {
+	int64_t signature_id;
+	const char *purpose;
+	int64_t expires_at;		/* 0: never */
+	int64_t used_at;		/* 0: not used */
+	const char *slug;		/* the petition signed */
+	const char *title;
+	const char *lang;		/* the signer's language */
+	enum signature_state state;
+};
+
 /* The operations a backend provides; store.c dispatches to them. */
 struct store_ops {
 	const char *name;
@@ -34,8 +116,22 @@ struct store_ops {
 	    const char *slug, struct petition *out);
 	enum store_status (*petition_list)(struct store *, struct arena *,
 	    enum petition_state, struct petition **out, size_t *n);
-	enum store_status (*signature_add_batch)(struct store *,
-	    struct signature *, size_t n, enum store_status *results);
+	enum store_status (*write_batch)(struct store *, struct write_op *,
+	    size_t n);
+	enum store_status (*token_lookup)(struct store *, struct arena *,
+	    const unsigned char *hash, struct token_info *out);
+	enum store_status (*unsubscribe)(struct store *,
+	    const unsigned char *hash, int64_t now);
+	enum store_status (*outbox_recover)(struct store *, int *n);
+	enum store_status (*outbox_claim)(struct store *, struct arena *,
+	    int64_t now, size_t max, struct outbox_msg **out, size_t *n);
+	enum store_status (*outbox_finish)(struct store *, int64_t id,
+	    enum outbox_state state, int64_t next_at, const char *error,
+	    int64_t now);
+	enum store_status (*outbox_list)(struct store *, struct arena *,
+	    struct outbox_msg **out, size_t *n);
+	enum store_status (*outbox_retry)(struct store *, int64_t id,
+	    int64_t now, int *n);
 	enum store_status (*petition_count)(struct store *, int64_t id,
 	    int64_t *count);
 	enum store_status (*petition_translation)(struct store *,
@@ -81,14 +177,52 @@ enum store_status store_petition_list(struct store *s, struct arena *a,
 enum store_status store_petition_translation(struct store *s, struct arena *a,
     int64_t petition_id, const char *lang, struct translation *out);
 
-/* Durably records n signatures in one transaction (group commit) and
- * advances the counts of the confirmed ones in the same transaction.
- * results[i] is STORE_OK (sigs[i].seq set) or STORE_DUPLICATE (that email
- * hash has signed that petition already, possibly earlier in this batch).
- * Returns STORE_OK once the transaction is on disk; any other status means
- * nothing of the batch was written and results[] is undefined. */
-enum store_status store_signature_add_batch(struct store *s,
-    struct signature *sigs, size_t n, enum store_status *results);
+/* Carries out n writes in one transaction (group commit): new signatures
+ * with their tokens and outbox mail, re-sent links, confirmations, and the
+ * counts of what became confirmed, all together. Each op's result says
+ * what happened to it (see enum write_result); sig.seq is set for new
+ * signatures. Returns STORE_OK once the transaction is on disk; any other
+ * status means nothing of the batch was written. */
+enum store_status store_write_batch(struct store *s, struct write_op *ops,
+    size_t n);
+
+/* What the token with this hash leads to (strings in arena), whatever its
+ * state. STORE_NOTFOUND when there is no such token. */
+enum store_status store_token_lookup(struct store *s, struct arena *a,
+    const unsigned char *hash, struct token_info *out);
+
+/* Turns off update mail for the signature an unsubscribe token names.
+ * STORE_NOTFOUND for an unknown token; repeating it is harmless. */
+enum store_status store_unsubscribe(struct store *s, const unsigned char *hash,
+    int64_t now);
+
+/* At start: messages left 'sending' by a crash go back to 'queued' (their
+ * Message-ID is unchanged, so a receiver can tell a repeat). *n is how
+ * many. */
+enum store_status store_outbox_recover(struct store *s, int *n);
+
+/* Takes up to max due messages (queued, next_at <= now), marking each
+ * 'sending' with one more attempt before returning them, so an attempt is
+ * on disk before the message leaves. Strings in arena. */
+enum store_status store_outbox_claim(struct store *s, struct arena *a,
+    int64_t now, size_t max, struct outbox_msg **out, size_t *n);
+
+/* Records the outcome of an attempt: OUTBOX_SENT (the sealed message is
+ * erased), OUTBOX_QUEUED again at next_at, or OUTBOX_DEAD; error is a
+ * short reason without personal data ("" for none). */
+enum store_status store_outbox_finish(struct store *s, int64_t id,
+    enum outbox_state state, int64_t next_at, const char *error, int64_t now);
+
+/* The newest 500 messages, for operators (strings in arena). */
+enum store_status store_outbox_list(struct store *s, struct arena *a,
+    struct outbox_msg **out, size_t *n);
+
+/* Queues dead message id again (id 0: every dead message) with attempts
+ * reset; *n is how many. */
+enum store_status store_outbox_retry(struct store *s, int64_t id, int64_t now,
+    int *n);
+
+const char *outbox_state_name(enum outbox_state st);
 
 /* The petition's confirmed count as stored (the sum of the per-node counter
  * rows). For loading the in-memory counts; pages never call it. */

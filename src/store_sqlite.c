@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,23 @@ enum stmt {
 	ST_TRANSLATION_INSERT,
 	ST_TRANSLATION,
 	ST_BEGIN_READ,
+	ST_SIG_BY_HASH,
+	ST_SIG_MAILED,
+	ST_SIG_CONFIRM,
+	ST_TOKEN_INSERT,
+	ST_TOKEN_GET,
+	ST_TOKEN_USE,
+	ST_TOKEN_INFO,
+	ST_UNSUBSCRIBE,
+	ST_OUTBOX_INSERT,
+	ST_OUTBOX_RECOVER,
+	ST_OUTBOX_DUE,
+	ST_OUTBOX_MARK,
+	ST_OUTBOX_SENT,
+	ST_OUTBOX_RESCHEDULE,
+	ST_OUTBOX_LIST,
+	ST_OUTBOX_RETRY_ONE,
+	ST_OUTBOX_RETRY_ALL,
 	ST__MAX
 };
 
@@ -62,10 +80,12 @@ static const char *const stmt_sql[ST__MAX] = {
 	    " WHERE petition_id = ?1",
 	[ST_SIGNATURE_INSERT] =
 	    "INSERT INTO signatures (petition_id, seq, email_hash, pii, country,"
-	    " public_name, updates, comment, state, created_at, confirmed_at)"
+	    " public_name, updates, comment, state, created_at, confirmed_at,"
+	    " lang, last_mail_at)"
 	    " VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM signatures"
-	    " WHERE petition_id = ?1), ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
-	    " ON CONFLICT (petition_id, email_hash) DO NOTHING RETURNING seq",
+	    " WHERE petition_id = ?1), ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
+	    " ?11, ?12)"
+	    " ON CONFLICT (petition_id, email_hash) DO NOTHING RETURNING id, seq",
 	[ST_COUNT_ADD] =
 	    "INSERT INTO petition_counts (petition_id, node, confirmed)"
 	    " VALUES (?1, '" NODE_NAME "', ?2) ON CONFLICT (petition_id, node)"
@@ -77,6 +97,57 @@ static const char *const stmt_sql[ST__MAX] = {
 	    "SELECT lang, title, body_md FROM petition_translations"
 	    " WHERE petition_id = ?1 AND lang = ?2",
 	[ST_BEGIN_READ] = "BEGIN",
+	[ST_SIG_BY_HASH] =
+	    "SELECT id, state, last_mail_at FROM signatures"
+	    " WHERE petition_id = ?1 AND email_hash = ?2",
+	[ST_SIG_MAILED] = "UPDATE signatures SET last_mail_at = ?1 WHERE id = ?2",
+	[ST_SIG_CONFIRM] =
+	    "UPDATE signatures SET state = 'confirmed', confirmed_at = ?1"
+	    " WHERE id = ?2 AND state = 'pending' RETURNING petition_id",
+	[ST_TOKEN_INSERT] =
+	    "INSERT INTO tokens (hash, purpose, subject, created_at, expires_at)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5)",
+	[ST_TOKEN_GET] =
+	    "SELECT purpose, subject, COALESCE(expires_at, 0),"
+	    " COALESCE(used_at, 0) FROM tokens WHERE hash = ?1",
+	[ST_TOKEN_USE] =
+	    "UPDATE tokens SET used_at = ?1 WHERE hash = ?2 AND used_at IS NULL",
+	[ST_TOKEN_INFO] =
+	    "SELECT t.subject, t.purpose, COALESCE(t.expires_at, 0),"
+	    " COALESCE(t.used_at, 0), p.slug, p.title, s.lang, s.state"
+	    " FROM tokens t JOIN signatures s ON s.id = t.subject"
+	    " JOIN petitions p ON p.id = s.petition_id WHERE t.hash = ?1",
+	[ST_UNSUBSCRIBE] =
+	    "UPDATE signatures SET updates = 0 WHERE id = (SELECT subject FROM"
+	    " tokens WHERE hash = ?1 AND purpose = 'unsubscribe')",
+	[ST_OUTBOX_INSERT] =
+	    "INSERT INTO outbox (message_id, kind, sealed, state, next_at,"
+	    " created_at, updated_at) VALUES (?1, ?2, ?3, 'queued', ?4, ?4, ?4)",
+	[ST_OUTBOX_RECOVER] =
+	    "UPDATE outbox SET state = 'queued' WHERE state = 'sending'",
+	[ST_OUTBOX_DUE] =
+	    "SELECT id, message_id, kind, sealed, attempts, next_at, created_at"
+	    " FROM outbox WHERE state = 'queued' AND next_at <= ?1"
+	    " ORDER BY next_at, id LIMIT ?2",
+	[ST_OUTBOX_MARK] =
+	    "UPDATE outbox SET state = 'sending', attempts = attempts + 1,"
+	    " updated_at = ?1 WHERE id = ?2 AND state = 'queued'",
+	[ST_OUTBOX_SENT] =
+	    "UPDATE outbox SET state = 'sent', sealed = NULL, sent_at = ?1,"
+	    " updated_at = ?1, last_error = '' WHERE id = ?2",
+	[ST_OUTBOX_RESCHEDULE] =
+	    "UPDATE outbox SET state = ?1, next_at = ?2, last_error = ?3,"
+	    " updated_at = ?4 WHERE id = ?5",
+	[ST_OUTBOX_LIST] =
+	    "SELECT id, message_id, kind, state, attempts, next_at, created_at,"
+	    " updated_at, COALESCE(sent_at, 0), last_error FROM outbox"
+	    " ORDER BY id DESC LIMIT 500",
+	[ST_OUTBOX_RETRY_ONE] =
+	    "UPDATE outbox SET state = 'queued', attempts = 0, next_at = ?1,"
+	    " updated_at = ?1 WHERE id = ?2 AND state = 'dead'",
+	[ST_OUTBOX_RETRY_ALL] =
+	    "UPDATE outbox SET state = 'queued', attempts = 0, next_at = ?1,"
+	    " updated_at = ?1 WHERE state = 'dead'",
 };
 
 struct conn {
@@ -689,77 +760,249 @@ count_add(struct conn *c, int64_t petition_id, int64_t n)
 	return sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
 }
 
+static bool
+hash_set(const unsigned char h[STORE_HASH_BYTES])
+{
+	size_t i;
+
+	for (i = 0; i < STORE_HASH_BYTES; i++)
+		if (h[i] != 0)
+			return true;
+	return false;
+}
+
+static int
+token_insert(struct conn *c, const unsigned char *hash, const char *purpose,
+    int64_t subject, int64_t now, int64_t expires)
+{
+	sqlite3_stmt *st;
+
+	if ((st = conn_stmt(c, ST_TOKEN_INSERT)) == NULL)
+		return SQLITE_ERROR;
+	sqlite3_bind_blob(st, 1, hash, STORE_HASH_BYTES, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, purpose, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, subject);
+	sqlite3_bind_int64(st, 4, now);
+	if (expires > 0)
+		sqlite3_bind_int64(st, 5, expires);
+	return sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+}
+
+static int
+outbox_insert(struct conn *c, const struct outbox_new *m, int64_t now)
+{
+	sqlite3_stmt *st;
+
+	if ((st = conn_stmt(c, ST_OUTBOX_INSERT)) == NULL)
+		return SQLITE_ERROR;
+	sqlite3_bind_text(st, 1, m->message_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, m->kind, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 3, m->sealed, (int)m->sealed_len, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, now);
+	return sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+}
+
+/* A signature whose email hash is taken: a pending one gets its link again
+ * (a fresh token and the op's mail), at most once per resend window. */
+static int
+sign_again(struct conn *c, struct write_op *op)
+{
+	sqlite3_stmt *st;
+	int64_t id, last;
+	int rc;
+
+	if ((st = conn_stmt(c, ST_SIG_BY_HASH)) == NULL)
+		return SQLITE_ERROR;
+	sqlite3_bind_int64(st, 1, op->sig.petition_id);
+	sqlite3_bind_blob(st, 2, op->sig.email_hash, STORE_HASH_BYTES,
+	    SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) != SQLITE_ROW)
+		return rc == SQLITE_DONE ? SQLITE_ERROR : rc;
+	id = sqlite3_column_int64(st, 0);
+	last = sqlite3_column_int64(st, 2);
+	if (signature_state_parse((const char *)sqlite3_column_text(st, 1)) !=
+	    SIGNATURE_PENDING || op->mail.sealed == NULL) {
+		op->result = WRITE_DUPLICATE;
+		return SQLITE_OK;
+	}
+	if (sqlite3_column_type(st, 2) != SQLITE_NULL &&
+	    last >= op->resend_before) {
+		op->result = WRITE_RESEND_LATER;
+		return SQLITE_OK;
+	}
+	sqlite3_reset(st);
+	if ((rc = token_insert(c, op->token_hash, "confirm", id, op->now,
+	    op->token_expires)) != SQLITE_OK ||
+	    (rc = outbox_insert(c, &op->mail, op->now)) != SQLITE_OK)
+		return rc;
+	if ((st = conn_stmt(c, ST_SIG_MAILED)) == NULL)
+		return SQLITE_ERROR;
+	sqlite3_bind_int64(st, 1, op->now);
+	sqlite3_bind_int64(st, 2, id);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		return SQLITE_ERROR;
+	op->result = WRITE_RESENT;
+	return SQLITE_OK;
+}
+
+static int
+write_sign(struct conn *c, struct write_op *op)
+{
+	struct signature *sig = &op->sig;
+	sqlite3_stmt *st;
+	int64_t id;
+	int rc;
+
+	if ((st = conn_stmt(c, ST_SIGNATURE_INSERT)) == NULL)
+		return SQLITE_ERROR;
+	sqlite3_bind_int64(st, 1, sig->petition_id);
+	sqlite3_bind_blob(st, 2, sig->email_hash, sizeof(sig->email_hash),
+	    SQLITE_STATIC);
+	sqlite3_bind_blob(st, 3, sig->pii, (int)sig->pii_len, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, sig->country, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 5, sig->public_name);
+	sqlite3_bind_int(st, 6, sig->updates);
+	sqlite3_bind_text(st, 7, sig->comment ? sig->comment : "", -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_text(st, 8, signature_state_name(sig->state), -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_int64(st, 9, sig->created_at);
+	if (sig->state == SIGNATURE_CONFIRMED)
+		sqlite3_bind_int64(st, 10, sig->created_at);
+	sqlite3_bind_text(st, 11, sig->lang ? sig->lang : "en", -1,
+	    SQLITE_STATIC);
+	if (op->mail.sealed != NULL)
+		sqlite3_bind_int64(st, 12, op->now);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {	/* ON CONFLICT DO NOTHING */
+		sqlite3_reset(st);
+		return sign_again(c, op);
+	}
+	if (rc != SQLITE_ROW)
+		return rc;
+	id = sqlite3_column_int64(st, 0);
+	sig->seq = sqlite3_column_int64(st, 1);
+	if ((rc = sqlite3_step(st)) != SQLITE_DONE)
+		return rc;
+	op->result = WRITE_OK;
+	if (sig->state == SIGNATURE_CONFIRMED)
+		op->petition_id = sig->petition_id;
+	if (sig->state == SIGNATURE_PENDING && hash_set(op->token_hash) &&
+	    (rc = token_insert(c, op->token_hash, "confirm", id, op->now,
+	    op->token_expires)) != SQLITE_OK)
+		return rc;
+	if (hash_set(op->unsub_hash) && (rc = token_insert(c, op->unsub_hash,
+	    "unsubscribe", id, op->now, 0)) != SQLITE_OK)
+		return rc;
+	if (op->mail.sealed != NULL &&
+	    (rc = outbox_insert(c, &op->mail, op->now)) != SQLITE_OK)
+		return rc;
+	return SQLITE_OK;
+}
+
+static int
+write_confirm(struct conn *c, struct write_op *op)
+{
+	sqlite3_stmt *st;
+	int64_t subject, expires, used;
+	int rc;
+
+	if ((st = conn_stmt(c, ST_TOKEN_GET)) == NULL)
+		return SQLITE_ERROR;
+	sqlite3_bind_blob(st, 1, op->token_hash, STORE_HASH_BYTES,
+	    SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE || (rc == SQLITE_ROW && strcmp((const char *)
+	    sqlite3_column_text(st, 0), "confirm") != 0)) {
+		op->result = WRITE_TOKEN_UNKNOWN;
+		return SQLITE_OK;
+	}
+	if (rc != SQLITE_ROW)
+		return rc;
+	subject = sqlite3_column_int64(st, 1);
+	expires = sqlite3_column_int64(st, 2);
+	used = sqlite3_column_int64(st, 3);
+	sqlite3_reset(st);
+	if (used != 0) {
+		op->result = WRITE_TOKEN_USED;
+		return SQLITE_OK;
+	}
+	if (expires != 0 && expires <= op->now) {
+		op->result = WRITE_TOKEN_EXPIRED;
+		return SQLITE_OK;
+	}
+	if ((st = conn_stmt(c, ST_TOKEN_USE)) == NULL)
+		return SQLITE_ERROR;
+	sqlite3_bind_int64(st, 1, op->now);
+	sqlite3_bind_blob(st, 2, op->token_hash, STORE_HASH_BYTES,
+	    SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		return SQLITE_ERROR;
+	if ((st = conn_stmt(c, ST_SIG_CONFIRM)) == NULL)
+		return SQLITE_ERROR;
+	sqlite3_bind_int64(st, 1, op->now);
+	sqlite3_bind_int64(st, 2, subject);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		op->petition_id = sqlite3_column_int64(st, 0);
+		rc = sqlite3_step(st);
+	}
+	if (rc != SQLITE_DONE)
+		return rc;
+	/* Confirmed by another link already: confirmed all the same. */
+	op->result = WRITE_OK;
+	return SQLITE_OK;
+}
+
+/* The count changes of a batch, summed per petition. */
+struct delta {
+	int64_t petition_id;
+	int64_t n;
+};
+
 static enum store_status
-sqlite_signature_add_batch(struct store *base, struct signature *sigs,
-    size_t n, enum store_status *results)
+sqlite_write_batch(struct store *base, struct write_op *ops, size_t n)
 {
 	struct store_sqlite *s = sq(base);
 	struct conn *c = pool_get(s);
-	sqlite3_stmt *st;
+	struct delta *d = NULL;
 	enum store_status ret = STORE_ERROR;
-	int64_t run_id = 0, run_n = 0;
-	size_t i;
+	size_t i, j, nd = 0;
 	int rc;
 
+	if ((d = calloc(n ? n : 1, sizeof(*d))) == NULL)
+		goto out;
 	if ((rc = conn_exec(c, ST_BEGIN)) != SQLITE_OK) {
-		ret = sq_status(c->db, rc, "signature_batch");
+		ret = sq_status(c->db, rc, "write_batch");
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
-		struct signature *sig = &sigs[i];
-
-		if ((st = conn_stmt(c, ST_SIGNATURE_INSERT)) == NULL)
+		ops[i].petition_id = 0;
+		rc = ops[i].kind == WRITE_SIGN ? write_sign(c, &ops[i]) :
+		    write_confirm(c, &ops[i]);
+		if (rc != SQLITE_OK) {
+			ret = sq_status(c->db, rc, ops[i].kind == WRITE_SIGN ?
+			    "write_sign" : "write_confirm");
 			goto rollback;
-		sqlite3_bind_int64(st, 1, sig->petition_id);
-		sqlite3_bind_blob(st, 2, sig->email_hash,
-		    sizeof(sig->email_hash), SQLITE_STATIC);
-		sqlite3_bind_blob(st, 3, sig->pii, (int)sig->pii_len,
-		    SQLITE_STATIC);
-		sqlite3_bind_text(st, 4, sig->country, -1, SQLITE_STATIC);
-		sqlite3_bind_int(st, 5, sig->public_name);
-		sqlite3_bind_int(st, 6, sig->updates);
-		sqlite3_bind_text(st, 7, sig->comment ? sig->comment : "", -1,
-		    SQLITE_STATIC);
-		sqlite3_bind_text(st, 8, signature_state_name(sig->state), -1,
-		    SQLITE_STATIC);
-		sqlite3_bind_int64(st, 9, sig->created_at);
-		if (sig->state == SIGNATURE_CONFIRMED)
-			sqlite3_bind_int64(st, 10, sig->created_at);
-		rc = sqlite3_step(st);
-		if (rc == SQLITE_DONE) {	/* ON CONFLICT DO NOTHING */
-			results[i] = STORE_DUPLICATE;
+		}
+		if (ops[i].petition_id == 0)
 			continue;
-		}
-		if (rc != SQLITE_ROW) {
-			ret = sq_status(c->db, rc, "signature_insert");
-			goto rollback;
-		}
-		sig->seq = sqlite3_column_int64(st, 0);
-		if ((rc = sqlite3_step(st)) != SQLITE_DONE) {
-			ret = sq_status(c->db, rc, "signature_insert");
-			goto rollback;
-		}
-		results[i] = STORE_OK;
-		if (sig->state != SIGNATURE_CONFIRMED)
-			continue;
-		/* Batches mostly hit one petition: add per run, not per row. */
-		if (sig->petition_id != run_id) {
-			if (count_add(c, run_id, run_n) != SQLITE_OK) {
-				ret = sq_status(c->db, sqlite3_errcode(c->db),
-				    "count_add");
-				goto rollback;
-			}
-			run_id = sig->petition_id;
-			run_n = 0;
-		}
-		run_n++;
+		for (j = 0; j < nd && d[j].petition_id != ops[i].petition_id;
+		    j++)
+			;
+		if (j == nd)
+			d[nd++].petition_id = ops[i].petition_id;
+		d[j].n++;
 	}
-	if (count_add(c, run_id, run_n) != SQLITE_OK) {
-		ret = sq_status(c->db, sqlite3_errcode(c->db), "count_add");
-		goto rollback;
+	for (j = 0; j < nd; j++) {
+		if (count_add(c, d[j].petition_id, d[j].n) != SQLITE_OK) {
+			ret = sq_status(c->db, sqlite3_errcode(c->db),
+			    "count_add");
+			goto rollback;
+		}
 	}
 	if ((rc = conn_exec(c, ST_COMMIT)) != SQLITE_OK) {
-		ret = sq_status(c->db, rc, "signature_commit");
+		ret = sq_status(c->db, rc, "write_commit");
 		goto rollback;
 	}
 	ret = STORE_OK;
@@ -767,8 +1010,263 @@ sqlite_signature_add_batch(struct store *base, struct signature *sigs,
 rollback:
 	conn_exec(c, ST_ROLLBACK);
 out:
+	free(d);
 	pool_put(s, c);
 	return ret;
+}
+
+static enum store_status
+sqlite_token_lookup(struct store *base, struct arena *a,
+    const unsigned char *hash, struct token_info *out)
+{
+	struct store_sqlite *s = sq(base);
+	struct conn *c = pool_get(s);
+	sqlite3_stmt *st;
+	enum store_status ret = STORE_ERROR;
+	int rc;
+
+	if ((st = conn_stmt(c, ST_TOKEN_INFO)) == NULL)
+		goto out;
+	sqlite3_bind_blob(st, 1, hash, STORE_HASH_BYTES, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		ret = STORE_NOTFOUND;
+		goto out;
+	}
+	if (rc != SQLITE_ROW) {
+		ret = sq_status(c->db, rc, "token_lookup");
+		goto out;
+	}
+	out->signature_id = sqlite3_column_int64(st, 0);
+	out->purpose = col_text(a, st, 1);
+	out->expires_at = sqlite3_column_int64(st, 2);
+	out->used_at = sqlite3_column_int64(st, 3);
+	out->slug = col_text(a, st, 4);
+	out->title = col_text(a, st, 5);
+	out->lang = col_text(a, st, 6);
+	out->state = signature_state_parse((const char *)
+	    sqlite3_column_text(st, 7));
+	ret = STORE_OK;
+out:
+	pool_put(s, c);
+	return ret;
+}
+
+static enum store_status
+sqlite_unsubscribe(struct store *base, const unsigned char *hash, int64_t now)
+{
+	struct store_sqlite *s = sq(base);
+	struct conn *c = pool_get(s);
+	sqlite3_stmt *st;
+	enum store_status ret = STORE_ERROR;
+	int rc;
+
+	(void)now;
+	if ((st = conn_stmt(c, ST_UNSUBSCRIBE)) == NULL)
+		goto out;
+	sqlite3_bind_blob(st, 1, hash, STORE_HASH_BYTES, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) != SQLITE_DONE) {
+		ret = sq_status(c->db, rc, "unsubscribe");
+		goto out;
+	}
+	ret = sqlite3_changes(c->db) > 0 ? STORE_OK : STORE_NOTFOUND;
+out:
+	pool_put(s, c);
+	return ret;
+}
+
+/* Runs a statement without rows; *changes gets the rows it touched. */
+static enum store_status
+exec_changes(struct store_sqlite *s, enum stmt id, int64_t a1, int64_t a2,
+    int *changes, const char *what)
+{
+	struct conn *c = pool_get(s);
+	sqlite3_stmt *st;
+	enum store_status ret = STORE_ERROR;
+	int rc;
+
+	if ((st = conn_stmt(c, id)) == NULL)
+		goto out;
+	if (sqlite3_bind_parameter_count(st) >= 1)
+		sqlite3_bind_int64(st, 1, a1);
+	if (sqlite3_bind_parameter_count(st) >= 2)
+		sqlite3_bind_int64(st, 2, a2);
+	if ((rc = sqlite3_step(st)) != SQLITE_DONE) {
+		ret = sq_status(c->db, rc, what);
+		goto out;
+	}
+	if (changes != NULL)
+		*changes = sqlite3_changes(c->db);
+	ret = STORE_OK;
+out:
+	pool_put(s, c);
+	return ret;
+}
+
+static enum store_status
+sqlite_outbox_recover(struct store *base, int *n)
+{
+	return exec_changes(sq(base), ST_OUTBOX_RECOVER, 0, 0, n,
+	    "outbox_recover");
+}
+
+static enum store_status
+sqlite_outbox_claim(struct store *base, struct arena *a, int64_t now,
+    size_t max, struct outbox_msg **out, size_t *n)
+{
+	struct store_sqlite *s = sq(base);
+	struct conn *c = pool_get(s);
+	struct outbox_msg *ms;
+	sqlite3_stmt *st;
+	enum store_status ret = STORE_ERROR;
+	size_t k = 0, i;
+	int rc;
+
+	*n = 0;
+	if ((ms = arena_alloc(a, (max ? max : 1) * sizeof(*ms))) == NULL)
+		goto out;
+	if ((rc = conn_exec(c, ST_BEGIN)) != SQLITE_OK) {
+		ret = sq_status(c->db, rc, "outbox_claim");
+		goto out;
+	}
+	if ((st = conn_stmt(c, ST_OUTBOX_DUE)) == NULL)
+		goto rollback;
+	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_int64(st, 2, (int64_t)max);
+	while (k < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const void *blob = sqlite3_column_blob(st, 3);
+		size_t blen = (size_t)sqlite3_column_bytes(st, 3);
+		unsigned char *copy = arena_alloc(a, blen ? blen : 1);
+
+		memset(&ms[k], 0, sizeof(ms[k]));
+		ms[k].id = sqlite3_column_int64(st, 0);
+		ms[k].message_id = col_text(a, st, 1);
+		ms[k].kind = col_text(a, st, 2);
+		if (copy == NULL || ms[k].message_id == NULL)
+			goto rollback;
+		if (blob != NULL) {
+			memcpy(copy, blob, blen);
+			ms[k].sealed = copy;
+			ms[k].sealed_len = blen;
+		}
+		ms[k].attempts = sqlite3_column_int(st, 4) + 1;
+		ms[k].next_at = sqlite3_column_int64(st, 5);
+		ms[k].created_at = sqlite3_column_int64(st, 6);
+		ms[k].state = OUTBOX_SENDING;
+		k++;
+	}
+	sqlite3_reset(st);
+	for (i = 0; i < k; i++) {
+		if ((st = conn_stmt(c, ST_OUTBOX_MARK)) == NULL)
+			goto rollback;
+		sqlite3_bind_int64(st, 1, now);
+		sqlite3_bind_int64(st, 2, ms[i].id);
+		if ((rc = sqlite3_step(st)) != SQLITE_DONE) {
+			ret = sq_status(c->db, rc, "outbox_mark");
+			goto rollback;
+		}
+	}
+	if ((rc = conn_exec(c, ST_COMMIT)) != SQLITE_OK) {
+		ret = sq_status(c->db, rc, "outbox_claim");
+		goto rollback;
+	}
+	*out = ms;
+	*n = k;
+	ret = STORE_OK;
+	goto out;
+rollback:
+	conn_exec(c, ST_ROLLBACK);
+out:
+	pool_put(s, c);
+	return ret;
+}
+
+static enum store_status
+sqlite_outbox_finish(struct store *base, int64_t id, enum outbox_state state,
+    int64_t next_at, const char *error, int64_t now)
+{
+	struct store_sqlite *s = sq(base);
+	struct conn *c;
+	sqlite3_stmt *st;
+	enum store_status ret = STORE_ERROR;
+	int rc;
+
+	if (state == OUTBOX_SENT)
+		return exec_changes(s, ST_OUTBOX_SENT, now, id, NULL,
+		    "outbox_sent");
+	c = pool_get(s);
+	if ((st = conn_stmt(c, ST_OUTBOX_RESCHEDULE)) == NULL)
+		goto out;
+	sqlite3_bind_text(st, 1, outbox_state_name(state), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, next_at);
+	sqlite3_bind_text(st, 3, error ? error : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, now);
+	sqlite3_bind_int64(st, 5, id);
+	if ((rc = sqlite3_step(st)) != SQLITE_DONE) {
+		ret = sq_status(c->db, rc, "outbox_finish");
+		goto out;
+	}
+	ret = STORE_OK;
+out:
+	pool_put(s, c);
+	return ret;
+}
+
+static enum outbox_state
+outbox_state_parse(const char *name)
+{
+	int i;
+
+	for (i = 0; i < OUTBOX__MAX; i++)
+		if (name != NULL && strcmp(outbox_state_name(
+		    (enum outbox_state)i), name) == 0)
+			return (enum outbox_state)i;
+	return OUTBOX__MAX;
+}
+
+static enum store_status
+sqlite_outbox_list(struct store *base, struct arena *a,
+    struct outbox_msg **out, size_t *n)
+{
+	struct store_sqlite *s = sq(base);
+	struct conn *c = pool_get(s);
+	struct outbox_msg *ms;
+	sqlite3_stmt *st;
+	enum store_status ret = STORE_ERROR;
+	size_t k = 0;
+	int rc;
+
+	if ((ms = arena_alloc(a, 500 * sizeof(*ms))) == NULL ||
+	    (st = conn_stmt(c, ST_OUTBOX_LIST)) == NULL)
+		goto out;
+	while (k < 500 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		ms[k].id = sqlite3_column_int64(st, 0);
+		ms[k].message_id = col_text(a, st, 1);
+		ms[k].kind = col_text(a, st, 2);
+		ms[k].state = outbox_state_parse((const char *)
+		    sqlite3_column_text(st, 3));
+		ms[k].attempts = sqlite3_column_int(st, 4);
+		ms[k].next_at = sqlite3_column_int64(st, 5);
+		ms[k].created_at = sqlite3_column_int64(st, 6);
+		ms[k].updated_at = sqlite3_column_int64(st, 7);
+		ms[k].sent_at = sqlite3_column_int64(st, 8);
+		ms[k].last_error = col_text(a, st, 9);
+		k++;
+	}
+	*out = ms;
+	*n = k;
+	ret = STORE_OK;
+out:
+	pool_put(s, c);
+	return ret;
+}
+
+static enum store_status
+sqlite_outbox_retry(struct store *base, int64_t id, int64_t now, int *n)
+{
+	return id == 0 ? exec_changes(sq(base), ST_OUTBOX_RETRY_ALL, now, 0, n,
+	    "outbox_retry") : exec_changes(sq(base), ST_OUTBOX_RETRY_ONE, now,
+	    id, n, "outbox_retry");
 }
 
 static enum store_status
@@ -834,7 +1332,14 @@ const struct store_ops store_sqlite_ops = {
 	.petition_create = sqlite_petition_create,
 	.petition_by_slug = sqlite_petition_by_slug,
 	.petition_list = sqlite_petition_list,
-	.signature_add_batch = sqlite_signature_add_batch,
+	.write_batch = sqlite_write_batch,
+	.token_lookup = sqlite_token_lookup,
+	.unsubscribe = sqlite_unsubscribe,
+	.outbox_recover = sqlite_outbox_recover,
+	.outbox_claim = sqlite_outbox_claim,
+	.outbox_finish = sqlite_outbox_finish,
+	.outbox_list = sqlite_outbox_list,
+	.outbox_retry = sqlite_outbox_retry,
 	.petition_count = sqlite_petition_count,
 	.petition_translation = sqlite_petition_translation,
 };

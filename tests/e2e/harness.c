@@ -156,6 +156,19 @@ read_file(const char *path, struct hbuf *out)
 	return 0;
 }
 
+int
+file_contains(const char *path, const void *needle, size_t n)
+{
+	struct hbuf b = { 0 };
+	int hit;
+
+	if (read_file(path, &b) != 0)
+		return -1;
+	hit = b.len > 0 && memmem(b.data, b.len, needle, n) != NULL;
+	hbuf_free(&b);
+	return hit;
+}
+
 bool
 dir_contains(const char *dir, const void *needle, size_t n, char *found, size_t foundsz)
 {
@@ -259,14 +272,15 @@ server_init(struct server *s, const char *const *args)
 }
 
 /* Runs in the child before exec. Drops settings a developer's shell may
- * carry (HOLOS_DB above all), so a test never reaches a real database. */
+ * carry, so a test never reaches a real database or mail server. */
 static void
 child_prepare(void)
 {
 	/* If the test program dies, its servers must not linger. */
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	static const char *const vars[] = { "HOLOS_LISTEN", "HOLOS_BASE_URL", "HOLOS_LANG",
-		"HOLOS_SITE_NAME", "HOLOS_DATA", "HOLOS_DB" };
+		"HOLOS_SITE_NAME", "HOLOS_DATA", "HOLOS_DB", "HOLOS_COUNT_ON_SIGN",
+		"HOLOS_SMTP", "HOLOS_MAIL_FROM" };
 	for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
 		unsetenv(vars[i]);
 }
@@ -498,6 +512,14 @@ server_stop(struct server *s)
 }
 
 int
+server_restart(struct server *s)
+{
+	if (server_stop(s) != 0)
+		return -1;
+	return server_start(s);
+}
+
+int
 server_cleanup(struct server *s)
 {
 	int rc = server_stop(s);
@@ -679,9 +701,11 @@ client_get(struct client *c, const char *path, struct resp *r)
 
 static CURLcode
 post(struct client *c, const char *path, const char *body, size_t len,
-    const char *ctype, bool noexpect, struct resp *r)
+    const char *ctype, bool noexpect, const char *const *extra, struct resp *r)
 {
 	struct curl_slist *h = NULL;
+	for (size_t i = 0; extra != NULL && extra[i] != NULL; i++)
+		h = curl_slist_append(h, extra[i]);
 	char ct[256];
 	if (ctype != NULL) {
 		snprintf(ct, sizeof ct, "Content-Type: %s", ctype);
@@ -702,14 +726,21 @@ CURLcode
 client_post(struct client *c, const char *path, const char *body, size_t len,
     const char *ctype, struct resp *r)
 {
-	return post(c, path, body, len, ctype, false, r);
+	return post(c, path, body, len, ctype, false, NULL, r);
 }
 
 CURLcode
 client_post_noexpect(struct client *c, const char *path, const char *body, size_t len,
     struct resp *r)
 {
-	return post(c, path, body, len, NULL, true, r);
+	return post(c, path, body, len, NULL, true, NULL, r);
+}
+
+CURLcode
+client_post_headers(struct client *c, const char *path, const char *body, size_t len,
+    const char *const *headers, struct resp *r)
+{
+	return post(c, path, body, len, NULL, false, headers, r);
 }
 
 int

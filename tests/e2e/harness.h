@@ -13,6 +13,9 @@
 #define SEED_TITLE \
 	"The prisoners of the Kremlin are defenseless against COVID-19. We have to be their voice!"
 #define SEED_GOAL 15000
+/* Signatures count when made, not after email confirmation: the signing
+ * tests are about the form; e2e_confirm.c covers the confirmation. */
+#define COUNT_ON_SIGN "--count-on-sign"
 
 /* A growable byte buffer, always NUL-terminated once anything was added.
  * Allocation failure aborts: this is test code. */
@@ -54,6 +57,9 @@ int server_start(struct server *s);
  * is 0 and the log shows no sanitizer report; otherwise prints the log and
  * returns -1. */
 int server_stop(struct server *s);
+/* server_stop() then server_start() on the same data dir (a new port).
+ * Returns 0 or -1. */
+int server_restart(struct server *s);
 /* Stops (if running) and removes the temp root, unless a failure (or
  * HOLOS_E2E_KEEP in the environment) asks to keep it. Returns the stop
  * result. */
@@ -102,6 +108,11 @@ CURLcode client_post(struct client *c, const char *path, const char *body, size_
  * browser sends it. */
 CURLcode client_post_noexpect(struct client *c, const char *path, const char *body, size_t len,
     struct resp *r);
+
+/* Like client_post, with extra request headers ("Name: value", NULL-
+ * terminated). */
+CURLcode client_post_headers(struct client *c, const char *path, const char *body, size_t len,
+    const char *const *headers, struct resp *r);
 
 /* POSTs bodies[i] (urlencoded) to path from clients[i], all n at once on
  * a curl multi handle, and fills rs[i]. Returns 0, or -1 when the multi
@@ -168,6 +179,9 @@ int cli_run(const char *const *argv, struct hbuf *out, struct hbuf *err);
 
 /* Writes len bytes to path. Returns 0 or -1. */
 int write_file(const char *path, const char *data, size_t len);
+/* 1 when the file at path contains needle, 0 when not, -1 when it cannot
+ * be read. */
+int file_contains(const char *path, const void *needle, size_t n);
 /* Whether any regular file under dir (recursively) contains needle. The
  * name of the first such file is stored in found (may be NULL). */
 bool dir_contains(const char *dir, const void *needle, size_t n, char *found, size_t foundsz);

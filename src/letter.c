@@ -1,0 +1,107 @@
+/* letter.c - the emails holos writes, composed from the catalogues and
+ * templates, sealed for the outbox. */
+#include "letter.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "crypto.h"
+#include "i18n.h"
+#include "log.h"
+#include "mail.h"
+#include "page.h"
+#include "tmpl.h"
+
+/* Seals "RCPT\0MESSAGE" into the arena. */
+static int
+seal(struct arena *a, const char *rcpt, const struct buf *msg,
+    struct outbox_new *out)
+{
+	unsigned char *box, *copy;
+	struct buf plain;
+	size_t len;
+
+	buf_init(&plain);
+	buf_puts(&plain, rcpt);
+	buf_putc(&plain, '\0');
+	buf_append(&plain, msg->data, msg->len);
+	box = buf_ok(&plain) ? crypto_seal(plain.data, plain.len, &len) : NULL;
+	buf_reset(&plain);
+	if (box == NULL || (copy = arena_alloc(a, len)) == NULL) {
+		free(box);
+		return -1;
+	}
+	memcpy(copy, box, len);
+	free(box);
+	out->sealed = copy;
+	out->sealed_len = len;
+	return 0;
+}
+
+int
+letter_confirm(struct arena *a, const struct letter_confirm *l,
+    struct outbox_new *out)
+{
+	struct msgfmt_arg args[4] = {
+		{ .name = "name", .type = MSGFMT_STRING, .str = l->first_name },
+		{ .name = "title", .type = MSGFMT_STRING, .str = l->title },
+		{ .name = "link", .type = MSGFMT_STRING, .str = l->confirm_url },
+		{ .name = "days", .type = MSGFMT_NUMBER,
+		    .num = (double)((site.confirm_ttl + 86399) / 86400) },
+	};
+	const char *subject, *text, *ignore;
+	char *msgid;
+	struct mail m;
+	struct buf msg, html;
+	json_t *ctx;
+	int ret = -1;
+	size_t idlen = strlen(site.host) + MAIL_MESSAGE_ID_EXTRA;
+
+	buf_init(&msg);
+	buf_init(&html);
+	subject = i18n_format(a, l->lang, "mail_confirm_subject", args + 1, 1);
+	text = i18n_format(a, l->lang, "mail_confirm_text", args, 4);
+	ignore = i18n_format(a, l->lang, "mail_confirm_ignore", args + 3, 1);
+	if (subject == NULL || text == NULL || ignore == NULL ||
+	    (msgid = arena_alloc(a, idlen)) == NULL)
+		goto out;
+	mail_message_id(msgid, idlen, site.host);
+	ctx = json_pack("{s:s, s:O, s:s, s:s, s:s, s:s, s:s, s:s?}",
+	    "lang", l->lang, "t", i18n_strings(l->lang),
+	    "subject", subject, "greeting", i18n_format(a, l->lang,
+	    "mail_greeting", args, 1), "title", l->title,
+	    "link", l->confirm_url, "ignore", ignore,
+	    "unsubscribe", l->unsubscribe_url);
+	if (ctx == NULL || tmpl_render(site.tmpl, "mail_confirm", ctx, &html) ==
+	    -1) {
+		json_decref(ctx);
+		goto out;
+	}
+	json_decref(ctx);
+	memset(&m, 0, sizeof(m));
+	m.from_name = site.name;
+	m.from_addr = site.mail_from;
+	m.to_name = arena_printf(a, "%s %s", l->first_name, l->last_name);
+	m.to_addr = l->email;
+	m.subject = subject;
+	m.text = text;
+	m.html = html.data;
+	m.message_id = msgid;
+	m.lang = l->lang;
+	m.list_unsubscribe = l->unsubscribe_url;
+	m.date = time(NULL);
+	if (mail_compose(&m, &msg) == -1) {
+		log_warn("letter", "kind=confirm error=\"cannot compose\"");
+		goto out;
+	}
+	out->message_id = msgid;
+	out->kind = "confirm";
+	if (seal(a, l->email, &msg, out) == -1)
+		goto out;
+	ret = 0;
+out:
+	buf_reset(&msg);
+	buf_reset(&html);
+	return ret;
+}

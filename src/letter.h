@@ -1,0 +1,25 @@
+/* letter.h - the emails holos writes, in the reader's language, sealed for
+ * the outbox. */
+#ifndef HOLOS_LETTER_H
+#define HOLOS_LETTER_H
+
+#include "arena.h"
+#include "store.h"
+
+struct letter_confirm {
+	const char *lang;
+	const char *first_name;
+	const char *last_name;
+	const char *email;		/* normalised address */
+	const char *title;		/* the petition's title */
+	const char *confirm_url;
+	const char *unsubscribe_url;	/* NULL: no updates were asked for */
+};
+
+/* Writes the confirmation email for l and seals it into out (from the
+ * arena) for the outbox. Returns 0, or -1 when a message cannot be made
+ * (unusable address: logged without it) or out of memory. */
+int letter_confirm(struct arena *a, const struct letter_confirm *l,
+    struct outbox_new *out);
+
+#endif

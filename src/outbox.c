@@ -1,0 +1,235 @@
+/* outbox.c - the delivery worker: claim, send, record, back off. */
+#include "outbox.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "arena.h"
+#include "crypto.h"
+#include "log.h"
+#include <sodium.h>
+
+#define CLAIM_BATCH 20
+
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	pthread_t thread;
+	bool running, stopping, kicked;
+	struct store *store;
+	struct outbox_config cfg;
+} w = {
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.wake = PTHREAD_COND_INITIALIZER,
+};
+
+/* Writes the message as DIR/ID.eml, atomically: a reader never sees half a
+ * file. Returns 0 or -1. */
+static int
+write_file(const struct outbox_config *c, const char *message_id,
+    const char *msg, size_t len)
+{
+	char name[256], tmp[PATH_MAX], path[PATH_MAX];
+	size_t i, o = 0;
+	int fd;
+
+	for (i = 0; message_id[i] != '\0' && o + 1 < sizeof(name); i++) {
+		char ch = message_id[i];
+		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || ch == '.' || ch == '-' ||
+		    ch == '@')
+			name[o++] = ch;
+	}
+	name[o] = '\0';
+	if (mkdir(c->dir, 0700) == -1 && errno != EEXIST)
+		return -1;
+	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", c->dir, name);
+	snprintf(path, sizeof(path), "%s/%s.eml", c->dir, name);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) ==
+	    -1)
+		return -1;
+	if (write(fd, msg, len) != (ssize_t)len || fsync(fd) == -1) {
+		close(fd);
+		unlink(tmp);
+		return -1;
+	}
+	close(fd);
+	return rename(tmp, path);
+}
+
+static int64_t
+backoff(const struct outbox_config *c, int attempts)
+{
+	int64_t d = c->retry_base;
+	int i;
+
+	for (i = 1; i < attempts && d < c->retry_max; i++)
+		d *= 2;
+	return d < c->retry_max ? d : c->retry_max;
+}
+
+/* Delivers one claimed message and records how it went. */
+static void
+deliver(struct store *s, const struct outbox_config *c,
+    const struct outbox_msg *m)
+{
+	enum smtp_result res = SMTP_PERMFAIL;
+	char err[256] = "";
+	const char *rcpt, *msg;
+	char *plain = NULL;
+	size_t plen, rlen;
+	int64_t now;
+
+	if (m->sealed == NULL ||
+	    (plain = crypto_open(m->sealed, m->sealed_len, &plen)) == NULL) {
+		snprintf(err, sizeof(err), "cannot open the sealed message");
+		goto record;
+	}
+	rcpt = plain;
+	rlen = strnlen(plain, plen);
+	if (rlen == plen) {
+		snprintf(err, sizeof(err), "malformed sealed message");
+		goto record;
+	}
+	msg = plain + rlen + 1;
+	if (c->smtp.url == NULL) {
+		res = write_file(c, m->message_id, msg, plen - rlen - 1) == 0 ?
+		    SMTP_SENT : SMTP_TEMPFAIL;
+		if (res != SMTP_SENT)
+			snprintf(err, sizeof(err), "cannot write %s: %s", c->dir,
+			    strerror(errno));
+	} else {
+		res = smtp_send(&c->smtp, c->from, rcpt, msg, plen - rlen - 1,
+		    err, sizeof(err));
+	}
+record:
+	now = (int64_t)time(NULL);
+	if (res == SMTP_SENT) {
+		store_outbox_finish(s, m->id, OUTBOX_SENT, 0, "", now);
+		log_info("outbox", "id=%lld kind=%s result=sent attempt=%d",
+		    (long long)m->id, m->kind, m->attempts);
+	} else if (res == SMTP_TEMPFAIL && m->attempts < c->max_attempts) {
+		int64_t next = now + backoff(c, m->attempts);
+
+		store_outbox_finish(s, m->id, OUTBOX_QUEUED, next, err, now);
+		log_warn("outbox", "id=%lld kind=%s result=retry attempt=%d "
+		    "in=%llds error=\"%s\"", (long long)m->id, m->kind,
+		    m->attempts, (long long)(next - now), err);
+	} else {
+		store_outbox_finish(s, m->id, OUTBOX_DEAD, 0, err, now);
+		log_error("outbox", "id=%lld kind=%s result=dead attempt=%d "
+		    "error=\"%s\"", (long long)m->id, m->kind, m->attempts, err);
+	}
+	if (plain != NULL) {
+		sodium_memzero(plain, plen);
+		free(plain);
+	}
+}
+
+int
+outbox_run_once(struct store *s, const struct outbox_config *c)
+{
+	struct outbox_msg *ms;
+	struct arena *a;
+	size_t n, i;
+	int total = 0;
+
+	for (;;) {
+		if ((a = arena_new()) == NULL)
+			return -1;
+		if (store_outbox_claim(s, a, (int64_t)time(NULL), CLAIM_BATCH,
+		    &ms, &n) != STORE_OK) {
+			arena_free(a);
+			return -1;
+		}
+		for (i = 0; i < n; i++)
+			deliver(s, c, &ms[i]);
+		arena_free(a);
+		total += (int)n;
+		if (n < CLAIM_BATCH)
+			return total;
+		pthread_mutex_lock(&w.lock);
+		if (w.stopping) {
+			pthread_mutex_unlock(&w.lock);
+			return total;
+		}
+		pthread_mutex_unlock(&w.lock);
+	}
+}
+
+static void *
+worker(void *arg)
+{
+	struct timespec until;
+
+	(void)arg;
+	for (;;) {
+		if (outbox_run_once(w.store, &w.cfg) == -1)
+			log_warn("outbox", "error=\"cannot read the outbox\"");
+		pthread_mutex_lock(&w.lock);
+		/* Wake on a kick, else once a second for retries that fall
+		 * due. */
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += 1;
+		while (!w.kicked && !w.stopping &&
+		    pthread_cond_timedwait(&w.wake, &w.lock, &until) == 0)
+			;
+		w.kicked = false;
+		if (w.stopping) {
+			pthread_mutex_unlock(&w.lock);
+			break;
+		}
+		pthread_mutex_unlock(&w.lock);
+	}
+	return NULL;
+}
+
+int
+outbox_start(struct store *s, const struct outbox_config *c)
+{
+	int n = 0;
+
+	if (store_outbox_recover(s, &n) != STORE_OK)
+		return -1;
+	if (n > 0)
+		log_warn("outbox", "event=recovered messages=%d note=\"an attempt "
+		    "was cut short; sending again with the same Message-ID\"", n);
+	w.store = s;
+	w.cfg = *c;
+	w.stopping = false;
+	if (pthread_create(&w.thread, NULL, worker, NULL) != 0)
+		return -1;
+	w.running = true;
+	return 0;
+}
+
+void
+outbox_kick(void)
+{
+	pthread_mutex_lock(&w.lock);
+	w.kicked = true;
+	pthread_cond_signal(&w.wake);
+	pthread_mutex_unlock(&w.lock);
+}
+
+void
+outbox_stop(void)
+{
+	if (!w.running)
+		return;
+	pthread_mutex_lock(&w.lock);
+	w.stopping = true;
+	pthread_cond_signal(&w.wake);
+	pthread_mutex_unlock(&w.lock);
+	pthread_join(w.thread, NULL);
+	w.running = false;
+}

@@ -1,0 +1,37 @@
+/* outbox.h - the delivery worker: takes due messages from the store's
+ * outbox and sends them over SMTP (or, with no SMTP configured, writes them
+ * as .eml files), with back-off, a limit on attempts and a dead-letter
+ * state. */
+#ifndef HOLOS_OUTBOX_H
+#define HOLOS_OUTBOX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "smtp.h"
+#include "store.h"
+
+struct outbox_config {
+	struct smtp_config smtp;	/* smtp.url NULL: write files */
+	const char *from;		/* envelope sender */
+	const char *dir;		/* DATA/outbox, for files */
+	int64_t retry_base;		/* seconds before the 2nd attempt */
+	int64_t retry_max;		/* longest wait between attempts */
+	int max_attempts;		/* then the message is dead */
+};
+
+/* Starts the worker thread. Messages left 'sending' by a crash are queued
+ * again first. Returns 0, or -1 (logged). */
+int outbox_start(struct store *s, const struct outbox_config *c);
+
+/* Wakes the worker: new mail was committed. Cheap; any thread. */
+void outbox_kick(void);
+
+/* Finishes the message in hand and stops the worker. */
+void outbox_stop(void);
+
+/* Sends every due message once, in the calling thread (for `holos outbox
+ * send`). Returns the number handled, or -1 on a store error. */
+int outbox_run_once(struct store *s, const struct outbox_config *c);
+
+#endif

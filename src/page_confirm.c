@@ -1,0 +1,238 @@
+/* page_confirm.c - the links sent by email: confirming a signature (a GET
+ * shows a button, only the POST confirms, so a scanner that fetches links
+ * changes nothing) and leaving update mail with one click. */
+#include <string.h>
+#include <time.h>
+
+#include "crypto.h"
+#include "form.h"
+#include "i18n.h"
+#include "log.h"
+#include "page.h"
+#include "signq.h"
+
+enum confirm_field { C_CSRF, C__MAX };
+
+static const struct form_spec confirm_form[C__MAX] = {
+	[C_CSRF] = { "csrf", FORM_TOKEN, 128, true, NULL },
+};
+
+enum confirm_view {
+	VIEW_ASK,		/* the button */
+	VIEW_DONE,		/* confirmed already */
+	VIEW_EXPIRED,
+	VIEW_UNKNOWN,
+	VIEW__MAX
+};
+
+static const char *const view_names[VIEW__MAX] = {
+	[VIEW_ASK] = "ask",
+	[VIEW_DONE] = "done",
+	[VIEW_EXPIRED] = "expired",
+	[VIEW_UNKNOWN] = "unknown",
+};
+
+static const int view_status[VIEW__MAX] = {
+	[VIEW_ASK] = 200,
+	[VIEW_DONE] = 200,
+	[VIEW_EXPIRED] = 410,
+	[VIEW_UNKNOWN] = 404,
+};
+
+/* Looks the token up; fills info and returns how the page should look. */
+static enum confirm_view
+confirm_view(struct request *r, const char *purpose, struct token_info *info,
+    enum store_status *st)
+{
+	unsigned char hash[CRYPTO_HASH_BYTES];
+
+	crypto_token_hash(r->token, strlen(r->token), hash);
+	memset(info, 0, sizeof(*info));
+	*st = store_token_lookup(site.store, r->arena, hash, info);
+	if (*st != STORE_OK || strcmp(info->purpose, purpose) != 0)
+		return VIEW_UNKNOWN;
+	if (strcmp(purpose, "unsubscribe") == 0)
+		return VIEW_ASK;
+	if (info->used_at != 0 || info->state == SIGNATURE_CONFIRMED)
+		return VIEW_DONE;
+	if (info->expires_at != 0 && info->expires_at <= (int64_t)time(NULL))
+		return VIEW_EXPIRED;
+	if (info->state != SIGNATURE_PENDING)
+		return VIEW_UNKNOWN;
+	return VIEW_ASK;
+}
+
+static void
+render_view(struct request *r, const char *tmpl, enum confirm_view v,
+    const struct token_info *info, const char *title_key)
+{
+	struct buf tok;
+	json_t *ctx, *c;
+
+	page_begin(r);
+	ctx = page_context(r, i18n_text(r->lang, title_key));
+	buf_init(&tok);
+	crypto_csrf_token(&tok, "", time(NULL));
+	c = json_pack("{s:s, s:b, s:s, s:s%}", "view", view_names[v],
+	    view_names[v], 1, "action", r->path, "csrf", tok.data ? tok.data :
+	    "", tok.len);
+	buf_reset(&tok);
+	if (v != VIEW_UNKNOWN && info->slug != NULL) {
+		json_object_set_new(c, "title", json_string(info->title));
+		json_object_set_new(c, "petition_url", json_string(arena_printf(
+		    r->arena, "/p/%s", info->slug)));
+	}
+	json_object_set_new(ctx, "confirm", c);
+	page_render(r, view_status[v], tmpl, ctx);
+	/* The token is in the URL; the site-wide Referrer-Policy keeps it
+	 * from leaving for other sites. */
+	http_header_add(r, "Cache-Control", "no-store");
+}
+
+void
+page_confirm_show(struct request *r)
+{
+	struct token_info info;
+	enum store_status st;
+	enum confirm_view v;
+
+	page_begin(r);
+	v = confirm_view(r, "confirm", &info, &st);
+	if (st != STORE_OK && st != STORE_NOTFOUND) {
+		http_header_add(r, "Retry-After", "5");
+		page_error(r, 503, "err_internal");
+		return;
+	}
+	render_view(r, "confirm", v, &info, "confirm_title");
+}
+
+/* What a parked confirmation keeps. */
+struct confirm_job {
+	struct signq_item it;	/* first: page_submit() parks this */
+	struct token_info info;
+};
+
+static void
+confirm_finish(struct request *r, struct confirm_job *job)
+{
+	if (job->it.status != STORE_OK) {
+		http_header_add(r, "Retry-After", "5");
+		page_error(r, 503, "err_busy");
+		return;
+	}
+	switch (job->it.op.result) {
+	case WRITE_OK:
+		log_info("confirm", "slug=%s result=confirmed", job->info.slug);
+		r->status = 303;
+		http_header_add(r, "Location", arena_printf(r->arena,
+		    "/p/%s/thanks?state=confirmed", job->info.slug));
+		http_header_add(r, "Cache-Control", "no-store");
+		break;
+	case WRITE_TOKEN_USED:
+		render_view(r, "confirm", VIEW_DONE, &job->info,
+		    "confirm_title");
+		break;
+	case WRITE_TOKEN_EXPIRED:
+		render_view(r, "confirm", VIEW_EXPIRED, &job->info,
+		    "confirm_title");
+		break;
+	default:
+		render_view(r, "confirm", VIEW_UNKNOWN, &job->info,
+		    "confirm_title");
+		break;
+	}
+}
+
+void
+page_confirm_post(struct request *r)
+{
+	struct form_value v[C__MAX];
+	struct confirm_job *job = r->job;
+	enum store_status st;
+	enum confirm_view view;
+
+	page_begin(r);
+	if (job != NULL) {
+		confirm_finish(r, job);
+		return;
+	}
+	if (!page_form_encoded(r)) {
+		page_error(r, 415, "err_media_type");
+		return;
+	}
+	if (form_parse(r->arena, r->body.data ? r->body.data : "", r->body.len,
+	    confirm_form, C__MAX, v) == -1) {
+		page_error(r, 500, "err_internal");
+		return;
+	}
+	if (v[C_CSRF].err != FORM_OK || !crypto_csrf_check(v[C_CSRF].s,
+	    v[C_CSRF].len, "", time(NULL)) || page_cross_site(r)) {
+		page_error(r, 403, "err_csrf");
+		return;
+	}
+	if ((job = arena_alloc(r->arena, sizeof(*job))) == NULL) {
+		page_error(r, 500, "err_internal");
+		return;
+	}
+	view = confirm_view(r, "confirm", &job->info, &st);
+	if (st != STORE_OK && st != STORE_NOTFOUND) {
+		http_header_add(r, "Retry-After", "5");
+		page_error(r, 503, "err_internal");
+		return;
+	}
+	if (view != VIEW_ASK) {
+		render_view(r, "confirm", view, &job->info, "confirm_title");
+		return;
+	}
+	job->it.op.kind = WRITE_CONFIRM;
+	job->it.op.now = (int64_t)time(NULL);
+	crypto_token_hash(r->token, strlen(r->token), job->it.op.token_hash);
+	if (page_submit(r, &job->it) == -1) {
+		http_header_add(r, "Retry-After", "2");
+		page_error(r, 503, "err_busy");
+	}
+}
+
+void
+page_unsubscribe_show(struct request *r)
+{
+	struct token_info info;
+	enum store_status st;
+	enum confirm_view v;
+
+	page_begin(r);
+	v = confirm_view(r, "unsubscribe", &info, &st);
+	if (st != STORE_OK && st != STORE_NOTFOUND) {
+		http_header_add(r, "Retry-After", "5");
+		page_error(r, 503, "err_internal");
+		return;
+	}
+	render_view(r, "unsubscribe", v, &info, "unsub_title");
+}
+
+/* One POST unsubscribes (RFC 8058): mail providers send it without any form
+ * token, so the secret token in the URL is the whole authorisation. */
+void
+page_unsubscribe_post(struct request *r)
+{
+	unsigned char hash[CRYPTO_HASH_BYTES];
+	struct token_info info;
+	enum store_status st;
+	enum confirm_view v;
+
+	page_begin(r);
+	v = confirm_view(r, "unsubscribe", &info, &st);
+	if (v == VIEW_UNKNOWN) {
+		render_view(r, "unsubscribe", v, &info, "unsub_title");
+		return;
+	}
+	crypto_token_hash(r->token, strlen(r->token), hash);
+	if (store_unsubscribe(site.store, hash, (int64_t)time(NULL)) !=
+	    STORE_OK) {
+		http_header_add(r, "Retry-After", "5");
+		page_error(r, 503, "err_internal");
+		return;
+	}
+	log_info("unsubscribe", "slug=%s result=ok", info.slug);
+	render_view(r, "unsubscribe", VIEW_DONE, &info, "unsub_title");
+}
