@@ -699,6 +699,19 @@ client_get(struct client *c, const char *path, struct resp *r)
 	return client_perform(c, path, r, NULL);
 }
 
+CURLcode
+client_get_headers(struct client *c, const char *path,
+    const char *const *headers, struct resp *r)
+{
+	struct curl_slist *h = NULL;
+	for (size_t i = 0; headers != NULL && headers[i] != NULL; i++)
+		h = curl_slist_append(h, headers[i]);
+	curl_easy_setopt(c->curl, CURLOPT_HTTPGET, 1L);
+	CURLcode rc = client_perform(c, path, r, h);
+	curl_slist_free_all(h);
+	return rc;
+}
+
 static CURLcode
 post(struct client *c, const char *path, const char *body, size_t len,
     const char *ctype, bool noexpect, const char *const *extra, struct resp *r)

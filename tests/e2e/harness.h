@@ -100,6 +100,9 @@ struct client *client_new(const struct server *s);
 void client_free(struct client *c);
 /* GET path (starting with "/"). Fills *r (resp_free it). Returns r->rc. */
 CURLcode client_get(struct client *c, const char *path, struct resp *r);
+/* GET path with extra request headers ("Name: value", NULL-terminated). */
+CURLcode client_get_headers(struct client *c, const char *path,
+    const char *const *headers, struct resp *r);
 /* POST len bytes of body as application/x-www-form-urlencoded (or ctype
  * when not NULL). Redirects are not followed. */
 CURLcode client_post(struct client *c, const char *path, const char *body, size_t len,
