@@ -5,7 +5,8 @@ set -eu
 
 PKGS="build-essential pkg-config libmicrohttpd-dev libsqlite3-dev libsodium-dev
 libicu-dev libcmark-dev libjansson-dev libcurl4-openssl-dev libcmocka-dev
-sqlite3 curl ca-certificates python3-aiosmtpd openssl"
+sqlite3 curl ca-certificates python3-aiosmtpd openssl libpq-dev postgresql
+haproxy"
 
 missing=""
 for p in $PKGS; do
