@@ -7,7 +7,7 @@ TESTPKGS:= cmocka
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror
 BASEFLAGS = -std=c17 -D_GNU_SOURCE -g $(WARN) -Isrc
 PKGCFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKGLIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lstdc++ -lpthread
+PKGLIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lstdc++ -lpthread -lm
 TESTCFLAGS= $(shell pkg-config --cflags $(TESTPKGS) 2>/dev/null)
 TESTLIBS  = $(shell pkg-config --libs $(TESTPKGS) 2>/dev/null)
 

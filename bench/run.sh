@@ -63,7 +63,7 @@ fi
 [ -x "$ROOT/build/holos" ] || make -C "$ROOT" all >/dev/null ||
     die "cannot build holos (make failed)"
 
-TMP=$(mktemp -d /tmp/holos-bench.XXXXXX) || die "cannot make a temp dir"
+TMP=$(mktemp -d /tmp/hbench.XXXXXX) || die "cannot make a temp dir"
 # nginx's workers run as nobody and must read the page.
 chmod 755 "$TMP"
 PIDS=""
@@ -81,8 +81,10 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # Others may rebuild build/holos while this runs: use one copy throughout.
-cp "$ROOT/build/holos" "$TMP/holos" || die "cannot copy build/holos"
-HOLOS=$TMP/holos
+# Its name lacks "holos", so that a test suite's clean-up by name (pkill
+# holos) on this shared machine does not end the server mid-run.
+cp "$ROOT/build/holos" "$TMP/hbench-server" || die "cannot copy build/holos"
+HOLOS=$TMP/hbench-server
 mkdir -p "$TMP/bin"
 for t in sqlite_ceiling fill; do
 	$CC $CFLAGS $(pkg-config --cflags sqlite3) -o "$TMP/bin/$t" \
@@ -159,6 +161,7 @@ holos_start() {	# datadir [extra flags]
 	    --seed "$ROOT/seed/petition.md" --per-ip-limit 0 \
 	    --max-connections 20000 "$@" 2>>"$d.log" &
 	HOLOS_PID=$!
+	HOLOS_LOG=$d.log
 	PIDS="$PIDS $HOLOS_PID"
 	i=0
 	until curl -s -o /dev/null --max-time 1 "$URL/healthz"; do
@@ -170,13 +173,22 @@ holos_start() {	# datadir [extra flags]
 		sleep 0.1
 	done
 }
+# Says how holos ended, with the end of its log, and stops the run.
+holos_died() {
+	wait "$HOLOS_PID" 2>/dev/null
+	st=$?
+	log "holos (pid $HOLOS_PID) ended during the run with status $st" \
+	    "($( [ $st -gt 128 ] && echo "signal $((st - 128))" || echo exit))"
+	echo "--- end of its log ($HOLOS_LOG)" >>"$OUT"
+	grep -v ' module=http \| module=sign ' "$HOLOS_LOG" | tail -n 30 \
+	    >>"$OUT"
+	die "holos died; see $OUT"
+}
 # Records the server's peak RSS, then stops it and waits for it to exit.
 HWM_KB=0
 holos_stop() {
 	[ -n "$HOLOS_PID" ] || return 0
-	if ! kill -0 "$HOLOS_PID" 2>/dev/null; then
-		die "holos (pid $HOLOS_PID) died during the run; see $OUT"
-	fi
+	kill -0 "$HOLOS_PID" 2>/dev/null || holos_died
 	HWM_KB=$(awk '/^VmHWM:/ { print $2 }' "/proc/$HOLOS_PID/status")
 	[ "$HWM_KB" -gt "$PEAK_KB" ] && PEAK_KB=$HWM_KB
 	echo "holos VmHWM=${HWM_KB} kB" >>"$OUT"
@@ -191,8 +203,7 @@ holos_stop() {
 	HOLOS_PID=""
 }
 alive() {
-	kill -0 "$HOLOS_PID" 2>/dev/null ||
-	    die "holos died during the run; see $OUT and its log"
+	kill -0 "$HOLOS_PID" 2>/dev/null || holos_died
 }
 # A form token from the page: valid 12 h and bound to no cookie.
 token() {
@@ -487,6 +498,8 @@ for c in 64 1000; do
 	    "$(m nginx $c 3)" "$(ratio "$(m holos $c 3)" "$(m nginx $c 3)")" \
 	    "$(m holos $c 4)/$(m holos $c 5)ms" "$(m nginx $c 4)/$(m nginx $c 5)ms"
 done
+errs=$(awk '$6 != "ok" { printf "%s@%s: %s; ", $1, $2, $6 }' "$TMP/page.tsv")
+echo "wrk errors: ${errs:-none}"
 echo ""
 echo "2. signing: $SIGN_RPS durable signatures/s (303s; p50 ${SIGN_P50} ms," \
     "p99 ${SIGN_P99} ms); SQLite ceiling $CEIL_RPS rows/s;" \

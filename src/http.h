@@ -10,6 +10,7 @@
 
 #include "arena.h"
 #include "buf.h"
+#include "netaddr.h"
 
 enum http_method {
 	HTTP_GET,
@@ -33,6 +34,8 @@ struct request {
 	const char *method_name;
 	const char *path;		/* decoded path, no query */
 	const char *ip;			/* client address as text */
+	struct netaddr addr;		/* the client: the peer, or what a
+					 * trusted proxy says it forwarded */
 	struct timespec start;
 
 	struct buf body;		/* the request body, up to the limit */

@@ -19,6 +19,7 @@
 #include "page.h"
 #include "pagecache.h"
 #include "outbox.h"
+#include "ratelimit.h"
 #include "server.h"
 #include "signq.h"
 #include "store.h"
@@ -44,6 +45,10 @@ struct config {
 	unsigned long confirm_ttl;
 	unsigned long mail_retry;
 	unsigned long mail_attempts;
+	struct cidr trusted[32];
+	size_t ntrusted;
+	struct rl_rule rates[RL__MAX];
+	bool rate_off;
 };
 
 enum opt {
@@ -70,6 +75,12 @@ enum opt {
 	OPT_CONFIRM_TTL,
 	OPT_MAIL_RETRY,
 	OPT_MAIL_ATTEMPTS,
+	OPT_TRUSTED_PROXY,
+	OPT_RATE_IP,
+	OPT_RATE_NET,
+	OPT_RATE_PETITION,
+	OPT_RATE_SITE,
+	OPT_RATE_LIMIT,
 	OPT_HELP,
 };
 
@@ -97,6 +108,12 @@ static const struct option long_opts[] = {
 	{ "confirm-ttl", required_argument, NULL, OPT_CONFIRM_TTL },
 	{ "mail-retry", required_argument, NULL, OPT_MAIL_RETRY },
 	{ "mail-attempts", required_argument, NULL, OPT_MAIL_ATTEMPTS },
+	{ "trusted-proxy", required_argument, NULL, OPT_TRUSTED_PROXY },
+	{ "rate-ip", required_argument, NULL, OPT_RATE_IP },
+	{ "rate-net", required_argument, NULL, OPT_RATE_NET },
+	{ "rate-petition", required_argument, NULL, OPT_RATE_PETITION },
+	{ "rate-site", required_argument, NULL, OPT_RATE_SITE },
+	{ "rate-limit", required_argument, NULL, OPT_RATE_LIMIT },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -157,7 +174,16 @@ static const char usage_serve[] =
 "  --mail-from ADDR    sender address (env HOLOS_MAIL_FROM; default\n"
 "                      holos@HOST of the base URL)\n"
 "  --mail-retry S      seconds before the first retry, doubling (default 60)\n"
-"  --mail-attempts N   attempts before a message is dead (default 8)\n";
+"  --mail-attempts N   attempts before a message is dead (default 8)\n"
+"\n"
+"Abuse limits (signing, confirming; page views are never limited):\n"
+"  --trusted-proxy CIDR  a proxy whose X-Forwarded-For names the client\n"
+"                      (repeatable; default: none, the socket's peer counts)\n"
+"  --rate-ip N/S       N requests per S seconds per client (default 10/60)\n"
+"  --rate-net N/S      per /24 (IPv4) or /48 (IPv6) network (default 60/60)\n"
+"  --rate-petition N/S per petition (default 2000/1)\n"
+"  --rate-site N/S     for the whole site (default off)\n"
+"  --rate-limit off    no limits at all (env HOLOS_RATE_LIMIT=off)\n";
 
 static const char usage_migrate[] =
 "usage: holos migrate [OPTIONS]\n"
@@ -286,6 +312,11 @@ parse_args(int argc, char **argv, const char *cmd, struct config *c)
 	c->confirm_ttl = 7 * 86400;
 	c->mail_retry = 60;
 	c->mail_attempts = 8;
+	c->rates[RL_IP] = (struct rl_rule){ 10, 60 };
+	c->rates[RL_NET] = (struct rl_rule){ 60, 60 };
+	c->rates[RL_PETITION] = (struct rl_rule){ 2000, 1 };
+	c->rates[RL_SITE] = (struct rl_rule){ 0, 1 };
+	c->rate_off = strcmp(env_or("HOLOS_RATE_LIMIT", "on"), "off") == 0;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
 		switch (ch) {
@@ -352,6 +383,26 @@ parse_args(int argc, char **argv, const char *cmd, struct config *c)
 				goto bad;
 			c->mail_attempts = v;
 			break;
+		case OPT_TRUSTED_PROXY:
+			if (c->ntrusted == sizeof(c->trusted) /
+			    sizeof(c->trusted[0]) ||
+			    cidr_parse(optarg, &c->trusted[c->ntrusted]) == -1)
+				goto bad;
+			c->ntrusted++;
+			break;
+		case OPT_RATE_IP:
+		case OPT_RATE_NET:
+		case OPT_RATE_PETITION:
+		case OPT_RATE_SITE:
+			if (ratelimit_parse(optarg, &c->rates[ch - OPT_RATE_IP]) ==
+			    -1)
+				goto bad;
+			break;
+		case OPT_RATE_LIMIT:
+			if (strcmp(optarg, "on") != 0 && strcmp(optarg, "off") != 0)
+				goto bad;
+			c->rate_off = strcmp(optarg, "off") == 0;
+			break;
 		case 'h':
 		case OPT_HELP:
 			usage(stdout, cmd);
@@ -363,8 +414,14 @@ parse_args(int argc, char **argv, const char *cmd, struct config *c)
 	}
 	return 0;
 bad:
-	fprintf(stderr, "holos %s: bad value \"%s\" for --%s\n", cmd, optarg,
-	    long_opts[ch - OPT_LISTEN].name);
+	{
+		const struct option *o = long_opts;
+
+		while (o->name != NULL && o->val != ch)
+			o++;
+		fprintf(stderr, "holos %s: bad value \"%s\" for --%s\n", cmd,
+		    optarg, o->name ? o->name : "?");
+	}
 	return -1;
 }
 
@@ -682,6 +739,11 @@ cmd_serve(struct config *c)
 		    c->base_url);
 		c->server.announce = announce;
 		c->server.listen = c->listen;
+		c->server.trusted = c->trusted;
+		c->server.ntrusted = c->ntrusted;
+		if (c->rate_off)
+			memset(c->rates, 0, sizeof(c->rates));
+		ratelimit_configure(c->rates);
 		if (counts_init(s) == -1 || signq_start(s, c->queue, c->batch) ==
 		    -1) {
 			fprintf(stderr, "holos: cannot start the signature "

@@ -10,6 +10,7 @@
 #include "crypto.h"
 #include "i18n.h"
 #include "log.h"
+#include "ratelimit.h"
 #include "signq.h"
 
 #define COOKIE_LANG "holos_lang"
@@ -110,6 +111,21 @@ page_submit(struct request *r, struct signq_item *it)
 		return -1;
 	}
 	return 0;
+}
+
+int
+page_rate_check(struct request *r, int64_t petition_id)
+{
+	int wait = 1;
+
+	if (ratelimit_take(&r->addr, petition_id, &wait))
+		return 0;
+	log_info("ratelimit", "path=%s result=limited retry_after=%d", r->path,
+	    wait);
+	http_header_add(r, "Retry-After", arena_printf(r->arena, "%d",
+	    wait > 0 ? wait : 1));
+	page_error(r, 429, "err_rate");
+	return -1;
 }
 
 bool

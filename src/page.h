@@ -48,6 +48,11 @@ struct signq_item;
  * the queue is full: nothing was queued and r is not parked (answer 503). */
 int page_submit(struct request *r, struct signq_item *it);
 
+/* Applies the rate limits to a state-changing request (petition_id 0 for
+ * none). Returns 0 when allowed; otherwise replies 429 with Retry-After and
+ * a page in the reader's language, and returns -1. */
+int page_rate_check(struct request *r, int64_t petition_id);
+
 /* True when the body is declared application/x-www-form-urlencoded (the
  * only form encoding holos reads). */
 bool page_form_encoded(struct request *r);

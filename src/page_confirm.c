@@ -170,6 +170,8 @@ page_confirm_post(struct request *r)
 		page_error(r, 403, "err_csrf");
 		return;
 	}
+	if (page_rate_check(r, 0) == -1)
+		return;
 	if ((job = arena_alloc(r->arena, sizeof(*job))) == NULL) {
 		page_error(r, 500, "err_internal");
 		return;

@@ -740,6 +740,8 @@ page_petition_sign(struct request *r)
 		page_error(r, 409, "err_closed");
 		return;
 	}
+	if (page_rate_check(r, job->p.id) == -1)
+		return;
 	for (i = 0; i < F__MAX; i++)
 		errs[i] = error_key((enum sign_field)i, v[i].err);
 	if (nerr > 0) {

@@ -28,6 +28,8 @@
 
 static atomic_int inflight;
 static size_t max_body;
+static const struct cidr *trusted;
+static size_t ntrusted;
 
 const char *
 http_header(struct request *r, const char *name)
@@ -86,23 +88,66 @@ method_parse(const char *m)
 	return HTTP_OTHER;
 }
 
+static bool
+is_trusted(const struct netaddr *a)
+{
+	size_t i;
+
+	for (i = 0; i < ntrusted; i++)
+		if (cidr_contains(&trusted[i], a))
+			return true;
+	return false;
+}
+
+/* The client's address: the peer's, unless the peer is a trusted proxy;
+ * then the rightmost X-Forwarded-For entry that is not itself a trusted
+ * proxy (entries further left are the client's to forge). */
 static void
-client_ip(struct MHD_Connection *c, char *out, size_t len)
+client_addr(struct MHD_Connection *c, struct netaddr *out)
 {
 	const union MHD_ConnectionInfo *ci;
 	const struct sockaddr *sa;
+	const char *xff, *end;
 
-	snprintf(out, len, "-");
+	memset(out, 0, sizeof(*out));
+	out->family = AF_INET;
 	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	if (ci == NULL || (sa = ci->client_addr) == NULL)
 		return;
-	if (sa->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
-		    out, (socklen_t)len);
-	else if (sa->sa_family == AF_INET6)
-		inet_ntop(AF_INET6,
-		    &((const struct sockaddr_in6 *)sa)->sin6_addr, out,
-		    (socklen_t)len);
+	if (sa->sa_family == AF_INET) {
+		memcpy(out->bytes, &((const struct sockaddr_in *)sa)->sin_addr,
+		    4);
+	} else if (sa->sa_family == AF_INET6) {
+		char text[INET6_ADDRSTRLEN];
+
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr,
+		    text, sizeof(text));
+		netaddr_parse(text, strlen(text), out);
+	}
+	if (ntrusted == 0 || !is_trusted(out))
+		return;
+	xff = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    "X-Forwarded-For");
+	if (xff == NULL)
+		return;
+	end = xff + strlen(xff);
+	while (end > xff) {
+		const char *start = end, *s, *e;
+		struct netaddr a;
+
+		while (start > xff && start[-1] != ',')
+			start--;
+		for (s = start; s < end && (*s == ' ' || *s == '\t'); s++)
+			;
+		for (e = end; e > s && (e[-1] == ' ' || e[-1] == '\t'); e--)
+			;
+		if (netaddr_parse(s, (size_t)(e - s), &a) == -1)
+			return;		/* garbage: keep the last good hop */
+		*out = a;
+		if (!is_trusted(&a))
+			return;
+		end = start > xff ? start - 1 : xff;
+	}
 }
 
 static struct request *
@@ -124,7 +169,8 @@ request_new(struct MHD_Connection *c, const char *url, const char *method)
 	r->method = method_parse(method);
 	r->method_name = arena_strdup(a, method);
 	r->path = arena_strdup(a, url);
-	client_ip(c, ip, sizeof(ip));
+	client_addr(c, &r->addr);
+	netaddr_format(&r->addr, ip, sizeof(ip));
 	r->ip = arena_strdup(a, ip);
 	buf_init(&r->body);
 	buf_init(&r->out);
@@ -361,6 +407,8 @@ server_run(const struct server_config *cfg)
 		threads = n > 0 ? (unsigned)n : 1;
 	}
 	max_body = cfg->max_body;
+	trusted = cfg->trusted;
+	ntrusted = cfg->ntrusted;
 	d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD |
 	    MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC |
 	    (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),

@@ -5,6 +5,8 @@
 
 #include <stddef.h>
 
+#include "netaddr.h"
+
 struct server_config {
 	const char *listen;		/* HOST:PORT, [V6]:PORT */
 	unsigned threads;		/* 0: one per core */
@@ -14,6 +16,9 @@ struct server_config {
 	unsigned max_conns;
 	unsigned idle_timeout;		/* seconds without a byte */
 	const char *announce;		/* printed on stdout once listening */
+	const struct cidr *trusted;	/* proxies whose X-Forwarded-For
+					 * names the client */
+	size_t ntrusted;
 };
 
 /* Serves until SIGTERM or SIGINT, dispatching through route_dispatch().

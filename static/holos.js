@@ -1,6 +1,9 @@
 /* holos.js — optional progressive enhancement. The site works without it.
    - "Copy link" button next to the share URL (the button is hidden without JS).
-   - Moves focus to the form's error summary after a failed submission.
+   - After a failed submission, moves focus to the first field to correct
+     (its label and error are read out through aria-describedby), with the
+     error summary scrolled into view above it; errors that belong to no
+     field (an expired form) put focus on the summary itself.
    No external requests. */
 (function () {
   'use strict';
@@ -35,5 +38,16 @@
   }
 
   var summary = document.getElementById('error-summary');
-  if (summary) summary.focus();
+  if (summary) {
+    var bad = document.querySelector('form [aria-invalid="true"]');
+    var top = summary.getBoundingClientRect().top;
+    if (bad && bad.getBoundingClientRect().bottom - top <= window.innerHeight) {
+      summary.scrollIntoView({ block: 'start' });
+      bad.focus({ preventScroll: true });
+    } else if (bad) {
+      bad.focus();
+    } else {
+      summary.focus();
+    }
+  }
 })();

@@ -283,6 +283,9 @@ child_prepare(void)
 		"HOLOS_SMTP", "HOLOS_MAIL_FROM" };
 	for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
 		unsetenv(vars[i]);
+	/* Tests sign fast from one address; the tests of the limits turn
+	 * them on with --rate-limit on. */
+	setenv("HOLOS_RATE_LIMIT", "off", 1);
 }
 
 /* Binds 127.0.0.1:0 and returns the port the kernel chose, or -1. */

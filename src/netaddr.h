@@ -1,0 +1,37 @@
+/* netaddr.h - IP addresses and CIDR ranges: parsing, matching, and the
+ * network a client belongs to (/24 for IPv4, /48 for IPv6). */
+#ifndef HOLOS_NETADDR_H
+#define HOLOS_NETADDR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct netaddr {
+	int family;			/* AF_INET or AF_INET6 */
+	uint8_t bytes[16];		/* 4 used for IPv4 */
+};
+
+struct cidr {
+	struct netaddr addr;
+	int bits;
+};
+
+/* Parses a textual address ("203.0.113.7", "2001:db8::1"); IPv4-mapped
+ * IPv6 addresses become IPv4. Returns 0, or -1 for anything else. */
+int netaddr_parse(const char *s, size_t len, struct netaddr *out);
+
+/* Parses "ADDR/BITS" or a bare address (all bits). Returns 0 or -1. */
+int cidr_parse(const char *s, struct cidr *out);
+
+/* True when a lies within c (families must agree). */
+bool cidr_contains(const struct cidr *c, const struct netaddr *a);
+
+/* Writes the client's network as text: "203.0.113.0/24" or
+ * "2001:db8:1::/48", into out (at least 64 bytes). */
+void netaddr_network(const struct netaddr *a, char *out, size_t len);
+
+/* Writes the address as text into out (at least 46 bytes). */
+void netaddr_format(const struct netaddr *a, char *out, size_t len);
+
+#endif

@@ -1,0 +1,367 @@
+// harness.js - starts the real holos binary (and the test SMTP server) on
+// loopback, launches Debian's Chromium through playwright-core, and offers
+// the helpers every browser test shares: keyboard travel, visible text, mail.
+'use strict';
+
+const { spawn } = require('node:child_process');
+const fs = require('node:fs');
+const net = require('node:net');
+const os = require('node:os');
+const path = require('node:path');
+const http = require('node:http');
+const { chromium } = require('playwright-core');
+
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+const BIN = path.resolve(ROOT, process.env.HOLOS_BIN || 'build/asan/holos');
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const SLUG = 'kremlin-prisoners-covid19';
+const PHONE = { width: 360, height: 740 };
+const DESKTOP = { width: 1280, height: 900 };
+const SANITIZER = /AddressSanitizer|LeakSanitizer|runtime error:|UndefinedBehaviorSanitizer/;
+
+// "page, viewport, rule": every failure message starts with where it happened.
+function where(page, viewport, rule) {
+  const vp = typeof viewport === 'string' ? viewport : `${viewport.width}x${viewport.height}`;
+  return `[page ${page} | viewport ${vp} | ${rule}]`;
+}
+
+function tmpdir(prefix) {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `holos-browser-${prefix}-`));
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function sleep(ms) {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+// GET on loopback without a browser; resolves { status, headers, body }.
+function fetchRaw(url, headers = {}) {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { headers, timeout: 5000 }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
+    });
+    req.on('timeout', () => req.destroy(new Error(`timeout: ${url}`)));
+    req.on('error', reject);
+  });
+}
+
+// Waits until the child prints a line matching re; resolves the match.
+function waitForLine(child, re, what, ms = 10000) {
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    const timer = setTimeout(() => reject(new Error(`${what} did not print ${re} within ${ms} ms: ${buf}`)), ms);
+    const onData = (d) => {
+      buf += d.toString();
+      const m = buf.match(re);
+      if (m) {
+        clearTimeout(timer);
+        child.stdout.off('data', onData);
+        resolve(m);
+      }
+    };
+    child.stdout.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${what} exited (${code}) before it was ready: ${buf}`));
+    });
+  });
+}
+
+// The test SMTP server (tests/smtp/smtpd.py); messages land in maildir/new/N.eml.
+async function startSmtp() {
+  const maildir = tmpdir('mail');
+  const child = spawn('/usr/bin/python3', [path.join(ROOT, 'tests/smtp/smtpd.py'), '--port', '0', '--maildir', maildir], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d) => { stderr += d; });
+  const m = await waitForLine(child, /ready (\d+)/, 'smtpd.py').catch((e) => {
+    throw new Error(`${e.message}\n${stderr}`);
+  });
+  const port = Number(m[1]);
+  return {
+    port,
+    maildir,
+    url: `smtp://127.0.0.1:${port}`,
+    async stop() {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        await new Promise((r) => child.once('exit', r));
+      }
+      fs.rmSync(maildir, { recursive: true, force: true });
+    },
+  };
+}
+
+// The real holos binary, as tests/e2e/harness.c starts it; ready once /healthz says 200.
+async function startHolos(extra = []) {
+  if (!fs.existsSync(BIN)) throw new Error(`${BIN} is missing: run make asan (or make test)`);
+  const data = tmpdir('data');
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const logPath = path.join(data, 'holos.log');
+  const log = fs.openSync(logPath, 'a');
+  const child = spawn(BIN, ['serve', '--listen', `127.0.0.1:${port}`, '--data', data,
+    '--seed', path.join(ROOT, 'seed/petition.md'), ...extra], {
+    cwd: ROOT,
+    stdio: ['ignore', log, log],
+    env: {
+      ...process.env,
+      ASAN_OPTIONS: process.env.ASAN_OPTIONS || 'detect_leaks=1:halt_on_error=1',
+      UBSAN_OPTIONS: process.env.UBSAN_OPTIONS || 'print_stacktrace=1:halt_on_error=1',
+    },
+  });
+  fs.closeSync(log);
+  const readLog = () => { try { return fs.readFileSync(logPath, 'utf8'); } catch { return ''; } };
+  const deadline = Date.now() + 15000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`holos exited (${child.exitCode}) before /healthz answered:\n${readLog()}`);
+    try {
+      const r = await fetchRaw(`${base}/healthz`);
+      if (r.status === 200) break;
+    } catch { /* not listening yet */ }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`holos did not answer /healthz within 15 s:\n${readLog()}`);
+    }
+    await sleep(50);
+  }
+  return {
+    base,
+    data,
+    url: (p) => base + p,
+    petition: (lang) => `${base}/p/${SLUG}${lang ? `?lang=${lang}` : ''}`,
+    log: readLog,
+    // Stops with SIGTERM; throws when the server did not exit cleanly or a sanitizer spoke.
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        const t = setTimeout(() => child.kill('SIGKILL'), 10000);
+        await new Promise((r) => child.once('exit', r));
+        clearTimeout(t);
+      }
+      const text = readLog();
+      fs.rmSync(data, { recursive: true, force: true });
+      if (child.exitCode !== 0) throw new Error(`holos exited with ${child.exitCode ?? child.signalCode} after SIGTERM:\n${text}`);
+      if (SANITIZER.test(text)) throw new Error(`holos log has a sanitizer report:\n${text}`);
+    },
+  };
+}
+
+let shared = null;
+
+// Debian's Chromium with the flags this machine needs and a fresh profile: one
+// browser per test file (node --test runs each file in its own process);
+// contexts are cheap and isolated.
+async function browser() {
+  if (shared === null) {
+    // launch() starts Chromium with a new empty --user-data-dir of its own
+    // and removes it on close.
+    const b = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+        '--disable-background-networking', '--disable-component-update', '--disable-sync',
+        '--disable-dev-shm-usage'],
+    }).catch((e) => {
+      throw new Error(`cannot start ${CHROMIUM} (run sh scripts/browser-deps.sh): ${e.message}`);
+    });
+    shared = b;
+  }
+  return shared;
+}
+
+async function closeBrowser() {
+  if (shared !== null) {
+    await shared.close();
+    shared = null;
+  }
+}
+
+// A new context: a viewport, JavaScript on or off, and a record of every request
+// it made so a test can insist that nothing left 127.0.0.1.
+async function newPage({ viewport = PHONE, js = true, locale = 'en-GB' } = {}) {
+  const b = await browser();
+  const context = await b.newContext({
+    viewport,
+    javaScriptEnabled: js,
+    locale,
+    deviceScaleFactor: 1,
+    isMobile: false,
+    hasTouch: false,
+    reducedMotion: 'reduce',
+  });
+  const requests = [];
+  const foreign = [];
+  context.on('request', (req) => {
+    const u = req.url();
+    requests.push(u);
+    if (!/^(data:|about:)/.test(u) && new URL(u).hostname !== '127.0.0.1') foreign.push(u);
+  });
+  const page = await context.newPage();
+  page.setDefaultTimeout(10000);
+  return { context, page, requests, foreign };
+}
+
+// Presses Tab until the focused element matches selector; returns the number of
+// presses. Fails if it is not reached: that element is not keyboard-reachable.
+async function tabTo(page, selector, max = 80) {
+  for (let i = 1; i <= max; i++) {
+    await page.keyboard.press('Tab');
+    if (await page.evaluate((s) => document.activeElement && document.activeElement.matches(s), selector)) return i;
+  }
+  throw new Error(`Tab did not reach ${selector} in ${max} presses`);
+}
+
+// What the focused element is, for messages.
+function focusedDescription(page) {
+  return page.evaluate(() => {
+    const e = document.activeElement;
+    if (!e) return 'nothing';
+    return `${e.tagName.toLowerCase()}${e.id ? `#${e.id}` : ''}${e.getAttribute('href') ? `[href=${e.getAttribute('href')}]` : ''}`;
+  });
+}
+
+// Types text as key presses where the US layout has the key, and otherwise as a
+// key press carrying the character (a phone or a non-US keyboard), so that a
+// <select>'s type-ahead sees real character events.
+async function typeKeys(page, text) {
+  const cdp = await page.context().newCDPSession(page);
+  for (const ch of text) {
+    if (/^[\x20-\x7e]$/.test(ch)) {
+      await page.keyboard.press(ch === ' ' ? 'Space' : ch);
+    } else {
+      await cdp.send('Input.dispatchKeyEvent', { type: 'keyDown', key: ch, text: ch, unmodifiedText: ch });
+      await cdp.send('Input.dispatchKeyEvent', { type: 'keyUp', key: ch });
+    }
+  }
+  await cdp.detach();
+}
+
+// Visible text of the page, grouped by the language it is marked with: each
+// entry is { text, lang } where lang is the nearest lang attribute. Includes
+// the title, aria-labels, the selected option of each select and button values.
+function visibleStrings(page) {
+  return page.evaluate(() => {
+    const out = [];
+    const langOf = (el) => {
+      const l = el && el.closest('[lang]');
+      return l ? l.getAttribute('lang') : '';
+    };
+    const visible = (el) => {
+      if (!el) return false;
+      if (el.closest('.vh')) return true; // visually hidden text is read aloud: it counts
+      return el.checkVisibility({ checkOpacity: true, checkVisibilityCSS: true });
+    };
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      const t = n.nodeValue.replace(/\s+/g, ' ').trim();
+      const el = n.parentElement;
+      if (!t || !el || el.closest('script,style,template,option,textarea')) continue;
+      if (!visible(el)) continue;
+      out.push({ text: t, lang: langOf(el), where: el.tagName.toLowerCase() + (el.className ? `.${String(el.className).split(' ')[0]}` : '') });
+    }
+    for (const el of document.querySelectorAll('[aria-label],[title],[placeholder],[alt]')) {
+      for (const a of ['aria-label', 'title', 'placeholder', 'alt']) {
+        const v = el.getAttribute(a);
+        if (v && v.trim()) out.push({ text: v.trim(), lang: langOf(el), where: `@${a}` });
+      }
+    }
+    for (const s of document.querySelectorAll('select')) {
+      const o = s.selectedOptions[0];
+      if (o && visible(s)) out.push({ text: o.textContent.trim(), lang: langOf(o), where: 'option' });
+    }
+    out.push({ text: document.title, lang: document.documentElement.lang, where: 'title' });
+    return out;
+  });
+}
+
+// Horizontal overflow of the document and the elements that stick out.
+function overflow(page) {
+  return page.evaluate(() => {
+    const vw = document.documentElement.clientWidth;
+    const sw = document.documentElement.scrollWidth;
+    const wide = [];
+    if (sw > window.innerWidth) {
+      for (const el of document.body.querySelectorAll('*')) {
+        const r = el.getBoundingClientRect();
+        if (r.right > vw + 0.5 && r.width > 0) wide.push(`${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''}${el.className ? `.${String(el.className).split(' ')[0]}` : ''} right=${Math.round(r.right)}`);
+      }
+    }
+    return { scrollWidth: sw, innerWidth: window.innerWidth, clientWidth: vw, wide: wide.slice(0, 8) };
+  });
+}
+
+// The message files the SMTP server has stored, oldest first.
+function mailFiles(smtp) {
+  const dir = path.join(smtp.maildir, 'new');
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir).filter((f) => f.endsWith('.eml'))
+    .sort((a, b) => parseInt(a, 10) - parseInt(b, 10)).map((f) => path.join(dir, f));
+}
+
+// Decodes a MIME message well enough to find links: every text part, with
+// quoted-printable and base64 bodies decoded.
+function decodeMail(raw) {
+  const texts = [];
+  const walk = (part) => {
+    const sep = part.search(/\r?\n\r?\n/);
+    const head = sep < 0 ? part : part.slice(0, sep);
+    let body = sep < 0 ? '' : part.slice(sep).replace(/^\r?\n\r?\n/, '');
+    const unfolded = head.replace(/\r?\n[ \t]+/g, ' ');
+    const ctype = (unfolded.match(/^content-type:\s*([^\r\n]*)/im) || [, 'text/plain'])[1];
+    const cte = ((unfolded.match(/^content-transfer-encoding:\s*(\S+)/im) || [, '7bit'])[1]).toLowerCase();
+    const bm = ctype.match(/boundary="?([^";]+)"?/i);
+    if (/^multipart\//i.test(ctype) && bm) {
+      const parts = body.split(`--${bm[1]}`).slice(1);
+      for (const p of parts) {
+        if (p.startsWith('--')) break;
+        walk(p.replace(/^\r?\n/, ''));
+      }
+      return;
+    }
+    if (cte === 'quoted-printable') {
+      body = Buffer.from(body.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/gi, (_, h) => String.fromCharCode(parseInt(h, 16))), 'latin1').toString('utf8');
+    } else if (cte === 'base64') {
+      body = Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8');
+    }
+    texts.push({ type: ctype.split(';')[0].trim().toLowerCase(), body });
+  };
+  walk(raw);
+  return { head: raw.slice(0, raw.search(/\r?\n\r?\n/)), texts };
+}
+
+// Waits for message number n (from 1) and returns the confirmation link in it.
+async function confirmationLink(smtp, base, n = 1, ms = 15000) {
+  const file = path.join(smtp.maildir, 'new', `${n}.eml`);
+  const deadline = Date.now() + ms;
+  while (!fs.existsSync(file)) {
+    if (Date.now() > deadline) throw new Error(`no mail ${n}.eml arrived at the test SMTP server within ${ms} ms`);
+    await sleep(50);
+  }
+  const mail = decodeMail(fs.readFileSync(file, 'utf8'));
+  const esc = base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  for (const t of mail.texts) {
+    const m = t.body.match(new RegExp(`${esc}/c/[A-Za-z0-9_-]+`));
+    if (m) return { link: m[0], mail };
+  }
+  throw new Error(`mail ${n}.eml holds no ${base}/c/TOKEN link:\n${mail.texts.map((t) => t.body).join('\n---\n')}`);
+}
+
+module.exports = {
+  ROOT, SLUG, PHONE, DESKTOP,
+  where, sleep, fetchRaw, startSmtp, startHolos, browser, closeBrowser, newPage,
+  tabTo, focusedDescription, typeKeys, visibleStrings, overflow, confirmationLink, mailFiles, decodeMail,
+};

@@ -1,0 +1,1296 @@
+/* e2e_smtp.c - end-to-end tests of confirmation mail through a real SMTP server (tests/smtp/smtpd.py). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "harness.h"
+
+/* Debian's python, which has python3-aiosmtpd; a pyenv one may be first
+ * on PATH without it. */
+#define PYTHON "/usr/bin/python3"
+#define SMTPD "tests/smtp/smtpd.py"
+#define WAIT_MS 10000
+
+/* Parses one message with Python's email package (policy.default decodes
+ * encoded-words, quoted-printable and base64) and prints it as JSON. */
+static const char mail_script[] =
+    "import sys, json, email, email.policy\n"
+    "raw = open(sys.argv[1], 'rb').read()\n"
+    "m = email.message_from_bytes(raw, policy=email.policy.default)\n"
+    "to = m['To']\n"
+    "out = {\n"
+    "    'names': list(m.keys()),\n"
+    "    'headers': {k.lower(): str(v) for k, v in m.items()},\n"
+    "    'to': [a.addr_spec for a in to.addresses] if to is not None else [],\n"
+    "    'type': m.get_content_type(),\n"
+    "    'defects': [repr(d) for d in m.defects],\n"
+    "    'parts': [],\n"
+    "}\n"
+    "for p in m.walk():\n"
+    "    if p.is_multipart():\n"
+    "        continue\n"
+    "    out['parts'].append({'type': p.get_content_type(),\n"
+    "        'cte': str(p.get('Content-Transfer-Encoding', '')),\n"
+    "        'text': p.get_content()})\n"
+    "print(json.dumps(out))\n";
+
+/* A running smtpd.py. */
+struct smtpd {
+	pid_t pid;
+	int port;
+	char dir[400]; /* the maildir: dir/new/N.eml and N.env */
+};
+
+/* One test's world: a holos server and, usually, an SMTP server. */
+struct fixture {
+	struct server srv;
+	struct smtpd mail;
+	char url[64];  /* --smtp smtp://127.0.0.1:PORT */
+	char ttl[16];  /* --confirm-ttl */
+	bool passed;   /* set at the end of a test; else the root is kept */
+};
+
+static struct fixture fx;
+
+/* ---- small helpers ---- */
+
+static void
+pause_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+/* Binds 127.0.0.1:0 and returns the port the kernel chose, or -1. */
+static int
+free_port(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0)
+		return -1;
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = 0 };
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	socklen_t len = sizeof a;
+	int port = -1;
+	if (bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+		port = ntohs(a.sin_port);
+	close(fd);
+	return port;
+}
+
+/* Reads a whole file into out (NUL-terminated). Returns 0 or -1. */
+static int
+slurp(const char *path, struct hbuf *out)
+{
+	FILE *f = fopen(path, "rb");
+	if (f == NULL)
+		return -1;
+	char chunk[8192];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		hbuf_append(out, chunk, n);
+	fclose(f);
+	hbuf_append(out, "", 0);
+	return 0;
+}
+
+/* How often needle occurs in s. */
+static int
+count_of(const char *s, const char *needle)
+{
+	int n = 0;
+	for (const char *p = strstr(s, needle); p != NULL; p = strstr(p + 1, needle))
+		n++;
+	return n;
+}
+
+/* Runs argv (argv[0] a full path) with stdin from /dev/null, stdout into
+ * out, 10 s at most. Returns the exit status, or -1. */
+static int
+run_capture(const char *const *argv, struct hbuf *out)
+{
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) != 0)
+		return -1;
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		int nul = open("/dev/null", O_RDONLY);
+		if (nul >= 0)
+			dup2(nul, 0);
+		dup2(p[1], 1);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		execv(argv[0], (char *const *)argv);
+		dprintf(2, "e2e_smtp: exec %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(p[1]);
+	long long end = now_ms() + WAIT_MS;
+	struct pollfd pfd = { p[0], POLLIN, 0 };
+	for (;;) {
+		long long left = end - now_ms();
+		if (left <= 0)
+			break;
+		int r = poll(&pfd, 1, (int)left);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		char chunk[4096];
+		ssize_t k = read(p[0], chunk, sizeof chunk);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			break;
+		hbuf_append(out, chunk, (size_t)k);
+	}
+	close(p[0]);
+	hbuf_append(out, "", 0);
+	int st = 0;
+	while (now_ms() < end && waitpid(pid, &st, WNOHANG) == 0)
+		pause_ms(10);
+	if (now_ms() >= end) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &st, 0);
+		fprintf(stderr, "e2e_smtp: %s did not finish within 10 s\n", argv[0]);
+		return -1;
+	}
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* ---- the SMTP server ---- */
+
+/* Starts smtpd.py on port (0: the kernel picks) with maildir dir and extra
+ * arguments (NULL-terminated, may be NULL); waits for "ready PORT". Its
+ * stderr goes to dir.log. Returns 0, or -1 with a message. */
+static int
+smtpd_start(struct smtpd *s, const char *dir, int port, const char *const *extra)
+{
+	char portarg[16], logpath[450];
+	const char *argv[24];
+	size_t n = 0;
+
+	memset(s, 0, sizeof *s);
+	snprintf(s->dir, sizeof s->dir, "%s", dir);
+	snprintf(portarg, sizeof portarg, "%d", port);
+	snprintf(logpath, sizeof logpath, "%s.log", dir);
+	argv[n++] = PYTHON;
+	argv[n++] = SMTPD;
+	argv[n++] = "--port";
+	argv[n++] = portarg;
+	argv[n++] = "--maildir";
+	argv[n++] = s->dir;
+	for (size_t i = 0; extra != NULL && extra[i] != NULL && n < 23; i++)
+		argv[n++] = extra[i];
+	argv[n] = NULL;
+
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) != 0)
+		return -1;
+	fflush(NULL);
+	if ((s->pid = fork()) < 0) {
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (s->pid == 0) {
+		int nul = open("/dev/null", O_RDONLY);
+		int logfd = open(logpath, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		if (nul >= 0)
+			dup2(nul, 0);
+		dup2(p[1], 1);
+		if (logfd >= 0)
+			dup2(logfd, 2);
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		execv(argv[0], (char *const *)argv);
+		dprintf(2, "e2e_smtp: exec %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(p[1]);
+	char line[64];
+	size_t got = 0;
+	struct pollfd pfd = { p[0], POLLIN, 0 };
+	long long end = now_ms() + WAIT_MS;
+	while (got < sizeof line - 1 && memchr(line, '\n', got) == NULL) {
+		long long left = end - now_ms();
+		if (left <= 0 || poll(&pfd, 1, (int)left) != 1)
+			break;
+		ssize_t k = read(p[0], line + got, sizeof line - 1 - got);
+		if (k <= 0)
+			break;
+		got += (size_t)k;
+	}
+	line[got] = '\0';
+	close(p[0]);
+	if (sscanf(line, "ready %d", &s->port) != 1 || s->port <= 0 ||
+	    (port != 0 && s->port != port)) {
+		kill(s->pid, SIGKILL);
+		waitpid(s->pid, NULL, 0);
+		s->pid = 0;
+		fprintf(stderr, "e2e_smtp: %s did not get ready (said \"%s\"; see %s)\n",
+		    SMTPD, line, logpath);
+		return -1;
+	}
+	return 0;
+}
+
+/* SIGTERM and wait. Returns 0 when it stopped cleanly (or never ran). */
+static int
+smtpd_stop(struct smtpd *s)
+{
+	if (s->pid <= 0)
+		return 0;
+	int st = 0;
+	kill(s->pid, SIGTERM);
+	long long end = now_ms() + WAIT_MS;
+	pid_t r;
+	while ((r = waitpid(s->pid, &st, WNOHANG)) == 0 && now_ms() < end)
+		pause_ms(10);
+	if (r != s->pid) {
+		kill(s->pid, SIGKILL);
+		waitpid(s->pid, &st, 0);
+		s->pid = 0;
+		fprintf(stderr, "e2e_smtp: smtpd.py did not stop on SIGTERM\n");
+		return -1;
+	}
+	s->pid = 0;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
+/* How many messages the maildir holds (N.eml files in new/). */
+static int
+maildir_count(const struct smtpd *s)
+{
+	char path[450];
+	snprintf(path, sizeof path, "%s/new", s->dir);
+	DIR *d = opendir(path);
+	if (d == NULL)
+		return 0;
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		size_t l = strlen(e->d_name);
+		if (l > 4 && strcmp(e->d_name + l - 4, ".eml") == 0)
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+/* Waits (ms at most) until at least n messages arrived; returns the count. */
+static int
+maildir_wait(const struct smtpd *s, int n, long ms)
+{
+	long long end = now_ms() + ms;
+	int have;
+	while ((have = maildir_count(s)) < n && now_ms() < end)
+		pause_ms(20);
+	return have;
+}
+
+/* The envelope of message i (1-based) into out. Returns 0 or -1. */
+static int
+maildir_env(const struct smtpd *s, int i, struct hbuf *out)
+{
+	char path[450];
+	snprintf(path, sizeof path, "%s/new/%d.env", s->dir, i);
+	return slurp(path, out);
+}
+
+/* The number of the message whose envelope has RCPT TO: <rcpt>, waiting
+ * ms at most; 0 when none came. */
+static int
+maildir_find(const struct smtpd *s, const char *rcpt, long ms)
+{
+	char want[300];
+	snprintf(want, sizeof want, "RCPT TO: <%s>\n", rcpt);
+	long long end = now_ms() + ms;
+	for (;;) {
+		int n = maildir_count(s);
+		for (int i = 1; i <= n; i++) {
+			struct hbuf env = { 0 };
+			bool hit = maildir_env(s, i, &env) == 0 && strstr(env.data, want) != NULL;
+			hbuf_free(&env);
+			if (hit)
+				return i;
+		}
+		if (now_ms() >= end)
+			return 0;
+		pause_ms(20);
+	}
+}
+
+/* Message i parsed by mail_script; the caller json_decref()s it. Fails
+ * the test when it cannot be parsed. */
+static json_t *
+mail_parse(const struct smtpd *s, int i)
+{
+	char path[450];
+	snprintf(path, sizeof path, "%s/new/%d.eml", s->dir, i);
+	const char *argv[] = { PYTHON, "-c", mail_script, path, NULL };
+	struct hbuf out = { 0 };
+	int st = run_capture(argv, &out);
+	if (st != 0)
+		fail_msg("parsing %s with python's email package: status %d", path, st);
+	json_error_t err;
+	json_t *j = json_loadb(out.data, out.len, 0, &err);
+	if (j == NULL)
+		fail_msg("parsing %s: bad JSON from python: %s", path, err.text);
+	hbuf_free(&out);
+	return j;
+}
+
+/* A decoded header of a parsed message, or NULL when absent. */
+static const char *
+mail_header(json_t *m, const char *lower_name)
+{
+	return json_string_value(json_object_get(json_object_get(m, "headers"), lower_name));
+}
+
+/* The decoded text of the first part of type (e.g. "text/plain"), or NULL. */
+static const char *
+mail_part(json_t *m, const char *type)
+{
+	size_t i;
+	json_t *p;
+	json_array_foreach(json_object_get(m, "parts"), i, p)
+	{
+		const char *t = json_string_value(json_object_get(p, "type"));
+		if (t != NULL && strcmp(t, type) == 0)
+			return json_string_value(json_object_get(p, "text"));
+	}
+	return NULL;
+}
+
+/* The first link in text that starts with base and then prefix ("/c/"),
+ * as a path from prefix on (query kept), malloc'd; NULL when none. */
+static char *
+link_path(const char *text, const char *base, const char *prefix)
+{
+	char start[128];
+	snprintf(start, sizeof start, "%s%s", base, prefix);
+	const char *p = text != NULL ? strstr(text, start) : NULL;
+	if (p == NULL)
+		return NULL;
+	p += strlen(base);
+	size_t n = strcspn(p, " \t\r\n\"'<>");
+	return strndup(p, n);
+}
+
+/* Checks what every message must be: one recipient in the envelope and in
+ * To, no Bcc or Cc, no parser defects. */
+static void
+assert_one_recipient(const struct smtpd *s, int i, json_t *m, const char *rcpt)
+{
+	struct hbuf env = { 0 };
+	assert_int_equal(maildir_env(s, i, &env), 0);
+	char want[300];
+	snprintf(want, sizeof want, "RCPT TO: <%s>\n", rcpt);
+	if (count_of(env.data, "RCPT TO:") != 1 || strstr(env.data, want) == NULL)
+		fail_msg("message %d: envelope should name only <%s>:\n%s", i, rcpt, env.data);
+	hbuf_free(&env);
+
+	size_t k;
+	json_t *v;
+	json_array_foreach(json_object_get(m, "names"), k, v)
+	{
+		const char *name = json_string_value(v);
+		if (strcasecmp(name, "Bcc") == 0 || strcasecmp(name, "Cc") == 0 ||
+		    strcasecmp(name, "Resent-To") == 0)
+			fail_msg("message %d has a %s header", i, name);
+	}
+	json_t *to = json_object_get(m, "to");
+	if (json_array_size(to) != 1 ||
+	    strcmp(json_string_value(json_array_get(to, 0)), rcpt) != 0) {
+		char *dump = json_dumps(to, 0);
+		fail_msg("message %d: To should hold only %s, holds %s (To: %s)", i, rcpt, dump,
+		    mail_header(m, "to"));
+	}
+	if (json_array_size(json_object_get(m, "defects")) != 0) {
+		char *dump = json_dumps(json_object_get(m, "defects"), 0);
+		fail_msg("message %d: the email package found defects: %s", i, dump);
+	}
+}
+
+/* ---- holos ---- */
+
+/* Makes the temp root with the server arguments and the maildir path
+ * root/mail. Fails the test when it cannot. */
+static void
+fixture_init(const char *const *args)
+{
+	assert_int_equal(server_init(&fx.srv, args), 0);
+	snprintf(fx.mail.dir, sizeof fx.mail.dir, "%s/mail", fx.srv.root);
+}
+
+static int
+setup(void **state)
+{
+	(void)state;
+	memset(&fx, 0, sizeof fx);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	int rc = smtpd_stop(&fx.mail);
+	if (!fx.passed)
+		fx.srv.keep = true;
+	if (fx.srv.keep && fx.srv.root[0] != '\0')
+		fprintf(stderr, "e2e_smtp: kept %s for a look\n", fx.srv.root);
+	if (server_cleanup(&fx.srv) != 0)
+		rc = -1;
+	return rc;
+}
+
+/* The usual world: smtpd.py with extra arguments on a port of its choice,
+ * holos with --smtp pointing at it and extra server arguments. */
+static void
+start_both(const char *const *smtpd_extra, const char *const *holos_extra)
+{
+	const char *args[16];
+	size_t n = 0;
+	args[n++] = "--seed";
+	args[n++] = SEED_PATH;
+	args[n++] = "--smtp";
+	args[n++] = fx.url; /* filled in below, before the server starts */
+	for (size_t i = 0; holos_extra != NULL && holos_extra[i] != NULL && n < 15; i++)
+		args[n++] = holos_extra[i];
+	args[n] = NULL;
+	fixture_init(args);
+	char dir[sizeof fx.mail.dir];
+	snprintf(dir, sizeof dir, "%s", fx.mail.dir);
+	assert_int_equal(smtpd_start(&fx.mail, dir, 0, smtpd_extra), 0);
+	snprintf(fx.url, sizeof fx.url, "smtp://127.0.0.1:%d", fx.mail.port);
+	assert_int_equal(server_start(&fx.srv), 0);
+}
+
+/* Signs as who with a fresh client, first choosing lang (NULL: none) the
+ * way a visitor does, with ?lang=. Returns the status; *location gets the
+ * Location header (malloc'd, may be NULL) when location is not NULL. */
+static long
+sign_as(const struct signer *who, const char *lang, char **location)
+{
+	struct client *c = client_new(&fx.srv);
+	struct resp r;
+	if (lang != NULL) {
+		char path[256];
+		snprintf(path, sizeof path, "/p/%s?lang=%s", SEED_SLUG, lang);
+		assert_int_equal(client_get(c, path, &r), CURLE_OK);
+		assert_int_equal(r.status, 200);
+		resp_free(&r);
+	}
+	long st = client_sign(c, SEED_SLUG, who, &r);
+	if (location != NULL)
+		*location = resp_header(&r, "Location");
+	resp_free(&r);
+	client_free(c);
+	return st;
+}
+
+/* Signs and insists on 303 to the thanks page with ?state=state. */
+static void
+sign_expect(const struct signer *who, const char *lang, const char *state)
+{
+	char *loc = NULL;
+	long st = sign_as(who, lang, &loc);
+	if (st != 303)
+		fail_msg("signing as %s: status %ld, wanted 303", who->email, st);
+	char want[256];
+	snprintf(want, sizeof want, "/p/%s/thanks?state=%s", SEED_SLUG, state);
+	if (loc == NULL || strstr(loc, want) == NULL)
+		fail_msg("signing as %s: Location %s, wanted %s", who->email,
+		    loc ? loc : "(none)", want);
+	free(loc);
+}
+
+/* The action of the first <form> in html, decoded, malloc'd; NULL when none. */
+static char *
+form_action(const char *html)
+{
+	const char *f = strstr(html, "<form");
+	const char *a = f != NULL ? strstr(f, "action=\"") : NULL;
+	const char *close = f != NULL ? strchr(f, '>') : NULL;
+	if (a == NULL || a > close)
+		return NULL;
+	a += 8;
+	const char *e = strchr(a, '"');
+	if (e == NULL)
+		return NULL;
+	char *raw = strndup(a, (size_t)(e - a));
+	char *dec = html_decode(raw);
+	free(raw);
+	return dec;
+}
+
+/* POSTs the confirmation form to action with csrf; fills *r. */
+static void
+post_csrf(struct client *c, const char *action, const char *csrf, struct resp *r)
+{
+	struct hbuf b = { 0 };
+	form_add(&b, "csrf", csrf);
+	assert_int_equal(client_post(c, action, b.data, b.len, NULL, r), CURLE_OK);
+	hbuf_free(&b);
+}
+
+/* Rows of `holos outbox list`. */
+struct row {
+	long long id;
+	char state[16];
+	int attempts;
+	char line[512];
+};
+
+/* Runs `holos outbox list` on the server's data dir; fills rows (at most
+ * max) and returns how many, failing the test when the command fails. */
+static size_t
+outbox_list(struct row *rows, size_t max)
+{
+	const char *argv[] = { "outbox", "--data", fx.srv.data, "list", NULL };
+	struct hbuf out = { 0 }, err = { 0 };
+	int st = cli_run(argv, &out, &err);
+	if (st != 0)
+		fail_msg("holos outbox list: status %d: %s", st, err.data ? err.data : "");
+	size_t n = 0;
+	const char *p = out.data;
+	const char *nl = strchr(p, '\n'); /* skip the heading */
+	p = nl != NULL ? nl + 1 : p + strlen(p);
+	while (*p != '\0' && n < max) {
+		nl = strchr(p, '\n');
+		size_t len = nl != NULL ? (size_t)(nl - p) : strlen(p);
+		struct row *r = &rows[n];
+		snprintf(r->line, sizeof r->line, "%.*s", (int)len, p);
+		if (sscanf(r->line, "%lld %15s %d", &r->id, r->state, &r->attempts) == 3)
+			n++;
+		p += len + (nl != NULL);
+	}
+	hbuf_free(&out);
+	hbuf_free(&err);
+	return n;
+}
+
+/* How many rows are in state with at least min_attempts attempts. */
+static size_t
+rows_in(const struct row *rows, size_t n, const char *state, int min_attempts)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(rows[i].state, state) == 0 && rows[i].attempts >= min_attempts)
+			k++;
+	return k;
+}
+
+static void
+rows_print(const struct row *rows, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		fprintf(stderr, "  %s\n", rows[i].line);
+}
+
+/* The server log must not hold the addresses, the secret link tokens, nor
+ * any confirm_link= line (links are logged only without --smtp). */
+static void
+assert_log_clean(const char *const *emails, const char *const *secrets)
+{
+	struct hbuf log = { 0 };
+	assert_int_equal(server_read_log(&fx.srv, &log), 0);
+	if (strstr(log.data, "confirm_link=") != NULL)
+		fail_msg("the server log has confirm_link= although --smtp is set");
+	for (size_t i = 0; emails != NULL && emails[i] != NULL; i++)
+		if (strstr(log.data, emails[i]) != NULL)
+			fail_msg("the server log contains the address %s", emails[i]);
+	for (size_t i = 0; secrets != NULL && secrets[i] != NULL; i++)
+		if (strstr(log.data, secrets[i]) != NULL)
+			fail_msg("the server log contains the secret %s", secrets[i]);
+	hbuf_free(&log);
+}
+
+/* The token of a /c/ or /u/ path (between the prefix and "?"), malloc'd. */
+static char *
+path_token(const char *path)
+{
+	const char *t = path + 3;
+	return strndup(t, strcspn(t, "?"));
+}
+
+/* A string from a locale's catalogue, malloc'd. */
+static char *
+locale_get(const char *lang, const char *key)
+{
+	char path[64];
+	snprintf(path, sizeof path, "locales/%s.json", lang);
+	json_error_t err;
+	json_t *cat = json_load_file(path, 0, &err);
+	if (cat == NULL)
+		fail_msg("%s: %s", path, err.text);
+	const char *v = json_string_value(json_object_get(cat, key));
+	if (v == NULL)
+		fail_msg("%s has no string %s", path, key);
+	char *s = strdup(v);
+	json_decref(cat);
+	return s;
+}
+
+/* pattern with {name} replaced by value (once), malloc'd. */
+static char *
+replace_arg(const char *pattern, const char *name, const char *value)
+{
+	char ph[64];
+	snprintf(ph, sizeof ph, "{%s}", name);
+	const char *p = strstr(pattern, ph);
+	struct hbuf b = { 0 };
+	if (p == NULL) {
+		hbuf_puts(&b, pattern);
+		return b.data;
+	}
+	hbuf_append(&b, pattern, (size_t)(p - pattern));
+	hbuf_puts(&b, value);
+	hbuf_puts(&b, p + strlen(ph));
+	return b.data;
+}
+
+/* ---- the tests ---- */
+
+#define FLOW_EMAIL "smtp-flow-4711@example.org"
+
+static void
+test_full_flow_ru(void **state)
+{
+	(void)state;
+	start_both(NULL, NULL);
+	long before = petition_count(&fx.srv, SEED_SLUG);
+	assert_true(before >= 0);
+
+	struct signer who = signer_default(FLOW_EMAIL);
+	who.first_name = "Мария";
+	sign_expect(&who, "ru", "pending");
+	assert_int_equal(petition_count(&fx.srv, SEED_SLUG), before);
+
+	int i = maildir_find(&fx.mail, FLOW_EMAIL, WAIT_MS);
+	if (i == 0)
+		fail_msg("no message for %s within %d ms", FLOW_EMAIL, WAIT_MS);
+	json_t *m = mail_parse(&fx.mail, i);
+	assert_one_recipient(&fx.mail, i, m, FLOW_EMAIL);
+
+	/* Headers. */
+	char *pat = locale_get("ru", "mail_confirm_subject");
+	char *subject = replace_arg(pat, "title", SEED_TITLE);
+	const char *got = mail_header(m, "subject");
+	if (got == NULL || strcmp(got, subject) != 0)
+		fail_msg("Subject decodes to \"%s\", wanted \"%s\"", got ? got : "(none)", subject);
+	const char *mid = mail_header(m, "message-id");
+	assert_non_null(mid);
+	size_t ml = strlen(mid);
+	if (ml < 5 || mid[0] != '<' || mid[ml - 1] != '>' || strchr(mid, '@') == NULL)
+		fail_msg("Message-ID \"%s\" is not <left@right>", mid);
+	const char *cl = mail_header(m, "content-language");
+	if (cl == NULL || strcmp(cl, "ru") != 0)
+		fail_msg("Content-Language is \"%s\", wanted ru", cl ? cl : "(none)");
+	assert_string_equal(json_string_value(json_object_get(m, "type")), "multipart/alternative");
+	assert_non_null(mail_header(m, "date"));
+	assert_non_null(mail_header(m, "from"));
+
+	/* Both parts carry the same link; the text part greets in Russian. */
+	const char *text = mail_part(m, "text/plain");
+	const char *html = mail_part(m, "text/html");
+	assert_non_null(text);
+	assert_non_null(html);
+	char *link = link_path(text, fx.srv.base, "/c/");
+	if (link == NULL)
+		fail_msg("no %s/c/ link in the text part:\n%s", fx.srv.base, text);
+	assert_non_null(strstr(link, "lang=ru"));
+	char *html_link = link_path(html, fx.srv.base, "/c/");
+	char *html_link_dec = html_link != NULL ? html_decode(html_link) : NULL;
+	if (html_link_dec == NULL || strcmp(html_link_dec, link) != 0)
+		fail_msg("the HTML part links to %s, the text part to %s",
+		    html_link_dec ? html_link_dec : "(nothing)", link);
+	assert_non_null(strstr(text, "Мария"));
+	assert_non_null(strstr(text, SEED_TITLE));
+
+	/* Opening the link, twice, changes nothing. */
+	struct client *c = client_new(&fx.srv);
+	struct resp r;
+	assert_int_equal(client_get(c, link, &r), CURLE_OK);
+	assert_int_equal(r.status, 200);
+	char *csrf = html_csrf(r.body.data);
+	char *action = form_action(r.body.data);
+	assert_non_null(csrf);
+	assert_non_null(action);
+	char *button = locale_get("ru", "confirm_button");
+	if (!html_shows_text(r.body.data, button))
+		fail_msg("the confirmation page has no Russian button \"%s\"", button);
+	assert_non_null(strstr(r.body.data, "<button"));
+	resp_free(&r);
+	assert_int_equal(client_get(c, link, &r), CURLE_OK);
+	assert_int_equal(r.status, 200);
+	resp_free(&r);
+	assert_int_equal(petition_count(&fx.srv, SEED_SLUG), before);
+
+	/* The button counts it. */
+	post_csrf(c, action, csrf, &r);
+	assert_int_equal(r.status, 303);
+	char *loc = resp_header(&r, "Location");
+	char want[256];
+	snprintf(want, sizeof want, "/p/%s/thanks?state=confirmed", SEED_SLUG);
+	if (loc == NULL || strstr(loc, want) == NULL)
+		fail_msg("confirming: Location %s, wanted %s", loc ? loc : "(none)", want);
+	free(loc);
+	resp_free(&r);
+	assert_int_equal(petition_count(&fx.srv, SEED_SLUG), before + 1);
+
+	/* Again: the "already confirmed" page, not a second count. */
+	post_csrf(c, action, csrf, &r);
+	assert_int_equal(r.status, 200);
+	char *done = locale_get("ru", "confirm_done");
+	if (!html_shows_text(r.body.data, done))
+		fail_msg("a second POST does not show \"%s\"", done);
+	resp_free(&r);
+	assert_int_equal(petition_count(&fx.srv, SEED_SLUG), before + 1);
+	assert_int_equal(client_get(c, link, &r), CURLE_OK);
+	assert_int_equal(r.status, 200);
+	resp_free(&r);
+	assert_int_equal(petition_count(&fx.srv, SEED_SLUG), before + 1);
+
+	/* Exactly one message went out. */
+	assert_int_equal(maildir_count(&fx.mail), 1);
+	char *tok = path_token(link);
+	const char *emails[] = { FLOW_EMAIL, NULL };
+	const char *secrets[] = { tok, NULL };
+	assert_log_clean(emails, secrets);
+
+	free(tok);
+	free(done);
+	free(button);
+	free(action);
+	free(csrf);
+	client_free(c);
+	free(html_link_dec);
+	free(html_link);
+	free(link);
+	free(subject);
+	free(pat);
+	json_decref(m);
+	fx.passed = true;
+}
+
+#define INJ_EMAIL "smtp-inject@example.org"
+#define INJ_EMAIL2 "smtp-inject-2@example.org"
+#define INJ_EMAIL3 "smtp-inject-3@example.org"
+
+/* Checks the message for rcpt: one recipient, no Bcc, nothing for x@y. */
+static void
+check_injected(const char *rcpt)
+{
+	int i = maildir_find(&fx.mail, rcpt, WAIT_MS);
+	if (i == 0)
+		fail_msg("no message for %s", rcpt);
+	json_t *m = mail_parse(&fx.mail, i);
+	assert_one_recipient(&fx.mail, i, m, rcpt);
+	json_decref(m);
+}
+
+static void
+test_header_injection(void **state)
+{
+	(void)state;
+	start_both(NULL, NULL);
+
+	/* CR LF in the name: percent-encoded in the form as %0D%0A. */
+	struct signer who = signer_default(INJ_EMAIL);
+	who.first_name = "Ann\r\nBcc: x@y";
+	char *loc = NULL;
+	long st = sign_as(&who, NULL, &loc);
+	free(loc);
+	if (st != 422 && st != 303)
+		fail_msg("a name with CR LF: status %ld, wanted 422 (or 303 and a clean message)", st);
+	if (st == 303) {
+		check_injected(INJ_EMAIL);
+	} else {
+		/* Refused: then a name that passes, with the header in plain text. */
+		who.first_name = "Ann Bcc: x@y";
+		sign_expect(&who, NULL, "pending");
+		check_injected(INJ_EMAIL);
+	}
+
+	/* A last name in the same way, and quoting games in the display name. */
+	struct signer who2 = signer_default(INJ_EMAIL2);
+	who2.last_name = "Tester\r\nBcc: x@y";
+	st = sign_as(&who2, NULL, NULL);
+	if (st != 422 && st != 303)
+		fail_msg("a last name with CR LF: status %ld", st);
+	if (st == 303)
+		check_injected(INJ_EMAIL2);
+	struct signer who3 = signer_default(INJ_EMAIL3);
+	who3.first_name = "Ann\" <x@y>, \"Bcc: x@y";
+	st = sign_as(&who3, NULL, NULL);
+	if (st != 422 && st != 303)
+		fail_msg("a name with quotes and brackets: status %ld", st);
+	if (st == 303)
+		check_injected(INJ_EMAIL3);
+
+	/* The address itself cannot smuggle a header. */
+	struct signer who4 = signer_default("smtp-inject-4@example.org\r\nBcc: x@y");
+	assert_int_equal(sign_as(&who4, NULL, NULL), 422);
+
+	/* Nothing ever went to x@y; let stragglers arrive first. */
+	int n = maildir_count(&fx.mail);
+	pause_ms(300);
+	assert_int_equal(maildir_count(&fx.mail), n);
+	for (int i = 1; i <= n; i++) {
+		struct hbuf env = { 0 };
+		assert_int_equal(maildir_env(&fx.mail, i, &env), 0);
+		if (strstr(env.data, "x@y") != NULL)
+			fail_msg("message %d went to x@y:\n%s", i, env.data);
+		hbuf_free(&env);
+	}
+	const char *emails[] = { INJ_EMAIL, INJ_EMAIL2, INJ_EMAIL3, NULL };
+	assert_log_clean(emails, NULL);
+	fx.passed = true;
+}
+
+#define TTL_EMAIL "smtp-ttl@example.org"
+
+static void
+test_expired_link(void **state)
+{
+	(void)state;
+	const char *extra[] = { "--confirm-ttl", "1", NULL };
+	start_both(NULL, extra);
+	long before = petition_count(&fx.srv, SEED_SLUG);
+
+	struct signer who = signer_default(TTL_EMAIL);
+	sign_expect(&who, NULL, "pending");
+	int i = maildir_find(&fx.mail, TTL_EMAIL, WAIT_MS);
+	if (i == 0)
+		fail_msg("no message for %s", TTL_EMAIL);
+	json_t *m = mail_parse(&fx.mail, i);
+	char *link = link_path(mail_part(m, "text/plain"), fx.srv.base, "/c/");
+	assert_non_null(link);
+
+	/* The link works for a second: poll until it has gone (3 s at most). */
+	struct client *c = client_new(&fx.srv);
+	struct resp r;
+	long long end = now_ms() + 3000;
+	for (;;) {
+		assert_int_equal(client_get(c, link, &r), CURLE_OK);
+		if (r.status != 200 || now_ms() >= end)
+			break;
+		resp_free(&r);
+		pause_ms(100);
+	}
+	if (r.status != 410)
+		fail_msg("GET of a link past --confirm-ttl 1: status %ld, wanted 410", r.status);
+	char petition[256];
+	snprintf(petition, sizeof petition, "href=\"/p/%s\"", SEED_SLUG);
+	if (strstr(r.body.data, petition) == NULL)
+		fail_msg("the expired page does not link back to /p/%s", SEED_SLUG);
+	char *heading = catalogue_get("confirm_expired_heading");
+	assert_non_null(heading);
+	assert_true(html_shows_text(r.body.data, heading));
+	resp_free(&r);
+
+	/* Nor does the button count it. */
+	char *csrf = client_fetch_csrf(c, SEED_SLUG);
+	assert_non_null(csrf);
+	char *action = strndup(link, strcspn(link, "?"));
+	post_csrf(c, action, csrf, &r);
+	assert_int_equal(r.status, 410);
+	assert_non_null(strstr(r.body.data, petition));
+	resp_free(&r);
+	assert_int_equal(petition_count(&fx.srv, SEED_SLUG), before);
+
+	char *tok = path_token(link);
+	const char *emails[] = { TTL_EMAIL, NULL };
+	const char *secrets[] = { tok, NULL };
+	assert_log_clean(emails, secrets);
+	free(tok);
+	free(action);
+	free(csrf);
+	free(heading);
+	client_free(c);
+	free(link);
+	json_decref(m);
+	fx.passed = true;
+}
+
+#define RESEND_EMAIL "smtp-resend@example.org"
+
+static void
+test_resend_waits(void **state)
+{
+	(void)state;
+	start_both(NULL, NULL);
+	struct signer who = signer_default(RESEND_EMAIL);
+	sign_expect(&who, NULL, "pending");
+	sign_expect(&who, NULL, "wait");
+	/* The first link arrives; no second one within 2 s. (The other half,
+	 * a new link after 10 minutes, cannot be waited for here.) */
+	if (maildir_wait(&fx.mail, 1, WAIT_MS) < 1)
+		fail_msg("no message for %s", RESEND_EMAIL);
+	long long end = now_ms() + 2000;
+	while (now_ms() < end && maildir_count(&fx.mail) == 1)
+		pause_ms(50);
+	assert_int_equal(maildir_count(&fx.mail), 1);
+	/* A third try is told to wait as well. */
+	sign_expect(&who, NULL, "wait");
+	pause_ms(300);
+	assert_int_equal(maildir_count(&fx.mail), 1);
+	const char *emails[] = { RESEND_EMAIL, NULL };
+	assert_log_clean(emails, NULL);
+	fx.passed = true;
+}
+
+#define UNSUB_EMAIL "smtp-unsub@example.org"
+#define NOUPD_EMAIL "smtp-no-updates@example.org"
+
+static void
+test_unsubscribe_one_click(void **state)
+{
+	(void)state;
+	start_both(NULL, NULL);
+	struct signer who = signer_default(UNSUB_EMAIL);
+	who.updates = "1";
+	sign_expect(&who, NULL, "pending");
+	int i = maildir_find(&fx.mail, UNSUB_EMAIL, WAIT_MS);
+	if (i == 0)
+		fail_msg("no message for %s", UNSUB_EMAIL);
+	json_t *m = mail_parse(&fx.mail, i);
+
+	const char *lu = mail_header(m, "list-unsubscribe");
+	const char *lup = mail_header(m, "list-unsubscribe-post");
+	if (lu == NULL)
+		fail_msg("no List-Unsubscribe header with updates=1");
+	if (lup == NULL || strcmp(lup, "List-Unsubscribe=One-Click") != 0)
+		fail_msg("List-Unsubscribe-Post is \"%s\"", lup ? lup : "(none)");
+	size_t ll = strlen(lu);
+	if (ll < 3 || lu[0] != '<' || lu[ll - 1] != '>')
+		fail_msg("List-Unsubscribe \"%s\" is not <URL>", lu);
+	char *url = strndup(lu + 1, ll - 2);
+	char prefix[128];
+	snprintf(prefix, sizeof prefix, "%s/u/", fx.srv.base);
+	if (strncmp(url, prefix, strlen(prefix)) != 0)
+		fail_msg("List-Unsubscribe URL %s does not start with %s", url, prefix);
+	const char *path = url + strlen(fx.srv.base);
+
+	/* What a mail provider does (RFC 8058): POST, no cookie, no token. */
+	struct client *c = client_new(&fx.srv);
+	struct resp r;
+	const char *body = "List-Unsubscribe=One-Click";
+	assert_int_equal(client_post(c, path, body, strlen(body), NULL, &r), CURLE_OK);
+	assert_int_equal(r.status, 200);
+	char *done = catalogue_get("unsub_done");
+	assert_non_null(done);
+	if (!html_shows_text(r.body.data, done))
+		fail_msg("the one-click POST does not show \"%s\"", done);
+	resp_free(&r);
+	assert_int_equal(client_get(c, path, &r), CURLE_OK);
+	assert_int_equal(r.status, 200);
+	resp_free(&r);
+
+	/* Without updates, no unsubscribe header. */
+	struct signer quiet = signer_default(NOUPD_EMAIL);
+	quiet.updates = NULL;
+	sign_expect(&quiet, NULL, "pending");
+	int k = maildir_find(&fx.mail, NOUPD_EMAIL, WAIT_MS);
+	if (k == 0)
+		fail_msg("no message for %s", NOUPD_EMAIL);
+	json_t *m2 = mail_parse(&fx.mail, k);
+	if (mail_header(m2, "list-unsubscribe") != NULL)
+		fail_msg("List-Unsubscribe without updates=1: %s", mail_header(m2, "list-unsubscribe"));
+
+	char *tok = path_token(path);
+	const char *emails[] = { UNSUB_EMAIL, NOUPD_EMAIL, NULL };
+	const char *secrets[] = { tok, NULL };
+	assert_log_clean(emails, secrets);
+	free(tok);
+	json_decref(m2);
+	free(done);
+	client_free(c);
+	free(url);
+	json_decref(m);
+	fx.passed = true;
+}
+
+#define DOWN_N 5
+
+static void
+test_smtp_down_then_up(void **state)
+{
+	(void)state;
+	int port = free_port();
+	assert_true(port > 0);
+	snprintf(fx.url, sizeof fx.url, "smtp://127.0.0.1:%d", port);
+	const char *args[] = { "--seed", SEED_PATH, "--smtp", fx.url, "--mail-retry", "1", NULL };
+	fixture_init(args);
+	assert_int_equal(server_start(&fx.srv), 0);
+
+	char emails[DOWN_N][64];
+	const char *elist[DOWN_N + 1];
+	for (int i = 0; i < DOWN_N; i++) {
+		snprintf(emails[i], sizeof emails[i], "smtp-down-%d@example.org", i);
+		elist[i] = emails[i];
+		struct signer who = signer_default(emails[i]);
+		/* Signing never waits for mail. */
+		sign_expect(&who, NULL, "pending");
+	}
+	elist[DOWN_N] = NULL;
+
+	/* Every message has been tried and is queued for a retry. */
+	struct row rows[32];
+	size_t n = 0;
+	long long end = now_ms() + WAIT_MS;
+	do {
+		n = outbox_list(rows, 32);
+		if (n == DOWN_N && rows_in(rows, n, "queued", 1) == DOWN_N)
+			break;
+		pause_ms(100);
+	} while (now_ms() < end);
+	if (n != DOWN_N || rows_in(rows, n, "queued", 1) != DOWN_N) {
+		rows_print(rows, n);
+		fail_msg("wanted %d messages queued after at least one attempt", DOWN_N);
+	}
+
+	/* The hard way down: no chance to finish anything. */
+	assert_int_equal(kill(fx.srv.pid, SIGKILL), 0);
+	int st;
+	assert_int_equal(waitpid(fx.srv.pid, &st, 0), fx.srv.pid);
+	fx.srv.pid = 0;
+	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+
+	char dir[sizeof fx.mail.dir];
+	snprintf(dir, sizeof dir, "%s", fx.mail.dir);
+	assert_int_equal(smtpd_start(&fx.mail, dir, port, NULL), 0);
+	assert_int_equal(server_start(&fx.srv), 0);
+
+	if (maildir_wait(&fx.mail, DOWN_N, 15000) < DOWN_N) {
+		n = outbox_list(rows, 32);
+		rows_print(rows, n);
+		fail_msg("only %d of %d messages arrived after the restart",
+		    maildir_count(&fx.mail), DOWN_N);
+	}
+	/* Nothing more comes: each exactly once. */
+	end = now_ms() + 3000;
+	while (now_ms() < end && maildir_count(&fx.mail) == DOWN_N)
+		pause_ms(50);
+	int total = maildir_count(&fx.mail);
+	if (total != DOWN_N)
+		fail_msg("%d messages arrived for %d signatures", total, DOWN_N);
+
+	int seen[DOWN_N] = { 0 };
+	char *mids[DOWN_N] = { NULL };
+	for (int i = 1; i <= total; i++) {
+		struct hbuf env = { 0 };
+		assert_int_equal(maildir_env(&fx.mail, i, &env), 0);
+		assert_int_equal(count_of(env.data, "RCPT TO:"), 1);
+		int who = -1;
+		for (int k = 0; k < DOWN_N; k++) {
+			char want[128];
+			snprintf(want, sizeof want, "RCPT TO: <%s>\n", emails[k]);
+			if (strstr(env.data, want) != NULL)
+				who = k;
+		}
+		if (who < 0)
+			fail_msg("message %d is for nobody who signed:\n%s", i, env.data);
+		seen[who]++;
+		hbuf_free(&env);
+		json_t *m = mail_parse(&fx.mail, i);
+		const char *mid = mail_header(m, "message-id");
+		assert_non_null(mid);
+		mids[i - 1] = strdup(mid);
+		json_decref(m);
+	}
+	for (int k = 0; k < DOWN_N; k++)
+		if (seen[k] != 1)
+			fail_msg("%s got %d messages, wanted 1", emails[k], seen[k]);
+	for (int a = 0; a < total; a++)
+		for (int b = a + 1; b < total; b++)
+			if (strcmp(mids[a], mids[b]) == 0)
+				fail_msg("messages %d and %d share Message-ID %s", a + 1, b + 1, mids[a]);
+
+	n = outbox_list(rows, 32);
+	if (n != DOWN_N || rows_in(rows, n, "sent", 1) != DOWN_N) {
+		rows_print(rows, n);
+		fail_msg("wanted all %d messages sent in the outbox", DOWN_N);
+	}
+	assert_log_clean(elist, NULL);
+	for (int k = 0; k < DOWN_N; k++)
+		free(mids[k]);
+	fx.passed = true;
+}
+
+#define DEAD_EMAIL "smtp-reject-me@example.org"
+#define LIVE_EMAIL1 "smtp-live-1@example.org"
+#define LIVE_EMAIL2 "smtp-live-2@example.org"
+
+/* Waits until the outbox has dead rows with attempts exactly attempts and
+ * sent rows as given; returns the dead row's index in rows, or fails. */
+static size_t
+wait_outbox(struct row *rows, size_t *n, size_t dead, int attempts, size_t sent)
+{
+	long long end = now_ms() + WAIT_MS;
+	for (;;) {
+		*n = outbox_list(rows, 32);
+		size_t d = 0, at = 0;
+		for (size_t i = 0; i < *n; i++)
+			if (strcmp(rows[i].state, "dead") == 0) {
+				d++;
+				at = i;
+			}
+		if (d == dead && rows_in(rows, *n, "sent", 1) == sent &&
+		    (dead == 0 || rows[at].attempts == attempts))
+			return at;
+		if (now_ms() >= end)
+			break;
+		pause_ms(100);
+	}
+	rows_print(rows, *n);
+	fail_msg("wanted %zu dead (attempts %d) and %zu sent", dead, attempts, sent);
+	return 0;
+}
+
+static void
+test_dead_letter(void **state)
+{
+	(void)state;
+	const char *sx[] = { "--reject-rcpt", "reject-me", NULL };
+	const char *hx[] = { "--mail-retry", "1", NULL };
+	start_both(sx, hx);
+
+	const char *addrs[] = { LIVE_EMAIL1, DEAD_EMAIL, LIVE_EMAIL2, NULL };
+	for (size_t i = 0; addrs[i] != NULL; i++) {
+		struct signer who = signer_default(addrs[i]);
+		sign_expect(&who, NULL, "pending");
+	}
+	/* 550 is permanent: dead at once, while the others go out. */
+	struct row rows[32];
+	size_t n;
+	size_t d = wait_outbox(rows, &n, 1, 1, 2);
+	long long dead_id = rows[d].id;
+	assert_int_equal(maildir_count(&fx.mail), 2);
+	assert_true(maildir_find(&fx.mail, LIVE_EMAIL1, 0) > 0);
+	assert_true(maildir_find(&fx.mail, LIVE_EMAIL2, 0) > 0);
+	assert_int_equal(maildir_find(&fx.mail, DEAD_EMAIL, 0), 0);
+
+	/* Re-queued by hand with the server down: attempts start again from
+	 * 0, and `holos outbox send` tries once more (still 550: dead again). */
+	assert_int_equal(server_stop(&fx.srv), 0);
+	const char *retry[] = { "outbox", "--data", fx.srv.data, "retry", "dead", NULL };
+	struct hbuf out = { 0 };
+	assert_int_equal(cli_run(retry, &out, NULL), 0);
+	if (strstr(out.data, "queued 1 message again") == NULL)
+		fail_msg("holos outbox retry dead said: %s", out.data);
+	hbuf_free(&out);
+	n = outbox_list(rows, 32);
+	bool found = false;
+	for (size_t i = 0; i < n; i++)
+		if (rows[i].id == dead_id) {
+			found = true;
+			if (strcmp(rows[i].state, "queued") != 0 || rows[i].attempts != 0)
+				fail_msg("after retry: %s (wanted queued, 0 attempts)", rows[i].line);
+		}
+	assert_true(found);
+	const char *send[] = { "outbox", "--data", fx.srv.data, "--smtp", fx.url, "send", NULL };
+	struct hbuf err = { 0 };
+	int st = cli_run(send, &out, &err);
+	if (st != 0)
+		fail_msg("holos outbox send: status %d: %s", st, err.data ? err.data : "");
+	hbuf_free(&out);
+	hbuf_free(&err);
+	d = wait_outbox(rows, &n, 1, 1, 2);
+	assert_int_equal(rows[d].id, dead_id);
+	assert_int_equal(maildir_count(&fx.mail), 2);
+
+	/* And with the server running, its worker takes the retried one. */
+	assert_int_equal(server_start(&fx.srv), 0);
+	struct hbuf log = { 0 };
+	assert_int_equal(server_read_log(&fx.srv, &log), 0);
+	int deaths = count_of(log.data, "result=dead");
+	hbuf_free(&log);
+	assert_int_equal(cli_run(retry, &out, NULL), 0);
+	assert_non_null(strstr(out.data, "queued 1 message again"));
+	hbuf_free(&out);
+	long long end = now_ms() + WAIT_MS;
+	int now_deaths = deaths;
+	while (now_deaths == deaths && now_ms() < end) {
+		pause_ms(50);
+		assert_int_equal(server_read_log(&fx.srv, &log), 0);
+		now_deaths = count_of(log.data, "result=dead");
+		hbuf_free(&log);
+	}
+	assert_int_equal(now_deaths, deaths + 1);
+	d = wait_outbox(rows, &n, 1, 1, 2);
+	assert_int_equal(rows[d].id, dead_id);
+	assert_int_equal(maildir_count(&fx.mail), 2);
+
+	/* The address stays out of the log and, sealed, out of the database
+	 * (the SMTP error stored with the message included). */
+	assert_log_clean(addrs, NULL);
+	const char *files[] = { "holos.db", "holos.db-wal" };
+	for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
+		char path[512];
+		snprintf(path, sizeof path, "%s/%s", fx.srv.data, files[f]);
+		if (file_contains(path, DEAD_EMAIL, strlen(DEAD_EMAIL)) == 1)
+			fail_msg("%s contains %s in plain text", path, DEAD_EMAIL);
+	}
+	for (size_t i = 0; i < n; i++)
+		if (strstr(rows[i].line, DEAD_EMAIL) != NULL)
+			fail_msg("holos outbox list shows the address: %s", rows[i].line);
+	fx.passed = true;
+}
+
+int
+main(void)
+{
+	/* smtpd.py needs Debian's python3-aiosmtpd. */
+	const char *check[] = { PYTHON, "-c", "import aiosmtpd", NULL };
+	struct hbuf out = { 0 };
+	if (run_capture(check, &out) != 0) {
+		fprintf(stderr, "e2e_smtp: %s cannot import aiosmtpd: install python3-aiosmtpd "
+				"(sh scripts/deps.sh)\n",
+		    PYTHON);
+		return 1;
+	}
+	hbuf_free(&out);
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_full_flow_ru, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_header_injection, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_expired_link, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_resend_waits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unsubscribe_one_click, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_smtp_down_then_up, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dead_letter, setup, teardown),
+	};
+	return harness_finish(cmocka_run_group_tests(tests, NULL, NULL));
+}
