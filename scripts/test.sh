@@ -1,7 +1,10 @@
 #!/bin/sh
 # test.sh - runs every test binary: unit tests in both builds (optimised and
-# ASan+UBSan), end-to-end tests against the sanitised server. Fails on any
-# failed test or sanitizer report. Run from the repository root.
+# ASan+UBSan), end-to-end tests against the sanitised server, on SQLite and
+# then again on PostgreSQL (a throwaway cluster from scripts/pg.sh, each
+# server in a database of its own). Fails on any failed test or sanitizer
+# report. Run from the repository root. HOLOS_TEST_NO_PG=1 skips the
+# PostgreSQL pass.
 set -u
 
 export ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:abort_on_error=0:detect_stack_use_after_return=1"
@@ -13,7 +16,16 @@ passed=0
 failed=0
 bad=""
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+pgdir=""
+cleanup() {
+	if [ -n "$pgdir" ]; then
+		sh scripts/pg.sh stop "$pgdir" >/dev/null 2>&1
+		rm -rf "$pgdir"
+	fi
+	rm -f "$log"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 run() {
 	name=$1
@@ -49,6 +61,21 @@ done
 for t in build/e2e/*; do
 	[ -x "$t" ] && run "e2e/${t##*/}" "$t"
 done
+
+if [ -z "${HOLOS_TEST_NO_PG:-}" ]; then
+	pgdir=$(mktemp -d "${TMPDIR:-/tmp}/holos-pg.XXXXXX")
+	if dsn=$(sh scripts/pg.sh start "$pgdir"); then
+		echo "PostgreSQL: $dsn"
+		for t in build/e2e/*; do
+			[ -x "$t" ] && run "pg/e2e/${t##*/}" env HOLOS_TEST_PG="$dsn" \
+			    HOLOS_TEST_PG_DIR="$pgdir" "$t"
+		done
+	else
+		echo "FAIL cannot start PostgreSQL for the e2e tests" >&2
+		failed=$((failed + 1))
+		bad="$bad pg"
+	fi
+fi
 
 echo
 echo "$passed passed, $failed failed"

@@ -3,6 +3,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -181,4 +182,108 @@ void
 counts_commit_end(void)
 {
 	pthread_mutex_unlock(&commit_lock);
+}
+
+int
+counts_refresh(void)
+{
+	static bool failing;	/* the last refresh failed: logged already */
+	int64_t n;
+	size_t i;
+	int ret = 0;
+
+	pthread_mutex_lock(&commit_lock);
+	pthread_rwlock_rdlock(&table_lock);
+	for (i = 0; i < cap; i++) {
+		if (table[i].id == 0)
+			continue;
+		if (store_petition_count(store, table[i].id, &n) != STORE_OK) {
+			ret = -1;
+			break;
+		}
+		if (n != atomic_load(&table[i].count)) {
+			atomic_store(&table[i].count, n);
+			atomic_store(&table[i].changed, (int64_t)time(NULL));
+		}
+	}
+	pthread_rwlock_unlock(&table_lock);
+	pthread_mutex_unlock(&commit_lock);
+	if (ret == -1 && !failing)
+		log_warn("counts", "event=refresh_failed note=\"counts stay as "
+		    "they are until the store answers\"");
+	else if (ret == 0 && failing)
+		log_info("counts", "event=refresh_recovered");
+	failing = ret == -1;
+	return ret;
+}
+
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	pthread_t thread;
+	bool running, stopping;
+	unsigned interval_ms;
+} refresher = {
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+};
+
+static void *
+refresh_loop(void *arg)
+{
+	struct timespec until;
+
+	(void)arg;
+	pthread_mutex_lock(&refresher.lock);
+	while (!refresher.stopping) {
+		pthread_mutex_unlock(&refresher.lock);
+		counts_refresh();
+		pthread_mutex_lock(&refresher.lock);
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_nsec += (long)(refresher.interval_ms % 1000) * 1000000L;
+		until.tv_sec += refresher.interval_ms / 1000 +
+		    until.tv_nsec / 1000000000L;
+		until.tv_nsec %= 1000000000L;
+		while (!refresher.stopping && pthread_cond_timedwait(
+		    &refresher.wake, &refresher.lock, &until) == 0)
+			;
+	}
+	pthread_mutex_unlock(&refresher.lock);
+	return NULL;
+}
+
+int
+counts_refresh_start(unsigned interval_ms)
+{
+	pthread_condattr_t attr;
+
+	if (refresher.running)
+		return 0;
+	if (pthread_condattr_init(&attr) != 0)
+		return -1;
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&refresher.wake, &attr);
+	pthread_condattr_destroy(&attr);
+	refresher.interval_ms = interval_ms ? interval_ms : 1;
+	refresher.stopping = false;
+	if (pthread_create(&refresher.thread, NULL, refresh_loop, NULL) != 0) {
+		pthread_cond_destroy(&refresher.wake);
+		return -1;
+	}
+	refresher.running = true;
+	log_info("counts", "event=refresh_started interval_ms=%u", interval_ms);
+	return 0;
+}
+
+void
+counts_refresh_stop(void)
+{
+	if (!refresher.running)
+		return;
+	pthread_mutex_lock(&refresher.lock);
+	refresher.stopping = true;
+	pthread_cond_signal(&refresher.wake);
+	pthread_mutex_unlock(&refresher.lock);
+	pthread_join(refresher.thread, NULL);
+	pthread_cond_destroy(&refresher.wake);
+	refresher.running = false;
 }

@@ -32,4 +32,23 @@ void counts_commit_end(void);
  * they are read again on next use. */
 void counts_reset(void);
 
+/* How often a node on a shared database re-reads its counts: another
+ * node's signatures show here within this (plus one query per loaded
+ * petition). */
+#define COUNTS_REFRESH_MS 250
+
+/* Re-reads the count of every loaded petition from the store, under the
+ * commit lock, so it never races a commit of this process (it sees a batch
+ * wholly or not at all, and counts_add() cannot add it twice). For a
+ * database other processes write too. Returns 0, or -1 when some count
+ * could not be read (it keeps its old value; logged once per outage). */
+int counts_refresh(void);
+
+/* Starts a thread calling counts_refresh() every interval_ms. Returns 0,
+ * or -1 when the thread cannot start. */
+int counts_refresh_start(unsigned interval_ms);
+
+/* Stops that thread and waits for it; a no-op when none runs. */
+void counts_refresh_stop(void);
+
 #endif

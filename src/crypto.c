@@ -137,7 +137,7 @@ crypto_csrf_token(struct buf *out, const char *binding, time_t now)
 	    sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
 	int n;
 
-	n = snprintf(ts, sizeof(ts), "%" PRId64, (int64_t)(now - now % 60));
+	n = snprintf(ts, sizeof(ts), "%" PRId64, (int64_t)now);
 	crypto_csrf_mac(mac, ts, (size_t)n, binding);
 	sodium_bin2base64(b64, sizeof(b64), mac, sizeof(mac),
 	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
@@ -225,6 +225,24 @@ crypto_token_hash(const char *token, size_t len,
 {
 	crypto_generichash(out, CRYPTO_HASH_BYTES, (const unsigned char *)token,
 	    len, key_token, sizeof(key_token));
+}
+
+int
+crypto_csrf_time(const char *token, size_t len, int64_t *out)
+{
+	const char *dot = memchr(token, '.', len);
+	int64_t t = 0;
+	const char *p;
+
+	if (dot == NULL || dot == token || dot - token > 18)
+		return -1;
+	for (p = token; p < dot; p++) {
+		if (*p < '0' || *p > '9')
+			return -1;
+		t = t * 10 + (*p - '0');
+	}
+	*out = t;
+	return 0;
 }
 
 void

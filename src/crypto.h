@@ -26,10 +26,14 @@ void crypto_new_cookie(char out[CRYPTO_COOKIE_CHARS + 1]);
 /* Appends to out a form token: "TIME.MAC", MAC being HMAC-SHA-256 under a
  * key derived from the site secret over TIME and binding. binding is ""
  * for forms anyone may post (the sign form: its page can then be cached
- * and shared), or a session id for forms of a signed-in user. TIME is now
- * rounded down to the minute, so one minute's pages carry one token. Any
- * holos process with the same secret accepts it. */
+ * and shared), or a session id for forms of a signed-in user. TIME is the
+ * second the form was made, which the bot checks read back. Any holos
+ * process with the same secret accepts it. */
 void crypto_csrf_token(struct buf *out, const char *binding, time_t now);
+
+/* The time a token was made, without checking it (check first). Returns
+ * 0, or -1 when token has no time. */
+int crypto_csrf_time(const char *token, size_t len, int64_t *out);
 
 /* Returns true when token was made by crypto_csrf_token() for binding no
  * more than CRYPTO_CSRF_MAX_AGE seconds before now (and not from the

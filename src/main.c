@@ -13,9 +13,11 @@
 
 #include "counts.h"
 #include "crypto.h"
+#include "guard.h"
 #include "i18n.h"
 #include "import.h"
 #include "log.h"
+#include "migrate_data.h"
 #include "page.h"
 #include "pagecache.h"
 #include "outbox.h"
@@ -29,6 +31,8 @@ struct config {
 	const char *listen;
 	const char *data;
 	const char *db;
+	const char *node;	/* this process's counter rows (shared db) */
+	const char *from, *to;	/* migrate-data */
 	const char *base_url;
 	const char *share;
 	const char *lang;
@@ -49,12 +53,16 @@ struct config {
 	size_t ntrusted;
 	struct rl_rule rates[RL__MAX];
 	bool rate_off;
+	unsigned long min_form_seconds;
 };
 
 enum opt {
 	OPT_LISTEN = 256,
 	OPT_DATA,
 	OPT_DB,
+	OPT_NODE,
+	OPT_FROM,
+	OPT_TO,
 	OPT_BASE_URL,
 	OPT_SHARE,
 	OPT_LANG,
@@ -81,6 +89,7 @@ enum opt {
 	OPT_RATE_PETITION,
 	OPT_RATE_SITE,
 	OPT_RATE_LIMIT,
+	OPT_MIN_FORM_SECONDS,
 	OPT_HELP,
 };
 
@@ -88,6 +97,9 @@ static const struct option long_opts[] = {
 	{ "listen", required_argument, NULL, OPT_LISTEN },
 	{ "data", required_argument, NULL, OPT_DATA },
 	{ "db", required_argument, NULL, OPT_DB },
+	{ "node", required_argument, NULL, OPT_NODE },
+	{ "from", required_argument, NULL, OPT_FROM },
+	{ "to", required_argument, NULL, OPT_TO },
 	{ "base-url", required_argument, NULL, OPT_BASE_URL },
 	{ "share", required_argument, NULL, OPT_SHARE },
 	{ "lang", required_argument, NULL, OPT_LANG },
@@ -114,6 +126,7 @@ static const struct option long_opts[] = {
 	{ "rate-petition", required_argument, NULL, OPT_RATE_PETITION },
 	{ "rate-site", required_argument, NULL, OPT_RATE_SITE },
 	{ "rate-limit", required_argument, NULL, OPT_RATE_LIMIT },
+	{ "min-form-seconds", required_argument, NULL, OPT_MIN_FORM_SECONDS },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -127,6 +140,7 @@ static const char usage_main[] =
 "  import FILE.md   add a petition from a Markdown file with front matter\n"
 "  outbox [list]    show the mail queue; 'outbox retry ID|dead' queues dead\n"
 "                   mail again, 'outbox send' delivers what is due now\n"
+"  migrate-data     copy a SQLite database into an empty PostgreSQL one\n"
 "  help [COMMAND]   show help for a command\n"
 "\n"
 "Run 'holos COMMAND --help' for the options of a command.\n";
@@ -134,8 +148,11 @@ static const char usage_main[] =
 static const char usage_common[] =
 "  --data DIR          data folder: database, secret key (env HOLOS_DATA;\n"
 "                      default ./data)\n"
-"  --db DSN            database: a SQLite path or sqlite:PATH (env HOLOS_DB;\n"
-"                      default DIR/holos.db)\n"
+"  --db DSN            database: a SQLite path or sqlite:PATH, or\n"
+"                      postgres://USER@HOST:PORT/DB for several nodes on one\n"
+"                      database (env HOLOS_DB; default DIR/holos.db)\n"
+"  --node NAME         this node's name in a shared database's counter rows\n"
+"                      (env HOLOS_NODE; default HOSTNAME:PORT of --listen)\n"
 "  --share DIR         folder with templates/, static/, locales/, migrations/\n"
 "                      (env HOLOS_SHARE; default: beside the binary's folder)\n";
 
@@ -183,7 +200,13 @@ static const char usage_serve[] =
 "  --rate-net N/S      per /24 (IPv4) or /48 (IPv6) network (default 60/60)\n"
 "  --rate-petition N/S per petition (default 2000/1)\n"
 "  --rate-site N/S     for the whole site (default off)\n"
-"  --rate-limit off    no limits at all (env HOLOS_RATE_LIMIT=off)\n";
+"  --rate-limit off    no limits at all (env HOLOS_RATE_LIMIT=off)\n"
+"  --min-form-seconds S  a sign form sent back sooner is flagged and counts\n"
+"                      only once confirmed by email (default 3; env\n"
+"                      HOLOS_MIN_FORM_SECONDS)\n"
+"Lists: DIR/allowlist.txt and DIR/blocklist.txt (lines \"domain D\",\n"
+"\"net CIDR\", \"email ADDRESS\"), DIR/disposable-local.txt (more throw-away\n"
+"domains); lists/disposable-email-domains.txt ships with holos.\n";
 
 static const char usage_migrate[] =
 "usage: holos migrate [OPTIONS]\n"
@@ -199,6 +222,17 @@ static const char usage_outbox[] =
 "retry ID    queue dead message ID again ('retry dead': all of them)\n"
 "send        deliver every due message now, as the server would (takes the\n"
 "            mail options of 'holos serve --help')\n";
+
+static const char usage_migrate_data[] =
+"usage: holos migrate-data --from sqlite:PATH --to postgres://…\n"
+"\n"
+"Copies every table of a SQLite database (signatures with their sealed\n"
+"personal data as they are; the counter rows summed into one) into a\n"
+"PostgreSQL database in one transaction, after bringing its schema up to\n"
+"date. Refuses a target that holds any data and a source whose schema\n"
+"version differs (run 'holos migrate --db sqlite:PATH' first), then\n"
+"checks row counts and count sums and prints them. Stop every holos\n"
+"serving the SQLite file first; copy secret.key to each new node.\n";
 
 static const char usage_import[] =
 "usage: holos import [OPTIONS] FILE.md\n"
@@ -228,6 +262,8 @@ usage(FILE *f, const char *cmd)
 		fputs(usage_import, f);
 	else if (strcmp(cmd, "outbox") == 0)
 		fputs(usage_outbox, f);
+	else if (strcmp(cmd, "migrate-data") == 0)
+		fputs(usage_migrate_data, f);
 	else {
 		fputs(usage_main, f);
 		return;
@@ -295,6 +331,7 @@ parse_args(int argc, char **argv, const char *cmd, struct config *c)
 	c->listen = env_or("HOLOS_LISTEN", "127.0.0.1:8080");
 	c->data = env_or("HOLOS_DATA", "data");
 	c->db = env_or("HOLOS_DB", NULL);
+	c->node = env_or("HOLOS_NODE", NULL);
 	c->base_url = env_or("HOLOS_BASE_URL", NULL);
 	c->share = env_or("HOLOS_SHARE", NULL);
 	c->lang = env_or("HOLOS_LANG", "en");
@@ -317,12 +354,17 @@ parse_args(int argc, char **argv, const char *cmd, struct config *c)
 	c->rates[RL_PETITION] = (struct rl_rule){ 2000, 1 };
 	c->rates[RL_SITE] = (struct rl_rule){ 0, 1 };
 	c->rate_off = strcmp(env_or("HOLOS_RATE_LIMIT", "on"), "off") == 0;
+	c->min_form_seconds = strtoul(env_or("HOLOS_MIN_FORM_SECONDS", "3"),
+	    NULL, 10);
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
 		switch (ch) {
 		case OPT_LISTEN: c->listen = optarg; break;
 		case OPT_DATA: c->data = optarg; break;
 		case OPT_DB: c->db = optarg; break;
+		case OPT_NODE: c->node = optarg; break;
+		case OPT_FROM: c->from = optarg; break;
+		case OPT_TO: c->to = optarg; break;
 		case OPT_BASE_URL: c->base_url = optarg; break;
 		case OPT_SHARE: c->share = optarg; break;
 		case OPT_LANG: c->lang = optarg; break;
@@ -398,6 +440,11 @@ parse_args(int argc, char **argv, const char *cmd, struct config *c)
 			    -1)
 				goto bad;
 			break;
+		case OPT_MIN_FORM_SECONDS:
+			if (parse_uint(optarg, 3600, &v) == -1)
+				goto bad;
+			c->min_form_seconds = v;
+			break;
 		case OPT_RATE_LIMIT:
 			if (strcmp(optarg, "on") != 0 && strcmp(optarg, "off") != 0)
 				goto bad;
@@ -444,6 +491,31 @@ mkdir_p(const char *dir)
 	return mkdir(tmp, 0700) == -1 && errno != EEXIST ? -1 : 0;
 }
 
+static bool
+dsn_is_pg(const char *dsn)
+{
+	return dsn != NULL && (strncmp(dsn, "postgres://", 11) == 0 ||
+	    strncmp(dsn, "postgresql://", 13) == 0);
+}
+
+/* The name of this node's counter rows: --node, else HOSTNAME:PORT of
+ * --listen, unique among nodes that each listen on their own address. */
+static const char *
+node_name(const struct config *c)
+{
+	static char name[300];
+	char host[256];
+	const char *port = strrchr(c->listen, ':');
+
+	if (c->node != NULL)
+		return c->node;
+	if (gethostname(host, sizeof(host)) == -1)
+		snprintf(host, sizeof(host), "localhost");
+	host[sizeof(host) - 1] = '\0';
+	snprintf(name, sizeof(name), "%s:%s", host, port ? port + 1 : "0");
+	return name;
+}
+
 /* Opens and migrates the store named by the configuration. */
 static struct store *
 open_store(const struct config *c)
@@ -458,8 +530,9 @@ open_store(const struct config *c)
 		return NULL;
 	}
 	snprintf(path, sizeof(path), "%s/holos.db", c->data);
-	snprintf(mig, sizeof(mig), "%s/migrations/sqlite", c->share);
-	if (store_open(c->db ? c->db : path, mig, &s) == -1) {
+	snprintf(mig, sizeof(mig), "%s/migrations/%s", c->share,
+	    dsn_is_pg(c->db) ? "pg" : "sqlite");
+	if (store_open(c->db ? c->db : path, mig, node_name(c), &s) == -1) {
 		fprintf(stderr, "holos: cannot open the database (see the log "
 		    "above)\n");
 		return NULL;
@@ -471,6 +544,23 @@ open_store(const struct config *c)
 		return NULL;
 	}
 	return s;
+}
+
+static int
+cmd_migrate_data(struct config *c, int argc, char **argv)
+{
+	char mig[PATH_MAX];
+
+	(void)argv;
+	if (optind != argc || c->from == NULL || c->to == NULL ||
+	    dsn_is_pg(c->from) || !dsn_is_pg(c->to)) {
+		fprintf(stderr, "holos migrate-data: expected --from sqlite:PATH "
+		    "--to postgres://…\n");
+		usage(stderr, "migrate-data");
+		return 2;
+	}
+	snprintf(mig, sizeof(mig), "%s/migrations/pg", c->share);
+	return migrate_data_run(c->from, c->to, mig) == 0 ? 0 : 1;
 }
 
 static int
@@ -691,6 +781,11 @@ cmd_serve(struct config *c)
 	snprintf(path, sizeof(path), "%s/static", c->share);
 	if (page_static_load(path) == -1)
 		goto out;
+	if (guard_load(c->share, c->data, err, sizeof(err)) == -1) {
+		fprintf(stderr, "holos: %s\n", err);
+		goto out;
+	}
+	site.min_form_seconds = (int64_t)c->min_form_seconds;
 	if ((s = open_store(c)) == NULL)
 		goto out;
 	if (c->seed != NULL) {
@@ -755,6 +850,15 @@ cmd_serve(struct config *c)
 			signq_stop();
 			goto out;
 		}
+		/* Other nodes sign into the same database: their signatures
+		 * reach this node's counts by re-reading them. */
+		if (s->ops->shared &&
+		    counts_refresh_start(COUNTS_REFRESH_MS) == -1) {
+			fprintf(stderr, "holos: cannot start the count refresh\n");
+			signq_stop();
+			outbox_stop();
+			goto out;
+		}
 		ret = server_run(&c->server) == 0 ? 0 : 1;
 		/* Requests in flight are done: write what they queued, then
 		 * let the mail worker finish the message in hand. */
@@ -762,8 +866,10 @@ cmd_serve(struct config *c)
 		outbox_stop();
 	}
 out:
+	guard_free();
 	smtp_global_cleanup();
 	pagecache_clear();
+	counts_refresh_stop();
 	counts_free();
 	store_close(s);
 	tmpl_set_free(t);
@@ -798,7 +904,8 @@ main(int argc, char **argv)
 		return 0;
 	}
 	if (strcmp(cmd, "serve") && strcmp(cmd, "migrate") &&
-	    strcmp(cmd, "import") && strcmp(cmd, "outbox")) {
+	    strcmp(cmd, "import") && strcmp(cmd, "outbox") &&
+	    strcmp(cmd, "migrate-data")) {
 		fprintf(stderr, "holos: unknown command \"%s\"\n", cmd);
 		usage(stderr, NULL);
 		return 2;
@@ -827,5 +934,7 @@ main(int argc, char **argv)
 		return cmd_migrate(&c);
 	if (strcmp(cmd, "outbox") == 0)
 		return cmd_outbox(&c, argc - 1, argv + 1);
+	if (strcmp(cmd, "migrate-data") == 0)
+		return cmd_migrate_data(&c, argc - 1, argv + 1);
 	return cmd_import(&c, argc - 1, argv + 1);
 }

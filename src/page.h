@@ -23,6 +23,7 @@ struct site {
 	int64_t confirm_ttl;		/* seconds a confirmation link works */
 	const char *mail_from;		/* envelope and From address */
 	bool mail_to_files;		/* no SMTP: .eml files, links logged */
+	int64_t min_form_seconds;	/* a faster submit is flagged */
 	char static_version[17];
 };
 

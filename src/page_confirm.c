@@ -100,7 +100,7 @@ page_confirm_show(struct request *r)
 	v = confirm_view(r, "confirm", &info, &st);
 	if (st != STORE_OK && st != STORE_NOTFOUND) {
 		http_header_add(r, "Retry-After", "5");
-		page_error(r, 503, "err_internal");
+		page_error(r, 503, "err_unavailable");
 		return;
 	}
 	render_view(r, "confirm", v, &info, "confirm_title");
@@ -117,7 +117,7 @@ confirm_finish(struct request *r, struct confirm_job *job)
 {
 	if (job->it.status != STORE_OK) {
 		http_header_add(r, "Retry-After", "5");
-		page_error(r, 503, "err_busy");
+		page_error(r, 503, "err_unavailable");
 		return;
 	}
 	switch (job->it.op.result) {
@@ -179,7 +179,7 @@ page_confirm_post(struct request *r)
 	view = confirm_view(r, "confirm", &job->info, &st);
 	if (st != STORE_OK && st != STORE_NOTFOUND) {
 		http_header_add(r, "Retry-After", "5");
-		page_error(r, 503, "err_internal");
+		page_error(r, 503, "err_unavailable");
 		return;
 	}
 	if (view != VIEW_ASK) {
@@ -206,7 +206,7 @@ page_unsubscribe_show(struct request *r)
 	v = confirm_view(r, "unsubscribe", &info, &st);
 	if (st != STORE_OK && st != STORE_NOTFOUND) {
 		http_header_add(r, "Retry-After", "5");
-		page_error(r, 503, "err_internal");
+		page_error(r, 503, "err_unavailable");
 		return;
 	}
 	render_view(r, "unsubscribe", v, &info, "unsub_title");
@@ -232,7 +232,7 @@ page_unsubscribe_post(struct request *r)
 	if (store_unsubscribe(site.store, hash, (int64_t)time(NULL)) !=
 	    STORE_OK) {
 		http_header_add(r, "Retry-After", "5");
-		page_error(r, 503, "err_internal");
+		page_error(r, 503, "err_unavailable");
 		return;
 	}
 	log_info("unsubscribe", "slug=%s result=ok", info.slug);

@@ -19,7 +19,7 @@ page_home(struct request *r)
 		break;
 	case STORE_UNAVAILABLE:
 		http_header_add(r, "Retry-After", "5");
-		page_error(r, 503, "err_internal");
+		page_error(r, 503, "err_unavailable");
 		return;
 	default:
 		page_error(r, 500, "err_internal");

@@ -7,6 +7,7 @@
 #include "crypto.h"
 #include "email.h"
 #include "form.h"
+#include "guard.h"
 #include "i18n.h"
 #include "log.h"
 #include "markdown.h"
@@ -18,6 +19,7 @@
 #include "counts.h"
 
 enum sign_field {
+	F_WEBSITE,		/* the honeypot: hidden from people */
 	F_FIRST_NAME,
 	F_LAST_NAME,
 	F_EMAIL,
@@ -37,6 +39,7 @@ country_ok(const char *s, size_t len)
 
 /* The sign form, declared: anything else in a POST is dropped. */
 static const struct form_spec sign_form[F__MAX] = {
+	[F_WEBSITE] = { "website", FORM_CHECKBOX, 0, false, NULL },
 	[F_FIRST_NAME] = { "first_name", FORM_LINE, 100, true, NULL },
 	[F_LAST_NAME] = { "last_name", FORM_LINE, 100, true, NULL },
 	[F_EMAIL] = { "email", FORM_LINE, EMAIL_MAX, true, email_valid },
@@ -267,7 +270,7 @@ form_context(struct request *r, const struct petition *p,
 	values = json_object();
 	errors = json_object();
 	for (i = 0; i < F__MAX; i++) {
-		if (i == F_CSRF)
+		if (i == F_CSRF || i == F_WEBSITE)
 			continue;
 		if (sign_form[i].kind == FORM_CHECKBOX)
 			json_object_set_new(values, sign_form[i].name,
@@ -326,7 +329,7 @@ load_petition(struct request *r, struct petition *p)
 	case STORE_OK:
 		if (counts_get(p->id, &p->count) == -1) {
 			http_header_add(r, "Retry-After", "5");
-			page_error(r, 503, "err_internal");
+			page_error(r, 503, "err_unavailable");
 			return -1;
 		}
 		if (p->state == PETITION_DRAFT || p->state == PETITION_PENDING ||
@@ -344,7 +347,7 @@ load_petition(struct request *r, struct petition *p)
 		return -1;
 	case STORE_UNAVAILABLE:
 		http_header_add(r, "Retry-After", "5");
-		page_error(r, 503, "err_internal");
+		page_error(r, 503, "err_unavailable");
 		return -1;
 	default:
 		page_error(r, 500, "err_internal");
@@ -454,7 +457,7 @@ page_petition_show(struct request *r)
 		return;		/* served uncached */
 	if (counts_get(meta.petition_id, &count) == -1) {
 		http_header_add(r, "Retry-After", "5");
-		page_error(r, 503, "err_internal");
+		page_error(r, 503, "err_unavailable");
 		return;
 	}
 	live_values(r, count, meta.goal, meta.created_at, live);
@@ -516,7 +519,7 @@ page_petition_json(struct request *r)
 	}
 	if (counts_get_changed(meta.petition_id, &count, &changed) == -1) {
 		http_header_add(r, "Retry-After", "5");
-		page_error(r, 503, "err_internal");
+		page_error(r, 503, "err_unavailable");
 		return;
 	}
 	mtime = changed > meta.updated_at ? changed : meta.updated_at;
@@ -605,6 +608,25 @@ seal_pii(struct request *r, const struct form_value *v, const char *email,
 	return copy;
 }
 
+/* The bot checks that cost a person nothing: the hidden field must stay
+ * empty and the form cannot come back sooner than a person could fill it.
+ * Their findings flag the signature; they never refuse it. */
+static int
+bot_flags(struct request *r, const struct form_value *v)
+{
+	int64_t shown = 0;
+	int flags = 0;
+
+	if (v[F_WEBSITE].checked)
+		flags |= GUARD_FLAG_HONEYPOT;
+	if (crypto_csrf_time(v[F_CSRF].s, v[F_CSRF].len, &shown) == 0 &&
+	    (int64_t)time(NULL) - shown < site.min_form_seconds)
+		flags |= GUARD_FLAG_FAST;
+	if (flags != 0)
+		log_info("sign", "slug=%s flags=%d", r->slug, flags);
+	return flags;
+}
+
 /* What a parked signing request keeps until the writer has committed. */
 struct sign_job {
 	struct signq_item it;	/* first: page_submit() parks this */
@@ -623,7 +645,7 @@ sign_finish(struct request *r, struct sign_job *job)
 	if (job->it.status != STORE_OK) {
 		http_header_add(r, "Retry-After", "5");
 		page_error(r, job->it.status == STORE_UNAVAILABLE ? 503 : 500,
-		    job->it.status == STORE_UNAVAILABLE ? "err_busy" :
+		    job->it.status == STORE_UNAVAILABLE ? "err_unavailable" :
 		    "err_internal");
 		return;
 	}
@@ -754,6 +776,19 @@ page_petition_sign(struct request *r)
 		render_petition(r, 422, &job->p, v, errs);
 		return;
 	}
+	switch (guard_check(email, &r->addr)) {
+	case GUARD_DISPOSABLE:
+		errs[F_EMAIL] = "err_disposable";
+		render_petition(r, 422, &job->p, v, errs);
+		return;
+	case GUARD_BLOCKED:
+		log_info("sign", "slug=%s result=blocked", job->p.slug);
+		errs[F_EMAIL] = "err_blocked";
+		render_petition(r, 422, &job->p, v, errs);
+		return;
+	default:
+		break;
+	}
 	job->it.op.kind = WRITE_SIGN;
 	job->it.op.now = (int64_t)time(NULL);
 	sig = &job->it.op.sig;
@@ -769,7 +804,17 @@ page_petition_sign(struct request *r)
 	sig->updates = v[F_UPDATES].checked;
 	sig->lang = r->lang;
 	sig->created_at = job->it.op.now;
-	if (site.count_on_sign) {
+	sig->flags = bot_flags(r, v);
+	sig->domain = guard_domain(email);
+	{
+		char net[64];
+
+		netaddr_network(&r->addr, net, sizeof(net));
+		sig->net = arena_strdup(r->arena, net);
+	}
+	/* A flagged signature never counts on signing alone: its email must
+	 * confirm it, whatever the site's setting. */
+	if (site.count_on_sign && sig->flags == 0) {
 		sig->state = SIGNATURE_CONFIRMED;
 	} else {
 		sig->state = SIGNATURE_PENDING;

@@ -67,6 +67,9 @@ struct signature {
 	enum signature_state state;
 	int64_t created_at;
 	const char *lang;		/* the signer's language, for mail */
+	int flags;			/* enum guard_flag bits, for review */
+	const char *net;		/* the client's /24 or /48 network */
+	const char *domain;		/* the email's domain */
 };
 
 /* The goal shown next: the petition's own goal while the count is below it,

@@ -264,6 +264,9 @@ reply(struct request *r)
 	us = (now.tv_sec - r->start.tv_sec) * 1000000L +
 	    (now.tv_nsec - r->start.tv_nsec) / 1000L;
 	log_path(path, sizeof(path), r->path);
+	/* An emailed token in the path is a secret: keep it out of the log. */
+	if (r->token != NULL && (size_t)(r->token - r->path) + 10 < sizeof(path))
+		snprintf(path + (r->token - r->path), 10, "[token]");
 	log_info("http", "method=%s path=%s status=%d bytes=%zu us=%ld",
 	    r->method == HTTP_OTHER ? "OTHER" : r->method_name, path,
 	    r->status, len, us);

@@ -6,6 +6,7 @@
 #include "log.h"
 
 extern const struct store_ops store_sqlite_ops;
+extern const struct store_ops store_pg_ops;
 
 static const char *const status_names[STORE__MAX] = {
 	[STORE_OK] = "ok",
@@ -16,18 +17,17 @@ static const char *const status_names[STORE__MAX] = {
 };
 
 int
-store_open(const char *dsn, const char *migrations_dir, struct store **out)
+store_open(const char *dsn, const char *migrations_dir, const char *node,
+    struct store **out)
 {
 	const struct store_ops *ops = &store_sqlite_ops;
 
 	if (strncmp(dsn, "postgres://", 11) == 0 ||
-	    strncmp(dsn, "postgresql://", 13) == 0) {
-		log_error("store", "error=\"PostgreSQL is not supported yet\"");
-		return -1;
-	}
-	if (strncmp(dsn, "sqlite:", 7) == 0)
+	    strncmp(dsn, "postgresql://", 13) == 0)
+		ops = &store_pg_ops;
+	else if (strncmp(dsn, "sqlite:", 7) == 0)
 		dsn += 7;
-	if (ops->open(dsn, migrations_dir, out) == -1)
+	if (ops->open(dsn, migrations_dir, node, out) == -1)
 		return -1;
 	(*out)->ops = ops;
 	return 0;

@@ -4,6 +4,7 @@
 #ifndef HOLOS_STORE_H
 #define HOLOS_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -106,8 +107,11 @@ struct token_info {
 /* The operations a backend provides; store.c dispatches to them. */
 struct store_ops {
 	const char *name;
+	/* Several processes (nodes) write the same database: each keeps its
+	 * counts fresh by re-reading them (counts_refresh_start()). */
+	bool shared;
 	int (*open)(const char *dsn, const char *migrations_dir,
-	    struct store **out);
+	    const char *node, struct store **out);
 	void (*close)(struct store *);
 	enum store_status (*migrate)(struct store *, int *version);
 	enum store_status (*petition_create)(struct store *,
@@ -144,10 +148,13 @@ struct store {
 	const struct store_ops *ops;
 };
 
-/* Opens the database named by dsn: "sqlite:PATH" or a plain PATH for SQLite.
- * migrations_dir holds the backend's NNNN_name.sql files. Does not migrate.
- * Returns 0, or -1 with the reason logged. Free with store_close(). */
-int store_open(const char *dsn, const char *migrations_dir, struct store **out);
+/* Opens the database named by dsn: "sqlite:PATH" or a plain PATH for SQLite,
+ * "postgres://…" or "postgresql://…" for PostgreSQL. migrations_dir holds
+ * the backend's NNNN_name.sql files. node names this process's counter rows
+ * in a shared database (SQLite ignores it). Does not migrate. Returns 0, or
+ * -1 with the reason logged. Free with store_close(). */
+int store_open(const char *dsn, const char *migrations_dir, const char *node,
+    struct store **out);
 
 /* Closes the database; NULL is a no-op. */
 void store_close(struct store *s);

@@ -81,10 +81,10 @@ static const char *const stmt_sql[ST__MAX] = {
 	[ST_SIGNATURE_INSERT] =
 	    "INSERT INTO signatures (petition_id, seq, email_hash, pii, country,"
 	    " public_name, updates, comment, state, created_at, confirmed_at,"
-	    " lang, last_mail_at)"
+	    " lang, last_mail_at, flags, net, domain)"
 	    " VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM signatures"
 	    " WHERE petition_id = ?1), ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
-	    " ?11, ?12)"
+	    " ?11, ?12, ?13, ?14, ?15)"
 	    " ON CONFLICT (petition_id, email_hash) DO NOTHING RETURNING id, seq",
 	[ST_COUNT_ADD] =
 	    "INSERT INTO petition_counts (petition_id, node, confirmed)"
@@ -176,6 +176,13 @@ sq_status(sqlite3 *db, int rc, const char *what)
 {
 	if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
 		log_warn("store", "backend=sqlite op=%s error=busy", what);
+		return STORE_UNAVAILABLE;
+	}
+	if (rc == SQLITE_FULL || rc == SQLITE_IOERR || rc == SQLITE_CANTOPEN) {
+		/* The disk, not the data: it may come back, so callers answer
+		 * 503 and the transaction left nothing behind. */
+		log_error("store", "backend=sqlite op=%s rc=%d error=\"%s\"", what,
+		    rc, sqlite3_errmsg(db));
 		return STORE_UNAVAILABLE;
 	}
 	log_error("store", "backend=sqlite op=%s rc=%d error=\"%s\"", what, rc,
@@ -305,12 +312,15 @@ conn_exec(struct conn *c, enum stmt id)
 	return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
+/* node is ignored: one SQLite file has one writer, counted as NODE_NAME. */
 static int
-sqlite_open(const char *dsn, const char *migrations_dir, struct store **out)
+sqlite_open(const char *dsn, const char *migrations_dir, const char *node,
+    struct store **out)
 {
 	struct store_sqlite *s;
 	int i;
 
+	(void)node;
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return -1;
 	s->path = strdup(dsn);
@@ -873,6 +883,10 @@ write_sign(struct conn *c, struct write_op *op)
 	    SQLITE_STATIC);
 	if (op->mail.sealed != NULL)
 		sqlite3_bind_int64(st, 12, op->now);
+	sqlite3_bind_int(st, 13, sig->flags);
+	sqlite3_bind_text(st, 14, sig->net ? sig->net : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 15, sig->domain ? sig->domain : "", -1,
+	    SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_DONE) {	/* ON CONFLICT DO NOTHING */
 		sqlite3_reset(st);

@@ -21,6 +21,7 @@
 
 #include <arpa/inet.h>
 #include <jansson.h>
+#include <libpq-fe.h>
 
 #define WAIT_MS 10000
 
@@ -225,6 +226,208 @@ remove_tree(const char *path)
 	return unlink(path);
 }
 
+/* ---- PostgreSQL ---- */
+
+const char *
+harness_pg(void)
+{
+	const char *d = getenv("HOLOS_TEST_PG");
+	return d != NULL && *d != '\0' ? d : NULL;
+}
+
+const char *
+harness_pg_dir(void)
+{
+	const char *d = getenv("HOLOS_TEST_PG_DIR");
+	return d != NULL && *d != '\0' ? d : NULL;
+}
+
+/* base with its database name replaced by db (a query string is kept). */
+static void
+dsn_with_db(const char *base, const char *db, char *out, size_t n)
+{
+	const char *host = strstr(base, "://");
+	const char *query = strchr(base, '?');
+	const char *slash = host != NULL ? strchr(host + 3, '/') : NULL;
+	size_t keep = slash != NULL && (query == NULL || slash < query) ?
+	    (size_t)(slash - base) : query != NULL ? (size_t)(query - base) : strlen(base);
+	snprintf(out, n, "%.*s/%s%s", (int)keep, base, db, query != NULL ? query : "");
+}
+
+static void
+pg_quiet(void *arg, const char *msg)
+{
+	(void)arg;
+	(void)msg;
+}
+
+static PGconn *
+pg_connect(const char *dsn)
+{
+	const char *const keys[] = { "connect_timeout", "dbname", NULL };
+	const char *const vals[] = { "5", dsn, NULL };
+	PGconn *c = PQconnectdbParams(keys, vals, 1);
+	if (c == NULL || PQstatus(c) != CONNECTION_OK) {
+		fprintf(stderr, "harness: PostgreSQL: %s", c ? PQerrorMessage(c) : "no memory\n");
+		PQfinish(c);
+		return NULL;
+	}
+	PQsetNoticeProcessor(c, pg_quiet, NULL);
+	return c;
+}
+
+long long
+pg_scalar(const char *dsn, const char *sql)
+{
+	PGconn *c = pg_connect(dsn);
+	if (c == NULL)
+		return -1;
+	long long v = -1;
+	PGresult *r = PQexec(c, sql);
+	ExecStatusType st = PQresultStatus(r);
+	if (st == PGRES_TUPLES_OK && PQntuples(r) > 0 && !PQgetisnull(r, 0, 0))
+		v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	else if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
+		v = 0;
+	else
+		fprintf(stderr, "harness: PostgreSQL: %s: %s", sql, PQresultErrorMessage(r));
+	PQclear(r);
+	PQfinish(c);
+	return v;
+}
+
+/* Which server's database cli_run() passes for a --data folder. */
+#define MAX_DBS 64
+static struct {
+	char data[300];
+	char db[512];
+} dbs[MAX_DBS];
+
+static void
+db_forget(const struct server *s)
+{
+	for (size_t i = 0; i < MAX_DBS; i++)
+		if (dbs[i].data[0] != '\0' && strcmp(dbs[i].data, s->data) == 0)
+			dbs[i].data[0] = '\0';
+}
+
+static void
+db_remember(const struct server *s)
+{
+	db_forget(s);
+	for (size_t i = 0; i < MAX_DBS; i++) {
+		if (dbs[i].data[0] == '\0') {
+			snprintf(dbs[i].data, sizeof dbs[i].data, "%s", s->data);
+			snprintf(dbs[i].db, sizeof dbs[i].db, "%s", s->db);
+			return;
+		}
+	}
+}
+
+static const char *
+db_of_data(const char *data)
+{
+	for (size_t i = 0; i < MAX_DBS; i++)
+		if (dbs[i].data[0] != '\0' && strcmp(dbs[i].data, data) == 0)
+			return dbs[i].db;
+	return NULL;
+}
+
+/* The database name at the end of a DSN. */
+static void
+db_name(const char *dsn, char *out, size_t n)
+{
+	const char *slash = strrchr(dsn, '/');
+	const char *name = slash != NULL ? slash + 1 : dsn;
+	snprintf(out, n, "%.*s", (int)strcspn(name, "?"), name);
+}
+
+/* A fresh database for s. Returns 0 or -1. */
+static int
+db_create(struct server *s)
+{
+	static int made;
+	char name[64], sql[128];
+	snprintf(name, sizeof name, "holos_t_%d_%d", (int)getpid(), ++made);
+	snprintf(sql, sizeof sql, "CREATE DATABASE %s", name);
+	if (pg_scalar(harness_pg(), sql) != 0)
+		return -1;
+	dsn_with_db(harness_pg(), name, s->db, sizeof s->db);
+	s->db_owned = true;
+	db_remember(s);
+	return 0;
+}
+
+static void
+db_drop(struct server *s)
+{
+	char name[128], sql[200];
+	db_name(s->db, name, sizeof name);
+	snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", name);
+	pg_scalar(harness_pg(), sql);
+	db_forget(s);
+	s->db[0] = '\0';
+	s->db_owned = false;
+}
+
+int
+server_share_db(struct server *s, const struct server *with)
+{
+	if (with->db[0] == '\0')
+		return -1;
+	if (s->db_owned)
+		db_drop(s);
+	snprintf(s->db, sizeof s->db, "%s", with->db);
+	db_remember(s);
+	return 0;
+}
+
+void
+server_use_sqlite(struct server *s)
+{
+	if (s->db_owned)
+		db_drop(s);
+	db_forget(s);
+	s->db[0] = '\0';
+}
+
+int
+server_db_dump(const struct server *s, struct hbuf *out)
+{
+	PGconn *c = pg_connect(s->db);
+	if (c == NULL)
+		return -1;
+	int rc = 0;
+	PGresult *cols = PQexec(c, "SELECT quote_ident(table_name), quote_ident(column_name), "
+	    "data_type FROM information_schema.columns WHERE table_schema = current_schema() "
+	    "ORDER BY table_name, ordinal_position");
+	if (PQresultStatus(cols) != PGRES_TUPLES_OK) {
+		fprintf(stderr, "harness: PostgreSQL: %s", PQresultErrorMessage(cols));
+		rc = -1;
+	}
+	for (int i = 0; rc == 0 && i < PQntuples(cols); i++) {
+		char sql[512];
+		const char *col = PQgetvalue(cols, i, 1);
+		bool bytea = strcmp(PQgetvalue(cols, i, 2), "bytea") == 0;
+		snprintf(sql, sizeof sql, "SELECT string_agg(%s%s%s, E'\\n') FROM %s",
+		    bytea ? "encode(" : "", col, bytea ? ", 'escape')" : "::text",
+		    PQgetvalue(cols, i, 0));
+		PGresult *r = PQexec(c, sql);
+		if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+			fprintf(stderr, "harness: PostgreSQL: %s: %s", sql, PQresultErrorMessage(r));
+			rc = -1;
+		} else if (PQntuples(r) > 0) {
+			hbuf_puts(out, PQgetvalue(r, 0, 0));
+			hbuf_puts(out, "\n");
+		}
+		PQclear(r);
+	}
+	hbuf_append(out, "", 0);
+	PQclear(cols);
+	PQfinish(c);
+	return rc;
+}
+
 /* ---- server process ---- */
 
 const char *
@@ -268,6 +471,10 @@ server_init(struct server *s, const char *const *args)
 		s->args[i] = args[i];
 	}
 	s->args[i] = NULL;
+	if (harness_pg() != NULL && db_create(s) == -1) {
+		fprintf(stderr, "harness: cannot create a database on %s\n", harness_pg());
+		return -1;
+	}
 	return 0;
 }
 
@@ -280,17 +487,19 @@ child_prepare(void)
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	static const char *const vars[] = { "HOLOS_LISTEN", "HOLOS_BASE_URL", "HOLOS_LANG",
 		"HOLOS_SITE_NAME", "HOLOS_DATA", "HOLOS_DB", "HOLOS_COUNT_ON_SIGN",
-		"HOLOS_SMTP", "HOLOS_MAIL_FROM" };
+		"HOLOS_SMTP", "HOLOS_MAIL_FROM", "HOLOS_NODE" };
 	for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
 		unsetenv(vars[i]);
 	/* Tests sign fast from one address; the tests of the limits turn
 	 * them on with --rate-limit on. */
 	setenv("HOLOS_RATE_LIMIT", "off", 1);
+	/* Likewise the minimum time before a sign form may come back. */
+	setenv("HOLOS_MIN_FORM_SECONDS", "0", 1);
 }
 
 /* Binds 127.0.0.1:0 and returns the port the kernel chose, or -1. */
-static int
-free_port(void)
+int
+harness_free_port(void)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	if (fd < 0)
@@ -389,7 +598,7 @@ int
 server_start(struct server *s)
 {
 	harness_global_init();
-	s->port = free_port();
+	s->port = harness_free_port();
 	if (s->port < 0) {
 		fprintf(stderr, "harness: no free port: %s\n", strerror(errno));
 		return -1;
@@ -406,6 +615,10 @@ server_start(struct server *s)
 	argv[n++] = listen;
 	argv[n++] = "--data";
 	argv[n++] = s->data;
+	if (s->db[0] != '\0') {
+		argv[n++] = "--db";
+		argv[n++] = s->db;
+	}
 	for (size_t i = 0; s->args[i] != NULL && n < 31; i++)
 		argv[n++] = s->args[i];
 	argv[n] = NULL;
@@ -529,6 +742,11 @@ server_cleanup(struct server *s)
 	if (s->root[0] != '\0' && !s->keep && getenv("HOLOS_E2E_KEEP") == NULL)
 		remove_tree(s->root);
 	s->root[0] = '\0';
+	if (s->db_owned && (s->keep || getenv("HOLOS_E2E_KEEP") != NULL))
+		fprintf(stderr, "harness: database kept: %s\n", s->db);
+	else if (s->db_owned)
+		db_drop(s);
+	db_forget(s);
 	return rc;
 }
 
@@ -1238,8 +1456,21 @@ cli_run(const char *const *argv, struct hbuf *out, struct hbuf *err)
 	const char *av[32];
 	size_t n = 0;
 	av[n++] = harness_bin();
-	for (size_t i = 0; argv[i] != NULL && n < 31; i++)
+	const char *data = NULL;
+	bool has_db = false;
+	for (size_t i = 0; argv[i] != NULL && n < 31; i++) {
+		if (strcmp(argv[i], "--data") == 0 && argv[i + 1] != NULL)
+			data = argv[i + 1];
+		has_db = has_db || strcmp(argv[i], "--db") == 0;
 		av[n++] = argv[i];
+	}
+	/* Under PostgreSQL a command on a server's data folder works on that
+	 * server's database. */
+	const char *db = data != NULL && !has_db ? db_of_data(data) : NULL;
+	if (db != NULL && n < 30) {
+		av[n++] = "--db";
+		av[n++] = db;
+	}
 	av[n] = NULL;
 
 	int po[2], pe[2];

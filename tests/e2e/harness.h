@@ -41,7 +41,38 @@ struct server {
 	pid_t pid;
 	bool keep; /* set when something failed: the root is left for a look */
 	const char *args[16]; /* extra serve arguments, NULL-terminated */
+	/* Under PostgreSQL (harness_pg()): the DSN of this server's own
+	 * database, passed as --db; "" on SQLite. */
+	char db[512];
+	bool db_owned; /* made by server_init(), dropped by server_cleanup() */
 };
+
+/* The DSN of the PostgreSQL server the e2e tests run against (env
+ * HOLOS_TEST_PG, its maintenance database), or NULL: tests run on SQLite.
+ * Under PostgreSQL every server_init() creates a fresh database for its
+ * server (holos_t_PID_N), server_start() passes it as --db, restarts reuse
+ * it, and cli_run() adds --db when its --data is a server's. Tests of
+ * SQLite files skip themselves when this is not NULL. */
+const char *harness_pg(void);
+/* The cluster's folder for scripts/pg.sh restart (env HOLOS_TEST_PG_DIR),
+ * or NULL. */
+const char *harness_pg_dir(void);
+/* Runs sql on the PostgreSQL database dsn and returns the first column of
+ * the first row as a number; -1 (with a message) when it fails. */
+long long pg_scalar(const char *dsn, const char *sql);
+/* Appends to out the text of every column of every table of s's database,
+ * bytea shown with its printable bytes as they are, for checks that no
+ * personal data is stored in the clear. Returns 0 or -1. */
+int server_db_dump(const struct server *s, struct hbuf *out);
+/* Makes s use the database of with (both then write one database, as nodes
+ * of a cluster do); s's own fresh database is dropped. Call before
+ * server_start(s). Returns 0 or -1. */
+int server_share_db(struct server *s, const struct server *with);
+/* Makes s use SQLite in its data dir even under PostgreSQL. Call before
+ * server_start(s). */
+void server_use_sqlite(struct server *s);
+/* A port nobody listens on now, on 127.0.0.1; -1 when none. */
+int harness_free_port(void);
 
 /* The binary under test: $HOLOS_BIN, or build/asan/holos. */
 const char *harness_bin(void);

@@ -256,9 +256,15 @@ async function typeKeys(page, text) {
 function visibleStrings(page) {
   return page.evaluate(() => {
     const out = [];
+    // lang: the nearest lang attribute; marked: it is not the page's own
+    // (<html lang>), i.e. the text says which language it is in itself.
     const langOf = (el) => {
       const l = el && el.closest('[lang]');
       return l ? l.getAttribute('lang') : '';
+    };
+    const markedOf = (el) => {
+      const l = el && el.closest('[lang]');
+      return !!l && l !== document.documentElement;
     };
     const visible = (el) => {
       if (!el) return false;
@@ -269,21 +275,22 @@ function visibleStrings(page) {
     for (let n = walker.nextNode(); n; n = walker.nextNode()) {
       const t = n.nodeValue.replace(/\s+/g, ' ').trim();
       const el = n.parentElement;
-      if (!t || !el || el.closest('script,style,template,option,textarea')) continue;
+      // <progress> text is fallback content, never drawn.
+      if (!t || !el || el.closest('script,style,template,option,textarea,progress,meter')) continue;
       if (!visible(el)) continue;
-      out.push({ text: t, lang: langOf(el), where: el.tagName.toLowerCase() + (el.className ? `.${String(el.className).split(' ')[0]}` : '') });
+      out.push({ text: t, lang: langOf(el), marked: markedOf(el), where: el.tagName.toLowerCase() + (el.className ? `.${String(el.className).split(' ')[0]}` : '') });
     }
     for (const el of document.querySelectorAll('[aria-label],[title],[placeholder],[alt]')) {
       for (const a of ['aria-label', 'title', 'placeholder', 'alt']) {
         const v = el.getAttribute(a);
-        if (v && v.trim()) out.push({ text: v.trim(), lang: langOf(el), where: `@${a}` });
+        if (v && v.trim()) out.push({ text: v.trim(), lang: langOf(el), marked: markedOf(el), where: `@${a}` });
       }
     }
     for (const s of document.querySelectorAll('select')) {
       const o = s.selectedOptions[0];
-      if (o && visible(s)) out.push({ text: o.textContent.trim(), lang: langOf(o), where: 'option' });
+      if (o && visible(s)) out.push({ text: o.textContent.trim(), lang: langOf(o), marked: markedOf(o), where: 'option' });
     }
-    out.push({ text: document.title, lang: document.documentElement.lang, where: 'title' });
+    out.push({ text: document.title, lang: document.documentElement.lang, marked: false, where: 'title' });
     return out;
   });
 }
@@ -360,7 +367,33 @@ async function confirmationLink(smtp, base, n = 1, ms = 15000) {
   throw new Error(`mail ${n}.eml holds no ${base}/c/TOKEN link:\n${mail.texts.map((t) => t.body).join('\n---\n')}`);
 }
 
+// The plain strings of a language catalogue (locales/LANG.json).
+const catalogues = {};
+function strings(lang) {
+  if (!catalogues[lang]) catalogues[lang] = JSON.parse(fs.readFileSync(path.join(ROOT, 'locales', `${lang}.json`), 'utf8'));
+  return catalogues[lang];
+}
+
+// Runs axe-core (the pinned npm package) in the page. It is evaluated through
+// the DevTools protocol, so the site's Content-Security-Policy, which allows
+// only its own scripts, does not have to be loosened for the test.
+let axeSource = null;
+async function axe(page) {
+  if (axeSource === null) axeSource = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.evaluate(axeSource);
+  return page.evaluate(() => window.axe.run(document, {
+    resultTypes: ['violations', 'incomplete'],
+    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] },
+  }));
+}
+
+// Requests that left 127.0.0.1, as a failure message or ''.
+function foreignRequests(rec) {
+  return rec.foreign.length ? `requests to another host: ${rec.foreign.join(', ')}` : '';
+}
+
 module.exports = {
+  strings, axe, foreignRequests,
   ROOT, SLUG, PHONE, DESKTOP,
   where, sleep, fetchRaw, startSmtp, startHolos, browser, closeBrowser, newPage,
   tabTo, focusedDescription, typeKeys, visibleStrings, overflow, confirmationLink, mailFiles, decodeMail,

@@ -1,0 +1,1582 @@
+/* store_pg.c - the PostgreSQL backend: any number of nodes on one database,
+ * each with a small pool of libpq connections and their prepared
+ * statements; a lost database gives STORE_UNAVAILABLE and the pool
+ * reconnects by itself once it is back. */
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <libpq-fe.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "store.h"
+
+#define POOL_SIZE 4
+/* After a failed reconnect a connection waits this long before trying
+ * again, so requests during an outage fail at once instead of queueing
+ * behind connect attempts. */
+#define RECONNECT_BACKOFF_MS 250
+/* A message 'sending' for longer than this was left by a node that died
+ * during the attempt; any node may claim it again (same Message-ID). A live
+ * node's attempts take at most CLAIM_BATCH × the SMTP timeout (10 min). */
+#define OUTBOX_LEASE 3600
+/* Tries of a batch that lost a deadlock or serialisation race to another
+ * node; it is rolled back whole, so trying again is safe. */
+#define BATCH_TRIES 3
+/* pg_advisory_xact_lock key serialising migrations: "holos" in ASCII. */
+#define MIGRATE_LOCK "448545976179"
+#define MAX_PARAMS 16
+
+enum stmt {
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_PETITION_INSERT,
+	ST_ADDRESSEE_INSERT,
+	ST_PETITION_BY_SLUG,
+	ST_ADDRESSEES,
+	ST_PETITION_LIST,
+	ST_COUNT,
+	ST_SEQ_LOCK,
+	ST_SEQ_LAST,
+	ST_SIGNATURE_INSERT,
+	ST_COUNT_ADD,
+	ST_TRANSLATION_INSERT,
+	ST_TRANSLATION,
+	ST_SIG_BY_HASH,
+	ST_SIG_MAILED,
+	ST_SIG_CONFIRM,
+	ST_TOKEN_INSERT,
+	ST_TOKEN_GET,
+	ST_TOKEN_USE,
+	ST_TOKEN_INFO,
+	ST_UNSUBSCRIBE,
+	ST_OUTBOX_INSERT,
+	ST_OUTBOX_RECOVER,
+	ST_OUTBOX_CLAIM,
+	ST_OUTBOX_SENT,
+	ST_OUTBOX_RESCHEDULE,
+	ST_OUTBOX_LIST,
+	ST_OUTBOX_RETRY_ONE,
+	ST_OUTBOX_RETRY_ALL,
+	ST__MAX
+};
+
+_Static_assert(ST__MAX <= 64, "one bit per statement in conn.prepared");
+
+static const char *const stmt_sql[ST__MAX] = {
+	[ST_BEGIN] = "BEGIN",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_PETITION_INSERT] =
+	    "INSERT INTO petitions (slug, title, body_md, lang, goal, state,"
+	    " created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)"
+	    " RETURNING id",
+	[ST_ADDRESSEE_INSERT] =
+	    "INSERT INTO addressees (petition_id, pos, name, description)"
+	    " VALUES ($1, $2, $3, $4)",
+	[ST_PETITION_BY_SLUG] =
+	    "SELECT id, slug, title, body_md, lang, goal, state, created_at,"
+	    " updated_at FROM petitions WHERE slug = $1",
+	[ST_ADDRESSEES] =
+	    "SELECT name, description FROM addressees WHERE petition_id = $1"
+	    " ORDER BY pos",
+	[ST_PETITION_LIST] =
+	    "SELECT id, slug, title, body_md, lang, goal, state, created_at,"
+	    " updated_at FROM petitions WHERE state = $1"
+	    " ORDER BY created_at DESC, id DESC LIMIT 200",
+	[ST_COUNT] =
+	    "SELECT COALESCE(SUM(confirmed), 0) FROM petition_counts"
+	    " WHERE petition_id = $1",
+	/* seq: the petition's row is the per-petition lock; see
+	 * seq_reserve(). NO KEY UPDATE leaves the foreign-key checks of
+	 * signature inserts (KEY SHARE) unblocked. */
+	[ST_SEQ_LOCK] = "SELECT id FROM petitions WHERE id = $1 FOR NO KEY UPDATE",
+	[ST_SEQ_LAST] =
+	    "SELECT COALESCE(MAX(seq), 0) FROM signatures WHERE petition_id = $1",
+	[ST_SIGNATURE_INSERT] =
+	    "INSERT INTO signatures (petition_id, seq, email_hash, pii, country,"
+	    " public_name, updates, comment, state, created_at, confirmed_at,"
+	    " lang, last_mail_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,"
+	    " $10, $11, $12, $13)"
+	    " ON CONFLICT (petition_id, email_hash) DO NOTHING RETURNING id",
+	[ST_COUNT_ADD] =
+	    "INSERT INTO petition_counts (petition_id, node, confirmed)"
+	    " VALUES ($1, $2, $3) ON CONFLICT (petition_id, node) DO UPDATE"
+	    " SET confirmed = petition_counts.confirmed + excluded.confirmed",
+	[ST_TRANSLATION_INSERT] =
+	    "INSERT INTO petition_translations (petition_id, lang, title,"
+	    " body_md) VALUES ($1, $2, $3, $4)",
+	[ST_TRANSLATION] =
+	    "SELECT lang, title, body_md FROM petition_translations"
+	    " WHERE petition_id = $1 AND lang = $2",
+	[ST_SIG_BY_HASH] =
+	    "SELECT id, state, last_mail_at FROM signatures"
+	    " WHERE petition_id = $1 AND email_hash = $2",
+	[ST_SIG_MAILED] = "UPDATE signatures SET last_mail_at = $1 WHERE id = $2",
+	[ST_SIG_CONFIRM] =
+	    "UPDATE signatures SET state = 'confirmed', confirmed_at = $1"
+	    " WHERE id = $2 AND state = 'pending' RETURNING petition_id",
+	[ST_TOKEN_INSERT] =
+	    "INSERT INTO tokens (hash, purpose, subject, created_at, expires_at)"
+	    " VALUES ($1, $2, $3, $4, $5)",
+	[ST_TOKEN_GET] =
+	    "SELECT purpose, subject, COALESCE(expires_at, 0),"
+	    " COALESCE(used_at, 0) FROM tokens WHERE hash = $1",
+	[ST_TOKEN_USE] =
+	    "UPDATE tokens SET used_at = $1 WHERE hash = $2 AND used_at IS NULL",
+	[ST_TOKEN_INFO] =
+	    "SELECT t.subject, t.purpose, COALESCE(t.expires_at, 0),"
+	    " COALESCE(t.used_at, 0), p.slug, p.title, s.lang, s.state"
+	    " FROM tokens t JOIN signatures s ON s.id = t.subject"
+	    " JOIN petitions p ON p.id = s.petition_id WHERE t.hash = $1",
+	[ST_UNSUBSCRIBE] =
+	    "UPDATE signatures SET updates = false WHERE id = (SELECT subject"
+	    " FROM tokens WHERE hash = $1 AND purpose = 'unsubscribe')",
+	[ST_OUTBOX_INSERT] =
+	    "INSERT INTO outbox (message_id, kind, sealed, state, next_at,"
+	    " created_at, updated_at) VALUES ($1, $2, $3, 'queued', $4, $4, $4)",
+	[ST_OUTBOX_RECOVER] =
+	    "UPDATE outbox SET state = 'queued' WHERE state = 'sending'"
+	    " AND updated_at < $1",
+	/* One statement: the rows are locked, marked and returned together,
+	 * and rows another node has locked are skipped, not waited for. */
+	[ST_OUTBOX_CLAIM] =
+	    "UPDATE outbox SET state = 'sending', attempts = attempts + 1,"
+	    " updated_at = $1 WHERE id IN (SELECT id FROM outbox"
+	    " WHERE (state = 'queued' AND next_at <= $1)"
+	    " OR (state = 'sending' AND updated_at < $3)"
+	    " ORDER BY next_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)"
+	    " RETURNING id, message_id, kind, sealed, attempts, next_at,"
+	    " created_at",
+	[ST_OUTBOX_SENT] =
+	    "UPDATE outbox SET state = 'sent', sealed = NULL, sent_at = $1,"
+	    " updated_at = $1, last_error = '' WHERE id = $2",
+	[ST_OUTBOX_RESCHEDULE] =
+	    "UPDATE outbox SET state = $1, next_at = $2, last_error = $3,"
+	    " updated_at = $4 WHERE id = $5",
+	[ST_OUTBOX_LIST] =
+	    "SELECT id, message_id, kind, state, attempts, next_at, created_at,"
+	    " updated_at, COALESCE(sent_at, 0), last_error FROM outbox"
+	    " ORDER BY id DESC LIMIT 500",
+	[ST_OUTBOX_RETRY_ONE] =
+	    "UPDATE outbox SET state = 'queued', attempts = 0, next_at = $1,"
+	    " updated_at = $1 WHERE id = $2 AND state = 'dead'",
+	[ST_OUTBOX_RETRY_ALL] =
+	    "UPDATE outbox SET state = 'queued', attempts = 0, next_at = $1,"
+	    " updated_at = $1 WHERE state = 'dead'",
+};
+
+struct conn {
+	PGconn *pg;
+	uint64_t prepared;	/* bit i: statement i is prepared on pg */
+	bool busy;
+	bool used;		/* a statement went through since pool_get() */
+	bool down;		/* the outage is logged already */
+	long long retry_at;	/* monotonic ms before which no reconnect */
+};
+
+struct store_pg {
+	struct store base;	/* must be first */
+	char *migrations_dir;
+	char *node;
+	pthread_mutex_t lock;
+	pthread_cond_t freed;
+	struct conn conns[POOL_SIZE];
+};
+
+/* The parameters of one statement: text, or binary for bytea. */
+struct params {
+	const char *v[MAX_PARAMS];
+	int len[MAX_PARAMS];
+	int fmt[MAX_PARAMS];
+	char num[MAX_PARAMS][24];
+	int n;
+};
+
+static struct store_pg *
+pg(struct store *s)
+{
+	return (struct store_pg *)s;
+}
+
+static long long
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+p_int(struct params *p, int64_t v)
+{
+	snprintf(p->num[p->n], sizeof(p->num[0]), "%" PRId64, v);
+	p->v[p->n] = p->num[p->n];
+	p->len[p->n] = 0;
+	p->fmt[p->n++] = 0;
+}
+
+/* NULL becomes SQL NULL. */
+static void
+p_text(struct params *p, const char *s)
+{
+	p->v[p->n] = s;
+	p->len[p->n] = 0;
+	p->fmt[p->n++] = 0;
+}
+
+static void
+p_bool(struct params *p, bool b)
+{
+	p_text(p, b ? "t" : "f");
+}
+
+/* Binary, for bytea; NULL becomes SQL NULL. */
+static void
+p_blob(struct params *p, const void *b, size_t len)
+{
+	p->v[p->n] = b;
+	p->len[p->n] = (int)len;
+	p->fmt[p->n++] = 1;
+}
+
+static int64_t
+res_int(const PGresult *r, int row, int col)
+{
+	return strtoll(PQgetvalue(r, row, col), NULL, 10);
+}
+
+static const char *
+res_text(struct arena *a, const PGresult *r, int row, int col)
+{
+	return arena_strndup(a, PQgetvalue(r, row, col),
+	    (size_t)PQgetlength(r, row, col));
+}
+
+/* A bytea column (text format) copied into the arena; NULL for SQL NULL or
+ * when out of memory (then *len is 0). */
+static const unsigned char *
+res_blob(struct arena *a, const PGresult *r, int row, int col, size_t *len)
+{
+	unsigned char *raw, *copy;
+	size_t n;
+
+	*len = 0;
+	if (PQgetisnull(r, row, col) ||
+	    (raw = PQunescapeBytea((const unsigned char *)PQgetvalue(r, row,
+	    col), &n)) == NULL)
+		return NULL;
+	if ((copy = arena_alloc(a, n ? n : 1)) != NULL) {
+		memcpy(copy, raw, n);
+		*len = n;
+	}
+	PQfreemem(raw);
+	return copy;
+}
+
+/* A server message fit for a key="value" log field: quotes and line breaks
+ * become spaces. Messages name objects, never the values of parameters. */
+static const char *
+log_clean(char *buf, size_t size, const char *msg)
+{
+	size_t i;
+
+	snprintf(buf, size, "%s", msg != NULL ? msg : "");
+	for (i = 0; buf[i] != '\0'; i++)
+		if (buf[i] == '"' || buf[i] == '\n' || buf[i] == '\r' ||
+		    buf[i] == '\\')
+			buf[i] = ' ';
+	while (i > 0 && buf[i - 1] == ' ')
+		buf[--i] = '\0';
+	return buf;
+}
+
+/* Whether a failure means "try again later" rather than a bug: the
+ * connection is gone, the server is shutting down or starting, too many
+ * connections, or a lock race was lost to another node. */
+static bool
+sqlstate_transient(const char *st)
+{
+	return st == NULL || strncmp(st, "08", 2) == 0 ||
+	    strncmp(st, "57P", 3) == 0 || strcmp(st, "53300") == 0 ||
+	    strcmp(st, "40001") == 0 || strcmp(st, "40P01") == 0 ||
+	    strcmp(st, "55P03") == 0;
+}
+
+/* Classifies and logs a failed statement (res may be NULL). */
+static enum store_status
+pg_fail(struct conn *c, const PGresult *res, const char *what)
+{
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) :
+	    NULL;
+	const char *msg = res ? PQresultErrorField(res,
+	    PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	char clean[256];
+
+	if (msg == NULL)
+		msg = PQerrorMessage(c->pg);
+	if (state != NULL && strcmp(state, "23505") == 0)
+		return STORE_DUPLICATE;
+	if (PQstatus(c->pg) != CONNECTION_OK || sqlstate_transient(state)) {
+		if (!c->down)
+			log_warn("store", "backend=pg op=%s sqlstate=%s "
+			    "error=\"%s\"", what, state ? state : "-",
+			    log_clean(clean, sizeof(clean), msg));
+		if (PQstatus(c->pg) != CONNECTION_OK)
+			c->down = true;
+		return STORE_UNAVAILABLE;
+	}
+	log_error("store", "backend=pg op=%s sqlstate=%s error=\"%s\"", what,
+	    state, log_clean(clean, sizeof(clean), msg));
+	return STORE_ERROR;
+}
+
+/* Opens (or re-opens) c's connection when it is broken. Returns 0 when it
+ * is usable, -1 when the database cannot be reached (logged once per
+ * outage) or the last attempt was too recent. Blocks for at most the
+ * connect_timeout of the DSN. */
+static int
+conn_ready(struct conn *c)
+{
+	char clean[256];
+
+	if (PQstatus(c->pg) == CONNECTION_OK)
+		return 0;
+	if (mono_ms() < c->retry_at)
+		return -1;
+	PQreset(c->pg);
+	c->prepared = 0;
+	if (PQstatus(c->pg) != CONNECTION_OK) {
+		c->retry_at = mono_ms() + RECONNECT_BACKOFF_MS;
+		if (!c->down)
+			log_warn("store", "backend=pg event=unreachable "
+			    "error=\"%s\"", log_clean(clean, sizeof(clean),
+			    PQerrorMessage(c->pg)));
+		c->down = true;
+		return -1;
+	}
+	if (c->down)
+		log_info("store", "backend=pg event=reconnected");
+	c->down = false;
+	return 0;
+}
+
+/* Server notices ("relation exists, skipping") are for debugging only. */
+static void
+notice_log(void *arg, const char *msg)
+{
+	char clean[256];
+
+	(void)arg;
+	log_debug("store", "backend=pg notice=\"%s\"", log_clean(clean,
+	    sizeof(clean), msg));
+}
+
+/* Opens a connection with holos's defaults in front of the DSN, so the DSN
+ * can override each: a short connect timeout (a request never waits long
+ * for a database that is gone) and TCP keepalives (a silent peer is
+ * noticed). Returns the connection (check PQstatus), NULL when out of
+ * memory. */
+static PGconn *
+conn_connect(const char *dsn)
+{
+	static const char *const keys[] = {
+		"connect_timeout", "keepalives_idle", "keepalives_interval",
+		"keepalives_count", "application_name", "client_encoding",
+		"dbname", NULL,
+	};
+	const char *vals[] = { "2", "10", "5", "3", "holos", "UTF8", dsn,
+		NULL };
+	PGconn *c = PQconnectdbParams(keys, vals, 1);
+
+	/* Kept across PQreset(): it belongs to the PGconn. */
+	if (c != NULL)
+		PQsetNoticeProcessor(c, notice_log, NULL);
+	return c;
+}
+
+/* Prepares statement id on c unless it is already. Returns NULL, or the
+ * failed result. */
+static PGresult *
+conn_prepare(struct conn *c, enum stmt id, const char *name)
+{
+	PGresult *res;
+
+	if (c->prepared & (UINT64_C(1) << id))
+		return NULL;
+	res = PQprepare(c->pg, name, stmt_sql[id], 0, NULL);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		return res;
+	PQclear(res);
+	c->prepared |= UINT64_C(1) << id;
+	return NULL;
+}
+
+/* Runs statement id (prepared on first use on this connection) with p
+ * (NULL: none). Returns the result, which the caller PQclear()s, or NULL
+ * with *st set: STORE_DUPLICATE for a unique violation (not logged),
+ * STORE_UNAVAILABLE when the database is out of reach or a lock race was
+ * lost, STORE_ERROR otherwise (logged). When the first statement an op
+ * sends finds the connection broken (the server restarted since it was
+ * last used), the connection is reset and the statement sent once more:
+ * every op that writes more than one row starts with BEGIN, so nothing of
+ * it can have happened. */
+static PGresult *
+conn_run(struct conn *c, enum stmt id, const struct params *p,
+    const char *what, enum store_status *st)
+{
+	char name[16];
+	PGresult *res;
+	ExecStatusType es;
+	int tries;
+
+	snprintf(name, sizeof(name), "holos_%d", (int)id);
+	for (tries = 0;; tries++) {
+		if ((res = conn_prepare(c, id, name)) == NULL) {
+			res = PQexecPrepared(c->pg, name, p ? p->n : 0,
+			    p ? p->v : NULL, p ? p->len : NULL,
+			    p ? p->fmt : NULL, 0);
+			es = PQresultStatus(res);
+			if (es == PGRES_COMMAND_OK || es == PGRES_TUPLES_OK) {
+				c->used = true;
+				*st = STORE_OK;
+				return res;
+			}
+		}
+		if (tries > 0 || c->used || PQstatus(c->pg) == CONNECTION_OK)
+			break;
+		PQclear(res);
+		res = NULL;
+		c->retry_at = 0;
+		if (conn_ready(c) == -1)
+			break;
+	}
+	*st = pg_fail(c, res, what);
+	PQclear(res);
+	return NULL;
+}
+
+/* Runs a statement for its effect; *changes (may be NULL) gets the rows it
+ * touched. */
+static enum store_status
+conn_exec(struct conn *c, enum stmt id, const struct params *p,
+    const char *what, int *changes)
+{
+	enum store_status st;
+	PGresult *res = conn_run(c, id, p, what, &st);
+
+	if (res != NULL && changes != NULL)
+		*changes = atoi(PQcmdTuples(res));
+	PQclear(res);
+	return st;
+}
+
+static void
+pool_put(struct store_pg *s, struct conn *c)
+{
+	/* An op that failed half-way may leave a transaction open. */
+	if (PQstatus(c->pg) == CONNECTION_OK &&
+	    PQtransactionStatus(c->pg) != PQTRANS_IDLE)
+		conn_exec(c, ST_ROLLBACK, NULL, "rollback", NULL);
+	pthread_mutex_lock(&s->lock);
+	c->busy = false;
+	pthread_cond_signal(&s->freed);
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* Takes a free connection (waiting for one), reconnecting it if needed.
+ * Returns STORE_OK with *out set, or STORE_UNAVAILABLE with the connection
+ * already given back. */
+static enum store_status
+pool_get(struct store_pg *s, struct conn **out)
+{
+	struct conn *c = NULL;
+	int i;
+
+	pthread_mutex_lock(&s->lock);
+	while (c == NULL) {
+		for (i = 0; i < POOL_SIZE && c == NULL; i++)
+			if (!s->conns[i].busy)
+				c = &s->conns[i];
+		if (c == NULL)
+			pthread_cond_wait(&s->freed, &s->lock);
+	}
+	c->busy = true;
+	pthread_mutex_unlock(&s->lock);
+	c->used = false;
+	if (conn_ready(c) == -1) {
+		pool_put(s, c);
+		return STORE_UNAVAILABLE;
+	}
+	*out = c;
+	return STORE_OK;
+}
+
+static void
+conn_close(struct conn *c)
+{
+	PQfinish(c->pg);
+	c->pg = NULL;
+}
+
+static int
+pg_open(const char *dsn, const char *migrations_dir, const char *node,
+    struct store **out)
+{
+	struct store_pg *s;
+	char clean[256];
+	int i;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return -1;
+	s->migrations_dir = strdup(migrations_dir);
+	s->node = strdup(node != NULL && *node != '\0' ? node : "local");
+	if (s->migrations_dir == NULL || s->node == NULL)
+		goto fail;
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->freed, NULL);
+	for (i = 0; i < POOL_SIZE; i++) {
+		if ((s->conns[i].pg = conn_connect(dsn)) == NULL)
+			goto fail;
+		if (PQstatus(s->conns[i].pg) != CONNECTION_OK) {
+			/* libpq's message names host and port, never the
+			 * password. */
+			log_error("store", "backend=pg op=open error=\"%s\"",
+			    log_clean(clean, sizeof(clean),
+			    PQerrorMessage(s->conns[i].pg)));
+			goto fail;
+		}
+	}
+	log_info("store", "backend=pg op=open host=%s port=%s db=%s node=%s "
+	    "pool=%d", PQhost(s->conns[0].pg), PQport(s->conns[0].pg),
+	    PQdb(s->conns[0].pg), s->node, POOL_SIZE);
+	*out = &s->base;
+	return 0;
+fail:
+	for (i = 0; i < POOL_SIZE; i++)
+		conn_close(&s->conns[i]);
+	free(s->migrations_dir);
+	free(s->node);
+	free(s);
+	return -1;
+}
+
+static void
+pg_close(struct store *base)
+{
+	struct store_pg *s = pg(base);
+	int i;
+
+	for (i = 0; i < POOL_SIZE; i++)
+		conn_close(&s->conns[i]);
+	pthread_mutex_destroy(&s->lock);
+	pthread_cond_destroy(&s->freed);
+	free(s->migrations_dir);
+	free(s->node);
+	free(s);
+}
+
+/* One migration file: NNNN_name.sql. */
+struct migration {
+	int version;
+	char name[NAME_MAX + 1];
+};
+
+static int
+migration_cmp(const void *a, const void *b)
+{
+	return ((const struct migration *)a)->version -
+	    ((const struct migration *)b)->version;
+}
+
+/* Lists dir's migrations sorted by version. Returns the count or -1. */
+static int
+migrations_list(const char *dir, struct migration *out, int max)
+{
+	struct dirent *de;
+	DIR *d;
+	int n = 0;
+
+	if ((d = opendir(dir)) == NULL) {
+		log_error("store", "backend=pg op=migrate dir=%s error=\"%s\"",
+		    dir, strerror(errno));
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		size_t len = strlen(de->d_name);
+		char *end;
+		long v;
+
+		if (len < 9 || strcmp(de->d_name + len - 4, ".sql") != 0)
+			continue;
+		v = strtol(de->d_name, &end, 10);
+		if (end != de->d_name + 4 || *end != '_' || v <= 0)
+			continue;
+		if (n == max)
+			break;
+		out[n].version = (int)v;
+		snprintf(out[n].name, sizeof(out[n].name), "%s", de->d_name);
+		n++;
+	}
+	closedir(d);
+	qsort(out, (size_t)n, sizeof(*out), migration_cmp);
+	return n;
+}
+
+static char *
+file_read(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *p = NULL;
+	long len;
+
+	if (f == NULL)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) >= 0 &&
+	    fseek(f, 0, SEEK_SET) == 0 && (p = malloc((size_t)len + 1)) != NULL) {
+		if (fread(p, 1, (size_t)len, f) != (size_t)len) {
+			free(p);
+			p = NULL;
+		} else {
+			p[len] = '\0';
+		}
+	}
+	fclose(f);
+	return p;
+}
+
+/* Runs sql (one or more statements, no parameters) for its effect. A
+ * migration is a script of DDL, so it goes through the simple protocol;
+ * everything else holos sends is prepared. *value (may be NULL) gets the
+ * first column of the first row. Returns 0, or -1 with the failure logged
+ * and *st set. */
+static int
+script_run(struct conn *c, const char *sql, const char *what, int64_t *value,
+    enum store_status *st)
+{
+	PGresult *res = PQexec(c->pg, sql);
+	ExecStatusType es = PQresultStatus(res);
+
+	if (es != PGRES_COMMAND_OK && es != PGRES_TUPLES_OK) {
+		*st = pg_fail(c, res, what);
+		if (*st == STORE_DUPLICATE)
+			*st = STORE_ERROR;
+		PQclear(res);
+		return -1;
+	}
+	if (value != NULL)
+		*value = PQntuples(res) > 0 ? res_int(res, 0, 0) : 0;
+	PQclear(res);
+	return 0;
+}
+
+/* Records migration m as applied. Returns 0, or -1 with *st set. */
+static int
+migration_record(struct conn *c, const struct migration *m,
+    enum store_status *st)
+{
+	struct params q = { .n = 0 };
+	PGresult *res;
+	int ok;
+
+	p_int(&q, m->version);
+	p_text(&q, m->name);
+	p_int(&q, (int64_t)time(NULL));
+	res = PQexecParams(c->pg, "INSERT INTO schema_migrations (version, "
+	    "name, applied_at) VALUES ($1, $2, $3)", q.n, NULL, q.v, q.len,
+	    q.fmt, 0);
+	ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+	if (!ok)
+		*st = pg_fail(c, res, "migrate");
+	PQclear(res);
+	return ok ? 0 : -1;
+}
+
+/* Applies the pending migrations, each in its own transaction under an
+ * advisory lock, so nodes starting together apply each one exactly once:
+ * the second waits, then finds the version already recorded. */
+static enum store_status
+pg_migrate(struct store *base, int *version)
+{
+	struct store_pg *s = pg(base);
+	struct migration m[256];
+	struct conn *c;
+	enum store_status ret;
+	int64_t current = 0;
+	int n, i;
+
+	if ((ret = pool_get(s, &c)) != STORE_OK)
+		return ret;
+	ret = STORE_ERROR;
+	if ((n = migrations_list(s->migrations_dir, m, 256)) == -1)
+		goto out;
+	for (;;) {
+		char path[PATH_MAX];
+		char *script;
+
+		if (script_run(c, "BEGIN", "migrate", NULL, &ret) == -1 ||
+		    script_run(c, "SELECT pg_advisory_xact_lock(" MIGRATE_LOCK
+		    ")", "migrate_lock", NULL, &ret) == -1 ||
+		    script_run(c, "CREATE TABLE IF NOT EXISTS schema_migrations "
+		    "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+		    "applied_at BIGINT NOT NULL)", "migrate", NULL, &ret) == -1 ||
+		    script_run(c, "SELECT COALESCE(MAX(version), 0) FROM "
+		    "schema_migrations", "migrate", &current, &ret) == -1)
+			goto out;
+		ret = STORE_ERROR;
+		if (n > 0 && current > m[n - 1].version) {
+			log_error("store", "backend=pg op=migrate error=\"database "
+			    "schema version %lld is newer than this holos knows "
+			    "(%d); upgrade holos\"", (long long)current,
+			    m[n - 1].version);
+			goto out;
+		}
+		for (i = 0; i < n && m[i].version <= current; i++)
+			;
+		if (i == n) {
+			if (script_run(c, "COMMIT", "migrate", NULL, &ret) == -1)
+				goto out;
+			break;
+		}
+		snprintf(path, sizeof(path), "%s/%s", s->migrations_dir,
+		    m[i].name);
+		if ((script = file_read(path)) == NULL) {
+			log_error("store", "backend=pg op=migrate file=%s "
+			    "error=\"%s\"", path, strerror(errno));
+			goto out;
+		}
+		if (script_run(c, script, m[i].name, NULL, &ret) == -1 ||
+		    migration_record(c, &m[i], &ret) == -1 ||
+		    script_run(c, "COMMIT", "migrate", NULL, &ret) == -1) {
+			free(script);
+			goto out;
+		}
+		free(script);
+		log_info("store", "backend=pg op=migrate applied=%s", m[i].name);
+	}
+	*version = (int)current;
+	ret = STORE_OK;
+out:
+	pool_put(s, c);	/* rolls back what is still open */
+	return ret;
+}
+
+static enum store_status
+pg_petition_create(struct store *base, const struct petition *p, int64_t *id)
+{
+	struct store_pg *s = pg(base);
+	struct params q;
+	struct conn *c;
+	PGresult *res;
+	enum store_status ret;
+	size_t i;
+
+	if ((ret = pool_get(s, &c)) != STORE_OK)
+		return ret;
+	if ((ret = conn_exec(c, ST_BEGIN, NULL, "petition_create", NULL)) !=
+	    STORE_OK)
+		goto out;
+	q.n = 0;
+	p_text(&q, p->slug);
+	p_text(&q, p->title);
+	p_text(&q, p->body_md);
+	p_text(&q, p->lang);
+	p_int(&q, p->goal);
+	p_text(&q, petition_state_name(p->state));
+	p_int(&q, p->created_at);
+	if ((res = conn_run(c, ST_PETITION_INSERT, &q, "petition_create",
+	    &ret)) == NULL)
+		goto out;
+	*id = res_int(res, 0, 0);
+	PQclear(res);
+	for (i = 0; i < p->nto; i++) {
+		q.n = 0;
+		p_int(&q, *id);
+		p_int(&q, (int64_t)i);
+		p_text(&q, p->to[i].name);
+		p_text(&q, p->to[i].description ? p->to[i].description : "");
+		if ((ret = conn_exec(c, ST_ADDRESSEE_INSERT, &q,
+		    "addressee_insert", NULL)) != STORE_OK)
+			goto out;
+	}
+	for (i = 0; i < p->ntr; i++) {
+		q.n = 0;
+		p_int(&q, *id);
+		p_text(&q, p->tr[i].lang);
+		p_text(&q, p->tr[i].title);
+		p_text(&q, p->tr[i].body_md);
+		if ((ret = conn_exec(c, ST_TRANSLATION_INSERT, &q,
+		    "translation_insert", NULL)) != STORE_OK)
+			goto out;
+	}
+	ret = conn_exec(c, ST_COMMIT, NULL, "petition_create", NULL);
+out:
+	pool_put(s, c);	/* rolls back on failure */
+	return ret;
+}
+
+/* Reads the petition columns shared by ST_PETITION_BY_SLUG and _LIST; the
+ * count is not among them (counts.c keeps it). */
+static int
+row_petition(struct arena *a, const PGresult *r, int row, struct petition *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->id = res_int(r, row, 0);
+	p->slug = res_text(a, r, row, 1);
+	p->title = res_text(a, r, row, 2);
+	p->body_md = res_text(a, r, row, 3);
+	p->lang = res_text(a, r, row, 4);
+	p->goal = res_int(r, row, 5);
+	p->state = petition_state_parse(PQgetvalue(r, row, 6));
+	p->created_at = res_int(r, row, 7);
+	p->updated_at = res_int(r, row, 8);
+	if (p->slug == NULL || p->title == NULL || p->body_md == NULL ||
+	    p->lang == NULL || p->state == PETITION__MAX)
+		return -1;
+	return 0;
+}
+
+/* Two reads without a transaction around them: a petition's addressees
+ * are written with it and never change on their own. */
+static enum store_status
+pg_petition_by_slug(struct store *base, struct arena *a, const char *slug,
+    struct petition *out)
+{
+	struct store_pg *s = pg(base);
+	struct addressee *to = NULL;
+	struct params q = { .n = 0 };
+	struct conn *c;
+	PGresult *res = NULL;
+	enum store_status ret;
+	int i, n;
+
+	if ((ret = pool_get(s, &c)) != STORE_OK)
+		return ret;
+	p_text(&q, slug);
+	if ((res = conn_run(c, ST_PETITION_BY_SLUG, &q, "petition_by_slug",
+	    &ret)) == NULL)
+		goto out;
+	ret = STORE_NOTFOUND;
+	if (PQntuples(res) == 0)
+		goto out;
+	ret = STORE_ERROR;
+	if (row_petition(a, res, 0, out) == -1)
+		goto out;
+	PQclear(res);
+	q.n = 0;
+	p_int(&q, out->id);
+	if ((res = conn_run(c, ST_ADDRESSEES, &q, "addressees", &ret)) == NULL)
+		goto out;
+	ret = STORE_ERROR;
+	n = PQntuples(res);
+	if (n > 0 && (to = arena_alloc(a, (size_t)n * sizeof(*to))) == NULL)
+		goto out;
+	for (i = 0; i < n; i++) {
+		to[i].name = res_text(a, res, i, 0);
+		to[i].description = res_text(a, res, i, 1);
+		if (to[i].name == NULL || to[i].description == NULL)
+			goto out;
+	}
+	out->to = to;
+	out->nto = (size_t)n;
+	ret = STORE_OK;
+out:
+	PQclear(res);
+	pool_put(s, c);
+	return ret;
+}
+
+static enum store_status
+pg_petition_list(struct store *base, struct arena *a,
+    enum petition_state state, struct petition **out, size_t *n)
+{
+	struct store_pg *s = pg(base);
+	struct petition *ps = NULL;
+	struct params q = { .n = 0 };
+	struct conn *c;
+	PGresult *res;
+	enum store_status ret;
+	int i, rows;
+
+	if ((ret = pool_get(s, &c)) != STORE_OK)
+		return ret;
+	p_text(&q, petition_state_name(state));
+	if ((res = conn_run(c, ST_PETITION_LIST, &q, "petition_list",
+	    &ret)) == NULL)
+		goto out;
+	ret = STORE_ERROR;
+	rows = PQntuples(res);
+	if (rows > 0 && (ps = arena_alloc(a, (size_t)rows * sizeof(*ps))) ==
+	    NULL)
+		goto out;
+	for (i = 0; i < rows; i++)
+		if (row_petition(a, res, i, &ps[i]) == -1)
+			goto out;
+	*out = ps;
+	*n = (size_t)rows;
+	ret = STORE_OK;
+out:
+	PQclear(res);
+	pool_put(s, c);
+	return ret;
+}
+
+static bool
+hash_set(const unsigned char h[STORE_HASH_BYTES])
+{
+	size_t i;
+
+	for (i = 0; i < STORE_HASH_BYTES; i++)
+		if (h[i] != 0)
+			return true;
+	return false;
+}
+
+static enum store_status
+token_insert(struct conn *c, const unsigned char *hash, const char *purpose,
+    int64_t subject, int64_t now, int64_t expires)
+{
+	struct params q = { .n = 0 };
+
+	p_blob(&q, hash, STORE_HASH_BYTES);
+	p_text(&q, purpose);
+	p_int(&q, subject);
+	p_int(&q, now);
+	if (expires > 0)
+		p_int(&q, expires);
+	else
+		p_text(&q, NULL);
+	return conn_exec(c, ST_TOKEN_INSERT, &q, "token_insert", NULL);
+}
+
+static enum store_status
+outbox_insert(struct conn *c, const struct outbox_new *m, int64_t now)
+{
+	struct params q = { .n = 0 };
+
+	p_text(&q, m->message_id);
+	p_text(&q, m->kind);
+	p_blob(&q, m->sealed, m->sealed_len);
+	p_int(&q, now);
+	return conn_exec(c, ST_OUTBOX_INSERT, &q, "outbox_insert", NULL);
+}
+
+/* The petitions a batch touches: the last seq each holds (signing), the
+ * confirmed signatures to add to this node's counter. */
+struct batch_petition {
+	int64_t petition_id;
+	int64_t seq;		/* the last seq given out */
+	int64_t confirmed;
+	bool signs;
+};
+
+static struct batch_petition *
+batch_find(struct batch_petition *bp, size_t n, int64_t id)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (bp[i].petition_id == id)
+			return &bp[i];
+	return NULL;
+}
+
+static int
+batch_cmp(const void *a, const void *b)
+{
+	int64_t x = ((const struct batch_petition *)a)->petition_id;
+	int64_t y = ((const struct batch_petition *)b)->petition_id;
+
+	return (x > y) - (x < y);
+}
+
+/* seq: a petition's signatures are numbered 1, 2, 3… in commit order, the
+ * order of the future verifiable log. Each batch locks the rows of the
+ * petitions it signs (in id order, so two nodes cannot deadlock), then
+ * reads the last seq in a new statement (so it sees what the previous
+ * holder committed) and numbers only the rows that really went in. The
+ * lock is taken once per batch, not per signature: nodes take turns per
+ * petition at the rate of commits, and group commit keeps batches large.
+ * (A global BIGSERIAL would need no lock but leaves gaps and numbers out of
+ * commit order, which a log reader would have to wait out.) */
+static enum store_status
+seq_reserve(struct conn *c, struct batch_petition *bp, size_t n)
+{
+	struct params q;
+	PGresult *res;
+	enum store_status st;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (!bp[i].signs)
+			continue;
+		q.n = 0;
+		p_int(&q, bp[i].petition_id);
+		if ((st = conn_exec(c, ST_SEQ_LOCK, &q, "seq_lock", NULL)) !=
+		    STORE_OK)
+			return st;
+		if ((res = conn_run(c, ST_SEQ_LAST, &q, "seq_last", &st)) ==
+		    NULL)
+			return st;
+		bp[i].seq = PQntuples(res) > 0 ? res_int(res, 0, 0) : 0;
+		PQclear(res);
+	}
+	return STORE_OK;
+}
+
+/* A signature whose email hash is taken: a pending one gets its link again
+ * (a fresh token and the op's mail), at most once per resend window. */
+static enum store_status
+sign_again(struct conn *c, struct write_op *op)
+{
+	struct params q = { .n = 0 };
+	PGresult *res;
+	enum store_status st;
+	int64_t id;
+	bool mailed_recently;
+	enum signature_state state;
+
+	p_int(&q, op->sig.petition_id);
+	p_blob(&q, op->sig.email_hash, STORE_HASH_BYTES);
+	if ((res = conn_run(c, ST_SIG_BY_HASH, &q, "sig_by_hash", &st)) ==
+	    NULL)
+		return st;
+	if (PQntuples(res) == 0) {
+		/* The conflict was on this row; it cannot have gone. */
+		PQclear(res);
+		log_error("store", "backend=pg op=sign_again error=\"conflicting "
+		    "signature not found\"");
+		return STORE_ERROR;
+	}
+	id = res_int(res, 0, 0);
+	state = signature_state_parse(PQgetvalue(res, 0, 1));
+	mailed_recently = !PQgetisnull(res, 0, 2) &&
+	    res_int(res, 0, 2) >= op->resend_before;
+	PQclear(res);
+	if (state != SIGNATURE_PENDING || op->mail.sealed == NULL) {
+		op->result = WRITE_DUPLICATE;
+		return STORE_OK;
+	}
+	if (mailed_recently) {
+		op->result = WRITE_RESEND_LATER;
+		return STORE_OK;
+	}
+	if ((st = token_insert(c, op->token_hash, "confirm", id, op->now,
+	    op->token_expires)) != STORE_OK ||
+	    (st = outbox_insert(c, &op->mail, op->now)) != STORE_OK)
+		return st;
+	q.n = 0;
+	p_int(&q, op->now);
+	p_int(&q, id);
+	if ((st = conn_exec(c, ST_SIG_MAILED, &q, "sig_mailed", NULL)) !=
+	    STORE_OK)
+		return st;
+	op->result = WRITE_RESENT;
+	return STORE_OK;
+}
+
+/* Inserts one signature; the unique index on (petition, email hash)
+ * decides a duplicate, whichever node got there first. */
+static enum store_status
+write_sign(struct conn *c, struct write_op *op, struct batch_petition *bp)
+{
+	struct signature *sig = &op->sig;
+	struct params q = { .n = 0 };
+	PGresult *res;
+	enum store_status st;
+	int64_t id;
+
+	p_int(&q, sig->petition_id);
+	p_int(&q, bp->seq + 1);
+	p_blob(&q, sig->email_hash, sizeof(sig->email_hash));
+	p_blob(&q, sig->pii, sig->pii_len);
+	p_text(&q, sig->country);
+	p_bool(&q, sig->public_name);
+	p_bool(&q, sig->updates);
+	p_text(&q, sig->comment ? sig->comment : "");
+	p_text(&q, signature_state_name(sig->state));
+	p_int(&q, sig->created_at);
+	if (sig->state == SIGNATURE_CONFIRMED)
+		p_int(&q, sig->created_at);
+	else
+		p_text(&q, NULL);
+	p_text(&q, sig->lang ? sig->lang : "en");
+	if (op->mail.sealed != NULL)
+		p_int(&q, op->now);
+	else
+		p_text(&q, NULL);
+	if ((res = conn_run(c, ST_SIGNATURE_INSERT, &q, "write_sign", &st)) ==
+	    NULL)
+		return st;
+	if (PQntuples(res) == 0) {	/* ON CONFLICT DO NOTHING */
+		PQclear(res);
+		return sign_again(c, op);
+	}
+	id = res_int(res, 0, 0);
+	PQclear(res);
+	sig->seq = ++bp->seq;
+	op->result = WRITE_OK;
+	if (sig->state == SIGNATURE_CONFIRMED)
+		op->petition_id = sig->petition_id;
+	if (sig->state == SIGNATURE_PENDING && hash_set(op->token_hash) &&
+	    (st = token_insert(c, op->token_hash, "confirm", id, op->now,
+	    op->token_expires)) != STORE_OK)
+		return st;
+	if (hash_set(op->unsub_hash) && (st = token_insert(c, op->unsub_hash,
+	    "unsubscribe", id, op->now, 0)) != STORE_OK)
+		return st;
+	if (op->mail.sealed != NULL &&
+	    (st = outbox_insert(c, &op->mail, op->now)) != STORE_OK)
+		return st;
+	return STORE_OK;
+}
+
+static enum store_status
+write_confirm(struct conn *c, struct write_op *op)
+{
+	struct params q = { .n = 0 };
+	PGresult *res;
+	enum store_status st;
+	int64_t subject, expires, used;
+	int changed = 0;
+
+	p_blob(&q, op->token_hash, STORE_HASH_BYTES);
+	if ((res = conn_run(c, ST_TOKEN_GET, &q, "token_get", &st)) == NULL)
+		return st;
+	if (PQntuples(res) == 0 || strcmp(PQgetvalue(res, 0, 0), "confirm") !=
+	    0) {
+		PQclear(res);
+		op->result = WRITE_TOKEN_UNKNOWN;
+		return STORE_OK;
+	}
+	subject = res_int(res, 0, 1);
+	expires = res_int(res, 0, 2);
+	used = res_int(res, 0, 3);
+	PQclear(res);
+	if (used != 0) {
+		op->result = WRITE_TOKEN_USED;
+		return STORE_OK;
+	}
+	if (expires != 0 && expires <= op->now) {
+		op->result = WRITE_TOKEN_EXPIRED;
+		return STORE_OK;
+	}
+	q.n = 0;
+	p_int(&q, op->now);
+	p_blob(&q, op->token_hash, STORE_HASH_BYTES);
+	if ((st = conn_exec(c, ST_TOKEN_USE, &q, "token_use", &changed)) !=
+	    STORE_OK)
+		return st;
+	if (changed == 0) {
+		/* Another node used it between our read and our update (the
+		 * update waited for its commit). */
+		op->result = WRITE_TOKEN_USED;
+		return STORE_OK;
+	}
+	q.n = 0;
+	p_int(&q, op->now);
+	p_int(&q, subject);
+	if ((res = conn_run(c, ST_SIG_CONFIRM, &q, "sig_confirm", &st)) ==
+	    NULL)
+		return st;
+	if (PQntuples(res) > 0)
+		op->petition_id = res_int(res, 0, 0);
+	PQclear(res);
+	/* Confirmed by another link already: confirmed all the same. */
+	op->result = WRITE_OK;
+	return STORE_OK;
+}
+
+/* One try of a whole batch in one transaction. */
+static enum store_status
+batch_try(struct store_pg *s, struct conn *c, struct write_op *ops, size_t n,
+    struct batch_petition *bp)
+{
+	struct batch_petition *b;
+	struct params q;
+	enum store_status st;
+	size_t i, nb = 0;
+
+	for (i = 0; i < n; i++) {
+		ops[i].petition_id = 0;
+		ops[i].sig.seq = 0;
+		if (ops[i].kind != WRITE_SIGN)
+			continue;
+		if ((b = batch_find(bp, nb, ops[i].sig.petition_id)) == NULL) {
+			b = &bp[nb++];
+			memset(b, 0, sizeof(*b));
+			b->petition_id = ops[i].sig.petition_id;
+		}
+		b->signs = true;
+	}
+	qsort(bp, nb, sizeof(*bp), batch_cmp);
+	if ((st = conn_exec(c, ST_BEGIN, NULL, "write_batch", NULL)) !=
+	    STORE_OK || (st = seq_reserve(c, bp, nb)) != STORE_OK)
+		return st;
+	for (i = 0; i < n; i++) {
+		if (ops[i].kind == WRITE_SIGN) {
+			b = batch_find(bp, nb, ops[i].sig.petition_id);
+			st = write_sign(c, &ops[i], b);
+		} else {
+			st = write_confirm(c, &ops[i]);
+		}
+		if (st == STORE_DUPLICATE) {
+			log_error("store", "backend=pg op=write_batch "
+			    "error=\"unexpected duplicate key\"");
+			return STORE_ERROR;
+		}
+		if (st != STORE_OK)
+			return st;
+		if (ops[i].petition_id == 0)
+			continue;
+		if ((b = batch_find(bp, nb, ops[i].petition_id)) == NULL) {
+			b = &bp[nb++];
+			memset(b, 0, sizeof(*b));
+			b->petition_id = ops[i].petition_id;
+		}
+		b->confirmed++;
+	}
+	for (i = 0; i < nb; i++) {
+		if (bp[i].confirmed == 0)
+			continue;
+		q.n = 0;
+		p_int(&q, bp[i].petition_id);
+		p_text(&q, s->node);
+		p_int(&q, bp[i].confirmed);
+		if ((st = conn_exec(c, ST_COUNT_ADD, &q, "count_add", NULL)) !=
+		    STORE_OK)
+			return st;
+	}
+	return conn_exec(c, ST_COMMIT, NULL, "write_commit", NULL);
+}
+
+/* Group commit: the whole batch in one transaction, this node's counter
+ * rows included. A batch that lost a lock race to another node (deadlock,
+ * serialisation) is rolled back and tried again; a lost connection is not
+ * retried here (the commit may or may not have happened; the unique index
+ * makes the signer's retry harmless). */
+static enum store_status
+pg_write_batch(struct store *base, struct write_op *ops, size_t n)
+{
+	struct store_pg *s = pg(base);
+	struct batch_petition *bp;
+	struct conn *c;
+	enum store_status st;
+	int tries;
+
+	/* At most one entry per op. */
+	if ((bp = calloc(n ? n : 1, sizeof(*bp))) == NULL)
+		return STORE_ERROR;
+	if ((st = pool_get(s, &c)) != STORE_OK) {
+		free(bp);
+		return st;
+	}
+	for (tries = 1;; tries++) {
+		st = batch_try(s, c, ops, n, bp);
+		if (st == STORE_OK || PQstatus(c->pg) != CONNECTION_OK ||
+		    st != STORE_UNAVAILABLE || tries == BATCH_TRIES)
+			break;
+		conn_exec(c, ST_ROLLBACK, NULL, "write_rollback", NULL);
+		log_info("store", "backend=pg op=write_batch event=retry try=%d",
+		    tries + 1);
+	}
+	pool_put(s, c);	/* rolls back on failure */
+	free(bp);
+	return st;
+}
+
+static enum store_status
+pg_token_lookup(struct store *base, struct arena *a, const unsigned char *hash,
+    struct token_info *out)
+{
+	struct store_pg *s = pg(base);
+	struct params q = { .n = 0 };
+	struct conn *c;
+	PGresult *res;
+	enum store_status ret;
+
+	if ((ret = pool_get(s, &c)) != STORE_OK)
+		return ret;
+	p_blob(&q, hash, STORE_HASH_BYTES);
+	if ((res = conn_run(c, ST_TOKEN_INFO, &q, "token_lookup", &ret)) ==
+	    NULL)
+		goto out;
+	if (PQntuples(res) == 0) {
+		ret = STORE_NOTFOUND;
+		goto out;
+	}
+	out->signature_id = res_int(res, 0, 0);
+	out->purpose = res_text(a, res, 0, 1);
+	out->expires_at = res_int(res, 0, 2);
+	out->used_at = res_int(res, 0, 3);
+	out->slug = res_text(a, res, 0, 4);
+	out->title = res_text(a, res, 0, 5);
+	out->lang = res_text(a, res, 0, 6);
+	out->state = signature_state_parse(PQgetvalue(res, 0, 7));
+	ret = out->purpose && out->slug && out->title && out->lang ? STORE_OK :
+	    STORE_ERROR;
+out:
+	PQclear(res);
+	pool_put(s, c);
+	return ret;
+}
+
+/* Runs one statement for its effect on a pooled connection. */
+static enum store_status
+pool_exec(struct store_pg *s, enum stmt id, const struct params *q,
+    const char *what, int *changes)
+{
+	struct conn *c;
+	enum store_status ret;
+
+	if ((ret = pool_get(s, &c)) != STORE_OK)
+		return ret;
+	ret = conn_exec(c, id, q, what, changes);
+	pool_put(s, c);
+	return ret;
+}
+
+static enum store_status
+pg_unsubscribe(struct store *base, const unsigned char *hash, int64_t now)
+{
+	struct params q = { .n = 0 };
+	enum store_status ret;
+	int changed = 0;
+
+	(void)now;
+	p_blob(&q, hash, STORE_HASH_BYTES);
+	ret = pool_exec(pg(base), ST_UNSUBSCRIBE, &q, "unsubscribe", &changed);
+	if (ret == STORE_OK && changed == 0)
+		ret = STORE_NOTFOUND;
+	return ret;
+}
+
+/* Only messages older than the lease: another node may be sending the
+ * rest right now. */
+static enum store_status
+pg_outbox_recover(struct store *base, int *n)
+{
+	struct params q = { .n = 0 };
+
+	p_int(&q, (int64_t)time(NULL) - OUTBOX_LEASE);
+	return pool_exec(pg(base), ST_OUTBOX_RECOVER, &q, "outbox_recover", n);
+}
+
+static enum store_status
+pg_outbox_claim(struct store *base, struct arena *a, int64_t now, size_t max,
+    struct outbox_msg **out, size_t *n)
+{
+	struct store_pg *s = pg(base);
+	struct params q = { .n = 0 };
+	struct outbox_msg *ms;
+	struct conn *c;
+	PGresult *res;
+	enum store_status ret;
+	int i, rows;
+
+	*n = 0;
+	if ((ret = pool_get(s, &c)) != STORE_OK)
+		return ret;
+	p_int(&q, now);
+	p_int(&q, (int64_t)max);
+	p_int(&q, now - OUTBOX_LEASE);
+	if ((res = conn_run(c, ST_OUTBOX_CLAIM, &q, "outbox_claim", &ret)) ==
+	    NULL)
+		goto out;
+	ret = STORE_ERROR;
+	rows = PQntuples(res);
+	if ((ms = arena_alloc(a, (size_t)(rows ? rows : 1) * sizeof(*ms))) ==
+	    NULL)
+		goto out;
+	for (i = 0; i < rows; i++) {
+		ms[i].id = res_int(res, i, 0);
+		ms[i].message_id = res_text(a, res, i, 1);
+		ms[i].kind = res_text(a, res, i, 2);
+		ms[i].sealed = res_blob(a, res, i, 3, &ms[i].sealed_len);
+		ms[i].attempts = (int)res_int(res, i, 4);
+		ms[i].next_at = res_int(res, i, 5);
+		ms[i].created_at = res_int(res, i, 6);
+		ms[i].state = OUTBOX_SENDING;
+		/* Claimed already: a message that cannot be copied here is
+		 * sent again after the lease. */
+		if (ms[i].message_id == NULL || ms[i].kind == NULL)
+			goto out;
+	}
+	*out = ms;
+	*n = (size_t)rows;
+	ret = STORE_OK;
+out:
+	PQclear(res);
+	pool_put(s, c);
+	return ret;
+}
+
+static enum store_status
+pg_outbox_finish(struct store *base, int64_t id, enum outbox_state state,
+    int64_t next_at, const char *error, int64_t now)
+{
+	struct params q = { .n = 0 };
+
+	if (state == OUTBOX_SENT) {
+		p_int(&q, now);
+		p_int(&q, id);
+		return pool_exec(pg(base), ST_OUTBOX_SENT, &q, "outbox_sent",
+		    NULL);
+	}
+	p_text(&q, outbox_state_name(state));
+	p_int(&q, next_at);
+	p_text(&q, error ? error : "");
+	p_int(&q, now);
+	p_int(&q, id);
+	return pool_exec(pg(base), ST_OUTBOX_RESCHEDULE, &q, "outbox_finish",
+	    NULL);
+}
+
+static enum outbox_state
+outbox_state_parse(const char *name)
+{
+	int i;
+
+	for (i = 0; i < OUTBOX__MAX; i++)
+		if (strcmp(outbox_state_name((enum outbox_state)i), name) == 0)
+			return (enum outbox_state)i;
+	return OUTBOX__MAX;
+}
+
+static enum store_status
+pg_outbox_list(struct store *base, struct arena *a, struct outbox_msg **out,
+    size_t *n)
+{
+	struct store_pg *s = pg(base);
+	struct outbox_msg *ms;
+	struct conn *c;
+	PGresult *res;
+	enum store_status ret;
+	int i, rows;
+
+	if ((ret = pool_get(s, &c)) != STORE_OK)
+		return ret;
+	if ((res = conn_run(c, ST_OUTBOX_LIST, NULL, "outbox_list", &ret)) ==
+	    NULL)
+		goto out;
+	ret = STORE_ERROR;
+	rows = PQntuples(res);
+	if ((ms = arena_alloc(a, (size_t)(rows ? rows : 1) * sizeof(*ms))) ==
+	    NULL)
+		goto out;
+	for (i = 0; i < rows; i++) {
+		ms[i].id = res_int(res, i, 0);
+		ms[i].message_id = res_text(a, res, i, 1);
+		ms[i].kind = res_text(a, res, i, 2);
+		ms[i].state = outbox_state_parse(PQgetvalue(res, i, 3));
+		ms[i].attempts = (int)res_int(res, i, 4);
+		ms[i].next_at = res_int(res, i, 5);
+		ms[i].created_at = res_int(res, i, 6);
+		ms[i].updated_at = res_int(res, i, 7);
+		ms[i].sent_at = res_int(res, i, 8);
+		ms[i].last_error = res_text(a, res, i, 9);
+		if (ms[i].message_id == NULL || ms[i].kind == NULL ||
+		    ms[i].last_error == NULL)
+			goto out;
+	}
+	*out = ms;
+	*n = (size_t)rows;
+	ret = STORE_OK;
+out:
+	PQclear(res);
+	pool_put(s, c);
+	return ret;
+}
+
+static enum store_status
+pg_outbox_retry(struct store *base, int64_t id, int64_t now, int *n)
+{
+	struct params q = { .n = 0 };
+
+	p_int(&q, now);
+	if (id == 0)
+		return pool_exec(pg(base), ST_OUTBOX_RETRY_ALL, &q,
+		    "outbox_retry", n);
+	p_int(&q, id);
+	return pool_exec(pg(base), ST_OUTBOX_RETRY_ONE, &q, "outbox_retry", n);
+}
+
+static enum store_status
+pg_petition_count(struct store *base, int64_t id, int64_t *count)
+{
+	struct store_pg *s = pg(base);
+	struct params q = { .n = 0 };
+	struct conn *c;
+	PGresult *res;
+	enum store_status ret;
+
+	if ((ret = pool_get(s, &c)) != STORE_OK)
+		return ret;
+	p_int(&q, id);
+	if ((res = conn_run(c, ST_COUNT, &q, "count", &ret)) != NULL) {
+		*count = PQntuples(res) > 0 ? res_int(res, 0, 0) : 0;
+		PQclear(res);
+	}
+	pool_put(s, c);
+	return ret;
+}
+
+static enum store_status
+pg_petition_translation(struct store *base, struct arena *a,
+    int64_t petition_id, const char *lang, struct translation *out)
+{
+	struct store_pg *s = pg(base);
+	struct params q = { .n = 0 };
+	struct conn *c;
+	PGresult *res;
+	enum store_status ret;
+
+	if ((ret = pool_get(s, &c)) != STORE_OK)
+		return ret;
+	p_int(&q, petition_id);
+	p_text(&q, lang);
+	if ((res = conn_run(c, ST_TRANSLATION, &q, "translation", &ret)) ==
+	    NULL)
+		goto out;
+	if (PQntuples(res) == 0) {
+		ret = STORE_NOTFOUND;
+		goto out;
+	}
+	out->lang = res_text(a, res, 0, 0);
+	out->title = res_text(a, res, 0, 1);
+	out->body_md = res_text(a, res, 0, 2);
+	ret = out->lang && out->title && out->body_md ? STORE_OK : STORE_ERROR;
+out:
+	PQclear(res);
+	pool_put(s, c);
+	return ret;
+}
+
+const struct store_ops store_pg_ops = {
+	.name = "pg",
+	.shared = true,
+	.open = pg_open,
+	.close = pg_close,
+	.migrate = pg_migrate,
+	.petition_create = pg_petition_create,
+	.petition_by_slug = pg_petition_by_slug,
+	.petition_list = pg_petition_list,
+	.write_batch = pg_write_batch,
+	.token_lookup = pg_token_lookup,
+	.unsubscribe = pg_unsubscribe,
+	.outbox_recover = pg_outbox_recover,
+	.outbox_claim = pg_outbox_claim,
+	.outbox_finish = pg_outbox_finish,
+	.outbox_list = pg_outbox_list,
+	.outbox_retry = pg_outbox_retry,
+	.petition_count = pg_petition_count,
+	.petition_translation = pg_petition_translation,
+};

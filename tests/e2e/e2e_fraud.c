@@ -1,0 +1,266 @@
+/* e2e_fraud.c - end-to-end tests of fraud defence: an attacker flooding
+ * from one address while honest people sign from theirs, disposable and
+ * blocked addresses, and the bot checks that flag instead of refusing. */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+
+#define ATTACK_REQUESTS 5000
+#define ATTACK_SECONDS 10
+#define ATTACK_THREADS 6
+#define HONEST 200
+#define HONEST_THREADS 4
+
+static struct server *srv;
+static char *token;		/* one form token serves every request */
+
+static int
+group_setup(void **state)
+{
+	static const char *const args[] = { "--count-on-sign",
+		"--rate-limit", "on", "--trusted-proxy", "127.0.0.1",
+		"--per-ip-limit", "0", "--min-form-seconds", "0", NULL };
+	char path[512];
+	(void)state;
+	srv = server_new_seeded(args);
+	if (srv == NULL)
+		return -1;
+	/* A block list in the data folder is read at start: restart. */
+	snprintf(path, sizeof path, "%s/blocklist.txt", srv->data);
+	const char *list = "# test\ndomain blocked.example\nnet 192.0.2.0/24\n";
+	if (write_file(path, list, strlen(list)) != 0 || server_stop(srv) != 0 ||
+	    server_start(srv) != 0)
+		return -1;
+	struct client *c = client_new(srv);
+	token = client_fetch_csrf(c, SEED_SLUG);
+	client_free(c);
+	return token != NULL ? 0 : -1;
+}
+
+static int
+group_teardown(void **state)
+{
+	(void)state;
+	free(token);
+	return server_free(srv);
+}
+
+/* POSTs a signature for email as if forwarded for addr; returns the
+ * status, 0 on a transport error. The body of the reply goes to body when
+ * not NULL (caller frees). */
+static long
+sign_as(CURL *h, const char *addr, const char *email, const char *extra,
+    char **body)
+{
+	struct hbuf form = { 0 }, out = { 0 };
+	struct curl_slist *hdr = NULL;
+	char url[256], xff[128];
+	struct signer s = signer_default(email);
+	long status = 0;
+
+	s.extra = extra;
+	form_sign(&form, &s, token);
+	snprintf(url, sizeof url, "%s/p/%s/sign", srv->base, SEED_SLUG);
+	snprintf(xff, sizeof xff, "X-Forwarded-For: %s", addr);
+	hdr = curl_slist_append(hdr, xff);
+	hdr = curl_slist_append(hdr, "Expect:");
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
+	curl_easy_setopt(h, CURLOPT_POSTFIELDS, form.data);
+	curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)form.len);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, NULL);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, NULL);
+	if (body != NULL) {
+		FILE *f = open_memstream((char **)&out.data, &out.len);
+		curl_easy_setopt(h, CURLOPT_WRITEDATA, f);
+		if (curl_easy_perform(h) == CURLE_OK)
+			curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+		fclose(f);
+		*body = out.data;
+	} else {
+		FILE *f = fopen("/dev/null", "w");
+		curl_easy_setopt(h, CURLOPT_WRITEDATA, f);
+		if (curl_easy_perform(h) == CURLE_OK)
+			curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+		fclose(f);
+	}
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
+	curl_slist_free_all(hdr);
+	hbuf_free(&form);
+	return status;
+}
+
+struct worker {
+	pthread_t t;
+	int id;
+	bool attacker;
+	long ok, limited, other;
+	long long deadline;
+};
+
+static void *
+work(void *arg)
+{
+	struct worker *w = arg;
+	CURL *h = curl_easy_init();
+	char email[128], addr[64];
+	int n = w->attacker ? ATTACK_REQUESTS / ATTACK_THREADS :
+	    HONEST / HONEST_THREADS;
+
+	for (int i = 0; i < n && now_ms() < w->deadline; i++) {
+		long st;
+
+		if (w->attacker) {
+			snprintf(email, sizeof email, "flood-%d-%d@example.org",
+			    w->id, i);
+			st = sign_as(h, "203.0.113.66", email, NULL, NULL);
+		} else {
+			int k = w->id * (HONEST / HONEST_THREADS) + i;
+			/* Each honest signer from a network of their own. */
+			snprintf(addr, sizeof addr, "100.64.%d.%d", k, 7 + k % 200);
+			snprintf(email, sizeof email, "honest-%d@example.org", k);
+			st = sign_as(h, addr, email, NULL, NULL);
+		}
+		if (st == 303)
+			w->ok++;
+		else if (st == 429)
+			w->limited++;
+		else
+			w->other++;
+	}
+	curl_easy_cleanup(h);
+	return NULL;
+}
+
+static void
+test_flood_from_one_address(void **state)
+{
+	(void)state;
+	struct worker ws[ATTACK_THREADS + HONEST_THREADS];
+	long before = petition_count(srv, SEED_SLUG);
+	long long deadline = now_ms() + ATTACK_SECONDS * 1000;
+	long att_ok = 0, att_lim = 0, att_other = 0, hon_ok = 0, hon_bad = 0;
+
+	memset(ws, 0, sizeof ws);
+	for (int i = 0; i < ATTACK_THREADS + HONEST_THREADS; i++) {
+		ws[i].id = i < ATTACK_THREADS ? i : i - ATTACK_THREADS;
+		ws[i].attacker = i < ATTACK_THREADS;
+		ws[i].deadline = deadline;
+		assert_int_equal(pthread_create(&ws[i].t, NULL, work, &ws[i]), 0);
+	}
+	for (int i = 0; i < ATTACK_THREADS + HONEST_THREADS; i++) {
+		pthread_join(ws[i].t, NULL);
+		if (ws[i].attacker) {
+			att_ok += ws[i].ok;
+			att_lim += ws[i].limited;
+			att_other += ws[i].other;
+		} else {
+			hon_ok += ws[i].ok;
+			hon_bad += ws[i].limited + ws[i].other;
+		}
+	}
+	long after = petition_count(srv, SEED_SLUG);
+	printf("attack: %ld accepted, %ld limited, %ld other; honest: %ld "
+	    "accepted, %ld refused; count %ld -> %ld\n", att_ok, att_lim,
+	    att_other, hon_ok, hon_bad, before, after);
+	/* Every honest signer got through; the attacker no further than the
+	 * per-address burst; the count is exactly what was accepted. */
+	assert_int_equal(hon_ok, HONEST);
+	assert_int_equal(hon_bad, 0);
+	assert_true(att_lim > 0);
+	assert_true(att_ok <= 12);	/* burst 10, refilled 10/min */
+	assert_int_equal(att_other, 0);
+	assert_int_equal(after - before, hon_ok + att_ok);
+}
+
+static void
+test_limited_page(void **state)
+{
+	(void)state;
+	CURL *h = curl_easy_init();
+	char *body = NULL;
+	long st = 0;
+
+	/* The flood above spent this address's tokens. */
+	st = sign_as(h, "203.0.113.66", "after-flood@example.org", NULL, &body);
+	assert_int_equal(st, 429);
+	char *msg = catalogue_get("err_rate");
+	assert_non_null(msg);
+	assert_true(html_shows_text(body, msg));
+	free(msg);
+	free(body);
+	curl_easy_cleanup(h);
+}
+
+static void
+test_disposable_and_blocked(void **state)
+{
+	(void)state;
+	CURL *h = curl_easy_init();
+	long before = petition_count(srv, SEED_SLUG);
+	char *body = NULL;
+	char *disp = catalogue_get("err_disposable");
+	char *blk = catalogue_get("err_blocked");
+
+	assert_int_equal(sign_as(h, "100.65.1.1", "someone@mailinator.com", NULL,
+	    &body), 422);
+	assert_true(html_shows_text(body, disp));
+	free(body);
+	/* Subdomains of a listed domain too. */
+	assert_int_equal(sign_as(h, "100.65.1.2", "x@eu.mailinator.com", NULL,
+	    &body), 422);
+	free(body);
+	assert_int_equal(sign_as(h, "100.65.1.3", "y@blocked.example", NULL,
+	    &body), 422);
+	assert_true(html_shows_text(body, blk));
+	free(body);
+	assert_int_equal(sign_as(h, "192.0.2.77", "z@example.org", NULL, &body),
+	    422);
+	assert_true(html_shows_text(body, blk));
+	free(body);
+	assert_int_equal(petition_count(srv, SEED_SLUG), before);
+	free(disp);
+	free(blk);
+	curl_easy_cleanup(h);
+}
+
+static void
+test_honeypot_flags_not_refuses(void **state)
+{
+	(void)state;
+	CURL *h = curl_easy_init();
+	long before = petition_count(srv, SEED_SLUG);
+
+	/* Not refused: it waits for email confirmation instead of counting. */
+	assert_int_equal(sign_as(h, "100.66.1.1", "bot@example.org",
+	    "website=http%3A%2F%2Fspam.example", NULL), 303);
+	assert_int_equal(petition_count(srv, SEED_SLUG), before);
+	/* The same person without the field counts at once (count on sign). */
+	assert_int_equal(sign_as(h, "100.66.1.2", "human@example.org", NULL,
+	    NULL), 303);
+	assert_int_equal(petition_count(srv, SEED_SLUG), before + 1);
+	curl_easy_cleanup(h);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_flood_from_one_address),
+		cmocka_unit_test(test_limited_page),
+		cmocka_unit_test(test_disposable_and_blocked),
+		cmocka_unit_test(test_honeypot_flags_not_refuses),
+	};
+	return harness_finish(cmocka_run_group_tests(tests, group_setup,
+	    group_teardown));
+}
