@@ -3,8 +3,9 @@
 # ASan+UBSan), end-to-end tests against the sanitised server, on SQLite and
 # then again on PostgreSQL (a throwaway cluster from scripts/pg.sh, each
 # server in a database of its own). Fails on any failed test or sanitizer
-# report. Run from the repository root. HOLOS_TEST_NO_PG=1 skips the
-# PostgreSQL pass.
+# report; then the browser tests (tests/browser/, node --test). Run from the
+# repository root. HOLOS_TEST_NO_PG=1 skips the PostgreSQL pass,
+# HOLOS_TEST_NO_BROWSER=1 the browser tests.
 set -u
 
 export ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:abort_on_error=0:detect_stack_use_after_return=1"
@@ -74,6 +75,40 @@ if [ -z "${HOLOS_TEST_NO_PG:-}" ]; then
 		echo "FAIL cannot start PostgreSQL for the e2e tests" >&2
 		failed=$((failed + 1))
 		bad="$bad pg"
+	fi
+fi
+
+# Browser tests: Playwright driving Debian's Chromium against the sanitised
+# server (tests/browser/README.md); browser-deps.sh installs Chromium and the
+# pinned npm packages first, quick when present. HOLOS_TEST_NO_BROWSER=1
+# skips them.
+if [ -z "${HOLOS_TEST_NO_BROWSER:-}" ]; then
+	if sh scripts/browser-deps.sh >"$log" 2>&1; then
+		node --test --test-reporter=tap --test-concurrency=1 --test-timeout=120000 \
+		    tests/browser/*.test.js >"$log" 2>&1
+		rc=$?
+		p=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$log" | tail -n 1)
+		f=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$log" | tail -n 1)
+		p=${p:-0}
+		f=${f:-0}
+		if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+			f=1
+		fi
+		passed=$((passed + p))
+		failed=$((failed + f))
+		if [ "$rc" -ne 0 ]; then
+			bad="$bad browser"
+			echo "FAIL browser" >&2
+			cat "$log" >&2
+		else
+			echo "ok   browser ($p tests)"
+		fi
+		grep -E '^# (tests|pass|fail|duration_ms) ' "$log"
+	else
+		echo "FAIL cannot install the browser test dependencies" >&2
+		cat "$log" >&2
+		failed=$((failed + 1))
+		bad="$bad browser-deps"
 	fi
 fi
 

@@ -20,6 +20,7 @@
 #include "migrate_data.h"
 #include "page.h"
 #include "pagecache.h"
+#include "moderate.h"
 #include "outbox.h"
 #include "ratelimit.h"
 #include "server.h"
@@ -138,6 +139,8 @@ static const char usage_main[] =
 "  serve            serve the site over HTTP\n"
 "  migrate          bring the database schema up to date\n"
 "  import FILE.md   add a petition from a Markdown file with front matter\n"
+"  trending SLUG    signatures per network and email domain, last hour\n"
+"  invalidate SLUG  remove fraudulent signatures from the count, with a reason\n"
 "  outbox [list]    show the mail queue; 'outbox retry ID|dead' queues dead\n"
 "                   mail again, 'outbox send' delivers what is due now\n"
 "  migrate-data     copy a SQLite database into an empty PostgreSQL one\n"
@@ -264,6 +267,10 @@ usage(FILE *f, const char *cmd)
 		fputs(usage_outbox, f);
 	else if (strcmp(cmd, "migrate-data") == 0)
 		fputs(usage_migrate_data, f);
+	else if (strcmp(cmd, "trending") == 0)
+		fputs(moderate_usage_trending, f);
+	else if (strcmp(cmd, "invalidate") == 0)
+		fputs(moderate_usage_invalidate, f);
 	else {
 		fputs(usage_main, f);
 		return;
@@ -322,6 +329,13 @@ share_dir(const char *given)
 	return ".";
 }
 
+/* Commands that take options of their own besides the common ones. */
+static bool
+lenient(const char *cmd)
+{
+	return strcmp(cmd, "trending") == 0 || strcmp(cmd, "invalidate") == 0;
+}
+
 static int
 parse_args(int argc, char **argv, const char *cmd, struct config *c)
 {
@@ -357,6 +371,7 @@ parse_args(int argc, char **argv, const char *cmd, struct config *c)
 	c->min_form_seconds = strtoul(env_or("HOLOS_MIN_FORM_SECONDS", "3"),
 	    NULL, 10);
 	optind = 1;
+	opterr = !lenient(cmd);
 	while ((ch = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
 		switch (ch) {
 		case OPT_LISTEN: c->listen = optarg; break;
@@ -455,6 +470,9 @@ parse_args(int argc, char **argv, const char *cmd, struct config *c)
 			usage(stdout, cmd);
 			exit(0);
 		default:
+			/* The moderation commands read their own options. */
+			if (lenient(cmd))
+				break;
 			usage(stderr, cmd);
 			return -1;
 		}
@@ -850,10 +868,12 @@ cmd_serve(struct config *c)
 			signq_stop();
 			goto out;
 		}
-		/* Other nodes sign into the same database: their signatures
-		 * reach this node's counts by re-reading them. */
-		if (s->ops->shared &&
-		    counts_refresh_start(COUNTS_REFRESH_MS) == -1) {
+		/* Other nodes sign into a shared database, and a moderator's
+		 * invalidation (holos invalidate) changes counts from another
+		 * process: both reach this process's counts by re-reading
+		 * them, often for a shared database, every second otherwise. */
+		if (counts_refresh_start(s->ops->shared ? COUNTS_REFRESH_MS :
+		    1000) == -1) {
 			fprintf(stderr, "holos: cannot start the count refresh\n");
 			signq_stop();
 			outbox_stop();
@@ -881,6 +901,7 @@ out:
 int
 main(int argc, char **argv)
 {
+	char **given = NULL;
 	struct config c;
 	const char *cmd;
 	size_t len;
@@ -905,14 +926,25 @@ main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "serve") && strcmp(cmd, "migrate") &&
 	    strcmp(cmd, "import") && strcmp(cmd, "outbox") &&
-	    strcmp(cmd, "migrate-data")) {
+	    strcmp(cmd, "migrate-data") && !lenient(cmd)) {
 		fprintf(stderr, "holos: unknown command \"%s\"\n", cmd);
 		usage(stderr, NULL);
 		return 2;
 	}
 	memset(&c, 0, sizeof(c));
-	if (parse_args(argc - 1, argv + 1, cmd, &c) == -1)
+	/* getopt reorders what it parses: the moderation commands get their
+	 * arguments as given. */
+	if ((given = calloc((size_t)argc + 1, sizeof(*given))) == NULL)
+		return 1;
+	memcpy(given, argv, (size_t)argc * sizeof(*given));
+	if (parse_args(argc - 1, argv + 1, cmd, &c) == -1) {
+		free(given);
 		return 2;
+	}
+	if (!lenient(cmd)) {
+		free(given);
+		given = NULL;
+	}
 	c.share = share_dir(c.share);
 	/* A trailing slash on the base URL would double in every link. */
 	if (c.base_url != NULL && (len = strlen(c.base_url)) > 0 &&
@@ -936,5 +968,20 @@ main(int argc, char **argv)
 		return cmd_outbox(&c, argc - 1, argv + 1);
 	if (strcmp(cmd, "migrate-data") == 0)
 		return cmd_migrate_data(&c, argc - 1, argv + 1);
+	if (lenient(cmd)) {
+		struct store *s = open_store(&c);
+		int ret;
+
+		if (s == NULL) {
+			free(given);
+			return 1;
+		}
+		ret = strcmp(cmd, "trending") == 0 ?
+		    moderate_trending(s, argc - 1, given + 1) :
+		    moderate_invalidate(s, argc - 1, given + 1);
+		store_close(s);
+		free(given);
+		return ret;
+	}
 	return cmd_import(&c, argc - 1, argv + 1);
 }

@@ -617,11 +617,16 @@ migrate_data_run(const char *from, const char *to,
 	}
 	store_close(s);
 	s = NULL;
-	if (sv != dv) {
+	if (sv < dv) {
 		fprintf(stderr, "holos migrate-data: the SQLite schema is at "
-		    "version %lld, PostgreSQL at %d; run 'holos migrate --db "
-		    "sqlite:%s' first (or use a holos of the same version)\n",
-		    (long long)sv, dv, from);
+		    "version %lld, this holos at %d; run 'holos migrate --db "
+		    "sqlite:%s' first\n", (long long)sv, dv, from);
+		goto out;
+	}
+	if (sv > dv) {
+		fprintf(stderr, "holos migrate-data: the SQLite schema is at "
+		    "version %lld, newer than this holos's PostgreSQL migrations "
+		    "(%d); use the holos that wrote it\n", (long long)sv, dv);
 		goto out;
 	}
 	j->dst = PQconnectdbParams(keys, vals, 1);

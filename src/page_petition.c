@@ -217,6 +217,40 @@ petition_localise(struct request *r, struct petition *p)
 	return i18n_format(r->arena, r->lang, "shown_in_original", &arg, 1);
 }
 
+/* What moderators removed, by reason, for the public: no personal data,
+ * just how many and why. */
+static void
+petition_removals(struct request *r, const struct petition *p, json_t *o)
+{
+	struct removal_row *rows;
+	json_t *list;
+	size_t n, i;
+
+	if (store_removals(site.store, r->arena, p->id, &rows, &n) != STORE_OK ||
+	    n == 0)
+		return;
+	list = json_array();
+	for (i = 0; i < n; i++) {
+		const char *reason = i18n_text(r->lang, arena_printf(r->arena,
+		    "reason_%s", rows[i].reason));
+		struct msgfmt_arg args[2] = {
+			{ .name = "n", .type = MSGFMT_NUMBER,
+			    .num = (double)rows[i].n },
+			{ .name = "reason", .type = MSGFMT_STRING,
+			    .str = reason ? reason : rows[i].reason },
+		};
+		const char *line = i18n_format(r->arena, r->lang, "removed_line",
+		    args, 2);
+
+		if (line != NULL)
+			json_array_append_new(list, json_pack("{s:s}", "line",
+			    line));
+	}
+	json_object_set_new(o, "removals", list);
+	json_object_set_new(o, "has_removals", json_boolean(
+	    json_array_size(list) > 0));
+}
+
 static json_t *
 petition_context(struct request *r, struct petition *p, bool body,
     const char *const live[LIVE__MAX])
@@ -242,6 +276,7 @@ petition_context(struct request *r, struct petition *p, bool body,
 	    "share", share_links(r, url, p->title), "goal", (json_int_t)p->goal);
 	if (note != NULL)
 		json_object_set_new(o, "original_note", json_string(note));
+	petition_removals(r, p, o);
 	petition_numbers(o, live);
 	buf_init(&b);
 	if (body && markdown_render(p->body_md, strlen(p->body_md), &b) == 0)

@@ -118,6 +118,33 @@ store_outbox_retry(struct store *s, int64_t id, int64_t now, int *n)
 	return s->ops->outbox_retry(s, id, now, n);
 }
 
+/* Operations a backend may not have yet answer STORE_ERROR, not a crash. */
+#define OPTIONAL_OP(s, op, ...) \
+	((s)->ops->op != NULL ? (s)->ops->op(__VA_ARGS__) : \
+	    (log_error("store", "backend=%s op=" #op " error=\"not supported\"", \
+	    (s)->ops->name), STORE_ERROR))
+
+enum store_status
+store_trending(struct store *s, struct arena *a, int64_t petition_id,
+    int64_t since, bool by_domain, struct trend_row **out, size_t *n)
+{
+	return OPTIONAL_OP(s, trending, s, a, petition_id, since, by_domain, out,
+	    n);
+}
+
+enum store_status
+store_invalidate(struct store *s, struct invalidation *inv)
+{
+	return OPTIONAL_OP(s, invalidate, s, inv);
+}
+
+enum store_status
+store_removals(struct store *s, struct arena *a, int64_t petition_id,
+    struct removal_row **out, size_t *n)
+{
+	return OPTIONAL_OP(s, removals, s, a, petition_id, out, n);
+}
+
 static const char *const outbox_states[OUTBOX__MAX] = {
 	[OUTBOX_QUEUED] = "queued",
 	[OUTBOX_SENDING] = "sending",

@@ -92,6 +92,36 @@ struct outbox_msg {
 	const char *last_error;
 };
 
+/* A grouping key of trending sources and how many signatures it brought. */
+struct trend_row {
+	const char *key;		/* a network ("203.0.113.0/24") or a domain */
+	int64_t n;
+};
+
+/* What a bulk invalidation matches; empty fields match anything, but at
+ * least one must be set. */
+struct invalidation {
+	int64_t petition_id;
+	const char *domain;		/* email domain, exact */
+	const char *net;		/* network as stored: "203.0.113.0/24" */
+	int64_t from, to;		/* created_at window, 0: open */
+	const int64_t *seqs;		/* a list of signature numbers */
+	size_t nseqs;
+	const char *reason;		/* fraud, bot, duplicate_person,
+					 * disposable, other */
+	const char *note;
+	const char *actor;
+	int64_t now;
+	int64_t removed;		/* OUT: signatures marked invalid */
+	int64_t uncounted;		/* OUT: of them, confirmed ones */
+};
+
+/* What the public page says of removals: per reason, how many. */
+struct removal_row {
+	const char *reason;
+	int64_t n;
+};
+
 /* What a token leads to, for the confirmation page. */
 struct token_info {
 	int64_t signature_id;
@@ -136,6 +166,12 @@ struct store_ops {
 	    struct outbox_msg **out, size_t *n);
 	enum store_status (*outbox_retry)(struct store *, int64_t id,
 	    int64_t now, int *n);
+	enum store_status (*trending)(struct store *, struct arena *,
+	    int64_t petition_id, int64_t since, bool by_domain,
+	    struct trend_row **out, size_t *n);
+	enum store_status (*invalidate)(struct store *, struct invalidation *);
+	enum store_status (*removals)(struct store *, struct arena *,
+	    int64_t petition_id, struct removal_row **out, size_t *n);
 	enum store_status (*petition_count)(struct store *, int64_t id,
 	    int64_t *count);
 	enum store_status (*petition_translation)(struct store *,
@@ -230,6 +266,22 @@ enum store_status store_outbox_retry(struct store *s, int64_t id, int64_t now,
     int *n);
 
 const char *outbox_state_name(enum outbox_state st);
+
+/* Signatures of a petition since a time, grouped by network (or by email
+ * domain), largest first, at most 100 rows (strings in arena). */
+enum store_status store_trending(struct store *s, struct arena *a,
+    int64_t petition_id, int64_t since, bool by_domain, struct trend_row **out,
+    size_t *n);
+
+/* Marks every matching signature of the petition invalid, with the reason,
+ * in one transaction that also lowers the counters by the confirmed ones,
+ * records the invalidation and writes the audit log. Sets removed and
+ * uncounted. STORE_ERROR (logged) when no criterion is given. */
+enum store_status store_invalidate(struct store *s, struct invalidation *inv);
+
+/* The petition's removals summed by reason, largest first (arena). */
+enum store_status store_removals(struct store *s, struct arena *a,
+    int64_t petition_id, struct removal_row **out, size_t *n);
 
 /* The petition's confirmed count as stored (the sum of the per-node counter
  * rows). For loading the in-memory counts; pages never call it. */

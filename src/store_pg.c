@@ -65,6 +65,13 @@ enum stmt {
 	ST_OUTBOX_LIST,
 	ST_OUTBOX_RETRY_ONE,
 	ST_OUTBOX_RETRY_ALL,
+	ST_TREND_NET,
+	ST_TREND_DOMAIN,
+	ST_INV_RECORD,
+	ST_INV_MARK,
+	ST_INV_REMOVED,
+	ST_AUDIT,
+	ST_REMOVALS,
 	ST__MAX
 };
 
@@ -103,8 +110,8 @@ static const char *const stmt_sql[ST__MAX] = {
 	[ST_SIGNATURE_INSERT] =
 	    "INSERT INTO signatures (petition_id, seq, email_hash, pii, country,"
 	    " public_name, updates, comment, state, created_at, confirmed_at,"
-	    " lang, last_mail_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,"
-	    " $10, $11, $12, $13)"
+	    " lang, last_mail_at, flags, net, domain) VALUES ($1, $2, $3, $4,"
+	    " $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
 	    " ON CONFLICT (petition_id, email_hash) DO NOTHING RETURNING id",
 	[ST_COUNT_ADD] =
 	    "INSERT INTO petition_counts (petition_id, node, confirmed)"
@@ -171,6 +178,41 @@ static const char *const stmt_sql[ST__MAX] = {
 	[ST_OUTBOX_RETRY_ALL] =
 	    "UPDATE outbox SET state = 'queued', attempts = 0, next_at = $1,"
 	    " updated_at = $1 WHERE state = 'dead'",
+	[ST_TREND_NET] =
+	    "SELECT net, COUNT(*) FROM signatures WHERE petition_id = $1"
+	    " AND created_at >= $2 AND state <> 'invalid' GROUP BY net"
+	    " ORDER BY 2 DESC, 1 LIMIT 100",
+	[ST_TREND_DOMAIN] =
+	    "SELECT domain, COUNT(*) FROM signatures WHERE petition_id = $1"
+	    " AND created_at >= $2 AND state <> 'invalid' GROUP BY domain"
+	    " ORDER BY 2 DESC, 1 LIMIT 100",
+	[ST_INV_RECORD] =
+	    "INSERT INTO invalidations (petition_id, reason, criteria, note,"
+	    " removed, actor, created_at) VALUES ($1, $2, $3, $4, 0, $5, $6)"
+	    " RETURNING id",
+	/* Marks and counts in one statement: the rows are locked as they are
+	 * matched, so a moderator on another node cannot count them twice.
+	 * $2 domain, $3 net (NULL: any), $4 from, $5 to (0: open), $6 the
+	 * list of seqs (NULL: any). */
+	[ST_INV_MARK] =
+	    "WITH old AS (SELECT id, state FROM signatures WHERE petition_id = $1"
+	    " AND state <> 'invalid' AND ($2::text IS NULL OR domain = $2)"
+	    " AND ($3::text IS NULL OR net = $3)"
+	    " AND ($4::bigint = 0 OR created_at >= $4)"
+	    " AND ($5::bigint = 0 OR created_at < $5)"
+	    " AND ($6::bigint[] IS NULL OR seq = ANY ($6)) FOR UPDATE),"
+	    " marked AS (UPDATE signatures s SET state = 'invalid',"
+	    " invalid_reason = $7, invalidation_id = $8 FROM old"
+	    " WHERE s.id = old.id RETURNING old.state)"
+	    " SELECT COUNT(*), COUNT(*) FILTER (WHERE state = 'confirmed')"
+	    " FROM marked",
+	[ST_INV_REMOVED] = "UPDATE invalidations SET removed = $1 WHERE id = $2",
+	[ST_AUDIT] =
+	    "INSERT INTO audit_log (at, actor, action, subject, detail)"
+	    " VALUES ($1, $2, $3, $4, $5)",
+	[ST_REMOVALS] =
+	    "SELECT reason, SUM(removed) FROM invalidations WHERE petition_id = $1"
+	    " GROUP BY reason HAVING SUM(removed) > 0 ORDER BY 2 DESC, 1 LIMIT 8",
 };
 
 struct conn {
@@ -1113,6 +1155,9 @@ write_sign(struct conn *c, struct write_op *op, struct batch_petition *bp)
 		p_int(&q, op->now);
 	else
 		p_text(&q, NULL);
+	p_int(&q, sig->flags);
+	p_text(&q, sig->net ? sig->net : "");
+	p_text(&q, sig->domain ? sig->domain : "");
 	if ((res = conn_run(c, ST_SIGNATURE_INSERT, &q, "write_sign", &st)) ==
 	    NULL)
 		return st;
@@ -1195,13 +1240,27 @@ write_confirm(struct conn *c, struct write_op *op)
 	return STORE_OK;
 }
 
+/* Adds n (may be negative) to this node's counter row of a petition:
+ * only this node writes that row, so it is never contended. */
+static enum store_status
+count_add(struct store_pg *s, struct conn *c, int64_t petition_id, int64_t n)
+{
+	struct params q = { .n = 0 };
+
+	if (n == 0)
+		return STORE_OK;
+	p_int(&q, petition_id);
+	p_text(&q, s->node);
+	p_int(&q, n);
+	return conn_exec(c, ST_COUNT_ADD, &q, "count_add", NULL);
+}
+
 /* One try of a whole batch in one transaction. */
 static enum store_status
 batch_try(struct store_pg *s, struct conn *c, struct write_op *ops, size_t n,
     struct batch_petition *bp)
 {
 	struct batch_petition *b;
-	struct params q;
 	enum store_status st;
 	size_t i, nb = 0;
 
@@ -1244,17 +1303,10 @@ batch_try(struct store_pg *s, struct conn *c, struct write_op *ops, size_t n,
 		}
 		b->confirmed++;
 	}
-	for (i = 0; i < nb; i++) {
-		if (bp[i].confirmed == 0)
-			continue;
-		q.n = 0;
-		p_int(&q, bp[i].petition_id);
-		p_text(&q, s->node);
-		p_int(&q, bp[i].confirmed);
-		if ((st = conn_exec(c, ST_COUNT_ADD, &q, "count_add", NULL)) !=
+	for (i = 0; i < nb; i++)
+		if ((st = count_add(s, c, bp[i].petition_id, bp[i].confirmed)) !=
 		    STORE_OK)
 			return st;
-	}
 	return conn_exec(c, ST_COMMIT, NULL, "write_commit", NULL);
 }
 
@@ -1560,6 +1612,197 @@ out:
 	return ret;
 }
 
+static enum store_status
+pg_trending(struct store *base, struct arena *a, int64_t petition_id,
+    int64_t since, bool by_domain, struct trend_row **out, size_t *n)
+{
+	struct store_pg *s = pg(base);
+	struct params q = { .n = 0 };
+	struct trend_row *rows;
+	struct conn *c;
+	PGresult *res;
+	enum store_status ret;
+	int i, k;
+
+	if ((ret = pool_get(s, &c)) != STORE_OK)
+		return ret;
+	p_int(&q, petition_id);
+	p_int(&q, since);
+	if ((res = conn_run(c, by_domain ? ST_TREND_DOMAIN : ST_TREND_NET, &q,
+	    "trending", &ret)) == NULL)
+		goto out;
+	ret = STORE_ERROR;
+	k = PQntuples(res);
+	if ((rows = arena_alloc(a, (size_t)(k ? k : 1) * sizeof(*rows))) ==
+	    NULL)
+		goto out;
+	for (i = 0; i < k; i++) {
+		rows[i].n = res_int(res, i, 1);
+		if ((rows[i].key = res_text(a, res, i, 0)) == NULL)
+			goto out;
+	}
+	*out = rows;
+	*n = (size_t)k;
+	ret = STORE_OK;
+out:
+	PQclear(res);
+	pool_put(s, c);
+	return ret;
+}
+
+/* The seqs as a PostgreSQL array literal, "{1,2,3}" (arena), or NULL. */
+static const char *
+seq_array(struct arena *a, const int64_t *seqs, size_t n)
+{
+	char *p, *out;
+	size_t i;
+
+	if ((out = p = arena_alloc(a, n * 21 + 3)) == NULL)
+		return NULL;
+	*p++ = '{';
+	for (i = 0; i < n; i++)
+		p += sprintf(p, "%s%" PRId64, i ? "," : "", seqs[i]);
+	*p++ = '}';
+	*p = '\0';
+	return out;
+}
+
+/* Binds the criteria of ST_INV_MARK ($1 to $6). */
+static int
+inv_criteria(struct arena *a, struct params *q, const struct invalidation *inv)
+{
+	const char *list = NULL;
+
+	if (inv->nseqs > 0 &&
+	    (list = seq_array(a, inv->seqs, inv->nseqs)) == NULL)
+		return -1;
+	p_int(q, inv->petition_id);
+	p_text(q, inv->domain);
+	p_text(q, inv->net);
+	p_int(q, inv->from);
+	p_int(q, inv->to);
+	p_text(q, list);
+	return 0;
+}
+
+static enum store_status
+pg_invalidate(struct store *base, struct invalidation *inv)
+{
+	struct store_pg *s = pg(base);
+	struct params q = { .n = 0 };
+	struct arena *a = NULL;
+	struct conn *c;
+	PGresult *res;
+	enum store_status ret;
+	char criteria[512], subject[64], detail[700];
+	int64_t id;
+
+	if (inv->domain == NULL && inv->net == NULL && inv->from == 0 &&
+	    inv->to == 0 && inv->nseqs == 0) {
+		log_error("store", "backend=pg op=invalidate error=\"no "
+		    "criterion\"");
+		return STORE_ERROR;
+	}
+	snprintf(criteria, sizeof(criteria), "domain=%s net=%s from=%lld "
+	    "to=%lld list=%zu", inv->domain ? inv->domain : "-",
+	    inv->net ? inv->net : "-", (long long)inv->from, (long long)inv->to,
+	    inv->nseqs);
+	if ((a = arena_new()) == NULL)
+		return STORE_ERROR;
+	if ((ret = pool_get(s, &c)) != STORE_OK) {
+		arena_free(a);
+		return ret;
+	}
+	if ((ret = conn_exec(c, ST_BEGIN, NULL, "invalidate", NULL)) !=
+	    STORE_OK)
+		goto out;
+	p_int(&q, inv->petition_id);
+	p_text(&q, inv->reason);
+	p_text(&q, criteria);
+	p_text(&q, inv->note ? inv->note : "");
+	p_text(&q, inv->actor);
+	p_int(&q, inv->now);
+	if ((res = conn_run(c, ST_INV_RECORD, &q, "invalidate", &ret)) == NULL)
+		goto out;
+	id = res_int(res, 0, 0);
+	PQclear(res);
+	q.n = 0;
+	ret = STORE_ERROR;
+	if (inv_criteria(a, &q, inv) == -1)
+		goto out;
+	p_text(&q, inv->reason);
+	p_int(&q, id);
+	if ((res = conn_run(c, ST_INV_MARK, &q, "invalidate", &ret)) == NULL)
+		goto out;
+	inv->removed = res_int(res, 0, 0);
+	inv->uncounted = res_int(res, 0, 1);
+	PQclear(res);
+	q.n = 0;
+	p_int(&q, inv->removed);
+	p_int(&q, id);
+	if ((ret = conn_exec(c, ST_INV_REMOVED, &q, "invalidate", NULL)) !=
+	    STORE_OK ||
+	    (ret = count_add(s, c, inv->petition_id, -inv->uncounted)) !=
+	    STORE_OK)
+		goto out;
+	snprintf(subject, sizeof(subject), "petition:%lld",
+	    (long long)inv->petition_id);
+	snprintf(detail, sizeof(detail), "reason=%s %s removed=%lld "
+	    "uncounted=%lld", inv->reason, criteria, (long long)inv->removed,
+	    (long long)inv->uncounted);
+	q.n = 0;
+	p_int(&q, inv->now);
+	p_text(&q, inv->actor);
+	p_text(&q, "invalidate");
+	p_text(&q, subject);
+	p_text(&q, detail);
+	if ((ret = conn_exec(c, ST_AUDIT, &q, "invalidate", NULL)) != STORE_OK)
+		goto out;
+	ret = conn_exec(c, ST_COMMIT, NULL, "invalidate", NULL);
+out:
+	if (ret == STORE_DUPLICATE)
+		ret = STORE_ERROR;
+	pool_put(s, c);	/* rolls back on failure */
+	arena_free(a);
+	return ret;
+}
+
+static enum store_status
+pg_removals(struct store *base, struct arena *a, int64_t petition_id,
+    struct removal_row **out, size_t *n)
+{
+	struct store_pg *s = pg(base);
+	struct params q = { .n = 0 };
+	struct removal_row *rows;
+	struct conn *c;
+	PGresult *res;
+	enum store_status ret;
+	int i, k;
+
+	if ((ret = pool_get(s, &c)) != STORE_OK)
+		return ret;
+	p_int(&q, petition_id);
+	if ((res = conn_run(c, ST_REMOVALS, &q, "removals", &ret)) == NULL)
+		goto out;
+	ret = STORE_ERROR;
+	k = PQntuples(res);
+	if ((rows = arena_alloc(a, (size_t)(k ? k : 1) * sizeof(*rows))) ==
+	    NULL)
+		goto out;
+	for (i = 0; i < k; i++) {
+		rows[i].n = res_int(res, i, 1);
+		if ((rows[i].reason = res_text(a, res, i, 0)) == NULL)
+			goto out;
+	}
+	*out = rows;
+	*n = (size_t)k;
+	ret = STORE_OK;
+out:
+	PQclear(res);
+	pool_put(s, c);
+	return ret;
+}
+
 const struct store_ops store_pg_ops = {
 	.name = "pg",
 	.shared = true,
@@ -1577,6 +1820,9 @@ const struct store_ops store_pg_ops = {
 	.outbox_finish = pg_outbox_finish,
 	.outbox_list = pg_outbox_list,
 	.outbox_retry = pg_outbox_retry,
+	.trending = pg_trending,
+	.invalidate = pg_invalidate,
+	.removals = pg_removals,
 	.petition_count = pg_petition_count,
 	.petition_translation = pg_petition_translation,
 };

@@ -52,6 +52,16 @@ enum stmt {
 	ST_OUTBOX_LIST,
 	ST_OUTBOX_RETRY_ONE,
 	ST_OUTBOX_RETRY_ALL,
+	ST_TREND_NET,
+	ST_TREND_DOMAIN,
+	ST_INV_TEMP,
+	ST_INV_CLEAR,
+	ST_INV_SEQ,
+	ST_INV_COUNT,
+	ST_INV_RECORD,
+	ST_INV_MARK,
+	ST_AUDIT,
+	ST_REMOVALS,
 	ST__MAX
 };
 
@@ -148,6 +158,40 @@ static const char *const stmt_sql[ST__MAX] = {
 	[ST_OUTBOX_RETRY_ALL] =
 	    "UPDATE outbox SET state = 'queued', attempts = 0, next_at = ?1,"
 	    " updated_at = ?1 WHERE state = 'dead'",
+	[ST_TREND_NET] =
+	    "SELECT net, COUNT(*) FROM signatures WHERE petition_id = ?1"
+	    " AND created_at >= ?2 AND state != 'invalid' GROUP BY net"
+	    " ORDER BY 2 DESC, 1 LIMIT 100",
+	[ST_TREND_DOMAIN] =
+	    "SELECT domain, COUNT(*) FROM signatures WHERE petition_id = ?1"
+	    " AND created_at >= ?2 AND state != 'invalid' GROUP BY domain"
+	    " ORDER BY 2 DESC, 1 LIMIT 100",
+	[ST_INV_TEMP] =
+	    "CREATE TEMP TABLE IF NOT EXISTS inv_seqs (seq INTEGER PRIMARY KEY)",
+	[ST_INV_CLEAR] = "DELETE FROM temp.inv_seqs",
+	[ST_INV_SEQ] = "INSERT OR IGNORE INTO temp.inv_seqs (seq) VALUES (?1)",
+	/* ?2 domain, ?3 net, ?4 from, ?5 to, ?6 whether a list was given. */
+	[ST_INV_COUNT] =
+	    "SELECT COUNT(*), COALESCE(SUM(state = 'confirmed'), 0)"
+	    " FROM signatures WHERE petition_id = ?1 AND state != 'invalid'"
+	    " AND (?2 IS NULL OR domain = ?2) AND (?3 IS NULL OR net = ?3)"
+	    " AND (?4 = 0 OR created_at >= ?4) AND (?5 = 0 OR created_at < ?5)"
+	    " AND (?6 = 0 OR seq IN (SELECT seq FROM temp.inv_seqs))",
+	[ST_INV_RECORD] =
+	    "INSERT INTO invalidations (petition_id, reason, criteria, note,"
+	    " removed, actor, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[ST_INV_MARK] =
+	    "UPDATE signatures SET state = 'invalid', invalid_reason = ?7,"
+	    " invalidation_id = ?8 WHERE petition_id = ?1 AND state != 'invalid'"
+	    " AND (?2 IS NULL OR domain = ?2) AND (?3 IS NULL OR net = ?3)"
+	    " AND (?4 = 0 OR created_at >= ?4) AND (?5 = 0 OR created_at < ?5)"
+	    " AND (?6 = 0 OR seq IN (SELECT seq FROM temp.inv_seqs))",
+	[ST_AUDIT] =
+	    "INSERT INTO audit_log (at, actor, action, subject, detail)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5)",
+	[ST_REMOVALS] =
+	    "SELECT reason, SUM(removed) FROM invalidations WHERE petition_id = ?1"
+	    " GROUP BY reason HAVING SUM(removed) > 0 ORDER BY 2 DESC, 1",
 };
 
 struct conn {
@@ -1338,6 +1382,178 @@ out:
 	return ret;
 }
 
+static enum store_status
+sqlite_trending(struct store *base, struct arena *a, int64_t petition_id,
+    int64_t since, bool by_domain, struct trend_row **out, size_t *n)
+{
+	struct store_sqlite *s = sq(base);
+	struct conn *c = pool_get(s);
+	struct trend_row *rows;
+	sqlite3_stmt *st;
+	enum store_status ret = STORE_ERROR;
+	size_t k = 0;
+	int rc;
+
+	if ((rows = arena_alloc(a, 100 * sizeof(*rows))) == NULL ||
+	    (st = conn_stmt(c, by_domain ? ST_TREND_DOMAIN : ST_TREND_NET)) ==
+	    NULL)
+		goto out;
+	sqlite3_bind_int64(st, 1, petition_id);
+	sqlite3_bind_int64(st, 2, since);
+	while (k < 100 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		rows[k].key = col_text(a, st, 0);
+		rows[k].n = sqlite3_column_int64(st, 1);
+		k++;
+	}
+	*out = rows;
+	*n = k;
+	ret = STORE_OK;
+out:
+	pool_put(s, c);
+	return ret;
+}
+
+/* Binds the criteria shared by ST_INV_COUNT and ST_INV_MARK. */
+static void
+bind_criteria(sqlite3_stmt *st, const struct invalidation *inv)
+{
+	sqlite3_bind_int64(st, 1, inv->petition_id);
+	if (inv->domain != NULL)
+		sqlite3_bind_text(st, 2, inv->domain, -1, SQLITE_STATIC);
+	if (inv->net != NULL)
+		sqlite3_bind_text(st, 3, inv->net, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, inv->from);
+	sqlite3_bind_int64(st, 5, inv->to);
+	sqlite3_bind_int(st, 6, inv->nseqs > 0);
+}
+
+static enum store_status
+sqlite_invalidate(struct store *base, struct invalidation *inv)
+{
+	struct store_sqlite *s = sq(base);
+	struct conn *c;
+	sqlite3_stmt *st;
+	enum store_status ret = STORE_ERROR;
+	char criteria[512];
+	int64_t id;
+	size_t i;
+	int rc;
+
+	if (inv->domain == NULL && inv->net == NULL && inv->from == 0 &&
+	    inv->to == 0 && inv->nseqs == 0) {
+		log_error("store", "op=invalidate error=\"no criterion\"");
+		return STORE_ERROR;
+	}
+	snprintf(criteria, sizeof(criteria), "domain=%s net=%s from=%lld "
+	    "to=%lld list=%zu", inv->domain ? inv->domain : "-",
+	    inv->net ? inv->net : "-", (long long)inv->from, (long long)inv->to,
+	    inv->nseqs);
+	c = pool_get(s);
+	if ((rc = conn_exec(c, ST_BEGIN)) != SQLITE_OK) {
+		ret = sq_status(c->db, rc, "invalidate");
+		goto out;
+	}
+	if (conn_exec(c, ST_INV_TEMP) != SQLITE_OK ||
+	    conn_exec(c, ST_INV_CLEAR) != SQLITE_OK)
+		goto fail;
+	for (i = 0; i < inv->nseqs; i++) {
+		if ((st = conn_stmt(c, ST_INV_SEQ)) == NULL)
+			goto fail;
+		sqlite3_bind_int64(st, 1, inv->seqs[i]);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			goto fail;
+	}
+	if ((st = conn_stmt(c, ST_INV_COUNT)) == NULL)
+		goto fail;
+	bind_criteria(st, inv);
+	if (sqlite3_step(st) != SQLITE_ROW)
+		goto fail;
+	inv->removed = sqlite3_column_int64(st, 0);
+	inv->uncounted = sqlite3_column_int64(st, 1);
+	sqlite3_reset(st);
+	if ((st = conn_stmt(c, ST_INV_RECORD)) == NULL)
+		goto fail;
+	sqlite3_bind_int64(st, 1, inv->petition_id);
+	sqlite3_bind_text(st, 2, inv->reason, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, criteria, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, inv->note ? inv->note : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, inv->removed);
+	sqlite3_bind_text(st, 6, inv->actor, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 7, inv->now);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		goto fail;
+	id = sqlite3_last_insert_rowid(c->db);
+	if ((st = conn_stmt(c, ST_INV_MARK)) == NULL)
+		goto fail;
+	bind_criteria(st, inv);
+	sqlite3_bind_text(st, 7, inv->reason, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 8, id);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		goto fail;
+	if (count_add(c, inv->petition_id, -inv->uncounted) != SQLITE_OK)
+		goto fail;
+	if ((st = conn_stmt(c, ST_AUDIT)) == NULL)
+		goto fail;
+	{
+		char subject[64], detail[700];
+
+		snprintf(subject, sizeof(subject), "petition:%lld",
+		    (long long)inv->petition_id);
+		snprintf(detail, sizeof(detail), "reason=%s %s removed=%lld "
+		    "uncounted=%lld", inv->reason, criteria,
+		    (long long)inv->removed, (long long)inv->uncounted);
+		sqlite3_bind_int64(st, 1, inv->now);
+		sqlite3_bind_text(st, 2, inv->actor, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, "invalidate", -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, subject, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 5, detail, -1, SQLITE_TRANSIENT);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			goto fail;
+	}
+	if ((rc = conn_exec(c, ST_COMMIT)) != SQLITE_OK) {
+		ret = sq_status(c->db, rc, "invalidate");
+		goto rollback;
+	}
+	ret = STORE_OK;
+	goto out;
+fail:
+	ret = sq_status(c->db, sqlite3_errcode(c->db), "invalidate");
+rollback:
+	conn_exec(c, ST_ROLLBACK);
+out:
+	pool_put(s, c);
+	return ret;
+}
+
+static enum store_status
+sqlite_removals(struct store *base, struct arena *a, int64_t petition_id,
+    struct removal_row **out, size_t *n)
+{
+	struct store_sqlite *s = sq(base);
+	struct conn *c = pool_get(s);
+	struct removal_row *rows;
+	sqlite3_stmt *st;
+	enum store_status ret = STORE_ERROR;
+	size_t k = 0;
+	int rc;
+
+	if ((rows = arena_alloc(a, 8 * sizeof(*rows))) == NULL ||
+	    (st = conn_stmt(c, ST_REMOVALS)) == NULL)
+		goto out;
+	sqlite3_bind_int64(st, 1, petition_id);
+	while (k < 8 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		rows[k].reason = col_text(a, st, 0);
+		rows[k].n = sqlite3_column_int64(st, 1);
+		k++;
+	}
+	*out = rows;
+	*n = k;
+	ret = STORE_OK;
+out:
+	pool_put(s, c);
+	return ret;
+}
+
 const struct store_ops store_sqlite_ops = {
 	.name = "sqlite",
 	.open = sqlite_open,
@@ -1354,6 +1570,9 @@ const struct store_ops store_sqlite_ops = {
 	.outbox_finish = sqlite_outbox_finish,
 	.outbox_list = sqlite_outbox_list,
 	.outbox_retry = sqlite_outbox_retry,
+	.trending = sqlite_trending,
+	.invalidate = sqlite_invalidate,
+	.removals = sqlite_removals,
 	.petition_count = sqlite_petition_count,
 	.petition_translation = sqlite_petition_translation,
 };

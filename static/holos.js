@@ -41,7 +41,7 @@
   if (summary) {
     var bad = document.querySelector('form [aria-invalid="true"]');
     var top = summary.getBoundingClientRect().top;
-    if (bad && bad.getBoundingClientRect().bottom - top <= window.innerHeight) {
+    if (bad && bad.getBoundingClientRect().bottom - top <= window.innerHeight - 32) {
       summary.scrollIntoView({ block: 'start' });
       bad.focus({ preventScroll: true });
     } else if (bad) {

@@ -99,7 +99,8 @@ describe('accessibility', () => {
     try {
       for (const lang of LANGS) {
         assert.equal(await badSubmission(rec.page, lang), 422);
-        const fields = await rec.page.evaluate(() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')].map((e) => {
+        const fields = await rec.page.evaluate(() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
+          .filter((e) => !e.closest('[aria-hidden="true"]')).map((e) => {
           const label = e.labels && e.labels[0];
           const ids = (e.getAttribute('aria-describedby') || '').split(/\s+/).filter(Boolean);
           return {

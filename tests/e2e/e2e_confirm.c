@@ -225,6 +225,17 @@ test_no_plaintext_in_data_dir(void **state)
 	 * the letters themselves are dropped in DATA/outbox/ as .eml files
 	 * for the trial set-up: that folder is a mailbox, not storage.) */
 	const char *needles[] = { PT_EMAIL, PT_FIRST, PT_LAST };
+	if (harness_pg() != NULL) {
+		/* PostgreSQL: every column of every table, as stored. */
+		struct hbuf dump = { 0 };
+		assert_int_equal(server_db_dump(srv, &dump), 0);
+		assert_non_null(strstr(dump.data, SEED_SLUG));
+		for (size_t i = 0; i < sizeof needles / sizeof needles[0]; i++)
+			if (strstr(dump.data, needles[i]) != NULL)
+				fail_msg("%s holds \"%s\" in plain text", srv->db, needles[i]);
+		hbuf_free(&dump);
+		return;
+	}
 	const char *files[] = { "holos.db", "holos.db-wal" };
 	for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
 		char path[512];

@@ -252,6 +252,71 @@ test_honeypot_flags_not_refuses(void **state)
 	curl_easy_cleanup(h);
 }
 
+static void
+test_invalidate_by_domain(void **state)
+{
+	(void)state;
+	CURL *h = curl_easy_init();
+	char email[64], addr[32];
+	struct hbuf out = { 0 }, err = { 0 };
+	long before = petition_count(srv, SEED_SLUG), now;
+
+	for (int i = 0; i < 7; i++) {
+		snprintf(addr, sizeof addr, "100.70.%d.1", i);
+		snprintf(email, sizeof email, "bulk%d@bulk.example", i);
+		assert_int_equal(sign_as(h, addr, email, NULL, NULL), 303);
+	}
+	for (int i = 0; i < 3; i++) {
+		snprintf(addr, sizeof addr, "100.71.%d.1", i);
+		snprintf(email, sizeof email, "keep%d@example.net", i);
+		assert_int_equal(sign_as(h, addr, email, NULL, NULL), 303);
+	}
+	assert_int_equal(petition_count(srv, SEED_SLUG), before + 10);
+	/* The trending view names the domain. */
+	const char *tr[] = { "trending", "--data", srv->data, SEED_SLUG, "--json",
+		"--threshold", "5", NULL };
+	assert_int_equal(cli_run(tr, &out, &err), 0);
+	assert_non_null(strstr(out.data, "\"bulk.example\""));
+	hbuf_free(&out);
+	hbuf_free(&err);
+	const char *inv[] = { "invalidate", "--data", srv->data, SEED_SLUG,
+		"--reason", "fraud", "--domain", "bulk.example", "--note",
+		"test", NULL };
+	int rc = cli_run(inv, &out, &err);
+	if (rc != 0)
+		fail_msg("invalidate: %d %s", rc, err.data ? err.data : "");
+	assert_non_null(strstr(out.data, "invalidated 7 signatures"));
+	hbuf_free(&out);
+	hbuf_free(&err);
+	/* The running server sees it within its count refresh. */
+	long long end = now_ms() + 5000;
+	while ((now = petition_count(srv, SEED_SLUG)) != before + 3 &&
+	    now_ms() < end)
+		usleep(100 * 1000);
+	assert_int_equal(now, before + 3);
+	/* The public page says how many were removed and why, once its
+	 * cached render expires. */
+	char *want = catalogue_get("reason_fraud");
+	struct client *c = client_new(srv);
+	struct resp r;
+	bool shown = false;
+	end = now_ms() + 8000;
+	while (!shown && now_ms() < end) {
+		client_get(c, "/p/" SEED_SLUG, &r);
+		shown = strstr(r.body.data, "class=\"removals\"") != NULL &&
+		    html_shows_text(r.body.data, want);
+		if (shown)
+			assert_non_null(strstr(r.body.data, "7 signatures: "));
+		resp_free(&r);
+		if (!shown)
+			usleep(250 * 1000);
+	}
+	assert_true(shown);
+	client_free(c);
+	free(want);
+	curl_easy_cleanup(h);
+}
+
 int
 main(void)
 {
@@ -260,6 +325,7 @@ main(void)
 		cmocka_unit_test(test_limited_page),
 		cmocka_unit_test(test_disposable_and_blocked),
 		cmocka_unit_test(test_honeypot_flags_not_refuses),
+		cmocka_unit_test(test_invalidate_by_domain),
 	};
 	return harness_finish(cmocka_run_group_tests(tests, group_setup,
 	    group_teardown));

@@ -79,14 +79,27 @@ test_restart_keeps_data(void **state)
 	assert_int_equal(petition_count(s, SEED_SLUG), 2);
 }
 
-/* Asserts that no file in the data dir holds any of the personal data. */
+/* Asserts that no file in the data dir holds any of the personal data,
+ * nor (under PostgreSQL) any column of the server's database. */
 static void
 assert_no_plaintext(const struct server *s, const char *when)
 {
-	/* The scan itself works: the public petition is stored in the clear. */
-	if (!dir_contains(s->data, SEED_SLUG, strlen(SEED_SLUG), NULL, 0))
-		fail_msg("%s: the slug is nowhere in %s; is the scan broken?", when, s->data);
 	const char *needles[] = { PT_EMAIL, "plaintext-check-1234", PT_FIRST, PT_LAST };
+	struct hbuf dump = { 0 };
+	if (harness_pg() != NULL) {
+		assert_int_equal(server_db_dump(s, &dump), 0);
+		/* The dump works: the public petition is stored in the clear. */
+		if (strstr(dump.data, SEED_SLUG) == NULL)
+			fail_msg("%s: the slug is nowhere in %s; is the dump broken?", when, s->db);
+		for (size_t i = 0; i < sizeof needles / sizeof needles[0]; i++)
+			if (strstr(dump.data, needles[i]) != NULL)
+				fail_msg("%s: %s holds \"%s\" in plain text", when, s->db,
+				    needles[i]);
+		hbuf_free(&dump);
+	} else if (!dir_contains(s->data, SEED_SLUG, strlen(SEED_SLUG), NULL, 0)) {
+		/* The scan itself works: the public petition is stored in the clear. */
+		fail_msg("%s: the slug is nowhere in %s; is the scan broken?", when, s->data);
+	}
 	for (size_t i = 0; i < sizeof needles / sizeof needles[0]; i++) {
 		char found[1024] = "";
 		if (dir_contains(s->data, needles[i], strlen(needles[i]), found, sizeof found))

@@ -25,8 +25,11 @@ function where(page, viewport, rule) {
   return `[page ${page} | viewport ${vp} | ${rule}]`;
 }
 
+// Temporary folders and the server's copy are named without "holos": on a
+// shared machine another suite's clean-up by name (pkill -f holos) must not
+// end this one's server mid-run.
 function tmpdir(prefix) {
-  return fs.mkdtempSync(path.join(os.tmpdir(), `holos-browser-${prefix}-`));
+  return fs.mkdtempSync(path.join(os.tmpdir(), `hbt-${prefix}-`));
 }
 
 function freePort() {
@@ -109,21 +112,36 @@ async function startSmtp() {
 async function startHolos(extra = []) {
   if (!fs.existsSync(BIN)) throw new Error(`${BIN} is missing: run make asan (or make test)`);
   const data = tmpdir('data');
+  // A copy, so that a rebuild of build/ during the run does not change it.
+  const bin = path.join(data, 'hbt-server');
+  fs.copyFileSync(BIN, bin);
+  fs.chmodSync(bin, 0o755);
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const logPath = path.join(data, 'holos.log');
   const log = fs.openSync(logPath, 'a');
-  const child = spawn(BIN, ['serve', '--listen', `127.0.0.1:${port}`, '--data', data,
-    '--seed', path.join(ROOT, 'seed/petition.md'), ...extra], {
+  const child = spawn(bin, ['serve', '--listen', `127.0.0.1:${port}`, '--data', data,
+    '--share', ROOT, '--seed', path.join(ROOT, 'seed/petition.md'), ...extra], {
     cwd: ROOT,
     stdio: ['ignore', log, log],
     env: {
       ...process.env,
+      // One browser signs many times a minute from 127.0.0.1: the abuse
+      // limits are the end-to-end tests' business, not these.
+      HOLOS_RATE_LIMIT: 'off',
       ASAN_OPTIONS: process.env.ASAN_OPTIONS || 'detect_leaks=1:halt_on_error=1',
       UBSAN_OPTIONS: process.env.UBSAN_OPTIONS || 'print_stacktrace=1:halt_on_error=1',
     },
   });
   fs.closeSync(log);
+  let stopping = false;
+  let died = '';
+  child.once('exit', (code, sig) => {
+    if (!stopping) {
+      died = `holos (pid ${child.pid}) exited by itself mid-test (${code ?? sig})`;
+      process.stderr.write(`${died}\n`);
+    }
+  });
   const readLog = () => { try { return fs.readFileSync(logPath, 'utf8'); } catch { return ''; } };
   const deadline = Date.now() + 15000;
   for (;;) {
@@ -146,6 +164,8 @@ async function startHolos(extra = []) {
     log: readLog,
     // Stops with SIGTERM; throws when the server did not exit cleanly or a sanitizer spoke.
     async stop() {
+      stopping = true;
+      if (died) throw new Error(`${died}:\n${readLog()}`);
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');
         const t = setTimeout(() => child.kill('SIGKILL'), 10000);

@@ -1,0 +1,716 @@
+/* e2e_cluster.c - end-to-end tests of two holos nodes on one PostgreSQL database behind haproxy:
+ * counts seen across nodes, one email on both nodes at once, PostgreSQL restarted under load,
+ * concurrent migrations, holos migrate-data. Runs only when HOLOS_TEST_PG is set. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+
+#define HAPROXY "/usr/sbin/haproxy"
+#define HAPROXY_CFG "docs/deploy/haproxy.cfg"
+#define SIGN_PATH "/p/" SEED_SLUG "/sign"
+#define NODES 2
+#define LOAD_THREADS 4
+/* What "every node shows it" must take at most, after the last commit. */
+#define CROSS_NODE_MS 1000
+
+struct cluster {
+	struct server node[NODES];
+	struct server lb; /* only its base: the balancer's address, for clients */
+	char base_url[64], node_name[NODES][16];
+	const char *args[NODES][12];
+	pid_t haproxy;
+	char cfg[400], hlog[400];
+};
+
+static struct cluster *cl;
+
+static void
+pause_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+static int
+copy_file(const char *from, const char *to, mode_t mode)
+{
+	char buf[4096];
+	ssize_t n;
+	int in = open(from, O_RDONLY | O_CLOEXEC), out = -1, rc = -1;
+	if (in < 0)
+		return -1;
+	out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (out >= 0) {
+		rc = 0;
+		while ((n = read(in, buf, sizeof buf)) > 0)
+			if (write(out, buf, (size_t)n) != n)
+				rc = -1;
+		if (n < 0 || close(out) != 0)
+			rc = -1;
+	}
+	close(in);
+	return rc;
+}
+
+/* Gives s the site key of from: the nodes of one site must share it (form
+ * tokens, email hashes, sealed data). */
+static int
+share_key(const struct server *from, const struct server *s)
+{
+	char a[400], b[400];
+	if (mkdir(s->data, 0700) != 0 && errno != EEXIST)
+		return -1;
+	snprintf(a, sizeof a, "%s/secret.key", from->data);
+	snprintf(b, sizeof b, "%s/secret.key", s->data);
+	return copy_file(a, b, 0600);
+}
+
+/* Replaces every "from" in b (in place, into a new buffer). */
+static void
+replace_all(struct hbuf *b, const char *from, const char *to)
+{
+	struct hbuf out = { 0 };
+	const char *p = b->data, *hit;
+	while ((hit = strstr(p, from)) != NULL) {
+		hbuf_append(&out, p, (size_t)(hit - p));
+		hbuf_puts(&out, to);
+		p = hit + strlen(from);
+	}
+	hbuf_puts(&out, p);
+	hbuf_free(b);
+	*b = out;
+}
+
+/* Writes docs/deploy/haproxy.cfg with this cluster's ports into cfg. */
+static int
+haproxy_config(struct cluster *c)
+{
+	struct hbuf t = { 0 };
+	FILE *f = fopen(HAPROXY_CFG, "rb");
+	char chunk[4096], addr[32];
+	size_t n;
+	if (f == NULL) {
+		fprintf(stderr, "e2e_cluster: cannot read %s\n", HAPROXY_CFG);
+		return -1;
+	}
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		hbuf_append(&t, chunk, n);
+	fclose(f);
+	snprintf(addr, sizeof addr, "127.0.0.1:%d", c->lb.port);
+	replace_all(&t, "127.0.0.1:8080", addr);
+	for (int i = 0; i < NODES; i++) {
+		char from[32];
+		snprintf(from, sizeof from, "127.0.0.1:%d", 8081 + i);
+		snprintf(addr, sizeof addr, "127.0.0.1:%d", c->node[i].port);
+		replace_all(&t, from, addr);
+	}
+	int rc = write_file(c->cfg, t.data, t.len);
+	hbuf_free(&t);
+	return rc;
+}
+
+/* Starts haproxy in the foreground and waits until /healthz answers 200
+ * through it. */
+static int
+haproxy_start(struct cluster *c)
+{
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		int fd = open(c->hlog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		execl(HAPROXY, HAPROXY, "-db", "-f", c->cfg, (char *)NULL);
+		_exit(127);
+	}
+	c->haproxy = pid;
+	struct client *h = client_new(&c->lb);
+	long long end = now_ms() + 10000;
+	int rc = -1;
+	while (rc != 0 && now_ms() < end) {
+		struct resp r;
+		if (client_get(h, "/healthz", &r) == CURLE_OK && r.status == 200)
+			rc = 0;
+		resp_free(&r);
+		if (rc != 0)
+			pause_ms(50);
+	}
+	client_free(h);
+	if (rc != 0)
+		fprintf(stderr, "e2e_cluster: haproxy did not pass /healthz within 10 s (log: %s)\n",
+		    c->hlog);
+	return rc;
+}
+
+static void
+haproxy_stop(struct cluster *c)
+{
+	if (c->haproxy <= 0)
+		return;
+	kill(c->haproxy, SIGTERM);
+	int st;
+	waitpid(c->haproxy, &st, 0);
+	c->haproxy = 0;
+}
+
+static int
+group_setup(void **state)
+{
+	(void)state;
+	if (harness_pg() == NULL || access(HAPROXY, X_OK) != 0)
+		return 0;
+	if ((cl = calloc(1, sizeof *cl)) == NULL)
+		return -1;
+	cl->lb.port = harness_free_port();
+	snprintf(cl->lb.base, sizeof cl->lb.base, "http://127.0.0.1:%d", cl->lb.port);
+	snprintf(cl->base_url, sizeof cl->base_url, "%s", cl->lb.base);
+	for (int i = 0; i < NODES; i++) {
+		const char **a = cl->args[i];
+		size_t n = 0;
+		snprintf(cl->node_name[i], sizeof cl->node_name[i], "node%d", i + 1);
+		/* The first node imports the petition; the others find it. */
+		if (i == 0) {
+			a[n++] = "--seed";
+			a[n++] = SEED_PATH;
+		}
+		a[n++] = COUNT_ON_SIGN;
+		a[n++] = "--base-url";
+		a[n++] = cl->base_url;
+		a[n++] = "--node";
+		a[n++] = cl->node_name[i];
+		a[n] = NULL;
+		if (server_init(&cl->node[i], a) != 0)
+			return -1;
+		if (i > 0 && (server_share_db(&cl->node[i], &cl->node[0]) != 0 ||
+				 share_key(&cl->node[0], &cl->node[i]) != 0)) {
+			fprintf(stderr, "e2e_cluster: cannot share the database or key\n");
+			return -1;
+		}
+		if (server_start(&cl->node[i]) != 0)
+			return -1;
+	}
+	snprintf(cl->cfg, sizeof cl->cfg, "%s/haproxy.cfg", cl->node[0].root);
+	snprintf(cl->hlog, sizeof cl->hlog, "%s/haproxy.log", cl->node[0].root);
+	if (haproxy_config(cl) != 0 || haproxy_start(cl) != 0)
+		return -1;
+	return 0;
+}
+
+static int
+group_teardown(void **state)
+{
+	(void)state;
+	if (cl == NULL)
+		return 0;
+	int rc = 0;
+	haproxy_stop(cl);
+	/* The last node owns the database; it is dropped with node 0. */
+	for (int i = NODES - 1; i >= 0; i--)
+		if (server_cleanup(&cl->node[i]) != 0)
+			rc = -1;
+	free(cl);
+	cl = NULL;
+	return rc;
+}
+
+static void
+need_cluster(void)
+{
+	if (harness_pg() == NULL) {
+		print_message("skipped: needs PostgreSQL (HOLOS_TEST_PG); scripts/test.sh sets it\n");
+		skip();
+	}
+	if (cl == NULL) {
+		print_message("skipped: %s is not installed\n", HAPROXY);
+		skip();
+	}
+}
+
+static char *
+token_from(const struct server *s)
+{
+	struct client *c = client_new(s);
+	char *tok = client_fetch_csrf(c, SEED_SLUG);
+	client_free(c);
+	assert_non_null(tok);
+	return tok;
+}
+
+/* POSTs a signature for email with c and a form token; returns the status
+ * (0 when no answer came) and whether a 503 carried Retry-After. */
+static long
+post_sign(struct client *c, const char *token, const char *email, bool *retry_after)
+{
+	struct signer who = signer_default(email);
+	struct hbuf b = { 0 };
+	struct resp r;
+	form_sign(&b, &who, token);
+	client_post(c, SIGN_PATH, b.data, b.len, NULL, &r);
+	long st = r.rc == CURLE_OK ? r.status : 0;
+	if (retry_after != NULL) {
+		char *ra = resp_header(&r, "Retry-After");
+		*retry_after = ra != NULL;
+		free(ra);
+	}
+	resp_free(&r);
+	hbuf_free(&b);
+	return st;
+}
+
+/* The count the JSON of node i shows. */
+static long
+node_count(int i)
+{
+	return petition_count(&cl->node[i], SEED_SLUG);
+}
+
+/* Waits until every node shows want; returns the milliseconds it took
+ * from since, or -1 after 5 s. */
+static long long
+wait_all_nodes(long want, long long since)
+{
+	long long end = now_ms() + 5000;
+	while (now_ms() < end) {
+		int same = 0;
+		for (int i = 0; i < NODES; i++)
+			same += node_count(i) == want;
+		if (same == NODES)
+			return now_ms() - since;
+		pause_ms(5);
+	}
+	return -1;
+}
+
+static long long
+db_value(const char *sql)
+{
+	long long v = pg_scalar(cl->node[0].db, sql);
+	assert_true(v >= 0);
+	return v;
+}
+
+/* ---- load ---- */
+
+struct loader {
+	pthread_t thread;
+	struct client *c;
+	const char *token, *tag;
+	int id;
+	long pause_ms;
+	atomic_bool *stop;
+	/* OUT */
+	char (*acked)[64];
+	size_t nacked, cap;
+	long sent, n503, n503_bare, other, other_status;
+	_Atomic long long last_ok_ms;
+};
+
+static void *
+load_loop(void *arg)
+{
+	struct loader *l = arg;
+	for (long n = 0; !atomic_load(l->stop); n++) {
+		char email[64];
+		bool ra = false;
+		snprintf(email, sizeof email, "%s-%d-%ld@example.org", l->tag, l->id, n);
+		long st = post_sign(l->c, l->token, email, &ra);
+		l->sent++;
+		if (st == 303) {
+			if (l->nacked == l->cap) {
+				l->cap = l->cap ? l->cap * 2 : 256;
+				l->acked = realloc(l->acked, l->cap * sizeof *l->acked);
+				if (l->acked == NULL)
+					abort();
+			}
+			snprintf(l->acked[l->nacked++], sizeof l->acked[0], "%s", email);
+			atomic_store(&l->last_ok_ms, now_ms());
+		} else if (st == 503) {
+			l->n503++;
+			l->n503_bare += !ra;
+		} else {
+			l->other++;
+			l->other_status = st;
+		}
+		if (l->pause_ms > 0)
+			pause_ms(l->pause_ms);
+	}
+	return NULL;
+}
+
+static struct loader *
+load_start(const char *tag, long pause, atomic_bool *stop, const char *token)
+{
+	struct loader *ls = calloc(LOAD_THREADS, sizeof *ls);
+	assert_non_null(ls);
+	for (int i = 0; i < LOAD_THREADS; i++) {
+		ls[i].c = client_new(&cl->lb);
+		ls[i].token = token;
+		ls[i].tag = tag;
+		ls[i].id = i;
+		ls[i].pause_ms = pause;
+		ls[i].stop = stop;
+		assert_int_equal(pthread_create(&ls[i].thread, NULL, load_loop, &ls[i]), 0);
+	}
+	return ls;
+}
+
+static void
+load_join(struct loader *ls)
+{
+	for (int i = 0; i < LOAD_THREADS; i++) {
+		pthread_join(ls[i].thread, NULL);
+		client_free(ls[i].c);
+	}
+}
+
+static void
+load_free(struct loader *ls)
+{
+	for (int i = 0; i < LOAD_THREADS; i++)
+		free(ls[i].acked);
+	free(ls);
+}
+
+/* ---- tests ---- */
+
+/* Signatures through the balancer land on both nodes; each node shows the
+ * other's within a second (COUNTS_REFRESH_MS is 250 ms). */
+static void
+test_counts_across_nodes(void **state)
+{
+	(void)state;
+	need_cluster();
+	char *token = token_from(&cl->lb);
+	long before = node_count(0);
+	assert_true(before >= 0);
+	/* 10 signatures from each of 4 clients, at once. */
+	long signed_ok = 0;
+	for (int round = 0; round < 10; round++) {
+		struct client *cs[LOAD_THREADS];
+		struct hbuf bodies[LOAD_THREADS];
+		struct resp rs[LOAD_THREADS];
+		for (int i = 0; i < LOAD_THREADS; i++) {
+			char email[64];
+			snprintf(email, sizeof email, "across-%d-%d@example.org", i, round);
+			struct signer who = signer_default(email);
+			memset(&bodies[i], 0, sizeof bodies[i]);
+			form_sign(&bodies[i], &who, token);
+			cs[i] = client_new(&cl->lb);
+		}
+		assert_int_equal(client_post_many(cs, SIGN_PATH, bodies, rs, LOAD_THREADS), 0);
+		for (int i = 0; i < LOAD_THREADS; i++) {
+			if (rs[i].status != 303)
+				fail_msg("sign through the balancer: %ld", rs[i].status);
+			signed_ok++;
+			resp_free(&rs[i]);
+			hbuf_free(&bodies[i]);
+			client_free(cs[i]);
+		}
+	}
+	long long acked_at = now_ms();
+	long long took = wait_all_nodes(before + signed_ok, acked_at);
+	if (took < 0)
+		fail_msg("the nodes show %ld and %ld, wanted %ld", node_count(0), node_count(1),
+		    before + signed_ok);
+	print_message("cross-node count latency: %lld ms after the last acknowledgement\n", took);
+	assert_true(took <= CROSS_NODE_MS);
+	/* roundrobin: both nodes committed signatures, each into its own
+	 * counter row. */
+	assert_int_equal(db_value("SELECT count(*) FROM petition_counts WHERE confirmed > 0"),
+	    NODES);
+	assert_int_equal(db_value("SELECT sum(confirmed) FROM petition_counts"), before + signed_ok);
+	free(token);
+}
+
+/* The same email posted to both nodes at the same moment: the unique
+ * index lets exactly one in. */
+static void
+test_same_email_both_nodes(void **state)
+{
+	(void)state;
+	need_cluster();
+	char *tok[NODES];
+	for (int i = 0; i < NODES; i++)
+		tok[i] = token_from(&cl->node[i]);
+	long before = node_count(0);
+	const int emails = 8;
+	for (int k = 0; k < emails; k++) {
+		char email[64];
+		snprintf(email, sizeof email, "both-nodes-%d@example.org", k);
+		struct signer who = signer_default(email);
+		struct client *cs[NODES];
+		struct hbuf bodies[NODES];
+		struct resp rs[NODES];
+		for (int i = 0; i < NODES; i++) {
+			memset(&bodies[i], 0, sizeof bodies[i]);
+			form_sign(&bodies[i], &who, tok[i]);
+			cs[i] = client_new(&cl->node[i]);
+		}
+		assert_int_equal(client_post_many(cs, SIGN_PATH, bodies, rs, NODES), 0);
+		int ok = 0, dup = 0;
+		for (int i = 0; i < NODES; i++) {
+			ok += rs[i].status == 303;
+			dup += rs[i].status == 422;
+			resp_free(&rs[i]);
+			hbuf_free(&bodies[i]);
+			client_free(cs[i]);
+		}
+		if (ok != 1 || dup != NODES - 1)
+			fail_msg("%s on both nodes at once: %d × 303, %d × 422", email, ok, dup);
+	}
+	long long took = wait_all_nodes(before + emails, now_ms());
+	if (took < 0)
+		fail_msg("the nodes show %ld and %ld, wanted %ld", node_count(0), node_count(1),
+		    before + emails);
+	assert_int_equal(db_value("SELECT count(*) - count(DISTINCT email_hash) FROM signatures"), 0);
+	for (int i = 0; i < NODES; i++)
+		free(tok[i]);
+}
+
+static int
+pg_restart(void)
+{
+	char cmd[600];
+	snprintf(cmd, sizeof cmd, "sh scripts/pg.sh restart '%s'", harness_pg_dir());
+	return system(cmd);
+}
+
+/* PostgreSQL restarted while four clients sign through the balancer: the
+ * nodes answer 503 with Retry-After during the gap, keep running, and
+ * reconnect; every acknowledged signature is stored, none twice, the log
+ * has no gap and the nodes agree with the database afterwards. */
+static void
+test_database_restart_under_load(void **state)
+{
+	(void)state;
+	need_cluster();
+	if (harness_pg_dir() == NULL) {
+		print_message("skipped: HOLOS_TEST_PG_DIR (the cluster's folder) is not set\n");
+		skip();
+	}
+	char *token = token_from(&cl->lb);
+	atomic_bool stop = false;
+	struct loader *ls = load_start("restart", 5, &stop, token);
+	pause_ms(800);
+	long long restart_at = now_ms();
+	if (pg_restart() != 0)
+		fail_msg("scripts/pg.sh restart %s failed", harness_pg_dir());
+	long long restarted = now_ms();
+	/* Until a signature gets through again, then a little more. */
+	long long end = now_ms() + 15000;
+	bool recovered = false;
+	while (!recovered && now_ms() < end) {
+		for (int i = 0; i < LOAD_THREADS; i++)
+			recovered = recovered || atomic_load(&ls[i].last_ok_ms) > restarted;
+		pause_ms(20);
+	}
+	long long recovered_at = now_ms();
+	pause_ms(500);
+	atomic_store(&stop, true);
+	load_join(ls);
+	if (!recovered)
+		fail_msg("no signature got through within 15 s of the restart");
+	long sent = 0, acked = 0, n503 = 0, bare = 0, other = 0, other_status = 0;
+	for (int i = 0; i < LOAD_THREADS; i++) {
+		sent += ls[i].sent;
+		acked += (long)ls[i].nacked;
+		n503 += ls[i].n503;
+		bare += ls[i].n503_bare;
+		other += ls[i].other;
+		if (ls[i].other)
+			other_status = ls[i].other_status;
+	}
+	print_message("restart took %lld ms, signing back %lld ms after it began: %ld sent, "
+		      "%ld acknowledged, %ld × 503, %ld other\n",
+	    restarted - restart_at, recovered_at - restart_at, sent, acked, n503, other);
+	for (int i = 0; i < NODES; i++) {
+		int st;
+		if (waitpid(cl->node[i].pid, &st, WNOHANG) != 0)
+			fail_msg("node %d died during the restart (log %s)", i + 1, cl->node[i].log);
+	}
+	if (other > 0)
+		fail_msg("%ld answers were neither 303 nor 503 (last: %ld)", other, other_status);
+	assert_true(n503 > 0);
+	if (bare > 0)
+		fail_msg("%ld of %ld 503s came without Retry-After", bare, n503);
+
+	/* Nothing twice, no gap in the log, the counter rows agree. */
+	long long rows = db_value("SELECT count(*) FROM signatures");
+	assert_int_equal(db_value("SELECT count(*) - count(DISTINCT email_hash) FROM signatures"), 0);
+	assert_int_equal(db_value("SELECT max(seq) FROM signatures"), rows);
+	assert_int_equal(db_value("SELECT sum(confirmed) FROM petition_counts"), rows);
+	assert_true(rows >= acked);
+	/* Every acknowledged signature is there: signing again is refused. */
+	struct client *c = client_new(&cl->lb);
+	for (int i = 0; i < LOAD_THREADS; i++) {
+		for (size_t k = 0; k < ls[i].nacked; k++) {
+			long st = post_sign(c, token, ls[i].acked[k], NULL);
+			if (st != 422)
+				fail_msg("%s was acknowledged, signing it again gave %ld",
+				    ls[i].acked[k], st);
+		}
+	}
+	client_free(c);
+	/* Every node agrees with the database within a second. */
+	long long took = wait_all_nodes((long)rows, now_ms());
+	if (took < 0 || took > CROSS_NODE_MS)
+		fail_msg("the nodes show %ld and %ld, the database %lld", node_count(0),
+		    node_count(1), rows);
+	load_free(ls);
+	free(token);
+}
+
+/* Nodes starting together on a new database migrate it once. */
+static void
+test_concurrent_migrate(void **state)
+{
+	(void)state;
+	if (harness_pg() == NULL) {
+		print_message("skipped: needs PostgreSQL (HOLOS_TEST_PG)\n");
+		skip();
+	}
+	struct server s;
+	assert_int_equal(server_init(&s, NULL), 0);
+	pid_t pids[4];
+	for (int i = 0; i < 4; i++) {
+		fflush(NULL);
+		pids[i] = fork();
+		assert_true(pids[i] >= 0);
+		if (pids[i] == 0) {
+			int nul = open("/dev/null", O_WRONLY);
+			if (nul >= 0) {
+				dup2(nul, 1);
+				dup2(nul, 2);
+			}
+			execl(harness_bin(), harness_bin(), "migrate", "--data", s.data, "--db", s.db,
+			    (char *)NULL);
+			_exit(127);
+		}
+	}
+	for (int i = 0; i < 4; i++) {
+		int st;
+		assert_int_equal(waitpid(pids[i], &st, 0), pids[i]);
+		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+			fail_msg("holos migrate %d of 4 failed (status %d)", i + 1, st);
+	}
+	long long files = 0;
+	DIR *d = opendir("migrations/pg");
+	assert_non_null(d);
+	for (struct dirent *e; (e = readdir(d)) != NULL;)
+		files += strlen(e->d_name) > 4 && strcmp(e->d_name + strlen(e->d_name) - 4, ".sql") == 0;
+	closedir(d);
+	assert_true(files >= 3);
+	assert_int_equal(pg_scalar(s.db, "SELECT count(*) FROM schema_migrations"), files);
+	assert_int_equal(pg_scalar(s.db, "SELECT count(DISTINCT version) FROM schema_migrations"),
+	    files);
+	assert_int_equal(server_cleanup(&s), 0);
+}
+
+/* A SQLite site moved to PostgreSQL: counts, duplicates and sealed data
+ * carry over; a second copy into the same database is refused. */
+static void
+test_migrate_data(void **state)
+{
+	(void)state;
+	if (harness_pg() == NULL) {
+		print_message("skipped: needs PostgreSQL (HOLOS_TEST_PG)\n");
+		skip();
+	}
+	static const char *const args[] = { "--seed", SEED_PATH, COUNT_ON_SIGN, NULL };
+	struct server old, neu;
+	assert_int_equal(server_init(&old, args), 0);
+	server_use_sqlite(&old);
+	assert_int_equal(server_start(&old), 0);
+	char *token = token_from(&old);
+	struct client *c = client_new(&old);
+	for (int i = 0; i < 5; i++) {
+		char email[64];
+		snprintf(email, sizeof email, "moved-%d@example.org", i);
+		assert_int_equal(post_sign(c, token, email, NULL), 303);
+	}
+	client_free(c);
+	free(token);
+	assert_int_equal(petition_count(&old, SEED_SLUG), 5);
+	assert_int_equal(server_stop(&old), 0);
+
+	static const char *const args2[] = { COUNT_ON_SIGN, NULL };
+	assert_int_equal(server_init(&neu, args2), 0);
+	char from[400];
+	snprintf(from, sizeof from, "sqlite:%s/holos.db", old.data);
+	const char *argv[] = { "migrate-data", "--from", from, "--to", neu.db, NULL };
+	struct hbuf out = { 0 }, err = { 0 };
+	int rc = cli_run(argv, &out, &err);
+	if (rc != 0)
+		fail_msg("migrate-data: exit %d\n%s%s", rc, out.data ? out.data : "",
+		    err.data ? err.data : "");
+	assert_non_null(strstr(out.data, "signatures"));
+	assert_null(strstr(out.data, "MISMATCH"));
+	hbuf_free(&out);
+	hbuf_free(&err);
+	/* Not twice into the same database. */
+	rc = cli_run(argv, &out, &err);
+	assert_int_equal(rc, 1);
+	assert_non_null(strstr(err.data, "not empty"));
+	hbuf_free(&out);
+	hbuf_free(&err);
+	assert_int_equal(pg_scalar(neu.db, "SELECT confirmed FROM petition_counts WHERE node = "
+					   "'migrated'"),
+	    5);
+
+	/* The new node with the old key: the count, the duplicates. */
+	assert_int_equal(share_key(&old, &neu), 0);
+	assert_int_equal(server_start(&neu), 0);
+	assert_int_equal(petition_count(&neu, SEED_SLUG), 5);
+	token = token_from(&neu);
+	c = client_new(&neu);
+	assert_int_equal(post_sign(c, token, "moved-3@example.org", NULL), 422);
+	assert_int_equal(post_sign(c, token, "moved-new@example.org", NULL), 303);
+	client_free(c);
+	free(token);
+	assert_int_equal(petition_count(&neu, SEED_SLUG), 6);
+	assert_int_equal(pg_scalar(neu.db, "SELECT max(seq) FROM signatures"), 6);
+	assert_int_equal(server_cleanup(&neu), 0);
+	assert_int_equal(server_cleanup(&old), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest cluster[] = {
+		cmocka_unit_test(test_counts_across_nodes),
+		cmocka_unit_test(test_same_email_both_nodes),
+		cmocka_unit_test(test_database_restart_under_load),
+	};
+	const struct CMUnitTest single[] = {
+		cmocka_unit_test(test_concurrent_migrate),
+		cmocka_unit_test(test_migrate_data),
+	};
+	int failed = cmocka_run_group_tests_name("cluster", cluster, group_setup, group_teardown);
+	failed += cmocka_run_group_tests_name("single", single, NULL, NULL);
+	return harness_finish(failed);
+}
