@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -189,9 +190,19 @@ main(int argc, char **argv)
 		batches++;
 		t1 = now_s();
 	}
-	printf("rows=%ld duplicates=%ld batches=%ld batch=%ld pii_bytes=%ld "
-	    "seconds=%.3f rows_per_s=%.0f\n", rows, dups, batches, batch,
-	    pii_bytes, t1 - t0, (double)rows / (t1 - t0));
+	{
+		struct rusage ru;
+		double cpu;
+
+		getrusage(RUSAGE_SELF, &ru);
+		cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
+		    (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+		printf("rows=%ld duplicates=%ld batches=%ld batch=%ld "
+		    "pii_bytes=%ld seconds=%.3f rows_per_s=%.0f "
+		    "cpu_us_per_row=%.1f\n", rows, dups, batches, batch,
+		    pii_bytes, t1 - t0, (double)rows / (t1 - t0),
+		    rows > 0 ? cpu * 1e6 / (double)rows : 0.0);
+	}
 	ret = 0;
 out:
 	sqlite3_finalize(sel);

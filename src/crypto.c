@@ -20,6 +20,7 @@ enum crypto_subkey {
 	KEY_PII = 2,
 	KEY_EMAIL = 3,
 	KEY_TOKEN = 4,
+	KEY_MISC = 5,
 };
 
 static const char kdf_context[crypto_kdf_CONTEXTBYTES] = "holos_v1";
@@ -28,6 +29,7 @@ static unsigned char key_csrf[crypto_auth_hmacsha256_KEYBYTES];
 static unsigned char key_pii[crypto_secretbox_KEYBYTES];
 static unsigned char key_email[crypto_generichash_KEYBYTES];
 static unsigned char key_token[crypto_generichash_KEYBYTES];
+static unsigned char key_misc[crypto_auth_hmacsha256_KEYBYTES];
 
 static int
 crypto_read_secret(const char *path, unsigned char master[crypto_kdf_KEYBYTES])
@@ -99,6 +101,8 @@ crypto_init(const char *data_dir)
 	crypto_kdf_derive_from_key(key_email, sizeof(key_email), KEY_EMAIL,
 	    kdf_context, master);
 	crypto_kdf_derive_from_key(key_token, sizeof(key_token), KEY_TOKEN,
+	    kdf_context, master);
+	crypto_kdf_derive_from_key(key_misc, sizeof(key_misc), KEY_MISC,
 	    kdf_context, master);
 	sodium_memzero(master, sizeof(master));
 	return 0;
@@ -243,6 +247,19 @@ crypto_csrf_time(const char *token, size_t len, int64_t *out)
 	}
 	*out = t;
 	return 0;
+}
+
+void
+crypto_misc_mac(const char *purpose, const void *msg, size_t len,
+    unsigned char out[32])
+{
+	crypto_auth_hmacsha256_state st;
+
+	crypto_auth_hmacsha256_init(&st, key_misc, sizeof(key_misc));
+	crypto_auth_hmacsha256_update(&st, (const unsigned char *)purpose,
+	    strlen(purpose) + 1);
+	crypto_auth_hmacsha256_update(&st, msg, len);
+	crypto_auth_hmacsha256_final(&st, out);
 }
 
 void

@@ -55,6 +55,11 @@ bool crypto_token_valid(const char *s, size_t len);
 void crypto_token_hash(const char *token, size_t len,
     unsigned char out[CRYPTO_HASH_BYTES]);
 
+/* HMAC-SHA-256 of msg under a key derived from the site secret for
+ * purpose ("pow", …): purposes never share a key. Writes 32 bytes. */
+void crypto_misc_mac(const char *purpose, const void *msg, size_t len,
+    unsigned char out[32]);
+
 /* Writes the keyed BLAKE2b hash of an already normalised email to out. The
  * key is derived from the site secret, so the hash is useless without it. */
 void crypto_email_hash(const char *email, size_t len,

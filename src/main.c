@@ -22,6 +22,7 @@
 #include "pagecache.h"
 #include "moderate.h"
 #include "outbox.h"
+#include "pow.h"
 #include "ratelimit.h"
 #include "server.h"
 #include "signq.h"
@@ -55,6 +56,7 @@ struct config {
 	struct rl_rule rates[RL__MAX];
 	bool rate_off;
 	unsigned long min_form_seconds;
+	unsigned long pow_bits;
 };
 
 enum opt {
@@ -91,6 +93,7 @@ enum opt {
 	OPT_RATE_SITE,
 	OPT_RATE_LIMIT,
 	OPT_MIN_FORM_SECONDS,
+	OPT_POW_BITS,
 	OPT_HELP,
 };
 
@@ -128,6 +131,7 @@ static const struct option long_opts[] = {
 	{ "rate-site", required_argument, NULL, OPT_RATE_SITE },
 	{ "rate-limit", required_argument, NULL, OPT_RATE_LIMIT },
 	{ "min-form-seconds", required_argument, NULL, OPT_MIN_FORM_SECONDS },
+	{ "pow-bits", required_argument, NULL, OPT_POW_BITS },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -207,6 +211,11 @@ static const char usage_serve[] =
 "  --min-form-seconds S  a sign form sent back sooner is flagged and counts\n"
 "                      only once confirmed by email (default 3; env\n"
 "                      HOLOS_MIN_FORM_SECONDS)\n"
+"  --pow-bits N        proof of work asked of the sign form, in leading zero\n"
+"                      bits of SHA-256 (default 12; up to 8 more for a\n"
+"                      petition signed in a burst from few networks; 0: off;\n"
+"                      env HOLOS_POW_BITS). Without it (no JavaScript) a\n"
+"                      signature counts only once confirmed by email.\n"
 "Lists: DIR/allowlist.txt and DIR/blocklist.txt (lines \"domain D\",\n"
 "\"net CIDR\", \"email ADDRESS\"), DIR/disposable-local.txt (more throw-away\n"
 "domains); lists/disposable-email-domains.txt ships with holos.\n";
@@ -370,6 +379,9 @@ parse_args(int argc, char **argv, const char *cmd, struct config *c)
 	c->rate_off = strcmp(env_or("HOLOS_RATE_LIMIT", "on"), "off") == 0;
 	c->min_form_seconds = strtoul(env_or("HOLOS_MIN_FORM_SECONDS", "3"),
 	    NULL, 10);
+	c->pow_bits = strtoul(env_or("HOLOS_POW_BITS", "12"), NULL, 10);
+	if (c->pow_bits > 24)
+		c->pow_bits = 24;
 	optind = 1;
 	opterr = !lenient(cmd);
 	while ((ch = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
@@ -454,6 +466,11 @@ parse_args(int argc, char **argv, const char *cmd, struct config *c)
 			if (ratelimit_parse(optarg, &c->rates[ch - OPT_RATE_IP]) ==
 			    -1)
 				goto bad;
+			break;
+		case OPT_POW_BITS:
+			if (parse_uint(optarg, 24, &v) == -1)
+				goto bad;
+			c->pow_bits = v;
 			break;
 		case OPT_MIN_FORM_SECONDS:
 			if (parse_uint(optarg, 3600, &v) == -1)
@@ -804,6 +821,7 @@ cmd_serve(struct config *c)
 		goto out;
 	}
 	site.min_form_seconds = (int64_t)c->min_form_seconds;
+	pow_configure((int)c->pow_bits, c->pow_bits > 0 ? 8 : 0);
 	if ((s = open_store(c)) == NULL)
 		goto out;
 	if (c->seed != NULL) {

@@ -15,6 +15,7 @@
 #include "outbox.h"
 #include "page.h"
 #include "pagecache.h"
+#include "pow.h"
 #include "signq.h"
 #include "counts.h"
 
@@ -28,6 +29,8 @@ enum sign_field {
 	F_PUBLIC,
 	F_UPDATES,
 	F_CSRF,
+	F_POW,			/* the proof-of-work challenge … */
+	F_POW_NONCE,		/* … and the script's answer */
 	F__MAX
 };
 
@@ -48,6 +51,8 @@ static const struct form_spec sign_form[F__MAX] = {
 	[F_PUBLIC] = { "public", FORM_CHECKBOX, 0, false, NULL },
 	[F_UPDATES] = { "updates", FORM_CHECKBOX, 0, false, NULL },
 	[F_CSRF] = { "csrf", FORM_TOKEN, 128, true, NULL },
+	[F_POW] = { "pow", FORM_TOKEN, 200, false, NULL },
+	[F_POW_NONCE] = { "pow_nonce", FORM_TOKEN, 20, false, NULL },
 };
 
 /* The message key for a field's error; FORM_INVALID depends on the field. */
@@ -123,8 +128,8 @@ share_links(struct request *r, const char *url, const char *title)
 /* The values that change between two requests for the same page, as the
  * page shows them. Strings from the arena; a missing one is "". */
 static void
-live_values(struct request *r, int64_t count, int64_t goal,
-    int64_t created_at, const char *live[LIVE__MAX])
+live_values(struct request *r, int64_t petition_id, int64_t count,
+    int64_t goal, int64_t created_at, const char *live[LIVE__MAX])
 {
 	int64_t next = petition_next_goal(count, goal);
 	struct msgfmt_arg args[2] = {
@@ -156,8 +161,16 @@ live_values(struct request *r, int64_t count, int64_t goal,
 	live[LIVE_CSRF] = buf_ok(&tok) ? arena_strndup(r->arena, tok.data,
 	    tok.len) : NULL;
 	buf_reset(&tok);
+	if (pow_enabled()) {
+		pow_challenge(&tok, petition_id, time(NULL));
+		live[LIVE_POW] = buf_ok(&tok) ? arena_strndup(r->arena, tok.data,
+		    tok.len) : NULL;
+		buf_reset(&tok);
+	} else {
+		live[LIVE_POW] = NULL;
+	}
 	for (i = 0; i < LIVE__MAX; i++)
-		if (live[i] == NULL)
+		if (live[i] == NULL && i != LIVE_POW)
 			live[i] = "";
 }
 
@@ -172,6 +185,8 @@ live_markers(struct request *r, const char *live[LIVE__MAX])
 		pagecache_marker((enum live)i, m);
 		live[i] = arena_strdup(r->arena, m);
 	}
+	if (!pow_enabled())
+		live[LIVE_POW] = NULL;
 }
 
 /* The numbers of a petition as the page shows them. */
@@ -294,7 +309,7 @@ petition_context(struct request *r, struct petition *p, bool body,
 static json_t *
 form_context(struct request *r, const struct petition *p,
     const struct form_value *vals, const char *const errs[F__MAX],
-    const char *csrf)
+    const char *csrf, const char *pow)
 {
 	json_t *form, *values, *errors, *countries, *c;
 	const char *pick = NULL;
@@ -305,7 +320,8 @@ form_context(struct request *r, const struct petition *p,
 	values = json_object();
 	errors = json_object();
 	for (i = 0; i < F__MAX; i++) {
-		if (i == F_CSRF || i == F_WEBSITE)
+		if (i == F_CSRF || i == F_WEBSITE || i == F_POW ||
+		    i == F_POW_NONCE)
 			continue;
 		if (sign_form[i].kind == FORM_CHECKBOX)
 			json_object_set_new(values, sign_form[i].name,
@@ -339,10 +355,10 @@ form_context(struct request *r, const struct petition *p,
 		    "code", code, "name", json_object_get(c, "name"),
 		    "selected", strcmp(code, pick) == 0));
 	}
-	form = json_pack("{s:s, s:s, s:o, s:o, s:b, s:o}",
+	form = json_pack("{s:s, s:s, s:o, s:o, s:b, s:o, s:s?}",
 	    "action", arena_printf(r->arena, "/p/%s/sign", p->slug),
 	    "csrf", csrf, "values", values, "errors", errors,
-	    "has_errors", nerr > 0, "countries", countries);
+	    "has_errors", nerr > 0, "countries", countries, "pow", pow);
 	if (nerr > 0) {
 		struct msgfmt_arg n = { .name = "n", .type = MSGFMT_NUMBER,
 		    .num = nerr };
@@ -405,7 +421,7 @@ petition_page_context(struct request *r, struct petition *p,
 	    json_object_get(pc, "description"));
 	json_object_set_new(ctx, "petition", pc);
 	json_object_set_new(ctx, "form", form_context(r, p, vals, errs,
-	    live[LIVE_CSRF]));
+	    live[LIVE_CSRF], live[LIVE_POW]));
 	return ctx;
 }
 
@@ -416,7 +432,7 @@ render_petition(struct request *r, int status, struct petition *p,
 	const char *live[LIVE__MAX];
 
 	page_begin(r);
-	live_values(r, p->count, p->goal, p->created_at, live);
+	live_values(r, p->id, p->count, p->goal, p->created_at, live);
 	page_render(r, status, "petition",
 	    petition_page_context(r, p, vals, errs, live));
 }
@@ -495,7 +511,7 @@ page_petition_show(struct request *r)
 		page_error(r, 503, "err_unavailable");
 		return;
 	}
-	live_values(r, count, meta.goal, meta.created_at, live);
+	live_values(r, meta.petition_id, count, meta.goal, meta.created_at, live);
 	if (pagecache_render(key, live, &r->out) == -1 || !buf_ok(&r->out)) {
 		buf_reset(&r->out);
 		if (cache_petition_page(r, key, &meta) == -1 ||
@@ -606,7 +622,7 @@ page_petition_thanks(struct request *r)
 	for (i = 0; q != NULL && i < sizeof(states) / sizeof(states[0]); i++)
 		if (strcmp(q, states[i][0]) == 0)
 			pick = i;
-	live_values(r, p.count, p.goal, p.created_at, live);
+	live_values(r, p.id, p.count, p.goal, p.created_at, live);
 	pc = petition_context(r, &p, false, live);
 	ctx = page_context(r, json_string_value(json_object_get(pc, "title")));
 	json_object_set_new(ctx, "petition", pc);
@@ -647,7 +663,8 @@ seal_pii(struct request *r, const struct form_value *v, const char *email,
  * empty and the form cannot come back sooner than a person could fill it.
  * Their findings flag the signature; they never refuse it. */
 static int
-bot_flags(struct request *r, const struct form_value *v)
+bot_flags(struct request *r, const struct form_value *v,
+    int64_t job_petition_id)
 {
 	int64_t shown = 0;
 	int flags = 0;
@@ -657,6 +674,18 @@ bot_flags(struct request *r, const struct form_value *v)
 	if (crypto_csrf_time(v[F_CSRF].s, v[F_CSRF].len, &shown) == 0 &&
 	    (int64_t)time(NULL) - shown < site.min_form_seconds)
 		flags |= GUARD_FLAG_FAST;
+	switch (pow_verify(v[F_POW].s, v[F_POW].len, v[F_POW_NONCE].s,
+	    v[F_POW_NONCE].len, job_petition_id, time(NULL))) {
+	case POW_OK:
+		break;
+	case POW_MISSING:
+		flags |= GUARD_FLAG_NO_POW;
+		break;
+	default:
+		flags |= GUARD_FLAG_BAD_POW;
+		break;
+	}
+	pow_note(job_petition_id, &r->addr);
 	if (flags != 0)
 		log_info("sign", "slug=%s flags=%d", r->slug, flags);
 	return flags;
@@ -839,7 +868,7 @@ page_petition_sign(struct request *r)
 	sig->updates = v[F_UPDATES].checked;
 	sig->lang = r->lang;
 	sig->created_at = job->it.op.now;
-	sig->flags = bot_flags(r, v);
+	sig->flags = bot_flags(r, v, job->p.id);
 	sig->domain = guard_domain(email);
 	{
 		char net[64];

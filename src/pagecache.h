@@ -20,6 +20,7 @@ enum live {
 	LIVE_PROGRESS,
 	LIVE_STARTED,
 	LIVE_CSRF,
+	LIVE_POW,
 	LIVE__MAX
 };
 

@@ -381,16 +381,18 @@ pg_fail(struct conn *c, const PGresult *res, const char *what)
 	return STORE_ERROR;
 }
 
-/* Opens (or re-opens) c's connection when it is broken. Returns 0 when it
- * is usable, -1 when the database cannot be reached (logged once per
- * outage) or the last attempt was too recent. Blocks for at most the
- * connect_timeout of the DSN. */
+/* Opens (or re-opens) c's connection when it is broken, or still inside a
+ * transaction that could not be rolled back. Returns 0 when it is usable,
+ * -1 when the database cannot be reached (logged once per outage) or the
+ * last attempt was too recent. Blocks for at most the connect_timeout of
+ * the DSN. */
 static int
 conn_ready(struct conn *c)
 {
 	char clean[256];
 
-	if (PQstatus(c->pg) == CONNECTION_OK)
+	if (PQstatus(c->pg) == CONNECTION_OK &&
+	    PQtransactionStatus(c->pg) == PQTRANS_IDLE)
 		return 0;
 	if (mono_ms() < c->retry_at)
 		return -1;

@@ -2,9 +2,11 @@
 // checks axe cannot make alone: labels, announced errors, visible focus.
 'use strict';
 
-const { describe, it, before, after } = require('node:test');
+const { describe, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const h = require('./lib/harness');
+
+const { it } = h;
 
 const { PHONE, DESKTOP, where } = h;
 const LANGS = ['en', 'ru', 'uk'];
@@ -44,7 +46,7 @@ function describeViolations(list) {
 const pages = new Map();
 async function pageFor(vp) {
   if (!pages.has(vp)) pages.set(vp, await h.newPage({ viewport: vp }));
-  return pages.get(vp);
+  return h.use(pages.get(vp));
 }
 
 describe('accessibility', () => {
@@ -65,7 +67,7 @@ describe('accessibility', () => {
   after(async () => {
     for (const rec of pages.values()) await rec.context.close();
     await h.closeBrowser();
-    if (srv) await srv.stop();
+    if (srv) await srv.stop().catch(() => {}); // reported by the last test
     if (smtp) await smtp.stop();
   });
 
@@ -208,4 +210,6 @@ describe('accessibility', () => {
       await rec.context.close();
     }
   });
+
+  it('the server exits cleanly on SIGTERM, without a sanitizer report', () => srv.stop());
 });

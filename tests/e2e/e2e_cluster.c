@@ -628,6 +628,17 @@ test_concurrent_migrate(void **state)
 	assert_int_equal(pg_scalar(s.db, "SELECT count(*) FROM schema_migrations"), files);
 	assert_int_equal(pg_scalar(s.db, "SELECT count(DISTINCT version) FROM schema_migrations"),
 	    files);
+	/* A database newer than this holos is refused. */
+	assert_int_equal(pg_scalar(s.db, "INSERT INTO schema_migrations VALUES (9999, "
+					 "'9999_future.sql', 0)"),
+	    0);
+	const char *argv[] = { "migrate", "--data", s.data, NULL };
+	struct hbuf out = { 0 }, err = { 0 };
+	assert_int_equal(cli_run(argv, &out, &err), 1);
+	assert_non_null(strstr(err.data, "newer than this holos"));
+	assert_null(strstr(err.data, "Sanitizer"));
+	hbuf_free(&out);
+	hbuf_free(&err);
 	assert_int_equal(server_cleanup(&s), 0);
 }
 
@@ -670,12 +681,14 @@ test_migrate_data(void **state)
 		    err.data ? err.data : "");
 	assert_non_null(strstr(out.data, "signatures"));
 	assert_null(strstr(out.data, "MISMATCH"));
+	assert_null(strstr(err.data, "Sanitizer"));
 	hbuf_free(&out);
 	hbuf_free(&err);
 	/* Not twice into the same database. */
 	rc = cli_run(argv, &out, &err);
 	assert_int_equal(rc, 1);
 	assert_non_null(strstr(err.data, "not empty"));
+	assert_null(strstr(err.data, "Sanitizer"));
 	hbuf_free(&out);
 	hbuf_free(&err);
 	assert_int_equal(pg_scalar(neu.db, "SELECT confirmed FROM petition_counts WHERE node = "

@@ -495,6 +495,8 @@ child_prepare(void)
 	setenv("HOLOS_RATE_LIMIT", "off", 1);
 	/* Likewise the minimum time before a sign form may come back. */
 	setenv("HOLOS_MIN_FORM_SECONDS", "0", 1);
+	/* And the proof of work, which a test client does not do. */
+	setenv("HOLOS_POW_BITS", "0", 1);
 }
 
 /* Binds 127.0.0.1:0 and returns the port the kernel chose, or -1. */

@@ -9,6 +9,7 @@ const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const http = require('node:http');
+const nodeTest = require('node:test');
 const { chromium } = require('playwright-core');
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -99,7 +100,7 @@ async function startSmtp() {
     maildir,
     url: `smtp://127.0.0.1:${port}`,
     async stop() {
-      if (child.exitCode === null) {
+      if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');
         await new Promise((r) => child.once('exit', r));
       }
@@ -156,26 +157,32 @@ async function startHolos(extra = []) {
     }
     await sleep(50);
   }
+  let stopped = null;
+  const stopNow = async () => {
+    stopping = true;
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 10000);
+      await new Promise((r) => child.once('exit', r));
+      clearTimeout(t);
+    }
+    const text = readLog();
+    fs.rmSync(data, { recursive: true, force: true });
+    if (died) throw new Error(`${died}:\n${text}`);
+    if (child.exitCode !== 0) throw new Error(`holos exited with ${child.exitCode ?? child.signalCode} after SIGTERM:\n${text}`);
+    if (SANITIZER.test(text)) throw new Error(`holos log has a sanitizer report:\n${text}`);
+  };
   return {
     base,
     data,
     url: (p) => base + p,
     petition: (lang) => `${base}/p/${SLUG}${lang ? `?lang=${lang}` : ''}`,
     log: readLog,
-    // Stops with SIGTERM; throws when the server did not exit cleanly or a sanitizer spoke.
-    async stop() {
-      stopping = true;
-      if (died) throw new Error(`${died}:\n${readLog()}`);
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM');
-        const t = setTimeout(() => child.kill('SIGKILL'), 10000);
-        await new Promise((r) => child.once('exit', r));
-        clearTimeout(t);
-      }
-      const text = readLog();
-      fs.rmSync(data, { recursive: true, force: true });
-      if (child.exitCode !== 0) throw new Error(`holos exited with ${child.exitCode ?? child.signalCode} after SIGTERM:\n${text}`);
-      if (SANITIZER.test(text)) throw new Error(`holos log has a sanitizer report:\n${text}`);
+    // Stops with SIGTERM; throws when the server did not exit cleanly, had
+    // died before, or a sanitizer spoke. Calling it again gives the same answer.
+    stop() {
+      if (stopped === null) stopped = stopNow();
+      return stopped;
     },
   };
 }
@@ -232,7 +239,40 @@ async function newPage({ viewport = PHONE, js = true, locale = 'en-GB' } = {}) {
   });
   const page = await context.newPage();
   page.setDefaultTimeout(10000);
+  current = { page, viewport };
   return { context, page, requests, foreign };
+}
+
+// The page a test is on, for errors that are not our own assertions.
+let current = null;
+
+// node:test's it(), but an error that does not already say where it happened
+// (a Playwright timeout, a missing element) is given the page the test was
+// on, its viewport and the failing call, so every failure names all three.
+function it(name, fn) {
+  return nodeTest.it(name, async (t) => {
+    current = null;
+    try {
+      await fn(t);
+    } catch (e) {
+      if (e && typeof e.message === 'string' && !e.message.startsWith('[page ')) {
+        let pg = 'no page yet';
+        let vp = '-';
+        if (current) {
+          try { const u = new URL(current.page.url()); pg = u.pathname + u.search; } catch { pg = current.page.url(); }
+          vp = current.viewport;
+        }
+        e.message = `${where(pg, vp, `step failed: ${e.message.split('\n')[0]}`)}\n${e.message}`;
+      }
+      throw e;
+    }
+  });
+}
+
+// Tells it() which page a test is on (newPage() does so itself).
+function use(rec) {
+  current = { page: rec.page, viewport: rec.page.viewportSize() };
+  return rec;
 }
 
 // Presses Tab until the focused element matches selector; returns the number of
@@ -415,6 +455,6 @@ function foreignRequests(rec) {
 module.exports = {
   strings, axe, foreignRequests,
   ROOT, SLUG, PHONE, DESKTOP,
-  where, sleep, fetchRaw, startSmtp, startHolos, browser, closeBrowser, newPage,
+  where, it, use, sleep, fetchRaw, startSmtp, startHolos, browser, closeBrowser, newPage,
   tabTo, focusedDescription, typeKeys, visibleStrings, overflow, confirmationLink, mailFiles, decodeMail,
 };
