@@ -6,7 +6,8 @@
 #
 # Knobs (environment): BENCH_QUICK=1 (short smoke run), BENCH_ROUNDS (3),
 # BENCH_SECONDS (10, per wrk run), BENCH_PORT (28080; PORT+10 for nginx),
-# BENCH_BIG (10000000 signatures for the last scaling step).
+# BENCH_BIG (10000000 signatures for the last scaling step), BENCH_WAIT
+# (240: seconds in all to wait for an idle machine before runs).
 set -u
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -206,9 +207,9 @@ alive() {
 	kill -0 "$HOLOS_PID" 2>/dev/null || holos_died
 }
 # The machine may be shared: before a measurement, wait (at most 60 s at a
-# time, 240 s in all) until the CPUs are 85% idle over one second, and
-# record how idle they were.
-WAIT_LEFT=240
+# time, BENCH_WAIT=240 s in all) until the CPUs are 85% idle over a second,
+# and record how idle they were.
+WAIT_LEFT=${BENCH_WAIT:-240}
 idle_pct() {
 	a=$(head -n 1 /proc/stat)
 	sleep 1
@@ -351,7 +352,7 @@ while [ $r -le "$ROUNDS" ]; do
 			record wrk -t2 -c$c -d${SECS}s --latency "$u/p/$SLUG"
 			c1=$(cpu_us $pids)
 			us=$(awk -v a="$c0" -v b="$c1" -v n="$(wrk_count "$LAST")" \
-			    'BEGIN { printf "%.1f", n > 0 ? (b - a) / n : 0 }')
+			    'BEGIN { printf "%.1f", (n > 0 ? (b - a) / n : 0) }')
 			echo "server CPU: $us us/request" >>"$OUT"
 			echo "$who $c $(wrk_rps "$LAST") $(wrk_pct "$LAST" 50)" \
 			    "$(wrk_pct "$LAST" 99) $(wrk_errors "$LAST" |
@@ -423,7 +424,7 @@ while [ $r -le "$ROUNDS" ]; do
 	holos_stop
 	rps=$(awk -v n="$n303" -v t="$took" 'BEGIN { printf "%.0f", n / t }')
 	sus=$(awk -v a="$c0" -v b="$c1" -v n="$n303" \
-	    'BEGIN { printf "%.1f", n > 0 ? (b - a) / n : 0 }')
+	    'BEGIN { printf "%.1f", (n > 0 ? (b - a) / n : 0) }')
 	echo "server CPU: $sus us/signature" >>"$OUT"
 	others=$(sed -n 's/^statuses://p' "$LAST" | tr ' ' '\n' |
 	    grep -v '^303=' | grep . | tr '\n' ',')

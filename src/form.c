@@ -149,6 +149,13 @@ field_check(const struct form_spec *spec, struct form_value *v)
 				return FORM_BAD_TEXT;
 		return v->len > spec->max_chars ? FORM_TOO_LONG : FORM_OK;
 	}
+	case FORM_SECRET:
+		if (!form_text_valid(v->s, v->len, false))
+			return FORM_BAD_TEXT;
+		if (v->len == 0)
+			return spec->required ? FORM_MISSING : FORM_OK;
+		return form_utf8_chars(v->s, v->len) > spec->max_chars ?
+		    FORM_TOO_LONG : FORM_OK;
 	case FORM_LINE:
 	case FORM_TEXT:
 		if (!form_text_valid(v->s, v->len, spec->kind == FORM_TEXT))

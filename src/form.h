@@ -22,6 +22,7 @@ enum form_kind {
 	FORM_TEXT,		/* multi-line text: \n and \t allowed, trimmed */
 	FORM_CHECKBOX,		/* present and not "" means true */
 	FORM_TOKEN,		/* opaque ASCII, not trimmed */
+	FORM_SECRET,		/* a password: any text, never trimmed */
 	FORM_KIND__MAX
 };
 

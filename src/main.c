@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "account.h"
 #include "counts.h"
 #include "crypto.h"
 #include "guard.h"
@@ -143,6 +144,7 @@ static const char usage_main[] =
 "  serve            serve the site over HTTP\n"
 "  migrate          bring the database schema up to date\n"
 "  import FILE.md   add a petition from a Markdown file with front matter\n"
+"  user add        create an account (--email, --role; password on stdin)\n"
 "  trending SLUG    signatures per network and email domain, last hour\n"
 "  invalidate SLUG  remove fraudulent signatures from the count, with a reason\n"
 "  outbox [list]    show the mail queue; 'outbox retry ID|dead' queues dead\n"
@@ -278,6 +280,8 @@ usage(FILE *f, const char *cmd)
 		fputs(usage_migrate_data, f);
 	else if (strcmp(cmd, "trending") == 0)
 		fputs(moderate_usage_trending, f);
+	else if (strcmp(cmd, "user") == 0)
+		fputs(account_usage, f);
 	else if (strcmp(cmd, "invalidate") == 0)
 		fputs(moderate_usage_invalidate, f);
 	else {
@@ -342,7 +346,8 @@ share_dir(const char *given)
 static bool
 lenient(const char *cmd)
 {
-	return strcmp(cmd, "trending") == 0 || strcmp(cmd, "invalidate") == 0;
+	return strcmp(cmd, "trending") == 0 || strcmp(cmd, "invalidate") == 0 ||
+	    strcmp(cmd, "user") == 0;
 }
 
 static int
@@ -994,9 +999,18 @@ main(int argc, char **argv)
 			free(given);
 			return 1;
 		}
-		ret = strcmp(cmd, "trending") == 0 ?
-		    moderate_trending(s, argc - 1, given + 1) :
-		    moderate_invalidate(s, argc - 1, given + 1);
+		if (strcmp(cmd, "user") == 0) {
+			if (crypto_init(c.data) == -1) {
+				store_close(s);
+				free(given);
+				return 1;
+			}
+			ret = account_cmd(s, argc - 1, given + 1);
+		} else {
+			ret = strcmp(cmd, "trending") == 0 ?
+			    moderate_trending(s, argc - 1, given + 1) :
+			    moderate_invalidate(s, argc - 1, given + 1);
+		}
 		store_close(s);
 		free(given);
 		return ret;

@@ -77,6 +77,14 @@ const char *page_url(struct request *r, const char *path);
 void page_home(struct request *r);
 void page_healthz(struct request *r);
 
+/* page_admin.c */
+void page_login_show(struct request *r);
+void page_login_post(struct request *r);
+void page_logout(struct request *r);
+void page_admin(struct request *r);
+void page_admin_petition(struct request *r);
+void page_admin_invalidate(struct request *r);
+
 /* page_confirm.c */
 void page_confirm_show(struct request *r);
 void page_confirm_post(struct request *r);

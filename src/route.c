@@ -46,6 +46,17 @@ static const struct route_def routes[ROUTE__MAX] = {
 	    page_unsubscribe_show },
 	[ROUTE_UNSUBSCRIBE_POST] = { MATCH_TOKEN, "/u/", NULL, HTTP_POST,
 	    page_unsubscribe_post },
+	[ROUTE_LOGIN] = { MATCH_EXACT, "/login", NULL, HTTP_GET,
+	    page_login_show },
+	[ROUTE_LOGIN_POST] = { MATCH_EXACT, "/login", NULL, HTTP_POST,
+	    page_login_post },
+	[ROUTE_LOGOUT] = { MATCH_EXACT, "/logout", NULL, HTTP_POST,
+	    page_logout },
+	[ROUTE_ADMIN] = { MATCH_EXACT, "/admin", NULL, HTTP_GET, page_admin },
+	[ROUTE_ADMIN_PETITION] = { MATCH_SLUG, "/admin/p/", "", HTTP_GET,
+	    page_admin_petition },
+	[ROUTE_ADMIN_INVALIDATE] = { MATCH_SLUG, "/admin/p/", "/invalidate",
+	    HTTP_POST, page_admin_invalidate },
 };
 
 static const char *const route_names[ROUTE__MAX + 1] = {
@@ -61,6 +72,12 @@ static const char *const route_names[ROUTE__MAX + 1] = {
 	[ROUTE_CONFIRM_POST] = "confirm_post",
 	[ROUTE_UNSUBSCRIBE] = "unsubscribe",
 	[ROUTE_UNSUBSCRIBE_POST] = "unsubscribe_post",
+	[ROUTE_LOGIN] = "login",
+	[ROUTE_LOGIN_POST] = "login_post",
+	[ROUTE_LOGOUT] = "logout",
+	[ROUTE_ADMIN] = "admin",
+	[ROUTE_ADMIN_PETITION] = "admin_petition",
+	[ROUTE_ADMIN_INVALIDATE] = "admin_invalidate",
 	[ROUTE__MAX] = "none",
 };
 

@@ -145,6 +145,87 @@ store_removals(struct store *s, struct arena *a, int64_t petition_id,
 	return OPTIONAL_OP(s, removals, s, a, petition_id, out, n);
 }
 
+enum store_status
+store_user_create(struct store *s, const unsigned char *email_hash,
+    const unsigned char *sealed, size_t sealed_len, const char *password,
+    enum user_role role, int64_t now, int64_t *id)
+{
+	return OPTIONAL_OP(s, user_create, s, email_hash, sealed, sealed_len,
+	    password, role, now, id);
+}
+
+enum store_status
+store_user_by_email(struct store *s, struct arena *a,
+    const unsigned char *email_hash, struct user *out)
+{
+	return OPTIONAL_OP(s, user_by_email, s, a, email_hash, out);
+}
+
+enum store_status
+store_user_login_result(struct store *s, int64_t id, bool ok, int64_t now,
+    int max_failed, int64_t lock_seconds)
+{
+	return OPTIONAL_OP(s, user_login_result, s, id, ok, now, max_failed,
+	    lock_seconds);
+}
+
+enum store_status
+store_session_create(struct store *s, const unsigned char *hash,
+    int64_t user_id, int64_t now, int64_t expires)
+{
+	return OPTIONAL_OP(s, session_create, s, hash, user_id, now, expires);
+}
+
+enum store_status
+store_session_user(struct store *s, struct arena *a, const unsigned char *hash,
+    int64_t now, struct user *out)
+{
+	return OPTIONAL_OP(s, session_user, s, a, hash, now, out);
+}
+
+enum store_status
+store_session_delete(struct store *s, const unsigned char *hash)
+{
+	return OPTIONAL_OP(s, session_delete, s, hash);
+}
+
+enum store_status
+store_audit(struct store *s, const char *actor, const char *action,
+    const char *subject, const char *detail, int64_t now)
+{
+	return OPTIONAL_OP(s, audit, s, actor, action, subject, detail, now);
+}
+
+enum store_status
+store_audit_list(struct store *s, struct arena *a, struct audit_row **out,
+    size_t *n)
+{
+	return OPTIONAL_OP(s, audit_list, s, a, out, n);
+}
+
+static const char *const role_names[ROLE__MAX] = {
+	[ROLE_STARTER] = "starter",
+	[ROLE_MODERATOR] = "moderator",
+	[ROLE_ADMIN] = "admin",
+};
+
+const char *
+user_role_name(enum user_role r)
+{
+	return (unsigned)r < ROLE__MAX ? role_names[r] : "?";
+}
+
+enum user_role
+user_role_parse(const char *name)
+{
+	int i;
+
+	for (i = 0; i < ROLE__MAX; i++)
+		if (name != NULL && strcmp(role_names[i], name) == 0)
+			return (enum user_role)i;
+	return ROLE__MAX;
+}
+
 static const char *const outbox_states[OUTBOX__MAX] = {
 	[OUTBOX_QUEUED] = "queued",
 	[OUTBOX_SENDING] = "sending",

@@ -122,6 +122,26 @@ struct removal_row {
 	int64_t n;
 };
 
+enum user_role {
+	ROLE_STARTER,
+	ROLE_MODERATOR,
+	ROLE_ADMIN,
+	ROLE__MAX
+};
+
+struct user {
+	int64_t id;
+	enum user_role role;
+	const char *password;		/* Argon2id string */
+	int failed;			/* failed logins in a row */
+	int64_t locked_until;
+};
+
+struct audit_row {
+	int64_t at;
+	const char *actor, *action, *subject, *detail;
+};
+
 /* What a token leads to, for the confirmation page. */
 struct token_info {
 	int64_t signature_id;
@@ -172,6 +192,26 @@ struct store_ops {
 	enum store_status (*invalidate)(struct store *, struct invalidation *);
 	enum store_status (*removals)(struct store *, struct arena *,
 	    int64_t petition_id, struct removal_row **out, size_t *n);
+	enum store_status (*user_create)(struct store *,
+	    const unsigned char *email_hash, const unsigned char *sealed,
+	    size_t sealed_len, const char *password, enum user_role role,
+	    int64_t now, int64_t *id);
+	enum store_status (*user_by_email)(struct store *, struct arena *,
+	    const unsigned char *email_hash, struct user *out);
+	enum store_status (*user_login_result)(struct store *, int64_t id,
+	    bool ok, int64_t now, int max_failed, int64_t lock_seconds);
+	enum store_status (*session_create)(struct store *,
+	    const unsigned char *hash, int64_t user_id, int64_t now,
+	    int64_t expires);
+	enum store_status (*session_user)(struct store *, struct arena *,
+	    const unsigned char *hash, int64_t now, struct user *out);
+	enum store_status (*session_delete)(struct store *,
+	    const unsigned char *hash);
+	enum store_status (*audit)(struct store *, const char *actor,
+	    const char *action, const char *subject, const char *detail,
+	    int64_t now);
+	enum store_status (*audit_list)(struct store *, struct arena *,
+	    struct audit_row **out, size_t *n);
 	enum store_status (*petition_count)(struct store *, int64_t id,
 	    int64_t *count);
 	enum store_status (*petition_translation)(struct store *,
@@ -282,6 +322,41 @@ enum store_status store_invalidate(struct store *s, struct invalidation *inv);
 /* The petition's removals summed by reason, largest first (arena). */
 enum store_status store_removals(struct store *s, struct arena *a,
     int64_t petition_id, struct removal_row **out, size_t *n);
+
+/* Adds an account; STORE_DUPLICATE when the email has one. The address
+ * arrives sealed and hashed like a signer's. */
+enum store_status store_user_create(struct store *s,
+    const unsigned char *email_hash, const unsigned char *sealed,
+    size_t sealed_len, const char *password, enum user_role role, int64_t now,
+    int64_t *id);
+
+/* The account of an email hash (strings in arena); STORE_NOTFOUND. */
+enum store_status store_user_by_email(struct store *s, struct arena *a,
+    const unsigned char *email_hash, struct user *out);
+
+/* Records a login attempt: a success clears the failures; the max_failed-th
+ * failure in a row locks the account for lock_seconds. */
+enum store_status store_user_login_result(struct store *s, int64_t id, bool ok,
+    int64_t now, int max_failed, int64_t lock_seconds);
+
+/* Sessions, known by the hash of their cookie. store_session_user gives
+ * STORE_NOTFOUND for an unknown or expired one. */
+enum store_status store_session_create(struct store *s,
+    const unsigned char *hash, int64_t user_id, int64_t now, int64_t expires);
+enum store_status store_session_user(struct store *s, struct arena *a,
+    const unsigned char *hash, int64_t now, struct user *out);
+enum store_status store_session_delete(struct store *s,
+    const unsigned char *hash);
+
+/* Appends to the audit log; the newest 200 entries (arena). */
+enum store_status store_audit(struct store *s, const char *actor,
+    const char *action, const char *subject, const char *detail, int64_t now);
+enum store_status store_audit_list(struct store *s, struct arena *a,
+    struct audit_row **out, size_t *n);
+
+const char *user_role_name(enum user_role r);
+/* ROLE__MAX for an unknown name. */
+enum user_role user_role_parse(const char *name);
 
 /* The petition's confirmed count as stored (the sum of the per-node counter
  * rows). For loading the in-memory counts; pages never call it. */

@@ -72,6 +72,14 @@ enum stmt {
 	ST_INV_REMOVED,
 	ST_AUDIT,
 	ST_REMOVALS,
+	ST_USER_INSERT,
+	ST_USER_BY_EMAIL,
+	ST_USER_OK,
+	ST_USER_FAILED,
+	ST_SESSION_INSERT,
+	ST_SESSION_USER,
+	ST_SESSION_DELETE,
+	ST_AUDIT_LIST,
 	ST__MAX
 };
 
@@ -213,6 +221,32 @@ static const char *const stmt_sql[ST__MAX] = {
 	[ST_REMOVALS] =
 	    "SELECT reason, SUM(removed) FROM invalidations WHERE petition_id = $1"
 	    " GROUP BY reason HAVING SUM(removed) > 0 ORDER BY 2 DESC, 1 LIMIT 8",
+	[ST_USER_INSERT] =
+	    "INSERT INTO users (email_hash, email_sealed, password, role,"
+	    " verified_at, created_at) VALUES ($1, $2, $3, $4, $5, $5)"
+	    " RETURNING id",
+	[ST_USER_BY_EMAIL] =
+	    "SELECT id, role, password, failed, locked_until FROM users"
+	    " WHERE email_hash = $1",
+	[ST_USER_OK] = "UPDATE users SET failed = 0 WHERE id = $1",
+	/* $2 now, $3 failures that lock, $4 lock seconds; both SET
+	 * expressions see the old failed. */
+	[ST_USER_FAILED] =
+	    "UPDATE users SET locked_until = CASE WHEN failed + 1 >= $3::int"
+	    " THEN $2::bigint + $4::bigint ELSE locked_until END,"
+	    " failed = CASE WHEN failed + 1 >= $3::int THEN 0 ELSE failed + 1"
+	    " END WHERE id = $1",
+	[ST_SESSION_INSERT] =
+	    "INSERT INTO sessions (hash, user_id, created_at, expires_at)"
+	    " VALUES ($1, $2, $3, $4)",
+	[ST_SESSION_USER] =
+	    "SELECT u.id, u.role, u.password, u.failed, u.locked_until"
+	    " FROM sessions s JOIN users u ON u.id = s.user_id"
+	    " WHERE s.hash = $1 AND s.expires_at > $2",
+	[ST_SESSION_DELETE] = "DELETE FROM sessions WHERE hash = $1",
+	[ST_AUDIT_LIST] =
+	    "SELECT at, actor, action, subject, detail FROM audit_log"
+	    " ORDER BY id DESC LIMIT 200",
 };
 
 struct conn {
@@ -1805,6 +1839,177 @@ out:
 	return ret;
 }
 
+static enum store_status
+pg_user_create(struct store *base, const unsigned char *email_hash,
+    const unsigned char *sealed, size_t sealed_len, const char *password,
+    enum user_role role, int64_t now, int64_t *id)
+{
+	struct store_pg *s = pg(base);
+	struct params q = { .n = 0 };
+	struct conn *c;
+	PGresult *res;
+	enum store_status ret;
+
+	if ((ret = pool_get(s, &c)) != STORE_OK)
+		return ret;
+	p_blob(&q, email_hash, STORE_HASH_BYTES);
+	p_blob(&q, sealed, sealed_len);
+	p_text(&q, password);
+	p_text(&q, user_role_name(role));
+	p_int(&q, now);
+	if ((res = conn_run(c, ST_USER_INSERT, &q, "user_create", &ret)) !=
+	    NULL) {
+		*id = res_int(res, 0, 0);
+		PQclear(res);
+	}
+	pool_put(s, c);
+	return ret;
+}
+
+/* Reads id, role, password, failed, locked_until of the account that
+ * statement id finds by hash (and now, when it takes it). */
+static enum store_status
+user_row(struct store_pg *s, enum stmt id, struct arena *a,
+    const unsigned char *hash, int64_t now, struct user *out)
+{
+	struct params q = { .n = 0 };
+	struct conn *c;
+	PGresult *res;
+	enum store_status ret;
+
+	if ((ret = pool_get(s, &c)) != STORE_OK)
+		return ret;
+	p_blob(&q, hash, STORE_HASH_BYTES);
+	if (id == ST_SESSION_USER)
+		p_int(&q, now);
+	if ((res = conn_run(c, id, &q, "user", &ret)) == NULL)
+		goto out;
+	if (PQntuples(res) == 0) {
+		ret = STORE_NOTFOUND;
+		goto out;
+	}
+	out->id = res_int(res, 0, 0);
+	out->role = user_role_parse(PQgetvalue(res, 0, 1));
+	out->password = res_text(a, res, 0, 2);
+	out->failed = (int)res_int(res, 0, 3);
+	out->locked_until = res_int(res, 0, 4);
+	ret = out->password != NULL && out->role != ROLE__MAX ? STORE_OK :
+	    STORE_ERROR;
+out:
+	PQclear(res);
+	pool_put(s, c);
+	return ret;
+}
+
+static enum store_status
+pg_user_by_email(struct store *base, struct arena *a,
+    const unsigned char *email_hash, struct user *out)
+{
+	return user_row(pg(base), ST_USER_BY_EMAIL, a, email_hash, 0, out);
+}
+
+static enum store_status
+pg_user_login_result(struct store *base, int64_t id, bool ok, int64_t now,
+    int max_failed, int64_t lock_seconds)
+{
+	struct params q = { .n = 0 };
+
+	p_int(&q, id);
+	if (ok)
+		return pool_exec(pg(base), ST_USER_OK, &q, "user_login_result",
+		    NULL);
+	p_int(&q, now);
+	p_int(&q, max_failed);
+	p_int(&q, lock_seconds);
+	return pool_exec(pg(base), ST_USER_FAILED, &q, "user_login_result",
+	    NULL);
+}
+
+static enum store_status
+pg_session_create(struct store *base, const unsigned char *hash,
+    int64_t user_id, int64_t now, int64_t expires)
+{
+	struct params q = { .n = 0 };
+
+	p_blob(&q, hash, STORE_HASH_BYTES);
+	p_int(&q, user_id);
+	p_int(&q, now);
+	p_int(&q, expires);
+	return pool_exec(pg(base), ST_SESSION_INSERT, &q, "session_create",
+	    NULL);
+}
+
+static enum store_status
+pg_session_user(struct store *base, struct arena *a, const unsigned char *hash,
+    int64_t now, struct user *out)
+{
+	return user_row(pg(base), ST_SESSION_USER, a, hash, now, out);
+}
+
+static enum store_status
+pg_session_delete(struct store *base, const unsigned char *hash)
+{
+	struct params q = { .n = 0 };
+
+	p_blob(&q, hash, STORE_HASH_BYTES);
+	return pool_exec(pg(base), ST_SESSION_DELETE, &q, "session_delete",
+	    NULL);
+}
+
+static enum store_status
+pg_audit(struct store *base, const char *actor, const char *action,
+    const char *subject, const char *detail, int64_t now)
+{
+	struct params q = { .n = 0 };
+
+	p_int(&q, now);
+	p_text(&q, actor);
+	p_text(&q, action);
+	p_text(&q, subject ? subject : "");
+	p_text(&q, detail ? detail : "");
+	return pool_exec(pg(base), ST_AUDIT, &q, "audit", NULL);
+}
+
+static enum store_status
+pg_audit_list(struct store *base, struct arena *a, struct audit_row **out,
+    size_t *n)
+{
+	struct store_pg *s = pg(base);
+	struct audit_row *rows;
+	struct conn *c;
+	PGresult *res;
+	enum store_status ret;
+	int i, k;
+
+	if ((ret = pool_get(s, &c)) != STORE_OK)
+		return ret;
+	if ((res = conn_run(c, ST_AUDIT_LIST, NULL, "audit_list", &ret)) ==
+	    NULL)
+		goto out;
+	ret = STORE_ERROR;
+	k = PQntuples(res);
+	if ((rows = arena_alloc(a, (size_t)(k ? k : 1) * sizeof(*rows))) ==
+	    NULL)
+		goto out;
+	for (i = 0; i < k; i++) {
+		rows[i].at = res_int(res, i, 0);
+		rows[i].actor = res_text(a, res, i, 1);
+		rows[i].action = res_text(a, res, i, 2);
+		rows[i].subject = res_text(a, res, i, 3);
+		rows[i].detail = res_text(a, res, i, 4);
+		if (rows[i].actor == NULL || rows[i].action == NULL ||
+		    rows[i].subject == NULL || rows[i].detail == NULL)
+			goto out;
+	}
+	*out = rows;
+	*n = (size_t)k;
+	ret = STORE_OK;
+out:
+	PQclear(res);
+	pool_put(s, c);
+	return ret;
+}
+
 const struct store_ops store_pg_ops = {
 	.name = "pg",
 	.shared = true,
@@ -1825,6 +2030,14 @@ const struct store_ops store_pg_ops = {
 	.trending = pg_trending,
 	.invalidate = pg_invalidate,
 	.removals = pg_removals,
+	.user_create = pg_user_create,
+	.user_by_email = pg_user_by_email,
+	.user_login_result = pg_user_login_result,
+	.session_create = pg_session_create,
+	.session_user = pg_session_user,
+	.session_delete = pg_session_delete,
+	.audit = pg_audit,
+	.audit_list = pg_audit_list,
 	.petition_count = pg_petition_count,
 	.petition_translation = pg_petition_translation,
 };

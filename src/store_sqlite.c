@@ -62,6 +62,14 @@ enum stmt {
 	ST_INV_MARK,
 	ST_AUDIT,
 	ST_REMOVALS,
+	ST_USER_INSERT,
+	ST_USER_BY_EMAIL,
+	ST_USER_OK,
+	ST_USER_FAILED,
+	ST_SESSION_INSERT,
+	ST_SESSION_USER,
+	ST_SESSION_DELETE,
+	ST_AUDIT_LIST,
 	ST__MAX
 };
 
@@ -192,6 +200,30 @@ static const char *const stmt_sql[ST__MAX] = {
 	[ST_REMOVALS] =
 	    "SELECT reason, SUM(removed) FROM invalidations WHERE petition_id = ?1"
 	    " GROUP BY reason HAVING SUM(removed) > 0 ORDER BY 2 DESC, 1",
+	[ST_USER_INSERT] =
+	    "INSERT INTO users (email_hash, email_sealed, password, role,"
+	    " verified_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+	[ST_USER_BY_EMAIL] =
+	    "SELECT id, role, password, failed, locked_until FROM users"
+	    " WHERE email_hash = ?1",
+	[ST_USER_OK] = "UPDATE users SET failed = 0 WHERE id = ?1",
+	/* ?2 now, ?3 failures that lock, ?4 lock seconds. */
+	[ST_USER_FAILED] =
+	    "UPDATE users SET locked_until = CASE WHEN failed + 1 >= ?3"
+	    " THEN ?2 + ?4 ELSE locked_until END,"
+	    " failed = CASE WHEN failed + 1 >= ?3 THEN 0 ELSE failed + 1 END"
+	    " WHERE id = ?1",
+	[ST_SESSION_INSERT] =
+	    "INSERT INTO sessions (hash, user_id, created_at, expires_at)"
+	    " VALUES (?1, ?2, ?3, ?4)",
+	[ST_SESSION_USER] =
+	    "SELECT u.id, u.role, u.password, u.failed, u.locked_until"
+	    " FROM sessions s JOIN users u ON u.id = s.user_id"
+	    " WHERE s.hash = ?1 AND s.expires_at > ?2",
+	[ST_SESSION_DELETE] = "DELETE FROM sessions WHERE hash = ?1",
+	[ST_AUDIT_LIST] =
+	    "SELECT at, actor, action, subject, detail FROM audit_log"
+	    " ORDER BY id DESC LIMIT 200",
 };
 
 struct conn {
@@ -1554,6 +1586,225 @@ out:
 	return ret;
 }
 
+static enum store_status
+sqlite_user_create(struct store *base, const unsigned char *email_hash,
+    const unsigned char *sealed, size_t sealed_len, const char *password,
+    enum user_role role, int64_t now, int64_t *id)
+{
+	struct store_sqlite *s = sq(base);
+	struct conn *c = pool_get(s);
+	sqlite3_stmt *st;
+	enum store_status ret = STORE_ERROR;
+	int rc;
+
+	if ((st = conn_stmt(c, ST_USER_INSERT)) == NULL)
+		goto out;
+	sqlite3_bind_blob(st, 1, email_hash, STORE_HASH_BYTES, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, sealed, (int)sealed_len, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, password, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, user_role_name(role), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, now);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_CONSTRAINT) {
+		ret = STORE_DUPLICATE;
+		goto out;
+	}
+	if (rc != SQLITE_DONE) {
+		ret = sq_status(c->db, rc, "user_create");
+		goto out;
+	}
+	*id = sqlite3_last_insert_rowid(c->db);
+	ret = STORE_OK;
+out:
+	pool_put(s, c);
+	return ret;
+}
+
+/* Reads id, role, password, failed, locked_until. */
+static enum store_status
+user_row(struct conn *c, enum stmt id, struct arena *a,
+    const unsigned char *hash, int64_t now, struct user *out)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((st = conn_stmt(c, id)) == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_blob(st, 1, hash, STORE_HASH_BYTES, SQLITE_STATIC);
+	if (sqlite3_bind_parameter_count(st) >= 2)
+		sqlite3_bind_int64(st, 2, now);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		return STORE_NOTFOUND;
+	if (rc != SQLITE_ROW)
+		return sq_status(c->db, rc, "user");
+	out->id = sqlite3_column_int64(st, 0);
+	out->role = user_role_parse((const char *)sqlite3_column_text(st, 1));
+	out->password = col_text(a, st, 2);
+	out->failed = sqlite3_column_int(st, 3);
+	out->locked_until = sqlite3_column_int64(st, 4);
+	return out->password != NULL && out->role != ROLE__MAX ? STORE_OK :
+	    STORE_ERROR;
+}
+
+static enum store_status
+sqlite_user_by_email(struct store *base, struct arena *a,
+    const unsigned char *email_hash, struct user *out)
+{
+	struct store_sqlite *s = sq(base);
+	struct conn *c = pool_get(s);
+	enum store_status ret = user_row(c, ST_USER_BY_EMAIL, a, email_hash, 0,
+	    out);
+
+	pool_put(s, c);
+	return ret;
+}
+
+static enum store_status
+sqlite_user_login_result(struct store *base, int64_t id, bool ok, int64_t now,
+    int max_failed, int64_t lock_seconds)
+{
+	struct store_sqlite *s = sq(base);
+	struct conn *c = pool_get(s);
+	sqlite3_stmt *st;
+	enum store_status ret = STORE_ERROR;
+	int rc;
+
+	if ((st = conn_stmt(c, ok ? ST_USER_OK : ST_USER_FAILED)) == NULL)
+		goto out;
+	sqlite3_bind_int64(st, 1, id);
+	if (!ok) {
+		sqlite3_bind_int64(st, 2, now);
+		sqlite3_bind_int(st, 3, max_failed);
+		sqlite3_bind_int64(st, 4, lock_seconds);
+	}
+	if ((rc = sqlite3_step(st)) != SQLITE_DONE) {
+		ret = sq_status(c->db, rc, "user_login_result");
+		goto out;
+	}
+	ret = STORE_OK;
+out:
+	pool_put(s, c);
+	return ret;
+}
+
+static enum store_status
+sqlite_session_create(struct store *base, const unsigned char *hash,
+    int64_t user_id, int64_t now, int64_t expires)
+{
+	struct store_sqlite *s = sq(base);
+	struct conn *c = pool_get(s);
+	sqlite3_stmt *st;
+	enum store_status ret = STORE_ERROR;
+	int rc;
+
+	if ((st = conn_stmt(c, ST_SESSION_INSERT)) == NULL)
+		goto out;
+	sqlite3_bind_blob(st, 1, hash, STORE_HASH_BYTES, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, user_id);
+	sqlite3_bind_int64(st, 3, now);
+	sqlite3_bind_int64(st, 4, expires);
+	if ((rc = sqlite3_step(st)) != SQLITE_DONE) {
+		ret = sq_status(c->db, rc, "session_create");
+		goto out;
+	}
+	ret = STORE_OK;
+out:
+	pool_put(s, c);
+	return ret;
+}
+
+static enum store_status
+sqlite_session_user(struct store *base, struct arena *a,
+    const unsigned char *hash, int64_t now, struct user *out)
+{
+	struct store_sqlite *s = sq(base);
+	struct conn *c = pool_get(s);
+	enum store_status ret = user_row(c, ST_SESSION_USER, a, hash, now, out);
+
+	pool_put(s, c);
+	return ret;
+}
+
+static enum store_status
+sqlite_session_delete(struct store *base, const unsigned char *hash)
+{
+	struct store_sqlite *s = sq(base);
+	struct conn *c = pool_get(s);
+	sqlite3_stmt *st;
+	enum store_status ret = STORE_ERROR;
+	int rc;
+
+	if ((st = conn_stmt(c, ST_SESSION_DELETE)) == NULL)
+		goto out;
+	sqlite3_bind_blob(st, 1, hash, STORE_HASH_BYTES, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) != SQLITE_DONE) {
+		ret = sq_status(c->db, rc, "session_delete");
+		goto out;
+	}
+	ret = STORE_OK;
+out:
+	pool_put(s, c);
+	return ret;
+}
+
+static enum store_status
+sqlite_audit(struct store *base, const char *actor, const char *action,
+    const char *subject, const char *detail, int64_t now)
+{
+	struct store_sqlite *s = sq(base);
+	struct conn *c = pool_get(s);
+	sqlite3_stmt *st;
+	enum store_status ret = STORE_ERROR;
+	int rc;
+
+	if ((st = conn_stmt(c, ST_AUDIT)) == NULL)
+		goto out;
+	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_text(st, 2, actor, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, action, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, subject ? subject : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, detail ? detail : "", -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) != SQLITE_DONE) {
+		ret = sq_status(c->db, rc, "audit");
+		goto out;
+	}
+	ret = STORE_OK;
+out:
+	pool_put(s, c);
+	return ret;
+}
+
+static enum store_status
+sqlite_audit_list(struct store *base, struct arena *a, struct audit_row **out,
+    size_t *n)
+{
+	struct store_sqlite *s = sq(base);
+	struct conn *c = pool_get(s);
+	struct audit_row *rows;
+	sqlite3_stmt *st;
+	enum store_status ret = STORE_ERROR;
+	size_t k = 0;
+
+	if ((rows = arena_alloc(a, 200 * sizeof(*rows))) == NULL ||
+	    (st = conn_stmt(c, ST_AUDIT_LIST)) == NULL)
+		goto out;
+	while (k < 200 && sqlite3_step(st) == SQLITE_ROW) {
+		rows[k].at = sqlite3_column_int64(st, 0);
+		rows[k].actor = col_text(a, st, 1);
+		rows[k].action = col_text(a, st, 2);
+		rows[k].subject = col_text(a, st, 3);
+		rows[k].detail = col_text(a, st, 4);
+		k++;
+	}
+	*out = rows;
+	*n = k;
+	ret = STORE_OK;
+out:
+	pool_put(s, c);
+	return ret;
+}
+
 const struct store_ops store_sqlite_ops = {
 	.name = "sqlite",
 	.open = sqlite_open,
@@ -1573,6 +1824,14 @@ const struct store_ops store_sqlite_ops = {
 	.trending = sqlite_trending,
 	.invalidate = sqlite_invalidate,
 	.removals = sqlite_removals,
+	.user_create = sqlite_user_create,
+	.user_by_email = sqlite_user_by_email,
+	.user_login_result = sqlite_user_login_result,
+	.session_create = sqlite_session_create,
+	.session_user = sqlite_session_user,
+	.session_delete = sqlite_session_delete,
+	.audit = sqlite_audit,
+	.audit_list = sqlite_audit_list,
 	.petition_count = sqlite_petition_count,
 	.petition_translation = sqlite_petition_translation,
 };

@@ -1,0 +1,271 @@
+/* account.c - accounts, passwords and sessions. */
+#include "account.h"
+
+#include <getopt.h>
+#include <pthread.h>
+#include <termios.h>
+#include <unistd.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "crypto.h"
+#include "email.h"
+#include "log.h"
+
+/* Argon2id at libsodium's interactive setting takes 64 MiB: one hash at a
+ * time keeps a burst of logins from taking the machine's memory. */
+static pthread_mutex_t hash_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* A hash of a random password, checked when an account does not exist. */
+static char dummy[crypto_pwhash_STRBYTES];
+static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
+
+static void
+dummy_make(void)
+{
+	char pw[32];
+
+	randombytes_buf(pw, sizeof(pw));
+	if (crypto_pwhash_str(dummy, pw, sizeof(pw),
+	    crypto_pwhash_OPSLIMIT_INTERACTIVE,
+	    crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+		dummy[0] = '\0';
+}
+
+static void
+session_hash(const char *cookie, unsigned char out[CRYPTO_HASH_BYTES])
+{
+	crypto_token_hash(cookie, strlen(cookie), out);
+}
+
+int
+account_create(struct store *s, const char *email, const char *password,
+    enum user_role role)
+{
+	unsigned char hash[CRYPTO_HASH_BYTES];
+	char pw[crypto_pwhash_STRBYTES];
+	unsigned char *sealed = NULL;
+	struct arena *a = NULL;
+	size_t elen, slen;
+	char *norm;
+	int64_t id;
+	int ret = -1, rc;
+
+	if ((a = arena_new()) == NULL)
+		goto out;
+	norm = email_normalize(a, email, strlen(email), &elen);
+	if (norm == NULL || !email_valid(norm, elen)) {
+		log_error("account", "error=\"not an email address\"");
+		goto out;
+	}
+	pthread_mutex_lock(&hash_lock);
+	rc = crypto_pwhash_str(pw, password, strlen(password),
+	    crypto_pwhash_OPSLIMIT_INTERACTIVE,
+	    crypto_pwhash_MEMLIMIT_INTERACTIVE);
+	pthread_mutex_unlock(&hash_lock);
+	if (rc != 0) {
+		log_error("account", "error=\"password hashing failed\"");
+		goto out;
+	}
+	crypto_email_hash(norm, elen, hash);
+	if ((sealed = crypto_seal(norm, elen, &slen)) == NULL)
+		goto out;
+	switch (store_user_create(s, hash, sealed, slen, pw, role,
+	    (int64_t)time(NULL), &id)) {
+	case STORE_OK:
+		log_info("account", "event=created id=%lld role=%s",
+		    (long long)id, user_role_name(role));
+		ret = 0;
+		break;
+	case STORE_DUPLICATE:
+		ret = 1;
+		break;
+	default:
+		break;
+	}
+out:
+	sodium_memzero(pw, sizeof(pw));
+	free(sealed);
+	arena_free(a);
+	return ret;
+}
+
+enum login_result
+account_login(struct store *s, struct arena *a, const char *email, size_t elen,
+    const char *password, size_t plen, struct user *user, char *cookie)
+{
+	unsigned char hash[CRYPTO_HASH_BYTES], sh[CRYPTO_HASH_BYTES];
+	int64_t now = (int64_t)time(NULL);
+	enum store_status st;
+	size_t nlen;
+	char *norm;
+	int ok;
+
+	norm = email_normalize(a, email, elen, &nlen);
+	if (norm == NULL)
+		return LOGIN_WRONG;
+	crypto_email_hash(norm, nlen, hash);
+	st = store_user_by_email(s, a, hash, user);
+	if (st == STORE_NOTFOUND) {
+		/* Spend the same time as a real check: the answer's speed
+		 * must not say whether the account exists. */
+		pthread_once(&dummy_once, dummy_make);
+		pthread_mutex_lock(&hash_lock);
+		if (crypto_pwhash_str_verify(dummy, password, plen) == 0)
+			log_warn("account", "event=dummy_matched");
+		pthread_mutex_unlock(&hash_lock);
+		return LOGIN_WRONG;
+	}
+	if (st != STORE_OK)
+		return LOGIN_UNAVAILABLE;
+	if (user->locked_until > now)
+		return LOGIN_LOCKED;
+	pthread_mutex_lock(&hash_lock);
+	ok = crypto_pwhash_str_verify(user->password, password, plen) == 0;
+	pthread_mutex_unlock(&hash_lock);
+	if (store_user_login_result(s, user->id, ok, now, ACCOUNT_MAX_FAILED,
+	    ACCOUNT_LOCK_SECONDS) != STORE_OK)
+		return LOGIN_UNAVAILABLE;
+	if (!ok)
+		return LOGIN_WRONG;
+	crypto_token_new(cookie);
+	session_hash(cookie, sh);
+	if (store_session_create(s, sh, user->id, now, now +
+	    ACCOUNT_SESSION_TTL) != STORE_OK)
+		return LOGIN_UNAVAILABLE;
+	return LOGIN_OK;
+}
+
+int
+account_session(struct store *s, struct arena *a, const char *cookie,
+    struct user *out)
+{
+	unsigned char sh[CRYPTO_HASH_BYTES];
+
+	if (cookie == NULL || !crypto_token_valid(cookie, strlen(cookie)))
+		return 1;
+	session_hash(cookie, sh);
+	switch (store_session_user(s, a, sh, (int64_t)time(NULL), out)) {
+	case STORE_OK:
+		return 0;
+	case STORE_NOTFOUND:
+		return 1;
+	default:
+		return -1;
+	}
+}
+
+void
+account_logout(struct store *s, const char *cookie)
+{
+	unsigned char sh[CRYPTO_HASH_BYTES];
+
+	if (cookie == NULL || !crypto_token_valid(cookie, strlen(cookie)))
+		return;
+	session_hash(cookie, sh);
+	(void)store_session_delete(s, sh);
+}
+
+void
+account_binding(const char *cookie, char *out)
+{
+	unsigned char sh[CRYPTO_HASH_BYTES];
+	size_t i;
+
+	session_hash(cookie, sh);
+	for (i = 0; i < 16; i++)
+		snprintf(out + 2 * i, 3, "%02x", sh[i]);
+}
+
+const char account_usage[] =
+"usage: holos user add [--data DIR] --email ADDRESS --role ROLE\n"
+"\n"
+"Creates an account; ROLE is starter, moderator or admin. The password is\n"
+"read from standard input (at least 10 characters), never from the command\n"
+"line, so it stays out of shell history and the process list.\n";
+
+/* Reads one line from standard input without echo on a terminal. */
+static int
+read_password(char *out, size_t len)
+{
+	struct termios old, quiet;
+	int tty = isatty(STDIN_FILENO);
+	size_t n;
+
+	if (tty) {
+		fprintf(stderr, "Password: ");
+		tcgetattr(STDIN_FILENO, &old);
+		quiet = old;
+		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+	}
+	if (fgets(out, (int)len, stdin) == NULL)
+		out[0] = '\0';
+	if (tty) {
+		tcsetattr(STDIN_FILENO, TCSANOW, &old);
+		fprintf(stderr, "\n");
+	}
+	n = strcspn(out, "\r\n");
+	out[n] = '\0';
+	return (int)n;
+}
+
+int
+account_cmd(struct store *s, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "email", required_argument, NULL, 'e' },
+		{ "role", required_argument, NULL, 'r' },
+		{ "data", required_argument, NULL, 'd' },
+		{ "db", required_argument, NULL, 'b' },
+		{ "share", required_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *email = NULL, *rolename = NULL;
+	char pw[1024];
+	enum user_role role;
+	int ch, len, rc;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (ch == 'e')
+			email = optarg;
+		else if (ch == 'r')
+			rolename = optarg;
+		else if (ch != 'd' && ch != 'b' && ch != 's')
+			goto usage;
+	}
+	if (optind != argc - 1 || strcmp(argv[optind], "add") != 0 ||
+	    email == NULL || rolename == NULL)
+		goto usage;
+	if ((role = user_role_parse(rolename)) == ROLE__MAX) {
+		fprintf(stderr, "holos user: unknown role \"%s\"\n", rolename);
+		return 2;
+	}
+	len = read_password(pw, sizeof(pw));
+	if (len < 10) {
+		fprintf(stderr, "holos user: the password needs at least 10 "
+		    "characters\n");
+		sodium_memzero(pw, sizeof(pw));
+		return 1;
+	}
+	rc = account_create(s, email, pw, role);
+	sodium_memzero(pw, sizeof(pw));
+	if (rc == 1) {
+		fprintf(stderr, "holos user: that email has an account already\n");
+		return 1;
+	}
+	if (rc == -1) {
+		fprintf(stderr, "holos user: cannot create the account (see the "
+		    "log)\n");
+		return 1;
+	}
+	printf("created %s account\n", user_role_name(role));
+	return 0;
+usage:
+	fputs(account_usage, stderr);
+	return 2;
+}

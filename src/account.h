@@ -1,0 +1,57 @@
+/* account.h - accounts and sessions: Argon2id passwords, session cookies
+ * known to the store only by their hash, login with lockout. */
+#ifndef HOLOS_ACCOUNT_H
+#define HOLOS_ACCOUNT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+
+#define ACCOUNT_SESSION_CHARS 43	/* base64url of 32 random bytes */
+#define ACCOUNT_SESSION_TTL (14 * 86400)
+#define ACCOUNT_MAX_FAILED 5		/* failures in a row that lock … */
+#define ACCOUNT_LOCK_SECONDS 900	/* … for this long */
+
+enum login_result {
+	LOGIN_OK,
+	LOGIN_WRONG,		/* no such account or a wrong password: the
+				 * same answer, so no one learns which */
+	LOGIN_LOCKED,
+	LOGIN_UNAVAILABLE,
+	LOGIN__MAX
+};
+
+/* Creates an account (the email normalised, hashed and sealed; the password
+ * hashed with Argon2id). Returns 0, 1 when the email has an account, or -1
+ * (logged) on failure. */
+int account_create(struct store *s, const char *email, const char *password,
+    enum user_role role);
+
+/* holos user add --email E --role R: reads the password from standard
+ * input (one line; the terminal does not echo it) and creates the account.
+ * Returns the exit status after printing. */
+int account_cmd(struct store *s, int argc, char **argv);
+
+extern const char account_usage[];
+
+/* Checks email and password; on LOGIN_OK fills user and writes a fresh
+ * session cookie value into cookie (ACCOUNT_SESSION_CHARS + 1 bytes). */
+enum login_result account_login(struct store *s, struct arena *a,
+    const char *email, size_t elen, const char *password, size_t plen,
+    struct user *user, char *cookie);
+
+/* The user of a session cookie; returns 0, 1 when the cookie is unknown or
+ * expired, -1 when the store cannot say. */
+int account_session(struct store *s, struct arena *a, const char *cookie,
+    struct user *out);
+
+/* Ends the session of a cookie (a no-op for an unknown one). */
+void account_logout(struct store *s, const char *cookie);
+
+/* The value a session's forms bind their tokens to: a hash of the cookie,
+ * as text, into out (at least 33 bytes). */
+void account_binding(const char *cookie, char *out);
+
+#endif

@@ -1,0 +1,316 @@
+/* e2e_admin.c - end-to-end tests of signing in and of moderation: roles,
+ * refusals, lockout, trending sources and bulk invalidation from the admin
+ * pages, the audit log. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+
+#define PASSWORD "correct horse battery staple"
+
+static struct server *srv;
+
+/* holos user add, with the password on standard input. */
+static int
+user_add(const char *data, const char *email, const char *role,
+    const char *password)
+{
+	int in[2];
+	pid_t pid;
+	int st;
+
+	if (pipe(in) != 0)
+		return -1;
+	if ((pid = fork()) == 0) {
+		dup2(in[0], STDIN_FILENO);
+		close(in[1]);
+		int devnull = open("/dev/null", 1);
+		dup2(devnull, STDOUT_FILENO);
+		/* Under PostgreSQL the account goes to the server's database. */
+		if (harness_pg() != NULL)
+			execl(harness_bin(), harness_bin(), "user", "add", "--data",
+			    data, "--db", srv->db, "--email", email, "--role", role,
+			    (char *)NULL);
+		else
+			execl(harness_bin(), harness_bin(), "user", "add", "--data",
+			    data, "--email", email, "--role", role, (char *)NULL);
+		_exit(127);
+	}
+	close(in[0]);
+	if (write(in[1], password, strlen(password)) < 0 ||
+	    write(in[1], "\n", 1) < 0)
+		return -1;
+	close(in[1]);
+	if (waitpid(pid, &st, 0) != pid)
+		return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int
+group_setup(void **state)
+{
+	static const char *const args[] = { "--count-on-sign", "--trusted-proxy",
+		"127.0.0.1", NULL };
+	(void)state;
+	srv = server_new_seeded(args);
+	if (srv == NULL)
+		return -1;
+	if (user_add(srv->data, "mod@example.org", "moderator", PASSWORD) != 0 ||
+	    user_add(srv->data, "starter@example.org", "starter", PASSWORD) != 0 ||
+	    user_add(srv->data, "locked@example.org", "admin", PASSWORD) != 0)
+		return -1;
+	/* The same email twice is refused. */
+	if (user_add(srv->data, "MOD@example.org ", "admin", PASSWORD) != 1)
+		return -1;
+	return 0;
+}
+
+static int
+group_teardown(void **state)
+{
+	(void)state;
+	return server_free(srv);
+}
+
+/* The value of the hidden input called name in html, malloc'd or NULL. */
+static char *
+hidden(const char *html, const char *name)
+{
+	char pat[64];
+	snprintf(pat, sizeof pat, "name=\"%s\" value=\"", name);
+	const char *p = strstr(html, pat);
+	if (p == NULL)
+		return NULL;
+	p += strlen(pat);
+	const char *e = strchr(p, '"');
+	return e ? strndup(p, (size_t)(e - p)) : NULL;
+}
+
+/* Signs in c; returns the status of the POST. */
+static long
+login(struct client *c, const char *email, const char *password)
+{
+	struct resp r;
+	struct hbuf b = { 0 };
+
+	client_get(c, "/login?next=/admin", &r);
+	assert_int_equal(r.status, 200);
+	char *tok = hidden(r.body.data, "csrf");
+	assert_non_null(tok);
+	resp_free(&r);
+	form_add(&b, "email", email);
+	form_add(&b, "password", password);
+	form_add(&b, "csrf", tok);
+	form_add(&b, "next", "/admin");
+	client_post(c, "/login", b.data, b.len, NULL, &r);
+	long st = r.status;
+	if (st == 303) {
+		char *cookie = resp_header(&r, "Set-Cookie");
+		assert_non_null(cookie);
+		assert_non_null(strstr(cookie, "HttpOnly"));
+		assert_non_null(strstr(cookie, "SameSite=Lax"));
+		free(cookie);
+	}
+	resp_free(&r);
+	hbuf_free(&b);
+	free(tok);
+	return st;
+}
+
+static void
+test_logged_out_sent_to_login(void **state)
+{
+	(void)state;
+	struct client *c = client_new(srv);
+	struct resp r;
+
+	client_get(c, "/admin", &r);
+	assert_int_equal(r.status, 302);
+	char *loc = resp_header(&r, "Location");
+	assert_non_null(loc);
+	assert_non_null(strstr(loc, "/login?next=/admin"));
+	free(loc);
+	resp_free(&r);
+	client_get(c, "/admin/p/" SEED_SLUG, &r);
+	assert_int_equal(r.status, 302);
+	resp_free(&r);
+	client_free(c);
+}
+
+static void
+test_wrong_and_unknown_look_alike(void **state)
+{
+	(void)state;
+	struct client *c = client_new(srv);
+	struct resp r;
+	char *msg = catalogue_get("login_wrong");
+
+	assert_int_equal(login(c, "mod@example.org", "not the password"), 422);
+	assert_int_equal(login(c, "nobody@example.org", "not the password"), 422);
+	/* Both say the same thing. */
+	client_get(c, "/admin", &r);
+	assert_int_equal(r.status, 302);
+	resp_free(&r);
+	free(msg);
+	client_free(c);
+}
+
+static void
+test_lockout(void **state)
+{
+	(void)state;
+	struct client *c = client_new(srv);
+
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(login(c, "locked@example.org", "wrong guess"),
+		    422);
+	/* Locked now: even the right password waits. */
+	assert_int_equal(login(c, "locked@example.org", PASSWORD), 429);
+	client_free(c);
+}
+
+static void
+test_starter_cannot_moderate(void **state)
+{
+	(void)state;
+	struct client *c = client_new(srv);
+	struct resp r;
+
+	assert_int_equal(login(c, "starter@example.org", PASSWORD), 303);
+	client_get(c, "/admin", &r);
+	assert_int_equal(r.status, 403);
+	resp_free(&r);
+	client_free(c);
+}
+
+static long
+sign_from(const char *addr, const char *email)
+{
+	struct client *c = client_new(srv);
+	struct signer s = signer_default(email);
+	struct hbuf b = { 0 };
+	char xff[96];
+	struct resp r;
+
+	char *tok = client_fetch_csrf(c, SEED_SLUG);
+	form_sign(&b, &s, tok);
+	snprintf(xff, sizeof xff, "X-Forwarded-For: %s", addr);
+	const char *h[] = { xff, NULL };
+	client_post_headers(c, "/p/" SEED_SLUG "/sign", b.data, b.len, h, &r);
+	long st = r.status;
+	resp_free(&r);
+	hbuf_free(&b);
+	free(tok);
+	client_free(c);
+	return st;
+}
+
+static void
+test_moderator_invalidates(void **state)
+{
+	(void)state;
+	struct client *c = client_new(srv), *other = client_new(srv);
+	struct resp r;
+	char email[64];
+
+	long before = petition_count(srv, SEED_SLUG);
+	for (int i = 0; i < 4; i++) {
+		snprintf(email, sizeof email, "f%d@farm.example", i);
+		assert_int_equal(sign_from("203.0.113.20", email), 303);
+	}
+	assert_int_equal(sign_from("198.51.100.3", "fine@example.net"), 303);
+	assert_int_equal(petition_count(srv, SEED_SLUG), before + 5);
+
+	assert_int_equal(login(c, "mod@example.org", PASSWORD), 303);
+	client_get(c, "/admin", &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body.data, "/admin/p/" SEED_SLUG));
+	resp_free(&r);
+	/* Trending, as JSON. */
+	client_get(c, "/admin/p/" SEED_SLUG "?format=json", &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body.data,
+	    "{\"source\":\"203.0.113.0/24\",\"signatures\":4"));
+	assert_non_null(strstr(r.body.data,
+	    "{\"source\":\"farm.example\",\"signatures\":4"));
+	resp_free(&r);
+	/* The form, with this session's token. */
+	client_get(c, "/admin/p/" SEED_SLUG, &r);
+	assert_int_equal(r.status, 200);
+	char *tok = hidden(r.body.data, "csrf");
+	assert_non_null(tok);
+	resp_free(&r);
+	struct hbuf b = { 0 };
+	form_add(&b, "reason", "fraud");
+	form_add(&b, "domain", "farm.example");
+	form_add(&b, "note", "one farm");
+	form_add(&b, "csrf", tok);
+	/* Another session's page cannot use this token. */
+	assert_int_equal(login(other, "mod@example.org", PASSWORD), 303);
+	client_post(other, "/admin/p/" SEED_SLUG "/invalidate", b.data, b.len,
+	    NULL, &r);
+	assert_int_equal(r.status, 403);
+	resp_free(&r);
+	assert_int_equal(petition_count(srv, SEED_SLUG), before + 5);
+	/* Its own session can: the count drops at once, by exactly four. */
+	client_post(c, "/admin/p/" SEED_SLUG "/invalidate", b.data, b.len, NULL,
+	    &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body.data, "4 signatures were invalidated"));
+	resp_free(&r);
+	hbuf_free(&b);
+	free(tok);
+	assert_int_equal(petition_count(srv, SEED_SLUG), before + 1);
+	/* The public page says so, by category, at once. */
+	client_get(other, "/p/" SEED_SLUG, &r);
+	assert_non_null(strstr(r.body.data, "class=\"removals\""));
+	assert_non_null(strstr(r.body.data, "4 signatures: fraudulent"));
+	resp_free(&r);
+	/* The audit log has it, naming who. */
+	client_get(c, "/admin", &r);
+	assert_non_null(strstr(r.body.data, "<td>invalidate</td>"));
+	assert_non_null(strstr(r.body.data, "domain&#61;farm.example") ||
+	    strstr(r.body.data, "domain=farm.example"));
+	resp_free(&r);
+	/* Signing out ends the session. */
+	client_get(c, "/admin", &r);
+	char *out = hidden(r.body.data, "csrf");
+	resp_free(&r);
+	assert_non_null(out);
+	struct hbuf lb = { 0 };
+	form_add(&lb, "csrf", out);
+	client_post(c, "/logout", lb.data, lb.len, NULL, &r);
+	assert_int_equal(r.status, 303);
+	resp_free(&r);
+	client_get(c, "/admin", &r);
+	assert_int_equal(r.status, 302);
+	resp_free(&r);
+	hbuf_free(&lb);
+	free(out);
+	client_free(c);
+	client_free(other);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_logged_out_sent_to_login),
+		cmocka_unit_test(test_wrong_and_unknown_look_alike),
+		cmocka_unit_test(test_lockout),
+		cmocka_unit_test(test_starter_cannot_moderate),
+		cmocka_unit_test(test_moderator_invalidates),
+	};
+	return harness_finish(cmocka_run_group_tests(tests, group_setup,
+	    group_teardown));
+}
