@@ -150,6 +150,24 @@ crypto_csrf_token(struct buf *out, const char *binding, time_t now)
 	buf_puts(out, b64);
 }
 
+/* True when s holds only the base64url alphabet. libsodium's decoder reads
+ * some other bytes as '_' (those >= 0x80 where char is signed), so
+ * anything that will be decoded is checked here first. */
+static bool
+b64url_only(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '_'))
+			return false;
+	}
+	return true;
+}
+
 /* The encoded MAC: 43 characters of unpadded base64url. */
 #define CSRF_MAC_CHARS (sodium_base64_ENCODED_LEN(crypto_auth_hmacsha256_BYTES, \
 	sodium_base64_VARIANT_URLSAFE_NO_PADDING) - 1)
@@ -180,14 +198,9 @@ crypto_csrf_check(const char *token, size_t len, const char *binding,
 	if (ts > (int64_t)now + 300 || (int64_t)now - ts > CRYPTO_CSRF_MAX_AGE)
 		return false;
 	/* Exactly the unpadded base64url of the MAC, nothing more. */
-	if (len - tslen - 1 != CSRF_MAC_CHARS)
+	if (len - tslen - 1 != CSRF_MAC_CHARS ||
+	    !b64url_only(token + tslen + 1, CSRF_MAC_CHARS))
 		return false;
-	for (i = tslen + 1; i < len; i++) {
-		char c = token[i];
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		    (c >= '0' && c <= '9') || c == '-' || c == '_'))
-			return false;
-	}
 	if (sodium_base642bin(got, sizeof(got), dot + 1, len - tslen - 1, NULL,
 	    &gotlen, NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
 	    gotlen != sizeof(got))
@@ -210,17 +223,7 @@ crypto_token_new(char out[CRYPTO_TOKEN_CHARS + 1])
 bool
 crypto_token_valid(const char *s, size_t len)
 {
-	size_t i;
-
-	if (s == NULL || len != CRYPTO_TOKEN_CHARS)
-		return false;
-	for (i = 0; i < len; i++) {
-		char c = s[i];
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		    (c >= '0' && c <= '9') || c == '-' || c == '_'))
-			return false;
-	}
-	return true;
+	return s != NULL && len == CRYPTO_TOKEN_CHARS && b64url_only(s, len);
 }
 
 void

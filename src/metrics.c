@@ -61,8 +61,9 @@ metrics_render(struct buf *out)
 	}
 	signq_stats(&st);
 	buf_printf(out,
-	    "# HELP holos_signatures_committed_total Signatures durably "
-	    "written.\n# TYPE holos_signatures_committed_total counter\n"
+	    "# HELP holos_signatures_committed_total Writes of the signature "
+	    "path (new signatures, re-sent links, confirmations) that took "
+	    "effect.\n# TYPE holos_signatures_committed_total counter\n"
 	    "holos_signatures_committed_total %llu\n"
 	    "# HELP holos_signatures_duplicate_total Signatures refused as "
 	    "duplicates.\n# TYPE holos_signatures_duplicate_total counter\n"
