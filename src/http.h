@@ -39,6 +39,7 @@ struct request {
 	struct timespec start;
 
 	struct buf body;		/* the request body, up to the limit */
+	size_t body_seen;		/* bytes received, kept or not */
 	bool body_too_large;
 
 	/* Set by the router from the path. */

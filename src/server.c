@@ -26,6 +26,9 @@
 	"object-src 'none'; base-uri 'none'; form-action 'self'; " \
 	"frame-ancestors 'none'"
 
+/* Largest over-limit body read (and dropped) before answering 413. */
+#define DRAIN_MAX (8u << 20)
+
 static atomic_int inflight;
 static size_t max_body;
 static const struct cidr *trusted;
@@ -291,16 +294,23 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 		cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 		    MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (cl != NULL && strtoull(cl, NULL, 10) > max_body) {
-			/* Answer before reading a byte of the body; the
-			 * library then closes the connection. */
 			r->body_too_large = true;
-			route_dispatch(r);
-			return reply(r);
+			/* A body of a few megabytes is read and dropped, so the
+			 * client, still sending, does not meet a reset before
+			 * it reads the 413. A larger one is answered at once
+			 * and the connection closed. */
+			if (strtoull(cl, NULL, 10) > DRAIN_MAX) {
+				route_dispatch(r);
+				return reply(r);
+			}
 		}
 		/* Reply on a later call: replying now costs keep-alive. */
 		return MHD_YES;
 	}
 	if (*upload_size > 0) {
+		r->body_seen += *upload_size;
+		if (r->body_seen > DRAIN_MAX)
+			return MHD_NO;	/* no more draining: close */
 		if (!r->body_too_large) {
 			if (r->body.len + *upload_size > max_body) {
 				r->body_too_large = true;
