@@ -79,6 +79,8 @@ render_view(struct request *r, const char *tmpl, enum confirm_view v,
 	buf_reset(&tok);
 	if (v != VIEW_UNKNOWN && info->slug != NULL) {
 		json_object_set_new(c, "title", json_string(info->title));
+		json_object_set_new(c, "title_lang", json_string(info->title_lang ?
+		    info->title_lang : ""));
 		json_object_set_new(c, "petition_url", json_string(arena_printf(
 		    r->arena, "/p/%s", info->slug)));
 	}

@@ -271,6 +271,8 @@ petition_context(struct request *r, struct petition *p, bool body,
     const char *const live[LIVE__MAX])
 {
 	const char *url = page_url(r, arena_printf(r->arena, "/p/%s", p->slug));
+	/* Addressees are not translated: they keep the original's language. */
+	const char *to_lang = p->lang;
 	const char *note = petition_localise(r, p);
 	json_t *o, *to;
 	struct buf b;
@@ -291,6 +293,7 @@ petition_context(struct request *r, struct petition *p, bool body,
 	    "share", share_links(r, url, p->title), "goal", (json_int_t)p->goal);
 	if (note != NULL)
 		json_object_set_new(o, "original_note", json_string(note));
+	json_object_set_new(o, "to_lang", json_string(to_lang));
 	petition_removals(r, p, o);
 	petition_numbers(o, live);
 	buf_init(&b);

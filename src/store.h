@@ -150,6 +150,7 @@ struct token_info {
 	int64_t used_at;		/* 0: not used */
 	const char *slug;		/* the petition signed */
 	const char *title;
+	const char *title_lang;		/* the language of the title */
 	const char *lang;		/* the signer's language */
 	enum signature_state state;
 };

@@ -148,7 +148,7 @@ static const char *const stmt_sql[ST__MAX] = {
 	    "UPDATE tokens SET used_at = $1 WHERE hash = $2 AND used_at IS NULL",
 	[ST_TOKEN_INFO] =
 	    "SELECT t.subject, t.purpose, COALESCE(t.expires_at, 0),"
-	    " COALESCE(t.used_at, 0), p.slug, p.title, s.lang, s.state"
+	    " COALESCE(t.used_at, 0), p.slug, p.title, s.lang, s.state, p.lang"
 	    " FROM tokens t JOIN signatures s ON s.id = t.subject"
 	    " JOIN petitions p ON p.id = s.petition_id WHERE t.hash = $1",
 	[ST_UNSUBSCRIBE] =
@@ -1409,6 +1409,7 @@ pg_token_lookup(struct store *base, struct arena *a, const unsigned char *hash,
 	out->title = res_text(a, res, 0, 5);
 	out->lang = res_text(a, res, 0, 6);
 	out->state = signature_state_parse(PQgetvalue(res, 0, 7));
+	out->title_lang = res_text(a, res, 0, 8);
 	ret = out->purpose && out->slug && out->title && out->lang ? STORE_OK :
 	    STORE_ERROR;
 out:

@@ -132,7 +132,7 @@ static const char *const stmt_sql[ST__MAX] = {
 	    "UPDATE tokens SET used_at = ?1 WHERE hash = ?2 AND used_at IS NULL",
 	[ST_TOKEN_INFO] =
 	    "SELECT t.subject, t.purpose, COALESCE(t.expires_at, 0),"
-	    " COALESCE(t.used_at, 0), p.slug, p.title, s.lang, s.state"
+	    " COALESCE(t.used_at, 0), p.slug, p.title, s.lang, s.state, p.lang"
 	    " FROM tokens t JOIN signatures s ON s.id = t.subject"
 	    " JOIN petitions p ON p.id = s.petition_id WHERE t.hash = ?1",
 	[ST_UNSUBSCRIBE] =
@@ -1136,6 +1136,7 @@ sqlite_token_lookup(struct store *base, struct arena *a,
 	out->lang = col_text(a, st, 6);
 	out->state = signature_state_parse((const char *)
 	    sqlite3_column_text(st, 7));
+	out->title_lang = col_text(a, st, 8);
 	ret = STORE_OK;
 out:
 	pool_put(s, c);
