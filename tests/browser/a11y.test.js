@@ -4,6 +4,7 @@
 
 const { describe, before, after } = require('node:test');
 const assert = require('node:assert/strict');
+const path = require('node:path');
 const h = require('./lib/harness');
 
 const { it } = h;
@@ -35,7 +36,46 @@ const PAGES = {
   'error 404': { open: (page, lang) => page.goto(srv.url(`/p/no-such-petition?lang=${lang}`)), status: 404 },
   'error 422': { open: (page, lang) => badSubmission(page, lang), status: 422 },
   home: { open: (page, lang) => page.goto(srv.url(`/?lang=${lang}`)), status: 200 },
+  login: { open: (page, lang) => page.goto(srv.url(`/login?lang=${lang}`)), status: 200 },
+  'login, wrong password': { open: (page, lang) => badLogin(page, lang), status: 422 },
+  moderation: { open: (page, lang) => asModerator(page, `/admin?lang=${lang}`), status: 200 },
+  'moderation of a petition': { open: (page, lang) => asModerator(page, `/admin/p/${h.SLUG}?lang=${lang}`), status: 200 },
 };
+
+const MOD_EMAIL = 'moderator@example.org';
+const MOD_PASSWORD = 'a long enough password';
+
+// Creates the moderator account with the real command, password on stdin.
+function addModerator() {
+  const { execFileSync } = require('node:child_process');
+  execFileSync(path.join(srv.data, 'hbt-server'), ['user', 'add', '--data', srv.data,
+    '--email', MOD_EMAIL, '--role', 'moderator'], { input: `${MOD_PASSWORD}\n`, cwd: h.ROOT });
+}
+
+async function signIn(page, lang, password) {
+  await page.goto(srv.url(`/login?lang=${lang}`));
+  await page.fill('#email', MOD_EMAIL);
+  await page.fill('#password', password);
+  const [resp] = await Promise.all([
+    page.waitForResponse((r) => r.url().endsWith('/login') && r.request().method() === 'POST'),
+    page.click('button[type=submit]'),
+  ]);
+  await page.waitForLoadState('load');
+  return resp.status();
+}
+
+async function badLogin(page, lang) {
+  return signIn(page, lang, 'not the password');
+}
+
+async function asModerator(page, url) {
+  const r = await page.goto(srv.url(url));
+  if (new URL(page.url()).pathname === '/login') {
+    assert.equal(await signIn(page, 'en', MOD_PASSWORD), 303);
+    return page.goto(srv.url(url));
+  }
+  return r;
+}
 
 function describeViolations(list) {
   return list.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join('; ')}`).join('\n  ');
@@ -53,6 +93,7 @@ describe('accessibility', () => {
   before(async () => {
     smtp = await h.startSmtp();
     srv = await h.startHolos(['--smtp', smtp.url]);
+    addModerator();
     // One real signature, so that the confirmation page shows its button.
     const rec = await h.newPage({ viewport: PHONE });
     await rec.page.goto(srv.petition('en'));
