@@ -127,9 +127,86 @@ share_links(struct request *r, const char *url, const char *title)
 
 /* The values that change between two requests for the same page, as the
  * page shows them. Strings from the arena; a missing one is "". */
+/* What live_values() made last in this thread: within one second, for one
+ * petition, language and count, every value but the proof-of-work
+ * challenge is the same, and a hot page is asked for thousands of times a
+ * second. */
+struct live_memo {
+	bool valid;
+	int64_t petition_id, count, goal, created_at;
+	time_t second;
+	char lang[16];
+	char v[LIVE_POW][320];
+};
+
+static _Thread_local struct live_memo memo;
+
+static bool
+memo_hit(struct request *r, int64_t petition_id, int64_t count, int64_t goal,
+    int64_t created_at, time_t now, const char *live[LIVE__MAX])
+{
+	int i;
+
+	if (!memo.valid || memo.petition_id != petition_id ||
+	    memo.count != count || memo.goal != goal ||
+	    memo.created_at != created_at || memo.second != now ||
+	    strcmp(memo.lang, r->lang) != 0)
+		return false;
+	for (i = 0; i < LIVE_POW; i++)
+		live[i] = memo.v[i];
+	return true;
+}
+
+static void
+memo_keep(struct request *r, int64_t petition_id, int64_t count, int64_t goal,
+    int64_t created_at, time_t now, const char *const live[LIVE__MAX])
+{
+	int i;
+
+	memo.valid = false;
+	if (strlen(r->lang) >= sizeof(memo.lang))
+		return;
+	for (i = 0; i < LIVE_POW; i++) {
+		if (strlen(live[i]) >= sizeof(memo.v[i]))
+			return;
+		strcpy(memo.v[i], live[i]);
+	}
+	strcpy(memo.lang, r->lang);
+	memo.petition_id = petition_id;
+	memo.count = count;
+	memo.goal = goal;
+	memo.created_at = created_at;
+	memo.second = now;
+	memo.valid = true;
+}
+
+static void live_compute(struct request *r, int64_t count, int64_t goal,
+    int64_t created_at, time_t now, const char *live[LIVE__MAX]);
+
 static void
 live_values(struct request *r, int64_t petition_id, int64_t count,
     int64_t goal, int64_t created_at, const char *live[LIVE__MAX])
+{
+	time_t now = time(NULL);
+	struct buf tok;
+
+	if (!memo_hit(r, petition_id, count, goal, created_at, now, live)) {
+		live_compute(r, count, goal, created_at, now, live);
+		memo_keep(r, petition_id, count, goal, created_at, now, live);
+	}
+	live[LIVE_POW] = NULL;
+	if (pow_enabled()) {
+		buf_init(&tok);
+		pow_challenge(&tok, petition_id, now);
+		live[LIVE_POW] = buf_ok(&tok) ? arena_strndup(r->arena, tok.data,
+		    tok.len) : NULL;
+		buf_reset(&tok);
+	}
+}
+
+static void
+live_compute(struct request *r, int64_t count, int64_t goal,
+    int64_t created_at, time_t now, const char *live[LIVE__MAX])
 {
 	int64_t next = petition_next_goal(count, goal);
 	struct msgfmt_arg args[2] = {
@@ -152,25 +229,16 @@ live_values(struct request *r, int64_t petition_id, int64_t count,
 	    args, 2);
 	live[LIVE_PROGRESS] = arena_printf(r->arena, "%d",
 	    petition_progress(count, next));
-	when[1].str = i18n_relative(r->arena, r->lang,
-	    created_at - (int64_t)time(NULL));
+	when[1].str = i18n_relative(r->arena, r->lang, created_at - now);
 	live[LIVE_STARTED] = i18n_format(r->arena, r->lang, "petition_started",
 	    when, 2);
 	buf_init(&tok);
-	crypto_csrf_token(&tok, "", time(NULL));
+	crypto_csrf_token(&tok, "", now);
 	live[LIVE_CSRF] = buf_ok(&tok) ? arena_strndup(r->arena, tok.data,
 	    tok.len) : NULL;
 	buf_reset(&tok);
-	if (pow_enabled()) {
-		pow_challenge(&tok, petition_id, time(NULL));
-		live[LIVE_POW] = buf_ok(&tok) ? arena_strndup(r->arena, tok.data,
-		    tok.len) : NULL;
-		buf_reset(&tok);
-	} else {
-		live[LIVE_POW] = NULL;
-	}
-	for (i = 0; i < LIVE__MAX; i++)
-		if (live[i] == NULL && i != LIVE_POW)
+	for (i = 0; i < LIVE_POW; i++)
+		if (live[i] == NULL)
 			live[i] = "";
 }
 
