@@ -266,6 +266,20 @@ crypto_misc_mac(const char *purpose, const void *msg, size_t len,
 }
 
 void
+crypto_misc_hash(const char *purpose, const void *msg, size_t len,
+    unsigned char *out, size_t outlen)
+{
+	crypto_generichash_state st;
+
+	crypto_generichash_init(&st, key_misc, crypto_generichash_KEYBYTES,
+	    outlen);
+	crypto_generichash_update(&st, (const unsigned char *)purpose,
+	    strlen(purpose) + 1);
+	crypto_generichash_update(&st, msg, len);
+	crypto_generichash_final(&st, out, outlen);
+}
+
+void
 crypto_email_hash(const char *email, size_t len,
     unsigned char out[CRYPTO_HASH_BYTES])
 {

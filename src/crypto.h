@@ -60,6 +60,11 @@ void crypto_token_hash(const char *token, size_t len,
 void crypto_misc_mac(const char *purpose, const void *msg, size_t len,
     unsigned char out[32]);
 
+/* Keyed BLAKE2b of msg (outlen 16 to 64 bytes) under a key derived for
+ * purpose: a fast MAC for values made on every request. */
+void crypto_misc_hash(const char *purpose, const void *msg, size_t len,
+    unsigned char *out, size_t outlen);
+
 /* Writes the keyed BLAKE2b hash of an already normalised email to out. The
  * key is derived from the site secret, so the hash is useless without it. */
 void crypto_email_hash(const char *email, size_t len,

@@ -365,7 +365,9 @@ parse_args(int argc, char **argv, const char *cmd, struct config *c)
 	c->lang = env_or("HOLOS_LANG", "en");
 	c->site_name = env_or("HOLOS_SITE_NAME", "Holos");
 	c->server.max_body = 64 * 1024;
-	c->server.conn_memory = 64 * 1024;
+	/* libmicrohttpd clears a connection's pool between requests: no
+	 * bigger than headers and buffers need (its own default). */
+	c->server.conn_memory = 32 * 1024;
 	c->server.per_ip = 128;
 	c->server.max_conns = 4096;
 	c->server.idle_timeout = 15;
