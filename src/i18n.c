@@ -33,6 +33,8 @@ struct lang {
 };
 
 static struct lang langs[I18N_MAX_LANGS];
+/* Valid country codes, AA..ZZ, as a bitmap: one lookup per signature. */
+static unsigned char country_ok[26 * 26];
 static size_t nlangs;
 static struct lang *deflang;
 static json_t *languages;
@@ -336,6 +338,20 @@ i18n_load(const char *dir, const char *default_lang, char *err, size_t errlen)
 		json_array_append_new(languages, json_pack("{s:s, s:s}", "code",
 		    langs[i].code, "name", utf8));
 	}
+	{
+		const json_t *c;
+		size_t k;
+
+		memset(country_ok, 0, sizeof(country_ok));
+		json_array_foreach(deflang->countries, k, c) {
+			const char *cc = json_string_value(json_object_get(c,
+			    "code"));
+
+			if (cc != NULL && cc[0] >= 'A' && cc[0] <= 'Z' &&
+			    cc[1] >= 'A' && cc[1] <= 'Z')
+				country_ok[(cc[0] - 'A') * 26 + (cc[1] - 'A')] = 1;
+		}
+	}
 	log_info("i18n", "languages=%zu default=%s", nlangs, deflang->code);
 	return 0;
 fail:
@@ -631,15 +647,8 @@ i18n_countries(const char *lang)
 int
 i18n_country_valid(const char *code, size_t len)
 {
-	const json_t *cs = deflang->countries, *c;
-	size_t i;
-
-	if (len != 2)
+	if (len != 2 || code[0] < 'A' || code[0] > 'Z' || code[1] < 'A' ||
+	    code[1] > 'Z')
 		return 0;
-	json_array_foreach(cs, i, c) {
-		if (memcmp(json_string_value(json_object_get(c, "code")), code,
-		    2) == 0)
-			return 1;
-	}
-	return 0;
+	return country_ok[(code[0] - 'A') * 26 + (code[1] - 'A')];
 }
