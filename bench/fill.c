@@ -1,6 +1,7 @@
-/* fill.c - brings a petition in a stopped holos's database to N confirmed
- * signatures (random email hashes and sealed-looking pii), in big
- * transactions, and sets its counter row to match. */
+/* fill.c - fills a petition in a stopped holos's database to N signatures. */
+
+/* Rows are confirmed, with random email hashes and sealed-looking pii,
+ * written in big transactions; the petition's counter row is set to match. */
 #include <getopt.h>
 #include <sqlite3.h>
 #include <stdint.h>
@@ -107,8 +108,8 @@ main(int argc, char **argv)
 	if (argc != 4) {
 		fprintf(stderr, "usage: fill DB SLUG N\n"
 		    "Adds random confirmed signatures to petition SLUG in the "
-		    "holos database DB\nuntil it has N, and sets its count to N. "
-		    "Stop holos first.\n");
+		    "holos database\nDB until it has N, and sets its count to "
+		    "N. Stop holos first.\n");
 		return 2;
 	}
 	target = strtoll(argv[3], &end, 10);
@@ -152,8 +153,8 @@ main(int argc, char **argv)
 	if (!ok)
 		goto out;
 	if (have > target) {
-		fprintf(stderr, "fill: %s has %lld signatures already, more than "
-		    "%lld\n", argv[2], (long long)have, (long long)target);
+		fprintf(stderr, "fill: %s has %lld signatures already, more "
+		    "than %lld\n", argv[2], (long long)have, (long long)target);
 		goto out;
 	}
 	others = query_int(db, "SELECT COALESCE(SUM(confirmed), 0) FROM "
@@ -207,7 +208,8 @@ main(int argc, char **argv)
 		sqlite3_bind_int64(cnt, 1, petition_id);
 		sqlite3_bind_int64(cnt, 2, have - others);
 		if (sqlite3_step(cnt) != SQLITE_DONE) {
-			fprintf(stderr, "fill: count: %s\n", sqlite3_errmsg(db));
+			fprintf(stderr, "fill: count: %s\n",
+			    sqlite3_errmsg(db));
 			exec(db, "ROLLBACK");
 			goto out;
 		}

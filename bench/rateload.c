@@ -1,6 +1,8 @@
-/* rateload.c - open-loop HTTP/1.1 load at a fixed rate over keep-alive
- * connections, latency measured from each request's intended send time
- * (free of coordinated omission), for GET pages or unique sign POSTs. */
+/* rateload.c - fixed-rate open-loop HTTP load, free of coordinated omission. */
+
+/* HTTP/1.1 over keep-alive connections, GETs or unique sign POSTs; each
+ * latency is measured from the request's intended send time, so a server
+ * that stalls cannot hide the stall by slowing the generator down. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -131,17 +133,14 @@ conn_reset(int i, int was_error)
 	struct conn *c = &g.conns[i];
 
 	if (c->state == C_IDLE) {	/* take it out of the idle ring */
-		int n = g.idle_len, kept = 0;
+		int n = g.idle_len;
 
 		for (int k = 0; k < n; k++) {
 			int j = idle_pop();
 
-			if (j != i) {
+			if (j != i)
 				idle_push(j);
-				kept++;
-			}
 		}
-		(void)kept;
 	}
 	if (c->state == C_BUSY && was_error)
 		g.errors++;
@@ -442,7 +441,8 @@ main(int argc, char **argv)
 		g.token = getenv("HOLOS_CSRF");
 		g.run = getenv("HOLOS_RUN");
 		if (g.token == NULL || *g.token == '\0') {
-			fprintf(stderr, "rateload: set HOLOS_CSRF to a form token\n");
+			fprintf(stderr, "rateload: set HOLOS_CSRF to a form "
+			    "token\n");
 			return 2;
 		}
 		if (g.run == NULL)

@@ -1,6 +1,8 @@
-/* sqlite_ceiling.c - the raw durable-insert ceiling: holos's own signature
- * INSERT and counter update, 1,000 rows per transaction, WAL and
- * synchronous=FULL, on a database made by `holos migrate` + `holos import`. */
+/* sqlite_ceiling.c - the raw durable-insert ceiling for holos's signatures. */
+
+/* holos's own signature INSERT and counter update, 1,000 rows per
+ * transaction, WAL and synchronous=FULL, on one connection, on a database
+ * made by `holos migrate` + `holos import`. */
 #include <getopt.h>
 #include <sqlite3.h>
 #include <stdint.h>
@@ -127,8 +129,8 @@ main(int argc, char **argv)
 	    -1, &sel, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, sql_insert, -1, &ins, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, sql_count, -1, &cnt, NULL) != SQLITE_OK) {
-		fprintf(stderr, "sqlite_ceiling: %s (is %s a holos database?)\n",
-		    sqlite3_errmsg(db), argv[optind]);
+		fprintf(stderr, "sqlite_ceiling: %s (is %s a holos "
+		    "database?)\n", sqlite3_errmsg(db), argv[optind]);
 		goto out;
 	}
 	sqlite3_bind_text(sel, 1, argv[optind + 1], -1, SQLITE_STATIC);
@@ -169,7 +171,8 @@ main(int argc, char **argv)
 				dups++;
 				continue;
 			}
-			if (rc != SQLITE_ROW || sqlite3_step(ins) != SQLITE_DONE) {
+			if (rc != SQLITE_ROW ||
+			    sqlite3_step(ins) != SQLITE_DONE) {
 				fprintf(stderr, "sqlite_ceiling: insert: %s\n",
 				    sqlite3_errmsg(db));
 				goto out;
