@@ -82,20 +82,6 @@ group_teardown(void **state)
 	return server_free(srv);
 }
 
-/* The value of the hidden input called name in html, malloc'd or NULL. */
-static char *
-hidden(const char *html, const char *name)
-{
-	char pat[64];
-	snprintf(pat, sizeof pat, "name=\"%s\" value=\"", name);
-	const char *p = strstr(html, pat);
-	if (p == NULL)
-		return NULL;
-	p += strlen(pat);
-	const char *e = strchr(p, '"');
-	return e ? strndup(p, (size_t)(e - p)) : NULL;
-}
-
 /* Signs in c; returns the status of the POST. */
 static long
 login(struct client *c, const char *email, const char *password)
@@ -105,7 +91,7 @@ login(struct client *c, const char *email, const char *password)
 
 	client_get(c, "/login?next=/admin", &r);
 	assert_int_equal(r.status, 200);
-	char *tok = hidden(r.body.data, "csrf");
+	char *tok = html_hidden(r.body.data, "csrf");
 	assert_non_null(tok);
 	resp_free(&r);
 	form_add(&b, "email", email);
@@ -247,7 +233,7 @@ test_moderator_invalidates(void **state)
 	/* The form, with this session's token. */
 	client_get(c, "/admin/p/" SEED_SLUG, &r);
 	assert_int_equal(r.status, 200);
-	char *tok = hidden(r.body.data, "csrf");
+	char *tok = html_hidden(r.body.data, "csrf");
 	assert_non_null(tok);
 	resp_free(&r);
 	struct hbuf b = { 0 };
@@ -284,7 +270,7 @@ test_moderator_invalidates(void **state)
 	resp_free(&r);
 	/* Signing out ends the session. */
 	client_get(c, "/admin", &r);
-	char *out = hidden(r.body.data, "csrf");
+	char *out = html_hidden(r.body.data, "csrf");
 	resp_free(&r);
 	assert_non_null(out);
 	struct hbuf lb = { 0 };

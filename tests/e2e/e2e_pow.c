@@ -35,20 +35,6 @@ group_teardown(void **state)
 	return server_free(srv);
 }
 
-/* The value of the hidden input called name in html, malloc'd or NULL. */
-static char *
-hidden(const char *html, const char *name)
-{
-	char pat[64];
-	snprintf(pat, sizeof pat, "name=\"%s\" value=\"", name);
-	const char *p = strstr(html, pat);
-	if (p == NULL)
-		return NULL;
-	p += strlen(pat);
-	const char *e = strchr(p, '"');
-	return e ? strndup(p, (size_t)(e - p)) : NULL;
-}
-
 static int
 zero_bits(const unsigned char *h)
 {
@@ -94,8 +80,8 @@ fetch_form(const char *addr, char **challenge, char **csrf)
 	struct resp r;
 	client_get_headers(c, "/p/" SEED_SLUG, h, &r);
 	assert_int_equal(r.status, 200);
-	*challenge = hidden(r.body.data, "pow");
-	*csrf = hidden(r.body.data, "csrf");
+	*challenge = html_hidden(r.body.data, "pow");
+	*csrf = html_hidden(r.body.data, "csrf");
 	assert_non_null(*challenge);
 	assert_non_null(*csrf);
 	resp_free(&r);

@@ -1120,6 +1120,19 @@ html_decode(const char *html)
 }
 
 char *
+html_hidden(const char *html, const char *name)
+{
+	char pat[64];
+	snprintf(pat, sizeof pat, "name=\"%s\" value=\"", name);
+	const char *p = strstr(html, pat);
+	if (p == NULL)
+		return NULL;
+	p += strlen(pat);
+	const char *e = strchr(p, '"');
+	return e ? strndup(p, (size_t)(e - p)) : NULL;
+}
+
+char *
 html_csrf(const char *html)
 {
 	const char *p = html;

@@ -154,6 +154,9 @@ CURLcode client_post_headers(struct client *c, const char *path, const char *bod
 int client_post_many(struct client *const *clients, const char *path,
     const struct hbuf *bodies, struct resp *rs, size_t n);
 
+/* The value of the input called name in html (name="N" value="V"),
+ * malloc'd; NULL when absent. */
+char *html_hidden(const char *html, const char *name);
 /* The value of the hidden csrf input in html, malloc'd; NULL when absent. */
 char *html_csrf(const char *html);
 /* html with the entities &amp; &lt; &gt; &quot; &#NN; &#xNN; decoded,
