@@ -1,8 +1,9 @@
 #!/bin/sh
-# run.sh - holos benchmarks on loopback, each beside a reference measured in
-# the same run: page vs nginx, signing vs a raw SQLite ceiling, signing
-# latency at a fixed rate under page load, latency vs signature count, RSS.
-# Raw output goes to bench/results/DATE.txt; a summary is printed at the end.
+# run.sh - holos benchmarks on loopback, each beside a reference.
+
+# Page vs nginx, signing vs a raw SQLite ceiling, signing latency at a fixed
+# rate under page load, latency vs signature count, RSS. Raw output goes to
+# bench/results/DATE.txt; a summary is printed at the end.
 #
 # Knobs (environment): BENCH_QUICK=1 (short smoke run), BENCH_ROUNDS (3),
 # BENCH_SECONDS (10, per wrk run), BENCH_PORT (28080; PORT+10 for nginx),
@@ -208,9 +209,9 @@ holos_stop() {
 alive() {
 	kill -0 "$HOLOS_PID" 2>/dev/null || holos_died
 }
-# The machine may be shared: before a measurement, wait (at most 60 s at a
-# time, BENCH_WAIT=240 s in all) until the CPUs are 85% idle over a second,
-# and record how idle they were.
+# The machine may be shared: before a measurement, flush dirty pages, wait
+# (at most 60 s at a time, BENCH_WAIT=240 s in all) until the CPUs are 85%
+# idle over a second, and record how idle they were.
 WAIT_LEFT=${BENCH_WAIT:-240}
 idle_pct() {
 	a=$(head -n 1 /proc/stat)
@@ -222,6 +223,7 @@ $b" | awk '{ t = 0; for (i = 2; i <= NF; i++) t += $i;
 	    END { printf "%.0f\n", 100 * (idle[2] - idle[1]) / (tot[2] - tot[1]) }'
 }
 quiet() {
+	sync	# no writeback of earlier logs or fills during the run
 	waited=0
 	while :; do
 		idle=$(idle_pct)

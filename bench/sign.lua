@@ -1,4 +1,5 @@
--- sign.lua - wrk script: POST the sign form with a unique email per request.
+-- sign.lua - wrk script: POSTs the sign form with a unique email each time.
+
 -- The form token comes from HOLOS_CSRF (run.sh fetches it with curl); it is
 -- valid 12 h and bound to no cookie, so every request reuses it. Emails are
 -- unique per run (HOLOS_RUN), thread and counter, so every POST is a new
@@ -11,7 +12,8 @@ local threads = {}
 local nthreads = 0
 
 if token == nil or token == "" then
-	io.stderr:write("sign.lua: set HOLOS_CSRF to a form token from the page\n")
+	io.stderr:write("sign.lua: set HOLOS_CSRF to a form token from the " ..
+	    "page\n")
 	os.exit(2)
 end
 
@@ -26,8 +28,9 @@ function init(args)
 	statuses = {}
 	path = "/p/" .. slug .. "/sign"
 	headers = { ["Content-Type"] = "application/x-www-form-urlencoded" }
-	prefix = "first_name=Benchmark&last_name=Signatory-Loadtest&country=UA" ..
-	    "&csrf=" .. token .. "&email=wrk-" .. run .. "-" .. tid .. "-"
+	prefix = "first_name=Benchmark&last_name=Signatory-Loadtest" ..
+	    "&country=UA&csrf=" .. token .. "&email=wrk-" .. run .. "-" ..
+	    tid .. "-"
 end
 
 function request()
