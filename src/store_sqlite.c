@@ -1344,6 +1344,11 @@ sqlite_outbox_list(struct store *base, struct arena *a,
 		ms[k].last_error = col_text(a, st, 9);
 		k++;
 	}
+	/* A step that failed is an error, not a shorter list. */
+	if (k < 500 && rc != SQLITE_DONE) {
+		ret = sq_status(c->db, rc, "outbox_list");
+		goto out;
+	}
 	*out = ms;
 	*n = k;
 	ret = STORE_OK;
@@ -1437,6 +1442,11 @@ sqlite_trending(struct store *base, struct arena *a, int64_t petition_id,
 		rows[k].key = col_text(a, st, 0);
 		rows[k].n = sqlite3_column_int64(st, 1);
 		k++;
+	}
+	/* A step that failed is an error, not a shorter list. */
+	if (k < 100 && rc != SQLITE_DONE) {
+		ret = sq_status(c->db, rc, "trending");
+		goto out;
 	}
 	*out = rows;
 	*n = k;
@@ -1578,6 +1588,11 @@ sqlite_removals(struct store *base, struct arena *a, int64_t petition_id,
 		rows[k].reason = col_text(a, st, 0);
 		rows[k].n = sqlite3_column_int64(st, 1);
 		k++;
+	}
+	/* A step that failed is an error, not a shorter list. */
+	if (k < 8 && rc != SQLITE_DONE) {
+		ret = sq_status(c->db, rc, "removals");
+		goto out;
 	}
 	*out = rows;
 	*n = k;
