@@ -42,17 +42,35 @@ session_hash(const char *cookie, unsigned char out[CRYPTO_HASH_BYTES])
 }
 
 int
-account_create(struct store *s, const char *email, const char *password,
-    enum user_role role)
+account_hash_password(const char *password, size_t len,
+    char out[ACCOUNT_HASH_CHARS])
 {
-	unsigned char hash[CRYPTO_HASH_BYTES];
+	int rc;
+
+	pthread_mutex_lock(&hash_lock);
+	rc = crypto_pwhash_str(out, password, len,
+	    crypto_pwhash_OPSLIMIT_INTERACTIVE,
+	    crypto_pwhash_MEMLIMIT_INTERACTIVE);
+	pthread_mutex_unlock(&hash_lock);
+	if (rc != 0) {
+		log_error("account", "error=\"password hashing failed\"");
+		return -1;
+	}
+	return 0;
+}
+
+int
+account_create(struct store *s, const struct account_new *n, int64_t *idp)
+{
+	struct user_new u;
 	char pw[crypto_pwhash_STRBYTES];
 	unsigned char *sealed = NULL;
 	struct arena *a = NULL;
 	size_t elen, slen;
 	char *norm;
+	const char *email = n->email;
 	int64_t id;
-	int ret = -1, rc;
+	int ret = -1;
 
 	if ((a = arena_new()) == NULL)
 		goto out;
@@ -61,23 +79,26 @@ account_create(struct store *s, const char *email, const char *password,
 		log_error("account", "error=\"not an email address\"");
 		goto out;
 	}
-	pthread_mutex_lock(&hash_lock);
-	rc = crypto_pwhash_str(pw, password, strlen(password),
-	    crypto_pwhash_OPSLIMIT_INTERACTIVE,
-	    crypto_pwhash_MEMLIMIT_INTERACTIVE);
-	pthread_mutex_unlock(&hash_lock);
-	if (rc != 0) {
-		log_error("account", "error=\"password hashing failed\"");
+	if (account_hash_password(n->password, strlen(n->password), pw) == -1)
 		goto out;
-	}
-	crypto_email_hash(norm, elen, hash);
+	memset(&u, 0, sizeof(u));
+	crypto_email_hash(norm, elen, u.email_hash);
 	if ((sealed = crypto_seal(norm, elen, &slen)) == NULL)
 		goto out;
-	switch (store_user_create(s, hash, sealed, slen, pw, role,
-	    (int64_t)time(NULL), &id)) {
+	u.sealed = sealed;
+	u.sealed_len = slen;
+	u.password = pw;
+	u.role = n->role;
+	u.name = n->name != NULL ? n->name : "";
+	u.lang = n->lang != NULL ? n->lang : "en";
+	u.verified = n->verified;
+	u.now = (int64_t)time(NULL);
+	switch (store_user_create(s, &u, &id)) {
 	case STORE_OK:
 		log_info("account", "event=created id=%lld role=%s",
-		    (long long)id, user_role_name(role));
+		    (long long)id, user_role_name(n->role));
+		if (idp != NULL)
+			*idp = id;
 		ret = 0;
 		break;
 	case STORE_DUPLICATE:
@@ -252,7 +273,12 @@ account_cmd(struct store *s, int argc, char **argv)
 		sodium_memzero(pw, sizeof(pw));
 		return 1;
 	}
-	rc = account_create(s, email, pw, role);
+	{
+		struct account_new n = { .email = email, .password = pw,
+		    .role = role, .name = "", .lang = "en", .verified = true };
+
+		rc = account_create(s, &n, NULL);
+	}
 	sodium_memzero(pw, sizeof(pw));
 	if (rc == 1) {
 		fprintf(stderr, "holos user: that email has an account already\n");

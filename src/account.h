@@ -23,11 +23,29 @@ enum login_result {
 	LOGIN__MAX
 };
 
+#define ACCOUNT_HASH_CHARS 128	/* crypto_pwhash_STRBYTES */
+#define ACCOUNT_PASSWORD_MIN 10	/* characters a password needs at least */
+
+struct account_new {
+	const char *email;		/* as typed; normalised here */
+	const char *password;		/* NUL-terminated */
+	enum user_role role;
+	const char *name;		/* public name, may be "" */
+	const char *lang;		/* their mail's language */
+	bool verified;			/* made by an operator */
+};
+
+/* Hashes password with Argon2id (one hash at a time: each takes 64 MiB)
+ * into out. Returns 0, or -1 (logged). */
+int account_hash_password(const char *password, size_t len,
+    char out[ACCOUNT_HASH_CHARS]);
+
 /* Creates an account (the email normalised, hashed and sealed; the password
- * hashed with Argon2id). Returns 0, 1 when the email has an account, or -1
- * (logged) on failure. */
-int account_create(struct store *s, const char *email, const char *password,
-    enum user_role role);
+ * hashed with Argon2id) and sets *id (id may be NULL). Returns 0, 1 when
+ * the email has an account, or -1 (logged) when the email is not an
+ * address or the store fails. */
+int account_create(struct store *s, const struct account_new *n,
+    int64_t *id);
 
 /* holos user add --email E --role R: reads the password from standard
  * input (one line; the terminal does not echo it) and creates the account.

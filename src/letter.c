@@ -13,9 +13,8 @@
 #include "page.h"
 #include "tmpl.h"
 
-/* Seals "RCPT\0MESSAGE" into the arena. */
-static int
-seal(struct arena *a, const char *rcpt, const struct buf *msg,
+int
+letter_seal(struct arena *a, const char *rcpt, const struct buf *msg,
     struct outbox_new *out)
 {
 	unsigned char *box, *copy;
@@ -97,7 +96,7 @@ letter_confirm(struct arena *a, const struct letter_confirm *l,
 	}
 	out->message_id = msgid;
 	out->kind = "confirm";
-	if (seal(a, l->email, &msg, out) == -1)
+	if (letter_seal(a, l->email, &msg, out) == -1)
 		goto out;
 	ret = 0;
 out:

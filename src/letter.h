@@ -4,6 +4,7 @@
 #define HOLOS_LETTER_H
 
 #include "arena.h"
+#include "buf.h"
 #include "store.h"
 
 struct letter_confirm {
@@ -20,6 +21,12 @@ struct letter_confirm {
  * arena) for the outbox. Returns 0, or -1 when a message cannot be made
  * (unusable address: logged without it) or out of memory. */
 int letter_confirm(struct arena *a, const struct letter_confirm *l,
+    struct outbox_new *out);
+
+/* Seals "RCPT\0MESSAGE" (msg a whole composed message) into out->sealed
+ * and out->sealed_len, from the arena; message_id and kind are left to
+ * the caller. Returns 0, or -1 when out of memory. */
+int letter_seal(struct arena *a, const char *rcpt, const struct buf *msg,
     struct outbox_new *out);
 
 #endif

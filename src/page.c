@@ -7,6 +7,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "account.h"
 #include "crypto.h"
 #include "i18n.h"
 #include "log.h"
@@ -186,4 +187,83 @@ page_json(struct request *r, int status, json_t *obj)
 	json_decref(obj);
 	r->status = status;
 	r->content_type = "application/json";
+}
+
+int
+page_session(struct request *r, struct user *u, char binding[33])
+{
+	const char *cookie = http_cookie(r, PAGE_COOKIE_SESSION);
+
+	binding[0] = '\0';
+	switch (account_session(site.store, r->arena, cookie, u)) {
+	case 0:
+		account_binding(cookie, binding);
+		return 0;
+	case 1:
+		return 1;
+	default:
+		return -1;
+	}
+}
+
+int
+page_require(struct request *r, enum user_role role, struct user *u,
+    char binding[33])
+{
+	switch (page_session(r, u, binding)) {
+	case 0:
+		break;
+	case 1:
+		r->status = 302;
+		http_header_add(r, "Location", arena_printf(r->arena,
+		    "/login?next=%s", r->path));
+		http_header_add(r, "Cache-Control", "no-store");
+		return -1;
+	default:
+		http_header_add(r, "Retry-After", "5");
+		page_error(r, 503, "err_unavailable");
+		return -1;
+	}
+	if (u->role < role) {
+		page_error(r, 403, "err_forbidden");
+		return -1;
+	}
+	return 0;
+}
+
+const char *
+page_form_token(struct request *r, const char *binding)
+{
+	struct buf b;
+	const char *t;
+
+	buf_init(&b);
+	crypto_csrf_token(&b, binding, time(NULL));
+	t = buf_ok(&b) ? arena_strndup(r->arena, b.data, b.len) : "";
+	buf_reset(&b);
+	return t != NULL ? t : "";
+}
+
+bool
+page_csrf_ok(struct request *r, const char *token, size_t len,
+    const char *binding)
+{
+	if (token == NULL || !crypto_csrf_check(token, len, binding,
+	    time(NULL)) || page_cross_site(r)) {
+		page_error(r, 403, "err_csrf");
+		return false;
+	}
+	return true;
+}
+
+const char *
+page_iso_time(struct request *r, int64_t t)
+{
+	char s[32];
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(s, sizeof(s), "%Y-%m-%d %H:%M:%SZ", &tm);
+	return arena_strdup(r->arena, s);
 }

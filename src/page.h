@@ -84,6 +84,57 @@ void page_logout(struct request *r);
 void page_admin(struct request *r);
 void page_admin_petition(struct request *r);
 void page_admin_invalidate(struct request *r);
+void page_admin_moderate(struct request *r);
+
+/* page_account.c */
+void page_signup_show(struct request *r);
+void page_signup_post(struct request *r);
+void page_verify_show(struct request *r);
+void page_verify_post(struct request *r);
+void page_verify_resend(struct request *r);
+void page_reset_show(struct request *r);
+void page_reset_post(struct request *r);
+void page_reset_token_show(struct request *r);
+void page_reset_token_post(struct request *r);
+
+/* page_start.c */
+void page_start_show(struct request *r);
+void page_start_post(struct request *r);
+void page_preview(struct request *r);
+void page_edit_show(struct request *r);
+void page_edit_post(struct request *r);
+
+/* page_me.c */
+void page_me(struct request *r);
+void page_me_petition(struct request *r);
+void page_me_csv(struct request *r);
+void page_me_update(struct request *r);
+void page_me_state(struct request *r);
+
+/* Shared by the pages of signed-in users (page_admin.c). */
+#define PAGE_COOKIE_SESSION "holos_session"
+
+/* The signed-in user of r with at least role; otherwise replies (302 to
+ * /login?next=PATH for no session, 403 for a lesser role, 503 when the
+ * store cannot say) and returns -1. binding (33 bytes) gets the value the
+ * session's form tokens are bound to. */
+int page_require(struct request *r, enum user_role role, struct user *u,
+    char binding[33]);
+
+/* Like page_require(), but a missing session is not an error: returns 1
+ * with u untouched and binding "" (for pages that greet anyone). */
+int page_session(struct request *r, struct user *u, char binding[33]);
+
+/* A fresh form token for binding, in r's arena ("" when out of memory). */
+const char *page_form_token(struct request *r, const char *binding);
+
+/* True when a posted form token is valid for binding and the request is
+ * not cross-site; otherwise replies 403 and returns false. */
+bool page_csrf_ok(struct request *r, const char *token, size_t len,
+    const char *binding);
+
+/* "YYYY-MM-DD HH:MM:SSZ" of t, in r's arena. */
+const char *page_iso_time(struct request *r, int64_t t);
 
 /* page_confirm.c */
 void page_confirm_show(struct request *r);

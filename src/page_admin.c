@@ -15,7 +15,7 @@
 #include "page.h"
 #include "pagecache.h"
 
-#define COOKIE_SESSION "holos_session"
+#define COOKIE_SESSION PAGE_COOKIE_SESSION
 #define TREND_HOURS 1
 #define TREND_THRESHOLD 50
 
@@ -70,50 +70,6 @@ safe_next(const char *s, size_t len)
 	return s;
 }
 
-/* The signed-in user of r with at least role; otherwise replies (302 to
- * the login page, or 403) and returns -1. binding gets the session's form
- * token binding. */
-static int
-require(struct request *r, enum user_role role, struct user *u,
-    char binding[33])
-{
-	const char *cookie = http_cookie(r, COOKIE_SESSION);
-
-	switch (account_session(site.store, r->arena, cookie, u)) {
-	case 0:
-		break;
-	case 1:
-		r->status = 302;
-		http_header_add(r, "Location", arena_printf(r->arena,
-		    "/login?next=%s", r->path));
-		http_header_add(r, "Cache-Control", "no-store");
-		return -1;
-	default:
-		http_header_add(r, "Retry-After", "5");
-		page_error(r, 503, "err_unavailable");
-		return -1;
-	}
-	if (u->role < role) {
-		page_error(r, 403, "err_forbidden");
-		return -1;
-	}
-	account_binding(cookie, binding);
-	return 0;
-}
-
-static const char *
-form_token(struct request *r, const char *binding)
-{
-	struct buf b;
-	const char *t;
-
-	buf_init(&b);
-	crypto_csrf_token(&b, binding, time(NULL));
-	t = buf_ok(&b) ? arena_strndup(r->arena, b.data, b.len) : "";
-	buf_reset(&b);
-	return t;
-}
-
 static void
 render_login(struct request *r, int status, const char *next,
     const char *error_key)
@@ -123,7 +79,7 @@ render_login(struct request *r, int status, const char *next,
 	page_begin(r);
 	ctx = page_context(r, i18n_text(r->lang, "login_title"));
 	json_object_set_new(ctx, "login", json_pack("{s:s, s:s, s:s?}",
-	    "csrf", form_token(r, ""), "next", next, "error", error_key ?
+	    "csrf", page_form_token(r, ""), "next", next, "error", error_key ?
 	    i18n_text(r->lang, error_key) : NULL));
 	page_render(r, status, "login", ctx);
 	http_header_add(r, "Cache-Control", "no-store");
@@ -220,18 +176,6 @@ page_logout(struct request *r)
 	http_header_add(r, "Location", "/");
 }
 
-static const char *
-iso_time(struct request *r, int64_t t)
-{
-	char s[32];
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	gmtime_r(&tt, &tm);
-	strftime(s, sizeof(s), "%Y-%m-%d %H:%M:%SZ", &tm);
-	return arena_strdup(r->arena, s);
-}
-
 void
 page_admin(struct request *r)
 {
@@ -243,7 +187,7 @@ page_admin(struct request *r)
 	size_t n, na, i;
 
 	page_begin(r);
-	if (require(r, ROLE_MODERATOR, &u, binding) == -1)
+	if (page_require(r, ROLE_MODERATOR, &u, binding) == -1)
 		return;
 	if (store_petition_list(site.store, r->arena, PETITION_OPEN, &ps, &n) !=
 	    STORE_OK || store_audit_list(site.store, r->arena, &au, &na) !=
@@ -265,13 +209,13 @@ page_admin(struct request *r)
 	log = json_array();
 	for (i = 0; i < na; i++)
 		json_array_append_new(log, json_pack("{s:s, s:s, s:s, s:s, s:s}",
-		    "at", iso_time(r, au[i].at), "actor", au[i].actor, "action",
+		    "at", page_iso_time(r, au[i].at), "actor", au[i].actor, "action",
 		    au[i].action, "subject", au[i].subject, "detail",
 		    au[i].detail));
 	ctx = page_context(r, i18n_text(r->lang, "admin_title"));
 	json_object_set_new(ctx, "admin", json_pack("{s:o, s:o, s:b, s:s, s:s}",
 	    "petitions", list, "audit", log, "has_audit", na > 0,
-	    "logout_csrf", form_token(r, binding), "role",
+	    "logout_csrf", page_form_token(r, binding), "role",
 	    user_role_name(u.role)));
 	page_render(r, 200, "admin", ctx);
 	http_header_add(r, "Cache-Control", "no-store");
@@ -333,7 +277,7 @@ admin_petition_render(struct request *r, const char *binding,
 	}
 	json_object_set_new(o, "action", json_string(arena_printf(r->arena,
 	    "/admin/p/%s/invalidate", p.slug)));
-	json_object_set_new(o, "csrf", json_string(form_token(r, binding)));
+	json_object_set_new(o, "csrf", json_string(page_form_token(r, binding)));
 	if (notice != NULL)
 		json_object_set_new(o, "notice", json_string(notice));
 	ctx = page_context(r, i18n_text(r->lang, "admin_title"));
@@ -349,7 +293,7 @@ page_admin_petition(struct request *r)
 	struct user u;
 
 	page_begin(r);
-	if (require(r, ROLE_MODERATOR, &u, binding) == -1)
+	if (page_require(r, ROLE_MODERATOR, &u, binding) == -1)
 		return;
 	admin_petition_render(r, binding, NULL);
 }
@@ -391,7 +335,7 @@ page_admin_invalidate(struct request *r)
 	const char *actor, *notice;
 
 	page_begin(r);
-	if (require(r, ROLE_MODERATOR, &u, binding) == -1)
+	if (page_require(r, ROLE_MODERATOR, &u, binding) == -1)
 		return;
 	if (!page_form_encoded(r)) {
 		page_error(r, 415, "err_media_type");
@@ -485,4 +429,11 @@ bad:
 	admin_petition_render(r, binding, i18n_text(r->lang,
 	    "admin_bad_criteria"));
 	r->status = 422;
+}
+
+void
+page_admin_moderate(struct request *r)
+{
+	page_begin(r);
+	page_error(r, 404, "err_not_found");
 }

@@ -357,7 +357,7 @@ petition_context(struct request *r, struct petition *p, bool body,
 	}
 	o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:b, s:o, s:I}",
 	    "slug", p->slug, "title", p->title, "url", url, "lang", p->lang,
-	    "to", to, "is_open", petition_is_open(p),
+	    "to", to, "is_open", petition_is_open(p, (int64_t)time(NULL)),
 	    "share", share_links(r, url, p->title), "goal", (json_int_t)p->goal);
 	if (note != NULL)
 		json_object_set_new(o, "original_note", json_string(note));
@@ -893,7 +893,7 @@ page_petition_sign(struct request *r)
 	}
 	if (load_petition(r, &job->p) == -1)
 		return;
-	if (!petition_is_open(&job->p)) {
+	if (!petition_is_open(&job->p, (int64_t)time(NULL))) {
 		page_error(r, 409, "err_closed");
 		return;
 	}

@@ -89,9 +89,31 @@ signature_state_parse(const char *name)
 }
 
 bool
-petition_is_open(const struct petition *p)
+petition_is_open(const struct petition *p, int64_t now)
 {
-	return p->state == PETITION_OPEN;
+	return p->state == PETITION_OPEN && (p->closes_at == 0 ||
+	    now < p->closes_at);
+}
+
+/* The lifecycle: which moves are allowed, as a table. */
+static const bool transitions[PETITION__MAX][PETITION__MAX] = {
+	[PETITION_DRAFT] = { [PETITION_PENDING] = true },
+	[PETITION_PENDING] = { [PETITION_DRAFT] = true, [PETITION_OPEN] = true,
+	    [PETITION_REJECTED] = true },
+	[PETITION_REJECTED] = { [PETITION_PENDING] = true },
+	[PETITION_OPEN] = { [PETITION_CLOSED] = true,
+	    [PETITION_VICTORY] = true, [PETITION_HIDDEN] = true },
+	[PETITION_CLOSED] = { [PETITION_VICTORY] = true,
+	    [PETITION_HIDDEN] = true },
+	[PETITION_VICTORY] = { [PETITION_HIDDEN] = true },
+	[PETITION_HIDDEN] = { [PETITION_OPEN] = true },
+};
+
+bool
+petition_transition_allowed(enum petition_state from, enum petition_state to)
+{
+	return (unsigned)from < PETITION__MAX && (unsigned)to < PETITION__MAX &&
+	    transitions[from][to];
 }
 
 bool

@@ -51,6 +51,13 @@ struct petition {
 	int64_t count;			/* confirmed signatures */
 	const struct translation *tr;	/* store_petition_create() only */
 	size_t ntr;
+	int64_t closes_at;		/* 0: no closing date */
+	int64_t owner_id;		/* the starter's account; 0: none */
+	const char *owner_name;		/* their public name ("" when none);
+					 * filled by store_petition_by_slug */
+	const char *reason;		/* of the last transition: a rejection's
+					 * or hiding's reason code, "" */
+	const char *note;		/* its note (moderator's, victory's) */
 };
 
 /* A signature as the store sees it: personal data arrives sealed. */
@@ -90,8 +97,17 @@ enum petition_state petition_state_parse(const char *name);
 const char *signature_state_name(enum signature_state s);
 enum signature_state signature_state_parse(const char *name);
 
-/* True while the petition accepts signatures. */
-bool petition_is_open(const struct petition *p);
+/* True while the petition accepts signatures: open, and its closing date
+ * (if any) is still ahead of now. */
+bool petition_is_open(const struct petition *p, int64_t now);
+
+/* True when a move from one state to another is one of the lifecycle's:
+ * draft→pending, pending→draft (withdrawn), pending→open (approved),
+ * pending→rejected, rejected→pending (resubmitted), open→closed,
+ * open→victory, closed→victory, open→hidden, closed→hidden,
+ * victory→hidden, hidden→open (restored). */
+bool petition_transition_allowed(enum petition_state from,
+    enum petition_state to);
 
 /* True when s is a valid slug: 1-80 of [a-z0-9-], not starting or ending
  * with '-'. */

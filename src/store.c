@@ -146,12 +146,9 @@ store_removals(struct store *s, struct arena *a, int64_t petition_id,
 }
 
 enum store_status
-store_user_create(struct store *s, const unsigned char *email_hash,
-    const unsigned char *sealed, size_t sealed_len, const char *password,
-    enum user_role role, int64_t now, int64_t *id)
+store_user_create(struct store *s, const struct user_new *u, int64_t *id)
 {
-	return OPTIONAL_OP(s, user_create, s, email_hash, sealed, sealed_len,
-	    password, role, now, id);
+	return OPTIONAL_OP(s, user_create, s, u, id);
 }
 
 enum store_status
@@ -224,6 +221,168 @@ user_role_parse(const char *name)
 		if (name != NULL && strcmp(role_names[i], name) == 0)
 			return (enum user_role)i;
 	return ROLE__MAX;
+}
+
+enum store_status
+store_user_by_id(struct store *s, struct arena *a, int64_t id,
+    struct user *out)
+{
+	return OPTIONAL_OP(s, user_by_id, s, a, id, out);
+}
+
+enum store_status
+store_user_token_create(struct store *s, const unsigned char *hash,
+    enum user_token_purpose purpose, int64_t user_id, int64_t now,
+    int64_t expires)
+{
+	return OPTIONAL_OP(s, user_token_create, s, hash, purpose, user_id, now,
+	    expires);
+}
+
+enum store_status
+store_user_token_use(struct store *s, const unsigned char *hash,
+    enum user_token_purpose purpose, bool consume, int64_t now,
+    int64_t *user_id)
+{
+	return OPTIONAL_OP(s, user_token_use, s, hash, purpose, consume, now,
+	    user_id);
+}
+
+enum store_status
+store_user_verify(struct store *s, int64_t id, int64_t now)
+{
+	return OPTIONAL_OP(s, user_verify, s, id, now);
+}
+
+enum store_status
+store_user_set_password(struct store *s, int64_t id, const char *password)
+{
+	return OPTIONAL_OP(s, user_set_password, s, id, password);
+}
+
+enum store_status
+store_petition_update(struct store *s, const struct petition *p)
+{
+	return OPTIONAL_OP(s, petition_update, s, p);
+}
+
+enum store_status
+store_petition_transition(struct store *s, const struct transition *t)
+{
+	return OPTIONAL_OP(s, petition_transition, s, t);
+}
+
+enum store_status
+store_petition_list_owner(struct store *s, struct arena *a, int64_t owner_id,
+    struct petition **out, size_t *n)
+{
+	return OPTIONAL_OP(s, petition_list_owner, s, a, owner_id, out, n);
+}
+
+enum store_status
+store_petition_queue(struct store *s, struct arena *a, struct petition **out,
+    size_t *n)
+{
+	return OPTIONAL_OP(s, petition_queue, s, a, out, n);
+}
+
+enum store_status
+store_petition_due(struct store *s, struct arena *a, int64_t now,
+    struct petition **out, size_t *n)
+{
+	return OPTIONAL_OP(s, petition_due, s, a, now, out, n);
+}
+
+enum store_status
+store_transition_list(struct store *s, struct arena *a, int64_t petition_id,
+    struct transition **out, size_t *n)
+{
+	return OPTIONAL_OP(s, transition_list, s, a, petition_id, out, n);
+}
+
+enum store_status
+store_update_create(struct store *s, const struct update *u, int64_t *id)
+{
+	return OPTIONAL_OP(s, update_create, s, u, id);
+}
+
+enum store_status
+store_update_list(struct store *s, struct arena *a, int64_t petition_id,
+    struct update **out, size_t *n)
+{
+	return OPTIONAL_OP(s, update_list, s, a, petition_id, out, n);
+}
+
+enum store_status
+store_update_mail_next(struct store *s, struct arena *a, struct update *out)
+{
+	return OPTIONAL_OP(s, update_mail_next, s, a, out);
+}
+
+enum store_status
+store_update_recipients(struct store *s, struct arena *a, int64_t petition_id,
+    int64_t after_id, int64_t created_before, size_t max,
+    struct recipient **out, size_t *n)
+{
+	return OPTIONAL_OP(s, update_recipients, s, a, petition_id, after_id,
+	    created_before, max, out, n);
+}
+
+enum store_status
+store_update_mail_commit(struct store *s, int64_t update_id,
+    int64_t old_cursor, int64_t new_cursor, bool done,
+    const struct update_mail *msgs, size_t n, int64_t now)
+{
+	return OPTIONAL_OP(s, update_mail_commit, s, update_id, old_cursor,
+	    new_cursor, done, msgs, n, now);
+}
+
+enum store_status
+store_petition_stats(struct store *s, struct arena *a, int64_t petition_id,
+    struct petition_stats *out)
+{
+	return OPTIONAL_OP(s, petition_stats, s, a, petition_id, out);
+}
+
+enum store_status
+store_signers_public(struct store *s, struct arena *a, int64_t petition_id,
+    int64_t after_seq, size_t max, struct signer_row **out, size_t *n)
+{
+	return OPTIONAL_OP(s, signers_public, s, a, petition_id, after_seq, max,
+	    out, n);
+}
+
+static const char *const token_purposes[USER_TOKEN__MAX] = {
+	[USER_TOKEN_VERIFY] = "verify",
+	[USER_TOKEN_RESET] = "reset",
+};
+
+const char *
+user_token_purpose_name(enum user_token_purpose p)
+{
+	return (unsigned)p < USER_TOKEN__MAX ? token_purposes[p] : "?";
+}
+
+static const char *const update_kinds[UPDATE__MAX] = {
+	[UPDATE_NEWS] = "update",
+	[UPDATE_RESPONSE] = "response",
+};
+
+const char *
+update_kind_name(enum update_kind k)
+{
+	return (unsigned)k < UPDATE__MAX ? update_kinds[k] : "?";
+}
+
+enum update_kind
+update_kind_parse(const char *name)
+{
+	int i;
+
+	for (i = 0; i < UPDATE__MAX; i++)
+		if (name != NULL && strcmp(update_kinds[i], name) == 0)
+			return (enum update_kind)i;
+	return UPDATE__MAX;
 }
 
 static const char *const outbox_states[OUTBOX__MAX] = {

@@ -135,6 +135,107 @@ struct user {
 	const char *password;		/* Argon2id string */
 	int failed;			/* failed logins in a row */
 	int64_t locked_until;
+	const char *name;		/* public name, may be "" */
+	const char *lang;		/* the language of their mail */
+	int64_t verified_at;		/* 0: email not verified yet */
+	const unsigned char *email_sealed;	/* the address, sealed */
+	size_t email_sealed_len;
+};
+
+/* A new account. The address arrives hashed and sealed like a signer's. */
+struct user_new {
+	unsigned char email_hash[STORE_HASH_BYTES];
+	const unsigned char *sealed;
+	size_t sealed_len;
+	const char *password;		/* Argon2id string */
+	enum user_role role;
+	const char *name;		/* "" for none */
+	const char *lang;
+	bool verified;			/* made by an operator: verified now */
+	int64_t now;
+};
+
+/* What a mailed account link may do. */
+enum user_token_purpose {
+	USER_TOKEN_VERIFY,		/* confirms the account's address */
+	USER_TOKEN_RESET,		/* sets a new password */
+	USER_TOKEN__MAX
+};
+
+/* One change of a petition's state, as asked and as recorded. */
+struct transition {
+	int64_t petition_id;
+	enum petition_state from, to;
+	const char *actor;		/* "user:ID" or "system" */
+	const char *reason;		/* a reason code, or "" */
+	const char *note;		/* free text, or "" */
+	int64_t at;
+};
+
+enum update_kind {
+	UPDATE_NEWS,			/* "update": news from the starter */
+	UPDATE_RESPONSE,		/* "response": a decision maker answered */
+	UPDATE__MAX
+};
+
+struct update {
+	int64_t id;
+	int64_t petition_id;
+	enum update_kind kind;
+	const char *author;		/* response: who answered; "" for news */
+	const char *title;
+	const char *body_md;
+	int64_t created_at;
+	int64_t mail_cursor;		/* last signature id mailed */
+	bool mail_done;			/* every recipient has a message queued */
+	int64_t mailed;			/* messages queued so far */
+};
+
+/* A confirmed signer who asked for updates. */
+struct recipient {
+	int64_t signature_id;
+	const unsigned char *pii;	/* sealed, see seal_pii in page_petition.c */
+	size_t pii_len;
+	const char *lang;
+};
+
+/* One message of an update batch and the unsubscribe token it carries. */
+struct update_mail {
+	int64_t signature_id;
+	struct outbox_new mail;
+	unsigned char unsub_hash[STORE_HASH_BYTES];
+};
+
+/* A day's count (day: unix time of its 00:00 UTC), a country's count. */
+struct day_row {
+	int64_t day;
+	int64_t n;
+};
+
+struct country_row {
+	const char *country;		/* ISO 3166-1 alpha-2 */
+	int64_t n;
+};
+
+/* What the starter's dashboard shows of a petition (arrays in the arena). */
+struct petition_stats {
+	int64_t confirmed, pending, invalid;
+	struct day_row *days;		/* signatures (pending or confirmed) by
+					 * the day they were made, oldest
+					 * first, days without any left out */
+	size_t ndays;
+	struct country_row *countries;	/* confirmed, largest first, then
+					 * by code */
+	size_t ncountries;
+};
+
+/* A confirmed signer who agreed to show their name. */
+struct signer_row {
+	int64_t seq;
+	const unsigned char *pii;	/* sealed */
+	size_t pii_len;
+	const char *country;
+	int64_t created_at;
 };
 
 struct audit_row {
@@ -194,9 +295,7 @@ struct store_ops {
 	enum store_status (*removals)(struct store *, struct arena *,
 	    int64_t petition_id, struct removal_row **out, size_t *n);
 	enum store_status (*user_create)(struct store *,
-	    const unsigned char *email_hash, const unsigned char *sealed,
-	    size_t sealed_len, const char *password, enum user_role role,
-	    int64_t now, int64_t *id);
+	    const struct user_new *u, int64_t *id);
 	enum store_status (*user_by_email)(struct store *, struct arena *,
 	    const unsigned char *email_hash, struct user *out);
 	enum store_status (*user_login_result)(struct store *, int64_t id,
@@ -218,6 +317,49 @@ struct store_ops {
 	enum store_status (*petition_translation)(struct store *,
 	    struct arena *, int64_t petition_id, const char *lang,
 	    struct translation *out);
+	/* 0006_lifecycle */
+	enum store_status (*user_by_id)(struct store *, struct arena *,
+	    int64_t id, struct user *out);
+	enum store_status (*user_token_create)(struct store *,
+	    const unsigned char *hash, enum user_token_purpose purpose,
+	    int64_t user_id, int64_t now, int64_t expires);
+	enum store_status (*user_token_use)(struct store *,
+	    const unsigned char *hash, enum user_token_purpose purpose,
+	    bool consume, int64_t now, int64_t *user_id);
+	enum store_status (*user_verify)(struct store *, int64_t id,
+	    int64_t now);
+	enum store_status (*user_set_password)(struct store *, int64_t id,
+	    const char *password);
+	enum store_status (*petition_update)(struct store *,
+	    const struct petition *p);
+	enum store_status (*petition_transition)(struct store *,
+	    const struct transition *t);
+	enum store_status (*petition_list_owner)(struct store *,
+	    struct arena *, int64_t owner_id, struct petition **out,
+	    size_t *n);
+	enum store_status (*petition_queue)(struct store *, struct arena *,
+	    struct petition **out, size_t *n);
+	enum store_status (*petition_due)(struct store *, struct arena *,
+	    int64_t now, struct petition **out, size_t *n);
+	enum store_status (*transition_list)(struct store *, struct arena *,
+	    int64_t petition_id, struct transition **out, size_t *n);
+	enum store_status (*update_create)(struct store *,
+	    const struct update *u, int64_t *id);
+	enum store_status (*update_list)(struct store *, struct arena *,
+	    int64_t petition_id, struct update **out, size_t *n);
+	enum store_status (*update_mail_next)(struct store *, struct arena *,
+	    struct update *out);
+	enum store_status (*update_recipients)(struct store *, struct arena *,
+	    int64_t petition_id, int64_t after_id, int64_t created_before,
+	    size_t max, struct recipient **out, size_t *n);
+	enum store_status (*update_mail_commit)(struct store *,
+	    int64_t update_id, int64_t old_cursor, int64_t new_cursor,
+	    bool done, const struct update_mail *msgs, size_t n, int64_t now);
+	enum store_status (*petition_stats)(struct store *, struct arena *,
+	    int64_t petition_id, struct petition_stats *out);
+	enum store_status (*signers_public)(struct store *, struct arena *,
+	    int64_t petition_id, int64_t after_seq, size_t max,
+	    struct signer_row **out, size_t *n);
 };
 
 /* Every backend starts with this, so store.c can find its ops. */
@@ -241,13 +383,16 @@ void store_close(struct store *s);
  * newer than this program knows gives STORE_ERROR with a clear log line. */
 enum store_status store_migrate(struct store *s, int *version);
 
-/* Inserts a petition with its addressees; *id is set on STORE_OK.
- * STORE_DUPLICATE when the slug is taken. */
+/* Inserts a petition with its addressees and translations, in p->state,
+ * with closes_at and owner_id (0: none; stored NULL); *id is set on
+ * STORE_OK. STORE_DUPLICATE when the slug is taken. */
 enum store_status store_petition_create(struct store *s,
     const struct petition *p, int64_t *id);
 
-/* Fills out (strings in arena) for the petition with this slug; count is
- * left 0 (counts.c has it). STORE_NOTFOUND when there is none. */
+/* Fills out (strings in arena) for the petition with this slug, with its
+ * addressees, closes_at, owner_id, owner_name (the owner's users.name, ""
+ * for none), reason and note; count is left 0 (counts.c has it).
+ * STORE_NOTFOUND when there is none. */
 enum store_status store_petition_by_slug(struct store *s, struct arena *a,
     const char *slug, struct petition *out);
 
@@ -324,16 +469,42 @@ enum store_status store_invalidate(struct store *s, struct invalidation *inv);
 enum store_status store_removals(struct store *s, struct arena *a,
     int64_t petition_id, struct removal_row **out, size_t *n);
 
-/* Adds an account; STORE_DUPLICATE when the email has one. The address
- * arrives sealed and hashed like a signer's. */
-enum store_status store_user_create(struct store *s,
-    const unsigned char *email_hash, const unsigned char *sealed,
-    size_t sealed_len, const char *password, enum user_role role, int64_t now,
+/* Adds an account (verified_at = now when u->verified); *id is set.
+ * STORE_DUPLICATE when the email has one. */
+enum store_status store_user_create(struct store *s, const struct user_new *u,
     int64_t *id);
 
-/* The account of an email hash (strings in arena); STORE_NOTFOUND. */
+/* The account of an email hash, or of an id (strings and the sealed
+ * address in arena); STORE_NOTFOUND. */
+enum store_status store_user_by_id(struct store *s, struct arena *a,
+    int64_t id, struct user *out);
+
 enum store_status store_user_by_email(struct store *s, struct arena *a,
     const unsigned char *email_hash, struct user *out);
+
+/* Stores the hash of a mailed account link for user_id, valid until
+ * expires. */
+enum store_status store_user_token_create(struct store *s,
+    const unsigned char *hash, enum user_token_purpose purpose,
+    int64_t user_id, int64_t now, int64_t expires);
+
+/* Looks up an account link with this hash and purpose that is unused and
+ * not expired at now, and sets *user_id. With consume it is marked used in
+ * the same statement, so two uses cannot both succeed. STORE_NOTFOUND for
+ * an unknown, used, expired or other-purpose link. */
+enum store_status store_user_token_use(struct store *s,
+    const unsigned char *hash, enum user_token_purpose purpose, bool consume,
+    int64_t now, int64_t *user_id);
+
+/* Marks the account's address verified (once; repeating keeps the first
+ * time). STORE_NOTFOUND for no such account. */
+enum store_status store_user_verify(struct store *s, int64_t id, int64_t now);
+
+/* Sets a new password (Argon2id string), clears failed logins and the lock,
+ * and ends every session of the account, in one transaction.
+ * STORE_NOTFOUND for no such account. */
+enum store_status store_user_set_password(struct store *s, int64_t id,
+    const char *password);
 
 /* Records a login attempt: a success clears the failures; the max_failed-th
  * failure in a row locks the account for lock_seconds. */
@@ -358,6 +529,80 @@ enum store_status store_audit_list(struct store *s, struct arena *a,
 const char *user_role_name(enum user_role r);
 /* ROLE__MAX for an unknown name. */
 enum user_role user_role_parse(const char *name);
+
+/* Replaces the text of a petition that is still a draft or rejected:
+ * title, body_md, lang, goal, closes_at, updated_at (= p->updated_at) and
+ * its addressees (all of p->to, in order). STORE_NOTFOUND when p->id is
+ * no such petition or is in another state. */
+enum store_status store_petition_update(struct store *s,
+    const struct petition *p);
+
+/* Moves petition t->petition_id from t->from to t->to, setting its reason
+ * and note to t's and updated_at to t->at, records the transition and
+ * appends an audit entry (action "petition_<to>", subject "petition:ID",
+ * detail reason and note) in one transaction. STORE_NOTFOUND when the
+ * petition is not in t->from (someone moved it first): nothing changed.
+ * The caller checks petition_transition_allowed(). */
+enum store_status store_petition_transition(struct store *s,
+    const struct transition *t);
+
+/* Petitions of one starter in every state, newest first; petitions waiting
+ * for moderation, oldest submitted (updated_at) first; open petitions whose
+ * closing date is at or before now. All without addressees, strings and
+ * arrays in arena. */
+enum store_status store_petition_list_owner(struct store *s, struct arena *a,
+    int64_t owner_id, struct petition **out, size_t *n);
+enum store_status store_petition_queue(struct store *s, struct arena *a,
+    struct petition **out, size_t *n);
+enum store_status store_petition_due(struct store *s, struct arena *a,
+    int64_t now, struct petition **out, size_t *n);
+
+/* A petition's transitions, oldest first (arena). */
+enum store_status store_transition_list(struct store *s, struct arena *a,
+    int64_t petition_id, struct transition **out, size_t *n);
+
+/* Adds an update (mail_cursor 0, not done, none mailed); *id is set. */
+enum store_status store_update_create(struct store *s, const struct update *u,
+    int64_t *id);
+
+/* A petition's updates and responses, newest first (arena). */
+enum store_status store_update_list(struct store *s, struct arena *a,
+    int64_t petition_id, struct update **out, size_t *n);
+
+/* The oldest update whose mailing is not done; STORE_NOTFOUND when none. */
+enum store_status store_update_mail_next(struct store *s, struct arena *a,
+    struct update *out);
+
+/* Up to max confirmed signatures of the petition that asked for updates,
+ * with id > after_id and created_at <= created_before, by id (arena). */
+enum store_status store_update_recipients(struct store *s, struct arena *a,
+    int64_t petition_id, int64_t after_id, int64_t created_before, size_t max,
+    struct recipient **out, size_t *n);
+
+/* Queues a batch of an update's mail in one transaction: advances the
+ * update's mail_cursor from old_cursor to new_cursor (marking it done when
+ * done, adding n to mailed), inserts each message into the outbox (queued,
+ * due now) and each unsubscribe token (purpose 'unsubscribe', subject the
+ * signature, no expiry). STORE_DUPLICATE when the cursor is no longer
+ * old_cursor (another process queued this batch): nothing is written. */
+enum store_status store_update_mail_commit(struct store *s, int64_t update_id,
+    int64_t old_cursor, int64_t new_cursor, bool done,
+    const struct update_mail *msgs, size_t n, int64_t now);
+
+/* The starter's dashboard figures of a petition (arena). */
+enum store_status store_petition_stats(struct store *s, struct arena *a,
+    int64_t petition_id, struct petition_stats *out);
+
+/* Up to max confirmed signatures with public_name set and seq > after_seq,
+ * by seq (arena): the signers who agreed to share their names. */
+enum store_status store_signers_public(struct store *s, struct arena *a,
+    int64_t petition_id, int64_t after_seq, size_t max,
+    struct signer_row **out, size_t *n);
+
+const char *user_token_purpose_name(enum user_token_purpose p);
+const char *update_kind_name(enum update_kind k);
+/* UPDATE__MAX for an unknown name. */
+enum update_kind update_kind_parse(const char *name);
 
 /* The petition's confirmed count as stored (the sum of the per-node counter
  * rows). For loading the in-memory counts; pages never call it. */

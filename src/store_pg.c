@@ -223,8 +223,8 @@ static const char *const stmt_sql[ST__MAX] = {
 	    " GROUP BY reason HAVING SUM(removed) > 0 ORDER BY 2 DESC, 1 LIMIT 8",
 	[ST_USER_INSERT] =
 	    "INSERT INTO users (email_hash, email_sealed, password, role,"
-	    " verified_at, created_at) VALUES ($1, $2, $3, $4, $5, $5)"
-	    " RETURNING id",
+	    " verified_at, created_at, name, lang)"
+	    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
 	[ST_USER_BY_EMAIL] =
 	    "SELECT id, role, password, failed, locked_until FROM users"
 	    " WHERE email_hash = $1",
@@ -1841,9 +1841,7 @@ out:
 }
 
 static enum store_status
-pg_user_create(struct store *base, const unsigned char *email_hash,
-    const unsigned char *sealed, size_t sealed_len, const char *password,
-    enum user_role role, int64_t now, int64_t *id)
+pg_user_create(struct store *base, const struct user_new *u, int64_t *id)
 {
 	struct store_pg *s = pg(base);
 	struct params q = { .n = 0 };
@@ -1853,11 +1851,17 @@ pg_user_create(struct store *base, const unsigned char *email_hash,
 
 	if ((ret = pool_get(s, &c)) != STORE_OK)
 		return ret;
-	p_blob(&q, email_hash, STORE_HASH_BYTES);
-	p_blob(&q, sealed, sealed_len);
-	p_text(&q, password);
-	p_text(&q, user_role_name(role));
-	p_int(&q, now);
+	p_blob(&q, u->email_hash, STORE_HASH_BYTES);
+	p_blob(&q, u->sealed, u->sealed_len);
+	p_text(&q, u->password);
+	p_text(&q, user_role_name(u->role));
+	if (u->verified)
+		p_int(&q, u->now);
+	else
+		p_text(&q, NULL);
+	p_int(&q, u->now);
+	p_text(&q, u->name);
+	p_text(&q, u->lang);
 	if ((res = conn_run(c, ST_USER_INSERT, &q, "user_create", &ret)) !=
 	    NULL) {
 		*id = res_int(res, 0, 0);

@@ -202,7 +202,8 @@ static const char *const stmt_sql[ST__MAX] = {
 	    " GROUP BY reason HAVING SUM(removed) > 0 ORDER BY 2 DESC, 1",
 	[ST_USER_INSERT] =
 	    "INSERT INTO users (email_hash, email_sealed, password, role,"
-	    " verified_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+	    " verified_at, created_at, name, lang)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
 	[ST_USER_BY_EMAIL] =
 	    "SELECT id, role, password, failed, locked_until FROM users"
 	    " WHERE email_hash = ?1",
@@ -1603,9 +1604,7 @@ out:
 }
 
 static enum store_status
-sqlite_user_create(struct store *base, const unsigned char *email_hash,
-    const unsigned char *sealed, size_t sealed_len, const char *password,
-    enum user_role role, int64_t now, int64_t *id)
+sqlite_user_create(struct store *base, const struct user_new *u, int64_t *id)
 {
 	struct store_sqlite *s = sq(base);
 	struct conn *c = pool_get(s);
@@ -1615,11 +1614,17 @@ sqlite_user_create(struct store *base, const unsigned char *email_hash,
 
 	if ((st = conn_stmt(c, ST_USER_INSERT)) == NULL)
 		goto out;
-	sqlite3_bind_blob(st, 1, email_hash, STORE_HASH_BYTES, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 2, sealed, (int)sealed_len, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, password, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, user_role_name(role), -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, now);
+	sqlite3_bind_blob(st, 1, u->email_hash, STORE_HASH_BYTES, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, u->sealed, (int)u->sealed_len, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, u->password, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, user_role_name(u->role), -1, SQLITE_STATIC);
+	if (u->verified)
+		sqlite3_bind_int64(st, 5, u->now);
+	else
+		sqlite3_bind_null(st, 5);
+	sqlite3_bind_int64(st, 6, u->now);
+	sqlite3_bind_text(st, 7, u->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 8, u->lang, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_CONSTRAINT) {
 		ret = STORE_DUPLICATE;

@@ -187,8 +187,48 @@ test_is_open(void **state)
 	(void)state;
 	for (i = 0; i < PETITION__MAX; i++) {
 		p.state = (enum petition_state)i;
-		assert_int_equal(petition_is_open(&p), i == PETITION_OPEN);
+		assert_int_equal(petition_is_open(&p, 0), i == PETITION_OPEN);
 	}
+	/* A closing date ends signing at that second. */
+	p.state = PETITION_OPEN;
+	p.closes_at = 1000;
+	assert_true(petition_is_open(&p, 999));
+	assert_false(petition_is_open(&p, 1000));
+}
+
+static void
+test_transitions(void **state)
+{
+	(void)state;
+	assert_true(petition_transition_allowed(PETITION_DRAFT,
+	    PETITION_PENDING));
+	assert_true(petition_transition_allowed(PETITION_PENDING,
+	    PETITION_OPEN));
+	assert_true(petition_transition_allowed(PETITION_PENDING,
+	    PETITION_REJECTED));
+	assert_true(petition_transition_allowed(PETITION_REJECTED,
+	    PETITION_PENDING));
+	assert_true(petition_transition_allowed(PETITION_OPEN,
+	    PETITION_CLOSED));
+	assert_true(petition_transition_allowed(PETITION_OPEN,
+	    PETITION_VICTORY));
+	assert_true(petition_transition_allowed(PETITION_OPEN,
+	    PETITION_HIDDEN));
+	assert_true(petition_transition_allowed(PETITION_HIDDEN,
+	    PETITION_OPEN));
+	/* No skipping moderation, no reopening, nothing out of range. */
+	assert_false(petition_transition_allowed(PETITION_DRAFT,
+	    PETITION_OPEN));
+	assert_false(petition_transition_allowed(PETITION_REJECTED,
+	    PETITION_OPEN));
+	assert_false(petition_transition_allowed(PETITION_CLOSED,
+	    PETITION_OPEN));
+	assert_false(petition_transition_allowed(PETITION_VICTORY,
+	    PETITION_OPEN));
+	assert_false(petition_transition_allowed(PETITION_OPEN,
+	    PETITION_OPEN));
+	assert_false(petition_transition_allowed(PETITION__MAX,
+	    PETITION_OPEN));
 }
 
 static bool
@@ -240,6 +280,7 @@ main(void)
 		cmocka_unit_test(test_petition_state_names),
 		cmocka_unit_test(test_signature_state_names),
 		cmocka_unit_test(test_is_open),
+		cmocka_unit_test(test_transitions),
 		cmocka_unit_test(test_slug_valid),
 	};
 
