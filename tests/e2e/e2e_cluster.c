@@ -43,14 +43,6 @@ struct cluster {
 
 static struct cluster *cl;
 
-static void
-pause_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
-}
-
 static int
 copy_file(const char *from, const char *to, mode_t mode)
 {

@@ -66,13 +66,6 @@ log_count(const char *needle)
 	return n;
 }
 
-static void
-pause_ms(long ms)
-{
-	struct timespec ts = { 0, ms * 1000000L };
-	nanosleep(&ts, NULL);
-}
-
 /* Signs as who with a fresh client and returns the new link's path. */
 static char *
 sign_pending(const struct signer *who)

@@ -1566,3 +1566,350 @@ cli_run(const char *const *argv, struct hbuf *out, struct hbuf *err)
 		return 128 + WTERMSIG(status);
 	return WEXITSTATUS(status);
 }
+
+/* ---- a real SMTP server for the tests (tests/smtp/smtpd.py) ---- */
+
+#define PYTHON HARNESS_PYTHON
+#define SMTPD HARNESS_SMTPD
+#define WAIT_MS 10000
+
+/* Parses one message with Python's email package (policy.default decodes
+ * encoded-words, quoted-printable and base64) and prints it as JSON. */
+static const char mail_script[] =
+    "import sys, json, email, email.policy\n"
+    "raw = open(sys.argv[1], 'rb').read()\n"
+    "m = email.message_from_bytes(raw, policy=email.policy.default)\n"
+    "to = m['To']\n"
+    "out = {\n"
+    "    'names': list(m.keys()),\n"
+    "    'headers': {k.lower(): str(v) for k, v in m.items()},\n"
+    "    'to': [a.addr_spec for a in to.addresses] if to is not None else [],\n"
+    "    'type': m.get_content_type(),\n"
+    "    'defects': [repr(d) for d in m.defects],\n"
+    "    'parts': [],\n"
+    "}\n"
+    "for p in m.walk():\n"
+    "    if p.is_multipart():\n"
+    "        continue\n"
+    "    out['parts'].append({'type': p.get_content_type(),\n"
+    "        'cte': str(p.get('Content-Transfer-Encoding', '')),\n"
+    "        'text': p.get_content()})\n"
+    "print(json.dumps(out))\n";
+
+
+void
+pause_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+/* Reads a whole file into out (NUL-terminated). Returns 0 or -1. */
+int
+slurp(const char *path, struct hbuf *out)
+{
+	FILE *f = fopen(path, "rb");
+	if (f == NULL)
+		return -1;
+	char chunk[8192];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		hbuf_append(out, chunk, n);
+	fclose(f);
+	hbuf_append(out, "", 0);
+	return 0;
+}
+
+/* How often needle occurs in s. */
+int
+count_of(const char *s, const char *needle)
+{
+	int n = 0;
+	for (const char *p = strstr(s, needle); p != NULL; p = strstr(p + 1, needle))
+		n++;
+	return n;
+}
+
+/* Runs argv (argv[0] a full path) with stdin from /dev/null, stdout into
+ * out, 10 s at most. Returns the exit status, or -1. */
+int
+run_capture(const char *const *argv, struct hbuf *out)
+{
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) != 0)
+		return -1;
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		int nul = open("/dev/null", O_RDONLY);
+		if (nul >= 0)
+			dup2(nul, 0);
+		dup2(p[1], 1);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		execv(argv[0], (char *const *)argv);
+		dprintf(2, "harness: exec %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(p[1]);
+	long long end = now_ms() + WAIT_MS;
+	struct pollfd pfd = { p[0], POLLIN, 0 };
+	for (;;) {
+		long long left = end - now_ms();
+		if (left <= 0)
+			break;
+		int r = poll(&pfd, 1, (int)left);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		char chunk[4096];
+		ssize_t k = read(p[0], chunk, sizeof chunk);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			break;
+		hbuf_append(out, chunk, (size_t)k);
+	}
+	close(p[0]);
+	hbuf_append(out, "", 0);
+	int st = 0;
+	while (now_ms() < end && waitpid(pid, &st, WNOHANG) == 0)
+		pause_ms(10);
+	if (now_ms() >= end) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &st, 0);
+		fprintf(stderr, "harness: %s did not finish within 10 s\n", argv[0]);
+		return -1;
+	}
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* ---- the SMTP server ---- */
+
+/* Starts smtpd.py on port (0: the kernel picks) with maildir dir and extra
+ * arguments (NULL-terminated, may be NULL); waits for "ready PORT". Its
+ * stderr goes to dir.log. Returns 0, or -1 with a message. */
+int
+smtpd_start(struct smtpd *s, const char *dir, int port, const char *const *extra)
+{
+	char portarg[16], logpath[450];
+	const char *argv[24];
+	size_t n = 0;
+
+	memset(s, 0, sizeof *s);
+	snprintf(s->dir, sizeof s->dir, "%s", dir);
+	snprintf(portarg, sizeof portarg, "%d", port);
+	snprintf(logpath, sizeof logpath, "%s.log", dir);
+	argv[n++] = PYTHON;
+	argv[n++] = SMTPD;
+	argv[n++] = "--port";
+	argv[n++] = portarg;
+	argv[n++] = "--maildir";
+	argv[n++] = s->dir;
+	for (size_t i = 0; extra != NULL && extra[i] != NULL && n < 23; i++)
+		argv[n++] = extra[i];
+	argv[n] = NULL;
+
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) != 0)
+		return -1;
+	fflush(NULL);
+	if ((s->pid = fork()) < 0) {
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (s->pid == 0) {
+		int nul = open("/dev/null", O_RDONLY);
+		int logfd = open(logpath, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		if (nul >= 0)
+			dup2(nul, 0);
+		dup2(p[1], 1);
+		if (logfd >= 0)
+			dup2(logfd, 2);
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		execv(argv[0], (char *const *)argv);
+		dprintf(2, "harness: exec %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(p[1]);
+	char line[64];
+	size_t got = 0;
+	struct pollfd pfd = { p[0], POLLIN, 0 };
+	long long end = now_ms() + WAIT_MS;
+	while (got < sizeof line - 1 && memchr(line, '\n', got) == NULL) {
+		long long left = end - now_ms();
+		if (left <= 0 || poll(&pfd, 1, (int)left) != 1)
+			break;
+		ssize_t k = read(p[0], line + got, sizeof line - 1 - got);
+		if (k <= 0)
+			break;
+		got += (size_t)k;
+	}
+	line[got] = '\0';
+	close(p[0]);
+	if (sscanf(line, "ready %d", &s->port) != 1 || s->port <= 0 ||
+	    (port != 0 && s->port != port)) {
+		kill(s->pid, SIGKILL);
+		waitpid(s->pid, NULL, 0);
+		s->pid = 0;
+		fprintf(stderr, "harness: %s did not get ready (said \"%s\"; see %s)\n",
+		    SMTPD, line, logpath);
+		return -1;
+	}
+	return 0;
+}
+
+/* SIGTERM and wait. Returns 0 when it stopped cleanly (or never ran). */
+int
+smtpd_stop(struct smtpd *s)
+{
+	if (s->pid <= 0)
+		return 0;
+	int st = 0;
+	kill(s->pid, SIGTERM);
+	long long end = now_ms() + WAIT_MS;
+	pid_t r;
+	while ((r = waitpid(s->pid, &st, WNOHANG)) == 0 && now_ms() < end)
+		pause_ms(10);
+	if (r != s->pid) {
+		kill(s->pid, SIGKILL);
+		waitpid(s->pid, &st, 0);
+		s->pid = 0;
+		fprintf(stderr, "harness: smtpd.py did not stop on SIGTERM\n");
+		return -1;
+	}
+	s->pid = 0;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
+/* How many messages the maildir holds (N.eml files in new/). */
+int
+maildir_count(const struct smtpd *s)
+{
+	char path[450];
+	snprintf(path, sizeof path, "%s/new", s->dir);
+	DIR *d = opendir(path);
+	if (d == NULL)
+		return 0;
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		size_t l = strlen(e->d_name);
+		if (l > 4 && strcmp(e->d_name + l - 4, ".eml") == 0)
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+/* Waits (ms at most) until at least n messages arrived; returns the count. */
+int
+maildir_wait(const struct smtpd *s, int n, long ms)
+{
+	long long end = now_ms() + ms;
+	int have;
+	while ((have = maildir_count(s)) < n && now_ms() < end)
+		pause_ms(20);
+	return have;
+}
+
+/* The envelope of message i (1-based) into out. Returns 0 or -1. */
+int
+maildir_env(const struct smtpd *s, int i, struct hbuf *out)
+{
+	char path[450];
+	snprintf(path, sizeof path, "%s/new/%d.env", s->dir, i);
+	return slurp(path, out);
+}
+
+/* The number of the message whose envelope has RCPT TO: <rcpt>, waiting
+ * ms at most; 0 when none came. */
+int
+maildir_find(const struct smtpd *s, const char *rcpt, long ms)
+{
+	char want[300];
+	snprintf(want, sizeof want, "RCPT TO: <%s>\n", rcpt);
+	long long end = now_ms() + ms;
+	for (;;) {
+		int n = maildir_count(s);
+		for (int i = 1; i <= n; i++) {
+			struct hbuf env = { 0 };
+			bool hit = maildir_env(s, i, &env) == 0 && strstr(env.data, want) != NULL;
+			hbuf_free(&env);
+			if (hit)
+				return i;
+		}
+		if (now_ms() >= end)
+			return 0;
+		pause_ms(20);
+	}
+}
+
+/* Message i parsed by mail_script; the caller json_decref()s it. NULL (with a
+ * message) when it cannot be parsed. */
+json_t *
+mail_parse(const struct smtpd *s, int i)
+{
+	char path[450];
+	snprintf(path, sizeof path, "%s/new/%d.eml", s->dir, i);
+	const char *argv[] = { PYTHON, "-c", mail_script, path, NULL };
+	struct hbuf out = { 0 };
+	int st = run_capture(argv, &out);
+	if (st != 0)
+		{
+		fprintf(stderr, "parsing %s with python's email package: status %d\n", path, st);
+		hbuf_free(&out);
+		return NULL;
+	}
+	json_error_t err;
+	json_t *j = json_loadb(out.data, out.len, 0, &err);
+	if (j == NULL)
+		fprintf(stderr, "parsing %s: bad JSON from python: %s\n", path, err.text);
+	hbuf_free(&out);
+	return j;
+}
+
+/* A decoded header of a parsed message, or NULL when absent. */
+const char *
+mail_header(json_t *m, const char *lower_name)
+{
+	return json_string_value(json_object_get(json_object_get(m, "headers"), lower_name));
+}
+
+/* The decoded text of the first part of type (e.g. "text/plain"), or NULL. */
+const char *
+mail_part(json_t *m, const char *type)
+{
+	size_t i;
+	json_t *p;
+	json_array_foreach(json_object_get(m, "parts"), i, p)
+	{
+		const char *t = json_string_value(json_object_get(p, "type"));
+		if (t != NULL && strcmp(t, type) == 0)
+			return json_string_value(json_object_get(p, "text"));
+	}
+	return NULL;
+}
+
+/* The first link in text that starts with base and then prefix ("/c/"),
+ * as a path from prefix on (query kept), malloc'd; NULL when none. */
+char *
+link_path(const char *text, const char *base, const char *prefix)
+{
+	char start[128];
+	snprintf(start, sizeof start, "%s%s", base, prefix);
+	const char *p = text != NULL ? strstr(text, start) : NULL;
+	if (p == NULL)
+		return NULL;
+	p += strlen(base);
+	size_t n = strcspn(p, " \t\r\n\"'<>");
+	return strndup(p, n);
+}
+

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <curl/curl.h>
+#include <jansson.h>
 
 #define SEED_PATH "seed/petition.md"
 #define SEED_SLUG "kremlin-prisoners-covid19"
@@ -228,7 +229,56 @@ bool dir_contains(const char *dir, const void *needle, size_t n, char *found, si
  * and LeakSanitizer's report would bury the failure. */
 int harness_finish(int failed);
 
+/* Sleeps ms milliseconds. */
+void pause_ms(long ms);
+
 /* Monotonic milliseconds. */
 long long now_ms(void);
+
+/* A running smtpd.py. */
+struct smtpd {
+	pid_t pid;
+	int port;
+	char dir[400]; /* the maildir: dir/new/N.eml and N.env */
+};
+
+/* Debian's python, which has python3-aiosmtpd (a pyenv one may be first on
+ * PATH without it), and the test SMTP server. */
+#define HARNESS_PYTHON "/usr/bin/python3"
+#define HARNESS_SMTPD "tests/smtp/smtpd.py"
+
+/* Starts smtpd.py on port (0: the kernel picks) with maildir dir and extra
+ * arguments (NULL-terminated, may be NULL); waits for "ready PORT". Its
+ * stderr goes to dir.log. Returns 0, or -1 with a message. */
+int smtpd_start(struct smtpd *s, const char *dir, int port, const char *const *extra);
+/* SIGTERM and wait. Returns 0 when it stopped cleanly (or never ran). */
+int smtpd_stop(struct smtpd *s);
+/* How many messages the maildir holds (N.eml files in new/). */
+int maildir_count(const struct smtpd *s);
+/* Waits (ms at most) until at least n messages arrived; returns the count. */
+int maildir_wait(const struct smtpd *s, int n, long ms);
+/* The envelope of message i (1-based) into out. Returns 0 or -1. */
+int maildir_env(const struct smtpd *s, int i, struct hbuf *out);
+/* The number of the message whose envelope has RCPT TO: <rcpt>, waiting
+ * ms at most; 0 when none came. */
+int maildir_find(const struct smtpd *s, const char *rcpt, long ms);
+/* Message i parsed by Python's email package as JSON {names, headers (lower
+ * case), to, type, defects, parts [{type, cte, text}]}; the caller
+ * json_decref()s it. NULL (with a message) when it cannot be parsed. */
+json_t *mail_parse(const struct smtpd *s, int i);
+/* A decoded header of a parsed message, or NULL when absent. */
+const char *mail_header(json_t *m, const char *lower_name);
+/* The decoded text of the first part of type (e.g. "text/plain"), or NULL. */
+const char *mail_part(json_t *m, const char *type);
+/* The first link in text that starts with base and then prefix ("/c/"),
+ * as a path from prefix on (query kept), malloc'd; NULL when none. */
+char *link_path(const char *text, const char *base, const char *prefix);
+/* Reads a whole file into out (NUL-terminated). Returns 0 or -1. */
+int slurp(const char *path, struct hbuf *out);
+/* How often needle occurs in s. */
+int count_of(const char *s, const char *needle);
+/* Runs argv (argv[0] a full path) with stdin from /dev/null, stdout into
+ * out, 10 s at most. Returns the exit status, or -1. */
+int run_capture(const char *const *argv, struct hbuf *out);
 
 #endif
