@@ -28,6 +28,7 @@
 #include "server.h"
 #include "signq.h"
 #include "store.h"
+#include "sweep.h"
 #include "tmpl.h"
 
 struct config {
@@ -906,9 +907,16 @@ cmd_serve(struct config *c)
 			outbox_stop();
 			goto out;
 		}
+		if (sweep_start(s) == -1) {
+			fprintf(stderr, "holos: cannot start the closing sweep\n");
+			signq_stop();
+			outbox_stop();
+			goto out;
+		}
 		ret = server_run(&c->server) == 0 ? 0 : 1;
 		/* Requests in flight are done: write what they queued, then
 		 * let the mail worker finish the message in hand. */
+		sweep_stop();
 		signq_stop();
 		outbox_stop();
 	}

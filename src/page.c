@@ -154,16 +154,25 @@ page_cross_site(struct request *r)
 void
 page_error(struct request *r, int status, const char *key)
 {
-	const char *msg, *title;
-	json_t *ctx;
+	const char *msg;
 
 	page_begin(r);
 	msg = i18n_text(r->lang, key);
+	page_error_text(r, status, msg ? msg : key);
+}
+
+void
+page_error_text(struct request *r, int status, const char *msg)
+{
+	const char *title;
+	json_t *ctx;
+
+	page_begin(r);
 	title = i18n_text(r->lang, status == 404 ? "title_not_found" :
 	    "title_error");
 	ctx = page_context(r, title);
 	json_object_set_new(ctx, "status", json_integer(status));
-	json_object_set_new(ctx, "message", json_string(msg ? msg : key));
+	json_object_set_new(ctx, "message", json_string(msg));
 	json_object_set_new(ctx, "title", json_string(title ? title : ""));
 	page_render(r, status, "error", ctx);
 }

@@ -67,6 +67,9 @@ bool page_cross_site(struct request *r);
 /* An error page in the reader's language: message is a catalogue key. */
 void page_error(struct request *r, int status, const char *message_key);
 
+/* The same with a message already in the reader's language. */
+void page_error_text(struct request *r, int status, const char *message);
+
 /* Replies with obj (consumed) as JSON. */
 void page_json(struct request *r, int status, json_t *obj);
 
@@ -155,5 +158,10 @@ void page_petition_show(struct request *r);
 void page_petition_json(struct request *r);
 void page_petition_sign(struct request *r);
 void page_petition_thanks(struct request *r);
+
+/* The petition object of the petition page for p (its live values real,
+ * its text in the reader's language when translated), for the moderators'
+ * preview of a petition as it will appear. Caller owns it. */
+json_t *page_petition_preview(struct request *r, struct petition *p);
 
 #endif

@@ -179,18 +179,19 @@ page_logout(struct request *r)
 void
 page_admin(struct request *r)
 {
-	struct petition *ps;
+	struct petition *ps, *qs;
 	struct audit_row *au;
 	char binding[33];
 	struct user u;
-	json_t *ctx, *list, *log;
-	size_t n, na, i;
+	json_t *ctx, *list, *log, *queue;
+	size_t n, na, nq, i;
 
 	page_begin(r);
 	if (page_require(r, ROLE_MODERATOR, &u, binding) == -1)
 		return;
 	if (store_petition_list(site.store, r->arena, PETITION_OPEN, &ps, &n) !=
 	    STORE_OK || store_audit_list(site.store, r->arena, &au, &na) !=
+	    STORE_OK || store_petition_queue(site.store, r->arena, &qs, &nq) !=
 	    STORE_OK) {
 		http_header_add(r, "Retry-After", "5");
 		page_error(r, 503, "err_unavailable");
@@ -212,11 +213,17 @@ page_admin(struct request *r)
 		    "at", page_iso_time(r, au[i].at), "actor", au[i].actor, "action",
 		    au[i].action, "subject", au[i].subject, "detail",
 		    au[i].detail));
+	queue = json_array();
+	for (i = 0; i < nq; i++)
+		json_array_append_new(queue, json_pack("{s:s, s:s, s:s, s:s}",
+		    "slug", qs[i].slug, "title", qs[i].title, "url",
+		    arena_printf(r->arena, "/admin/p/%s", qs[i].slug),
+		    "submitted", page_iso_time(r, qs[i].updated_at)));
 	ctx = page_context(r, i18n_text(r->lang, "admin_title"));
-	json_object_set_new(ctx, "admin", json_pack("{s:o, s:o, s:b, s:s, s:s}",
-	    "petitions", list, "audit", log, "has_audit", na > 0,
+	json_object_set_new(ctx, "admin", json_pack("{s:o, s:o, s:b, s:s, s:s, "
+	    "s:o, s:b}", "petitions", list, "audit", log, "has_audit", na > 0,
 	    "logout_csrf", page_form_token(r, binding), "role",
-	    user_role_name(u.role)));
+	    user_role_name(u.role), "queue", queue, "has_queue", nq > 0));
 	page_render(r, 200, "admin", ctx);
 	http_header_add(r, "Cache-Control", "no-store");
 }
@@ -233,6 +240,135 @@ trend_json(const struct trend_row *rows, size_t n)
 		    rows[i].key, "signatures", (json_int_t)rows[i].n, "flagged",
 		    rows[i].n >= TREND_THRESHOLD));
 	return a;
+}
+
+/* What moderators may do to a petition, by the state it is in. */
+enum mod_action { MOD_APPROVE, MOD_REJECT, MOD_HIDE, MOD_RESTORE, MOD__MAX };
+
+static const struct {
+	const char *name;
+	enum petition_state from[3];	/* PETITION__MAX ends the list */
+	enum petition_state to;
+	bool needs_reason;
+	bool needs_note;		/* shown to the starter */
+} mod_actions[MOD__MAX] = {
+	[MOD_APPROVE] = { "approve", { PETITION_PENDING, PETITION__MAX },
+	    PETITION_OPEN, false, false },
+	[MOD_REJECT] = { "reject", { PETITION_PENDING, PETITION__MAX },
+	    PETITION_REJECTED, true, true },
+	[MOD_HIDE] = { "hide", { PETITION_OPEN, PETITION_CLOSED,
+	    PETITION_VICTORY }, PETITION_HIDDEN, true, false },
+	[MOD_RESTORE] = { "restore", { PETITION_HIDDEN, PETITION__MAX },
+	    PETITION_OPEN, false, false },
+};
+
+/* Why a petition is rejected or hidden: labels are "mod_reason_<code>". */
+static const char *const mod_reasons[] = { "spam", "offensive", "duplicate",
+    "unclear", "not_petition", "illegal", "other" };
+
+static bool
+mod_reason_ok(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0)
+		return true;	/* required only by some actions */
+	for (i = 0; i < sizeof(mod_reasons) / sizeof(mod_reasons[0]); i++)
+		if (strlen(mod_reasons[i]) == len &&
+		    memcmp(mod_reasons[i], s, len) == 0)
+			return true;
+	return false;
+}
+
+static bool
+mod_action_ok(const char *s, size_t len)
+{
+	int i;
+
+	for (i = 0; i < MOD__MAX; i++)
+		if (strlen(mod_actions[i].name) == len &&
+		    memcmp(mod_actions[i].name, s, len) == 0)
+			return true;
+	return false;
+}
+
+static enum mod_action
+mod_action_parse(const char *s)
+{
+	int i;
+
+	for (i = 0; i < MOD__MAX; i++)
+		if (strcmp(mod_actions[i].name, s) == 0)
+			break;
+	return (enum mod_action)i;
+}
+
+static bool
+mod_action_applies(enum mod_action a, enum petition_state st)
+{
+	int i;
+
+	for (i = 0; i < 3 && mod_actions[a].from[i] != PETITION__MAX; i++)
+		if (mod_actions[a].from[i] == st)
+			return petition_transition_allowed(st, mod_actions[a].to);
+	return false;
+}
+
+enum mod_field { M_ACTION, M_REASON, M_NOTE, M_CSRF, M__MAX };
+
+static const struct form_spec mod_form[M__MAX] = {
+	[M_ACTION] = { "action", FORM_LINE, 16, true, mod_action_ok },
+	[M_REASON] = { "reason", FORM_LINE, 32, false, mod_reason_ok },
+	[M_NOTE] = { "note", FORM_TEXT, 2000, false, NULL },
+	[M_CSRF] = { "csrf", FORM_TOKEN, 128, true, NULL },
+};
+
+/* The moderation part of a petition's admin page: its state, what may be
+ * done to it, the reasons to pick from and its history. Returns 0, or -1
+ * when the store cannot say. */
+static int
+moderation_context(struct request *r, const struct petition *p, json_t *o)
+{
+	struct transition *ts;
+	json_t *actions, *reasons, *history;
+	size_t nt, i;
+
+	if (store_transition_list(site.store, r->arena, p->id, &ts, &nt) !=
+	    STORE_OK)
+		return -1;
+	actions = json_object();
+	for (i = 0; i < MOD__MAX; i++)
+		json_object_set_new(actions, mod_actions[i].name, json_boolean(
+		    mod_action_applies((enum mod_action)i, p->state)));
+	reasons = json_array();
+	for (i = 0; i < sizeof(mod_reasons) / sizeof(mod_reasons[0]); i++) {
+		const char *label = i18n_text(r->lang, arena_printf(r->arena,
+		    "mod_reason_%s", mod_reasons[i]));
+
+		json_array_append_new(reasons, json_pack("{s:s, s:s}", "code",
+		    mod_reasons[i], "label", label ? label : mod_reasons[i]));
+	}
+	history = json_array();
+	for (i = 0; i < nt; i++)
+		json_array_append_new(history, json_pack("{s:s, s:s, s:s, s:s, "
+		    "s:s, s:s}", "at", page_iso_time(r, ts[i].at), "from",
+		    petition_state_name(ts[i].from), "to",
+		    petition_state_name(ts[i].to), "actor", ts[i].actor,
+		    "reason", ts[i].reason, "note", ts[i].note));
+	json_object_set_new(o, "actions", actions);
+	json_object_set_new(o, "reasons", reasons);
+	json_object_set_new(o, "history", history);
+	json_object_set_new(o, "has_history", json_boolean(nt > 0));
+	json_object_set_new(o, "moderate_action", json_string(arena_printf(
+	    r->arena, "/admin/p/%s/moderate", p->slug)));
+	json_object_set_new(o, "state_label", json_string(i18n_text(r->lang,
+	    arena_printf(r->arena, "state_%s", petition_state_name(
+	    p->state)))));
+	if (p->reason != NULL && *p->reason)
+		json_object_set_new(o, "reason", json_string(p->reason));
+	if (p->note != NULL && *p->note)
+		json_object_set_new(o, "note", json_string(p->note));
+	return 0;
 }
 
 static void
@@ -270,9 +406,17 @@ admin_petition_render(struct request *r, const char *binding,
 		    rm[i].reason, "signatures", (json_int_t)rm[i].n));
 	json_object_set_new(o, "removals", removals);
 	json_object_set_new(o, "has_removals", json_boolean(nr > 0));
+	json_object_set_new(o, "state", json_string(petition_state_name(
+	    p.state)));
 	if (fmt != NULL && strcmp(fmt, "json") == 0) {
 		page_json(r, 200, o);
 		http_header_add(r, "Cache-Control", "no-store");
+		return;
+	}
+	if (moderation_context(r, &p, o) == -1) {
+		json_decref(o);
+		http_header_add(r, "Retry-After", "5");
+		page_error(r, 503, "err_unavailable");
 		return;
 	}
 	json_object_set_new(o, "action", json_string(arena_printf(r->arena,
@@ -282,6 +426,7 @@ admin_petition_render(struct request *r, const char *binding,
 		json_object_set_new(o, "notice", json_string(notice));
 	ctx = page_context(r, i18n_text(r->lang, "admin_title"));
 	json_object_set_new(ctx, "trend", o);
+	json_object_set_new(ctx, "petition", page_petition_preview(r, &p));
 	page_render(r, 200, "admin_petition", ctx);
 	http_header_add(r, "Cache-Control", "no-store");
 }
@@ -295,7 +440,15 @@ page_admin_petition(struct request *r)
 	page_begin(r);
 	if (page_require(r, ROLE_MODERATOR, &u, binding) == -1)
 		return;
-	admin_petition_render(r, binding, NULL);
+	{
+		const char *done = http_query(r, "done");
+		const char *notice = NULL;
+
+		if (done != NULL && mod_action_ok(done, strlen(done)))
+			notice = i18n_text(r->lang, arena_printf(r->arena,
+			    "mod_done_%s", done));
+		admin_petition_render(r, binding, notice);
+	}
 }
 
 /* Unix seconds or YYYY-MM-DDTHH:MM[:SS]Z; 0 for empty. -1 when malformed. */
@@ -434,6 +587,90 @@ bad:
 void
 page_admin_moderate(struct request *r)
 {
+	struct form_value v[M__MAX];
+	struct transition t;
+	struct petition p;
+	enum mod_action a;
+	char binding[33];
+	struct user u;
+	const char *err = NULL;
+
 	page_begin(r);
-	page_error(r, 404, "err_not_found");
+	if (page_require(r, ROLE_MODERATOR, &u, binding) == -1)
+		return;
+	if (!page_form_encoded(r)) {
+		page_error(r, 415, "err_media_type");
+		return;
+	}
+	if (form_parse(r->arena, r->body.data ? r->body.data : "", r->body.len,
+	    mod_form, M__MAX, v) == -1) {
+		page_error(r, 500, "err_internal");
+		return;
+	}
+	if (v[M_CSRF].err != FORM_OK || !page_csrf_ok(r, v[M_CSRF].s,
+	    v[M_CSRF].len, binding))
+		return;
+	if (page_rate_check(r, 0) == -1)
+		return;
+	switch (store_petition_by_slug(site.store, r->arena, r->slug, &p)) {
+	case STORE_OK:
+		break;
+	case STORE_NOTFOUND:
+		page_error(r, 404, "err_not_found");
+		return;
+	default:
+		http_header_add(r, "Retry-After", "5");
+		page_error(r, 503, "err_unavailable");
+		return;
+	}
+	if (v[M_ACTION].err != FORM_OK || v[M_REASON].err != FORM_OK ||
+	    v[M_NOTE].err != FORM_OK) {
+		err = "mod_bad_form";
+		goto bad;
+	}
+	a = mod_action_parse(v[M_ACTION].s);
+	if (mod_actions[a].needs_reason && v[M_REASON].len == 0) {
+		err = "mod_need_reason";
+		goto bad;
+	}
+	if (mod_actions[a].needs_note && v[M_NOTE].len == 0) {
+		err = "mod_need_note";
+		goto bad;
+	}
+	if (!mod_action_applies(a, p.state)) {
+		page_error(r, 409, "mod_conflict");
+		return;
+	}
+	memset(&t, 0, sizeof(t));
+	t.petition_id = p.id;
+	t.from = p.state;
+	t.to = mod_actions[a].to;
+	t.actor = arena_printf(r->arena, "user:%lld", (long long)u.id);
+	t.reason = mod_actions[a].needs_reason ? v[M_REASON].s : "";
+	t.note = v[M_NOTE].s;
+	t.at = (int64_t)time(NULL);
+	switch (store_petition_transition(site.store, &t)) {
+	case STORE_OK:
+		break;
+	case STORE_NOTFOUND:
+		/* Another moderator acted first. */
+		page_error(r, 409, "mod_conflict");
+		return;
+	default:
+		http_header_add(r, "Retry-After", "5");
+		page_error(r, 503, "err_unavailable");
+		return;
+	}
+	log_info("moderate", "action=%s slug=%s from=%s to=%s actor=%s",
+	    mod_actions[a].name, p.slug, petition_state_name(t.from),
+	    petition_state_name(t.to), t.actor);
+	pagecache_invalidate(p.id);
+	r->status = 303;
+	http_header_add(r, "Location", arena_printf(r->arena,
+	    "/admin/p/%s?done=%s", p.slug, mod_actions[a].name));
+	http_header_add(r, "Cache-Control", "no-store");
+	return;
+bad:
+	admin_petition_render(r, binding, i18n_text(r->lang, err));
+	r->status = 422;
 }

@@ -334,6 +334,97 @@ petition_removals(struct request *r, const struct petition *p, json_t *o)
 	    json_array_size(list) > 0));
 }
 
+/* A hidden petition answers 410 Gone with the moderators' reason. */
+static void
+hidden_page(struct request *r, const struct petition *p)
+{
+	const char *label = i18n_text(r->lang, arena_printf(r->arena,
+	    "mod_reason_%s", p->reason));
+	struct msgfmt_arg arg = { .name = "reason", .type = MSGFMT_STRING,
+	    .str = label ? label : i18n_text(r->lang, "mod_reason_other") };
+	const char *msg = i18n_format(r->arena, r->lang, "petition_hidden",
+	    &arg, 1);
+
+	page_error_text(r, 410, msg ? msg : "410");
+}
+
+/* The petition's updates, newest first, and the decision makers'
+ * responses apart, each with its text rendered. */
+static void
+petition_updates(struct request *r, const struct petition *p, json_t *o)
+{
+	struct update *u;
+	json_t *news, *responses;
+	size_t n, i;
+	struct buf b;
+
+	if (store_update_list(site.store, r->arena, p->id, &u, &n) != STORE_OK)
+		return;
+	news = json_array();
+	responses = json_array();
+	for (i = 0; i < n; i++) {
+		struct msgfmt_arg when = { .name = "date", .type = MSGFMT_DATE,
+		    .num = (double)u[i].created_at * 1000.0 };
+		json_t *e;
+
+		buf_init(&b);
+		if (markdown_render(u[i].body_md, strlen(u[i].body_md), &b) ==
+		    -1 || !buf_ok(&b)) {
+			buf_reset(&b);
+			continue;
+		}
+		e = json_pack("{s:s, s:s%, s:s, s:I}", "title", u[i].title,
+		    "body_html", b.data, b.len, "date", i18n_format(r->arena,
+		    r->lang, "update_date", &when, 1), "id",
+		    (json_int_t)u[i].id);
+		buf_reset(&b);
+		if (e == NULL)
+			continue;
+		if (u[i].kind == UPDATE_RESPONSE) {
+			json_object_set_new(e, "author", json_string(
+			    u[i].author));
+			json_array_append_new(responses, e);
+		} else
+			json_array_append_new(news, e);
+	}
+	json_object_set_new(o, "has_updates", json_boolean(
+	    json_array_size(news) > 0));
+	json_object_set_new(o, "updates", news);
+	json_object_set_new(o, "has_responses", json_boolean(
+	    json_array_size(responses) > 0));
+	json_object_set_new(o, "responses", responses);
+}
+
+/* Who started the petition, how its life went (victory, closed, closing
+ * date). */
+static void
+petition_life(struct request *r, const struct petition *p, json_t *o)
+{
+	int64_t now = (int64_t)time(NULL);
+
+	if (p->owner_name != NULL && *p->owner_name) {
+		struct msgfmt_arg a = { .name = "name", .type = MSGFMT_STRING,
+		    .str = p->owner_name };
+
+		json_object_set_new(o, "started_by", json_string(i18n_format(
+		    r->arena, r->lang, "petition_started_by", &a, 1)));
+	}
+	if (p->state == PETITION_VICTORY) {
+		json_object_set_new(o, "victory", json_true());
+		if (p->note != NULL && *p->note)
+			json_object_set_new(o, "victory_note", json_string(
+			    p->note));
+	}
+	if (p->closes_at != 0) {
+		struct msgfmt_arg a = { .name = "date", .type = MSGFMT_DATE,
+		    .num = (double)p->closes_at * 1000.0 };
+
+		json_object_set_new(o, "closes_line", json_string(i18n_format(
+		    r->arena, r->lang, now < p->closes_at ? "petition_closes" :
+		    "petition_closed_on", &a, 1)));
+	}
+}
+
 static json_t *
 petition_context(struct request *r, struct petition *p, bool body,
     const char *const live[LIVE__MAX])
@@ -363,6 +454,9 @@ petition_context(struct request *r, struct petition *p, bool body,
 		json_object_set_new(o, "original_note", json_string(note));
 	json_object_set_new(o, "to_lang", json_string(to_lang));
 	petition_removals(r, p, o);
+	petition_life(r, p, o);
+	if (body)
+		petition_updates(r, p, o);
 	petition_numbers(o, live);
 	buf_init(&b);
 	if (body && markdown_render(p->body_md, strlen(p->body_md), &b) == 0)
@@ -460,7 +554,7 @@ load_petition(struct request *r, struct petition *p)
 			return -1;
 		}
 		if (p->state == PETITION_HIDDEN) {
-			page_error(r, 410, "err_not_found");
+			hidden_page(r, p);
 			return -1;
 		}
 		return 0;
@@ -965,4 +1059,13 @@ page_petition_sign(struct request *r)
 		http_header_add(r, "Retry-After", "2");
 		page_error(r, 503, "err_busy");
 	}
+}
+
+json_t *
+page_petition_preview(struct request *r, struct petition *p)
+{
+	const char *live[LIVE__MAX];
+
+	live_values(r, p->id, p->count, p->goal, p->created_at, live);
+	return petition_context(r, p, true, live);
 }
