@@ -312,7 +312,8 @@ static const char *const stmt_sql[ST__MAX] = {
 	    "UPDATE petitions SET title = $2, body_md = $3, lang = $4,"
 	    " goal = $5, closes_at = $6, updated_at = $7 WHERE id = $1"
 	    " AND state IN ('draft', 'rejected')",
-	[ST_ADDRESSEES_DELETE] = "DELETE FROM addressees WHERE petition_id = $1",
+	[ST_ADDRESSEES_DELETE] =
+	    "DELETE FROM addressees WHERE petition_id = $1",
 	/* Moves a petition only from the state its mover saw: of two nodes
 	 * moving it at once, the second finds the state changed and gets no
 	 * row. */
@@ -340,8 +341,8 @@ static const char *const stmt_sql[ST__MAX] = {
 	    " created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
 	[ST_UPDATE_LIST] =
 	    "SELECT id, petition_id, kind, author, title, body_md, created_at,"
-	    " mail_cursor, mail_done, mailed FROM updates WHERE petition_id = $1"
-	    " ORDER BY created_at DESC, id DESC",
+	    " mail_cursor, mail_done, mailed FROM updates"
+	    " WHERE petition_id = $1 ORDER BY created_at DESC, id DESC",
 	[ST_UPDATE_NEXT] =
 	    "SELECT id, petition_id, kind, author, title, body_md, created_at,"
 	    " mail_cursor, mail_done, mailed FROM updates WHERE NOT mail_done"
