@@ -113,9 +113,9 @@ enum stmt {
 
 /* The columns row_petition() reads: what every petition reader fills. */
 #define PETITION_COLS \
-	"p.id, p.slug, p.title, p.lang, p.goal, p.state, p.created_at," \
-	" p.updated_at, COALESCE(p.closes_at, 0), COALESCE(p.owner_id, 0)," \
-	" p.reason, p.note"
+	"p.id, p.slug, p.title, p.body_md, p.lang, p.goal, p.state," \
+	" p.created_at, p.updated_at, COALESCE(p.closes_at, 0)," \
+	" COALESCE(p.owner_id, 0), p.reason, p.note"
 /* The columns row_user() reads. */
 #define USER_COLS \
 	"u.id, u.role, u.password, u.failed, u.locked_until, u.name, u.lang," \
@@ -133,7 +133,7 @@ static const char *const stmt_sql[ST__MAX] = {
 	    "INSERT INTO addressees (petition_id, pos, name, description)"
 	    " VALUES ($1, $2, $3, $4)",
 	[ST_PETITION_BY_SLUG] =
-	    "SELECT " PETITION_COLS ", p.body_md, COALESCE(u.name, '')"
+	    "SELECT " PETITION_COLS ", COALESCE(u.name, '')"
 	    " FROM petitions p LEFT JOIN users u ON u.id = p.owner_id"
 	    " WHERE p.slug = $1",
 	[ST_ADDRESSEES] =
@@ -1051,9 +1051,9 @@ out:
 	return ret;
 }
 
-/* Reads the PETITION_COLS of a row; the text (body_md, "" here), the
- * addressees and the count are not among them (counts.c keeps the count).
- * Returns 0, or -1 when out of memory or the state is unknown. */
+/* Reads the PETITION_COLS of a row; the addressees and the count are not
+ * among them (counts.c keeps the count). Returns 0, or -1 when out of
+ * memory or the state is unknown. */
 static int
 row_petition(struct arena *a, const PGresult *r, int row, struct petition *p)
 {
@@ -1061,18 +1061,18 @@ row_petition(struct arena *a, const PGresult *r, int row, struct petition *p)
 	p->id = res_int(r, row, 0);
 	p->slug = res_text(a, r, row, 1);
 	p->title = res_text(a, r, row, 2);
-	p->body_md = "";
-	p->lang = res_text(a, r, row, 3);
-	p->goal = res_int(r, row, 4);
-	p->state = petition_state_parse(PQgetvalue(r, row, 5));
-	p->created_at = res_int(r, row, 6);
-	p->updated_at = res_int(r, row, 7);
-	p->closes_at = res_int(r, row, 8);
-	p->owner_id = res_int(r, row, 9);
-	p->reason = res_text(a, r, row, 10);
-	p->note = res_text(a, r, row, 11);
-	if (p->slug == NULL || p->title == NULL || p->lang == NULL ||
-	    p->reason == NULL || p->note == NULL ||
+	p->body_md = res_text(a, r, row, 3);
+	p->lang = res_text(a, r, row, 4);
+	p->goal = res_int(r, row, 5);
+	p->state = petition_state_parse(PQgetvalue(r, row, 6));
+	p->created_at = res_int(r, row, 7);
+	p->updated_at = res_int(r, row, 8);
+	p->closes_at = res_int(r, row, 9);
+	p->owner_id = res_int(r, row, 10);
+	p->reason = res_text(a, r, row, 11);
+	p->note = res_text(a, r, row, 12);
+	if (p->slug == NULL || p->title == NULL || p->body_md == NULL ||
+	    p->lang == NULL || p->reason == NULL || p->note == NULL ||
 	    p->state == PETITION__MAX) {
 		log_error("store", "backend=pg op=petition_row error=\"%s\"",
 		    p->state == PETITION__MAX ? "unknown state" :
@@ -1107,7 +1107,6 @@ pg_petition_by_slug(struct store *base, struct arena *a, const char *slug,
 		goto out;
 	ret = STORE_ERROR;
 	if (row_petition(a, res, 0, out) == -1 ||
-	    (out->body_md = res_text(a, res, 0, 12)) == NULL ||
 	    (out->owner_name = res_text(a, res, 0, 13)) == NULL)
 		goto out;
 	PQclear(res);
