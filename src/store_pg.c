@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "buf.h"
 #include "log.h"
 #include "store.h"
 
@@ -80,10 +81,45 @@ enum stmt {
 	ST_SESSION_USER,
 	ST_SESSION_DELETE,
 	ST_AUDIT_LIST,
+	ST_BEGIN_SNAPSHOT,
+	ST_USER_BY_ID,
+	ST_USER_TOKEN_INSERT,
+	ST_USER_TOKEN_USE,
+	ST_USER_TOKEN_GET,
+	ST_USER_VERIFY,
+	ST_USER_PASSWORD,
+	ST_USER_SESSIONS_END,
+	ST_PETITION_UPDATE,
+	ST_ADDRESSEES_DELETE,
+	ST_PETITION_MOVE,
+	ST_TRANSITION_INSERT,
+	ST_PETITION_LIST_OWNER,
+	ST_PETITION_QUEUE,
+	ST_PETITION_DUE,
+	ST_TRANSITION_LIST,
+	ST_UPDATE_INSERT,
+	ST_UPDATE_LIST,
+	ST_UPDATE_NEXT,
+	ST_UPDATE_RECIPIENTS,
+	ST_UPDATE_CURSOR,
+	ST_OUTBOX_INSERT_MANY,
+	ST_UNSUB_INSERT_MANY,
+	ST_STATS_STATES,
+	ST_STATS_DAYS,
+	ST_STATS_COUNTRIES,
+	ST_SIGNERS_PUBLIC,
 	ST__MAX
 };
 
-_Static_assert(ST__MAX <= 64, "one bit per statement in conn.prepared");
+/* The columns row_petition() reads: what every petition reader fills. */
+#define PETITION_COLS \
+	"p.id, p.slug, p.title, p.body_md, p.lang, p.goal, p.state," \
+	" p.created_at, p.updated_at, COALESCE(p.closes_at, 0)," \
+	" COALESCE(p.owner_id, 0), p.reason, p.note"
+/* The columns row_user() reads. */
+#define USER_COLS \
+	"u.id, u.role, u.password, u.failed, u.locked_until, u.name, u.lang," \
+	" COALESCE(u.verified_at, 0), u.email_sealed"
 
 static const char *const stmt_sql[ST__MAX] = {
 	[ST_BEGIN] = "BEGIN",
@@ -91,21 +127,21 @@ static const char *const stmt_sql[ST__MAX] = {
 	[ST_ROLLBACK] = "ROLLBACK",
 	[ST_PETITION_INSERT] =
 	    "INSERT INTO petitions (slug, title, body_md, lang, goal, state,"
-	    " created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)"
-	    " RETURNING id",
+	    " created_at, updated_at, owner_id, closes_at) VALUES ($1, $2, $3,"
+	    " $4, $5, $6, $7, $7, $8, $9) RETURNING id",
 	[ST_ADDRESSEE_INSERT] =
 	    "INSERT INTO addressees (petition_id, pos, name, description)"
 	    " VALUES ($1, $2, $3, $4)",
 	[ST_PETITION_BY_SLUG] =
-	    "SELECT id, slug, title, body_md, lang, goal, state, created_at,"
-	    " updated_at FROM petitions WHERE slug = $1",
+	    "SELECT " PETITION_COLS ", COALESCE(u.name, '')"
+	    " FROM petitions p LEFT JOIN users u ON u.id = p.owner_id"
+	    " WHERE p.slug = $1",
 	[ST_ADDRESSEES] =
 	    "SELECT name, description FROM addressees WHERE petition_id = $1"
 	    " ORDER BY pos",
 	[ST_PETITION_LIST] =
-	    "SELECT id, slug, title, body_md, lang, goal, state, created_at,"
-	    " updated_at FROM petitions WHERE state = $1"
-	    " ORDER BY created_at DESC, id DESC LIMIT 200",
+	    "SELECT " PETITION_COLS " FROM petitions p WHERE p.state = $1"
+	    " ORDER BY p.created_at DESC, p.id DESC LIMIT 200",
 	[ST_COUNT] =
 	    "SELECT COALESCE(SUM(confirmed), 0) FROM petition_counts"
 	    " WHERE petition_id = $1",
@@ -226,8 +262,7 @@ static const char *const stmt_sql[ST__MAX] = {
 	    " verified_at, created_at, name, lang)"
 	    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
 	[ST_USER_BY_EMAIL] =
-	    "SELECT id, role, password, failed, locked_until FROM users"
-	    " WHERE email_hash = $1",
+	    "SELECT " USER_COLS " FROM users u WHERE u.email_hash = $1",
 	[ST_USER_OK] = "UPDATE users SET failed = 0 WHERE id = $1",
 	/* $2 now, $3 failures that lock, $4 lock seconds; both SET
 	 * expressions see the old failed. */
@@ -240,18 +275,121 @@ static const char *const stmt_sql[ST__MAX] = {
 	    "INSERT INTO sessions (hash, user_id, created_at, expires_at)"
 	    " VALUES ($1, $2, $3, $4)",
 	[ST_SESSION_USER] =
-	    "SELECT u.id, u.role, u.password, u.failed, u.locked_until"
-	    " FROM sessions s JOIN users u ON u.id = s.user_id"
-	    " WHERE s.hash = $1 AND s.expires_at > $2",
+	    "SELECT " USER_COLS " FROM sessions s JOIN users u"
+	    " ON u.id = s.user_id WHERE s.hash = $1 AND s.expires_at > $2",
 	[ST_SESSION_DELETE] = "DELETE FROM sessions WHERE hash = $1",
 	[ST_AUDIT_LIST] =
 	    "SELECT at, actor, action, subject, detail FROM audit_log"
 	    " ORDER BY id DESC LIMIT 200",
+	/* The reads of one report see one moment. */
+	[ST_BEGIN_SNAPSHOT] =
+	    "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+	[ST_USER_BY_ID] = "SELECT " USER_COLS " FROM users u WHERE u.id = $1",
+	[ST_USER_TOKEN_INSERT] =
+	    "INSERT INTO user_tokens (hash, purpose, user_id, created_at,"
+	    " expires_at) VALUES ($1, $2, $3, $4, $5)",
+	/* Checked and consumed in one statement: of two nodes presenting the
+	 * same link, the second waits for the first's commit, then finds
+	 * used_at set and gets no row. */
+	[ST_USER_TOKEN_USE] =
+	    "UPDATE user_tokens SET used_at = $3 WHERE hash = $1"
+	    " AND purpose = $2 AND used_at IS NULL AND expires_at > $3"
+	    " RETURNING user_id",
+	[ST_USER_TOKEN_GET] =
+	    "SELECT user_id FROM user_tokens WHERE hash = $1 AND purpose = $2"
+	    " AND used_at IS NULL AND expires_at > $3",
+	[ST_USER_VERIFY] =
+	    "UPDATE users SET verified_at = COALESCE(verified_at, $2)"
+	    " WHERE id = $1",
+	[ST_USER_PASSWORD] =
+	    "UPDATE users SET password = $2, failed = 0, locked_until = 0"
+	    " WHERE id = $1",
+	[ST_USER_SESSIONS_END] = "DELETE FROM sessions WHERE user_id = $1",
+	/* Only a text nobody has approved yet may change: the state is
+	 * checked by the update itself, so a submission committed meanwhile
+	 * by another node wins. */
+	[ST_PETITION_UPDATE] =
+	    "UPDATE petitions SET title = $2, body_md = $3, lang = $4,"
+	    " goal = $5, closes_at = $6, updated_at = $7 WHERE id = $1"
+	    " AND state IN ('draft', 'rejected')",
+	[ST_ADDRESSEES_DELETE] =
+	    "DELETE FROM addressees WHERE petition_id = $1",
+	/* Moves a petition only from the state its mover saw: of two nodes
+	 * moving it at once, the second finds the state changed and gets no
+	 * row. */
+	[ST_PETITION_MOVE] =
+	    "UPDATE petitions SET state = $3, reason = $4, note = $5,"
+	    " updated_at = $6 WHERE id = $1 AND state = $2",
+	[ST_TRANSITION_INSERT] =
+	    "INSERT INTO transitions (petition_id, from_state, to_state, actor,"
+	    " reason, note, at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+	[ST_PETITION_LIST_OWNER] =
+	    "SELECT " PETITION_COLS " FROM petitions p WHERE p.owner_id = $1"
+	    " ORDER BY p.created_at DESC, p.id DESC",
+	[ST_PETITION_QUEUE] =
+	    "SELECT " PETITION_COLS " FROM petitions p"
+	    " WHERE p.state = 'pending' ORDER BY p.updated_at, p.id",
+	[ST_PETITION_DUE] =
+	    "SELECT " PETITION_COLS " FROM petitions p WHERE p.state = 'open'"
+	    " AND p.closes_at IS NOT NULL AND p.closes_at <= $1"
+	    " ORDER BY p.closes_at, p.id",
+	[ST_TRANSITION_LIST] =
+	    "SELECT petition_id, from_state, to_state, actor, reason, note, at"
+	    " FROM transitions WHERE petition_id = $1 ORDER BY id",
+	[ST_UPDATE_INSERT] =
+	    "INSERT INTO updates (petition_id, kind, author, title, body_md,"
+	    " created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+	[ST_UPDATE_LIST] =
+	    "SELECT id, petition_id, kind, author, title, body_md, created_at,"
+	    " mail_cursor, mail_done, mailed FROM updates"
+	    " WHERE petition_id = $1 ORDER BY created_at DESC, id DESC",
+	[ST_UPDATE_NEXT] =
+	    "SELECT id, petition_id, kind, author, title, body_md, created_at,"
+	    " mail_cursor, mail_done, mailed FROM updates WHERE NOT mail_done"
+	    " ORDER BY id LIMIT 1",
+	[ST_UPDATE_RECIPIENTS] =
+	    "SELECT id, pii, lang FROM signatures WHERE petition_id = $1"
+	    " AND updates AND state = 'confirmed' AND id > $2"
+	    " AND created_at <= $3 ORDER BY id LIMIT $4",
+	/* Advances the cursor only from where this batch started: a node
+	 * that queued the same batch first has moved it, and this one gets
+	 * no row (it waits for that node's commit, then re-checks). */
+	[ST_UPDATE_CURSOR] =
+	    "UPDATE updates SET mail_cursor = $3, mail_done = $4,"
+	    " mailed = mailed + $5 WHERE id = $1 AND mail_cursor = $2",
+	/* A whole batch of mail in one statement: $1 Message-IDs, $2 kinds,
+	 * $3 sealed messages, as arrays of one length. */
+	[ST_OUTBOX_INSERT_MANY] =
+	    "INSERT INTO outbox (message_id, kind, sealed, state, next_at,"
+	    " created_at, updated_at) SELECT m, k, b, 'queued', $4, $4, $4"
+	    " FROM unnest($1::text[], $2::text[], $3::bytea[])"
+	    " WITH ORDINALITY AS t(m, k, b, i) ORDER BY i",
+	/* $1 token hashes, $2 their signatures. */
+	[ST_UNSUB_INSERT_MANY] =
+	    "INSERT INTO tokens (hash, purpose, subject, created_at)"
+	    " SELECT h, 'unsubscribe', s, $3"
+	    " FROM unnest($1::bytea[], $2::bigint[]) AS t(h, s)",
+	[ST_STATS_STATES] =
+	    "SELECT state, COUNT(*) FROM signatures WHERE petition_id = $1"
+	    " GROUP BY state",
+	[ST_STATS_DAYS] =
+	    "SELECT created_at / 86400 * 86400, COUNT(*) FROM signatures"
+	    " WHERE petition_id = $1 AND state IN ('pending', 'confirmed')"
+	    " GROUP BY 1 ORDER BY 1",
+	/* Codes in byte order, as SQLite sorts them. */
+	[ST_STATS_COUNTRIES] =
+	    "SELECT country, COUNT(*) FROM signatures WHERE petition_id = $1"
+	    " AND state = 'confirmed' GROUP BY country"
+	    " ORDER BY 2 DESC, country COLLATE \"C\"",
+	[ST_SIGNERS_PUBLIC] =
+	    "SELECT seq, pii, country, created_at FROM signatures"
+	    " WHERE petition_id = $1 AND state = 'confirmed' AND public_name"
+	    " AND seq > $2 ORDER BY seq LIMIT $3",
 };
 
 struct conn {
 	PGconn *pg;
-	uint64_t prepared;	/* bit i: statement i is prepared on pg */
+	bool prepared[ST__MAX];	/* statement i is prepared on pg */
 	bool busy;
 	bool used;		/* a statement went through since pool_get() */
 	bool down;		/* the outage is logged already */
@@ -313,6 +451,16 @@ static void
 p_bool(struct params *p, bool b)
 {
 	p_text(p, b ? "t" : "f");
+}
+
+/* 0 becomes SQL NULL: "none" for an optional id or time. */
+static void
+p_int_or_null(struct params *p, int64_t v)
+{
+	if (v != 0)
+		p_int(p, v);
+	else
+		p_text(p, NULL);
 }
 
 /* Binary, for bytea; NULL becomes SQL NULL. */
@@ -431,7 +579,7 @@ conn_ready(struct conn *c)
 	if (mono_ms() < c->retry_at)
 		return -1;
 	PQreset(c->pg);
-	c->prepared = 0;
+	memset(c->prepared, 0, sizeof(c->prepared));
 	if (PQstatus(c->pg) != CONNECTION_OK) {
 		c->retry_at = mono_ms() + RECONNECT_BACKOFF_MS;
 		if (!c->down)
@@ -488,13 +636,13 @@ conn_prepare(struct conn *c, enum stmt id, const char *name)
 {
 	PGresult *res;
 
-	if (c->prepared & (UINT64_C(1) << id))
+	if (c->prepared[id])
 		return NULL;
 	res = PQprepare(c->pg, name, stmt_sql[id], 0, NULL);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK)
 		return res;
 	PQclear(res);
-	c->prepared |= UINT64_C(1) << id;
+	c->prepared[id] = true;
 	return NULL;
 }
 
@@ -870,6 +1018,8 @@ pg_petition_create(struct store *base, const struct petition *p, int64_t *id)
 	p_int(&q, p->goal);
 	p_text(&q, petition_state_name(p->state));
 	p_int(&q, p->created_at);
+	p_int_or_null(&q, p->owner_id);
+	p_int_or_null(&q, p->closes_at);
 	if ((res = conn_run(c, ST_PETITION_INSERT, &q, "petition_create",
 	    &ret)) == NULL)
 		goto out;
@@ -901,8 +1051,9 @@ out:
 	return ret;
 }
 
-/* Reads the petition columns shared by ST_PETITION_BY_SLUG and _LIST; the
- * count is not among them (counts.c keeps it). */
+/* Reads the PETITION_COLS of a row; the addressees and the count are not
+ * among them (counts.c keeps the count). Returns 0, or -1 when out of
+ * memory or the state is unknown. */
 static int
 row_petition(struct arena *a, const PGresult *r, int row, struct petition *p)
 {
@@ -916,9 +1067,18 @@ row_petition(struct arena *a, const PGresult *r, int row, struct petition *p)
 	p->state = petition_state_parse(PQgetvalue(r, row, 6));
 	p->created_at = res_int(r, row, 7);
 	p->updated_at = res_int(r, row, 8);
+	p->closes_at = res_int(r, row, 9);
+	p->owner_id = res_int(r, row, 10);
+	p->reason = res_text(a, r, row, 11);
+	p->note = res_text(a, r, row, 12);
 	if (p->slug == NULL || p->title == NULL || p->body_md == NULL ||
-	    p->lang == NULL || p->state == PETITION__MAX)
+	    p->lang == NULL || p->reason == NULL || p->note == NULL ||
+	    p->state == PETITION__MAX) {
+		log_error("store", "backend=pg op=petition_row error=\"%s\"",
+		    p->state == PETITION__MAX ? "unknown state" :
+		    "out of memory");
 		return -1;
+	}
 	return 0;
 }
 
@@ -946,7 +1106,8 @@ pg_petition_by_slug(struct store *base, struct arena *a, const char *slug,
 	if (PQntuples(res) == 0)
 		goto out;
 	ret = STORE_ERROR;
-	if (row_petition(a, res, 0, out) == -1)
+	if (row_petition(a, res, 0, out) == -1 ||
+	    (out->owner_name = res_text(a, res, 0, 13)) == NULL)
 		goto out;
 	PQclear(res);
 	q.n = 0;
@@ -972,13 +1133,15 @@ out:
 	return ret;
 }
 
+/* Runs a petition list statement (PETITION_COLS) and reads every row.
+ * libpq hands over a result whole or not at all, so a read that failed
+ * half-way is an error here, never a shorter list. */
 static enum store_status
-pg_petition_list(struct store *base, struct arena *a,
-    enum petition_state state, struct petition **out, size_t *n)
+petition_rows(struct store_pg *s, struct arena *a, enum stmt id,
+    const struct params *q, const char *what, struct petition **out,
+    size_t *n)
 {
-	struct store_pg *s = pg(base);
 	struct petition *ps = NULL;
-	struct params q = { .n = 0 };
 	struct conn *c;
 	PGresult *res;
 	enum store_status ret;
@@ -986,9 +1149,7 @@ pg_petition_list(struct store *base, struct arena *a,
 
 	if ((ret = pool_get(s, &c)) != STORE_OK)
 		return ret;
-	p_text(&q, petition_state_name(state));
-	if ((res = conn_run(c, ST_PETITION_LIST, &q, "petition_list",
-	    &ret)) == NULL)
+	if ((res = conn_run(c, id, q, what, &ret)) == NULL)
 		goto out;
 	ret = STORE_ERROR;
 	rows = PQntuples(res);
@@ -1005,6 +1166,17 @@ out:
 	PQclear(res);
 	pool_put(s, c);
 	return ret;
+}
+
+static enum store_status
+pg_petition_list(struct store *base, struct arena *a,
+    enum petition_state state, struct petition **out, size_t *n)
+{
+	struct params q = { .n = 0 };
+
+	p_text(&q, petition_state_name(state));
+	return petition_rows(pg(base), a, ST_PETITION_LIST, &q,
+	    "petition_list", out, n);
 }
 
 static bool
@@ -1860,8 +2032,8 @@ pg_user_create(struct store *base, const struct user_new *u, int64_t *id)
 	else
 		p_text(&q, NULL);
 	p_int(&q, u->now);
-	p_text(&q, u->name);
-	p_text(&q, u->lang);
+	p_text(&q, u->name ? u->name : "");
+	p_text(&q, u->lang ? u->lang : "en");
 	if ((res = conn_run(c, ST_USER_INSERT, &q, "user_create", &ret)) !=
 	    NULL) {
 		*id = res_int(res, 0, 0);
@@ -1871,35 +2043,36 @@ pg_user_create(struct store *base, const struct user_new *u, int64_t *id)
 	return ret;
 }
 
-/* Reads id, role, password, failed, locked_until of the account that
- * statement id finds by hash (and now, when it takes it). */
+/* Reads the USER_COLS of the account that statement id finds with q. */
 static enum store_status
 user_row(struct store_pg *s, enum stmt id, struct arena *a,
-    const unsigned char *hash, int64_t now, struct user *out)
+    const struct params *q, struct user *out)
 {
-	struct params q = { .n = 0 };
 	struct conn *c;
 	PGresult *res;
 	enum store_status ret;
 
 	if ((ret = pool_get(s, &c)) != STORE_OK)
 		return ret;
-	p_blob(&q, hash, STORE_HASH_BYTES);
-	if (id == ST_SESSION_USER)
-		p_int(&q, now);
-	if ((res = conn_run(c, id, &q, "user", &ret)) == NULL)
+	if ((res = conn_run(c, id, q, "user", &ret)) == NULL)
 		goto out;
 	if (PQntuples(res) == 0) {
 		ret = STORE_NOTFOUND;
 		goto out;
 	}
+	memset(out, 0, sizeof(*out));
 	out->id = res_int(res, 0, 0);
 	out->role = user_role_parse(PQgetvalue(res, 0, 1));
 	out->password = res_text(a, res, 0, 2);
 	out->failed = (int)res_int(res, 0, 3);
 	out->locked_until = res_int(res, 0, 4);
-	ret = out->password != NULL && out->role != ROLE__MAX ? STORE_OK :
-	    STORE_ERROR;
+	out->name = res_text(a, res, 0, 5);
+	out->lang = res_text(a, res, 0, 6);
+	out->verified_at = res_int(res, 0, 7);
+	out->email_sealed = res_blob(a, res, 0, 8, &out->email_sealed_len);
+	ret = out->password != NULL && out->role != ROLE__MAX &&
+	    out->name != NULL && out->lang != NULL &&
+	    out->email_sealed != NULL ? STORE_OK : STORE_ERROR;
 out:
 	PQclear(res);
 	pool_put(s, c);
@@ -1910,7 +2083,20 @@ static enum store_status
 pg_user_by_email(struct store *base, struct arena *a,
     const unsigned char *email_hash, struct user *out)
 {
-	return user_row(pg(base), ST_USER_BY_EMAIL, a, email_hash, 0, out);
+	struct params q = { .n = 0 };
+
+	p_blob(&q, email_hash, STORE_HASH_BYTES);
+	return user_row(pg(base), ST_USER_BY_EMAIL, a, &q, out);
+}
+
+static enum store_status
+pg_user_by_id(struct store *base, struct arena *a, int64_t id,
+    struct user *out)
+{
+	struct params q = { .n = 0 };
+
+	p_int(&q, id);
+	return user_row(pg(base), ST_USER_BY_ID, a, &q, out);
 }
 
 static enum store_status
@@ -1948,7 +2134,11 @@ static enum store_status
 pg_session_user(struct store *base, struct arena *a, const unsigned char *hash,
     int64_t now, struct user *out)
 {
-	return user_row(pg(base), ST_SESSION_USER, a, hash, now, out);
+	struct params q = { .n = 0 };
+
+	p_blob(&q, hash, STORE_HASH_BYTES);
+	p_int(&q, now);
+	return user_row(pg(base), ST_SESSION_USER, a, &q, out);
 }
 
 static enum store_status
@@ -2015,6 +2205,752 @@ out:
 	return ret;
 }
 
+static enum store_status
+pg_user_token_create(struct store *base, const unsigned char *hash,
+    enum user_token_purpose purpose, int64_t user_id, int64_t now,
+    int64_t expires)
+{
+	struct params q = { .n = 0 };
+
+	p_blob(&q, hash, STORE_HASH_BYTES);
+	p_text(&q, user_token_purpose_name(purpose));
+	p_int(&q, user_id);
+	p_int(&q, now);
+	p_int(&q, expires);
+	return pool_exec(pg(base), ST_USER_TOKEN_INSERT, &q,
+	    "user_token_create", NULL);
+}
+
+static enum store_status
+pg_user_token_use(struct store *base, const unsigned char *hash,
+    enum user_token_purpose purpose, bool consume, int64_t now,
+    int64_t *user_id)
+{
+	struct store_pg *s = pg(base);
+	struct params q = { .n = 0 };
+	struct conn *c;
+	PGresult *res;
+	enum store_status ret;
+
+	if ((ret = pool_get(s, &c)) != STORE_OK)
+		return ret;
+	p_blob(&q, hash, STORE_HASH_BYTES);
+	p_text(&q, user_token_purpose_name(purpose));
+	p_int(&q, now);
+	if ((res = conn_run(c, consume ? ST_USER_TOKEN_USE : ST_USER_TOKEN_GET,
+	    &q, "user_token_use", &ret)) == NULL)
+		goto out;
+	if (PQntuples(res) == 0)
+		ret = STORE_NOTFOUND;
+	else
+		*user_id = res_int(res, 0, 0);
+out:
+	PQclear(res);
+	pool_put(s, c);
+	return ret;
+}
+
+static enum store_status
+pg_user_verify(struct store *base, int64_t id, int64_t now)
+{
+	struct params q = { .n = 0 };
+	enum store_status ret;
+	int changed = 0;
+
+	p_int(&q, id);
+	p_int(&q, now);
+	ret = pool_exec(pg(base), ST_USER_VERIFY, &q, "user_verify", &changed);
+	if (ret == STORE_OK && changed == 0)
+		ret = STORE_NOTFOUND;
+	return ret;
+}
+
+static enum store_status
+pg_user_set_password(struct store *base, int64_t id, const char *password)
+{
+	struct store_pg *s = pg(base);
+	struct params q = { .n = 0 };
+	struct conn *c;
+	enum store_status ret;
+	int changed = 0;
+
+	if ((ret = pool_get(s, &c)) != STORE_OK)
+		return ret;
+	if ((ret = conn_exec(c, ST_BEGIN, NULL, "user_set_password", NULL)) !=
+	    STORE_OK)
+		goto out;
+	p_int(&q, id);
+	p_text(&q, password);
+	if ((ret = conn_exec(c, ST_USER_PASSWORD, &q, "user_set_password",
+	    &changed)) != STORE_OK)
+		goto out;
+	if (changed == 0) {
+		ret = STORE_NOTFOUND;
+		goto out;
+	}
+	q.n = 0;
+	p_int(&q, id);
+	if ((ret = conn_exec(c, ST_USER_SESSIONS_END, &q, "user_set_password",
+	    NULL)) != STORE_OK)
+		goto out;
+	ret = conn_exec(c, ST_COMMIT, NULL, "user_set_password", NULL);
+out:
+	pool_put(s, c);	/* rolls back on failure */
+	return ret;
+}
+
+static enum store_status
+pg_petition_update(struct store *base, const struct petition *p)
+{
+	struct store_pg *s = pg(base);
+	struct params q = { .n = 0 };
+	struct conn *c;
+	enum store_status ret;
+	size_t i;
+	int changed = 0;
+
+	if ((ret = pool_get(s, &c)) != STORE_OK)
+		return ret;
+	if ((ret = conn_exec(c, ST_BEGIN, NULL, "petition_update", NULL)) !=
+	    STORE_OK)
+		goto out;
+	p_int(&q, p->id);
+	p_text(&q, p->title);
+	p_text(&q, p->body_md);
+	p_text(&q, p->lang);
+	p_int(&q, p->goal);
+	p_int_or_null(&q, p->closes_at);
+	p_int(&q, p->updated_at);
+	if ((ret = conn_exec(c, ST_PETITION_UPDATE, &q, "petition_update",
+	    &changed)) != STORE_OK)
+		goto out;
+	if (changed == 0) {
+		ret = STORE_NOTFOUND;
+		goto out;
+	}
+	q.n = 0;
+	p_int(&q, p->id);
+	if ((ret = conn_exec(c, ST_ADDRESSEES_DELETE, &q, "petition_update",
+	    NULL)) != STORE_OK)
+		goto out;
+	for (i = 0; i < p->nto; i++) {
+		q.n = 0;
+		p_int(&q, p->id);
+		p_int(&q, (int64_t)i);
+		p_text(&q, p->to[i].name);
+		p_text(&q, p->to[i].description ? p->to[i].description : "");
+		if ((ret = conn_exec(c, ST_ADDRESSEE_INSERT, &q,
+		    "petition_update", NULL)) != STORE_OK)
+			goto out;
+	}
+	ret = conn_exec(c, ST_COMMIT, NULL, "petition_update", NULL);
+out:
+	if (ret == STORE_DUPLICATE)
+		ret = STORE_ERROR;
+	pool_put(s, c);	/* rolls back on failure */
+	return ret;
+}
+
+/* The audit detail of a transition: "reason: note", or whichever of them
+ * is not empty. Returns a malloc'd string, NULL when out of memory. */
+static char *
+transition_detail(const char *reason, const char *note)
+{
+	size_t len = strlen(reason) + strlen(note) + 3;
+	char *d;
+
+	if ((d = malloc(len)) == NULL)
+		return NULL;
+	snprintf(d, len, "%s%s%s", reason, *reason != '\0' && *note != '\0' ?
+	    ": " : "", note);
+	return d;
+}
+
+static enum store_status
+pg_petition_transition(struct store *base, const struct transition *t)
+{
+	struct store_pg *s = pg(base);
+	const char *from = petition_state_name(t->from);
+	const char *to = petition_state_name(t->to);
+	const char *reason = t->reason ? t->reason : "";
+	const char *note = t->note ? t->note : "";
+	struct params q = { .n = 0 };
+	struct conn *c;
+	enum store_status ret;
+	char action[32], subject[32], *detail;
+	int changed = 0;
+
+	if (from == NULL || to == NULL) {
+		log_error("store", "backend=pg op=petition_transition "
+		    "error=\"unknown state\"");
+		return STORE_ERROR;
+	}
+	if ((detail = transition_detail(reason, note)) == NULL)
+		return STORE_ERROR;
+	snprintf(action, sizeof(action), "petition_%s", to);
+	snprintf(subject, sizeof(subject), "petition:%lld",
+	    (long long)t->petition_id);
+	if ((ret = pool_get(s, &c)) != STORE_OK) {
+		free(detail);
+		return ret;
+	}
+	if ((ret = conn_exec(c, ST_BEGIN, NULL, "petition_transition",
+	    NULL)) != STORE_OK)
+		goto out;
+	p_int(&q, t->petition_id);
+	p_text(&q, from);
+	p_text(&q, to);
+	p_text(&q, reason);
+	p_text(&q, note);
+	p_int(&q, t->at);
+	if ((ret = conn_exec(c, ST_PETITION_MOVE, &q, "petition_transition",
+	    &changed)) != STORE_OK)
+		goto out;
+	if (changed == 0) {
+		ret = STORE_NOTFOUND;
+		goto out;
+	}
+	q.n = 0;
+	p_int(&q, t->petition_id);
+	p_text(&q, from);
+	p_text(&q, to);
+	p_text(&q, t->actor);
+	p_text(&q, reason);
+	p_text(&q, note);
+	p_int(&q, t->at);
+	if ((ret = conn_exec(c, ST_TRANSITION_INSERT, &q,
+	    "petition_transition", NULL)) != STORE_OK)
+		goto out;
+	q.n = 0;
+	p_int(&q, t->at);
+	p_text(&q, t->actor);
+	p_text(&q, action);
+	p_text(&q, subject);
+	p_text(&q, detail);
+	if ((ret = conn_exec(c, ST_AUDIT, &q, "petition_transition", NULL)) !=
+	    STORE_OK)
+		goto out;
+	ret = conn_exec(c, ST_COMMIT, NULL, "petition_transition", NULL);
+out:
+	if (ret == STORE_DUPLICATE)
+		ret = STORE_ERROR;
+	pool_put(s, c);	/* rolls back on failure */
+	free(detail);
+	return ret;
+}
+
+static enum store_status
+pg_petition_list_owner(struct store *base, struct arena *a, int64_t owner_id,
+    struct petition **out, size_t *n)
+{
+	struct params q = { .n = 0 };
+
+	p_int(&q, owner_id);
+	return petition_rows(pg(base), a, ST_PETITION_LIST_OWNER, &q,
+	    "petition_list_owner", out, n);
+}
+
+static enum store_status
+pg_petition_queue(struct store *base, struct arena *a, struct petition **out,
+    size_t *n)
+{
+	return petition_rows(pg(base), a, ST_PETITION_QUEUE, NULL,
+	    "petition_queue", out, n);
+}
+
+static enum store_status
+pg_petition_due(struct store *base, struct arena *a, int64_t now,
+    struct petition **out, size_t *n)
+{
+	struct params q = { .n = 0 };
+
+	p_int(&q, now);
+	return petition_rows(pg(base), a, ST_PETITION_DUE, &q, "petition_due",
+	    out, n);
+}
+
+static enum store_status
+pg_transition_list(struct store *base, struct arena *a, int64_t petition_id,
+    struct transition **out, size_t *n)
+{
+	struct store_pg *s = pg(base);
+	struct params q = { .n = 0 };
+	struct transition *ts;
+	struct conn *c;
+	PGresult *res;
+	enum store_status ret;
+	int i, k;
+
+	if ((ret = pool_get(s, &c)) != STORE_OK)
+		return ret;
+	p_int(&q, petition_id);
+	if ((res = conn_run(c, ST_TRANSITION_LIST, &q, "transition_list",
+	    &ret)) == NULL)
+		goto out;
+	ret = STORE_ERROR;
+	k = PQntuples(res);
+	if ((ts = arena_alloc(a, (size_t)(k ? k : 1) * sizeof(*ts))) == NULL)
+		goto out;
+	for (i = 0; i < k; i++) {
+		ts[i].petition_id = res_int(res, i, 0);
+		ts[i].from = petition_state_parse(PQgetvalue(res, i, 1));
+		ts[i].to = petition_state_parse(PQgetvalue(res, i, 2));
+		ts[i].actor = res_text(a, res, i, 3);
+		ts[i].reason = res_text(a, res, i, 4);
+		ts[i].note = res_text(a, res, i, 5);
+		ts[i].at = res_int(res, i, 6);
+		if (ts[i].from == PETITION__MAX || ts[i].to == PETITION__MAX ||
+		    ts[i].actor == NULL || ts[i].reason == NULL ||
+		    ts[i].note == NULL)
+			goto out;
+	}
+	*out = ts;
+	*n = (size_t)k;
+	ret = STORE_OK;
+out:
+	PQclear(res);
+	pool_put(s, c);
+	return ret;
+}
+
+static enum store_status
+pg_update_create(struct store *base, const struct update *u, int64_t *id)
+{
+	struct store_pg *s = pg(base);
+	struct params q = { .n = 0 };
+	struct conn *c;
+	PGresult *res;
+	enum store_status ret;
+
+	if ((ret = pool_get(s, &c)) != STORE_OK)
+		return ret;
+	p_int(&q, u->petition_id);
+	p_text(&q, update_kind_name(u->kind));
+	p_text(&q, u->author ? u->author : "");
+	p_text(&q, u->title);
+	p_text(&q, u->body_md);
+	p_int(&q, u->created_at);
+	if ((res = conn_run(c, ST_UPDATE_INSERT, &q, "update_create",
+	    &ret)) != NULL) {
+		*id = res_int(res, 0, 0);
+		PQclear(res);
+	}
+	pool_put(s, c);
+	return ret;
+}
+
+/* Reads the columns of ST_UPDATE_LIST and _NEXT. Returns 0 or -1. */
+static int
+row_update(struct arena *a, const PGresult *r, int row, struct update *u)
+{
+	memset(u, 0, sizeof(*u));
+	u->id = res_int(r, row, 0);
+	u->petition_id = res_int(r, row, 1);
+	u->kind = update_kind_parse(PQgetvalue(r, row, 2));
+	u->author = res_text(a, r, row, 3);
+	u->title = res_text(a, r, row, 4);
+	u->body_md = res_text(a, r, row, 5);
+	u->created_at = res_int(r, row, 6);
+	u->mail_cursor = res_int(r, row, 7);
+	u->mail_done = PQgetvalue(r, row, 8)[0] == 't';
+	u->mailed = res_int(r, row, 9);
+	return u->kind == UPDATE__MAX || u->author == NULL ||
+	    u->title == NULL || u->body_md == NULL ? -1 : 0;
+}
+
+static enum store_status
+pg_update_list(struct store *base, struct arena *a, int64_t petition_id,
+    struct update **out, size_t *n)
+{
+	struct store_pg *s = pg(base);
+	struct params q = { .n = 0 };
+	struct update *us;
+	struct conn *c;
+	PGresult *res;
+	enum store_status ret;
+	int i, k;
+
+	if ((ret = pool_get(s, &c)) != STORE_OK)
+		return ret;
+	p_int(&q, petition_id);
+	if ((res = conn_run(c, ST_UPDATE_LIST, &q, "update_list", &ret)) ==
+	    NULL)
+		goto out;
+	ret = STORE_ERROR;
+	k = PQntuples(res);
+	if ((us = arena_alloc(a, (size_t)(k ? k : 1) * sizeof(*us))) == NULL)
+		goto out;
+	for (i = 0; i < k; i++)
+		if (row_update(a, res, i, &us[i]) == -1)
+			goto out;
+	*out = us;
+	*n = (size_t)k;
+	ret = STORE_OK;
+out:
+	PQclear(res);
+	pool_put(s, c);
+	return ret;
+}
+
+static enum store_status
+pg_update_mail_next(struct store *base, struct arena *a, struct update *out)
+{
+	struct store_pg *s = pg(base);
+	struct conn *c;
+	PGresult *res;
+	enum store_status ret;
+
+	if ((ret = pool_get(s, &c)) != STORE_OK)
+		return ret;
+	if ((res = conn_run(c, ST_UPDATE_NEXT, NULL, "update_mail_next",
+	    &ret)) == NULL)
+		goto out;
+	if (PQntuples(res) == 0)
+		ret = STORE_NOTFOUND;
+	else if (row_update(a, res, 0, out) == -1)
+		ret = STORE_ERROR;
+out:
+	PQclear(res);
+	pool_put(s, c);
+	return ret;
+}
+
+static enum store_status
+pg_update_recipients(struct store *base, struct arena *a, int64_t petition_id,
+    int64_t after_id, int64_t created_before, size_t max,
+    struct recipient **out, size_t *n)
+{
+	struct store_pg *s = pg(base);
+	struct params q = { .n = 0 };
+	struct recipient *rs;
+	struct conn *c;
+	PGresult *res;
+	enum store_status ret;
+	int i, k;
+
+	if ((ret = pool_get(s, &c)) != STORE_OK)
+		return ret;
+	p_int(&q, petition_id);
+	p_int(&q, after_id);
+	p_int(&q, created_before);
+	p_int(&q, max > INT64_MAX ? INT64_MAX : (int64_t)max);
+	if ((res = conn_run(c, ST_UPDATE_RECIPIENTS, &q, "update_recipients",
+	    &ret)) == NULL)
+		goto out;
+	ret = STORE_ERROR;
+	k = PQntuples(res);
+	if ((rs = arena_alloc(a, (size_t)(k ? k : 1) * sizeof(*rs))) == NULL)
+		goto out;
+	for (i = 0; i < k; i++) {
+		rs[i].signature_id = res_int(res, i, 0);
+		rs[i].pii = res_blob(a, res, i, 1, &rs[i].pii_len);
+		rs[i].lang = res_text(a, res, i, 2);
+		if ((rs[i].pii == NULL && !PQgetisnull(res, i, 1)) ||
+		    rs[i].lang == NULL)
+			goto out;
+	}
+	*out = rs;
+	*n = (size_t)k;
+	ret = STORE_OK;
+out:
+	PQclear(res);
+	pool_put(s, c);
+	return ret;
+}
+
+/* Arrays for a batch statement, as PostgreSQL array literals in text form
+ * ("{...}"): elements are appended, then the literal is closed. */
+static void
+array_sep(struct buf *b)
+{
+	buf_putc(b, b->len == 0 ? '{' : ',');
+}
+
+static void
+array_add_text(struct buf *b, const char *s)
+{
+	array_sep(b);
+	if (s == NULL) {
+		buf_puts(b, "NULL");
+		return;
+	}
+	buf_putc(b, '"');
+	for (; *s != '\0'; s++) {
+		if (*s == '"' || *s == '\\')
+			buf_putc(b, '\\');
+		buf_putc(b, *s);
+	}
+	buf_putc(b, '"');
+}
+
+/* bytea's hex form, "\x..."; its backslash escaped inside the quotes. */
+static void
+array_add_bytea(struct buf *b, const unsigned char *p, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i;
+
+	array_sep(b);
+	buf_puts(b, "\"\\\\x");
+	for (i = 0; i < n; i++) {
+		buf_putc(b, hex[p[i] >> 4]);
+		buf_putc(b, hex[p[i] & 15]);
+	}
+	buf_putc(b, '"');
+}
+
+static void
+array_add_int(struct buf *b, int64_t v)
+{
+	array_sep(b);
+	buf_printf(b, "%" PRId64, v);
+}
+
+static void
+array_close(struct buf *b)
+{
+	if (b->len == 0)
+		buf_putc(b, '{');
+	buf_putc(b, '}');
+}
+
+/* The five arrays of a batch of update mail. */
+enum { AR_IDS, AR_KINDS, AR_MAILS, AR_HASHES, AR_SUBJECTS, AR__MAX };
+
+/* Fills the arrays from msgs; *nmail and *ntok count the rows of each
+ * insert. Returns 0, or -1 when out of memory. */
+static int
+update_mail_arrays(struct buf ar[AR__MAX], const struct update_mail *msgs,
+    size_t n, size_t *nmail, size_t *ntok)
+{
+	size_t i;
+	int k;
+
+	*nmail = *ntok = 0;
+	for (i = 0; i < n; i++) {
+		if (msgs[i].mail.sealed != NULL) {
+			array_add_text(&ar[AR_IDS], msgs[i].mail.message_id);
+			array_add_text(&ar[AR_KINDS], msgs[i].mail.kind);
+			array_add_bytea(&ar[AR_MAILS], msgs[i].mail.sealed,
+			    msgs[i].mail.sealed_len);
+			(*nmail)++;
+		}
+		if (hash_set(msgs[i].unsub_hash)) {
+			array_add_bytea(&ar[AR_HASHES], msgs[i].unsub_hash,
+			    STORE_HASH_BYTES);
+			array_add_int(&ar[AR_SUBJECTS], msgs[i].signature_id);
+			(*ntok)++;
+		}
+	}
+	for (k = 0; k < AR__MAX; k++) {
+		array_close(&ar[k]);
+		if (!buf_ok(&ar[k]))
+			return -1;
+	}
+	return 0;
+}
+
+/* Inserts a batch's mail and unsubscribe tokens, one statement each
+ * whatever the size of the batch. A key taken already (a Message-ID, a
+ * token) is an error here: only a moved cursor means "queued elsewhere". */
+static enum store_status
+update_mail_rows(struct conn *c, const struct buf ar[AR__MAX], size_t nmail,
+    size_t ntok, int64_t now)
+{
+	struct params q = { .n = 0 };
+	enum store_status st = STORE_OK;
+
+	p_text(&q, ar[AR_IDS].data);
+	p_text(&q, ar[AR_KINDS].data);
+	p_text(&q, ar[AR_MAILS].data);
+	p_int(&q, now);
+	if (nmail > 0)
+		st = conn_exec(c, ST_OUTBOX_INSERT_MANY, &q,
+		    "update_mail_commit", NULL);
+	q.n = 0;
+	p_text(&q, ar[AR_HASHES].data);
+	p_text(&q, ar[AR_SUBJECTS].data);
+	p_int(&q, now);
+	if (st == STORE_OK && ntok > 0)
+		st = conn_exec(c, ST_UNSUB_INSERT_MANY, &q,
+		    "update_mail_commit", NULL);
+	if (st == STORE_DUPLICATE) {
+		log_error("store", "backend=pg op=update_mail_commit "
+		    "error=\"unexpected duplicate key\"");
+		st = STORE_ERROR;
+	}
+	return st;
+}
+
+/* The cursor update decides: of two nodes queuing the same batch, the
+ * second waits for the first's commit, finds the cursor moved and writes
+ * nothing. */
+static enum store_status
+pg_update_mail_commit(struct store *base, int64_t update_id,
+    int64_t old_cursor, int64_t new_cursor, bool done,
+    const struct update_mail *msgs, size_t n, int64_t now)
+{
+	struct store_pg *s = pg(base);
+	struct buf ar[AR__MAX];
+	struct params q = { .n = 0 };
+	struct conn *c = NULL;
+	enum store_status ret = STORE_ERROR;
+	size_t nmail, ntok;
+	int k, changed = 0;
+
+	for (k = 0; k < AR__MAX; k++)
+		buf_init(&ar[k]);
+	if (update_mail_arrays(ar, msgs, n, &nmail, &ntok) == -1) {
+		log_error("store", "backend=pg op=update_mail_commit "
+		    "error=\"out of memory\"");
+		goto out;
+	}
+	if ((ret = pool_get(s, &c)) != STORE_OK)
+		goto out;
+	if ((ret = conn_exec(c, ST_BEGIN, NULL, "update_mail_commit",
+	    NULL)) != STORE_OK)
+		goto out;
+	p_int(&q, update_id);
+	p_int(&q, old_cursor);
+	p_int(&q, new_cursor);
+	p_bool(&q, done);
+	p_int(&q, (int64_t)n);
+	if ((ret = conn_exec(c, ST_UPDATE_CURSOR, &q, "update_mail_commit",
+	    &changed)) != STORE_OK)
+		goto out;
+	if (changed == 0) {
+		ret = STORE_DUPLICATE;
+		goto out;
+	}
+	if ((ret = update_mail_rows(c, ar, nmail, ntok, now)) != STORE_OK)
+		goto out;
+	ret = conn_exec(c, ST_COMMIT, NULL, "update_mail_commit", NULL);
+out:
+	if (c != NULL)
+		pool_put(s, c);	/* rolls back on failure */
+	for (k = 0; k < AR__MAX; k++)
+		buf_reset(&ar[k]);
+	return ret;
+}
+
+/* Three reads of one snapshot, so the figures agree with each other. */
+static enum store_status
+pg_petition_stats(struct store *base, struct arena *a, int64_t petition_id,
+    struct petition_stats *out)
+{
+	struct store_pg *s = pg(base);
+	struct params q = { .n = 0 };
+	struct conn *c;
+	PGresult *res = NULL;
+	enum store_status ret;
+	int i, k;
+
+	memset(out, 0, sizeof(*out));
+	if ((ret = pool_get(s, &c)) != STORE_OK)
+		return ret;
+	if ((ret = conn_exec(c, ST_BEGIN_SNAPSHOT, NULL, "petition_stats",
+	    NULL)) != STORE_OK)
+		goto out;
+	p_int(&q, petition_id);
+	if ((res = conn_run(c, ST_STATS_STATES, &q, "petition_stats",
+	    &ret)) == NULL)
+		goto out;
+	for (i = 0; i < PQntuples(res); i++) {
+		switch (signature_state_parse(PQgetvalue(res, i, 0))) {
+		case SIGNATURE_PENDING:
+			out->pending = res_int(res, i, 1);
+			break;
+		case SIGNATURE_CONFIRMED:
+			out->confirmed = res_int(res, i, 1);
+			break;
+		case SIGNATURE_INVALID:
+			out->invalid = res_int(res, i, 1);
+			break;
+		default:
+			break;
+		}
+	}
+	PQclear(res);
+	if ((res = conn_run(c, ST_STATS_DAYS, &q, "petition_stats",
+	    &ret)) == NULL)
+		goto out;
+	ret = STORE_ERROR;
+	k = PQntuples(res);
+	if ((out->days = arena_alloc(a, (size_t)(k ? k : 1) *
+	    sizeof(*out->days))) == NULL)
+		goto out;
+	for (i = 0; i < k; i++) {
+		out->days[i].day = res_int(res, i, 0);
+		out->days[i].n = res_int(res, i, 1);
+	}
+	out->ndays = (size_t)k;
+	PQclear(res);
+	if ((res = conn_run(c, ST_STATS_COUNTRIES, &q, "petition_stats",
+	    &ret)) == NULL)
+		goto out;
+	ret = STORE_ERROR;
+	k = PQntuples(res);
+	if ((out->countries = arena_alloc(a, (size_t)(k ? k : 1) *
+	    sizeof(*out->countries))) == NULL)
+		goto out;
+	for (i = 0; i < k; i++) {
+		out->countries[i].n = res_int(res, i, 1);
+		if ((out->countries[i].country = res_text(a, res, i, 0)) ==
+		    NULL)
+			goto out;
+	}
+	out->ncountries = (size_t)k;
+	ret = conn_exec(c, ST_COMMIT, NULL, "petition_stats", NULL);
+out:
+	PQclear(res);
+	pool_put(s, c);	/* ends the snapshot on failure */
+	if (ret != STORE_OK)
+		memset(out, 0, sizeof(*out));
+	return ret;
+}
+
+static enum store_status
+pg_signers_public(struct store *base, struct arena *a, int64_t petition_id,
+    int64_t after_seq, size_t max, struct signer_row **out, size_t *n)
+{
+	struct store_pg *s = pg(base);
+	struct params q = { .n = 0 };
+	struct signer_row *rs;
+	struct conn *c;
+	PGresult *res;
+	enum store_status ret;
+	int i, k;
+
+	if ((ret = pool_get(s, &c)) != STORE_OK)
+		return ret;
+	p_int(&q, petition_id);
+	p_int(&q, after_seq);
+	p_int(&q, max > INT64_MAX ? INT64_MAX : (int64_t)max);
+	if ((res = conn_run(c, ST_SIGNERS_PUBLIC, &q, "signers_public",
+	    &ret)) == NULL)
+		goto out;
+	ret = STORE_ERROR;
+	k = PQntuples(res);
+	if ((rs = arena_alloc(a, (size_t)(k ? k : 1) * sizeof(*rs))) == NULL)
+		goto out;
+	for (i = 0; i < k; i++) {
+		rs[i].seq = res_int(res, i, 0);
+		rs[i].pii = res_blob(a, res, i, 1, &rs[i].pii_len);
+		rs[i].country = res_text(a, res, i, 2);
+		rs[i].created_at = res_int(res, i, 3);
+		if ((rs[i].pii == NULL && !PQgetisnull(res, i, 1)) ||
+		    rs[i].country == NULL)
+			goto out;
+	}
+	*out = rs;
+	*n = (size_t)k;
+	ret = STORE_OK;
+out:
+	PQclear(res);
+	pool_put(s, c);
+	return ret;
+}
+
 const struct store_ops store_pg_ops = {
 	.name = "pg",
 	.shared = true,
@@ -2045,4 +2981,22 @@ const struct store_ops store_pg_ops = {
 	.audit_list = pg_audit_list,
 	.petition_count = pg_petition_count,
 	.petition_translation = pg_petition_translation,
+	.user_by_id = pg_user_by_id,
+	.user_token_create = pg_user_token_create,
+	.user_token_use = pg_user_token_use,
+	.user_verify = pg_user_verify,
+	.user_set_password = pg_user_set_password,
+	.petition_update = pg_petition_update,
+	.petition_transition = pg_petition_transition,
+	.petition_list_owner = pg_petition_list_owner,
+	.petition_queue = pg_petition_queue,
+	.petition_due = pg_petition_due,
+	.transition_list = pg_transition_list,
+	.update_create = pg_update_create,
+	.update_list = pg_update_list,
+	.update_mail_next = pg_update_mail_next,
+	.update_recipients = pg_update_recipients,
+	.update_mail_commit = pg_update_mail_commit,
+	.petition_stats = pg_petition_stats,
+	.signers_public = pg_signers_public,
 };

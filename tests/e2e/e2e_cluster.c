@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "harness.h"
 
@@ -634,8 +635,48 @@ test_concurrent_migrate(void **state)
 	assert_int_equal(server_cleanup(&s), 0);
 }
 
-/* A SQLite site moved to PostgreSQL: counts, duplicates and sealed data
- * carry over; a second copy into the same database is refused. */
+/* Runs sql (one or more statements) on the SQLite database at path. */
+static int
+sqlite_run(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	char *msg = NULL;
+	int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+	if (rc != SQLITE_OK)
+		fprintf(stderr, "e2e_cluster: SQLite %s: %s\n", path,
+		    msg ? msg : sqlite3_errmsg(db));
+	sqlite3_free(msg);
+	sqlite3_close(db);
+	return rc == SQLITE_OK ? 0 : -1;
+}
+
+/* What a site running the petition lifecycle holds besides signatures: a
+ * starter with a public name and language owning the petition, an unused
+ * account link, the petition's moves with their reason and note, an update
+ * half mailed and a response. */
+static const char lifecycle_rows[] =
+    "INSERT INTO users (email_hash, email_sealed, password, role, created_at, name, lang) "
+    "VALUES (x'0a0b', x'0c0d', 'x', 'starter', 1, 'Olena', 'uk');"
+    "UPDATE petitions SET owner_id = (SELECT id FROM users WHERE name = 'Olena'), "
+    "reason = 'spam', note = 'moved along' WHERE slug = '" SEED_SLUG "';"
+    "INSERT INTO user_tokens (hash, purpose, user_id, created_at, expires_at) "
+    "SELECT x'0e0f', 'reset', id, 1, 4102444800 FROM users WHERE name = 'Olena';"
+    "INSERT INTO transitions (petition_id, from_state, to_state, actor, reason, note, at) "
+    "SELECT id, 'pending', 'open', 'user:1', '', 'approved', 2 FROM petitions;"
+    "INSERT INTO transitions (petition_id, from_state, to_state, actor, reason, note, at) "
+    "SELECT id, 'open', 'hidden', 'user:1', 'spam', 'moved along', 3 FROM petitions;"
+    "INSERT INTO updates (petition_id, kind, author, title, body_md, created_at, "
+    "mail_cursor, mail_done, mailed) SELECT id, 'update', '', 'News', 'Body', 4, 3, 0, 3 "
+    "FROM petitions;"
+    "INSERT INTO updates (petition_id, kind, author, title, body_md, created_at, "
+    "mail_cursor, mail_done, mailed) SELECT id, 'response', 'The Mayor', 'Answer', "
+    "'We heard you', 5, 5, 1, 5 FROM petitions;";
+
+/* A SQLite site moved to PostgreSQL: counts, duplicates, sealed data and
+ * the petition lifecycle's rows carry over; a second copy into the same
+ * database is refused. */
 static void
 test_migrate_data(void **state)
 {
@@ -660,6 +701,9 @@ test_migrate_data(void **state)
 	free(token);
 	assert_int_equal(petition_count(&old, SEED_SLUG), 5);
 	assert_int_equal(server_stop(&old), 0);
+	char path[400];
+	snprintf(path, sizeof path, "%s/holos.db", old.data);
+	assert_int_equal(sqlite_run(path, lifecycle_rows), 0);
 
 	static const char *const args2[] = { COUNT_ON_SIGN, NULL };
 	assert_int_equal(server_init(&neu, args2), 0);
@@ -686,6 +730,38 @@ test_migrate_data(void **state)
 	assert_int_equal(pg_scalar(neu.db, "SELECT confirmed FROM petition_counts WHERE node = "
 					   "'migrated'"),
 	    5);
+	/* The lifecycle's columns and tables, value for value. */
+	assert_int_equal(pg_scalar(neu.db, "SELECT count(*) FROM petitions p JOIN users u "
+					   "ON u.id = p.owner_id WHERE u.name = 'Olena' AND "
+					   "u.lang = 'uk' AND p.reason = 'spam' AND "
+					   "p.note = 'moved along'"),
+	    1);
+	assert_int_equal(pg_scalar(neu.db, "SELECT count(*) FROM user_tokens WHERE hash = "
+					   "'\\x0e0f' AND purpose = 'reset' AND used_at IS NULL "
+					   "AND expires_at = 4102444800"),
+	    1);
+	assert_int_equal(pg_scalar(neu.db, "SELECT count(*) FROM transitions WHERE "
+					   "from_state = 'open' AND to_state = 'hidden' AND "
+					   "reason = 'spam' AND note = 'moved along' AND at = 3"),
+	    1);
+	assert_int_equal(pg_scalar(neu.db, "SELECT count(*) FROM updates WHERE kind = "
+					   "'update' AND NOT mail_done AND mail_cursor = 3 AND "
+					   "mailed = 3 AND title = 'News'"),
+	    1);
+	assert_int_equal(pg_scalar(neu.db, "SELECT count(*) FROM updates WHERE kind = "
+					   "'response' AND mail_done AND author = 'The Mayor'"),
+	    1);
+	/* The sequences continue after the copied ids. */
+	assert_int_equal(pg_scalar(neu.db, "INSERT INTO transitions (petition_id, from_state, "
+					   "to_state, actor, at) SELECT id, 'hidden', 'open', "
+					   "'system', 6 FROM petitions"),
+	    0);
+	assert_int_equal(pg_scalar(neu.db, "SELECT count(DISTINCT id) FROM transitions"), 3);
+	assert_int_equal(pg_scalar(neu.db, "INSERT INTO updates (petition_id, kind, title, "
+					   "body_md, created_at) SELECT id, 'update', 'Later', "
+					   "'More', 7 FROM petitions"),
+	    0);
+	assert_int_equal(pg_scalar(neu.db, "SELECT count(DISTINCT id) FROM updates"), 3);
 
 	/* The new node with the old key: the count, the duplicates. */
 	assert_int_equal(share_key(&old, &neu), 0);
