@@ -68,6 +68,22 @@ solve(const char *challenge)
 	return -1;
 }
 
+/* A nonce that does not solve challenge (checked, not assumed). */
+static long
+wrong_nonce(const char *challenge)
+{
+	int bits = atoi(strchr(strchr(challenge, '.') + 1, '.') + 1);
+	char buf[512];
+	unsigned char h[32];
+
+	for (long n = 1;; n++) {
+		int len = snprintf(buf, sizeof buf, "%s:%ld", challenge, n);
+		crypto_hash_sha256(h, (unsigned char *)buf, (size_t)len);
+		if (zero_bits(h) < bits)
+			return n;
+	}
+}
+
 /* GETs the page as a browser from addr would; returns its challenge and
  * form token (both malloc'd). */
 static void
@@ -139,8 +155,9 @@ test_solved_counts_missing_waits(void **state)
 	free(ch);
 	free(csrf);
 	fetch_form("100.80.1.4", &ch, &csrf);
+	snprintf(nonce, sizeof nonce, "%ld", wrong_nonce(ch));
 	assert_int_equal(sign("100.80.1.4", "wrong@example.org", csrf, ch,
-	    "1"), 303);
+	    nonce), 303);
 	assert_int_equal(petition_count(srv, SEED_SLUG), before + 1);
 	free(ch);
 	free(csrf);
