@@ -1913,3 +1913,68 @@ link_path(const char *text, const char *base, const char *prefix)
 	return strndup(p, n);
 }
 
+
+/* ---- accounts ---- */
+
+int
+harness_user_add(const struct server *s, const char *email, const char *role,
+    const char *password)
+{
+	int in[2];
+	pid_t pid;
+	int st;
+
+	if (pipe(in) != 0)
+		return -1;
+	fflush(NULL);
+	if ((pid = fork()) == 0) {
+		dup2(in[0], STDIN_FILENO);
+		close(in[1]);
+		int devnull = open("/dev/null", O_WRONLY);
+		dup2(devnull, STDOUT_FILENO);
+		/* Under PostgreSQL the account goes to the server's database. */
+		if (s->db[0] != '\0')
+			execl(harness_bin(), harness_bin(), "user", "add", "--data",
+			    s->data, "--db", s->db, "--email", email, "--role",
+			    role, (char *)NULL);
+		else
+			execl(harness_bin(), harness_bin(), "user", "add", "--data",
+			    s->data, "--email", email, "--role", role,
+			    (char *)NULL);
+		_exit(127);
+	}
+	close(in[0]);
+	if (pid < 0 || write(in[1], password, strlen(password)) < 0 ||
+	    write(in[1], "\n", 1) < 0) {
+		close(in[1]);
+		return -1;
+	}
+	close(in[1]);
+	if (waitpid(pid, &st, 0) != pid)
+		return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+long
+client_login(struct client *c, const char *email, const char *password)
+{
+	struct resp r;
+	struct hbuf b = { 0 };
+	char *tok;
+	long st;
+
+	client_get(c, "/login", &r);
+	tok = r.status == 200 ? html_hidden(r.body.data, "csrf") : NULL;
+	resp_free(&r);
+	if (tok == NULL)
+		return -1;
+	form_add(&b, "email", email);
+	form_add(&b, "password", password);
+	form_add(&b, "csrf", tok);
+	client_post(c, "/login", b.data, b.len, NULL, &r);
+	st = r.status;
+	resp_free(&r);
+	hbuf_free(&b);
+	free(tok);
+	return st;
+}

@@ -281,4 +281,12 @@ int count_of(const char *s, const char *needle);
  * out, 10 s at most. Returns the exit status, or -1. */
 int run_capture(const char *const *argv, struct hbuf *out);
 
+/* holos user add for s's data (and database) with the password on standard
+ * input. Returns the exit status (0 made, 1 refused), or -1. */
+int harness_user_add(const struct server *s, const char *email, const char *role,
+    const char *password);
+/* Signs c in through the login form. Returns the status of the POST (303
+ * when signed in), or -1 when the form could not be had. */
+long client_login(struct client *c, const char *email, const char *password);
+
 #endif
