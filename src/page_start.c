@@ -797,8 +797,8 @@ form_terminate(struct request *r, struct form_value *v, size_t n)
 }
 
 /* The checks every POST of the form makes first: a signed-in user, a form
- * body, a good token, the rate limit. Returns 0 with u, binding and v
- * filled, or -1 after replying. */
+ * body, a good token, the rate limit (but for a preview). Returns 0 with
+ * u, binding and v filled, or -1 after replying. */
 static int
 start_post_begin(struct request *r, struct user *u, char binding[33],
     struct form_value *v)
@@ -822,6 +822,11 @@ start_post_begin(struct request *r, struct user *u, char binding[33],
 		    (long long)u->id);
 		return -1;
 	}
+	/* A preview without a script stores nothing: like POST /preview, it
+	 * is not limited. */
+	if (v[S_ACTION].err == FORM_OK &&
+	    strcmp(v[S_ACTION].s, action_names[A_PREVIEW]) == 0)
+		return 0;
 	return page_rate_check(r, 0);
 }
 

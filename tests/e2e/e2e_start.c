@@ -32,11 +32,12 @@
 
 static struct server *srv;
 
-/* holos user add, with the password on standard input. */
+/* holos user add on s's data, with the password on standard input. */
 static int
-user_add(const char *data, const char *email, const char *role,
+user_add_to(const struct server *s, const char *email, const char *role,
     const char *password)
 {
+	const char *data = s->data;
 	int in[2];
 	pid_t pid;
 	int st;
@@ -48,14 +49,15 @@ user_add(const char *data, const char *email, const char *role,
 		close(in[1]);
 		int devnull = open("/dev/null", O_WRONLY);
 		dup2(devnull, STDOUT_FILENO);
-		/* Under PostgreSQL the account goes to the server's database. */
-		if (harness_pg() != NULL)
-			execl(harness_bin(), harness_bin(), "user", "add", "--data",
-			    data, "--db", srv->db, "--email", email, "--role", role,
-			    (char *)NULL);
-		else
-			execl(harness_bin(), harness_bin(), "user", "add", "--data",
-			    data, "--email", email, "--role", role, (char *)NULL);
+		/* Under PostgreSQL: the server's database. */
+		const char *argv[] = { harness_bin(), "user", "add", "--data",
+			data, "--email", email, "--role", role, NULL, NULL,
+			NULL };
+		if (harness_pg() != NULL) {
+			argv[9] = "--db";
+			argv[10] = s->db;
+		}
+		execv(harness_bin(), (char *const *)argv);
 		_exit(127);
 	}
 	close(in[0]);
@@ -82,7 +84,8 @@ db_exec(const char *sql)
 	if (harness_pg() != NULL)
 		return pg_scalar(srv->db, sql) < 0 ? -1 : 0;
 	snprintf(path, sizeof path, "%s/holos.db", srv->data);
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) !=
+	    SQLITE_OK) {
 		fprintf(stderr, "cannot open %s\n", path);
 		sqlite3_close(db);
 		return -1;
@@ -103,10 +106,10 @@ group_setup(void **state)
 	srv = server_new_seeded(NULL);
 	if (srv == NULL)
 		return -1;
-	if (user_add(srv->data, ANN, "starter", PASSWORD) != 0 ||
-	    user_add(srv->data, BOB, "starter", PASSWORD) != 0 ||
-	    user_add(srv->data, MOD, "moderator", PASSWORD) != 0 ||
-	    user_add(srv->data, CAROL, "starter", PASSWORD) != 0)
+	if (user_add_to(srv, ANN, "starter", PASSWORD) != 0 ||
+	    user_add_to(srv, BOB, "starter", PASSWORD) != 0 ||
+	    user_add_to(srv, MOD, "moderator", PASSWORD) != 0 ||
+	    user_add_to(srv, CAROL, "starter", PASSWORD) != 0)
 		return -1;
 	/* Accounts made by an operator are verified; an account made by
 	 * signing up is not until its link is opened. */
@@ -121,11 +124,11 @@ group_teardown(void **state)
 	return server_free(srv);
 }
 
-/* A client signed in as email. */
+/* A client of s signed in as email. */
 static struct client *
-signed_in(const char *email)
+signed_in_to(const struct server *s, const char *email)
 {
-	struct client *c = client_new(srv);
+	struct client *c = client_new(s);
 	struct hbuf b = { 0 };
 	struct resp r;
 
@@ -144,6 +147,12 @@ signed_in(const char *email)
 	hbuf_free(&b);
 	free(tok);
 	return c;
+}
+
+static struct client *
+signed_in(const char *email)
+{
+	return signed_in_to(srv, email);
 }
 
 /* The form token of the page at path, as c sees it. */
@@ -190,7 +199,8 @@ draft_default(const char *title)
 	struct draft d = {
 		.title = title,
 		.to = { { "United Nations", "" },
-		    { "Council of Europe", "The continent's human rights body" } },
+		    { "Council of Europe",
+		    "The continent's human rights body" } },
 		.body = "We ask for *one* thing.\n\n- release them",
 		.goal = "100",
 		.lang = "en",
@@ -381,8 +391,8 @@ test_form_shown(void **state)
 	free(cc);
 	/* Five rows without a script, the rest for "add another". */
 	assert_non_null(strstr(r.body.data, "name=\"to_name_5\""));
-	assert_int_equal(count_of(r.body.data, "<template class=\"to-row-template\">"),
-	    5);
+	assert_int_equal(count_of(r.body.data,
+	    "<template class=\"to-row-template\">"), 5);
 	assert_non_null(strstr(r.body.data, "name=\"goal\" type=\"text\" "
 	    "inputmode=\"numeric\" value=\"100\""));
 	assert_non_null(strstr(r.body.data, "<option value=\"en\" lang=\"en\" "
@@ -596,7 +606,8 @@ expect_refused(struct client *c, const struct draft *d, const char *key)
 	struct resp r;
 
 	if (post_draft(c, "/start", NULL, d, NULL, &r) != 422) {
-		fprintf(stderr, "expected 422 for %s, got %ld\n", key, r.status);
+		fprintf(stderr, "expected 422 for %s, got %ld\n", key,
+		    r.status);
 		fail();
 	}
 	assert_shows(r.body.data, "en", key);
@@ -1226,6 +1237,56 @@ test_rejected_petition(void **state)
 }
 
 static void
+test_rate_limited(void **state)
+{
+	(void)state;
+	static const char *const args[] = { "--rate-limit", "on", NULL };
+	struct server *s = server_new_seeded(args);
+	struct draft d = draft_default("Again and again");
+	struct resp r;
+	int i;
+
+	assert_non_null(s);
+	assert_int_equal(user_add_to(s, ANN, "starter", PASSWORD), 0);
+	struct client *c = signed_in_to(s, ANN);
+	/* Saving is limited … */
+	for (i = 0; i < 30; i++) {
+		assert_true(post_draft(c, "/start", NULL, &d, NULL, &r) == 303 ||
+		    r.status == 429);
+		long st = r.status;
+		if (st == 429) {
+			char *ra = resp_header(&r, "Retry-After");
+			assert_non_null(ra);
+			free(ra);
+		}
+		resp_free(&r);
+		if (st == 429)
+			break;
+	}
+	assert_true(i < 30);
+	/* … previews are not: they store nothing. */
+	d.action = "preview";
+	for (i = 0; i < 15; i++) {
+		assert_int_equal(post_draft(c, "/start", NULL, &d, NULL, &r),
+		    200);
+		resp_free(&r);
+	}
+	char *tok = token_of(c, "/start");
+	struct hbuf b = { 0 };
+	form_add(&b, "csrf", tok);
+	form_add(&b, "body", "*typing*");
+	for (i = 0; i < 15; i++) {
+		client_post(c, "/preview", b.data, b.len, NULL, &r);
+		assert_int_equal(r.status, 200);
+		resp_free(&r);
+	}
+	hbuf_free(&b);
+	free(tok);
+	client_free(c);
+	assert_int_equal(server_free(s), 0);
+}
+
+static void
 test_slugs_transliterated(void **state)
 {
 	(void)state;
@@ -1268,6 +1329,7 @@ main(void)
 		cmocka_unit_test(test_unverified_cannot_submit),
 		cmocka_unit_test(test_rejected_petition),
 		cmocka_unit_test(test_slugs_transliterated),
+		cmocka_unit_test(test_rate_limited),
 	};
 	return harness_finish(cmocka_run_group_tests(tests, group_setup,
 	    group_teardown));
