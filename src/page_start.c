@@ -320,6 +320,26 @@ summary_add(struct request *r, json_t *list, const char *id,
 	json_array_append_new(list, o);
 }
 
+/* Adds the errors of the decision makers' rows to the summary. */
+static void
+summary_rows(struct request *r, json_t *list, const struct start_view *sv)
+{
+	static const char *const labels[2] = { "start_to_name",
+	    "start_to_desc" };
+	int i, j;
+
+	for (i = 0; i < ROWS_MAX; i++)
+		for (j = 0; j < 2; j++) {
+			int f = (j == 0 ? S_TO_NAME : S_TO_DESC) + i;
+
+			if (sv->err[f] != NULL)
+				summary_add(r, list, start_form[f].name,
+				    arena_printf(r->arena, "%s, %s",
+				    row_legend(r, i), text(r, labels[j])),
+				    sv->err[f]);
+		}
+}
+
 /* The form's template context. p is the petition being edited, NULL for a
  * new one. */
 static json_t *
@@ -377,31 +397,19 @@ start_context(struct request *r, const char *binding,
 	list = json_array();
 	if (sv->form_err != NULL)
 		summary_add(r, list, NULL, NULL, sv->form_err);
+	for (k = 0; k < sizeof(fields) / sizeof(fields[0]); k++)
+		if (sv->err[fields[k].field] != NULL)
+			json_object_set_new(errors,
+			    start_form[fields[k].field].name,
+			    json_string(text(r, sv->err[fields[k].field])));
+	/* The title, the decision makers, then the fields below them. */
 	for (k = 0; k < sizeof(fields) / sizeof(fields[0]); k++) {
-		const char *key = sv->err[fields[k].field];
-
-		if (key == NULL)
-			continue;
-		json_object_set_new(errors, start_form[fields[k].field].name,
-		    json_string(text(r, key)));
-		if (fields[k].field == S_TITLE)
-			summary_add(r, list, "title", text(r, fields[k].label),
-			    key);
-	}
-	for (i = 0; i < ROWS_MAX; i++) {
-		if (sv->err[S_TO_NAME + i] != NULL)
-			summary_add(r, list, start_form[S_TO_NAME + i].name,
-			    arena_printf(r->arena, "%s, %s", row_legend(r, i),
-			    text(r, "start_to_name")), sv->err[S_TO_NAME + i]);
-		if (sv->err[S_TO_DESC + i] != NULL)
-			summary_add(r, list, start_form[S_TO_DESC + i].name,
-			    arena_printf(r->arena, "%s, %s", row_legend(r, i),
-			    text(r, "start_to_desc")), sv->err[S_TO_DESC + i]);
-	}
-	for (k = 1; k < sizeof(fields) / sizeof(fields[0]); k++)
+		if (k == 1)
+			summary_rows(r, list, sv);
 		if (sv->err[fields[k].field] != NULL)
 			summary_add(r, list, start_form[fields[k].field].name,
 			    text(r, fields[k].label), sv->err[fields[k].field]);
+	}
 	json_object_set_new(o, "errors", errors);
 	if (json_array_size(list) > 0) {
 		struct msgfmt_arg n = { .name = "n", .type = MSGFMT_NUMBER,
