@@ -179,7 +179,7 @@ static const char usage_serve[] =
 "  --site-name NAME    site name (env HOLOS_SITE_NAME; default Holos)\n"
 "  --seed FILE.md      import this petition when the database has none\n"
 "  --threads N         request threads (default: one per core)\n"
-"  --max-body BYTES    largest request body, else 413 (default 65536)\n"
+"  --max-body BYTES    largest request body, else 413 (default 262144)\n"
 "  --idle-timeout S    drop a connection silent for S seconds (default 15)\n"
 "  --per-ip-limit N    connections per client address (default 128; 0: none)\n"
 "  --max-connections N connections in all (default 4096)\n"
@@ -365,7 +365,7 @@ parse_args(int argc, char **argv, const char *cmd, struct config *c)
 	c->share = env_or("HOLOS_SHARE", NULL);
 	c->lang = env_or("HOLOS_LANG", "en");
 	c->site_name = env_or("HOLOS_SITE_NAME", "Holos");
-	c->server.max_body = 64 * 1024;
+	c->server.max_body = 256 * 1024;
 	/* libmicrohttpd clears a connection's pool between requests: no
 	 * bigger than headers and buffers need (its own default). */
 	c->server.conn_memory = 32 * 1024;

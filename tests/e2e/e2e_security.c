@@ -218,7 +218,7 @@ test_body_too_large(void **state)
 	struct client *c = client_new(srv);
 	char *tok = client_fetch_csrf(c, SEED_SLUG);
 	assert_non_null(tok);
-	const size_t sizes[] = { 2u * 1024 * 1024, 70u * 1024 };
+	const size_t sizes[] = { 2u * 1024 * 1024, 260u * 1024 };
 	for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
 		struct hbuf b = big_form(tok, sizes[i]);
 		struct resp r;
