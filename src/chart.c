@@ -155,7 +155,8 @@ chart_days_svg(struct buf *out, const struct day_row *days, size_t n,
 		    "height=\"%.2f\"><title>", PLOT_LEFT + slot * (double)k +
 		    slot * 0.1, PLOT_BOTTOM - h, slot * 0.8, h);
 		put_date(out, first + (int64_t)k * CHART_DAY);
-		buf_printf(out, ": %lld</title></rect>\n", (long long)counts[k]);
+		buf_printf(out, ": %lld</title></rect>\n",
+		    (long long)counts[k]);
 	}
 	buf_puts(out, "</g>\n</svg>\n");
 	return ndays;

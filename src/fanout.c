@@ -48,7 +48,8 @@ struct batch {
 /* Finds the petition of an update among those that have signers. Returns
  * STORE_OK, STORE_NOTFOUND (not public now) or an error. */
 static enum store_status
-petition_find(struct store *s, struct arena *a, int64_t id, struct petition *out)
+petition_find(struct store *s, struct arena *a, int64_t id,
+    struct petition *out)
 {
 	static const enum petition_state states[] = { PETITION_OPEN,
 	    PETITION_CLOSED, PETITION_VICTORY };
@@ -135,7 +136,8 @@ compose(struct batch *b, const struct recipient *rc, struct update_mail *out)
 	{
 		struct msgfmt_arg args[5] = {
 			{ .name = "name", .type = MSGFMT_STRING, .str = first },
-			{ .name = "title", .type = MSGFMT_STRING, .str = title },
+			{ .name = "title", .type = MSGFMT_STRING,
+			    .str = title },
 			{ .name = "update", .type = MSGFMT_STRING,
 			    .str = u->title },
 			{ .name = "author", .type = MSGFMT_STRING,
@@ -148,11 +150,13 @@ compose(struct batch *b, const struct recipient *rc, struct update_mail *out)
 		    "mail_update_response_subject" : "mail_update_subject",
 		    args, 5);
 		greeting = i18n_format(a, lang, "mail_greeting", args, 1);
-		intro = i18n_format(a, lang, resp ? "mail_update_response_intro" :
-		    "mail_update_intro", args, 5);
+		intro = i18n_format(a, lang, resp ?
+		    "mail_update_response_intro" : "mail_update_intro", args,
+		    5);
 		read = i18n_format(a, lang, "mail_update_read", args, 5);
 		args[4].str = unsub;
-		leave = i18n_format(a, lang, "mail_update_unsubscribe", args, 5);
+		leave = i18n_format(a, lang, "mail_update_unsubscribe", args,
+		    5);
 		why = i18n_text(lang, "mail_update_why");
 	}
 	if (unsub == NULL || link == NULL || subject == NULL ||
@@ -256,8 +260,9 @@ batch_run(struct store *s, int *queued)
 		break;
 	}
 	if (st != STORE_OK) {
-		log_warn("fanout", "update=%lld error=\"cannot read recipients\" "
-		    "status=%s", (long long)u.id, store_status_name(st));
+		log_warn("fanout", "update=%lld error=\"cannot read "
+		    "recipients\" status=%s", (long long)u.id,
+		    store_status_name(st));
 		goto out;
 	}
 	done = n < FANOUT_BATCH;
@@ -270,8 +275,8 @@ batch_run(struct store *s, int *queued)
 		buf_reset(&html);
 		if (b.body_html == NULL ||
 		    (msgs = arena_alloc(b.a, n * sizeof(*msgs))) == NULL) {
-			log_warn("fanout", "update=%lld error=\"out of memory\"",
-			    (long long)u.id);
+			log_warn("fanout", "update=%lld error=\"out of "
+			    "memory\"", (long long)u.id);
 			goto out;
 		}
 		memset(msgs, 0, n * sizeof(*msgs));

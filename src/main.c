@@ -917,7 +917,8 @@ cmd_serve(struct config *c)
 			goto out;
 		}
 		if (fanout_start(s) == -1) {
-			fprintf(stderr, "holos: cannot start the update mailer\n");
+			fprintf(stderr, "holos: cannot start the update "
+			    "mailer\n");
 			signq_stop();
 			outbox_stop();
 			goto out;

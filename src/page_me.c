@@ -298,8 +298,8 @@ stats_json(struct request *r, const struct petition *p, json_t *o)
 			const char *code = json_string_value(json_object_get(c,
 			    "code"));
 
-			if (code != NULL && strcmp(code, st.countries[i].country) ==
-			    0) {
+			if (code != NULL && strcmp(code,
+			    st.countries[i].country) == 0) {
 				name = json_string_value(json_object_get(c,
 				    "name"));
 				break;
@@ -311,7 +311,8 @@ stats_json(struct request *r, const struct petition *p, json_t *o)
 		    st.countries[i].n)));
 	}
 	json_object_set_new(o, "countries", countries);
-	json_object_set_new(o, "has_countries", json_boolean(st.ncountries > 0));
+	json_object_set_new(o, "has_countries", json_boolean(st.ncountries >
+	    0));
 	return 0;
 }
 

@@ -1,12 +1,12 @@
 /* test_chart.c - chart.c: the signatures-per-day SVG is well-formed, has one
  * bar per day, proportional heights and escaped texts. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <math.h>
 
 #include <cmocka.h>
 
@@ -59,10 +59,12 @@ assert_well_formed(const char *svg)
 	size_t depth = 0, len;
 	const char *p = svg;
 	int roots = 0;
+	char end;
 
 	while (*p != '\0') {
 		if (*p == '&') {
-			len = strspn(p + 1, "abcdefghijklmnopqrstuvwxyz#0123456789");
+			len = strspn(p + 1,
+			    "abcdefghijklmnopqrstuvwxyz#0123456789");
 			if (len == 0 || p[1 + len] != ';')
 				fail_msg("bare & at %.20s", p);
 			p += len + 2;
@@ -80,9 +82,9 @@ assert_well_formed(const char *svg)
 			len = strcspn(p, " >");
 			assert_true(depth > 0);
 			depth--;
+			end = stack[depth][len];
 			if (strncmp(stack[depth], p, len) != 0 ||
-			    (stack[depth][len] != ' ' && stack[depth][len] != '>' &&
-			    stack[depth][len] != '/'))
+			    (end != ' ' && end != '>' && end != '/'))
 				fail_msg("</%.*s> closes <%.10s", (int)len, p,
 				    stack[depth]);
 			p += len;
@@ -103,7 +105,8 @@ assert_well_formed(const char *svg)
 			assert_true(len > 0);
 			p += len;
 			if (*p != '=' || p[1] != '"')
-				fail_msg("unquoted attribute near %.20s", p - len);
+				fail_msg("unquoted attribute near %.20s",
+				    p - len);
 			p += 2;
 			len = strcspn(p, "\"<");
 			assert_int_equal(p[len], '"');
@@ -186,7 +189,8 @@ test_accessible(void **state)
 	assert_true(strncmp(svg, "<svg ", 5) == 0);
 	assert_non_null(strstr(svg, "xmlns=\"http://www.w3.org/2000/svg\""));
 	assert_non_null(strstr(svg, "role=\"img\""));
-	assert_non_null(strstr(svg, "aria-labelledby=\"days-title days-desc\""));
+	assert_non_null(strstr(svg,
+	    "aria-labelledby=\"days-title days-desc\""));
 	assert_non_null(strstr(svg, "<title id=\"days-title\">Signatures per "
 	    "day</title>"));
 	assert_non_null(strstr(svg, "<desc id=\"days-desc\">From the first day "
