@@ -795,6 +795,11 @@ page_me_state(struct request *r)
 		return;
 	}
 	memset(&f, 0, sizeof(f));
+	if (v[S_NOTE].err != FORM_OK && !actions[a].note_required) {
+		/* Only the victory form shows a note to correct. */
+		page_error(r, 422, field_error(v[S_NOTE].err));
+		return;
+	}
 	if (v[S_NOTE].err != FORM_OK || (actions[a].note_required &&
 	    v[S_NOTE].len == 0)) {
 		f.note = v[S_NOTE].err == FORM_BAD_TEXT ? "" : v[S_NOTE].s;

@@ -805,6 +805,19 @@ test_response(void **state)
 	resp_free(&r);
 	assert_int_equal(post_update(c, SLUG, "update", "", "B", NULL, csrf, &r), 422);
 	resp_free(&r);
+	char longer[10002];
+	memset(longer, 'x', sizeof longer - 1);
+	longer[sizeof longer - 1] = '\0';
+	assert_int_equal(post_update(c, SLUG, "update", "T", longer, NULL, csrf, &r), 422);
+	msg = catalogue_get("err_too_long");
+	assert_true(html_shows_text(r.body.data, msg));
+	free(msg);
+	resp_free(&r);
+	longer[201] = '\0';
+	assert_int_equal(post_update(c, SLUG, "update", longer, "B", NULL, csrf, &r), 422);
+	resp_free(&r);
+	assert_int_equal(post_update(c, SLUG, "update", "T", "bell \a", NULL, csrf, &r), 422);
+	resp_free(&r);
 
 	int before = maildir_count(&w.mail);
 	assert_int_equal(post_update(c, SLUG, "response", "The council answers",
@@ -860,6 +873,11 @@ test_state_changes(void **state)
 	free(msg);
 	resp_free(&r);
 	assert_int_equal(post_state(c, SLUG2, "victory", "   ", csrf, NULL), 422);
+	char note[1002];
+	memset(note, 'n', sizeof note - 1);
+	note[sizeof note - 1] = '\0';
+	assert_int_equal(post_state(c, SLUG2, "victory", note, csrf, NULL), 422);
+	assert_int_equal(post_state(c, SLUG2, "close", note, csrf, NULL), 422);
 	assert_int_equal(post_state(c, SLUG2, "explode", NULL, csrf, NULL), 400);
 
 	/* Close: signing stops. */
