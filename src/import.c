@@ -9,6 +9,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "crypto.h"
+#include "email.h"
 #include "form.h"
 #include "log.h"
 
@@ -423,7 +425,54 @@ fail:
 }
 
 int
+import_owner(struct store *s, const char *email, int64_t *id, char *err,
+    size_t errlen)
+{
+	unsigned char hash[CRYPTO_HASH_BYTES];
+	struct arena *a;
+	struct user u;
+	size_t len;
+	char *norm;
+	int ret = -1;
+
+	if ((a = arena_new()) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	norm = email_normalize(a, email, strlen(email), &len);
+	if (norm == NULL || !email_valid(norm, len)) {
+		snprintf(err, errlen, "--owner: not an email address");
+		goto out;
+	}
+	crypto_email_hash(norm, len, hash);
+	switch (store_user_by_email(s, a, hash, &u)) {
+	case STORE_OK:
+		*id = u.id;
+		ret = 0;
+		break;
+	case STORE_NOTFOUND:
+		snprintf(err, errlen, "--owner: no account has that email "
+		    "address (add one with holos user add)");
+		break;
+	default:
+		snprintf(err, errlen, "--owner: the database cannot say (see "
+		    "the log)");
+		break;
+	}
+out:
+	arena_free(a);
+	return ret;
+}
+
+int
 import_file(struct store *s, const char *path, char *err, size_t errlen)
+{
+	return import_file_owned(s, path, 0, err, errlen);
+}
+
+int
+import_file_owned(struct store *s, const char *path, int64_t owner_id,
+    char *err, size_t errlen)
 {
 	struct translation *tr;
 	struct arena *a;
@@ -456,10 +505,11 @@ import_file(struct store *s, const char *path, char *err, size_t errlen)
 	}
 	p.tr = tr;
 	p.ntr = (size_t)n;
+	p.owner_id = owner_id;
 	switch (store_petition_create(s, &p, &id)) {
 	case STORE_OK:
-		log_info("import", "slug=%s id=%lld translations=%d", p.slug,
-		    (long long)id, n);
+		log_info("import", "slug=%s id=%lld translations=%d owner=%lld",
+		    p.slug, (long long)id, n, (long long)owner_id);
 		ret = 0;
 		break;
 	case STORE_DUPLICATE:

@@ -3,6 +3,7 @@
 #define HOLOS_IMPORT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "arena.h"
 #include "petition.h"
@@ -37,5 +38,17 @@ int import_parse_translation(struct arena *a, const char *src, size_t len,
  * or -1 with a message for the user in err (parse error, slug taken,
  * storage failure). */
 int import_file(struct store *s, const char *path, char *err, size_t errlen);
+
+/* Like import_file(), with the petition owned by the account owner_id (0:
+ * none). */
+int import_file_owned(struct store *s, const char *path, int64_t owner_id,
+    char *err, size_t errlen);
+
+/* Finds the account of email, normalised and hashed as accounts are
+ * (crypto_init() must have run), and sets *id. Returns 0, or -1 with a
+ * message for the user in err (not an address, no such account, storage
+ * failure). */
+int import_owner(struct store *s, const char *email, int64_t *id, char *err,
+    size_t errlen);
 
 #endif

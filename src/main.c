@@ -14,6 +14,7 @@
 #include "account.h"
 #include "counts.h"
 #include "crypto.h"
+#include "fanout.h"
 #include "guard.h"
 #include "i18n.h"
 #include "import.h"
@@ -41,6 +42,7 @@ struct config {
 	const char *share;
 	const char *lang;
 	const char *seed;
+	const char *owner;	/* import: the owner's email */
 	const char *site_name;
 	struct server_config server;
 	unsigned long queue;
@@ -72,6 +74,7 @@ enum opt {
 	OPT_SHARE,
 	OPT_LANG,
 	OPT_SEED,
+	OPT_OWNER,
 	OPT_SITE_NAME,
 	OPT_THREADS,
 	OPT_MAX_BODY,
@@ -110,6 +113,7 @@ static const struct option long_opts[] = {
 	{ "share", required_argument, NULL, OPT_SHARE },
 	{ "lang", required_argument, NULL, OPT_LANG },
 	{ "seed", required_argument, NULL, OPT_SEED },
+	{ "owner", required_argument, NULL, OPT_OWNER },
 	{ "site-name", required_argument, NULL, OPT_SITE_NAME },
 	{ "threads", required_argument, NULL, OPT_THREADS },
 	{ "max-body", required_argument, NULL, OPT_MAX_BODY },
@@ -260,7 +264,11 @@ static const char usage_import[] =
 "  lang: en\n"
 "  slug: the-title\n"
 "  ---\n"
-"followed by the text in Markdown. Fails if the slug exists already.\n";
+"followed by the text in Markdown. Fails if the slug exists already.\n"
+"\n"
+"Options:\n"
+"  --owner EMAIL       the petition belongs to this account (see holos user\n"
+"                      add): its starter's dashboard shows it\n";
 
 static void
 usage(FILE *f, const char *cmd)
@@ -406,6 +414,7 @@ parse_args(int argc, char **argv, const char *cmd, struct config *c)
 		case OPT_SHARE: c->share = optarg; break;
 		case OPT_LANG: c->lang = optarg; break;
 		case OPT_SEED: c->seed = optarg; break;
+		case OPT_OWNER: c->owner = optarg; break;
 		case OPT_SITE_NAME: c->site_name = optarg; break;
 		case OPT_THREADS:
 			if (parse_uint(optarg, 256, &v) == -1)
@@ -709,8 +718,9 @@ static int
 cmd_import(struct config *c, int argc, char **argv)
 {
 	struct store *s;
+	int64_t owner = 0;
 	char err[512];
-	int ret = 0;
+	int ret = 1;
 
 	if (optind != argc - 1) {
 		fprintf(stderr, "holos import: expected one FILE.md\n");
@@ -719,12 +729,23 @@ cmd_import(struct config *c, int argc, char **argv)
 	}
 	if ((s = open_store(c)) == NULL)
 		return 1;
-	if (import_file(s, argv[optind], err, sizeof(err)) == -1) {
-		fprintf(stderr, "holos import: %s\n", err);
-		ret = 1;
-	} else {
-		printf("imported %s\n", argv[optind]);
+	/* The owner is found by the keyed hash of their address. */
+	if (c->owner != NULL) {
+		if (crypto_init(c->data) == -1)
+			goto out;
+		if (import_owner(s, c->owner, &owner, err, sizeof(err)) == -1) {
+			fprintf(stderr, "holos import: %s\n", err);
+			goto out;
+		}
 	}
+	if (import_file_owned(s, argv[optind], owner, err, sizeof(err)) ==
+	    -1) {
+		fprintf(stderr, "holos import: %s\n", err);
+		goto out;
+	}
+	printf("imported %s\n", argv[optind]);
+	ret = 0;
+out:
 	store_close(s);
 	return ret;
 }
@@ -896,6 +917,13 @@ cmd_serve(struct config *c)
 			signq_stop();
 			goto out;
 		}
+		if (fanout_start(s) == -1) {
+			fprintf(stderr, "holos: cannot start the update "
+			    "mailer\n");
+			signq_stop();
+			outbox_stop();
+			goto out;
+		}
 		/* Other nodes sign into a shared database, and a moderator's
 		 * invalidation (holos invalidate) changes counts from another
 		 * process: both reach this process's counts by re-reading
@@ -904,6 +932,7 @@ cmd_serve(struct config *c)
 		    1000) == -1) {
 			fprintf(stderr, "holos: cannot start the count refresh\n");
 			signq_stop();
+			fanout_stop();
 			outbox_stop();
 			goto out;
 		}
@@ -918,6 +947,7 @@ cmd_serve(struct config *c)
 		 * let the mail worker finish the message in hand. */
 		sweep_stop();
 		signq_stop();
+		fanout_stop();
 		outbox_stop();
 	}
 out:

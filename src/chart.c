@@ -1,0 +1,163 @@
+/* chart.c - bar charts as inline SVG, drawn by the server. */
+#include "chart.h"
+
+#include <string.h>
+#include <time.h>
+
+/* The drawing, in viewBox units. */
+#define W 640
+#define H 260
+#define PLOT_LEFT 56
+#define PLOT_RIGHT 624
+#define PLOT_TOP 16
+#define PLOT_BOTTOM 200
+#define INK "#4b5563"
+#define BAR "#1d6b45"
+
+static int64_t
+day_floor(int64_t t)
+{
+	int64_t r = t % CHART_DAY;
+
+	return t - (r < 0 ? r + CHART_DAY : r);
+}
+
+size_t
+chart_days_range(const struct day_row *days, size_t n, int64_t last,
+    int64_t *first, int64_t *lastp)
+{
+	int64_t lo = 0, hi = 0, d;
+	size_t i;
+
+	*first = *lastp = 0;
+	if (n == 0 && last == 0)
+		return 0;
+	for (i = 0; i < n; i++) {
+		d = day_floor(days[i].day);
+		if (i == 0 || d < lo)
+			lo = d;
+		if (i == 0 || d > hi)
+			hi = d;
+	}
+	if (last != 0 && (n == 0 || day_floor(last) > hi))
+		hi = day_floor(last);
+	if (n == 0 || lo > hi)
+		lo = hi;
+	if ((hi - lo) / CHART_DAY >= CHART_MAX_DAYS)
+		lo = hi - (int64_t)(CHART_MAX_DAYS - 1) * CHART_DAY;
+	*first = lo;
+	*lastp = hi;
+	return (size_t)((hi - lo) / CHART_DAY) + 1;
+}
+
+static void
+put_date(struct buf *out, int64_t day)
+{
+	time_t t = (time_t)day;
+	struct tm tm;
+	char s[16];
+
+	gmtime_r(&t, &tm);
+	strftime(s, sizeof(s), "%Y-%m-%d", &tm);
+	buf_puts(out, s);
+}
+
+static void
+put_text(struct buf *out, const char *s)
+{
+	if (s != NULL)
+		buf_append_html(out, s, strlen(s));
+}
+
+size_t
+chart_days_svg(struct buf *out, const struct day_row *days, size_t n,
+    int64_t last, const struct chart_text *t)
+{
+	int64_t counts[CHART_MAX_DAYS], first, lastday, max = 0;
+	const char *id = t->id != NULL ? t->id : "chart";
+	double slot, h;
+	size_t ndays, i, k;
+
+	if ((ndays = chart_days_range(days, n, last, &first, &lastday)) == 0)
+		return 0;
+	memset(counts, 0, sizeof(counts));
+	for (i = 0; i < n; i++) {
+		int64_t d = day_floor(days[i].day);
+
+		if (d < first || d > lastday || days[i].n <= 0)
+			continue;
+		k = (size_t)((d - first) / CHART_DAY);
+		counts[k] += days[i].n;
+		if (counts[k] > max)
+			max = counts[k];
+	}
+	slot = (double)(PLOT_RIGHT - PLOT_LEFT) / (double)ndays;
+
+	buf_printf(out, "<svg xmlns=\"http://www.w3.org/2000/svg\" "
+	    "class=\"chart\" viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" "
+	    "role=\"img\" aria-labelledby=\"", W, H, W, H);
+	put_text(out, id);
+	buf_puts(out, "-title");
+	if (t->desc != NULL) {
+		buf_putc(out, ' ');
+		put_text(out, id);
+		buf_puts(out, "-desc");
+	}
+	buf_puts(out, "\" font-family=\"system-ui, sans-serif\" "
+	    "font-size=\"12\">\n<title id=\"");
+	put_text(out, id);
+	buf_puts(out, "-title\">");
+	put_text(out, t->title);
+	buf_puts(out, "</title>\n");
+	if (t->desc != NULL) {
+		buf_puts(out, "<desc id=\"");
+		put_text(out, id);
+		buf_puts(out, "-desc\">");
+		put_text(out, t->desc);
+		buf_puts(out, "</desc>\n");
+	}
+
+	/* Axes, the highest and lowest count, the first and last day. */
+	buf_printf(out, "<g stroke=\"" INK "\" stroke-width=\"1\">"
+	    "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/>"
+	    "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/></g>\n",
+	    PLOT_LEFT, PLOT_TOP, PLOT_LEFT, PLOT_BOTTOM,
+	    PLOT_LEFT, PLOT_BOTTOM, PLOT_RIGHT, PLOT_BOTTOM);
+	buf_printf(out, "<g fill=\"" INK "\">"
+	    "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%lld</text>"
+	    "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">0</text>\n",
+	    PLOT_LEFT - 6, PLOT_TOP + 4, (long long)max,
+	    PLOT_LEFT - 6, PLOT_BOTTOM + 4);
+	buf_printf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"start\">",
+	    PLOT_LEFT, PLOT_BOTTOM + 18);
+	put_date(out, first);
+	buf_puts(out, "</text>");
+	if (ndays > 1) {
+		buf_printf(out, "<text x=\"%d\" y=\"%d\" "
+		    "text-anchor=\"end\">", PLOT_RIGHT, PLOT_BOTTOM + 18);
+		put_date(out, lastday);
+		buf_puts(out, "</text>");
+	}
+	buf_printf(out, "\n<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">",
+	    (PLOT_LEFT + PLOT_RIGHT) / 2, H - 12);
+	put_text(out, t->x_label);
+	buf_printf(out, "</text>\n<text transform=\"rotate(-90)\" x=\"%d\" "
+	    "y=\"14\" text-anchor=\"middle\">", -(PLOT_TOP + PLOT_BOTTOM) / 2);
+	put_text(out, t->y_label);
+	buf_puts(out, "</text></g>\n");
+
+	/* One bar per day. */
+	buf_puts(out, "<g fill=\"" BAR "\">\n");
+	for (k = 0; k < ndays; k++) {
+		h = max > 0 ? (double)counts[k] * (PLOT_BOTTOM - PLOT_TOP) /
+		    (double)max : 0.0;
+		buf_printf(out, "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" "
+		    "height=\"%.2f\"><title>", PLOT_LEFT + slot * (double)k +
+		    slot * 0.1, PLOT_BOTTOM - h, slot * 0.8, h);
+		put_date(out, first + (int64_t)k * CHART_DAY);
+		buf_printf(out, ": %lld</title></rect>\n",
+		    (long long)counts[k]);
+	}
+	buf_puts(out, "</g>\n</svg>\n");
+	return ndays;
+}
