@@ -607,7 +607,7 @@ page_admin_moderate(struct request *r)
 		page_error(r, 500, "err_internal");
 		return;
 	}
-	if (v[M_CSRF].err != FORM_OK || !page_csrf_ok(r, v[M_CSRF].s,
+	if (!page_csrf_ok(r, v[M_CSRF].err == FORM_OK ? v[M_CSRF].s : NULL,
 	    v[M_CSRF].len, binding))
 		return;
 	if (page_rate_check(r, 0) == -1)

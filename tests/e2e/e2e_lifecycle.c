@@ -507,7 +507,7 @@ test_closing_date(void **state)
 	assert_int_equal(server_restart(&w.srv), 0);
 	snprintf(path, sizeof path, "/p/%s.json", slug);
 	html = get_page(v, path, 200);
-	assert_non_null(strstr(html, "\"state\": \"closed\""));
+	assert_non_null(strstr(html, "\"state\":\"closed\""));
 	free(html);
 	client_free(mod);
 	mod = signed_in(MOD_EMAIL);
