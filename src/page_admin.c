@@ -362,7 +362,7 @@ moderation_context(struct request *r, const struct petition *p, json_t *o)
 	json_object_set_new(o, "moderate_action", json_string(arena_printf(
 	    r->arena, "/admin/p/%s/moderate", p->slug)));
 	json_object_set_new(o, "state_label", json_string(i18n_text(r->lang,
-	    arena_printf(r->arena, "state_%s", petition_state_name(
+	    arena_printf(r->arena, "me_state_%s", petition_state_name(
 	    p->state)))));
 	if (p->reason != NULL && *p->reason)
 		json_object_set_new(o, "reason", json_string(p->reason));

@@ -121,7 +121,7 @@ reason_label(struct request *r, const char *code)
 
 	if (code == NULL || *code == '\0')
 		return "";
-	s = i18n_text(r->lang, arena_printf(r->arena, "reason_%s", code));
+	s = i18n_text(r->lang, arena_printf(r->arena, "mod_reason_%s", code));
 	return s != NULL ? s : code;
 }
 

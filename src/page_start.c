@@ -446,10 +446,10 @@ start_context(struct request *r, const char *binding,
 		    json_string(sv->preview));
 	if (p != NULL && p->state == PETITION_REJECTED) {
 		const char *label = i18n_text(r->lang, arena_printf(r->arena,
-		    "start_reason_%s", p->reason ? p->reason : ""));
+		    "mod_reason_%s", p->reason ? p->reason : ""));
 		struct msgfmt_arg a = { .name = "reason", .type =
 		    MSGFMT_STRING, .str = label ? label :
-		    text(r, "start_reason_other") };
+		    text(r, "mod_reason_other") };
 		const char *line = i18n_format(r->arena, r->lang,
 		    "start_rejected_reason", &a, 1);
 

@@ -1200,7 +1200,7 @@ test_rejected_petition(void **state)
 	client_get(c, "/me/p/sent-back-once/edit", &r);
 	assert_int_equal(r.status, 200);
 	assert_shows(r.body.data, "en", "start_rejected_heading");
-	char *label = catalogue_lang("en", "start_reason_unclear");
+	char *label = catalogue_lang("en", "mod_reason_unclear");
 	char *line;
 	assert_true(asprintf(&line, "Reason: %s", label) > 0);
 	assert_true(html_shows_text(r.body.data, line));
@@ -1210,7 +1210,7 @@ test_rejected_petition(void **state)
 	resp_free(&r);
 	/* In Russian, the reason too. */
 	client_get(c, "/me/p/sent-back-once/edit?lang=ru", &r);
-	assert_shows(r.body.data, "ru", "start_reason_unclear");
+	assert_shows(r.body.data, "ru", "mod_reason_unclear");
 	resp_free(&r);
 	client_get(c, "/me/p/sent-back-once/edit?lang=en", &r);
 	resp_free(&r);
