@@ -40,16 +40,22 @@ const PAGES = {
   'login, wrong password': { open: (page, lang) => badLogin(page, lang), status: 422 },
   moderation: { open: (page, lang) => asModerator(page, `/admin?lang=${lang}`), status: 200 },
   'moderation of a petition': { open: (page, lang) => asModerator(page, `/admin/p/${h.SLUG}?lang=${lang}`), status: 200 },
+  'sign-up': { open: (page, lang) => page.goto(srv.url(`/signup?lang=${lang}`)), status: 200 },
+  'password reset': { open: (page, lang) => page.goto(srv.url(`/reset?lang=${lang}`)), status: 200 },
+  'start a petition': { open: (page, lang) => asModerator(page, `/start?lang=${lang}`), status: 200 },
+  'your petitions': { open: (page, lang) => asModerator(page, `/me?lang=${lang}`), status: 200 },
+  "starter's dashboard": { open: (page, lang) => asModerator(page, `/me/p/${h.SLUG}?lang=${lang}`), status: 200 },
 };
 
 const MOD_EMAIL = 'moderator@example.org';
 const MOD_PASSWORD = 'a long enough password';
 
-// Creates the moderator account with the real command, password on stdin.
+// Creates the moderator's account (an admin: it may also open any starter's
+// dashboard) with the real command, password on stdin.
 function addModerator() {
   const { execFileSync } = require('node:child_process');
   execFileSync(path.join(srv.data, 'hbt-server'), ['user', 'add', '--data', srv.data,
-    '--email', MOD_EMAIL, '--role', 'moderator'], { input: `${MOD_PASSWORD}\n`, cwd: h.ROOT });
+    '--email', MOD_EMAIL, '--role', 'admin'], { input: `${MOD_PASSWORD}\n`, cwd: h.ROOT });
 }
 
 async function signIn(page, lang, password) {
