@@ -17,6 +17,9 @@
 #include "log.h"
 #include "store.h"
 
+static enum store_status pg_outbox_add(struct store *,
+    const struct outbox_new *, int64_t);
+
 #define POOL_SIZE 4
 /* After a failed reconnect a connection waits this long before trying
  * again, so requests during an outage fail at once instead of queueing
@@ -2045,4 +2048,20 @@ const struct store_ops store_pg_ops = {
 	.audit_list = pg_audit_list,
 	.petition_count = pg_petition_count,
 	.petition_translation = pg_petition_translation,
+	.outbox_add = pg_outbox_add,
 };
+
+/* One message queued on its own, due now. */
+static enum store_status
+pg_outbox_add(struct store *base, const struct outbox_new *m, int64_t now)
+{
+	struct store_pg *s = pg(base);
+	enum store_status ret;
+	struct conn *c;
+
+	if ((ret = pool_get(s, &c)) != STORE_OK)
+		return ret;
+	ret = outbox_insert(c, m, now);
+	pool_put(s, c);
+	return ret;
+}
