@@ -73,8 +73,50 @@ enum stmt {
 	ST_SESSION_USER,
 	ST_SESSION_DELETE,
 	ST_AUDIT_LIST,
+	/* 0006_lifecycle */
+	ST_USER_BY_ID,
+	ST_USER_TOKEN_INSERT,
+	ST_USER_TOKEN_PEEK,
+	ST_USER_TOKEN_CONSUME,
+	ST_USER_VERIFY,
+	ST_USER_PASSWORD,
+	ST_USER_SESSIONS_END,
+	ST_PETITION_UPDATE,
+	ST_ADDRESSEES_DELETE,
+	ST_PETITION_MOVE,
+	ST_TRANSITION_INSERT,
+	ST_TRANSITION_LIST,
+	ST_PETITION_LIST_OWNER,
+	ST_PETITION_QUEUE,
+	ST_PETITION_DUE,
+	ST_UPDATE_INSERT,
+	ST_UPDATE_LIST,
+	ST_UPDATE_MAIL_NEXT,
+	ST_UPDATE_RECIPIENTS,
+	ST_UPDATE_CURSOR,
+	ST_STATS_STATES,
+	ST_STATS_DAYS,
+	ST_STATS_COUNTRIES,
+	ST_SIGNERS_PUBLIC,
 	ST__MAX
 };
+
+/* The petition columns row_petition() reads, in its order. */
+#define PETITION_COLS \
+	"p.id, p.slug, p.title, p.body_md, p.lang, p.goal, p.state," \
+	" p.created_at, p.updated_at, COALESCE(p.closes_at, 0)," \
+	" COALESCE(p.owner_id, 0), p.reason, p.note"
+
+/* The account columns row_user() reads, in its order. */
+#define USER_COLS \
+	"u.id, u.role, u.password, u.failed, u.locked_until, u.name, u.lang," \
+	" COALESCE(u.verified_at, 0), u.email_sealed"
+
+/* The update columns row_update() reads, in its order. */
+#define UPDATE_COLS \
+	"id, petition_id, kind, author, title, body_md, created_at," \
+	" mail_cursor, mail_done, mailed"
+
 
 static const char *const stmt_sql[ST__MAX] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -82,20 +124,20 @@ static const char *const stmt_sql[ST__MAX] = {
 	[ST_ROLLBACK] = "ROLLBACK",
 	[ST_PETITION_INSERT] =
 	    "INSERT INTO petitions (slug, title, body_md, lang, goal, state,"
-	    " created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+	    " created_at, updated_at, owner_id, closes_at)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?9)",
 	[ST_ADDRESSEE_INSERT] =
 	    "INSERT INTO addressees (petition_id, pos, name, description)"
 	    " VALUES (?1, ?2, ?3, ?4)",
 	[ST_PETITION_BY_SLUG] =
-	    "SELECT id, slug, title, body_md, lang, goal, state, created_at,"
-	    " updated_at FROM petitions WHERE slug = ?1",
+	    "SELECT " PETITION_COLS ", COALESCE(u.name, '') FROM petitions p"
+	    " LEFT JOIN users u ON u.id = p.owner_id WHERE p.slug = ?1",
 	[ST_ADDRESSEES] =
 	    "SELECT name, description FROM addressees WHERE petition_id = ?1"
 	    " ORDER BY pos",
 	[ST_PETITION_LIST] =
-	    "SELECT id, slug, title, body_md, lang, goal, state, created_at,"
-	    " updated_at FROM petitions WHERE state = ?1"
-	    " ORDER BY created_at DESC, id DESC LIMIT 200",
+	    "SELECT " PETITION_COLS " FROM petitions p WHERE p.state = ?1"
+	    " ORDER BY p.created_at DESC, p.id DESC LIMIT 200",
 	[ST_COUNT] =
 	    "SELECT COALESCE(SUM(confirmed), 0) FROM petition_counts"
 	    " WHERE petition_id = ?1",
@@ -208,8 +250,7 @@ static const char *const stmt_sql[ST__MAX] = {
 	    " verified_at, created_at, name, lang)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
 	[ST_USER_BY_EMAIL] =
-	    "SELECT id, role, password, failed, locked_until FROM users"
-	    " WHERE email_hash = ?1",
+	    "SELECT " USER_COLS " FROM users u WHERE u.email_hash = ?1",
 	[ST_USER_OK] = "UPDATE users SET failed = 0 WHERE id = ?1",
 	/* ?2 now, ?3 failures that lock, ?4 lock seconds. */
 	[ST_USER_FAILED] =
@@ -221,13 +262,88 @@ static const char *const stmt_sql[ST__MAX] = {
 	    "INSERT INTO sessions (hash, user_id, created_at, expires_at)"
 	    " VALUES (?1, ?2, ?3, ?4)",
 	[ST_SESSION_USER] =
-	    "SELECT u.id, u.role, u.password, u.failed, u.locked_until"
-	    " FROM sessions s JOIN users u ON u.id = s.user_id"
-	    " WHERE s.hash = ?1 AND s.expires_at > ?2",
+	    "SELECT " USER_COLS " FROM sessions s JOIN users u"
+	    " ON u.id = s.user_id WHERE s.hash = ?1 AND s.expires_at > ?2",
 	[ST_SESSION_DELETE] = "DELETE FROM sessions WHERE hash = ?1",
 	[ST_AUDIT_LIST] =
 	    "SELECT at, actor, action, subject, detail FROM audit_log"
 	    " ORDER BY id DESC LIMIT 200",
+	[ST_USER_BY_ID] = "SELECT " USER_COLS " FROM users u WHERE u.id = ?1",
+	[ST_USER_TOKEN_INSERT] =
+	    "INSERT INTO user_tokens (hash, purpose, user_id, created_at,"
+	    " expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+	/* ?3 now: a link is good while unused and expires_at is ahead. */
+	[ST_USER_TOKEN_PEEK] =
+	    "SELECT user_id FROM user_tokens WHERE hash = ?1 AND purpose = ?2"
+	    " AND used_at IS NULL AND expires_at > ?3",
+	[ST_USER_TOKEN_CONSUME] =
+	    "UPDATE user_tokens SET used_at = ?3 WHERE hash = ?1"
+	    " AND purpose = ?2 AND used_at IS NULL AND expires_at > ?3"
+	    " RETURNING user_id",
+	[ST_USER_VERIFY] =
+	    "UPDATE users SET verified_at = COALESCE(verified_at, ?2)"
+	    " WHERE id = ?1",
+	[ST_USER_PASSWORD] =
+	    "UPDATE users SET password = ?2, failed = 0, locked_until = 0"
+	    " WHERE id = ?1",
+	[ST_USER_SESSIONS_END] = "DELETE FROM sessions WHERE user_id = ?1",
+	[ST_PETITION_UPDATE] =
+	    "UPDATE petitions SET title = ?2, body_md = ?3, lang = ?4,"
+	    " goal = ?5, closes_at = ?6, updated_at = ?7 WHERE id = ?1"
+	    " AND state IN ('draft', 'rejected')",
+	[ST_ADDRESSEES_DELETE] = "DELETE FROM addressees WHERE petition_id = ?1",
+	/* ?2 the state it must be in, ?3 the new one. */
+	[ST_PETITION_MOVE] =
+	    "UPDATE petitions SET state = ?3, reason = ?4, note = ?5,"
+	    " updated_at = ?6 WHERE id = ?1 AND state = ?2",
+	[ST_TRANSITION_INSERT] =
+	    "INSERT INTO transitions (petition_id, from_state, to_state, actor,"
+	    " reason, note, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[ST_TRANSITION_LIST] =
+	    "SELECT petition_id, from_state, to_state, actor, reason, note, at"
+	    " FROM transitions WHERE petition_id = ?1 ORDER BY id",
+	[ST_PETITION_LIST_OWNER] =
+	    "SELECT " PETITION_COLS " FROM petitions p WHERE p.owner_id = ?1"
+	    " ORDER BY p.created_at DESC, p.id DESC",
+	[ST_PETITION_QUEUE] =
+	    "SELECT " PETITION_COLS " FROM petitions p"
+	    " WHERE p.state = 'pending' ORDER BY p.updated_at, p.id",
+	[ST_PETITION_DUE] =
+	    "SELECT " PETITION_COLS " FROM petitions p WHERE p.state = 'open'"
+	    " AND p.closes_at IS NOT NULL AND p.closes_at <= ?1"
+	    " ORDER BY p.closes_at, p.id",
+	[ST_UPDATE_INSERT] =
+	    "INSERT INTO updates (petition_id, kind, author, title, body_md,"
+	    " created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[ST_UPDATE_LIST] =
+	    "SELECT " UPDATE_COLS " FROM updates WHERE petition_id = ?1"
+	    " ORDER BY created_at DESC, id DESC",
+	[ST_UPDATE_MAIL_NEXT] =
+	    "SELECT " UPDATE_COLS " FROM updates WHERE mail_done = 0"
+	    " ORDER BY id LIMIT 1",
+	/* Written so that the partial index signatures_updates serves it. */
+	[ST_UPDATE_RECIPIENTS] =
+	    "SELECT id, pii, lang FROM signatures WHERE petition_id = ?1"
+	    " AND updates = 1 AND state = 'confirmed' AND id > ?2"
+	    " AND created_at <= ?3 ORDER BY id LIMIT ?4",
+	/* ?2 the cursor it must still have: one batch, queued once. */
+	[ST_UPDATE_CURSOR] =
+	    "UPDATE updates SET mail_cursor = ?3, mail_done = ?4,"
+	    " mailed = mailed + ?5 WHERE id = ?1 AND mail_cursor = ?2",
+	[ST_STATS_STATES] =
+	    "SELECT state, COUNT(*) FROM signatures WHERE petition_id = ?1"
+	    " GROUP BY state",
+	[ST_STATS_DAYS] =
+	    "SELECT created_at / 86400 * 86400 AS day, COUNT(*) FROM signatures"
+	    " WHERE petition_id = ?1 AND state IN ('pending', 'confirmed')"
+	    " GROUP BY day ORDER BY day",
+	[ST_STATS_COUNTRIES] =
+	    "SELECT country, COUNT(*) FROM signatures WHERE petition_id = ?1"
+	    " AND state = 'confirmed' GROUP BY country ORDER BY 2 DESC, 1",
+	[ST_SIGNERS_PUBLIC] =
+	    "SELECT seq, pii, country, created_at FROM signatures"
+	    " WHERE petition_id = ?1 AND state = 'confirmed' AND public_name = 1"
+	    " AND seq > ?2 ORDER BY seq LIMIT ?3",
 };
 
 struct conn {
@@ -651,6 +767,10 @@ sqlite_petition_create(struct store *base, const struct petition *p,
 	sqlite3_bind_text(st, 6, petition_state_name(p->state), -1,
 	    SQLITE_STATIC);
 	sqlite3_bind_int64(st, 7, p->created_at);
+	if (p->owner_id != 0)
+		sqlite3_bind_int64(st, 8, p->owner_id);
+	if (p->closes_at != 0)
+		sqlite3_bind_int64(st, 9, p->closes_at);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_CONSTRAINT) {
 		ret = STORE_DUPLICATE;
@@ -709,8 +829,9 @@ col_text(struct arena *a, sqlite3_stmt *st, int i)
 	    (size_t)sqlite3_column_bytes(st, i));
 }
 
-/* Reads the petition columns shared by ST_PETITION_BY_SLUG and _LIST; the
- * count is not among them (counts.c keeps it). */
+/* Reads the PETITION_COLS of a row; the count is not among them (counts.c
+ * keeps it), nor the addressees. owner_name is "" unless the caller reads
+ * it. Returns 0, or -1 when out of memory or the row is bad. */
 static int
 row_petition(struct arena *a, sqlite3_stmt *st, struct petition *p)
 {
@@ -724,10 +845,71 @@ row_petition(struct arena *a, sqlite3_stmt *st, struct petition *p)
 	p->state = petition_state_parse((const char *)sqlite3_column_text(st, 6));
 	p->created_at = sqlite3_column_int64(st, 7);
 	p->updated_at = sqlite3_column_int64(st, 8);
+	p->closes_at = sqlite3_column_int64(st, 9);
+	p->owner_id = sqlite3_column_int64(st, 10);
+	p->reason = col_text(a, st, 11);
+	p->note = col_text(a, st, 12);
+	p->owner_name = "";
 	if (p->slug == NULL || p->title == NULL || p->body_md == NULL ||
-	    p->lang == NULL || p->state == PETITION__MAX)
+	    p->lang == NULL || p->reason == NULL || p->note == NULL ||
+	    p->state == PETITION__MAX)
 		return -1;
 	return 0;
+}
+
+/* Makes room for one more element of size in *arr (arena), doubling *cap.
+ * Returns 0, or -1 when out of memory. */
+static int
+grow(struct arena *a, void **arr, size_t *cap, size_t n, size_t size)
+{
+	void *bigger;
+
+	if (n < *cap)
+		return 0;
+	*cap = *cap ? *cap * 2 : 16;
+	if ((bigger = arena_alloc(a, *cap * size)) == NULL)
+		return -1;
+	if (n)
+		memcpy(bigger, *arr, n * size);
+	*arr = bigger;
+	return 0;
+}
+
+/* Copies a blob column into the arena; *len gets its size. Returns NULL
+ * when out of memory (a NULL column gives a non-NULL empty copy). */
+static const unsigned char *
+col_blob(struct arena *a, sqlite3_stmt *st, int i, size_t *len)
+{
+	const void *blob = sqlite3_column_blob(st, i);
+	unsigned char *copy;
+
+	*len = (size_t)sqlite3_column_bytes(st, i);
+	if ((copy = arena_alloc(a, *len ? *len : 1)) != NULL && *len)
+		memcpy(copy, blob, *len);
+	return copy;
+}
+
+/* Reads every row of a bound petition statement into an arena array. */
+static enum store_status
+petitions_read(struct conn *c, struct arena *a, sqlite3_stmt *st,
+    const char *what, struct petition **out, size_t *n)
+{
+	struct petition *ps = NULL;
+	size_t np = 0, cap = 0;
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (grow(a, (void **)&ps, &cap, np, sizeof(*ps)) == -1 ||
+		    row_petition(a, st, &ps[np]) == -1)
+			return STORE_ERROR;
+		np++;
+	}
+	/* A step that failed is an error, not a shorter list. */
+	if (rc != SQLITE_DONE)
+		return sq_status(c->db, rc, what);
+	*out = ps;
+	*n = np;
+	return STORE_OK;
 }
 
 static enum store_status
@@ -759,7 +941,8 @@ sqlite_petition_by_slug(struct store *base, struct arena *a, const char *slug,
 		ret = sq_status(c->db, rc, "petition_by_slug");
 		goto end;
 	}
-	if (row_petition(a, st, out) == -1)
+	if (row_petition(a, st, out) == -1 ||
+	    (out->owner_name = col_text(a, st, 13)) == NULL)
 		goto end;
 	if ((st = conn_stmt(c, ST_ADDRESSEES)) == NULL)
 		goto end;
@@ -799,37 +982,13 @@ sqlite_petition_list(struct store *base, struct arena *a,
 {
 	struct store_sqlite *s = sq(base);
 	struct conn *c = pool_get(s);
-	struct petition *ps = NULL;
-	size_t np = 0, cap = 0;
 	sqlite3_stmt *st;
 	enum store_status ret = STORE_ERROR;
-	int rc;
 
 	if ((st = conn_stmt(c, ST_PETITION_LIST)) == NULL)
 		goto out;
 	sqlite3_bind_text(st, 1, petition_state_name(state), -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (np == cap) {
-			struct petition *grown;
-
-			cap = cap ? cap * 2 : 16;
-			if ((grown = arena_alloc(a, cap * sizeof(*grown))) == NULL)
-				goto out;
-			if (np)
-				memcpy(grown, ps, np * sizeof(*grown));
-			ps = grown;
-		}
-		if (row_petition(a, st, &ps[np]) == -1)
-			goto out;
-		np++;
-	}
-	if (rc != SQLITE_DONE) {
-		ret = sq_status(c->db, rc, "petition_list");
-		goto out;
-	}
-	*out = ps;
-	*n = np;
-	ret = STORE_OK;
+	ret = petitions_read(c, a, st, "petition_list", out, n);
 out:
 	pool_put(s, c);
 	return ret;
@@ -1644,31 +1803,31 @@ out:
 	return ret;
 }
 
-/* Reads id, role, password, failed, locked_until. */
+/* Steps a bound statement that reads the USER_COLS of one account. */
 static enum store_status
-user_row(struct conn *c, enum stmt id, struct arena *a,
-    const unsigned char *hash, int64_t now, struct user *out)
+user_row(struct conn *c, sqlite3_stmt *st, struct arena *a,
+    struct user *out)
 {
-	sqlite3_stmt *st;
 	int rc;
 
-	if ((st = conn_stmt(c, id)) == NULL)
-		return STORE_ERROR;
-	sqlite3_bind_blob(st, 1, hash, STORE_HASH_BYTES, SQLITE_STATIC);
-	if (sqlite3_bind_parameter_count(st) >= 2)
-		sqlite3_bind_int64(st, 2, now);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_DONE)
 		return STORE_NOTFOUND;
 	if (rc != SQLITE_ROW)
 		return sq_status(c->db, rc, "user");
+	memset(out, 0, sizeof(*out));
 	out->id = sqlite3_column_int64(st, 0);
 	out->role = user_role_parse((const char *)sqlite3_column_text(st, 1));
 	out->password = col_text(a, st, 2);
 	out->failed = sqlite3_column_int(st, 3);
 	out->locked_until = sqlite3_column_int64(st, 4);
-	return out->password != NULL && out->role != ROLE__MAX ? STORE_OK :
-	    STORE_ERROR;
+	out->name = col_text(a, st, 5);
+	out->lang = col_text(a, st, 6);
+	out->verified_at = sqlite3_column_int64(st, 7);
+	out->email_sealed = col_blob(a, st, 8, &out->email_sealed_len);
+	return out->password != NULL && out->name != NULL &&
+	    out->lang != NULL && out->email_sealed != NULL &&
+	    out->role != ROLE__MAX ? STORE_OK : STORE_ERROR;
 }
 
 static enum store_status
@@ -1677,9 +1836,31 @@ sqlite_user_by_email(struct store *base, struct arena *a,
 {
 	struct store_sqlite *s = sq(base);
 	struct conn *c = pool_get(s);
-	enum store_status ret = user_row(c, ST_USER_BY_EMAIL, a, email_hash, 0,
-	    out);
+	sqlite3_stmt *st;
+	enum store_status ret = STORE_ERROR;
 
+	if ((st = conn_stmt(c, ST_USER_BY_EMAIL)) != NULL) {
+		sqlite3_bind_blob(st, 1, email_hash, STORE_HASH_BYTES,
+		    SQLITE_STATIC);
+		ret = user_row(c, st, a, out);
+	}
+	pool_put(s, c);
+	return ret;
+}
+
+static enum store_status
+sqlite_user_by_id(struct store *base, struct arena *a, int64_t id,
+    struct user *out)
+{
+	struct store_sqlite *s = sq(base);
+	struct conn *c = pool_get(s);
+	sqlite3_stmt *st;
+	enum store_status ret = STORE_ERROR;
+
+	if ((st = conn_stmt(c, ST_USER_BY_ID)) != NULL) {
+		sqlite3_bind_int64(st, 1, id);
+		ret = user_row(c, st, a, out);
+	}
 	pool_put(s, c);
 	return ret;
 }
@@ -1744,8 +1925,14 @@ sqlite_session_user(struct store *base, struct arena *a,
 {
 	struct store_sqlite *s = sq(base);
 	struct conn *c = pool_get(s);
-	enum store_status ret = user_row(c, ST_SESSION_USER, a, hash, now, out);
+	sqlite3_stmt *st;
+	enum store_status ret = STORE_ERROR;
 
+	if ((st = conn_stmt(c, ST_SESSION_USER)) != NULL) {
+		sqlite3_bind_blob(st, 1, hash, STORE_HASH_BYTES, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, now);
+		ret = user_row(c, st, a, out);
+	}
 	pool_put(s, c);
 	return ret;
 }
@@ -1809,17 +1996,739 @@ sqlite_audit_list(struct store *base, struct arena *a, struct audit_row **out,
 	sqlite3_stmt *st;
 	enum store_status ret = STORE_ERROR;
 	size_t k = 0;
+	int rc;
 
 	if ((rows = arena_alloc(a, 200 * sizeof(*rows))) == NULL ||
 	    (st = conn_stmt(c, ST_AUDIT_LIST)) == NULL)
 		goto out;
-	while (k < 200 && sqlite3_step(st) == SQLITE_ROW) {
+	while (k < 200 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		rows[k].at = sqlite3_column_int64(st, 0);
 		rows[k].actor = col_text(a, st, 1);
 		rows[k].action = col_text(a, st, 2);
 		rows[k].subject = col_text(a, st, 3);
 		rows[k].detail = col_text(a, st, 4);
 		k++;
+	}
+	/* A step that failed is an error, not a shorter list. */
+	if (k < 200 && rc != SQLITE_DONE) {
+		ret = sq_status(c->db, rc, "audit_list");
+		goto out;
+	}
+	*out = rows;
+	*n = k;
+	ret = STORE_OK;
+out:
+	pool_put(s, c);
+	return ret;
+}
+
+/* Steps a bound statement that returns no rows. */
+static enum store_status
+step_done(struct conn *c, sqlite3_stmt *st, const char *what)
+{
+	int rc;
+
+	if ((rc = sqlite3_step(st)) != SQLITE_DONE)
+		return sq_status(c->db, rc, what);
+	return STORE_OK;
+}
+
+/* The status of the statement that failed in a transaction. */
+static enum store_status
+tx_status(struct conn *c, const char *what)
+{
+	int rc = sqlite3_errcode(c->db);
+
+	return sq_status(c->db, rc == SQLITE_OK ? SQLITE_ERROR : rc, what);
+}
+
+static enum store_status
+sqlite_user_token_create(struct store *base, const unsigned char *hash,
+    enum user_token_purpose purpose, int64_t user_id, int64_t now,
+    int64_t expires)
+{
+	struct store_sqlite *s = sq(base);
+	struct conn *c = pool_get(s);
+	sqlite3_stmt *st;
+	enum store_status ret = STORE_ERROR;
+
+	if ((st = conn_stmt(c, ST_USER_TOKEN_INSERT)) == NULL)
+		goto out;
+	sqlite3_bind_blob(st, 1, hash, STORE_HASH_BYTES, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, user_token_purpose_name(purpose), -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, user_id);
+	sqlite3_bind_int64(st, 4, now);
+	sqlite3_bind_int64(st, 5, expires);
+	ret = step_done(c, st, "user_token_create");
+out:
+	pool_put(s, c);
+	return ret;
+}
+
+static enum store_status
+sqlite_user_token_use(struct store *base, const unsigned char *hash,
+    enum user_token_purpose purpose, bool consume, int64_t now,
+    int64_t *user_id)
+{
+	struct store_sqlite *s = sq(base);
+	struct conn *c = pool_get(s);
+	sqlite3_stmt *st;
+	enum store_status ret = STORE_ERROR;
+	int64_t id;
+	int rc;
+
+	if ((st = conn_stmt(c, consume ? ST_USER_TOKEN_CONSUME :
+	    ST_USER_TOKEN_PEEK)) == NULL)
+		goto out;
+	sqlite3_bind_blob(st, 1, hash, STORE_HASH_BYTES, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, user_token_purpose_name(purpose), -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, now);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		ret = STORE_NOTFOUND;
+		goto out;
+	}
+	if (rc != SQLITE_ROW) {
+		ret = sq_status(c->db, rc, "user_token_use");
+		goto out;
+	}
+	id = sqlite3_column_int64(st, 0);
+	/* The UPDATE … RETURNING is complete only once stepped to its end. */
+	if ((rc = sqlite3_step(st)) != SQLITE_DONE) {
+		ret = sq_status(c->db, rc, "user_token_use");
+		goto out;
+	}
+	*user_id = id;
+	ret = STORE_OK;
+out:
+	pool_put(s, c);
+	return ret;
+}
+
+static enum store_status
+sqlite_user_verify(struct store *base, int64_t id, int64_t now)
+{
+	struct store_sqlite *s = sq(base);
+	struct conn *c = pool_get(s);
+	sqlite3_stmt *st;
+	enum store_status ret = STORE_ERROR;
+
+	if ((st = conn_stmt(c, ST_USER_VERIFY)) == NULL)
+		goto out;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, now);
+	if ((ret = step_done(c, st, "user_verify")) == STORE_OK &&
+	    sqlite3_changes(c->db) == 0)
+		ret = STORE_NOTFOUND;
+out:
+	pool_put(s, c);
+	return ret;
+}
+
+static enum store_status
+sqlite_user_set_password(struct store *base, int64_t id,
+    const char *password)
+{
+	struct store_sqlite *s = sq(base);
+	struct conn *c = pool_get(s);
+	sqlite3_stmt *st;
+	enum store_status ret = STORE_ERROR;
+	int rc;
+
+	if ((rc = conn_exec(c, ST_BEGIN)) != SQLITE_OK) {
+		ret = sq_status(c->db, rc, "user_set_password");
+		goto out;
+	}
+	if ((st = conn_stmt(c, ST_USER_PASSWORD)) == NULL)
+		goto rollback;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_text(st, 2, password, -1, SQLITE_STATIC);
+	if ((ret = step_done(c, st, "user_set_password")) != STORE_OK)
+		goto rollback;
+	if (sqlite3_changes(c->db) == 0) {
+		ret = STORE_NOTFOUND;
+		goto rollback;
+	}
+	if ((st = conn_stmt(c, ST_USER_SESSIONS_END)) == NULL) {
+		ret = STORE_ERROR;
+		goto rollback;
+	}
+	sqlite3_bind_int64(st, 1, id);
+	if ((ret = step_done(c, st, "user_set_password")) != STORE_OK)
+		goto rollback;
+	if ((rc = conn_exec(c, ST_COMMIT)) != SQLITE_OK) {
+		ret = sq_status(c->db, rc, "user_set_password");
+		goto rollback;
+	}
+	ret = STORE_OK;
+	goto out;
+rollback:
+	conn_exec(c, ST_ROLLBACK);
+out:
+	pool_put(s, c);
+	return ret;
+}
+
+static enum store_status
+sqlite_petition_update(struct store *base, const struct petition *p)
+{
+	struct store_sqlite *s = sq(base);
+	struct conn *c = pool_get(s);
+	sqlite3_stmt *st;
+	enum store_status ret = STORE_ERROR;
+	size_t i;
+	int rc;
+
+	if ((rc = conn_exec(c, ST_BEGIN)) != SQLITE_OK) {
+		ret = sq_status(c->db, rc, "petition_update");
+		goto out;
+	}
+	if ((st = conn_stmt(c, ST_PETITION_UPDATE)) == NULL)
+		goto fail;
+	sqlite3_bind_int64(st, 1, p->id);
+	sqlite3_bind_text(st, 2, p->title, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, p->body_md, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, p->lang, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, p->goal);
+	if (p->closes_at != 0)
+		sqlite3_bind_int64(st, 6, p->closes_at);
+	sqlite3_bind_int64(st, 7, p->updated_at);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		goto fail;
+	if (sqlite3_changes(c->db) == 0) {
+		ret = STORE_NOTFOUND;
+		goto rollback;
+	}
+	if ((st = conn_stmt(c, ST_ADDRESSEES_DELETE)) == NULL)
+		goto fail;
+	sqlite3_bind_int64(st, 1, p->id);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		goto fail;
+	for (i = 0; i < p->nto; i++) {
+		if ((st = conn_stmt(c, ST_ADDRESSEE_INSERT)) == NULL)
+			goto fail;
+		sqlite3_bind_int64(st, 1, p->id);
+		sqlite3_bind_int64(st, 2, (int64_t)i);
+		sqlite3_bind_text(st, 3, p->to[i].name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, p->to[i].description ?
+		    p->to[i].description : "", -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			goto fail;
+	}
+	if ((rc = conn_exec(c, ST_COMMIT)) != SQLITE_OK) {
+		ret = sq_status(c->db, rc, "petition_update");
+		goto rollback;
+	}
+	ret = STORE_OK;
+	goto out;
+fail:
+	ret = tx_status(c, "petition_update");
+rollback:
+	conn_exec(c, ST_ROLLBACK);
+out:
+	pool_put(s, c);
+	return ret;
+}
+
+static enum store_status
+sqlite_petition_transition(struct store *base, const struct transition *t)
+{
+	struct store_sqlite *s = sq(base);
+	struct conn *c = pool_get(s);
+	const char *reason = t->reason ? t->reason : "";
+	const char *note = t->note ? t->note : "";
+	char action[64], subject[64], *detail = NULL;
+	sqlite3_stmt *st;
+	enum store_status ret = STORE_ERROR;
+	int rc;
+
+	snprintf(action, sizeof(action), "petition_%s",
+	    petition_state_name(t->to) ? petition_state_name(t->to) : "?");
+	snprintf(subject, sizeof(subject), "petition:%lld",
+	    (long long)t->petition_id);
+	/* "reason: note", or whichever of them is set. */
+	if (asprintf(&detail, "%s%s%s", reason, *reason && *note ? ": " : "",
+	    note) == -1) {
+		detail = NULL;
+		goto out;
+	}
+	if ((rc = conn_exec(c, ST_BEGIN)) != SQLITE_OK) {
+		ret = sq_status(c->db, rc, "petition_transition");
+		goto out;
+	}
+	if ((st = conn_stmt(c, ST_PETITION_MOVE)) == NULL)
+		goto fail;
+	sqlite3_bind_int64(st, 1, t->petition_id);
+	sqlite3_bind_text(st, 2, petition_state_name(t->from), -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, petition_state_name(t->to), -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, reason, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, note, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, t->at);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		goto fail;
+	if (sqlite3_changes(c->db) == 0) {
+		ret = STORE_NOTFOUND;
+		goto rollback;
+	}
+	if ((st = conn_stmt(c, ST_TRANSITION_INSERT)) == NULL)
+		goto fail;
+	sqlite3_bind_int64(st, 1, t->petition_id);
+	sqlite3_bind_text(st, 2, petition_state_name(t->from), -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, petition_state_name(t->to), -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, t->actor, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, reason, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, note, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 7, t->at);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		goto fail;
+	if ((st = conn_stmt(c, ST_AUDIT)) == NULL)
+		goto fail;
+	sqlite3_bind_int64(st, 1, t->at);
+	sqlite3_bind_text(st, 2, t->actor, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, action, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, subject, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, detail, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		goto fail;
+	if ((rc = conn_exec(c, ST_COMMIT)) != SQLITE_OK) {
+		ret = sq_status(c->db, rc, "petition_transition");
+		goto rollback;
+	}
+	ret = STORE_OK;
+	goto out;
+fail:
+	ret = tx_status(c, "petition_transition");
+rollback:
+	conn_exec(c, ST_ROLLBACK);
+out:
+	pool_put(s, c);
+	free(detail);
+	return ret;
+}
+
+static enum store_status
+sqlite_petition_list_owner(struct store *base, struct arena *a,
+    int64_t owner_id, struct petition **out, size_t *n)
+{
+	struct store_sqlite *s = sq(base);
+	struct conn *c = pool_get(s);
+	sqlite3_stmt *st;
+	enum store_status ret = STORE_ERROR;
+
+	if ((st = conn_stmt(c, ST_PETITION_LIST_OWNER)) != NULL) {
+		sqlite3_bind_int64(st, 1, owner_id);
+		ret = petitions_read(c, a, st, "petition_list_owner", out, n);
+	}
+	pool_put(s, c);
+	return ret;
+}
+
+static enum store_status
+sqlite_petition_queue(struct store *base, struct arena *a,
+    struct petition **out, size_t *n)
+{
+	struct store_sqlite *s = sq(base);
+	struct conn *c = pool_get(s);
+	sqlite3_stmt *st;
+	enum store_status ret = STORE_ERROR;
+
+	if ((st = conn_stmt(c, ST_PETITION_QUEUE)) != NULL)
+		ret = petitions_read(c, a, st, "petition_queue", out, n);
+	pool_put(s, c);
+	return ret;
+}
+
+static enum store_status
+sqlite_petition_due(struct store *base, struct arena *a, int64_t now,
+    struct petition **out, size_t *n)
+{
+	struct store_sqlite *s = sq(base);
+	struct conn *c = pool_get(s);
+	sqlite3_stmt *st;
+	enum store_status ret = STORE_ERROR;
+
+	if ((st = conn_stmt(c, ST_PETITION_DUE)) != NULL) {
+		sqlite3_bind_int64(st, 1, now);
+		ret = petitions_read(c, a, st, "petition_due", out, n);
+	}
+	pool_put(s, c);
+	return ret;
+}
+
+static enum store_status
+sqlite_transition_list(struct store *base, struct arena *a,
+    int64_t petition_id, struct transition **out, size_t *n)
+{
+	struct store_sqlite *s = sq(base);
+	struct conn *c = pool_get(s);
+	struct transition *ts = NULL;
+	sqlite3_stmt *st;
+	enum store_status ret = STORE_ERROR;
+	size_t k = 0, cap = 0;
+	int rc;
+
+	if ((st = conn_stmt(c, ST_TRANSITION_LIST)) == NULL)
+		goto out;
+	sqlite3_bind_int64(st, 1, petition_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct transition *t;
+
+		if (grow(a, (void **)&ts, &cap, k, sizeof(*ts)) == -1)
+			goto out;
+		t = &ts[k];
+		t->petition_id = sqlite3_column_int64(st, 0);
+		t->from = petition_state_parse((const char *)
+		    sqlite3_column_text(st, 1));
+		t->to = petition_state_parse((const char *)
+		    sqlite3_column_text(st, 2));
+		t->actor = col_text(a, st, 3);
+		t->reason = col_text(a, st, 4);
+		t->note = col_text(a, st, 5);
+		t->at = sqlite3_column_int64(st, 6);
+		if (t->actor == NULL || t->reason == NULL || t->note == NULL)
+			goto out;
+		k++;
+	}
+	/* A step that failed is an error, not a shorter list. */
+	if (rc != SQLITE_DONE) {
+		ret = sq_status(c->db, rc, "transition_list");
+		goto out;
+	}
+	*out = ts;
+	*n = k;
+	ret = STORE_OK;
+out:
+	pool_put(s, c);
+	return ret;
+}
+
+static enum store_status
+sqlite_update_create(struct store *base, const struct update *u, int64_t *id)
+{
+	struct store_sqlite *s = sq(base);
+	struct conn *c = pool_get(s);
+	sqlite3_stmt *st;
+	enum store_status ret = STORE_ERROR;
+
+	if ((st = conn_stmt(c, ST_UPDATE_INSERT)) == NULL)
+		goto out;
+	sqlite3_bind_int64(st, 1, u->petition_id);
+	sqlite3_bind_text(st, 2, update_kind_name(u->kind), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, u->author ? u->author : "", -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, u->title, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, u->body_md, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, u->created_at);
+	if ((ret = step_done(c, st, "update_create")) == STORE_OK)
+		*id = sqlite3_last_insert_rowid(c->db);
+out:
+	pool_put(s, c);
+	return ret;
+}
+
+/* Reads the UPDATE_COLS of a row. Returns 0, or -1 when out of memory or
+ * the row is bad. */
+static int
+row_update(struct arena *a, sqlite3_stmt *st, struct update *u)
+{
+	memset(u, 0, sizeof(*u));
+	u->id = sqlite3_column_int64(st, 0);
+	u->petition_id = sqlite3_column_int64(st, 1);
+	u->kind = update_kind_parse((const char *)sqlite3_column_text(st, 2));
+	u->author = col_text(a, st, 3);
+	u->title = col_text(a, st, 4);
+	u->body_md = col_text(a, st, 5);
+	u->created_at = sqlite3_column_int64(st, 6);
+	u->mail_cursor = sqlite3_column_int64(st, 7);
+	u->mail_done = sqlite3_column_int(st, 8) != 0;
+	u->mailed = sqlite3_column_int64(st, 9);
+	return u->author != NULL && u->title != NULL && u->body_md != NULL &&
+	    u->kind != UPDATE__MAX ? 0 : -1;
+}
+
+static enum store_status
+sqlite_update_list(struct store *base, struct arena *a, int64_t petition_id,
+    struct update **out, size_t *n)
+{
+	struct store_sqlite *s = sq(base);
+	struct conn *c = pool_get(s);
+	struct update *us = NULL;
+	sqlite3_stmt *st;
+	enum store_status ret = STORE_ERROR;
+	size_t k = 0, cap = 0;
+	int rc;
+
+	if ((st = conn_stmt(c, ST_UPDATE_LIST)) == NULL)
+		goto out;
+	sqlite3_bind_int64(st, 1, petition_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (grow(a, (void **)&us, &cap, k, sizeof(*us)) == -1 ||
+		    row_update(a, st, &us[k]) == -1)
+			goto out;
+		k++;
+	}
+	/* A step that failed is an error, not a shorter list. */
+	if (rc != SQLITE_DONE) {
+		ret = sq_status(c->db, rc, "update_list");
+		goto out;
+	}
+	*out = us;
+	*n = k;
+	ret = STORE_OK;
+out:
+	pool_put(s, c);
+	return ret;
+}
+
+static enum store_status
+sqlite_update_mail_next(struct store *base, struct arena *a,
+    struct update *out)
+{
+	struct store_sqlite *s = sq(base);
+	struct conn *c = pool_get(s);
+	sqlite3_stmt *st;
+	enum store_status ret = STORE_ERROR;
+	int rc;
+
+	if ((st = conn_stmt(c, ST_UPDATE_MAIL_NEXT)) == NULL)
+		goto out;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		ret = STORE_NOTFOUND;
+		goto out;
+	}
+	if (rc != SQLITE_ROW) {
+		ret = sq_status(c->db, rc, "update_mail_next");
+		goto out;
+	}
+	ret = row_update(a, st, out) == 0 ? STORE_OK : STORE_ERROR;
+out:
+	pool_put(s, c);
+	return ret;
+}
+
+static enum store_status
+sqlite_update_recipients(struct store *base, struct arena *a,
+    int64_t petition_id, int64_t after_id, int64_t created_before, size_t max,
+    struct recipient **out, size_t *n)
+{
+	struct store_sqlite *s = sq(base);
+	struct conn *c = pool_get(s);
+	struct recipient *rs = NULL;
+	sqlite3_stmt *st;
+	enum store_status ret = STORE_ERROR;
+	size_t k = 0, cap = 0;
+	int rc;
+
+	if ((st = conn_stmt(c, ST_UPDATE_RECIPIENTS)) == NULL)
+		goto out;
+	sqlite3_bind_int64(st, 1, petition_id);
+	sqlite3_bind_int64(st, 2, after_id);
+	sqlite3_bind_int64(st, 3, created_before);
+	sqlite3_bind_int64(st, 4, max > INT64_MAX ? INT64_MAX : (int64_t)max);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct recipient *r;
+
+		if (grow(a, (void **)&rs, &cap, k, sizeof(*rs)) == -1)
+			goto out;
+		r = &rs[k];
+		r->signature_id = sqlite3_column_int64(st, 0);
+		r->pii = col_blob(a, st, 1, &r->pii_len);
+		r->lang = col_text(a, st, 2);
+		if (r->pii == NULL || r->lang == NULL)
+			goto out;
+		k++;
+	}
+	/* A step that failed is an error, not a shorter list. */
+	if (rc != SQLITE_DONE) {
+		ret = sq_status(c->db, rc, "update_recipients");
+		goto out;
+	}
+	*out = rs;
+	*n = k;
+	ret = STORE_OK;
+out:
+	pool_put(s, c);
+	return ret;
+}
+
+static enum store_status
+sqlite_update_mail_commit(struct store *base, int64_t update_id,
+    int64_t old_cursor, int64_t new_cursor, bool done,
+    const struct update_mail *msgs, size_t n, int64_t now)
+{
+	struct store_sqlite *s = sq(base);
+	struct conn *c = pool_get(s);
+	sqlite3_stmt *st;
+	enum store_status ret = STORE_ERROR;
+	size_t i;
+	int rc;
+
+	if ((rc = conn_exec(c, ST_BEGIN)) != SQLITE_OK) {
+		ret = sq_status(c->db, rc, "update_mail_commit");
+		goto out;
+	}
+	if ((st = conn_stmt(c, ST_UPDATE_CURSOR)) == NULL)
+		goto fail;
+	sqlite3_bind_int64(st, 1, update_id);
+	sqlite3_bind_int64(st, 2, old_cursor);
+	sqlite3_bind_int64(st, 3, new_cursor);
+	sqlite3_bind_int(st, 4, done);
+	sqlite3_bind_int64(st, 5, (int64_t)n);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		goto fail;
+	if (sqlite3_changes(c->db) == 0) {
+		ret = STORE_DUPLICATE;
+		goto rollback;
+	}
+	for (i = 0; i < n; i++) {
+		if (outbox_insert(c, &msgs[i].mail, now) != SQLITE_OK ||
+		    token_insert(c, msgs[i].unsub_hash, "unsubscribe",
+		    msgs[i].signature_id, now, 0) != SQLITE_OK)
+			goto fail;
+	}
+	if ((rc = conn_exec(c, ST_COMMIT)) != SQLITE_OK) {
+		ret = sq_status(c->db, rc, "update_mail_commit");
+		goto rollback;
+	}
+	ret = STORE_OK;
+	goto out;
+fail:
+	ret = tx_status(c, "update_mail_commit");
+rollback:
+	conn_exec(c, ST_ROLLBACK);
+out:
+	pool_put(s, c);
+	return ret;
+}
+
+static enum store_status
+sqlite_petition_stats(struct store *base, struct arena *a,
+    int64_t petition_id, struct petition_stats *out)
+{
+	struct store_sqlite *s = sq(base);
+	struct conn *c = pool_get(s);
+	struct petition_stats ps;
+	size_t cap = 0;
+	sqlite3_stmt *st;
+	enum store_status ret = STORE_ERROR;
+	int rc;
+
+	memset(&ps, 0, sizeof(ps));
+	/* The three reads in one snapshot. */
+	if ((rc = conn_exec(c, ST_BEGIN_READ)) != SQLITE_OK) {
+		ret = sq_status(c->db, rc, "petition_stats");
+		goto out;
+	}
+	if ((st = conn_stmt(c, ST_STATS_STATES)) == NULL)
+		goto end;
+	sqlite3_bind_int64(st, 1, petition_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t k = sqlite3_column_int64(st, 1);
+
+		switch (signature_state_parse((const char *)
+		    sqlite3_column_text(st, 0))) {
+		case SIGNATURE_PENDING:
+			ps.pending = k;
+			break;
+		case SIGNATURE_CONFIRMED:
+			ps.confirmed = k;
+			break;
+		case SIGNATURE_INVALID:
+			ps.invalid = k;
+			break;
+		default:
+			break;
+		}
+	}
+	if (rc != SQLITE_DONE)
+		goto failed;
+	if ((st = conn_stmt(c, ST_STATS_DAYS)) == NULL)
+		goto end;
+	sqlite3_bind_int64(st, 1, petition_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (grow(a, (void **)&ps.days, &cap, ps.ndays,
+		    sizeof(*ps.days)) == -1)
+			goto end;
+		ps.days[ps.ndays].day = sqlite3_column_int64(st, 0);
+		ps.days[ps.ndays].n = sqlite3_column_int64(st, 1);
+		ps.ndays++;
+	}
+	if (rc != SQLITE_DONE)
+		goto failed;
+	if ((st = conn_stmt(c, ST_STATS_COUNTRIES)) == NULL)
+		goto end;
+	sqlite3_bind_int64(st, 1, petition_id);
+	cap = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct country_row *r;
+
+		if (grow(a, (void **)&ps.countries, &cap, ps.ncountries,
+		    sizeof(*ps.countries)) == -1)
+			goto end;
+		r = &ps.countries[ps.ncountries];
+		if ((r->country = col_text(a, st, 0)) == NULL)
+			goto end;
+		r->n = sqlite3_column_int64(st, 1);
+		ps.ncountries++;
+	}
+	if (rc != SQLITE_DONE)
+		goto failed;
+	*out = ps;
+	ret = STORE_OK;
+	goto end;
+failed:
+	/* A step that failed is an error, not a smaller figure. */
+	ret = sq_status(c->db, rc, "petition_stats");
+end:
+	conn_exec(c, ST_ROLLBACK);
+out:
+	pool_put(s, c);
+	return ret;
+}
+
+static enum store_status
+sqlite_signers_public(struct store *base, struct arena *a,
+    int64_t petition_id, int64_t after_seq, size_t max,
+    struct signer_row **out, size_t *n)
+{
+	struct store_sqlite *s = sq(base);
+	struct conn *c = pool_get(s);
+	struct signer_row *rows = NULL;
+	sqlite3_stmt *st;
+	enum store_status ret = STORE_ERROR;
+	size_t k = 0, cap = 0;
+	int rc;
+
+	if ((st = conn_stmt(c, ST_SIGNERS_PUBLIC)) == NULL)
+		goto out;
+	sqlite3_bind_int64(st, 1, petition_id);
+	sqlite3_bind_int64(st, 2, after_seq);
+	sqlite3_bind_int64(st, 3, max > INT64_MAX ? INT64_MAX : (int64_t)max);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct signer_row *r;
+
+		if (grow(a, (void **)&rows, &cap, k, sizeof(*rows)) == -1)
+			goto out;
+		r = &rows[k];
+		r->seq = sqlite3_column_int64(st, 0);
+		r->pii = col_blob(a, st, 1, &r->pii_len);
+		r->country = col_text(a, st, 2);
+		r->created_at = sqlite3_column_int64(st, 3);
+		if (r->pii == NULL || r->country == NULL)
+			goto out;
+		k++;
+	}
+	/* A step that failed is an error, not a shorter list. */
+	if (rc != SQLITE_DONE) {
+		ret = sq_status(c->db, rc, "signers_public");
+		goto out;
 	}
 	*out = rows;
 	*n = k;
@@ -1858,6 +2767,24 @@ const struct store_ops store_sqlite_ops = {
 	.audit_list = sqlite_audit_list,
 	.petition_count = sqlite_petition_count,
 	.petition_translation = sqlite_petition_translation,
+	.user_by_id = sqlite_user_by_id,
+	.user_token_create = sqlite_user_token_create,
+	.user_token_use = sqlite_user_token_use,
+	.user_verify = sqlite_user_verify,
+	.user_set_password = sqlite_user_set_password,
+	.petition_update = sqlite_petition_update,
+	.petition_transition = sqlite_petition_transition,
+	.petition_list_owner = sqlite_petition_list_owner,
+	.petition_queue = sqlite_petition_queue,
+	.petition_due = sqlite_petition_due,
+	.transition_list = sqlite_transition_list,
+	.update_create = sqlite_update_create,
+	.update_list = sqlite_update_list,
+	.update_mail_next = sqlite_update_mail_next,
+	.update_recipients = sqlite_update_recipients,
+	.update_mail_commit = sqlite_update_mail_commit,
+	.petition_stats = sqlite_petition_stats,
+	.signers_public = sqlite_signers_public,
 	.outbox_add = sqlite_outbox_add,
 };
 

@@ -1,0 +1,1378 @@
+/* test_store.c - the storage contract (store.h), through the public store_*
+ * functions: on a fresh SQLite database, and again on PostgreSQL when
+ * HOLOS_TEST_PG holds a maintenance DSN (a database of their own is made
+ * and dropped). The cases share one database per backend, so each makes
+ * its own rows and looks only at them. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <libpq-fe.h>
+
+#include "../../src/store.c"
+
+/* An arbitrary moment; DAY0 is the start of its day (UTC). */
+#define T0 1700000000
+#define DAY 86400
+#define DAY0 ((int64_t)T0 / DAY * DAY)
+
+static struct store *S;		/* the backend under test */
+static struct arena *A;		/* fresh for each case */
+static unsigned serial;		/* makes slugs, hashes and ids unique */
+
+/* ---- fixtures ---- */
+
+static void
+hash_new(unsigned char h[STORE_HASH_BYTES])
+{
+	unsigned n = ++serial;
+
+	memset(h, 0xa5, STORE_HASH_BYTES);
+	memcpy(h, &n, sizeof(n));
+}
+
+static const char *
+slug_new(const char *tag)
+{
+	return arena_printf(A, "%s-%u", tag, ++serial);
+}
+
+static int64_t
+petition_new(const char *tag, enum petition_state state, int64_t owner,
+    int64_t created, int64_t closes)
+{
+	static struct addressee to[] = {
+		{ "The Mayor", "of the city" },
+		{ "The Council", "" },
+	};
+	struct petition p;
+	int64_t id = 0;
+
+	memset(&p, 0, sizeof(p));
+	p.slug = slug_new(tag);
+	p.title = arena_printf(A, "Title of %s", p.slug);
+	p.body_md = "Some **text**.";
+	p.lang = "en";
+	p.to = to;
+	p.nto = 2;
+	p.goal = 100;
+	p.state = state;
+	p.created_at = created;
+	p.updated_at = created;
+	p.owner_id = owner;
+	p.closes_at = closes;
+	assert_int_equal(store_petition_create(S, &p, &id), STORE_OK);
+	assert_true(id > 0);
+	return id;
+}
+
+/* The slug of a petition made by petition_new(), through the list of its
+ * state. */
+static const struct petition *
+petition_get(int64_t id, enum petition_state state)
+{
+	struct petition *ps;
+	size_t n, i;
+
+	assert_int_equal(store_petition_list(S, A, state, &ps, &n), STORE_OK);
+	for (i = 0; i < n; i++)
+		if (ps[i].id == id)
+			return &ps[i];
+	fail_msg("petition %lld is not listed as %s", (long long)id,
+	    petition_state_name(state));
+	return NULL;
+}
+
+static int64_t
+user_new(const char *name, bool verified, unsigned char *email_hash)
+{
+	struct user_new u;
+	int64_t id = 0;
+	char *sealed;
+
+	memset(&u, 0, sizeof(u));
+	hash_new(u.email_hash);
+	if (email_hash != NULL)
+		memcpy(email_hash, u.email_hash, STORE_HASH_BYTES);
+	sealed = arena_printf(A, "sealed-address-%u", serial);
+	u.sealed = (const unsigned char *)sealed;
+	u.sealed_len = strlen(sealed);
+	u.password = "$argon2id$old";
+	u.role = ROLE_STARTER;
+	u.name = name;
+	u.lang = "uk";
+	u.verified = verified;
+	u.now = T0;
+	assert_int_equal(store_user_create(S, &u, &id), STORE_OK);
+	return id;
+}
+
+struct sig_spec {
+	enum signature_state state;	/* invalid: signed confirmed, then
+					 * removed */
+	bool public_name, updates;
+	const char *country;
+	int64_t at;
+	const char *pii;
+};
+
+/* Signs petition pid through the write path; returns the seq. */
+static int64_t
+sign(int64_t pid, const struct sig_spec *sp)
+{
+	struct write_op op;
+
+	memset(&op, 0, sizeof(op));
+	op.kind = WRITE_SIGN;
+	op.now = sp->at;
+	op.sig.petition_id = pid;
+	hash_new(op.sig.email_hash);
+	op.sig.pii = (const unsigned char *)sp->pii;
+	op.sig.pii_len = strlen(sp->pii);
+	op.sig.country = sp->country;
+	op.sig.comment = "";
+	op.sig.public_name = sp->public_name;
+	op.sig.updates = sp->updates;
+	op.sig.state = sp->state == SIGNATURE_PENDING ? SIGNATURE_PENDING :
+	    SIGNATURE_CONFIRMED;
+	op.sig.created_at = sp->at;
+	op.sig.lang = "ru";
+	op.sig.net = "203.0.113.0/24";
+	op.sig.domain = "example.org";
+	op.resend_before = sp->at - 600;
+	assert_int_equal(store_write_batch(S, &op, 1), STORE_OK);
+	assert_int_equal(op.result, WRITE_OK);
+	assert_true(op.sig.seq > 0);
+	if (sp->state == SIGNATURE_INVALID) {
+		struct invalidation inv;
+
+		memset(&inv, 0, sizeof(inv));
+		inv.petition_id = pid;
+		inv.seqs = &op.sig.seq;
+		inv.nseqs = 1;
+		inv.reason = "fraud";
+		inv.note = "";
+		inv.actor = "user:1";
+		inv.now = sp->at;
+		assert_int_equal(store_invalidate(S, &inv), STORE_OK);
+		assert_int_equal(inv.removed, 1);
+	}
+	return op.sig.seq;
+}
+
+static bool
+pii_is(const unsigned char *pii, size_t len, const char *want)
+{
+	return len == strlen(want) && memcmp(pii, want, len) == 0;
+}
+
+/* The newest audit entry. */
+static struct audit_row
+audit_top(void)
+{
+	struct audit_row *rows;
+	size_t n;
+
+	assert_int_equal(store_audit_list(S, A, &rows, &n), STORE_OK);
+	assert_true(n > 0);
+	return rows[0];
+}
+
+static size_t
+audit_count(void)
+{
+	struct audit_row *rows;
+	size_t n;
+
+	assert_int_equal(store_audit_list(S, A, &rows, &n), STORE_OK);
+	return n;
+}
+
+static bool
+outbox_has(const char *message_id)
+{
+	struct outbox_msg *ms;
+	size_t n, i;
+
+	assert_int_equal(store_outbox_list(S, A, &ms, &n), STORE_OK);
+	for (i = 0; i < n; i++)
+		if (strcmp(ms[i].message_id, message_id) == 0)
+			return true;
+	return false;
+}
+
+/* Index of id in ps, or -1. */
+static int
+index_of(const struct petition *ps, size_t n, int64_t id)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (ps[i].id == id)
+			return (int)i;
+	return -1;
+}
+
+static int
+case_setup(void **state)
+{
+	(void)state;
+	return (A = arena_new()) == NULL ? -1 : 0;
+}
+
+static int
+case_teardown(void **state)
+{
+	(void)state;
+	arena_free(A);
+	A = NULL;
+	return 0;
+}
+
+/* ---- petitions: the new fields ---- */
+
+static void
+test_petition_fields(void **state)
+{
+	struct petition p, q;
+	const struct petition *l;
+	int64_t owner, id, id2;
+	const char *slug;
+
+	(void)state;
+	owner = user_new("Ann Starter", true, NULL);
+	id = petition_new("fields", PETITION_OPEN, owner, T0, T0 + 30 * DAY);
+	l = petition_get(id, PETITION_OPEN);
+	slug = l->slug;
+	assert_int_equal(store_petition_by_slug(S, A, slug, &p), STORE_OK);
+	assert_int_equal(p.id, id);
+	assert_int_equal(p.closes_at, T0 + 30 * DAY);
+	assert_int_equal(p.owner_id, owner);
+	assert_string_equal(p.owner_name, "Ann Starter");
+	assert_string_equal(p.reason, "");
+	assert_string_equal(p.note, "");
+	assert_int_equal(p.nto, 2);
+	assert_string_equal(p.to[0].name, "The Mayor");
+	assert_string_equal(p.to[1].name, "The Council");
+
+	/* The list readers fill the same fields, without addressees. */
+	assert_string_equal(l->title, p.title);
+	assert_string_equal(l->lang, "en");
+	assert_int_equal(l->goal, 100);
+	assert_int_equal(l->state, PETITION_OPEN);
+	assert_int_equal(l->created_at, T0);
+	assert_int_equal(l->updated_at, T0);
+	assert_int_equal(l->closes_at, T0 + 30 * DAY);
+	assert_int_equal(l->owner_id, owner);
+	assert_string_equal(l->reason, "");
+	assert_string_equal(l->note, "");
+	assert_null(l->to);
+	assert_int_equal(l->nto, 0);
+
+	/* No owner, no closing date. */
+	id2 = petition_new("noowner", PETITION_OPEN, 0, T0, 0);
+	l = petition_get(id2, PETITION_OPEN);
+	assert_int_equal(l->owner_id, 0);
+	assert_int_equal(l->closes_at, 0);
+	assert_int_equal(store_petition_by_slug(S, A, l->slug, &q), STORE_OK);
+	assert_int_equal(q.owner_id, 0);
+	assert_int_equal(q.closes_at, 0);
+	assert_string_equal(q.owner_name, "");
+
+	/* An owner without a public name. */
+	owner = user_new("", false, NULL);
+	id = petition_new("noname", PETITION_OPEN, owner, T0, 0);
+	l = petition_get(id, PETITION_OPEN);
+	assert_int_equal(store_petition_by_slug(S, A, l->slug, &q), STORE_OK);
+	assert_int_equal(q.owner_id, owner);
+	assert_string_equal(q.owner_name, "");
+}
+
+/* ---- accounts ---- */
+
+static void
+test_user_fields(void **state)
+{
+	unsigned char eh[STORE_HASH_BYTES], sh[STORE_HASH_BYTES];
+	struct user u, v, w;
+	int64_t id, id2;
+
+	(void)state;
+	id = user_new("Bo", false, eh);
+	assert_int_equal(store_user_by_email(S, A, eh, &u), STORE_OK);
+	assert_int_equal(u.id, id);
+	assert_int_equal(u.role, ROLE_STARTER);
+	assert_string_equal(u.password, "$argon2id$old");
+	assert_string_equal(u.name, "Bo");
+	assert_string_equal(u.lang, "uk");
+	assert_int_equal(u.verified_at, 0);
+	assert_int_equal(u.failed, 0);
+	assert_int_equal(u.locked_until, 0);
+	assert_non_null(u.email_sealed);
+	assert_true(u.email_sealed_len > 0);
+
+	assert_int_equal(store_user_by_id(S, A, id, &v), STORE_OK);
+	assert_int_equal(v.id, id);
+	assert_string_equal(v.name, "Bo");
+	assert_string_equal(v.lang, "uk");
+	assert_int_equal(v.verified_at, 0);
+	assert_int_equal(v.email_sealed_len, u.email_sealed_len);
+	assert_memory_equal(v.email_sealed, u.email_sealed, u.email_sealed_len);
+	assert_int_equal(store_user_by_id(S, A, id + 100000, &v),
+	    STORE_NOTFOUND);
+
+	hash_new(sh);
+	assert_int_equal(store_session_create(S, sh, id, T0, T0 + DAY),
+	    STORE_OK);
+	assert_int_equal(store_session_user(S, A, sh, T0 + 1, &w), STORE_OK);
+	assert_int_equal(w.id, id);
+	assert_string_equal(w.name, "Bo");
+	assert_string_equal(w.lang, "uk");
+	assert_memory_equal(w.email_sealed, u.email_sealed, u.email_sealed_len);
+	assert_int_equal(store_session_user(S, A, sh, T0 + DAY, &w),
+	    STORE_NOTFOUND);
+
+	/* Made verified by an operator: verified now. */
+	id2 = user_new("Op", true, NULL);
+	assert_int_equal(store_user_by_id(S, A, id2, &v), STORE_OK);
+	assert_int_equal(v.verified_at, T0);
+}
+
+static void
+test_user_token(void **state)
+{
+	unsigned char t[STORE_HASH_BYTES], r[STORE_HASH_BYTES];
+	unsigned char x[STORE_HASH_BYTES], unknown[STORE_HASH_BYTES];
+	int64_t id, uid;
+
+	(void)state;
+	id = user_new("Cy", false, NULL);
+	hash_new(t);
+	hash_new(r);
+	hash_new(x);
+	hash_new(unknown);
+	assert_int_equal(store_user_token_create(S, t, USER_TOKEN_VERIFY, id,
+	    T0, T0 + DAY), STORE_OK);
+	assert_int_equal(store_user_token_create(S, r, USER_TOKEN_RESET, id,
+	    T0, T0 + 3600), STORE_OK);
+	assert_int_equal(store_user_token_create(S, x, USER_TOKEN_RESET, id,
+	    T0, T0 + 60), STORE_OK);
+
+	/* Looking does not use it up. */
+	uid = 0;
+	assert_int_equal(store_user_token_use(S, t, USER_TOKEN_VERIFY, false,
+	    T0 + 10, &uid), STORE_OK);
+	assert_int_equal(uid, id);
+	assert_int_equal(store_user_token_use(S, t, USER_TOKEN_VERIFY, false,
+	    T0 + 10, &uid), STORE_OK);
+
+	/* The wrong purpose finds nothing, and leaves the link usable. */
+	assert_int_equal(store_user_token_use(S, t, USER_TOKEN_RESET, true,
+	    T0 + 10, &uid), STORE_NOTFOUND);
+	assert_int_equal(store_user_token_use(S, r, USER_TOKEN_VERIFY, true,
+	    T0 + 10, &uid), STORE_NOTFOUND);
+
+	/* Consumed once only. */
+	uid = 0;
+	assert_int_equal(store_user_token_use(S, t, USER_TOKEN_VERIFY, true,
+	    T0 + 20, &uid), STORE_OK);
+	assert_int_equal(uid, id);
+	assert_int_equal(store_user_token_use(S, t, USER_TOKEN_VERIFY, true,
+	    T0 + 21, &uid), STORE_NOTFOUND);
+	assert_int_equal(store_user_token_use(S, t, USER_TOKEN_VERIFY, false,
+	    T0 + 21, &uid), STORE_NOTFOUND);
+
+	/* Expired. */
+	assert_int_equal(store_user_token_use(S, x, USER_TOKEN_RESET, false,
+	    T0 + 61, &uid), STORE_NOTFOUND);
+	assert_int_equal(store_user_token_use(S, x, USER_TOKEN_RESET, true,
+	    T0 + 61, &uid), STORE_NOTFOUND);
+	uid = 0;
+	assert_int_equal(store_user_token_use(S, r, USER_TOKEN_RESET, true,
+	    T0 + 59, &uid), STORE_OK);
+	assert_int_equal(uid, id);
+
+	/* Unknown. */
+	assert_int_equal(store_user_token_use(S, unknown, USER_TOKEN_VERIFY,
+	    false, T0, &uid), STORE_NOTFOUND);
+	assert_int_equal(store_user_token_use(S, unknown, USER_TOKEN_RESET,
+	    true, T0, &uid), STORE_NOTFOUND);
+}
+
+static void
+test_user_verify(void **state)
+{
+	struct user u;
+	int64_t id;
+
+	(void)state;
+	id = user_new("Di", false, NULL);
+	assert_int_equal(store_user_verify(S, id, T0 + 5), STORE_OK);
+	assert_int_equal(store_user_by_id(S, A, id, &u), STORE_OK);
+	assert_int_equal(u.verified_at, T0 + 5);
+	/* Repeating keeps the first time. */
+	assert_int_equal(store_user_verify(S, id, T0 + 99), STORE_OK);
+	assert_int_equal(store_user_by_id(S, A, id, &u), STORE_OK);
+	assert_int_equal(u.verified_at, T0 + 5);
+	assert_int_equal(store_user_verify(S, id + 100000, T0), STORE_NOTFOUND);
+}
+
+static void
+test_user_set_password(void **state)
+{
+	unsigned char s1[STORE_HASH_BYTES], s2[STORE_HASH_BYTES];
+	unsigned char so[STORE_HASH_BYTES];
+	struct user u;
+	int64_t id, other;
+	int i;
+
+	(void)state;
+	id = user_new("Ed", true, NULL);
+	other = user_new("Fay", true, NULL);
+	hash_new(s1);
+	hash_new(s2);
+	hash_new(so);
+	assert_int_equal(store_session_create(S, s1, id, T0, T0 + DAY),
+	    STORE_OK);
+	assert_int_equal(store_session_create(S, s2, id, T0, T0 + DAY),
+	    STORE_OK);
+	assert_int_equal(store_session_create(S, so, other, T0, T0 + DAY),
+	    STORE_OK);
+	/* Locked by failed logins, with one failure counted after it. */
+	for (i = 0; i < 4; i++)
+		assert_int_equal(store_user_login_result(S, id, false, T0, 3,
+		    900), STORE_OK);
+	assert_int_equal(store_user_by_id(S, A, id, &u), STORE_OK);
+	assert_int_equal(u.locked_until, T0 + 900);
+	assert_int_equal(u.failed, 1);
+
+	assert_int_equal(store_user_set_password(S, id, "$argon2id$new"),
+	    STORE_OK);
+	assert_int_equal(store_user_by_id(S, A, id, &u), STORE_OK);
+	assert_string_equal(u.password, "$argon2id$new");
+	assert_int_equal(u.failed, 0);
+	assert_int_equal(u.locked_until, 0);
+	/* Every session of the account ended; no one else's. */
+	assert_int_equal(store_session_user(S, A, s1, T0 + 1, &u),
+	    STORE_NOTFOUND);
+	assert_int_equal(store_session_user(S, A, s2, T0 + 1, &u),
+	    STORE_NOTFOUND);
+	assert_int_equal(store_session_user(S, A, so, T0 + 1, &u), STORE_OK);
+	assert_int_equal(u.id, other);
+
+	assert_int_equal(store_user_set_password(S, id + 100000, "$x"),
+	    STORE_NOTFOUND);
+}
+
+/* ---- the lifecycle ---- */
+
+static void
+test_petition_update(void **state)
+{
+	struct addressee to[] = {
+		{ "The Minister", "of Health" },
+		{ "The Governor", "" },
+		{ "The Press", "everyone" },
+	};
+	struct petition p, q;
+	struct transition t;
+	int64_t id, open;
+	const char *slug, *oslug;
+
+	(void)state;
+	id = petition_new("edit", PETITION_DRAFT, 0, T0, T0 + DAY);
+	slug = petition_get(id, PETITION_DRAFT)->slug;
+	memset(&p, 0, sizeof(p));
+	p.id = id;
+	p.slug = "ignored";
+	p.title = "A better title";
+	p.body_md = "Better text.";
+	p.lang = "ru";
+	p.goal = 2500;
+	p.closes_at = 0;
+	p.updated_at = T0 + 50;
+	p.to = to;
+	p.nto = 3;
+	assert_int_equal(store_petition_update(S, &p), STORE_OK);
+	assert_int_equal(store_petition_by_slug(S, A, slug, &q), STORE_OK);
+	assert_string_equal(q.title, "A better title");
+	assert_string_equal(q.body_md, "Better text.");
+	assert_string_equal(q.lang, "ru");
+	assert_int_equal(q.goal, 2500);
+	assert_int_equal(q.closes_at, 0);
+	assert_int_equal(q.updated_at, T0 + 50);
+	assert_int_equal(q.created_at, T0);
+	assert_int_equal(q.state, PETITION_DRAFT);
+	assert_int_equal(q.nto, 3);
+	assert_string_equal(q.to[0].name, "The Minister");
+	assert_string_equal(q.to[0].description, "of Health");
+	assert_string_equal(q.to[1].name, "The Governor");
+	assert_string_equal(q.to[2].description, "everyone");
+
+	/* Rejected: editable again, with fewer addressees and a date. */
+	memset(&t, 0, sizeof(t));
+	t.petition_id = id;
+	t.actor = "system";
+	t.reason = "";
+	t.note = "";
+	t.from = PETITION_DRAFT;
+	t.to = PETITION_PENDING;
+	t.at = T0 + 60;
+	assert_int_equal(store_petition_transition(S, &t), STORE_OK);
+	/* Pending: not editable. */
+	assert_int_equal(store_petition_update(S, &p), STORE_NOTFOUND);
+	t.from = PETITION_PENDING;
+	t.to = PETITION_REJECTED;
+	t.reason = "spam";
+	t.at = T0 + 70;
+	assert_int_equal(store_petition_transition(S, &t), STORE_OK);
+	p.nto = 1;
+	p.closes_at = T0 + 9 * DAY;
+	p.updated_at = T0 + 80;
+	assert_int_equal(store_petition_update(S, &p), STORE_OK);
+	assert_int_equal(store_petition_by_slug(S, A, slug, &q), STORE_OK);
+	assert_int_equal(q.nto, 1);
+	assert_int_equal(q.closes_at, T0 + 9 * DAY);
+	assert_int_equal(q.updated_at, T0 + 80);
+	assert_int_equal(q.state, PETITION_REJECTED);
+
+	/* Open: refused, nothing changed. */
+	open = petition_new("edit-open", PETITION_OPEN, 0, T0, 0);
+	oslug = petition_get(open, PETITION_OPEN)->slug;
+	p.id = open;
+	assert_int_equal(store_petition_update(S, &p), STORE_NOTFOUND);
+	assert_int_equal(store_petition_by_slug(S, A, oslug, &q), STORE_OK);
+	assert_string_equal(q.title, arena_printf(A, "Title of %s", oslug));
+	assert_int_equal(q.goal, 100);
+	assert_int_equal(q.nto, 2);
+	assert_int_equal(q.updated_at, T0);
+
+	p.id = open + 100000;
+	assert_int_equal(store_petition_update(S, &p), STORE_NOTFOUND);
+}
+
+static void
+test_petition_transition(void **state)
+{
+	struct transition t, *ts;
+	struct petition q;
+	struct audit_row ar;
+	const char *slug;
+	char subject[64];
+	int64_t id;
+	size_t n, before;
+
+	(void)state;
+	id = petition_new("move", PETITION_DRAFT, 0, T0, 0);
+	slug = petition_get(id, PETITION_DRAFT)->slug;
+	snprintf(subject, sizeof(subject), "petition:%lld", (long long)id);
+
+	memset(&t, 0, sizeof(t));
+	t.petition_id = id;
+	t.from = PETITION_DRAFT;
+	t.to = PETITION_PENDING;
+	t.actor = "user:7";
+	t.reason = "";
+	t.note = "";
+	t.at = T0 + 100;
+	assert_int_equal(store_petition_transition(S, &t), STORE_OK);
+	assert_int_equal(store_petition_by_slug(S, A, slug, &q), STORE_OK);
+	assert_int_equal(q.state, PETITION_PENDING);
+	assert_int_equal(q.updated_at, T0 + 100);
+	assert_string_equal(q.reason, "");
+	assert_string_equal(q.note, "");
+	ar = audit_top();
+	assert_int_equal(ar.at, T0 + 100);
+	assert_string_equal(ar.actor, "user:7");
+	assert_string_equal(ar.action, "petition_pending");
+	assert_string_equal(ar.subject, subject);
+	assert_string_equal(ar.detail, "");
+
+	/* Reason and note: both in the petition, joined in the audit. */
+	t.from = PETITION_PENDING;
+	t.to = PETITION_REJECTED;
+	t.actor = "user:8";
+	t.reason = "spam";
+	t.note = "looks like an advert";
+	t.at = T0 + 200;
+	assert_int_equal(store_petition_transition(S, &t), STORE_OK);
+	assert_int_equal(store_petition_by_slug(S, A, slug, &q), STORE_OK);
+	assert_int_equal(q.state, PETITION_REJECTED);
+	assert_string_equal(q.reason, "spam");
+	assert_string_equal(q.note, "looks like an advert");
+	assert_int_equal(q.updated_at, T0 + 200);
+	ar = audit_top();
+	assert_string_equal(ar.action, "petition_rejected");
+	assert_string_equal(ar.subject, subject);
+	assert_string_equal(ar.detail, "spam: looks like an advert");
+
+	/* From the wrong state: nothing changes, nothing is recorded. */
+	before = audit_count();
+	ar = audit_top();
+	t.from = PETITION_PENDING;
+	t.to = PETITION_OPEN;
+	t.reason = "";
+	t.note = "";
+	t.at = T0 + 300;
+	assert_int_equal(store_petition_transition(S, &t), STORE_NOTFOUND);
+	assert_int_equal(store_petition_by_slug(S, A, slug, &q), STORE_OK);
+	assert_int_equal(q.state, PETITION_REJECTED);
+	assert_string_equal(q.reason, "spam");
+	assert_int_equal(q.updated_at, T0 + 200);
+	assert_int_equal(audit_count(), before);
+	assert_int_equal(audit_top().at, ar.at);
+	assert_string_equal(audit_top().action, ar.action);
+	t.petition_id = id + 100000;
+	assert_int_equal(store_petition_transition(S, &t), STORE_NOTFOUND);
+	t.petition_id = id;
+
+	/* Only a note; then only a reason. The last one replaces both. */
+	t.from = PETITION_REJECTED;
+	t.to = PETITION_PENDING;
+	t.note = "fixed the text";
+	t.at = T0 + 400;
+	assert_int_equal(store_petition_transition(S, &t), STORE_OK);
+	assert_string_equal(audit_top().detail, "fixed the text");
+	assert_int_equal(store_petition_by_slug(S, A, slug, &q), STORE_OK);
+	assert_string_equal(q.reason, "");
+	assert_string_equal(q.note, "fixed the text");
+	t.from = PETITION_PENDING;
+	t.to = PETITION_OPEN;
+	t.note = "";
+	t.at = T0 + 500;
+	assert_int_equal(store_petition_transition(S, &t), STORE_OK);
+	t.from = PETITION_OPEN;
+	t.to = PETITION_HIDDEN;
+	t.reason = "illegal";
+	t.at = T0 + 600;
+	assert_int_equal(store_petition_transition(S, &t), STORE_OK);
+	ar = audit_top();
+	assert_string_equal(ar.action, "petition_hidden");
+	assert_string_equal(ar.detail, "illegal");
+	assert_int_equal(store_petition_by_slug(S, A, slug, &q), STORE_OK);
+	assert_int_equal(q.state, PETITION_HIDDEN);
+	assert_string_equal(q.reason, "illegal");
+	assert_string_equal(q.note, "");
+
+	/* The history, oldest first. */
+	assert_int_equal(store_transition_list(S, A, id, &ts, &n), STORE_OK);
+	assert_int_equal(n, 5);
+	assert_int_equal(ts[0].petition_id, id);
+	assert_int_equal(ts[0].from, PETITION_DRAFT);
+	assert_int_equal(ts[0].to, PETITION_PENDING);
+	assert_string_equal(ts[0].actor, "user:7");
+	assert_int_equal(ts[0].at, T0 + 100);
+	assert_int_equal(ts[1].from, PETITION_PENDING);
+	assert_int_equal(ts[1].to, PETITION_REJECTED);
+	assert_string_equal(ts[1].actor, "user:8");
+	assert_string_equal(ts[1].reason, "spam");
+	assert_string_equal(ts[1].note, "looks like an advert");
+	assert_int_equal(ts[1].at, T0 + 200);
+	assert_int_equal(ts[2].to, PETITION_PENDING);
+	assert_string_equal(ts[2].reason, "");
+	assert_string_equal(ts[2].note, "fixed the text");
+	assert_int_equal(ts[3].to, PETITION_OPEN);
+	assert_int_equal(ts[4].from, PETITION_OPEN);
+	assert_int_equal(ts[4].to, PETITION_HIDDEN);
+	assert_int_equal(ts[4].at, T0 + 600);
+
+	assert_int_equal(store_transition_list(S, A, id + 100000, &ts, &n),
+	    STORE_OK);
+	assert_int_equal(n, 0);
+}
+
+static void
+test_petition_list_owner(void **state)
+{
+	struct petition *ps;
+	int64_t owner, other, nobody, a, b, c, x;
+	size_t n;
+
+	(void)state;
+	owner = user_new("Gil", true, NULL);
+	other = user_new("Hal", true, NULL);
+	nobody = user_new("Ida", true, NULL);
+	a = petition_new("own", PETITION_DRAFT, owner, T0 + 1, 0);
+	x = petition_new("own-x", PETITION_OPEN, other, T0 + 2, 0);
+	c = petition_new("own", PETITION_OPEN, owner, T0 + 3, T0 + DAY);
+	b = petition_new("own", PETITION_CLOSED, owner, T0 + 2, 0);
+	assert_int_equal(store_petition_list_owner(S, A, owner, &ps, &n),
+	    STORE_OK);
+	assert_int_equal(n, 3);
+	assert_int_equal(ps[0].id, c);
+	assert_int_equal(ps[1].id, b);
+	assert_int_equal(ps[2].id, a);
+	assert_int_equal(ps[0].state, PETITION_OPEN);
+	assert_int_equal(ps[0].owner_id, owner);
+	assert_int_equal(ps[0].closes_at, T0 + DAY);
+	assert_int_equal(ps[0].created_at, T0 + 3);
+	assert_int_equal(ps[1].state, PETITION_CLOSED);
+	assert_int_equal(ps[2].state, PETITION_DRAFT);
+	assert_non_null(ps[0].slug);
+	assert_non_null(ps[0].title);
+	assert_string_equal(ps[0].lang, "en");
+	assert_int_equal(ps[0].goal, 100);
+	assert_string_equal(ps[0].reason, "");
+	assert_string_equal(ps[0].note, "");
+	assert_int_equal(ps[0].nto, 0);
+
+	assert_int_equal(store_petition_list_owner(S, A, other, &ps, &n),
+	    STORE_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(ps[0].id, x);
+	assert_int_equal(store_petition_list_owner(S, A, nobody, &ps, &n),
+	    STORE_OK);
+	assert_int_equal(n, 0);
+}
+
+static void
+test_petition_queue(void **state)
+{
+	struct petition *ps;
+	struct transition t;
+	int64_t a, b, c, d;
+	int ia, ib, ic;
+	size_t n;
+
+	(void)state;
+	/* Made a, b, c; submitted c, a, b. */
+	a = petition_new("queue", PETITION_DRAFT, 0, T0 + 1, 0);
+	b = petition_new("queue", PETITION_DRAFT, 0, T0 + 2, 0);
+	c = petition_new("queue", PETITION_DRAFT, 0, T0 + 3, 0);
+	d = petition_new("queue-draft", PETITION_DRAFT, 0, T0 + 4, 0);
+	memset(&t, 0, sizeof(t));
+	t.from = PETITION_DRAFT;
+	t.to = PETITION_PENDING;
+	t.actor = "system";
+	t.reason = "";
+	t.note = "";
+	t.petition_id = c;
+	t.at = T0 + 10;
+	assert_int_equal(store_petition_transition(S, &t), STORE_OK);
+	t.petition_id = a;
+	t.at = T0 + 20;
+	assert_int_equal(store_petition_transition(S, &t), STORE_OK);
+	t.petition_id = b;
+	t.at = T0 + 30;
+	assert_int_equal(store_petition_transition(S, &t), STORE_OK);
+
+	assert_int_equal(store_petition_queue(S, A, &ps, &n), STORE_OK);
+	ia = index_of(ps, n, a);
+	ib = index_of(ps, n, b);
+	ic = index_of(ps, n, c);
+	assert_true(ia >= 0 && ib >= 0 && ic >= 0);
+	assert_true(ic < ia && ia < ib);
+	assert_int_equal(index_of(ps, n, d), -1);
+	assert_int_equal(ps[ia].state, PETITION_PENDING);
+	assert_int_equal(ps[ia].updated_at, T0 + 20);
+	assert_int_equal(ps[ia].created_at, T0 + 1);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(ps[i].state, PETITION_PENDING);
+
+	/* Approved: out of the queue. */
+	t.petition_id = a;
+	t.from = PETITION_PENDING;
+	t.to = PETITION_OPEN;
+	t.at = T0 + 40;
+	assert_int_equal(store_petition_transition(S, &t), STORE_OK);
+	assert_int_equal(store_petition_queue(S, A, &ps, &n), STORE_OK);
+	assert_int_equal(index_of(ps, n, a), -1);
+	assert_true(index_of(ps, n, c) < index_of(ps, n, b));
+}
+
+static void
+test_petition_due(void **state)
+{
+	const int64_t now = T0 + 10 * DAY;
+	struct petition *ps;
+	struct transition t;
+	int64_t past, exact, future, never, closed, pending;
+	size_t n;
+	int i1, i2;
+
+	(void)state;
+	past = petition_new("due", PETITION_OPEN, 0, T0, now - DAY);
+	exact = petition_new("due", PETITION_OPEN, 0, T0, now);
+	future = petition_new("due", PETITION_OPEN, 0, T0, now + 1);
+	never = petition_new("due", PETITION_OPEN, 0, T0, 0);
+	closed = petition_new("due", PETITION_CLOSED, 0, T0, now - DAY);
+	pending = petition_new("due", PETITION_PENDING, 0, T0, now - DAY);
+
+	assert_int_equal(store_petition_due(S, A, now, &ps, &n), STORE_OK);
+	i1 = index_of(ps, n, past);
+	i2 = index_of(ps, n, exact);
+	assert_true(i1 >= 0 && i2 >= 0);
+	assert_int_equal(ps[i1].closes_at, now - DAY);
+	assert_int_equal(ps[i2].closes_at, now);
+	assert_int_equal(ps[i2].state, PETITION_OPEN);
+	assert_int_equal(index_of(ps, n, future), -1);
+	assert_int_equal(index_of(ps, n, never), -1);
+	assert_int_equal(index_of(ps, n, closed), -1);
+	assert_int_equal(index_of(ps, n, pending), -1);
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(ps[i].state, PETITION_OPEN);
+		assert_true(ps[i].closes_at != 0 && ps[i].closes_at <= now);
+	}
+
+	/* Closed by the closer: no longer due. */
+	memset(&t, 0, sizeof(t));
+	t.petition_id = past;
+	t.from = PETITION_OPEN;
+	t.to = PETITION_CLOSED;
+	t.actor = "system";
+	t.reason = "";
+	t.note = "";
+	t.at = now;
+	assert_int_equal(store_petition_transition(S, &t), STORE_OK);
+	assert_int_equal(store_petition_due(S, A, now, &ps, &n), STORE_OK);
+	assert_int_equal(index_of(ps, n, past), -1);
+	assert_true(index_of(ps, n, exact) >= 0);
+}
+
+/* ---- updates to signers ---- */
+
+static int64_t
+update_new(int64_t pid, enum update_kind kind, const char *title,
+    int64_t at)
+{
+	struct update u;
+	int64_t id = 0;
+
+	memset(&u, 0, sizeof(u));
+	u.petition_id = pid;
+	u.kind = kind;
+	u.author = kind == UPDATE_RESPONSE ? "The Mayor" : "";
+	u.title = title;
+	u.body_md = "We did it.";
+	u.created_at = at;
+	assert_int_equal(store_update_create(S, &u, &id), STORE_OK);
+	assert_true(id > 0);
+	return id;
+}
+
+static void
+test_update_list(void **state)
+{
+	struct update *us;
+	int64_t pid, other, u1, u2;
+	size_t n;
+
+	(void)state;
+	pid = petition_new("upd", PETITION_OPEN, 0, T0, 0);
+	other = petition_new("upd-other", PETITION_OPEN, 0, T0, 0);
+	u1 = update_new(pid, UPDATE_NEWS, "First news", T0 + 10);
+	u2 = update_new(pid, UPDATE_RESPONSE, "The answer", T0 + 20);
+	update_new(other, UPDATE_NEWS, "Elsewhere", T0 + 15);
+
+	assert_int_equal(store_update_list(S, A, pid, &us, &n), STORE_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(us[0].id, u2);
+	assert_int_equal(us[0].petition_id, pid);
+	assert_int_equal(us[0].kind, UPDATE_RESPONSE);
+	assert_string_equal(us[0].author, "The Mayor");
+	assert_string_equal(us[0].title, "The answer");
+	assert_string_equal(us[0].body_md, "We did it.");
+	assert_int_equal(us[0].created_at, T0 + 20);
+	assert_int_equal(us[0].mail_cursor, 0);
+	assert_false(us[0].mail_done);
+	assert_int_equal(us[0].mailed, 0);
+	assert_int_equal(us[1].id, u1);
+	assert_int_equal(us[1].kind, UPDATE_NEWS);
+	assert_string_equal(us[1].author, "");
+
+	assert_int_equal(store_update_list(S, A, pid + 100000, &us, &n),
+	    STORE_OK);
+	assert_int_equal(n, 0);
+}
+
+/* Finishes an update's mailing without messages. */
+static void
+update_finish(const struct update *u)
+{
+	assert_int_equal(store_update_mail_commit(S, u->id, u->mail_cursor,
+	    u->mail_cursor, true, NULL, 0, T0), STORE_OK);
+}
+
+static void
+test_update_mail_next(void **state)
+{
+	struct update u;
+	int64_t pid, u1, u2;
+	bool seen1 = false;
+	int guard = 0;
+
+	(void)state;
+	pid = petition_new("next", PETITION_OPEN, 0, T0, 0);
+	u1 = update_new(pid, UPDATE_NEWS, "One", T0 + 50);
+	u2 = update_new(pid, UPDATE_NEWS, "Two", T0 + 40);
+	/* The oldest not done comes first (other cases' updates may be
+	 * ahead: finish them). */
+	for (;;) {
+		assert_true(++guard < 1000);
+		assert_int_equal(store_update_mail_next(S, A, &u), STORE_OK);
+		assert_false(u.mail_done);
+		if (u.id == u1) {
+			seen1 = true;
+			assert_string_equal(u.title, "One");
+			assert_int_equal(u.petition_id, pid);
+			update_finish(&u);
+			continue;
+		}
+		if (u.id == u2) {
+			assert_true(seen1);
+			update_finish(&u);
+			break;
+		}
+		update_finish(&u);
+	}
+	assert_int_equal(store_update_mail_next(S, A, &u), STORE_NOTFOUND);
+}
+
+static void
+test_update_recipients(void **state)
+{
+	struct recipient *rs;
+	int64_t pid, other;
+	size_t n;
+	struct sig_spec sp[] = {
+		{ SIGNATURE_CONFIRMED, false, true, "DE", T0 + 1, "r-one" },
+		{ SIGNATURE_CONFIRMED, false, false, "DE", T0 + 2, "no-updates" },
+		{ SIGNATURE_PENDING, false, true, "DE", T0 + 3, "pending" },
+		{ SIGNATURE_CONFIRMED, true, true, "FR", T0 + 4, "r-two" },
+		{ SIGNATURE_INVALID, false, true, "DE", T0 + 5, "invalid" },
+		{ SIGNATURE_CONFIRMED, false, true, "UA", T0 + 6, "r-three" },
+		{ SIGNATURE_CONFIRMED, false, true, "UA", T0 + 100, "late" },
+	};
+	size_t i;
+
+	(void)state;
+	pid = petition_new("rcpt", PETITION_OPEN, 0, T0, 0);
+	other = petition_new("rcpt-other", PETITION_OPEN, 0, T0, 0);
+	for (i = 0; i < sizeof(sp) / sizeof(sp[0]); i++)
+		sign(pid, &sp[i]);
+	sign(other, &sp[0]);
+
+	assert_int_equal(store_update_recipients(S, A, pid, 0, T0 + 50, 100,
+	    &rs, &n), STORE_OK);
+	assert_int_equal(n, 3);
+	assert_true(pii_is(rs[0].pii, rs[0].pii_len, "r-one"));
+	assert_true(pii_is(rs[1].pii, rs[1].pii_len, "r-two"));
+	assert_true(pii_is(rs[2].pii, rs[2].pii_len, "r-three"));
+	assert_string_equal(rs[0].lang, "ru");
+	assert_true(rs[0].signature_id < rs[1].signature_id);
+	assert_true(rs[1].signature_id < rs[2].signature_id);
+
+	/* created_at <= created_before: the boundary is in. */
+	assert_int_equal(store_update_recipients(S, A, pid, 0, T0 + 100, 100,
+	    &rs, &n), STORE_OK);
+	assert_int_equal(n, 4);
+	assert_true(pii_is(rs[3].pii, rs[3].pii_len, "late"));
+
+	/* Batches: at most max, after the cursor. */
+	assert_int_equal(store_update_recipients(S, A, pid, 0, T0 + 50, 2,
+	    &rs, &n), STORE_OK);
+	assert_int_equal(n, 2);
+	assert_true(pii_is(rs[1].pii, rs[1].pii_len, "r-two"));
+	assert_int_equal(store_update_recipients(S, A, pid, rs[1].signature_id,
+	    T0 + 50, 2, &rs, &n), STORE_OK);
+	assert_int_equal(n, 1);
+	assert_true(pii_is(rs[0].pii, rs[0].pii_len, "r-three"));
+	assert_int_equal(store_update_recipients(S, A, pid, rs[0].signature_id,
+	    T0 + 50, 2, &rs, &n), STORE_OK);
+	assert_int_equal(n, 0);
+}
+
+static void
+test_update_mail_commit(void **state)
+{
+	struct sig_spec sp[] = {
+		{ SIGNATURE_CONFIRMED, false, true, "DE", T0 + 1, "m-one" },
+		{ SIGNATURE_CONFIRMED, false, true, "DE", T0 + 2, "m-two" },
+		{ SIGNATURE_CONFIRMED, false, true, "DE", T0 + 3, "m-three" },
+	};
+	struct update_mail msgs[2], stale[1], last[1];
+	struct recipient *rs;
+	struct update *us;
+	struct token_info ti;
+	int64_t pid, uid, cursor;
+	size_t n, i;
+	char *mid[2], *smid, *lmid;
+
+	(void)state;
+	pid = petition_new("mail", PETITION_OPEN, 0, T0, 0);
+	for (i = 0; i < 3; i++)
+		sign(pid, &sp[i]);
+	uid = update_new(pid, UPDATE_NEWS, "Mailed", T0 + 10);
+	assert_int_equal(store_update_recipients(S, A, pid, 0, T0 + 10, 2, &rs,
+	    &n), STORE_OK);
+	assert_int_equal(n, 2);
+
+	memset(msgs, 0, sizeof(msgs));
+	for (i = 0; i < 2; i++) {
+		mid[i] = arena_printf(A, "<upd-%u-%zu@holos.test>", ++serial, i);
+		msgs[i].signature_id = rs[i].signature_id;
+		msgs[i].mail.message_id = mid[i];
+		msgs[i].mail.kind = "update";
+		msgs[i].mail.sealed = (const unsigned char *)"sealed";
+		msgs[i].mail.sealed_len = 6;
+		hash_new(msgs[i].unsub_hash);
+	}
+	cursor = rs[1].signature_id;
+	assert_int_equal(store_update_mail_commit(S, uid, 0, cursor, false,
+	    msgs, 2, T0 + 20), STORE_OK);
+	assert_int_equal(store_update_list(S, A, pid, &us, &n), STORE_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(us[0].mail_cursor, cursor);
+	assert_false(us[0].mail_done);
+	assert_int_equal(us[0].mailed, 2);
+	assert_true(outbox_has(mid[0]));
+	assert_true(outbox_has(mid[1]));
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(store_token_lookup(S, A, msgs[i].unsub_hash,
+		    &ti), STORE_OK);
+		assert_string_equal(ti.purpose, "unsubscribe");
+		assert_int_equal(ti.signature_id, rs[i].signature_id);
+		assert_int_equal(ti.expires_at, 0);
+		assert_int_equal(ti.used_at, 0);
+	}
+	{
+		struct outbox_msg *ms;
+		size_t k;
+		bool found = false;
+
+		assert_int_equal(store_outbox_list(S, A, &ms, &k), STORE_OK);
+		for (i = 0; i < k; i++) {
+			if (strcmp(ms[i].message_id, mid[0]) != 0)
+				continue;
+			found = true;
+			assert_int_equal(ms[i].state, OUTBOX_QUEUED);
+			assert_string_equal(ms[i].kind, "update");
+			assert_int_equal(ms[i].next_at, T0 + 20);
+			assert_int_equal(ms[i].created_at, T0 + 20);
+			assert_int_equal(ms[i].attempts, 0);
+		}
+		assert_true(found);
+	}
+
+	/* The same batch again, by a process that read the old cursor:
+	 * refused, and nothing of it written. */
+	memset(stale, 0, sizeof(stale));
+	smid = arena_printf(A, "<stale-%u@holos.test>", ++serial);
+	stale[0].signature_id = rs[0].signature_id;
+	stale[0].mail.message_id = smid;
+	stale[0].mail.kind = "update";
+	stale[0].mail.sealed = (const unsigned char *)"sealed";
+	stale[0].mail.sealed_len = 6;
+	hash_new(stale[0].unsub_hash);
+	assert_int_equal(store_update_mail_commit(S, uid, 0, cursor, false,
+	    stale, 1, T0 + 21), STORE_DUPLICATE);
+	assert_false(outbox_has(smid));
+	assert_int_equal(store_token_lookup(S, A, stale[0].unsub_hash, &ti),
+	    STORE_NOTFOUND);
+	assert_int_equal(store_update_list(S, A, pid, &us, &n), STORE_OK);
+	assert_int_equal(us[0].mail_cursor, cursor);
+	assert_int_equal(us[0].mailed, 2);
+	assert_int_equal(store_update_mail_commit(S, uid + 100000, 0, cursor,
+	    false, stale, 1, T0 + 21), STORE_DUPLICATE);
+	assert_false(outbox_has(smid));
+
+	/* The last batch finishes it. */
+	assert_int_equal(store_update_recipients(S, A, pid, cursor, T0 + 10, 2,
+	    &rs, &n), STORE_OK);
+	assert_int_equal(n, 1);
+	assert_true(pii_is(rs[0].pii, rs[0].pii_len, "m-three"));
+	memset(last, 0, sizeof(last));
+	lmid = arena_printf(A, "<last-%u@holos.test>", ++serial);
+	last[0].signature_id = rs[0].signature_id;
+	last[0].mail.message_id = lmid;
+	last[0].mail.kind = "update";
+	last[0].mail.sealed = (const unsigned char *)"sealed";
+	last[0].mail.sealed_len = 6;
+	hash_new(last[0].unsub_hash);
+	assert_int_equal(store_update_mail_commit(S, uid, cursor,
+	    rs[0].signature_id, true, last, 1, T0 + 30), STORE_OK);
+	assert_true(outbox_has(lmid));
+	assert_int_equal(store_update_list(S, A, pid, &us, &n), STORE_OK);
+	assert_int_equal(us[0].mail_cursor, last[0].signature_id);
+	assert_true(us[0].mail_done);
+	assert_int_equal(us[0].mailed, 3);
+
+	/* The unsubscribe token works: that signer gets no more updates. */
+	assert_int_equal(store_unsubscribe(S, msgs[0].unsub_hash, T0 + 40),
+	    STORE_OK);
+	assert_int_equal(store_update_recipients(S, A, pid, 0, T0 + 10, 10,
+	    &rs, &n), STORE_OK);
+	assert_int_equal(n, 2);
+	assert_true(pii_is(rs[0].pii, rs[0].pii_len, "m-two"));
+}
+
+/* ---- the dashboard ---- */
+
+static void
+test_petition_stats(void **state)
+{
+	struct sig_spec sp[] = {
+		{ SIGNATURE_CONFIRMED, false, false, "DE", DAY0 + 10, "s1" },
+		{ SIGNATURE_CONFIRMED, false, false, "UA", DAY0 + 20, "s2" },
+		{ SIGNATURE_PENDING, false, false, "FR", DAY0 + DAY - 1, "s3" },
+		{ SIGNATURE_CONFIRMED, false, false, "UA", DAY0 + DAY, "s4" },
+		{ SIGNATURE_CONFIRMED, false, false, "AT", DAY0 + DAY + 5, "s5" },
+		{ SIGNATURE_INVALID, false, false, "RU", DAY0 + 2 * DAY, "s6" },
+		{ SIGNATURE_INVALID, false, false, "UA", DAY0 + 5, "s7" },
+		{ SIGNATURE_CONFIRMED, false, false, "DE", DAY0 + 4 * DAY, "s8" },
+		{ SIGNATURE_PENDING, false, false, "DE", DAY0 + 4 * DAY, "s9" },
+	};
+	struct petition_stats st;
+	int64_t pid, empty;
+	size_t i;
+
+	(void)state;
+	pid = petition_new("stats", PETITION_OPEN, 0, T0, 0);
+	empty = petition_new("stats-empty", PETITION_OPEN, 0, T0, 0);
+	for (i = 0; i < sizeof(sp) / sizeof(sp[0]); i++)
+		sign(pid, &sp[i]);
+	sign(empty, &(struct sig_spec){ SIGNATURE_INVALID, false, false,
+	    "DE", DAY0, "gone" });
+
+	assert_int_equal(store_petition_stats(S, A, pid, &st), STORE_OK);
+	assert_int_equal(st.confirmed, 5);
+	assert_int_equal(st.pending, 2);
+	assert_int_equal(st.invalid, 2);
+	/* Days of pending or confirmed signatures, oldest first; a day of
+	 * invalid ones only is left out. */
+	assert_int_equal(st.ndays, 3);
+	assert_int_equal(st.days[0].day, DAY0);
+	assert_int_equal(st.days[0].n, 3);
+	assert_int_equal(st.days[1].day, DAY0 + DAY);
+	assert_int_equal(st.days[1].n, 2);
+	assert_int_equal(st.days[2].day, DAY0 + 4 * DAY);
+	assert_int_equal(st.days[2].n, 2);
+	/* Confirmed by country, largest first, then by code. */
+	assert_int_equal(st.ncountries, 3);
+	assert_string_equal(st.countries[0].country, "DE");
+	assert_int_equal(st.countries[0].n, 2);
+	assert_string_equal(st.countries[1].country, "UA");
+	assert_int_equal(st.countries[1].n, 2);
+	assert_string_equal(st.countries[2].country, "AT");
+	assert_int_equal(st.countries[2].n, 1);
+
+	assert_int_equal(store_petition_stats(S, A, empty, &st), STORE_OK);
+	assert_int_equal(st.confirmed, 0);
+	assert_int_equal(st.pending, 0);
+	assert_int_equal(st.invalid, 1);
+	assert_int_equal(st.ndays, 0);
+	assert_int_equal(st.ncountries, 0);
+}
+
+static void
+test_signers_public(void **state)
+{
+	struct sig_spec sp[] = {
+		{ SIGNATURE_CONFIRMED, true, false, "DE", T0 + 1, "p-one" },
+		{ SIGNATURE_CONFIRMED, false, false, "DE", T0 + 2, "private" },
+		{ SIGNATURE_PENDING, true, false, "DE", T0 + 3, "pending" },
+		{ SIGNATURE_INVALID, true, false, "DE", T0 + 4, "invalid" },
+		{ SIGNATURE_CONFIRMED, true, true, "UA", T0 + 5, "p-two" },
+		{ SIGNATURE_CONFIRMED, true, false, "FR", T0 + 6, "p-three" },
+	};
+	struct signer_row *rows;
+	int64_t pid, seqs[6];
+	size_t n, i;
+
+	(void)state;
+	pid = petition_new("public", PETITION_OPEN, 0, T0, 0);
+	for (i = 0; i < sizeof(sp) / sizeof(sp[0]); i++)
+		seqs[i] = sign(pid, &sp[i]);
+
+	assert_int_equal(store_signers_public(S, A, pid, 0, 100, &rows, &n),
+	    STORE_OK);
+	assert_int_equal(n, 3);
+	assert_int_equal(rows[0].seq, seqs[0]);
+	assert_true(pii_is(rows[0].pii, rows[0].pii_len, "p-one"));
+	assert_string_equal(rows[0].country, "DE");
+	assert_int_equal(rows[0].created_at, T0 + 1);
+	assert_int_equal(rows[1].seq, seqs[4]);
+	assert_string_equal(rows[1].country, "UA");
+	assert_int_equal(rows[2].seq, seqs[5]);
+	assert_true(pii_is(rows[2].pii, rows[2].pii_len, "p-three"));
+
+	assert_int_equal(store_signers_public(S, A, pid, seqs[0], 1, &rows,
+	    &n), STORE_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(rows[0].seq, seqs[4]);
+	assert_int_equal(store_signers_public(S, A, pid, seqs[5], 10, &rows,
+	    &n), STORE_OK);
+	assert_int_equal(n, 0);
+}
+
+/* ---- the backends ---- */
+
+static char sqlite_dir[64];
+static char pg_dsn[512];	/* the maintenance DSN, then ours */
+static char pg_db[64];
+
+static int
+store_up(const char *dsn, const char *migrations)
+{
+	int version = 0;
+
+	if (store_open(dsn, migrations, "n1", &S) == -1)
+		return -1;
+	if (store_migrate(S, &version) != STORE_OK || version < 6) {
+		store_close(S);
+		S = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+sqlite_setup(void **state)
+{
+	char dsn[128];
+
+	(void)state;
+	snprintf(sqlite_dir, sizeof(sqlite_dir), "/tmp/holos-unit-XXXXXX");
+	if (mkdtemp(sqlite_dir) == NULL)
+		return -1;
+	snprintf(dsn, sizeof(dsn), "sqlite:%s/holos.db", sqlite_dir);
+	return store_up(dsn, "migrations/sqlite");
+}
+
+static int
+sqlite_teardown(void **state)
+{
+	char path[128];
+	static const char *const files[] = { "holos.db", "holos.db-wal",
+	    "holos.db-shm" };
+	size_t i;
+
+	(void)state;
+	store_close(S);
+	S = NULL;
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", sqlite_dir, files[i]);
+		unlink(path);
+	}
+	rmdir(sqlite_dir);
+	return 0;
+}
+
+/* Runs one statement on the maintenance database. Returns 0 or -1. */
+static int
+pg_admin(const char *maint, const char *sql)
+{
+	PGconn *c = PQconnectdb(maint);
+	PGresult *r;
+	int ok;
+
+	if (PQstatus(c) != CONNECTION_OK) {
+		fprintf(stderr, "test_store: PostgreSQL: %s", PQerrorMessage(c));
+		PQfinish(c);
+		return -1;
+	}
+	r = PQexec(c, sql);
+	ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+	if (!ok)
+		fprintf(stderr, "test_store: %s: %s", sql,
+		    PQresultErrorMessage(r));
+	PQclear(r);
+	PQfinish(c);
+	return ok ? 0 : -1;
+}
+
+/* maint with its database name replaced by db (a query string is kept). */
+static void
+dsn_with_db(const char *maint, const char *db, char *out, size_t n)
+{
+	const char *host = strstr(maint, "://");
+	const char *query = strchr(maint, '?');
+	const char *slash = host != NULL ? strchr(host + 3, '/') : NULL;
+	size_t keep;
+
+	if (slash != NULL && (query == NULL || slash < query))
+		keep = (size_t)(slash - maint);
+	else
+		keep = query != NULL ? (size_t)(query - maint) : strlen(maint);
+	snprintf(out, n, "%.*s/%s%s", (int)keep, maint, db,
+	    query != NULL ? query : "");
+}
+
+static int
+pg_setup(void **state)
+{
+	const char *maint = getenv("HOLOS_TEST_PG");
+	char sql[128];
+
+	(void)state;
+	snprintf(pg_db, sizeof(pg_db), "holos_unit_%d", (int)getpid());
+	snprintf(sql, sizeof(sql), "CREATE DATABASE %s", pg_db);
+	if (pg_admin(maint, sql) == -1)
+		return -1;
+	dsn_with_db(maint, pg_db, pg_dsn, sizeof(pg_dsn));
+	if (store_up(pg_dsn, "migrations/pg") == -1) {
+		snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH "
+		    "(FORCE)", pg_db);
+		pg_admin(maint, sql);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+pg_teardown(void **state)
+{
+	char sql[128];
+
+	(void)state;
+	store_close(S);
+	S = NULL;
+	snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)",
+	    pg_db);
+	return pg_admin(getenv("HOLOS_TEST_PG"), sql);
+}
+
+#define CASE(f) cmocka_unit_test_setup_teardown(f, case_setup, case_teardown)
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		CASE(test_petition_fields),
+		CASE(test_user_fields),
+		CASE(test_user_token),
+		CASE(test_user_verify),
+		CASE(test_user_set_password),
+		CASE(test_petition_update),
+		CASE(test_petition_transition),
+		CASE(test_petition_list_owner),
+		CASE(test_petition_queue),
+		CASE(test_petition_due),
+		CASE(test_update_list),
+		CASE(test_update_mail_next),
+		CASE(test_update_recipients),
+		CASE(test_update_mail_commit),
+		CASE(test_petition_stats),
+		CASE(test_signers_public),
+	};
+	const char *pg = getenv("HOLOS_TEST_PG");
+	int failed;
+
+	log_set_level(LOG_WARN);
+	failed = cmocka_run_group_tests_name("store_sqlite", tests,
+	    sqlite_setup, sqlite_teardown);
+	if (pg == NULL || *pg == '\0') {
+		printf("store_pg: skipped (set HOLOS_TEST_PG to a maintenance "
+		    "DSN to run the cases on PostgreSQL)\n");
+		return failed;
+	}
+	failed += cmocka_run_group_tests_name("store_pg", tests, pg_setup,
+	    pg_teardown);
+	return failed;
+}
