@@ -446,14 +446,10 @@ page_signup_post(struct request *r)
 	sodium_memzero((char *)v[S_PASSWORD].s, v[S_PASSWORD].len);
 	crypto_email_hash(email, elen, hash);
 	if (rc == 0) {
-		/* The new account and its first link: a resend may follow
-		 * only after a while. */
 		memset(&u, 0, sizeof(u));
 		u.id = id;
 		u.name = v[S_NAME].s;
 		u.lang = r->lang;
-		(void)account_mail_take("verify", &id, sizeof(id), 1,
-		    RESEND_SECONDS, (int64_t)time(NULL), NULL);
 		log_info("account", "event=signup user=%lld lang=%s",
 		    (long long)id, r->lang);
 		rc = verify_send(r, &u, email);
