@@ -2,6 +2,7 @@
  * links mailed for both open a page with a button or a form and only its
  * POST uses them, so a scanner that fetches links changes nothing. No
  * answer says whether an address has an account. */
+#include <errno.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,10 @@
 #define RESET_MAX 3		/* reset links, */
 #define EXISTS_MAX 3		/* notes that the address has an account */
 #define RESEND_SECONDS 60	/* one verification link a minute */
+/* Sign-up and reset answer no sooner than this after the request came:
+ * long enough for the slower path (a password hash, a link and a mail
+ * written to disk). */
+#define ANSWER_MS 300
 
 enum signup_field { S_NAME, S_EMAIL, S_PASSWORD, S_CSRF, S__MAX };
 
@@ -257,6 +262,25 @@ post_read(struct request *r, const struct form_spec *spec, size_t n,
 	return nerr;
 }
 
+/* Waits until ms after r came, so that how long its work took (a link and
+ * a mail written, or nothing) does not tell whether an address has an
+ * account. */
+static void
+answer_no_sooner(struct request *r, long ms)
+{
+	struct timespec t = r->start;
+
+	t.tv_sec += ms / 1000;
+	t.tv_nsec += (ms % 1000) * 1000000L;
+	if (t.tv_nsec >= 1000000000L) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000L;
+	}
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &t, NULL) ==
+	    EINTR)
+		;
+}
+
 static void
 session_cookie(struct request *r, const char *cookie)
 {
@@ -456,6 +480,7 @@ page_signup_post(struct request *r)
 	} else if (rc == 1) {
 		rc = signup_existing(r, email, hash);
 	}
+	answer_no_sooner(r, ANSWER_MS);
 	if (rc == -1) {
 		unavailable(r);
 		return;
@@ -690,6 +715,7 @@ page_reset_post(struct request *r)
 		unavailable(r);
 		return;
 	}
+	answer_no_sooner(r, ANSWER_MS);
 	m = msg_new(r, "acct_reset_sent_title");
 	msg_para(m, text(r, "acct_reset_sent_text", NULL, ACCOUNT_RESET_TTL /
 	    3600));
