@@ -72,8 +72,7 @@ petition_new(const char *tag, enum petition_state state, int64_t owner,
 	return id;
 }
 
-/* The slug of a petition made by petition_new(), through the list of its
- * state. */
+/* A petition made by petition_new(), as the list of its state has it. */
 static const struct petition *
 petition_get(int64_t id, enum petition_state state)
 {
