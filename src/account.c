@@ -13,6 +13,7 @@
 
 #include "crypto.h"
 #include "email.h"
+#include "form.h"
 #include "log.h"
 
 /* Argon2id at libsodium's interactive setting takes 64 MiB: one hash at a
@@ -118,7 +119,7 @@ enum login_result
 account_login(struct store *s, struct arena *a, const char *email, size_t elen,
     const char *password, size_t plen, struct user *user, char *cookie)
 {
-	unsigned char hash[CRYPTO_HASH_BYTES], sh[CRYPTO_HASH_BYTES];
+	unsigned char hash[CRYPTO_HASH_BYTES];
 	int64_t now = (int64_t)time(NULL);
 	enum store_status st;
 	size_t nlen;
@@ -152,12 +153,25 @@ account_login(struct store *s, struct arena *a, const char *email, size_t elen,
 		return LOGIN_UNAVAILABLE;
 	if (!ok)
 		return LOGIN_WRONG;
-	crypto_token_new(cookie);
-	session_hash(cookie, sh);
-	if (store_session_create(s, sh, user->id, now, now +
-	    ACCOUNT_SESSION_TTL) != STORE_OK)
+	if (account_session_start(s, user->id, cookie) == -1)
 		return LOGIN_UNAVAILABLE;
 	return LOGIN_OK;
+}
+
+int
+account_session_start(struct store *s, int64_t id, char *cookie)
+{
+	unsigned char sh[CRYPTO_HASH_BYTES];
+	int64_t now = (int64_t)time(NULL);
+
+	crypto_token_new(cookie);
+	session_hash(cookie, sh);
+	if (store_session_create(s, sh, id, now, now + ACCOUNT_SESSION_TTL) !=
+	    STORE_OK) {
+		sodium_memzero(cookie, ACCOUNT_SESSION_CHARS + 1);
+		return -1;
+	}
+	return 0;
 }
 
 int
@@ -199,6 +213,161 @@ account_binding(const char *cookie, char *out)
 	session_hash(cookie, sh);
 	for (i = 0; i < 16; i++)
 		snprintf(out + 2 * i, 3, "%02x", sh[i]);
+}
+
+enum account_password_check
+account_password_check(struct arena *a, const char *password, size_t len,
+    const char *email)
+{
+	size_t chars = form_utf8_chars(password, len), nlen;
+	char *norm;
+
+	if (chars < ACCOUNT_PASSWORD_MIN)
+		return ACCOUNT_PASSWORD_SHORT;
+	if (chars > ACCOUNT_PASSWORD_MAX)
+		return ACCOUNT_PASSWORD_LONG;
+	/* The address is the first thing anyone would try: compared in its
+	 * normal form, so case and spaces around it do not hide it. */
+	if (email != NULL && len <= EMAIL_MAX + 64 &&
+	    (norm = email_normalize(a, password, len, &nlen)) != NULL &&
+	    strcmp(norm, email) == 0)
+		return ACCOUNT_PASSWORD_IS_EMAIL;
+	return ACCOUNT_PASSWORD_OK;
+}
+
+/* An account link's 32 bytes: random, expiry (big-endian seconds) and a
+ * keyed hash of both under the purpose's name. */
+#define LINK_RANDOM 16
+#define LINK_MAC 8
+
+static void
+link_mac(enum user_token_purpose purpose, const unsigned char *raw,
+    unsigned char out[LINK_MAC])
+{
+	unsigned char full[16];
+	char what[32];
+
+	snprintf(what, sizeof(what), "account-link-%s",
+	    user_token_purpose_name(purpose));
+	crypto_misc_hash(what, raw, LINK_RANDOM + 8, full, sizeof(full));
+	memcpy(out, full, LINK_MAC);
+}
+
+void
+account_link_new(enum user_token_purpose purpose, int64_t expires, char *out)
+{
+	unsigned char raw[LINK_RANDOM + 8 + LINK_MAC];
+	uint64_t e = (uint64_t)expires;
+	int i;
+
+	randombytes_buf(raw, LINK_RANDOM);
+	for (i = 0; i < 8; i++)
+		raw[LINK_RANDOM + i] = (unsigned char)(e >> (56 - 8 * i));
+	link_mac(purpose, raw, raw + LINK_RANDOM + 8);
+	sodium_bin2base64(out, CRYPTO_TOKEN_CHARS + 1, raw, sizeof(raw),
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	sodium_memzero(raw, sizeof(raw));
+}
+
+enum account_link_state
+account_link_state(const char *token, enum user_token_purpose purpose,
+    int64_t now)
+{
+	unsigned char raw[LINK_RANDOM + 8 + LINK_MAC], mac[LINK_MAC];
+	enum account_link_state ret = ACCOUNT_LINK_UNKNOWN;
+	uint64_t e = 0;
+	size_t len;
+	int i;
+
+	if (token == NULL || !crypto_token_valid(token, strlen(token)) ||
+	    sodium_base642bin(raw, sizeof(raw), token, strlen(token), NULL,
+	    &len, NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+	    len != sizeof(raw))
+		return ACCOUNT_LINK_UNKNOWN;
+	link_mac(purpose, raw, mac);
+	if (sodium_memcmp(mac, raw + LINK_RANDOM + 8, LINK_MAC) == 0) {
+		for (i = 0; i < 8; i++)
+			e = (e << 8) | raw[LINK_RANDOM + i];
+		ret = (int64_t)e <= now ? ACCOUNT_LINK_EXPIRED :
+		    ACCOUNT_LINK_SPENT;
+	}
+	sodium_memzero(raw, sizeof(raw));
+	return ret;
+}
+
+/* The mail limiter: a bounded table of keys (keyed hashes, so it holds no
+ * address) with the times of their last sends. */
+#define LIMIT_SLOTS 4096	/* a power of two */
+#define LIMIT_PROBE 8
+#define LIMIT_TIMES 4
+
+struct limit_slot {
+	unsigned char key[16];
+	int64_t until;			/* 0, or when the slot may be reused */
+	int64_t at[LIMIT_TIMES];	/* send times, 0: none */
+};
+
+static struct limit_slot limits[LIMIT_SLOTS];
+static pthread_mutex_t limit_lock = PTHREAD_MUTEX_INITIALIZER;
+
+bool
+account_mail_take(const char *kind, const void *key, size_t len, int max,
+    int64_t window, int64_t now, int64_t *retry_after)
+{
+	unsigned char k[16];
+	struct limit_slot *slot = NULL, *victim = NULL;
+	crypto_generichash_state st;
+	int64_t oldest = 0;
+	size_t base, i;
+	int n = 0, j, free_j = -1;
+	bool ok;
+
+	if (max > LIMIT_TIMES)
+		max = LIMIT_TIMES;
+	crypto_generichash_init(&st, NULL, 0, sizeof(k));
+	crypto_generichash_update(&st, (const unsigned char *)kind,
+	    strlen(kind) + 1);
+	crypto_generichash_update(&st, key, len);
+	crypto_generichash_final(&st, k, sizeof(k));
+	base = ((size_t)k[0] | (size_t)k[1] << 8) & (LIMIT_SLOTS - 1);
+	pthread_mutex_lock(&limit_lock);
+	for (i = 0; i < LIMIT_PROBE; i++) {
+		struct limit_slot *c = &limits[(base + i) & (LIMIT_SLOTS - 1)];
+
+		if (c->until > now && memcmp(c->key, k, sizeof(k)) == 0) {
+			slot = c;
+			break;
+		}
+		if (victim == NULL || c->until < victim->until)
+			victim = c;
+	}
+	if (slot == NULL) {
+		/* A free slot, or the one whose last send is oldest. */
+		slot = victim;
+		memset(slot, 0, sizeof(*slot));
+		memcpy(slot->key, k, sizeof(k));
+	}
+	for (j = 0; j < LIMIT_TIMES; j++) {
+		if (slot->at[j] > now - window) {
+			n++;
+			if (oldest == 0 || slot->at[j] < oldest)
+				oldest = slot->at[j];
+		} else if (free_j == -1 || slot->at[j] < slot->at[free_j]) {
+			free_j = j;
+		}
+	}
+	ok = n < max && free_j != -1;
+	if (ok) {
+		slot->at[free_j] = now;
+		if (slot->until < now + window)
+			slot->until = now + window;
+	} else if (retry_after != NULL) {
+		*retry_after = oldest + window - now;
+		if (*retry_after < 1)
+			*retry_after = 1;
+	}
+	pthread_mutex_unlock(&limit_lock);
+	return ok;
 }
 
 const char account_usage[] =

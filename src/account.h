@@ -72,4 +72,55 @@ void account_logout(struct store *s, const char *cookie);
  * as text, into out (at least 33 bytes). */
 void account_binding(const char *cookie, char *out);
 
+#define ACCOUNT_PASSWORD_MAX 1024	/* characters a password may have */
+#define ACCOUNT_VERIFY_TTL (48 * 3600)	/* a verification link works … */
+#define ACCOUNT_RESET_TTL 3600		/* … and a password reset link */
+
+enum account_password_check {
+	ACCOUNT_PASSWORD_OK,
+	ACCOUNT_PASSWORD_SHORT,		/* fewer than ACCOUNT_PASSWORD_MIN */
+	ACCOUNT_PASSWORD_LONG,		/* more than ACCOUNT_PASSWORD_MAX */
+	ACCOUNT_PASSWORD_IS_EMAIL,	/* the account's own address */
+	ACCOUNT_PASSWORD__MAX
+};
+
+/* Whether password (len bytes of valid UTF-8) may be an account's password;
+ * email is the account's normalised address (NULL: not known). */
+enum account_password_check account_password_check(struct arena *a,
+    const char *password, size_t len, const char *email);
+
+/* Starts a session for user id: writes a fresh cookie value into cookie
+ * (ACCOUNT_SESSION_CHARS + 1 bytes). Returns 0, or -1 when the store
+ * fails (logged). */
+int account_session_start(struct store *s, int64_t id, char *cookie);
+
+/* What an account link that the store no longer knows had been. */
+enum account_link_state {
+	ACCOUNT_LINK_UNKNOWN,		/* not one holos made for this purpose */
+	ACCOUNT_LINK_EXPIRED,		/* made here, and past its time */
+	ACCOUNT_LINK_SPENT,		/* made here, in time: so used already */
+	ACCOUNT_LINK__MAX
+};
+
+/* Makes the secret of a mailed account link (CRYPTO_TOKEN_CHARS + NUL, as
+ * crypto_token_new()): 128 random bits, the expiry and a keyed hash over
+ * both and the purpose, so a link the store has forgotten can still be
+ * told apart from one that never existed. The store keeps only its
+ * crypto_token_hash(). */
+void account_link_new(enum user_token_purpose purpose, int64_t expires,
+    char *out);
+
+/* What a link is, judged from the link alone (see account_link_new()):
+ * call it when the store does not find the link. */
+enum account_link_state account_link_state(const char *token,
+    enum user_token_purpose purpose, int64_t now);
+
+/* A small limit on mail sent to one account, in this process: returns true
+ * and records a send when fewer than max (at most 4) were recorded for
+ * kind and key within the last window seconds; otherwise false, with
+ * *retry_after (may be NULL) the seconds until one is allowed. The table
+ * is bounded: under a flood the oldest entries give way. */
+bool account_mail_take(const char *kind, const void *key, size_t len,
+    int max, int64_t window, int64_t now, int64_t *retry_after);
+
 #endif

@@ -104,3 +104,98 @@ out:
 	buf_reset(&html);
 	return ret;
 }
+
+/* The catalogue keys of each account letter: subject, intro, action,
+ * button, the second action and button (EXISTS), and the closing note. */
+static const char *const account_keys[LETTER_ACCOUNT__MAX][7] = {
+	[LETTER_VERIFY] = { "acct_mail_verify_subject", "acct_mail_verify_intro",
+	    "acct_mail_verify_action", "acct_mail_verify_button", NULL, NULL,
+	    "acct_mail_verify_ignore" },
+	[LETTER_RESET] = { "acct_mail_reset_subject", "acct_mail_reset_intro",
+	    "acct_mail_reset_action", "acct_mail_reset_button", NULL, NULL,
+	    "acct_mail_reset_ignore" },
+	[LETTER_EXISTS] = { "acct_mail_exists_subject", "acct_mail_exists_intro",
+	    "acct_mail_exists_action", "acct_mail_exists_button",
+	    "acct_mail_exists_action2", "acct_mail_exists_button2",
+	    "acct_mail_exists_ignore" },
+};
+
+int
+letter_account(struct arena *a, const struct letter_account *l,
+    struct outbox_new *out)
+{
+	struct msgfmt_arg args[3] = {
+		{ .name = "site", .type = MSGFMT_STRING, .str = site.name },
+		{ .name = "hours", .type = MSGFMT_NUMBER, .num = (double)l->hours },
+		{ .name = "name", .type = MSGFMT_STRING, .str = l->name },
+	};
+	const char *const *k;
+	const char *f[7], *greeting, *text;
+	char *msgid;
+	struct mail m;
+	struct buf msg, html;
+	json_t *ctx;
+	int i, ret = -1;
+	size_t idlen = strlen(site.host) + MAIL_MESSAGE_ID_EXTRA;
+
+	buf_init(&msg);
+	buf_init(&html);
+	if ((unsigned)l->kind >= LETTER_ACCOUNT__MAX)
+		goto out;
+	k = account_keys[l->kind];
+	for (i = 0; i < 7; i++) {
+		f[i] = k[i] != NULL ? i18n_format(a, l->lang, k[i], args, 2) :
+		    NULL;
+		if (k[i] != NULL && f[i] == NULL)
+			goto out;
+	}
+	greeting = l->name != NULL && l->name[0] != '\0' ?
+	    i18n_format(a, l->lang, "mail_greeting", args + 2, 1) :
+	    i18n_format(a, l->lang, "acct_mail_hello", NULL, 0);
+	if (greeting == NULL || (msgid = arena_alloc(a, idlen)) == NULL)
+		goto out;
+	if (f[4] != NULL)
+		text = arena_printf(a, "%s\n\n%s\n\n%s\n\n%s\n\n%s\n\n%s\n\n"
+		    "%s\n", greeting, f[1], f[2], l->link, f[4], l->link2, f[6]);
+	else
+		text = arena_printf(a, "%s\n\n%s\n\n%s\n\n%s\n\n%s\n",
+		    greeting, f[1], f[2], l->link, f[6]);
+	if (text == NULL)
+		goto out;
+	mail_message_id(msgid, idlen, site.host);
+	ctx = json_pack("{s:s, s:O, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s?,"
+	    " s:s?, s:s?}", "lang", l->lang, "t", i18n_strings(l->lang),
+	    "subject", f[0], "greeting", greeting, "intro", f[1], "action",
+	    f[2], "link", l->link, "button", f[3], "ignore", f[6], "action2",
+	    f[4], "link2", f[4] != NULL ? l->link2 : NULL, "button2", f[5]);
+	if (ctx == NULL || tmpl_render(site.tmpl, "mail_account", ctx, &html) ==
+	    -1) {
+		json_decref(ctx);
+		goto out;
+	}
+	json_decref(ctx);
+	memset(&m, 0, sizeof(m));
+	m.from_name = site.name;
+	m.from_addr = site.mail_from;
+	m.to_name = l->name != NULL && l->name[0] != '\0' ? l->name : NULL;
+	m.to_addr = l->email;
+	m.subject = f[0];
+	m.text = text;
+	m.html = html.data;
+	m.message_id = msgid;
+	m.lang = l->lang;
+	m.date = time(NULL);
+	if (mail_compose(&m, &msg) == -1) {
+		log_warn("letter", "kind=account error=\"cannot compose\"");
+		goto out;
+	}
+	out->message_id = msgid;
+	out->kind = "account";
+	if (letter_seal(a, l->email, &msg, out) == -1)
+		goto out;
+	ret = 0;
+out:
+	buf_reset(&msg);
+	buf_reset(&html);
+	return ret;
+}

@@ -29,4 +29,30 @@ int letter_confirm(struct arena *a, const struct letter_confirm *l,
 int letter_seal(struct arena *a, const char *rcpt, const struct buf *msg,
     struct outbox_new *out);
 
+/* The mail of an account: which one. */
+enum letter_account_kind {
+	LETTER_VERIFY,		/* confirm the address: link */
+	LETTER_RESET,		/* set a new password: link */
+	LETTER_EXISTS,		/* a sign-up with an address that has an
+				 * account: sign in (link) or reset (link2) */
+	LETTER_ACCOUNT__MAX
+};
+
+struct letter_account {
+	enum letter_account_kind kind;
+	const char *lang;
+	const char *name;		/* the account's public name, "" none */
+	const char *email;		/* normalised address */
+	const char *link;
+	const char *link2;		/* LETTER_EXISTS only */
+	int64_t hours;			/* how long link works (not EXISTS) */
+};
+
+/* Writes an account's email for l in l->lang and seals it into out (from
+ * the arena) for the outbox, kind "account". Returns 0, or -1 when a
+ * message cannot be made (unusable address: logged without it) or out of
+ * memory. */
+int letter_account(struct arena *a, const struct letter_account *l,
+    struct outbox_new *out);
+
 #endif

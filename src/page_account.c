@@ -1,57 +1,798 @@
-/* page_account.c - sign-up with email verification and password reset. */
+/* page_account.c - sign-up with email verification and password reset. The
+ * links mailed for both open a page with a button or a form and only its
+ * POST uses them, so a scanner that fetches links changes nothing. No
+ * answer says whether an address has an account. */
+#include <errno.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "account.h"
+#include "crypto.h"
+#include "email.h"
+#include "form.h"
+#include "guard.h"
+#include "i18n.h"
+#include "letter.h"
+#include "log.h"
+#include "outbox.h"
 #include "page.h"
+
+#define MAIL_WINDOW 3600	/* per account and hour at most: */
+#define RESET_MAX 3		/* reset links, */
+#define EXISTS_MAX 3		/* notes that the address has an account */
+#define RESEND_SECONDS 60	/* one verification link a minute */
+/* Sign-up and reset answer no sooner than this after the request came:
+ * long enough for the slower path (a password hash, a link and a mail
+ * written to disk). */
+#define ANSWER_MS 300
+
+enum signup_field { S_NAME, S_EMAIL, S_PASSWORD, S_CSRF, S__MAX };
+
+/* The public name is shown on petitions: an address typed there by
+ * mistake would be published. */
+static bool
+name_ok(const char *s, size_t len)
+{
+	return !email_valid(s, len);
+}
+
+static const struct form_spec signup_form[S__MAX] = {
+	[S_NAME] = { "name", FORM_LINE, 100, true, name_ok },
+	[S_EMAIL] = { "email", FORM_LINE, EMAIL_MAX, true, email_valid },
+	[S_PASSWORD] = { "password", FORM_SECRET, ACCOUNT_PASSWORD_MAX, true,
+	    NULL },
+	[S_CSRF] = { "csrf", FORM_TOKEN, 128, true, NULL },
+};
+
+enum reset_field { R_EMAIL, R_CSRF, R__MAX };
+
+static const struct form_spec reset_form[R__MAX] = {
+	[R_EMAIL] = { "email", FORM_LINE, EMAIL_MAX, true, email_valid },
+	[R_CSRF] = { "csrf", FORM_TOKEN, 128, true, NULL },
+};
+
+enum password_field { P_PASSWORD, P_CSRF, P__MAX };
+
+static const struct form_spec password_form[P__MAX] = {
+	[P_PASSWORD] = { "password", FORM_SECRET, ACCOUNT_PASSWORD_MAX, true,
+	    NULL },
+	[P_CSRF] = { "csrf", FORM_TOKEN, 128, true, NULL },
+};
+
+enum button_field { B_CSRF, B__MAX };
+
+static const struct form_spec button_form[B__MAX] = {
+	[B_CSRF] = { "csrf", FORM_TOKEN, 128, true, NULL },
+};
+
+/* A message of the catalogue with the arguments the account pages use
+ * (in r's arena; the key itself when it cannot be formatted). */
+static const char *
+text(struct request *r, const char *key, const char *email, int64_t hours)
+{
+	struct msgfmt_arg args[4] = {
+		{ .name = "n", .type = MSGFMT_NUMBER,
+		    .num = ACCOUNT_PASSWORD_MIN },
+		{ .name = "max", .type = MSGFMT_NUMBER,
+		    .num = ACCOUNT_PASSWORD_MAX },
+		{ .name = "hours", .type = MSGFMT_NUMBER, .num = (double)hours },
+		{ .name = "email", .type = MSGFMT_STRING,
+		    .str = email != NULL ? email : "" },
+	};
+	const char *s = i18n_format(r->arena, r->lang, key, args, 4);
+
+	return s != NULL ? s : key;
+}
+
+/* The message key for a field's error; FORM_INVALID depends on the field. */
+static const char *
+error_key(const char *field, enum form_error e)
+{
+	switch (e) {
+	case FORM_OK:
+		return NULL;
+	case FORM_MISSING:
+		return "err_required";
+	case FORM_TOO_LONG:
+		return strcmp(field, "password") == 0 ?
+		    "acct_err_password_long" : "err_too_long";
+	case FORM_BAD_TEXT:
+		return "err_invalid_text";
+	case FORM_INVALID:
+	case FORM__MAX:
+		break;
+	}
+	return strcmp(field, "email") == 0 ? "err_email" :
+	    strcmp(field, "name") == 0 ? "acct_err_name_email" :
+	    "err_invalid_text";
+}
+
+static const char *
+password_error(enum account_password_check c)
+{
+	switch (c) {
+	case ACCOUNT_PASSWORD_SHORT:
+		return "acct_err_password_short";
+	case ACCOUNT_PASSWORD_LONG:
+		return "acct_err_password_long";
+	case ACCOUNT_PASSWORD_IS_EMAIL:
+		return "acct_err_password_email";
+	default:
+		return NULL;
+	}
+}
+
+/* The context of a form: the values typed so far (never a password) and
+ * each field's error with a summary. */
+static json_t *
+form_json(struct request *r, const struct form_spec *spec, size_t n,
+    const struct form_value *v, const char *const *errs, const char *action,
+    const char *binding)
+{
+	json_t *form, *values, *errors;
+	int nerr = 0;
+	size_t i;
+
+	values = json_object();
+	errors = json_object();
+	for (i = 0; i < n; i++) {
+		/* Bytes that failed validation are not echoed back. */
+		bool keep = v != NULL && v[i].err != FORM_BAD_TEXT;
+
+		if (spec[i].kind != FORM_TOKEN && spec[i].kind != FORM_SECRET)
+			json_object_set_new(values, spec[i].name, json_stringn(
+			    keep ? v[i].s : "", keep ? v[i].len : 0));
+		if (errs != NULL && errs[i] != NULL) {
+			json_object_set_new(errors, spec[i].name, json_string(
+			    text(r, errs[i], NULL, 0)));
+			nerr++;
+		}
+	}
+	form = json_pack("{s:s, s:s, s:o, s:o, s:b, s:s}", "action", action,
+	    "csrf", page_form_token(r, binding), "values", values, "errors",
+	    errors, "has_errors", nerr > 0, "password_hint", text(r,
+	    "acct_password_hint", NULL, 0));
+	if (nerr > 0) {
+		struct msgfmt_arg a = { .name = "n", .type = MSGFMT_NUMBER,
+		    .num = nerr };
+		const char *s = i18n_format(r->arena, r->lang,
+		    "acct_error_summary", &a, 1);
+
+		json_object_set_new(form, "error_summary", json_string(s ? s :
+		    ""));
+	}
+	return form;
+}
+
+/* Renders one of the account forms. */
+static void
+render_form(struct request *r, int status, const char *tmpl,
+    const char *title_key, const struct form_spec *spec, size_t n,
+    const struct form_value *v, const char *const *errs, const char *action)
+{
+	json_t *ctx;
+
+	page_begin(r);
+	ctx = page_context(r, i18n_text(r->lang, title_key));
+	json_object_set_new(ctx, "form", form_json(r, spec, n, v, errs, action,
+	    ""));
+	page_render(r, status, tmpl, ctx);
+	http_header_add(r, "Cache-Control", "no-store");
+}
+
+/* A page of a heading and a few sentences, perhaps a button and links. */
+static json_t *
+msg_new(struct request *r, const char *heading_key)
+{
+	return json_pack("{s:s, s:[], s:[]}", "heading", i18n_text(r->lang,
+	    heading_key), "paras", "links");
+}
+
+static void
+msg_para(json_t *m, const char *s)
+{
+	json_array_append_new(json_object_get(m, "paras"), json_string(s));
+}
+
+static void
+msg_link(struct request *r, json_t *m, const char *url, const char *key)
+{
+	json_array_append_new(json_object_get(m, "links"), json_pack(
+	    "{s:s, s:s}", "url", url, "text", i18n_text(r->lang, key)));
+}
+
+static void
+msg_button(struct request *r, json_t *m, const char *action,
+    const char *binding, const char *key)
+{
+	json_object_set_new(m, "form", json_pack("{s:s, s:s, s:s}", "action",
+	    action, "csrf", page_form_token(r, binding), "button",
+	    i18n_text(r->lang, key)));
+}
+
+static void
+msg_render(struct request *r, int status, json_t *m)
+{
+	json_t *ctx;
+
+	ctx = page_context(r, json_string_value(json_object_get(m,
+	    "heading")));
+	json_object_set_new(ctx, "msg", m);
+	page_render(r, status, "account", ctx);
+	/* Some of these pages are reached through a secret in the URL; the
+	 * site-wide Referrer-Policy keeps it from leaving for other sites. */
+	http_header_add(r, "Cache-Control", "no-store");
+}
+
+static void
+unavailable(struct request *r)
+{
+	http_header_add(r, "Retry-After", "5");
+	page_error(r, 503, "acct_err_unavailable");
+}
+
+/* The checks every POST here makes: the encoding, the form token for
+ * binding (field csrf) and the rate limit. Returns the number of fields
+ * in error, or -1 after replying. */
+static int
+post_read(struct request *r, const struct form_spec *spec, size_t n,
+    struct form_value *v, size_t csrf, const char *binding)
+{
+	int nerr;
+
+	if (!page_form_encoded(r)) {
+		page_error(r, 415, "err_media_type");
+		return -1;
+	}
+	nerr = form_parse(r->arena, r->body.data ? r->body.data : "",
+	    r->body.len, spec, n, v);
+	if (nerr == -1) {
+		page_error(r, 500, "err_internal");
+		return -1;
+	}
+	if (v[csrf].err != FORM_OK) {
+		page_error(r, 403, "err_csrf");
+		return -1;
+	}
+	if (!page_csrf_ok(r, v[csrf].s, v[csrf].len, binding) ||
+	    page_rate_check(r, 0) == -1)
+		return -1;
+	return nerr;
+}
+
+/* Waits until ms after r came, so that how long its work took (a link and
+ * a mail written, or nothing) does not tell whether an address has an
+ * account. */
+static void
+answer_no_sooner(struct request *r, long ms)
+{
+	struct timespec t = r->start;
+
+	t.tv_sec += ms / 1000;
+	t.tv_nsec += (ms % 1000) * 1000000L;
+	if (t.tv_nsec >= 1000000000L) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000L;
+	}
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &t, NULL) ==
+	    EINTR)
+		;
+}
+
+static void
+session_cookie(struct request *r, const char *cookie)
+{
+	http_header_add(r, "Set-Cookie", arena_printf(r->arena,
+	    PAGE_COOKIE_SESSION "=%s; Path=/; Max-Age=%d; HttpOnly; "
+	    "SameSite=Lax%s", cookie, ACCOUNT_SESSION_TTL, site.secure_cookies ?
+	    "; Secure" : ""));
+}
+
+/* The language an account's mail is written in: its own, while holos
+ * still speaks it. */
+static const char *
+mail_lang(struct request *r, const struct user *u)
+{
+	const char *l = u->lang != NULL ? i18n_match(u->lang, strlen(u->lang)) :
+	    NULL;
+
+	return l != NULL ? l : r->lang;
+}
+
+/* Makes a link of purpose for account id working for ttl seconds, keeps
+ * its hash in the store and returns its URL (arena), or NULL (logged). */
+static const char *
+link_make(struct request *r, enum user_token_purpose purpose, int64_t id,
+    int64_t ttl, const char *lang)
+{
+	char tok[CRYPTO_TOKEN_CHARS + 1];
+	unsigned char hash[CRYPTO_HASH_BYTES];
+	int64_t now = (int64_t)time(NULL);
+	enum store_status st;
+	const char *url = NULL;
+
+	account_link_new(purpose, now + ttl, tok);
+	crypto_token_hash(tok, CRYPTO_TOKEN_CHARS, hash);
+	st = store_user_token_create(site.store, hash, purpose, id, now,
+	    now + ttl);
+	if (st == STORE_OK)
+		url = page_url(r, arena_printf(r->arena, "/%s/%s?lang=%s",
+		    purpose == USER_TOKEN_VERIFY ? "verify" : "reset", tok,
+		    lang));
+	else
+		log_error("account", "op=token_create user=%lld status=%s",
+		    (long long)id, store_status_name(st));
+	sodium_memzero(tok, sizeof(tok));
+	return url;
+}
+
+/* Queues l in the outbox and wakes the sender. Returns 0 or -1 (logged). */
+static int
+mail_queue(struct request *r, const struct letter_account *l)
+{
+	struct outbox_new m;
+	enum store_status st;
+
+	memset(&m, 0, sizeof(m));
+	if (letter_account(r->arena, l, &m) == -1)
+		return -1;
+	if ((st = store_outbox_add(site.store, &m, (int64_t)time(NULL))) !=
+	    STORE_OK) {
+		log_error("account", "op=outbox_add status=%s",
+		    store_status_name(st));
+		return -1;
+	}
+	outbox_kick();
+	return 0;
+}
+
+/* Mails account u (address email) a verification link. Returns 0 or -1. */
+static int
+verify_send(struct request *r, const struct user *u, const char *email)
+{
+	struct letter_account l;
+
+	memset(&l, 0, sizeof(l));
+	l.kind = LETTER_VERIFY;
+	l.lang = mail_lang(r, u);
+	l.name = u->name != NULL ? u->name : "";
+	l.email = email;
+	l.hours = ACCOUNT_VERIFY_TTL / 3600;
+	if ((l.link = link_make(r, USER_TOKEN_VERIFY, u->id,
+	    ACCOUNT_VERIFY_TTL, l.lang)) == NULL || mail_queue(r, &l) == -1)
+		return -1;
+	if (site.mail_to_files)
+		/* No mail server (a trial set-up): the newcomer confirms from
+		 * the log, as signers do. */
+		log_info("account", "user=%lld verify_link=%s", (long long)u->id,
+		    l.link);
+	return 0;
+}
+
+/* The address of account u, opened from its seal (arena), or NULL. */
+static char *
+user_email(struct request *r, const struct user *u)
+{
+	char *plain, *copy = NULL;
+	size_t len;
+
+	if (u->email_sealed == NULL || (plain = crypto_open(u->email_sealed,
+	    u->email_sealed_len, &len)) == NULL)
+		return NULL;
+	copy = arena_strndup(r->arena, plain, len);
+	sodium_memzero(plain, len);
+	free(plain);
+	return copy;
+}
 
 void
 page_signup_show(struct request *r)
 {
-	page_begin(r);
-	page_error(r, 404, "err_not_found");
+	render_form(r, 200, "signup", "acct_signup_title", signup_form, S__MAX,
+	    NULL, NULL, "/signup");
+}
+
+/* A sign-up with an address that has an account: the same answer as a new
+ * one, and a note to the address instead of a link. */
+static int
+signup_existing(struct request *r, const char *email,
+    const unsigned char hash[CRYPTO_HASH_BYTES])
+{
+	struct letter_account l;
+	struct user u;
+
+	if (store_user_by_email(site.store, r->arena, hash, &u) != STORE_OK)
+		return -1;
+	if (!account_mail_take("exists", hash, CRYPTO_HASH_BYTES, EXISTS_MAX,
+	    MAIL_WINDOW, (int64_t)time(NULL), NULL)) {
+		log_info("account", "event=signup_existing user=%lld "
+		    "result=limited", (long long)u.id);
+		return 0;
+	}
+	memset(&l, 0, sizeof(l));
+	l.kind = LETTER_EXISTS;
+	l.lang = mail_lang(r, &u);
+	l.name = u.name != NULL ? u.name : "";
+	l.email = email;
+	l.link = page_url(r, arena_printf(r->arena, "/login?lang=%s", l.lang));
+	l.link2 = page_url(r, arena_printf(r->arena, "/reset?lang=%s", l.lang));
+	log_info("account", "event=signup_existing user=%lld", (long long)u.id);
+	return mail_queue(r, &l);
 }
 
 void
 page_signup_post(struct request *r)
 {
-	page_signup_show(r);
+	struct form_value v[S__MAX];
+	const char *errs[S__MAX] = { NULL };
+	unsigned char hash[CRYPTO_HASH_BYTES];
+	struct account_new n;
+	struct user u;
+	char *email = NULL;
+	size_t elen = 0, i;
+	int64_t id = 0;
+	int nerr, rc;
+	json_t *m;
+
+	page_begin(r);
+	if ((nerr = post_read(r, signup_form, S__MAX, v, S_CSRF, "")) == -1)
+		return;
+	for (i = 0; i < S__MAX; i++)
+		errs[i] = error_key(signup_form[i].name, v[i].err);
+	if (v[S_EMAIL].err == FORM_OK) {
+		email = email_normalize(r->arena, v[S_EMAIL].s, v[S_EMAIL].len,
+		    &elen);
+		if (email == NULL || !email_valid(email, elen))
+			errs[S_EMAIL] = "err_email";
+		else if (guard_check(email, &r->addr) == GUARD_DISPOSABLE)
+			errs[S_EMAIL] = "err_disposable";
+	}
+	if (v[S_PASSWORD].err == FORM_OK)
+		errs[S_PASSWORD] = password_error(account_password_check(
+		    r->arena, v[S_PASSWORD].s, v[S_PASSWORD].len,
+		    errs[S_EMAIL] == NULL ? email : NULL));
+	for (i = 0; i < S__MAX; i++) {
+		if (errs[i] != NULL) {
+			render_form(r, 422, "signup", "acct_signup_title",
+			    signup_form, S__MAX, v, errs, "/signup");
+			return;
+		}
+	}
+	memset(&n, 0, sizeof(n));
+	n.email = email;
+	n.password = v[S_PASSWORD].s;
+	n.role = ROLE_STARTER;
+	n.name = v[S_NAME].s;
+	n.lang = r->lang;
+	rc = account_create(site.store, &n, &id);
+	sodium_memzero((char *)v[S_PASSWORD].s, v[S_PASSWORD].len);
+	crypto_email_hash(email, elen, hash);
+	if (rc == 0) {
+		memset(&u, 0, sizeof(u));
+		u.id = id;
+		u.name = v[S_NAME].s;
+		u.lang = r->lang;
+		log_info("account", "event=signup user=%lld lang=%s",
+		    (long long)id, r->lang);
+		rc = verify_send(r, &u, email);
+	} else if (rc == 1) {
+		rc = signup_existing(r, email, hash);
+	}
+	answer_no_sooner(r, ANSWER_MS);
+	if (rc == -1) {
+		unavailable(r);
+		return;
+	}
+	m = msg_new(r, "acct_signup_sent_title");
+	msg_para(m, text(r, "acct_signup_sent_text", email, 0));
+	msg_para(m, text(r, "acct_signup_sent_more", NULL,
+	    ACCOUNT_VERIFY_TTL / 3600));
+	msg_render(r, 200, m);
+}
+
+/* The page for a link the store does not take (any longer): 404 for one
+ * holos never made, 410 for one used or expired. */
+static void
+render_link_gone(struct request *r, enum user_token_purpose purpose)
+{
+	bool verify = purpose == USER_TOKEN_VERIFY;
+	int64_t ttl = verify ? ACCOUNT_VERIFY_TTL : ACCOUNT_RESET_TTL;
+	char binding[33];
+	struct user u;
+	json_t *m;
+	int status = 410;
+
+	switch (account_link_state(r->token, purpose, (int64_t)time(NULL))) {
+	case ACCOUNT_LINK_EXPIRED:
+		m = msg_new(r, "acct_link_expired_heading");
+		msg_para(m, text(r, verify ? "acct_verify_expired" :
+		    "acct_reset_expired", NULL, ttl / 3600));
+		break;
+	case ACCOUNT_LINK_SPENT:
+		m = msg_new(r, "acct_link_used_heading");
+		msg_para(m, text(r, verify ? "acct_verify_used" :
+		    "acct_reset_used", NULL, 0));
+		break;
+	default:
+		status = 404;
+		m = msg_new(r, "acct_link_unknown_heading");
+		msg_para(m, text(r, "acct_link_unknown", NULL, 0));
+		break;
+	}
+	if (!verify)
+		msg_link(r, m, "/reset", "acct_reset_again");
+	else if (page_session(r, &u, binding) != 0)
+		msg_link(r, m, "/login", "acct_signin_link");
+	else if (u.verified_at == 0)
+		msg_button(r, m, "/verify", binding, "acct_resend_button");
+	else
+		msg_link(r, m, "/me", "acct_to_me");
+	msg_render(r, status, m);
+}
+
+/* Whether the link in the path is live for purpose, without using it;
+ * replies (404, 410 or 503) and returns -1 when it is not. */
+static int
+link_check(struct request *r, enum user_token_purpose purpose, bool consume,
+    int64_t *id)
+{
+	unsigned char hash[CRYPTO_HASH_BYTES];
+
+	crypto_token_hash(r->token, strlen(r->token), hash);
+	switch (store_user_token_use(site.store, hash, purpose, consume,
+	    (int64_t)time(NULL), id)) {
+	case STORE_OK:
+		return 0;
+	case STORE_NOTFOUND:
+		render_link_gone(r, purpose);
+		return -1;
+	default:
+		unavailable(r);
+		return -1;
+	}
 }
 
 void
 page_verify_show(struct request *r)
 {
-	page_signup_show(r);
+	int64_t id;
+	json_t *m;
+
+	page_begin(r);
+	if (link_check(r, USER_TOKEN_VERIFY, false, &id) == -1)
+		return;
+	m = msg_new(r, "acct_verify_title");
+	msg_para(m, i18n_text(r->lang, "acct_verify_ask"));
+	msg_button(r, m, r->path, "", "acct_verify_button");
+	msg_render(r, 200, m);
 }
 
 void
 page_verify_post(struct request *r)
 {
-	page_signup_show(r);
+	struct form_value v[B__MAX];
+	char cookie[ACCOUNT_SESSION_CHARS + 1];
+	const char *old;
+	int64_t id;
+
+	page_begin(r);
+	if (post_read(r, button_form, B__MAX, v, B_CSRF, "") == -1 ||
+	    link_check(r, USER_TOKEN_VERIFY, true, &id) == -1)
+		return;
+	if (store_user_verify(site.store, id, (int64_t)time(NULL)) != STORE_OK ||
+	    account_session_start(site.store, id, cookie) == -1) {
+		unavailable(r);
+		return;
+	}
+	/* Whoever was signed in on this browser is not any more. */
+	if ((old = http_cookie(r, PAGE_COOKIE_SESSION)) != NULL)
+		account_logout(site.store, old);
+	log_info("account", "event=verified user=%lld", (long long)id);
+	session_cookie(r, cookie);
+	sodium_memzero(cookie, sizeof(cookie));
+	r->status = 303;
+	http_header_add(r, "Location", "/me");
+	http_header_add(r, "Cache-Control", "no-store");
 }
 
 void
 page_verify_resend(struct request *r)
 {
-	page_signup_show(r);
+	struct form_value v[B__MAX];
+	char binding[33];
+	struct user u, full;
+	int64_t wait = 1;
+	const char *email;
+	json_t *m;
+
+	page_begin(r);
+	if (page_require(r, ROLE_STARTER, &u, binding) == -1 ||
+	    post_read(r, button_form, B__MAX, v, B_CSRF, binding) == -1)
+		return;
+	if (store_user_by_id(site.store, r->arena, u.id, &full) != STORE_OK) {
+		unavailable(r);
+		return;
+	}
+	m = msg_new(r, "acct_resend_title");
+	if (full.verified_at != 0) {
+		msg_para(m, i18n_text(r->lang, "acct_resend_done"));
+		msg_link(r, m, "/me", "acct_to_me");
+		msg_render(r, 200, m);
+		return;
+	}
+	if (!account_mail_take("verify", &u.id, sizeof(u.id), 1,
+	    RESEND_SECONDS, (int64_t)time(NULL), &wait)) {
+		msg_para(m, i18n_text(r->lang, "acct_resend_wait"));
+		msg_render(r, 429, m);
+		http_header_add(r, "Retry-After", arena_printf(r->arena, "%lld",
+		    (long long)wait));
+		return;
+	}
+	if ((email = user_email(r, &full)) == NULL ||
+	    verify_send(r, &full, email) == -1) {
+		json_decref(m);
+		unavailable(r);
+		return;
+	}
+	log_info("account", "event=verify_resent user=%lld", (long long)u.id);
+	msg_para(m, text(r, "acct_resend_sent", NULL, ACCOUNT_VERIFY_TTL /
+	    3600));
+	msg_link(r, m, "/me", "acct_to_me");
+	msg_render(r, 200, m);
 }
 
 void
 page_reset_show(struct request *r)
 {
-	page_signup_show(r);
+	render_form(r, 200, "reset", "acct_reset_title", reset_form, R__MAX,
+	    NULL, NULL, "/reset");
+}
+
+/* Mails account u a reset link unless it had its share this hour. Failures
+ * are logged only: the answer must not differ from that for no account. */
+static void
+reset_send(struct request *r, const struct user *u, const char *email,
+    const unsigned char hash[CRYPTO_HASH_BYTES])
+{
+	struct letter_account l;
+
+	if (!account_mail_take("reset", hash, CRYPTO_HASH_BYTES, RESET_MAX,
+	    MAIL_WINDOW, (int64_t)time(NULL), NULL)) {
+		log_info("account", "event=reset user=%lld result=limited",
+		    (long long)u->id);
+		return;
+	}
+	memset(&l, 0, sizeof(l));
+	l.kind = LETTER_RESET;
+	l.lang = mail_lang(r, u);
+	l.name = u->name != NULL ? u->name : "";
+	l.email = email;
+	l.hours = ACCOUNT_RESET_TTL / 3600;
+	if ((l.link = link_make(r, USER_TOKEN_RESET, u->id, ACCOUNT_RESET_TTL,
+	    l.lang)) == NULL || mail_queue(r, &l) == -1) {
+		log_warn("account", "event=reset user=%lld result=failed",
+		    (long long)u->id);
+		return;
+	}
+	log_info("account", "event=reset user=%lld result=mailed",
+	    (long long)u->id);
 }
 
 void
 page_reset_post(struct request *r)
 {
-	page_signup_show(r);
+	struct form_value v[R__MAX];
+	const char *errs[R__MAX] = { NULL };
+	unsigned char hash[CRYPTO_HASH_BYTES];
+	struct user u;
+	char *email;
+	size_t elen;
+	json_t *m;
+
+	page_begin(r);
+	if (post_read(r, reset_form, R__MAX, v, R_CSRF, "") == -1)
+		return;
+	errs[R_EMAIL] = error_key("email", v[R_EMAIL].err);
+	email = errs[R_EMAIL] == NULL ? email_normalize(r->arena, v[R_EMAIL].s,
+	    v[R_EMAIL].len, &elen) : NULL;
+	if (email == NULL || !email_valid(email, elen)) {
+		if (errs[R_EMAIL] == NULL)
+			errs[R_EMAIL] = "err_email";
+		render_form(r, 422, "reset", "acct_reset_title", reset_form,
+		    R__MAX, v, errs, "/reset");
+		return;
+	}
+	crypto_email_hash(email, elen, hash);
+	switch (store_user_by_email(site.store, r->arena, hash, &u)) {
+	case STORE_OK:
+		reset_send(r, &u, email, hash);
+		break;
+	case STORE_NOTFOUND:
+		break;
+	default:
+		unavailable(r);
+		return;
+	}
+	answer_no_sooner(r, ANSWER_MS);
+	m = msg_new(r, "acct_reset_sent_title");
+	msg_para(m, text(r, "acct_reset_sent_text", NULL, ACCOUNT_RESET_TTL /
+	    3600));
+	msg_para(m, i18n_text(r->lang, "acct_reset_sent_more"));
+	msg_link(r, m, "/reset", "acct_reset_other");
+	msg_link(r, m, "/login", "acct_back_login");
+	msg_render(r, 200, m);
 }
 
 void
 page_reset_token_show(struct request *r)
 {
-	page_signup_show(r);
+	int64_t id;
+
+	page_begin(r);
+	if (link_check(r, USER_TOKEN_RESET, false, &id) == -1)
+		return;
+	render_form(r, 200, "reset_password", "acct_newpw_title",
+	    password_form, P__MAX, NULL, NULL, r->path);
 }
 
 void
 page_reset_token_post(struct request *r)
 {
-	page_signup_show(r);
+	struct form_value v[P__MAX];
+	const char *errs[P__MAX] = { NULL };
+	char pw[ACCOUNT_HASH_CHARS];
+	int64_t id, now = (int64_t)time(NULL);
+	struct user u;
+	const char *email;
+
+	page_begin(r);
+	if (post_read(r, password_form, P__MAX, v, P_CSRF, "") == -1 ||
+	    link_check(r, USER_TOKEN_RESET, false, &id) == -1)
+		return;
+	if (store_user_by_id(site.store, r->arena, id, &u) != STORE_OK) {
+		unavailable(r);
+		return;
+	}
+	email = user_email(r, &u);
+	errs[P_PASSWORD] = error_key("password", v[P_PASSWORD].err);
+	if (errs[P_PASSWORD] == NULL)
+		errs[P_PASSWORD] = password_error(account_password_check(
+		    r->arena, v[P_PASSWORD].s, v[P_PASSWORD].len, email));
+	if (errs[P_PASSWORD] != NULL) {
+		render_form(r, 422, "reset_password", "acct_newpw_title",
+		    password_form, P__MAX, v, errs, r->path);
+		return;
+	}
+	if (account_hash_password(v[P_PASSWORD].s, v[P_PASSWORD].len, pw) ==
+	    -1) {
+		sodium_memzero((char *)v[P_PASSWORD].s, v[P_PASSWORD].len);
+		page_error(r, 500, "err_internal");
+		return;
+	}
+	sodium_memzero((char *)v[P_PASSWORD].s, v[P_PASSWORD].len);
+	/* Used only now, so a refused password leaves the link working; of
+	 * two tabs racing, one wins. */
+	if (link_check(r, USER_TOKEN_RESET, true, &id) == -1)
+		goto out;
+	if (store_user_set_password(site.store, id, pw) != STORE_OK) {
+		unavailable(r);
+		goto out;
+	}
+	/* The link came by mail, so the address works. */
+	if (u.verified_at == 0)
+		(void)store_user_verify(site.store, id, now);
+	(void)store_audit(site.store, arena_printf(r->arena, "user:%lld",
+	    (long long)id), "password_reset", arena_printf(r->arena,
+	    "user:%lld", (long long)id), "", now);
+	log_info("account", "event=password_reset user=%lld", (long long)id);
+	/* Every session ended with the old password, this browser's too. */
+	http_header_add(r, "Set-Cookie", PAGE_COOKIE_SESSION "=; Path=/; "
+	    "Max-Age=0; HttpOnly; SameSite=Lax");
+	r->status = 303;
+	http_header_add(r, "Location", "/login?reset=1");
+	http_header_add(r, "Cache-Control", "no-store");
+out:
+	sodium_memzero(pw, sizeof(pw));
 }

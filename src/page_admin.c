@@ -57,16 +57,17 @@ static const struct form_spec inv_form[I__MAX] = {
 	[I_CSRF] = { "csrf", FORM_TOKEN, 128, true, NULL },
 };
 
-/* A redirect target from a form: a path on this site only. */
+/* A redirect target from a form: a path on this site only; "" for none
+ * (the user's home page, by role). */
 static const char *
 safe_next(const char *s, size_t len)
 {
 	if (len == 0 || s[0] != '/' || (len > 1 && (s[1] == '/' ||
 	    s[1] == '\\')))
-		return "/admin";
+		return "";
 	for (size_t i = 0; i < len; i++)
 		if ((unsigned char)s[i] <= ' ' || s[i] == '"')
-			return "/admin";
+			return "";
 	return s;
 }
 
@@ -78,9 +79,10 @@ render_login(struct request *r, int status, const char *next,
 
 	page_begin(r);
 	ctx = page_context(r, i18n_text(r->lang, "login_title"));
-	json_object_set_new(ctx, "login", json_pack("{s:s, s:s, s:s?}",
+	json_object_set_new(ctx, "login", json_pack("{s:s, s:s, s:s?, s:b}",
 	    "csrf", page_form_token(r, ""), "next", next, "error", error_key ?
-	    i18n_text(r->lang, error_key) : NULL));
+	    i18n_text(r->lang, error_key) : NULL, "reset",
+	    http_query(r, "reset") != NULL));
 	page_render(r, status, "login", ctx);
 	http_header_add(r, "Cache-Control", "no-store");
 }
@@ -145,6 +147,8 @@ page_login_post(struct request *r)
 	http_header_add(r, "Set-Cookie", arena_printf(r->arena,
 	    COOKIE_SESSION "=%s; Path=/; Max-Age=%d; HttpOnly; SameSite=Lax%s",
 	    cookie, ACCOUNT_SESSION_TTL, site.secure_cookies ? "; Secure" : ""));
+	if (*next == '\0')
+		next = u.role >= ROLE_MODERATOR ? "/admin" : "/me";
 	r->status = 303;
 	http_header_add(r, "Location", next);
 	http_header_add(r, "Cache-Control", "no-store");

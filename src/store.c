@@ -352,6 +352,12 @@ store_signers_public(struct store *s, struct arena *a, int64_t petition_id,
 	    out, n);
 }
 
+enum store_status
+store_outbox_add(struct store *s, const struct outbox_new *m, int64_t now)
+{
+	return OPTIONAL_OP(s, outbox_add, s, m, now);
+}
+
 static const char *const token_purposes[USER_TOKEN__MAX] = {
 	[USER_TOKEN_VERIFY] = "verify",
 	[USER_TOKEN_RESET] = "reset",

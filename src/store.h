@@ -360,6 +360,8 @@ struct store_ops {
 	enum store_status (*signers_public)(struct store *, struct arena *,
 	    int64_t petition_id, int64_t after_seq, size_t max,
 	    struct signer_row **out, size_t *n);
+	enum store_status (*outbox_add)(struct store *,
+	    const struct outbox_new *m, int64_t now);
 };
 
 /* Every backend starts with this, so store.c can find its ops. */
@@ -598,6 +600,11 @@ enum store_status store_petition_stats(struct store *s, struct arena *a,
 enum store_status store_signers_public(struct store *s, struct arena *a,
     int64_t petition_id, int64_t after_seq, size_t max,
     struct signer_row **out, size_t *n);
+
+/* Queues one message on its own (an account's mail), due now.
+ * STORE_DUPLICATE when its message_id is in the outbox already. */
+enum store_status store_outbox_add(struct store *s, const struct outbox_new *m,
+    int64_t now);
 
 const char *user_token_purpose_name(enum user_token_purpose p);
 const char *update_kind_name(enum update_kind k);

@@ -18,6 +18,9 @@
 #include "log.h"
 #include "store.h"
 
+static enum store_status pg_outbox_add(struct store *,
+    const struct outbox_new *, int64_t);
+
 #define POOL_SIZE 4
 /* After a failed reconnect a connection waits this long before trying
  * again, so requests during an outage fail at once instead of queueing
@@ -2999,4 +3002,20 @@ const struct store_ops store_pg_ops = {
 	.update_mail_commit = pg_update_mail_commit,
 	.petition_stats = pg_petition_stats,
 	.signers_public = pg_signers_public,
+	.outbox_add = pg_outbox_add,
 };
+
+/* One message queued on its own, due now. */
+static enum store_status
+pg_outbox_add(struct store *base, const struct outbox_new *m, int64_t now)
+{
+	struct store_pg *s = pg(base);
+	enum store_status ret;
+	struct conn *c;
+
+	if ((ret = pool_get(s, &c)) != STORE_OK)
+		return ret;
+	ret = outbox_insert(c, m, now);
+	pool_put(s, c);
+	return ret;
+}

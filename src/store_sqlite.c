@@ -14,6 +14,9 @@
 #include "log.h"
 #include "store.h"
 
+static enum store_status sqlite_outbox_add(struct store *,
+    const struct outbox_new *, int64_t);
+
 #define POOL_SIZE 4
 #define BUSY_TIMEOUT_MS 5000
 /* The counter row a single SQLite node writes; PostgreSQL nodes use their
@@ -2782,4 +2785,32 @@ const struct store_ops store_sqlite_ops = {
 	.update_mail_commit = sqlite_update_mail_commit,
 	.petition_stats = sqlite_petition_stats,
 	.signers_public = sqlite_signers_public,
+	.outbox_add = sqlite_outbox_add,
 };
+
+/* One message queued on its own, due now. */
+static enum store_status
+sqlite_outbox_add(struct store *base, const struct outbox_new *m, int64_t now)
+{
+	struct store_sqlite *s = sq(base);
+	struct conn *c = pool_get(s);
+	enum store_status ret = STORE_ERROR;
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((st = conn_stmt(c, ST_OUTBOX_INSERT)) == NULL)
+		goto out;
+	sqlite3_bind_text(st, 1, m->message_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, m->kind, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 3, m->sealed, (int)m->sealed_len, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, now);
+	if ((rc = sqlite3_step(st)) == SQLITE_CONSTRAINT)
+		ret = STORE_DUPLICATE;
+	else if (rc != SQLITE_DONE)
+		ret = sq_status(c->db, rc, "outbox_add");
+	else
+		ret = STORE_OK;
+out:
+	pool_put(s, c);
+	return ret;
+}

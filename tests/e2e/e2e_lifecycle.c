@@ -556,6 +556,24 @@ test_refusals(void **state)
 	assert_int_equal(post(anon, path, &b, NULL), 302);
 	hbuf_free(&b);
 
+	/* Signing in without a target leads to the user's own home: a
+	 * starter's dashboard list, a moderator's queue. */
+	const char *who[][2] = { { OTHER_EMAIL, "/me" }, { MOD_EMAIL, "/admin" } };
+	for (size_t i = 0; i < 2; i++) {
+		struct client *c = client_new(&w.srv);
+		tok = token_of(c, "/login");
+		form_add(&b, "email", who[i][0]);
+		form_add(&b, "password", PASSWORD);
+		form_add(&b, "csrf", tok);
+		assert_int_equal(post(c, "/login", &b, &loc), 303);
+		assert_non_null(loc);
+		assert_string_equal(loc, who[i][1]);
+		free(loc);
+		free(tok);
+		hbuf_free(&b);
+		client_free(c);
+	}
+
 	/* A starter cannot moderate, not even with a valid form token of
 	 * their own session. */
 	assert_int_equal(status_of("/admin"), 302);
