@@ -276,3 +276,12 @@ page_iso_time(struct request *r, int64_t t)
 	strftime(s, sizeof(s), "%Y-%m-%d %H:%M:%SZ", &tm);
 	return arena_strdup(r->arena, s);
 }
+
+void
+page_session_cookie(struct request *r, const char *cookie)
+{
+	http_header_add(r, "Set-Cookie", arena_printf(r->arena,
+	    PAGE_COOKIE_SESSION "=%s; Path=/; Max-Age=%d; HttpOnly; "
+	    "SameSite=Lax%s", cookie, ACCOUNT_SESSION_TTL,
+	    site.secure_cookies ? "; Secure" : ""));
+}

@@ -128,6 +128,10 @@ int page_require(struct request *r, enum user_role role, struct user *u,
  * with u untouched and binding "" (for pages that greet anyone). */
 int page_session(struct request *r, struct user *u, char binding[33]);
 
+/* Sets the session cookie: HttpOnly, SameSite=Lax, Secure when the base
+ * URL is https. */
+void page_session_cookie(struct request *r, const char *cookie);
+
 /* A fresh form token for binding, in r's arena ("" when out of memory). */
 const char *page_form_token(struct request *r, const char *binding);
 

@@ -281,15 +281,6 @@ answer_no_sooner(struct request *r, long ms)
 		;
 }
 
-static void
-session_cookie(struct request *r, const char *cookie)
-{
-	http_header_add(r, "Set-Cookie", arena_printf(r->arena,
-	    PAGE_COOKIE_SESSION "=%s; Path=/; Max-Age=%d; HttpOnly; "
-	    "SameSite=Lax%s", cookie, ACCOUNT_SESSION_TTL, site.secure_cookies ?
-	    "; Secure" : ""));
-}
-
 /* The language an account's mail is written in: its own, while holos
  * still speaks it. */
 static const char *
@@ -590,7 +581,7 @@ page_verify_post(struct request *r)
 	if ((old = http_cookie(r, PAGE_COOKIE_SESSION)) != NULL)
 		account_logout(site.store, old);
 	log_info("account", "event=verified user=%lld", (long long)id);
-	session_cookie(r, cookie);
+	page_session_cookie(r, cookie);
 	sodium_memzero(cookie, sizeof(cookie));
 	r->status = 303;
 	http_header_add(r, "Location", "/me");

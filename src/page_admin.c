@@ -144,9 +144,7 @@ page_login_post(struct request *r)
 		return;
 	}
 	log_info("login", "result=ok user=%lld", (long long)u.id);
-	http_header_add(r, "Set-Cookie", arena_printf(r->arena,
-	    COOKIE_SESSION "=%s; Path=/; Max-Age=%d; HttpOnly; SameSite=Lax%s",
-	    cookie, ACCOUNT_SESSION_TTL, site.secure_cookies ? "; Secure" : ""));
+	page_session_cookie(r, cookie);
 	if (*next == '\0')
 		next = u.role >= ROLE_MODERATOR ? "/admin" : "/me";
 	r->status = 303;

@@ -70,24 +70,6 @@ start_both(const char *rate)
 
 /* ---- catalogue ---- */
 
-/* A string from a locale's catalogue, malloc'd. */
-static char *
-locale_get(const char *lang, const char *key)
-{
-	char path[64];
-	snprintf(path, sizeof path, "locales/%s.json", lang);
-	json_error_t err;
-	json_t *cat = json_load_file(path, 0, &err);
-	if (cat == NULL)
-		fail_msg("%s: %s", path, err.text);
-	const char *v = json_string_value(json_object_get(cat, key));
-	if (v == NULL)
-		fail_msg("%s has no string %s", path, key);
-	char *s = strdup(v);
-	json_decref(cat);
-	return s;
-}
-
 /* pattern with {name} replaced by value (once), malloc'd. */
 static char *
 replace_arg(const char *pattern, const char *name, const char *value)
@@ -110,7 +92,7 @@ replace_arg(const char *pattern, const char *name, const char *value)
 static void
 assert_shows(const char *html, const char *lang, const char *key)
 {
-	char *s = locale_get(lang, key);
+	char *s = catalogue_lang(lang, key);
 	if (!html_shows_text(html, s))
 		fail_msg("the page does not show %s.%s \"%s\":\n%s", lang, key, s, html);
 	free(s);
@@ -366,7 +348,7 @@ assert_log_clean(const char *const *secrets)
 static void
 assert_subject(json_t *m, const char *lang, const char *key)
 {
-	char *pat = locale_get(lang, key);
+	char *pat = catalogue_lang(lang, key);
 	char *want = replace_arg(pat, "site", "Holos");
 	const char *got = mail_header(m, "subject");
 	if (got == NULL || strcmp(got, want) != 0)
@@ -432,7 +414,7 @@ test_signup_verify_flow(void **state)
 	assert_non_null(strstr(link, "lang=ru"));
 	const char *text = mail_part(m, "text/plain");
 	assert_non_null(strstr(text, "Мария Иванова"));
-	char *intro = locale_get("ru", "acct_mail_verify_intro");
+	char *intro = catalogue_lang("ru", "acct_mail_verify_intro");
 	char *intro_site = replace_arg(intro, "site", "Holos");
 	assert_non_null(strstr(text, intro_site));
 	json_decref(m);

@@ -20,42 +20,6 @@
 
 static struct server *srv;
 
-/* holos user add, with the password on standard input. */
-static int
-user_add(const char *data, const char *email, const char *role,
-    const char *password)
-{
-	int in[2];
-	pid_t pid;
-	int st;
-
-	if (pipe(in) != 0)
-		return -1;
-	if ((pid = fork()) == 0) {
-		dup2(in[0], STDIN_FILENO);
-		close(in[1]);
-		int devnull = open("/dev/null", 1);
-		dup2(devnull, STDOUT_FILENO);
-		/* Under PostgreSQL the account goes to the server's database. */
-		if (harness_pg() != NULL)
-			execl(harness_bin(), harness_bin(), "user", "add", "--data",
-			    data, "--db", srv->db, "--email", email, "--role", role,
-			    (char *)NULL);
-		else
-			execl(harness_bin(), harness_bin(), "user", "add", "--data",
-			    data, "--email", email, "--role", role, (char *)NULL);
-		_exit(127);
-	}
-	close(in[0]);
-	if (write(in[1], password, strlen(password)) < 0 ||
-	    write(in[1], "\n", 1) < 0)
-		return -1;
-	close(in[1]);
-	if (waitpid(pid, &st, 0) != pid)
-		return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 static int
 group_setup(void **state)
 {
@@ -65,12 +29,12 @@ group_setup(void **state)
 	srv = server_new_seeded(args);
 	if (srv == NULL)
 		return -1;
-	if (user_add(srv->data, "mod@example.org", "moderator", PASSWORD) != 0 ||
-	    user_add(srv->data, "starter@example.org", "starter", PASSWORD) != 0 ||
-	    user_add(srv->data, "locked@example.org", "admin", PASSWORD) != 0)
+	if (harness_user_add(srv, "mod@example.org", "moderator", PASSWORD) != 0 ||
+	    harness_user_add(srv, "starter@example.org", "starter", PASSWORD) != 0 ||
+	    harness_user_add(srv, "locked@example.org", "admin", PASSWORD) != 0)
 		return -1;
 	/* The same email twice is refused. */
-	if (user_add(srv->data, "MOD@example.org ", "admin", PASSWORD) != 1)
+	if (harness_user_add(srv, "MOD@example.org ", "admin", PASSWORD) != 1)
 		return -1;
 	return 0;
 }

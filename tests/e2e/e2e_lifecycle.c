@@ -12,7 +12,6 @@
 #include <time.h>
 
 #include <cmocka.h>
-#include <sqlite3.h>
 
 #include "harness.h"
 
@@ -458,18 +457,8 @@ set_closes_at(const char *slug, long long when)
 	char sql[256];
 
 	snprintf(sql, sizeof sql, "UPDATE petitions SET closes_at = %lld "
-	    "WHERE slug = '%s' RETURNING 1", when, slug);
-	if (harness_pg() != NULL) {
-		assert_int_equal(pg_scalar(w.srv.db, sql), 1);
-		return;
-	}
-	char db[400];
-	sqlite3 *h;
-	snprintf(db, sizeof db, "%s/holos.db", w.srv.data);
-	assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
-	sqlite3_busy_timeout(h, 5000);
-	assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(h);
+	    "WHERE slug = '%s'", when, slug);
+	assert_int_equal(server_db_exec(&w.srv, sql), 0);
 }
 
 /* A closing date: shown on the page; once it passes, signing is refused

@@ -64,38 +64,6 @@ static const struct {
 
 /* ---- helpers ---- */
 
-/* holos user add, with the password on standard input. */
-static int
-user_add(const char *email, const char *role)
-{
-	int in[2];
-	pid_t pid;
-	int st;
-
-	if (pipe(in) != 0)
-		return -1;
-	if ((pid = fork()) == 0) {
-		dup2(in[0], STDIN_FILENO);
-		close(in[1]);
-		int devnull = open("/dev/null", O_WRONLY);
-		dup2(devnull, STDOUT_FILENO);
-		if (harness_pg() != NULL)
-			execl(harness_bin(), harness_bin(), "user", "add", "--data", srv->data,
-			    "--db", srv->db, "--email", email, "--role", role, (char *)NULL);
-		else
-			execl(harness_bin(), harness_bin(), "user", "add", "--data", srv->data,
-			    "--email", email, "--role", role, (char *)NULL);
-		_exit(127);
-	}
-	close(in[0]);
-	if (write(in[1], PASSWORD "\n", sizeof(PASSWORD)) < 0)
-		return -1;
-	close(in[1]);
-	if (waitpid(pid, &st, 0) != pid)
-		return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 /* Writes a petition file into dir and imports it with --owner; returns the
  * exit status, with stderr in err (may be NULL). */
 static int
@@ -114,35 +82,11 @@ import_owned(const struct server *s, const char *slug, const char *title, const 
 	return cli_run(argv, NULL, err);
 }
 
-/* Signs in c; returns the status of the POST. */
-static long
-login(struct client *c, const char *email)
-{
-	struct resp r;
-	struct hbuf b = { 0 };
-
-	assert_int_equal(client_get(c, "/login?next=/me", &r), CURLE_OK);
-	assert_int_equal(r.status, 200);
-	char *tok = html_hidden(r.body.data, "csrf");
-	assert_non_null(tok);
-	resp_free(&r);
-	form_add(&b, "email", email);
-	form_add(&b, "password", PASSWORD);
-	form_add(&b, "csrf", tok);
-	form_add(&b, "next", "/me");
-	client_post(c, "/login", b.data, b.len, NULL, &r);
-	long st = r.status;
-	resp_free(&r);
-	hbuf_free(&b);
-	free(tok);
-	return st;
-}
-
 static struct client *
 client_as(const char *email)
 {
 	struct client *c = client_new(srv);
-	assert_int_equal(login(c, email), 303);
+	assert_int_equal(client_login(c, email, PASSWORD), 303);
 	return c;
 }
 
@@ -322,24 +266,6 @@ mail_settle(void)
 		fail_msg("%d messages arrived, wanted exactly %d", have, w.expected);
 }
 
-/* A string from a locale's catalogue, malloc'd. */
-static char *
-locale_get(const char *lang, const char *key)
-{
-	char path[64];
-	snprintf(path, sizeof path, "locales/%s.json", lang);
-	json_error_t err;
-	json_t *cat = json_load_file(path, 0, &err);
-	if (cat == NULL)
-		fail_msg("%s: %s", path, err.text);
-	const char *v = json_string_value(json_object_get(cat, key));
-	if (v == NULL)
-		fail_msg("%s has no string %s", path, key);
-	char *s = strdup(v);
-	json_decref(cat);
-	return s;
-}
-
 /* pattern with {name} replaced by value (once), malloc'd; pattern freed. */
 static char *
 replace_arg(char *pattern, const char *name, const char *value)
@@ -400,7 +326,7 @@ check_update_mail(int from, int to, const char *update, const char *author, cons
 		json_t *m = mail_parse(&w.mail, i);
 		assert_non_null(m);
 		const char *lang = signers[k].lang;
-		char *subject = locale_get(lang, author != NULL ? "mail_update_response_subject" :
+		char *subject = catalogue_lang(lang, author != NULL ? "mail_update_response_subject" :
 		                                                 "mail_update_subject");
 		subject = replace_arg(subject, "title", TITLE);
 		subject = replace_arg(subject, "update", update);
@@ -485,8 +411,8 @@ group_setup(void **state)
 	snprintf(w.url, sizeof w.url, "smtp://127.0.0.1:%d", w.mail.port);
 	if (server_start(&w.srv) != 0)
 		return -1;
-	if (user_add(STARTER, "starter") != 0 || user_add(OTHER, "starter") != 0 ||
-	    user_add(ADMIN, "admin") != 0)
+	if (harness_user_add(srv, STARTER, "starter", PASSWORD) != 0 || harness_user_add(srv, OTHER, "starter", PASSWORD) != 0 ||
+	    harness_user_add(srv, ADMIN, "admin", PASSWORD) != 0)
 		return -1;
 	if (import_owned(&w.srv, SLUG, TITLE, STARTER, NULL) != 0 ||
 	    import_owned(&w.srv, SLUG2, TITLE2, " Me-Starter@Example.org", NULL) != 0)
@@ -978,7 +904,7 @@ test_batches(void **state)
 	struct server *s = server_new_seeded(extra);
 	assert_non_null(s);
 	srv = s;
-	assert_int_equal(user_add(STARTER, "starter"), 0);
+	assert_int_equal(harness_user_add(srv, STARTER, "starter", PASSWORD), 0);
 	assert_int_equal(import_owned(s, SLUG, TITLE, STARTER, NULL), 0);
 
 	struct client *cs[PAR];

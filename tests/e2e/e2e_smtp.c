@@ -285,24 +285,6 @@ path_token(const char *path)
 	return strndup(t, strcspn(t, "?"));
 }
 
-/* A string from a locale's catalogue, malloc'd. */
-static char *
-locale_get(const char *lang, const char *key)
-{
-	char path[64];
-	snprintf(path, sizeof path, "locales/%s.json", lang);
-	json_error_t err;
-	json_t *cat = json_load_file(path, 0, &err);
-	if (cat == NULL)
-		fail_msg("%s: %s", path, err.text);
-	const char *v = json_string_value(json_object_get(cat, key));
-	if (v == NULL)
-		fail_msg("%s has no string %s", path, key);
-	char *s = strdup(v);
-	json_decref(cat);
-	return s;
-}
-
 /* pattern with {name} replaced by value (once), malloc'd. */
 static char *
 replace_arg(const char *pattern, const char *name, const char *value)
@@ -345,7 +327,7 @@ test_full_flow_ru(void **state)
 	assert_one_recipient(&fx.mail, i, m, FLOW_EMAIL);
 
 	/* Headers. */
-	char *pat = locale_get("ru", "mail_confirm_subject");
+	char *pat = catalogue_lang("ru", "mail_confirm_subject");
 	char *subject = replace_arg(pat, "title", SEED_TITLE);
 	const char *got = mail_header(m, "subject");
 	if (got == NULL || strcmp(got, subject) != 0)
@@ -388,7 +370,7 @@ test_full_flow_ru(void **state)
 	char *action = form_action(r.body.data);
 	assert_non_null(csrf);
 	assert_non_null(action);
-	char *button = locale_get("ru", "confirm_button");
+	char *button = catalogue_lang("ru", "confirm_button");
 	if (!html_shows_text(r.body.data, button))
 		fail_msg("the confirmation page has no Russian button \"%s\"", button);
 	assert_non_null(strstr(r.body.data, "<button"));
@@ -413,7 +395,7 @@ test_full_flow_ru(void **state)
 	/* Again: the "already confirmed" page, not a second count. */
 	post_csrf(c, action, csrf, &r);
 	assert_int_equal(r.status, 200);
-	char *done = locale_get("ru", "confirm_done");
+	char *done = catalogue_lang("ru", "confirm_done");
 	if (!html_shows_text(r.body.data, done))
 		fail_msg("a second POST does not show \"%s\"", done);
 	resp_free(&r);

@@ -32,73 +32,6 @@
 
 static struct server *srv;
 
-/* holos user add on s's data, with the password on standard input. */
-static int
-user_add_to(const struct server *s, const char *email, const char *role,
-    const char *password)
-{
-	const char *data = s->data;
-	int in[2];
-	pid_t pid;
-	int st;
-
-	if (pipe(in) != 0)
-		return -1;
-	if ((pid = fork()) == 0) {
-		dup2(in[0], STDIN_FILENO);
-		close(in[1]);
-		int devnull = open("/dev/null", O_WRONLY);
-		dup2(devnull, STDOUT_FILENO);
-		/* Under PostgreSQL: the server's database. */
-		const char *argv[] = { harness_bin(), "user", "add", "--data",
-			data, "--email", email, "--role", role, NULL, NULL,
-			NULL };
-		if (harness_pg() != NULL) {
-			argv[9] = "--db";
-			argv[10] = s->db;
-		}
-		execv(harness_bin(), (char *const *)argv);
-		_exit(127);
-	}
-	close(in[0]);
-	if (write(in[1], password, strlen(password)) < 0 ||
-	    write(in[1], "\n", 1) < 0)
-		return -1;
-	close(in[1]);
-	if (waitpid(pid, &st, 0) != pid)
-		return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-/* Runs one SQL statement on the server's database, for states that other
- * pages bring about (an unverified account, a moderator's rejection).
- * Returns 0 or -1. */
-static int
-db_exec(const char *sql)
-{
-	char path[400];
-	sqlite3 *db = NULL;
-	char *err = NULL;
-	int rc;
-
-	if (harness_pg() != NULL)
-		return pg_scalar(srv->db, sql) < 0 ? -1 : 0;
-	snprintf(path, sizeof path, "%s/holos.db", srv->data);
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) !=
-	    SQLITE_OK) {
-		fprintf(stderr, "cannot open %s\n", path);
-		sqlite3_close(db);
-		return -1;
-	}
-	sqlite3_busy_timeout(db, 5000);
-	rc = sqlite3_exec(db, sql, NULL, NULL, &err);
-	if (rc != SQLITE_OK)
-		fprintf(stderr, "%s: %s\n", sql, err ? err : "?");
-	sqlite3_free(err);
-	sqlite3_close(db);
-	return rc == SQLITE_OK ? 0 : -1;
-}
-
 static int
 group_setup(void **state)
 {
@@ -106,14 +39,14 @@ group_setup(void **state)
 	srv = server_new_seeded(NULL);
 	if (srv == NULL)
 		return -1;
-	if (user_add_to(srv, ANN, "starter", PASSWORD) != 0 ||
-	    user_add_to(srv, BOB, "starter", PASSWORD) != 0 ||
-	    user_add_to(srv, MOD, "moderator", PASSWORD) != 0 ||
-	    user_add_to(srv, CAROL, "starter", PASSWORD) != 0)
+	if (harness_user_add(srv, ANN, "starter", PASSWORD) != 0 ||
+	    harness_user_add(srv, BOB, "starter", PASSWORD) != 0 ||
+	    harness_user_add(srv, MOD, "moderator", PASSWORD) != 0 ||
+	    harness_user_add(srv, CAROL, "starter", PASSWORD) != 0)
 		return -1;
 	/* Accounts made by an operator are verified; an account made by
 	 * signing up is not until its link is opened. */
-	return db_exec("UPDATE users SET verified_at = NULL "
+	return server_db_exec(srv, "UPDATE users SET verified_at = NULL "
 	    "WHERE id = (SELECT max(id) FROM users)");
 }
 
@@ -285,23 +218,6 @@ edit_path(const char *slug)
 
 	assert_true(asprintf(&p, "/me/p/%s/edit", slug) > 0);
 	return p;
-}
-
-/* A message from locales/LANG.json, malloc'd. */
-static char *
-catalogue_lang(const char *lang, const char *key)
-{
-	char path[64];
-	json_error_t err;
-
-	snprintf(path, sizeof path, "locales/%s.json", lang);
-	json_t *cat = json_load_file(path, 0, &err);
-	assert_non_null(cat);
-	json_t *v = json_object_get(cat, key);
-	assert_true(json_is_string(v));
-	char *s = strdup(json_string_value(v));
-	json_decref(cat);
-	return s;
 }
 
 /* Asserts that html shows the catalogue message key of lang. */
@@ -1194,7 +1110,7 @@ test_rejected_petition(void **state)
 	assert_int_equal(post_draft(c, "/start", NULL, &d, NULL, &r), 303);
 	resp_free(&r);
 	/* A moderator sends it back. */
-	assert_int_equal(db_exec("UPDATE petitions SET state = 'rejected', "
+	assert_int_equal(server_db_exec(srv, "UPDATE petitions SET state = 'rejected', "
 	    "reason = 'unclear', note = 'Say <who> should act.' "
 	    "WHERE slug = 'sent-back-once'"), 0);
 	client_get(c, "/me/p/sent-back-once/edit", &r);
@@ -1247,7 +1163,7 @@ test_rate_limited(void **state)
 	int i;
 
 	assert_non_null(s);
-	assert_int_equal(user_add_to(s, ANN, "starter", PASSWORD), 0);
+	assert_int_equal(harness_user_add(s, ANN, "starter", PASSWORD), 0);
 	struct client *c = signed_in_to(s, ANN);
 	/* Saving is limited … */
 	for (i = 0; i < 30; i++) {

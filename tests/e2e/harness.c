@@ -22,6 +22,7 @@
 #include <arpa/inet.h>
 #include <jansson.h>
 #include <libpq-fe.h>
+#include <sqlite3.h>
 
 #define WAIT_MS 10000
 
@@ -1296,12 +1297,15 @@ petition_count(const struct server *s, const char *slug)
 }
 
 char *
-catalogue_get(const char *key)
+catalogue_lang(const char *lang, const char *key)
 {
+	char path[64];
 	json_error_t err;
-	json_t *cat = json_load_file("locales/en.json", 0, &err);
+
+	snprintf(path, sizeof path, "locales/%s.json", lang);
+	json_t *cat = json_load_file(path, 0, &err);
 	if (cat == NULL) {
-		fprintf(stderr, "harness: locales/en.json: %s (line %d)\n", err.text, err.line);
+		fprintf(stderr, "harness: %s: %s (line %d)\n", path, err.text, err.line);
 		return NULL;
 	}
 	json_t *v = json_object_get(cat, key);
@@ -1309,9 +1313,15 @@ catalogue_get(const char *key)
 	if (json_is_string(v))
 		s = xstrndup(json_string_value(v), json_string_length(v));
 	else
-		fprintf(stderr, "harness: locales/en.json has no string \"%s\"\n", key);
+		fprintf(stderr, "harness: %s has no string \"%s\"\n", path, key);
 	json_decref(cat);
 	return s;
+}
+
+char *
+catalogue_get(const char *key)
+{
+	return catalogue_lang("en", key);
 }
 
 /* ---- message formats ---- */
@@ -1977,4 +1987,30 @@ client_login(struct client *c, const char *email, const char *password)
 	hbuf_free(&b);
 	free(tok);
 	return st;
+}
+
+int
+server_db_exec(const struct server *s, const char *sql)
+{
+	char path[400];
+	sqlite3 *db = NULL;
+	char *err = NULL;
+	int rc;
+
+	if (s->db[0] != '\0')
+		return pg_scalar(s->db, sql) < 0 ? -1 : 0;
+	snprintf(path, sizeof path, "%s/holos.db", s->data);
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) !=
+	    SQLITE_OK) {
+		fprintf(stderr, "harness: cannot open %s\n", path);
+		sqlite3_close(db);
+		return -1;
+	}
+	sqlite3_busy_timeout(db, 5000);
+	rc = sqlite3_exec(db, sql, NULL, NULL, &err);
+	if (rc != SQLITE_OK)
+		fprintf(stderr, "harness: %s: %s\n", sql, err ? err : "?");
+	sqlite3_free(err);
+	sqlite3_close(db);
+	return rc == SQLITE_OK ? 0 : -1;
 }

@@ -194,6 +194,8 @@ long petition_count(const struct server *s, const char *slug);
 /* A message from locales/en.json, malloc'd; NULL (with a message) when the
  * catalogue or the key is missing. */
 char *catalogue_get(const char *key);
+/* The same from locales/LANG.json. */
+char *catalogue_lang(const char *lang, const char *key);
 /* Whether html shows the catalogue message: either verbatim as holos
  * escapes it, or after decoding entities (and ICU's '' quoting). */
 bool html_shows_text(const char *html, const char *text);
@@ -288,5 +290,10 @@ int harness_user_add(const struct server *s, const char *email, const char *role
 /* Signs c in through the login form. Returns the status of the POST (303
  * when signed in), or -1 when the form could not be had. */
 long client_login(struct client *c, const char *email, const char *password);
+
+/* Runs one SQL statement on s's database (SQLite file or its PostgreSQL
+ * database), for states no page brings about in a test's time (a closing
+ * date in the past). Returns 0 or -1 with a message. */
+int server_db_exec(const struct server *s, const char *sql);
 
 #endif
