@@ -45,30 +45,24 @@ struct batch {
 	size_t ntitles;
 };
 
-/* Finds the petition of an update among those that have signers. Returns
- * STORE_OK, STORE_NOTFOUND (not public now) or an error. */
+/* The petition of an update, while it is public (open, closed or won).
+ * Returns STORE_OK, STORE_NOTFOUND (not public now) or an error. */
 static enum store_status
 petition_find(struct store *s, struct arena *a, int64_t id,
     struct petition *out)
 {
-	static const enum petition_state states[] = { PETITION_OPEN,
-	    PETITION_CLOSED, PETITION_VICTORY };
-	struct petition *ps;
 	enum store_status st;
-	size_t n, i, k;
 
-	for (k = 0; k < sizeof(states) / sizeof(states[0]); k++) {
-		if ((st = store_petition_list(s, a, states[k], &ps, &n)) !=
-		    STORE_OK)
-			return st;
-		for (i = 0; i < n; i++) {
-			if (ps[i].id == id) {
-				*out = ps[i];
-				return STORE_OK;
-			}
-		}
+	if ((st = store_petition_by_id(s, a, id, out)) != STORE_OK)
+		return st;
+	switch (out->state) {
+	case PETITION_OPEN:
+	case PETITION_CLOSED:
+	case PETITION_VICTORY:
+		return STORE_OK;
+	default:
+		return STORE_NOTFOUND;
 	}
-	return STORE_NOTFOUND;
 }
 
 /* The petition's title in lang: its translation when there is one. */

@@ -118,15 +118,30 @@ static const char *const account_keys[LETTER_ACCOUNT__MAX][7] = {
 	    "acct_mail_exists_action", "acct_mail_exists_button",
 	    "acct_mail_exists_action2", "acct_mail_exists_button2",
 	    "acct_mail_exists_ignore" },
+	[LETTER_APPROVED] = { "mod_mail_approved_subject",
+	    "mod_mail_approved_intro", "mod_mail_approved_action",
+	    "mod_mail_approved_button", NULL, NULL, "mod_mail_footer" },
+	[LETTER_REJECTED] = { "mod_mail_rejected_subject",
+	    "mod_mail_rejected_intro", "mod_mail_rejected_action",
+	    "mod_mail_rejected_button", NULL, NULL, "mod_mail_footer" },
+	[LETTER_HIDDEN] = { "mod_mail_hidden_subject",
+	    "mod_mail_hidden_intro", "mod_mail_hidden_action",
+	    "mod_mail_hidden_button", NULL, NULL, "mod_mail_footer" },
 };
 
 int
 letter_account(struct arena *a, const struct letter_account *l,
     struct outbox_new *out)
 {
-	struct msgfmt_arg args[3] = {
+	struct msgfmt_arg args[6] = {
 		{ .name = "site", .type = MSGFMT_STRING, .str = site.name },
 		{ .name = "hours", .type = MSGFMT_NUMBER, .num = (double)l->hours },
+		{ .name = "title", .type = MSGFMT_STRING,
+		    .str = l->title ? l->title : "" },
+		{ .name = "reason", .type = MSGFMT_STRING,
+		    .str = l->reason ? l->reason : "" },
+		{ .name = "note", .type = MSGFMT_STRING,
+		    .str = l->note ? l->note : "" },
 		{ .name = "name", .type = MSGFMT_STRING, .str = l->name },
 	};
 	const char *const *k;
@@ -144,13 +159,13 @@ letter_account(struct arena *a, const struct letter_account *l,
 		goto out;
 	k = account_keys[l->kind];
 	for (i = 0; i < 7; i++) {
-		f[i] = k[i] != NULL ? i18n_format(a, l->lang, k[i], args, 2) :
+		f[i] = k[i] != NULL ? i18n_format(a, l->lang, k[i], args, 5) :
 		    NULL;
 		if (k[i] != NULL && f[i] == NULL)
 			goto out;
 	}
 	greeting = l->name != NULL && l->name[0] != '\0' ?
-	    i18n_format(a, l->lang, "mail_greeting", args + 2, 1) :
+	    i18n_format(a, l->lang, "mail_greeting", args + 5, 1) :
 	    i18n_format(a, l->lang, "acct_mail_hello", NULL, 0);
 	if (greeting == NULL || (msgid = arena_alloc(a, idlen)) == NULL)
 		goto out;
@@ -190,7 +205,7 @@ letter_account(struct arena *a, const struct letter_account *l,
 		goto out;
 	}
 	out->message_id = msgid;
-	out->kind = "account";
+	out->kind = l->kind >= LETTER_APPROVED ? "moderation" : "account";
 	if (letter_seal(a, l->email, &msg, out) == -1)
 		goto out;
 	ret = 0;

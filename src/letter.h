@@ -35,6 +35,12 @@ enum letter_account_kind {
 	LETTER_RESET,		/* set a new password: link */
 	LETTER_EXISTS,		/* a sign-up with an address that has an
 				 * account: sign in (link) or reset (link2) */
+	LETTER_APPROVED,	/* the starter's petition is published: its
+				 * page (link) */
+	LETTER_REJECTED,	/* it was rejected (reason, note): edit it
+				 * (link) */
+	LETTER_HIDDEN,		/* it was hidden (reason, note): the
+				 * dashboard (link) */
 	LETTER_ACCOUNT__MAX
 };
 
@@ -46,6 +52,9 @@ struct letter_account {
 	const char *link;
 	const char *link2;		/* LETTER_EXISTS only */
 	int64_t hours;			/* how long link works (not EXISTS) */
+	const char *title;		/* the petition (moderation letters) */
+	const char *reason;		/* the reason, in l->lang, or "" */
+	const char *note;		/* the moderator's note, or "" */
 };
 
 /* Writes an account's email for l in l->lang and seals it into out (from

@@ -6,12 +6,16 @@
 #include <string.h>
 #include <time.h>
 
+#include <sodium.h>
+
 #include "account.h"
 #include "counts.h"
 #include "crypto.h"
 #include "form.h"
 #include "i18n.h"
+#include "letter.h"
 #include "log.h"
+#include "outbox.h"
 #include "page.h"
 #include "pagecache.h"
 
@@ -586,6 +590,63 @@ bad:
 	r->status = 422;
 }
 
+/* Tells the starter by mail, in their language, what a moderator decided.
+ * A failure is logged: the decision stands either way. */
+static void
+notify_starter(struct request *r, const struct petition *p, enum mod_action a,
+    const char *reason, const char *note)
+{
+	static const enum letter_account_kind kinds[MOD__MAX] = {
+		[MOD_APPROVE] = LETTER_APPROVED,
+		[MOD_REJECT] = LETTER_REJECTED,
+		[MOD_HIDE] = LETTER_HIDDEN,
+		[MOD_RESTORE] = LETTER_APPROVED,
+	};
+	static const char *const paths[LETTER_ACCOUNT__MAX] = {
+		[LETTER_APPROVED] = "/p/%s",
+		[LETTER_REJECTED] = "/me/p/%s/edit",
+		[LETTER_HIDDEN] = "/me/p/%s",
+	};
+	struct letter_account l;
+	struct outbox_new mail;
+	struct user u;
+	char *email = NULL;
+	size_t len = 0;
+	const char *label = NULL;
+
+	if (p->owner_id == 0)
+		return;
+	if (store_user_by_id(site.store, r->arena, p->owner_id, &u) !=
+	    STORE_OK || (email = crypto_open(u.email_sealed,
+	    u.email_sealed_len, &len)) == NULL) {
+		log_warn("moderate", "slug=%s error=\"cannot tell the starter\"",
+		    p->slug);
+		return;
+	}
+	memset(&l, 0, sizeof(l));
+	l.kind = kinds[a];
+	l.lang = u.lang;
+	l.name = u.name;
+	l.email = email;
+	l.title = p->title;
+	if (reason != NULL && *reason != '\0')
+		label = i18n_text(u.lang, arena_printf(r->arena,
+		    "mod_reason_%s", reason));
+	l.reason = label != NULL ? label : "";
+	l.note = note != NULL ? note : "";
+	l.link = page_url(r, arena_printf(r->arena, paths[l.kind], p->slug));
+	memset(&mail, 0, sizeof(mail));
+	if (letter_account(r->arena, &l, &mail) == 0 &&
+	    store_outbox_add(site.store, &mail, (int64_t)time(NULL)) ==
+	    STORE_OK)
+		outbox_kick();
+	else
+		log_warn("moderate", "slug=%s error=\"cannot queue the "
+		    "starter's mail\"", p->slug);
+	sodium_memzero(email, len);
+	free(email);
+}
+
 void
 page_admin_moderate(struct request *r)
 {
@@ -667,6 +728,7 @@ page_admin_moderate(struct request *r)
 	    mod_actions[a].name, p.slug, petition_state_name(t.from),
 	    petition_state_name(t.to), t.actor);
 	pagecache_invalidate(p.id);
+	notify_starter(r, &p, a, t.reason, t.note);
 	r->status = 303;
 	http_header_add(r, "Location", arena_printf(r->arena,
 	    "/admin/p/%s?done=%s", p.slug, mod_actions[a].name));

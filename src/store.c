@@ -60,6 +60,13 @@ store_petition_by_slug(struct store *s, struct arena *a, const char *slug,
 }
 
 enum store_status
+store_petition_by_id(struct store *s, struct arena *a, int64_t id,
+    struct petition *out)
+{
+	return s->ops->petition_by_id(s, a, id, out);
+}
+
+enum store_status
 store_petition_list(struct store *s, struct arena *a, enum petition_state st,
     struct petition **out, size_t *n)
 {

@@ -270,6 +270,8 @@ struct store_ops {
 	    const struct petition *, int64_t *id);
 	enum store_status (*petition_by_slug)(struct store *, struct arena *,
 	    const char *slug, struct petition *out);
+	enum store_status (*petition_by_id)(struct store *, struct arena *,
+	    int64_t id, struct petition *out);
 	enum store_status (*petition_list)(struct store *, struct arena *,
 	    enum petition_state, struct petition **out, size_t *n);
 	enum store_status (*write_batch)(struct store *, struct write_op *,
@@ -397,6 +399,10 @@ enum store_status store_petition_create(struct store *s,
  * STORE_NOTFOUND when there is none. */
 enum store_status store_petition_by_slug(struct store *s, struct arena *a,
     const char *slug, struct petition *out);
+
+/* The same for the petition with this id. */
+enum store_status store_petition_by_id(struct store *s, struct arena *a,
+    int64_t id, struct petition *out);
 
 /* Lists petitions in one state, newest first (without addressees). *out is
  * an array of *n from the arena. */

@@ -44,6 +44,7 @@ enum stmt {
 	ST_PETITION_INSERT,
 	ST_ADDRESSEE_INSERT,
 	ST_PETITION_BY_SLUG,
+	ST_PETITION_BY_ID,
 	ST_ADDRESSEES,
 	ST_PETITION_LIST,
 	ST_COUNT,
@@ -139,6 +140,10 @@ static const char *const stmt_sql[ST__MAX] = {
 	    "SELECT " PETITION_COLS ", COALESCE(u.name, '')"
 	    " FROM petitions p LEFT JOIN users u ON u.id = p.owner_id"
 	    " WHERE p.slug = $1",
+	[ST_PETITION_BY_ID] =
+	    "SELECT " PETITION_COLS ", COALESCE(u.name, '')"
+	    " FROM petitions p LEFT JOIN users u ON u.id = p.owner_id"
+	    " WHERE p.id = $1",
 	[ST_ADDRESSEES] =
 	    "SELECT name, description FROM addressees WHERE petition_id = $1"
 	    " ORDER BY pos",
@@ -1087,9 +1092,28 @@ row_petition(struct arena *a, const PGresult *r, int row, struct petition *p)
 
 /* Two reads without a transaction around them: a petition's addressees
  * are written with it and never change on their own. */
+static enum store_status petition_get(struct store *, struct arena *,
+    const char *, int64_t, struct petition *);
+
 static enum store_status
 pg_petition_by_slug(struct store *base, struct arena *a, const char *slug,
     struct petition *out)
+{
+	return petition_get(base, a, slug, 0, out);
+}
+
+static enum store_status
+pg_petition_by_id(struct store *base, struct arena *a, int64_t id,
+    struct petition *out)
+{
+	return petition_get(base, a, NULL, id, out);
+}
+
+/* The petition with this slug (or, slug NULL, this id) and its
+ * addressees. */
+static enum store_status
+petition_get(struct store *base, struct arena *a, const char *slug,
+    int64_t id, struct petition *out)
 {
 	struct store_pg *s = pg(base);
 	struct addressee *to = NULL;
@@ -1101,9 +1125,12 @@ pg_petition_by_slug(struct store *base, struct arena *a, const char *slug,
 
 	if ((ret = pool_get(s, &c)) != STORE_OK)
 		return ret;
-	p_text(&q, slug);
-	if ((res = conn_run(c, ST_PETITION_BY_SLUG, &q, "petition_by_slug",
-	    &ret)) == NULL)
+	if (slug != NULL)
+		p_text(&q, slug);
+	else
+		p_int(&q, id);
+	if ((res = conn_run(c, slug != NULL ? ST_PETITION_BY_SLUG :
+	    ST_PETITION_BY_ID, &q, "petition_get", &ret)) == NULL)
 		goto out;
 	ret = STORE_NOTFOUND;
 	if (PQntuples(res) == 0)
@@ -2962,6 +2989,7 @@ const struct store_ops store_pg_ops = {
 	.migrate = pg_migrate,
 	.petition_create = pg_petition_create,
 	.petition_by_slug = pg_petition_by_slug,
+	.petition_by_id = pg_petition_by_id,
 	.petition_list = pg_petition_list,
 	.write_batch = pg_write_batch,
 	.token_lookup = pg_token_lookup,

@@ -30,6 +30,7 @@ enum stmt {
 	ST_PETITION_INSERT,
 	ST_ADDRESSEE_INSERT,
 	ST_PETITION_BY_SLUG,
+	ST_PETITION_BY_ID,
 	ST_ADDRESSEES,
 	ST_PETITION_LIST,
 	ST_COUNT,
@@ -132,6 +133,9 @@ static const char *const stmt_sql[ST__MAX] = {
 	[ST_PETITION_BY_SLUG] =
 	    "SELECT " PETITION_COLS ", COALESCE(u.name, '') FROM petitions p"
 	    " LEFT JOIN users u ON u.id = p.owner_id WHERE p.slug = ?1",
+	[ST_PETITION_BY_ID] =
+	    "SELECT " PETITION_COLS ", COALESCE(u.name, '') FROM petitions p"
+	    " LEFT JOIN users u ON u.id = p.owner_id WHERE p.id = ?1",
 	[ST_ADDRESSEES] =
 	    "SELECT name, description FROM addressees WHERE petition_id = ?1"
 	    " ORDER BY pos",
@@ -912,9 +916,28 @@ petitions_read(struct conn *c, struct arena *a, sqlite3_stmt *st,
 	return STORE_OK;
 }
 
+static enum store_status petition_get(struct store *, struct arena *,
+    const char *, int64_t, struct petition *);
+
 static enum store_status
 sqlite_petition_by_slug(struct store *base, struct arena *a, const char *slug,
     struct petition *out)
+{
+	return petition_get(base, a, slug, 0, out);
+}
+
+static enum store_status
+sqlite_petition_by_id(struct store *base, struct arena *a, int64_t id,
+    struct petition *out)
+{
+	return petition_get(base, a, NULL, id, out);
+}
+
+/* The petition with this slug (or, slug NULL, this id) and its
+ * addressees, read in one snapshot. */
+static enum store_status
+petition_get(struct store *base, struct arena *a, const char *slug,
+    int64_t id, struct petition *out)
 {
 	struct store_sqlite *s = sq(base);
 	struct conn *c = pool_get(s);
@@ -929,9 +952,13 @@ sqlite_petition_by_slug(struct store *base, struct arena *a, const char *slug,
 		ret = sq_status(c->db, rc, "petition_by_slug");
 		goto out;
 	}
-	if ((st = conn_stmt(c, ST_PETITION_BY_SLUG)) == NULL)
+	if ((st = conn_stmt(c, slug != NULL ? ST_PETITION_BY_SLUG :
+	    ST_PETITION_BY_ID)) == NULL)
 		goto end;
-	sqlite3_bind_text(st, 1, slug, -1, SQLITE_STATIC);
+	if (slug != NULL)
+		sqlite3_bind_text(st, 1, slug, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_int64(st, 1, id);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_DONE) {
 		ret = STORE_NOTFOUND;
@@ -2745,6 +2772,7 @@ const struct store_ops store_sqlite_ops = {
 	.migrate = sqlite_migrate,
 	.petition_create = sqlite_petition_create,
 	.petition_by_slug = sqlite_petition_by_slug,
+	.petition_by_id = sqlite_petition_by_id,
 	.petition_list = sqlite_petition_list,
 	.write_batch = sqlite_write_batch,
 	.token_lookup = sqlite_token_lookup,

@@ -248,6 +248,38 @@ follow_mail(struct client *c, const char *rcpt, const char *prefix)
 	return st;
 }
 
+/* Waits for a mail to rcpt whose plain text contains needle; returns its
+ * subject (malloc'd), or NULL when none came. */
+static char *
+mail_with(const char *rcpt, const char *needle)
+{
+	char want[300];
+
+	snprintf(want, sizeof want, "RCPT TO: <%s>\n", rcpt);
+	for (long long end = now_ms() + WAIT_MS; now_ms() < end;
+	    pause_ms(50)) {
+		int n = maildir_count(&w.mail);
+
+		for (int i = 1; i <= n; i++) {
+			struct hbuf env = { 0 };
+			bool to = maildir_env(&w.mail, i, &env) == 0 &&
+			    strstr(env.data, want) != NULL;
+			hbuf_free(&env);
+			if (!to)
+				continue;
+			json_t *m = mail_parse(&w.mail, i);
+			const char *text = m ? mail_part(m, "text/plain") : NULL;
+			char *subject = NULL;
+			if (text != NULL && strstr(text, needle) != NULL)
+				subject = strdup(mail_header(m, "subject"));
+			json_decref(m);
+			if (subject != NULL)
+				return subject;
+		}
+	}
+	return NULL;
+}
+
 /* The issue's journey: a new user signs up, verifies the address, starts
  * the seed petition through the web form; a moderator finds it in the
  * queue, sees it as it will appear and approves it; a signer signs and
@@ -374,6 +406,11 @@ test_reject_edit_resubmit(void **state)
 	assert_int_equal(moderate(mod, slug, "reject", "no-such", "x"), 422);
 	assert_int_equal(moderate(mod, slug, "reject", "unclear",
 	    "Say which library."), 303);
+	/* The starter is told by mail, with the reason and the note. */
+	char *subject = mail_with(STARTER_EMAIL, "Say which library.");
+	assert_non_null(subject);
+	assert_non_null(strstr(subject, "needs changes"));
+	free(subject);
 	snprintf(path, sizeof path, "/p/%s", slug);
 	assert_int_equal(status_of(path), 404);
 
@@ -385,8 +422,13 @@ test_reject_edit_resubmit(void **state)
 	d.title = "Open the Central City Library on Sundays";
 	assert_int_equal(send_petition(starter, path, &d, "submit", NULL), 303);
 
-	/* Approving twice: the second finds it open already. */
 	assert_int_equal(moderate(mod, slug, "approve", NULL, NULL), 303);
+	subject = mail_with(STARTER_EMAIL, "It is public now");
+	assert_non_null(subject);
+	assert_non_null(strstr(subject, "Open the Central City Library"));
+	free(subject);
+	/* Approving twice: the second finds it open already. */
+	assert_int_equal(moderate(mod, slug, "approve", NULL, NULL), 409);
 	snprintf(path, sizeof path, "/admin/p/%s", slug);
 	html = get_page(mod, path, 200);
 	assert_non_null(strstr(html, "<td>pending</td><td>rejected</td>"));
@@ -492,12 +534,19 @@ test_closing_date(void **state)
 	set_closes_at(slug, (long long)time(NULL) - 1);
 	assert_int_equal(client_sign(v, slug, &s, &r), 409);
 	resp_free(&r);
-	/* The sweep runs at start: after a restart the state says closed. */
+	/* The sweep runs at start, beside the first requests: after a
+	 * restart the state soon says closed. */
 	assert_int_equal(server_restart(&w.srv), 0);
 	snprintf(path, sizeof path, "/p/%s.json", slug);
-	html = get_page(v, path, 200);
-	assert_non_null(strstr(html, "\"state\":\"closed\""));
-	free(html);
+	bool closed = false;
+	for (long long end = now_ms() + WAIT_MS; !closed && now_ms() < end;) {
+		html = get_page(v, path, 200);
+		closed = strstr(html, "\"state\":\"closed\"") != NULL;
+		free(html);
+		if (!closed)
+			pause_ms(100);
+	}
+	assert_true(closed);
 	client_free(mod);
 	mod = signed_in(MOD_EMAIL);
 	snprintf(path, sizeof path, "/admin/p/%s", slug);

@@ -259,6 +259,19 @@ test_petition_fields(void **state)
 	assert_int_equal(p.nto, 2);
 	assert_string_equal(p.to[0].name, "The Mayor");
 	assert_string_equal(p.to[1].name, "The Council");
+	/* The same petition by its id; an id there is not: not found. */
+	{
+		struct petition b;
+
+		assert_int_equal(store_petition_by_id(S, A, id, &b), STORE_OK);
+		assert_string_equal(b.slug, slug);
+		assert_string_equal(b.owner_name, "Ann Starter");
+		assert_int_equal(b.closes_at, T0 + 30 * DAY);
+		assert_int_equal(b.nto, 2);
+		assert_string_equal(b.to[1].name, "The Council");
+		assert_int_equal(store_petition_by_id(S, A, id + 100000, &b),
+		    STORE_NOTFOUND);
+	}
 
 	/* The list readers fill the same fields, without addressees. */
 	assert_string_equal(l->title, p.title);
