@@ -30,6 +30,7 @@
 #include "signq.h"
 #include "store.h"
 #include "sweep.h"
+#include "delay.h"
 #include "tmpl.h"
 
 struct config {
@@ -936,13 +937,15 @@ cmd_serve(struct config *c)
 			outbox_stop();
 			goto out;
 		}
-		if (sweep_start(s) == -1) {
-			fprintf(stderr, "holos: cannot start the closing sweep\n");
+		if (sweep_start(s) == -1 || delay_start() == -1) {
+			fprintf(stderr, "holos: cannot start a background thread\n");
+			sweep_stop();
 			signq_stop();
 			outbox_stop();
 			goto out;
 		}
 		ret = server_run(&c->server) == 0 ? 0 : 1;
+		delay_stop();
 		/* Requests in flight are done: write what they queued, then
 		 * let the mail worker finish the message in hand. */
 		sweep_stop();

@@ -17,6 +17,7 @@
 #include "letter.h"
 #include "log.h"
 #include "outbox.h"
+#include "delay.h"
 #include "page.h"
 
 #define MAIL_WINDOW 3600	/* per account and hour at most: */
@@ -262,11 +263,12 @@ post_read(struct request *r, const struct form_spec *spec, size_t n,
 	return nerr;
 }
 
-/* Waits until ms after r came, so that how long its work took (a link and
- * a mail written, or nothing) does not tell whether an address has an
- * account. */
+/* Holds r's reply (made already) until ms after r came, so that how long
+ * its work took (a link and a mail written, or nothing) does not tell
+ * whether an address has an account. The request is parked meanwhile, not
+ * its thread; when it cannot be, the thread waits. */
 static void
-answer_no_sooner(struct request *r, long ms)
+answer_later(struct request *r, long ms)
 {
 	struct timespec t = r->start;
 
@@ -276,6 +278,8 @@ answer_no_sooner(struct request *r, long ms)
 		t.tv_sec++;
 		t.tv_nsec -= 1000000000L;
 	}
+	if (delay_park(r, &t) == 0)
+		return;
 	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &t, NULL) ==
 	    EINTR)
 		;
@@ -427,6 +431,9 @@ page_signup_post(struct request *r)
 	int nerr, rc;
 	json_t *m;
 
+	if (r->job == &delay_job)
+		return;	/* parked with its reply: it is time */
+
 	page_begin(r);
 	if ((nerr = post_read(r, signup_form, S__MAX, v, S_CSRF, "")) == -1)
 		return;
@@ -471,9 +478,9 @@ page_signup_post(struct request *r)
 	} else if (rc == 1) {
 		rc = signup_existing(r, email, hash);
 	}
-	answer_no_sooner(r, ANSWER_MS);
 	if (rc == -1) {
 		unavailable(r);
+		answer_later(r, ANSWER_MS);
 		return;
 	}
 	m = msg_new(r, "acct_signup_sent_title");
@@ -481,6 +488,7 @@ page_signup_post(struct request *r)
 	msg_para(m, text(r, "acct_signup_sent_more", NULL,
 	    ACCOUNT_VERIFY_TTL / 3600));
 	msg_render(r, 200, m);
+	answer_later(r, ANSWER_MS);
 }
 
 /* The page for a link the store does not take (any longer): 404 for one
@@ -682,6 +690,9 @@ page_reset_post(struct request *r)
 	size_t elen;
 	json_t *m;
 
+	if (r->job == &delay_job)
+		return;	/* parked with its reply: it is time */
+
 	page_begin(r);
 	if (post_read(r, reset_form, R__MAX, v, R_CSRF, "") == -1)
 		return;
@@ -706,7 +717,6 @@ page_reset_post(struct request *r)
 		unavailable(r);
 		return;
 	}
-	answer_no_sooner(r, ANSWER_MS);
 	m = msg_new(r, "acct_reset_sent_title");
 	msg_para(m, text(r, "acct_reset_sent_text", NULL, ACCOUNT_RESET_TTL /
 	    3600));
@@ -714,6 +724,7 @@ page_reset_post(struct request *r)
 	msg_link(r, m, "/reset", "acct_reset_other");
 	msg_link(r, m, "/login", "acct_back_login");
 	msg_render(r, 200, m);
+	answer_later(r, ANSWER_MS);
 }
 
 void
