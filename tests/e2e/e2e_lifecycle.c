@@ -182,6 +182,30 @@ moderate(struct client *c, const char *slug, const char *action,
 	return st;
 }
 
+/* The starter's own move on their petition (withdraw, close, victory);
+ * returns the status. */
+static long
+starter_move(struct client *c, const char *slug, const char *action,
+    const char *note)
+{
+	char path[256];
+	struct hbuf b = { 0 };
+	char *tok;
+	long st;
+
+	snprintf(path, sizeof path, "/me/p/%s", slug);
+	tok = token_of(c, path);
+	form_add(&b, "csrf", tok);
+	form_add(&b, "action", action);
+	if (note != NULL)
+		form_add(&b, "note", note);
+	snprintf(path, sizeof path, "/me/p/%s/state", slug);
+	st = post(c, path, &b, NULL);
+	free(tok);
+	hbuf_free(&b);
+	return st;
+}
+
 static struct client *
 signed_in(const char *email)
 {
@@ -648,6 +672,51 @@ test_refusals(void **state)
 	w.passed = true;
 }
 
+/* A starter takes a submitted petition back to draft, edits it, sends it
+ * again; once open it cannot be withdrawn or edited, only closed or won. */
+static void
+test_withdraw_and_starter_moves(void **state)
+{
+	struct client *starter = signed_in(STARTER_EMAIL);
+	struct client *mod = signed_in(MOD_EMAIL);
+	struct draft d = plain;
+	char *slug = NULL, *html, path[256];
+
+	(void)state;
+	d.title = "Repair the bridge on Mill Street";
+	assert_int_equal(send_petition(starter, "/start", &d, "submit", &slug),
+	    303);
+	assert_non_null(slug);
+	snprintf(path, sizeof path, "/me/p/%s/edit", slug);
+	free(get_page(starter, path, 409));		/* pending: locked */
+	assert_int_equal(starter_move(starter, slug, "withdraw", NULL), 303);
+	html = get_page(starter, path, 200);		/* a draft again */
+	free(html);
+	d.body = "The bridge on **Mill Street** has been closed for a year.";
+	assert_int_equal(send_petition(starter, path, &d, "submit", NULL), 303);
+	assert_int_equal(moderate(mod, slug, "approve", NULL, NULL), 303);
+	/* Open: no withdrawing, no editing; victory needs a note. */
+	assert_int_equal(starter_move(starter, slug, "withdraw", NULL), 409);
+	free(get_page(starter, path, 409));
+	assert_int_equal(starter_move(starter, slug, "victory", NULL), 422);
+	assert_int_equal(starter_move(starter, slug, "victory",
+	    "The council voted the repairs."), 303);
+	snprintf(path, sizeof path, "/p/%s", slug);
+	html = get_page(starter, path, 200);
+	assert_true(html_shows_text(html, "The council voted the repairs."));
+	free(html);
+	/* The history holds every move with who made it. */
+	snprintf(path, sizeof path, "/admin/p/%s", slug);
+	html = get_page(mod, path, 200);
+	assert_non_null(strstr(html, "<td>pending</td><td>draft</td>"));
+	assert_non_null(strstr(html, "<td>open</td><td>victory</td>"));
+	free(html);
+	free(slug);
+	client_free(starter);
+	client_free(mod);
+	w.passed = true;
+}
+
 int
 main(void)
 {
@@ -661,6 +730,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_closing_date, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_withdraw_and_starter_moves,
+		    setup, teardown),
 	};
 	return harness_finish(cmocka_run_group_tests(tests, NULL, NULL));
 }
