@@ -1,7 +1,6 @@
 /* fanout.c - mailing updates to signers, in batches through the outbox. */
 #include "fanout.h"
 
-#include <pthread.h>
 #include <sodium.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -16,21 +15,13 @@
 #include "markdown.h"
 #include "outbox.h"
 #include "page.h"
+#include "ticker.h"
 #include "tmpl.h"
 
 /* Seconds the thread sleeps when nobody kicks it. */
 #define FANOUT_WAIT 60
 
-static struct {
-	pthread_mutex_t lock;
-	pthread_cond_t wake;
-	pthread_t thread;
-	bool running, stopping, kicked;
-	struct store *store;
-} fo = {
-	.lock = PTHREAD_MUTEX_INITIALIZER,
-	.wake = PTHREAD_COND_INITIALIZER,
-};
+static struct ticker ticker;
 
 /* What the messages of one batch share. */
 struct batch {
@@ -324,75 +315,34 @@ fanout_run_once(struct store *s)
 	return r == -1 ? -1 : queued;
 }
 
-static bool
-stopping(void)
+/* Runs batches while there are any, until holos stops. */
+static void
+fanout_tick(void *arg)
 {
-	bool stop;
-
-	pthread_mutex_lock(&fo.lock);
-	stop = fo.stopping;
-	pthread_mutex_unlock(&fo.lock);
-	return stop;
-}
-
-static void *
-worker(void *arg)
-{
-	struct timespec until;
 	int queued;
 
-	(void)arg;
-	for (;;) {
-		while (!stopping() && batch_run(fo.store, &queued) == 1)
-			;
-		pthread_mutex_lock(&fo.lock);
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += FANOUT_WAIT;
-		while (!fo.kicked && !fo.stopping &&
-		    pthread_cond_timedwait(&fo.wake, &fo.lock, &until) == 0)
-			;
-		fo.kicked = false;
-		if (fo.stopping) {
-			pthread_mutex_unlock(&fo.lock);
-			break;
-		}
-		pthread_mutex_unlock(&fo.lock);
-	}
-	return NULL;
+	while (!ticker_stopping(&ticker) && batch_run(arg, &queued) == 1)
+		;
 }
 
 int
 fanout_start(struct store *s)
 {
-	fo.store = s;
-	fo.stopping = false;
-	fo.kicked = false;
-	if (pthread_create(&fo.thread, NULL, worker, NULL) != 0) {
-		log_error("fanout", "error=\"cannot start the thread\"");
-		return -1;
-	}
-	fo.running = true;
-	return 0;
+	ticker.name = "fanout";
+	ticker.interval_ms = FANOUT_WAIT * 1000;
+	ticker.run = fanout_tick;
+	ticker.arg = s;
+	return ticker_start(&ticker);
 }
 
 void
 fanout_kick(void)
 {
-	pthread_mutex_lock(&fo.lock);
-	fo.kicked = true;
-	pthread_cond_signal(&fo.wake);
-	pthread_mutex_unlock(&fo.lock);
+	ticker_kick(&ticker);
 }
 
 void
 fanout_stop(void)
 {
-	if (!fo.running)
-		return;
-	pthread_mutex_lock(&fo.lock);
-	fo.stopping = true;
-	pthread_cond_signal(&fo.wake);
-	pthread_mutex_unlock(&fo.lock);
-	pthread_join(fo.thread, NULL);
-	fo.running = false;
+	ticker_stop(&ticker);
 }

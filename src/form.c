@@ -227,3 +227,17 @@ form_parse(struct arena *a, const char *body, size_t len,
 	}
 	return errors;
 }
+
+const char *
+form_error_key(enum form_error e)
+{
+	static const char *const keys[FORM__MAX] = {
+		[FORM_OK] = NULL,
+		[FORM_MISSING] = "err_required",
+		[FORM_TOO_LONG] = "err_too_long",
+		[FORM_BAD_TEXT] = "err_invalid_text",
+		[FORM_INVALID] = "err_invalid_text",
+	};
+
+	return (unsigned)e < FORM__MAX ? keys[e] : "err_invalid_text";
+}

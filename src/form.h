@@ -17,6 +17,11 @@ enum form_error {
 	FORM__MAX
 };
 
+/* The catalogue key that tells a user about e: "err_required",
+ * "err_too_long", "err_invalid_text"; for FORM_INVALID (whose message
+ * depends on the field) "err_invalid_text" too; NULL for FORM_OK. */
+const char *form_error_key(enum form_error e);
+
 enum form_kind {
 	FORM_LINE,		/* one line of text, trimmed */
 	FORM_TEXT,		/* multi-line text: \n and \t allowed, trimmed */

@@ -91,20 +91,10 @@ text(struct request *r, const char *key, const char *email, int64_t hours)
 static const char *
 error_key(const char *field, enum form_error e)
 {
-	switch (e) {
-	case FORM_OK:
-		return NULL;
-	case FORM_MISSING:
-		return "err_required";
-	case FORM_TOO_LONG:
-		return strcmp(field, "password") == 0 ?
-		    "acct_err_password_long" : "err_too_long";
-	case FORM_BAD_TEXT:
-		return "err_invalid_text";
-	case FORM_INVALID:
-	case FORM__MAX:
-		break;
-	}
+	if (e == FORM_TOO_LONG && strcmp(field, "password") == 0)
+		return "acct_err_password_long";
+	if (e != FORM_INVALID)
+		return form_error_key(e);
 	return strcmp(field, "email") == 0 ? "err_email" :
 	    strcmp(field, "name") == 0 ? "acct_err_name_email" :
 	    "err_invalid_text";

@@ -689,23 +689,6 @@ post_begin(struct request *r, const struct form_spec *spec, size_t n,
 	return 0;
 }
 
-static const char *
-field_error(enum form_error e)
-{
-	switch (e) {
-	case FORM_OK:
-		return NULL;
-	case FORM_MISSING:
-		return "err_required";
-	case FORM_TOO_LONG:
-		return "err_too_long";
-	case FORM_BAD_TEXT:
-		return "err_invalid_text";
-	default:
-		return "err_required";
-	}
-}
-
 static void
 redirect_back(struct request *r, const struct petition *p, const char *query)
 {
@@ -737,7 +720,7 @@ page_me_update(struct request *r)
 	memset(&f, 0, sizeof(f));
 	f.uv = v;
 	for (i = 0; i < U_CSRF; i++)
-		if ((f.uerr[i] = field_error(v[i].err)) != NULL)
+		if ((f.uerr[i] = form_error_key(v[i].err)) != NULL)
 			nerr++;
 	if (v[U_KIND].err == FORM_INVALID)
 		f.uerr[U_KIND] = "me_err_kind";
@@ -797,14 +780,14 @@ page_me_state(struct request *r)
 	memset(&f, 0, sizeof(f));
 	if (v[S_NOTE].err != FORM_OK && !actions[a].note_required) {
 		/* Only the victory form shows a note to correct. */
-		page_error(r, 422, field_error(v[S_NOTE].err));
+		page_error(r, 422, form_error_key(v[S_NOTE].err));
 		return;
 	}
 	if (v[S_NOTE].err != FORM_OK || (actions[a].note_required &&
 	    v[S_NOTE].len == 0)) {
 		f.note = v[S_NOTE].err == FORM_BAD_TEXT ? "" : v[S_NOTE].s;
 		f.note_err = v[S_NOTE].err == FORM_OK ? "me_err_note" :
-		    field_error(v[S_NOTE].err);
+		    form_error_key(v[S_NOTE].err);
 		render_petition(r, &u, binding, &p, 422, &f);
 		return;
 	}

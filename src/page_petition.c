@@ -59,19 +59,8 @@ static const struct form_spec sign_form[F__MAX] = {
 static const char *
 error_key(enum sign_field f, enum form_error e)
 {
-	switch (e) {
-	case FORM_OK:
-		return NULL;
-	case FORM_MISSING:
-		return "err_required";
-	case FORM_TOO_LONG:
-		return "err_too_long";
-	case FORM_BAD_TEXT:
-		return "err_invalid_text";
-	case FORM_INVALID:
-	case FORM__MAX:
-		break;
-	}
+	if (e != FORM_INVALID)
+		return form_error_key(e);
 	return f == F_EMAIL ? "err_email" : f == F_COUNTRY ? "err_country" :
 	    "err_invalid_text";
 }

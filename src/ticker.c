@@ -74,6 +74,17 @@ ticker_kick(struct ticker *t)
 	pthread_mutex_unlock(&t->lock);
 }
 
+bool
+ticker_stopping(struct ticker *t)
+{
+	bool stop;
+
+	pthread_mutex_lock(&t->lock);
+	stop = t->stopping;
+	pthread_mutex_unlock(&t->lock);
+	return stop;
+}
+
 void
 ticker_stop(struct ticker *t)
 {

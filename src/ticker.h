@@ -26,6 +26,10 @@ int ticker_start(struct ticker *t);
 /* Makes the thread run again soon. Cheap; any thread. */
 void ticker_kick(struct ticker *t);
 
+/* True once ticker_stop() was called: a long run checks it between
+ * steps. */
+bool ticker_stopping(struct ticker *t);
+
 /* Lets a run in progress finish, stops the thread and waits for it; a
  * no-op when it is not running. */
 void ticker_stop(struct ticker *t);

@@ -989,16 +989,8 @@ test_verify_resend(void **state)
 int
 main(void)
 {
-	/* smtpd.py needs Debian's python3-aiosmtpd. */
-	const char *check[] = { HARNESS_PYTHON, "-c", "import aiosmtpd", NULL };
-	struct hbuf out = { 0 };
-	if (run_capture(check, &out) != 0) {
-		fprintf(stderr, "e2e_account: %s cannot import aiosmtpd: install "
-				"python3-aiosmtpd (sh scripts/deps.sh)\n",
-		    HARNESS_PYTHON);
+	if (smtpd_available() != 0)
 		return 1;
-	}
-	hbuf_free(&out);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_signup_verify_flow, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_signup_existing_looks_alike, setup, teardown),

@@ -902,16 +902,8 @@ test_dead_letter(void **state)
 int
 main(void)
 {
-	/* smtpd.py needs Debian's python3-aiosmtpd. */
-	const char *check[] = { HARNESS_PYTHON, "-c", "import aiosmtpd", NULL };
-	struct hbuf out = { 0 };
-	if (run_capture(check, &out) != 0) {
-		fprintf(stderr, "e2e_smtp: %s cannot import aiosmtpd: install python3-aiosmtpd "
-				"(sh scripts/deps.sh)\n",
-		    HARNESS_PYTHON);
+	if (smtpd_available() != 0)
 		return 1;
-	}
-	hbuf_free(&out);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_full_flow_ru, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_header_injection, setup, teardown),

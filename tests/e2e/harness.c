@@ -2014,3 +2014,17 @@ server_db_exec(const struct server *s, const char *sql)
 	sqlite3_close(db);
 	return rc == SQLITE_OK ? 0 : -1;
 }
+
+int
+smtpd_available(void)
+{
+	const char *check[] = { PYTHON, "-c", "import aiosmtpd", NULL };
+	struct hbuf out = { 0 };
+	int rc = run_capture(check, &out);
+
+	hbuf_free(&out);
+	if (rc != 0)
+		fprintf(stderr, "harness: %s cannot import aiosmtpd: install "
+		    "python3-aiosmtpd (sh scripts/deps.sh)\n", PYTHON);
+	return rc == 0 ? 0 : -1;
+}

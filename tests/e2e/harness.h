@@ -249,6 +249,10 @@ struct smtpd {
 #define HARNESS_PYTHON "/usr/bin/python3"
 #define HARNESS_SMTPD "tests/smtp/smtpd.py"
 
+/* 0 when smtpd.py can run here (Debian's python3-aiosmtpd); otherwise -1
+ * with a message saying what to install. */
+int smtpd_available(void);
+
 /* Starts smtpd.py on port (0: the kernel picks) with maildir dir and extra
  * arguments (NULL-terminated, may be NULL); waits for "ready PORT". Its
  * stderr goes to dir.log. Returns 0, or -1 with a message. */

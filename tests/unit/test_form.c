@@ -499,6 +499,18 @@ test_parse_length_bound(void **state)
 	free(body);
 }
 
+static void
+test_error_keys(void **state)
+{
+	(void)state;
+	assert_null(form_error_key(FORM_OK));
+	assert_string_equal(form_error_key(FORM_MISSING), "err_required");
+	assert_string_equal(form_error_key(FORM_TOO_LONG), "err_too_long");
+	assert_string_equal(form_error_key(FORM_BAD_TEXT), "err_invalid_text");
+	assert_string_equal(form_error_key(FORM_INVALID), "err_invalid_text");
+	assert_string_equal(form_error_key(FORM__MAX), "err_invalid_text");
+}
+
 int
 main(void)
 {
@@ -508,6 +520,7 @@ main(void)
 		cmocka_unit_test(test_utf8_valid),
 		cmocka_unit_test(test_text_valid),
 		cmocka_unit_test(test_utf8_chars),
+		cmocka_unit_test(test_error_keys),
 		cmocka_unit_test_setup_teardown(test_parse_basic, setup_arena,
 		    teardown_arena),
 		cmocka_unit_test_setup_teardown(test_parse_undeclared_and_duplicates,
