@@ -628,6 +628,7 @@ cache_petition_page(struct request *r, const char *key,
 	memset(meta, 0, sizeof(*meta));
 	meta->petition_id = p.id;
 	meta->goal = p.goal;
+	meta->closes_at = p.closes_at;
 	meta->created_at = p.created_at;
 	meta->updated_at = p.updated_at;
 	snprintf(meta->state, sizeof(meta->state), "%s",
@@ -714,6 +715,7 @@ page_petition_json(struct request *r)
 		memset(&meta, 0, sizeof(meta));
 		meta.petition_id = p.id;
 		meta.goal = p.goal;
+		meta.closes_at = p.closes_at;
 		meta.created_at = p.created_at;
 		meta.updated_at = p.updated_at;
 		snprintf(meta.state, sizeof(meta.state), "%s",
@@ -749,7 +751,9 @@ page_petition_json(struct request *r)
 	    "slug", meta.slug, "title", meta.title, "count", (json_int_t)count,
 	    "goal", (json_int_t)meta.goal,
 	    "next_goal", (json_int_t)petition_next_goal(count, meta.goal),
-	    "state", meta.state, "updated", updated));
+	    "state", strcmp(meta.state, "open") == 0 && meta.closes_at != 0 &&
+	    (int64_t)time(NULL) >= meta.closes_at ? "closed" : meta.state,
+	    "updated", updated));
 }
 
 void

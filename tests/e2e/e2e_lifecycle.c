@@ -558,6 +558,18 @@ test_closing_date(void **state)
 	set_closes_at(slug, (long long)time(NULL) - 1);
 	assert_int_equal(client_sign(v, slug, &s, &r), 409);
 	resp_free(&r);
+	/* The JSON says closed at once, before the sweep has recorded it
+	 * (its cached copy is at most a few seconds old). */
+	snprintf(path, sizeof path, "/p/%s.json", slug);
+	bool said = false;
+	for (long long end = now_ms() + WAIT_MS; !said && now_ms() < end;) {
+		html = get_page(v, path, 200);
+		said = strstr(html, "\"state\":\"closed\"") != NULL;
+		free(html);
+		if (!said)
+			pause_ms(200);
+	}
+	assert_true(said);
 	/* The sweep runs at start, beside the first requests: after a
 	 * restart the state soon says closed. */
 	assert_int_equal(server_restart(&w.srv), 0);
