@@ -31,6 +31,7 @@
 #include "store.h"
 #include "sweep.h"
 #include "delay.h"
+#include "offload.h"
 #include "tmpl.h"
 
 struct config {
@@ -937,14 +938,17 @@ cmd_serve(struct config *c)
 			outbox_stop();
 			goto out;
 		}
-		if (sweep_start(s) == -1 || delay_start() == -1) {
+		if (sweep_start(s) == -1 || delay_start() == -1 ||
+		    offload_start() == -1) {
 			fprintf(stderr, "holos: cannot start a background thread\n");
 			sweep_stop();
+			delay_stop();
 			signq_stop();
 			outbox_stop();
 			goto out;
 		}
 		ret = server_run(&c->server) == 0 ? 0 : 1;
+		offload_stop();
 		delay_stop();
 		/* Requests in flight are done: write what they queued, then
 		 * let the mail worker finish the message in hand. */

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "outbox.h"
 #include "delay.h"
+#include "offload.h"
 #include "page.h"
 
 #define MAIL_WINDOW 3600	/* per account and hour at most: */
@@ -407,25 +408,76 @@ signup_existing(struct request *r, const char *email,
 	return mail_queue(r, &l);
 }
 
+/* A sign-up that passed validation: the account made (a password hash)
+ * and its mail queued, then the "check your email" page. Runs on the
+ * offload worker while the request is parked. */
+struct signup_job {
+	struct request *r;
+	const char *name, *password, *email;
+	size_t plen, elen;
+};
+
+static void
+signup_work(void *arg)
+{
+	struct signup_job *j = arg;
+	struct request *r = j->r;
+	unsigned char hash[CRYPTO_HASH_BYTES];
+	struct account_new n;
+	struct user u;
+	int64_t id = 0;
+	int rc;
+	json_t *m;
+
+	memset(&n, 0, sizeof(n));
+	n.email = j->email;
+	n.password = j->password;
+	n.role = ROLE_STARTER;
+	n.name = j->name;
+	n.lang = r->lang;
+	rc = account_create(site.store, &n, &id);
+	sodium_memzero((char *)j->password, j->plen);
+	crypto_email_hash(j->email, j->elen, hash);
+	if (rc == 0) {
+		memset(&u, 0, sizeof(u));
+		u.id = id;
+		u.name = j->name;
+		u.lang = r->lang;
+		log_info("account", "event=signup user=%lld lang=%s",
+		    (long long)id, r->lang);
+		rc = verify_send(r, &u, j->email);
+	} else if (rc == 1) {
+		rc = signup_existing(r, j->email, hash);
+	}
+	if (rc == -1) {
+		unavailable(r);
+		return;
+	}
+	m = msg_new(r, "acct_signup_sent_title");
+	msg_para(m, text(r, "acct_signup_sent_text", j->email, 0));
+	msg_para(m, text(r, "acct_signup_sent_more", NULL,
+	    ACCOUNT_VERIFY_TTL / 3600));
+	msg_render(r, 200, m);
+}
+
 void
 page_signup_post(struct request *r)
 {
 	struct form_value v[S__MAX];
 	const char *errs[S__MAX] = { NULL };
-	unsigned char hash[CRYPTO_HASH_BYTES];
-	struct account_new n;
-	struct user u;
+	struct signup_job *j;
 	char *email = NULL;
 	size_t elen = 0, i;
-	int64_t id = 0;
-	int nerr, rc;
-	json_t *m;
 
 	if (r->job == &delay_job)
 		return;	/* parked with its reply: it is time */
-
+	if (r->job != NULL) {
+		/* The worker has made the account and the reply. */
+		answer_later(r, ANSWER_MS);
+		return;
+	}
 	page_begin(r);
-	if ((nerr = post_read(r, signup_form, S__MAX, v, S_CSRF, "")) == -1)
+	if (post_read(r, signup_form, S__MAX, v, S_CSRF, "") == -1)
 		return;
 	for (i = 0; i < S__MAX; i++)
 		errs[i] = error_key(signup_form[i].name, v[i].err);
@@ -448,36 +500,19 @@ page_signup_post(struct request *r)
 			return;
 		}
 	}
-	memset(&n, 0, sizeof(n));
-	n.email = email;
-	n.password = v[S_PASSWORD].s;
-	n.role = ROLE_STARTER;
-	n.name = v[S_NAME].s;
-	n.lang = r->lang;
-	rc = account_create(site.store, &n, &id);
-	sodium_memzero((char *)v[S_PASSWORD].s, v[S_PASSWORD].len);
-	crypto_email_hash(email, elen, hash);
-	if (rc == 0) {
-		memset(&u, 0, sizeof(u));
-		u.id = id;
-		u.name = v[S_NAME].s;
-		u.lang = r->lang;
-		log_info("account", "event=signup user=%lld lang=%s",
-		    (long long)id, r->lang);
-		rc = verify_send(r, &u, email);
-	} else if (rc == 1) {
-		rc = signup_existing(r, email, hash);
-	}
-	if (rc == -1) {
+	if ((j = arena_alloc(r->arena, sizeof(*j))) == NULL) {
 		unavailable(r);
-		answer_later(r, ANSWER_MS);
 		return;
 	}
-	m = msg_new(r, "acct_signup_sent_title");
-	msg_para(m, text(r, "acct_signup_sent_text", email, 0));
-	msg_para(m, text(r, "acct_signup_sent_more", NULL,
-	    ACCOUNT_VERIFY_TTL / 3600));
-	msg_render(r, 200, m);
+	j->r = r;
+	j->name = v[S_NAME].s;
+	j->password = v[S_PASSWORD].s;
+	j->plen = v[S_PASSWORD].len;
+	j->email = email;
+	j->elen = elen;
+	if (offload_submit(r, signup_work, j) == 0)
+		return;
+	signup_work(j);
 	answer_later(r, ANSWER_MS);
 }
 

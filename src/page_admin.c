@@ -15,6 +15,7 @@
 #include "i18n.h"
 #include "letter.h"
 #include "log.h"
+#include "offload.h"
 #include "outbox.h"
 #include "page.h"
 #include "pagecache.h"
@@ -100,14 +101,69 @@ page_login_show(struct request *r)
 	    0), NULL);
 }
 
+/* A login's work, done on the offload worker: the password hash. */
+struct login_job {
+	const char *email, *password;
+	size_t elen, plen;
+	const char *next;
+	enum login_result result;
+	struct user u;
+	char cookie[ACCOUNT_SESSION_CHARS + 1];
+	struct arena *arena;
+};
+
+static void
+login_work(void *arg)
+{
+	struct login_job *j = arg;
+
+	j->result = account_login(site.store, j->arena, j->email, j->elen,
+	    j->password, j->plen, &j->u, j->cookie);
+}
+
+/* The answer once the password was checked. */
+static void
+login_finish(struct request *r, struct login_job *j)
+{
+	const char *next = j->next;
+
+	switch (j->result) {
+	case LOGIN_OK:
+		break;
+	case LOGIN_LOCKED:
+		log_info("login", "result=locked");
+		render_login(r, 429, next, "login_locked");
+		return;
+	case LOGIN_WRONG:
+		log_info("login", "result=wrong");
+		render_login(r, 422, next, "login_wrong");
+		return;
+	default:
+		http_header_add(r, "Retry-After", "5");
+		page_error(r, 503, "err_unavailable");
+		return;
+	}
+	log_info("login", "result=ok user=%lld", (long long)j->u.id);
+	page_session_cookie(r, j->cookie);
+	if (*next == '\0')
+		next = j->u.role >= ROLE_MODERATOR ? "/admin" : "/me";
+	r->status = 303;
+	http_header_add(r, "Location", next);
+	http_header_add(r, "Cache-Control", "no-store");
+}
+
 void
 page_login_post(struct request *r)
 {
 	struct form_value v[L__MAX];
-	char cookie[ACCOUNT_SESSION_CHARS + 1];
+	struct login_job *j;
 	const char *next;
-	struct user u;
 
+	if (r->job != NULL) {
+		/* The worker has checked the password. */
+		login_finish(r, r->job);
+		return;
+	}
 	page_begin(r);
 	if (!page_form_encoded(r)) {
 		page_error(r, 415, "err_media_type");
@@ -130,30 +186,23 @@ page_login_post(struct request *r)
 		render_login(r, 422, next, "login_wrong");
 		return;
 	}
-	switch (account_login(site.store, r->arena, v[L_EMAIL].s,
-	    v[L_EMAIL].len, v[L_PASSWORD].s, v[L_PASSWORD].len, &u, cookie)) {
-	case LOGIN_OK:
-		break;
-	case LOGIN_LOCKED:
-		log_info("login", "result=locked");
-		render_login(r, 429, next, "login_locked");
-		return;
-	case LOGIN_WRONG:
-		log_info("login", "result=wrong");
-		render_login(r, 422, next, "login_wrong");
-		return;
-	default:
-		http_header_add(r, "Retry-After", "5");
-		page_error(r, 503, "err_unavailable");
+	if ((j = arena_alloc(r->arena, sizeof(*j))) == NULL) {
+		page_error(r, 500, "err_internal");
 		return;
 	}
-	log_info("login", "result=ok user=%lld", (long long)u.id);
-	page_session_cookie(r, cookie);
-	if (*next == '\0')
-		next = u.role >= ROLE_MODERATOR ? "/admin" : "/me";
-	r->status = 303;
-	http_header_add(r, "Location", next);
-	http_header_add(r, "Cache-Control", "no-store");
+	memset(j, 0, sizeof(*j));
+	j->email = v[L_EMAIL].s;
+	j->elen = v[L_EMAIL].len;
+	j->password = v[L_PASSWORD].s;
+	j->plen = v[L_PASSWORD].len;
+	j->next = next;
+	j->arena = r->arena;
+	/* The hash takes tens of milliseconds: on the worker, with the
+	 * request parked; here only when the worker cannot take it. */
+	if (offload_submit(r, login_work, j) == 0)
+		return;
+	login_work(j);
+	login_finish(r, j);
 }
 
 void
