@@ -9,6 +9,7 @@
 
 #include "account.h"
 #include "crypto.h"
+#include "form.h"
 #include "i18n.h"
 #include "log.h"
 #include "ratelimit.h"
@@ -284,4 +285,21 @@ page_session_cookie(struct request *r, const char *cookie)
 	    PAGE_COOKIE_SESSION "=%s; Path=/; Max-Age=%d; HttpOnly; "
 	    "SameSite=Lax%s", cookie, ACCOUNT_SESSION_TTL,
 	    site.secure_cookies ? "; Secure" : ""));
+}
+
+int
+page_form_read(struct request *r, const struct form_spec *spec, size_t n,
+    struct form_value *v)
+{
+	int nerr;
+
+	if (!page_form_encoded(r)) {
+		page_error(r, 415, "err_media_type");
+		return -1;
+	}
+	nerr = form_parse(r->arena, r->body.data ? r->body.data : "",
+	    r->body.len, spec, n, v);
+	if (nerr == -1)
+		page_error(r, 500, "err_internal");
+	return nerr;
 }

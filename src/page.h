@@ -58,6 +58,15 @@ int page_rate_check(struct request *r, int64_t petition_id);
  * only form encoding holos reads). */
 bool page_form_encoded(struct request *r);
 
+struct form_spec;
+struct form_value;
+
+/* Parses r's urlencoded body against spec into v (strings in r's arena).
+ * Returns how many fields are bad (see v[i].err), or -1 after replying:
+ * 415 for another encoding, 500 when out of memory. */
+int page_form_read(struct request *r, const struct form_spec *spec, size_t n,
+    struct form_value *v);
+
 /* True when a state-changing request comes from another site: its Origin
  * (or, without one, Sec-Fetch-Site) names a site other than the base URL.
  * Requests without either (scripts, old browsers) pass: the form token is

@@ -234,16 +234,8 @@ post_read(struct request *r, const struct form_spec *spec, size_t n,
 {
 	int nerr;
 
-	if (!page_form_encoded(r)) {
-		page_error(r, 415, "err_media_type");
+	if ((nerr = page_form_read(r, spec, n, v)) == -1)
 		return -1;
-	}
-	nerr = form_parse(r->arena, r->body.data ? r->body.data : "",
-	    r->body.len, spec, n, v);
-	if (nerr == -1) {
-		page_error(r, 500, "err_internal");
-		return -1;
-	}
 	if (v[csrf].err != FORM_OK) {
 		page_error(r, 403, "err_csrf");
 		return -1;

@@ -165,15 +165,8 @@ page_login_post(struct request *r)
 		return;
 	}
 	page_begin(r);
-	if (!page_form_encoded(r)) {
-		page_error(r, 415, "err_media_type");
+	if (page_form_read(r, login_form, L__MAX, v) == -1)
 		return;
-	}
-	if (form_parse(r->arena, r->body.data ? r->body.data : "", r->body.len,
-	    login_form, L__MAX, v) == -1) {
-		page_error(r, 500, "err_internal");
-		return;
-	}
 	if (v[L_CSRF].err != FORM_OK || !crypto_csrf_check(v[L_CSRF].s,
 	    v[L_CSRF].len, "", time(NULL)) || page_cross_site(r)) {
 		page_error(r, 403, "err_csrf");
@@ -545,15 +538,8 @@ page_admin_invalidate(struct request *r)
 	page_begin(r);
 	if (page_require(r, ROLE_MODERATOR, &u, binding) == -1)
 		return;
-	if (!page_form_encoded(r)) {
-		page_error(r, 415, "err_media_type");
+	if (page_form_read(r, inv_form, I__MAX, v) == -1)
 		return;
-	}
-	if (form_parse(r->arena, r->body.data ? r->body.data : "", r->body.len,
-	    inv_form, I__MAX, v) == -1) {
-		page_error(r, 500, "err_internal");
-		return;
-	}
 	if (v[I_CSRF].err != FORM_OK || !crypto_csrf_check(v[I_CSRF].s,
 	    v[I_CSRF].len, binding, time(NULL)) || page_cross_site(r)) {
 		page_error(r, 403, "err_csrf");
@@ -710,15 +696,8 @@ page_admin_moderate(struct request *r)
 	page_begin(r);
 	if (page_require(r, ROLE_MODERATOR, &u, binding) == -1)
 		return;
-	if (!page_form_encoded(r)) {
-		page_error(r, 415, "err_media_type");
+	if (page_form_read(r, mod_form, M__MAX, v) == -1)
 		return;
-	}
-	if (form_parse(r->arena, r->body.data ? r->body.data : "", r->body.len,
-	    mod_form, M__MAX, v) == -1) {
-		page_error(r, 500, "err_internal");
-		return;
-	}
 	if (!page_csrf_ok(r, v[M_CSRF].err == FORM_OK ? v[M_CSRF].s : NULL,
 	    v[M_CSRF].len, binding))
 		return;

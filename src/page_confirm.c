@@ -158,15 +158,8 @@ page_confirm_post(struct request *r)
 		confirm_finish(r, job);
 		return;
 	}
-	if (!page_form_encoded(r)) {
-		page_error(r, 415, "err_media_type");
+	if (page_form_read(r, confirm_form, C__MAX, v) == -1)
 		return;
-	}
-	if (form_parse(r->arena, r->body.data ? r->body.data : "", r->body.len,
-	    confirm_form, C__MAX, v) == -1) {
-		page_error(r, 500, "err_internal");
-		return;
-	}
 	if (v[C_CSRF].err != FORM_OK || !crypto_csrf_check(v[C_CSRF].s,
 	    v[C_CSRF].len, "", time(NULL)) || page_cross_site(r)) {
 		page_error(r, 403, "err_csrf");

@@ -672,15 +672,8 @@ post_begin(struct request *r, const struct form_spec *spec, size_t n,
 	page_begin(r);
 	if (page_require(r, ROLE_STARTER, u, binding) == -1)
 		return -1;
-	if (!page_form_encoded(r)) {
-		page_error(r, 415, "err_media_type");
+	if (page_form_read(r, spec, n, v) == -1)
 		return -1;
-	}
-	if (form_parse(r->arena, r->body.data ? r->body.data : "", r->body.len,
-	    spec, n, v) == -1) {
-		page_error(r, 500, "err_internal");
-		return -1;
-	}
 	if (!page_csrf_ok(r, v[csrf].err == FORM_OK ? v[csrf].s : NULL,
 	    v[csrf].len, binding))
 		return -1;

@@ -954,21 +954,13 @@ page_petition_sign(struct request *r)
 		sign_finish(r, job);
 		return;
 	}
-	if (!page_form_encoded(r)) {
-		page_error(r, 415, "err_media_type");
-		return;
-	}
 	if ((job = arena_alloc(r->arena, sizeof(*job))) == NULL) {
 		page_error(r, 500, "err_internal");
 		return;
 	}
 	v = job->v;
-	nerr = form_parse(r->arena, r->body.data ? r->body.data : "",
-	    r->body.len, sign_form, F__MAX, v);
-	if (nerr == -1) {
-		page_error(r, 500, "err_internal");
+	if ((nerr = page_form_read(r, sign_form, F__MAX, v)) == -1)
 		return;
-	}
 	/* Anyone may sign, so the token binds to no session: it proves the
 	 * form came from this site within the last hours, and a browser's
 	 * Origin must be ours. */

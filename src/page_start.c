@@ -814,13 +814,9 @@ start_post_begin(struct request *r, struct user *u, char binding[33],
 	page_begin(r);
 	if (page_require(r, ROLE_STARTER, u, binding) == -1)
 		return -1;
-	if (!page_form_encoded(r)) {
-		page_error(r, 415, "err_media_type");
+	if (page_form_read(r, start_form, S__MAX, v) == -1)
 		return -1;
-	}
-	if (form_parse(r->arena, r->body.data ? r->body.data : "", r->body.len,
-	    start_form, S__MAX, v) == -1 ||
-	    form_terminate(r, v, S__MAX) == -1) {
+	if (form_terminate(r, v, S__MAX) == -1) {
 		page_error(r, 500, "err_internal");
 		return -1;
 	}
@@ -913,13 +909,9 @@ page_preview(struct request *r)
 	page_begin(r);
 	if (page_require(r, ROLE_STARTER, &u, binding) == -1)
 		return;
-	if (!page_form_encoded(r)) {
-		page_error(r, 415, "err_media_type");
+	if (page_form_read(r, preview_form, P__MAX, v) == -1)
 		return;
-	}
-	if (form_parse(r->arena, r->body.data ? r->body.data : "", r->body.len,
-	    preview_form, P__MAX, v) == -1 || form_terminate(r, v, P__MAX) ==
-	    -1) {
+	if (form_terminate(r, v, P__MAX) == -1) {
 		page_error(r, 500, "err_internal");
 		return;
 	}
