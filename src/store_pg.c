@@ -48,6 +48,7 @@ enum stmt {
 	ST_ADDRESSEES,
 	ST_PETITION_LIST,
 	ST_COUNT,
+	ST_CUSTOM_PLANS,
 	ST_SEQ_LOCK,
 	ST_SEQ_LAST,
 	ST_SIGNATURE_INSERT_MANY,
@@ -154,6 +155,11 @@ static const char *const stmt_sql[ST__MAX] = {
 	[ST_COUNT] =
 	    "SELECT COALESCE(SUM(confirmed), 0) FROM petition_counts"
 	    " WHERE petition_id = $1",
+	/* The write transaction's statements are planned for their values
+	 * each time: a plan kept from when the table was small would scan it
+	 * (a generic plan made on an empty signatures table looks up an email
+	 * by reading every row of its petition). */
+	[ST_CUSTOM_PLANS] = "SET LOCAL plan_cache_mode = force_custom_plan",
 	/* seq: the petition's row is the per-petition lock; see
 	 * seq_reserve(). NO KEY UPDATE leaves the foreign-key checks of
 	 * signature inserts (KEY SHARE) unblocked. */
@@ -192,11 +198,14 @@ static const char *const stmt_sql[ST__MAX] = {
 	    "SELECT lang, title, body_md FROM petition_translations"
 	    " WHERE petition_id = $1 AND lang = $2",
 	/* $1 petitions and $2 email hashes: the signatures they name, each
-	 * with its place in the arrays (1-based). */
+	 * with its place in the arrays (1-based). LIMIT keeps the subquery
+	 * apart, so each pair is one index lookup whatever the planner
+	 * believes of the table's size. */
 	[ST_SIG_FIND_MANY] =
 	    "SELECT u.i, s.id, s.state, s.last_mail_at FROM unnest($1::bigint[],"
-	    " $2::bytea[]) WITH ORDINALITY AS u(p, h, i) JOIN signatures s"
-	    " ON s.petition_id = u.p AND s.email_hash = u.h",
+	    " $2::bytea[]) WITH ORDINALITY AS u(p, h, i) CROSS JOIN LATERAL"
+	    " (SELECT id, state, last_mail_at FROM signatures"
+	    " WHERE petition_id = u.p AND email_hash = u.h LIMIT 1) s",
 	/* $1 signatures, $2 when each was mailed; no id twice. */
 	[ST_SIG_MAILED_MANY] =
 	    "UPDATE signatures s SET last_mail_at = u.at"
@@ -1822,7 +1831,9 @@ batch_try(struct store_pg *s, struct conn *c, struct write_op *ops, size_t n,
 	}
 	qsort(bp, nb, sizeof(*bp), batch_cmp);
 	if ((st = conn_exec(c, ST_BEGIN, NULL, "write_batch", NULL)) !=
-	    STORE_OK || (st = seq_reserve(c, bp, nb)) != STORE_OK)
+	    STORE_OK || (st = conn_exec(c, ST_CUSTOM_PLANS, NULL,
+	    "write_batch", NULL)) != STORE_OK ||
+	    (st = seq_reserve(c, bp, nb)) != STORE_OK)
 		return st;
 	for (i = 0; i < n; i = end) {
 		if (ops[i].kind == WRITE_SIGN) {
