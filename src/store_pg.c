@@ -48,16 +48,18 @@ enum stmt {
 	ST_ADDRESSEES,
 	ST_PETITION_LIST,
 	ST_COUNT,
+	ST_CUSTOM_PLANS,
 	ST_SEQ_LOCK,
 	ST_SEQ_LAST,
-	ST_SIGNATURE_INSERT,
+	ST_SIGNATURE_INSERT_MANY,
 	ST_COUNT_ADD,
 	ST_TRANSLATION_INSERT,
 	ST_TRANSLATION,
-	ST_SIG_BY_HASH,
-	ST_SIG_MAILED,
+	ST_SIG_FIND_MANY,
+	ST_SIG_MAILED_MANY,
 	ST_SIG_CONFIRM,
-	ST_TOKEN_INSERT,
+	ST_TOKEN_INSERT_MANY,
+	ST_OUTBOX_INSERT_AT_MANY,
 	ST_TOKEN_GET,
 	ST_TOKEN_USE,
 	ST_TOKEN_INFO,
@@ -153,18 +155,38 @@ static const char *const stmt_sql[ST__MAX] = {
 	[ST_COUNT] =
 	    "SELECT COALESCE(SUM(confirmed), 0) FROM petition_counts"
 	    " WHERE petition_id = $1",
+	/* The write transaction's statements are planned for their values
+	 * each time: a plan kept from when the table was small would scan it
+	 * (a generic plan made on an empty signatures table looks up an email
+	 * by reading every row of its petition). */
+	[ST_CUSTOM_PLANS] = "SET LOCAL plan_cache_mode = force_custom_plan",
 	/* seq: the petition's row is the per-petition lock; see
 	 * seq_reserve(). NO KEY UPDATE leaves the foreign-key checks of
 	 * signature inserts (KEY SHARE) unblocked. */
 	[ST_SEQ_LOCK] = "SELECT id FROM petitions WHERE id = $1 FOR NO KEY UPDATE",
 	[ST_SEQ_LAST] =
 	    "SELECT COALESCE(MAX(seq), 0) FROM signatures WHERE petition_id = $1",
-	[ST_SIGNATURE_INSERT] =
-	    "INSERT INTO signatures (petition_id, seq, email_hash, pii, country,"
-	    " public_name, updates, comment, state, created_at, confirmed_at,"
-	    " lang, last_mail_at, flags, net, domain) VALUES ($1, $2, $3, $4,"
-	    " $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
-	    " ON CONFLICT (petition_id, email_hash) DO NOTHING RETURNING id",
+	/* A run of new signatures in one statement: $1..$16 are arrays of one
+	 * length, a column each; rows go in in array order, and each comes
+	 * back with its place in the arrays (1-based). */
+	[ST_SIGNATURE_INSERT_MANY] =
+	    "WITH t AS (SELECT * FROM unnest($1::bigint[], $2::bigint[],"
+	    " $3::bytea[], $4::bytea[], $5::text[], $6::boolean[],"
+	    " $7::boolean[], $8::text[], $9::text[], $10::bigint[],"
+	    " $11::bigint[], $12::text[], $13::bigint[], $14::integer[],"
+	    " $15::text[], $16::text[]) WITH ORDINALITY AS u(petition_id, seq,"
+	    " email_hash, pii, country, public_name, updates, comment, state,"
+	    " created_at, confirmed_at, lang, last_mail_at, flags, net, domain,"
+	    " i)), ins AS (INSERT INTO signatures (petition_id, seq,"
+	    " email_hash, pii, country, public_name, updates, comment, state,"
+	    " created_at, confirmed_at, lang, last_mail_at, flags, net, domain)"
+	    " SELECT petition_id, seq, email_hash, pii, country, public_name,"
+	    " updates, comment, state, created_at, confirmed_at, lang,"
+	    " last_mail_at, flags, net, domain FROM t ORDER BY i"
+	    " ON CONFLICT (petition_id, email_hash) DO NOTHING"
+	    " RETURNING id, petition_id, seq)"
+	    " SELECT t.i, ins.id FROM ins JOIN t ON t.petition_id ="
+	    " ins.petition_id AND t.seq = ins.seq",
 	[ST_COUNT_ADD] =
 	    "INSERT INTO petition_counts (petition_id, node, confirmed)"
 	    " VALUES ($1, $2, $3) ON CONFLICT (petition_id, node) DO UPDATE"
@@ -175,16 +197,35 @@ static const char *const stmt_sql[ST__MAX] = {
 	[ST_TRANSLATION] =
 	    "SELECT lang, title, body_md FROM petition_translations"
 	    " WHERE petition_id = $1 AND lang = $2",
-	[ST_SIG_BY_HASH] =
-	    "SELECT id, state, last_mail_at FROM signatures"
-	    " WHERE petition_id = $1 AND email_hash = $2",
-	[ST_SIG_MAILED] = "UPDATE signatures SET last_mail_at = $1 WHERE id = $2",
+	/* $1 petitions and $2 email hashes: the signatures they name, each
+	 * with its place in the arrays (1-based). LIMIT keeps the subquery
+	 * apart, so each pair is one index lookup whatever the planner
+	 * believes of the table's size. */
+	[ST_SIG_FIND_MANY] =
+	    "SELECT u.i, s.id, s.state, s.last_mail_at FROM unnest($1::bigint[],"
+	    " $2::bytea[]) WITH ORDINALITY AS u(p, h, i) CROSS JOIN LATERAL"
+	    " (SELECT id, state, last_mail_at FROM signatures"
+	    " WHERE petition_id = u.p AND email_hash = u.h LIMIT 1) s",
+	/* $1 signatures, $2 when each was mailed; no id twice. */
+	[ST_SIG_MAILED_MANY] =
+	    "UPDATE signatures s SET last_mail_at = u.at"
+	    " FROM unnest($1::bigint[], $2::bigint[]) AS u(id, at)"
+	    " WHERE s.id = u.id",
 	[ST_SIG_CONFIRM] =
 	    "UPDATE signatures SET state = 'confirmed', confirmed_at = $1"
 	    " WHERE id = $2 AND state = 'pending' RETURNING petition_id",
-	[ST_TOKEN_INSERT] =
+	/* $1..$5: arrays of one length, a column each. */
+	[ST_TOKEN_INSERT_MANY] =
 	    "INSERT INTO tokens (hash, purpose, subject, created_at, expires_at)"
-	    " VALUES ($1, $2, $3, $4, $5)",
+	    " SELECT * FROM unnest($1::bytea[], $2::text[], $3::bigint[],"
+	    " $4::bigint[], $5::bigint[])",
+	/* Mail in array order, each with its own time: $1 Message-IDs, $2
+	 * kinds, $3 sealed messages, $4 times. */
+	[ST_OUTBOX_INSERT_AT_MANY] =
+	    "INSERT INTO outbox (message_id, kind, sealed, state, next_at,"
+	    " created_at, updated_at) SELECT m, k, b, 'queued', n, n, n"
+	    " FROM unnest($1::text[], $2::text[], $3::bytea[], $4::bigint[])"
+	    " WITH ORDINALITY AS u(m, k, b, n, i) ORDER BY i",
 	[ST_TOKEN_GET] =
 	    "SELECT purpose, subject, COALESCE(expires_at, 0),"
 	    " COALESCE(used_at, 0) FROM tokens WHERE hash = $1",
@@ -1221,23 +1262,6 @@ hash_set(const unsigned char h[STORE_HASH_BYTES])
 }
 
 static enum store_status
-token_insert(struct conn *c, const unsigned char *hash, const char *purpose,
-    int64_t subject, int64_t now, int64_t expires)
-{
-	struct params q = { .n = 0 };
-
-	p_blob(&q, hash, STORE_HASH_BYTES);
-	p_text(&q, purpose);
-	p_int(&q, subject);
-	p_int(&q, now);
-	if (expires > 0)
-		p_int(&q, expires);
-	else
-		p_text(&q, NULL);
-	return conn_exec(c, ST_TOKEN_INSERT, &q, "token_insert", NULL);
-}
-
-static enum store_status
 outbox_insert(struct conn *c, const struct outbox_new *m, int64_t now)
 {
 	struct params q = { .n = 0 };
@@ -1312,114 +1336,404 @@ seq_reserve(struct conn *c, struct batch_petition *bp, size_t n)
 	return STORE_OK;
 }
 
-/* A signature whose email hash is taken: a pending one gets its link again
- * (a fresh token and the op's mail), at most once per resend window. */
-static enum store_status
-sign_again(struct conn *c, struct write_op *op)
+/* The array literals of a batch statement; defined with the update mail. */
+static void array_add_text(struct buf *, const char *);
+static void array_add_bytea(struct buf *, const unsigned char *, size_t);
+static void array_add_int(struct buf *, int64_t);
+static void array_close(struct buf *);
+
+/* A bytea element, NULL for SQL NULL. */
+static void
+array_add_blob(struct buf *b, const unsigned char *p, size_t n)
+{
+	if (p == NULL)
+		array_add_text(b, NULL);
+	else
+		array_add_bytea(b, p, n);
+}
+
+/* Closes n arrays. Returns 0, or -1 when out of memory. */
+static int
+arrays_close(struct buf *ar, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		array_close(&ar[i]);
+		if (!buf_ok(&ar[i]))
+			return -1;
+	}
+	return 0;
+}
+
+static void
+arrays_free(struct buf *ar, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		buf_reset(&ar[i]);
+}
+
+/* Runs statement id with the n arrays as its parameters. */
+static PGresult *
+arrays_run(struct conn *c, enum stmt id, struct buf *ar, size_t n,
+    const char *what, enum store_status *st)
 {
 	struct params q = { .n = 0 };
+	size_t i;
+
+	if (arrays_close(ar, n) == -1) {
+		*st = STORE_ERROR;
+		return NULL;
+	}
+	for (i = 0; i < n; i++)
+		p_text(&q, ar[i].data);
+	return conn_run(c, id, &q, what, st);
+}
+
+/* The signature row an email names, as the ops of a run before the current
+ * one left it: found in the table, or inserted by an earlier op of the run.
+ * Kept at the run's first op with that email. */
+struct sign_row {
+	size_t first;		/* the run's first op with this email */
+	int64_t id;		/* 0 until inserted */
+	int64_t mailed_at;
+	enum signature_state state;
+	bool exists;
+	bool mailed;		/* mailed_at is set */
+	bool resent;		/* mailed_at changed by this run */
+};
+
+/* Sorts a run's emails so that equal ones (and their first op) meet. */
+struct sign_key {
+	int64_t petition_id;
+	const unsigned char *hash;
+	size_t op;
+};
+
+static int
+sign_key_cmp(const void *a, const void *b)
+{
+	const struct sign_key *x = a, *y = b;
+	int d;
+
+	if (x->petition_id != y->petition_id)
+		return (x->petition_id > y->petition_id) -
+		    (x->petition_id < y->petition_id);
+	if ((d = memcmp(x->hash, y->hash, STORE_HASH_BYTES)) != 0)
+		return d;
+	return (x->op > y->op) - (x->op < y->op);
+}
+
+/* Points each op of the run [lo, hi) at the run's first op with its email
+ * and clears what the run knows of the rows. */
+static void
+sign_rows_init(const struct write_op *ops, size_t lo, size_t hi,
+    struct sign_row *rows, struct sign_key *keys)
+{
+	size_t i, first = 0;
+
+	for (i = lo; i < hi; i++) {
+		keys[i - lo].petition_id = ops[i].sig.petition_id;
+		keys[i - lo].hash = ops[i].sig.email_hash;
+		keys[i - lo].op = i;
+		memset(&rows[i], 0, sizeof(rows[i]));
+	}
+	qsort(keys, hi - lo, sizeof(*keys), sign_key_cmp);
+	for (i = 0; i < hi - lo; i++) {
+		if (i == 0 || keys[i].petition_id != keys[i - 1].petition_id ||
+		    memcmp(keys[i].hash, keys[i - 1].hash,
+		    STORE_HASH_BYTES) != 0)
+			first = keys[i].op;
+		rows[keys[i].op].first = first;
+	}
+}
+
+/* Reads the signatures the run's emails name already, in one statement. */
+static enum store_status
+sign_rows_find(struct conn *c, const struct write_op *ops, size_t lo,
+    size_t hi, struct sign_row *rows)
+{
+	struct buf ar[2];
+	struct sign_row *r;
 	PGresult *res;
 	enum store_status st;
-	int64_t id;
-	bool mailed_recently;
-	enum signature_state state;
+	size_t i, k;
+	int j;
 
-	p_int(&q, op->sig.petition_id);
-	p_blob(&q, op->sig.email_hash, STORE_HASH_BYTES);
-	if ((res = conn_run(c, ST_SIG_BY_HASH, &q, "sig_by_hash", &st)) ==
-	    NULL)
-		return st;
-	if (PQntuples(res) == 0) {
-		/* The conflict was on this row; it cannot have gone. */
-		PQclear(res);
-		log_error("store", "backend=pg op=sign_again error=\"conflicting "
-		    "signature not found\"");
-		return STORE_ERROR;
+	buf_init(&ar[0]);
+	buf_init(&ar[1]);
+	for (i = lo; i < hi; i++) {
+		array_add_int(&ar[0], ops[i].sig.petition_id);
+		array_add_bytea(&ar[1], ops[i].sig.email_hash,
+		    STORE_HASH_BYTES);
 	}
-	id = res_int(res, 0, 0);
-	state = signature_state_parse(PQgetvalue(res, 0, 1));
-	mailed_recently = !PQgetisnull(res, 0, 2) &&
-	    res_int(res, 0, 2) >= op->resend_before;
+	res = arrays_run(c, ST_SIG_FIND_MANY, ar, 2, "sig_find", &st);
+	arrays_free(ar, 2);
+	if (res == NULL)
+		return st;
+	for (j = 0; j < PQntuples(res); j++) {
+		k = lo + (size_t)res_int(res, j, 0) - 1;
+		if (k < lo || k >= hi)
+			continue;
+		r = &rows[rows[k].first];
+		r->exists = true;
+		r->id = res_int(res, j, 1);
+		r->state = signature_state_parse(PQgetvalue(res, j, 2));
+		r->mailed = !PQgetisnull(res, j, 3);
+		r->mailed_at = r->mailed ? res_int(res, j, 3) : 0;
+	}
 	PQclear(res);
-	if (state != SIGNATURE_PENDING || op->mail.sealed == NULL) {
-		op->result = WRITE_DUPLICATE;
-		return STORE_OK;
-	}
-	if (mailed_recently) {
-		op->result = WRITE_RESEND_LATER;
-		return STORE_OK;
-	}
-	if ((st = token_insert(c, op->token_hash, "confirm", id, op->now,
-	    op->token_expires)) != STORE_OK ||
-	    (st = outbox_insert(c, &op->mail, op->now)) != STORE_OK)
-		return st;
-	q.n = 0;
-	p_int(&q, op->now);
-	p_int(&q, id);
-	if ((st = conn_exec(c, ST_SIG_MAILED, &q, "sig_mailed", NULL)) !=
-	    STORE_OK)
-		return st;
-	op->result = WRITE_RESENT;
 	return STORE_OK;
 }
 
-/* Inserts one signature; the unique index on (petition, email hash)
- * decides a duplicate, whichever node got there first. */
-static enum store_status
-write_sign(struct conn *c, struct write_op *op, struct batch_petition *bp)
+/* The columns of ST_SIGNATURE_INSERT_MANY. */
+enum {
+	SA_PETITION, SA_SEQ, SA_HASH, SA_PII, SA_COUNTRY, SA_PUBLIC,
+	SA_UPDATES, SA_COMMENT, SA_STATE, SA_CREATED, SA_CONFIRMED, SA_LANG,
+	SA_MAILED, SA_FLAGS, SA_NET, SA_DOMAIN, SA__MAX
+};
+
+static void
+sign_row_add(struct buf ar[SA__MAX], const struct write_op *op)
 {
-	struct signature *sig = &op->sig;
-	struct params q = { .n = 0 };
+	const struct signature *sig = &op->sig;
+
+	array_add_int(&ar[SA_PETITION], sig->petition_id);
+	array_add_int(&ar[SA_SEQ], sig->seq);
+	array_add_bytea(&ar[SA_HASH], sig->email_hash,
+	    sizeof(sig->email_hash));
+	array_add_blob(&ar[SA_PII], sig->pii, sig->pii_len);
+	array_add_text(&ar[SA_COUNTRY], sig->country);
+	array_add_text(&ar[SA_PUBLIC], sig->public_name ? "t" : "f");
+	array_add_text(&ar[SA_UPDATES], sig->updates ? "t" : "f");
+	array_add_text(&ar[SA_COMMENT], sig->comment ? sig->comment : "");
+	array_add_text(&ar[SA_STATE], signature_state_name(sig->state));
+	array_add_int(&ar[SA_CREATED], sig->created_at);
+	if (sig->state == SIGNATURE_CONFIRMED)
+		array_add_int(&ar[SA_CONFIRMED], sig->created_at);
+	else
+		array_add_text(&ar[SA_CONFIRMED], NULL);
+	array_add_text(&ar[SA_LANG], sig->lang ? sig->lang : "en");
+	if (op->mail.sealed != NULL)
+		array_add_int(&ar[SA_MAILED], op->now);
+	else
+		array_add_text(&ar[SA_MAILED], NULL);
+	array_add_int(&ar[SA_FLAGS], sig->flags);
+	array_add_text(&ar[SA_NET], sig->net ? sig->net : "");
+	array_add_text(&ar[SA_DOMAIN], sig->domain ? sig->domain : "");
+}
+
+/* What a batch's signing runs work in, one entry per op. */
+struct sign_work {
+	struct sign_row *rows;
+	struct sign_key *keys;
+	size_t *ins;		/* the ops whose rows the insert adds, in order */
+	size_t nins;
+};
+
+/* Decides each op of the run in order, as if its rows went in one by one:
+ * a new email is numbered and queued for the insert (ar, w->ins); one taken
+ * already is a duplicate, or a pending one gets its link again (a fresh
+ * token and the op's mail), at most once per resend window. */
+static void
+sign_plan(struct write_op *ops, size_t lo, size_t hi, struct sign_work *w,
+    struct batch_petition *bp, size_t nb, struct buf ar[SA__MAX])
+{
+	struct write_op *op;
+	struct sign_row *r;
+	struct batch_petition *b;
+	size_t i;
+
+	w->nins = 0;
+	for (i = lo; i < hi; i++) {
+		op = &ops[i];
+		r = &w->rows[w->rows[i].first];
+		if (!r->exists) {
+			b = batch_find(bp, nb, op->sig.petition_id);
+			op->sig.seq = ++b->seq;
+			op->result = WRITE_OK;
+			if (op->sig.state == SIGNATURE_CONFIRMED)
+				op->petition_id = op->sig.petition_id;
+			r->exists = true;
+			r->state = op->sig.state;
+			r->mailed = op->mail.sealed != NULL;
+			r->mailed_at = op->now;
+			sign_row_add(ar, op);
+			w->ins[w->nins++] = i;
+		} else if (r->state != SIGNATURE_PENDING ||
+		    op->mail.sealed == NULL) {
+			op->result = WRITE_DUPLICATE;
+		} else if (r->mailed && r->mailed_at >= op->resend_before) {
+			op->result = WRITE_RESEND_LATER;
+		} else {
+			op->result = WRITE_RESENT;
+			r->mailed = r->resent = true;
+			r->mailed_at = op->now;
+		}
+	}
+}
+
+/* Inserts the run's new signatures and notes their ids. The seq locks keep
+ * every other insert of these petitions' rows out, so none conflicts; if
+ * one does all the same, the batch is tried again (the conflicting row is
+ * committed by then, and found). */
+static enum store_status
+sign_insert(struct conn *c, struct sign_work *w, struct buf ar[SA__MAX])
+{
 	PGresult *res;
 	enum store_status st;
-	int64_t id;
+	int64_t i;
+	int j;
 
-	p_int(&q, sig->petition_id);
-	p_int(&q, bp->seq + 1);
-	p_blob(&q, sig->email_hash, sizeof(sig->email_hash));
-	p_blob(&q, sig->pii, sig->pii_len);
-	p_text(&q, sig->country);
-	p_bool(&q, sig->public_name);
-	p_bool(&q, sig->updates);
-	p_text(&q, sig->comment ? sig->comment : "");
-	p_text(&q, signature_state_name(sig->state));
-	p_int(&q, sig->created_at);
-	if (sig->state == SIGNATURE_CONFIRMED)
-		p_int(&q, sig->created_at);
-	else
-		p_text(&q, NULL);
-	p_text(&q, sig->lang ? sig->lang : "en");
-	if (op->mail.sealed != NULL)
-		p_int(&q, op->now);
-	else
-		p_text(&q, NULL);
-	p_int(&q, sig->flags);
-	p_text(&q, sig->net ? sig->net : "");
-	p_text(&q, sig->domain ? sig->domain : "");
-	if ((res = conn_run(c, ST_SIGNATURE_INSERT, &q, "write_sign", &st)) ==
-	    NULL)
+	if (w->nins == 0)
+		return STORE_OK;
+	if ((res = arrays_run(c, ST_SIGNATURE_INSERT_MANY, ar, SA__MAX,
+	    "write_sign", &st)) == NULL)
 		return st;
-	if (PQntuples(res) == 0) {	/* ON CONFLICT DO NOTHING */
-		PQclear(res);
-		return sign_again(c, op);
+	st = STORE_OK;
+	if ((size_t)PQntuples(res) != w->nins) {
+		log_info("store", "backend=pg op=write_sign event=conflict");
+		st = STORE_UNAVAILABLE;
 	}
-	id = res_int(res, 0, 0);
+	for (j = 0; j < PQntuples(res) && st == STORE_OK; j++) {
+		i = res_int(res, j, 0);
+		if (i < 1 || (size_t)i > w->nins)
+			st = STORE_ERROR;
+		else
+			w->rows[w->ins[i - 1]].id = res_int(res, j, 1);
+	}
 	PQclear(res);
-	sig->seq = ++bp->seq;
-	op->result = WRITE_OK;
-	if (sig->state == SIGNATURE_CONFIRMED)
-		op->petition_id = sig->petition_id;
-	if (sig->state == SIGNATURE_PENDING && hash_set(op->token_hash) &&
-	    (st = token_insert(c, op->token_hash, "confirm", id, op->now,
-	    op->token_expires)) != STORE_OK)
+	return st;
+}
+
+/* The columns of ST_TOKEN_INSERT_MANY and ST_OUTBOX_INSERT_AT_MANY. */
+enum { TA_HASH, TA_PURPOSE, TA_SUBJECT, TA_CREATED, TA_EXPIRES, TA__MAX };
+enum { OA_IDS, OA_KINDS, OA_MAILS, OA_AT, OA__MAX };
+
+static void
+token_add(struct buf ta[TA__MAX], const unsigned char *hash,
+    const char *purpose, int64_t subject, int64_t now, int64_t expires)
+{
+	array_add_bytea(&ta[TA_HASH], hash, STORE_HASH_BYTES);
+	array_add_text(&ta[TA_PURPOSE], purpose);
+	array_add_int(&ta[TA_SUBJECT], subject);
+	array_add_int(&ta[TA_CREATED], now);
+	if (expires > 0)
+		array_add_int(&ta[TA_EXPIRES], expires);
+	else
+		array_add_text(&ta[TA_EXPIRES], NULL);
+}
+
+static void
+mail_add(struct buf oa[OA__MAX], const struct outbox_new *m, int64_t now)
+{
+	array_add_text(&oa[OA_IDS], m->message_id);
+	array_add_text(&oa[OA_KINDS], m->kind);
+	array_add_blob(&oa[OA_MAILS], m->sealed, m->sealed_len);
+	array_add_int(&oa[OA_AT], now);
+}
+
+/* Writes the tokens and mail of the run's new and re-sent signatures, and
+ * when the re-sent ones were mailed: one statement each. */
+static enum store_status
+sign_extras(struct conn *c, const struct write_op *ops, size_t lo, size_t hi,
+    const struct sign_row *rows)
+{
+	struct buf ta[TA__MAX], oa[OA__MAX], ma[2];
+	const struct write_op *op;
+	const struct sign_row *r;
+	PGresult *res = NULL;
+	enum store_status st = STORE_OK;
+	size_t i, k, ntok = 0, nmail = 0, nmailed = 0;
+
+	for (k = 0; k < TA__MAX; k++)
+		buf_init(&ta[k]);
+	for (k = 0; k < OA__MAX; k++)
+		buf_init(&oa[k]);
+	buf_init(&ma[0]);
+	buf_init(&ma[1]);
+	for (i = lo; i < hi; i++) {
+		op = &ops[i];
+		r = &rows[rows[i].first];
+		if (op->result == WRITE_OK) {
+			if (op->sig.state == SIGNATURE_PENDING &&
+			    hash_set(op->token_hash)) {
+				token_add(ta, op->token_hash, "confirm", r->id,
+				    op->now, op->token_expires);
+				ntok++;
+			}
+			if (hash_set(op->unsub_hash)) {
+				token_add(ta, op->unsub_hash, "unsubscribe",
+				    r->id, op->now, 0);
+				ntok++;
+			}
+		} else if (op->result == WRITE_RESENT) {
+			token_add(ta, op->token_hash, "confirm", r->id,
+			    op->now, op->token_expires);
+			ntok++;
+		} else {
+			continue;
+		}
+		if (op->mail.sealed != NULL) {
+			mail_add(oa, &op->mail, op->now);
+			nmail++;
+		}
+	}
+	/* One entry per re-sent row: its last mail time. */
+	for (i = lo; i < hi; i++)
+		if (rows[i].first == i && rows[i].resent) {
+			array_add_int(&ma[0], rows[i].id);
+			array_add_int(&ma[1], rows[i].mailed_at);
+			nmailed++;
+		}
+	if (ntok > 0 && (res = arrays_run(c, ST_TOKEN_INSERT_MANY, ta,
+	    TA__MAX, "token_insert", &st)) == NULL)
+		goto out;
+	PQclear(res);
+	res = NULL;
+	if (nmail > 0 && (res = arrays_run(c, ST_OUTBOX_INSERT_AT_MANY, oa,
+	    OA__MAX, "outbox_insert", &st)) == NULL)
+		goto out;
+	PQclear(res);
+	res = NULL;
+	if (nmailed > 0 && (res = arrays_run(c, ST_SIG_MAILED_MANY, ma, 2,
+	    "sig_mailed", &st)) == NULL)
+		goto out;
+out:
+	PQclear(res);
+	arrays_free(ta, TA__MAX);
+	arrays_free(oa, OA__MAX);
+	arrays_free(ma, 2);
+	return st;
+}
+
+/* Writes the run of signing ops [lo, hi) with a fixed number of
+ * statements whatever its length: what the emails name already, the new
+ * rows, their tokens, their mail, the re-sent ones' mail times. Results
+ * and seq are those of writing the ops one by one in order; the unique
+ * index on (petition, email hash) still decides a duplicate between
+ * nodes. */
+static enum store_status
+sign_run(struct conn *c, struct write_op *ops, size_t lo, size_t hi,
+    struct sign_work *w, struct batch_petition *bp, size_t nb)
+{
+	struct buf ar[SA__MAX];
+	enum store_status st;
+	size_t k;
+
+	sign_rows_init(ops, lo, hi, w->rows, w->keys);
+	if ((st = sign_rows_find(c, ops, lo, hi, w->rows)) != STORE_OK)
 		return st;
-	if (hash_set(op->unsub_hash) && (st = token_insert(c, op->unsub_hash,
-	    "unsubscribe", id, op->now, 0)) != STORE_OK)
+	for (k = 0; k < SA__MAX; k++)
+		buf_init(&ar[k]);
+	sign_plan(ops, lo, hi, w, bp, nb, ar);
+	st = sign_insert(c, w, ar);
+	arrays_free(ar, SA__MAX);
+	if (st != STORE_OK)
 		return st;
-	if (op->mail.sealed != NULL &&
-	    (st = outbox_insert(c, &op->mail, op->now)) != STORE_OK)
-		return st;
-	return STORE_OK;
+	return sign_extras(c, ops, lo, hi, w->rows);
 }
 
 static enum store_status
@@ -1493,14 +1807,15 @@ count_add(struct store_pg *s, struct conn *c, int64_t petition_id, int64_t n)
 	return conn_exec(c, ST_COUNT_ADD, &q, "count_add", NULL);
 }
 
-/* One try of a whole batch in one transaction. */
+/* One try of a whole batch in one transaction. Each run of signing ops
+ * between confirmations is written together; a confirmation on its own. */
 static enum store_status
 batch_try(struct store_pg *s, struct conn *c, struct write_op *ops, size_t n,
-    struct batch_petition *bp)
+    struct batch_petition *bp, struct sign_work *w)
 {
 	struct batch_petition *b;
 	enum store_status st;
-	size_t i, nb = 0;
+	size_t i, j, end, nb = 0;
 
 	for (i = 0; i < n; i++) {
 		ops[i].petition_id = 0;
@@ -1516,13 +1831,18 @@ batch_try(struct store_pg *s, struct conn *c, struct write_op *ops, size_t n,
 	}
 	qsort(bp, nb, sizeof(*bp), batch_cmp);
 	if ((st = conn_exec(c, ST_BEGIN, NULL, "write_batch", NULL)) !=
-	    STORE_OK || (st = seq_reserve(c, bp, nb)) != STORE_OK)
+	    STORE_OK || (st = conn_exec(c, ST_CUSTOM_PLANS, NULL,
+	    "write_batch", NULL)) != STORE_OK ||
+	    (st = seq_reserve(c, bp, nb)) != STORE_OK)
 		return st;
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n; i = end) {
 		if (ops[i].kind == WRITE_SIGN) {
-			b = batch_find(bp, nb, ops[i].sig.petition_id);
-			st = write_sign(c, &ops[i], b);
+			for (end = i; end < n && ops[end].kind == WRITE_SIGN;
+			    end++)
+				;
+			st = sign_run(c, ops, i, end, w, bp, nb);
 		} else {
+			end = i + 1;
 			st = write_confirm(c, &ops[i]);
 		}
 		if (st == STORE_DUPLICATE) {
@@ -1532,14 +1852,17 @@ batch_try(struct store_pg *s, struct conn *c, struct write_op *ops, size_t n,
 		}
 		if (st != STORE_OK)
 			return st;
-		if (ops[i].petition_id == 0)
-			continue;
-		if ((b = batch_find(bp, nb, ops[i].petition_id)) == NULL) {
-			b = &bp[nb++];
-			memset(b, 0, sizeof(*b));
-			b->petition_id = ops[i].petition_id;
+		for (j = i; j < end; j++) {
+			if (ops[j].petition_id == 0)
+				continue;
+			if ((b = batch_find(bp, nb, ops[j].petition_id)) ==
+			    NULL) {
+				b = &bp[nb++];
+				memset(b, 0, sizeof(*b));
+				b->petition_id = ops[j].petition_id;
+			}
+			b->confirmed++;
 		}
-		b->confirmed++;
 	}
 	for (i = 0; i < nb; i++)
 		if ((st = count_add(s, c, bp[i].petition_id, bp[i].confirmed)) !=
@@ -1558,19 +1881,23 @@ pg_write_batch(struct store *base, struct write_op *ops, size_t n)
 {
 	struct store_pg *s = pg(base);
 	struct batch_petition *bp;
+	struct sign_work w;
 	struct conn *c;
-	enum store_status st;
+	enum store_status st = STORE_ERROR;
+	size_t m = n ? n : 1;
 	int tries;
 
 	/* At most one entry per op. */
-	if ((bp = calloc(n ? n : 1, sizeof(*bp))) == NULL)
-		return STORE_ERROR;
-	if ((st = pool_get(s, &c)) != STORE_OK) {
-		free(bp);
-		return st;
-	}
+	bp = calloc(m, sizeof(*bp));
+	w.rows = calloc(m, sizeof(*w.rows));
+	w.keys = calloc(m, sizeof(*w.keys));
+	w.ins = calloc(m, sizeof(*w.ins));
+	if (bp == NULL || w.rows == NULL || w.keys == NULL || w.ins == NULL)
+		goto out;
+	if ((st = pool_get(s, &c)) != STORE_OK)
+		goto out;
 	for (tries = 1;; tries++) {
-		st = batch_try(s, c, ops, n, bp);
+		st = batch_try(s, c, ops, n, bp, &w);
 		if (st == STORE_OK || PQstatus(c->pg) != CONNECTION_OK ||
 		    st != STORE_UNAVAILABLE || tries == BATCH_TRIES)
 			break;
@@ -1579,7 +1906,11 @@ pg_write_batch(struct store *base, struct write_op *ops, size_t n)
 		    tries + 1);
 	}
 	pool_put(s, c);	/* rolls back on failure */
+out:
 	free(bp);
+	free(w.rows);
+	free(w.keys);
+	free(w.ins);
 	return st;
 }
 
