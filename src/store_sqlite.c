@@ -949,7 +949,7 @@ petition_get(struct store *base, struct arena *a, const char *slug,
 
 	/* Both reads in one snapshot. */
 	if ((rc = conn_exec(c, ST_BEGIN_READ)) != SQLITE_OK) {
-		ret = sq_status(c->db, rc, "petition_by_slug");
+		ret = sq_status(c->db, rc, "petition_get");
 		goto out;
 	}
 	if ((st = conn_stmt(c, slug != NULL ? ST_PETITION_BY_SLUG :
@@ -965,7 +965,7 @@ petition_get(struct store *base, struct arena *a, const char *slug,
 		goto end;
 	}
 	if (rc != SQLITE_ROW) {
-		ret = sq_status(c->db, rc, "petition_by_slug");
+		ret = sq_status(c->db, rc, "petition_get");
 		goto end;
 	}
 	if (row_petition(a, st, out) == -1 ||
@@ -975,18 +975,10 @@ petition_get(struct store *base, struct arena *a, const char *slug,
 		goto end;
 	sqlite3_bind_int64(st, 1, out->id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (nto == cap) {
-			struct addressee *n;
-
-			cap = cap ? cap * 2 : 8;
-			if ((n = arena_alloc(a, cap * sizeof(*n))) == NULL)
-				goto end;
-			if (nto)
-				memcpy(n, to, nto * sizeof(*n));
-			to = n;
-		}
-		to[nto].name = col_text(a, st, 0);
-		to[nto].description = col_text(a, st, 1);
+		if (grow(a, (void **)&to, &cap, nto, sizeof(*to)) == -1 ||
+		    (to[nto].name = col_text(a, st, 0)) == NULL ||
+		    (to[nto].description = col_text(a, st, 1)) == NULL)
+			goto end;
 		nto++;
 	}
 	if (rc != SQLITE_DONE) {

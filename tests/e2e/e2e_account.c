@@ -21,14 +21,7 @@
 #define NEW_PASSWORD "a brand new password for holos"
 
 /* One test's world: a holos server and an SMTP server. */
-struct fixture {
-	struct server srv;
-	struct smtpd mail;
-	char url[64]; /* --smtp smtp://127.0.0.1:PORT */
-	bool passed;  /* set at the end of a test; else the root is kept */
-};
-
-static struct fixture fx;
+static struct mailworld fx;
 
 static int
 setup(void **state)
@@ -42,14 +35,7 @@ static int
 teardown(void **state)
 {
 	(void)state;
-	int rc = smtpd_stop(&fx.mail);
-	if (!fx.passed)
-		fx.srv.keep = true;
-	if (fx.srv.keep && fx.srv.root[0] != '\0')
-		fprintf(stderr, "e2e_account: kept %s for a look\n", fx.srv.root);
-	if (server_cleanup(&fx.srv) != 0)
-		rc = -1;
-	return rc;
+	return mailworld_end(&fx);
 }
 
 /* smtpd.py on a port of its choice and holos sending to it; rate ("N/S")
@@ -58,14 +44,9 @@ teardown(void **state)
 static void
 start_both(const char *rate)
 {
-	const char *args[] = { "--smtp", fx.url, rate ? "--rate-limit" : NULL, "on",
-		"--rate-ip", rate, NULL };
-	assert_int_equal(server_init(&fx.srv, args), 0);
-	char dir[sizeof fx.mail.dir];
-	snprintf(dir, sizeof dir, "%s/mail", fx.srv.root);
-	assert_int_equal(smtpd_start(&fx.mail, dir, 0, NULL), 0);
-	snprintf(fx.url, sizeof fx.url, "smtp://127.0.0.1:%d", fx.mail.port);
-	assert_int_equal(server_start(&fx.srv), 0);
+	const char *args[] = { rate ? "--rate-limit" : NULL, "on", "--rate-ip",
+		rate, NULL };
+	assert_int_equal(mailworld_start(&fx, args, NULL), 0);
 }
 
 /* ---- catalogue ---- */

@@ -21,32 +21,15 @@
 #define OTHER_EMAIL "other@example.org"
 #define WAIT_MS 10000
 
-struct world {
-	struct server srv;
-	struct smtpd mail;
-	char url[64];
-	bool passed;
-};
-
-static struct world w;
+static struct mailworld w;
 
 /* holos with --smtp to a fresh smtpd.py, no petition imported, a
  * moderator and two verified starters made with the real command. */
 static int
 setup(void **state)
 {
-	const char *args[] = { "--smtp", w.url, NULL };
-	char dir[sizeof w.mail.dir];
-
 	(void)state;
-	memset(&w, 0, sizeof(w));
-	if (server_init(&w.srv, args) != 0)
-		return -1;
-	snprintf(dir, sizeof dir, "%s/mail", w.srv.root);
-	if (smtpd_start(&w.mail, dir, 0, NULL) != 0)
-		return -1;
-	snprintf(w.url, sizeof w.url, "smtp://127.0.0.1:%d", w.mail.port);
-	if (server_start(&w.srv) != 0)
+	if (mailworld_start(&w, NULL, NULL) != 0)
 		return -1;
 	if (harness_user_add(&w.srv, MOD_EMAIL, "moderator", PASSWORD) != 0 ||
 	    harness_user_add(&w.srv, STARTER_EMAIL, "starter", PASSWORD) != 0 ||
@@ -58,15 +41,8 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	int rc;
-
 	(void)state;
-	rc = smtpd_stop(&w.mail);
-	if (!w.passed)
-		w.srv.keep = true;
-	if (server_cleanup(&w.srv) != 0)
-		rc = -1;
-	return rc;
+	return mailworld_end(&w);
 }
 
 /* GET path with c, insisting on status; returns the body (malloc'd). */

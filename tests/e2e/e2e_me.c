@@ -36,12 +36,8 @@
 
 /* The group's world: holos delivering to smtpd.py. Signatures count only
  * once their link is followed (no --count-on-sign). */
-static struct {
-	struct server srv;
-	struct smtpd mail;
-	char url[64];
-	int expected; /* messages the maildir should hold by now */
-} w;
+static struct mailworld w;
+static int expected; /* messages the maildir should hold by now */
 
 /* The server the helpers talk to: w.srv, or test_batches' own. */
 static struct server *srv = &w.srv;
@@ -176,7 +172,7 @@ sign_as(const char *slug, enum who k)
 		fail_msg("signing as %s: status %ld", signers[k].email, st);
 	resp_free(&r);
 	client_free(c);
-	w.expected++; /* the confirmation link */
+	expected++; /* the confirmation link */
 }
 
 /* Follows the confirmation link mailed to email: GET, then the button. */
@@ -242,15 +238,15 @@ outbox_rows(int *waiting, int *updates)
 	hbuf_free(&err);
 }
 
-/* Waits until the maildir holds w.expected messages and the outbox has
+/* Waits until the maildir holds expected messages and the outbox has
  * nothing left to send; then a moment for stragglers, and the count must
- * still be w.expected. */
+ * still be expected. */
 static void
 mail_settle(void)
 {
-	int have = maildir_wait(&w.mail, w.expected, WAIT_MS);
-	if (have < w.expected)
-		fail_msg("%d messages arrived, wanted %d", have, w.expected);
+	int have = maildir_wait(&w.mail, expected, WAIT_MS);
+	if (have < expected)
+		fail_msg("%d messages arrived, wanted %d", have, expected);
 	long long end = now_ms() + WAIT_MS;
 	int waiting, updates;
 	for (;;) {
@@ -262,8 +258,8 @@ mail_settle(void)
 	assert_int_equal(waiting, 0);
 	pause_ms(500);
 	have = maildir_count(&w.mail);
-	if (have != w.expected)
-		fail_msg("%d messages arrived, wanted exactly %d", have, w.expected);
+	if (have != expected)
+		fail_msg("%d messages arrived, wanted exactly %d", have, expected);
 }
 
 /* pattern with {name} replaced by value (once), malloc'd; pattern freed. */
@@ -400,16 +396,8 @@ static int
 group_setup(void **state)
 {
 	(void)state;
-	memset(&w, 0, sizeof w);
-	const char *args[] = { "--seed", SEED_PATH, "--smtp", w.url, "--rate-limit", "off", NULL };
-	if (server_init(&w.srv, args) != 0)
-		return -1;
-	char dir[sizeof w.mail.dir];
-	snprintf(dir, sizeof dir, "%s/mail", w.srv.root);
-	if (smtpd_start(&w.mail, dir, 0, NULL) != 0)
-		return -1;
-	snprintf(w.url, sizeof w.url, "smtp://127.0.0.1:%d", w.mail.port);
-	if (server_start(&w.srv) != 0)
+	const char *args[] = { "--seed", SEED_PATH, "--rate-limit", "off", NULL };
+	if (mailworld_start(&w, args, NULL) != 0)
 		return -1;
 	if (harness_user_add(srv, STARTER, "starter", PASSWORD) != 0 || harness_user_add(srv, OTHER, "starter", PASSWORD) != 0 ||
 	    harness_user_add(srv, ADMIN, "admin", PASSWORD) != 0)
@@ -424,10 +412,8 @@ static int
 group_teardown(void **state)
 {
 	(void)state;
-	int rc = smtpd_stop(&w.mail);
-	if (server_cleanup(&w.srv) != 0)
-		rc = -1;
-	return rc;
+	w.passed = true;	/* the group's root is not kept for a look */
+	return mailworld_end(&w);
 }
 
 /* ---- the tests ---- */
@@ -652,11 +638,11 @@ test_update_mailed_once(void **state)
 	resp_free(&r);
 
 	/* Confirmed signers who asked for updates: A, B and C. */
-	w.expected += 3;
+	expected += 3;
 	mail_settle();
 	bool want[WHO__MAX] = { [A] = true, [B] = true, [C] = true };
 	char *unsub[WHO__MAX] = { NULL };
-	check_update_mail(before + 1, w.expected, "Bridge news one", NULL, want, unsub);
+	check_update_mail(before + 1, expected, "Bridge news one", NULL, want, unsub);
 	json_t *m = mail_parse(&w.mail, before + 1);
 	assert_non_null(strstr(mail_part(m, "text/html"), "<strong>met</strong>"));
 	json_decref(m);
@@ -698,10 +684,10 @@ test_update_mailed_once(void **state)
 	                     NULL, csrf, &r),
 	    303);
 	resp_free(&r);
-	w.expected += 2;
+	expected += 2;
 	mail_settle();
 	bool want2[WHO__MAX] = { [B] = true, [C] = true };
-	check_update_mail(before + 1, w.expected, "Bridge news two", NULL, want2, NULL);
+	check_update_mail(before + 1, expected, "Bridge news two", NULL, want2, NULL);
 	free(csrf);
 	client_free(c);
 	assert_log_clean();
@@ -750,10 +736,10 @@ test_response(void **state)
 	                     "We will repair it.", "Mayor Smith", csrf, &r),
 	    303);
 	resp_free(&r);
-	w.expected += 2;
+	expected += 2;
 	mail_settle();
 	bool want[WHO__MAX] = { [B] = true, [C] = true };
-	check_update_mail(before + 1, w.expected, "The council answers", "Mayor Smith", want,
+	check_update_mail(before + 1, expected, "The council answers", "Mayor Smith", want,
 	    NULL);
 
 	get_expect(c, "/me/p/" SLUG, 200, &r);

@@ -31,14 +31,7 @@
 #define WAIT_MS 10000
 
 /* One test's world: a holos server and, usually, an SMTP server. */
-struct fixture {
-	struct server srv;
-	struct smtpd mail;
-	char url[64];  /* --smtp smtp://127.0.0.1:PORT */
-	bool passed;   /* set at the end of a test; else the root is kept */
-};
-
-static struct fixture fx;
+static struct mailworld fx;
 
 /* Checks what every message must be: one recipient in the envelope and in
  * To, no Bcc or Cc, no parser defects. */
@@ -98,14 +91,7 @@ static int
 teardown(void **state)
 {
 	(void)state;
-	int rc = smtpd_stop(&fx.mail);
-	if (!fx.passed)
-		fx.srv.keep = true;
-	if (fx.srv.keep && fx.srv.root[0] != '\0')
-		fprintf(stderr, "e2e_smtp: kept %s for a look\n", fx.srv.root);
-	if (server_cleanup(&fx.srv) != 0)
-		rc = -1;
-	return rc;
+	return mailworld_end(&fx);
 }
 
 /* The usual world: smtpd.py with extra arguments on a port of its choice,
@@ -117,17 +103,10 @@ start_both(const char *const *smtpd_extra, const char *const *holos_extra)
 	size_t n = 0;
 	args[n++] = "--seed";
 	args[n++] = SEED_PATH;
-	args[n++] = "--smtp";
-	args[n++] = fx.url; /* filled in below, before the server starts */
-	for (size_t i = 0; holos_extra != NULL && holos_extra[i] != NULL && n < 15; i++)
+	for (size_t i = 0; holos_extra != NULL && holos_extra[i] != NULL && n < 13; i++)
 		args[n++] = holos_extra[i];
 	args[n] = NULL;
-	fixture_init(args);
-	char dir[sizeof fx.mail.dir];
-	snprintf(dir, sizeof dir, "%s", fx.mail.dir);
-	assert_int_equal(smtpd_start(&fx.mail, dir, 0, smtpd_extra), 0);
-	snprintf(fx.url, sizeof fx.url, "smtp://127.0.0.1:%d", fx.mail.port);
-	assert_int_equal(server_start(&fx.srv), 0);
+	assert_int_equal(mailworld_start(&fx, args, smtpd_extra), 0);
 }
 
 /* Signs as who with a fresh client, first choosing lang (NULL: none) the

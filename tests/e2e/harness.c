@@ -2028,3 +2028,40 @@ smtpd_available(void)
 		    "python3-aiosmtpd (sh scripts/deps.sh)\n", PYTHON);
 	return rc == 0 ? 0 : -1;
 }
+
+int
+mailworld_start(struct mailworld *w, const char *const *args,
+    const char *const *smtpd_extra)
+{
+	const char *all[16];
+	char dir[sizeof w->mail.dir];
+	size_t n = 0;
+
+	memset(w, 0, sizeof(*w));
+	all[n++] = "--smtp";
+	all[n++] = w->url;	/* filled in below, before the server starts */
+	for (size_t i = 0; args != NULL && args[i] != NULL && n < 15; i++)
+		all[n++] = args[i];
+	all[n] = NULL;
+	if (server_init(&w->srv, all) != 0)
+		return -1;
+	snprintf(dir, sizeof dir, "%s/mail", w->srv.root);
+	if (smtpd_start(&w->mail, dir, 0, smtpd_extra) != 0)
+		return -1;
+	snprintf(w->url, sizeof w->url, "smtp://127.0.0.1:%d", w->mail.port);
+	return server_start(&w->srv);
+}
+
+int
+mailworld_end(struct mailworld *w)
+{
+	int rc = smtpd_stop(&w->mail);
+
+	if (!w->passed)
+		w->srv.keep = true;
+	if (w->srv.keep && w->srv.root[0] != '\0')
+		fprintf(stderr, "harness: kept %s for a look\n", w->srv.root);
+	if (server_cleanup(&w->srv) != 0)
+		rc = -1;
+	return rc;
+}

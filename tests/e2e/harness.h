@@ -300,4 +300,21 @@ long client_login(struct client *c, const char *email, const char *password);
  * date in the past). Returns 0 or -1 with a message. */
 int server_db_exec(const struct server *s, const char *sql);
 
+/* A holos server that sends its mail to a smtpd.py of its own. */
+struct mailworld {
+	struct server srv;
+	struct smtpd mail;	/* its maildir: srv.root/mail */
+	char url[64];		/* smtp://127.0.0.1:PORT, holos's --smtp */
+	bool passed;		/* set at a test's end; else the root is kept */
+};
+
+/* Starts smtpd.py (with smtpd_extra, may be NULL) on a port of its
+ * choice, then holos with --smtp to it and args (NULL-terminated, may be
+ * NULL). Returns 0, or -1 with a message. */
+int mailworld_start(struct mailworld *w, const char *const *args,
+    const char *const *smtpd_extra);
+/* Stops both; keeps the root for a look unless w->passed. Returns 0, or
+ * -1 when either did not stop cleanly. */
+int mailworld_end(struct mailworld *w);
+
 #endif
