@@ -94,7 +94,7 @@ fuzz: deps
 	@sh fuzz/run.sh
 
 format:
-	clang-format -i src/*.c src/*.h tests/unit/*.c tests/e2e/*.c tests/e2e/*.h
+	clang-format -i src/*.c src/*.h src/*.cc tests/unit/*.c tests/e2e/*.c tests/e2e/*.h bench/*.c fuzz/*.c
 
 clean:
 	rm -rf build

@@ -59,7 +59,7 @@ main(int argc, char **argv)
 {
 	static char chs[NPOW][128], nonces[NPOW][24];
 	struct rl_rule rules[RL__MAX] = { { 1e9, 1 }, { 1e9, 1 }, { 1e9, 1 },
-	    { 1e9, 1 } };
+		{ 1e9, 1 } };
 	char dir[] = "/tmp/holos-checks-XXXXXX", err[256], tok[128];
 	struct netaddr a;
 	double t0, t_rate, t_guard, t_time, t_pow;
@@ -85,7 +85,8 @@ main(int argc, char **argv)
 	fprintf(stderr, "checks_cost: solving %d challenges of %d bits…\n",
 	    NPOW, bits);
 	for (i = 0; i < NPOW; i++)
-		snprintf(nonces[i], sizeof(nonces[i]), "%ld", solve(chs[i], bits));
+		snprintf(nonces[i], sizeof(nonces[i]), "%ld",
+		    solve(chs[i], bits));
 
 	t0 = now_s();
 	for (i = 0; i < N; i++) {
@@ -101,7 +102,8 @@ main(int argc, char **argv)
 	t0 = now_s();
 	for (i = 0; i < N; i++)
 		if (guard_check(i & 1 ? "someone@example.org" :
-		    "x@sub.mailinator.com", &a) == GUARD__MAX)
+					"x@sub.mailinator.com",
+			&a) == GUARD__MAX)
 			return 1;
 	t_guard = (now_s() - t0) / N;
 	{
@@ -121,11 +123,11 @@ main(int argc, char **argv)
 	t0 = now_s();
 	for (i = 0; i < NPOW; i++)
 		if (pow_verify(chs[i], strlen(chs[i]), nonces[i],
-		    strlen(nonces[i]), 1, time(NULL)) != POW_OK)
+			strlen(nonces[i]), 1, time(NULL)) != POW_OK)
 			return 1;
 	t_pow = (now_s() - t0) / NPOW;
 	printf("per signature: rate limits %.2f us, lists %.2f us, form token "
-	    "and time %.2f us, proof of work (%d bits) %.2f us; all %.2f us\n",
+	       "and time %.2f us, proof of work (%d bits) %.2f us; all %.2f us\n",
 	    t_rate * 1e6, t_guard * 1e6, t_time * 1e6, bits, t_pow * 1e6,
 	    (t_rate + t_guard + t_time + t_pow) * 1e6);
 	return 0;

@@ -11,8 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define CHUNK 100000		/* rows per transaction */
-#define PII_BYTES 120		/* about what holos seals for one signer */
+#define CHUNK 100000  /* rows per transaction */
+#define PII_BYTES 120 /* about what holos seals for one signer */
 
 struct row {
 	unsigned char hash[32];
@@ -56,8 +56,8 @@ exec(sqlite3 *db, const char *sql)
 	char *err = NULL;
 
 	if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK) {
-		fprintf(stderr, "fill: %s: %s\n", sql, err ? err :
-		    sqlite3_errmsg(db));
+		fprintf(stderr, "fill: %s: %s\n", sql,
+		    err ? err : sqlite3_errmsg(db));
 		sqlite3_free(err);
 		return -1;
 	}
@@ -106,7 +106,8 @@ main(int argc, char **argv)
 	char *end;
 
 	if (argc != 4) {
-		fprintf(stderr, "usage: fill DB SLUG N\n"
+		fprintf(stderr,
+		    "usage: fill DB SLUG N\n"
 		    "Adds random confirmed signatures to petition SLUG in the "
 		    "holos database\nDB until it has N, and sets its count to "
 		    "N. Stop holos first.\n");
@@ -118,8 +119,8 @@ main(int argc, char **argv)
 		    argv[3]);
 		return 2;
 	}
-	rng_state = (uint64_t)time(NULL) * 6364136223846793005ULL ^
-	    (uint64_t)getpid();
+	rng_state =
+	    (uint64_t)time(NULL) * 6364136223846793005ULL ^ (uint64_t)getpid();
 	if (sqlite3_open_v2(argv[1], &db, SQLITE_OPEN_READWRITE, NULL) !=
 	    SQLITE_OK) {
 		fprintf(stderr, "fill: cannot open %s: %s\n", argv[1],
@@ -134,7 +135,7 @@ main(int argc, char **argv)
 	    exec(db, "PRAGMA cache_size=-1048576") == -1)
 		goto out;
 	if (sqlite3_prepare_v2(db, "SELECT id FROM petitions WHERE slug = ?1",
-	    -1, &sel, NULL) != SQLITE_OK) {
+		-1, &sel, NULL) != SQLITE_OK) {
 		fprintf(stderr, "fill: %s (is %s a holos database?)\n",
 		    sqlite3_errmsg(db), argv[1]);
 		goto out;
@@ -146,30 +147,38 @@ main(int argc, char **argv)
 		goto out;
 	}
 	petition_id = sqlite3_column_int64(sel, 0);
-	sqlite3_finalize(sel);	/* an open read would block the checkpoint */
+	sqlite3_finalize(sel); /* an open read would block the checkpoint */
 	sel = NULL;
-	have = query_int(db, "SELECT COALESCE(MAX(seq), 0) FROM signatures "
-	    "WHERE petition_id = ?1", petition_id, &ok);
+	have = query_int(db,
+	    "SELECT COALESCE(MAX(seq), 0) FROM signatures "
+	    "WHERE petition_id = ?1",
+	    petition_id, &ok);
 	if (!ok)
 		goto out;
 	if (have > target) {
-		fprintf(stderr, "fill: %s has %lld signatures already, more "
-		    "than %lld\n", argv[2], (long long)have, (long long)target);
+		fprintf(stderr,
+		    "fill: %s has %lld signatures already, more "
+		    "than %lld\n",
+		    argv[2], (long long)have, (long long)target);
 		goto out;
 	}
-	others = query_int(db, "SELECT COALESCE(SUM(confirmed), 0) FROM "
+	others = query_int(db,
+	    "SELECT COALESCE(SUM(confirmed), 0) FROM "
 	    "petition_counts WHERE petition_id = ?1 AND node <> 'local'",
 	    petition_id, &ok);
 	if (!ok)
 		goto out;
-	if (sqlite3_prepare_v2(db, "INSERT INTO signatures (petition_id, seq,"
-	    " email_hash, pii, country, public_name, updates, comment, state,"
-	    " created_at, confirmed_at) VALUES (?1, ?2, ?3, ?4, 'UA', 0, 0, '',"
-	    " 'confirmed', ?5, ?5)", -1, &ins, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, "INSERT INTO petition_counts (petition_id,"
-	    " node, confirmed) VALUES (?1, 'local', ?2) ON CONFLICT"
-	    " (petition_id, node) DO UPDATE SET confirmed = excluded.confirmed",
-	    -1, &cnt, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(db,
+		"INSERT INTO signatures (petition_id, seq,"
+		" email_hash, pii, country, public_name, updates, comment, state,"
+		" created_at, confirmed_at) VALUES (?1, ?2, ?3, ?4, 'UA', 0, 0, '',"
+		" 'confirmed', ?5, ?5)",
+		-1, &ins, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db,
+		"INSERT INTO petition_counts (petition_id,"
+		" node, confirmed) VALUES (?1, 'local', ?2) ON CONFLICT"
+		" (petition_id, node) DO UPDATE SET confirmed = excluded.confirmed",
+		-1, &cnt, NULL) != SQLITE_OK) {
 		fprintf(stderr, "fill: %s\n", sqlite3_errmsg(db));
 		goto out;
 	}
@@ -208,8 +217,7 @@ main(int argc, char **argv)
 		sqlite3_bind_int64(cnt, 1, petition_id);
 		sqlite3_bind_int64(cnt, 2, have - others);
 		if (sqlite3_step(cnt) != SQLITE_DONE) {
-			fprintf(stderr, "fill: count: %s\n",
-			    sqlite3_errmsg(db));
+			fprintf(stderr, "fill: count: %s\n", sqlite3_errmsg(db));
 			exec(db, "ROLLBACK");
 			goto out;
 		}

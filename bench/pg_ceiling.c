@@ -64,31 +64,36 @@ main(int argc, char **argv)
 		fprintf(stderr, "pg_ceiling: %s", PQerrorMessage(c));
 		return 1;
 	}
-	snprintf(upd, sizeof(upd), "INSERT INTO petition_counts (petition_id, "
+	snprintf(upd, sizeof(upd),
+	    "INSERT INTO petition_counts (petition_id, "
 	    "node, confirmed) VALUES (%lld, 'ceiling', %d) ON CONFLICT "
 	    "(petition_id, node) DO UPDATE SET confirmed = "
-	    "petition_counts.confirmed + excluded.confirmed", pid, BATCH);
+	    "petition_counts.confirmed + excluded.confirmed",
+	    pid, BATCH);
 	t0 = now_s();
 	while ((t = now_s()) - t0 < secs) {
 		PGresult *r;
 
 		if (run(c, "BEGIN") == -1)
 			return 1;
-		r = PQexec(c, "COPY signatures (petition_id, seq, email_hash, pii,"
+		r = PQexec(c,
+		    "COPY signatures (petition_id, seq, email_hash, pii,"
 		    " country, public_name, updates, comment, state, created_at,"
 		    " confirmed_at) FROM STDIN");
 		if (PQresultStatus(r) != PGRES_COPY_IN) {
-			fprintf(stderr, "pg_ceiling: COPY: %s", PQerrorMessage(c));
+			fprintf(stderr, "pg_ceiling: COPY: %s",
+			    PQerrorMessage(c));
 			return 1;
 		}
 		PQclear(r);
 		for (int i = 0; i < BATCH; i++) {
-			int n = snprintf(line, sizeof(line), "%lld\t%lld\t\\\\x", pid,
-			    ++seq);
+			int n = snprintf(line, sizeof(line),
+			    "%lld\t%lld\t\\\\x", pid, ++seq);
 			for (int k = 0; k < 4; k++)
 				n += snprintf(line + n, sizeof(line) - (size_t)n,
 				    "%016llx", (unsigned long long)rnd());
-			n += snprintf(line + n, sizeof(line) - (size_t)n, "\t\\\\x");
+			n += snprintf(line + n, sizeof(line) - (size_t)n,
+			    "\t\\\\x");
 			for (int k = 0; k < 15; k++)
 				n += snprintf(line + n, sizeof(line) - (size_t)n,
 				    "%016llx", (unsigned long long)rnd());
@@ -102,7 +107,8 @@ main(int argc, char **argv)
 			return 1;
 		r = PQgetResult(c);
 		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-			fprintf(stderr, "pg_ceiling: COPY: %s", PQerrorMessage(c));
+			fprintf(stderr, "pg_ceiling: COPY: %s",
+			    PQerrorMessage(c));
 			return 1;
 		}
 		PQclear(r);

@@ -3,13 +3,13 @@
 /* HTTP/1.1 over keep-alive connections, GETs or unique sign POSTs; each
  * latency is measured from the request's intended send time, so a server
  * that stalls cannot hide the stall by slowing the generator down. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <arpa/inet.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -22,11 +22,15 @@
 #include <unistd.h>
 
 #define MAX_CONNS 4096
-#define HEAD_MAX 16384		/* largest response head we accept */
+#define HEAD_MAX 16384 /* largest response head we accept */
 #define REQ_MAX 2048
-#define DRAIN_SECONDS 10	/* wait this long for replies after the run */
+#define DRAIN_SECONDS 10 /* wait this long for replies after the run */
 
-enum cstate { C_CONNECTING, C_IDLE, C_BUSY };
+enum cstate {
+	C_CONNECTING,
+	C_IDLE,
+	C_BUSY
+};
 
 struct conn {
 	int fd;
@@ -39,13 +43,13 @@ struct conn {
 	long body_left;
 	int status;
 	int close_after;
-	int64_t intended;	/* ns, CLOCK_MONOTONIC */
+	int64_t intended; /* ns, CLOCK_MONOTONIC */
 };
 
 static struct {
 	struct sockaddr_in addr;
 	const char *host;
-	const char *path;	/* GET path, or the petition slug to sign */
+	const char *path; /* GET path, or the petition slug to sign */
 	const char *token;
 	const char *run;
 	int sign;
@@ -53,12 +57,12 @@ static struct {
 	int nconns;
 	int epfd;
 	struct conn *conns;
-	int *idle;		/* FIFO ring of idle connection indexes */
+	int *idle; /* FIFO ring of idle connection indexes */
 	int idle_head, idle_len;
-	double *lat_ms;		/* one per completed request */
+	double *lat_ms; /* one per completed request */
 	long completed, sent, errors, reconnects;
 	long status[600];
-	double lag_max_ms;	/* how late the generator itself sent */
+	double lag_max_ms; /* how late the generator itself sent */
 	long lag_over_1ms;
 } g;
 
@@ -132,7 +136,7 @@ conn_reset(int i, int was_error)
 {
 	struct conn *c = &g.conns[i];
 
-	if (c->state == C_IDLE) {	/* take it out of the idle ring */
+	if (c->state == C_IDLE) { /* take it out of the idle ring */
 		int n = g.idle_len;
 
 		for (int k = 0; k < n; k++) {
@@ -156,18 +160,24 @@ build_request(struct conn *c, long n)
 	int len;
 
 	if (!g.sign) {
-		len = snprintf(c->req, sizeof(c->req), "GET %s HTTP/1.1\r\n"
-		    "Host: %s\r\n\r\n", g.path, g.host);
+		len = snprintf(c->req, sizeof(c->req),
+		    "GET %s HTTP/1.1\r\n"
+		    "Host: %s\r\n\r\n",
+		    g.path, g.host);
 	} else {
 		char body[1024];
-		int blen = snprintf(body, sizeof(body), "first_name=Benchmark"
+		int blen = snprintf(body, sizeof(body),
+		    "first_name=Benchmark"
 		    "&last_name=Signatory-Loadtest&country=UA&csrf=%s"
-		    "&email=rl-%s-%ld%%40example.org", g.token, g.run, n);
+		    "&email=rl-%s-%ld%%40example.org",
+		    g.token, g.run, n);
 
-		len = snprintf(c->req, sizeof(c->req), "POST /p/%s/sign "
+		len = snprintf(c->req, sizeof(c->req),
+		    "POST /p/%s/sign "
 		    "HTTP/1.1\r\nHost: %s\r\nContent-Type: "
 		    "application/x-www-form-urlencoded\r\nContent-Length: %d"
-		    "\r\n\r\n%s", g.path, g.host, blen, body);
+		    "\r\n\r\n%s",
+		    g.path, g.host, blen, body);
 	}
 	if (len < 0 || (size_t)len >= sizeof(c->req)) {
 		fprintf(stderr, "rateload: request too long\n");
@@ -183,8 +193,8 @@ conn_write(int i)
 	struct conn *c = &g.conns[i];
 
 	while (c->req_off < c->req_len) {
-		ssize_t n = write(c->fd, c->req + c->req_off,
-		    c->req_len - c->req_off);
+		ssize_t n =
+		    write(c->fd, c->req + c->req_off, c->req_len - c->req_off);
 
 		if (n == -1 && errno == EAGAIN) {
 			ep_set(i, EPOLLIN | EPOLLOUT);
@@ -233,15 +243,16 @@ head_parse(struct conn *c)
 	c->status = atoi(c->head + 9);
 	if (c->status < 100 || c->status > 599)
 		return -1;
-	for (line = memchr(c->head, '\n', c->head_len); line != NULL &&
-	    line + 1 < end; line = memchr(line + 1, '\n',
-	    (size_t)(end - line - 1))) {
+	for (line = memchr(c->head, '\n', c->head_len);
+	     line != NULL && line + 1 < end;
+	     line = memchr(line + 1, '\n', (size_t)(end - line - 1))) {
 		p = line + 1;
 		if (strncasecmp(p, "Content-Length:", 15) == 0) {
 			c->body_left = atol(p + 15);
 			have_len = 1;
 		} else if (strncasecmp(p, "Transfer-Encoding:", 18) == 0) {
-			fprintf(stderr, "rateload: chunked replies are not "
+			fprintf(stderr,
+			    "rateload: chunked replies are not "
 			    "supported\n");
 			exit(1);
 		} else if (strncasecmp(p, "Connection:", 11) == 0) {
@@ -254,7 +265,7 @@ head_parse(struct conn *c)
 		}
 	}
 	if (!have_len && c->status != 304 && c->status != 204)
-		c->close_after = 1;	/* body runs to close: unsupported */
+		c->close_after = 1; /* body runs to close: unsupported */
 	return 0;
 }
 
@@ -286,7 +297,7 @@ conn_read(int i)
 
 	if (n == -1 && errno == EAGAIN)
 		return;
-	if (n <= 0 || c->state != C_BUSY) {	/* closed, or bytes unasked */
+	if (n <= 0 || c->state != C_BUSY) { /* closed, or bytes unasked */
 		conn_reset(i, c->state == C_BUSY);
 		return;
 	}
@@ -327,7 +338,7 @@ conn_read(int i)
 		if (c->body_left > 0)
 			return;
 		complete(i);
-		if (off < (size_t)n) {	/* pipelining was never asked for */
+		if (off < (size_t)n) { /* pipelining was never asked for */
 			conn_reset(i, 0);
 			return;
 		}
@@ -386,7 +397,8 @@ pct(long total, double p)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: rateload -a 127.0.0.1:PORT -r RATE -d SECONDS "
+	fprintf(stderr,
+	    "usage: rateload -a 127.0.0.1:PORT -r RATE -d SECONDS "
 	    "[-c CONNS] (-g PATH | -s SLUG)\n"
 	    "  -g PATH   GET PATH\n"
 	    "  -s SLUG   POST /p/SLUG/sign with a unique email each; the form "
@@ -412,8 +424,14 @@ main(int argc, char **argv)
 		case 'r': g.rate = atof(optarg); break;
 		case 'd': g.seconds = atof(optarg); break;
 		case 'c': g.nconns = atoi(optarg); break;
-		case 'g': g.path = optarg; g.sign = 0; break;
-		case 's': g.path = optarg; g.sign = 1; break;
+		case 'g':
+			g.path = optarg;
+			g.sign = 0;
+			break;
+		case 's':
+			g.path = optarg;
+			g.sign = 1;
+			break;
 		default: usage();
 		}
 	}
@@ -441,7 +459,8 @@ main(int argc, char **argv)
 		g.token = getenv("HOLOS_CSRF");
 		g.run = getenv("HOLOS_RUN");
 		if (g.token == NULL || *g.token == '\0') {
-			fprintf(stderr, "rateload: set HOLOS_CSRF to a form "
+			fprintf(stderr,
+			    "rateload: set HOLOS_CSRF to a form "
 			    "token\n");
 			return 2;
 		}
@@ -467,8 +486,10 @@ main(int argc, char **argv)
 		for (int k = 0; k < n; k++)
 			on_event(&evs[k]);
 		if (now_ns() > deadline) {
-			fprintf(stderr, "rateload: only %d of %d connections "
-			    "opened in 5 s\n", g.idle_len, g.nconns);
+			fprintf(stderr,
+			    "rateload: only %d of %d connections "
+			    "opened in 5 s\n",
+			    g.idle_len, g.nconns);
 			return 1;
 		}
 	}
@@ -493,7 +514,8 @@ main(int argc, char **argv)
 		if (g.completed + g.errors >= total || now > deadline)
 			break;
 		wait_ns = next < total && g.idle_len > 0 ?
-		    t0 + next * interval - now : 50000000;
+		    t0 + next * interval - now :
+		    50000000;
 		if (wait_ns < 0)
 			wait_ns = 0;
 		if (wait_ns > 50000000)
@@ -508,9 +530,9 @@ main(int argc, char **argv)
 	}
 	qsort(g.lat_ms, (size_t)g.completed, sizeof(double), cmp_double);
 	printf("mode=%s path=%s rate=%.0f seconds=%.0f conns=%d requests=%ld "
-	    "sent=%ld completed=%ld errors=%ld unanswered=%ld "
-	    "p50_ms=%.2f p90_ms=%.2f p99_ms=%.2f p999_ms=%.2f max_ms=%.2f "
-	    "send_lag_max_ms=%.2f late_sends=%ld reconnects=%ld",
+	       "sent=%ld completed=%ld errors=%ld unanswered=%ld "
+	       "p50_ms=%.2f p90_ms=%.2f p99_ms=%.2f p999_ms=%.2f max_ms=%.2f "
+	       "send_lag_max_ms=%.2f late_sends=%ld reconnects=%ld",
 	    g.sign ? "sign" : "get", g.path, g.rate, g.seconds, g.nconns, total,
 	    g.sent, g.completed, g.errors, total - g.completed - g.errors,
 	    pct(total, 50), pct(total, 90), pct(total, 99), pct(total, 99.9),

@@ -67,8 +67,8 @@ exec(sqlite3 *db, const char *sql)
 	char *err = NULL;
 
 	if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK) {
-		fprintf(stderr, "sqlite_ceiling: %s: %s\n", sql, err ? err :
-		    sqlite3_errmsg(db));
+		fprintf(stderr, "sqlite_ceiling: %s: %s\n", sql,
+		    err ? err : sqlite3_errmsg(db));
 		sqlite3_free(err);
 		return -1;
 	}
@@ -78,7 +78,8 @@ exec(sqlite3 *db, const char *sql)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: sqlite_ceiling [-s SECONDS] [-b BATCH] "
+	fprintf(stderr,
+	    "usage: sqlite_ceiling [-s SECONDS] [-b BATCH] "
 	    "[-p PII_BYTES] [-n MAX_ROWS] DB SLUG\n"
 	    "Inserts signatures for petition SLUG into the holos database DB "
 	    "for SECONDS\n(default 10) in transactions of BATCH rows "
@@ -111,8 +112,8 @@ main(int argc, char **argv)
 	    batch > 1000000 || pii_bytes < 1 || pii_bytes > (long)sizeof(pii) ||
 	    max_rows < 1)
 		usage();
-	rng_state = (uint64_t)time(NULL) * 6364136223846793005ULL ^
-	    (uint64_t)getpid();
+	rng_state =
+	    (uint64_t)time(NULL) * 6364136223846793005ULL ^ (uint64_t)getpid();
 	if (sqlite3_open_v2(argv[optind], &db, SQLITE_OPEN_READWRITE, NULL) !=
 	    SQLITE_OK) {
 		fprintf(stderr, "sqlite_ceiling: cannot open %s: %s\n",
@@ -126,11 +127,13 @@ main(int argc, char **argv)
 	    exec(db, "PRAGMA temp_store=MEMORY") == -1)
 		goto out;
 	if (sqlite3_prepare_v2(db, "SELECT id FROM petitions WHERE slug = ?1",
-	    -1, &sel, NULL) != SQLITE_OK ||
+		-1, &sel, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, sql_insert, -1, &ins, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, sql_count, -1, &cnt, NULL) != SQLITE_OK) {
-		fprintf(stderr, "sqlite_ceiling: %s (is %s a holos "
-		    "database?)\n", sqlite3_errmsg(db), argv[optind]);
+		fprintf(stderr,
+		    "sqlite_ceiling: %s (is %s a holos "
+		    "database?)\n",
+		    sqlite3_errmsg(db), argv[optind]);
 		goto out;
 	}
 	sqlite3_bind_text(sel, 1, argv[optind + 1], -1, SQLITE_STATIC);
@@ -201,9 +204,10 @@ main(int argc, char **argv)
 		cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
 		    (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 		printf("rows=%ld duplicates=%ld batches=%ld batch=%ld "
-		    "pii_bytes=%ld seconds=%.3f rows_per_s=%.0f "
-		    "cpu_us_per_row=%.1f\n", rows, dups, batches, batch,
-		    pii_bytes, t1 - t0, (double)rows / (t1 - t0),
+		       "pii_bytes=%ld seconds=%.3f rows_per_s=%.0f "
+		       "cpu_us_per_row=%.1f\n",
+		    rows, dups, batches, batch, pii_bytes, t1 - t0,
+		    (double)rows / (t1 - t0),
 		    rows > 0 ? cpu * 1e6 / (double)rows : 0.0);
 	}
 	ret = 0;

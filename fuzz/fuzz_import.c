@@ -18,8 +18,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	if (a == NULL)
 		return 0;
 	(void)import_parse(a, (const char *)data, len, &p, err, sizeof(err));
-	(void)import_parse_translation(a, (const char *)data, len, "ru", &t, err,
-	    sizeof(err));
+	(void)import_parse_translation(a, (const char *)data, len, "ru", &t,
+	    err, sizeof(err));
 	arena_free(a);
 	return 0;
 }

@@ -20,8 +20,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	buf_init(&out);
 	if (set != NULL && ctx != NULL &&
 	    tmpl_set_add(set, "p", (const char *)data, len, err, sizeof(err)) ==
-	    0 && tmpl_set_add(set, "main", "{{> p}}{{#list}}{{> p}}{{/list}}",
-	    31, err, sizeof(err)) == 0)
+		0 &&
+	    tmpl_set_add(set, "main", "{{> p}}{{#list}}{{> p}}{{/list}}", 31,
+		err, sizeof(err)) == 0)
 		(void)tmpl_render(set, "main", ctx, &out);
 	buf_reset(&out);
 	json_decref(ctx);

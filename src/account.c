@@ -3,13 +3,13 @@
 
 #include <getopt.h>
 #include <pthread.h>
-#include <termios.h>
-#include <unistd.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "crypto.h"
 #include "email.h"
@@ -31,8 +31,8 @@ dummy_make(void)
 
 	randombytes_buf(pw, sizeof(pw));
 	if (crypto_pwhash_str(dummy, pw, sizeof(pw),
-	    crypto_pwhash_OPSLIMIT_INTERACTIVE,
-	    crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+		crypto_pwhash_OPSLIMIT_INTERACTIVE,
+		crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
 		dummy[0] = '\0';
 }
 
@@ -102,11 +102,8 @@ account_create(struct store *s, const struct account_new *n, int64_t *idp)
 			*idp = id;
 		ret = 0;
 		break;
-	case STORE_DUPLICATE:
-		ret = 1;
-		break;
-	default:
-		break;
+	case STORE_DUPLICATE: ret = 1; break;
+	default: break;
 	}
 out:
 	sodium_memzero(pw, sizeof(pw));
@@ -149,7 +146,7 @@ account_login(struct store *s, struct arena *a, const char *email, size_t elen,
 	ok = crypto_pwhash_str_verify(user->password, password, plen) == 0;
 	pthread_mutex_unlock(&hash_lock);
 	if (store_user_login_result(s, user->id, ok, now, ACCOUNT_MAX_FAILED,
-	    ACCOUNT_LOCK_SECONDS) != STORE_OK)
+		ACCOUNT_LOCK_SECONDS) != STORE_OK)
 		return LOGIN_UNAVAILABLE;
 	if (!ok)
 		return LOGIN_WRONG;
@@ -184,12 +181,9 @@ account_session(struct store *s, struct arena *a, const char *cookie,
 		return 1;
 	session_hash(cookie, sh);
 	switch (store_session_user(s, a, sh, (int64_t)time(NULL), out)) {
-	case STORE_OK:
-		return 0;
-	case STORE_NOTFOUND:
-		return 1;
-	default:
-		return -1;
+	case STORE_OK: return 0;
+	case STORE_NOTFOUND: return 1;
+	default: return -1;
 	}
 }
 
@@ -281,7 +275,7 @@ account_link_state(const char *token, enum user_token_purpose purpose,
 
 	if (token == NULL || !crypto_token_valid(token, strlen(token)) ||
 	    sodium_base642bin(raw, sizeof(raw), token, strlen(token), NULL,
-	    &len, NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+		&len, NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
 	    len != sizeof(raw))
 		return ACCOUNT_LINK_UNKNOWN;
 	link_mac(purpose, raw, mac);
@@ -289,7 +283,7 @@ account_link_state(const char *token, enum user_token_purpose purpose,
 		for (i = 0; i < 8; i++)
 			e = (e << 8) | raw[LINK_RANDOM + i];
 		ret = (int64_t)e <= now ? ACCOUNT_LINK_EXPIRED :
-		    ACCOUNT_LINK_SPENT;
+					  ACCOUNT_LINK_SPENT;
 	}
 	sodium_memzero(raw, sizeof(raw));
 	return ret;
@@ -297,14 +291,14 @@ account_link_state(const char *token, enum user_token_purpose purpose,
 
 /* The mail limiter: a bounded table of keys (keyed hashes, so it holds no
  * address) with the times of their last sends. */
-#define LIMIT_SLOTS 4096	/* a power of two */
+#define LIMIT_SLOTS 4096 /* a power of two */
 #define LIMIT_PROBE 8
 #define LIMIT_TIMES 4
 
 struct limit_slot {
 	unsigned char key[16];
-	int64_t until;			/* 0, or when the slot may be reused */
-	int64_t at[LIMIT_TIMES];	/* send times, 0: none */
+	int64_t until;		 /* 0, or when the slot may be reused */
+	int64_t at[LIMIT_TIMES]; /* send times, 0: none */
 };
 
 static struct limit_slot limits[LIMIT_SLOTS];
@@ -371,11 +365,11 @@ account_mail_take(const char *kind, const void *key, size_t len, int max,
 }
 
 const char account_usage[] =
-"usage: holos user add [--data DIR] --email ADDRESS --role ROLE\n"
-"\n"
-"Creates an account; ROLE is starter, moderator or admin. The password is\n"
-"read from standard input (at least 10 characters), never from the command\n"
-"line, so it stays out of shell history and the process list.\n";
+    "usage: holos user add [--data DIR] --email ADDRESS --role ROLE\n"
+    "\n"
+    "Creates an account; ROLE is starter, moderator or admin. The password is\n"
+    "read from standard input (at least 10 characters), never from the command\n"
+    "line, so it stays out of shell history and the process list.\n";
 
 /* Reads one line from standard input without echo on a terminal. */
 static int
@@ -437,24 +431,31 @@ account_cmd(struct store *s, int argc, char **argv)
 	}
 	len = read_password(pw, sizeof(pw));
 	if (len < 10) {
-		fprintf(stderr, "holos user: the password needs at least 10 "
+		fprintf(stderr,
+		    "holos user: the password needs at least 10 "
 		    "characters\n");
 		sodium_memzero(pw, sizeof(pw));
 		return 1;
 	}
 	{
-		struct account_new n = { .email = email, .password = pw,
-		    .role = role, .name = "", .lang = "en", .verified = true };
+		struct account_new n = { .email = email,
+			.password = pw,
+			.role = role,
+			.name = "",
+			.lang = "en",
+			.verified = true };
 
 		rc = account_create(s, &n, NULL);
 	}
 	sodium_memzero(pw, sizeof(pw));
 	if (rc == 1) {
-		fprintf(stderr, "holos user: that email has an account already\n");
+		fprintf(stderr,
+		    "holos user: that email has an account already\n");
 		return 1;
 	}
 	if (rc == -1) {
-		fprintf(stderr, "holos user: cannot create the account (see the "
+		fprintf(stderr,
+		    "holos user: cannot create the account (see the "
 		    "log)\n");
 		return 1;
 	}

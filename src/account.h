@@ -9,30 +9,30 @@
 
 #include "store.h"
 
-#define ACCOUNT_SESSION_CHARS 43	/* base64url of 32 random bytes */
+#define ACCOUNT_SESSION_CHARS 43 /* base64url of 32 random bytes */
 #define ACCOUNT_SESSION_TTL (14 * 86400)
-#define ACCOUNT_MAX_FAILED 5		/* failures in a row that lock … */
-#define ACCOUNT_LOCK_SECONDS 900	/* … for this long */
+#define ACCOUNT_MAX_FAILED 5	 /* failures in a row that lock … */
+#define ACCOUNT_LOCK_SECONDS 900 /* … for this long */
 
 enum login_result {
 	LOGIN_OK,
-	LOGIN_WRONG,		/* no such account or a wrong password: the
-				 * same answer, so no one learns which */
+	LOGIN_WRONG, /* no such account or a wrong password: the
+		      * same answer, so no one learns which */
 	LOGIN_LOCKED,
 	LOGIN_UNAVAILABLE,
 	LOGIN__MAX
 };
 
 #define ACCOUNT_HASH_CHARS 128	/* crypto_pwhash_STRBYTES */
-#define ACCOUNT_PASSWORD_MIN 10	/* characters a password needs at least */
+#define ACCOUNT_PASSWORD_MIN 10 /* characters a password needs at least */
 
 struct account_new {
-	const char *email;		/* as typed; normalised here */
-	const char *password;		/* NUL-terminated */
+	const char *email;    /* as typed; normalised here */
+	const char *password; /* NUL-terminated */
 	enum user_role role;
-	const char *name;		/* public name, may be "" */
-	const char *lang;		/* their mail's language */
-	bool verified;			/* made by an operator */
+	const char *name; /* public name, may be "" */
+	const char *lang; /* their mail's language */
+	bool verified;	  /* made by an operator */
 };
 
 /* Hashes password with Argon2id (one hash at a time: each takes 64 MiB)
@@ -44,8 +44,7 @@ int account_hash_password(const char *password, size_t len,
  * hashed with Argon2id) and sets *id (id may be NULL). Returns 0, 1 when
  * the email has an account, or -1 (logged) when the email is not an
  * address or the store fails. */
-int account_create(struct store *s, const struct account_new *n,
-    int64_t *id);
+int account_create(struct store *s, const struct account_new *n, int64_t *id);
 
 /* holos user add --email E --role R: reads the password from standard
  * input (one line; the terminal does not echo it) and creates the account.
@@ -72,15 +71,15 @@ void account_logout(struct store *s, const char *cookie);
  * as text, into out (at least 33 bytes). */
 void account_binding(const char *cookie, char *out);
 
-#define ACCOUNT_PASSWORD_MAX 1024	/* characters a password may have */
-#define ACCOUNT_VERIFY_TTL (48 * 3600)	/* a verification link works … */
-#define ACCOUNT_RESET_TTL 3600		/* … and a password reset link */
+#define ACCOUNT_PASSWORD_MAX 1024      /* characters a password may have */
+#define ACCOUNT_VERIFY_TTL (48 * 3600) /* a verification link works … */
+#define ACCOUNT_RESET_TTL 3600	       /* … and a password reset link */
 
 enum account_password_check {
 	ACCOUNT_PASSWORD_OK,
-	ACCOUNT_PASSWORD_SHORT,		/* fewer than ACCOUNT_PASSWORD_MIN */
-	ACCOUNT_PASSWORD_LONG,		/* more than ACCOUNT_PASSWORD_MAX */
-	ACCOUNT_PASSWORD_IS_EMAIL,	/* the account's own address */
+	ACCOUNT_PASSWORD_SHORT,	   /* fewer than ACCOUNT_PASSWORD_MIN */
+	ACCOUNT_PASSWORD_LONG,	   /* more than ACCOUNT_PASSWORD_MAX */
+	ACCOUNT_PASSWORD_IS_EMAIL, /* the account's own address */
 	ACCOUNT_PASSWORD__MAX
 };
 
@@ -96,9 +95,9 @@ int account_session_start(struct store *s, int64_t id, char *cookie);
 
 /* What an account link that the store no longer knows had been. */
 enum account_link_state {
-	ACCOUNT_LINK_UNKNOWN,		/* not one holos made for this purpose */
-	ACCOUNT_LINK_EXPIRED,		/* made here, and past its time */
-	ACCOUNT_LINK_SPENT,		/* made here, in time: so used already */
+	ACCOUNT_LINK_UNKNOWN, /* not one holos made for this purpose */
+	ACCOUNT_LINK_EXPIRED, /* made here, and past its time */
+	ACCOUNT_LINK_SPENT,   /* made here, in time: so used already */
 	ACCOUNT_LINK__MAX
 };
 
@@ -120,7 +119,7 @@ enum account_link_state account_link_state(const char *token,
  * kind and key within the last window seconds; otherwise false, with
  * *retry_after (may be NULL) the seconds until one is allowed. The table
  * is bounded: under a flood the oldest entries give way. */
-bool account_mail_take(const char *kind, const void *key, size_t len,
-    int max, int64_t window, int64_t now, int64_t *retry_after);
+bool account_mail_take(const char *kind, const void *key, size_t len, int max,
+    int64_t window, int64_t now, int64_t *retry_after);
 
 #endif

@@ -93,9 +93,11 @@ chart_days_svg(struct buf *out, const struct day_row *days, size_t n,
 	}
 	slot = (double)(PLOT_RIGHT - PLOT_LEFT) / (double)ndays;
 
-	buf_printf(out, "<svg xmlns=\"http://www.w3.org/2000/svg\" "
+	buf_printf(out,
+	    "<svg xmlns=\"http://www.w3.org/2000/svg\" "
 	    "class=\"chart\" viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" "
-	    "role=\"img\" aria-labelledby=\"", W, H, W, H);
+	    "role=\"img\" aria-labelledby=\"",
+	    W, H, W, H);
 	put_text(out, id);
 	buf_puts(out, "-title");
 	if (t->desc != NULL) {
@@ -103,7 +105,8 @@ chart_days_svg(struct buf *out, const struct day_row *days, size_t n,
 		put_text(out, id);
 		buf_puts(out, "-desc");
 	}
-	buf_puts(out, "\" font-family=\"system-ui, sans-serif\" "
+	buf_puts(out,
+	    "\" font-family=\"system-ui, sans-serif\" "
 	    "font-size=\"12\">\n<title id=\"");
 	put_text(out, id);
 	buf_puts(out, "-title\">");
@@ -118,45 +121,53 @@ chart_days_svg(struct buf *out, const struct day_row *days, size_t n,
 	}
 
 	/* Axes, the highest and lowest count, the first and last day. */
-	buf_printf(out, "<g stroke=\"" INK "\" stroke-width=\"1\">"
+	buf_printf(out,
+	    "<g stroke=\"" INK "\" stroke-width=\"1\">"
 	    "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/>"
 	    "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/></g>\n",
-	    PLOT_LEFT, PLOT_TOP, PLOT_LEFT, PLOT_BOTTOM,
-	    PLOT_LEFT, PLOT_BOTTOM, PLOT_RIGHT, PLOT_BOTTOM);
-	buf_printf(out, "<g fill=\"" INK "\">"
+	    PLOT_LEFT, PLOT_TOP, PLOT_LEFT, PLOT_BOTTOM, PLOT_LEFT, PLOT_BOTTOM,
+	    PLOT_RIGHT, PLOT_BOTTOM);
+	buf_printf(out,
+	    "<g fill=\"" INK "\">"
 	    "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%lld</text>"
 	    "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">0</text>\n",
-	    PLOT_LEFT - 6, PLOT_TOP + 4, (long long)max,
-	    PLOT_LEFT - 6, PLOT_BOTTOM + 4);
+	    PLOT_LEFT - 6, PLOT_TOP + 4, (long long)max, PLOT_LEFT - 6,
+	    PLOT_BOTTOM + 4);
 	buf_printf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"start\">",
 	    PLOT_LEFT, PLOT_BOTTOM + 18);
 	put_date(out, first);
 	buf_puts(out, "</text>");
 	if (ndays > 1) {
-		buf_printf(out, "<text x=\"%d\" y=\"%d\" "
-		    "text-anchor=\"end\">", PLOT_RIGHT, PLOT_BOTTOM + 18);
+		buf_printf(out,
+		    "<text x=\"%d\" y=\"%d\" "
+		    "text-anchor=\"end\">",
+		    PLOT_RIGHT, PLOT_BOTTOM + 18);
 		put_date(out, lastday);
 		buf_puts(out, "</text>");
 	}
 	buf_printf(out, "\n<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">",
 	    (PLOT_LEFT + PLOT_RIGHT) / 2, H - 12);
 	put_text(out, t->x_label);
-	buf_printf(out, "</text>\n<text transform=\"rotate(-90)\" x=\"%d\" "
-	    "y=\"14\" text-anchor=\"middle\">", -(PLOT_TOP + PLOT_BOTTOM) / 2);
+	buf_printf(out,
+	    "</text>\n<text transform=\"rotate(-90)\" x=\"%d\" "
+	    "y=\"14\" text-anchor=\"middle\">",
+	    -(PLOT_TOP + PLOT_BOTTOM) / 2);
 	put_text(out, t->y_label);
 	buf_puts(out, "</text></g>\n");
 
 	/* One bar per day. */
 	buf_puts(out, "<g fill=\"" BAR "\">\n");
 	for (k = 0; k < ndays; k++) {
-		h = max > 0 ? (double)counts[k] * (PLOT_BOTTOM - PLOT_TOP) /
-		    (double)max : 0.0;
-		buf_printf(out, "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" "
-		    "height=\"%.2f\"><title>", PLOT_LEFT + slot * (double)k +
-		    slot * 0.1, PLOT_BOTTOM - h, slot * 0.8, h);
+		h = max > 0 ?
+		    (double)counts[k] * (PLOT_BOTTOM - PLOT_TOP) / (double)max :
+		    0.0;
+		buf_printf(out,
+		    "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" "
+		    "height=\"%.2f\"><title>",
+		    PLOT_LEFT + slot * (double)k + slot * 0.1, PLOT_BOTTOM - h,
+		    slot * 0.8, h);
 		put_date(out, first + (int64_t)k * CHART_DAY);
-		buf_printf(out, ": %lld</title></rect>\n",
-		    (long long)counts[k]);
+		buf_printf(out, ": %lld</title></rect>\n", (long long)counts[k]);
 	}
 	buf_puts(out, "</g>\n</svg>\n");
 	return ndays;

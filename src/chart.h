@@ -16,11 +16,11 @@
 
 /* What a chart says, in the reader's language. Borrowed. */
 struct chart_text {
-	const char *id;			/* prefix of the element ids */
-	const char *title;		/* <title>: what the chart shows */
-	const char *desc;		/* <desc>: a summary, or NULL */
-	const char *x_label;		/* under the days: "Day" */
-	const char *y_label;		/* beside the counts: "Signatures" */
+	const char *id;	     /* prefix of the element ids */
+	const char *title;   /* <title>: what the chart shows */
+	const char *desc;    /* <desc>: a summary, or NULL */
+	const char *x_label; /* under the days: "Day" */
+	const char *y_label; /* beside the counts: "Signatures" */
 };
 
 /* The days a chart of rows covers: from the oldest row's day (but at most

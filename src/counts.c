@@ -11,9 +11,9 @@
 #include "log.h"
 
 struct entry {
-	int64_t id;		/* 0: empty slot */
+	int64_t id; /* 0: empty slot */
 	_Atomic int64_t count;
-	_Atomic int64_t changed;	/* unix time of the last commit seen */
+	_Atomic int64_t changed; /* unix time of the last commit seen */
 };
 
 static struct entry *table;
@@ -61,7 +61,7 @@ insert(int64_t id, int64_t count)
 			if (table[j].id == 0)
 				continue;
 			for (i = slot_of(table[j].id, ncap); nt[i].id != 0;
-			    i = (i + 1) & (ncap - 1))
+			     i = (i + 1) & (ncap - 1))
 				;
 			nt[i].id = table[j].id;
 			atomic_store(&nt[i].count, atomic_load(&table[j].count));
@@ -187,7 +187,7 @@ counts_commit_end(void)
 int
 counts_refresh(void)
 {
-	static bool failing;	/* the last refresh failed: logged already */
+	static bool failing; /* the last refresh failed: logged already */
 	int64_t n;
 	size_t i;
 	int ret = 0;
@@ -209,7 +209,8 @@ counts_refresh(void)
 	pthread_rwlock_unlock(&table_lock);
 	pthread_mutex_unlock(&commit_lock);
 	if (ret == -1 && !failing)
-		log_warn("counts", "event=refresh_failed note=\"counts stay as "
+		log_warn("counts",
+		    "event=refresh_failed note=\"counts stay as "
 		    "they are until the store answers\"");
 	else if (ret == 0 && failing)
 		log_info("counts", "event=refresh_recovered");
@@ -240,11 +241,12 @@ refresh_loop(void *arg)
 		pthread_mutex_lock(&refresher.lock);
 		clock_gettime(CLOCK_MONOTONIC, &until);
 		until.tv_nsec += (long)(refresher.interval_ms % 1000) * 1000000L;
-		until.tv_sec += refresher.interval_ms / 1000 +
-		    until.tv_nsec / 1000000000L;
+		until.tv_sec +=
+		    refresher.interval_ms / 1000 + until.tv_nsec / 1000000000L;
 		until.tv_nsec %= 1000000000L;
-		while (!refresher.stopping && pthread_cond_timedwait(
-		    &refresher.wake, &refresher.lock, &until) == 0)
+		while (!refresher.stopping &&
+		    pthread_cond_timedwait(&refresher.wake, &refresher.lock,
+			&until) == 0)
 			;
 	}
 	pthread_mutex_unlock(&refresher.lock);

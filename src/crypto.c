@@ -62,14 +62,17 @@ crypto_read_secret(const char *path, unsigned char master[crypto_kdf_KEYBYTES])
 	}
 	if (st.st_mode & 077) {
 		close(fd);
-		log_error("crypto", "error=\"secret key readable by others\" "
-		    "path=%s hint=\"chmod 600\"", path);
+		log_error("crypto",
+		    "error=\"secret key readable by others\" "
+		    "path=%s hint=\"chmod 600\"",
+		    path);
 		return -1;
 	}
 	n = read(fd, master, crypto_kdf_KEYBYTES);
 	close(fd);
 	if (n != crypto_kdf_KEYBYTES || st.st_size != crypto_kdf_KEYBYTES) {
-		log_error("crypto", "error=\"secret key must be %d bytes\" path=%s",
+		log_error("crypto",
+		    "error=\"secret key must be %d bytes\" path=%s",
 		    crypto_kdf_KEYBYTES, path);
 		return -1;
 	}
@@ -119,8 +122,8 @@ crypto_new_cookie(char out[CRYPTO_COOKIE_CHARS + 1])
 }
 
 static void
-crypto_csrf_mac(unsigned char mac[crypto_auth_hmacsha256_BYTES],
-    const char *ts, size_t tslen, const char *binding)
+crypto_csrf_mac(unsigned char mac[crypto_auth_hmacsha256_BYTES], const char *ts,
+    size_t tslen, const char *binding)
 {
 	crypto_auth_hmacsha256_state st;
 
@@ -137,8 +140,9 @@ void
 crypto_csrf_token(struct buf *out, const char *binding, time_t now)
 {
 	unsigned char mac[crypto_auth_hmacsha256_BYTES];
-	char ts[32], b64[sodium_base64_ENCODED_LEN(crypto_auth_hmacsha256_BYTES,
-	    sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
+	char ts[32],
+	    b64[sodium_base64_ENCODED_LEN(crypto_auth_hmacsha256_BYTES,
+		sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
 	int n;
 
 	n = snprintf(ts, sizeof(ts), "%" PRId64, (int64_t)now);
@@ -162,19 +166,20 @@ b64url_only(const char *s, size_t len)
 		char c = s[i];
 
 		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		    (c >= '0' && c <= '9') || c == '-' || c == '_'))
+			(c >= '0' && c <= '9') || c == '-' || c == '_'))
 			return false;
 	}
 	return true;
 }
 
 /* The encoded MAC: 43 characters of unpadded base64url. */
-#define CSRF_MAC_CHARS (sodium_base64_ENCODED_LEN(crypto_auth_hmacsha256_BYTES, \
-	sodium_base64_VARIANT_URLSAFE_NO_PADDING) - 1)
+#define CSRF_MAC_CHARS                                           \
+	(sodium_base64_ENCODED_LEN(crypto_auth_hmacsha256_BYTES, \
+	     sodium_base64_VARIANT_URLSAFE_NO_PADDING) -         \
+	    1)
 
 bool
-crypto_csrf_check(const char *token, size_t len, const char *binding,
-    time_t now)
+crypto_csrf_check(const char *token, size_t len, const char *binding, time_t now)
 {
 	unsigned char want[crypto_auth_hmacsha256_BYTES];
 	unsigned char got[crypto_auth_hmacsha256_BYTES];
@@ -202,7 +207,7 @@ crypto_csrf_check(const char *token, size_t len, const char *binding,
 	    !b64url_only(token + tslen + 1, CSRF_MAC_CHARS))
 		return false;
 	if (sodium_base642bin(got, sizeof(got), dot + 1, len - tslen - 1, NULL,
-	    &gotlen, NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+		&gotlen, NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
 	    gotlen != sizeof(got))
 		return false;
 	crypto_csrf_mac(want, token, tslen, binding);
@@ -290,8 +295,8 @@ crypto_email_hash(const char *email, size_t len,
 unsigned char *
 crypto_seal(const void *plain, size_t len, size_t *outlen)
 {
-	size_t total = crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES +
-	    len;
+	size_t total =
+	    crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + len;
 	unsigned char *box;
 
 	if ((box = malloc(total)) == NULL)
@@ -315,8 +320,8 @@ crypto_open(const unsigned char *box, size_t len, size_t *outlen)
 	if ((plain = malloc(plen + 1)) == NULL)
 		return NULL;
 	if (crypto_secretbox_open_easy((unsigned char *)plain,
-	    box + crypto_secretbox_NONCEBYTES, len - crypto_secretbox_NONCEBYTES,
-	    box, key_pii) != 0) {
+		box + crypto_secretbox_NONCEBYTES,
+		len - crypto_secretbox_NONCEBYTES, box, key_pii) != 0) {
 		free(plain);
 		return NULL;
 	}

@@ -38,10 +38,10 @@ int crypto_csrf_time(const char *token, size_t len, int64_t *out);
 /* Returns true when token was made by crypto_csrf_token() for binding no
  * more than CRYPTO_CSRF_MAX_AGE seconds before now (and not from the
  * future). */
-bool crypto_csrf_check(const char *token, size_t token_len,
-    const char *binding, time_t now);
+bool crypto_csrf_check(const char *token, size_t token_len, const char *binding,
+    time_t now);
 
-#define CRYPTO_TOKEN_CHARS 43	/* base64url of 32 random bytes */
+#define CRYPTO_TOKEN_CHARS 43 /* base64url of 32 random bytes */
 
 /* Makes a fresh secret for a link sent by email: 32 random bytes as
  * CRYPTO_TOKEN_CHARS base64url characters and a NUL. */

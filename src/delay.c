@@ -26,8 +26,8 @@ static struct {
 static bool
 due(const struct timespec *t, const struct timespec *now)
 {
-	return t->tv_sec < now->tv_sec || (t->tv_sec == now->tv_sec &&
-	    t->tv_nsec <= now->tv_nsec);
+	return t->tv_sec < now->tv_sec ||
+	    (t->tv_sec == now->tv_sec && t->tv_nsec <= now->tv_nsec);
 }
 
 static void *

@@ -18,7 +18,7 @@ label_valid(const unsigned char *s, size_t len)
 		unsigned char c = s[i];
 
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '-' || c >= 0x80))
+			(c >= '0' && c <= '9') || c == '-' || c >= 0x80))
 			return false;
 	}
 	return true;
@@ -80,12 +80,14 @@ email_normalize(struct arena *a, const char *s, size_t len, size_t *outlen)
 	int32_t ulen, nlen, llen, olen;
 	char *out;
 
-	while (len > 0 && (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')) {
+	while (
+	    len > 0 && (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')) {
 		s++;
 		len--;
 	}
-	while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t' ||
-	    s[len - 1] == '\r' || s[len - 1] == '\n'))
+	while (len > 0 &&
+	    (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\r' ||
+		s[len - 1] == '\n'))
 		len--;
 	if (len > 4 * EMAIL_MAX || !form_utf8_valid(s, len))
 		return NULL;

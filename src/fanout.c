@@ -29,7 +29,7 @@ struct batch {
 	struct store *s;
 	const struct update *u;
 	struct petition p;
-	const char *body_html;		/* the update rendered once */
+	const char *body_html; /* the update rendered once */
 	struct {
 		const char *lang, *title;
 	} titles[I18N_MAX_LANGS];
@@ -39,8 +39,7 @@ struct batch {
 /* The petition of an update, while it is public (open, closed or won).
  * Returns STORE_OK, STORE_NOTFOUND (not public now) or an error. */
 static enum store_status
-petition_find(struct store *s, struct arena *a, int64_t id,
-    struct petition *out)
+petition_find(struct store *s, struct arena *a, int64_t id, struct petition *out)
 {
 	enum store_status st;
 
@@ -49,10 +48,8 @@ petition_find(struct store *s, struct arena *a, int64_t id,
 	switch (out->state) {
 	case PETITION_OPEN:
 	case PETITION_CLOSED:
-	case PETITION_VICTORY:
-		return STORE_OK;
-	default:
-		return STORE_NOTFOUND;
+	case PETITION_VICTORY: return STORE_OK;
+	default: return STORE_NOTFOUND;
 	}
 }
 
@@ -70,7 +67,8 @@ title_for(struct batch *b, const char *lang)
 		if (strcmp(b->titles[i].lang, lang) == 0)
 			return b->titles[i].title;
 	if (store_petition_translation(b->s, b->a, b->p.id, lang, &tr) ==
-	    STORE_OK && tr.title != NULL && *tr.title != '\0')
+		STORE_OK &&
+	    tr.title != NULL && *tr.title != '\0')
 		title = tr.title;
 	if (b->ntitles < I18N_MAX_LANGS) {
 		b->titles[b->ntitles].lang = lang;
@@ -116,48 +114,49 @@ compose(struct batch *b, const struct recipient *rc, struct update_mail *out)
 	crypto_token_hash(tok, CRYPTO_TOKEN_CHARS, out->unsub_hash);
 	unsub = arena_printf(a, "%s/u/%s?lang=%s", site.base_url, tok, lang);
 	sodium_memzero(tok, sizeof(tok));
-	link = arena_printf(a, "%s/p/%s?lang=%s", site.base_url, b->p.slug,
-	    lang);
+	link =
+	    arena_printf(a, "%s/p/%s?lang=%s", site.base_url, b->p.slug, lang);
 	{
 		struct msgfmt_arg args[5] = {
 			{ .name = "name", .type = MSGFMT_STRING, .str = first },
-			{ .name = "title", .type = MSGFMT_STRING,
-			    .str = title },
-			{ .name = "update", .type = MSGFMT_STRING,
+			{ .name = "title", .type = MSGFMT_STRING, .str = title },
+			{ .name = "update",
+			    .type = MSGFMT_STRING,
 			    .str = u->title },
-			{ .name = "author", .type = MSGFMT_STRING,
+			{ .name = "author",
+			    .type = MSGFMT_STRING,
 			    .str = u->author },
 			{ .name = "link", .type = MSGFMT_STRING, .str = link },
 		};
 		bool resp = u->kind == UPDATE_RESPONSE;
 
-		subject = i18n_format(a, lang, resp ?
-		    "mail_update_response_subject" : "mail_update_subject",
+		subject = i18n_format(a, lang,
+		    resp ? "mail_update_response_subject" :
+			   "mail_update_subject",
 		    args, 5);
 		greeting = i18n_format(a, lang, "mail_greeting", args, 1);
-		intro = i18n_format(a, lang, resp ?
-		    "mail_update_response_intro" : "mail_update_intro", args,
-		    5);
+		intro = i18n_format(a, lang,
+		    resp ? "mail_update_response_intro" : "mail_update_intro",
+		    args, 5);
 		read = i18n_format(a, lang, "mail_update_read", args, 5);
 		args[4].str = unsub;
-		leave = i18n_format(a, lang, "mail_update_unsubscribe", args,
-		    5);
+		leave = i18n_format(a, lang, "mail_update_unsubscribe", args, 5);
 		why = i18n_text(lang, "mail_update_why");
 	}
 	if (unsub == NULL || link == NULL || subject == NULL ||
-	    greeting == NULL || intro == NULL || read == NULL ||
-	    leave == NULL || why == NULL ||
-	    (msgid = arena_alloc(a, idlen)) == NULL)
+	    greeting == NULL || intro == NULL || read == NULL || leave == NULL ||
+	    why == NULL || (msgid = arena_alloc(a, idlen)) == NULL)
 		goto out;
 	buf_printf(&text, "%s\n\n%s\n\n%s\n\n%s\n\n%s\n\n-- \n%s\n%s\n",
 	    greeting, intro, u->title, u->body_md, read, why, leave);
 	ctx = json_pack("{s:s, s:O, s:s, s:s, s:s, s:s, s:s?, s:s, s:s, s:s}",
 	    "lang", lang, "t", i18n_strings(lang), "subject", subject,
 	    "greeting", greeting, "intro", intro, "update", u->title,
-	    "body_html", b->body_html, "link", link, "why", why,
-	    "unsubscribe", unsub);
-	if (ctx == NULL || tmpl_render(site.tmpl, "mail_update", ctx, &html) ==
-	    -1 || !buf_ok(&text) || !buf_ok(&html)) {
+	    "body_html", b->body_html, "link", link, "why", why, "unsubscribe",
+	    unsub);
+	if (ctx == NULL ||
+	    tmpl_render(site.tmpl, "mail_update", ctx, &html) == -1 ||
+	    !buf_ok(&text) || !buf_ok(&html)) {
 		json_decref(ctx);
 		goto out;
 	}
@@ -216,11 +215,8 @@ batch_run(struct store *s, int *queued)
 	b.s = s;
 	b.u = &u;
 	switch ((st = store_update_mail_next(s, b.a, &u))) {
-	case STORE_OK:
-		break;
-	case STORE_NOTFOUND:
-		ret = 0;
-		goto out;
+	case STORE_OK: break;
+	case STORE_NOTFOUND: ret = 0; goto out;
 	default:
 		log_warn("fanout", "error=\"cannot read updates\" status=%s",
 		    store_status_name(st));
@@ -235,19 +231,20 @@ batch_run(struct store *s, int *queued)
 	case STORE_NOTFOUND:
 		/* Hidden (or otherwise gone) since: its signers get nothing,
 		 * and the updates after it must not wait for it. */
-		log_info("fanout", "update=%lld petition=%lld result=skipped "
-		    "reason=\"petition not public\"", (long long)u.id,
-		    (long long)u.petition_id);
+		log_info("fanout",
+		    "update=%lld petition=%lld result=skipped "
+		    "reason=\"petition not public\"",
+		    (long long)u.id, (long long)u.petition_id);
 		n = 0;
 		st = STORE_OK;
 		break;
-	default:
-		break;
+	default: break;
 	}
 	if (st != STORE_OK) {
-		log_warn("fanout", "update=%lld error=\"cannot read "
-		    "recipients\" status=%s", (long long)u.id,
-		    store_status_name(st));
+		log_warn("fanout",
+		    "update=%lld error=\"cannot read "
+		    "recipients\" status=%s",
+		    (long long)u.id, store_status_name(st));
 		goto out;
 	}
 	done = n < FANOUT_BATCH;
@@ -255,13 +252,15 @@ batch_run(struct store *s, int *queued)
 		buf_init(&html);
 		if (markdown_render(u.body_md, strlen(u.body_md), &html) == 0 &&
 		    buf_ok(&html))
-			b.body_html = arena_strndup(b.a, html.data ? html.data :
-			    "", html.len);
+			b.body_html = arena_strndup(b.a,
+			    html.data ? html.data : "", html.len);
 		buf_reset(&html);
 		if (b.body_html == NULL ||
 		    (msgs = arena_alloc(b.a, n * sizeof(*msgs))) == NULL) {
-			log_warn("fanout", "update=%lld error=\"out of "
-			    "memory\"", (long long)u.id);
+			log_warn("fanout",
+			    "update=%lld error=\"out of "
+			    "memory\"",
+			    (long long)u.id);
 			goto out;
 		}
 		memset(msgs, 0, n * sizeof(*msgs));
@@ -270,21 +269,23 @@ batch_run(struct store *s, int *queued)
 		if (compose(&b, &rc[i], &msgs[k]) == -1) {
 			/* Logged without personal data: the signature id
 			 * says which, to those who may look. */
-			log_warn("fanout", "update=%lld signature=%lld "
+			log_warn("fanout",
+			    "update=%lld signature=%lld "
 			    "result=skipped reason=\"cannot compose\"",
 			    (long long)u.id, (long long)rc[i].signature_id);
 			continue;
 		}
 		k++;
 	}
-	switch ((st = store_update_mail_commit(s, u.id, cursor, n > 0 ?
-	    rc[n - 1].signature_id : cursor, done, msgs, k,
-	    (int64_t)time(NULL)))) {
+	switch ((st = store_update_mail_commit(s, u.id, cursor,
+		     n > 0 ? rc[n - 1].signature_id : cursor, done, msgs, k,
+		     (int64_t)time(NULL)))) {
 	case STORE_OK:
 		*queued = (int)k;
-		log_info("fanout", "update=%lld petition=%lld queued=%zu "
-		    "done=%d", (long long)u.id, (long long)u.petition_id, k,
-		    done);
+		log_info("fanout",
+		    "update=%lld petition=%lld queued=%zu "
+		    "done=%d",
+		    (long long)u.id, (long long)u.petition_id, k, done);
 		if (k > 0)
 			outbox_kick();
 		break;
@@ -293,8 +294,10 @@ batch_run(struct store *s, int *queued)
 		log_info("fanout", "update=%lld result=raced", (long long)u.id);
 		break;
 	default:
-		log_warn("fanout", "update=%lld error=\"cannot queue\" "
-		    "status=%s", (long long)u.id, store_status_name(st));
+		log_warn("fanout",
+		    "update=%lld error=\"cannot queue\" "
+		    "status=%s",
+		    (long long)u.id, store_status_name(st));
 		goto out;
 	}
 	ret = 1;

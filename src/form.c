@@ -94,8 +94,8 @@ form_text_valid(const char *str, size_t len, bool multiline)
 		return false;
 	for (i = 0; i < len; i++) {
 		if (s[i] < 0x20 || s[i] == 0x7F) {
-			if (multiline && (s[i] == '\n' || s[i] == '\r' ||
-			    s[i] == '\t'))
+			if (multiline &&
+			    (s[i] == '\n' || s[i] == '\r' || s[i] == '\t'))
 				continue;
 			return false;
 		}
@@ -120,13 +120,14 @@ form_utf8_chars(const char *s, size_t len)
 static const char *
 trim_space(const char *s, size_t *len)
 {
-	while (*len > 0 && (*s == ' ' || *s == '\t' || *s == '\n' ||
-	    *s == '\r')) {
+	while (
+	    *len > 0 && (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')) {
 		s++;
 		(*len)--;
 	}
-	while (*len > 0 && (s[*len - 1] == ' ' || s[*len - 1] == '\t' ||
-	    s[*len - 1] == '\n' || s[*len - 1] == '\r'))
+	while (*len > 0 &&
+	    (s[*len - 1] == ' ' || s[*len - 1] == '\t' || s[*len - 1] == '\n' ||
+		s[*len - 1] == '\r'))
 		(*len)--;
 	return s;
 }
@@ -155,7 +156,8 @@ field_check(const struct form_spec *spec, struct form_value *v)
 		if (v->len == 0)
 			return spec->required ? FORM_MISSING : FORM_OK;
 		return form_utf8_chars(v->s, v->len) > spec->max_chars ?
-		    FORM_TOO_LONG : FORM_OK;
+		    FORM_TOO_LONG :
+		    FORM_OK;
 	case FORM_LINE:
 	case FORM_TEXT:
 		if (!form_text_valid(v->s, v->len, spec->kind == FORM_TEXT))
@@ -168,8 +170,7 @@ field_check(const struct form_spec *spec, struct form_value *v)
 		if (spec->valid != NULL && !spec->valid(v->s, v->len))
 			return FORM_INVALID;
 		return FORM_OK;
-	case FORM_KIND__MAX:
-		break;
+	case FORM_KIND__MAX: break;
 	}
 	return FORM_INVALID;
 }
@@ -192,7 +193,7 @@ form_parse(struct arena *a, const char *body, size_t len,
 		size_t klen;
 
 		if ((key = form_decode(a, p, (size_t)(kend - p), &klen)) == NULL)
-			goto next;	/* a malformed key cannot be declared */
+			goto next; /* a malformed key cannot be declared */
 		for (i = 0; i < n; i++) {
 			if (strlen(specs[i].name) != klen ||
 			    memcmp(specs[i].name, key, klen) != 0)
@@ -204,7 +205,8 @@ form_parse(struct arena *a, const char *body, size_t len,
 				out[i].s = "";
 				out[i].len = 0;
 			} else if ((out[i].s = form_decode(a, eq + 1,
-			    (size_t)(pair_end - eq - 1), &out[i].len)) == NULL) {
+					(size_t)(pair_end - eq - 1),
+					&out[i].len)) == NULL) {
 				/* A broken %-escape is bad text, not absence. */
 				out[i].s = "";
 				out[i].len = 0;
@@ -212,7 +214,7 @@ form_parse(struct arena *a, const char *body, size_t len,
 			}
 			break;
 		}
-	next:
+next:
 		p = amp ? amp + 1 : end;
 	}
 	for (i = 0; i < n; i++) {

@@ -10,10 +10,10 @@
 
 enum form_error {
 	FORM_OK,
-	FORM_MISSING,		/* required and absent or blank */
+	FORM_MISSING, /* required and absent or blank */
 	FORM_TOO_LONG,
-	FORM_BAD_TEXT,		/* invalid UTF-8 or control characters */
-	FORM_INVALID,		/* the field's own validator said no */
+	FORM_BAD_TEXT, /* invalid UTF-8 or control characters */
+	FORM_INVALID,  /* the field's own validator said no */
 	FORM__MAX
 };
 
@@ -23,28 +23,28 @@ enum form_error {
 const char *form_error_key(enum form_error e);
 
 enum form_kind {
-	FORM_LINE,		/* one line of text, trimmed */
-	FORM_TEXT,		/* multi-line text: \n and \t allowed, trimmed */
-	FORM_CHECKBOX,		/* present and not "" means true */
-	FORM_TOKEN,		/* opaque ASCII, not trimmed */
-	FORM_SECRET,		/* a password: any text, never trimmed */
+	FORM_LINE,     /* one line of text, trimmed */
+	FORM_TEXT,     /* multi-line text: \n and \t allowed, trimmed */
+	FORM_CHECKBOX, /* present and not "" means true */
+	FORM_TOKEN,    /* opaque ASCII, not trimmed */
+	FORM_SECRET,   /* a password: any text, never trimmed */
 	FORM_KIND__MAX
 };
 
 struct form_spec {
 	const char *name;
 	enum form_kind kind;
-	size_t max_chars;	/* in Unicode code points */
+	size_t max_chars; /* in Unicode code points */
 	bool required;
 	/* Optional extra check on the decoded, trimmed value. */
 	bool (*valid)(const char *s, size_t len);
 };
 
 struct form_value {
-	const char *s;		/* decoded, NUL-terminated, from the arena */
+	const char *s; /* decoded, NUL-terminated, from the arena */
 	size_t len;
 	bool present;
-	bool checked;		/* FORM_CHECKBOX */
+	bool checked; /* FORM_CHECKBOX */
 	enum form_error err;
 };
 

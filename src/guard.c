@@ -3,9 +3,9 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <stdint.h>
 #include <string.h>
 
 #include "log.h"
@@ -53,7 +53,7 @@ strset_add(struct strset *set, const char *s)
 			if (set->slot[j] == NULL)
 				continue;
 			for (i = str_hash(set->slot[j]) & (ncap - 1); n[i];
-			    i = (i + 1) & (ncap - 1))
+			     i = (i + 1) & (ncap - 1))
 				;
 			n[i] = set->slot[j];
 		}
@@ -62,7 +62,7 @@ strset_add(struct strset *set, const char *s)
 		set->cap = ncap;
 	}
 	for (i = str_hash(s) & (set->cap - 1); set->slot[i];
-	    i = (i + 1) & (set->cap - 1))
+	     i = (i + 1) & (set->cap - 1))
 		if (strcmp(set->slot[i], s) == 0)
 			return 0;
 	if ((set->slot[i] = strdup(s)) == NULL)
@@ -79,7 +79,7 @@ strset_has(const struct strset *set, const char *s)
 	if (set->cap == 0)
 		return false;
 	for (i = str_hash(s) & (set->cap - 1); set->slot[i];
-	    i = (i + 1) & (set->cap - 1))
+	     i = (i + 1) & (set->cap - 1))
 		if (strcmp(set->slot[i], s) == 0)
 			return true;
 	return false;
@@ -124,8 +124,8 @@ clean_line(char *s)
 	if ((p = strchr(s, '#')) != NULL)
 		*p = '\0';
 	e = s + strlen(s);
-	while (e > s && (e[-1] == '\n' || e[-1] == '\r' || e[-1] == ' ' ||
-	    e[-1] == '\t'))
+	while (e > s &&
+	    (e[-1] == '\n' || e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t'))
 		*--e = '\0';
 	for (p = s; *p; p++)
 		if (*p >= 'A' && *p <= 'Z')
@@ -192,7 +192,8 @@ load_list(const char *path, struct list *l, char *err, size_t errlen)
 		} else if (strcmp(s, "net") == 0) {
 			if (l->nnets == l->capnets) {
 				size_t n = l->capnets ? l->capnets * 2 : 16;
-				struct cidr *c = realloc(l->nets, n * sizeof(*c));
+				struct cidr *c =
+				    realloc(l->nets, n * sizeof(*c));
 
 				if (c == NULL)
 					goto bad;
@@ -210,14 +211,15 @@ load_list(const char *path, struct list *l, char *err, size_t errlen)
 	return 0;
 bad:
 	fclose(f);
-	snprintf(err, errlen, "%s:%d: expected \"domain D\", \"net CIDR\" or "
-	    "\"email ADDRESS\"", path, lineno);
+	snprintf(err, errlen,
+	    "%s:%d: expected \"domain D\", \"net CIDR\" or "
+	    "\"email ADDRESS\"",
+	    path, lineno);
 	return -1;
 }
 
 int
-guard_load(const char *share_dir, const char *data_dir, char *err,
-    size_t errlen)
+guard_load(const char *share_dir, const char *data_dir, char *err, size_t errlen)
 {
 	char path[PATH_MAX];
 

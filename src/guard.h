@@ -11,18 +11,18 @@
 
 enum guard_verdict {
 	GUARD_OK,
-	GUARD_ALLOWED,		/* on the allow list: skips the other lists */
-	GUARD_DISPOSABLE,	/* a throw-away mail domain */
-	GUARD_BLOCKED,		/* on the block list */
+	GUARD_ALLOWED,	  /* on the allow list: skips the other lists */
+	GUARD_DISPOSABLE, /* a throw-away mail domain */
+	GUARD_BLOCKED,	  /* on the block list */
 	GUARD__MAX
 };
 
 /* Bits of a signature's flags column. */
 enum guard_flag {
-	GUARD_FLAG_HONEYPOT = 1,	/* the hidden field was filled */
-	GUARD_FLAG_FAST = 2,		/* sent sooner than a person could */
-	GUARD_FLAG_NO_POW = 4,		/* no proof of work (no JavaScript) */
-	GUARD_FLAG_BAD_POW = 8,		/* a wrong or reused proof */
+	GUARD_FLAG_HONEYPOT = 1, /* the hidden field was filled */
+	GUARD_FLAG_FAST = 2,	 /* sent sooner than a person could */
+	GUARD_FLAG_NO_POW = 4,	 /* no proof of work (no JavaScript) */
+	GUARD_FLAG_BAD_POW = 8,	 /* a wrong or reused proof */
 };
 
 /* Loads the shipped disposable-domain list (share_dir/lists/

@@ -28,25 +28,25 @@ struct http_header {
 };
 
 struct request {
-	struct arena *arena;		/* freed when the request ends */
-	void *conn;			/* the library's connection */
+	struct arena *arena; /* freed when the request ends */
+	void *conn;	     /* the library's connection */
 	enum http_method method;
 	const char *method_name;
-	const char *path;		/* decoded path, no query */
-	const char *ip;			/* client address as text */
-	struct netaddr addr;		/* the client: the peer, or what a
-					 * trusted proxy says it forwarded */
+	const char *path;    /* decoded path, no query */
+	const char *ip;	     /* client address as text */
+	struct netaddr addr; /* the client: the peer, or what a
+			      * trusted proxy says it forwarded */
 	struct timespec start;
 
-	struct buf body;		/* the request body, up to the limit */
-	size_t body_seen;		/* bytes received, kept or not */
+	struct buf body;  /* the request body, up to the limit */
+	size_t body_seen; /* bytes received, kept or not */
 	bool body_too_large;
 
 	/* Set by the router from the path. */
-	int route;			/* enum route; ROUTE__MAX when none */
+	int route; /* enum route; ROUTE__MAX when none */
 	const char *slug;
-	const char *rest;		/* for /static/REST */
-	const char *token;		/* for /c/TOKEN and /u/TOKEN */
+	const char *rest;  /* for /static/REST */
+	const char *token; /* for /c/TOKEN and /u/TOKEN */
 
 	/* Set by page_begin(). */
 	const char *lang;
@@ -54,15 +54,15 @@ struct request {
 	/* A handler that parks the request keeps its state here; it is
 	 * called again, with job still set, once the request is resumed. */
 	void *job;
-	bool parked;			/* set by http_suspend(), only ever by
-					 * the request's own thread */
+	bool parked; /* set by http_suspend(), only ever by
+		      * the request's own thread */
 
 	/* The reply. */
 	int status;
 	const char *content_type;
 	struct buf out;
-	const void *static_body;	/* instead of out: bytes that outlive
-					 * the request */
+	const void *static_body; /* instead of out: bytes that outlive
+				  * the request */
 	size_t static_len;
 	struct http_header headers[HTTP_MAX_HEADERS];
 	size_t nheaders;

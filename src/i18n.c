@@ -4,14 +4,14 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <pthread.h>
 #include <unicode/ucol.h>
-#include <unicode/ureldatefmt.h>
 #include <unicode/uloc.h>
+#include <unicode/ureldatefmt.h>
 #include <unicode/ustring.h>
 
 #include "log.h"
@@ -23,13 +23,13 @@ struct message {
 
 struct lang {
 	char code[16];
-	struct message *msgs;	/* sorted by key */
+	struct message *msgs; /* sorted by key */
 	size_t nmsgs;
-	json_t *strings;	/* argument-free messages, pre-formatted */
+	json_t *strings; /* argument-free messages, pre-formatted */
 	json_t *countries;
 	struct msgfmt *number;
 	URelativeDateTimeFormatter *rel;
-	pthread_mutex_t rel_lock;	/* ICU formatters are not thread-safe */
+	pthread_mutex_t rel_lock; /* ICU formatters are not thread-safe */
 };
 
 static struct lang langs[I18N_MAX_LANGS];
@@ -83,9 +83,11 @@ lang_load(struct lang *l, const char *path, char *err, size_t errlen)
 	}
 	l->nmsgs = json_object_size(root);
 	if ((l->msgs = calloc(l->nmsgs ? l->nmsgs : 1, sizeof(*l->msgs))) ==
-	    NULL || (l->strings = json_object()) == NULL)
+		NULL ||
+	    (l->strings = json_object()) == NULL)
 		goto oom;
-	json_object_foreach(root, key, v) {
+	json_object_foreach(root, key, v)
+	{
 		char perr[128];
 		const char *pat;
 
@@ -96,15 +98,17 @@ lang_load(struct lang *l, const char *path, char *err, size_t errlen)
 		}
 		pat = json_string_value(v);
 		l->msgs[i].key = strdup(key);
-		l->msgs[i].fmt = msgfmt_open(l->code, pat, json_string_length(v),
-		    perr, sizeof(perr));
+		l->msgs[i].fmt = msgfmt_open(l->code, pat,
+		    json_string_length(v), perr, sizeof(perr));
 		if (l->msgs[i].key == NULL) {
 			free(l->msgs[i].key);
 			goto oom;
 		}
 		if (l->msgs[i].fmt == NULL) {
-			snprintf(err, errlen, "%s: key \"%s\": ICU rejects the "
-			    "pattern: %s", path, key, perr);
+			snprintf(err, errlen,
+			    "%s: key \"%s\": ICU rejects the "
+			    "pattern: %s",
+			    path, key, perr);
 			free(l->msgs[i].key);
 			goto fail;
 		}
@@ -142,9 +146,10 @@ lang_compare(const struct lang *l, char *err, size_t errlen)
 		const struct message *m = lang_find(l, d->key);
 
 		if (m == NULL) {
-			snprintf(err, errlen, "locales/%s.json: key \"%s\": "
-			    "missing (it is in %s.json)", l->code, d->key,
-			    deflang->code);
+			snprintf(err, errlen,
+			    "locales/%s.json: key \"%s\": "
+			    "missing (it is in %s.json)",
+			    l->code, d->key, deflang->code);
 			return -1;
 		}
 		if (msgfmt_arg_count(m->fmt) != msgfmt_arg_count(d->fmt))
@@ -154,23 +159,25 @@ lang_compare(const struct lang *l, char *err, size_t errlen)
 
 			for (k = 0; k < msgfmt_arg_count(m->fmt); k++)
 				if (strcmp(msgfmt_arg_name(d->fmt, j),
-				    msgfmt_arg_name(m->fmt, k)) == 0)
+					msgfmt_arg_name(m->fmt, k)) == 0)
 					break;
 			if (k == msgfmt_arg_count(m->fmt))
 				goto args;
 		}
 		continue;
 args:
-		snprintf(err, errlen, "locales/%s.json: key \"%s\": the "
-		    "arguments differ from %s.json", l->code, d->key,
-		    deflang->code);
+		snprintf(err, errlen,
+		    "locales/%s.json: key \"%s\": the "
+		    "arguments differ from %s.json",
+		    l->code, d->key, deflang->code);
 		return -1;
 	}
 	for (i = 0; i < l->nmsgs; i++) {
 		if (lang_find(deflang, l->msgs[i].key) == NULL) {
-			snprintf(err, errlen, "locales/%s.json: key \"%s\": not "
-			    "in %s.json", l->code, l->msgs[i].key,
-			    deflang->code);
+			snprintf(err, errlen,
+			    "locales/%s.json: key \"%s\": not "
+			    "in %s.json",
+			    l->code, l->msgs[i].key, deflang->code);
 			return -1;
 		}
 	}
@@ -233,8 +240,9 @@ lang_countries(struct lang *l)
 	sort_coll = NULL;
 	l->countries = json_array();
 	for (i = 0; i < n; i++)
-		json_array_append_new(l->countries, json_pack("{s:s, s:s}",
-		    "code", cs[i].code, "name", cs[i].utf8));
+		json_array_append_new(l->countries,
+		    json_pack("{s:s, s:s}", "code", cs[i].code, "name",
+			cs[i].utf8));
 	free(cs);
 	return 0;
 }
@@ -288,7 +296,8 @@ i18n_load(const char *dir, const char *default_lang, char *err, size_t errlen)
 		langs[i].number = msgfmt_open(langs[i].code, "{n, number}", 11,
 		    perr, sizeof(perr));
 		if (langs[i].number == NULL) {
-			snprintf(err, errlen, "%s: number format: %s", path, perr);
+			snprintf(err, errlen, "%s: number format: %s", path,
+			    perr);
 			goto fail;
 		}
 		{
@@ -297,8 +306,10 @@ i18n_load(const char *dir, const char *default_lang, char *err, size_t errlen)
 			langs[i].rel = ureldatefmt_open(langs[i].code, NULL,
 			    UDAT_STYLE_LONG, UDISPCTX_CAPITALIZATION_NONE, &e);
 			if (U_FAILURE(e)) {
-				snprintf(err, errlen, "%s: relative time format: "
-				    "%s", path, u_errorName(e));
+				snprintf(err, errlen,
+				    "%s: relative time format: "
+				    "%s",
+				    path, u_errorName(e));
 				goto fail;
 			}
 			pthread_mutex_init(&langs[i].rel_lock, NULL);
@@ -307,8 +318,10 @@ i18n_load(const char *dir, const char *default_lang, char *err, size_t errlen)
 			deflang = &langs[i];
 	}
 	if (deflang == NULL) {
-		snprintf(err, errlen, "%s: no catalogue for the default "
-		    "language \"%s\"", dir, default_lang);
+		snprintf(err, errlen,
+		    "%s: no catalogue for the default "
+		    "language \"%s\"",
+		    dir, default_lang);
 		goto fail;
 	}
 	languages = json_array();
@@ -320,8 +333,8 @@ i18n_load(const char *dir, const char *default_lang, char *err, size_t errlen)
 
 		if (lang_compare(&langs[i], err, errlen) == -1)
 			goto fail;
-		len = uloc_getDisplayName(langs[i].code, langs[i].code, name, 64,
-		    &e);
+		len = uloc_getDisplayName(langs[i].code, langs[i].code, name,
+		    64, &e);
 		u_strToUTF8(utf8, sizeof(utf8), NULL, name, len, &e);
 		if (U_FAILURE(e))
 			snprintf(utf8, sizeof(utf8), "%.15s", langs[i].code);
@@ -333,23 +346,27 @@ i18n_load(const char *dir, const char *default_lang, char *err, size_t errlen)
 			int32_t tl = u_strToTitle(t, 64, name, len, NULL,
 			    langs[i].code, &e2);
 			if (U_SUCCESS(e2) && U_SUCCESS(e))
-				u_strToUTF8(utf8, sizeof(utf8), NULL, t, tl, &e2);
+				u_strToUTF8(utf8, sizeof(utf8), NULL, t, tl,
+				    &e2);
 		}
-		json_array_append_new(languages, json_pack("{s:s, s:s}", "code",
-		    langs[i].code, "name", utf8));
+		json_array_append_new(languages,
+		    json_pack("{s:s, s:s}", "code", langs[i].code, "name",
+			utf8));
 	}
 	{
 		const json_t *c;
 		size_t k;
 
 		memset(country_ok, 0, sizeof(country_ok));
-		json_array_foreach(deflang->countries, k, c) {
-			const char *cc = json_string_value(json_object_get(c,
-			    "code"));
+		json_array_foreach(deflang->countries, k, c)
+		{
+			const char *cc =
+			    json_string_value(json_object_get(c, "code"));
 
 			if (cc != NULL && cc[0] >= 'A' && cc[0] <= 'Z' &&
 			    cc[1] >= 'A' && cc[1] <= 'Z')
-				country_ok[(cc[0] - 'A') * 26 + (cc[1] - 'A')] = 1;
+				country_ok[(cc[0] - 'A') * 26 + (cc[1] - 'A')] =
+				    1;
 		}
 	}
 	log_info("i18n", "languages=%zu default=%s", nlangs, deflang->code);
@@ -410,7 +427,7 @@ i18n_match(const char *code, size_t len)
 struct accept_entry {
 	const char *tag;
 	size_t len;
-	int q;		/* thousandths */
+	int q; /* thousandths */
 };
 
 static size_t
@@ -444,15 +461,16 @@ accept_parse(const char *h, struct accept_entry *out, size_t max)
 				p += 3;
 				if (p < stop && *p == '.') {
 					int scale = 100;
-					for (p++; p < stop && isdigit(
-					    (unsigned char)*p) && digits < 3;
-					    p++, digits++, scale /= 10)
+					for (p++; p < stop &&
+					     isdigit((unsigned char)*p) &&
+					     digits < 3;
+					     p++, digits++, scale /= 10)
 						q += (*p - '0') * scale;
 				}
 				if (q > 1000)
 					q = -1;
 			} else {
-				q = -1;	/* malformed: ignore this entry */
+				q = -1; /* malformed: ignore this entry */
 			}
 		}
 		if (len > 0 && q > 0) {
@@ -480,8 +498,8 @@ i18n_negotiate(const char *query, const char *cookie, const char *accept)
 		return m;
 	n = accept_parse(accept, e, 32);
 	for (i = 0; i < n; i++) {
-		if (e[i].q > bestq && (m = i18n_match(e[i].tag, e[i].len)) !=
-		    NULL) {
+		if (e[i].q > bestq &&
+		    (m = i18n_match(e[i].tag, e[i].len)) != NULL) {
 			best = m;
 			bestq = e[i].q;
 		}
@@ -503,8 +521,10 @@ i18n_accept_region(const char *accept, char out[3])
 			    (j + 3 == e[i].len || e[i].tag[j + 3] == '-') &&
 			    isalpha((unsigned char)e[i].tag[j + 1]) &&
 			    isalpha((unsigned char)e[i].tag[j + 2])) {
-				out[0] = (char)toupper((unsigned char)e[i].tag[j + 1]);
-				out[1] = (char)toupper((unsigned char)e[i].tag[j + 2]);
+				out[0] = (char)toupper(
+				    (unsigned char)e[i].tag[j + 1]);
+				out[1] = (char)toupper(
+				    (unsigned char)e[i].tag[j + 2]);
 				out[2] = '\0';
 				if (i18n_country_valid(out, 2))
 					return;
@@ -542,13 +562,13 @@ i18n_format(struct arena *a, const char *lang, const char *key,
 	char *s;
 
 	if (m == NULL) {
-		log_error("i18n", "lang=%s key=%s error=\"no such message\"", lang,
-		    key);
+		log_error("i18n", "lang=%s key=%s error=\"no such message\"",
+		    lang, key);
 		return NULL;
 	}
 	if ((s = msgfmt_format(m->fmt, args, n, &len)) == NULL) {
-		log_error("i18n", "lang=%s key=%s error=\"format failed\"", lang,
-		    key);
+		log_error("i18n", "lang=%s key=%s error=\"format failed\"",
+		    lang, key);
 		return NULL;
 	}
 	ret = arena_strndup(a, s, len);
@@ -559,8 +579,9 @@ i18n_format(struct arena *a, const char *lang, const char *key,
 const char *
 i18n_number(struct arena *a, const char *lang, int64_t n)
 {
-	struct msgfmt_arg arg = { .name = "n", .type = MSGFMT_NUMBER,
-	    .num = (double)n };
+	struct msgfmt_arg arg = { .name = "n",
+		.type = MSGFMT_NUMBER,
+		.num = (double)n };
 	const char *ret;
 	size_t len;
 	char *s;

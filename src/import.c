@@ -42,8 +42,8 @@ trim(const char *s, size_t *len)
 		s++;
 		(*len)--;
 	}
-	while (*len > 0 && (s[*len - 1] == ' ' || s[*len - 1] == '\t' ||
-	    s[*len - 1] == '\r'))
+	while (*len > 0 &&
+	    (s[*len - 1] == ' ' || s[*len - 1] == '\t' || s[*len - 1] == '\r'))
 		(*len)--;
 	return s;
 }
@@ -88,8 +88,8 @@ lang_valid(const char *s, size_t len)
 	if (len < 2 || len > 15)
 		return false;
 	for (i = 0; i < len && s[i] != '-'; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' &&
-		    s[i] <= 'Z')))
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+			(s[i] >= 'A' && s[i] <= 'Z')))
 			return false;
 	if (i < 2 || i > 3)
 		return false;
@@ -99,8 +99,9 @@ lang_valid(const char *s, size_t len)
 		if (s[i++] != '-')
 			return false;
 		for (; i < len && s[i] != '-'; i++, run++)
-			if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' &&
-			    s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9')))
+			if (!((s[i] >= 'a' && s[i] <= 'z') ||
+				(s[i] >= 'A' && s[i] <= 'Z') ||
+				(s[i] >= '0' && s[i] <= '9')))
 				return false;
 		if (run == 0 || run > 8)
 			return false;
@@ -133,8 +134,10 @@ front_parse(const char *src, size_t len, struct front_value v[KEY__MAX],
 		/* Text only: the page cache marks live values with control
 		 * characters, so none may come from a file. */
 		if (!form_text_valid(line, llen, true)) {
-			snprintf(err, errlen, "line %d: not valid UTF-8 text "
-			    "(or a control character)", lineno);
+			snprintf(err, errlen,
+			    "line %d: not valid UTF-8 text "
+			    "(or a control character)",
+			    lineno);
 			return -1;
 		}
 		line = nl ? nl + 1 : end;
@@ -142,7 +145,8 @@ front_parse(const char *src, size_t len, struct front_value v[KEY__MAX],
 	lineno = 1;
 	if (!(len >= 4 && memcmp(src, "---\n", 4) == 0) &&
 	    !(len >= 5 && memcmp(src, "---\r\n", 5) == 0)) {
-		snprintf(err, errlen, "line 1: expected front matter "
+		snprintf(err, errlen,
+		    "line 1: expected front matter "
 		    "starting with ---");
 		return -1;
 	}
@@ -153,8 +157,10 @@ front_parse(const char *src, size_t len, struct front_value v[KEY__MAX],
 
 		lineno++;
 		if (line >= end) {
-			snprintf(err, errlen, "line %d: front matter is not "
-			    "closed with ---", lineno);
+			snprintf(err, errlen,
+			    "line %d: front matter is not "
+			    "closed with ---",
+			    lineno);
 			return -1;
 		}
 		nl = memchr(line, '\n', (size_t)(end - line));
@@ -170,8 +176,8 @@ front_parse(const char *src, size_t len, struct front_value v[KEY__MAX],
 			continue;
 		}
 		if ((colon = memchr(line, ':', llen)) == NULL) {
-			snprintf(err, errlen, "line %d: expected \"key: value\"",
-			    lineno);
+			snprintf(err, errlen,
+			    "line %d: expected \"key: value\"", lineno);
 			return -1;
 		}
 		klen = (size_t)(colon - line);
@@ -201,7 +207,8 @@ front_parse(const char *src, size_t len, struct front_value v[KEY__MAX],
 	while (line < end && (*line == '\n' || *line == '\r'))
 		line++;
 	if (line >= end) {
-		snprintf(err, errlen, "the petition has no text after the "
+		snprintf(err, errlen,
+		    "the petition has no text after the "
 		    "front matter");
 		return -1;
 	}
@@ -220,8 +227,10 @@ title_parse(struct arena *a, const struct front_value *v, const char **out,
 	}
 	if (v->len == 0 || form_utf8_chars(v->s, v->len) > 200 ||
 	    !form_text_valid(v->s, v->len, false)) {
-		snprintf(err, errlen, "line %d: title must be 1-200 characters "
-		    "of text", v->line);
+		snprintf(err, errlen,
+		    "line %d: title must be 1-200 characters "
+		    "of text",
+		    v->line);
 		return -1;
 	}
 	*out = arena_strndup(a, v->s, v->len);
@@ -250,8 +259,10 @@ import_parse(struct arena *a, const char *src, size_t len, struct petition *p,
 	if (title_parse(a, &v[KEY_TITLE], &p->title, err, errlen) == -1)
 		return -1;
 	if (parse_to(a, v[KEY_TO].s, v[KEY_TO].len, p) == -1) {
-		snprintf(err, errlen, "line %d: \"to\" needs 1-%d addressees "
-		    "separated by ';'", v[KEY_TO].line, IMPORT_MAX_TO);
+		snprintf(err, errlen,
+		    "line %d: \"to\" needs 1-%d addressees "
+		    "separated by ';'",
+		    v[KEY_TO].line, IMPORT_MAX_TO);
 		return -1;
 	}
 	{
@@ -267,21 +278,27 @@ import_parse(struct arena *a, const char *src, size_t len, struct petition *p,
 				g = 0;
 		}
 		if (g <= 0 || g > 1000000000LL) {
-			snprintf(err, errlen, "line %d: goal must be a whole "
-			    "number from 1 to 1000000000", v[KEY_GOAL].line);
+			snprintf(err, errlen,
+			    "line %d: goal must be a whole "
+			    "number from 1 to 1000000000",
+			    v[KEY_GOAL].line);
 			return -1;
 		}
 		p->goal = g;
 	}
 	if (!lang_valid(v[KEY_LANG].s, v[KEY_LANG].len)) {
-		snprintf(err, errlen, "line %d: lang must be a language code "
-		    "such as en, ru or uk", v[KEY_LANG].line);
+		snprintf(err, errlen,
+		    "line %d: lang must be a language code "
+		    "such as en, ru or uk",
+		    v[KEY_LANG].line);
 		return -1;
 	}
 	p->lang = arena_strndup(a, v[KEY_LANG].s, v[KEY_LANG].len);
 	if (!petition_slug_valid(v[KEY_SLUG].s, v[KEY_SLUG].len)) {
-		snprintf(err, errlen, "line %d: slug must be 1-80 of a-z, 0-9 "
-		    "and '-'", v[KEY_SLUG].line);
+		snprintf(err, errlen,
+		    "line %d: slug must be 1-80 of a-z, 0-9 "
+		    "and '-'",
+		    v[KEY_SLUG].line);
 		return -1;
 	}
 	p->slug = arena_strndup(a, v[KEY_SLUG].s, v[KEY_SLUG].len);
@@ -311,15 +328,19 @@ import_parse_translation(struct arena *a, const char *src, size_t len,
 	for (k = 0; k < KEY__MAX; k++) {
 		if (k == KEY_TITLE || k == KEY_LANG || !v[k].seen)
 			continue;
-		snprintf(err, errlen, "line %d: a translation takes only "
-		    "\"title\" and \"lang\", not \"%s\"", v[k].line,
-		    import_keys[k]);
+		snprintf(err, errlen,
+		    "line %d: a translation takes only "
+		    "\"title\" and \"lang\", not \"%s\"",
+		    v[k].line, import_keys[k]);
 		return -1;
 	}
-	if (v[KEY_LANG].seen && (v[KEY_LANG].len != strlen(lang) ||
-	    strncmp(v[KEY_LANG].s, lang, v[KEY_LANG].len) != 0)) {
-		snprintf(err, errlen, "line %d: lang does not match the file "
-		    "name (%s)", v[KEY_LANG].line, lang);
+	if (v[KEY_LANG].seen &&
+	    (v[KEY_LANG].len != strlen(lang) ||
+		strncmp(v[KEY_LANG].s, lang, v[KEY_LANG].len) != 0)) {
+		snprintf(err, errlen,
+		    "line %d: lang does not match the file "
+		    "name (%s)",
+		    v[KEY_LANG].line, lang);
 		return -1;
 	}
 	if (title_parse(a, &v[KEY_TITLE], &t->title, err, errlen) == -1)
@@ -383,7 +404,7 @@ translations_load(struct arena *a, const char *path, struct translation *tr,
 	blen = strlen(base);
 	if (blen < 4 || strcmp(base + blen - 3, ".md") != 0)
 		return 0;
-	blen -= 3;	/* FILE */
+	blen -= 3; /* FILE */
 	if ((d = opendir(dir[0] ? dir : "/")) == NULL)
 		return 0;
 	while ((de = readdir(d)) != NULL) {
@@ -397,8 +418,8 @@ translations_load(struct arena *a, const char *path, struct translation *tr,
 		    strcmp(de->d_name + nlen - 3, ".md") != 0)
 			continue;
 		llen = nlen - blen - 4;
-		if (llen >= sizeof(lang) || !lang_valid(de->d_name + blen + 1,
-		    llen))
+		if (llen >= sizeof(lang) ||
+		    !lang_valid(de->d_name + blen + 1, llen))
 			continue;
 		memcpy(lang, de->d_name + blen + 1, llen);
 		lang[llen] = '\0';
@@ -411,7 +432,7 @@ translations_load(struct arena *a, const char *path, struct translation *tr,
 		if ((src = file_slurp(a, full, &len, err, errlen)) == NULL)
 			goto fail;
 		if (import_parse_translation(a, src, len, lang, &tr[n], msg,
-		    sizeof(msg)) == -1) {
+			sizeof(msg)) == -1) {
 			snprintf(err, errlen, "%s: %s", full, msg);
 			goto fail;
 		}
@@ -451,11 +472,13 @@ import_owner(struct store *s, const char *email, int64_t *id, char *err,
 		ret = 0;
 		break;
 	case STORE_NOTFOUND:
-		snprintf(err, errlen, "--owner: no account has that email "
+		snprintf(err, errlen,
+		    "--owner: no account has that email "
 		    "address (add one with holos user add)");
 		break;
 	default:
-		snprintf(err, errlen, "--owner: the database cannot say (see "
+		snprintf(err, errlen,
+		    "--owner: the database cannot say (see "
 		    "the log)");
 		break;
 	}
@@ -498,8 +521,10 @@ import_file_owned(struct store *s, const char *path, int64_t owner_id,
 		goto fail;
 	for (i = 0; i < n; i++) {
 		if (strcmp(tr[i].lang, p.lang) == 0) {
-			snprintf(err, errlen, "%s: a translation into %s, the "
-			    "petition's own language", path, p.lang);
+			snprintf(err, errlen,
+			    "%s: a translation into %s, the "
+			    "petition's own language",
+			    path, p.lang);
 			goto fail;
 		}
 	}
@@ -513,12 +538,16 @@ import_file_owned(struct store *s, const char *path, int64_t owner_id,
 		ret = 0;
 		break;
 	case STORE_DUPLICATE:
-		snprintf(err, errlen, "%s: a petition with slug \"%s\" exists "
-		    "already", path, p.slug);
+		snprintf(err, errlen,
+		    "%s: a petition with slug \"%s\" exists "
+		    "already",
+		    path, p.slug);
 		break;
 	default:
-		snprintf(err, errlen, "%s: the database refused the petition "
-		    "(see the log)", path);
+		snprintf(err, errlen,
+		    "%s: the database refused the petition "
+		    "(see the log)",
+		    path);
 		break;
 	}
 fail:

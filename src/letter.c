@@ -46,7 +46,8 @@ letter_confirm(struct arena *a, const struct letter_confirm *l,
 		{ .name = "name", .type = MSGFMT_STRING, .str = l->first_name },
 		{ .name = "title", .type = MSGFMT_STRING, .str = l->title },
 		{ .name = "link", .type = MSGFMT_STRING, .str = l->confirm_url },
-		{ .name = "days", .type = MSGFMT_NUMBER,
+		{ .name = "days",
+		    .type = MSGFMT_NUMBER,
 		    .num = (double)((site.confirm_ttl + 86399) / 86400) },
 	};
 	const char *subject, *text, *ignore;
@@ -66,14 +67,13 @@ letter_confirm(struct arena *a, const struct letter_confirm *l,
 	    (msgid = arena_alloc(a, idlen)) == NULL)
 		goto out;
 	mail_message_id(msgid, idlen, site.host);
-	ctx = json_pack("{s:s, s:O, s:s, s:s, s:s, s:s, s:s, s:s?}",
-	    "lang", l->lang, "t", i18n_strings(l->lang),
-	    "subject", subject, "greeting", i18n_format(a, l->lang,
-	    "mail_greeting", args, 1), "title", l->title,
-	    "link", l->confirm_url, "ignore", ignore,
-	    "unsubscribe", l->unsubscribe_url);
-	if (ctx == NULL || tmpl_render(site.tmpl, "mail_confirm", ctx, &html) ==
-	    -1) {
+	ctx = json_pack("{s:s, s:O, s:s, s:s, s:s, s:s, s:s, s:s?}", "lang",
+	    l->lang, "t", i18n_strings(l->lang), "subject", subject, "greeting",
+	    i18n_format(a, l->lang, "mail_greeting", args, 1), "title",
+	    l->title, "link", l->confirm_url, "ignore", ignore, "unsubscribe",
+	    l->unsubscribe_url);
+	if (ctx == NULL ||
+	    tmpl_render(site.tmpl, "mail_confirm", ctx, &html) == -1) {
 		json_decref(ctx);
 		goto out;
 	}
@@ -108,25 +108,25 @@ out:
 /* The catalogue keys of each account letter: subject, intro, action,
  * button, the second action and button (EXISTS), and the closing note. */
 static const char *const account_keys[LETTER_ACCOUNT__MAX][7] = {
-	[LETTER_VERIFY] = { "acct_mail_verify_subject", "acct_mail_verify_intro",
-	    "acct_mail_verify_action", "acct_mail_verify_button", NULL, NULL,
-	    "acct_mail_verify_ignore" },
+	[LETTER_VERIFY] = { "acct_mail_verify_subject",
+	    "acct_mail_verify_intro", "acct_mail_verify_action",
+	    "acct_mail_verify_button", NULL, NULL, "acct_mail_verify_ignore" },
 	[LETTER_RESET] = { "acct_mail_reset_subject", "acct_mail_reset_intro",
 	    "acct_mail_reset_action", "acct_mail_reset_button", NULL, NULL,
 	    "acct_mail_reset_ignore" },
-	[LETTER_EXISTS] = { "acct_mail_exists_subject", "acct_mail_exists_intro",
-	    "acct_mail_exists_action", "acct_mail_exists_button",
-	    "acct_mail_exists_action2", "acct_mail_exists_button2",
-	    "acct_mail_exists_ignore" },
+	[LETTER_EXISTS] = { "acct_mail_exists_subject",
+	    "acct_mail_exists_intro", "acct_mail_exists_action",
+	    "acct_mail_exists_button", "acct_mail_exists_action2",
+	    "acct_mail_exists_button2", "acct_mail_exists_ignore" },
 	[LETTER_APPROVED] = { "mod_mail_approved_subject",
 	    "mod_mail_approved_intro", "mod_mail_approved_action",
 	    "mod_mail_approved_button", NULL, NULL, "mod_mail_footer" },
 	[LETTER_REJECTED] = { "mod_mail_rejected_subject",
 	    "mod_mail_rejected_intro", "mod_mail_rejected_action",
 	    "mod_mail_rejected_button", NULL, NULL, "mod_mail_footer" },
-	[LETTER_HIDDEN] = { "mod_mail_hidden_subject",
-	    "mod_mail_hidden_intro", "mod_mail_hidden_action",
-	    "mod_mail_hidden_button", NULL, NULL, "mod_mail_footer" },
+	[LETTER_HIDDEN] = { "mod_mail_hidden_subject", "mod_mail_hidden_intro",
+	    "mod_mail_hidden_action", "mod_mail_hidden_button", NULL, NULL,
+	    "mod_mail_footer" },
 };
 
 int
@@ -135,12 +135,17 @@ letter_account(struct arena *a, const struct letter_account *l,
 {
 	struct msgfmt_arg args[6] = {
 		{ .name = "site", .type = MSGFMT_STRING, .str = site.name },
-		{ .name = "hours", .type = MSGFMT_NUMBER, .num = (double)l->hours },
-		{ .name = "title", .type = MSGFMT_STRING,
+		{ .name = "hours",
+		    .type = MSGFMT_NUMBER,
+		    .num = (double)l->hours },
+		{ .name = "title",
+		    .type = MSGFMT_STRING,
 		    .str = l->title ? l->title : "" },
-		{ .name = "reason", .type = MSGFMT_STRING,
+		{ .name = "reason",
+		    .type = MSGFMT_STRING,
 		    .str = l->reason ? l->reason : "" },
-		{ .name = "note", .type = MSGFMT_STRING,
+		{ .name = "note",
+		    .type = MSGFMT_STRING,
 		    .str = l->note ? l->note : "" },
 		{ .name = "name", .type = MSGFMT_STRING, .str = l->name },
 	};
@@ -160,7 +165,7 @@ letter_account(struct arena *a, const struct letter_account *l,
 	k = account_keys[l->kind];
 	for (i = 0; i < 7; i++) {
 		f[i] = k[i] != NULL ? i18n_format(a, l->lang, k[i], args, 5) :
-		    NULL;
+				      NULL;
 		if (k[i] != NULL && f[i] == NULL)
 			goto out;
 	}
@@ -170,21 +175,24 @@ letter_account(struct arena *a, const struct letter_account *l,
 	if (greeting == NULL || (msgid = arena_alloc(a, idlen)) == NULL)
 		goto out;
 	if (f[4] != NULL)
-		text = arena_printf(a, "%s\n\n%s\n\n%s\n\n%s\n\n%s\n\n%s\n\n"
-		    "%s\n", greeting, f[1], f[2], l->link, f[4], l->link2, f[6]);
+		text = arena_printf(a,
+		    "%s\n\n%s\n\n%s\n\n%s\n\n%s\n\n%s\n\n"
+		    "%s\n",
+		    greeting, f[1], f[2], l->link, f[4], l->link2, f[6]);
 	else
-		text = arena_printf(a, "%s\n\n%s\n\n%s\n\n%s\n\n%s\n",
-		    greeting, f[1], f[2], l->link, f[6]);
+		text = arena_printf(a, "%s\n\n%s\n\n%s\n\n%s\n\n%s\n", greeting,
+		    f[1], f[2], l->link, f[6]);
 	if (text == NULL)
 		goto out;
 	mail_message_id(msgid, idlen, site.host);
 	ctx = json_pack("{s:s, s:O, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s?,"
-	    " s:s?, s:s?}", "lang", l->lang, "t", i18n_strings(l->lang),
-	    "subject", f[0], "greeting", greeting, "intro", f[1], "action",
-	    f[2], "link", l->link, "button", f[3], "ignore", f[6], "action2",
-	    f[4], "link2", f[4] != NULL ? l->link2 : NULL, "button2", f[5]);
-	if (ctx == NULL || tmpl_render(site.tmpl, "mail_account", ctx, &html) ==
-	    -1) {
+			" s:s?, s:s?}",
+	    "lang", l->lang, "t", i18n_strings(l->lang), "subject", f[0],
+	    "greeting", greeting, "intro", f[1], "action", f[2], "link",
+	    l->link, "button", f[3], "ignore", f[6], "action2", f[4], "link2",
+	    f[4] != NULL ? l->link2 : NULL, "button2", f[5]);
+	if (ctx == NULL ||
+	    tmpl_render(site.tmpl, "mail_account", ctx, &html) == -1) {
 		json_decref(ctx);
 		goto out;
 	}

@@ -11,10 +11,10 @@ struct letter_confirm {
 	const char *lang;
 	const char *first_name;
 	const char *last_name;
-	const char *email;		/* normalised address */
-	const char *title;		/* the petition's title */
+	const char *email; /* normalised address */
+	const char *title; /* the petition's title */
 	const char *confirm_url;
-	const char *unsubscribe_url;	/* NULL: no updates were asked for */
+	const char *unsubscribe_url; /* NULL: no updates were asked for */
 };
 
 /* Writes the confirmation email for l and seals it into out (from the
@@ -31,30 +31,30 @@ int letter_seal(struct arena *a, const char *rcpt, const struct buf *msg,
 
 /* The mail of an account: which one. */
 enum letter_account_kind {
-	LETTER_VERIFY,		/* confirm the address: link */
-	LETTER_RESET,		/* set a new password: link */
-	LETTER_EXISTS,		/* a sign-up with an address that has an
-				 * account: sign in (link) or reset (link2) */
-	LETTER_APPROVED,	/* the starter's petition is published: its
-				 * page (link) */
-	LETTER_REJECTED,	/* it was rejected (reason, note): edit it
-				 * (link) */
-	LETTER_HIDDEN,		/* it was hidden (reason, note): the
-				 * dashboard (link) */
+	LETTER_VERIFY,	 /* confirm the address: link */
+	LETTER_RESET,	 /* set a new password: link */
+	LETTER_EXISTS,	 /* a sign-up with an address that has an
+			  * account: sign in (link) or reset (link2) */
+	LETTER_APPROVED, /* the starter's petition is published: its
+			  * page (link) */
+	LETTER_REJECTED, /* it was rejected (reason, note): edit it
+			  * (link) */
+	LETTER_HIDDEN,	 /* it was hidden (reason, note): the
+			  * dashboard (link) */
 	LETTER_ACCOUNT__MAX
 };
 
 struct letter_account {
 	enum letter_account_kind kind;
 	const char *lang;
-	const char *name;		/* the account's public name, "" none */
-	const char *email;		/* normalised address */
+	const char *name;  /* the account's public name, "" none */
+	const char *email; /* normalised address */
 	const char *link;
-	const char *link2;		/* LETTER_EXISTS only */
-	int64_t hours;			/* how long link works (not EXISTS) */
-	const char *title;		/* the petition (moderation letters) */
-	const char *reason;		/* the reason, in l->lang, or "" */
-	const char *note;		/* the moderator's note, or "" */
+	const char *link2;  /* LETTER_EXISTS only */
+	int64_t hours;	    /* how long link works (not EXISTS) */
+	const char *title;  /* the petition (moderation letters) */
+	const char *reason; /* the reason, in l->lang, or "" */
+	const char *note;   /* the moderator's note, or "" */
 };
 
 /* Writes an account's email for l in l->lang and seals it into out (from

@@ -23,8 +23,7 @@ log_set_level(enum log_level level)
 }
 
 static void
-log_vwrite(enum log_level level, const char *module, const char *fmt,
-    va_list ap)
+log_vwrite(enum log_level level, const char *module, const char *fmt, va_list ap)
 {
 	char line[2048];
 	struct timespec ts;
@@ -35,9 +34,8 @@ log_vwrite(enum log_level level, const char *module, const char *fmt,
 	gmtime_r(&ts.tv_sec, &tm);
 	n = snprintf(line, sizeof(line),
 	    "ts=%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ level=%s module=%s ",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000, log_names[level],
-	    module);
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+	    tm.tm_sec, ts.tv_nsec / 1000000, log_names[level], module);
 	if (n < 0 || (size_t)n >= sizeof(line))
 		return;
 	m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);

@@ -4,7 +4,13 @@
 
 #include <stdnoreturn.h>
 
-enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR, LOG__MAX };
+enum log_level {
+	LOG_DEBUG,
+	LOG_INFO,
+	LOG_WARN,
+	LOG_ERROR,
+	LOG__MAX
+};
 
 /* Lowest level written; LOG_INFO unless HOLOS_LOG_LEVEL=debug. */
 void log_set_level(enum log_level level);

@@ -10,13 +10,13 @@
 
 #include "log.h"
 
-#define HDR_SOFT 78	/* RFC 5322 2.1.1: lines SHOULD be no longer */
-#define ENC_LINE 76	/* RFC 2045/2047: encoded lines at most this long */
-#define EW_MAX 75	/* RFC 2047 2: one encoded-word at most this long */
-#define EW_OVERHEAD 12	/* "=?UTF-8?B?" and "?=" */
-#define PLAIN_WORD_MAX 60	/* longer ASCII words are encoded, to fold */
+#define HDR_SOFT 78	  /* RFC 5322 2.1.1: lines SHOULD be no longer */
+#define ENC_LINE 76	  /* RFC 2045/2047: encoded lines at most this long */
+#define EW_MAX 75	  /* RFC 2047 2: one encoded-word at most this long */
+#define EW_OVERHEAD 12	  /* "=?UTF-8?B?" and "?=" */
+#define PLAIN_WORD_MAX 60 /* longer ASCII words are encoded, to fold */
 #define ADDR_MAX 254
-#define TOKEN_MAX 900	/* header values we copy as they are */
+#define TOKEN_MAX 900 /* header values we copy as they are */
 #define RANDOM_BYTES 16
 
 static const char b64[] =
@@ -244,7 +244,7 @@ put_encoded(struct buf *b, size_t *col, const char *s, size_t n)
 		max = avail > EW_OVERHEAD ? (avail - EW_OVERHEAD) / 4 * 3 : 0;
 		for (take = 0; take < n; take += k) {
 			if ((k = utf8_seq(p + take, n - take, &cp)) == 0)
-				k = 1;	/* header_clean() leaves none */
+				k = 1; /* header_clean() leaves none */
 			if (take + k > max)
 				break;
 		}
@@ -304,8 +304,7 @@ plain_words(const char *s, size_t n)
 /* "Field: Name <addr>": the name as a quoted string when it is short
  * ASCII, else as encoded-words. */
 static void
-put_mailbox(struct buf *b, const char *field, const char *name,
-    const char *addr)
+put_mailbox(struct buf *b, const char *field, const char *name, const char *addr)
 {
 	struct buf clean;
 	size_t col = strlen(field) + 1, i;
@@ -362,11 +361,27 @@ static void
 put_date(struct buf *b, time_t t)
 {
 	static const char *const days[] = {
-		"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat",
+		"Sun",
+		"Mon",
+		"Tue",
+		"Wed",
+		"Thu",
+		"Fri",
+		"Sat",
 	};
 	static const char *const months[] = {
-		"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-		"Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+		"Jan",
+		"Feb",
+		"Mar",
+		"Apr",
+		"May",
+		"Jun",
+		"Jul",
+		"Aug",
+		"Sep",
+		"Oct",
+		"Nov",
+		"Dec",
 	};
 	struct tm tm;
 
@@ -419,8 +434,8 @@ qp_append(struct buf *b, const char *s, size_t n)
 			i++;
 			continue;
 		}
-		eol = i + 1 == n || (s[i + 1] == '\r' && i + 2 < n &&
-		    s[i + 2] == '\n');
+		eol = i + 1 == n ||
+		    (s[i + 1] == '\r' && i + 2 < n && s[i + 2] == '\n');
 		lit = (c >= 33 && c <= 126 && c != '=') ||
 		    ((c == ' ' || c == '\t') && !eol);
 		need = lit ? 1 : 3;
@@ -431,8 +446,10 @@ qp_append(struct buf *b, const char *s, size_t n)
 			buf_puts(b, "=\r\n");
 			col = 0;
 		}
-		if (col == 0 && (c == '.' || (c == 'F' && n - i >= 5 &&
-		    memcmp(s + i, "From ", 5) == 0)))
+		if (col == 0 &&
+		    (c == '.' ||
+			(c == 'F' && n - i >= 5 &&
+			    memcmp(s + i, "From ", 5) == 0)))
 			lit = false;
 		if (lit) {
 			buf_putc(b, (char)c);
@@ -479,9 +496,10 @@ put_part(struct buf *b, const char *type, const char *body)
 	for (i = 0; i < norm.len; i++)
 		high += (unsigned char)norm.data[i] >= 0x80;
 	qp = (norm.len - high) + 3 * high <= (norm.len + 2) / 3 * 4;
-	buf_printf(b, "Content-Type: %s; charset=utf-8\r\n"
-	    "Content-Transfer-Encoding: %s\r\n\r\n", type,
-	    qp ? "quoted-printable" : "base64");
+	buf_printf(b,
+	    "Content-Type: %s; charset=utf-8\r\n"
+	    "Content-Transfer-Encoding: %s\r\n\r\n",
+	    type, qp ? "quoted-printable" : "base64");
 	if (qp)
 		qp_append(b, norm.data, norm.len);
 	else
@@ -518,7 +536,8 @@ mail_compose(const struct mail *m, struct buf *out)
 	if (m->list_unsubscribe != NULL) {
 		buf_printf(out, "List-Unsubscribe: <%s>\r\n",
 		    m->list_unsubscribe);
-		buf_puts(out, "List-Unsubscribe-Post: "
+		buf_puts(out,
+		    "List-Unsubscribe-Post: "
 		    "List-Unsubscribe=One-Click\r\n");
 	}
 	if (m->html == NULL) {
@@ -528,8 +547,10 @@ mail_compose(const struct mail *m, struct buf *out)
 		 * boundary cannot occur in an encoded body. */
 		memcpy(boundary, "=_holos_", 8);
 		random_hex(boundary + 8, RANDOM_BYTES);
-		buf_printf(out, "Content-Type: multipart/alternative;\r\n"
-		    " boundary=\"%s\"\r\n\r\n", boundary);
+		buf_printf(out,
+		    "Content-Type: multipart/alternative;\r\n"
+		    " boundary=\"%s\"\r\n\r\n",
+		    boundary);
 		buf_printf(out, "--%s\r\n", boundary);
 		put_part(out, "text/plain", m->text);
 		buf_printf(out, "\r\n--%s\r\n", boundary);

@@ -20,9 +20,9 @@ struct mail {
 	const char *subject;	/* UTF-8; NULL is an empty subject */
 	const char *text;	/* text/plain body, UTF-8 */
 	const char *html;	/* text/html body, or NULL: text/plain only */
-	const char *message_id;	/* "<id@host>", see mail_message_id() */
+	const char *message_id; /* "<id@host>", see mail_message_id() */
 	const char *lang;	/* Content-Language such as "ru", or NULL */
-	const char *list_unsubscribe;	/* one-click URL (RFC 8058) or NULL */
+	const char *list_unsubscribe; /* one-click URL (RFC 8058) or NULL */
 	time_t date;
 };
 

@@ -1,50 +1,50 @@
 /* main.c - the command line: serve, migrate, import. Only this file reads
  * configuration (flags, then environment, then defaults). */
 #include <errno.h>
-#include <stdint.h>
-#include <time.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "account.h"
 #include "counts.h"
 #include "crypto.h"
+#include "delay.h"
 #include "fanout.h"
 #include "guard.h"
 #include "i18n.h"
 #include "import.h"
 #include "log.h"
 #include "migrate_data.h"
+#include "moderate.h"
+#include "offload.h"
+#include "outbox.h"
 #include "page.h"
 #include "pagecache.h"
-#include "moderate.h"
-#include "outbox.h"
 #include "pow.h"
 #include "ratelimit.h"
 #include "server.h"
 #include "signq.h"
 #include "store.h"
 #include "sweep.h"
-#include "delay.h"
-#include "offload.h"
 #include "tmpl.h"
 
 struct config {
 	const char *listen;
 	const char *data;
 	const char *db;
-	const char *node;	/* this process's counter rows (shared db) */
-	const char *from, *to;	/* migrate-data */
+	const char *node;      /* this process's counter rows (shared db) */
+	const char *from, *to; /* migrate-data */
 	const char *base_url;
 	const char *share;
 	const char *lang;
 	const char *seed;
-	const char *owner;	/* import: the owner's email */
+	const char *owner; /* import: the owner's email */
 	const char *site_name;
 	struct server_config server;
 	unsigned long queue;
@@ -145,132 +145,132 @@ static const struct option long_opts[] = {
 };
 
 static const char usage_main[] =
-"usage: holos COMMAND [OPTIONS]\n"
-"\n"
-"Commands:\n"
-"  serve            serve the site over HTTP\n"
-"  migrate          bring the database schema up to date\n"
-"  import FILE.md   add a petition from a Markdown file with front matter\n"
-"  user add        create an account (--email, --role; password on stdin)\n"
-"  trending SLUG    signatures per network and email domain, last hour\n"
-"  invalidate SLUG  remove fraudulent signatures from the count, with a reason\n"
-"  outbox [list]    show the mail queue; 'outbox retry ID|dead' queues dead\n"
-"                   mail again, 'outbox send' delivers what is due now\n"
-"  migrate-data     copy a SQLite database into an empty PostgreSQL one\n"
-"  help [COMMAND]   show help for a command\n"
-"\n"
-"Run 'holos COMMAND --help' for the options of a command.\n";
+    "usage: holos COMMAND [OPTIONS]\n"
+    "\n"
+    "Commands:\n"
+    "  serve            serve the site over HTTP\n"
+    "  migrate          bring the database schema up to date\n"
+    "  import FILE.md   add a petition from a Markdown file with front matter\n"
+    "  user add        create an account (--email, --role; password on stdin)\n"
+    "  trending SLUG    signatures per network and email domain, last hour\n"
+    "  invalidate SLUG  remove fraudulent signatures from the count, with a reason\n"
+    "  outbox [list]    show the mail queue; 'outbox retry ID|dead' queues dead\n"
+    "                   mail again, 'outbox send' delivers what is due now\n"
+    "  migrate-data     copy a SQLite database into an empty PostgreSQL one\n"
+    "  help [COMMAND]   show help for a command\n"
+    "\n"
+    "Run 'holos COMMAND --help' for the options of a command.\n";
 
 static const char usage_common[] =
-"  --data DIR          data folder: database, secret key (env HOLOS_DATA;\n"
-"                      default ./data)\n"
-"  --db DSN            database: a SQLite path or sqlite:PATH, or\n"
-"                      postgres://USER@HOST:PORT/DB for several nodes on one\n"
-"                      database (env HOLOS_DB; default DIR/holos.db)\n"
-"  --node NAME         this node's name in a shared database's counter rows\n"
-"                      (env HOLOS_NODE; default HOSTNAME:PORT of --listen)\n"
-"  --share DIR         folder with templates/, static/, locales/, migrations/\n"
-"                      (env HOLOS_SHARE; default: beside the binary's folder)\n";
+    "  --data DIR          data folder: database, secret key (env HOLOS_DATA;\n"
+    "                      default ./data)\n"
+    "  --db DSN            database: a SQLite path or sqlite:PATH, or\n"
+    "                      postgres://USER@HOST:PORT/DB for several nodes on one\n"
+    "                      database (env HOLOS_DB; default DIR/holos.db)\n"
+    "  --node NAME         this node's name in a shared database's counter rows\n"
+    "                      (env HOLOS_NODE; default HOSTNAME:PORT of --listen)\n"
+    "  --share DIR         folder with templates/, static/, locales/, migrations/\n"
+    "                      (env HOLOS_SHARE; default: beside the binary's folder)\n";
 
 static const char usage_serve[] =
-"usage: holos serve [OPTIONS]\n"
-"\n"
-"Serves the site until SIGTERM or SIGINT, then finishes requests in flight.\n"
-"\n"
-"  --listen HOST:PORT  address to listen on (env HOLOS_LISTEN;\n"
-"                      default 127.0.0.1:8080; [::1]:8080 for IPv6)\n"
-"  --base-url URL      public URL of the site, for links and cookies\n"
-"                      (env HOLOS_BASE_URL; default http://LISTEN)\n"
-"  --lang CODE         default language (env HOLOS_LANG; default en)\n"
-"  --site-name NAME    site name (env HOLOS_SITE_NAME; default Holos)\n"
-"  --seed FILE.md      import this petition when the database has none\n"
-"  --threads N         request threads (default: one per core)\n"
-"  --max-body BYTES    largest request body, else 413 (default 262144)\n"
-"  --idle-timeout S    drop a connection silent for S seconds (default 15)\n"
-"  --per-ip-limit N    connections per client address (default 128; 0: none)\n"
-"  --max-connections N connections in all (default 4096)\n"
-"  --queue N           signatures waiting to be written before new ones get\n"
-"                      503 (default 10000)\n"
-"  --batch N           most signatures written in one transaction (default 1000)\n"
-"\n"
-"Signatures and mail:\n"
-"  --count-on-sign     count signatures at once, without email confirmation\n"
-"                      (env HOLOS_COUNT_ON_SIGN=1; default: count confirmed)\n"
-"  --confirm-ttl S     seconds a confirmation link works (default 604800)\n"
-"  --smtp URL          mail server: smtp://HOST:PORT (STARTTLS when offered),\n"
-"                      smtp+starttls://… (STARTTLS required), smtps://…\n"
-"                      (implicit TLS); USER:PASS@ for login (env HOLOS_SMTP).\n"
-"                      Without it mail is written to DIR/outbox/*.eml and\n"
-"                      confirmation links are logged.\n"
-"  --smtp-ca FILE      CA bundle for the mail server's certificate\n"
-"  --smtp-insecure     do not verify the mail server's certificate (tests)\n"
-"  --mail-from ADDR    sender address (env HOLOS_MAIL_FROM; default\n"
-"                      holos@HOST of the base URL)\n"
-"  --mail-retry S      seconds before the first retry, doubling (default 60)\n"
-"  --mail-attempts N   attempts before a message is dead (default 8)\n"
-"\n"
-"Abuse limits (signing, confirming; page views are never limited):\n"
-"  --trusted-proxy CIDR  a proxy whose X-Forwarded-For names the client\n"
-"                      (repeatable; default: none, the socket's peer counts)\n"
-"  --rate-ip N/S       N requests per S seconds per client (default 10/60)\n"
-"  --rate-net N/S      per /24 (IPv4) or /48 (IPv6) network (default 60/60)\n"
-"  --rate-petition N/S per petition (default 50000/1)\n"
-"  --rate-site N/S     for the whole site (default off)\n"
-"  --rate-limit off    no limits at all (env HOLOS_RATE_LIMIT=off)\n"
-"  --min-form-seconds S  a sign form sent back sooner is flagged and counts\n"
-"                      only once confirmed by email (default 3; env\n"
-"                      HOLOS_MIN_FORM_SECONDS)\n"
-"  --pow-bits N        proof of work asked of the sign form, in leading zero\n"
-"                      bits of SHA-256 (default 12; up to 8 more for a\n"
-"                      petition signed in a burst from few networks; 0: off;\n"
-"                      env HOLOS_POW_BITS). Without it (no JavaScript) a\n"
-"                      signature counts only once confirmed by email.\n"
-"Lists: DIR/allowlist.txt and DIR/blocklist.txt (lines \"domain D\",\n"
-"\"net CIDR\", \"email ADDRESS\"), DIR/disposable-local.txt (more throw-away\n"
-"domains); lists/disposable-email-domains.txt ships with holos.\n";
+    "usage: holos serve [OPTIONS]\n"
+    "\n"
+    "Serves the site until SIGTERM or SIGINT, then finishes requests in flight.\n"
+    "\n"
+    "  --listen HOST:PORT  address to listen on (env HOLOS_LISTEN;\n"
+    "                      default 127.0.0.1:8080; [::1]:8080 for IPv6)\n"
+    "  --base-url URL      public URL of the site, for links and cookies\n"
+    "                      (env HOLOS_BASE_URL; default http://LISTEN)\n"
+    "  --lang CODE         default language (env HOLOS_LANG; default en)\n"
+    "  --site-name NAME    site name (env HOLOS_SITE_NAME; default Holos)\n"
+    "  --seed FILE.md      import this petition when the database has none\n"
+    "  --threads N         request threads (default: one per core)\n"
+    "  --max-body BYTES    largest request body, else 413 (default 262144)\n"
+    "  --idle-timeout S    drop a connection silent for S seconds (default 15)\n"
+    "  --per-ip-limit N    connections per client address (default 128; 0: none)\n"
+    "  --max-connections N connections in all (default 4096)\n"
+    "  --queue N           signatures waiting to be written before new ones get\n"
+    "                      503 (default 10000)\n"
+    "  --batch N           most signatures written in one transaction (default 1000)\n"
+    "\n"
+    "Signatures and mail:\n"
+    "  --count-on-sign     count signatures at once, without email confirmation\n"
+    "                      (env HOLOS_COUNT_ON_SIGN=1; default: count confirmed)\n"
+    "  --confirm-ttl S     seconds a confirmation link works (default 604800)\n"
+    "  --smtp URL          mail server: smtp://HOST:PORT (STARTTLS when offered),\n"
+    "                      smtp+starttls://… (STARTTLS required), smtps://…\n"
+    "                      (implicit TLS); USER:PASS@ for login (env HOLOS_SMTP).\n"
+    "                      Without it mail is written to DIR/outbox/*.eml and\n"
+    "                      confirmation links are logged.\n"
+    "  --smtp-ca FILE      CA bundle for the mail server's certificate\n"
+    "  --smtp-insecure     do not verify the mail server's certificate (tests)\n"
+    "  --mail-from ADDR    sender address (env HOLOS_MAIL_FROM; default\n"
+    "                      holos@HOST of the base URL)\n"
+    "  --mail-retry S      seconds before the first retry, doubling (default 60)\n"
+    "  --mail-attempts N   attempts before a message is dead (default 8)\n"
+    "\n"
+    "Abuse limits (signing, confirming; page views are never limited):\n"
+    "  --trusted-proxy CIDR  a proxy whose X-Forwarded-For names the client\n"
+    "                      (repeatable; default: none, the socket's peer counts)\n"
+    "  --rate-ip N/S       N requests per S seconds per client (default 10/60)\n"
+    "  --rate-net N/S      per /24 (IPv4) or /48 (IPv6) network (default 60/60)\n"
+    "  --rate-petition N/S per petition (default 50000/1)\n"
+    "  --rate-site N/S     for the whole site (default off)\n"
+    "  --rate-limit off    no limits at all (env HOLOS_RATE_LIMIT=off)\n"
+    "  --min-form-seconds S  a sign form sent back sooner is flagged and counts\n"
+    "                      only once confirmed by email (default 3; env\n"
+    "                      HOLOS_MIN_FORM_SECONDS)\n"
+    "  --pow-bits N        proof of work asked of the sign form, in leading zero\n"
+    "                      bits of SHA-256 (default 12; up to 8 more for a\n"
+    "                      petition signed in a burst from few networks; 0: off;\n"
+    "                      env HOLOS_POW_BITS). Without it (no JavaScript) a\n"
+    "                      signature counts only once confirmed by email.\n"
+    "Lists: DIR/allowlist.txt and DIR/blocklist.txt (lines \"domain D\",\n"
+    "\"net CIDR\", \"email ADDRESS\"), DIR/disposable-local.txt (more throw-away\n"
+    "domains); lists/disposable-email-domains.txt ships with holos.\n";
 
 static const char usage_migrate[] =
-"usage: holos migrate [OPTIONS]\n"
-"\n"
-"Applies the migrations the database lacks, each in one transaction, and\n"
-"prints the schema version. Refuses a database newer than this holos.\n";
+    "usage: holos migrate [OPTIONS]\n"
+    "\n"
+    "Applies the migrations the database lacks, each in one transaction, and\n"
+    "prints the schema version. Refuses a database newer than this holos.\n";
 
 static const char usage_outbox[] =
-"usage: holos outbox [OPTIONS] [list | retry ID | retry dead | send]\n"
-"\n"
-"list        the newest 500 messages: id, state, attempts, next attempt,\n"
-"            kind and last error (no addresses: they are sealed)\n"
-"retry ID    queue dead message ID again ('retry dead': all of them)\n"
-"send        deliver every due message now, as the server would (takes the\n"
-"            mail options of 'holos serve --help')\n";
+    "usage: holos outbox [OPTIONS] [list | retry ID | retry dead | send]\n"
+    "\n"
+    "list        the newest 500 messages: id, state, attempts, next attempt,\n"
+    "            kind and last error (no addresses: they are sealed)\n"
+    "retry ID    queue dead message ID again ('retry dead': all of them)\n"
+    "send        deliver every due message now, as the server would (takes the\n"
+    "            mail options of 'holos serve --help')\n";
 
 static const char usage_migrate_data[] =
-"usage: holos migrate-data --from sqlite:PATH --to postgres://…\n"
-"\n"
-"Copies every table of a SQLite database (signatures with their sealed\n"
-"personal data as they are; the counter rows summed into one) into a\n"
-"PostgreSQL database in one transaction, after bringing its schema up to\n"
-"date. Refuses a target that holds any data and a source whose schema\n"
-"version differs (run 'holos migrate --db sqlite:PATH' first), then\n"
-"checks row counts and count sums and prints them. Stop every holos\n"
-"serving the SQLite file first; copy secret.key to each new node.\n";
+    "usage: holos migrate-data --from sqlite:PATH --to postgres://…\n"
+    "\n"
+    "Copies every table of a SQLite database (signatures with their sealed\n"
+    "personal data as they are; the counter rows summed into one) into a\n"
+    "PostgreSQL database in one transaction, after bringing its schema up to\n"
+    "date. Refuses a target that holds any data and a source whose schema\n"
+    "version differs (run 'holos migrate --db sqlite:PATH' first), then\n"
+    "checks row counts and count sums and prints them. Stop every holos\n"
+    "serving the SQLite file first; copy secret.key to each new node.\n";
 
 static const char usage_import[] =
-"usage: holos import [OPTIONS] FILE.md\n"
-"\n"
-"Adds the petition in FILE.md. The file starts with front matter:\n"
-"  ---\n"
-"  title: The title\n"
-"  to: First addressee; Second addressee\n"
-"  goal: 15000\n"
-"  lang: en\n"
-"  slug: the-title\n"
-"  ---\n"
-"followed by the text in Markdown. Fails if the slug exists already.\n"
-"\n"
-"Options:\n"
-"  --owner EMAIL       the petition belongs to this account (see holos user\n"
-"                      add): its starter's dashboard shows it\n";
+    "usage: holos import [OPTIONS] FILE.md\n"
+    "\n"
+    "Adds the petition in FILE.md. The file starts with front matter:\n"
+    "  ---\n"
+    "  title: The title\n"
+    "  to: First addressee; Second addressee\n"
+    "  goal: 15000\n"
+    "  lang: en\n"
+    "  slug: the-title\n"
+    "  ---\n"
+    "followed by the text in Markdown. Fails if the slug exists already.\n"
+    "\n"
+    "Options:\n"
+    "  --owner EMAIL       the petition belongs to this account (see holos user\n"
+    "                      add): its starter's dashboard shows it\n";
 
 static void
 usage(FILE *f, const char *cmd)
@@ -397,8 +397,8 @@ parse_args(int argc, char **argv, const char *cmd, struct config *c)
 	c->rates[RL_PETITION] = (struct rl_rule){ 50000, 1 };
 	c->rates[RL_SITE] = (struct rl_rule){ 0, 1 };
 	c->rate_off = strcmp(env_or("HOLOS_RATE_LIMIT", "on"), "off") == 0;
-	c->min_form_seconds = strtoul(env_or("HOLOS_MIN_FORM_SECONDS", "3"),
-	    NULL, 10);
+	c->min_form_seconds =
+	    strtoul(env_or("HOLOS_MIN_FORM_SECONDS", "3"), NULL, 10);
 	c->pow_bits = strtoul(env_or("HOLOS_POW_BITS", "12"), NULL, 10);
 	if (c->pow_bits > 24)
 		c->pow_bits = 24;
@@ -459,7 +459,8 @@ parse_args(int argc, char **argv, const char *cmd, struct config *c)
 		case OPT_MAIL_FROM: c->mail_from = optarg; break;
 		case OPT_COUNT_ON_SIGN: c->count_on_sign = true; break;
 		case OPT_CONFIRM_TTL:
-			if (parse_uint(optarg, 365UL * 86400, &v) == -1 || v == 0)
+			if (parse_uint(optarg, 365UL * 86400, &v) == -1 ||
+			    v == 0)
 				goto bad;
 			c->confirm_ttl = v;
 			break;
@@ -474,8 +475,8 @@ parse_args(int argc, char **argv, const char *cmd, struct config *c)
 			c->mail_attempts = v;
 			break;
 		case OPT_TRUSTED_PROXY:
-			if (c->ntrusted == sizeof(c->trusted) /
-			    sizeof(c->trusted[0]) ||
+			if (c->ntrusted ==
+				sizeof(c->trusted) / sizeof(c->trusted[0]) ||
 			    cidr_parse(optarg, &c->trusted[c->ntrusted]) == -1)
 				goto bad;
 			c->ntrusted++;
@@ -484,8 +485,8 @@ parse_args(int argc, char **argv, const char *cmd, struct config *c)
 		case OPT_RATE_NET:
 		case OPT_RATE_PETITION:
 		case OPT_RATE_SITE:
-			if (ratelimit_parse(optarg, &c->rates[ch - OPT_RATE_IP]) ==
-			    -1)
+			if (ratelimit_parse(optarg,
+				&c->rates[ch - OPT_RATE_IP]) == -1)
 				goto bad;
 			break;
 		case OPT_POW_BITS:
@@ -499,14 +500,13 @@ parse_args(int argc, char **argv, const char *cmd, struct config *c)
 			c->min_form_seconds = v;
 			break;
 		case OPT_RATE_LIMIT:
-			if (strcmp(optarg, "on") != 0 && strcmp(optarg, "off") != 0)
+			if (strcmp(optarg, "on") != 0 &&
+			    strcmp(optarg, "off") != 0)
 				goto bad;
 			c->rate_off = strcmp(optarg, "off") == 0;
 			break;
 		case 'h':
-		case OPT_HELP:
-			usage(stdout, cmd);
-			exit(0);
+		case OPT_HELP: usage(stdout, cmd); exit(0);
 		default:
 			/* The moderation commands read their own options. */
 			if (lenient(cmd))
@@ -516,15 +516,14 @@ parse_args(int argc, char **argv, const char *cmd, struct config *c)
 		}
 	}
 	return 0;
-bad:
-	{
-		const struct option *o = long_opts;
+bad : {
+	const struct option *o = long_opts;
 
-		while (o->name != NULL && o->val != ch)
-			o++;
-		fprintf(stderr, "holos %s: bad value \"%s\" for --%s\n", cmd,
-		    optarg, o->name ? o->name : "?");
-	}
+	while (o->name != NULL && o->val != ch)
+		o++;
+	fprintf(stderr, "holos %s: bad value \"%s\" for --%s\n", cmd, optarg,
+	    o->name ? o->name : "?");
+}
 	return -1;
 }
 
@@ -550,8 +549,9 @@ mkdir_p(const char *dir)
 static bool
 dsn_is_pg(const char *dsn)
 {
-	return dsn != NULL && (strncmp(dsn, "postgres://", 11) == 0 ||
-	    strncmp(dsn, "postgresql://", 13) == 0);
+	return dsn != NULL &&
+	    (strncmp(dsn, "postgres://", 11) == 0 ||
+		strncmp(dsn, "postgresql://", 13) == 0);
 }
 
 /* The name of this node's counter rows: --node, else HOSTNAME:PORT of
@@ -589,12 +589,14 @@ open_store(const struct config *c)
 	snprintf(mig, sizeof(mig), "%s/migrations/%s", c->share,
 	    dsn_is_pg(c->db) ? "pg" : "sqlite");
 	if (store_open(c->db ? c->db : path, mig, node_name(c), &s) == -1) {
-		fprintf(stderr, "holos: cannot open the database (see the log "
+		fprintf(stderr,
+		    "holos: cannot open the database (see the log "
 		    "above)\n");
 		return NULL;
 	}
 	if (store_migrate(s, &version) != STORE_OK) {
-		fprintf(stderr, "holos: cannot migrate the database (see the "
+		fprintf(stderr,
+		    "holos: cannot migrate the database (see the "
 		    "log above)\n");
 		store_close(s);
 		return NULL;
@@ -610,7 +612,8 @@ cmd_migrate_data(struct config *c, int argc, char **argv)
 	(void)argv;
 	if (optind != argc || c->from == NULL || c->to == NULL ||
 	    dsn_is_pg(c->from) || !dsn_is_pg(c->to)) {
-		fprintf(stderr, "holos migrate-data: expected --from sqlite:PATH "
+		fprintf(stderr,
+		    "holos migrate-data: expected --from sqlite:PATH "
 		    "--to postgres://…\n");
 		usage(stderr, "migrate-data");
 		return 2;
@@ -664,7 +667,8 @@ cmd_outbox(struct config *c, int argc, char **argv)
 	if (strcmp(verb, "list") == 0 && optind + 1 >= argc) {
 		if ((a = arena_new()) == NULL ||
 		    store_outbox_list(s, a, &ms, &n) != STORE_OK) {
-			fprintf(stderr, "holos outbox: cannot read the outbox\n");
+			fprintf(stderr,
+			    "holos outbox: cannot read the outbox\n");
 			goto out;
 		}
 		printf("%-8s %-8s %-8s %-20s %-20s %-10s %s\n", "id", "state",
@@ -674,8 +678,8 @@ cmd_outbox(struct config *c, int argc, char **argv)
 			    outbox_state_name(ms[i].state), ms[i].attempts);
 			print_time(ms[i].created_at);
 			printf(" ");
-			print_time(ms[i].state == OUTBOX_QUEUED ? ms[i].next_at :
-			    0);
+			print_time(
+			    ms[i].state == OUTBOX_QUEUED ? ms[i].next_at : 0);
 			printf(" %-10s %s\n", ms[i].kind, ms[i].last_error);
 		}
 		ret = 0;
@@ -684,21 +688,26 @@ cmd_outbox(struct config *c, int argc, char **argv)
 
 		if (strcmp(argv[optind + 1], "dead") != 0 &&
 		    (parse_uint(argv[optind + 1], (unsigned long)INT64_MAX,
-		    &id) == -1 || id == 0)) {
-			fprintf(stderr, "holos outbox retry: expected a message "
+			 &id) == -1 ||
+			id == 0)) {
+			fprintf(stderr,
+			    "holos outbox retry: expected a message "
 			    "id or \"dead\"\n");
 			ret = 2;
 			goto out;
 		}
 		if (store_outbox_retry(s, (int64_t)id, (int64_t)time(NULL),
-		    &changed) != STORE_OK) {
-			fprintf(stderr, "holos outbox: cannot update the "
+			&changed) != STORE_OK) {
+			fprintf(stderr,
+			    "holos outbox: cannot update the "
 			    "outbox\n");
 			goto out;
 		}
 		if (id != 0 && changed == 0) {
-			fprintf(stderr, "holos outbox retry: no dead message "
-			    "%lu\n", id);
+			fprintf(stderr,
+			    "holos outbox retry: no dead message "
+			    "%lu\n",
+			    id);
 			goto out;
 		}
 		printf("queued %d message%s again\n", changed,
@@ -740,8 +749,7 @@ cmd_import(struct config *c, int argc, char **argv)
 			goto out;
 		}
 	}
-	if (import_file_owned(s, argv[optind], owner, err, sizeof(err)) ==
-	    -1) {
+	if (import_file_owned(s, argv[optind], owner, err, sizeof(err)) == -1) {
 		fprintf(stderr, "holos import: %s\n", err);
 		goto out;
 	}
@@ -786,8 +794,8 @@ setup_mail(struct config *c, struct outbox_config *mail)
 	mail->smtp.timeout_ms = 30000;
 	mail->smtp.insecure_tls = c->smtp_insecure;
 	mail->smtp.ca_file = c->smtp_ca;
-	if (c->smtp != NULL && smtp_config_check(&mail->smtp, err,
-	    sizeof(err)) == -1) {
+	if (c->smtp != NULL &&
+	    smtp_config_check(&mail->smtp, err, sizeof(err)) == -1) {
 		fprintf(stderr, "holos: --smtp: %s\n", err);
 		return -1;
 	}
@@ -865,11 +873,11 @@ cmd_serve(struct config *c)
 
 		for (st = 0; st < PETITION__MAX && a != NULL; st++)
 			if (store_petition_list(s, a, (enum petition_state)st,
-			    &ps, &n) == STORE_OK)
+				&ps, &n) == STORE_OK)
 				total += n;
 		arena_free(a);
-		if (total == 0 && import_file(s, c->seed, err, sizeof(err)) ==
-		    -1) {
+		if (total == 0 &&
+		    import_file(s, c->seed, err, sizeof(err)) == -1) {
 			fprintf(stderr, "holos: seed: %s\n", err);
 			goto out;
 		}
@@ -889,8 +897,9 @@ cmd_serve(struct config *c)
 		const char *host = strstr(c->base_url, "//");
 		const char *slash = host ? strchr(host + 2, '/') : NULL;
 
-		snprintf(origin, sizeof(origin), "%.*s", slash ?
-		    (int)(slash - c->base_url) : (int)strlen(c->base_url),
+		snprintf(origin, sizeof(origin), "%.*s",
+		    slash ? (int)(slash - c->base_url) :
+			    (int)strlen(c->base_url),
 		    c->base_url);
 		site.origin = origin;
 	}
@@ -908,9 +917,10 @@ cmd_serve(struct config *c)
 		if (c->rate_off)
 			memset(c->rates, 0, sizeof(c->rates));
 		ratelimit_configure(c->rates);
-		if (counts_init(s) == -1 || signq_start(s, c->queue, c->batch) ==
-		    -1) {
-			fprintf(stderr, "holos: cannot start the signature "
+		if (counts_init(s) == -1 ||
+		    signq_start(s, c->queue, c->batch) == -1) {
+			fprintf(stderr,
+			    "holos: cannot start the signature "
 			    "writer\n");
 			goto out;
 		}
@@ -920,7 +930,8 @@ cmd_serve(struct config *c)
 			goto out;
 		}
 		if (fanout_start(s) == -1) {
-			fprintf(stderr, "holos: cannot start the update "
+			fprintf(stderr,
+			    "holos: cannot start the update "
 			    "mailer\n");
 			signq_stop();
 			outbox_stop();
@@ -930,9 +941,10 @@ cmd_serve(struct config *c)
 		 * invalidation (holos invalidate) changes counts from another
 		 * process: both reach this process's counts by re-reading
 		 * them, often for a shared database, every second otherwise. */
-		if (counts_refresh_start(s->ops->shared ? COUNTS_REFRESH_MS :
-		    1000) == -1) {
-			fprintf(stderr, "holos: cannot start the count refresh\n");
+		if (counts_refresh_start(
+			s->ops->shared ? COUNTS_REFRESH_MS : 1000) == -1) {
+			fprintf(stderr,
+			    "holos: cannot start the count refresh\n");
 			signq_stop();
 			fanout_stop();
 			outbox_stop();
@@ -940,7 +952,8 @@ cmd_serve(struct config *c)
 		}
 		if (sweep_start(s) == -1 || delay_start() == -1 ||
 		    offload_start() == -1) {
-			fprintf(stderr, "holos: cannot start a background thread\n");
+			fprintf(stderr,
+			    "holos: cannot start a background thread\n");
 			sweep_stop();
 			delay_stop();
 			signq_stop();

@@ -12,8 +12,8 @@ markdown_render(const char *src, size_t len, struct buf *out)
 
 	/* CMARK_OPT_SAFE is the default since 0.29; asked for explicitly so
 	 * an older library cannot turn raw HTML back on. */
-	html = cmark_markdown_to_html(src, len, CMARK_OPT_SAFE |
-	    CMARK_OPT_SMART | CMARK_OPT_VALIDATE_UTF8);
+	html = cmark_markdown_to_html(src, len,
+	    CMARK_OPT_SAFE | CMARK_OPT_SMART | CMARK_OPT_VALIDATE_UTF8);
 	if (html == NULL)
 		return -1;
 	buf_puts(out, html);
@@ -65,11 +65,8 @@ markdown_summary(const char *src, size_t len, size_t max, struct buf *out)
 				    start + max + 1, &space);
 			break;
 		case CMARK_NODE_SOFTBREAK:
-		case CMARK_NODE_LINEBREAK:
-			space = 1;
-			break;
-		default:
-			break;
+		case CMARK_NODE_LINEBREAK: space = 1; break;
+		default: break;
 		}
 	}
 	cmark_iter_free(it);

@@ -9,7 +9,20 @@
 
 /* The statuses holos answers with; anything else counts as "other". */
 static const int statuses[] = {
-	200, 303, 304, 400, 403, 404, 405, 409, 410, 413, 415, 422, 429, 500,
+	200,
+	303,
+	304,
+	400,
+	403,
+	404,
+	405,
+	409,
+	410,
+	413,
+	415,
+	422,
+	429,
+	500,
 	503,
 };
 #define NSTATUS (sizeof(statuses) / sizeof(statuses[0]))
@@ -26,22 +39,29 @@ metrics_request(int route, int status)
 	for (i = 0; i < NSTATUS; i++)
 		if (statuses[i] == status)
 			break;
-	atomic_fetch_add_explicit(&requests[route][i], 1,
-	    memory_order_relaxed);
+	atomic_fetch_add_explicit(&requests[route][i], 1, memory_order_relaxed);
 }
 
 void
 metrics_render(struct buf *out)
 {
 	static const char *const batch_le[8] = {
-		"1", "10", "100", "1000", "10000", "100000", "1000000", "+Inf",
+		"1",
+		"10",
+		"100",
+		"1000",
+		"10000",
+		"100000",
+		"1000000",
+		"+Inf",
 	};
 	struct signq_stats st;
 	uint64_t cum = 0;
 	int route;
 	size_t i;
 
-	buf_puts(out, "# HELP holos_http_requests_total HTTP replies by route "
+	buf_puts(out,
+	    "# HELP holos_http_requests_total HTTP replies by route "
 	    "and status.\n# TYPE holos_http_requests_total counter\n");
 	for (route = 0; route <= ROUTE__MAX; route++) {
 		for (i = 0; i <= NSTATUS; i++) {
@@ -50,11 +70,14 @@ metrics_render(struct buf *out)
 			if (n == 0)
 				continue;
 			if (i < NSTATUS)
-				buf_printf(out, "holos_http_requests_total{route=\""
-				    "%s\",status=\"%d\"} %llu\n", route_name(route),
-				    statuses[i], (unsigned long long)n);
+				buf_printf(out,
+				    "holos_http_requests_total{route=\""
+				    "%s\",status=\"%d\"} %llu\n",
+				    route_name(route), statuses[i],
+				    (unsigned long long)n);
 			else
-				buf_printf(out, "holos_http_requests_total{route=\""
+				buf_printf(out,
+				    "holos_http_requests_total{route=\""
 				    "%s\",status=\"other\"} %llu\n",
 				    route_name(route), (unsigned long long)n);
 		}
@@ -77,7 +100,8 @@ metrics_render(struct buf *out)
 	    "# TYPE holos_signq_capacity gauge\nholos_signq_capacity %zu\n",
 	    (unsigned long long)st.committed, (unsigned long long)st.duplicates,
 	    (unsigned long long)st.failed, st.depth, st.capacity);
-	buf_puts(out, "# HELP holos_batch_size Signatures per committed batch.\n"
+	buf_puts(out,
+	    "# HELP holos_batch_size Signatures per committed batch.\n"
 	    "# TYPE holos_batch_size histogram\n");
 	for (i = 0; i < 8; i++) {
 		cum += st.batch_hist[i];
@@ -88,20 +112,25 @@ metrics_render(struct buf *out)
 	    (unsigned long long)st.batches);
 	buf_printf(out, "holos_batch_size_sum %llu\n",
 	    (unsigned long long)(st.committed + st.duplicates + st.failed));
-	buf_puts(out, "# HELP holos_commit_seconds Time to commit one batch.\n"
+	buf_puts(out,
+	    "# HELP holos_commit_seconds Time to commit one batch.\n"
 	    "# TYPE holos_commit_seconds histogram\n");
 	cum = 0;
 	for (i = 0; i < 12; i++) {
 		cum += st.commit_hist[i];
 		if (i == 11)
-			buf_printf(out, "holos_commit_seconds_bucket{le=\"+Inf\"} "
-			    "%llu\n", (unsigned long long)cum);
-		else
-			buf_printf(out, "holos_commit_seconds_bucket{le=\"%g\"} "
-			    "%llu\n", signq_commit_buckets[i],
+			buf_printf(out,
+			    "holos_commit_seconds_bucket{le=\"+Inf\"} "
+			    "%llu\n",
 			    (unsigned long long)cum);
+		else
+			buf_printf(out,
+			    "holos_commit_seconds_bucket{le=\"%g\"} "
+			    "%llu\n",
+			    signq_commit_buckets[i], (unsigned long long)cum);
 	}
-	buf_printf(out, "holos_commit_seconds_count %llu\n"
-	    "holos_commit_seconds_sum %.6f\n", (unsigned long long)st.batches,
-	    st.commit_seconds);
+	buf_printf(out,
+	    "holos_commit_seconds_count %llu\n"
+	    "holos_commit_seconds_sum %.6f\n",
+	    (unsigned long long)st.batches, st.commit_seconds);
 }

@@ -33,7 +33,7 @@ struct table {
 	char name[64];
 	char col[MAX_COLUMNS][64];
 	enum col_kind kind[MAX_COLUMNS];
-	char serial[64];	/* the column a sequence fills, "" if none */
+	char serial[64]; /* the column a sequence fills, "" if none */
 	int ncol;
 	long long src_rows, dst_rows;
 	bool done;
@@ -51,8 +51,8 @@ struct job {
 static PGresult *
 dst_query(struct job *j, const char *sql, int n, const char *const *params)
 {
-	PGresult *res = PQexecParams(j->dst, sql, n, NULL, params, NULL, NULL,
-	    0);
+	PGresult *res =
+	    PQexecParams(j->dst, sql, n, NULL, params, NULL, NULL, 0);
 	ExecStatusType es = PQresultStatus(res);
 
 	if (es == PGRES_COMMAND_OK || es == PGRES_TUPLES_OK)
@@ -95,13 +95,15 @@ tables_load(struct job *j)
 	PGresult *res;
 	int i, k, rows;
 
-	if ((res = dst_query(j, "SELECT c.table_name, c.column_name, "
-	    "c.data_type, COALESCE(c.column_default, '') LIKE 'nextval(%' "
-	    "FROM information_schema.columns c JOIN information_schema.tables t "
-	    "ON t.table_schema = c.table_schema AND t.table_name = c.table_name "
-	    "WHERE c.table_schema = current_schema() AND t.table_type = "
-	    "'BASE TABLE' AND c.table_name <> 'schema_migrations' "
-	    "ORDER BY c.table_name, c.ordinal_position", 0, NULL)) == NULL)
+	if ((res = dst_query(j,
+		 "SELECT c.table_name, c.column_name, "
+		 "c.data_type, COALESCE(c.column_default, '') LIKE 'nextval(%' "
+		 "FROM information_schema.columns c JOIN information_schema.tables t "
+		 "ON t.table_schema = c.table_schema AND t.table_name = c.table_name "
+		 "WHERE c.table_schema = current_schema() AND t.table_type = "
+		 "'BASE TABLE' AND c.table_name <> 'schema_migrations' "
+		 "ORDER BY c.table_name, c.ordinal_position",
+		 0, NULL)) == NULL)
 		return -1;
 	rows = PQntuples(res);
 	for (i = 0; i < rows; i++) {
@@ -145,10 +147,12 @@ schemas_match(struct job *j)
 	int i, k, rc, ok = 1;
 
 	memset(seen, 0, sizeof(seen));
-	if (sqlite3_prepare_v2(j->src, "SELECT m.name, p.name FROM "
-	    "sqlite_master m, pragma_table_info(m.name) p WHERE m.type = "
-	    "'table' AND m.name NOT LIKE 'sqlite_%' AND m.name <> "
-	    "'schema_migrations'", -1, &st, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(j->src,
+		"SELECT m.name, p.name FROM "
+		"sqlite_master m, pragma_table_info(m.name) p WHERE m.type = "
+		"'table' AND m.name NOT LIKE 'sqlite_%' AND m.name <> "
+		"'schema_migrations'",
+		-1, &st, NULL) != SQLITE_OK) {
 		fprintf(stderr, "holos migrate-data: SQLite: %s\n",
 		    sqlite3_errmsg(j->src));
 		return -1;
@@ -164,8 +168,10 @@ schemas_match(struct job *j)
 				    strcmp(j->t[i].col[k], cn) == 0)
 					found = seen[i][k] = true;
 		if (!found) {
-			fprintf(stderr, "holos migrate-data: PostgreSQL has no "
-			    "%s.%s\n", tn, cn);
+			fprintf(stderr,
+			    "holos migrate-data: PostgreSQL has no "
+			    "%s.%s\n",
+			    tn, cn);
 			ok = 0;
 		}
 	}
@@ -178,9 +184,10 @@ schemas_match(struct job *j)
 	for (i = 0; i < j->nt; i++)
 		for (k = 0; k < j->t[i].ncol; k++)
 			if (!seen[i][k]) {
-				fprintf(stderr, "holos migrate-data: the SQLite "
-				    "database has no %s.%s\n", j->t[i].name,
-				    j->t[i].col[k]);
+				fprintf(stderr,
+				    "holos migrate-data: the SQLite "
+				    "database has no %s.%s\n",
+				    j->t[i].name, j->t[i].col[k]);
 				ok = 0;
 			}
 	return ok ? 0 : -1;
@@ -196,11 +203,13 @@ tables_order(struct job *j)
 	int n = 0, i, r, rows;
 	bool progress = true;
 
-	if ((res = dst_query(j, "SELECT cl.relname, rf.relname FROM "
-	    "pg_constraint c JOIN pg_class cl ON cl.oid = c.conrelid JOIN "
-	    "pg_class rf ON rf.oid = c.confrelid JOIN pg_namespace ns ON "
-	    "ns.oid = cl.relnamespace WHERE c.contype = 'f' AND ns.nspname = "
-	    "current_schema()", 0, NULL)) == NULL)
+	if ((res = dst_query(j,
+		 "SELECT cl.relname, rf.relname FROM "
+		 "pg_constraint c JOIN pg_class cl ON cl.oid = c.conrelid JOIN "
+		 "pg_class rf ON rf.oid = c.confrelid JOIN pg_namespace ns ON "
+		 "ns.oid = cl.relnamespace WHERE c.contype = 'f' AND ns.nspname = "
+		 "current_schema()",
+		 0, NULL)) == NULL)
 		return -1;
 	rows = PQntuples(res);
 	while (n < j->nt && progress) {
@@ -230,7 +239,8 @@ tables_order(struct job *j)
 	}
 	PQclear(res);
 	if (n < j->nt) {
-		fprintf(stderr, "holos migrate-data: foreign keys form a cycle\n");
+		fprintf(stderr,
+		    "holos migrate-data: foreign keys form a cycle\n");
 		return -1;
 	}
 	memcpy(j->t, sorted, (size_t)n * sizeof(sorted[0]));
@@ -346,7 +356,7 @@ table_copy(struct job *j, struct table *t)
 	PQfreemem(ident);
 	for (k = 0; k < t->ncol; k++) {
 		if ((ident = PQescapeIdentifier(j->dst, t->col[k],
-		    strlen(t->col[k]))) == NULL)
+			 strlen(t->col[k]))) == NULL)
 			goto out;
 		buf_printf(&q, "%s%s", k ? ", " : "", ident);
 		PQfreemem(ident);
@@ -365,8 +375,8 @@ table_copy(struct job *j, struct table *t)
 	copying = true;
 	q.len = 0;
 	source_select(&q, t);
-	if (!buf_ok(&q) || sqlite3_prepare_v2(j->src, q.data, -1, &st, NULL) !=
-	    SQLITE_OK) {
+	if (!buf_ok(&q) ||
+	    sqlite3_prepare_v2(j->src, q.data, -1, &st, NULL) != SQLITE_OK) {
 		fprintf(stderr, "holos migrate-data: SQLite: %s\n",
 		    sqlite3_errmsg(j->src));
 		goto out;
@@ -402,8 +412,7 @@ table_copy(struct job *j, struct table *t)
 	}
 	ret = 0;
 out:
-	if (copying && PQputCopyEnd(j->dst, "holos migrate-data gave up") ==
-	    1)
+	if (copying && PQputCopyEnd(j->dst, "holos migrate-data gave up") == 1)
 		res = PQgetResult(j->dst);
 	/* Drain what is left of the command. */
 	while (res != NULL) {
@@ -433,8 +442,10 @@ sequence_set(struct job *j, const struct table *t)
 	cn = PQescapeIdentifier(j->dst, t->serial, strlen(t->serial));
 	if (tn == NULL || cn == NULL)
 		goto out;
-	buf_printf(&q, "SELECT setval(pg_get_serial_sequence($1, $2), "
-	    "COALESCE((SELECT MAX(%s) FROM %s), 0) + 1, false)", cn, tn);
+	buf_printf(&q,
+	    "SELECT setval(pg_get_serial_sequence($1, $2), "
+	    "COALESCE((SELECT MAX(%s) FROM %s), 0) + 1, false)",
+	    cn, tn);
 	if (buf_ok(&q) && (res = dst_query(j, q.data, 2, params)) != NULL) {
 		PQclear(res);
 		ret = 0;
@@ -454,8 +465,7 @@ table_count(struct job *j, struct table *t)
 	PGresult *res;
 	char *tn;
 
-	if ((tn = PQescapeIdentifier(j->dst, t->name, strlen(t->name))) ==
-	    NULL)
+	if ((tn = PQescapeIdentifier(j->dst, t->name, strlen(t->name))) == NULL)
 		return -1;
 	buf_init(&q);
 	buf_printf(&q, "SELECT count(*) FROM %s", tn);
@@ -479,12 +489,15 @@ sums_check(struct job *j)
 	long long total = 0, dst_total = 0, bad = 0, petitions = 0;
 	int rc;
 
-	if ((res = dst_query(j, "SELECT petition_id, SUM(confirmed) FROM "
-	    "petition_counts GROUP BY petition_id", 0, NULL)) == NULL)
+	if ((res = dst_query(j,
+		 "SELECT petition_id, SUM(confirmed) FROM "
+		 "petition_counts GROUP BY petition_id",
+		 0, NULL)) == NULL)
 		return -1;
-	if (sqlite3_prepare_v2(j->src, "SELECT petition_id, SUM(confirmed) "
-	    "FROM petition_counts GROUP BY petition_id", -1, &st, NULL) !=
-	    SQLITE_OK)
+	if (sqlite3_prepare_v2(j->src,
+		"SELECT petition_id, SUM(confirmed) "
+		"FROM petition_counts GROUP BY petition_id",
+		-1, &st, NULL) != SQLITE_OK)
 		goto fail;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		long long id = sqlite3_column_int64(st, 0);
@@ -495,8 +508,10 @@ sums_check(struct job *j)
 			if (strtoll(PQgetvalue(res, r, 0), NULL, 10) == id)
 				m = strtoll(PQgetvalue(res, r, 1), NULL, 10);
 		if (m != n) {
-			fprintf(stderr, "holos migrate-data: petition %lld counts "
-			    "%lld in SQLite, %lld in PostgreSQL\n", id, n, m);
+			fprintf(stderr,
+			    "holos migrate-data: petition %lld counts "
+			    "%lld in SQLite, %lld in PostgreSQL\n",
+			    id, n, m);
 			bad++;
 		}
 		total += n;
@@ -526,14 +541,18 @@ src_version(struct job *j, int64_t *v)
 	sqlite3_stmt *st = NULL;
 	int ok;
 
-	ok = sqlite3_prepare_v2(j->src, "SELECT COALESCE(MAX(version), 0) FROM "
-	    "schema_migrations", -1, &st, NULL) == SQLITE_OK &&
+	ok = sqlite3_prepare_v2(j->src,
+		 "SELECT COALESCE(MAX(version), 0) FROM "
+		 "schema_migrations",
+		 -1, &st, NULL) == SQLITE_OK &&
 	    sqlite3_step(st) == SQLITE_ROW;
 	if (ok)
 		*v = sqlite3_column_int64(st, 0);
 	else
-		fprintf(stderr, "holos migrate-data: the source is not a holos "
-		    "database: %s\n", sqlite3_errmsg(j->src));
+		fprintf(stderr,
+		    "holos migrate-data: the source is not a holos "
+		    "database: %s\n",
+		    sqlite3_errmsg(j->src));
 	sqlite3_finalize(st);
 	return ok ? 0 : -1;
 }
@@ -551,10 +570,12 @@ target_empty(struct job *j)
 	for (i = 0; i < j->nt; i++) {
 		q.len = 0;
 		if ((tn = PQescapeIdentifier(j->dst, j->t[i].name,
-		    strlen(j->t[i].name))) == NULL)
+			 strlen(j->t[i].name))) == NULL)
 			return -1;
-		buf_printf(&q, "LOCK TABLE %s IN ACCESS EXCLUSIVE MODE; "
-		    "SELECT EXISTS (SELECT 1 FROM %s)", tn, tn);
+		buf_printf(&q,
+		    "LOCK TABLE %s IN ACCESS EXCLUSIVE MODE; "
+		    "SELECT EXISTS (SELECT 1 FROM %s)",
+		    tn, tn);
 		PQfreemem(tn);
 		if (!buf_ok(&q)) {
 			ret = -1;
@@ -570,9 +591,11 @@ target_empty(struct job *j)
 			break;
 		}
 		if (PQgetvalue(res, 0, 0)[0] == 't') {
-			fprintf(stderr, "holos migrate-data: the target is not "
+			fprintf(stderr,
+			    "holos migrate-data: the target is not "
 			    "empty (table %s has rows); refusing to mix two "
-			    "sites\n", j->t[i].name);
+			    "sites\n",
+			    j->t[i].name);
 			ret = -1;
 		}
 		PQclear(res);
@@ -582,8 +605,7 @@ target_empty(struct job *j)
 }
 
 int
-migrate_data_run(const char *from, const char *to,
-    const char *pg_migrations_dir)
+migrate_data_run(const char *from, const char *to, const char *pg_migrations_dir)
 {
 	static const char *const keys[] = { "connect_timeout",
 		"application_name", "client_encoding", "dbname", NULL };
@@ -600,8 +622,8 @@ migrate_data_run(const char *from, const char *to,
 		from += 7;
 	if (sqlite3_open_v2(from, &j->src, SQLITE_OPEN_READONLY, NULL) !=
 	    SQLITE_OK) {
-		fprintf(stderr, "holos migrate-data: cannot open %s: %s\n", from,
-		    j->src ? sqlite3_errmsg(j->src) : "out of memory");
+		fprintf(stderr, "holos migrate-data: cannot open %s: %s\n",
+		    from, j->src ? sqlite3_errmsg(j->src) : "out of memory");
 		goto out;
 	}
 	sqlite3_busy_timeout(j->src, 5000);
@@ -611,22 +633,27 @@ migrate_data_run(const char *from, const char *to,
 		goto out;
 	if (store_open(to, pg_migrations_dir, MIGRATED_NODE, &s) == -1 ||
 	    store_migrate(s, &dv) != STORE_OK) {
-		fprintf(stderr, "holos migrate-data: cannot open or migrate the "
+		fprintf(stderr,
+		    "holos migrate-data: cannot open or migrate the "
 		    "target (see the log above)\n");
 		goto out;
 	}
 	store_close(s);
 	s = NULL;
 	if (sv < dv) {
-		fprintf(stderr, "holos migrate-data: the SQLite schema is at "
+		fprintf(stderr,
+		    "holos migrate-data: the SQLite schema is at "
 		    "version %lld, this holos at %d; run 'holos migrate --db "
-		    "sqlite:%s' first\n", (long long)sv, dv, from);
+		    "sqlite:%s' first\n",
+		    (long long)sv, dv, from);
 		goto out;
 	}
 	if (sv > dv) {
-		fprintf(stderr, "holos migrate-data: the SQLite schema is at "
+		fprintf(stderr,
+		    "holos migrate-data: the SQLite schema is at "
 		    "version %lld, newer than this holos's PostgreSQL migrations "
-		    "(%d); use the holos that wrote it\n", (long long)sv, dv);
+		    "(%d); use the holos that wrote it\n",
+		    (long long)sv, dv);
 		goto out;
 	}
 	j->dst = PQconnectdbParams(keys, vals, 1);
@@ -649,23 +676,25 @@ migrate_data_run(const char *from, const char *to,
 		bool same = j->t[i].src_rows == j->t[i].dst_rows;
 
 		printf("%-24s %12lld %12lld %s\n", j->t[i].name,
-		    j->t[i].src_rows, j->t[i].dst_rows, same ? "ok" :
-		    "MISMATCH");
+		    j->t[i].src_rows, j->t[i].dst_rows,
+		    same ? "ok" : "MISMATCH");
 		rows_ok = rows_ok && same;
 	}
 	if (!rows_ok || sums_check(j) == -1) {
-		fprintf(stderr, "holos migrate-data: the copy does not match; "
+		fprintf(stderr,
+		    "holos migrate-data: the copy does not match; "
 		    "nothing was written\n");
 		goto out;
 	}
 	if (dst_exec(j, "COMMIT") == -1)
 		goto out;
 	printf("copied schema version %d; start the nodes with --db and the "
-	    "same secret.key\n", dv);
+	       "same secret.key\n",
+	    dv);
 	ret = 0;
 out:
 	store_close(s);
-	PQfinish(j->dst);	/* an open transaction is rolled back */
+	PQfinish(j->dst); /* an open transaction is rolled back */
 	sqlite3_close(j->src);
 	free(j);
 	return ret;

@@ -13,33 +13,49 @@
 #include "log.h"
 
 const char moderate_usage_trending[] =
-"usage: holos trending [--data DIR] SLUG [--hours N] [--threshold N] [--json]\n"
-"\n"
-"Signatures of the last N hours (default 1) per network (/24, /48) and per\n"
-"email domain, largest first; sources with at least --threshold signatures\n"
-"(default 50) are flagged.\n";
+    "usage: holos trending [--data DIR] SLUG [--hours N] [--threshold N] [--json]\n"
+    "\n"
+    "Signatures of the last N hours (default 1) per network (/24, /48) and per\n"
+    "email domain, largest first; sources with at least --threshold signatures\n"
+    "(default 50) are flagged.\n";
 
 const char moderate_usage_invalidate[] =
-"usage: holos invalidate [--data DIR] SLUG --reason R CRITERIA [--note TEXT]\n"
-"                        [--actor NAME]\n"
-"\n"
-"Marks the petition's matching signatures invalid: they leave the count,\n"
-"stay in the store, and the petition page shows how many were removed and\n"
-"why. R is fraud, bot, duplicate_person, disposable or other. CRITERIA,\n"
-"at least one, all of which must match:\n"
-"  --domain D          the email domain\n"
-"  --net N             the network as trending shows it (203.0.113.0/24)\n"
-"  --from T, --to T    signed at or after T, before T (unix seconds or\n"
-"                      YYYY-MM-DDTHH:MM:SSZ)\n"
-"  --list FILE         signature numbers, one a line\n";
+    "usage: holos invalidate [--data DIR] SLUG --reason R CRITERIA [--note TEXT]\n"
+    "                        [--actor NAME]\n"
+    "\n"
+    "Marks the petition's matching signatures invalid: they leave the count,\n"
+    "stay in the store, and the petition page shows how many were removed and\n"
+    "why. R is fraud, bot, duplicate_person, disposable or other. CRITERIA,\n"
+    "at least one, all of which must match:\n"
+    "  --domain D          the email domain\n"
+    "  --net N             the network as trending shows it (203.0.113.0/24)\n"
+    "  --from T, --to T    signed at or after T, before T (unix seconds or\n"
+    "                      YYYY-MM-DDTHH:MM:SSZ)\n"
+    "  --list FILE         signature numbers, one a line\n";
 
 static const char *const reasons[] = {
-	"fraud", "bot", "duplicate_person", "disposable", "other",
+	"fraud",
+	"bot",
+	"duplicate_person",
+	"disposable",
+	"other",
 };
 
 enum mopt {
-	M_HOURS = 300, M_THRESHOLD, M_JSON, M_REASON, M_DOMAIN, M_NET, M_FROM,
-	M_TO, M_LIST, M_NOTE, M_ACTOR, M_DATA, M_DB, M_SHARE,
+	M_HOURS = 300,
+	M_THRESHOLD,
+	M_JSON,
+	M_REASON,
+	M_DOMAIN,
+	M_NET,
+	M_FROM,
+	M_TO,
+	M_LIST,
+	M_NOTE,
+	M_ACTOR,
+	M_DATA,
+	M_DB,
+	M_SHARE,
 };
 
 static const struct option mopts[] = {
@@ -89,9 +105,7 @@ petition_id(struct store *s, struct arena *a, const char *slug, int64_t *id)
 	struct petition p;
 
 	switch (store_petition_by_slug(s, a, slug, &p)) {
-	case STORE_OK:
-		*id = p.id;
-		return 0;
+	case STORE_OK: *id = p.id; return 0;
 	case STORE_NOTFOUND:
 		fprintf(stderr, "holos: no petition \"%s\"\n", slug);
 		return -1;
@@ -128,15 +142,11 @@ moderate_trending(struct store *s, int argc, char **argv)
 			if (*end != '\0' || threshold < 1)
 				goto usage;
 			break;
-		case M_JSON:
-			json = true;
-			break;
+		case M_JSON: json = true; break;
 		case M_DATA:
 		case M_DB:
-		case M_SHARE:
-			break;
-		default:
-			goto usage;
+		case M_SHARE: break;
+		default: goto usage;
 		}
 	}
 	if (optind != argc - 1)
@@ -148,36 +158,42 @@ moderate_trending(struct store *s, int argc, char **argv)
 	for (k = 0; k < 2; k++) {
 		if (store_trending(s, a, id, since, k == 1, &rows[k], &n[k]) !=
 		    STORE_OK) {
-			fprintf(stderr, "holos trending: cannot read the "
+			fprintf(stderr,
+			    "holos trending: cannot read the "
 			    "database\n");
 			goto out;
 		}
 	}
 	if (json) {
-		json_t *o = json_pack("{s:s, s:i, s:i, s:[], s:[]}", "slug", slug,
-		    "hours", (int)hours, "threshold", (int)threshold, "networks",
-		    "domains");
+		json_t *o = json_pack("{s:s, s:i, s:i, s:[], s:[]}", "slug",
+		    slug, "hours", (int)hours, "threshold", (int)threshold,
+		    "networks", "domains");
 		char *text;
 
 		for (k = 0; k < 2; k++)
 			for (size_t i = 0; i < n[k]; i++)
-				json_array_append_new(json_object_get(o, k ?
-				    "domains" : "networks"), json_pack("{s:s, s:I, "
-				    "s:b}", "source", rows[k][i].key, "signatures",
-				    (json_int_t)rows[k][i].n, "flagged",
-				    rows[k][i].n >= threshold));
+				json_array_append_new(json_object_get(o,
+							  k ? "domains" :
+							      "networks"),
+				    json_pack("{s:s, s:I, "
+					      "s:b}",
+					"source", rows[k][i].key, "signatures",
+					(json_int_t)rows[k][i].n, "flagged",
+					rows[k][i].n >= threshold));
 		text = json_dumps(o, JSON_INDENT(2));
 		printf("%s\n", text ? text : "{}");
 		free(text);
 		json_decref(o);
 	} else {
 		for (k = 0; k < 2; k++) {
-			printf("%s in the last %ld hour%s:\n", k ? "Email domains" :
-			    "Networks", hours, hours == 1 ? "" : "s");
+			printf("%s in the last %ld hour%s:\n",
+			    k ? "Email domains" : "Networks", hours,
+			    hours == 1 ? "" : "s");
 			for (size_t i = 0; i < n[k]; i++)
 				printf("  %8" PRId64 "  %s%s\n", rows[k][i].n,
-				    rows[k][i].key, rows[k][i].n >= threshold ?
-				    "  << flagged" : "");
+				    rows[k][i].key,
+				    rows[k][i].n >= threshold ? "  << flagged" :
+								"");
 			if (n[k] == 0)
 				printf("  (none)\n");
 		}
@@ -213,8 +229,10 @@ read_list(const char *path, int64_t **out)
 			continue;
 		x = strtoll(line, &end, 10);
 		if (end == line || (*end != '\n' && *end != '\0') || x <= 0) {
-			fprintf(stderr, "holos invalidate: %s: \"%.20s\" is not a "
-			    "signature number\n", path, line);
+			fprintf(stderr,
+			    "holos invalidate: %s: \"%.20s\" is not a "
+			    "signature number\n",
+			    path, line);
 			goto fail;
 		}
 		if (n == cap) {
@@ -252,7 +270,8 @@ moderate_invalidate(struct store *s, int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "", mopts, NULL)) != -1) {
 		switch (ch) {
 		case M_REASON:
-			for (i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
+			for (i = 0; i < sizeof(reasons) / sizeof(reasons[0]);
+			     i++)
 				if (strcmp(optarg, reasons[i]) == 0)
 					inv.reason = reasons[i];
 			if (inv.reason == NULL)
@@ -273,22 +292,21 @@ moderate_invalidate(struct store *s, int argc, char **argv)
 		case M_ACTOR: inv.actor = optarg; break;
 		case M_DATA:
 		case M_DB:
-		case M_SHARE:
-			break;
-		default:
-			goto usage;
+		case M_SHARE: break;
+		default: goto usage;
 		}
 	}
-	if (optind != argc - 1 || inv.reason == NULL || (inv.domain == NULL &&
-	    inv.net == NULL && inv.from == 0 && inv.to == 0 && list == NULL))
+	if (optind != argc - 1 || inv.reason == NULL ||
+	    (inv.domain == NULL && inv.net == NULL && inv.from == 0 &&
+		inv.to == 0 && list == NULL))
 		goto usage;
 	if (list != NULL) {
 		ssize_t n = read_list(list, &seqs);
 
 		if (n <= 0) {
 			if (n == 0)
-				fprintf(stderr, "holos invalidate: %s is empty\n",
-				    list);
+				fprintf(stderr,
+				    "holos invalidate: %s is empty\n", list);
 			goto out;
 		}
 		inv.seqs = seqs;
@@ -299,13 +317,16 @@ moderate_invalidate(struct store *s, int argc, char **argv)
 		goto out;
 	inv.now = (int64_t)time(NULL);
 	if (store_invalidate(s, &inv) != STORE_OK) {
-		fprintf(stderr, "holos invalidate: the database refused (see the "
+		fprintf(stderr,
+		    "holos invalidate: the database refused (see the "
 		    "log)\n");
 		goto out;
 	}
-	log_info("moderate", "action=invalidate slug=%s reason=%s removed=%lld "
-	    "uncounted=%lld actor=%s", argv[optind], inv.reason,
-	    (long long)inv.removed, (long long)inv.uncounted, inv.actor);
+	log_info("moderate",
+	    "action=invalidate slug=%s reason=%s removed=%lld "
+	    "uncounted=%lld actor=%s",
+	    argv[optind], inv.reason, (long long)inv.removed,
+	    (long long)inv.uncounted, inv.actor);
 	printf("invalidated %lld signature%s (%lld had counted)\n",
 	    (long long)inv.removed, inv.removed == 1 ? "" : "s",
 	    (long long)inv.uncounted);

@@ -34,8 +34,7 @@ msgfmt_open(const char *locale, const char *pattern, size_t len, char *err,
 		snprintf(err, errlen, "out of memory");
 		return nullptr;
 	}
-	m->fmt = new icu::MessageFormat(pat,
-	    icu::Locale(locale), pe, e);
+	m->fmt = new icu::MessageFormat(pat, icu::Locale(locale), pe, e);
 	if (m->fmt == nullptr || U_FAILURE(e)) {
 		snprintf(err, errlen, "%s at offset %d", u_errorName(e),
 		    (int)pe.offset);
@@ -101,11 +100,13 @@ msgfmt_format(struct msgfmt *m, const struct msgfmt_arg *args, size_t n,
 
 	try {
 		for (size_t i = 0; i < n; i++) {
-			names.push_back(icu::UnicodeString::fromUTF8(args[i].name));
+			names.push_back(
+			    icu::UnicodeString::fromUTF8(args[i].name));
 			switch (args[i].type) {
 			case MSGFMT_NUMBER:
 				if (args[i].num == (double)(int64_t)args[i].num)
-					values.emplace_back((int64_t)args[i].num);
+					values.emplace_back(
+					    (int64_t)args[i].num);
 				else
 					values.emplace_back(args[i].num);
 				break;

@@ -16,20 +16,24 @@ extern "C" {
 
 struct msgfmt;
 
-enum msgfmt_type { MSGFMT_NUMBER, MSGFMT_STRING, MSGFMT_DATE };
+enum msgfmt_type {
+	MSGFMT_NUMBER,
+	MSGFMT_STRING,
+	MSGFMT_DATE
+};
 
 struct msgfmt_arg {
 	const char *name;
 	enum msgfmt_type type;
-	double num;		/* MSGFMT_NUMBER; MSGFMT_DATE in ms since 1970 */
-	const char *str;	/* MSGFMT_STRING, UTF-8 */
+	double num;	 /* MSGFMT_NUMBER; MSGFMT_DATE in ms since 1970 */
+	const char *str; /* MSGFMT_STRING, UTF-8 */
 };
 
 /* Compiles a UTF-8 pattern for a locale ("ru", "en-GB"). Returns NULL on a
  * syntax error, with ICU's message and the offset in err. Free with
  * msgfmt_close(). */
-struct msgfmt *msgfmt_open(const char *locale, const char *pattern,
-    size_t len, char *err, size_t errlen);
+struct msgfmt *msgfmt_open(const char *locale, const char *pattern, size_t len,
+    char *err, size_t errlen);
 
 void msgfmt_close(struct msgfmt *m);
 

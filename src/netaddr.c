@@ -25,8 +25,8 @@ netaddr_parse(const char *s, size_t len, struct netaddr *out)
 		return -1;
 	out->family = AF_INET6;
 	/* ::ffff:a.b.c.d is an IPv4 client. */
-	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	    0xff, 0xff };
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff,
+		0xff };
 	if (memcmp(out->bytes, mapped, 12) == 0) {
 		memmove(out->bytes, out->bytes + 12, 4);
 		memset(out->bytes + 4, 0, 12);

@@ -8,8 +8,8 @@
 #include <stdint.h>
 
 struct netaddr {
-	int family;			/* AF_INET or AF_INET6 */
-	uint8_t bytes[16];		/* 4 used for IPv4 */
+	int family;	   /* AF_INET or AF_INET6 */
+	uint8_t bytes[16]; /* 4 used for IPv4 */
 };
 
 struct cidr {

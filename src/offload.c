@@ -32,7 +32,7 @@ offload_loop(void *unused)
 		while (o.n == 0 && !o.stopping)
 			pthread_cond_wait(&o.wake, &o.lock);
 		if (o.n == 0)
-			break;	/* stopping, and nothing left */
+			break; /* stopping, and nothing left */
 		struct request *r = o.ring[o.head].r;
 		void (*fn)(void *) = o.ring[o.head].fn;
 		void *arg = o.ring[o.head].arg;

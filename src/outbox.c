@@ -103,10 +103,11 @@ deliver(struct store *s, const struct outbox_config *c,
 	msg = plain + rlen + 1;
 	if (c->smtp.url == NULL) {
 		res = write_file(c, m->message_id, msg, plen - rlen - 1) == 0 ?
-		    SMTP_SENT : SMTP_TEMPFAIL;
+		    SMTP_SENT :
+		    SMTP_TEMPFAIL;
 		if (res != SMTP_SENT)
-			snprintf(err, sizeof(err), "cannot write %s: %s", c->dir,
-			    strerror(errno));
+			snprintf(err, sizeof(err), "cannot write %s: %s",
+			    c->dir, strerror(errno));
 	} else {
 		res = smtp_send(&c->smtp, c->from, rcpt, msg, plen - rlen - 1,
 		    err, sizeof(err));
@@ -121,13 +122,17 @@ record:
 		int64_t next = now + backoff(c, m->attempts);
 
 		store_outbox_finish(s, m->id, OUTBOX_QUEUED, next, err, now);
-		log_warn("outbox", "id=%lld kind=%s result=retry attempt=%d "
-		    "in=%llds error=\"%s\"", (long long)m->id, m->kind,
-		    m->attempts, (long long)(next - now), err);
+		log_warn("outbox",
+		    "id=%lld kind=%s result=retry attempt=%d "
+		    "in=%llds error=\"%s\"",
+		    (long long)m->id, m->kind, m->attempts,
+		    (long long)(next - now), err);
 	} else {
 		store_outbox_finish(s, m->id, OUTBOX_DEAD, 0, err, now);
-		log_error("outbox", "id=%lld kind=%s result=dead attempt=%d "
-		    "error=\"%s\"", (long long)m->id, m->kind, m->attempts, err);
+		log_error("outbox",
+		    "id=%lld kind=%s result=dead attempt=%d "
+		    "error=\"%s\"",
+		    (long long)m->id, m->kind, m->attempts, err);
 	}
 	if (plain != NULL) {
 		sodium_memzero(plain, plen);
@@ -147,7 +152,7 @@ outbox_run_once(struct store *s, const struct outbox_config *c)
 		if ((a = arena_new()) == NULL)
 			return -1;
 		if (store_outbox_claim(s, a, (int64_t)time(NULL), CLAIM_BATCH,
-		    &ms, &n) != STORE_OK) {
+			&ms, &n) != STORE_OK) {
 			arena_free(a);
 			return -1;
 		}
@@ -201,8 +206,10 @@ outbox_start(struct store *s, const struct outbox_config *c)
 	if (store_outbox_recover(s, &n) != STORE_OK)
 		return -1;
 	if (n > 0)
-		log_warn("outbox", "event=recovered messages=%d note=\"an attempt "
-		    "was cut short; sending again with the same Message-ID\"", n);
+		log_warn("outbox",
+		    "event=recovered messages=%d note=\"an attempt "
+		    "was cut short; sending again with the same Message-ID\"",
+		    n);
 	w.store = s;
 	w.cfg = *c;
 	w.stopping = false;

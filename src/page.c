@@ -29,9 +29,11 @@ page_begin(struct request *r)
 	r->lang = i18n_negotiate(q, http_cookie(r, COOKIE_LANG),
 	    http_header(r, "Accept-Language"));
 	if (q != NULL && i18n_match(q, strlen(q)) != NULL)
-		http_header_add(r, "Set-Cookie", arena_printf(r->arena,
-		    COOKIE_LANG "=%s; Path=/; Max-Age=31536000; SameSite=Lax%s",
-		    r->lang, site.secure_cookies ? "; Secure" : ""));
+		http_header_add(r, "Set-Cookie",
+		    arena_printf(r->arena,
+			COOKIE_LANG
+			"=%s; Path=/; Max-Age=31536000; SameSite=Lax%s",
+			r->lang, site.secure_cookies ? "; Secure" : ""));
 	http_header_add(r, "Vary", "Accept-Language, Cookie");
 }
 
@@ -49,22 +51,21 @@ page_context(struct request *r, const char *title)
 
 	page_begin(r);
 	langs = json_array();
-	json_array_foreach(i18n_languages(), i, l) {
+	json_array_foreach(i18n_languages(), i, l)
+	{
 		const char *code = json_string_value(json_object_get(l, "code"));
 
-		json_array_append_new(langs, json_pack("{s:s, s:O, s:s, s:b}",
-		    "code", code, "name", json_object_get(l, "name"),
-		    "url", arena_printf(r->arena, "%s%s?lang=%s", site.base_url,
-		    r->path, code),
-		    "current", strcmp(code, r->lang) == 0));
+		json_array_append_new(langs,
+		    json_pack("{s:s, s:O, s:s, s:b}", "code", code, "name",
+			json_object_get(l, "name"), "url",
+			arena_printf(r->arena, "%s%s?lang=%s", site.base_url,
+			    r->path, code),
+			"current", strcmp(code, r->lang) == 0));
 	}
 	ctx = json_pack("{s:s, s:O, s:{s:s, s:s}, s:o, s:{s:s, s:s}, s:s}",
-	    "lang", r->lang,
-	    "t", i18n_strings(r->lang),
-	    "site", "name", site.name, "base_url", site.base_url,
-	    "langs", langs,
-	    "page", "title", title ? title : site.name,
-	    "url", page_url(r, r->path),
+	    "lang", r->lang, "t", i18n_strings(r->lang), "site", "name",
+	    site.name, "base_url", site.base_url, "langs", langs, "page",
+	    "title", title ? title : site.name, "url", page_url(r, r->path),
 	    "static_version", site.static_version);
 	return ctx;
 }
@@ -124,8 +125,8 @@ page_rate_check(struct request *r, int64_t petition_id)
 		return 0;
 	log_info("ratelimit", "path=%s result=limited retry_after=%d", r->path,
 	    wait);
-	http_header_add(r, "Retry-After", arena_printf(r->arena, "%d",
-	    wait > 0 ? wait : 1));
+	http_header_add(r, "Retry-After",
+	    arena_printf(r->arena, "%d", wait > 0 ? wait : 1));
 	page_error(r, 429, "err_rate");
 	return -1;
 }
@@ -169,8 +170,8 @@ page_error_text(struct request *r, int status, const char *msg)
 	json_t *ctx;
 
 	page_begin(r);
-	title = i18n_text(r->lang, status == 404 ? "title_not_found" :
-	    "title_error");
+	title = i18n_text(r->lang,
+	    status == 404 ? "title_not_found" : "title_error");
 	ctx = page_context(r, title);
 	json_object_set_new(ctx, "status", json_integer(status));
 	json_object_set_new(ctx, "message", json_string(msg));
@@ -206,13 +207,9 @@ page_session(struct request *r, struct user *u, char binding[33])
 
 	binding[0] = '\0';
 	switch (account_session(site.store, r->arena, cookie, u)) {
-	case 0:
-		account_binding(cookie, binding);
-		return 0;
-	case 1:
-		return 1;
-	default:
-		return -1;
+	case 0: account_binding(cookie, binding); return 0;
+	case 1: return 1;
+	default: return -1;
 	}
 }
 
@@ -221,12 +218,11 @@ page_require(struct request *r, enum user_role role, struct user *u,
     char binding[33])
 {
 	switch (page_session(r, u, binding)) {
-	case 0:
-		break;
+	case 0: break;
 	case 1:
 		r->status = 302;
-		http_header_add(r, "Location", arena_printf(r->arena,
-		    "/login?next=%s", r->path));
+		http_header_add(r, "Location",
+		    arena_printf(r->arena, "/login?next=%s", r->path));
 		http_header_add(r, "Cache-Control", "no-store");
 		return -1;
 	default:
@@ -258,8 +254,9 @@ bool
 page_csrf_ok(struct request *r, const char *token, size_t len,
     const char *binding)
 {
-	if (token == NULL || !crypto_csrf_check(token, len, binding,
-	    time(NULL)) || page_cross_site(r)) {
+	if (token == NULL ||
+	    !crypto_csrf_check(token, len, binding, time(NULL)) ||
+	    page_cross_site(r)) {
 		page_error(r, 403, "err_csrf");
 		return false;
 	}
@@ -281,10 +278,12 @@ page_iso_time(struct request *r, int64_t t)
 void
 page_session_cookie(struct request *r, const char *cookie)
 {
-	http_header_add(r, "Set-Cookie", arena_printf(r->arena,
-	    PAGE_COOKIE_SESSION "=%s; Path=/; Max-Age=%d; HttpOnly; "
-	    "SameSite=Lax%s", cookie, ACCOUNT_SESSION_TTL,
-	    site.secure_cookies ? "; Secure" : ""));
+	http_header_add(r, "Set-Cookie",
+	    arena_printf(r->arena,
+		PAGE_COOKIE_SESSION "=%s; Path=/; Max-Age=%d; HttpOnly; "
+				    "SameSite=Lax%s",
+		cookie, ACCOUNT_SESSION_TTL,
+		site.secure_cookies ? "; Secure" : ""));
 }
 
 int

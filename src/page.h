@@ -14,16 +14,16 @@
 struct site {
 	struct store *store;
 	struct tmpl_set *tmpl;
-	const char *name;		/* "Holos" */
-	const char *base_url;		/* no trailing slash */
-	const char *origin;		/* scheme://host[:port] of base_url */
-	const char *host;		/* host of base_url, for Message-IDs */
-	bool secure_cookies;		/* base URL is https */
-	bool count_on_sign;		/* count without email confirmation */
-	int64_t confirm_ttl;		/* seconds a confirmation link works */
-	const char *mail_from;		/* envelope and From address */
-	bool mail_to_files;		/* no SMTP: .eml files, links logged */
-	int64_t min_form_seconds;	/* a faster submit is flagged */
+	const char *name;	  /* "Holos" */
+	const char *base_url;	  /* no trailing slash */
+	const char *origin;	  /* scheme://host[:port] of base_url */
+	const char *host;	  /* host of base_url, for Message-IDs */
+	bool secure_cookies;	  /* base URL is https */
+	bool count_on_sign;	  /* count without email confirmation */
+	int64_t confirm_ttl;	  /* seconds a confirmation link works */
+	const char *mail_from;	  /* envelope and From address */
+	bool mail_to_files;	  /* no SMTP: .eml files, links logged */
+	int64_t min_form_seconds; /* a faster submit is flagged */
 	char static_version[17];
 };
 

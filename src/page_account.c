@@ -10,27 +10,33 @@
 
 #include "account.h"
 #include "crypto.h"
+#include "delay.h"
 #include "email.h"
 #include "form.h"
 #include "guard.h"
 #include "i18n.h"
 #include "letter.h"
 #include "log.h"
-#include "outbox.h"
-#include "delay.h"
 #include "offload.h"
+#include "outbox.h"
 #include "page.h"
 
-#define MAIL_WINDOW 3600	/* per account and hour at most: */
-#define RESET_MAX 3		/* reset links, */
-#define EXISTS_MAX 3		/* notes that the address has an account */
-#define RESEND_SECONDS 60	/* one verification link a minute */
+#define MAIL_WINDOW 3600  /* per account and hour at most: */
+#define RESET_MAX 3	  /* reset links, */
+#define EXISTS_MAX 3	  /* notes that the address has an account */
+#define RESEND_SECONDS 60 /* one verification link a minute */
 /* Sign-up and reset answer no sooner than this after the request came:
  * long enough for the slower path (a password hash, a link and a mail
  * written to disk). */
 #define ANSWER_MS 300
 
-enum signup_field { S_NAME, S_EMAIL, S_PASSWORD, S_CSRF, S__MAX };
+enum signup_field {
+	S_NAME,
+	S_EMAIL,
+	S_PASSWORD,
+	S_CSRF,
+	S__MAX
+};
 
 /* The public name is shown on petitions: an address typed there by
  * mistake would be published. */
@@ -48,14 +54,22 @@ static const struct form_spec signup_form[S__MAX] = {
 	[S_CSRF] = { "csrf", FORM_TOKEN, 128, true, NULL },
 };
 
-enum reset_field { R_EMAIL, R_CSRF, R__MAX };
+enum reset_field {
+	R_EMAIL,
+	R_CSRF,
+	R__MAX
+};
 
 static const struct form_spec reset_form[R__MAX] = {
 	[R_EMAIL] = { "email", FORM_LINE, EMAIL_MAX, true, email_valid },
 	[R_CSRF] = { "csrf", FORM_TOKEN, 128, true, NULL },
 };
 
-enum password_field { P_PASSWORD, P_CSRF, P__MAX };
+enum password_field {
+	P_PASSWORD,
+	P_CSRF,
+	P__MAX
+};
 
 static const struct form_spec password_form[P__MAX] = {
 	[P_PASSWORD] = { "password", FORM_SECRET, ACCOUNT_PASSWORD_MAX, true,
@@ -63,7 +77,10 @@ static const struct form_spec password_form[P__MAX] = {
 	[P_CSRF] = { "csrf", FORM_TOKEN, 128, true, NULL },
 };
 
-enum button_field { B_CSRF, B__MAX };
+enum button_field {
+	B_CSRF,
+	B__MAX
+};
 
 static const struct form_spec button_form[B__MAX] = {
 	[B_CSRF] = { "csrf", FORM_TOKEN, 128, true, NULL },
@@ -75,12 +92,15 @@ static const char *
 text(struct request *r, const char *key, const char *email, int64_t hours)
 {
 	struct msgfmt_arg args[4] = {
-		{ .name = "n", .type = MSGFMT_NUMBER,
+		{ .name = "n",
+		    .type = MSGFMT_NUMBER,
 		    .num = ACCOUNT_PASSWORD_MIN },
-		{ .name = "max", .type = MSGFMT_NUMBER,
+		{ .name = "max",
+		    .type = MSGFMT_NUMBER,
 		    .num = ACCOUNT_PASSWORD_MAX },
 		{ .name = "hours", .type = MSGFMT_NUMBER, .num = (double)hours },
-		{ .name = "email", .type = MSGFMT_STRING,
+		{ .name = "email",
+		    .type = MSGFMT_STRING,
 		    .str = email != NULL ? email : "" },
 	};
 	const char *s = i18n_format(r->arena, r->lang, key, args, 4);
@@ -97,22 +117,18 @@ error_key(const char *field, enum form_error e)
 	if (e != FORM_INVALID)
 		return form_error_key(e);
 	return strcmp(field, "email") == 0 ? "err_email" :
-	    strcmp(field, "name") == 0 ? "acct_err_name_email" :
-	    "err_invalid_text";
+	    strcmp(field, "name") == 0	   ? "acct_err_name_email" :
+					     "err_invalid_text";
 }
 
 static const char *
 password_error(enum account_password_check c)
 {
 	switch (c) {
-	case ACCOUNT_PASSWORD_SHORT:
-		return "acct_err_password_short";
-	case ACCOUNT_PASSWORD_LONG:
-		return "acct_err_password_long";
-	case ACCOUNT_PASSWORD_IS_EMAIL:
-		return "acct_err_password_email";
-	default:
-		return NULL;
+	case ACCOUNT_PASSWORD_SHORT: return "acct_err_password_short";
+	case ACCOUNT_PASSWORD_LONG: return "acct_err_password_long";
+	case ACCOUNT_PASSWORD_IS_EMAIL: return "acct_err_password_email";
+	default: return NULL;
 	}
 }
 
@@ -134,26 +150,28 @@ form_json(struct request *r, const struct form_spec *spec, size_t n,
 		bool keep = v != NULL && v[i].err != FORM_BAD_TEXT;
 
 		if (spec[i].kind != FORM_TOKEN && spec[i].kind != FORM_SECRET)
-			json_object_set_new(values, spec[i].name, json_stringn(
-			    keep ? v[i].s : "", keep ? v[i].len : 0));
+			json_object_set_new(values, spec[i].name,
+			    json_stringn(keep ? v[i].s : "",
+				keep ? v[i].len : 0));
 		if (errs != NULL && errs[i] != NULL) {
-			json_object_set_new(errors, spec[i].name, json_string(
-			    text(r, errs[i], NULL, 0)));
+			json_object_set_new(errors, spec[i].name,
+			    json_string(text(r, errs[i], NULL, 0)));
 			nerr++;
 		}
 	}
 	form = json_pack("{s:s, s:s, s:o, s:o, s:b, s:s}", "action", action,
 	    "csrf", page_form_token(r, binding), "values", values, "errors",
-	    errors, "has_errors", nerr > 0, "password_hint", text(r,
-	    "acct_password_hint", NULL, 0));
+	    errors, "has_errors", nerr > 0, "password_hint",
+	    text(r, "acct_password_hint", NULL, 0));
 	if (nerr > 0) {
-		struct msgfmt_arg a = { .name = "n", .type = MSGFMT_NUMBER,
-		    .num = nerr };
-		const char *s = i18n_format(r->arena, r->lang,
-		    "acct_error_summary", &a, 1);
+		struct msgfmt_arg a = { .name = "n",
+			.type = MSGFMT_NUMBER,
+			.num = nerr };
+		const char *s =
+		    i18n_format(r->arena, r->lang, "acct_error_summary", &a, 1);
 
-		json_object_set_new(form, "error_summary", json_string(s ? s :
-		    ""));
+		json_object_set_new(form, "error_summary",
+		    json_string(s ? s : ""));
 	}
 	return form;
 }
@@ -168,8 +186,8 @@ render_form(struct request *r, int status, const char *tmpl,
 
 	page_begin(r);
 	ctx = page_context(r, i18n_text(r->lang, title_key));
-	json_object_set_new(ctx, "form", form_json(r, spec, n, v, errs, action,
-	    ""));
+	json_object_set_new(ctx, "form",
+	    form_json(r, spec, n, v, errs, action, ""));
 	page_render(r, status, tmpl, ctx);
 	http_header_add(r, "Cache-Control", "no-store");
 }
@@ -178,8 +196,8 @@ render_form(struct request *r, int status, const char *tmpl,
 static json_t *
 msg_new(struct request *r, const char *heading_key)
 {
-	return json_pack("{s:s, s:[], s:[]}", "heading", i18n_text(r->lang,
-	    heading_key), "paras", "links");
+	return json_pack("{s:s, s:[], s:[]}", "heading",
+	    i18n_text(r->lang, heading_key), "paras", "links");
 }
 
 static void
@@ -191,17 +209,18 @@ msg_para(json_t *m, const char *s)
 static void
 msg_link(struct request *r, json_t *m, const char *url, const char *key)
 {
-	json_array_append_new(json_object_get(m, "links"), json_pack(
-	    "{s:s, s:s}", "url", url, "text", i18n_text(r->lang, key)));
+	json_array_append_new(json_object_get(m, "links"),
+	    json_pack("{s:s, s:s}", "url", url, "text",
+		i18n_text(r->lang, key)));
 }
 
 static void
 msg_button(struct request *r, json_t *m, const char *action,
     const char *binding, const char *key)
 {
-	json_object_set_new(m, "form", json_pack("{s:s, s:s, s:s}", "action",
-	    action, "csrf", page_form_token(r, binding), "button",
-	    i18n_text(r->lang, key)));
+	json_object_set_new(m, "form",
+	    json_pack("{s:s, s:s, s:s}", "action", action, "csrf",
+		page_form_token(r, binding), "button", i18n_text(r->lang, key)));
 }
 
 static void
@@ -209,8 +228,7 @@ msg_render(struct request *r, int status, json_t *m)
 {
 	json_t *ctx;
 
-	ctx = page_context(r, json_string_value(json_object_get(m,
-	    "heading")));
+	ctx = page_context(r, json_string_value(json_object_get(m, "heading")));
 	json_object_set_new(ctx, "msg", m);
 	page_render(r, status, "account", ctx);
 	/* Some of these pages are reached through a secret in the URL; the
@@ -263,8 +281,8 @@ answer_later(struct request *r, long ms)
 	}
 	if (delay_park(r, &t) == 0)
 		return;
-	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &t, NULL) ==
-	    EINTR)
+	while (
+	    clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &t, NULL) == EINTR)
 		;
 }
 
@@ -273,8 +291,8 @@ answer_later(struct request *r, long ms)
 static const char *
 mail_lang(struct request *r, const struct user *u)
 {
-	const char *l = u->lang != NULL ? i18n_match(u->lang, strlen(u->lang)) :
-	    NULL;
+	const char *l =
+	    u->lang != NULL ? i18n_match(u->lang, strlen(u->lang)) : NULL;
 
 	return l != NULL ? l : r->lang;
 }
@@ -296,9 +314,10 @@ link_make(struct request *r, enum user_token_purpose purpose, int64_t id,
 	st = store_user_token_create(site.store, hash, purpose, id, now,
 	    now + ttl);
 	if (st == STORE_OK)
-		url = page_url(r, arena_printf(r->arena, "/%s/%s?lang=%s",
-		    purpose == USER_TOKEN_VERIFY ? "verify" : "reset", tok,
-		    lang));
+		url = page_url(r,
+		    arena_printf(r->arena, "/%s/%s?lang=%s",
+			purpose == USER_TOKEN_VERIFY ? "verify" : "reset", tok,
+			lang));
 	else
 		log_error("account", "op=token_create user=%lld status=%s",
 		    (long long)id, store_status_name(st));
@@ -338,14 +357,15 @@ verify_send(struct request *r, const struct user *u, const char *email)
 	l.name = u->name != NULL ? u->name : "";
 	l.email = email;
 	l.hours = ACCOUNT_VERIFY_TTL / 3600;
-	if ((l.link = link_make(r, USER_TOKEN_VERIFY, u->id,
-	    ACCOUNT_VERIFY_TTL, l.lang)) == NULL || mail_queue(r, &l) == -1)
+	if ((l.link = link_make(r, USER_TOKEN_VERIFY, u->id, ACCOUNT_VERIFY_TTL,
+		 l.lang)) == NULL ||
+	    mail_queue(r, &l) == -1)
 		return -1;
 	if (site.mail_to_files)
 		/* No mail server (a trial set-up): the newcomer confirms from
 		 * the log, as signers do. */
-		log_info("account", "user=%lld verify_link=%s", (long long)u->id,
-		    l.link);
+		log_info("account", "user=%lld verify_link=%s",
+		    (long long)u->id, l.link);
 	return 0;
 }
 
@@ -356,8 +376,9 @@ user_email(struct request *r, const struct user *u)
 	char *plain, *copy = NULL;
 	size_t len;
 
-	if (u->email_sealed == NULL || (plain = crypto_open(u->email_sealed,
-	    u->email_sealed_len, &len)) == NULL)
+	if (u->email_sealed == NULL ||
+	    (plain = crypto_open(u->email_sealed, u->email_sealed_len, &len)) ==
+		NULL)
 		return NULL;
 	copy = arena_strndup(r->arena, plain, len);
 	sodium_memzero(plain, len);
@@ -384,9 +405,11 @@ signup_existing(struct request *r, const char *email,
 	if (store_user_by_email(site.store, r->arena, hash, &u) != STORE_OK)
 		return -1;
 	if (!account_mail_take("exists", hash, CRYPTO_HASH_BYTES, EXISTS_MAX,
-	    MAIL_WINDOW, (int64_t)time(NULL), NULL)) {
-		log_info("account", "event=signup_existing user=%lld "
-		    "result=limited", (long long)u.id);
+		MAIL_WINDOW, (int64_t)time(NULL), NULL)) {
+		log_info("account",
+		    "event=signup_existing user=%lld "
+		    "result=limited",
+		    (long long)u.id);
 		return 0;
 	}
 	memset(&l, 0, sizeof(l));
@@ -447,8 +470,8 @@ signup_work(void *arg)
 	}
 	m = msg_new(r, "acct_signup_sent_title");
 	msg_para(m, text(r, "acct_signup_sent_text", j->email, 0));
-	msg_para(m, text(r, "acct_signup_sent_more", NULL,
-	    ACCOUNT_VERIFY_TTL / 3600));
+	msg_para(m,
+	    text(r, "acct_signup_sent_more", NULL, ACCOUNT_VERIFY_TTL / 3600));
 	msg_render(r, 200, m);
 }
 
@@ -462,7 +485,7 @@ page_signup_post(struct request *r)
 	size_t elen = 0, i;
 
 	if (r->job == &delay_job)
-		return;	/* parked with its reply: it is time */
+		return; /* parked with its reply: it is time */
 	if (r->job != NULL) {
 		/* The worker has made the account and the reply. */
 		answer_later(r, ANSWER_MS);
@@ -482,9 +505,10 @@ page_signup_post(struct request *r)
 			errs[S_EMAIL] = "err_disposable";
 	}
 	if (v[S_PASSWORD].err == FORM_OK)
-		errs[S_PASSWORD] = password_error(account_password_check(
-		    r->arena, v[S_PASSWORD].s, v[S_PASSWORD].len,
-		    errs[S_EMAIL] == NULL ? email : NULL));
+		errs[S_PASSWORD] =
+		    password_error(account_password_check(r->arena,
+			v[S_PASSWORD].s, v[S_PASSWORD].len,
+			errs[S_EMAIL] == NULL ? email : NULL));
 	for (i = 0; i < S__MAX; i++) {
 		if (errs[i] != NULL) {
 			render_form(r, 422, "signup", "acct_signup_title",
@@ -523,13 +547,16 @@ render_link_gone(struct request *r, enum user_token_purpose purpose)
 	switch (account_link_state(r->token, purpose, (int64_t)time(NULL))) {
 	case ACCOUNT_LINK_EXPIRED:
 		m = msg_new(r, "acct_link_expired_heading");
-		msg_para(m, text(r, verify ? "acct_verify_expired" :
-		    "acct_reset_expired", NULL, ttl / 3600));
+		msg_para(m,
+		    text(r,
+			verify ? "acct_verify_expired" : "acct_reset_expired",
+			NULL, ttl / 3600));
 		break;
 	case ACCOUNT_LINK_SPENT:
 		m = msg_new(r, "acct_link_used_heading");
-		msg_para(m, text(r, verify ? "acct_verify_used" :
-		    "acct_reset_used", NULL, 0));
+		msg_para(m,
+		    text(r, verify ? "acct_verify_used" : "acct_reset_used",
+			NULL, 0));
 		break;
 	default:
 		status = 404;
@@ -559,14 +586,9 @@ link_check(struct request *r, enum user_token_purpose purpose, bool consume,
 	crypto_token_hash(r->token, strlen(r->token), hash);
 	switch (store_user_token_use(site.store, hash, purpose, consume,
 	    (int64_t)time(NULL), id)) {
-	case STORE_OK:
-		return 0;
-	case STORE_NOTFOUND:
-		render_link_gone(r, purpose);
-		return -1;
-	default:
-		unavailable(r);
-		return -1;
+	case STORE_OK: return 0;
+	case STORE_NOTFOUND: render_link_gone(r, purpose); return -1;
+	default: unavailable(r); return -1;
 	}
 }
 
@@ -638,12 +660,12 @@ page_verify_resend(struct request *r)
 		msg_render(r, 200, m);
 		return;
 	}
-	if (!account_mail_take("verify", &u.id, sizeof(u.id), 1,
-	    RESEND_SECONDS, (int64_t)time(NULL), &wait)) {
+	if (!account_mail_take("verify", &u.id, sizeof(u.id), 1, RESEND_SECONDS,
+		(int64_t)time(NULL), &wait)) {
 		msg_para(m, i18n_text(r->lang, "acct_resend_wait"));
 		msg_render(r, 429, m);
-		http_header_add(r, "Retry-After", arena_printf(r->arena, "%lld",
-		    (long long)wait));
+		http_header_add(r, "Retry-After",
+		    arena_printf(r->arena, "%lld", (long long)wait));
 		return;
 	}
 	if ((email = user_email(r, &full)) == NULL ||
@@ -653,8 +675,8 @@ page_verify_resend(struct request *r)
 		return;
 	}
 	log_info("account", "event=verify_resent user=%lld", (long long)u.id);
-	msg_para(m, text(r, "acct_resend_sent", NULL, ACCOUNT_VERIFY_TTL /
-	    3600));
+	msg_para(m,
+	    text(r, "acct_resend_sent", NULL, ACCOUNT_VERIFY_TTL / 3600));
 	msg_link(r, m, "/me", "acct_to_me");
 	msg_render(r, 200, m);
 }
@@ -675,7 +697,7 @@ reset_send(struct request *r, const struct user *u, const char *email,
 	struct letter_account l;
 
 	if (!account_mail_take("reset", hash, CRYPTO_HASH_BYTES, RESET_MAX,
-	    MAIL_WINDOW, (int64_t)time(NULL), NULL)) {
+		MAIL_WINDOW, (int64_t)time(NULL), NULL)) {
 		log_info("account", "event=reset user=%lld result=limited",
 		    (long long)u->id);
 		return;
@@ -687,7 +709,8 @@ reset_send(struct request *r, const struct user *u, const char *email,
 	l.email = email;
 	l.hours = ACCOUNT_RESET_TTL / 3600;
 	if ((l.link = link_make(r, USER_TOKEN_RESET, u->id, ACCOUNT_RESET_TTL,
-	    l.lang)) == NULL || mail_queue(r, &l) == -1) {
+		 l.lang)) == NULL ||
+	    mail_queue(r, &l) == -1) {
 		log_warn("account", "event=reset user=%lld result=failed",
 		    (long long)u->id);
 		return;
@@ -708,14 +731,15 @@ page_reset_post(struct request *r)
 	json_t *m;
 
 	if (r->job == &delay_job)
-		return;	/* parked with its reply: it is time */
+		return; /* parked with its reply: it is time */
 
 	page_begin(r);
 	if (post_read(r, reset_form, R__MAX, v, R_CSRF, "") == -1)
 		return;
 	errs[R_EMAIL] = error_key("email", v[R_EMAIL].err);
-	email = errs[R_EMAIL] == NULL ? email_normalize(r->arena, v[R_EMAIL].s,
-	    v[R_EMAIL].len, &elen) : NULL;
+	email = errs[R_EMAIL] == NULL ?
+	    email_normalize(r->arena, v[R_EMAIL].s, v[R_EMAIL].len, &elen) :
+	    NULL;
 	if (email == NULL || !email_valid(email, elen)) {
 		if (errs[R_EMAIL] == NULL)
 			errs[R_EMAIL] = "err_email";
@@ -725,18 +749,13 @@ page_reset_post(struct request *r)
 	}
 	crypto_email_hash(email, elen, hash);
 	switch (store_user_by_email(site.store, r->arena, hash, &u)) {
-	case STORE_OK:
-		reset_send(r, &u, email, hash);
-		break;
-	case STORE_NOTFOUND:
-		break;
-	default:
-		unavailable(r);
-		return;
+	case STORE_OK: reset_send(r, &u, email, hash); break;
+	case STORE_NOTFOUND: break;
+	default: unavailable(r); return;
 	}
 	m = msg_new(r, "acct_reset_sent_title");
-	msg_para(m, text(r, "acct_reset_sent_text", NULL, ACCOUNT_RESET_TTL /
-	    3600));
+	msg_para(m,
+	    text(r, "acct_reset_sent_text", NULL, ACCOUNT_RESET_TTL / 3600));
 	msg_para(m, i18n_text(r->lang, "acct_reset_sent_more"));
 	msg_link(r, m, "/reset", "acct_reset_other");
 	msg_link(r, m, "/login", "acct_back_login");
@@ -752,8 +771,8 @@ page_reset_token_show(struct request *r)
 	page_begin(r);
 	if (link_check(r, USER_TOKEN_RESET, false, &id) == -1)
 		return;
-	render_form(r, 200, "reset_password", "acct_newpw_title",
-	    password_form, P__MAX, NULL, NULL, r->path);
+	render_form(r, 200, "reset_password", "acct_newpw_title", password_form,
+	    P__MAX, NULL, NULL, r->path);
 }
 
 void
@@ -777,15 +796,15 @@ page_reset_token_post(struct request *r)
 	email = user_email(r, &u);
 	errs[P_PASSWORD] = error_key("password", v[P_PASSWORD].err);
 	if (errs[P_PASSWORD] == NULL)
-		errs[P_PASSWORD] = password_error(account_password_check(
-		    r->arena, v[P_PASSWORD].s, v[P_PASSWORD].len, email));
+		errs[P_PASSWORD] =
+		    password_error(account_password_check(r->arena,
+			v[P_PASSWORD].s, v[P_PASSWORD].len, email));
 	if (errs[P_PASSWORD] != NULL) {
 		render_form(r, 422, "reset_password", "acct_newpw_title",
 		    password_form, P__MAX, v, errs, r->path);
 		return;
 	}
-	if (account_hash_password(v[P_PASSWORD].s, v[P_PASSWORD].len, pw) ==
-	    -1) {
+	if (account_hash_password(v[P_PASSWORD].s, v[P_PASSWORD].len, pw) == -1) {
 		sodium_memzero((char *)v[P_PASSWORD].s, v[P_PASSWORD].len);
 		page_error(r, 500, "err_internal");
 		return;
@@ -802,13 +821,14 @@ page_reset_token_post(struct request *r)
 	/* The link came by mail, so the address works. */
 	if (u.verified_at == 0)
 		(void)store_user_verify(site.store, id, now);
-	(void)store_audit(site.store, arena_printf(r->arena, "user:%lld",
-	    (long long)id), "password_reset", arena_printf(r->arena,
-	    "user:%lld", (long long)id), "", now);
+	(void)store_audit(site.store,
+	    arena_printf(r->arena, "user:%lld", (long long)id), "password_reset",
+	    arena_printf(r->arena, "user:%lld", (long long)id), "", now);
 	log_info("account", "event=password_reset user=%lld", (long long)id);
 	/* Every session ended with the old password, this browser's too. */
-	http_header_add(r, "Set-Cookie", PAGE_COOKIE_SESSION "=; Path=/; "
-	    "Max-Age=0; HttpOnly; SameSite=Lax");
+	http_header_add(r, "Set-Cookie",
+	    PAGE_COOKIE_SESSION "=; Path=/; "
+				"Max-Age=0; HttpOnly; SameSite=Lax");
 	r->status = 303;
 	http_header_add(r, "Location", "/login?reset=1");
 	http_header_add(r, "Cache-Control", "no-store");

@@ -24,7 +24,13 @@
 #define TREND_HOURS 1
 #define TREND_THRESHOLD 50
 
-enum login_field { L_EMAIL, L_PASSWORD, L_CSRF, L_NEXT, L__MAX };
+enum login_field {
+	L_EMAIL,
+	L_PASSWORD,
+	L_CSRF,
+	L_NEXT,
+	L__MAX
+};
 
 static const struct form_spec login_form[L__MAX] = {
 	[L_EMAIL] = { "email", FORM_LINE, 254, true, NULL },
@@ -34,7 +40,14 @@ static const struct form_spec login_form[L__MAX] = {
 };
 
 enum inv_field {
-	I_REASON, I_DOMAIN, I_NET, I_FROM, I_TO, I_LIST, I_NOTE, I_CSRF,
+	I_REASON,
+	I_DOMAIN,
+	I_NET,
+	I_FROM,
+	I_TO,
+	I_LIST,
+	I_NOTE,
+	I_CSRF,
 	I__MAX
 };
 
@@ -42,7 +55,7 @@ static bool
 reason_ok(const char *s, size_t len)
 {
 	static const char *const reasons[] = { "fraud", "bot",
-	    "duplicate_person", "disposable", "other" };
+		"duplicate_person", "disposable", "other" };
 	size_t i;
 
 	for (i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
@@ -67,8 +80,8 @@ static const struct form_spec inv_form[I__MAX] = {
 static const char *
 safe_next(const char *s, size_t len)
 {
-	if (len == 0 || s[0] != '/' || (len > 1 && (s[1] == '/' ||
-	    s[1] == '\\')))
+	if (len == 0 || s[0] != '/' ||
+	    (len > 1 && (s[1] == '/' || s[1] == '\\')))
 		return "";
 	for (size_t i = 0; i < len; i++)
 		if ((unsigned char)s[i] <= ' ' || s[i] == '"')
@@ -84,10 +97,11 @@ render_login(struct request *r, int status, const char *next,
 
 	page_begin(r);
 	ctx = page_context(r, i18n_text(r->lang, "login_title"));
-	json_object_set_new(ctx, "login", json_pack("{s:s, s:s, s:s?, s:b}",
-	    "csrf", page_form_token(r, ""), "next", next, "error", error_key ?
-	    i18n_text(r->lang, error_key) : NULL, "reset",
-	    http_query(r, "reset") != NULL));
+	json_object_set_new(ctx, "login",
+	    json_pack("{s:s, s:s, s:s?, s:b}", "csrf", page_form_token(r, ""),
+		"next", next, "error",
+		error_key ? i18n_text(r->lang, error_key) : NULL, "reset",
+		http_query(r, "reset") != NULL));
 	page_render(r, status, "login", ctx);
 	http_header_add(r, "Cache-Control", "no-store");
 }
@@ -97,8 +111,8 @@ page_login_show(struct request *r)
 {
 	const char *next = http_query(r, "next");
 
-	render_login(r, 200, safe_next(next ? next : "", next ? strlen(next) :
-	    0), NULL);
+	render_login(r, 200,
+	    safe_next(next ? next : "", next ? strlen(next) : 0), NULL);
 }
 
 /* A login's work, done on the offload worker: the password hash. */
@@ -128,8 +142,7 @@ login_finish(struct request *r, struct login_job *j)
 	const char *next = j->next;
 
 	switch (j->result) {
-	case LOGIN_OK:
-		break;
+	case LOGIN_OK: break;
 	case LOGIN_LOCKED:
 		log_info("login", "result=locked");
 		render_login(r, 429, next, "login_locked");
@@ -167,8 +180,9 @@ page_login_post(struct request *r)
 	page_begin(r);
 	if (page_form_read(r, login_form, L__MAX, v) == -1)
 		return;
-	if (v[L_CSRF].err != FORM_OK || !crypto_csrf_check(v[L_CSRF].s,
-	    v[L_CSRF].len, "", time(NULL)) || page_cross_site(r)) {
+	if (v[L_CSRF].err != FORM_OK ||
+	    !crypto_csrf_check(v[L_CSRF].s, v[L_CSRF].len, "", time(NULL)) ||
+	    page_cross_site(r)) {
 		page_error(r, 403, "err_csrf");
 		return;
 	}
@@ -212,14 +226,16 @@ page_logout(struct request *r)
 	if (cookie != NULL && crypto_token_valid(cookie, strlen(cookie)))
 		account_binding(cookie, binding);
 	if (form_parse(r->arena, r->body.data ? r->body.data : "", r->body.len,
-	    spec, 1, v) == -1 || v[0].err != FORM_OK || cookie == NULL ||
+		spec, 1, v) == -1 ||
+	    v[0].err != FORM_OK || cookie == NULL ||
 	    !crypto_csrf_check(v[0].s, v[0].len, binding, time(NULL))) {
 		page_error(r, 403, "err_csrf");
 		return;
 	}
 	account_logout(site.store, cookie);
-	http_header_add(r, "Set-Cookie", COOKIE_SESSION "=; Path=/; Max-Age=0; "
-	    "HttpOnly; SameSite=Lax");
+	http_header_add(r, "Set-Cookie",
+	    COOKIE_SESSION "=; Path=/; Max-Age=0; "
+			   "HttpOnly; SameSite=Lax");
 	r->status = 303;
 	http_header_add(r, "Location", "/");
 }
@@ -238,9 +254,9 @@ page_admin(struct request *r)
 	if (page_require(r, ROLE_MODERATOR, &u, binding) == -1)
 		return;
 	if (store_petition_list(site.store, r->arena, PETITION_OPEN, &ps, &n) !=
-	    STORE_OK || store_audit_list(site.store, r->arena, &au, &na) !=
-	    STORE_OK || store_petition_queue(site.store, r->arena, &qs, &nq) !=
-	    STORE_OK) {
+		STORE_OK ||
+	    store_audit_list(site.store, r->arena, &au, &na) != STORE_OK ||
+	    store_petition_queue(site.store, r->arena, &qs, &nq) != STORE_OK) {
 		http_header_add(r, "Retry-After", "5");
 		page_error(r, 503, "err_unavailable");
 		return;
@@ -250,28 +266,33 @@ page_admin(struct request *r)
 		int64_t count = 0;
 
 		(void)counts_get(ps[i].id, &count);
-		json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:I}",
-		    "slug", ps[i].slug, "title", ps[i].title, "url",
-		    arena_printf(r->arena, "/admin/p/%s", ps[i].slug), "count",
-		    (json_int_t)count));
+		json_array_append_new(list,
+		    json_pack("{s:s, s:s, s:s, s:I}", "slug", ps[i].slug,
+			"title", ps[i].title, "url",
+			arena_printf(r->arena, "/admin/p/%s", ps[i].slug),
+			"count", (json_int_t)count));
 	}
 	log = json_array();
 	for (i = 0; i < na; i++)
-		json_array_append_new(log, json_pack("{s:s, s:s, s:s, s:s, s:s}",
-		    "at", page_iso_time(r, au[i].at), "actor", au[i].actor, "action",
-		    au[i].action, "subject", au[i].subject, "detail",
-		    au[i].detail));
+		json_array_append_new(log,
+		    json_pack("{s:s, s:s, s:s, s:s, s:s}", "at",
+			page_iso_time(r, au[i].at), "actor", au[i].actor,
+			"action", au[i].action, "subject", au[i].subject,
+			"detail", au[i].detail));
 	queue = json_array();
 	for (i = 0; i < nq; i++)
-		json_array_append_new(queue, json_pack("{s:s, s:s, s:s, s:s}",
-		    "slug", qs[i].slug, "title", qs[i].title, "url",
-		    arena_printf(r->arena, "/admin/p/%s", qs[i].slug),
-		    "submitted", page_iso_time(r, qs[i].updated_at)));
+		json_array_append_new(queue,
+		    json_pack("{s:s, s:s, s:s, s:s}", "slug", qs[i].slug,
+			"title", qs[i].title, "url",
+			arena_printf(r->arena, "/admin/p/%s", qs[i].slug),
+			"submitted", page_iso_time(r, qs[i].updated_at)));
 	ctx = page_context(r, i18n_text(r->lang, "admin_title"));
-	json_object_set_new(ctx, "admin", json_pack("{s:o, s:o, s:b, s:s, s:s, "
-	    "s:o, s:b}", "petitions", list, "audit", log, "has_audit", na > 0,
-	    "logout_csrf", page_form_token(r, binding), "role",
-	    user_role_name(u.role), "queue", queue, "has_queue", nq > 0));
+	json_object_set_new(ctx, "admin",
+	    json_pack("{s:o, s:o, s:b, s:s, s:s, "
+		      "s:o, s:b}",
+		"petitions", list, "audit", log, "has_audit", na > 0,
+		"logout_csrf", page_form_token(r, binding), "role",
+		user_role_name(u.role), "queue", queue, "has_queue", nq > 0));
 	page_render(r, 200, "admin", ctx);
 	http_header_add(r, "Cache-Control", "no-store");
 }
@@ -284,35 +305,43 @@ trend_json(const struct trend_row *rows, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		json_array_append_new(a, json_pack("{s:s, s:I, s:b}", "source",
-		    rows[i].key, "signatures", (json_int_t)rows[i].n, "flagged",
-		    rows[i].n >= TREND_THRESHOLD));
+		json_array_append_new(a,
+		    json_pack("{s:s, s:I, s:b}", "source", rows[i].key,
+			"signatures", (json_int_t)rows[i].n, "flagged",
+			rows[i].n >= TREND_THRESHOLD));
 	return a;
 }
 
 /* What moderators may do to a petition, by the state it is in. */
-enum mod_action { MOD_APPROVE, MOD_REJECT, MOD_HIDE, MOD_RESTORE, MOD__MAX };
+enum mod_action {
+	MOD_APPROVE,
+	MOD_REJECT,
+	MOD_HIDE,
+	MOD_RESTORE,
+	MOD__MAX
+};
 
 static const struct {
 	const char *name;
-	enum petition_state from[3];	/* PETITION__MAX ends the list */
+	enum petition_state from[3]; /* PETITION__MAX ends the list */
 	enum petition_state to;
 	bool needs_reason;
-	bool needs_note;		/* shown to the starter */
+	bool needs_note; /* shown to the starter */
 } mod_actions[MOD__MAX] = {
 	[MOD_APPROVE] = { "approve", { PETITION_PENDING, PETITION__MAX },
 	    PETITION_OPEN, false, false },
 	[MOD_REJECT] = { "reject", { PETITION_PENDING, PETITION__MAX },
 	    PETITION_REJECTED, true, true },
-	[MOD_HIDE] = { "hide", { PETITION_OPEN, PETITION_CLOSED,
-	    PETITION_VICTORY }, PETITION_HIDDEN, true, false },
+	[MOD_HIDE] = { "hide",
+	    { PETITION_OPEN, PETITION_CLOSED, PETITION_VICTORY },
+	    PETITION_HIDDEN, true, false },
 	[MOD_RESTORE] = { "restore", { PETITION_HIDDEN, PETITION__MAX },
 	    PETITION_OPEN, false, false },
 };
 
 /* Why a petition is rejected or hidden: labels are "mod_reason_<code>". */
 static const char *const mod_reasons[] = { "spam", "offensive", "duplicate",
-    "unclear", "not_petition", "illegal", "other" };
+	"unclear", "not_petition", "illegal", "other" };
 
 static bool
 mod_reason_ok(const char *s, size_t len)
@@ -320,7 +349,7 @@ mod_reason_ok(const char *s, size_t len)
 	size_t i;
 
 	if (len == 0)
-		return true;	/* required only by some actions */
+		return true; /* required only by some actions */
 	for (i = 0; i < sizeof(mod_reasons) / sizeof(mod_reasons[0]); i++)
 		if (strlen(mod_reasons[i]) == len &&
 		    memcmp(mod_reasons[i], s, len) == 0)
@@ -358,11 +387,18 @@ mod_action_applies(enum mod_action a, enum petition_state st)
 
 	for (i = 0; i < 3 && mod_actions[a].from[i] != PETITION__MAX; i++)
 		if (mod_actions[a].from[i] == st)
-			return petition_transition_allowed(st, mod_actions[a].to);
+			return petition_transition_allowed(st,
+			    mod_actions[a].to);
 	return false;
 }
 
-enum mod_field { M_ACTION, M_REASON, M_NOTE, M_CSRF, M__MAX };
+enum mod_field {
+	M_ACTION,
+	M_REASON,
+	M_NOTE,
+	M_CSRF,
+	M__MAX
+};
 
 static const struct form_spec mod_form[M__MAX] = {
 	[M_ACTION] = { "action", FORM_LINE, 16, true, mod_action_ok },
@@ -386,32 +422,38 @@ moderation_context(struct request *r, const struct petition *p, json_t *o)
 		return -1;
 	actions = json_object();
 	for (i = 0; i < MOD__MAX; i++)
-		json_object_set_new(actions, mod_actions[i].name, json_boolean(
-		    mod_action_applies((enum mod_action)i, p->state)));
+		json_object_set_new(actions, mod_actions[i].name,
+		    json_boolean(
+			mod_action_applies((enum mod_action)i, p->state)));
 	reasons = json_array();
 	for (i = 0; i < sizeof(mod_reasons) / sizeof(mod_reasons[0]); i++) {
-		const char *label = i18n_text(r->lang, arena_printf(r->arena,
-		    "mod_reason_%s", mod_reasons[i]));
+		const char *label = i18n_text(r->lang,
+		    arena_printf(r->arena, "mod_reason_%s", mod_reasons[i]));
 
-		json_array_append_new(reasons, json_pack("{s:s, s:s}", "code",
-		    mod_reasons[i], "label", label ? label : mod_reasons[i]));
+		json_array_append_new(reasons,
+		    json_pack("{s:s, s:s}", "code", mod_reasons[i], "label",
+			label ? label : mod_reasons[i]));
 	}
 	history = json_array();
 	for (i = 0; i < nt; i++)
-		json_array_append_new(history, json_pack("{s:s, s:s, s:s, s:s, "
-		    "s:s, s:s}", "at", page_iso_time(r, ts[i].at), "from",
-		    petition_state_name(ts[i].from), "to",
-		    petition_state_name(ts[i].to), "actor", ts[i].actor,
-		    "reason", ts[i].reason, "note", ts[i].note));
+		json_array_append_new(history,
+		    json_pack("{s:s, s:s, s:s, s:s, "
+			      "s:s, s:s}",
+			"at", page_iso_time(r, ts[i].at), "from",
+			petition_state_name(ts[i].from), "to",
+			petition_state_name(ts[i].to), "actor", ts[i].actor,
+			"reason", ts[i].reason, "note", ts[i].note));
 	json_object_set_new(o, "actions", actions);
 	json_object_set_new(o, "reasons", reasons);
 	json_object_set_new(o, "history", history);
 	json_object_set_new(o, "has_history", json_boolean(nt > 0));
-	json_object_set_new(o, "moderate_action", json_string(arena_printf(
-	    r->arena, "/admin/p/%s/moderate", p->slug)));
-	json_object_set_new(o, "state_label", json_string(i18n_text(r->lang,
-	    arena_printf(r->arena, "me_state_%s", petition_state_name(
-	    p->state)))));
+	json_object_set_new(o, "moderate_action",
+	    json_string(
+		arena_printf(r->arena, "/admin/p/%s/moderate", p->slug)));
+	json_object_set_new(o, "state_label",
+	    json_string(i18n_text(r->lang,
+		arena_printf(r->arena, "me_state_%s",
+		    petition_state_name(p->state)))));
 	if (p->reason != NULL && *p->reason)
 		json_object_set_new(o, "reason", json_string(p->reason));
 	if (p->note != NULL && *p->note)
@@ -420,8 +462,7 @@ moderation_context(struct request *r, const struct petition *p, json_t *o)
 }
 
 static void
-admin_petition_render(struct request *r, const char *binding,
-    const char *notice)
+admin_petition_render(struct request *r, const char *binding, const char *notice)
 {
 	struct trend_row *nets, *doms;
 	struct removal_row *rm;
@@ -437,25 +478,26 @@ admin_petition_render(struct request *r, const char *binding,
 		return;
 	}
 	if (store_trending(site.store, r->arena, p.id, since, false, &nets,
-	    &nn) != STORE_OK || store_trending(site.store, r->arena, p.id,
-	    since, true, &doms, &nd) != STORE_OK ||
+		&nn) != STORE_OK ||
+	    store_trending(site.store, r->arena, p.id, since, true, &doms,
+		&nd) != STORE_OK ||
 	    store_removals(site.store, r->arena, p.id, &rm, &nr) != STORE_OK) {
 		http_header_add(r, "Retry-After", "5");
 		page_error(r, 503, "err_unavailable");
 		return;
 	}
-	o = json_pack("{s:s, s:s, s:i, s:i, s:o, s:o}", "slug", p.slug,
-	    "title", p.title, "hours", TREND_HOURS, "threshold",
-	    TREND_THRESHOLD, "networks", trend_json(nets, nn), "domains",
-	    trend_json(doms, nd));
+	o = json_pack("{s:s, s:s, s:i, s:i, s:o, s:o}", "slug", p.slug, "title",
+	    p.title, "hours", TREND_HOURS, "threshold", TREND_THRESHOLD,
+	    "networks", trend_json(nets, nn), "domains", trend_json(doms, nd));
 	removals = json_array();
 	for (i = 0; i < nr; i++)
-		json_array_append_new(removals, json_pack("{s:s, s:I}", "reason",
-		    rm[i].reason, "signatures", (json_int_t)rm[i].n));
+		json_array_append_new(removals,
+		    json_pack("{s:s, s:I}", "reason", rm[i].reason,
+			"signatures", (json_int_t)rm[i].n));
 	json_object_set_new(o, "removals", removals);
 	json_object_set_new(o, "has_removals", json_boolean(nr > 0));
-	json_object_set_new(o, "state", json_string(petition_state_name(
-	    p.state)));
+	json_object_set_new(o, "state",
+	    json_string(petition_state_name(p.state)));
 	if (fmt != NULL && strcmp(fmt, "json") == 0) {
 		page_json(r, 200, o);
 		http_header_add(r, "Cache-Control", "no-store");
@@ -467,8 +509,9 @@ admin_petition_render(struct request *r, const char *binding,
 		page_error(r, 503, "err_unavailable");
 		return;
 	}
-	json_object_set_new(o, "action", json_string(arena_printf(r->arena,
-	    "/admin/p/%s/invalidate", p.slug)));
+	json_object_set_new(o, "action",
+	    json_string(
+		arena_printf(r->arena, "/admin/p/%s/invalidate", p.slug)));
 	json_object_set_new(o, "csrf", json_string(page_form_token(r, binding)));
 	if (notice != NULL)
 		json_object_set_new(o, "notice", json_string(notice));
@@ -493,8 +536,8 @@ page_admin_petition(struct request *r)
 		const char *notice = NULL;
 
 		if (done != NULL && mod_action_ok(done, strlen(done)))
-			notice = i18n_text(r->lang, arena_printf(r->arena,
-			    "mod_done_%s", done));
+			notice = i18n_text(r->lang,
+			    arena_printf(r->arena, "mod_done_%s", done));
 		admin_petition_render(r, binding, notice);
 	}
 }
@@ -540,8 +583,9 @@ page_admin_invalidate(struct request *r)
 		return;
 	if (page_form_read(r, inv_form, I__MAX, v) == -1)
 		return;
-	if (v[I_CSRF].err != FORM_OK || !crypto_csrf_check(v[I_CSRF].s,
-	    v[I_CSRF].len, binding, time(NULL)) || page_cross_site(r)) {
+	if (v[I_CSRF].err != FORM_OK ||
+	    !crypto_csrf_check(v[I_CSRF].s, v[I_CSRF].len, binding, time(NULL)) ||
+	    page_cross_site(r)) {
 		page_error(r, 403, "err_csrf");
 		return;
 	}
@@ -553,8 +597,8 @@ page_admin_invalidate(struct request *r)
 	memset(&inv, 0, sizeof(inv));
 	for (int i = 0; i < I__MAX; i++) {
 		if (v[i].err != FORM_OK) {
-			admin_petition_render(r, binding, i18n_text(r->lang,
-			    "admin_bad_criteria"));
+			admin_petition_render(r, binding,
+			    i18n_text(r->lang, "admin_bad_criteria"));
 			r->status = 422;
 			return;
 		}
@@ -577,7 +621,8 @@ page_admin_invalidate(struct request *r)
 			int64_t *g;
 
 			cap = cap ? cap * 2 : 64;
-			if ((g = arena_alloc(r->arena, cap * sizeof(*g))) == NULL)
+			if ((g = arena_alloc(r->arena, cap * sizeof(*g))) ==
+			    NULL)
 				goto bad;
 			if (nseqs)
 				memcpy(g, seqs, nseqs * sizeof(*g));
@@ -604,15 +649,18 @@ page_admin_invalidate(struct request *r)
 		page_error(r, 503, "err_unavailable");
 		return;
 	}
-	log_info("moderate", "action=invalidate slug=%s reason=%s removed=%lld "
-	    "uncounted=%lld actor=%s", p.slug, inv.reason,
-	    (long long)inv.removed, (long long)inv.uncounted, actor);
+	log_info("moderate",
+	    "action=invalidate slug=%s reason=%s removed=%lld "
+	    "uncounted=%lld actor=%s",
+	    p.slug, inv.reason, (long long)inv.removed,
+	    (long long)inv.uncounted, actor);
 	/* The count and the public page change at once on this node. */
 	(void)counts_refresh();
 	pagecache_invalidate(p.id);
 	{
-		struct msgfmt_arg arg = { .name = "n", .type = MSGFMT_NUMBER,
-		    .num = (double)inv.removed };
+		struct msgfmt_arg arg = { .name = "n",
+			.type = MSGFMT_NUMBER,
+			.num = (double)inv.removed };
 
 		notice = i18n_format(r->arena, r->lang, "admin_invalidated",
 		    &arg, 1);
@@ -620,8 +668,8 @@ page_admin_invalidate(struct request *r)
 	admin_petition_render(r, binding, notice);
 	return;
 bad:
-	admin_petition_render(r, binding, i18n_text(r->lang,
-	    "admin_bad_criteria"));
+	admin_petition_render(r, binding,
+	    i18n_text(r->lang, "admin_bad_criteria"));
 	r->status = 422;
 }
 
@@ -651,11 +699,11 @@ notify_starter(struct request *r, const struct petition *p, enum mod_action a,
 
 	if (p->owner_id == 0)
 		return;
-	if (store_user_by_id(site.store, r->arena, p->owner_id, &u) !=
-	    STORE_OK || (email = crypto_open(u.email_sealed,
-	    u.email_sealed_len, &len)) == NULL) {
-		log_warn("moderate", "slug=%s error=\"cannot tell the starter\"",
-		    p->slug);
+	if (store_user_by_id(site.store, r->arena, p->owner_id, &u) != STORE_OK ||
+	    (email = crypto_open(u.email_sealed, u.email_sealed_len, &len)) ==
+		NULL) {
+		log_warn("moderate",
+		    "slug=%s error=\"cannot tell the starter\"", p->slug);
 		return;
 	}
 	memset(&l, 0, sizeof(l));
@@ -665,19 +713,20 @@ notify_starter(struct request *r, const struct petition *p, enum mod_action a,
 	l.email = email;
 	l.title = p->title;
 	if (reason != NULL && *reason != '\0')
-		label = i18n_text(u.lang, arena_printf(r->arena,
-		    "mod_reason_%s", reason));
+		label = i18n_text(u.lang,
+		    arena_printf(r->arena, "mod_reason_%s", reason));
 	l.reason = label != NULL ? label : "";
 	l.note = note != NULL ? note : "";
 	l.link = page_url(r, arena_printf(r->arena, paths[l.kind], p->slug));
 	memset(&mail, 0, sizeof(mail));
 	if (letter_account(r->arena, &l, &mail) == 0 &&
-	    store_outbox_add(site.store, &mail, (int64_t)time(NULL)) ==
-	    STORE_OK)
+	    store_outbox_add(site.store, &mail, (int64_t)time(NULL)) == STORE_OK)
 		outbox_kick();
 	else
-		log_warn("moderate", "slug=%s error=\"cannot queue the "
-		    "starter's mail\"", p->slug);
+		log_warn("moderate",
+		    "slug=%s error=\"cannot queue the "
+		    "starter's mail\"",
+		    p->slug);
 	sodium_memzero(email, len);
 	free(email);
 }
@@ -699,16 +748,13 @@ page_admin_moderate(struct request *r)
 	if (page_form_read(r, mod_form, M__MAX, v) == -1)
 		return;
 	if (!page_csrf_ok(r, v[M_CSRF].err == FORM_OK ? v[M_CSRF].s : NULL,
-	    v[M_CSRF].len, binding))
+		v[M_CSRF].len, binding))
 		return;
 	if (page_rate_check(r, 0) == -1)
 		return;
 	switch (store_petition_by_slug(site.store, r->arena, r->slug, &p)) {
-	case STORE_OK:
-		break;
-	case STORE_NOTFOUND:
-		page_error(r, 404, "err_not_found");
-		return;
+	case STORE_OK: break;
+	case STORE_NOTFOUND: page_error(r, 404, "err_not_found"); return;
 	default:
 		http_header_add(r, "Retry-After", "5");
 		page_error(r, 503, "err_unavailable");
@@ -741,8 +787,7 @@ page_admin_moderate(struct request *r)
 	t.note = v[M_NOTE].s;
 	t.at = (int64_t)time(NULL);
 	switch (store_petition_transition(site.store, &t)) {
-	case STORE_OK:
-		break;
+	case STORE_OK: break;
 	case STORE_NOTFOUND:
 		/* Another moderator acted first. */
 		page_error(r, 409, "mod_conflict");
@@ -758,8 +803,9 @@ page_admin_moderate(struct request *r)
 	pagecache_invalidate(p.id);
 	notify_starter(r, &p, a, t.reason, t.note);
 	r->status = 303;
-	http_header_add(r, "Location", arena_printf(r->arena,
-	    "/admin/p/%s?done=%s", p.slug, mod_actions[a].name));
+	http_header_add(r, "Location",
+	    arena_printf(r->arena, "/admin/p/%s?done=%s", p.slug,
+		mod_actions[a].name));
 	http_header_add(r, "Cache-Control", "no-store");
 	return;
 bad:

@@ -11,15 +11,18 @@
 #include "page.h"
 #include "signq.h"
 
-enum confirm_field { C_CSRF, C__MAX };
+enum confirm_field {
+	C_CSRF,
+	C__MAX
+};
 
 static const struct form_spec confirm_form[C__MAX] = {
 	[C_CSRF] = { "csrf", FORM_TOKEN, 128, true, NULL },
 };
 
 enum confirm_view {
-	VIEW_ASK,		/* the button */
-	VIEW_DONE,		/* confirmed already */
+	VIEW_ASK,  /* the button */
+	VIEW_DONE, /* confirmed already */
 	VIEW_EXPIRED,
 	VIEW_UNKNOWN,
 	VIEW__MAX
@@ -74,15 +77,15 @@ render_view(struct request *r, const char *tmpl, enum confirm_view v,
 	buf_init(&tok);
 	crypto_csrf_token(&tok, "", time(NULL));
 	c = json_pack("{s:s, s:b, s:s, s:s%}", "view", view_names[v],
-	    view_names[v], 1, "action", r->path, "csrf", tok.data ? tok.data :
-	    "", tok.len);
+	    view_names[v], 1, "action", r->path, "csrf",
+	    tok.data ? tok.data : "", tok.len);
 	buf_reset(&tok);
 	if (v != VIEW_UNKNOWN && info->slug != NULL) {
 		json_object_set_new(c, "title", json_string(info->title));
-		json_object_set_new(c, "title_lang", json_string(info->title_lang ?
-		    info->title_lang : ""));
-		json_object_set_new(c, "petition_url", json_string(arena_printf(
-		    r->arena, "/p/%s", info->slug)));
+		json_object_set_new(c, "title_lang",
+		    json_string(info->title_lang ? info->title_lang : ""));
+		json_object_set_new(c, "petition_url",
+		    json_string(arena_printf(r->arena, "/p/%s", info->slug)));
 	}
 	json_object_set_new(ctx, "confirm", c);
 	page_render(r, view_status[v], tmpl, ctx);
@@ -110,7 +113,7 @@ page_confirm_show(struct request *r)
 
 /* What a parked confirmation keeps. */
 struct confirm_job {
-	struct signq_item it;	/* first: page_submit() parks this */
+	struct signq_item it; /* first: page_submit() parks this */
 	struct token_info info;
 };
 
@@ -126,8 +129,9 @@ confirm_finish(struct request *r, struct confirm_job *job)
 	case WRITE_OK:
 		log_info("confirm", "slug=%s result=confirmed", job->info.slug);
 		r->status = 303;
-		http_header_add(r, "Location", arena_printf(r->arena,
-		    "/p/%s/thanks?state=confirmed", job->info.slug));
+		http_header_add(r, "Location",
+		    arena_printf(r->arena, "/p/%s/thanks?state=confirmed",
+			job->info.slug));
 		http_header_add(r, "Cache-Control", "no-store");
 		break;
 	case WRITE_TOKEN_USED:
@@ -160,8 +164,9 @@ page_confirm_post(struct request *r)
 	}
 	if (page_form_read(r, confirm_form, C__MAX, v) == -1)
 		return;
-	if (v[C_CSRF].err != FORM_OK || !crypto_csrf_check(v[C_CSRF].s,
-	    v[C_CSRF].len, "", time(NULL)) || page_cross_site(r)) {
+	if (v[C_CSRF].err != FORM_OK ||
+	    !crypto_csrf_check(v[C_CSRF].s, v[C_CSRF].len, "", time(NULL)) ||
+	    page_cross_site(r)) {
 		page_error(r, 403, "err_csrf");
 		return;
 	}

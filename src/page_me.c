@@ -21,7 +21,14 @@
 /* Signers read from the store at a time for the CSV. */
 #define CSV_CHUNK 1000
 
-enum update_field { U_KIND, U_TITLE, U_BODY, U_AUTHOR, U_CSRF, U__MAX };
+enum update_field {
+	U_KIND,
+	U_TITLE,
+	U_BODY,
+	U_AUTHOR,
+	U_CSRF,
+	U__MAX
+};
 
 static bool
 kind_ok(const char *s, size_t len)
@@ -39,16 +46,21 @@ static const struct form_spec update_form[U__MAX] = {
 };
 
 /* What the starter may do to their own petition. */
-enum me_action { ACT_WITHDRAW, ACT_CLOSE, ACT_VICTORY, ACT__MAX };
+enum me_action {
+	ACT_WITHDRAW,
+	ACT_CLOSE,
+	ACT_VICTORY,
+	ACT__MAX
+};
 
 static const struct {
 	const char *name;
 	enum petition_state to;
-	unsigned from;			/* bits of enum petition_state */
+	unsigned from; /* bits of enum petition_state */
 	bool note_required;
 } actions[ACT__MAX] = {
-	[ACT_WITHDRAW] = { "withdraw", PETITION_DRAFT,
-	    1u << PETITION_PENDING, false },
+	[ACT_WITHDRAW] = { "withdraw", PETITION_DRAFT, 1u << PETITION_PENDING,
+	    false },
 	[ACT_CLOSE] = { "close", PETITION_CLOSED, 1u << PETITION_OPEN, false },
 	[ACT_VICTORY] = { "victory", PETITION_VICTORY,
 	    1u << PETITION_OPEN | 1u << PETITION_CLOSED, true },
@@ -80,7 +92,12 @@ action_allowed(enum me_action a, enum petition_state st)
 	    petition_transition_allowed(st, actions[a].to);
 }
 
-enum state_field { S_ACTION, S_NOTE, S_CSRF, S__MAX };
+enum state_field {
+	S_ACTION,
+	S_NOTE,
+	S_CSRF,
+	S__MAX
+};
 
 static const struct form_spec state_form[S__MAX] = {
 	[S_ACTION] = { "action", FORM_LINE, 16, true, action_ok },
@@ -107,8 +124,8 @@ static const char *
 state_label(struct request *r, enum petition_state st)
 {
 	const char *name = petition_state_name(st);
-	const char *s = i18n_text(r->lang, arena_printf(r->arena, "me_state_%s",
-	    name ? name : "draft"));
+	const char *s = i18n_text(r->lang,
+	    arena_printf(r->arena, "me_state_%s", name ? name : "draft"));
 
 	return s != NULL ? s : (name ? name : "");
 }
@@ -144,17 +161,11 @@ static int
 load_own(struct request *r, const struct user *u, struct petition *p)
 {
 	switch (store_petition_by_slug(site.store, r->arena, r->slug, p)) {
-	case STORE_OK:
-		break;
-	case STORE_NOTFOUND:
-		page_error(r, 404, "err_not_found");
-		return -1;
-	default:
-		unavailable(r);
-		return -1;
+	case STORE_OK: break;
+	case STORE_NOTFOUND: page_error(r, 404, "err_not_found"); return -1;
+	default: unavailable(r); return -1;
 	}
-	if (u->role != ROLE_ADMIN && (p->owner_id == 0 ||
-	    p->owner_id != u->id)) {
+	if (u->role != ROLE_ADMIN && (p->owner_id == 0 || p->owner_id != u->id)) {
 		log_info("me", "slug=%s user=%lld result=forbidden", p->slug,
 		    (long long)u->id);
 		page_error(r, 403, "err_forbidden");
@@ -187,33 +198,37 @@ page_me(struct request *r)
 		json_t *o;
 
 		o = json_pack("{s:s, s:s, s:s}", "title", p->title, "state",
-		    state ? state : "", "state_label", state_label(r,
-		    p->state));
+		    state ? state : "", "state_label", state_label(r, p->state));
 		if (p->state == PETITION_DRAFT || p->state == PETITION_REJECTED)
-			json_object_set_new(o, "edit_url", json_string(
-			    arena_printf(r->arena, "/me/p/%s/edit", p->slug)));
+			json_object_set_new(o, "edit_url",
+			    json_string(arena_printf(r->arena, "/me/p/%s/edit",
+				p->slug)));
 		if (p->state != PETITION_DRAFT)
-			json_object_set_new(o, "dashboard_url", json_string(
-			    arena_printf(r->arena, "/me/p/%s", p->slug)));
+			json_object_set_new(o, "dashboard_url",
+			    json_string(
+				arena_printf(r->arena, "/me/p/%s", p->slug)));
 		if (is_public(p->state)) {
 			int64_t count = 0;
 
 			if (counts_get(p->id, &count) == 0)
-				json_object_set_new(o, "count", json_string(
-				    i18n_number(r->arena, r->lang, count)));
-			json_object_set_new(o, "public_url", json_string(
-			    arena_printf(r->arena, "/p/%s", p->slug)));
+				json_object_set_new(o, "count",
+				    json_string(
+					i18n_number(r->arena, r->lang, count)));
+			json_object_set_new(o, "public_url",
+			    json_string(
+				arena_printf(r->arena, "/p/%s", p->slug)));
 		}
 		if (p->state == PETITION_REJECTED && p->reason != NULL &&
 		    *p->reason != '\0')
-			json_object_set_new(o, "reason", json_string(
-			    reason_label(r, p->reason)));
+			json_object_set_new(o, "reason",
+			    json_string(reason_label(r, p->reason)));
 		json_array_append_new(list, o);
 	}
 	ctx = page_context(r, i18n_text(r->lang, "me_title"));
-	json_object_set_new(ctx, "me", json_pack("{s:o, s:b, s:b, s:s}",
-	    "petitions", list, "has_petitions", n > 0, "unverified",
-	    u.verified_at == 0, "csrf", page_form_token(r, binding)));
+	json_object_set_new(ctx, "me",
+	    json_pack("{s:o, s:b, s:b, s:s}", "petitions", list,
+		"has_petitions", n > 0, "unverified", u.verified_at == 0,
+		"csrf", page_form_token(r, binding)));
 	page_render(r, 200, "me", ctx);
 	http_header_add(r, "Cache-Control", "no-store");
 }
@@ -233,46 +248,52 @@ stats_json(struct request *r, const struct petition *p, json_t *o)
 	memset(&st, 0, sizeof(st));
 	if (store_petition_stats(site.store, r->arena, p->id, &st) != STORE_OK)
 		return -1;
-	json_object_set_new(o, "confirmed", json_string(i18n_number(r->arena,
-	    r->lang, st.confirmed)));
-	json_object_set_new(o, "pending", json_string(i18n_number(r->arena,
-	    r->lang, st.pending)));
-	json_object_set_new(o, "invalid", json_string(i18n_number(r->arena,
-	    r->lang, st.invalid)));
+	json_object_set_new(o, "confirmed",
+	    json_string(i18n_number(r->arena, r->lang, st.confirmed)));
+	json_object_set_new(o, "pending",
+	    json_string(i18n_number(r->arena, r->lang, st.pending)));
+	json_object_set_new(o, "invalid",
+	    json_string(i18n_number(r->arena, r->lang, st.invalid)));
 	json_object_set_new(o, "has_invalid", json_boolean(st.invalid > 0));
 
 	/* An open petition's chart runs up to today. */
 	today = p->state == PETITION_OPEN ? (int64_t)time(NULL) : 0;
-	ndays = st.ndays > 0 ? chart_days_range(st.days, st.ndays, today,
-	    &first, &last) : 0;
+	ndays = st.ndays > 0 ?
+	    chart_days_range(st.days, st.ndays, today, &first, &last) :
+	    0;
 	days = json_array();
 	for (i = 0; i < st.ndays && ndays > 0; i++) {
 		if (st.days[i].day < first || st.days[i].day > last + 86399)
 			continue;
 		if (st.days[i].n > max)
 			max = st.days[i].n;
-		json_array_append_new(days, json_pack("{s:s, s:s}", "day",
-		    iso_date(r->arena, st.days[i].day), "n", i18n_number(
-		    r->arena, r->lang, st.days[i].n)));
+		json_array_append_new(days,
+		    json_pack("{s:s, s:s}", "day",
+			iso_date(r->arena, st.days[i].day), "n",
+			i18n_number(r->arena, r->lang, st.days[i].n)));
 	}
 	json_object_set_new(o, "days", days);
 	json_object_set_new(o, "has_chart", json_boolean(ndays > 0));
 	if (ndays > 0) {
 		struct msgfmt_arg args[4] = {
-			{ .name = "days", .type = MSGFMT_NUMBER,
+			{ .name = "days",
+			    .type = MSGFMT_NUMBER,
 			    .num = (double)ndays },
-			{ .name = "from", .type = MSGFMT_STRING,
+			{ .name = "from",
+			    .type = MSGFMT_STRING,
 			    .str = iso_date(r->arena, first) },
-			{ .name = "to", .type = MSGFMT_STRING,
+			{ .name = "to",
+			    .type = MSGFMT_STRING,
 			    .str = iso_date(r->arena, last) },
-			{ .name = "max", .type = MSGFMT_NUMBER,
+			{ .name = "max",
+			    .type = MSGFMT_NUMBER,
 			    .num = (double)max },
 		};
 
 		ct.id = "me-chart";
 		ct.title = i18n_text(r->lang, "me_chart_heading");
-		ct.desc = i18n_format(r->arena, r->lang, "me_chart_desc", args,
-		    4);
+		ct.desc =
+		    i18n_format(r->arena, r->lang, "me_chart_desc", args, 4);
 		ct.x_label = i18n_text(r->lang, "me_chart_x");
 		ct.y_label = i18n_text(r->lang, "me_chart_y");
 		buf_init(&svg);
@@ -281,8 +302,8 @@ stats_json(struct request *r, const struct petition *p, json_t *o)
 			buf_reset(&svg);
 			return -1;
 		}
-		json_object_set_new(o, "chart_svg", json_stringn(svg.data,
-		    svg.len));
+		json_object_set_new(o, "chart_svg",
+		    json_stringn(svg.data, svg.len));
 		buf_reset(&svg);
 	}
 
@@ -294,25 +315,25 @@ stats_json(struct request *r, const struct petition *p, json_t *o)
 		size_t k;
 		json_t *c;
 
-		json_array_foreach(names, k, c) {
-			const char *code = json_string_value(json_object_get(c,
-			    "code"));
+		json_array_foreach(names, k, c)
+		{
+			const char *code =
+			    json_string_value(json_object_get(c, "code"));
 
-			if (code != NULL && strcmp(code,
-			    st.countries[i].country) == 0) {
-				name = json_string_value(json_object_get(c,
-				    "name"));
+			if (code != NULL &&
+			    strcmp(code, st.countries[i].country) == 0) {
+				name = json_string_value(
+				    json_object_get(c, "name"));
 				break;
 			}
 		}
-		json_array_append_new(countries, json_pack("{s:s, s:s, s:s}",
-		    "code", st.countries[i].country, "name", name ? name :
-		    st.countries[i].country, "n", i18n_number(r->arena, r->lang,
-		    st.countries[i].n)));
+		json_array_append_new(countries,
+		    json_pack("{s:s, s:s, s:s}", "code", st.countries[i].country,
+			"name", name ? name : st.countries[i].country, "n",
+			i18n_number(r->arena, r->lang, st.countries[i].n)));
 	}
 	json_object_set_new(o, "countries", countries);
-	json_object_set_new(o, "has_countries", json_boolean(st.ncountries >
-	    0));
+	json_object_set_new(o, "has_countries", json_boolean(st.ncountries > 0));
 	return 0;
 }
 
@@ -328,28 +349,34 @@ updates_json(struct request *r, const struct petition *p, json_t *o)
 		return -1;
 	list = json_array();
 	for (i = 0; i < n; i++) {
-		struct msgfmt_arg arg = { .name = "n", .type = MSGFMT_NUMBER,
-		    .num = (double)up[i].mailed };
-		struct msgfmt_arg by = { .name = "author", .type =
-		    MSGFMT_STRING, .str = up[i].author };
+		struct msgfmt_arg arg = { .name = "n",
+			.type = MSGFMT_NUMBER,
+			.num = (double)up[i].mailed };
+		struct msgfmt_arg by = { .name = "author",
+			.type = MSGFMT_STRING,
+			.str = up[i].author };
 		struct buf html;
 		json_t *u;
 
-		u = json_pack("{s:s, s:s, s:s, s:b, s:I, s:s?}",
-		    "kind", update_kind_name(up[i].kind), "title", up[i].title,
-		    "at", page_iso_time(r, up[i].created_at), "done",
-		    up[i].mail_done, "mailed", (json_int_t)up[i].mailed,
-		    "status", i18n_format(r->arena, r->lang, up[i].mail_done ?
-		    "me_update_mailed" : "me_update_mailing", &arg, 1));
-		json_object_set_new(u, "kind_label", json_string(
-		    up[i].kind == UPDATE_RESPONSE ? i18n_format(r->arena,
-		    r->lang, "me_update_response_by", &by, 1) : i18n_text(
-		    r->lang, "me_kind_update")));
+		u = json_pack("{s:s, s:s, s:s, s:b, s:I, s:s?}", "kind",
+		    update_kind_name(up[i].kind), "title", up[i].title, "at",
+		    page_iso_time(r, up[i].created_at), "done", up[i].mail_done,
+		    "mailed", (json_int_t)up[i].mailed, "status",
+		    i18n_format(r->arena, r->lang,
+			up[i].mail_done ? "me_update_mailed" :
+					  "me_update_mailing",
+			&arg, 1));
+		json_object_set_new(u, "kind_label",
+		    json_string(up[i].kind == UPDATE_RESPONSE ?
+			    i18n_format(r->arena, r->lang,
+				"me_update_response_by", &by, 1) :
+			    i18n_text(r->lang, "me_kind_update")));
 		buf_init(&html);
 		if (markdown_render(up[i].body_md, strlen(up[i].body_md),
-		    &html) == 0 && buf_ok(&html))
-			json_object_set_new(u, "body_html", json_stringn(
-			    html.data ? html.data : "", html.len));
+			&html) == 0 &&
+		    buf_ok(&html))
+			json_object_set_new(u, "body_html",
+			    json_stringn(html.data ? html.data : "", html.len));
 		buf_reset(&html);
 		json_array_append_new(list, u);
 	}
@@ -367,11 +394,13 @@ actor_label(struct request *r, const struct user *u, const struct petition *p,
 
 	if (strcmp(actor, "system") == 0)
 		key = "me_actor_system";
-	else if (strcmp(actor, arena_printf(r->arena, "user:%lld",
-	    (long long)u->id)) == 0)
+	else if (strcmp(actor,
+		     arena_printf(r->arena, "user:%lld", (long long)u->id)) == 0)
 		key = "me_actor_you";
-	else if (p->owner_id != 0 && strcmp(actor, arena_printf(r->arena,
-	    "user:%lld", (long long)p->owner_id)) == 0)
+	else if (p->owner_id != 0 &&
+	    strcmp(actor,
+		arena_printf(r->arena, "user:%lld", (long long)p->owner_id)) ==
+		0)
 		key = "me_actor_starter";
 	return i18n_text(r->lang, key);
 }
@@ -389,12 +418,14 @@ history_json(struct request *r, const struct user *u, const struct petition *p,
 		return -1;
 	list = json_array();
 	for (i = 0; i < n; i++)
-		json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s?, "
-		    "s:s, s:s}", "at", page_iso_time(r, t[i].at), "from",
-		    state_label(r, t[i].from), "to", state_label(r, t[i].to),
-		    "who", actor_label(r, u, p, t[i].actor), "reason",
-		    reason_label(r, t[i].reason), "note", t[i].note ?
-		    t[i].note : ""));
+		json_array_append_new(list,
+		    json_pack("{s:s, s:s, s:s, s:s?, "
+			      "s:s, s:s}",
+			"at", page_iso_time(r, t[i].at), "from",
+			state_label(r, t[i].from), "to", state_label(r, t[i].to),
+			"who", actor_label(r, u, p, t[i].actor), "reason",
+			reason_label(r, t[i].reason), "note",
+			t[i].note ? t[i].note : ""));
 	json_object_set_new(o, "history", list);
 	json_object_set_new(o, "has_history", json_boolean(n > 0));
 	return 0;
@@ -403,9 +434,9 @@ history_json(struct request *r, const struct user *u, const struct petition *p,
 /* What a re-shown form carries: the values sent and the message for each
  * bad field (catalogue keys). */
 struct me_forms {
-	const struct form_value *uv;	/* the update form, or NULL */
+	const struct form_value *uv; /* the update form, or NULL */
 	const char *uerr[U__MAX];
-	const char *note;		/* the victory note sent */
+	const char *note; /* the victory note sent */
 	const char *note_err;
 };
 
@@ -413,8 +444,10 @@ static json_t *
 update_form_json(struct request *r, const struct me_forms *f)
 {
 	static const char *const labels[U__MAX] = {
-		[U_KIND] = "me_update_kind", [U_TITLE] = "me_update_title",
-		[U_BODY] = "me_update_body", [U_AUTHOR] = "me_update_author",
+		[U_KIND] = "me_update_kind",
+		[U_TITLE] = "me_update_title",
+		[U_BODY] = "me_update_body",
+		[U_AUTHOR] = "me_update_author",
 	};
 	json_t *o, *errors, *summary;
 	bool response = false;
@@ -429,9 +462,11 @@ update_form_json(struct request *r, const struct me_forms *f)
 		response = v[U_KIND].err == FORM_OK &&
 		    update_kind_parse(v[U_KIND].s) == UPDATE_RESPONSE;
 		for (i = U_TITLE; i <= U_AUTHOR; i++)
-			json_object_set_new(o, update_form[i].name, json_string(
-			    v[i].err == FORM_BAD_TEXT || v[i].s == NULL ? "" :
-			    v[i].s));
+			json_object_set_new(o, update_form[i].name,
+			    json_string(
+				v[i].err == FORM_BAD_TEXT || v[i].s == NULL ?
+				    "" :
+				    v[i].s));
 		for (i = 0; i < U__MAX; i++) {
 			const char *msg;
 
@@ -440,9 +475,11 @@ update_form_json(struct request *r, const struct me_forms *f)
 			msg = i18n_text(r->lang, f->uerr[i]);
 			json_object_set_new(errors, update_form[i].name,
 			    json_string(msg));
-			json_array_append_new(summary, json_pack("{s:s, s:s, "
-			    "s:s}", "field", update_form[i].name, "label",
-			    i18n_text(r->lang, labels[i]), "message", msg));
+			json_array_append_new(summary,
+			    json_pack("{s:s, s:s, "
+				      "s:s}",
+				"field", update_form[i].name, "label",
+				i18n_text(r->lang, labels[i]), "message", msg));
 			nerr++;
 		}
 	}
@@ -451,12 +488,13 @@ update_form_json(struct request *r, const struct me_forms *f)
 	json_object_set_new(o, "summary", summary);
 	json_object_set_new(o, "has_errors", json_boolean(nerr > 0));
 	if (nerr > 0) {
-		struct msgfmt_arg arg = { .name = "n", .type = MSGFMT_NUMBER,
-		    .num = nerr };
+		struct msgfmt_arg arg = { .name = "n",
+			.type = MSGFMT_NUMBER,
+			.num = nerr };
 
-		json_object_set_new(o, "error_summary", json_string(
-		    i18n_format(r->arena, r->lang, "me_error_summary", &arg,
-		    1)));
+		json_object_set_new(o, "error_summary",
+		    json_string(i18n_format(r->arena, r->lang,
+			"me_error_summary", &arg, 1)));
 	}
 	return o;
 }
@@ -471,25 +509,26 @@ render_petition(struct request *r, const struct user *u, const char *binding,
 	const char *q;
 	json_t *ctx, *o;
 
-	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
-	    "slug", p->slug, "title", p->title, "state", state ? state : "",
+	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "slug",
+	    p->slug, "title", p->title, "state", state ? state : "",
 	    "state_label", state_label(r, p->state), "csv_url",
 	    arena_printf(r->arena, "/me/p/%s/signers.csv", p->slug),
-	    "update_action", arena_printf(r->arena, "/me/p/%s/update",
-	    p->slug), "state_action", arena_printf(r->arena, "/me/p/%s/state",
-	    p->slug), "csrf", page_form_token(r, binding));
+	    "update_action", arena_printf(r->arena, "/me/p/%s/update", p->slug),
+	    "state_action", arena_printf(r->arena, "/me/p/%s/state", p->slug),
+	    "csrf", page_form_token(r, binding));
 	if (is_public(p->state))
-		json_object_set_new(o, "public_url", json_string(arena_printf(
-		    r->arena, "/p/%s", p->slug)));
+		json_object_set_new(o, "public_url",
+		    json_string(arena_printf(r->arena, "/p/%s", p->slug)));
 	if (p->state == PETITION_DRAFT || p->state == PETITION_REJECTED)
-		json_object_set_new(o, "edit_url", json_string(arena_printf(
-		    r->arena, "/me/p/%s/edit", p->slug)));
+		json_object_set_new(o, "edit_url",
+		    json_string(
+			arena_printf(r->arena, "/me/p/%s/edit", p->slug)));
 	if (p->state == PETITION_REJECTED) {
 		json_object_set_new(o, "rejected", json_true());
-		json_object_set_new(o, "reason", json_string(reason_label(r,
-		    p->reason)));
-		json_object_set_new(o, "note", json_string(p->note ? p->note :
-		    ""));
+		json_object_set_new(o, "reason",
+		    json_string(reason_label(r, p->reason)));
+		json_object_set_new(o, "note",
+		    json_string(p->note ? p->note : ""));
 	}
 	if (stats_json(r, p, o) == -1 || updates_json(r, p, o) == -1 ||
 	    history_json(r, u, p, o) == -1) {
@@ -499,26 +538,27 @@ render_petition(struct request *r, const struct user *u, const char *binding,
 	}
 	json_object_set_new(o, "can_update", json_boolean(is_public(p->state)));
 	json_object_set_new(o, "form", update_form_json(r, f));
-	json_object_set_new(o, "can_withdraw", json_boolean(action_allowed(
-	    ACT_WITHDRAW, p->state)));
-	json_object_set_new(o, "can_close", json_boolean(action_allowed(
-	    ACT_CLOSE, p->state)));
-	json_object_set_new(o, "can_victory", json_boolean(action_allowed(
-	    ACT_VICTORY, p->state)));
-	json_object_set_new(o, "has_actions", json_boolean(action_allowed(
-	    ACT_WITHDRAW, p->state) || action_allowed(ACT_CLOSE, p->state) ||
-	    action_allowed(ACT_VICTORY, p->state)));
+	json_object_set_new(o, "can_withdraw",
+	    json_boolean(action_allowed(ACT_WITHDRAW, p->state)));
+	json_object_set_new(o, "can_close",
+	    json_boolean(action_allowed(ACT_CLOSE, p->state)));
+	json_object_set_new(o, "can_victory",
+	    json_boolean(action_allowed(ACT_VICTORY, p->state)));
+	json_object_set_new(o, "has_actions",
+	    json_boolean(action_allowed(ACT_WITHDRAW, p->state) ||
+		action_allowed(ACT_CLOSE, p->state) ||
+		action_allowed(ACT_VICTORY, p->state)));
 	if (f != NULL && f->note != NULL)
 		json_object_set_new(o, "victory_note", json_string(f->note));
 	if (f != NULL && f->note_err != NULL)
-		json_object_set_new(o, "victory_error", json_string(i18n_text(
-		    r->lang, f->note_err)));
+		json_object_set_new(o, "victory_error",
+		    json_string(i18n_text(r->lang, f->note_err)));
 	if (f == NULL && (q = http_query(r, "posted")) != NULL)
-		json_object_set_new(o, "notice", json_string(i18n_text(r->lang,
-		    "me_update_posted")));
+		json_object_set_new(o, "notice",
+		    json_string(i18n_text(r->lang, "me_update_posted")));
 	else if (f == NULL && (q = http_query(r, "changed")) != NULL)
-		json_object_set_new(o, "notice", json_string(i18n_text(r->lang,
-		    "me_state_changed")));
+		json_object_set_new(o, "notice",
+		    json_string(i18n_text(r->lang, "me_state_changed")));
 	ctx = page_context(r, p->title);
 	json_object_set_new(ctx, "me", o);
 	page_render(r, status, "me_petition", ctx);
@@ -547,8 +587,9 @@ csv_field(struct buf *b, const char *s, size_t len)
 	size_t i;
 
 	buf_putc(b, '"');
-	if (len > 0 && (s[0] == '=' || s[0] == '+' || s[0] == '-' ||
-	    s[0] == '@' || s[0] == '\t' || s[0] == '\r'))
+	if (len > 0 &&
+	    (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' ||
+		s[0] == '\t' || s[0] == '\r'))
 		buf_putc(b, '\'');
 	for (i = 0; i < len; i++) {
 		if (s[i] == '"')
@@ -581,8 +622,8 @@ csv_row(struct buf *b, const struct signer_row *row)
 	buf_putc(b, ',');
 	csv_field(b, last, llen);
 	buf_putc(b, ',');
-	csv_field(b, row->country ? row->country : "", row->country ?
-	    strlen(row->country) : 0);
+	csv_field(b, row->country ? row->country : "",
+	    row->country ? strlen(row->country) : 0);
 	buf_putc(b, ',');
 	{
 		time_t t = (time_t)row->created_at;
@@ -603,8 +644,8 @@ void
 page_me_csv(struct request *r)
 {
 	static const char *const heads[] = { "me_csv_number",
-	    "me_csv_first_name", "me_csv_last_name", "me_csv_country",
-	    "me_csv_signed" };
+		"me_csv_first_name", "me_csv_last_name", "me_csv_country",
+		"me_csv_signed" };
 	struct signer_row *rows;
 	char binding[33];
 	struct petition p;
@@ -623,8 +664,8 @@ page_me_csv(struct request *r)
 
 		if (i > 0)
 			buf_putc(&r->out, ',');
-		csv_field(&r->out, h ? h : heads[i], h ? strlen(h) :
-		    strlen(heads[i]));
+		csv_field(&r->out, h ? h : heads[i],
+		    h ? strlen(h) : strlen(heads[i]));
 	}
 	buf_puts(&r->out, "\r\n");
 	do {
@@ -633,7 +674,7 @@ page_me_csv(struct request *r)
 			return;
 		}
 		if (store_signers_public(site.store, a, p.id, after, CSV_CHUNK,
-		    &rows, &n) != STORE_OK) {
+			&rows, &n) != STORE_OK) {
 			arena_free(a);
 			unavailable(r);
 			return;
@@ -655,8 +696,9 @@ page_me_csv(struct request *r)
 	    p.slug, (long long)u.id, (long long)rowsn, (long long)skipped);
 	r->status = 200;
 	r->content_type = "text/csv; charset=utf-8";
-	http_header_add(r, "Content-Disposition", arena_printf(r->arena,
-	    "attachment; filename=\"%s-signers.csv\"", p.slug));
+	http_header_add(r, "Content-Disposition",
+	    arena_printf(r->arena, "attachment; filename=\"%s-signers.csv\"",
+		p.slug));
 	http_header_add(r, "Cache-Control", "no-store");
 }
 
@@ -675,7 +717,7 @@ post_begin(struct request *r, const struct form_spec *spec, size_t n,
 	if (page_form_read(r, spec, n, v) == -1)
 		return -1;
 	if (!page_csrf_ok(r, v[csrf].err == FORM_OK ? v[csrf].s : NULL,
-	    v[csrf].len, binding))
+		v[csrf].len, binding))
 		return -1;
 	if (load_own(r, u, p) == -1 || page_rate_check(r, 0) == -1)
 		return -1;
@@ -686,8 +728,8 @@ static void
 redirect_back(struct request *r, const struct petition *p, const char *query)
 {
 	r->status = 303;
-	http_header_add(r, "Location", arena_printf(r->arena, "/me/p/%s?%s",
-	    p->slug, query));
+	http_header_add(r, "Location",
+	    arena_printf(r->arena, "/me/p/%s?%s", p->slug, query));
 	http_header_add(r, "Cache-Control", "no-store");
 }
 
@@ -703,8 +745,7 @@ page_me_update(struct request *r)
 	int64_t id;
 	int i, nerr = 0;
 
-	if (post_begin(r, update_form, U__MAX, v, U_CSRF, &u, binding, &p) ==
-	    -1)
+	if (post_begin(r, update_form, U__MAX, v, U_CSRF, &u, binding, &p) == -1)
 		return;
 	if (!is_public(p.state)) {
 		page_error(r, 409, "me_err_update_state");
@@ -717,9 +758,9 @@ page_me_update(struct request *r)
 			nerr++;
 	if (v[U_KIND].err == FORM_INVALID)
 		f.uerr[U_KIND] = "me_err_kind";
-	if (v[U_KIND].err == FORM_OK && update_kind_parse(v[U_KIND].s) ==
-	    UPDATE_RESPONSE && v[U_AUTHOR].err == FORM_OK &&
-	    v[U_AUTHOR].len == 0) {
+	if (v[U_KIND].err == FORM_OK &&
+	    update_kind_parse(v[U_KIND].s) == UPDATE_RESPONSE &&
+	    v[U_AUTHOR].err == FORM_OK && v[U_AUTHOR].len == 0) {
 		f.uerr[U_AUTHOR] = "me_err_author";
 		nerr++;
 	}
@@ -739,8 +780,7 @@ page_me_update(struct request *r)
 		return;
 	}
 	log_info("me", "action=update slug=%s update=%lld kind=%s user=%lld",
-	    p.slug, (long long)id, update_kind_name(up.kind),
-	    (long long)u.id);
+	    p.slug, (long long)id, update_kind_name(up.kind), (long long)u.id);
 	pagecache_invalidate(p.id);
 	fanout_kick();
 	redirect_back(r, &p, "posted=1");
@@ -776,10 +816,11 @@ page_me_state(struct request *r)
 		page_error(r, 422, form_error_key(v[S_NOTE].err));
 		return;
 	}
-	if (v[S_NOTE].err != FORM_OK || (actions[a].note_required &&
-	    v[S_NOTE].len == 0)) {
+	if (v[S_NOTE].err != FORM_OK ||
+	    (actions[a].note_required && v[S_NOTE].len == 0)) {
 		f.note = v[S_NOTE].err == FORM_BAD_TEXT ? "" : v[S_NOTE].s;
-		f.note_err = v[S_NOTE].err == FORM_OK ? "me_err_note" :
+		f.note_err = v[S_NOTE].err == FORM_OK ?
+		    "me_err_note" :
 		    form_error_key(v[S_NOTE].err);
 		render_petition(r, &u, binding, &p, 422, &f);
 		return;
@@ -793,15 +834,12 @@ page_me_state(struct request *r)
 	t.note = v[S_NOTE].s;
 	t.at = (int64_t)time(NULL);
 	switch (store_petition_transition(site.store, &t)) {
-	case STORE_OK:
-		break;
+	case STORE_OK: break;
 	case STORE_NOTFOUND:
 		/* Someone moved it first. */
 		page_error(r, 409, "me_err_state");
 		return;
-	default:
-		unavailable(r);
-		return;
+	default: unavailable(r); return;
 	}
 	log_info("me", "action=%s slug=%s from=%s to=%s actor=%s",
 	    actions[a].name, p.slug, petition_state_name(t.from),

@@ -1,26 +1,26 @@
 /* page_petition.c - the petition page, its JSON, signing and thanks. */
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sodium.h>
 #include <time.h>
 
+#include "counts.h"
 #include "crypto.h"
 #include "email.h"
 #include "form.h"
 #include "guard.h"
 #include "i18n.h"
+#include "letter.h"
 #include "log.h"
 #include "markdown.h"
-#include "letter.h"
 #include "outbox.h"
 #include "page.h"
 #include "pagecache.h"
 #include "pow.h"
 #include "signq.h"
-#include "counts.h"
 
 enum sign_field {
-	F_WEBSITE,		/* the honeypot: hidden from people */
+	F_WEBSITE, /* the honeypot: hidden from people */
 	F_FIRST_NAME,
 	F_LAST_NAME,
 	F_EMAIL,
@@ -29,8 +29,8 @@ enum sign_field {
 	F_PUBLIC,
 	F_UPDATES,
 	F_CSRF,
-	F_POW,			/* the proof-of-work challenge … */
-	F_POW_NONCE,		/* … and the script's answer */
+	F_POW,	     /* the proof-of-work challenge … */
+	F_POW_NONCE, /* … and the script's answer */
 	F__MAX
 };
 
@@ -61,8 +61,9 @@ error_key(enum sign_field f, enum form_error e)
 {
 	if (e != FORM_INVALID)
 		return form_error_key(e);
-	return f == F_EMAIL ? "err_email" : f == F_COUNTRY ? "err_country" :
-	    "err_invalid_text";
+	return f == F_EMAIL ? "err_email" :
+	    f == F_COUNTRY  ? "err_country" :
+			      "err_invalid_text";
 }
 
 static json_t *
@@ -173,8 +174,8 @@ static void live_compute(struct request *r, int64_t count, int64_t goal,
     int64_t created_at, time_t now, const char *live[LIVE__MAX]);
 
 static void
-live_values(struct request *r, int64_t petition_id, int64_t count,
-    int64_t goal, int64_t created_at, const char *live[LIVE__MAX])
+live_values(struct request *r, int64_t petition_id, int64_t count, int64_t goal,
+    int64_t created_at, const char *live[LIVE__MAX])
 {
 	time_t now = time(NULL);
 	struct buf tok;
@@ -187,15 +188,16 @@ live_values(struct request *r, int64_t petition_id, int64_t count,
 	if (pow_enabled()) {
 		buf_init(&tok);
 		pow_challenge(&tok, petition_id, now);
-		live[LIVE_POW] = buf_ok(&tok) ? arena_strndup(r->arena, tok.data,
-		    tok.len) : NULL;
+		live[LIVE_POW] = buf_ok(&tok) ?
+		    arena_strndup(r->arena, tok.data, tok.len) :
+		    NULL;
 		buf_reset(&tok);
 	}
 }
 
 static void
-live_compute(struct request *r, int64_t count, int64_t goal,
-    int64_t created_at, time_t now, const char *live[LIVE__MAX])
+live_compute(struct request *r, int64_t count, int64_t goal, int64_t created_at,
+    time_t now, const char *live[LIVE__MAX])
 {
 	int64_t next = petition_next_goal(count, goal);
 	struct msgfmt_arg args[2] = {
@@ -203,7 +205,8 @@ live_compute(struct request *r, int64_t count, int64_t goal,
 		{ .name = "goal", .type = MSGFMT_NUMBER, .num = (double)next },
 	};
 	struct msgfmt_arg when[2] = {
-		{ .name = "date", .type = MSGFMT_DATE,
+		{ .name = "date",
+		    .type = MSGFMT_DATE,
 		    .num = (double)created_at * 1000.0 },
 		{ .name = "ago", .type = MSGFMT_STRING },
 	};
@@ -214,17 +217,17 @@ live_compute(struct request *r, int64_t count, int64_t goal,
 	live[LIVE_COUNT_TEXT] = i18n_number(r->arena, r->lang, count);
 	live[LIVE_NEXT_GOAL] = arena_printf(r->arena, "%lld", (long long)next);
 	live[LIVE_NEXT_GOAL_TEXT] = i18n_number(r->arena, r->lang, next);
-	live[LIVE_COUNT_LINE] = i18n_format(r->arena, r->lang, "count_line",
-	    args, 2);
-	live[LIVE_PROGRESS] = arena_printf(r->arena, "%d",
-	    petition_progress(count, next));
+	live[LIVE_COUNT_LINE] =
+	    i18n_format(r->arena, r->lang, "count_line", args, 2);
+	live[LIVE_PROGRESS] =
+	    arena_printf(r->arena, "%d", petition_progress(count, next));
 	when[1].str = i18n_relative(r->arena, r->lang, created_at - now);
-	live[LIVE_STARTED] = i18n_format(r->arena, r->lang, "petition_started",
-	    when, 2);
+	live[LIVE_STARTED] =
+	    i18n_format(r->arena, r->lang, "petition_started", when, 2);
 	buf_init(&tok);
 	crypto_csrf_token(&tok, "", now);
-	live[LIVE_CSRF] = buf_ok(&tok) ? arena_strndup(r->arena, tok.data,
-	    tok.len) : NULL;
+	live[LIVE_CSRF] =
+	    buf_ok(&tok) ? arena_strndup(r->arena, tok.data, tok.len) : NULL;
 	buf_reset(&tok);
 	for (i = 0; i < LIVE_POW; i++)
 		if (live[i] == NULL)
@@ -278,11 +281,12 @@ petition_localise(struct request *r, struct petition *p)
 		p->body_md = t.body_md;
 		p->lang = t.lang;
 		return NULL;
-	case STORE_NOTFOUND:
-		break;
+	case STORE_NOTFOUND: break;
 	default:
-		log_warn("petition", "slug=%s lang=%s error=\"translation lookup "
-		    "failed\"", p->slug, r->lang);
+		log_warn("petition",
+		    "slug=%s lang=%s error=\"translation lookup "
+		    "failed\"",
+		    p->slug, r->lang);
 		break;
 	}
 	arg.str = i18n_language_name(r->arena, r->lang, p->lang);
@@ -303,36 +307,39 @@ petition_removals(struct request *r, const struct petition *p, json_t *o)
 		return;
 	list = json_array();
 	for (i = 0; i < n; i++) {
-		const char *reason = i18n_text(r->lang, arena_printf(r->arena,
-		    "reason_%s", rows[i].reason));
+		const char *reason = i18n_text(r->lang,
+		    arena_printf(r->arena, "reason_%s", rows[i].reason));
 		struct msgfmt_arg args[2] = {
-			{ .name = "n", .type = MSGFMT_NUMBER,
+			{ .name = "n",
+			    .type = MSGFMT_NUMBER,
 			    .num = (double)rows[i].n },
-			{ .name = "reason", .type = MSGFMT_STRING,
+			{ .name = "reason",
+			    .type = MSGFMT_STRING,
 			    .str = reason ? reason : rows[i].reason },
 		};
-		const char *line = i18n_format(r->arena, r->lang, "removed_line",
-		    args, 2);
+		const char *line =
+		    i18n_format(r->arena, r->lang, "removed_line", args, 2);
 
 		if (line != NULL)
-			json_array_append_new(list, json_pack("{s:s}", "line",
-			    line));
+			json_array_append_new(list,
+			    json_pack("{s:s}", "line", line));
 	}
 	json_object_set_new(o, "removals", list);
-	json_object_set_new(o, "has_removals", json_boolean(
-	    json_array_size(list) > 0));
+	json_object_set_new(o, "has_removals",
+	    json_boolean(json_array_size(list) > 0));
 }
 
 /* A hidden petition answers 410 Gone with the moderators' reason. */
 static void
 hidden_page(struct request *r, const struct petition *p)
 {
-	const char *label = i18n_text(r->lang, arena_printf(r->arena,
-	    "mod_reason_%s", p->reason));
-	struct msgfmt_arg arg = { .name = "reason", .type = MSGFMT_STRING,
-	    .str = label ? label : i18n_text(r->lang, "mod_reason_other") };
-	const char *msg = i18n_format(r->arena, r->lang, "petition_hidden",
-	    &arg, 1);
+	const char *label = i18n_text(r->lang,
+	    arena_printf(r->arena, "mod_reason_%s", p->reason));
+	struct msgfmt_arg arg = { .name = "reason",
+		.type = MSGFMT_STRING,
+		.str = label ? label : i18n_text(r->lang, "mod_reason_other") };
+	const char *msg =
+	    i18n_format(r->arena, r->lang, "petition_hidden", &arg, 1);
 
 	page_error_text(r, 410, msg ? msg : "410");
 }
@@ -352,35 +359,37 @@ petition_updates(struct request *r, const struct petition *p, json_t *o)
 	news = json_array();
 	responses = json_array();
 	for (i = 0; i < n; i++) {
-		struct msgfmt_arg when = { .name = "date", .type = MSGFMT_DATE,
-		    .num = (double)u[i].created_at * 1000.0 };
+		struct msgfmt_arg when = { .name = "date",
+			.type = MSGFMT_DATE,
+			.num = (double)u[i].created_at * 1000.0 };
 		json_t *e;
 
 		buf_init(&b);
 		if (markdown_render(u[i].body_md, strlen(u[i].body_md), &b) ==
-		    -1 || !buf_ok(&b)) {
+			-1 ||
+		    !buf_ok(&b)) {
 			buf_reset(&b);
 			continue;
 		}
 		e = json_pack("{s:s, s:s%, s:s, s:I}", "title", u[i].title,
-		    "body_html", b.data, b.len, "date", i18n_format(r->arena,
-		    r->lang, "update_date", &when, 1), "id",
-		    (json_int_t)u[i].id);
+		    "body_html", b.data, b.len, "date",
+		    i18n_format(r->arena, r->lang, "update_date", &when, 1),
+		    "id", (json_int_t)u[i].id);
 		buf_reset(&b);
 		if (e == NULL)
 			continue;
 		if (u[i].kind == UPDATE_RESPONSE) {
-			json_object_set_new(e, "author", json_string(
-			    u[i].author));
+			json_object_set_new(e, "author",
+			    json_string(u[i].author));
 			json_array_append_new(responses, e);
 		} else
 			json_array_append_new(news, e);
 	}
-	json_object_set_new(o, "has_updates", json_boolean(
-	    json_array_size(news) > 0));
+	json_object_set_new(o, "has_updates",
+	    json_boolean(json_array_size(news) > 0));
 	json_object_set_new(o, "updates", news);
-	json_object_set_new(o, "has_responses", json_boolean(
-	    json_array_size(responses) > 0));
+	json_object_set_new(o, "has_responses",
+	    json_boolean(json_array_size(responses) > 0));
 	json_object_set_new(o, "responses", responses);
 }
 
@@ -392,25 +401,30 @@ petition_life(struct request *r, const struct petition *p, json_t *o)
 	int64_t now = (int64_t)time(NULL);
 
 	if (p->owner_name != NULL && *p->owner_name) {
-		struct msgfmt_arg a = { .name = "name", .type = MSGFMT_STRING,
-		    .str = p->owner_name };
+		struct msgfmt_arg a = { .name = "name",
+			.type = MSGFMT_STRING,
+			.str = p->owner_name };
 
-		json_object_set_new(o, "started_by", json_string(i18n_format(
-		    r->arena, r->lang, "petition_started_by", &a, 1)));
+		json_object_set_new(o, "started_by",
+		    json_string(i18n_format(r->arena, r->lang,
+			"petition_started_by", &a, 1)));
 	}
 	if (p->state == PETITION_VICTORY) {
 		json_object_set_new(o, "victory", json_true());
 		if (p->note != NULL && *p->note)
-			json_object_set_new(o, "victory_note", json_string(
-			    p->note));
+			json_object_set_new(o, "victory_note",
+			    json_string(p->note));
 	}
 	if (p->closes_at != 0) {
-		struct msgfmt_arg a = { .name = "date", .type = MSGFMT_DATE,
-		    .num = (double)p->closes_at * 1000.0 };
+		struct msgfmt_arg a = { .name = "date",
+			.type = MSGFMT_DATE,
+			.num = (double)p->closes_at * 1000.0 };
 
-		json_object_set_new(o, "closes_line", json_string(i18n_format(
-		    r->arena, r->lang, now < p->closes_at ? "petition_closes" :
-		    "petition_closed_on", &a, 1)));
+		json_object_set_new(o, "closes_line",
+		    json_string(i18n_format(r->arena, r->lang,
+			now < p->closes_at ? "petition_closes" :
+					     "petition_closed_on",
+			&a, 1)));
 	}
 }
 
@@ -435,10 +449,10 @@ petition_context(struct request *r, struct petition *p, bool body,
 			    json_string(p->to[i].description));
 		json_array_append_new(to, a);
 	}
-	o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:b, s:o, s:I}",
-	    "slug", p->slug, "title", p->title, "url", url, "lang", p->lang,
-	    "to", to, "is_open", petition_is_open(p, (int64_t)time(NULL)),
-	    "share", share_links(r, url, p->title), "goal", (json_int_t)p->goal);
+	o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:b, s:o, s:I}", "slug",
+	    p->slug, "title", p->title, "url", url, "lang", p->lang, "to", to,
+	    "is_open", petition_is_open(p, (int64_t)time(NULL)), "share",
+	    share_links(r, url, p->title), "goal", (json_int_t)p->goal);
 	if (note != NULL)
 		json_object_set_new(o, "original_note", json_string(note));
 	json_object_set_new(o, "to_lang", json_string(to_lang));
@@ -452,8 +466,8 @@ petition_context(struct request *r, struct petition *p, bool body,
 		json_object_set_new(o, "body_html", json_stringn(b.data, b.len));
 	buf_reset(&b);
 	if (markdown_summary(p->body_md, strlen(p->body_md), 200, &b) == 0)
-		json_object_set_new(o, "description", json_stringn(b.data,
-		    b.len));
+		json_object_set_new(o, "description",
+		    json_stringn(b.data, b.len));
 	buf_reset(&b);
 	return o;
 }
@@ -502,25 +516,28 @@ form_context(struct request *r, const struct petition *p,
 		pick = region;
 	}
 	countries = json_array();
-	json_array_foreach(i18n_countries(r->lang), i, c) {
+	json_array_foreach(i18n_countries(r->lang), i, c)
+	{
 		const char *code = json_string_value(json_object_get(c, "code"));
 
-		json_array_append_new(countries, json_pack("{s:s, s:O, s:b}",
-		    "code", code, "name", json_object_get(c, "name"),
-		    "selected", strcmp(code, pick) == 0));
+		json_array_append_new(countries,
+		    json_pack("{s:s, s:O, s:b}", "code", code, "name",
+			json_object_get(c, "name"), "selected",
+			strcmp(code, pick) == 0));
 	}
-	form = json_pack("{s:s, s:s, s:o, s:o, s:b, s:o, s:s?}",
-	    "action", arena_printf(r->arena, "/p/%s/sign", p->slug),
-	    "csrf", csrf, "values", values, "errors", errors,
-	    "has_errors", nerr > 0, "countries", countries, "pow", pow);
+	form = json_pack("{s:s, s:s, s:o, s:o, s:b, s:o, s:s?}", "action",
+	    arena_printf(r->arena, "/p/%s/sign", p->slug), "csrf", csrf,
+	    "values", values, "errors", errors, "has_errors", nerr > 0,
+	    "countries", countries, "pow", pow);
 	if (nerr > 0) {
-		struct msgfmt_arg n = { .name = "n", .type = MSGFMT_NUMBER,
-		    .num = nerr };
-		const char *s = i18n_format(r->arena, r->lang, "error_summary",
-		    &n, 1);
+		struct msgfmt_arg n = { .name = "n",
+			.type = MSGFMT_NUMBER,
+			.num = nerr };
+		const char *s =
+		    i18n_format(r->arena, r->lang, "error_summary", &n, 1);
 
-		json_object_set_new(form, "error_summary", json_string(s ? s :
-		    ""));
+		json_object_set_new(form, "error_summary",
+		    json_string(s ? s : ""));
 	}
 	return form;
 }
@@ -547,16 +564,12 @@ load_petition(struct request *r, struct petition *p)
 			return -1;
 		}
 		return 0;
-	case STORE_NOTFOUND:
-		page_error(r, 404, "err_not_found");
-		return -1;
+	case STORE_NOTFOUND: page_error(r, 404, "err_not_found"); return -1;
 	case STORE_UNAVAILABLE:
 		http_header_add(r, "Retry-After", "5");
 		page_error(r, 503, "err_unavailable");
 		return -1;
-	default:
-		page_error(r, 500, "err_internal");
-		return -1;
+	default: page_error(r, 500, "err_internal"); return -1;
 	}
 }
 
@@ -574,8 +587,8 @@ petition_page_context(struct request *r, struct petition *p,
 	json_object_set(json_object_get(ctx, "page"), "description",
 	    json_object_get(pc, "description"));
 	json_object_set_new(ctx, "petition", pc);
-	json_object_set_new(ctx, "form", form_context(r, p, vals, errs,
-	    live[LIVE_CSRF], live[LIVE_POW]));
+	json_object_set_new(ctx, "form",
+	    form_context(r, p, vals, errs, live[LIVE_CSRF], live[LIVE_POW]));
 	return ctx;
 }
 
@@ -599,8 +612,8 @@ page_key(struct request *r, const char *kind)
 	char region[3];
 
 	i18n_accept_region(http_header(r, "Accept-Language"), region);
-	return arena_printf(r->arena, "%s\n%s\n%s\n%s", kind, r->slug,
-	    r->lang, region);
+	return arena_printf(r->arena, "%s\n%s\n%s\n%s", kind, r->slug, r->lang,
+	    region);
 }
 
 /* Renders the petition page with markers and caches it. Returns 0, or -1
@@ -620,7 +633,8 @@ cache_petition_page(struct request *r, const char *key,
 	live_markers(r, live);
 	buf_init(&html);
 	ctx = petition_page_context(r, &p, NULL, NULL, live);
-	if (ctx == NULL || tmpl_render(site.tmpl, "petition", ctx, &html) == -1 ||
+	if (ctx == NULL ||
+	    tmpl_render(site.tmpl, "petition", ctx, &html) == -1 ||
 	    !buf_ok(&html)) {
 		page_error(r, 500, "err_internal");
 		goto out;
@@ -660,13 +674,14 @@ page_petition_show(struct request *r)
 	    cache_petition_page(r, key, &meta) == -1)
 		return;
 	if (r->status != 200 || r->out.len > 0)
-		return;		/* served uncached */
+		return; /* served uncached */
 	if (counts_get(meta.petition_id, &count) == -1) {
 		http_header_add(r, "Retry-After", "5");
 		page_error(r, 503, "err_unavailable");
 		return;
 	}
-	live_values(r, meta.petition_id, count, meta.goal, meta.created_at, live);
+	live_values(r, meta.petition_id, count, meta.goal, meta.created_at,
+	    live);
 	if (pagecache_render(key, live, &r->out) == -1 || !buf_ok(&r->out)) {
 		buf_reset(&r->out);
 		if (cache_petition_page(r, key, &meta) == -1 ||
@@ -747,13 +762,16 @@ page_petition_json(struct request *r)
 	t = (time_t)mtime;
 	gmtime_r(&t, &tm);
 	strftime(updated, sizeof(updated), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	page_json(r, 200, json_pack("{s:s, s:s, s:I, s:I, s:I, s:s, s:s}",
-	    "slug", meta.slug, "title", meta.title, "count", (json_int_t)count,
-	    "goal", (json_int_t)meta.goal,
-	    "next_goal", (json_int_t)petition_next_goal(count, meta.goal),
-	    "state", strcmp(meta.state, "open") == 0 && meta.closes_at != 0 &&
-	    (int64_t)time(NULL) >= meta.closes_at ? "closed" : meta.state,
-	    "updated", updated));
+	page_json(r, 200,
+	    json_pack("{s:s, s:s, s:I, s:I, s:I, s:s, s:s}", "slug", meta.slug,
+		"title", meta.title, "count", (json_int_t)count, "goal",
+		(json_int_t)meta.goal, "next_goal",
+		(json_int_t)petition_next_goal(count, meta.goal), "state",
+		strcmp(meta.state, "open") == 0 && meta.closes_at != 0 &&
+			(int64_t)time(NULL) >= meta.closes_at ?
+		    "closed" :
+		    meta.state,
+		"updated", updated));
 }
 
 void
@@ -784,9 +802,10 @@ page_petition_thanks(struct request *r)
 	pc = petition_context(r, &p, false, live);
 	ctx = page_context(r, json_string_value(json_object_get(pc, "title")));
 	json_object_set_new(ctx, "petition", pc);
-	json_object_set_new(ctx, "thanks", json_pack("{s:s, s:s}", "heading",
-	    i18n_text(r->lang, states[pick][1]), "text", i18n_text(r->lang,
-	    states[pick][2])));
+	json_object_set_new(ctx, "thanks",
+	    json_pack("{s:s, s:s}", "heading",
+		i18n_text(r->lang, states[pick][1]), "text",
+		i18n_text(r->lang, states[pick][2])));
 	page_render(r, 200, "thanks", ctx);
 }
 
@@ -821,8 +840,7 @@ seal_pii(struct request *r, const struct form_value *v, const char *email,
  * empty and the form cannot come back sooner than a person could fill it.
  * Their findings flag the signature; they never refuse it. */
 static int
-bot_flags(struct request *r, const struct form_value *v,
-    int64_t job_petition_id)
+bot_flags(struct request *r, const struct form_value *v, int64_t job_petition_id)
 {
 	int64_t shown = 0;
 	int flags = 0;
@@ -834,14 +852,9 @@ bot_flags(struct request *r, const struct form_value *v,
 		flags |= GUARD_FLAG_FAST;
 	switch (pow_verify(v[F_POW].s, v[F_POW].len, v[F_POW_NONCE].s,
 	    v[F_POW_NONCE].len, job_petition_id, time(NULL))) {
-	case POW_OK:
-		break;
-	case POW_MISSING:
-		flags |= GUARD_FLAG_NO_POW;
-		break;
-	default:
-		flags |= GUARD_FLAG_BAD_POW;
-		break;
+	case POW_OK: break;
+	case POW_MISSING: flags |= GUARD_FLAG_NO_POW; break;
+	default: flags |= GUARD_FLAG_BAD_POW; break;
 	}
 	pow_note(job_petition_id, &r->addr);
 	if (flags != 0)
@@ -851,7 +864,7 @@ bot_flags(struct request *r, const struct form_value *v,
 
 /* What a parked signing request keeps until the writer has committed. */
 struct sign_job {
-	struct signq_item it;	/* first: page_submit() parks this */
+	struct signq_item it; /* first: page_submit() parks this */
 	struct petition p;
 	struct form_value v[F__MAX];
 	const char *confirm_url;
@@ -868,19 +881,15 @@ sign_finish(struct request *r, struct sign_job *job)
 		http_header_add(r, "Retry-After", "5");
 		page_error(r, job->it.status == STORE_UNAVAILABLE ? 503 : 500,
 		    job->it.status == STORE_UNAVAILABLE ? "err_unavailable" :
-		    "err_internal");
+							  "err_internal");
 		return;
 	}
 	switch (job->it.op.result) {
 	case WRITE_OK:
 		state = site.count_on_sign ? "counted" : "pending";
 		break;
-	case WRITE_RESENT:
-		state = "resent";
-		break;
-	case WRITE_RESEND_LATER:
-		state = "wait";
-		break;
+	case WRITE_RESENT: state = "resent"; break;
+	case WRITE_RESEND_LATER: state = "wait"; break;
 	default:
 		log_info("sign", "slug=%s result=duplicate", job->p.slug);
 		errs[F_EMAIL] = "err_duplicate";
@@ -901,8 +910,8 @@ sign_finish(struct request *r, struct sign_job *job)
 			    job->confirm_url);
 	}
 	r->status = 303;
-	http_header_add(r, "Location", arena_printf(r->arena,
-	    "/p/%s/thanks?state=%s", job->p.slug, state));
+	http_header_add(r, "Location",
+	    arena_printf(r->arena, "/p/%s/thanks?state=%s", job->p.slug, state));
 	http_header_add(r, "Cache-Control", "no-store");
 }
 
@@ -923,16 +932,16 @@ sign_prepare_mail(struct request *r, struct sign_job *job, const char *email)
 	if (job->v[F_UPDATES].checked) {
 		crypto_token_new(unsub);
 		crypto_token_hash(unsub, CRYPTO_TOKEN_CHARS, op->unsub_hash);
-		l.unsubscribe_url = page_url(r, arena_printf(r->arena,
-		    "/u/%s?lang=%s", unsub, r->lang));
+		l.unsubscribe_url = page_url(r,
+		    arena_printf(r->arena, "/u/%s?lang=%s", unsub, r->lang));
 	}
 	l.lang = r->lang;
 	l.first_name = job->v[F_FIRST_NAME].s;
 	l.last_name = job->v[F_LAST_NAME].s;
 	l.email = email;
 	l.title = job->p.title;
-	l.confirm_url = page_url(r, arena_printf(r->arena, "/c/%s?lang=%s", tok,
-	    r->lang));
+	l.confirm_url =
+	    page_url(r, arena_printf(r->arena, "/c/%s?lang=%s", tok, r->lang));
 	job->confirm_url = l.confirm_url;
 	sodium_memzero(tok, sizeof(tok));
 	return letter_confirm(r->arena, &l, &op->mail);
@@ -964,8 +973,9 @@ page_petition_sign(struct request *r)
 	/* Anyone may sign, so the token binds to no session: it proves the
 	 * form came from this site within the last hours, and a browser's
 	 * Origin must be ours. */
-	if (v[F_CSRF].err != FORM_OK || !crypto_csrf_check(v[F_CSRF].s,
-	    v[F_CSRF].len, "", time(NULL)) || page_cross_site(r)) {
+	if (v[F_CSRF].err != FORM_OK ||
+	    !crypto_csrf_check(v[F_CSRF].s, v[F_CSRF].len, "", time(NULL)) ||
+	    page_cross_site(r)) {
 		log_info("sign", "slug=%s result=csrf_refused", r->slug);
 		page_error(r, 403, "err_csrf");
 		return;
@@ -1000,8 +1010,7 @@ page_petition_sign(struct request *r)
 		errs[F_EMAIL] = "err_blocked";
 		render_petition(r, 422, &job->p, v, errs);
 		return;
-	default:
-		break;
+	default: break;
 	}
 	job->it.op.kind = WRITE_SIGN;
 	job->it.op.now = (int64_t)time(NULL);

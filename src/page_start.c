@@ -14,26 +14,26 @@
 #include "petition.h"
 #include "slug.h"
 
-#define TITLE_MAX 120		/* characters of a title */
-#define TO_NAME_MAX 200		/* of a decision maker's name */
-#define TO_DESC_MAX 300		/* of their description */
-#define BODY_MAX 10000		/* of the text; a line break is one */
-#define ROWS_MAX 10		/* decision makers a petition may name */
-#define ROWS_SHOWN 5		/* rows a fresh form offers */
+#define TITLE_MAX 120	/* characters of a title */
+#define TO_NAME_MAX 200 /* of a decision maker's name */
+#define TO_DESC_MAX 300 /* of their description */
+#define BODY_MAX 10000	/* of the text; a line break is one */
+#define ROWS_MAX 10	/* decision makers a petition may name */
+#define ROWS_SHOWN 5	/* rows a fresh form offers */
 #define GOAL_DEFAULT 100
 #define GOAL_MAX 10000000
-#define SLUG_TRIES 100		/* slug, slug-2, … slug-100 */
+#define SLUG_TRIES 100 /* slug, slug-2, … slug-100 */
 
 enum start_field {
 	S_CSRF,
-	S_ACTION,		/* which button: save, submit, preview */
+	S_ACTION, /* which button: save, submit, preview */
 	S_TITLE,
 	S_BODY,
 	S_GOAL,
 	S_LANG,
 	S_CLOSES,
-	S_TO_NAME,		/* S_TO_NAME + i: row i's name … */
-	S_TO_DESC = S_TO_NAME + ROWS_MAX,	/* … and description */
+	S_TO_NAME,			  /* S_TO_NAME + i: row i's name … */
+	S_TO_DESC = S_TO_NAME + ROWS_MAX, /* … and description */
 	S__MAX = S_TO_DESC + ROWS_MAX
 };
 
@@ -86,7 +86,8 @@ lang_ok(const char *s, size_t len)
 	const json_t *l;
 	size_t i;
 
-	json_array_foreach(i18n_languages(), i, l) {
+	json_array_foreach(i18n_languages(), i, l)
+	{
 		const char *code;
 
 		code = json_string_value(json_object_get(l, "code"));
@@ -139,11 +140,11 @@ date_ok(const char *s, size_t len)
 
 /* The body's declared limit leaves room for the CR of every line break a
  * browser sends; BODY_MAX is checked once they are gone. */
-#define TO_ROW(i) \
-	[S_TO_NAME + (i) - 1] = { "to_name_" #i, FORM_LINE, TO_NAME_MAX, \
-	    false, NULL }, \
-	[S_TO_DESC + (i) - 1] = { "to_desc_" #i, FORM_LINE, TO_DESC_MAX, \
-	    false, NULL }
+#define TO_ROW(i)                                                             \
+	[S_TO_NAME + (i)-1] = { "to_name_" #i, FORM_LINE, TO_NAME_MAX, false, \
+		NULL },                                                       \
+		     [S_TO_DESC + (i)-1] = { "to_desc_" #i, FORM_LINE,        \
+			     TO_DESC_MAX, false, NULL }
 
 /* The form, declared: anything else in a POST is dropped. */
 static const struct form_spec start_form[S__MAX] = {
@@ -154,12 +155,24 @@ static const struct form_spec start_form[S__MAX] = {
 	[S_GOAL] = { "goal", FORM_LINE, 16, false, goal_ok },
 	[S_LANG] = { "lang", FORM_LINE, 16, true, lang_ok },
 	[S_CLOSES] = { "closes", FORM_LINE, 16, false, date_ok },
-	TO_ROW(1), TO_ROW(2), TO_ROW(3), TO_ROW(4), TO_ROW(5),
-	TO_ROW(6), TO_ROW(7), TO_ROW(8), TO_ROW(9), TO_ROW(10),
+	TO_ROW(1),
+	TO_ROW(2),
+	TO_ROW(3),
+	TO_ROW(4),
+	TO_ROW(5),
+	TO_ROW(6),
+	TO_ROW(7),
+	TO_ROW(8),
+	TO_ROW(9),
+	TO_ROW(10),
 };
 
 /* The preview's form: the text and the token. */
-enum preview_field { P_CSRF, P_BODY, P__MAX };
+enum preview_field {
+	P_CSRF,
+	P_BODY,
+	P__MAX
+};
 
 static const struct form_spec preview_form[P__MAX] = {
 	[P_CSRF] = { "csrf", FORM_TOKEN, 128, true, NULL },
@@ -173,8 +186,8 @@ struct start_view {
 	const char *name[ROWS_MAX], *desc[ROWS_MAX];
 	const char *err[S__MAX];
 	int nerr;
-	const char *form_err;		/* an error of no field */
-	const char *preview;		/* rendered HTML, or NULL */
+	const char *form_err; /* an error of no field */
+	const char *preview;  /* rendered HTML, or NULL */
 	bool saved;
 };
 
@@ -189,21 +202,16 @@ error_key(int f, enum form_error e)
 	switch (f) {
 	case S_TITLE:
 		return e == FORM_MISSING ? "start_err_title_required" :
-		    "start_err_title_long";
+					   "start_err_title_long";
 	case S_BODY:
 		return e == FORM_MISSING ? "start_err_body_required" :
-		    "start_err_body_long";
-	case S_GOAL:
-		return "start_err_goal";
-	case S_LANG:
-		return "start_err_lang";
-	case S_CLOSES:
-		return "start_err_closes_format";
+					   "start_err_body_long";
+	case S_GOAL: return "start_err_goal";
+	case S_LANG: return "start_err_lang";
+	case S_CLOSES: return "start_err_closes_format";
 	case S_CSRF:
-	case S_ACTION:
-		return NULL;	/* answered before any field is looked at */
-	default:
-		break;
+	case S_ACTION: return NULL; /* answered before any field is looked at */
+	default: break;
 	}
 	if (f >= S_TO_NAME && f < S_TO_DESC)
 		return "start_err_to_name_long";
@@ -276,10 +284,10 @@ text(struct request *r, const char *key)
 static const char *
 row_legend(struct request *r, int i)
 {
-	struct msgfmt_arg n = { .name = "n", .type = MSGFMT_NUMBER,
-	    .num = i + 1 };
-	const char *s = i18n_format(r->arena, r->lang, "start_to_legend", &n,
-	    1);
+	struct msgfmt_arg n = { .name = "n",
+		.type = MSGFMT_NUMBER,
+		.num = i + 1 };
+	const char *s = i18n_format(r->arena, r->lang, "start_to_legend", &n, 1);
 
 	return s != NULL ? s : "";
 }
@@ -295,8 +303,8 @@ row_json(struct request *r, const struct start_view *sv, int i)
 	    row_legend(r, i), "name", sv->name[i] ? sv->name[i] : "", "desc",
 	    sv->desc[i] ? sv->desc[i] : "", "name_field",
 	    start_form[S_TO_NAME + i].name);
-	json_object_set_new(o, "desc_field", json_string(
-	    start_form[S_TO_DESC + i].name));
+	json_object_set_new(o, "desc_field",
+	    json_string(start_form[S_TO_DESC + i].name));
 	if (ne != NULL)
 		json_object_set_new(o, "name_error", json_string(text(r, ne)));
 	if (de != NULL)
@@ -307,16 +315,17 @@ row_json(struct request *r, const struct start_view *sv, int i)
 /* Adds a line to the error summary: "Label: message", linking to the
  * field with id (NULL: no field). */
 static void
-summary_add(struct request *r, json_t *list, const char *id,
-    const char *label, const char *key)
+summary_add(struct request *r, json_t *list, const char *id, const char *label,
+    const char *key)
 {
-	json_t *o = json_pack("{s:s}", "text", label != NULL ?
-	    arena_printf(r->arena, "%s: %s", label, text(r, key)) :
-	    text(r, key));
+	json_t *o = json_pack("{s:s}", "text",
+	    label != NULL ?
+		arena_printf(r->arena, "%s: %s", label, text(r, key)) :
+		text(r, key));
 
 	if (id != NULL)
-		json_object_set_new(o, "href", json_string(arena_printf(
-		    r->arena, "#%s", id)));
+		json_object_set_new(o, "href",
+		    json_string(arena_printf(r->arena, "#%s", id)));
 	json_array_append_new(list, o);
 }
 
@@ -325,7 +334,7 @@ static void
 summary_rows(struct request *r, json_t *list, const struct start_view *sv)
 {
 	static const char *const labels[2] = { "start_to_name",
-	    "start_to_desc" };
+		"start_to_desc" };
 	int i, j;
 
 	for (i = 0; i < ROWS_MAX; i++)
@@ -335,7 +344,7 @@ summary_rows(struct request *r, json_t *list, const struct start_view *sv)
 			if (sv->err[f] != NULL)
 				summary_add(r, list, start_form[f].name,
 				    arena_printf(r->arena, "%s, %s",
-				    row_legend(r, i), text(r, labels[j])),
+					row_legend(r, i), text(r, labels[j])),
 				    sv->err[f]);
 		}
 }
@@ -343,8 +352,8 @@ summary_rows(struct request *r, json_t *list, const struct start_view *sv)
 /* The form's template context. p is the petition being edited, NULL for a
  * new one. */
 static json_t *
-start_context(struct request *r, const char *binding,
-    const struct petition *p, const struct start_view *sv)
+start_context(struct request *r, const char *binding, const struct petition *p,
+    const struct start_view *sv)
 {
 	static const struct {
 		int field;
@@ -365,29 +374,29 @@ start_context(struct request *r, const char *binding,
 	title = text(r, p != NULL ? "start_edit_title" : "start_title");
 	ctx = page_context(r, title);
 	closes_range((int64_t)time(NULL), &first, &last);
-	o = json_pack("{s:s, s:s, s:s, s:b, s:b, s:s, s:s}",
-	    "heading", text(r, p != NULL ? "start_edit_heading" :
-	    "start_heading"),
-	    "action", p != NULL ? arena_printf(r->arena, "/me/p/%s/edit",
-	    p->slug) : "/start",
-	    "csrf", page_form_token(r, binding),
-	    "is_edit", p != NULL,
-	    "saved", sv->saved,
-	    "closes_min", day_text(r, first),
-	    "closes_max", day_text(r, last));
-	json_object_set_new(o, "values", json_pack("{s:s, s:s, s:s, s:s}",
-	    "title", sv->title ? sv->title : "", "body", sv->body ? sv->body :
-	    "", "goal", sv->goal ? sv->goal : "", "closes", sv->closes ?
-	    sv->closes : ""));
+	o = json_pack("{s:s, s:s, s:s, s:b, s:b, s:s, s:s}", "heading",
+	    text(r, p != NULL ? "start_edit_heading" : "start_heading"),
+	    "action",
+	    p != NULL ? arena_printf(r->arena, "/me/p/%s/edit", p->slug) :
+			"/start",
+	    "csrf", page_form_token(r, binding), "is_edit", p != NULL, "saved",
+	    sv->saved, "closes_min", day_text(r, first), "closes_max",
+	    day_text(r, last));
+	json_object_set_new(o, "values",
+	    json_pack("{s:s, s:s, s:s, s:s}", "title",
+		sv->title ? sv->title : "", "body", sv->body ? sv->body : "",
+		"goal", sv->goal ? sv->goal : "", "closes",
+		sv->closes ? sv->closes : ""));
 	langs = json_array();
-	json_array_foreach(i18n_languages(), k, l) {
+	json_array_foreach(i18n_languages(), k, l)
+	{
 		const char *code;
 
 		code = json_string_value(json_object_get(l, "code"));
-		json_array_append_new(langs, json_pack("{s:s, s:O, s:b}",
-		    "code", code, "name", json_object_get(l, "name"),
-		    "selected", sv->lang != NULL && strcmp(code, sv->lang) ==
-		    0));
+		json_array_append_new(langs,
+		    json_pack("{s:s, s:O, s:b}", "code", code, "name",
+			json_object_get(l, "name"), "selected",
+			sv->lang != NULL && strcmp(code, sv->lang) == 0));
 	}
 	json_object_set_new(o, "text_langs", langs);
 
@@ -412,22 +421,22 @@ start_context(struct request *r, const char *binding,
 	}
 	json_object_set_new(o, "errors", errors);
 	if (json_array_size(list) > 0) {
-		struct msgfmt_arg n = { .name = "n", .type = MSGFMT_NUMBER,
-		    .num = (double)json_array_size(list) };
+		struct msgfmt_arg n = { .name = "n",
+			.type = MSGFMT_NUMBER,
+			.num = (double)json_array_size(list) };
 		const char *s = i18n_format(r->arena, r->lang,
 		    "start_error_summary", &n, 1);
 
 		json_object_set_new(o, "has_errors", json_true());
-		json_object_set_new(o, "error_summary", json_string(s ? s :
-		    ""));
+		json_object_set_new(o, "error_summary", json_string(s ? s : ""));
 	}
 	json_object_set_new(o, "error_list", list);
 
 	/* Without a script the form offers ROWS_SHOWN rows, or one more
 	 * than are filled; the rest wait in <template>s for "add another". */
 	for (i = 0; i < ROWS_MAX; i++)
-		if ((sv->name[i] && *sv->name[i]) || (sv->desc[i] &&
-		    *sv->desc[i]) || sv->err[S_TO_NAME + i] ||
+		if ((sv->name[i] && *sv->name[i]) ||
+		    (sv->desc[i] && *sv->desc[i]) || sv->err[S_TO_NAME + i] ||
 		    sv->err[S_TO_DESC + i])
 			filled = i + 1;
 	if (filled + 1 > shown)
@@ -442,20 +451,20 @@ start_context(struct request *r, const char *binding,
 	json_object_set_new(o, "has_extra", json_boolean(shown < ROWS_MAX));
 
 	if (sv->preview != NULL)
-		json_object_set_new(o, "preview_html",
-		    json_string(sv->preview));
+		json_object_set_new(o, "preview_html", json_string(sv->preview));
 	if (p != NULL && p->state == PETITION_REJECTED) {
-		const char *label = i18n_text(r->lang, arena_printf(r->arena,
-		    "mod_reason_%s", p->reason ? p->reason : ""));
-		struct msgfmt_arg a = { .name = "reason", .type =
-		    MSGFMT_STRING, .str = label ? label :
-		    text(r, "mod_reason_other") };
+		const char *label = i18n_text(r->lang,
+		    arena_printf(r->arena, "mod_reason_%s",
+			p->reason ? p->reason : ""));
+		struct msgfmt_arg a = { .name = "reason",
+			.type = MSGFMT_STRING,
+			.str = label ? label : text(r, "mod_reason_other") };
 		const char *line = i18n_format(r->arena, r->lang,
 		    "start_rejected_reason", &a, 1);
 
-		json_object_set_new(o, "rejected", json_pack("{s:s, s:s?}",
-		    "reason", line ? line : "", "note", p->note && *p->note ?
-		    p->note : NULL));
+		json_object_set_new(o, "rejected",
+		    json_pack("{s:s, s:s?}", "reason", line ? line : "", "note",
+			p->note && *p->note ? p->note : NULL));
 	}
 	json_object_set_new(ctx, "start", o);
 	return ctx;
@@ -521,8 +530,8 @@ start_locked(struct request *r)
 
 	json_object_set_new(ctx, "status", json_integer(409));
 	json_object_set_new(ctx, "title", json_string(title));
-	json_object_set_new(ctx, "message", json_string(text(r,
-	    "start_locked_text")));
+	json_object_set_new(ctx, "message",
+	    json_string(text(r, "start_locked_text")));
 	page_render(r, 409, "error", ctx);
 	http_header_add(r, "Cache-Control", "no-store");
 }
@@ -594,8 +603,7 @@ check_form(struct request *r, struct form_value *v, struct start_view *sv)
 		sv->nerr++;
 	}
 	if (v[S_BODY].err == FORM_OK) {
-		if ((lf = text_lf(r, v[S_BODY].s, v[S_BODY].len, &len)) ==
-		    NULL)
+		if ((lf = text_lf(r, v[S_BODY].s, v[S_BODY].len, &len)) == NULL)
 			lf = "";
 		v[S_BODY].s = lf;
 		v[S_BODY].len = len;
@@ -628,16 +636,15 @@ petition_from_form(struct request *r, const struct form_value *v,
 	np->title = v[S_TITLE].s;
 	np->body_md = v[S_BODY].s;
 	np->lang = v[S_LANG].s;
-	np->goal = v[S_GOAL].len > 0 ? strtoll(v[S_GOAL].s, NULL, 10) :
-	    GOAL_DEFAULT;
-	if (v[S_CLOSES].len > 0 && date_parse(v[S_CLOSES].s, v[S_CLOSES].len,
-	    &day))
-		np->closes_at = day + 86399;	/* 23:59:59 UTC */
+	np->goal =
+	    v[S_GOAL].len > 0 ? strtoll(v[S_GOAL].s, NULL, 10) : GOAL_DEFAULT;
+	if (v[S_CLOSES].len > 0 &&
+	    date_parse(v[S_CLOSES].s, v[S_CLOSES].len, &day))
+		np->closes_at = day + 86399; /* 23:59:59 UTC */
 	np->state = PETITION_DRAFT;
 	np->owner_id = u->id;
 	np->created_at = np->updated_at = (int64_t)time(NULL);
-	if ((np->to = arena_alloc(r->arena, ROWS_MAX * sizeof(*np->to))) ==
-	    NULL)
+	if ((np->to = arena_alloc(r->arena, ROWS_MAX * sizeof(*np->to))) == NULL)
 		return -1;
 	for (i = 0; i < ROWS_MAX; i++) {
 		if (v[S_TO_NAME + i].len == 0)
@@ -661,7 +668,7 @@ create_draft(struct request *r, struct petition *np)
 	(void)slug_from_title(np->title, strlen(np->title), base);
 	for (i = 1; i <= SLUG_TRIES && st == STORE_DUPLICATE; i++) {
 		np->slug = i == 1 ? arena_strdup(r->arena, base) :
-		    arena_printf(r->arena, "%s-%d", base, i);
+				    arena_printf(r->arena, "%s-%d", base, i);
 		if (np->slug == NULL)
 			return STORE_ERROR;
 		st = store_petition_create(site.store, np, &np->id);
@@ -695,17 +702,17 @@ start_handle(struct request *r, const struct user *u, const char *binding,
 	if (act == A_PREVIEW) {
 		/* A preview without a script: the form again, the rendered
 		 * text below the text, and only the text's errors. */
-		const char *body_err = v[S_BODY].err == FORM_MISSING ? NULL :
-		    sv.err[S_BODY];
+		const char *body_err =
+		    v[S_BODY].err == FORM_MISSING ? NULL : sv.err[S_BODY];
 
 		memset(sv.err, 0, sizeof(sv.err));
 		sv.err[S_BODY] = body_err;
 		sv.nerr = body_err != NULL;
 		buf_init(&html);
-		if (body_err == NULL && markdown_render(v[S_BODY].s,
-		    v[S_BODY].len, &html) == 0)
-			sv.preview = arena_strndup(r->arena, html.data ?
-			    html.data : "", html.len);
+		if (body_err == NULL &&
+		    markdown_render(v[S_BODY].s, v[S_BODY].len, &html) == 0)
+			sv.preview = arena_strndup(r->arena,
+			    html.data ? html.data : "", html.len);
 		buf_reset(&html);
 		start_render(r, body_err ? 422 : 200, binding, p, &sv);
 		return;
@@ -744,8 +751,8 @@ start_handle(struct request *r, const struct user *u, const char *binding,
 	    (long long)u->id, p == NULL ? "created" : "saved");
 	if (act == A_SAVE) {
 		r->status = 303;
-		http_header_add(r, "Location", arena_printf(r->arena,
-		    "/me/p/%s/edit?saved=1", np.slug));
+		http_header_add(r, "Location",
+		    arena_printf(r->arena, "/me/p/%s/edit?saved=1", np.slug));
 		http_header_add(r, "Cache-Control", "no-store");
 		return;
 	}
@@ -785,8 +792,8 @@ start_handle(struct request *r, const struct user *u, const char *binding,
 	log_info("start", "slug=%s user=%lld result=submitted", np.slug,
 	    (long long)u->id);
 	r->status = 303;
-	http_header_add(r, "Location", arena_printf(r->arena, "/me/p/%s",
-	    np.slug));
+	http_header_add(r, "Location",
+	    arena_printf(r->arena, "/me/p/%s", np.slug));
 	http_header_add(r, "Cache-Control", "no-store");
 }
 
@@ -798,8 +805,7 @@ form_terminate(struct request *r, struct form_value *v, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if ((v[i].s = arena_strndup(r->arena, v[i].s, v[i].len)) ==
-		    NULL)
+		if ((v[i].s = arena_strndup(r->arena, v[i].s, v[i].len)) == NULL)
 			return -1;
 	return 0;
 }
@@ -821,7 +827,7 @@ start_post_begin(struct request *r, struct user *u, char binding[33],
 		return -1;
 	}
 	if (!page_csrf_ok(r, v[S_CSRF].err == FORM_OK ? v[S_CSRF].s : NULL,
-	    v[S_CSRF].len, binding)) {
+		v[S_CSRF].len, binding)) {
 		log_info("start", "user=%lld result=csrf_refused",
 		    (long long)u->id);
 		return -1;
@@ -916,7 +922,7 @@ page_preview(struct request *r)
 		return;
 	}
 	if (!page_csrf_ok(r, v[P_CSRF].err == FORM_OK ? v[P_CSRF].s : NULL,
-	    v[P_CSRF].len, binding))
+		v[P_CSRF].len, binding))
 		return;
 	/* Nothing is stored, so no rate limit: a preview follows typing. */
 	buf_reset(&r->out);
@@ -927,8 +933,9 @@ page_preview(struct request *r)
 	else
 		lf = NULL;
 	if (lf == NULL || form_utf8_chars(lf, len) > BODY_MAX) {
-		msg = text(r, v[P_BODY].err == FORM_BAD_TEXT ?
-		    "err_invalid_text" : "start_err_body_long");
+		msg = text(r,
+		    v[P_BODY].err == FORM_BAD_TEXT ? "err_invalid_text" :
+						     "start_err_body_long");
 		buf_puts(&r->out, "<p class=\"notice\">");
 		buf_append_html(&r->out, msg, strlen(msg));
 		buf_puts(&r->out, "</p>\n");

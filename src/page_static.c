@@ -74,7 +74,8 @@ page_static_load(const char *dir)
 		if (de->d_name[0] == '.' || type_of(de->d_name) == NULL)
 			continue;
 		if (nfiles == STATIC_MAX_FILES) {
-			log_error("static", "dir=%s error=\"too many files\"", dir);
+			log_error("static", "dir=%s error=\"too many files\"",
+			    dir);
 			goto fail;
 		}
 		f = &files[nfiles];
@@ -88,7 +89,8 @@ page_static_load(const char *dir)
 		    fread(f->data, 1, (size_t)len, fp) != (size_t)len) {
 			fclose(fp);
 			free(f->data);
-			log_error("static", "file=%s error=\"cannot read\"", path);
+			log_error("static", "file=%s error=\"cannot read\"",
+			    path);
 			goto fail;
 		}
 		fclose(fp);
@@ -102,7 +104,8 @@ page_static_load(const char *dir)
 		strcat(f->etag, "\"");
 		crypto_generichash_update(&all, (unsigned char *)f->name,
 		    strlen(f->name));
-		crypto_generichash_update(&all, (unsigned char *)f->data, f->len);
+		crypto_generichash_update(&all, (unsigned char *)f->data,
+		    f->len);
 		nfiles++;
 	}
 	closedir(d);
@@ -147,8 +150,9 @@ page_static(struct request *r)
 	http_header_add(r, "ETag", files[i].etag);
 	/* Pages link static files with ?v=VERSION, so a changed file has a
 	 * new URL and the old one may be kept for long. */
-	http_header_add(r, "Cache-Control", http_query(r, "v") != NULL ?
-	    "public, max-age=31536000, immutable" : "public, max-age=3600");
+	http_header_add(r, "Cache-Control",
+	    http_query(r, "v") != NULL ? "public, max-age=31536000, immutable" :
+					 "public, max-age=3600");
 	if (inm != NULL && strcmp(inm, files[i].etag) == 0) {
 		r->status = 304;
 		return;

@@ -5,19 +5,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PAGECACHE_MAX 256	/* entries; the oldest goes first */
+#define PAGECACHE_MAX 256 /* entries; the oldest goes first */
 #define MAX_MARKS 64
 #define MARK_START '\x02'
 #define MARK_END '\x03'
 
 struct mark {
-	size_t off;		/* where in html the marker stood */
+	size_t off; /* where in html the marker stood */
 	enum live v;
 };
 
 struct entry {
 	char *key;
-	char *html;		/* with markers removed */
+	char *html; /* with markers removed */
 	size_t len;
 	struct mark marks[MAX_MARKS];
 	size_t nmarks;
@@ -78,9 +78,9 @@ pagecache_put(const char *key, const char *html, size_t len,
 	if ((e.key = strdup(key)) == NULL || (e.html = malloc(len + 1)) == NULL)
 		goto fail;
 	for (i = 0; i < len; i++) {
-		if (html[i] == MARK_START && i + 3 < len && html[i + 1] == 'L' &&
-		    html[i + 3] == MARK_END && html[i + 2] >= 'A' &&
-		    html[i + 2] < 'A' + LIVE__MAX) {
+		if (html[i] == MARK_START && i + 3 < len &&
+		    html[i + 1] == 'L' && html[i + 3] == MARK_END &&
+		    html[i + 2] >= 'A' && html[i + 2] < 'A' + LIVE__MAX) {
 			if (e.nmarks == MAX_MARKS)
 				goto fail;
 			e.marks[e.nmarks].off = o;

@@ -30,7 +30,7 @@ struct pagecache_meta {
 	int64_t petition_id;
 	int64_t goal;
 	int64_t created_at, updated_at;
-	int64_t closes_at;		/* 0: none */
+	int64_t closes_at; /* 0: none */
 	char state[16];
 	char slug[96];
 	char title[1024];

@@ -4,9 +4,28 @@
 #include <string.h>
 
 static const int64_t goal_ladder[] = {
-	100, 200, 500, 1000, 1500, 2500, 5000, 7500, 10000, 15000, 20000,
-	25000, 50000, 75000, 100000, 150000, 200000, 250000, 300000, 500000,
-	750000, 1000000,
+	100,
+	200,
+	500,
+	1000,
+	1500,
+	2500,
+	5000,
+	7500,
+	10000,
+	15000,
+	20000,
+	25000,
+	50000,
+	75000,
+	100000,
+	150000,
+	200000,
+	250000,
+	300000,
+	500000,
+	750000,
+	1000000,
 };
 #define LADDER_LEN (sizeof(goal_ladder) / sizeof(goal_ladder[0]))
 #define LADDER_STEP 500000
@@ -91,20 +110,21 @@ signature_state_parse(const char *name)
 bool
 petition_is_open(const struct petition *p, int64_t now)
 {
-	return p->state == PETITION_OPEN && (p->closes_at == 0 ||
-	    now < p->closes_at);
+	return p->state == PETITION_OPEN &&
+	    (p->closes_at == 0 || now < p->closes_at);
 }
 
 /* The lifecycle: which moves are allowed, as a table. */
 static const bool transitions[PETITION__MAX][PETITION__MAX] = {
 	[PETITION_DRAFT] = { [PETITION_PENDING] = true },
-	[PETITION_PENDING] = { [PETITION_DRAFT] = true, [PETITION_OPEN] = true,
+	[PETITION_PENDING] = { [PETITION_DRAFT] = true,
+	    [PETITION_OPEN] = true,
 	    [PETITION_REJECTED] = true },
 	[PETITION_REJECTED] = { [PETITION_PENDING] = true },
 	[PETITION_OPEN] = { [PETITION_CLOSED] = true,
-	    [PETITION_VICTORY] = true, [PETITION_HIDDEN] = true },
-	[PETITION_CLOSED] = { [PETITION_VICTORY] = true,
+	    [PETITION_VICTORY] = true,
 	    [PETITION_HIDDEN] = true },
+	[PETITION_CLOSED] = { [PETITION_VICTORY] = true, [PETITION_HIDDEN] = true },
 	[PETITION_VICTORY] = { [PETITION_HIDDEN] = true },
 	[PETITION_HIDDEN] = { [PETITION_OPEN] = true },
 };
@@ -126,7 +146,7 @@ petition_slug_valid(const char *s, size_t len)
 	for (i = 0; i < len; i++) {
 		char c = s[i];
 		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		    c == '-'))
+			c == '-'))
 			return false;
 	}
 	return true;

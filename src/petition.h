@@ -9,7 +9,7 @@
 
 enum petition_state {
 	PETITION_DRAFT,
-	PETITION_PENDING,	/* waiting for moderation */
+	PETITION_PENDING, /* waiting for moderation */
 	PETITION_OPEN,
 	PETITION_CLOSED,
 	PETITION_VICTORY,
@@ -19,15 +19,15 @@ enum petition_state {
 };
 
 enum signature_state {
-	SIGNATURE_PENDING,	/* waiting for email confirmation */
+	SIGNATURE_PENDING, /* waiting for email confirmation */
 	SIGNATURE_CONFIRMED,
-	SIGNATURE_INVALID,	/* removed by a moderator; kept, not counted */
+	SIGNATURE_INVALID, /* removed by a moderator; kept, not counted */
 	SIGNATURE__MAX
 };
 
 struct addressee {
 	const char *name;
-	const char *description;	/* may be "" */
+	const char *description; /* may be "" */
 };
 
 /* The title and text of a petition in another language. */
@@ -42,41 +42,41 @@ struct petition {
 	const char *slug;
 	const char *title;
 	const char *body_md;
-	const char *lang;		/* BCP 47 code of the original text */
+	const char *lang; /* BCP 47 code of the original text */
 	struct addressee *to;
 	size_t nto;
 	int64_t goal;
 	enum petition_state state;
-	int64_t created_at, updated_at;	/* unix seconds */
+	int64_t created_at, updated_at; /* unix seconds */
 	int64_t count;			/* confirmed signatures */
 	const struct translation *tr;	/* store_petition_create() only */
 	size_t ntr;
-	int64_t closes_at;		/* 0: no closing date */
-	int64_t owner_id;		/* the starter's account; 0: none */
-	const char *owner_name;		/* their public name ("" when none);
-					 * filled by store_petition_by_slug */
-	const char *reason;		/* of the last transition: a rejection's
-					 * or hiding's reason code, "" */
-	const char *note;		/* its note (moderator's, victory's) */
+	int64_t closes_at;	/* 0: no closing date */
+	int64_t owner_id;	/* the starter's account; 0: none */
+	const char *owner_name; /* their public name ("" when none);
+				 * filled by store_petition_by_slug */
+	const char *reason;	/* of the last transition: a rejection's
+				 * or hiding's reason code, "" */
+	const char *note;	/* its note (moderator's, victory's) */
 };
 
 /* A signature as the store sees it: personal data arrives sealed. */
 struct signature {
 	int64_t petition_id;
-	int64_t seq;			/* OUT: position in the petition's log */
+	int64_t seq; /* OUT: position in the petition's log */
 	unsigned char email_hash[32];
-	const unsigned char *pii;	/* crypto_seal()ed; see signature_pii */
+	const unsigned char *pii; /* crypto_seal()ed; see signature_pii */
 	size_t pii_len;
-	const char *country;		/* ISO 3166-1 alpha-2 */
-	const char *comment;		/* "" when none */
+	const char *country; /* ISO 3166-1 alpha-2 */
+	const char *comment; /* "" when none */
 	bool public_name;
 	bool updates;
 	enum signature_state state;
 	int64_t created_at;
-	const char *lang;		/* the signer's language, for mail */
-	int flags;			/* enum guard_flag bits, for review */
-	const char *net;		/* the client's /24 or /48 network */
-	const char *domain;		/* the email's domain */
+	const char *lang;   /* the signer's language, for mail */
+	int flags;	    /* enum guard_flag bits, for review */
+	const char *net;    /* the client's /24 or /48 network */
+	const char *domain; /* the email's domain */
 };
 
 /* The goal shown next: the petition's own goal while the count is below it,

@@ -12,10 +12,10 @@
 
 #include "crypto.h"
 
-#define POW_MAX_AGE 3600		/* a page older than this asks again */
-#define USED_CAP (1 << 20)		/* spent challenges per generation */
-#define RECENT 256			/* networks remembered per petition */
-#define PETITIONS 64			/* petitions tracked for bursts */
+#define POW_MAX_AGE 3600   /* a page older than this asks again */
+#define USED_CAP (1 << 20) /* spent challenges per generation */
+#define RECENT 256	   /* networks remembered per petition */
+#define PETITIONS 64	   /* petitions tracked for bursts */
 
 static int base_bits, extra_bits;
 
@@ -74,10 +74,11 @@ pow_challenge(struct buf *out, int64_t petition_id, time_t now)
 	int n;
 
 	randombytes_buf(rnd, sizeof(rnd));
-	n = snprintf(head, sizeof(head), "%" PRId64 ".%" PRId64 ".%d."
-	    "%02x%02x%02x%02x%02x%02x%02x%02x", petition_id, (int64_t)now,
-	    pow_bits(petition_id), rnd[0], rnd[1], rnd[2], rnd[3], rnd[4],
-	    rnd[5], rnd[6], rnd[7]);
+	n = snprintf(head, sizeof(head),
+	    "%" PRId64 ".%" PRId64 ".%d."
+	    "%02x%02x%02x%02x%02x%02x%02x%02x",
+	    petition_id, (int64_t)now, pow_bits(petition_id), rnd[0], rnd[1],
+	    rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
 	mac_of(head, (size_t)n, mac);
 	buf_append(out, head, (size_t)n);
 	buf_putc(out, '.');
@@ -117,12 +118,12 @@ spend(uint64_t f, time_t now)
 	}
 	if (spent.gen[0] == NULL || spent.gen[1] == NULL) {
 		pthread_mutex_unlock(&spent.lock);
-		return true;	/* no memory: the proof still had its cost */
+		return true; /* no memory: the proof still had its cost */
 	}
-	f |= 1;	/* never 0, the empty slot */
+	f |= 1; /* never 0, the empty slot */
 	for (g = 0; g < 2 && fresh; g++)
 		for (i = f & (USED_CAP - 1); spent.gen[g][i] != 0;
-		    i = (i + 1) & (USED_CAP - 1))
+		     i = (i + 1) & (USED_CAP - 1))
 			if (spent.gen[g][i] == f) {
 				fresh = false;
 				break;
@@ -140,7 +141,7 @@ spend(uint64_t f, time_t now)
 			spent.started = now;
 		}
 		for (i = f & (USED_CAP - 1); spent.gen[0][i] != 0;
-		    i = (i + 1) & (USED_CAP - 1))
+		     i = (i + 1) & (USED_CAP - 1))
 			;
 		spent.gen[0][i] = f;
 		spent.used[0]++;

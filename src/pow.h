@@ -16,10 +16,10 @@
 
 enum pow_result {
 	POW_OK,
-	POW_MISSING,		/* no challenge or no nonce */
-	POW_BAD,		/* forged, for another petition, or too little work */
+	POW_MISSING, /* no challenge or no nonce */
+	POW_BAD,     /* forged, for another petition, or too little work */
 	POW_EXPIRED,
-	POW_REUSED,		/* a challenge spends once */
+	POW_REUSED, /* a challenge spends once */
 	POW__MAX
 };
 

@@ -10,15 +10,15 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#define TABLE_SIZE 65536	/* buckets; a power of two */
+#define TABLE_SIZE 65536 /* buckets; a power of two */
 #define PROBE 8
 #define STRIPES 64
 #define REGION (TABLE_SIZE / STRIPES)
 
 struct bucket {
-	uint64_t key;		/* 0: empty */
+	uint64_t key; /* 0: empty */
 	double tokens;
-	double stamp;		/* monotonic seconds of the last update */
+	double stamp; /* monotonic seconds of the last update */
 };
 
 static struct rl_rule rules[RL__MAX];
@@ -146,14 +146,16 @@ ratelimit_take(const struct netaddr *client, int64_t petition_id,
 		memset(net.bytes + keep, 0, sizeof(net.bytes) - keep);
 		keys[RL_IP] = key_hash(RL_IP, client, sizeof(*client));
 		keys[RL_NET] = key_hash(RL_NET, &net, sizeof(net));
-		keys[RL_PETITION] = key_hash(RL_PETITION, &petition_id,
-		    sizeof(petition_id));
+		keys[RL_PETITION] =
+		    key_hash(RL_PETITION, &petition_id, sizeof(petition_id));
 		keys[RL_SITE] = key_hash(RL_SITE, "site", 4);
 	}
 	/* Lock the stripes in address order, each once. */
 	for (i = 0; i < RL__MAX; i++)
-		locks[i] = rules[i].burst > 0 && (i != RL_PETITION ||
-		    petition_id != 0) ? stripe_of(keys[i]) : NULL;
+		locks[i] = rules[i].burst > 0 &&
+			(i != RL_PETITION || petition_id != 0) ?
+		    stripe_of(keys[i]) :
+		    NULL;
 	for (i = 0; i < STRIPES; i++) {
 		for (j = 0; j < RL__MAX; j++) {
 			if (locks[j] == &stripes[i]) {
@@ -169,8 +171,8 @@ ratelimit_take(const struct netaddr *client, int64_t petition_id,
 			continue;
 		b[i] = bucket_get(keys[i], &rules[i], now);
 		rate = rules[i].burst / rules[i].period;
-		b[i]->tokens = fmin(rules[i].burst, b[i]->tokens +
-		    (now - b[i]->stamp) * rate);
+		b[i]->tokens = fmin(rules[i].burst,
+		    b[i]->tokens + (now - b[i]->stamp) * rate);
 		b[i]->stamp = now;
 		if (b[i]->tokens < 1.0) {
 			ok = false;

@@ -8,17 +8,17 @@
 #include "petition.h"
 
 enum match {
-	MATCH_EXACT,		/* the path is the pattern */
-	MATCH_PREFIX,		/* the pattern, then anything: r->rest */
-	MATCH_SLUG,		/* prefix, a slug, then the suffix exactly */
-	MATCH_TOKEN,		/* prefix, then an emailed token: r->token */
+	MATCH_EXACT,  /* the path is the pattern */
+	MATCH_PREFIX, /* the pattern, then anything: r->rest */
+	MATCH_SLUG,   /* prefix, a slug, then the suffix exactly */
+	MATCH_TOKEN,  /* prefix, then an emailed token: r->token */
 };
 
 struct route_def {
 	enum match match;
 	const char *prefix;
 	const char *suffix;
-	enum http_method method;	/* GET also answers HEAD */
+	enum http_method method; /* GET also answers HEAD */
 	void (*handler)(struct request *);
 };
 
@@ -152,8 +152,7 @@ route_match(const struct route_def *d, struct request *r)
 	size_t plen = strlen(d->prefix), len = strlen(r->path);
 
 	switch (d->match) {
-	case MATCH_EXACT:
-		return strcmp(r->path, d->prefix) == 0;
+	case MATCH_EXACT: return strcmp(r->path, d->prefix) == 0;
 	case MATCH_PREFIX:
 		if (strncmp(r->path, d->prefix, plen) != 0)
 			return false;
@@ -191,8 +190,8 @@ route_dispatch(struct request *r)
 		if (!route_match(&routes[i], r))
 			continue;
 		found = &routes[i];
-		if (r->method == found->method || (r->method == HTTP_HEAD &&
-		    found->method == HTTP_GET))
+		if (r->method == found->method ||
+		    (r->method == HTTP_HEAD && found->method == HTTP_GET))
 			break;
 	}
 	r->route = found != NULL ? (int)(found - routes) : ROUTE__MAX;
@@ -201,8 +200,8 @@ route_dispatch(struct request *r)
 		return;
 	}
 	if (i == ROUTE__MAX) {
-		http_header_add(r, "Allow", found->method == HTTP_POST ? "POST" :
-		    "GET, HEAD");
+		http_header_add(r, "Allow",
+		    found->method == HTTP_POST ? "POST" : "GET, HEAD");
 		page_error(r, 405, "err_method");
 		return;
 	}

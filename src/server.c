@@ -2,6 +2,7 @@
  * router, send the reply with the security headers, log it. */
 #include "server.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <microhttpd.h>
 #include <netdb.h>
@@ -13,7 +14,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <arpa/inet.h>
 
 #include "http.h"
 #include "log.h"
@@ -21,9 +21,10 @@
 #include "route.h"
 
 /* No script but our own files, nothing framed, nothing sent elsewhere. */
-#define CSP "default-src 'self'; script-src 'self'; style-src 'self'; " \
+#define CSP                                                           \
+	"default-src 'self'; script-src 'self'; style-src 'self'; "   \
 	"img-src 'self' data:; font-src 'self'; connect-src 'self'; " \
-	"object-src 'none'; base-uri 'none'; form-action 'self'; " \
+	"object-src 'none'; base-uri 'none'; form-action 'self'; "    \
 	"frame-ancestors 'none'"
 
 /* Largest over-limit body read (and dropped) before answering 413. */
@@ -49,8 +50,7 @@ http_cookie(struct request *r, const char *name)
 const char *
 http_query(struct request *r, const char *name)
 {
-	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND,
-	    name);
+	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
 void
@@ -123,14 +123,14 @@ client_addr(struct MHD_Connection *c, struct netaddr *out)
 	} else if (sa->sa_family == AF_INET6) {
 		char text[INET6_ADDRSTRLEN];
 
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr,
-		    text, sizeof(text));
+		inet_ntop(AF_INET6,
+		    &((const struct sockaddr_in6 *)sa)->sin6_addr, text,
+		    sizeof(text));
 		netaddr_parse(text, strlen(text), out);
 	}
 	if (ntrusted == 0 || !is_trusted(out))
 		return;
-	xff = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-	    "X-Forwarded-For");
+	xff = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Forwarded-For");
 	if (xff == NULL)
 		return;
 	end = xff + strlen(xff);
@@ -145,7 +145,7 @@ client_addr(struct MHD_Connection *c, struct netaddr *out)
 		for (e = end; e > s && (e[-1] == ' ' || e[-1] == '\t'); e--)
 			;
 		if (netaddr_parse(s, (size_t)(e - s), &a) == -1)
-			return;		/* garbage: keep the last good hop */
+			return; /* garbage: keep the last good hop */
 		*out = a;
 		if (!is_trusted(&a))
 			return;
@@ -271,8 +271,8 @@ reply(struct request *r)
 	if (r->token != NULL && (size_t)(r->token - r->path) + 10 < sizeof(path))
 		snprintf(path + (r->token - r->path), 10, "[token]");
 	log_info("http", "method=%s path=%s status=%d bytes=%zu us=%ld",
-	    r->method == HTTP_OTHER ? "OTHER" : r->method_name, path,
-	    r->status, len, us);
+	    r->method == HTTP_OTHER ? "OTHER" : r->method_name, path, r->status,
+	    len, us);
 	return ret;
 }
 
@@ -310,7 +310,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 	if (*upload_size > 0) {
 		r->body_seen += *upload_size;
 		if (r->body_seen > DRAIN_MAX)
-			return MHD_NO;	/* no more draining: close */
+			return MHD_NO; /* no more draining: close */
 		if (!r->body_too_large) {
 			if (r->body.len + *upload_size > max_body) {
 				r->body_too_large = true;
@@ -422,20 +422,18 @@ server_run(const struct server_config *cfg)
 	max_body = cfg->max_body;
 	trusted = cfg->trusted;
 	ntrusted = cfg->ntrusted;
-	d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD |
-	    MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC |
-	    (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
-	    0, NULL, NULL, on_request, NULL,
-	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+	d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG |
+		MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC |
+		(ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
+	    0, NULL, NULL, on_request, NULL, MHD_OPTION_EXTERNAL_LOGGER,
+	    on_mhd_log, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)threads,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)cfg->conn_memory,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)cfg->max_conns,
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)cfg->per_ip,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)cfg->idle_timeout,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-	    MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1,
-	    MHD_OPTION_END);
+	    MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1, MHD_OPTION_END);
 	if (d == NULL) {
 		log_error("server", "listen=%s error=\"cannot listen (%s)\"",
 		    cfg->listen, strerror(errno));

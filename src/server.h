@@ -8,16 +8,16 @@
 #include "netaddr.h"
 
 struct server_config {
-	const char *listen;		/* HOST:PORT, [V6]:PORT */
-	unsigned threads;		/* 0: one per core */
-	size_t max_body;		/* bytes; larger bodies get 413 */
-	size_t conn_memory;		/* per-connection buffer memory */
-	unsigned per_ip;		/* connections per client address; 0: none */
+	const char *listen; /* HOST:PORT, [V6]:PORT */
+	unsigned threads;   /* 0: one per core */
+	size_t max_body;    /* bytes; larger bodies get 413 */
+	size_t conn_memory; /* per-connection buffer memory */
+	unsigned per_ip;    /* connections per client address; 0: none */
 	unsigned max_conns;
-	unsigned idle_timeout;		/* seconds without a byte */
-	const char *announce;		/* printed on stdout once listening */
-	const struct cidr *trusted;	/* proxies whose X-Forwarded-For
-					 * names the client */
+	unsigned idle_timeout;	    /* seconds without a byte */
+	const char *announce;	    /* printed on stdout once listening */
+	const struct cidr *trusted; /* proxies whose X-Forwarded-For
+				     * names the client */
 	size_t ntrusted;
 };
 

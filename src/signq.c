@@ -11,7 +11,17 @@
 #include "log.h"
 
 const double signq_commit_buckets[12] = {
-	0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
+	0.0005,
+	0.001,
+	0.0025,
+	0.005,
+	0.01,
+	0.025,
+	0.05,
+	0.1,
+	0.25,
+	0.5,
+	1.0,
 	1e300,
 };
 
@@ -98,10 +108,11 @@ write_batch(struct signq_item **items, struct write_op *ops, size_t n)
 		q.st.failed += n;
 	pthread_mutex_unlock(&q.lock);
 	if (st != STORE_OK)
-		log_error("signq", "batch=%zu error=%s", n, store_status_name(st));
+		log_error("signq", "batch=%zu error=%s", n,
+		    store_status_name(st));
 	else
-		log_debug("signq", "batch=%zu ok=%zu refused=%zu ms=%.2f", n, ok,
-		    refused, secs * 1000);
+		log_debug("signq", "batch=%zu ok=%zu refused=%zu ms=%.2f", n,
+		    ok, refused, secs * 1000);
 	for (i = 0; i < n; i++)
 		items[i]->done(items[i]);
 }

@@ -13,9 +13,9 @@
 #include "store.h"
 
 struct signq_item {
-	struct write_op op;	/* its pointers must live until done runs */
-	enum store_status status;	/* OUT: STORE_OK when the batch
-					 * committed; op.result then says more */
+	struct write_op op;	  /* its pointers must live until done runs */
+	enum store_status status; /* OUT: STORE_OK when the batch
+				   * committed; op.result then says more */
 	/* Called on the queue's lock just before the item becomes visible to
 	 * the writer (the request suspends itself here), then from the writer
 	 * thread once the item's fate is known. */
@@ -25,14 +25,14 @@ struct signq_item {
 };
 
 struct signq_stats {
-	uint64_t committed;	/* writes that took effect */
-	uint64_t duplicates;	/* writes refused (duplicate, bad token…) */
+	uint64_t committed;  /* writes that took effect */
+	uint64_t duplicates; /* writes refused (duplicate, bad token…) */
 	uint64_t batches;
-	uint64_t failed;	/* items whose batch did not commit */
-	uint64_t batch_hist[8];	/* sizes 1, 2-10, 11-100, 101-1000, … */
-	double commit_seconds;	/* total time in commits */
+	uint64_t failed;	  /* items whose batch did not commit */
+	uint64_t batch_hist[8];	  /* sizes 1, 2-10, 11-100, 101-1000, … */
+	double commit_seconds;	  /* total time in commits */
 	uint64_t commit_hist[12]; /* commit latency buckets, see signq.c */
-	size_t depth;		/* items waiting now */
+	size_t depth;		  /* items waiting now */
 	size_t capacity;
 };
 

@@ -5,8 +5,8 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unicode/utrans.h>
 #include <unicode/ustring.h>
+#include <unicode/utrans.h>
 
 #include "form.h"
 #include "log.h"
@@ -17,7 +17,7 @@
  * and a space); the buffer starts at this many units per input unit and is
  * doubled while ICU asks for more. */
 #define SLUG_GROWTH 8
-#define SLUG_INPUT_MAX 4096	/* bytes of title looked at */
+#define SLUG_INPUT_MAX 4096 /* bytes of title looked at */
 
 /* Keeps [a-z0-9] of ASCII text s, every other run one '-', into out. */
 static void
@@ -97,8 +97,9 @@ slug_from_title(const char *title, size_t len, char out[SLUG_MAX + 1])
 		u_strFromUTF8(u, cap, &ulen, title, (int32_t)len, &e);
 		if (U_FAILURE(e))
 			goto out;
-		if (t == NULL && (t = utrans_openU(id, -1, UTRANS_FORWARD, NULL,
-		    0, NULL, &e)) == NULL)
+		if (t == NULL &&
+		    (t = utrans_openU(id, -1, UTRANS_FORWARD, NULL, 0, NULL,
+			 &e)) == NULL)
 			goto out;
 		limit = ulen;
 		utrans_transUChars(t, u, &ulen, cap, 0, &limit, &e);

@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#define SLUG_MAX 60		/* characters of a slug made from a title */
+#define SLUG_MAX 60 /* characters of a slug made from a title */
 
 /* Writes into out (SLUG_MAX + 1 bytes) the slug of a UTF-8 title of len
  * bytes: transliterated to Latin and lower-case ASCII by ICU ("Any-Latin;

@@ -25,8 +25,8 @@ static const char *const result_names[SMTP__MAX] = {
 /* What a config turns into: a URL without credentials, and the rest. */
 struct target {
 	CURLU *url;
-	char *user, *pass;	/* curl_free()'d, pass wiped first */
-	long use_ssl;		/* CURLOPT_USE_SSL */
+	char *user, *pass; /* curl_free()'d, pass wiped first */
+	long use_ssl;	   /* CURLOPT_USE_SSL */
 };
 
 /* The message being uploaded. */
@@ -41,7 +41,7 @@ struct upload {
 struct trace {
 	char verb[10];
 	char reply[REPLY_MAX];
-	bool quit;	/* after QUIT nothing is about the message */
+	bool quit; /* after QUIT nothing is about the message */
 };
 
 const char *
@@ -67,8 +67,10 @@ smtp_global_init(void)
 		smtps |= strcmp(v->protocols[i], "smtps") == 0;
 	}
 	if (!smtp || !smtps || !(v->features & CURL_VERSION_SSL)) {
-		log_error("smtp", "error=\"libcurl lacks smtp, smtps or tls\" "
-		    "curl=%s", v->version);
+		log_error("smtp",
+		    "error=\"libcurl lacks smtp, smtps or tls\" "
+		    "curl=%s",
+		    v->version);
 		curl_global_cleanup();
 		return -1;
 	}
@@ -168,7 +170,7 @@ target_parse(const struct smtp_config *c, struct target *t, char *err,
 	}
 	if (strncasecmp(url, starttls, sizeof(starttls) - 1) == 0) {
 		if (snprintf(fixed, sizeof(fixed), "smtp://%s",
-		    url + sizeof(starttls) - 1) >= (int)sizeof(fixed)) {
+			url + sizeof(starttls) - 1) >= (int)sizeof(fixed)) {
 			seterr(err, errlen, "smtp url too long");
 			return -1;
 		}
@@ -179,7 +181,8 @@ target_parse(const struct smtp_config *c, struct target *t, char *err,
 	} else if (strncasecmp(url, "smtps://", 8) == 0) {
 		t->use_ssl = CURLUSESSL_ALL;
 	} else {
-		seterr(err, errlen, "smtp url scheme is not smtp, "
+		seterr(err, errlen,
+		    "smtp url scheme is not smtp, "
 		    "smtp+starttls or smtps");
 		return -1;
 	}
@@ -208,8 +211,7 @@ target_parse(const struct smtp_config *c, struct target *t, char *err,
 		seterr(err, errlen, "smtp url user does not decode");
 		goto fail;
 	}
-	uc = curl_url_get(t->url, CURLUPART_PASSWORD, &t->pass,
-	    CURLU_URLDECODE);
+	uc = curl_url_get(t->url, CURLUPART_PASSWORD, &t->pass, CURLU_URLDECODE);
 	if (uc != CURLUE_OK && uc != CURLUE_NO_PASSWORD) {
 		seterr(err, errlen, "smtp url password does not decode");
 		goto fail;
@@ -236,8 +238,7 @@ target_parse(const struct smtp_config *c, struct target *t, char *err,
 		}
 		/* libcurl takes the EHLO name from the URL path. */
 		snprintf(path, sizeof(path), "/%s", c->helo);
-		if (curl_url_set(t->url, CURLUPART_PATH, path, 0) !=
-		    CURLUE_OK) {
+		if (curl_url_set(t->url, CURLUPART_PATH, path, 0) != CURLUE_OK) {
 			seterr(err, errlen, "out of memory");
 			goto fail;
 		}
@@ -279,8 +280,15 @@ static int
 trace_cb(CURL *h, curl_infotype type, char *data, size_t size, void *arg)
 {
 	static const char *const verbs[] = {
-		"EHLO", "HELO", "STARTTLS", "AUTH", "MAIL", "RCPT", "DATA",
-		"QUIT", "RSET",
+		"EHLO",
+		"HELO",
+		"STARTTLS",
+		"AUTH",
+		"MAIL",
+		"RCPT",
+		"DATA",
+		"QUIT",
+		"RSET",
 	};
 	struct trace *t = arg;
 	size_t i, n;
@@ -330,7 +338,8 @@ append_redacted(char *dst, size_t cap, const char *src)
 			continue;
 		}
 		for (end = i; src[end] != '\0' &&
-		    strchr(" <>()[],;:\"'", src[end]) == NULL; end++)
+		     strchr(" <>()[],;:\"'", src[end]) == NULL;
+		     end++)
 			;
 		at = memchr(src + i, '@', end - i);
 		if (at != NULL) {
@@ -415,8 +424,8 @@ smtp_send(const struct smtp_config *c, const char *from, const char *rcpt,
 	seterr(err, errlen, "");
 	if (!envelope_ok(from) || !envelope_ok(rcpt) || msg == NULL) {
 		r = SMTP_PERMFAIL;
-		snprintf(reason, sizeof(reason), "%s", msg == NULL ?
-		    "no message" : "unusable envelope address");
+		snprintf(reason, sizeof(reason), "%s",
+		    msg == NULL ? "no message" : "unusable envelope address");
 		goto done;
 	}
 	if (target_parse(c, &t, reason, sizeof(reason)) == -1)
@@ -472,9 +481,10 @@ done:
 		log_info("smtp", "result=sent domain=%s ms=%ld", domain,
 		    elapsed_ms(&t0));
 	} else {
-		log_warn("smtp", "result=%s domain=%s code=%ld ms=%ld "
-		    "reason=\"%s\"", smtp_result_name(r), domain, code,
-		    elapsed_ms(&t0), reason);
+		log_warn("smtp",
+		    "result=%s domain=%s code=%ld ms=%ld "
+		    "reason=\"%s\"",
+		    smtp_result_name(r), domain, code, elapsed_ms(&t0), reason);
 		seterr(err, errlen, reason);
 	}
 	curl_slist_free_all(rcpts);

@@ -12,13 +12,18 @@ struct smtp_config {
 	 * smtps://host:port (implicit TLS); optional percent-encoded
 	 * user:pass@ before the host. No path, query or fragment. */
 	const char *url;
-	const char *helo;	/* EHLO name, or NULL for this host's name */
-	long timeout_ms;	/* whole transfer; 0 or less means 60 s */
-	bool insecure_tls;	/* skip certificate checks: tests only */
-	const char *ca_file;	/* CA bundle, or NULL for the system's */
+	const char *helo;    /* EHLO name, or NULL for this host's name */
+	long timeout_ms;     /* whole transfer; 0 or less means 60 s */
+	bool insecure_tls;   /* skip certificate checks: tests only */
+	const char *ca_file; /* CA bundle, or NULL for the system's */
 };
 
-enum smtp_result { SMTP_SENT, SMTP_TEMPFAIL, SMTP_PERMFAIL, SMTP__MAX };
+enum smtp_result {
+	SMTP_SENT,
+	SMTP_TEMPFAIL,
+	SMTP_PERMFAIL,
+	SMTP__MAX
+};
 
 /* Initialises libcurl; call once at start-up before any thread sends.
  * Returns 0, or -1 with a logged reason when libcurl fails or was built

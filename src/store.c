@@ -126,17 +126,20 @@ store_outbox_retry(struct store *s, int64_t id, int64_t now, int *n)
 }
 
 /* Operations a backend may not have yet answer STORE_ERROR, not a crash. */
-#define OPTIONAL_OP(s, op, ...) \
-	((s)->ops->op != NULL ? (s)->ops->op(__VA_ARGS__) : \
-	    (log_error("store", "backend=%s op=" #op " error=\"not supported\"", \
-	    (s)->ops->name), STORE_ERROR))
+#define OPTIONAL_OP(s, op, ...)                                       \
+	((s)->ops->op != NULL ?                                       \
+		(s)->ops->op(__VA_ARGS__) :                           \
+		(log_error("store",                                   \
+		     "backend=%s op=" #op " error=\"not supported\"", \
+		     (s)->ops->name),                                 \
+		    STORE_ERROR))
 
 enum store_status
 store_trending(struct store *s, struct arena *a, int64_t petition_id,
     int64_t since, bool by_domain, struct trend_row **out, size_t *n)
 {
-	return OPTIONAL_OP(s, trending, s, a, petition_id, since, by_domain, out,
-	    n);
+	return OPTIONAL_OP(s, trending, s, a, petition_id, since, by_domain,
+	    out, n);
 }
 
 enum store_status
@@ -231,8 +234,7 @@ user_role_parse(const char *name)
 }
 
 enum store_status
-store_user_by_id(struct store *s, struct arena *a, int64_t id,
-    struct user *out)
+store_user_by_id(struct store *s, struct arena *a, int64_t id, struct user *out)
 {
 	return OPTIONAL_OP(s, user_by_id, s, a, id, out);
 }
@@ -248,8 +250,7 @@ store_user_token_create(struct store *s, const unsigned char *hash,
 
 enum store_status
 store_user_token_use(struct store *s, const unsigned char *hash,
-    enum user_token_purpose purpose, bool consume, int64_t now,
-    int64_t *user_id)
+    enum user_token_purpose purpose, bool consume, int64_t now, int64_t *user_id)
 {
 	return OPTIONAL_OP(s, user_token_use, s, hash, purpose, consume, now,
 	    user_id);
@@ -336,9 +337,9 @@ store_update_recipients(struct store *s, struct arena *a, int64_t petition_id,
 }
 
 enum store_status
-store_update_mail_commit(struct store *s, int64_t update_id,
-    int64_t old_cursor, int64_t new_cursor, bool done,
-    const struct update_mail *msgs, size_t n, int64_t now)
+store_update_mail_commit(struct store *s, int64_t update_id, int64_t old_cursor,
+    int64_t new_cursor, bool done, const struct update_mail *msgs, size_t n,
+    int64_t now)
 {
 	return OPTIONAL_OP(s, update_mail_commit, s, update_id, old_cursor,
 	    new_cursor, done, msgs, n, now);

@@ -14,9 +14,9 @@
 enum store_status {
 	STORE_OK,
 	STORE_NOTFOUND,
-	STORE_DUPLICATE,	/* a unique key (slug, email on a petition) */
-	STORE_UNAVAILABLE,	/* the database cannot be reached or is busy */
-	STORE_ERROR,		/* anything else; details are logged */
+	STORE_DUPLICATE,   /* a unique key (slug, email on a petition) */
+	STORE_UNAVAILABLE, /* the database cannot be reached or is busy */
+	STORE_ERROR,	   /* anything else; details are logged */
 	STORE__MAX
 };
 
@@ -28,22 +28,22 @@ struct store;
  * (crypto_seal) as "RCPT\0MESSAGE". */
 struct outbox_new {
 	const char *message_id;
-	const char *kind;		/* "confirm", "update", … */
+	const char *kind; /* "confirm", "update", … */
 	const unsigned char *sealed;
 	size_t sealed_len;
 };
 
 enum write_kind {
-	WRITE_SIGN,		/* a new signature */
-	WRITE_CONFIRM,		/* a confirmation token presented */
+	WRITE_SIGN,    /* a new signature */
+	WRITE_CONFIRM, /* a confirmation token presented */
 	WRITE_KIND__MAX
 };
 
 enum write_result {
-	WRITE_OK,		/* signed, or confirmed */
-	WRITE_DUPLICATE,	/* that email has signed (and confirmed) already */
-	WRITE_RESENT,		/* still pending: a new link was queued */
-	WRITE_RESEND_LATER,	/* still pending, link sent too recently */
+	WRITE_OK,	    /* signed, or confirmed */
+	WRITE_DUPLICATE,    /* that email has signed (and confirmed) already */
+	WRITE_RESENT,	    /* still pending: a new link was queued */
+	WRITE_RESEND_LATER, /* still pending, link sent too recently */
 	WRITE_TOKEN_UNKNOWN,
 	WRITE_TOKEN_USED,
 	WRITE_TOKEN_EXPIRED,
@@ -64,12 +64,12 @@ struct write_op {
 	unsigned char token_hash[STORE_HASH_BYTES];
 	int64_t token_expires;
 	unsigned char unsub_hash[STORE_HASH_BYTES];
-	struct outbox_new mail;		/* sealed NULL: no mail */
+	struct outbox_new mail; /* sealed NULL: no mail */
 	int64_t resend_before;
 	/* WRITE_CONFIRM: token_hash is the presented token. */
 	/* OUT */
 	enum write_result result;
-	int64_t petition_id;		/* whose count rose by one, or 0 */
+	int64_t petition_id; /* whose count rose by one, or 0 */
 };
 
 enum outbox_state {
@@ -84,7 +84,7 @@ struct outbox_msg {
 	int64_t id;
 	const char *message_id;
 	const char *kind;
-	const unsigned char *sealed;	/* NULL once sent */
+	const unsigned char *sealed; /* NULL once sent */
 	size_t sealed_len;
 	enum outbox_state state;
 	int attempts;
@@ -94,7 +94,7 @@ struct outbox_msg {
 
 /* A grouping key of trending sources and how many signatures it brought. */
 struct trend_row {
-	const char *key;		/* a network ("203.0.113.0/24") or a domain */
+	const char *key; /* a network ("203.0.113.0/24") or a domain */
 	int64_t n;
 };
 
@@ -102,18 +102,18 @@ struct trend_row {
  * least one must be set. */
 struct invalidation {
 	int64_t petition_id;
-	const char *domain;		/* email domain, exact */
-	const char *net;		/* network as stored: "203.0.113.0/24" */
-	int64_t from, to;		/* created_at window, 0: open */
-	const int64_t *seqs;		/* a list of signature numbers */
+	const char *domain;  /* email domain, exact */
+	const char *net;     /* network as stored: "203.0.113.0/24" */
+	int64_t from, to;    /* created_at window, 0: open */
+	const int64_t *seqs; /* a list of signature numbers */
 	size_t nseqs;
-	const char *reason;		/* fraud, bot, duplicate_person,
-					 * disposable, other */
+	const char *reason; /* fraud, bot, duplicate_person,
+			     * disposable, other */
 	const char *note;
 	const char *actor;
 	int64_t now;
-	int64_t removed;		/* OUT: signatures marked invalid */
-	int64_t uncounted;		/* OUT: of them, confirmed ones */
+	int64_t removed;   /* OUT: signatures marked invalid */
+	int64_t uncounted; /* OUT: of them, confirmed ones */
 };
 
 /* What the public page says of removals: per reason, how many. */
@@ -132,13 +132,13 @@ enum user_role {
 struct user {
 	int64_t id;
 	enum user_role role;
-	const char *password;		/* Argon2id string */
-	int failed;			/* failed logins in a row */
+	const char *password; /* Argon2id string */
+	int failed;	      /* failed logins in a row */
 	int64_t locked_until;
-	const char *name;		/* public name, may be "" */
-	const char *lang;		/* the language of their mail */
-	int64_t verified_at;		/* 0: email not verified yet */
-	const unsigned char *email_sealed;	/* the address, sealed */
+	const char *name;		   /* public name, may be "" */
+	const char *lang;		   /* the language of their mail */
+	int64_t verified_at;		   /* 0: email not verified yet */
+	const unsigned char *email_sealed; /* the address, sealed */
 	size_t email_sealed_len;
 };
 
@@ -147,18 +147,18 @@ struct user_new {
 	unsigned char email_hash[STORE_HASH_BYTES];
 	const unsigned char *sealed;
 	size_t sealed_len;
-	const char *password;		/* Argon2id string */
+	const char *password; /* Argon2id string */
 	enum user_role role;
-	const char *name;		/* "" for none */
+	const char *name; /* "" for none */
 	const char *lang;
-	bool verified;			/* made by an operator: verified now */
+	bool verified; /* made by an operator: verified now */
 	int64_t now;
 };
 
 /* What a mailed account link may do. */
 enum user_token_purpose {
-	USER_TOKEN_VERIFY,		/* confirms the account's address */
-	USER_TOKEN_RESET,		/* sets a new password */
+	USER_TOKEN_VERIFY, /* confirms the account's address */
+	USER_TOKEN_RESET,  /* sets a new password */
 	USER_TOKEN__MAX
 };
 
@@ -166,15 +166,15 @@ enum user_token_purpose {
 struct transition {
 	int64_t petition_id;
 	enum petition_state from, to;
-	const char *actor;		/* "user:ID" or "system" */
-	const char *reason;		/* a reason code, or "" */
-	const char *note;		/* free text, or "" */
+	const char *actor;  /* "user:ID" or "system" */
+	const char *reason; /* a reason code, or "" */
+	const char *note;   /* free text, or "" */
 	int64_t at;
 };
 
 enum update_kind {
-	UPDATE_NEWS,			/* "update": news from the starter */
-	UPDATE_RESPONSE,		/* "response": a decision maker answered */
+	UPDATE_NEWS,	 /* "update": news from the starter */
+	UPDATE_RESPONSE, /* "response": a decision maker answered */
 	UPDATE__MAX
 };
 
@@ -182,19 +182,19 @@ struct update {
 	int64_t id;
 	int64_t petition_id;
 	enum update_kind kind;
-	const char *author;		/* response: who answered; "" for news */
+	const char *author; /* response: who answered; "" for news */
 	const char *title;
 	const char *body_md;
 	int64_t created_at;
-	int64_t mail_cursor;		/* last signature id mailed */
-	bool mail_done;			/* every recipient has a message queued */
-	int64_t mailed;			/* messages queued so far */
+	int64_t mail_cursor; /* last signature id mailed */
+	bool mail_done;	     /* every recipient has a message queued */
+	int64_t mailed;	     /* messages queued so far */
 };
 
 /* A confirmed signer who asked for updates. */
 struct recipient {
 	int64_t signature_id;
-	const unsigned char *pii;	/* sealed, see seal_pii in page_petition.c */
+	const unsigned char *pii; /* sealed, see seal_pii in page_petition.c */
 	size_t pii_len;
 	const char *lang;
 };
@@ -213,26 +213,26 @@ struct day_row {
 };
 
 struct country_row {
-	const char *country;		/* ISO 3166-1 alpha-2 */
+	const char *country; /* ISO 3166-1 alpha-2 */
 	int64_t n;
 };
 
 /* What the starter's dashboard shows of a petition (arrays in the arena). */
 struct petition_stats {
 	int64_t confirmed, pending, invalid;
-	struct day_row *days;		/* signatures (pending or confirmed) by
-					 * the day they were made, oldest
-					 * first, days without any left out */
+	struct day_row *days; /* signatures (pending or confirmed) by
+			       * the day they were made, oldest
+			       * first, days without any left out */
 	size_t ndays;
-	struct country_row *countries;	/* confirmed, largest first, then
-					 * by code */
+	struct country_row *countries; /* confirmed, largest first, then
+					* by code */
 	size_t ncountries;
 };
 
 /* A confirmed signer who agreed to show their name. */
 struct signer_row {
 	int64_t seq;
-	const unsigned char *pii;	/* sealed */
+	const unsigned char *pii; /* sealed */
 	size_t pii_len;
 	const char *country;
 	int64_t created_at;
@@ -247,12 +247,12 @@ struct audit_row {
 struct token_info {
 	int64_t signature_id;
 	const char *purpose;
-	int64_t expires_at;		/* 0: never */
-	int64_t used_at;		/* 0: not used */
-	const char *slug;		/* the petition signed */
+	int64_t expires_at; /* 0: never */
+	int64_t used_at;    /* 0: not used */
+	const char *slug;   /* the petition signed */
 	const char *title;
-	const char *title_lang;		/* the language of the title */
-	const char *lang;		/* the signer's language */
+	const char *title_lang; /* the language of the title */
+	const char *lang;	/* the signer's language */
 	enum signature_state state;
 };
 
@@ -274,8 +274,8 @@ struct store_ops {
 	    int64_t id, struct petition *out);
 	enum store_status (*petition_list)(struct store *, struct arena *,
 	    enum petition_state, struct petition **out, size_t *n);
-	enum store_status (*write_batch)(struct store *, struct write_op *,
-	    size_t n);
+	enum store_status (
+	    *write_batch)(struct store *, struct write_op *, size_t n);
 	enum store_status (*token_lookup)(struct store *, struct arena *,
 	    const unsigned char *hash, struct token_info *out);
 	enum store_status (*unsubscribe)(struct store *,
@@ -288,8 +288,8 @@ struct store_ops {
 	    int64_t now);
 	enum store_status (*outbox_list)(struct store *, struct arena *,
 	    struct outbox_msg **out, size_t *n);
-	enum store_status (*outbox_retry)(struct store *, int64_t id,
-	    int64_t now, int *n);
+	enum store_status (
+	    *outbox_retry)(struct store *, int64_t id, int64_t now, int *n);
 	enum store_status (*trending)(struct store *, struct arena *,
 	    int64_t petition_id, int64_t since, bool by_domain,
 	    struct trend_row **out, size_t *n);
@@ -307,18 +307,17 @@ struct store_ops {
 	    int64_t expires);
 	enum store_status (*session_user)(struct store *, struct arena *,
 	    const unsigned char *hash, int64_t now, struct user *out);
-	enum store_status (*session_delete)(struct store *,
-	    const unsigned char *hash);
+	enum store_status (
+	    *session_delete)(struct store *, const unsigned char *hash);
 	enum store_status (*audit)(struct store *, const char *actor,
 	    const char *action, const char *subject, const char *detail,
 	    int64_t now);
 	enum store_status (*audit_list)(struct store *, struct arena *,
 	    struct audit_row **out, size_t *n);
-	enum store_status (*petition_count)(struct store *, int64_t id,
-	    int64_t *count);
-	enum store_status (*petition_translation)(struct store *,
-	    struct arena *, int64_t petition_id, const char *lang,
-	    struct translation *out);
+	enum store_status (
+	    *petition_count)(struct store *, int64_t id, int64_t *count);
+	enum store_status (*petition_translation)(struct store *, struct arena *,
+	    int64_t petition_id, const char *lang, struct translation *out);
 	/* 0006_lifecycle */
 	enum store_status (*user_by_id)(struct store *, struct arena *,
 	    int64_t id, struct user *out);
@@ -328,17 +327,16 @@ struct store_ops {
 	enum store_status (*user_token_use)(struct store *,
 	    const unsigned char *hash, enum user_token_purpose purpose,
 	    bool consume, int64_t now, int64_t *user_id);
-	enum store_status (*user_verify)(struct store *, int64_t id,
-	    int64_t now);
+	enum store_status (
+	    *user_verify)(struct store *, int64_t id, int64_t now);
 	enum store_status (*user_set_password)(struct store *, int64_t id,
 	    const char *password);
-	enum store_status (*petition_update)(struct store *,
-	    const struct petition *p);
-	enum store_status (*petition_transition)(struct store *,
-	    const struct transition *t);
-	enum store_status (*petition_list_owner)(struct store *,
-	    struct arena *, int64_t owner_id, struct petition **out,
-	    size_t *n);
+	enum store_status (
+	    *petition_update)(struct store *, const struct petition *p);
+	enum store_status (
+	    *petition_transition)(struct store *, const struct transition *t);
+	enum store_status (*petition_list_owner)(struct store *, struct arena *,
+	    int64_t owner_id, struct petition **out, size_t *n);
 	enum store_status (*petition_queue)(struct store *, struct arena *,
 	    struct petition **out, size_t *n);
 	enum store_status (*petition_due)(struct store *, struct arena *,
@@ -484,8 +482,8 @@ enum store_status store_user_create(struct store *s, const struct user_new *u,
 
 /* The account of an email hash, or of an id (strings and the sealed
  * address in arena); STORE_NOTFOUND. */
-enum store_status store_user_by_id(struct store *s, struct arena *a,
-    int64_t id, struct user *out);
+enum store_status store_user_by_id(struct store *s, struct arena *a, int64_t id,
+    struct user *out);
 
 enum store_status store_user_by_email(struct store *s, struct arena *a,
     const unsigned char *email_hash, struct user *out);
@@ -493,8 +491,8 @@ enum store_status store_user_by_email(struct store *s, struct arena *a,
 /* Stores the hash of a mailed account link for user_id, valid until
  * expires. */
 enum store_status store_user_token_create(struct store *s,
-    const unsigned char *hash, enum user_token_purpose purpose,
-    int64_t user_id, int64_t now, int64_t expires);
+    const unsigned char *hash, enum user_token_purpose purpose, int64_t user_id,
+    int64_t now, int64_t expires);
 
 /* Looks up an account link with this hash and purpose that is unused and
  * not expired at now, and sets *user_id. With consume it is marked used in
@@ -604,8 +602,8 @@ enum store_status store_petition_stats(struct store *s, struct arena *a,
 /* Up to max confirmed signatures with public_name set and seq > after_seq,
  * by seq (arena): the signers who agreed to share their names. */
 enum store_status store_signers_public(struct store *s, struct arena *a,
-    int64_t petition_id, int64_t after_seq, size_t max,
-    struct signer_row **out, size_t *n);
+    int64_t petition_id, int64_t after_seq, size_t max, struct signer_row **out,
+    size_t *n);
 
 /* Queues one message on its own (an account's mail), due now.
  * STORE_DUPLICATE when its message_id is in the outbox already. */

@@ -118,12 +118,12 @@ enum stmt {
 };
 
 /* The columns row_petition() reads: what every petition reader fills. */
-#define PETITION_COLS \
+#define PETITION_COLS                                                \
 	"p.id, p.slug, p.title, p.body_md, p.lang, p.goal, p.state," \
-	" p.created_at, p.updated_at, COALESCE(p.closes_at, 0)," \
+	" p.created_at, p.updated_at, COALESCE(p.closes_at, 0),"     \
 	" COALESCE(p.owner_id, 0), p.reason, p.note"
 /* The columns row_user() reads. */
-#define USER_COLS \
+#define USER_COLS                                                             \
 	"u.id, u.role, u.password, u.failed, u.locked_until, u.name, u.lang," \
 	" COALESCE(u.verified_at, 0), u.email_sealed"
 
@@ -152,9 +152,8 @@ static const char *const stmt_sql[ST__MAX] = {
 	[ST_PETITION_LIST] =
 	    "SELECT " PETITION_COLS " FROM petitions p WHERE p.state = $1"
 	    " ORDER BY p.created_at DESC, p.id DESC LIMIT 200",
-	[ST_COUNT] =
-	    "SELECT COALESCE(SUM(confirmed), 0) FROM petition_counts"
-	    " WHERE petition_id = $1",
+	[ST_COUNT] = "SELECT COALESCE(SUM(confirmed), 0) FROM petition_counts"
+		     " WHERE petition_id = $1",
 	/* The write transaction's statements are planned for their values
 	 * each time: a plan kept from when the table was small would scan it
 	 * (a generic plan made on an empty signatures table looks up an email
@@ -163,7 +162,8 @@ static const char *const stmt_sql[ST__MAX] = {
 	/* seq: the petition's row is the per-petition lock; see
 	 * seq_reserve(). NO KEY UPDATE leaves the foreign-key checks of
 	 * signature inserts (KEY SHARE) unblocked. */
-	[ST_SEQ_LOCK] = "SELECT id FROM petitions WHERE id = $1 FOR NO KEY UPDATE",
+	[ST_SEQ_LOCK] =
+	    "SELECT id FROM petitions WHERE id = $1 FOR NO KEY UPDATE",
 	[ST_SEQ_LAST] =
 	    "SELECT COALESCE(MAX(seq), 0) FROM signatures WHERE petition_id = $1",
 	/* A run of new signatures in one statement: $1..$16 are arrays of one
@@ -226,9 +226,8 @@ static const char *const stmt_sql[ST__MAX] = {
 	    " created_at, updated_at) SELECT m, k, b, 'queued', n, n, n"
 	    " FROM unnest($1::text[], $2::text[], $3::bytea[], $4::bigint[])"
 	    " WITH ORDINALITY AS u(m, k, b, n, i) ORDER BY i",
-	[ST_TOKEN_GET] =
-	    "SELECT purpose, subject, COALESCE(expires_at, 0),"
-	    " COALESCE(used_at, 0) FROM tokens WHERE hash = $1",
+	[ST_TOKEN_GET] = "SELECT purpose, subject, COALESCE(expires_at, 0),"
+			 " COALESCE(used_at, 0) FROM tokens WHERE hash = $1",
 	[ST_TOKEN_USE] =
 	    "UPDATE tokens SET used_at = $1 WHERE hash = $2 AND used_at IS NULL",
 	[ST_TOKEN_INFO] =
@@ -300,9 +299,8 @@ static const char *const stmt_sql[ST__MAX] = {
 	    " SELECT COUNT(*), COUNT(*) FILTER (WHERE state = 'confirmed')"
 	    " FROM marked",
 	[ST_INV_REMOVED] = "UPDATE invalidations SET removed = $1 WHERE id = $2",
-	[ST_AUDIT] =
-	    "INSERT INTO audit_log (at, actor, action, subject, detail)"
-	    " VALUES ($1, $2, $3, $4, $5)",
+	[ST_AUDIT] = "INSERT INTO audit_log (at, actor, action, subject, detail)"
+		     " VALUES ($1, $2, $3, $4, $5)",
 	[ST_REMOVALS] =
 	    "SELECT reason, SUM(removed) FROM invalidations WHERE petition_id = $1"
 	    " GROUP BY reason HAVING SUM(removed) > 0 ORDER BY 2 DESC, 1 LIMIT 8",
@@ -331,8 +329,7 @@ static const char *const stmt_sql[ST__MAX] = {
 	    "SELECT at, actor, action, subject, detail FROM audit_log"
 	    " ORDER BY id DESC LIMIT 200",
 	/* The reads of one report see one moment. */
-	[ST_BEGIN_SNAPSHOT] =
-	    "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+	[ST_BEGIN_SNAPSHOT] = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
 	[ST_USER_BY_ID] = "SELECT " USER_COLS " FROM users u WHERE u.id = $1",
 	[ST_USER_TOKEN_INSERT] =
 	    "INSERT INTO user_tokens (hash, purpose, user_id, created_at,"
@@ -361,8 +358,7 @@ static const char *const stmt_sql[ST__MAX] = {
 	    "UPDATE petitions SET title = $2, body_md = $3, lang = $4,"
 	    " goal = $5, closes_at = $6, updated_at = $7 WHERE id = $1"
 	    " AND state IN ('draft', 'rejected')",
-	[ST_ADDRESSEES_DELETE] =
-	    "DELETE FROM addressees WHERE petition_id = $1",
+	[ST_ADDRESSEES_DELETE] = "DELETE FROM addressees WHERE petition_id = $1",
 	/* Moves a petition only from the state its mover saw: of two nodes
 	 * moving it at once, the second finds the state changed and gets no
 	 * row. */
@@ -438,15 +434,15 @@ static const char *const stmt_sql[ST__MAX] = {
 
 struct conn {
 	PGconn *pg;
-	bool prepared[ST__MAX];	/* statement i is prepared on pg */
+	bool prepared[ST__MAX]; /* statement i is prepared on pg */
 	bool busy;
-	bool used;		/* a statement went through since pool_get() */
-	bool down;		/* the outage is logged already */
-	long long retry_at;	/* monotonic ms before which no reconnect */
+	bool used;	    /* a statement went through since pool_get() */
+	bool down;	    /* the outage is logged already */
+	long long retry_at; /* monotonic ms before which no reconnect */
 };
 
 struct store_pg {
-	struct store base;	/* must be first */
+	struct store base; /* must be first */
 	char *migrations_dir;
 	char *node;
 	pthread_mutex_t lock;
@@ -544,8 +540,8 @@ res_blob(struct arena *a, const PGresult *r, int row, int col, size_t *len)
 
 	*len = 0;
 	if (PQgetisnull(r, row, col) ||
-	    (raw = PQunescapeBytea((const unsigned char *)PQgetvalue(r, row,
-	    col), &n)) == NULL)
+	    (raw = PQunescapeBytea((const unsigned char *)PQgetvalue(r, row, col),
+		 &n)) == NULL)
 		return NULL;
 	if ((copy = arena_alloc(a, n ? n : 1)) != NULL) {
 		memcpy(copy, raw, n);
@@ -588,10 +584,10 @@ sqlstate_transient(const char *st)
 static enum store_status
 pg_fail(struct conn *c, const PGresult *res, const char *what)
 {
-	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) :
-	    NULL;
-	const char *msg = res ? PQresultErrorField(res,
-	    PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	const char *state =
+	    res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	const char *msg =
+	    res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
 	char clean[256];
 
 	if (msg == NULL)
@@ -600,8 +596,10 @@ pg_fail(struct conn *c, const PGresult *res, const char *what)
 		return STORE_DUPLICATE;
 	if (PQstatus(c->pg) != CONNECTION_OK || sqlstate_transient(state)) {
 		if (!c->down)
-			log_warn("store", "backend=pg op=%s sqlstate=%s "
-			    "error=\"%s\"", what, state ? state : "-",
+			log_warn("store",
+			    "backend=pg op=%s sqlstate=%s "
+			    "error=\"%s\"",
+			    what, state ? state : "-",
 			    log_clean(clean, sizeof(clean), msg));
 		if (PQstatus(c->pg) != CONNECTION_OK)
 			c->down = true;
@@ -632,9 +630,11 @@ conn_ready(struct conn *c)
 	if (PQstatus(c->pg) != CONNECTION_OK) {
 		c->retry_at = mono_ms() + RECONNECT_BACKOFF_MS;
 		if (!c->down)
-			log_warn("store", "backend=pg event=unreachable "
-			    "error=\"%s\"", log_clean(clean, sizeof(clean),
-			    PQerrorMessage(c->pg)));
+			log_warn("store",
+			    "backend=pg event=unreachable "
+			    "error=\"%s\"",
+			    log_clean(clean, sizeof(clean),
+				PQerrorMessage(c->pg)));
 		c->down = true;
 		return -1;
 	}
@@ -651,8 +651,8 @@ notice_log(void *arg, const char *msg)
 	char clean[256];
 
 	(void)arg;
-	log_debug("store", "backend=pg notice=\"%s\"", log_clean(clean,
-	    sizeof(clean), msg));
+	log_debug("store", "backend=pg notice=\"%s\"",
+	    log_clean(clean, sizeof(clean), msg));
 }
 
 /* Opens a connection with holos's defaults in front of the DSN, so the DSN
@@ -664,12 +664,16 @@ static PGconn *
 conn_connect(const char *dsn)
 {
 	static const char *const keys[] = {
-		"connect_timeout", "keepalives_idle", "keepalives_interval",
-		"keepalives_count", "application_name", "client_encoding",
-		"dbname", NULL,
+		"connect_timeout",
+		"keepalives_idle",
+		"keepalives_interval",
+		"keepalives_count",
+		"application_name",
+		"client_encoding",
+		"dbname",
+		NULL,
 	};
-	const char *vals[] = { "2", "10", "5", "3", "holos", "UTF8", dsn,
-		NULL };
+	const char *vals[] = { "2", "10", "5", "3", "holos", "UTF8", dsn, NULL };
 	PGconn *c = PQconnectdbParams(keys, vals, 1);
 
 	/* Kept across PQreset(): it belongs to the PGconn. */
@@ -705,8 +709,8 @@ conn_prepare(struct conn *c, enum stmt id, const char *name)
  * every op that writes more than one row starts with BEGIN, so nothing of
  * it can have happened. */
 static PGresult *
-conn_run(struct conn *c, enum stmt id, const struct params *p,
-    const char *what, enum store_status *st)
+conn_run(struct conn *c, enum stmt id, const struct params *p, const char *what,
+    enum store_status *st)
 {
 	char name[16];
 	PGresult *res;
@@ -826,12 +830,14 @@ pg_open(const char *dsn, const char *migrations_dir, const char *node,
 			 * password. */
 			log_error("store", "backend=pg op=open error=\"%s\"",
 			    log_clean(clean, sizeof(clean),
-			    PQerrorMessage(s->conns[i].pg)));
+				PQerrorMessage(s->conns[i].pg)));
 			goto fail;
 		}
 	}
-	log_info("store", "backend=pg op=open host=%s port=%s db=%s node=%s "
-	    "pool=%d", PQhost(s->conns[0].pg), PQport(s->conns[0].pg),
+	log_info("store",
+	    "backend=pg op=open host=%s port=%s db=%s node=%s "
+	    "pool=%d",
+	    PQhost(s->conns[0].pg), PQport(s->conns[0].pg),
 	    PQdb(s->conns[0].pg), s->node, POOL_SIZE);
 	*out = &s->base;
 	return 0;
@@ -916,7 +922,8 @@ file_read(const char *path)
 	if (f == NULL)
 		return NULL;
 	if (fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) >= 0 &&
-	    fseek(f, 0, SEEK_SET) == 0 && (p = malloc((size_t)len + 1)) != NULL) {
+	    fseek(f, 0, SEEK_SET) == 0 &&
+	    (p = malloc((size_t)len + 1)) != NULL) {
 		if (fread(p, 1, (size_t)len, f) != (size_t)len) {
 			free(p);
 			p = NULL;
@@ -965,9 +972,10 @@ migration_record(struct conn *c, const struct migration *m,
 	p_int(&q, m->version);
 	p_text(&q, m->name);
 	p_int(&q, (int64_t)time(NULL));
-	res = PQexecParams(c->pg, "INSERT INTO schema_migrations (version, "
-	    "name, applied_at) VALUES ($1, $2, $3)", q.n, NULL, q.v, q.len,
-	    q.fmt, 0);
+	res = PQexecParams(c->pg,
+	    "INSERT INTO schema_migrations (version, "
+	    "name, applied_at) VALUES ($1, $2, $3)",
+	    q.n, NULL, q.v, q.len, q.fmt, 0);
 	ok = PQresultStatus(res) == PGRES_COMMAND_OK;
 	if (!ok)
 		*st = pg_fail(c, res, "migrate");
@@ -998,20 +1006,26 @@ pg_migrate(struct store *base, int *version)
 		char *script;
 
 		if (script_run(c, "BEGIN", "migrate", NULL, &ret) == -1 ||
-		    script_run(c, "SELECT pg_advisory_xact_lock(" MIGRATE_LOCK
-		    ")", "migrate_lock", NULL, &ret) == -1 ||
-		    script_run(c, "CREATE TABLE IF NOT EXISTS schema_migrations "
-		    "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
-		    "applied_at BIGINT NOT NULL)", "migrate", NULL, &ret) == -1 ||
-		    script_run(c, "SELECT COALESCE(MAX(version), 0) FROM "
-		    "schema_migrations", "migrate", &current, &ret) == -1)
+		    script_run(c,
+			"SELECT pg_advisory_xact_lock(" MIGRATE_LOCK ")",
+			"migrate_lock", NULL, &ret) == -1 ||
+		    script_run(c,
+			"CREATE TABLE IF NOT EXISTS schema_migrations "
+			"(version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+			"applied_at BIGINT NOT NULL)",
+			"migrate", NULL, &ret) == -1 ||
+		    script_run(c,
+			"SELECT COALESCE(MAX(version), 0) FROM "
+			"schema_migrations",
+			"migrate", &current, &ret) == -1)
 			goto out;
 		ret = STORE_ERROR;
 		if (n > 0 && current > m[n - 1].version) {
-			log_error("store", "backend=pg op=migrate error=\"database "
+			log_error("store",
+			    "backend=pg op=migrate error=\"database "
 			    "schema version %lld is newer than this holos knows "
-			    "(%d); upgrade holos\"", (long long)current,
-			    m[n - 1].version);
+			    "(%d); upgrade holos\"",
+			    (long long)current, m[n - 1].version);
 			goto out;
 		}
 		for (i = 0; i < n && m[i].version <= current; i++)
@@ -1024,8 +1038,10 @@ pg_migrate(struct store *base, int *version)
 		snprintf(path, sizeof(path), "%s/%s", s->migrations_dir,
 		    m[i].name);
 		if ((script = file_read(path)) == NULL) {
-			log_error("store", "backend=pg op=migrate file=%s "
-			    "error=\"%s\"", path, strerror(errno));
+			log_error("store",
+			    "backend=pg op=migrate file=%s "
+			    "error=\"%s\"",
+			    path, strerror(errno));
 			goto out;
 		}
 		if (script_run(c, script, m[i].name, NULL, &ret) == -1 ||
@@ -1040,7 +1056,7 @@ pg_migrate(struct store *base, int *version)
 	*version = (int)current;
 	ret = STORE_OK;
 out:
-	pool_put(s, c);	/* rolls back what is still open */
+	pool_put(s, c); /* rolls back what is still open */
 	return ret;
 }
 
@@ -1070,7 +1086,7 @@ pg_petition_create(struct store *base, const struct petition *p, int64_t *id)
 	p_int_or_null(&q, p->owner_id);
 	p_int_or_null(&q, p->closes_at);
 	if ((res = conn_run(c, ST_PETITION_INSERT, &q, "petition_create",
-	    &ret)) == NULL)
+		 &ret)) == NULL)
 		goto out;
 	*id = res_int(res, 0, 0);
 	PQclear(res);
@@ -1081,7 +1097,7 @@ pg_petition_create(struct store *base, const struct petition *p, int64_t *id)
 		p_text(&q, p->to[i].name);
 		p_text(&q, p->to[i].description ? p->to[i].description : "");
 		if ((ret = conn_exec(c, ST_ADDRESSEE_INSERT, &q,
-		    "addressee_insert", NULL)) != STORE_OK)
+			 "addressee_insert", NULL)) != STORE_OK)
 			goto out;
 	}
 	for (i = 0; i < p->ntr; i++) {
@@ -1091,12 +1107,12 @@ pg_petition_create(struct store *base, const struct petition *p, int64_t *id)
 		p_text(&q, p->tr[i].title);
 		p_text(&q, p->tr[i].body_md);
 		if ((ret = conn_exec(c, ST_TRANSLATION_INSERT, &q,
-		    "translation_insert", NULL)) != STORE_OK)
+			 "translation_insert", NULL)) != STORE_OK)
 			goto out;
 	}
 	ret = conn_exec(c, ST_COMMIT, NULL, "petition_create", NULL);
 out:
-	pool_put(s, c);	/* rolls back on failure */
+	pool_put(s, c); /* rolls back on failure */
 	return ret;
 }
 
@@ -1125,7 +1141,7 @@ row_petition(struct arena *a, const PGresult *r, int row, struct petition *p)
 	    p->state == PETITION__MAX) {
 		log_error("store", "backend=pg op=petition_row error=\"%s\"",
 		    p->state == PETITION__MAX ? "unknown state" :
-		    "out of memory");
+						"out of memory");
 		return -1;
 	}
 	return 0;
@@ -1153,8 +1169,8 @@ pg_petition_by_id(struct store *base, struct arena *a, int64_t id,
 /* The petition with this slug (or, slug NULL, this id) and its
  * addressees. */
 static enum store_status
-petition_get(struct store *base, struct arena *a, const char *slug,
-    int64_t id, struct petition *out)
+petition_get(struct store *base, struct arena *a, const char *slug, int64_t id,
+    struct petition *out)
 {
 	struct store_pg *s = pg(base);
 	struct addressee *to = NULL;
@@ -1170,8 +1186,9 @@ petition_get(struct store *base, struct arena *a, const char *slug,
 		p_text(&q, slug);
 	else
 		p_int(&q, id);
-	if ((res = conn_run(c, slug != NULL ? ST_PETITION_BY_SLUG :
-	    ST_PETITION_BY_ID, &q, "petition_get", &ret)) == NULL)
+	if ((res = conn_run(c,
+		 slug != NULL ? ST_PETITION_BY_SLUG : ST_PETITION_BY_ID, &q,
+		 "petition_get", &ret)) == NULL)
 		goto out;
 	ret = STORE_NOTFOUND;
 	if (PQntuples(res) == 0)
@@ -1209,8 +1226,7 @@ out:
  * half-way is an error here, never a shorter list. */
 static enum store_status
 petition_rows(struct store_pg *s, struct arena *a, enum stmt id,
-    const struct params *q, const char *what, struct petition **out,
-    size_t *n)
+    const struct params *q, const char *what, struct petition **out, size_t *n)
 {
 	struct petition *ps = NULL;
 	struct conn *c;
@@ -1224,8 +1240,8 @@ petition_rows(struct store_pg *s, struct arena *a, enum stmt id,
 		goto out;
 	ret = STORE_ERROR;
 	rows = PQntuples(res);
-	if (rows > 0 && (ps = arena_alloc(a, (size_t)rows * sizeof(*ps))) ==
-	    NULL)
+	if (rows > 0 &&
+	    (ps = arena_alloc(a, (size_t)rows * sizeof(*ps))) == NULL)
 		goto out;
 	for (i = 0; i < rows; i++)
 		if (row_petition(a, res, i, &ps[i]) == -1)
@@ -1240,14 +1256,14 @@ out:
 }
 
 static enum store_status
-pg_petition_list(struct store *base, struct arena *a,
-    enum petition_state state, struct petition **out, size_t *n)
+pg_petition_list(struct store *base, struct arena *a, enum petition_state state,
+    struct petition **out, size_t *n)
 {
 	struct params q = { .n = 0 };
 
 	p_text(&q, petition_state_name(state));
-	return petition_rows(pg(base), a, ST_PETITION_LIST, &q,
-	    "petition_list", out, n);
+	return petition_rows(pg(base), a, ST_PETITION_LIST, &q, "petition_list",
+	    out, n);
 }
 
 static bool
@@ -1277,7 +1293,7 @@ outbox_insert(struct conn *c, const struct outbox_new *m, int64_t now)
  * confirmed signatures to add to this node's counter. */
 struct batch_petition {
 	int64_t petition_id;
-	int64_t seq;		/* the last seq given out */
+	int64_t seq; /* the last seq given out */
 	int64_t confirmed;
 	bool signs;
 };
@@ -1396,13 +1412,13 @@ arrays_run(struct conn *c, enum stmt id, struct buf *ar, size_t n,
  * one left it: found in the table, or inserted by an earlier op of the run.
  * Kept at the run's first op with that email. */
 struct sign_row {
-	size_t first;		/* the run's first op with this email */
-	int64_t id;		/* 0 until inserted */
+	size_t first; /* the run's first op with this email */
+	int64_t id;   /* 0 until inserted */
 	int64_t mailed_at;
 	enum signature_state state;
 	bool exists;
-	bool mailed;		/* mailed_at is set */
-	bool resent;		/* mailed_at changed by this run */
+	bool mailed; /* mailed_at is set */
+	bool resent; /* mailed_at changed by this run */
 };
 
 /* Sorts a run's emails so that equal ones (and their first op) meet. */
@@ -1443,8 +1459,8 @@ sign_rows_init(const struct write_op *ops, size_t lo, size_t hi,
 	qsort(keys, hi - lo, sizeof(*keys), sign_key_cmp);
 	for (i = 0; i < hi - lo; i++) {
 		if (i == 0 || keys[i].petition_id != keys[i - 1].petition_id ||
-		    memcmp(keys[i].hash, keys[i - 1].hash,
-		    STORE_HASH_BYTES) != 0)
+		    memcmp(keys[i].hash, keys[i - 1].hash, STORE_HASH_BYTES) !=
+			0)
 			first = keys[i].op;
 		rows[keys[i].op].first = first;
 	}
@@ -1452,8 +1468,8 @@ sign_rows_init(const struct write_op *ops, size_t lo, size_t hi,
 
 /* Reads the signatures the run's emails name already, in one statement. */
 static enum store_status
-sign_rows_find(struct conn *c, const struct write_op *ops, size_t lo,
-    size_t hi, struct sign_row *rows)
+sign_rows_find(struct conn *c, const struct write_op *ops, size_t lo, size_t hi,
+    struct sign_row *rows)
 {
 	struct buf ar[2];
 	struct sign_row *r;
@@ -1466,8 +1482,7 @@ sign_rows_find(struct conn *c, const struct write_op *ops, size_t lo,
 	buf_init(&ar[1]);
 	for (i = lo; i < hi; i++) {
 		array_add_int(&ar[0], ops[i].sig.petition_id);
-		array_add_bytea(&ar[1], ops[i].sig.email_hash,
-		    STORE_HASH_BYTES);
+		array_add_bytea(&ar[1], ops[i].sig.email_hash, STORE_HASH_BYTES);
 	}
 	res = arrays_run(c, ST_SIG_FIND_MANY, ar, 2, "sig_find", &st);
 	arrays_free(ar, 2);
@@ -1490,9 +1505,23 @@ sign_rows_find(struct conn *c, const struct write_op *ops, size_t lo,
 
 /* The columns of ST_SIGNATURE_INSERT_MANY. */
 enum {
-	SA_PETITION, SA_SEQ, SA_HASH, SA_PII, SA_COUNTRY, SA_PUBLIC,
-	SA_UPDATES, SA_COMMENT, SA_STATE, SA_CREATED, SA_CONFIRMED, SA_LANG,
-	SA_MAILED, SA_FLAGS, SA_NET, SA_DOMAIN, SA__MAX
+	SA_PETITION,
+	SA_SEQ,
+	SA_HASH,
+	SA_PII,
+	SA_COUNTRY,
+	SA_PUBLIC,
+	SA_UPDATES,
+	SA_COMMENT,
+	SA_STATE,
+	SA_CREATED,
+	SA_CONFIRMED,
+	SA_LANG,
+	SA_MAILED,
+	SA_FLAGS,
+	SA_NET,
+	SA_DOMAIN,
+	SA__MAX
 };
 
 static void
@@ -1502,8 +1531,7 @@ sign_row_add(struct buf ar[SA__MAX], const struct write_op *op)
 
 	array_add_int(&ar[SA_PETITION], sig->petition_id);
 	array_add_int(&ar[SA_SEQ], sig->seq);
-	array_add_bytea(&ar[SA_HASH], sig->email_hash,
-	    sizeof(sig->email_hash));
+	array_add_bytea(&ar[SA_HASH], sig->email_hash, sizeof(sig->email_hash));
 	array_add_blob(&ar[SA_PII], sig->pii, sig->pii_len);
 	array_add_text(&ar[SA_COUNTRY], sig->country);
 	array_add_text(&ar[SA_PUBLIC], sig->public_name ? "t" : "f");
@@ -1529,7 +1557,7 @@ sign_row_add(struct buf ar[SA__MAX], const struct write_op *op)
 struct sign_work {
 	struct sign_row *rows;
 	struct sign_key *keys;
-	size_t *ins;		/* the ops whose rows the insert adds, in order */
+	size_t *ins; /* the ops whose rows the insert adds, in order */
 	size_t nins;
 };
 
@@ -1590,7 +1618,7 @@ sign_insert(struct conn *c, struct sign_work *w, struct buf ar[SA__MAX])
 	if (w->nins == 0)
 		return STORE_OK;
 	if ((res = arrays_run(c, ST_SIGNATURE_INSERT_MANY, ar, SA__MAX,
-	    "write_sign", &st)) == NULL)
+		 "write_sign", &st)) == NULL)
 		return st;
 	st = STORE_OK;
 	if ((size_t)PQntuples(res) != w->nins) {
@@ -1609,8 +1637,21 @@ sign_insert(struct conn *c, struct sign_work *w, struct buf ar[SA__MAX])
 }
 
 /* The columns of ST_TOKEN_INSERT_MANY and ST_OUTBOX_INSERT_AT_MANY. */
-enum { TA_HASH, TA_PURPOSE, TA_SUBJECT, TA_CREATED, TA_EXPIRES, TA__MAX };
-enum { OA_IDS, OA_KINDS, OA_MAILS, OA_AT, OA__MAX };
+enum {
+	TA_HASH,
+	TA_PURPOSE,
+	TA_SUBJECT,
+	TA_CREATED,
+	TA_EXPIRES,
+	TA__MAX
+};
+enum {
+	OA_IDS,
+	OA_KINDS,
+	OA_MAILS,
+	OA_AT,
+	OA__MAX
+};
 
 static void
 token_add(struct buf ta[TA__MAX], const unsigned char *hash,
@@ -1670,8 +1711,8 @@ sign_extras(struct conn *c, const struct write_op *ops, size_t lo, size_t hi,
 				ntok++;
 			}
 		} else if (op->result == WRITE_RESENT) {
-			token_add(ta, op->token_hash, "confirm", r->id,
-			    op->now, op->token_expires);
+			token_add(ta, op->token_hash, "confirm", r->id, op->now,
+			    op->token_expires);
 			ntok++;
 		} else {
 			continue;
@@ -1688,18 +1729,21 @@ sign_extras(struct conn *c, const struct write_op *ops, size_t lo, size_t hi,
 			array_add_int(&ma[1], rows[i].mailed_at);
 			nmailed++;
 		}
-	if (ntok > 0 && (res = arrays_run(c, ST_TOKEN_INSERT_MANY, ta,
-	    TA__MAX, "token_insert", &st)) == NULL)
+	if (ntok > 0 &&
+	    (res = arrays_run(c, ST_TOKEN_INSERT_MANY, ta, TA__MAX,
+		 "token_insert", &st)) == NULL)
 		goto out;
 	PQclear(res);
 	res = NULL;
-	if (nmail > 0 && (res = arrays_run(c, ST_OUTBOX_INSERT_AT_MANY, oa,
-	    OA__MAX, "outbox_insert", &st)) == NULL)
+	if (nmail > 0 &&
+	    (res = arrays_run(c, ST_OUTBOX_INSERT_AT_MANY, oa, OA__MAX,
+		 "outbox_insert", &st)) == NULL)
 		goto out;
 	PQclear(res);
 	res = NULL;
-	if (nmailed > 0 && (res = arrays_run(c, ST_SIG_MAILED_MANY, ma, 2,
-	    "sig_mailed", &st)) == NULL)
+	if (nmailed > 0 &&
+	    (res = arrays_run(c, ST_SIG_MAILED_MANY, ma, 2, "sig_mailed",
+		 &st)) == NULL)
 		goto out;
 out:
 	PQclear(res);
@@ -1748,8 +1792,8 @@ write_confirm(struct conn *c, struct write_op *op)
 	p_blob(&q, op->token_hash, STORE_HASH_BYTES);
 	if ((res = conn_run(c, ST_TOKEN_GET, &q, "token_get", &st)) == NULL)
 		return st;
-	if (PQntuples(res) == 0 || strcmp(PQgetvalue(res, 0, 0), "confirm") !=
-	    0) {
+	if (PQntuples(res) == 0 ||
+	    strcmp(PQgetvalue(res, 0, 0), "confirm") != 0) {
 		PQclear(res);
 		op->result = WRITE_TOKEN_UNKNOWN;
 		return STORE_OK;
@@ -1781,8 +1825,7 @@ write_confirm(struct conn *c, struct write_op *op)
 	q.n = 0;
 	p_int(&q, op->now);
 	p_int(&q, subject);
-	if ((res = conn_run(c, ST_SIG_CONFIRM, &q, "sig_confirm", &st)) ==
-	    NULL)
+	if ((res = conn_run(c, ST_SIG_CONFIRM, &q, "sig_confirm", &st)) == NULL)
 		return st;
 	if (PQntuples(res) > 0)
 		op->petition_id = res_int(res, 0, 0);
@@ -1831,14 +1874,15 @@ batch_try(struct store_pg *s, struct conn *c, struct write_op *ops, size_t n,
 	}
 	qsort(bp, nb, sizeof(*bp), batch_cmp);
 	if ((st = conn_exec(c, ST_BEGIN, NULL, "write_batch", NULL)) !=
-	    STORE_OK || (st = conn_exec(c, ST_CUSTOM_PLANS, NULL,
-	    "write_batch", NULL)) != STORE_OK ||
+		STORE_OK ||
+	    (st = conn_exec(c, ST_CUSTOM_PLANS, NULL, "write_batch", NULL)) !=
+		STORE_OK ||
 	    (st = seq_reserve(c, bp, nb)) != STORE_OK)
 		return st;
 	for (i = 0; i < n; i = end) {
 		if (ops[i].kind == WRITE_SIGN) {
 			for (end = i; end < n && ops[end].kind == WRITE_SIGN;
-			    end++)
+			     end++)
 				;
 			st = sign_run(c, ops, i, end, w, bp, nb);
 		} else {
@@ -1846,7 +1890,8 @@ batch_try(struct store_pg *s, struct conn *c, struct write_op *ops, size_t n,
 			st = write_confirm(c, &ops[i]);
 		}
 		if (st == STORE_DUPLICATE) {
-			log_error("store", "backend=pg op=write_batch "
+			log_error("store",
+			    "backend=pg op=write_batch "
 			    "error=\"unexpected duplicate key\"");
 			return STORE_ERROR;
 		}
@@ -1902,10 +1947,10 @@ pg_write_batch(struct store *base, struct write_op *ops, size_t n)
 		    st != STORE_UNAVAILABLE || tries == BATCH_TRIES)
 			break;
 		conn_exec(c, ST_ROLLBACK, NULL, "write_rollback", NULL);
-		log_info("store", "backend=pg op=write_batch event=retry try=%d",
-		    tries + 1);
+		log_info("store",
+		    "backend=pg op=write_batch event=retry try=%d", tries + 1);
 	}
-	pool_put(s, c);	/* rolls back on failure */
+	pool_put(s, c); /* rolls back on failure */
 out:
 	free(bp);
 	free(w.rows);
@@ -1927,8 +1972,7 @@ pg_token_lookup(struct store *base, struct arena *a, const unsigned char *hash,
 	if ((ret = pool_get(s, &c)) != STORE_OK)
 		return ret;
 	p_blob(&q, hash, STORE_HASH_BYTES);
-	if ((res = conn_run(c, ST_TOKEN_INFO, &q, "token_lookup", &ret)) ==
-	    NULL)
+	if ((res = conn_run(c, ST_TOKEN_INFO, &q, "token_lookup", &ret)) == NULL)
 		goto out;
 	if (PQntuples(res) == 0) {
 		ret = STORE_NOTFOUND;
@@ -1943,7 +1987,8 @@ pg_token_lookup(struct store *base, struct arena *a, const unsigned char *hash,
 	out->lang = res_text(a, res, 0, 6);
 	out->state = signature_state_parse(PQgetvalue(res, 0, 7));
 	out->title_lang = res_text(a, res, 0, 8);
-	ret = out->purpose && out->slug && out->title && out->lang ? STORE_OK :
+	ret = out->purpose && out->slug && out->title && out->lang ?
+	    STORE_OK :
 	    STORE_ERROR;
 out:
 	PQclear(res);
@@ -2165,8 +2210,7 @@ pg_petition_translation(struct store *base, struct arena *a,
 		return ret;
 	p_int(&q, petition_id);
 	p_text(&q, lang);
-	if ((res = conn_run(c, ST_TRANSLATION, &q, "translation", &ret)) ==
-	    NULL)
+	if ((res = conn_run(c, ST_TRANSLATION, &q, "translation", &ret)) == NULL)
 		goto out;
 	if (PQntuples(res) == 0) {
 		ret = STORE_NOTFOUND;
@@ -2199,12 +2243,11 @@ pg_trending(struct store *base, struct arena *a, int64_t petition_id,
 	p_int(&q, petition_id);
 	p_int(&q, since);
 	if ((res = conn_run(c, by_domain ? ST_TREND_DOMAIN : ST_TREND_NET, &q,
-	    "trending", &ret)) == NULL)
+		 "trending", &ret)) == NULL)
 		goto out;
 	ret = STORE_ERROR;
 	k = PQntuples(res);
-	if ((rows = arena_alloc(a, (size_t)(k ? k : 1) * sizeof(*rows))) ==
-	    NULL)
+	if ((rows = arena_alloc(a, (size_t)(k ? k : 1) * sizeof(*rows))) == NULL)
 		goto out;
 	for (i = 0; i < k; i++) {
 		rows[i].n = res_int(res, i, 1);
@@ -2269,22 +2312,23 @@ pg_invalidate(struct store *base, struct invalidation *inv)
 
 	if (inv->domain == NULL && inv->net == NULL && inv->from == 0 &&
 	    inv->to == 0 && inv->nseqs == 0) {
-		log_error("store", "backend=pg op=invalidate error=\"no "
+		log_error("store",
+		    "backend=pg op=invalidate error=\"no "
 		    "criterion\"");
 		return STORE_ERROR;
 	}
-	snprintf(criteria, sizeof(criteria), "domain=%s net=%s from=%lld "
-	    "to=%lld list=%zu", inv->domain ? inv->domain : "-",
-	    inv->net ? inv->net : "-", (long long)inv->from, (long long)inv->to,
-	    inv->nseqs);
+	snprintf(criteria, sizeof(criteria),
+	    "domain=%s net=%s from=%lld "
+	    "to=%lld list=%zu",
+	    inv->domain ? inv->domain : "-", inv->net ? inv->net : "-",
+	    (long long)inv->from, (long long)inv->to, inv->nseqs);
 	if ((a = arena_new()) == NULL)
 		return STORE_ERROR;
 	if ((ret = pool_get(s, &c)) != STORE_OK) {
 		arena_free(a);
 		return ret;
 	}
-	if ((ret = conn_exec(c, ST_BEGIN, NULL, "invalidate", NULL)) !=
-	    STORE_OK)
+	if ((ret = conn_exec(c, ST_BEGIN, NULL, "invalidate", NULL)) != STORE_OK)
 		goto out;
 	p_int(&q, inv->petition_id);
 	p_text(&q, inv->reason);
@@ -2311,14 +2355,16 @@ pg_invalidate(struct store *base, struct invalidation *inv)
 	p_int(&q, inv->removed);
 	p_int(&q, id);
 	if ((ret = conn_exec(c, ST_INV_REMOVED, &q, "invalidate", NULL)) !=
-	    STORE_OK ||
+		STORE_OK ||
 	    (ret = count_add(s, c, inv->petition_id, -inv->uncounted)) !=
-	    STORE_OK)
+		STORE_OK)
 		goto out;
 	snprintf(subject, sizeof(subject), "petition:%lld",
 	    (long long)inv->petition_id);
-	snprintf(detail, sizeof(detail), "reason=%s %s removed=%lld "
-	    "uncounted=%lld", inv->reason, criteria, (long long)inv->removed,
+	snprintf(detail, sizeof(detail),
+	    "reason=%s %s removed=%lld "
+	    "uncounted=%lld",
+	    inv->reason, criteria, (long long)inv->removed,
 	    (long long)inv->uncounted);
 	q.n = 0;
 	p_int(&q, inv->now);
@@ -2332,7 +2378,7 @@ pg_invalidate(struct store *base, struct invalidation *inv)
 out:
 	if (ret == STORE_DUPLICATE)
 		ret = STORE_ERROR;
-	pool_put(s, c);	/* rolls back on failure */
+	pool_put(s, c); /* rolls back on failure */
 	arena_free(a);
 	return ret;
 }
@@ -2356,8 +2402,7 @@ pg_removals(struct store *base, struct arena *a, int64_t petition_id,
 		goto out;
 	ret = STORE_ERROR;
 	k = PQntuples(res);
-	if ((rows = arena_alloc(a, (size_t)(k ? k : 1) * sizeof(*rows))) ==
-	    NULL)
+	if ((rows = arena_alloc(a, (size_t)(k ? k : 1) * sizeof(*rows))) == NULL)
 		goto out;
 	for (i = 0; i < k; i++) {
 		rows[i].n = res_int(res, i, 1);
@@ -2432,8 +2477,10 @@ user_row(struct store_pg *s, enum stmt id, struct arena *a,
 	out->verified_at = res_int(res, 0, 7);
 	out->email_sealed = res_blob(a, res, 0, 8, &out->email_sealed_len);
 	ret = out->password != NULL && out->role != ROLE__MAX &&
-	    out->name != NULL && out->lang != NULL &&
-	    out->email_sealed != NULL ? STORE_OK : STORE_ERROR;
+		out->name != NULL && out->lang != NULL &&
+		out->email_sealed != NULL ?
+	    STORE_OK :
+	    STORE_ERROR;
 out:
 	PQclear(res);
 	pool_put(s, c);
@@ -2451,8 +2498,7 @@ pg_user_by_email(struct store *base, struct arena *a,
 }
 
 static enum store_status
-pg_user_by_id(struct store *base, struct arena *a, int64_t id,
-    struct user *out)
+pg_user_by_id(struct store *base, struct arena *a, int64_t id, struct user *out)
 {
 	struct params q = { .n = 0 };
 
@@ -2539,13 +2585,11 @@ pg_audit_list(struct store *base, struct arena *a, struct audit_row **out,
 
 	if ((ret = pool_get(s, &c)) != STORE_OK)
 		return ret;
-	if ((res = conn_run(c, ST_AUDIT_LIST, NULL, "audit_list", &ret)) ==
-	    NULL)
+	if ((res = conn_run(c, ST_AUDIT_LIST, NULL, "audit_list", &ret)) == NULL)
 		goto out;
 	ret = STORE_ERROR;
 	k = PQntuples(res);
-	if ((rows = arena_alloc(a, (size_t)(k ? k : 1) * sizeof(*rows))) ==
-	    NULL)
+	if ((rows = arena_alloc(a, (size_t)(k ? k : 1) * sizeof(*rows))) == NULL)
 		goto out;
 	for (i = 0; i < k; i++) {
 		rows[i].at = res_int(res, i, 0);
@@ -2584,8 +2628,7 @@ pg_user_token_create(struct store *base, const unsigned char *hash,
 
 static enum store_status
 pg_user_token_use(struct store *base, const unsigned char *hash,
-    enum user_token_purpose purpose, bool consume, int64_t now,
-    int64_t *user_id)
+    enum user_token_purpose purpose, bool consume, int64_t now, int64_t *user_id)
 {
 	struct store_pg *s = pg(base);
 	struct params q = { .n = 0 };
@@ -2599,7 +2642,7 @@ pg_user_token_use(struct store *base, const unsigned char *hash,
 	p_text(&q, user_token_purpose_name(purpose));
 	p_int(&q, now);
 	if ((res = conn_run(c, consume ? ST_USER_TOKEN_USE : ST_USER_TOKEN_GET,
-	    &q, "user_token_use", &ret)) == NULL)
+		 &q, "user_token_use", &ret)) == NULL)
 		goto out;
 	if (PQntuples(res) == 0)
 		ret = STORE_NOTFOUND;
@@ -2643,7 +2686,7 @@ pg_user_set_password(struct store *base, int64_t id, const char *password)
 	p_int(&q, id);
 	p_text(&q, password);
 	if ((ret = conn_exec(c, ST_USER_PASSWORD, &q, "user_set_password",
-	    &changed)) != STORE_OK)
+		 &changed)) != STORE_OK)
 		goto out;
 	if (changed == 0) {
 		ret = STORE_NOTFOUND;
@@ -2652,11 +2695,11 @@ pg_user_set_password(struct store *base, int64_t id, const char *password)
 	q.n = 0;
 	p_int(&q, id);
 	if ((ret = conn_exec(c, ST_USER_SESSIONS_END, &q, "user_set_password",
-	    NULL)) != STORE_OK)
+		 NULL)) != STORE_OK)
 		goto out;
 	ret = conn_exec(c, ST_COMMIT, NULL, "user_set_password", NULL);
 out:
-	pool_put(s, c);	/* rolls back on failure */
+	pool_put(s, c); /* rolls back on failure */
 	return ret;
 }
 
@@ -2683,7 +2726,7 @@ pg_petition_update(struct store *base, const struct petition *p)
 	p_int_or_null(&q, p->closes_at);
 	p_int(&q, p->updated_at);
 	if ((ret = conn_exec(c, ST_PETITION_UPDATE, &q, "petition_update",
-	    &changed)) != STORE_OK)
+		 &changed)) != STORE_OK)
 		goto out;
 	if (changed == 0) {
 		ret = STORE_NOTFOUND;
@@ -2692,7 +2735,7 @@ pg_petition_update(struct store *base, const struct petition *p)
 	q.n = 0;
 	p_int(&q, p->id);
 	if ((ret = conn_exec(c, ST_ADDRESSEES_DELETE, &q, "petition_update",
-	    NULL)) != STORE_OK)
+		 NULL)) != STORE_OK)
 		goto out;
 	for (i = 0; i < p->nto; i++) {
 		q.n = 0;
@@ -2701,14 +2744,14 @@ pg_petition_update(struct store *base, const struct petition *p)
 		p_text(&q, p->to[i].name);
 		p_text(&q, p->to[i].description ? p->to[i].description : "");
 		if ((ret = conn_exec(c, ST_ADDRESSEE_INSERT, &q,
-		    "petition_update", NULL)) != STORE_OK)
+			 "petition_update", NULL)) != STORE_OK)
 			goto out;
 	}
 	ret = conn_exec(c, ST_COMMIT, NULL, "petition_update", NULL);
 out:
 	if (ret == STORE_DUPLICATE)
 		ret = STORE_ERROR;
-	pool_put(s, c);	/* rolls back on failure */
+	pool_put(s, c); /* rolls back on failure */
 	return ret;
 }
 
@@ -2722,8 +2765,8 @@ transition_detail(const char *reason, const char *note)
 
 	if ((d = malloc(len)) == NULL)
 		return NULL;
-	snprintf(d, len, "%s%s%s", reason, *reason != '\0' && *note != '\0' ?
-	    ": " : "", note);
+	snprintf(d, len, "%s%s%s", reason,
+	    *reason != '\0' && *note != '\0' ? ": " : "", note);
 	return d;
 }
 
@@ -2742,7 +2785,8 @@ pg_petition_transition(struct store *base, const struct transition *t)
 	int changed = 0;
 
 	if (from == NULL || to == NULL) {
-		log_error("store", "backend=pg op=petition_transition "
+		log_error("store",
+		    "backend=pg op=petition_transition "
 		    "error=\"unknown state\"");
 		return STORE_ERROR;
 	}
@@ -2755,8 +2799,8 @@ pg_petition_transition(struct store *base, const struct transition *t)
 		free(detail);
 		return ret;
 	}
-	if ((ret = conn_exec(c, ST_BEGIN, NULL, "petition_transition",
-	    NULL)) != STORE_OK)
+	if ((ret = conn_exec(c, ST_BEGIN, NULL, "petition_transition", NULL)) !=
+	    STORE_OK)
 		goto out;
 	p_int(&q, t->petition_id);
 	p_text(&q, from);
@@ -2765,7 +2809,7 @@ pg_petition_transition(struct store *base, const struct transition *t)
 	p_text(&q, note);
 	p_int(&q, t->at);
 	if ((ret = conn_exec(c, ST_PETITION_MOVE, &q, "petition_transition",
-	    &changed)) != STORE_OK)
+		 &changed)) != STORE_OK)
 		goto out;
 	if (changed == 0) {
 		ret = STORE_NOTFOUND;
@@ -2779,8 +2823,8 @@ pg_petition_transition(struct store *base, const struct transition *t)
 	p_text(&q, reason);
 	p_text(&q, note);
 	p_int(&q, t->at);
-	if ((ret = conn_exec(c, ST_TRANSITION_INSERT, &q,
-	    "petition_transition", NULL)) != STORE_OK)
+	if ((ret = conn_exec(c, ST_TRANSITION_INSERT, &q, "petition_transition",
+		 NULL)) != STORE_OK)
 		goto out;
 	q.n = 0;
 	p_int(&q, t->at);
@@ -2795,7 +2839,7 @@ pg_petition_transition(struct store *base, const struct transition *t)
 out:
 	if (ret == STORE_DUPLICATE)
 		ret = STORE_ERROR;
-	pool_put(s, c);	/* rolls back on failure */
+	pool_put(s, c); /* rolls back on failure */
 	free(detail);
 	return ret;
 }
@@ -2846,7 +2890,7 @@ pg_transition_list(struct store *base, struct arena *a, int64_t petition_id,
 		return ret;
 	p_int(&q, petition_id);
 	if ((res = conn_run(c, ST_TRANSITION_LIST, &q, "transition_list",
-	    &ret)) == NULL)
+		 &ret)) == NULL)
 		goto out;
 	ret = STORE_ERROR;
 	k = PQntuples(res);
@@ -2891,8 +2935,8 @@ pg_update_create(struct store *base, const struct update *u, int64_t *id)
 	p_text(&q, u->title);
 	p_text(&q, u->body_md);
 	p_int(&q, u->created_at);
-	if ((res = conn_run(c, ST_UPDATE_INSERT, &q, "update_create",
-	    &ret)) != NULL) {
+	if ((res = conn_run(c, ST_UPDATE_INSERT, &q, "update_create", &ret)) !=
+	    NULL) {
 		*id = res_int(res, 0, 0);
 		PQclear(res);
 	}
@@ -2916,7 +2960,9 @@ row_update(struct arena *a, const PGresult *r, int row, struct update *u)
 	u->mail_done = PQgetvalue(r, row, 8)[0] == 't';
 	u->mailed = res_int(r, row, 9);
 	return u->kind == UPDATE__MAX || u->author == NULL ||
-	    u->title == NULL || u->body_md == NULL ? -1 : 0;
+		u->title == NULL || u->body_md == NULL ?
+	    -1 :
+	    0;
 }
 
 static enum store_status
@@ -2934,8 +2980,7 @@ pg_update_list(struct store *base, struct arena *a, int64_t petition_id,
 	if ((ret = pool_get(s, &c)) != STORE_OK)
 		return ret;
 	p_int(&q, petition_id);
-	if ((res = conn_run(c, ST_UPDATE_LIST, &q, "update_list", &ret)) ==
-	    NULL)
+	if ((res = conn_run(c, ST_UPDATE_LIST, &q, "update_list", &ret)) == NULL)
 		goto out;
 	ret = STORE_ERROR;
 	k = PQntuples(res);
@@ -2964,7 +3009,7 @@ pg_update_mail_next(struct store *base, struct arena *a, struct update *out)
 	if ((ret = pool_get(s, &c)) != STORE_OK)
 		return ret;
 	if ((res = conn_run(c, ST_UPDATE_NEXT, NULL, "update_mail_next",
-	    &ret)) == NULL)
+		 &ret)) == NULL)
 		goto out;
 	if (PQntuples(res) == 0)
 		ret = STORE_NOTFOUND;
@@ -2996,7 +3041,7 @@ pg_update_recipients(struct store *base, struct arena *a, int64_t petition_id,
 	p_int(&q, created_before);
 	p_int(&q, max > INT64_MAX ? INT64_MAX : (int64_t)max);
 	if ((res = conn_run(c, ST_UPDATE_RECIPIENTS, &q, "update_recipients",
-	    &ret)) == NULL)
+		 &ret)) == NULL)
 		goto out;
 	ret = STORE_ERROR;
 	k = PQntuples(res);
@@ -3076,7 +3121,14 @@ array_close(struct buf *b)
 }
 
 /* The five arrays of a batch of update mail. */
-enum { AR_IDS, AR_KINDS, AR_MAILS, AR_HASHES, AR_SUBJECTS, AR__MAX };
+enum {
+	AR_IDS,
+	AR_KINDS,
+	AR_MAILS,
+	AR_HASHES,
+	AR_SUBJECTS,
+	AR__MAX
+};
 
 /* Fills the arrays from msgs; *nmail and *ntok count the rows of each
  * insert. Returns 0, or -1 when out of memory. */
@@ -3136,7 +3188,8 @@ update_mail_rows(struct conn *c, const struct buf ar[AR__MAX], size_t nmail,
 		st = conn_exec(c, ST_UNSUB_INSERT_MANY, &q,
 		    "update_mail_commit", NULL);
 	if (st == STORE_DUPLICATE) {
-		log_error("store", "backend=pg op=update_mail_commit "
+		log_error("store",
+		    "backend=pg op=update_mail_commit "
 		    "error=\"unexpected duplicate key\"");
 		st = STORE_ERROR;
 	}
@@ -3147,9 +3200,9 @@ update_mail_rows(struct conn *c, const struct buf ar[AR__MAX], size_t nmail,
  * second waits for the first's commit, finds the cursor moved and writes
  * nothing. */
 static enum store_status
-pg_update_mail_commit(struct store *base, int64_t update_id,
-    int64_t old_cursor, int64_t new_cursor, bool done,
-    const struct update_mail *msgs, size_t n, int64_t now)
+pg_update_mail_commit(struct store *base, int64_t update_id, int64_t old_cursor,
+    int64_t new_cursor, bool done, const struct update_mail *msgs, size_t n,
+    int64_t now)
 {
 	struct store_pg *s = pg(base);
 	struct buf ar[AR__MAX];
@@ -3162,14 +3215,15 @@ pg_update_mail_commit(struct store *base, int64_t update_id,
 	for (k = 0; k < AR__MAX; k++)
 		buf_init(&ar[k]);
 	if (update_mail_arrays(ar, msgs, n, &nmail, &ntok) == -1) {
-		log_error("store", "backend=pg op=update_mail_commit "
+		log_error("store",
+		    "backend=pg op=update_mail_commit "
 		    "error=\"out of memory\"");
 		goto out;
 	}
 	if ((ret = pool_get(s, &c)) != STORE_OK)
 		goto out;
-	if ((ret = conn_exec(c, ST_BEGIN, NULL, "update_mail_commit",
-	    NULL)) != STORE_OK)
+	if ((ret = conn_exec(c, ST_BEGIN, NULL, "update_mail_commit", NULL)) !=
+	    STORE_OK)
 		goto out;
 	p_int(&q, update_id);
 	p_int(&q, old_cursor);
@@ -3177,7 +3231,7 @@ pg_update_mail_commit(struct store *base, int64_t update_id,
 	p_bool(&q, done);
 	p_int(&q, (int64_t)n);
 	if ((ret = conn_exec(c, ST_UPDATE_CURSOR, &q, "update_mail_commit",
-	    &changed)) != STORE_OK)
+		 &changed)) != STORE_OK)
 		goto out;
 	if (changed == 0) {
 		ret = STORE_DUPLICATE;
@@ -3188,7 +3242,7 @@ pg_update_mail_commit(struct store *base, int64_t update_id,
 	ret = conn_exec(c, ST_COMMIT, NULL, "update_mail_commit", NULL);
 out:
 	if (c != NULL)
-		pool_put(s, c);	/* rolls back on failure */
+		pool_put(s, c); /* rolls back on failure */
 	for (k = 0; k < AR__MAX; k++)
 		buf_reset(&ar[k]);
 	return ret;
@@ -3210,11 +3264,11 @@ pg_petition_stats(struct store *base, struct arena *a, int64_t petition_id,
 	if ((ret = pool_get(s, &c)) != STORE_OK)
 		return ret;
 	if ((ret = conn_exec(c, ST_BEGIN_SNAPSHOT, NULL, "petition_stats",
-	    NULL)) != STORE_OK)
+		 NULL)) != STORE_OK)
 		goto out;
 	p_int(&q, petition_id);
-	if ((res = conn_run(c, ST_STATS_STATES, &q, "petition_stats",
-	    &ret)) == NULL)
+	if ((res = conn_run(c, ST_STATS_STATES, &q, "petition_stats", &ret)) ==
+	    NULL)
 		goto out;
 	for (i = 0; i < PQntuples(res); i++) {
 		switch (signature_state_parse(PQgetvalue(res, i, 0))) {
@@ -3227,18 +3281,17 @@ pg_petition_stats(struct store *base, struct arena *a, int64_t petition_id,
 		case SIGNATURE_INVALID:
 			out->invalid = res_int(res, i, 1);
 			break;
-		default:
-			break;
+		default: break;
 		}
 	}
 	PQclear(res);
-	if ((res = conn_run(c, ST_STATS_DAYS, &q, "petition_stats",
-	    &ret)) == NULL)
+	if ((res = conn_run(c, ST_STATS_DAYS, &q, "petition_stats", &ret)) ==
+	    NULL)
 		goto out;
 	ret = STORE_ERROR;
 	k = PQntuples(res);
-	if ((out->days = arena_alloc(a, (size_t)(k ? k : 1) *
-	    sizeof(*out->days))) == NULL)
+	if ((out->days = arena_alloc(a,
+		 (size_t)(k ? k : 1) * sizeof(*out->days))) == NULL)
 		goto out;
 	for (i = 0; i < k; i++) {
 		out->days[i].day = res_int(res, i, 0);
@@ -3247,24 +3300,23 @@ pg_petition_stats(struct store *base, struct arena *a, int64_t petition_id,
 	out->ndays = (size_t)k;
 	PQclear(res);
 	if ((res = conn_run(c, ST_STATS_COUNTRIES, &q, "petition_stats",
-	    &ret)) == NULL)
+		 &ret)) == NULL)
 		goto out;
 	ret = STORE_ERROR;
 	k = PQntuples(res);
-	if ((out->countries = arena_alloc(a, (size_t)(k ? k : 1) *
-	    sizeof(*out->countries))) == NULL)
+	if ((out->countries = arena_alloc(a,
+		 (size_t)(k ? k : 1) * sizeof(*out->countries))) == NULL)
 		goto out;
 	for (i = 0; i < k; i++) {
 		out->countries[i].n = res_int(res, i, 1);
-		if ((out->countries[i].country = res_text(a, res, i, 0)) ==
-		    NULL)
+		if ((out->countries[i].country = res_text(a, res, i, 0)) == NULL)
 			goto out;
 	}
 	out->ncountries = (size_t)k;
 	ret = conn_exec(c, ST_COMMIT, NULL, "petition_stats", NULL);
 out:
 	PQclear(res);
-	pool_put(s, c);	/* ends the snapshot on failure */
+	pool_put(s, c); /* ends the snapshot on failure */
 	if (ret != STORE_OK)
 		memset(out, 0, sizeof(*out));
 	return ret;
@@ -3287,8 +3339,8 @@ pg_signers_public(struct store *base, struct arena *a, int64_t petition_id,
 	p_int(&q, petition_id);
 	p_int(&q, after_seq);
 	p_int(&q, max > INT64_MAX ? INT64_MAX : (int64_t)max);
-	if ((res = conn_run(c, ST_SIGNERS_PUBLIC, &q, "signers_public",
-	    &ret)) == NULL)
+	if ((res = conn_run(c, ST_SIGNERS_PUBLIC, &q, "signers_public", &ret)) ==
+	    NULL)
 		goto out;
 	ret = STORE_ERROR;
 	k = PQntuples(res);

@@ -103,21 +103,20 @@ enum stmt {
 };
 
 /* The petition columns row_petition() reads, in its order. */
-#define PETITION_COLS \
+#define PETITION_COLS                                                \
 	"p.id, p.slug, p.title, p.body_md, p.lang, p.goal, p.state," \
-	" p.created_at, p.updated_at, COALESCE(p.closes_at, 0)," \
+	" p.created_at, p.updated_at, COALESCE(p.closes_at, 0),"     \
 	" COALESCE(p.owner_id, 0), p.reason, p.note"
 
 /* The account columns row_user() reads, in its order. */
-#define USER_COLS \
+#define USER_COLS                                                             \
 	"u.id, u.role, u.password, u.failed, u.locked_until, u.name, u.lang," \
 	" COALESCE(u.verified_at, 0), u.email_sealed"
 
 /* The update columns row_update() reads, in its order. */
-#define UPDATE_COLS \
+#define UPDATE_COLS                                                  \
 	"id, petition_id, kind, author, title, body_md, created_at," \
 	" mail_cursor, mail_done, mailed"
-
 
 static const char *const stmt_sql[ST__MAX] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -142,9 +141,8 @@ static const char *const stmt_sql[ST__MAX] = {
 	[ST_PETITION_LIST] =
 	    "SELECT " PETITION_COLS " FROM petitions p WHERE p.state = ?1"
 	    " ORDER BY p.created_at DESC, p.id DESC LIMIT 200",
-	[ST_COUNT] =
-	    "SELECT COALESCE(SUM(confirmed), 0) FROM petition_counts"
-	    " WHERE petition_id = ?1",
+	[ST_COUNT] = "SELECT COALESCE(SUM(confirmed), 0) FROM petition_counts"
+		     " WHERE petition_id = ?1",
 	[ST_SIGNATURE_INSERT] =
 	    "INSERT INTO signatures (petition_id, seq, email_hash, pii, country,"
 	    " public_name, updates, comment, state, created_at, confirmed_at,"
@@ -164,19 +162,18 @@ static const char *const stmt_sql[ST__MAX] = {
 	    "SELECT lang, title, body_md FROM petition_translations"
 	    " WHERE petition_id = ?1 AND lang = ?2",
 	[ST_BEGIN_READ] = "BEGIN",
-	[ST_SIG_BY_HASH] =
-	    "SELECT id, state, last_mail_at FROM signatures"
-	    " WHERE petition_id = ?1 AND email_hash = ?2",
-	[ST_SIG_MAILED] = "UPDATE signatures SET last_mail_at = ?1 WHERE id = ?2",
+	[ST_SIG_BY_HASH] = "SELECT id, state, last_mail_at FROM signatures"
+			   " WHERE petition_id = ?1 AND email_hash = ?2",
+	[ST_SIG_MAILED] =
+	    "UPDATE signatures SET last_mail_at = ?1 WHERE id = ?2",
 	[ST_SIG_CONFIRM] =
 	    "UPDATE signatures SET state = 'confirmed', confirmed_at = ?1"
 	    " WHERE id = ?2 AND state = 'pending' RETURNING petition_id",
 	[ST_TOKEN_INSERT] =
 	    "INSERT INTO tokens (hash, purpose, subject, created_at, expires_at)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5)",
-	[ST_TOKEN_GET] =
-	    "SELECT purpose, subject, COALESCE(expires_at, 0),"
-	    " COALESCE(used_at, 0) FROM tokens WHERE hash = ?1",
+	[ST_TOKEN_GET] = "SELECT purpose, subject, COALESCE(expires_at, 0),"
+			 " COALESCE(used_at, 0) FROM tokens WHERE hash = ?1",
 	[ST_TOKEN_USE] =
 	    "UPDATE tokens SET used_at = ?1 WHERE hash = ?2 AND used_at IS NULL",
 	[ST_TOKEN_INFO] =
@@ -243,9 +240,8 @@ static const char *const stmt_sql[ST__MAX] = {
 	    " AND (?2 IS NULL OR domain = ?2) AND (?3 IS NULL OR net = ?3)"
 	    " AND (?4 = 0 OR created_at >= ?4) AND (?5 = 0 OR created_at < ?5)"
 	    " AND (?6 = 0 OR seq IN (SELECT seq FROM temp.inv_seqs))",
-	[ST_AUDIT] =
-	    "INSERT INTO audit_log (at, actor, action, subject, detail)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5)",
+	[ST_AUDIT] = "INSERT INTO audit_log (at, actor, action, subject, detail)"
+		     " VALUES (?1, ?2, ?3, ?4, ?5)",
 	[ST_REMOVALS] =
 	    "SELECT reason, SUM(removed) FROM invalidations WHERE petition_id = ?1"
 	    " GROUP BY reason HAVING SUM(removed) > 0 ORDER BY 2 DESC, 1",
@@ -357,7 +353,7 @@ struct conn {
 };
 
 struct store_sqlite {
-	struct store base;	/* must be first */
+	struct store base; /* must be first */
 	char *path;
 	char *migrations_dir;
 	pthread_mutex_t lock;
@@ -381,8 +377,8 @@ sq_status(sqlite3 *db, int rc, const char *what)
 	if (rc == SQLITE_FULL || rc == SQLITE_IOERR || rc == SQLITE_CANTOPEN) {
 		/* The disk, not the data: it may come back, so callers answer
 		 * 503 and the transaction left nothing behind. */
-		log_error("store", "backend=sqlite op=%s rc=%d error=\"%s\"", what,
-		    rc, sqlite3_errmsg(db));
+		log_error("store", "backend=sqlite op=%s rc=%d error=\"%s\"",
+		    what, rc, sqlite3_errmsg(db));
 		return STORE_UNAVAILABLE;
 	}
 	log_error("store", "backend=sqlite op=%s rc=%d error=\"%s\"", what, rc,
@@ -402,8 +398,9 @@ conn_open(struct conn *c, const char *path)
 	size_t i;
 	int rc;
 
-	rc = sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	rc = sqlite3_open_v2(path, &c->db,
+	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+	    NULL);
 	if (rc != SQLITE_OK) {
 		log_error("store", "backend=sqlite op=open path=%s error=\"%s\"",
 		    path, c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
@@ -421,8 +418,10 @@ conn_open(struct conn *c, const char *path)
 		}
 		sqlite3_finalize(st);
 		if (rc != SQLITE_DONE) {
-			log_error("store", "backend=sqlite op=pragma sql=\"%s\" "
-			    "error=\"%s\"", pragmas[i], sqlite3_errmsg(c->db));
+			log_error("store",
+			    "backend=sqlite op=pragma sql=\"%s\" "
+			    "error=\"%s\"",
+			    pragmas[i], sqlite3_errmsg(c->db));
 			goto fail;
 		}
 	}
@@ -451,10 +450,11 @@ static sqlite3_stmt *
 conn_stmt(struct conn *c, enum stmt id)
 {
 	if (c->st[id] == NULL &&
-	    sqlite3_prepare_v3(c->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
-	    &c->st[id], NULL) != SQLITE_OK) {
-		log_error("store", "backend=sqlite op=prepare stmt=%d error=\"%s\"",
-		    (int)id, sqlite3_errmsg(c->db));
+	    sqlite3_prepare_v3(c->db, stmt_sql[id], -1,
+		SQLITE_PREPARE_PERSISTENT, &c->st[id], NULL) != SQLITE_OK) {
+		log_error("store",
+		    "backend=sqlite op=prepare stmt=%d error=\"%s\"", (int)id,
+		    sqlite3_errmsg(c->db));
 		return NULL;
 	}
 	sqlite3_reset(c->st[id]);
@@ -616,7 +616,8 @@ file_read(const char *path)
 	if (f == NULL)
 		return NULL;
 	if (fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) >= 0 &&
-	    fseek(f, 0, SEEK_SET) == 0 && (p = malloc((size_t)len + 1)) != NULL) {
+	    fseek(f, 0, SEEK_SET) == 0 &&
+	    (p = malloc((size_t)len + 1)) != NULL) {
 		if (fread(p, 1, (size_t)len, f) != (size_t)len) {
 			free(p);
 			p = NULL;
@@ -640,18 +641,18 @@ script_run(sqlite3 *db, const char *sql, const char *file)
 
 		rc = sqlite3_prepare_v2(db, tail, -1, &st, &tail);
 		if (rc != SQLITE_OK) {
-			log_error("store", "op=migrate file=%s error=\"%s\"", file,
-			    sqlite3_errmsg(db));
+			log_error("store", "op=migrate file=%s error=\"%s\"",
+			    file, sqlite3_errmsg(db));
 			return -1;
 		}
-		if (st == NULL)	/* trailing comment or space */
+		if (st == NULL) /* trailing comment or space */
 			break;
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 			;
 		sqlite3_finalize(st);
 		if (rc != SQLITE_DONE) {
-			log_error("store", "op=migrate file=%s error=\"%s\"", file,
-			    sqlite3_errmsg(db));
+			log_error("store", "op=migrate file=%s error=\"%s\"",
+			    file, sqlite3_errmsg(db));
 			return -1;
 		}
 	}
@@ -688,16 +689,21 @@ sqlite_migrate(struct store *base, int *version)
 
 	if ((n = migrations_list(s->migrations_dir, m, 256)) == -1)
 		goto out;
-	if (db_step_simple(db, "CREATE TABLE IF NOT EXISTS schema_migrations ("
-	    " version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
-	    " applied_at INTEGER NOT NULL)", -1, NULL) == -1 ||
-	    db_step_simple(db, "SELECT COALESCE(MAX(version), 0) FROM "
-	    "schema_migrations", -1, &current) == -1) {
+	if (db_step_simple(db,
+		"CREATE TABLE IF NOT EXISTS schema_migrations ("
+		" version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+		" applied_at INTEGER NOT NULL)",
+		-1, NULL) == -1 ||
+	    db_step_simple(db,
+		"SELECT COALESCE(MAX(version), 0) FROM "
+		"schema_migrations",
+		-1, &current) == -1) {
 		sq_status(db, sqlite3_errcode(db), "migrate");
 		goto out;
 	}
 	if (n > 0 && current > m[n - 1].version) {
-		log_error("store", "op=migrate error=\"database schema version "
+		log_error("store",
+		    "op=migrate error=\"database schema version "
 		    "%lld is newer than this holos knows (%d); upgrade holos\"",
 		    (long long)current, m[n - 1].version);
 		goto out;
@@ -713,15 +719,16 @@ sqlite_migrate(struct store *base, int *version)
 		snprintf(path, sizeof(path), "%s/%s", s->migrations_dir,
 		    m[i].name);
 		if ((sql = file_read(path)) == NULL) {
-			log_error("store", "op=migrate file=%s error=\"%s\"", path,
-			    strerror(errno));
+			log_error("store", "op=migrate file=%s error=\"%s\"",
+			    path, strerror(errno));
 			goto out;
 		}
 		ok = db_step_simple(db, "BEGIN IMMEDIATE", -1, NULL) == 0 &&
 		    script_run(db, sql, path) == 0 &&
-		    sqlite3_prepare_v2(db, "INSERT INTO schema_migrations "
-		    "(version, name, applied_at) VALUES (?1, ?2, ?3)", -1, &st,
-		    NULL) == SQLITE_OK;
+		    sqlite3_prepare_v2(db,
+			"INSERT INTO schema_migrations "
+			"(version, name, applied_at) VALUES (?1, ?2, ?3)",
+			-1, &st, NULL) == SQLITE_OK;
 		if (ok) {
 			sqlite3_bind_int(st, 1, m[i].version);
 			sqlite3_bind_text(st, 2, m[i].name, -1, SQLITE_STATIC);
@@ -747,8 +754,7 @@ out:
 }
 
 static enum store_status
-sqlite_petition_create(struct store *base, const struct petition *p,
-    int64_t *id)
+sqlite_petition_create(struct store *base, const struct petition *p, int64_t *id)
 {
 	struct store_sqlite *s = sq(base);
 	struct conn *c = pool_get(s);
@@ -791,8 +797,9 @@ sqlite_petition_create(struct store *base, const struct petition *p,
 		sqlite3_bind_int64(st, 1, *id);
 		sqlite3_bind_int64(st, 2, (int64_t)i);
 		sqlite3_bind_text(st, 3, p->to[i].name, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 4, p->to[i].description ?
-		    p->to[i].description : "", -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4,
+		    p->to[i].description ? p->to[i].description : "", -1,
+		    SQLITE_STATIC);
 		if ((rc = sqlite3_step(st)) != SQLITE_DONE) {
 			ret = sq_status(c->db, rc, "addressee_insert");
 			goto rollback;
@@ -806,7 +813,8 @@ sqlite_petition_create(struct store *base, const struct petition *p,
 		sqlite3_bind_text(st, 3, p->tr[i].title, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 4, p->tr[i].body_md, -1, SQLITE_STATIC);
 		if ((rc = sqlite3_step(st)) != SQLITE_DONE) {
-			ret = rc == SQLITE_CONSTRAINT ? STORE_DUPLICATE :
+			ret = rc == SQLITE_CONSTRAINT ?
+			    STORE_DUPLICATE :
 			    sq_status(c->db, rc, "translation_insert");
 			goto rollback;
 		}
@@ -846,7 +854,8 @@ row_petition(struct arena *a, sqlite3_stmt *st, struct petition *p)
 	p->body_md = col_text(a, st, 3);
 	p->lang = col_text(a, st, 4);
 	p->goal = sqlite3_column_int64(st, 5);
-	p->state = petition_state_parse((const char *)sqlite3_column_text(st, 6));
+	p->state =
+	    petition_state_parse((const char *)sqlite3_column_text(st, 6));
 	p->created_at = sqlite3_column_int64(st, 7);
 	p->updated_at = sqlite3_column_int64(st, 8);
 	p->closes_at = sqlite3_column_int64(st, 9);
@@ -936,8 +945,8 @@ sqlite_petition_by_id(struct store *base, struct arena *a, int64_t id,
 /* The petition with this slug (or, slug NULL, this id) and its
  * addressees, read in one snapshot. */
 static enum store_status
-petition_get(struct store *base, struct arena *a, const char *slug,
-    int64_t id, struct petition *out)
+petition_get(struct store *base, struct arena *a, const char *slug, int64_t id,
+    struct petition *out)
 {
 	struct store_sqlite *s = sq(base);
 	struct conn *c = pool_get(s);
@@ -952,8 +961,9 @@ petition_get(struct store *base, struct arena *a, const char *slug,
 		ret = sq_status(c->db, rc, "petition_get");
 		goto out;
 	}
-	if ((st = conn_stmt(c, slug != NULL ? ST_PETITION_BY_SLUG :
-	    ST_PETITION_BY_ID)) == NULL)
+	if ((st = conn_stmt(c,
+		 slug != NULL ? ST_PETITION_BY_SLUG : ST_PETITION_BY_ID)) ==
+	    NULL)
 		goto end;
 	if (slug != NULL)
 		sqlite3_bind_text(st, 1, slug, -1, SQLITE_STATIC);
@@ -1089,7 +1099,8 @@ sign_again(struct conn *c, struct write_op *op)
 	id = sqlite3_column_int64(st, 0);
 	last = sqlite3_column_int64(st, 2);
 	if (signature_state_parse((const char *)sqlite3_column_text(st, 1)) !=
-	    SIGNATURE_PENDING || op->mail.sealed == NULL) {
+		SIGNATURE_PENDING ||
+	    op->mail.sealed == NULL) {
 		op->result = WRITE_DUPLICATE;
 		return SQLITE_OK;
 	}
@@ -1100,7 +1111,7 @@ sign_again(struct conn *c, struct write_op *op)
 	}
 	sqlite3_reset(st);
 	if ((rc = token_insert(c, op->token_hash, "confirm", id, op->now,
-	    op->token_expires)) != SQLITE_OK ||
+		 op->token_expires)) != SQLITE_OK ||
 	    (rc = outbox_insert(c, &op->mail, op->now)) != SQLITE_OK)
 		return rc;
 	if ((st = conn_stmt(c, ST_SIG_MAILED)) == NULL)
@@ -1146,7 +1157,7 @@ write_sign(struct conn *c, struct write_op *op)
 	sqlite3_bind_text(st, 15, sig->domain ? sig->domain : "", -1,
 	    SQLITE_STATIC);
 	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {	/* ON CONFLICT DO NOTHING */
+	if (rc == SQLITE_DONE) { /* ON CONFLICT DO NOTHING */
 		sqlite3_reset(st);
 		return sign_again(c, op);
 	}
@@ -1161,10 +1172,11 @@ write_sign(struct conn *c, struct write_op *op)
 		op->petition_id = sig->petition_id;
 	if (sig->state == SIGNATURE_PENDING && hash_set(op->token_hash) &&
 	    (rc = token_insert(c, op->token_hash, "confirm", id, op->now,
-	    op->token_expires)) != SQLITE_OK)
+		 op->token_expires)) != SQLITE_OK)
 		return rc;
-	if (hash_set(op->unsub_hash) && (rc = token_insert(c, op->unsub_hash,
-	    "unsubscribe", id, op->now, 0)) != SQLITE_OK)
+	if (hash_set(op->unsub_hash) &&
+	    (rc = token_insert(c, op->unsub_hash, "unsubscribe", id, op->now,
+		 0)) != SQLITE_OK)
 		return rc;
 	if (op->mail.sealed != NULL &&
 	    (rc = outbox_insert(c, &op->mail, op->now)) != SQLITE_OK)
@@ -1184,8 +1196,10 @@ write_confirm(struct conn *c, struct write_op *op)
 	sqlite3_bind_blob(st, 1, op->token_hash, STORE_HASH_BYTES,
 	    SQLITE_STATIC);
 	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE || (rc == SQLITE_ROW && strcmp((const char *)
-	    sqlite3_column_text(st, 0), "confirm") != 0)) {
+	if (rc == SQLITE_DONE ||
+	    (rc == SQLITE_ROW &&
+		strcmp((const char *)sqlite3_column_text(st, 0), "confirm") !=
+		    0)) {
 		op->result = WRITE_TOKEN_UNKNOWN;
 		return SQLITE_OK;
 	}
@@ -1251,16 +1265,17 @@ sqlite_write_batch(struct store *base, struct write_op *ops, size_t n)
 	for (i = 0; i < n; i++) {
 		ops[i].petition_id = 0;
 		rc = ops[i].kind == WRITE_SIGN ? write_sign(c, &ops[i]) :
-		    write_confirm(c, &ops[i]);
+						 write_confirm(c, &ops[i]);
 		if (rc != SQLITE_OK) {
-			ret = sq_status(c->db, rc, ops[i].kind == WRITE_SIGN ?
-			    "write_sign" : "write_confirm");
+			ret = sq_status(c->db, rc,
+			    ops[i].kind == WRITE_SIGN ? "write_sign" :
+							"write_confirm");
 			goto rollback;
 		}
 		if (ops[i].petition_id == 0)
 			continue;
 		for (j = 0; j < nd && d[j].petition_id != ops[i].petition_id;
-		    j++)
+		     j++)
 			;
 		if (j == nd)
 			d[nd++].petition_id = ops[i].petition_id;
@@ -1316,8 +1331,8 @@ sqlite_token_lookup(struct store *base, struct arena *a,
 	out->slug = col_text(a, st, 4);
 	out->title = col_text(a, st, 5);
 	out->lang = col_text(a, st, 6);
-	out->state = signature_state_parse((const char *)
-	    sqlite3_column_text(st, 7));
+	out->state =
+	    signature_state_parse((const char *)sqlite3_column_text(st, 7));
 	out->title_lang = col_text(a, st, 8);
 	ret = STORE_OK;
 out:
@@ -1491,15 +1506,15 @@ outbox_state_parse(const char *name)
 	int i;
 
 	for (i = 0; i < OUTBOX__MAX; i++)
-		if (name != NULL && strcmp(outbox_state_name(
-		    (enum outbox_state)i), name) == 0)
+		if (name != NULL &&
+		    strcmp(outbox_state_name((enum outbox_state)i), name) == 0)
 			return (enum outbox_state)i;
 	return OUTBOX__MAX;
 }
 
 static enum store_status
-sqlite_outbox_list(struct store *base, struct arena *a,
-    struct outbox_msg **out, size_t *n)
+sqlite_outbox_list(struct store *base, struct arena *a, struct outbox_msg **out,
+    size_t *n)
 {
 	struct store_sqlite *s = sq(base);
 	struct conn *c = pool_get(s);
@@ -1516,8 +1531,8 @@ sqlite_outbox_list(struct store *base, struct arena *a,
 		ms[k].id = sqlite3_column_int64(st, 0);
 		ms[k].message_id = col_text(a, st, 1);
 		ms[k].kind = col_text(a, st, 2);
-		ms[k].state = outbox_state_parse((const char *)
-		    sqlite3_column_text(st, 3));
+		ms[k].state = outbox_state_parse(
+		    (const char *)sqlite3_column_text(st, 3));
 		ms[k].attempts = sqlite3_column_int(st, 4);
 		ms[k].next_at = sqlite3_column_int64(st, 5);
 		ms[k].created_at = sqlite3_column_int64(st, 6);
@@ -1543,8 +1558,9 @@ static enum store_status
 sqlite_outbox_retry(struct store *base, int64_t id, int64_t now, int *n)
 {
 	return id == 0 ? exec_changes(sq(base), ST_OUTBOX_RETRY_ALL, now, 0, n,
-	    "outbox_retry") : exec_changes(sq(base), ST_OUTBOX_RETRY_ONE, now,
-	    id, n, "outbox_retry");
+			     "outbox_retry") :
+			 exec_changes(sq(base), ST_OUTBOX_RETRY_ONE, now, id, n,
+			     "outbox_retry");
 }
 
 static enum store_status
@@ -1616,7 +1632,7 @@ sqlite_trending(struct store *base, struct arena *a, int64_t petition_id,
 
 	if ((rows = arena_alloc(a, 100 * sizeof(*rows))) == NULL ||
 	    (st = conn_stmt(c, by_domain ? ST_TREND_DOMAIN : ST_TREND_NET)) ==
-	    NULL)
+		NULL)
 		goto out;
 	sqlite3_bind_int64(st, 1, petition_id);
 	sqlite3_bind_int64(st, 2, since);
@@ -1669,10 +1685,11 @@ sqlite_invalidate(struct store *base, struct invalidation *inv)
 		log_error("store", "op=invalidate error=\"no criterion\"");
 		return STORE_ERROR;
 	}
-	snprintf(criteria, sizeof(criteria), "domain=%s net=%s from=%lld "
-	    "to=%lld list=%zu", inv->domain ? inv->domain : "-",
-	    inv->net ? inv->net : "-", (long long)inv->from, (long long)inv->to,
-	    inv->nseqs);
+	snprintf(criteria, sizeof(criteria),
+	    "domain=%s net=%s from=%lld "
+	    "to=%lld list=%zu",
+	    inv->domain ? inv->domain : "-", inv->net ? inv->net : "-",
+	    (long long)inv->from, (long long)inv->to, inv->nseqs);
 	c = pool_get(s);
 	if ((rc = conn_exec(c, ST_BEGIN)) != SQLITE_OK) {
 		ret = sq_status(c->db, rc, "invalidate");
@@ -1724,9 +1741,11 @@ sqlite_invalidate(struct store *base, struct invalidation *inv)
 
 		snprintf(subject, sizeof(subject), "petition:%lld",
 		    (long long)inv->petition_id);
-		snprintf(detail, sizeof(detail), "reason=%s %s removed=%lld "
-		    "uncounted=%lld", inv->reason, criteria,
-		    (long long)inv->removed, (long long)inv->uncounted);
+		snprintf(detail, sizeof(detail),
+		    "reason=%s %s removed=%lld "
+		    "uncounted=%lld",
+		    inv->reason, criteria, (long long)inv->removed,
+		    (long long)inv->uncounted);
 		sqlite3_bind_int64(st, 1, inv->now);
 		sqlite3_bind_text(st, 2, inv->actor, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 3, "invalidate", -1, SQLITE_STATIC);
@@ -1824,8 +1843,7 @@ out:
 
 /* Steps a bound statement that reads the USER_COLS of one account. */
 static enum store_status
-user_row(struct conn *c, sqlite3_stmt *st, struct arena *a,
-    struct user *out)
+user_row(struct conn *c, sqlite3_stmt *st, struct arena *a, struct user *out)
 {
 	int rc;
 
@@ -1845,8 +1863,10 @@ user_row(struct conn *c, sqlite3_stmt *st, struct arena *a,
 	out->verified_at = sqlite3_column_int64(st, 7);
 	out->email_sealed = col_blob(a, st, 8, &out->email_sealed_len);
 	return out->password != NULL && out->name != NULL &&
-	    out->lang != NULL && out->email_sealed != NULL &&
-	    out->role != ROLE__MAX ? STORE_OK : STORE_ERROR;
+		out->lang != NULL && out->email_sealed != NULL &&
+		out->role != ROLE__MAX ?
+	    STORE_OK :
+	    STORE_ERROR;
 }
 
 static enum store_status
@@ -2087,8 +2107,7 @@ out:
 
 static enum store_status
 sqlite_user_token_use(struct store *base, const unsigned char *hash,
-    enum user_token_purpose purpose, bool consume, int64_t now,
-    int64_t *user_id)
+    enum user_token_purpose purpose, bool consume, int64_t now, int64_t *user_id)
 {
 	struct store_sqlite *s = sq(base);
 	struct conn *c = pool_get(s);
@@ -2097,8 +2116,8 @@ sqlite_user_token_use(struct store *base, const unsigned char *hash,
 	int64_t id;
 	int rc;
 
-	if ((st = conn_stmt(c, consume ? ST_USER_TOKEN_CONSUME :
-	    ST_USER_TOKEN_PEEK)) == NULL)
+	if ((st = conn_stmt(c,
+		 consume ? ST_USER_TOKEN_CONSUME : ST_USER_TOKEN_PEEK)) == NULL)
 		goto out;
 	sqlite3_bind_blob(st, 1, hash, STORE_HASH_BYTES, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, user_token_purpose_name(purpose), -1,
@@ -2147,8 +2166,7 @@ out:
 }
 
 static enum store_status
-sqlite_user_set_password(struct store *base, int64_t id,
-    const char *password)
+sqlite_user_set_password(struct store *base, int64_t id, const char *password)
 {
 	struct store_sqlite *s = sq(base);
 	struct conn *c = pool_get(s);
@@ -2231,8 +2249,9 @@ sqlite_petition_update(struct store *base, const struct petition *p)
 		sqlite3_bind_int64(st, 1, p->id);
 		sqlite3_bind_int64(st, 2, (int64_t)i);
 		sqlite3_bind_text(st, 3, p->to[i].name, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 4, p->to[i].description ?
-		    p->to[i].description : "", -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4,
+		    p->to[i].description ? p->to[i].description : "", -1,
+		    SQLITE_STATIC);
 		if (sqlite3_step(st) != SQLITE_DONE)
 			goto fail;
 	}
@@ -2269,7 +2288,7 @@ sqlite_petition_transition(struct store *base, const struct transition *t)
 	    (long long)t->petition_id);
 	/* "reason: note", or whichever of them is set. */
 	if (asprintf(&detail, "%s%s%s", reason, *reason && *note ? ": " : "",
-	    note) == -1) {
+		note) == -1) {
 		detail = NULL;
 		goto out;
 	}
@@ -2282,8 +2301,7 @@ sqlite_petition_transition(struct store *base, const struct transition *t)
 	sqlite3_bind_int64(st, 1, t->petition_id);
 	sqlite3_bind_text(st, 2, petition_state_name(t->from), -1,
 	    SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, petition_state_name(t->to), -1,
-	    SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, petition_state_name(t->to), -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, reason, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, note, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 6, t->at);
@@ -2298,8 +2316,7 @@ sqlite_petition_transition(struct store *base, const struct transition *t)
 	sqlite3_bind_int64(st, 1, t->petition_id);
 	sqlite3_bind_text(st, 2, petition_state_name(t->from), -1,
 	    SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, petition_state_name(t->to), -1,
-	    SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, petition_state_name(t->to), -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, t->actor, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, reason, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 6, note, -1, SQLITE_STATIC);
@@ -2381,8 +2398,8 @@ sqlite_petition_due(struct store *base, struct arena *a, int64_t now,
 }
 
 static enum store_status
-sqlite_transition_list(struct store *base, struct arena *a,
-    int64_t petition_id, struct transition **out, size_t *n)
+sqlite_transition_list(struct store *base, struct arena *a, int64_t petition_id,
+    struct transition **out, size_t *n)
 {
 	struct store_sqlite *s = sq(base);
 	struct conn *c = pool_get(s);
@@ -2402,10 +2419,10 @@ sqlite_transition_list(struct store *base, struct arena *a,
 			goto out;
 		t = &ts[k];
 		t->petition_id = sqlite3_column_int64(st, 0);
-		t->from = petition_state_parse((const char *)
-		    sqlite3_column_text(st, 1));
-		t->to = petition_state_parse((const char *)
-		    sqlite3_column_text(st, 2));
+		t->from = petition_state_parse(
+		    (const char *)sqlite3_column_text(st, 1));
+		t->to = petition_state_parse(
+		    (const char *)sqlite3_column_text(st, 2));
 		t->actor = col_text(a, st, 3);
 		t->reason = col_text(a, st, 4);
 		t->note = col_text(a, st, 5);
@@ -2439,8 +2456,7 @@ sqlite_update_create(struct store *base, const struct update *u, int64_t *id)
 		goto out;
 	sqlite3_bind_int64(st, 1, u->petition_id);
 	sqlite3_bind_text(st, 2, update_kind_name(u->kind), -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, u->author ? u->author : "", -1,
-	    SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, u->author ? u->author : "", -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, u->title, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, u->body_md, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 6, u->created_at);
@@ -2468,7 +2484,9 @@ row_update(struct arena *a, sqlite3_stmt *st, struct update *u)
 	u->mail_done = sqlite3_column_int(st, 8) != 0;
 	u->mailed = sqlite3_column_int64(st, 9);
 	return u->author != NULL && u->title != NULL && u->body_md != NULL &&
-	    u->kind != UPDATE__MAX ? 0 : -1;
+		u->kind != UPDATE__MAX ?
+	    0 :
+	    -1;
 }
 
 static enum store_status
@@ -2506,8 +2524,7 @@ out:
 }
 
 static enum store_status
-sqlite_update_mail_next(struct store *base, struct arena *a,
-    struct update *out)
+sqlite_update_mail_next(struct store *base, struct arena *a, struct update *out)
 {
 	struct store_sqlite *s = sq(base);
 	struct conn *c = pool_get(s);
@@ -2609,7 +2626,7 @@ sqlite_update_mail_commit(struct store *base, int64_t update_id,
 	for (i = 0; i < n; i++) {
 		if (outbox_insert(c, &msgs[i].mail, now) != SQLITE_OK ||
 		    token_insert(c, msgs[i].unsub_hash, "unsubscribe",
-		    msgs[i].signature_id, now, 0) != SQLITE_OK)
+			msgs[i].signature_id, now, 0) != SQLITE_OK)
 			goto fail;
 	}
 	if ((rc = conn_exec(c, ST_COMMIT)) != SQLITE_OK) {
@@ -2628,8 +2645,8 @@ out:
 }
 
 static enum store_status
-sqlite_petition_stats(struct store *base, struct arena *a,
-    int64_t petition_id, struct petition_stats *out)
+sqlite_petition_stats(struct store *base, struct arena *a, int64_t petition_id,
+    struct petition_stats *out)
 {
 	struct store_sqlite *s = sq(base);
 	struct conn *c = pool_get(s);
@@ -2651,19 +2668,12 @@ sqlite_petition_stats(struct store *base, struct arena *a,
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		int64_t k = sqlite3_column_int64(st, 1);
 
-		switch (signature_state_parse((const char *)
-		    sqlite3_column_text(st, 0))) {
-		case SIGNATURE_PENDING:
-			ps.pending = k;
-			break;
-		case SIGNATURE_CONFIRMED:
-			ps.confirmed = k;
-			break;
-		case SIGNATURE_INVALID:
-			ps.invalid = k;
-			break;
-		default:
-			break;
+		switch (signature_state_parse(
+		    (const char *)sqlite3_column_text(st, 0))) {
+		case SIGNATURE_PENDING: ps.pending = k; break;
+		case SIGNATURE_CONFIRMED: ps.confirmed = k; break;
+		case SIGNATURE_INVALID: ps.invalid = k; break;
+		default: break;
 		}
 	}
 	if (rc != SQLITE_DONE)
@@ -2673,7 +2683,7 @@ sqlite_petition_stats(struct store *base, struct arena *a,
 	sqlite3_bind_int64(st, 1, petition_id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (grow(a, (void **)&ps.days, &cap, ps.ndays,
-		    sizeof(*ps.days)) == -1)
+			sizeof(*ps.days)) == -1)
 			goto end;
 		ps.days[ps.ndays].day = sqlite3_column_int64(st, 0);
 		ps.days[ps.ndays].n = sqlite3_column_int64(st, 1);
@@ -2689,7 +2699,7 @@ sqlite_petition_stats(struct store *base, struct arena *a,
 		struct country_row *r;
 
 		if (grow(a, (void **)&ps.countries, &cap, ps.ncountries,
-		    sizeof(*ps.countries)) == -1)
+			sizeof(*ps.countries)) == -1)
 			goto end;
 		r = &ps.countries[ps.ncountries];
 		if ((r->country = col_text(a, st, 0)) == NULL)
@@ -2713,9 +2723,8 @@ out:
 }
 
 static enum store_status
-sqlite_signers_public(struct store *base, struct arena *a,
-    int64_t petition_id, int64_t after_seq, size_t max,
-    struct signer_row **out, size_t *n)
+sqlite_signers_public(struct store *base, struct arena *a, int64_t petition_id,
+    int64_t after_seq, size_t max, struct signer_row **out, size_t *n)
 {
 	struct store_sqlite *s = sq(base);
 	struct conn *c = pool_get(s);

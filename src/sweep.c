@@ -26,9 +26,13 @@ sweep_run_once(struct store *s, int64_t now)
 	}
 	for (i = 0; i < n; i++) {
 		struct transition t = {
-			.petition_id = ps[i].id, .from = PETITION_OPEN,
-			.to = PETITION_CLOSED, .actor = "system",
-			.reason = "closing_date", .note = "", .at = now,
+			.petition_id = ps[i].id,
+			.from = PETITION_OPEN,
+			.to = PETITION_CLOSED,
+			.actor = "system",
+			.reason = "closing_date",
+			.note = "",
+			.at = now,
 		};
 
 		switch (store_petition_transition(s, &t)) {
@@ -37,11 +41,8 @@ sweep_run_once(struct store *s, int64_t now)
 			pagecache_invalidate(ps[i].id);
 			closed++;
 			break;
-		case STORE_NOTFOUND:
-			break;	/* another node closed it first */
-		default:
-			closed = -1;
-			break;
+		case STORE_NOTFOUND: break; /* another node closed it first */
+		default: closed = -1; break;
 		}
 		if (closed == -1)
 			break;

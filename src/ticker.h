@@ -7,9 +7,9 @@
 #include <stdbool.h>
 
 struct ticker {
-	const char *name;		/* for logs */
+	const char *name; /* for logs */
 	unsigned interval_ms;
-	void (*run)(void *arg);		/* called on the ticker's thread */
+	void (*run)(void *arg); /* called on the ticker's thread */
 	void *arg;
 	/* private */
 	pthread_t thread;

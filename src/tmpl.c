@@ -244,8 +244,7 @@ tmpl_grow(void **v, size_t *cap, size_t n, size_t sz)
 static int
 tmpl_push_op(struct tmpl *t, const struct tmpl_op *op)
 {
-	if (tmpl_grow((void **)&t->ops, &t->capops, t->nops, sizeof(*op)) ==
-	    -1)
+	if (tmpl_grow((void **)&t->ops, &t->capops, t->nops, sizeof(*op)) == -1)
 		return -1;
 	t->ops[t->nops++] = *op;
 	return 0;
@@ -288,9 +287,10 @@ tmpl_push_parts(struct tmpl *t, struct str name, struct tmpl_op *op)
 		if (i < name.len && name.s[i] != '.')
 			continue;
 		if (tmpl_grow((void **)&t->parts, &t->capparts, t->nparts,
-		    sizeof(*t->parts)) == -1)
+			sizeof(*t->parts)) == -1)
 			return -1;
-		t->parts[t->nparts++] = (struct str){ name.s + start, i - start };
+		t->parts[t->nparts++] =
+		    (struct str){ name.s + start, i - start };
 		op->nparts++;
 		start = i + 1;
 	}
@@ -316,8 +316,7 @@ tmpl_push_text(struct tmpl *t, size_t from, size_t to, bool *bol)
  * the ctag itself, or when c is not NUL the c just before a ctag (the '}'
  * of "}}}", the '=' of "=}}"). SIZE_MAX when the tag never closes. */
 static size_t
-tmpl_find_close(const char *s, size_t len, size_t from, char c,
-    struct str ctag)
+tmpl_find_close(const char *s, size_t len, size_t from, char c, struct str ctag)
 {
 	size_t at = from;
 
@@ -342,8 +341,8 @@ tmpl_find_close(const char *s, size_t len, size_t from, char c,
  * the same line. If so *from is the line's start and *next is past its
  * newline ("\n" or "\r\n"), or the end of the source. */
 static bool
-tmpl_standalone(const char *s, size_t len, size_t pos, size_t tag,
-    size_t end, size_t *from, size_t *next)
+tmpl_standalone(const char *s, size_t len, size_t pos, size_t tag, size_t end,
+    size_t *from, size_t *next)
 {
 	size_t b = tag, e = end;
 
@@ -388,15 +387,15 @@ tmpl_parse_delims(struct str in, struct str *otag, struct str *ctag)
 
 /* Ends the innermost open section with the {{/name}} at tag. */
 static int
-tmpl_end_section(struct tmpl_parse *p, struct str name, size_t tag,
-    bool alone)
+tmpl_end_section(struct tmpl_parse *p, struct str name, size_t tag, bool alone)
 {
 	struct tmpl *t = p->t;
 	struct tmpl_op *sec;
 
 	if (p->nopen == 0)
-		return tmpl_syntax(p, tag, "end of section '%.*s' that is not open",
-		    (int)name.len, name.s);
+		return tmpl_syntax(p, tag,
+		    "end of section '%.*s' that is not open", (int)name.len,
+		    name.s);
 	sec = &t->ops[p->open[p->nopen - 1]];
 	if (sec->text.len != name.len ||
 	    memcmp(sec->text.s, name.s, name.len) != 0)
@@ -476,7 +475,10 @@ tmpl_compile(struct tmpl_parse *p)
 		if (body < len && strchr("#^/>!=&{", s[body]) != NULL)
 			kind = s[body++];
 		close = tmpl_find_close(s, len, body,
-		    kind == '{' ? '}' : kind == '=' ? '=' : '\0', ctag);
+		    kind == '{'	    ? '}' :
+			kind == '=' ? '=' :
+				      '\0',
+		    ctag);
 		if (close == SIZE_MAX)
 			return tmpl_syntax(p, tag, "unclosed tag");
 		name = tmpl_trim(s + body, close - body);
@@ -495,8 +497,7 @@ tmpl_compile(struct tmpl_parse *p)
 			return tmpl_oom(p);
 
 		switch (kind) {
-		case '!':
-			break;
+		case '!': break;
 		case '=':
 			if (!tmpl_parse_delims(name, &otag, &ctag))
 				return tmpl_syntax(p, tag,
@@ -521,8 +522,9 @@ tmpl_compile(struct tmpl_parse *p)
 				return tmpl_syntax(p, tag, "bad name '%.*s'",
 				    (int)name.len, name.s);
 			op.kind = kind == '#' ? TMPL_OP_SECTION :
-			    kind == '^' ? TMPL_OP_INVERTED :
-			    kind == '\0' ? TMPL_OP_VAR : TMPL_OP_RAW;
+			    kind == '^'	      ? TMPL_OP_INVERTED :
+			    kind == '\0'      ? TMPL_OP_VAR :
+						TMPL_OP_RAW;
 			break;
 		}
 		if (op.kind != TMPL_OP__MAX &&
@@ -669,7 +671,8 @@ tmpl_set_load_dir(struct tmpl_set *set, const char *dir, char *err,
 
 		if (asprintf(&path, "%s/%s", dir, file) < 0) {
 			path = NULL;
-			tmpl_errf(err, errlen, "%s/%s: out of memory", dir, file);
+			tmpl_errf(err, errlen, "%s/%s: out of memory", dir,
+			    file);
 			goto fail;
 		}
 		if ((name = strndup(file, strlen(file) - 5)) == NULL) {
@@ -681,7 +684,7 @@ tmpl_set_load_dir(struct tmpl_set *set, const char *dir, char *err,
 			goto fail;
 		}
 		if (tmpl_set_put(set, name, path, src.data ? src.data : "",
-		    src.len, err, errlen) == -1)
+			src.len, err, errlen) == -1)
 			goto fail;
 		buf_reset(&src);
 		free(path);
@@ -785,14 +788,9 @@ tmpl_put_value(struct buf *out, const json_t *v, bool escape)
 	case JSON_REAL:
 		tmpl_format_real(num, sizeof(num), json_real_value(v));
 		break;
-	case JSON_TRUE:
-		buf_puts(out, "true");
-		return;
-	case JSON_FALSE:
-		buf_puts(out, "false");
-		return;
-	default:
-		return;
+	case JSON_TRUE: buf_puts(out, "true"); return;
+	case JSON_FALSE: buf_puts(out, "false"); return;
+	default: return;
 	}
 	/* Digits, sign, '.', 'e' and '+' need no escaping. */
 	buf_puts(out, num);
@@ -840,19 +838,19 @@ tmpl_run_section(struct tmpl_run *r, const struct tmpl *t, size_t i,
 	size_t k;
 
 	if (op->kind == TMPL_OP_INVERTED)
-		return tmpl_truthy(v) ? 0 :
+		return tmpl_truthy(v) ?
+		    0 :
 		    tmpl_run_ops(r, t, i + 1, op->end, ctx, ind);
 	if (json_is_array(v)) {
 		for (k = 0; k < json_array_size(v); k++) {
 			top.v = json_array_get(v, k);
-			if (tmpl_run_ops(r, t, i + 1, op->end, &top, ind) ==
-			    -1)
+			if (tmpl_run_ops(r, t, i + 1, op->end, &top, ind) == -1)
 				return -1;
 		}
 		return 0;
 	}
 	return tmpl_truthy(v) ? tmpl_run_ops(r, t, i + 1, op->end, &top, ind) :
-	    0;
+				0;
 }
 
 static int
@@ -869,9 +867,10 @@ tmpl_run_partial(struct tmpl_run *r, const struct tmpl_op *op,
 	 * a partial that includes itself unconditionally, or a data cycle,
 	 * must fail the page rather than the process. */
 	if (r->depth >= TMPL_MAX_DEPTH) {
-		log_warn("tmpl", "event=partial_too_deep template=%s "
-		    "partial=%.*s max=%d", r->name, (int)op->text.len,
-		    op->text.s, TMPL_MAX_DEPTH);
+		log_warn("tmpl",
+		    "event=partial_too_deep template=%s "
+		    "partial=%.*s max=%d",
+		    r->name, (int)op->text.len, op->text.s, TMPL_MAX_DEPTH);
 		return -1;
 	}
 	/* An inline partial's lines are not indented at all. */
@@ -896,9 +895,7 @@ tmpl_run_ops(struct tmpl_run *r, const struct tmpl *t, size_t i, size_t end,
 		if (op->bol)
 			tmpl_put_indent(r->out, ind);
 		switch (op->kind) {
-		case TMPL_OP_TEXT:
-			tmpl_put_text(r->out, op->text, ind);
-			break;
+		case TMPL_OP_TEXT: tmpl_put_text(r->out, op->text, ind); break;
 		case TMPL_OP_VAR:
 		case TMPL_OP_RAW:
 			tmpl_put_value(r->out, tmpl_lookup(t, op, ctx),
@@ -914,8 +911,7 @@ tmpl_run_ops(struct tmpl_run *r, const struct tmpl *t, size_t i, size_t end,
 			if (tmpl_run_partial(r, op, ctx, ind) == -1)
 				return -1;
 			break;
-		case TMPL_OP__MAX:
-			break;
+		case TMPL_OP__MAX: break;
 		}
 		i++;
 	}

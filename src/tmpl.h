@@ -50,7 +50,7 @@ int tmpl_set_load_dir(struct tmpl_set *set, const char *dir, char *err,
  * than TMPL_MAX_DEPTH (logged) or when out ran out of memory; out may then
  * hold part of the page and the caller discards it. ctx is only read. Safe
  * to call from several threads at once on a set no longer being added to. */
-int tmpl_render(const struct tmpl_set *set, const char *name,
-    const json_t *ctx, struct buf *out);
+int tmpl_render(const struct tmpl_set *set, const char *name, const json_t *ctx,
+    struct buf *out);
 
 #endif

@@ -75,7 +75,8 @@ assert_shows(const char *html, const char *lang, const char *key)
 {
 	char *s = catalogue_lang(lang, key);
 	if (!html_shows_text(html, s))
-		fail_msg("the page does not show %s.%s \"%s\":\n%s", lang, key, s, html);
+		fail_msg("the page does not show %s.%s \"%s\":\n%s", lang, key,
+		    s, html);
 	free(s);
 }
 
@@ -113,8 +114,8 @@ get_expect(struct client *c, const char *path, long status, struct resp *r)
 {
 	assert_int_equal(client_get(c, path, r), CURLE_OK);
 	if (r->status != status)
-		fail_msg("GET %s: %ld, wanted %ld:\n%s", path, r->status, status,
-		    r->body.data ? r->body.data : "");
+		fail_msg("GET %s: %ld, wanted %ld:\n%s", path, r->status,
+		    status, r->body.data ? r->body.data : "");
 }
 
 /* GETs form_path with c for its form token, then POSTs body (urlencoded,
@@ -133,7 +134,8 @@ post_with_token(struct client *c, const char *form_path, const char *post_path,
 	if (body != NULL && body->len > 0)
 		hbuf_append(&b, body->data, body->len);
 	form_add(&b, "csrf", tok);
-	assert_int_equal(client_post(c, post_path, b.data, b.len, NULL, r), CURLE_OK);
+	assert_int_equal(client_post(c, post_path, b.data, b.len, NULL, r),
+	    CURLE_OK);
 	hbuf_free(&b);
 	free(tok);
 }
@@ -144,7 +146,8 @@ signup(struct client *c, const char *lang, const char *name, const char *email,
     const char *password, struct resp *r)
 {
 	char path[64];
-	snprintf(path, sizeof path, lang != NULL ? "/signup?lang=%s" : "/signup", lang);
+	snprintf(path, sizeof path,
+	    lang != NULL ? "/signup?lang=%s" : "/signup", lang);
 	struct hbuf b = { 0 };
 	if (name != NULL)
 		form_add(&b, "name", name);
@@ -207,7 +210,8 @@ press_button(struct client *c, const char *path, struct resp *r)
 	resp_free(&g);
 	struct hbuf b = { 0 };
 	form_add(&b, "csrf", tok);
-	assert_int_equal(client_post(c, action, b.data, b.len, NULL, r), CURLE_OK);
+	assert_int_equal(client_post(c, action, b.data, b.len, NULL, r),
+	    CURLE_OK);
 	hbuf_free(&b);
 	free(action);
 	free(tok);
@@ -255,7 +259,8 @@ mail_get(const char *rcpt, int k)
 {
 	int i = mail_nth(rcpt, k, WAIT_MS);
 	if (i == 0)
-		fail_msg("message %d for %s did not come within %d ms", k, rcpt, WAIT_MS);
+		fail_msg("message %d for %s did not come within %d ms", k, rcpt,
+		    WAIT_MS);
 	json_t *m = mail_parse(&fx.mail, i);
 	assert_non_null(m);
 	return m;
@@ -271,12 +276,13 @@ mail_link(json_t *m, const char *prefix)
 	assert_non_null(html);
 	char *link = link_path(text, fx.srv.base, prefix);
 	if (link == NULL)
-		fail_msg("no %s%s link in the text part:\n%s", fx.srv.base, prefix, text);
+		fail_msg("no %s%s link in the text part:\n%s", fx.srv.base,
+		    prefix, text);
 	char *hl = link_path(html, fx.srv.base, prefix);
 	char *hd = hl != NULL ? html_decode(hl) : NULL;
 	if (hd == NULL || strcmp(hd, link) != 0)
-		fail_msg("the HTML part links to %s, the text part to %s", hd ? hd : "(nothing)",
-		    link);
+		fail_msg("the HTML part links to %s, the text part to %s",
+		    hd ? hd : "(nothing)", link);
 	free(hd);
 	free(hl);
 	return link;
@@ -298,7 +304,8 @@ outbox_account_rows(void)
 	struct hbuf out = { 0 }, err = { 0 };
 	int st = cli_run(argv, &out, &err);
 	if (st != 0)
-		fail_msg("holos outbox list: status %d: %s", st, err.data ? err.data : "");
+		fail_msg("holos outbox list: status %d: %s", st,
+		    err.data ? err.data : "");
 	int n = count_of(out.data, " account ");
 	hbuf_free(&out);
 	hbuf_free(&err);
@@ -333,10 +340,12 @@ assert_subject(json_t *m, const char *lang, const char *key)
 	char *want = replace_arg(pat, "site", "Holos");
 	const char *got = mail_header(m, "subject");
 	if (got == NULL || strcmp(got, want) != 0)
-		fail_msg("Subject \"%s\", wanted \"%s\"", got ? got : "(none)", want);
+		fail_msg("Subject \"%s\", wanted \"%s\"", got ? got : "(none)",
+		    want);
 	const char *cl = mail_header(m, "content-language");
 	if (cl == NULL || strcmp(cl, lang) != 0)
-		fail_msg("Content-Language \"%s\", wanted %s", cl ? cl : "(none)", lang);
+		fail_msg("Content-Language \"%s\", wanted %s",
+		    cl ? cl : "(none)", lang);
 	free(want);
 	free(pat);
 }
@@ -344,7 +353,8 @@ assert_subject(json_t *m, const char *lang, const char *key)
 /* Signs up email on a page in lang and verifies it through the mailed
  * link with c, which is then signed in. Returns the link (malloc'd). */
 static char *
-signup_verified(struct client *c, const char *lang, const char *email, const char *password)
+signup_verified(struct client *c, const char *lang, const char *email,
+    const char *password)
 {
 	struct resp r;
 	signup(c, lang, "Olena Test", email, password, &r);
@@ -417,7 +427,8 @@ test_signup_verify_flow(void **state)
 	resp_free(&r);
 	struct hbuf b = { 0 };
 	form_add(&b, "csrf", csrf);
-	assert_int_equal(client_post(c, action, b.data, b.len, NULL, &r), CURLE_OK);
+	assert_int_equal(client_post(c, action, b.data, b.len, NULL, &r),
+	    CURLE_OK);
 	assert_int_equal(r.status, 303);
 	char *loc = resp_header(&r, "Location");
 	assert_non_null(loc);
@@ -434,7 +445,8 @@ test_signup_verify_flow(void **state)
 	assert_int_equal(admin_status(c), 403);
 
 	/* The link is spent: 410 for the button and for the page. */
-	assert_int_equal(client_post(c, action, b.data, b.len, NULL, &r), CURLE_OK);
+	assert_int_equal(client_post(c, action, b.data, b.len, NULL, &r),
+	    CURLE_OK);
 	assert_int_equal(r.status, 410);
 	assert_shows(r.body.data, "ru", "acct_link_used_heading");
 	resp_free(&r);
@@ -443,7 +455,9 @@ test_signup_verify_flow(void **state)
 	resp_free(&r);
 
 	/* A link holos never made: 404. */
-	get_expect(c, "/verify/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA?lang=ru", 404, &r);
+	get_expect(c,
+	    "/verify/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA?lang=ru", 404,
+	    &r);
 	assert_shows(r.body.data, "ru", "acct_link_unknown_heading");
 	resp_free(&r);
 	/* A reset link is no verification link. */
@@ -494,7 +508,8 @@ test_signup_existing_looks_alike(void **state)
 
 	signup(c1, "en", "First Person", DUP_EMAIL, PASSWORD, &r1);
 	/* Again, by someone else, with another name and password. */
-	signup(c2, "en", "Second Person", DUP_EMAIL, "another password 123", &r2);
+	signup(c2, "en", "Second Person", DUP_EMAIL, "another password 123",
+	    &r2);
 	assert_int_equal(r1.status, 200);
 	assert_int_equal(r2.status, r1.status);
 	if (strcmp(r1.body.data, r2.body.data) != 0)
@@ -514,7 +529,8 @@ test_signup_existing_looks_alike(void **state)
 	const char *text = mail_part(m, "text/plain");
 	char *v = link_path(text, fx.srv.base, "/verify/");
 	if (v != NULL)
-		fail_msg("the note to an existing account carries a verification link %s", v);
+		fail_msg("the note to an existing account carries a verification link %s",
+		    v);
 	char *lg = mail_link(m, "/login");
 	char *rs = mail_link(m, "/reset");
 	assert_non_null(strstr(text, "First Person"));
@@ -572,7 +588,8 @@ test_signup_validation(void **state)
 	resp_free(&r);
 
 	/* The password is the address; the name is an address. */
-	signup(c, "en", "ann@example.org", BAD_EMAIL, " ACCT-bad@Example.org", &r);
+	signup(c, "en", "ann@example.org", BAD_EMAIL, " ACCT-bad@Example.org",
+	    &r);
 	assert_int_equal(r.status, 422);
 	assert_shows(r.body.data, "en", "acct_err_password_email");
 	assert_shows(r.body.data, "en", "acct_err_name_email");
@@ -593,7 +610,8 @@ test_signup_validation(void **state)
 	/* In Russian. */
 	signup(c, "ru", "Анна", BAD_EMAIL, "коротко", &r);
 	assert_int_equal(r.status, 422);
-	assert_shows_literal(r.body.data, "Пароль должен быть не короче 10 символов.");
+	assert_shows_literal(r.body.data,
+	    "Пароль должен быть не короче 10 символов.");
 	assert_shows_literal(r.body.data, "В форме 1 ошибка");
 	assert_non_null(strstr(r.body.data, "<html lang=\"ru\">"));
 	resp_free(&r);
@@ -606,7 +624,8 @@ test_signup_validation(void **state)
 	/* And Ukrainian. */
 	signup(c, "uk", "Ганна", BAD_EMAIL, "коротко", &r);
 	assert_int_equal(r.status, 422);
-	assert_shows_literal(r.body.data, "Пароль має містити щонайменше 10 символів.");
+	assert_shows_literal(r.body.data,
+	    "Пароль має містити щонайменше 10 символів.");
 	resp_free(&r);
 
 	/* Nothing was created or mailed: the address is still free. */
@@ -630,10 +649,12 @@ test_csrf_refused(void **state)
 	struct client *c = client_new(&fx.srv);
 	struct resp r;
 	const char *bodies[][2] = {
-		{ "/signup", "name=Ann&email=csrf%40example.org&password=correct+horse+battery" },
+		{ "/signup",
+		    "name=Ann&email=csrf%40example.org&password=correct+horse+battery" },
 		{ "/reset", "email=csrf%40example.org" },
 		{ "/verify/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "" },
-		{ "/reset/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "password=correct+horse+battery" },
+		{ "/reset/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+		    "password=correct+horse+battery" },
 	};
 	for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
 		/* No token, then a forged one. */
@@ -641,12 +662,16 @@ test_csrf_refused(void **state)
 			struct hbuf b = { 0 };
 			hbuf_puts(&b, bodies[i][1]);
 			if (forged)
-				hbuf_puts(&b, b.len ? "&csrf=1700000000.AAAA" : "csrf=1700000000.AAAA");
-			assert_int_equal(client_post(c, bodies[i][0], b.data ? b.data : "", b.len,
-			    NULL, &r), CURLE_OK);
+				hbuf_puts(&b,
+				    b.len ? "&csrf=1700000000.AAAA" :
+					    "csrf=1700000000.AAAA");
+			assert_int_equal(client_post(c, bodies[i][0],
+					     b.data ? b.data : "", b.len, NULL,
+					     &r),
+			    CURLE_OK);
 			if (r.status != 403)
-				fail_msg("POST %s without a good token: %ld, wanted 403", bodies[i][0],
-				    r.status);
+				fail_msg("POST %s without a good token: %ld, wanted 403",
+				    bodies[i][0], r.status);
 			assert_shows(r.body.data, "en", "err_csrf");
 			resp_free(&r);
 			hbuf_free(&b);
@@ -660,11 +685,15 @@ test_csrf_refused(void **state)
 	form_add(&b, "email", "csrf@example.org");
 	form_add(&b, "csrf", tok);
 	const char *hdr[] = { "Origin: https://evil.example", NULL };
-	assert_int_equal(client_post_headers(c, "/reset", b.data, b.len, hdr, &r), CURLE_OK);
+	assert_int_equal(client_post_headers(c, "/reset", b.data, b.len, hdr,
+			     &r),
+	    CURLE_OK);
 	assert_int_equal(r.status, 403);
 	resp_free(&r);
 	/* A form not sent as a form: 415. */
-	assert_int_equal(client_post(c, "/reset", b.data, b.len, "text/plain", &r), CURLE_OK);
+	assert_int_equal(client_post(c, "/reset", b.data, b.len, "text/plain",
+			     &r),
+	    CURLE_OK);
 	assert_int_equal(r.status, 415);
 	resp_free(&r);
 	hbuf_free(&b);
@@ -715,7 +744,8 @@ test_reset_flow(void **state)
 	reset_ask(asker, RESET_EMAIL, &rk);
 	assert_int_equal(ru.status, 200);
 	assert_int_equal(rk.status, ru.status);
-	char *bu = without_tokens(ru.body.data), *bk = without_tokens(rk.body.data);
+	char *bu = without_tokens(ru.body.data),
+	     *bk = without_tokens(rk.body.data);
 	if (strcmp(bu, bk) != 0)
 		fail_msg("reset answers differ:\n%s\n----\n%s", bu, bk);
 	assert_shows(ru.body.data, "en", "acct_reset_sent_title");
@@ -748,14 +778,17 @@ test_reset_flow(void **state)
 	struct hbuf b = { 0 };
 	form_add(&b, "password", "short");
 	form_add(&b, "csrf", tok);
-	assert_int_equal(client_post(asker, action, b.data, b.len, NULL, &r), CURLE_OK);
+	assert_int_equal(client_post(asker, action, b.data, b.len, NULL, &r),
+	    CURLE_OK);
 	assert_int_equal(r.status, 422);
-	assert_shows_literal(r.body.data, "Пароль має містити щонайменше 10 символів.");
+	assert_shows_literal(r.body.data,
+	    "Пароль має містити щонайменше 10 символів.");
 	resp_free(&r);
 	hbuf_free(&b);
 	form_add(&b, "password", RESET_EMAIL);
 	form_add(&b, "csrf", tok);
-	assert_int_equal(client_post(asker, action, b.data, b.len, NULL, &r), CURLE_OK);
+	assert_int_equal(client_post(asker, action, b.data, b.len, NULL, &r),
+	    CURLE_OK);
 	assert_int_equal(r.status, 422);
 	assert_shows(r.body.data, "uk", "acct_err_password_email");
 	resp_free(&r);
@@ -764,7 +797,8 @@ test_reset_flow(void **state)
 	/* The new password: then to the sign-in page. */
 	form_add(&b, "password", NEW_PASSWORD);
 	form_add(&b, "csrf", tok);
-	assert_int_equal(client_post(asker, action, b.data, b.len, NULL, &r), CURLE_OK);
+	assert_int_equal(client_post(asker, action, b.data, b.len, NULL, &r),
+	    CURLE_OK);
 	assert_int_equal(r.status, 303);
 	char *loc = resp_header(&r, "Location");
 	assert_non_null(loc);
@@ -785,7 +819,8 @@ test_reset_flow(void **state)
 	assert_int_equal(admin_status(c), 403);
 
 	/* The link works once. */
-	assert_int_equal(client_post(asker, action, b.data, b.len, NULL, &r), CURLE_OK);
+	assert_int_equal(client_post(asker, action, b.data, b.len, NULL, &r),
+	    CURLE_OK);
 	assert_int_equal(r.status, 410);
 	assert_shows(r.body.data, "uk", "acct_link_used_heading");
 	resp_free(&r);
@@ -793,12 +828,13 @@ test_reset_flow(void **state)
 	resp_free(&r);
 	assert_int_equal(login(c2, RESET_EMAIL, NEW_PASSWORD), 303);
 	/* A link holos never made: 404. */
-	get_expect(asker, "/reset/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", 404, &r);
+	get_expect(asker, "/reset/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+	    404, &r);
 	resp_free(&r);
 
 	char *rtok = path_token(link), *vtok = path_token(vlink);
-	const char *secrets[] = { RESET_EMAIL, NOBODY_EMAIL, PASSWORD, NEW_PASSWORD, rtok,
-		vtok, NULL };
+	const char *secrets[] = { RESET_EMAIL, NOBODY_EMAIL, PASSWORD,
+		NEW_PASSWORD, rtok, vtok, NULL };
 	assert_log_clean(secrets);
 
 	free(vtok);
@@ -847,7 +883,8 @@ test_reset_limit_per_account(void **state)
 	json_decref(mail_get(LIMIT_EMAIL, 4));
 	assert_int_equal(mail_count_to(LIMIT_EMAIL), 4);
 	/* Other accounts are not held back by it. */
-	char *vlink2 = signup_verified(c, "en", "acct-limit-2@example.org", PASSWORD);
+	char *vlink2 =
+	    signup_verified(c, "en", "acct-limit-2@example.org", PASSWORD);
 	reset_ask(c, "acct-limit-2@example.org", &r);
 	assert_int_equal(r.status, 200);
 	resp_free(&r);
@@ -894,7 +931,8 @@ test_verify_resend(void **state)
 	struct resp r;
 
 	/* Signed out, the resend asks to sign in. */
-	assert_int_equal(client_post(c, "/verify", "csrf=x", 6, NULL, &r), CURLE_OK);
+	assert_int_equal(client_post(c, "/verify", "csrf=x", 6, NULL, &r),
+	    CURLE_OK);
 	assert_int_equal(r.status, 302);
 	resp_free(&r);
 
@@ -907,7 +945,8 @@ test_verify_resend(void **state)
 
 	/* Not yet verified, but signed in: an unknown link offers a new one. */
 	assert_int_equal(login(c, RESEND_EMAIL, PASSWORD), 303);
-	const char *bogus = "/verify/BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBA";
+	const char *bogus =
+	    "/verify/BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBA";
 	get_expect(c, bogus, 404, &r);
 	assert_shows(r.body.data, "en", "acct_resend_button");
 	char *tok = html_csrf(r.body.data);
@@ -922,19 +961,22 @@ test_verify_resend(void **state)
 	resp_free(&r);
 	struct hbuf b = { 0 };
 	form_add(&b, "csrf", loose);
-	assert_int_equal(client_post(c, "/verify", b.data, b.len, NULL, &r), CURLE_OK);
+	assert_int_equal(client_post(c, "/verify", b.data, b.len, NULL, &r),
+	    CURLE_OK);
 	assert_int_equal(r.status, 403);
 	resp_free(&r);
 	hbuf_free(&b);
 
 	/* The bound one sends a fresh link; again at once is too soon. */
 	form_add(&b, "csrf", tok);
-	assert_int_equal(client_post(c, "/verify", b.data, b.len, NULL, &r), CURLE_OK);
+	assert_int_equal(client_post(c, "/verify", b.data, b.len, NULL, &r),
+	    CURLE_OK);
 	assert_int_equal(r.status, 200);
 	assert_shows_literal(r.body.data,
 	    "We have sent a new link to your email address. It works for 48 hours.");
 	resp_free(&r);
-	assert_int_equal(client_post(c, "/verify", b.data, b.len, NULL, &r), CURLE_OK);
+	assert_int_equal(client_post(c, "/verify", b.data, b.len, NULL, &r),
+	    CURLE_OK);
 	assert_int_equal(r.status, 429);
 	assert_shows(r.body.data, "en", "acct_resend_wait");
 	char *ra = resp_header(&r, "Retry-After");
@@ -973,14 +1015,22 @@ main(void)
 	if (smtpd_available() != 0)
 		return 1;
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_signup_verify_flow, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_signup_existing_looks_alike, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_signup_validation, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_csrf_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reset_flow, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reset_limit_per_account, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reset_rate_per_client, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_verify_resend, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_signup_verify_flow, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_signup_existing_looks_alike,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_signup_validation, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_csrf_refused, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_reset_flow, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_reset_limit_per_account,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reset_rate_per_client,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_verify_resend, setup,
+		    teardown),
 	};
 	return harness_finish(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -1,6 +1,7 @@
 /* e2e_admin.c - end-to-end tests of signing in and of moderation: roles,
  * refusals, lockout, trending sources and bulk invalidation from the admin
  * pages, the audit log. */
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -23,14 +23,16 @@ static struct server *srv;
 static int
 group_setup(void **state)
 {
-	static const char *const args[] = { "--count-on-sign", "--trusted-proxy",
-		"127.0.0.1", NULL };
+	static const char *const args[] = { "--count-on-sign",
+		"--trusted-proxy", "127.0.0.1", NULL };
 	(void)state;
 	srv = server_new_seeded(args);
 	if (srv == NULL)
 		return -1;
-	if (harness_user_add(srv, "mod@example.org", "moderator", PASSWORD) != 0 ||
-	    harness_user_add(srv, "starter@example.org", "starter", PASSWORD) != 0 ||
+	if (harness_user_add(srv, "mod@example.org", "moderator", PASSWORD) !=
+		0 ||
+	    harness_user_add(srv, "starter@example.org", "starter", PASSWORD) !=
+		0 ||
 	    harness_user_add(srv, "locked@example.org", "admin", PASSWORD) != 0)
 		return -1;
 	/* The same email twice is refused. */
@@ -106,7 +108,8 @@ test_wrong_and_unknown_look_alike(void **state)
 	char *msg = catalogue_get("login_wrong");
 
 	assert_int_equal(login(c, "mod@example.org", "not the password"), 422);
-	assert_int_equal(login(c, "nobody@example.org", "not the password"), 422);
+	assert_int_equal(login(c, "nobody@example.org", "not the password"),
+	    422);
 	/* Both say the same thing. */
 	client_get(c, "/admin", &r);
 	assert_int_equal(r.status, 302);
@@ -261,6 +264,6 @@ main(void)
 		cmocka_unit_test(test_starter_cannot_moderate),
 		cmocka_unit_test(test_moderator_invalidates),
 	};
-	return harness_finish(cmocka_run_group_tests(tests, group_setup,
-	    group_teardown));
+	return harness_finish(
+	    cmocka_run_group_tests(tests, group_setup, group_teardown));
 }

@@ -1,4 +1,5 @@
-/* e2e_cli.c - end-to-end tests of the command line: help, unknown commands, import. */
+/* e2e_cli.c - end-to-end tests of the command line: help, unknown commands,
+ * import. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -42,8 +43,9 @@ run_expect(const char *const *argv, int want, struct hbuf *out, struct hbuf *err
 	struct hbuf o = { 0 }, e = { 0 };
 	int st = cli_run(argv, &o, &e);
 	if (st != want) {
-		fail_msg("holos %s %s: exit %d, wanted %d\nstdout:\n%s\nstderr:\n%s", argv[0],
-		    argv[1] ? argv[1] : "", st, want, o.data ? o.data : "", e.data ? e.data : "");
+		fail_msg("holos %s %s: exit %d, wanted %d\nstdout:\n%s\nstderr:\n%s",
+		    argv[0], argv[1] ? argv[1] : "", st, want,
+		    o.data ? o.data : "", e.data ? e.data : "");
 	}
 	if (out != NULL)
 		*out = o;
@@ -62,10 +64,11 @@ run_expect_failure(const char *const *argv, struct hbuf *err)
 	struct hbuf o = { 0 }, e = { 0 };
 	int st = cli_run(argv, &o, &e);
 	if (st <= 0 || st >= 126)
-		fail_msg("holos %s: exit %d, wanted a plain failure\nstderr:\n%s", argv[0], st,
-		    e.data ? e.data : "");
+		fail_msg("holos %s: exit %d, wanted a plain failure\nstderr:\n%s",
+		    argv[0], st, e.data ? e.data : "");
 	if (e.data != NULL &&
-	    (strstr(e.data, "AddressSanitizer") || strstr(e.data, "runtime error") ||
+	    (strstr(e.data, "AddressSanitizer") ||
+		strstr(e.data, "runtime error") ||
 		strstr(e.data, "LeakSanitizer")))
 		fail_msg("holos %s: sanitizer report:\n%s", argv[0], e.data);
 	hbuf_free(&o);
@@ -142,7 +145,8 @@ test_import(void **state)
 
 	/* Unterminated front matter. */
 	snprintf(path, sizeof path, "%s/open-front-matter.md", s->root);
-	md = "---\nslug: half-open\ntitle: Half open\ngoal: 10\nlang: en\n\nBody.\n";
+	md =
+	    "---\nslug: half-open\ntitle: Half open\ngoal: 10\nlang: en\n\nBody.\n";
 	assert_int_equal(write_file(path, md, strlen(md)), 0);
 	run_expect_failure(bad, &err);
 	hbuf_free(&err);
@@ -184,29 +188,30 @@ test_serve_bad_arguments(void **state)
 	char listen_on[32];
 	snprintf(listen_on, sizeof listen_on, "127.0.0.1:%d", ntohs(a.sin_port));
 	struct hbuf err = { 0 };
-	const char *busy[] = { "serve", "--listen", listen_on, "--data", s->data, NULL };
+	const char *busy[] = { "serve", "--listen", listen_on, "--data",
+		s->data, NULL };
 	run_expect_failure(busy, &err);
 	assert_true(err.len > 0);
 	hbuf_free(&err);
 	close(fd);
 
-	const char *bad_listen[] = { "serve", "--listen", "not-an-address", "--data", s->data,
-		NULL };
+	const char *bad_listen[] = { "serve", "--listen", "not-an-address",
+		"--data", s->data, NULL };
 	run_expect_failure(bad_listen, &err);
 	assert_true(err.len > 0);
 	hbuf_free(&err);
-	const char *bad_body[] = { "serve", "--listen", "127.0.0.1:1", "--data", s->data,
-		"--max-body", "lots", NULL };
+	const char *bad_body[] = { "serve", "--listen", "127.0.0.1:1", "--data",
+		s->data, "--max-body", "lots", NULL };
 	run_expect_failure(bad_body, &err);
 	assert_true(err.len > 0);
 	hbuf_free(&err);
-	const char *bad_idle[] = { "serve", "--listen", "127.0.0.1:1", "--data", s->data,
-		"--idle-timeout", "-5", NULL };
+	const char *bad_idle[] = { "serve", "--listen", "127.0.0.1:1", "--data",
+		s->data, "--idle-timeout", "-5", NULL };
 	run_expect_failure(bad_idle, &err);
 	assert_true(err.len > 0);
 	hbuf_free(&err);
-	const char *no_seed[] = { "serve", "--listen", "127.0.0.1:1", "--data", s->data,
-		"--seed", "/nonexistent/petition.md", NULL };
+	const char *no_seed[] = { "serve", "--listen", "127.0.0.1:1", "--data",
+		s->data, "--seed", "/nonexistent/petition.md", NULL };
 	run_expect_failure(no_seed, &err);
 	assert_true(err.len > 0);
 	hbuf_free(&err);
@@ -218,9 +223,10 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_help),
 		cmocka_unit_test(test_unknown_subcommand),
-		cmocka_unit_test_setup_teardown(test_import, scratch_setup, scratch_teardown),
-		cmocka_unit_test_setup_teardown(test_serve_bad_arguments, scratch_setup,
+		cmocka_unit_test_setup_teardown(test_import, scratch_setup,
 		    scratch_teardown),
+		cmocka_unit_test_setup_teardown(test_serve_bad_arguments,
+		    scratch_setup, scratch_teardown),
 	};
 	return harness_finish(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -1,6 +1,7 @@
-/* e2e_cluster.c - end-to-end tests of two holos nodes on one PostgreSQL database behind haproxy:
- * counts seen across nodes, one email on both nodes at once, PostgreSQL restarted under load,
- * concurrent migrations, holos migrate-data. Runs only when HOLOS_TEST_PG is set. */
+/* e2e_cluster.c - end-to-end tests of two holos nodes on one PostgreSQL
+ * database behind haproxy: counts seen across nodes, one email on both nodes at
+ * once, PostgreSQL restarted under load, concurrent migrations, holos
+ * migrate-data. Runs only when HOLOS_TEST_PG is set. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -133,7 +134,8 @@ haproxy_start(struct cluster *c)
 		return -1;
 	if (pid == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		int fd = open(c->hlog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		int fd = open(c->hlog,
+		    O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 		if (fd >= 0) {
 			dup2(fd, 1);
 			dup2(fd, 2);
@@ -155,7 +157,8 @@ haproxy_start(struct cluster *c)
 	}
 	client_free(h);
 	if (rc != 0)
-		fprintf(stderr, "e2e_cluster: haproxy did not pass /healthz within 10 s (log: %s)\n",
+		fprintf(stderr,
+		    "e2e_cluster: haproxy did not pass /healthz within 10 s (log: %s)\n",
 		    c->hlog);
 	return rc;
 }
@@ -180,12 +183,14 @@ group_setup(void **state)
 	if ((cl = calloc(1, sizeof *cl)) == NULL)
 		return -1;
 	cl->lb.port = harness_free_port();
-	snprintf(cl->lb.base, sizeof cl->lb.base, "http://127.0.0.1:%d", cl->lb.port);
+	snprintf(cl->lb.base, sizeof cl->lb.base, "http://127.0.0.1:%d",
+	    cl->lb.port);
 	snprintf(cl->base_url, sizeof cl->base_url, "%s", cl->lb.base);
 	for (int i = 0; i < NODES; i++) {
 		const char **a = cl->args[i];
 		size_t n = 0;
-		snprintf(cl->node_name[i], sizeof cl->node_name[i], "node%d", i + 1);
+		snprintf(cl->node_name[i], sizeof cl->node_name[i], "node%d",
+		    i + 1);
 		/* The first node imports the petition; the others find it. */
 		if (i == 0) {
 			a[n++] = "--seed";
@@ -199,9 +204,11 @@ group_setup(void **state)
 		a[n] = NULL;
 		if (server_init(&cl->node[i], a) != 0)
 			return -1;
-		if (i > 0 && (server_share_db(&cl->node[i], &cl->node[0]) != 0 ||
-				 share_key(&cl->node[0], &cl->node[i]) != 0)) {
-			fprintf(stderr, "e2e_cluster: cannot share the database or key\n");
+		if (i > 0 &&
+		    (server_share_db(&cl->node[i], &cl->node[0]) != 0 ||
+			share_key(&cl->node[0], &cl->node[i]) != 0)) {
+			fprintf(stderr,
+			    "e2e_cluster: cannot share the database or key\n");
 			return -1;
 		}
 		if (server_start(&cl->node[i]) != 0)
@@ -235,7 +242,8 @@ static void
 need_cluster(void)
 {
 	if (harness_pg() == NULL) {
-		print_message("skipped: needs PostgreSQL (HOLOS_TEST_PG); scripts/test.sh sets it\n");
+		print_message(
+		    "skipped: needs PostgreSQL (HOLOS_TEST_PG); scripts/test.sh sets it\n");
 		skip();
 	}
 	if (cl == NULL) {
@@ -257,7 +265,8 @@ token_from(const struct server *s)
 /* POSTs a signature for email with c and a form token; returns the status
  * (0 when no answer came) and whether a 503 carried Retry-After. */
 static long
-post_sign(struct client *c, const char *token, const char *email, bool *retry_after)
+post_sign(struct client *c, const char *token, const char *email,
+    bool *retry_after)
 {
 	struct signer who = signer_default(email);
 	struct hbuf b = { 0 };
@@ -330,17 +339,20 @@ load_loop(void *arg)
 	for (long n = 0; !atomic_load(l->stop); n++) {
 		char email[64];
 		bool ra = false;
-		snprintf(email, sizeof email, "%s-%d-%ld@example.org", l->tag, l->id, n);
+		snprintf(email, sizeof email, "%s-%d-%ld@example.org", l->tag,
+		    l->id, n);
 		long st = post_sign(l->c, l->token, email, &ra);
 		l->sent++;
 		if (st == 303) {
 			if (l->nacked == l->cap) {
 				l->cap = l->cap ? l->cap * 2 : 256;
-				l->acked = realloc(l->acked, l->cap * sizeof *l->acked);
+				l->acked = realloc(l->acked,
+				    l->cap * sizeof *l->acked);
 				if (l->acked == NULL)
 					abort();
 			}
-			snprintf(l->acked[l->nacked++], sizeof l->acked[0], "%s", email);
+			snprintf(l->acked[l->nacked++], sizeof l->acked[0],
+			    "%s", email);
 			atomic_store(&l->last_ok_ms, now_ms());
 		} else if (st == 503) {
 			l->n503++;
@@ -367,7 +379,9 @@ load_start(const char *tag, long pause, atomic_bool *stop, const char *token)
 		ls[i].id = i;
 		ls[i].pause_ms = pause;
 		ls[i].stop = stop;
-		assert_int_equal(pthread_create(&ls[i].thread, NULL, load_loop, &ls[i]), 0);
+		assert_int_equal(pthread_create(&ls[i].thread, NULL, load_loop,
+				     &ls[i]),
+		    0);
 	}
 	return ls;
 }
@@ -409,16 +423,20 @@ test_counts_across_nodes(void **state)
 		struct resp rs[LOAD_THREADS];
 		for (int i = 0; i < LOAD_THREADS; i++) {
 			char email[64];
-			snprintf(email, sizeof email, "across-%d-%d@example.org", i, round);
+			snprintf(email, sizeof email,
+			    "across-%d-%d@example.org", i, round);
 			struct signer who = signer_default(email);
 			memset(&bodies[i], 0, sizeof bodies[i]);
 			form_sign(&bodies[i], &who, token);
 			cs[i] = client_new(&cl->lb);
 		}
-		assert_int_equal(client_post_many(cs, SIGN_PATH, bodies, rs, LOAD_THREADS), 0);
+		assert_int_equal(client_post_many(cs, SIGN_PATH, bodies, rs,
+				     LOAD_THREADS),
+		    0);
 		for (int i = 0; i < LOAD_THREADS; i++) {
 			if (rs[i].status != 303)
-				fail_msg("sign through the balancer: %ld", rs[i].status);
+				fail_msg("sign through the balancer: %ld",
+				    rs[i].status);
 			signed_ok++;
 			resp_free(&rs[i]);
 			hbuf_free(&bodies[i]);
@@ -428,15 +446,18 @@ test_counts_across_nodes(void **state)
 	long long acked_at = now_ms();
 	long long took = wait_all_nodes(before + signed_ok, acked_at);
 	if (took < 0)
-		fail_msg("the nodes show %ld and %ld, wanted %ld", node_count(0), node_count(1),
-		    before + signed_ok);
-	print_message("cross-node count latency: %lld ms after the last acknowledgement\n", took);
+		fail_msg("the nodes show %ld and %ld, wanted %ld",
+		    node_count(0), node_count(1), before + signed_ok);
+	print_message("cross-node count latency: %lld ms after the last acknowledgement\n",
+	    took);
 	assert_true(took <= CROSS_NODE_MS);
 	/* roundrobin: both nodes committed signatures, each into its own
 	 * counter row. */
-	assert_int_equal(db_value("SELECT count(*) FROM petition_counts WHERE confirmed > 0"),
+	assert_int_equal(db_value(
+			     "SELECT count(*) FROM petition_counts WHERE confirmed > 0"),
 	    NODES);
-	assert_int_equal(db_value("SELECT sum(confirmed) FROM petition_counts"), before + signed_ok);
+	assert_int_equal(db_value("SELECT sum(confirmed) FROM petition_counts"),
+	    before + signed_ok);
 	free(token);
 }
 
@@ -464,7 +485,9 @@ test_same_email_both_nodes(void **state)
 			form_sign(&bodies[i], &who, tok[i]);
 			cs[i] = client_new(&cl->node[i]);
 		}
-		assert_int_equal(client_post_many(cs, SIGN_PATH, bodies, rs, NODES), 0);
+		assert_int_equal(client_post_many(cs, SIGN_PATH, bodies, rs,
+				     NODES),
+		    0);
 		int ok = 0, dup = 0;
 		for (int i = 0; i < NODES; i++) {
 			ok += rs[i].status == 303;
@@ -474,13 +497,17 @@ test_same_email_both_nodes(void **state)
 			client_free(cs[i]);
 		}
 		if (ok != 1 || dup != NODES - 1)
-			fail_msg("%s on both nodes at once: %d × 303, %d × 422", email, ok, dup);
+			fail_msg("%s on both nodes at once: %d × 303, %d × 422",
+			    email, ok, dup);
 	}
 	long long took = wait_all_nodes(before + emails, now_ms());
 	if (took < 0)
-		fail_msg("the nodes show %ld and %ld, wanted %ld", node_count(0), node_count(1),
-		    before + emails);
-	assert_int_equal(db_value("SELECT count(*) - count(DISTINCT email_hash) FROM signatures"), 0);
+		fail_msg("the nodes show %ld and %ld, wanted %ld",
+		    node_count(0), node_count(1), before + emails);
+	assert_int_equal(
+	    db_value(
+		"SELECT count(*) - count(DISTINCT email_hash) FROM signatures"),
+	    0);
 	for (int i = 0; i < NODES; i++)
 		free(tok[i]);
 }
@@ -489,7 +516,8 @@ static int
 pg_restart(void)
 {
 	char cmd[600];
-	snprintf(cmd, sizeof cmd, "sh scripts/pg.sh restart '%s'", harness_pg_dir());
+	snprintf(cmd, sizeof cmd, "sh scripts/pg.sh restart '%s'",
+	    harness_pg_dir());
 	return system(cmd);
 }
 
@@ -503,7 +531,8 @@ test_database_restart_under_load(void **state)
 	(void)state;
 	need_cluster();
 	if (harness_pg_dir() == NULL) {
-		print_message("skipped: HOLOS_TEST_PG_DIR (the cluster's folder) is not set\n");
+		print_message(
+		    "skipped: HOLOS_TEST_PG_DIR (the cluster's folder) is not set\n");
 		skip();
 	}
 	char *token = token_from(&cl->lb);
@@ -519,7 +548,8 @@ test_database_restart_under_load(void **state)
 	bool recovered = false;
 	while (!recovered && now_ms() < end) {
 		for (int i = 0; i < LOAD_THREADS; i++)
-			recovered = recovered || atomic_load(&ls[i].last_ok_ms) > restarted;
+			recovered = recovered ||
+			    atomic_load(&ls[i].last_ok_ms) > restarted;
 		pause_ms(20);
 	}
 	long long recovered_at = now_ms();
@@ -528,7 +558,8 @@ test_database_restart_under_load(void **state)
 	load_join(ls);
 	if (!recovered)
 		fail_msg("no signature got through within 15 s of the restart");
-	long sent = 0, acked = 0, n503 = 0, bare = 0, other = 0, other_status = 0;
+	long sent = 0, acked = 0, n503 = 0, bare = 0, other = 0,
+	     other_status = 0;
 	for (int i = 0; i < LOAD_THREADS; i++) {
 		sent += ls[i].sent;
 		acked += (long)ls[i].nacked;
@@ -540,23 +571,30 @@ test_database_restart_under_load(void **state)
 	}
 	print_message("restart took %lld ms, signing back %lld ms after it began: %ld sent, "
 		      "%ld acknowledged, %ld × 503, %ld other\n",
-	    restarted - restart_at, recovered_at - restart_at, sent, acked, n503, other);
+	    restarted - restart_at, recovered_at - restart_at, sent, acked,
+	    n503, other);
 	for (int i = 0; i < NODES; i++) {
 		int st;
 		if (waitpid(cl->node[i].pid, &st, WNOHANG) != 0)
-			fail_msg("node %d died during the restart (log %s)", i + 1, cl->node[i].log);
+			fail_msg("node %d died during the restart (log %s)",
+			    i + 1, cl->node[i].log);
 	}
 	if (other > 0)
-		fail_msg("%ld answers were neither 303 nor 503 (last: %ld)", other, other_status);
+		fail_msg("%ld answers were neither 303 nor 503 (last: %ld)",
+		    other, other_status);
 	assert_true(n503 > 0);
 	if (bare > 0)
 		fail_msg("%ld of %ld 503s came without Retry-After", bare, n503);
 
 	/* Nothing twice, no gap in the log, the counter rows agree. */
 	long long rows = db_value("SELECT count(*) FROM signatures");
-	assert_int_equal(db_value("SELECT count(*) - count(DISTINCT email_hash) FROM signatures"), 0);
+	assert_int_equal(
+	    db_value(
+		"SELECT count(*) - count(DISTINCT email_hash) FROM signatures"),
+	    0);
 	assert_int_equal(db_value("SELECT max(seq) FROM signatures"), rows);
-	assert_int_equal(db_value("SELECT sum(confirmed) FROM petition_counts"), rows);
+	assert_int_equal(db_value("SELECT sum(confirmed) FROM petition_counts"),
+	    rows);
 	assert_true(rows >= acked);
 	/* Every acknowledged signature is there: signing again is refused. */
 	struct client *c = client_new(&cl->lb);
@@ -572,8 +610,8 @@ test_database_restart_under_load(void **state)
 	/* Every node agrees with the database within a second. */
 	long long took = wait_all_nodes((long)rows, now_ms());
 	if (took < 0 || took > CROSS_NODE_MS)
-		fail_msg("the nodes show %ld and %ld, the database %lld", node_count(0),
-		    node_count(1), rows);
+		fail_msg("the nodes show %ld and %ld, the database %lld",
+		    node_count(0), node_count(1), rows);
 	load_free(ls);
 	free(token);
 }
@@ -600,8 +638,8 @@ test_concurrent_migrate(void **state)
 				dup2(nul, 1);
 				dup2(nul, 2);
 			}
-			execl(harness_bin(), harness_bin(), "migrate", "--data", s.data, "--db", s.db,
-			    (char *)NULL);
+			execl(harness_bin(), harness_bin(), "migrate", "--data",
+			    s.data, "--db", s.db, (char *)NULL);
 			_exit(127);
 		}
 	}
@@ -609,21 +647,27 @@ test_concurrent_migrate(void **state)
 		int st;
 		assert_int_equal(waitpid(pids[i], &st, 0), pids[i]);
 		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-			fail_msg("holos migrate %d of 4 failed (status %d)", i + 1, st);
+			fail_msg("holos migrate %d of 4 failed (status %d)",
+			    i + 1, st);
 	}
 	long long files = 0;
 	DIR *d = opendir("migrations/pg");
 	assert_non_null(d);
 	for (struct dirent *e; (e = readdir(d)) != NULL;)
-		files += strlen(e->d_name) > 4 && strcmp(e->d_name + strlen(e->d_name) - 4, ".sql") == 0;
+		files += strlen(e->d_name) > 4 &&
+		    strcmp(e->d_name + strlen(e->d_name) - 4, ".sql") == 0;
 	closedir(d);
 	assert_true(files >= 3);
-	assert_int_equal(pg_scalar(s.db, "SELECT count(*) FROM schema_migrations"), files);
-	assert_int_equal(pg_scalar(s.db, "SELECT count(DISTINCT version) FROM schema_migrations"),
+	assert_int_equal(pg_scalar(s.db,
+			     "SELECT count(*) FROM schema_migrations"),
+	    files);
+	assert_int_equal(pg_scalar(s.db,
+			     "SELECT count(DISTINCT version) FROM schema_migrations"),
 	    files);
 	/* A database newer than this holos is refused. */
-	assert_int_equal(pg_scalar(s.db, "INSERT INTO schema_migrations VALUES (9999, "
-					 "'9999_future.sql', 0)"),
+	assert_int_equal(pg_scalar(s.db,
+			     "INSERT INTO schema_migrations VALUES (9999, "
+			     "'9999_future.sql', 0)"),
 	    0);
 	const char *argv[] = { "migrate", "--data", s.data, NULL };
 	struct hbuf out = { 0 }, err = { 0 };
@@ -685,7 +729,8 @@ test_migrate_data(void **state)
 		print_message("skipped: needs PostgreSQL (HOLOS_TEST_PG)\n");
 		skip();
 	}
-	static const char *const args[] = { "--seed", SEED_PATH, COUNT_ON_SIGN, NULL };
+	static const char *const args[] = { "--seed", SEED_PATH, COUNT_ON_SIGN,
+		NULL };
 	struct server old, neu;
 	assert_int_equal(server_init(&old, args), 0);
 	server_use_sqlite(&old);
@@ -709,12 +754,13 @@ test_migrate_data(void **state)
 	assert_int_equal(server_init(&neu, args2), 0);
 	char from[400];
 	snprintf(from, sizeof from, "sqlite:%s/holos.db", old.data);
-	const char *argv[] = { "migrate-data", "--from", from, "--to", neu.db, NULL };
+	const char *argv[] = { "migrate-data", "--from", from, "--to", neu.db,
+		NULL };
 	struct hbuf out = { 0 }, err = { 0 };
 	int rc = cli_run(argv, &out, &err);
 	if (rc != 0)
-		fail_msg("migrate-data: exit %d\n%s%s", rc, out.data ? out.data : "",
-		    err.data ? err.data : "");
+		fail_msg("migrate-data: exit %d\n%s%s", rc,
+		    out.data ? out.data : "", err.data ? err.data : "");
 	assert_non_null(strstr(out.data, "signatures"));
 	assert_null(strstr(out.data, "MISMATCH"));
 	assert_null(strstr(err.data, "Sanitizer"));
@@ -727,41 +773,53 @@ test_migrate_data(void **state)
 	assert_null(strstr(err.data, "Sanitizer"));
 	hbuf_free(&out);
 	hbuf_free(&err);
-	assert_int_equal(pg_scalar(neu.db, "SELECT confirmed FROM petition_counts WHERE node = "
-					   "'migrated'"),
+	assert_int_equal(pg_scalar(neu.db,
+			     "SELECT confirmed FROM petition_counts WHERE node = "
+			     "'migrated'"),
 	    5);
 	/* The lifecycle's columns and tables, value for value. */
-	assert_int_equal(pg_scalar(neu.db, "SELECT count(*) FROM petitions p JOIN users u "
-					   "ON u.id = p.owner_id WHERE u.name = 'Olena' AND "
-					   "u.lang = 'uk' AND p.reason = 'spam' AND "
-					   "p.note = 'moved along'"),
+	assert_int_equal(pg_scalar(neu.db,
+			     "SELECT count(*) FROM petitions p JOIN users u "
+			     "ON u.id = p.owner_id WHERE u.name = 'Olena' AND "
+			     "u.lang = 'uk' AND p.reason = 'spam' AND "
+			     "p.note = 'moved along'"),
 	    1);
-	assert_int_equal(pg_scalar(neu.db, "SELECT count(*) FROM user_tokens WHERE hash = "
-					   "'\\x0e0f' AND purpose = 'reset' AND used_at IS NULL "
-					   "AND expires_at = 4102444800"),
+	assert_int_equal(pg_scalar(neu.db,
+			     "SELECT count(*) FROM user_tokens WHERE hash = "
+			     "'\\x0e0f' AND purpose = 'reset' AND used_at IS NULL "
+			     "AND expires_at = 4102444800"),
 	    1);
-	assert_int_equal(pg_scalar(neu.db, "SELECT count(*) FROM transitions WHERE "
-					   "from_state = 'open' AND to_state = 'hidden' AND "
-					   "reason = 'spam' AND note = 'moved along' AND at = 3"),
+	assert_int_equal(pg_scalar(neu.db,
+			     "SELECT count(*) FROM transitions WHERE "
+			     "from_state = 'open' AND to_state = 'hidden' AND "
+			     "reason = 'spam' AND note = 'moved along' AND at = 3"),
 	    1);
-	assert_int_equal(pg_scalar(neu.db, "SELECT count(*) FROM updates WHERE kind = "
-					   "'update' AND NOT mail_done AND mail_cursor = 3 AND "
-					   "mailed = 3 AND title = 'News'"),
+	assert_int_equal(pg_scalar(neu.db,
+			     "SELECT count(*) FROM updates WHERE kind = "
+			     "'update' AND NOT mail_done AND mail_cursor = 3 AND "
+			     "mailed = 3 AND title = 'News'"),
 	    1);
-	assert_int_equal(pg_scalar(neu.db, "SELECT count(*) FROM updates WHERE kind = "
-					   "'response' AND mail_done AND author = 'The Mayor'"),
+	assert_int_equal(pg_scalar(neu.db,
+			     "SELECT count(*) FROM updates WHERE kind = "
+			     "'response' AND mail_done AND author = 'The Mayor'"),
 	    1);
 	/* The sequences continue after the copied ids. */
-	assert_int_equal(pg_scalar(neu.db, "INSERT INTO transitions (petition_id, from_state, "
-					   "to_state, actor, at) SELECT id, 'hidden', 'open', "
-					   "'system', 6 FROM petitions"),
+	assert_int_equal(pg_scalar(neu.db,
+			     "INSERT INTO transitions (petition_id, from_state, "
+			     "to_state, actor, at) SELECT id, 'hidden', 'open', "
+			     "'system', 6 FROM petitions"),
 	    0);
-	assert_int_equal(pg_scalar(neu.db, "SELECT count(DISTINCT id) FROM transitions"), 3);
-	assert_int_equal(pg_scalar(neu.db, "INSERT INTO updates (petition_id, kind, title, "
-					   "body_md, created_at) SELECT id, 'update', 'Later', "
-					   "'More', 7 FROM petitions"),
+	assert_int_equal(pg_scalar(neu.db,
+			     "SELECT count(DISTINCT id) FROM transitions"),
+	    3);
+	assert_int_equal(pg_scalar(neu.db,
+			     "INSERT INTO updates (petition_id, kind, title, "
+			     "body_md, created_at) SELECT id, 'update', 'Later', "
+			     "'More', 7 FROM petitions"),
 	    0);
-	assert_int_equal(pg_scalar(neu.db, "SELECT count(DISTINCT id) FROM updates"), 3);
+	assert_int_equal(pg_scalar(neu.db,
+			     "SELECT count(DISTINCT id) FROM updates"),
+	    3);
 
 	/* The new node with the old key: the count, the duplicates. */
 	assert_int_equal(share_key(&old, &neu), 0);
@@ -770,11 +828,13 @@ test_migrate_data(void **state)
 	token = token_from(&neu);
 	c = client_new(&neu);
 	assert_int_equal(post_sign(c, token, "moved-3@example.org", NULL), 422);
-	assert_int_equal(post_sign(c, token, "moved-new@example.org", NULL), 303);
+	assert_int_equal(post_sign(c, token, "moved-new@example.org", NULL),
+	    303);
 	client_free(c);
 	free(token);
 	assert_int_equal(petition_count(&neu, SEED_SLUG), 6);
-	assert_int_equal(pg_scalar(neu.db, "SELECT max(seq) FROM signatures"), 6);
+	assert_int_equal(pg_scalar(neu.db, "SELECT max(seq) FROM signatures"),
+	    6);
 	assert_int_equal(server_cleanup(&neu), 0);
 	assert_int_equal(server_cleanup(&old), 0);
 }
@@ -791,7 +851,8 @@ main(void)
 		cmocka_unit_test(test_concurrent_migrate),
 		cmocka_unit_test(test_migrate_data),
 	};
-	int failed = cmocka_run_group_tests_name("cluster", cluster, group_setup, group_teardown);
+	int failed = cmocka_run_group_tests_name("cluster", cluster,
+	    group_setup, group_teardown);
 	failed += cmocka_run_group_tests_name("single", single, NULL, NULL);
 	return harness_finish(failed);
 }

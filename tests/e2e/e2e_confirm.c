@@ -1,4 +1,5 @@
-/* e2e_confirm.c - end-to-end tests of email confirmation, the default: pending signatures, the link. */
+/* e2e_confirm.c - end-to-end tests of email confirmation, the default: pending
+ * signatures, the link. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -41,7 +42,8 @@ last_link_path(void)
 	struct hbuf log = { 0 };
 	assert_int_equal(server_read_log(srv, &log), 0);
 	char *path = NULL;
-	for (const char *p = strstr(log.data, "link="); p != NULL; p = strstr(p + 1, "link=")) {
+	for (const char *p = strstr(log.data, "link="); p != NULL;
+	     p = strstr(p + 1, "link=")) {
 		const char *c = strstr(p, "/c/");
 		const char *end = p + strcspn(p, " \n");
 		if (c != NULL && c < end) {
@@ -60,7 +62,8 @@ log_count(const char *needle)
 	struct hbuf log = { 0 };
 	assert_int_equal(server_read_log(srv, &log), 0);
 	int n = 0;
-	for (const char *p = strstr(log.data, needle); p != NULL; p = strstr(p + 1, needle))
+	for (const char *p = strstr(log.data, needle); p != NULL;
+	     p = strstr(p + 1, needle))
 		n++;
 	hbuf_free(&log);
 	return n;
@@ -87,7 +90,8 @@ sign_pending(const struct signer *who)
 	long long end = now_ms() + 5000;
 	while (now_ms() < end) {
 		link = last_link_path();
-		if (link != NULL && (before == NULL || strcmp(link, before) != 0))
+		if (link != NULL &&
+		    (before == NULL || strcmp(link, before) != 0))
 			break;
 		free(link);
 		link = NULL;
@@ -110,7 +114,9 @@ post_confirm(struct client *c, const char *path, const char *csrf)
 	if (csrf != NULL)
 		form_add(&b, "csrf", csrf);
 	struct resp r;
-	assert_int_equal(client_post(c, action, b.data ? b.data : "", b.len, NULL, &r), CURLE_OK);
+	assert_int_equal(client_post(c, action, b.data ? b.data : "", b.len,
+			     NULL, &r),
+	    CURLE_OK);
 	long st = r.status;
 	resp_free(&r);
 	hbuf_free(&b);
@@ -173,7 +179,9 @@ test_confirm_needs_csrf(void **state)
 	char *link = sign_pending(&who);
 	struct client *c = client_new(srv);
 	assert_int_equal(post_confirm(c, link, NULL), 403);
-	assert_int_equal(post_confirm(c, link, "1.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"), 403);
+	assert_int_equal(post_confirm(c, link,
+			     "1.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
+	    403);
 	assert_int_equal(petition_count(srv, SEED_SLUG), before);
 	free(link);
 	client_free(c);
@@ -225,7 +233,8 @@ test_no_plaintext_in_data_dir(void **state)
 		assert_non_null(strstr(dump.data, SEED_SLUG));
 		for (size_t i = 0; i < sizeof needles / sizeof needles[0]; i++)
 			if (strstr(dump.data, needles[i]) != NULL)
-				fail_msg("%s holds \"%s\" in plain text", srv->db, needles[i]);
+				fail_msg("%s holds \"%s\" in plain text",
+				    srv->db, needles[i]);
 		hbuf_free(&dump);
 		return;
 	}
@@ -234,12 +243,13 @@ test_no_plaintext_in_data_dir(void **state)
 		char path[512];
 		snprintf(path, sizeof path, "%s/%s", srv->data, files[f]);
 		for (size_t i = 0; i < sizeof needles / sizeof needles[0]; i++) {
-			int hit = file_contains(path, needles[i], strlen(needles[i]));
+			int hit =
+			    file_contains(path, needles[i], strlen(needles[i]));
 			if (hit == -1)
 				fail_msg("cannot read %s", path);
 			if (hit == 1)
-				fail_msg("%s contains \"%s\" in plain text", path,
-				    needles[i]);
+				fail_msg("%s contains \"%s\" in plain text",
+				    path, needles[i]);
 		}
 	}
 }
@@ -253,5 +263,6 @@ main(void)
 		cmocka_unit_test(test_unknown_token),
 		cmocka_unit_test(test_no_plaintext_in_data_dir),
 	};
-	return harness_finish(cmocka_run_group_tests(tests, group_setup, group_teardown));
+	return harness_finish(
+	    cmocka_run_group_tests(tests, group_setup, group_teardown));
 }

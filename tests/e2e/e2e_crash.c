@@ -1,4 +1,5 @@
-/* e2e_crash.c - end-to-end tests of what a signature survives: SIGKILL, a full queue, a full disk. */
+/* e2e_crash.c - end-to-end tests of what a signature survives: SIGKILL, a full
+ * queue, a full disk. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -58,8 +59,8 @@ db_run(const char *db, const char *sql, struct hbuf *out)
 		dup2(p[1], 2);
 		/* Read-only, so the check cannot itself repair or checkpoint
 		 * what the server left. */
-		execl(SQLITE3, SQLITE3, "-readonly", "-batch", "-noheader", "-cmd",
-		    ".timeout 5000", db, sql, (char *)NULL);
+		execl(SQLITE3, SQLITE3, "-readonly", "-batch", "-noheader",
+		    "-cmd", ".timeout 5000", db, sql, (char *)NULL);
 		dprintf(2, "exec %s: %s\n", SQLITE3, strerror(errno));
 		_exit(127);
 	}
@@ -95,10 +96,10 @@ db_run(const char *db, const char *sql, struct hbuf *out)
 
 /* What the signature tables say, read straight from the file. */
 struct db_state {
-	long rows;     /* signatures */
-	long hashes;   /* distinct email hashes among them */
-	long max_seq;  /* highest seq: rows when the log has no gap */
-	long counted;  /* sum of petition_counts.confirmed */
+	long rows;	/* signatures */
+	long hashes;	/* distinct email hashes among them */
+	long max_seq;	/* highest seq: rows when the log has no gap */
+	long counted;	/* sum of petition_counts.confirmed */
 	long confirmed; /* signatures in state confirmed */
 };
 
@@ -110,7 +111,8 @@ db_check(const struct server *s, const char *when)
 	if (harness_pg() != NULL) {
 		/* PostgreSQL checks its own pages; the numbers must agree. */
 		struct db_state st = {
-			.rows = (long)pg_scalar(s->db, "SELECT count(*) FROM signatures"),
+			.rows = (long)pg_scalar(s->db,
+			    "SELECT count(*) FROM signatures"),
 			.hashes = (long)pg_scalar(s->db,
 			    "SELECT count(DISTINCT (petition_id, email_hash)) FROM signatures"),
 			.max_seq = (long)pg_scalar(s->db,
@@ -120,8 +122,8 @@ db_check(const struct server *s, const char *when)
 			.confirmed = (long)pg_scalar(s->db,
 			    "SELECT count(*) FROM signatures WHERE state = 'confirmed'"),
 		};
-		if (st.rows < 0 || st.hashes < 0 || st.max_seq < 0 || st.counted < 0 ||
-		    st.confirmed < 0)
+		if (st.rows < 0 || st.hashes < 0 || st.max_seq < 0 ||
+		    st.counted < 0 || st.confirmed < 0)
 			fail_msg("%s: cannot read %s", when, s->db);
 		return st;
 	}
@@ -130,7 +132,8 @@ db_check(const struct server *s, const char *when)
 	struct hbuf out = { 0 };
 	int rc = db_run(db, "PRAGMA integrity_check;", &out);
 	if (rc != 0 || strcmp(out.data, "ok\n") != 0)
-		fail_msg("%s: integrity_check of %s (exit %d): %s", when, db, rc, out.data);
+		fail_msg("%s: integrity_check of %s (exit %d): %s", when, db,
+		    rc, out.data);
 	hbuf_free(&out);
 
 	struct db_state st = { 0 };
@@ -139,9 +142,11 @@ db_check(const struct server *s, const char *when)
 	    " (SELECT coalesce(sum(confirmed), 0) FROM petition_counts),"
 	    " coalesce(sum(state = 'confirmed'), 0) FROM signatures;",
 	    &out);
-	if (rc != 0 || sscanf(out.data, "%ld|%ld|%ld|%ld|%ld", &st.rows, &st.hashes, &st.max_seq,
-			   &st.counted, &st.confirmed) != 5)
-		fail_msg("%s: sqlite3 on %s (exit %d): %s", when, db, rc, out.data);
+	if (rc != 0 ||
+	    sscanf(out.data, "%ld|%ld|%ld|%ld|%ld", &st.rows, &st.hashes,
+		&st.max_seq, &st.counted, &st.confirmed) != 5)
+		fail_msg("%s: sqlite3 on %s (exit %d): %s", when, db, rc,
+		    out.data);
 	hbuf_free(&out);
 	return st;
 }
@@ -153,17 +158,17 @@ assert_db_consistent(const struct server *s, long shown, const char *when)
 {
 	struct db_state st = db_check(s, when);
 	if (st.rows != st.hashes)
-		fail_msg("%s: %ld signature rows but %ld distinct email hashes", when, st.rows,
-		    st.hashes);
+		fail_msg("%s: %ld signature rows but %ld distinct email hashes",
+		    when, st.rows, st.hashes);
 	if (st.counted != st.rows || st.confirmed != st.rows)
 		fail_msg("%s: %ld signature rows (%ld confirmed) but petition_counts sums to %ld",
 		    when, st.rows, st.confirmed, st.counted);
 	if (st.max_seq != st.rows)
-		fail_msg("%s: %ld signature rows but the highest seq is %ld", when, st.rows,
-		    st.max_seq);
+		fail_msg("%s: %ld signature rows but the highest seq is %ld",
+		    when, st.rows, st.max_seq);
 	if (shown != st.rows)
-		fail_msg("%s: the JSON count is %ld but the database holds %ld signatures", when,
-		    shown, st.rows);
+		fail_msg("%s: the JSON count is %ld but the database holds %ld signatures",
+		    when, shown, st.rows);
 }
 
 /* ---- signing ---- */
@@ -223,11 +228,13 @@ assert_html_shows(const struct resp *r, const char *text, const char *what)
 {
 	char *ct = resp_header(r, "Content-Type");
 	if (ct == NULL || strncmp(ct, "text/html", 9) != 0)
-		fail_msg("%s: Content-Type %s, wanted an HTML page", what, ct ? ct : "(none)");
+		fail_msg("%s: Content-Type %s, wanted an HTML page", what,
+		    ct ? ct : "(none)");
 	free(ct);
 	char *esc = html_escape(text);
 	if (strstr(r->body.data, esc) == NULL)
-		fail_msg("%s: the page does not show \"%s\":\n%.1500s", what, esc, r->body.data);
+		fail_msg("%s: the page does not show \"%s\":\n%.1500s", what,
+		    esc, r->body.data);
 	free(esc);
 }
 
@@ -236,9 +243,10 @@ static void
 assert_retry_after(const struct resp *r, const char *what)
 {
 	char *ra = resp_header(r, "Retry-After");
-	if (ra == NULL || ra[0] < '0' || ra[0] > '9' || ra[strspn(ra, "0123456789")] != '\0')
-		fail_msg("%s: status %ld with Retry-After %s, wanted a number of seconds", what,
-		    r->status, ra ? ra : "(none)");
+	if (ra == NULL || ra[0] < '0' || ra[0] > '9' ||
+	    ra[strspn(ra, "0123456789")] != '\0')
+		fail_msg("%s: status %ld with Retry-After %s, wanted a number of seconds",
+		    what, r->status, ra ? ra : "(none)");
 	free(ra);
 }
 
@@ -249,7 +257,8 @@ assert_retry_after(const struct resp *r, const char *what)
 #define RESIGN_LAST 16	     /* acknowledged just before the kill, per thread */
 #define RESIGN_STRIDE 10     /* and every tenth of the others */
 
-static const char *const kill_args[] = { "--seed", SEED_PATH, COUNT_ON_SIGN, NULL };
+static const char *const kill_args[] = { "--seed", SEED_PATH, COUNT_ON_SIGN,
+	NULL };
 
 /* One signing client: posts unique emails until the server goes away. */
 struct signing_thread {
@@ -288,8 +297,8 @@ signing_loop(void *arg)
 /* Re-signs each email in the list and returns how many gave 422; fails on
  * anything but 303 or 422, and on 303 when must_exist. */
 static size_t
-resign_all(const struct server *s, const char *token, char (*emails)[96], size_t n,
-    bool must_exist, const char *dup_text)
+resign_all(const struct server *s, const char *token, char (*emails)[96],
+    size_t n, bool must_exist, const char *dup_text)
 {
 	struct client *c = client_new(s);
 	size_t dups = 0;
@@ -302,9 +311,11 @@ resign_all(const struct server *s, const char *token, char (*emails)[96], size_t
 			assert_html_shows(&r, dup_text, what);
 			dups++;
 		} else if (st != 303 || must_exist) {
-			fail_msg("re-signing %s %s: status %ld, wanted %s:\n%.1000s", emails[i],
-			    must_exist ? "(acknowledged before the kill)" : "(unanswered)", st,
-			    must_exist ? "422 duplicate" : "303 or 422",
+			fail_msg("re-signing %s %s: status %ld, wanted %s:\n%.1000s",
+			    emails[i],
+			    must_exist ? "(acknowledged before the kill)" :
+					 "(unanswered)",
+			    st, must_exist ? "422 duplicate" : "303 or 422",
 			    r.body.data ? r.body.data : "");
 		}
 		resp_free(&r);
@@ -324,7 +335,8 @@ test_sigkill_while_signing(void **state)
 	long acked_all = 0;
 	long long started = now_ms();
 
-	for (size_t round = 0; round < sizeof delays_ms / sizeof delays_ms[0]; round++) {
+	for (size_t round = 0; round < sizeof delays_ms / sizeof delays_ms[0];
+	     round++) {
 		char *token = fetch_token(s);
 		atomic_bool stop = false;
 		struct signing_thread *ts = calloc(KILL_THREADS, sizeof *ts);
@@ -335,7 +347,9 @@ test_sigkill_while_signing(void **state)
 			ts[i].round = (int)round;
 			ts[i].id = i;
 			ts[i].stop = &stop;
-			assert_int_equal(pthread_create(&ts[i].thread, NULL, signing_loop, &ts[i]), 0);
+			assert_int_equal(pthread_create(&ts[i].thread, NULL,
+					     signing_loop, &ts[i]),
+			    0);
 		}
 		sleep_for_ms(delays_ms[round]);
 		int killed = kill(s->pid, SIGKILL), status = 0;
@@ -370,36 +384,42 @@ test_sigkill_while_signing(void **state)
 				long st = ts[i].status[j];
 				if (st == 303) {
 					na++;
-					/* The count proves them all; one by one, the
-					 * last before the kill and a spread of the rest. */
-					if (tn - ti <= RESIGN_LAST || ti % RESIGN_STRIDE == 0)
-						kill_email(sample[ns++], 96, (int)round, i, j);
+					/* The count proves them all; one by
+					 * one, the last before the kill and a
+					 * spread of the rest. */
+					if (tn - ti <= RESIGN_LAST ||
+					    ti % RESIGN_STRIDE == 0)
+						kill_email(sample[ns++], 96,
+						    (int)round, i, j);
 					ti++;
 				} else {
 					if (st != 0)
 						fail_msg("round %zu: a new email got %ld before the "
 							 "kill, wanted 303",
 						    round, st);
-					kill_email(unknown[nu++], 96, (int)round, i, j);
+					kill_email(unknown[nu++], 96,
+					    (int)round, i, j);
 				}
 			}
 		}
 		free(ts);
 		acked_all += (long)na;
-		fprintf(stderr, "round %zu: killed after %ld ms: %zu acknowledged, %zu unanswered\n",
+		fprintf(stderr,
+		    "round %zu: killed after %ld ms: %zu acknowledged, %zu unanswered\n",
 		    round, delays_ms[round], na, nu);
 
 		assert_int_equal(server_start(s), 0);
 		char when[64];
-		snprintf(when, sizeof when, "round %zu after the restart", round);
+		snprintf(when, sizeof when, "round %zu after the restart",
+		    round);
 		long count = petition_count(s, SEED_SLUG);
 		assert_db_consistent(s, count, when);
 		if (count < known + (long)na)
-			fail_msg("%s: count %ld, but %ld signatures were acknowledged", when, count,
-			    known + (long)na);
+			fail_msg("%s: count %ld, but %ld signatures were acknowledged",
+			    when, count, known + (long)na);
 		if (count > known + (long)(na + nu))
-			fail_msg("%s: count %ld, but only %ld signatures were ever sent", when, count,
-			    known + (long)(na + nu));
+			fail_msg("%s: count %ld, but only %ld signatures were ever sent",
+			    when, count, known + (long)(na + nu));
 
 		/* The acknowledged signatures are there: the sample one by one. */
 		free(token);
@@ -408,7 +428,8 @@ test_sigkill_while_signing(void **state)
 		assert_int_equal(petition_count(s, SEED_SLUG), count);
 		/* The unanswered ones may or may not be; those that are make up
 		 * the rest of the count exactly. */
-		size_t present = resign_all(s, token, unknown, nu, false, dup_text);
+		size_t present =
+		    resign_all(s, token, unknown, nu, false, dup_text);
 		if (count != known + (long)(na + present))
 			fail_msg("%s: count %ld, but %ld acknowledged and %zu of the unanswered "
 				 "are stored",
@@ -419,10 +440,11 @@ test_sigkill_while_signing(void **state)
 		free(unknown);
 		free(token);
 	}
-	fprintf(stderr, "%ld signatures acknowledged over all rounds, %lld ms\n", acked_all,
-	    now_ms() - started);
+	fprintf(stderr, "%ld signatures acknowledged over all rounds, %lld ms\n",
+	    acked_all, now_ms() - started);
 	if (acked_all == 0)
-		fail_msg("no signature was acknowledged before any kill: the test proves nothing");
+		fail_msg(
+		    "no signature was acknowledged before any kill: the test proves nothing");
 
 	/* A clean stop leaves the same state. */
 	assert_int_equal(server_stop(s), 0);
@@ -434,7 +456,8 @@ static int
 kill_setup(void **state)
 {
 	struct server *s = calloc(1, sizeof *s);
-	if (s == NULL || server_init(s, kill_args) != 0 || server_start(s) != 0) {
+	if (s == NULL || server_init(s, kill_args) != 0 ||
+	    server_start(s) != 0) {
 		if (s != NULL)
 			server_cleanup(s);
 		free(s);
@@ -481,9 +504,11 @@ sign_burst(struct server *s, const char *token, size_t n, int burst, long *busy)
 	struct curl_slist *en = curl_slist_append(NULL, "Accept-Language: en");
 	for (size_t i = 0; i < n; i++) {
 		cs[i] = client_new(s);
-		curl_easy_setopt(cs[i]->curl, CURLOPT_HTTPHEADER, i % 2 ? ru : en);
+		curl_easy_setopt(cs[i]->curl, CURLOPT_HTTPHEADER,
+		    i % 2 ? ru : en);
 		char email[96];
-		snprintf(email, sizeof email, "burst-%d-%zu@example.org", burst, i);
+		snprintf(email, sizeof email, "burst-%d-%zu@example.org", burst,
+		    i);
 		sign_body(&bodies[i], email, token);
 	}
 	assert_int_equal(client_post_many(cs, SIGN_PATH, bodies, rs, n), 0);
@@ -491,7 +516,8 @@ sign_burst(struct server *s, const char *token, size_t n, int burst, long *busy)
 	*busy = 0;
 	for (size_t i = 0; i < n; i++) {
 		char what[96];
-		snprintf(what, sizeof what, "burst %d request %zu (%s)", burst, i, i % 2 ? "ru" : "en");
+		snprintf(what, sizeof what, "burst %d request %zu (%s)", burst,
+		    i, i % 2 ? "ru" : "en");
 		if (rs[i].rc != CURLE_OK)
 			fail_msg("%s: %s", what, curl_easy_strerror(rs[i].rc));
 		if (rs[i].status == 303) {
@@ -499,10 +525,11 @@ sign_burst(struct server *s, const char *token, size_t n, int burst, long *busy)
 		} else if (rs[i].status == 503) {
 			(*busy)++;
 			assert_retry_after(&rs[i], what);
-			assert_html_shows(&rs[i], i % 2 ? busy_ru : busy_en, what);
+			assert_html_shows(&rs[i], i % 2 ? busy_ru : busy_en,
+			    what);
 		} else {
-			fail_msg("%s: status %ld, wanted 303 or 503:\n%.1000s", what, rs[i].status,
-			    rs[i].body.data);
+			fail_msg("%s: status %ld, wanted 303 or 503:\n%.1000s",
+			    what, rs[i].status, rs[i].body.data);
 		}
 		resp_free(&rs[i]);
 		hbuf_free(&bodies[i]);
@@ -526,15 +553,17 @@ test_full_queue_503(void **state)
 	static const size_t bursts[] = { 200, 600 };
 	char *token = fetch_token(s);
 	long ok_all = 0, busy = 0;
-	for (size_t b = 0; b < sizeof bursts / sizeof bursts[0] && busy == 0; b++) {
+	for (size_t b = 0; b < sizeof bursts / sizeof bursts[0] && busy == 0;
+	     b++) {
 		long ok = sign_burst(s, token, bursts[b], (int)b, &busy);
 		ok_all += ok;
-		fprintf(stderr, "burst of %zu: %ld × 303, %ld × 503\n", bursts[b], ok, busy);
+		fprintf(stderr, "burst of %zu: %ld × 303, %ld × 503\n",
+		    bursts[b], ok, busy);
 		/* No accepted signature is dropped, none counted twice. */
 		long count = petition_count(s, SEED_SLUG);
 		if (count != ok_all)
-			fail_msg("burst of %zu: count %ld, but %ld signatures got 303", bursts[b],
-			    count, ok_all);
+			fail_msg("burst of %zu: count %ld, but %ld signatures got 303",
+			    bursts[b], count, ok_all);
 		assert_db_consistent(s, count, "after the burst");
 	}
 	if (busy == 0)
@@ -544,7 +573,8 @@ test_full_queue_503(void **state)
 	/* The rush over, signing works again. */
 	struct client *c = client_new(s);
 	struct resp r;
-	assert_int_equal(sign_with(c, "after-the-rush@example.org", token, &r), 303);
+	assert_int_equal(sign_with(c, "after-the-rush@example.org", token, &r),
+	    303);
 	resp_free(&r);
 	client_free(c);
 	assert_int_equal(petition_count(s, SEED_SLUG), ok_all + 1);
@@ -560,7 +590,8 @@ struct disk {
 	bool mounted;
 };
 
-static const char *const disk_args[] = { "--seed", SEED_PATH, COUNT_ON_SIGN, NULL };
+static const char *const disk_args[] = { "--seed", SEED_PATH, COUNT_ON_SIGN,
+	NULL };
 
 /* The data dir lives in a tmpfs of its own, which the test then fills. */
 static int
@@ -589,9 +620,11 @@ disk_teardown(void **state)
 	/* The server first: it holds files on the mount. */
 	int rc = server_stop(d->s);
 	if (d->mounted && umount(d->mnt) != 0) {
-		fprintf(stderr, "umount %s: %s; detaching it\n", d->mnt, strerror(errno));
+		fprintf(stderr, "umount %s: %s; detaching it\n", d->mnt,
+		    strerror(errno));
 		if (umount2(d->mnt, MNT_DETACH) != 0) {
-			fprintf(stderr, "umount2 %s: %s\n", d->mnt, strerror(errno));
+			fprintf(stderr, "umount2 %s: %s\n", d->mnt,
+			    strerror(errno));
 			rc = -1;
 		}
 	}
@@ -646,7 +679,8 @@ assert_alive(struct server *s, const char *when)
 	if (client_get(c, "/healthz", &r) != CURLE_OK)
 		fail_msg("%s: GET /healthz got no answer", when);
 	if (r.status != 200)
-		fprintf(stderr, "%s: GET /healthz gave %ld: %s\n", when, r.status, r.body.data);
+		fprintf(stderr, "%s: GET /healthz gave %ld: %s\n", when,
+		    r.status, r.body.data);
 	resp_free(&r);
 	if (client_get(c, "/p/" SEED_SLUG, &r) != CURLE_OK || r.status != 200)
 		fail_msg("%s: GET /p/%s gave %ld", when, SEED_SLUG, r.status);
@@ -664,7 +698,8 @@ test_disk_full(void **state)
 	struct server *s = d->s;
 	if (harness_pg() != NULL) {
 		/* The database is PostgreSQL's, not on this tmpfs. */
-		print_message("disk full: SQLite only, skipped under PostgreSQL\n");
+		print_message(
+		    "disk full: SQLite only, skipped under PostgreSQL\n");
 		skip();
 	}
 	if (mkdir(d->mnt, 0700) != 0)
@@ -684,7 +719,8 @@ test_disk_full(void **state)
 		char email[64];
 		snprintf(email, sizeof email, "disk-before-%d@example.org", i);
 		if (sign_with(c, email, token, &r) != 303)
-			fail_msg("sign %s with room on the disk: %ld", email, r.status);
+			fail_msg("sign %s with room on the disk: %ld", email,
+			    r.status);
 		resp_free(&r);
 	}
 	long acked = DISK_BEFORE;
@@ -713,16 +749,18 @@ test_disk_full(void **state)
 			assert_html_shows(&r, unavailable_en, what);
 			snprintf(failed[refused++], 64, "%s", email);
 		} else {
-			fail_msg("%s: status %ld, wanted 303 or 503:\n%.1000s", what, st,
-			    r.body.data);
+			fail_msg("%s: status %ld, wanted 303 or 503:\n%.1000s",
+			    what, st, r.body.data);
 		}
 		resp_free(&r);
 		assert_alive(s, what);
 		assert_int_equal(petition_count(s, SEED_SLUG), acked);
 	}
-	fprintf(stderr, "full disk: %ld of %d signatures refused\n", refused, DISK_DURING);
+	fprintf(stderr, "full disk: %ld of %d signatures refused\n", refused,
+	    DISK_DURING);
 	if (refused == 0)
-		fail_msg("every signature got 303 on a full tmpfs: the disk was never full?");
+		fail_msg(
+		    "every signature got 303 on a full tmpfs: the disk was never full?");
 
 	/* Room again: what was acknowledged is intact, nothing else is. */
 	if (unlink(d->filler) != 0)
@@ -743,8 +781,8 @@ test_disk_full(void **state)
 		acked++;
 	}
 	if (sign_with(c, "disk-after@example.org", token, &r) != 303)
-		fail_msg("sign after freeing the disk: status %ld:\n%.1000s", r.status,
-		    r.body.data ? r.body.data : "");
+		fail_msg("sign after freeing the disk: status %ld:\n%.1000s",
+		    r.status, r.body.data ? r.body.data : "");
 	resp_free(&r);
 	acked++;
 	count = petition_count(s, SEED_SLUG);
@@ -765,10 +803,12 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_sigkill_while_signing, kill_setup,
+		cmocka_unit_test_setup_teardown(test_sigkill_while_signing,
+		    kill_setup, server_teardown),
+		cmocka_unit_test_setup_teardown(test_full_queue_503, busy_setup,
 		    server_teardown),
-		cmocka_unit_test_setup_teardown(test_full_queue_503, busy_setup, server_teardown),
-		cmocka_unit_test_setup_teardown(test_disk_full, disk_setup, disk_teardown),
+		cmocka_unit_test_setup_teardown(test_disk_full, disk_setup,
+		    disk_teardown),
 	};
 	return harness_finish(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -22,14 +22,14 @@
 #define HONEST_THREADS 4
 
 static struct server *srv;
-static char *token;		/* one form token serves every request */
+static char *token; /* one form token serves every request */
 
 static int
 group_setup(void **state)
 {
-	static const char *const args[] = { "--count-on-sign",
-		"--rate-limit", "on", "--trusted-proxy", "127.0.0.1",
-		"--per-ip-limit", "0", "--min-form-seconds", "0", NULL };
+	static const char *const args[] = { "--count-on-sign", "--rate-limit",
+		"on", "--trusted-proxy", "127.0.0.1", "--per-ip-limit", "0",
+		"--min-form-seconds", "0", NULL };
 	char path[512];
 	(void)state;
 	srv = server_new_seeded(args);
@@ -38,8 +38,8 @@ group_setup(void **state)
 	/* A block list in the data folder is read at start: restart. */
 	snprintf(path, sizeof path, "%s/blocklist.txt", srv->data);
 	const char *list = "# test\ndomain blocked.example\nnet 192.0.2.0/24\n";
-	if (write_file(path, list, strlen(list)) != 0 || server_stop(srv) != 0 ||
-	    server_start(srv) != 0)
+	if (write_file(path, list, strlen(list)) != 0 ||
+	    server_stop(srv) != 0 || server_start(srv) != 0)
 		return -1;
 	struct client *c = client_new(srv);
 	token = client_fetch_csrf(c, SEED_SLUG);
@@ -115,7 +115,7 @@ work(void *arg)
 	CURL *h = curl_easy_init();
 	char email[128], addr[64];
 	int n = w->attacker ? ATTACK_REQUESTS / ATTACK_THREADS :
-	    HONEST / HONEST_THREADS;
+			      HONEST / HONEST_THREADS;
 
 	for (int i = 0; i < n && now_ms() < w->deadline; i++) {
 		long st;
@@ -127,8 +127,10 @@ work(void *arg)
 		} else {
 			int k = w->id * (HONEST / HONEST_THREADS) + i;
 			/* Each honest signer from a network of their own. */
-			snprintf(addr, sizeof addr, "100.64.%d.%d", k, 7 + k % 200);
-			snprintf(email, sizeof email, "honest-%d@example.org", k);
+			snprintf(addr, sizeof addr, "100.64.%d.%d", k,
+			    7 + k % 200);
+			snprintf(email, sizeof email, "honest-%d@example.org",
+			    k);
 			st = sign_as(h, addr, email, NULL, NULL);
 		}
 		if (st == 303)
@@ -156,7 +158,8 @@ test_flood_from_one_address(void **state)
 		ws[i].id = i < ATTACK_THREADS ? i : i - ATTACK_THREADS;
 		ws[i].attacker = i < ATTACK_THREADS;
 		ws[i].deadline = deadline;
-		assert_int_equal(pthread_create(&ws[i].t, NULL, work, &ws[i]), 0);
+		assert_int_equal(pthread_create(&ws[i].t, NULL, work, &ws[i]),
+		    0);
 	}
 	for (int i = 0; i < ATTACK_THREADS + HONEST_THREADS; i++) {
 		pthread_join(ws[i].t, NULL);
@@ -171,14 +174,14 @@ test_flood_from_one_address(void **state)
 	}
 	long after = petition_count(srv, SEED_SLUG);
 	printf("attack: %ld accepted, %ld limited, %ld other; honest: %ld "
-	    "accepted, %ld refused; count %ld -> %ld\n", att_ok, att_lim,
-	    att_other, hon_ok, hon_bad, before, after);
+	       "accepted, %ld refused; count %ld -> %ld\n",
+	    att_ok, att_lim, att_other, hon_ok, hon_bad, before, after);
 	/* Every honest signer got through; the attacker no further than the
 	 * per-address burst; the count is exactly what was accepted. */
 	assert_int_equal(hon_ok, HONEST);
 	assert_int_equal(hon_bad, 0);
 	assert_true(att_lim > 0);
-	assert_true(att_ok <= 12);	/* burst 10, refilled 10/min */
+	assert_true(att_ok <= 12); /* burst 10, refilled 10/min */
 	assert_int_equal(att_other, 0);
 	assert_int_equal(after - before, hon_ok + att_ok);
 }
@@ -212,16 +215,19 @@ test_disposable_and_blocked(void **state)
 	char *disp = catalogue_get("err_disposable");
 	char *blk = catalogue_get("err_blocked");
 
-	assert_int_equal(sign_as(h, "100.65.1.1", "someone@mailinator.com", NULL,
-	    &body), 422);
+	assert_int_equal(sign_as(h, "100.65.1.1", "someone@mailinator.com",
+			     NULL, &body),
+	    422);
 	assert_true(html_shows_text(body, disp));
 	free(body);
 	/* Subdomains of a listed domain too. */
 	assert_int_equal(sign_as(h, "100.65.1.2", "x@eu.mailinator.com", NULL,
-	    &body), 422);
+			     &body),
+	    422);
 	free(body);
 	assert_int_equal(sign_as(h, "100.65.1.3", "y@blocked.example", NULL,
-	    &body), 422);
+			     &body),
+	    422);
 	assert_true(html_shows_text(body, blk));
 	free(body);
 	assert_int_equal(sign_as(h, "192.0.2.77", "z@example.org", NULL, &body),
@@ -243,11 +249,13 @@ test_honeypot_flags_not_refuses(void **state)
 
 	/* Not refused: it waits for email confirmation instead of counting. */
 	assert_int_equal(sign_as(h, "100.66.1.1", "bot@example.org",
-	    "website=http%3A%2F%2Fspam.example", NULL), 303);
+			     "website=http%3A%2F%2Fspam.example", NULL),
+	    303);
 	assert_int_equal(petition_count(srv, SEED_SLUG), before);
 	/* The same person without the field counts at once (count on sign). */
 	assert_int_equal(sign_as(h, "100.66.1.2", "human@example.org", NULL,
-	    NULL), 303);
+			     NULL),
+	    303);
 	assert_int_equal(petition_count(srv, SEED_SLUG), before + 1);
 	curl_easy_cleanup(h);
 }
@@ -273,8 +281,8 @@ test_invalidate_by_domain(void **state)
 	}
 	assert_int_equal(petition_count(srv, SEED_SLUG), before + 10);
 	/* The trending view names the domain. */
-	const char *tr[] = { "trending", "--data", srv->data, SEED_SLUG, "--json",
-		"--threshold", "5", NULL };
+	const char *tr[] = { "trending", "--data", srv->data, SEED_SLUG,
+		"--json", "--threshold", "5", NULL };
 	assert_int_equal(cli_run(tr, &out, &err), 0);
 	assert_non_null(strstr(out.data, "\"bulk.example\""));
 	hbuf_free(&out);
@@ -327,6 +335,6 @@ main(void)
 		cmocka_unit_test(test_honeypot_flags_not_refuses),
 		cmocka_unit_test(test_invalidate_by_domain),
 	};
-	return harness_finish(cmocka_run_group_tests(tests, group_setup,
-	    group_teardown));
+	return harness_finish(
+	    cmocka_run_group_tests(tests, group_setup, group_teardown));
 }

@@ -239,6 +239,6 @@ main(void)
 		cmocka_unit_test(test_error_page_in_language),
 		cmocka_unit_test(test_translation),
 	};
-	return harness_finish(cmocka_run_group_tests(tests, group_setup,
-	    group_teardown));
+	return harness_finish(
+	    cmocka_run_group_tests(tests, group_setup, group_teardown));
 }

@@ -89,7 +89,8 @@ post(struct client *c, const char *path, const struct hbuf *body,
 	long st;
 
 	assert_int_equal(client_post(c, path, body->data ? body->data : "",
-	    body->len, NULL, &r), CURLE_OK);
+			     body->len, NULL, &r),
+	    CURLE_OK);
 	st = r.status;
 	if (location != NULL)
 		*location = resp_header(&r, "Location");
@@ -111,11 +112,11 @@ token_of(struct client *c, const char *path)
 
 struct draft {
 	const char *title;
-	const char *to[6];	/* NULL-terminated */
+	const char *to[6]; /* NULL-terminated */
 	const char *body;
 	const char *goal;
 	const char *lang;
-	const char *closes;	/* NULL: none */
+	const char *closes; /* NULL: none */
 };
 
 /* Sends the /start form (or the edit form at path) with action; returns
@@ -162,7 +163,7 @@ moderate(struct client *c, const char *slug, const char *action,
 	char *tok;
 	long st;
 
-	tok = token_of(c, "/admin");	/* any form token of the session */
+	tok = token_of(c, "/admin"); /* any form token of the session */
 	form_add(&b, "csrf", tok);
 	form_add(&b, "action", action);
 	if (reason != NULL)
@@ -274,8 +275,7 @@ mail_with(const char *rcpt, const char *needle)
 	char want[300];
 
 	snprintf(want, sizeof want, "RCPT TO: <%s>\n", rcpt);
-	for (long long end = now_ms() + WAIT_MS; now_ms() < end;
-	    pause_ms(50)) {
+	for (long long end = now_ms() + WAIT_MS; now_ms() < end; pause_ms(50)) {
 		int n = maildir_count(&w.mail);
 
 		for (int i = 1; i <= n; i++) {
@@ -319,8 +319,8 @@ test_seed_petition_through_the_web(void **state)
 	to = seed_field(seedf.data, "to");
 	goal = seed_field(seedf.data, "goal");
 	body = strdup(strstr(strstr(seedf.data, "---\n") + 4, "---\n") + 4);
-	for (char *save = NULL, *t = strtok_r(to, ";", &save); t != NULL &&
-	    n < 5; t = strtok_r(NULL, ";", &save))
+	for (char *save = NULL, *t = strtok_r(to, ";", &save);
+	     t != NULL && n < 5; t = strtok_r(NULL, ";", &save))
 		tos[n++] = t + strspn(t, " ");
 
 	/* Sign-up and verification. */
@@ -336,14 +336,16 @@ test_seed_petition_through_the_web(void **state)
 	    303);
 
 	/* The petition, written and submitted on the web. */
-	d = (struct draft){ .title = title, .body = body, .goal = goal,
-	    .lang = "en" };
+	d = (struct draft){ .title = title,
+		.body = body,
+		.goal = goal,
+		.lang = "en" };
 	memcpy(d.to, tos, sizeof(tos));
 	assert_int_equal(send_petition(starter, "/start", &d, "submit", &slug),
 	    303);
 	assert_non_null(slug);
 	snprintf(path, sizeof path, "/p/%s", slug);
-	assert_int_equal(status_of(path), 404);	/* pending: not public */
+	assert_int_equal(status_of(path), 404); /* pending: not public */
 
 	/* Moderation: in the queue, shown as it will appear, approved. */
 	mod = signed_in(MOD_EMAIL);
@@ -352,7 +354,8 @@ test_seed_petition_through_the_web(void **state)
 	free(html);
 	snprintf(path, sizeof path, "/admin/p/%s", slug);
 	html = get_page(mod, path, 200);
-	assert_non_null(strstr(html, "An immediate reaction of international "
+	assert_non_null(strstr(html,
+	    "An immediate reaction of international "
 	    "organizations and leaders of nations is required."));
 	assert_true(html_shows_text(html, "Council of Europe"));
 	free(html);
@@ -399,7 +402,7 @@ static const struct draft plain = {
 	.title = "Open the city library on Sundays",
 	.to = { "City council", NULL },
 	.body = "The library is closed on **Sundays**, when most of us are "
-	    "free.",
+		"free.",
 	.goal = "500",
 	.lang = "en",
 };
@@ -423,7 +426,8 @@ test_reject_edit_resubmit(void **state)
 	assert_int_equal(moderate(mod, slug, "reject", "unclear", NULL), 422);
 	assert_int_equal(moderate(mod, slug, "reject", "no-such", "x"), 422);
 	assert_int_equal(moderate(mod, slug, "reject", "unclear",
-	    "Say which library."), 303);
+			     "Say which library."),
+	    303);
 	/* The starter is told by mail, with the reason and the note. */
 	char *subject = mail_with(STARTER_EMAIL, "Say which library.");
 	assert_non_null(subject);
@@ -454,8 +458,8 @@ test_reject_edit_resubmit(void **state)
 	free(html);
 	snprintf(path, sizeof path, "/p/%s", slug);
 	html = get_page(starter, path, 200);
-	assert_true(html_shows_text(html,
-	    "Open the Central City Library on Sundays"));
+	assert_true(
+	    html_shows_text(html, "Open the Central City Library on Sundays"));
 	free(html);
 	free(slug);
 	client_free(starter);
@@ -516,8 +520,10 @@ set_closes_at(const char *slug, long long when)
 {
 	char sql[256];
 
-	snprintf(sql, sizeof sql, "UPDATE petitions SET closes_at = %lld "
-	    "WHERE slug = '%s'", when, slug);
+	snprintf(sql, sizeof sql,
+	    "UPDATE petitions SET closes_at = %lld "
+	    "WHERE slug = '%s'",
+	    when, slug);
 	assert_int_equal(server_db_exec(&w.srv, sql), 0);
 }
 
@@ -606,7 +612,8 @@ test_refusals(void **state)
 
 	/* Signing in without a target leads to the user's own home: a
 	 * starter's dashboard list, a moderator's queue. */
-	const char *who[][2] = { { OTHER_EMAIL, "/me" }, { MOD_EMAIL, "/admin" } };
+	const char *who[][2] = { { OTHER_EMAIL, "/me" },
+		{ MOD_EMAIL, "/admin" } };
 	for (size_t i = 0; i < 2; i++) {
 		struct client *c = client_new(&w.srv);
 		tok = token_of(c, "/login");
@@ -649,7 +656,8 @@ test_refusals(void **state)
 	hbuf_free(&b);
 	assert_int_equal(moderate(mod, slug, "nonsense", NULL, NULL), 422);
 	assert_int_equal(moderate(mod, "no-such-petition", "approve", NULL,
-	    NULL), 404);
+			     NULL),
+	    404);
 	free(slug);
 	client_free(starter);
 	client_free(other);
@@ -674,9 +682,9 @@ test_withdraw_and_starter_moves(void **state)
 	    303);
 	assert_non_null(slug);
 	snprintf(path, sizeof path, "/me/p/%s/edit", slug);
-	free(get_page(starter, path, 409));		/* pending: locked */
+	free(get_page(starter, path, 409)); /* pending: locked */
 	assert_int_equal(starter_move(starter, slug, "withdraw", NULL), 303);
-	html = get_page(starter, path, 200);		/* a draft again */
+	html = get_page(starter, path, 200); /* a draft again */
 	free(html);
 	d.body = "The bridge on **Mill Street** has been closed for a year.";
 	assert_int_equal(send_petition(starter, path, &d, "submit", NULL), 303);
@@ -686,7 +694,8 @@ test_withdraw_and_starter_moves(void **state)
 	free(get_page(starter, path, 409));
 	assert_int_equal(starter_move(starter, slug, "victory", NULL), 422);
 	assert_int_equal(starter_move(starter, slug, "victory",
-	    "The council voted the repairs."), 303);
+			     "The council voted the repairs."),
+	    303);
 	snprintf(path, sizeof path, "/p/%s", slug);
 	html = get_page(starter, path, 200);
 	assert_true(html_shows_text(html, "The council voted the repairs."));
@@ -709,8 +718,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_seed_petition_through_the_web,
 		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reject_edit_resubmit, setup,
-		    teardown),
+		cmocka_unit_test_setup_teardown(test_reject_edit_resubmit,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hide_and_restore, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_closing_date, setup,

@@ -21,8 +21,8 @@
 
 #include <jansson.h>
 
-#include "harness.h"
 #include "fanout.h"
+#include "harness.h"
 
 #define WAIT_MS 15000
 #define PASSWORD "correct horse battery staple"
@@ -43,19 +43,32 @@ static int expected; /* messages the maildir should hold by now */
 static struct server *srv = &w.srv;
 
 /* The signers of SLUG. */
-enum who { A, B, C, D, E, F, WHO__MAX };
+enum who {
+	A,
+	B,
+	C,
+	D,
+	E,
+	F,
+	WHO__MAX
+};
 
 static const struct {
 	const char *first, *last, *email, *country, *lang;
 	bool public_, updates, confirm;
 } signers[WHO__MAX] = {
-	[A] = { "Anna", "Tester", "me-a@example.org", "UA", "en", true, true, true },
-	[B] = { "Мария", "Иванова", "me-b@example.org", "DE", "ru", true, true, true },
-	[C] = { "Carl", "Private", "me-c@example.org", "UA", "en", false, true, true },
-	[D] = { "Dora", "Pending", "me-d@example.org", "PL", "en", true, true, false },
-	[E] = { "Eve", "Quiet", "me-e@example.org", "PL", "en", true, false, true },
-	[F] = { "=HYPERLINK(\"http://evil.example\")", "+cmd", "me-f@example.org", "UA", "en",
-	    true, false, true },
+	[A] = { "Anna", "Tester", "me-a@example.org", "UA", "en", true, true,
+	    true },
+	[B] = { "Мария", "Иванова", "me-b@example.org", "DE", "ru", true, true,
+	    true },
+	[C] = { "Carl", "Private", "me-c@example.org", "UA", "en", false, true,
+	    true },
+	[D] = { "Dora", "Pending", "me-d@example.org", "PL", "en", true, true,
+	    false },
+	[E] = { "Eve", "Quiet", "me-e@example.org", "PL", "en", true, false,
+	    true },
+	[F] = { "=HYPERLINK(\"http://evil.example\")", "+cmd",
+	    "me-f@example.org", "UA", "en", true, false, true },
 };
 
 /* ---- helpers ---- */
@@ -63,8 +76,8 @@ static const struct {
 /* Writes a petition file into dir and imports it with --owner; returns the
  * exit status, with stderr in err (may be NULL). */
 static int
-import_owned(const struct server *s, const char *slug, const char *title, const char *owner,
-    struct hbuf *err)
+import_owned(const struct server *s, const char *slug, const char *title,
+    const char *owner, struct hbuf *err)
 {
 	char path[400], src[1024];
 	snprintf(path, sizeof path, "%s/%s.md", s->root, slug);
@@ -74,7 +87,8 @@ import_owned(const struct server *s, const char *slug, const char *title, const 
 	    title, slug);
 	if (write_file(path, src, strlen(src)) != 0)
 		return -1;
-	const char *argv[] = { "import", "--data", s->data, "--owner", owner, path, NULL };
+	const char *argv[] = { "import", "--data", s->data, "--owner", owner,
+		path, NULL };
 	return cli_run(argv, NULL, err);
 }
 
@@ -92,7 +106,8 @@ get_expect(struct client *c, const char *path, long status, struct resp *r)
 {
 	assert_int_equal(client_get(c, path, r), CURLE_OK);
 	if (r->status != status)
-		fail_msg("GET %s: status %ld, wanted %ld", path, r->status, status);
+		fail_msg("GET %s: status %ld, wanted %ld", path, r->status,
+		    status);
 }
 
 /* The form token of the page at path, for c's session. */
@@ -109,8 +124,9 @@ csrf_of(struct client *c, const char *path)
 
 /* POSTs an update (author may be NULL, csrf NULL: none) to slug. */
 static long
-post_update(struct client *c, const char *slug, const char *kind, const char *title,
-    const char *body, const char *author, const char *csrf, struct resp *r)
+post_update(struct client *c, const char *slug, const char *kind,
+    const char *title, const char *body, const char *author, const char *csrf,
+    struct resp *r)
 {
 	struct hbuf b = { 0 };
 	char path[256];
@@ -130,8 +146,8 @@ post_update(struct client *c, const char *slug, const char *kind, const char *ti
 /* POSTs a state action (note may be NULL, csrf NULL: none) and returns the
  * status; the response is freed unless r is given. */
 static long
-post_state(struct client *c, const char *slug, const char *action, const char *note,
-    const char *csrf, struct resp *r)
+post_state(struct client *c, const char *slug, const char *action,
+    const char *note, const char *csrf, struct resp *r)
 {
 	struct hbuf b = { 0 };
 	struct resp own;
@@ -143,7 +159,8 @@ post_state(struct client *c, const char *slug, const char *action, const char *n
 		form_add(&b, "csrf", csrf);
 	snprintf(path, sizeof path, "/me/p/%s/state", slug);
 	struct resp *rr = r != NULL ? r : &own;
-	assert_int_equal(client_post(c, path, b.data, b.len, NULL, rr), CURLE_OK);
+	assert_int_equal(client_post(c, path, b.data, b.len, NULL, rr),
+	    CURLE_OK);
 	hbuf_free(&b);
 	long st = rr->status;
 	if (r == NULL)
@@ -196,7 +213,8 @@ confirm(const char *email)
 	char *action = strndup(link, strcspn(link, "?"));
 	struct hbuf b = { 0 };
 	form_add(&b, "csrf", csrf);
-	assert_int_equal(client_post(c, action, b.data, b.len, NULL, &r), CURLE_OK);
+	assert_int_equal(client_post(c, action, b.data, b.len, NULL, &r),
+	    CURLE_OK);
 	if (r.status != 303)
 		fail_msg("confirming %s: status %ld", email, r.status);
 	resp_free(&r);
@@ -217,7 +235,8 @@ outbox_rows(int *waiting, int *updates)
 	struct hbuf out = { 0 }, err = { 0 };
 	int st = cli_run(argv, &out, &err);
 	if (st != 0)
-		fail_msg("holos outbox list: status %d: %s", st, err.data ? err.data : "");
+		fail_msg("holos outbox list: status %d: %s", st,
+		    err.data ? err.data : "");
 	*waiting = *updates = 0;
 	const char *p = strchr(out.data, '\n');
 	for (p = p ? p + 1 : ""; *p != '\0';) {
@@ -227,7 +246,8 @@ outbox_rows(int *waiting, int *updates)
 		int attempts;
 		snprintf(line, sizeof line, "%.*s", (int)len, p);
 		if (sscanf(line, "%lld %15s %d", &id, state, &attempts) == 3) {
-			if (strcmp(state, "queued") == 0 || strcmp(state, "sending") == 0)
+			if (strcmp(state, "queued") == 0 ||
+			    strcmp(state, "sending") == 0)
 				(*waiting)++;
 			if (strstr(line, " update ") != NULL)
 				(*updates)++;
@@ -259,7 +279,8 @@ mail_settle(void)
 	pause_ms(500);
 	have = maildir_count(&w.mail);
 	if (have != expected)
-		fail_msg("%d messages arrived, wanted exactly %d", have, expected);
+		fail_msg("%d messages arrived, wanted exactly %d", have,
+		    expected);
 }
 
 /* pattern with {name} replaced by value (once), malloc'd; pattern freed. */
@@ -288,7 +309,8 @@ rcpt_of(int i)
 	struct hbuf env = { 0 };
 	assert_int_equal(maildir_env(&w.mail, i, &env), 0);
 	if (count_of(env.data, "RCPT TO:") != 1)
-		fail_msg("message %d has more than one recipient:\n%s", i, env.data);
+		fail_msg("message %d has more than one recipient:\n%s", i,
+		    env.data);
 	const char *p = strstr(env.data, "RCPT TO: <") + 10;
 	char *s = strndup(p, strcspn(p, ">"));
 	hbuf_free(&env);
@@ -309,39 +331,43 @@ who_of(const char *email)
  * each, in each one's language. Fills unsub[k] (malloc'd, may be NULL)
  * with the path of the one-click link of signer k's message. */
 static void
-check_update_mail(int from, int to, const char *update, const char *author, const bool *want,
-    char **unsub)
+check_update_mail(int from, int to, const char *update, const char *author,
+    const bool *want, char **unsub)
 {
 	int got[WHO__MAX] = { 0 };
 	for (int i = from; i <= to; i++) {
 		char *rcpt = rcpt_of(i);
 		int k = who_of(rcpt);
 		if (k < 0 || !want[k])
-			fail_msg("message %d went to %s, who should not get this update", i, rcpt);
+			fail_msg("message %d went to %s, who should not get this update",
+			    i, rcpt);
 		got[k]++;
 		json_t *m = mail_parse(&w.mail, i);
 		assert_non_null(m);
 		const char *lang = signers[k].lang;
-		char *subject = catalogue_lang(lang, author != NULL ? "mail_update_response_subject" :
-		                                                 "mail_update_subject");
+		char *subject = catalogue_lang(lang,
+		    author != NULL ? "mail_update_response_subject" :
+				     "mail_update_subject");
 		subject = replace_arg(subject, "title", TITLE);
 		subject = replace_arg(subject, "update", update);
 		if (author != NULL)
 			subject = replace_arg(subject, "author", author);
 		const char *got_subject = mail_header(m, "subject");
 		if (got_subject == NULL || strcmp(got_subject, subject) != 0)
-			fail_msg("message %d to %s: Subject \"%s\", wanted \"%s\"", i, rcpt,
-			    got_subject ? got_subject : "(none)", subject);
+			fail_msg("message %d to %s: Subject \"%s\", wanted \"%s\"",
+			    i, rcpt, got_subject ? got_subject : "(none)",
+			    subject);
 		const char *cl = mail_header(m, "content-language");
 		if (cl == NULL || strcmp(cl, lang) != 0)
-			fail_msg("message %d to %s: Content-Language %s, wanted %s", i, rcpt,
-			    cl ? cl : "(none)", lang);
+			fail_msg("message %d to %s: Content-Language %s, wanted %s",
+			    i, rcpt, cl ? cl : "(none)", lang);
 		const char *text = mail_part(m, "text/plain");
 		const char *html = mail_part(m, "text/html");
 		assert_non_null(text);
 		assert_non_null(html);
 		if (strstr(text, signers[k].first) == NULL)
-			fail_msg("message %d does not greet %s", i, signers[k].first);
+			fail_msg("message %d does not greet %s", i,
+			    signers[k].first);
 		assert_non_null(strstr(text, update));
 		char petition[128];
 		snprintf(petition, sizeof petition, "/p/%s?lang=%s", SLUG, lang);
@@ -349,11 +375,14 @@ check_update_mail(int from, int to, const char *update, const char *author, cons
 		/* Nobody else's address is in it. */
 		for (int j = 0; j < WHO__MAX; j++)
 			if (j != k && strstr(text, signers[j].email) != NULL)
-				fail_msg("message %d to %s holds %s", i, rcpt, signers[j].email);
+				fail_msg("message %d to %s holds %s", i, rcpt,
+				    signers[j].email);
 		const char *lu = mail_header(m, "list-unsubscribe");
 		const char *lup = mail_header(m, "list-unsubscribe-post");
-		if (lu == NULL || lup == NULL || strcmp(lup, "List-Unsubscribe=One-Click") != 0)
-			fail_msg("message %d has no one-click List-Unsubscribe", i);
+		if (lu == NULL || lup == NULL ||
+		    strcmp(lup, "List-Unsubscribe=One-Click") != 0)
+			fail_msg("message %d has no one-click List-Unsubscribe",
+			    i);
 		char *path = link_path(lu, srv->base, "/u/");
 		assert_non_null(path);
 		/* The same link is in both parts. */
@@ -374,8 +403,8 @@ check_update_mail(int from, int to, const char *update, const char *author, cons
 	}
 	for (int k = 0; k < WHO__MAX; k++)
 		if (got[k] != (want[k] ? 1 : 0))
-			fail_msg("%s got the update %d times, wanted %d", signers[k].email, got[k],
-			    want[k] ? 1 : 0);
+			fail_msg("%s got the update %d times, wanted %d",
+			    signers[k].email, got[k], want[k] ? 1 : 0);
 }
 
 /* The server log must not hold any signer's address. */
@@ -396,14 +425,17 @@ static int
 group_setup(void **state)
 {
 	(void)state;
-	const char *args[] = { "--seed", SEED_PATH, "--rate-limit", "off", NULL };
+	const char *args[] = { "--seed", SEED_PATH, "--rate-limit", "off",
+		NULL };
 	if (mailworld_start(&w, args, NULL) != 0)
 		return -1;
-	if (harness_user_add(srv, STARTER, "starter", PASSWORD) != 0 || harness_user_add(srv, OTHER, "starter", PASSWORD) != 0 ||
+	if (harness_user_add(srv, STARTER, "starter", PASSWORD) != 0 ||
+	    harness_user_add(srv, OTHER, "starter", PASSWORD) != 0 ||
 	    harness_user_add(srv, ADMIN, "admin", PASSWORD) != 0)
 		return -1;
 	if (import_owned(&w.srv, SLUG, TITLE, STARTER, NULL) != 0 ||
-	    import_owned(&w.srv, SLUG2, TITLE2, " Me-Starter@Example.org", NULL) != 0)
+	    import_owned(&w.srv, SLUG2, TITLE2, " Me-Starter@Example.org",
+		NULL) != 0)
 		return -1;
 	return 0;
 }
@@ -412,7 +444,7 @@ static int
 group_teardown(void **state)
 {
 	(void)state;
-	w.passed = true;	/* the group's root is not kept for a look */
+	w.passed = true; /* the group's root is not kept for a look */
 	return mailworld_end(&w);
 }
 
@@ -422,7 +454,8 @@ static void
 test_logged_out(void **state)
 {
 	(void)state;
-	static const char *const paths[] = { "/me", "/me/p/" SLUG, "/me/p/" SLUG "/signers.csv" };
+	static const char *const paths[] = { "/me", "/me/p/" SLUG,
+		"/me/p/" SLUG "/signers.csv" };
 	struct client *c = client_new(srv);
 	struct resp r;
 	for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
@@ -431,11 +464,13 @@ test_logged_out(void **state)
 		char want[256];
 		snprintf(want, sizeof want, "/login?next=%s", paths[i]);
 		if (loc == NULL || strstr(loc, want) == NULL)
-			fail_msg("GET %s: Location %s, wanted %s", paths[i], loc ? loc : "(none)", want);
+			fail_msg("GET %s: Location %s, wanted %s", paths[i],
+			    loc ? loc : "(none)", want);
 		free(loc);
 		resp_free(&r);
 	}
-	assert_int_equal(post_update(c, SLUG, "update", "T", "B", NULL, "x", &r), 302);
+	assert_int_equal(post_update(c, SLUG, "update", "T", "B", NULL, "x", &r),
+	    302);
 	resp_free(&r);
 	assert_int_equal(post_state(c, SLUG, "close", NULL, "x", NULL), 302);
 	client_free(c);
@@ -459,10 +494,13 @@ test_others_forbidden(void **state)
 	get_expect(c, "/me/p/" SLUG "/signers.csv", 403, &r);
 	resp_free(&r);
 	/* With a form token of their own session: still not theirs. */
-	assert_int_equal(post_update(c, SLUG, "update", "Hijack", "Body", NULL, csrf, &r), 403);
+	assert_int_equal(post_update(c, SLUG, "update", "Hijack", "Body", NULL,
+			     csrf, &r),
+	    403);
 	resp_free(&r);
 	assert_int_equal(post_state(c, SLUG, "close", NULL, csrf, NULL), 403);
-	assert_int_equal(post_state(c, SLUG2, "victory", "won", csrf, NULL), 403);
+	assert_int_equal(post_state(c, SLUG2, "victory", "won", csrf, NULL),
+	    403);
 	free(csrf);
 	client_free(c);
 
@@ -489,12 +527,16 @@ test_import_owner_unknown(void **state)
 {
 	(void)state;
 	struct hbuf err = { 0 };
-	assert_int_equal(import_owned(&w.srv, "me-nobody", "Nobody's", "nobody@example.org", &err), 1);
+	assert_int_equal(import_owned(&w.srv, "me-nobody", "Nobody's",
+			     "nobody@example.org", &err),
+	    1);
 	if (err.data == NULL || strstr(err.data, "no account") == NULL)
 		fail_msg("holos import --owner with an unknown email said: %s",
 		    err.data ? err.data : "(nothing)");
 	hbuf_free(&err);
-	assert_int_equal(import_owned(&w.srv, "me-nobody", "Nobody's", "not an address", &err), 1);
+	assert_int_equal(import_owned(&w.srv, "me-nobody", "Nobody's",
+			     "not an address", &err),
+	    1);
 	assert_non_null(strstr(err.data, "not an email address"));
 	hbuf_free(&err);
 	struct client *c = client_new(srv);
@@ -521,7 +563,8 @@ test_dashboard_figures(void **state)
 	assert_non_null(strstr(h, "id=\"me-confirmed\">5<"));
 	assert_non_null(strstr(h, "id=\"me-pending\">1<"));
 	/* One day, one bar, in an accessible SVG. */
-	const char *svg = strstr(h, "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\"");
+	const char *svg = strstr(h,
+	    "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\"");
 	const char *end = svg ? strstr(svg, "</svg>") : NULL;
 	assert_non_null(end);
 	char *chart = strndup(svg, (size_t)(end - svg));
@@ -533,9 +576,12 @@ test_dashboard_figures(void **state)
 	assert_int_equal(count_of(h, "<rect"), 1);
 	/* Confirmed signatures per country, largest first. */
 	assert_int_equal(count_of(h, "data-country=\""), 3);
-	const char *ua = strstr(h, "data-country=\"UA\"><th scope=\"row\">Ukraine</th><td>3</td>");
-	const char *de = strstr(h, "data-country=\"DE\"><th scope=\"row\">Germany</th><td>1</td>");
-	const char *pl = strstr(h, "data-country=\"PL\"><th scope=\"row\">Poland</th><td>1</td>");
+	const char *ua = strstr(h,
+	    "data-country=\"UA\"><th scope=\"row\">Ukraine</th><td>3</td>");
+	const char *de = strstr(h,
+	    "data-country=\"DE\"><th scope=\"row\">Germany</th><td>1</td>");
+	const char *pl = strstr(h,
+	    "data-country=\"PL\"><th scope=\"row\">Poland</th><td>1</td>");
 	assert_non_null(ua);
 	assert_non_null(de);
 	assert_non_null(pl);
@@ -543,7 +589,8 @@ test_dashboard_figures(void **state)
 	resp_free(&r);
 	/* Country names in the reader's language. */
 	get_expect(c, "/me/p/" SLUG "?lang=ru", 200, &r);
-	assert_non_null(strstr(r.body.data, "data-country=\"UA\"><th scope=\"row\">Украина</th><td>3</td>"));
+	assert_non_null(strstr(r.body.data,
+	    "data-country=\"UA\"><th scope=\"row\">Украина</th><td>3</td>"));
 	resp_free(&r);
 	get_expect(c, "/me?lang=en", 200, &r);
 	/* The list: state, count, dashboard and public links, no edit. */
@@ -592,7 +639,8 @@ test_csv(void **state)
 	/* No BOM; a header and exactly the confirmed signers who agreed to
 	 * show their name: A, B, E and F (numbers 1, 2, 5, 6). */
 	assert_true((unsigned char)csv[0] != 0xEF);
-	const char *head = "\"Number\",\"First name\",\"Last name\",\"Country\",\"Signed\"\r\n";
+	const char *head =
+	    "\"Number\",\"First name\",\"Last name\",\"Country\",\"Signed\"\r\n";
 	assert_true(strncmp(csv, head, strlen(head)) == 0);
 	assert_int_equal(count_of(csv, "\r\n"), 5);
 	static const char *const rows[] = {
@@ -608,7 +656,8 @@ test_csv(void **state)
 			fail_msg("the CSV has no line %s:\n%s", rows[i], csv);
 		/* The date: YYYY-MM-DD and the line's end. */
 		const char *d = line + strlen(rows[i]);
-		assert_true(d[4] == '-' && d[7] == '-' && d[10] == '\r' && d[11] == '\n');
+		assert_true(d[4] == '-' && d[7] == '-' && d[10] == '\r' &&
+		    d[11] == '\n');
 	}
 	assert_null(strstr(csv, "Carl"));
 	assert_null(strstr(csv, "Dora"));
@@ -629,7 +678,7 @@ test_update_mailed_once(void **state)
 	char *csrf = csrf_of(c, "/me/p/" SLUG);
 
 	assert_int_equal(post_update(c, SLUG, "update", "Bridge news one",
-	                     "We **met** the council today.", NULL, csrf, &r),
+			     "We **met** the council today.", NULL, csrf, &r),
 	    303);
 	char *loc = resp_header(&r, "Location");
 	assert_non_null(loc);
@@ -642,9 +691,11 @@ test_update_mailed_once(void **state)
 	mail_settle();
 	bool want[WHO__MAX] = { [A] = true, [B] = true, [C] = true };
 	char *unsub[WHO__MAX] = { NULL };
-	check_update_mail(before + 1, expected, "Bridge news one", NULL, want, unsub);
+	check_update_mail(before + 1, expected, "Bridge news one", NULL, want,
+	    unsub);
 	json_t *m = mail_parse(&w.mail, before + 1);
-	assert_non_null(strstr(mail_part(m, "text/html"), "<strong>met</strong>"));
+	assert_non_null(
+	    strstr(mail_part(m, "text/html"), "<strong>met</strong>"));
 	json_decref(m);
 
 	get_expect(c, "/me/p/" SLUG "?posted=1", 200, &r);
@@ -669,7 +720,8 @@ test_update_mailed_once(void **state)
 		assert_true((unsub[k] != NULL) == want[k]);
 	c = client_new(srv);
 	const char *one = "List-Unsubscribe=One-Click";
-	assert_int_equal(client_post(c, unsub[A], one, strlen(one), NULL, &r), CURLE_OK);
+	assert_int_equal(client_post(c, unsub[A], one, strlen(one), NULL, &r),
+	    CURLE_OK);
 	assert_int_equal(r.status, 200);
 	resp_free(&r);
 	client_free(c);
@@ -680,14 +732,15 @@ test_update_mailed_once(void **state)
 	free(csrf);
 	csrf = csrf_of(c, "/me/p/" SLUG);
 	before = maildir_count(&w.mail);
-	assert_int_equal(post_update(c, SLUG, "update", "Bridge news two", "Works start soon.",
-	                     NULL, csrf, &r),
+	assert_int_equal(post_update(c, SLUG, "update", "Bridge news two",
+			     "Works start soon.", NULL, csrf, &r),
 	    303);
 	resp_free(&r);
 	expected += 2;
 	mail_settle();
 	bool want2[WHO__MAX] = { [B] = true, [C] = true };
-	check_update_mail(before + 1, expected, "Bridge news two", NULL, want2, NULL);
+	check_update_mail(before + 1, expected, "Bridge news two", NULL, want2,
+	    NULL);
 	free(csrf);
 	client_free(c);
 	assert_log_clean();
@@ -703,44 +756,54 @@ test_response(void **state)
 
 	/* A response needs to say who answered. */
 	assert_int_equal(post_update(c, SLUG, "response", "The council answers",
-	                     "We will repair it.", NULL, csrf, &r),
+			     "We will repair it.", NULL, csrf, &r),
 	    422);
 	char *msg = catalogue_get("me_err_author");
 	assert_true(html_shows_text(r.body.data, msg));
 	free(msg);
 	/* What was typed is kept. */
 	assert_non_null(strstr(r.body.data, "value=\"The council answers\""));
-	assert_non_null(strstr(r.body.data, "<option value=\"response\" selected>"));
+	assert_non_null(
+	    strstr(r.body.data, "<option value=\"response\" selected>"));
 	resp_free(&r);
 	/* Bad kinds and missing titles are refused too. */
-	assert_int_equal(post_update(c, SLUG, "advert", "T", "B", NULL, csrf, &r), 422);
+	assert_int_equal(post_update(c, SLUG, "advert", "T", "B", NULL, csrf,
+			     &r),
+	    422);
 	resp_free(&r);
-	assert_int_equal(post_update(c, SLUG, "update", "", "B", NULL, csrf, &r), 422);
+	assert_int_equal(post_update(c, SLUG, "update", "", "B", NULL, csrf, &r),
+	    422);
 	resp_free(&r);
 	char longer[10002];
 	memset(longer, 'x', sizeof longer - 1);
 	longer[sizeof longer - 1] = '\0';
-	assert_int_equal(post_update(c, SLUG, "update", "T", longer, NULL, csrf, &r), 422);
+	assert_int_equal(post_update(c, SLUG, "update", "T", longer, NULL, csrf,
+			     &r),
+	    422);
 	msg = catalogue_get("err_too_long");
 	assert_true(html_shows_text(r.body.data, msg));
 	free(msg);
 	resp_free(&r);
 	longer[201] = '\0';
-	assert_int_equal(post_update(c, SLUG, "update", longer, "B", NULL, csrf, &r), 422);
+	assert_int_equal(post_update(c, SLUG, "update", longer, "B", NULL, csrf,
+			     &r),
+	    422);
 	resp_free(&r);
-	assert_int_equal(post_update(c, SLUG, "update", "T", "bell \a", NULL, csrf, &r), 422);
+	assert_int_equal(post_update(c, SLUG, "update", "T", "bell \a", NULL,
+			     csrf, &r),
+	    422);
 	resp_free(&r);
 
 	int before = maildir_count(&w.mail);
 	assert_int_equal(post_update(c, SLUG, "response", "The council answers",
-	                     "We will repair it.", "Mayor Smith", csrf, &r),
+			     "We will repair it.", "Mayor Smith", csrf, &r),
 	    303);
 	resp_free(&r);
 	expected += 2;
 	mail_settle();
 	bool want[WHO__MAX] = { [B] = true, [C] = true };
-	check_update_mail(before + 1, expected, "The council answers", "Mayor Smith", want,
-	    NULL);
+	check_update_mail(before + 1, expected, "The council answers",
+	    "Mayor Smith", want, NULL);
 
 	get_expect(c, "/me/p/" SLUG, 200, &r);
 	const char *resp = strstr(r.body.data, "me-update--response");
@@ -764,27 +827,33 @@ test_state_changes(void **state)
 
 	/* No form token, or one of another session: refused. */
 	assert_int_equal(post_state(c, SLUG2, "close", NULL, NULL, NULL), 403);
-	assert_int_equal(post_update(c, SLUG2, "update", "T", "B", NULL, NULL, &r), 403);
+	assert_int_equal(post_update(c, SLUG2, "update", "T", "B", NULL, NULL,
+			     &r),
+	    403);
 	resp_free(&r);
 	struct client *admin = client_as(ADMIN);
 	char *admin_csrf = csrf_of(admin, "/me");
-	assert_int_equal(post_state(c, SLUG2, "close", NULL, admin_csrf, NULL), 403);
+	assert_int_equal(post_state(c, SLUG2, "close", NULL, admin_csrf, NULL),
+	    403);
 	free(admin_csrf);
 	client_free(admin);
 	struct client *visitor = client_new(srv);
 	char *sign_csrf = client_fetch_csrf(visitor, SLUG2);
 	assert_non_null(sign_csrf);
-	assert_int_equal(post_state(c, SLUG2, "close", NULL, sign_csrf, NULL), 403);
+	assert_int_equal(post_state(c, SLUG2, "close", NULL, sign_csrf, NULL),
+	    403);
 
 	/* Withdrawing is for petitions waiting for moderation. */
-	assert_int_equal(post_state(c, SLUG2, "withdraw", NULL, csrf, NULL), 409);
+	assert_int_equal(post_state(c, SLUG2, "withdraw", NULL, csrf, NULL),
+	    409);
 	/* Victory needs a note. */
 	assert_int_equal(post_state(c, SLUG2, "victory", NULL, csrf, &r), 422);
 	char *msg = catalogue_get("me_err_note");
 	assert_true(html_shows_text(r.body.data, msg));
 	free(msg);
 	resp_free(&r);
-	assert_int_equal(post_state(c, SLUG2, "victory", "   ", csrf, NULL), 422);
+	assert_int_equal(post_state(c, SLUG2, "victory", "   ", csrf, NULL),
+	    422);
 	char note[1002];
 	memset(note, 'n', sizeof note - 1);
 	note[sizeof note - 1] = '\0';
@@ -805,7 +874,8 @@ test_state_changes(void **state)
 	struct hbuf b = { 0 };
 	struct signer s = signer_default("me-late@example.org");
 	form_sign(&b, &s, sign_csrf);
-	assert_int_equal(client_post(visitor, "/p/" SLUG2 "/sign", b.data, b.len, NULL, &r),
+	assert_int_equal(client_post(visitor, "/p/" SLUG2 "/sign", b.data,
+			     b.len, NULL, &r),
 	    CURLE_OK);
 	assert_int_equal(r.status, 409);
 	resp_free(&r);
@@ -813,13 +883,15 @@ test_state_changes(void **state)
 	free(sign_csrf);
 	client_free(visitor);
 	assert_int_equal(post_state(c, SLUG2, "close", NULL, csrf, NULL), 409);
-	assert_int_equal(post_state(c, SLUG2, "withdraw", NULL, csrf, NULL), 409);
+	assert_int_equal(post_state(c, SLUG2, "withdraw", NULL, csrf, NULL),
+	    409);
 
 	/* Victory from closed, with a note; then nothing more to do. */
-	assert_int_equal(post_state(c, SLUG2, "victory", "The council voted for the park.", csrf,
-	                     NULL),
+	assert_int_equal(post_state(c, SLUG2, "victory",
+			     "The council voted for the park.", csrf, NULL),
 	    303);
-	assert_int_equal(post_state(c, SLUG2, "victory", "Again", csrf, NULL), 409);
+	assert_int_equal(post_state(c, SLUG2, "victory", "Again", csrf, NULL),
+	    409);
 	get_expect(c, "/me/p/" SLUG2, 200, &r);
 	assert_non_null(strstr(r.body.data, "id=\"me-state\">Victory<"));
 	assert_non_null(strstr(r.body.data, "The council voted for the park."));
@@ -864,7 +936,8 @@ eml_recipients(const char *dir, int *distinct)
 			if (dup) {
 				free(addr);
 			} else {
-				seen = realloc(seen, (size_t)(nseen + 1) * sizeof *seen);
+				seen = realloc(seen,
+				    (size_t)(nseen + 1) * sizeof *seen);
 				seen[nseen++] = addr;
 			}
 		}
@@ -884,9 +957,12 @@ test_batches(void **state)
 	(void)state;
 	/* Twice a batch exactly: the third batch finds no one left and marks
 	 * the mailing done. Signatures count on signing here. */
-	enum { N = 2 * FANOUT_BATCH, PAR = 50 };
-	const char *extra[] = { COUNT_ON_SIGN, "--rate-limit", "off", "--min-form-seconds", "0",
-		"--pow-bits", "0", NULL };
+	enum {
+		N = 2 * FANOUT_BATCH,
+		PAR = 50
+	};
+	const char *extra[] = { COUNT_ON_SIGN, "--rate-limit", "off",
+		"--min-form-seconds", "0", "--pow-bits", "0", NULL };
 	struct server *s = server_new_seeded(extra);
 	assert_non_null(s);
 	srv = s;
@@ -903,15 +979,19 @@ test_batches(void **state)
 	for (int done = 0; done < N; done += PAR) {
 		for (int i = 0; i < PAR; i++) {
 			char email[64];
-			snprintf(email, sizeof email, "me-batch-%03d@example.org", done + i);
+			snprintf(email, sizeof email,
+			    "me-batch-%03d@example.org", done + i);
 			struct signer sg = signer_default(email);
 			memset(&bodies[i], 0, sizeof bodies[i]);
 			form_sign(&bodies[i], &sg, tok);
 		}
-		assert_int_equal(client_post_many(cs, "/p/" SLUG "/sign", bodies, rs, PAR), 0);
+		assert_int_equal(client_post_many(cs, "/p/" SLUG "/sign",
+				     bodies, rs, PAR),
+		    0);
 		for (int i = 0; i < PAR; i++) {
 			if (rs[i].status != 303)
-				fail_msg("signature %d: status %ld", done + i, rs[i].status);
+				fail_msg("signature %d: status %ld", done + i,
+				    rs[i].status);
 			resp_free(&rs[i]);
 			hbuf_free(&bodies[i]);
 		}
@@ -924,8 +1004,8 @@ test_batches(void **state)
 	struct client *c = client_as(STARTER);
 	char *csrf = csrf_of(c, "/me/p/" SLUG);
 	struct resp r;
-	assert_int_equal(post_update(c, SLUG, "update", "To everyone", "Thank you all.", NULL, csrf,
-	                     &r),
+	assert_int_equal(post_update(c, SLUG, "update", "To everyone",
+			     "Thank you all.", NULL, csrf, &r),
 	    303);
 	resp_free(&r);
 	free(csrf);
@@ -977,5 +1057,6 @@ main(void)
 		cmocka_unit_test(test_state_changes),
 		cmocka_unit_test(test_batches),
 	};
-	return harness_finish(cmocka_run_group_tests(tests, group_setup, group_teardown));
+	return harness_finish(
+	    cmocka_run_group_tests(tests, group_setup, group_teardown));
 }

@@ -41,7 +41,8 @@ metric(const char *body, const char *name)
 	size_t n = strlen(name);
 
 	while ((p = strstr(p, name)) != NULL) {
-		if ((p == body || p[-1] == '\n') && (p[n] == ' ' || p[n] == '{')) {
+		if ((p == body || p[-1] == '\n') &&
+		    (p[n] == ' ' || p[n] == '{')) {
 			const char *sp = strchr(p, ' ');
 			return sp ? strtod(sp + 1, NULL) : -1;
 		}
@@ -71,13 +72,15 @@ test_metrics(void **state)
 	    "holos_http_requests_total{route=\"sign\",status=\"303\"} 1\n"));
 	assert_non_null(strstr(r.body.data,
 	    "holos_http_requests_total{route=\"petition\",status=\"200\"}"));
-	assert_true(metric(r.body.data, "holos_signatures_committed_total") >= 1);
+	assert_true(
+	    metric(r.body.data, "holos_signatures_committed_total") >= 1);
 	assert_true(metric(r.body.data, "holos_batch_size_count") >= 1);
 	assert_true(metric(r.body.data, "holos_commit_seconds_count") >= 1);
 	assert_true(metric(r.body.data, "holos_commit_seconds_sum") > 0);
 	assert_true(metric(r.body.data, "holos_signq_depth") == 0);
 	assert_true(metric(r.body.data, "holos_signq_capacity") > 0);
-	assert_non_null(strstr(r.body.data, "# TYPE holos_commit_seconds histogram"));
+	assert_non_null(
+	    strstr(r.body.data, "# TYPE holos_commit_seconds histogram"));
 	resp_free(&r);
 	client_free(c);
 }
@@ -110,8 +113,10 @@ test_newer_schema_refused(void **state)
 	hbuf_free(&out);
 	hbuf_free(&err);
 	snprintf(db, sizeof db, "%s/holos.db", dir);
-	snprintf(cmd, sizeof cmd, "sqlite3 '%s' \"INSERT INTO schema_migrations "
-	    "VALUES (9999, '9999_future.sql', 0)\"", db);
+	snprintf(cmd, sizeof cmd,
+	    "sqlite3 '%s' \"INSERT INTO schema_migrations "
+	    "VALUES (9999, '9999_future.sql', 0)\"",
+	    db);
 	assert_int_equal(system(cmd), 0);
 	int rc = cli_run(mig, &out, &err);
 	assert_int_not_equal(rc, 0);
@@ -128,6 +133,6 @@ main(void)
 		cmocka_unit_test(test_migrate_command),
 		cmocka_unit_test(test_newer_schema_refused),
 	};
-	return harness_finish(cmocka_run_group_tests(tests, group_setup,
-	    group_teardown));
+	return harness_finish(
+	    cmocka_run_group_tests(tests, group_setup, group_teardown));
 }

@@ -1,4 +1,5 @@
-/* e2e_persist.c - end-to-end tests of what survives a restart and what may never reach the disk. */
+/* e2e_persist.c - end-to-end tests of what survives a restart and what may
+ * never reach the disk. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -39,7 +40,8 @@ sign_ok(struct server *s, const struct signer *who)
 	struct resp r;
 	long st = client_sign(c, SEED_SLUG, who, &r);
 	if (st != 303)
-		fail_msg("sign: status %ld, wanted 303:\n%.2000s", st, r.body.data ? r.body.data : "");
+		fail_msg("sign: status %ld, wanted 303:\n%.2000s", st,
+		    r.body.data ? r.body.data : "");
 	resp_free(&r);
 	client_free(c);
 }
@@ -84,26 +86,32 @@ test_restart_keeps_data(void **state)
 static void
 assert_no_plaintext(const struct server *s, const char *when)
 {
-	const char *needles[] = { PT_EMAIL, "plaintext-check-1234", PT_FIRST, PT_LAST };
+	const char *needles[] = { PT_EMAIL, "plaintext-check-1234", PT_FIRST,
+		PT_LAST };
 	struct hbuf dump = { 0 };
 	if (harness_pg() != NULL) {
 		assert_int_equal(server_db_dump(s, &dump), 0);
 		/* The dump works: the public petition is stored in the clear. */
 		if (strstr(dump.data, SEED_SLUG) == NULL)
-			fail_msg("%s: the slug is nowhere in %s; is the dump broken?", when, s->db);
+			fail_msg("%s: the slug is nowhere in %s; is the dump broken?",
+			    when, s->db);
 		for (size_t i = 0; i < sizeof needles / sizeof needles[0]; i++)
 			if (strstr(dump.data, needles[i]) != NULL)
-				fail_msg("%s: %s holds \"%s\" in plain text", when, s->db,
-				    needles[i]);
+				fail_msg("%s: %s holds \"%s\" in plain text",
+				    when, s->db, needles[i]);
 		hbuf_free(&dump);
-	} else if (!dir_contains(s->data, SEED_SLUG, strlen(SEED_SLUG), NULL, 0)) {
+	} else if (!dir_contains(s->data, SEED_SLUG, strlen(SEED_SLUG), NULL,
+		       0)) {
 		/* The scan itself works: the public petition is stored in the clear. */
-		fail_msg("%s: the slug is nowhere in %s; is the scan broken?", when, s->data);
+		fail_msg("%s: the slug is nowhere in %s; is the scan broken?",
+		    when, s->data);
 	}
 	for (size_t i = 0; i < sizeof needles / sizeof needles[0]; i++) {
 		char found[1024] = "";
-		if (dir_contains(s->data, needles[i], strlen(needles[i]), found, sizeof found))
-			fail_msg("%s: %s contains \"%s\" in plain text", when, found, needles[i]);
+		if (dir_contains(s->data, needles[i], strlen(needles[i]), found,
+			sizeof found))
+			fail_msg("%s: %s contains \"%s\" in plain text", when,
+			    found, needles[i]);
 	}
 }
 
@@ -133,7 +141,8 @@ test_encrypted_at_rest(void **state)
 	struct stat st;
 	assert_int_equal(stat(key, &st), 0);
 	if ((st.st_mode & 077) != 0)
-		fail_msg("secret.key has mode %03o, readable by others", st.st_mode & 0777);
+		fail_msg("secret.key has mode %03o, readable by others",
+		    st.st_mode & 0777);
 
 	/* Still decryptable after a restart: the duplicate is recognised. */
 	assert_int_equal(server_start(s), 0);
@@ -150,10 +159,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_restart_keeps_data, server_setup,
-		    server_teardown),
-		cmocka_unit_test_setup_teardown(test_encrypted_at_rest, server_setup,
-		    server_teardown),
+		cmocka_unit_test_setup_teardown(test_restart_keeps_data,
+		    server_setup, server_teardown),
+		cmocka_unit_test_setup_teardown(test_encrypted_at_rest,
+		    server_setup, server_teardown),
 	};
 	return harness_finish(cmocka_run_group_tests(tests, NULL, NULL));
 }

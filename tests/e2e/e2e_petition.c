@@ -1,4 +1,5 @@
-/* e2e_petition.c - end-to-end tests of the read-only pages: health, home, petition, JSON. */
+/* e2e_petition.c - end-to-end tests of the read-only pages: health, home,
+ * petition, JSON. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -80,7 +81,8 @@ test_healthz(void **state)
 	json_t *j = json_loads(r.body.data, 0, &err);
 	if (j == NULL)
 		fail_msg("/healthz body is not JSON: %s", r.body.data);
-	assert_string_equal(json_string_value(json_object_get(j, "status")), "ok");
+	assert_string_equal(json_string_value(json_object_get(j, "status")),
+	    "ok");
 	json_decref(j);
 	resp_free(&r);
 	client_free(c);
@@ -175,12 +177,16 @@ test_json(void **state)
 	json_t *j = json_loads(r.body.data, 0, &err);
 	if (j == NULL)
 		fail_msg("not JSON (%s): %s", err.text, r.body.data);
-	assert_string_equal(json_string_value(json_object_get(j, "slug")), SEED_SLUG);
-	assert_string_equal(json_string_value(json_object_get(j, "title")), SEED_TITLE);
+	assert_string_equal(json_string_value(json_object_get(j, "slug")),
+	    SEED_SLUG);
+	assert_string_equal(json_string_value(json_object_get(j, "title")),
+	    SEED_TITLE);
 	assert_true(json_is_integer(json_object_get(j, "count")));
 	assert_int_equal(json_integer_value(json_object_get(j, "count")), 0);
-	assert_int_equal(json_integer_value(json_object_get(j, "goal")), SEED_GOAL);
-	assert_int_equal(json_integer_value(json_object_get(j, "next_goal")), SEED_GOAL);
+	assert_int_equal(json_integer_value(json_object_get(j, "goal")),
+	    SEED_GOAL);
+	assert_int_equal(json_integer_value(json_object_get(j, "next_goal")),
+	    SEED_GOAL);
 	assert_true(json_is_string(json_object_get(j, "state")));
 	assert_true(json_string_length(json_object_get(j, "state")) > 0);
 	json_t *upd = json_object_get(j, "updated");
@@ -202,10 +208,12 @@ test_unknown_petition(void **state)
 	assert_ctype(&r, "text/html");
 	assert_non_null(strstr(r.body.data, "<html"));
 	resp_free(&r);
-	assert_int_equal(client_get(c, "/p/no-such-petition.json", &r), CURLE_OK);
+	assert_int_equal(client_get(c, "/p/no-such-petition.json", &r),
+	    CURLE_OK);
 	assert_int_equal(r.status, 404);
 	resp_free(&r);
-	assert_int_equal(client_get(c, "/p/no-such-petition/thanks", &r), CURLE_OK);
+	assert_int_equal(client_get(c, "/p/no-such-petition/thanks", &r),
+	    CURLE_OK);
 	assert_int_equal(r.status, 404);
 	resp_free(&r);
 	assert_int_equal(client_get(c, "/no-such-page", &r), CURLE_OK);
@@ -245,7 +253,8 @@ test_static_css(void **state)
 	assert_true(r.body.len > 0);
 	free(cc);
 	resp_free(&r);
-	assert_int_equal(client_get(c, "/static/no-such-file.css", &r), CURLE_OK);
+	assert_int_equal(client_get(c, "/static/no-such-file.css", &r),
+	    CURLE_OK);
 	assert_int_equal(r.status, 404);
 	resp_free(&r);
 	client_free(c);
@@ -255,17 +264,17 @@ test_static_css(void **state)
 #define TINY_TITLE "Tom & Jerry <b>bold</b> \"quoted\""
 
 static const char tiny_md[] =
-	"---\n"
-	"title: " TINY_TITLE "\n"
-	"to: Mayor <i>X</i>; Council\n"
-	"goal: 2\n"
-	"lang: en\n"
-	"slug: " TINY_SLUG "\n"
-	"---\n"
-	"Body with <script>alert('body')</script> and [a link](javascript:alert(1)) "
-	"and <img src=x onerror=alert(2)>.\n"
-	"\n"
-	"**Bold** text.\n";
+    "---\n"
+    "title: " TINY_TITLE "\n"
+    "to: Mayor <i>X</i>; Council\n"
+    "goal: 2\n"
+    "lang: en\n"
+    "slug: " TINY_SLUG "\n"
+    "---\n"
+    "Body with <script>alert('body')</script> and [a link](javascript:alert(1)) "
+    "and <img src=x onerror=alert(2)>.\n"
+    "\n"
+    "**Bold** text.\n";
 
 /* A server seeded with a hostile petition whose goal is 2. */
 static int
@@ -323,7 +332,8 @@ test_hostile_petition_escaped(void **state)
 	assert_int_equal(r.status, 200);
 	const char *html = r.body.data;
 	/* Title and addressees are text. */
-	assert_non_null(strstr(html, "Tom &amp; Jerry &lt;b&gt;bold&lt;/b&gt; &quot;quoted&quot;"));
+	assert_non_null(strstr(html,
+	    "Tom &amp; Jerry &lt;b&gt;bold&lt;/b&gt; &quot;quoted&quot;"));
 	assert_null(strstr(html, "<b>bold</b>"));
 	assert_null(strstr(html, "<i>X</i>"));
 	/* The body is Markdown in safe mode: no raw HTML, no javascript: links. */
@@ -338,7 +348,8 @@ test_hostile_petition_escaped(void **state)
 	resp_free(&r);
 
 	json_t *j = get_json(s, "/p/" TINY_SLUG ".json");
-	assert_string_equal(json_string_value(json_object_get(j, "title")), TINY_TITLE);
+	assert_string_equal(json_string_value(json_object_get(j, "title")),
+	    TINY_TITLE);
 	json_decref(j);
 
 	/* The home page escapes it as well. */
@@ -390,7 +401,8 @@ test_goal_ladder(void **state)
 static int
 base_url_setup(void **state)
 {
-	const char *extra[] = { "--base-url", "https://petitions.example.org", NULL };
+	const char *extra[] = { "--base-url", "https://petitions.example.org",
+		NULL };
 	*state = server_new_seeded(extra);
 	return *state != NULL ? 0 : -1;
 }
@@ -408,20 +420,25 @@ test_base_url(void **state)
 	assert_string_equal(url, "https://petitions.example.org/p/" SEED_SLUG);
 	free(url);
 	assert_non_null(strstr(r.body.data,
-	    "<link rel=\"canonical\" href=\"https://petitions.example.org/p/" SEED_SLUG "\">"));
+	    "<link rel=\"canonical\" href=\"https://petitions.example.org/p/" SEED_SLUG
+	    "\">"));
 	resp_free(&r);
 	/* With an https site every cookie is Secure (?lang= sets one too). */
-	assert_int_equal(client_get(c, "/p/" SEED_SLUG "?lang=en", &r), CURLE_OK);
+	assert_int_equal(client_get(c, "/p/" SEED_SLUG "?lang=en", &r),
+	    CURLE_OK);
 	assert_int_equal(r.status, 200);
 	char *sc = resp_header_all(&r, "Set-Cookie");
-	for (char *line = strtok(sc, "\n"); line != NULL; line = strtok(NULL, "\n"))
+	for (char *line = strtok(sc, "\n"); line != NULL;
+	     line = strtok(NULL, "\n"))
 		if (strcasestr(line, "Secure") == NULL)
-			fail_msg("cookie without Secure on an https site: %s", line);
+			fail_msg("cookie without Secure on an https site: %s",
+			    line);
 	free(sc);
 	resp_free(&r);
 	assert_int_equal(client_get(c, "/", &r), CURLE_OK);
 	assert_int_equal(r.status, 200);
-	assert_non_null(strstr(r.body.data, "href=\"https://petitions.example.org/\""));
+	assert_non_null(
+	    strstr(r.body.data, "href=\"https://petitions.example.org/\""));
 	resp_free(&r);
 	client_free(c);
 }
@@ -437,10 +454,13 @@ main(void)
 		cmocka_unit_test(test_unknown_petition),
 		cmocka_unit_test(test_thanks_page),
 		cmocka_unit_test(test_static_css),
-		cmocka_unit_test_setup_teardown(test_hostile_petition_escaped, tiny_setup,
+		cmocka_unit_test_setup_teardown(test_hostile_petition_escaped,
+		    tiny_setup, own_server_teardown),
+		cmocka_unit_test_setup_teardown(test_goal_ladder, tiny_setup,
 		    own_server_teardown),
-		cmocka_unit_test_setup_teardown(test_goal_ladder, tiny_setup, own_server_teardown),
-		cmocka_unit_test_setup_teardown(test_base_url, base_url_setup, own_server_teardown),
+		cmocka_unit_test_setup_teardown(test_base_url, base_url_setup,
+		    own_server_teardown),
 	};
-	return harness_finish(cmocka_run_group_tests(tests, group_setup, group_teardown));
+	return harness_finish(
+	    cmocka_run_group_tests(tests, group_setup, group_teardown));
 }

@@ -141,15 +141,18 @@ test_solved_counts_missing_waits(void **state)
 	assert_true(n >= 0);
 	snprintf(nonce, sizeof nonce, "%ld", n);
 	assert_int_equal(sign("100.80.1.1", "solved@example.org", csrf, ch,
-	    nonce), 303);
+			     nonce),
+	    303);
 	assert_int_equal(petition_count(srv, SEED_SLUG), before + 1);
 	/* The same challenge again: accepted, but it waits for email. */
 	assert_int_equal(sign("100.80.1.2", "reused@example.org", csrf, ch,
-	    nonce), 303);
+			     nonce),
+	    303);
 	assert_int_equal(petition_count(srv, SEED_SLUG), before + 1);
 	/* No proof (no JavaScript): likewise. */
 	assert_int_equal(sign("100.80.1.3", "nojs@example.org", csrf, NULL,
-	    NULL), 303);
+			     NULL),
+	    303);
 	assert_int_equal(petition_count(srv, SEED_SLUG), before + 1);
 	/* A wrong nonce: likewise. */
 	free(ch);
@@ -157,7 +160,8 @@ test_solved_counts_missing_waits(void **state)
 	fetch_form("100.80.1.4", &ch, &csrf);
 	snprintf(nonce, sizeof nonce, "%ld", wrong_nonce(ch));
 	assert_int_equal(sign("100.80.1.4", "wrong@example.org", csrf, ch,
-	    nonce), 303);
+			     nonce),
+	    303);
 	assert_int_equal(petition_count(srv, SEED_SLUG), before + 1);
 	free(ch);
 	free(csrf);
@@ -176,7 +180,8 @@ test_burst_raises_the_work(void **state)
 	/* One network signs in a burst. */
 	for (int i = 0; i < 40; i++) {
 		snprintf(email, sizeof email, "burst%d@example.org", i);
-		assert_int_equal(sign("198.18.5.9", email, csrf, NULL, NULL), 303);
+		assert_int_equal(sign("198.18.5.9", email, csrf, NULL, NULL),
+		    303);
 	}
 	free(csrf);
 	/* Within a second the page asks more of everyone. */
@@ -198,6 +203,6 @@ main(void)
 		cmocka_unit_test(test_solved_counts_missing_waits),
 		cmocka_unit_test(test_burst_raises_the_work),
 	};
-	return harness_finish(cmocka_run_group_tests(tests, group_setup,
-	    group_teardown));
+	return harness_finish(
+	    cmocka_run_group_tests(tests, group_setup, group_teardown));
 }

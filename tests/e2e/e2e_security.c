@@ -1,4 +1,5 @@
-/* e2e_security.c - end-to-end tests of CSRF, limits, escaping, traversal, headers, connections. */
+/* e2e_security.c - end-to-end tests of CSRF, limits, escaping, traversal,
+ * headers, connections. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -53,7 +54,8 @@ csp_directive(const char *csp, const char *name)
 		const char *end = strchr(p, ';');
 		if (end == NULL)
 			end = p + strlen(p);
-		if (strncasecmp(p, name, nl) == 0 && (p[nl] == ' ' || p + nl == end))
+		if (strncasecmp(p, name, nl) == 0 &&
+		    (p[nl] == ' ' || p + nl == end))
 			return strndup(p + nl, (size_t)(end - p - nl));
 		p = end;
 	}
@@ -79,7 +81,8 @@ assert_security_headers(const struct resp *r, const char *what)
 		fail_msg("%s: script-src allows 'unsafe-inline': %s", what, csp);
 	char *xcto = resp_header(r, "X-Content-Type-Options");
 	if (xcto == NULL || strcasecmp(xcto, "nosniff") != 0)
-		fail_msg("%s: X-Content-Type-Options is %s", what, xcto ? xcto : "absent");
+		fail_msg("%s: X-Content-Type-Options is %s", what,
+		    xcto ? xcto : "absent");
 	char *rp = resp_header(r, "Referrer-Policy");
 	if (rp == NULL || *rp == '\0')
 		fail_msg("%s: no Referrer-Policy", what);
@@ -99,15 +102,16 @@ post_with_token(struct client *c, const char *email, const char *csrf, long want
 	struct signer s = signer_default(email);
 	form_sign(&b, &s, csrf);
 	struct resp r;
-	assert_int_equal(client_post(c, SIGN_PATH, b.data, b.len, NULL, &r), CURLE_OK);
+	assert_int_equal(client_post(c, SIGN_PATH, b.data, b.len, NULL, &r),
+	    CURLE_OK);
 	if (r.status != want)
-		fail_msg("csrf \"%s\": status %ld, wanted %ld", csrf ? csrf : "(none)", r.status,
-		    want);
-	assert_int_equal(petition_count(srv, SEED_SLUG), want == 303 ? before + 1 : before);
+		fail_msg("csrf \"%s\": status %ld, wanted %ld",
+		    csrf ? csrf : "(none)", r.status, want);
+	assert_int_equal(petition_count(srv, SEED_SLUG),
+	    want == 303 ? before + 1 : before);
 	resp_free(&r);
 	hbuf_free(&b);
 }
-
 
 static void
 test_csrf_missing(void **state)
@@ -129,7 +133,8 @@ test_csrf_forged(void **state)
 	struct client *c = client_new(srv);
 	char *tok = client_fetch_csrf(c, SEED_SLUG);
 	assert_non_null(tok);
-	post_with_token(c, "csrf-forged@example.org", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", 403);
+	post_with_token(c, "csrf-forged@example.org",
+	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", 403);
 	/* One character changed. */
 	char *bad = strdup(tok);
 	size_t n = strlen(bad);
@@ -150,7 +155,6 @@ test_csrf_forged(void **state)
 	client_free(c);
 }
 
-
 /* POSTs a valid form with a fresh token and the given extra header. */
 static long
 post_with_header(const char *email, const char *header)
@@ -163,7 +167,9 @@ post_with_header(const char *email, const char *header)
 	form_sign(&b, &s, tok);
 	const char *headers[] = { header, NULL };
 	struct resp r;
-	assert_int_equal(client_post_headers(c, SIGN_PATH, b.data, b.len, headers, &r), CURLE_OK);
+	assert_int_equal(client_post_headers(c, SIGN_PATH, b.data, b.len,
+			     headers, &r),
+	    CURLE_OK);
 	long status = r.status;
 	resp_free(&r);
 	hbuf_free(&b);
@@ -178,17 +184,23 @@ test_cross_origin_post(void **state)
 	(void)state;
 	long before = petition_count(srv, SEED_SLUG);
 	/* A form on another site posting here, with a token it fetched. */
-	assert_int_equal(post_with_header("cross-origin@example.org", "Origin: https://evil.example"),
+	assert_int_equal(post_with_header("cross-origin@example.org",
+			     "Origin: https://evil.example"),
 	    403);
-	assert_int_equal(post_with_header("cross-origin@example.org", "Origin: null"), 403);
-	assert_int_equal(post_with_header("cross-origin@example.org", "Sec-Fetch-Site: cross-site"),
+	assert_int_equal(post_with_header("cross-origin@example.org",
+			     "Origin: null"),
+	    403);
+	assert_int_equal(post_with_header("cross-origin@example.org",
+			     "Sec-Fetch-Site: cross-site"),
 	    403);
 	assert_int_equal(petition_count(srv, SEED_SLUG), before);
 	/* Our own origin is fine. */
 	char origin[128];
 	snprintf(origin, sizeof origin, "Origin: %s", srv->base);
-	assert_int_equal(post_with_header("same-origin@example.org", origin), 303);
-	assert_int_equal(post_with_header("same-site@example.org", "Sec-Fetch-Site: same-origin"),
+	assert_int_equal(post_with_header("same-origin@example.org", origin),
+	    303);
+	assert_int_equal(post_with_header("same-site@example.org",
+			     "Sec-Fetch-Site: same-origin"),
 	    303);
 	assert_int_equal(petition_count(srv, SEED_SLUG), before + 2);
 }
@@ -203,7 +215,8 @@ big_form(const char *csrf, size_t total)
 	hbuf_puts(&b, "&pad=");
 	while (b.len < total) {
 		char chunk[4096];
-		size_t n = total - b.len < sizeof chunk ? total - b.len : sizeof chunk;
+		size_t n =
+		    total - b.len < sizeof chunk ? total - b.len : sizeof chunk;
 		memset(chunk, 'x', n);
 		hbuf_append(&b, chunk, n);
 	}
@@ -224,15 +237,16 @@ test_body_too_large(void **state)
 		struct resp r;
 		client_post(c, SIGN_PATH, b.data, b.len, NULL, &r);
 		if (r.status != 413)
-			fail_msg("%zu-byte body: status %ld, wanted 413", b.len, r.status);
+			fail_msg("%zu-byte body: status %ld, wanted 413", b.len,
+			    r.status);
 		assert_security_headers(&r, "POST sign (413)");
 		resp_free(&r);
 		/* As a browser sends it, without Expect: 100-continue. The
 		 * server may close while we still send, but it must answer 413. */
 		client_post_noexpect(c, SIGN_PATH, b.data, b.len, &r);
 		if (r.status != 413)
-			fail_msg("%zu-byte body without Expect: status %ld (%s), wanted 413", b.len,
-			    r.status, curl_easy_strerror(r.rc));
+			fail_msg("%zu-byte body without Expect: status %ld (%s), wanted 413",
+			    b.len, r.status, curl_easy_strerror(r.rc));
 		resp_free(&r);
 		hbuf_free(&b);
 	}
@@ -263,7 +277,8 @@ test_xss_escaped(void **state)
 	assert_null(strstr(html, "<script>alert(3)"));
 	assert_null(strstr(html, "</textarea><script>"));
 	assert_non_null(strstr(html, "&lt;script&gt;alert(1)&lt;/script&gt;"));
-	assert_non_null(strstr(html, "&quot;&gt;&lt;img src=x onerror=alert(2)&gt;"));
+	assert_non_null(
+	    strstr(html, "&quot;&gt;&lt;img src=x onerror=alert(2)&gt;"));
 	resp_free(&r);
 	client_free(c);
 }
@@ -291,7 +306,8 @@ test_traversal(void **state)
 		struct resp r;
 		assert_int_equal(client_get(c, paths[i], &r), CURLE_OK);
 		if (r.status != 404)
-			fail_msg("GET %s: status %ld, wanted 404", paths[i], r.status);
+			fail_msg("GET %s: status %ld, wanted 404", paths[i],
+			    r.status);
 		assert_null(strstr(r.body.data, "root:x:0:0"));
 		assert_null(strstr(r.body.data, ".POSIX:"));
 		assert_null(strstr(r.body.data, "#include"));
@@ -304,8 +320,8 @@ static void
 test_security_headers(void **state)
 {
 	(void)state;
-	const char *paths[] = { "/", PAGE_PATH, PAGE_PATH "/thanks", "/p/no-such-petition",
-		"/static/../Makefile" };
+	const char *paths[] = { "/", PAGE_PATH, PAGE_PATH "/thanks",
+		"/p/no-such-petition", "/static/../Makefile" };
 	struct client *c = client_new(srv);
 	for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
 		struct resp r;
@@ -324,7 +340,8 @@ test_security_headers(void **state)
 	struct hbuf b = { 0 };
 	s = signer_default("no-token@example.org");
 	form_sign(&b, &s, NULL);
-	assert_int_equal(client_post(c, SIGN_PATH, b.data, b.len, NULL, &r), CURLE_OK);
+	assert_int_equal(client_post(c, SIGN_PATH, b.data, b.len, NULL, &r),
+	    CURLE_OK);
 	assert_int_equal(r.status, 403);
 	assert_security_headers(&r, "POST sign (403)");
 	resp_free(&r);
@@ -334,23 +351,26 @@ test_security_headers(void **state)
 
 /* Sends method path with c and asserts a 405 whose Allow lists allow. */
 static void
-assert_405(struct client *c, const char *method, const char *path, const char *allow)
+assert_405(struct client *c, const char *method, const char *path,
+    const char *allow)
 {
 	curl_easy_setopt(c->curl, CURLOPT_CUSTOMREQUEST, method);
 	struct resp r;
-	CURLcode rc = strcmp(method, "POST") == 0 ? client_post(c, path, "a=1", 3, NULL, &r)
-						   : client_get(c, path, &r);
+	CURLcode rc = strcmp(method, "POST") == 0 ?
+	    client_post(c, path, "a=1", 3, NULL, &r) :
+	    client_get(c, path, &r);
 	curl_easy_setopt(c->curl, CURLOPT_CUSTOMREQUEST, NULL);
 	assert_int_equal(rc, CURLE_OK);
 	if (r.status != 405)
-		fail_msg("%s %s: status %ld, wanted 405", method, path, r.status);
+		fail_msg("%s %s: status %ld, wanted 405", method, path,
+		    r.status);
 	char what[128];
 	snprintf(what, sizeof what, "%s %s (405)", method, path);
 	assert_security_headers(&r, what);
 	char *a = resp_header(&r, "Allow");
 	if (a == NULL || strstr(a, allow) == NULL)
-		fail_msg("%s %s: Allow is %s, wanted it to list %s", method, path,
-		    a ? a : "absent", allow);
+		fail_msg("%s %s: Allow is %s, wanted it to list %s", method,
+		    path, a ? a : "absent", allow);
 	free(a);
 	resp_free(&r);
 }
@@ -395,14 +415,16 @@ test_keep_alive(void **state)
 	assert_int_equal(r.status, 200);
 	assert_no_connection_close(&r, "GET /");
 	if (r.num_connects != 0)
-		fail_msg("second GET opened %ld new connection(s)", r.num_connects);
+		fail_msg("second GET opened %ld new connection(s)",
+		    r.num_connects);
 	resp_free(&r);
 
 	/* A POST and its redirect stay on the connection as well. */
 	struct hbuf b = { 0 };
 	struct signer s = signer_default("keep-alive@example.org");
 	form_sign(&b, &s, tok);
-	assert_int_equal(client_post(c, SIGN_PATH, b.data, b.len, NULL, &r), CURLE_OK);
+	assert_int_equal(client_post(c, SIGN_PATH, b.data, b.len, NULL, &r),
+	    CURLE_OK);
 	assert_int_equal(r.status, 303);
 	assert_no_connection_close(&r, "POST sign");
 	assert_int_equal(r.num_connects, 0);
@@ -433,13 +455,15 @@ idle_close_ms(const struct server *s, const char *req)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	assert_true(fd >= 0);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)s->port) };
+	struct sockaddr_in a = { .sin_family = AF_INET,
+		.sin_port = htons((uint16_t)s->port) };
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0)
 		fail_msg("connect to port %d: %s", s->port, strerror(errno));
 	long long start = now_ms();
 	if (req != NULL)
-		assert_int_equal(send(fd, req, strlen(req), 0), (ssize_t)strlen(req));
+		assert_int_equal(send(fd, req, strlen(req), 0),
+		    (ssize_t)strlen(req));
 	long long took = -1;
 	while (now_ms() - start < 10000) {
 		struct pollfd p = { fd, POLLIN, 0 };
@@ -464,7 +488,8 @@ idle_close_ms(const struct server *s, const char *req)
 static int
 limits_setup(void **state)
 {
-	const char *extra[] = { "--idle-timeout", "2", "--max-body", "4096", COUNT_ON_SIGN, NULL };
+	const char *extra[] = { "--idle-timeout", "2", "--max-body", "4096",
+		COUNT_ON_SIGN, NULL };
 	*state = server_new_seeded(extra);
 	return *state != NULL ? 0 : -1;
 }
@@ -482,21 +507,27 @@ test_idle_and_max_body(void **state)
 
 	long long ms = idle_close_ms(s, NULL);
 	if (ms < 0 || ms > 5500)
-		fail_msg("idle connection closed after %lld ms (idle timeout 2 s)", ms);
+		fail_msg("idle connection closed after %lld ms (idle timeout 2 s)",
+		    ms);
 	/* A request that starts and stalls is cut off too. */
 	ms = idle_close_ms(s, "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n");
 	if (ms < 0 || ms > 5500)
-		fail_msg("stalled request closed after %lld ms (idle timeout 2 s)", ms);
+		fail_msg("stalled request closed after %lld ms (idle timeout 2 s)",
+		    ms);
 	/* A body that stops arriving. */
-	ms = idle_close_ms(s, "POST " SIGN_PATH " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-			      "Content-Type: application/x-www-form-urlencoded\r\n"
-			      "Content-Length: 1000\r\n\r\nfirst_name=Slow");
+	ms = idle_close_ms(s,
+	    "POST " SIGN_PATH " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+	    "Content-Type: application/x-www-form-urlencoded\r\n"
+	    "Content-Length: 1000\r\n\r\nfirst_name=Slow");
 	if (ms < 0 || ms > 5500)
-		fail_msg("stalled body closed after %lld ms (idle timeout 2 s)", ms);
+		fail_msg("stalled body closed after %lld ms (idle timeout 2 s)",
+		    ms);
 	/* A kept-alive connection after a complete response. */
-	ms = idle_close_ms(s, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+	ms = idle_close_ms(s,
+	    "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
 	if (ms < 0 || ms > 5500)
-		fail_msg("idle kept-alive connection closed after %lld ms (idle timeout 2 s)", ms);
+		fail_msg("idle kept-alive connection closed after %lld ms (idle timeout 2 s)",
+		    ms);
 
 	/* --max-body lowers the limit. */
 	struct client *c = client_new(s);
@@ -506,11 +537,13 @@ test_idle_and_max_body(void **state)
 	struct resp r;
 	client_post_noexpect(c, SIGN_PATH, b.data, b.len, &r);
 	if (r.status != 413)
-		fail_msg("5000-byte body with --max-body 4096: status %ld, wanted 413", r.status);
+		fail_msg("5000-byte body with --max-body 4096: status %ld, wanted 413",
+		    r.status);
 	resp_free(&r);
 	hbuf_free(&b);
 	b = big_form(tok, 3000);
-	assert_int_equal(client_post(c, SIGN_PATH, b.data, b.len, NULL, &r), CURLE_OK);
+	assert_int_equal(client_post(c, SIGN_PATH, b.data, b.len, NULL, &r),
+	    CURLE_OK);
 	assert_int_equal(r.status, 303);
 	resp_free(&r);
 	hbuf_free(&b);
@@ -532,8 +565,9 @@ main(void)
 		cmocka_unit_test(test_security_headers),
 		cmocka_unit_test(test_keep_alive),
 		cmocka_unit_test(test_method_not_allowed),
-		cmocka_unit_test_setup_teardown(test_idle_and_max_body, limits_setup,
-		    limits_teardown),
+		cmocka_unit_test_setup_teardown(test_idle_and_max_body,
+		    limits_setup, limits_teardown),
 	};
-	return harness_finish(cmocka_run_group_tests(tests, group_setup, group_teardown));
+	return harness_finish(
+	    cmocka_run_group_tests(tests, group_setup, group_teardown));
 }

@@ -1,4 +1,5 @@
-/* e2e_sign.c - end-to-end tests of signing: success, duplicates and form validation. */
+/* e2e_sign.c - end-to-end tests of signing: success, duplicates and form
+ * validation. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -46,8 +47,9 @@ sign_expect(const struct signer *s, long want)
 	long got = client_sign(c, SEED_SLUG, s, &r);
 	if (got != want)
 		fail_msg("sign as \"%s\" <%s>: status %ld, wanted %ld; body:\n%.2000s",
-		    s->first_name ? s->first_name : "(none)", s->email ? s->email : "(none)", got,
-		    want, r.body.data ? r.body.data : "");
+		    s->first_name ? s->first_name : "(none)",
+		    s->email ? s->email : "(none)", got, want,
+		    r.body.data ? r.body.data : "");
 	long after = petition_count(srv, SEED_SLUG);
 	assert_int_equal(after, want == 303 ? before + 1 : before);
 	char *body = strdup(r.body.data ? r.body.data : "");
@@ -72,11 +74,13 @@ field_tag(const char *html, const char *id)
 {
 	char needle[64];
 	snprintf(needle, sizeof needle, " id=\"%s\"", id);
-	for (const char *p = strstr(html, needle); p != NULL; p = strstr(p + 1, needle)) {
+	for (const char *p = strstr(html, needle); p != NULL;
+	     p = strstr(p + 1, needle)) {
 		const char *tag = p;
 		while (tag > html && *tag != '<')
 			tag--;
-		if (strncmp(tag, "<input", 6) != 0 && strncmp(tag, "<select", 7) != 0 &&
+		if (strncmp(tag, "<input", 6) != 0 &&
+		    strncmp(tag, "<select", 7) != 0 &&
 		    strncmp(tag, "<textarea", 9) != 0)
 			continue;
 		const char *end = strchr(p, '>');
@@ -95,7 +99,8 @@ assert_field(const char *html, const char *id, bool invalid)
 		fail_msg("no form control with id \"%s\"", id);
 	bool marked = strstr(tag, "aria-invalid=\"true\"") != NULL;
 	if (marked != invalid)
-		fail_msg("field %s is%s marked invalid: %s", id, marked ? "" : " not", tag);
+		fail_msg("field %s is%s marked invalid: %s", id,
+		    marked ? "" : " not", tag);
 	free(tag);
 }
 
@@ -209,8 +214,8 @@ test_invalid_email(void **state)
 	assert_non_null(strstr(html, "A comment that must survive the error."));
 	free(html);
 
-	const char *bad[] = { "", "a@", "@example.org", "a b@example.org", "a@@example.org",
-		"foo@example.org\r\nBcc: x@example.org" };
+	const char *bad[] = { "", "a@", "@example.org", "a b@example.org",
+		"a@@example.org", "foo@example.org\r\nBcc: x@example.org" };
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		s = signer_default(bad[i]);
 		html = sign_expect(&s, 422);
@@ -317,9 +322,11 @@ sign_raw_first_name(const char *raw, const char *email, long want)
 	s.first_name = NULL;
 	form_sign(&b, &s, tok);
 	struct resp r;
-	assert_int_equal(client_post(c, SIGN_PATH, b.data, b.len, NULL, &r), CURLE_OK);
+	assert_int_equal(client_post(c, SIGN_PATH, b.data, b.len, NULL, &r),
+	    CURLE_OK);
 	if (r.status != want)
-		fail_msg("first_name=%s: status %ld, wanted %ld", raw, r.status, want);
+		fail_msg("first_name=%s: status %ld, wanted %ld", raw, r.status,
+		    want);
 	if (want == 422) {
 		/* The echoed value must not smuggle a NUL byte into the HTML. */
 		bool nul = memchr(r.body.data, '\0', r.body.len) != NULL;
@@ -329,9 +336,11 @@ sign_raw_first_name(const char *raw, const char *email, long want)
 		assert_field(r.body.data, "first_name", true);
 		assert_field(r.body.data, "last_name", false);
 		if (nul)
-			fail_msg("first_name=%s: 422 page contains a NUL byte", raw);
+			fail_msg("first_name=%s: 422 page contains a NUL byte",
+			    raw);
 	}
-	assert_int_equal(petition_count(srv, SEED_SLUG), want == 303 ? before + 1 : before);
+	assert_int_equal(petition_count(srv, SEED_SLUG),
+	    want == 303 ? before + 1 : before);
 	resp_free(&r);
 	hbuf_free(&b);
 	free(tok);
@@ -363,7 +372,8 @@ test_valid_unicode_and_plus(void **state)
 {
 	(void)state;
 	/* '+' is a space in urlencoded forms; Cyrillic is fine. */
-	sign_raw_first_name("%D0%90%D0%BD%D0%BD%D0%B0+Maria", "cyrillic@example.org", 303);
+	sign_raw_first_name("%D0%90%D0%BD%D0%BD%D0%B0+Maria",
+	    "cyrillic@example.org", 303);
 }
 
 static void
@@ -390,9 +400,11 @@ test_repeated_field(void **state)
 	form_sign(&b, &s, tok);
 	form_add(&b, "email", "not-an-email");
 	struct resp r;
-	assert_int_equal(client_post(c, SIGN_PATH, b.data, b.len, NULL, &r), CURLE_OK);
+	assert_int_equal(client_post(c, SIGN_PATH, b.data, b.len, NULL, &r),
+	    CURLE_OK);
 	assert_true(r.status == 303 || r.status == 422);
-	assert_int_equal(petition_count(srv, SEED_SLUG), r.status == 303 ? before + 1 : before);
+	assert_int_equal(petition_count(srv, SEED_SLUG),
+	    r.status == 303 ? before + 1 : before);
 	resp_free(&r);
 	hbuf_free(&b);
 	free(tok);
@@ -419,10 +431,12 @@ sign_concurrently(const char *(*email)(size_t i, char *buf, size_t sz),
 		form_sign(&bodies[i], &s, tok);
 		free(tok);
 	}
-	assert_int_equal(client_post_many(cs, SIGN_PATH, bodies, rs, CONCURRENT), 0);
+	assert_int_equal(client_post_many(cs, SIGN_PATH, bodies, rs, CONCURRENT),
+	    0);
 	for (size_t i = 0; i < CONCURRENT; i++) {
 		if (rs[i].rc != CURLE_OK)
-			fail_msg("concurrent signer %zu: %s", i, curl_easy_strerror(rs[i].rc));
+			fail_msg("concurrent signer %zu: %s", i,
+			    curl_easy_strerror(rs[i].rc));
 		status[i] = rs[i].status;
 		resp_free(&rs[i]);
 		hbuf_free(&bodies[i]);
@@ -454,7 +468,8 @@ test_concurrent_signatures(void **state)
 	sign_concurrently(distinct_email, status);
 	for (size_t i = 0; i < CONCURRENT; i++)
 		if (status[i] != 303)
-			fail_msg("concurrent signer %zu: status %ld, wanted 303", i, status[i]);
+			fail_msg("concurrent signer %zu: status %ld, wanted 303",
+			    i, status[i]);
 	assert_int_equal(petition_count(srv, SEED_SLUG), before + CONCURRENT);
 }
 
@@ -472,11 +487,12 @@ test_concurrent_duplicates(void **state)
 		else if (status[i] == 422)
 			dup++;
 		else
-			fail_msg("racing signer %zu: status %ld, wanted 303 or 422", i, status[i]);
+			fail_msg("racing signer %zu: status %ld, wanted 303 or 422",
+			    i, status[i]);
 	}
 	if (ok != 1)
-		fail_msg("%d of %d racing signers with one email got 303, wanted exactly 1", ok,
-		    CONCURRENT);
+		fail_msg("%d of %d racing signers with one email got 303, wanted exactly 1",
+		    ok, CONCURRENT);
 	assert_int_equal(dup, CONCURRENT - 1);
 	assert_int_equal(petition_count(srv, SEED_SLUG), before + 1);
 }
@@ -501,5 +517,6 @@ main(void)
 		cmocka_unit_test(test_concurrent_signatures),
 		cmocka_unit_test(test_concurrent_duplicates),
 	};
-	return harness_finish(cmocka_run_group_tests(tests, group_setup, group_teardown));
+	return harness_finish(
+	    cmocka_run_group_tests(tests, group_setup, group_teardown));
 }

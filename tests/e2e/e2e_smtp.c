@@ -1,4 +1,5 @@
-/* e2e_smtp.c - end-to-end tests of confirmation mail through a real SMTP server (smtpd.py). */
+/* e2e_smtp.c - end-to-end tests of confirmation mail through a real SMTP server
+ * (smtpd.py). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -42,8 +43,10 @@ assert_one_recipient(const struct smtpd *s, int i, json_t *m, const char *rcpt)
 	assert_int_equal(maildir_env(s, i, &env), 0);
 	char want[300];
 	snprintf(want, sizeof want, "RCPT TO: <%s>\n", rcpt);
-	if (count_of(env.data, "RCPT TO:") != 1 || strstr(env.data, want) == NULL)
-		fail_msg("message %d: envelope should name only <%s>:\n%s", i, rcpt, env.data);
+	if (count_of(env.data, "RCPT TO:") != 1 ||
+	    strstr(env.data, want) == NULL)
+		fail_msg("message %d: envelope should name only <%s>:\n%s", i,
+		    rcpt, env.data);
 	hbuf_free(&env);
 
 	size_t k;
@@ -51,7 +54,8 @@ assert_one_recipient(const struct smtpd *s, int i, json_t *m, const char *rcpt)
 	json_array_foreach(json_object_get(m, "names"), k, v)
 	{
 		const char *name = json_string_value(v);
-		if (strcasecmp(name, "Bcc") == 0 || strcasecmp(name, "Cc") == 0 ||
+		if (strcasecmp(name, "Bcc") == 0 ||
+		    strcasecmp(name, "Cc") == 0 ||
 		    strcasecmp(name, "Resent-To") == 0)
 			fail_msg("message %d has a %s header", i, name);
 	}
@@ -59,12 +63,13 @@ assert_one_recipient(const struct smtpd *s, int i, json_t *m, const char *rcpt)
 	if (json_array_size(to) != 1 ||
 	    strcmp(json_string_value(json_array_get(to, 0)), rcpt) != 0) {
 		char *dump = json_dumps(to, 0);
-		fail_msg("message %d: To should hold only %s, holds %s (To: %s)", i, rcpt, dump,
-		    mail_header(m, "to"));
+		fail_msg("message %d: To should hold only %s, holds %s (To: %s)",
+		    i, rcpt, dump, mail_header(m, "to"));
 	}
 	if (json_array_size(json_object_get(m, "defects")) != 0) {
 		char *dump = json_dumps(json_object_get(m, "defects"), 0);
-		fail_msg("message %d: the email package found defects: %s", i, dump);
+		fail_msg("message %d: the email package found defects: %s", i,
+		    dump);
 	}
 }
 
@@ -103,7 +108,8 @@ start_both(const char *const *smtpd_extra, const char *const *holos_extra)
 	size_t n = 0;
 	args[n++] = "--seed";
 	args[n++] = SEED_PATH;
-	for (size_t i = 0; holos_extra != NULL && holos_extra[i] != NULL && n < 13; i++)
+	for (size_t i = 0;
+	     holos_extra != NULL && holos_extra[i] != NULL && n < 13; i++)
 		args[n++] = holos_extra[i];
 	args[n] = NULL;
 	assert_int_equal(mailworld_start(&fx, args, smtpd_extra), 0);
@@ -139,7 +145,8 @@ sign_expect(const struct signer *who, const char *lang, const char *state)
 	char *loc = NULL;
 	long st = sign_as(who, lang, &loc);
 	if (st != 303)
-		fail_msg("signing as %s: status %ld, wanted 303", who->email, st);
+		fail_msg("signing as %s: status %ld, wanted 303", who->email,
+		    st);
 	char want[256];
 	snprintf(want, sizeof want, "/p/%s/thanks?state=%s", SEED_SLUG, state);
 	if (loc == NULL || strstr(loc, want) == NULL)
@@ -173,7 +180,8 @@ post_csrf(struct client *c, const char *action, const char *csrf, struct resp *r
 {
 	struct hbuf b = { 0 };
 	form_add(&b, "csrf", csrf);
-	assert_int_equal(client_post(c, action, b.data, b.len, NULL, r), CURLE_OK);
+	assert_int_equal(client_post(c, action, b.data, b.len, NULL, r),
+	    CURLE_OK);
 	hbuf_free(&b);
 }
 
@@ -194,7 +202,8 @@ outbox_list(struct row *rows, size_t max)
 	struct hbuf out = { 0 }, err = { 0 };
 	int st = cli_run(argv, &out, &err);
 	if (st != 0)
-		fail_msg("holos outbox list: status %d: %s", st, err.data ? err.data : "");
+		fail_msg("holos outbox list: status %d: %s", st,
+		    err.data ? err.data : "");
 	size_t n = 0;
 	const char *p = out.data;
 	const char *nl = strchr(p, '\n'); /* skip the heading */
@@ -204,7 +213,8 @@ outbox_list(struct row *rows, size_t max)
 		size_t len = nl != NULL ? (size_t)(nl - p) : strlen(p);
 		struct row *r = &rows[n];
 		snprintf(r->line, sizeof r->line, "%.*s", (int)len, p);
-		if (sscanf(r->line, "%lld %15s %d", &r->id, r->state, &r->attempts) == 3)
+		if (sscanf(r->line, "%lld %15s %d", &r->id, r->state,
+			&r->attempts) == 3)
 			n++;
 		p += len + (nl != NULL);
 	}
@@ -219,7 +229,8 @@ rows_in(const struct row *rows, size_t n, const char *state, int min_attempts)
 {
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++)
-		if (strcmp(rows[i].state, state) == 0 && rows[i].attempts >= min_attempts)
+		if (strcmp(rows[i].state, state) == 0 &&
+		    rows[i].attempts >= min_attempts)
 			k++;
 	return k;
 }
@@ -239,10 +250,12 @@ assert_log_clean(const char *const *emails, const char *const *secrets)
 	struct hbuf log = { 0 };
 	assert_int_equal(server_read_log(&fx.srv, &log), 0);
 	if (strstr(log.data, "confirm_link=") != NULL)
-		fail_msg("the server log has confirm_link= although --smtp is set");
+		fail_msg(
+		    "the server log has confirm_link= although --smtp is set");
 	for (size_t i = 0; emails != NULL && emails[i] != NULL; i++)
 		if (strstr(log.data, emails[i]) != NULL)
-			fail_msg("the server log contains the address %s", emails[i]);
+			fail_msg("the server log contains the address %s",
+			    emails[i]);
 	for (size_t i = 0; secrets != NULL && secrets[i] != NULL; i++) {
 		const char *hit = strstr(log.data, secrets[i]);
 		if (hit == NULL)
@@ -250,8 +263,8 @@ assert_log_clean(const char *const *emails, const char *const *secrets)
 		const char *bol = hit;
 		while (bol > log.data && bol[-1] != '\n')
 			bol--;
-		fail_msg("the server log contains the secret token %s:\n%.*s", secrets[i],
-		    (int)strcspn(bol, "\n"), bol);
+		fail_msg("the server log contains the secret token %s:\n%.*s",
+		    secrets[i], (int)strcspn(bol, "\n"), bol);
 	}
 	hbuf_free(&log);
 }
@@ -310,16 +323,20 @@ test_full_flow_ru(void **state)
 	char *subject = replace_arg(pat, "title", SEED_TITLE);
 	const char *got = mail_header(m, "subject");
 	if (got == NULL || strcmp(got, subject) != 0)
-		fail_msg("Subject decodes to \"%s\", wanted \"%s\"", got ? got : "(none)", subject);
+		fail_msg("Subject decodes to \"%s\", wanted \"%s\"",
+		    got ? got : "(none)", subject);
 	const char *mid = mail_header(m, "message-id");
 	assert_non_null(mid);
 	size_t ml = strlen(mid);
-	if (ml < 5 || mid[0] != '<' || mid[ml - 1] != '>' || strchr(mid, '@') == NULL)
+	if (ml < 5 || mid[0] != '<' || mid[ml - 1] != '>' ||
+	    strchr(mid, '@') == NULL)
 		fail_msg("Message-ID \"%s\" is not <left@right>", mid);
 	const char *cl = mail_header(m, "content-language");
 	if (cl == NULL || strcmp(cl, "ru") != 0)
-		fail_msg("Content-Language is \"%s\", wanted ru", cl ? cl : "(none)");
-	assert_string_equal(json_string_value(json_object_get(m, "type")), "multipart/alternative");
+		fail_msg("Content-Language is \"%s\", wanted ru",
+		    cl ? cl : "(none)");
+	assert_string_equal(json_string_value(json_object_get(m, "type")),
+	    "multipart/alternative");
 	assert_non_null(mail_header(m, "date"));
 	assert_non_null(mail_header(m, "from"));
 
@@ -330,7 +347,8 @@ test_full_flow_ru(void **state)
 	assert_non_null(html);
 	char *link = link_path(text, fx.srv.base, "/c/");
 	if (link == NULL)
-		fail_msg("no %s/c/ link in the text part:\n%s", fx.srv.base, text);
+		fail_msg("no %s/c/ link in the text part:\n%s", fx.srv.base,
+		    text);
 	assert_non_null(strstr(link, "lang=ru"));
 	char *html_link = link_path(html, fx.srv.base, "/c/");
 	char *html_link_dec = html_link != NULL ? html_decode(html_link) : NULL;
@@ -351,7 +369,8 @@ test_full_flow_ru(void **state)
 	assert_non_null(action);
 	char *button = catalogue_lang("ru", "confirm_button");
 	if (!html_shows_text(r.body.data, button))
-		fail_msg("the confirmation page has no Russian button \"%s\"", button);
+		fail_msg("the confirmation page has no Russian button \"%s\"",
+		    button);
 	assert_non_null(strstr(r.body.data, "<button"));
 	resp_free(&r);
 	assert_int_equal(client_get(c, link, &r), CURLE_OK);
@@ -366,7 +385,8 @@ test_full_flow_ru(void **state)
 	char want[256];
 	snprintf(want, sizeof want, "/p/%s/thanks?state=confirmed", SEED_SLUG);
 	if (loc == NULL || strstr(loc, want) == NULL)
-		fail_msg("confirming: Location %s, wanted %s", loc ? loc : "(none)", want);
+		fail_msg("confirming: Location %s, wanted %s",
+		    loc ? loc : "(none)", want);
 	free(loc);
 	resp_free(&r);
 	assert_int_equal(petition_count(&fx.srv, SEED_SLUG), before + 1);
@@ -436,7 +456,8 @@ test_header_injection(void **state)
 	long st = sign_as(&who, NULL, &loc);
 	free(loc);
 	if (st != 422 && st != 303)
-		fail_msg("a name with CR LF: status %ld, wanted 422 (or 303 and a clean message)", st);
+		fail_msg("a name with CR LF: status %ld, wanted 422 (or 303 and a clean message)",
+		    st);
 	if (st == 303) {
 		check_injected(INJ_EMAIL);
 	} else {
@@ -468,7 +489,8 @@ test_header_injection(void **state)
 	}
 
 	/* The address itself cannot smuggle a header. */
-	struct signer who4 = signer_default("smtp-inject-4@example.org\r\nBcc: x@y");
+	struct signer who4 =
+	    signer_default("smtp-inject-4@example.org\r\nBcc: x@y");
 	assert_int_equal(sign_as(&who4, NULL, NULL), 422);
 
 	/* One message per accepted signature, none for a refused one, and
@@ -519,11 +541,13 @@ test_expired_link(void **state)
 		pause_ms(100);
 	}
 	if (r.status != 410)
-		fail_msg("GET of a link past --confirm-ttl 1: status %ld, wanted 410", r.status);
+		fail_msg("GET of a link past --confirm-ttl 1: status %ld, wanted 410",
+		    r.status);
 	char petition[256];
 	snprintf(petition, sizeof petition, "href=\"/p/%s\"", SEED_SLUG);
 	if (strstr(r.body.data, petition) == NULL)
-		fail_msg("the expired page does not link back to /p/%s", SEED_SLUG);
+		fail_msg("the expired page does not link back to /p/%s",
+		    SEED_SLUG);
 	char *heading = catalogue_get("confirm_expired_heading");
 	assert_non_null(heading);
 	assert_true(html_shows_text(r.body.data, heading));
@@ -601,7 +625,8 @@ test_unsubscribe_one_click(void **state)
 	if (lu == NULL)
 		fail_msg("no List-Unsubscribe header with updates=1");
 	if (lup == NULL || strcmp(lup, "List-Unsubscribe=One-Click") != 0)
-		fail_msg("List-Unsubscribe-Post is \"%s\"", lup ? lup : "(none)");
+		fail_msg("List-Unsubscribe-Post is \"%s\"",
+		    lup ? lup : "(none)");
 	size_t ll = strlen(lu);
 	if (ll < 3 || lu[0] != '<' || lu[ll - 1] != '>')
 		fail_msg("List-Unsubscribe \"%s\" is not <URL>", lu);
@@ -609,14 +634,16 @@ test_unsubscribe_one_click(void **state)
 	char prefix[128];
 	snprintf(prefix, sizeof prefix, "%s/u/", fx.srv.base);
 	if (strncmp(url, prefix, strlen(prefix)) != 0)
-		fail_msg("List-Unsubscribe URL %s does not start with %s", url, prefix);
+		fail_msg("List-Unsubscribe URL %s does not start with %s", url,
+		    prefix);
 	const char *path = url + strlen(fx.srv.base);
 
 	/* What a mail provider does (RFC 8058): POST, no cookie, no token. */
 	struct client *c = client_new(&fx.srv);
 	struct resp r;
 	const char *body = "List-Unsubscribe=One-Click";
-	assert_int_equal(client_post(c, path, body, strlen(body), NULL, &r), CURLE_OK);
+	assert_int_equal(client_post(c, path, body, strlen(body), NULL, &r),
+	    CURLE_OK);
 	assert_int_equal(r.status, 200);
 	char *done = catalogue_get("unsub_done");
 	assert_non_null(done);
@@ -636,7 +663,8 @@ test_unsubscribe_one_click(void **state)
 		fail_msg("no message for %s", NOUPD_EMAIL);
 	json_t *m2 = mail_parse(&fx.mail, k);
 	if (mail_header(m2, "list-unsubscribe") != NULL)
-		fail_msg("List-Unsubscribe without updates=1: %s", mail_header(m2, "list-unsubscribe"));
+		fail_msg("List-Unsubscribe without updates=1: %s",
+		    mail_header(m2, "list-unsubscribe"));
 
 	char *tok = path_token(path);
 	const char *emails[] = { UNSUB_EMAIL, NOUPD_EMAIL, NULL };
@@ -660,14 +688,16 @@ test_smtp_down_then_up(void **state)
 	int port = harness_free_port();
 	assert_true(port > 0);
 	snprintf(fx.url, sizeof fx.url, "smtp://127.0.0.1:%d", port);
-	const char *args[] = { "--seed", SEED_PATH, "--smtp", fx.url, "--mail-retry", "1", NULL };
+	const char *args[] = { "--seed", SEED_PATH, "--smtp", fx.url,
+		"--mail-retry", "1", NULL };
 	fixture_init(args);
 	assert_int_equal(server_start(&fx.srv), 0);
 
 	char emails[DOWN_N][64];
 	const char *elist[DOWN_N + 1];
 	for (int i = 0; i < DOWN_N; i++) {
-		snprintf(emails[i], sizeof emails[i], "smtp-down-%d@example.org", i);
+		snprintf(emails[i], sizeof emails[i],
+		    "smtp-down-%d@example.org", i);
 		elist[i] = emails[i];
 		struct signer who = signer_default(emails[i]);
 		/* Signing never waits for mail. */
@@ -687,7 +717,8 @@ test_smtp_down_then_up(void **state)
 	} while (now_ms() < end);
 	if (n != DOWN_N || rows_in(rows, n, "queued", 1) != DOWN_N) {
 		rows_print(rows, n);
-		fail_msg("wanted %d messages queued after at least one attempt", DOWN_N);
+		fail_msg("wanted %d messages queued after at least one attempt",
+		    DOWN_N);
 	}
 
 	/* The hard way down: no chance to finish anything. */
@@ -725,12 +756,14 @@ test_smtp_down_then_up(void **state)
 		int who = -1;
 		for (int k = 0; k < DOWN_N; k++) {
 			char want[128];
-			snprintf(want, sizeof want, "RCPT TO: <%s>\n", emails[k]);
+			snprintf(want, sizeof want, "RCPT TO: <%s>\n",
+			    emails[k]);
 			if (strstr(env.data, want) != NULL)
 				who = k;
 		}
 		if (who < 0)
-			fail_msg("message %d is for nobody who signed:\n%s", i, env.data);
+			fail_msg("message %d is for nobody who signed:\n%s", i,
+			    env.data);
 		seen[who]++;
 		hbuf_free(&env);
 		json_t *m = mail_parse(&fx.mail, i);
@@ -741,11 +774,13 @@ test_smtp_down_then_up(void **state)
 	}
 	for (int k = 0; k < DOWN_N; k++)
 		if (seen[k] != 1)
-			fail_msg("%s got %d messages, wanted 1", emails[k], seen[k]);
+			fail_msg("%s got %d messages, wanted 1", emails[k],
+			    seen[k]);
 	for (int a = 0; a < total; a++)
 		for (int b = a + 1; b < total; b++)
 			if (strcmp(mids[a], mids[b]) == 0)
-				fail_msg("messages %d and %d share Message-ID %s", a + 1, b + 1, mids[a]);
+				fail_msg("messages %d and %d share Message-ID %s",
+				    a + 1, b + 1, mids[a]);
 
 	n = outbox_list(rows, 32);
 	if (n != DOWN_N || rows_in(rows, n, "sent", 1) != DOWN_N) {
@@ -784,7 +819,8 @@ wait_outbox(struct row *rows, size_t *n, size_t dead, int attempts, size_t sent)
 		pause_ms(100);
 	}
 	rows_print(rows, *n);
-	fail_msg("wanted %zu dead (attempts %d) and %zu sent", dead, attempts, sent);
+	fail_msg("wanted %zu dead (attempts %d) and %zu sent", dead, attempts,
+	    sent);
 	return 0;
 }
 
@@ -814,7 +850,8 @@ test_dead_letter(void **state)
 	/* Re-queued by hand with the server down: attempts start again from
 	 * 0, and `holos outbox send` tries once more (still 550: dead again). */
 	assert_int_equal(server_stop(&fx.srv), 0);
-	const char *retry[] = { "outbox", "--data", fx.srv.data, "retry", "dead", NULL };
+	const char *retry[] = { "outbox", "--data", fx.srv.data, "retry",
+		"dead", NULL };
 	struct hbuf out = { 0 };
 	assert_int_equal(cli_run(retry, &out, NULL), 0);
 	if (strstr(out.data, "queued 1 message again") == NULL)
@@ -825,15 +862,19 @@ test_dead_letter(void **state)
 	for (size_t i = 0; i < n; i++)
 		if (rows[i].id == dead_id) {
 			found = true;
-			if (strcmp(rows[i].state, "queued") != 0 || rows[i].attempts != 0)
-				fail_msg("after retry: %s (wanted queued, 0 attempts)", rows[i].line);
+			if (strcmp(rows[i].state, "queued") != 0 ||
+			    rows[i].attempts != 0)
+				fail_msg("after retry: %s (wanted queued, 0 attempts)",
+				    rows[i].line);
 		}
 	assert_true(found);
-	const char *send[] = { "outbox", "--data", fx.srv.data, "--smtp", fx.url, "send", NULL };
+	const char *send[] = { "outbox", "--data", fx.srv.data, "--smtp",
+		fx.url, "send", NULL };
 	struct hbuf err = { 0 };
 	int st = cli_run(send, &out, &err);
 	if (st != 0)
-		fail_msg("holos outbox send: status %d: %s", st, err.data ? err.data : "");
+		fail_msg("holos outbox send: status %d: %s", st,
+		    err.data ? err.data : "");
 	hbuf_free(&out);
 	hbuf_free(&err);
 	d = wait_outbox(rows, &n, 1, 1, 2);
@@ -870,11 +911,13 @@ test_dead_letter(void **state)
 		char path[512];
 		snprintf(path, sizeof path, "%s/%s", fx.srv.data, files[f]);
 		if (file_contains(path, DEAD_EMAIL, strlen(DEAD_EMAIL)) == 1)
-			fail_msg("%s contains %s in plain text", path, DEAD_EMAIL);
+			fail_msg("%s contains %s in plain text", path,
+			    DEAD_EMAIL);
 	}
 	for (size_t i = 0; i < n; i++)
 		if (strstr(rows[i].line, DEAD_EMAIL) != NULL)
-			fail_msg("holos outbox list shows the address: %s", rows[i].line);
+			fail_msg("holos outbox list shows the address: %s",
+			    rows[i].line);
 	fx.passed = true;
 }
 
@@ -884,13 +927,20 @@ main(void)
 	if (smtpd_available() != 0)
 		return 1;
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_full_flow_ru, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_header_injection, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_expired_link, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_resend_waits, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unsubscribe_one_click, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_smtp_down_then_up, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_dead_letter, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_full_flow_ru, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_header_injection, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_expired_link, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_resend_waits, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_unsubscribe_one_click,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_smtp_down_then_up, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_dead_letter, setup,
+		    teardown),
 	};
 	return harness_finish(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -2,6 +2,7 @@
  * signed-in starters, drafts that stay private, editing by the owner only,
  * every validation rule, the live preview rendered as the petition page
  * renders, form tokens, slugs and submission for moderation. */
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,7 +23,7 @@
 #define ANN "ann@example.org"
 #define BOB "bob@example.org"
 #define MOD "mod@example.org"
-#define CAROL "carol@example.org"	/* made unverified by group_setup */
+#define CAROL "carol@example.org" /* made unverified by group_setup */
 
 /* The slug the seed's title gives (the seed itself is imported under its
  * own). */
@@ -46,7 +46,8 @@ group_setup(void **state)
 		return -1;
 	/* Accounts made by an operator are verified; an account made by
 	 * signing up is not until its link is opened. */
-	return server_db_exec(srv, "UPDATE users SET verified_at = NULL "
+	return server_db_exec(srv,
+	    "UPDATE users SET verified_at = NULL "
 	    "WHERE id = (SELECT max(id) FROM users)");
 }
 
@@ -120,7 +121,7 @@ seed_body(void)
 /* A petition as the form sends it; NULL fields are left out. */
 struct draft {
 	const char *title;
-	const char *to[10][2];		/* name, description */
+	const char *to[10][2]; /* name, description */
 	const char *body;
 	const char *goal, *lang, *closes;
 	const char *action;
@@ -133,7 +134,7 @@ draft_default(const char *title)
 		.title = title,
 		.to = { { "United Nations", "" },
 		    { "Council of Europe",
-		    "The continent's human rights body" } },
+			"The continent's human rights body" } },
 		.body = "We ask for *one* thing.\n\n- release them",
 		.goal = "100",
 		.lang = "en",
@@ -308,10 +309,13 @@ test_form_shown(void **state)
 	/* Five rows without a script, the rest for "add another". */
 	assert_non_null(strstr(r.body.data, "name=\"to_name_5\""));
 	assert_int_equal(count_of(r.body.data,
-	    "<template class=\"to-row-template\">"), 5);
-	assert_non_null(strstr(r.body.data, "name=\"goal\" type=\"text\" "
+			     "<template class=\"to-row-template\">"),
+	    5);
+	assert_non_null(strstr(r.body.data,
+	    "name=\"goal\" type=\"text\" "
 	    "inputmode=\"numeric\" value=\"100\""));
-	assert_non_null(strstr(r.body.data, "<option value=\"en\" lang=\"en\" "
+	assert_non_null(strstr(r.body.data,
+	    "<option value=\"en\" lang=\"en\" "
 	    "selected>"));
 	assert_non_null(strstr(r.body.data, "/static/start.js?v="));
 	assert_non_null(strstr(r.body.data, "aria-live=\"polite\""));
@@ -357,17 +361,23 @@ test_draft_of_the_seed_text(void **state)
 	esc[strlen(esc) - 1] = '\0';
 	assert_non_null(strstr(r.body.data, esc));
 	free(esc);
-	assert_non_null(strstr(r.body.data, "name=\"to_name_1\" type=\"text\" "
+	assert_non_null(strstr(r.body.data,
+	    "name=\"to_name_1\" type=\"text\" "
 	    "value=\"United Nations\""));
-	assert_non_null(strstr(r.body.data, "name=\"to_name_2\" type=\"text\" "
+	assert_non_null(strstr(r.body.data,
+	    "name=\"to_name_2\" type=\"text\" "
 	    "value=\"Council of Europe\""));
-	assert_non_null(strstr(r.body.data, "name=\"to_desc_2\" type=\"text\" "
+	assert_non_null(strstr(r.body.data,
+	    "name=\"to_desc_2\" type=\"text\" "
 	    "value=\"Strasbourg\""));
-	assert_non_null(strstr(r.body.data, "name=\"to_name_3\" type=\"text\" "
+	assert_non_null(strstr(r.body.data,
+	    "name=\"to_name_3\" type=\"text\" "
 	    "value=\"European Union\""));
-	assert_non_null(strstr(r.body.data, "name=\"to_name_4\" type=\"text\" "
+	assert_non_null(strstr(r.body.data,
+	    "name=\"to_name_4\" type=\"text\" "
 	    "value=\"OSCE\""));
-	assert_non_null(strstr(r.body.data, "value=\"Organization for Security "
+	assert_non_null(strstr(r.body.data,
+	    "value=\"Organization for Security "
 	    "&amp; Co-operation in Europe\""));
 	resp_free(&r);
 	/* Without ?saved=1 there is no notice. */
@@ -439,15 +449,16 @@ test_edit_own_draft(void **state)
 	resp_free(&r);
 	client_get(c, want, &r);
 	assert_int_equal(r.status, 200);
-	assert_true(html_shows_text(r.body.data,
-	    "Clean water for Riverside, now"));
+	assert_true(
+	    html_shows_text(r.body.data, "Clean water for Riverside, now"));
 	assert_non_null(strstr(r.body.data, "value=\"City Council\""));
 	assert_non_null(strstr(r.body.data, "value=\"Riverside\""));
 	assert_null(strstr(r.body.data, "value=\"Council of Europe\""));
 	assert_null(strstr(r.body.data, "value=\"United Nations\""));
 	assert_non_null(strstr(r.body.data, ">Changed **text**.</textarea>"));
 	assert_non_null(strstr(r.body.data, "value=\"2500\""));
-	assert_non_null(strstr(r.body.data, "<option value=\"uk\" lang=\"uk\" "
+	assert_non_null(strstr(r.body.data,
+	    "<option value=\"uk\" lang=\"uk\" "
 	    "selected>"));
 	char *closes;
 	assert_true(asprintf(&closes, "value=\"%s\"", tomorrow) > 0);
@@ -522,8 +533,7 @@ expect_refused(struct client *c, const struct draft *d, const char *key)
 	struct resp r;
 
 	if (post_draft(c, "/start", NULL, d, NULL, &r) != 422) {
-		fprintf(stderr, "expected 422 for %s, got %ld\n", key,
-		    r.status);
+		fprintf(stderr, "expected 422 for %s, got %ld\n", key, r.status);
 		fail();
 	}
 	assert_shows(r.body.data, "en", key);
@@ -672,8 +682,8 @@ test_validation(void **state)
 		assert_int_equal(post_draft(rc, "/start", NULL, &d, ru, &r),
 		    422);
 		assert_shows(r.body.data, "ru", "start_err_goal");
-		assert_true(html_shows_text(r.body.data,
-		    "Слишком большая цель"));
+		assert_true(
+		    html_shows_text(r.body.data, "Слишком большая цель"));
 		resp_free(&r);
 		client_free(rc);
 	}
@@ -857,7 +867,8 @@ test_preview(void **state)
 
 	/* Raw HTML never passes through. */
 	form_add(&b, "csrf", tok);
-	form_add(&b, "body", "Hi <script>alert(1)</script> "
+	form_add(&b, "body",
+	    "Hi <script>alert(1)</script> "
 	    "[x](javascript:alert(1)) <img src=x onerror=alert(1)>");
 	client_post(c, "/preview", b.data, b.len, NULL, &r);
 	assert_int_equal(r.status, 200);
@@ -1076,8 +1087,8 @@ test_unverified_cannot_submit(void **state)
 	assert_shows(r.body.data, "en", "start_err_verify");
 	assert_non_null(strstr(r.body.data, "class=\"error-summary\""));
 	/* The draft is kept, and the form now edits it. */
-	assert_non_null(strstr(r.body.data,
-	    "action=\"/me/p/verify-me-first/edit\""));
+	assert_non_null(
+	    strstr(r.body.data, "action=\"/me/p/verify-me-first/edit\""));
 	assert_true(html_shows_text(r.body.data, "Verify me first"));
 	resp_free(&r);
 	client_get(c, "/me/p/verify-me-first/edit", &r);
@@ -1085,12 +1096,14 @@ test_unverified_cannot_submit(void **state)
 	resp_free(&r);
 	/* From the edit form too; saving alone is fine. */
 	assert_int_equal(post_draft(c, "/me/p/verify-me-first/edit", NULL, &d,
-	    NULL, &r), 403);
+			     NULL, &r),
+	    403);
 	assert_shows(r.body.data, "en", "start_err_verify");
 	resp_free(&r);
 	d.action = "save";
 	assert_int_equal(post_draft(c, "/me/p/verify-me-first/edit", NULL, &d,
-	    NULL, &r), 303);
+			     NULL, &r),
+	    303);
 	resp_free(&r);
 	client_get(c, "/me/p/verify-me-first/edit", &r);
 	assert_int_equal(r.status, 200);
@@ -1110,9 +1123,11 @@ test_rejected_petition(void **state)
 	assert_int_equal(post_draft(c, "/start", NULL, &d, NULL, &r), 303);
 	resp_free(&r);
 	/* A moderator sends it back. */
-	assert_int_equal(server_db_exec(srv, "UPDATE petitions SET state = 'rejected', "
-	    "reason = 'unclear', note = 'Say <who> should act.' "
-	    "WHERE slug = 'sent-back-once'"), 0);
+	assert_int_equal(server_db_exec(srv,
+			     "UPDATE petitions SET state = 'rejected', "
+			     "reason = 'unclear', note = 'Say <who> should act.' "
+			     "WHERE slug = 'sent-back-once'"),
+	    0);
 	client_get(c, "/me/p/sent-back-once/edit", &r);
 	assert_int_equal(r.status, 200);
 	assert_shows(r.body.data, "en", "start_rejected_heading");
@@ -1134,7 +1149,8 @@ test_rejected_petition(void **state)
 	d.action = "save";
 	d.title = "Sent back once, now clear";
 	assert_int_equal(post_draft(c, "/me/p/sent-back-once/edit", NULL, &d,
-	    NULL, &r), 303);
+			     NULL, &r),
+	    303);
 	resp_free(&r);
 	client_get(c, "/me/p/sent-back-once/edit", &r);
 	assert_int_equal(r.status, 200);
@@ -1144,7 +1160,8 @@ test_rejected_petition(void **state)
 	/* … until it is submitted again. */
 	d.action = "submit";
 	assert_int_equal(post_draft(c, "/me/p/sent-back-once/edit", NULL, &d,
-	    NULL, &r), 303);
+			     NULL, &r),
+	    303);
 	resp_free(&r);
 	client_get(c, "/me/p/sent-back-once/edit", &r);
 	assert_int_equal(r.status, 409);
@@ -1247,6 +1264,6 @@ main(void)
 		cmocka_unit_test(test_slugs_transliterated),
 		cmocka_unit_test(test_rate_limited),
 	};
-	return harness_finish(cmocka_run_group_tests(tests, group_setup,
-	    group_teardown));
+	return harness_finish(
+	    cmocka_run_group_tests(tests, group_setup, group_teardown));
 }

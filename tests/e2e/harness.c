@@ -1,4 +1,5 @@
-/* harness.c - starts and stops the real holos binary, HTTP clients and helpers for e2e tests. */
+/* harness.c - starts and stops the real holos binary, HTTP clients and helpers
+ * for e2e tests. */
 #include "harness.h"
 
 #include <dirent.h>
@@ -172,7 +173,8 @@ file_contains(const char *path, const void *needle, size_t n)
 }
 
 bool
-dir_contains(const char *dir, const void *needle, size_t n, char *found, size_t foundsz)
+dir_contains(const char *dir, const void *needle, size_t n, char *found,
+    size_t foundsz)
 {
 	DIR *d = opendir(dir);
 	if (d == NULL)
@@ -191,7 +193,8 @@ dir_contains(const char *dir, const void *needle, size_t n, char *found, size_t 
 			hit = dir_contains(path, needle, n, found, foundsz);
 		} else if (S_ISREG(st.st_mode)) {
 			struct hbuf b = { 0 };
-			if (read_file(path, &b) == 0 && memmem(b.data, b.len, needle, n) != NULL) {
+			if (read_file(path, &b) == 0 &&
+			    memmem(b.data, b.len, needle, n) != NULL) {
 				hit = true;
 				if (found != NULL)
 					snprintf(found, foundsz, "%s", path);
@@ -215,7 +218,8 @@ remove_tree(const char *path)
 			return -1;
 		struct dirent *e;
 		while ((e = readdir(d)) != NULL) {
-			if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			if (strcmp(e->d_name, ".") == 0 ||
+			    strcmp(e->d_name, "..") == 0)
 				continue;
 			char sub[1024];
 			snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
@@ -251,8 +255,11 @@ dsn_with_db(const char *base, const char *db, char *out, size_t n)
 	const char *query = strchr(base, '?');
 	const char *slash = host != NULL ? strchr(host + 3, '/') : NULL;
 	size_t keep = slash != NULL && (query == NULL || slash < query) ?
-	    (size_t)(slash - base) : query != NULL ? (size_t)(query - base) : strlen(base);
-	snprintf(out, n, "%.*s/%s%s", (int)keep, base, db, query != NULL ? query : "");
+	    (size_t)(slash - base) :
+	    query != NULL ? (size_t)(query - base) :
+			    strlen(base);
+	snprintf(out, n, "%.*s/%s%s", (int)keep, base, db,
+	    query != NULL ? query : "");
 }
 
 static void
@@ -269,7 +276,8 @@ pg_connect(const char *dsn)
 	const char *const vals[] = { "5", dsn, NULL };
 	PGconn *c = PQconnectdbParams(keys, vals, 1);
 	if (c == NULL || PQstatus(c) != CONNECTION_OK) {
-		fprintf(stderr, "harness: PostgreSQL: %s", c ? PQerrorMessage(c) : "no memory\n");
+		fprintf(stderr, "harness: PostgreSQL: %s",
+		    c ? PQerrorMessage(c) : "no memory\n");
 		PQfinish(c);
 		return NULL;
 	}
@@ -291,7 +299,8 @@ pg_scalar(const char *dsn, const char *sql)
 	else if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
 		v = 0;
 	else
-		fprintf(stderr, "harness: PostgreSQL: %s: %s", sql, PQresultErrorMessage(r));
+		fprintf(stderr, "harness: PostgreSQL: %s: %s", sql,
+		    PQresultErrorMessage(r));
 	PQclear(r);
 	PQfinish(c);
 	return v;
@@ -364,7 +373,8 @@ db_drop(struct server *s)
 {
 	char name[128], sql[200];
 	db_name(s->db, name, sizeof name);
-	snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", name);
+	snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)",
+	    name);
 	pg_scalar(harness_pg(), sql);
 	db_forget(s);
 	s->db[0] = '\0';
@@ -399,23 +409,27 @@ server_db_dump(const struct server *s, struct hbuf *out)
 	if (c == NULL)
 		return -1;
 	int rc = 0;
-	PGresult *cols = PQexec(c, "SELECT quote_ident(table_name), quote_ident(column_name), "
+	PGresult *cols = PQexec(c,
+	    "SELECT quote_ident(table_name), quote_ident(column_name), "
 	    "data_type FROM information_schema.columns WHERE table_schema = current_schema() "
 	    "ORDER BY table_name, ordinal_position");
 	if (PQresultStatus(cols) != PGRES_TUPLES_OK) {
-		fprintf(stderr, "harness: PostgreSQL: %s", PQresultErrorMessage(cols));
+		fprintf(stderr, "harness: PostgreSQL: %s",
+		    PQresultErrorMessage(cols));
 		rc = -1;
 	}
 	for (int i = 0; rc == 0 && i < PQntuples(cols); i++) {
 		char sql[512];
 		const char *col = PQgetvalue(cols, i, 1);
 		bool bytea = strcmp(PQgetvalue(cols, i, 2), "bytea") == 0;
-		snprintf(sql, sizeof sql, "SELECT string_agg(%s%s%s, E'\\n') FROM %s",
-		    bytea ? "encode(" : "", col, bytea ? ", 'escape')" : "::text",
-		    PQgetvalue(cols, i, 0));
+		snprintf(sql, sizeof sql,
+		    "SELECT string_agg(%s%s%s, E'\\n') FROM %s",
+		    bytea ? "encode(" : "", col,
+		    bytea ? ", 'escape')" : "::text", PQgetvalue(cols, i, 0));
 		PGresult *r = PQexec(c, sql);
 		if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-			fprintf(stderr, "harness: PostgreSQL: %s: %s", sql, PQresultErrorMessage(r));
+			fprintf(stderr, "harness: PostgreSQL: %s: %s", sql,
+			    PQresultErrorMessage(r));
 			rc = -1;
 		} else if (PQntuples(r) > 0) {
 			hbuf_puts(out, PQgetvalue(r, 0, 0));
@@ -456,9 +470,11 @@ server_init(struct server *s, const char *const *args)
 	harness_global_init();
 	memset(s, 0, sizeof *s);
 	const char *tmp = getenv("TMPDIR");
-	snprintf(s->root, sizeof s->root, "%s/holos-e2e-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	snprintf(s->root, sizeof s->root, "%s/holos-e2e-XXXXXX",
+	    tmp && *tmp ? tmp : "/tmp");
 	if (mkdtemp(s->root) == NULL) {
-		fprintf(stderr, "harness: mkdtemp %s: %s\n", s->root, strerror(errno));
+		fprintf(stderr, "harness: mkdtemp %s: %s\n", s->root,
+		    strerror(errno));
 		return -1;
 	}
 	snprintf(s->data, sizeof s->data, "%s/data", s->root);
@@ -473,7 +489,8 @@ server_init(struct server *s, const char *const *args)
 	}
 	s->args[i] = NULL;
 	if (harness_pg() != NULL && db_create(s) == -1) {
-		fprintf(stderr, "harness: cannot create a database on %s\n", harness_pg());
+		fprintf(stderr, "harness: cannot create a database on %s\n",
+		    harness_pg());
 		return -1;
 	}
 	return 0;
@@ -486,9 +503,10 @@ child_prepare(void)
 {
 	/* If the test program dies, its servers must not linger. */
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
-	static const char *const vars[] = { "HOLOS_LISTEN", "HOLOS_BASE_URL", "HOLOS_LANG",
-		"HOLOS_SITE_NAME", "HOLOS_DATA", "HOLOS_DB", "HOLOS_COUNT_ON_SIGN",
-		"HOLOS_SMTP", "HOLOS_MAIL_FROM", "HOLOS_NODE" };
+	static const char *const vars[] = { "HOLOS_LISTEN", "HOLOS_BASE_URL",
+		"HOLOS_LANG", "HOLOS_SITE_NAME", "HOLOS_DATA", "HOLOS_DB",
+		"HOLOS_COUNT_ON_SIGN", "HOLOS_SMTP", "HOLOS_MAIL_FROM",
+		"HOLOS_NODE" };
 	for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
 		unsetenv(vars[i]);
 	/* Tests sign fast from one address; the tests of the limits turn
@@ -532,7 +550,8 @@ static const char *
 log_excerpt(const struct hbuf *b)
 {
 	const char *first = NULL;
-	for (size_t i = 0; i < sizeof sanitizer_marks / sizeof sanitizer_marks[0]; i++) {
+	for (size_t i = 0;
+	     i < sizeof sanitizer_marks / sizeof sanitizer_marks[0]; i++) {
 		const char *m = strstr(b->data, sanitizer_marks[i]);
 		if (m != NULL && (first == NULL || m < first))
 			first = m;
@@ -564,7 +583,8 @@ print_log(struct server *s, const char *why)
 			if (to != NULL)
 				to++;
 		}
-		fwrite(from, 1, to != NULL ? (size_t)(to - from) : strlen(from), stderr);
+		fwrite(from, 1, to != NULL ? (size_t)(to - from) : strlen(from),
+		    stderr);
 		if (to != NULL && *to != '\0')
 			fprintf(stderr, "[… more in the log …]\n");
 	}
@@ -626,9 +646,11 @@ server_start(struct server *s)
 		argv[n++] = s->args[i];
 	argv[n] = NULL;
 
-	int logfd = open(s->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	int logfd =
+	    open(s->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	if (logfd < 0) {
-		fprintf(stderr, "harness: open %s: %s\n", s->log, strerror(errno));
+		fprintf(stderr, "harness: open %s: %s\n", s->log,
+		    strerror(errno));
 		return -1;
 	}
 	fflush(NULL);
@@ -665,12 +687,15 @@ server_start(struct server *s)
 		int st;
 		if (waitpid(pid, &st, WNOHANG) == pid) {
 			s->pid = 0;
-			print_log(s, "server exited before it answered /healthz");
+			print_log(s,
+			    "server exited before it answered /healthz");
 			break;
 		}
 		long code = 0;
 		if (curl_easy_perform(h) == CURLE_OK &&
-		    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code) == CURLE_OK && code == 200) {
+		    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code) ==
+			CURLE_OK &&
+		    code == 200) {
 			rc = 0;
 			break;
 		}
@@ -682,7 +707,8 @@ server_start(struct server *s)
 		int st;
 		waitpid(s->pid, &st, 0);
 		s->pid = 0;
-		print_log(s, "server did not answer /healthz with 200 within 10 s");
+		print_log(s,
+		    "server did not answer /healthz with 200 within 10 s");
 	}
 	return rc;
 }
@@ -706,18 +732,23 @@ server_stop(struct server *s)
 	char why[128] = "";
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		if (WIFSIGNALED(status))
-			snprintf(why, sizeof why, "server killed by signal %d after SIGTERM",
+			snprintf(why, sizeof why,
+			    "server killed by signal %d after SIGTERM",
 			    WTERMSIG(status));
 		else
-			snprintf(why, sizeof why, "server exited with status %d after SIGTERM",
+			snprintf(why, sizeof why,
+			    "server exited with status %d after SIGTERM",
 			    WEXITSTATUS(status));
 		rc = -1;
 	}
 	struct hbuf log = { 0 };
 	if (server_read_log(s, &log) == 0) {
-		for (size_t i = 0; i < sizeof sanitizer_marks / sizeof sanitizer_marks[0]; i++) {
+		for (size_t i = 0;
+		     i < sizeof sanitizer_marks / sizeof sanitizer_marks[0];
+		     i++) {
 			if (strstr(log.data, sanitizer_marks[i]) != NULL) {
-				snprintf(why, sizeof why, "server log contains \"%s\"",
+				snprintf(why, sizeof why,
+				    "server log contains \"%s\"",
 				    sanitizer_marks[i]);
 				rc = -1;
 				break;
@@ -814,7 +845,8 @@ resp_free(struct resp *r)
 
 /* Collects the header lines called name into all and/or last; returns how many. */
 static size_t
-header_each(const struct resp *r, const char *name, struct hbuf *all, char **last)
+header_each(const struct resp *r, const char *name, struct hbuf *all,
+    char **last)
 {
 	size_t count = 0, nl = strlen(name);
 	const char *p = r->headers.data;
@@ -825,7 +857,8 @@ header_each(const struct resp *r, const char *name, struct hbuf *all, char **las
 			const char *v = p + nl + 1, *e = p + len;
 			while (v < e && (*v == ' ' || *v == '\t'))
 				v++;
-			while (e > v && (e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t'))
+			while (e > v &&
+			    (e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t'))
 				e--;
 			if (all != NULL) {
 				if (count > 0)
@@ -912,7 +945,8 @@ client_perform(struct client *c, const char *path, struct resp *r,
 	hbuf_append(&r->body, "", 0);
 	hbuf_append(&r->headers, "", 0);
 	if (r->rc != CURLE_OK)
-		fprintf(stderr, "harness: %s: %s\n", url, curl_easy_strerror(r->rc));
+		fprintf(stderr, "harness: %s: %s\n", url,
+		    curl_easy_strerror(r->rc));
 	return r->rc;
 }
 
@@ -967,15 +1001,15 @@ client_post(struct client *c, const char *path, const char *body, size_t len,
 }
 
 CURLcode
-client_post_noexpect(struct client *c, const char *path, const char *body, size_t len,
-    struct resp *r)
+client_post_noexpect(struct client *c, const char *path, const char *body,
+    size_t len, struct resp *r)
 {
 	return post(c, path, body, len, NULL, true, NULL, r);
 }
 
 CURLcode
-client_post_headers(struct client *c, const char *path, const char *body, size_t len,
-    const char *const *headers, struct resp *r)
+client_post_headers(struct client *c, const char *path, const char *body,
+    size_t len, const char *const *headers, struct resp *r)
 {
 	return post(c, path, body, len, NULL, false, headers, r);
 }
@@ -996,14 +1030,16 @@ client_post_many(struct client *const *clients, const char *path,
 		curl_easy_setopt(h, CURLOPT_WRITEDATA, &rs[i].body);
 		curl_easy_setopt(h, CURLOPT_HEADERDATA, &rs[i].headers);
 		curl_easy_setopt(h, CURLOPT_POST, 1L);
-		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)bodies[i].len);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
+		    (curl_off_t)bodies[i].len);
 		curl_easy_setopt(h, CURLOPT_POSTFIELDS, bodies[i].data);
 		curl_multi_add_handle(m, h);
 	}
 	int running = 1, rc = 0;
 	long long end = now_ms() + WAIT_MS;
 	while (running > 0) {
-		if (curl_multi_perform(m, &running) != CURLM_OK || now_ms() > end) {
+		if (curl_multi_perform(m, &running) != CURLM_OK ||
+		    now_ms() > end) {
 			rc = -1;
 			break;
 		}
@@ -1014,7 +1050,8 @@ client_post_many(struct client *const *clients, const char *path,
 	int left;
 	while ((msg = curl_multi_info_read(m, &left)) != NULL) {
 		for (size_t i = 0; i < n; i++)
-			if (msg->msg == CURLMSG_DONE && msg->easy_handle == clients[i]->curl)
+			if (msg->msg == CURLMSG_DONE &&
+			    msg->easy_handle == clients[i]->curl)
 				rs[i].rc = msg->data.result;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -1084,8 +1121,12 @@ html_decode(const char *html)
 		const char *name;
 		const char *text;
 	} named[] = {
-		{ "&amp;", "&" }, { "&lt;", "<" }, { "&gt;", ">" }, { "&quot;", "\"" },
-		{ "&apos;", "'" }, { "&nbsp;", "\xC2\xA0" },
+		{ "&amp;", "&" },
+		{ "&lt;", "<" },
+		{ "&gt;", ">" },
+		{ "&quot;", "\"" },
+		{ "&apos;", "'" },
+		{ "&nbsp;", "\xC2\xA0" },
 	};
 	struct hbuf b = { 0 };
 	const char *p = html;
@@ -1095,7 +1136,8 @@ html_decode(const char *html)
 			continue;
 		}
 		bool done = false;
-		for (size_t i = 0; i < sizeof named / sizeof named[0] && !done; i++) {
+		for (size_t i = 0; i < sizeof named / sizeof named[0] && !done;
+		     i++) {
 			size_t n = strlen(named[i].name);
 			if (strncmp(p, named[i].name, n) == 0) {
 				hbuf_puts(&b, named[i].text);
@@ -1106,8 +1148,10 @@ html_decode(const char *html)
 		if (!done && p[1] == '#') {
 			char *end;
 			bool hex = p[2] == 'x' || p[2] == 'X';
-			unsigned long cp = strtoul(p + (hex ? 3 : 2), &end, hex ? 16 : 10);
-			if (end != p + (hex ? 3 : 2) && *end == ';' && cp > 0 && cp < 0x110000) {
+			unsigned long cp =
+			    strtoul(p + (hex ? 3 : 2), &end, hex ? 16 : 10);
+			if (end != p + (hex ? 3 : 2) && *end == ';' && cp > 0 &&
+			    cp < 0x110000) {
 				put_utf8(&b, cp);
 				p = end + 1;
 				done = true;
@@ -1142,7 +1186,8 @@ html_csrf(const char *html)
 		while (tag > html && *tag != '<')
 			tag--;
 		const char *end = strchr(p, '>');
-		if (*tag == '<' && end != NULL && strncasecmp(tag, "<input", 6) == 0) {
+		if (*tag == '<' && end != NULL &&
+		    strncasecmp(tag, "<input", 6) == 0) {
 			char *t = xstrndup(tag, (size_t)(end - tag));
 			char *v = strstr(t, " value=\"");
 			char *res = NULL;
@@ -1219,7 +1264,8 @@ client_fetch_csrf(struct client *c, const char *slug)
 	client_get(c, path, &r);
 	char *tok = r.status == 200 ? html_csrf(r.body.data) : NULL;
 	if (tok == NULL)
-		fprintf(stderr, "harness: GET %s gave %ld and no csrf token\n", path, r.status);
+		fprintf(stderr, "harness: GET %s gave %ld and no csrf token\n",
+		    path, r.status);
 	resp_free(&r);
 	return tok;
 }
@@ -1243,9 +1289,14 @@ form_sign(struct hbuf *b, const struct signer *s, const char *csrf)
 	const struct {
 		const char *key, *value;
 	} f[] = {
-		{ "first_name", s->first_name }, { "last_name", s->last_name },
-		{ "email", s->email }, { "country", s->country }, { "comment", s->comment },
-		{ "public", s->public_ }, { "updates", s->updates }, { "csrf", csrf },
+		{ "first_name", s->first_name },
+		{ "last_name", s->last_name },
+		{ "email", s->email },
+		{ "country", s->country },
+		{ "comment", s->comment },
+		{ "public", s->public_ },
+		{ "updates", s->updates },
+		{ "csrf", csrf },
 	};
 	for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
 		if (f[i].value != NULL)
@@ -1255,7 +1306,8 @@ form_sign(struct hbuf *b, const struct signer *s, const char *csrf)
 }
 
 long
-client_sign(struct client *c, const char *slug, const struct signer *s, struct resp *r)
+client_sign(struct client *c, const char *slug, const struct signer *s,
+    struct resp *r)
 {
 	memset(r, 0, sizeof *r);
 	char *tok = client_fetch_csrf(c, slug);
@@ -1288,7 +1340,8 @@ petition_count(const struct server *s, const char *slug)
 		if (json_is_integer(n))
 			count = (long)json_integer_value(n);
 		else
-			fprintf(stderr, "harness: %s: no integer count in %s\n", path, r.body.data);
+			fprintf(stderr, "harness: %s: no integer count in %s\n",
+			    path, r.body.data);
 		json_decref(j);
 	}
 	resp_free(&r);
@@ -1305,7 +1358,8 @@ catalogue_lang(const char *lang, const char *key)
 	snprintf(path, sizeof path, "locales/%s.json", lang);
 	json_t *cat = json_load_file(path, 0, &err);
 	if (cat == NULL) {
-		fprintf(stderr, "harness: %s: %s (line %d)\n", path, err.text, err.line);
+		fprintf(stderr, "harness: %s: %s (line %d)\n", path, err.text,
+		    err.line);
 		return NULL;
 	}
 	json_t *v = json_object_get(cat, key);
@@ -1376,21 +1430,25 @@ format_range(struct hbuf *out, const char *p, const char *end,
 			size_t nl = (size_t)(q - name);
 			long v = 0;
 			for (size_t i = 0; i < n; i++)
-				if (strlen(names[i]) == nl && strncmp(names[i], name, nl) == 0)
+				if (strlen(names[i]) == nl &&
+				    strncmp(names[i], name, nl) == 0)
 					v = values[i];
 			while (q < close && (*q == ' ' || *q == ','))
 				q++;
 			if (strncmp(q, "plural", 6) == 0) {
 				q = strchr(q, ',');
 				q = q != NULL && q < close ? q + 1 : close;
-				const char *pick = NULL, *pick_end = NULL, *other = NULL, *other_end = NULL;
+				const char *pick = NULL, *pick_end = NULL,
+					   *other = NULL, *other_end = NULL;
 				char exact[32];
 				snprintf(exact, sizeof exact, "=%ld", v);
 				while (q < close) {
-					while (q < close && (*q == ' ' || *q == '\n'))
+					while (q < close &&
+					    (*q == ' ' || *q == '\n'))
 						q++;
 					const char *sel = q;
-					while (q < close && *q != '{' && *q != ' ')
+					while (
+					    q < close && *q != '{' && *q != ' ')
 						q++;
 					size_t sl = (size_t)(q - sel);
 					while (q < close && *q != '{')
@@ -1398,14 +1456,20 @@ format_range(struct hbuf *out, const char *p, const char *end,
 					if (q >= close)
 						break;
 					const char *be = block_end(q, close);
-					bool is_exact = sl == strlen(exact) && strncmp(sel, exact, sl) == 0;
-					bool is_one = sl == 3 && strncmp(sel, "one", 3) == 0 && v == 1;
-					/* An exact =N wins over the category "one". */
-					if (is_exact || (is_one && pick == NULL)) {
+					bool is_exact = sl == strlen(exact) &&
+					    strncmp(sel, exact, sl) == 0;
+					bool is_one = sl == 3 &&
+					    strncmp(sel, "one", 3) == 0 &&
+					    v == 1;
+					/* An exact =N wins over the category
+					 * "one". */
+					if (is_exact ||
+					    (is_one && pick == NULL)) {
 						pick = q + 1;
 						pick_end = be;
 					}
-					if (sl == 5 && strncmp(sel, "other", 5) == 0) {
+					if (sl == 5 &&
+					    strncmp(sel, "other", 5) == 0) {
 						other = q + 1;
 						other_end = be;
 					}
@@ -1416,7 +1480,8 @@ format_range(struct hbuf *out, const char *p, const char *end,
 					pick_end = other_end;
 				}
 				if (pick != NULL)
-					format_range(out, pick, pick_end, names, values, n, &v);
+					format_range(out, pick, pick_end, names,
+					    values, n, &v);
 			} else {
 				put_number(out, v);
 			}
@@ -1428,10 +1493,12 @@ format_range(struct hbuf *out, const char *p, const char *end,
 }
 
 char *
-msg_format(const char *pattern, const char *const *names, const long *values, size_t n)
+msg_format(const char *pattern, const char *const *names, const long *values,
+    size_t n)
 {
 	struct hbuf out = { 0 };
-	format_range(&out, pattern, pattern + strlen(pattern), names, values, n, NULL);
+	format_range(&out, pattern, pattern + strlen(pattern), names, values, n,
+	    NULL);
 	hbuf_append(&out, "", 0);
 	return out.data;
 }
@@ -1548,7 +1615,8 @@ cli_run(const char *const *argv, struct hbuf *out, struct hbuf *err)
 			char chunk[4096];
 			ssize_t k = read(fds[i].fd, chunk, sizeof chunk);
 			if (k > 0) {
-				hbuf_append(dst[i] ? dst[i] : &sink, chunk, (size_t)k);
+				hbuf_append(dst[i] ? dst[i] : &sink, chunk,
+				    (size_t)k);
 			} else if (k == 0 || errno != EINTR) {
 				close(fds[i].fd);
 				fds[i].fd = -1;
@@ -1561,9 +1629,11 @@ cli_run(const char *const *argv, struct hbuf *out, struct hbuf *err)
 		if (fds[i].fd >= 0)
 			close(fds[i].fd);
 	int status;
-	if (timeout || wait_exit(pid, &status, end - now_ms() > 0 ? end - now_ms() : 1) != 0) {
-		fprintf(stderr, "harness: %s %s did not finish within 10 s\n", av[0],
-		    av[1] ? av[1] : "");
+	if (timeout ||
+	    wait_exit(pid, &status, end - now_ms() > 0 ? end - now_ms() : 1) !=
+		0) {
+		fprintf(stderr, "harness: %s %s did not finish within 10 s\n",
+		    av[0], av[1] ? av[1] : "");
 		kill(pid, SIGKILL);
 		waitpid(pid, &status, 0);
 		return -1;
@@ -1606,7 +1676,6 @@ static const char mail_script[] =
     "        'text': p.get_content()})\n"
     "print(json.dumps(out))\n";
 
-
 void
 pause_ms(long ms)
 {
@@ -1636,7 +1705,8 @@ int
 count_of(const char *s, const char *needle)
 {
 	int n = 0;
-	for (const char *p = strstr(s, needle); p != NULL; p = strstr(p + 1, needle))
+	for (const char *p = strstr(s, needle); p != NULL;
+	     p = strstr(p + 1, needle))
 		n++;
 	return n;
 }
@@ -1694,7 +1764,8 @@ run_capture(const char *const *argv, struct hbuf *out)
 	if (now_ms() >= end) {
 		kill(pid, SIGKILL);
 		waitpid(pid, &st, 0);
-		fprintf(stderr, "harness: %s did not finish within 10 s\n", argv[0]);
+		fprintf(stderr, "harness: %s did not finish within 10 s\n",
+		    argv[0]);
 		return -1;
 	}
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
@@ -1769,7 +1840,8 @@ smtpd_start(struct smtpd *s, const char *dir, int port, const char *const *extra
 		kill(s->pid, SIGKILL);
 		waitpid(s->pid, NULL, 0);
 		s->pid = 0;
-		fprintf(stderr, "harness: %s did not get ready (said \"%s\"; see %s)\n",
+		fprintf(stderr,
+		    "harness: %s did not get ready (said \"%s\"; see %s)\n",
 		    SMTPD, line, logpath);
 		return -1;
 	}
@@ -1851,7 +1923,8 @@ maildir_find(const struct smtpd *s, const char *rcpt, long ms)
 		int n = maildir_count(s);
 		for (int i = 1; i <= n; i++) {
 			struct hbuf env = { 0 };
-			bool hit = maildir_env(s, i, &env) == 0 && strstr(env.data, want) != NULL;
+			bool hit = maildir_env(s, i, &env) == 0 &&
+			    strstr(env.data, want) != NULL;
 			hbuf_free(&env);
 			if (hit)
 				return i;
@@ -1872,16 +1945,18 @@ mail_parse(const struct smtpd *s, int i)
 	const char *argv[] = { PYTHON, "-c", mail_script, path, NULL };
 	struct hbuf out = { 0 };
 	int st = run_capture(argv, &out);
-	if (st != 0)
-		{
-		fprintf(stderr, "parsing %s with python's email package: status %d\n", path, st);
+	if (st != 0) {
+		fprintf(stderr,
+		    "parsing %s with python's email package: status %d\n", path,
+		    st);
 		hbuf_free(&out);
 		return NULL;
 	}
 	json_error_t err;
 	json_t *j = json_loadb(out.data, out.len, 0, &err);
 	if (j == NULL)
-		fprintf(stderr, "parsing %s: bad JSON from python: %s\n", path, err.text);
+		fprintf(stderr, "parsing %s: bad JSON from python: %s\n", path,
+		    err.text);
 	hbuf_free(&out);
 	return j;
 }
@@ -1890,7 +1965,8 @@ mail_parse(const struct smtpd *s, int i)
 const char *
 mail_header(json_t *m, const char *lower_name)
 {
-	return json_string_value(json_object_get(json_object_get(m, "headers"), lower_name));
+	return json_string_value(
+	    json_object_get(json_object_get(m, "headers"), lower_name));
 }
 
 /* The decoded text of the first part of type (e.g. "text/plain"), or NULL. */
@@ -1923,7 +1999,6 @@ link_path(const char *text, const char *base, const char *prefix)
 	return strndup(p, n);
 }
 
-
 /* ---- accounts ---- */
 
 int
@@ -1944,12 +2019,12 @@ harness_user_add(const struct server *s, const char *email, const char *role,
 		dup2(devnull, STDOUT_FILENO);
 		/* Under PostgreSQL the account goes to the server's database. */
 		if (s->db[0] != '\0')
-			execl(harness_bin(), harness_bin(), "user", "add", "--data",
-			    s->data, "--db", s->db, "--email", email, "--role",
-			    role, (char *)NULL);
+			execl(harness_bin(), harness_bin(), "user", "add",
+			    "--data", s->data, "--db", s->db, "--email", email,
+			    "--role", role, (char *)NULL);
 		else
-			execl(harness_bin(), harness_bin(), "user", "add", "--data",
-			    s->data, "--email", email, "--role", role,
+			execl(harness_bin(), harness_bin(), "user", "add",
+			    "--data", s->data, "--email", email, "--role", role,
 			    (char *)NULL);
 		_exit(127);
 	}
@@ -2024,8 +2099,10 @@ smtpd_available(void)
 
 	hbuf_free(&out);
 	if (rc != 0)
-		fprintf(stderr, "harness: %s cannot import aiosmtpd: install "
-		    "python3-aiosmtpd (sh scripts/deps.sh)\n", PYTHON);
+		fprintf(stderr,
+		    "harness: %s cannot import aiosmtpd: install "
+		    "python3-aiosmtpd (sh scripts/deps.sh)\n",
+		    PYTHON);
 	return rc == 0 ? 0 : -1;
 }
 
@@ -2039,7 +2116,7 @@ mailworld_start(struct mailworld *w, const char *const *args,
 
 	memset(w, 0, sizeof(*w));
 	all[n++] = "--smtp";
-	all[n++] = w->url;	/* filled in below, before the server starts */
+	all[n++] = w->url; /* filled in below, before the server starts */
 	for (size_t i = 0; args != NULL && args[i] != NULL && n < 15; i++)
 		all[n++] = args[i];
 	all[n] = NULL;

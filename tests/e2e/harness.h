@@ -1,4 +1,5 @@
-/* harness.h - runs the real holos binary and talks to it over HTTP for the end-to-end tests. */
+/* harness.h - runs the real holos binary and talks to it over HTTP for the
+ * end-to-end tests. */
 #ifndef HOLOS_E2E_HARNESS_H
 #define HOLOS_E2E_HARNESS_H
 
@@ -27,7 +28,8 @@ struct hbuf {
 
 void hbuf_append(struct hbuf *b, const void *p, size_t n);
 void hbuf_puts(struct hbuf *b, const char *s);
-void hbuf_printf(struct hbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void hbuf_printf(struct hbuf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 void hbuf_free(struct hbuf *b);
 
 /* One server process. root is a fresh mkdtemp directory; the data dir is
@@ -137,17 +139,17 @@ CURLcode client_get_headers(struct client *c, const char *path,
     const char *const *headers, struct resp *r);
 /* POST len bytes of body as application/x-www-form-urlencoded (or ctype
  * when not NULL). Redirects are not followed. */
-CURLcode client_post(struct client *c, const char *path, const char *body, size_t len,
-    const char *ctype, struct resp *r);
+CURLcode client_post(struct client *c, const char *path, const char *body,
+    size_t len, const char *ctype, struct resp *r);
 /* Like client_post but with a suppressed Expect: 100-continue header, as a
  * browser sends it. */
-CURLcode client_post_noexpect(struct client *c, const char *path, const char *body, size_t len,
-    struct resp *r);
+CURLcode client_post_noexpect(struct client *c, const char *path,
+    const char *body, size_t len, struct resp *r);
 
 /* Like client_post, with extra request headers ("Name: value", NULL-
  * terminated). */
-CURLcode client_post_headers(struct client *c, const char *path, const char *body, size_t len,
-    const char *const *headers, struct resp *r);
+CURLcode client_post_headers(struct client *c, const char *path,
+    const char *body, size_t len, const char *const *headers, struct resp *r);
 
 /* POSTs bodies[i] (urlencoded) to path from clients[i], all n at once on
  * a curl multi handle, and fills rs[i]. Returns 0, or -1 when the multi
@@ -173,7 +175,8 @@ void form_add_raw(struct hbuf *b, const char *key, const char *raw);
 
 /* The fields of the signing form; NULL fields are left out of the body. */
 struct signer {
-	const char *first_name, *last_name, *email, *country, *comment, *public_, *updates;
+	const char *first_name, *last_name, *email, *country, *comment,
+	    *public_, *updates;
 	const char *extra; /* appended raw ("k=v&k2=v2"), may be NULL */
 };
 
@@ -183,7 +186,8 @@ struct signer signer_default(const char *email);
 void form_sign(struct hbuf *b, const struct signer *s, const char *csrf);
 /* GETs the page with c for a token, then POSTs the form to /p/SLUG/sign.
  * Fills *r (resp_free it) and returns r->status (-1 without a token). */
-long client_sign(struct client *c, const char *slug, const struct signer *s, struct resp *r);
+long client_sign(struct client *c, const char *slug, const struct signer *s,
+    struct resp *r);
 
 /* GETs the petition's page with c, returning the csrf token (malloc'd) or
  * NULL. */
@@ -204,7 +208,8 @@ bool html_shows_text(const char *html, const char *text);
  * {x}, {x, number} and {x, plural, =N {…} one {…} other {…}} with # are
  * supported, numbers get "," grouping. names and values hold n arguments.
  * Returns a malloc'd string. */
-char *msg_format(const char *pattern, const char *const *names, const long *values, size_t n);
+char *msg_format(const char *pattern, const char *const *names,
+    const long *values, size_t n);
 /* The catalogue's count_line for count and goal, malloc'd, or NULL. */
 char *expected_count_line(long count, long goal);
 /* The decoded text of the element with id="count" in html, malloc'd, or
@@ -224,7 +229,8 @@ int write_file(const char *path, const char *data, size_t len);
 int file_contains(const char *path, const void *needle, size_t n);
 /* Whether any regular file under dir (recursively) contains needle. The
  * name of the first such file is stored in found (may be NULL). */
-bool dir_contains(const char *dir, const void *needle, size_t n, char *found, size_t foundsz);
+bool dir_contains(const char *dir, const void *needle, size_t n, char *found,
+    size_t foundsz);
 
 /* Ends a test program with the number of failed tests. After a failure
  * it skips exit handlers: a failed cmocka assertion jumps past the frees,
@@ -256,7 +262,8 @@ int smtpd_available(void);
 /* Starts smtpd.py on port (0: the kernel picks) with maildir dir and extra
  * arguments (NULL-terminated, may be NULL); waits for "ready PORT". Its
  * stderr goes to dir.log. Returns 0, or -1 with a message. */
-int smtpd_start(struct smtpd *s, const char *dir, int port, const char *const *extra);
+int smtpd_start(struct smtpd *s, const char *dir, int port,
+    const char *const *extra);
 /* SIGTERM and wait. Returns 0 when it stopped cleanly (or never ran). */
 int smtpd_stop(struct smtpd *s);
 /* How many messages the maildir holds (N.eml files in new/). */
@@ -289,8 +296,8 @@ int run_capture(const char *const *argv, struct hbuf *out);
 
 /* holos user add for s's data (and database) with the password on standard
  * input. Returns the exit status (0 made, 1 refused), or -1. */
-int harness_user_add(const struct server *s, const char *email, const char *role,
-    const char *password);
+int harness_user_add(const struct server *s, const char *email,
+    const char *role, const char *password);
 /* Signs c in through the login form. Returns the status of the POST (303
  * when signed in), or -1 when the form could not be had. */
 long client_login(struct client *c, const char *email, const char *password);
@@ -303,9 +310,9 @@ int server_db_exec(const struct server *s, const char *sql);
 /* A holos server that sends its mail to a smtpd.py of its own. */
 struct mailworld {
 	struct server srv;
-	struct smtpd mail;	/* its maildir: srv.root/mail */
-	char url[64];		/* smtp://127.0.0.1:PORT, holos's --smtp */
-	bool passed;		/* set at a test's end; else the root is kept */
+	struct smtpd mail; /* its maildir: srv.root/mail */
+	char url[64];	   /* smtp://127.0.0.1:PORT, holos's --smtp */
+	bool passed;	   /* set at a test's end; else the root is kept */
 };
 
 /* Starts smtpd.py (with smtpd_extra, may be NULL) on a port of its

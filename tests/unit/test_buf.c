@@ -87,7 +87,7 @@ esc(void (*fn)(struct buf *, const char *, size_t), const char *s, size_t n)
 	char *p;
 
 	buf_init(&b);
-	buf_append(&b, "", 0);	/* "" rather than NULL for empty output */
+	buf_append(&b, "", 0); /* "" rather than NULL for empty output */
 	fn(&b, s, n);
 	assert_true(buf_ok(&b));
 	p = buf_steal(&b, NULL);
@@ -104,8 +104,8 @@ check_esc(void (*fn)(struct buf *, const char *, size_t), const char *in,
 	if (strcmp(got, want) != 0) {
 		char msg[512];
 
-		snprintf(msg, sizeof(msg), "escaped \"%s\" to \"%s\", want \"%s\"",
-		    in, got, want);
+		snprintf(msg, sizeof(msg),
+		    "escaped \"%s\" to \"%s\", want \"%s\"", in, got, want);
 		free(got);
 		fail_msg("%s", msg);
 	}
@@ -129,8 +129,9 @@ test_html(void **state)
 	CHECK(buf_append_html, "&<>\"'`", "&amp;&lt;&gt;&quot;&#39;&#96;");
 	CHECK(buf_append_html, "<script>alert('x')</script>",
 	    "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;");
-	CHECK(buf_append_html, "\" onmouseover=\"x", "&quot; onmouseover=&quot;x");
-	CHECK(buf_append_html, "&amp;", "&amp;amp;");	/* not double-decoded */
+	CHECK(buf_append_html, "\" onmouseover=\"x",
+	    "&quot; onmouseover=&quot;x");
+	CHECK(buf_append_html, "&amp;", "&amp;amp;"); /* not double-decoded */
 	CHECK(buf_append_html, "a<b>c", "a&lt;b&gt;c");
 	CHECK(buf_append_html, "caf\xc3\xa9 \xd0\x96", "caf\xc3\xa9 \xd0\x96");
 	/* Only n bytes are read. */
@@ -155,8 +156,12 @@ html_unescape(char *s)
 		const char *ent;
 		char c;
 	} ents[] = {
-		{ "&amp;", '&' }, { "&lt;", '<' }, { "&gt;", '>' },
-		{ "&quot;", '"' }, { "&#39;", '\'' }, { "&#96;", '`' },
+		{ "&amp;", '&' },
+		{ "&lt;", '<' },
+		{ "&gt;", '>' },
+		{ "&quot;", '"' },
+		{ "&#39;", '\'' },
+		{ "&#96;", '`' },
 	};
 	size_t i = 0, o = 0, k;
 
@@ -164,7 +169,7 @@ html_unescape(char *s)
 		if (s[i] == '&') {
 			for (k = 0; k < sizeof(ents) / sizeof(ents[0]); k++)
 				if (strncmp(s + i, ents[k].ent,
-				    strlen(ents[k].ent)) == 0)
+					strlen(ents[k].ent)) == 0)
 					break;
 			assert_true(k < sizeof(ents) / sizeof(ents[0]));
 			s[o++] = ents[k].c;
@@ -206,7 +211,8 @@ test_html_xss_payloads(void **state)
 			free(line);
 			fclose(f);
 			fail_msg("payload line %zu escaped with a raw <, >, \", ' "
-			    "or `", lines);
+				 "or `",
+			    lines);
 		}
 		/* Lossless: the entities decode back to the payload. */
 		len = html_unescape(out);

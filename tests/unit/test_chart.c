@@ -12,7 +12,7 @@
 
 #include "../../src/chart.c"
 
-#define DAY0 1704067200	/* 2024-01-01 00:00 UTC */
+#define DAY0 1704067200 /* 2024-01-01 00:00 UTC */
 
 static const struct chart_text texts = {
 	.id = "days",
@@ -55,7 +55,7 @@ test_contrast(void **state)
 	(void)state;
 	assert_true(contrast(INK, "#ffffff") >= 4.5);
 	assert_true(contrast(BAR, "#ffffff") >= 3.0);
-	assert_true(contrast("#777777", "#ffffff") < 4.5);	/* the check bites */
+	assert_true(contrast("#777777", "#ffffff") < 4.5); /* the check bites */
 }
 
 /* Draws rows into a malloc'd string; *bars gets the return value. */
@@ -225,11 +225,12 @@ test_accessible(void **state)
 	assert_true(strncmp(svg, "<svg ", 5) == 0);
 	assert_non_null(strstr(svg, "xmlns=\"http://www.w3.org/2000/svg\""));
 	assert_non_null(strstr(svg, "role=\"img\""));
+	assert_non_null(strstr(svg, "aria-labelledby=\"days-title days-desc\""));
 	assert_non_null(strstr(svg,
-	    "aria-labelledby=\"days-title days-desc\""));
-	assert_non_null(strstr(svg, "<title id=\"days-title\">Signatures per "
+	    "<title id=\"days-title\">Signatures per "
 	    "day</title>"));
-	assert_non_null(strstr(svg, "<desc id=\"days-desc\">From the first day "
+	assert_non_null(strstr(svg,
+	    "<desc id=\"days-desc\">From the first day "
 	    "to the last</desc>"));
 	assert_non_null(strstr(svg, ">Day</text>"));
 	assert_non_null(strstr(svg, ">Signatures</text>"));
@@ -275,7 +276,7 @@ test_at_most_90_days(void **state)
 static void
 test_up_to_last(void **state)
 {
-	const struct day_row rows[] = { { DAY0 + 5, 3 } };	/* not 00:00 */
+	const struct day_row rows[] = { { DAY0 + 5, 3 } }; /* not 00:00 */
 	int64_t first, last;
 	size_t bars;
 	char *svg;
@@ -283,7 +284,8 @@ test_up_to_last(void **state)
 	(void)state;
 	/* The chart runs on to "today" (mid-day), zero bars after the row. */
 	assert_int_equal(chart_days_range(rows, 1, DAY0 + 4 * CHART_DAY + 600,
-	    &first, &last), 5);
+			     &first, &last),
+	    5);
 	assert_int_equal(first, DAY0);
 	assert_int_equal(last, DAY0 + 4 * CHART_DAY);
 	svg = draw(rows, 1, DAY0 + 4 * CHART_DAY + 600, &texts, &bars);
@@ -331,7 +333,8 @@ test_texts_escaped(void **state)
 	svg = draw(rows, 2, 0, &evil, &bars);
 	assert_well_formed(svg);
 	assert_null(strstr(svg, "<script"));
-	assert_non_null(strstr(svg, "&lt;script&gt;alert(1)&lt;/script&gt; "
+	assert_non_null(strstr(svg,
+	    "&lt;script&gt;alert(1)&lt;/script&gt; "
 	    "&amp; &quot;quotes&quot;"));
 	assert_non_null(strstr(svg, "&lt;/text&gt;&lt;rect/&gt;"));
 	assert_non_null(strstr(svg, "aria-labelledby=\"a&quot;b-title\""));

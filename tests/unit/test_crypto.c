@@ -1,4 +1,5 @@
-/* test_crypto.c - crypto.c: the site secret, CSRF tokens, sealed data and email hashes. */
+/* test_crypto.c - crypto.c: the site secret, CSRF tokens, sealed data and email
+ * hashes. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -109,7 +110,8 @@ test_cookie(void **state)
 	assert_string_not_equal(a, b);
 	for (i = 0; i < CRYPTO_COOKIE_CHARS; i++)
 		assert_non_null(strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		    "abcdefghijklmnopqrstuvwxyz0123456789-_", a[i]));
+				       "abcdefghijklmnopqrstuvwxyz0123456789-_",
+		    a[i]));
 }
 
 static void
@@ -130,7 +132,8 @@ test_csrf_round_trip(void **state)
 	assert_int_equal(len, 10 + 1 + 43);
 	for (i = 11; i < len; i++)
 		assert_non_null(strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		    "abcdefghijklmnopqrstuvwxyz0123456789-_", tok[i]));
+				       "abcdefghijklmnopqrstuvwxyz0123456789-_",
+		    tok[i]));
 
 	assert_true(check(tok, cookie, NOW));
 	assert_true(check(tok, cookie, NOW + 1));
@@ -226,7 +229,7 @@ static void
 test_csrf_tampered(void **state)
 {
 	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "abcdefghijklmnopqrstuvwxyz0123456789-_";
+				  "abcdefghijklmnopqrstuvwxyz0123456789-_";
 	char tok[TOKEN_MAX], bad[TOKEN_MAX];
 	size_t len, i;
 
@@ -260,7 +263,8 @@ test_csrf_tampered(void **state)
 			bad[i] = (char)(bad[i] ^ (1 << bit));
 			if (crypto_csrf_check(bad, len, "cookie", NOW))
 				fail_msg("token with bit %d of byte %zu flipped "
-				    "accepted", bit, i);
+					 "accepted",
+				    bit, i);
 		}
 	}
 	/* Truncated or extended. */
@@ -307,7 +311,8 @@ test_csrf_non_alphabet(void **state)
 		bad[u - tok] = (char)high[k];
 		if (check(bad, "cookie", t))
 			fail_msg("token with '_' at %td replaced by 0x%02x "
-			    "accepted", u - tok, high[k]);
+				 "accepted",
+			    u - tok, high[k]);
 	}
 	/* Any MAC character replaced by a non-ASCII byte. */
 	for (i = 11; i < len; i++) {
@@ -322,13 +327,25 @@ static void
 test_csrf_garbage(void **state)
 {
 	static const char *const junk[] = {
-		"", ".", "..", "abc", "123", "123.", ".abc", "abc.def",
-		"1700000000", "1700000000.", "1700000000..",
-		"-1700000000.AAAA", "+1700000000.AAAA", " 1700000000.AAAA",
+		"",
+		".",
+		"..",
+		"abc",
+		"123",
+		"123.",
+		".abc",
+		"abc.def",
+		"1700000000",
+		"1700000000.",
+		"1700000000..",
+		"-1700000000.AAAA",
+		"+1700000000.AAAA",
+		" 1700000000.AAAA",
 		"1700000000.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
 		"1700000000.!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!",
 		"99999999999999999999999.AAAA",
-		"1e9.AAAA", "0x10.AAAA",
+		"1e9.AAAA",
+		"0x10.AAAA",
 	};
 	static char longtok[100000];
 	size_t i;
@@ -338,7 +355,8 @@ test_csrf_garbage(void **state)
 		if (check(junk[i], "cookie", NOW))
 			fail_msg("garbage token \"%s\" accepted", junk[i]);
 		if (check(junk[i], "cookie", 125))
-			fail_msg("garbage token \"%s\" accepted at 125", junk[i]);
+			fail_msg("garbage token \"%s\" accepted at 125",
+			    junk[i]);
 	}
 	/* "123." while 123 is a fresh time: an empty MAC. */
 	assert_false(check("123.", "cookie", 123));
@@ -365,8 +383,9 @@ test_seal_round_trip(void **state)
 	(void)state;
 	box = crypto_seal(msg, sizeof(msg) - 1, &blen);
 	assert_non_null(box);
-	assert_int_equal(blen, crypto_secretbox_NONCEBYTES +
-	    crypto_secretbox_MACBYTES + sizeof(msg) - 1);
+	assert_int_equal(blen,
+	    crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES +
+		sizeof(msg) - 1);
 	/* The plaintext does not show through. */
 	assert_null(memmem(box, blen, "ann@example.org", 15));
 	plain = crypto_open(box, blen, &plen);
@@ -550,7 +569,7 @@ static void
 test_bad_secret_refused(void **state)
 {
 	static const mode_t modes[] = { 0644, 0640, 0604, 0660, 0666, 0700,
-	    0610, 0601 };
+		0610, 0601 };
 	char dir[PATH_MAX], path[PATH_MAX];
 	unsigned char h1[CRYPTO_HASH_BYTES], h2[CRYPTO_HASH_BYTES];
 	size_t i;
@@ -590,7 +609,7 @@ test_bad_secret_refused(void **state)
 	assert_int_equal(crypto_init(dir), 0);
 	/* A directory that does not exist. */
 	assert_true((size_t)snprintf(dir, sizeof(dir), "%s/missing/deeper",
-	    root) < sizeof(dir));
+			root) < sizeof(dir));
 	assert_int_equal(crypto_init(dir), -1);
 
 	assert_int_equal(crypto_init(root), 0);

@@ -55,29 +55,29 @@ test_valid_table(void **state)
 		"",
 		"@",
 		"ann",
-		"ann.example.org",			/* no @ */
-		"@example.org",				/* empty local part */
-		"ann@",					/* empty domain */
-		"ann@localhost",			/* one label */
+		"ann.example.org", /* no @ */
+		"@example.org",	   /* empty local part */
+		"ann@",		   /* empty domain */
+		"ann@localhost",   /* one label */
 		"ann@example",
-		"ann@example.",				/* trailing dot */
-		"ann@.example.org",			/* leading dot */
-		"ann@example..org",			/* empty label */
-		".ann@example.org",			/* local part dots */
+		"ann@example.",	    /* trailing dot */
+		"ann@.example.org", /* leading dot */
+		"ann@example..org", /* empty label */
+		".ann@example.org", /* local part dots */
 		"ann.@example.org",
-		"ann@-example.org",			/* label edges */
+		"ann@-example.org", /* label edges */
 		"ann@example-.org",
 		"ann@example.-org",
 		"ann@example.org-",
 		"ann@exa_mple.org",
-		"ann@exa mple.org",			/* spaces */
+		"ann@exa mple.org", /* spaces */
 		"an n@example.org",
 		" ann@example.org",
 		"ann@example.org ",
-		"\"ann\"@example.org",			/* quotes */
+		"\"ann\"@example.org", /* quotes */
 		"\"a b\"@example.org",
 		"a\"b@example.org",
-		"ann@b@example.org",			/* two @ */
+		"ann@b@example.org", /* two @ */
 		"a(b)@example.org",
 		"a<b>@example.org",
 		"a,b@example.org",
@@ -86,13 +86,13 @@ test_valid_table(void **state)
 		"a\\b@example.org",
 		"a[b]@example.org",
 		"ann@[127.0.0.1]",
-		"ann@example.o",			/* one-letter top level */
-		"ann\t@example.org",			/* controls */
+		"ann@example.o",     /* one-letter top level */
+		"ann\t@example.org", /* controls */
 		"ann\x01@example.org",
 		"ann\x7f@example.org",
 		"ann@example.org\n",
-		"ann\xc2\x85@example.org",		/* C1 */
-		"ann\xc3@example.org",			/* bad UTF-8 */
+		"ann\xc2\x85@example.org", /* C1 */
+		"ann\xc3@example.org",	   /* bad UTF-8 */
 		"ann@ex\xed\xa0\x80.org",
 		"ann@example.org\xc0\xae",
 	};
@@ -109,7 +109,7 @@ test_valid_table(void **state)
 	assert_false(email_valid("ann\0x@example.org", 17));
 	/* Only len bytes are looked at. */
 	assert_true(email_valid("ann@example.org junk", 15));
-	assert_false(email_valid("ann@example.org", 13));	/* "ann@example.o" */
+	assert_false(email_valid("ann@example.org", 13)); /* "ann@example.o" */
 }
 
 static void
@@ -172,7 +172,9 @@ static void
 test_valid_numeric_tld(void **state)
 {
 	static const char *const bad[] = {
-		"ann@192.168.1.10", "ann@10.0.0.10", "ann@example.123",
+		"ann@192.168.1.10",
+		"ann@10.0.0.10",
+		"ann@example.123",
 		"ann@example.42",
 	};
 	size_t i;
@@ -237,8 +239,10 @@ static void
 test_normalize_same_signer(void **state)
 {
 	static const char *const same[] = {
-		"ren\xc3\xa9@example.fr", " REN\xc3\x89@EXAMPLE.FR",
-		"Rene\xcc\x81@Example.Fr", "RENE\xcc\x81@example.fr\n",
+		"ren\xc3\xa9@example.fr",
+		" REN\xc3\x89@EXAMPLE.FR",
+		"Rene\xcc\x81@Example.Fr",
+		"RENE\xcc\x81@example.fr\n",
 	};
 	struct arena *a = *state;
 	const char *first = NULL;

@@ -1,4 +1,5 @@
-/* test_form.c - form.c: urlencoded decoding, UTF-8 and control checks, declared fields. */
+/* test_form.c - form.c: urlencoded decoding, UTF-8 and control checks, declared
+ * fields. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -51,12 +52,22 @@ test_decode(void **state)
 		{ "%D0%96", "\xd0\x96", 2 },
 		{ "a%00b", "a\0b", 3 },
 		{ "%25", "%", 1 },
-		{ "%2541", "%41", 3 },	/* decoded once only */
+		{ "%2541", "%41", 3 }, /* decoded once only */
 		{ "x=y&z", "x=y&z", 5 },
 	};
 	static const char *const bad[] = {
-		"%", "%4", "a%4", "%zz", "%4z", "%z4", "a%", "abc%2", "%%41",
-		"% 41", "%-1", "%+1",
+		"%",
+		"%4",
+		"a%4",
+		"%zz",
+		"%4z",
+		"%z4",
+		"a%",
+		"abc%2",
+		"%%41",
+		"% 41",
+		"%-1",
+		"%+1",
 	};
 	struct arena *a = *state;
 	size_t i, len;
@@ -84,7 +95,10 @@ struct bytes {
 	const char *s;
 	size_t len;
 };
-#define B(lit) { (lit), sizeof(lit) - 1 }
+#define B(lit)                         \
+	{                              \
+		(lit), sizeof(lit) - 1 \
+	}
 
 static void
 test_utf8_valid(void **state)
@@ -92,37 +106,37 @@ test_utf8_valid(void **state)
 	static const struct bytes good[] = {
 		B(""), B("plain ascii"), B("caf\xc3\xa9"),
 		B("\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82"),
-		B("\xc2\x80"),			/* U+0080, smallest 2-byte */
-		B("\xdf\xbf"),			/* U+07FF */
-		B("\xe0\xa0\x80"),		/* U+0800, smallest 3-byte */
-		B("\xed\x9f\xbf"),		/* U+D7FF, below the surrogates */
-		B("\xee\x80\x80"),		/* U+E000, above the surrogates */
-		B("\xef\xbf\xbf"),		/* U+FFFF */
-		B("\xf0\x90\x80\x80"),		/* U+10000, smallest 4-byte */
-		B("\xf0\x9f\x98\x80"),		/* emoji */
-		B("\xf4\x8f\xbf\xbf"),		/* U+10FFFF, the last */
-		B("a\0b"),			/* NUL is valid UTF-8 */
+		B("\xc2\x80"),	       /* U+0080, smallest 2-byte */
+		B("\xdf\xbf"),	       /* U+07FF */
+		B("\xe0\xa0\x80"),     /* U+0800, smallest 3-byte */
+		B("\xed\x9f\xbf"),     /* U+D7FF, below the surrogates */
+		B("\xee\x80\x80"),     /* U+E000, above the surrogates */
+		B("\xef\xbf\xbf"),     /* U+FFFF */
+		B("\xf0\x90\x80\x80"), /* U+10000, smallest 4-byte */
+		B("\xf0\x9f\x98\x80"), /* emoji */
+		B("\xf4\x8f\xbf\xbf"), /* U+10FFFF, the last */
+		B("a\0b"),	       /* NUL is valid UTF-8 */
 	};
 	static const struct bytes bad[] = {
-		B("\xc0\x80"),			/* overlong NUL */
-		B("\xc1\xbf"),			/* overlong */
-		B("\xe0\x80\x80"),		/* overlong 3-byte */
-		B("\xe0\x9f\xbf"),		/* overlong U+07FF */
-		B("\xf0\x80\x80\x80"),		/* overlong 4-byte */
-		B("\xf0\x8f\xbf\xbf"),		/* overlong U+FFFF */
-		B("\xed\xa0\x80"),		/* U+D800, surrogate */
-		B("\xed\xbf\xbf"),		/* U+DFFF, surrogate */
-		B("\xf4\x90\x80\x80"),		/* U+110000 */
-		B("\xf5\x80\x80\x80"),
-		B("\xf5"), B("\xf8\x88\x80\x80\x80"), B("\xff"), B("\xfe"),
-		B("\x80"), B("a\xbf"),		/* lone continuation bytes */
-		B("\xc3"), B("a\xc3"),		/* truncated 2-byte */
-		B("\xe2\x82"), B("\xe2"),	/* truncated 3-byte */
+		B("\xc0\x80"),	       /* overlong NUL */
+		B("\xc1\xbf"),	       /* overlong */
+		B("\xe0\x80\x80"),     /* overlong 3-byte */
+		B("\xe0\x9f\xbf"),     /* overlong U+07FF */
+		B("\xf0\x80\x80\x80"), /* overlong 4-byte */
+		B("\xf0\x8f\xbf\xbf"), /* overlong U+FFFF */
+		B("\xed\xa0\x80"),     /* U+D800, surrogate */
+		B("\xed\xbf\xbf"),     /* U+DFFF, surrogate */
+		B("\xf4\x90\x80\x80"), /* U+110000 */
+		B("\xf5\x80\x80\x80"), B("\xf5"), B("\xf8\x88\x80\x80\x80"),
+		B("\xff"), B("\xfe"), B("\x80"),
+		B("a\xbf"),		  /* lone continuation bytes */
+		B("\xc3"), B("a\xc3"),	  /* truncated 2-byte */
+		B("\xe2\x82"), B("\xe2"), /* truncated 3-byte */
 		B("\xf0\x9f\x98"), B("\xf0\x9f"), B("\xf0"),
-		B("\xc3\x28"),			/* bad continuation */
-		B("\xe2\x28\xa1"), B("\xe2\x82\x28"),
-		B("\xf0\x28\x8c\xbc"), B("\xf0\x9f\x98\x28"),
-		B("\xc3\xa9\xc3"),		/* good then truncated */
+		B("\xc3\x28"), /* bad continuation */
+		B("\xe2\x28\xa1"), B("\xe2\x82\x28"), B("\xf0\x28\x8c\xbc"),
+		B("\xf0\x9f\x98\x28"),
+		B("\xc3\xa9\xc3"), /* good then truncated */
 	};
 	size_t i;
 
@@ -154,15 +168,15 @@ test_text_valid(void **state)
 		{ B("\x01"), false, false },
 		{ B("a\x01"), false, false },
 		{ B("a\x1f"), false, false },
-		{ B("a\x1b[31m"), false, false },	/* ESC */
-		{ B("a\x7f"), false, false },		/* DEL */
+		{ B("a\x1b[31m"), false, false }, /* ESC */
+		{ B("a\x7f"), false, false },	  /* DEL */
 		{ B("a\0b"), false, false },
-		{ B("a\xc2\x85z"), false, false },	/* U+0085 NEL */
-		{ B("\xc2\x80"), false, false },	/* U+0080 */
-		{ B("\xc2\x9f"), false, false },	/* U+009F */
-		{ B("\xc2\xa0"), true, true },		/* U+00A0 is text */
-		{ B("\xc2\xa9"), true, true },		/* U+00A9 */
-		{ B("\xc0\x8a"), false, false },	/* overlong \n */
+		{ B("a\xc2\x85z"), false, false }, /* U+0085 NEL */
+		{ B("\xc2\x80"), false, false },   /* U+0080 */
+		{ B("\xc2\x9f"), false, false },   /* U+009F */
+		{ B("\xc2\xa0"), true, true },	   /* U+00A0 is text */
+		{ B("\xc2\xa9"), true, true },	   /* U+00A9 */
+		{ B("\xc0\x8a"), false, false },   /* overlong \n */
 		{ B("\xed\xa0\x80"), false, false },
 		{ B("\xf5"), false, false },
 		{ B("\xd0"), false, false },
@@ -194,7 +208,14 @@ test_utf8_chars(void **state)
 	assert_int_equal(form_utf8_chars("\xf0\x9f\x98\x80!", 5), 2);
 }
 
-enum { F_NAME, F_COMMENT, F_AGREE, F_TOKEN, F_CITY, F__MAX };
+enum {
+	F_NAME,
+	F_COMMENT,
+	F_AGREE,
+	F_TOKEN,
+	F_CITY,
+	F__MAX
+};
 
 static bool
 no_digits(const char *s, size_t len)
@@ -235,8 +256,11 @@ test_parse_basic(void **state)
 	struct arena *a = *state;
 	struct form_value v[F__MAX];
 
-	assert_int_equal(parse(a, "name=Ann+Lee&comment=Hi%21%0Athere&"
-	    "agree=on&csrf=abc.def&city=Kyiv", v), 0);
+	assert_int_equal(parse(a,
+			     "name=Ann+Lee&comment=Hi%21%0Athere&"
+			     "agree=on&csrf=abc.def&city=Kyiv",
+			     v),
+	    0);
 	assert_value(&v[F_NAME], "Ann Lee");
 	assert_true(v[F_NAME].present);
 	assert_int_equal(v[F_NAME].err, FORM_OK);
@@ -267,8 +291,11 @@ test_parse_undeclared_and_duplicates(void **state)
 	struct form_value v[F__MAX];
 
 	/* Undeclared keys are dropped: no error, no effect. */
-	assert_int_equal(parse(a, "evil=%3Cscript%3E&name=A&csrf=t&"
-	    "names=X&nam=Y&NAME=Z&=empty&&", v), 0);
+	assert_int_equal(parse(a,
+			     "evil=%3Cscript%3E&name=A&csrf=t&"
+			     "names=X&nam=Y&NAME=Z&=empty&&",
+			     v),
+	    0);
 	assert_value(&v[F_NAME], "A");
 	/* A key with a malformed escape is dropped too. */
 	assert_int_equal(parse(a, "na%zzme=B&name=A&csrf=t", v), 0);
@@ -295,8 +322,12 @@ static void
 test_parse_bad_escapes(void **state)
 {
 	static const char *const bodies[] = {
-		"name=%4&csrf=t", "name=A%4&csrf=t", "name=%zz&csrf=t",
-		"name=%&csrf=t", "csrf=t&name=abc%", "csrf=t&name=%4",
+		"name=%4&csrf=t",
+		"name=A%4&csrf=t",
+		"name=%zz&csrf=t",
+		"name=%&csrf=t",
+		"csrf=t&name=abc%",
+		"csrf=t&name=%4",
 	};
 	struct arena *a = *state;
 	struct form_value v[F__MAX];
@@ -315,9 +346,22 @@ static void
 test_parse_bad_text(void **state)
 {
 	static const char *const names[] = {
-		"%C0%80", "%ED%A0%80", "%F5%80%80%80", "%C3", "a%E2%82",
-		"%F0%9F%98", "%FF", "%80", "a%01b", "a%7Fb", "a%C2%85b",
-		"a%0Ab", "a%0Db", "a%09b", "a%00b", "%1B",
+		"%C0%80",
+		"%ED%A0%80",
+		"%F5%80%80%80",
+		"%C3",
+		"a%E2%82",
+		"%F0%9F%98",
+		"%FF",
+		"%80",
+		"a%01b",
+		"a%7Fb",
+		"a%C2%85b",
+		"a%0Ab",
+		"a%0Db",
+		"a%09b",
+		"a%00b",
+		"%1B",
 	};
 	struct arena *a = *state;
 	struct form_value v[F__MAX];
@@ -380,11 +424,11 @@ test_parse_lengths(void **state)
 	assert_int_equal(parse(a, "csrf=t&name=0123456789A", v), 1);
 	assert_int_equal(v[F_NAME].err, FORM_TOO_LONG);
 	strcpy(body, "csrf=t&name=");
-	repeat_enc(body, sizeof(body), "\xd0\x96", 10);	/* 20 bytes */
+	repeat_enc(body, sizeof(body), "\xd0\x96", 10); /* 20 bytes */
 	assert_int_equal(parse(a, body, v), 0);
 	assert_int_equal(v[F_NAME].len, 20);
 	strcpy(body, "csrf=t&name=");
-	repeat_enc(body, sizeof(body), "\xf0\x9f\x98\x80", 10);	/* 40 bytes */
+	repeat_enc(body, sizeof(body), "\xf0\x9f\x98\x80", 10); /* 40 bytes */
 	assert_int_equal(parse(a, body, v), 0);
 	strcpy(body, "csrf=t&name=");
 	repeat_enc(body, sizeof(body), "\xd0\x96", 11);
@@ -396,8 +440,7 @@ test_parse_lengths(void **state)
 	repeat_enc(body, sizeof(body), "\xd1\x8f", 500);
 	assert_int_equal(parse(a, body, v), 0);
 	assert_int_equal(v[F_COMMENT].len, 1000);
-	assert_int_equal(form_utf8_chars(v[F_COMMENT].s, v[F_COMMENT].len),
-	    500);
+	assert_int_equal(form_utf8_chars(v[F_COMMENT].s, v[F_COMMENT].len), 500);
 	strcpy(body, "csrf=t&name=A&comment=");
 	repeat_enc(body, sizeof(body), "\xd1\x8f", 501);
 	assert_int_equal(parse(a, body, v), 1);
@@ -419,15 +462,18 @@ test_parse_trim_and_required(void **state)
 	struct arena *a = *state;
 	struct form_value v[F__MAX];
 
-	assert_int_equal(parse(a, "csrf=t&name=++Ann+Lee%20+&city=+Lviv+",
-	    v), 0);
+	assert_int_equal(parse(a, "csrf=t&name=++Ann+Lee%20+&city=+Lviv+", v),
+	    0);
 	assert_value(&v[F_NAME], "Ann Lee");
 	assert_value(&v[F_CITY], "Lviv");
 	/* A tab is a control character on one line, even at the edge. */
 	assert_int_equal(parse(a, "csrf=t&name=%09Ann", v), 1);
 	assert_int_equal(v[F_NAME].err, FORM_BAD_TEXT);
-	assert_int_equal(parse(a, "csrf=t&name=A&comment=%0A%0A++Hello%0Aworld"
-	    "%0D%0A%09", v), 0);
+	assert_int_equal(parse(a,
+			     "csrf=t&name=A&comment=%0A%0A++Hello%0Aworld"
+			     "%0D%0A%09",
+			     v),
+	    0);
 	assert_value(&v[F_COMMENT], "Hello\nworld");
 	/* Blank counts as missing when required. */
 	assert_int_equal(parse(a, "csrf=t&name=+++", v), 1);
@@ -491,7 +537,7 @@ test_parse_length_bound(void **state)
 	char *body = malloc(15);
 
 	assert_non_null(body);
-	memcpy(body, src, 15);	/* "csrf=t&name=Ann", no NUL */
+	memcpy(body, src, 15); /* "csrf=t&name=Ann", no NUL */
 	assert_int_equal(form_parse(a, body, 15, specs, F__MAX, v), 0);
 	assert_value(&v[F_NAME], "Ann");
 	assert_int_equal(form_parse(a, body, 14, specs, F__MAX, v), 0);
@@ -527,14 +573,14 @@ main(void)
 		    setup_arena, teardown_arena),
 		cmocka_unit_test_setup_teardown(test_parse_bad_escapes,
 		    setup_arena, teardown_arena),
-		cmocka_unit_test_setup_teardown(test_parse_bad_text, setup_arena,
-		    teardown_arena),
+		cmocka_unit_test_setup_teardown(test_parse_bad_text,
+		    setup_arena, teardown_arena),
 		cmocka_unit_test_setup_teardown(test_parse_lengths, setup_arena,
 		    teardown_arena),
 		cmocka_unit_test_setup_teardown(test_parse_trim_and_required,
 		    setup_arena, teardown_arena),
-		cmocka_unit_test_setup_teardown(test_parse_checkbox, setup_arena,
-		    teardown_arena),
+		cmocka_unit_test_setup_teardown(test_parse_checkbox,
+		    setup_arena, teardown_arena),
 		cmocka_unit_test_setup_teardown(test_parse_length_bound,
 		    setup_arena, teardown_arena),
 	};

@@ -1,10 +1,10 @@
 /* test_i18n.c - catalogues, plural forms, number grouping, negotiation and
  * country names, against the real locales/ and ICU. */
+#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 #include <unistd.h>
 
 #include "../../src/i18n.c"
@@ -28,7 +28,8 @@ static const struct plural_case plural_table[] = {
 	{ "ru", 22, "22 человека подписали. Следующая цель: 15" NBSP "000" },
 	{ "ru", 25, "25 человек подписали. Следующая цель: 15" NBSP "000" },
 	{ "ru", 101, "101 человек подписал. Следующая цель: 15" NBSP "000" },
-	{ "ru", 1000000, "1" NBSP "000" NBSP "000 человек подписали. "
+	{ "ru", 1000000,
+	    "1" NBSP "000" NBSP "000 человек подписали. "
 	    "Следующая цель: 15" NBSP "000" },
 	{ "uk", 0, "0 людей підписали. Наступна мета: 15" NBSP "000" },
 	{ "uk", 1, "1 людина підписала. Наступна мета: 15" NBSP "000" },
@@ -39,7 +40,8 @@ static const struct plural_case plural_table[] = {
 	{ "uk", 22, "22 людини підписали. Наступна мета: 15" NBSP "000" },
 	{ "uk", 25, "25 людей підписали. Наступна мета: 15" NBSP "000" },
 	{ "uk", 101, "101 людина підписала. Наступна мета: 15" NBSP "000" },
-	{ "uk", 1000000, "1" NBSP "000" NBSP "000 людей підписали. "
+	{ "uk", 1000000,
+	    "1" NBSP "000" NBSP "000 людей підписали. "
 	    "Наступна мета: 15" NBSP "000" },
 	{ "en", 0, "0 people have signed. Next goal: 15,000" },
 	{ "en", 1, "1 person has signed. Next goal: 15,000" },
@@ -78,7 +80,8 @@ test_plural_table(void **state)
 	for (i = 0; i < sizeof(plural_table) / sizeof(plural_table[0]); i++) {
 		const struct plural_case *c = &plural_table[i];
 		struct msgfmt_arg args[2] = {
-			{ .name = "count", .type = MSGFMT_NUMBER,
+			{ .name = "count",
+			    .type = MSGFMT_NUMBER,
 			    .num = (double)c->count },
 			{ .name = "goal", .type = MSGFMT_NUMBER, .num = 15000 },
 		};
@@ -109,8 +112,9 @@ static void
 test_missing_argument(void **state)
 {
 	struct arena *a = arena_new();
-	struct msgfmt_arg one = { .name = "count", .type = MSGFMT_NUMBER,
-	    .num = 1 };
+	struct msgfmt_arg one = { .name = "count",
+		.type = MSGFMT_NUMBER,
+		.num = 1 };
 	struct msgfmt_arg wrong[2] = {
 		{ .name = "count", .type = MSGFMT_STRING, .str = "x" },
 		{ .name = "goal", .type = MSGFMT_NUMBER, .num = 1 },
@@ -132,7 +136,8 @@ test_negotiate(void **state)
 	(void)state;
 	assert_string_equal(i18n_negotiate("ru", "uk", "en"), "ru");
 	assert_string_equal(i18n_negotiate("xx", "uk", "ru"), "uk");
-	assert_string_equal(i18n_negotiate(NULL, NULL, "de-DE,uk;q=0.8,ru;q=0.9"),
+	assert_string_equal(i18n_negotiate(NULL, NULL,
+				"de-DE,uk;q=0.8,ru;q=0.9"),
 	    "ru");
 	assert_string_equal(i18n_negotiate(NULL, NULL, "uk-UA"), "uk");
 	assert_string_equal(i18n_negotiate(NULL, NULL, "RU"), "ru");
@@ -182,7 +187,8 @@ test_countries(void **state)
 
 	(void)state;
 	assert_true(json_array_size(ru) > 200);
-	json_array_foreach(ru, i, c) {
+	json_array_foreach(ru, i, c)
+	{
 		const char *name = json_string_value(json_object_get(c, "name"));
 		const char *code = json_string_value(json_object_get(c, "code"));
 
@@ -192,7 +198,7 @@ test_countries(void **state)
 		}
 		if (prev != NULL)
 			assert_true(ucol_strcollUTF8(coll, prev, -1, name, -1,
-			    &e) != UCOL_GREATER);
+					&e) != UCOL_GREATER);
 		prev = name;
 	}
 	ucol_close(coll);

@@ -1,4 +1,5 @@
-/* test_import.c - import.c: petition files, front matter and the errors that name the line. */
+/* test_import.c - import.c: petition files, front matter and the errors that
+ * name the line. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,7 +12,8 @@
 /* Relative to the repository root, where the tests are run. */
 #define SEED_FILE "seed/petition.md"
 
-#define SEED_TITLE "The prisoners of the Kremlin are defenseless against " \
+#define SEED_TITLE                                              \
+	"The prisoners of the Kremlin are defenseless against " \
 	"COVID-19. We have to be their voice!"
 
 static int
@@ -96,7 +98,10 @@ static void
 test_seed(void **state)
 {
 	static const char *const to[] = {
-		"United Nations", "Council of Europe", "European Union", "OSCE",
+		"United Nations",
+		"Council of Europe",
+		"European Union",
+		"OSCE",
 		"the states participating in these organizations",
 	};
 	struct arena *a = *state;
@@ -129,7 +134,8 @@ test_seed(void **state)
 	assert_int_equal(p.created_at, p.updated_at);
 	assert_non_null(p.body_md);
 	assert_memory_equal(p.body_md, "An immediate reaction", 21);
-	assert_non_null(strstr(p.body_md, "through illegal armed groups "
+	assert_non_null(strstr(p.body_md,
+	    "through illegal armed groups "
 	    "controlled by it in the Donbas.\n"));
 	assert_null(strstr(p.body_md, "slug:"));
 	assert_true(petition_slug_valid(p.slug, strlen(p.slug)));
@@ -224,9 +230,17 @@ static void
 test_goal_errors(void **state)
 {
 	static const char *const bad[] = {
-		"goal: abc", "goal: 0", "goal: -5", "goal:", "goal: 1.5",
-		"goal: 15000x", "goal: 15 000", "goal: 1e4", "goal: 0x10",
-		"goal: 1000000001", "goal: 99999999999999999999",
+		"goal: abc",
+		"goal: 0",
+		"goal: -5",
+		"goal:",
+		"goal: 1.5",
+		"goal: 15000x",
+		"goal: 15 000",
+		"goal: 1e4",
+		"goal: 0x10",
+		"goal: 1000000001",
+		"goal: 99999999999999999999",
 		"goal: 999999999999999999999999999999",
 	};
 	struct arena *a = *state;
@@ -276,7 +290,7 @@ static void
 test_missing(void **state)
 {
 	static const char *const keys[] = { "title", "to", "goal", "lang",
-	    "slug" };
+		"slug" };
 	struct arena *a = *state;
 	char src[1024];
 	size_t len, i;
@@ -373,7 +387,7 @@ test_title_counts_characters(void **state)
 
 	strcpy(line, "title: ");
 	for (i = 0; i < 200; i++)
-		memcpy(line + 7 + 2 * i, "\xd0\x96", 2);	/* Ж */
+		memcpy(line + 7 + 2 * i, "\xd0\x96", 2); /* Ж */
 	line[7 + 400] = '\0';
 	len = make_file(src, sizeof(src), 2, line);
 	expect_ok(a, src, len, &p);
@@ -412,9 +426,9 @@ static void
 test_lang_codes(void **state)
 {
 	static const char *const good[] = { "lang: en", "lang: EN",
-	    "lang: en-GB", "lang: zh-Hant", "lang: es-419", "lang: crh" };
-	static const char *const bad[] = { "lang: --", "lang: -en",
-	    "lang: en-", "lang: e-n" };
+		"lang: en-GB", "lang: zh-Hant", "lang: es-419", "lang: crh" };
+	static const char *const bad[] = { "lang: --", "lang: -en", "lang: en-",
+		"lang: e-n" };
 	struct arena *a = *state;
 	struct petition p;
 	char src[1024];
@@ -475,8 +489,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_lang_codes, setup_arena,
 		    teardown_arena),
 		/* Last: under the sanitizers this one aborts the run. */
-		cmocka_unit_test_setup_teardown(test_reads_only_len, setup_arena,
-		    teardown_arena),
+		cmocka_unit_test_setup_teardown(test_reads_only_len,
+		    setup_arena, teardown_arena),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -169,7 +169,8 @@ ew_decode(const char *v)
 			assert_true(strncasecmp(p + 2, "utf-8?", 6) == 0);
 			text = q + 3;
 			if (q[1] == 'B' || q[1] == 'b') {
-				dec = b64_decode(text, (size_t)(end - text), &dl);
+				dec =
+				    b64_decode(text, (size_t)(end - text), &dl);
 			} else {
 				dec = malloc((size_t)(end - text) + 1);
 				assert_non_null(dec);
@@ -177,8 +178,10 @@ ew_decode(const char *v)
 					if (text[i] == '_')
 						dec[dl++] = ' ';
 					else if (text[i] == '=') {
-						dec[dl++] = (char)(hexval(text[i + 1]) << 4 |
-						    hexval(text[i + 2]));
+						dec[dl++] =
+						    (char)(hexval(text[i + 1])
+							    << 4 |
+							hexval(text[i + 2]));
 						i += 2;
 					} else
 						dec[dl++] = text[i];
@@ -186,7 +189,8 @@ ew_decode(const char *v)
 			}
 			assert_non_null(dec);
 			for (i = 0; i < dl; i += k) {
-				k = utf8_seq((unsigned char *)dec + i, dl - i, &cp);
+				k = utf8_seq((unsigned char *)dec + i, dl - i,
+				    &cp);
 				if (k == 0)
 					fail_msg("encoded-word splits UTF-8: %.*s",
 					    (int)(end + 2 - p), p);
@@ -261,8 +265,8 @@ part_get(const char *msg, const char *type, char **cte_out)
 			out = entity_decode(msg, strlen(msg), &pct, &len);
 			free(pct);
 			if (cte_out)
-				*cte_out = header_get(h,
-				    "Content-Transfer-Encoding");
+				*cte_out =
+				    header_get(h, "Content-Transfer-Encoding");
 		}
 		goto done;
 	}
@@ -288,8 +292,8 @@ part_get(const char *msg, const char *type, char **cte_out)
 			} else if (cte_out) {
 				char *hh = header_block(ph);
 
-				*cte_out = header_get(hh,
-				    "Content-Transfer-Encoding");
+				*cte_out =
+				    header_get(hh, "Content-Transfer-Encoding");
 				free(hh);
 			}
 			free(pct);
@@ -342,8 +346,9 @@ compose_ok(const struct mail *m)
 			assert_int_equal(msg[i + 1], '\n');
 			if (col == 0 && in_header)
 				in_header = false;
-			if (in_header && strncmp(msg + i - col,
-			    "List-Unsubscribe:", 17) != 0 &&
+			if (in_header &&
+			    strncmp(msg + i - col, "List-Unsubscribe:", 17) !=
+				0 &&
 			    strncmp(msg + i - col, "From:", 5) != 0 &&
 			    strncmp(msg + i - col, "To:", 3) != 0 &&
 			    strncmp(msg + i - col, " <", 2) != 0)
@@ -392,10 +397,18 @@ static void
 test_header_injection(void **state)
 {
 	static const char *const names[] = {
-		"Ann\r\nBcc: x@y", "Ann\nBcc: x@y", "Ann\rBcc: x@y",
-		"Ann\r\n\r\nBcc: x@y", "\r\nBcc: x@y", "Анна\r\nBcc: x@y",
-		"Ann\xc2\x85" "Bcc: x@y", "Ann\xe2\x80\xa8" "Bcc: x@y",
-		"Ann\xff\r\nBcc: x@y", "Ann\"\r\n\\Bcc: x@y",
+		"Ann\r\nBcc: x@y",
+		"Ann\nBcc: x@y",
+		"Ann\rBcc: x@y",
+		"Ann\r\n\r\nBcc: x@y",
+		"\r\nBcc: x@y",
+		"Анна\r\nBcc: x@y",
+		"Ann\xc2\x85"
+		"Bcc: x@y",
+		"Ann\xe2\x80\xa8"
+		"Bcc: x@y",
+		"Ann\xff\r\nBcc: x@y",
+		"Ann\"\r\n\\Bcc: x@y",
 	};
 	struct mail m = base;
 	const char *p;
@@ -450,22 +463,50 @@ static void
 test_bad_values(void **state)
 {
 	static const char *const addrs[] = {
-		"", "ann", "@example.org", "ann@", "ann@b@c", "ann@example.org\r\nBcc: x@y",
-		"ann@example.org\n", "<ann@example.org>", "ann@example.org>",
-		"a nn@example.org", "ann@exa\tmple.org", "\"ann\"@example.org",
-		"ann,bob@example.org", "ann@example.org;", "ann@[127.0.0.1]",
-		"ann\x7f@example.org", "ann\xff@example.org", "ann\xc2\x85@example.org",
+		"",
+		"ann",
+		"@example.org",
+		"ann@",
+		"ann@b@c",
+		"ann@example.org\r\nBcc: x@y",
+		"ann@example.org\n",
+		"<ann@example.org>",
+		"ann@example.org>",
+		"a nn@example.org",
+		"ann@exa\tmple.org",
+		"\"ann\"@example.org",
+		"ann,bob@example.org",
+		"ann@example.org;",
+		"ann@[127.0.0.1]",
+		"ann\x7f@example.org",
+		"ann\xff@example.org",
+		"ann\xc2\x85@example.org",
 	};
 	static const char *const ids[] = {
-		"", "abc@def", "<abc@def>\r\nBcc: x@y", "<abc def@x>", "<abc>",
-		"<a<b@c>", "<a@b>>", "<\xd0\x96@x>",
+		"",
+		"abc@def",
+		"<abc@def>\r\nBcc: x@y",
+		"<abc def@x>",
+		"<abc>",
+		"<a<b@c>",
+		"<a@b>>",
+		"<\xd0\x96@x>",
 	};
 	static const char *const langs[] = {
-		"", "ru\r\nBcc: x@y", "ru ru", "r.u", "ru;x", "012345678901234567890123456789012345",
+		"",
+		"ru\r\nBcc: x@y",
+		"ru ru",
+		"r.u",
+		"ru;x",
+		"012345678901234567890123456789012345",
 	};
 	static const char *const unsubs[] = {
-		"", "https://x/u\r\nBcc: x@y", "https://x/u>", "https://x/<u",
-		"https://x/ u", "https://x/\"u",
+		"",
+		"https://x/u\r\nBcc: x@y",
+		"https://x/u>",
+		"https://x/<u",
+		"https://x/ u",
+		"https://x/\"u",
 	};
 	struct mail m;
 	struct buf b;
@@ -538,13 +579,23 @@ test_header_clean(void **state)
 		{ "   ", "" },
 		{ "  a \t b\r\n", "a b" },
 		{ "a\r\n\r\nb", "a b" },
-		{ "a\xc2\x85" "b", "a b" },		/* NEL */
-		{ "a\xe2\x80\xa9" "b", "a b" },		/* paragraph separator */
-		{ "a\x7f" "b", "a b" },
-		{ "a\xff" "b", "a\xef\xbf\xbd" "b" },
-		{ "\xd0", "\xef\xbf\xbd" },		/* truncated */
-		{ "\xc0\xaf", "\xef\xbf\xbd\xef\xbf\xbd" },	/* overlong */
-		{ "\xed\xa0\x80", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" },	/* surrogate */
+		{ "a\xc2\x85"
+		  "b",
+		    "a b" }, /* NEL */
+		{ "a\xe2\x80\xa9"
+		  "b",
+		    "a b" }, /* paragraph separator */
+		{ "a\x7f"
+		  "b",
+		    "a b" },
+		{ "a\xff"
+		  "b",
+		    "a\xef\xbf\xbd"
+		    "b" },
+		{ "\xd0", "\xef\xbf\xbd" },		    /* truncated */
+		{ "\xc0\xaf", "\xef\xbf\xbd\xef\xbf\xbd" }, /* overlong */
+		{ "\xed\xa0\x80",
+		    "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" }, /* surrogate */
 		{ "Анна 😀", "Анна 😀" },
 	};
 	struct buf b;
@@ -631,8 +682,10 @@ test_plain_headers(void **state)
 	(void)state;
 	msg = compose_ok(&m);
 	h = header_block(msg);
-	assert_non_null(strstr(h, "\r\nSubject: Please confirm your signature\r\n"));
-	assert_non_null(strstr(h, "\r\nFrom: \"Holos\" <noreply@holos.example>\r\n"));
+	assert_non_null(
+	    strstr(h, "\r\nSubject: Please confirm your signature\r\n"));
+	assert_non_null(
+	    strstr(h, "\r\nFrom: \"Holos\" <noreply@holos.example>\r\n"));
 	assert_non_null(strstr(h, "\r\nTo: \"Ann\" <ann@example.org>\r\n"));
 	free(h);
 	free(msg);
@@ -675,7 +728,8 @@ test_plain_headers(void **state)
 	m = base;
 	m.to_name = "Ann \"The\" \\Signer";
 	msg = compose_ok(&m);
-	assert_non_null(strstr(msg, "\r\nTo: \"Ann \\\"The\\\" \\\\Signer\" <ann@example.org>\r\n"));
+	assert_non_null(strstr(msg,
+	    "\r\nTo: \"Ann \\\"The\\\" \\\\Signer\" <ann@example.org>\r\n"));
 	free(msg);
 }
 
@@ -687,8 +741,10 @@ test_fixed_headers(void **state)
 
 	(void)state;
 	msg = compose_ok(&m);
-	assert_true(strncmp(msg, "Date: Tue, 14 Nov 2023 22:13:20 +0000\r\n", 39) == 0);
-	assert_non_null(strstr(msg, "\r\nMessage-ID: <0123456789abcdef@holos.example>\r\n"));
+	assert_true(
+	    strncmp(msg, "Date: Tue, 14 Nov 2023 22:13:20 +0000\r\n", 39) == 0);
+	assert_non_null(strstr(msg,
+	    "\r\nMessage-ID: <0123456789abcdef@holos.example>\r\n"));
 	assert_non_null(strstr(msg, "\r\nMIME-Version: 1.0\r\n"));
 	assert_non_null(strstr(msg, "\r\nContent-Language: en\r\n"));
 	assert_non_null(strstr(msg, "\r\nAuto-Submitted: auto-generated\r\n"));
@@ -698,13 +754,15 @@ test_fixed_headers(void **state)
 	m.date = 0;
 	m.lang = "pt-BR";
 	msg = compose_ok(&m);
-	assert_true(strncmp(msg, "Date: Thu, 01 Jan 1970 00:00:00 +0000\r\n", 39) == 0);
+	assert_true(
+	    strncmp(msg, "Date: Thu, 01 Jan 1970 00:00:00 +0000\r\n", 39) == 0);
 	assert_non_null(strstr(msg, "\r\nContent-Language: pt-BR\r\n"));
 	free(msg);
 
-	m.date = 951782400;	/* leap day 2000 */
+	m.date = 951782400; /* leap day 2000 */
 	msg = compose_ok(&m);
-	assert_true(strncmp(msg, "Date: Tue, 29 Feb 2000 00:00:00 +0000\r\n", 39) == 0);
+	assert_true(
+	    strncmp(msg, "Date: Tue, 29 Feb 2000 00:00:00 +0000\r\n", 39) == 0);
 	free(msg);
 }
 
@@ -719,7 +777,8 @@ test_list_unsubscribe(void **state)
 	msg = compose_ok(&m);
 	h = header_block(msg);
 	v = header_get(h, "List-Unsubscribe");
-	assert_string_equal(v, "<https://holos.example/unsubscribe?t=abc%2Fdef&x=1>");
+	assert_string_equal(v,
+	    "<https://holos.example/unsubscribe?t=abc%2Fdef&x=1>");
 	free(v);
 	v = header_get(h, "List-Unsubscribe-Post");
 	assert_string_equal(v, "List-Unsubscribe=One-Click");
@@ -773,7 +832,8 @@ test_multipart(void **state)
 	msg = compose_ok(&m);
 	h = header_block(msg);
 	ct = header_get(h, "Content-Type");
-	assert_true(strncmp(ct, "multipart/alternative; boundary=\"=_holos_", 41) == 0);
+	assert_true(
+	    strncmp(ct, "multipart/alternative; boundary=\"=_holos_", 41) == 0);
 	assert_null(header_get(h, "Content-Transfer-Encoding"));
 	bnd = strstr(ct, "\"") + 1;
 	*strchr(bnd, '"') = '\0';
@@ -851,9 +911,16 @@ static void
 test_quoted_printable(void **state)
 {
 	static const char *const bodies[] = {
-		"", "\n", "a", "plain ascii\n", "no newline at end",
-		"trailing space \nnext\t\n\t \n", "a=b==c\n=\n", "=",
-		"From here\n.dot\n..two\nFrom\nFrom: x\n", ".",
+		"",
+		"\n",
+		"a",
+		"plain ascii\n",
+		"no newline at end",
+		"trailing space \nnext\t\n\t \n",
+		"a=b==c\n=\n",
+		"=",
+		"From here\n.dot\n..two\nFrom\nFrom: x\n",
+		".",
 		"\r\n\r\n\n\r\rmixed\r\nbreaks\r",
 		"controls \x01\x02\x1b[0m\x7f end\n",
 		"accents: café and naïve in a sentence of mostly plain ascii\n",
@@ -882,7 +949,7 @@ test_quoted_printable(void **state)
 				n += strlen(fill[j]);
 			}
 			line[n] = '\0';
-			if (j == 3)	/* all non-ASCII: base64 */
+			if (j == 3) /* all non-ASCII: base64 */
 				continue;
 			cte = roundtrip(line);
 			free(cte);
@@ -912,7 +979,8 @@ test_qp_output(void **state)
 static void
 test_base64(void **state)
 {
-	const char *ru = "Здравствуйте! Ваша подпись под петицией подтверждена.\n"
+	const char *ru =
+	    "Здравствуйте! Ваша подпись под петицией подтверждена.\n"
 	    "Спасибо.\n";
 	char body[600], *cte;
 	size_t i;
@@ -957,7 +1025,8 @@ test_lines(void **state)
 	m.to_name = big.data;
 	m.text = big.data;
 	m.html = html.data;
-	m.list_unsubscribe = "https://holos.example/u/0123456789abcdef0123456789abcdef";
+	m.list_unsubscribe =
+	    "https://holos.example/u/0123456789abcdef0123456789abcdef";
 	msg = compose_ok(&m);
 	assert_ew_lines(msg);
 	/* 7-bit only. */

@@ -12,7 +12,7 @@
 
 /* Relative to the repository root, where the tests are run. */
 #define SEED_FILE "seed/petition.md"
-#define ELLIPSIS "\xe2\x80\xa6"	/* … */
+#define ELLIPSIS "\xe2\x80\xa6" /* … */
 
 /* Renders src into a malloc'd string. */
 static char *
@@ -47,7 +47,10 @@ has_dangerous_url(const char *html)
 {
 	static const char *const attrs[] = { "href=\"", "src=\"" };
 	static const char *const schemes[] = {
-		"javascript:", "vbscript:", "file:", "data:text/html",
+		"javascript:",
+		"vbscript:",
+		"file:",
+		"data:text/html",
 	};
 	size_t i, k;
 	const char *p;
@@ -58,9 +61,10 @@ has_dangerous_url(const char *html)
 
 			while (*v == ' ' || *v == '\t')
 				v++;
-			for (k = 0; k < sizeof(schemes) / sizeof(schemes[0]); k++)
+			for (k = 0; k < sizeof(schemes) / sizeof(schemes[0]);
+			     k++)
 				if (strncasecmp(v, schemes[k],
-				    strlen(schemes[k])) == 0)
+					strlen(schemes[k])) == 0)
 					return true;
 		}
 	return false;
@@ -93,9 +97,21 @@ test_raw_html_never_passes(void **state)
 		"[<img src=x onerror=alert(1)>](https://example.org)",
 	};
 	static const char *const forbidden[] = {
-		"<script", "<img", "<iframe", "<div", "<svg", "<a href=\"j",
-		"<style", "<object", "<embed", "<form", "<input", "<meta",
-		"onerror=\"", "onload=\"", "onclick=\"",
+		"<script",
+		"<img",
+		"<iframe",
+		"<div",
+		"<svg",
+		"<a href=\"j",
+		"<style",
+		"<object",
+		"<embed",
+		"<form",
+		"<input",
+		"<meta",
+		"onerror=\"",
+		"onload=\"",
+		"onclick=\"",
 	};
 	size_t i, k;
 
@@ -188,7 +204,8 @@ test_normal_markdown(void **state)
 	assert_non_null(strstr(html,
 	    "<a href=\"https://example.org/a?b=1&amp;c=2\">site</a>"));
 	free(html);
-	html = render("[mail](mailto:ann@example.org) and <https://example.org>");
+	html =
+	    render("[mail](mailto:ann@example.org) and <https://example.org>");
 	assert_non_null(strstr(html, "href=\"mailto:ann@example.org\""));
 	assert_non_null(strstr(html, "href=\"https://example.org\""));
 	free(html);
@@ -276,7 +293,8 @@ ends_with(const char *s, const char *suffix)
 	return n >= m && memcmp(s + n - m, suffix, m) == 0;
 }
 
-#define SEED_FIRST "An immediate reaction of international organizations " \
+#define SEED_FIRST                                              \
+	"An immediate reaction of international organizations " \
 	"and leaders of nations is required."
 
 static void
@@ -296,7 +314,8 @@ test_summary_seed(void **state)
 	free(s);
 	/* Cut at a word, with an ellipsis. */
 	s = summary(body, len, 42);
-	assert_string_equal(s, "An immediate reaction of international" ELLIPSIS);
+	assert_string_equal(s,
+	    "An immediate reaction of international" ELLIPSIS);
 	free(s);
 	/* Every limit: a cut means an ellipsis, and the text kept is a
 	 * prefix of the paragraph ending at a word. */
@@ -333,8 +352,8 @@ check_within(const char *what, const char *src, size_t len, size_t max)
 	if (n > max) {
 		char msg[512];
 
-		snprintf(msg, sizeof(msg), "%s, max %zu: %zu bytes \"%s\"", what,
-		    max, n, s);
+		snprintf(msg, sizeof(msg), "%s, max %zu: %zu bytes \"%s\"",
+		    what, max, n, s);
 		free(s);
 		fail_msg("summary longer than its limit: %s", msg);
 	}
@@ -377,7 +396,8 @@ test_summary_text(void **state)
 		{ "Hello   world\nagain\tand\n  again", 100,
 		    "Hello world again and again" },
 		{ "*Hello* **big** `code` world", 100, "Hello big code world" },
-		{ "# Heading\n\nFirst para.\n\nSecond para.", 100, "First para." },
+		{ "# Heading\n\nFirst para.\n\nSecond para.", 100,
+		    "First para." },
 		{ "- item one\n- item two", 100, "item one" },
 		{ "line one  \nline two", 100, "line one line two" },
 		{ "a <b>bold</b> c", 100, "a bold c" },
@@ -393,15 +413,16 @@ test_summary_text(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char *s = summary(cases[i].src, strlen(cases[i].src),
-		    cases[i].max);
+		char *s =
+		    summary(cases[i].src, strlen(cases[i].src), cases[i].max);
 
 		if (strcmp(s, cases[i].want) != 0) {
 			char msg[512];
 
-			snprintf(msg, sizeof(msg), "\"%s\" max %zu: \"%s\", want "
-			    "\"%s\"", cases[i].src, cases[i].max, s,
-			    cases[i].want);
+			snprintf(msg, sizeof(msg),
+			    "\"%s\" max %zu: \"%s\", want "
+			    "\"%s\"",
+			    cases[i].src, cases[i].max, s, cases[i].want);
 			free(s);
 			fail_msg("%s", msg);
 		}
@@ -442,7 +463,8 @@ test_summary_utf8(void **state)
 			if (!form_utf8_valid(s, n)) {
 				free(s);
 				fail_msg("src %zu max %zu: cut inside a UTF-8 "
-				    "sequence", i, max);
+					 "sequence",
+				    i, max);
 			}
 			if (max >= srclen) {
 				assert_string_equal(s, srcs[i]);

@@ -70,9 +70,31 @@ static void
 test_next_goal_every_step(void **state)
 {
 	static const int64_t ladder[] = {
-		100, 200, 500, 1000, 1500, 2500, 5000, 7500, 10000, 15000,
-		20000, 25000, 50000, 75000, 100000, 150000, 200000, 250000,
-		300000, 500000, 750000, 1000000, 1500000, 2000000, 2500000,
+		100,
+		200,
+		500,
+		1000,
+		1500,
+		2500,
+		5000,
+		7500,
+		10000,
+		15000,
+		20000,
+		25000,
+		50000,
+		75000,
+		100000,
+		150000,
+		200000,
+		250000,
+		300000,
+		500000,
+		750000,
+		1000000,
+		1500000,
+		2000000,
+		2500000,
 		3000000,
 	};
 	size_t i;
@@ -109,7 +131,8 @@ test_progress(void **state)
 	assert_int_equal(petition_progress(149, 15000), 0);
 	assert_int_equal(petition_progress(150, 15000), 1);
 	assert_int_equal(petition_progress(7500, 15000), 50);
-	assert_int_equal(petition_progress(14999, 15000), 99);	/* rounded down */
+	assert_int_equal(petition_progress(14999, 15000),
+	    99); /* rounded down */
 	assert_int_equal(petition_progress(15000, 15000), 100);
 	assert_int_equal(petition_progress(20000, 15000), 100);
 	assert_int_equal(petition_progress(-3, 15000), 0);
@@ -119,7 +142,7 @@ test_progress(void **state)
 	for (c = -10; c < 40000; c += 7) {
 		int p = petition_progress(c, petition_next_goal(c, 15000));
 
-		assert_in_range(p, 0, 99);	/* next goal is above count */
+		assert_in_range(p, 0, 99); /* next goal is above count */
 		p = petition_progress(c, 15000);
 		assert_in_range(p, 0, 100);
 	}
@@ -129,7 +152,12 @@ static void
 test_petition_state_names(void **state)
 {
 	static const char *const want[PETITION__MAX] = {
-		"draft", "pending", "open", "closed", "victory", "rejected",
+		"draft",
+		"pending",
+		"open",
+		"closed",
+		"victory",
+		"rejected",
 		"hidden",
 	};
 	int i, j;
@@ -147,7 +175,7 @@ test_petition_state_names(void **state)
 			    petition_state_name((enum petition_state)j));
 	}
 	assert_null(petition_state_name(PETITION__MAX));
-	assert_null(petition_state_name((enum petition_state)-1));
+	assert_null(petition_state_name((enum petition_state) - 1));
 	assert_int_equal(petition_state_parse("Open"), PETITION__MAX);
 	assert_int_equal(petition_state_parse("open "), PETITION__MAX);
 	assert_int_equal(petition_state_parse(""), PETITION__MAX);
@@ -159,7 +187,9 @@ static void
 test_signature_state_names(void **state)
 {
 	static const char *const want[SIGNATURE__MAX] = {
-		"pending", "confirmed", "invalid",
+		"pending",
+		"confirmed",
+		"invalid",
 	};
 	int i;
 
@@ -172,7 +202,7 @@ test_signature_state_names(void **state)
 		assert_int_equal(signature_state_parse(name), i);
 	}
 	assert_null(signature_state_name(SIGNATURE__MAX));
-	assert_null(signature_state_name((enum signature_state)-1));
+	assert_null(signature_state_name((enum signature_state) - 1));
 	assert_int_equal(signature_state_parse("open"), SIGNATURE__MAX);
 	assert_int_equal(signature_state_parse(""), SIGNATURE__MAX);
 	assert_int_equal(signature_state_parse(NULL), SIGNATURE__MAX);
@@ -200,35 +230,29 @@ static void
 test_transitions(void **state)
 {
 	(void)state;
-	assert_true(petition_transition_allowed(PETITION_DRAFT,
-	    PETITION_PENDING));
-	assert_true(petition_transition_allowed(PETITION_PENDING,
-	    PETITION_OPEN));
-	assert_true(petition_transition_allowed(PETITION_PENDING,
-	    PETITION_REJECTED));
-	assert_true(petition_transition_allowed(PETITION_REJECTED,
-	    PETITION_PENDING));
-	assert_true(petition_transition_allowed(PETITION_OPEN,
-	    PETITION_CLOSED));
-	assert_true(petition_transition_allowed(PETITION_OPEN,
-	    PETITION_VICTORY));
-	assert_true(petition_transition_allowed(PETITION_OPEN,
-	    PETITION_HIDDEN));
-	assert_true(petition_transition_allowed(PETITION_HIDDEN,
-	    PETITION_OPEN));
+	assert_true(
+	    petition_transition_allowed(PETITION_DRAFT, PETITION_PENDING));
+	assert_true(
+	    petition_transition_allowed(PETITION_PENDING, PETITION_OPEN));
+	assert_true(
+	    petition_transition_allowed(PETITION_PENDING, PETITION_REJECTED));
+	assert_true(
+	    petition_transition_allowed(PETITION_REJECTED, PETITION_PENDING));
+	assert_true(petition_transition_allowed(PETITION_OPEN, PETITION_CLOSED));
+	assert_true(
+	    petition_transition_allowed(PETITION_OPEN, PETITION_VICTORY));
+	assert_true(petition_transition_allowed(PETITION_OPEN, PETITION_HIDDEN));
+	assert_true(petition_transition_allowed(PETITION_HIDDEN, PETITION_OPEN));
 	/* No skipping moderation, no reopening, nothing out of range. */
-	assert_false(petition_transition_allowed(PETITION_DRAFT,
-	    PETITION_OPEN));
-	assert_false(petition_transition_allowed(PETITION_REJECTED,
-	    PETITION_OPEN));
-	assert_false(petition_transition_allowed(PETITION_CLOSED,
-	    PETITION_OPEN));
-	assert_false(petition_transition_allowed(PETITION_VICTORY,
-	    PETITION_OPEN));
-	assert_false(petition_transition_allowed(PETITION_OPEN,
-	    PETITION_OPEN));
-	assert_false(petition_transition_allowed(PETITION__MAX,
-	    PETITION_OPEN));
+	assert_false(petition_transition_allowed(PETITION_DRAFT, PETITION_OPEN));
+	assert_false(
+	    petition_transition_allowed(PETITION_REJECTED, PETITION_OPEN));
+	assert_false(
+	    petition_transition_allowed(PETITION_CLOSED, PETITION_OPEN));
+	assert_false(
+	    petition_transition_allowed(PETITION_VICTORY, PETITION_OPEN));
+	assert_false(petition_transition_allowed(PETITION_OPEN, PETITION_OPEN));
+	assert_false(petition_transition_allowed(PETITION__MAX, PETITION_OPEN));
 }
 
 static bool
@@ -241,12 +265,32 @@ static void
 test_slug_valid(void **state)
 {
 	static const char *const good[] = {
-		"a", "0", "kremlin-prisoners-covid19", "a-b", "a--b", "2024",
+		"a",
+		"0",
+		"kremlin-prisoners-covid19",
+		"a-b",
+		"a--b",
+		"2024",
 		"x-1-y",
 	};
 	static const char *const bad[] = {
-		"", "-", "-a", "a-", "-a-", "A", "Abc", "a b", "a_b", "a.b",
-		"a/b", "a%20b", "пример", "caf\xc3\xa9", "a\tb", " a", "a ",
+		"",
+		"-",
+		"-a",
+		"a-",
+		"-a-",
+		"A",
+		"Abc",
+		"a b",
+		"a_b",
+		"a.b",
+		"a/b",
+		"a%20b",
+		"пример",
+		"caf\xc3\xa9",
+		"a\tb",
+		" a",
+		"a ",
 	};
 	char s[100];
 	size_t i;

@@ -11,7 +11,8 @@
 #include "../../src/slug.c"
 #include "petition.h"
 
-#define SEED_TITLE "The prisoners of the Kremlin are defenseless against " \
+#define SEED_TITLE                                              \
+	"The prisoners of the Kremlin are defenseless against " \
 	"COVID-19. We have to be their voice!"
 
 /* The slug of s, checked to be a valid slug of at most SLUG_MAX. */
@@ -125,7 +126,7 @@ test_long(void **state)
 		static char huge[20000];
 
 		for (i = 0; i + 3 < sizeof(huge); i += 2)
-			memcpy(huge + i, "\xd1\x89", 2);	/* щ */
+			memcpy(huge + i, "\xd1\x89", 2); /* щ */
 		huge[i] = '\0';
 		assert_true(strlen(slug(huge)) <= SLUG_MAX);
 	}

@@ -123,10 +123,23 @@ group_setup(void **state)
 {
 	char *check[] = { PYTHON, "-c", "import aiosmtpd", NULL };
 	char *openssl[] = {
-		"/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048",
-		"-nodes", "-subj", "/CN=localhost", "-days", "1",
-		"-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-		"-keyout", key, "-out", cert, NULL,
+		"/usr/bin/openssl",
+		"req",
+		"-x509",
+		"-newkey",
+		"rsa:2048",
+		"-nodes",
+		"-subj",
+		"/CN=localhost",
+		"-days",
+		"1",
+		"-addext",
+		"subjectAltName=DNS:localhost,IP:127.0.0.1",
+		"-keyout",
+		key,
+		"-out",
+		cert,
+		NULL,
 	};
 	char *out;
 	int st;
@@ -135,8 +148,10 @@ group_setup(void **state)
 	out = run(check, true, &st);
 	free(out);
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-		fprintf(stderr, "test_smtp: %s cannot import aiosmtpd: "
-		    "install python3-aiosmtpd (sh scripts/deps.sh)\n", PYTHON);
+		fprintf(stderr,
+		    "test_smtp: %s cannot import aiosmtpd: "
+		    "install python3-aiosmtpd (sh scripts/deps.sh)\n",
+		    PYTHON);
 		return -1;
 	}
 	snprintf(tmp, sizeof(tmp), "%s/holos-smtp-XXXXXX",
@@ -148,7 +163,8 @@ group_setup(void **state)
 	out = run(openssl, true, &st);
 	free(out);
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-		fprintf(stderr, "test_smtp: openssl req failed (install openssl)\n");
+		fprintf(stderr,
+		    "test_smtp: openssl req failed (install openssl)\n");
 		rm_tree(tmp);
 		return -1;
 	}
@@ -213,8 +229,9 @@ server_start(void **state, const char *const extra[])
 	if (sscanf(line, "ready %d", &s->port) != 1 || s->port <= 0) {
 		kill(s->pid, SIGKILL);
 		waitpid(s->pid, NULL, 0);
-		fprintf(stderr, "test_smtp: %s did not get ready (said \"%s\")\n",
-		    SMTPD, line);
+		fprintf(stderr,
+		    "test_smtp: %s did not get ready (said \"%s\")\n", SMTPD,
+		    line);
 		free(s);
 		return -1;
 	}
@@ -244,7 +261,11 @@ static int
 start_plain(void **state)
 {
 	const char *const a[] = {
-		"--reject-rcpt", "reject", "--tempfail-rcpt", "later", NULL,
+		"--reject-rcpt",
+		"reject",
+		"--tempfail-rcpt",
+		"later",
+		NULL,
 	};
 
 	return server_start(state, a);
@@ -254,7 +275,12 @@ static int
 start_starttls(void **state)
 {
 	const char *const a[] = {
-		"--tls-cert", cert, "--tls-key", key, "--require-starttls", NULL,
+		"--tls-cert",
+		cert,
+		"--tls-key",
+		key,
+		"--require-starttls",
+		NULL,
 	};
 
 	return server_start(state, a);
@@ -264,7 +290,12 @@ static int
 start_implicit(void **state)
 {
 	const char *const a[] = {
-		"--tls-cert", cert, "--tls-key", key, "--implicit-tls", NULL,
+		"--tls-cert",
+		cert,
+		"--tls-key",
+		key,
+		"--implicit-tls",
+		NULL,
 	};
 
 	return server_start(state, a);
@@ -275,8 +306,15 @@ static int
 start_auth_tls(void **state)
 {
 	const char *const a[] = {
-		"--tls-cert", cert, "--tls-key", key, "--implicit-tls",
-		"--auth-user", "mailer@holos", "--auth-pass", "p:ss w%rd/S3cret",
+		"--tls-cert",
+		cert,
+		"--tls-key",
+		key,
+		"--implicit-tls",
+		"--auth-user",
+		"mailer@holos",
+		"--auth-pass",
+		"p:ss w%rd/S3cret",
 		NULL,
 	};
 
@@ -287,9 +325,18 @@ static int
 start_auth_starttls(void **state)
 {
 	const char *const a[] = {
-		"--tls-cert", cert, "--tls-key", key, "--require-starttls",
-		"--auth-user", "mailer", "--auth-pass", "S3cret",
-		"--auth-exclude", "PLAIN", NULL,
+		"--tls-cert",
+		cert,
+		"--tls-key",
+		key,
+		"--require-starttls",
+		"--auth-user",
+		"mailer",
+		"--auth-pass",
+		"S3cret",
+		"--auth-exclude",
+		"PLAIN",
+		NULL,
 	};
 
 	return server_start(state, a);
@@ -385,16 +432,25 @@ assert_received(const struct server *s, int n, const char *env)
 	got = slurp(path, NULL);
 	if (got == NULL)
 		fail_msg("%s missing", path);
-	assert_non_null(strstr(got, "\r\nMessage-ID: <0123456789abcdef@holos.example>\r\n"));
+	assert_non_null(strstr(got,
+	    "\r\nMessage-ID: <0123456789abcdef@holos.example>\r\n"));
 	free(got);
 
 	dec = run(argv, false, &st);
 	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	snprintf(want, sizeof(want),
-	    "%s\x1e" "Анна Bcc: x@y\x1e" "anna@example.org\x1e" "ru\x1e"
-	    "auto-generated\x1e" "<https://holos.example/u/abc>\x1e"
-	    "List-Unsubscribe=One-Click\x1e" "1\x1e" "None\x1e" "%s\x1e"
-	    "<p>Здравствуйте, Анна!</p>\n", subject, text_body);
+	    "%s\x1e"
+	    "Анна Bcc: x@y\x1e"
+	    "anna@example.org\x1e"
+	    "ru\x1e"
+	    "auto-generated\x1e"
+	    "<https://holos.example/u/abc>\x1e"
+	    "List-Unsubscribe=One-Click\x1e"
+	    "1\x1e"
+	    "None\x1e"
+	    "%s\x1e"
+	    "<p>Здравствуйте, Анна!</p>\n",
+	    subject, text_body);
 	assert_string_equal(dec, want);
 	free(dec);
 }
@@ -469,10 +525,12 @@ test_plain(void **state)
 	log = log_end();
 	assert_int_equal(r, SMTP_SENT);
 	assert_string_equal(err, "");
-	assert_received(s, 1, "MAIL FROM: <noreply@holos.example>\n"
+	assert_received(s, 1,
+	    "MAIL FROM: <noreply@holos.example>\n"
 	    "RCPT TO: <anna@example.org>\nTLS: no\n");
 	/* The log names the domain only. */
-	assert_non_null(strstr(log, "module=smtp result=sent domain=example.org"));
+	assert_non_null(
+	    strstr(log, "module=smtp result=sent domain=example.org"));
 	assert_null(strstr(log, "anna"));
 	assert_null(strstr(log, "noreply"));
 	free(log);
@@ -484,7 +542,7 @@ static void
 test_transparency(void **state)
 {
 	static const char raw[] = "Subject: dots\r\n\r\n.\r\n..two\r\n"
-	    ". space\r\nFrom me\r\nlast.\r\n";
+				  ". space\r\nFrom me\r\nlast.\r\n";
 	struct server *s = *state;
 	struct smtp_config c = { .timeout_ms = 5000 };
 	char err[256], path[PATH_MAX + 64], *got;
@@ -492,7 +550,8 @@ test_transparency(void **state)
 
 	c.url = url_for(s, "smtp", NULL);
 	assert_int_equal(smtp_send(&c, "a@example.org", "b@example.net", raw,
-	    sizeof(raw) - 1, err, sizeof(err)), SMTP_SENT);
+			     sizeof(raw) - 1, err, sizeof(err)),
+	    SMTP_SENT);
 	snprintf(path, sizeof(path), "%s/new/1.eml", s->dir);
 	got = slurp(path, &len);
 	assert_non_null(got);
@@ -514,7 +573,8 @@ test_rcpt_refused(void **state)
 	log = log_end();
 	assert_int_equal(r, SMTP_PERMFAIL);
 	assert_string_equal(err, "RCPT refused: 550 5.1.1 Mailbox unavailable");
-	assert_non_null(strstr(log, "result=permfail domain=example.org code=550"));
+	assert_non_null(
+	    strstr(log, "result=permfail domain=example.org code=550"));
 	assert_null(strstr(log, "reject.me"));
 	free(log);
 
@@ -524,14 +584,16 @@ test_rcpt_refused(void **state)
 	log = log_end();
 	assert_int_equal(r, SMTP_TEMPFAIL);
 	assert_string_equal(err, "RCPT refused: 451 4.3.0 Try again later");
-	assert_non_null(strstr(log, "result=tempfail domain=example.org code=451"));
+	assert_non_null(
+	    strstr(log, "result=tempfail domain=example.org code=451"));
 	assert_null(strstr(log, "later@"));
 	free(log);
 
 	/* Never reaches the wire: SMTP command injection through RCPT. */
 	assert_int_equal(send_to(url_for(s, "smtp", NULL),
-	    "a@example.org>\r\nRCPT TO:<b@example.org", false, NULL, err,
-	    sizeof(err)), SMTP_PERMFAIL);
+			     "a@example.org>\r\nRCPT TO:<b@example.org", false,
+			     NULL, err, sizeof(err)),
+	    SMTP_PERMFAIL);
 	assert_string_equal(err, "unusable envelope address");
 	assert_nothing_received(s);
 }
@@ -546,7 +608,8 @@ test_tls_policy(void **state)
 	enum smtp_result r;
 
 	assert_int_equal(send_to(url_for(s, "smtp+starttls", NULL),
-	    "anna@example.org", true, NULL, err, sizeof(err)), SMTP_TEMPFAIL);
+			     "anna@example.org", true, NULL, err, sizeof(err)),
+	    SMTP_TEMPFAIL);
 	assert_string_not_equal(err, "");
 	log_begin();
 	r = send_to(url_for(s, "smtp", "mailer:Pa55word"), "anna@example.org",
@@ -566,22 +629,29 @@ test_starttls(void **state)
 	char err[256];
 
 	assert_int_equal(send_to(url_for(s, "smtp+starttls", NULL),
-	    "anna@example.org", true, NULL, err, sizeof(err)), SMTP_SENT);
-	assert_received(s, 1, "MAIL FROM: <noreply@holos.example>\n"
+			     "anna@example.org", true, NULL, err, sizeof(err)),
+	    SMTP_SENT);
+	assert_received(s, 1,
+	    "MAIL FROM: <noreply@holos.example>\n"
 	    "RCPT TO: <anna@example.org>\nTLS: yes\n");
 	/* Plain smtp:// takes STARTTLS when offered. */
-	assert_int_equal(send_to(url_for(s, "smtp", NULL),
-	    "anna@example.org", true, NULL, err, sizeof(err)), SMTP_SENT);
-	assert_received(s, 2, "MAIL FROM: <noreply@holos.example>\n"
+	assert_int_equal(send_to(url_for(s, "smtp", NULL), "anna@example.org",
+			     true, NULL, err, sizeof(err)),
+	    SMTP_SENT);
+	assert_received(s, 2,
+	    "MAIL FROM: <noreply@holos.example>\n"
 	    "RCPT TO: <anna@example.org>\nTLS: yes\n");
 	/* The certificate is checked unless told otherwise... */
 	assert_int_equal(send_to(url_for(s, "smtp+starttls", NULL),
-	    "anna@example.org", false, NULL, err, sizeof(err)), SMTP_TEMPFAIL);
+			     "anna@example.org", false, NULL, err, sizeof(err)),
+	    SMTP_TEMPFAIL);
 	assert_non_null(strstr(err, "certificate"));
 	/* ...and passes with the right CA. */
 	assert_int_equal(send_to(url_for(s, "smtp+starttls", NULL),
-	    "anna@example.org", false, cert, err, sizeof(err)), SMTP_SENT);
-	assert_received(s, 3, "MAIL FROM: <noreply@holos.example>\n"
+			     "anna@example.org", false, cert, err, sizeof(err)),
+	    SMTP_SENT);
+	assert_received(s, 3,
+	    "MAIL FROM: <noreply@holos.example>\n"
 	    "RCPT TO: <anna@example.org>\nTLS: yes\n");
 }
 
@@ -591,9 +661,11 @@ test_implicit_tls(void **state)
 	struct server *s = *state;
 	char err[256];
 
-	assert_int_equal(send_to(url_for(s, "smtps", NULL),
-	    "anna@example.org", true, NULL, err, sizeof(err)), SMTP_SENT);
-	assert_received(s, 1, "MAIL FROM: <noreply@holos.example>\n"
+	assert_int_equal(send_to(url_for(s, "smtps", NULL), "anna@example.org",
+			     true, NULL, err, sizeof(err)),
+	    SMTP_SENT);
+	assert_received(s, 1,
+	    "MAIL FROM: <noreply@holos.example>\n"
 	    "RCPT TO: <anna@example.org>\nTLS: yes\n");
 }
 
@@ -606,9 +678,11 @@ test_auth(void **state)
 
 	/* user "mailer@holos", password "p:ss w%rd/S3cret", percent-encoded. */
 	assert_int_equal(send_to(url_for(s, "smtps",
-	    "mailer%40holos:p%3Ass%20w%25rd%2FS3cret"), "anna@example.org", true,
-	    NULL, err, sizeof(err)), SMTP_SENT);
-	assert_received(s, 1, "MAIL FROM: <noreply@holos.example>\n"
+				     "mailer%40holos:p%3Ass%20w%25rd%2FS3cret"),
+			     "anna@example.org", true, NULL, err, sizeof(err)),
+	    SMTP_SENT);
+	assert_received(s, 1,
+	    "MAIL FROM: <noreply@holos.example>\n"
 	    "RCPT TO: <anna@example.org>\nTLS: yes\nAUTH: mailer@holos\n");
 
 	/* A wrong password is our problem, not the message's: retry later. */
@@ -625,7 +699,8 @@ test_auth(void **state)
 
 	/* No credentials: 530 at MAIL FROM is about us too. */
 	assert_int_equal(send_to(url_for(s, "smtps", NULL), "anna@example.org",
-	    true, NULL, err, sizeof(err)), SMTP_TEMPFAIL);
+			     true, NULL, err, sizeof(err)),
+	    SMTP_TEMPFAIL);
 	assert_non_null(strstr(err, "530"));
 }
 
@@ -638,8 +713,10 @@ test_auth_starttls(void **state)
 	/* smtp:// with credentials insists on STARTTLS, and aiosmtpd only
 	 * offers AUTH after it; this server offers LOGIN only. */
 	assert_int_equal(send_to(url_for(s, "smtp", "mailer:S3cret"),
-	    "anna@example.org", true, NULL, err, sizeof(err)), SMTP_SENT);
-	assert_received(s, 1, "MAIL FROM: <noreply@holos.example>\n"
+			     "anna@example.org", true, NULL, err, sizeof(err)),
+	    SMTP_SENT);
+	assert_received(s, 1,
+	    "MAIL FROM: <noreply@holos.example>\n"
 	    "RCPT TO: <anna@example.org>\nTLS: yes\nAUTH: mailer\n");
 }
 
@@ -662,7 +739,8 @@ test_not_running(void **state)
 	snprintf(url, sizeof(url), "smtp://127.0.0.1:%d", ntohs(sa.sin_port));
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	assert_int_equal(send_to(url, "anna@example.org", false, NULL, err,
-	    sizeof(err)), SMTP_TEMPFAIL);
+			     sizeof(err)),
+	    SMTP_TEMPFAIL);
 	assert_in_range(ms_since(&t0), 0, 2000);
 	assert_non_null(strstr(err, "onnect"));
 }
@@ -689,27 +767,38 @@ test_timeout(void **state)
 	c.url = url;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	assert_int_equal(smtp_send(&c, "a@example.org", "b@example.org",
-	    "x\r\n", 3, err, sizeof(err)), SMTP_TEMPFAIL);
+			     "x\r\n", 3, err, sizeof(err)),
+	    SMTP_TEMPFAIL);
 	ms = ms_since(&t0);
 	close(fd);
 	assert_in_range(ms, 350, 3000);
 	assert_non_null(strstr(err, "imeout") ? strstr(err, "imeout") :
-	    strstr(err, "imed out"));
+						strstr(err, "imed out"));
 }
 
 static void
 test_config(void **state)
 {
 	static const char *const bad[] = {
-		"", "http://relay", "relay:25", "smtp://relay/path",
-		"smtp://relay/?q=1", "smtp://relay#frag", "smtp://",
-		"smtp://us:Secret1@/", "smtp+starttls://us:Secret1@:x",
+		"",
+		"http://relay",
+		"relay:25",
+		"smtp://relay/path",
+		"smtp://relay/?q=1",
+		"smtp://relay#frag",
+		"smtp://",
+		"smtp://us:Secret1@/",
+		"smtp+starttls://us:Secret1@:x",
 		"smtp://us:Secret1%0d%0aQUIT@relay",
 	};
 	static const char *const good[] = {
-		"smtp://relay", "smtp://relay:587", "SMTP://relay:25/",
-		"smtps://relay:465", "smtp+starttls://relay:587",
-		"smtp://user:Secret1@relay:587", "smtps://u%40x:p%3A%2F@relay",
+		"smtp://relay",
+		"smtp://relay:587",
+		"SMTP://relay:25/",
+		"smtps://relay:465",
+		"smtp+starttls://relay:587",
+		"smtp://user:Secret1@relay:587",
+		"smtps://u%40x:p%3A%2F@relay",
 		"smtp://[::1]:25",
 	};
 	struct smtp_config c = { 0 };
@@ -811,8 +900,9 @@ test_redact(void **state)
 		const char *in, *want;
 	} cases[] = {
 		{ "550 5.1.1 <ann@example.org>: Recipient address rejected",
-		  "550 5.1.1 <*@example.org>: Recipient address rejected" },
-		{ "550 ann.lee+x@example.org unknown", "550 *@example.org unknown" },
+		    "550 5.1.1 <*@example.org>: Recipient address rejected" },
+		{ "550 ann.lee+x@example.org unknown",
+		    "550 *@example.org unknown" },
 		{ "550 \"quoted\" user", "550 'quoted' user" },
 		{ "bad\r\nline\x01\xff", "bad??line??" },
 		{ "@", "*@" },
@@ -836,8 +926,16 @@ static void
 test_envelope(void **state)
 {
 	static const char *const bad[] = {
-		"", "a", "@b", "a@", "a@b@c", "a b@c", "<a@b>", "a@b\r\n",
-		"a@b\nRCPT TO:<c@d>", "a\x7f@b",
+		"",
+		"a",
+		"@b",
+		"a@",
+		"a@b@c",
+		"a b@c",
+		"<a@b>",
+		"a@b\r\n",
+		"a@b\nRCPT TO:<c@d>",
+		"a\x7f@b",
 	};
 	size_t i;
 

@@ -22,9 +22,9 @@
 #define DAY 86400
 #define DAY0 ((int64_t)T0 / DAY * DAY)
 
-static struct store *S;		/* the backend under test */
-static struct arena *A;		/* fresh for each case */
-static unsigned serial;		/* makes slugs, hashes and ids unique */
+static struct store *S; /* the backend under test */
+static struct arena *A; /* fresh for each case */
+static unsigned serial; /* makes slugs, hashes and ids unique */
 
 /* ---- fixtures ---- */
 
@@ -113,8 +113,8 @@ user_new(const char *name, bool verified, unsigned char *email_hash)
 }
 
 struct sig_spec {
-	enum signature_state state;	/* invalid: signed confirmed, then
-					 * removed */
+	enum signature_state state; /* invalid: signed confirmed, then
+				     * removed */
 	bool public_name, updates;
 	const char *country;
 	int64_t at;
@@ -139,7 +139,7 @@ sign(int64_t pid, const struct sig_spec *sp)
 	op.sig.public_name = sp->public_name;
 	op.sig.updates = sp->updates;
 	op.sig.state = sp->state == SIGNATURE_PENDING ? SIGNATURE_PENDING :
-	    SIGNATURE_CONFIRMED;
+							SIGNATURE_CONFIRMED;
 	op.sig.created_at = sp->at;
 	op.sig.lang = "ru";
 	op.sig.net = "203.0.113.0/24";
@@ -370,51 +370,66 @@ test_user_token(void **state)
 	hash_new(x);
 	hash_new(unknown);
 	assert_int_equal(store_user_token_create(S, t, USER_TOKEN_VERIFY, id,
-	    T0, T0 + DAY), STORE_OK);
-	assert_int_equal(store_user_token_create(S, r, USER_TOKEN_RESET, id,
-	    T0, T0 + 3600), STORE_OK);
-	assert_int_equal(store_user_token_create(S, x, USER_TOKEN_RESET, id,
-	    T0, T0 + 60), STORE_OK);
+			     T0, T0 + DAY),
+	    STORE_OK);
+	assert_int_equal(store_user_token_create(S, r, USER_TOKEN_RESET, id, T0,
+			     T0 + 3600),
+	    STORE_OK);
+	assert_int_equal(store_user_token_create(S, x, USER_TOKEN_RESET, id, T0,
+			     T0 + 60),
+	    STORE_OK);
 
 	/* Looking does not use it up. */
 	uid = 0;
 	assert_int_equal(store_user_token_use(S, t, USER_TOKEN_VERIFY, false,
-	    T0 + 10, &uid), STORE_OK);
+			     T0 + 10, &uid),
+	    STORE_OK);
 	assert_int_equal(uid, id);
 	assert_int_equal(store_user_token_use(S, t, USER_TOKEN_VERIFY, false,
-	    T0 + 10, &uid), STORE_OK);
+			     T0 + 10, &uid),
+	    STORE_OK);
 
 	/* The wrong purpose finds nothing, and leaves the link usable. */
 	assert_int_equal(store_user_token_use(S, t, USER_TOKEN_RESET, true,
-	    T0 + 10, &uid), STORE_NOTFOUND);
+			     T0 + 10, &uid),
+	    STORE_NOTFOUND);
 	assert_int_equal(store_user_token_use(S, r, USER_TOKEN_VERIFY, true,
-	    T0 + 10, &uid), STORE_NOTFOUND);
+			     T0 + 10, &uid),
+	    STORE_NOTFOUND);
 
 	/* Consumed once only. */
 	uid = 0;
 	assert_int_equal(store_user_token_use(S, t, USER_TOKEN_VERIFY, true,
-	    T0 + 20, &uid), STORE_OK);
+			     T0 + 20, &uid),
+	    STORE_OK);
 	assert_int_equal(uid, id);
 	assert_int_equal(store_user_token_use(S, t, USER_TOKEN_VERIFY, true,
-	    T0 + 21, &uid), STORE_NOTFOUND);
+			     T0 + 21, &uid),
+	    STORE_NOTFOUND);
 	assert_int_equal(store_user_token_use(S, t, USER_TOKEN_VERIFY, false,
-	    T0 + 21, &uid), STORE_NOTFOUND);
+			     T0 + 21, &uid),
+	    STORE_NOTFOUND);
 
 	/* Expired. */
 	assert_int_equal(store_user_token_use(S, x, USER_TOKEN_RESET, false,
-	    T0 + 61, &uid), STORE_NOTFOUND);
+			     T0 + 61, &uid),
+	    STORE_NOTFOUND);
 	assert_int_equal(store_user_token_use(S, x, USER_TOKEN_RESET, true,
-	    T0 + 61, &uid), STORE_NOTFOUND);
+			     T0 + 61, &uid),
+	    STORE_NOTFOUND);
 	uid = 0;
 	assert_int_equal(store_user_token_use(S, r, USER_TOKEN_RESET, true,
-	    T0 + 59, &uid), STORE_OK);
+			     T0 + 59, &uid),
+	    STORE_OK);
 	assert_int_equal(uid, id);
 
 	/* Unknown. */
 	assert_int_equal(store_user_token_use(S, unknown, USER_TOKEN_VERIFY,
-	    false, T0, &uid), STORE_NOTFOUND);
+			     false, T0, &uid),
+	    STORE_NOTFOUND);
 	assert_int_equal(store_user_token_use(S, unknown, USER_TOKEN_RESET,
-	    true, T0, &uid), STORE_NOTFOUND);
+			     true, T0, &uid),
+	    STORE_NOTFOUND);
 }
 
 static void
@@ -459,7 +474,8 @@ test_user_set_password(void **state)
 	/* Locked by failed logins, with one failure counted after it. */
 	for (i = 0; i < 4; i++)
 		assert_int_equal(store_user_login_result(S, id, false, T0, 3,
-		    900), STORE_OK);
+				     900),
+		    STORE_OK);
 	assert_int_equal(store_user_by_id(S, A, id, &u), STORE_OK);
 	assert_int_equal(u.locked_until, T0 + 900);
 	assert_int_equal(u.failed, 1);
@@ -850,8 +866,7 @@ test_petition_due(void **state)
 /* ---- updates to signers ---- */
 
 static int64_t
-update_new(int64_t pid, enum update_kind kind, const char *title,
-    int64_t at)
+update_new(int64_t pid, enum update_kind kind, const char *title, int64_t at)
 {
 	struct update u;
 	int64_t id = 0;
@@ -908,7 +923,8 @@ static void
 update_finish(const struct update *u)
 {
 	assert_int_equal(store_update_mail_commit(S, u->id, u->mail_cursor,
-	    u->mail_cursor, true, NULL, 0, T0), STORE_OK);
+			     u->mail_cursor, true, NULL, 0, T0),
+	    STORE_OK);
 }
 
 static void
@@ -954,7 +970,8 @@ test_update_recipients(void **state)
 	size_t n;
 	struct sig_spec sp[] = {
 		{ SIGNATURE_CONFIRMED, false, true, "DE", T0 + 1, "r-one" },
-		{ SIGNATURE_CONFIRMED, false, false, "DE", T0 + 2, "no-updates" },
+		{ SIGNATURE_CONFIRMED, false, false, "DE", T0 + 2,
+		    "no-updates" },
 		{ SIGNATURE_PENDING, false, true, "DE", T0 + 3, "pending" },
 		{ SIGNATURE_CONFIRMED, true, true, "FR", T0 + 4, "r-two" },
 		{ SIGNATURE_INVALID, false, true, "DE", T0 + 5, "invalid" },
@@ -971,7 +988,8 @@ test_update_recipients(void **state)
 	sign(other, &sp[0]);
 
 	assert_int_equal(store_update_recipients(S, A, pid, 0, T0 + 50, 100,
-	    &rs, &n), STORE_OK);
+			     &rs, &n),
+	    STORE_OK);
 	assert_int_equal(n, 3);
 	assert_true(pii_is(rs[0].pii, rs[0].pii_len, "r-one"));
 	assert_true(pii_is(rs[1].pii, rs[1].pii_len, "r-two"));
@@ -982,21 +1000,25 @@ test_update_recipients(void **state)
 
 	/* created_at <= created_before: the boundary is in. */
 	assert_int_equal(store_update_recipients(S, A, pid, 0, T0 + 100, 100,
-	    &rs, &n), STORE_OK);
+			     &rs, &n),
+	    STORE_OK);
 	assert_int_equal(n, 4);
 	assert_true(pii_is(rs[3].pii, rs[3].pii_len, "late"));
 
 	/* Batches: at most max, after the cursor. */
-	assert_int_equal(store_update_recipients(S, A, pid, 0, T0 + 50, 2,
-	    &rs, &n), STORE_OK);
+	assert_int_equal(store_update_recipients(S, A, pid, 0, T0 + 50, 2, &rs,
+			     &n),
+	    STORE_OK);
 	assert_int_equal(n, 2);
 	assert_true(pii_is(rs[1].pii, rs[1].pii_len, "r-two"));
 	assert_int_equal(store_update_recipients(S, A, pid, rs[1].signature_id,
-	    T0 + 50, 2, &rs, &n), STORE_OK);
+			     T0 + 50, 2, &rs, &n),
+	    STORE_OK);
 	assert_int_equal(n, 1);
 	assert_true(pii_is(rs[0].pii, rs[0].pii_len, "r-three"));
 	assert_int_equal(store_update_recipients(S, A, pid, rs[0].signature_id,
-	    T0 + 50, 2, &rs, &n), STORE_OK);
+			     T0 + 50, 2, &rs, &n),
+	    STORE_OK);
 	assert_int_equal(n, 0);
 }
 
@@ -1022,7 +1044,8 @@ test_update_mail_commit(void **state)
 		sign(pid, &sp[i]);
 	uid = update_new(pid, UPDATE_NEWS, "Mailed", T0 + 10);
 	assert_int_equal(store_update_recipients(S, A, pid, 0, T0 + 10, 2, &rs,
-	    &n), STORE_OK);
+			     &n),
+	    STORE_OK);
 	assert_int_equal(n, 2);
 
 	memset(msgs, 0, sizeof(msgs));
@@ -1037,7 +1060,8 @@ test_update_mail_commit(void **state)
 	}
 	cursor = rs[1].signature_id;
 	assert_int_equal(store_update_mail_commit(S, uid, 0, cursor, false,
-	    msgs, 2, T0 + 20), STORE_OK);
+			     msgs, 2, T0 + 20),
+	    STORE_OK);
 	assert_int_equal(store_update_list(S, A, pid, &us, &n), STORE_OK);
 	assert_int_equal(n, 1);
 	assert_int_equal(us[0].mail_cursor, cursor);
@@ -1047,7 +1071,8 @@ test_update_mail_commit(void **state)
 	assert_true(outbox_has(mid[1]));
 	for (i = 0; i < 2; i++) {
 		assert_int_equal(store_token_lookup(S, A, msgs[i].unsub_hash,
-		    &ti), STORE_OK);
+				     &ti),
+		    STORE_OK);
 		assert_string_equal(ti.purpose, "unsubscribe");
 		assert_int_equal(ti.signature_id, rs[i].signature_id);
 		assert_int_equal(ti.expires_at, 0);
@@ -1083,7 +1108,8 @@ test_update_mail_commit(void **state)
 	stale[0].mail.sealed_len = 6;
 	hash_new(stale[0].unsub_hash);
 	assert_int_equal(store_update_mail_commit(S, uid, 0, cursor, false,
-	    stale, 1, T0 + 21), STORE_DUPLICATE);
+			     stale, 1, T0 + 21),
+	    STORE_DUPLICATE);
 	assert_false(outbox_has(smid));
 	assert_int_equal(store_token_lookup(S, A, stale[0].unsub_hash, &ti),
 	    STORE_NOTFOUND);
@@ -1091,12 +1117,14 @@ test_update_mail_commit(void **state)
 	assert_int_equal(us[0].mail_cursor, cursor);
 	assert_int_equal(us[0].mailed, 2);
 	assert_int_equal(store_update_mail_commit(S, uid + 100000, 0, cursor,
-	    false, stale, 1, T0 + 21), STORE_DUPLICATE);
+			     false, stale, 1, T0 + 21),
+	    STORE_DUPLICATE);
 	assert_false(outbox_has(smid));
 
 	/* The last batch finishes it. */
 	assert_int_equal(store_update_recipients(S, A, pid, cursor, T0 + 10, 2,
-	    &rs, &n), STORE_OK);
+			     &rs, &n),
+	    STORE_OK);
 	assert_int_equal(n, 1);
 	assert_true(pii_is(rs[0].pii, rs[0].pii_len, "m-three"));
 	memset(last, 0, sizeof(last));
@@ -1108,7 +1136,8 @@ test_update_mail_commit(void **state)
 	last[0].mail.sealed_len = 6;
 	hash_new(last[0].unsub_hash);
 	assert_int_equal(store_update_mail_commit(S, uid, cursor,
-	    rs[0].signature_id, true, last, 1, T0 + 30), STORE_OK);
+			     rs[0].signature_id, true, last, 1, T0 + 30),
+	    STORE_OK);
 	assert_true(outbox_has(lmid));
 	assert_int_equal(store_update_list(S, A, pid, &us, &n), STORE_OK);
 	assert_int_equal(us[0].mail_cursor, last[0].signature_id);
@@ -1118,8 +1147,9 @@ test_update_mail_commit(void **state)
 	/* The unsubscribe token works: that signer gets no more updates. */
 	assert_int_equal(store_unsubscribe(S, msgs[0].unsub_hash, T0 + 40),
 	    STORE_OK);
-	assert_int_equal(store_update_recipients(S, A, pid, 0, T0 + 10, 10,
-	    &rs, &n), STORE_OK);
+	assert_int_equal(store_update_recipients(S, A, pid, 0, T0 + 10, 10, &rs,
+			     &n),
+	    STORE_OK);
 	assert_int_equal(n, 2);
 	assert_true(pii_is(rs[0].pii, rs[0].pii_len, "m-two"));
 }
@@ -1134,10 +1164,12 @@ test_petition_stats(void **state)
 		{ SIGNATURE_CONFIRMED, false, false, "UA", DAY0 + 20, "s2" },
 		{ SIGNATURE_PENDING, false, false, "FR", DAY0 + DAY - 1, "s3" },
 		{ SIGNATURE_CONFIRMED, false, false, "UA", DAY0 + DAY, "s4" },
-		{ SIGNATURE_CONFIRMED, false, false, "AT", DAY0 + DAY + 5, "s5" },
+		{ SIGNATURE_CONFIRMED, false, false, "AT", DAY0 + DAY + 5,
+		    "s5" },
 		{ SIGNATURE_INVALID, false, false, "RU", DAY0 + 2 * DAY, "s6" },
 		{ SIGNATURE_INVALID, false, false, "UA", DAY0 + 5, "s7" },
-		{ SIGNATURE_CONFIRMED, false, false, "DE", DAY0 + 4 * DAY, "s8" },
+		{ SIGNATURE_CONFIRMED, false, false, "DE", DAY0 + 4 * DAY,
+		    "s8" },
 		{ SIGNATURE_PENDING, false, false, "DE", DAY0 + 4 * DAY, "s9" },
 	};
 	struct petition_stats st;
@@ -1149,8 +1181,9 @@ test_petition_stats(void **state)
 	empty = petition_new("stats-empty", PETITION_OPEN, 0, T0, 0);
 	for (i = 0; i < sizeof(sp) / sizeof(sp[0]); i++)
 		sign(pid, &sp[i]);
-	sign(empty, &(struct sig_spec){ SIGNATURE_INVALID, false, false,
-	    "DE", DAY0, "gone" });
+	sign(empty,
+	    &(struct sig_spec){ SIGNATURE_INVALID, false, false, "DE", DAY0,
+		"gone" });
 
 	assert_int_equal(store_petition_stats(S, A, pid, &st), STORE_OK);
 	assert_int_equal(st.confirmed, 5);
@@ -1214,19 +1247,19 @@ test_signers_public(void **state)
 	assert_int_equal(rows[2].seq, seqs[5]);
 	assert_true(pii_is(rows[2].pii, rows[2].pii_len, "p-three"));
 
-	assert_int_equal(store_signers_public(S, A, pid, seqs[0], 1, &rows,
-	    &n), STORE_OK);
+	assert_int_equal(store_signers_public(S, A, pid, seqs[0], 1, &rows, &n),
+	    STORE_OK);
 	assert_int_equal(n, 1);
 	assert_int_equal(rows[0].seq, seqs[4]);
-	assert_int_equal(store_signers_public(S, A, pid, seqs[5], 10, &rows,
-	    &n), STORE_OK);
+	assert_int_equal(store_signers_public(S, A, pid, seqs[5], 10, &rows, &n),
+	    STORE_OK);
 	assert_int_equal(n, 0);
 }
 
 /* ---- the backends ---- */
 
 static char sqlite_dir[64];
-static char pg_dsn[512];	/* the maintenance DSN, then ours */
+static char pg_dsn[512]; /* the maintenance DSN, then ours */
 static char pg_db[64];
 
 static int
@@ -1262,7 +1295,7 @@ sqlite_teardown(void **state)
 {
 	char path[128];
 	static const char *const files[] = { "holos.db", "holos.db-wal",
-	    "holos.db-shm" };
+		"holos.db-shm" };
 	size_t i;
 
 	(void)state;
@@ -1329,8 +1362,10 @@ pg_setup(void **state)
 		return -1;
 	dsn_with_db(maint, pg_db, pg_dsn, sizeof(pg_dsn));
 	if (store_up(pg_dsn, "migrations/pg") == -1) {
-		snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH "
-		    "(FORCE)", pg_db);
+		snprintf(sql, sizeof(sql),
+		    "DROP DATABASE IF EXISTS %s WITH "
+		    "(FORCE)",
+		    pg_db);
 		pg_admin(maint, sql);
 		return -1;
 	}
@@ -1381,7 +1416,7 @@ main(void)
 	    sqlite_setup, sqlite_teardown);
 	if (pg == NULL || *pg == '\0') {
 		printf("store_pg: skipped (set HOLOS_TEST_PG to a maintenance "
-		    "DSN to run the cases on PostgreSQL)\n");
+		       "DSN to run the cases on PostgreSQL)\n");
 		return failed;
 	}
 	failed += cmocka_run_group_tests_name("store_pg", tests, pg_setup,

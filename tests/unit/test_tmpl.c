@@ -42,8 +42,10 @@ run_spec(const char *file)
 	assert_true(json_is_array(tests));
 	assert_true(json_array_size(tests) > 0);
 
-	json_array_foreach(tests, i, tc) {
-		const char *name = json_string_value(json_object_get(tc, "name"));
+	json_array_foreach(tests, i, tc)
+	{
+		const char *name =
+		    json_string_value(json_object_get(tc, "name"));
 		json_t *tpl = json_object_get(tc, "template");
 		json_t *want = json_object_get(tc, "expected");
 		json_t *partials = json_object_get(tc, "partials");
@@ -55,9 +57,10 @@ run_spec(const char *file)
 
 		assert_non_null(set);
 		buf_init(&out);
-		json_object_foreach(partials, pname, pv) {
+		json_object_foreach(partials, pname, pv)
+		{
 			if (tmpl_set_add(set, pname, json_string_value(pv),
-			    json_string_length(pv), err, sizeof(err)) == -1) {
+				json_string_length(pv), err, sizeof(err)) == -1) {
 				print_error("%s: %s: partial: %s\n", file, name,
 				    err);
 				failed++;
@@ -73,7 +76,8 @@ run_spec(const char *file)
 			print_error("%s: %s: %s\n", file, name, err);
 		if (rc != 0 || out.len != json_string_length(want) ||
 		    (out.len > 0 &&
-			memcmp(out.data, json_string_value(want), out.len) != 0)) {
+			memcmp(out.data, json_string_value(want), out.len) !=
+			    0)) {
 			char *t = quote(json_string_value(tpl),
 			    json_string_length(tpl));
 			char *w = quote(json_string_value(want),
@@ -81,8 +85,8 @@ run_spec(const char *file)
 			char *g = quote(out.data, out.len);
 
 			print_error("%s: FAIL \"%s\"\n  template %s\n  "
-			    "expected %s\n  got      %s (rc %d)\n", file, name,
-			    t, w, g, rc);
+				    "expected %s\n  got      %s (rc %d)\n",
+			    file, name, t, w, g, rc);
 			free(t);
 			free(w);
 			free(g);
@@ -162,7 +166,7 @@ check_render(const char *ctxjson, const char *want, const char *name,
 	va_start(ap, src);
 	while (name != NULL) {
 		if (tmpl_set_add(set, name, src, strlen(src), err,
-		    sizeof(err)) == -1)
+			sizeof(err)) == -1)
 			fail_msg("%s", err);
 		if ((name = va_arg(ap, const char *)) != NULL)
 			src = va_arg(ap, const char *);
@@ -189,8 +193,8 @@ test_escaping(void **state)
 	    "t", "{{x}}|{{{x}}}|{{& x}}|<a title=\"{{x}}\">", NULL);
 	/* Escaping applies through dotted names, sections and partials. */
 	check_render("{\"a\": {\"b\": \"<i>\"}, \"l\": [\"<b>\", \"\\\"\"]}",
-	    "&lt;i&gt;[&lt;b&gt;][&quot;]&lt;i&gt;",
-	    "t", "{{a.b}}{{#l}}[{{.}}]{{/l}}{{>p}}", "p", "{{a.b}}", NULL);
+	    "&lt;i&gt;[&lt;b&gt;][&quot;]&lt;i&gt;", "t",
+	    "{{a.b}}{{#l}}[{{.}}]{{/l}}{{>p}}", "p", "{{a.b}}", NULL);
 }
 
 static void
@@ -199,17 +203,19 @@ test_values(void **state)
 	(void)state;
 	/* Only a miss, null, false and [] are falsey. */
 	check_render("{\"n\": 0, \"s\": \"\", \"f\": false, \"z\": null, "
-	    "\"e\": [], \"o\": {}, \"r\": 0.0}",
-	    "n s o r !f !z !e !m",
-	    "t", "{{#n}}n {{/n}}{{#s}}s {{/s}}{{#f}}f {{/f}}{{#z}}z {{/z}}"
+		     "\"e\": [], \"o\": {}, \"r\": 0.0}",
+	    "n s o r !f !z !e !m", "t",
+	    "{{#n}}n {{/n}}{{#s}}s {{/s}}{{#f}}f {{/f}}{{#z}}z {{/z}}"
 	    "{{#e}}e {{/e}}{{#o}}o {{/o}}{{#r}}r {{/r}}{{^f}}!f {{/f}}"
-	    "{{^z}}!z {{/z}}{{^e}}!e {{/e}}{{^m}}!m{{/m}}", NULL);
+	    "{{^z}}!z {{/z}}{{^e}}!e {{/e}}{{^m}}!m{{/m}}",
+	    NULL);
 	check_render("{\"i\": -42, \"big\": 9007199254740993, \"r\": 0.1, "
-	    "\"r2\": 2.5e-8, \"r3\": 100.0, \"r4\": -1234.5, \"t\": true, "
-	    "\"f\": false, \"o\": {\"a\": 1}, \"l\": [1]}",
-	    "-42 9007199254740993 0.1 2.5e-08 100 -1234.5 true false [] []",
-	    "t", "{{i}} {{big}} {{r}} {{r2}} {{r3}} {{r4}} {{t}} {{f}} "
-	    "[{{o}}] [{{l}}]", NULL);
+		     "\"r2\": 2.5e-8, \"r3\": 100.0, \"r4\": -1234.5, \"t\": true, "
+		     "\"f\": false, \"o\": {\"a\": 1}, \"l\": [1]}",
+	    "-42 9007199254740993 0.1 2.5e-08 100 -1234.5 true false [] []", "t",
+	    "{{i}} {{big}} {{r}} {{r2}} {{r3}} {{r4}} {{t}} {{f}} "
+	    "[{{o}}] [{{l}}]",
+	    NULL);
 	/* A NULL context is an empty one. */
 	check_render(NULL, "[][]", "t", "[{{x}}][{{.}}]{{#x}}no{{/x}}", NULL);
 }
@@ -219,21 +225,20 @@ test_partial_indentation(void **state)
 {
 	(void)state;
 	/* Standalone partials in standalone partials add up. */
-	check_render("{}", "<\n  m1\n    l1\n    l2\n  m2\n>",
-	    "t", "<\n  {{>mid}}\n>",
-	    "mid", "m1\n  {{>leaf}}\nm2\n", "leaf", "l1\nl2\n", NULL);
+	check_render("{}", "<\n  m1\n    l1\n    l2\n  m2\n>", "t",
+	    "<\n  {{>mid}}\n>", "mid", "m1\n  {{>leaf}}\nm2\n", "leaf",
+	    "l1\nl2\n", NULL);
 	/* An inline partial inside an indented one is not indented. */
-	check_render("{}", "  x l1\nl2\ny\n",
-	    "t", "  {{>mid}}\n", "mid", "x {{>leaf}}y\n",
-	    "leaf", "l1\nl2\n", NULL);
+	check_render("{}", "  x l1\nl2\ny\n", "t", "  {{>mid}}\n", "mid",
+	    "x {{>leaf}}y\n", "leaf", "l1\nl2\n", NULL);
 	/* The indentation of a line that ends a section belongs to it. */
-	check_render("{\"a\": false}", "  y\n",
-	    "t", "  {{>p}}\n", "p", "{{#a}}x\n{{/a}}y\n", NULL);
-	check_render("{\"a\": true}", "  x\n  y\n",
-	    "t", "  {{>p}}\n", "p", "{{#a}}x\n{{/a}}y\n", NULL);
+	check_render("{\"a\": false}", "  y\n", "t", "  {{>p}}\n", "p",
+	    "{{#a}}x\n{{/a}}y\n", NULL);
+	check_render("{\"a\": true}", "  x\n  y\n", "t", "  {{>p}}\n", "p",
+	    "{{#a}}x\n{{/a}}y\n", NULL);
 	/* Lines of a section repeated in an indented partial. */
-	check_render("{\"l\": [1, 2]}", "\t1\n\t2\n\tend",
-	    "t", "\t{{>p}}", "p", "{{#l}}\n{{.}}\n{{/l}}\nend", NULL);
+	check_render("{\"l\": [1, 2]}", "\t1\n\t2\n\tend", "t", "\t{{>p}}", "p",
+	    "{{#l}}\n{{.}}\n{{/l}}\nend", NULL);
 }
 
 static void
@@ -247,8 +252,8 @@ test_replace_and_missing(void **state)
 	assert_non_null(set);
 	buf_init(&out);
 	assert_int_equal(tmpl_set_add(set, "a", "one", 3, err, sizeof(err)), 0);
-	assert_int_equal(tmpl_set_add(set, "b", "[{{>a}}]", 8, err,
-	    sizeof(err)), 0);
+	assert_int_equal(tmpl_set_add(set, "b", "[{{>a}}]", 8, err, sizeof(err)),
+	    0);
 	assert_int_equal(tmpl_set_add(set, "a", "two", 3, err, sizeof(err)), 0);
 	/* A failed add keeps the template already there. */
 	assert_int_equal(tmpl_set_add(set, "a", "{{#x}}", 6, err, sizeof(err)),
@@ -303,7 +308,7 @@ test_syntax_errors(void **state)
 
 		err[0] = '\0';
 		if (tmpl_set_add(set, "t", src, strlen(src), err,
-		    sizeof(err)) != -1)
+			sizeof(err)) != -1)
 			fail_msg("case %zu compiled: %s", i, src);
 		if (strcmp(err, syntax_cases[i].err) != 0)
 			fail_msg("case %zu: want \"%s\", got \"%s\"", i,
@@ -320,14 +325,16 @@ test_syntax_errors(void **state)
 		for (k = 0; k <= TMPL_MAX_NEST; k++)
 			buf_puts(&src, "{{#a}}\n");
 		assert_int_equal(tmpl_set_add(set, "t", src.data, src.len, err,
-		    sizeof(err)), -1);
+				     sizeof(err)),
+		    -1);
 		assert_string_equal(err, "t:65: sections nested deeper than 64");
 		buf_reset(&src);
 	}
 
 	/* A short error buffer is truncated, not overrun; none is fine. */
 	assert_int_equal(tmpl_set_add(set, "long-name", "{{#a}}", 6, small,
-	    sizeof(small)), -1);
+			     sizeof(small)),
+	    -1);
 	assert_string_equal(small, "long-na");
 	assert_int_equal(tmpl_set_add(set, "t", "{{#a}}", 6, NULL, 0), -1);
 	tmpl_set_free(set);
@@ -347,21 +354,26 @@ test_deep_recursion(void **state)
 	buf_init(&out);
 	/* Unconditional self-inclusion fails the render, not the process. */
 	assert_int_equal(tmpl_set_add(set, "self", "x{{>self}}", 10, err,
-	    sizeof(err)), 0);
+			     sizeof(err)),
+	    0);
 	assert_int_equal(tmpl_render(set, "self", NULL, &out), -1);
 	buf_reset(&out);
 	/* Doubling recursion stops at the first overflow, not after 2^32. */
 	assert_int_equal(tmpl_set_add(set, "two", "{{>two}}{{>two}}", 16, err,
-	    sizeof(err)), 0);
+			     sizeof(err)),
+	    0);
 	assert_int_equal(tmpl_render(set, "two", NULL, &out), -1);
 	buf_reset(&out);
 
 	/* Recursion driven by data works up to the limit: "page" enters
 	 * one partial per level of the tree. */
 	assert_int_equal(tmpl_set_add(set, "node",
-	    "({{#kids}}{{>node}}{{/kids}})", 29, err, sizeof(err)), 0);
+			     "({{#kids}}{{>node}}{{/kids}})", 29, err,
+			     sizeof(err)),
+	    0);
 	assert_int_equal(tmpl_set_add(set, "page", "{{>node}}", 9, err,
-	    sizeof(err)), 0);
+			     sizeof(err)),
+	    0);
 	for (k = TMPL_MAX_DEPTH; k <= TMPL_MAX_DEPTH + 1; k++) {
 		/* A leaf needs its own empty "kids", or the lookup would
 		 * find its parent's and recurse for ever. */
@@ -374,7 +386,8 @@ test_deep_recursion(void **state)
 			node = kid;
 		}
 		if (k == TMPL_MAX_DEPTH) {
-			assert_int_equal(tmpl_render(set, "page", root, &out), 0);
+			assert_int_equal(tmpl_render(set, "page", root, &out),
+			    0);
 			assert_int_equal(out.len, 2 * (size_t)k);
 		} else {
 			assert_int_equal(tmpl_render(set, "page", root, &out),
