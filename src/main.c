@@ -942,7 +942,7 @@ cmd_serve(struct config *c)
 		 * process: both reach this process's counts by re-reading
 		 * them, often for a shared database, every second otherwise. */
 		if (counts_refresh_start(
-			s->ops->shared ? COUNTS_REFRESH_MS : 1000) == -1) {
+			store_shared(s) ? COUNTS_REFRESH_MS : 1000) == -1) {
 			fprintf(stderr,
 			    "holos: cannot start the count refresh\n");
 			signq_stop();
