@@ -19,6 +19,7 @@
 #include "guard.h"
 #include "i18n.h"
 #include "import.h"
+#include "lifecycle.h"
 #include "log.h"
 #include "migrate_data.h"
 #include "moderate.h"
@@ -887,6 +888,7 @@ cmd_serve(struct config *c)
 		c->base_url = url;
 	}
 	site.store = s;
+	lifecycle_on_change(pagecache_invalidate);
 	site.tmpl = t;
 	site.name = c->site_name;
 	site.base_url = c->base_url;

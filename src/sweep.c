@@ -4,8 +4,8 @@
 #include <time.h>
 
 #include "arena.h"
+#include "lifecycle.h"
 #include "log.h"
-#include "pagecache.h"
 #include "ticker.h"
 
 static struct ticker ticker;
@@ -35,10 +35,9 @@ sweep_run_once(struct store *s, int64_t now)
 			.at = now,
 		};
 
-		switch (store_petition_transition(s, &t)) {
+		switch (lifecycle_move(s, &t)) {
 		case STORE_OK:
 			log_info("sweep", "event=closed slug=%s", ps[i].slug);
-			pagecache_invalidate(ps[i].id);
 			closed++;
 			break;
 		case STORE_NOTFOUND: break; /* another node closed it first */
