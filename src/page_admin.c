@@ -642,8 +642,7 @@ page_admin_invalidate(struct request *r)
 	inv.now = (int64_t)time(NULL);
 	actor = arena_printf(r->arena, "user:%lld", (long long)u.id);
 	inv.actor = actor;
-	if (inv.domain == NULL && inv.net == NULL && inv.from == 0 &&
-	    inv.to == 0 && inv.nseqs == 0)
+	if (!store_invalidation_valid(&inv))
 		goto bad;
 	if (store_invalidate(site.store, &inv) != STORE_OK) {
 		http_header_add(r, "Retry-After", "5");
