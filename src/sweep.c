@@ -8,8 +8,6 @@
 #include "log.h"
 #include "ticker.h"
 
-static struct ticker ticker;
-
 int
 sweep_run_once(struct store *s, int64_t now)
 {
@@ -56,12 +54,15 @@ sweep_tick(void *arg)
 	(void)sweep_run_once(arg, (int64_t)time(NULL));
 }
 
+static struct ticker ticker = {
+	.name = "sweep",
+	.interval_ms = SWEEP_INTERVAL_MS,
+	.run = sweep_tick,
+};
+
 int
 sweep_start(struct store *s)
 {
-	ticker.name = "sweep";
-	ticker.interval_ms = SWEEP_INTERVAL_MS;
-	ticker.run = sweep_tick;
 	ticker.arg = s;
 	return ticker_start(&ticker);
 }
