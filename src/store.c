@@ -21,8 +21,6 @@
  * (same Message-ID). A live node's attempts take at most a claim batch
  * times the SMTP timeout (10 min). */
 #define OUTBOX_LEASE 3600
-/* What the public page lists of removals: the largest reasons. */
-#define REMOVALS_MAX 8
 #define MIGRATIONS_MAX 256
 
 /* The columns read_petition() reads, in its order. */
@@ -189,6 +187,7 @@ static const char *const store_sql[ST__MAX] = {
 	    " removed, actor, created_at) VALUES ($1, $2, $3, $4, 0, $5, $6)"
 	    " RETURNING id",
 	[ST_INV_REMOVED] = "UPDATE invalidations SET removed = $1 WHERE id = $2",
+	/* What the public page lists: the eight largest reasons. */
 	[ST_REMOVALS] =
 	    "SELECT reason, SUM(removed) FROM invalidations WHERE petition_id = $1"
 	    " GROUP BY reason HAVING SUM(removed) > 0 ORDER BY 2 DESC, 1"
@@ -493,6 +492,8 @@ q_open(struct q *q, struct store *s, struct arena *a, const char *what)
 
 /* ---- statements ---- */
 
+/* Records the operation's first failure, logging why when given (a
+ * backend logs its own). Returns -1. */
 static int
 q_fail(struct q *q, enum store_status st, const char *why)
 {
