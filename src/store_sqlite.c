@@ -252,6 +252,35 @@ sq_changes(struct store_conn *c)
 	return sqlite3_changes(c->db);
 }
 
+/* Runs a script (a migration, the pragmas) statement by statement, each
+ * prepared. */
+static enum store_status
+sq_script(struct store_conn *c, const char *sql, const char *file)
+{
+	const char *tail = sql;
+	sqlite3_stmt *st;
+	int rc;
+
+	while (*tail != '\0') {
+		st = NULL;
+		rc = sqlite3_prepare_v2(c->db, tail, -1, &st, &tail);
+		if (rc == SQLITE_OK) {
+			if (st == NULL) /* trailing comment or space */
+				break;
+			while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+				;
+		}
+		sqlite3_finalize(st);
+		if (rc != SQLITE_DONE) {
+			log_error("store",
+			    "backend=sqlite op=script file=%s error=\"%s\"",
+			    file, sqlite3_errmsg(c->db));
+			return STORE_ERROR;
+		}
+	}
+	return STORE_OK;
+}
+
 static struct store_conn *
 sq_open(const char *path, const char *const *sql)
 {
@@ -274,11 +303,8 @@ sq_open(const char *path, const char *const *sql)
 	}
 	sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
 	sqlite3_extended_result_codes(c->db, 0);
-	if (sqlite3_exec(c->db, pragmas, NULL, NULL, NULL) != SQLITE_OK) {
-		log_error("store", "backend=sqlite op=pragma error=\"%s\"",
-		    sqlite3_errmsg(c->db));
+	if (sq_script(c, pragmas, "pragmas") != STORE_OK)
 		goto fail;
-	}
 	return c;
 fail:
 	sqlite3_close(c->db);
@@ -306,35 +332,10 @@ sq_release(struct store_conn *c)
 	for (i = 0; i < ST__MAX; i++)
 		if (c->st[i] != NULL)
 			sqlite3_reset(c->st[i]);
-	if (!sqlite3_get_autocommit(c->db))
-		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
-}
-
-/* Runs a whole migration script, statement by statement. */
-static enum store_status
-sq_script(struct store_conn *c, const char *sql, const char *file)
-{
-	const char *tail = sql;
-	sqlite3_stmt *st;
-	int rc;
-
-	while (*tail != '\0') {
-		st = NULL;
-		rc = sqlite3_prepare_v2(c->db, tail, -1, &st, &tail);
-		if (rc == SQLITE_OK) {
-			if (st == NULL) /* trailing comment or space */
-				break;
-			while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-				;
-		}
-		sqlite3_finalize(st);
-		if (rc != SQLITE_DONE) {
-			log_error("store", "op=migrate file=%s error=\"%s\"",
-			    file, sqlite3_errmsg(c->db));
-			return STORE_ERROR;
-		}
+	if (!sqlite3_get_autocommit(c->db) && sq_stmt(c, ST_ROLLBACK) != NULL) {
+		(void)sqlite3_step(c->cur);
+		sq_end(c);
 	}
-	return STORE_OK;
 }
 
 /* Steps a bound statement of this file's that returns no rows. */
