@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "ticker.h"
 
 struct entry {
 	int64_t id; /* 0: empty slot */
@@ -218,74 +219,24 @@ counts_refresh(void)
 	return ret;
 }
 
-static struct {
-	pthread_mutex_t lock;
-	pthread_cond_t wake;
-	pthread_t thread;
-	bool running, stopping;
-	unsigned interval_ms;
-} refresher = {
-	.lock = PTHREAD_MUTEX_INITIALIZER,
-};
-
-static void *
-refresh_loop(void *arg)
+static void
+refresh_tick(void *arg)
 {
-	struct timespec until;
-
 	(void)arg;
-	pthread_mutex_lock(&refresher.lock);
-	while (!refresher.stopping) {
-		pthread_mutex_unlock(&refresher.lock);
-		counts_refresh();
-		pthread_mutex_lock(&refresher.lock);
-		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_nsec += (long)(refresher.interval_ms % 1000) * 1000000L;
-		until.tv_sec +=
-		    refresher.interval_ms / 1000 + until.tv_nsec / 1000000000L;
-		until.tv_nsec %= 1000000000L;
-		while (!refresher.stopping &&
-		    pthread_cond_timedwait(&refresher.wake, &refresher.lock,
-			&until) == 0)
-			;
-	}
-	pthread_mutex_unlock(&refresher.lock);
-	return NULL;
+	(void)counts_refresh();
 }
+
+static struct ticker refresher = { .name = "counts", .run = refresh_tick };
 
 int
 counts_refresh_start(unsigned interval_ms)
 {
-	pthread_condattr_t attr;
-
-	if (refresher.running)
-		return 0;
-	if (pthread_condattr_init(&attr) != 0)
-		return -1;
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&refresher.wake, &attr);
-	pthread_condattr_destroy(&attr);
-	refresher.interval_ms = interval_ms ? interval_ms : 1;
-	refresher.stopping = false;
-	if (pthread_create(&refresher.thread, NULL, refresh_loop, NULL) != 0) {
-		pthread_cond_destroy(&refresher.wake);
-		return -1;
-	}
-	refresher.running = true;
-	log_info("counts", "event=refresh_started interval_ms=%u", interval_ms);
-	return 0;
+	refresher.interval_ms = interval_ms;
+	return ticker_start(&refresher);
 }
 
 void
 counts_refresh_stop(void)
 {
-	if (!refresher.running)
-		return;
-	pthread_mutex_lock(&refresher.lock);
-	refresher.stopping = true;
-	pthread_cond_signal(&refresher.wake);
-	pthread_mutex_unlock(&refresher.lock);
-	pthread_join(refresher.thread, NULL);
-	pthread_cond_destroy(&refresher.wake);
-	refresher.running = false;
+	ticker_stop(&refresher);
 }

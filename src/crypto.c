@@ -111,14 +111,23 @@ crypto_init(const char *data_dir)
 	return 0;
 }
 
+/* Writes the unpadded base64url of n (at most 32) random bytes to out,
+ * which holds outlen bytes. */
+static void
+random_b64(char *out, size_t outlen, size_t n)
+{
+	unsigned char raw[32];
+
+	randombytes_buf(raw, n);
+	sodium_bin2base64(out, outlen, raw, n,
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	sodium_memzero(raw, sizeof(raw));
+}
+
 void
 crypto_new_cookie(char out[CRYPTO_COOKIE_CHARS + 1])
 {
-	unsigned char raw[16];
-
-	randombytes_buf(raw, sizeof(raw));
-	sodium_bin2base64(out, CRYPTO_COOKIE_CHARS + 1, raw, sizeof(raw),
-	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	random_b64(out, CRYPTO_COOKIE_CHARS + 1, 16);
 }
 
 static void
@@ -217,12 +226,7 @@ crypto_csrf_check(const char *token, size_t len, const char *binding, time_t now
 void
 crypto_token_new(char out[CRYPTO_TOKEN_CHARS + 1])
 {
-	unsigned char raw[32];
-
-	randombytes_buf(raw, sizeof(raw));
-	sodium_bin2base64(out, CRYPTO_TOKEN_CHARS + 1, raw, sizeof(raw),
-	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-	sodium_memzero(raw, sizeof(raw));
+	random_b64(out, CRYPTO_TOKEN_CHARS + 1, 32);
 }
 
 bool

@@ -19,6 +19,7 @@
 #include "guard.h"
 #include "i18n.h"
 #include "import.h"
+#include "lifecycle.h"
 #include "log.h"
 #include "migrate_data.h"
 #include "moderate.h"
@@ -887,6 +888,7 @@ cmd_serve(struct config *c)
 		c->base_url = url;
 	}
 	site.store = s;
+	lifecycle_on_change(pagecache_invalidate);
 	site.tmpl = t;
 	site.name = c->site_name;
 	site.base_url = c->base_url;
@@ -942,7 +944,7 @@ cmd_serve(struct config *c)
 		 * process: both reach this process's counts by re-reading
 		 * them, often for a shared database, every second otherwise. */
 		if (counts_refresh_start(
-			s->ops->shared ? COUNTS_REFRESH_MS : 1000) == -1) {
+			store_shared(s) ? COUNTS_REFRESH_MS : 1000) == -1) {
 			fprintf(stderr,
 			    "holos: cannot start the count refresh\n");
 			signq_stop();

@@ -297,8 +297,7 @@ moderate_invalidate(struct store *s, int argc, char **argv)
 		}
 	}
 	if (optind != argc - 1 || inv.reason == NULL ||
-	    (inv.domain == NULL && inv.net == NULL && inv.from == 0 &&
-		inv.to == 0 && list == NULL))
+	    (list == NULL && !store_invalidation_valid(&inv)))
 		goto usage;
 	if (list != NULL) {
 		ssize_t n = read_list(list, &seqs);

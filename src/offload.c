@@ -6,31 +6,26 @@
 #include <stddef.h>
 
 #include "log.h"
+#include "worker.h"
 
 static struct {
-	pthread_mutex_t lock;
-	pthread_cond_t wake;
-	pthread_t thread;
-	bool running, stopping;
+	struct worker w;
 	struct {
 		struct request *r;
 		void (*fn)(void *);
 		void *arg;
 	} ring[OFFLOAD_QUEUE];
 	size_t head, n;
-} o = {
-	.lock = PTHREAD_MUTEX_INITIALIZER,
-	.wake = PTHREAD_COND_INITIALIZER,
-};
+} o = { .w.lock = PTHREAD_MUTEX_INITIALIZER };
 
 static void *
 offload_loop(void *unused)
 {
 	(void)unused;
-	pthread_mutex_lock(&o.lock);
+	pthread_mutex_lock(&o.w.lock);
 	for (;;) {
-		while (o.n == 0 && !o.stopping)
-			pthread_cond_wait(&o.wake, &o.lock);
+		while (o.n == 0 && !o.w.stopping)
+			pthread_cond_wait(&o.w.wake, &o.w.lock);
 		if (o.n == 0)
 			break; /* stopping, and nothing left */
 		struct request *r = o.ring[o.head].r;
@@ -39,41 +34,27 @@ offload_loop(void *unused)
 
 		o.head = (o.head + 1) % OFFLOAD_QUEUE;
 		o.n--;
-		pthread_mutex_unlock(&o.lock);
+		pthread_mutex_unlock(&o.w.lock);
 		fn(arg);
 		http_resume(r);
-		pthread_mutex_lock(&o.lock);
+		pthread_mutex_lock(&o.w.lock);
 	}
-	pthread_mutex_unlock(&o.lock);
+	pthread_mutex_unlock(&o.w.lock);
 	return NULL;
+}
+
+/* The thread runs every job queued before it returns, so the ring is
+ * empty for the next start. */
+void
+offload_stop(void)
+{
+	worker_stop(&o.w);
 }
 
 int
 offload_start(void)
 {
-	if (o.running)
-		return 0;
-	o.stopping = false;
-	o.head = o.n = 0;
-	if (pthread_create(&o.thread, NULL, offload_loop, NULL) != 0) {
-		log_error("offload", "error=\"cannot start the thread\"");
-		return -1;
-	}
-	o.running = true;
-	return 0;
-}
-
-void
-offload_stop(void)
-{
-	if (!o.running)
-		return;
-	pthread_mutex_lock(&o.lock);
-	o.stopping = true;
-	pthread_cond_signal(&o.wake);
-	pthread_mutex_unlock(&o.lock);
-	pthread_join(o.thread, NULL);
-	o.running = false;
+	return worker_start(&o.w, "offload", offload_loop, NULL);
 }
 
 int
@@ -81,8 +62,8 @@ offload_submit(struct request *r, void (*fn)(void *), void *arg)
 {
 	int ret = -1;
 
-	pthread_mutex_lock(&o.lock);
-	if (o.running && !o.stopping && o.n < OFFLOAD_QUEUE) {
+	pthread_mutex_lock(&o.w.lock);
+	if (o.w.running && !o.w.stopping && o.n < OFFLOAD_QUEUE) {
 		r->job = arg;
 		/* Parked before the worker can see it: the resume comes
 		 * after. */
@@ -91,9 +72,9 @@ offload_submit(struct request *r, void (*fn)(void *), void *arg)
 		o.ring[(o.head + o.n) % OFFLOAD_QUEUE].fn = fn;
 		o.ring[(o.head + o.n) % OFFLOAD_QUEUE].arg = arg;
 		o.n++;
-		pthread_cond_signal(&o.wake);
+		pthread_cond_signal(&o.w.wake);
 		ret = 0;
 	}
-	pthread_mutex_unlock(&o.lock);
+	pthread_mutex_unlock(&o.w.lock);
 	return ret;
 }

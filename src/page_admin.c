@@ -14,6 +14,7 @@
 #include "form.h"
 #include "i18n.h"
 #include "letter.h"
+#include "lifecycle.h"
 #include "log.h"
 #include "offload.h"
 #include "outbox.h"
@@ -641,8 +642,7 @@ page_admin_invalidate(struct request *r)
 	inv.now = (int64_t)time(NULL);
 	actor = arena_printf(r->arena, "user:%lld", (long long)u.id);
 	inv.actor = actor;
-	if (inv.domain == NULL && inv.net == NULL && inv.from == 0 &&
-	    inv.to == 0 && inv.nseqs == 0)
+	if (!store_invalidation_valid(&inv))
 		goto bad;
 	if (store_invalidate(site.store, &inv) != STORE_OK) {
 		http_header_add(r, "Retry-After", "5");
@@ -786,7 +786,7 @@ page_admin_moderate(struct request *r)
 	t.reason = mod_actions[a].needs_reason ? v[M_REASON].s : "";
 	t.note = v[M_NOTE].s;
 	t.at = (int64_t)time(NULL);
-	switch (store_petition_transition(site.store, &t)) {
+	switch (lifecycle_move(site.store, &t)) {
 	case STORE_OK: break;
 	case STORE_NOTFOUND:
 		/* Another moderator acted first. */
@@ -800,7 +800,6 @@ page_admin_moderate(struct request *r)
 	log_info("moderate", "action=%s slug=%s from=%s to=%s actor=%s",
 	    mod_actions[a].name, p.slug, petition_state_name(t.from),
 	    petition_state_name(t.to), t.actor);
-	pagecache_invalidate(p.id);
 	notify_starter(r, &p, a, t.reason, t.note);
 	r->status = 303;
 	http_header_add(r, "Location",

@@ -12,6 +12,7 @@
 #include "fanout.h"
 #include "form.h"
 #include "i18n.h"
+#include "lifecycle.h"
 #include "log.h"
 #include "markdown.h"
 #include "page.h"
@@ -833,7 +834,7 @@ page_me_state(struct request *r)
 	t.reason = "";
 	t.note = v[S_NOTE].s;
 	t.at = (int64_t)time(NULL);
-	switch (store_petition_transition(site.store, &t)) {
+	switch (lifecycle_move(site.store, &t)) {
 	case STORE_OK: break;
 	case STORE_NOTFOUND:
 		/* Someone moved it first. */
@@ -844,6 +845,5 @@ page_me_state(struct request *r)
 	log_info("me", "action=%s slug=%s from=%s to=%s actor=%s",
 	    actions[a].name, p.slug, petition_state_name(t.from),
 	    petition_state_name(t.to), t.actor);
-	pagecache_invalidate(p.id);
 	redirect_back(r, &p, "changed=1");
 }

@@ -7,6 +7,7 @@
 
 #include "form.h"
 #include "i18n.h"
+#include "lifecycle.h"
 #include "log.h"
 #include "markdown.h"
 #include "page.h"
@@ -767,10 +768,6 @@ start_handle(struct request *r, const struct user *u, const char *binding,
 		start_render(r, 403, binding, &np, &sv);
 		return;
 	}
-	if (!petition_transition_allowed(from, PETITION_PENDING)) {
-		start_locked(r);
-		return;
-	}
 	memset(&t, 0, sizeof(t));
 	t.petition_id = np.id;
 	t.from = from;
@@ -779,7 +776,8 @@ start_handle(struct request *r, const struct user *u, const char *binding,
 	t.reason = "";
 	t.note = "";
 	t.at = (int64_t)time(NULL);
-	st = store_petition_transition(site.store, &t);
+	/* Moved on since it was loaded, or not a state that submits. */
+	st = lifecycle_move(site.store, &t);
 	if (st == STORE_NOTFOUND) {
 		start_locked(r);
 		return;
@@ -788,7 +786,6 @@ start_handle(struct request *r, const struct user *u, const char *binding,
 		start_store_error(r, st);
 		return;
 	}
-	pagecache_invalidate(np.id);
 	log_info("start", "slug=%s user=%lld result=submitted", np.slug,
 	    (long long)u->id);
 	r->status = 303;

@@ -9,6 +9,7 @@
 
 #include "counts.h"
 #include "log.h"
+#include "worker.h"
 
 const double signq_commit_buckets[12] = {
 	0.0005,
@@ -26,18 +27,12 @@ const double signq_commit_buckets[12] = {
 };
 
 static struct {
-	pthread_mutex_t lock;
-	pthread_cond_t wake;
-	pthread_t thread;
-	bool running, stopping;
+	struct worker w;
 	struct store *store;
 	struct signq_item **ring;
 	size_t cap, head, len, max_batch;
 	struct signq_stats st;
-} q = {
-	.lock = PTHREAD_MUTEX_INITIALIZER,
-	.wake = PTHREAD_COND_INITIALIZER,
-};
+} q = { .w.lock = PTHREAD_MUTEX_INITIALIZER };
 
 static double
 elapsed(const struct timespec *a)
@@ -100,13 +95,13 @@ write_batch(struct signq_item **items, struct write_op *ops, size_t n)
 		else
 			refused++;
 	}
-	pthread_mutex_lock(&q.lock);
+	pthread_mutex_lock(&q.w.lock);
 	stats_batch(n, secs);
 	q.st.committed += ok;
 	q.st.duplicates += refused;
 	if (st != STORE_OK)
 		q.st.failed += n;
-	pthread_mutex_unlock(&q.lock);
+	pthread_mutex_unlock(&q.w.lock);
 	if (st != STORE_OK)
 		log_error("signq", "batch=%zu error=%s", n,
 		    store_status_name(st));
@@ -130,11 +125,11 @@ writer(void *arg)
 	if (items == NULL || ops == NULL)
 		fatal("signq", "error=\"out of memory\"");
 	for (;;) {
-		pthread_mutex_lock(&q.lock);
-		while (q.len == 0 && !q.stopping)
-			pthread_cond_wait(&q.wake, &q.lock);
-		if (q.len == 0 && q.stopping) {
-			pthread_mutex_unlock(&q.lock);
+		pthread_mutex_lock(&q.w.lock);
+		while (q.len == 0 && !q.w.stopping)
+			pthread_cond_wait(&q.w.wake, &q.w.lock);
+		if (q.len == 0 && q.w.stopping) {
+			pthread_mutex_unlock(&q.w.lock);
 			break;
 		}
 		n = q.len < q.max_batch ? q.len : q.max_batch;
@@ -143,7 +138,7 @@ writer(void *arg)
 			q.head = (q.head + 1) % q.cap;
 		}
 		q.len -= n;
-		pthread_mutex_unlock(&q.lock);
+		pthread_mutex_unlock(&q.w.lock);
 		write_batch(items, ops, n);
 	}
 	free(items);
@@ -158,46 +153,39 @@ signq_start(struct store *s, size_t capacity, size_t max_batch)
 	q.cap = capacity;
 	q.max_batch = max_batch;
 	q.head = q.len = 0;
-	q.stopping = false;
 	memset(&q.st, 0, sizeof(q.st));
 	if ((q.ring = calloc(capacity, sizeof(*q.ring))) == NULL)
 		return -1;
-	if (pthread_create(&q.thread, NULL, writer, NULL) != 0) {
+	if (worker_start(&q.w, "signq", writer, NULL) == -1) {
 		free(q.ring);
 		q.ring = NULL;
 		return -1;
 	}
-	q.running = true;
 	return 0;
 }
 
 int
 signq_submit(struct signq_item *it)
 {
-	pthread_mutex_lock(&q.lock);
-	if (!q.running || q.stopping || q.len == q.cap) {
-		pthread_mutex_unlock(&q.lock);
+	pthread_mutex_lock(&q.w.lock);
+	if (!q.w.running || q.w.stopping || q.len == q.cap) {
+		pthread_mutex_unlock(&q.w.lock);
 		return -1;
 	}
 	it->park(it);
 	q.ring[(q.head + q.len) % q.cap] = it;
 	q.len++;
-	pthread_cond_signal(&q.wake);
-	pthread_mutex_unlock(&q.lock);
+	pthread_cond_signal(&q.w.wake);
+	pthread_mutex_unlock(&q.w.lock);
 	return 0;
 }
 
 void
 signq_stop(void)
 {
-	if (!q.running)
+	if (!q.w.running)
 		return;
-	pthread_mutex_lock(&q.lock);
-	q.stopping = true;
-	pthread_cond_signal(&q.wake);
-	pthread_mutex_unlock(&q.lock);
-	pthread_join(q.thread, NULL);
-	q.running = false;
+	worker_stop(&q.w);
 	free(q.ring);
 	q.ring = NULL;
 }
@@ -205,9 +193,9 @@ signq_stop(void)
 void
 signq_stats(struct signq_stats *out)
 {
-	pthread_mutex_lock(&q.lock);
+	pthread_mutex_lock(&q.w.lock);
 	*out = q.st;
 	out->depth = q.len;
 	out->capacity = q.cap;
-	pthread_mutex_unlock(&q.lock);
+	pthread_mutex_unlock(&q.w.lock);
 }

@@ -1,213 +1,330 @@
-/* store.c - picks the backend from the DSN and dispatches to it. */
-#include "store.h"
-
+/* store.c - the storage operations, each written once above the backends
+ * (store_backend.h): one table of statements in one SQL text, the row
+ * readers, the connection pool, transactions, and the rules of audit text,
+ * invalidation criteria and migrations. */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
+#include "store_backend.h"
 
-extern const struct store_ops store_sqlite_ops;
-extern const struct store_ops store_pg_ops;
+#define STORE_POOL 4
+/* A message 'sending' for longer than this on a shared database was left
+ * by a node that died during the attempt; any node may claim it again
+ * (same Message-ID). A live node's attempts take at most a claim batch
+ * times the SMTP timeout (10 min). */
+#define OUTBOX_LEASE 3600
+#define MIGRATIONS_MAX 256
 
-static const char *const status_names[STORE__MAX] = {
-	[STORE_OK] = "ok",
-	[STORE_NOTFOUND] = "not_found",
-	[STORE_DUPLICATE] = "duplicate",
-	[STORE_UNAVAILABLE] = "unavailable",
-	[STORE_ERROR] = "error",
+/* The columns read_petition() reads, in its order. */
+#define PETITION_COLS                                                \
+	"p.id, p.slug, p.title, p.body_md, p.lang, p.goal, p.state," \
+	" p.created_at, p.updated_at, COALESCE(p.closes_at, 0),"     \
+	" COALESCE(p.owner_id, 0), p.reason, p.note"
+/* The columns read_user() reads. */
+#define USER_COLS                                                             \
+	"u.id, u.role, u.password, u.failed, u.locked_until, u.name, u.lang," \
+	" COALESCE(u.verified_at, 0), u.email_sealed"
+/* The columns read_update() reads. */
+#define UPDATE_COLS                                                  \
+	"id, petition_id, kind, author, title, body_md, created_at," \
+	" mail_cursor, mail_done, mailed"
+/* The columns read_outbox() reads (the claim adds sealed). */
+#define OUTBOX_COLS \
+	"id, message_id, kind, state, attempts, next_at, created_at, updated_at"
+
+/* Every statement, once. Booleans are written TRUE/FALSE (SQLite reads
+ * them as 1/0) and casts as CAST(), which both dialects take. The dialect
+ * tables of store_sqlite.c and store_pg.c replace a text only where the
+ * dialects really differ:
+ *   ST_BEGIN            SQLite: BEGIN IMMEDIATE (take the write lock now)
+ *   ST_BEGIN_READ       PostgreSQL: none (see its table)
+ *   ST_BEGIN_SNAPSHOT   PostgreSQL: REPEATABLE READ, READ ONLY
+ *   ST_MIGRATE_LOCK     PostgreSQL: an advisory lock; SQLite: none
+ *   ST_OUTBOX_CLAIM     SQLite: without FOR UPDATE SKIP LOCKED
+ *   ST_UPDATE_RECIPIENTS SQLite: updates = 1, its partial index's words
+ *   ST_STATS_COUNTRIES  SQLite: no COLLATE "C" (its order is bytes) */
+static const char *const store_sql[ST__MAX] = {
+	[ST_BEGIN] = "BEGIN",
+	[ST_BEGIN_READ] = "BEGIN",
+	[ST_BEGIN_SNAPSHOT] = "BEGIN",
+	[ST_MIGRATE_TABLE] =
+	    "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER"
+	    " PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_MIGRATE_LOCK] = "",
+	[ST_MIGRATE_VERSION] =
+	    "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+	[ST_MIGRATE_RECORD] =
+	    "INSERT INTO schema_migrations (version, name, applied_at)"
+	    " VALUES ($1, $2, $3)",
+	[ST_PETITION_INSERT] =
+	    "INSERT INTO petitions (slug, title, body_md, lang, goal, state,"
+	    " created_at, updated_at, owner_id, closes_at) VALUES ($1, $2, $3,"
+	    " $4, $5, $6, $7, $7, $8, $9) RETURNING id",
+	[ST_ADDRESSEE_INSERT] =
+	    "INSERT INTO addressees (petition_id, pos, name, description)"
+	    " VALUES ($1, $2, $3, $4)",
+	[ST_TRANSLATION_INSERT] =
+	    "INSERT INTO petition_translations (petition_id, lang, title,"
+	    " body_md) VALUES ($1, $2, $3, $4)",
+	[ST_PETITION_BY_SLUG] =
+	    "SELECT " PETITION_COLS ", COALESCE(u.name, '') FROM petitions p"
+	    " LEFT JOIN users u ON u.id = p.owner_id WHERE p.slug = $1",
+	[ST_PETITION_BY_ID] =
+	    "SELECT " PETITION_COLS ", COALESCE(u.name, '') FROM petitions p"
+	    " LEFT JOIN users u ON u.id = p.owner_id WHERE p.id = $1",
+	[ST_ADDRESSEES] =
+	    "SELECT name, description FROM addressees WHERE petition_id = $1"
+	    " ORDER BY pos",
+	[ST_TRANSLATION] =
+	    "SELECT lang, title, body_md FROM petition_translations"
+	    " WHERE petition_id = $1 AND lang = $2",
+	[ST_PETITION_LIST] =
+	    "SELECT " PETITION_COLS " FROM petitions p WHERE p.state = $1"
+	    " ORDER BY p.created_at DESC, p.id DESC LIMIT 200",
+	[ST_PETITION_LIST_OWNER] =
+	    "SELECT " PETITION_COLS " FROM petitions p WHERE p.owner_id = $1"
+	    " ORDER BY p.created_at DESC, p.id DESC",
+	[ST_PETITION_QUEUE] =
+	    "SELECT " PETITION_COLS " FROM petitions p"
+	    " WHERE p.state = 'pending' ORDER BY p.updated_at, p.id",
+	[ST_PETITION_DUE] =
+	    "SELECT " PETITION_COLS " FROM petitions p WHERE p.state = 'open'"
+	    " AND p.closes_at IS NOT NULL AND p.closes_at <= $1"
+	    " ORDER BY p.closes_at, p.id",
+	/* Only a text nobody has approved yet may change: the state is
+	 * checked by the update itself, so a submission committed meanwhile
+	 * by another node wins. */
+	[ST_PETITION_UPDATE] =
+	    "UPDATE petitions SET title = $2, body_md = $3, lang = $4,"
+	    " goal = $5, closes_at = $6, updated_at = $7 WHERE id = $1"
+	    " AND state IN ('draft', 'rejected')",
+	[ST_ADDRESSEES_DELETE] = "DELETE FROM addressees WHERE petition_id = $1",
+	/* Moves a petition only from the state its mover saw ($2): of two
+	 * moving it at once, the second finds the state changed. */
+	[ST_PETITION_MOVE] =
+	    "UPDATE petitions SET state = $3, reason = $4, note = $5,"
+	    " updated_at = $6 WHERE id = $1 AND state = $2",
+	[ST_TRANSITION_INSERT] =
+	    "INSERT INTO transitions (petition_id, from_state, to_state, actor,"
+	    " reason, note, at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+	[ST_TRANSITION_LIST] =
+	    "SELECT petition_id, from_state, to_state, actor, reason, note, at"
+	    " FROM transitions WHERE petition_id = $1 ORDER BY id",
+	[ST_COUNT] = "SELECT COALESCE(SUM(confirmed), 0) FROM petition_counts"
+		     " WHERE petition_id = $1",
+	/* Each node writes only its own counter row, so none is hot. */
+	[ST_COUNT_ADD] =
+	    "INSERT INTO petition_counts (petition_id, node, confirmed)"
+	    " VALUES ($1, $2, $3) ON CONFLICT (petition_id, node) DO UPDATE"
+	    " SET confirmed = petition_counts.confirmed + excluded.confirmed",
+	[ST_TOKEN_GET] = "SELECT purpose, subject, COALESCE(expires_at, 0),"
+			 " COALESCE(used_at, 0) FROM tokens WHERE hash = $1",
+	[ST_TOKEN_USE] =
+	    "UPDATE tokens SET used_at = $1 WHERE hash = $2 AND used_at IS NULL",
+	[ST_SIG_CONFIRM] =
+	    "UPDATE signatures SET state = 'confirmed', confirmed_at = $1"
+	    " WHERE id = $2 AND state = 'pending' RETURNING petition_id",
+	[ST_TOKEN_INFO] =
+	    "SELECT t.subject, t.purpose, COALESCE(t.expires_at, 0),"
+	    " COALESCE(t.used_at, 0), p.slug, p.title, s.lang, s.state, p.lang"
+	    " FROM tokens t JOIN signatures s ON s.id = t.subject"
+	    " JOIN petitions p ON p.id = s.petition_id WHERE t.hash = $1",
+	[ST_UNSUBSCRIBE] =
+	    "UPDATE signatures SET updates = FALSE WHERE id = (SELECT subject"
+	    " FROM tokens WHERE hash = $1 AND purpose = 'unsubscribe')",
+	[ST_OUTBOX_INSERT] =
+	    "INSERT INTO outbox (message_id, kind, sealed, state, next_at,"
+	    " created_at, updated_at) VALUES ($1, $2, $3, 'queued', $4, $4, $4)",
+	/* $1: messages left 'sending' before then went with a dead node. */
+	[ST_OUTBOX_RECOVER] =
+	    "UPDATE outbox SET state = 'queued' WHERE state = 'sending'"
+	    " AND updated_at < $1",
+	/* One statement: the rows are marked and returned together, and rows
+	 * another node has locked are skipped, not waited for. $3: a message
+	 * 'sending' since before then is claimed again. */
+	[ST_OUTBOX_CLAIM] =
+	    "UPDATE outbox SET state = 'sending', attempts = attempts + 1,"
+	    " updated_at = $1 WHERE id IN (SELECT id FROM outbox"
+	    " WHERE (state = 'queued' AND next_at <= $1)"
+	    " OR (state = 'sending' AND updated_at < $3)"
+	    " ORDER BY next_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)"
+	    " RETURNING " OUTBOX_COLS ", sealed",
+	[ST_OUTBOX_SENT] =
+	    "UPDATE outbox SET state = 'sent', sealed = NULL, sent_at = $1,"
+	    " updated_at = $1, last_error = '' WHERE id = $2",
+	[ST_OUTBOX_RESCHEDULE] =
+	    "UPDATE outbox SET state = $1, next_at = $2, last_error = $3,"
+	    " updated_at = $4 WHERE id = $5",
+	[ST_OUTBOX_LIST] =
+	    "SELECT " OUTBOX_COLS ", COALESCE(sent_at, 0), last_error"
+	    " FROM outbox ORDER BY id DESC LIMIT 500",
+	[ST_OUTBOX_RETRY_ONE] =
+	    "UPDATE outbox SET state = 'queued', attempts = 0, next_at = $1,"
+	    " updated_at = $1 WHERE id = $2 AND state = 'dead'",
+	[ST_OUTBOX_RETRY_ALL] =
+	    "UPDATE outbox SET state = 'queued', attempts = 0, next_at = $1,"
+	    " updated_at = $1 WHERE state = 'dead'",
+	[ST_TREND_NET] =
+	    "SELECT net, COUNT(*) FROM signatures WHERE petition_id = $1"
+	    " AND created_at >= $2 AND state <> 'invalid' GROUP BY net"
+	    " ORDER BY 2 DESC, 1 LIMIT 100",
+	[ST_TREND_DOMAIN] =
+	    "SELECT domain, COUNT(*) FROM signatures WHERE petition_id = $1"
+	    " AND created_at >= $2 AND state <> 'invalid' GROUP BY domain"
+	    " ORDER BY 2 DESC, 1 LIMIT 100",
+	[ST_INV_RECORD] =
+	    "INSERT INTO invalidations (petition_id, reason, criteria, note,"
+	    " removed, actor, created_at) VALUES ($1, $2, $3, $4, 0, $5, $6)"
+	    " RETURNING id",
+	[ST_INV_REMOVED] = "UPDATE invalidations SET removed = $1 WHERE id = $2",
+	/* What the public page lists: the eight largest reasons. */
+	[ST_REMOVALS] =
+	    "SELECT reason, SUM(removed) FROM invalidations WHERE petition_id = $1"
+	    " GROUP BY reason HAVING SUM(removed) > 0 ORDER BY 2 DESC, 1"
+	    " LIMIT 8",
+	[ST_AUDIT] = "INSERT INTO audit_log (at, actor, action, subject, detail)"
+		     " VALUES ($1, $2, $3, $4, $5)",
+	[ST_AUDIT_LIST] =
+	    "SELECT at, actor, action, subject, detail FROM audit_log"
+	    " ORDER BY id DESC LIMIT 200",
+	[ST_USER_INSERT] =
+	    "INSERT INTO users (email_hash, email_sealed, password, role,"
+	    " verified_at, created_at, name, lang)"
+	    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+	[ST_USER_BY_EMAIL] =
+	    "SELECT " USER_COLS " FROM users u WHERE u.email_hash = $1",
+	[ST_USER_BY_ID] = "SELECT " USER_COLS " FROM users u WHERE u.id = $1",
+	[ST_USER_OK] = "UPDATE users SET failed = 0 WHERE id = $1",
+	/* $2 now, $3 failures that lock, $4 lock seconds; both SET
+	 * expressions see the old failed. */
+	[ST_USER_FAILED] =
+	    "UPDATE users SET locked_until = CASE WHEN failed + 1 >="
+	    " CAST($3 AS INTEGER) THEN CAST($2 AS BIGINT) + CAST($4 AS BIGINT)"
+	    " ELSE locked_until END, failed = CASE WHEN failed + 1 >="
+	    " CAST($3 AS INTEGER) THEN 0 ELSE failed + 1 END WHERE id = $1",
+	[ST_USER_VERIFY] =
+	    "UPDATE users SET verified_at = COALESCE(verified_at, $2)"
+	    " WHERE id = $1",
+	[ST_USER_PASSWORD] =
+	    "UPDATE users SET password = $2, failed = 0, locked_until = 0"
+	    " WHERE id = $1",
+	[ST_USER_SESSIONS_END] = "DELETE FROM sessions WHERE user_id = $1",
+	[ST_USER_TOKEN_INSERT] =
+	    "INSERT INTO user_tokens (hash, purpose, user_id, created_at,"
+	    " expires_at) VALUES ($1, $2, $3, $4, $5)",
+	/* $3 now: a link is good while unused and expires_at is ahead. */
+	[ST_USER_TOKEN_PEEK] =
+	    "SELECT user_id FROM user_tokens WHERE hash = $1 AND purpose = $2"
+	    " AND used_at IS NULL AND expires_at > $3",
+	/* Checked and consumed in one statement: of two presenting the same
+	 * link at once, the second finds used_at set and gets no row. */
+	[ST_USER_TOKEN_CONSUME] =
+	    "UPDATE user_tokens SET used_at = $3 WHERE hash = $1"
+	    " AND purpose = $2 AND used_at IS NULL AND expires_at > $3"
+	    " RETURNING user_id",
+	[ST_SESSION_INSERT] =
+	    "INSERT INTO sessions (hash, user_id, created_at, expires_at)"
+	    " VALUES ($1, $2, $3, $4)",
+	[ST_SESSION_USER] =
+	    "SELECT " USER_COLS " FROM sessions s JOIN users u"
+	    " ON u.id = s.user_id WHERE s.hash = $1 AND s.expires_at > $2",
+	[ST_SESSION_DELETE] = "DELETE FROM sessions WHERE hash = $1",
+	[ST_UPDATE_INSERT] =
+	    "INSERT INTO updates (petition_id, kind, author, title, body_md,"
+	    " created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+	[ST_UPDATE_LIST] =
+	    "SELECT " UPDATE_COLS " FROM updates WHERE petition_id = $1"
+	    " ORDER BY created_at DESC, id DESC",
+	[ST_UPDATE_MAIL_NEXT] =
+	    "SELECT " UPDATE_COLS " FROM updates WHERE mail_done = FALSE"
+	    " ORDER BY id LIMIT 1",
+	/* Written so that the partial index signatures_updates serves it. */
+	[ST_UPDATE_RECIPIENTS] =
+	    "SELECT id, pii, lang FROM signatures WHERE petition_id = $1"
+	    " AND updates = TRUE AND state = 'confirmed' AND id > $2"
+	    " AND created_at <= $3 ORDER BY id LIMIT $4",
+	/* Advances the cursor only from where this batch started ($2): a node
+	 * that queued the same batch first has moved it, and this one changes
+	 * no row. */
+	[ST_UPDATE_CURSOR] =
+	    "UPDATE updates SET mail_cursor = $3, mail_done = $4,"
+	    " mailed = mailed + $5 WHERE id = $1 AND mail_cursor = $2",
+	[ST_STATS_STATES] =
+	    "SELECT state, COUNT(*) FROM signatures WHERE petition_id = $1"
+	    " GROUP BY state",
+	[ST_STATS_DAYS] =
+	    "SELECT created_at / 86400 * 86400, COUNT(*) FROM signatures"
+	    " WHERE petition_id = $1 AND state IN ('pending', 'confirmed')"
+	    " GROUP BY 1 ORDER BY 1",
+	/* Codes in byte order, whatever the database's collation. */
+	[ST_STATS_COUNTRIES] =
+	    "SELECT country, COUNT(*) FROM signatures WHERE petition_id = $1"
+	    " AND state = 'confirmed' GROUP BY country"
+	    " ORDER BY 2 DESC, country COLLATE \"C\"",
+	[ST_SIGNERS_PUBLIC] =
+	    "SELECT seq, pii, country, created_at FROM signatures"
+	    " WHERE petition_id = $1 AND state = 'confirmed'"
+	    " AND public_name = TRUE AND seq > $2 ORDER BY seq LIMIT $3",
 };
 
-int
-store_open(const char *dsn, const char *migrations_dir, const char *node,
-    struct store **out)
-{
-	const struct store_ops *ops = &store_sqlite_ops;
+struct store {
+	const struct store_backend *be;
+	const char *sql[ST__MAX]; /* store_sql[] in this backend's dialect */
+	char *node;		  /* this node's counter rows */
+	char *migrations_dir;
+	pthread_mutex_t lock;
+	pthread_cond_t freed;
+	struct store_conn *conn[STORE_POOL];
+	bool busy[STORE_POOL];
+};
 
-	if (strncmp(dsn, "postgres://", 11) == 0 ||
-	    strncmp(dsn, "postgresql://", 13) == 0)
-		ops = &store_pg_ops;
-	else if (strncmp(dsn, "sqlite:", 7) == 0)
-		dsn += 7;
-	if (ops->open(dsn, migrations_dir, node, out) == -1)
-		return -1;
-	(*out)->ops = ops;
-	return 0;
+/* An operation's connection and how it went so far. The first failure
+ * sticks: later statements are skipped, and q_close() rolls back. */
+struct q {
+	struct store *s;
+	struct store_conn *c;
+	int slot;
+	struct arena *a; /* where row_text() and row_blob() copy to */
+	const char *what;
+	enum store_status st;
+	bool tx;	 /* a transaction is open */
+	int64_t changes; /* rows the last statement changed */
+};
+
+/* Fills one element from the current row. Returns 0, or -1 when the row
+ * holds what no element can (an unknown state). */
+typedef int (*row_reader)(struct q *, void *);
+
+/* The index of name in names[n], or n when it is not there. */
+static int
+name_index(const char *const *names, int n, const char *name)
+{
+	int i;
+
+	for (i = 0; i < n && name != NULL; i++)
+		if (names[i] != NULL && strcmp(names[i], name) == 0)
+			return i;
+	return n;
 }
 
-void
-store_close(struct store *s)
+const char *
+store_status_name(enum store_status st)
 {
-	if (s != NULL)
-		s->ops->close(s);
-}
+	/* In the order of enum store_status. */
+	static const char *const names[STORE__MAX] = { "ok", "not_found",
+		"duplicate", "unavailable", "error" };
 
-enum store_status
-store_migrate(struct store *s, int *version)
-{
-	return s->ops->migrate(s, version);
-}
-
-enum store_status
-store_petition_create(struct store *s, const struct petition *p, int64_t *id)
-{
-	return s->ops->petition_create(s, p, id);
-}
-
-enum store_status
-store_petition_by_slug(struct store *s, struct arena *a, const char *slug,
-    struct petition *out)
-{
-	return s->ops->petition_by_slug(s, a, slug, out);
-}
-
-enum store_status
-store_petition_by_id(struct store *s, struct arena *a, int64_t id,
-    struct petition *out)
-{
-	return s->ops->petition_by_id(s, a, id, out);
-}
-
-enum store_status
-store_petition_list(struct store *s, struct arena *a, enum petition_state st,
-    struct petition **out, size_t *n)
-{
-	return s->ops->petition_list(s, a, st, out, n);
-}
-
-enum store_status
-store_write_batch(struct store *s, struct write_op *ops, size_t n)
-{
-	return s->ops->write_batch(s, ops, n);
-}
-
-enum store_status
-store_token_lookup(struct store *s, struct arena *a, const unsigned char *hash,
-    struct token_info *out)
-{
-	return s->ops->token_lookup(s, a, hash, out);
-}
-
-enum store_status
-store_unsubscribe(struct store *s, const unsigned char *hash, int64_t now)
-{
-	return s->ops->unsubscribe(s, hash, now);
-}
-
-enum store_status
-store_outbox_recover(struct store *s, int *n)
-{
-	return s->ops->outbox_recover(s, n);
-}
-
-enum store_status
-store_outbox_claim(struct store *s, struct arena *a, int64_t now, size_t max,
-    struct outbox_msg **out, size_t *n)
-{
-	return s->ops->outbox_claim(s, a, now, max, out, n);
-}
-
-enum store_status
-store_outbox_finish(struct store *s, int64_t id, enum outbox_state state,
-    int64_t next_at, const char *error, int64_t now)
-{
-	return s->ops->outbox_finish(s, id, state, next_at, error, now);
-}
-
-enum store_status
-store_outbox_list(struct store *s, struct arena *a, struct outbox_msg **out,
-    size_t *n)
-{
-	return s->ops->outbox_list(s, a, out, n);
-}
-
-enum store_status
-store_outbox_retry(struct store *s, int64_t id, int64_t now, int *n)
-{
-	return s->ops->outbox_retry(s, id, now, n);
-}
-
-/* Operations a backend may not have yet answer STORE_ERROR, not a crash. */
-#define OPTIONAL_OP(s, op, ...)                                       \
-	((s)->ops->op != NULL ?                                       \
-		(s)->ops->op(__VA_ARGS__) :                           \
-		(log_error("store",                                   \
-		     "backend=%s op=" #op " error=\"not supported\"", \
-		     (s)->ops->name),                                 \
-		    STORE_ERROR))
-
-enum store_status
-store_trending(struct store *s, struct arena *a, int64_t petition_id,
-    int64_t since, bool by_domain, struct trend_row **out, size_t *n)
-{
-	return OPTIONAL_OP(s, trending, s, a, petition_id, since, by_domain,
-	    out, n);
-}
-
-enum store_status
-store_invalidate(struct store *s, struct invalidation *inv)
-{
-	return OPTIONAL_OP(s, invalidate, s, inv);
-}
-
-enum store_status
-store_removals(struct store *s, struct arena *a, int64_t petition_id,
-    struct removal_row **out, size_t *n)
-{
-	return OPTIONAL_OP(s, removals, s, a, petition_id, out, n);
-}
-
-enum store_status
-store_user_create(struct store *s, const struct user_new *u, int64_t *id)
-{
-	return OPTIONAL_OP(s, user_create, s, u, id);
-}
-
-enum store_status
-store_user_by_email(struct store *s, struct arena *a,
-    const unsigned char *email_hash, struct user *out)
-{
-	return OPTIONAL_OP(s, user_by_email, s, a, email_hash, out);
-}
-
-enum store_status
-store_user_login_result(struct store *s, int64_t id, bool ok, int64_t now,
-    int max_failed, int64_t lock_seconds)
-{
-	return OPTIONAL_OP(s, user_login_result, s, id, ok, now, max_failed,
-	    lock_seconds);
-}
-
-enum store_status
-store_session_create(struct store *s, const unsigned char *hash,
-    int64_t user_id, int64_t now, int64_t expires)
-{
-	return OPTIONAL_OP(s, session_create, s, hash, user_id, now, expires);
-}
-
-enum store_status
-store_session_user(struct store *s, struct arena *a, const unsigned char *hash,
-    int64_t now, struct user *out)
-{
-	return OPTIONAL_OP(s, session_user, s, a, hash, now, out);
-}
-
-enum store_status
-store_session_delete(struct store *s, const unsigned char *hash)
-{
-	return OPTIONAL_OP(s, session_delete, s, hash);
-}
-
-enum store_status
-store_audit(struct store *s, const char *actor, const char *action,
-    const char *subject, const char *detail, int64_t now)
-{
-	return OPTIONAL_OP(s, audit, s, actor, action, subject, detail, now);
-}
-
-enum store_status
-store_audit_list(struct store *s, struct arena *a, struct audit_row **out,
-    size_t *n)
-{
-	return OPTIONAL_OP(s, audit_list, s, a, out, n);
+	return (unsigned)st < STORE__MAX ? names[st] : "?";
 }
 
 static const char *const role_names[ROLE__MAX] = {
@@ -216,154 +333,16 @@ static const char *const role_names[ROLE__MAX] = {
 	[ROLE_ADMIN] = "admin",
 };
 
+enum user_role
+user_role_parse(const char *name)
+{
+	return (enum user_role)name_index(role_names, ROLE__MAX, name);
+}
+
 const char *
 user_role_name(enum user_role r)
 {
 	return (unsigned)r < ROLE__MAX ? role_names[r] : "?";
-}
-
-enum user_role
-user_role_parse(const char *name)
-{
-	int i;
-
-	for (i = 0; i < ROLE__MAX; i++)
-		if (name != NULL && strcmp(role_names[i], name) == 0)
-			return (enum user_role)i;
-	return ROLE__MAX;
-}
-
-enum store_status
-store_user_by_id(struct store *s, struct arena *a, int64_t id, struct user *out)
-{
-	return OPTIONAL_OP(s, user_by_id, s, a, id, out);
-}
-
-enum store_status
-store_user_token_create(struct store *s, const unsigned char *hash,
-    enum user_token_purpose purpose, int64_t user_id, int64_t now,
-    int64_t expires)
-{
-	return OPTIONAL_OP(s, user_token_create, s, hash, purpose, user_id, now,
-	    expires);
-}
-
-enum store_status
-store_user_token_use(struct store *s, const unsigned char *hash,
-    enum user_token_purpose purpose, bool consume, int64_t now, int64_t *user_id)
-{
-	return OPTIONAL_OP(s, user_token_use, s, hash, purpose, consume, now,
-	    user_id);
-}
-
-enum store_status
-store_user_verify(struct store *s, int64_t id, int64_t now)
-{
-	return OPTIONAL_OP(s, user_verify, s, id, now);
-}
-
-enum store_status
-store_user_set_password(struct store *s, int64_t id, const char *password)
-{
-	return OPTIONAL_OP(s, user_set_password, s, id, password);
-}
-
-enum store_status
-store_petition_update(struct store *s, const struct petition *p)
-{
-	return OPTIONAL_OP(s, petition_update, s, p);
-}
-
-enum store_status
-store_petition_transition(struct store *s, const struct transition *t)
-{
-	return OPTIONAL_OP(s, petition_transition, s, t);
-}
-
-enum store_status
-store_petition_list_owner(struct store *s, struct arena *a, int64_t owner_id,
-    struct petition **out, size_t *n)
-{
-	return OPTIONAL_OP(s, petition_list_owner, s, a, owner_id, out, n);
-}
-
-enum store_status
-store_petition_queue(struct store *s, struct arena *a, struct petition **out,
-    size_t *n)
-{
-	return OPTIONAL_OP(s, petition_queue, s, a, out, n);
-}
-
-enum store_status
-store_petition_due(struct store *s, struct arena *a, int64_t now,
-    struct petition **out, size_t *n)
-{
-	return OPTIONAL_OP(s, petition_due, s, a, now, out, n);
-}
-
-enum store_status
-store_transition_list(struct store *s, struct arena *a, int64_t petition_id,
-    struct transition **out, size_t *n)
-{
-	return OPTIONAL_OP(s, transition_list, s, a, petition_id, out, n);
-}
-
-enum store_status
-store_update_create(struct store *s, const struct update *u, int64_t *id)
-{
-	return OPTIONAL_OP(s, update_create, s, u, id);
-}
-
-enum store_status
-store_update_list(struct store *s, struct arena *a, int64_t petition_id,
-    struct update **out, size_t *n)
-{
-	return OPTIONAL_OP(s, update_list, s, a, petition_id, out, n);
-}
-
-enum store_status
-store_update_mail_next(struct store *s, struct arena *a, struct update *out)
-{
-	return OPTIONAL_OP(s, update_mail_next, s, a, out);
-}
-
-enum store_status
-store_update_recipients(struct store *s, struct arena *a, int64_t petition_id,
-    int64_t after_id, int64_t created_before, size_t max,
-    struct recipient **out, size_t *n)
-{
-	return OPTIONAL_OP(s, update_recipients, s, a, petition_id, after_id,
-	    created_before, max, out, n);
-}
-
-enum store_status
-store_update_mail_commit(struct store *s, int64_t update_id, int64_t old_cursor,
-    int64_t new_cursor, bool done, const struct update_mail *msgs, size_t n,
-    int64_t now)
-{
-	return OPTIONAL_OP(s, update_mail_commit, s, update_id, old_cursor,
-	    new_cursor, done, msgs, n, now);
-}
-
-enum store_status
-store_petition_stats(struct store *s, struct arena *a, int64_t petition_id,
-    struct petition_stats *out)
-{
-	return OPTIONAL_OP(s, petition_stats, s, a, petition_id, out);
-}
-
-enum store_status
-store_signers_public(struct store *s, struct arena *a, int64_t petition_id,
-    int64_t after_seq, size_t max, struct signer_row **out, size_t *n)
-{
-	return OPTIONAL_OP(s, signers_public, s, a, petition_id, after_seq, max,
-	    out, n);
-}
-
-enum store_status
-store_outbox_add(struct store *s, const struct outbox_new *m, int64_t now)
-{
-	return OPTIONAL_OP(s, outbox_add, s, m, now);
 }
 
 static const char *const token_purposes[USER_TOKEN__MAX] = {
@@ -382,21 +361,16 @@ static const char *const update_kinds[UPDATE__MAX] = {
 	[UPDATE_RESPONSE] = "response",
 };
 
+enum update_kind
+update_kind_parse(const char *name)
+{
+	return (enum update_kind)name_index(update_kinds, UPDATE__MAX, name);
+}
+
 const char *
 update_kind_name(enum update_kind k)
 {
 	return (unsigned)k < UPDATE__MAX ? update_kinds[k] : "?";
-}
-
-enum update_kind
-update_kind_parse(const char *name)
-{
-	int i;
-
-	for (i = 0; i < UPDATE__MAX; i++)
-		if (name != NULL && strcmp(update_kinds[i], name) == 0)
-			return (enum update_kind)i;
-	return UPDATE__MAX;
 }
 
 static const char *const outbox_states[OUTBOX__MAX] = {
@@ -412,21 +386,1499 @@ outbox_state_name(enum outbox_state st)
 	return (unsigned)st < OUTBOX__MAX ? outbox_states[st] : "?";
 }
 
-enum store_status
-store_petition_count(struct store *s, int64_t id, int64_t *count)
+/* ---- the pool ---- */
+
+int
+store_open(const char *dsn, const char *migrations_dir, const char *node,
+    struct store **out)
 {
-	return s->ops->petition_count(s, id, count);
+	const struct store_backend *be = &store_sqlite_backend;
+	struct store *s;
+	int i;
+
+	if (strncmp(dsn, "postgres://", 11) == 0 ||
+	    strncmp(dsn, "postgresql://", 13) == 0)
+		be = &store_pg_backend;
+	else if (strncmp(dsn, "sqlite:", 7) == 0)
+		dsn += 7;
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return -1;
+	s->be = be;
+	for (i = 0; i < ST__MAX; i++)
+		s->sql[i] =
+		    be->dialect[i] != NULL ? be->dialect[i] : store_sql[i];
+	/* One SQLite file has one writer: its counter row is "local". */
+	s->node = strdup(
+	    be->shared && node != NULL && *node != '\0' ? node : "local");
+	s->migrations_dir = strdup(migrations_dir);
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->freed, NULL);
+	if (s->node == NULL || s->migrations_dir == NULL)
+		goto fail;
+	for (i = 0; i < STORE_POOL; i++)
+		if ((s->conn[i] = be->conn_open(dsn, s->sql)) == NULL)
+			goto fail;
+	log_info("store", "backend=%s op=open node=%s pool=%d", be->name,
+	    s->node, STORE_POOL);
+	*out = s;
+	return 0;
+fail:
+	store_close(s);
+	return -1;
+}
+
+void
+store_close(struct store *s)
+{
+	int i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < STORE_POOL; i++)
+		if (s->conn[i] != NULL)
+			s->be->conn_close(s->conn[i]);
+	pthread_mutex_destroy(&s->lock);
+	pthread_cond_destroy(&s->freed);
+	free(s->node);
+	free(s->migrations_dir);
+	free(s);
+}
+
+bool
+store_shared(const struct store *s)
+{
+	return s->be->shared;
+}
+
+static void
+pool_put(struct store *s, int slot)
+{
+	s->be->conn_release(s->conn[slot]);
+	pthread_mutex_lock(&s->lock);
+	s->busy[slot] = false;
+	pthread_cond_signal(&s->freed);
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* Takes a free connection (waiting for one) that is ready for use.
+ * Returns STORE_OK, or STORE_UNAVAILABLE with nothing taken. */
+static enum store_status
+q_open(struct q *q, struct store *s, struct arena *a, const char *what)
+{
+	int i;
+
+	memset(q, 0, sizeof(*q));
+	q->s = s;
+	q->a = a;
+	q->what = what;
+	pthread_mutex_lock(&s->lock);
+	for (;;) {
+		for (i = 0; i < STORE_POOL && s->busy[i]; i++)
+			;
+		if (i < STORE_POOL)
+			break;
+		pthread_cond_wait(&s->freed, &s->lock);
+	}
+	s->busy[i] = true;
+	pthread_mutex_unlock(&s->lock);
+	if (s->be->conn_ready != NULL && s->be->conn_ready(s->conn[i]) == -1) {
+		pool_put(s, i);
+		return q->st = STORE_UNAVAILABLE;
+	}
+	q->c = s->conn[i];
+	q->slot = i;
+	return STORE_OK;
+}
+
+/* ---- statements ---- */
+
+/* Records the operation's first failure, logging why when given (a
+ * backend logs its own). Returns -1. */
+static int
+q_fail(struct q *q, enum store_status st, const char *why)
+{
+	if (q->st == STORE_OK && why != NULL)
+		log_error("store", "backend=%s op=%s error=\"%s\"",
+		    q->s->be->name, q->what, why);
+	if (q->st == STORE_OK)
+		q->st = st;
+	return -1;
+}
+
+/* Moves to the next row: 1 a row is ready, 0 no more, -1 failed. */
+static int
+q_next(struct q *q)
+{
+	const struct store_backend *be = q->s->be;
+
+	switch (be->step(q->c, q->what)) {
+	case STEP_ROW: return 1;
+	case STEP_DONE: q->changes = be->changes(q->c); return 0;
+	case STEP_DUPLICATE: return q_fail(q, STORE_DUPLICATE, NULL);
+	case STEP_UNAVAILABLE: return q_fail(q, STORE_UNAVAILABLE, NULL);
+	default: return q_fail(q, STORE_ERROR, NULL);
+	}
+}
+
+/* Runs statement id with its parameters, typed by sig: i int64_t, d int
+ * (or bool), z int64_t with 0 for NULL, t text (NULL for NULL), h a hash
+ * of STORE_HASH_BYTES, b a blob and its size_t length. Returns 1 when a
+ * row is ready, 0 when done, -1 when it (or an earlier statement) failed. */
+static int
+q_vrun(struct q *q, enum stmt id, const char *sig, va_list ap)
+{
+	const struct store_backend *be = q->s->be;
+	const void *p;
+	int64_t v;
+
+	if (q->st != STORE_OK)
+		return -1;
+	if (q->s->sql[id][0] == '\0') /* nothing to run in this dialect */
+		return 0;
+	if (be->prepare(q->c, id) == -1)
+		return q_fail(q, STORE_ERROR, NULL);
+	for (; *sig != '\0'; sig++) {
+		switch (*sig) {
+		case 'i': be->bind_int(q->c, va_arg(ap, int64_t)); break;
+		case 'd': be->bind_int(q->c, va_arg(ap, int)); break;
+		case 'z':
+			if ((v = va_arg(ap, int64_t)) != 0)
+				be->bind_int(q->c, v);
+			else
+				be->bind_text(q->c, NULL);
+			break;
+		case 't': be->bind_text(q->c, va_arg(ap, const char *)); break;
+		case 'h':
+			p = va_arg(ap, const unsigned char *);
+			be->bind_blob(q->c, p, STORE_HASH_BYTES);
+			break;
+		case 'b':
+			p = va_arg(ap, const void *);
+			be->bind_blob(q->c, p, va_arg(ap, size_t));
+			break;
+		default: fatal("store", "bad signature \"%s\"", sig);
+		}
+	}
+	return q_next(q);
+}
+
+static int
+q_run(struct q *q, enum stmt id, const char *sig, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, sig);
+	r = q_vrun(q, id, sig, ap);
+	va_end(ap);
+	return r;
+}
+
+/* Runs an insert that returns the new row's id; 0 when it failed. */
+static int64_t
+q_id(struct q *q, enum stmt id, const char *sig, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, sig);
+	r = q_vrun(q, id, sig, ap);
+	va_end(ap);
+	if (r == 0)
+		q_fail(q, STORE_ERROR, "no id returned");
+	return r == 1 ? q->s->be->col_int(q->c, 0) : 0;
+}
+
+static void
+q_begin(struct q *q, enum stmt id)
+{
+	if (q_run(q, id, "") == 0 && q->s->sql[id][0] != '\0')
+		q->tx = true;
+}
+
+static void
+q_commit(struct q *q)
+{
+	if (q->tx && q_run(q, ST_COMMIT, "") == 0)
+		q->tx = false;
+}
+
+/* Gives the connection back, rolling back what is still open (a failure,
+ * or a read). Returns the operation's status. */
+static enum store_status
+q_close(struct q *q)
+{
+	enum store_status st = q->st;
+
+	if (q->c == NULL)
+		return st;
+	if (q->tx) {
+		q->st = STORE_OK;
+		(void)q_run(q, ST_ROLLBACK, "");
+		q->st = st;
+	}
+	pool_put(q->s, q->slot);
+	q->c = NULL;
+	return st;
+}
+
+/* ---- rows ---- */
+
+static int64_t
+row_int(struct q *q, int col)
+{
+	return q->s->be->col_int(q->c, col);
+}
+
+/* Column col as text valid until the next step; "" for NULL. */
+static const char *
+row_str(struct q *q, int col)
+{
+	size_t len;
+	const char *t = q->s->be->col_text(q->c, col, &len);
+
+	return t != NULL ? t : "";
+}
+
+/* Column col copied into the arena; "" for NULL, NULL when out of memory
+ * (the operation fails). */
+static const char *
+row_text(struct q *q, int col)
+{
+	size_t len = 0;
+	const char *t = q->s->be->col_text(q->c, col, &len);
+	char *copy =
+	    arena_strndup(q->a, t != NULL ? t : "", t != NULL ? len : 0);
+
+	if (copy == NULL)
+		q_fail(q, STORE_ERROR, "out of memory");
+	return copy;
+}
+
+/* A blob column copied into the arena; NULL (and *len 0) for NULL. */
+static const unsigned char *
+row_blob(struct q *q, int col, size_t *len)
+{
+	const unsigned char *p = NULL;
+
+	*len = 0;
+	if (q->s->be->col_blob(q->c, q->a, col, &p, len) == -1)
+		q_fail(q, STORE_ERROR, "out of memory");
+	return p;
+}
+
+/* Reads the rows of the running statement (r: what it gave first) into an
+ * arena array of elements of size bytes, *out, *n. */
+static void
+q_rows(struct q *q, int r, row_reader fn, size_t size, void *out, size_t *n)
+{
+	char *arr = NULL, *bigger;
+	size_t k = 0, cap = 0;
+
+	for (; r == 1; r = q_next(q)) {
+		if (k == cap) {
+			cap = cap ? cap * 2 : 16;
+			if ((bigger = arena_alloc(q->a, cap * size)) == NULL) {
+				q_fail(q, STORE_ERROR, "out of memory");
+				return;
+			}
+			if (k > 0)
+				memcpy(bigger, arr, k * size);
+			arr = bigger;
+		}
+		memset(arr + k * size, 0, size);
+		if (fn(q, arr + k * size) == -1)
+			q_fail(q, STORE_ERROR, "unexpected value in a row");
+		if (q->st != STORE_OK)
+			return;
+		k++;
+	}
+	/* A step that failed is an error, not a shorter list. */
+	if (q->st != STORE_OK)
+		return;
+	if (arr == NULL && (arr = arena_alloc(q->a, size)) == NULL) {
+		q_fail(q, STORE_ERROR, "out of memory");
+		return;
+	}
+	memcpy(out, &arr, sizeof(arr));
+	*n = k;
+}
+
+/* Runs statement id on a connection of its own and reads every row. */
+static enum store_status
+list(struct store *s, struct arena *a, const char *what, row_reader fn,
+    size_t size, void *out, size_t *n, enum stmt id, const char *sig, ...)
+{
+	struct q q;
+	va_list ap;
+	int r;
+
+	if (q_open(&q, s, a, what) != STORE_OK)
+		return q.st;
+	va_start(ap, sig);
+	r = q_vrun(&q, id, sig, ap);
+	va_end(ap);
+	q_rows(&q, r, fn, size, out, n);
+	return q_close(&q);
+}
+
+/* Runs statement id and reads its one row; STORE_NOTFOUND for none. */
+static enum store_status
+one(struct store *s, struct arena *a, const char *what, row_reader fn,
+    void *out, enum stmt id, const char *sig, ...)
+{
+	struct q q;
+	va_list ap;
+	int r;
+
+	if (q_open(&q, s, a, what) != STORE_OK)
+		return q.st;
+	va_start(ap, sig);
+	r = q_vrun(&q, id, sig, ap);
+	va_end(ap);
+	if (r == 0)
+		q.st = STORE_NOTFOUND;
+	else if (r == 1 && fn(&q, out) == -1)
+		q_fail(&q, STORE_ERROR, "unexpected value in a row");
+	return q_close(&q);
+}
+
+/* Runs statement id for its effect; *changes (may be NULL) gets how many
+ * rows it changed. */
+static enum store_status
+exec(struct store *s, const char *what, int64_t *changes, enum stmt id,
+    const char *sig, ...)
+{
+	struct q q;
+	va_list ap;
+
+	if (q_open(&q, s, NULL, what) != STORE_OK)
+		return q.st;
+	va_start(ap, sig);
+	(void)q_vrun(&q, id, sig, ap);
+	va_end(ap);
+	if (changes != NULL)
+		*changes = q.changes;
+	return q_close(&q);
+}
+
+/* An operation that changed no row found nothing to change. */
+static enum store_status
+found(enum store_status st, int64_t changed)
+{
+	return st == STORE_OK && changed == 0 ? STORE_NOTFOUND : st;
+}
+
+/* ---- the row readers: one per kind of row ---- */
+
+/* The PETITION_COLS of a row; neither the count (counts.c keeps it) nor
+ * the addressees. */
+static int
+read_petition(struct q *q, void *out)
+{
+	struct petition *p = out;
+
+	p->id = row_int(q, 0);
+	p->slug = row_text(q, 1);
+	p->title = row_text(q, 2);
+	p->body_md = row_text(q, 3);
+	p->lang = row_text(q, 4);
+	p->goal = row_int(q, 5);
+	p->state = petition_state_parse(row_str(q, 6));
+	p->created_at = row_int(q, 7);
+	p->updated_at = row_int(q, 8);
+	p->closes_at = row_int(q, 9);
+	p->owner_id = row_int(q, 10);
+	p->reason = row_text(q, 11);
+	p->note = row_text(q, 12);
+	p->owner_name = "";
+	return p->state == PETITION__MAX ? -1 : 0;
+}
+
+static int
+read_addressee(struct q *q, void *out)
+{
+	struct addressee *to = out;
+
+	to->name = row_text(q, 0);
+	to->description = row_text(q, 1);
+	return 0;
+}
+
+static int
+read_translation(struct q *q, void *out)
+{
+	struct translation *t = out;
+
+	t->lang = row_text(q, 0);
+	t->title = row_text(q, 1);
+	t->body_md = row_text(q, 2);
+	return 0;
+}
+
+/* The USER_COLS of a row. */
+static int
+read_user(struct q *q, void *out)
+{
+	struct user *u = out;
+
+	memset(u, 0, sizeof(*u));
+	u->id = row_int(q, 0);
+	u->role = user_role_parse(row_str(q, 1));
+	u->password = row_text(q, 2);
+	u->failed = (int)row_int(q, 3);
+	u->locked_until = row_int(q, 4);
+	u->name = row_text(q, 5);
+	u->lang = row_text(q, 6);
+	u->verified_at = row_int(q, 7);
+	u->email_sealed = row_blob(q, 8, &u->email_sealed_len);
+	return u->role == ROLE__MAX || u->email_sealed == NULL ? -1 : 0;
+}
+
+/* The UPDATE_COLS of a row. */
+static int
+read_update(struct q *q, void *out)
+{
+	struct update *u = out;
+
+	memset(u, 0, sizeof(*u));
+	u->id = row_int(q, 0);
+	u->petition_id = row_int(q, 1);
+	u->kind = update_kind_parse(row_str(q, 2));
+	u->author = row_text(q, 3);
+	u->title = row_text(q, 4);
+	u->body_md = row_text(q, 5);
+	u->created_at = row_int(q, 6);
+	u->mail_cursor = row_int(q, 7);
+	u->mail_done = row_int(q, 8) != 0;
+	u->mailed = row_int(q, 9);
+	return u->kind == UPDATE__MAX ? -1 : 0;
+}
+
+/* The OUTBOX_COLS of a row, then sealed (a claim) or sent_at and
+ * last_error (the list). */
+static int
+read_outbox(struct q *q, void *out)
+{
+	struct outbox_msg *m = out;
+
+	m->id = row_int(q, 0);
+	m->message_id = row_text(q, 1);
+	m->kind = row_text(q, 2);
+	m->state = (enum outbox_state)name_index(outbox_states, OUTBOX__MAX,
+	    row_str(q, 3));
+	m->attempts = (int)row_int(q, 4);
+	m->next_at = row_int(q, 5);
+	m->created_at = row_int(q, 6);
+	m->updated_at = row_int(q, 7);
+	return 0;
+}
+
+static int
+read_outbox_claimed(struct q *q, void *out)
+{
+	struct outbox_msg *m = out;
+
+	read_outbox(q, m);
+	m->sealed = row_blob(q, 8, &m->sealed_len);
+	return 0;
+}
+
+static int
+read_outbox_listed(struct q *q, void *out)
+{
+	struct outbox_msg *m = out;
+
+	read_outbox(q, m);
+	m->sent_at = row_int(q, 8);
+	m->last_error = row_text(q, 9);
+	return 0;
+}
+
+static int
+read_trend(struct q *q, void *out)
+{
+	struct trend_row *t = out;
+
+	t->key = row_text(q, 0);
+	t->n = row_int(q, 1);
+	return 0;
+}
+
+static int
+read_removal(struct q *q, void *out)
+{
+	struct removal_row *r = out;
+
+	r->reason = row_text(q, 0);
+	r->n = row_int(q, 1);
+	return 0;
+}
+
+static int
+read_audit(struct q *q, void *out)
+{
+	struct audit_row *r = out;
+
+	r->at = row_int(q, 0);
+	r->actor = row_text(q, 1);
+	r->action = row_text(q, 2);
+	r->subject = row_text(q, 3);
+	r->detail = row_text(q, 4);
+	return 0;
+}
+
+static int
+read_transition(struct q *q, void *out)
+{
+	struct transition *t = out;
+
+	t->petition_id = row_int(q, 0);
+	t->from = petition_state_parse(row_str(q, 1));
+	t->to = petition_state_parse(row_str(q, 2));
+	t->actor = row_text(q, 3);
+	t->reason = row_text(q, 4);
+	t->note = row_text(q, 5);
+	t->at = row_int(q, 6);
+	return t->from == PETITION__MAX || t->to == PETITION__MAX ? -1 : 0;
+}
+
+static int
+read_token(struct q *q, void *out)
+{
+	struct token_info *t = out;
+
+	t->signature_id = row_int(q, 0);
+	t->purpose = row_text(q, 1);
+	t->expires_at = row_int(q, 2);
+	t->used_at = row_int(q, 3);
+	t->slug = row_text(q, 4);
+	t->title = row_text(q, 5);
+	t->lang = row_text(q, 6);
+	t->state = signature_state_parse(row_str(q, 7));
+	t->title_lang = row_text(q, 8);
+	return 0;
+}
+
+static int
+read_recipient(struct q *q, void *out)
+{
+	struct recipient *r = out;
+
+	r->signature_id = row_int(q, 0);
+	r->pii = row_blob(q, 1, &r->pii_len);
+	r->lang = row_text(q, 2);
+	return 0;
+}
+
+static int
+read_signer(struct q *q, void *out)
+{
+	struct signer_row *r = out;
+
+	r->seq = row_int(q, 0);
+	r->pii = row_blob(q, 1, &r->pii_len);
+	r->country = row_text(q, 2);
+	r->created_at = row_int(q, 3);
+	return 0;
+}
+
+static int
+read_day(struct q *q, void *out)
+{
+	struct day_row *d = out;
+
+	d->day = row_int(q, 0);
+	d->n = row_int(q, 1);
+	return 0;
+}
+
+static int
+read_country(struct q *q, void *out)
+{
+	struct country_row *c = out;
+
+	c->country = row_text(q, 0);
+	c->n = row_int(q, 1);
+	return 0;
+}
+
+/* ---- migrations ---- */
+
+/* One migration file: NNNN_name.sql. */
+struct migration {
+	int version;
+	char name[NAME_MAX + 1];
+};
+
+static int
+migration_cmp(const void *a, const void *b)
+{
+	return ((const struct migration *)a)->version -
+	    ((const struct migration *)b)->version;
+}
+
+/* Lists dir's migrations sorted by version. Returns the count or -1. */
+static int
+migrations_list(const char *dir, struct migration *out, int max)
+{
+	struct dirent *de;
+	DIR *d;
+	int n = 0;
+
+	if ((d = opendir(dir)) == NULL) {
+		log_error("store", "op=migrate dir=%s error=\"%s\"", dir,
+		    strerror(errno));
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		size_t len = strlen(de->d_name);
+		char *end;
+		long v;
+
+		if (len < 9 || strcmp(de->d_name + len - 4, ".sql") != 0)
+			continue;
+		v = strtol(de->d_name, &end, 10);
+		if (end != de->d_name + 4 || *end != '_' || v <= 0)
+			continue;
+		if (n == max)
+			break;
+		out[n].version = (int)v;
+		snprintf(out[n].name, sizeof(out[n].name), "%s", de->d_name);
+		n++;
+	}
+	closedir(d);
+	qsort(out, (size_t)n, sizeof(*out), migration_cmp);
+	return n;
+}
+
+/* The whole file, NUL-terminated (free it), or NULL with errno set. */
+static char *
+file_read(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *p = NULL;
+	long len;
+
+	if (f == NULL)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) >= 0 &&
+	    fseek(f, 0, SEEK_SET) == 0 &&
+	    (p = malloc((size_t)len + 1)) != NULL) {
+		if (fread(p, 1, (size_t)len, f) != (size_t)len) {
+			free(p);
+			p = NULL;
+		} else {
+			p[len] = '\0';
+		}
+	}
+	fclose(f);
+	return p;
+}
+
+/* Each pending migration in a transaction of its own, under the dialect's
+ * lock (SQLite's write lock, PostgreSQL's advisory lock), so nodes starting
+ * together apply each exactly once: the second waits, then finds the
+ * version recorded. */
+enum store_status
+store_migrate(struct store *s, int *version)
+{
+	struct migration m[MIGRATIONS_MAX];
+	char path[PATH_MAX], *script;
+	int64_t current = 0;
+	struct q q;
+	int n, i;
+
+	if ((n = migrations_list(s->migrations_dir, m, MIGRATIONS_MAX)) == -1)
+		return STORE_ERROR;
+	if (q_open(&q, s, NULL, "migrate") != STORE_OK)
+		return q.st;
+	for (;;) {
+		q_begin(&q, ST_BEGIN);
+		(void)q_run(&q, ST_MIGRATE_LOCK, "");
+		(void)q_run(&q, ST_MIGRATE_TABLE, "");
+		if (q_run(&q, ST_MIGRATE_VERSION, "") == 1)
+			current = row_int(&q, 0);
+		if (q.st != STORE_OK)
+			break;
+		if (n > 0 && current > m[n - 1].version) {
+			log_error("store",
+			    "op=migrate error=\"database schema version %lld "
+			    "is newer than this holos knows (%d); upgrade "
+			    "holos\"",
+			    (long long)current, m[n - 1].version);
+			q.st = STORE_ERROR;
+			break;
+		}
+		for (i = 0; i < n && m[i].version <= current; i++)
+			;
+		if (i == n) {
+			q_commit(&q);
+			break;
+		}
+		snprintf(path, sizeof(path), "%s/%s", s->migrations_dir,
+		    m[i].name);
+		if ((script = file_read(path)) == NULL) {
+			log_error("store", "op=migrate file=%s error=\"%s\"",
+			    path, strerror(errno));
+			q.st = STORE_ERROR;
+			break;
+		}
+		q.st = s->be->script(q.c, script, m[i].name);
+		free(script);
+		(void)q_run(&q, ST_MIGRATE_RECORD, "dti", m[i].version,
+		    m[i].name, (int64_t)time(NULL));
+		q_commit(&q);
+		if (q.st != STORE_OK)
+			break;
+		log_info("store", "backend=%s op=migrate applied=%s",
+		    s->be->name, m[i].name);
+	}
+	if (q.st == STORE_DUPLICATE)
+		q.st = STORE_ERROR;
+	if (q.st == STORE_OK)
+		*version = (int)current;
+	return q_close(&q);
+}
+
+/* ---- petitions ---- */
+
+static void
+addressees_insert(struct q *q, int64_t id, const struct petition *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->nto; i++)
+		(void)q_run(q, ST_ADDRESSEE_INSERT, "iitt", id, (int64_t)i,
+		    p->to[i].name,
+		    p->to[i].description ? p->to[i].description : "");
+}
+
+enum store_status
+store_petition_create(struct store *s, const struct petition *p, int64_t *id)
+{
+	struct q q;
+	int64_t pid;
+	size_t i;
+
+	if (q_open(&q, s, NULL, "petition_create") != STORE_OK)
+		return q.st;
+	q_begin(&q, ST_BEGIN);
+	pid = q_id(&q, ST_PETITION_INSERT, "ttttitizz", p->slug, p->title,
+	    p->body_md, p->lang, p->goal, petition_state_name(p->state),
+	    p->created_at, p->owner_id, p->closes_at);
+	addressees_insert(&q, pid, p);
+	for (i = 0; i < p->ntr; i++)
+		(void)q_run(&q, ST_TRANSLATION_INSERT, "ittt", pid,
+		    p->tr[i].lang, p->tr[i].title, p->tr[i].body_md);
+	q_commit(&q);
+	if (q.st == STORE_OK)
+		*id = pid;
+	return q_close(&q);
+}
+
+/* The petition with this slug (or, slug NULL, this id) and its
+ * addressees, in one snapshot where the dialect needs one to see them
+ * together. */
+static enum store_status
+petition_fetch(struct store *s, struct arena *a, const char *slug, int64_t id,
+    struct petition *out)
+{
+	struct q q;
+	int r;
+
+	if (q_open(&q, s, a, "petition_get") != STORE_OK)
+		return q.st;
+	q_begin(&q, ST_BEGIN_READ);
+	r = slug != NULL ? q_run(&q, ST_PETITION_BY_SLUG, "t", slug) :
+			   q_run(&q, ST_PETITION_BY_ID, "i", id);
+	if (r == 0)
+		q.st = STORE_NOTFOUND;
+	if (r == 1) {
+		memset(out, 0, sizeof(*out));
+		if (read_petition(&q, out) == -1)
+			q_fail(&q, STORE_ERROR, "unknown state");
+		out->owner_name = row_text(&q, 13);
+		q_rows(&q, q_run(&q, ST_ADDRESSEES, "i", out->id),
+		    read_addressee, sizeof(*out->to), &out->to, &out->nto);
+	}
+	return q_close(&q);
+}
+
+enum store_status
+store_petition_by_slug(struct store *s, struct arena *a, const char *slug,
+    struct petition *out)
+{
+	return petition_fetch(s, a, slug, 0, out);
+}
+
+enum store_status
+store_petition_by_id(struct store *s, struct arena *a, int64_t id,
+    struct petition *out)
+{
+	return petition_fetch(s, a, NULL, id, out);
+}
+
+enum store_status
+store_petition_list(struct store *s, struct arena *a, enum petition_state st,
+    struct petition **out, size_t *n)
+{
+	return list(s, a, "petition_list", read_petition, sizeof(**out), out, n,
+	    ST_PETITION_LIST, "t", petition_state_name(st));
+}
+
+enum store_status
+store_petition_list_owner(struct store *s, struct arena *a, int64_t owner_id,
+    struct petition **out, size_t *n)
+{
+	return list(s, a, "petition_list_owner", read_petition, sizeof(**out),
+	    out, n, ST_PETITION_LIST_OWNER, "i", owner_id);
+}
+
+enum store_status
+store_petition_queue(struct store *s, struct arena *a, struct petition **out,
+    size_t *n)
+{
+	return list(s, a, "petition_queue", read_petition, sizeof(**out), out,
+	    n, ST_PETITION_QUEUE, "");
+}
+
+enum store_status
+store_petition_due(struct store *s, struct arena *a, int64_t now,
+    struct petition **out, size_t *n)
+{
+	return list(s, a, "petition_due", read_petition, sizeof(**out), out, n,
+	    ST_PETITION_DUE, "i", now);
 }
 
 enum store_status
 store_petition_translation(struct store *s, struct arena *a,
     int64_t petition_id, const char *lang, struct translation *out)
 {
-	return s->ops->petition_translation(s, a, petition_id, lang, out);
+	return one(s, a, "translation", read_translation, out, ST_TRANSLATION,
+	    "it", petition_id, lang);
 }
 
-const char *
-store_status_name(enum store_status st)
+enum store_status
+store_petition_count(struct store *s, int64_t id, int64_t *count)
 {
-	return (unsigned)st < STORE__MAX ? status_names[st] : "?";
+	struct q q;
+
+	if (q_open(&q, s, NULL, "count") != STORE_OK)
+		return q.st;
+	*count = q_run(&q, ST_COUNT, "i", id) == 1 ? row_int(&q, 0) : 0;
+	return q_close(&q);
+}
+
+enum store_status
+store_petition_update(struct store *s, const struct petition *p)
+{
+	struct q q;
+
+	if (q_open(&q, s, NULL, "petition_update") != STORE_OK)
+		return q.st;
+	q_begin(&q, ST_BEGIN);
+	(void)q_run(&q, ST_PETITION_UPDATE, "itttizi", p->id, p->title,
+	    p->body_md, p->lang, p->goal, p->closes_at, p->updated_at);
+	if (q.st == STORE_OK && q.changes == 0)
+		q.st = STORE_NOTFOUND;
+	(void)q_run(&q, ST_ADDRESSEES_DELETE, "i", p->id);
+	addressees_insert(&q, p->id, p);
+	q_commit(&q);
+	if (q.st == STORE_DUPLICATE)
+		q.st = STORE_ERROR;
+	return q_close(&q);
+}
+
+enum store_status
+store_petition_transition(struct store *s, const struct transition *t)
+{
+	const char *from = petition_state_name(t->from);
+	const char *to = petition_state_name(t->to);
+	const char *reason = t->reason ? t->reason : "";
+	const char *note = t->note ? t->note : "";
+	char action[64], subject[64], *detail;
+	struct q q;
+
+	if (from == NULL || to == NULL) {
+		log_error("store",
+		    "op=petition_transition "
+		    "error=\"unknown state\"");
+		return STORE_ERROR;
+	}
+	snprintf(action, sizeof(action), "petition_%s", to);
+	snprintf(subject, sizeof(subject), "petition:%lld",
+	    (long long)t->petition_id);
+	/* The audit detail: "reason: note", or whichever of them is set. */
+	if (asprintf(&detail, "%s%s%s", reason, *reason && *note ? ": " : "",
+		note) == -1)
+		return STORE_ERROR;
+	if (q_open(&q, s, NULL, "petition_transition") == STORE_OK) {
+		q_begin(&q, ST_BEGIN);
+		(void)q_run(&q, ST_PETITION_MOVE, "itttti", t->petition_id,
+		    from, to, reason, note, t->at);
+		if (q.st == STORE_OK && q.changes == 0)
+			q.st = STORE_NOTFOUND;
+		(void)q_run(&q, ST_TRANSITION_INSERT, "ittttti", t->petition_id,
+		    from, to, t->actor, reason, note, t->at);
+		(void)q_run(&q, ST_AUDIT, "itttt", t->at, t->actor, action,
+		    subject, detail);
+		q_commit(&q);
+		if (q.st == STORE_DUPLICATE)
+			q.st = STORE_ERROR;
+		(void)q_close(&q);
+	}
+	free(detail);
+	return q.st;
+}
+
+enum store_status
+store_transition_list(struct store *s, struct arena *a, int64_t petition_id,
+    struct transition **out, size_t *n)
+{
+	return list(s, a, "transition_list", read_transition, sizeof(**out),
+	    out, n, ST_TRANSITION_LIST, "i", petition_id);
+}
+
+/* ---- signing and confirming ---- */
+
+/* Adds n (may be negative) to this node's counter row of a petition. */
+static void
+count_add(struct q *q, int64_t petition_id, int64_t n)
+{
+	if (n != 0)
+		(void)q_run(q, ST_COUNT_ADD, "iti", petition_id, q->s->node, n);
+}
+
+static void
+write_confirm(struct q *q, struct write_op *op)
+{
+	int64_t subject, expires, used;
+	int r;
+
+	if ((r = q_run(q, ST_TOKEN_GET, "h", op->token_hash)) == -1)
+		return;
+	if (r == 0 || strcmp(row_str(q, 0), "confirm") != 0) {
+		op->result = WRITE_TOKEN_UNKNOWN;
+		return;
+	}
+	subject = row_int(q, 1);
+	expires = row_int(q, 2);
+	used = row_int(q, 3);
+	if (used != 0) {
+		op->result = WRITE_TOKEN_USED;
+		return;
+	}
+	if (expires != 0 && expires <= op->now) {
+		op->result = WRITE_TOKEN_EXPIRED;
+		return;
+	}
+	if (q_run(q, ST_TOKEN_USE, "ih", op->now, op->token_hash) == 0 &&
+	    q->changes == 0) {
+		/* Another node used it between our read and our update (the
+		 * update waited for its commit). */
+		op->result = WRITE_TOKEN_USED;
+		return;
+	}
+	if (q_run(q, ST_SIG_CONFIRM, "ii", op->now, subject) == 1)
+		op->petition_id = row_int(q, 0);
+	/* Confirmed by another link already: confirmed all the same. */
+	op->result = WRITE_OK;
+}
+
+/* The confirmed count each petition of a batch gains. */
+struct delta {
+	int64_t petition_id;
+	int64_t n;
+};
+
+/* One try of a whole batch in one transaction: each run of signing ops
+ * between confirmations is the backend's to write, a confirmation is
+ * written here, and then the counts move. */
+static void
+batch_try(struct q *q, struct write_op *ops, size_t n, struct delta *d)
+{
+	const struct store_backend *be = q->s->be;
+	size_t i, j, end, nd = 0;
+
+	for (i = 0; i < n; i++) {
+		ops[i].petition_id = 0;
+		ops[i].sig.seq = 0;
+	}
+	q_begin(q, ST_BEGIN);
+	if (q->st == STORE_OK && be->write_begin != NULL)
+		q->st = be->write_begin(q->c, ops, n);
+	for (i = 0; i < n && q->st == STORE_OK; i = end) {
+		if (ops[i].kind == WRITE_SIGN) {
+			for (end = i; end < n && ops[end].kind == WRITE_SIGN;
+			     end++)
+				;
+			q->st = be->write_signs(q->c, ops, i, end);
+		} else {
+			end = i + 1;
+			write_confirm(q, &ops[i]);
+		}
+	}
+	if (q->st == STORE_DUPLICATE)
+		q_fail(q, STORE_ERROR, "unexpected duplicate key");
+	for (i = 0; i < n; i++) {
+		if (ops[i].petition_id == 0)
+			continue;
+		for (j = 0; j < nd && d[j].petition_id != ops[i].petition_id;
+		     j++)
+			;
+		if (j == nd) {
+			d[nd].petition_id = ops[i].petition_id;
+			d[nd++].n = 0;
+		}
+		d[j].n++;
+	}
+	for (j = 0; j < nd; j++)
+		count_add(q, d[j].petition_id, d[j].n);
+	q_commit(q);
+}
+
+/* A batch that lost a lock race to another node (deadlock, serialisation)
+ * is rolled back and tried again; a lost connection is not (the commit may
+ * or may not have happened; the unique index makes the signer's retry
+ * harmless). */
+enum store_status
+store_write_batch(struct store *s, struct write_op *ops, size_t n)
+{
+	struct delta *d;
+	struct q q;
+	int tries;
+
+	if ((d = calloc(n ? n : 1, sizeof(*d))) == NULL)
+		return STORE_ERROR;
+	if (q_open(&q, s, NULL, "write_batch") == STORE_OK) {
+		for (tries = 1;; tries++) {
+			batch_try(&q, ops, n, d);
+			if (q.st != STORE_UNAVAILABLE ||
+			    tries >= s->be->write_tries)
+				break;
+			q.st = STORE_OK;
+			(void)q_run(&q, ST_ROLLBACK, "");
+			if (q.st != STORE_OK) {
+				q.st = STORE_UNAVAILABLE;
+				break;
+			}
+			q.tx = false;
+			log_info("store",
+			    "backend=%s op=write_batch event=retry try=%d",
+			    s->be->name, tries + 1);
+		}
+		(void)q_close(&q);
+	}
+	free(d);
+	return q.st;
+}
+
+enum store_status
+store_token_lookup(struct store *s, struct arena *a, const unsigned char *hash,
+    struct token_info *out)
+{
+	return one(s, a, "token_lookup", read_token, out, ST_TOKEN_INFO, "h",
+	    hash);
+}
+
+enum store_status
+store_unsubscribe(struct store *s, const unsigned char *hash, int64_t now)
+{
+	int64_t changed = 0;
+	enum store_status st =
+	    exec(s, "unsubscribe", &changed, ST_UNSUBSCRIBE, "h", hash);
+
+	(void)now;
+	return found(st, changed);
+}
+
+/* ---- the outbox ---- */
+
+/* Before the lease, on a shared database; on a single node every message
+ * 'sending' at start was left by a crash. */
+enum store_status
+store_outbox_recover(struct store *s, int *n)
+{
+	int64_t changed = 0;
+	enum store_status st =
+	    exec(s, "outbox_recover", &changed, ST_OUTBOX_RECOVER, "i",
+		s->be->shared ? (int64_t)time(NULL) - OUTBOX_LEASE : INT64_MAX);
+
+	*n = (int)changed;
+	return st;
+}
+
+static int
+claimed_cmp(const void *a, const void *b)
+{
+	const struct outbox_msg *x = a, *y = b;
+
+	if (x->next_at != y->next_at)
+		return (x->next_at > y->next_at) - (x->next_at < y->next_at);
+	return (x->id > y->id) - (x->id < y->id);
+}
+
+/* A single node never takes back its own messages in flight; on a shared
+ * database a message 'sending' for longer than the lease is another's. */
+enum store_status
+store_outbox_claim(struct store *s, struct arena *a, int64_t now, size_t max,
+    struct outbox_msg **out, size_t *n)
+{
+	enum store_status st;
+
+	*n = 0;
+	st = list(s, a, "outbox_claim", read_outbox_claimed, sizeof(**out), out,
+	    n, ST_OUTBOX_CLAIM, "iii", now, (int64_t)max,
+	    s->be->shared ? now - OUTBOX_LEASE : INT64_MIN);
+	if (st == STORE_OK)
+		qsort(*out, *n, sizeof(**out), claimed_cmp);
+	return st;
+}
+
+enum store_status
+store_outbox_finish(struct store *s, int64_t id, enum outbox_state state,
+    int64_t next_at, const char *error, int64_t now)
+{
+	if (state == OUTBOX_SENT)
+		return exec(s, "outbox_sent", NULL, ST_OUTBOX_SENT, "ii", now,
+		    id);
+	return exec(s, "outbox_finish", NULL, ST_OUTBOX_RESCHEDULE, "titii",
+	    outbox_state_name(state), next_at, error ? error : "", now, id);
+}
+
+enum store_status
+store_outbox_list(struct store *s, struct arena *a, struct outbox_msg **out,
+    size_t *n)
+{
+	return list(s, a, "outbox_list", read_outbox_listed, sizeof(**out), out,
+	    n, ST_OUTBOX_LIST, "");
+}
+
+enum store_status
+store_outbox_retry(struct store *s, int64_t id, int64_t now, int *n)
+{
+	int64_t changed = 0;
+	enum store_status st = id == 0 ?
+	    exec(s, "outbox_retry", &changed, ST_OUTBOX_RETRY_ALL, "i", now) :
+	    exec(s, "outbox_retry", &changed, ST_OUTBOX_RETRY_ONE, "ii", now,
+		id);
+
+	*n = (int)changed;
+	return st;
+}
+
+enum store_status
+store_outbox_add(struct store *s, const struct outbox_new *m, int64_t now)
+{
+	return exec(s, "outbox_add", NULL, ST_OUTBOX_INSERT, "ttbi",
+	    m->message_id, m->kind, (const void *)m->sealed, m->sealed_len, now);
+}
+
+/* ---- review ---- */
+
+enum store_status
+store_trending(struct store *s, struct arena *a, int64_t petition_id,
+    int64_t since, bool by_domain, struct trend_row **out, size_t *n)
+{
+	return list(s, a, "trending", read_trend, sizeof(**out), out, n,
+	    by_domain ? ST_TREND_DOMAIN : ST_TREND_NET, "ii", petition_id,
+	    since);
+}
+
+bool
+store_invalidation_valid(const struct invalidation *inv)
+{
+	return inv->domain != NULL || inv->net != NULL || inv->from != 0 ||
+	    inv->to != 0 || inv->nseqs > 0;
+}
+
+enum store_status
+store_invalidate(struct store *s, struct invalidation *inv)
+{
+	char criteria[512], subject[64], detail[700];
+	struct q q;
+	int64_t id;
+
+	if (!store_invalidation_valid(inv)) {
+		log_error("store", "op=invalidate error=\"no criterion\"");
+		return STORE_ERROR;
+	}
+	snprintf(criteria, sizeof(criteria),
+	    "domain=%s net=%s from=%lld to=%lld list=%zu",
+	    inv->domain ? inv->domain : "-", inv->net ? inv->net : "-",
+	    (long long)inv->from, (long long)inv->to, inv->nseqs);
+	snprintf(subject, sizeof(subject), "petition:%lld",
+	    (long long)inv->petition_id);
+	if (q_open(&q, s, NULL, "invalidate") != STORE_OK)
+		return q.st;
+	q_begin(&q, ST_BEGIN);
+	id = q_id(&q, ST_INV_RECORD, "itttti", inv->petition_id, inv->reason,
+	    criteria, inv->note ? inv->note : "", inv->actor, inv->now);
+	if (q.st == STORE_OK)
+		q.st = s->be->inv_mark(q.c, inv, id);
+	(void)q_run(&q, ST_INV_REMOVED, "ii", inv->removed, id);
+	count_add(&q, inv->petition_id, -inv->uncounted);
+	snprintf(detail, sizeof(detail),
+	    "reason=%s %s removed=%lld uncounted=%lld", inv->reason, criteria,
+	    (long long)inv->removed, (long long)inv->uncounted);
+	(void)q_run(&q, ST_AUDIT, "itttt", inv->now, inv->actor, "invalidate",
+	    subject, detail);
+	q_commit(&q);
+	if (q.st == STORE_DUPLICATE)
+		q.st = STORE_ERROR;
+	return q_close(&q);
+}
+
+enum store_status
+store_removals(struct store *s, struct arena *a, int64_t petition_id,
+    struct removal_row **out, size_t *n)
+{
+	return list(s, a, "removals", read_removal, sizeof(**out), out, n,
+	    ST_REMOVALS, "i", petition_id);
+}
+
+enum store_status
+store_audit(struct store *s, const char *actor, const char *action,
+    const char *subject, const char *detail, int64_t now)
+{
+	return exec(s, "audit", NULL, ST_AUDIT, "itttt", now, actor, action,
+	    subject ? subject : "", detail ? detail : "");
+}
+
+enum store_status
+store_audit_list(struct store *s, struct arena *a, struct audit_row **out,
+    size_t *n)
+{
+	return list(s, a, "audit_list", read_audit, sizeof(**out), out, n,
+	    ST_AUDIT_LIST, "");
+}
+
+/* ---- accounts ---- */
+
+enum store_status
+store_user_create(struct store *s, const struct user_new *u, int64_t *id)
+{
+	struct q q;
+	int64_t uid;
+
+	if (q_open(&q, s, NULL, "user_create") != STORE_OK)
+		return q.st;
+	uid = q_id(&q, ST_USER_INSERT, "hbttzitt", u->email_hash,
+	    (const void *)u->sealed, u->sealed_len, u->password,
+	    user_role_name(u->role), u->verified ? u->now : (int64_t)0, u->now,
+	    u->name ? u->name : "", u->lang ? u->lang : "en");
+	if (q.st == STORE_OK)
+		*id = uid;
+	return q_close(&q);
+}
+
+enum store_status
+store_user_by_id(struct store *s, struct arena *a, int64_t id, struct user *out)
+{
+	return one(s, a, "user", read_user, out, ST_USER_BY_ID, "i", id);
+}
+
+enum store_status
+store_user_by_email(struct store *s, struct arena *a,
+    const unsigned char *email_hash, struct user *out)
+{
+	return one(s, a, "user", read_user, out, ST_USER_BY_EMAIL, "h",
+	    email_hash);
+}
+
+enum store_status
+store_user_login_result(struct store *s, int64_t id, bool ok, int64_t now,
+    int max_failed, int64_t lock_seconds)
+{
+	if (ok)
+		return exec(s, "user_login_result", NULL, ST_USER_OK, "i", id);
+	return exec(s, "user_login_result", NULL, ST_USER_FAILED, "iidi", id,
+	    now, max_failed, lock_seconds);
+}
+
+enum store_status
+store_session_create(struct store *s, const unsigned char *hash,
+    int64_t user_id, int64_t now, int64_t expires)
+{
+	return exec(s, "session_create", NULL, ST_SESSION_INSERT, "hiii", hash,
+	    user_id, now, expires);
+}
+
+enum store_status
+store_session_user(struct store *s, struct arena *a, const unsigned char *hash,
+    int64_t now, struct user *out)
+{
+	return one(s, a, "user", read_user, out, ST_SESSION_USER, "hi", hash,
+	    now);
+}
+
+enum store_status
+store_session_delete(struct store *s, const unsigned char *hash)
+{
+	return exec(s, "session_delete", NULL, ST_SESSION_DELETE, "h", hash);
+}
+
+enum store_status
+store_user_token_create(struct store *s, const unsigned char *hash,
+    enum user_token_purpose purpose, int64_t user_id, int64_t now,
+    int64_t expires)
+{
+	return exec(s, "user_token_create", NULL, ST_USER_TOKEN_INSERT, "htiii",
+	    hash, user_token_purpose_name(purpose), user_id, now, expires);
+}
+
+enum store_status
+store_user_token_use(struct store *s, const unsigned char *hash,
+    enum user_token_purpose purpose, bool consume, int64_t now, int64_t *user_id)
+{
+	struct q q;
+	int r;
+
+	if (q_open(&q, s, NULL, "user_token_use") != STORE_OK)
+		return q.st;
+	r = q_run(&q, consume ? ST_USER_TOKEN_CONSUME : ST_USER_TOKEN_PEEK,
+	    "hti", hash, user_token_purpose_name(purpose), now);
+	if (r == 1)
+		*user_id = row_int(&q, 0);
+	else if (r == 0)
+		q.st = STORE_NOTFOUND;
+	return q_close(&q);
+}
+
+enum store_status
+store_user_verify(struct store *s, int64_t id, int64_t now)
+{
+	int64_t changed = 0;
+	enum store_status st =
+	    exec(s, "user_verify", &changed, ST_USER_VERIFY, "ii", id, now);
+
+	return found(st, changed);
+}
+
+enum store_status
+store_user_set_password(struct store *s, int64_t id, const char *password)
+{
+	struct q q;
+
+	if (q_open(&q, s, NULL, "user_set_password") != STORE_OK)
+		return q.st;
+	q_begin(&q, ST_BEGIN);
+	(void)q_run(&q, ST_USER_PASSWORD, "it", id, password);
+	if (q.st == STORE_OK && q.changes == 0)
+		q.st = STORE_NOTFOUND;
+	(void)q_run(&q, ST_USER_SESSIONS_END, "i", id);
+	q_commit(&q);
+	return q_close(&q);
+}
+
+/* ---- updates ---- */
+
+enum store_status
+store_update_create(struct store *s, const struct update *u, int64_t *id)
+{
+	struct q q;
+	int64_t uid;
+
+	if (q_open(&q, s, NULL, "update_create") != STORE_OK)
+		return q.st;
+	uid = q_id(&q, ST_UPDATE_INSERT, "itttti", u->petition_id,
+	    update_kind_name(u->kind), u->author ? u->author : "", u->title,
+	    u->body_md, u->created_at);
+	if (q.st == STORE_OK)
+		*id = uid;
+	return q_close(&q);
+}
+
+enum store_status
+store_update_list(struct store *s, struct arena *a, int64_t petition_id,
+    struct update **out, size_t *n)
+{
+	return list(s, a, "update_list", read_update, sizeof(**out), out, n,
+	    ST_UPDATE_LIST, "i", petition_id);
+}
+
+enum store_status
+store_update_mail_next(struct store *s, struct arena *a, struct update *out)
+{
+	return one(s, a, "update_mail_next", read_update, out,
+	    ST_UPDATE_MAIL_NEXT, "");
+}
+
+enum store_status
+store_update_recipients(struct store *s, struct arena *a, int64_t petition_id,
+    int64_t after_id, int64_t created_before, size_t max,
+    struct recipient **out, size_t *n)
+{
+	return list(s, a, "update_recipients", read_recipient, sizeof(**out),
+	    out, n, ST_UPDATE_RECIPIENTS, "iiii", petition_id, after_id,
+	    created_before, max > INT64_MAX ? INT64_MAX : (int64_t)max);
+}
+
+/* The cursor update decides: of two nodes queuing the same batch, the
+ * second waits for the first's commit, finds the cursor moved and writes
+ * nothing. */
+enum store_status
+store_update_mail_commit(struct store *s, int64_t update_id, int64_t old_cursor,
+    int64_t new_cursor, bool done, const struct update_mail *msgs, size_t n,
+    int64_t now)
+{
+	struct q q;
+
+	if (q_open(&q, s, NULL, "update_mail_commit") != STORE_OK)
+		return q.st;
+	q_begin(&q, ST_BEGIN);
+	(void)q_run(&q, ST_UPDATE_CURSOR, "iiidi", update_id, old_cursor,
+	    new_cursor, done, (int64_t)n);
+	if (q.st == STORE_OK && q.changes == 0)
+		q.st = STORE_DUPLICATE;
+	if (q.st == STORE_OK && n > 0 &&
+	    (q.st = s->be->mail_rows(q.c, msgs, n, now)) == STORE_DUPLICATE) {
+		/* A key taken already (a Message-ID, a token) is an error
+		 * here: only a moved cursor means "queued elsewhere". */
+		q.st = STORE_OK;
+		q_fail(&q, STORE_ERROR, "unexpected duplicate key");
+	}
+	q_commit(&q);
+	return q_close(&q);
+}
+
+/* The three reads of one snapshot, so the figures agree. */
+enum store_status
+store_petition_stats(struct store *s, struct arena *a, int64_t petition_id,
+    struct petition_stats *out)
+{
+	struct petition_stats ps;
+	struct q q;
+	int r;
+
+	memset(&ps, 0, sizeof(ps));
+	if (q_open(&q, s, a, "petition_stats") != STORE_OK)
+		return q.st;
+	q_begin(&q, ST_BEGIN_SNAPSHOT);
+	for (r = q_run(&q, ST_STATS_STATES, "i", petition_id); r == 1;
+	     r = q_next(&q)) {
+		switch (signature_state_parse(row_str(&q, 0))) {
+		case SIGNATURE_PENDING: ps.pending = row_int(&q, 1); break;
+		case SIGNATURE_CONFIRMED: ps.confirmed = row_int(&q, 1); break;
+		case SIGNATURE_INVALID: ps.invalid = row_int(&q, 1); break;
+		default: break;
+		}
+	}
+	q_rows(&q, q_run(&q, ST_STATS_DAYS, "i", petition_id), read_day,
+	    sizeof(*ps.days), &ps.days, &ps.ndays);
+	q_rows(&q, q_run(&q, ST_STATS_COUNTRIES, "i", petition_id),
+	    read_country, sizeof(*ps.countries), &ps.countries, &ps.ncountries);
+	if (q.st == STORE_OK)
+		*out = ps;
+	return q_close(&q);
+}
+
+enum store_status
+store_signers_public(struct store *s, struct arena *a, int64_t petition_id,
+    int64_t after_seq, size_t max, struct signer_row **out, size_t *n)
+{
+	return list(s, a, "signers_public", read_signer, sizeof(**out), out, n,
+	    ST_SIGNERS_PUBLIC, "iii", petition_id, after_seq,
+	    max > INT64_MAX ? INT64_MAX : (int64_t)max);
 }

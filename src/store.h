@@ -1,6 +1,6 @@
 /* store.h - the storage interface. Handlers call these functions and never
- * learn which backend runs; store_sqlite.c is the first backend and a
- * PostgreSQL one can sit beside it (store_open() picks by the DSN). */
+ * learn which backend runs: store.c writes each operation once, above
+ * store_sqlite.c and store_pg.c (store_open() picks one by the DSN). */
 #ifndef HOLOS_STORE_H
 #define HOLOS_STORE_H
 
@@ -256,119 +256,6 @@ struct token_info {
 	enum signature_state state;
 };
 
-/* The operations a backend provides; store.c dispatches to them. */
-struct store_ops {
-	const char *name;
-	/* Several processes (nodes) write the same database: each keeps its
-	 * counts fresh by re-reading them (counts_refresh_start()). */
-	bool shared;
-	int (*open)(const char *dsn, const char *migrations_dir,
-	    const char *node, struct store **out);
-	void (*close)(struct store *);
-	enum store_status (*migrate)(struct store *, int *version);
-	enum store_status (*petition_create)(struct store *,
-	    const struct petition *, int64_t *id);
-	enum store_status (*petition_by_slug)(struct store *, struct arena *,
-	    const char *slug, struct petition *out);
-	enum store_status (*petition_by_id)(struct store *, struct arena *,
-	    int64_t id, struct petition *out);
-	enum store_status (*petition_list)(struct store *, struct arena *,
-	    enum petition_state, struct petition **out, size_t *n);
-	enum store_status (
-	    *write_batch)(struct store *, struct write_op *, size_t n);
-	enum store_status (*token_lookup)(struct store *, struct arena *,
-	    const unsigned char *hash, struct token_info *out);
-	enum store_status (*unsubscribe)(struct store *,
-	    const unsigned char *hash, int64_t now);
-	enum store_status (*outbox_recover)(struct store *, int *n);
-	enum store_status (*outbox_claim)(struct store *, struct arena *,
-	    int64_t now, size_t max, struct outbox_msg **out, size_t *n);
-	enum store_status (*outbox_finish)(struct store *, int64_t id,
-	    enum outbox_state state, int64_t next_at, const char *error,
-	    int64_t now);
-	enum store_status (*outbox_list)(struct store *, struct arena *,
-	    struct outbox_msg **out, size_t *n);
-	enum store_status (
-	    *outbox_retry)(struct store *, int64_t id, int64_t now, int *n);
-	enum store_status (*trending)(struct store *, struct arena *,
-	    int64_t petition_id, int64_t since, bool by_domain,
-	    struct trend_row **out, size_t *n);
-	enum store_status (*invalidate)(struct store *, struct invalidation *);
-	enum store_status (*removals)(struct store *, struct arena *,
-	    int64_t petition_id, struct removal_row **out, size_t *n);
-	enum store_status (*user_create)(struct store *,
-	    const struct user_new *u, int64_t *id);
-	enum store_status (*user_by_email)(struct store *, struct arena *,
-	    const unsigned char *email_hash, struct user *out);
-	enum store_status (*user_login_result)(struct store *, int64_t id,
-	    bool ok, int64_t now, int max_failed, int64_t lock_seconds);
-	enum store_status (*session_create)(struct store *,
-	    const unsigned char *hash, int64_t user_id, int64_t now,
-	    int64_t expires);
-	enum store_status (*session_user)(struct store *, struct arena *,
-	    const unsigned char *hash, int64_t now, struct user *out);
-	enum store_status (
-	    *session_delete)(struct store *, const unsigned char *hash);
-	enum store_status (*audit)(struct store *, const char *actor,
-	    const char *action, const char *subject, const char *detail,
-	    int64_t now);
-	enum store_status (*audit_list)(struct store *, struct arena *,
-	    struct audit_row **out, size_t *n);
-	enum store_status (
-	    *petition_count)(struct store *, int64_t id, int64_t *count);
-	enum store_status (*petition_translation)(struct store *, struct arena *,
-	    int64_t petition_id, const char *lang, struct translation *out);
-	/* 0006_lifecycle */
-	enum store_status (*user_by_id)(struct store *, struct arena *,
-	    int64_t id, struct user *out);
-	enum store_status (*user_token_create)(struct store *,
-	    const unsigned char *hash, enum user_token_purpose purpose,
-	    int64_t user_id, int64_t now, int64_t expires);
-	enum store_status (*user_token_use)(struct store *,
-	    const unsigned char *hash, enum user_token_purpose purpose,
-	    bool consume, int64_t now, int64_t *user_id);
-	enum store_status (
-	    *user_verify)(struct store *, int64_t id, int64_t now);
-	enum store_status (*user_set_password)(struct store *, int64_t id,
-	    const char *password);
-	enum store_status (
-	    *petition_update)(struct store *, const struct petition *p);
-	enum store_status (
-	    *petition_transition)(struct store *, const struct transition *t);
-	enum store_status (*petition_list_owner)(struct store *, struct arena *,
-	    int64_t owner_id, struct petition **out, size_t *n);
-	enum store_status (*petition_queue)(struct store *, struct arena *,
-	    struct petition **out, size_t *n);
-	enum store_status (*petition_due)(struct store *, struct arena *,
-	    int64_t now, struct petition **out, size_t *n);
-	enum store_status (*transition_list)(struct store *, struct arena *,
-	    int64_t petition_id, struct transition **out, size_t *n);
-	enum store_status (*update_create)(struct store *,
-	    const struct update *u, int64_t *id);
-	enum store_status (*update_list)(struct store *, struct arena *,
-	    int64_t petition_id, struct update **out, size_t *n);
-	enum store_status (*update_mail_next)(struct store *, struct arena *,
-	    struct update *out);
-	enum store_status (*update_recipients)(struct store *, struct arena *,
-	    int64_t petition_id, int64_t after_id, int64_t created_before,
-	    size_t max, struct recipient **out, size_t *n);
-	enum store_status (*update_mail_commit)(struct store *,
-	    int64_t update_id, int64_t old_cursor, int64_t new_cursor,
-	    bool done, const struct update_mail *msgs, size_t n, int64_t now);
-	enum store_status (*petition_stats)(struct store *, struct arena *,
-	    int64_t petition_id, struct petition_stats *out);
-	enum store_status (*signers_public)(struct store *, struct arena *,
-	    int64_t petition_id, int64_t after_seq, size_t max,
-	    struct signer_row **out, size_t *n);
-	enum store_status (*outbox_add)(struct store *,
-	    const struct outbox_new *m, int64_t now);
-};
-
-/* Every backend starts with this, so store.c can find its ops. */
-struct store {
-	const struct store_ops *ops;
-};
-
 /* Opens the database named by dsn: "sqlite:PATH" or a plain PATH for SQLite,
  * "postgres://…" or "postgresql://…" for PostgreSQL. migrations_dir holds
  * the backend's NNNN_name.sql files. node names this process's counter rows
@@ -379,6 +266,10 @@ int store_open(const char *dsn, const char *migrations_dir, const char *node,
 
 /* Closes the database; NULL is a no-op. */
 void store_close(struct store *s);
+
+/* True when several processes (nodes) write the same database, so each
+ * keeps its counts fresh by re-reading them (counts_refresh_start()). */
+bool store_shared(const struct store *s);
 
 /* Applies every migration newer than the recorded version, each in its own
  * transaction, and sets *version to the version now in force. A database
@@ -465,13 +356,20 @@ enum store_status store_trending(struct store *s, struct arena *a,
     int64_t petition_id, int64_t since, bool by_domain, struct trend_row **out,
     size_t *n);
 
+/* True when inv names at least one criterion besides the petition (a
+ * domain, a network, a time, a list): the rule every caller checks. */
+bool store_invalidation_valid(const struct invalidation *inv);
+
 /* Marks every matching signature of the petition invalid, with the reason,
  * in one transaction that also lowers the counters by the confirmed ones,
- * records the invalidation and writes the audit log. Sets removed and
- * uncounted. STORE_ERROR (logged) when no criterion is given. */
+ * records the invalidation and writes the audit log (action "invalidate",
+ * subject "petition:ID", detail "reason=R domain=D net=N from=F to=T
+ * list=L removed=R uncounted=U"). Sets removed and uncounted. STORE_ERROR
+ * (logged) when !store_invalidation_valid(inv). */
 enum store_status store_invalidate(struct store *s, struct invalidation *inv);
 
-/* The petition's removals summed by reason, largest first (arena). */
+/* The petition's removals summed by reason, largest first, at most 8
+ * (arena). */
 enum store_status store_removals(struct store *s, struct arena *a,
     int64_t petition_id, struct removal_row **out, size_t *n);
 
@@ -548,7 +446,8 @@ enum store_status store_petition_update(struct store *s,
  * appends an audit entry (action "petition_<to>", subject "petition:ID",
  * detail reason and note) in one transaction. STORE_NOTFOUND when the
  * petition is not in t->from (someone moved it first): nothing changed.
- * The caller checks petition_transition_allowed(). */
+ * The caller checks petition_transition_allowed(): lifecycle_move() is the
+ * one that does. */
 enum store_status store_petition_transition(struct store *s,
     const struct transition *t);
 

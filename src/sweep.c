@@ -4,11 +4,9 @@
 #include <time.h>
 
 #include "arena.h"
+#include "lifecycle.h"
 #include "log.h"
-#include "pagecache.h"
 #include "ticker.h"
-
-static struct ticker ticker;
 
 int
 sweep_run_once(struct store *s, int64_t now)
@@ -35,10 +33,9 @@ sweep_run_once(struct store *s, int64_t now)
 			.at = now,
 		};
 
-		switch (store_petition_transition(s, &t)) {
+		switch (lifecycle_move(s, &t)) {
 		case STORE_OK:
 			log_info("sweep", "event=closed slug=%s", ps[i].slug);
-			pagecache_invalidate(ps[i].id);
 			closed++;
 			break;
 		case STORE_NOTFOUND: break; /* another node closed it first */
@@ -57,12 +54,15 @@ sweep_tick(void *arg)
 	(void)sweep_run_once(arg, (int64_t)time(NULL));
 }
 
+static struct ticker ticker = {
+	.name = "sweep",
+	.interval_ms = SWEEP_INTERVAL_MS,
+	.run = sweep_tick,
+};
+
 int
 sweep_start(struct store *s)
 {
-	ticker.name = "sweep";
-	ticker.interval_ms = SWEEP_INTERVAL_MS;
-	ticker.run = sweep_tick;
 	ticker.arg = s;
 	return ticker_start(&ticker);
 }

@@ -11,12 +11,12 @@ ticker_loop(void *p)
 	struct ticker *t = p;
 	struct timespec until;
 
-	pthread_mutex_lock(&t->lock);
-	while (!t->stopping) {
+	pthread_mutex_lock(&t->w.lock);
+	while (!t->w.stopping) {
 		t->kicked = false;
-		pthread_mutex_unlock(&t->lock);
+		pthread_mutex_unlock(&t->w.lock);
 		t->run(t->arg);
-		pthread_mutex_lock(&t->lock);
+		pthread_mutex_lock(&t->w.lock);
 		clock_gettime(CLOCK_MONOTONIC, &until);
 		until.tv_sec += t->interval_ms / 1000;
 		until.tv_nsec += (long)(t->interval_ms % 1000) * 1000000L;
@@ -24,54 +24,41 @@ ticker_loop(void *p)
 			until.tv_sec++;
 			until.tv_nsec -= 1000000000L;
 		}
-		while (!t->stopping && !t->kicked &&
-		    pthread_cond_timedwait(&t->wake, &t->lock, &until) == 0)
+		while (!t->w.stopping && !t->kicked &&
+		    pthread_cond_timedwait(&t->w.wake, &t->w.lock, &until) == 0)
 			;
 	}
-	pthread_mutex_unlock(&t->lock);
+	pthread_mutex_unlock(&t->w.lock);
 	return NULL;
 }
 
 int
 ticker_start(struct ticker *t)
 {
-	pthread_condattr_t attr;
-
-	if (t->running)
+	if (t->w.running)
 		return 0;
-	if (pthread_condattr_init(&attr) != 0)
-		goto fail;
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&t->wake, &attr);
-	pthread_condattr_destroy(&attr);
-	pthread_mutex_init(&t->lock, NULL);
-	t->stopping = t->kicked = false;
+	pthread_mutex_init(&t->w.lock, NULL);
+	t->kicked = false;
 	if (t->interval_ms == 0)
 		t->interval_ms = 1;
-	if (pthread_create(&t->thread, NULL, ticker_loop, t) != 0) {
-		pthread_cond_destroy(&t->wake);
-		pthread_mutex_destroy(&t->lock);
-		goto fail;
+	if (worker_start(&t->w, t->name, ticker_loop, t) == -1) {
+		pthread_mutex_destroy(&t->w.lock);
+		return -1;
 	}
-	t->running = true;
 	log_info("ticker", "name=%s event=started interval_ms=%u", t->name,
 	    t->interval_ms);
 	return 0;
-fail:
-	log_error("ticker", "name=%s error=\"cannot start the thread\"",
-	    t->name);
-	return -1;
 }
 
 void
 ticker_kick(struct ticker *t)
 {
-	if (!t->running)
+	if (!t->w.running)
 		return;
-	pthread_mutex_lock(&t->lock);
+	pthread_mutex_lock(&t->w.lock);
 	t->kicked = true;
-	pthread_cond_signal(&t->wake);
-	pthread_mutex_unlock(&t->lock);
+	pthread_cond_signal(&t->w.wake);
+	pthread_mutex_unlock(&t->w.lock);
 }
 
 bool
@@ -79,23 +66,17 @@ ticker_stopping(struct ticker *t)
 {
 	bool stop;
 
-	pthread_mutex_lock(&t->lock);
-	stop = t->stopping;
-	pthread_mutex_unlock(&t->lock);
+	pthread_mutex_lock(&t->w.lock);
+	stop = t->w.stopping;
+	pthread_mutex_unlock(&t->w.lock);
 	return stop;
 }
 
 void
 ticker_stop(struct ticker *t)
 {
-	if (!t->running)
+	if (!t->w.running)
 		return;
-	pthread_mutex_lock(&t->lock);
-	t->stopping = true;
-	pthread_cond_signal(&t->wake);
-	pthread_mutex_unlock(&t->lock);
-	pthread_join(t->thread, NULL);
-	pthread_cond_destroy(&t->wake);
-	pthread_mutex_destroy(&t->lock);
-	t->running = false;
+	worker_stop(&t->w);
+	pthread_mutex_destroy(&t->w.lock);
 }

@@ -3,8 +3,9 @@
 #ifndef HOLOS_TICKER_H
 #define HOLOS_TICKER_H
 
-#include <pthread.h>
 #include <stdbool.h>
+
+#include "worker.h"
 
 struct ticker {
 	const char *name; /* for logs */
@@ -12,10 +13,8 @@ struct ticker {
 	void (*run)(void *arg); /* called on the ticker's thread */
 	void *arg;
 	/* private */
-	pthread_t thread;
-	pthread_mutex_t lock;
-	pthread_cond_t wake;
-	bool running, stopping, kicked;
+	struct worker w;
+	bool kicked;
 };
 
 /* Starts t's thread (fill name, interval_ms, run and arg first): run(arg)
