@@ -89,10 +89,12 @@ const char *page_url(struct request *r, const char *path);
 void page_home(struct request *r);
 void page_healthz(struct request *r);
 
-/* page_admin.c */
+/* page_login.c */
 void page_login_show(struct request *r);
 void page_login_post(struct request *r);
 void page_logout(struct request *r);
+
+/* page_admin.c */
 void page_admin(struct request *r);
 void page_admin_petition(struct request *r);
 void page_admin_invalidate(struct request *r);
@@ -123,7 +125,7 @@ void page_me_csv(struct request *r);
 void page_me_update(struct request *r);
 void page_me_state(struct request *r);
 
-/* Shared by the pages of signed-in users (page_admin.c). */
+/* Shared by the pages of signed-in users (page_login.c sets it). */
 #define PAGE_COOKIE_SESSION "holos_session"
 
 /* The signed-in user of r with at least role; otherwise replies (302 to

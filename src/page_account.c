@@ -15,10 +15,10 @@
 #include "form.h"
 #include "guard.h"
 #include "i18n.h"
-#include "letter.h"
 #include "log.h"
+#include "mail_letter.h"
+#include "mail_outbox.h"
 #include "offload.h"
-#include "outbox.h"
 #include "page.h"
 
 #define MAIL_WINDOW 3600  /* per account and hour at most: */
