@@ -14,7 +14,7 @@
 #include "mail_message.h"
 #include "mail_outbox.h"
 #include "markdown.h"
-#include "page.h"
+#include "site.h"
 #include "ticker.h"
 #include "tmpl.h"
 

@@ -10,7 +10,7 @@
 #include "i18n.h"
 #include "log.h"
 #include "mail_message.h"
-#include "page.h"
+#include "site.h"
 #include "tmpl.h"
 
 int

@@ -17,8 +17,6 @@
 
 #define COOKIE_LANG "holos_lang"
 
-struct site site;
-
 void
 page_begin(struct request *r)
 {

@@ -1,6 +1,6 @@
-/* page.h - what every page shares: the site configuration, the language,
- * the CSRF cookie, the common template context and error pages; and the
- * handlers of each page family (page_*.c). */
+/* page.h - what every page shares: the language, the CSRF check, the common
+ * template context and error pages; and the handlers of each page family
+ * (page_*.c). The site's settings are in site.h. */
 #ifndef HOLOS_PAGE_H
 #define HOLOS_PAGE_H
 
@@ -8,27 +8,9 @@
 #include <stdbool.h>
 
 #include "http.h"
+#include "site.h"
 #include "store.h"
 #include "tmpl.h"
-
-struct site {
-	struct store *store;
-	struct tmpl_set *tmpl;
-	const char *name;	  /* "Holos" */
-	const char *base_url;	  /* no trailing slash */
-	const char *origin;	  /* scheme://host[:port] of base_url */
-	const char *host;	  /* host of base_url, for Message-IDs */
-	bool secure_cookies;	  /* base URL is https */
-	bool count_on_sign;	  /* count without email confirmation */
-	int64_t confirm_ttl;	  /* seconds a confirmation link works */
-	const char *mail_from;	  /* envelope and From address */
-	bool mail_to_files;	  /* no SMTP: .eml files, links logged */
-	int64_t min_form_seconds; /* a faster submit is flagged */
-	char static_version[17];
-};
-
-/* Set once by main before serving; read-only afterwards. */
-extern struct site site;
 
 /* Negotiates the language (and stores a ?lang= choice in a cookie).
  * Handlers of HTML pages call it first. */
