@@ -49,12 +49,6 @@ struct form_value;
 int page_form_read(struct request *r, const struct form_spec *spec, size_t n,
     struct form_value *v);
 
-/* True when a state-changing request comes from another site: its Origin
- * (or, without one, Sec-Fetch-Site) names a site other than the base URL.
- * Requests without either (scripts, old browsers) pass: the form token is
- * their check. */
-bool page_cross_site(struct request *r);
-
 /* An error page in the reader's language: message is a catalogue key. */
 void page_error(struct request *r, int status, const char *message_key);
 
@@ -128,9 +122,15 @@ void page_session_cookie(struct request *r, const char *cookie);
 /* A fresh form token for binding, in r's arena ("" when out of memory). */
 const char *page_form_token(struct request *r, const char *binding);
 
-/* True when a posted form token is valid for binding and the request is
- * not cross-site; otherwise replies 403 and returns false. */
-bool page_csrf_ok(struct request *r, const char *token, size_t len,
+/* The one CSRF check of every state-changing request (routes marked
+ * ROUTE_CSRF_FORM in route.h): the form's token field, as page_form_read()
+ * left it, must be one made for binding ("" for forms anyone may post, a
+ * session's binding otherwise) no longer than CRYPTO_CSRF_MAX_AGE ago, and
+ * the request must not come from another site (its Origin, or without
+ * one its Sec-Fetch-Site, names another).
+ * Returns true; otherwise replies 403 (err_csrf), logs why and returns
+ * false. */
+bool page_csrf_check(struct request *r, const struct form_value *token,
     const char *binding);
 
 /* "YYYY-MM-DD HH:MM:SSZ" of t, in r's arena. */

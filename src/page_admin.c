@@ -401,12 +401,8 @@ page_admin_invalidate(struct request *r)
 		return;
 	if (page_form_read(r, inv_form, I__MAX, v) == -1)
 		return;
-	if (v[I_CSRF].err != FORM_OK ||
-	    !crypto_csrf_check(v[I_CSRF].s, v[I_CSRF].len, binding, time(NULL)) ||
-	    page_cross_site(r)) {
-		page_error(r, 403, "err_csrf");
+	if (!page_csrf_check(r, &v[I_CSRF], binding))
 		return;
-	}
 	if (store_petition_by_slug(site.store, r->arena, r->slug, &p) !=
 	    STORE_OK) {
 		page_error(r, 404, "err_not_found");
@@ -565,8 +561,7 @@ page_admin_moderate(struct request *r)
 		return;
 	if (page_form_read(r, mod_form, M__MAX, v) == -1)
 		return;
-	if (!page_csrf_ok(r, v[M_CSRF].err == FORM_OK ? v[M_CSRF].s : NULL,
-		v[M_CSRF].len, binding))
+	if (!page_csrf_check(r, &v[M_CSRF], binding))
 		return;
 	if (page_rate_check(r, 0) == -1)
 		return;

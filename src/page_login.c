@@ -1,7 +1,6 @@
 /* page_login.c - signing in (/login, the password checked on the offload
  * worker while the request is parked) and out (POST /logout). */
 #include <string.h>
-#include <time.h>
 
 #include "account.h"
 #include "crypto.h"
@@ -132,12 +131,8 @@ page_login_post(struct request *r)
 	page_begin(r);
 	if (page_form_read(r, login_form, L__MAX, v) == -1)
 		return;
-	if (v[L_CSRF].err != FORM_OK ||
-	    !crypto_csrf_check(v[L_CSRF].s, v[L_CSRF].len, "", time(NULL)) ||
-	    page_cross_site(r)) {
-		page_error(r, 403, "err_csrf");
+	if (!page_csrf_check(r, &v[L_CSRF], ""))
 		return;
-	}
 	next = safe_next(v[L_NEXT].s, v[L_NEXT].len);
 	if (page_rate_check(r, 0) == -1)
 		return;
@@ -175,12 +170,15 @@ page_logout(struct request *r)
 	char binding[33] = "";
 
 	page_begin(r);
+	if (page_form_read(r, spec, 1, v) == -1)
+		return;
+	/* The token is bound to the session it ends. */
 	if (cookie != NULL && crypto_token_valid(cookie, strlen(cookie)))
 		account_binding(cookie, binding);
-	if (form_parse(r->arena, r->body.data ? r->body.data : "", r->body.len,
-		spec, 1, v) == -1 ||
-	    v[0].err != FORM_OK || cookie == NULL ||
-	    !crypto_csrf_check(v[0].s, v[0].len, binding, time(NULL))) {
+	if (!page_csrf_check(r, &v[0], binding))
+		return;
+	if (cookie == NULL) {
+		/* No session to end: as refused as a forged request. */
 		page_error(r, 403, "err_csrf");
 		return;
 	}
