@@ -835,8 +835,6 @@ cmd_outbox_send(struct config *c, struct store *s)
 /* What serving holds between its start-up steps. */
 struct serve {
 	struct config *c;
-	struct tmpl_set *tmpl;
-	struct store *store;
 	struct outbox_config mail;
 	struct server_config server;
 	char base_url[512], announce[600];
@@ -874,10 +872,10 @@ start_i18n(struct serve *sv)
 }
 
 static void
-stop_i18n(struct serve *sv)
+stop_templates(void)
 {
-	(void)sv;
-	i18n_free();
+	tmpl_set_free(site.tmpl);
+	site.tmpl = NULL;
 }
 
 static int
@@ -886,21 +884,13 @@ start_templates(struct serve *sv)
 	char path[PATH_MAX], err[512] = "out of memory";
 
 	snprintf(path, sizeof(path), "%s/templates", sv->c->share);
-	if ((sv->tmpl = tmpl_set_new()) == NULL ||
-	    tmpl_set_load_dir(sv->tmpl, path, err, sizeof(err)) == -1) {
+	if ((site.tmpl = tmpl_set_new()) == NULL ||
+	    tmpl_set_load_dir(site.tmpl, path, err, sizeof(err)) == -1) {
 		fprintf(stderr, "holos: template error: %s\n", err);
-		tmpl_set_free(sv->tmpl);
-		sv->tmpl = NULL;
+		stop_templates();
 		return -1;
 	}
 	return 0;
-}
-
-static void
-stop_templates(struct serve *sv)
-{
-	tmpl_set_free(sv->tmpl);
-	sv->tmpl = NULL;
 }
 
 static int
@@ -916,13 +906,6 @@ start_static(struct serve *sv)
 	return 0;
 }
 
-static void
-stop_static(struct serve *sv)
-{
-	(void)sv;
-	page_static_free();
-}
-
 static int
 start_guard(struct serve *sv)
 {
@@ -936,24 +919,17 @@ start_guard(struct serve *sv)
 	return 0;
 }
 
-static void
-stop_guard(struct serve *sv)
-{
-	(void)sv;
-	guard_free();
-}
-
 static int
 start_store(struct serve *sv)
 {
-	return (sv->store = open_store(sv->c)) != NULL ? 0 : -1;
+	return (site.store = open_store(sv->c)) != NULL ? 0 : -1;
 }
 
 static void
-stop_store(struct serve *sv)
+stop_store(void)
 {
-	store_close(sv->store);
-	sv->store = NULL;
+	store_close(site.store);
+	site.store = NULL;
 }
 
 /* Imports --seed into a database without petitions. */
@@ -970,12 +946,12 @@ start_seed(struct serve *sv)
 		return 0;
 	a = arena_new();
 	for (st = 0; st < PETITION__MAX && a != NULL; st++)
-		if (store_petition_list(sv->store, a, (enum petition_state)st,
+		if (store_petition_list(site.store, a, (enum petition_state)st,
 			&ps, &n) == STORE_OK)
 			total += n;
 	arena_free(a);
 	if (total == 0 &&
-	    import_file(sv->store, sv->c->seed, err, sizeof(err)) == -1) {
+	    import_file(site.store, sv->c->seed, err, sizeof(err)) == -1) {
 		fprintf(stderr, "holos: seed: %s\n", err);
 		return -1;
 	}
@@ -993,8 +969,6 @@ start_site(struct serve *sv)
 		    c->listen);
 		c->base_url = sv->base_url;
 	}
-	site.store = sv->store;
-	site.tmpl = sv->tmpl;
 	site.name = c->site_name;
 	site.min_form_seconds = (int64_t)c->min_form_seconds;
 	site_set_base_url(c->base_url);
@@ -1006,79 +980,36 @@ start_site(struct serve *sv)
 	return 0;
 }
 
-/* Pages cached for this site go with it. */
-static void
-stop_site(struct serve *sv)
-{
-	(void)sv;
-	pagecache_clear();
-}
-
 static int
 start_mail(struct serve *sv)
 {
 	return setup_mail(sv->c, &sv->mail);
 }
 
-static void
-stop_mail(struct serve *sv)
-{
-	(void)sv;
-	smtp_global_cleanup();
-}
-
 static int
 start_counts(struct serve *sv)
 {
-	return counts_init(sv->store);
-}
-
-static void
-stop_counts(struct serve *sv)
-{
 	(void)sv;
-	counts_free();
+	return counts_init(site.store);
 }
 
 static int
 start_outbox(struct serve *sv)
 {
-	return outbox_start(sv->store, &sv->mail);
-}
-
-static void
-stop_outbox(struct serve *sv)
-{
-	(void)sv;
-	outbox_stop();
+	return outbox_start(site.store, &sv->mail);
 }
 
 static int
 start_fanout(struct serve *sv)
 {
-	return fanout_start(sv->store);
-}
-
-static void
-stop_fanout(struct serve *sv)
-{
 	(void)sv;
-	fanout_stop();
+	return fanout_start(site.store);
 }
 
 static int
 start_signq(struct serve *sv)
 {
-	return signq_start(sv->store, sv->c->queue, sv->c->batch);
-}
-
-/* Requests in flight are done by now: this writes what they queued (and
- * the mail workers, stopped after it, send what it wrote). */
-static void
-stop_signq(struct serve *sv)
-{
-	(void)sv;
-	signq_stop();
+	return signq_start(site.store, sv->c->queue, sv->c->batch);
 }
 
 /* Other nodes sign into a shared database, and a moderator's invalidation
@@ -1088,28 +1019,16 @@ stop_signq(struct serve *sv)
 static int
 start_refresh(struct serve *sv)
 {
-	return counts_refresh_start(
-	    sv->store->ops->shared ? COUNTS_REFRESH_MS : 1000);
-}
-
-static void
-stop_refresh(struct serve *sv)
-{
 	(void)sv;
-	counts_refresh_stop();
+	return counts_refresh_start(
+	    site.store->ops->shared ? COUNTS_REFRESH_MS : 1000);
 }
 
 static int
 start_sweep(struct serve *sv)
 {
-	return sweep_start(sv->store);
-}
-
-static void
-stop_sweep(struct serve *sv)
-{
 	(void)sv;
-	sweep_stop();
+	return sweep_start(site.store);
 }
 
 static int
@@ -1119,25 +1038,11 @@ start_delay(struct serve *sv)
 	return delay_start();
 }
 
-static void
-stop_delay(struct serve *sv)
-{
-	(void)sv;
-	delay_stop();
-}
-
 static int
 start_offload(struct serve *sv)
 {
 	(void)sv;
 	return offload_start();
-}
-
-static void
-stop_offload(struct serve *sv)
-{
-	(void)sv;
-	offload_stop();
 }
 
 /* The router is the server's handler and the metrics see every reply:
@@ -1175,13 +1080,6 @@ start_server(struct serve *sv)
 	return server_start(&sv->server);
 }
 
-static void
-stop_server(struct serve *sv)
-{
-	(void)sv;
-	server_stop();
-}
-
 /* One part of a serving holos: started in the table's order, stopped in
  * the reverse one, on shutdown and when a later part cannot start. */
 struct step {
@@ -1190,7 +1088,7 @@ struct step {
 	/* Returns 0, or -1 (with a message or a log line saying why)
 	 * having left nothing of itself running. */
 	int (*start)(struct serve *sv);
-	void (*stop)(struct serve *sv); /* NULL: nothing to undo */
+	void (*stop)(void); /* NULL: nothing to undo */
 };
 
 enum step_id {
@@ -1221,31 +1119,35 @@ enum step_id {
 static const struct step steps[STEP__MAX] = {
 	[STEP_DATA] = { "data", "the data folder", start_data, NULL },
 	[STEP_CRYPTO] = { "crypto", "the secret key", start_crypto, NULL },
-	[STEP_I18N] = { "i18n", "the catalogues", start_i18n, stop_i18n },
+	[STEP_I18N] = { "i18n", "the catalogues", start_i18n, i18n_free },
 	[STEP_TEMPLATES] = { "templates", "the templates", start_templates,
 	    stop_templates },
 	[STEP_STATIC] = { "static", "the static files", start_static,
-	    stop_static },
-	[STEP_GUARD] = { "guard", "the address lists", start_guard, stop_guard },
+	    page_static_free },
+	[STEP_GUARD] = { "guard", "the address lists", start_guard, guard_free },
 	[STEP_STORE] = { "store", "the database", start_store, stop_store },
 	[STEP_SEED] = { "seed", "the seed petition", start_seed, NULL },
-	[STEP_SITE] = { "site", "the site settings", start_site, stop_site },
-	[STEP_MAIL] = { "mail", "mail", start_mail, stop_mail },
-	[STEP_COUNTS] = { "counts", "the counts", start_counts, stop_counts },
+	/* Pages cached for the site go with it. */
+	[STEP_SITE] = { "site", "the site settings", start_site,
+	    pagecache_clear },
+	[STEP_MAIL] = { "mail", "mail", start_mail, smtp_global_cleanup },
+	[STEP_COUNTS] = { "counts", "the counts", start_counts, counts_free },
 	[STEP_OUTBOX] = { "outbox", "the mail worker", start_outbox,
-	    stop_outbox },
+	    outbox_stop },
 	[STEP_FANOUT] = { "fanout", "the update mailer", start_fanout,
-	    stop_fanout },
+	    fanout_stop },
+	/* Stopped once no request is in flight: it commits what they
+	 * queued, and the mail workers, stopped after it, send that mail. */
 	[STEP_SIGNQ] = { "signq", "the signature writer", start_signq,
-	    stop_signq },
+	    signq_stop },
 	[STEP_REFRESH] = { "refresh", "the count refresh", start_refresh,
-	    stop_refresh },
-	[STEP_SWEEP] = { "sweep", "the closing sweep", start_sweep, stop_sweep },
+	    counts_refresh_stop },
+	[STEP_SWEEP] = { "sweep", "the closing sweep", start_sweep, sweep_stop },
 	[STEP_DELAY] = { "delay", "the delayed replies", start_delay,
-	    stop_delay },
+	    delay_stop },
 	[STEP_OFFLOAD] = { "offload", "the password worker", start_offload,
-	    stop_offload },
-	[STEP_SERVER] = { "server", "the listener", start_server, stop_server },
+	    offload_stop },
+	[STEP_SERVER] = { "server", "the listener", start_server, server_stop },
 };
 
 /* True when the environment asks step to fail (HOLOS_TEST_FAIL_START=NAME).
@@ -1299,7 +1201,7 @@ serve_start(struct serve *sv)
 			    steps[i].name);
 			while (i-- > 0)
 				if (steps[i].stop != NULL)
-					steps[i].stop(sv);
+					steps[i].stop();
 			return -1;
 		}
 		log_debug("serve", "step=%s event=started", steps[i].name);
@@ -1308,13 +1210,13 @@ serve_start(struct serve *sv)
 }
 
 static void
-serve_stop(struct serve *sv)
+serve_stop(void)
 {
 	int i;
 
 	for (i = STEP__MAX - 1; i >= 0; i--)
 		if (steps[i].stop != NULL)
-			steps[i].stop(sv);
+			steps[i].stop();
 }
 
 static int
@@ -1325,7 +1227,7 @@ cmd_serve(struct config *c)
 
 	if (serve_start(&sv) == 0) {
 		server_wait();
-		serve_stop(&sv);
+		serve_stop();
 		ret = 0;
 	}
 	/* Every part stopped is every thread joined: one left would outlive
