@@ -76,16 +76,16 @@ struct config {
 	unsigned long pow_bits;
 };
 
-/* How an option's value is read. */
-enum opt_kind {
-	OPT_TEXT,   /* any string, borrowed from argv or the environment */
-	OPT_FLAG,   /* no value; in the environment 1 (on) or 0 (off) */
-	OPT_NUMBER, /* a whole number from min to max */
-	OPT_RATE,   /* N/SECONDS, or off */
-	OPT_CIDR,   /* an address or a range; repeatable */
-	OPT_ONOFF,  /* on or off */
-	OPT_HELP,
-	OPT_KIND__MAX
+/* How an option's argument is read. */
+enum opt_arg {
+	ARG_TEXT,   /* any string, borrowed from argv or the environment */
+	ARG_FLAG,   /* no value; in the environment 1 (on) or 0 (off) */
+	ARG_NUMBER, /* a whole number from min to max */
+	ARG_RATE,   /* N/SECONDS, or off */
+	ARG_CIDR,   /* an address or a range; repeatable */
+	ARG_ONOFF,  /* on or off */
+	ARG_NONE,   /* --help */
+	ARG__MAX
 };
 
 enum opt {
@@ -124,16 +124,16 @@ enum opt {
 	OPT_RATE_LIMIT,
 	OPT_MIN_FORM_SECONDS,
 	OPT_POW_BITS,
-	OPT_HELP_,
+	OPT_HELP,
 	OPT__MAX
 };
 
 struct opt_def {
 	const char *name; /* the flag, without "--" */
 	const char *env;  /* the environment's fallback, or NULL */
-	enum opt_kind kind;
+	enum opt_arg kind;
 	size_t off;		/* the field of struct config */
-	unsigned long min, max; /* OPT_NUMBER */
+	unsigned long min, max; /* ARG_NUMBER */
 	const char *def;	/* the default, read like a given value */
 };
 
@@ -143,70 +143,70 @@ struct opt_def {
  * default. A value from the environment is checked as one from the command
  * line is; README.md's configuration table lists the same. */
 static const struct opt_def opts[OPT__MAX] = {
-	[OPT_LISTEN] = { "listen", "HOLOS_LISTEN", OPT_TEXT, CF(listen), 0, 0,
+	[OPT_LISTEN] = { "listen", "HOLOS_LISTEN", ARG_TEXT, CF(listen), 0, 0,
 	    "127.0.0.1:8080" },
-	[OPT_DATA] = { "data", "HOLOS_DATA", OPT_TEXT, CF(data), 0, 0, "data" },
-	[OPT_DB] = { "db", "HOLOS_DB", OPT_TEXT, CF(db), 0, 0, NULL },
-	[OPT_NODE] = { "node", "HOLOS_NODE", OPT_TEXT, CF(node), 0, 0, NULL },
-	[OPT_FROM] = { "from", NULL, OPT_TEXT, CF(from), 0, 0, NULL },
-	[OPT_TO] = { "to", NULL, OPT_TEXT, CF(to), 0, 0, NULL },
-	[OPT_BASE_URL] = { "base-url", "HOLOS_BASE_URL", OPT_TEXT, CF(base_url),
+	[OPT_DATA] = { "data", "HOLOS_DATA", ARG_TEXT, CF(data), 0, 0, "data" },
+	[OPT_DB] = { "db", "HOLOS_DB", ARG_TEXT, CF(db), 0, 0, NULL },
+	[OPT_NODE] = { "node", "HOLOS_NODE", ARG_TEXT, CF(node), 0, 0, NULL },
+	[OPT_FROM] = { "from", NULL, ARG_TEXT, CF(from), 0, 0, NULL },
+	[OPT_TO] = { "to", NULL, ARG_TEXT, CF(to), 0, 0, NULL },
+	[OPT_BASE_URL] = { "base-url", "HOLOS_BASE_URL", ARG_TEXT, CF(base_url),
 	    0, 0, NULL },
-	[OPT_SHARE] = { "share", "HOLOS_SHARE", OPT_TEXT, CF(share), 0, 0,
+	[OPT_SHARE] = { "share", "HOLOS_SHARE", ARG_TEXT, CF(share), 0, 0,
 	    NULL },
-	[OPT_LANG] = { "lang", "HOLOS_LANG", OPT_TEXT, CF(lang), 0, 0, "en" },
-	[OPT_SEED] = { "seed", NULL, OPT_TEXT, CF(seed), 0, 0, NULL },
-	[OPT_OWNER] = { "owner", NULL, OPT_TEXT, CF(owner), 0, 0, NULL },
-	[OPT_SITE_NAME] = { "site-name", "HOLOS_SITE_NAME", OPT_TEXT,
+	[OPT_LANG] = { "lang", "HOLOS_LANG", ARG_TEXT, CF(lang), 0, 0, "en" },
+	[OPT_SEED] = { "seed", NULL, ARG_TEXT, CF(seed), 0, 0, NULL },
+	[OPT_OWNER] = { "owner", NULL, ARG_TEXT, CF(owner), 0, 0, NULL },
+	[OPT_SITE_NAME] = { "site-name", "HOLOS_SITE_NAME", ARG_TEXT,
 	    CF(site_name), 0, 0, "Holos" },
 	/* 0: one per core. */
-	[OPT_THREADS] = { "threads", NULL, OPT_NUMBER, CF(threads), 0, 256,
+	[OPT_THREADS] = { "threads", NULL, ARG_NUMBER, CF(threads), 0, 256,
 	    "0" },
-	[OPT_MAX_BODY] = { "max-body", NULL, OPT_NUMBER, CF(max_body), 1024,
+	[OPT_MAX_BODY] = { "max-body", NULL, ARG_NUMBER, CF(max_body), 1024,
 	    64UL << 20, "262144" },
-	[OPT_IDLE_TIMEOUT] = { "idle-timeout", NULL, OPT_NUMBER,
+	[OPT_IDLE_TIMEOUT] = { "idle-timeout", NULL, ARG_NUMBER,
 	    CF(idle_timeout), 1, 3600, "15" },
-	[OPT_PER_IP] = { "per-ip-limit", NULL, OPT_NUMBER, CF(per_ip), 0,
+	[OPT_PER_IP] = { "per-ip-limit", NULL, ARG_NUMBER, CF(per_ip), 0,
 	    1000000, "128" },
-	[OPT_MAX_CONNS] = { "max-connections", NULL, OPT_NUMBER, CF(max_conns),
+	[OPT_MAX_CONNS] = { "max-connections", NULL, ARG_NUMBER, CF(max_conns),
 	    1, 1000000, "4096" },
-	[OPT_QUEUE] = { "queue", NULL, OPT_NUMBER, CF(queue), 1, 10000000,
+	[OPT_QUEUE] = { "queue", NULL, ARG_NUMBER, CF(queue), 1, 10000000,
 	    "10000" },
-	[OPT_BATCH] = { "batch", NULL, OPT_NUMBER, CF(batch), 1, 100000,
+	[OPT_BATCH] = { "batch", NULL, ARG_NUMBER, CF(batch), 1, 100000,
 	    "1000" },
-	[OPT_SMTP] = { "smtp", "HOLOS_SMTP", OPT_TEXT, CF(smtp), 0, 0, NULL },
-	[OPT_SMTP_CA] = { "smtp-ca", NULL, OPT_TEXT, CF(smtp_ca), 0, 0, NULL },
-	[OPT_SMTP_INSECURE] = { "smtp-insecure", NULL, OPT_FLAG,
+	[OPT_SMTP] = { "smtp", "HOLOS_SMTP", ARG_TEXT, CF(smtp), 0, 0, NULL },
+	[OPT_SMTP_CA] = { "smtp-ca", NULL, ARG_TEXT, CF(smtp_ca), 0, 0, NULL },
+	[OPT_SMTP_INSECURE] = { "smtp-insecure", NULL, ARG_FLAG,
 	    CF(smtp_insecure), 0, 0, NULL },
-	[OPT_MAIL_FROM] = { "mail-from", "HOLOS_MAIL_FROM", OPT_TEXT,
+	[OPT_MAIL_FROM] = { "mail-from", "HOLOS_MAIL_FROM", ARG_TEXT,
 	    CF(mail_from), 0, 0, NULL },
 	[OPT_COUNT_ON_SIGN] = { "count-on-sign", "HOLOS_COUNT_ON_SIGN",
-	    OPT_FLAG, CF(count_on_sign), 0, 0, NULL },
-	[OPT_CONFIRM_TTL] = { "confirm-ttl", NULL, OPT_NUMBER, CF(confirm_ttl),
+	    ARG_FLAG, CF(count_on_sign), 0, 0, NULL },
+	[OPT_CONFIRM_TTL] = { "confirm-ttl", NULL, ARG_NUMBER, CF(confirm_ttl),
 	    1, 365UL * 86400, "604800" },
-	[OPT_MAIL_RETRY] = { "mail-retry", NULL, OPT_NUMBER, CF(mail_retry), 1,
+	[OPT_MAIL_RETRY] = { "mail-retry", NULL, ARG_NUMBER, CF(mail_retry), 1,
 	    86400, "60" },
-	[OPT_MAIL_ATTEMPTS] = { "mail-attempts", NULL, OPT_NUMBER,
+	[OPT_MAIL_ATTEMPTS] = { "mail-attempts", NULL, ARG_NUMBER,
 	    CF(mail_attempts), 1, 100, "8" },
-	[OPT_TRUSTED_PROXY] = { "trusted-proxy", NULL, OPT_CIDR, CF(trusted), 0,
+	[OPT_TRUSTED_PROXY] = { "trusted-proxy", NULL, ARG_CIDR, CF(trusted), 0,
 	    0, NULL },
-	[OPT_RATE_IP] = { "rate-ip", NULL, OPT_RATE, CF(rates[RL_IP]), 0, 0,
+	[OPT_RATE_IP] = { "rate-ip", NULL, ARG_RATE, CF(rates[RL_IP]), 0, 0,
 	    "10/60" },
-	[OPT_RATE_NET] = { "rate-net", NULL, OPT_RATE, CF(rates[RL_NET]), 0, 0,
+	[OPT_RATE_NET] = { "rate-net", NULL, ARG_RATE, CF(rates[RL_NET]), 0, 0,
 	    "60/60" },
 	/* Far above what one node can commit: a guard against floods that
 	 * never slows a petition going viral. */
-	[OPT_RATE_PETITION] = { "rate-petition", NULL, OPT_RATE,
+	[OPT_RATE_PETITION] = { "rate-petition", NULL, ARG_RATE,
 	    CF(rates[RL_PETITION]), 0, 0, "50000/1" },
-	[OPT_RATE_SITE] = { "rate-site", NULL, OPT_RATE, CF(rates[RL_SITE]), 0,
+	[OPT_RATE_SITE] = { "rate-site", NULL, ARG_RATE, CF(rates[RL_SITE]), 0,
 	    0, "off" },
-	[OPT_RATE_LIMIT] = { "rate-limit", "HOLOS_RATE_LIMIT", OPT_ONOFF,
+	[OPT_RATE_LIMIT] = { "rate-limit", "HOLOS_RATE_LIMIT", ARG_ONOFF,
 	    CF(rate_limit), 0, 0, "on" },
 	[OPT_MIN_FORM_SECONDS] = { "min-form-seconds", "HOLOS_MIN_FORM_SECONDS",
-	    OPT_NUMBER, CF(min_form_seconds), 0, 3600, "3" },
-	[OPT_POW_BITS] = { "pow-bits", "HOLOS_POW_BITS", OPT_NUMBER,
+	    ARG_NUMBER, CF(min_form_seconds), 0, 3600, "3" },
+	[OPT_POW_BITS] = { "pow-bits", "HOLOS_POW_BITS", ARG_NUMBER,
 	    CF(pow_bits), 0, 24, "12" },
-	[OPT_HELP_] = { "help", NULL, OPT_HELP, 0, 0, 0, NULL },
+	[OPT_HELP] = { "help", NULL, ARG_NONE, 0, 0, 0, NULL },
 };
 
 static const char usage_main[] =
@@ -396,28 +396,28 @@ opt_set(const struct opt_def *o, const char *v, struct config *c)
 	void *field = (char *)c + o->off;
 
 	switch (o->kind) {
-	case OPT_TEXT: *(const char **)field = v; return 0;
-	case OPT_FLAG:
+	case ARG_TEXT: *(const char **)field = v; return 0;
+	case ARG_FLAG:
 		if (v != NULL && strcmp(v, "1") != 0 && strcmp(v, "0") != 0)
 			return -1;
 		*(bool *)field = v == NULL || strcmp(v, "1") == 0;
 		return 0;
-	case OPT_NUMBER:
+	case ARG_NUMBER:
 		return parse_number(v, o->min, o->max, (unsigned long *)field);
-	case OPT_RATE: return ratelimit_parse(v, (struct rl_rule *)field);
-	case OPT_CIDR:
+	case ARG_RATE: return ratelimit_parse(v, (struct rl_rule *)field);
+	case ARG_CIDR:
 		if (c->ntrusted == sizeof(c->trusted) / sizeof(c->trusted[0]) ||
 		    cidr_parse(v, &c->trusted[c->ntrusted]) == -1)
 			return -1;
 		c->ntrusted++;
 		return 0;
-	case OPT_ONOFF:
+	case ARG_ONOFF:
 		if (strcmp(v, "on") != 0 && strcmp(v, "off") != 0)
 			return -1;
 		*(bool *)field = strcmp(v, "on") == 0;
 		return 0;
-	case OPT_HELP:
-	case OPT_KIND__MAX: break;
+	case ARG_NONE:
+	case ARG__MAX: break;
 	}
 	return -1;
 }
@@ -430,19 +430,20 @@ opt_complain(const char *cmd, const struct opt_def *o, const char *source,
 {
 	fprintf(stderr, "holos %s: bad value \"%s\" for %s: ", cmd, v, source);
 	switch (o->kind) {
-	case OPT_FLAG: fprintf(stderr, "expected 1 or 0\n"); break;
-	case OPT_NUMBER:
+	case ARG_FLAG: fprintf(stderr, "expected 1 or 0\n"); break;
+	case ARG_NUMBER:
 		fprintf(stderr, "expected a whole number from %lu to %lu\n",
 		    o->min, o->max);
 		break;
-	case OPT_RATE:
+	case ARG_RATE:
 		fprintf(stderr, "expected N/SECONDS (such as 10/60) or off\n");
 		break;
-	case OPT_CIDR:
+	case ARG_CIDR:
 		fprintf(stderr,
-		    "expected an address or ADDRESS/BITS (at most 32)\n");
+		    "expected an address or ADDRESS/BITS, for at "
+		    "most 32 proxies\n");
 		break;
-	case OPT_ONOFF: fprintf(stderr, "expected on or off\n"); break;
+	case ARG_ONOFF: fprintf(stderr, "expected on or off\n"); break;
 	default: fprintf(stderr, "unexpected\n"); break;
 	}
 }
@@ -508,7 +509,7 @@ parse_args(int argc, char **argv, const char *cmd, struct config *c)
 	}
 	for (i = 0; i < OPT__MAX; i++)
 		long_opts[i] = (struct option){ opts[i].name,
-			opts[i].kind == OPT_FLAG || opts[i].kind == OPT_HELP ?
+			opts[i].kind == ARG_FLAG || opts[i].kind == ARG_NONE ?
 			    no_argument :
 			    required_argument,
 			NULL, 256 + i };
@@ -518,7 +519,7 @@ parse_args(int argc, char **argv, const char *cmd, struct config *c)
 	while ((ch = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
 		const struct opt_def *o;
 
-		if (ch == 'h' || ch == 256 + OPT_HELP_) {
+		if (ch == 'h' || ch == 256 + OPT_HELP) {
 			usage(stdout, cmd);
 			exit(0);
 		}

@@ -138,6 +138,9 @@ test_every_post_route_checks(void **state)
 {
 	(void)state;
 	size_t nform = 0;
+	/* One session for the walk: a refused request leaves it as it was,
+	 * and the one route that ends it (signing out) gets its own. */
+	struct client *walker = signed_in();
 
 	for (size_t i = 0; i < NROUTES; i++) {
 		const struct route_info *ri = &routes[i];
@@ -163,8 +166,8 @@ test_every_post_route_checks(void **state)
 			    ri->name);
 		nform++;
 
-		/* A fresh session per route: some (signing out) end it. */
-		struct client *c = signed_in();
+		bool ends_session = strcmp(ri->name, "logout") == 0;
+		struct client *c = ends_session ? signed_in() : walker;
 		char *session = token_from(c, "/admin");
 		char *anyone = token_from(c, "/login");
 		const char *bad[][2] = {
@@ -204,8 +207,10 @@ test_every_post_route_checks(void **state)
 			    path, ri->name);
 		free(session);
 		free(anyone);
-		client_free(c);
+		if (ends_session)
+			client_free(c);
 	}
+	client_free(walker);
 	/* The walk saw the table: the sign form, the login form, … */
 	assert_true(nform >= 10);
 }
