@@ -53,6 +53,9 @@ run() {
 	fi
 }
 
+# No two modules call each other by name (docs/architecture.md).
+run "deps-cycle" sh scripts/deps-cycle.sh build/obj
+
 for t in build/unit/test_*; do
 	[ -x "$t" ] && run "unit/${t##*/}" "$t"
 done

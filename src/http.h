@@ -1,5 +1,6 @@
 /* http.h - a request as handlers see it, and the reply they build. The HTTP
- * library behind it (libmicrohttpd, in server.c) is not visible here. */
+ * library behind it (libmicrohttpd, in server.c) is not visible here: it
+ * reaches a request through the struct http_io the server puts in it. */
 #ifndef HOLOS_HTTP_H
 #define HOLOS_HTTP_H
 
@@ -27,9 +28,29 @@ struct http_header {
 	const char *value;
 };
 
+/* Where a lookup looks. */
+enum http_kind {
+	HTTP_KIND_HEADER,
+	HTTP_KIND_COOKIE,
+	HTTP_KIND_QUERY,
+	HTTP_KIND__MAX
+};
+
+/* What the server behind a request does for it (server.c fills one in for
+ * libmicrohttpd). conn is the request's own conn. */
+struct http_io {
+	/* A value by name, NULL when absent; borrowed for the request. */
+	const char *(*lookup)(void *conn, enum http_kind kind, const char *name);
+	/* Parks the connection: no reply now, no thread held. */
+	void (*suspend)(void *conn);
+	/* Wakes a parked connection; safe from any thread. */
+	void (*resume)(void *conn);
+};
+
 struct request {
-	struct arena *arena; /* freed when the request ends */
-	void *conn;	     /* the library's connection */
+	struct arena *arena;	  /* freed when the request ends */
+	const struct http_io *io; /* the server's, for conn */
+	void *conn;		  /* the library's connection */
 	enum http_method method;
 	const char *method_name;
 	const char *path;    /* decoded path, no query */
@@ -43,7 +64,7 @@ struct request {
 	bool body_too_large;
 
 	/* Set by the router from the path. */
-	int route; /* enum route; ROUTE__MAX when none */
+	int route; /* enum route; -1 until the router ran */
 	const char *slug;
 	const char *rest;  /* for /static/REST */
 	const char *token; /* for /c/TOKEN and /u/TOKEN */

@@ -1,8 +1,10 @@
 /* main.c - the command line: serve, migrate, import. Only this file reads
  * configuration (flags, then environment, then defaults). */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,26 +17,31 @@
 #include "counts.h"
 #include "crypto.h"
 #include "delay.h"
-#include "fanout.h"
 #include "guard.h"
 #include "i18n.h"
 #include "import.h"
 #include "lifecycle.h"
 #include "log.h"
+#include "mail_fanout.h"
+#include "mail_outbox.h"
+#include "metrics.h"
 #include "migrate_data.h"
 #include "moderate.h"
 #include "offload.h"
-#include "outbox.h"
 #include "page.h"
 #include "pagecache.h"
 #include "pow.h"
 #include "ratelimit.h"
+#include "route.h"
 #include "server.h"
 #include "signq.h"
+#include "site.h"
 #include "store.h"
 #include "sweep.h"
 #include "tmpl.h"
 
+/* Everything the command line and the environment set. Numbers are
+ * unsigned long so that one parser fills them all. */
 struct config {
 	const char *listen;
 	const char *data;
@@ -47,7 +54,11 @@ struct config {
 	const char *seed;
 	const char *owner; /* import: the owner's email */
 	const char *site_name;
-	struct server_config server;
+	unsigned long threads;
+	unsigned long max_body;
+	unsigned long idle_timeout;
+	unsigned long per_ip;
+	unsigned long max_conns;
 	unsigned long queue;
 	unsigned long batch;
 	const char *smtp;
@@ -61,13 +72,25 @@ struct config {
 	struct cidr trusted[32];
 	size_t ntrusted;
 	struct rl_rule rates[RL__MAX];
-	bool rate_off;
+	bool rate_limit; /* false: no limits at all */
 	unsigned long min_form_seconds;
 	unsigned long pow_bits;
 };
 
+/* How an option's argument is read. */
+enum opt_arg {
+	ARG_TEXT,   /* any string, borrowed from argv or the environment */
+	ARG_FLAG,   /* no value; in the environment 1 (on) or 0 (off) */
+	ARG_NUMBER, /* a whole number from min to max */
+	ARG_RATE,   /* N/SECONDS, or off */
+	ARG_CIDR,   /* an address or a range; repeatable */
+	ARG_ONOFF,  /* on or off */
+	ARG_NONE,   /* --help */
+	ARG__MAX
+};
+
 enum opt {
-	OPT_LISTEN = 256,
+	OPT_LISTEN,
 	OPT_DATA,
 	OPT_DB,
 	OPT_NODE,
@@ -103,46 +126,88 @@ enum opt {
 	OPT_MIN_FORM_SECONDS,
 	OPT_POW_BITS,
 	OPT_HELP,
+	OPT__MAX
 };
 
-static const struct option long_opts[] = {
-	{ "listen", required_argument, NULL, OPT_LISTEN },
-	{ "data", required_argument, NULL, OPT_DATA },
-	{ "db", required_argument, NULL, OPT_DB },
-	{ "node", required_argument, NULL, OPT_NODE },
-	{ "from", required_argument, NULL, OPT_FROM },
-	{ "to", required_argument, NULL, OPT_TO },
-	{ "base-url", required_argument, NULL, OPT_BASE_URL },
-	{ "share", required_argument, NULL, OPT_SHARE },
-	{ "lang", required_argument, NULL, OPT_LANG },
-	{ "seed", required_argument, NULL, OPT_SEED },
-	{ "owner", required_argument, NULL, OPT_OWNER },
-	{ "site-name", required_argument, NULL, OPT_SITE_NAME },
-	{ "threads", required_argument, NULL, OPT_THREADS },
-	{ "max-body", required_argument, NULL, OPT_MAX_BODY },
-	{ "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },
-	{ "per-ip-limit", required_argument, NULL, OPT_PER_IP },
-	{ "max-connections", required_argument, NULL, OPT_MAX_CONNS },
-	{ "queue", required_argument, NULL, OPT_QUEUE },
-	{ "batch", required_argument, NULL, OPT_BATCH },
-	{ "smtp", required_argument, NULL, OPT_SMTP },
-	{ "smtp-ca", required_argument, NULL, OPT_SMTP_CA },
-	{ "smtp-insecure", no_argument, NULL, OPT_SMTP_INSECURE },
-	{ "mail-from", required_argument, NULL, OPT_MAIL_FROM },
-	{ "count-on-sign", no_argument, NULL, OPT_COUNT_ON_SIGN },
-	{ "confirm-ttl", required_argument, NULL, OPT_CONFIRM_TTL },
-	{ "mail-retry", required_argument, NULL, OPT_MAIL_RETRY },
-	{ "mail-attempts", required_argument, NULL, OPT_MAIL_ATTEMPTS },
-	{ "trusted-proxy", required_argument, NULL, OPT_TRUSTED_PROXY },
-	{ "rate-ip", required_argument, NULL, OPT_RATE_IP },
-	{ "rate-net", required_argument, NULL, OPT_RATE_NET },
-	{ "rate-petition", required_argument, NULL, OPT_RATE_PETITION },
-	{ "rate-site", required_argument, NULL, OPT_RATE_SITE },
-	{ "rate-limit", required_argument, NULL, OPT_RATE_LIMIT },
-	{ "min-form-seconds", required_argument, NULL, OPT_MIN_FORM_SECONDS },
-	{ "pow-bits", required_argument, NULL, OPT_POW_BITS },
-	{ "help", no_argument, NULL, OPT_HELP },
-	{ NULL, 0, NULL, 0 },
+struct opt_def {
+	const char *name; /* the flag, without "--" */
+	const char *env;  /* the environment's fallback, or NULL */
+	enum opt_arg kind;
+	size_t off;		/* the field of struct config */
+	unsigned long min, max; /* ARG_NUMBER */
+	const char *def;	/* the default, read like a given value */
+};
+
+#define CF(field) offsetof(struct config, field)
+
+/* Every option of every command: its flag, its environment variable, its
+ * default. A value from the environment is checked as one from the command
+ * line is; README.md's configuration table lists the same. */
+static const struct opt_def opts[OPT__MAX] = {
+	[OPT_LISTEN] = { "listen", "HOLOS_LISTEN", ARG_TEXT, CF(listen), 0, 0,
+	    "127.0.0.1:8080" },
+	[OPT_DATA] = { "data", "HOLOS_DATA", ARG_TEXT, CF(data), 0, 0, "data" },
+	[OPT_DB] = { "db", "HOLOS_DB", ARG_TEXT, CF(db), 0, 0, NULL },
+	[OPT_NODE] = { "node", "HOLOS_NODE", ARG_TEXT, CF(node), 0, 0, NULL },
+	[OPT_FROM] = { "from", NULL, ARG_TEXT, CF(from), 0, 0, NULL },
+	[OPT_TO] = { "to", NULL, ARG_TEXT, CF(to), 0, 0, NULL },
+	[OPT_BASE_URL] = { "base-url", "HOLOS_BASE_URL", ARG_TEXT, CF(base_url),
+	    0, 0, NULL },
+	[OPT_SHARE] = { "share", "HOLOS_SHARE", ARG_TEXT, CF(share), 0, 0,
+	    NULL },
+	[OPT_LANG] = { "lang", "HOLOS_LANG", ARG_TEXT, CF(lang), 0, 0, "en" },
+	[OPT_SEED] = { "seed", NULL, ARG_TEXT, CF(seed), 0, 0, NULL },
+	[OPT_OWNER] = { "owner", NULL, ARG_TEXT, CF(owner), 0, 0, NULL },
+	[OPT_SITE_NAME] = { "site-name", "HOLOS_SITE_NAME", ARG_TEXT,
+	    CF(site_name), 0, 0, "Holos" },
+	/* 0: one per core. */
+	[OPT_THREADS] = { "threads", NULL, ARG_NUMBER, CF(threads), 0, 256,
+	    "0" },
+	[OPT_MAX_BODY] = { "max-body", NULL, ARG_NUMBER, CF(max_body), 1024,
+	    64UL << 20, "262144" },
+	[OPT_IDLE_TIMEOUT] = { "idle-timeout", NULL, ARG_NUMBER,
+	    CF(idle_timeout), 1, 3600, "15" },
+	[OPT_PER_IP] = { "per-ip-limit", NULL, ARG_NUMBER, CF(per_ip), 0,
+	    1000000, "128" },
+	[OPT_MAX_CONNS] = { "max-connections", NULL, ARG_NUMBER, CF(max_conns),
+	    1, 1000000, "4096" },
+	[OPT_QUEUE] = { "queue", NULL, ARG_NUMBER, CF(queue), 1, 10000000,
+	    "10000" },
+	[OPT_BATCH] = { "batch", NULL, ARG_NUMBER, CF(batch), 1, 100000,
+	    "1000" },
+	[OPT_SMTP] = { "smtp", "HOLOS_SMTP", ARG_TEXT, CF(smtp), 0, 0, NULL },
+	[OPT_SMTP_CA] = { "smtp-ca", NULL, ARG_TEXT, CF(smtp_ca), 0, 0, NULL },
+	[OPT_SMTP_INSECURE] = { "smtp-insecure", NULL, ARG_FLAG,
+	    CF(smtp_insecure), 0, 0, NULL },
+	[OPT_MAIL_FROM] = { "mail-from", "HOLOS_MAIL_FROM", ARG_TEXT,
+	    CF(mail_from), 0, 0, NULL },
+	[OPT_COUNT_ON_SIGN] = { "count-on-sign", "HOLOS_COUNT_ON_SIGN",
+	    ARG_FLAG, CF(count_on_sign), 0, 0, NULL },
+	[OPT_CONFIRM_TTL] = { "confirm-ttl", NULL, ARG_NUMBER, CF(confirm_ttl),
+	    1, 365UL * 86400, "604800" },
+	[OPT_MAIL_RETRY] = { "mail-retry", NULL, ARG_NUMBER, CF(mail_retry), 1,
+	    86400, "60" },
+	[OPT_MAIL_ATTEMPTS] = { "mail-attempts", NULL, ARG_NUMBER,
+	    CF(mail_attempts), 1, 100, "8" },
+	[OPT_TRUSTED_PROXY] = { "trusted-proxy", NULL, ARG_CIDR, CF(trusted), 0,
+	    0, NULL },
+	[OPT_RATE_IP] = { "rate-ip", NULL, ARG_RATE, CF(rates[RL_IP]), 0, 0,
+	    "10/60" },
+	[OPT_RATE_NET] = { "rate-net", NULL, ARG_RATE, CF(rates[RL_NET]), 0, 0,
+	    "60/60" },
+	/* Far above what one node can commit: a guard against floods that
+	 * never slows a petition going viral. */
+	[OPT_RATE_PETITION] = { "rate-petition", NULL, ARG_RATE,
+	    CF(rates[RL_PETITION]), 0, 0, "50000/1" },
+	[OPT_RATE_SITE] = { "rate-site", NULL, ARG_RATE, CF(rates[RL_SITE]), 0,
+	    0, "off" },
+	[OPT_RATE_LIMIT] = { "rate-limit", "HOLOS_RATE_LIMIT", ARG_ONOFF,
+	    CF(rate_limit), 0, 0, "on" },
+	[OPT_MIN_FORM_SECONDS] = { "min-form-seconds", "HOLOS_MIN_FORM_SECONDS",
+	    ARG_NUMBER, CF(min_form_seconds), 0, 3600, "3" },
+	[OPT_POW_BITS] = { "pow-bits", "HOLOS_POW_BITS", ARG_NUMBER,
+	    CF(pow_bits), 0, 24, "12" },
+	[OPT_HELP] = { "help", NULL, ARG_NONE, 0, 0, 0, NULL },
 };
 
 static const char usage_main[] =
@@ -305,26 +370,83 @@ usage(FILE *f, const char *cmd)
 	fputs("  --help              this text\n", f);
 }
 
-static const char *
-env_or(const char *name, const char *def)
-{
-	const char *v = getenv(name);
-
-	return v != NULL && *v != '\0' ? v : def;
-}
-
+/* Reads s, all of it, as a whole number from min to max. Returns 0, or -1
+ * leaving *out alone. */
 static int
-parse_uint(const char *s, unsigned long max, unsigned long *out)
+parse_number(const char *s, unsigned long min, unsigned long max,
+    unsigned long *out)
 {
 	char *end;
 	unsigned long v;
 
+	if (*s < '0' || *s > '9')
+		return -1; /* strtoul would take spaces, signs, "" */
 	errno = 0;
 	v = strtoul(s, &end, 10);
-	if (*s == '\0' || *end != '\0' || errno != 0 || v > max || *s == '-')
+	if (*end != '\0' || errno != 0 || v < min || v > max)
 		return -1;
 	*out = v;
 	return 0;
+}
+
+/* Sets option o from v (NULL for a flag given on the command line).
+ * Returns 0, or -1 when v is not a value of o. */
+static int
+opt_set(const struct opt_def *o, const char *v, struct config *c)
+{
+	void *field = (char *)c + o->off;
+
+	switch (o->kind) {
+	case ARG_TEXT: *(const char **)field = v; return 0;
+	case ARG_FLAG:
+		if (v != NULL && strcmp(v, "1") != 0 && strcmp(v, "0") != 0)
+			return -1;
+		*(bool *)field = v == NULL || strcmp(v, "1") == 0;
+		return 0;
+	case ARG_NUMBER:
+		return parse_number(v, o->min, o->max, (unsigned long *)field);
+	case ARG_RATE: return ratelimit_parse(v, (struct rl_rule *)field);
+	case ARG_CIDR:
+		if (c->ntrusted == sizeof(c->trusted) / sizeof(c->trusted[0]) ||
+		    cidr_parse(v, &c->trusted[c->ntrusted]) == -1)
+			return -1;
+		c->ntrusted++;
+		return 0;
+	case ARG_ONOFF:
+		if (strcmp(v, "on") != 0 && strcmp(v, "off") != 0)
+			return -1;
+		*(bool *)field = strcmp(v, "on") == 0;
+		return 0;
+	case ARG_NONE:
+	case ARG__MAX: break;
+	}
+	return -1;
+}
+
+/* Says on stderr why v is not a value of o, naming where it came from
+ * (--flag or the environment variable). */
+static void
+opt_complain(const char *cmd, const struct opt_def *o, const char *source,
+    const char *v)
+{
+	fprintf(stderr, "holos %s: bad value \"%s\" for %s: ", cmd, v, source);
+	switch (o->kind) {
+	case ARG_FLAG: fprintf(stderr, "expected 1 or 0\n"); break;
+	case ARG_NUMBER:
+		fprintf(stderr, "expected a whole number from %lu to %lu\n",
+		    o->min, o->max);
+		break;
+	case ARG_RATE:
+		fprintf(stderr, "expected N/SECONDS (such as 10/60) or off\n");
+		break;
+	case ARG_CIDR:
+		fprintf(stderr,
+		    "expected an address or ADDRESS/BITS, for at "
+		    "most 32 proxies\n");
+		break;
+	case ARG_ONOFF: fprintf(stderr, "expected on or off\n"); break;
+	default: fprintf(stderr, "unexpected\n"); break;
+	}
 }
 
 /* The folder holding templates/: --share, HOLOS_SHARE, the parent of the
@@ -362,170 +484,61 @@ lenient(const char *cmd)
 	    strcmp(cmd, "user") == 0;
 }
 
+/* Fills c from the defaults, then the environment, then argv. Returns 0, or
+ * -1 after a message on stderr (a usage error). */
 static int
 parse_args(int argc, char **argv, const char *cmd, struct config *c)
 {
-	unsigned long v;
-	int ch;
+	struct option long_opts[OPT__MAX + 1];
+	char source[64];
+	const char *v;
+	int ch, i;
 
-	c->listen = env_or("HOLOS_LISTEN", "127.0.0.1:8080");
-	c->data = env_or("HOLOS_DATA", "data");
-	c->db = env_or("HOLOS_DB", NULL);
-	c->node = env_or("HOLOS_NODE", NULL);
-	c->base_url = env_or("HOLOS_BASE_URL", NULL);
-	c->share = env_or("HOLOS_SHARE", NULL);
-	c->lang = env_or("HOLOS_LANG", "en");
-	c->site_name = env_or("HOLOS_SITE_NAME", "Holos");
-	c->server.max_body = 256 * 1024;
-	/* libmicrohttpd clears a connection's pool between requests: no
-	 * bigger than headers and buffers need (its own default). */
-	c->server.conn_memory = 32 * 1024;
-	c->server.per_ip = 128;
-	c->server.max_conns = 4096;
-	c->server.idle_timeout = 15;
-	c->queue = 10000;
-	c->batch = 1000;
-	c->smtp = env_or("HOLOS_SMTP", NULL);
-	c->mail_from = env_or("HOLOS_MAIL_FROM", NULL);
-	c->count_on_sign = strcmp(env_or("HOLOS_COUNT_ON_SIGN", "0"), "1") == 0;
-	c->confirm_ttl = 7 * 86400;
-	c->mail_retry = 60;
-	c->mail_attempts = 8;
-	c->rates[RL_IP] = (struct rl_rule){ 10, 60 };
-	c->rates[RL_NET] = (struct rl_rule){ 60, 60 };
-	/* Far above what one node can commit: a guard against floods that
-	 * never slows a petition going viral. */
-	c->rates[RL_PETITION] = (struct rl_rule){ 50000, 1 };
-	c->rates[RL_SITE] = (struct rl_rule){ 0, 1 };
-	c->rate_off = strcmp(env_or("HOLOS_RATE_LIMIT", "on"), "off") == 0;
-	c->min_form_seconds =
-	    strtoul(env_or("HOLOS_MIN_FORM_SECONDS", "3"), NULL, 10);
-	c->pow_bits = strtoul(env_or("HOLOS_POW_BITS", "12"), NULL, 10);
-	if (c->pow_bits > 24)
-		c->pow_bits = 24;
+	for (i = 0; i < OPT__MAX; i++) {
+		if (opts[i].def != NULL &&
+		    opt_set(&opts[i], opts[i].def, c) == -1)
+			fatal("main", "option=%s error=\"bad default\"",
+			    opts[i].name);
+		/* An empty variable counts as unset, as in a shell. */
+		if (opts[i].env == NULL || (v = getenv(opts[i].env)) == NULL ||
+		    *v == '\0')
+			continue;
+		if (opt_set(&opts[i], v, c) == -1) {
+			opt_complain(cmd, &opts[i], opts[i].env, v);
+			return -1;
+		}
+	}
+	for (i = 0; i < OPT__MAX; i++)
+		long_opts[i] = (struct option){ opts[i].name,
+			opts[i].kind == ARG_FLAG || opts[i].kind == ARG_NONE ?
+			    no_argument :
+			    required_argument,
+			NULL, 256 + i };
+	long_opts[OPT__MAX] = (struct option){ NULL, 0, NULL, 0 };
 	optind = 1;
 	opterr = !lenient(cmd);
 	while ((ch = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
-		switch (ch) {
-		case OPT_LISTEN: c->listen = optarg; break;
-		case OPT_DATA: c->data = optarg; break;
-		case OPT_DB: c->db = optarg; break;
-		case OPT_NODE: c->node = optarg; break;
-		case OPT_FROM: c->from = optarg; break;
-		case OPT_TO: c->to = optarg; break;
-		case OPT_BASE_URL: c->base_url = optarg; break;
-		case OPT_SHARE: c->share = optarg; break;
-		case OPT_LANG: c->lang = optarg; break;
-		case OPT_SEED: c->seed = optarg; break;
-		case OPT_OWNER: c->owner = optarg; break;
-		case OPT_SITE_NAME: c->site_name = optarg; break;
-		case OPT_THREADS:
-			if (parse_uint(optarg, 256, &v) == -1)
-				goto bad;
-			c->server.threads = (unsigned)v;
-			break;
-		case OPT_MAX_BODY:
-			if (parse_uint(optarg, 64UL << 20, &v) == -1 || v < 1024)
-				goto bad;
-			c->server.max_body = v;
-			break;
-		case OPT_IDLE_TIMEOUT:
-			if (parse_uint(optarg, 3600, &v) == -1 || v == 0)
-				goto bad;
-			c->server.idle_timeout = (unsigned)v;
-			break;
-		case OPT_PER_IP:
-			if (parse_uint(optarg, 1000000, &v) == -1)
-				goto bad;
-			c->server.per_ip = (unsigned)v;
-			break;
-		case OPT_MAX_CONNS:
-			if (parse_uint(optarg, 1000000, &v) == -1 || v == 0)
-				goto bad;
-			c->server.max_conns = (unsigned)v;
-			break;
-		case OPT_QUEUE:
-			if (parse_uint(optarg, 10000000, &v) == -1 || v == 0)
-				goto bad;
-			c->queue = v;
-			break;
-		case OPT_BATCH:
-			if (parse_uint(optarg, 100000, &v) == -1 || v == 0)
-				goto bad;
-			c->batch = v;
-			break;
-		case OPT_SMTP: c->smtp = optarg; break;
-		case OPT_SMTP_CA: c->smtp_ca = optarg; break;
-		case OPT_SMTP_INSECURE: c->smtp_insecure = true; break;
-		case OPT_MAIL_FROM: c->mail_from = optarg; break;
-		case OPT_COUNT_ON_SIGN: c->count_on_sign = true; break;
-		case OPT_CONFIRM_TTL:
-			if (parse_uint(optarg, 365UL * 86400, &v) == -1 ||
-			    v == 0)
-				goto bad;
-			c->confirm_ttl = v;
-			break;
-		case OPT_MAIL_RETRY:
-			if (parse_uint(optarg, 86400, &v) == -1 || v == 0)
-				goto bad;
-			c->mail_retry = v;
-			break;
-		case OPT_MAIL_ATTEMPTS:
-			if (parse_uint(optarg, 100, &v) == -1 || v == 0)
-				goto bad;
-			c->mail_attempts = v;
-			break;
-		case OPT_TRUSTED_PROXY:
-			if (c->ntrusted ==
-				sizeof(c->trusted) / sizeof(c->trusted[0]) ||
-			    cidr_parse(optarg, &c->trusted[c->ntrusted]) == -1)
-				goto bad;
-			c->ntrusted++;
-			break;
-		case OPT_RATE_IP:
-		case OPT_RATE_NET:
-		case OPT_RATE_PETITION:
-		case OPT_RATE_SITE:
-			if (ratelimit_parse(optarg,
-				&c->rates[ch - OPT_RATE_IP]) == -1)
-				goto bad;
-			break;
-		case OPT_POW_BITS:
-			if (parse_uint(optarg, 24, &v) == -1)
-				goto bad;
-			c->pow_bits = v;
-			break;
-		case OPT_MIN_FORM_SECONDS:
-			if (parse_uint(optarg, 3600, &v) == -1)
-				goto bad;
-			c->min_form_seconds = v;
-			break;
-		case OPT_RATE_LIMIT:
-			if (strcmp(optarg, "on") != 0 &&
-			    strcmp(optarg, "off") != 0)
-				goto bad;
-			c->rate_off = strcmp(optarg, "off") == 0;
-			break;
-		case 'h':
-		case OPT_HELP: usage(stdout, cmd); exit(0);
-		default:
+		const struct opt_def *o;
+
+		if (ch == 'h' || ch == 256 + OPT_HELP) {
+			usage(stdout, cmd);
+			exit(0);
+		}
+		if (ch < 256 || ch >= 256 + OPT__MAX) {
 			/* The moderation commands read their own options. */
 			if (lenient(cmd))
-				break;
+				continue;
 			usage(stderr, cmd);
+			return -1;
+		}
+		o = &opts[ch - 256];
+		if (opt_set(o, optarg, c) == -1) {
+			snprintf(source, sizeof(source), "--%s", o->name);
+			opt_complain(cmd, o, source, optarg);
 			return -1;
 		}
 	}
 	return 0;
-bad : {
-	const struct option *o = long_opts;
-
-	while (o->name != NULL && o->val != ch)
-		o++;
-	fprintf(stderr, "holos %s: bad value \"%s\" for --%s\n", cmd, optarg,
-	    o->name ? o->name : "?");
-}
-	return -1;
 }
 
 static int
@@ -688,9 +701,8 @@ cmd_outbox(struct config *c, int argc, char **argv)
 		unsigned long id = 0;
 
 		if (strcmp(argv[optind + 1], "dead") != 0 &&
-		    (parse_uint(argv[optind + 1], (unsigned long)INT64_MAX,
-			 &id) == -1 ||
-			id == 0)) {
+		    parse_number(argv[optind + 1], 1, (unsigned long)INT64_MAX,
+			&id) == -1) {
 			fprintf(stderr,
 			    "holos outbox retry: expected a message "
 			    "id or \"dead\"\n");
@@ -761,22 +773,16 @@ out:
 	return ret;
 }
 
-/* The site's mail settings and the outbox worker's configuration. Returns
- * 0, or -1 with a message on stderr. */
+/* The site's mail settings and the outbox worker's configuration, after
+ * site_set_base_url(). Returns 0, or -1 with a message on stderr. */
 static int
 setup_mail(struct config *c, struct outbox_config *mail)
 {
-	static char host[256], from[300], dir[PATH_MAX];
-	const char *h = strstr(site.origin, "//");
+	static char from[300], dir[PATH_MAX];
 	char err[256];
-	size_t n;
 
-	h = h ? h + 2 : site.origin;
-	n = strcspn(h, ":/");
-	snprintf(host, sizeof(host), "%.*s", (int)n, h);
-	site.host = host;
 	if (c->mail_from == NULL) {
-		snprintf(from, sizeof(from), "holos@%s", host);
+		snprintf(from, sizeof(from), "holos@%s", site.host);
 		c->mail_from = from;
 	}
 	site.mail_from = c->mail_from;
@@ -791,7 +797,7 @@ setup_mail(struct config *c, struct outbox_config *mail)
 	mail->retry_max = 6 * 3600;
 	mail->max_attempts = (int)c->mail_attempts;
 	mail->smtp.url = c->smtp;
-	mail->smtp.helo = host;
+	mail->smtp.helo = site.host;
 	mail->smtp.timeout_ms = 30000;
 	mail->smtp.insecure_tls = c->smtp_insecure;
 	mail->smtp.ca_file = c->smtp_ca;
@@ -815,7 +821,7 @@ cmd_outbox_send(struct config *c, struct store *s)
 
 	if (crypto_init(c->data) == -1)
 		return 1;
-	site.origin = c->base_url ? c->base_url : "http://localhost";
+	site_set_base_url(c->base_url ? c->base_url : "http://localhost");
 	if (setup_mail(c, &mail) == -1)
 		return 1;
 	n = outbox_run_once(s, &mail);
@@ -828,160 +834,416 @@ cmd_outbox_send(struct config *c, struct store *s)
 	return 0;
 }
 
+/* What serving holds between its start-up steps. */
+struct serve {
+	struct config *c;
+	struct outbox_config mail;
+	struct server_config server;
+	char base_url[512], announce[600];
+};
+
+static int
+start_data(struct serve *sv)
+{
+	if (mkdir_p(sv->c->data) == -1) {
+		fprintf(stderr, "holos: cannot create %s: %s\n", sv->c->data,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+start_crypto(struct serve *sv)
+{
+	return crypto_init(sv->c->data);
+}
+
+static int
+start_i18n(struct serve *sv)
+{
+	char path[PATH_MAX], err[512];
+
+	snprintf(path, sizeof(path), "%s/locales", sv->c->share);
+	if (i18n_load(path, sv->c->lang, err, sizeof(err)) == -1) {
+		fprintf(stderr, "holos: %s\n", err);
+		i18n_free();
+		return -1;
+	}
+	return 0;
+}
+
+static void
+stop_templates(void)
+{
+	tmpl_set_free(site.tmpl);
+	site.tmpl = NULL;
+}
+
+static int
+start_templates(struct serve *sv)
+{
+	char path[PATH_MAX], err[512] = "out of memory";
+
+	snprintf(path, sizeof(path), "%s/templates", sv->c->share);
+	if ((site.tmpl = tmpl_set_new()) == NULL ||
+	    tmpl_set_load_dir(site.tmpl, path, err, sizeof(err)) == -1) {
+		fprintf(stderr, "holos: template error: %s\n", err);
+		stop_templates();
+		return -1;
+	}
+	return 0;
+}
+
+static int
+start_static(struct serve *sv)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/static", sv->c->share);
+	if (page_static_load(path) == -1) {
+		page_static_free();
+		return -1;
+	}
+	return 0;
+}
+
+static int
+start_guard(struct serve *sv)
+{
+	char err[512];
+
+	if (guard_load(sv->c->share, sv->c->data, err, sizeof(err)) == -1) {
+		fprintf(stderr, "holos: %s\n", err);
+		guard_free();
+		return -1;
+	}
+	return 0;
+}
+
+static int
+start_store(struct serve *sv)
+{
+	if ((site.store = open_store(sv->c)) == NULL)
+		return -1;
+	lifecycle_on_change(pagecache_invalidate);
+	return 0;
+}
+
+static void
+stop_store(void)
+{
+	store_close(site.store);
+	site.store = NULL;
+}
+
+/* Imports --seed into a database without petitions. */
+static int
+start_seed(struct serve *sv)
+{
+	struct arena *a;
+	struct petition *ps;
+	size_t n = 0, total = 0;
+	char err[512];
+	int st;
+
+	if (sv->c->seed == NULL)
+		return 0;
+	a = arena_new();
+	for (st = 0; st < PETITION__MAX && a != NULL; st++)
+		if (store_petition_list(site.store, a, (enum petition_state)st,
+			&ps, &n) == STORE_OK)
+			total += n;
+	arena_free(a);
+	if (total == 0 &&
+	    import_file(site.store, sv->c->seed, err, sizeof(err)) == -1) {
+		fprintf(stderr, "holos: seed: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* The settings every page and mail reads (site.h) and the limits. */
+static int
+start_site(struct serve *sv)
+{
+	struct config *c = sv->c;
+
+	if (c->base_url == NULL) {
+		snprintf(sv->base_url, sizeof(sv->base_url), "http://%s",
+		    c->listen);
+		c->base_url = sv->base_url;
+	}
+	site.name = c->site_name;
+	site.min_form_seconds = (int64_t)c->min_form_seconds;
+	site_set_base_url(c->base_url);
+	pow_configure((int)c->pow_bits, c->pow_bits > 0 ? 8 : 0);
+	if (!c->rate_limit)
+		memset(c->rates, 0, sizeof(c->rates));
+	ratelimit_configure(c->rates);
+	metrics_configure(route_name);
+	return 0;
+}
+
+static int
+start_mail(struct serve *sv)
+{
+	return setup_mail(sv->c, &sv->mail);
+}
+
+static int
+start_counts(struct serve *sv)
+{
+	(void)sv;
+	return counts_init(site.store);
+}
+
+static int
+start_outbox(struct serve *sv)
+{
+	return outbox_start(site.store, &sv->mail);
+}
+
+static int
+start_fanout(struct serve *sv)
+{
+	(void)sv;
+	return fanout_start(site.store);
+}
+
+static int
+start_signq(struct serve *sv)
+{
+	return signq_start(site.store, sv->c->queue, sv->c->batch);
+}
+
+/* Other nodes sign into a shared database, and a moderator's invalidation
+ * (holos invalidate) changes counts from another process: both reach this
+ * process's counts by re-reading them, often for a shared database, every
+ * second otherwise. */
+static int
+start_refresh(struct serve *sv)
+{
+	(void)sv;
+	return counts_refresh_start(
+	    store_shared(site.store) ? COUNTS_REFRESH_MS : 1000);
+}
+
+static int
+start_sweep(struct serve *sv)
+{
+	(void)sv;
+	return sweep_start(site.store);
+}
+
+static int
+start_delay(struct serve *sv)
+{
+	(void)sv;
+	return delay_start();
+}
+
+static int
+start_offload(struct serve *sv)
+{
+	(void)sv;
+	return offload_start();
+}
+
+/* The router is the server's handler and the metrics see every reply:
+ * the server calls both through its configuration, knowing neither. */
+static void
+on_reply(const struct request *r)
+{
+	metrics_request(r->route, r->status);
+}
+
+static int
+start_server(struct serve *sv)
+{
+	struct config *c = sv->c;
+
+	snprintf(sv->announce, sizeof(sv->announce), "holos: serving %s/",
+	    c->base_url);
+	sv->server = (struct server_config){
+		.listen = c->listen,
+		.threads = (unsigned)c->threads,
+		.max_body = c->max_body,
+		/* libmicrohttpd clears a connection's pool between
+		 * requests: no bigger than headers and buffers need (its
+		 * own default). */
+		.conn_memory = 32 * 1024,
+		.per_ip = (unsigned)c->per_ip,
+		.max_conns = (unsigned)c->max_conns,
+		.idle_timeout = (unsigned)c->idle_timeout,
+		.announce = sv->announce,
+		.trusted = c->trusted,
+		.ntrusted = c->ntrusted,
+		.on_request = route_dispatch,
+		.on_reply = on_reply,
+	};
+	return server_start(&sv->server);
+}
+
+/* One part of a serving holos: started in the table's order, stopped in
+ * the reverse one, on shutdown and when a later part cannot start. */
+struct step {
+	const char *name; /* for logs, and for HOLOS_TEST_FAIL_START */
+	const char *what; /* for the message when it cannot start */
+	/* Returns 0, or -1 (with a message or a log line saying why)
+	 * having left nothing of itself running. */
+	int (*start)(struct serve *sv);
+	void (*stop)(void); /* NULL: nothing to undo */
+};
+
+enum step_id {
+	STEP_DATA,
+	STEP_CRYPTO,
+	STEP_I18N,
+	STEP_TEMPLATES,
+	STEP_STATIC,
+	STEP_GUARD,
+	STEP_STORE,
+	STEP_SEED,
+	STEP_SITE,
+	STEP_MAIL,
+	STEP_COUNTS,
+	STEP_OUTBOX,
+	STEP_FANOUT,
+	STEP_SIGNQ,
+	STEP_REFRESH,
+	STEP_SWEEP,
+	STEP_DELAY,
+	STEP_OFFLOAD,
+	STEP_SERVER,
+	STEP__MAX
+};
+
+/* What a part needs starts before it: the store before its users, the mail
+ * workers before the signature writer that wakes them, the server last. */
+static const struct step steps[STEP__MAX] = {
+	[STEP_DATA] = { "data", "the data folder", start_data, NULL },
+	[STEP_CRYPTO] = { "crypto", "the secret key", start_crypto, NULL },
+	[STEP_I18N] = { "i18n", "the catalogues", start_i18n, i18n_free },
+	[STEP_TEMPLATES] = { "templates", "the templates", start_templates,
+	    stop_templates },
+	[STEP_STATIC] = { "static", "the static files", start_static,
+	    page_static_free },
+	[STEP_GUARD] = { "guard", "the address lists", start_guard, guard_free },
+	[STEP_STORE] = { "store", "the database", start_store, stop_store },
+	[STEP_SEED] = { "seed", "the seed petition", start_seed, NULL },
+	/* Pages cached for the site go with it. */
+	[STEP_SITE] = { "site", "the site settings", start_site,
+	    pagecache_clear },
+	[STEP_MAIL] = { "mail", "mail", start_mail, smtp_global_cleanup },
+	[STEP_COUNTS] = { "counts", "the counts", start_counts, counts_free },
+	[STEP_OUTBOX] = { "outbox", "the mail worker", start_outbox,
+	    outbox_stop },
+	[STEP_FANOUT] = { "fanout", "the update mailer", start_fanout,
+	    fanout_stop },
+	/* Stopped once no request is in flight: it commits what they
+	 * queued, and the mail workers, stopped after it, send that mail. */
+	[STEP_SIGNQ] = { "signq", "the signature writer", start_signq,
+	    signq_stop },
+	[STEP_REFRESH] = { "refresh", "the count refresh", start_refresh,
+	    counts_refresh_stop },
+	[STEP_SWEEP] = { "sweep", "the closing sweep", start_sweep, sweep_stop },
+	[STEP_DELAY] = { "delay", "the delayed replies", start_delay,
+	    delay_stop },
+	[STEP_OFFLOAD] = { "offload", "the password worker", start_offload,
+	    offload_stop },
+	[STEP_SERVER] = { "server", "the listener", start_server, server_stop },
+};
+
+/* True when the environment asks step to fail (HOLOS_TEST_FAIL_START=NAME).
+ * Most steps fail for real causes a test can arrange (a data folder that
+ * cannot be made, a broken template, a port in use); a thread that cannot
+ * start or memory that runs out cannot be arranged from outside, so the
+ * start-up test names the step instead. Only the sanitised builds, which
+ * the tests run, read the variable: a release build never fails on it. */
+static bool
+step_fails(const struct step *st)
+{
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+	const char *v = getenv("HOLOS_TEST_FAIL_START");
+
+	return v != NULL && strcmp(v, st->name) == 0;
+#else
+	(void)st;
+	return false;
+#endif
+}
+
+/* The threads of this process, from /proc; -1 when it cannot say. */
+static int
+thread_count(void)
+{
+	struct dirent *de;
+	DIR *d;
+	int n = 0;
+
+	if ((d = opendir("/proc/self/task")) == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* Starts every step in order; at the first that fails, stops those
+ * started, in reverse. Returns 0, or -1 after a message naming the step. */
+static int
+serve_start(struct serve *sv)
+{
+	int i;
+
+	for (i = 0; i < STEP__MAX; i++) {
+		if (step_fails(&steps[i]) || steps[i].start(sv) == -1) {
+			fprintf(stderr, "holos: cannot start %s\n",
+			    steps[i].what);
+			log_error("serve", "step=%s error=\"cannot start\"",
+			    steps[i].name);
+			while (i-- > 0)
+				if (steps[i].stop != NULL)
+					steps[i].stop();
+			return -1;
+		}
+		log_debug("serve", "step=%s event=started", steps[i].name);
+	}
+	return 0;
+}
+
+static void
+serve_stop(void)
+{
+	int i;
+
+	for (i = STEP__MAX - 1; i >= 0; i--)
+		if (steps[i].stop != NULL)
+			steps[i].stop();
+}
+
 static int
 cmd_serve(struct config *c)
 {
-	struct outbox_config mail;
-	struct tmpl_set *t = NULL;
-	struct store *s = NULL;
-	char err[512], path[PATH_MAX], url[512];
-	int ret = 1;
+	struct serve sv = { .c = c };
+	int ret = 1, n;
 
-	if (mkdir_p(c->data) == -1) {
-		fprintf(stderr, "holos: cannot create %s: %s\n", c->data,
-		    strerror(errno));
-		return 1;
+	if (serve_start(&sv) == 0) {
+		server_wait();
+		serve_stop();
+		ret = 0;
 	}
-	if (crypto_init(c->data) == -1)
-		return 1;
-	snprintf(path, sizeof(path), "%s/locales", c->share);
-	if (i18n_load(path, c->lang, err, sizeof(err)) == -1) {
-		fprintf(stderr, "holos: %s\n", err);
-		return 1;
-	}
-	snprintf(path, sizeof(path), "%s/templates", c->share);
-	if ((t = tmpl_set_new()) == NULL ||
-	    tmpl_set_load_dir(t, path, err, sizeof(err)) == -1) {
-		fprintf(stderr, "holos: template error: %s\n", err);
-		goto out;
-	}
-	snprintf(path, sizeof(path), "%s/static", c->share);
-	if (page_static_load(path) == -1)
-		goto out;
-	if (guard_load(c->share, c->data, err, sizeof(err)) == -1) {
-		fprintf(stderr, "holos: %s\n", err);
-		goto out;
-	}
-	site.min_form_seconds = (int64_t)c->min_form_seconds;
-	pow_configure((int)c->pow_bits, c->pow_bits > 0 ? 8 : 0);
-	if ((s = open_store(c)) == NULL)
-		goto out;
-	if (c->seed != NULL) {
-		struct arena *a = arena_new();
-		struct petition *ps;
-		size_t n = 0, total = 0;
-		int st;
-
-		for (st = 0; st < PETITION__MAX && a != NULL; st++)
-			if (store_petition_list(s, a, (enum petition_state)st,
-				&ps, &n) == STORE_OK)
-				total += n;
-		arena_free(a);
-		if (total == 0 &&
-		    import_file(s, c->seed, err, sizeof(err)) == -1) {
-			fprintf(stderr, "holos: seed: %s\n", err);
-			goto out;
-		}
-	}
-	if (c->base_url == NULL) {
-		snprintf(url, sizeof(url), "http://%s", c->listen);
-		c->base_url = url;
-	}
-	site.store = s;
-	lifecycle_on_change(pagecache_invalidate);
-	site.tmpl = t;
-	site.name = c->site_name;
-	site.base_url = c->base_url;
-	site.secure_cookies = strncmp(c->base_url, "https://", 8) == 0;
-	{
-		/* The origin is the base URL up to the first '/' after "//". */
-		static char origin[512];
-		const char *host = strstr(c->base_url, "//");
-		const char *slash = host ? strchr(host + 2, '/') : NULL;
-
-		snprintf(origin, sizeof(origin), "%.*s",
-		    slash ? (int)(slash - c->base_url) :
-			    (int)strlen(c->base_url),
-		    c->base_url);
-		site.origin = origin;
-	}
-	if (setup_mail(c, &mail) == -1)
-		goto out;
-	{
-		char announce[600];
-
-		snprintf(announce, sizeof(announce), "holos: serving %s/",
-		    c->base_url);
-		c->server.announce = announce;
-		c->server.listen = c->listen;
-		c->server.trusted = c->trusted;
-		c->server.ntrusted = c->ntrusted;
-		if (c->rate_off)
-			memset(c->rates, 0, sizeof(c->rates));
-		ratelimit_configure(c->rates);
-		if (counts_init(s) == -1 ||
-		    signq_start(s, c->queue, c->batch) == -1) {
-			fprintf(stderr,
-			    "holos: cannot start the signature "
-			    "writer\n");
-			goto out;
-		}
-		if (outbox_start(s, &mail) == -1) {
-			fprintf(stderr, "holos: cannot start the mail worker\n");
-			signq_stop();
-			goto out;
-		}
-		if (fanout_start(s) == -1) {
-			fprintf(stderr,
-			    "holos: cannot start the update "
-			    "mailer\n");
-			signq_stop();
-			outbox_stop();
-			goto out;
-		}
-		/* Other nodes sign into a shared database, and a moderator's
-		 * invalidation (holos invalidate) changes counts from another
-		 * process: both reach this process's counts by re-reading
-		 * them, often for a shared database, every second otherwise. */
-		if (counts_refresh_start(
-			store_shared(s) ? COUNTS_REFRESH_MS : 1000) == -1) {
-			fprintf(stderr,
-			    "holos: cannot start the count refresh\n");
-			signq_stop();
-			fanout_stop();
-			outbox_stop();
-			goto out;
-		}
-		if (sweep_start(s) == -1 || delay_start() == -1 ||
-		    offload_start() == -1) {
-			fprintf(stderr,
-			    "holos: cannot start a background thread\n");
-			sweep_stop();
-			delay_stop();
-			signq_stop();
-			outbox_stop();
-			goto out;
-		}
-		ret = server_run(&c->server) == 0 ? 0 : 1;
-		offload_stop();
-		delay_stop();
-		/* Requests in flight are done: write what they queued, then
-		 * let the mail worker finish the message in hand. */
-		sweep_stop();
-		signq_stop();
-		fanout_stop();
-		outbox_stop();
-	}
-out:
-	guard_free();
-	smtp_global_cleanup();
-	pagecache_clear();
-	counts_refresh_stop();
-	counts_free();
-	store_close(s);
-	tmpl_set_free(t);
-	page_static_free();
-	i18n_free();
+	/* Every part stopped is every thread joined: one left would outlive
+	 * what it uses. */
+	if ((n = thread_count()) != 1)
+		log_error("serve",
+		    "event=stopped threads=%d error=\"threads "
+		    "left running\"",
+		    n);
+	else
+		log_info("serve", "event=stopped threads=1");
 	return ret;
 }
 

@@ -3,6 +3,7 @@
 
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "route.h"
 #include "signq.h"
@@ -28,6 +29,23 @@ static const int statuses[] = {
 #define NSTATUS (sizeof(statuses) / sizeof(statuses[0]))
 
 static _Atomic uint64_t requests[ROUTE__MAX + 1][NSTATUS + 1];
+static const char *(*name_of)(int route);
+
+void
+metrics_configure(const char *(*namer)(int route))
+{
+	name_of = namer;
+}
+
+/* The route's label: its name, or its number when no namer was set. */
+static const char *
+label(int route, char num[16])
+{
+	if (name_of != NULL)
+		return name_of(route);
+	snprintf(num, 16, "%d", route);
+	return num;
+}
 
 void
 metrics_request(int route, int status)
@@ -56,6 +74,7 @@ metrics_render(struct buf *out)
 		"+Inf",
 	};
 	struct signq_stats st;
+	char num[16];
 	uint64_t cum = 0;
 	int route;
 	size_t i;
@@ -73,13 +92,13 @@ metrics_render(struct buf *out)
 				buf_printf(out,
 				    "holos_http_requests_total{route=\""
 				    "%s\",status=\"%d\"} %llu\n",
-				    route_name(route), statuses[i],
+				    label(route, num), statuses[i],
 				    (unsigned long long)n);
 			else
 				buf_printf(out,
 				    "holos_http_requests_total{route=\""
 				    "%s\",status=\"other\"} %llu\n",
-				    route_name(route), (unsigned long long)n);
+				    label(route, num), (unsigned long long)n);
 		}
 	}
 	signq_stats(&st);

@@ -17,8 +17,6 @@
 
 #define COOKIE_LANG "holos_lang"
 
-struct site site;
-
 void
 page_begin(struct request *r)
 {
@@ -142,8 +140,12 @@ page_form_encoded(struct request *r)
 	    (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
 }
 
-bool
-page_cross_site(struct request *r)
+/* True when a state-changing request comes from another site: its Origin
+ * (or, without one, Sec-Fetch-Site) names a site other than the base URL.
+ * Requests without either (scripts, old browsers) pass: the form token is
+ * their check. */
+static bool
+cross_site(struct request *r)
 {
 	const char *origin = http_header(r, "Origin");
 	const char *fetch = http_header(r, "Sec-Fetch-Site");
@@ -251,16 +253,23 @@ page_form_token(struct request *r, const char *binding)
 }
 
 bool
-page_csrf_ok(struct request *r, const char *token, size_t len,
+page_csrf_check(struct request *r, const struct form_value *token,
     const char *binding)
 {
-	if (token == NULL ||
-	    !crypto_csrf_check(token, len, binding, time(NULL)) ||
-	    page_cross_site(r)) {
-		page_error(r, 403, "err_csrf");
-		return false;
-	}
-	return true;
+	const char *why = NULL;
+
+	if (token->err != FORM_OK || token->s == NULL)
+		why = "missing";
+	else if (!crypto_csrf_check(token->s, token->len, binding, time(NULL)))
+		why = "bad";
+	else if (cross_site(r))
+		why = "cross_site";
+	if (why == NULL)
+		return true;
+	log_info("csrf", "method=%s path=%s result=refused reason=%s",
+	    r->method_name, r->token != NULL ? "[token]" : r->path, why);
+	page_error(r, 403, "err_csrf");
+	return false;
 }
 
 const char *

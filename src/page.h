@@ -1,6 +1,6 @@
-/* page.h - what every page shares: the site configuration, the language,
- * the CSRF cookie, the common template context and error pages; and the
- * handlers of each page family (page_*.c). */
+/* page.h - what every page shares: the language, the CSRF check, the common
+ * template context and error pages; and the handlers of each page family
+ * (page_*.c). The site's settings are in site.h. */
 #ifndef HOLOS_PAGE_H
 #define HOLOS_PAGE_H
 
@@ -8,27 +8,9 @@
 #include <stdbool.h>
 
 #include "http.h"
+#include "site.h"
 #include "store.h"
 #include "tmpl.h"
-
-struct site {
-	struct store *store;
-	struct tmpl_set *tmpl;
-	const char *name;	  /* "Holos" */
-	const char *base_url;	  /* no trailing slash */
-	const char *origin;	  /* scheme://host[:port] of base_url */
-	const char *host;	  /* host of base_url, for Message-IDs */
-	bool secure_cookies;	  /* base URL is https */
-	bool count_on_sign;	  /* count without email confirmation */
-	int64_t confirm_ttl;	  /* seconds a confirmation link works */
-	const char *mail_from;	  /* envelope and From address */
-	bool mail_to_files;	  /* no SMTP: .eml files, links logged */
-	int64_t min_form_seconds; /* a faster submit is flagged */
-	char static_version[17];
-};
-
-/* Set once by main before serving; read-only afterwards. */
-extern struct site site;
 
 /* Negotiates the language (and stores a ?lang= choice in a cookie).
  * Handlers of HTML pages call it first. */
@@ -67,12 +49,6 @@ struct form_value;
 int page_form_read(struct request *r, const struct form_spec *spec, size_t n,
     struct form_value *v);
 
-/* True when a state-changing request comes from another site: its Origin
- * (or, without one, Sec-Fetch-Site) names a site other than the base URL.
- * Requests without either (scripts, old browsers) pass: the form token is
- * their check. */
-bool page_cross_site(struct request *r);
-
 /* An error page in the reader's language: message is a catalogue key. */
 void page_error(struct request *r, int status, const char *message_key);
 
@@ -89,10 +65,12 @@ const char *page_url(struct request *r, const char *path);
 void page_home(struct request *r);
 void page_healthz(struct request *r);
 
-/* page_admin.c */
+/* page_login.c */
 void page_login_show(struct request *r);
 void page_login_post(struct request *r);
 void page_logout(struct request *r);
+
+/* page_admin.c */
 void page_admin(struct request *r);
 void page_admin_petition(struct request *r);
 void page_admin_invalidate(struct request *r);
@@ -123,7 +101,7 @@ void page_me_csv(struct request *r);
 void page_me_update(struct request *r);
 void page_me_state(struct request *r);
 
-/* Shared by the pages of signed-in users (page_admin.c). */
+/* Shared by the pages of signed-in users (page_login.c sets it). */
 #define PAGE_COOKIE_SESSION "holos_session"
 
 /* The signed-in user of r with at least role; otherwise replies (302 to
@@ -144,9 +122,15 @@ void page_session_cookie(struct request *r, const char *cookie);
 /* A fresh form token for binding, in r's arena ("" when out of memory). */
 const char *page_form_token(struct request *r, const char *binding);
 
-/* True when a posted form token is valid for binding and the request is
- * not cross-site; otherwise replies 403 and returns false. */
-bool page_csrf_ok(struct request *r, const char *token, size_t len,
+/* The one CSRF check of every state-changing request (routes marked
+ * ROUTE_CSRF_FORM in route.h): the form's token field, as page_form_read()
+ * left it, must be one made for binding ("" for forms anyone may post, a
+ * session's binding otherwise) no longer than CRYPTO_CSRF_MAX_AGE ago, and
+ * the request must not come from another site (its Origin, or without
+ * one its Sec-Fetch-Site, names another).
+ * Returns true; otherwise replies 403 (err_csrf), logs why and returns
+ * false. */
+bool page_csrf_check(struct request *r, const struct form_value *token,
     const char *binding);
 
 /* "YYYY-MM-DD HH:MM:SSZ" of t, in r's arena. */

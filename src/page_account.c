@@ -15,10 +15,10 @@
 #include "form.h"
 #include "guard.h"
 #include "i18n.h"
-#include "letter.h"
 #include "log.h"
+#include "mail_letter.h"
+#include "mail_outbox.h"
 #include "offload.h"
-#include "outbox.h"
 #include "page.h"
 
 #define MAIL_WINDOW 3600  /* per account and hour at most: */
@@ -254,11 +254,7 @@ post_read(struct request *r, const struct form_spec *spec, size_t n,
 
 	if ((nerr = page_form_read(r, spec, n, v)) == -1)
 		return -1;
-	if (v[csrf].err != FORM_OK) {
-		page_error(r, 403, "err_csrf");
-		return -1;
-	}
-	if (!page_csrf_ok(r, v[csrf].s, v[csrf].len, binding) ||
+	if (!page_csrf_check(r, &v[csrf], binding) ||
 	    page_rate_check(r, 0) == -1)
 		return -1;
 	return nerr;

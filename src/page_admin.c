@@ -1,4 +1,4 @@
-/* page_admin.c - signing in and out, and the moderators' pages: petitions
+/* page_admin.c - the moderators' pages: the moderation queue, petitions
  * with their trending sources, bulk invalidation, the audit log. */
 #include <inttypes.h>
 #include <stdio.h>
@@ -13,32 +13,15 @@
 #include "crypto.h"
 #include "form.h"
 #include "i18n.h"
-#include "letter.h"
 #include "lifecycle.h"
 #include "log.h"
-#include "offload.h"
-#include "outbox.h"
+#include "mail_letter.h"
+#include "mail_outbox.h"
 #include "page.h"
 #include "pagecache.h"
 
-#define COOKIE_SESSION PAGE_COOKIE_SESSION
 #define TREND_HOURS 1
 #define TREND_THRESHOLD 50
-
-enum login_field {
-	L_EMAIL,
-	L_PASSWORD,
-	L_CSRF,
-	L_NEXT,
-	L__MAX
-};
-
-static const struct form_spec login_form[L__MAX] = {
-	[L_EMAIL] = { "email", FORM_LINE, 254, true, NULL },
-	[L_PASSWORD] = { "password", FORM_SECRET, 1024, true, NULL },
-	[L_CSRF] = { "csrf", FORM_TOKEN, 128, true, NULL },
-	[L_NEXT] = { "next", FORM_TOKEN, 512, false, NULL },
-};
 
 enum inv_field {
 	I_REASON,
@@ -75,171 +58,6 @@ static const struct form_spec inv_form[I__MAX] = {
 	[I_NOTE] = { "note", FORM_TEXT, 1000, false, NULL },
 	[I_CSRF] = { "csrf", FORM_TOKEN, 128, true, NULL },
 };
-
-/* A redirect target from a form: a path on this site only; "" for none
- * (the user's home page, by role). */
-static const char *
-safe_next(const char *s, size_t len)
-{
-	if (len == 0 || s[0] != '/' ||
-	    (len > 1 && (s[1] == '/' || s[1] == '\\')))
-		return "";
-	for (size_t i = 0; i < len; i++)
-		if ((unsigned char)s[i] <= ' ' || s[i] == '"')
-			return "";
-	return s;
-}
-
-static void
-render_login(struct request *r, int status, const char *next,
-    const char *error_key)
-{
-	json_t *ctx;
-
-	page_begin(r);
-	ctx = page_context(r, i18n_text(r->lang, "login_title"));
-	json_object_set_new(ctx, "login",
-	    json_pack("{s:s, s:s, s:s?, s:b}", "csrf", page_form_token(r, ""),
-		"next", next, "error",
-		error_key ? i18n_text(r->lang, error_key) : NULL, "reset",
-		http_query(r, "reset") != NULL));
-	page_render(r, status, "login", ctx);
-	http_header_add(r, "Cache-Control", "no-store");
-}
-
-void
-page_login_show(struct request *r)
-{
-	const char *next = http_query(r, "next");
-
-	render_login(r, 200,
-	    safe_next(next ? next : "", next ? strlen(next) : 0), NULL);
-}
-
-/* A login's work, done on the offload worker: the password hash. */
-struct login_job {
-	const char *email, *password;
-	size_t elen, plen;
-	const char *next;
-	enum login_result result;
-	struct user u;
-	char cookie[ACCOUNT_SESSION_CHARS + 1];
-	struct arena *arena;
-};
-
-static void
-login_work(void *arg)
-{
-	struct login_job *j = arg;
-
-	j->result = account_login(site.store, j->arena, j->email, j->elen,
-	    j->password, j->plen, &j->u, j->cookie);
-}
-
-/* The answer once the password was checked. */
-static void
-login_finish(struct request *r, struct login_job *j)
-{
-	const char *next = j->next;
-
-	switch (j->result) {
-	case LOGIN_OK: break;
-	case LOGIN_LOCKED:
-		log_info("login", "result=locked");
-		render_login(r, 429, next, "login_locked");
-		return;
-	case LOGIN_WRONG:
-		log_info("login", "result=wrong");
-		render_login(r, 422, next, "login_wrong");
-		return;
-	default:
-		http_header_add(r, "Retry-After", "5");
-		page_error(r, 503, "err_unavailable");
-		return;
-	}
-	log_info("login", "result=ok user=%lld", (long long)j->u.id);
-	page_session_cookie(r, j->cookie);
-	if (*next == '\0')
-		next = j->u.role >= ROLE_MODERATOR ? "/admin" : "/me";
-	r->status = 303;
-	http_header_add(r, "Location", next);
-	http_header_add(r, "Cache-Control", "no-store");
-}
-
-void
-page_login_post(struct request *r)
-{
-	struct form_value v[L__MAX];
-	struct login_job *j;
-	const char *next;
-
-	if (r->job != NULL) {
-		/* The worker has checked the password. */
-		login_finish(r, r->job);
-		return;
-	}
-	page_begin(r);
-	if (page_form_read(r, login_form, L__MAX, v) == -1)
-		return;
-	if (v[L_CSRF].err != FORM_OK ||
-	    !crypto_csrf_check(v[L_CSRF].s, v[L_CSRF].len, "", time(NULL)) ||
-	    page_cross_site(r)) {
-		page_error(r, 403, "err_csrf");
-		return;
-	}
-	next = safe_next(v[L_NEXT].s, v[L_NEXT].len);
-	if (page_rate_check(r, 0) == -1)
-		return;
-	if (v[L_EMAIL].err != FORM_OK || v[L_PASSWORD].err != FORM_OK) {
-		render_login(r, 422, next, "login_wrong");
-		return;
-	}
-	if ((j = arena_alloc(r->arena, sizeof(*j))) == NULL) {
-		page_error(r, 500, "err_internal");
-		return;
-	}
-	memset(j, 0, sizeof(*j));
-	j->email = v[L_EMAIL].s;
-	j->elen = v[L_EMAIL].len;
-	j->password = v[L_PASSWORD].s;
-	j->plen = v[L_PASSWORD].len;
-	j->next = next;
-	j->arena = r->arena;
-	/* The hash takes tens of milliseconds: on the worker, with the
-	 * request parked; here only when the worker cannot take it. */
-	if (offload_submit(r, login_work, j) == 0)
-		return;
-	login_work(j);
-	login_finish(r, j);
-}
-
-void
-page_logout(struct request *r)
-{
-	static const struct form_spec spec[1] = {
-		{ "csrf", FORM_TOKEN, 128, true, NULL },
-	};
-	const char *cookie = http_cookie(r, COOKIE_SESSION);
-	struct form_value v[1];
-	char binding[33] = "";
-
-	page_begin(r);
-	if (cookie != NULL && crypto_token_valid(cookie, strlen(cookie)))
-		account_binding(cookie, binding);
-	if (form_parse(r->arena, r->body.data ? r->body.data : "", r->body.len,
-		spec, 1, v) == -1 ||
-	    v[0].err != FORM_OK || cookie == NULL ||
-	    !crypto_csrf_check(v[0].s, v[0].len, binding, time(NULL))) {
-		page_error(r, 403, "err_csrf");
-		return;
-	}
-	account_logout(site.store, cookie);
-	http_header_add(r, "Set-Cookie",
-	    COOKIE_SESSION "=; Path=/; Max-Age=0; "
-			   "HttpOnly; SameSite=Lax");
-	r->status = 303;
-	http_header_add(r, "Location", "/");
-}
 
 void
 page_admin(struct request *r)
@@ -584,12 +402,8 @@ page_admin_invalidate(struct request *r)
 		return;
 	if (page_form_read(r, inv_form, I__MAX, v) == -1)
 		return;
-	if (v[I_CSRF].err != FORM_OK ||
-	    !crypto_csrf_check(v[I_CSRF].s, v[I_CSRF].len, binding, time(NULL)) ||
-	    page_cross_site(r)) {
-		page_error(r, 403, "err_csrf");
+	if (!page_csrf_check(r, &v[I_CSRF], binding))
 		return;
-	}
 	if (store_petition_by_slug(site.store, r->arena, r->slug, &p) !=
 	    STORE_OK) {
 		page_error(r, 404, "err_not_found");
@@ -747,8 +561,7 @@ page_admin_moderate(struct request *r)
 		return;
 	if (page_form_read(r, mod_form, M__MAX, v) == -1)
 		return;
-	if (!page_csrf_ok(r, v[M_CSRF].err == FORM_OK ? v[M_CSRF].s : NULL,
-		v[M_CSRF].len, binding))
+	if (!page_csrf_check(r, &v[M_CSRF], binding))
 		return;
 	if (page_rate_check(r, 0) == -1)
 		return;

@@ -164,12 +164,8 @@ page_confirm_post(struct request *r)
 	}
 	if (page_form_read(r, confirm_form, C__MAX, v) == -1)
 		return;
-	if (v[C_CSRF].err != FORM_OK ||
-	    !crypto_csrf_check(v[C_CSRF].s, v[C_CSRF].len, "", time(NULL)) ||
-	    page_cross_site(r)) {
-		page_error(r, 403, "err_csrf");
+	if (!page_csrf_check(r, &v[C_CSRF], ""))
 		return;
-	}
 	if (page_rate_check(r, 0) == -1)
 		return;
 	if ((job = arena_alloc(r->arena, sizeof(*job))) == NULL) {
@@ -213,7 +209,8 @@ page_unsubscribe_show(struct request *r)
 }
 
 /* One POST unsubscribes (RFC 8058): mail providers send it without any form
- * token, so the secret token in the URL is the whole authorisation. */
+ * token, so the secret token in the URL is the whole authorisation: the one
+ * POST without page_csrf_check() (ROUTE_CSRF_LINK in route.h). */
 void
 page_unsubscribe_post(struct request *r)
 {

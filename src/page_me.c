@@ -9,11 +9,11 @@
 #include "chart.h"
 #include "counts.h"
 #include "crypto.h"
-#include "fanout.h"
 #include "form.h"
 #include "i18n.h"
 #include "lifecycle.h"
 #include "log.h"
+#include "mail_fanout.h"
 #include "markdown.h"
 #include "page.h"
 #include "pagecache.h"
@@ -717,8 +717,7 @@ post_begin(struct request *r, const struct form_spec *spec, size_t n,
 		return -1;
 	if (page_form_read(r, spec, n, v) == -1)
 		return -1;
-	if (!page_csrf_ok(r, v[csrf].err == FORM_OK ? v[csrf].s : NULL,
-		v[csrf].len, binding))
+	if (!page_csrf_check(r, &v[csrf], binding))
 		return -1;
 	if (load_own(r, u, p) == -1 || page_rate_check(r, 0) == -1)
 		return -1;

@@ -10,10 +10,10 @@
 #include "form.h"
 #include "guard.h"
 #include "i18n.h"
-#include "letter.h"
 #include "log.h"
+#include "mail_letter.h"
+#include "mail_outbox.h"
 #include "markdown.h"
-#include "outbox.h"
 #include "page.h"
 #include "pagecache.h"
 #include "pow.h"
@@ -973,13 +973,8 @@ page_petition_sign(struct request *r)
 	/* Anyone may sign, so the token binds to no session: it proves the
 	 * form came from this site within the last hours, and a browser's
 	 * Origin must be ours. */
-	if (v[F_CSRF].err != FORM_OK ||
-	    !crypto_csrf_check(v[F_CSRF].s, v[F_CSRF].len, "", time(NULL)) ||
-	    page_cross_site(r)) {
-		log_info("sign", "slug=%s result=csrf_refused", r->slug);
-		page_error(r, 403, "err_csrf");
+	if (!page_csrf_check(r, &v[F_CSRF], ""))
 		return;
-	}
 	if (load_petition(r, &job->p) == -1)
 		return;
 	if (!petition_is_open(&job->p, (int64_t)time(NULL))) {

@@ -823,12 +823,8 @@ start_post_begin(struct request *r, struct user *u, char binding[33],
 		page_error(r, 500, "err_internal");
 		return -1;
 	}
-	if (!page_csrf_ok(r, v[S_CSRF].err == FORM_OK ? v[S_CSRF].s : NULL,
-		v[S_CSRF].len, binding)) {
-		log_info("start", "user=%lld result=csrf_refused",
-		    (long long)u->id);
+	if (!page_csrf_check(r, &v[S_CSRF], binding))
 		return -1;
-	}
 	/* A preview without a script stores nothing: like POST /preview, it
 	 * is not limited. */
 	if (v[S_ACTION].err == FORM_OK &&
@@ -918,8 +914,7 @@ page_preview(struct request *r)
 		page_error(r, 500, "err_internal");
 		return;
 	}
-	if (!page_csrf_ok(r, v[P_CSRF].err == FORM_OK ? v[P_CSRF].s : NULL,
-		v[P_CSRF].len, binding))
+	if (!page_csrf_check(r, &v[P_CSRF], binding))
 		return;
 	/* Nothing is stored, so no rate limit: a preview follows typing. */
 	buf_reset(&r->out);

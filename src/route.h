@@ -4,45 +4,89 @@
 
 #include "http.h"
 
+/* How a route's handler refuses a request forged by another site. */
+enum route_csrf {
+	ROUTE_CSRF_NONE, /* a GET: it changes nothing */
+	ROUTE_CSRF_FORM, /* the form's token, by page_csrf_check() */
+	/* The emailed secret in the path is the whole authority: one-click
+	 * unsubscribe (RFC 8058), which mail providers POST without any
+	 * form or token. */
+	ROUTE_CSRF_LINK,
+	ROUTE_CSRF__MAX
+};
+
+/* Every route, in the order the router tries them:
+ * X(ID, name, method, match, prefix, suffix, handler, csrf)
+ * ID names ROUTE_ID; name labels it in metrics; method is GET (which also
+ * answers HEAD) or POST; match is EXACT (the path is prefix), PREFIX
+ * (prefix, then anything: r->rest), SLUG (prefix, a slug: r->slug, then
+ * suffix exactly) or TOKEN (prefix, then an emailed token: r->token); csrf
+ * says how the handler refuses a forged request (enum route_csrf). The
+ * enum, the router's table and the end-to-end CSRF test
+ * (tests/e2e/e2e_csrf.c) are all made from this one list. */
+/* clang-format off */
+#define ROUTE_LIST(X)                                                          \
+X(HOME, "home", GET, EXACT, "/", NULL, page_home, NONE)                        \
+X(HEALTHZ, "healthz", GET, EXACT, "/healthz", NULL, page_healthz, NONE)        \
+X(STATIC, "static", GET, PREFIX, "/static/", NULL, page_static, NONE)          \
+X(PETITION, "petition", GET, SLUG, "/p/", "", page_petition_show, NONE)        \
+X(PETITION_JSON, "petition_json", GET, SLUG, "/p/", ".json",                   \
+    page_petition_json, NONE)                                                  \
+X(SIGN, "sign", POST, SLUG, "/p/", "/sign", page_petition_sign, FORM)          \
+X(THANKS, "thanks", GET, SLUG, "/p/", "/thanks", page_petition_thanks, NONE)   \
+X(METRICS, "metrics", GET, EXACT, "/metrics", NULL, page_metrics, NONE)        \
+X(CONFIRM, "confirm", GET, TOKEN, "/c/", NULL, page_confirm_show, NONE)        \
+X(CONFIRM_POST, "confirm_post", POST, TOKEN, "/c/", NULL, page_confirm_post,   \
+    FORM)                                                                      \
+X(UNSUBSCRIBE, "unsubscribe", GET, TOKEN, "/u/", NULL, page_unsubscribe_show,  \
+    NONE)                                                                      \
+X(UNSUBSCRIBE_POST, "unsubscribe_post", POST, TOKEN, "/u/", NULL,              \
+    page_unsubscribe_post, LINK)                                               \
+X(LOGIN, "login", GET, EXACT, "/login", NULL, page_login_show, NONE)           \
+X(LOGIN_POST, "login_post", POST, EXACT, "/login", NULL, page_login_post,      \
+    FORM)                                                                      \
+X(LOGOUT, "logout", POST, EXACT, "/logout", NULL, page_logout, FORM)           \
+X(ADMIN, "admin", GET, EXACT, "/admin", NULL, page_admin, NONE)                \
+X(ADMIN_PETITION, "admin_petition", GET, SLUG, "/admin/p/", "",                \
+    page_admin_petition, NONE)                                                 \
+X(ADMIN_INVALIDATE, "admin_invalidate", POST, SLUG, "/admin/p/",               \
+    "/invalidate", page_admin_invalidate, FORM)                                \
+X(ADMIN_MODERATE, "admin_moderate", POST, SLUG, "/admin/p/", "/moderate",      \
+    page_admin_moderate, FORM)                                                 \
+X(SIGNUP, "signup", GET, EXACT, "/signup", NULL, page_signup_show, NONE)       \
+X(SIGNUP_POST, "signup_post", POST, EXACT, "/signup", NULL, page_signup_post,  \
+    FORM)                                                                      \
+X(VERIFY, "verify", GET, TOKEN, "/verify/", NULL, page_verify_show, NONE)      \
+X(VERIFY_POST, "verify_post", POST, TOKEN, "/verify/", NULL, page_verify_post, \
+    FORM)                                                                      \
+X(VERIFY_RESEND, "verify_resend", POST, EXACT, "/verify", NULL,                \
+    page_verify_resend, FORM)                                                  \
+X(RESET, "reset", GET, EXACT, "/reset", NULL, page_reset_show, NONE)           \
+X(RESET_POST, "reset_post", POST, EXACT, "/reset", NULL, page_reset_post,      \
+    FORM)                                                                      \
+X(RESET_TOKEN, "reset_token", GET, TOKEN, "/reset/", NULL,                     \
+    page_reset_token_show, NONE)                                               \
+X(RESET_TOKEN_POST, "reset_token_post", POST, TOKEN, "/reset/", NULL,          \
+    page_reset_token_post, FORM)                                               \
+X(START, "start", GET, EXACT, "/start", NULL, page_start_show, NONE)           \
+X(START_POST, "start_post", POST, EXACT, "/start", NULL, page_start_post,      \
+    FORM)                                                                      \
+X(PREVIEW, "preview", POST, EXACT, "/preview", NULL, page_preview, FORM)       \
+X(EDIT, "edit", GET, SLUG, "/me/p/", "/edit", page_edit_show, NONE)            \
+X(EDIT_POST, "edit_post", POST, SLUG, "/me/p/", "/edit", page_edit_post, FORM) \
+X(ME, "me", GET, EXACT, "/me", NULL, page_me, NONE)                            \
+X(ME_PETITION, "me_petition", GET, SLUG, "/me/p/", "", page_me_petition, NONE) \
+X(ME_CSV, "me_csv", GET, SLUG, "/me/p/", "/signers.csv", page_me_csv, NONE)    \
+X(ME_UPDATE, "me_update", POST, SLUG, "/me/p/", "/update", page_me_update,     \
+    FORM)                                                                      \
+X(ME_STATE, "me_state", POST, SLUG, "/me/p/", "/state", page_me_state, FORM)
+/* clang-format on */
+
 enum route {
-	ROUTE_HOME,
-	ROUTE_HEALTHZ,
-	ROUTE_STATIC,
-	ROUTE_PETITION,
-	ROUTE_PETITION_JSON,
-	ROUTE_SIGN,
-	ROUTE_THANKS,
-	ROUTE_METRICS,
-	ROUTE_CONFIRM,
-	ROUTE_CONFIRM_POST,
-	ROUTE_UNSUBSCRIBE,
-	ROUTE_UNSUBSCRIBE_POST,
-	ROUTE_LOGIN,
-	ROUTE_LOGIN_POST,
-	ROUTE_LOGOUT,
-	ROUTE_ADMIN,
-	ROUTE_ADMIN_PETITION,
-	ROUTE_ADMIN_INVALIDATE,
-	ROUTE_ADMIN_MODERATE,
-	ROUTE_SIGNUP,
-	ROUTE_SIGNUP_POST,
-	ROUTE_VERIFY,
-	ROUTE_VERIFY_POST,
-	ROUTE_VERIFY_RESEND,
-	ROUTE_RESET,
-	ROUTE_RESET_POST,
-	ROUTE_RESET_TOKEN,
-	ROUTE_RESET_TOKEN_POST,
-	ROUTE_START,
-	ROUTE_START_POST,
-	ROUTE_PREVIEW,
-	ROUTE_EDIT,
-	ROUTE_EDIT_POST,
-	ROUTE_ME,
-	ROUTE_ME_PETITION,
-	ROUTE_ME_CSV,
-	ROUTE_ME_UPDATE,
-	ROUTE_ME_STATE,
+#define ROUTE_ENUM(id, name, method, match, prefix, suffix, handler, csrf) \
+	ROUTE_##id,
+	ROUTE_LIST(ROUTE_ENUM)
+#undef ROUTE_ENUM
 	ROUTE__MAX
 };
 

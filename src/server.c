@@ -1,5 +1,5 @@
 /* server.c - libmicrohttpd glue: listen, collect a request, hand it to the
- * router, send the reply with the security headers, log it. */
+ * handler it was given, send the reply with the security headers, log it. */
 #include "server.h"
 
 #include <arpa/inet.h>
@@ -17,8 +17,6 @@
 
 #include "http.h"
 #include "log.h"
-#include "metrics.h"
-#include "route.h"
 
 /* No script but our own files, nothing framed, nothing sent elsewhere. */
 #define CSP                                                           \
@@ -31,53 +29,39 @@
 #define DRAIN_MAX (8u << 20)
 
 static atomic_int inflight;
-static size_t max_body;
-static const struct cidr *trusted;
-static size_t ntrusted;
+static const struct server_config *cfg; /* from server_start() */
+static struct MHD_Daemon *daemon_;
 
-const char *
-http_header(struct request *r, const char *name)
+/* The struct http_io of a libmicrohttpd connection. */
+static const char *
+mhd_lookup(void *conn, enum http_kind kind, const char *name)
 {
-	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+	static const enum MHD_ValueKind kinds[HTTP_KIND__MAX] = {
+		[HTTP_KIND_HEADER] = MHD_HEADER_KIND,
+		[HTTP_KIND_COOKIE] = MHD_COOKIE_KIND,
+		[HTTP_KIND_QUERY] = MHD_GET_ARGUMENT_KIND,
+	};
+
+	return MHD_lookup_connection_value(conn, kinds[kind], name);
 }
 
-const char *
-http_cookie(struct request *r, const char *name)
+static void
+mhd_suspend(void *conn)
 {
-	return MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, name);
+	MHD_suspend_connection(conn);
 }
 
-const char *
-http_query(struct request *r, const char *name)
+static void
+mhd_resume(void *conn)
 {
-	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+	MHD_resume_connection(conn);
 }
 
-void
-http_header_add(struct request *r, const char *name, const char *value)
-{
-	if (r->nheaders == HTTP_MAX_HEADERS) {
-		log_error("http", "error=\"too many headers\" name=%s", name);
-		return;
-	}
-	r->headers[r->nheaders].name = name;
-	r->headers[r->nheaders].value = value;
-	r->nheaders++;
-}
-
-void
-http_suspend(struct request *r)
-{
-	r->parked = true;
-	MHD_suspend_connection(r->conn);
-}
-
-void
-http_resume(struct request *r)
-{
-	/* Touches nothing of r: the request thread may still be running. */
-	MHD_resume_connection(r->conn);
-}
+static const struct http_io mhd_io = {
+	.lookup = mhd_lookup,
+	.suspend = mhd_suspend,
+	.resume = mhd_resume,
+};
 
 static enum http_method
 method_parse(const char *m)
@@ -96,8 +80,8 @@ is_trusted(const struct netaddr *a)
 {
 	size_t i;
 
-	for (i = 0; i < ntrusted; i++)
-		if (cidr_contains(&trusted[i], a))
+	for (i = 0; i < cfg->ntrusted; i++)
+		if (cidr_contains(&cfg->trusted[i], a))
 			return true;
 	return false;
 }
@@ -128,7 +112,7 @@ client_addr(struct MHD_Connection *c, struct netaddr *out)
 		    sizeof(text));
 		netaddr_parse(text, strlen(text), out);
 	}
-	if (ntrusted == 0 || !is_trusted(out))
+	if (cfg->ntrusted == 0 || !is_trusted(out))
 		return;
 	xff = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Forwarded-For");
 	if (xff == NULL)
@@ -167,6 +151,7 @@ request_new(struct MHD_Connection *c, const char *url, const char *method)
 		return NULL;
 	}
 	r->arena = a;
+	r->io = &mhd_io;
 	r->conn = c;
 	clock_gettime(CLOCK_MONOTONIC, &r->start);
 	r->method = method_parse(method);
@@ -178,7 +163,7 @@ request_new(struct MHD_Connection *c, const char *url, const char *method)
 	buf_init(&r->body);
 	buf_init(&r->out);
 	r->status = 200;
-	r->route = ROUTE__MAX;
+	r->route = -1;
 	atomic_fetch_add(&inflight, 1);
 	return r;
 }
@@ -261,7 +246,8 @@ reply(struct request *r)
 		    r->headers[i].value);
 	ret = MHD_queue_response(r->conn, (unsigned)r->status, resp);
 	MHD_destroy_response(resp);
-	metrics_request(r->route, r->status);
+	if (cfg->on_reply != NULL)
+		cfg->on_reply(r);
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	us = (now.tv_sec - r->start.tv_sec) * 1000000L +
@@ -293,14 +279,14 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 		*con_cls = r;
 		cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 		    MHD_HTTP_HEADER_CONTENT_LENGTH);
-		if (cl != NULL && strtoull(cl, NULL, 10) > max_body) {
+		if (cl != NULL && strtoull(cl, NULL, 10) > cfg->max_body) {
 			r->body_too_large = true;
 			/* A body of a few megabytes is read and dropped, so the
 			 * client, still sending, does not meet a reset before
 			 * it reads the 413. A larger one is answered at once
 			 * and the connection closed. */
 			if (strtoull(cl, NULL, 10) > DRAIN_MAX) {
-				route_dispatch(r);
+				cfg->on_request(r);
 				return reply(r);
 			}
 		}
@@ -312,7 +298,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 		if (r->body_seen > DRAIN_MAX)
 			return MHD_NO; /* no more draining: close */
 		if (!r->body_too_large) {
-			if (r->body.len + *upload_size > max_body) {
+			if (r->body.len + *upload_size > cfg->max_body) {
 				r->body_too_large = true;
 				buf_reset(&r->body);
 			} else {
@@ -325,7 +311,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 	if (!buf_ok(&r->body))
 		return MHD_NO;
 	r->parked = false;
-	route_dispatch(r);
+	cfg->on_request(r);
 	if (r->parked)
 		return MHD_YES;
 	return reply(r);
@@ -400,51 +386,53 @@ server_block_signals(void)
 }
 
 int
-server_run(const struct server_config *cfg)
+server_start(const struct server_config *c)
 {
 	struct sockaddr_storage ss;
-	struct MHD_Daemon *d;
 	socklen_t sslen;
-	sigset_t set;
-	unsigned threads = cfg->threads;
-	int sig, i;
-	MHD_socket lfd;
+	unsigned threads = c->threads;
 
-	if (listen_addr(cfg->listen, &ss, &sslen) == -1) {
+	if (listen_addr(c->listen, &ss, &sslen) == -1) {
 		log_error("server", "listen=%s error=\"expected HOST:PORT\"",
-		    cfg->listen);
+		    c->listen);
 		return -1;
 	}
 	if (threads == 0) {
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 		threads = n > 0 ? (unsigned)n : 1;
 	}
-	max_body = cfg->max_body;
-	trusted = cfg->trusted;
-	ntrusted = cfg->ntrusted;
-	d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG |
-		MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC |
+	cfg = c;
+	daemon_ = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD |
+		MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC |
 		(ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
 	    0, NULL, NULL, on_request, NULL, MHD_OPTION_EXTERNAL_LOGGER,
 	    on_mhd_log, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)threads,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)cfg->conn_memory,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)cfg->max_conns,
-	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)cfg->per_ip,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)cfg->idle_timeout,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)c->conn_memory,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)c->max_conns,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)c->per_ip,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)c->idle_timeout,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
 	    MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1, MHD_OPTION_END);
-	if (d == NULL) {
+	if (daemon_ == NULL) {
 		log_error("server", "listen=%s error=\"cannot listen (%s)\"",
-		    cfg->listen, strerror(errno));
+		    c->listen, strerror(errno));
 		return -1;
 	}
-	if (cfg->announce != NULL) {
-		printf("%s\n", cfg->announce);
+	if (c->announce != NULL) {
+		printf("%s\n", c->announce);
 		fflush(stdout);
 	}
 	log_info("server", "listen=%s threads=%u max_body=%zu idle_timeout=%u",
-	    cfg->listen, threads, cfg->max_body, cfg->idle_timeout);
+	    c->listen, threads, c->max_body, c->idle_timeout);
+	return 0;
+}
+
+int
+server_wait(void)
+{
+	sigset_t set;
+	int sig;
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
@@ -455,14 +443,24 @@ server_run(const struct server_config *cfg)
 	} while (sig != SIGTERM && sig != SIGINT);
 	log_info("server", "event=shutdown signal=%d inflight=%d", sig,
 	    atomic_load(&inflight));
+	return sig;
+}
 
+void
+server_stop(void)
+{
+	MHD_socket lfd;
+	int i;
+
+	if (daemon_ == NULL)
+		return;
 	/* Stop accepting; let requests that are being handled finish. */
-	lfd = MHD_quiesce_daemon(d);
+	lfd = MHD_quiesce_daemon(daemon_);
 	if (lfd != MHD_INVALID_SOCKET)
 		close(lfd);
 	for (i = 0; i < 1000 && atomic_load(&inflight) > 0; i++)
 		usleep(10000);
-	MHD_stop_daemon(d);
+	MHD_stop_daemon(daemon_);
+	daemon_ = NULL;
 	log_info("server", "event=stopped");
-	return 0;
 }

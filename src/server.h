@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 
+#include "http.h"
 #include "netaddr.h"
 
 struct server_config {
@@ -19,17 +20,29 @@ struct server_config {
 	const struct cidr *trusted; /* proxies whose X-Forwarded-For
 				     * names the client */
 	size_t ntrusted;
+	/* Fills r's reply, or parks r (http_suspend()) and is called again
+	 * once it is resumed. The server knows no handler by name. */
+	void (*on_request)(struct request *r);
+	/* Called after each reply is queued (metrics); may be NULL. */
+	void (*on_reply)(const struct request *r);
 };
 
-/* Serves until SIGTERM or SIGINT, dispatching through route_dispatch().
- * On a signal: stops accepting, lets requests in flight finish (up to 10
- * seconds), then returns 0. Returns -1 when the listener cannot start
- * (reason logged). The caller must have blocked SIGTERM and SIGINT in all
- * threads (server_block_signals()) before any thread was created. */
-int server_run(const struct server_config *cfg);
+/* Listens on cfg->listen and serves through cfg->on_request on a pool of
+ * threads. cfg must stay valid until server_stop(). Returns 0, or -1 when
+ * the listener cannot start (reason logged; nothing left running). The
+ * caller must have blocked SIGTERM and SIGINT in all threads
+ * (server_block_signals()) before any thread was created. */
+int server_start(const struct server_config *cfg);
+
+/* Waits for SIGTERM or SIGINT and returns it. */
+int server_wait(void);
+
+/* Stops accepting, lets requests in flight finish (up to 10 seconds) and
+ * stops the threads. A no-op when the server is not running. */
+void server_stop(void);
 
 /* Blocks SIGTERM, SIGINT and SIGPIPE in the calling thread and all threads
- * it creates later; server_run() takes them with sigwait(). */
+ * it creates later; server_wait() takes them with sigwait(). */
 void server_block_signals(void);
 
 #endif

@@ -21,8 +21,8 @@
 
 #include <jansson.h>
 
-#include "fanout.h"
 #include "harness.h"
+#include "mail_fanout.h"
 
 #define WAIT_MS 15000
 #define PASSWORD "correct horse battery staple"

@@ -496,6 +496,9 @@ server_init(struct server *s, const char *const *args)
 	return 0;
 }
 
+/* NAME=value settings for the next cli_run() (cli_run_env()). */
+static const char *const *child_env;
+
 /* Runs in the child before exec. Drops settings a developer's shell may
  * carry, so a test never reaches a real database or mail server. */
 static void
@@ -516,6 +519,9 @@ child_prepare(void)
 	setenv("HOLOS_MIN_FORM_SECONDS", "0", 1);
 	/* And the proof of work, which a test client does not do. */
 	setenv("HOLOS_POW_BITS", "0", 1);
+	/* What cli_run_env() asks for comes last, over the above. */
+	for (size_t i = 0; child_env != NULL && child_env[i] != NULL; i++)
+		putenv((char *)child_env[i]);
 }
 
 /* Binds 127.0.0.1:0 and returns the port the kernel chose, or -1. */
@@ -1645,6 +1651,16 @@ cli_run(const char *const *argv, struct hbuf *out, struct hbuf *err)
 	if (WIFSIGNALED(status))
 		return 128 + WTERMSIG(status);
 	return WEXITSTATUS(status);
+}
+
+int
+cli_run_env(const char *const *argv, const char *const *env, struct hbuf *out,
+    struct hbuf *err)
+{
+	child_env = env;
+	int st = cli_run(argv, out, err);
+	child_env = NULL;
+	return st;
 }
 
 /* ---- a real SMTP server for the tests (tests/smtp/smtpd.py) ---- */

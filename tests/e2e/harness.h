@@ -221,6 +221,11 @@ char *html_count_line(const char *html);
  * and stderr (each may be NULL). Returns the exit status, 128+signal when
  * killed by a signal, or -1 when it could not run. */
 int cli_run(const char *const *argv, struct hbuf *out, struct hbuf *err);
+/* cli_run() with env ("NAME=value" strings, NULL-terminated) set in the
+ * command's environment after the harness's own settings, so it can also
+ * replace those (HOLOS_POW_BITS, …). */
+int cli_run_env(const char *const *argv, const char *const *env,
+    struct hbuf *out, struct hbuf *err);
 
 /* Writes len bytes to path. Returns 0 or -1. */
 int write_file(const char *path, const char *data, size_t len);

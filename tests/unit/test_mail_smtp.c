@@ -1,4 +1,5 @@
-/* test_smtp.c - smtp.c against a real server (tests/smtp/smtpd.py), all modes. */
+/* test_mail_smtp.c - mail_smtp.c against a real server (tests/smtp/smtpd.py),
+ * all modes. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "../../src/smtp.c"
+#include "../../src/mail_smtp.c"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -24,7 +25,7 @@
 #include <unistd.h>
 
 #include "buf.h"
-#include "mail.h"
+#include "mail_message.h"
 
 /* Debian's python, which has python3-aiosmtpd; a pyenv one may be first
  * on PATH without it. */

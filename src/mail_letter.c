@@ -1,6 +1,6 @@
-/* letter.c - the emails holos writes, composed from the catalogues and
+/* mail_letter.c - the emails holos writes, composed from the catalogues and
  * templates, sealed for the outbox. */
-#include "letter.h"
+#include "mail_letter.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -9,8 +9,8 @@
 #include "crypto.h"
 #include "i18n.h"
 #include "log.h"
-#include "mail.h"
-#include "page.h"
+#include "mail_message.h"
+#include "site.h"
 #include "tmpl.h"
 
 int

@@ -1,4 +1,5 @@
-/* test_mail.c - mail.c: injection, encoded-words, MIME, QP/base64 round trips. */
+/* test_mail_message.c - mail_message.c: injection, encoded-words, MIME,
+ * QP/base64 round trips. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "../../src/mail.c"
+#include "../../src/mail_message.c"
 
 #include <strings.h>
 

@@ -1,6 +1,6 @@
-/* mail.h - RFC 5322 messages with headers that user values cannot break. */
-#ifndef HOLOS_MAIL_H
-#define HOLOS_MAIL_H
+/* mail_message.h - RFC 5322 messages with headers that user values cannot break. */
+#ifndef HOLOS_MAIL_MESSAGE_H
+#define HOLOS_MAIL_MESSAGE_H
 
 #include <stddef.h>
 #include <time.h>

@@ -1,6 +1,6 @@
-/* smtp.h - delivering composed messages to a relay through libcurl's SMTP. */
-#ifndef HOLOS_SMTP_H
-#define HOLOS_SMTP_H
+/* mail_smtp.h - delivering composed messages to a relay through libcurl's SMTP. */
+#ifndef HOLOS_MAIL_SMTP_H
+#define HOLOS_MAIL_SMTP_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,5 +1,5 @@
-/* fanout.c - mailing updates to signers, in batches through the outbox. */
-#include "fanout.h"
+/* mail_fanout.c - mailing updates to signers, in batches through the outbox. */
+#include "mail_fanout.h"
 
 #include <sodium.h>
 #include <stdbool.h>
@@ -9,12 +9,12 @@
 
 #include "crypto.h"
 #include "i18n.h"
-#include "letter.h"
 #include "log.h"
-#include "mail.h"
+#include "mail_letter.h"
+#include "mail_message.h"
+#include "mail_outbox.h"
 #include "markdown.h"
-#include "outbox.h"
-#include "page.h"
+#include "site.h"
 #include "ticker.h"
 #include "tmpl.h"
 

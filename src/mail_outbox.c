@@ -1,5 +1,5 @@
-/* outbox.c - the delivery worker: claim, send, record, back off. */
-#include "outbox.h"
+/* mail_outbox.c - the delivery worker: claim, send, record, back off. */
+#include "mail_outbox.h"
 
 #include <errno.h>
 #include <fcntl.h>

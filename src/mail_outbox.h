@@ -1,14 +1,14 @@
-/* outbox.h - the delivery worker: takes due messages from the store's
+/* mail_outbox.h - the delivery worker: takes due messages from the store's
  * outbox and sends them over SMTP (or, with no SMTP configured, writes them
  * as .eml files), with back-off, a limit on attempts and a dead-letter
  * state. */
-#ifndef HOLOS_OUTBOX_H
-#define HOLOS_OUTBOX_H
+#ifndef HOLOS_MAIL_OUTBOX_H
+#define HOLOS_MAIL_OUTBOX_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "smtp.h"
+#include "mail_smtp.h"
 #include "store.h"
 
 struct outbox_config {

@@ -1,5 +1,5 @@
-/* smtp.c - delivery through libcurl's SMTP: URLs, TLS policy, reply classes. */
-#include "smtp.h"
+/* mail_smtp.c - delivery through libcurl's SMTP: URLs, TLS policy, reply classes. */
+#include "mail_smtp.h"
 
 #include <ctype.h>
 #include <stdint.h>

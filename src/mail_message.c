@@ -1,5 +1,5 @@
-/* mail.c - RFC 5322 messages: encoded-words, quoted-printable, base64. */
-#include "mail.h"
+/* mail_message.c - RFC 5322 messages: encoded-words, quoted-printable, base64. */
+#include "mail_message.h"
 
 #include <errno.h>
 #include <stdbool.h>

@@ -1,8 +1,8 @@
-/* fanout.h - mailing a petition's updates to its signers: in batches, in
+/* mail_fanout.h - mailing a petition's updates to its signers: in batches, in
  * each signer's language, each message with a one-click unsubscribe link,
  * queued in the outbox so that no signer gets an update twice. */
-#ifndef HOLOS_FANOUT_H
-#define HOLOS_FANOUT_H
+#ifndef HOLOS_MAIL_FANOUT_H
+#define HOLOS_MAIL_FANOUT_H
 
 #include "store.h"
 

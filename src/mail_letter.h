@@ -1,7 +1,7 @@
-/* letter.h - the emails holos writes, in the reader's language, sealed for
+/* mail_letter.h - the emails holos writes, in the reader's language, sealed for
  * the outbox. */
-#ifndef HOLOS_LETTER_H
-#define HOLOS_LETTER_H
+#ifndef HOLOS_MAIL_LETTER_H
+#define HOLOS_MAIL_LETTER_H
 
 #include "arena.h"
 #include "buf.h"

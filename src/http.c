@@ -1,0 +1,50 @@
+/* http.c - what handlers call on a request: its headers, cookies and query
+ * through the server's struct http_io, reply headers, parking. */
+#include "http.h"
+
+#include "log.h"
+
+const char *
+http_header(struct request *r, const char *name)
+{
+	return r->io->lookup(r->conn, HTTP_KIND_HEADER, name);
+}
+
+const char *
+http_cookie(struct request *r, const char *name)
+{
+	return r->io->lookup(r->conn, HTTP_KIND_COOKIE, name);
+}
+
+const char *
+http_query(struct request *r, const char *name)
+{
+	return r->io->lookup(r->conn, HTTP_KIND_QUERY, name);
+}
+
+void
+http_header_add(struct request *r, const char *name, const char *value)
+{
+	if (r->nheaders == HTTP_MAX_HEADERS) {
+		log_error("http", "error=\"too many headers\" name=%s", name);
+		return;
+	}
+	r->headers[r->nheaders].name = name;
+	r->headers[r->nheaders].value = value;
+	r->nheaders++;
+}
+
+void
+http_suspend(struct request *r)
+{
+	r->parked = true;
+	r->io->suspend(r->conn);
+}
+
+void
+http_resume(struct request *r)
+{
+	/* Reads only what was set before r was parked: the request thread
+	 * may still be running. */
+	r->io->resume(r->conn);
+}
