@@ -31,6 +31,13 @@
 #define DRAIN_MAX (8u << 20)
 
 static atomic_int inflight;
+/* Set when a signal asks to stop. A request is counted in inflight when it
+ * starts and reads this flag when it would run its handler: set, it is
+ * refused there, before it can park. Both are sequentially consistent, so
+ * once server_run() has set the flag and then seen inflight at 0, no
+ * request can park any more before MHD_stop_daemon(), which aborts on a
+ * parked (suspended) connection. */
+static atomic_bool draining;
 static size_t max_body;
 static const struct cidr *trusted;
 static size_t ntrusted;
@@ -276,6 +283,19 @@ reply(struct request *r)
 	return ret;
 }
 
+/* 503 for a request that arrives while the server stops; the connection
+ * closes, so the client's next try reaches a node that serves. */
+static enum MHD_Result
+reply_stopping(struct request *r)
+{
+	r->status = 503;
+	r->content_type = "text/plain; charset=utf-8";
+	buf_puts(&r->out, "Restarting: please try again in a moment.\n");
+	http_header_add(r, "Retry-After", "1");
+	http_header_add(r, "Connection", "close");
+	return reply(r);
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *c, const char *url,
     const char *method, const char *version, const char *upload,
@@ -324,6 +344,9 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 	}
 	if (!buf_ok(&r->body))
 		return MHD_NO;
+	/* A request resumed from parking (job set) finishes even now. */
+	if (r->job == NULL && atomic_load(&draining))
+		return reply_stopping(r);
 	r->parked = false;
 	route_dispatch(r);
 	if (r->parked)
@@ -457,6 +480,7 @@ server_run(const struct server_config *cfg)
 	    atomic_load(&inflight));
 
 	/* Stop accepting; let requests that are being handled finish. */
+	atomic_store(&draining, true);
 	lfd = MHD_quiesce_daemon(d);
 	if (lfd != MHD_INVALID_SOCKET)
 		close(lfd);

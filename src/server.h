@@ -23,7 +23,8 @@ struct server_config {
 
 /* Serves until SIGTERM or SIGINT, dispatching through route_dispatch().
  * On a signal: stops accepting, lets requests in flight finish (up to 10
- * seconds), then returns 0. Returns -1 when the listener cannot start
+ * seconds; a request that reaches its handler after the signal gets 503),
+ * then returns 0. Returns -1 when the listener cannot start
  * (reason logged). The caller must have blocked SIGTERM and SIGINT in all
  * threads (server_block_signals()) before any thread was created. */
 int server_run(const struct server_config *cfg);
