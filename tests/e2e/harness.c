@@ -27,11 +27,17 @@
 
 #define WAIT_MS 10000
 
+/* What a sanitizer writes into the server's log when it finds something;
+ * "WARNING: ThreadSanitizer" covers a race, a lock-order inversion and the
+ * rest of ThreadSanitizer's reports. */
 static const char *const sanitizer_marks[] = {
 	"AddressSanitizer",
 	"runtime error",
 	"LeakSanitizer",
 	"UndefinedBehaviorSanitizer",
+	"WARNING: ThreadSanitizer",
+	"ThreadSanitizer: reported",
+	"FATAL: ThreadSanitizer",
 };
 
 /* ---- buffers ---- */
