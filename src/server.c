@@ -98,26 +98,14 @@ method_parse(const char *m)
 	return HTTP_OTHER;
 }
 
-static bool
-is_trusted(const struct netaddr *a)
-{
-	size_t i;
-
-	for (i = 0; i < ntrusted; i++)
-		if (cidr_contains(&trusted[i], a))
-			return true;
-	return false;
-}
-
-/* The client's address: the peer's, unless the peer is a trusted proxy;
- * then the rightmost X-Forwarded-For entry that is not itself a trusted
- * proxy (entries further left are the client's to forge). */
+/* The client's address: the peer's, or the client a trusted proxy names
+ * (netaddr_forwarded()). */
 static void
 client_addr(struct MHD_Connection *c, struct netaddr *out)
 {
 	const union MHD_ConnectionInfo *ci;
 	const struct sockaddr *sa;
-	const char *xff, *end;
+	const char *xff;
 
 	memset(out, 0, sizeof(*out));
 	out->family = AF_INET;
@@ -135,29 +123,10 @@ client_addr(struct MHD_Connection *c, struct netaddr *out)
 		    sizeof(text));
 		netaddr_parse(text, strlen(text), out);
 	}
-	if (ntrusted == 0 || !is_trusted(out))
+	if (ntrusted == 0)
 		return;
 	xff = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Forwarded-For");
-	if (xff == NULL)
-		return;
-	end = xff + strlen(xff);
-	while (end > xff) {
-		const char *start = end, *s, *e;
-		struct netaddr a;
-
-		while (start > xff && start[-1] != ',')
-			start--;
-		for (s = start; s < end && (*s == ' ' || *s == '\t'); s++)
-			;
-		for (e = end; e > s && (e[-1] == ' ' || e[-1] == '\t'); e--)
-			;
-		if (netaddr_parse(s, (size_t)(e - s), &a) == -1)
-			return; /* garbage: keep the last good hop */
-		*out = a;
-		if (!is_trusted(&a))
-			return;
-		end = start > xff ? start - 1 : xff;
-	}
+	netaddr_forwarded(out, xff, trusted, ntrusted);
 }
 
 static struct request *
