@@ -31,59 +31,16 @@
 
 /* ---- the database, seen from outside the server ---- */
 
-/* Runs sqlite3 read-only on db with sql (5 s at most) and stores its output,
- * stdout and stderr together, in out. Returns the exit status, or -1. */
+/* Runs sqlite3 read-only on db with sql and stores its output, stdout and
+ * stderr together, in out. Returns the exit status, or -1. */
 static int
 db_run(const char *db, const char *sql, struct hbuf *out)
 {
-	int p[2];
-	if (pipe2(p, O_CLOEXEC) != 0)
-		return -1;
-	fflush(NULL);
-	pid_t pid = fork();
-	if (pid < 0) {
-		close(p[0]);
-		close(p[1]);
-		return -1;
-	}
-	if (pid == 0) {
-		dup2(p[1], 1);
-		dup2(p[1], 2);
-		/* Read-only, so the check cannot itself repair or checkpoint
-		 * what the server left. */
-		execl(SQLITE3, SQLITE3, "-readonly", "-batch", "-noheader",
-		    "-cmd", ".timeout 5000", db, sql, (char *)NULL);
-		dprintf(2, "exec %s: %s\n", SQLITE3, strerror(errno));
-		_exit(127);
-	}
-	close(p[1]);
-	long long end = now_ms() + 5000;
-	struct pollfd pfd = { p[0], POLLIN, 0 };
-	while (now_ms() < end) {
-		if (poll(&pfd, 1, 100) <= 0)
-			continue;
-		char chunk[4096];
-		ssize_t k = read(p[0], chunk, sizeof chunk);
-		if (k > 0)
-			hbuf_append(out, chunk, (size_t)k);
-		else if (k == 0 || errno != EINTR)
-			break;
-	}
-	close(p[0]);
-	hbuf_append(out, "", 0);
-	int status;
-	for (;;) {
-		pid_t r = waitpid(pid, &status, WNOHANG);
-		if (r == pid)
-			break;
-		if (r < 0 || now_ms() >= end) {
-			kill(pid, SIGKILL);
-			waitpid(pid, &status, 0);
-			return -1;
-		}
-		pause_ms(10);
-	}
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	/* Read-only, so the check cannot itself repair or checkpoint what
+	 * the server left. */
+	const char *argv[] = { SQLITE3, "-readonly", "-batch", "-noheader",
+		"-cmd", ".timeout 5000", db, sql, NULL };
+	return run_capture_all(argv, out);
 }
 
 /* What the signature tables say, read straight from the file. */
