@@ -125,9 +125,10 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	./$(TREE)/holos serve --listen $(LISTEN) --data $(DATA) --seed seed/petition.md
 
+# Every test; the ThreadSanitizer pass of `make tsan` included.
 test: deps
-	@$(MAKE) --no-print-directory all asan tests
-	@sh scripts/test.sh
+	@$(MAKE) --no-print-directory all asan tests build/tsan/holos
+	@HOLOS_TSAN_E2ES="$(TSAN_E2ES)" sh scripts/test.sh
 
 # The signing, confirmation, outbox and update-mail tests against a
 # ThreadSanitizer holos; any data race in the server fails them.

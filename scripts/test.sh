@@ -1,9 +1,9 @@
 #!/bin/sh
 # test.sh - runs every test binary: unit tests in both builds (optimised and
-# ASan+UBSan), end-to-end tests against the sanitised server, on SQLite and
-# then again on PostgreSQL (a throwaway cluster from scripts/pg.sh, each
-# server in a database of its own), then the ThreadSanitizer pass (below).
-# Fails on any failed test or sanitizer report; then the browser tests
+# ASan+UBSan), end-to-end tests against the sanitised server on SQLite, the
+# ThreadSanitizer pass (below), the end-to-end tests again on PostgreSQL (a
+# throwaway cluster from scripts/pg.sh, each server in a database of its
+# own). Fails on any failed test or sanitizer report; then the browser tests
 # (tests/browser/, node --test). Run from the repository root.
 # HOLOS_TEST_NO_PG=1 skips the PostgreSQL pass, HOLOS_TEST_NO_TSAN=1 the
 # ThreadSanitizer pass, HOLOS_TEST_NO_BROWSER=1 the browser tests.
@@ -74,6 +74,14 @@ run() {
 
 # The ThreadSanitizer pass: the server under test is build/tsan/holos.
 tsan_pass() {
+	if [ -z "$tsan_tests" ]; then
+		if [ "$mode" = tsan ]; then
+			echo "FAIL no tests named for the ThreadSanitizer pass" >&2
+			failed=$((failed + 1))
+			bad="$bad tsan"
+		fi
+		return
+	fi
 	if [ ! -x build/tsan/holos ]; then
 		echo "FAIL build/tsan/holos is missing (make tsan builds it)" >&2
 		failed=$((failed + 1))
