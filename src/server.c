@@ -448,14 +448,17 @@ server_run(const struct server_config *cfg)
 	log_info("server", "event=shutdown signal=%d inflight=%d", sig,
 	    atomic_load(&inflight));
 
-	/* Stop accepting; let requests that are being handled finish. */
+	/* Stop accepting; let requests that are being handled finish. The
+	 * listening socket is closed only once the daemon's threads are gone:
+	 * they may still be taking it out of their epoll sets, and a number
+	 * closed under them could be another socket's by then. */
 	atomic_store(&draining, true);
 	lfd = MHD_quiesce_daemon(d);
-	if (lfd != MHD_INVALID_SOCKET)
-		close(lfd);
 	for (i = 0; i < 1000 && atomic_load(&inflight) > 0; i++)
 		usleep(10000);
 	MHD_stop_daemon(d);
+	if (lfd != MHD_INVALID_SOCKET)
+		close(lfd);
 	log_info("server", "event=stopped");
 	return 0;
 }
