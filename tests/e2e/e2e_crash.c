@@ -305,6 +305,18 @@ resign_all(const struct server *s, const char *token, char (*emails)[96],
 	return dups;
 }
 
+/* Starts s again after round and returns the count it shows, which the
+ * database must agree with; when names the moment for messages. */
+static long
+restart_checked(struct server *s, size_t round, char *when, size_t n)
+{
+	assert_int_equal(server_start(s), 0);
+	snprintf(when, n, "round %zu after the restart", round);
+	long count = petition_count(s, SEED_SLUG);
+	assert_db_consistent(s, count, when);
+	return count;
+}
+
 static void
 test_sigkill_while_signing(void **state)
 {
@@ -375,12 +387,8 @@ test_sigkill_while_signing(void **state)
 		    "round %zu: killed after %ld ms: %zu acknowledged, %zu unanswered\n",
 		    round, delays_ms[round], na, nu);
 
-		assert_int_equal(server_start(s), 0);
 		char when[64];
-		snprintf(when, sizeof when, "round %zu after the restart",
-		    round);
-		long count = petition_count(s, SEED_SLUG);
-		assert_db_consistent(s, count, when);
+		long count = restart_checked(s, round, when, sizeof when);
 		if (count < known + (long)na)
 			fail_msg("%s: count %ld, but %ld signatures were acknowledged",
 			    when, count, known + (long)na);
@@ -493,12 +501,8 @@ test_sigterm_while_signing(void **state)
 		    "%ld unanswered\n",
 		    round, delays_ms[round], na, nr, nu);
 
-		assert_int_equal(server_start(s), 0);
 		char when[64];
-		snprintf(when, sizeof when, "round %zu after the restart",
-		    round);
-		long count = petition_count(s, SEED_SLUG);
-		assert_db_consistent(s, count, when);
+		long count = restart_checked(s, round, when, sizeof when);
 		/* Refused ones were never written; unanswered ones may be. */
 		if (count < known + na || count > known + na + nu)
 			fail_msg("%s: count %ld, wanted %ld acknowledged and at most %ld "
