@@ -1,76 +1,119 @@
 # holos - build, run and test. See README.md.
+#
+# Build trees, one per kind of code generation, each with its objects, its
+# holos and its unit tests:
+#   build/        optimised ($(OPT)); `make`, `make run`, `make bench`
+#   build/asan/   AddressSanitizer + UndefinedBehaviorSanitizer; `make test`
+#   build/tsan/   ThreadSanitizer; `make tsan`
+#   build/ubsan/  UndefinedBehaviorSanitizer alone
+# SANITIZER=address|undefined|thread picks the tree `make` builds, as Redis's
+# src/Makefile does. CPPFLAGS, CFLAGS, CXXFLAGS and LDFLAGS given by the user
+# come after holos's own, so `make CFLAGS=-O0` wins over the default -O2.
+# Each object records the headers it read (-MMD -MP, build/**/*.d).
 .SUFFIXES:
+.DELETE_ON_ERROR:
 
-CC      ?= cc
-PKGS    := libmicrohttpd sqlite3 libsodium icu-uc icu-i18n libcmark jansson libcurl libpq
-TESTPKGS:= cmocka
-WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror
-BASEFLAGS = -std=c17 -D_GNU_SOURCE -g $(WARN) -Isrc
-PKGCFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKGLIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lstdc++ -lpthread -lm
-TESTCFLAGS= $(shell pkg-config --cflags $(TESTPKGS) 2>/dev/null)
-TESTLIBS  = $(shell pkg-config --libs $(TESTPKGS) 2>/dev/null)
+all:
 
-OPT     ?= -O2
-SANFLAGS := -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+PKGS     := libmicrohttpd sqlite3 libsodium icu-uc icu-i18n libcmark jansson libcurl libpq
+TESTPKGS := cmocka
+WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror
+CXXWARN  := -Wall -Wextra -Wshadow -Werror
+DEPFLAGS  = -MMD -MP
+HOLOSCPP := -D_GNU_SOURCE -Isrc
+OPT      ?= -O2
 
-SRCS    := $(filter-out src/main.c,$(wildcard src/*.c)) $(wildcard src/*.cc)
-CXX     ?= c++
-CXXWARN := -Wall -Wextra -Wshadow -Werror
-UNITS   := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
-E2ES    := $(patsubst tests/e2e/%.c,%,$(filter-out tests/e2e/harness.c,$(wildcard tests/e2e/*.c)))
-HDRS    := $(wildcard src/*.h)
+# Code generation of each tree, by SANITIZER value ("" is the optimised one).
+SANCOMMON      := -O1 -fno-omit-frame-pointer
+TREE_          := build
+GEN_            = $(OPT)
+TREE_address   := build/asan
+GEN_address    := $(SANCOMMON) -fsanitize=address,undefined -fno-sanitize-recover=all
+TREE_undefined := build/ubsan
+GEN_undefined  := $(SANCOMMON) -fsanitize=undefined -fno-sanitize-recover=all
+TREE_thread    := build/tsan
+GEN_thread     := $(SANCOMMON) -fsanitize=thread
+SANITIZERS     := address undefined thread
 
-# Two build trees: build/ (optimised) and build/asan/ (sanitisers).
-OBJS      := $(patsubst src/%.cc,build/obj/%.o,$(patsubst src/%.c,build/obj/%.o,$(SRCS)))
-ASAN_OBJS := $(patsubst src/%.cc,build/asan/obj/%.o,$(patsubst src/%.c,build/asan/obj/%.o,$(SRCS)))
+SANITIZER ?=
+ifeq ($(filter $(SANITIZER),$(SANITIZERS)),)
+ifneq ($(SANITIZER),)
+$(error SANITIZER=$(SANITIZER) is not one of: $(SANITIZERS))
+endif
+endif
+TREE := $(TREE_$(SANITIZER))
 
-DATA    ?= data
-LISTEN  ?= 127.0.0.1:8080
+# pkg-config, asked once and only when a rule needs it (so `make deps` and
+# `make clean` work before the libraries are installed); a missing .pc file
+# stops the build with its name.
+pkg_missing = $(strip $(foreach p,$(1),$(if $(shell pkg-config --exists $(p) && echo y),,$(p))))
+pkg_ask = $(if $(call pkg_missing,$(2)),$(error pkg-config finds no $(call pkg_missing,$(2)) \
+    (no .pc file): install the build dependencies with `sh scripts/deps.sh` (run \
+    as root, or with sudo), or set PKG_CONFIG_PATH),$(shell pkg-config $(1) $(2)))
+PKGCFLAGS  = $(eval PKGCFLAGS := $$(call pkg_ask,--cflags,$$(PKGS)))$(PKGCFLAGS)
+PKGLIBS    = $(eval PKGLIBS := $$(call pkg_ask,--libs,$$(PKGS)) -lstdc++ -lpthread -lm)$(PKGLIBS)
+TESTCFLAGS = $(eval TESTCFLAGS := $$(call pkg_ask,--cflags,$$(TESTPKGS)))$(TESTCFLAGS)
+TESTLIBS   = $(eval TESTLIBS := $$(call pkg_ask,--libs,$$(TESTPKGS)))$(TESTLIBS)
 
-all: build/holos
+SRCS  := $(filter-out src/main.c,$(wildcard src/*.c src/*.cc))
+UNITS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
+E2ES  := $(patsubst tests/e2e/%.c,%,$(filter-out tests/e2e/harness.c,$(wildcard tests/e2e/*.c)))
+# The end-to-end tests `make tsan` runs against a ThreadSanitizer holos: the
+# ones that drive signing, confirmation, the outbox and the update mailer,
+# and signing through a SIGKILL and a SIGTERM.
+TSAN_E2ES := e2e_sign e2e_confirm e2e_smtp e2e_me e2e_crash
 
-build/obj/%.o: src/%.c $(HDRS)
-	@mkdir -p $(@D)
-	$(CC) $(BASEFLAGS) $(OPT) $(PKGCFLAGS) -c -o $@ $<
+objs = $(patsubst src/%,$(1)/obj/%.o,$(basename $(SRCS)))
 
-build/asan/obj/%.o: src/%.c $(HDRS)
-	@mkdir -p $(@D)
-	$(CC) $(BASEFLAGS) $(SANFLAGS) $(PKGCFLAGS) -c -o $@ $<
+# A unit test includes the module it tests (tests/unit/test_X.c includes
+# src/X.c, h2o's habit), so it links every other object: the ones whose
+# source it includes are left out.
+included = $(patsubst %,$(1)/obj/%.o,$(shell sed -n \
+    's|^\#include "\.\./\.\./src/\(.*\)\.c\".*|\1|p' $(2)))
+
+# The rules of one tree: $(1) its folder, $(2) its code generation.
+define tree
+$(1)/obj/%.o: src/%.c
+	@mkdir -p $$(@D)
+	$$(CC) -std=c17 -g $$(WARN) $$(HOLOSCPP) $(2) $$(PKGCFLAGS) $$(CPPFLAGS) $$(CFLAGS) \
+	    $$(DEPFLAGS) -c -o $$@ $$<
 
 # msgfmt.cc is the one C++ file: a bridge to ICU's named-argument MessageFormat.
-build/obj/%.o: src/%.cc $(HDRS)
+$(1)/obj/%.o: src/%.cc
+	@mkdir -p $$(@D)
+	$$(CXX) -std=c++17 -g $$(CXXWARN) $$(HOLOSCPP) $(2) $$(PKGCFLAGS) $$(CPPFLAGS) \
+	    $$(CXXFLAGS) $$(DEPFLAGS) -c -o $$@ $$<
+
+$(1)/holos: $(1)/obj/main.o $(call objs,$(1))
+	$$(CC) $(2) $$(CFLAGS) $$(LDFLAGS) -o $$@ $$^ $$(PKGLIBS)
+
+$(1)/unit/%: tests/unit/%.c $(call objs,$(1))
+	@mkdir -p $$(@D)
+	$$(CC) -std=c17 -g $$(WARN) $$(HOLOSCPP) $(2) $$(PKGCFLAGS) $$(TESTCFLAGS) $$(CPPFLAGS) \
+	    $$(CFLAGS) $$(DEPFLAGS) $$(LDFLAGS) -o $$@ $$< \
+	    $$(filter-out $$(call included,$(1),$$<),$(call objs,$(1))) $$(PKGLIBS) $$(TESTLIBS)
+
+-include $(wildcard $(1)/obj/*.d $(1)/unit/*.d)
+endef
+$(eval $(call tree,$(TREE_),$(GEN_)))
+$(foreach s,$(SANITIZERS),$(eval $(call tree,$(TREE_$(s)),$(GEN_$(s)))))
+
+# End-to-end tests are clients built with ASan + UBSan; the harness once.
+# build/e2e/ holds only the test programs: scripts/test.sh runs them all.
+build/asan/e2e/harness.o: tests/e2e/harness.c
 	@mkdir -p $(@D)
-	$(CXX) -std=c++17 -g $(CXXWARN) -Isrc $(OPT) $(PKGCFLAGS) -c -o $@ $<
+	$(CC) -std=c17 -g $(WARN) $(HOLOSCPP) $(GEN_address) $(PKGCFLAGS) $(TESTCFLAGS) \
+	    $(CPPFLAGS) $(CFLAGS) $(DEPFLAGS) -Itests/e2e -c -o $@ $<
 
-build/asan/obj/%.o: src/%.cc $(HDRS)
-	@mkdir -p $(@D)
-	$(CXX) -std=c++17 -g $(CXXWARN) -Isrc $(SANFLAGS) $(PKGCFLAGS) -c -o $@ $<
+build/e2e/%: tests/e2e/%.c build/asan/e2e/harness.o
+	@mkdir -p $(@D) build/asan/e2e
+	$(CC) -std=c17 -g $(WARN) $(HOLOSCPP) $(GEN_address) $(PKGCFLAGS) $(TESTCFLAGS) \
+	    $(CPPFLAGS) $(CFLAGS) -MMD -MP -MF build/asan/e2e/$*.d $(LDFLAGS) -Itests/e2e \
+	    -o $@ $< build/asan/e2e/harness.o $(TESTLIBS) $(PKGLIBS)
 
-build/holos: build/obj/main.o $(OBJS)
-	$(CC) -o $@ $^ $(PKGLIBS)
+-include $(wildcard build/asan/e2e/*.d)
 
-build/asan/holos: build/asan/obj/main.o $(ASAN_OBJS)
-	$(CC) $(SANFLAGS) -o $@ $^ $(PKGLIBS)
-
-# Unit tests include the module they test, so they reach its statics.
-build/asan/unit/%: tests/unit/%.c $(ASAN_OBJS) $(HDRS)
-	@mkdir -p $(@D)
-	$(CC) $(BASEFLAGS) $(SANFLAGS) $(PKGCFLAGS) $(TESTCFLAGS) -o $@ $< \
-	    $(filter-out build/asan/obj/$(patsubst test_%,%,$*).o,$(ASAN_OBJS)) \
-	    $(PKGLIBS) $(TESTLIBS)
-
-build/unit/%: tests/unit/%.c $(OBJS) $(HDRS)
-	@mkdir -p $(@D)
-	$(CC) $(BASEFLAGS) $(OPT) $(PKGCFLAGS) $(TESTCFLAGS) -o $@ $< \
-	    $(filter-out build/obj/$(patsubst test_%,%,$*).o,$(OBJS)) \
-	    $(PKGLIBS) $(TESTLIBS)
-
-build/e2e/%: tests/e2e/%.c tests/e2e/harness.c tests/e2e/harness.h
-	@mkdir -p $(@D)
-	$(CC) $(BASEFLAGS) $(SANFLAGS) $(TESTCFLAGS) $(PKGCFLAGS) -Itests/e2e -o $@ $< tests/e2e/harness.c \
-	    $(TESTLIBS) $(PKGLIBS)
-
+all: $(TREE)/holos
 asan: build/asan/holos
 tests: $(addprefix build/unit/,$(UNITS)) $(addprefix build/asan/unit/,$(UNITS)) \
     $(addprefix build/e2e/,$(E2ES))
@@ -80,11 +123,18 @@ deps:
 
 run: deps
 	@$(MAKE) --no-print-directory all
-	./build/holos serve --listen $(LISTEN) --data $(DATA) --seed seed/petition.md
+	./$(TREE)/holos serve --listen $(LISTEN) --data $(DATA) --seed seed/petition.md
 
+# Every test; the ThreadSanitizer pass of `make tsan` included.
 test: deps
-	@$(MAKE) --no-print-directory all asan tests
-	@sh scripts/test.sh
+	@$(MAKE) --no-print-directory all asan tests build/tsan/holos
+	@HOLOS_TSAN_E2ES="$(TSAN_E2ES)" sh scripts/test.sh
+
+# The signing, confirmation, outbox and update-mail tests against a
+# ThreadSanitizer holos; any data race in the server fails them.
+tsan: deps
+	@$(MAKE) --no-print-directory build/tsan/holos $(addprefix build/e2e/,$(TSAN_E2ES))
+	@sh scripts/test.sh tsan $(TSAN_E2ES)
 
 bench: deps
 	@$(MAKE) --no-print-directory all
@@ -99,4 +149,7 @@ format:
 clean:
 	rm -rf build
 
-.PHONY: all asan tests deps run test bench fuzz format clean
+DATA   ?= data
+LISTEN ?= 127.0.0.1:8080
+
+.PHONY: all asan tests deps run test tsan bench fuzz format clean

@@ -188,7 +188,11 @@ counts_commit_end(void)
 int
 counts_refresh(void)
 {
-	static bool failing; /* the last refresh failed: logged already */
+	/* The last refresh failed and was logged. Both the refresher and a
+	 * request thread (after an invalidation) refresh: commit_lock guards
+	 * it. */
+	static bool failing;
+	bool was_failing;
 	int64_t n;
 	size_t i;
 	int ret = 0;
@@ -208,14 +212,15 @@ counts_refresh(void)
 		}
 	}
 	pthread_rwlock_unlock(&table_lock);
+	was_failing = failing;
+	failing = ret == -1;
 	pthread_mutex_unlock(&commit_lock);
-	if (ret == -1 && !failing)
+	if (ret == -1 && !was_failing)
 		log_warn("counts",
 		    "event=refresh_failed note=\"counts stay as "
 		    "they are until the store answers\"");
-	else if (ret == 0 && failing)
+	else if (ret == 0 && was_failing)
 		log_info("counts", "event=refresh_recovered");
-	failing = ret == -1;
 	return ret;
 }
 

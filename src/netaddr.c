@@ -77,6 +77,45 @@ cidr_contains(const struct cidr *c, const struct netaddr *a)
 	}
 }
 
+static bool
+trusted_any(const struct cidr *trusted, size_t n, const struct netaddr *a)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (cidr_contains(&trusted[i], a))
+			return true;
+	return false;
+}
+
+void
+netaddr_forwarded(struct netaddr *client, const char *xff,
+    const struct cidr *trusted, size_t n)
+{
+	const char *end;
+
+	if (xff == NULL || !trusted_any(trusted, n, client))
+		return;
+	end = xff + strlen(xff);
+	while (end > xff) {
+		const char *start = end, *s, *e;
+		struct netaddr a;
+
+		while (start > xff && start[-1] != ',')
+			start--;
+		for (s = start; s < end && (*s == ' ' || *s == '\t'); s++)
+			;
+		for (e = end; e > s && (e[-1] == ' ' || e[-1] == '\t'); e--)
+			;
+		if (netaddr_parse(s, (size_t)(e - s), &a) == -1)
+			return; /* garbage: keep the last good hop */
+		*client = a;
+		if (!trusted_any(trusted, n, &a))
+			return;
+		end = start > xff ? start - 1 : xff;
+	}
+}
+
 void
 netaddr_format(const struct netaddr *a, char *out, size_t len)
 {

@@ -27,6 +27,14 @@ int cidr_parse(const char *s, struct cidr *out);
 /* True when a lies within c (families must agree). */
 bool cidr_contains(const struct cidr *c, const struct netaddr *a);
 
+/* The client behind trusted proxies. *client holds the peer; when it lies
+ * in one of the n trusted ranges, it becomes the rightmost entry of xff
+ * (an X-Forwarded-For value, may be NULL) that is not itself trusted:
+ * entries further left are the client's to forge. An entry that is not an
+ * address ends the walk at the last good hop. Never fails. */
+void netaddr_forwarded(struct netaddr *client, const char *xff,
+    const struct cidr *trusted, size_t n);
+
 /* Writes the client's network as text: "203.0.113.0/24" or
  * "2001:db8:1::/48", into out (at least 64 bytes). */
 void netaddr_network(const struct netaddr *a, char *out, size_t len);

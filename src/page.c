@@ -46,6 +46,10 @@ page_context(struct request *r, const char *title)
 {
 	json_t *ctx, *langs, *l;
 	size_t i;
+	/* The context holds text only: a path that is not UTF-8 (%FF in the
+	 * URL, on its way to a 404) gives the site's links instead. */
+	const char *path =
+	    form_utf8_valid(r->path, strlen(r->path)) ? r->path : "/";
 
 	page_begin(r);
 	langs = json_array();
@@ -57,13 +61,13 @@ page_context(struct request *r, const char *title)
 		    json_pack("{s:s, s:O, s:s, s:b}", "code", code, "name",
 			json_object_get(l, "name"), "url",
 			arena_printf(r->arena, "%s%s?lang=%s", site.base_url,
-			    r->path, code),
+			    path, code),
 			"current", strcmp(code, r->lang) == 0));
 	}
 	ctx = json_pack("{s:s, s:O, s:{s:s, s:s}, s:o, s:{s:s, s:s}, s:s}",
 	    "lang", r->lang, "t", i18n_strings(r->lang), "site", "name",
 	    site.name, "base_url", site.base_url, "langs", langs, "page",
-	    "title", title ? title : site.name, "url", page_url(r, r->path),
+	    "title", title ? title : site.name, "url", page_url(r, path),
 	    "static_version", site.static_version);
 	return ctx;
 }

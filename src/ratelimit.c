@@ -127,14 +127,16 @@ stripe_of(uint64_t key)
 	return &stripes[(key & (TABLE_SIZE - 1)) / REGION];
 }
 
-bool
-ratelimit_take(const struct netaddr *client, int64_t petition_id,
+/* ratelimit_take() at monotonic second now (the unit test passes its
+ * own). */
+static bool
+take_at(const struct netaddr *client, int64_t petition_id, double now,
     int *retry_after)
 {
 	uint64_t keys[RL__MAX];
 	struct bucket *b[RL__MAX] = { NULL };
 	pthread_mutex_t *locks[RL__MAX];
-	double now = now_seconds(), wait = 0;
+	double wait = 0;
 	bool ok = true;
 	int i, j;
 
@@ -171,9 +173,12 @@ ratelimit_take(const struct netaddr *client, int64_t petition_id,
 			continue;
 		b[i] = bucket_get(keys[i], &rules[i], now);
 		rate = rules[i].burst / rules[i].period;
+		/* now was read before the lock: another thread may have
+		 * stamped the bucket later, and that is no reason to take
+		 * tokens away. */
 		b[i]->tokens = fmin(rules[i].burst,
-		    b[i]->tokens + (now - b[i]->stamp) * rate);
-		b[i]->stamp = now;
+		    b[i]->tokens + fmax(now - b[i]->stamp, 0) * rate);
+		b[i]->stamp = fmax(now, b[i]->stamp);
 		if (b[i]->tokens < 1.0) {
 			ok = false;
 			wait = fmax(wait, (1.0 - b[i]->tokens) / rate);
@@ -194,6 +199,13 @@ ratelimit_take(const struct netaddr *client, int64_t petition_id,
 	if (!ok)
 		*retry_after = (int)ceil(wait);
 	return ok;
+}
+
+bool
+ratelimit_take(const struct netaddr *client, int64_t petition_id,
+    int *retry_after)
+{
+	return take_at(client, petition_id, now_seconds(), retry_after);
 }
 
 void

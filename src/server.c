@@ -31,6 +31,13 @@
 static atomic_int inflight;
 static const struct server_config *cfg; /* from server_start() */
 static struct MHD_Daemon *daemon_;
+/* Set when the server begins to stop. A request is counted in inflight when
+ * it starts and reads this flag when it would run its handler: set, it is
+ * refused there, before it can park. Both are sequentially consistent, so
+ * once server_stop() has set the flag and then seen inflight at 0, no
+ * request can park any more before MHD_stop_daemon(), which aborts on a
+ * parked (suspended) connection. */
+static atomic_bool draining;
 
 /* The struct http_io of a libmicrohttpd connection. */
 static const char *
@@ -75,26 +82,14 @@ method_parse(const char *m)
 	return HTTP_OTHER;
 }
 
-static bool
-is_trusted(const struct netaddr *a)
-{
-	size_t i;
-
-	for (i = 0; i < cfg->ntrusted; i++)
-		if (cidr_contains(&cfg->trusted[i], a))
-			return true;
-	return false;
-}
-
-/* The client's address: the peer's, unless the peer is a trusted proxy;
- * then the rightmost X-Forwarded-For entry that is not itself a trusted
- * proxy (entries further left are the client's to forge). */
+/* The client's address: the peer's, or the client a trusted proxy names
+ * (netaddr_forwarded()). */
 static void
 client_addr(struct MHD_Connection *c, struct netaddr *out)
 {
 	const union MHD_ConnectionInfo *ci;
 	const struct sockaddr *sa;
-	const char *xff, *end;
+	const char *xff;
 
 	memset(out, 0, sizeof(*out));
 	out->family = AF_INET;
@@ -112,29 +107,10 @@ client_addr(struct MHD_Connection *c, struct netaddr *out)
 		    sizeof(text));
 		netaddr_parse(text, strlen(text), out);
 	}
-	if (cfg->ntrusted == 0 || !is_trusted(out))
+	if (cfg->ntrusted == 0)
 		return;
 	xff = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Forwarded-For");
-	if (xff == NULL)
-		return;
-	end = xff + strlen(xff);
-	while (end > xff) {
-		const char *start = end, *s, *e;
-		struct netaddr a;
-
-		while (start > xff && start[-1] != ',')
-			start--;
-		for (s = start; s < end && (*s == ' ' || *s == '\t'); s++)
-			;
-		for (e = end; e > s && (e[-1] == ' ' || e[-1] == '\t'); e--)
-			;
-		if (netaddr_parse(s, (size_t)(e - s), &a) == -1)
-			return; /* garbage: keep the last good hop */
-		*out = a;
-		if (!is_trusted(&a))
-			return;
-		end = start > xff ? start - 1 : xff;
-	}
+	netaddr_forwarded(out, xff, cfg->trusted, cfg->ntrusted);
 }
 
 static struct request *
@@ -262,6 +238,19 @@ reply(struct request *r)
 	return ret;
 }
 
+/* 503 for a request that arrives while the server stops; the connection
+ * closes, so the client's next try reaches a node that serves. */
+static enum MHD_Result
+reply_stopping(struct request *r)
+{
+	r->status = 503;
+	r->content_type = "text/plain; charset=utf-8";
+	buf_puts(&r->out, "Restarting: please try again in a moment.\n");
+	http_header_add(r, "Retry-After", "1");
+	http_header_add(r, "Connection", "close");
+	return reply(r);
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *c, const char *url,
     const char *method, const char *version, const char *upload,
@@ -310,6 +299,9 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 	}
 	if (!buf_ok(&r->body))
 		return MHD_NO;
+	/* A request resumed from parking (job set) finishes even now. */
+	if (r->job == NULL && atomic_load(&draining))
+		return reply_stopping(r);
 	r->parked = false;
 	cfg->on_request(r);
 	if (r->parked)
@@ -454,13 +446,17 @@ server_stop(void)
 
 	if (daemon_ == NULL)
 		return;
-	/* Stop accepting; let requests that are being handled finish. */
+	/* Stop accepting; let requests that are being handled finish. The
+	 * listening socket is closed only once the daemon's threads are gone:
+	 * they may still be taking it out of their epoll sets, and a number
+	 * closed under them could be another socket's by then. */
+	atomic_store(&draining, true);
 	lfd = MHD_quiesce_daemon(daemon_);
-	if (lfd != MHD_INVALID_SOCKET)
-		close(lfd);
 	for (i = 0; i < 1000 && atomic_load(&inflight) > 0; i++)
 		usleep(10000);
 	MHD_stop_daemon(daemon_);
 	daemon_ = NULL;
+	if (lfd != MHD_INVALID_SOCKET)
+		close(lfd);
 	log_info("server", "event=stopped");
 }

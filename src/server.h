@@ -37,8 +37,9 @@ int server_start(const struct server_config *cfg);
 /* Waits for SIGTERM or SIGINT and returns it. */
 int server_wait(void);
 
-/* Stops accepting, lets requests in flight finish (up to 10 seconds) and
- * stops the threads. A no-op when the server is not running. */
+/* Stops accepting, lets requests in flight finish (up to 10 seconds; a
+ * request that reaches its handler after this began gets 503) and stops
+ * the threads. A no-op when the server is not running. */
 void server_stop(void);
 
 /* Blocks SIGTERM, SIGINT and SIGPIPE in the calling thread and all threads

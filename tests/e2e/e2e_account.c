@@ -23,21 +23,6 @@
 /* One test's world: a holos server and an SMTP server. */
 static struct mailworld fx;
 
-static int
-setup(void **state)
-{
-	(void)state;
-	memset(&fx, 0, sizeof fx);
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	return mailworld_end(&fx);
-}
-
 /* smtpd.py on a port of its choice and holos sending to it; rate ("N/S")
  * turns the rate limits on with that many requests per client, NULL leaves
  * them off as the harness does. */
@@ -51,35 +36,6 @@ start_both(const char *rate)
 
 /* ---- catalogue ---- */
 
-/* pattern with {name} replaced by value (once), malloc'd. */
-static char *
-replace_arg(const char *pattern, const char *name, const char *value)
-{
-	char ph[64];
-	snprintf(ph, sizeof ph, "{%s}", name);
-	const char *p = strstr(pattern, ph);
-	struct hbuf b = { 0 };
-	if (p == NULL) {
-		hbuf_puts(&b, pattern);
-		return b.data;
-	}
-	hbuf_append(&b, pattern, (size_t)(p - pattern));
-	hbuf_puts(&b, value);
-	hbuf_puts(&b, p + strlen(ph));
-	return b.data;
-}
-
-/* Fails unless html shows the catalogue string key of lang. */
-static void
-assert_shows(const char *html, const char *lang, const char *key)
-{
-	char *s = catalogue_lang(lang, key);
-	if (!html_shows_text(html, s))
-		fail_msg("the page does not show %s.%s \"%s\":\n%s", lang, key,
-		    s, html);
-	free(s);
-}
-
 static void
 assert_shows_literal(const char *html, const char *text)
 {
@@ -89,47 +45,13 @@ assert_shows_literal(const char *html, const char *text)
 
 /* ---- requests ---- */
 
-/* The action of the first <form method="post"> in html, decoded, malloc'd. */
-static char *
-form_action(const char *html)
-{
-	const char *f = strstr(html, "<form method=\"post\"");
-	const char *a = f != NULL ? strstr(f, "action=\"") : NULL;
-	const char *close = f != NULL ? strchr(f, '>') : NULL;
-	if (a == NULL || a > close)
-		return NULL;
-	a += 8;
-	const char *e = strchr(a, '"');
-	if (e == NULL)
-		return NULL;
-	char *raw = strndup(a, (size_t)(e - a));
-	char *dec = html_decode(raw);
-	free(raw);
-	return dec;
-}
-
-/* GETs path with c and insists on status. Fills *r. */
-static void
-get_expect(struct client *c, const char *path, long status, struct resp *r)
-{
-	assert_int_equal(client_get(c, path, r), CURLE_OK);
-	if (r->status != status)
-		fail_msg("GET %s: %ld, wanted %ld:\n%s", path, r->status,
-		    status, r->body.data ? r->body.data : "");
-}
-
 /* GETs form_path with c for its form token, then POSTs body (urlencoded,
  * without csrf) and the token to post_path. Fills *r. */
 static void
 post_with_token(struct client *c, const char *form_path, const char *post_path,
     const struct hbuf *body, struct resp *r)
 {
-	struct resp g;
-	get_expect(c, form_path, 200, &g);
-	char *tok = html_csrf(g.body.data);
-	if (tok == NULL)
-		fail_msg("no form token on %s:\n%s", form_path, g.body.data);
-	resp_free(&g);
+	char *tok = client_page_csrf(c, form_path);
 	struct hbuf b = { 0 };
 	if (body != NULL && body->len > 0)
 		hbuf_append(&b, body->data, body->len);
@@ -169,21 +91,6 @@ reset_ask(struct client *c, const char *email, struct resp *r)
 	hbuf_free(&b);
 }
 
-/* Signs in c; returns the status of the POST. */
-static long
-login(struct client *c, const char *email, const char *password)
-{
-	struct hbuf b = { 0 };
-	struct resp r;
-	form_add(&b, "email", email);
-	form_add(&b, "password", password);
-	post_with_token(c, "/login", "/login", &b, &r);
-	long st = r.status;
-	resp_free(&r);
-	hbuf_free(&b);
-	return st;
-}
-
 /* The status of GET /admin: 302 signed out, 403 for a starter. */
 static long
 admin_status(struct client *c)
@@ -195,60 +102,14 @@ admin_status(struct client *c)
 	return st;
 }
 
-/* POSTs the button of the page at path (a GET first for its form token and
- * action); fills *r. */
-static void
-press_button(struct client *c, const char *path, struct resp *r)
-{
-	struct resp g;
-	get_expect(c, path, 200, &g);
-	char *tok = html_csrf(g.body.data);
-	char *action = form_action(g.body.data);
-	assert_non_null(tok);
-	assert_non_null(action);
-	assert_non_null(strstr(g.body.data, "<button"));
-	resp_free(&g);
-	struct hbuf b = { 0 };
-	form_add(&b, "csrf", tok);
-	assert_int_equal(client_post(c, action, b.data, b.len, NULL, r),
-	    CURLE_OK);
-	hbuf_free(&b);
-	free(action);
-	free(tok);
-}
-
 /* ---- mail ---- */
-
-/* The number of the k-th message (1-based) to rcpt, waiting ms at most; 0
- * when it did not come. */
-static int
-mail_nth(const char *rcpt, int k, long ms)
-{
-	char want[300];
-	snprintf(want, sizeof want, "RCPT TO: <%s>\n", rcpt);
-	long long end = now_ms() + ms;
-	for (;;) {
-		int n = maildir_count(&fx.mail), seen = 0;
-		for (int i = 1; i <= n; i++) {
-			struct hbuf env = { 0 };
-			bool hit = maildir_env(&fx.mail, i, &env) == 0 &&
-			    strstr(env.data, want) != NULL;
-			hbuf_free(&env);
-			if (hit && ++seen == k)
-				return i;
-		}
-		if (now_ms() >= end)
-			return 0;
-		pause_ms(20);
-	}
-}
 
 /* How many messages went to rcpt so far. */
 static int
 mail_count_to(const char *rcpt)
 {
 	int k = 0;
-	while (mail_nth(rcpt, k + 1, 0) != 0)
+	while (maildir_find_nth(&fx.mail, rcpt, k + 1, 0) != 0)
 		k++;
 	return k;
 }
@@ -257,7 +118,7 @@ mail_count_to(const char *rcpt)
 static json_t *
 mail_get(const char *rcpt, int k)
 {
-	int i = mail_nth(rcpt, k, WAIT_MS);
+	int i = maildir_find_nth(&fx.mail, rcpt, k, WAIT_MS);
 	if (i == 0)
 		fail_msg("message %d for %s did not come within %d ms", k, rcpt,
 		    WAIT_MS);
@@ -300,36 +161,13 @@ path_token(const char *path)
 static int
 outbox_account_rows(void)
 {
-	const char *argv[] = { "outbox", "--data", fx.srv.data, "list", NULL };
-	struct hbuf out = { 0 }, err = { 0 };
-	int st = cli_run(argv, &out, &err);
-	if (st != 0)
-		fail_msg("holos outbox list: status %d: %s", st,
-		    err.data ? err.data : "");
-	int n = count_of(out.data, " account ");
-	hbuf_free(&out);
-	hbuf_free(&err);
+	struct outbox_row *rows;
+	int n = outbox_list(&fx.srv, &rows);
+	if (n < 0)
+		fail_msg("holos outbox list failed (see above)");
+	n = outbox_rows_in(rows, n, NULL, 0, " account ");
+	free(rows);
 	return n;
-}
-
-/* The server log holds none of the strings (addresses, passwords, link
- * tokens). */
-static void
-assert_log_clean(const char *const *secrets)
-{
-	struct hbuf log = { 0 };
-	assert_int_equal(server_read_log(&fx.srv, &log), 0);
-	for (size_t i = 0; secrets[i] != NULL; i++) {
-		const char *hit = strstr(log.data, secrets[i]);
-		if (hit == NULL)
-			continue;
-		const char *bol = hit;
-		while (bol > log.data && bol[-1] != '\n')
-			bol--;
-		fail_msg("the server log contains \"%s\":\n%.*s", secrets[i],
-		    (int)strcspn(bol, "\n"), bol);
-	}
-	hbuf_free(&log);
 }
 
 /* Checks the subject of m: the catalogue's key of lang with site "Holos". */
@@ -337,7 +175,7 @@ static void
 assert_subject(json_t *m, const char *lang, const char *key)
 {
 	char *pat = catalogue_lang(lang, key);
-	char *want = replace_arg(pat, "site", "Holos");
+	char *want = msg_arg(pat, "site", "Holos");
 	const char *got = mail_header(m, "subject");
 	if (got == NULL || strcmp(got, want) != 0)
 		fail_msg("Subject \"%s\", wanted \"%s\"", got ? got : "(none)",
@@ -363,7 +201,7 @@ signup_verified(struct client *c, const char *lang, const char *email,
 	json_t *m = mail_get(email, 1);
 	char *link = mail_link(m, "/verify/");
 	json_decref(m);
-	press_button(c, link, &r);
+	client_press_button(c, link, &r);
 	assert_int_equal(r.status, 303);
 	resp_free(&r);
 	return link;
@@ -382,14 +220,14 @@ test_signup_verify_flow(void **state)
 	struct resp r;
 
 	/* The login page leads here, and here is a form. */
-	get_expect(c, "/login", 200, &r);
+	client_get_expect(c, "/login", 200, &r);
 	assert_non_null(strstr(r.body.data, "href=\"/signup\""));
 	assert_non_null(strstr(r.body.data, "href=\"/reset\""));
 	resp_free(&r);
 
 	signup(c, "ru", "Мария Иванова", FLOW_EMAIL, PASSWORD, &r);
 	assert_int_equal(r.status, 200);
-	assert_shows(r.body.data, "ru", "acct_signup_sent_title");
+	assert_page_shows(r.body.data, "ru", "acct_signup_sent_title");
 	assert_non_null(strstr(r.body.data, FLOW_EMAIL));
 	char *cookie = resp_header(&r, "Set-Cookie");
 	if (cookie != NULL && strstr(cookie, "holos_session") != NULL)
@@ -406,22 +244,22 @@ test_signup_verify_flow(void **state)
 	const char *text = mail_part(m, "text/plain");
 	assert_non_null(strstr(text, "Мария Иванова"));
 	char *intro = catalogue_lang("ru", "acct_mail_verify_intro");
-	char *intro_site = replace_arg(intro, "site", "Holos");
+	char *intro_site = msg_arg(intro, "site", "Holos");
 	assert_non_null(strstr(text, intro_site));
 	json_decref(m);
 
 	/* Opening the link twice changes nothing: a page with a button. */
 	for (int i = 0; i < 2; i++) {
-		get_expect(c, link, 200, &r);
-		assert_shows(r.body.data, "ru", "acct_verify_button");
+		client_get_expect(c, link, 200, &r);
+		assert_page_shows(r.body.data, "ru", "acct_verify_button");
 		resp_free(&r);
 	}
 	assert_int_equal(admin_status(c), 302);
 
 	/* The button verifies and signs in. */
-	get_expect(c, link, 200, &r);
+	client_get_expect(c, link, 200, &r);
 	char *csrf = html_csrf(r.body.data);
-	char *action = form_action(r.body.data);
+	char *action = html_form_action(r.body.data);
 	assert_non_null(csrf);
 	assert_non_null(action);
 	resp_free(&r);
@@ -448,17 +286,17 @@ test_signup_verify_flow(void **state)
 	assert_int_equal(client_post(c, action, b.data, b.len, NULL, &r),
 	    CURLE_OK);
 	assert_int_equal(r.status, 410);
-	assert_shows(r.body.data, "ru", "acct_link_used_heading");
+	assert_page_shows(r.body.data, "ru", "acct_link_used_heading");
 	resp_free(&r);
-	get_expect(c, link, 410, &r);
-	assert_shows(r.body.data, "ru", "acct_link_used_heading");
+	client_get_expect(c, link, 410, &r);
+	assert_page_shows(r.body.data, "ru", "acct_link_used_heading");
 	resp_free(&r);
 
 	/* A link holos never made: 404. */
-	get_expect(c,
+	client_get_expect(c,
 	    "/verify/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA?lang=ru", 404,
 	    &r);
-	assert_shows(r.body.data, "ru", "acct_link_unknown_heading");
+	assert_page_shows(r.body.data, "ru", "acct_link_unknown_heading");
 	resp_free(&r);
 	/* A reset link is no verification link. */
 	struct client *other = client_new(&fx.srv);
@@ -471,16 +309,16 @@ test_signup_verify_flow(void **state)
 	char *tok = path_token(reset);
 	char vpath[128];
 	snprintf(vpath, sizeof vpath, "/verify/%s", tok);
-	get_expect(other, vpath, 404, &r);
+	client_get_expect(other, vpath, 404, &r);
 	resp_free(&r);
 
 	/* Signed in with the password too. */
-	assert_int_equal(login(other, FLOW_EMAIL, PASSWORD), 303);
+	assert_int_equal(client_login(other, FLOW_EMAIL, PASSWORD), 303);
 	assert_int_equal(admin_status(other), 403);
 
 	char *vtok = path_token(link);
 	const char *secrets[] = { FLOW_EMAIL, PASSWORD, vtok, tok, NULL };
-	assert_log_clean(secrets);
+	assert_log_lacks(&fx.srv, secrets);
 
 	free(vtok);
 	free(tok);
@@ -539,13 +377,14 @@ test_signup_existing_looks_alike(void **state)
 
 	/* The account is the first one: its password works, the other not. */
 	struct client *c3 = client_new(&fx.srv);
-	assert_int_equal(login(c3, DUP_EMAIL, "another password 123"), 422);
-	assert_int_equal(login(c3, DUP_EMAIL, PASSWORD), 303);
+	assert_int_equal(client_login(c3, DUP_EMAIL, "another password 123"),
+	    422);
+	assert_int_equal(client_login(c3, DUP_EMAIL, PASSWORD), 303);
 	/* The note's links lead to the sign-in and reset pages. */
 	struct resp r;
-	get_expect(c3, lg, 200, &r);
+	client_get_expect(c3, lg, 200, &r);
 	resp_free(&r);
-	get_expect(c3, rs, 200, &r);
+	client_get_expect(c3, rs, 200, &r);
 	resp_free(&r);
 
 	free(rs);
@@ -582,8 +421,8 @@ test_signup_validation(void **state)
 	/* Not an address; no name. */
 	signup(c, "en", NULL, "not an address", PASSWORD, &r);
 	assert_int_equal(r.status, 422);
-	assert_shows(r.body.data, "en", "err_email");
-	assert_shows(r.body.data, "en", "err_required");
+	assert_page_shows(r.body.data, "en", "err_email");
+	assert_page_shows(r.body.data, "en", "err_required");
 	assert_shows_literal(r.body.data, "There are 2 problems");
 	resp_free(&r);
 
@@ -591,8 +430,8 @@ test_signup_validation(void **state)
 	signup(c, "en", "ann@example.org", BAD_EMAIL, " ACCT-bad@Example.org",
 	    &r);
 	assert_int_equal(r.status, 422);
-	assert_shows(r.body.data, "en", "acct_err_password_email");
-	assert_shows(r.body.data, "en", "acct_err_name_email");
+	assert_page_shows(r.body.data, "en", "acct_err_password_email");
+	assert_page_shows(r.body.data, "en", "acct_err_name_email");
 	resp_free(&r);
 
 	/* Too long: a name over 100 characters, a password over 1024. */
@@ -603,7 +442,7 @@ test_signup_validation(void **state)
 	pw[1025] = '\0';
 	signup(c, "en", name, BAD_EMAIL, pw, &r);
 	assert_int_equal(r.status, 422);
-	assert_shows(r.body.data, "en", "err_too_long");
+	assert_page_shows(r.body.data, "en", "err_too_long");
 	assert_shows_literal(r.body.data, "Use at most 1,024 characters.");
 	resp_free(&r);
 
@@ -617,8 +456,8 @@ test_signup_validation(void **state)
 	resp_free(&r);
 	signup(c, "ru", "", "нет", PASSWORD, &r);
 	assert_int_equal(r.status, 422);
-	assert_shows(r.body.data, "ru", "err_email");
-	assert_shows(r.body.data, "ru", "err_required");
+	assert_page_shows(r.body.data, "ru", "err_email");
+	assert_page_shows(r.body.data, "ru", "err_required");
 	resp_free(&r);
 
 	/* And Ukrainian. */
@@ -672,13 +511,13 @@ test_csrf_refused(void **state)
 			if (r.status != 403)
 				fail_msg("POST %s without a good token: %ld, wanted 403",
 				    bodies[i][0], r.status);
-			assert_shows(r.body.data, "en", "err_csrf");
+			assert_page_shows(r.body.data, "en", "err_csrf");
 			resp_free(&r);
 			hbuf_free(&b);
 		}
 	}
 	/* A token from another site's page is refused too (Origin). */
-	get_expect(c, "/signup", 200, &r);
+	client_get_expect(c, "/signup", 200, &r);
 	char *tok = html_csrf(r.body.data);
 	resp_free(&r);
 	struct hbuf b = { 0 };
@@ -734,7 +573,7 @@ test_reset_flow(void **state)
 	char *vlink = signup_verified(c, "uk", RESET_EMAIL, PASSWORD);
 	assert_int_equal(admin_status(c), 403);
 	struct client *c2 = client_new(&fx.srv);
-	assert_int_equal(login(c2, RESET_EMAIL, PASSWORD), 303);
+	assert_int_equal(client_login(c2, RESET_EMAIL, PASSWORD), 303);
 	assert_int_equal(admin_status(c2), 403);
 
 	/* Unknown and known addresses get the same answer; only the known
@@ -748,7 +587,7 @@ test_reset_flow(void **state)
 	     *bk = without_tokens(rk.body.data);
 	if (strcmp(bu, bk) != 0)
 		fail_msg("reset answers differ:\n%s\n----\n%s", bu, bk);
-	assert_shows(ru.body.data, "en", "acct_reset_sent_title");
+	assert_page_shows(ru.body.data, "en", "acct_reset_sent_title");
 	free(bu);
 	free(bk);
 	resp_free(&ru);
@@ -762,13 +601,13 @@ test_reset_flow(void **state)
 	assert_int_equal(outbox_account_rows(), 2);
 
 	/* The link opens a form (twice: a GET uses nothing). */
-	get_expect(asker, link, 200, &r);
+	client_get_expect(asker, link, 200, &r);
 	resp_free(&r);
-	get_expect(asker, link, 200, &r);
-	assert_shows(r.body.data, "uk", "acct_newpw_heading");
+	client_get_expect(asker, link, 200, &r);
+	assert_page_shows(r.body.data, "uk", "acct_newpw_heading");
 	assert_non_null(strstr(r.body.data, "autocomplete=\"new-password\""));
 	char *tok = html_csrf(r.body.data);
-	char *action = form_action(r.body.data);
+	char *action = html_form_action(r.body.data);
 	assert_non_null(tok);
 	assert_non_null(action);
 	resp_free(&r);
@@ -790,7 +629,7 @@ test_reset_flow(void **state)
 	assert_int_equal(client_post(asker, action, b.data, b.len, NULL, &r),
 	    CURLE_OK);
 	assert_int_equal(r.status, 422);
-	assert_shows(r.body.data, "uk", "acct_err_password_email");
+	assert_page_shows(r.body.data, "uk", "acct_err_password_email");
 	resp_free(&r);
 	hbuf_free(&b);
 
@@ -806,36 +645,36 @@ test_reset_flow(void **state)
 	free(loc);
 	resp_free(&r);
 	/* The sign-in page it leads to says the password changed. */
-	get_expect(asker, "/login?reset=1&lang=uk", 200, &r);
-	assert_shows(r.body.data, "uk", "acct_reset_done");
+	client_get_expect(asker, "/login?reset=1&lang=uk", 200, &r);
+	assert_page_shows(r.body.data, "uk", "acct_reset_done");
 	resp_free(&r);
 
 	/* Every session ended. */
 	assert_int_equal(admin_status(c), 302);
 	assert_int_equal(admin_status(c2), 302);
 	/* The old password fails, the new one signs in. */
-	assert_int_equal(login(c, RESET_EMAIL, PASSWORD), 422);
-	assert_int_equal(login(c, RESET_EMAIL, NEW_PASSWORD), 303);
+	assert_int_equal(client_login(c, RESET_EMAIL, PASSWORD), 422);
+	assert_int_equal(client_login(c, RESET_EMAIL, NEW_PASSWORD), 303);
 	assert_int_equal(admin_status(c), 403);
 
 	/* The link works once. */
 	assert_int_equal(client_post(asker, action, b.data, b.len, NULL, &r),
 	    CURLE_OK);
 	assert_int_equal(r.status, 410);
-	assert_shows(r.body.data, "uk", "acct_link_used_heading");
+	assert_page_shows(r.body.data, "uk", "acct_link_used_heading");
 	resp_free(&r);
-	get_expect(asker, link, 410, &r);
+	client_get_expect(asker, link, 410, &r);
 	resp_free(&r);
-	assert_int_equal(login(c2, RESET_EMAIL, NEW_PASSWORD), 303);
+	assert_int_equal(client_login(c2, RESET_EMAIL, NEW_PASSWORD), 303);
 	/* A link holos never made: 404. */
-	get_expect(asker, "/reset/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
-	    404, &r);
+	client_get_expect(asker,
+	    "/reset/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", 404, &r);
 	resp_free(&r);
 
 	char *rtok = path_token(link), *vtok = path_token(vlink);
 	const char *secrets[] = { RESET_EMAIL, NOBODY_EMAIL, PASSWORD,
 		NEW_PASSWORD, rtok, vtok, NULL };
-	assert_log_clean(secrets);
+	assert_log_lacks(&fx.srv, secrets);
 
 	free(vtok);
 	free(rtok);
@@ -944,19 +783,19 @@ test_verify_resend(void **state)
 	json_decref(m);
 
 	/* Not yet verified, but signed in: an unknown link offers a new one. */
-	assert_int_equal(login(c, RESEND_EMAIL, PASSWORD), 303);
+	assert_int_equal(client_login(c, RESEND_EMAIL, PASSWORD), 303);
 	const char *bogus =
 	    "/verify/BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBA";
-	get_expect(c, bogus, 404, &r);
-	assert_shows(r.body.data, "en", "acct_resend_button");
+	client_get_expect(c, bogus, 404, &r);
+	assert_page_shows(r.body.data, "en", "acct_resend_button");
 	char *tok = html_csrf(r.body.data);
-	char *action = form_action(r.body.data);
+	char *action = html_form_action(r.body.data);
 	assert_non_null(tok);
 	assert_string_equal(action, "/verify");
 	resp_free(&r);
 
 	/* A token not bound to the session is refused. */
-	get_expect(c, "/signup", 200, &r);
+	client_get_expect(c, "/signup", 200, &r);
 	char *loose = html_csrf(r.body.data);
 	resp_free(&r);
 	struct hbuf b = { 0 };
@@ -978,7 +817,7 @@ test_verify_resend(void **state)
 	assert_int_equal(client_post(c, "/verify", b.data, b.len, NULL, &r),
 	    CURLE_OK);
 	assert_int_equal(r.status, 429);
-	assert_shows(r.body.data, "en", "acct_resend_wait");
+	assert_page_shows(r.body.data, "en", "acct_resend_wait");
 	char *ra = resp_header(&r, "Retry-After");
 	assert_non_null(ra);
 	assert_true(atoi(ra) >= 1 && atoi(ra) <= 60);
@@ -994,7 +833,7 @@ test_verify_resend(void **state)
 	assert_int_equal(mail_count_to(RESEND_EMAIL), 2);
 
 	/* The new link verifies; the resend then says so. */
-	press_button(c, link2, &r);
+	client_press_button(c, link2, &r);
 	assert_int_equal(r.status, 303);
 	resp_free(&r);
 	assert_int_equal(admin_status(c), 403);
@@ -1015,22 +854,14 @@ main(void)
 	if (smtpd_available() != 0)
 		return 1;
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_signup_verify_flow, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_signup_existing_looks_alike,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_signup_validation, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_csrf_refused, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_reset_flow, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_reset_limit_per_account,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reset_rate_per_client,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_verify_resend, setup,
-		    teardown),
+		mailworld_test(test_signup_verify_flow, &fx),
+		mailworld_test(test_signup_existing_looks_alike, &fx),
+		mailworld_test(test_signup_validation, &fx),
+		mailworld_test(test_csrf_refused, &fx),
+		mailworld_test(test_reset_flow, &fx),
+		mailworld_test(test_reset_limit_per_account, &fx),
+		mailworld_test(test_reset_rate_per_client, &fx),
+		mailworld_test(test_verify_resend, &fx),
 	};
 	return harness_finish(cmocka_run_group_tests(tests, NULL, NULL));
 }

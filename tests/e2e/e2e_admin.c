@@ -20,32 +20,19 @@
 
 static struct server *srv;
 
+/* The group's accounts. */
 static int
-group_setup(void **state)
+add_users(struct server *s)
 {
-	static const char *const args[] = { "--count-on-sign",
-		"--trusted-proxy", "127.0.0.1", NULL };
-	(void)state;
-	srv = server_new_seeded(args);
-	if (srv == NULL)
-		return -1;
-	if (harness_user_add(srv, "mod@example.org", "moderator", PASSWORD) !=
+	if (harness_user_add(s, "mod@example.org", "moderator", PASSWORD) != 0 ||
+	    harness_user_add(s, "starter@example.org", "starter", PASSWORD) !=
 		0 ||
-	    harness_user_add(srv, "starter@example.org", "starter", PASSWORD) !=
-		0 ||
-	    harness_user_add(srv, "locked@example.org", "admin", PASSWORD) != 0)
+	    harness_user_add(s, "locked@example.org", "admin", PASSWORD) != 0)
 		return -1;
 	/* The same email twice is refused. */
-	if (harness_user_add(srv, "MOD@example.org ", "admin", PASSWORD) != 1)
+	if (harness_user_add(s, "MOD@example.org ", "admin", PASSWORD) != 1)
 		return -1;
 	return 0;
-}
-
-static int
-group_teardown(void **state)
-{
-	(void)state;
-	return server_free(srv);
 }
 
 /* Signs in c; returns the status of the POST. */
@@ -149,23 +136,11 @@ test_starter_cannot_moderate(void **state)
 static long
 sign_from(const char *addr, const char *email)
 {
-	struct client *c = client_new(srv);
 	struct signer s = signer_default(email);
-	struct hbuf b = { 0 };
 	char xff[96];
-	struct resp r;
 
-	char *tok = client_fetch_csrf(c, SEED_SLUG);
-	form_sign(&b, &s, tok);
 	snprintf(xff, sizeof xff, "X-Forwarded-For: %s", addr);
-	const char *h[] = { xff, NULL };
-	client_post_headers(c, "/p/" SEED_SLUG "/sign", b.data, b.len, h, &r);
-	long st = r.status;
-	resp_free(&r);
-	hbuf_free(&b);
-	free(tok);
-	client_free(c);
-	return st;
+	return sign_with_header(srv, SEED_SLUG, &s, NULL, xff);
 }
 
 static void
@@ -264,6 +239,10 @@ main(void)
 		cmocka_unit_test(test_starter_cannot_moderate),
 		cmocka_unit_test(test_moderator_invalidates),
 	};
-	return harness_finish(
-	    cmocka_run_group_tests(tests, group_setup, group_teardown));
+	static const char *const args[] = { COUNT_ON_SIGN, "--trusted-proxy",
+		"127.0.0.1", NULL };
+
+	server_group(&srv, args, add_users);
+	return harness_finish(cmocka_run_group_tests(tests, server_group_setup,
+	    server_group_teardown));
 }

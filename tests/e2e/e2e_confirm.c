@@ -19,21 +19,6 @@
 
 static struct server *srv;
 
-static int
-group_setup(void **state)
-{
-	(void)state;
-	srv = server_new_seeded(NULL);
-	return srv != NULL ? 0 : -1;
-}
-
-static int
-group_teardown(void **state)
-{
-	(void)state;
-	return server_free(srv);
-}
-
 /* The path (from "/c/") of the last confirmation link the server logged,
  * malloc'd, or NULL. Without --smtp the links are logged by design. */
 static char *
@@ -53,20 +38,6 @@ last_link_path(void)
 	}
 	hbuf_free(&log);
 	return path;
-}
-
-/* How often needle occurs in the server log. */
-static int
-log_count(const char *needle)
-{
-	struct hbuf log = { 0 };
-	assert_int_equal(server_read_log(srv, &log), 0);
-	int n = 0;
-	for (const char *p = strstr(log.data, needle); p != NULL;
-	     p = strstr(p + 1, needle))
-		n++;
-	hbuf_free(&log);
-	return n;
 }
 
 /* Signs as who with a fresh client and returns the new link's path. */
@@ -214,13 +185,11 @@ test_no_plaintext_in_data_dir(void **state)
 	struct signer who = signer_default(PT_EMAIL);
 	who.first_name = PT_FIRST;
 	who.last_name = PT_LAST;
-	int sent = log_count("kind=confirm result=sent");
+	int sent = server_log_count(srv, "kind=confirm result=sent");
 	free(sign_pending(&who));
 	/* Let the letter go out first: it passes through the outbox. */
-	long long end = now_ms() + 5000;
-	while (log_count("kind=confirm result=sent") == sent && now_ms() < end)
-		pause_ms(20);
-	assert_true(log_count("kind=confirm result=sent") > sent);
+	assert_true(server_log_wait(srv, "kind=confirm result=sent", sent,
+			5000) > sent);
 	/* Personal data is encrypted at rest in the database and its WAL,
 	 * the letter waiting in the outbox table included. (Without --smtp,
 	 * the letters themselves are dropped in DATA/outbox/ as .eml files
@@ -263,6 +232,7 @@ main(void)
 		cmocka_unit_test(test_unknown_token),
 		cmocka_unit_test(test_no_plaintext_in_data_dir),
 	};
-	return harness_finish(
-	    cmocka_run_group_tests(tests, group_setup, group_teardown));
+	server_group(&srv, NULL, NULL);
+	return harness_finish(cmocka_run_group_tests(tests, server_group_setup,
+	    server_group_teardown));
 }

@@ -21,21 +21,6 @@
 
 static struct server *srv;
 
-static int
-group_setup(void **state)
-{
-	(void)state;
-	srv = server_new_seeded(NULL);
-	return srv != NULL ? 0 : -1;
-}
-
-static int
-group_teardown(void **state)
-{
-	(void)state;
-	return server_free(srv);
-}
-
 /* GETs path with the given headers from a fresh client (or c when given)
  * and asserts status 200 and that the count line is want. */
 static void
@@ -239,6 +224,7 @@ main(void)
 		cmocka_unit_test(test_error_page_in_language),
 		cmocka_unit_test(test_translation),
 	};
-	return harness_finish(
-	    cmocka_run_group_tests(tests, group_setup, group_teardown));
+	server_group(&srv, NULL, NULL);
+	return harness_finish(cmocka_run_group_tests(tests, server_group_setup,
+	    server_group_teardown));
 }

@@ -66,16 +66,10 @@ get_page(struct client *c, const char *path, long status)
 static bool
 page_soon(struct client *c, const char *path, const char *needle)
 {
-	bool seen = false;
+	char *page = client_page_until(c, path, needle, WAIT_MS);
+	bool seen = page != NULL;
 
-	for (long long end = now_ms() + WAIT_MS; !seen && now_ms() < end;) {
-		char *html = get_page(c, path, 200);
-
-		seen = strstr(html, needle) != NULL;
-		free(html);
-		if (!seen)
-			pause_ms(100);
-	}
+	free(page);
 	return seen;
 }
 
@@ -98,18 +92,6 @@ post(struct client *c, const char *path, const struct hbuf *body,
 	return st;
 }
 
-/* The form token of the page at path. */
-static char *
-token_of(struct client *c, const char *path)
-{
-	char *html = get_page(c, path, 200);
-	char *tok = html_csrf(html);
-
-	assert_non_null(tok);
-	free(html);
-	return tok;
-}
-
 struct draft {
 	const char *title;
 	const char *to[6]; /* NULL-terminated */
@@ -126,7 +108,7 @@ send_petition(struct client *c, const char *path, const struct draft *d,
     const char *action, char **slug)
 {
 	struct hbuf b = { 0 };
-	char *tok = token_of(c, path), *loc = NULL, key[32];
+	char *tok = client_page_csrf(c, path), *loc = NULL, key[32];
 	long st;
 
 	form_add(&b, "csrf", tok);
@@ -163,7 +145,7 @@ moderate(struct client *c, const char *slug, const char *action,
 	char *tok;
 	long st;
 
-	tok = token_of(c, "/admin"); /* any form token of the session */
+	tok = client_page_csrf(c, "/admin"); /* any form token of the session */
 	form_add(&b, "csrf", tok);
 	form_add(&b, "action", action);
 	if (reason != NULL)
@@ -189,7 +171,7 @@ starter_move(struct client *c, const char *slug, const char *action,
 	long st;
 
 	snprintf(path, sizeof path, "/me/p/%s", slug);
-	tok = token_of(c, path);
+	tok = client_page_csrf(c, path);
 	form_add(&b, "csrf", tok);
 	form_add(&b, "action", action);
 	if (note != NULL)
@@ -204,10 +186,7 @@ starter_move(struct client *c, const char *slug, const char *action,
 static struct client *
 signed_in(const char *email)
 {
-	struct client *c = client_new(&w.srv);
-
-	assert_int_equal(client_login(c, email, PASSWORD), 303);
-	return c;
+	return client_signed_in(&w.srv, email, PASSWORD);
 }
 
 /* The seed file's front matter value of key (malloc'd) and its body. */
@@ -244,27 +223,7 @@ status_of(const char *path)
 static long
 follow_mail(struct client *c, const char *rcpt, const char *prefix)
 {
-	int i = maildir_find(&w.mail, rcpt, WAIT_MS);
-	json_t *m;
-	char *link, *tok;
-	struct hbuf b = { 0 };
-	long st;
-
-	if (i == 0)
-		fail_msg("no mail to %s", rcpt);
-	m = mail_parse(&w.mail, i);
-	assert_non_null(m);
-	link = link_path(mail_part(m, "text/plain"), w.srv.base, prefix);
-	if (link == NULL)
-		fail_msg("mail to %s has no %s link", rcpt, prefix);
-	tok = token_of(c, link);
-	form_add(&b, "csrf", tok);
-	st = post(c, link, &b, NULL);
-	free(tok);
-	free(link);
-	hbuf_free(&b);
-	json_decref(m);
-	return st;
+	return mail_follow(c, &w.mail, rcpt, prefix, WAIT_MS);
 }
 
 /* Waits for a mail to rcpt whose plain text contains needle; returns its
@@ -324,7 +283,7 @@ test_seed_petition_through_the_web(void **state)
 		tos[n++] = t + strspn(t, " ");
 
 	/* Sign-up and verification. */
-	tok = token_of(starter, "/signup");
+	tok = client_page_csrf(starter, "/signup");
 	form_add(&b, "csrf", tok);
 	form_add(&b, "name", "Olena Kovalenko");
 	form_add(&b, "email", "olena@example.org");
@@ -396,6 +355,20 @@ test_seed_petition_through_the_web(void **state)
 	client_free(mod);
 	client_free(signer);
 	w.passed = true;
+}
+
+/* Submits d from starter and has mod approve it: an open petition. Returns
+ * its slug (malloc'd). */
+static char *
+open_petition(struct client *starter, struct client *mod, const struct draft *d)
+{
+	char *slug = NULL;
+
+	assert_int_equal(send_petition(starter, "/start", d, "submit", &slug),
+	    303);
+	assert_non_null(slug);
+	assert_int_equal(moderate(mod, slug, "approve", NULL, NULL), 303);
+	return slug;
 }
 
 static const struct draft plain = {
@@ -482,9 +455,7 @@ test_hide_and_restore(void **state)
 
 	(void)state;
 	d.title = "Plant trees along the river";
-	assert_int_equal(send_petition(starter, "/start", &d, "submit", &slug),
-	    303);
-	assert_int_equal(moderate(mod, slug, "approve", NULL, NULL), 303);
+	slug = open_petition(starter, mod, &d);
 	snprintf(path, sizeof path, "/p/%s", slug);
 	csrf = client_fetch_csrf(v, slug);
 	assert_non_null(csrf);
@@ -547,9 +518,7 @@ test_closing_date(void **state)
 	strftime(closes, sizeof closes, "%Y-%m-%d", &tm);
 	d.title = "Keep the night buses running";
 	d.closes = closes;
-	assert_int_equal(send_petition(starter, "/start", &d, "submit", &slug),
-	    303);
-	assert_int_equal(moderate(mod, slug, "approve", NULL, NULL), 303);
+	slug = open_petition(starter, mod, &d);
 	snprintf(path, sizeof path, "/p/%s", slug);
 	html = get_page(v, path, 200);
 	assert_non_null(strstr(html, "petition__closes"));
@@ -616,7 +585,7 @@ test_refusals(void **state)
 		{ MOD_EMAIL, "/admin" } };
 	for (size_t i = 0; i < 2; i++) {
 		struct client *c = client_new(&w.srv);
-		tok = token_of(c, "/login");
+		tok = client_page_csrf(c, "/login");
 		form_add(&b, "email", who[i][0]);
 		form_add(&b, "password", PASSWORD);
 		form_add(&b, "csrf", tok);
@@ -634,7 +603,7 @@ test_refusals(void **state)
 	assert_int_equal(status_of("/admin"), 302);
 	free(get_page(starter, "/admin", 403));
 	snprintf(path, sizeof path, "/me/p/%s/edit", slug);
-	tok = token_of(starter, "/start");
+	tok = client_page_csrf(starter, "/start");
 	form_add(&b, "csrf", tok);
 	form_add(&b, "action", "approve");
 	snprintf(path, sizeof path, "/admin/p/%s/moderate", slug);

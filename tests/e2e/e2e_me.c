@@ -95,31 +95,7 @@ import_owned(const struct server *s, const char *slug, const char *title,
 static struct client *
 client_as(const char *email)
 {
-	struct client *c = client_new(srv);
-	assert_int_equal(client_login(c, email, PASSWORD), 303);
-	return c;
-}
-
-/* GETs path with c into r and insists on status. */
-static void
-get_expect(struct client *c, const char *path, long status, struct resp *r)
-{
-	assert_int_equal(client_get(c, path, r), CURLE_OK);
-	if (r->status != status)
-		fail_msg("GET %s: status %ld, wanted %ld", path, r->status,
-		    status);
-}
-
-/* The form token of the page at path, for c's session. */
-static char *
-csrf_of(struct client *c, const char *path)
-{
-	struct resp r;
-	get_expect(c, path, 200, &r);
-	char *tok = html_csrf(r.body.data);
-	assert_non_null(tok);
-	resp_free(&r);
-	return tok;
+	return client_signed_in(srv, email, PASSWORD);
 }
 
 /* POSTs an update (author may be NULL, csrf NULL: none) to slug. */
@@ -172,23 +148,15 @@ post_state(struct client *c, const char *slug, const char *action,
 static void
 sign_as(const char *slug, enum who k)
 {
-	struct client *c = client_new(srv);
-	struct resp r;
-	char path[256];
-	snprintf(path, sizeof path, "/p/%s?lang=%s", slug, signers[k].lang);
-	get_expect(c, path, 200, &r);
-	resp_free(&r);
 	struct signer s = signer_default(signers[k].email);
 	s.first_name = signers[k].first;
 	s.last_name = signers[k].last;
 	s.country = signers[k].country;
 	s.public_ = signers[k].public_ ? "1" : NULL;
 	s.updates = signers[k].updates ? "1" : NULL;
-	long st = client_sign(c, slug, &s, &r);
+	long st = sign_fresh(srv, slug, &s, signers[k].lang, NULL);
 	if (st != 303)
 		fail_msg("signing as %s: status %ld", signers[k].email, st);
-	resp_free(&r);
-	client_free(c);
 	expected++; /* the confirmation link */
 }
 
@@ -196,34 +164,11 @@ sign_as(const char *slug, enum who k)
 static void
 confirm(const char *email)
 {
-	int i = maildir_find(&w.mail, email, WAIT_MS);
-	if (i == 0)
-		fail_msg("no confirmation message for %s", email);
-	json_t *m = mail_parse(&w.mail, i);
-	assert_non_null(m);
-	char *link = link_path(mail_part(m, "text/plain"), srv->base, "/c/");
-	if (link == NULL)
-		fail_msg("no /c/ link in the message for %s", email);
 	struct client *c = client_new(srv);
-	struct resp r;
-	get_expect(c, link, 200, &r);
-	char *csrf = html_csrf(r.body.data);
-	assert_non_null(csrf);
-	resp_free(&r);
-	char *action = strndup(link, strcspn(link, "?"));
-	struct hbuf b = { 0 };
-	form_add(&b, "csrf", csrf);
-	assert_int_equal(client_post(c, action, b.data, b.len, NULL, &r),
-	    CURLE_OK);
-	if (r.status != 303)
-		fail_msg("confirming %s: status %ld", email, r.status);
-	resp_free(&r);
-	hbuf_free(&b);
-	free(action);
-	free(csrf);
+	long st = mail_follow(c, &w.mail, email, "/c/", WAIT_MS);
+	if (st != 303)
+		fail_msg("confirming %s: status %ld", email, st);
 	client_free(c);
-	free(link);
-	json_decref(m);
 }
 
 /* How many outbox rows are still queued or sending, and how many are of
@@ -231,31 +176,14 @@ confirm(const char *email)
 static void
 outbox_rows(int *waiting, int *updates)
 {
-	const char *argv[] = { "outbox", "--data", srv->data, "list", NULL };
-	struct hbuf out = { 0 }, err = { 0 };
-	int st = cli_run(argv, &out, &err);
-	if (st != 0)
-		fail_msg("holos outbox list: status %d: %s", st,
-		    err.data ? err.data : "");
-	*waiting = *updates = 0;
-	const char *p = strchr(out.data, '\n');
-	for (p = p ? p + 1 : ""; *p != '\0';) {
-		size_t len = strcspn(p, "\n");
-		char line[512], state[16];
-		long long id;
-		int attempts;
-		snprintf(line, sizeof line, "%.*s", (int)len, p);
-		if (sscanf(line, "%lld %15s %d", &id, state, &attempts) == 3) {
-			if (strcmp(state, "queued") == 0 ||
-			    strcmp(state, "sending") == 0)
-				(*waiting)++;
-			if (strstr(line, " update ") != NULL)
-				(*updates)++;
-		}
-		p += len + (p[len] == '\n');
-	}
-	hbuf_free(&out);
-	hbuf_free(&err);
+	struct outbox_row *rows;
+	int n = outbox_list(srv, &rows);
+	if (n < 0)
+		fail_msg("holos outbox list failed (see above)");
+	*waiting = outbox_rows_in(rows, n, "queued", 0, NULL) +
+	    outbox_rows_in(rows, n, "sending", 0, NULL);
+	*updates = outbox_rows_in(rows, n, NULL, 0, " update ");
+	free(rows);
 }
 
 /* Waits until the maildir holds expected messages and the outbox has
@@ -276,30 +204,19 @@ mail_settle(void)
 		pause_ms(100);
 	}
 	assert_int_equal(waiting, 0);
-	pause_ms(500);
-	have = maildir_count(&w.mail);
+	have = maildir_quiet(&w.mail, expected, 500);
 	if (have != expected)
 		fail_msg("%d messages arrived, wanted exactly %d", have,
 		    expected);
 }
 
-/* pattern with {name} replaced by value (once), malloc'd; pattern freed. */
+/* msg_arg() that frees pattern. */
 static char *
 replace_arg(char *pattern, const char *name, const char *value)
 {
-	char ph[64];
-	snprintf(ph, sizeof ph, "{%s}", name);
-	const char *p = strstr(pattern, ph);
-	struct hbuf b = { 0 };
-	if (p == NULL) {
-		hbuf_puts(&b, pattern);
-	} else {
-		hbuf_append(&b, pattern, (size_t)(p - pattern));
-		hbuf_puts(&b, value);
-		hbuf_puts(&b, p + strlen(ph));
-	}
+	char *s = msg_arg(pattern, name, value);
 	free(pattern);
-	return b.data;
+	return s;
 }
 
 /* The one recipient of message i (envelope), malloc'd. */
@@ -411,12 +328,11 @@ check_update_mail(int from, int to, const char *update, const char *author,
 static void
 assert_log_clean(void)
 {
-	struct hbuf log = { 0 };
-	assert_int_equal(server_read_log(srv, &log), 0);
+	const char *emails[WHO__MAX + 1];
 	for (int k = 0; k < WHO__MAX; k++)
-		if (strstr(log.data, signers[k].email) != NULL)
-			fail_msg("the server log contains %s", signers[k].email);
-	hbuf_free(&log);
+		emails[k] = signers[k].email;
+	emails[WHO__MAX] = NULL;
+	assert_log_lacks(srv, emails);
 }
 
 /* ---- the group ---- */
@@ -459,7 +375,7 @@ test_logged_out(void **state)
 	struct client *c = client_new(srv);
 	struct resp r;
 	for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
-		get_expect(c, paths[i], 302, &r);
+		client_get_expect(c, paths[i], 302, &r);
 		char *loc = resp_header(&r, "Location");
 		char want[256];
 		snprintf(want, sizeof want, "/login?next=%s", paths[i]);
@@ -483,15 +399,15 @@ test_others_forbidden(void **state)
 	struct client *c = client_as(OTHER);
 	struct resp r;
 	/* Their own list does not show it. */
-	get_expect(c, "/me", 200, &r);
+	client_get_expect(c, "/me", 200, &r);
 	assert_null(strstr(r.body.data, SLUG));
 	char *csrf = html_csrf(r.body.data);
 	assert_non_null(csrf);
 	resp_free(&r);
-	get_expect(c, "/me/p/" SLUG, 403, &r);
+	client_get_expect(c, "/me/p/" SLUG, 403, &r);
 	assert_null(strstr(r.body.data, "me-confirmed"));
 	resp_free(&r);
-	get_expect(c, "/me/p/" SLUG "/signers.csv", 403, &r);
+	client_get_expect(c, "/me/p/" SLUG "/signers.csv", 403, &r);
 	resp_free(&r);
 	/* With a form token of their own session: still not theirs. */
 	assert_int_equal(post_update(c, SLUG, "update", "Hijack", "Body", NULL,
@@ -506,14 +422,14 @@ test_others_forbidden(void **state)
 
 	/* An admin may look; an unknown petition is 404 for the owner. */
 	c = client_as(ADMIN);
-	get_expect(c, "/me/p/" SLUG, 200, &r);
+	client_get_expect(c, "/me/p/" SLUG, 200, &r);
 	resp_free(&r);
 	client_free(c);
 	c = client_as(STARTER);
-	get_expect(c, "/me/p/no-such-petition", 404, &r);
+	client_get_expect(c, "/me/p/no-such-petition", 404, &r);
 	resp_free(&r);
 	/* Nothing changed. */
-	get_expect(c, "/me/p/" SLUG, 200, &r);
+	client_get_expect(c, "/me/p/" SLUG, 200, &r);
 	char *none = catalogue_get("me_updates_empty");
 	assert_true(html_shows_text(r.body.data, none));
 	free(none);
@@ -541,7 +457,7 @@ test_import_owner_unknown(void **state)
 	hbuf_free(&err);
 	struct client *c = client_new(srv);
 	struct resp r;
-	get_expect(c, "/p/me-nobody", 404, &r);
+	client_get_expect(c, "/p/me-nobody", 404, &r);
 	resp_free(&r);
 	client_free(c);
 }
@@ -558,7 +474,7 @@ test_dashboard_figures(void **state)
 
 	struct client *c = client_as(STARTER);
 	struct resp r;
-	get_expect(c, "/me/p/" SLUG, 200, &r);
+	client_get_expect(c, "/me/p/" SLUG, 200, &r);
 	const char *h = r.body.data;
 	assert_non_null(strstr(h, "id=\"me-confirmed\">5<"));
 	assert_non_null(strstr(h, "id=\"me-pending\">1<"));
@@ -588,11 +504,11 @@ test_dashboard_figures(void **state)
 	assert_true(ua < de && de < pl);
 	resp_free(&r);
 	/* Country names in the reader's language. */
-	get_expect(c, "/me/p/" SLUG "?lang=ru", 200, &r);
+	client_get_expect(c, "/me/p/" SLUG "?lang=ru", 200, &r);
 	assert_non_null(strstr(r.body.data,
 	    "data-country=\"UA\"><th scope=\"row\">Украина</th><td>3</td>"));
 	resp_free(&r);
-	get_expect(c, "/me?lang=en", 200, &r);
+	client_get_expect(c, "/me?lang=en", 200, &r);
 	/* The list: state, count, dashboard and public links, no edit. */
 	assert_non_null(strstr(r.body.data, TITLE));
 	assert_non_null(strstr(r.body.data, "href=\"/me/p/" SLUG "\""));
@@ -625,7 +541,7 @@ test_csv(void **state)
 	(void)state;
 	struct client *c = client_as(STARTER);
 	struct resp r;
-	get_expect(c, "/me/p/" SLUG "/signers.csv", 200, &r);
+	client_get_expect(c, "/me/p/" SLUG "/signers.csv", 200, &r);
 	char *ct = resp_header(&r, "Content-Type");
 	char *cd = resp_header(&r, "Content-Disposition");
 	char *cc = resp_header(&r, "Cache-Control");
@@ -675,7 +591,7 @@ test_update_mailed_once(void **state)
 	int before = maildir_count(&w.mail);
 	struct client *c = client_as(STARTER);
 	struct resp r;
-	char *csrf = csrf_of(c, "/me/p/" SLUG);
+	char *csrf = client_page_csrf(c, "/me/p/" SLUG);
 
 	assert_int_equal(post_update(c, SLUG, "update", "Bridge news one",
 			     "We **met** the council today.", NULL, csrf, &r),
@@ -698,7 +614,7 @@ test_update_mailed_once(void **state)
 	    strstr(mail_part(m, "text/html"), "<strong>met</strong>"));
 	json_decref(m);
 
-	get_expect(c, "/me/p/" SLUG "?posted=1", 200, &r);
+	client_get_expect(c, "/me/p/" SLUG "?posted=1", 200, &r);
 	char *posted = catalogue_get("me_update_posted");
 	assert_true(html_shows_text(r.body.data, posted));
 	free(posted);
@@ -730,7 +646,7 @@ test_update_mailed_once(void **state)
 
 	c = client_as(STARTER);
 	free(csrf);
-	csrf = csrf_of(c, "/me/p/" SLUG);
+	csrf = client_page_csrf(c, "/me/p/" SLUG);
 	before = maildir_count(&w.mail);
 	assert_int_equal(post_update(c, SLUG, "update", "Bridge news two",
 			     "Works start soon.", NULL, csrf, &r),
@@ -752,7 +668,7 @@ test_response(void **state)
 	(void)state;
 	struct client *c = client_as(STARTER);
 	struct resp r;
-	char *csrf = csrf_of(c, "/me/p/" SLUG);
+	char *csrf = client_page_csrf(c, "/me/p/" SLUG);
 
 	/* A response needs to say who answered. */
 	assert_int_equal(post_update(c, SLUG, "response", "The council answers",
@@ -805,7 +721,7 @@ test_response(void **state)
 	check_update_mail(before + 1, expected, "The council answers",
 	    "Mayor Smith", want, NULL);
 
-	get_expect(c, "/me/p/" SLUG, 200, &r);
+	client_get_expect(c, "/me/p/" SLUG, 200, &r);
 	const char *resp = strstr(r.body.data, "me-update--response");
 	assert_non_null(resp);
 	assert_non_null(strstr(resp, "Response from Mayor Smith"));
@@ -823,7 +739,7 @@ test_state_changes(void **state)
 	(void)state;
 	struct client *c = client_as(STARTER);
 	struct resp r;
-	char *csrf = csrf_of(c, "/me/p/" SLUG2);
+	char *csrf = client_page_csrf(c, "/me/p/" SLUG2);
 
 	/* No form token, or one of another session: refused. */
 	assert_int_equal(post_state(c, SLUG2, "close", NULL, NULL, NULL), 403);
@@ -832,7 +748,7 @@ test_state_changes(void **state)
 	    403);
 	resp_free(&r);
 	struct client *admin = client_as(ADMIN);
-	char *admin_csrf = csrf_of(admin, "/me");
+	char *admin_csrf = client_page_csrf(admin, "/me");
 	assert_int_equal(post_state(c, SLUG2, "close", NULL, admin_csrf, NULL),
 	    403);
 	free(admin_csrf);
@@ -868,7 +784,7 @@ test_state_changes(void **state)
 	assert_non_null(strstr(loc, "/me/p/" SLUG2 "?changed=1"));
 	free(loc);
 	resp_free(&r);
-	get_expect(c, "/me/p/" SLUG2, 200, &r);
+	client_get_expect(c, "/me/p/" SLUG2, 200, &r);
 	assert_non_null(strstr(r.body.data, "id=\"me-state\">Closed<"));
 	resp_free(&r);
 	struct hbuf b = { 0 };
@@ -892,7 +808,7 @@ test_state_changes(void **state)
 	    303);
 	assert_int_equal(post_state(c, SLUG2, "victory", "Again", csrf, NULL),
 	    409);
-	get_expect(c, "/me/p/" SLUG2, 200, &r);
+	client_get_expect(c, "/me/p/" SLUG2, 200, &r);
 	assert_non_null(strstr(r.body.data, "id=\"me-state\">Victory<"));
 	assert_non_null(strstr(r.body.data, "The council voted for the park."));
 	assert_int_equal(count_of(r.body.data, "<td>you</td>"), 2);
@@ -1002,7 +918,7 @@ test_batches(void **state)
 	assert_int_equal(petition_count(s, SLUG), N);
 
 	struct client *c = client_as(STARTER);
-	char *csrf = csrf_of(c, "/me/p/" SLUG);
+	char *csrf = client_page_csrf(c, "/me/p/" SLUG);
 	struct resp r;
 	assert_int_equal(post_update(c, SLUG, "update", "To everyone",
 			     "Thank you all.", NULL, csrf, &r),
@@ -1013,21 +929,14 @@ test_batches(void **state)
 	/* Wait for the dashboard to say it is done, then count the files. */
 	char done_text[64];
 	snprintf(done_text, sizeof done_text, "Sent to %d signers.", N);
-	long long end = now_ms() + 30000;
-	bool done = false;
-	while (!done && now_ms() < end) {
-		get_expect(c, "/me/p/" SLUG, 200, &r);
-		done = html_shows_text(r.body.data, done_text);
-		resp_free(&r);
-		if (!done)
-			pause_ms(200);
-	}
-	if (!done)
+	char *page = client_page_until(c, "/me/p/" SLUG, done_text, 30000);
+	if (page == NULL)
 		fail_msg("the dashboard never said \"%s\"", done_text);
+	free(page);
 	int waiting, updates;
 	outbox_rows(&waiting, &updates);
 	assert_int_equal(updates, N);
-	end = now_ms() + WAIT_MS;
+	long long end = now_ms() + WAIT_MS;
 	while (waiting > 0 && now_ms() < end) {
 		pause_ms(100);
 		outbox_rows(&waiting, &updates);

@@ -16,22 +16,6 @@
 
 static struct server *srv;
 
-static int
-group_setup(void **state)
-{
-	static const char *const args[] = { "--count-on-sign", NULL };
-	(void)state;
-	srv = server_new_seeded(args);
-	return srv != NULL ? 0 : -1;
-}
-
-static int
-group_teardown(void **state)
-{
-	(void)state;
-	return server_free(srv);
-}
-
 /* The value of the first sample line starting with name in a Prometheus
  * text body; -1 when absent. */
 static double
@@ -133,6 +117,9 @@ main(void)
 		cmocka_unit_test(test_migrate_command),
 		cmocka_unit_test(test_newer_schema_refused),
 	};
-	return harness_finish(
-	    cmocka_run_group_tests(tests, group_setup, group_teardown));
+	static const char *const args[] = { COUNT_ON_SIGN, NULL };
+
+	server_group(&srv, args, NULL);
+	return harness_finish(cmocka_run_group_tests(tests, server_group_setup,
+	    server_group_teardown));
 }

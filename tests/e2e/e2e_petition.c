@@ -15,21 +15,6 @@
 
 static struct server *srv;
 
-static int
-group_setup(void **state)
-{
-	(void)state;
-	srv = server_new_seeded(NULL);
-	return srv != NULL ? 0 : -1;
-}
-
-static int
-group_teardown(void **state)
-{
-	(void)state;
-	return server_free(srv);
-}
-
 /* Asserts that r's Content-Type starts with prefix. */
 static void
 assert_ctype(const struct resp *r, const char *prefix)
@@ -461,6 +446,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_base_url, base_url_setup,
 		    own_server_teardown),
 	};
-	return harness_finish(
-	    cmocka_run_group_tests(tests, group_setup, group_teardown));
+	server_group(&srv, NULL, NULL);
+	return harness_finish(cmocka_run_group_tests(tests, server_group_setup,
+	    server_group_teardown));
 }

@@ -17,25 +17,6 @@
 static struct server *srv;
 
 static int
-group_setup(void **state)
-{
-	static const char *const args[] = { "--count-on-sign", "--pow-bits",
-		"8", "--trusted-proxy", "127.0.0.1", NULL };
-	(void)state;
-	if (sodium_init() < 0)
-		return -1;
-	srv = server_new_seeded(args);
-	return srv != NULL ? 0 : -1;
-}
-
-static int
-group_teardown(void **state)
-{
-	(void)state;
-	return server_free(srv);
-}
-
-static int
 zero_bits(const unsigned char *h)
 {
 	int z = 0;
@@ -108,24 +89,18 @@ static long
 sign(const char *addr, const char *email, const char *csrf, const char *pow,
     const char *nonce)
 {
-	struct client *c = client_new(srv);
 	struct signer s = signer_default(email);
-	struct hbuf b = { 0 };
+	struct hbuf pw = { 0 };
 	char xff[96];
-	struct resp r;
 
-	form_sign(&b, &s, csrf);
 	if (pow != NULL) {
-		form_add(&b, "pow", pow);
-		form_add(&b, "pow_nonce", nonce);
+		form_add(&pw, "pow", pow);
+		form_add(&pw, "pow_nonce", nonce);
+		s.extra = pw.data;
 	}
 	snprintf(xff, sizeof xff, "X-Forwarded-For: %s", addr);
-	const char *h[] = { xff, NULL };
-	client_post_headers(c, "/p/" SEED_SLUG "/sign", b.data, b.len, h, &r);
-	long st = r.status;
-	resp_free(&r);
-	hbuf_free(&b);
-	client_free(c);
+	long st = sign_with_header(srv, SEED_SLUG, &s, csrf, xff);
+	hbuf_free(&pw);
 	return st;
 }
 
@@ -203,6 +178,12 @@ main(void)
 		cmocka_unit_test(test_solved_counts_missing_waits),
 		cmocka_unit_test(test_burst_raises_the_work),
 	};
-	return harness_finish(
-	    cmocka_run_group_tests(tests, group_setup, group_teardown));
+	static const char *const args[] = { COUNT_ON_SIGN, "--pow-bits", "8",
+		"--trusted-proxy", "127.0.0.1", NULL };
+
+	if (sodium_init() < 0)
+		return 1;
+	server_group(&srv, args, NULL);
+	return harness_finish(cmocka_run_group_tests(tests, server_group_setup,
+	    server_group_teardown));
 }

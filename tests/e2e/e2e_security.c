@@ -27,21 +27,6 @@ static const char *const count_on_sign[] = { COUNT_ON_SIGN, NULL };
 
 static struct server *srv;
 
-static int
-group_setup(void **state)
-{
-	(void)state;
-	srv = server_new_seeded(count_on_sign);
-	return srv != NULL ? 0 : -1;
-}
-
-static int
-group_teardown(void **state)
-{
-	(void)state;
-	return server_free(srv);
-}
-
 /* The value of directive name in a CSP, malloc'd ("" when absent). */
 static char *
 csp_directive(const char *csp, const char *name)
@@ -159,22 +144,9 @@ test_csrf_forged(void **state)
 static long
 post_with_header(const char *email, const char *header)
 {
-	struct client *c = client_new(srv);
-	char *tok = client_fetch_csrf(c, SEED_SLUG);
-	assert_non_null(tok);
-	struct hbuf b = { 0 };
 	struct signer s = signer_default(email);
-	form_sign(&b, &s, tok);
-	const char *headers[] = { header, NULL };
-	struct resp r;
-	assert_int_equal(client_post_headers(c, SIGN_PATH, b.data, b.len,
-			     headers, &r),
-	    CURLE_OK);
-	long status = r.status;
-	resp_free(&r);
-	hbuf_free(&b);
-	free(tok);
-	client_free(c);
+	long status = sign_with_header(srv, SEED_SLUG, &s, NULL, header);
+	assert_true(status > 0);
 	return status;
 }
 
@@ -568,6 +540,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_idle_and_max_body,
 		    limits_setup, limits_teardown),
 	};
-	return harness_finish(
-	    cmocka_run_group_tests(tests, group_setup, group_teardown));
+	server_group(&srv, count_on_sign, NULL);
+	return harness_finish(cmocka_run_group_tests(tests, server_group_setup,
+	    server_group_teardown));
 }

@@ -19,21 +19,6 @@ static const char *const count_on_sign[] = { COUNT_ON_SIGN, NULL };
 
 static struct server *srv;
 
-static int
-group_setup(void **state)
-{
-	(void)state;
-	srv = server_new_seeded(count_on_sign);
-	return srv != NULL ? 0 : -1;
-}
-
-static int
-group_teardown(void **state)
-{
-	(void)state;
-	return server_free(srv);
-}
-
 /* Signs as s with a fresh client and asserts the status; the count must
  * rise by one on 303 and stay put otherwise. Returns the response body
  * (malloc'd) for further checks. */
@@ -517,6 +502,7 @@ main(void)
 		cmocka_unit_test(test_concurrent_signatures),
 		cmocka_unit_test(test_concurrent_duplicates),
 	};
-	return harness_finish(
-	    cmocka_run_group_tests(tests, group_setup, group_teardown));
+	server_group(&srv, count_on_sign, NULL);
+	return harness_finish(cmocka_run_group_tests(tests, server_group_setup,
+	    server_group_teardown));
 }

@@ -84,21 +84,6 @@ fixture_init(const char *const *args)
 	snprintf(fx.mail.dir, sizeof fx.mail.dir, "%s/mail", fx.srv.root);
 }
 
-static int
-setup(void **state)
-{
-	(void)state;
-	memset(&fx, 0, sizeof fx);
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	return mailworld_end(&fx);
-}
-
 /* The usual world: smtpd.py with extra arguments on a port of its choice,
  * holos with --smtp pointing at it and extra server arguments. */
 static void
@@ -115,27 +100,12 @@ start_both(const char *const *smtpd_extra, const char *const *holos_extra)
 	assert_int_equal(mailworld_start(&fx, args, smtpd_extra), 0);
 }
 
-/* Signs as who with a fresh client, first choosing lang (NULL: none) the
- * way a visitor does, with ?lang=. Returns the status; *location gets the
- * Location header (malloc'd, may be NULL) when location is not NULL. */
+/* Signs the seed petition as who with a fresh client, first choosing lang
+ * (NULL: none) the way a visitor does (sign_fresh()). */
 static long
 sign_as(const struct signer *who, const char *lang, char **location)
 {
-	struct client *c = client_new(&fx.srv);
-	struct resp r;
-	if (lang != NULL) {
-		char path[256];
-		snprintf(path, sizeof path, "/p/%s?lang=%s", SEED_SLUG, lang);
-		assert_int_equal(client_get(c, path, &r), CURLE_OK);
-		assert_int_equal(r.status, 200);
-		resp_free(&r);
-	}
-	long st = client_sign(c, SEED_SLUG, who, &r);
-	if (location != NULL)
-		*location = resp_header(&r, "Location");
-	resp_free(&r);
-	client_free(c);
-	return st;
+	return sign_fresh(&fx.srv, SEED_SLUG, who, lang, location);
 }
 
 /* Signs and insists on 303 to the thanks page with ?state=state. */
@@ -155,25 +125,6 @@ sign_expect(const struct signer *who, const char *lang, const char *state)
 	free(loc);
 }
 
-/* The action of the first <form> in html, decoded, malloc'd; NULL when none. */
-static char *
-form_action(const char *html)
-{
-	const char *f = strstr(html, "<form");
-	const char *a = f != NULL ? strstr(f, "action=\"") : NULL;
-	const char *close = f != NULL ? strchr(f, '>') : NULL;
-	if (a == NULL || a > close)
-		return NULL;
-	a += 8;
-	const char *e = strchr(a, '"');
-	if (e == NULL)
-		return NULL;
-	char *raw = strndup(a, (size_t)(e - a));
-	char *dec = html_decode(raw);
-	free(raw);
-	return dec;
-}
-
 /* POSTs the confirmation form to action with csrf; fills *r. */
 static void
 post_csrf(struct client *c, const char *action, const char *csrf, struct resp *r)
@@ -185,60 +136,21 @@ post_csrf(struct client *c, const char *action, const char *csrf, struct resp *r
 	hbuf_free(&b);
 }
 
-/* Rows of `holos outbox list`. */
-struct row {
-	long long id;
-	char state[16];
-	int attempts;
-	char line[512];
-};
-
-/* Runs `holos outbox list` on the server's data dir; fills rows (at most
- * max) and returns how many, failing the test when the command fails. */
-static size_t
-outbox_list(struct row *rows, size_t max)
+/* `holos outbox list` into *rows, the array it held before freed. */
+static int
+relist(struct outbox_row **rows)
 {
-	const char *argv[] = { "outbox", "--data", fx.srv.data, "list", NULL };
-	struct hbuf out = { 0 }, err = { 0 };
-	int st = cli_run(argv, &out, &err);
-	if (st != 0)
-		fail_msg("holos outbox list: status %d: %s", st,
-		    err.data ? err.data : "");
-	size_t n = 0;
-	const char *p = out.data;
-	const char *nl = strchr(p, '\n'); /* skip the heading */
-	p = nl != NULL ? nl + 1 : p + strlen(p);
-	while (*p != '\0' && n < max) {
-		nl = strchr(p, '\n');
-		size_t len = nl != NULL ? (size_t)(nl - p) : strlen(p);
-		struct row *r = &rows[n];
-		snprintf(r->line, sizeof r->line, "%.*s", (int)len, p);
-		if (sscanf(r->line, "%lld %15s %d", &r->id, r->state,
-			&r->attempts) == 3)
-			n++;
-		p += len + (nl != NULL);
-	}
-	hbuf_free(&out);
-	hbuf_free(&err);
+	free(*rows);
+	int n = outbox_list(&fx.srv, rows);
+	if (n < 0)
+		fail_msg("holos outbox list failed (see above)");
 	return n;
 }
 
-/* How many rows are in state with at least min_attempts attempts. */
-static size_t
-rows_in(const struct row *rows, size_t n, const char *state, int min_attempts)
-{
-	size_t k = 0;
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(rows[i].state, state) == 0 &&
-		    rows[i].attempts >= min_attempts)
-			k++;
-	return k;
-}
-
 static void
-rows_print(const struct row *rows, size_t n)
+rows_print(const struct outbox_row *rows, int n)
 {
-	for (size_t i = 0; i < n; i++)
+	for (int i = 0; i < n; i++)
 		fprintf(stderr, "  %s\n", rows[i].line);
 }
 
@@ -247,26 +159,10 @@ rows_print(const struct row *rows, size_t n)
 static void
 assert_log_clean(const char *const *emails, const char *const *secrets)
 {
-	struct hbuf log = { 0 };
-	assert_int_equal(server_read_log(&fx.srv, &log), 0);
-	if (strstr(log.data, "confirm_link=") != NULL)
-		fail_msg(
-		    "the server log has confirm_link= although --smtp is set");
-	for (size_t i = 0; emails != NULL && emails[i] != NULL; i++)
-		if (strstr(log.data, emails[i]) != NULL)
-			fail_msg("the server log contains the address %s",
-			    emails[i]);
-	for (size_t i = 0; secrets != NULL && secrets[i] != NULL; i++) {
-		const char *hit = strstr(log.data, secrets[i]);
-		if (hit == NULL)
-			continue;
-		const char *bol = hit;
-		while (bol > log.data && bol[-1] != '\n')
-			bol--;
-		fail_msg("the server log contains the secret token %s:\n%.*s",
-		    secrets[i], (int)strcspn(bol, "\n"), bol);
-	}
-	hbuf_free(&log);
+	static const char *const links[] = { "confirm_link=", NULL };
+	assert_log_lacks(&fx.srv, links);
+	assert_log_lacks(&fx.srv, emails);
+	assert_log_lacks(&fx.srv, secrets);
 }
 
 /* The token of a /c/ or /u/ path (between the prefix and "?"), malloc'd. */
@@ -275,24 +171,6 @@ path_token(const char *path)
 {
 	const char *t = path + 3;
 	return strndup(t, strcspn(t, "?"));
-}
-
-/* pattern with {name} replaced by value (once), malloc'd. */
-static char *
-replace_arg(const char *pattern, const char *name, const char *value)
-{
-	char ph[64];
-	snprintf(ph, sizeof ph, "{%s}", name);
-	const char *p = strstr(pattern, ph);
-	struct hbuf b = { 0 };
-	if (p == NULL) {
-		hbuf_puts(&b, pattern);
-		return b.data;
-	}
-	hbuf_append(&b, pattern, (size_t)(p - pattern));
-	hbuf_puts(&b, value);
-	hbuf_puts(&b, p + strlen(ph));
-	return b.data;
 }
 
 /* ---- the tests ---- */
@@ -320,7 +198,7 @@ test_full_flow_ru(void **state)
 
 	/* Headers. */
 	char *pat = catalogue_lang("ru", "mail_confirm_subject");
-	char *subject = replace_arg(pat, "title", SEED_TITLE);
+	char *subject = msg_arg(pat, "title", SEED_TITLE);
 	const char *got = mail_header(m, "subject");
 	if (got == NULL || strcmp(got, subject) != 0)
 		fail_msg("Subject decodes to \"%s\", wanted \"%s\"",
@@ -364,7 +242,7 @@ test_full_flow_ru(void **state)
 	assert_int_equal(client_get(c, link, &r), CURLE_OK);
 	assert_int_equal(r.status, 200);
 	char *csrf = html_csrf(r.body.data);
-	char *action = form_action(r.body.data);
+	char *action = html_form_action(r.body.data);
 	assert_non_null(csrf);
 	assert_non_null(action);
 	char *button = catalogue_lang("ru", "confirm_button");
@@ -591,10 +469,7 @@ test_resend_waits(void **state)
 	 * a new link after 10 minutes, cannot be waited for here.) */
 	if (maildir_wait(&fx.mail, 1, WAIT_MS) < 1)
 		fail_msg("no message for %s", RESEND_EMAIL);
-	long long end = now_ms() + 2000;
-	while (now_ms() < end && maildir_count(&fx.mail) == 1)
-		pause_ms(50);
-	assert_int_equal(maildir_count(&fx.mail), 1);
+	assert_int_equal(maildir_quiet(&fx.mail, 1, 2000), 1);
 	/* A third try is told to wait as well. */
 	sign_expect(&who, NULL, "wait");
 	pause_ms(300);
@@ -706,16 +581,18 @@ test_smtp_down_then_up(void **state)
 	elist[DOWN_N] = NULL;
 
 	/* Every message has been tried and is queued for a retry. */
-	struct row rows[32];
-	size_t n = 0;
+	struct outbox_row *rows = NULL;
+	int n = 0;
 	long long end = now_ms() + WAIT_MS;
 	do {
-		n = outbox_list(rows, 32);
-		if (n == DOWN_N && rows_in(rows, n, "queued", 1) == DOWN_N)
+		n = relist(&rows);
+		if (n == DOWN_N &&
+		    outbox_rows_in(rows, n, "queued", 1, NULL) == DOWN_N)
 			break;
 		pause_ms(100);
 	} while (now_ms() < end);
-	if (n != DOWN_N || rows_in(rows, n, "queued", 1) != DOWN_N) {
+	if (n != DOWN_N ||
+	    outbox_rows_in(rows, n, "queued", 1, NULL) != DOWN_N) {
 		rows_print(rows, n);
 		fail_msg("wanted %d messages queued after at least one attempt",
 		    DOWN_N);
@@ -734,16 +611,13 @@ test_smtp_down_then_up(void **state)
 	assert_int_equal(server_start(&fx.srv), 0);
 
 	if (maildir_wait(&fx.mail, DOWN_N, 15000) < DOWN_N) {
-		n = outbox_list(rows, 32);
+		n = relist(&rows);
 		rows_print(rows, n);
 		fail_msg("only %d of %d messages arrived after the restart",
 		    maildir_count(&fx.mail), DOWN_N);
 	}
 	/* Nothing more comes: each exactly once. */
-	end = now_ms() + 3000;
-	while (now_ms() < end && maildir_count(&fx.mail) == DOWN_N)
-		pause_ms(50);
-	int total = maildir_count(&fx.mail);
+	int total = maildir_quiet(&fx.mail, DOWN_N, 3000);
 	if (total != DOWN_N)
 		fail_msg("%d messages arrived for %d signatures", total, DOWN_N);
 
@@ -782,14 +656,15 @@ test_smtp_down_then_up(void **state)
 				fail_msg("messages %d and %d share Message-ID %s",
 				    a + 1, b + 1, mids[a]);
 
-	n = outbox_list(rows, 32);
-	if (n != DOWN_N || rows_in(rows, n, "sent", 1) != DOWN_N) {
+	n = relist(&rows);
+	if (n != DOWN_N || outbox_rows_in(rows, n, "sent", 1, NULL) != DOWN_N) {
 		rows_print(rows, n);
 		fail_msg("wanted all %d messages sent in the outbox", DOWN_N);
 	}
 	assert_log_clean(elist, NULL);
 	for (int k = 0; k < DOWN_N; k++)
 		free(mids[k]);
+	free(rows);
 	fx.passed = true;
 }
 
@@ -799,27 +674,28 @@ test_smtp_down_then_up(void **state)
 
 /* Waits until the outbox has dead rows with attempts exactly attempts and
  * sent rows as given; returns the dead row's index in rows, or fails. */
-static size_t
-wait_outbox(struct row *rows, size_t *n, size_t dead, int attempts, size_t sent)
+static int
+wait_outbox(struct outbox_row **rows, int *n, int dead, int attempts, int sent)
 {
 	long long end = now_ms() + WAIT_MS;
 	for (;;) {
-		*n = outbox_list(rows, 32);
-		size_t d = 0, at = 0;
-		for (size_t i = 0; i < *n; i++)
-			if (strcmp(rows[i].state, "dead") == 0) {
+		*n = relist(rows);
+		int d = 0, at = 0;
+		for (int i = 0; i < *n; i++)
+			if (strcmp((*rows)[i].state, "dead") == 0) {
 				d++;
 				at = i;
 			}
-		if (d == dead && rows_in(rows, *n, "sent", 1) == sent &&
-		    (dead == 0 || rows[at].attempts == attempts))
+		if (d == dead &&
+		    outbox_rows_in(*rows, *n, "sent", 1, NULL) == sent &&
+		    (dead == 0 || (*rows)[at].attempts == attempts))
 			return at;
 		if (now_ms() >= end)
 			break;
 		pause_ms(100);
 	}
-	rows_print(rows, *n);
-	fail_msg("wanted %zu dead (attempts %d) and %zu sent", dead, attempts,
+	rows_print(*rows, *n);
+	fail_msg("wanted %d dead (attempts %d) and %d sent", dead, attempts,
 	    sent);
 	return 0;
 }
@@ -838,9 +714,9 @@ test_dead_letter(void **state)
 		sign_expect(&who, NULL, "pending");
 	}
 	/* 550 is permanent: dead at once, while the others go out. */
-	struct row rows[32];
-	size_t n;
-	size_t d = wait_outbox(rows, &n, 1, 1, 2);
+	struct outbox_row *rows = NULL;
+	int n;
+	int d = wait_outbox(&rows, &n, 1, 1, 2);
 	long long dead_id = rows[d].id;
 	assert_int_equal(maildir_count(&fx.mail), 2);
 	assert_true(maildir_find(&fx.mail, LIVE_EMAIL1, 0) > 0);
@@ -857,9 +733,9 @@ test_dead_letter(void **state)
 	if (strstr(out.data, "queued 1 message again") == NULL)
 		fail_msg("holos outbox retry dead said: %s", out.data);
 	hbuf_free(&out);
-	n = outbox_list(rows, 32);
+	n = relist(&rows);
 	bool found = false;
-	for (size_t i = 0; i < n; i++)
+	for (int i = 0; i < n; i++)
 		if (rows[i].id == dead_id) {
 			found = true;
 			if (strcmp(rows[i].state, "queued") != 0 ||
@@ -877,29 +753,20 @@ test_dead_letter(void **state)
 		    err.data ? err.data : "");
 	hbuf_free(&out);
 	hbuf_free(&err);
-	d = wait_outbox(rows, &n, 1, 1, 2);
+	d = wait_outbox(&rows, &n, 1, 1, 2);
 	assert_int_equal(rows[d].id, dead_id);
 	assert_int_equal(maildir_count(&fx.mail), 2);
 
 	/* And with the server running, its worker takes the retried one. */
 	assert_int_equal(server_start(&fx.srv), 0);
-	struct hbuf log = { 0 };
-	assert_int_equal(server_read_log(&fx.srv, &log), 0);
-	int deaths = count_of(log.data, "result=dead");
-	hbuf_free(&log);
+	int deaths = server_log_count(&fx.srv, "result=dead");
 	assert_int_equal(cli_run(retry, &out, NULL), 0);
 	assert_non_null(strstr(out.data, "queued 1 message again"));
 	hbuf_free(&out);
-	long long end = now_ms() + WAIT_MS;
-	int now_deaths = deaths;
-	while (now_deaths == deaths && now_ms() < end) {
-		pause_ms(50);
-		assert_int_equal(server_read_log(&fx.srv, &log), 0);
-		now_deaths = count_of(log.data, "result=dead");
-		hbuf_free(&log);
-	}
-	assert_int_equal(now_deaths, deaths + 1);
-	d = wait_outbox(rows, &n, 1, 1, 2);
+	assert_int_equal(server_log_wait(&fx.srv, "result=dead", deaths,
+			     WAIT_MS),
+	    deaths + 1);
+	d = wait_outbox(&rows, &n, 1, 1, 2);
 	assert_int_equal(rows[d].id, dead_id);
 	assert_int_equal(maildir_count(&fx.mail), 2);
 
@@ -914,10 +781,11 @@ test_dead_letter(void **state)
 			fail_msg("%s contains %s in plain text", path,
 			    DEAD_EMAIL);
 	}
-	for (size_t i = 0; i < n; i++)
+	for (int i = 0; i < n; i++)
 		if (strstr(rows[i].line, DEAD_EMAIL) != NULL)
 			fail_msg("holos outbox list shows the address: %s",
 			    rows[i].line);
+	free(rows);
 	fx.passed = true;
 }
 
@@ -927,20 +795,13 @@ main(void)
 	if (smtpd_available() != 0)
 		return 1;
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_full_flow_ru, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_header_injection, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_expired_link, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_resend_waits, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_unsubscribe_one_click,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_smtp_down_then_up, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_dead_letter, setup,
-		    teardown),
+		mailworld_test(test_full_flow_ru, &fx),
+		mailworld_test(test_header_injection, &fx),
+		mailworld_test(test_expired_link, &fx),
+		mailworld_test(test_resend_waits, &fx),
+		mailworld_test(test_unsubscribe_one_click, &fx),
+		mailworld_test(test_smtp_down_then_up, &fx),
+		mailworld_test(test_dead_letter, &fx),
 	};
 	return harness_finish(cmocka_run_group_tests(tests, NULL, NULL));
 }

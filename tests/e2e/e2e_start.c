@@ -23,7 +23,7 @@
 #define ANN "ann@example.org"
 #define BOB "bob@example.org"
 #define MOD "mod@example.org"
-#define CAROL "carol@example.org" /* made unverified by group_setup */
+#define CAROL "carol@example.org" /* made unverified by add_users */
 
 /* The slug the seed's title gives (the seed itself is imported under its
  * own). */
@@ -32,30 +32,20 @@
 
 static struct server *srv;
 
+/* The group's accounts. */
 static int
-group_setup(void **state)
+add_users(struct server *s)
 {
-	(void)state;
-	srv = server_new_seeded(NULL);
-	if (srv == NULL)
-		return -1;
-	if (harness_user_add(srv, ANN, "starter", PASSWORD) != 0 ||
-	    harness_user_add(srv, BOB, "starter", PASSWORD) != 0 ||
-	    harness_user_add(srv, MOD, "moderator", PASSWORD) != 0 ||
-	    harness_user_add(srv, CAROL, "starter", PASSWORD) != 0)
+	if (harness_user_add(s, ANN, "starter", PASSWORD) != 0 ||
+	    harness_user_add(s, BOB, "starter", PASSWORD) != 0 ||
+	    harness_user_add(s, MOD, "moderator", PASSWORD) != 0 ||
+	    harness_user_add(s, CAROL, "starter", PASSWORD) != 0)
 		return -1;
 	/* Accounts made by an operator are verified; an account made by
 	 * signing up is not until its link is opened. */
-	return server_db_exec(srv,
+	return server_db_exec(s,
 	    "UPDATE users SET verified_at = NULL "
 	    "WHERE id = (SELECT max(id) FROM users)");
-}
-
-static int
-group_teardown(void **state)
-{
-	(void)state;
-	return server_free(srv);
 }
 
 /* A client of s signed in as email. */
@@ -87,20 +77,6 @@ static struct client *
 signed_in(const char *email)
 {
 	return signed_in_to(srv, email);
-}
-
-/* The form token of the page at path, as c sees it. */
-static char *
-token_of(struct client *c, const char *path)
-{
-	struct resp r;
-
-	client_get(c, path, &r);
-	assert_int_equal(r.status, 200);
-	char *tok = html_csrf(r.body.data);
-	assert_non_null(tok);
-	resp_free(&r);
-	return tok;
 }
 
 /* The text of the seed petition: what follows its front matter. */
@@ -182,7 +158,7 @@ post_draft(struct client *c, const char *path, const char *form_path,
     const struct draft *d, const char *const *headers, struct resp *r)
 {
 	struct hbuf b = { 0 };
-	char *tok = token_of(c, form_path != NULL ? form_path : path);
+	char *tok = client_page_csrf(c, form_path != NULL ? form_path : path);
 
 	draft_form(&b, d, tok);
 	if (headers != NULL)
@@ -219,19 +195,6 @@ edit_path(const char *slug)
 
 	assert_true(asprintf(&p, "/me/p/%s/edit", slug) > 0);
 	return p;
-}
-
-/* Asserts that html shows the catalogue message key of lang. */
-static void
-assert_shows(const char *html, const char *lang, const char *key)
-{
-	char *m = catalogue_lang(lang, key);
-
-	if (!html_shows_text(html, m)) {
-		fprintf(stderr, "missing %s message %s: %s\n", lang, key, m);
-		fail();
-	}
-	free(m);
 }
 
 /* YYYY-MM-DD of today (UTC) plus days, and of the same day next year plus
@@ -319,7 +282,7 @@ test_form_shown(void **state)
 	    "selected>"));
 	assert_non_null(strstr(r.body.data, "/static/start.js?v="));
 	assert_non_null(strstr(r.body.data, "aria-live=\"polite\""));
-	assert_shows(r.body.data, "en", "start_submit");
+	assert_page_shows(r.body.data, "en", "start_submit");
 	resp_free(&r);
 	/* The script is served. */
 	client_get(c, "/static/start.js", &r);
@@ -354,7 +317,7 @@ test_draft_of_the_seed_text(void **state)
 	assert_true(asprintf(&saved, "%s?saved=1", path) > 0);
 	client_get(c, saved, &r);
 	assert_int_equal(r.status, 200);
-	assert_shows(r.body.data, "en", "start_saved");
+	assert_page_shows(r.body.data, "en", "start_saved");
 	assert_true(html_shows_text(r.body.data, SEED_TITLE));
 	char *esc = html_escape(body);
 	/* The text comes back as stored: the trailing line break aside. */
@@ -536,7 +499,7 @@ expect_refused(struct client *c, const struct draft *d, const char *key)
 		fprintf(stderr, "expected 422 for %s, got %ld\n", key, r.status);
 		fail();
 	}
-	assert_shows(r.body.data, "en", key);
+	assert_page_shows(r.body.data, "en", key);
 	assert_non_null(strstr(r.body.data, "class=\"error-summary\""));
 	assert_non_null(strstr(r.body.data, "aria-invalid=\"true\""));
 	if (d->title != NULL && *d->title != '\0')
@@ -584,7 +547,7 @@ test_validation(void **state)
 	{
 		struct resp r;
 		struct hbuf b = { 0 };
-		char *tok = token_of(c, "/start");
+		char *tok = client_page_csrf(c, "/start");
 		draft_form(&b, &d, tok);
 		form_add(&b, "to_name_11", "The eleventh");
 		client_post(c, "/start", b.data, b.len, NULL, &r);
@@ -643,7 +606,7 @@ test_validation(void **state)
 		struct resp r;
 		assert_int_equal(post_draft(c, "/start", NULL, &d, NULL, &r),
 		    422);
-		assert_shows(r.body.data, "en", "err_invalid_text");
+		assert_page_shows(r.body.data, "en", "err_invalid_text");
 		assert_null(strstr(r.body.data, "Bell\x07"));
 		resp_free(&r);
 	}
@@ -674,14 +637,14 @@ test_validation(void **state)
 		d = draft_default("");
 		assert_int_equal(post_draft(rc, "/start", NULL, &d, ru, &r),
 		    422);
-		assert_shows(r.body.data, "ru", "start_err_title_required");
+		assert_page_shows(r.body.data, "ru", "start_err_title_required");
 		assert_non_null(strstr(r.body.data, "В петиции 1 ошибка"));
 		resp_free(&r);
 		d = draft_default("Слишком большая цель");
 		d.goal = "20000000";
 		assert_int_equal(post_draft(rc, "/start", NULL, &d, ru, &r),
 		    422);
-		assert_shows(r.body.data, "ru", "start_err_goal");
+		assert_page_shows(r.body.data, "ru", "start_err_goal");
 		assert_true(
 		    html_shows_text(r.body.data, "Слишком большая цель"));
 		resp_free(&r);
@@ -732,7 +695,7 @@ test_title_length_in_characters(void **state)
 	expect_refused(c, &d, "start_err_title_long");
 	/* Nor may an edit make it longer. */
 	assert_int_equal(post_draft(c, path, NULL, &d, NULL, &r), 422);
-	assert_shows(r.body.data, "en", "start_err_title_long");
+	assert_page_shows(r.body.data, "en", "start_err_title_long");
 	resp_free(&r);
 	free(path);
 	free(slug);
@@ -780,7 +743,7 @@ test_body_length(void **state)
 	resp_free(&r);
 
 	/* The preview has the same limit. */
-	char *tok = token_of(c, "/start");
+	char *tok = client_page_csrf(c, "/start");
 	struct hbuf b = { 0 };
 	form_add(&b, "csrf", tok);
 	form_add(&b, "body", ok);
@@ -792,7 +755,7 @@ test_body_length(void **state)
 	form_add(&b, "body", over);
 	client_post(c, "/preview", b.data, b.len, NULL, &r);
 	assert_int_equal(r.status, 422);
-	assert_shows(r.body.data, "en", "start_err_body_long");
+	assert_page_shows(r.body.data, "en", "start_err_body_long");
 	resp_free(&r);
 	hbuf_free(&b);
 	free(tok);
@@ -827,7 +790,7 @@ test_preview(void **state)
 	/* The seed petition's public page, rendered from the same Markdown. */
 	client_get(anon, "/p/" SEED_SLUG, &page);
 	assert_int_equal(page.status, 200);
-	char *tok = token_of(c, "/start");
+	char *tok = client_page_csrf(c, "/start");
 	form_add(&b, "csrf", tok);
 	form_add(&b, "body", body);
 	client_post(c, "/preview", b.data, b.len, NULL, &r);
@@ -957,11 +920,11 @@ test_form_token(void **state)
 	draft_form(&b, &d, NULL);
 	client_post(ann, "/start", b.data, b.len, NULL, &r);
 	assert_int_equal(r.status, 403);
-	assert_shows(r.body.data, "en", "err_csrf");
+	assert_page_shows(r.body.data, "en", "err_csrf");
 	resp_free(&r);
 	hbuf_free(&b);
 	/* Another session's. */
-	char *bobs = token_of(bob, "/start");
+	char *bobs = client_page_csrf(bob, "/start");
 	draft_form(&b, &d, bobs);
 	client_post(ann, "/start", b.data, b.len, NULL, &r);
 	assert_int_equal(r.status, 403);
@@ -969,14 +932,14 @@ test_form_token(void **state)
 	hbuf_free(&b);
 	/* One not bound to any session (the sign-in page's). */
 	struct client *anon = client_new(srv);
-	char *anons = token_of(anon, "/login");
+	char *anons = client_page_csrf(anon, "/login");
 	draft_form(&b, &d, anons);
 	client_post(ann, "/start", b.data, b.len, NULL, &r);
 	assert_int_equal(r.status, 403);
 	resp_free(&r);
 	hbuf_free(&b);
 	/* A damaged one. */
-	char *mine = token_of(ann, "/start");
+	char *mine = client_page_csrf(ann, "/start");
 	mine[strlen(mine) - 2] ^= 1;
 	draft_form(&b, &d, mine);
 	client_post(ann, "/start", b.data, b.len, NULL, &r);
@@ -985,7 +948,7 @@ test_form_token(void **state)
 	hbuf_free(&b);
 	/* Not a form. */
 	free(mine);
-	mine = token_of(ann, "/start");
+	mine = client_page_csrf(ann, "/start");
 	draft_form(&b, &d, mine);
 	client_post(ann, "/start", b.data, b.len, "multipart/form-data", &r);
 	assert_int_equal(r.status, 415);
@@ -1042,7 +1005,7 @@ test_submit_for_moderation(void **state)
 	/* Waiting for moderation: no longer editable, and not public. */
 	client_get(c, path, &r);
 	assert_int_equal(r.status, 409);
-	assert_shows(r.body.data, "en", "start_locked_title");
+	assert_page_shows(r.body.data, "en", "start_locked_title");
 	resp_free(&r);
 	d.action = "save";
 	assert_int_equal(post_draft(c, path, "/start", &d, NULL, &r), 409);
@@ -1084,7 +1047,7 @@ test_unverified_cannot_submit(void **state)
 
 	d.action = "submit";
 	assert_int_equal(post_draft(c, "/start", NULL, &d, NULL, &r), 403);
-	assert_shows(r.body.data, "en", "start_err_verify");
+	assert_page_shows(r.body.data, "en", "start_err_verify");
 	assert_non_null(strstr(r.body.data, "class=\"error-summary\""));
 	/* The draft is kept, and the form now edits it. */
 	assert_non_null(
@@ -1098,7 +1061,7 @@ test_unverified_cannot_submit(void **state)
 	assert_int_equal(post_draft(c, "/me/p/verify-me-first/edit", NULL, &d,
 			     NULL, &r),
 	    403);
-	assert_shows(r.body.data, "en", "start_err_verify");
+	assert_page_shows(r.body.data, "en", "start_err_verify");
 	resp_free(&r);
 	d.action = "save";
 	assert_int_equal(post_draft(c, "/me/p/verify-me-first/edit", NULL, &d,
@@ -1130,7 +1093,7 @@ test_rejected_petition(void **state)
 	    0);
 	client_get(c, "/me/p/sent-back-once/edit", &r);
 	assert_int_equal(r.status, 200);
-	assert_shows(r.body.data, "en", "start_rejected_heading");
+	assert_page_shows(r.body.data, "en", "start_rejected_heading");
 	char *label = catalogue_lang("en", "mod_reason_unclear");
 	char *line;
 	assert_true(asprintf(&line, "Reason: %s", label) > 0);
@@ -1141,7 +1104,7 @@ test_rejected_petition(void **state)
 	resp_free(&r);
 	/* In Russian, the reason too. */
 	client_get(c, "/me/p/sent-back-once/edit?lang=ru", &r);
-	assert_shows(r.body.data, "ru", "mod_reason_unclear");
+	assert_page_shows(r.body.data, "ru", "mod_reason_unclear");
 	resp_free(&r);
 	client_get(c, "/me/p/sent-back-once/edit?lang=en", &r);
 	resp_free(&r);
@@ -1155,7 +1118,7 @@ test_rejected_petition(void **state)
 	client_get(c, "/me/p/sent-back-once/edit", &r);
 	assert_int_equal(r.status, 200);
 	assert_true(html_shows_text(r.body.data, "Sent back once, now clear"));
-	assert_shows(r.body.data, "en", "start_rejected_heading");
+	assert_page_shows(r.body.data, "en", "start_rejected_heading");
 	resp_free(&r);
 	/* … until it is submitted again. */
 	d.action = "submit";
@@ -1204,7 +1167,7 @@ test_rate_limited(void **state)
 		    200);
 		resp_free(&r);
 	}
-	char *tok = token_of(c, "/start");
+	char *tok = client_page_csrf(c, "/start");
 	struct hbuf b = { 0 };
 	form_add(&b, "csrf", tok);
 	form_add(&b, "body", "*typing*");
@@ -1264,6 +1227,7 @@ main(void)
 		cmocka_unit_test(test_slugs_transliterated),
 		cmocka_unit_test(test_rate_limited),
 	};
-	return harness_finish(
-	    cmocka_run_group_tests(tests, group_setup, group_teardown));
+	server_group(&srv, NULL, add_users);
+	return harness_finish(cmocka_run_group_tests(tests, server_group_setup,
+	    server_group_teardown));
 }

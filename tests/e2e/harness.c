@@ -27,11 +27,17 @@
 
 #define WAIT_MS 10000
 
+/* What a sanitizer writes into the server's log when it finds something;
+ * "WARNING: ThreadSanitizer" covers a race, a lock-order inversion and the
+ * rest of ThreadSanitizer's reports. */
 static const char *const sanitizer_marks[] = {
 	"AddressSanitizer",
 	"runtime error",
 	"LeakSanitizer",
 	"UndefinedBehaviorSanitizer",
+	"WARNING: ThreadSanitizer",
+	"ThreadSanitizer: reported",
+	"FATAL: ThreadSanitizer",
 };
 
 /* ---- buffers ---- */
@@ -111,6 +117,14 @@ now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+void
+pause_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
 int
 harness_finish(int failed)
 {
@@ -121,15 +135,22 @@ harness_finish(int failed)
 	return 0;
 }
 
-static void
-sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
-}
-
 /* ---- files ---- */
+
+int
+slurp(const char *path, struct hbuf *out)
+{
+	FILE *f = fopen(path, "rb");
+	if (f == NULL)
+		return -1;
+	char chunk[8192];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		hbuf_append(out, chunk, n);
+	fclose(f);
+	hbuf_append(out, "", 0);
+	return 0;
+}
 
 int
 write_file(const char *path, const char *data, size_t len)
@@ -143,29 +164,13 @@ write_file(const char *path, const char *data, size_t len)
 	return rc;
 }
 
-static int
-read_file(const char *path, struct hbuf *out)
-{
-	FILE *f = fopen(path, "rb");
-	if (f == NULL)
-		return -1;
-	char chunk[8192];
-	size_t n;
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		hbuf_append(out, chunk, n);
-	fclose(f);
-	if (out->data == NULL)
-		hbuf_append(out, "", 0);
-	return 0;
-}
-
 int
 file_contains(const char *path, const void *needle, size_t n)
 {
 	struct hbuf b = { 0 };
 	int hit;
 
-	if (read_file(path, &b) != 0)
+	if (slurp(path, &b) != 0)
 		return -1;
 	hit = b.len > 0 && memmem(b.data, b.len, needle, n) != NULL;
 	hbuf_free(&b);
@@ -193,7 +198,7 @@ dir_contains(const char *dir, const void *needle, size_t n, char *found,
 			hit = dir_contains(path, needle, n, found, foundsz);
 		} else if (S_ISREG(st.st_mode)) {
 			struct hbuf b = { 0 };
-			if (read_file(path, &b) == 0 &&
+			if (slurp(path, &b) == 0 &&
 			    memmem(b.data, b.len, needle, n) != NULL) {
 				hit = true;
 				if (found != NULL)
@@ -545,7 +550,7 @@ harness_free_port(void)
 int
 server_read_log(const struct server *s, struct hbuf *out)
 {
-	return read_file(s->log, out);
+	return slurp(s->log, out);
 }
 
 #define LOG_LINES 150
@@ -619,7 +624,7 @@ wait_exit(pid_t pid, int *status, long ms)
 			return -1;
 		if (now_ms() >= end)
 			return -1;
-		sleep_ms(10);
+		pause_ms(10);
 	}
 }
 
@@ -705,7 +710,7 @@ server_start(struct server *s)
 			rc = 0;
 			break;
 		}
-		sleep_ms(25);
+		pause_ms(25);
 	}
 	curl_easy_cleanup(h);
 	if (rc != 0 && s->pid > 0) {
@@ -1667,7 +1672,6 @@ cli_run_env(const char *const *argv, const char *const *env, struct hbuf *out,
 
 #define PYTHON HARNESS_PYTHON
 #define SMTPD HARNESS_SMTPD
-#define WAIT_MS 10000
 
 /* Parses one message with Python's email package (policy.default decodes
  * encoded-words, quoted-printable and base64) and prints it as JSON. */
@@ -1692,30 +1696,6 @@ static const char mail_script[] =
     "        'text': p.get_content()})\n"
     "print(json.dumps(out))\n";
 
-void
-pause_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
-}
-
-/* Reads a whole file into out (NUL-terminated). Returns 0 or -1. */
-int
-slurp(const char *path, struct hbuf *out)
-{
-	FILE *f = fopen(path, "rb");
-	if (f == NULL)
-		return -1;
-	char chunk[8192];
-	size_t n;
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		hbuf_append(out, chunk, n);
-	fclose(f);
-	hbuf_append(out, "", 0);
-	return 0;
-}
-
 /* How often needle occurs in s. */
 int
 count_of(const char *s, const char *needle)
@@ -1727,10 +1707,9 @@ count_of(const char *s, const char *needle)
 	return n;
 }
 
-/* Runs argv (argv[0] a full path) with stdin from /dev/null, stdout into
- * out, 10 s at most. Returns the exit status, or -1. */
-int
-run_capture(const char *const *argv, struct hbuf *out)
+/* run_capture(), with standard error into out too when both. */
+static int
+capture(const char *const *argv, struct hbuf *out, bool both)
 {
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) != 0)
@@ -1747,6 +1726,8 @@ run_capture(const char *const *argv, struct hbuf *out)
 		if (nul >= 0)
 			dup2(nul, 0);
 		dup2(p[1], 1);
+		if (both)
+			dup2(p[1], 2);
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		execv(argv[0], (char *const *)argv);
 		dprintf(2, "harness: exec %s: %s\n", argv[0], strerror(errno));
@@ -1785,6 +1766,18 @@ run_capture(const char *const *argv, struct hbuf *out)
 		return -1;
 	}
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+int
+run_capture(const char *const *argv, struct hbuf *out)
+{
+	return capture(argv, out, false);
+}
+
+int
+run_capture_all(const char *const *argv, struct hbuf *out)
+{
+	return capture(argv, out, true);
 }
 
 /* ---- the SMTP server ---- */
@@ -1927,28 +1920,42 @@ maildir_env(const struct smtpd *s, int i, struct hbuf *out)
 	return slurp(path, out);
 }
 
-/* The number of the message whose envelope has RCPT TO: <rcpt>, waiting
- * ms at most; 0 when none came. */
 int
-maildir_find(const struct smtpd *s, const char *rcpt, long ms)
+maildir_find_nth(const struct smtpd *s, const char *rcpt, int k, long ms)
 {
 	char want[300];
 	snprintf(want, sizeof want, "RCPT TO: <%s>\n", rcpt);
 	long long end = now_ms() + ms;
 	for (;;) {
-		int n = maildir_count(s);
+		int n = maildir_count(s), seen = 0;
 		for (int i = 1; i <= n; i++) {
 			struct hbuf env = { 0 };
 			bool hit = maildir_env(s, i, &env) == 0 &&
 			    strstr(env.data, want) != NULL;
 			hbuf_free(&env);
-			if (hit)
+			if (hit && ++seen == k)
 				return i;
 		}
 		if (now_ms() >= end)
 			return 0;
 		pause_ms(20);
 	}
+}
+
+int
+maildir_find(const struct smtpd *s, const char *rcpt, long ms)
+{
+	return maildir_find_nth(s, rcpt, 1, ms);
+}
+
+int
+maildir_quiet(const struct smtpd *s, int n, long ms)
+{
+	long long end = now_ms() + ms;
+	int have;
+	while ((have = maildir_count(s)) == n && now_ms() < end)
+		pause_ms(50);
+	return have;
 }
 
 /* Message i parsed by mail_script; the caller json_decref()s it. NULL (with a
@@ -2157,4 +2164,357 @@ mailworld_end(struct mailworld *w)
 	if (server_cleanup(&w->srv) != 0)
 		rc = -1;
 	return rc;
+}
+
+/* ---- for many tests ---- */
+
+static struct {
+	struct server **srv;
+	const char *const *extra;
+	int (*then)(struct server *);
+} group;
+
+void
+server_group(struct server **srv, const char *const *extra,
+    int (*then)(struct server *))
+{
+	group.srv = srv;
+	group.extra = extra;
+	group.then = then;
+}
+
+int
+server_group_setup(void **state)
+{
+	(void)state;
+	*group.srv = server_new_seeded(group.extra);
+	if (*group.srv == NULL)
+		return -1;
+	if (group.then != NULL && group.then(*group.srv) != 0) {
+		fprintf(stderr, "harness: the group's setup failed\n");
+		(*group.srv)->keep = true;
+		return -1;
+	}
+	return 0;
+}
+
+int
+server_group_teardown(void **state)
+{
+	(void)state;
+	int rc = server_free(*group.srv);
+	*group.srv = NULL;
+	return rc;
+}
+
+int
+mailworld_setup(void **state)
+{
+	memset(*state, 0, sizeof(struct mailworld));
+	return 0;
+}
+
+int
+mailworld_teardown(void **state)
+{
+	return mailworld_end(*state);
+}
+
+char *
+html_form_action(const char *html)
+{
+	const char *f = strstr(html, "<form method=\"post\"");
+	const char *a = f != NULL ? strstr(f, "action=\"") : NULL;
+	const char *close = f != NULL ? strchr(f, '>') : NULL;
+	if (a == NULL || a > close)
+		return NULL;
+	a += 8;
+	const char *e = strchr(a, '"');
+	if (e == NULL)
+		return NULL;
+	char *raw = xstrndup(a, (size_t)(e - a));
+	char *dec = html_decode(raw);
+	free(raw);
+	return dec;
+}
+
+char *
+msg_arg(const char *pattern, const char *name, const char *value)
+{
+	char ph[64];
+	snprintf(ph, sizeof ph, "{%s}", name);
+	const char *p = strstr(pattern, ph);
+	struct hbuf b = { 0 };
+	if (p == NULL) {
+		hbuf_puts(&b, pattern);
+		return b.data;
+	}
+	hbuf_append(&b, pattern, (size_t)(p - pattern));
+	hbuf_puts(&b, value);
+	hbuf_puts(&b, p + strlen(ph));
+	return b.data;
+}
+
+int
+server_log_count(const struct server *s, const char *needle)
+{
+	struct hbuf log = { 0 };
+	int n = server_read_log(s, &log) == 0 ? count_of(log.data, needle) : 0;
+	hbuf_free(&log);
+	return n;
+}
+
+int
+server_log_wait(const struct server *s, const char *needle, int above, long ms)
+{
+	long long end = now_ms() + ms;
+	int n;
+	while ((n = server_log_count(s, needle)) <= above && now_ms() < end)
+		pause_ms(20);
+	return n;
+}
+
+long
+petition_count_wait(const struct server *s, const char *slug, long want, long ms)
+{
+	long long end = now_ms() + ms;
+	long n;
+	while ((n = petition_count(s, slug)) != want && now_ms() < end)
+		pause_ms(50);
+	return n;
+}
+
+long
+sign_fresh(const struct server *s, const char *slug, const struct signer *who,
+    const char *lang, char **location)
+{
+	struct client *c = client_new(s);
+	struct resp r;
+	long st = 0;
+	if (location != NULL)
+		*location = NULL;
+	if (c == NULL)
+		return -1;
+	if (lang != NULL) {
+		char path[256];
+		snprintf(path, sizeof path, "/p/%s?lang=%s", slug, lang);
+		if (client_get(c, path, &r) != CURLE_OK || r.status != 200) {
+			fprintf(stderr, "harness: GET %s: status %ld\n", path,
+			    r.status);
+			st = -1;
+		}
+		resp_free(&r);
+	}
+	if (st == 0) {
+		st = client_sign(c, slug, who, &r);
+		if (location != NULL)
+			*location = resp_header(&r, "Location");
+		resp_free(&r);
+	}
+	client_free(c);
+	return st;
+}
+
+long
+sign_with_header(const struct server *s, const char *slug,
+    const struct signer *who, const char *csrf, const char *header)
+{
+	struct client *c = client_new(s);
+	char *own = NULL, path[256];
+	struct hbuf b = { 0 };
+	struct resp r;
+	long st = -1;
+	if (c == NULL)
+		return -1;
+	if (csrf == NULL)
+		csrf = own = client_fetch_csrf(c, slug);
+	if (csrf != NULL) {
+		const char *const h[] = { header, NULL };
+		form_sign(&b, who, csrf);
+		snprintf(path, sizeof path, "/p/%s/sign", slug);
+		st = client_post_headers(c, path, b.data, b.len, h, &r) ==
+			CURLE_OK ?
+		    r.status :
+		    0;
+		resp_free(&r);
+	}
+	hbuf_free(&b);
+	free(own);
+	client_free(c);
+	return st;
+}
+
+int
+outbox_list(const struct server *s, struct outbox_row **rows)
+{
+	const char *argv[] = { "outbox", "--data", s->data, "list", NULL };
+	struct hbuf out = { 0 }, err = { 0 };
+	int n = 0, cap = 0;
+	*rows = NULL;
+	int st = cli_run(argv, &out, &err);
+	if (st != 0) {
+		fprintf(stderr, "harness: holos outbox list: status %d: %s\n",
+		    st, err.data ? err.data : "");
+		hbuf_free(&out);
+		hbuf_free(&err);
+		return -1;
+	}
+	const char *p = strchr(out.data, '\n'); /* past the heading */
+	for (p = p != NULL ? p + 1 : ""; *p != '\0';) {
+		size_t len = strcspn(p, "\n");
+		struct outbox_row r;
+		snprintf(r.line, sizeof r.line, "%.*s", (int)len, p);
+		if (sscanf(r.line, "%lld %15s %d", &r.id, r.state,
+			&r.attempts) == 3) {
+			if (n == cap) {
+				cap = cap ? cap * 2 : 32;
+				*rows = xrealloc(*rows,
+				    (size_t)cap * sizeof **rows);
+			}
+			(*rows)[n++] = r;
+		}
+		p += len + (p[len] == '\n');
+	}
+	hbuf_free(&out);
+	hbuf_free(&err);
+	return n;
+}
+
+int
+outbox_rows_in(const struct outbox_row *rows, int n, const char *state,
+    int min_attempts, const char *word)
+{
+	int k = 0;
+	for (int i = 0; i < n; i++)
+		if ((state == NULL || strcmp(rows[i].state, state) == 0) &&
+		    rows[i].attempts >= min_attempts &&
+		    (word == NULL || strstr(rows[i].line, word) != NULL))
+			k++;
+	return k;
+}
+
+/* ---- for cmocka tests: these fail the running test ---- */
+
+void
+client_get_expect(struct client *c, const char *path, long status,
+    struct resp *r)
+{
+	assert_int_equal(client_get(c, path, r), CURLE_OK);
+	if (r->status != status)
+		fail_msg("GET %s: status %ld, wanted %ld:\n%.2000s", path,
+		    r->status, status, r->body.data ? r->body.data : "");
+}
+
+char *
+client_page_csrf(struct client *c, const char *path)
+{
+	struct resp r;
+	client_get_expect(c, path, 200, &r);
+	char *tok = html_csrf(r.body.data);
+	if (tok == NULL)
+		fail_msg("no form token on %s:\n%.2000s", path, r.body.data);
+	resp_free(&r);
+	return tok;
+}
+
+struct client *
+client_signed_in(const struct server *s, const char *email, const char *password)
+{
+	struct client *c = client_new(s);
+	assert_non_null(c);
+	long st = client_login(c, email, password);
+	if (st != 303)
+		fail_msg("signing in as %s: status %ld, wanted 303", email, st);
+	return c;
+}
+
+char *
+client_page_until(struct client *c, const char *path, const char *needle,
+    long ms)
+{
+	long long end = now_ms() + ms;
+	for (;;) {
+		struct resp r;
+		client_get_expect(c, path, 200, &r);
+		char *page = strstr(r.body.data, needle) != NULL ?
+		    xstrndup(r.body.data, r.body.len) :
+		    NULL;
+		resp_free(&r);
+		if (page != NULL || now_ms() >= end)
+			return page;
+		pause_ms(100);
+	}
+}
+
+long
+client_press_button(struct client *c, const char *path, struct resp *r)
+{
+	struct resp g;
+	client_get_expect(c, path, 200, &g);
+	char *tok = html_csrf(g.body.data);
+	char *action = html_form_action(g.body.data);
+	if (tok == NULL || action == NULL ||
+	    strstr(g.body.data, "<button") == NULL)
+		fail_msg("%s has no form with a token and a button:\n%.2000s",
+		    path, g.body.data);
+	resp_free(&g);
+	struct hbuf b = { 0 };
+	form_add(&b, "csrf", tok);
+	assert_int_equal(client_post(c, action, b.data, b.len, NULL, r),
+	    CURLE_OK);
+	hbuf_free(&b);
+	free(action);
+	free(tok);
+	return r->status;
+}
+
+long
+mail_follow(struct client *c, const struct smtpd *m, const char *rcpt,
+    const char *prefix, long ms)
+{
+	int i = maildir_find(m, rcpt, ms);
+	if (i == 0)
+		fail_msg("no mail to %s within %ld ms", rcpt, ms);
+	json_t *msg = mail_parse(m, i);
+	assert_non_null(msg);
+	char *link =
+	    link_path(mail_part(msg, "text/plain"), c->srv->base, prefix);
+	if (link == NULL)
+		fail_msg("the mail to %s has no %s%s link", rcpt, c->srv->base,
+		    prefix);
+	struct resp r;
+	long st = client_press_button(c, link, &r);
+	resp_free(&r);
+	free(link);
+	json_decref(msg);
+	return st;
+}
+
+void
+assert_page_shows(const char *html, const char *lang, const char *key)
+{
+	char *text = catalogue_lang(lang, key);
+	assert_non_null(text);
+	if (!html_shows_text(html, text))
+		fail_msg("the page does not show %s.%s \"%s\":\n%s", lang, key,
+		    text, html);
+	free(text);
+}
+
+void
+assert_log_lacks(const struct server *s, const char *const *needles)
+{
+	struct hbuf log = { 0 };
+	assert_int_equal(server_read_log(s, &log), 0);
+	for (size_t i = 0; needles != NULL && needles[i] != NULL; i++) {
+		const char *hit = strstr(log.data, needles[i]);
+		if (hit == NULL)
+			continue;
+		const char *bol = hit;
+		while (bol > log.data && bol[-1] != '\n')
+			bol--;
+		fail_msg("the server log contains \"%s\":\n%.*s", needles[i],
+		    (int)strcspn(bol, "\n"), bol);
+	}
+	hbuf_free(&log);
 }

@@ -3,9 +3,14 @@
 #ifndef HOLOS_E2E_HARNESS_H
 #define HOLOS_E2E_HARNESS_H
 
+#include <setjmp.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
+
+#include <cmocka.h>
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -280,6 +285,11 @@ int maildir_env(const struct smtpd *s, int i, struct hbuf *out);
 /* The number of the message whose envelope has RCPT TO: <rcpt>, waiting
  * ms at most; 0 when none came. */
 int maildir_find(const struct smtpd *s, const char *rcpt, long ms);
+/* The same for the k-th message (1-based) to rcpt. */
+int maildir_find_nth(const struct smtpd *s, const char *rcpt, int k, long ms);
+/* Waits ms while the maildir holds n messages and returns how many it
+ * holds then (early, once another arrived): for "nothing more comes". */
+int maildir_quiet(const struct smtpd *s, int n, long ms);
 /* Message i parsed by Python's email package as JSON {names, headers (lower
  * case), to, type, defects, parts [{type, cte, text}]}; the caller
  * json_decref()s it. NULL (with a message) when it cannot be parsed. */
@@ -298,6 +308,8 @@ int count_of(const char *s, const char *needle);
 /* Runs argv (argv[0] a full path) with stdin from /dev/null, stdout into
  * out, 10 s at most. Returns the exit status, or -1. */
 int run_capture(const char *const *argv, struct hbuf *out);
+/* The same with standard error into out too. */
+int run_capture_all(const char *const *argv, struct hbuf *out);
 
 /* holos user add for s's data (and database) with the password on standard
  * input. Returns the exit status (0 made, 1 refused), or -1. */
@@ -328,5 +340,110 @@ int mailworld_start(struct mailworld *w, const char *const *args,
 /* Stops both; keeps the root for a look unless w->passed. Returns 0, or
  * -1 when either did not stop cleanly. */
 int mailworld_end(struct mailworld *w);
+
+/* ---- for many tests ---- */
+
+/* A group of tests that share one server: server_group() says how to make
+ * it, server_group_setup() and server_group_teardown() are the group's
+ * fixtures for cmocka_run_group_tests(). The setup starts
+ * server_new_seeded(extra) into *srv, then runs then(*srv) when not NULL
+ * (accounts, files); the teardown frees it. */
+void server_group(struct server **srv, const char *const *extra,
+    int (*then)(struct server *));
+int server_group_setup(void **state);
+int server_group_teardown(void **state);
+
+/* Per-test fixtures for tests with a mailworld of their own, given as the
+ * test's prestate (cmocka_unit_test_prestate_setup_teardown): the setup
+ * zeroes the world, the teardown is mailworld_end(). */
+int mailworld_setup(void **state);
+int mailworld_teardown(void **state);
+/* Such a test: f with the world w (a struct mailworld *). */
+#define mailworld_test(f, w)                                         \
+	cmocka_unit_test_prestate_setup_teardown(f, mailworld_setup, \
+	    mailworld_teardown, w)
+
+/* The action of the first <form method="post"> in html, entities decoded,
+ * malloc'd; NULL when there is none. */
+char *html_form_action(const char *html);
+
+/* pattern with its first {name} replaced by value, malloc'd (for catalogue
+ * texts with an argument that msg_format() need not handle). */
+char *msg_arg(const char *pattern, const char *name, const char *value);
+
+/* How often needle occurs in s's log. */
+int server_log_count(const struct server *s, const char *needle);
+/* Waits (ms at most) until needle occurs in s's log more than above times;
+ * returns how often it occurs then. */
+int server_log_wait(const struct server *s, const char *needle, int above,
+    long ms);
+
+/* Polls petition_count() until it is want (ms at most); returns the last
+ * count. For counts a background job of holos changes soon. */
+long petition_count_wait(const struct server *s, const char *slug, long want,
+    long ms);
+
+/* Signs slug as who with a fresh client of s, first GETting the page with
+ * ?lang=lang as a visitor choosing a language does (lang NULL: no choice).
+ * Returns the status (-1 when a page could not be had); *location gets the
+ * Location header (malloc'd, may be NULL) when location is not NULL. */
+long sign_fresh(const struct server *s, const char *slug,
+    const struct signer *who, const char *lang, char **location);
+
+/* Signs slug as who with a fresh client of s, the form token csrf (NULL:
+ * the page's own) and one more request header (NULL: none; e.g.
+ * "X-Forwarded-For: ADDR" behind a trusted proxy). Returns the status, 0
+ * when no answer came, -1 without a form token. */
+long sign_with_header(const struct server *s, const char *slug,
+    const struct signer *who, const char *csrf, const char *header);
+
+/* A row of `holos outbox list`. */
+struct outbox_row {
+	long long id;
+	char state[16]; /* queued, sending, sent, dead */
+	int attempts;
+	char line[512]; /* the whole line (its kind, the error) */
+};
+
+/* Runs `holos outbox list` for s and stores its rows in *rows (a malloc'd
+ * array; free it). Returns how many, or -1 with a message. */
+int outbox_list(const struct server *s, struct outbox_row **rows);
+/* How many of the n rows are in state (NULL: any) after at least
+ * min_attempts attempts, with word in their line (NULL: any; " update ",
+ * " account "). */
+int outbox_rows_in(const struct outbox_row *rows, int n, const char *state,
+    int min_attempts, const char *word);
+
+/* ---- for cmocka tests: these fail the running test ---- */
+
+/* GETs path with c into *r (resp_free it), insisting on status. */
+void client_get_expect(struct client *c, const char *path, long status,
+    struct resp *r);
+/* The form token of the page at path as c sees it (status 200), malloc'd. */
+char *client_page_csrf(struct client *c, const char *path);
+/* A new client of s signed in as email with password (the login answers
+ * 303). */
+struct client *client_signed_in(const struct server *s, const char *email,
+    const char *password);
+/* GETs path with c until the page (status 200) holds needle, ms at most,
+ * for what a background job of holos shows soon. Returns the page
+ * (malloc'd), or NULL when needle never came. */
+char *client_page_until(struct client *c, const char *path, const char *needle,
+    long ms);
+/* GETs the page at path (200, with a form token, a post form and a
+ * button), then presses the button: POSTs the token to the form's action.
+ * Fills *r (resp_free it) and returns the POST's status. */
+long client_press_button(struct client *c, const char *path, struct resp *r);
+/* Finds the mail to rcpt in m (ms at most), GETs its link that starts with
+ * c's server base and prefix ("/c/") and presses the button there.
+ * Returns the POST's status. */
+long mail_follow(struct client *c, const struct smtpd *m, const char *rcpt,
+    const char *prefix, long ms);
+
+/* html shows the catalogue message key of lang (html_shows_text()). */
+void assert_page_shows(const char *html, const char *lang, const char *key);
+/* s's log holds none of needles (NULL-terminated: addresses, passwords,
+ * link tokens); a hit is shown with its line. */
+void assert_log_lacks(const struct server *s, const char *const *needles);
 
 #endif
