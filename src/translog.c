@@ -2,6 +2,7 @@
  * codes and base64 of the petition logs. */
 #include "translog.h"
 
+#include <jansson.h>
 #include <limits.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 
 #include "crypto.h"
 #include "log.h"
+#include "petition.h"
 
 static const struct {
 	const char *name;
@@ -244,4 +246,90 @@ translog_b64_decode(const char *s, size_t len, unsigned char *out, size_t cap,
 		sodium_base64_VARIANT_ORIGINAL) != 0)
 		return -1;
 	return 0;
+}
+
+bool
+translog_site_valid(const char *s, size_t len)
+{
+	size_t i, scheme;
+
+	if (len > TRANSLOG_SITE_MAX)
+		return false;
+	if (len > 7 && memcmp(s, "http://", 7) == 0)
+		scheme = 7;
+	else if (len > 8 && memcmp(s, "https://", 8) == 0)
+		scheme = 8;
+	else
+		return false;
+	for (i = scheme; i < len; i++)
+		if (s[i] <= ' ' || s[i] > '~' || s[i] == '"' || s[i] == '\\')
+			return false;
+	return true;
+}
+
+void
+translog_receipt_encode(struct buf *out, const struct translog_receipt *r)
+{
+	char secret[TRANSLOG_B64_LEN(TRANSLOG_SECRET_BYTES) + 1];
+
+	translog_b64_encode(secret, r->secret, sizeof(r->secret));
+	buf_puts(out, "{\"site\":\"");
+	buf_append_json(out, r->site, strlen(r->site));
+	buf_puts(out, "\",\"petition\":\"");
+	buf_append_json(out, r->petition, strlen(r->petition));
+	buf_printf(out, "\",\"leaf_index\":%llu,\"secret\":\"%s\"}\n",
+	    (unsigned long long)r->leaf_index, secret);
+	sodium_memzero(secret, sizeof(secret));
+}
+
+int
+translog_receipt_parse(const char *json, size_t len,
+    struct translog_receipt *out, const char **why)
+{
+	json_t *o, *site, *slug, *index, *secret;
+	size_t n;
+
+	memset(out, 0, sizeof(*out));
+	o = json_loadb(json, len, JSON_REJECT_DUPLICATES, NULL);
+	if (o == NULL || !json_is_object(o)) {
+		*why = "not a JSON object";
+		goto fail;
+	}
+	site = json_object_get(o, "site");
+	slug = json_object_get(o, "petition");
+	index = json_object_get(o, "leaf_index");
+	secret = json_object_get(o, "secret");
+	if (!json_is_string(site) ||
+	    !translog_site_valid(json_string_value(site),
+		json_string_length(site))) {
+		*why = "site is not an http(s) address";
+		goto fail;
+	}
+	if (!json_is_string(slug) ||
+	    !petition_slug_valid(json_string_value(slug),
+		json_string_length(slug))) {
+		*why = "petition is not a petition's address";
+		goto fail;
+	}
+	if (!json_is_integer(index) || json_integer_value(index) < 0) {
+		*why = "leaf_index is not a number";
+		goto fail;
+	}
+	if (!json_is_string(secret) ||
+	    translog_b64_decode(json_string_value(secret),
+		json_string_length(secret), out->secret, sizeof(out->secret),
+		&n) == -1 ||
+	    n != sizeof(out->secret)) {
+		*why = "secret is not 32 bytes of base64";
+		goto fail;
+	}
+	memcpy(out->site, json_string_value(site), json_string_length(site));
+	memcpy(out->petition, json_string_value(slug), json_string_length(slug));
+	out->leaf_index = (uint64_t)json_integer_value(index);
+	json_decref(o);
+	return 0;
+fail:
+	json_decref(o);
+	sodium_memzero(out->secret, sizeof(out->secret));
+	return -1;
 }

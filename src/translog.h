@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
+
 #define TRANSLOG_VERSION 0
 #define TRANSLOG_SECRET_BYTES 32     /* a signer's receipt secret */
 #define TRANSLOG_COMMITMENT_BYTES 32 /* SHA-256 of the secret */
@@ -28,6 +30,8 @@
 #define TRANSLOG_PUBLIC_KEY_BYTES 32 /* Ed25519 */
 #define TRANSLOG_SIGNATURE_BYTES 64  /* Ed25519 */
 #define TRANSLOG_NO_COUNTRY "--"
+#define TRANSLOG_SITE_MAX 2048 /* bytes of a site's URL in a receipt */
+#define TRANSLOG_SLUG_MAX 80
 /* Characters of the base64 of n bytes, without the NUL. */
 #define TRANSLOG_B64_LEN(n) (4 * (((n) + 2) / 3))
 
@@ -73,6 +77,18 @@ struct translog_key {
 	unsigned char pk[TRANSLOG_PUBLIC_KEY_BYTES];
 	unsigned char sk[64];
 	unsigned char id[TRANSLOG_HASH_BYTES]; /* SHA-256 of pk */
+};
+
+/* A signer's receipt, as the confirmed page offers it for download:
+ *   {"site":"https://example.org","petition":"SLUG","leaf_index":41,
+ *    "secret":B64 (32 bytes)}
+ * (other members are ignored). The secret proves which leaf is the
+ * signer's; only its commitment is in the log. */
+struct translog_receipt {
+	char site[TRANSLOG_SITE_MAX + 1]; /* http(s)://host[:port][/path] */
+	char petition[TRANSLOG_SLUG_MAX + 1];
+	uint64_t leaf_index;
+	unsigned char secret[TRANSLOG_SECRET_BYTES];
 };
 
 /* The reason's name as the store, the forms and the page know it
@@ -129,6 +145,21 @@ int translog_key_load(const char *data_dir, struct translog_key *out);
 /* Derives the key pair from a 32-byte seed (tests and tools). */
 void translog_key_from_seed(const unsigned char seed[32],
     struct translog_key *out);
+
+/* True when s (len bytes) can be a site's base URL: http:// or https://,
+ * then printable ASCII without spaces, quotes or backslashes, at most
+ * TRANSLOG_SITE_MAX bytes. */
+bool translog_site_valid(const char *s, size_t len);
+
+/* Appends the receipt's JSON to out (check buf_ok()). */
+void translog_receipt_encode(struct buf *out, const struct translog_receipt *r);
+
+/* Reads a receipt's JSON (len bytes). Returns 0, or -1 with *why set to a
+ * static phrase ("secret is not 32 bytes of base64", …) when it is not
+ * JSON, a member is missing or malformed, or the site or petition is not
+ * valid. */
+int translog_receipt_parse(const char *json, size_t len,
+    struct translog_receipt *out, const char **why);
 
 /* Writes the standard base64 (RFC 4648 section 4, padded) of n bytes and a
  * NUL to out, which has room for TRANSLOG_B64_LEN(n) + 1 characters. */
