@@ -284,6 +284,25 @@ plan_range(struct plan *p, uint64_t lo, uint64_t hi)
 	return 0;
 }
 
+/* One step down MTH's split of [lo, hi) (k = split(hi - lo)): into the
+ * left part, the right part joining the proof, or the other way round. */
+static int
+plan_descend(struct plan *p, uint64_t *lo, uint64_t *hi, bool left)
+{
+	uint64_t k = split(*hi - *lo);
+
+	if (left) {
+		if (plan_range(p, *lo + k, *hi) == -1)
+			return -1;
+		*hi = *lo + k;
+	} else {
+		if (plan_range(p, *lo, *lo + k) == -1)
+			return -1;
+		*lo += k;
+	}
+	return 0;
+}
+
 /* Reads p's nodes with one get and folds each range into its hash, out
  * in leaf-to-root order (the reverse of planning). */
 static int
@@ -332,25 +351,17 @@ merkle_inclusion_proof(const struct merkle_store *st, uint64_t index,
     uint64_t size, unsigned char path[MERKLE_PROOF_MAX][MERKLE_HASH_BYTES],
     size_t *len)
 {
-	uint64_t lo = 0, hi = size, k;
+	uint64_t lo = 0, hi = size;
 	struct plan p;
 
 	if (index >= size)
 		return -1;
 	p.nids = p.nel = 0;
 	/* PATH(m, D[n]): the sibling of each subtree on the way down. */
-	while (hi - lo > 1) {
-		k = split(hi - lo);
-		if (index < lo + k) {
-			if (plan_range(&p, lo + k, hi) == -1)
-				return -1;
-			hi = lo + k;
-		} else {
-			if (plan_range(&p, lo, lo + k) == -1)
-				return -1;
-			lo += k;
-		}
-	}
+	while (hi - lo > 1)
+		if (plan_descend(&p, &lo, &hi, index < lo + split(hi - lo)) ==
+		    -1)
+			return -1;
 	return plan_run(st, &p, path, len);
 }
 
@@ -358,8 +369,8 @@ int
 merkle_consistency_proof(const struct merkle_store *st, uint64_t m, uint64_t n,
     unsigned char proof[MERKLE_PROOF_MAX][MERKLE_HASH_BYTES], size_t *len)
 {
-	uint64_t lo = 0, hi = n, k;
-	bool b = true;
+	uint64_t lo = 0, hi = n;
+	bool b = true, left;
 	struct plan p;
 
 	if (m == 0 || m > n)
@@ -367,24 +378,14 @@ merkle_consistency_proof(const struct merkle_store *st, uint64_t m, uint64_t n,
 	p.nids = p.nel = 0;
 	/* SUBPROOF(m, D[n], true), unrolled: lo < m <= hi throughout, and b
 	 * turns false once the old tree's edge is inside a right part. */
-	for (;;) {
-		if (m == hi) {
-			if (!b && plan_range(&p, lo, hi) == -1)
-				return -1;
-			break;
-		}
-		k = split(hi - lo);
-		if (m <= lo + k) {
-			if (plan_range(&p, lo + k, hi) == -1)
-				return -1;
-			hi = lo + k;
-		} else {
-			if (plan_range(&p, lo, lo + k) == -1)
-				return -1;
-			lo += k;
-			b = false;
-		}
+	while (m != hi) {
+		left = m <= lo + split(hi - lo);
+		if (plan_descend(&p, &lo, &hi, left) == -1)
+			return -1;
+		b = b && left;
 	}
+	if (!b && plan_range(&p, lo, hi) == -1)
+		return -1;
 	return plan_run(st, &p, proof, len);
 }
 
