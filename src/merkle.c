@@ -284,8 +284,9 @@ plan_range(struct plan *p, uint64_t lo, uint64_t hi)
 	return 0;
 }
 
-/* One step down MTH's split of [lo, hi) (k = split(hi - lo)): into the
- * left part, the right part joining the proof, or the other way round. */
+/* One step down MTH's split of [lo, hi) at k = split(hi - lo): into the
+ * left part [lo, lo + k), whose sibling [lo + k, hi) joins the proof, or
+ * into the right part, whose sibling [lo, lo + k) does. */
 static int
 plan_descend(struct plan *p, uint64_t *lo, uint64_t *hi, bool left)
 {
