@@ -31,8 +31,8 @@ static unsigned char key_email[crypto_generichash_KEYBYTES];
 static unsigned char key_token[crypto_generichash_KEYBYTES];
 static unsigned char key_misc[crypto_auth_hmacsha256_KEYBYTES];
 
-static int
-crypto_read_secret(const char *path, unsigned char master[crypto_kdf_KEYBYTES])
+int
+crypto_key_file(const char *path, unsigned char *key, size_t len)
 {
 	struct stat st;
 	ssize_t n;
@@ -40,18 +40,18 @@ crypto_read_secret(const char *path, unsigned char master[crypto_kdf_KEYBYTES])
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd == -1 && errno == ENOENT) {
-		randombytes_buf(master, crypto_kdf_KEYBYTES);
+		randombytes_buf(key, len);
 		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 		if (fd == -1)
 			goto fail_errno;
-		n = write(fd, master, crypto_kdf_KEYBYTES);
-		if (n != crypto_kdf_KEYBYTES || fsync(fd) == -1) {
+		n = write(fd, key, len);
+		if (n != (ssize_t)len || fsync(fd) == -1) {
 			close(fd);
 			unlink(path);
 			goto fail_errno;
 		}
 		close(fd);
-		log_info("crypto", "event=secret_created path=%s", path);
+		log_info("crypto", "event=key_created path=%s", path);
 		return 0;
 	}
 	if (fd == -1)
@@ -63,17 +63,16 @@ crypto_read_secret(const char *path, unsigned char master[crypto_kdf_KEYBYTES])
 	if (st.st_mode & 077) {
 		close(fd);
 		log_error("crypto",
-		    "error=\"secret key readable by others\" "
+		    "error=\"key file readable by others\" "
 		    "path=%s hint=\"chmod 600\"",
 		    path);
 		return -1;
 	}
-	n = read(fd, master, crypto_kdf_KEYBYTES);
+	n = read(fd, key, len);
 	close(fd);
-	if (n != crypto_kdf_KEYBYTES || st.st_size != crypto_kdf_KEYBYTES) {
+	if (n != (ssize_t)len || st.st_size != (off_t)len) {
 		log_error("crypto",
-		    "error=\"secret key must be %d bytes\" path=%s",
-		    crypto_kdf_KEYBYTES, path);
+		    "error=\"key file must be %zu bytes\" path=%s", len, path);
 		return -1;
 	}
 	return 0;
@@ -95,7 +94,7 @@ crypto_init(const char *data_dir)
 	if ((size_t)snprintf(path, sizeof(path), "%s/secret.key", data_dir) >=
 	    sizeof(path))
 		return -1;
-	if (crypto_read_secret(path, master) == -1)
+	if (crypto_key_file(path, master, sizeof(master)) == -1)
 		return -1;
 	crypto_kdf_derive_from_key(key_csrf, sizeof(key_csrf), KEY_CSRF,
 	    kdf_context, master);

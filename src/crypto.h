@@ -19,6 +19,13 @@
  * (unreadable, wrong size, wrong permissions). Call once at start-up. */
 int crypto_init(const char *data_dir);
 
+/* Reads the len-byte key in the file at path into key; when there is no
+ * such file, makes one: len random bytes, mode 0600, on disk (fsync)
+ * before it is used. A file that group or others may read or write, or
+ * of another size, is refused. Returns 0, or -1 with a logged reason.
+ * Needs sodium_init() first. */
+int crypto_key_file(const char *path, unsigned char *key, size_t len);
+
 /* Fills out with CRYPTO_COOKIE_CHARS + 1 bytes: a fresh random value for a
  * cookie (128 bits, base64url), NUL-terminated. */
 void crypto_new_cookie(char out[CRYPTO_COOKIE_CHARS + 1]);
