@@ -2,7 +2,8 @@
 .SUFFIXES:
 
 CC      ?= cc
-PKGS    := libmicrohttpd sqlite3 libsodium icu-uc icu-i18n libcmark jansson libcurl libpq
+PKGS    := libmicrohttpd sqlite3 libsodium icu-uc icu-i18n libcmark jansson libcurl libpq \
+           cairo-pdf pangocairo libqrencode
 TESTPKGS:= cmocka
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror
 BASEFLAGS = -std=c17 -D_GNU_SOURCE -g $(WARN) -Isrc

@@ -1,0 +1,93 @@
+/* render.h - what the tests of the renderers (test_qr.c, test_share.c,
+ * test_deliver.c) share: temporary files, running Debian's zbarimg,
+ * pdftoppm and pdftotext on them, reading PNGs back. Included after the
+ * module under test. */
+#ifndef HOLOS_TEST_RENDER_H
+#define HOLOS_TEST_RENDER_H
+
+#include <cairo.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Writes n bytes to a new temporary file named like /tmp/holos-XXXXXX.suffix;
+ * returns its malloc'd path. */
+static char *
+tmp_write(const void *data, size_t n, const char *suffix)
+{
+	char *path;
+	FILE *f;
+	int fd;
+
+	assert_true(asprintf(&path, "/tmp/holos-XXXXXX%s", suffix) > 0);
+	fd = mkstemps(path, (int)strlen(suffix));
+	assert_true(fd >= 0);
+	f = fdopen(fd, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, n, f), n);
+	assert_int_equal(fclose(f), 0);
+	return path;
+}
+
+/* Runs a shell command and returns its standard output (malloc'd), or
+ * fails the test when it exits non-zero. */
+static char *
+run_out(const char *cmd)
+{
+	struct buf b;
+	char chunk[4096];
+	size_t n;
+	FILE *p;
+	int st;
+
+	buf_init(&b);
+	buf_append(&b, "", 0);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	while ((n = fread(chunk, 1, sizeof(chunk), p)) > 0)
+		buf_append(&b, chunk, n);
+	st = pclose(p);
+	if (st != 0)
+		fail_msg("'%s' exited with %d", cmd, st);
+	assert_true(buf_ok(&b));
+	return buf_steal(&b, NULL);
+}
+
+/* What zbarimg reads from an image file: one line per code found. */
+static char *
+zbar_read(const char *path)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd),
+	    "zbarimg --quiet --raw -Sdisable "
+	    "-Sqrcode.enable '%s' 2>/dev/null",
+	    path);
+	return run_out(cmd);
+}
+
+/* True when line (without its newline) is one of the lines of text. */
+static int
+has_line(const char *text, const char *line)
+{
+	size_t n = strlen(line);
+
+	for (const char *p = text; (p = strstr(p, line)) != NULL; p++)
+		if ((p == text || p[-1] == '\n') &&
+		    (p[n] == '\n' || p[n] == '\0'))
+			return 1;
+	return 0;
+}
+
+/* Reads a PNG file back as a cairo image surface (destroy it). */
+static cairo_surface_t *
+png_read(const char *path)
+{
+	cairo_surface_t *s = cairo_image_surface_create_from_png(path);
+
+	assert_int_equal(cairo_surface_status(s), CAIRO_STATUS_SUCCESS);
+	return s;
+}
+
+#endif
