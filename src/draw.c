@@ -1,6 +1,8 @@
 /* draw.c - fonts, text layouts, colours and PNG output for the renderers. */
 #include "draw.h"
 
+#include <fontconfig/fontconfig.h>
+
 static cairo_status_t
 png_write(void *closure, const unsigned char *data, unsigned int len)
 {
@@ -56,4 +58,14 @@ draw_rgb(cairo_t *cr, uint32_t rgb, double alpha)
 {
 	cairo_set_source_rgba(cr, ((rgb >> 16) & 0xff) / 255.0,
 	    ((rgb >> 8) & 0xff) / 255.0, (rgb & 0xff) / 255.0, alpha);
+}
+
+void
+draw_release(bool last)
+{
+	pango_cairo_font_map_set_default(NULL);
+	if (last) {
+		cairo_debug_reset_static_data();
+		FcFini();
+	}
 }

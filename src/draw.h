@@ -5,6 +5,7 @@
 
 #include <cairo.h>
 #include <pango/pangocairo.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "buf.h"
@@ -28,5 +29,12 @@ PangoLayout *draw_layout(cairo_t *cr, const char *family, PangoWeight weight,
 
 /* Sets cr's source to the colour 0xRRGGBB with alpha 0..1. */
 void draw_rgb(cairo_t *cr, uint32_t rgb, double alpha);
+
+/* Frees the fonts that this thread's layouts loaded (pango keeps a font map
+ * per thread) and, when last is true, cairo's and fontconfig's caches, so a
+ * leak check at exit sees nothing. Call when a thread that drew is done
+ * (last: the last such thread, at shutdown). Drawing again afterwards
+ * loads them anew. */
+void draw_release(bool last);
 
 #endif

@@ -11,9 +11,12 @@
 #include <string.h>
 #include <unistd.h>
 
+/* Each test uses some of these. */
+#define HELPER static __attribute__((unused))
+
 /* Writes n bytes to a new temporary file named like /tmp/holos-XXXXXX.suffix;
  * returns its malloc'd path. */
-static char *
+HELPER char *
 tmp_write(const void *data, size_t n, const char *suffix)
 {
 	char *path;
@@ -32,7 +35,7 @@ tmp_write(const void *data, size_t n, const char *suffix)
 
 /* Runs a shell command and returns its standard output (malloc'd), or
  * fails the test when it exits non-zero. */
-static char *
+HELPER char *
 run_out(const char *cmd)
 {
 	struct buf b;
@@ -55,7 +58,7 @@ run_out(const char *cmd)
 }
 
 /* What zbarimg reads from an image file: one line per code found. */
-static char *
+HELPER char *
 zbar_read(const char *path)
 {
 	char cmd[512];
@@ -68,7 +71,7 @@ zbar_read(const char *path)
 }
 
 /* True when line (without its newline) is one of the lines of text. */
-static int
+HELPER int
 has_line(const char *text, const char *line)
 {
 	size_t n = strlen(line);
@@ -81,13 +84,53 @@ has_line(const char *text, const char *line)
 }
 
 /* Reads a PNG file back as a cairo image surface (destroy it). */
-static cairo_surface_t *
+HELPER cairo_surface_t *
 png_read(const char *path)
 {
 	cairo_surface_t *s = cairo_image_surface_create_from_png(path);
 
 	assert_int_equal(cairo_surface_status(s), CAIRO_STATUS_SUCCESS);
 	return s;
+}
+
+struct png_src {
+	const unsigned char *p;
+	size_t left;
+};
+
+HELPER cairo_status_t
+png_src_read(void *closure, unsigned char *data, unsigned int len)
+{
+	struct png_src *src = closure;
+
+	if (len > src->left)
+		return CAIRO_STATUS_READ_ERROR;
+	memcpy(data, src->p, len);
+	src->p += len;
+	src->left -= len;
+	return CAIRO_STATUS_SUCCESS;
+}
+
+/* Decodes a PNG in memory as a cairo image surface (destroy it). */
+HELPER cairo_surface_t *
+png_decode(const struct buf *png)
+{
+	struct png_src src = { (const unsigned char *)png->data, png->len };
+	cairo_surface_t *s =
+	    cairo_image_surface_create_from_png_stream(png_src_read, &src);
+
+	assert_int_equal(cairo_surface_status(s), CAIRO_STATUS_SUCCESS);
+	return s;
+}
+
+/* The pixel (x, y) of an RGB24 or ARGB32 image surface. */
+HELPER uint32_t
+pixel_at(cairo_surface_t *s, int x, int y)
+{
+	const unsigned char *row = cairo_image_surface_get_data(s) +
+	    (size_t)y * (size_t)cairo_image_surface_get_stride(s);
+
+	return ((const uint32_t *)row)[x] & 0xffffff;
 }
 
 #endif

@@ -172,14 +172,11 @@ test_svg_and_png_match_modules(void **state)
 	assert_int_equal(cairo_image_surface_get_height(img), side * px);
 	for (y = 0; y < side * px; y++)
 		for (x = 0; x < side * px; x++) {
-			const uint32_t *row =
-			    (const uint32_t *)(cairo_image_surface_get_data(img) +
-				y * cairo_image_surface_get_stride(img));
 			int mx = x / px - QR_QUIET, my = y / px - QR_QUIET;
 			int dark = mx >= 0 && my >= 0 && mx < q.size &&
 			    my < q.size && q.dark[my * q.size + mx];
 
-			assert_int_equal(row[x] & 0xffffff,
+			assert_int_equal(pixel_at(img, x, y),
 			    dark ? 0x000000 : 0xffffff);
 		}
 	cairo_surface_destroy(img);
