@@ -90,6 +90,19 @@ test: deps
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@sh bench/run.sh
+	@$(MAKE) --no-print-directory bench-deliver
+
+# The delivery pack of 1,000,000 signers (BENCH_DELIVER_SIGNERS): time and
+# peak RSS, kept in bench/results/ like run.sh's.
+build/bench/deliver_bench: bench/deliver_bench.c $(OBJS) $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(BASEFLAGS) $(OPT) $(PKGCFLAGS) -o $@ $< $(OBJS) $(PKGLIBS)
+
+bench-deliver: build/bench/deliver_bench
+	@mkdir -p bench/results
+	@out=bench/results/$$(date -u +%Y-%m-%dT%H%M%SZ)-deliver.txt; \
+	    ./build/bench/deliver_bench $${BENCH_DELIVER_SIGNERS:-1000000} \
+	    >"$$out" 2>&1; rc=$$?; cat "$$out"; exit $$rc
 
 fuzz: deps
 	@sh fuzz/run.sh
@@ -100,4 +113,4 @@ format:
 clean:
 	rm -rf build
 
-.PHONY: all asan tests deps run test bench fuzz format clean
+.PHONY: all asan tests deps run test bench bench-deliver fuzz format clean
