@@ -1,7 +1,7 @@
 /* render.h - what the tests of the renderers (test_qr.c, test_share.c,
  * test_deliver.c) share: temporary files, running Debian's zbarimg,
- * pdftoppm and pdftotext on them, reading PNGs back. Included after the
- * module under test. */
+ * pdftoppm and pdftotext on them, reading PNGs back, loading the
+ * catalogues. Included after the module under test. */
 #ifndef HOLOS_TEST_RENDER_H
 #define HOLOS_TEST_RENDER_H
 
@@ -10,6 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "../../src/buf.h"
+#include "../../src/draw.h"
+#include "../../src/i18n.h"
 
 /* Each test uses some of these. */
 #define HELPER static __attribute__((unused))
@@ -131,6 +135,31 @@ pixel_at(cairo_surface_t *s, int x, int y)
 	    (size_t)y * (size_t)cairo_image_surface_get_stride(s);
 
 	return ((const uint32_t *)row)[x] & 0xffffff;
+}
+
+/* Group setup: the real catalogues, for the words on the images. */
+HELPER int
+i18n_setup(void **state)
+{
+	char err[512];
+
+	(void)state;
+	if (i18n_load("locales", "en", err, sizeof(err)) == -1) {
+		fprintf(stderr, "i18n_load: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* Group teardown: catalogues and fonts freed, so the leak check sees only
+ * the module's own leaks. */
+HELPER int
+render_teardown(void **state)
+{
+	(void)state;
+	i18n_free();
+	draw_release(true);
+	return 0;
 }
 
 #endif

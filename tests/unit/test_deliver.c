@@ -100,28 +100,6 @@ pack(const char *lang, struct gen *g)
 		.next_ctx = g };
 }
 
-static int
-setup(void **state)
-{
-	char err[512];
-
-	(void)state;
-	if (i18n_load("locales", "en", err, sizeof(err)) == -1) {
-		fprintf(stderr, "i18n_load: %s\n", err);
-		return -1;
-	}
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	i18n_free();
-	draw_release(true);
-	return 0;
-}
-
 /* Writes the pack to a temporary PDF; returns its path (malloc'd). */
 static char *
 make_pdf(const struct deliver_pack *p)
@@ -499,5 +477,5 @@ main(void)
 		cmocka_unit_test(test_empty),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, i18n_setup, render_teardown);
 }

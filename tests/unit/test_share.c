@@ -14,28 +14,6 @@
 
 #define TITLE_RU "Освободите политзаключённых из-за угрозы COVID-19"
 
-static int
-setup(void **state)
-{
-	char err[512];
-
-	(void)state;
-	if (i18n_load("locales", "en", err, sizeof(err)) == -1) {
-		fprintf(stderr, "i18n_load: %s\n", err);
-		return -1;
-	}
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	i18n_free();
-	draw_release(true);
-	return 0;
-}
-
 static struct share_card
 card(const char *lang, const char *title, int64_t count, int64_t goal)
 {
@@ -366,5 +344,5 @@ main(void)
 		cmocka_unit_test(test_language),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, i18n_setup, render_teardown);
 }
