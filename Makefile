@@ -15,7 +15,8 @@
 
 all:
 
-PKGS     := libmicrohttpd sqlite3 libsodium icu-uc icu-i18n libcmark jansson libcurl libpq
+PKGS     := libmicrohttpd sqlite3 libsodium icu-uc icu-i18n libcmark jansson libcurl libpq \
+            cairo-pdf pangocairo fontconfig libqrencode
 TESTPKGS := cmocka
 WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror
 CXXWARN  := -Wall -Wextra -Wshadow -Werror
@@ -139,6 +140,20 @@ tsan: deps
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@sh bench/run.sh
+	@$(MAKE) --no-print-directory bench-deliver
+
+# The delivery pack of 1,000,000 signers (BENCH_DELIVER_SIGNERS): time and
+# peak RSS, kept in bench/results/ like run.sh's.
+build/bench/deliver_bench: bench/deliver_bench.c $(call objs,build)
+	@mkdir -p $(@D)
+	$(CC) -std=c17 -g $(WARN) $(HOLOSCPP) $(OPT) $(PKGCFLAGS) $(CPPFLAGS) $(CFLAGS) \
+	    $(LDFLAGS) -o $@ $< $(call objs,build) $(PKGLIBS)
+
+bench-deliver: build/bench/deliver_bench
+	@mkdir -p bench/results
+	@out=bench/results/$$(date -u +%Y-%m-%dT%H%M%SZ)-deliver.txt; \
+	    ./build/bench/deliver_bench $${BENCH_DELIVER_SIGNERS:-1000000} \
+	    >"$$out" 2>&1; rc=$$?; cat "$$out"; exit $$rc
 
 fuzz: deps
 	@sh fuzz/run.sh
@@ -152,4 +167,4 @@ clean:
 DATA   ?= data
 LISTEN ?= 127.0.0.1:8080
 
-.PHONY: all asan tests deps run test tsan bench fuzz format clean
+.PHONY: all asan tests deps run test tsan bench bench-deliver fuzz format clean

@@ -6,7 +6,8 @@ set -eu
 PKGS="build-essential pkg-config libmicrohttpd-dev libsqlite3-dev libsodium-dev
 libicu-dev libcmark-dev libjansson-dev libcurl4-openssl-dev libcmocka-dev
 sqlite3 curl ca-certificates python3-aiosmtpd openssl libpq-dev postgresql
-haproxy"
+haproxy libcairo2-dev libpango1.0-dev libfontconfig-dev libqrencode-dev
+fonts-dejavu-core poppler-utils zbar-tools"
 
 missing=""
 for p in $PKGS; do

@@ -33,6 +33,8 @@ struct lang {
 };
 
 static struct lang langs[I18N_MAX_LANGS];
+/* Each language's country names by code, AA..ZZ, into its countries. */
+static const char *country_names[I18N_MAX_LANGS][26 * 26];
 /* Valid country codes, AA..ZZ, as a bitmap: one lookup per signature. */
 static unsigned char country_ok[26 * 26];
 static size_t nlangs;
@@ -239,10 +241,17 @@ lang_countries(struct lang *l)
 	ucol_close(sort_coll);
 	sort_coll = NULL;
 	l->countries = json_array();
-	for (i = 0; i < n; i++)
-		json_array_append_new(l->countries,
-		    json_pack("{s:s, s:s}", "code", cs[i].code, "name",
-			cs[i].utf8));
+	for (i = 0; i < n; i++) {
+		json_t *c = json_pack("{s:s, s:s}", "code", cs[i].code, "name",
+		    cs[i].utf8);
+
+		if (c == NULL || json_array_append_new(l->countries, c) == -1)
+			continue;
+		/* uloc_getISOCountries() gives upper-case AA..ZZ only. */
+		country_names[l - langs][(cs[i].code[0] - 'A') * 26 +
+		    (cs[i].code[1] - 'A')] =
+		    json_string_value(json_object_get(c, "name"));
+	}
 	free(cs);
 	return 0;
 }
@@ -398,6 +407,7 @@ i18n_free(void)
 		}
 	}
 	memset(langs, 0, sizeof(langs));
+	memset(country_names, 0, sizeof(country_names));
 	nlangs = 0;
 	deflang = NULL;
 	json_decref(languages);
@@ -672,4 +682,13 @@ i18n_country_valid(const char *code, size_t len)
 	    code[1] > 'Z')
 		return 0;
 	return country_ok[(code[0] - 'A') * 26 + (code[1] - 'A')];
+}
+
+const char *
+i18n_country_name(const char *lang, const char *code)
+{
+	if (code == NULL || !i18n_country_valid(code, strlen(code)))
+		return NULL;
+	return country_names[lang_get(lang) - langs]
+			    [(code[0] - 'A') * 26 + (code[1] - 'A')];
 }

@@ -71,6 +71,11 @@ const char *i18n_relative(struct arena *a, const char *lang, int64_t delta);
  * Borrowed. */
 const json_t *i18n_countries(const char *lang);
 
+/* The name of country code (ISO 3166-1 alpha-2, upper case) in lang, or
+ * NULL when code is not one holos offers. Borrowed; valid until
+ * i18n_free(). */
+const char *i18n_country_name(const char *lang, const char *code);
+
 /* True when code is an ISO 3166-1 alpha-2 code holos offers. */
 int i18n_country_valid(const char *code, size_t len);
 

@@ -207,6 +207,15 @@ test_countries(void **state)
 	assert_true(i18n_country_valid("UA", 2));
 	assert_false(i18n_country_valid("XX", 2));
 	assert_false(i18n_country_valid("U", 1));
+	/* By code, in each language; NULL for what is no country. */
+	assert_string_equal(i18n_country_name("ru", "UA"), "Украина");
+	assert_string_equal(i18n_country_name("uk", "DE"), "Німеччина");
+	assert_string_equal(i18n_country_name("en", "GB"), "United Kingdom");
+	assert_null(i18n_country_name("en", "XX"));
+	assert_null(i18n_country_name("en", "ua"));
+	assert_null(i18n_country_name("en", "UAE"));
+	assert_null(i18n_country_name("en", ""));
+	assert_null(i18n_country_name("en", NULL));
 }
 
 static void
