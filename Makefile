@@ -2,8 +2,9 @@
 .SUFFIXES:
 
 CC      ?= cc
-PKGS    := libmicrohttpd sqlite3 libsodium icu-uc icu-i18n libcmark jansson libcurl libpq
-TESTPKGS:= cmocka
+PKGS    := libmicrohttpd sqlite3 libsodium icu-uc icu-i18n libcmark jansson libcurl libpq \
+    libidn2 vips opendkim
+TESTPKGS:= cmocka zlib
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror
 BASEFLAGS = -std=c17 -D_GNU_SOURCE -g $(WARN) -Isrc
 PKGCFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)

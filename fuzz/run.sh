@@ -10,7 +10,7 @@ command -v clang >/dev/null || {
 	apt-get install -y -qq clang >/dev/null
 }
 secs=${FUZZ_SECONDS:-60}
-pkgs="libmicrohttpd sqlite3 libsodium icu-uc icu-i18n libcmark jansson libcurl libpq"
+pkgs="libmicrohttpd sqlite3 libsodium icu-uc icu-i18n libcmark jansson libcurl libpq libidn2"
 cflags="-std=c17 -D_GNU_SOURCE -g -O1 -Isrc -fsanitize=fuzzer,address,undefined $(pkg-config --cflags $pkgs)"
 libs="$(pkg-config --libs $pkgs) -lstdc++ -lpthread -lm"
 mkdir -p build/fuzz
