@@ -3,7 +3,7 @@
 
 CC      ?= cc
 PKGS    := libmicrohttpd sqlite3 libsodium icu-uc icu-i18n libcmark jansson libcurl libpq \
-    libidn2 vips opendkim
+    libidn2 vips libwebp opendkim
 TESTPKGS:= cmocka zlib
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror
 BASEFLAGS = -std=c17 -D_GNU_SOURCE -g $(WARN) -Isrc

@@ -6,7 +6,7 @@ set -eu
 PKGS="build-essential pkg-config libmicrohttpd-dev libsqlite3-dev libsodium-dev
 libicu-dev libcmark-dev libjansson-dev libcurl4-openssl-dev libcmocka-dev
 sqlite3 curl ca-certificates python3-aiosmtpd openssl libpq-dev postgresql
-haproxy libidn2-dev libvips-dev libopendkim-dev zlib1g-dev python3-dkim
+haproxy libidn2-dev libvips-dev libwebp-dev libopendkim-dev zlib1g-dev python3-dkim
 libimage-exiftool-perl"
 
 missing=""
