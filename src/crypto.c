@@ -31,15 +31,67 @@ static unsigned char key_email[crypto_generichash_KEYBYTES];
 static unsigned char key_token[crypto_generichash_KEYBYTES];
 static unsigned char key_misc[crypto_auth_hmacsha256_KEYBYTES];
 
-static int
-crypto_read_secret(const char *path, unsigned char master[crypto_kdf_KEYBYTES])
+ssize_t
+crypto_secret_file_read(const char *path, void *buf, size_t cap)
 {
 	struct stat st;
+	size_t got = 0;
 	ssize_t n;
 	int fd;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd == -1 && errno == ENOENT) {
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		if (errno == ENOENT)
+			return -1;
+		goto fail_errno;
+	}
+	if (fstat(fd, &st) == -1)
+		goto fail_errno_close;
+	/* Group or others may read it, or replace it: as good as known. */
+	if (st.st_mode & 077) {
+		close(fd);
+		log_error("crypto",
+		    "error=\"secret file readable by others\" "
+		    "path=%s hint=\"chmod 600\"",
+		    path);
+		errno = EACCES;
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode) || (size_t)st.st_size > cap) {
+		close(fd);
+		log_error("crypto",
+		    "error=\"secret file must be a file of at most %zu bytes\" "
+		    "path=%s",
+		    cap, path);
+		errno = EFBIG;
+		return -1;
+	}
+	while (got < (size_t)st.st_size) {
+		n = read(fd, (char *)buf + got, (size_t)st.st_size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			goto fail_errno_close;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	return (ssize_t)got;
+fail_errno_close:
+	close(fd);
+fail_errno:
+	log_error("crypto", "error=\"%s\" path=%s", strerror(errno), path);
+	return -1;
+}
+
+static int
+crypto_read_secret(const char *path, unsigned char master[crypto_kdf_KEYBYTES])
+{
+	ssize_t n;
+	int fd;
+
+	n = crypto_secret_file_read(path, master, crypto_kdf_KEYBYTES);
+	if (n == -1 && errno == ENOENT) {
 		randombytes_buf(master, crypto_kdf_KEYBYTES);
 		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 		if (fd == -1)
@@ -54,23 +106,9 @@ crypto_read_secret(const char *path, unsigned char master[crypto_kdf_KEYBYTES])
 		log_info("crypto", "event=secret_created path=%s", path);
 		return 0;
 	}
-	if (fd == -1)
-		goto fail_errno;
-	if (fstat(fd, &st) == -1) {
-		close(fd);
-		goto fail_errno;
-	}
-	if (st.st_mode & 077) {
-		close(fd);
-		log_error("crypto",
-		    "error=\"secret key readable by others\" "
-		    "path=%s hint=\"chmod 600\"",
-		    path);
+	if (n == -1)
 		return -1;
-	}
-	n = read(fd, master, crypto_kdf_KEYBYTES);
-	close(fd);
-	if (n != crypto_kdf_KEYBYTES || st.st_size != crypto_kdf_KEYBYTES) {
+	if (n != crypto_kdf_KEYBYTES) {
 		log_error("crypto",
 		    "error=\"secret key must be %d bytes\" path=%s",
 		    crypto_kdf_KEYBYTES, path);
