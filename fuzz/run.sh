@@ -10,7 +10,7 @@ command -v clang >/dev/null || {
 	apt-get install -y -qq clang >/dev/null
 }
 secs=${FUZZ_SECONDS:-60}
-pkgs="libmicrohttpd sqlite3 libsodium icu-uc icu-i18n libcmark jansson libcurl libpq"
+pkgs="libmicrohttpd sqlite3 libsodium icu-uc icu-i18n libcmark jansson libcurl libpq libidn2 vips libwebp"
 cflags="-std=c17 -D_GNU_SOURCE -g -O1 -Isrc -fsanitize=fuzzer,address,undefined $(pkg-config --cflags $pkgs)"
 libs="$(pkg-config --libs $pkgs) -lstdc++ -lpthread -lm"
 mkdir -p build/fuzz
@@ -22,6 +22,7 @@ for f in fuzz/fuzz_*.c; do
 	import) srcs="src/import.c src/form.c src/petition.c src/arena.c src/buf.c src/log.c src/store.c src/store_sqlite.c src/store_pg.c" ;;
 	tmpl) srcs="src/tmpl.c src/buf.c src/arena.c src/log.c" ;;
 	email) srcs="src/email.c src/form.c src/arena.c src/buf.c src/log.c" ;;
+	image) srcs="src/image.c src/arena.c src/log.c" ;;
 	*) echo "fuzz: no sources listed for $name" >&2; exit 1 ;;
 	esac
 	# shellcheck disable=SC2086

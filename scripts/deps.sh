@@ -7,7 +7,9 @@ PKGS="build-essential pkg-config libmicrohttpd-dev libsqlite3-dev libsodium-dev
 libicu-dev libcmark-dev libjansson-dev libcurl4-openssl-dev libcmocka-dev
 sqlite3 curl ca-certificates python3-aiosmtpd openssl libpq-dev postgresql
 haproxy libcairo2-dev libpango1.0-dev libfontconfig-dev libqrencode-dev
-fonts-dejavu-core poppler-utils zbar-tools"
+fonts-dejavu-core poppler-utils zbar-tools
+libidn2-dev libvips-dev libwebp-dev libopendkim-dev zlib1g-dev python3-dkim
+libimage-exiftool-perl"
 
 missing=""
 for p in $PKGS; do

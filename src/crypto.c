@@ -31,15 +31,67 @@ static unsigned char key_email[crypto_generichash_KEYBYTES];
 static unsigned char key_token[crypto_generichash_KEYBYTES];
 static unsigned char key_misc[crypto_auth_hmacsha256_KEYBYTES];
 
-int
-crypto_key_file(const char *path, unsigned char *key, size_t len)
+ssize_t
+crypto_secret_file_read(const char *path, void *buf, size_t cap)
 {
 	struct stat st;
+	size_t got = 0;
 	ssize_t n;
 	int fd;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd == -1 && errno == ENOENT) {
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		if (errno == ENOENT)
+			return -1;
+		goto fail_errno;
+	}
+	if (fstat(fd, &st) == -1)
+		goto fail_errno_close;
+	/* Group or others may read it, or replace it: as good as known. */
+	if (st.st_mode & 077) {
+		close(fd);
+		log_error("crypto",
+		    "error=\"key file readable by others\" "
+		    "path=%s hint=\"chmod 600\"",
+		    path);
+		errno = EACCES;
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode) || (size_t)st.st_size > cap) {
+		close(fd);
+		log_error("crypto",
+		    "error=\"key file must be a file of at most %zu bytes\" "
+		    "path=%s",
+		    cap, path);
+		errno = EFBIG;
+		return -1;
+	}
+	while (got < (size_t)st.st_size) {
+		n = read(fd, (char *)buf + got, (size_t)st.st_size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			goto fail_errno_close;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	return (ssize_t)got;
+fail_errno_close:
+	close(fd);
+fail_errno:
+	log_error("crypto", "error=\"%s\" path=%s", strerror(errno), path);
+	return -1;
+}
+
+int
+crypto_key_file(const char *path, unsigned char *key, size_t len)
+{
+	ssize_t n;
+	int fd;
+
+	n = crypto_secret_file_read(path, key, len);
+	if (n == -1 && errno == ENOENT) {
 		randombytes_buf(key, len);
 		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 		if (fd == -1)
@@ -54,23 +106,9 @@ crypto_key_file(const char *path, unsigned char *key, size_t len)
 		log_info("crypto", "event=key_created path=%s", path);
 		return 0;
 	}
-	if (fd == -1)
-		goto fail_errno;
-	if (fstat(fd, &st) == -1) {
-		close(fd);
-		goto fail_errno;
-	}
-	if (st.st_mode & 077) {
-		close(fd);
-		log_error("crypto",
-		    "error=\"key file readable by others\" "
-		    "path=%s hint=\"chmod 600\"",
-		    path);
+	if (n == -1)
 		return -1;
-	}
-	n = read(fd, key, len);
-	close(fd);
-	if (n != (ssize_t)len || st.st_size != (off_t)len) {
+	if (n != (ssize_t)len) {
 		log_error("crypto",
 		    "error=\"key file must be %zu bytes\" path=%s", len, path);
 		return -1;

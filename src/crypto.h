@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include "buf.h"
@@ -25,6 +26,14 @@ int crypto_init(const char *data_dir);
  * of another size, is refused. Returns 0, or -1 with a logged reason.
  * Needs sodium_init() first. */
 int crypto_key_file(const char *path, unsigned char *key, size_t len);
+
+/* Reads the whole of a file holding a secret (the site secret, a DKIM
+ * key) into buf, refusing it when its mode lets the group or others in
+ * (mode & 077: such a secret must be taken as known), when it is not a
+ * regular file, or when it is larger than cap. Returns the number of bytes
+ * read, or -1: with errno ENOENT and nothing logged when the file does not
+ * exist, otherwise with a logged reason. */
+ssize_t crypto_secret_file_read(const char *path, void *buf, size_t cap);
 
 /* Fills out with CRYPTO_COOKIE_CHARS + 1 bytes: a fresh random value for a
  * cookie (128 bits, base64url), NUL-terminated. */

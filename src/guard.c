@@ -1,4 +1,5 @@
-/* guard.c - disposable domains, allow and block lists. */
+/* guard.c - disposable domains, allow and block lists, kept in the normal
+ * form of email.c so they match whatever form a signer types. */
 #include "guard.h"
 
 #include <errno.h>
@@ -8,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arena.h"
+#include "email.h"
 #include "log.h"
 
 /* A set of strings: open addressing, grown at load, read-only after. */
@@ -133,6 +136,38 @@ clean_line(char *s)
 	return *s ? s : NULL;
 }
 
+/* Adds a list's domain in the form email_normalize() gives an address's,
+ * so "bücher.example" and "ｍａｉｌｉｎａｔｏｒ．ｃｏｍ" match what signers
+ * type. A line IDNA refuses is kept as written: no normal form carries
+ * such a domain, so it can never match, but it is no reason to refuse the
+ * whole list. */
+static int
+add_domain(struct strset *set, const char *d)
+{
+	char ascii[EMAIL_DOMAIN_MAX + 1];
+
+	if (email_domain_to_ascii(d, strlen(d), ascii) == -1)
+		return strset_add(set, d);
+	return strset_add(set, ascii);
+}
+
+/* The same for a whole address. */
+static int
+add_email(struct strset *set, const char *e)
+{
+	struct arena *a;
+	size_t len;
+	char *norm;
+	int ret;
+
+	if ((a = arena_new()) == NULL)
+		return -1;
+	norm = email_normalize(a, e, strlen(e), &len);
+	ret = strset_add(set, norm != NULL ? norm : e);
+	arena_free(a);
+	return ret;
+}
+
 static int
 load_domains(const char *path, struct strset *set, bool required, char *err,
     size_t errlen)
@@ -149,7 +184,7 @@ load_domains(const char *path, struct strset *set, bool required, char *err,
 	while (fgets(line, sizeof(line), f) != NULL) {
 		char *s = clean_line(line);
 
-		if (s != NULL && strset_add(set, s) == -1) {
+		if (s != NULL && add_domain(set, s) == -1) {
 			fclose(f);
 			snprintf(err, errlen, "%s: out of memory", path);
 			return -1;
@@ -184,10 +219,10 @@ load_list(const char *path, struct list *l, char *err, size_t errlen)
 		*v++ = '\0';
 		v += strspn(v, " \t");
 		if (strcmp(s, "domain") == 0) {
-			if (strset_add(&l->domains, v) == -1)
+			if (add_domain(&l->domains, v) == -1)
 				goto bad;
 		} else if (strcmp(s, "email") == 0) {
-			if (strset_add(&l->emails, v) == -1)
+			if (add_email(&l->emails, v) == -1)
 				goto bad;
 		} else if (strcmp(s, "net") == 0) {
 			if (l->nnets == l->capnets) {

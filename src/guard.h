@@ -35,7 +35,8 @@ int guard_load(const char *share_dir, const char *data_dir, char *err,
 
 void guard_free(void);
 
-/* The verdict for a normalised email and the client's address. A domain
+/* The verdict for an email in email_normalize()'s form (domain in
+ * A-labels, as the lists are kept) and the client's address. A domain
  * matches itself and its subdomains. */
 enum guard_verdict guard_check(const char *email, const struct netaddr *a);
 
