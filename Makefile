@@ -7,7 +7,8 @@ TESTPKGS:= cmocka
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror
 BASEFLAGS = -std=c17 -D_GNU_SOURCE -g $(WARN) -Isrc
 PKGCFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKGLIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lstdc++ -lpthread -lm
+# libstemmer (Snowball, for search) has no pkg-config file.
+PKGLIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lstemmer -lstdc++ -lpthread -lm
 TESTCFLAGS= $(shell pkg-config --cflags $(TESTPKGS) 2>/dev/null)
 TESTLIBS  = $(shell pkg-config --libs $(TESTPKGS) 2>/dev/null)
 
