@@ -3,8 +3,6 @@
  * terms. */
 #include "search_pg.h"
 
-#include <string.h>
-
 #include "arena.h"
 #include "buf.h"
 
@@ -79,28 +77,8 @@ fail:
 char *
 search_pg_tsquery(struct arena *a, const struct search_query *q)
 {
-	struct buf b;
-	char *out = NULL;
-	size_t i;
-	int l;
+	static const struct search_syntax tsquery = { " & ", " | ", ":*",
+		lexeme_quote };
 
-	if (q->nwords == 0)
-		return NULL;
-	buf_init(&b);
-	for (i = 0; i < q->nwords; i++) {
-		buf_puts(&b, i > 0 ? " & (" : "(");
-		for (l = 0; l < SEARCH_LANG__MAX; l++) {
-			if (l > 0)
-				buf_puts(&b, " | ");
-			lexeme_quote(&b, q->words[i].form[l],
-			    strlen(q->words[i].form[l]));
-			if (q->words[i].prefix[l])
-				buf_puts(&b, ":*");
-		}
-		buf_putc(&b, ')');
-	}
-	if (buf_ok(&b))
-		out = arena_strndup(a, b.data, b.len);
-	buf_reset(&b);
-	return out;
+	return search_query_write(a, q, &tsquery);
 }

@@ -177,44 +177,27 @@ search_sqlite_document(struct arena *a, enum search_lang lang, const char *text,
 
 /* Appends term as an FTS5 string: in double quotes, each '"' doubled. */
 static void
-match_quote(struct buf *b, const char *term)
+match_quote(struct buf *b, const char *term, size_t len)
 {
-	const char *q;
+	size_t i, from = 0;
 
 	buf_putc(b, '"');
-	while ((q = strchr(term, '"')) != NULL) {
-		buf_append(b, term, (size_t)(q - term) + 1);
+	for (i = 0; i < len; i++) {
+		if (term[i] != '"')
+			continue;
+		buf_append(b, term + from, i - from + 1);
 		buf_putc(b, '"');
-		term = q + 1;
+		from = i + 1;
 	}
-	buf_puts(b, term);
+	buf_append(b, term + from, len - from);
 	buf_putc(b, '"');
 }
 
 char *
 search_sqlite_match(struct arena *a, const struct search_query *q)
 {
-	struct buf b;
-	char *out = NULL;
-	size_t i;
-	int l;
+	static const struct search_syntax fts5 = { " AND ", " OR ", " *",
+		match_quote };
 
-	if (q->nwords == 0)
-		return NULL;
-	buf_init(&b);
-	for (i = 0; i < q->nwords; i++) {
-		buf_puts(&b, i > 0 ? " AND (" : "(");
-		for (l = 0; l < SEARCH_LANG__MAX; l++) {
-			if (l > 0)
-				buf_puts(&b, " OR ");
-			match_quote(&b, q->words[i].form[l]);
-			if (q->words[i].prefix[l])
-				buf_puts(&b, " *");
-		}
-		buf_putc(&b, ')');
-	}
-	if (buf_ok(&b))
-		out = arena_strndup(a, b.data, b.len);
-	buf_reset(&b);
-	return out;
+	return search_query_write(a, q, &fts5);
 }

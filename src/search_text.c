@@ -13,6 +13,7 @@
 #include <unicode/utf8.h>
 
 #include "arena.h"
+#include "buf.h"
 #include "log.h"
 
 /* Each language's Snowball algorithm. libstemmer has none for Ukrainian:
@@ -467,4 +468,36 @@ search_word_matches(const struct search_word *w, enum search_lang lang,
 	if (w->prefix[lang] ? len < n : len != n)
 		return false;
 	return memcmp(term, w->form[lang], n) == 0;
+}
+
+char *
+search_query_write(struct arena *a, const struct search_query *q,
+    const struct search_syntax *s)
+{
+	struct buf b;
+	char *out = NULL;
+	size_t i;
+	int l;
+
+	if (q->nwords == 0)
+		return NULL;
+	buf_init(&b);
+	for (i = 0; i < q->nwords; i++) {
+		if (i > 0)
+			buf_puts(&b, s->and_word);
+		buf_putc(&b, '(');
+		for (l = 0; l < SEARCH_LANG__MAX; l++) {
+			if (l > 0)
+				buf_puts(&b, s->or_form);
+			s->quote(&b, q->words[i].form[l],
+			    strlen(q->words[i].form[l]));
+			if (q->words[i].prefix[l])
+				buf_puts(&b, s->prefix);
+		}
+		buf_putc(&b, ')');
+	}
+	if (buf_ok(&b))
+		out = arena_strndup(a, b.data, b.len);
+	buf_reset(&b);
+	return out;
 }

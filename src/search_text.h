@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 struct arena;
+struct buf;
 
 /* The languages a document can be analysed in; each has its own terms. */
 enum search_lang {
@@ -97,6 +98,22 @@ enum search_status {
  * or SEARCH_EMPTY, SEARCH_INVALID or SEARCH_ERROR with out empty. */
 enum search_status search_query_parse(struct arena *a, const char *q,
     size_t len, struct search_query *out);
+
+/* How a backend's query language writes a query's terms. */
+struct search_syntax {
+	const char *and_word; /* between two words: " AND " */
+	const char *or_form;  /* between a word's forms: " OR " */
+	const char *prefix;   /* after a form matched as a prefix: " *" */
+	/* Appends a term (len bytes) quoted, so nothing in it is syntax. */
+	void (*quote)(struct buf *b, const char *term, size_t len);
+};
+
+/* Returns query q (as search_query_parse() made it with SEARCH_OK) written
+ * in syntax s, from arena a: each word an OR of its quoted forms in
+ * parentheses, the words joined by AND. Returns NULL when memory is short
+ * or q has no words. */
+char *search_query_write(struct arena *a, const struct search_query *q,
+    const struct search_syntax *s);
 
 /* Returns whether a document term (as search_text_terms() reports it, for a
  * document in lang) matches word w. */

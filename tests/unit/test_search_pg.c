@@ -1,7 +1,7 @@
 /* test_search_pg.c - search_pg.c: the tsvector and tsquery literals, and,
  * when HOLOS_TEST_PG holds a maintenance DSN, the statements of
  * docs/search-pg.sql on a real PostgreSQL (in a schema of their own, made
- * and dropped) with the same cases as SQLite's. */
+ * and dropped) with search_cases.h's queries, as on SQLite. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +16,7 @@
 #include "../../src/search_pg.c"
 #include "form.h"
 #include "named_sql.h"
+#include "search_cases.h"
 
 #define SQL_FILE "docs/search-pg.sql"
 
@@ -125,17 +126,18 @@ pg_exec(const char *sql)
 }
 
 static void
-add(const char *id, const char *lang, const char *state, const char *title,
-    const char *to, const char *body)
+add(const struct search_fixture *f)
 {
 	struct arena *a = arena_new();
-	const char *p[3] = { id, lang, state };
+	const char *p[3] = { arena_printf(a, "%lld", (long long)f->id), f->lang,
+		f->state };
 
 	PQclear(pg_run("INSERT INTO petitions (id, lang, state) "
 		       "VALUES ($1, $2, $3)",
 	    3, p, PGRES_COMMAND_OK));
-	if (strcmp(state, "draft") != 0) {
-		p[1] = vector(a, search_lang_from_code(lang), title, to, body);
+	if (strcmp(f->state, "draft") != 0) {
+		p[1] = vector(a, search_lang_from_code(f->lang), f->title,
+		    f->to, f->body);
 		PQclear(pg_run(SQL_INDEX, 2, p, PGRES_COMMAND_OK));
 	}
 	arena_free(a);
@@ -164,21 +166,7 @@ run_query(const char *tsq, char *out, size_t size)
 static const char *
 find_len(const char *q, size_t len)
 {
-	static char out[512];
-	struct arena *a = arena_new();
-	struct search_query sq;
-	enum search_status s;
-
-	switch ((s = search_query_parse(a, q, len, &sq))) {
-	case SEARCH_OK:
-		run_query(search_pg_tsquery(a, &sq), out, sizeof(out));
-		break;
-	case SEARCH_EMPTY: snprintf(out, sizeof(out), "EMPTY"); break;
-	case SEARCH_INVALID: snprintf(out, sizeof(out), "INVALID"); break;
-	default: fail_msg("query status %d", s);
-	}
-	arena_free(a);
-	return out;
+	return search_cases_find(search_pg_tsquery, run_query, q, len);
 }
 
 static const char *
@@ -228,18 +216,9 @@ pg_setup(void **state)
 	SQL_UNINDEX = named_sql(SQL_FILE, "unindex");
 	SQL_SEARCH = named_sql(SQL_FILE, "search");
 	SQL_COUNT = named_sql(SQL_FILE, "count");
-	add("1", "en", "open", "Drop the accusations against the journalists",
-	    "The Prosecutor General", "The charges are false.");
-	add("2", "ru", "open", "Верните троллейбусы в наш город", "Мэру",
-	    "Троллейбусы ездили по городу сорок лет. Ёлка у мэрии.");
-	add("3", "uk", "open", "Свободу в’язням Кремля", "Президенту",
-	    "Політичні вʼязні мають бути звільнені. Петиція про в'язнів.");
-	add("4", "en", "hidden", "Hidden accusations", "Nobody", "Accused.");
-	add("5", "ru", "draft", "Черновик про троллейбусы", "", "Accused.");
-	add("6", "en", "closed", "Bicycle lanes now", "The Council",
-	    "Safer streets for everyone.");
-	add("7", "en", "victory", "Safer streets", "The Council",
-	    "We need bicycle lanes, now.");
+	for (size_t i = 0;
+	     i < sizeof(search_fixtures) / sizeof(search_fixtures[0]); i++)
+		add(&search_fixtures[i]);
 	return 0;
 }
 
@@ -261,105 +240,29 @@ pg_teardown(void **state)
 }
 
 static void
-test_pg_word_forms(void **state)
+test_pg_cases(void **state)
 {
 	(void)state;
-	assert_string_equal(find("accused"), "1");
-	assert_string_equal(find("троллейбусов"), "2");
-	assert_string_equal(find("в'язні"), "3");
-	assert_string_equal(find("Петиції"), "3");
-	assert_string_equal(find("journalist charged"), "1");
-	assert_string_equal(find("accused троллейбусов"), "");
-	/* A Russian query from an English reader: the language is not asked. */
-	assert_string_equal(find("Троллейбусов город"), "2");
-	assert_string_equal(find("петиция"), "3");
+	search_cases_run(find_len);
 }
 
 static void
-test_pg_apostrophes_folding(void **state)
+test_pg_cases_generated(void **state)
 {
-	static const char *const apos[] = { "'", "\u2019", "\u02BC", "\u02B9",
-		"`" };
-	char text[64];
-	size_t i;
-
 	(void)state;
-	for (i = 0; i < 5; i++) {
-		char id[8];
-
-		snprintf(id, sizeof(id), "%zu", 100 + i);
-		snprintf(text, sizeof(text), "До п%sятниці", apos[i]);
-		add(id, "uk", "open", text, "", "");
-	}
-	for (i = 0; i < 5; i++) {
-		snprintf(text, sizeof(text), "п%sятниця", apos[i]);
-		assert_string_equal(find(text), "104 103 102 101 100");
-		snprintf(text, sizeof(text), "в%sязнів", apos[i]);
-		assert_string_equal(find(text), "3");
-	}
-	assert_string_equal(find("ACCUSED"), "1");
-	assert_string_equal(find("елка"), "2");
-	assert_string_equal(find("ЁЛКИ"), "2");
+	search_cases_generated(find_len, 1000);
 }
 
+/* Unindexing takes a petition out of the results. */
 static void
-test_pg_not_public_and_ranking(void **state)
+test_pg_unindex(void **state)
 {
 	const char *p[1] = { "7" };
 
 	(void)state;
-	assert_string_equal(find("hidden"), "");
-	assert_string_equal(find("черновик"), "");
 	assert_string_equal(find("bicycle"), "6 7");
-	assert_string_equal(find("safer streets"), "7 6");
 	PQclear(pg_run(SQL_UNINDEX, 1, p, PGRES_COMMAND_OK));
 	assert_string_equal(find("bicycle"), "6");
-}
-
-static void
-test_pg_odd_queries(void **state)
-{
-	static const char *const empty[] = { "\"", "*", "-", "(", ")", "!", "&",
-		"|", ":*", "<->", "'", "\\", "\xEE\x80\x80" };
-	static const char *const runs[] = { "NEAR(", "a & b", "a | !b", "a:*",
-		"a <-> b", "'a' & 'b'", "a\\b", "a'b", "x:A", "' OR 1=1 --",
-		"\u05e6\u05d4\"\u05dc" };
-	static const char *const parts[] = { "\"", "*", "(", ")", "!", "&", "|",
-		":", "<->", "'", "\u2019", " ", "a", "accused", "в'язні",
-		"\xff", "\xd0", "\\", "AND", "OR", "NOT", "-", "0", "\0" };
-	const size_t nparts = sizeof(parts) / sizeof(parts[0]);
-	uint32_t x = 88172645u;
-	char q[256];
-	size_t i;
-
-	(void)state;
-	for (i = 0; i < sizeof(empty) / sizeof(empty[0]); i++)
-		assert_string_equal(find(empty[i]), "EMPTY");
-	for (i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {
-		assert_string_not_equal(find(runs[i]), "EMPTY");
-		assert_string_not_equal(find(runs[i]), "INVALID");
-	}
-	assert_string_equal(find("abc\xff"), "INVALID");
-	for (i = 0; i < 1000; i++) {
-		size_t len = 0, k, n;
-		const char *r;
-
-		x ^= x << 13, x ^= x >> 17, x ^= x << 5;
-		n = 1 + x % 10;
-		for (k = 0; k < n; k++) {
-			const char *p;
-
-			x ^= x << 13, x ^= x >> 17, x ^= x << 5;
-			p = parts[x % nparts];
-			memcpy(q + len, p, *p == '\0' ? 1 : strlen(p));
-			len += *p == '\0' ? 1 : strlen(p);
-		}
-		r = find_len(q, len);
-		if (!form_utf8_valid(q, len))
-			assert_string_equal(r, "INVALID");
-		else
-			assert_string_not_equal(r, "INVALID");
-	}
 }
 
 /* A 10 KB query runs; a long document's positions and repeated words stay
@@ -374,12 +277,8 @@ test_pg_long(void **state)
 	int i;
 
 	(void)state;
+	search_cases_long(find_len);
 	buf_init(&b);
-	buf_puts(&b, "accused ");
-	for (i = 0; b.len < 10240; i++)
-		buf_printf(&b, "w%d:* & !x%d | ", i, i);
-	assert_string_equal(find_len(b.data, b.len), "");
-	buf_reset(&b);
 	for (i = 0; i < 20000; i++)
 		buf_puts(&b, i % 2 ? "bicycle " : "lane ");
 	p[0] = vector(a, SEARCH_LANG_EN, "Long", "", b.data);
@@ -407,10 +306,9 @@ main(void)
 		cmocka_unit_test(test_quote),
 	};
 	const struct CMUnitTest pg_tests[] = {
-		cmocka_unit_test(test_pg_word_forms),
-		cmocka_unit_test(test_pg_apostrophes_folding),
-		cmocka_unit_test(test_pg_not_public_and_ranking),
-		cmocka_unit_test(test_pg_odd_queries),
+		cmocka_unit_test(test_pg_cases),
+		cmocka_unit_test(test_pg_cases_generated),
+		cmocka_unit_test(test_pg_unindex),
 		cmocka_unit_test(test_pg_long),
 	};
 	const char *pg = getenv("HOLOS_TEST_PG");
