@@ -1,11 +1,12 @@
 /* test_i18n.c - catalogues, plural forms, number grouping, negotiation and
  * country names, against the real locales/ and ICU. */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <unistd.h>
+
+#include <cmocka.h>
 
 #include "../../src/i18n.c"
 
