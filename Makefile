@@ -52,7 +52,8 @@ pkg_ask = $(if $(call pkg_missing,$(2)),$(error pkg-config finds no $(call pkg_m
     (no .pc file): install the build dependencies with `sh scripts/deps.sh` (run \
     as root, or with sudo), or set PKG_CONFIG_PATH),$(shell pkg-config $(1) $(2)))
 PKGCFLAGS  = $(eval PKGCFLAGS := $$(call pkg_ask,--cflags,$$(PKGS)))$(PKGCFLAGS)
-PKGLIBS    = $(eval PKGLIBS := $$(call pkg_ask,--libs,$$(PKGS)) -lstdc++ -lpthread -lm)$(PKGLIBS)
+# libstemmer (Snowball, for search) has no pkg-config file.
+PKGLIBS    = $(eval PKGLIBS := $$(call pkg_ask,--libs,$$(PKGS)) -lstemmer -lstdc++ -lpthread -lm)$(PKGLIBS)
 TESTCFLAGS = $(eval TESTCFLAGS := $$(call pkg_ask,--cflags,$$(TESTPKGS)))$(TESTCFLAGS)
 TESTLIBS   = $(eval TESTLIBS := $$(call pkg_ask,--libs,$$(TESTPKGS)))$(TESTLIBS)
 

@@ -19,7 +19,7 @@ make all >/dev/null
 PKGS="libmicrohttpd sqlite3 libsodium icu-uc icu-i18n libcmark jansson libcurl libpq"
 cc -std=c17 -D_GNU_SOURCE -O2 -Isrc $(pkg-config --cflags $PKGS) \
     -o "$TMP/checks_cost" bench/checks_cost.c $(ls build/obj/*.o | grep -v main.o) \
-    $(pkg-config --libs $PKGS) -lstdc++ -lpthread -lm
+    $(pkg-config --libs $PKGS) -lstemmer -lstdc++ -lpthread -lm
 echo "== cost of the checks per signature, in a loop (bench/checks_cost)"
 "$TMP/checks_cost"
 cp build/holos "$TMP/server"

@@ -4,7 +4,7 @@
 set -eu
 
 PKGS="build-essential pkg-config libmicrohttpd-dev libsqlite3-dev libsodium-dev
-libicu-dev libcmark-dev libjansson-dev libcurl4-openssl-dev libcmocka-dev
+libicu-dev libstemmer-dev libcmark-dev libjansson-dev libcurl4-openssl-dev libcmocka-dev
 sqlite3 curl ca-certificates python3-aiosmtpd openssl libpq-dev postgresql
 haproxy libcairo2-dev libpango1.0-dev libfontconfig-dev libqrencode-dev
 fonts-dejavu-core poppler-utils zbar-tools

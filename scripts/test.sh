@@ -131,11 +131,12 @@ if [ -z "${HOLOS_TEST_NO_PG:-}" ]; then
 	pgdir=$(mktemp -d "${TMPDIR:-/tmp}/holos-pg.XXXXXX")
 	if dsn=$(sh scripts/pg.sh start "$pgdir"); then
 		echo "PostgreSQL: $dsn"
-		# The storage contract's cases, again on PostgreSQL (the
-		# SQLite ones run once more with them).
-		t=build/asan/unit/test_store
-		[ -x "$t" ] && run "pg/asan/unit/${t##*/}" env HOLOS_TEST_PG="$dsn" \
-		    "$t"
+		# The storage contract's cases and search's statements, again
+		# on PostgreSQL (the SQLite ones run once more with them).
+		for t in build/asan/unit/test_store build/asan/unit/test_search_pg; do
+			[ -x "$t" ] && run "pg/asan/unit/${t##*/}" \
+			    env HOLOS_TEST_PG="$dsn" "$t"
+		done
 		for t in build/e2e/*; do
 			[ -f "$t" ] && [ -x "$t" ] && run "pg/e2e/${t##*/}" env HOLOS_TEST_PG="$dsn" \
 			    HOLOS_TEST_PG_DIR="$pgdir" "$t"
