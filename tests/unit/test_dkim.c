@@ -18,7 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "mail.h"
+#include "mail_message.h"
 
 /* libopendkim 2.11 leaks 64 bytes in dkim_privkey_load() when a key does
  * not parse. holos refuses such a key at start-up and exits, so it leaks
