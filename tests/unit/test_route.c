@@ -57,6 +57,18 @@ group_teardown(void **state)
 	return 0;
 }
 
+/* A connection with nothing in it: no headers, no cookies, no query. */
+static const char *
+lookup_none(void *conn, enum http_kind kind, const char *name)
+{
+	(void)conn;
+	(void)kind;
+	(void)name;
+	return NULL;
+}
+
+static const struct http_io io_none = { .lookup = lookup_none };
+
 /* Dispatches method path with no connection behind it (no headers, no
  * cookies, no query). A too large body stops it after the lookup. */
 static struct request *
@@ -69,6 +81,7 @@ dispatch(enum http_method method, const char *path, bool too_large)
 	r = arena_alloc(a, sizeof(*r));
 	assert_non_null(r);
 	r->arena = a;
+	r->io = &io_none;
 	r->method = method;
 	r->method_name = method == HTTP_GET ? "GET" :
 	    method == HTTP_HEAD		    ? "HEAD" :
