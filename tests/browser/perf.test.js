@@ -16,13 +16,20 @@ const BUDGET = 50 * 1024; // HTML + CSS + JS, compressed
 // Elements below the count line whose place must not change when it does.
 const BELOW_COUNT = ['#count', '.petition__stats progress', '.stats__cta', '.petition__body', '#sign', '#sign button[type=submit]', '.share', '.site-footer'];
 
+// Heights are measured from the top of the card that holds the count: the
+// header above it says how long ago the petition started, and that line may
+// wrap differently a minute later; only what the count itself moves counts.
 function boxes(page) {
-  return page.evaluate((sels) => Object.fromEntries(sels.map((s) => {
-    const e = document.querySelector(s);
-    if (!e) return [s, null];
-    const r = e.getBoundingClientRect();
-    return [s, { x: r.left + scrollX, y: r.top + scrollY, w: r.width, h: r.height }];
-  })), BELOW_COUNT);
+  return page.evaluate((sels) => {
+    const card = document.querySelector('.petition__stats');
+    const top = card ? card.getBoundingClientRect().top + scrollY : 0;
+    return Object.fromEntries(sels.map((s) => {
+      const e = document.querySelector(s);
+      if (!e) return [s, null];
+      const r = e.getBoundingClientRect();
+      return [s, { x: r.left + scrollX, y: r.top + scrollY - top, w: r.width, h: r.height }];
+    }));
+  }, BELOW_COUNT);
 }
 
 function moved(a, b) {
