@@ -84,6 +84,10 @@ enum stmt {
 	ST_STATS_DAYS,
 	ST_STATS_COUNTRIES,
 	ST_SIGNERS_PUBLIC,
+	/* integrity: reset links revoked with a new password; a confirmation
+	 * only while its petition is open. */
+	ST_USER_RESET_TOKENS_END,
+	ST_SIG_PETITION_OPEN,
 	/* PostgreSQL's own: the write batch over arrays, the seq lock. */
 	ST_PG_CUSTOM_PLANS,
 	ST_PG_SEQ_LOCK,
