@@ -84,6 +84,11 @@ enum stmt {
 	ST_STATS_DAYS,
 	ST_STATS_COUNTRIES,
 	ST_SIGNERS_PUBLIC,
+	/* mail: addresses refused for good (hard bounces) */
+	ST_SUPPRESS_ADD,
+	ST_SUPPRESS_HAS,
+	ST_SUPPRESS_LIST,
+	ST_SUPPRESS_DELETE,
 	/* PostgreSQL's own: the write batch over arrays, the seq lock. */
 	ST_PG_CUSTOM_PLANS,
 	ST_PG_SEQ_LOCK,
