@@ -391,6 +391,7 @@ static const struct step_case cases[] = {
 	{ "signq", NULL },
 	{ "refresh", NULL },
 	{ "sweep", NULL },
+	{ "retain", NULL },
 	{ "delay", NULL },
 	{ "offload", NULL },
 	{ "server", fail_server },
