@@ -394,6 +394,7 @@ static const struct step_case cases[] = {
 	{ "retain", NULL },
 	{ "delay", NULL },
 	{ "offload", NULL },
+	{ "media", NULL },
 	{ "server", fail_server },
 };
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
