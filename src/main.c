@@ -36,6 +36,7 @@
 #include "pagecache.h"
 #include "pow.h"
 #include "ratelimit.h"
+#include "retain.h"
 #include "route.h"
 #include "server.h"
 #include "signq.h"
@@ -80,6 +81,9 @@ struct config {
 	bool rate_limit; /* false: no limits at all */
 	unsigned long min_form_seconds;
 	unsigned long pow_bits;
+	/* privacy */
+	struct cidr_set metrics_allow;
+	unsigned long retain_days;
 };
 
 /* How an option's argument is read. */
@@ -90,6 +94,7 @@ enum opt_arg {
 	ARG_RATE,   /* N/SECONDS, or off */
 	ARG_CIDR,   /* an address or a range; repeatable */
 	ARG_ONOFF,  /* on or off */
+	ARG_CIDRS,  /* CIDR,CIDR,…: replaces the list (struct cidr_set) */
 	ARG_NONE,   /* --help */
 	ARG__MAX
 };
@@ -132,6 +137,8 @@ enum opt {
 	OPT_RATE_LIMIT,
 	OPT_MIN_FORM_SECONDS,
 	OPT_POW_BITS,
+	OPT_METRICS_ALLOW,
+	OPT_RETAIN_DAYS,
 	OPT_HELP,
 	OPT__MAX
 };
@@ -218,6 +225,13 @@ static const struct opt_def opts[OPT__MAX] = {
 	    ARG_NUMBER, CF(min_form_seconds), 0, 3600, "3" },
 	[OPT_POW_BITS] = { "pow-bits", "HOLOS_POW_BITS", ARG_NUMBER,
 	    CF(pow_bits), 0, 24, "12" },
+	/* The client as the server sees it (the forwarded one behind a
+	 * --trusted-proxy), so a local proxy does not open /metrics to the
+	 * world. */
+	[OPT_METRICS_ALLOW] = { "metrics-allow", "HOLOS_METRICS_ALLOW",
+	    ARG_CIDRS, CF(metrics_allow), 0, 0, "127.0.0.1/32,::1/128" },
+	[OPT_RETAIN_DAYS] = { "retain-days", "HOLOS_RETAIN_DAYS", ARG_NUMBER,
+	    CF(retain_days), 0, 36500, "90" },
 	[OPT_HELP] = { "help", NULL, ARG_NONE, 0, 0, 0, NULL },
 };
 
@@ -234,6 +248,7 @@ static const char usage_main[] =
     "  outbox [list]    show the mail queue; 'outbox retry ID|dead' queues dead\n"
     "                   mail again, 'outbox send' delivers what is due now\n"
     "  migrate-data     copy a SQLite database into an empty PostgreSQL one\n"
+    "  purge            erase the personal data that is due now (--retain-days)\n"
     "  help [COMMAND]   show help for a command\n"
     "\n"
     "Run 'holos COMMAND --help' for the options of a command.\n";
@@ -306,6 +321,15 @@ static const char usage_serve[] =
     "                      petition signed in a burst from few networks; 0: off;\n"
     "                      env HOLOS_POW_BITS). Without it (no JavaScript) a\n"
     "                      signature counts only once confirmed by email.\n"
+    "\n"
+    "Personal data:\n"
+    "  --retain-days N     days after a petition closes before its signers'\n"
+    "                      personal data is erased (default 90; env\n"
+    "                      HOLOS_RETAIN_DAYS)\n"
+    "  --metrics-allow CIDR,…  clients that may read /metrics; others get 404\n"
+    "                      (default 127.0.0.1/32,::1/128; behind a\n"
+    "                      --trusted-proxy the forwarded client counts; none:\n"
+    "                      nobody; env HOLOS_METRICS_ALLOW)\n"
     "Lists: DIR/allowlist.txt and DIR/blocklist.txt (lines \"domain D\",\n"
     "\"net CIDR\", \"email ADDRESS\"), DIR/disposable-local.txt (more throw-away\n"
     "domains); lists/disposable-email-domains.txt ships with holos.\n";
@@ -342,6 +366,16 @@ static const char usage_migrate_data[] =
     "checks row counts and count sums and prints them. Stop every holos\n"
     "serving the SQLite file first; copy secret.key to each new node.\n";
 
+static const char usage_purge[] =
+    "usage: holos purge [OPTIONS]\n"
+    "\n"
+    "Erases now what a serving holos erases every hour: mail files of trial\n"
+    "mode (no --smtp) older than 7 days, and the personal data of the\n"
+    "signers of petitions closed more than --retain-days days ago.\n"
+    "\n"
+    "  --retain-days N     days after a petition closes (default 90; env\n"
+    "                      HOLOS_RETAIN_DAYS)\n";
+
 static const char usage_import[] =
     "usage: holos import [OPTIONS] FILE.md\n"
     "\n"
@@ -376,6 +410,8 @@ usage(FILE *f, const char *cmd)
 		fputs(usage_outbox, f);
 	else if (strcmp(cmd, "migrate-data") == 0)
 		fputs(usage_migrate_data, f);
+	else if (strcmp(cmd, "purge") == 0)
+		fputs(usage_purge, f);
 	else if (strcmp(cmd, "trending") == 0)
 		fputs(moderate_usage_trending, f);
 	else if (strcmp(cmd, "user") == 0)
@@ -438,6 +474,7 @@ opt_set(const struct opt_def *o, const char *v, struct config *c)
 			return -1;
 		*(bool *)field = strcmp(v, "on") == 0;
 		return 0;
+	case ARG_CIDRS: return cidr_set_parse(v, (struct cidr_set *)field);
 	case ARG_NONE:
 	case ARG__MAX: break;
 	}
@@ -466,6 +503,11 @@ opt_complain(const char *cmd, const struct opt_def *o, const char *source,
 		    "most 32 proxies\n");
 		break;
 	case ARG_ONOFF: fprintf(stderr, "expected on or off\n"); break;
+	case ARG_CIDRS:
+		fprintf(stderr,
+		    "expected ADDRESS/BITS[,ADDRESS/BITS…], at most %d\n",
+		    CIDR_SET_MAX);
+		break;
 	default: fprintf(stderr, "unexpected\n"); break;
 	}
 }
@@ -974,11 +1016,48 @@ cmd_outbox_send(struct config *c, struct store *s)
 	return 0;
 }
 
+/* holos purge: the retention sweep, now (a serving holos runs it hourly). */
+static int
+cmd_purge(struct config *c, int argc)
+{
+	char dir[PATH_MAX];
+	struct retain_config rc;
+	struct retain_result res;
+	struct store *s;
+	int ret;
+
+	if (optind != argc) {
+		fprintf(stderr, "holos purge: unexpected argument\n");
+		usage(stderr, "purge");
+		return 2;
+	}
+	if ((s = open_store(c)) == NULL)
+		return 1;
+	snprintf(dir, sizeof(dir), "%s/outbox", c->data);
+	rc = (struct retain_config){
+		.store = s,
+		.outbox_dir = dir,
+		.retain_days = (int64_t)c->retain_days,
+	};
+	ret = retain_run_once(&rc, (int64_t)time(NULL), &res);
+	store_close(s);
+	printf("removed %d mail file%s\n", res.mail_files,
+	    res.mail_files == 1 ? "" : "s");
+	if (ret == -1) {
+		fprintf(stderr,
+		    "holos purge: not everything due was erased "
+		    "(see the log above)\n");
+		return 1;
+	}
+	return 0;
+}
+
 /* What serving holds between its start-up steps. */
 struct serve {
 	struct config *c;
 	struct outbox_config mail;
 	struct server_config server;
+	struct retain_config retain;
 	char base_url[512], announce[600];
 };
 
@@ -1122,6 +1201,8 @@ start_site(struct serve *sv)
 		memset(c->rates, 0, sizeof(c->rates));
 	ratelimit_configure(c->rates);
 	metrics_configure(route_name);
+	site.metrics_allow = &c->metrics_allow;
+	site.retain_days = (int64_t)c->retain_days;
 	return 0;
 }
 
@@ -1191,6 +1272,17 @@ start_sweep(struct serve *sv)
 {
 	(void)sv;
 	return sweep_start(site.store);
+}
+
+static int
+start_retain(struct serve *sv)
+{
+	sv->retain = (struct retain_config){
+		.store = site.store,
+		.outbox_dir = sv->mail.dir,
+		.retain_days = (int64_t)sv->c->retain_days,
+	};
+	return retain_start(&sv->retain);
 }
 
 static int
@@ -1270,6 +1362,7 @@ enum step_id {
 	STEP_SIGNQ,
 	STEP_REFRESH,
 	STEP_SWEEP,
+	STEP_RETAIN,
 	STEP_DELAY,
 	STEP_OFFLOAD,
 	STEP_MEDIA,
@@ -1306,6 +1399,8 @@ static const struct step steps[STEP__MAX] = {
 	[STEP_REFRESH] = { "refresh", "the count refresh", start_refresh,
 	    counts_refresh_stop },
 	[STEP_SWEEP] = { "sweep", "the closing sweep", start_sweep, sweep_stop },
+	[STEP_RETAIN] = { "retain", "the retention sweep", start_retain,
+	    retain_stop },
 	[STEP_DELAY] = { "delay", "the delayed replies", start_delay,
 	    delay_stop },
 	[STEP_OFFLOAD] = { "offload", "the password worker", start_offload,
@@ -1417,6 +1512,9 @@ main(int argc, char **argv)
 
 	/* Before any thread exists, so every thread inherits the mask. */
 	server_block_signals();
+	/* Whatever holos creates (the database and its WAL, keys, mail
+	 * files, backups, folders) holds personal data: its owner's only. */
+	umask(077);
 	if (getenv("HOLOS_LOG_LEVEL") != NULL &&
 	    strcmp(getenv("HOLOS_LOG_LEVEL"), "debug") == 0)
 		log_set_level(LOG_DEBUG);
@@ -1435,7 +1533,8 @@ main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "serve") && strcmp(cmd, "migrate") &&
 	    strcmp(cmd, "import") && strcmp(cmd, "outbox") &&
-	    strcmp(cmd, "migrate-data") && !lenient(cmd)) {
+	    strcmp(cmd, "migrate-data") && strcmp(cmd, "purge") &&
+	    !lenient(cmd)) {
 		fprintf(stderr, "holos: unknown command \"%s\"\n", cmd);
 		usage(stderr, NULL);
 		return 2;
@@ -1477,6 +1576,8 @@ main(int argc, char **argv)
 		return cmd_outbox(&c, argc - 1, argv + 1);
 	if (strcmp(cmd, "migrate-data") == 0)
 		return cmd_migrate_data(&c, argc - 1, argv + 1);
+	if (strcmp(cmd, "purge") == 0)
+		return cmd_purge(&c, argc - 1);
 	if (lenient(cmd)) {
 		struct store *s = open_store(&c);
 		int ret;
