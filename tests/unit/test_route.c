@@ -185,6 +185,8 @@ static const struct {
 	    "save-the-park", NULL, NULL },
 	{ ROUTE_ME_STATE, HTTP_POST, "/me/p/save-the-park/state",
 	    "save-the-park", NULL, NULL },
+	/* find */
+	{ ROUTE_SEARCH, HTTP_GET, "/search", NULL, NULL, NULL },
 };
 
 #define NREACH (sizeof(reach) / sizeof(reach[0]))
