@@ -17,8 +17,10 @@
 #include "counts.h"
 #include "crypto.h"
 #include "delay.h"
+#include "draw.h"
 #include "guard.h"
 #include "i18n.h"
+#include "image.h"
 #include "import.h"
 #include "lifecycle.h"
 #include "log.h"
@@ -985,6 +987,23 @@ start_site(struct serve *sv)
 	return 0;
 }
 
+/* libvips for uploaded images; the share images drawn are kept until the
+ * stop. */
+static int
+start_media(struct serve *sv)
+{
+	(void)sv;
+	return image_init("holos");
+}
+
+static void
+stop_media(void)
+{
+	page_share_free();
+	image_shutdown();
+	draw_release(true);
+}
+
 static int
 start_mail(struct serve *sv)
 {
@@ -1115,6 +1134,7 @@ enum step_id {
 	STEP_SWEEP,
 	STEP_DELAY,
 	STEP_OFFLOAD,
+	STEP_MEDIA,
 	STEP_SERVER,
 	STEP__MAX
 };
@@ -1152,6 +1172,8 @@ static const struct step steps[STEP__MAX] = {
 	    delay_stop },
 	[STEP_OFFLOAD] = { "offload", "the password worker", start_offload,
 	    offload_stop },
+	/* Stopped after the listener: no request draws any more. */
+	[STEP_MEDIA] = { "media", "the image library", start_media, stop_media },
 	[STEP_SERVER] = { "server", "the listener", start_server, server_stop },
 };
 
