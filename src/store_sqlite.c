@@ -33,6 +33,9 @@ static const char *const sq_sql[ST__MAX] = {
 	[ST_STATS_COUNTRIES] =
 	    "SELECT country, COUNT(*) FROM signatures WHERE petition_id = $1"
 	    " AND state = 'confirmed' GROUP BY country ORDER BY 2 DESC, 1",
+	/* The write lock (BEGIN IMMEDIATE) already keeps other appenders
+	 * out; SQLite has no FOR UPDATE. */
+	[ST_LOG_TREE_LOCK] = "SELECT size FROM log_trees WHERE petition_id = $1",
 	/* Search (find): the FTS5 table petition_search, rowid the
 	 * petition's id, each column's value from search_sqlite_document();
 	 * bm25 counts a title word ten times a word of the text, an
