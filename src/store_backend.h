@@ -84,6 +84,10 @@ enum stmt {
 	ST_STATS_DAYS,
 	ST_STATS_COUNTRIES,
 	ST_SIGNERS_PUBLIC,
+	/* Delivery: the pack's signers, addressees' emails, responses,
+	 * milestones, paper signatures. */
+	ST_DELIVER_SIGNERS,
+	ST_DELIVER_SIGNERS_COUNT,
 	/* PostgreSQL's own: the write batch over arrays, the seq lock. */
 	ST_PG_CUSTOM_PLANS,
 	ST_PG_SEQ_LOCK,

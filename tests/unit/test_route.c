@@ -185,6 +185,9 @@ static const struct {
 	    "save-the-park", NULL, NULL },
 	{ ROUTE_ME_STATE, HTTP_POST, "/me/p/save-the-park/state",
 	    "save-the-park", NULL, NULL },
+	/* Delivery. */
+	{ ROUTE_DELIVER_PDF, HTTP_GET, "/me/p/save-the-park/delivery.pdf",
+	    "save-the-park", NULL, NULL },
 };
 
 #define NREACH (sizeof(reach) / sizeof(reach[0]))
