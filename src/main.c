@@ -20,6 +20,7 @@
 #include "draw.h"
 #include "guard.h"
 #include "i18n.h"
+#include "image.h"
 #include "import.h"
 #include "lifecycle.h"
 #include "log.h"
@@ -1019,6 +1020,23 @@ start_site(struct serve *sv)
 	return 0;
 }
 
+/* libvips for uploaded images; the share images drawn are kept until the
+ * stop. */
+static int
+start_media(struct serve *sv)
+{
+	(void)sv;
+	return image_init("holos");
+}
+
+static void
+stop_media(void)
+{
+	page_share_free();
+	image_shutdown();
+	draw_release(true);
+}
+
 static int
 start_mail(struct serve *sv)
 {
@@ -1149,6 +1167,7 @@ enum step_id {
 	STEP_SWEEP,
 	STEP_DELAY,
 	STEP_OFFLOAD,
+	STEP_MEDIA,
 	STEP_SERVER,
 	STEP__MAX
 };
@@ -1186,6 +1205,8 @@ static const struct step steps[STEP__MAX] = {
 	    delay_stop },
 	[STEP_OFFLOAD] = { "offload", "the password worker", start_offload,
 	    offload_stop },
+	/* Stopped after the listener: no request draws any more. */
+	[STEP_MEDIA] = { "media", "the image library", start_media, stop_media },
 	[STEP_SERVER] = { "server", "the listener", start_server, server_stop },
 };
 

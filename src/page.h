@@ -164,4 +164,17 @@ void page_petition_thanks(struct request *r);
  * preview of a petition as it will appear. Caller owns it. */
 json_t *page_petition_preview(struct request *r, struct petition *p);
 
+/* Loads the public petition named by r->slug with its count, its title and
+ * text in the reader's language when translated. Returns 0, or -1 after
+ * replying with an error page (404 for none or one not yet public, 410
+ * for a hidden one, 503 when the store cannot say). */
+int page_petition_load(struct request *r, struct petition *p);
+
+/* page_share.c */
+void page_share_png(struct request *r);
+void page_qr_svg(struct request *r);
+void page_qr_png(struct request *r);
+/* Drops the share images kept drawn (at shutdown). */
+void page_share_free(void);
+
 #endif

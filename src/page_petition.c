@@ -586,6 +586,11 @@ petition_page_context(struct request *r, struct petition *p,
 	ctx = page_context(r, json_string_value(json_object_get(pc, "title")));
 	json_object_set(json_object_get(ctx, "page"), "description",
 	    json_object_get(pc, "description"));
+	/* The share image in the page's language (page_share.c). */
+	json_object_set_new(json_object_get(ctx, "page"), "image",
+	    json_string(page_url(r,
+		arena_printf(r->arena, "/p/%s/share.png?lang=%s", p->slug,
+		    r->lang))));
 	json_object_set_new(ctx, "petition", pc);
 	json_object_set_new(ctx, "form",
 	    form_context(r, p, vals, errs, live[LIVE_CSRF], live[LIVE_POW]));
@@ -1057,4 +1062,13 @@ page_petition_preview(struct request *r, struct petition *p)
 
 	live_values(r, p->id, p->count, p->goal, p->created_at, live);
 	return petition_context(r, p, true, live);
+}
+
+int
+page_petition_load(struct request *r, struct petition *p)
+{
+	if (load_petition(r, p) == -1)
+		return -1;
+	(void)petition_localise(r, p);
+	return 0;
 }
