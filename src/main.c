@@ -598,7 +598,7 @@ open_store(const struct config *c)
 {
 	char path[PATH_MAX], mig[PATH_MAX];
 	struct store *s;
-	int version;
+	int version, built;
 
 	if (mkdir_p(c->data) == -1) {
 		fprintf(stderr, "holos: cannot create %s: %s\n", c->data,
@@ -617,6 +617,16 @@ open_store(const struct config *c)
 	if (store_migrate(s, &version) != STORE_OK) {
 		fprintf(stderr,
 		    "holos: cannot migrate the database (see the "
+		    "log above)\n");
+		store_close(s);
+		return NULL;
+	}
+	/* Petitions signed before the log existed get theirs now, before
+	 * anything can append to it (SQLite has no SHA-256 for a SQL
+	 * migration to do it). */
+	if (store_log_build(s, &built) != STORE_OK) {
+		fprintf(stderr,
+		    "holos: cannot build the petitions' logs (see the "
 		    "log above)\n");
 		store_close(s);
 		return NULL;

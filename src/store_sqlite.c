@@ -32,6 +32,9 @@ static const char *const sq_sql[ST__MAX] = {
 	[ST_STATS_COUNTRIES] =
 	    "SELECT country, COUNT(*) FROM signatures WHERE petition_id = $1"
 	    " AND state = 'confirmed' GROUP BY country ORDER BY 2 DESC, 1",
+	/* The write lock (BEGIN IMMEDIATE) already keeps other appenders
+	 * out; SQLite has no FOR UPDATE. */
+	[ST_LOG_TREE_LOCK] = "SELECT size FROM log_trees WHERE petition_id = $1",
 	/* The next seq of the petition, in the insert itself: the write
 	 * lock keeps every other writer out until the commit. */
 	[ST_SQ_SIGNATURE_INSERT] =

@@ -1256,207 +1256,555 @@ test_signers_public(void **state)
 	assert_int_equal(n, 0);
 }
 
-/* Delivery: the pack's signers, with their comments, and how many. */
-static void
-test_deliver_signers(void **state)
+/* ---- the verifiable log ---- */
+
+/* A new signature on petition pid written through the write batch:
+ * counted at once (count-on-sign) or pending with a confirmation token
+ * (token_hash out). Returns the op as the batch left it. */
+static struct write_op
+log_sign(int64_t pid, bool counted, const char *country,
+    unsigned char token_hash[STORE_HASH_BYTES])
 {
-	struct sig_spec sp[] = {
-		{ SIGNATURE_CONFIRMED, true, false, "DE", T0 + 1, "d-one" },
-		{ SIGNATURE_CONFIRMED, false, false, "DE", T0 + 2, "private" },
-		{ SIGNATURE_PENDING, true, false, "DE", T0 + 3, "pending" },
-		{ SIGNATURE_INVALID, true, false, "DE", T0 + 4, "invalid" },
-		{ SIGNATURE_CONFIRMED, true, true, "UA", T0 + 5, "d-two" },
-	};
-	struct signer_row *rows;
-	int64_t pid, seqs[5], n64 = -1;
+	struct write_op op;
+
+	memset(&op, 0, sizeof(op));
+	op.kind = WRITE_SIGN;
+	op.now = T0;
+	op.sig.petition_id = pid;
+	hash_new(op.sig.email_hash);
+	op.sig.pii = (const unsigned char *)"pii";
+	op.sig.pii_len = 3;
+	op.sig.country = country;
+	op.sig.comment = "";
+	op.sig.state = counted ? SIGNATURE_CONFIRMED : SIGNATURE_PENDING;
+	op.sig.created_at = T0;
+	op.sig.lang = "en";
+	op.sig.net = "198.51.100.0/24";
+	op.sig.domain = "example.net";
+	op.resend_before = T0 - 600;
+	op.token_expires = T0 + DAY;
+	if (!counted)
+		hash_new(op.token_hash);
+	if (token_hash != NULL)
+		memcpy(token_hash, op.token_hash, STORE_HASH_BYTES);
+	hash_new(op.commitment);
+	assert_int_equal(store_write_batch(S, &op, 1), STORE_OK);
+	assert_int_equal(op.result, WRITE_OK);
+	return op;
+}
+
+/* Checks the whole stored log of pid against a recomputation from its
+ * entries: the root, every audit path and every consistency proof. */
+static void
+log_check(int64_t pid, int64_t size)
+{
+	unsigned char proof[MERKLE_PROOF_MAX][32], root[32], h[32];
+	unsigned char roots[64][32];
+	struct merkle_frontier f;
+	struct log_entry *es;
+	struct log_tree t;
+	size_t n, len;
+	int64_t i, m, at;
+
+	assert_true(size <= 64);
+	assert_int_equal(store_log_tree(S, pid, &t), STORE_OK);
+	assert_int_equal(t.size, size);
+	assert_int_equal(store_log_entries(S, A, pid, 0, size - 1, &es, &n),
+	    STORE_OK);
+	assert_int_equal(n, (size_t)size);
+	merkle_frontier_init(&f);
+	for (i = 0; i < size; i++) {
+		merkle_hash_leaf(es[i].input, es[i].len, h);
+		assert_int_equal(merkle_frontier_push(&f, h), 0);
+		merkle_frontier_root(&f, roots[i]);
+		assert_int_equal(store_log_find(S, pid, h, size, &at), STORE_OK);
+		assert_int_equal(at, i);
+	}
+	merkle_frontier_root(&f, root);
+	assert_memory_equal(root, t.root, 32);
+	for (i = 0; i < size; i++) {
+		merkle_hash_leaf(es[i].input, es[i].len, h);
+		assert_int_equal(store_log_proof(S, pid, i, size, proof, &len),
+		    STORE_OK);
+		assert_true(merkle_verify_inclusion((uint64_t)i, (uint64_t)size,
+		    h, (const unsigned char(*)[32])proof, len, root));
+	}
+	for (m = 1; m <= size; m++) {
+		assert_int_equal(store_log_consistency(S, pid, m, size, proof,
+				     &len),
+		    STORE_OK);
+		assert_true(merkle_verify_consistency((uint64_t)m,
+		    (uint64_t)size, roots[m - 1], root,
+		    (const unsigned char(*)[32])proof, len));
+	}
+	/* Out of range: not found, never a crash. */
+	assert_int_equal(store_log_proof(S, pid, size, size, proof, &len),
+	    STORE_NOTFOUND);
+	assert_int_equal(store_log_proof(S, pid, 0, size + 1, proof, &len),
+	    STORE_NOTFOUND);
+	assert_int_equal(store_log_consistency(S, pid, 0, size, proof, &len),
+	    STORE_NOTFOUND);
+	assert_int_equal(store_log_consistency(S, pid, size, size + 1, proof,
+			     &len),
+	    STORE_NOTFOUND);
+}
+
+static void
+test_log_append(void **state)
+{
+	unsigned char tok[STORE_HASH_BYTES];
+	struct translog_leaf leaf;
+	struct write_op op, ops[3];
+	struct invalidation inv;
+	struct log_entry *es;
+	struct log_tree t;
+	int64_t pid = petition_new("log", PETITION_OPEN, 0, T0, 0);
+	int64_t count, size, seqs[2];
 	size_t n, i;
 
 	(void)state;
-	pid = petition_new("deliver", PETITION_OPEN, 0, T0, 0);
-	for (i = 0; i < sizeof(sp) / sizeof(sp[0]); i++)
-		seqs[i] = sign(pid, &sp[i]);
-	assert_int_equal(store_deliver_signers(S, A, pid, 0, 100, &rows, &n),
-	    STORE_OK);
-	assert_int_equal(n, 2);
-	assert_int_equal(rows[0].seq, seqs[0]);
-	assert_true(pii_is(rows[0].pii, rows[0].pii_len, "d-one"));
-	assert_string_equal(rows[0].comment, "");
-	assert_int_equal(rows[1].seq, seqs[4]);
-	assert_string_equal(rows[1].country, "UA");
-	assert_int_equal(store_deliver_signers(S, A, pid, seqs[0], 100, &rows,
-			     &n),
-	    STORE_OK);
+	assert_int_equal(store_log_tree(S, pid, &t), STORE_NOTFOUND);
+	assert_int_equal(store_log_count(S, pid, &count, &size), STORE_OK);
+	assert_int_equal(count, 0);
+	assert_int_equal(size, 0);
+
+	/* Counted at once: a leaf each, in order, with the commitment and
+	 * the country; the count and the log size move together. */
+	op = log_sign(pid, true, "UA", NULL);
+	assert_int_equal(op.leaf_index, 0);
+	assert_int_equal(op.count_after, 1);
+	assert_int_equal(op.log_size_after, 1);
+	seqs[0] = op.sig.seq;
+	op = log_sign(pid, true, "", NULL);
+	assert_int_equal(op.leaf_index, 1);
+	seqs[1] = op.sig.seq;
+
+	/* Pending: no leaf until confirmed; the confirmation's leaf carries
+	 * the confirmation's commitment and the signature's country. */
+	op = log_sign(pid, false, "PL", tok);
+	assert_int_equal(op.leaf_index, -1);
+	assert_int_equal(op.petition_id, 0);
+	memset(&ops[0], 0, sizeof(ops[0]));
+	ops[0].kind = WRITE_CONFIRM;
+	ops[0].now = T0 + 5;
+	memcpy(ops[0].token_hash, tok, STORE_HASH_BYTES);
+	hash_new(ops[0].commitment);
+	/* In the same batch: two more counted signatures. */
+	ops[1] = log_sign(pid, true, "DE", NULL); /* leaf 2 */
+	ops[1].kind = WRITE_SIGN;
+	hash_new(ops[1].sig.email_hash);
+	ops[2] = ops[1];
+	hash_new(ops[2].sig.email_hash);
+	hash_new(ops[2].commitment);
+	assert_int_equal(store_write_batch(S, ops, 3), STORE_OK);
+	assert_int_equal(ops[0].result, WRITE_OK);
+	assert_int_equal(ops[0].leaf_index, 3);
+	assert_int_equal(ops[1].leaf_index, 4);
+	assert_int_equal(ops[2].leaf_index, 5);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(ops[i].count_after, 6);
+		assert_int_equal(ops[i].log_size_after, 6);
+	}
+	assert_int_equal(store_log_entries(S, A, pid, 3, 3, &es, &n), STORE_OK);
 	assert_int_equal(n, 1);
-	assert_int_equal(store_deliver_signers_count(S, pid, &n64), STORE_OK);
-	assert_int_equal(n64, 2);
+	assert_int_equal(translog_leaf_parse(es[0].input, es[0].len, &leaf), 0);
+	assert_int_equal(leaf.type, TRANSLOG_LEAF_SIGNATURE);
+	assert_memory_equal(leaf.commitment, ops[0].commitment, 32);
+	assert_memory_equal(leaf.country, "PL", 2);
+	assert_int_equal(store_log_entries(S, A, pid, 1, 1, &es, &n), STORE_OK);
+	assert_int_equal(translog_leaf_parse(es[0].input, es[0].len, &leaf), 0);
+	assert_memory_equal(leaf.country, "--", 2);
+	log_check(pid, 6);
+
+	/* Invalidation: a removal leaf per counted signature removed, in
+	 * log order, naming its leaf; pending ones have none. */
+	(void)log_sign(pid, false, "FR", NULL);
+	memset(&inv, 0, sizeof(inv));
+	inv.petition_id = pid;
+	inv.seqs = seqs;
+	inv.nseqs = 2;
+	inv.reason = "bot";
+	inv.note = "";
+	inv.actor = "user:1";
+	inv.now = T0 + 60;
+	assert_int_equal(store_invalidate(S, &inv), STORE_OK);
+	assert_int_equal(inv.uncounted, 2);
+	assert_int_equal(store_log_count(S, pid, &count, &size), STORE_OK);
+	assert_int_equal(count, 4);
+	assert_int_equal(size, 8);
+	assert_int_equal(store_log_entries(S, A, pid, 6, 7, &es, &n), STORE_OK);
+	assert_int_equal(n, 2);
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(translog_leaf_parse(es[i].input, es[i].len,
+				     &leaf),
+		    0);
+		assert_int_equal(leaf.type, TRANSLOG_LEAF_REMOVAL);
+		assert_int_equal(leaf.removed_index, i);
+		assert_int_equal(leaf.reason, TRANSLOG_REASON_BOT);
+	}
+	log_check(pid, 8);
+	/* Entries past the end are simply not there. */
+	assert_int_equal(store_log_entries(S, A, pid, 8, 20, &es, &n), STORE_OK);
+	assert_int_equal(n, 0);
 }
 
-/* ---- the backends ---- */
-
-static char sqlite_dir[64];
-static char pg_dsn[512]; /* the maintenance DSN, then ours */
-static char pg_db[64];
-
-static int
-store_up(const char *dsn, const char *migrations)
+static void
+test_log_sign(void **state)
 {
-	int version = 0;
+	unsigned char sig[64], other[32];
+	struct log_tree t, *ts;
+	int64_t pid = petition_new("logsign", PETITION_OPEN, 0, T0, 0);
+	size_t n, i;
+	bool listed;
 
-	if (store_open(dsn, migrations, "n1", &S) == -1)
-		return -1;
-	if (store_migrate(S, &version) != STORE_OK || version < 6) {
+	(void)state;
+	(void)log_sign(pid, true, "UA", NULL);
+	(void)log_sign(pid, true, "UA", NULL);
+	(void)log_sign(pid, true, "UA", NULL);
+	assert_int_equal(store_log_unsigned(S, A, 1000, &ts, &n), STORE_OK);
+	for (i = 0, listed = false; i < n; i++)
+		if (ts[i].petition_id == pid) {
+			listed = true;
+			assert_int_equal(ts[i].size, 3);
+			assert_int_equal(store_log_tree(S, pid, &t), STORE_OK);
+			assert_memory_equal(ts[i].root, t.root, 32);
+		}
+	assert_true(listed);
+	assert_int_equal(t.sth_size, -1);
+	memset(sig, 7, sizeof(sig));
+	/* A root the nodes do not give is refused. */
+	memset(other, 1, sizeof(other));
+	assert_int_equal(store_log_sign(S, pid, 3, 1000, other, sig),
+	    STORE_ERROR);
+	assert_int_equal(store_log_sign(S, pid, 3, 1700000000123, t.root, sig),
+	    STORE_OK);
+	assert_int_equal(store_log_tree(S, pid, &t), STORE_OK);
+	assert_int_equal(t.sth_size, 3);
+	assert_int_equal(t.sth_timestamp, 1700000000123);
+	assert_memory_equal(t.sth_root, t.root, 32);
+	assert_memory_equal(t.sth_signature, sig, 64);
+	assert_int_equal(store_log_unsigned(S, A, 1000, &ts, &n), STORE_OK);
+	for (i = 0; i < n; i++)
+		assert_true(ts[i].petition_id != pid);
+	/* An older head never replaces a newer one. */
+	{
+		unsigned char root2[32];
+		struct merkle_store st;
+		struct log_nodes l;
+		struct q q;
+
+		assert_int_equal(q_open(&q, S, A, "test"), STORE_OK);
+		st = log_store(&l, &q, pid);
+		assert_int_equal(merkle_root(&st, 2, root2), 0);
+		(void)q_close(&q);
+		memset(sig, 9, sizeof(sig));
+		assert_int_equal(store_log_sign(S, pid, 2, 1700000000999, root2,
+				     sig),
+		    STORE_OK);
+	}
+	assert_int_equal(store_log_tree(S, pid, &t), STORE_OK);
+	assert_int_equal(t.sth_size, 3);
+	assert_int_equal(t.sth_timestamp, 1700000000123);
+}
+
+/* Signatures written as a holos without the log wrote them: the backend's
+ * rows and the counter, no leaves. */
+static int64_t
+log_sign_unlogged(int64_t pid, const char *country)
+{
+	struct write_op op;
+	struct q q;
+
+	memset(&op, 0, sizeof(op));
+	op.kind = WRITE_SIGN;
+	op.now = T0;
+	op.sig.petition_id = pid;
+	hash_new(op.sig.email_hash);
+	op.sig.pii = (const unsigned char *)"pii";
+	op.sig.pii_len = 3;
+	op.sig.country = country;
+	op.sig.comment = "";
+	op.sig.state = SIGNATURE_CONFIRMED;
+	op.sig.created_at = T0;
+	op.sig.lang = "en";
+	op.sig.net = "";
+	op.sig.domain = "";
+	assert_int_equal(q_open(&q, S, A, "test"), STORE_OK);
+	q_begin(&q, ST_BEGIN);
+	if (S->be->write_begin != NULL)
+		q.st = S->be->write_begin(q.c, &op, 1);
+	if (q.st == STORE_OK)
+		q.st = S->be->write_signs(q.c, &op, 0, 1);
+	count_add(&q, pid, 1);
+	q_commit(&q);
+	assert_int_equal(q_close(&q), STORE_OK);
+	assert_true(op.sig.seq > 0);
+	return op.sig.seq;
+}
+
+static void
+test_log_build(void **state)
+{
+	struct translog_leaf leaf;
+	struct invalidation inv;
+	struct log_entry *es;
+	int64_t pid = petition_new("logbuild", PETITION_OPEN, 0, T0, 0);
+	int64_t seqs[3], count, size;
+	size_t n, i;
+	int built;
+
+	(void)state;
+	for (i = 0; i < 3; i++)
+		seqs[i] = log_sign_unlogged(pid, i == 1 ? "UA" : "PL");
+	/* An invalidation before the log existed. */
+	memset(&inv, 0, sizeof(inv));
+	inv.petition_id = pid;
+	inv.seqs = &seqs[1];
+	inv.nseqs = 1;
+	inv.reason = "duplicate_person";
+	inv.note = "";
+	inv.actor = "user:1";
+	inv.now = T0 + 60;
+	assert_int_equal(store_invalidate(S, &inv), STORE_OK);
+	assert_int_equal(store_log_count(S, pid, &count, &size), STORE_OK);
+	assert_int_equal(count, 2);
+	assert_int_equal(size, 0);
+
+	assert_int_equal(store_log_build(S, &built), STORE_OK);
+	assert_true(built >= 1);
+	assert_int_equal(store_log_count(S, pid, &count, &size), STORE_OK);
+	assert_int_equal(count, 2);
+	assert_int_equal(size, 4);
+	assert_int_equal(store_log_entries(S, A, pid, 0, 3, &es, &n), STORE_OK);
+	assert_int_equal(n, 4);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(translog_leaf_parse(es[i].input, es[i].len,
+				     &leaf),
+		    0);
+		assert_int_equal(leaf.type, TRANSLOG_LEAF_SIGNATURE);
+		assert_memory_equal(leaf.country, i == 1 ? "UA" : "PL", 2);
+		assert_int_equal(leaf.timestamp, (uint64_t)T0 * 1000);
+	}
+	assert_int_equal(translog_leaf_parse(es[3].input, es[3].len, &leaf), 0);
+	assert_int_equal(leaf.type, TRANSLOG_LEAF_REMOVAL);
+	assert_int_equal(leaf.removed_index, 1);
+	assert_int_equal(leaf.reason, TRANSLOG_REASON_DUPLICATE_PERSON);
+	assert_int_equal(leaf.timestamp, (uint64_t)(T0 + 60) * 1000);
+	log_check(pid, 4);
+	/* Built once: a second run finds nothing to do. */
+	assert_int_equal(store_log_build(S, &built), STORE_OK);
+	assert_int_equal(built, 0);
+	/* New signatures go on from there. */
+	assert_int_equal(log_sign(pid, true, "UA", NULL).leaf_index, 4);
+	log_check(pid, 5);
+	/* Delivery: the pack's signers, with their comments, and how many. */
+	static void test_deliver_signers(void **state)
+	{
+		struct sig_spec sp[] = {
+			{ SIGNATURE_CONFIRMED, true, false, "DE", T0 + 1,
+			    "d-one" },
+			{ SIGNATURE_CONFIRMED, false, false, "DE", T0 + 2,
+			    "private" },
+			{ SIGNATURE_PENDING, true, false, "DE", T0 + 3,
+			    "pending" },
+			{ SIGNATURE_INVALID, true, false, "DE", T0 + 4,
+			    "invalid" },
+			{ SIGNATURE_CONFIRMED, true, true, "UA", T0 + 5,
+			    "d-two" },
+		};
+		struct signer_row *rows;
+		int64_t pid, seqs[5], n64 = -1;
+		size_t n, i;
+
+		(void)state;
+		pid = petition_new("deliver", PETITION_OPEN, 0, T0, 0);
+		for (i = 0; i < sizeof(sp) / sizeof(sp[0]); i++)
+			seqs[i] = sign(pid, &sp[i]);
+		assert_int_equal(store_deliver_signers(S, A, pid, 0, 100, &rows,
+				     &n),
+		    STORE_OK);
+		assert_int_equal(n, 2);
+		assert_int_equal(rows[0].seq, seqs[0]);
+		assert_true(pii_is(rows[0].pii, rows[0].pii_len, "d-one"));
+		assert_string_equal(rows[0].comment, "");
+		assert_int_equal(rows[1].seq, seqs[4]);
+		assert_string_equal(rows[1].country, "UA");
+		assert_int_equal(store_deliver_signers(S, A, pid, seqs[0], 100,
+				     &rows, &n),
+		    STORE_OK);
+		assert_int_equal(n, 1);
+		assert_int_equal(store_deliver_signers_count(S, pid, &n64),
+		    STORE_OK);
+		assert_int_equal(n64, 2);
+	}
+
+	/* ---- the backends ---- */
+
+	static char sqlite_dir[64];
+	static char pg_dsn[512]; /* the maintenance DSN, then ours */
+	static char pg_db[64];
+
+	static int store_up(const char *dsn, const char *migrations)
+	{
+		int version = 0;
+
+		if (store_open(dsn, migrations, "n1", &S) == -1)
+			return -1;
+		if (store_migrate(S, &version) != STORE_OK || version < 6) {
+			store_close(S);
+			S = NULL;
+			return -1;
+		}
+		return 0;
+	}
+
+	static int sqlite_setup(void **state)
+	{
+		char dsn[128];
+
+		(void)state;
+		snprintf(sqlite_dir, sizeof(sqlite_dir),
+		    "/tmp/holos-unit-XXXXXX");
+		if (mkdtemp(sqlite_dir) == NULL)
+			return -1;
+		snprintf(dsn, sizeof(dsn), "sqlite:%s/holos.db", sqlite_dir);
+		return store_up(dsn, "migrations/sqlite");
+	}
+
+	static int sqlite_teardown(void **state)
+	{
+		char path[128];
+		static const char *const files[] = { "holos.db", "holos.db-wal",
+			"holos.db-shm" };
+		size_t i;
+
+		(void)state;
 		store_close(S);
 		S = NULL;
-		return -1;
+		for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+			snprintf(path, sizeof(path), "%s/%s", sqlite_dir,
+			    files[i]);
+			unlink(path);
+		}
+		rmdir(sqlite_dir);
+		return 0;
 	}
-	return 0;
-}
 
-static int
-sqlite_setup(void **state)
-{
-	char dsn[128];
+	/* Runs one statement on the maintenance database. Returns 0 or -1. */
+	static int pg_admin(const char *maint, const char *sql)
+	{
+		PGconn *c = PQconnectdb(maint);
+		PGresult *r;
+		int ok;
 
-	(void)state;
-	snprintf(sqlite_dir, sizeof(sqlite_dir), "/tmp/holos-unit-XXXXXX");
-	if (mkdtemp(sqlite_dir) == NULL)
-		return -1;
-	snprintf(dsn, sizeof(dsn), "sqlite:%s/holos.db", sqlite_dir);
-	return store_up(dsn, "migrations/sqlite");
-}
-
-static int
-sqlite_teardown(void **state)
-{
-	char path[128];
-	static const char *const files[] = { "holos.db", "holos.db-wal",
-		"holos.db-shm" };
-	size_t i;
-
-	(void)state;
-	store_close(S);
-	S = NULL;
-	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", sqlite_dir, files[i]);
-		unlink(path);
-	}
-	rmdir(sqlite_dir);
-	return 0;
-}
-
-/* Runs one statement on the maintenance database. Returns 0 or -1. */
-static int
-pg_admin(const char *maint, const char *sql)
-{
-	PGconn *c = PQconnectdb(maint);
-	PGresult *r;
-	int ok;
-
-	if (PQstatus(c) != CONNECTION_OK) {
-		fprintf(stderr, "test_store: PostgreSQL: %s", PQerrorMessage(c));
+		if (PQstatus(c) != CONNECTION_OK) {
+			fprintf(stderr, "test_store: PostgreSQL: %s",
+			    PQerrorMessage(c));
+			PQfinish(c);
+			return -1;
+		}
+		r = PQexec(c, sql);
+		ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+		if (!ok)
+			fprintf(stderr, "test_store: %s: %s", sql,
+			    PQresultErrorMessage(r));
+		PQclear(r);
 		PQfinish(c);
-		return -1;
+		return ok ? 0 : -1;
 	}
-	r = PQexec(c, sql);
-	ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-	if (!ok)
-		fprintf(stderr, "test_store: %s: %s", sql,
-		    PQresultErrorMessage(r));
-	PQclear(r);
-	PQfinish(c);
-	return ok ? 0 : -1;
-}
 
-/* maint with its database name replaced by db (a query string is kept). */
-static void
-dsn_with_db(const char *maint, const char *db, char *out, size_t n)
-{
-	const char *host = strstr(maint, "://");
-	const char *query = strchr(maint, '?');
-	const char *slash = host != NULL ? strchr(host + 3, '/') : NULL;
-	size_t keep;
+	/* maint with its database name replaced by db (a query string is kept). */
+	static void dsn_with_db(const char *maint, const char *db, char *out,
+	    size_t n)
+	{
+		const char *host = strstr(maint, "://");
+		const char *query = strchr(maint, '?');
+		const char *slash = host != NULL ? strchr(host + 3, '/') : NULL;
+		size_t keep;
 
-	if (slash != NULL && (query == NULL || slash < query))
-		keep = (size_t)(slash - maint);
-	else
-		keep = query != NULL ? (size_t)(query - maint) : strlen(maint);
-	snprintf(out, n, "%.*s/%s%s", (int)keep, maint, db,
-	    query != NULL ? query : "");
-}
+		if (slash != NULL && (query == NULL || slash < query))
+			keep = (size_t)(slash - maint);
+		else
+			keep = query != NULL ? (size_t)(query - maint) :
+					       strlen(maint);
+		snprintf(out, n, "%.*s/%s%s", (int)keep, maint, db,
+		    query != NULL ? query : "");
+	}
 
-static int
-pg_setup(void **state)
-{
-	const char *maint = getenv("HOLOS_TEST_PG");
-	char sql[128];
+	static int pg_setup(void **state)
+	{
+		const char *maint = getenv("HOLOS_TEST_PG");
+		char sql[128];
 
-	(void)state;
-	snprintf(pg_db, sizeof(pg_db), "holos_unit_%d", (int)getpid());
-	snprintf(sql, sizeof(sql), "CREATE DATABASE %s", pg_db);
-	if (pg_admin(maint, sql) == -1)
-		return -1;
-	dsn_with_db(maint, pg_db, pg_dsn, sizeof(pg_dsn));
-	if (store_up(pg_dsn, "migrations/pg") == -1) {
+		(void)state;
+		snprintf(pg_db, sizeof(pg_db), "holos_unit_%d", (int)getpid());
+		snprintf(sql, sizeof(sql), "CREATE DATABASE %s", pg_db);
+		if (pg_admin(maint, sql) == -1)
+			return -1;
+		dsn_with_db(maint, pg_db, pg_dsn, sizeof(pg_dsn));
+		if (store_up(pg_dsn, "migrations/pg") == -1) {
+			snprintf(sql, sizeof(sql),
+			    "DROP DATABASE IF EXISTS %s WITH "
+			    "(FORCE)",
+			    pg_db);
+			pg_admin(maint, sql);
+			return -1;
+		}
+		return 0;
+	}
+
+	static int pg_teardown(void **state)
+	{
+		char sql[128];
+
+		(void)state;
+		store_close(S);
+		S = NULL;
 		snprintf(sql, sizeof(sql),
-		    "DROP DATABASE IF EXISTS %s WITH "
-		    "(FORCE)",
-		    pg_db);
-		pg_admin(maint, sql);
-		return -1;
+		    "DROP DATABASE IF EXISTS %s WITH (FORCE)", pg_db);
+		return pg_admin(getenv("HOLOS_TEST_PG"), sql);
 	}
-	return 0;
-}
-
-static int
-pg_teardown(void **state)
-{
-	char sql[128];
-
-	(void)state;
-	store_close(S);
-	S = NULL;
-	snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)",
-	    pg_db);
-	return pg_admin(getenv("HOLOS_TEST_PG"), sql);
-}
 
 #define CASE(f) cmocka_unit_test_setup_teardown(f, case_setup, case_teardown)
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		CASE(test_petition_fields),
-		CASE(test_user_fields),
-		CASE(test_user_token),
-		CASE(test_user_verify),
-		CASE(test_user_set_password),
-		CASE(test_petition_update),
-		CASE(test_petition_transition),
-		CASE(test_petition_list_owner),
-		CASE(test_petition_queue),
-		CASE(test_petition_due),
-		CASE(test_update_list),
-		CASE(test_update_mail_next),
-		CASE(test_update_recipients),
-		CASE(test_update_mail_commit),
-		CASE(test_petition_stats),
-		CASE(test_signers_public),
-		/* Delivery. */
-		CASE(test_deliver_signers),
-	};
-	const char *pg = getenv("HOLOS_TEST_PG");
-	int failed;
+	int main(void)
+	{
+		const struct CMUnitTest tests[] = {
+			CASE(test_petition_fields),
+			CASE(test_user_fields),
+			CASE(test_user_token),
+			CASE(test_user_verify),
+			CASE(test_user_set_password),
+			CASE(test_petition_update),
+			CASE(test_petition_transition),
+			CASE(test_petition_list_owner),
+			CASE(test_petition_queue),
+			CASE(test_petition_due),
+			CASE(test_update_list),
+			CASE(test_update_mail_next),
+			CASE(test_update_recipients),
+			CASE(test_update_mail_commit),
+			CASE(test_petition_stats),
+			CASE(test_signers_public),
+			CASE(test_log_append),
+			CASE(test_log_sign),
+			CASE(test_log_build),
+			/* Delivery. */
+			CASE(test_deliver_signers),
+		};
+		const char *pg = getenv("HOLOS_TEST_PG");
+		int failed;
 
-	log_set_level(LOG_WARN);
-	failed = cmocka_run_group_tests_name("store_sqlite", tests,
-	    sqlite_setup, sqlite_teardown);
-	if (pg == NULL || *pg == '\0') {
-		printf("store_pg: skipped (set HOLOS_TEST_PG to a maintenance "
-		       "DSN to run the cases on PostgreSQL)\n");
+		log_set_level(LOG_WARN);
+		failed = cmocka_run_group_tests_name("store_sqlite", tests,
+		    sqlite_setup, sqlite_teardown);
+		if (pg == NULL || *pg == '\0') {
+			printf(
+			    "store_pg: skipped (set HOLOS_TEST_PG to a maintenance "
+			    "DSN to run the cases on PostgreSQL)\n");
+			return failed;
+		}
+		failed += cmocka_run_group_tests_name("store_pg", tests,
+		    pg_setup, pg_teardown);
 		return failed;
 	}
-	failed += cmocka_run_group_tests_name("store_pg", tests, pg_setup,
-	    pg_teardown);
-	return failed;
-}
