@@ -1597,214 +1597,212 @@ test_log_build(void **state)
 	/* New signatures go on from there. */
 	assert_int_equal(log_sign(pid, true, "UA", NULL).leaf_index, 4);
 	log_check(pid, 5);
-	/* Delivery: the pack's signers, with their comments, and how many. */
-	static void test_deliver_signers(void **state)
-	{
-		struct sig_spec sp[] = {
-			{ SIGNATURE_CONFIRMED, true, false, "DE", T0 + 1,
-			    "d-one" },
-			{ SIGNATURE_CONFIRMED, false, false, "DE", T0 + 2,
-			    "private" },
-			{ SIGNATURE_PENDING, true, false, "DE", T0 + 3,
-			    "pending" },
-			{ SIGNATURE_INVALID, true, false, "DE", T0 + 4,
-			    "invalid" },
-			{ SIGNATURE_CONFIRMED, true, true, "UA", T0 + 5,
-			    "d-two" },
-		};
-		struct signer_row *rows;
-		int64_t pid, seqs[5], n64 = -1;
-		size_t n, i;
+}
 
-		(void)state;
-		pid = petition_new("deliver", PETITION_OPEN, 0, T0, 0);
-		for (i = 0; i < sizeof(sp) / sizeof(sp[0]); i++)
-			seqs[i] = sign(pid, &sp[i]);
-		assert_int_equal(store_deliver_signers(S, A, pid, 0, 100, &rows,
-				     &n),
-		    STORE_OK);
-		assert_int_equal(n, 2);
-		assert_int_equal(rows[0].seq, seqs[0]);
-		assert_true(pii_is(rows[0].pii, rows[0].pii_len, "d-one"));
-		assert_string_equal(rows[0].comment, "");
-		assert_int_equal(rows[1].seq, seqs[4]);
-		assert_string_equal(rows[1].country, "UA");
-		assert_int_equal(store_deliver_signers(S, A, pid, seqs[0], 100,
-				     &rows, &n),
-		    STORE_OK);
-		assert_int_equal(n, 1);
-		assert_int_equal(store_deliver_signers_count(S, pid, &n64),
-		    STORE_OK);
-		assert_int_equal(n64, 2);
-	}
+/* Delivery: the pack's signers, with their comments, and how many. */
+static void
+test_deliver_signers(void **state)
+{
+	struct sig_spec sp[] = {
+		{ SIGNATURE_CONFIRMED, true, false, "DE", T0 + 1, "d-one" },
+		{ SIGNATURE_CONFIRMED, false, false, "DE", T0 + 2, "private" },
+		{ SIGNATURE_PENDING, true, false, "DE", T0 + 3, "pending" },
+		{ SIGNATURE_INVALID, true, false, "DE", T0 + 4, "invalid" },
+		{ SIGNATURE_CONFIRMED, true, true, "UA", T0 + 5, "d-two" },
+	};
+	struct signer_row *rows;
+	int64_t pid, seqs[5], n64 = -1;
+	size_t n, i;
 
-	/* ---- the backends ---- */
+	(void)state;
+	pid = petition_new("deliver", PETITION_OPEN, 0, T0, 0);
+	for (i = 0; i < sizeof(sp) / sizeof(sp[0]); i++)
+		seqs[i] = sign(pid, &sp[i]);
+	assert_int_equal(store_deliver_signers(S, A, pid, 0, 100, &rows, &n),
+	    STORE_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(rows[0].seq, seqs[0]);
+	assert_true(pii_is(rows[0].pii, rows[0].pii_len, "d-one"));
+	assert_string_equal(rows[0].comment, "");
+	assert_int_equal(rows[1].seq, seqs[4]);
+	assert_string_equal(rows[1].country, "UA");
+	assert_int_equal(store_deliver_signers(S, A, pid, seqs[0], 100, &rows,
+			     &n),
+	    STORE_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_deliver_signers_count(S, pid, &n64), STORE_OK);
+	assert_int_equal(n64, 2);
+}
 
-	static char sqlite_dir[64];
-	static char pg_dsn[512]; /* the maintenance DSN, then ours */
-	static char pg_db[64];
+/* ---- the backends ---- */
 
-	static int store_up(const char *dsn, const char *migrations)
-	{
-		int version = 0;
+static char sqlite_dir[64];
+static char pg_dsn[512]; /* the maintenance DSN, then ours */
+static char pg_db[64];
 
-		if (store_open(dsn, migrations, "n1", &S) == -1)
-			return -1;
-		if (store_migrate(S, &version) != STORE_OK || version < 6) {
-			store_close(S);
-			S = NULL;
-			return -1;
-		}
-		return 0;
-	}
+static int
+store_up(const char *dsn, const char *migrations)
+{
+	int version = 0;
 
-	static int sqlite_setup(void **state)
-	{
-		char dsn[128];
-
-		(void)state;
-		snprintf(sqlite_dir, sizeof(sqlite_dir),
-		    "/tmp/holos-unit-XXXXXX");
-		if (mkdtemp(sqlite_dir) == NULL)
-			return -1;
-		snprintf(dsn, sizeof(dsn), "sqlite:%s/holos.db", sqlite_dir);
-		return store_up(dsn, "migrations/sqlite");
-	}
-
-	static int sqlite_teardown(void **state)
-	{
-		char path[128];
-		static const char *const files[] = { "holos.db", "holos.db-wal",
-			"holos.db-shm" };
-		size_t i;
-
-		(void)state;
+	if (store_open(dsn, migrations, "n1", &S) == -1)
+		return -1;
+	if (store_migrate(S, &version) != STORE_OK || version < 6) {
 		store_close(S);
 		S = NULL;
-		for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-			snprintf(path, sizeof(path), "%s/%s", sqlite_dir,
-			    files[i]);
-			unlink(path);
-		}
-		rmdir(sqlite_dir);
-		return 0;
+		return -1;
 	}
+	return 0;
+}
 
-	/* Runs one statement on the maintenance database. Returns 0 or -1. */
-	static int pg_admin(const char *maint, const char *sql)
-	{
-		PGconn *c = PQconnectdb(maint);
-		PGresult *r;
-		int ok;
+static int
+sqlite_setup(void **state)
+{
+	char dsn[128];
 
-		if (PQstatus(c) != CONNECTION_OK) {
-			fprintf(stderr, "test_store: PostgreSQL: %s",
-			    PQerrorMessage(c));
-			PQfinish(c);
-			return -1;
-		}
-		r = PQexec(c, sql);
-		ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-		if (!ok)
-			fprintf(stderr, "test_store: %s: %s", sql,
-			    PQresultErrorMessage(r));
-		PQclear(r);
+	(void)state;
+	snprintf(sqlite_dir, sizeof(sqlite_dir), "/tmp/holos-unit-XXXXXX");
+	if (mkdtemp(sqlite_dir) == NULL)
+		return -1;
+	snprintf(dsn, sizeof(dsn), "sqlite:%s/holos.db", sqlite_dir);
+	return store_up(dsn, "migrations/sqlite");
+}
+
+static int
+sqlite_teardown(void **state)
+{
+	char path[128];
+	static const char *const files[] = { "holos.db", "holos.db-wal",
+		"holos.db-shm" };
+	size_t i;
+
+	(void)state;
+	store_close(S);
+	S = NULL;
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", sqlite_dir, files[i]);
+		unlink(path);
+	}
+	rmdir(sqlite_dir);
+	return 0;
+}
+
+/* Runs one statement on the maintenance database. Returns 0 or -1. */
+static int
+pg_admin(const char *maint, const char *sql)
+{
+	PGconn *c = PQconnectdb(maint);
+	PGresult *r;
+	int ok;
+
+	if (PQstatus(c) != CONNECTION_OK) {
+		fprintf(stderr, "test_store: PostgreSQL: %s", PQerrorMessage(c));
 		PQfinish(c);
-		return ok ? 0 : -1;
+		return -1;
 	}
+	r = PQexec(c, sql);
+	ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+	if (!ok)
+		fprintf(stderr, "test_store: %s: %s", sql,
+		    PQresultErrorMessage(r));
+	PQclear(r);
+	PQfinish(c);
+	return ok ? 0 : -1;
+}
 
-	/* maint with its database name replaced by db (a query string is kept). */
-	static void dsn_with_db(const char *maint, const char *db, char *out,
-	    size_t n)
-	{
-		const char *host = strstr(maint, "://");
-		const char *query = strchr(maint, '?');
-		const char *slash = host != NULL ? strchr(host + 3, '/') : NULL;
-		size_t keep;
+/* maint with its database name replaced by db (a query string is kept). */
+static void
+dsn_with_db(const char *maint, const char *db, char *out, size_t n)
+{
+	const char *host = strstr(maint, "://");
+	const char *query = strchr(maint, '?');
+	const char *slash = host != NULL ? strchr(host + 3, '/') : NULL;
+	size_t keep;
 
-		if (slash != NULL && (query == NULL || slash < query))
-			keep = (size_t)(slash - maint);
-		else
-			keep = query != NULL ? (size_t)(query - maint) :
-					       strlen(maint);
-		snprintf(out, n, "%.*s/%s%s", (int)keep, maint, db,
-		    query != NULL ? query : "");
-	}
+	if (slash != NULL && (query == NULL || slash < query))
+		keep = (size_t)(slash - maint);
+	else
+		keep = query != NULL ? (size_t)(query - maint) : strlen(maint);
+	snprintf(out, n, "%.*s/%s%s", (int)keep, maint, db,
+	    query != NULL ? query : "");
+}
 
-	static int pg_setup(void **state)
-	{
-		const char *maint = getenv("HOLOS_TEST_PG");
-		char sql[128];
+static int
+pg_setup(void **state)
+{
+	const char *maint = getenv("HOLOS_TEST_PG");
+	char sql[128];
 
-		(void)state;
-		snprintf(pg_db, sizeof(pg_db), "holos_unit_%d", (int)getpid());
-		snprintf(sql, sizeof(sql), "CREATE DATABASE %s", pg_db);
-		if (pg_admin(maint, sql) == -1)
-			return -1;
-		dsn_with_db(maint, pg_db, pg_dsn, sizeof(pg_dsn));
-		if (store_up(pg_dsn, "migrations/pg") == -1) {
-			snprintf(sql, sizeof(sql),
-			    "DROP DATABASE IF EXISTS %s WITH "
-			    "(FORCE)",
-			    pg_db);
-			pg_admin(maint, sql);
-			return -1;
-		}
-		return 0;
-	}
-
-	static int pg_teardown(void **state)
-	{
-		char sql[128];
-
-		(void)state;
-		store_close(S);
-		S = NULL;
+	(void)state;
+	snprintf(pg_db, sizeof(pg_db), "holos_unit_%d", (int)getpid());
+	snprintf(sql, sizeof(sql), "CREATE DATABASE %s", pg_db);
+	if (pg_admin(maint, sql) == -1)
+		return -1;
+	dsn_with_db(maint, pg_db, pg_dsn, sizeof(pg_dsn));
+	if (store_up(pg_dsn, "migrations/pg") == -1) {
 		snprintf(sql, sizeof(sql),
-		    "DROP DATABASE IF EXISTS %s WITH (FORCE)", pg_db);
-		return pg_admin(getenv("HOLOS_TEST_PG"), sql);
+		    "DROP DATABASE IF EXISTS %s WITH "
+		    "(FORCE)",
+		    pg_db);
+		pg_admin(maint, sql);
+		return -1;
 	}
+	return 0;
+}
+
+static int
+pg_teardown(void **state)
+{
+	char sql[128];
+
+	(void)state;
+	store_close(S);
+	S = NULL;
+	snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)",
+	    pg_db);
+	return pg_admin(getenv("HOLOS_TEST_PG"), sql);
+}
 
 #define CASE(f) cmocka_unit_test_setup_teardown(f, case_setup, case_teardown)
 
-	int main(void)
-	{
-		const struct CMUnitTest tests[] = {
-			CASE(test_petition_fields),
-			CASE(test_user_fields),
-			CASE(test_user_token),
-			CASE(test_user_verify),
-			CASE(test_user_set_password),
-			CASE(test_petition_update),
-			CASE(test_petition_transition),
-			CASE(test_petition_list_owner),
-			CASE(test_petition_queue),
-			CASE(test_petition_due),
-			CASE(test_update_list),
-			CASE(test_update_mail_next),
-			CASE(test_update_recipients),
-			CASE(test_update_mail_commit),
-			CASE(test_petition_stats),
-			CASE(test_signers_public),
-			CASE(test_log_append),
-			CASE(test_log_sign),
-			CASE(test_log_build),
-			/* Delivery. */
-			CASE(test_deliver_signers),
-		};
-		const char *pg = getenv("HOLOS_TEST_PG");
-		int failed;
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		CASE(test_petition_fields),
+		CASE(test_user_fields),
+		CASE(test_user_token),
+		CASE(test_user_verify),
+		CASE(test_user_set_password),
+		CASE(test_petition_update),
+		CASE(test_petition_transition),
+		CASE(test_petition_list_owner),
+		CASE(test_petition_queue),
+		CASE(test_petition_due),
+		CASE(test_update_list),
+		CASE(test_update_mail_next),
+		CASE(test_update_recipients),
+		CASE(test_update_mail_commit),
+		CASE(test_petition_stats),
+		CASE(test_signers_public),
+		CASE(test_log_append),
+		CASE(test_log_sign),
+		CASE(test_log_build),
+		/* Delivery. */
+		CASE(test_deliver_signers),
+	};
+	const char *pg = getenv("HOLOS_TEST_PG");
+	int failed;
 
-		log_set_level(LOG_WARN);
-		failed = cmocka_run_group_tests_name("store_sqlite", tests,
-		    sqlite_setup, sqlite_teardown);
-		if (pg == NULL || *pg == '\0') {
-			printf(
-			    "store_pg: skipped (set HOLOS_TEST_PG to a maintenance "
-			    "DSN to run the cases on PostgreSQL)\n");
-			return failed;
-		}
-		failed += cmocka_run_group_tests_name("store_pg", tests,
-		    pg_setup, pg_teardown);
+	log_set_level(LOG_WARN);
+	failed = cmocka_run_group_tests_name("store_sqlite", tests,
+	    sqlite_setup, sqlite_teardown);
+	if (pg == NULL || *pg == '\0') {
+		printf("store_pg: skipped (set HOLOS_TEST_PG to a maintenance "
+		       "DSN to run the cases on PostgreSQL)\n");
 		return failed;
 	}
+	failed += cmocka_run_group_tests_name("store_pg", tests, pg_setup,
+	    pg_teardown);
+	return failed;
+}
