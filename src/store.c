@@ -280,6 +280,17 @@ static const char *const store_sql[ST__MAX] = {
 	    "SELECT seq, pii, country, created_at FROM signatures"
 	    " WHERE petition_id = $1 AND state = 'confirmed'"
 	    " AND public_name = TRUE AND seq > $2 ORDER BY seq LIMIT $3",
+	/* mail: addresses refused for good (hard bounces) */
+	[ST_SUPPRESS_ADD] =
+	    "INSERT INTO mail_suppressions (email_hash, reason, created_at)"
+	    " VALUES ($1, $2, $3) ON CONFLICT (email_hash) DO NOTHING",
+	[ST_SUPPRESS_HAS] =
+	    "SELECT 1 FROM mail_suppressions WHERE email_hash = $1",
+	[ST_SUPPRESS_LIST] =
+	    "SELECT email_hash, reason, created_at FROM mail_suppressions"
+	    " ORDER BY created_at DESC, email_hash LIMIT 1000",
+	[ST_SUPPRESS_DELETE] =
+	    "DELETE FROM mail_suppressions WHERE email_hash = $1",
 	/* The verifiable log (docs/transparency.md). A petition's row in
 	 * log_trees is made by its first append; locking it orders the
 	 * appends of every process (SQLite: the write lock does). */
@@ -1088,6 +1099,28 @@ read_country(struct q *q, void *out)
 
 	c->country = row_text(q, 0);
 	c->n = row_int(q, 1);
+	return 0;
+}
+
+static int
+read_suppression(struct q *q, void *out)
+{
+	struct suppression *r = out;
+	size_t len;
+
+	r->email_hash = row_blob(q, 0, &len);
+	if (r->email_hash != NULL && len != STORE_HASH_BYTES)
+		r->email_hash = NULL;
+	r->reason = row_text(q, 1);
+	r->created_at = row_int(q, 2);
+	return 0;
+}
+
+static int
+read_nothing(struct q *q, void *out)
+{
+	(void)q;
+	(void)out;
 	return 0;
 }
 
@@ -1973,6 +2006,45 @@ store_outbox_add(struct store *s, const struct outbox_new *m, int64_t now)
 {
 	return exec(s, "outbox_add", NULL, ST_OUTBOX_INSERT, "ttbi",
 	    m->message_id, m->kind, (const void *)m->sealed, m->sealed_len, now);
+}
+
+/* ---- suppressed addresses ---- */
+
+enum store_status
+store_suppress_add(struct store *s,
+    const unsigned char email_hash[STORE_HASH_BYTES], const char *reason,
+    int64_t now)
+{
+	return exec(s, "suppress_add", NULL, ST_SUPPRESS_ADD, "hti", email_hash,
+	    reason, now);
+}
+
+enum store_status
+store_suppress_has(struct store *s,
+    const unsigned char email_hash[STORE_HASH_BYTES])
+{
+	return one(s, NULL, "suppress_has", read_nothing, NULL, ST_SUPPRESS_HAS,
+	    "h", email_hash);
+}
+
+enum store_status
+store_suppress_list(struct store *s, struct arena *a, struct suppression **out,
+    size_t *n)
+{
+	return list(s, a, "suppress_list", read_suppression, sizeof(**out), out,
+	    n, ST_SUPPRESS_LIST, "");
+}
+
+enum store_status
+store_suppress_delete(struct store *s,
+    const unsigned char email_hash[STORE_HASH_BYTES], int *n)
+{
+	int64_t changed = 0;
+	enum store_status st = exec(s, "suppress_delete", &changed,
+	    ST_SUPPRESS_DELETE, "h", email_hash);
+
+	*n = (int)changed;
+	return st;
 }
 
 /* ---- review ---- */

@@ -101,6 +101,14 @@ struct outbox_msg {
 	const char *last_error;
 };
 
+/* An address the relay refused for good at RCPT (a hard bounce), kept
+ * as its keyed hash (crypto_email_hash()) so that it is not mailed again. */
+struct suppression {
+	const unsigned char *email_hash; /* STORE_HASH_BYTES, in the arena */
+	const char *reason;		 /* the relay's reply, redacted */
+	int64_t created_at;
+};
+
 /* A grouping key of trending sources and how many signatures it brought. */
 struct trend_row {
 	const char *key; /* a network ("203.0.113.0/24") or a domain */
@@ -513,6 +521,28 @@ enum store_status store_petition_stats(struct store *s, struct arena *a,
 enum store_status store_signers_public(struct store *s, struct arena *a,
     int64_t petition_id, int64_t after_seq, size_t max, struct signer_row **out,
     size_t *n);
+
+/* Records a hard bounce of the address whose hash is email_hash (kept
+ * once: a second bounce changes nothing). Returns STORE_OK or
+ * STORE_ERROR (logged). */
+enum store_status store_suppress_add(struct store *s,
+    const unsigned char email_hash[STORE_HASH_BYTES], const char *reason,
+    int64_t now);
+
+/* STORE_OK when the address whose hash is email_hash is suppressed,
+ * STORE_NOTFOUND when it is not, STORE_ERROR (logged). */
+enum store_status store_suppress_has(struct store *s,
+    const unsigned char email_hash[STORE_HASH_BYTES]);
+
+/* The newest 1,000 suppressions, newest first, in the arena. Returns
+ * STORE_OK or STORE_ERROR (logged). */
+enum store_status store_suppress_list(struct store *s, struct arena *a,
+    struct suppression **out, size_t *n);
+
+/* Lifts the suppression of email_hash; *n gets 1 when there was one, else
+ * 0. Returns STORE_OK or STORE_ERROR (logged). */
+enum store_status store_suppress_delete(struct store *s,
+    const unsigned char email_hash[STORE_HASH_BYTES], int *n);
 
 /* Queues one message on its own (an account's mail), due now.
  * STORE_DUPLICATE when its message_id is in the outbox already. */

@@ -84,6 +84,11 @@ enum stmt {
 	ST_STATS_DAYS,
 	ST_STATS_COUNTRIES,
 	ST_SIGNERS_PUBLIC,
+	/* mail: addresses refused for good (hard bounces) */
+	ST_SUPPRESS_ADD,
+	ST_SUPPRESS_HAS,
+	ST_SUPPRESS_LIST,
+	ST_SUPPRESS_DELETE,
 	/* The verifiable log (docs/transparency.md). */
 	ST_LOG_TREE_INIT,
 	ST_LOG_TREE_LOCK,

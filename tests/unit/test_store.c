@@ -1688,6 +1688,49 @@ sqlite_teardown(void **state)
 }
 
 /* Runs one statement on the maintenance database. Returns 0 or -1. */
+/* Suppressed addresses: kept once, found by hash, listed newest first,
+ * lifted. */
+static void
+test_suppress(void **state)
+{
+	unsigned char h1[STORE_HASH_BYTES], h2[STORE_HASH_BYTES];
+	struct suppression *r;
+	size_t n, i, seen = 0;
+	int changed = -1;
+
+	(void)state;
+	hash_new(h1);
+	hash_new(h2);
+	assert_int_equal(store_suppress_has(S, h1), STORE_NOTFOUND);
+	assert_int_equal(store_suppress_add(S, h1, "RCPT refused: 550", T0),
+	    STORE_OK);
+	assert_int_equal(store_suppress_add(S, h1, "again", T0 + 5), STORE_OK);
+	assert_int_equal(store_suppress_add(S, h2, "", T0 + 10), STORE_OK);
+	assert_int_equal(store_suppress_has(S, h1), STORE_OK);
+	assert_int_equal(store_suppress_list(S, A, &r, &n), STORE_OK);
+	for (i = 0; i < n; i++) {
+		if (r[i].email_hash == NULL)
+			fail_msg("row %zu has no hash", i);
+		if (memcmp(r[i].email_hash, h2, STORE_HASH_BYTES) == 0) {
+			assert_int_equal(seen, 0); /* newest first */
+			assert_string_equal(r[i].reason, "");
+			assert_int_equal(r[i].created_at, T0 + 10);
+			seen |= 1;
+		} else if (memcmp(r[i].email_hash, h1, STORE_HASH_BYTES) == 0) {
+			assert_string_equal(r[i].reason, "RCPT refused: 550");
+			assert_int_equal(r[i].created_at, T0);
+			seen |= 2;
+		}
+	}
+	assert_int_equal(seen, 3);
+	assert_int_equal(store_suppress_delete(S, h1, &changed), STORE_OK);
+	assert_int_equal(changed, 1);
+	assert_int_equal(store_suppress_delete(S, h1, &changed), STORE_OK);
+	assert_int_equal(changed, 0);
+	assert_int_equal(store_suppress_has(S, h1), STORE_NOTFOUND);
+	assert_int_equal(store_suppress_has(S, h2), STORE_OK);
+}
+
 static int
 pg_admin(const char *maint, const char *sql)
 {
@@ -1785,6 +1828,7 @@ main(void)
 		CASE(test_update_mail_commit),
 		CASE(test_petition_stats),
 		CASE(test_signers_public),
+		CASE(test_suppress),
 		CASE(test_log_append),
 		CASE(test_log_sign),
 		CASE(test_log_build),
