@@ -124,6 +124,9 @@ void page_me_csv(struct request *r);
 void page_me_update(struct request *r);
 void page_me_state(struct request *r);
 
+/* page_deliver.c */
+void page_deliver_pdf(struct request *r);
+
 /* Shared by the pages of signed-in users (page_login.c sets it). */
 #define PAGE_COOKIE_SESSION "holos_session"
 

@@ -114,6 +114,10 @@ enum stmt {
 	ST_SEARCH,
 	ST_SEARCH_COUNT,
 	ST_SEARCH_PUBLIC_IDS,
+	/* Delivery: the pack's signers, addressees' emails, responses,
+	 * milestones, paper signatures. */
+	ST_DELIVER_SIGNERS,
+	ST_DELIVER_SIGNERS_COUNT,
 	/* integrity: reset links revoked with a new password; a confirmation
 	 * only while its petition is open. */
 	ST_USER_RESET_TOKENS_END,
