@@ -64,6 +64,10 @@ const char *page_url(struct request *r, const char *path);
 /* page_home.c */
 void page_home(struct request *r);
 void page_healthz(struct request *r);
+/* /petitions?sort=trending|signatures|newest|victory&state=open|closed|
+ * victory&lang=CODE&page=N: a page of the catalogue (catalog.c); a value
+ * not in these lists is a 400. */
+void page_petitions(struct request *r);
 
 /* The card of petition p in a list (title, addressees when p has them,
  * count line, progress, state), its count read from counts.c into

@@ -114,6 +114,9 @@ enum stmt {
 	ST_SEARCH,
 	ST_SEARCH_COUNT,
 	ST_SEARCH_PUBLIC_IDS,
+	ST_PUBLIC_LIST,
+	ST_PUBLIC_ADDRESSEES,
+	ST_PUBLIC_VERSION,
 	/* PostgreSQL's own: the write batch over arrays, the seq lock. */
 	ST_PG_CUSTOM_PLANS,
 	ST_PG_SEQ_LOCK,

@@ -194,6 +194,7 @@ static const struct {
 	    NULL, NULL },
 	/* find */
 	{ ROUTE_SEARCH, HTTP_GET, "/search", NULL, NULL, NULL },
+	{ ROUTE_PETITIONS, HTTP_GET, "/petitions", NULL, NULL, NULL },
 };
 
 #define NREACH (sizeof(reach) / sizeof(reach[0]))
