@@ -83,14 +83,14 @@ void page_pager(struct request *r, json_t *ctx, int page, int64_t total,
  * memory). */
 const char *page_urlenc(struct request *r, const char *s);
 
+/* The page number ?page= gives: 1 when absent, -1 when it is not a number
+ * from 1 to max. */
+int page_number(const char *s, long max);
+
 /* page_search.c */
 /* Longest query read, in bytes; a longer one is refused (400). */
 #define PAGE_SEARCH_MAX 1024
 void page_search(struct request *r);
-
-/* The page number ?page= gives: 1 when absent, -1 when it is not a number
- * from 1 to max. */
-int page_number(const char *s, long max);
 
 /* page_login.c */
 void page_login_show(struct request *r);
@@ -127,6 +127,9 @@ void page_me_petition(struct request *r);
 void page_me_csv(struct request *r);
 void page_me_update(struct request *r);
 void page_me_state(struct request *r);
+
+/* page_deliver.c */
+void page_deliver_pdf(struct request *r);
 
 /* Shared by the pages of signed-in users (page_login.c sets it). */
 #define PAGE_COOKIE_SESSION "holos_session"

@@ -1,5 +1,6 @@
 /* page_home.c - the home page and the listings of petitions, the cards
  * and pagers they share with search, and the health check. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
@@ -7,6 +8,22 @@
 #include "counts.h"
 #include "i18n.h"
 #include "page.h"
+
+int
+page_number(const char *s, long max)
+{
+	char *end;
+	long v;
+
+	if (s == NULL || *s == '\0')
+		return 1;
+	if (*s < '0' || *s > '9')
+		return -1;
+	v = strtol(s, &end, 10);
+	if (*end != '\0' || v < 1 || v > max)
+		return -1;
+	return (int)v;
+}
 
 const char *
 page_urlenc(struct request *r, const char *s)

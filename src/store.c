@@ -384,6 +384,14 @@ static const char *const store_sql[ST__MAX] = {
 	[ST_SEARCH_PUBLIC_IDS] =
 	    "SELECT id FROM petitions WHERE state IN ('open', 'closed',"
 	    " 'victory') ORDER BY id",
+	/* Delivery. */
+	[ST_DELIVER_SIGNERS] =
+	    "SELECT seq, pii, country, created_at, comment FROM signatures"
+	    " WHERE petition_id = $1 AND state = 'confirmed'"
+	    " AND public_name = TRUE AND seq > $2 ORDER BY seq LIMIT $3",
+	[ST_DELIVER_SIGNERS_COUNT] =
+	    "SELECT COUNT(*) FROM signatures WHERE petition_id = $1"
+	    " AND state = 'confirmed' AND public_name = TRUE",
 	/* The listings' catalogue (catalog.c): every public petition and
 	 * its addressees, and a cheap sign that any petition changed. */
 	[ST_PUBLIC_LIST] =
@@ -1102,6 +1110,16 @@ read_signer(struct q *q, void *out)
 	r->pii = row_blob(q, 1, &r->pii_len);
 	r->country = row_text(q, 2);
 	r->created_at = row_int(q, 3);
+	return 0;
+}
+
+static int
+read_deliver_signer(struct q *q, void *out)
+{
+	struct signer_row *r = out;
+
+	read_signer(q, out);
+	r->comment = row_text(q, 4);
 	return 0;
 }
 
@@ -2911,4 +2929,27 @@ store_log_build(struct store *s, int *built)
 	(void)q_close(&q);
 	arena_free(a);
 	return q.st;
+}
+/* Delivery. */
+
+enum store_status
+store_deliver_signers(struct store *s, struct arena *a, int64_t petition_id,
+    int64_t after_seq, size_t max, struct signer_row **out, size_t *n)
+{
+	return list(s, a, "deliver_signers", read_deliver_signer, sizeof(**out),
+	    out, n, ST_DELIVER_SIGNERS, "iii", petition_id, after_seq,
+	    max > INT64_MAX ? INT64_MAX : (int64_t)max);
+}
+
+enum store_status
+store_deliver_signers_count(struct store *s, int64_t petition_id, int64_t *n)
+{
+	struct q q;
+
+	if (q_open(&q, s, NULL, "deliver_signers_count") != STORE_OK)
+		return q.st;
+	*n = q_run(&q, ST_DELIVER_SIGNERS_COUNT, "i", petition_id) == 1 ?
+	    row_int(&q, 0) :
+	    0;
+	return q_close(&q);
 }

@@ -253,6 +253,7 @@ struct signer_row {
 	size_t pii_len;
 	const char *country;
 	int64_t created_at;
+	const char *comment; /* store_deliver_signers() only; "" for none */
 };
 
 struct audit_row {
@@ -657,6 +658,17 @@ enum store_status store_petition_version(struct store *s, int64_t v[3]);
  * transaction (after a copy between databases, or by an operator).
  * Returns STORE_OK, or the first failure (nothing changed). */
 enum store_status store_search_reindex(struct store *s);
+/* Delivery. */
+
+/* store_signers_public() with each signer's comment: the delivery pack's
+ * signers, read a page at a time (arena). */
+enum store_status store_deliver_signers(struct store *s, struct arena *a,
+    int64_t petition_id, int64_t after_seq, size_t max, struct signer_row **out,
+    size_t *n);
+
+/* How many signers store_deliver_signers() gives in all. */
+enum store_status store_deliver_signers_count(struct store *s,
+    int64_t petition_id, int64_t *n);
 
 /* A short English name for a status, for logs. */
 const char *store_status_name(enum store_status st);

@@ -114,6 +114,10 @@ enum stmt {
 	ST_SEARCH,
 	ST_SEARCH_COUNT,
 	ST_SEARCH_PUBLIC_IDS,
+	/* Delivery: the pack's signers, addressees' emails, responses,
+	 * milestones, paper signatures. */
+	ST_DELIVER_SIGNERS,
+	ST_DELIVER_SIGNERS_COUNT,
 	ST_PUBLIC_LIST,
 	ST_PUBLIC_ADDRESSEES,
 	ST_PUBLIC_VERSION,

@@ -194,6 +194,9 @@ static const struct {
 	    NULL, NULL },
 	/* find */
 	{ ROUTE_SEARCH, HTTP_GET, "/search", NULL, NULL, NULL },
+	/* Delivery. */
+	{ ROUTE_DELIVER_PDF, HTTP_GET, "/me/p/save-the-park/delivery.pdf",
+	    "save-the-park", NULL, NULL },
 	{ ROUTE_PETITIONS, HTTP_GET, "/petitions", NULL, NULL, NULL },
 };
 

@@ -1599,6 +1599,41 @@ test_log_build(void **state)
 	log_check(pid, 5);
 }
 
+/* Delivery: the pack's signers, with their comments, and how many. */
+static void
+test_deliver_signers(void **state)
+{
+	struct sig_spec sp[] = {
+		{ SIGNATURE_CONFIRMED, true, false, "DE", T0 + 1, "d-one" },
+		{ SIGNATURE_CONFIRMED, false, false, "DE", T0 + 2, "private" },
+		{ SIGNATURE_PENDING, true, false, "DE", T0 + 3, "pending" },
+		{ SIGNATURE_INVALID, true, false, "DE", T0 + 4, "invalid" },
+		{ SIGNATURE_CONFIRMED, true, true, "UA", T0 + 5, "d-two" },
+	};
+	struct signer_row *rows;
+	int64_t pid, seqs[5], n64 = -1;
+	size_t n, i;
+
+	(void)state;
+	pid = petition_new("deliver", PETITION_OPEN, 0, T0, 0);
+	for (i = 0; i < sizeof(sp) / sizeof(sp[0]); i++)
+		seqs[i] = sign(pid, &sp[i]);
+	assert_int_equal(store_deliver_signers(S, A, pid, 0, 100, &rows, &n),
+	    STORE_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(rows[0].seq, seqs[0]);
+	assert_true(pii_is(rows[0].pii, rows[0].pii_len, "d-one"));
+	assert_string_equal(rows[0].comment, "");
+	assert_int_equal(rows[1].seq, seqs[4]);
+	assert_string_equal(rows[1].country, "UA");
+	assert_int_equal(store_deliver_signers(S, A, pid, seqs[0], 100, &rows,
+			     &n),
+	    STORE_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_deliver_signers_count(S, pid, &n64), STORE_OK);
+	assert_int_equal(n64, 2);
+}
+
 /* ---- the backends ---- */
 
 static char sqlite_dir[64];
@@ -1877,6 +1912,8 @@ main(void)
 		CASE(test_log_sign),
 		CASE(test_log_build),
 		CASE(test_search),
+		/* Delivery. */
+		CASE(test_deliver_signers),
 	};
 	const char *pg = getenv("HOLOS_TEST_PG");
 	int failed;
