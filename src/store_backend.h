@@ -102,6 +102,13 @@ enum stmt {
 	ST_LOG_MISSING,
 	ST_LOG_COUNTED,
 	ST_LOG_INVALID,
+	/* privacy: retention */
+	ST_RETAIN_DUE,
+	ST_RETAIN_SIGNATURES,
+	ST_RETAIN_TOKENS,
+	ST_RETAIN_MARK,
+	ST_RETAIN_OUTBOX,
+	ST_RETAIN_CHECKPOINT,
 	/* PostgreSQL's own: the write batch over arrays, the seq lock. */
 	ST_PG_CUSTOM_PLANS,
 	ST_PG_SEQ_LOCK,
