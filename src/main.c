@@ -17,7 +17,9 @@
 #include "counts.h"
 #include "crypto.h"
 #include "delay.h"
+#include "dkim.h"
 #include "draw.h"
+#include "email.h"
 #include "guard.h"
 #include "i18n.h"
 #include "image.h"
@@ -30,6 +32,7 @@
 #include "migrate_data.h"
 #include "moderate.h"
 #include "offload.h"
+#include "pack.h"
 #include "page.h"
 #include "pagecache.h"
 #include "pow.h"
@@ -67,6 +70,7 @@ struct config {
 	const char *smtp;
 	const char *smtp_ca;
 	const char *mail_from;
+	const char *dkim_key, *dkim_selector;
 	bool smtp_insecure;
 	bool count_on_sign;
 	unsigned long confirm_ttl;
@@ -120,6 +124,8 @@ enum opt {
 	OPT_SMTP_CA,
 	OPT_SMTP_INSECURE,
 	OPT_MAIL_FROM,
+	OPT_DKIM_KEY,
+	OPT_DKIM_SELECTOR,
 	OPT_COUNT_ON_SIGN,
 	OPT_CONFIRM_TTL,
 	OPT_MAIL_RETRY,
@@ -190,6 +196,10 @@ static const struct opt_def opts[OPT__MAX] = {
 	    CF(smtp_insecure), 0, 0, NULL },
 	[OPT_MAIL_FROM] = { "mail-from", "HOLOS_MAIL_FROM", ARG_TEXT,
 	    CF(mail_from), 0, 0, NULL },
+	[OPT_DKIM_KEY] = { "dkim-key", "HOLOS_DKIM_KEY", ARG_TEXT, CF(dkim_key),
+	    0, 0, NULL },
+	[OPT_DKIM_SELECTOR] = { "dkim-selector", "HOLOS_DKIM_SELECTOR",
+	    ARG_TEXT, CF(dkim_selector), 0, 0, NULL },
 	[OPT_COUNT_ON_SIGN] = { "count-on-sign", "HOLOS_COUNT_ON_SIGN",
 	    ARG_FLAG, CF(count_on_sign), 0, 0, NULL },
 	[OPT_CONFIRM_TTL] = { "confirm-ttl", NULL, ARG_NUMBER, CF(confirm_ttl),
@@ -240,6 +250,7 @@ static const char usage_main[] =
     "                   mail again, 'outbox send' delivers what is due now\n"
     "  migrate-data     copy a SQLite database into an empty PostgreSQL one\n"
     "  purge            erase the personal data that is due now (--retain-days)\n"
+    "  deliver SLUG     write the petition's delivery pack (--out FILE.pdf)\n"
     "  help [COMMAND]   show help for a command\n"
     "\n"
     "Run 'holos COMMAND --help' for the options of a command.\n";
@@ -289,6 +300,10 @@ static const char usage_serve[] =
     "  --smtp-insecure     do not verify the mail server's certificate (tests)\n"
     "  --mail-from ADDR    sender address (env HOLOS_MAIL_FROM; default\n"
     "                      holos@HOST of the base URL)\n"
+    "  --dkim-key FILE     sign outgoing mail with DKIM (RSA key in PEM, mode\n"
+    "                      0600; env HOLOS_DKIM_KEY); needs --dkim-selector\n"
+    "  --dkim-selector S   the key's DNS selector: S._domainkey.DOMAIN of the\n"
+    "                      sender (env HOLOS_DKIM_SELECTOR)\n"
     "  --mail-retry S      seconds before the first retry, doubling (default 60)\n"
     "  --mail-attempts N   attempts before a message is dead (default 8)\n"
     "\n"
@@ -328,13 +343,19 @@ static const char usage_migrate[] =
     "prints the schema version. Refuses a database newer than this holos.\n";
 
 static const char usage_outbox[] =
-    "usage: holos outbox [OPTIONS] [list | retry ID | retry dead | send]\n"
+    "usage: holos outbox [OPTIONS] [list | retry ID | retry dead | send |\n"
+    "                    suppressed [EMAIL] | unsuppress EMAIL]\n"
     "\n"
     "list        the newest 500 messages: id, state, attempts, next attempt,\n"
     "            kind and last error (no addresses: they are sealed)\n"
     "retry ID    queue dead message ID again ('retry dead': all of them)\n"
     "send        deliver every due message now, as the server would (takes the\n"
-    "            mail options of 'holos serve --help')\n";
+    "            mail options of 'holos serve --help')\n"
+    "suppressed  addresses the mail server refused for good (550, 551 or 553 to\n"
+    "            RCPT TO), which are not mailed again: when, the reply, and the\n"
+    "            start of the address's keyed hash (addresses are not kept);\n"
+    "            with EMAIL, whether that address is one of them\n"
+    "unsuppress EMAIL  mail EMAIL again (after its owner fixed the mailbox)\n";
 
 static const char usage_migrate_data[] =
     "usage: holos migrate-data --from sqlite:PATH --to postgres://…\n"
@@ -399,6 +420,8 @@ usage(FILE *f, const char *cmd)
 		fputs(account_usage, f);
 	else if (strcmp(cmd, "invalidate") == 0)
 		fputs(moderate_usage_invalidate, f);
+	else if (strcmp(cmd, "deliver") == 0)
+		fputs(pack_usage, f);
 	else {
 		fputs(usage_main, f);
 		return;
@@ -525,7 +548,7 @@ static bool
 lenient(const char *cmd)
 {
 	return strcmp(cmd, "trending") == 0 || strcmp(cmd, "invalidate") == 0 ||
-	    strcmp(cmd, "user") == 0;
+	    strcmp(cmd, "user") == 0 || strcmp(cmd, "deliver") == 0;
 }
 
 /* Fills c from the defaults, then the environment, then argv. Returns 0, or
@@ -720,6 +743,82 @@ print_time(int64_t t)
 
 static int cmd_outbox_send(struct config *c, struct store *s);
 
+/* holos outbox suppressed: the list, newest first. */
+static int
+cmd_outbox_suppressed(struct store *s)
+{
+	struct suppression *r;
+	struct arena *a;
+	size_t n, i, k;
+
+	if ((a = arena_new()) == NULL ||
+	    store_suppress_list(s, a, &r, &n) != STORE_OK) {
+		fprintf(stderr, "holos outbox: cannot read the suppressions\n");
+		arena_free(a);
+		return 1;
+	}
+	printf("%-20s %-16s %s\n", "since", "address hash", "reply");
+	for (i = 0; i < n; i++) {
+		print_time(r[i].created_at);
+		printf(" ");
+		for (k = 0; k < 8; k++)
+			printf("%02x",
+			    r[i].email_hash != NULL ? r[i].email_hash[k] : 0);
+		printf(" %s\n", r[i].reason);
+	}
+	printf("%zu suppressed address%s\n", n, n == 1 ? "" : "es");
+	arena_free(a);
+	return 0;
+}
+
+/* holos outbox suppressed EMAIL / unsuppress EMAIL. */
+static int
+cmd_outbox_address(struct config *c, struct store *s, const char *verb,
+    const char *email)
+{
+	unsigned char hash[CRYPTO_HASH_BYTES];
+	struct arena *a;
+	const char *norm;
+	size_t nlen;
+	int ret = 1, n = 0;
+	enum store_status st;
+
+	if (crypto_init(c->data) == -1)
+		return 1;
+	if ((a = arena_new()) == NULL)
+		return 1;
+	norm = email_normalize(a, email, strlen(email), &nlen);
+	if (norm == NULL || !email_valid(norm, nlen)) {
+		fprintf(stderr, "holos outbox %s: not an email address\n", verb);
+		ret = 2;
+		goto out;
+	}
+	crypto_email_hash(norm, nlen, hash);
+	if (strcmp(verb, "unsuppress") == 0) {
+		if (store_suppress_delete(s, hash, &n) != STORE_OK) {
+			fprintf(stderr,
+			    "holos outbox: cannot update the suppressions\n");
+			goto out;
+		}
+		printf(n == 1 ? "%s will be mailed again\n" :
+				"%s was not suppressed\n",
+		    norm);
+		ret = 0;
+		goto out;
+	}
+	st = store_suppress_has(s, hash);
+	if (st == STORE_ERROR) {
+		fprintf(stderr, "holos outbox: cannot read the suppressions\n");
+		goto out;
+	}
+	printf(st == STORE_OK ? "%s is suppressed\n" : "%s is not suppressed\n",
+	    norm);
+	ret = 0;
+out:
+	arena_free(a);
+	return ret;
+}
+
 static int
 cmd_outbox(struct config *c, int argc, char **argv)
 {
@@ -782,6 +881,12 @@ cmd_outbox(struct config *c, int argc, char **argv)
 		ret = 0;
 	} else if (strcmp(verb, "send") == 0 && optind + 1 == argc) {
 		ret = cmd_outbox_send(c, s);
+	} else if (strcmp(verb, "suppressed") == 0 && optind + 1 == argc) {
+		ret = cmd_outbox_suppressed(s);
+	} else if ((strcmp(verb, "suppressed") == 0 ||
+		       strcmp(verb, "unsuppress") == 0) &&
+	    optind + 2 == argc) {
+		ret = cmd_outbox_address(c, s, verb, argv[optind + 1]);
 	} else {
 		usage(stderr, "outbox");
 		ret = 2;
@@ -827,6 +932,37 @@ out:
 	return ret;
 }
 
+/* The DKIM signer setup_mail() loaded, for teardown_mail(). */
+static struct dkim_signer *mail_dkim;
+/* `holos deliver`: the key, the catalogues and the site's address that
+ * the pack needs, then pack_cmd(). Returns the exit status. */
+static int
+cmd_deliver(struct config *c, struct store *s, int argc, char **argv)
+{
+	static char base[600];
+	char path[PATH_MAX], err[512];
+	int ret;
+
+	if (crypto_init(c->data) == -1)
+		return 1;
+	snprintf(path, sizeof(path), "%s/locales", c->share);
+	if (i18n_load(path, c->lang, err, sizeof(err)) == -1) {
+		fprintf(stderr, "holos: %s\n", err);
+		i18n_free();
+		return 1;
+	}
+	if (c->base_url == NULL) {
+		snprintf(base, sizeof(base), "http://%s", c->listen);
+		c->base_url = base;
+	}
+	site.name = c->site_name;
+	site_set_base_url(c->base_url);
+	ret = pack_cmd(s, argc, argv);
+	draw_release(true);
+	i18n_free();
+	return ret;
+}
+
 /* The site's mail settings and the outbox worker's configuration, after
  * site_set_base_url(). Returns 0, or -1 with a message on stderr. */
 static int
@@ -860,11 +996,35 @@ setup_mail(struct config *c, struct outbox_config *mail)
 		fprintf(stderr, "holos: --smtp: %s\n", err);
 		return -1;
 	}
+	if ((c->dkim_key == NULL) != (c->dkim_selector == NULL)) {
+		fprintf(stderr,
+		    "holos: --dkim-key and --dkim-selector go "
+		    "together\n");
+		return -1;
+	}
+	if (c->dkim_key != NULL &&
+	    (mail_dkim = mail->dkim = dkim_signer_load(c->dkim_key,
+		 c->dkim_selector, c->mail_from, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "holos: --dkim-key %s: %s\n", c->dkim_key, err);
+		return -1;
+	}
 	if (smtp_global_init() == -1) {
 		fprintf(stderr, "holos: cannot initialise libcurl\n");
+		dkim_signer_free(mail_dkim);
+		mail_dkim = mail->dkim = NULL;
 		return -1;
 	}
 	return 0;
+}
+
+/* Undoes setup_mail(): one set-up at a time, so the signer it loaded is
+ * the one in mail_dkim. */
+static void
+teardown_mail(void)
+{
+	smtp_global_cleanup();
+	dkim_signer_free(mail_dkim);
+	mail_dkim = NULL;
 }
 
 static int
@@ -879,7 +1039,7 @@ cmd_outbox_send(struct config *c, struct store *s)
 	if (setup_mail(c, &mail) == -1)
 		return 1;
 	n = outbox_run_once(s, &mail);
-	smtp_global_cleanup();
+	teardown_mail();
 	if (n == -1) {
 		fprintf(stderr, "holos outbox: cannot read the outbox\n");
 		return 1;
@@ -1262,7 +1422,7 @@ static const struct step steps[STEP__MAX] = {
 	/* Pages cached for the site go with it. */
 	[STEP_SITE] = { "site", "the site settings", start_site,
 	    pagecache_clear },
-	[STEP_MAIL] = { "mail", "mail", start_mail, smtp_global_cleanup },
+	[STEP_MAIL] = { "mail", "mail", start_mail, teardown_mail },
 	[STEP_COUNTS] = { "counts", "the counts", start_counts, counts_free },
 	[STEP_OUTBOX] = { "outbox", "the mail worker", start_outbox,
 	    outbox_stop },
@@ -1364,6 +1524,8 @@ cmd_serve(struct config *c)
 	if (serve_start(&sv) == 0) {
 		server_wait();
 		serve_stop();
+		/* The delivery pack's fonts, once every thread is done. */
+		draw_release(true);
 		ret = 0;
 	}
 	/* Every part stopped is every thread joined: one left would outlive
@@ -1469,6 +1631,8 @@ main(int argc, char **argv)
 				return 1;
 			}
 			ret = account_cmd(s, argc - 1, given + 1);
+		} else if (strcmp(cmd, "deliver") == 0) {
+			ret = cmd_deliver(&c, s, argc - 1, given + 1);
 		} else {
 			ret = strcmp(cmd, "trending") == 0 ?
 			    moderate_trending(s, argc - 1, given + 1) :

@@ -349,6 +349,7 @@ unhex(const char *hex, unsigned char *out, size_t max)
 struct traces {
 	unsigned char pii[512], hash[64];
 	size_t pii_len, hash_len;
+	bool quiet; /* hits expected */
 };
 
 static void
@@ -379,6 +380,11 @@ traces_read(const struct server *s, int k, struct traces *t)
 static bool
 traces_left(const struct server *s, int k, const struct traces *t)
 {
+	/* The positive control expects hits: they are not news. */
+	FILE *say = t->quiet ? fopen("/dev/null", "w") : NULL;
+
+	if (say == NULL)
+		say = stderr;
 	const char *clear[] = { who[k].first, who[k].last, who[k].email,
 		who[k].comment };
 	char found[400] = "";
@@ -390,7 +396,7 @@ traces_left(const struct server *s, int k, const struct traces *t)
 		assert_int_equal(server_db_dump(s, &dump), 0);
 		for (size_t i = 0; i < 4; i++)
 			if (strstr(dump.data, clear[i]) != NULL) {
-				fprintf(stderr, "left in the database: %s\n",
+				fprintf(say, "left in the database: %s\n",
 				    clear[i]);
 				any = true;
 			}
@@ -406,19 +412,21 @@ traces_left(const struct server *s, int k, const struct traces *t)
 	for (size_t i = 0; i < 4; i++)
 		if (dir_contains(s->data, clear[i], strlen(clear[i]), found,
 			sizeof found)) {
-			fprintf(stderr, "%s left in %s\n", clear[i], found);
+			fprintf(say, "%s left in %s\n", clear[i], found);
 			any = true;
 		}
 	if (dir_contains(s->data, t->pii, t->pii_len, found, sizeof found)) {
-		fprintf(stderr, "sealed data of %s left in %s\n", who[k].email,
+		fprintf(say, "sealed data of %s left in %s\n", who[k].email,
 		    found);
 		any = true;
 	}
 	if (dir_contains(s->data, t->hash, t->hash_len, found, sizeof found)) {
-		fprintf(stderr, "email hash of %s left in %s\n", who[k].email,
+		fprintf(say, "email hash of %s left in %s\n", who[k].email,
 		    found);
 		any = true;
 	}
+	if (say != stderr)
+		fclose(say);
 	return any;
 }
 
@@ -491,7 +499,7 @@ test_retention(void **state)
 	const char *args[] = { "--rate-limit", "off", "--retain-days", "30",
 		NULL };
 	struct server *s = &w.srv;
-	struct traces t[SIGNERS];
+	struct traces t[SIGNERS] = { 0 };
 	struct hbuf out = { 0 }, err = { 0 };
 	struct resp r;
 	char sql[256];
@@ -543,8 +551,10 @@ test_retention(void **state)
 	assert_false(traces_left(s, G1, &t[G1]));
 	assert_false(traces_left(s, G2, &t[G2]));
 	/* The scan finds what is there: the other petition's signer. */
+	t[K1].quiet = true;
 	if (harness_pg() == NULL)
 		assert_true(traces_left(s, K1, &t[K1]));
+	t[K1].quiet = false;
 	assert_int_equal(db_number(s, "SELECT COUNT(*) FROM outbox"), 0);
 	assert_int_equal(db_number(s,
 			     "SELECT COUNT(*) FROM tokens t JOIN signatures g"

@@ -192,6 +192,11 @@ static const struct {
 	    NULL, NULL },
 	{ ROUTE_QR_PNG, HTTP_GET, "/p/save-the-park/qr.png", "save-the-park",
 	    NULL, NULL },
+	/* find */
+	{ ROUTE_SEARCH, HTTP_GET, "/search", NULL, NULL, NULL },
+	/* Delivery. */
+	{ ROUTE_DELIVER_PDF, HTTP_GET, "/me/p/save-the-park/delivery.pdf",
+	    "save-the-park", NULL, NULL },
 };
 
 #define NREACH (sizeof(reach) / sizeof(reach[0]))
