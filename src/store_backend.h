@@ -125,6 +125,10 @@ enum stmt {
 	 * milestones, paper signatures. */
 	ST_DELIVER_SIGNERS,
 	ST_DELIVER_SIGNERS_COUNT,
+	/* integrity: reset links revoked with a new password; a confirmation
+	 * only while its petition is open. */
+	ST_USER_RESET_TOKENS_END,
+	ST_SIG_PETITION_OPEN,
 	/* PostgreSQL's own: the write batch over arrays, the seq lock. */
 	ST_PG_CUSTOM_PLANS,
 	ST_PG_SEQ_LOCK,
