@@ -84,7 +84,12 @@ X(ME_STATE, "me_state", POST, SLUG, "/me/p/", "/state", page_me_state, FORM) \
 X(SHARE_PNG, "share_png", GET, SLUG, "/p/", "/share.png", page_share_png,      \
     NONE)                                                                      \
 X(QR_SVG, "qr_svg", GET, SLUG, "/p/", "/qr.svg", page_qr_svg, NONE)            \
-X(QR_PNG, "qr_png", GET, SLUG, "/p/", "/qr.png", page_qr_png, NONE)
+X(QR_PNG, "qr_png", GET, SLUG, "/p/", "/qr.png", page_qr_png, NONE)            \
+X(ME_IMAGE, "me_image", POST, SLUG, "/me/p/", "/image", page_image_upload,     \
+    FORM)                                                                      \
+X(IMAGE_WEBP, "image_webp", GET, SLUG, "/p/", "/image.webp", page_image_webp,  \
+    NONE)                                                                      \
+X(IMAGE_JPG, "image_jpg", GET, SLUG, "/p/", "/image.jpg", page_image_jpg, NONE)
 /* clang-format on */
 
 enum route {
@@ -100,6 +105,11 @@ enum route {
  * with another method 405 with Allow, an over-long body 413. Never fails:
  * errors become error pages. */
 void route_dispatch(struct request *r);
+
+/* The largest body a request for path may send: max_body (--max-body), or
+ * more for the one route that takes an upload (the petition image). */
+size_t route_body_max(enum http_method method, const char *path,
+    size_t max_body);
 
 /* The route's name for metrics ("petition", "sign", …); "none" for
  * ROUTE__MAX. */
