@@ -32,6 +32,7 @@
 #include "migrate_data.h"
 #include "moderate.h"
 #include "offload.h"
+#include "pack.h"
 #include "page.h"
 #include "pagecache.h"
 #include "pow.h"
@@ -249,6 +250,7 @@ static const char usage_main[] =
     "                   mail again, 'outbox send' delivers what is due now\n"
     "  migrate-data     copy a SQLite database into an empty PostgreSQL one\n"
     "  purge            erase the personal data that is due now (--retain-days)\n"
+    "  deliver SLUG     write the petition's delivery pack (--out FILE.pdf)\n"
     "  help [COMMAND]   show help for a command\n"
     "\n"
     "Run 'holos COMMAND --help' for the options of a command.\n";
@@ -418,6 +420,8 @@ usage(FILE *f, const char *cmd)
 		fputs(account_usage, f);
 	else if (strcmp(cmd, "invalidate") == 0)
 		fputs(moderate_usage_invalidate, f);
+	else if (strcmp(cmd, "deliver") == 0)
+		fputs(pack_usage, f);
 	else {
 		fputs(usage_main, f);
 		return;
@@ -544,7 +548,7 @@ static bool
 lenient(const char *cmd)
 {
 	return strcmp(cmd, "trending") == 0 || strcmp(cmd, "invalidate") == 0 ||
-	    strcmp(cmd, "user") == 0;
+	    strcmp(cmd, "user") == 0 || strcmp(cmd, "deliver") == 0;
 }
 
 /* Fills c from the defaults, then the environment, then argv. Returns 0, or
@@ -930,6 +934,34 @@ out:
 
 /* The DKIM signer setup_mail() loaded, for teardown_mail(). */
 static struct dkim_signer *mail_dkim;
+/* `holos deliver`: the key, the catalogues and the site's address that
+ * the pack needs, then pack_cmd(). Returns the exit status. */
+static int
+cmd_deliver(struct config *c, struct store *s, int argc, char **argv)
+{
+	static char base[600];
+	char path[PATH_MAX], err[512];
+	int ret;
+
+	if (crypto_init(c->data) == -1)
+		return 1;
+	snprintf(path, sizeof(path), "%s/locales", c->share);
+	if (i18n_load(path, c->lang, err, sizeof(err)) == -1) {
+		fprintf(stderr, "holos: %s\n", err);
+		i18n_free();
+		return 1;
+	}
+	if (c->base_url == NULL) {
+		snprintf(base, sizeof(base), "http://%s", c->listen);
+		c->base_url = base;
+	}
+	site.name = c->site_name;
+	site_set_base_url(c->base_url);
+	ret = pack_cmd(s, argc, argv);
+	draw_release(true);
+	i18n_free();
+	return ret;
+}
 
 /* The site's mail settings and the outbox worker's configuration, after
  * site_set_base_url(). Returns 0, or -1 with a message on stderr. */
@@ -1489,6 +1521,8 @@ cmd_serve(struct config *c)
 	if (serve_start(&sv) == 0) {
 		server_wait();
 		serve_stop();
+		/* The delivery pack's fonts, once every thread is done. */
+		draw_release(true);
 		ret = 0;
 	}
 	/* Every part stopped is every thread joined: one left would outlive
@@ -1594,6 +1628,8 @@ main(int argc, char **argv)
 				return 1;
 			}
 			ret = account_cmd(s, argc - 1, given + 1);
+		} else if (strcmp(cmd, "deliver") == 0) {
+			ret = cmd_deliver(&c, s, argc - 1, given + 1);
 		} else {
 			ret = strcmp(cmd, "trending") == 0 ?
 			    moderate_trending(s, argc - 1, given + 1) :

@@ -85,6 +85,12 @@ X(SHARE_PNG, "share_png", GET, SLUG, "/p/", "/share.png", page_share_png,      \
     NONE)                                                                      \
 X(QR_SVG, "qr_svg", GET, SLUG, "/p/", "/qr.svg", page_qr_svg, NONE)            \
 X(QR_PNG, "qr_png", GET, SLUG, "/p/", "/qr.png", page_qr_png, NONE)            \
+/* find: search, listings, the open API, feeds */                              \
+X(SEARCH, "search", GET, EXACT, "/search", NULL, page_search, NONE)            \
+/* Delivery: the pack, addressees, responses, paper signatures. */            \
+X(DELIVER_PDF, "deliver_pdf", GET, SLUG, "/me/p/", "/delivery.pdf",            \
+    page_deliver_pdf, NONE)                                                    \
+/* spread: the petition image */                                              \
 X(ME_IMAGE, "me_image", POST, SLUG, "/me/p/", "/image", page_image_upload,     \
     FORM)                                                                      \
 X(IMAGE_WEBP, "image_webp", GET, SLUG, "/p/", "/image.webp", page_image_webp,  \

@@ -253,6 +253,7 @@ struct signer_row {
 	size_t pii_len;
 	const char *country;
 	int64_t created_at;
+	const char *comment; /* store_deliver_signers() only; "" for none */
 };
 
 struct audit_row {
@@ -628,6 +629,35 @@ enum store_status store_log_find(struct store *s, int64_t petition_id,
  * petition; a petition another process built meanwhile is skipped. *built
  * is how many petitions got a log. Run after the migrations. */
 enum store_status store_log_build(struct store *s, int *built);
+/* ---- search (find) ---- */
+
+struct search_query;
+
+/* The public petitions (open, closed, victory) that match query sq (from
+ * search_query_parse() with SEARCH_OK), best first: at most limit from
+ * offset into *out (an arena array of *n, without addressees or counts),
+ * and *total, how many match in all. The index is kept by the store
+ * itself: a petition's document is written when it is created, edited or
+ * moves into a public state, and removed when it leaves one. */
+enum store_status store_search(struct store *s, struct arena *a,
+    const struct search_query *sq, size_t limit, size_t offset,
+    struct petition **out, size_t *n, int64_t *total);
+
+/* Writes the search document of every public petition again, in one
+ * transaction (after a copy between databases, or by an operator).
+ * Returns STORE_OK, or the first failure (nothing changed). */
+enum store_status store_search_reindex(struct store *s);
+/* Delivery. */
+
+/* store_signers_public() with each signer's comment: the delivery pack's
+ * signers, read a page at a time (arena). */
+enum store_status store_deliver_signers(struct store *s, struct arena *a,
+    int64_t petition_id, int64_t after_seq, size_t max, struct signer_row **out,
+    size_t *n);
+
+/* How many signers store_deliver_signers() gives in all. */
+enum store_status store_deliver_signers_count(struct store *s,
+    int64_t petition_id, int64_t *n);
 
 /* A short English name for a status, for logs. */
 const char *store_status_name(enum store_status st);

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "log.h"
+#include "search_sqlite.h"
 #include "store_backend.h"
 
 #define BUSY_TIMEOUT_MS 5000
@@ -37,6 +38,27 @@ static const char *const sq_sql[ST__MAX] = {
 	/* The write lock (BEGIN IMMEDIATE) already keeps other appenders
 	 * out; SQLite has no FOR UPDATE. */
 	[ST_LOG_TREE_LOCK] = "SELECT size FROM log_trees WHERE petition_id = $1",
+	/* Search (find): the FTS5 table petition_search, rowid the
+	 * petition's id, each column's value from search_sqlite_document();
+	 * bm25 counts a title word ten times a word of the text, an
+	 * addressee four (docs/search.md). */
+	[ST_SEARCH_INDEX] =
+	    "INSERT OR REPLACE INTO petition_search (rowid, title, addressees,"
+	    " body) VALUES ($1, $2, $3, $4)",
+	[ST_SEARCH_UNINDEX] = "DELETE FROM petition_search WHERE rowid = $1",
+	[ST_SEARCH] =
+	    "SELECT p.id, p.slug, p.title, p.body_md, p.lang, p.goal, p.state,"
+	    " p.created_at, p.updated_at, COALESCE(p.closes_at, 0),"
+	    " COALESCE(p.owner_id, 0), p.reason, p.note FROM petition_search"
+	    " JOIN petitions p ON p.id = petition_search.rowid"
+	    " WHERE petition_search MATCH $1"
+	    " AND p.state IN ('open', 'closed', 'victory')"
+	    " ORDER BY bm25(petition_search, 10.0, 4.0, 1.0), p.id DESC"
+	    " LIMIT $2 OFFSET $3",
+	[ST_SEARCH_COUNT] =
+	    "SELECT COUNT(*) FROM petition_search JOIN petitions p"
+	    " ON p.id = petition_search.rowid WHERE petition_search MATCH $1"
+	    " AND p.state IN ('open', 'closed', 'victory')",
 	/* The next seq of the petition, in the insert itself: the write
 	 * lock keeps every other writer out until the commit. */
 	[ST_SQ_SIGNATURE_INSERT] =
@@ -334,6 +356,9 @@ sq_open(const char *path, const char *const *sql)
 		goto fail;
 	}
 	sq_tighten(path);
+	/* Every connection may read or write the search table. */
+	if (search_sqlite_register(c->db) == -1)
+		goto fail;
 	sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
 	sqlite3_extended_result_codes(c->db, 0);
 	if (sq_script(c, pragmas, "pragmas") != STORE_OK)
@@ -593,6 +618,21 @@ fail:
 	return sq_status(c, sqlite3_errcode(c->db), "invalidate");
 }
 
+/* Each column's value: the text behind the language tag the "holos"
+ * tokenizer reads. */
+static int
+sq_search_doc(struct arena *a, enum search_lang lang, const char *const in[3],
+    const char *out[3])
+{
+	size_t i, len;
+
+	for (i = 0; i < 3; i++)
+		if ((out[i] = search_sqlite_document(a, lang, in[i],
+			 strlen(in[i]), &len)) == NULL)
+			return -1;
+	return 0;
+}
+
 const struct store_backend store_sqlite_backend = {
 	.name = "sqlite",
 	.shared = false,
@@ -614,4 +654,6 @@ const struct store_backend store_sqlite_backend = {
 	.write_signs = sq_write_signs,
 	.mail_rows = sq_mail_rows,
 	.inv_mark = sq_inv_mark,
+	.search_doc = sq_search_doc,
+	.search_match = search_sqlite_match,
 };

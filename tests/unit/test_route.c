@@ -192,6 +192,12 @@ static const struct {
 	    NULL, NULL },
 	{ ROUTE_QR_PNG, HTTP_GET, "/p/save-the-park/qr.png", "save-the-park",
 	    NULL, NULL },
+	/* find */
+	{ ROUTE_SEARCH, HTTP_GET, "/search", NULL, NULL, NULL },
+	/* Delivery. */
+	{ ROUTE_DELIVER_PDF, HTTP_GET, "/me/p/save-the-park/delivery.pdf",
+	    "save-the-park", NULL, NULL },
+	/* spread: the petition image */
 	{ ROUTE_ME_IMAGE, HTTP_POST, "/me/p/save-the-park/image",
 	    "save-the-park", NULL, NULL },
 	{ ROUTE_IMAGE_WEBP, HTTP_GET, "/p/save-the-park/image.webp",
