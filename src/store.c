@@ -392,6 +392,13 @@ static const char *const store_sql[ST__MAX] = {
 	[ST_DELIVER_SIGNERS_COUNT] =
 	    "SELECT COUNT(*) FROM signatures WHERE petition_id = $1"
 	    " AND state = 'confirmed' AND public_name = TRUE",
+	/* integrity */
+	[ST_USER_RESET_TOKENS_END] =
+	    "DELETE FROM user_tokens WHERE user_id = $1 AND purpose = 'reset'",
+	[ST_SIG_PETITION_OPEN] =
+	    "SELECT 1 FROM signatures s JOIN petitions p ON p.id = s.petition_id"
+	    " WHERE s.id = $1 AND p.state = 'open'"
+	    " AND (p.closes_at IS NULL OR p.closes_at > $2)",
 	/* spread: the petition image. Each upload advances the version. */
 	[ST_IMAGE_UPSERT] =
 	    "INSERT INTO petition_images (petition_id, alt, width, height,"
@@ -1700,6 +1707,14 @@ write_confirm(struct q *q, struct write_op *op, char country[2])
 		op->result = WRITE_TOKEN_EXPIRED;
 		return;
 	}
+	/* A petition closed, hidden or past its closing date takes no more
+	 * signatures, confirmed late ones included; the link stays unused. */
+	if ((r = q_run(q, ST_SIG_PETITION_OPEN, "ii", subject, op->now)) == -1)
+		return;
+	if (r == 0) {
+		op->result = WRITE_PETITION_CLOSED;
+		return;
+	}
 	if (q_run(q, ST_TOKEN_USE, "ih", op->now, op->token_hash) == 0 &&
 	    q->changes == 0) {
 		/* Another node used it between our read and our update (the
@@ -2431,6 +2446,9 @@ store_user_set_password(struct store *s, int64_t id, const char *password)
 	if (q.st == STORE_OK && q.changes == 0)
 		q.st = STORE_NOTFOUND;
 	(void)q_run(&q, ST_USER_SESSIONS_END, "i", id);
+	/* Every other reset link of the account dies with the old password:
+	 * one left in a mailbox would undo the new one. */
+	(void)q_run(&q, ST_USER_RESET_TOKENS_END, "i", id);
 	q_commit(&q);
 	return q_close(&q);
 }

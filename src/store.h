@@ -47,6 +47,8 @@ enum write_result {
 	WRITE_TOKEN_UNKNOWN,
 	WRITE_TOKEN_USED,
 	WRITE_TOKEN_EXPIRED,
+	WRITE_PETITION_CLOSED, /* a confirmation for a petition that is
+				* not open (any longer): not counted */
 	WRITE_RESULT__MAX
 };
 
@@ -423,7 +425,8 @@ enum store_status store_user_token_use(struct store *s,
 enum store_status store_user_verify(struct store *s, int64_t id, int64_t now);
 
 /* Sets a new password (Argon2id string), clears failed logins and the lock,
- * and ends every session of the account, in one transaction.
+ * and ends every session and every reset link of the account, in one
+ * transaction.
  * STORE_NOTFOUND for no such account. */
 enum store_status store_user_set_password(struct store *s, int64_t id,
     const char *password);

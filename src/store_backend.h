@@ -118,6 +118,10 @@ enum stmt {
 	 * milestones, paper signatures. */
 	ST_DELIVER_SIGNERS,
 	ST_DELIVER_SIGNERS_COUNT,
+	/* integrity: reset links revoked with a new password; a confirmation
+	 * only while its petition is open. */
+	ST_USER_RESET_TOKENS_END,
+	ST_SIG_PETITION_OPEN,
 	/* spread: the petition image */
 	ST_IMAGE_UPSERT,
 	ST_IMAGE_FILES_DELETE,
