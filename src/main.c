@@ -1081,8 +1081,12 @@ cmd_purge(struct config *c, int argc)
 	};
 	ret = retain_run_once(&rc, (int64_t)time(NULL), &res);
 	store_close(s);
-	printf("removed %d mail file%s\n", res.mail_files,
-	    res.mail_files == 1 ? "" : "s");
+	printf("erased the signers of %d petition%s (%lld signature%s), "
+	       "%lld sent or dead mail%s; removed %d mail file%s\n",
+	    res.petitions, res.petitions == 1 ? "" : "s",
+	    (long long)res.signatures, res.signatures == 1 ? "" : "s",
+	    (long long)res.mail_rows, res.mail_rows == 1 ? "" : "s",
+	    res.mail_files, res.mail_files == 1 ? "" : "s");
 	if (ret == -1) {
 		fprintf(stderr,
 		    "holos purge: not everything due was erased "

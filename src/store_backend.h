@@ -108,6 +108,13 @@ enum stmt {
 	ST_LOG_MISSING,
 	ST_LOG_COUNTED,
 	ST_LOG_INVALID,
+	/* privacy: retention */
+	ST_RETAIN_DUE,
+	ST_RETAIN_SIGNATURES,
+	ST_RETAIN_TOKENS,
+	ST_RETAIN_MARK,
+	ST_RETAIN_OUTBOX,
+	ST_RETAIN_CHECKPOINT,
 	/* Search (find): a petition's document, a query's results. */
 	ST_SEARCH_INDEX,
 	ST_SEARCH_UNINDEX,
