@@ -33,9 +33,10 @@ drive_handle(struct MHD_Connection *c, const char *url)
 
 	(void)url;
 	(void)MHD_get_connection_values(c, MHD_COOKIE_KIND, each_cookie, NULL);
-	session = MHD_lookup_connection_value(c, MHD_COOKIE_KIND,
-	    "holos_session");
-	if (session != NULL && form_text_valid(session, strlen(session), false) &&
+	session =
+	    MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "holos_session");
+	if (session != NULL &&
+	    form_text_valid(session, strlen(session), false) &&
 	    crypto_token_valid(session, strlen(session)))
 		crypto_token_hash(session, strlen(session), hash);
 	lang = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "holos_lang");

@@ -22,8 +22,7 @@ static const struct form_spec spec[] = {
 };
 
 static enum MHD_Result
-each_arg(void *cls, enum MHD_ValueKind kind, const char *key,
-    const char *value)
+each_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
 	char out[64];
 
@@ -39,8 +38,8 @@ each_arg(void *cls, enum MHD_ValueKind kind, const char *key,
 static void
 drive_handle(struct MHD_Connection *c, const char *url)
 {
-	static const char *const prefixes[] = { "/p/", "/c/", "/u/",
-		"/verify/", "/reset/", "/me/p/", "/admin/p/" };
+	static const char *const prefixes[] = { "/p/", "/c/", "/u/", "/verify/",
+		"/reset/", "/me/p/", "/admin/p/" };
 	char small[16], big[256];
 	size_t len = strlen(url), i;
 
@@ -96,8 +95,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		return 0;
 	q = memchr(data, '?', len);
 	if (q != NULL)
-		(void)form_parse(a, q + 1, len - (size_t)(q + 1 - (const char *)data),
-		    spec, sizeof(spec) / sizeof(spec[0]), v);
+		(void)form_parse(a, q + 1,
+		    len - (size_t)(q + 1 - (const char *)data), spec,
+		    sizeof(spec) / sizeof(spec[0]), v);
 	arena_free(a);
 	return 0;
 }
