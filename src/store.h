@@ -703,6 +703,11 @@ enum store_status store_retain_compact(struct store *s);
 /* A short English name for a status, for logs. */
 const char *store_status_name(enum store_status st);
 
+/* spread: the petition's confirmed signatures by country (arena), largest
+ * first, then by code: the public page's table and chart. */
+enum store_status store_petition_countries(struct store *s, struct arena *a,
+    int64_t petition_id, struct country_row **out, size_t *n);
+
 /* ---- spread: the petition image ---- */
 
 /* The most files one image has: a WebP and a JPEG per srcset width, and
