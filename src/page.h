@@ -145,6 +145,13 @@ void page_unsubscribe_post(struct request *r);
 /* page_metrics.c */
 void page_metrics(struct request *r);
 
+/* page_log.c: the petitions' log API (docs/transparency.md). */
+void page_log_key(struct request *r);
+void page_log_sth(struct request *r);
+void page_log_consistency(struct request *r);
+void page_log_proof(struct request *r);
+void page_log_entries(struct request *r);
+
 /* page_static.c */
 int page_static_load(const char *dir);
 void page_static_free(void);

@@ -84,7 +84,16 @@ X(ME_STATE, "me_state", POST, SLUG, "/me/p/", "/state", page_me_state, FORM) \
 X(SHARE_PNG, "share_png", GET, SLUG, "/p/", "/share.png", page_share_png,      \
     NONE)                                                                      \
 X(QR_SVG, "qr_svg", GET, SLUG, "/p/", "/qr.svg", page_qr_svg, NONE)            \
-X(QR_PNG, "qr_png", GET, SLUG, "/p/", "/qr.png", page_qr_png, NONE)
+X(QR_PNG, "qr_png", GET, SLUG, "/p/", "/qr.png", page_qr_png, NONE)          \
+/* log: the verifiable log's API (docs/transparency.md) */                    \
+X(LOG_KEY, "log_key", GET, EXACT, "/log/key", NULL, page_log_key, NONE)        \
+X(LOG_STH, "log_sth", GET, SLUG, "/p/", "/log/get-sth", page_log_sth, NONE)    \
+X(LOG_CONSISTENCY, "log_consistency", GET, SLUG, "/p/",                        \
+    "/log/get-sth-consistency", page_log_consistency, NONE)                    \
+X(LOG_PROOF, "log_proof", GET, SLUG, "/p/", "/log/get-proof-by-hash",          \
+    page_log_proof, NONE)                                                      \
+X(LOG_ENTRIES, "log_entries", GET, SLUG, "/p/", "/log/get-entries",            \
+    page_log_entries, NONE)
 /* clang-format on */
 
 enum route {
