@@ -85,6 +85,10 @@ struct request {
 	const void *static_body; /* instead of out: bytes that outlive
 				  * the request */
 	size_t static_len;
+	bool has_file; /* instead of out: file_len bytes of file_fd from
+			* its start; the server closes file_fd */
+	int file_fd;
+	uint64_t file_len;
 	struct http_header headers[HTTP_MAX_HEADERS];
 	size_t nheaders;
 };

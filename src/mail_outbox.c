@@ -14,7 +14,9 @@
 #include <unistd.h>
 
 #include "arena.h"
+#include "buf.h"
 #include "crypto.h"
+#include "email.h"
 #include "log.h"
 #include <sodium.h>
 
@@ -77,7 +79,28 @@ backoff(const struct outbox_config *c, int attempts)
 	return d < c->retry_max ? d : c->retry_max;
 }
 
-/* Delivers one claimed message and records how it went. */
+/* The keyed hash of the recipient in its normal form, as signatures and
+ * accounts keep addresses; of the address as it is when it does not
+ * normalise (it was normalised before it was queued). */
+static void
+rcpt_hash(const char *rcpt, size_t len, unsigned char out[CRYPTO_HASH_BYTES])
+{
+	struct arena *a = arena_new();
+	const char *norm = NULL;
+	size_t nlen = 0;
+
+	if (a != NULL)
+		norm = email_normalize(a, rcpt, len, &nlen);
+	if (norm != NULL)
+		crypto_email_hash(norm, nlen, out);
+	else
+		crypto_email_hash(rcpt, len, out);
+	arena_free(a);
+}
+
+/* Delivers one claimed message and records how it went: a recipient the
+ * relay refused for good (SMTP_REFUSED) is suppressed, and a suppressed
+ * one is not tried again. */
 static void
 deliver(struct store *s, const struct outbox_config *c,
     const struct outbox_msg *m)
@@ -86,9 +109,12 @@ deliver(struct store *s, const struct outbox_config *c,
 	char err[256] = "";
 	const char *rcpt, *msg;
 	char *plain = NULL;
-	size_t plen, rlen;
+	size_t plen, rlen, mlen;
+	unsigned char hash[CRYPTO_HASH_BYTES] = { 0 };
+	struct buf signed_msg;
 	int64_t now;
 
+	buf_init(&signed_msg);
 	if (m->sealed == NULL ||
 	    (plain = crypto_open(m->sealed, m->sealed_len, &plen)) == NULL) {
 		snprintf(err, sizeof(err), "cannot open the sealed message");
@@ -101,16 +127,42 @@ deliver(struct store *s, const struct outbox_config *c,
 		goto record;
 	}
 	msg = plain + rlen + 1;
+	mlen = plen - rlen - 1;
+	rcpt_hash(rcpt, rlen, hash);
+	if (store_suppress_has(s, hash) == STORE_OK) {
+		res = SMTP_PERMFAIL;
+		snprintf(err, sizeof(err),
+		    "not sent: the address was refused for good before");
+		goto record;
+	}
+	/* Signed as sent, at each attempt: the signature's time is the
+	 * sending's, and the sealed copy stays the one composed. */
+	if (c->dkim != NULL) {
+		if (dkim_sign_message(c->dkim, msg, mlen, &signed_msg) == -1 ||
+		    !buf_ok(&signed_msg)) {
+			res = SMTP_TEMPFAIL;
+			snprintf(err, sizeof(err), "cannot sign the message");
+			goto record;
+		}
+		buf_append(&signed_msg, msg, mlen);
+		if (!buf_ok(&signed_msg)) {
+			res = SMTP_TEMPFAIL;
+			snprintf(err, sizeof(err), "out of memory");
+			goto record;
+		}
+		msg = signed_msg.data;
+		mlen = signed_msg.len;
+	}
 	if (c->smtp.url == NULL) {
-		res = write_file(c, m->message_id, msg, plen - rlen - 1) == 0 ?
+		res = write_file(c, m->message_id, msg, mlen) == 0 ?
 		    SMTP_SENT :
 		    SMTP_TEMPFAIL;
 		if (res != SMTP_SENT)
 			snprintf(err, sizeof(err), "cannot write %s: %s",
 			    c->dir, strerror(errno));
 	} else {
-		res = smtp_send(&c->smtp, c->from, rcpt, msg, plen - rlen - 1,
-		    err, sizeof(err));
+		res = smtp_send(&c->smtp, c->from, rcpt, msg, mlen, err,
+		    sizeof(err));
 	}
 record:
 	now = (int64_t)time(NULL);
@@ -128,6 +180,12 @@ record:
 		    (long long)m->id, m->kind, m->attempts,
 		    (long long)(next - now), err);
 	} else {
+		if (res == SMTP_REFUSED &&
+		    store_suppress_add(s, hash, err, now) == STORE_OK)
+			log_warn("outbox",
+			    "id=%lld kind=%s event=suppressed note=\"the "
+			    "address is not mailed again\"",
+			    (long long)m->id, m->kind);
 		store_outbox_finish(s, m->id, OUTBOX_DEAD, 0, err, now);
 		log_error("outbox",
 		    "id=%lld kind=%s result=dead attempt=%d "
@@ -138,6 +196,9 @@ record:
 		sodium_memzero(plain, plen);
 		free(plain);
 	}
+	if (signed_msg.data != NULL)
+		sodium_memzero(signed_msg.data, signed_msg.len);
+	buf_reset(&signed_msg);
 }
 
 int

@@ -8,16 +8,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dkim.h"
 #include "mail_smtp.h"
 #include "store.h"
 
 struct outbox_config {
-	struct smtp_config smtp; /* smtp.url NULL: write files */
-	const char *from;	 /* envelope sender */
-	const char *dir;	 /* DATA/outbox, for files */
-	int64_t retry_base;	 /* seconds before the 2nd attempt */
-	int64_t retry_max;	 /* longest wait between attempts */
-	int max_attempts;	 /* then the message is dead */
+	struct smtp_config smtp;  /* smtp.url NULL: write files */
+	const char *from;	  /* envelope sender */
+	const char *dir;	  /* DATA/outbox, for files */
+	int64_t retry_base;	  /* seconds before the 2nd attempt */
+	int64_t retry_max;	  /* longest wait between attempts */
+	int max_attempts;	  /* then the message is dead */
+	struct dkim_signer *dkim; /* sign each message, or NULL; borrowed */
 };
 
 /* Starts the worker thread. Messages left 'sending' by a crash are queued

@@ -20,6 +20,7 @@ static const char *const result_names[SMTP__MAX] = {
 	[SMTP_SENT] = "sent",
 	[SMTP_TEMPFAIL] = "tempfail",
 	[SMTP_PERMFAIL] = "permfail",
+	[SMTP_REFUSED] = "refused",
 };
 
 /* What a config turns into: a URL without credentials, and the rest. */
@@ -385,6 +386,9 @@ classify(CURLcode rc, long code, const struct trace *tr)
 	if (code < 500 || code > 599 || code == 530 || code == 534 ||
 	    code == 535 || code == 538)
 		return SMTP_TEMPFAIL;
+	if (strcmp(tr->verb, "RCPT") == 0 &&
+	    (code == 550 || code == 551 || code == 553))
+		return SMTP_REFUSED;
 	if (strcmp(tr->verb, "MAIL") == 0 || strcmp(tr->verb, "RCPT") == 0 ||
 	    strcmp(tr->verb, "DATA") == 0)
 		return SMTP_PERMFAIL;

@@ -84,7 +84,12 @@ X(ME_STATE, "me_state", POST, SLUG, "/me/p/", "/state", page_me_state, FORM) \
 X(SHARE_PNG, "share_png", GET, SLUG, "/p/", "/share.png", page_share_png,      \
     NONE)                                                                      \
 X(QR_SVG, "qr_svg", GET, SLUG, "/p/", "/qr.svg", page_qr_svg, NONE)            \
-X(QR_PNG, "qr_png", GET, SLUG, "/p/", "/qr.png", page_qr_png, NONE)          \
+X(QR_PNG, "qr_png", GET, SLUG, "/p/", "/qr.png", page_qr_png, NONE)            \
+/* find: search, listings, the open API, feeds */                              \
+X(SEARCH, "search", GET, EXACT, "/search", NULL, page_search, NONE)            \
+/* Delivery: the pack, addressees, responses, paper signatures. */            \
+X(DELIVER_PDF, "deliver_pdf", GET, SLUG, "/me/p/", "/delivery.pdf",            \
+    page_deliver_pdf, NONE)                                                    \
 /* log: the verifiable log's API (docs/transparency.md) */                    \
 X(LOG_KEY, "log_key", GET, EXACT, "/log/key", NULL, page_log_key, NONE)        \
 X(LOG_STH, "log_sth", GET, SLUG, "/p/", "/log/get-sth", page_log_sth, NONE)    \

@@ -149,6 +149,8 @@ request_free(struct request *r)
 {
 	buf_reset(&r->body);
 	buf_reset(&r->out);
+	if (r->has_file)
+		close(r->file_fd);
 	arena_free(r->arena);
 	atomic_fetch_sub(&inflight, 1);
 }
@@ -177,7 +179,13 @@ reply(struct request *r)
 	enum MHD_Result ret;
 	long us;
 
-	if (r->static_body != NULL) {
+	if (r->has_file) {
+		len = (size_t)r->file_len;
+		resp = MHD_create_response_from_fd64(r->file_len, r->file_fd);
+		if (resp == NULL)
+			close(r->file_fd);
+		r->has_file = false;
+	} else if (r->static_body != NULL) {
 		len = r->static_len;
 		resp = MHD_create_response_from_buffer(len,
 		    (void *)r->static_body, MHD_RESPMEM_PERSISTENT);

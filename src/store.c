@@ -14,8 +14,10 @@
 
 #include <sodium.h>
 
+#include "buf.h"
 #include "log.h"
 #include "merkle.h"
+#include "search_text.h"
 #include "store_backend.h"
 #include "translog.h"
 
@@ -26,6 +28,9 @@
  * times the SMTP timeout (10 min). */
 #define OUTBOX_LEASE 3600
 #define MIGRATIONS_MAX 256
+/* The migration that makes the search index: the petitions already there
+ * are indexed in its transaction. */
+#define SEARCH_MIGRATION 10
 
 /* The columns read_petition() reads, in its order. */
 #define PETITION_COLS                                                \
@@ -54,7 +59,9 @@
  *   ST_MIGRATE_LOCK     PostgreSQL: an advisory lock; SQLite: none
  *   ST_OUTBOX_CLAIM     SQLite: without FOR UPDATE SKIP LOCKED
  *   ST_UPDATE_RECIPIENTS SQLite: updates = 1, its partial index's words
- *   ST_STATS_COUNTRIES  SQLite: no COLLATE "C" (its order is bytes) */
+ *   ST_STATS_COUNTRIES  SQLite: no COLLATE "C" (its order is bytes)
+ *   ST_SEARCH_INDEX, ST_SEARCH_UNINDEX, ST_SEARCH, ST_SEARCH_COUNT
+ *                       SQLite: its FTS5 table petition_search */
 static const char *const store_sql[ST__MAX] = {
 	[ST_BEGIN] = "BEGIN",
 	[ST_BEGIN_READ] = "BEGIN",
@@ -280,6 +287,17 @@ static const char *const store_sql[ST__MAX] = {
 	    "SELECT seq, pii, country, created_at FROM signatures"
 	    " WHERE petition_id = $1 AND state = 'confirmed'"
 	    " AND public_name = TRUE AND seq > $2 ORDER BY seq LIMIT $3",
+	/* mail: addresses refused for good (hard bounces) */
+	[ST_SUPPRESS_ADD] =
+	    "INSERT INTO mail_suppressions (email_hash, reason, created_at)"
+	    " VALUES ($1, $2, $3) ON CONFLICT (email_hash) DO NOTHING",
+	[ST_SUPPRESS_HAS] =
+	    "SELECT 1 FROM mail_suppressions WHERE email_hash = $1",
+	[ST_SUPPRESS_LIST] =
+	    "SELECT email_hash, reason, created_at FROM mail_suppressions"
+	    " ORDER BY created_at DESC, email_hash LIMIT 1000",
+	[ST_SUPPRESS_DELETE] =
+	    "DELETE FROM mail_suppressions WHERE email_hash = $1",
 	/* The verifiable log (docs/transparency.md). A petition's row in
 	 * log_trees is made by its first append; locking it orders the
 	 * appends of every process (SQLite: the write lock does). */
@@ -345,6 +363,35 @@ static const char *const store_sql[ST__MAX] = {
 	    " s.petition_id AND l.seq = s.seq LEFT JOIN invalidations i"
 	    " ON i.id = s.invalidation_id WHERE s.petition_id = $1"
 	    " AND s.state = 'invalid' AND l.idx > $2 ORDER BY l.idx LIMIT $3",
+	/* Search (find): PostgreSQL's texts; SQLite has its FTS5 table
+	 * (store_sqlite.c). The document is three tsvector literals made by
+	 * search_pg_tsvector() with weights A (title), B (addressees) and C
+	 * (text); || numbers each one's positions on after the last. The
+	 * results check the state, so a petition hidden before its document
+	 * is removed never shows. */
+	[ST_SEARCH_INDEX] =
+	    "UPDATE petitions SET search = CAST($2 AS tsvector) ||"
+	    " CAST($3 AS tsvector) || CAST($4 AS tsvector) WHERE id = $1",
+	[ST_SEARCH_UNINDEX] = "UPDATE petitions SET search = '' WHERE id = $1",
+	[ST_SEARCH] =
+	    "SELECT " PETITION_COLS " FROM petitions p, CAST($1 AS tsquery) q"
+	    " WHERE p.search @@ q AND p.state IN ('open', 'closed', 'victory')"
+	    " ORDER BY ts_rank_cd('{0.1, 0.2, 0.4, 1.0}', p.search, q) DESC,"
+	    " p.id DESC LIMIT $2 OFFSET $3",
+	[ST_SEARCH_COUNT] =
+	    "SELECT COUNT(*) FROM petitions p WHERE p.search @@"
+	    " CAST($1 AS tsquery) AND p.state IN ('open', 'closed', 'victory')",
+	[ST_SEARCH_PUBLIC_IDS] =
+	    "SELECT id FROM petitions WHERE state IN ('open', 'closed',"
+	    " 'victory') ORDER BY id",
+	/* Delivery. */
+	[ST_DELIVER_SIGNERS] =
+	    "SELECT seq, pii, country, created_at, comment FROM signatures"
+	    " WHERE petition_id = $1 AND state = 'confirmed'"
+	    " AND public_name = TRUE AND seq > $2 ORDER BY seq LIMIT $3",
+	[ST_DELIVER_SIGNERS_COUNT] =
+	    "SELECT COUNT(*) FROM signatures WHERE petition_id = $1"
+	    " AND state = 'confirmed' AND public_name = TRUE",
 };
 
 struct store {
@@ -1054,6 +1101,16 @@ read_signer(struct q *q, void *out)
 }
 
 static int
+read_deliver_signer(struct q *q, void *out)
+{
+	struct signer_row *r = out;
+
+	read_signer(q, out);
+	r->comment = row_text(q, 4);
+	return 0;
+}
+
+static int
 read_day(struct q *q, void *out)
 {
 	struct day_row *d = out;
@@ -1070,6 +1127,28 @@ read_country(struct q *q, void *out)
 
 	c->country = row_text(q, 0);
 	c->n = row_int(q, 1);
+	return 0;
+}
+
+static int
+read_suppression(struct q *q, void *out)
+{
+	struct suppression *r = out;
+	size_t len;
+
+	r->email_hash = row_blob(q, 0, &len);
+	if (r->email_hash != NULL && len != STORE_HASH_BYTES)
+		r->email_hash = NULL;
+	r->reason = row_text(q, 1);
+	r->created_at = row_int(q, 2);
+	return 0;
+}
+
+static int
+read_nothing(struct q *q, void *out)
+{
+	(void)q;
+	(void)out;
 	return 0;
 }
 
@@ -1146,6 +1225,143 @@ file_read(const char *path)
 	return p;
 }
 
+/* ---- search (find) ---- */
+
+/* The states whose petitions the search index holds: the public ones. */
+static bool
+search_public(enum petition_state st)
+{
+	return st == PETITION_OPEN || st == PETITION_CLOSED ||
+	    st == PETITION_VICTORY;
+}
+
+/* Makes the search index agree with petition id as q's connection sees it
+ * (inside q's transaction): its document written when it is public,
+ * removed otherwise. The first failure sticks to q. */
+static void
+search_sync(struct q *q, int64_t id)
+{
+	struct arena *keep = q->a, *a;
+	struct petition p;
+	struct addressee *to = NULL;
+	struct buf names;
+	const char *in[3], *doc[3];
+	size_t nto = 0, i;
+	int lang, r;
+
+	if (q->st != STORE_OK)
+		return;
+	if ((a = arena_new()) == NULL) {
+		q_fail(q, STORE_ERROR, "out of memory");
+		return;
+	}
+	q->a = a;
+	memset(&p, 0, sizeof(p));
+	r = q_run(q, ST_PETITION_BY_ID, "i", id);
+	if (r == 1 && read_petition(q, &p) == -1)
+		q_fail(q, STORE_ERROR, "unexpected value in a row");
+	if (q->st != STORE_OK || r == 0 || !search_public(p.state)) {
+		(void)q_run(q, ST_SEARCH_UNINDEX, "i", id);
+		goto done;
+	}
+	q_rows(q, q_run(q, ST_ADDRESSEES, "i", id), read_addressee, sizeof(*to),
+	    &to, &nto);
+	buf_init(&names);
+	for (i = 0; i < nto; i++) {
+		buf_puts(&names, to[i].name);
+		buf_putc(&names, '\n');
+	}
+	buf_putc(&names, '\0');
+	in[0] = p.title;
+	in[1] = buf_ok(&names) ? names.data : NULL;
+	in[2] = p.body_md;
+	/* A language search has no analysis for is read as English: its
+	 * words are still found whole. */
+	if ((lang = search_lang_from_code(p.lang)) < 0)
+		lang = SEARCH_LANG_EN;
+	if (q->st == STORE_OK && in[1] != NULL &&
+	    q->s->be->search_doc(a, (enum search_lang)lang, in, doc) == 0)
+		(void)q_run(q, ST_SEARCH_INDEX, "ittt", id, doc[0], doc[1],
+		    doc[2]);
+	else
+		q_fail(q, STORE_ERROR, "search document");
+	buf_reset(&names);
+done:
+	q->a = keep;
+	arena_free(a);
+}
+
+static int
+read_id(struct q *q, void *out)
+{
+	*(int64_t *)out = row_int(q, 0);
+	return 0;
+}
+
+/* Indexes every public petition (inside q's transaction). */
+static void
+search_reindex(struct q *q)
+{
+	struct arena *keep = q->a, *a;
+	int64_t *ids = NULL;
+	size_t n = 0, i;
+
+	if (q->st != STORE_OK)
+		return;
+	if ((a = arena_new()) == NULL) {
+		q_fail(q, STORE_ERROR, "out of memory");
+		return;
+	}
+	q->a = a;
+	q_rows(q, q_run(q, ST_SEARCH_PUBLIC_IDS, ""), read_id, sizeof(*ids),
+	    &ids, &n);
+	q->a = keep;
+	for (i = 0; i < n && q->st == STORE_OK; i++)
+		search_sync(q, ids[i]);
+	arena_free(a);
+}
+
+enum store_status
+store_search_reindex(struct store *s)
+{
+	struct q q;
+
+	if (q_open(&q, s, NULL, "search_reindex") != STORE_OK)
+		return q.st;
+	q_begin(&q, ST_BEGIN);
+	search_reindex(&q);
+	q_commit(&q);
+	return q_close(&q);
+}
+
+enum store_status
+store_search(struct store *s, struct arena *a, const struct search_query *sq,
+    size_t limit, size_t offset, struct petition **out, size_t *n,
+    int64_t *total)
+{
+	const char *match;
+	struct q q;
+
+	*n = 0;
+	*total = 0;
+	if ((match = s->be->search_match(a, sq)) == NULL) {
+		log_error("store", "op=search error=\"no match expression\"");
+		return STORE_ERROR;
+	}
+	if (q_open(&q, s, a, "search") != STORE_OK)
+		return q.st;
+	q_begin(&q, ST_BEGIN_SNAPSHOT);
+	if (q_run(&q, ST_SEARCH_COUNT, "t", match) == 1)
+		*total = row_int(&q, 0);
+	if (*total > 0 && (int64_t)offset < *total)
+		q_rows(&q,
+		    q_run(&q, ST_SEARCH, "tii", match, (int64_t)limit,
+			(int64_t)offset),
+		    read_petition, sizeof(**out), out, n);
+	q_commit(&q);
+	return q_close(&q);
+}
+
 /* Each pending migration in a transaction of its own, under the dialect's
  * lock (SQLite's write lock, PostgreSQL's advisory lock), so nodes starting
  * together apply each exactly once: the second waits, then finds the
@@ -1196,6 +1412,8 @@ store_migrate(struct store *s, int *version)
 		}
 		q.st = s->be->script(q.c, script, m[i].name);
 		free(script);
+		if (m[i].version == SEARCH_MIGRATION)
+			search_reindex(&q);
 		(void)q_run(&q, ST_MIGRATE_RECORD, "dti", m[i].version,
 		    m[i].name, (int64_t)time(NULL));
 		q_commit(&q);
@@ -1241,6 +1459,7 @@ store_petition_create(struct store *s, const struct petition *p, int64_t *id)
 	for (i = 0; i < p->ntr; i++)
 		(void)q_run(&q, ST_TRANSLATION_INSERT, "ittt", pid,
 		    p->tr[i].lang, p->tr[i].title, p->tr[i].body_md);
+	search_sync(&q, pid);
 	q_commit(&q);
 	if (q.st == STORE_OK)
 		*id = pid;
@@ -1354,6 +1573,7 @@ store_petition_update(struct store *s, const struct petition *p)
 		q.st = STORE_NOTFOUND;
 	(void)q_run(&q, ST_ADDRESSEES_DELETE, "i", p->id);
 	addressees_insert(&q, p->id, p);
+	search_sync(&q, p->id);
 	q_commit(&q);
 	if (q.st == STORE_DUPLICATE)
 		q.st = STORE_ERROR;
@@ -1393,6 +1613,7 @@ store_petition_transition(struct store *s, const struct transition *t)
 		    from, to, t->actor, reason, note, t->at);
 		(void)q_run(&q, ST_AUDIT, "itttt", t->at, t->actor, action,
 		    subject, detail);
+		search_sync(&q, t->petition_id);
 		q_commit(&q);
 		if (q.st == STORE_DUPLICATE)
 			q.st = STORE_ERROR;
@@ -1955,6 +2176,45 @@ store_outbox_add(struct store *s, const struct outbox_new *m, int64_t now)
 {
 	return exec(s, "outbox_add", NULL, ST_OUTBOX_INSERT, "ttbi",
 	    m->message_id, m->kind, (const void *)m->sealed, m->sealed_len, now);
+}
+
+/* ---- suppressed addresses ---- */
+
+enum store_status
+store_suppress_add(struct store *s,
+    const unsigned char email_hash[STORE_HASH_BYTES], const char *reason,
+    int64_t now)
+{
+	return exec(s, "suppress_add", NULL, ST_SUPPRESS_ADD, "hti", email_hash,
+	    reason, now);
+}
+
+enum store_status
+store_suppress_has(struct store *s,
+    const unsigned char email_hash[STORE_HASH_BYTES])
+{
+	return one(s, NULL, "suppress_has", read_nothing, NULL, ST_SUPPRESS_HAS,
+	    "h", email_hash);
+}
+
+enum store_status
+store_suppress_list(struct store *s, struct arena *a, struct suppression **out,
+    size_t *n)
+{
+	return list(s, a, "suppress_list", read_suppression, sizeof(**out), out,
+	    n, ST_SUPPRESS_LIST, "");
+}
+
+enum store_status
+store_suppress_delete(struct store *s,
+    const unsigned char email_hash[STORE_HASH_BYTES], int *n)
+{
+	int64_t changed = 0;
+	enum store_status st = exec(s, "suppress_delete", &changed,
+	    ST_SUPPRESS_DELETE, "h", email_hash);
+
+	*n = (int)changed;
+	return st;
 }
 
 /* ---- review ---- */
@@ -2581,4 +2841,27 @@ store_log_build(struct store *s, int *built)
 	(void)q_close(&q);
 	arena_free(a);
 	return q.st;
+}
+/* Delivery. */
+
+enum store_status
+store_deliver_signers(struct store *s, struct arena *a, int64_t petition_id,
+    int64_t after_seq, size_t max, struct signer_row **out, size_t *n)
+{
+	return list(s, a, "deliver_signers", read_deliver_signer, sizeof(**out),
+	    out, n, ST_DELIVER_SIGNERS, "iii", petition_id, after_seq,
+	    max > INT64_MAX ? INT64_MAX : (int64_t)max);
+}
+
+enum store_status
+store_deliver_signers_count(struct store *s, int64_t petition_id, int64_t *n)
+{
+	struct q q;
+
+	if (q_open(&q, s, NULL, "deliver_signers_count") != STORE_OK)
+		return q.st;
+	*n = q_run(&q, ST_DELIVER_SIGNERS_COUNT, "i", petition_id) == 1 ?
+	    row_int(&q, 0) :
+	    0;
+	return q_close(&q);
 }

@@ -101,6 +101,14 @@ struct outbox_msg {
 	const char *last_error;
 };
 
+/* An address the relay refused for good at RCPT (a hard bounce), kept
+ * as its keyed hash (crypto_email_hash()) so that it is not mailed again. */
+struct suppression {
+	const unsigned char *email_hash; /* STORE_HASH_BYTES, in the arena */
+	const char *reason;		 /* the relay's reply, redacted */
+	int64_t created_at;
+};
+
 /* A grouping key of trending sources and how many signatures it brought. */
 struct trend_row {
 	const char *key; /* a network ("203.0.113.0/24") or a domain */
@@ -245,6 +253,7 @@ struct signer_row {
 	size_t pii_len;
 	const char *country;
 	int64_t created_at;
+	const char *comment; /* store_deliver_signers() only; "" for none */
 };
 
 struct audit_row {
@@ -513,6 +522,28 @@ enum store_status store_signers_public(struct store *s, struct arena *a,
     int64_t petition_id, int64_t after_seq, size_t max, struct signer_row **out,
     size_t *n);
 
+/* Records a hard bounce of the address whose hash is email_hash (kept
+ * once: a second bounce changes nothing). Returns STORE_OK or
+ * STORE_ERROR (logged). */
+enum store_status store_suppress_add(struct store *s,
+    const unsigned char email_hash[STORE_HASH_BYTES], const char *reason,
+    int64_t now);
+
+/* STORE_OK when the address whose hash is email_hash is suppressed,
+ * STORE_NOTFOUND when it is not, STORE_ERROR (logged). */
+enum store_status store_suppress_has(struct store *s,
+    const unsigned char email_hash[STORE_HASH_BYTES]);
+
+/* The newest 1,000 suppressions, newest first, in the arena. Returns
+ * STORE_OK or STORE_ERROR (logged). */
+enum store_status store_suppress_list(struct store *s, struct arena *a,
+    struct suppression **out, size_t *n);
+
+/* Lifts the suppression of email_hash; *n gets 1 when there was one, else
+ * 0. Returns STORE_OK or STORE_ERROR (logged). */
+enum store_status store_suppress_delete(struct store *s,
+    const unsigned char email_hash[STORE_HASH_BYTES], int *n);
+
 /* Queues one message on its own (an account's mail), due now.
  * STORE_DUPLICATE when its message_id is in the outbox already. */
 enum store_status store_outbox_add(struct store *s, const struct outbox_new *m,
@@ -598,6 +629,35 @@ enum store_status store_log_find(struct store *s, int64_t petition_id,
  * petition; a petition another process built meanwhile is skipped. *built
  * is how many petitions got a log. Run after the migrations. */
 enum store_status store_log_build(struct store *s, int *built);
+/* ---- search (find) ---- */
+
+struct search_query;
+
+/* The public petitions (open, closed, victory) that match query sq (from
+ * search_query_parse() with SEARCH_OK), best first: at most limit from
+ * offset into *out (an arena array of *n, without addressees or counts),
+ * and *total, how many match in all. The index is kept by the store
+ * itself: a petition's document is written when it is created, edited or
+ * moves into a public state, and removed when it leaves one. */
+enum store_status store_search(struct store *s, struct arena *a,
+    const struct search_query *sq, size_t limit, size_t offset,
+    struct petition **out, size_t *n, int64_t *total);
+
+/* Writes the search document of every public petition again, in one
+ * transaction (after a copy between databases, or by an operator).
+ * Returns STORE_OK, or the first failure (nothing changed). */
+enum store_status store_search_reindex(struct store *s);
+/* Delivery. */
+
+/* store_signers_public() with each signer's comment: the delivery pack's
+ * signers, read a page at a time (arena). */
+enum store_status store_deliver_signers(struct store *s, struct arena *a,
+    int64_t petition_id, int64_t after_seq, size_t max, struct signer_row **out,
+    size_t *n);
+
+/* How many signers store_deliver_signers() gives in all. */
+enum store_status store_deliver_signers_count(struct store *s,
+    int64_t petition_id, int64_t *n);
 
 /* A short English name for a status, for logs. */
 const char *store_status_name(enum store_status st);

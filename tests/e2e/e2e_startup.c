@@ -408,6 +408,7 @@ static const struct step_case cases[] = {
 	{ "signq", NULL },
 	{ "refresh", NULL },
 	{ "sweep", NULL },
+	{ "retain", NULL },
 	{ "loghead", fail_loghead },
 	{ "delay", NULL },
 	{ "offload", NULL },

@@ -132,8 +132,7 @@ static const struct {
 	enum http_method method;
 	const char *path;
 	const char *slug, *rest, *token;
-} reach[] = {
-	{ ROUTE_HOME, HTTP_GET, "/", NULL, NULL, NULL },
+} reach[] = { { ROUTE_HOME, HTTP_GET, "/", NULL, NULL, NULL },
 	{ ROUTE_HEALTHZ, HTTP_GET, "/healthz", NULL, NULL, NULL },
 	{ ROUTE_STATIC, HTTP_GET, "/static/style.css", NULL, "style.css", NULL },
 	{ ROUTE_PETITION, HTTP_GET, "/p/save-the-park", "save-the-park", NULL,
@@ -192,18 +191,26 @@ static const struct {
 	    NULL, NULL },
 	{ ROUTE_QR_PNG, HTTP_GET, "/p/save-the-park/qr.png", "save-the-park",
 	    NULL, NULL },
-	/* log */
-	{ ROUTE_LOG_KEY, HTTP_GET, "/log/key", NULL, NULL, NULL },
-	{ ROUTE_LOG_STH, HTTP_GET, "/p/save-the-park/log/get-sth",
-	    "save-the-park", NULL, NULL },
-	{ ROUTE_LOG_CONSISTENCY, HTTP_GET,
-	    "/p/save-the-park/log/get-sth-consistency", "save-the-park", NULL,
-	    NULL },
-	{ ROUTE_LOG_PROOF, HTTP_GET, "/p/save-the-park/log/get-proof-by-hash",
-	    "save-the-park", NULL, NULL },
-	{ ROUTE_LOG_ENTRIES, HTTP_GET, "/p/save-the-park/log/get-entries",
-	    "save-the-park", NULL, NULL },
-};
+	/* find */
+	{ ROUTE_SEARCH, HTTP_GET, "/search", NULL, NULL, NULL },
+	/* Delivery. */
+	{
+	    ROUTE_DELIVER_PDF,
+	    HTTP_GET,
+	    "/me/p/save-the-park/delivery.pdf",
+	    /* log */
+	    { ROUTE_LOG_KEY, HTTP_GET, "/log/key", NULL, NULL, NULL },
+	    { ROUTE_LOG_STH, HTTP_GET, "/p/save-the-park/log/get-sth",
+		"save-the-park", NULL, NULL },
+	    { ROUTE_LOG_CONSISTENCY, HTTP_GET,
+		"/p/save-the-park/log/get-sth-consistency", "save-the-park",
+		NULL, NULL },
+	    { ROUTE_LOG_PROOF, HTTP_GET,
+		"/p/save-the-park/log/get-proof-by-hash", "save-the-park", NULL,
+		NULL },
+	    { ROUTE_LOG_ENTRIES, HTTP_GET, "/p/save-the-park/log/get-entries",
+		"save-the-park", NULL, NULL },
+	};
 
 #define NREACH (sizeof(reach) / sizeof(reach[0]))
 

@@ -1599,6 +1599,41 @@ test_log_build(void **state)
 	log_check(pid, 5);
 }
 
+/* Delivery: the pack's signers, with their comments, and how many. */
+static void
+test_deliver_signers(void **state)
+{
+	struct sig_spec sp[] = {
+		{ SIGNATURE_CONFIRMED, true, false, "DE", T0 + 1, "d-one" },
+		{ SIGNATURE_CONFIRMED, false, false, "DE", T0 + 2, "private" },
+		{ SIGNATURE_PENDING, true, false, "DE", T0 + 3, "pending" },
+		{ SIGNATURE_INVALID, true, false, "DE", T0 + 4, "invalid" },
+		{ SIGNATURE_CONFIRMED, true, true, "UA", T0 + 5, "d-two" },
+	};
+	struct signer_row *rows;
+	int64_t pid, seqs[5], n64 = -1;
+	size_t n, i;
+
+	(void)state;
+	pid = petition_new("deliver", PETITION_OPEN, 0, T0, 0);
+	for (i = 0; i < sizeof(sp) / sizeof(sp[0]); i++)
+		seqs[i] = sign(pid, &sp[i]);
+	assert_int_equal(store_deliver_signers(S, A, pid, 0, 100, &rows, &n),
+	    STORE_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(rows[0].seq, seqs[0]);
+	assert_true(pii_is(rows[0].pii, rows[0].pii_len, "d-one"));
+	assert_string_equal(rows[0].comment, "");
+	assert_int_equal(rows[1].seq, seqs[4]);
+	assert_string_equal(rows[1].country, "UA");
+	assert_int_equal(store_deliver_signers(S, A, pid, seqs[0], 100, &rows,
+			     &n),
+	    STORE_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_deliver_signers_count(S, pid, &n64), STORE_OK);
+	assert_int_equal(n64, 2);
+}
+
 /* ---- the backends ---- */
 
 static char sqlite_dir[64];
@@ -1618,6 +1653,85 @@ store_up(const char *dsn, const char *migrations)
 		return -1;
 	}
 	return 0;
+}
+
+/* ---- search (find) ---- */
+
+/* How many public petitions the query word finds, and whether id is one. */
+static int64_t
+search_finds(const char *word, int64_t id, bool *found)
+{
+	struct search_query sq;
+	struct petition *ps;
+	size_t n, i;
+	int64_t total;
+
+	assert_int_equal(search_query_parse(A, word, strlen(word), &sq),
+	    SEARCH_OK);
+	assert_int_equal(store_search(S, A, &sq, 10, 0, &ps, &n, &total),
+	    STORE_OK);
+	*found = false;
+	for (i = 0; i < n; i++)
+		if (ps[i].id == id)
+			*found = true;
+	return total;
+}
+
+static void
+test_search(void **state)
+{
+	const char *word = arena_printf(A, "quagga%u", ++serial);
+	struct transition t;
+	int64_t open, draft;
+	bool found;
+	struct q q;
+
+	(void)state;
+	open = petition_new(word, PETITION_OPEN, 0, T0, 0);
+	draft = petition_new(word, PETITION_DRAFT, 0, T0, 0);
+	/* The slug, and so the title, holds the word. */
+	assert_int_equal(search_finds(word, open, &found), 1);
+	assert_true(found);
+	(void)search_finds(word, draft, &found);
+	assert_false(found);
+	/* Hidden: gone; restored: back. */
+	memset(&t, 0, sizeof(t));
+	t.petition_id = open;
+	t.from = PETITION_OPEN;
+	t.to = PETITION_HIDDEN;
+	t.actor = "system";
+	t.reason = "offensive";
+	t.at = T0 + 1;
+	assert_int_equal(store_petition_transition(S, &t), STORE_OK);
+	assert_int_equal(search_finds(word, open, &found), 0);
+	t.from = PETITION_HIDDEN;
+	t.to = PETITION_OPEN;
+	assert_int_equal(store_petition_transition(S, &t), STORE_OK);
+	assert_int_equal(search_finds(word, open, &found), 1);
+	assert_true(found);
+	/* A document lost (a copy between databases) comes back with a
+	 * reindex. */
+	assert_int_equal(q_open(&q, S, A, "test"), STORE_OK);
+	(void)q_run(&q, ST_SEARCH_UNINDEX, "i", open);
+	assert_int_equal(q_close(&q), STORE_OK);
+	assert_int_equal(search_finds(word, open, &found), 0);
+	assert_int_equal(store_search_reindex(S), STORE_OK);
+	assert_int_equal(search_finds(word, open, &found), 1);
+	/* Offset past the end: nothing, the total still told. */
+	{
+		struct search_query sq;
+		struct petition *ps;
+		size_t n;
+		int64_t total;
+
+		assert_int_equal(search_query_parse(A, word, strlen(word), &sq),
+		    SEARCH_OK);
+		assert_int_equal(store_search(S, A, &sq, 10, 10, &ps, &n,
+				     &total),
+		    STORE_OK);
+		assert_int_equal(n, 0);
+		assert_int_equal(total, 1);
+	}
 }
 
 static int
@@ -1653,6 +1767,49 @@ sqlite_teardown(void **state)
 }
 
 /* Runs one statement on the maintenance database. Returns 0 or -1. */
+/* Suppressed addresses: kept once, found by hash, listed newest first,
+ * lifted. */
+static void
+test_suppress(void **state)
+{
+	unsigned char h1[STORE_HASH_BYTES], h2[STORE_HASH_BYTES];
+	struct suppression *r;
+	size_t n, i, seen = 0;
+	int changed = -1;
+
+	(void)state;
+	hash_new(h1);
+	hash_new(h2);
+	assert_int_equal(store_suppress_has(S, h1), STORE_NOTFOUND);
+	assert_int_equal(store_suppress_add(S, h1, "RCPT refused: 550", T0),
+	    STORE_OK);
+	assert_int_equal(store_suppress_add(S, h1, "again", T0 + 5), STORE_OK);
+	assert_int_equal(store_suppress_add(S, h2, "", T0 + 10), STORE_OK);
+	assert_int_equal(store_suppress_has(S, h1), STORE_OK);
+	assert_int_equal(store_suppress_list(S, A, &r, &n), STORE_OK);
+	for (i = 0; i < n; i++) {
+		if (r[i].email_hash == NULL)
+			fail_msg("row %zu has no hash", i);
+		if (memcmp(r[i].email_hash, h2, STORE_HASH_BYTES) == 0) {
+			assert_int_equal(seen, 0); /* newest first */
+			assert_string_equal(r[i].reason, "");
+			assert_int_equal(r[i].created_at, T0 + 10);
+			seen |= 1;
+		} else if (memcmp(r[i].email_hash, h1, STORE_HASH_BYTES) == 0) {
+			assert_string_equal(r[i].reason, "RCPT refused: 550");
+			assert_int_equal(r[i].created_at, T0);
+			seen |= 2;
+		}
+	}
+	assert_int_equal(seen, 3);
+	assert_int_equal(store_suppress_delete(S, h1, &changed), STORE_OK);
+	assert_int_equal(changed, 1);
+	assert_int_equal(store_suppress_delete(S, h1, &changed), STORE_OK);
+	assert_int_equal(changed, 0);
+	assert_int_equal(store_suppress_has(S, h1), STORE_NOTFOUND);
+	assert_int_equal(store_suppress_has(S, h2), STORE_OK);
+}
+
 static int
 pg_admin(const char *maint, const char *sql)
 {
@@ -1750,9 +1907,13 @@ main(void)
 		CASE(test_update_mail_commit),
 		CASE(test_petition_stats),
 		CASE(test_signers_public),
+		CASE(test_suppress),
 		CASE(test_log_append),
 		CASE(test_log_sign),
 		CASE(test_log_build),
+		CASE(test_search),
+		/* Delivery. */
+		CASE(test_deliver_signers),
 	};
 	const char *pg = getenv("HOLOS_TEST_PG");
 	int failed;
