@@ -194,23 +194,20 @@ static const struct {
 	/* find */
 	{ ROUTE_SEARCH, HTTP_GET, "/search", NULL, NULL, NULL },
 	/* Delivery. */
-	{
-	    ROUTE_DELIVER_PDF,
-	    HTTP_GET,
-	    "/me/p/save-the-park/delivery.pdf",
-	    /* log */
-	    { ROUTE_LOG_KEY, HTTP_GET, "/log/key", NULL, NULL, NULL },
-	    { ROUTE_LOG_STH, HTTP_GET, "/p/save-the-park/log/get-sth",
-		"save-the-park", NULL, NULL },
-	    { ROUTE_LOG_CONSISTENCY, HTTP_GET,
-		"/p/save-the-park/log/get-sth-consistency", "save-the-park",
-		NULL, NULL },
-	    { ROUTE_LOG_PROOF, HTTP_GET,
-		"/p/save-the-park/log/get-proof-by-hash", "save-the-park", NULL,
-		NULL },
-	    { ROUTE_LOG_ENTRIES, HTTP_GET, "/p/save-the-park/log/get-entries",
-		"save-the-park", NULL, NULL },
-	};
+	{ ROUTE_DELIVER_PDF, HTTP_GET, "/me/p/save-the-park/delivery.pdf",
+	    "save-the-park", NULL, NULL },
+	/* log */
+	{ ROUTE_LOG_KEY, HTTP_GET, "/log/key", NULL, NULL, NULL },
+	{ ROUTE_LOG_STH, HTTP_GET, "/p/save-the-park/log/get-sth",
+	    "save-the-park", NULL, NULL },
+	{ ROUTE_LOG_CONSISTENCY, HTTP_GET,
+	    "/p/save-the-park/log/get-sth-consistency", "save-the-park", NULL,
+	    NULL },
+	{ ROUTE_LOG_PROOF, HTTP_GET, "/p/save-the-park/log/get-proof-by-hash",
+	    "save-the-park", NULL, NULL },
+	{ ROUTE_LOG_ENTRIES, HTTP_GET, "/p/save-the-park/log/get-entries",
+	    "save-the-park", NULL, NULL },
+};
 
 #define NREACH (sizeof(reach) / sizeof(reach[0]))
 
