@@ -78,6 +78,7 @@ struct config {
 	unsigned long confirm_ttl;
 	unsigned long mail_retry;
 	unsigned long mail_attempts;
+	unsigned long mail_senders;
 	struct cidr trusted[32];
 	size_t ntrusted;
 	struct rl_rule rates[RL__MAX];
@@ -132,6 +133,7 @@ enum opt {
 	OPT_CONFIRM_TTL,
 	OPT_MAIL_RETRY,
 	OPT_MAIL_ATTEMPTS,
+	OPT_MAIL_SENDERS,
 	OPT_TRUSTED_PROXY,
 	OPT_RATE_IP,
 	OPT_RATE_NET,
@@ -210,6 +212,8 @@ static const struct opt_def opts[OPT__MAX] = {
 	    86400, "60" },
 	[OPT_MAIL_ATTEMPTS] = { "mail-attempts", NULL, ARG_NUMBER,
 	    CF(mail_attempts), 1, 100, "8" },
+	[OPT_MAIL_SENDERS] = { "mail-senders", "HOLOS_MAIL_SENDERS", ARG_NUMBER,
+	    CF(mail_senders), 1, OUTBOX_SENDERS_MAX, "4" },
 	[OPT_TRUSTED_PROXY] = { "trusted-proxy", NULL, ARG_CIDR, CF(trusted), 0,
 	    0, NULL },
 	[OPT_RATE_IP] = { "rate-ip", NULL, ARG_RATE, CF(rates[RL_IP]), 0, 0,
@@ -330,6 +334,9 @@ static const char usage_serve[] =
     "                      sender (env HOLOS_DKIM_SELECTOR)\n"
     "  --mail-retry S      seconds before the first retry, doubling (default 60)\n"
     "  --mail-attempts N   attempts before a message is dead (default 8)\n"
+    "  --mail-senders N    messages sent at once, each sender on a connection\n"
+    "                      of its own kept for up to 100 messages (env\n"
+    "                      HOLOS_MAIL_SENDERS; 1 to 32, default 4)\n"
     "\n"
     "Abuse limits (signing, confirming; page views are never limited):\n"
     "  --trusted-proxy CIDR  a proxy whose X-Forwarded-For names the client\n"
@@ -1016,6 +1023,7 @@ setup_mail(struct config *c, struct outbox_config *mail)
 	mail->retry_base = (int64_t)c->mail_retry;
 	mail->retry_max = 6 * 3600;
 	mail->max_attempts = (int)c->mail_attempts;
+	mail->senders = (int)c->mail_senders;
 	mail->smtp.url = c->smtp;
 	mail->smtp.helo = site.host;
 	mail->smtp.timeout_ms = 30000;
@@ -1103,8 +1111,12 @@ cmd_purge(struct config *c, int argc)
 	};
 	ret = retain_run_once(&rc, (int64_t)time(NULL), &res);
 	store_close(s);
-	printf("removed %d mail file%s\n", res.mail_files,
-	    res.mail_files == 1 ? "" : "s");
+	printf("erased the signers of %d petition%s (%lld signature%s), "
+	       "%lld sent or dead mail%s; removed %d mail file%s\n",
+	    res.petitions, res.petitions == 1 ? "" : "s",
+	    (long long)res.signatures, res.signatures == 1 ? "" : "s",
+	    (long long)res.mail_rows, res.mail_rows == 1 ? "" : "s",
+	    res.mail_files, res.mail_files == 1 ? "" : "s");
 	if (ret == -1) {
 		fprintf(stderr,
 		    "holos purge: not everything due was erased "

@@ -426,6 +426,25 @@ petition_life(struct request *r, const struct petition *p, json_t *o)
 					     "petition_closed_on",
 			&a, 1)));
 	}
+	/* privacy: when its signers' personal data goes (retain.c). A
+	 * closed petition moved there at updated_at. */
+	if (p->state == PETITION_CLOSED || p->state == PETITION_VICTORY) {
+		int64_t at = p->updated_at + site.retain_days * 86400;
+		struct msgfmt_arg a[2] = {
+			{ .name = "date",
+			    .type = MSGFMT_DATE,
+			    .num = (double)at * 1000.0 },
+			{ .name = "days",
+			    .type = MSGFMT_NUMBER,
+			    .num = (double)site.retain_days },
+		};
+
+		json_object_set_new(o, "retention_line",
+		    json_string(i18n_format(r->arena, r->lang,
+			now < at ? "privacy_retention_future" :
+				   "privacy_retention_past",
+			a, 2)));
+	}
 }
 
 static json_t *

@@ -1885,6 +1885,68 @@ pg_teardown(void **state)
 	return pg_admin(getenv("HOLOS_TEST_PG"), sql);
 }
 
+/* privacy: whether ids[n] holds id. */
+static bool
+ids_have(const int64_t *ids, size_t n, int64_t id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ids[i] == id)
+			return true;
+	return false;
+}
+
+/* Retention: a petition that stopped taking signatures is due once it
+ * did so before the cutoff; its signers are erased in batches, then it is
+ * not due again; its signers get no more mail, others' keep theirs. */
+static void
+test_retain(void **state)
+{
+	struct sig_spec sp = { SIGNATURE_CONFIRMED, true, true, "DE", T0 + 1,
+		"retained" };
+	struct recipient *rs;
+	int64_t closed, open, erased, *ids;
+	size_t n;
+	bool done;
+
+	(void)state;
+	closed = petition_new("retain", PETITION_CLOSED, 0, T0 + 10, 0);
+	open = petition_new("retain-open", PETITION_OPEN, 0, T0 + 10, 0);
+	for (int i = 0; i < 3; i++)
+		sign(closed, &sp);
+	sign(open, &sp);
+	assert_int_equal(store_retain_due(S, A, T0 + 9, &ids, &n), STORE_OK);
+	assert_false(ids_have(ids, n, closed));
+	assert_int_equal(store_retain_due(S, A, T0 + 10, &ids, &n), STORE_OK);
+	assert_true(ids_have(ids, n, closed));
+	assert_false(ids_have(ids, n, open));
+
+	assert_int_equal(store_retain_petition(S, closed, 2, T0 + 20, &erased,
+			     &done),
+	    STORE_OK);
+	assert_int_equal(erased, 2);
+	assert_false(done);
+	assert_int_equal(store_retain_due(S, A, T0 + 10, &ids, &n), STORE_OK);
+	assert_true(ids_have(ids, n, closed)); /* not finished */
+	assert_int_equal(store_retain_petition(S, closed, 2, T0 + 20, &erased,
+			     &done),
+	    STORE_OK);
+	assert_int_equal(erased, 1);
+	assert_true(done);
+	assert_int_equal(store_retain_due(S, A, T0 + 100, &ids, &n), STORE_OK);
+	assert_false(ids_have(ids, n, closed));
+
+	assert_int_equal(store_update_recipients(S, A, closed, 0, T0 + 50, 100,
+			     &rs, &n),
+	    STORE_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_update_recipients(S, A, open, 0, T0 + 50, 100,
+			     &rs, &n),
+	    STORE_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_retain_outbox(S, T0, NULL), STORE_OK);
+	assert_int_equal(store_retain_compact(S), STORE_OK);
+}
+
 #define CASE(f) cmocka_unit_test_setup_teardown(f, case_setup, case_teardown)
 
 int
@@ -1911,6 +1973,7 @@ main(void)
 		CASE(test_log_append),
 		CASE(test_log_sign),
 		CASE(test_log_build),
+		CASE(test_retain),
 		CASE(test_search),
 		/* Delivery. */
 		CASE(test_deliver_signers),
