@@ -1416,6 +1416,7 @@ start_server(struct serve *sv)
 		.trusted = c->trusted,
 		.ntrusted = c->ntrusted,
 		.on_request = route_dispatch,
+		.body_max = route_body_max,
 		.on_reply = on_reply,
 	};
 	return server_start(&sv->server);
