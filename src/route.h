@@ -96,6 +96,8 @@ X(ME_IMAGE, "me_image", POST, SLUG, "/me/p/", "/image", page_image_upload,     \
 X(IMAGE_WEBP, "image_webp", GET, SLUG, "/p/", "/image.webp", page_image_webp,  \
     NONE)                                                                      \
 X(IMAGE_JPG, "image_jpg", GET, SLUG, "/p/", "/image.jpg", page_image_jpg, NONE) \
+/* find (continued) */                                                         \
+X(PETITIONS, "petitions", GET, EXACT, "/petitions", NULL, page_petitions, NONE) \
 /* log: the verifiable log's API (docs/transparency.md) */                    \
 X(LOG_KEY, "log_key", GET, EXACT, "/log/key", NULL, page_log_key, NONE)        \
 X(LOG_STH, "log_sth", GET, SLUG, "/p/", "/log/get-sth", page_log_sth, NONE)    \

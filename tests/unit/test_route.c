@@ -203,6 +203,7 @@ static const struct {
 	    "save-the-park", NULL, NULL },
 	{ ROUTE_IMAGE_JPG, HTTP_GET, "/p/save-the-park/image.jpg",
 	    "save-the-park", NULL, NULL },
+	{ ROUTE_PETITIONS, HTTP_GET, "/petitions", NULL, NULL, NULL },
 	/* log */
 	{ ROUTE_LOG_KEY, HTTP_GET, "/log/key", NULL, NULL, NULL },
 	{ ROUTE_LOG_STH, HTTP_GET, "/p/save-the-park/log/get-sth",
