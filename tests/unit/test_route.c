@@ -204,6 +204,10 @@ static const struct {
 	{ ROUTE_IMAGE_JPG, HTTP_GET, "/p/save-the-park/image.jpg",
 	    "save-the-park", NULL, NULL },
 	{ ROUTE_PETITIONS, HTTP_GET, "/petitions", NULL, NULL, NULL },
+	{ ROUTE_EMBED, HTTP_GET, "/p/save-the-park/embed", "save-the-park",
+	    NULL, NULL },
+	{ ROUTE_BADGE_SVG, HTTP_GET, "/p/save-the-park/badge.svg",
+	    "save-the-park", NULL, NULL },
 	/* log */
 	{ ROUTE_LOG_KEY, HTTP_GET, "/log/key", NULL, NULL, NULL },
 	{ ROUTE_LOG_STH, HTTP_GET, "/p/save-the-park/log/get-sth",
