@@ -97,7 +97,17 @@ X(IMAGE_WEBP, "image_webp", GET, SLUG, "/p/", "/image.webp", page_image_webp,  \
     NONE)                                                                      \
 X(IMAGE_JPG, "image_jpg", GET, SLUG, "/p/", "/image.jpg", page_image_jpg, NONE) \
 /* find (continued) */                                                         \
-X(PETITIONS, "petitions", GET, EXACT, "/petitions", NULL, page_petitions, NONE)
+X(PETITIONS, "petitions", GET, EXACT, "/petitions", NULL, page_petitions, NONE) \
+X(API_PETITIONS, "api_petitions", GET, EXACT, "/api/v1/petitions", NULL,        \
+    page_api_petitions, NONE)                                                  \
+X(API_PETITION, "api_petition", GET, SLUG, "/api/v1/petitions/", "",           \
+    page_api_petition, NONE)                                                   \
+X(API_SIGNATURES, "api_signatures", GET, SLUG, "/api/v1/petitions/",           \
+    "/signatures", page_api_signatures, NONE)                                  \
+X(API_STATS, "api_stats", GET, EXACT, "/api/v1/stats", NULL, page_api_stats,   \
+    NONE)                                                                      \
+X(API_OPENAPI, "api_openapi", GET, EXACT, "/api/v1/openapi.json", NULL,        \
+    page_api_openapi, NONE)
 /* clang-format on */
 
 enum route {
