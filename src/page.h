@@ -208,6 +208,8 @@ int page_petition_load(struct request *r, struct petition *p);
 void page_share_png(struct request *r);
 void page_qr_svg(struct request *r);
 void page_qr_png(struct request *r);
+void page_embed(struct request *r);
+void page_badge_svg(struct request *r);
 /* Drops the share images kept drawn (at shutdown). */
 void page_share_free(void);
 
