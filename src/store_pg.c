@@ -12,6 +12,7 @@
 
 #include "buf.h"
 #include "log.h"
+#include "search_pg.h"
 #include "store_backend.h"
 
 /* After a failed reconnect a connection waits this long before trying
@@ -32,6 +33,14 @@ static const char *const pg_sql[ST__MAX] = {
 	 * petition on every request. */
 	[ST_BEGIN_READ] = "",
 	[ST_BEGIN_SNAPSHOT] = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+	/* No randomblob(): 32 bytes no one can tie to an address. */
+	[ST_RETAIN_SIGNATURES] =
+	    "UPDATE signatures SET pii = NULL, comment = '', net = '',"
+	    " domain = '', public_name = FALSE, updates = FALSE,"
+	    " email_hash = sha256(convert_to(random()::text || id::text ||"
+	    " clock_timestamp()::text, 'UTF8')) WHERE id IN (SELECT id FROM"
+	    " signatures WHERE petition_id = $1 AND pii IS NOT NULL"
+	    " ORDER BY id LIMIT $2)",
 	[ST_MIGRATE_LOCK] = "SELECT pg_advisory_xact_lock(" MIGRATE_LOCK ")",
 	/* The write transaction's statements are planned for their values
 	 * each time: a plan kept from when the table was small would scan it
@@ -1154,6 +1163,30 @@ pg_inv_mark(struct store_conn *c, struct invalidation *inv, int64_t id)
 	return STORE_OK;
 }
 
+/* Each column's tsvector literal with its weight: A the title, B the
+ * addressees, C the text (ST_SEARCH_INDEX joins them). */
+static int
+pg_search_doc(struct arena *a, enum search_lang lang, const char *const in[3],
+    const char *out[3])
+{
+	struct search_text *st;
+	struct search_field f;
+	size_t i;
+	int ret = 0;
+
+	if ((st = search_text_new()) == NULL)
+		return -1;
+	for (i = 0; i < 3 && ret == 0; i++) {
+		f.text = in[i];
+		f.len = strlen(in[i]);
+		f.weight = "ABC"[i];
+		if ((out[i] = search_pg_tsvector(a, st, lang, &f, 1)) == NULL)
+			ret = -1;
+	}
+	search_text_free(st);
+	return ret;
+}
+
 const struct store_backend store_pg_backend = {
 	.name = "pg",
 	.shared = true,
@@ -1177,4 +1210,6 @@ const struct store_backend store_pg_backend = {
 	.write_signs = pg_write_signs,
 	.mail_rows = pg_mail_rows,
 	.inv_mark = pg_inv_mark,
+	.search_doc = pg_search_doc,
+	.search_match = search_pg_tsquery,
 };

@@ -39,6 +39,11 @@ async function token(page, url) {
   return page.getAttribute('input[name=csrf]', 'value');
 }
 
+// The version of the text a moderator's decision is made on.
+async function version(page) {
+  return page.getAttribute('input[name=version]', 'value');
+}
+
 // Starts, submits and approves a petition through the real forms' routes;
 // returns its slug.
 async function startedAndApproved(page) {
@@ -57,7 +62,7 @@ async function startedAndApproved(page) {
   let mod = await token(page, `/admin/p/${s}`);
   const note = 'Please name the department and the street concerned, and say since when the problem exists and what was already tried. '.repeat(4);
   const j = await page.request.post(srv.url(`/admin/p/${s}/moderate`), {
-    form: { csrf: mod, action: 'reject', reason: 'other', note }, maxRedirects: 0,
+    form: { csrf: mod, action: 'reject', reason: 'other', note, version: await version(page) }, maxRedirects: 0,
   });
   assert.equal(j.status(), 303, 'sent back');
   const edit = await token(page, `/me/p/${s}/edit`);
@@ -71,7 +76,7 @@ async function startedAndApproved(page) {
   assert.equal(e.status(), 303, 'submitted again');
   mod = await token(page, `/admin/p/${s}`);
   const a = await page.request.post(srv.url(`/admin/p/${s}/moderate`), {
-    form: { csrf: mod, action: 'approve' }, maxRedirects: 0,
+    form: { csrf: mod, action: 'approve', version: await version(page) }, maxRedirects: 0,
   });
   assert.equal(a.status(), 303, 'approved');
   return s;

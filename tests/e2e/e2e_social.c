@@ -126,11 +126,22 @@ moderate(struct client *c, const char *slug, const char *action)
 {
 	char path[256];
 	struct hbuf b = { 0 };
-	char *tok = client_page_csrf(c, "/admin");
+	struct resp r;
+	char *tok, *version;
 	long st;
 
+	/* A decision names the text it was made on: the page's version. */
+	snprintf(path, sizeof path, "/admin/p/%s", slug);
+	client_get_expect(c, path, 200, &r);
+	tok = html_csrf(r.body.data);
+	version = html_hidden(r.body.data, "version");
+	resp_free(&r);
+	assert_non_null(tok);
 	form_add(&b, "csrf", tok);
 	form_add(&b, "action", action);
+	if (version != NULL)
+		form_add(&b, "version", version);
+	free(version);
 	snprintf(path, sizeof path, "/admin/p/%s/moderate", slug);
 	st = post(c, path, &b, NULL);
 	free(tok);
