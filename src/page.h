@@ -92,6 +92,13 @@ const char *page_urlenc(struct request *r, const char *s);
  * from 1 to max. */
 int page_number(const char *s, long max);
 
+/* page_api.c: /api/v1/ (docs/api.md) */
+void page_api_petitions(struct request *r);
+void page_api_petition(struct request *r);
+void page_api_signatures(struct request *r);
+void page_api_stats(struct request *r);
+void page_api_openapi(struct request *r);
+
 /* page_search.c */
 /* Longest query read, in bytes; a longer one is refused (400). */
 #define PAGE_SEARCH_MAX 1024
@@ -179,6 +186,13 @@ void page_unsubscribe_post(struct request *r);
 
 /* page_metrics.c */
 void page_metrics(struct request *r);
+
+/* page_log.c: the petitions' log API (docs/transparency.md). */
+void page_log_key(struct request *r);
+void page_log_sth(struct request *r);
+void page_log_consistency(struct request *r);
+void page_log_proof(struct request *r);
+void page_log_entries(struct request *r);
 
 /* page_static.c */
 int page_static_load(const char *dir);
