@@ -22,6 +22,13 @@ static size_t cap, used;
 static pthread_rwlock_t table_lock = PTHREAD_RWLOCK_INITIALIZER;
 static pthread_mutex_t commit_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct store *store;
+static void (*change_hook)(void);
+
+void
+counts_on_change(void (*fn)(void))
+{
+	change_hook = fn;
+}
 
 static size_t
 slot_of(int64_t id, size_t n)
@@ -104,6 +111,8 @@ counts_reset(void)
 	pthread_mutex_lock(&commit_lock);
 	counts_free();
 	pthread_mutex_unlock(&commit_lock);
+	if (change_hook != NULL)
+		change_hook();
 }
 
 int
@@ -177,6 +186,8 @@ counts_add(int64_t id, int64_t delta)
 		atomic_store(&e->changed, (int64_t)time(NULL));
 	}
 	pthread_rwlock_unlock(&table_lock);
+	if (e != NULL && delta != 0 && change_hook != NULL)
+		change_hook();
 }
 
 void
@@ -192,7 +203,7 @@ counts_refresh(void)
 	 * request thread (after an invalidation) refresh: commit_lock guards
 	 * it. */
 	static bool failing;
-	bool was_failing;
+	bool was_failing, changed = false;
 	int64_t n;
 	size_t i;
 	int ret = 0;
@@ -209,9 +220,12 @@ counts_refresh(void)
 		if (n != atomic_load(&table[i].count)) {
 			atomic_store(&table[i].count, n);
 			atomic_store(&table[i].changed, (int64_t)time(NULL));
+			changed = true;
 		}
 	}
 	pthread_rwlock_unlock(&table_lock);
+	if (changed && change_hook != NULL)
+		change_hook();
 	was_failing = failing;
 	failing = ret == -1;
 	pthread_mutex_unlock(&commit_lock);

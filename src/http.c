@@ -48,3 +48,14 @@ http_resume(struct request *r)
 	 * may still be running. */
 	r->io->resume(r->conn);
 }
+
+int
+http_detach(struct request *r)
+{
+	int fd;
+
+	if (r->io->detach == NULL || (fd = r->io->detach(r->conn)) == -1)
+		return -1;
+	r->detached = true;
+	return fd;
+}

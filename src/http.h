@@ -45,6 +45,10 @@ struct http_io {
 	void (*suspend)(void *conn);
 	/* Wakes a parked connection; safe from any thread. */
 	void (*resume)(void *conn);
+	/* A descriptor of the connection's socket for the caller to keep;
+	 * once the handler returns, the server lets go of the connection
+	 * without a word. -1 when it cannot. */
+	int (*detach)(void *conn);
 };
 
 struct request {
@@ -57,6 +61,7 @@ struct request {
 	const char *ip;	     /* client address as text */
 	struct netaddr addr; /* the client: the peer, or what a
 			      * trusted proxy says it forwarded */
+	bool via_proxy;	     /* the peer is a trusted proxy */
 	struct timespec start;
 
 	struct buf body;  /* the request body, up to the limit */
@@ -75,8 +80,9 @@ struct request {
 	/* A handler that parks the request keeps its state here; it is
 	 * called again, with job still set, once the request is resumed. */
 	void *job;
-	bool parked; /* set by http_suspend(), only ever by
-		      * the request's own thread */
+	bool parked;   /* set by http_suspend(), only ever by
+			* the request's own thread */
+	bool detached; /* set by http_detach(): no reply */
 
 	/* The reply. */
 	int status;
@@ -108,5 +114,13 @@ void http_suspend(struct request *r);
 
 /* Wakes a parked request; safe from any thread. */
 void http_resume(struct request *r);
+
+/* Takes the request's connection from the server: returns a descriptor of
+ * its socket, the caller's to write the whole reply to and to close; the
+ * server then sends nothing and forgets the connection (r's status and
+ * out are only logged). Call only from a handler, not on a parked
+ * request. Returns -1 when the server cannot part with it (nothing
+ * changed). */
+int http_detach(struct request *r);
 
 #endif

@@ -79,7 +79,9 @@ X(ME_PETITION, "me_petition", GET, SLUG, "/me/p/", "", page_me_petition, NONE) \
 X(ME_CSV, "me_csv", GET, SLUG, "/me/p/", "/signers.csv", page_me_csv, NONE)    \
 X(ME_UPDATE, "me_update", POST, SLUG, "/me/p/", "/update", page_me_update,     \
     FORM)                                                                      \
-X(ME_STATE, "me_state", POST, SLUG, "/me/p/", "/state", page_me_state, FORM)
+X(ME_STATE, "me_state", POST, SLUG, "/me/p/", "/state", page_me_state, FORM)   \
+/* live count */                                                               \
+X(EVENTS, "events", GET, SLUG, "/p/", "/events", page_petition_events, NONE)
 /* clang-format on */
 
 enum route {

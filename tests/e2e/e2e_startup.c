@@ -393,6 +393,7 @@ static const struct step_case cases[] = {
 	{ "sweep", NULL },
 	{ "delay", NULL },
 	{ "offload", NULL },
+	{ "events", NULL },
 	{ "server", fail_server },
 };
 #define NCASES (sizeof(cases) / sizeof(cases[0]))

@@ -185,6 +185,8 @@ static const struct {
 	    "save-the-park", NULL, NULL },
 	{ ROUTE_ME_STATE, HTTP_POST, "/me/p/save-the-park/state",
 	    "save-the-park", NULL, NULL },
+	{ ROUTE_EVENTS, HTTP_GET, "/p/save-the-park/events", "save-the-park",
+	    NULL, NULL },
 };
 
 #define NREACH (sizeof(reach) / sizeof(reach[0]))
