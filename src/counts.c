@@ -15,6 +15,11 @@ struct entry {
 	int64_t id; /* 0: empty slot */
 	_Atomic int64_t count;
 	_Atomic int64_t changed; /* unix time of the last commit seen */
+	/* The log size the count reflects. count and log_size change
+	 * together under gen, a sequence lock: odd while a writer (who holds
+	 * commit_lock) is between them. */
+	_Atomic int64_t log_size;
+	_Atomic unsigned gen;
 };
 
 static struct entry *table;
@@ -53,9 +58,37 @@ find(int64_t id)
 	}
 }
 
+/* Sets an entry's count and log size as one change; the caller holds
+ * commit_lock (one writer at a time). */
+static void
+entry_set(struct entry *e, int64_t count, int64_t log_size)
+{
+	atomic_fetch_add(&e->gen, 1);
+	atomic_store(&e->count, count);
+	atomic_store(&e->log_size, log_size);
+	atomic_fetch_add(&e->gen, 1);
+}
+
+/* Reads an entry's count and log size as one pair. */
+static void
+entry_get(struct entry *e, int64_t *count, int64_t *log_size)
+{
+	unsigned g;
+
+	for (;;) {
+		g = atomic_load(&e->gen);
+		if (g & 1)
+			continue;
+		*count = atomic_load(&e->count);
+		*log_size = atomic_load(&e->log_size);
+		if (atomic_load(&e->gen) == g)
+			return;
+	}
+}
+
 /* Inserts id with count; the caller holds the write lock. */
 static int
-insert(int64_t id, int64_t count)
+insert(int64_t id, int64_t count, int64_t log_size)
 {
 	size_t i;
 
@@ -75,6 +108,8 @@ insert(int64_t id, int64_t count)
 			atomic_store(&nt[i].count, atomic_load(&table[j].count));
 			atomic_store(&nt[i].changed,
 			    atomic_load(&table[j].changed));
+			atomic_store(&nt[i].log_size,
+			    atomic_load(&table[j].log_size));
 		}
 		free(table);
 		table = nt;
@@ -84,6 +119,7 @@ insert(int64_t id, int64_t count)
 		;
 	table[i].id = id;
 	atomic_store(&table[i].count, count);
+	atomic_store(&table[i].log_size, log_size);
 	used++;
 	return 0;
 }
@@ -124,12 +160,20 @@ counts_get(int64_t id, int64_t *count)
 int
 counts_get_changed(int64_t id, int64_t *count, int64_t *changed)
 {
+	int64_t log_size;
+
+	return counts_get_log(id, count, &log_size, changed);
+}
+
+int
+counts_get_log(int64_t id, int64_t *count, int64_t *log_size, int64_t *changed)
+{
 	struct entry *e;
-	int64_t n;
+	int64_t n, size;
 
 	pthread_rwlock_rdlock(&table_lock);
 	if ((e = find(id)) != NULL) {
-		*count = atomic_load(&e->count);
+		entry_get(e, count, log_size);
 		if (changed != NULL)
 			*changed = atomic_load(&e->changed);
 	}
@@ -141,24 +185,25 @@ counts_get_changed(int64_t id, int64_t *count, int64_t *changed)
 	pthread_mutex_lock(&commit_lock);
 	pthread_rwlock_wrlock(&table_lock);
 	if ((e = find(id)) != NULL) {
-		*count = atomic_load(&e->count);
+		entry_get(e, count, log_size);
 		if (changed != NULL)
 			*changed = atomic_load(&e->changed);
 		goto done;
 	}
-	if (store_petition_count(store, id, &n) != STORE_OK) {
+	if (store_log_count(store, id, &n, &size) != STORE_OK) {
 		pthread_rwlock_unlock(&table_lock);
 		pthread_mutex_unlock(&commit_lock);
 		log_error("counts", "petition=%lld error=\"cannot load count\"",
 		    (long long)id);
 		return -1;
 	}
-	if (insert(id, n) == -1) {
+	if (insert(id, n, size) == -1) {
 		pthread_rwlock_unlock(&table_lock);
 		pthread_mutex_unlock(&commit_lock);
 		return -1;
 	}
 	*count = n;
+	*log_size = size;
 	if (changed != NULL)
 		*changed = 0;
 done:
@@ -174,19 +219,19 @@ counts_commit_begin(void)
 }
 
 void
-counts_add(int64_t id, int64_t delta)
+counts_set(int64_t id, int64_t count, int64_t log_size)
 {
 	struct entry *e;
+	bool moved = false;
 
-	/* A count not loaded yet is read from the store when first used;
-	 * that read sees this commit. */
 	pthread_rwlock_rdlock(&table_lock);
-	if ((e = find(id)) != NULL) {
-		atomic_fetch_add(&e->count, delta);
+	if ((e = find(id)) != NULL && log_size >= atomic_load(&e->log_size)) {
+		moved = atomic_load(&e->count) != count;
+		entry_set(e, count, log_size);
 		atomic_store(&e->changed, (int64_t)time(NULL));
 	}
 	pthread_rwlock_unlock(&table_lock);
-	if (e != NULL && delta != 0 && change_hook != NULL)
+	if (moved && change_hook != NULL)
 		change_hook();
 }
 
@@ -204,7 +249,7 @@ counts_refresh(void)
 	 * it. */
 	static bool failing;
 	bool was_failing, changed = false;
-	int64_t n;
+	int64_t n, size, old, old_size;
 	size_t i;
 	int ret = 0;
 
@@ -213,12 +258,13 @@ counts_refresh(void)
 	for (i = 0; i < cap; i++) {
 		if (table[i].id == 0)
 			continue;
-		if (store_petition_count(store, table[i].id, &n) != STORE_OK) {
+		if (store_log_count(store, table[i].id, &n, &size) != STORE_OK) {
 			ret = -1;
 			break;
 		}
-		if (n != atomic_load(&table[i].count)) {
-			atomic_store(&table[i].count, n);
+		entry_get(&table[i], &old, &old_size);
+		if (n != old || size != old_size) {
+			entry_set(&table[i], n, size);
 			atomic_store(&table[i].changed, (int64_t)time(NULL));
 			changed = true;
 		}

@@ -21,11 +21,20 @@ int counts_get(int64_t petition_id, int64_t *count);
  * process saw for the petition (0 when none since start). */
 int counts_get_changed(int64_t petition_id, int64_t *count, int64_t *changed);
 
+/* Like counts_get_changed(), also giving the size of the petition's log
+ * that the count reflects (docs/transparency.md): the two are read as one
+ * pair, never one before and one after a commit. changed may be NULL. */
+int counts_get_log(int64_t petition_id, int64_t *count, int64_t *log_size,
+    int64_t *changed);
+
 /* The signature writer brackets each commit with these: a first load of a
  * count waits until no commit is under way, so it can neither miss nor
- * double a batch. Between them it calls counts_add() for what committed. */
+ * double a batch. Between them it calls counts_set() for what committed. */
 void counts_commit_begin(void);
-void counts_add(int64_t petition_id, int64_t delta);
+/* Sets a loaded petition's count and log size to what a commit left (its
+ * transaction read both); ignored when an older commit's pair arrives
+ * after a newer one. */
+void counts_set(int64_t petition_id, int64_t count, int64_t log_size);
 void counts_commit_end(void);
 
 /* Sets a function called (on the thread that made it) after a count in
@@ -45,7 +54,7 @@ void counts_reset(void);
 
 /* Re-reads the count of every loaded petition from the store, under the
  * commit lock, so it never races a commit of this process (it sees a batch
- * wholly or not at all, and counts_add() cannot add it twice). For a
+ * wholly or not at all, and counts_set() cannot undo it). For a
  * database other processes write too. Returns 0, or -1 when some count
  * could not be read (it keeps its old value; logged once per outage). */
 int counts_refresh(void);

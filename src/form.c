@@ -117,19 +117,65 @@ form_utf8_chars(const char *s, size_t len)
 	return n;
 }
 
-static const char *
-trim_space(const char *s, size_t *len)
+/* The length of the white space (ASCII, no-break, the Unicode spaces up
+ * to U+200B, the ideographic space and the byte-order mark) that starts
+ * s, or, when at_end, that ends s; 0 when there is none. */
+static size_t
+space_len(const char *str, size_t len, bool at_end)
 {
-	while (
-	    *len > 0 && (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')) {
-		s++;
-		(*len)--;
+	static const char *const spaces[] = {
+		" ",
+		"\t",
+		"\n",
+		"\r",
+		"\xC2\xA0",
+		"\xE2\x80\x80",
+		"\xE2\x80\x81",
+		"\xE2\x80\x82",
+		"\xE2\x80\x83",
+		"\xE2\x80\x84",
+		"\xE2\x80\x85",
+		"\xE2\x80\x86",
+		"\xE2\x80\x87",
+		"\xE2\x80\x88",
+		"\xE2\x80\x89",
+		"\xE2\x80\x8A",
+		"\xE2\x80\x8B",
+		"\xE2\x80\xAF",
+		"\xE3\x80\x80",
+		"\xEF\xBB\xBF",
+	};
+	size_t i, n;
+
+	for (i = 0; i < sizeof(spaces) / sizeof(spaces[0]); i++) {
+		n = strlen(spaces[i]);
+		if (n <= len &&
+		    memcmp(at_end ? str + len - n : str, spaces[i], n) == 0)
+			return n;
 	}
-	while (*len > 0 &&
-	    (s[*len - 1] == ' ' || s[*len - 1] == '\t' || s[*len - 1] == '\n' ||
-		s[*len - 1] == '\r'))
-		(*len)--;
-	return s;
+	return 0;
+}
+
+/* Trims white space from both ends of the value and ends it with a NUL
+ * there, so that what a handler reads as a C string is exactly what was
+ * checked. */
+static void
+trim_value(struct form_value *v)
+{
+	const char *s = v->s;
+	size_t len = v->len, n;
+
+	while ((n = space_len(s, len, false)) > 0) {
+		s += n;
+		len -= n;
+	}
+	while ((n = space_len(s, len, true)) > 0)
+		len -= n;
+	/* Only a decoded value (arena memory) can have had a tail cut. */
+	if (s[len] != '\0')
+		((char *)s)[len] = '\0';
+	v->s = s;
+	v->len = len;
 }
 
 static enum form_error
@@ -162,7 +208,7 @@ field_check(const struct form_spec *spec, struct form_value *v)
 	case FORM_TEXT:
 		if (!form_text_valid(v->s, v->len, spec->kind == FORM_TEXT))
 			return FORM_BAD_TEXT;
-		v->s = trim_space(v->s, &v->len);
+		trim_value(v);
 		if (v->len == 0)
 			return spec->required ? FORM_MISSING : FORM_OK;
 		if (form_utf8_chars(v->s, v->len) > spec->max_chars)

@@ -23,7 +23,7 @@ enum form_error {
 const char *form_error_key(enum form_error e);
 
 enum form_kind {
-	FORM_LINE,     /* one line of text, trimmed */
+	FORM_LINE,     /* one line of text, trimmed of white space */
 	FORM_TEXT,     /* multi-line text: \n and \t allowed, trimmed */
 	FORM_CHECKBOX, /* present and not "" means true */
 	FORM_TOKEN,    /* opaque ASCII, not trimmed */
@@ -41,14 +41,18 @@ struct form_spec {
 };
 
 struct form_value {
-	const char *s; /* decoded, NUL-terminated, from the arena */
+	const char *s; /* decoded, from the arena, NUL-terminated at len:
+			* trimmed (FORM_LINE, FORM_TEXT) before it was
+			* checked, so s is exactly what was checked */
 	size_t len;
 	bool present;
 	bool checked; /* FORM_CHECKBOX */
 	enum form_error err;
 };
 
-/* Parses an application/x-www-form-urlencoded body against n specs. out[i]
+/* Parses an application/x-www-form-urlencoded body against n specs: each
+ * value is decoded, trimmed (lines and texts), then checked (text, length,
+ * validator), and out[i].s holds exactly what was checked. out[i]
  * answers specs[i]; keys without a spec are dropped, a key given twice keeps
  * its first value. Returns the number of fields in error (0 when all is
  * well), or -1 when out of memory. Strings come from the arena. */

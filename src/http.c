@@ -2,7 +2,19 @@
  * through the server's struct http_io, reply headers, parking. */
 #include "http.h"
 
+#include <string.h>
+
+#include "form.h"
 #include "log.h"
+
+/* A cookie or query value reaches handlers only as text: invalid UTF-8 or
+ * a control character (a %FF or %0A in the URL) counts as absent, so no
+ * handler renders, logs or stores bytes that are not text. */
+static const char *
+text_or_null(const char *v)
+{
+	return v != NULL && form_text_valid(v, strlen(v), false) ? v : NULL;
+}
 
 const char *
 http_header(struct request *r, const char *name)
@@ -13,13 +25,13 @@ http_header(struct request *r, const char *name)
 const char *
 http_cookie(struct request *r, const char *name)
 {
-	return r->io->lookup(r->conn, HTTP_KIND_COOKIE, name);
+	return text_or_null(r->io->lookup(r->conn, HTTP_KIND_COOKIE, name));
 }
 
 const char *
 http_query(struct request *r, const char *name)
 {
-	return r->io->lookup(r->conn, HTTP_KIND_QUERY, name);
+	return text_or_null(r->io->lookup(r->conn, HTTP_KIND_QUERY, name));
 }
 
 void

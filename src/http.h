@@ -91,12 +91,18 @@ struct request {
 	const void *static_body; /* instead of out: bytes that outlive
 				  * the request */
 	size_t static_len;
+	bool has_file; /* instead of out: file_len bytes of file_fd from
+			* its start; the server closes file_fd */
+	int file_fd;
+	uint64_t file_len;
 	struct http_header headers[HTTP_MAX_HEADERS];
 	size_t nheaders;
 };
 
 /* A request header, a cookie or a query argument by name; NULL when
- * absent. Borrowed for the request's lifetime. */
+ * absent, and a cookie or query value that is not valid UTF-8 without
+ * control characters counts as absent. Borrowed for the request's
+ * lifetime. */
 const char *http_header(struct request *r, const char *name);
 const char *http_cookie(struct request *r, const char *name);
 const char *http_query(struct request *r, const char *name);

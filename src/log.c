@@ -3,9 +3,11 @@
 
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -154,4 +156,76 @@ fatal(const char *module, const char *fmt, ...)
 	log_vwrite(LOG_ERROR, module, fmt, ap);
 	va_end(ap);
 	exit(1);
+}
+
+static bool
+b64url(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	    (c >= '0' && c <= '9') || c == '-' || c == '_';
+}
+
+/* Whether the path segment s (n bytes) holds a run that looks like a
+ * secret: long and with a capital or an underscore (slugs are lower case). */
+static bool
+token_shaped(const char *s, size_t n)
+{
+	size_t i, run = 0;
+	bool mixed = false;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (!b64url(c)) {
+			run = 0;
+			mixed = false;
+			continue;
+		}
+		run++;
+		if ((c >= 'A' && c <= 'Z') || c == '_')
+			mixed = true;
+		if (run >= LOG_TOKEN_RUN && mixed)
+			return true;
+	}
+	return false;
+}
+
+void
+log_path(char *out, size_t len, const char *path)
+{
+	size_t o = 0;
+
+	while (*path != '\0') {
+		size_t n = strcspn(path + 1, "/") + 1, i;
+
+		if (*path != '/')
+			n = strcspn(path, "/");
+		if (token_shaped(path, n)) {
+			const char *t = *path == '/' ? "/[token]" : "[token]";
+
+			if (o + strlen(t) + 4 >= len)
+				goto cut;
+			memcpy(out + o, t, strlen(t));
+			o += strlen(t);
+			path += n;
+			continue;
+		}
+		for (i = 0; i < n; i++) {
+			unsigned char c = (unsigned char)path[i];
+
+			if (o + 3 + 4 >= len)
+				goto cut;
+			if (c <= ' ' || c == '"' || c == '\\' || c >= 0x7F) {
+				snprintf(out + o, len - o, "%%%02X", c);
+				o += 3;
+			} else {
+				out[o++] = (char)c;
+			}
+		}
+		path += n;
+	}
+	out[o] = '\0';
+	return;
+cut:
+	memcpy(out + o, "...", 4);
 }

@@ -2,6 +2,7 @@
 #ifndef HOLOS_LOG_H
 #define HOLOS_LOG_H
 
+#include <stddef.h>
 #include <stdnoreturn.h>
 
 enum log_level {
@@ -26,6 +27,16 @@ void log_msg(enum log_level level, const char *module, const char *fmt, ...)
 /* For broken invariants and start-up failures only: logs and exits 1. */
 noreturn void fatal(const char *module, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* Writes a request path into out (len bytes, at least 16) for a log line:
+ * spaces, quotes, backslashes, controls and bytes above 0x7E as %XX, and
+ * every token-shaped segment (a run of LOG_TOKEN_RUN or more base64url
+ * characters with a capital letter or an underscore, as the emailed
+ * secrets and session cookies are, with whatever punctuation a copied link
+ * brought along) as "[token]", so no secret reaches the log. Cut short
+ * with "..." when it does not fit. Never fails. */
+#define LOG_TOKEN_RUN 20
+void log_path(char *out, size_t len, const char *path);
 
 #define log_debug(m, ...) log_msg(LOG_DEBUG, (m), __VA_ARGS__)
 #define log_info(m, ...) log_msg(LOG_INFO, (m), __VA_ARGS__)

@@ -17,9 +17,13 @@
 #include "counts.h"
 #include "crypto.h"
 #include "delay.h"
+#include "dkim.h"
+#include "draw.h"
+#include "email.h"
 #include "events.h"
 #include "guard.h"
 #include "i18n.h"
+#include "image.h"
 #include "import.h"
 #include "lifecycle.h"
 #include "log.h"
@@ -29,10 +33,12 @@
 #include "migrate_data.h"
 #include "moderate.h"
 #include "offload.h"
+#include "pack.h"
 #include "page.h"
 #include "pagecache.h"
 #include "pow.h"
 #include "ratelimit.h"
+#include "retain.h"
 #include "route.h"
 #include "server.h"
 #include "signq.h"
@@ -69,17 +75,22 @@ struct config {
 	const char *smtp;
 	const char *smtp_ca;
 	const char *mail_from;
+	const char *dkim_key, *dkim_selector;
 	bool smtp_insecure;
 	bool count_on_sign;
 	unsigned long confirm_ttl;
 	unsigned long mail_retry;
 	unsigned long mail_attempts;
+	unsigned long mail_senders;
 	struct cidr trusted[32];
 	size_t ntrusted;
 	struct rl_rule rates[RL__MAX];
 	bool rate_limit; /* false: no limits at all */
 	unsigned long min_form_seconds;
 	unsigned long pow_bits;
+	/* privacy */
+	struct cidr_set metrics_allow;
+	unsigned long retain_days;
 };
 
 /* How an option's argument is read. */
@@ -90,6 +101,7 @@ enum opt_arg {
 	ARG_RATE,   /* N/SECONDS, or off */
 	ARG_CIDR,   /* an address or a range; repeatable */
 	ARG_ONOFF,  /* on or off */
+	ARG_CIDRS,  /* CIDR,CIDR,…: replaces the list (struct cidr_set) */
 	ARG_NONE,   /* --help */
 	ARG__MAX
 };
@@ -122,10 +134,13 @@ enum opt {
 	OPT_SMTP_CA,
 	OPT_SMTP_INSECURE,
 	OPT_MAIL_FROM,
+	OPT_DKIM_KEY,
+	OPT_DKIM_SELECTOR,
 	OPT_COUNT_ON_SIGN,
 	OPT_CONFIRM_TTL,
 	OPT_MAIL_RETRY,
 	OPT_MAIL_ATTEMPTS,
+	OPT_MAIL_SENDERS,
 	OPT_TRUSTED_PROXY,
 	OPT_RATE_IP,
 	OPT_RATE_NET,
@@ -134,6 +149,8 @@ enum opt {
 	OPT_RATE_LIMIT,
 	OPT_MIN_FORM_SECONDS,
 	OPT_POW_BITS,
+	OPT_METRICS_ALLOW,
+	OPT_RETAIN_DAYS,
 	OPT_HELP,
 	OPT__MAX
 };
@@ -199,6 +216,10 @@ static const struct opt_def opts[OPT__MAX] = {
 	    CF(smtp_insecure), 0, 0, NULL },
 	[OPT_MAIL_FROM] = { "mail-from", "HOLOS_MAIL_FROM", ARG_TEXT,
 	    CF(mail_from), 0, 0, NULL },
+	[OPT_DKIM_KEY] = { "dkim-key", "HOLOS_DKIM_KEY", ARG_TEXT, CF(dkim_key),
+	    0, 0, NULL },
+	[OPT_DKIM_SELECTOR] = { "dkim-selector", "HOLOS_DKIM_SELECTOR",
+	    ARG_TEXT, CF(dkim_selector), 0, 0, NULL },
 	[OPT_COUNT_ON_SIGN] = { "count-on-sign", "HOLOS_COUNT_ON_SIGN",
 	    ARG_FLAG, CF(count_on_sign), 0, 0, NULL },
 	[OPT_CONFIRM_TTL] = { "confirm-ttl", NULL, ARG_NUMBER, CF(confirm_ttl),
@@ -207,6 +228,8 @@ static const struct opt_def opts[OPT__MAX] = {
 	    86400, "60" },
 	[OPT_MAIL_ATTEMPTS] = { "mail-attempts", NULL, ARG_NUMBER,
 	    CF(mail_attempts), 1, 100, "8" },
+	[OPT_MAIL_SENDERS] = { "mail-senders", "HOLOS_MAIL_SENDERS", ARG_NUMBER,
+	    CF(mail_senders), 1, OUTBOX_SENDERS_MAX, "4" },
 	[OPT_TRUSTED_PROXY] = { "trusted-proxy", NULL, ARG_CIDR, CF(trusted), 0,
 	    0, NULL },
 	[OPT_RATE_IP] = { "rate-ip", NULL, ARG_RATE, CF(rates[RL_IP]), 0, 0,
@@ -225,6 +248,13 @@ static const struct opt_def opts[OPT__MAX] = {
 	    ARG_NUMBER, CF(min_form_seconds), 0, 3600, "3" },
 	[OPT_POW_BITS] = { "pow-bits", "HOLOS_POW_BITS", ARG_NUMBER,
 	    CF(pow_bits), 0, 24, "12" },
+	/* The client as the server sees it (the forwarded one behind a
+	 * --trusted-proxy), so a local proxy does not open /metrics to the
+	 * world. */
+	[OPT_METRICS_ALLOW] = { "metrics-allow", "HOLOS_METRICS_ALLOW",
+	    ARG_CIDRS, CF(metrics_allow), 0, 0, "127.0.0.1/32,::1/128" },
+	[OPT_RETAIN_DAYS] = { "retain-days", "HOLOS_RETAIN_DAYS", ARG_NUMBER,
+	    CF(retain_days), 0, 36500, "90" },
 	[OPT_HELP] = { "help", NULL, ARG_NONE, 0, 0, 0, NULL },
 };
 
@@ -241,6 +271,8 @@ static const char usage_main[] =
     "  outbox [list]    show the mail queue; 'outbox retry ID|dead' queues dead\n"
     "                   mail again, 'outbox send' delivers what is due now\n"
     "  migrate-data     copy a SQLite database into an empty PostgreSQL one\n"
+    "  purge            erase the personal data that is due now (--retain-days)\n"
+    "  deliver SLUG     write the petition's delivery pack (--out FILE.pdf)\n"
     "  help [COMMAND]   show help for a command\n"
     "\n"
     "Run 'holos COMMAND --help' for the options of a command.\n";
@@ -297,8 +329,15 @@ static const char usage_serve[] =
     "  --smtp-insecure     do not verify the mail server's certificate (tests)\n"
     "  --mail-from ADDR    sender address (env HOLOS_MAIL_FROM; default\n"
     "                      holos@HOST of the base URL)\n"
+    "  --dkim-key FILE     sign outgoing mail with DKIM (RSA key in PEM, mode\n"
+    "                      0600; env HOLOS_DKIM_KEY); needs --dkim-selector\n"
+    "  --dkim-selector S   the key's DNS selector: S._domainkey.DOMAIN of the\n"
+    "                      sender (env HOLOS_DKIM_SELECTOR)\n"
     "  --mail-retry S      seconds before the first retry, doubling (default 60)\n"
     "  --mail-attempts N   attempts before a message is dead (default 8)\n"
+    "  --mail-senders N    messages sent at once, each sender on a connection\n"
+    "                      of its own kept for up to 100 messages (env\n"
+    "                      HOLOS_MAIL_SENDERS; 1 to 32, default 4)\n"
     "\n"
     "Abuse limits (signing, confirming; page views are never limited):\n"
     "  --trusted-proxy CIDR  a proxy whose X-Forwarded-For names the client\n"
@@ -316,6 +355,15 @@ static const char usage_serve[] =
     "                      petition signed in a burst from few networks; 0: off;\n"
     "                      env HOLOS_POW_BITS). Without it (no JavaScript) a\n"
     "                      signature counts only once confirmed by email.\n"
+    "\n"
+    "Personal data:\n"
+    "  --retain-days N     days after a petition closes before its signers'\n"
+    "                      personal data is erased (default 90; env\n"
+    "                      HOLOS_RETAIN_DAYS)\n"
+    "  --metrics-allow CIDR,…  clients that may read /metrics; others get 404\n"
+    "                      (default 127.0.0.1/32,::1/128; behind a\n"
+    "                      --trusted-proxy the forwarded client counts; none:\n"
+    "                      nobody; env HOLOS_METRICS_ALLOW)\n"
     "Lists: DIR/allowlist.txt and DIR/blocklist.txt (lines \"domain D\",\n"
     "\"net CIDR\", \"email ADDRESS\"), DIR/disposable-local.txt (more throw-away\n"
     "domains); lists/disposable-email-domains.txt ships with holos.\n";
@@ -327,13 +375,19 @@ static const char usage_migrate[] =
     "prints the schema version. Refuses a database newer than this holos.\n";
 
 static const char usage_outbox[] =
-    "usage: holos outbox [OPTIONS] [list | retry ID | retry dead | send]\n"
+    "usage: holos outbox [OPTIONS] [list | retry ID | retry dead | send |\n"
+    "                    suppressed [EMAIL] | unsuppress EMAIL]\n"
     "\n"
     "list        the newest 500 messages: id, state, attempts, next attempt,\n"
     "            kind and last error (no addresses: they are sealed)\n"
     "retry ID    queue dead message ID again ('retry dead': all of them)\n"
     "send        deliver every due message now, as the server would (takes the\n"
-    "            mail options of 'holos serve --help')\n";
+    "            mail options of 'holos serve --help')\n"
+    "suppressed  addresses the mail server refused for good (550, 551 or 553 to\n"
+    "            RCPT TO), which are not mailed again: when, the reply, and the\n"
+    "            start of the address's keyed hash (addresses are not kept);\n"
+    "            with EMAIL, whether that address is one of them\n"
+    "unsuppress EMAIL  mail EMAIL again (after its owner fixed the mailbox)\n";
 
 static const char usage_migrate_data[] =
     "usage: holos migrate-data --from sqlite:PATH --to postgres://…\n"
@@ -345,6 +399,16 @@ static const char usage_migrate_data[] =
     "version differs (run 'holos migrate --db sqlite:PATH' first), then\n"
     "checks row counts and count sums and prints them. Stop every holos\n"
     "serving the SQLite file first; copy secret.key to each new node.\n";
+
+static const char usage_purge[] =
+    "usage: holos purge [OPTIONS]\n"
+    "\n"
+    "Erases now what a serving holos erases every hour: mail files of trial\n"
+    "mode (no --smtp) older than 7 days, and the personal data of the\n"
+    "signers of petitions closed more than --retain-days days ago.\n"
+    "\n"
+    "  --retain-days N     days after a petition closes (default 90; env\n"
+    "                      HOLOS_RETAIN_DAYS)\n";
 
 static const char usage_import[] =
     "usage: holos import [OPTIONS] FILE.md\n"
@@ -380,12 +444,16 @@ usage(FILE *f, const char *cmd)
 		fputs(usage_outbox, f);
 	else if (strcmp(cmd, "migrate-data") == 0)
 		fputs(usage_migrate_data, f);
+	else if (strcmp(cmd, "purge") == 0)
+		fputs(usage_purge, f);
 	else if (strcmp(cmd, "trending") == 0)
 		fputs(moderate_usage_trending, f);
 	else if (strcmp(cmd, "user") == 0)
 		fputs(account_usage, f);
 	else if (strcmp(cmd, "invalidate") == 0)
 		fputs(moderate_usage_invalidate, f);
+	else if (strcmp(cmd, "deliver") == 0)
+		fputs(pack_usage, f);
 	else {
 		fputs(usage_main, f);
 		return;
@@ -442,6 +510,7 @@ opt_set(const struct opt_def *o, const char *v, struct config *c)
 			return -1;
 		*(bool *)field = strcmp(v, "on") == 0;
 		return 0;
+	case ARG_CIDRS: return cidr_set_parse(v, (struct cidr_set *)field);
 	case ARG_NONE:
 	case ARG__MAX: break;
 	}
@@ -470,6 +539,11 @@ opt_complain(const char *cmd, const struct opt_def *o, const char *source,
 		    "most 32 proxies\n");
 		break;
 	case ARG_ONOFF: fprintf(stderr, "expected on or off\n"); break;
+	case ARG_CIDRS:
+		fprintf(stderr,
+		    "expected ADDRESS/BITS[,ADDRESS/BITS…], at most %d\n",
+		    CIDR_SET_MAX);
+		break;
 	default: fprintf(stderr, "unexpected\n"); break;
 	}
 }
@@ -506,7 +580,7 @@ static bool
 lenient(const char *cmd)
 {
 	return strcmp(cmd, "trending") == 0 || strcmp(cmd, "invalidate") == 0 ||
-	    strcmp(cmd, "user") == 0;
+	    strcmp(cmd, "user") == 0 || strcmp(cmd, "deliver") == 0;
 }
 
 /* Fills c from the defaults, then the environment, then argv. Returns 0, or
@@ -617,7 +691,7 @@ open_store(const struct config *c)
 {
 	char path[PATH_MAX], mig[PATH_MAX];
 	struct store *s;
-	int version;
+	int version, built;
 
 	if (mkdir_p(c->data) == -1) {
 		fprintf(stderr, "holos: cannot create %s: %s\n", c->data,
@@ -636,6 +710,16 @@ open_store(const struct config *c)
 	if (store_migrate(s, &version) != STORE_OK) {
 		fprintf(stderr,
 		    "holos: cannot migrate the database (see the "
+		    "log above)\n");
+		store_close(s);
+		return NULL;
+	}
+	/* Petitions signed before the log existed get theirs now, before
+	 * anything can append to it (SQLite has no SHA-256 for a SQL
+	 * migration to do it). */
+	if (store_log_build(s, &built) != STORE_OK) {
+		fprintf(stderr,
+		    "holos: cannot build the petitions' logs (see the "
 		    "log above)\n");
 		store_close(s);
 		return NULL;
@@ -690,6 +774,82 @@ print_time(int64_t t)
 }
 
 static int cmd_outbox_send(struct config *c, struct store *s);
+
+/* holos outbox suppressed: the list, newest first. */
+static int
+cmd_outbox_suppressed(struct store *s)
+{
+	struct suppression *r;
+	struct arena *a;
+	size_t n, i, k;
+
+	if ((a = arena_new()) == NULL ||
+	    store_suppress_list(s, a, &r, &n) != STORE_OK) {
+		fprintf(stderr, "holos outbox: cannot read the suppressions\n");
+		arena_free(a);
+		return 1;
+	}
+	printf("%-20s %-16s %s\n", "since", "address hash", "reply");
+	for (i = 0; i < n; i++) {
+		print_time(r[i].created_at);
+		printf(" ");
+		for (k = 0; k < 8; k++)
+			printf("%02x",
+			    r[i].email_hash != NULL ? r[i].email_hash[k] : 0);
+		printf(" %s\n", r[i].reason);
+	}
+	printf("%zu suppressed address%s\n", n, n == 1 ? "" : "es");
+	arena_free(a);
+	return 0;
+}
+
+/* holos outbox suppressed EMAIL / unsuppress EMAIL. */
+static int
+cmd_outbox_address(struct config *c, struct store *s, const char *verb,
+    const char *email)
+{
+	unsigned char hash[CRYPTO_HASH_BYTES];
+	struct arena *a;
+	const char *norm;
+	size_t nlen;
+	int ret = 1, n = 0;
+	enum store_status st;
+
+	if (crypto_init(c->data) == -1)
+		return 1;
+	if ((a = arena_new()) == NULL)
+		return 1;
+	norm = email_normalize(a, email, strlen(email), &nlen);
+	if (norm == NULL || !email_valid(norm, nlen)) {
+		fprintf(stderr, "holos outbox %s: not an email address\n", verb);
+		ret = 2;
+		goto out;
+	}
+	crypto_email_hash(norm, nlen, hash);
+	if (strcmp(verb, "unsuppress") == 0) {
+		if (store_suppress_delete(s, hash, &n) != STORE_OK) {
+			fprintf(stderr,
+			    "holos outbox: cannot update the suppressions\n");
+			goto out;
+		}
+		printf(n == 1 ? "%s will be mailed again\n" :
+				"%s was not suppressed\n",
+		    norm);
+		ret = 0;
+		goto out;
+	}
+	st = store_suppress_has(s, hash);
+	if (st == STORE_ERROR) {
+		fprintf(stderr, "holos outbox: cannot read the suppressions\n");
+		goto out;
+	}
+	printf(st == STORE_OK ? "%s is suppressed\n" : "%s is not suppressed\n",
+	    norm);
+	ret = 0;
+out:
+	arena_free(a);
+	return ret;
+}
 
 static int
 cmd_outbox(struct config *c, int argc, char **argv)
@@ -753,6 +913,12 @@ cmd_outbox(struct config *c, int argc, char **argv)
 		ret = 0;
 	} else if (strcmp(verb, "send") == 0 && optind + 1 == argc) {
 		ret = cmd_outbox_send(c, s);
+	} else if (strcmp(verb, "suppressed") == 0 && optind + 1 == argc) {
+		ret = cmd_outbox_suppressed(s);
+	} else if ((strcmp(verb, "suppressed") == 0 ||
+		       strcmp(verb, "unsuppress") == 0) &&
+	    optind + 2 == argc) {
+		ret = cmd_outbox_address(c, s, verb, argv[optind + 1]);
 	} else {
 		usage(stderr, "outbox");
 		ret = 2;
@@ -798,6 +964,37 @@ out:
 	return ret;
 }
 
+/* The DKIM signer setup_mail() loaded, for teardown_mail(). */
+static struct dkim_signer *mail_dkim;
+/* `holos deliver`: the key, the catalogues and the site's address that
+ * the pack needs, then pack_cmd(). Returns the exit status. */
+static int
+cmd_deliver(struct config *c, struct store *s, int argc, char **argv)
+{
+	static char base[600];
+	char path[PATH_MAX], err[512];
+	int ret;
+
+	if (crypto_init(c->data) == -1)
+		return 1;
+	snprintf(path, sizeof(path), "%s/locales", c->share);
+	if (i18n_load(path, c->lang, err, sizeof(err)) == -1) {
+		fprintf(stderr, "holos: %s\n", err);
+		i18n_free();
+		return 1;
+	}
+	if (c->base_url == NULL) {
+		snprintf(base, sizeof(base), "http://%s", c->listen);
+		c->base_url = base;
+	}
+	site.name = c->site_name;
+	site_set_base_url(c->base_url);
+	ret = pack_cmd(s, argc, argv);
+	draw_release(true);
+	i18n_free();
+	return ret;
+}
+
 /* The site's mail settings and the outbox worker's configuration, after
  * site_set_base_url(). Returns 0, or -1 with a message on stderr. */
 static int
@@ -821,6 +1018,7 @@ setup_mail(struct config *c, struct outbox_config *mail)
 	mail->retry_base = (int64_t)c->mail_retry;
 	mail->retry_max = 6 * 3600;
 	mail->max_attempts = (int)c->mail_attempts;
+	mail->senders = (int)c->mail_senders;
 	mail->smtp.url = c->smtp;
 	mail->smtp.helo = site.host;
 	mail->smtp.timeout_ms = 30000;
@@ -831,11 +1029,35 @@ setup_mail(struct config *c, struct outbox_config *mail)
 		fprintf(stderr, "holos: --smtp: %s\n", err);
 		return -1;
 	}
+	if ((c->dkim_key == NULL) != (c->dkim_selector == NULL)) {
+		fprintf(stderr,
+		    "holos: --dkim-key and --dkim-selector go "
+		    "together\n");
+		return -1;
+	}
+	if (c->dkim_key != NULL &&
+	    (mail_dkim = mail->dkim = dkim_signer_load(c->dkim_key,
+		 c->dkim_selector, c->mail_from, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "holos: --dkim-key %s: %s\n", c->dkim_key, err);
+		return -1;
+	}
 	if (smtp_global_init() == -1) {
 		fprintf(stderr, "holos: cannot initialise libcurl\n");
+		dkim_signer_free(mail_dkim);
+		mail_dkim = mail->dkim = NULL;
 		return -1;
 	}
 	return 0;
+}
+
+/* Undoes setup_mail(): one set-up at a time, so the signer it loaded is
+ * the one in mail_dkim. */
+static void
+teardown_mail(void)
+{
+	smtp_global_cleanup();
+	dkim_signer_free(mail_dkim);
+	mail_dkim = NULL;
 }
 
 static int
@@ -850,12 +1072,48 @@ cmd_outbox_send(struct config *c, struct store *s)
 	if (setup_mail(c, &mail) == -1)
 		return 1;
 	n = outbox_run_once(s, &mail);
-	smtp_global_cleanup();
+	teardown_mail();
 	if (n == -1) {
 		fprintf(stderr, "holos outbox: cannot read the outbox\n");
 		return 1;
 	}
 	printf("handled %d message%s\n", n, n == 1 ? "" : "s");
+	return 0;
+}
+
+/* holos purge: the retention sweep, now (a serving holos runs it hourly). */
+static int
+cmd_purge(struct config *c, int argc)
+{
+	char dir[PATH_MAX];
+	struct retain_config rc;
+	struct retain_result res;
+	struct store *s;
+	int ret;
+
+	if (optind != argc) {
+		fprintf(stderr, "holos purge: unexpected argument\n");
+		usage(stderr, "purge");
+		return 2;
+	}
+	if ((s = open_store(c)) == NULL)
+		return 1;
+	snprintf(dir, sizeof(dir), "%s/outbox", c->data);
+	rc = (struct retain_config){
+		.store = s,
+		.outbox_dir = dir,
+		.retain_days = (int64_t)c->retain_days,
+	};
+	ret = retain_run_once(&rc, (int64_t)time(NULL), &res);
+	store_close(s);
+	printf("removed %d mail file%s\n", res.mail_files,
+	    res.mail_files == 1 ? "" : "s");
+	if (ret == -1) {
+		fprintf(stderr,
+		    "holos purge: not everything due was erased "
+		    "(see the log above)\n");
+		return 1;
+	}
 	return 0;
 }
 
@@ -865,6 +1123,7 @@ struct serve {
 	struct outbox_config mail;
 	struct server_config server;
 	struct events_config events;
+	struct retain_config retain;
 	char base_url[512], announce[600];
 };
 
@@ -1008,7 +1267,26 @@ start_site(struct serve *sv)
 		memset(c->rates, 0, sizeof(c->rates));
 	ratelimit_configure(c->rates);
 	metrics_configure(route_name);
+	site.metrics_allow = &c->metrics_allow;
+	site.retain_days = (int64_t)c->retain_days;
 	return 0;
+}
+
+/* libvips for uploaded images; the share images drawn are kept until the
+ * stop. */
+static int
+start_media(struct serve *sv)
+{
+	(void)sv;
+	return image_init("holos");
+}
+
+static void
+stop_media(void)
+{
+	page_share_free();
+	image_shutdown();
+	draw_release(true);
 }
 
 static int
@@ -1060,6 +1338,17 @@ start_sweep(struct serve *sv)
 {
 	(void)sv;
 	return sweep_start(site.store);
+}
+
+static int
+start_retain(struct serve *sv)
+{
+	sv->retain = (struct retain_config){
+		.store = site.store,
+		.outbox_dir = sv->mail.dir,
+		.retain_days = (int64_t)sv->c->retain_days,
+	};
+	return retain_start(&sv->retain);
 }
 
 static int
@@ -1168,9 +1457,11 @@ enum step_id {
 	STEP_SIGNQ,
 	STEP_REFRESH,
 	STEP_SWEEP,
+	STEP_RETAIN,
 	STEP_DELAY,
 	STEP_OFFLOAD,
 	STEP_EVENTS,
+	STEP_MEDIA,
 	STEP_SERVER,
 	STEP__MAX
 };
@@ -1191,7 +1482,7 @@ static const struct step steps[STEP__MAX] = {
 	/* Pages cached for the site go with it. */
 	[STEP_SITE] = { "site", "the site settings", start_site,
 	    pagecache_clear },
-	[STEP_MAIL] = { "mail", "mail", start_mail, smtp_global_cleanup },
+	[STEP_MAIL] = { "mail", "mail", start_mail, teardown_mail },
 	[STEP_COUNTS] = { "counts", "the counts", start_counts, counts_free },
 	[STEP_OUTBOX] = { "outbox", "the mail worker", start_outbox,
 	    outbox_stop },
@@ -1204,12 +1495,16 @@ static const struct step steps[STEP__MAX] = {
 	[STEP_REFRESH] = { "refresh", "the count refresh", start_refresh,
 	    counts_refresh_stop },
 	[STEP_SWEEP] = { "sweep", "the closing sweep", start_sweep, sweep_stop },
+	[STEP_RETAIN] = { "retain", "the retention sweep", start_retain,
+	    retain_stop },
 	[STEP_DELAY] = { "delay", "the delayed replies", start_delay,
 	    delay_stop },
 	[STEP_OFFLOAD] = { "offload", "the password worker", start_offload,
 	    offload_stop },
 	[STEP_EVENTS] = { "events", "the live-count streams", start_events,
 	    stop_events },
+	/* Stopped after the listener: no request draws any more. */
+	[STEP_MEDIA] = { "media", "the image library", start_media, stop_media },
 	[STEP_SERVER] = { "server", "the listener", start_server, server_stop },
 };
 
@@ -1291,6 +1586,8 @@ cmd_serve(struct config *c)
 	if (serve_start(&sv) == 0) {
 		server_wait();
 		serve_stop();
+		/* The delivery pack's fonts, once every thread is done. */
+		draw_release(true);
 		ret = 0;
 	}
 	/* Every part stopped is every thread joined: one left would outlive
@@ -1315,6 +1612,9 @@ main(int argc, char **argv)
 
 	/* Before any thread exists, so every thread inherits the mask. */
 	server_block_signals();
+	/* Whatever holos creates (the database and its WAL, keys, mail
+	 * files, backups, folders) holds personal data: its owner's only. */
+	umask(077);
 	if (getenv("HOLOS_LOG_LEVEL") != NULL &&
 	    strcmp(getenv("HOLOS_LOG_LEVEL"), "debug") == 0)
 		log_set_level(LOG_DEBUG);
@@ -1333,7 +1633,8 @@ main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "serve") && strcmp(cmd, "migrate") &&
 	    strcmp(cmd, "import") && strcmp(cmd, "outbox") &&
-	    strcmp(cmd, "migrate-data") && !lenient(cmd)) {
+	    strcmp(cmd, "migrate-data") && strcmp(cmd, "purge") &&
+	    !lenient(cmd)) {
 		fprintf(stderr, "holos: unknown command \"%s\"\n", cmd);
 		usage(stderr, NULL);
 		return 2;
@@ -1375,6 +1676,8 @@ main(int argc, char **argv)
 		return cmd_outbox(&c, argc - 1, argv + 1);
 	if (strcmp(cmd, "migrate-data") == 0)
 		return cmd_migrate_data(&c, argc - 1, argv + 1);
+	if (strcmp(cmd, "purge") == 0)
+		return cmd_purge(&c, argc - 1);
 	if (lenient(cmd)) {
 		struct store *s = open_store(&c);
 		int ret;
@@ -1390,6 +1693,8 @@ main(int argc, char **argv)
 				return 1;
 			}
 			ret = account_cmd(s, argc - 1, given + 1);
+		} else if (strcmp(cmd, "deliver") == 0) {
+			ret = cmd_deliver(&c, s, argc - 1, given + 1);
 		} else {
 			ret = strcmp(cmd, "trending") == 0 ?
 			    moderate_trending(s, argc - 1, given + 1) :

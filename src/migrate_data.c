@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "search_sqlite.h"
 #include "store.h"
 
 #define MAX_TABLES 64
@@ -102,6 +103,9 @@ tables_load(struct job *j)
 		 "ON t.table_schema = c.table_schema AND t.table_name = c.table_name "
 		 "WHERE c.table_schema = current_schema() AND t.table_type = "
 		 "'BASE TABLE' AND c.table_name <> 'schema_migrations' "
+		 /* The search document is made again after the copy. */
+		 "AND NOT (c.table_name = 'petitions' AND c.column_name = "
+		 "'search') "
 		 "ORDER BY c.table_name, c.ordinal_position",
 		 0, NULL)) == NULL)
 		return -1;
@@ -151,7 +155,7 @@ schemas_match(struct job *j)
 		"SELECT m.name, p.name FROM "
 		"sqlite_master m, pragma_table_info(m.name) p WHERE m.type = "
 		"'table' AND m.name NOT LIKE 'sqlite_%' AND m.name <> "
-		"'schema_migrations'",
+		"'schema_migrations' AND m.name NOT LIKE 'petition_search%'",
 		-1, &st, NULL) != SQLITE_OK) {
 		fprintf(stderr, "holos migrate-data: SQLite: %s\n",
 		    sqlite3_errmsg(j->src));
@@ -627,6 +631,9 @@ migrate_data_run(const char *from, const char *to, const char *pg_migrations_dir
 		goto out;
 	}
 	sqlite3_busy_timeout(j->src, 5000);
+	/* The search table's columns are read with the rest's. */
+	if (search_sqlite_register(j->src) == -1)
+		goto out;
 	/* One snapshot for every read of the source. */
 	if (sqlite3_exec(j->src, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
 	    src_version(j, &sv) == -1)
@@ -688,6 +695,14 @@ migrate_data_run(const char *from, const char *to, const char *pg_migrations_dir
 	}
 	if (dst_exec(j, "COMMIT") == -1)
 		goto out;
+	/* The search index is not copied: it is made from the petitions. */
+	if (store_open(to, pg_migrations_dir, MIGRATED_NODE, &s) == -1 ||
+	    store_search_reindex(s) != STORE_OK) {
+		fprintf(stderr,
+		    "holos migrate-data: the data is copied but the search "
+		    "index could not be made (see the log above)\n");
+		goto out;
+	}
 	printf("copied schema version %d; start the nodes with --db and the "
 	       "same secret.key\n",
 	    dv);

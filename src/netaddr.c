@@ -60,6 +60,47 @@ cidr_parse(const char *s, struct cidr *out)
 	return 0;
 }
 
+int
+cidr_set_parse(const char *s, struct cidr_set *out)
+{
+	struct cidr_set set = { .n = 0 };
+	char one[64];
+	size_t len;
+	const char *comma;
+
+	if (strcmp(s, "none") == 0) {
+		*out = set;
+		return 0;
+	}
+	for (;;) {
+		comma = strchr(s, ',');
+		len = comma ? (size_t)(comma - s) : strlen(s);
+		if (len == 0 || len >= sizeof(one) || set.n == CIDR_SET_MAX)
+			return -1;
+		memcpy(one, s, len);
+		one[len] = '\0';
+		if (cidr_parse(one, &set.v[set.n]) == -1)
+			return -1;
+		set.n++;
+		if (comma == NULL)
+			break;
+		s = comma + 1;
+	}
+	*out = set;
+	return 0;
+}
+
+bool
+cidr_set_contains(const struct cidr_set *set, const struct netaddr *a)
+{
+	size_t i;
+
+	for (i = 0; i < set->n; i++)
+		if (cidr_contains(&set->v[i], a))
+			return true;
+	return false;
+}
+
 bool
 cidr_contains(const struct cidr *c, const struct netaddr *a)
 {

@@ -24,6 +24,21 @@ int netaddr_parse(const char *s, size_t len, struct netaddr *out);
 /* Parses "ADDR/BITS" or a bare address (all bits). Returns 0 or -1. */
 int cidr_parse(const char *s, struct cidr *out);
 
+/* A short list of ranges, as an option gives it. */
+#define CIDR_SET_MAX 32
+struct cidr_set {
+	struct cidr v[CIDR_SET_MAX];
+	size_t n;
+};
+
+/* Parses "CIDR,CIDR,…" (each as cidr_parse() reads it; "none" is the empty
+ * list) into *out, replacing what it held. Returns 0, or -1 for a bad or
+ * missing entry or more than CIDR_SET_MAX, leaving *out alone. */
+int cidr_set_parse(const char *s, struct cidr_set *out);
+
+/* True when a lies within one of set's ranges. */
+bool cidr_set_contains(const struct cidr_set *set, const struct netaddr *a);
+
 /* True when a lies within c (families must agree). */
 bool cidr_contains(const struct cidr *c, const struct netaddr *a);
 

@@ -121,11 +121,13 @@ page_submit(struct request *r, struct signq_item *it)
 int
 page_rate_check(struct request *r, int64_t petition_id)
 {
+	char path[256];
 	int wait = 1;
 
 	if (ratelimit_take(&r->addr, petition_id, &wait))
 		return 0;
-	log_info("ratelimit", "path=%s result=limited retry_after=%d", r->path,
+	log_path(path, sizeof(path), r->path);
+	log_info("ratelimit", "path=%s result=limited retry_after=%d", path,
 	    wait);
 	http_header_add(r, "Retry-After",
 	    arena_printf(r->arena, "%d", wait > 0 ? wait : 1));
@@ -261,6 +263,7 @@ page_csrf_check(struct request *r, const struct form_value *token,
     const char *binding)
 {
 	const char *why = NULL;
+	char path[256];
 
 	if (token->err != FORM_OK || token->s == NULL)
 		why = "missing";
@@ -270,8 +273,9 @@ page_csrf_check(struct request *r, const struct form_value *token,
 		why = "cross_site";
 	if (why == NULL)
 		return true;
+	log_path(path, sizeof(path), r->path);
 	log_info("csrf", "method=%s path=%s result=refused reason=%s",
-	    r->method_name, r->token != NULL ? "[token]" : r->path, why);
+	    r->method_name, path, why);
 	page_error(r, 403, "err_csrf");
 	return false;
 }

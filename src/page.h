@@ -65,6 +65,29 @@ const char *page_url(struct request *r, const char *path);
 void page_home(struct request *r);
 void page_healthz(struct request *r);
 
+/* The card of petition p in a list (title, addressees when p has them,
+ * count line, progress, state), its count read from counts.c into
+ * p->count. Caller owns it; NULL when the count cannot be had. */
+json_t *page_card(struct request *r, struct petition *p);
+
+/* Sets ctx's "pager" (the page's line, prev_url and next_url, made of base
+ * then "page=N") when total results of per_page make more than one page. */
+void page_pager(struct request *r, json_t *ctx, int page, int64_t total,
+    int per_page, const char *base);
+
+/* s percent-encoded for a query string, in r's arena ("" when out of
+ * memory). */
+const char *page_urlenc(struct request *r, const char *s);
+
+/* page_search.c */
+/* Longest query read, in bytes; a longer one is refused (400). */
+#define PAGE_SEARCH_MAX 1024
+void page_search(struct request *r);
+
+/* The page number ?page= gives: 1 when absent, -1 when it is not a number
+ * from 1 to max. */
+int page_number(const char *s, long max);
+
 /* page_login.c */
 void page_login_show(struct request *r);
 void page_login_post(struct request *r);
@@ -100,6 +123,9 @@ void page_me_petition(struct request *r);
 void page_me_csv(struct request *r);
 void page_me_update(struct request *r);
 void page_me_state(struct request *r);
+
+/* page_deliver.c */
+void page_deliver_pdf(struct request *r);
 
 /* Shared by the pages of signed-in users (page_login.c sets it). */
 #define PAGE_COOKIE_SESSION "holos_session"
@@ -176,5 +202,18 @@ int page_petition_meta(struct request *r, struct pagecache_meta *meta);
  * its text in the reader's language when translated), for the moderators'
  * preview of a petition as it will appear. Caller owns it. */
 json_t *page_petition_preview(struct request *r, struct petition *p);
+
+/* Loads the public petition named by r->slug with its count, its title and
+ * text in the reader's language when translated. Returns 0, or -1 after
+ * replying with an error page (404 for none or one not yet public, 410
+ * for a hidden one, 503 when the store cannot say). */
+int page_petition_load(struct request *r, struct petition *p);
+
+/* page_share.c */
+void page_share_png(struct request *r);
+void page_qr_svg(struct request *r);
+void page_qr_png(struct request *r);
+/* Drops the share images kept drawn (at shutdown). */
+void page_share_free(void);
 
 #endif

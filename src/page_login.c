@@ -32,7 +32,8 @@ static const char *
 safe_next(const char *s, size_t len)
 {
 	if (len == 0 || s[0] != '/' ||
-	    (len > 1 && (s[1] == '/' || s[1] == '\\')))
+	    (len > 1 && (s[1] == '/' || s[1] == '\\')) ||
+	    !form_text_valid(s, len, false))
 		return "";
 	for (size_t i = 0; i < len; i++)
 		if ((unsigned char)s[i] <= ' ' || s[i] == '"')
@@ -133,7 +134,10 @@ page_login_post(struct request *r)
 		return;
 	if (!page_csrf_check(r, &v[L_CSRF], ""))
 		return;
-	next = safe_next(v[L_NEXT].s, v[L_NEXT].len);
+	/* A next that is not text is dropped, never rendered. */
+	next = v[L_NEXT].err == FORM_OK ?
+	    safe_next(v[L_NEXT].s, v[L_NEXT].len) :
+	    "";
 	if (page_rate_check(r, 0) == -1)
 		return;
 	if (v[L_EMAIL].err != FORM_OK || v[L_PASSWORD].err != FORM_OK) {

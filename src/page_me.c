@@ -517,9 +517,13 @@ render_petition(struct request *r, const struct user *u, const char *binding,
 	    "update_action", arena_printf(r->arena, "/me/p/%s/update", p->slug),
 	    "state_action", arena_printf(r->arena, "/me/p/%s/state", p->slug),
 	    "csrf", page_form_token(r, binding));
-	if (is_public(p->state))
+	if (is_public(p->state)) {
 		json_object_set_new(o, "public_url",
 		    json_string(arena_printf(r->arena, "/p/%s", p->slug)));
+		json_object_set_new(o, "pdf_url",
+		    json_string(arena_printf(r->arena, "/me/p/%s/delivery.pdf",
+			p->slug)));
+	}
 	if (p->state == PETITION_DRAFT || p->state == PETITION_REJECTED)
 		json_object_set_new(o, "edit_url",
 		    json_string(

@@ -586,6 +586,11 @@ petition_page_context(struct request *r, struct petition *p,
 	ctx = page_context(r, json_string_value(json_object_get(pc, "title")));
 	json_object_set(json_object_get(ctx, "page"), "description",
 	    json_object_get(pc, "description"));
+	/* The share image in the page's language (page_share.c). */
+	json_object_set_new(json_object_get(ctx, "page"), "image",
+	    json_string(page_url(r,
+		arena_printf(r->arena, "/p/%s/share.png?lang=%s", p->slug,
+		    r->lang))));
 	json_object_set_new(ctx, "petition", pc);
 	json_object_set_new(ctx, "form",
 	    form_context(r, p, vals, errs, live[LIVE_CSRF], live[LIVE_POW]));
@@ -740,22 +745,24 @@ page_petition_json(struct request *r)
 	struct pagecache_meta meta;
 	char updated[32], lastmod[30];
 	const char *inm, *ims, *etag;
-	int64_t count, changed, mtime;
+	int64_t count, log_size, changed, mtime;
 	struct tm tm;
 	time_t t;
 
 	page_begin(r);
 	if (page_petition_meta(r, &meta) == -1)
 		return;
-	if (counts_get_changed(meta.petition_id, &count, &changed) == -1) {
+	/* The count and the log size it reflects, as one pair: an auditor
+	 * recounts the first log_size leaves and must find count. */
+	if (counts_get_log(meta.petition_id, &count, &log_size, &changed) == -1) {
 		http_header_add(r, "Retry-After", "5");
 		page_error(r, 503, "err_unavailable");
 		return;
 	}
 	mtime = changed > meta.updated_at ? changed : meta.updated_at;
-	etag = arena_printf(r->arena, "W/\"%lld-%lld-%lld\"",
+	etag = arena_printf(r->arena, "W/\"%lld-%lld-%lld-%lld\"",
 	    (long long)meta.petition_id, (long long)meta.updated_at,
-	    (long long)count);
+	    (long long)count, (long long)log_size);
 	http_date(mtime, lastmod);
 	http_header_add(r, "ETag", etag);
 	http_header_add(r, "Last-Modified", arena_strdup(r->arena, lastmod));
@@ -771,10 +778,11 @@ page_petition_json(struct request *r)
 	gmtime_r(&t, &tm);
 	strftime(updated, sizeof(updated), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	page_json(r, 200,
-	    json_pack("{s:s, s:s, s:I, s:I, s:I, s:s, s:s}", "slug", meta.slug,
-		"title", meta.title, "count", (json_int_t)count, "goal",
-		(json_int_t)meta.goal, "next_goal",
-		(json_int_t)petition_next_goal(count, meta.goal), "state",
+	    json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:s, s:s}", "slug",
+		meta.slug, "title", meta.title, "count", (json_int_t)count,
+		"log_size", (json_int_t)log_size, "goal", (json_int_t)meta.goal,
+		"next_goal", (json_int_t)petition_next_goal(count, meta.goal),
+		"state",
 		strcmp(meta.state, "open") == 0 && meta.closes_at != 0 &&
 			(int64_t)time(NULL) >= meta.closes_at ?
 		    "closed" :
@@ -1065,4 +1073,13 @@ page_petition_preview(struct request *r, struct petition *p)
 
 	live_values(r, p->id, p->count, p->goal, p->created_at, live);
 	return petition_context(r, p, true, live);
+}
+
+int
+page_petition_load(struct request *r, struct petition *p)
+{
+	if (load_petition(r, p) == -1)
+		return -1;
+	(void)petition_localise(r, p);
+	return 0;
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "crypto.h"
+#include "form.h"
 #include "page.h"
 #include "petition.h"
 
@@ -86,6 +87,13 @@ route_dispatch(struct request *r)
 	const struct route_def *found = NULL;
 	int i;
 
+	/* A path that is not text (%FF, %00, %0A once decoded) names nothing
+	 * here. */
+	if (!form_text_valid(r->path, strlen(r->path), false)) {
+		r->route = ROUTE__MAX;
+		page_error(r, 404, "err_not_found");
+		return;
+	}
 	for (i = 0; i < ROUTE__MAX; i++) {
 		if (!route_match(&routes[i], r))
 			continue;

@@ -79,7 +79,17 @@ X(ME_PETITION, "me_petition", GET, SLUG, "/me/p/", "", page_me_petition, NONE) \
 X(ME_CSV, "me_csv", GET, SLUG, "/me/p/", "/signers.csv", page_me_csv, NONE)    \
 X(ME_UPDATE, "me_update", POST, SLUG, "/me/p/", "/update", page_me_update,     \
     FORM)                                                                      \
-X(ME_STATE, "me_state", POST, SLUG, "/me/p/", "/state", page_me_state, FORM)   \
+X(ME_STATE, "me_state", POST, SLUG, "/me/p/", "/state", page_me_state, FORM) \
+/* spread: the share image, QR codes */                                       \
+X(SHARE_PNG, "share_png", GET, SLUG, "/p/", "/share.png", page_share_png,      \
+    NONE)                                                                      \
+X(QR_SVG, "qr_svg", GET, SLUG, "/p/", "/qr.svg", page_qr_svg, NONE)            \
+X(QR_PNG, "qr_png", GET, SLUG, "/p/", "/qr.png", page_qr_png, NONE)            \
+/* find: search, listings, the open API, feeds */                              \
+X(SEARCH, "search", GET, EXACT, "/search", NULL, page_search, NONE)            \
+/* Delivery: the pack, addressees, responses, paper signatures. */            \
+X(DELIVER_PDF, "deliver_pdf", GET, SLUG, "/me/p/", "/delivery.pdf",            \
+    page_deliver_pdf, NONE)                                                    \
 /* live count */                                                               \
 X(EVENTS, "events", GET, SLUG, "/p/", "/events", page_petition_events, NONE)
 /* clang-format on */

@@ -368,6 +368,8 @@ request_free(struct request *r)
 {
 	buf_reset(&r->body);
 	buf_reset(&r->out);
+	if (r->has_file)
+		close(r->file_fd);
 	arena_free(r->arena);
 	atomic_fetch_sub(&inflight, 1);
 }
@@ -390,25 +392,6 @@ on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 		phase_set(c, PHASE_HEAD);
 }
 
-/* Writes the path into a log line without spaces, quotes or controls. */
-static void
-log_path(char *out, size_t len, const char *path)
-{
-	size_t o = 0;
-
-	for (; *path != '\0' && o + 4 < len; path++) {
-		unsigned char c = (unsigned char)*path;
-
-		if (c <= ' ' || c == '"' || c == '\\' || c >= 0x7F) {
-			snprintf(out + o, len - o, "%%%02X", c);
-			o += 3;
-		} else {
-			out[o++] = (char)c;
-		}
-	}
-	out[o] = '\0';
-}
-
 static void access_log(struct request *r, size_t len);
 
 static enum MHD_Result
@@ -418,7 +401,13 @@ reply(struct request *r)
 	size_t len, i;
 	enum MHD_Result ret;
 
-	if (r->static_body != NULL) {
+	if (r->has_file) {
+		len = (size_t)r->file_len;
+		resp = MHD_create_response_from_fd64(r->file_len, r->file_fd);
+		if (resp == NULL)
+			close(r->file_fd);
+		r->has_file = false;
+	} else if (r->static_body != NULL) {
 		len = r->static_len;
 		resp = MHD_create_response_from_buffer(len,
 		    (void *)r->static_body, MHD_RESPMEM_PERSISTENT);
@@ -461,10 +450,9 @@ access_log(struct request *r, size_t len)
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	us = (now.tv_sec - r->start.tv_sec) * 1000000L +
 	    (now.tv_nsec - r->start.tv_nsec) / 1000L;
+	/* An emailed token in the path is a secret: log_path() keeps it,
+	 * and anything shaped like one, out of the log. */
 	log_path(path, sizeof(path), r->path);
-	/* An emailed token in the path is a secret: keep it out of the log. */
-	if (r->token != NULL && (size_t)(r->token - r->path) + 10 < sizeof(path))
-		snprintf(path + (r->token - r->path), 10, "[token]");
 	log_info("http", "method=%s path=%s status=%d bytes=%zu us=%ld%s",
 	    r->method == HTTP_OTHER ? "OTHER" : r->method_name, path, r->status,
 	    len, us, r->detached ? " detached=1" : "");

@@ -80,7 +80,8 @@ write_batch(struct signq_item **items, struct write_op *ops, size_t n)
 	if (st == STORE_OK)
 		for (i = 0; i < n; i++)
 			if (ops[i].petition_id != 0)
-				counts_add(ops[i].petition_id, 1);
+				counts_set(ops[i].petition_id,
+				    ops[i].count_after, ops[i].log_size_after);
 	counts_commit_end();
 	secs = elapsed(&t0);
 	for (i = 0; i < n; i++) {
@@ -88,6 +89,7 @@ write_batch(struct signq_item **items, struct write_op *ops, size_t n)
 		items[i]->op.result = ops[i].result;
 		items[i]->op.petition_id = ops[i].petition_id;
 		items[i]->op.sig.seq = ops[i].sig.seq;
+		items[i]->op.leaf_index = ops[i].leaf_index;
 		if (st != STORE_OK)
 			continue;
 		if (ops[i].result == WRITE_OK || ops[i].result == WRITE_RESENT)

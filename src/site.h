@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct cidr_set;
 struct store;
 struct tmpl_set;
 
@@ -23,6 +24,9 @@ struct site {
 	bool mail_to_files;	  /* no SMTP: .eml files, links logged */
 	int64_t min_form_seconds; /* a faster submit is flagged */
 	char static_version[17];
+	/* privacy */
+	const struct cidr_set *metrics_allow; /* who may read /metrics */
+	int64_t retain_days; /* personal data kept after a petition closes */
 };
 
 extern struct site site;

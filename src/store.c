@@ -12,8 +12,14 @@
 #include <string.h>
 #include <time.h>
 
+#include <sodium.h>
+
+#include "buf.h"
 #include "log.h"
+#include "merkle.h"
+#include "search_text.h"
 #include "store_backend.h"
+#include "translog.h"
 
 #define STORE_POOL 4
 /* A message 'sending' for longer than this on a shared database was left
@@ -22,6 +28,9 @@
  * times the SMTP timeout (10 min). */
 #define OUTBOX_LEASE 3600
 #define MIGRATIONS_MAX 256
+/* The migration that makes the search index: the petitions already there
+ * are indexed in its transaction. */
+#define SEARCH_MIGRATION 10
 
 /* The columns read_petition() reads, in its order. */
 #define PETITION_COLS                                                \
@@ -50,7 +59,9 @@
  *   ST_MIGRATE_LOCK     PostgreSQL: an advisory lock; SQLite: none
  *   ST_OUTBOX_CLAIM     SQLite: without FOR UPDATE SKIP LOCKED
  *   ST_UPDATE_RECIPIENTS SQLite: updates = 1, its partial index's words
- *   ST_STATS_COUNTRIES  SQLite: no COLLATE "C" (its order is bytes) */
+ *   ST_STATS_COUNTRIES  SQLite: no COLLATE "C" (its order is bytes)
+ *   ST_SEARCH_INDEX, ST_SEARCH_UNINDEX, ST_SEARCH, ST_SEARCH_COUNT
+ *                       SQLite: its FTS5 table petition_search */
 static const char *const store_sql[ST__MAX] = {
 	[ST_BEGIN] = "BEGIN",
 	[ST_BEGIN_READ] = "BEGIN",
@@ -133,7 +144,8 @@ static const char *const store_sql[ST__MAX] = {
 	    "UPDATE tokens SET used_at = $1 WHERE hash = $2 AND used_at IS NULL",
 	[ST_SIG_CONFIRM] =
 	    "UPDATE signatures SET state = 'confirmed', confirmed_at = $1"
-	    " WHERE id = $2 AND state = 'pending' RETURNING petition_id",
+	    " WHERE id = $2 AND state = 'pending' RETURNING petition_id, seq,"
+	    " country",
 	[ST_TOKEN_INFO] =
 	    "SELECT t.subject, t.purpose, COALESCE(t.expires_at, 0),"
 	    " COALESCE(t.used_at, 0), p.slug, p.title, s.lang, s.state, p.lang"
@@ -275,6 +287,111 @@ static const char *const store_sql[ST__MAX] = {
 	    "SELECT seq, pii, country, created_at FROM signatures"
 	    " WHERE petition_id = $1 AND state = 'confirmed'"
 	    " AND public_name = TRUE AND seq > $2 ORDER BY seq LIMIT $3",
+	/* mail: addresses refused for good (hard bounces) */
+	[ST_SUPPRESS_ADD] =
+	    "INSERT INTO mail_suppressions (email_hash, reason, created_at)"
+	    " VALUES ($1, $2, $3) ON CONFLICT (email_hash) DO NOTHING",
+	[ST_SUPPRESS_HAS] =
+	    "SELECT 1 FROM mail_suppressions WHERE email_hash = $1",
+	[ST_SUPPRESS_LIST] =
+	    "SELECT email_hash, reason, created_at FROM mail_suppressions"
+	    " ORDER BY created_at DESC, email_hash LIMIT 1000",
+	[ST_SUPPRESS_DELETE] =
+	    "DELETE FROM mail_suppressions WHERE email_hash = $1",
+	/* The verifiable log (docs/transparency.md). A petition's row in
+	 * log_trees is made by its first append; locking it orders the
+	 * appends of every process (SQLite: the write lock does). */
+	[ST_LOG_TREE_INIT] =
+	    "INSERT INTO log_trees (petition_id, size, root) VALUES ($1, 0, $2)"
+	    " ON CONFLICT (petition_id) DO NOTHING",
+	[ST_LOG_TREE_LOCK] =
+	    "SELECT size FROM log_trees WHERE petition_id = $1 FOR UPDATE",
+	[ST_LOG_TREE_SET] =
+	    "UPDATE log_trees SET size = $2, root = $3 WHERE petition_id = $1",
+	[ST_LOG_TREE_GET] =
+	    "SELECT size, root, sth_size, sth_timestamp, sth_root,"
+	    " sth_signature FROM log_trees WHERE petition_id = $1",
+	[ST_LOG_LEAF_INSERT] =
+	    "INSERT INTO log_leaves (petition_id, idx, leaf_input, leaf_hash,"
+	    " seq) VALUES ($1, $2, $3, $4, $5)",
+	[ST_LOG_LEAF_HASH] = "SELECT leaf_hash FROM log_leaves"
+			     " WHERE petition_id = $1 AND idx = $2",
+	[ST_LOG_NODE_GET] = "SELECT hash FROM log_nodes WHERE petition_id = $1"
+			    " AND level = $2 AND idx = $3",
+	[ST_LOG_NODE_PUT] =
+	    "INSERT INTO log_nodes (petition_id, level, idx, hash)"
+	    " VALUES ($1, $2, $3, $4)",
+	/* The count and the log size in one statement: one snapshot, and
+	 * both change in the same transactions. */
+	[ST_LOG_COUNT] =
+	    "SELECT (SELECT COALESCE(SUM(confirmed), 0) FROM petition_counts"
+	    " WHERE petition_id = $1), COALESCE((SELECT size FROM log_trees"
+	    " WHERE petition_id = $1), 0)",
+	/* The signature leaves an invalidation removes, in log order. */
+	[ST_LOG_REMOVED] = "SELECT l.idx FROM signatures s JOIN log_leaves l"
+			   " ON l.petition_id = s.petition_id AND l.seq = s.seq"
+			   " WHERE s.invalidation_id = $1 ORDER BY l.idx",
+	[ST_LOG_UNSIGNED] =
+	    "SELECT petition_id, size, root FROM log_trees"
+	    " WHERE sth_size < size ORDER BY petition_id LIMIT $1",
+	/* A head only ever replaces a smaller one: two nodes signing at once
+	 * cannot make the published tree shrink. */
+	[ST_LOG_STH_SET] =
+	    "UPDATE log_trees SET sth_size = $2, sth_timestamp = $3,"
+	    " sth_root = $4, sth_signature = $5 WHERE petition_id = $1"
+	    " AND sth_size < $2",
+	[ST_LOG_ENTRIES] =
+	    "SELECT leaf_input FROM log_leaves WHERE petition_id = $1"
+	    " AND idx >= $2 AND idx <= $3 ORDER BY idx",
+	[ST_LOG_FIND] =
+	    "SELECT COALESCE(MIN(idx), -1) FROM log_leaves WHERE petition_id = $1"
+	    " AND leaf_hash = $2 AND idx < $3",
+	/* Petitions signed before the log existed: counted signatures and
+	 * no log yet. */
+	[ST_LOG_MISSING] =
+	    "SELECT p.id FROM petitions p WHERE NOT EXISTS (SELECT 1 FROM"
+	    " log_trees t WHERE t.petition_id = p.id) AND EXISTS (SELECT 1"
+	    " FROM signatures s WHERE s.petition_id = p.id"
+	    " AND s.confirmed_at IS NOT NULL) ORDER BY p.id",
+	[ST_LOG_COUNTED] =
+	    "SELECT seq, country, confirmed_at FROM signatures"
+	    " WHERE petition_id = $1 AND confirmed_at IS NOT NULL AND seq > $2"
+	    " ORDER BY seq LIMIT $3",
+	[ST_LOG_INVALID] =
+	    "SELECT l.idx, s.invalid_reason, COALESCE(i.created_at, 0)"
+	    " FROM signatures s JOIN log_leaves l ON l.petition_id ="
+	    " s.petition_id AND l.seq = s.seq LEFT JOIN invalidations i"
+	    " ON i.id = s.invalidation_id WHERE s.petition_id = $1"
+	    " AND s.state = 'invalid' AND l.idx > $2 ORDER BY l.idx LIMIT $3",
+	/* Search (find): PostgreSQL's texts; SQLite has its FTS5 table
+	 * (store_sqlite.c). The document is three tsvector literals made by
+	 * search_pg_tsvector() with weights A (title), B (addressees) and C
+	 * (text); || numbers each one's positions on after the last. The
+	 * results check the state, so a petition hidden before its document
+	 * is removed never shows. */
+	[ST_SEARCH_INDEX] =
+	    "UPDATE petitions SET search = CAST($2 AS tsvector) ||"
+	    " CAST($3 AS tsvector) || CAST($4 AS tsvector) WHERE id = $1",
+	[ST_SEARCH_UNINDEX] = "UPDATE petitions SET search = '' WHERE id = $1",
+	[ST_SEARCH] =
+	    "SELECT " PETITION_COLS " FROM petitions p, CAST($1 AS tsquery) q"
+	    " WHERE p.search @@ q AND p.state IN ('open', 'closed', 'victory')"
+	    " ORDER BY ts_rank_cd('{0.1, 0.2, 0.4, 1.0}', p.search, q) DESC,"
+	    " p.id DESC LIMIT $2 OFFSET $3",
+	[ST_SEARCH_COUNT] =
+	    "SELECT COUNT(*) FROM petitions p WHERE p.search @@"
+	    " CAST($1 AS tsquery) AND p.state IN ('open', 'closed', 'victory')",
+	[ST_SEARCH_PUBLIC_IDS] =
+	    "SELECT id FROM petitions WHERE state IN ('open', 'closed',"
+	    " 'victory') ORDER BY id",
+	/* Delivery. */
+	[ST_DELIVER_SIGNERS] =
+	    "SELECT seq, pii, country, created_at, comment FROM signatures"
+	    " WHERE petition_id = $1 AND state = 'confirmed'"
+	    " AND public_name = TRUE AND seq > $2 ORDER BY seq LIMIT $3",
+	[ST_DELIVER_SIGNERS_COUNT] =
+	    "SELECT COUNT(*) FROM signatures WHERE petition_id = $1"
+	    " AND state = 'confirmed' AND public_name = TRUE",
 };
 
 struct store {
@@ -984,6 +1101,16 @@ read_signer(struct q *q, void *out)
 }
 
 static int
+read_deliver_signer(struct q *q, void *out)
+{
+	struct signer_row *r = out;
+
+	read_signer(q, out);
+	r->comment = row_text(q, 4);
+	return 0;
+}
+
+static int
 read_day(struct q *q, void *out)
 {
 	struct day_row *d = out;
@@ -1000,6 +1127,28 @@ read_country(struct q *q, void *out)
 
 	c->country = row_text(q, 0);
 	c->n = row_int(q, 1);
+	return 0;
+}
+
+static int
+read_suppression(struct q *q, void *out)
+{
+	struct suppression *r = out;
+	size_t len;
+
+	r->email_hash = row_blob(q, 0, &len);
+	if (r->email_hash != NULL && len != STORE_HASH_BYTES)
+		r->email_hash = NULL;
+	r->reason = row_text(q, 1);
+	r->created_at = row_int(q, 2);
+	return 0;
+}
+
+static int
+read_nothing(struct q *q, void *out)
+{
+	(void)q;
+	(void)out;
 	return 0;
 }
 
@@ -1076,6 +1225,143 @@ file_read(const char *path)
 	return p;
 }
 
+/* ---- search (find) ---- */
+
+/* The states whose petitions the search index holds: the public ones. */
+static bool
+search_public(enum petition_state st)
+{
+	return st == PETITION_OPEN || st == PETITION_CLOSED ||
+	    st == PETITION_VICTORY;
+}
+
+/* Makes the search index agree with petition id as q's connection sees it
+ * (inside q's transaction): its document written when it is public,
+ * removed otherwise. The first failure sticks to q. */
+static void
+search_sync(struct q *q, int64_t id)
+{
+	struct arena *keep = q->a, *a;
+	struct petition p;
+	struct addressee *to = NULL;
+	struct buf names;
+	const char *in[3], *doc[3];
+	size_t nto = 0, i;
+	int lang, r;
+
+	if (q->st != STORE_OK)
+		return;
+	if ((a = arena_new()) == NULL) {
+		q_fail(q, STORE_ERROR, "out of memory");
+		return;
+	}
+	q->a = a;
+	memset(&p, 0, sizeof(p));
+	r = q_run(q, ST_PETITION_BY_ID, "i", id);
+	if (r == 1 && read_petition(q, &p) == -1)
+		q_fail(q, STORE_ERROR, "unexpected value in a row");
+	if (q->st != STORE_OK || r == 0 || !search_public(p.state)) {
+		(void)q_run(q, ST_SEARCH_UNINDEX, "i", id);
+		goto done;
+	}
+	q_rows(q, q_run(q, ST_ADDRESSEES, "i", id), read_addressee, sizeof(*to),
+	    &to, &nto);
+	buf_init(&names);
+	for (i = 0; i < nto; i++) {
+		buf_puts(&names, to[i].name);
+		buf_putc(&names, '\n');
+	}
+	buf_putc(&names, '\0');
+	in[0] = p.title;
+	in[1] = buf_ok(&names) ? names.data : NULL;
+	in[2] = p.body_md;
+	/* A language search has no analysis for is read as English: its
+	 * words are still found whole. */
+	if ((lang = search_lang_from_code(p.lang)) < 0)
+		lang = SEARCH_LANG_EN;
+	if (q->st == STORE_OK && in[1] != NULL &&
+	    q->s->be->search_doc(a, (enum search_lang)lang, in, doc) == 0)
+		(void)q_run(q, ST_SEARCH_INDEX, "ittt", id, doc[0], doc[1],
+		    doc[2]);
+	else
+		q_fail(q, STORE_ERROR, "search document");
+	buf_reset(&names);
+done:
+	q->a = keep;
+	arena_free(a);
+}
+
+static int
+read_id(struct q *q, void *out)
+{
+	*(int64_t *)out = row_int(q, 0);
+	return 0;
+}
+
+/* Indexes every public petition (inside q's transaction). */
+static void
+search_reindex(struct q *q)
+{
+	struct arena *keep = q->a, *a;
+	int64_t *ids = NULL;
+	size_t n = 0, i;
+
+	if (q->st != STORE_OK)
+		return;
+	if ((a = arena_new()) == NULL) {
+		q_fail(q, STORE_ERROR, "out of memory");
+		return;
+	}
+	q->a = a;
+	q_rows(q, q_run(q, ST_SEARCH_PUBLIC_IDS, ""), read_id, sizeof(*ids),
+	    &ids, &n);
+	q->a = keep;
+	for (i = 0; i < n && q->st == STORE_OK; i++)
+		search_sync(q, ids[i]);
+	arena_free(a);
+}
+
+enum store_status
+store_search_reindex(struct store *s)
+{
+	struct q q;
+
+	if (q_open(&q, s, NULL, "search_reindex") != STORE_OK)
+		return q.st;
+	q_begin(&q, ST_BEGIN);
+	search_reindex(&q);
+	q_commit(&q);
+	return q_close(&q);
+}
+
+enum store_status
+store_search(struct store *s, struct arena *a, const struct search_query *sq,
+    size_t limit, size_t offset, struct petition **out, size_t *n,
+    int64_t *total)
+{
+	const char *match;
+	struct q q;
+
+	*n = 0;
+	*total = 0;
+	if ((match = s->be->search_match(a, sq)) == NULL) {
+		log_error("store", "op=search error=\"no match expression\"");
+		return STORE_ERROR;
+	}
+	if (q_open(&q, s, a, "search") != STORE_OK)
+		return q.st;
+	q_begin(&q, ST_BEGIN_SNAPSHOT);
+	if (q_run(&q, ST_SEARCH_COUNT, "t", match) == 1)
+		*total = row_int(&q, 0);
+	if (*total > 0 && (int64_t)offset < *total)
+		q_rows(&q,
+		    q_run(&q, ST_SEARCH, "tii", match, (int64_t)limit,
+			(int64_t)offset),
+		    read_petition, sizeof(**out), out, n);
+	q_commit(&q);
+	return q_close(&q);
+}
+
 /* Each pending migration in a transaction of its own, under the dialect's
  * lock (SQLite's write lock, PostgreSQL's advisory lock), so nodes starting
  * together apply each exactly once: the second waits, then finds the
@@ -1126,6 +1412,8 @@ store_migrate(struct store *s, int *version)
 		}
 		q.st = s->be->script(q.c, script, m[i].name);
 		free(script);
+		if (m[i].version == SEARCH_MIGRATION)
+			search_reindex(&q);
 		(void)q_run(&q, ST_MIGRATE_RECORD, "dti", m[i].version,
 		    m[i].name, (int64_t)time(NULL));
 		q_commit(&q);
@@ -1171,6 +1459,7 @@ store_petition_create(struct store *s, const struct petition *p, int64_t *id)
 	for (i = 0; i < p->ntr; i++)
 		(void)q_run(&q, ST_TRANSLATION_INSERT, "ittt", pid,
 		    p->tr[i].lang, p->tr[i].title, p->tr[i].body_md);
+	search_sync(&q, pid);
 	q_commit(&q);
 	if (q.st == STORE_OK)
 		*id = pid;
@@ -1284,6 +1573,7 @@ store_petition_update(struct store *s, const struct petition *p)
 		q.st = STORE_NOTFOUND;
 	(void)q_run(&q, ST_ADDRESSEES_DELETE, "i", p->id);
 	addressees_insert(&q, p->id, p);
+	search_sync(&q, p->id);
 	q_commit(&q);
 	if (q.st == STORE_DUPLICATE)
 		q.st = STORE_ERROR;
@@ -1323,6 +1613,7 @@ store_petition_transition(struct store *s, const struct transition *t)
 		    from, to, t->actor, reason, note, t->at);
 		(void)q_run(&q, ST_AUDIT, "itttt", t->at, t->actor, action,
 		    subject, detail);
+		search_sync(&q, t->petition_id);
 		q_commit(&q);
 		if (q.st == STORE_DUPLICATE)
 			q.st = STORE_ERROR;
@@ -1350,8 +1641,24 @@ count_add(struct q *q, int64_t petition_id, int64_t n)
 		(void)q_run(q, ST_COUNT_ADD, "iti", petition_id, q->s->node, n);
 }
 
+/* A signature's country as its leaf carries it: two ASCII capitals, or
+ * "--" for none or anything else. */
 static void
-write_confirm(struct q *q, struct write_op *op)
+log_country(const char *c, char out[2])
+{
+	if (c != NULL && c[0] >= 'A' && c[0] <= 'Z' && c[1] >= 'A' &&
+	    c[1] <= 'Z' && c[2] == '\0') {
+		out[0] = c[0];
+		out[1] = c[1];
+	} else {
+		out[0] = out[1] = '-';
+	}
+}
+
+/* Confirms the signature op's token names; country gets its country
+ * when it starts to count. */
+static void
+write_confirm(struct q *q, struct write_op *op, char country[2])
 {
 	int64_t subject, expires, used;
 	int r;
@@ -1380,8 +1687,11 @@ write_confirm(struct q *q, struct write_op *op)
 		op->result = WRITE_TOKEN_USED;
 		return;
 	}
-	if (q_run(q, ST_SIG_CONFIRM, "ii", op->now, subject) == 1)
+	if (q_run(q, ST_SIG_CONFIRM, "ii", op->now, subject) == 1) {
 		op->petition_id = row_int(q, 0);
+		op->sig.seq = row_int(q, 1);
+		log_country(row_str(q, 2), country);
+	}
 	/* Confirmed by another link already: confirmed all the same. */
 	op->result = WRITE_OK;
 }
@@ -1392,11 +1702,286 @@ struct delta {
 	int64_t n;
 };
 
+/* ---- the verifiable log: appends ---- */
+
+/* Rows an append or a build reads or writes per statement batch. */
+#define LOG_CHUNK 1000
+
+/* The milliseconds since the epoch: a leaf's and a head's timestamp. */
+static int64_t
+log_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* merkle.c's view of one petition's nodes on an operation's connection:
+ * level 0 is the leaves' own hash column, the levels above log_nodes. */
+struct log_nodes {
+	struct q *q;
+	int64_t petition_id;
+};
+
+static int
+log_node_get(void *ctx, const struct merkle_node *ids, size_t n,
+    unsigned char (*out)[MERKLE_HASH_BYTES])
+{
+	struct log_nodes *l = ctx;
+	struct q *q = l->q;
+	const unsigned char *h;
+	size_t i, len;
+	int r;
+
+	for (i = 0; i < n; i++) {
+		if (ids[i].level == 0)
+			r = q_run(q, ST_LOG_LEAF_HASH, "ii", l->petition_id,
+			    (int64_t)ids[i].index);
+		else
+			r = q_run(q, ST_LOG_NODE_GET, "idi", l->petition_id,
+			    (int)ids[i].level, (int64_t)ids[i].index);
+		if (r == 0)
+			q_fail(q, STORE_ERROR, "a log node is missing");
+		if (r != 1)
+			return -1;
+		h = row_blob(q, 0, &len);
+		if (q->st != STORE_OK)
+			return -1;
+		if (h == NULL || len != MERKLE_HASH_BYTES) {
+			q_fail(q, STORE_ERROR, "a log node is not a hash");
+			return -1;
+		}
+		memcpy(out[i], h, MERKLE_HASH_BYTES);
+	}
+	return 0;
+}
+
+static int
+log_node_put(void *ctx, const struct merkle_node *ids,
+    const unsigned char (*hashes)[MERKLE_HASH_BYTES], size_t n)
+{
+	struct log_nodes *l = ctx;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (ids[i].level > 0 &&
+		    q_run(l->q, ST_LOG_NODE_PUT, "idib", l->petition_id,
+			(int)ids[i].level, (int64_t)ids[i].index, hashes[i],
+			(size_t)MERKLE_HASH_BYTES) == -1)
+			return -1;
+	return 0;
+}
+
+static struct merkle_store
+log_store(struct log_nodes *l, struct q *q, int64_t petition_id)
+{
+	l->q = q;
+	l->petition_id = petition_id;
+	return (struct merkle_store){ .ctx = l,
+		.get = log_node_get,
+		.put = log_node_put };
+}
+
+/* Takes the petition's log for this transaction (its row locked, made
+ * first when new) and returns its size, or -1 when it failed. */
+static int64_t
+log_lock(struct q *q, int64_t petition_id)
+{
+	unsigned char empty[MERKLE_HASH_BYTES];
+
+	merkle_hash_empty(empty);
+	(void)q_run(q, ST_LOG_TREE_INIT, "ih", petition_id, empty);
+	if (q_run(q, ST_LOG_TREE_LOCK, "i", petition_id) != 1) {
+		q_fail(q, STORE_ERROR, "the log row is missing");
+		return -1;
+	}
+	return row_int(q, 0);
+}
+
+/* Appends n leaves to the locked log of size leaves: their rows (seqs[i]
+ * the signature of a signature leaf, 0 for none), the nodes they complete
+ * and the new size and root. Returns 0, or -1 with the failure in q. */
+static int
+log_append(struct q *q, int64_t petition_id, int64_t size,
+    const struct translog_leaf *leaves, const int64_t *seqs, size_t n)
+{
+	unsigned char(*hashes)[MERKLE_HASH_BYTES], root[MERKLE_HASH_BYTES];
+	unsigned char input[TRANSLOG_LEAF_MAX];
+	struct arena *own = NULL;
+	struct merkle_store st;
+	struct log_nodes l;
+	size_t i, len;
+	int ret = -1;
+
+	if (n == 0)
+		return 0;
+	/* The nodes read are copied somewhere: an operation without an arena
+	 * gets one for the append. */
+	if (q->a == NULL && (q->a = own = arena_new()) == NULL)
+		return q_fail(q, STORE_ERROR, "out of memory");
+	if ((hashes = calloc(n, sizeof(*hashes))) == NULL) {
+		q_fail(q, STORE_ERROR, "out of memory");
+		goto fail;
+	}
+	for (i = 0; i < n; i++) {
+		if ((len = translog_leaf_encode(&leaves[i], input)) == 0) {
+			q_fail(q, STORE_ERROR, "a log leaf cannot be encoded");
+			goto fail;
+		}
+		merkle_hash_leaf(input, len, hashes[i]);
+		if (q_run(q, ST_LOG_LEAF_INSERT, "iibhz", petition_id,
+			size + (int64_t)i, input, len, hashes[i],
+			seqs != NULL ? seqs[i] : (int64_t)0) == -1)
+			goto fail;
+	}
+	st = log_store(&l, q, petition_id);
+	if (merkle_append(&st, (uint64_t)size, hashes, n, root) == -1) {
+		q_fail(q, STORE_ERROR, "the log cannot grow");
+		goto fail;
+	}
+	if (q_run(q, ST_LOG_TREE_SET, "iih", petition_id, size + (int64_t)n,
+		root) == -1)
+		goto fail;
+	ret = 0;
+fail:
+	free(hashes);
+	if (own != NULL) {
+		arena_free(own);
+		q->a = NULL;
+	}
+	return ret;
+}
+
+static int
+delta_cmp(const void *a, const void *b)
+{
+	int64_t x = ((const struct delta *)a)->petition_id;
+	int64_t y = ((const struct delta *)b)->petition_id;
+
+	return (x > y) - (x < y);
+}
+
+/* Appends a signature leaf for every op of the batch that started to
+ * count, petition by petition in id order (so two nodes lock their logs
+ * in the same order), each petition's in the batch's order, and sets
+ * each such op's leaf_index. d[nd] names the petitions. */
+static void
+log_batch(struct q *q, struct write_op *ops, size_t n, struct delta *d,
+    size_t nd, char (*country)[2])
+{
+	struct translog_leaf *leaves;
+	int64_t *seqs, size, ms = log_now_ms();
+	size_t i, j, k;
+
+	if (q->st != STORE_OK || nd == 0)
+		return;
+	qsort(d, nd, sizeof(*d), delta_cmp);
+	leaves = calloc(n, sizeof(*leaves));
+	seqs = calloc(n, sizeof(*seqs));
+	if (leaves == NULL || seqs == NULL) {
+		q_fail(q, STORE_ERROR, "out of memory");
+		goto done;
+	}
+	for (j = 0; j < nd && q->st == STORE_OK; j++) {
+		if ((size = log_lock(q, d[j].petition_id)) == -1)
+			break;
+		for (i = k = 0; i < n; i++) {
+			if (ops[i].petition_id != d[j].petition_id)
+				continue;
+			leaves[k].type = TRANSLOG_LEAF_SIGNATURE;
+			leaves[k].timestamp = (uint64_t)ms;
+			if (store_hash_set(ops[i].commitment))
+				memcpy(leaves[k].commitment, ops[i].commitment,
+				    TRANSLOG_COMMITMENT_BYTES);
+			else
+				randombytes_buf(leaves[k].commitment,
+				    TRANSLOG_COMMITMENT_BYTES);
+			memcpy(leaves[k].country, country[i], 2);
+			seqs[k] = ops[i].sig.seq;
+			ops[i].leaf_index = size + (int64_t)k;
+			k++;
+		}
+		(void)log_append(q, d[j].petition_id, size, leaves, seqs, k);
+	}
+done:
+	free(leaves);
+	free(seqs);
+}
+
+/* After the counts moved: each petition's count and log size as the batch
+ * leaves them, for its ops. */
+static void
+log_batch_counts(struct q *q, struct write_op *ops, size_t n,
+    const struct delta *d, size_t nd)
+{
+	int64_t count, size;
+	size_t i, j;
+
+	for (j = 0; j < nd && q->st == STORE_OK; j++) {
+		if (q_run(q, ST_LOG_COUNT, "i", d[j].petition_id) != 1)
+			break;
+		count = row_int(q, 0);
+		size = row_int(q, 1);
+		for (i = 0; i < n; i++)
+			if (ops[i].petition_id == d[j].petition_id) {
+				ops[i].count_after = count;
+				ops[i].log_size_after = size;
+			}
+	}
+}
+
+/* Appends a removal leaf for every signature leaf invalidation id
+ * removed (in log order), with the reason's code. */
+static void
+log_removals(struct q *q, const struct invalidation *inv, int64_t id)
+{
+	struct translog_leaf *leaves = NULL, *bigger;
+	size_t n = 0, cap = 0;
+	int64_t size, ms = log_now_ms();
+	int reason, r;
+
+	if (q->st != STORE_OK)
+		return;
+	if ((reason = translog_reason_parse(inv->reason, strlen(inv->reason))) <
+	    0)
+		reason = TRANSLOG_REASON_OTHER;
+	for (r = q_run(q, ST_LOG_REMOVED, "i", id); r == 1; r = q_next(q)) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			if ((bigger = realloc(leaves, cap * sizeof(*leaves))) ==
+			    NULL) {
+				q_fail(q, STORE_ERROR, "out of memory");
+				goto done;
+			}
+			leaves = bigger;
+		}
+		memset(&leaves[n], 0, sizeof(leaves[n]));
+		leaves[n].type = TRANSLOG_LEAF_REMOVAL;
+		leaves[n].timestamp = (uint64_t)ms;
+		leaves[n].removed_index = (uint64_t)row_int(q, 0);
+		leaves[n].reason = (enum translog_reason)reason;
+		n++;
+	}
+	if (q->st != STORE_OK || n == 0)
+		goto done;
+	if ((int64_t)n != inv->uncounted)
+		log_warn("store",
+		    "op=invalidate petition=%lld removal_leaves=%zu "
+		    "uncounted=%lld note=\"signatures counted without a leaf\"",
+		    (long long)inv->petition_id, n, (long long)inv->uncounted);
+	if ((size = log_lock(q, inv->petition_id)) != -1)
+		(void)log_append(q, inv->petition_id, size, leaves, NULL, n);
+done:
+	free(leaves);
+}
+
 /* One try of a whole batch in one transaction: each run of signing ops
  * between confirmations is the backend's to write, a confirmation is
  * written here, and then the counts move. */
 static void
-batch_try(struct q *q, struct write_op *ops, size_t n, struct delta *d)
+batch_try(struct q *q, struct write_op *ops, size_t n, struct delta *d,
+    char (*country)[2])
 {
 	const struct store_backend *be = q->s->be;
 	size_t i, j, end, nd = 0;
@@ -1404,6 +1989,8 @@ batch_try(struct q *q, struct write_op *ops, size_t n, struct delta *d)
 	for (i = 0; i < n; i++) {
 		ops[i].petition_id = 0;
 		ops[i].sig.seq = 0;
+		ops[i].leaf_index = -1;
+		ops[i].count_after = ops[i].log_size_after = 0;
 	}
 	q_begin(q, ST_BEGIN);
 	if (q->st == STORE_OK && be->write_begin != NULL)
@@ -1416,7 +2003,7 @@ batch_try(struct q *q, struct write_op *ops, size_t n, struct delta *d)
 			q->st = be->write_signs(q->c, ops, i, end);
 		} else {
 			end = i + 1;
-			write_confirm(q, &ops[i]);
+			write_confirm(q, &ops[i], country[i]);
 		}
 	}
 	if (q->st == STORE_DUPLICATE)
@@ -1433,8 +2020,13 @@ batch_try(struct q *q, struct write_op *ops, size_t n, struct delta *d)
 		}
 		d[j].n++;
 	}
+	for (i = 0; i < n; i++)
+		if (ops[i].petition_id != 0 && ops[i].kind == WRITE_SIGN)
+			log_country(ops[i].sig.country, country[i]);
+	log_batch(q, ops, n, d, nd, country);
 	for (j = 0; j < nd; j++)
 		count_add(q, d[j].petition_id, d[j].n);
+	log_batch_counts(q, ops, n, d, nd);
 	q_commit(q);
 }
 
@@ -1445,15 +2037,24 @@ batch_try(struct q *q, struct write_op *ops, size_t n, struct delta *d)
 enum store_status
 store_write_batch(struct store *s, struct write_op *ops, size_t n)
 {
+	char(*country)[2];
+	struct arena *a;
 	struct delta *d;
 	struct q q;
 	int tries;
 
-	if ((d = calloc(n ? n : 1, sizeof(*d))) == NULL)
+	d = calloc(n ? n : 1, sizeof(*d));
+	country = calloc(n ? n : 1, sizeof(*country));
+	a = arena_new();
+	if (d == NULL || country == NULL || a == NULL) {
+		free(d);
+		free(country);
+		arena_free(a);
 		return STORE_ERROR;
-	if (q_open(&q, s, NULL, "write_batch") == STORE_OK) {
+	}
+	if (q_open(&q, s, a, "write_batch") == STORE_OK) {
 		for (tries = 1;; tries++) {
-			batch_try(&q, ops, n, d);
+			batch_try(&q, ops, n, d, country);
 			if (q.st != STORE_UNAVAILABLE ||
 			    tries >= s->be->write_tries)
 				break;
@@ -1471,6 +2072,8 @@ store_write_batch(struct store *s, struct write_op *ops, size_t n)
 		(void)q_close(&q);
 	}
 	free(d);
+	free(country);
+	arena_free(a);
 	return q.st;
 }
 
@@ -1575,6 +2178,45 @@ store_outbox_add(struct store *s, const struct outbox_new *m, int64_t now)
 	    m->message_id, m->kind, (const void *)m->sealed, m->sealed_len, now);
 }
 
+/* ---- suppressed addresses ---- */
+
+enum store_status
+store_suppress_add(struct store *s,
+    const unsigned char email_hash[STORE_HASH_BYTES], const char *reason,
+    int64_t now)
+{
+	return exec(s, "suppress_add", NULL, ST_SUPPRESS_ADD, "hti", email_hash,
+	    reason, now);
+}
+
+enum store_status
+store_suppress_has(struct store *s,
+    const unsigned char email_hash[STORE_HASH_BYTES])
+{
+	return one(s, NULL, "suppress_has", read_nothing, NULL, ST_SUPPRESS_HAS,
+	    "h", email_hash);
+}
+
+enum store_status
+store_suppress_list(struct store *s, struct arena *a, struct suppression **out,
+    size_t *n)
+{
+	return list(s, a, "suppress_list", read_suppression, sizeof(**out), out,
+	    n, ST_SUPPRESS_LIST, "");
+}
+
+enum store_status
+store_suppress_delete(struct store *s,
+    const unsigned char email_hash[STORE_HASH_BYTES], int *n)
+{
+	int64_t changed = 0;
+	enum store_status st = exec(s, "suppress_delete", &changed,
+	    ST_SUPPRESS_DELETE, "h", email_hash);
+
+	*n = (int)changed;
+	return st;
+}
+
 /* ---- review ---- */
 
 enum store_status
@@ -1619,6 +2261,7 @@ store_invalidate(struct store *s, struct invalidation *inv)
 		q.st = s->be->inv_mark(q.c, inv, id);
 	(void)q_run(&q, ST_INV_REMOVED, "ii", inv->removed, id);
 	count_add(&q, inv->petition_id, -inv->uncounted);
+	log_removals(&q, inv, id);
 	snprintf(detail, sizeof(detail),
 	    "reason=%s %s removed=%lld uncounted=%lld", inv->reason, criteria,
 	    (long long)inv->removed, (long long)inv->uncounted);
@@ -1881,4 +2524,344 @@ store_signers_public(struct store *s, struct arena *a, int64_t petition_id,
 	return list(s, a, "signers_public", read_signer, sizeof(**out), out, n,
 	    ST_SIGNERS_PUBLIC, "iii", petition_id, after_seq,
 	    max > INT64_MAX ? INT64_MAX : (int64_t)max);
+}
+
+/* ---- the verifiable log: reads, heads, the build ---- */
+
+enum store_status
+store_log_count(struct store *s, int64_t petition_id, int64_t *count,
+    int64_t *log_size)
+{
+	struct q q;
+
+	if (q_open(&q, s, NULL, "log_count") != STORE_OK)
+		return q.st;
+	if (q_run(&q, ST_LOG_COUNT, "i", petition_id) == 1) {
+		*count = row_int(&q, 0);
+		*log_size = row_int(&q, 1);
+	}
+	return q_close(&q);
+}
+
+/* Copies a hash column into out; -1 (the operation fails) when it is not
+ * len bytes. A NULL column leaves out zero. */
+static int
+row_hash(struct q *q, int col, unsigned char *out, size_t len)
+{
+	const unsigned char *p;
+	size_t n;
+
+	memset(out, 0, len);
+	p = row_blob(q, col, &n);
+	if (p == NULL)
+		return q->st == STORE_OK ? 0 : -1;
+	if (n != len)
+		return q_fail(q, STORE_ERROR, "a log hash has a wrong size");
+	memcpy(out, p, len);
+	return 0;
+}
+
+enum store_status
+store_log_tree(struct store *s, int64_t petition_id, struct log_tree *out)
+{
+	struct arena *a;
+	struct q q;
+	int r;
+
+	if ((a = arena_new()) == NULL)
+		return STORE_ERROR;
+	memset(out, 0, sizeof(*out));
+	if (q_open(&q, s, a, "log_tree") == STORE_OK) {
+		r = q_run(&q, ST_LOG_TREE_GET, "i", petition_id);
+		if (r == 0)
+			q.st = STORE_NOTFOUND;
+		if (r == 1) {
+			out->petition_id = petition_id;
+			out->size = row_int(&q, 0);
+			(void)row_hash(&q, 1, out->root, sizeof(out->root));
+			out->sth_size = row_int(&q, 2);
+			out->sth_timestamp = row_int(&q, 3);
+			(void)row_hash(&q, 4, out->sth_root,
+			    sizeof(out->sth_root));
+			(void)row_hash(&q, 5, out->sth_signature,
+			    sizeof(out->sth_signature));
+		}
+		(void)q_close(&q);
+	}
+	arena_free(a);
+	return q.st;
+}
+
+static int
+read_log_tree(struct q *q, void *out)
+{
+	struct log_tree *t = out;
+
+	t->petition_id = row_int(q, 0);
+	t->size = row_int(q, 1);
+	t->sth_size = -1;
+	return row_hash(q, 2, t->root, sizeof(t->root));
+}
+
+enum store_status
+store_log_unsigned(struct store *s, struct arena *a, size_t max,
+    struct log_tree **out, size_t *n)
+{
+	return list(s, a, "log_unsigned", read_log_tree, sizeof(**out), out, n,
+	    ST_LOG_UNSIGNED, "i", max > INT64_MAX ? INT64_MAX : (int64_t)max);
+}
+
+enum store_status
+store_log_sign(struct store *s, int64_t petition_id, int64_t size,
+    int64_t timestamp, const unsigned char root[32],
+    const unsigned char signature[64])
+{
+	unsigned char again[MERKLE_HASH_BYTES];
+	struct merkle_store st;
+	struct log_nodes l;
+	struct arena *a;
+	struct q q;
+
+	if ((a = arena_new()) == NULL)
+		return STORE_ERROR;
+	if (q_open(&q, s, a, "log_sign") == STORE_OK) {
+		st = log_store(&l, &q, petition_id);
+		if (merkle_root(&st, (uint64_t)size, again) == -1)
+			q_fail(&q, STORE_ERROR, "the log's root cannot be read");
+		else if (memcmp(again, root, sizeof(again)) != 0)
+			q_fail(&q, STORE_ERROR,
+			    "the log's nodes do not give its root");
+		(void)q_run(&q, ST_LOG_STH_SET, "iiibb", petition_id, size,
+		    timestamp, root, (size_t)MERKLE_HASH_BYTES, signature,
+		    (size_t)64);
+		(void)q_close(&q);
+	}
+	arena_free(a);
+	return q.st;
+}
+
+static int
+read_log_entry(struct q *q, void *out)
+{
+	struct log_entry *e = out;
+
+	e->input = row_blob(q, 0, &e->len);
+	return e->input != NULL ? 0 : -1;
+}
+
+enum store_status
+store_log_entries(struct store *s, struct arena *a, int64_t petition_id,
+    int64_t start, int64_t end, struct log_entry **out, size_t *n)
+{
+	return list(s, a, "log_entries", read_log_entry, sizeof(**out), out, n,
+	    ST_LOG_ENTRIES, "iii", petition_id, start, end);
+}
+
+/* Opens q for a proof of the first size leaves of the petition's log and
+ * makes st its nodes. STORE_NOTFOUND when the log is smaller. */
+static enum store_status
+log_proof_open(struct q *q, struct store *s, struct arena *a,
+    struct log_nodes *l, struct merkle_store *st, int64_t petition_id,
+    int64_t size)
+{
+	if (q_open(q, s, a, "log_proof") != STORE_OK)
+		return q->st;
+	if (q_run(q, ST_LOG_COUNT, "i", petition_id) == 1 &&
+	    row_int(q, 1) < size)
+		q->st = STORE_NOTFOUND;
+	*st = log_store(l, q, petition_id);
+	return q->st;
+}
+
+enum store_status
+store_log_proof(struct store *s, int64_t petition_id, int64_t index,
+    int64_t size, unsigned char (*path)[32], size_t *len)
+{
+	struct merkle_store st;
+	struct log_nodes l;
+	struct arena *a;
+	struct q q;
+
+	if (index < 0 || index >= size)
+		return STORE_NOTFOUND;
+	if ((a = arena_new()) == NULL)
+		return STORE_ERROR;
+	if (log_proof_open(&q, s, a, &l, &st, petition_id, size) == STORE_OK &&
+	    merkle_inclusion_proof(&st, (uint64_t)index, (uint64_t)size, path,
+		len) == -1)
+		q_fail(&q, STORE_ERROR, "no audit path");
+	(void)q_close(&q);
+	arena_free(a);
+	return q.st;
+}
+
+enum store_status
+store_log_consistency(struct store *s, int64_t petition_id, int64_t first,
+    int64_t second, unsigned char (*proof)[32], size_t *len)
+{
+	struct merkle_store st;
+	struct log_nodes l;
+	struct arena *a;
+	struct q q;
+
+	if (first <= 0 || first > second)
+		return STORE_NOTFOUND;
+	if ((a = arena_new()) == NULL)
+		return STORE_ERROR;
+	if (log_proof_open(&q, s, a, &l, &st, petition_id, second) == STORE_OK &&
+	    merkle_consistency_proof(&st, (uint64_t)first, (uint64_t)second,
+		proof, len) == -1)
+		q_fail(&q, STORE_ERROR, "no consistency proof");
+	(void)q_close(&q);
+	arena_free(a);
+	return q.st;
+}
+
+enum store_status
+store_log_find(struct store *s, int64_t petition_id,
+    const unsigned char hash[32], int64_t size, int64_t *index)
+{
+	struct q q;
+
+	if (q_open(&q, s, NULL, "log_find") != STORE_OK)
+		return q.st;
+	if (q_run(&q, ST_LOG_FIND, "ihi", petition_id, hash, size) == 1) {
+		*index = row_int(&q, 0);
+		if (*index < 0)
+			q.st = STORE_NOTFOUND;
+	}
+	return q_close(&q);
+}
+
+/* Builds one petition's log in its own transaction; nothing when another
+ * process has begun it meanwhile. */
+static void
+log_build_one(struct q *q, int64_t petition_id)
+{
+	struct translog_leaf *leaves;
+	int64_t *seqs, size, after, total = 0;
+	const char *reason;
+	size_t n;
+	int r, code;
+
+	leaves = calloc(LOG_CHUNK, sizeof(*leaves));
+	seqs = calloc(LOG_CHUNK, sizeof(*seqs));
+	if (leaves == NULL || seqs == NULL) {
+		q_fail(q, STORE_ERROR, "out of memory");
+		goto done;
+	}
+	q_begin(q, ST_BEGIN);
+	if ((size = log_lock(q, petition_id)) != 0)
+		goto commit; /* failed, or built by another process */
+	for (after = 0;;) {
+		n = 0;
+		for (r = q_run(q, ST_LOG_COUNTED, "iii", petition_id, after,
+			 (int64_t)LOG_CHUNK);
+		     r == 1; r = q_next(q)) {
+			memset(&leaves[n], 0, sizeof(leaves[n]));
+			leaves[n].type = TRANSLOG_LEAF_SIGNATURE;
+			seqs[n] = after = row_int(q, 0);
+			log_country(row_str(q, 1), leaves[n].country);
+			leaves[n].timestamp = (uint64_t)row_int(q, 2) * 1000;
+			/* A receipt no one holds: nobody can open it. */
+			randombytes_buf(leaves[n].commitment,
+			    TRANSLOG_COMMITMENT_BYTES);
+			n++;
+		}
+		if (q->st != STORE_OK || n == 0 ||
+		    log_append(q, petition_id, total, leaves, seqs, n) == -1)
+			break;
+		total += (int64_t)n;
+	}
+	for (after = -1; q->st == STORE_OK;) {
+		n = 0;
+		for (r = q_run(q, ST_LOG_INVALID, "iii", petition_id, after,
+			 (int64_t)LOG_CHUNK);
+		     r == 1; r = q_next(q)) {
+			memset(&leaves[n], 0, sizeof(leaves[n]));
+			leaves[n].type = TRANSLOG_LEAF_REMOVAL;
+			after = row_int(q, 0);
+			leaves[n].removed_index = (uint64_t)after;
+			reason = row_str(q, 1);
+			code = translog_reason_parse(reason, strlen(reason));
+			leaves[n].reason = code < 0 ?
+			    TRANSLOG_REASON_OTHER :
+			    (enum translog_reason)code;
+			leaves[n].timestamp = (uint64_t)row_int(q, 2) * 1000;
+			n++;
+		}
+		if (q->st != STORE_OK || n == 0 ||
+		    log_append(q, petition_id, total, leaves, NULL, n) == -1)
+			break;
+		total += (int64_t)n;
+	}
+commit:
+	q_commit(q);
+	if (q->st == STORE_OK && size == 0)
+		log_info("store", "op=log_build petition=%lld leaves=%lld",
+		    (long long)petition_id, (long long)total);
+done:
+	free(leaves);
+	free(seqs);
+}
+
+enum store_status
+store_log_build(struct store *s, int *built)
+{
+	struct arena *a;
+	int64_t *ids = NULL, *bigger;
+	size_t n = 0, cap = 0, i;
+	struct q q;
+	int r;
+
+	*built = 0;
+	if ((a = arena_new()) == NULL)
+		return STORE_ERROR;
+	if (q_open(&q, s, a, "log_build") != STORE_OK) {
+		arena_free(a);
+		return q.st;
+	}
+	for (r = q_run(&q, ST_LOG_MISSING, ""); r == 1; r = q_next(&q)) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			if ((bigger = realloc(ids, cap * sizeof(*ids))) == NULL) {
+				q_fail(&q, STORE_ERROR, "out of memory");
+				break;
+			}
+			ids = bigger;
+		}
+		ids[n++] = row_int(&q, 0);
+	}
+	for (i = 0; i < n && q.st == STORE_OK; i++) {
+		log_build_one(&q, ids[i]);
+		if (q.st == STORE_OK)
+			(*built)++;
+	}
+	free(ids);
+	(void)q_close(&q);
+	arena_free(a);
+	return q.st;
+}
+/* Delivery. */
+
+enum store_status
+store_deliver_signers(struct store *s, struct arena *a, int64_t petition_id,
+    int64_t after_seq, size_t max, struct signer_row **out, size_t *n)
+{
+	return list(s, a, "deliver_signers", read_deliver_signer, sizeof(**out),
+	    out, n, ST_DELIVER_SIGNERS, "iii", petition_id, after_seq,
+	    max > INT64_MAX ? INT64_MAX : (int64_t)max);
+}
+
+enum store_status
+store_deliver_signers_count(struct store *s, int64_t petition_id, int64_t *n)
+{
+	struct q q;
+
+	if (q_open(&q, s, NULL, "deliver_signers_count") != STORE_OK)
+		return q.st;
+	*n = q_run(&q, ST_DELIVER_SIGNERS_COUNT, "i", petition_id) == 1 ?
+	    row_int(&q, 0) :
+	    0;
+	return q_close(&q);
 }

@@ -67,9 +67,18 @@ struct write_op {
 	struct outbox_new mail; /* sealed NULL: no mail */
 	int64_t resend_before;
 	/* WRITE_CONFIRM: token_hash is the presented token. */
+	/* Both: SHA-256 of the signer's receipt secret, the commitment the
+	 * signature's log leaf carries if it starts to count (all zero: no
+	 * receipt; the leaf gets a random commitment no one can open). */
+	unsigned char commitment[STORE_HASH_BYTES];
 	/* OUT */
 	enum write_result result;
 	int64_t petition_id; /* whose count rose by one, or 0 */
+	/* When petition_id is set: the signature's leaf in the petition's
+	 * log, and the petition's count and log size as this batch left
+	 * them (counts.c takes both at once). */
+	int64_t leaf_index;
+	int64_t count_after, log_size_after;
 };
 
 enum outbox_state {
@@ -90,6 +99,14 @@ struct outbox_msg {
 	int attempts;
 	int64_t next_at, created_at, updated_at, sent_at;
 	const char *last_error;
+};
+
+/* An address the relay refused for good at RCPT (a hard bounce), kept
+ * as its keyed hash (crypto_email_hash()) so that it is not mailed again. */
+struct suppression {
+	const unsigned char *email_hash; /* STORE_HASH_BYTES, in the arena */
+	const char *reason;		 /* the relay's reply, redacted */
+	int64_t created_at;
 };
 
 /* A grouping key of trending sources and how many signatures it brought. */
@@ -236,6 +253,7 @@ struct signer_row {
 	size_t pii_len;
 	const char *country;
 	int64_t created_at;
+	const char *comment; /* store_deliver_signers() only; "" for none */
 };
 
 struct audit_row {
@@ -504,6 +522,28 @@ enum store_status store_signers_public(struct store *s, struct arena *a,
     int64_t petition_id, int64_t after_seq, size_t max, struct signer_row **out,
     size_t *n);
 
+/* Records a hard bounce of the address whose hash is email_hash (kept
+ * once: a second bounce changes nothing). Returns STORE_OK or
+ * STORE_ERROR (logged). */
+enum store_status store_suppress_add(struct store *s,
+    const unsigned char email_hash[STORE_HASH_BYTES], const char *reason,
+    int64_t now);
+
+/* STORE_OK when the address whose hash is email_hash is suppressed,
+ * STORE_NOTFOUND when it is not, STORE_ERROR (logged). */
+enum store_status store_suppress_has(struct store *s,
+    const unsigned char email_hash[STORE_HASH_BYTES]);
+
+/* The newest 1,000 suppressions, newest first, in the arena. Returns
+ * STORE_OK or STORE_ERROR (logged). */
+enum store_status store_suppress_list(struct store *s, struct arena *a,
+    struct suppression **out, size_t *n);
+
+/* Lifts the suppression of email_hash; *n gets 1 when there was one, else
+ * 0. Returns STORE_OK or STORE_ERROR (logged). */
+enum store_status store_suppress_delete(struct store *s,
+    const unsigned char email_hash[STORE_HASH_BYTES], int *n);
+
 /* Queues one message on its own (an account's mail), due now.
  * STORE_DUPLICATE when its message_id is in the outbox already. */
 enum store_status store_outbox_add(struct store *s, const struct outbox_new *m,
@@ -518,6 +558,106 @@ enum update_kind update_kind_parse(const char *name);
  * rows). For loading the in-memory counts; pages never call it. */
 enum store_status store_petition_count(struct store *s, int64_t id,
     int64_t *count);
+
+/* ---- the verifiable log (docs/transparency.md) ---- */
+
+/* A petition's log as stored: its size and root, and the newest signed
+ * tree head (sth_size -1: none signed yet). */
+struct log_tree {
+	int64_t petition_id;
+	int64_t size;
+	unsigned char root[STORE_HASH_BYTES];
+	int64_t sth_size, sth_timestamp; /* timestamp in ms */
+	unsigned char sth_root[STORE_HASH_BYTES];
+	unsigned char sth_signature[64];
+};
+
+/* The petition's confirmed count and log size, read together (the log
+ * grows in the transactions that change the count, so the pair always
+ * matches). */
+enum store_status store_log_count(struct store *s, int64_t petition_id,
+    int64_t *count, int64_t *log_size);
+
+/* The petition's log row. STORE_NOTFOUND when nothing was ever appended. */
+enum store_status store_log_tree(struct store *s, int64_t petition_id,
+    struct log_tree *out);
+
+/* Up to max logs whose newest signed head is smaller than the log (the
+ * size and root only; sth_size -1), by petition id, into an arena array. */
+enum store_status store_log_unsigned(struct store *s, struct arena *a,
+    size_t max, struct log_tree **out, size_t *n);
+
+/* Stores a signed tree head (timestamp in ms) unless the stored one is as
+ * large already (another node signed first): not an error. The root is
+ * first recomputed from the stored nodes; STORE_ERROR (logged) when it
+ * differs from root. */
+enum store_status store_log_sign(struct store *s, int64_t petition_id,
+    int64_t size, int64_t timestamp, const unsigned char root[32],
+    const unsigned char signature[64]);
+
+/* One leaf as the log API serves it (input in the arena). */
+struct log_entry {
+	const unsigned char *input;
+	size_t len;
+};
+
+/* Leaves start..end (both included, end < the log size) of a petition's
+ * log, into an arena array. The caller limits end - start. */
+enum store_status store_log_entries(struct store *s, struct arena *a,
+    int64_t petition_id, int64_t start, int64_t end, struct log_entry **out,
+    size_t *n);
+
+/* The audit path of leaf index in the tree of size leaves (hashes into
+ * path, leaf to root, *len of them; at most 65). STORE_NOTFOUND when
+ * index >= size or size exceeds the log. */
+enum store_status store_log_proof(struct store *s, int64_t petition_id,
+    int64_t index, int64_t size, unsigned char (*path)[32], size_t *len);
+
+/* The consistency proof between sizes first and second (at most 65
+ * hashes). STORE_NOTFOUND when not 0 < first <= second <= the log size. */
+enum store_status store_log_consistency(struct store *s, int64_t petition_id,
+    int64_t first, int64_t second, unsigned char (*proof)[32], size_t *len);
+
+/* The first leaf index below size whose leaf hash is hash.
+ * STORE_NOTFOUND when there is none. */
+enum store_status store_log_find(struct store *s, int64_t petition_id,
+    const unsigned char hash[32], int64_t size, int64_t *index);
+
+/* Builds the log of every petition signed before the log existed: a
+ * signature leaf for each signature that ever counted, by seq, then a
+ * removal leaf for each of them invalidated since. One transaction per
+ * petition; a petition another process built meanwhile is skipped. *built
+ * is how many petitions got a log. Run after the migrations. */
+enum store_status store_log_build(struct store *s, int *built);
+/* ---- search (find) ---- */
+
+struct search_query;
+
+/* The public petitions (open, closed, victory) that match query sq (from
+ * search_query_parse() with SEARCH_OK), best first: at most limit from
+ * offset into *out (an arena array of *n, without addressees or counts),
+ * and *total, how many match in all. The index is kept by the store
+ * itself: a petition's document is written when it is created, edited or
+ * moves into a public state, and removed when it leaves one. */
+enum store_status store_search(struct store *s, struct arena *a,
+    const struct search_query *sq, size_t limit, size_t offset,
+    struct petition **out, size_t *n, int64_t *total);
+
+/* Writes the search document of every public petition again, in one
+ * transaction (after a copy between databases, or by an operator).
+ * Returns STORE_OK, or the first failure (nothing changed). */
+enum store_status store_search_reindex(struct store *s);
+/* Delivery. */
+
+/* store_signers_public() with each signer's comment: the delivery pack's
+ * signers, read a page at a time (arena). */
+enum store_status store_deliver_signers(struct store *s, struct arena *a,
+    int64_t petition_id, int64_t after_seq, size_t max, struct signer_row **out,
+    size_t *n);
+
+/* How many signers store_deliver_signers() gives in all. */
+enum store_status store_deliver_signers_count(struct store *s,
+    int64_t petition_id, int64_t *n);
 
 /* A short English name for a status, for logs. */
 const char *store_status_name(enum store_status st);

@@ -6,6 +6,7 @@
 #ifndef HOLOS_STORE_BACKEND_H
 #define HOLOS_STORE_BACKEND_H
 
+#include "search_text.h"
 #include "store.h"
 
 /* Every statement, numbered. Those of store.c's table have one SQL text
@@ -84,6 +85,39 @@ enum stmt {
 	ST_STATS_DAYS,
 	ST_STATS_COUNTRIES,
 	ST_SIGNERS_PUBLIC,
+	/* mail: addresses refused for good (hard bounces) */
+	ST_SUPPRESS_ADD,
+	ST_SUPPRESS_HAS,
+	ST_SUPPRESS_LIST,
+	ST_SUPPRESS_DELETE,
+	/* The verifiable log (docs/transparency.md). */
+	ST_LOG_TREE_INIT,
+	ST_LOG_TREE_LOCK,
+	ST_LOG_TREE_SET,
+	ST_LOG_TREE_GET,
+	ST_LOG_LEAF_INSERT,
+	ST_LOG_LEAF_HASH,
+	ST_LOG_NODE_GET,
+	ST_LOG_NODE_PUT,
+	ST_LOG_COUNT,
+	ST_LOG_REMOVED,
+	ST_LOG_UNSIGNED,
+	ST_LOG_STH_SET,
+	ST_LOG_ENTRIES,
+	ST_LOG_FIND,
+	ST_LOG_MISSING,
+	ST_LOG_COUNTED,
+	ST_LOG_INVALID,
+	/* Search (find): a petition's document, a query's results. */
+	ST_SEARCH_INDEX,
+	ST_SEARCH_UNINDEX,
+	ST_SEARCH,
+	ST_SEARCH_COUNT,
+	ST_SEARCH_PUBLIC_IDS,
+	/* Delivery: the pack's signers, addressees' emails, responses,
+	 * milestones, paper signatures. */
+	ST_DELIVER_SIGNERS,
+	ST_DELIVER_SIGNERS_COUNT,
 	/* PostgreSQL's own: the write batch over arrays, the seq lock. */
 	ST_PG_CUSTOM_PLANS,
 	ST_PG_SEQ_LOCK,
@@ -180,6 +214,16 @@ struct store_backend {
 	 * and sets inv->removed and inv->uncounted. */
 	enum store_status (
 	    *inv_mark)(struct store_conn *, struct invalidation *, int64_t id);
+	/* Search: what ST_SEARCH_INDEX binds as $2, $3 and $4 for a
+	 * petition's title, addressees (one per line) and text in lang
+	 * (in[3], UTF-8), into out[3] from the arena. Returns 0, or -1 when
+	 * a text is not UTF-8 or the analysis or memory fails. */
+	int (*search_doc)(struct arena *, enum search_lang lang,
+	    const char *const in[3], const char *out[3]);
+	/* What ST_SEARCH and ST_SEARCH_COUNT bind as $1 for a query (from
+	 * search_query_parse() with SEARCH_OK), from the arena; NULL when
+	 * memory is short. */
+	char *(*search_match)(struct arena *, const struct search_query *q);
 };
 
 extern const struct store_backend store_sqlite_backend;

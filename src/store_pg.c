@@ -12,6 +12,7 @@
 
 #include "buf.h"
 #include "log.h"
+#include "search_pg.h"
 #include "store_backend.h"
 
 /* After a failed reconnect a connection waits this long before trying
@@ -1154,6 +1155,30 @@ pg_inv_mark(struct store_conn *c, struct invalidation *inv, int64_t id)
 	return STORE_OK;
 }
 
+/* Each column's tsvector literal with its weight: A the title, B the
+ * addressees, C the text (ST_SEARCH_INDEX joins them). */
+static int
+pg_search_doc(struct arena *a, enum search_lang lang, const char *const in[3],
+    const char *out[3])
+{
+	struct search_text *st;
+	struct search_field f;
+	size_t i;
+	int ret = 0;
+
+	if ((st = search_text_new()) == NULL)
+		return -1;
+	for (i = 0; i < 3 && ret == 0; i++) {
+		f.text = in[i];
+		f.len = strlen(in[i]);
+		f.weight = "ABC"[i];
+		if ((out[i] = search_pg_tsvector(a, st, lang, &f, 1)) == NULL)
+			ret = -1;
+	}
+	search_text_free(st);
+	return ret;
+}
+
 const struct store_backend store_pg_backend = {
 	.name = "pg",
 	.shared = true,
@@ -1177,4 +1202,6 @@ const struct store_backend store_pg_backend = {
 	.write_signs = pg_write_signs,
 	.mail_rows = pg_mail_rows,
 	.inv_mark = pg_inv_mark,
+	.search_doc = pg_search_doc,
+	.search_match = search_pg_tsquery,
 };

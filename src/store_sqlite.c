@@ -1,12 +1,15 @@
 /* store_sqlite.c - the SQLite backend: WAL, synchronous=FULL, foreign keys;
  * connections with their prepared statements, and the writes that SQLite
  * does row by row (a batch's signatures, update mail, an invalidation). */
+#include <errno.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "log.h"
+#include "search_sqlite.h"
 #include "store_backend.h"
 
 #define BUSY_TIMEOUT_MS 5000
@@ -32,6 +35,30 @@ static const char *const sq_sql[ST__MAX] = {
 	[ST_STATS_COUNTRIES] =
 	    "SELECT country, COUNT(*) FROM signatures WHERE petition_id = $1"
 	    " AND state = 'confirmed' GROUP BY country ORDER BY 2 DESC, 1",
+	/* The write lock (BEGIN IMMEDIATE) already keeps other appenders
+	 * out; SQLite has no FOR UPDATE. */
+	[ST_LOG_TREE_LOCK] = "SELECT size FROM log_trees WHERE petition_id = $1",
+	/* Search (find): the FTS5 table petition_search, rowid the
+	 * petition's id, each column's value from search_sqlite_document();
+	 * bm25 counts a title word ten times a word of the text, an
+	 * addressee four (docs/search.md). */
+	[ST_SEARCH_INDEX] =
+	    "INSERT OR REPLACE INTO petition_search (rowid, title, addressees,"
+	    " body) VALUES ($1, $2, $3, $4)",
+	[ST_SEARCH_UNINDEX] = "DELETE FROM petition_search WHERE rowid = $1",
+	[ST_SEARCH] =
+	    "SELECT p.id, p.slug, p.title, p.body_md, p.lang, p.goal, p.state,"
+	    " p.created_at, p.updated_at, COALESCE(p.closes_at, 0),"
+	    " COALESCE(p.owner_id, 0), p.reason, p.note FROM petition_search"
+	    " JOIN petitions p ON p.id = petition_search.rowid"
+	    " WHERE petition_search MATCH $1"
+	    " AND p.state IN ('open', 'closed', 'victory')"
+	    " ORDER BY bm25(petition_search, 10.0, 4.0, 1.0), p.id DESC"
+	    " LIMIT $2 OFFSET $3",
+	[ST_SEARCH_COUNT] =
+	    "SELECT COUNT(*) FROM petition_search JOIN petitions p"
+	    " ON p.id = petition_search.rowid WHERE petition_search MATCH $1"
+	    " AND p.state IN ('open', 'closed', 'victory')",
 	/* The next seq of the petition, in the insert itself: the write
 	 * lock keeps every other writer out until the commit. */
 	[ST_SQ_SIGNATURE_INSERT] =
@@ -281,12 +308,39 @@ sq_script(struct store_conn *c, const char *sql, const char *file)
 	return STORE_OK;
 }
 
+/* The database and its WAL hold the site's personal data: the owner's only,
+ * even when an older holos or a restored backup left them readable by
+ * others (new ones are made so under main()'s umask). Never fails: a file
+ * that is not there yet is made with the right mode. */
+static void
+sq_tighten(const char *path)
+{
+	static const char *const ext[] = { "", "-wal", "-shm", "-journal" };
+	char name[4096];
+	struct stat sb;
+	size_t i;
+
+	for (i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
+		if (snprintf(name, sizeof(name), "%s%s", path, ext[i]) >=
+		    (int)sizeof(name))
+			return;
+		if (stat(name, &sb) == 0 && S_ISREG(sb.st_mode) &&
+		    (sb.st_mode & 077) != 0 && chmod(name, 0600) == -1)
+			log_warn("store", "backend=sqlite op=chmod error=\"%s\"",
+			    strerror(errno));
+	}
+}
+
 static struct store_conn *
 sq_open(const char *path, const char *const *sql)
 {
+	/* secure_delete: erased personal data (a withdrawn signature, a
+	 * retention purge) is overwritten with zeros in the file rather than
+	 * left in free space. */
 	static const char pragmas[] =
 	    "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-	    " PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY";
+	    " PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;"
+	    " PRAGMA secure_delete=ON";
 	struct store_conn *c;
 	int rc;
 
@@ -301,6 +355,10 @@ sq_open(const char *path, const char *const *sql)
 		    path, c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
 		goto fail;
 	}
+	sq_tighten(path);
+	/* Every connection may read or write the search table. */
+	if (search_sqlite_register(c->db) == -1)
+		goto fail;
 	sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
 	sqlite3_extended_result_codes(c->db, 0);
 	if (sq_script(c, pragmas, "pragmas") != STORE_OK)
@@ -560,6 +618,21 @@ fail:
 	return sq_status(c, sqlite3_errcode(c->db), "invalidate");
 }
 
+/* Each column's value: the text behind the language tag the "holos"
+ * tokenizer reads. */
+static int
+sq_search_doc(struct arena *a, enum search_lang lang, const char *const in[3],
+    const char *out[3])
+{
+	size_t i, len;
+
+	for (i = 0; i < 3; i++)
+		if ((out[i] = search_sqlite_document(a, lang, in[i],
+			 strlen(in[i]), &len)) == NULL)
+			return -1;
+	return 0;
+}
+
 const struct store_backend store_sqlite_backend = {
 	.name = "sqlite",
 	.shared = false,
@@ -581,4 +654,6 @@ const struct store_backend store_sqlite_backend = {
 	.write_signs = sq_write_signs,
 	.mail_rows = sq_mail_rows,
 	.inv_mark = sq_inv_mark,
+	.search_doc = sq_search_doc,
+	.search_match = search_sqlite_match,
 };

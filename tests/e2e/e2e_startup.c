@@ -391,9 +391,11 @@ static const struct step_case cases[] = {
 	{ "signq", NULL },
 	{ "refresh", NULL },
 	{ "sweep", NULL },
+	{ "retain", NULL },
 	{ "delay", NULL },
 	{ "offload", NULL },
 	{ "events", NULL },
+	{ "media", NULL },
 	{ "server", fail_server },
 };
 #define NCASES (sizeof(cases) / sizeof(cases[0]))

@@ -572,10 +572,10 @@ test_rcpt_refused(void **state)
 	r = send_to(url_for(s, "smtp", NULL), "reject.me@example.org", false,
 	    NULL, err, sizeof(err));
 	log = log_end();
-	assert_int_equal(r, SMTP_PERMFAIL);
+	assert_int_equal(r, SMTP_REFUSED);
 	assert_string_equal(err, "RCPT refused: 550 5.1.1 Mailbox unavailable");
 	assert_non_null(
-	    strstr(log, "result=permfail domain=example.org code=550"));
+	    strstr(log, "result=refused domain=example.org code=550"));
 	assert_null(strstr(log, "reject.me"));
 	free(log);
 
@@ -860,6 +860,7 @@ test_config(void **state)
 	target_free(&t);
 
 	assert_string_equal(smtp_result_name(SMTP_SENT), "sent");
+	assert_string_equal(smtp_result_name(SMTP_REFUSED), "refused");
 	assert_string_equal(smtp_result_name(SMTP_TEMPFAIL), "tempfail");
 	assert_string_equal(smtp_result_name(SMTP_PERMFAIL), "permfail");
 	assert_string_equal(smtp_result_name(SMTP__MAX), "unknown");
@@ -872,8 +873,13 @@ test_classify(void **state)
 
 	(void)state;
 	assert_int_equal(classify(CURLE_OK, 250, &tr), SMTP_SENT);
-	assert_int_equal(classify(CURLE_SEND_ERROR, 550, &tr), SMTP_PERMFAIL);
+	/* The address's own: a hard bounce. */
+	assert_int_equal(classify(CURLE_SEND_ERROR, 550, &tr), SMTP_REFUSED);
+	assert_int_equal(classify(CURLE_SEND_ERROR, 551, &tr), SMTP_REFUSED);
+	assert_int_equal(classify(CURLE_SEND_ERROR, 553, &tr), SMTP_REFUSED);
+	/* Full, relay denied: permanent, but not the address's fault. */
 	assert_int_equal(classify(CURLE_SEND_ERROR, 552, &tr), SMTP_PERMFAIL);
+	assert_int_equal(classify(CURLE_SEND_ERROR, 554, &tr), SMTP_PERMFAIL);
 	assert_int_equal(classify(CURLE_SEND_ERROR, 450, &tr), SMTP_TEMPFAIL);
 	assert_int_equal(classify(CURLE_SEND_ERROR, 530, &tr), SMTP_TEMPFAIL);
 	memcpy(tr.verb, "DATA", 5);

@@ -407,6 +407,50 @@ test_forwarded_long_header(void **state)
 	free(xff);
 }
 
+/* --metrics-allow's lists: replaced whole, "none" empty, every entry
+ * checked, a bad list leaving the old one. */
+static void
+test_cidr_set(void **state)
+{
+	(void)state;
+	struct cidr_set set = { .n = 0 };
+	struct netaddr a;
+	char many[64 * 40] = "";
+
+	assert_int_equal(cidr_set_parse("127.0.0.1/32,::1/128", &set), 0);
+	assert_int_equal(set.n, 2);
+	a = addr("127.0.0.1");
+	assert_true(cidr_set_contains(&set, &a));
+	a = addr("::1");
+	assert_true(cidr_set_contains(&set, &a));
+	a = addr("127.0.0.2");
+	assert_false(cidr_set_contains(&set, &a));
+	assert_int_equal(cidr_set_parse("10.0.0.0/8", &set), 0);
+	assert_int_equal(set.n, 1);
+	a = addr("10.9.8.7");
+	assert_true(cidr_set_contains(&set, &a));
+	static const char *const bad[] = { "", ",", "10.0.0.0/8,",
+		",10.0.0.0/8", "10.0.0.0/8,,::1", "10.0.0.0/33", "10.0.0.0/8 ",
+		"host", "none,10.0.0.0/8",
+		"1111111111111111111111111111111111111111111111111111111111111111"
+		"1" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(cidr_set_parse(bad[i], &set), -1);
+		assert_int_equal(set.n, 1); /* left alone */
+	}
+	for (int i = 0; i < CIDR_SET_MAX + 1; i++)
+		snprintf(many + strlen(many), sizeof(many) - strlen(many),
+		    "%s10.0.%d.0/24", i ? "," : "", i);
+	assert_int_equal(cidr_set_parse(many, &set), -1);
+	*strrchr(many, ',') = '\0';
+	assert_int_equal(cidr_set_parse(many, &set), 0);
+	assert_int_equal(set.n, CIDR_SET_MAX);
+	assert_int_equal(cidr_set_parse("none", &set), 0);
+	assert_int_equal(set.n, 0);
+	a = addr("127.0.0.1");
+	assert_false(cidr_set_contains(&set, &a));
+}
+
 int
 main(void)
 {
@@ -424,6 +468,7 @@ main(void)
 		cmocka_unit_test(test_forwarded_spaces_and_families),
 		cmocka_unit_test(test_forwarded_garbage),
 		cmocka_unit_test(test_forwarded_long_header),
+		cmocka_unit_test(test_cidr_set),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

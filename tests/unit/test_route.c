@@ -185,6 +185,19 @@ static const struct {
 	    "save-the-park", NULL, NULL },
 	{ ROUTE_ME_STATE, HTTP_POST, "/me/p/save-the-park/state",
 	    "save-the-park", NULL, NULL },
+	/* spread */
+	{ ROUTE_SHARE_PNG, HTTP_GET, "/p/save-the-park/share.png",
+	    "save-the-park", NULL, NULL },
+	{ ROUTE_QR_SVG, HTTP_GET, "/p/save-the-park/qr.svg", "save-the-park",
+	    NULL, NULL },
+	{ ROUTE_QR_PNG, HTTP_GET, "/p/save-the-park/qr.png", "save-the-park",
+	    NULL, NULL },
+	/* find */
+	{ ROUTE_SEARCH, HTTP_GET, "/search", NULL, NULL, NULL },
+	/* Delivery. */
+	{ ROUTE_DELIVER_PDF, HTTP_GET, "/me/p/save-the-park/delivery.pdf",
+	    "save-the-park", NULL, NULL },
+	/* live count */
 	{ ROUTE_EVENTS, HTTP_GET, "/p/save-the-park/events", "save-the-park",
 	    NULL, NULL },
 };

@@ -1256,6 +1256,384 @@ test_signers_public(void **state)
 	assert_int_equal(n, 0);
 }
 
+/* ---- the verifiable log ---- */
+
+/* A new signature on petition pid written through the write batch:
+ * counted at once (count-on-sign) or pending with a confirmation token
+ * (token_hash out). Returns the op as the batch left it. */
+static struct write_op
+log_sign(int64_t pid, bool counted, const char *country,
+    unsigned char token_hash[STORE_HASH_BYTES])
+{
+	struct write_op op;
+
+	memset(&op, 0, sizeof(op));
+	op.kind = WRITE_SIGN;
+	op.now = T0;
+	op.sig.petition_id = pid;
+	hash_new(op.sig.email_hash);
+	op.sig.pii = (const unsigned char *)"pii";
+	op.sig.pii_len = 3;
+	op.sig.country = country;
+	op.sig.comment = "";
+	op.sig.state = counted ? SIGNATURE_CONFIRMED : SIGNATURE_PENDING;
+	op.sig.created_at = T0;
+	op.sig.lang = "en";
+	op.sig.net = "198.51.100.0/24";
+	op.sig.domain = "example.net";
+	op.resend_before = T0 - 600;
+	op.token_expires = T0 + DAY;
+	if (!counted)
+		hash_new(op.token_hash);
+	if (token_hash != NULL)
+		memcpy(token_hash, op.token_hash, STORE_HASH_BYTES);
+	hash_new(op.commitment);
+	assert_int_equal(store_write_batch(S, &op, 1), STORE_OK);
+	assert_int_equal(op.result, WRITE_OK);
+	return op;
+}
+
+/* Checks the whole stored log of pid against a recomputation from its
+ * entries: the root, every audit path and every consistency proof. */
+static void
+log_check(int64_t pid, int64_t size)
+{
+	unsigned char proof[MERKLE_PROOF_MAX][32], root[32], h[32];
+	unsigned char roots[64][32];
+	struct merkle_frontier f;
+	struct log_entry *es;
+	struct log_tree t;
+	size_t n, len;
+	int64_t i, m, at;
+
+	assert_true(size <= 64);
+	assert_int_equal(store_log_tree(S, pid, &t), STORE_OK);
+	assert_int_equal(t.size, size);
+	assert_int_equal(store_log_entries(S, A, pid, 0, size - 1, &es, &n),
+	    STORE_OK);
+	assert_int_equal(n, (size_t)size);
+	merkle_frontier_init(&f);
+	for (i = 0; i < size; i++) {
+		merkle_hash_leaf(es[i].input, es[i].len, h);
+		assert_int_equal(merkle_frontier_push(&f, h), 0);
+		merkle_frontier_root(&f, roots[i]);
+		assert_int_equal(store_log_find(S, pid, h, size, &at), STORE_OK);
+		assert_int_equal(at, i);
+	}
+	merkle_frontier_root(&f, root);
+	assert_memory_equal(root, t.root, 32);
+	for (i = 0; i < size; i++) {
+		merkle_hash_leaf(es[i].input, es[i].len, h);
+		assert_int_equal(store_log_proof(S, pid, i, size, proof, &len),
+		    STORE_OK);
+		assert_true(merkle_verify_inclusion((uint64_t)i, (uint64_t)size,
+		    h, (const unsigned char(*)[32])proof, len, root));
+	}
+	for (m = 1; m <= size; m++) {
+		assert_int_equal(store_log_consistency(S, pid, m, size, proof,
+				     &len),
+		    STORE_OK);
+		assert_true(merkle_verify_consistency((uint64_t)m,
+		    (uint64_t)size, roots[m - 1], root,
+		    (const unsigned char(*)[32])proof, len));
+	}
+	/* Out of range: not found, never a crash. */
+	assert_int_equal(store_log_proof(S, pid, size, size, proof, &len),
+	    STORE_NOTFOUND);
+	assert_int_equal(store_log_proof(S, pid, 0, size + 1, proof, &len),
+	    STORE_NOTFOUND);
+	assert_int_equal(store_log_consistency(S, pid, 0, size, proof, &len),
+	    STORE_NOTFOUND);
+	assert_int_equal(store_log_consistency(S, pid, size, size + 1, proof,
+			     &len),
+	    STORE_NOTFOUND);
+}
+
+static void
+test_log_append(void **state)
+{
+	unsigned char tok[STORE_HASH_BYTES];
+	struct translog_leaf leaf;
+	struct write_op op, ops[3];
+	struct invalidation inv;
+	struct log_entry *es;
+	struct log_tree t;
+	int64_t pid = petition_new("log", PETITION_OPEN, 0, T0, 0);
+	int64_t count, size, seqs[2];
+	size_t n, i;
+
+	(void)state;
+	assert_int_equal(store_log_tree(S, pid, &t), STORE_NOTFOUND);
+	assert_int_equal(store_log_count(S, pid, &count, &size), STORE_OK);
+	assert_int_equal(count, 0);
+	assert_int_equal(size, 0);
+
+	/* Counted at once: a leaf each, in order, with the commitment and
+	 * the country; the count and the log size move together. */
+	op = log_sign(pid, true, "UA", NULL);
+	assert_int_equal(op.leaf_index, 0);
+	assert_int_equal(op.count_after, 1);
+	assert_int_equal(op.log_size_after, 1);
+	seqs[0] = op.sig.seq;
+	op = log_sign(pid, true, "", NULL);
+	assert_int_equal(op.leaf_index, 1);
+	seqs[1] = op.sig.seq;
+
+	/* Pending: no leaf until confirmed; the confirmation's leaf carries
+	 * the confirmation's commitment and the signature's country. */
+	op = log_sign(pid, false, "PL", tok);
+	assert_int_equal(op.leaf_index, -1);
+	assert_int_equal(op.petition_id, 0);
+	memset(&ops[0], 0, sizeof(ops[0]));
+	ops[0].kind = WRITE_CONFIRM;
+	ops[0].now = T0 + 5;
+	memcpy(ops[0].token_hash, tok, STORE_HASH_BYTES);
+	hash_new(ops[0].commitment);
+	/* In the same batch: two more counted signatures. */
+	ops[1] = log_sign(pid, true, "DE", NULL); /* leaf 2 */
+	ops[1].kind = WRITE_SIGN;
+	hash_new(ops[1].sig.email_hash);
+	ops[2] = ops[1];
+	hash_new(ops[2].sig.email_hash);
+	hash_new(ops[2].commitment);
+	assert_int_equal(store_write_batch(S, ops, 3), STORE_OK);
+	assert_int_equal(ops[0].result, WRITE_OK);
+	assert_int_equal(ops[0].leaf_index, 3);
+	assert_int_equal(ops[1].leaf_index, 4);
+	assert_int_equal(ops[2].leaf_index, 5);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(ops[i].count_after, 6);
+		assert_int_equal(ops[i].log_size_after, 6);
+	}
+	assert_int_equal(store_log_entries(S, A, pid, 3, 3, &es, &n), STORE_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(translog_leaf_parse(es[0].input, es[0].len, &leaf), 0);
+	assert_int_equal(leaf.type, TRANSLOG_LEAF_SIGNATURE);
+	assert_memory_equal(leaf.commitment, ops[0].commitment, 32);
+	assert_memory_equal(leaf.country, "PL", 2);
+	assert_int_equal(store_log_entries(S, A, pid, 1, 1, &es, &n), STORE_OK);
+	assert_int_equal(translog_leaf_parse(es[0].input, es[0].len, &leaf), 0);
+	assert_memory_equal(leaf.country, "--", 2);
+	log_check(pid, 6);
+
+	/* Invalidation: a removal leaf per counted signature removed, in
+	 * log order, naming its leaf; pending ones have none. */
+	(void)log_sign(pid, false, "FR", NULL);
+	memset(&inv, 0, sizeof(inv));
+	inv.petition_id = pid;
+	inv.seqs = seqs;
+	inv.nseqs = 2;
+	inv.reason = "bot";
+	inv.note = "";
+	inv.actor = "user:1";
+	inv.now = T0 + 60;
+	assert_int_equal(store_invalidate(S, &inv), STORE_OK);
+	assert_int_equal(inv.uncounted, 2);
+	assert_int_equal(store_log_count(S, pid, &count, &size), STORE_OK);
+	assert_int_equal(count, 4);
+	assert_int_equal(size, 8);
+	assert_int_equal(store_log_entries(S, A, pid, 6, 7, &es, &n), STORE_OK);
+	assert_int_equal(n, 2);
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(translog_leaf_parse(es[i].input, es[i].len,
+				     &leaf),
+		    0);
+		assert_int_equal(leaf.type, TRANSLOG_LEAF_REMOVAL);
+		assert_int_equal(leaf.removed_index, i);
+		assert_int_equal(leaf.reason, TRANSLOG_REASON_BOT);
+	}
+	log_check(pid, 8);
+	/* Entries past the end are simply not there. */
+	assert_int_equal(store_log_entries(S, A, pid, 8, 20, &es, &n), STORE_OK);
+	assert_int_equal(n, 0);
+}
+
+static void
+test_log_sign(void **state)
+{
+	unsigned char sig[64], other[32];
+	struct log_tree t, *ts;
+	int64_t pid = petition_new("logsign", PETITION_OPEN, 0, T0, 0);
+	size_t n, i;
+	bool listed;
+
+	(void)state;
+	(void)log_sign(pid, true, "UA", NULL);
+	(void)log_sign(pid, true, "UA", NULL);
+	(void)log_sign(pid, true, "UA", NULL);
+	assert_int_equal(store_log_unsigned(S, A, 1000, &ts, &n), STORE_OK);
+	for (i = 0, listed = false; i < n; i++)
+		if (ts[i].petition_id == pid) {
+			listed = true;
+			assert_int_equal(ts[i].size, 3);
+			assert_int_equal(store_log_tree(S, pid, &t), STORE_OK);
+			assert_memory_equal(ts[i].root, t.root, 32);
+		}
+	assert_true(listed);
+	assert_int_equal(t.sth_size, -1);
+	memset(sig, 7, sizeof(sig));
+	/* A root the nodes do not give is refused. */
+	memset(other, 1, sizeof(other));
+	assert_int_equal(store_log_sign(S, pid, 3, 1000, other, sig),
+	    STORE_ERROR);
+	assert_int_equal(store_log_sign(S, pid, 3, 1700000000123, t.root, sig),
+	    STORE_OK);
+	assert_int_equal(store_log_tree(S, pid, &t), STORE_OK);
+	assert_int_equal(t.sth_size, 3);
+	assert_int_equal(t.sth_timestamp, 1700000000123);
+	assert_memory_equal(t.sth_root, t.root, 32);
+	assert_memory_equal(t.sth_signature, sig, 64);
+	assert_int_equal(store_log_unsigned(S, A, 1000, &ts, &n), STORE_OK);
+	for (i = 0; i < n; i++)
+		assert_true(ts[i].petition_id != pid);
+	/* An older head never replaces a newer one. */
+	{
+		unsigned char root2[32];
+		struct merkle_store st;
+		struct log_nodes l;
+		struct q q;
+
+		assert_int_equal(q_open(&q, S, A, "test"), STORE_OK);
+		st = log_store(&l, &q, pid);
+		assert_int_equal(merkle_root(&st, 2, root2), 0);
+		(void)q_close(&q);
+		memset(sig, 9, sizeof(sig));
+		assert_int_equal(store_log_sign(S, pid, 2, 1700000000999, root2,
+				     sig),
+		    STORE_OK);
+	}
+	assert_int_equal(store_log_tree(S, pid, &t), STORE_OK);
+	assert_int_equal(t.sth_size, 3);
+	assert_int_equal(t.sth_timestamp, 1700000000123);
+}
+
+/* Signatures written as a holos without the log wrote them: the backend's
+ * rows and the counter, no leaves. */
+static int64_t
+log_sign_unlogged(int64_t pid, const char *country)
+{
+	struct write_op op;
+	struct q q;
+
+	memset(&op, 0, sizeof(op));
+	op.kind = WRITE_SIGN;
+	op.now = T0;
+	op.sig.petition_id = pid;
+	hash_new(op.sig.email_hash);
+	op.sig.pii = (const unsigned char *)"pii";
+	op.sig.pii_len = 3;
+	op.sig.country = country;
+	op.sig.comment = "";
+	op.sig.state = SIGNATURE_CONFIRMED;
+	op.sig.created_at = T0;
+	op.sig.lang = "en";
+	op.sig.net = "";
+	op.sig.domain = "";
+	assert_int_equal(q_open(&q, S, A, "test"), STORE_OK);
+	q_begin(&q, ST_BEGIN);
+	if (S->be->write_begin != NULL)
+		q.st = S->be->write_begin(q.c, &op, 1);
+	if (q.st == STORE_OK)
+		q.st = S->be->write_signs(q.c, &op, 0, 1);
+	count_add(&q, pid, 1);
+	q_commit(&q);
+	assert_int_equal(q_close(&q), STORE_OK);
+	assert_true(op.sig.seq > 0);
+	return op.sig.seq;
+}
+
+static void
+test_log_build(void **state)
+{
+	struct translog_leaf leaf;
+	struct invalidation inv;
+	struct log_entry *es;
+	int64_t pid = petition_new("logbuild", PETITION_OPEN, 0, T0, 0);
+	int64_t seqs[3], count, size;
+	size_t n, i;
+	int built;
+
+	(void)state;
+	for (i = 0; i < 3; i++)
+		seqs[i] = log_sign_unlogged(pid, i == 1 ? "UA" : "PL");
+	/* An invalidation before the log existed. */
+	memset(&inv, 0, sizeof(inv));
+	inv.petition_id = pid;
+	inv.seqs = &seqs[1];
+	inv.nseqs = 1;
+	inv.reason = "duplicate_person";
+	inv.note = "";
+	inv.actor = "user:1";
+	inv.now = T0 + 60;
+	assert_int_equal(store_invalidate(S, &inv), STORE_OK);
+	assert_int_equal(store_log_count(S, pid, &count, &size), STORE_OK);
+	assert_int_equal(count, 2);
+	assert_int_equal(size, 0);
+
+	assert_int_equal(store_log_build(S, &built), STORE_OK);
+	assert_true(built >= 1);
+	assert_int_equal(store_log_count(S, pid, &count, &size), STORE_OK);
+	assert_int_equal(count, 2);
+	assert_int_equal(size, 4);
+	assert_int_equal(store_log_entries(S, A, pid, 0, 3, &es, &n), STORE_OK);
+	assert_int_equal(n, 4);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(translog_leaf_parse(es[i].input, es[i].len,
+				     &leaf),
+		    0);
+		assert_int_equal(leaf.type, TRANSLOG_LEAF_SIGNATURE);
+		assert_memory_equal(leaf.country, i == 1 ? "UA" : "PL", 2);
+		assert_int_equal(leaf.timestamp, (uint64_t)T0 * 1000);
+	}
+	assert_int_equal(translog_leaf_parse(es[3].input, es[3].len, &leaf), 0);
+	assert_int_equal(leaf.type, TRANSLOG_LEAF_REMOVAL);
+	assert_int_equal(leaf.removed_index, 1);
+	assert_int_equal(leaf.reason, TRANSLOG_REASON_DUPLICATE_PERSON);
+	assert_int_equal(leaf.timestamp, (uint64_t)(T0 + 60) * 1000);
+	log_check(pid, 4);
+	/* Built once: a second run finds nothing to do. */
+	assert_int_equal(store_log_build(S, &built), STORE_OK);
+	assert_int_equal(built, 0);
+	/* New signatures go on from there. */
+	assert_int_equal(log_sign(pid, true, "UA", NULL).leaf_index, 4);
+	log_check(pid, 5);
+}
+
+/* Delivery: the pack's signers, with their comments, and how many. */
+static void
+test_deliver_signers(void **state)
+{
+	struct sig_spec sp[] = {
+		{ SIGNATURE_CONFIRMED, true, false, "DE", T0 + 1, "d-one" },
+		{ SIGNATURE_CONFIRMED, false, false, "DE", T0 + 2, "private" },
+		{ SIGNATURE_PENDING, true, false, "DE", T0 + 3, "pending" },
+		{ SIGNATURE_INVALID, true, false, "DE", T0 + 4, "invalid" },
+		{ SIGNATURE_CONFIRMED, true, true, "UA", T0 + 5, "d-two" },
+	};
+	struct signer_row *rows;
+	int64_t pid, seqs[5], n64 = -1;
+	size_t n, i;
+
+	(void)state;
+	pid = petition_new("deliver", PETITION_OPEN, 0, T0, 0);
+	for (i = 0; i < sizeof(sp) / sizeof(sp[0]); i++)
+		seqs[i] = sign(pid, &sp[i]);
+	assert_int_equal(store_deliver_signers(S, A, pid, 0, 100, &rows, &n),
+	    STORE_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(rows[0].seq, seqs[0]);
+	assert_true(pii_is(rows[0].pii, rows[0].pii_len, "d-one"));
+	assert_string_equal(rows[0].comment, "");
+	assert_int_equal(rows[1].seq, seqs[4]);
+	assert_string_equal(rows[1].country, "UA");
+	assert_int_equal(store_deliver_signers(S, A, pid, seqs[0], 100, &rows,
+			     &n),
+	    STORE_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_deliver_signers_count(S, pid, &n64), STORE_OK);
+	assert_int_equal(n64, 2);
+}
+
 /* ---- the backends ---- */
 
 static char sqlite_dir[64];
@@ -1275,6 +1653,85 @@ store_up(const char *dsn, const char *migrations)
 		return -1;
 	}
 	return 0;
+}
+
+/* ---- search (find) ---- */
+
+/* How many public petitions the query word finds, and whether id is one. */
+static int64_t
+search_finds(const char *word, int64_t id, bool *found)
+{
+	struct search_query sq;
+	struct petition *ps;
+	size_t n, i;
+	int64_t total;
+
+	assert_int_equal(search_query_parse(A, word, strlen(word), &sq),
+	    SEARCH_OK);
+	assert_int_equal(store_search(S, A, &sq, 10, 0, &ps, &n, &total),
+	    STORE_OK);
+	*found = false;
+	for (i = 0; i < n; i++)
+		if (ps[i].id == id)
+			*found = true;
+	return total;
+}
+
+static void
+test_search(void **state)
+{
+	const char *word = arena_printf(A, "quagga%u", ++serial);
+	struct transition t;
+	int64_t open, draft;
+	bool found;
+	struct q q;
+
+	(void)state;
+	open = petition_new(word, PETITION_OPEN, 0, T0, 0);
+	draft = petition_new(word, PETITION_DRAFT, 0, T0, 0);
+	/* The slug, and so the title, holds the word. */
+	assert_int_equal(search_finds(word, open, &found), 1);
+	assert_true(found);
+	(void)search_finds(word, draft, &found);
+	assert_false(found);
+	/* Hidden: gone; restored: back. */
+	memset(&t, 0, sizeof(t));
+	t.petition_id = open;
+	t.from = PETITION_OPEN;
+	t.to = PETITION_HIDDEN;
+	t.actor = "system";
+	t.reason = "offensive";
+	t.at = T0 + 1;
+	assert_int_equal(store_petition_transition(S, &t), STORE_OK);
+	assert_int_equal(search_finds(word, open, &found), 0);
+	t.from = PETITION_HIDDEN;
+	t.to = PETITION_OPEN;
+	assert_int_equal(store_petition_transition(S, &t), STORE_OK);
+	assert_int_equal(search_finds(word, open, &found), 1);
+	assert_true(found);
+	/* A document lost (a copy between databases) comes back with a
+	 * reindex. */
+	assert_int_equal(q_open(&q, S, A, "test"), STORE_OK);
+	(void)q_run(&q, ST_SEARCH_UNINDEX, "i", open);
+	assert_int_equal(q_close(&q), STORE_OK);
+	assert_int_equal(search_finds(word, open, &found), 0);
+	assert_int_equal(store_search_reindex(S), STORE_OK);
+	assert_int_equal(search_finds(word, open, &found), 1);
+	/* Offset past the end: nothing, the total still told. */
+	{
+		struct search_query sq;
+		struct petition *ps;
+		size_t n;
+		int64_t total;
+
+		assert_int_equal(search_query_parse(A, word, strlen(word), &sq),
+		    SEARCH_OK);
+		assert_int_equal(store_search(S, A, &sq, 10, 10, &ps, &n,
+				     &total),
+		    STORE_OK);
+		assert_int_equal(n, 0);
+		assert_int_equal(total, 1);
+	}
 }
 
 static int
@@ -1310,6 +1767,49 @@ sqlite_teardown(void **state)
 }
 
 /* Runs one statement on the maintenance database. Returns 0 or -1. */
+/* Suppressed addresses: kept once, found by hash, listed newest first,
+ * lifted. */
+static void
+test_suppress(void **state)
+{
+	unsigned char h1[STORE_HASH_BYTES], h2[STORE_HASH_BYTES];
+	struct suppression *r;
+	size_t n, i, seen = 0;
+	int changed = -1;
+
+	(void)state;
+	hash_new(h1);
+	hash_new(h2);
+	assert_int_equal(store_suppress_has(S, h1), STORE_NOTFOUND);
+	assert_int_equal(store_suppress_add(S, h1, "RCPT refused: 550", T0),
+	    STORE_OK);
+	assert_int_equal(store_suppress_add(S, h1, "again", T0 + 5), STORE_OK);
+	assert_int_equal(store_suppress_add(S, h2, "", T0 + 10), STORE_OK);
+	assert_int_equal(store_suppress_has(S, h1), STORE_OK);
+	assert_int_equal(store_suppress_list(S, A, &r, &n), STORE_OK);
+	for (i = 0; i < n; i++) {
+		if (r[i].email_hash == NULL)
+			fail_msg("row %zu has no hash", i);
+		if (memcmp(r[i].email_hash, h2, STORE_HASH_BYTES) == 0) {
+			assert_int_equal(seen, 0); /* newest first */
+			assert_string_equal(r[i].reason, "");
+			assert_int_equal(r[i].created_at, T0 + 10);
+			seen |= 1;
+		} else if (memcmp(r[i].email_hash, h1, STORE_HASH_BYTES) == 0) {
+			assert_string_equal(r[i].reason, "RCPT refused: 550");
+			assert_int_equal(r[i].created_at, T0);
+			seen |= 2;
+		}
+	}
+	assert_int_equal(seen, 3);
+	assert_int_equal(store_suppress_delete(S, h1, &changed), STORE_OK);
+	assert_int_equal(changed, 1);
+	assert_int_equal(store_suppress_delete(S, h1, &changed), STORE_OK);
+	assert_int_equal(changed, 0);
+	assert_int_equal(store_suppress_has(S, h1), STORE_NOTFOUND);
+	assert_int_equal(store_suppress_has(S, h2), STORE_OK);
+}
+
 static int
 pg_admin(const char *maint, const char *sql)
 {
@@ -1407,6 +1907,13 @@ main(void)
 		CASE(test_update_mail_commit),
 		CASE(test_petition_stats),
 		CASE(test_signers_public),
+		CASE(test_suppress),
+		CASE(test_log_append),
+		CASE(test_log_sign),
+		CASE(test_log_build),
+		CASE(test_search),
+		/* Delivery. */
+		CASE(test_deliver_signers),
 	};
 	const char *pg = getenv("HOLOS_TEST_PG");
 	int failed;

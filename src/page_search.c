@@ -1,0 +1,156 @@
+/* page_search.c - /search?q=…: the public petitions whose title, addressees
+ * or text hold the query's words, best first, with excerpts. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "i18n.h"
+#include "log.h"
+#include "page.h"
+#include "search_snippet.h"
+#include "search_text.h"
+
+#define SEARCH_PER_PAGE 20
+#define SEARCH_PAGES_MAX 500 /* ?page= beyond this is refused */
+#define SEARCH_SNIPPET_WORDS 30
+
+int
+page_number(const char *s, long max)
+{
+	char *end;
+	long v;
+
+	if (s == NULL || *s == '\0')
+		return 1;
+	if (*s < '0' || *s > '9')
+		return -1;
+	v = strtol(s, &end, 10);
+	if (*end != '\0' || v < 1 || v > max)
+		return -1;
+	return (int)v;
+}
+
+/* The result's excerpt as HTML: the words of sq marked. NULL when the text
+ * cannot be analysed (then the card has none). */
+static const char *
+snippet_html(struct request *r, struct search_text *st, const char *lang,
+    const char *text, const struct search_query *sq, size_t words)
+{
+	struct buf b;
+	const char *s, *out;
+	int l = search_lang_from_code(lang);
+
+	s = search_snippet(r->arena, st, l < 0 ? SEARCH_LANG_EN : l, text,
+	    strlen(text), sq, words);
+	if (s == NULL)
+		return NULL;
+	buf_init(&b);
+	search_snippet_html(&b, s, strlen(s));
+	out = buf_ok(&b) ?
+	    arena_strndup(r->arena, b.data ? b.data : "", b.len) :
+	    NULL;
+	buf_reset(&b);
+	return out;
+}
+
+void
+page_search(struct request *r)
+{
+	const char *q = http_query(r, "q");
+	struct search_query sq;
+	struct search_text *st = NULL;
+	struct petition *ps = NULL;
+	size_t n = 0, i;
+	int64_t total = 0;
+	int page;
+	json_t *ctx, *list;
+	const char *title;
+
+	page_begin(r);
+	title = i18n_text(r->lang, "search_title");
+	if ((page = page_number(http_query(r, "page"), SEARCH_PAGES_MAX)) < 0) {
+		page_error(r, 400, "err_search_page");
+		return;
+	}
+	ctx = page_context(r, title);
+	json_object_set_new(ctx, "q", json_string(""));
+	if (q == NULL || *q == '\0') {
+		page_render(r, 200, "search", ctx);
+		return;
+	}
+	if (strlen(q) > PAGE_SEARCH_MAX) {
+		json_decref(ctx);
+		page_error(r, 400, "err_search_long");
+		return;
+	}
+	switch (search_query_parse(r->arena, q, strlen(q), &sq)) {
+	case SEARCH_OK: break;
+	case SEARCH_EMPTY:
+		json_object_set_new(ctx, "q", json_string(q));
+		json_object_set_new(ctx, "no_words", json_true());
+		page_render(r, 200, "search", ctx);
+		return;
+	case SEARCH_INVALID:
+		json_decref(ctx);
+		page_error(r, 400, "err_search_invalid");
+		return;
+	default:
+		json_decref(ctx);
+		page_error(r, 500, "err_internal");
+		return;
+	}
+	json_object_set_new(ctx, "q", json_string(q));
+	switch (store_search(site.store, r->arena, &sq, SEARCH_PER_PAGE,
+	    (size_t)(page - 1) * SEARCH_PER_PAGE, &ps, &n, &total)) {
+	case STORE_OK: break;
+	case STORE_UNAVAILABLE:
+		json_decref(ctx);
+		http_header_add(r, "Retry-After", "5");
+		page_error(r, 503, "err_unavailable");
+		return;
+	default:
+		json_decref(ctx);
+		page_error(r, 500, "err_internal");
+		return;
+	}
+	if (n > 0 && (st = search_text_new()) == NULL) {
+		json_decref(ctx);
+		page_error(r, 500, "err_internal");
+		return;
+	}
+	list = json_array();
+	for (i = 0; i < n; i++) {
+		json_t *card = page_card(r, &ps[i]);
+		const char *t, *s;
+
+		if (card == NULL)
+			continue;
+		t = snippet_html(r, st, ps[i].lang, ps[i].title, &sq, 64);
+		s = snippet_html(r, st, ps[i].lang, ps[i].body_md, &sq,
+		    SEARCH_SNIPPET_WORDS);
+		if (t != NULL)
+			json_object_set_new(card, "title_html", json_string(t));
+		if (s != NULL)
+			json_object_set_new(card, "snippet_html",
+			    json_string(s));
+		json_array_append_new(list, card);
+	}
+	search_text_free(st);
+	{
+		struct msgfmt_arg arg = { .name = "n",
+			.type = MSGFMT_NUMBER,
+			.num = (double)total };
+		const char *found =
+		    i18n_format(r->arena, r->lang, "search_found", &arg, 1);
+
+		json_object_set_new(ctx, "found",
+		    json_string(found ? found : ""));
+	}
+	json_object_set_new(ctx, "searched", json_true());
+	json_object_set_new(ctx, "results", list);
+	json_object_set_new(ctx, "has_results", json_boolean(n > 0));
+	json_object_set_new(ctx, "truncated", json_boolean(sq.truncated));
+	page_pager(r, ctx, page, total, SEARCH_PER_PAGE,
+	    arena_printf(r->arena, "/search?q=%s&", page_urlenc(r, q)));
+	page_render(r, 200, "search", ctx);
+}

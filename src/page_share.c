@@ -1,0 +1,242 @@
+/* page_share.c - what carries a petition beyond its page: the share image
+ * (og:image) and QR codes of its address for posters and leaflets. */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "counts.h"
+#include "log.h"
+#include "page.h"
+#include "petition.h"
+#include "qr.h"
+#include "share.h"
+
+/* Share images kept drawn: one per petition, language and step is what a
+ * busy site asks for again and again; the least recently used goes. */
+#define SHARE_CACHE 64
+#define SHARE_KEY 160
+
+/* A PNG module of the QR code: a 33-module code is then 328 px square
+ * with its quiet zone, enough for a poster printed at 300 dpi. */
+#define QR_PNG_MODULE 8
+
+/* A crawler may keep a share image for minutes: the count on it is
+ * rounded anyway. A code's address does not change. */
+#define SHARE_CACHE_CONTROL "public, max-age=300"
+#define QR_CACHE_CONTROL "public, max-age=86400"
+
+struct share_entry {
+	char key[SHARE_KEY];
+	unsigned char *png;
+	size_t len;
+	uint64_t used;
+};
+
+static struct {
+	pthread_mutex_t lock;
+	struct share_entry e[SHARE_CACHE];
+	uint64_t clock;
+} cache = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+/* Copies the cached PNG of key into out. Returns true when it was there. */
+static bool
+cache_get(const char *key, struct buf *out)
+{
+	bool hit = false;
+	size_t i;
+
+	pthread_mutex_lock(&cache.lock);
+	for (i = 0; i < SHARE_CACHE; i++)
+		if (cache.e[i].png != NULL && strcmp(cache.e[i].key, key) == 0) {
+			buf_append(out, cache.e[i].png, cache.e[i].len);
+			cache.e[i].used = ++cache.clock;
+			hit = true;
+			break;
+		}
+	pthread_mutex_unlock(&cache.lock);
+	return hit;
+}
+
+/* Keeps a copy of png under key in place of the least recently used. Out
+ * of memory, nothing is kept. */
+static void
+cache_put(const char *key, const void *png, size_t len)
+{
+	struct share_entry *old = NULL;
+	unsigned char *copy;
+	size_t i;
+
+	if (strlen(key) >= SHARE_KEY || (copy = malloc(len)) == NULL)
+		return;
+	memcpy(copy, png, len);
+	pthread_mutex_lock(&cache.lock);
+	for (i = 0; i < SHARE_CACHE; i++) {
+		struct share_entry *e = &cache.e[i];
+
+		if (e->png != NULL && strcmp(e->key, key) == 0) {
+			old = e; /* drawn twice at once: keep one */
+			break;
+		}
+		if (old == NULL || e->png == NULL ||
+		    (old->png != NULL && e->used < old->used))
+			old = e;
+	}
+	free(old->png);
+	snprintf(old->key, SHARE_KEY, "%s", key);
+	old->png = copy;
+	old->len = len;
+	old->used = ++cache.clock;
+	pthread_mutex_unlock(&cache.lock);
+}
+
+void
+page_share_free(void)
+{
+	size_t i;
+
+	pthread_mutex_lock(&cache.lock);
+	for (i = 0; i < SHARE_CACHE; i++) {
+		free(cache.e[i].png);
+		cache.e[i].png = NULL;
+	}
+	pthread_mutex_unlock(&cache.lock);
+}
+
+/* Sets the validators of a reply that is an image. */
+static void
+validators(struct request *r, const char *etag, const char *cache_control)
+{
+	http_header_add(r, "ETag", etag);
+	http_header_add(r, "Cache-Control", cache_control);
+}
+
+/* Answers 304 when the client holds etag already. */
+static bool
+not_modified(struct request *r, const char *etag, const char *cache_control)
+{
+	const char *inm = http_header(r, "If-None-Match");
+
+	if (inm == NULL || strcmp(inm, etag) != 0)
+		return false;
+	validators(r, etag, cache_control);
+	r->status = 304;
+	return true;
+}
+
+/* FNV-1a of s, for a validator that changes with a text. */
+static uint32_t
+text_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+void
+page_share_png(struct request *r)
+{
+	struct petition p;
+	struct share_card card;
+	struct share_step st;
+	const char *key, *etag;
+	bool ended;
+
+	page_begin(r);
+	if (page_petition_load(r, &p) == -1)
+		return;
+	ended = !petition_is_open(&p, (int64_t)time(NULL));
+	st = share_step_of(p.count, p.goal);
+	/* What the pixels depend on: the petition as edited, the language,
+	 * the step. A count within the step draws the same image. */
+	key = arena_printf(r->arena, "%lld-%lld-%s-%lld-%d-%lld-%d",
+	    (long long)p.id, (long long)p.updated_at, r->lang,
+	    (long long)st.shown, st.over, (long long)st.next_goal, ended);
+	etag = arena_printf(r->arena, "\"s%s\"", key);
+	if (not_modified(r, etag, SHARE_CACHE_CONTROL))
+		return;
+	if (cache_get(key, &r->out))
+		goto done;
+	memset(&card, 0, sizeof(card));
+	card.lang = r->lang;
+	card.site_name = site.name;
+	card.title = p.title;
+	card.count = p.count;
+	card.goal = p.goal;
+	card.ended = ended;
+	if (share_png(&card, &r->out) == -1 || !buf_ok(&r->out)) {
+		buf_reset(&r->out);
+		page_error(r, 500, "err_internal");
+		return;
+	}
+	cache_put(key, r->out.data, r->out.len);
+done:
+	r->status = 200;
+	r->content_type = "image/png";
+	validators(r, etag, SHARE_CACHE_CONTROL);
+}
+
+/* The code of the petition's address and a validator for it, or -1
+ * after an error page. */
+static int
+petition_qr(struct request *r, struct qr *q, bool svg, const char **etag)
+{
+	struct petition p;
+	const char *url;
+	enum qr_status s;
+
+	page_begin(r);
+	if (page_petition_load(r, &p) == -1)
+		return -1;
+	url = page_url(r, arena_printf(r->arena, "/p/%s", p.slug));
+	if ((s = qr_encode(q, url, strlen(url))) != QR_OK) {
+		/* Only a --base-url far too long for a code gets here. */
+		log_error("share", "slug=%s error=\"%s\"", p.slug,
+		    qr_status_text(s));
+		page_error(r, 500, "err_internal");
+		return -1;
+	}
+	*etag = arena_printf(r->arena, "\"q%c%08x\"", svg ? 's' : 'p',
+	    (unsigned)text_hash(url));
+	return 0;
+}
+
+static void
+qr_reply(struct request *r, bool svg)
+{
+	struct qr q = { 0, NULL };
+	const char *etag;
+	int rc;
+
+	if (petition_qr(r, &q, svg, &etag) == -1)
+		return;
+	/* The address never changes with the count or the language. */
+	if (not_modified(r, etag, QR_CACHE_CONTROL)) {
+		qr_free(&q);
+		return;
+	}
+	rc = svg ? qr_svg(&q, &r->out) : qr_png(&q, QR_PNG_MODULE, &r->out);
+	qr_free(&q);
+	if (rc == -1 || !buf_ok(&r->out)) {
+		buf_reset(&r->out);
+		page_error(r, 500, "err_internal");
+		return;
+	}
+	r->status = 200;
+	r->content_type = svg ? "image/svg+xml" : "image/png";
+	validators(r, etag, QR_CACHE_CONTROL);
+}
+
+void
+page_qr_svg(struct request *r)
+{
+	qr_reply(r, true);
+}
+
+void
+page_qr_png(struct request *r)
+{
+	qr_reply(r, false);
+}

@@ -1,0 +1,331 @@
+/* e2e_mail.c - mail that arrives, end to end against a real SMTP server
+ * (smtpd.py). DKIM: holos started with --dkim-key and --dkim-selector
+ * sends a confirmation mail; an independent verifier (dkimpy, Debian's
+ * python3-dkim) checks the caught message against the key's DNS record,
+ * given to it in place of DNS, and a copy with its subject changed must
+ * fail; bad key settings stop holos with a message. Hard bounces: an
+ * address refused with 550 at RCPT TO is suppressed, not tried again, and
+ * listed by `holos outbox suppressed`; `unsuppress` lifts it. Sessions:
+ * a queue of mail goes over a few connections kept open, not one per
+ * message. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "harness.h"
+
+#define WAIT_MS 10000
+#define SELECTOR "holos1"
+#define SENDER "petitions@example.org"
+
+static struct mailworld fx;
+static char keydir[64], key[128], record[128];
+
+/* dkimpy checks each file named after the record's: "pass" or "fail" per
+ * file. The record answers for SELECTOR._domainkey.example.org only. */
+static const char verifier[] =
+    "import sys, dkim\n"
+    "record = open(sys.argv[1], 'rb').read().strip()\n"
+    "def dns(name, timeout=5):\n"
+    "    name = name.decode() if isinstance(name, bytes) else name\n"
+    "    if name.rstrip('.') == '" SELECTOR "._domainkey.example.org':\n"
+    "        return record\n"
+    "    return None\n"
+    "for f in sys.argv[2:]:\n"
+    "    m = open(f, 'rb').read()\n"
+    "    print('pass' if dkim.verify(m, dnsfunc=dns) else 'fail')\n";
+
+/* A 2048-bit key (mode 0600) and its DNS record, as an operator makes
+ * them. */
+static int
+setup_key(void **state)
+{
+	char cmd[1024];
+
+	(void)state;
+	snprintf(keydir, sizeof keydir, "/tmp/holos-e2e-dkim-XXXXXX");
+	if (mkdtemp(keydir) == NULL)
+		return -1;
+	snprintf(key, sizeof key, "%s/dkim.key", keydir);
+	snprintf(record, sizeof record, "%s/record.txt", keydir);
+	snprintf(cmd, sizeof cmd,
+	    "umask 077 && openssl genpkey -algorithm RSA -pkeyopt "
+	    "rsa_keygen_bits:2048 -out %s 2>/dev/null && "
+	    "{ printf 'v=DKIM1; k=rsa; p='; openssl pkey -in %s -pubout "
+	    "-outform DER 2>/dev/null | base64 -w0; } > %s",
+	    key, key, record);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static int
+teardown_key(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	snprintf(cmd, sizeof cmd, "rm -rf %s", keydir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* Runs the verifier over files (NULL-terminated); its output into out. */
+static int
+verify_files(const char *const *files, struct hbuf *out)
+{
+	const char *argv[8];
+	char script[160];
+	size_t n = 0;
+
+	snprintf(script, sizeof script, "%s/verify.py", keydir);
+	if (write_file(script, verifier, strlen(verifier)) != 0)
+		return -1;
+	argv[n++] = HARNESS_PYTHON;
+	argv[n++] = script;
+	argv[n++] = record;
+	for (size_t i = 0; files[i] != NULL && n < 7; i++)
+		argv[n++] = files[i];
+	argv[n] = NULL;
+	return run_capture_all(argv, out);
+}
+
+/* The confirmation mail of a signature is signed with d=example.org and
+ * s=SELECTOR, verifies, and fails once its subject is changed. */
+static void
+test_confirmation_signed(void **state)
+{
+	struct mailworld *w = *state;
+	const char *args[] = { "--seed", SEED_PATH, "--mail-from", SENDER,
+		"--dkim-key", key, "--dkim-selector", SELECTOR, NULL };
+	struct signer who = signer_default("dkim.reader@example.net");
+	struct hbuf eml = { 0 }, out = { 0 };
+	char path[600], tampered[600];
+
+	assert_int_equal(mailworld_start(w, args, NULL), 0);
+	assert_int_equal(sign_fresh(&w->srv, SEED_SLUG, &who, "ru", NULL), 303);
+	int i = maildir_find(&w->mail, who.email, WAIT_MS);
+	assert_true(i > 0);
+	snprintf(path, sizeof path, "%s/new/%d.eml", w->mail.dir, i);
+	assert_int_equal(slurp(path, &eml), 0);
+	if (strncmp(eml.data, "DKIM-Signature:", 15) != 0)
+		fail_msg("the message does not start with its signature:\n%.300s",
+		    eml.data);
+	assert_non_null(strstr(eml.data, "d=example.org"));
+	assert_non_null(strstr(eml.data, "s=" SELECTOR));
+
+	/* The same message with one more character in the subject. */
+	char *subj = strstr(eml.data, "\nSubject:");
+	assert_non_null(subj);
+	size_t at = (size_t)(subj - eml.data) + 9;
+	struct hbuf bad = { 0 };
+	hbuf_append(&bad, eml.data, at);
+	hbuf_puts(&bad, "X");
+	hbuf_append(&bad, eml.data + at, eml.len - at);
+	snprintf(tampered, sizeof tampered, "%s/tampered.eml", w->srv.root);
+	assert_int_equal(write_file(tampered, bad.data, bad.len), 0);
+
+	const char *files[] = { path, tampered, NULL };
+	assert_int_equal(verify_files(files, &out), 0);
+	if (strcmp(out.data, "pass\nfail\n") != 0)
+		fail_msg("dkimpy said (signed, tampered):\n%s", out.data);
+	hbuf_free(&bad);
+	hbuf_free(&eml);
+	hbuf_free(&out);
+	w->passed = true;
+}
+
+/* A key without a selector, a key others can read and a file that is not
+ * a key stop `holos outbox send` (the server's mail set-up) with status 1
+ * and a message naming the problem. */
+static void
+test_bad_settings_refused(void **state)
+{
+	char loose[160], junk[160], data[160];
+	struct hbuf err = { 0 };
+
+	(void)state;
+	snprintf(data, sizeof data, "%s/data", keydir);
+	snprintf(loose, sizeof loose, "%s/loose.key", keydir);
+	snprintf(junk, sizeof junk, "%s/junk.key", keydir);
+	struct hbuf k = { 0 };
+	assert_int_equal(slurp(key, &k), 0);
+	assert_int_equal(write_file(loose, k.data, k.len), 0);
+	assert_int_equal(chmod(loose, 0644), 0);
+	assert_int_equal(write_file(junk, "not a key\n", 10), 0);
+	assert_int_equal(chmod(junk, 0600), 0);
+	hbuf_free(&k);
+
+	const char *alone[] = { "outbox", "send", "--data", data, "--mail-from",
+		SENDER, "--dkim-key", key, NULL };
+	assert_int_equal(cli_run(alone, NULL, &err), 1);
+	assert_non_null(strstr(err.data, "--dkim-selector"));
+	hbuf_free(&err);
+
+	const char *open_key[] = { "outbox", "send", "--data", data,
+		"--mail-from", SENDER, "--dkim-key", loose, "--dkim-selector",
+		SELECTOR, NULL };
+	assert_int_equal(cli_run(open_key, NULL, &err), 1);
+	assert_non_null(strstr(err.data, "loose.key"));
+	hbuf_free(&err);
+
+	const char *not_key[] = { "outbox", "send", "--data", data,
+		"--mail-from", SENDER, "--dkim-key", junk, "--dkim-selector",
+		SELECTOR, NULL };
+	assert_int_equal(cli_run(not_key, NULL, &err), 1);
+	assert_non_null(strstr(err.data, "junk.key"));
+	hbuf_free(&err);
+
+	const char *bad_sel[] = { "outbox", "send", "--data", data,
+		"--mail-from", SENDER, "--dkim-key", key, "--dkim-selector",
+		"bad selector!", NULL };
+	assert_int_equal(cli_run(bad_sel, NULL, &err), 1);
+	hbuf_free(&err);
+}
+
+/* The keyed hash's listing and lookups of `holos outbox`, as text. */
+static int
+outbox_cli(const struct server *srv, const char *verb, const char *email,
+    struct hbuf *out)
+{
+	const char *argv[] = { "outbox", "--data", srv->data, verb, email,
+		NULL };
+	return cli_run(argv, out, NULL);
+}
+
+/* A 550 to RCPT TO suppresses the address: the message is dead, the
+ * address listed, and a retry does not reach the mail server again until
+ * the address is unsuppressed. */
+static void
+test_hard_bounce_suppressed(void **state)
+{
+	struct mailworld *w = *state;
+	const char *args[] = { "--seed", SEED_PATH, "--mail-attempts", "3",
+		NULL };
+	const char *smtpd_extra[] = { "--reject-rcpt", "bounce.me", NULL };
+	struct signer who = signer_default("Bounce.Me@Example.org");
+	struct hbuf out = { 0 };
+
+	assert_int_equal(mailworld_start(w, args, smtpd_extra), 0);
+	assert_int_equal(sign_fresh(&w->srv, SEED_SLUG, &who, "en", NULL), 303);
+	assert_int_equal(server_log_wait(&w->srv, "event=suppressed", 0,
+			     WAIT_MS),
+	    1);
+	assert_int_equal(server_log_count(&w->srv, "result=refused"), 1);
+	assert_int_equal(server_log_count(&w->srv, "bounce.me"), 0);
+
+	/* Listed, by hash and reply; found by any spelling of the address. */
+	assert_int_equal(outbox_cli(&w->srv, "suppressed", NULL, &out), 0);
+	assert_non_null(strstr(out.data, "550"));
+	assert_non_null(strstr(out.data, "1 suppressed address\n"));
+	assert_null(strstr(out.data, "bounce.me"));
+	hbuf_free(&out);
+	assert_int_equal(outbox_cli(&w->srv, "suppressed",
+			     "bounce.me@EXAMPLE.org", &out),
+	    0);
+	assert_string_equal(out.data, "bounce.me@example.org is suppressed\n");
+	hbuf_free(&out);
+	assert_int_equal(outbox_cli(&w->srv, "suppressed", "other@example.org",
+			     &out),
+	    0);
+	assert_string_equal(out.data, "other@example.org is not suppressed\n");
+	hbuf_free(&out);
+	assert_int_equal(outbox_cli(&w->srv, "suppressed", "not an address",
+			     &out),
+	    2);
+	hbuf_free(&out);
+
+	/* Queued again by an operator: dead at once, the server not asked. */
+	assert_int_equal(outbox_cli(&w->srv, "retry", "dead", &out), 0);
+	hbuf_free(&out);
+	assert_int_equal(server_log_wait(&w->srv, "refused for good before", 0,
+			     WAIT_MS),
+	    1);
+	assert_int_equal(server_log_count(&w->srv, "result=refused"), 1);
+
+	/* Lifted: the next retry asks the server again (and is refused). */
+	assert_int_equal(outbox_cli(&w->srv, "unsuppress",
+			     "bounce.me@example.org", &out),
+	    0);
+	assert_string_equal(out.data,
+	    "bounce.me@example.org will be mailed again\n");
+	hbuf_free(&out);
+	assert_int_equal(outbox_cli(&w->srv, "retry", "dead", &out), 0);
+	hbuf_free(&out);
+	assert_int_equal(server_log_wait(&w->srv, "result=refused", 1, WAIT_MS),
+	    2);
+	assert_int_equal(maildir_count(&w->mail), 0);
+	w->passed = true;
+}
+
+/* 30 confirmations arrive once each over at most --mail-senders (3)
+ * SMTP sessions: the senders keep their connections between messages. */
+static void
+test_sessions_reused(void **state)
+{
+	struct mailworld *w = *state;
+	const char *args[] = { "--seed", SEED_PATH, "--rate-limit", "off",
+		"--mail-senders", "3", NULL };
+	enum {
+		N = 30
+	};
+	char peers[N][64];
+	int npeers = 0;
+
+	assert_int_equal(mailworld_start(w, args, NULL), 0);
+	for (int i = 0; i < N; i++) {
+		char email[64];
+		snprintf(email, sizeof email, "session.%d@example.net", i);
+		struct signer who = signer_default(email);
+		assert_int_equal(sign_fresh(&w->srv, SEED_SLUG, &who, "en",
+				     NULL),
+		    303);
+	}
+	assert_int_equal(maildir_wait(&w->mail, N, WAIT_MS), N);
+	assert_int_equal(maildir_quiet(&w->mail, N, 500), N);
+	for (int i = 1; i <= N; i++) {
+		struct hbuf env = { 0 };
+		char path[600], peer[64];
+		snprintf(path, sizeof path, "%s/new/%d.peer", w->mail.dir, i);
+		assert_int_equal(slurp(path, &env), 0);
+		assert_int_equal(sscanf(env.data, "%63s", peer), 1);
+		int k;
+		for (k = 0; k < npeers && strcmp(peers[k], peer) != 0; k++)
+			;
+		if (k == npeers)
+			snprintf(peers[npeers++], sizeof peers[0], "%s", peer);
+		hbuf_free(&env);
+	}
+	for (int i = 0; i < N; i++) {
+		char email[64];
+		snprintf(email, sizeof email, "session.%d@example.net", i);
+		assert_true(maildir_find(&w->mail, email, 0) > 0);
+	}
+	if (npeers > 3)
+		fail_msg("%d messages came over %d connections, wanted at most 3",
+		    N, npeers);
+	w->passed = true;
+}
+
+int
+main(void)
+{
+	if (smtpd_available() != 0)
+		return 1;
+	const struct CMUnitTest tests[] = {
+		mailworld_test(test_confirmation_signed, &fx),
+		cmocka_unit_test(test_bad_settings_refused),
+		mailworld_test(test_hard_bounce_suppressed, &fx),
+		mailworld_test(test_sessions_reused, &fx),
+	};
+	return harness_finish(
+	    cmocka_run_group_tests(tests, setup_key, teardown_key));
+}
