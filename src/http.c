@@ -71,3 +71,12 @@ http_detach(struct request *r)
 	r->detached = true;
 	return fd;
 }
+
+int
+http_multipart(struct request *r, http_part_fn fn, void *arg)
+{
+	if (r->io->parts == NULL)
+		return -1;
+	return r->io->parts(r->conn, r->body.data != NULL ? r->body.data : "",
+	    r->body.len, fn, arg);
+}

@@ -1106,8 +1106,12 @@ cmd_purge(struct config *c, int argc)
 	};
 	ret = retain_run_once(&rc, (int64_t)time(NULL), &res);
 	store_close(s);
-	printf("removed %d mail file%s\n", res.mail_files,
-	    res.mail_files == 1 ? "" : "s");
+	printf("erased the signers of %d petition%s (%lld signature%s), "
+	       "%lld sent or dead mail%s; removed %d mail file%s\n",
+	    res.petitions, res.petitions == 1 ? "" : "s",
+	    (long long)res.signatures, res.signatures == 1 ? "" : "s",
+	    (long long)res.mail_rows, res.mail_rows == 1 ? "" : "s",
+	    res.mail_files, res.mail_files == 1 ? "" : "s");
 	if (ret == -1) {
 		fprintf(stderr,
 		    "holos purge: not everything due was erased "
@@ -1424,6 +1428,7 @@ start_server(struct serve *sv)
 		.trusted = c->trusted,
 		.ntrusted = c->ntrusted,
 		.on_request = route_dispatch,
+		.body_max = route_body_max,
 		.on_reply = on_reply,
 	};
 	return server_start(&sv->server);

@@ -216,4 +216,14 @@ void page_qr_png(struct request *r);
 /* Drops the share images kept drawn (at shutdown). */
 void page_share_free(void);
 
+/* page_image.c */
+void page_image_upload(struct request *r);
+void page_image_webp(struct request *r);
+void page_image_jpg(struct request *r);
+/* The petition's image for a template: alt, srcset_webp, srcset_jpg, src
+ * (the widest JPEG), width and height; NULL when it has none (or the
+ * store cannot say). Caller owns it. */
+json_t *page_image_json(struct request *r, const char *slug,
+    int64_t petition_id);
+
 #endif
