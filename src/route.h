@@ -95,7 +95,13 @@ X(ME_IMAGE, "me_image", POST, SLUG, "/me/p/", "/image", page_image_upload,     \
     FORM)                                                                      \
 X(IMAGE_WEBP, "image_webp", GET, SLUG, "/p/", "/image.webp", page_image_webp,  \
     NONE)                                                                      \
-X(IMAGE_JPG, "image_jpg", GET, SLUG, "/p/", "/image.jpg", page_image_jpg, NONE)\
+X(IMAGE_JPG, "image_jpg", GET, SLUG, "/p/", "/image.jpg", page_image_jpg,     \
+    NONE)                                                                      \
+/* find (continued) */                                                         \
+X(PETITIONS, "petitions", GET, EXACT, "/petitions", NULL, page_petitions, NONE) \
+/* spread: the embeddable widget and the count badge */                       \
+X(EMBED, "embed", GET, SLUG, "/p/", "/embed", page_embed, NONE)                \
+X(BADGE_SVG, "badge_svg", GET, SLUG, "/p/", "/badge.svg", page_badge_svg, NONE) \
 /* live count */                                                               \
 X(EVENTS, "events", GET, SLUG, "/p/", "/events", page_petition_events, NONE)
 /* clang-format on */

@@ -446,6 +446,19 @@ static const char *const store_sql[ST__MAX] = {
 	[ST_IMAGE_FILE] =
 	    "SELECT name, mime, width, height, data FROM petition_image_files"
 	    " WHERE petition_id = $1 AND name = $2",
+	/* The listings' catalogue (catalog.c): every public petition and
+	 * its addressees, and a cheap sign that any petition changed. */
+	[ST_PUBLIC_LIST] =
+	    "SELECT " PETITION_COLS " FROM petitions p"
+	    " WHERE p.state IN ('open', 'closed', 'victory') ORDER BY p.id",
+	[ST_PUBLIC_ADDRESSEES] =
+	    "SELECT a.petition_id, a.name, a.description FROM addressees a"
+	    " JOIN petitions p ON p.id = a.petition_id"
+	    " WHERE p.state IN ('open', 'closed', 'victory')"
+	    " ORDER BY a.petition_id, a.pos",
+	[ST_PUBLIC_VERSION] =
+	    "SELECT COUNT(*), COALESCE(MAX(id), 0), COALESCE(SUM(updated_at), 0)"
+	    " FROM petitions",
 };
 
 struct store {
@@ -1373,6 +1386,81 @@ search_reindex(struct q *q)
 	for (i = 0; i < n && q->st == STORE_OK; i++)
 		search_sync(q, ids[i]);
 	arena_free(a);
+}
+
+struct public_addressee {
+	int64_t petition_id;
+	struct addressee to;
+};
+
+static int
+read_public_addressee(struct q *q, void *out)
+{
+	struct public_addressee *pa = out;
+
+	pa->petition_id = row_int(q, 0);
+	pa->to.name = row_text(q, 1);
+	pa->to.description = row_text(q, 2);
+	return 0;
+}
+
+enum store_status
+store_petition_public(struct store *s, struct arena *a, struct petition **out,
+    size_t *n)
+{
+	struct public_addressee *pa = NULL;
+	struct petition *ps = NULL;
+	size_t npa = 0, i, k = 0, j;
+	struct q q;
+
+	*out = NULL;
+	*n = 0;
+	if (q_open(&q, s, a, "petition_public") != STORE_OK)
+		return q.st;
+	q_begin(&q, ST_BEGIN_SNAPSHOT);
+	q_rows(&q, q_run(&q, ST_PUBLIC_LIST, ""), read_petition, sizeof(*ps),
+	    &ps, n);
+	q_rows(&q, q_run(&q, ST_PUBLIC_ADDRESSEES, ""), read_public_addressee,
+	    sizeof(*pa), &pa, &npa);
+	q_commit(&q);
+	if (q.st == STORE_OK) {
+		/* Both lists are in petition id order: one pass. */
+		for (i = 0; i < *n; i++) {
+			while (k < npa && pa[k].petition_id < ps[i].id)
+				k++;
+			for (j = k; j < npa && pa[j].petition_id == ps[i].id;
+			     j++)
+				;
+			if (j == k)
+				continue;
+			ps[i].to = arena_alloc(a, (j - k) * sizeof(*ps[i].to));
+			if (ps[i].to == NULL) {
+				q_fail(&q, STORE_ERROR, "out of memory");
+				break;
+			}
+			for (ps[i].nto = 0; k < j; k++)
+				ps[i].to[ps[i].nto++] = pa[k].to;
+		}
+		*out = ps;
+	}
+	if (q.st != STORE_OK)
+		*n = 0;
+	return q_close(&q);
+}
+
+enum store_status
+store_petition_version(struct store *s, int64_t v[3])
+{
+	struct q q;
+
+	if (q_open(&q, s, NULL, "petition_version") != STORE_OK)
+		return q.st;
+	if (q_run(&q, ST_PUBLIC_VERSION, "") == 1) {
+		v[0] = row_int(&q, 0);
+		v[1] = row_int(&q, 1);
+		v[2] = row_int(&q, 2);
+	}
+	return q_close(&q);
 }
 
 enum store_status

@@ -646,6 +646,17 @@ enum store_status store_search(struct store *s, struct arena *a,
     const struct search_query *sq, size_t limit, size_t offset,
     struct petition **out, size_t *n, int64_t *total);
 
+/* Every public petition (open, closed, victory) with its addressees, by
+ * id, in one snapshot: *out an arena array of *n (counts left 0). */
+enum store_status store_petition_public(struct store *s, struct arena *a,
+    struct petition **out, size_t *n);
+
+/* A sign of the petitions table's state: v[0] how many petitions, v[1]
+ * the largest id, v[2] the sum of their updated_at. Any creation or
+ * change of a petition changes one of them (a change within the same
+ * second as the previous one of that petition aside). */
+enum store_status store_petition_version(struct store *s, int64_t v[3]);
+
 /* Writes the search document of every public petition again, in one
  * transaction (after a copy between databases, or by an operator).
  * Returns STORE_OK, or the first failure (nothing changed). */

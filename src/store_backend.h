@@ -136,6 +136,10 @@ enum stmt {
 	ST_IMAGE_GET,
 	ST_IMAGE_FILES,
 	ST_IMAGE_FILE,
+	/* find: the listings' catalogue */
+	ST_PUBLIC_LIST,
+	ST_PUBLIC_ADDRESSEES,
+	ST_PUBLIC_VERSION,
 	/* PostgreSQL's own: the write batch over arrays, the seq lock. */
 	ST_PG_CUSTOM_PLANS,
 	ST_PG_SEQ_LOCK,

@@ -204,6 +204,11 @@ static const struct {
 	    "save-the-park", NULL, NULL },
 	{ ROUTE_IMAGE_JPG, HTTP_GET, "/p/save-the-park/image.jpg",
 	    "save-the-park", NULL, NULL },
+	{ ROUTE_PETITIONS, HTTP_GET, "/petitions", NULL, NULL, NULL },
+	{ ROUTE_EMBED, HTTP_GET, "/p/save-the-park/embed", "save-the-park",
+	    NULL, NULL },
+	{ ROUTE_BADGE_SVG, HTTP_GET, "/p/save-the-park/badge.svg",
+	    "save-the-park", NULL, NULL },
 	/* live count */
 	{ ROUTE_EVENTS, HTTP_GET, "/p/save-the-park/events", "save-the-park",
 	    NULL, NULL },
