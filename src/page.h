@@ -20,6 +20,11 @@ void page_begin(struct request *r);
  * langs, page.url, static_version). Caller owns it (json_decref). */
 json_t *page_context(struct request *r, const char *title);
 
+/* The header's account link for r: "My petitions" (/me) to a visitor who
+ * has a session cookie, "Sign in" (/login) to anyone else. Strings from
+ * the catalogue or static. */
+void page_account_link(struct request *r, const char **href, const char **label);
+
 /* Renders template name with ctx (consumed) as the reply with status.
  * A render failure becomes a 500 page. */
 void page_render(struct request *r, int status, const char *name, json_t *ctx);
@@ -86,6 +91,13 @@ const char *page_urlenc(struct request *r, const char *s);
 /* The page number ?page= gives: 1 when absent, -1 when it is not a number
  * from 1 to max. */
 int page_number(const char *s, long max);
+
+/* page_api.c: /api/v1/ (docs/api.md) */
+void page_api_petitions(struct request *r);
+void page_api_petition(struct request *r);
+void page_api_signatures(struct request *r);
+void page_api_stats(struct request *r);
+void page_api_openapi(struct request *r);
 
 /* page_search.c */
 /* Longest query read, in bytes; a longer one is refused (400). */
@@ -184,6 +196,12 @@ void page_petition_events(struct request *r);
 /* The event of a topic ("data: {count, goal, next_goal, …}\n\n") for
  * events.c. Returns 0, or -1 when the count cannot be had now. */
 int page_events_payload(const struct events_topic *t, struct buf *out);
+/* page_log.c: the petitions' log API (docs/transparency.md). */
+void page_log_key(struct request *r);
+void page_log_sth(struct request *r);
+void page_log_consistency(struct request *r);
+void page_log_proof(struct request *r);
+void page_log_entries(struct request *r);
 
 /* page_static.c */
 int page_static_load(const char *dir);
