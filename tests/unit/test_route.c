@@ -132,7 +132,8 @@ static const struct {
 	enum http_method method;
 	const char *path;
 	const char *slug, *rest, *token;
-} reach[] = { { ROUTE_HOME, HTTP_GET, "/", NULL, NULL, NULL },
+} reach[] = {
+	{ ROUTE_HOME, HTTP_GET, "/", NULL, NULL, NULL },
 	{ ROUTE_HEALTHZ, HTTP_GET, "/healthz", NULL, NULL, NULL },
 	{ ROUTE_STATIC, HTTP_GET, "/static/style.css", NULL, "style.css", NULL },
 	{ ROUTE_PETITION, HTTP_GET, "/p/save-the-park", "save-the-park", NULL,
