@@ -209,6 +209,29 @@ static const struct {
 	    NULL, NULL },
 	{ ROUTE_BADGE_SVG, HTTP_GET, "/p/save-the-park/badge.svg",
 	    "save-the-park", NULL, NULL },
+	{ ROUTE_API_PETITIONS, HTTP_GET, "/api/v1/petitions", NULL, NULL, NULL },
+	{ ROUTE_API_PETITION, HTTP_GET, "/api/v1/petitions/save-the-park",
+	    "save-the-park", NULL, NULL },
+	{ ROUTE_API_SIGNATURES, HTTP_GET,
+	    "/api/v1/petitions/save-the-park/signatures", "save-the-park", NULL,
+	    NULL },
+	{ ROUTE_API_STATS, HTTP_GET, "/api/v1/stats", NULL, NULL, NULL },
+	{ ROUTE_API_OPENAPI, HTTP_GET, "/api/v1/openapi.json", NULL, NULL,
+	    NULL },
+	/* log */
+	{ ROUTE_LOG_KEY, HTTP_GET, "/log/key", NULL, NULL, NULL },
+	{ ROUTE_LOG_STH, HTTP_GET, "/p/save-the-park/log/get-sth",
+	    "save-the-park", NULL, NULL },
+	{ ROUTE_LOG_CONSISTENCY, HTTP_GET,
+	    "/p/save-the-park/log/get-sth-consistency", "save-the-park", NULL,
+	    NULL },
+	{ ROUTE_LOG_PROOF, HTTP_GET, "/p/save-the-park/log/get-proof-by-hash",
+	    "save-the-park", NULL, NULL },
+	{ ROUTE_LOG_ENTRIES, HTTP_GET, "/p/save-the-park/log/get-entries",
+	    "save-the-park", NULL, NULL },
+	/* live count */
+	{ ROUTE_EVENTS, HTTP_GET, "/p/save-the-park/events", "save-the-park",
+	    NULL, NULL },
 };
 
 #define NREACH (sizeof(reach) / sizeof(reach[0]))
@@ -312,8 +335,15 @@ test_wrong_method_405(void **state)
 			assert_non_null(allow);
 			assert_string_equal(allow, post ? "POST" : "GET, HEAD");
 			/* The error page is a page, in the default
-			 * language. */
-			assert_non_null(strstr(r->out.data, "<html"));
+			 * language; the JSON paths' errors are JSON. */
+			size_t plen = strlen(reach[i].path);
+			if (strncmp(reach[i].path, "/api/", 5) == 0 ||
+			    (plen > 5 &&
+				strcmp(reach[i].path + plen - 5, ".json") == 0))
+				assert_non_null(strstr(r->out.data,
+				    "{\"error\":{\"code\":\"method_not_allowed\""));
+			else
+				assert_non_null(strstr(r->out.data, "<html"));
 			assert_string_equal(r->lang, "en");
 			request_done(r);
 		}
