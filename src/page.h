@@ -200,4 +200,8 @@ void page_qr_png(struct request *r);
 /* Drops the share images kept drawn (at shutdown). */
 void page_share_free(void);
 
+/* page_privacy.c: /w/TOKEN, a signer withdraws (GET: the button). */
+void page_withdraw_show(struct request *r);
+void page_withdraw_post(struct request *r);
+
 #endif

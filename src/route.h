@@ -89,7 +89,11 @@ X(QR_PNG, "qr_png", GET, SLUG, "/p/", "/qr.png", page_qr_png, NONE)            \
 X(SEARCH, "search", GET, EXACT, "/search", NULL, page_search, NONE)            \
 /* Delivery: the pack, addressees, responses, paper signatures. */            \
 X(DELIVER_PDF, "deliver_pdf", GET, SLUG, "/me/p/", "/delivery.pdf",            \
-    page_deliver_pdf, NONE)
+    page_deliver_pdf, NONE)                                                    \
+/* Privacy: a signer withdraws with the link of the confirmation mail. */      \
+X(WITHDRAW, "withdraw", GET, TOKEN, "/w/", NULL, page_withdraw_show, NONE)     \
+X(WITHDRAW_POST, "withdraw_post", POST, TOKEN, "/w/", NULL,                    \
+    page_withdraw_post, FORM)
 /* clang-format on */
 
 enum route {
