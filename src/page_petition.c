@@ -475,6 +475,13 @@ petition_context(struct request *r, struct petition *p, bool body,
 	if (note != NULL)
 		json_object_set_new(o, "original_note", json_string(note));
 	json_object_set_new(o, "to_lang", json_string(to_lang));
+	{
+		/* The starter's image (page_image.c), when there is one. */
+		json_t *img = page_image_json(r, p->slug, p->id);
+
+		if (img != NULL)
+			json_object_set_new(o, "image", img);
+	}
 	petition_removals(r, p, o);
 	petition_life(r, p, o);
 	if (body)

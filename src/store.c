@@ -442,6 +442,39 @@ static const char *const store_sql[ST__MAX] = {
 	    "SELECT 1 FROM signatures s JOIN petitions p ON p.id = s.petition_id"
 	    " WHERE s.id = $1 AND p.state = 'open'"
 	    " AND (p.closes_at IS NULL OR p.closes_at > $2)",
+	/* spread: the petition image. Each upload advances the version. */
+	[ST_IMAGE_UPSERT] =
+	    "INSERT INTO petition_images (petition_id, alt, width, height,"
+	    " version) VALUES ($1, $2, $3, $4, 1) ON CONFLICT (petition_id)"
+	    " DO UPDATE SET alt = $2, width = $3, height = $4,"
+	    " version = petition_images.version + 1",
+	[ST_IMAGE_FILES_DELETE] =
+	    "DELETE FROM petition_image_files WHERE petition_id = $1",
+	[ST_IMAGE_FILE_INSERT] =
+	    "INSERT INTO petition_image_files (petition_id, name, mime, width,"
+	    " height, data) VALUES ($1, $2, $3, $4, $5, $6)",
+	[ST_IMAGE_GET] =
+	    "SELECT alt, width, height, version FROM petition_images"
+	    " WHERE petition_id = $1",
+	[ST_IMAGE_FILES] =
+	    "SELECT name, mime, width, height FROM petition_image_files"
+	    " WHERE petition_id = $1 ORDER BY width, name",
+	[ST_IMAGE_FILE] =
+	    "SELECT name, mime, width, height, data FROM petition_image_files"
+	    " WHERE petition_id = $1 AND name = $2",
+	/* The listings' catalogue (catalog.c): every public petition and
+	 * its addressees, and a cheap sign that any petition changed. */
+	[ST_PUBLIC_LIST] =
+	    "SELECT " PETITION_COLS " FROM petitions p"
+	    " WHERE p.state IN ('open', 'closed', 'victory') ORDER BY p.id",
+	[ST_PUBLIC_ADDRESSEES] =
+	    "SELECT a.petition_id, a.name, a.description FROM addressees a"
+	    " JOIN petitions p ON p.id = a.petition_id"
+	    " WHERE p.state IN ('open', 'closed', 'victory')"
+	    " ORDER BY a.petition_id, a.pos",
+	[ST_PUBLIC_VERSION] =
+	    "SELECT COUNT(*), COALESCE(MAX(id), 0), COALESCE(SUM(updated_at), 0)"
+	    " FROM petitions",
 };
 
 struct store {
@@ -1369,6 +1402,81 @@ search_reindex(struct q *q)
 	for (i = 0; i < n && q->st == STORE_OK; i++)
 		search_sync(q, ids[i]);
 	arena_free(a);
+}
+
+struct public_addressee {
+	int64_t petition_id;
+	struct addressee to;
+};
+
+static int
+read_public_addressee(struct q *q, void *out)
+{
+	struct public_addressee *pa = out;
+
+	pa->petition_id = row_int(q, 0);
+	pa->to.name = row_text(q, 1);
+	pa->to.description = row_text(q, 2);
+	return 0;
+}
+
+enum store_status
+store_petition_public(struct store *s, struct arena *a, struct petition **out,
+    size_t *n)
+{
+	struct public_addressee *pa = NULL;
+	struct petition *ps = NULL;
+	size_t npa = 0, i, k = 0, j;
+	struct q q;
+
+	*out = NULL;
+	*n = 0;
+	if (q_open(&q, s, a, "petition_public") != STORE_OK)
+		return q.st;
+	q_begin(&q, ST_BEGIN_SNAPSHOT);
+	q_rows(&q, q_run(&q, ST_PUBLIC_LIST, ""), read_petition, sizeof(*ps),
+	    &ps, n);
+	q_rows(&q, q_run(&q, ST_PUBLIC_ADDRESSEES, ""), read_public_addressee,
+	    sizeof(*pa), &pa, &npa);
+	q_commit(&q);
+	if (q.st == STORE_OK) {
+		/* Both lists are in petition id order: one pass. */
+		for (i = 0; i < *n; i++) {
+			while (k < npa && pa[k].petition_id < ps[i].id)
+				k++;
+			for (j = k; j < npa && pa[j].petition_id == ps[i].id;
+			     j++)
+				;
+			if (j == k)
+				continue;
+			ps[i].to = arena_alloc(a, (j - k) * sizeof(*ps[i].to));
+			if (ps[i].to == NULL) {
+				q_fail(&q, STORE_ERROR, "out of memory");
+				break;
+			}
+			for (ps[i].nto = 0; k < j; k++)
+				ps[i].to[ps[i].nto++] = pa[k].to;
+		}
+		*out = ps;
+	}
+	if (q.st != STORE_OK)
+		*n = 0;
+	return q_close(&q);
+}
+
+enum store_status
+store_petition_version(struct store *s, int64_t v[3])
+{
+	struct q q;
+
+	if (q_open(&q, s, NULL, "petition_version") != STORE_OK)
+		return q.st;
+	if (q_run(&q, ST_PUBLIC_VERSION, "") == 1) {
+		v[0] = row_int(&q, 0);
+		v[1] = row_int(&q, 1);
+		v[2] = row_int(&q, 2);
+	}
+	return q_close(&q);
 }
 
 enum store_status
@@ -3046,4 +3154,95 @@ store_signature_withdraw(struct store *s, const unsigned char *token_hash,
 	if (q.st != STORE_OK)
 		memset(out, 0, sizeof(*out));
 	return q_close(&q);
+}
+/* ---- spread: the petition image ---- */
+
+enum store_status
+store_image_put(struct store *s, const struct petition_image *img)
+{
+	struct q q;
+	size_t i;
+
+	if (img->nfiles > STORE_IMAGE_FILES)
+		return STORE_ERROR;
+	if (q_open(&q, s, NULL, "image_put") != STORE_OK)
+		return q.st;
+	q_begin(&q, ST_BEGIN);
+	(void)q_run(&q, ST_IMAGE_UPSERT, "itdd", img->petition_id, img->alt,
+	    img->width, img->height);
+	(void)q_run(&q, ST_IMAGE_FILES_DELETE, "i", img->petition_id);
+	for (i = 0; i < img->nfiles; i++) {
+		const struct image_file *f = &img->files[i];
+
+		(void)q_run(&q, ST_IMAGE_FILE_INSERT, "ittddb",
+		    img->petition_id, f->name, f->mime, f->width, f->height,
+		    (const void *)f->data, f->len);
+	}
+	q_commit(&q);
+	return q_close(&q);
+}
+
+static int
+read_image_file(struct q *q, void *out)
+{
+	struct image_file *f = out;
+
+	memset(f, 0, sizeof(*f));
+	f->name = row_text(q, 0);
+	f->mime = row_text(q, 1);
+	f->width = (int)row_int(q, 2);
+	f->height = (int)row_int(q, 3);
+	return 0;
+}
+
+static int
+read_image_file_data(struct q *q, void *out)
+{
+	struct image_file *f = out;
+
+	(void)read_image_file(q, out);
+	f->data = row_blob(q, 4, &f->len);
+	return f->data != NULL ? 0 : -1;
+}
+
+enum store_status
+store_image_get(struct store *s, struct arena *a, int64_t petition_id,
+    struct petition_image *out)
+{
+	struct image_file *files = NULL;
+	struct q q;
+	size_t n = 0;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if (q_open(&q, s, a, "image_get") != STORE_OK)
+		return q.st;
+	r = q_run(&q, ST_IMAGE_GET, "i", petition_id);
+	if (r == 0 && q.st == STORE_OK)
+		q.st = STORE_NOTFOUND;
+	if (r == 1) {
+		out->petition_id = petition_id;
+		out->alt = row_text(&q, 0);
+		out->width = (int)row_int(&q, 1);
+		out->height = (int)row_int(&q, 2);
+		out->version = row_int(&q, 3);
+		q_rows(&q, q_run(&q, ST_IMAGE_FILES, "i", petition_id),
+		    read_image_file, sizeof(*files), &files, &n);
+		if (q.st == STORE_OK) {
+			if (n > STORE_IMAGE_FILES)
+				n = STORE_IMAGE_FILES;
+			if (n > 0)
+				memcpy(out->files, files, n * sizeof(*files));
+			out->nfiles = n;
+		}
+	}
+	return q_close(&q);
+}
+
+enum store_status
+store_image_file(struct store *s, struct arena *a, int64_t petition_id,
+    const char *name, struct image_file *out)
+{
+	return one(s, a, "image_file", read_image_file_data, out, ST_IMAGE_FILE,
+	    "it", petition_id, name);
 }

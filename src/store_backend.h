@@ -134,6 +134,17 @@ enum stmt {
 	 * only while its petition is open. */
 	ST_USER_RESET_TOKENS_END,
 	ST_SIG_PETITION_OPEN,
+	/* spread: the petition image */
+	ST_IMAGE_UPSERT,
+	ST_IMAGE_FILES_DELETE,
+	ST_IMAGE_FILE_INSERT,
+	ST_IMAGE_GET,
+	ST_IMAGE_FILES,
+	ST_IMAGE_FILE,
+	/* find: the listings' catalogue */
+	ST_PUBLIC_LIST,
+	ST_PUBLIC_ADDRESSEES,
+	ST_PUBLIC_VERSION,
 	/* PostgreSQL's own: the write batch over arrays, the seq lock. */
 	ST_PG_CUSTOM_PLANS,
 	ST_PG_SEQ_LOCK,
