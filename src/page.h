@@ -87,6 +87,13 @@ const char *page_urlenc(struct request *r, const char *s);
  * from 1 to max. */
 int page_number(const char *s, long max);
 
+/* page_api.c: /api/v1/ (docs/api.md) */
+void page_api_petitions(struct request *r);
+void page_api_petition(struct request *r);
+void page_api_signatures(struct request *r);
+void page_api_stats(struct request *r);
+void page_api_openapi(struct request *r);
+
 /* page_search.c */
 /* Longest query read, in bytes; a longer one is refused (400). */
 #define PAGE_SEARCH_MAX 1024
@@ -201,6 +208,8 @@ int page_petition_load(struct request *r, struct petition *p);
 void page_share_png(struct request *r);
 void page_qr_svg(struct request *r);
 void page_qr_png(struct request *r);
+void page_embed(struct request *r);
+void page_badge_svg(struct request *r);
 /* Drops the share images kept drawn (at shutdown). */
 void page_share_free(void);
 

@@ -95,9 +95,24 @@ X(ME_IMAGE, "me_image", POST, SLUG, "/me/p/", "/image", page_image_upload,     \
     FORM)                                                                      \
 X(IMAGE_WEBP, "image_webp", GET, SLUG, "/p/", "/image.webp", page_image_webp,  \
     NONE)                                                                      \
-X(IMAGE_JPG, "image_jpg", GET, SLUG, "/p/", "/image.jpg", page_image_jpg, NONE) \
+X(IMAGE_JPG, "image_jpg", GET, SLUG, "/p/", "/image.jpg", page_image_jpg,     \
+    NONE)                                                                      \
 /* find (continued) */                                                         \
 X(PETITIONS, "petitions", GET, EXACT, "/petitions", NULL, page_petitions, NONE) \
+/* spread: the embeddable widget and the count badge */                       \
+X(EMBED, "embed", GET, SLUG, "/p/", "/embed", page_embed, NONE)                \
+X(BADGE_SVG, "badge_svg", GET, SLUG, "/p/", "/badge.svg", page_badge_svg, NONE) \
+/* find: the open API */                                                       \
+X(API_PETITIONS, "api_petitions", GET, EXACT, "/api/v1/petitions", NULL,        \
+    page_api_petitions, NONE)                                                  \
+X(API_PETITION, "api_petition", GET, SLUG, "/api/v1/petitions/", "",           \
+    page_api_petition, NONE)                                                   \
+X(API_SIGNATURES, "api_signatures", GET, SLUG, "/api/v1/petitions/",           \
+    "/signatures", page_api_signatures, NONE)                                  \
+X(API_STATS, "api_stats", GET, EXACT, "/api/v1/stats", NULL, page_api_stats,   \
+    NONE)                                                                      \
+X(API_OPENAPI, "api_openapi", GET, EXACT, "/api/v1/openapi.json", NULL,        \
+    page_api_openapi, NONE)                                                    \
 /* Privacy: a signer withdraws with the link of the confirmation mail. */      \
 X(WITHDRAW, "withdraw", GET, TOKEN, "/w/", NULL, page_withdraw_show, NONE)     \
 X(WITHDRAW_POST, "withdraw_post", POST, TOKEN, "/w/", NULL,                    \

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -211,6 +212,19 @@ on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	*con_cls = NULL;
 }
 
+/* True when r's handler set its own Content-Security-Policy. */
+static bool
+own_csp(const struct request *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nheaders; i++)
+		if (strcasecmp(r->headers[i].name, "Content-Security-Policy") ==
+		    0)
+			return true;
+	return false;
+}
+
 static enum MHD_Result
 reply(struct request *r)
 {
@@ -243,11 +257,16 @@ reply(struct request *r)
 		return MHD_NO;
 	if (r->content_type != NULL)
 		MHD_add_response_header(resp, "Content-Type", r->content_type);
-	MHD_add_response_header(resp, "Content-Security-Policy", CSP);
+	/* A handler may set a policy of its own (the embeddable widget,
+	 * which any site may frame); every other reply gets the site's, and
+	 * may not be framed. */
+	if (!own_csp(r)) {
+		MHD_add_response_header(resp, "Content-Security-Policy", CSP);
+		MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+	}
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(resp, "Referrer-Policy",
 	    "strict-origin-when-cross-origin");
-	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
 	for (i = 0; i < r->nheaders; i++)
 		MHD_add_response_header(resp, r->headers[i].name,
 		    r->headers[i].value);

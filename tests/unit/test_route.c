@@ -208,6 +208,19 @@ static const struct {
 	{ ROUTE_IMAGE_JPG, HTTP_GET, "/p/save-the-park/image.jpg",
 	    "save-the-park", NULL, NULL },
 	{ ROUTE_PETITIONS, HTTP_GET, "/petitions", NULL, NULL, NULL },
+	{ ROUTE_EMBED, HTTP_GET, "/p/save-the-park/embed", "save-the-park",
+	    NULL, NULL },
+	{ ROUTE_BADGE_SVG, HTTP_GET, "/p/save-the-park/badge.svg",
+	    "save-the-park", NULL, NULL },
+	{ ROUTE_API_PETITIONS, HTTP_GET, "/api/v1/petitions", NULL, NULL, NULL },
+	{ ROUTE_API_PETITION, HTTP_GET, "/api/v1/petitions/save-the-park",
+	    "save-the-park", NULL, NULL },
+	{ ROUTE_API_SIGNATURES, HTTP_GET,
+	    "/api/v1/petitions/save-the-park/signatures", "save-the-park", NULL,
+	    NULL },
+	{ ROUTE_API_STATS, HTTP_GET, "/api/v1/stats", NULL, NULL, NULL },
+	{ ROUTE_API_OPENAPI, HTTP_GET, "/api/v1/openapi.json", NULL, NULL,
+	    NULL },
 };
 
 #define NREACH (sizeof(reach) / sizeof(reach[0]))
@@ -311,8 +324,15 @@ test_wrong_method_405(void **state)
 			assert_non_null(allow);
 			assert_string_equal(allow, post ? "POST" : "GET, HEAD");
 			/* The error page is a page, in the default
-			 * language. */
-			assert_non_null(strstr(r->out.data, "<html"));
+			 * language; the JSON paths' errors are JSON. */
+			size_t plen = strlen(reach[i].path);
+			if (strncmp(reach[i].path, "/api/", 5) == 0 ||
+			    (plen > 5 &&
+				strcmp(reach[i].path + plen - 5, ".json") == 0))
+				assert_non_null(strstr(r->out.data,
+				    "{\"error\":{\"code\":\"method_not_allowed\""));
+			else
+				assert_non_null(strstr(r->out.data, "<html"));
 			assert_string_equal(r->lang, "en");
 			request_done(r);
 		}
