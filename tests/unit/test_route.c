@@ -132,8 +132,7 @@ static const struct {
 	enum http_method method;
 	const char *path;
 	const char *slug, *rest, *token;
-} reach[] = {
-	{ ROUTE_HOME, HTTP_GET, "/", NULL, NULL, NULL },
+} reach[] = { { ROUTE_HOME, HTTP_GET, "/", NULL, NULL, NULL },
 	{ ROUTE_HEALTHZ, HTTP_GET, "/healthz", NULL, NULL, NULL },
 	{ ROUTE_STATIC, HTTP_GET, "/static/style.css", NULL, "style.css", NULL },
 	{ ROUTE_PETITION, HTTP_GET, "/p/save-the-park", "save-the-park", NULL,
@@ -221,6 +220,17 @@ static const struct {
 	{ ROUTE_API_STATS, HTTP_GET, "/api/v1/stats", NULL, NULL, NULL },
 	{ ROUTE_API_OPENAPI, HTTP_GET, "/api/v1/openapi.json", NULL, NULL,
 	    NULL },
+	/* log */
+	{ ROUTE_LOG_KEY, HTTP_GET, "/log/key", NULL, NULL, NULL },
+	{ ROUTE_LOG_STH, HTTP_GET, "/p/save-the-park/log/get-sth",
+	    "save-the-park", NULL, NULL },
+	{ ROUTE_LOG_CONSISTENCY, HTTP_GET,
+	    "/p/save-the-park/log/get-sth-consistency", "save-the-park", NULL,
+	    NULL },
+	{ ROUTE_LOG_PROOF, HTTP_GET, "/p/save-the-park/log/get-proof-by-hash",
+	    "save-the-park", NULL, NULL },
+	{ ROUTE_LOG_ENTRIES, HTTP_GET, "/p/save-the-park/log/get-entries",
+	    "save-the-park", NULL, NULL },
 };
 
 #define NREACH (sizeof(reach) / sizeof(reach[0]))
