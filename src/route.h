@@ -122,6 +122,8 @@ X(LOG_PROOF, "log_proof", GET, SLUG, "/p/", "/log/get-proof-by-hash",          \
     page_log_proof, NONE)                                                      \
 X(LOG_ENTRIES, "log_entries", GET, SLUG, "/p/", "/log/get-entries",            \
     page_log_entries, NONE)                                                    \
+/* live count */                                                               \
+X(EVENTS, "events", GET, SLUG, "/p/", "/events", page_petition_events, NONE)   \
 /* Privacy: a signer withdraws with the link of the confirmation mail. */      \
 X(WITHDRAW, "withdraw", GET, TOKEN, "/w/", NULL, page_withdraw_show, NONE)     \
 X(WITHDRAW_POST, "withdraw_post", POST, TOKEN, "/w/", NULL,                    \
