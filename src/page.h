@@ -94,6 +94,12 @@ void page_api_signatures(struct request *r);
 void page_api_stats(struct request *r);
 void page_api_openapi(struct request *r);
 
+/* page_feed.c: robots.txt, sitemap.xml, Atom feeds */
+void page_robots(struct request *r);
+void page_sitemap(struct request *r);
+void page_feed(struct request *r);
+void page_petition_feed(struct request *r);
+
 /* page_search.c */
 /* Longest query read, in bytes; a longer one is refused (400). */
 #define PAGE_SEARCH_MAX 1024

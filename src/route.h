@@ -112,7 +112,13 @@ X(API_SIGNATURES, "api_signatures", GET, SLUG, "/api/v1/petitions/",           \
 X(API_STATS, "api_stats", GET, EXACT, "/api/v1/stats", NULL, page_api_stats,   \
     NONE)                                                                      \
 X(API_OPENAPI, "api_openapi", GET, EXACT, "/api/v1/openapi.json", NULL,        \
-    page_api_openapi, NONE)
+    page_api_openapi, NONE)                                                    \
+/* find: for search engines and feed readers */                                \
+X(ROBOTS, "robots", GET, EXACT, "/robots.txt", NULL, page_robots, NONE)        \
+X(SITEMAP, "sitemap", GET, EXACT, "/sitemap.xml", NULL, page_sitemap, NONE)    \
+X(FEED, "feed", GET, EXACT, "/feed.atom", NULL, page_feed, NONE)               \
+X(PETITION_FEED, "petition_feed", GET, SLUG, "/p/", "/feed.atom",              \
+    page_petition_feed, NONE)
 /* clang-format on */
 
 enum route {
