@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "account.h"
+#include "audit.h"
 #include "catalog.h"
 #include "counts.h"
 #include "crypto.h"
@@ -27,6 +28,7 @@
 #include "import.h"
 #include "lifecycle.h"
 #include "log.h"
+#include "loghead.h"
 #include "mail_fanout.h"
 #include "mail_outbox.h"
 #include "metrics.h"
@@ -256,9 +258,31 @@ static const char usage_main[] =
     "  migrate-data     copy a SQLite database into an empty PostgreSQL one\n"
     "  purge            erase the personal data that is due now (--retain-days)\n"
     "  deliver SLUG     write the petition's delivery pack (--out FILE.pdf)\n"
+    "  audit URL SLUG   check a petition's verifiable log and count on a site\n"
+    "  verify FILE      check that a signature receipt is in its petition's log\n"
     "  help [COMMAND]   show help for a command\n"
     "\n"
     "Run 'holos COMMAND --help' for the options of a command.\n";
+
+static const char usage_audit[] =
+    "usage: holos audit URL SLUG [--state FILE] [--samples N]\n"
+    "\n"
+    "Checks petition SLUG's log on the site at URL (docs/transparency.md): the\n"
+    "newest signed tree head against /log/key, the root recomputed from every\n"
+    "entry, audit paths of the first, the last and N random leaves (default\n"
+    "8), the consistency of the head saved in FILE by the last run (which the\n"
+    "new head replaces when everything holds), and the page's count against\n"
+    "the count recomputed from the log. Exits 0 when everything holds, 1 on a\n"
+    "mismatch, 2 when it could not check.\n";
+
+static const char usage_verify[] =
+    "usage: holos verify RECEIPT.json [--url URL] [--wait S]\n"
+    "\n"
+    "Checks that the signature of a receipt (the file the confirmed page\n"
+    "offers) is in its petition's log under the newest signed tree head.\n"
+    "--url asks another address than the receipt's site; --wait waits up to S\n"
+    "seconds for a head that covers the signature. Exits 0 when it is there,\n"
+    "1 when it is not, 2 when it could not check.\n";
 
 static const char usage_common[] =
     "  --data DIR          data folder: database, secret key (env HOLOS_DATA;\n"
@@ -430,7 +454,13 @@ usage(FILE *f, const char *cmd)
 		fputs(moderate_usage_invalidate, f);
 	else if (strcmp(cmd, "deliver") == 0)
 		fputs(pack_usage, f);
-	else {
+	else if (strcmp(cmd, "audit") == 0) {
+		fputs(usage_audit, f);
+		return;
+	} else if (strcmp(cmd, "verify") == 0) {
+		fputs(usage_verify, f);
+		return;
+	} else {
 		fputs(usage_main, f);
 		return;
 	}
@@ -1337,6 +1367,19 @@ start_sweep(struct serve *sv)
 	return sweep_start(site.store);
 }
 
+/* The log key first: a key others may read stops the start. */
+static int
+start_loghead(struct serve *sv)
+{
+	if (loghead_key_load(sv->c->data) == -1) {
+		fprintf(stderr,
+		    "holos: cannot load %s/log.key (see the log above)\n",
+		    sv->c->data);
+		return -1;
+	}
+	return loghead_start(site.store);
+}
+
 static int
 start_retain(struct serve *sv)
 {
@@ -1427,6 +1470,7 @@ enum step_id {
 	STEP_REFRESH,
 	STEP_SWEEP,
 	STEP_RETAIN,
+	STEP_LOGHEAD,
 	STEP_DELAY,
 	STEP_OFFLOAD,
 	STEP_MEDIA,
@@ -1466,6 +1510,8 @@ static const struct step steps[STEP__MAX] = {
 	[STEP_SWEEP] = { "sweep", "the closing sweep", start_sweep, sweep_stop },
 	[STEP_RETAIN] = { "retain", "the retention sweep", start_retain,
 	    retain_stop },
+	[STEP_LOGHEAD] = { "loghead", "the tree-head signer", start_loghead,
+	    loghead_stop },
 	[STEP_DELAY] = { "delay", "the delayed replies", start_delay,
 	    delay_stop },
 	[STEP_OFFLOAD] = { "offload", "the password worker", start_offload,
@@ -1569,6 +1615,82 @@ cmd_serve(struct config *c)
 	return ret;
 }
 
+/* Reads a count of argv[*i + 1] into *out (0..max). Returns 0, or -1
+ * after a message. */
+static int
+client_number(const char *cmd, int argc, char **argv, int *i, unsigned max,
+    unsigned *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (*i + 1 >= argc) {
+		fprintf(stderr, "holos %s: %s needs a value\n", cmd, argv[*i]);
+		return -1;
+	}
+	v = strtoul(argv[*i + 1], &end, 10);
+	if (*argv[*i + 1] < '0' || *argv[*i + 1] > '9' || *end != '\0' ||
+	    v > max) {
+		fprintf(stderr, "holos %s: %s wants a number from 0 to %u\n",
+		    cmd, argv[*i], max);
+		return -1;
+	}
+	*out = (unsigned)v;
+	(*i)++;
+	return 0;
+}
+
+/* holos audit and holos verify: clients of a site's log API, with no data
+ * folder or database of their own (audit.c). */
+static int
+cmd_client(const char *cmd, int argc, char **argv)
+{
+	struct audit_verify_opts vo = { 0 };
+	struct audit_opts ao = { 0 };
+	const char *pos[2] = { NULL, NULL };
+	int i, npos = 0, want = strcmp(cmd, "audit") == 0 ? 2 : 1;
+
+	for (i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0) {
+			usage(stdout, cmd);
+			return 0;
+		} else if (want == 2 && strcmp(argv[i], "--state") == 0 &&
+		    i + 1 < argc) {
+			ao.state_path = argv[++i];
+		} else if (want == 2 && strcmp(argv[i], "--samples") == 0) {
+			if (client_number(cmd, argc, argv, &i, 100000,
+				&ao.samples) == -1)
+				return 2;
+		} else if (want == 1 && strcmp(argv[i], "--url") == 0 &&
+		    i + 1 < argc) {
+			vo.url = argv[++i];
+		} else if (want == 1 && strcmp(argv[i], "--wait") == 0) {
+			if (client_number(cmd, argc, argv, &i, 3600,
+				&vo.wait) == -1)
+				return 2;
+		} else if (argv[i][0] == '-' || npos == want) {
+			fprintf(stderr, "holos %s: unexpected argument \"%s\"\n",
+			    cmd, argv[i]);
+			usage(stderr, cmd);
+			return 2;
+		} else {
+			pos[npos++] = argv[i];
+		}
+	}
+	if (npos != want) {
+		usage(stderr, cmd);
+		return 2;
+	}
+	if (want == 2) {
+		ao.url = pos[0];
+		ao.slug = pos[1];
+		return audit_run(&ao, stdout);
+	}
+	vo.receipt_path = pos[0];
+	return audit_verify_receipt(&vo, stdout);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1598,6 +1720,8 @@ main(int argc, char **argv)
 		usage(stdout, argc > 2 ? argv[2] : NULL);
 		return 0;
 	}
+	if (strcmp(cmd, "audit") == 0 || strcmp(cmd, "verify") == 0)
+		return cmd_client(cmd, argc - 2, argv + 2);
 	if (strcmp(cmd, "serve") && strcmp(cmd, "migrate") &&
 	    strcmp(cmd, "import") && strcmp(cmd, "outbox") &&
 	    strcmp(cmd, "migrate-data") && strcmp(cmd, "purge") &&

@@ -20,6 +20,11 @@ void page_begin(struct request *r);
  * langs, page.url, static_version). Caller owns it (json_decref). */
 json_t *page_context(struct request *r, const char *title);
 
+/* The header's account link for r: "My petitions" (/me) to a visitor who
+ * has a session cookie, "Sign in" (/login) to anyone else. Strings from
+ * the catalogue or static. */
+void page_account_link(struct request *r, const char **href, const char **label);
+
 /* Renders template name with ctx (consumed) as the reply with status.
  * A render failure becomes a 500 page. */
 void page_render(struct request *r, int status, const char *name, json_t *ctx);
@@ -187,6 +192,13 @@ void page_unsubscribe_post(struct request *r);
 
 /* page_metrics.c */
 void page_metrics(struct request *r);
+
+/* page_log.c: the petitions' log API (docs/transparency.md). */
+void page_log_key(struct request *r);
+void page_log_sth(struct request *r);
+void page_log_consistency(struct request *r);
+void page_log_proof(struct request *r);
+void page_log_entries(struct request *r);
 
 /* page_static.c */
 int page_static_load(const char *dir);

@@ -25,6 +25,7 @@ enum confirm_view {
 	VIEW_DONE, /* confirmed already */
 	VIEW_EXPIRED,
 	VIEW_UNKNOWN,
+	VIEW_LEFT, /* unsubscribed already */
 	VIEW__MAX
 };
 
@@ -33,6 +34,7 @@ static const char *const view_names[VIEW__MAX] = {
 	[VIEW_DONE] = "done",
 	[VIEW_EXPIRED] = "expired",
 	[VIEW_UNKNOWN] = "unknown",
+	[VIEW_LEFT] = "left",
 };
 
 static const int view_status[VIEW__MAX] = {
@@ -40,6 +42,7 @@ static const int view_status[VIEW__MAX] = {
 	[VIEW_DONE] = 200,
 	[VIEW_EXPIRED] = 410,
 	[VIEW_UNKNOWN] = 404,
+	[VIEW_LEFT] = 200,
 };
 
 /* Looks the token up; fills info and returns how the page should look. */
@@ -55,7 +58,7 @@ confirm_view(struct request *r, const char *purpose, struct token_info *info,
 	if (*st != STORE_OK || strcmp(info->purpose, purpose) != 0)
 		return VIEW_UNKNOWN;
 	if (strcmp(purpose, "unsubscribe") == 0)
-		return VIEW_ASK;
+		return info->updates ? VIEW_ASK : VIEW_LEFT;
 	if (info->used_at != 0 || info->state == SIGNATURE_CONFIRMED)
 		return VIEW_DONE;
 	if (info->expires_at != 0 && info->expires_at <= (int64_t)time(NULL))

@@ -213,6 +213,7 @@ live_values(struct request *r, int64_t petition_id, int64_t count, int64_t goal,
 		live_compute(r, count, goal, created_at, now, live);
 		memo_keep(r, petition_id, count, goal, created_at, now, live);
 	}
+	page_account_link(r, &live[LIVE_ACCOUNT_HREF], &live[LIVE_ACCOUNT_TEXT]);
 	live[LIVE_POW] = NULL;
 	if (pow_enabled()) {
 		buf_init(&tok);
@@ -369,8 +370,14 @@ hidden_page(struct request *r, const struct petition *p)
 		.str = label ? label : i18n_text(r->lang, "mod_reason_other") };
 	const char *msg =
 	    i18n_format(r->arena, r->lang, "petition_hidden", &arg, 1);
+	const char *title = i18n_text(r->lang, "title_removed");
+	json_t *ctx = page_context(r, title);
 
-	page_error_text(r, 410, msg ? msg : "410");
+	/* Headed as what happened, not as an error of the site. */
+	json_object_set_new(ctx, "status", json_integer(410));
+	json_object_set_new(ctx, "title", json_string(title ? title : ""));
+	json_object_set_new(ctx, "message", json_string(msg ? msg : "410"));
+	page_render(r, 410, "error", ctx);
 }
 
 /* The petition's updates, newest first, and the decision makers'
@@ -650,6 +657,11 @@ petition_page_context(struct request *r, struct petition *p,
 	json_object_set_new(ctx, "petition", pc);
 	json_object_set_new(ctx, "form",
 	    form_context(r, p, vals, errs, live[LIVE_CSRF], live[LIVE_POW]));
+	/* The page is cached for everyone: the header's link is spliced in
+	 * per request. */
+	json_object_set_new(ctx, "account",
+	    json_pack("{s:s, s:s}", "href", live[LIVE_ACCOUNT_HREF], "label",
+		live[LIVE_ACCOUNT_TEXT]));
 	return ctx;
 }
 
@@ -660,7 +672,7 @@ render_petition(struct request *r, int status, struct petition *p,
 	const char *live[LIVE__MAX];
 
 	page_begin(r);
-	live_values(r, p->id, p->count, p->goal, p->created_at, live);
+	live_values(r, p->id, p->count, p->goal, p->published_at, live);
 	page_render(r, status, "petition",
 	    petition_page_context(r, p, vals, errs, live));
 }
@@ -704,7 +716,7 @@ cache_petition_page(struct request *r, const char *key,
 	meta->petition_id = p.id;
 	meta->goal = p.goal;
 	meta->closes_at = p.closes_at;
-	meta->created_at = p.created_at;
+	meta->created_at = p.published_at;
 	meta->updated_at = p.updated_at;
 	snprintf(meta->state, sizeof(meta->state), "%s",
 	    petition_state_name(p.state));
@@ -792,7 +804,7 @@ page_petition_json(struct request *r)
 		meta.petition_id = p.id;
 		meta.goal = p.goal;
 		meta.closes_at = p.closes_at;
-		meta.created_at = p.created_at;
+		meta.created_at = p.published_at;
 		meta.updated_at = p.updated_at;
 		snprintf(meta.state, sizeof(meta.state), "%s",
 		    petition_state_name(p.state));
@@ -862,7 +874,7 @@ page_petition_thanks(struct request *r)
 	for (i = 0; q != NULL && i < sizeof(states) / sizeof(states[0]); i++)
 		if (strcmp(q, states[i][0]) == 0)
 			pick = i;
-	live_values(r, p.id, p.count, p.goal, p.created_at, live);
+	live_values(r, p.id, p.count, p.goal, p.published_at, live);
 	pc = petition_context(r, &p, false, live);
 	ctx = page_context(r, json_string_value(json_object_get(pc, "title")));
 	json_object_set_new(ctx, "petition", pc);
@@ -1119,7 +1131,7 @@ page_petition_preview(struct request *r, struct petition *p)
 {
 	const char *live[LIVE__MAX];
 
-	live_values(r, p->id, p->count, p->goal, p->created_at, live);
+	live_values(r, p->id, p->count, p->goal, p->published_at, live);
 	return petition_context(r, p, true, live);
 }
 

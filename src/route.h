@@ -113,6 +113,15 @@ X(API_STATS, "api_stats", GET, EXACT, "/api/v1/stats", NULL, page_api_stats,   \
     NONE)                                                                      \
 X(API_OPENAPI, "api_openapi", GET, EXACT, "/api/v1/openapi.json", NULL,        \
     page_api_openapi, NONE)                                                    \
+/* log: the verifiable log's API (docs/transparency.md) */                    \
+X(LOG_KEY, "log_key", GET, EXACT, "/log/key", NULL, page_log_key, NONE)        \
+X(LOG_STH, "log_sth", GET, SLUG, "/p/", "/log/get-sth", page_log_sth, NONE)    \
+X(LOG_CONSISTENCY, "log_consistency", GET, SLUG, "/p/",                        \
+    "/log/get-sth-consistency", page_log_consistency, NONE)                    \
+X(LOG_PROOF, "log_proof", GET, SLUG, "/p/", "/log/get-proof-by-hash",          \
+    page_log_proof, NONE)                                                      \
+X(LOG_ENTRIES, "log_entries", GET, SLUG, "/p/", "/log/get-entries",            \
+    page_log_entries, NONE)                                                    \
 /* find: for search engines and feed readers */                                \
 X(ROBOTS, "robots", GET, EXACT, "/robots.txt", NULL, page_robots, NONE)        \
 X(SITEMAP, "sitemap", GET, EXACT, "/sitemap.xml", NULL, page_sitemap, NONE)    \

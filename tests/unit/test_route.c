@@ -223,6 +223,17 @@ static const struct {
 	    "save-the-park", NULL, NULL },
 	{ ROUTE_API_OPENAPI, HTTP_GET, "/api/v1/openapi.json", NULL, NULL,
 	    NULL },
+	/* log */
+	{ ROUTE_LOG_KEY, HTTP_GET, "/log/key", NULL, NULL, NULL },
+	{ ROUTE_LOG_STH, HTTP_GET, "/p/save-the-park/log/get-sth",
+	    "save-the-park", NULL, NULL },
+	{ ROUTE_LOG_CONSISTENCY, HTTP_GET,
+	    "/p/save-the-park/log/get-sth-consistency", "save-the-park", NULL,
+	    NULL },
+	{ ROUTE_LOG_PROOF, HTTP_GET, "/p/save-the-park/log/get-proof-by-hash",
+	    "save-the-park", NULL, NULL },
+	{ ROUTE_LOG_ENTRIES, HTTP_GET, "/p/save-the-park/log/get-entries",
+	    "save-the-park", NULL, NULL },
 };
 
 #define NREACH (sizeof(reach) / sizeof(reach[0]))
