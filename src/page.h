@@ -199,6 +199,11 @@ void page_log_sth(struct request *r);
 void page_log_consistency(struct request *r);
 void page_log_proof(struct request *r);
 void page_log_entries(struct request *r);
+/* The receipt of a signature that has just started to count, for the
+ * thanks page that follows (a cookie for that page only, 10 minutes,
+ * cleared when shown): leaf_index and the receipt secret. */
+void page_receipt_set(struct request *r, const char *slug, int64_t leaf_index,
+    const unsigned char secret[32]);
 
 /* page_static.c */
 int page_static_load(const char *dir);
