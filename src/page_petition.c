@@ -783,36 +783,44 @@ http_date(int64_t t, char out[30])
 	strftime(out, 30, "%a, %d %b %Y %H:%M:%S GMT", &tm);
 }
 
+int
+page_petition_meta(struct request *r, struct pagecache_meta *meta)
+{
+	/* The same in every language: keyed on the slug alone. */
+	const char *key = arena_printf(r->arena, "json\n%s", r->slug);
+	struct petition p;
+
+	if (pagecache_lookup(key, PAGE_TTL, meta))
+		return 0;
+	if (load_petition(r, &p) == -1)
+		return -1;
+	memset(meta, 0, sizeof(*meta));
+	meta->petition_id = p.id;
+	meta->goal = p.goal;
+	meta->closes_at = p.closes_at;
+	meta->created_at = p.published_at;
+	meta->updated_at = p.updated_at;
+	snprintf(meta->state, sizeof(meta->state), "%s",
+	    petition_state_name(p.state));
+	snprintf(meta->slug, sizeof(meta->slug), "%s", p.slug);
+	snprintf(meta->title, sizeof(meta->title), "%s", p.title);
+	(void)pagecache_put(key, "", 0, meta);
+	return 0;
+}
+
 void
 page_petition_json(struct request *r)
 {
 	struct pagecache_meta meta;
 	char updated[32], lastmod[30];
-	const char *key, *inm, *ims, *etag;
+	const char *inm, *ims, *etag;
 	int64_t count, log_size, changed, mtime;
 	struct tm tm;
 	time_t t;
 
 	page_begin(r);
-	/* The JSON is the same in every language: keyed on the slug alone. */
-	key = arena_printf(r->arena, "json\n%s", r->slug);
-	if (!pagecache_lookup(key, PAGE_TTL, &meta)) {
-		struct petition p;
-
-		if (load_petition(r, &p) == -1)
-			return;
-		memset(&meta, 0, sizeof(meta));
-		meta.petition_id = p.id;
-		meta.goal = p.goal;
-		meta.closes_at = p.closes_at;
-		meta.created_at = p.published_at;
-		meta.updated_at = p.updated_at;
-		snprintf(meta.state, sizeof(meta.state), "%s",
-		    petition_state_name(p.state));
-		snprintf(meta.slug, sizeof(meta.slug), "%s", p.slug);
-		snprintf(meta.title, sizeof(meta.title), "%s", p.title);
-		(void)pagecache_put(key, "", 0, &meta);
-	}
+	if (page_petition_meta(r, &meta) == -1)
+		return;
 	/* The count and the log size it reflects, as one pair: an auditor
 	 * recounts the first log_size leaves and must find count. */
 	if (counts_get_log(meta.petition_id, &count, &log_size, &changed) == -1) {

@@ -122,6 +122,8 @@ X(LOG_PROOF, "log_proof", GET, SLUG, "/p/", "/log/get-proof-by-hash",          \
     page_log_proof, NONE)                                                      \
 X(LOG_ENTRIES, "log_entries", GET, SLUG, "/p/", "/log/get-entries",            \
     page_log_entries, NONE)                                                    \
+/* live count */                                                               \
+X(EVENTS, "events", GET, SLUG, "/p/", "/events", page_petition_events, NONE)   \
 /* find: for search engines and feed readers */                                \
 X(ROBOTS, "robots", GET, EXACT, "/robots.txt", NULL, page_robots, NONE)        \
 X(SITEMAP, "sitemap", GET, EXACT, "/sitemap.xml", NULL, page_sitemap, NONE)    \
