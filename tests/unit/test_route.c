@@ -231,6 +231,9 @@ static const struct {
 	    "save-the-park", NULL, NULL },
 	{ ROUTE_LOG_VERIFY, HTTP_GET, "/p/save-the-park/verify",
 	    "save-the-park", NULL, NULL },
+	/* live count */
+	{ ROUTE_EVENTS, HTTP_GET, "/p/save-the-park/events", "save-the-park",
+	    NULL, NULL },
 };
 
 #define NREACH (sizeof(reach) / sizeof(reach[0]))
