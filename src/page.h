@@ -211,6 +211,8 @@ void page_log_entries(struct request *r);
 /* The receipt of a signature that has just started to count, for the
  * thanks page that follows (a cookie for that page only, 10 minutes,
  * cleared when shown): leaf_index and the receipt secret. */
+/* /p/SLUG/verify: a signer checks a receipt in the browser (verify.js). */
+void page_petition_verify(struct request *r);
 void page_receipt_set(struct request *r, const char *slug, int64_t leaf_index,
     const unsigned char secret[32]);
 

@@ -122,6 +122,8 @@ X(LOG_PROOF, "log_proof", GET, SLUG, "/p/", "/log/get-proof-by-hash",          \
     page_log_proof, NONE)                                                      \
 X(LOG_ENTRIES, "log_entries", GET, SLUG, "/p/", "/log/get-entries",            \
     page_log_entries, NONE)                                                    \
+X(LOG_VERIFY, "log_verify", GET, SLUG, "/p/", "/verify", page_petition_verify, \
+    NONE)                                                                      \
 /* live count */                                                               \
 X(EVENTS, "events", GET, SLUG, "/p/", "/events", page_petition_events, NONE)   \
 /* find: for search engines and feed readers */                                \

@@ -234,6 +234,8 @@ static const struct {
 	    "save-the-park", NULL, NULL },
 	{ ROUTE_LOG_ENTRIES, HTTP_GET, "/p/save-the-park/log/get-entries",
 	    "save-the-park", NULL, NULL },
+	{ ROUTE_LOG_VERIFY, HTTP_GET, "/p/save-the-park/verify",
+	    "save-the-park", NULL, NULL },
 	/* live count */
 	{ ROUTE_EVENTS, HTTP_GET, "/p/save-the-park/events", "save-the-park",
 	    NULL, NULL },
