@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "chart.h"
 #include "counts.h"
 #include "crypto.h"
 #include "email.h"
@@ -430,6 +431,67 @@ petition_updates(struct request *r, const struct petition *p, json_t *o)
 	json_object_set_new(o, "responses", responses);
 }
 
+/* spread: public counts by country. A country with fewer confirmed
+ * signatures than this is counted with the others, so a lone signer's
+ * country is not told; past the first COUNTRY_TOP the rest are too. */
+#define COUNTRY_MIN 3
+#define COUNTRY_TOP 10
+
+/* The table and the bar chart of confirmed signatures by country, names in
+ * the reader's language: countries, has_countries, countries_svg. */
+static void
+petition_countries(struct request *r, const struct petition *p, json_t *o)
+{
+	struct chart_bar bars[COUNTRY_TOP + 1];
+	struct country_row *rows;
+	struct chart_text t;
+	struct buf svg;
+	int64_t other = 0;
+	size_t n, i, k = 0;
+	json_t *list;
+
+	if (store_petition_countries(site.store, r->arena, p->id, &rows, &n) !=
+	    STORE_OK)
+		return;
+	for (i = 0; i < n; i++) {
+		const char *name = i18n_country_name(r->lang, rows[i].country);
+
+		if (rows[i].n < COUNTRY_MIN || k == COUNTRY_TOP ||
+		    name == NULL) {
+			other += rows[i].n;
+			continue;
+		}
+		bars[k].label = name;
+		bars[k].n = rows[i].n;
+		bars[k].n_text = i18n_number(r->arena, r->lang, rows[i].n);
+		k++;
+	}
+	if (other > 0) {
+		bars[k].label = i18n_text(r->lang, "countries_other");
+		bars[k].n = other;
+		bars[k].n_text = i18n_number(r->arena, r->lang, other);
+		k++;
+	}
+	list = json_array();
+	for (i = 0; i < k; i++)
+		json_array_append_new(list,
+		    json_pack("{s:s, s:s}", "name",
+			bars[i].label ? bars[i].label : "", "n",
+			bars[i].n_text ? bars[i].n_text : ""));
+	json_object_set_new(o, "countries", list);
+	json_object_set_new(o, "has_countries", json_boolean(k > 0));
+	if (k == 0)
+		return;
+	memset(&t, 0, sizeof(t));
+	t.id = "countries-chart";
+	t.title = i18n_text(r->lang, "countries_chart_title");
+	buf_init(&svg);
+	if (chart_bars_svg(&svg, bars, k, &t) > 0 && buf_ok(&svg))
+		json_object_set_new(o, "countries_svg",
+		    json_stringn(svg.data, svg.len));
+	buf_reset(&svg);
+}
+
 /* Who started the petition, how its life went (victory, closed, closing
  * date). */
 static void
@@ -524,6 +586,8 @@ petition_context(struct request *r, struct petition *p, bool body,
 	petition_life(r, p, o);
 	if (body)
 		petition_updates(r, p, o);
+	if (body)
+		petition_countries(r, p, o);
 	petition_numbers(o, live);
 	buf_init(&b);
 	if (body && markdown_render(p->body_md, strlen(p->body_md), &b) == 0)
@@ -940,6 +1004,54 @@ receipt_take(struct request *r, const struct petition *p)
 	buf_reset(&json);
 	sodium_memzero(&rc, sizeof(rc));
 	return o;
+}
+
+/* The keys of verify.js's verdicts, as its data-msg-KEY attributes. */
+static const char *const verify_msgs[] = { "busy", "ok", "unsigned",
+	"not-receipt", "other-petition", "other-site", "not-yet", "not-yours",
+	"bad-proof", "bad-signature", "network", "unsupported" };
+
+static const struct msgfmt_arg verify_args[] = {
+	{ "index", MSGFMT_STRING, 0, "{index}" },
+	{ "size", MSGFMT_STRING, 0, "{size}" },
+	{ "time", MSGFMT_STRING, 0, "{time}" },
+	{ "petition", MSGFMT_STRING, 0, "{petition}" },
+	{ "site", MSGFMT_STRING, 0, "{site}" },
+};
+
+void
+page_petition_verify(struct request *r)
+{
+	const char *live[LIVE__MAX];
+	struct petition p;
+	json_t *ctx, *pc, *msgs;
+	const char *text;
+	size_t i;
+	char key[48], *k;
+
+	page_begin(r);
+	if (load_petition(r, &p) == -1)
+		return;
+	live_values(r, p.id, p.count, p.goal, p.created_at, live);
+	pc = petition_context(r, &p, false, live);
+	ctx = page_context(r, i18n_text(r->lang, "verify_title"));
+	json_object_set_new(ctx, "petition", pc);
+	msgs = json_array();
+	for (i = 0; i < sizeof(verify_msgs) / sizeof(verify_msgs[0]); i++) {
+		snprintf(key, sizeof(key), "verify_msg_%s", verify_msgs[i]);
+		for (k = key; *k != '\0'; k++)
+			if (*k == '-')
+				*k = '_';
+		/* verify.js fills in {index}, {size}, {time}, {petition}
+		 * and {site}: formatted with those words themselves. */
+		text = i18n_format(r->arena, r->lang, key, verify_args,
+		    sizeof(verify_args) / sizeof(verify_args[0]));
+		json_array_append_new(msgs,
+		    json_pack("{s:s, s:s}", "key", verify_msgs[i], "text",
+			text != NULL ? text : ""));
+	}
+	json_object_set_new(ctx, "verify_msgs", msgs);
+	page_render(r, 200, "verify", ctx);
 }
 
 void

@@ -3174,7 +3174,16 @@ store_signature_withdraw(struct store *s, const unsigned char *token_hash,
 		memset(out, 0, sizeof(*out));
 	return q_close(&q);
 }
-/* ---- spread: the petition image ---- */
+
+/* ---- spread: counts by country, the petition image ---- */
+
+enum store_status
+store_petition_countries(struct store *s, struct arena *a, int64_t petition_id,
+    struct country_row **out, size_t *n)
+{
+	return list(s, a, "petition_countries", read_country, sizeof(**out),
+	    out, n, ST_STATS_COUNTRIES, "i", petition_id);
+}
 
 enum store_status
 store_image_put(struct store *s, const struct petition_image *img)
