@@ -1018,6 +1018,54 @@ receipt_take(struct request *r, const struct petition *p)
 	return o;
 }
 
+/* The keys of verify.js's verdicts, as its data-msg-KEY attributes. */
+static const char *const verify_msgs[] = { "busy", "ok", "unsigned",
+	"not-receipt", "other-petition", "other-site", "not-yet", "not-yours",
+	"bad-proof", "bad-signature", "network", "unsupported" };
+
+static const struct msgfmt_arg verify_args[] = {
+	{ "index", MSGFMT_STRING, 0, "{index}" },
+	{ "size", MSGFMT_STRING, 0, "{size}" },
+	{ "time", MSGFMT_STRING, 0, "{time}" },
+	{ "petition", MSGFMT_STRING, 0, "{petition}" },
+	{ "site", MSGFMT_STRING, 0, "{site}" },
+};
+
+void
+page_petition_verify(struct request *r)
+{
+	const char *live[LIVE__MAX];
+	struct petition p;
+	json_t *ctx, *pc, *msgs;
+	const char *text;
+	size_t i;
+	char key[48], *k;
+
+	page_begin(r);
+	if (load_petition(r, &p) == -1)
+		return;
+	live_values(r, p.id, p.count, p.goal, p.created_at, live);
+	pc = petition_context(r, &p, false, live);
+	ctx = page_context(r, i18n_text(r->lang, "verify_title"));
+	json_object_set_new(ctx, "petition", pc);
+	msgs = json_array();
+	for (i = 0; i < sizeof(verify_msgs) / sizeof(verify_msgs[0]); i++) {
+		snprintf(key, sizeof(key), "verify_msg_%s", verify_msgs[i]);
+		for (k = key; *k != '\0'; k++)
+			if (*k == '-')
+				*k = '_';
+		/* verify.js fills in {index}, {size}, {time}, {petition}
+		 * and {site}: formatted with those words themselves. */
+		text = i18n_format(r->arena, r->lang, key, verify_args,
+		    sizeof(verify_args) / sizeof(verify_args[0]));
+		json_array_append_new(msgs,
+		    json_pack("{s:s, s:s}", "key", verify_msgs[i], "text",
+			text != NULL ? text : ""));
+	}
+	json_object_set_new(ctx, "verify_msgs", msgs);
+	page_render(r, 200, "verify", ctx);
+}
+
 void
 page_petition_thanks(struct request *r)
 {
