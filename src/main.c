@@ -22,6 +22,7 @@
 #include "dkim.h"
 #include "draw.h"
 #include "email.h"
+#include "events.h"
 #include "guard.h"
 #include "i18n.h"
 #include "image.h"
@@ -66,8 +67,12 @@ struct config {
 	unsigned long threads;
 	unsigned long max_body;
 	unsigned long idle_timeout;
+	unsigned long header_timeout;
+	unsigned long body_timeout;
 	unsigned long per_ip;
+	unsigned long per_net;
 	unsigned long max_conns;
+	unsigned long max_streams;
 	unsigned long queue;
 	unsigned long batch;
 	const char *smtp;
@@ -122,6 +127,10 @@ enum opt {
 	OPT_IDLE_TIMEOUT,
 	OPT_PER_IP,
 	OPT_MAX_CONNS,
+	OPT_PER_NET,
+	OPT_MAX_STREAMS,
+	OPT_HEADER_TIMEOUT,
+	OPT_BODY_TIMEOUT,
 	OPT_QUEUE,
 	OPT_BATCH,
 	OPT_SMTP,
@@ -191,6 +200,15 @@ static const struct opt_def opts[OPT__MAX] = {
 	    1000000, "128" },
 	[OPT_MAX_CONNS] = { "max-connections", NULL, ARG_NUMBER, CF(max_conns),
 	    1, 1000000, "4096" },
+	[OPT_PER_NET] = { "per-net-limit", NULL, ARG_NUMBER, CF(per_net), 0,
+	    1000000, "512" },
+	/* Each is a socket and about 200 bytes: 10,000 take a few MB. */
+	[OPT_MAX_STREAMS] = { "max-streams", NULL, ARG_NUMBER, CF(max_streams),
+	    0, 1000000, "16384" },
+	[OPT_HEADER_TIMEOUT] = { "header-timeout", NULL, ARG_NUMBER,
+	    CF(header_timeout), 1, 3600, "10" },
+	[OPT_BODY_TIMEOUT] = { "body-timeout", NULL, ARG_NUMBER,
+	    CF(body_timeout), 1, 3600, "30" },
 	[OPT_QUEUE] = { "queue", NULL, ARG_NUMBER, CF(queue), 1, 10000000,
 	    "10000" },
 	[OPT_BATCH] = { "batch", NULL, ARG_NUMBER, CF(batch), 1, 100000,
@@ -312,6 +330,13 @@ static const char usage_serve[] =
     "  --idle-timeout S    drop a connection silent for S seconds (default 15)\n"
     "  --per-ip-limit N    connections per client address (default 128; 0: none)\n"
     "  --max-connections N connections in all (default 4096)\n"
+    "  --header-timeout S  a request's head must come within S seconds of the\n"
+    "                      connection (or the previous reply) (default 10)\n"
+    "  --body-timeout S    its body within S seconds of the head (default 30)\n"
+    "  --per-net-limit N   connections per /24 (IPv4) or /64 (IPv6) network\n"
+    "                      (default 512; 0: none)\n"
+    "  --max-streams N     live-count event streams open at once (default\n"
+    "                      16384); they take no connection of the above\n"
     "  --queue N           signatures waiting to be written before new ones get\n"
     "                      503 (default 10000)\n"
     "  --batch N           most signatures written in one transaction (default 1000)\n"
@@ -1132,6 +1157,7 @@ struct serve {
 	struct config *c;
 	struct outbox_config mail;
 	struct server_config server;
+	struct events_config events;
 	struct retain_config retain;
 	char base_url[512], announce[600];
 };
@@ -1405,6 +1431,32 @@ start_offload(struct serve *sv)
 	return offload_start();
 }
 
+/* The live-count streams: their thread formats each petition's event
+ * through the page's function, and every change of a count pokes it. */
+static int
+start_events(struct serve *sv)
+{
+	struct config *c = sv->c;
+
+	sv->events = (struct events_config){
+		.max_streams = (unsigned)c->max_streams,
+		.per_addr = (unsigned)c->per_ip,
+		.per_net = (unsigned)c->per_net,
+		.payload = page_events_payload,
+	};
+	if (events_start(&sv->events) == -1)
+		return -1;
+	counts_on_change(events_poke);
+	return 0;
+}
+
+static void
+stop_events(void)
+{
+	counts_on_change(NULL);
+	events_stop();
+}
+
 /* The router is the server's handler and the metrics see every reply:
  * the server calls both through its configuration, knowing neither. */
 static void
@@ -1429,8 +1481,11 @@ start_server(struct serve *sv)
 		 * own default). */
 		.conn_memory = 32 * 1024,
 		.per_ip = (unsigned)c->per_ip,
+		.per_net = (unsigned)c->per_net,
 		.max_conns = (unsigned)c->max_conns,
 		.idle_timeout = (unsigned)c->idle_timeout,
+		.header_timeout = (unsigned)c->header_timeout,
+		.body_timeout = (unsigned)c->body_timeout,
 		.announce = sv->announce,
 		.trusted = c->trusted,
 		.ntrusted = c->ntrusted,
@@ -1473,6 +1528,7 @@ enum step_id {
 	STEP_LOGHEAD,
 	STEP_DELAY,
 	STEP_OFFLOAD,
+	STEP_EVENTS,
 	STEP_MEDIA,
 	STEP_SERVER,
 	STEP__MAX
@@ -1516,6 +1572,8 @@ static const struct step steps[STEP__MAX] = {
 	    delay_stop },
 	[STEP_OFFLOAD] = { "offload", "the password worker", start_offload,
 	    offload_stop },
+	[STEP_EVENTS] = { "events", "the live-count streams", start_events,
+	    stop_events },
 	/* Stopped after the listener: no request draws any more. */
 	[STEP_MEDIA] = { "media", "the image library", start_media, stop_media },
 	[STEP_SERVER] = { "server", "the listener", start_server, server_stop },

@@ -187,12 +187,26 @@ void page_unsubscribe_post(struct request *r);
 /* page_metrics.c */
 void page_metrics(struct request *r);
 
+/* page_events.c */
+struct events_topic;
+struct buf;
+/* GET /p/SLUG/events: the petition's live count as Server-Sent Events,
+ * the stream handed to events.c once its header is written. */
+void page_petition_events(struct request *r);
+/* The event of a topic ("data: {count, goal, next_goal, …}\n\n") for
+ * events.c. Returns 0, or -1 when the count cannot be had now. */
+int page_events_payload(const struct events_topic *t, struct buf *out);
 /* page_log.c: the petitions' log API (docs/transparency.md). */
 void page_log_key(struct request *r);
 void page_log_sth(struct request *r);
 void page_log_consistency(struct request *r);
 void page_log_proof(struct request *r);
 void page_log_entries(struct request *r);
+/* The receipt of a signature that has just started to count, for the
+ * thanks page that follows (a cookie for that page only, 10 minutes,
+ * cleared when shown): leaf_index and the receipt secret. */
+void page_receipt_set(struct request *r, const char *slug, int64_t leaf_index,
+    const unsigned char secret[32]);
 
 /* page_static.c */
 int page_static_load(const char *dir);
@@ -204,6 +218,12 @@ void page_petition_show(struct request *r);
 void page_petition_json(struct request *r);
 void page_petition_sign(struct request *r);
 void page_petition_thanks(struct request *r);
+
+struct pagecache_meta;
+/* What the page cache knows of the petition named in the path (its id,
+ * goal, state, …), loaded on a miss. Returns 0, or -1 after replying with
+ * an error page (404 unknown or not public, 410 hidden, 503). */
+int page_petition_meta(struct request *r, struct pagecache_meta *meta);
 
 /* The petition object of the petition page for p (its live values real,
  * its text in the reader's language when translated), for the moderators'

@@ -18,6 +18,7 @@
 #include "pagecache.h"
 #include "pow.h"
 #include "signq.h"
+#include "translog.h"
 
 enum sign_field {
 	F_WEBSITE, /* the honeypot: hidden from people */
@@ -782,36 +783,44 @@ http_date(int64_t t, char out[30])
 	strftime(out, 30, "%a, %d %b %Y %H:%M:%S GMT", &tm);
 }
 
+int
+page_petition_meta(struct request *r, struct pagecache_meta *meta)
+{
+	/* The same in every language: keyed on the slug alone. */
+	const char *key = arena_printf(r->arena, "json\n%s", r->slug);
+	struct petition p;
+
+	if (pagecache_lookup(key, PAGE_TTL, meta))
+		return 0;
+	if (load_petition(r, &p) == -1)
+		return -1;
+	memset(meta, 0, sizeof(*meta));
+	meta->petition_id = p.id;
+	meta->goal = p.goal;
+	meta->closes_at = p.closes_at;
+	meta->created_at = p.published_at;
+	meta->updated_at = p.updated_at;
+	snprintf(meta->state, sizeof(meta->state), "%s",
+	    petition_state_name(p.state));
+	snprintf(meta->slug, sizeof(meta->slug), "%s", p.slug);
+	snprintf(meta->title, sizeof(meta->title), "%s", p.title);
+	(void)pagecache_put(key, "", 0, meta);
+	return 0;
+}
+
 void
 page_petition_json(struct request *r)
 {
 	struct pagecache_meta meta;
 	char updated[32], lastmod[30];
-	const char *key, *inm, *ims, *etag;
+	const char *inm, *ims, *etag;
 	int64_t count, log_size, changed, mtime;
 	struct tm tm;
 	time_t t;
 
 	page_begin(r);
-	/* The JSON is the same in every language: keyed on the slug alone. */
-	key = arena_printf(r->arena, "json\n%s", r->slug);
-	if (!pagecache_lookup(key, PAGE_TTL, &meta)) {
-		struct petition p;
-
-		if (load_petition(r, &p) == -1)
-			return;
-		memset(&meta, 0, sizeof(meta));
-		meta.petition_id = p.id;
-		meta.goal = p.goal;
-		meta.closes_at = p.closes_at;
-		meta.created_at = p.published_at;
-		meta.updated_at = p.updated_at;
-		snprintf(meta.state, sizeof(meta.state), "%s",
-		    petition_state_name(p.state));
-		snprintf(meta.slug, sizeof(meta.slug), "%s", p.slug);
-		snprintf(meta.title, sizeof(meta.title), "%s", p.title);
-		(void)pagecache_put(key, "", 0, &meta);
-	}
+	if (page_petition_meta(r, &meta) == -1)
+		return;
 	/* The count and the log size it reflects, as one pair: an auditor
 	 * recounts the first log_size leaves and must find count. */
 	if (counts_get_log(meta.petition_id, &count, &log_size, &changed) == -1) {
@@ -850,6 +859,89 @@ page_petition_json(struct request *r)
 		"updated", updated));
 }
 
+#define RECEIPT_COOKIE "receipt"
+#define RECEIPT_TTL 600
+
+void
+page_receipt_set(struct request *r, const char *slug, int64_t leaf_index,
+    const unsigned char secret[TRANSLOG_SECRET_BYTES])
+{
+	char hex[2 * TRANSLOG_SECRET_BYTES + 1];
+
+	sodium_bin2hex(hex, sizeof(hex), secret, TRANSLOG_SECRET_BYTES);
+	http_header_add(r, "Set-Cookie",
+	    arena_printf(r->arena,
+		RECEIPT_COOKIE "=%lld.%s; Path=/p/%s/thanks; Max-Age=%d; "
+			       "HttpOnly; SameSite=Lax%s",
+		(long long)leaf_index, hex, slug, RECEIPT_TTL,
+		site.secure_cookies ? "; Secure" : ""));
+	sodium_memzero(hex, sizeof(hex));
+}
+
+/* The receipt the cookie of page_receipt_set() carries, shown once: its
+ * context for the thanks page (NULL when there is none), and the cookie
+ * cleared. */
+static json_t *
+receipt_take(struct request *r, const struct petition *p)
+{
+	const char *c = http_cookie(r, RECEIPT_COOKIE), *dot;
+	unsigned char commitment[TRANSLOG_COMMITMENT_BYTES];
+	struct translog_receipt rc;
+	char *b64, code[10];
+	struct buf json;
+	long long index;
+	size_t len;
+	json_t *o = NULL;
+
+	if (c == NULL)
+		return NULL;
+	http_header_add(r, "Set-Cookie",
+	    arena_printf(r->arena,
+		RECEIPT_COOKIE "=; Path=/p/%s/thanks; Max-Age=0; HttpOnly; "
+			       "SameSite=Lax%s",
+		p->slug, site.secure_cookies ? "; Secure" : ""));
+	http_header_add(r, "Cache-Control", "no-store");
+	memset(&rc, 0, sizeof(rc));
+	if ((dot = strchr(c, '.')) == NULL || dot == c || dot - c > 18 ||
+	    sscanf(c, "%lld", &index) != 1 || index < 0 ||
+	    strlen(dot + 1) != 2 * TRANSLOG_SECRET_BYTES ||
+	    sodium_hex2bin(rc.secret, sizeof(rc.secret), dot + 1,
+		2 * TRANSLOG_SECRET_BYTES, NULL, &len, NULL) != 0 ||
+	    len != TRANSLOG_SECRET_BYTES ||
+	    strlen(site.base_url) > TRANSLOG_SITE_MAX ||
+	    strlen(p->slug) > TRANSLOG_SLUG_MAX)
+		return NULL;
+	snprintf(rc.site, sizeof(rc.site), "%s", site.base_url);
+	snprintf(rc.petition, sizeof(rc.petition), "%s", p->slug);
+	rc.leaf_index = (uint64_t)index;
+	translog_commitment(rc.secret, commitment);
+	/* A short code the signer can compare with the saved file. */
+	snprintf(code, sizeof(code), "%02X%02X-%02X%02X", commitment[0],
+	    commitment[1], commitment[2], commitment[3]);
+	buf_init(&json);
+	translog_receipt_encode(&json, &rc);
+	if (buf_ok(&json) &&
+	    (b64 = arena_alloc(r->arena, TRANSLOG_B64_LEN(json.len) + 1)) !=
+		NULL) {
+		translog_b64_encode(b64, (const unsigned char *)json.data,
+		    json.len);
+		o = json_pack("{s:I, s:s, s:s, s:s, s:s}", "index",
+		    (json_int_t)index, "code", code, "href",
+		    arena_printf(r->arena, "data:application/json;base64,%s",
+			b64),
+		    "file",
+		    arena_printf(r->arena, "receipt-%s-%lld.json", p->slug,
+			index),
+		    "verify_url",
+		    arena_printf(r->arena, "/p/%s/verify", p->slug));
+	}
+	if (json.data != NULL)
+		sodium_memzero(json.data, json.len);
+	buf_reset(&json);
+	sodium_memzero(&rc, sizeof(rc));
+	return o;
+}
+
 void
 page_petition_thanks(struct request *r)
 {
@@ -882,6 +974,12 @@ page_petition_thanks(struct request *r)
 	    json_pack("{s:s, s:s}", "heading",
 		i18n_text(r->lang, states[pick][1]), "text",
 		i18n_text(r->lang, states[pick][2])));
+	{
+		json_t *rc = receipt_take(r, &p);
+
+		if (rc != NULL)
+			json_object_set_new(ctx, "receipt", rc);
+	}
 	page_render(r, 200, "thanks", ctx);
 }
 
@@ -944,6 +1042,8 @@ struct sign_job {
 	struct petition p;
 	struct form_value v[F__MAX];
 	const char *confirm_url;
+	unsigned char secret[TRANSLOG_SECRET_BYTES]; /* counted at once:
+						      * the receipt's */
 };
 
 /* The second half of signing, once the writer has decided. */
@@ -976,6 +1076,10 @@ sign_finish(struct request *r, struct sign_job *job)
 	}
 	log_info("sign", "slug=%s result=%s seq=%lld", job->p.slug, state,
 	    (long long)job->it.op.sig.seq);
+	if (job->it.op.result == WRITE_OK && job->it.op.leaf_index >= 0)
+		page_receipt_set(r, job->p.slug, job->it.op.leaf_index,
+		    job->secret);
+	sodium_memzero(job->secret, sizeof(job->secret));
 	if (job->it.op.mail.sealed != NULL &&
 	    job->it.op.result != WRITE_RESEND_LATER) {
 		outbox_kick();
@@ -1110,6 +1214,8 @@ page_petition_sign(struct request *r)
 	 * confirm it, whatever the site's setting. */
 	if (site.count_on_sign && sig->flags == 0) {
 		sig->state = SIGNATURE_CONFIRMED;
+		randombytes_buf(job->secret, sizeof(job->secret));
+		translog_commitment(job->secret, job->it.op.commitment);
 	} else {
 		sig->state = SIGNATURE_PENDING;
 		if (sign_prepare_mail(r, job, email) == -1) {

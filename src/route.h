@@ -121,7 +121,9 @@ X(LOG_CONSISTENCY, "log_consistency", GET, SLUG, "/p/",                        \
 X(LOG_PROOF, "log_proof", GET, SLUG, "/p/", "/log/get-proof-by-hash",          \
     page_log_proof, NONE)                                                      \
 X(LOG_ENTRIES, "log_entries", GET, SLUG, "/p/", "/log/get-entries",            \
-    page_log_entries, NONE)
+    page_log_entries, NONE)                                                    \
+/* live count */                                                               \
+X(EVENTS, "events", GET, SLUG, "/p/", "/events", page_petition_events, NONE)
 /* clang-format on */
 
 enum route {

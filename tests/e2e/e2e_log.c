@@ -502,6 +502,127 @@ test_two_nodes(void **state)
 	assert_int_equal(server_free(two), 0);
 }
 
+/* ---- receipts ---- */
+
+/* The receipt the thanks page at path offers c, written to file; 0, or
+ * -1 when the page has none. */
+static int
+save_receipt(struct client *c, const char *path, const char *file)
+{
+	const char *p, *end;
+	char cmd[1400];
+	struct resp r;
+	int rc = -1;
+
+	client_get_expect(c, path, 200, &r);
+	p = strstr(r.body.data, "href=\"data:application/json;base64,");
+	if (p != NULL) {
+		p += strlen("href=\"data:application/json;base64,");
+		end = strchr(p, '"');
+		assert_non_null(end);
+		assert_non_null(strstr(r.body.data, "id=\"receipt-code\""));
+		snprintf(cmd, sizeof cmd, "printf '%%s' '%.*s' | base64 -d > %s",
+		    (int)(end - p), p, file);
+		assert_int_equal(system(cmd), 0);
+		rc = 0;
+	}
+	resp_free(&r);
+	return rc;
+}
+
+static int
+verify(const char *file, struct hbuf *out)
+{
+	const char *argv[] = { "verify", file, "--wait", "8", NULL };
+	struct hbuf o = { 0 }, e = { 0 };
+	int rc = cli_run(argv, &o, &e);
+
+	if (rc != 0)
+		fprintf(stderr, "holos verify (%d):\n%s%s", rc,
+		    o.data ? o.data : "", e.data ? e.data : "");
+	if (out != NULL)
+		hbuf_puts(out, o.data ? o.data : "");
+	hbuf_free(&o);
+	hbuf_free(&e);
+	return rc;
+}
+
+/* Counted on signing: the thanks page offers the receipt once, and it
+ * verifies with holos verify. */
+static void
+test_receipt_counted(void **state)
+{
+	char file[400], email[64], *loc;
+	struct client *c = client_new(srv);
+	struct resp r;
+
+	(void)state;
+	snprintf(file, sizeof file, "%s/receipt.json", srv->root);
+	snprintf(email, sizeof email, "receipt%d@example.com", (int)getpid());
+	struct signer who = signer_default(email);
+	assert_int_equal(client_sign(c, SEED_SLUG, &who, &r), 303);
+	assert_non_null(loc = resp_header(&r, "Location"));
+	resp_free(&r);
+	assert_int_equal(save_receipt(c, loc, file), 0);
+	/* Shown once. */
+	assert_int_equal(save_receipt(c, loc, file), -1);
+	free(loc);
+	client_free(c);
+	assert_int_equal(verify(file, NULL), 0);
+	/* A receipt whose secret is not the leaf's: refused. */
+	{
+		struct hbuf text = { 0 };
+		json_t *o;
+		char *t;
+
+		assert_int_equal(slurp(file, &text), 0);
+		assert_non_null(o = json_loads(text.data, 0, NULL));
+		json_object_set_new(o, "secret",
+		    json_string("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="));
+		assert_non_null(t = json_dumps(o, 0));
+		assert_int_equal(write_file(file, t, strlen(t)), 0);
+		free(t);
+		json_decref(o);
+		hbuf_free(&text);
+		assert_int_equal(verify(file, NULL), 1);
+	}
+}
+
+/* Confirmed by email: the confirmed page offers the receipt. */
+static void
+test_receipt_confirmed(void **state)
+{
+	struct server *s = server_new_seeded(NULL);
+	char file[400], email[64], *link = NULL, *loc;
+	struct hbuf log = { 0 };
+	struct client *c;
+	struct resp r;
+	const char *p;
+
+	(void)state;
+	assert_non_null(s);
+	snprintf(file, sizeof file, "%s/receipt.json", s->root);
+	snprintf(email, sizeof email, "confirm%d@example.com", (int)getpid());
+	struct signer who = signer_default(email);
+	assert_int_equal(sign_fresh(s, SEED_SLUG, &who, NULL, NULL), 303);
+	assert_int_equal(server_read_log(s, &log), 0);
+	assert_non_null(p = strstr(log.data, "link="));
+	assert_non_null(p = strstr(p, "/c/"));
+	link = strndup(p, strcspn(p, " \n"));
+	hbuf_free(&log);
+	c = client_new(s);
+	assert_int_equal(client_press_button(c, link, &r), 303);
+	assert_non_null(loc = resp_header(&r, "Location"));
+	assert_non_null(strstr(loc, "state=confirmed"));
+	resp_free(&r);
+	assert_int_equal(save_receipt(c, loc, file), 0);
+	free(loc);
+	free(link);
+	client_free(c);
+	assert_int_equal(verify(file, NULL), 0);
+	assert_int_equal(server_free(s), 0);
+}
+
 int
 main(void)
 {
@@ -509,6 +630,8 @@ main(void)
 		cmocka_unit_test(test_api),
 		cmocka_unit_test(test_audit_count),
 		cmocka_unit_test(test_invalidation),
+		cmocka_unit_test(test_receipt_counted),
+		cmocka_unit_test(test_receipt_confirmed),
 		cmocka_unit_test(test_two_nodes),
 		cmocka_unit_test(test_tamper),
 		cmocka_unit_test(test_fork),

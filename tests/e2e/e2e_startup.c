@@ -412,6 +412,7 @@ static const struct step_case cases[] = {
 	{ "loghead", fail_loghead },
 	{ "delay", NULL },
 	{ "offload", NULL },
+	{ "events", NULL },
 	{ "media", NULL },
 	{ "server", fail_server },
 };

@@ -132,7 +132,8 @@ static const struct {
 	enum http_method method;
 	const char *path;
 	const char *slug, *rest, *token;
-} reach[] = { { ROUTE_HOME, HTTP_GET, "/", NULL, NULL, NULL },
+} reach[] = {
+	{ ROUTE_HOME, HTTP_GET, "/", NULL, NULL, NULL },
 	{ ROUTE_HEALTHZ, HTTP_GET, "/healthz", NULL, NULL, NULL },
 	{ ROUTE_STATIC, HTTP_GET, "/static/style.css", NULL, "style.css", NULL },
 	{ ROUTE_PETITION, HTTP_GET, "/p/save-the-park", "save-the-park", NULL,
@@ -228,6 +229,9 @@ static const struct {
 	    "save-the-park", NULL, NULL },
 	{ ROUTE_LOG_ENTRIES, HTTP_GET, "/p/save-the-park/log/get-entries",
 	    "save-the-park", NULL, NULL },
+	/* live count */
+	{ ROUTE_EVENTS, HTTP_GET, "/p/save-the-park/events", "save-the-park",
+	    NULL, NULL },
 };
 
 #define NREACH (sizeof(reach) / sizeof(reach[0]))
