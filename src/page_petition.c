@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "chart.h"
 #include "counts.h"
 #include "crypto.h"
 #include "email.h"
@@ -430,6 +431,67 @@ petition_updates(struct request *r, const struct petition *p, json_t *o)
 	json_object_set_new(o, "responses", responses);
 }
 
+/* spread: public counts by country. A country with fewer confirmed
+ * signatures than this is counted with the others, so a lone signer's
+ * country is not told; past the first COUNTRY_TOP the rest are too. */
+#define COUNTRY_MIN 3
+#define COUNTRY_TOP 10
+
+/* The table and the bar chart of confirmed signatures by country, names in
+ * the reader's language: countries, has_countries, countries_svg. */
+static void
+petition_countries(struct request *r, const struct petition *p, json_t *o)
+{
+	struct chart_bar bars[COUNTRY_TOP + 1];
+	struct country_row *rows;
+	struct chart_text t;
+	struct buf svg;
+	int64_t other = 0;
+	size_t n, i, k = 0;
+	json_t *list;
+
+	if (store_petition_countries(site.store, r->arena, p->id, &rows, &n) !=
+	    STORE_OK)
+		return;
+	for (i = 0; i < n; i++) {
+		const char *name = i18n_country_name(r->lang, rows[i].country);
+
+		if (rows[i].n < COUNTRY_MIN || k == COUNTRY_TOP ||
+		    name == NULL) {
+			other += rows[i].n;
+			continue;
+		}
+		bars[k].label = name;
+		bars[k].n = rows[i].n;
+		bars[k].n_text = i18n_number(r->arena, r->lang, rows[i].n);
+		k++;
+	}
+	if (other > 0) {
+		bars[k].label = i18n_text(r->lang, "countries_other");
+		bars[k].n = other;
+		bars[k].n_text = i18n_number(r->arena, r->lang, other);
+		k++;
+	}
+	list = json_array();
+	for (i = 0; i < k; i++)
+		json_array_append_new(list,
+		    json_pack("{s:s, s:s}", "name",
+			bars[i].label ? bars[i].label : "", "n",
+			bars[i].n_text ? bars[i].n_text : ""));
+	json_object_set_new(o, "countries", list);
+	json_object_set_new(o, "has_countries", json_boolean(k > 0));
+	if (k == 0)
+		return;
+	memset(&t, 0, sizeof(t));
+	t.id = "countries-chart";
+	t.title = i18n_text(r->lang, "countries_chart_title");
+	buf_init(&svg);
+	if (chart_bars_svg(&svg, bars, k, &t) > 0 && buf_ok(&svg))
+		json_object_set_new(o, "countries_svg",
+		    json_stringn(svg.data, svg.len));
+	buf_reset(&svg);
+}
+
 /* Who started the petition, how its life went (victory, closed, closing
  * date). */
 static void
@@ -524,6 +586,8 @@ petition_context(struct request *r, struct petition *p, bool body,
 	petition_life(r, p, o);
 	if (body)
 		petition_updates(r, p, o);
+	if (body)
+		petition_countries(r, p, o);
 	petition_numbers(o, live);
 	buf_init(&b);
 	if (body && markdown_render(p->body_md, strlen(p->body_md), &b) == 0)
