@@ -608,7 +608,7 @@ petition_context(struct request *r, struct petition *p, bool body,
 static json_t *
 form_context(struct request *r, const struct petition *p,
     const struct form_value *vals, const char *const errs[F__MAX],
-    const char *csrf, const char *pow)
+    const char *csrf, const char *pow, bool cached)
 {
 	json_t *form, *values, *errors, *countries, *c;
 	const char *pick = NULL;
@@ -642,7 +642,9 @@ form_context(struct request *r, const struct petition *p,
 	}
 	if (vals != NULL && vals[F_COUNTRY].len == 2)
 		pick = vals[F_COUNTRY].s;
-	if (pick == NULL) {
+	/* A page for the cache preselects no country: a choice marker at
+	 * each lets the one page serve every region (pagecache_render()). */
+	if (pick == NULL && !cached) {
 		i18n_accept_region(http_header(r, "Accept-Language"), region);
 		pick = region;
 	}
@@ -651,10 +653,15 @@ form_context(struct request *r, const struct petition *p,
 	{
 		const char *code = json_string_value(json_object_get(c, "code"));
 
+		char mark[8] = "";
+
+		if (cached && strlen(code) == 2)
+			pagecache_choice_marker(code, mark);
 		json_array_append_new(countries,
-		    json_pack("{s:s, s:O, s:b}", "code", code, "name",
+		    json_pack("{s:s, s:O, s:b, s:s}", "code", code, "name",
 			json_object_get(c, "name"), "selected",
-			strcmp(code, pick) == 0));
+			pick != NULL && strcmp(code, pick) == 0, "choice",
+			mark));
 	}
 	form = json_pack("{s:s, s:s, s:o, s:o, s:b, s:o, s:s?}", "action",
 	    arena_printf(r->arena, "/p/%s/sign", p->slug), "csrf", csrf,
@@ -709,7 +716,7 @@ load_petition(struct request *r, struct petition *p)
 static json_t *
 petition_page_context(struct request *r, struct petition *p,
     const struct form_value *vals, const char *const errs[F__MAX],
-    const char *const live[LIVE__MAX])
+    const char *const live[LIVE__MAX], bool cached)
 {
 	json_t *ctx, *pc;
 
@@ -724,7 +731,8 @@ petition_page_context(struct request *r, struct petition *p,
 		    r->lang))));
 	json_object_set_new(ctx, "petition", pc);
 	json_object_set_new(ctx, "form",
-	    form_context(r, p, vals, errs, live[LIVE_CSRF], live[LIVE_POW]));
+	    form_context(r, p, vals, errs, live[LIVE_CSRF], live[LIVE_POW],
+		cached));
 	/* The page is cached for everyone: the header's link is spliced in
 	 * per request. */
 	json_object_set_new(ctx, "account",
@@ -742,19 +750,18 @@ render_petition(struct request *r, int status, struct petition *p,
 	page_begin(r);
 	live_values(r, p->id, p->count, p->goal, p->published_at, live);
 	page_render(r, status, "petition",
-	    petition_page_context(r, p, vals, errs, live));
+	    petition_page_context(r, p, vals, errs, live, false));
 }
 
 /* The cache key of a petition page: what its render depends on besides the
- * petition itself. */
+ * petition itself, the resolved language alone. The region of
+ * Accept-Language only preselects a country, spliced in per request: were
+ * it in the key, rotating regions would fill the cache with copies of one
+ * page and push every other page out. */
 static const char *
 page_key(struct request *r, const char *kind)
 {
-	char region[3];
-
-	i18n_accept_region(http_header(r, "Accept-Language"), region);
-	return arena_printf(r->arena, "%s\n%s\n%s\n%s", kind, r->slug, r->lang,
-	    region);
+	return arena_printf(r->arena, "%s\n%s\n%s", kind, r->slug, r->lang);
 }
 
 /* Renders the petition page with markers and caches it. Returns 0, or -1
@@ -773,7 +780,7 @@ cache_petition_page(struct request *r, const char *key,
 		return -1;
 	live_markers(r, live);
 	buf_init(&html);
-	ctx = petition_page_context(r, &p, NULL, NULL, live);
+	ctx = petition_page_context(r, &p, NULL, NULL, live, true);
 	if (ctx == NULL ||
 	    tmpl_render(site.tmpl, "petition", ctx, &html) == -1 ||
 	    !buf_ok(&html)) {
@@ -790,6 +797,7 @@ cache_petition_page(struct request *r, const char *key,
 	    petition_state_name(p.state));
 	snprintf(meta->slug, sizeof(meta->slug), "%s", p.slug);
 	snprintf(meta->title, sizeof(meta->title), "%s", p.title);
+	log_debug("pagecache", "event=render slug=%s lang=%s", p.slug, r->lang);
 	if (pagecache_put(key, html.data, html.len, meta) == -1) {
 		/* Out of memory for the cache: serve this one uncached. */
 		render_petition(r, 200, &p, NULL, NULL);
@@ -806,6 +814,7 @@ void
 page_petition_show(struct request *r)
 {
 	const char *live[LIVE__MAX], *key;
+	char region[3];
 	struct pagecache_meta meta;
 	int64_t count;
 
@@ -823,10 +832,13 @@ page_petition_show(struct request *r)
 	}
 	live_values(r, meta.petition_id, count, meta.goal, meta.created_at,
 	    live);
-	if (pagecache_render(key, live, &r->out) == -1 || !buf_ok(&r->out)) {
+	i18n_accept_region(http_header(r, "Accept-Language"), region);
+	if (pagecache_render(key, live, region, " selected", &r->out) == -1 ||
+	    !buf_ok(&r->out)) {
 		buf_reset(&r->out);
 		if (cache_petition_page(r, key, &meta) == -1 ||
-		    pagecache_render(key, live, &r->out) == -1) {
+		    pagecache_render(key, live, region, " selected", &r->out) ==
+			-1) {
 			if (r->out.len == 0)
 				page_error(r, 500, "err_internal");
 			return;
@@ -1007,6 +1019,54 @@ receipt_take(struct request *r, const struct petition *p)
 	buf_reset(&json);
 	sodium_memzero(&rc, sizeof(rc));
 	return o;
+}
+
+/* The keys of verify.js's verdicts, as its data-msg-KEY attributes. */
+static const char *const verify_msgs[] = { "busy", "ok", "unsigned",
+	"not-receipt", "other-petition", "other-site", "not-yet", "not-yours",
+	"bad-proof", "bad-signature", "network", "unsupported" };
+
+static const struct msgfmt_arg verify_args[] = {
+	{ "index", MSGFMT_STRING, 0, "{index}" },
+	{ "size", MSGFMT_STRING, 0, "{size}" },
+	{ "time", MSGFMT_STRING, 0, "{time}" },
+	{ "petition", MSGFMT_STRING, 0, "{petition}" },
+	{ "site", MSGFMT_STRING, 0, "{site}" },
+};
+
+void
+page_petition_verify(struct request *r)
+{
+	const char *live[LIVE__MAX];
+	struct petition p;
+	json_t *ctx, *pc, *msgs;
+	const char *text;
+	size_t i;
+	char key[48], *k;
+
+	page_begin(r);
+	if (load_petition(r, &p) == -1)
+		return;
+	live_values(r, p.id, p.count, p.goal, p.created_at, live);
+	pc = petition_context(r, &p, false, live);
+	ctx = page_context(r, i18n_text(r->lang, "verify_title"));
+	json_object_set_new(ctx, "petition", pc);
+	msgs = json_array();
+	for (i = 0; i < sizeof(verify_msgs) / sizeof(verify_msgs[0]); i++) {
+		snprintf(key, sizeof(key), "verify_msg_%s", verify_msgs[i]);
+		for (k = key; *k != '\0'; k++)
+			if (*k == '-')
+				*k = '_';
+		/* verify.js fills in {index}, {size}, {time}, {petition}
+		 * and {site}: formatted with those words themselves. */
+		text = i18n_format(r->arena, r->lang, key, verify_args,
+		    sizeof(verify_args) / sizeof(verify_args[0]));
+		json_array_append_new(msgs,
+		    json_pack("{s:s, s:s}", "key", verify_msgs[i], "text",
+			text != NULL ? text : ""));
+	}
+	json_object_set_new(ctx, "verify_msgs", msgs);
+	page_render(r, 200, "verify", ctx);
 }
 
 void
@@ -1190,6 +1250,8 @@ sign_prepare_mail(struct request *r, struct sign_job *job, const char *email)
 	l.confirm_url =
 	    page_url(r, arena_printf(r->arena, "/c/%s?lang=%s", tok, r->lang));
 	job->confirm_url = l.confirm_url;
+	l.withdraw_url =
+	    page_url(r, arena_printf(r->arena, "/w/%s?lang=%s", tok, r->lang));
 	sodium_memzero(tok, sizeof(tok));
 	return letter_confirm(r->arena, &l, &op->mail);
 }
