@@ -1247,6 +1247,8 @@ sign_prepare_mail(struct request *r, struct sign_job *job, const char *email)
 	l.confirm_url =
 	    page_url(r, arena_printf(r->arena, "/c/%s?lang=%s", tok, r->lang));
 	job->confirm_url = l.confirm_url;
+	l.withdraw_url =
+	    page_url(r, arena_printf(r->arena, "/w/%s?lang=%s", tok, r->lang));
 	sodium_memzero(tok, sizeof(tok));
 	return letter_confirm(r->arena, &l, &op->mail);
 }

@@ -131,7 +131,11 @@ X(ROBOTS, "robots", GET, EXACT, "/robots.txt", NULL, page_robots, NONE)        \
 X(SITEMAP, "sitemap", GET, EXACT, "/sitemap.xml", NULL, page_sitemap, NONE)    \
 X(FEED, "feed", GET, EXACT, "/feed.atom", NULL, page_feed, NONE)               \
 X(PETITION_FEED, "petition_feed", GET, SLUG, "/p/", "/feed.atom",              \
-    page_petition_feed, NONE)
+    page_petition_feed, NONE)                                                  \
+/* Privacy: a signer withdraws with the link of the confirmation mail. */      \
+X(WITHDRAW, "withdraw", GET, TOKEN, "/w/", NULL, page_withdraw_show, NONE)     \
+X(WITHDRAW_POST, "withdraw_post", POST, TOKEN, "/w/", NULL,                    \
+    page_withdraw_post, FORM)
 /* clang-format on */
 
 enum route {
