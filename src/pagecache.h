@@ -1,7 +1,7 @@
 /* pagecache.h - rendered pages kept per (petition, language), with the few
  * live values (count, goal, progress, form token, relative dates) and the
- * choice of the country list spliced in on every request. A hot petition page costs a copy, not a
- * database read and a template render. */
+ * choice of the country list spliced in on every request. A hot petition page
+ * costs a copy, not a database read and a template render. */
 #ifndef HOLOS_PAGECACHE_H
 #define HOLOS_PAGECACHE_H
 

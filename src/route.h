@@ -135,7 +135,8 @@ X(PETITION_FEED, "petition_feed", GET, SLUG, "/p/", "/feed.atom",              \
 /* Privacy: a signer withdraws with the link of the confirmation mail. */      \
 X(WITHDRAW, "withdraw", GET, TOKEN, "/w/", NULL, page_withdraw_show, NONE)     \
 X(WITHDRAW_POST, "withdraw_post", POST, TOKEN, "/w/", NULL,                    \
-    page_withdraw_post, FORM)
+    page_withdraw_post, FORM)                                                  \
+X(PRIVACY, "privacy", GET, EXACT, "/privacy", NULL, page_privacy, NONE)
 /* clang-format on */
 
 enum route {
