@@ -89,7 +89,20 @@ X(QR_PNG, "qr_png", GET, SLUG, "/p/", "/qr.png", page_qr_png, NONE)            \
 X(SEARCH, "search", GET, EXACT, "/search", NULL, page_search, NONE)            \
 /* Delivery: the pack, addressees, responses, paper signatures. */            \
 X(DELIVER_PDF, "deliver_pdf", GET, SLUG, "/me/p/", "/delivery.pdf",            \
-    page_deliver_pdf, NONE)
+    page_deliver_pdf, NONE)                                                    \
+X(DELIVER_ADDRESSEES, "deliver_addressees", POST, SLUG, "/me/p/",              \
+    "/addressees", page_deliver_addressees, FORM)                              \
+X(DELIVER_NOW, "deliver_now", POST, SLUG, "/me/p/", "/deliver",                \
+    page_deliver_now, FORM)                                                    \
+X(DELIVER_LINK_PDF, "deliver_link_pdf", GET, TOKEN, "/d/", NULL,               \
+    page_deliver_link_pdf, NONE)                                               \
+X(RESPONSE, "response", GET, TOKEN, "/r/", NULL, page_response_show, NONE)     \
+X(RESPONSE_POST, "response_post", POST, TOKEN, "/r/", NULL,                   \
+    page_response_post, FORM)                                                  \
+X(RESPONSES, "responses", GET, SLUG, "/admin/p/", "/responses",                \
+    page_responses_show, NONE)                                                 \
+X(RESPONSES_POST, "responses_post", POST, SLUG, "/admin/p/", "/responses",     \
+    page_responses_decide, FORM)
 /* clang-format on */
 
 enum route {
