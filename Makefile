@@ -142,6 +142,7 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@sh bench/run.sh
 	@$(MAKE) --no-print-directory bench-deliver
+	@$(MAKE) --no-print-directory bench-mail
 
 # The delivery pack of 1,000,000 signers (BENCH_DELIVER_SIGNERS): time and
 # peak RSS, kept in bench/results/ like run.sh's.
@@ -149,6 +150,10 @@ build/bench/deliver_bench: bench/deliver_bench.c $(call objs,build)
 	@mkdir -p $(@D)
 	$(CC) -std=c17 -g $(WARN) $(HOLOSCPP) $(OPT) $(PKGCFLAGS) $(CPPFLAGS) $(CFLAGS) \
 	    $(LDFLAGS) -o $@ $< $(call objs,build) $(PKGLIBS)
+
+# The outbox draining into Postfix's smtp-sink beside smtp-source.
+bench-mail: all
+	@sh bench/mail.sh
 
 bench-deliver: build/bench/deliver_bench
 	@mkdir -p bench/results

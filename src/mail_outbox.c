@@ -25,8 +25,10 @@
 static struct {
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
-	pthread_t thread;
-	bool running, stopping, kicked;
+	pthread_t threads[OUTBOX_SENDERS_MAX];
+	int nthreads;
+	unsigned kicks; /* outbox_kick() calls so far */
+	bool running, stopping;
 	struct store *store;
 	struct outbox_config cfg;
 } w = {
@@ -103,7 +105,7 @@ rcpt_hash(const char *rcpt, size_t len, unsigned char out[CRYPTO_HASH_BYTES])
  * one is not tried again. */
 static void
 deliver(struct store *s, const struct outbox_config *c,
-    const struct outbox_msg *m)
+    struct smtp_session *sess, const struct outbox_msg *m)
 {
 	enum smtp_result res = SMTP_PERMFAIL;
 	char err[256] = "";
@@ -161,8 +163,10 @@ deliver(struct store *s, const struct outbox_config *c,
 			snprintf(err, sizeof(err), "cannot write %s: %s",
 			    c->dir, strerror(errno));
 	} else {
-		res = smtp_send(&c->smtp, c->from, rcpt, msg, mlen, err,
-		    sizeof(err));
+		res = sess != NULL ? smtp_session_send(sess, c->from, rcpt, msg,
+					 mlen, err, sizeof(err)) :
+				     smtp_send(&c->smtp, c->from, rcpt, msg,
+					 mlen, err, sizeof(err));
 	}
 record:
 	now = (int64_t)time(NULL);
@@ -201,8 +205,11 @@ record:
 	buf_reset(&signed_msg);
 }
 
-int
-outbox_run_once(struct store *s, const struct outbox_config *c)
+/* Claims and sends due mail in batches until none is left (or the worker
+ * is stopping). Returns the number handled, or -1 on a store error. */
+static int
+run_batches(struct store *s, const struct outbox_config *c,
+    struct smtp_session *sess)
 {
 	struct outbox_msg *ms;
 	struct arena *a;
@@ -218,7 +225,7 @@ outbox_run_once(struct store *s, const struct outbox_config *c)
 			return -1;
 		}
 		for (i = 0; i < n; i++)
-			deliver(s, c, &ms[i]);
+			deliver(s, c, sess, &ms[i]);
 		arena_free(a);
 		total += (int)n;
 		if (n < CLAIM_BATCH)
@@ -232,37 +239,61 @@ outbox_run_once(struct store *s, const struct outbox_config *c)
 	}
 }
 
+int
+outbox_run_once(struct store *s, const struct outbox_config *c)
+{
+	struct smtp_session *sess = NULL;
+	int n;
+
+	if (c->smtp.url != NULL && (sess = smtp_session_new(&c->smtp)) == NULL)
+		return -1;
+	n = run_batches(s, c, sess);
+	smtp_session_free(sess);
+	return n;
+}
+
+/* One sender: its own connection to the relay, kept between batches. */
 static void *
 worker(void *arg)
 {
+	struct smtp_session *sess = NULL;
 	struct timespec until;
+	unsigned seen;
 
 	(void)arg;
+	if (w.cfg.smtp.url != NULL &&
+	    (sess = smtp_session_new(&w.cfg.smtp)) == NULL)
+		log_warn("outbox",
+		    "error=\"out of memory\" note=\"a "
+		    "connection per message\"");
 	for (;;) {
-		if (outbox_run_once(w.store, &w.cfg) == -1)
+		pthread_mutex_lock(&w.lock);
+		seen = w.kicks;
+		pthread_mutex_unlock(&w.lock);
+		if (run_batches(w.store, &w.cfg, sess) == -1)
 			log_warn("outbox", "error=\"cannot read the outbox\"");
 		pthread_mutex_lock(&w.lock);
-		/* Wake on a kick, else once a second for retries that fall
-		 * due. */
+		/* Wake on a kick made since this round began, else once a
+		 * second for retries that fall due. */
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_sec += 1;
-		while (!w.kicked && !w.stopping &&
+		while (w.kicks == seen && !w.stopping &&
 		    pthread_cond_timedwait(&w.wake, &w.lock, &until) == 0)
 			;
-		w.kicked = false;
 		if (w.stopping) {
 			pthread_mutex_unlock(&w.lock);
 			break;
 		}
 		pthread_mutex_unlock(&w.lock);
 	}
+	smtp_session_free(sess);
 	return NULL;
 }
 
 int
 outbox_start(struct store *s, const struct outbox_config *c)
 {
-	int n = 0;
+	int n = 0, i, want;
 
 	if (store_outbox_recover(s, &n) != STORE_OK)
 		return -1;
@@ -274,9 +305,19 @@ outbox_start(struct store *s, const struct outbox_config *c)
 	w.store = s;
 	w.cfg = *c;
 	w.stopping = false;
-	if (pthread_create(&w.thread, NULL, worker, NULL) != 0)
+	want = c->senders < 1		    ? 1 :
+	    c->senders > OUTBOX_SENDERS_MAX ? OUTBOX_SENDERS_MAX :
+					      c->senders;
+	for (i = 0; i < want; i++) {
+		if (pthread_create(&w.threads[i], NULL, worker, NULL) != 0)
+			break;
+		w.nthreads = i + 1;
+	}
+	w.running = w.nthreads > 0;
+	if (w.nthreads < want) {
+		outbox_stop();
 		return -1;
-	w.running = true;
+	}
 	return 0;
 }
 
@@ -284,20 +325,24 @@ void
 outbox_kick(void)
 {
 	pthread_mutex_lock(&w.lock);
-	w.kicked = true;
-	pthread_cond_signal(&w.wake);
+	w.kicks++;
+	pthread_cond_broadcast(&w.wake);
 	pthread_mutex_unlock(&w.lock);
 }
 
 void
 outbox_stop(void)
 {
+	int i;
+
 	if (!w.running)
 		return;
 	pthread_mutex_lock(&w.lock);
 	w.stopping = true;
-	pthread_cond_signal(&w.wake);
+	pthread_cond_broadcast(&w.wake);
 	pthread_mutex_unlock(&w.lock);
-	pthread_join(w.thread, NULL);
+	for (i = 0; i < w.nthreads; i++)
+		pthread_join(w.threads[i], NULL);
+	w.nthreads = 0;
 	w.running = false;
 }

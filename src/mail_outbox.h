@@ -20,16 +20,22 @@ struct outbox_config {
 	int64_t retry_max;	  /* longest wait between attempts */
 	int max_attempts;	  /* then the message is dead */
 	struct dkim_signer *dkim; /* sign each message, or NULL; borrowed */
+	int senders; /* threads sending at once, each on its own connection */
 };
 
-/* Starts the worker thread. Messages left 'sending' by a crash are queued
- * again first. Returns 0, or -1 (logged). */
+/* The most sender threads (--mail-senders). */
+#define OUTBOX_SENDERS_MAX 32
+
+/* Starts c->senders worker threads, each claiming due mail in batches and
+ * sending it over a connection of its own that it keeps between messages
+ * (smtp_session). Messages left 'sending' by a crash are queued again
+ * first. Returns 0, or -1 (logged) with no thread left running. */
 int outbox_start(struct store *s, const struct outbox_config *c);
 
 /* Wakes the worker: new mail was committed. Cheap; any thread. */
 void outbox_kick(void);
 
-/* Finishes the message in hand and stops the worker. */
+/* Each worker finishes the message in hand; then all are joined. */
 void outbox_stop(void);
 
 /* Sends every due message once, in the calling thread (for `holos outbox

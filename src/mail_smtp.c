@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -15,6 +16,10 @@
 #define DEFAULT_TIMEOUT_MS 60000L
 #define ADDR_MAX 254
 #define REPLY_MAX 200
+/* Messages on one connection before it is closed and another opened, and
+ * the longest a connection may sit idle before it is not reused. */
+#define SESSION_MESSAGES 100
+#define SESSION_IDLE_S 30
 
 static const char *const result_names[SMTP__MAX] = {
 	[SMTP_SENT] = "sent",
@@ -405,23 +410,107 @@ elapsed_ms(const struct timespec *t0)
 	    (t1.tv_nsec - t0->tv_nsec) / 1000000;
 }
 
+/* A connection to the relay kept for several messages. */
+struct smtp_session {
+	struct smtp_config c; /* strings borrowed for the session's life */
+	struct target t;
+	bool parsed;
+	CURL *h;	  /* NULL: the next message opens a connection */
+	int messages;	  /* sent on the present connection */
+	char reason[512]; /* why the target cannot be used, once parsed */
+};
+
+struct smtp_session *
+smtp_session_new(const struct smtp_config *c)
+{
+	struct smtp_session *s = calloc(1, sizeof(*s));
+
+	if (s == NULL)
+		return NULL;
+	s->c = *c;
+	return s;
+}
+
+/* Ends the connection (QUIT) and forgets the handle. */
+static void
+session_close(struct smtp_session *s)
+{
+	if (s->h != NULL)
+		curl_easy_cleanup(s->h);
+	s->h = NULL;
+	s->messages = 0;
+}
+
+void
+smtp_session_free(struct smtp_session *s)
+{
+	if (s == NULL)
+		return;
+	session_close(s);
+	if (s->parsed)
+		target_free(&s->t);
+	free(s);
+}
+
+/* The handle with everything that holds for every message. Returns 0, or
+ * -1 (out of memory). */
+static int
+session_open(struct smtp_session *s)
+{
+	const struct smtp_config *c = &s->c;
+	CURL *h;
+
+	if ((h = curl_easy_init()) == NULL)
+		return -1;
+	curl_easy_setopt(h, CURLOPT_CURLU, s->t.url);
+#if LIBCURL_VERSION_NUM >= 0x075500
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+#else
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS,
+	    (long)(CURLPROTO_SMTP | CURLPROTO_SMTPS));
+#endif
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS,
+	    c->timeout_ms > 0 ? c->timeout_ms : DEFAULT_TIMEOUT_MS);
+	/* A relay drops idle sessions after a few minutes (RFC 5321 asks
+	 * for 5); a connection idle longer than this is not tried. */
+	curl_easy_setopt(h, CURLOPT_MAXAGE_CONN, (long)SESSION_IDLE_S);
+	curl_easy_setopt(h, CURLOPT_USE_SSL, s->t.use_ssl);
+	curl_easy_setopt(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+	if (c->insecure_tls) {
+		curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+	if (c->ca_file != NULL)
+		curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
+	if (s->t.user != NULL)
+		curl_easy_setopt(h, CURLOPT_USERNAME, s->t.user);
+	if (s->t.pass != NULL)
+		curl_easy_setopt(h, CURLOPT_PASSWORD, s->t.pass);
+	curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+	curl_easy_setopt(h, CURLOPT_READFUNCTION, upload_read);
+	/* Verbose only feeds trace_cb; nothing reaches stderr. */
+	curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, trace_cb);
+	curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
+	s->h = h;
+	s->messages = 0;
+	return 0;
+}
+
 enum smtp_result
-smtp_send(const struct smtp_config *c, const char *from, const char *rcpt,
+smtp_session_send(struct smtp_session *s, const char *from, const char *rcpt,
     const char *msg, size_t len, char *err, size_t errlen)
 {
 	char curlmsg[CURL_ERROR_SIZE] = "", domain[72], addr[ADDR_MAX + 3];
 	char reason[512];
-	struct target t;
 	struct trace tr;
 	struct upload up = { msg, len };
 	struct curl_slist *rcpts = NULL;
 	struct timespec t0;
 	enum smtp_result r = SMTP_TEMPFAIL;
-	CURL *h = NULL;
 	CURLcode rc = CURLE_OK;
 	long code = 0;
 
-	memset(&t, 0, sizeof(t));
 	memset(&tr, 0, sizeof(tr));
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	log_domain(domain, sizeof(domain), rcpt);
@@ -432,54 +521,43 @@ smtp_send(const struct smtp_config *c, const char *from, const char *rcpt,
 		    msg == NULL ? "no message" : "unusable envelope address");
 		goto done;
 	}
-	if (target_parse(c, &t, reason, sizeof(reason)) == -1)
+	if (!s->parsed) {
+		if (target_parse(&s->c, &s->t, s->reason, sizeof(s->reason)) ==
+		    -1) {
+			snprintf(reason, sizeof(reason), "%s", s->reason);
+			goto done;
+		}
+		s->parsed = true;
+	}
+	if (s->h == NULL && session_open(s) == -1) {
+		snprintf(reason, sizeof(reason), "out of memory");
 		goto done;
+	}
+
 	snprintf(addr, sizeof(addr), "<%s>", rcpt);
-	if ((h = curl_easy_init()) == NULL ||
-	    (rcpts = curl_slist_append(NULL, addr)) == NULL) {
+	if ((rcpts = curl_slist_append(NULL, addr)) == NULL) {
 		snprintf(reason, sizeof(reason), "out of memory");
 		goto done;
 	}
 	snprintf(addr, sizeof(addr), "<%s>", from);
-	curl_easy_setopt(h, CURLOPT_CURLU, t.url);
-#if LIBCURL_VERSION_NUM >= 0x075500
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-#else
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS,
-	    (long)(CURLPROTO_SMTP | CURLPROTO_SMTPS));
-#endif
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS,
-	    c->timeout_ms > 0 ? c->timeout_ms : DEFAULT_TIMEOUT_MS);
-	curl_easy_setopt(h, CURLOPT_USE_SSL, t.use_ssl);
-	curl_easy_setopt(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-	if (c->insecure_tls) {
-		curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
-		curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
-	}
-	if (c->ca_file != NULL)
-		curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
-	if (t.user != NULL)
-		curl_easy_setopt(h, CURLOPT_USERNAME, t.user);
-	if (t.pass != NULL)
-		curl_easy_setopt(h, CURLOPT_PASSWORD, t.pass);
-	curl_easy_setopt(h, CURLOPT_MAIL_FROM, addr);
-	curl_easy_setopt(h, CURLOPT_MAIL_RCPT, rcpts);
-	curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
-	curl_easy_setopt(h, CURLOPT_READFUNCTION, upload_read);
-	curl_easy_setopt(h, CURLOPT_READDATA, &up);
-	curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curlmsg);
-	/* Verbose only feeds trace_cb; nothing reaches stderr. */
-	curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, trace_cb);
-	curl_easy_setopt(h, CURLOPT_DEBUGDATA, &tr);
-	curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
+	curl_easy_setopt(s->h, CURLOPT_MAIL_FROM, addr);
+	curl_easy_setopt(s->h, CURLOPT_MAIL_RCPT, rcpts);
+	curl_easy_setopt(s->h, CURLOPT_READDATA, &up);
+	curl_easy_setopt(s->h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
+	curl_easy_setopt(s->h, CURLOPT_ERRORBUFFER, curlmsg);
+	curl_easy_setopt(s->h, CURLOPT_DEBUGDATA, &tr);
 
-	rc = curl_easy_perform(h);
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+	rc = curl_easy_perform(s->h);
+	curl_easy_getinfo(s->h, CURLINFO_RESPONSE_CODE, &code);
 	r = classify(rc, code, &tr);
 	if (r != SMTP_SENT)
-		describe(reason, sizeof(reason), rc, curlmsg, &tr, code, &t);
+		describe(reason, sizeof(reason), rc, curlmsg, &tr, code, &s->t);
+	/* A failed transaction leaves the session in a state not worth
+	 * guessing: the next message opens a new one. So does a session
+	 * that carried SESSION_MESSAGES. */
+	if (r != SMTP_SENT || ++s->messages >= SESSION_MESSAGES)
+		session_close(s);
+
 done:
 	if (r == SMTP_SENT) {
 		log_info("smtp", "result=sent domain=%s ms=%ld", domain,
@@ -492,7 +570,29 @@ done:
 		seterr(err, errlen, reason);
 	}
 	curl_slist_free_all(rcpts);
-	curl_easy_cleanup(h);
-	target_free(&t);
+	/* The handle keeps pointers to this call's buffers until the next
+	 * call sets them again. */
+	if (s->h != NULL) {
+		curl_easy_setopt(s->h, CURLOPT_MAIL_RCPT, NULL);
+		curl_easy_setopt(s->h, CURLOPT_READDATA, NULL);
+		curl_easy_setopt(s->h, CURLOPT_ERRORBUFFER, NULL);
+		curl_easy_setopt(s->h, CURLOPT_DEBUGDATA, NULL);
+	}
+	return r;
+}
+
+enum smtp_result
+smtp_send(const struct smtp_config *c, const char *from, const char *rcpt,
+    const char *msg, size_t len, char *err, size_t errlen)
+{
+	struct smtp_session *s = smtp_session_new(c);
+	enum smtp_result r;
+
+	if (s == NULL) {
+		seterr(err, errlen, "out of memory");
+		return SMTP_TEMPFAIL;
+	}
+	r = smtp_session_send(s, from, rcpt, msg, len, err, errlen);
+	smtp_session_free(s);
 	return r;
 }

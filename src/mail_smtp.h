@@ -59,4 +59,21 @@ int smtp_config_check(const struct smtp_config *c, char *err, size_t errlen);
 enum smtp_result smtp_send(const struct smtp_config *c, const char *from,
     const char *rcpt, const char *msg, size_t len, char *err, size_t errlen);
 
+/* A session: one connection to the relay kept open for several messages
+ * (RFC 5321 allows a new MAIL after a finished one), so a queue of mail
+ * does not pay a TCP and TLS handshake and EHLO per message. Closed and
+ * opened again after a failed message, after 100 messages, or when it
+ * sat idle 30 s. One thread at a time per session; several sessions may
+ * run at once. Returns the session (free with smtp_session_free()), or
+ * NULL when out of memory. c's strings are borrowed for its life. */
+struct smtp_session *smtp_session_new(const struct smtp_config *c);
+
+/* smtp_send() on the session's connection (opened when it has none).
+ * Same results, logs and err as smtp_send(). */
+enum smtp_result smtp_session_send(struct smtp_session *s, const char *from,
+    const char *rcpt, const char *msg, size_t len, char *err, size_t errlen);
+
+/* Ends the session (QUIT) and frees it. NULL is a no-op. */
+void smtp_session_free(struct smtp_session *s);
+
 #endif

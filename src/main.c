@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "account.h"
+#include "catalog.h"
 #include "counts.h"
 #include "crypto.h"
 #include "delay.h"
@@ -77,6 +78,7 @@ struct config {
 	unsigned long confirm_ttl;
 	unsigned long mail_retry;
 	unsigned long mail_attempts;
+	unsigned long mail_senders;
 	struct cidr trusted[32];
 	size_t ntrusted;
 	struct rl_rule rates[RL__MAX];
@@ -134,6 +136,7 @@ enum opt {
 	OPT_CONFIRM_TTL,
 	OPT_MAIL_RETRY,
 	OPT_MAIL_ATTEMPTS,
+	OPT_MAIL_SENDERS,
 	OPT_TRUSTED_PROXY,
 	OPT_RATE_IP,
 	OPT_RATE_NET,
@@ -215,6 +218,8 @@ static const struct opt_def opts[OPT__MAX] = {
 	    86400, "60" },
 	[OPT_MAIL_ATTEMPTS] = { "mail-attempts", NULL, ARG_NUMBER,
 	    CF(mail_attempts), 1, 100, "8" },
+	[OPT_MAIL_SENDERS] = { "mail-senders", "HOLOS_MAIL_SENDERS", ARG_NUMBER,
+	    CF(mail_senders), 1, OUTBOX_SENDERS_MAX, "4" },
 	[OPT_TRUSTED_PROXY] = { "trusted-proxy", NULL, ARG_CIDR, CF(trusted), 0,
 	    0, NULL },
 	[OPT_RATE_IP] = { "rate-ip", NULL, ARG_RATE, CF(rates[RL_IP]), 0, 0,
@@ -319,6 +324,9 @@ static const char usage_serve[] =
     "                      sender (env HOLOS_DKIM_SELECTOR)\n"
     "  --mail-retry S      seconds before the first retry, doubling (default 60)\n"
     "  --mail-attempts N   attempts before a message is dead (default 8)\n"
+    "  --mail-senders N    messages sent at once, each sender on a connection\n"
+    "                      of its own kept for up to 100 messages (env\n"
+    "                      HOLOS_MAIL_SENDERS; 1 to 32, default 4)\n"
     "\n"
     "Abuse limits (signing, confirming; page views are never limited):\n"
     "  --trusted-proxy CIDR  a proxy whose X-Forwarded-For names the client\n"
@@ -1006,6 +1014,7 @@ setup_mail(struct config *c, struct outbox_config *mail)
 	mail->retry_base = (int64_t)c->mail_retry;
 	mail->retry_max = 6 * 3600;
 	mail->max_attempts = (int)c->mail_attempts;
+	mail->senders = (int)c->mail_senders;
 	mail->smtp.url = c->smtp;
 	mail->smtp.helo = site.host;
 	mail->smtp.timeout_ms = 30000;
@@ -1093,8 +1102,12 @@ cmd_purge(struct config *c, int argc)
 	};
 	ret = retain_run_once(&rc, (int64_t)time(NULL), &res);
 	store_close(s);
-	printf("removed %d mail file%s\n", res.mail_files,
-	    res.mail_files == 1 ? "" : "s");
+	printf("erased the signers of %d petition%s (%lld signature%s), "
+	       "%lld sent or dead mail%s; removed %d mail file%s\n",
+	    res.petitions, res.petitions == 1 ? "" : "s",
+	    (long long)res.signatures, res.signatures == 1 ? "" : "s",
+	    (long long)res.mail_rows, res.mail_rows == 1 ? "" : "s",
+	    res.mail_files, res.mail_files == 1 ? "" : "s");
 	if (ret == -1) {
 		fprintf(stderr,
 		    "holos purge: not everything due was erased "
@@ -1192,12 +1205,20 @@ start_guard(struct serve *sv)
 	return 0;
 }
 
+/* A petition moved: its cached pages and the listings are out of date. */
+static void
+petition_changed(int64_t petition_id)
+{
+	pagecache_invalidate(petition_id);
+	catalog_touch();
+}
+
 static int
 start_store(struct serve *sv)
 {
 	if ((site.store = open_store(sv->c)) == NULL)
 		return -1;
-	lifecycle_on_change(pagecache_invalidate);
+	lifecycle_on_change(petition_changed);
 	return 0;
 }
 
@@ -1285,7 +1306,17 @@ static int
 start_counts(struct serve *sv)
 {
 	(void)sv;
-	return counts_init(site.store);
+	/* The listings' catalogue reads the counts. */
+	if (counts_init(site.store) == -1)
+		return -1;
+	return catalog_init(site.store);
+}
+
+static void
+stop_counts(void)
+{
+	catalog_free();
+	counts_free();
 }
 
 static int
@@ -1388,6 +1419,7 @@ start_server(struct serve *sv)
 		.trusted = c->trusted,
 		.ntrusted = c->ntrusted,
 		.on_request = route_dispatch,
+		.body_max = route_body_max,
 		.on_reply = on_reply,
 	};
 	return server_start(&sv->server);
@@ -1447,7 +1479,8 @@ static const struct step steps[STEP__MAX] = {
 	[STEP_SITE] = { "site", "the site settings", start_site,
 	    pagecache_clear },
 	[STEP_MAIL] = { "mail", "mail", start_mail, teardown_mail },
-	[STEP_COUNTS] = { "counts", "the counts", start_counts, counts_free },
+	[STEP_COUNTS] = { "counts", "the counts and the listings", start_counts,
+	    stop_counts },
 	[STEP_OUTBOX] = { "outbox", "the mail worker", start_outbox,
 	    outbox_stop },
 	[STEP_FANOUT] = { "fanout", "the update mailer", start_fanout,

@@ -171,6 +171,33 @@ page_error(struct request *r, int status, const char *key)
 	page_error_text(r, status, msg ? msg : key);
 }
 
+/* Whether r asked for JSON: the API (/api/) and /p/SLUG.json get their
+ * errors as JSON too. */
+static bool
+wants_json(const struct request *r)
+{
+	size_t n = strlen(r->path);
+
+	return strncmp(r->path, "/api/", 5) == 0 ||
+	    (n > 5 && strcmp(r->path + n - 5, ".json") == 0);
+}
+
+/* The error's code in a JSON answer, by status. */
+static const char *
+error_code(int status)
+{
+	switch (status) {
+	case 400: return "bad_request";
+	case 404: return "not_found";
+	case 405: return "method_not_allowed";
+	case 410: return "gone";
+	case 413: return "too_large";
+	case 429: return "rate_limited";
+	case 503: return "unavailable";
+	default: return status >= 500 ? "internal" : "error";
+	}
+}
+
 void
 page_error_text(struct request *r, int status, const char *msg)
 {
@@ -178,6 +205,14 @@ page_error_text(struct request *r, int status, const char *msg)
 	json_t *ctx;
 
 	page_begin(r);
+	if (wants_json(r)) {
+		page_json(r, status,
+		    json_pack("{s:{s:s, s:s}}", "error", "code",
+			error_code(status), "message", msg));
+		http_header_add(r, "Access-Control-Allow-Origin", "*");
+		http_header_add(r, "Cache-Control", "no-store");
+		return;
+	}
 	title = i18n_text(r->lang,
 	    status == 404 ? "title_not_found" : "title_error");
 	ctx = page_context(r, title);

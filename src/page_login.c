@@ -156,11 +156,13 @@ page_login_post(struct request *r)
 	j->next = next;
 	j->arena = r->arena;
 	/* The hash takes tens of milliseconds: on the worker, with the
-	 * request parked; here only when the worker cannot take it. */
+	 * request parked. When the worker's queue is full the answer comes at
+	 * once: the form again, try in a few seconds. */
 	if (offload_submit(r, login_work, j) == 0)
 		return;
-	login_work(j);
-	login_finish(r, j);
+	log_warn("login", "result=busy");
+	render_login(r, 503, next, "acct_busy");
+	http_header_add(r, "Retry-After", "5");
 }
 
 void

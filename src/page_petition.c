@@ -107,6 +107,35 @@ share_links(struct request *r, const char *url, const char *title)
 	return share;
 }
 
+/* The snippets of the page's "Embed" box: the widget's iframe (the title
+ * escaped for the embedding page; the template escapes it all again for
+ * this one) and the count badge in Markdown. */
+static json_t *
+embed_snippets(struct request *r, const char *url, const char *title)
+{
+	const char *label = i18n_text(r->lang, "badge_label");
+	struct buf b;
+	json_t *o;
+
+	buf_init(&b);
+	buf_printf(&b,
+	    "<iframe src=\"%s/embed?lang=%s\" width=\"360\" "
+	    "height=\"230\" style=\"border:0;max-width:100%%\" "
+	    "title=\"",
+	    url, r->lang);
+	buf_append_html(&b, title, strlen(title));
+	buf_puts(&b, "\" loading=\"lazy\"></iframe>");
+	o = json_pack("{s:s%}", "widget", buf_ok(&b) ? b.data : "",
+	    buf_ok(&b) ? b.len : 0);
+	buf_reset(&b);
+	buf_printf(&b, "[![%s](%s/badge.svg?lang=%s)](%s)",
+	    label ? label : "signatures", url, r->lang, url);
+	json_object_set_new(o, "badge",
+	    json_stringn(buf_ok(&b) ? b.data : "", buf_ok(&b) ? b.len : 0));
+	buf_reset(&b);
+	return o;
+}
+
 /* How long a rendered petition page is reused before it is rendered
  * again from the store (edits in this process invalidate it at once). */
 #define PAGE_TTL 5
@@ -475,6 +504,25 @@ petition_life(struct request *r, const struct petition *p, json_t *o)
 					     "petition_closed_on",
 			&a, 1)));
 	}
+	/* privacy: when its signers' personal data goes (retain.c). A
+	 * closed petition moved there at updated_at. */
+	if (p->state == PETITION_CLOSED || p->state == PETITION_VICTORY) {
+		int64_t at = p->updated_at + site.retain_days * 86400;
+		struct msgfmt_arg a[2] = {
+			{ .name = "date",
+			    .type = MSGFMT_DATE,
+			    .num = (double)at * 1000.0 },
+			{ .name = "days",
+			    .type = MSGFMT_NUMBER,
+			    .num = (double)site.retain_days },
+		};
+
+		json_object_set_new(o, "retention_line",
+		    json_string(i18n_format(r->arena, r->lang,
+			now < at ? "privacy_retention_future" :
+				   "privacy_retention_past",
+			a, 2)));
+	}
 }
 
 static json_t *
@@ -505,6 +553,14 @@ petition_context(struct request *r, struct petition *p, bool body,
 	if (note != NULL)
 		json_object_set_new(o, "original_note", json_string(note));
 	json_object_set_new(o, "to_lang", json_string(to_lang));
+	json_object_set_new(o, "embed", embed_snippets(r, url, p->title));
+	{
+		/* The starter's image (page_image.c), when there is one. */
+		json_t *img = page_image_json(r, p->slug, p->id);
+
+		if (img != NULL)
+			json_object_set_new(o, "image", img);
+	}
 	json_object_set_new(o, "ended",
 	    json_boolean(shown_goal(p->state, 1) == 0));
 	petition_removals(r, p, o);

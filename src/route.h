@@ -87,6 +87,29 @@ X(QR_SVG, "qr_svg", GET, SLUG, "/p/", "/qr.svg", page_qr_svg, NONE)            \
 X(QR_PNG, "qr_png", GET, SLUG, "/p/", "/qr.png", page_qr_png, NONE)            \
 /* find: search, listings, the open API, feeds */                              \
 X(SEARCH, "search", GET, EXACT, "/search", NULL, page_search, NONE)            \
+/* spread: the petition image */                                              \
+X(ME_IMAGE, "me_image", POST, SLUG, "/me/p/", "/image", page_image_upload,     \
+    FORM)                                                                      \
+X(IMAGE_WEBP, "image_webp", GET, SLUG, "/p/", "/image.webp", page_image_webp,  \
+    NONE)                                                                      \
+X(IMAGE_JPG, "image_jpg", GET, SLUG, "/p/", "/image.jpg", page_image_jpg,     \
+    NONE)                                                                      \
+/* find (continued) */                                                         \
+X(PETITIONS, "petitions", GET, EXACT, "/petitions", NULL, page_petitions, NONE) \
+/* spread: the embeddable widget and the count badge */                       \
+X(EMBED, "embed", GET, SLUG, "/p/", "/embed", page_embed, NONE)                \
+X(BADGE_SVG, "badge_svg", GET, SLUG, "/p/", "/badge.svg", page_badge_svg, NONE) \
+/* find: the open API */                                                       \
+X(API_PETITIONS, "api_petitions", GET, EXACT, "/api/v1/petitions", NULL,        \
+    page_api_petitions, NONE)                                                  \
+X(API_PETITION, "api_petition", GET, SLUG, "/api/v1/petitions/", "",           \
+    page_api_petition, NONE)                                                   \
+X(API_SIGNATURES, "api_signatures", GET, SLUG, "/api/v1/petitions/",           \
+    "/signatures", page_api_signatures, NONE)                                  \
+X(API_STATS, "api_stats", GET, EXACT, "/api/v1/stats", NULL, page_api_stats,   \
+    NONE)                                                                      \
+X(API_OPENAPI, "api_openapi", GET, EXACT, "/api/v1/openapi.json", NULL,        \
+    page_api_openapi, NONE)                                                    \
 /* Delivery: the pack, addressees, responses, paper signatures. */            \
 X(DELIVER_PDF, "deliver_pdf", GET, SLUG, "/me/p/", "/delivery.pdf",            \
     page_deliver_pdf, NONE)                                                    \
@@ -118,6 +141,11 @@ enum route {
  * with another method 405 with Allow, an over-long body 413. Never fails:
  * errors become error pages. */
 void route_dispatch(struct request *r);
+
+/* The largest body a request for path may send: max_body (--max-body), or
+ * more for the one route that takes an upload (the petition image). */
+size_t route_body_max(enum http_method method, const char *path,
+    size_t max_body);
 
 /* The route's name for metrics ("petition", "sign", …); "none" for
  * ROUTE__MAX. */

@@ -5,7 +5,9 @@
  * given to it in place of DNS, and a copy with its subject changed must
  * fail; bad key settings stop holos with a message. Hard bounces: an
  * address refused with 550 at RCPT TO is suppressed, not tried again, and
- * listed by `holos outbox suppressed`; `unsuppress` lifts it. */
+ * listed by `holos outbox suppressed`; `unsuppress` lifts it. Sessions:
+ * a queue of mail goes over a few connections kept open, not one per
+ * message. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -264,6 +266,55 @@ test_hard_bounce_suppressed(void **state)
 	w->passed = true;
 }
 
+/* 30 confirmations arrive once each over at most --mail-senders (3)
+ * SMTP sessions: the senders keep their connections between messages. */
+static void
+test_sessions_reused(void **state)
+{
+	struct mailworld *w = *state;
+	const char *args[] = { "--seed", SEED_PATH, "--rate-limit", "off",
+		"--mail-senders", "3", NULL };
+	enum {
+		N = 30
+	};
+	char peers[N][64];
+	int npeers = 0;
+
+	assert_int_equal(mailworld_start(w, args, NULL), 0);
+	for (int i = 0; i < N; i++) {
+		char email[64];
+		snprintf(email, sizeof email, "session.%d@example.net", i);
+		struct signer who = signer_default(email);
+		assert_int_equal(sign_fresh(&w->srv, SEED_SLUG, &who, "en",
+				     NULL),
+		    303);
+	}
+	assert_int_equal(maildir_wait(&w->mail, N, WAIT_MS), N);
+	assert_int_equal(maildir_quiet(&w->mail, N, 500), N);
+	for (int i = 1; i <= N; i++) {
+		struct hbuf env = { 0 };
+		char path[600], peer[64];
+		snprintf(path, sizeof path, "%s/new/%d.peer", w->mail.dir, i);
+		assert_int_equal(slurp(path, &env), 0);
+		assert_int_equal(sscanf(env.data, "%63s", peer), 1);
+		int k;
+		for (k = 0; k < npeers && strcmp(peers[k], peer) != 0; k++)
+			;
+		if (k == npeers)
+			snprintf(peers[npeers++], sizeof peers[0], "%s", peer);
+		hbuf_free(&env);
+	}
+	for (int i = 0; i < N; i++) {
+		char email[64];
+		snprintf(email, sizeof email, "session.%d@example.net", i);
+		assert_true(maildir_find(&w->mail, email, 0) > 0);
+	}
+	if (npeers > 3)
+		fail_msg("%d messages came over %d connections, wanted at most 3",
+		    N, npeers);
+	w->passed = true;
+}
+
 int
 main(void)
 {
@@ -273,6 +324,7 @@ main(void)
 		mailworld_test(test_confirmation_signed, &fx),
 		cmocka_unit_test(test_bad_settings_refused),
 		mailworld_test(test_hard_bounce_suppressed, &fx),
+		mailworld_test(test_sessions_reused, &fx),
 	};
 	return harness_finish(
 	    cmocka_run_group_tests(tests, setup_key, teardown_key));

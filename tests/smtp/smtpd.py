@@ -83,6 +83,10 @@ class Handler:
         if session.authenticated and isinstance(session.auth_data, LoginPassword):
             env.append("AUTH: %s" % session.auth_data.login.decode("utf-8", "replace"))
         self._put("%d.env" % n, ("\n".join(env) + "\n").encode("utf-8"))
+        # The client's end of the connection, apart from the envelope:
+        # messages with the same one came over one SMTP session.
+        peer = session.peer if isinstance(session.peer, tuple) else ("?", 0)
+        self._put("%d.peer" % n, ("%s:%s\n" % (peer[0], peer[1])).encode())
         self._put("%d.eml" % n, envelope.original_content)
         return "250 2.0.0 Message accepted"
 

@@ -197,6 +197,27 @@ static const struct {
 	/* Delivery. */
 	{ ROUTE_DELIVER_PDF, HTTP_GET, "/me/p/save-the-park/delivery.pdf",
 	    "save-the-park", NULL, NULL },
+	/* spread: the petition image */
+	{ ROUTE_ME_IMAGE, HTTP_POST, "/me/p/save-the-park/image",
+	    "save-the-park", NULL, NULL },
+	{ ROUTE_IMAGE_WEBP, HTTP_GET, "/p/save-the-park/image.webp",
+	    "save-the-park", NULL, NULL },
+	{ ROUTE_IMAGE_JPG, HTTP_GET, "/p/save-the-park/image.jpg",
+	    "save-the-park", NULL, NULL },
+	{ ROUTE_PETITIONS, HTTP_GET, "/petitions", NULL, NULL, NULL },
+	{ ROUTE_EMBED, HTTP_GET, "/p/save-the-park/embed", "save-the-park",
+	    NULL, NULL },
+	{ ROUTE_BADGE_SVG, HTTP_GET, "/p/save-the-park/badge.svg",
+	    "save-the-park", NULL, NULL },
+	{ ROUTE_API_PETITIONS, HTTP_GET, "/api/v1/petitions", NULL, NULL, NULL },
+	{ ROUTE_API_PETITION, HTTP_GET, "/api/v1/petitions/save-the-park",
+	    "save-the-park", NULL, NULL },
+	{ ROUTE_API_SIGNATURES, HTTP_GET,
+	    "/api/v1/petitions/save-the-park/signatures", "save-the-park", NULL,
+	    NULL },
+	{ ROUTE_API_STATS, HTTP_GET, "/api/v1/stats", NULL, NULL, NULL },
+	{ ROUTE_API_OPENAPI, HTTP_GET, "/api/v1/openapi.json", NULL, NULL,
+	    NULL },
 	{ ROUTE_DELIVER_ADDRESSEES, HTTP_POST, "/me/p/save-the-park/addressees",
 	    "save-the-park", NULL, NULL },
 	{ ROUTE_DELIVER_NOW, HTTP_POST, "/me/p/save-the-park/deliver",
@@ -317,8 +338,15 @@ test_wrong_method_405(void **state)
 			assert_non_null(allow);
 			assert_string_equal(allow, post ? "POST" : "GET, HEAD");
 			/* The error page is a page, in the default
-			 * language. */
-			assert_non_null(strstr(r->out.data, "<html"));
+			 * language; the JSON paths' errors are JSON. */
+			size_t plen = strlen(reach[i].path);
+			if (strncmp(reach[i].path, "/api/", 5) == 0 ||
+			    (plen > 5 &&
+				strcmp(reach[i].path + plen - 5, ".json") == 0))
+				assert_non_null(strstr(r->out.data,
+				    "{\"error\":{\"code\":\"method_not_allowed\""));
+			else
+				assert_non_null(strstr(r->out.data, "<html"));
 			assert_string_equal(r->lang, "en");
 			request_done(r);
 		}
@@ -547,6 +575,37 @@ test_too_large_413(void **state)
 	request_done(r);
 }
 
+/* spread: the image upload alone may send more than --max-body. */
+static void
+test_body_max(void **state)
+{
+	const size_t dflt = 262144, up = IMAGE_MAX_BYTES + (64 << 10);
+
+	(void)state;
+	assert_int_equal(route_body_max(HTTP_POST, "/me/p/save-the-park/image",
+			     dflt),
+	    up);
+	/* A --max-body above it wins. */
+	assert_int_equal(route_body_max(HTTP_POST, "/me/p/save-the-park/image",
+			     64 << 20),
+	    64 << 20);
+	assert_int_equal(route_body_max(HTTP_GET, "/me/p/save-the-park/image",
+			     dflt),
+	    dflt);
+	assert_int_equal(route_body_max(HTTP_POST, "/p/save-the-park/sign",
+			     dflt),
+	    dflt);
+	assert_int_equal(route_body_max(HTTP_POST, "/me/p/image", dflt), dflt);
+	assert_int_equal(route_body_max(HTTP_POST, "/me/p//image", dflt), dflt);
+	assert_int_equal(route_body_max(HTTP_POST, "/me/p/a/../../start/image",
+			     dflt),
+	    dflt);
+	assert_int_equal(route_body_max(HTTP_POST,
+			     "/me/p/save-the-park/image/x", dflt),
+	    dflt);
+	assert_int_equal(route_body_max(HTTP_POST, "/start", dflt), dflt);
+}
+
 static void
 test_route_names(void **state)
 {
@@ -586,6 +645,7 @@ main(void)
 		cmocka_unit_test(test_hostile_paths),
 		cmocka_unit_test(test_too_large_413),
 		cmocka_unit_test(test_route_names),
+		cmocka_unit_test(test_body_max),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
