@@ -11,6 +11,9 @@
 #define PLOT_RIGHT 624
 #define PLOT_TOP 16
 #define PLOT_BOTTOM 200
+/* A chart of fewer days keeps the bar width of this many: one day is one
+ * narrow bar, not a block across the plot. */
+#define MIN_SLOTS 14
 #define INK "#4b5563"
 #define BAR "#1d6b45"
 
@@ -91,7 +94,8 @@ chart_days_svg(struct buf *out, const struct day_row *days, size_t n,
 		if (counts[k] > max)
 			max = counts[k];
 	}
-	slot = (double)(PLOT_RIGHT - PLOT_LEFT) / (double)ndays;
+	slot = (double)(PLOT_RIGHT - PLOT_LEFT) /
+	    (double)(ndays < MIN_SLOTS ? MIN_SLOTS : ndays);
 
 	buf_printf(out,
 	    "<svg xmlns=\"http://www.w3.org/2000/svg\" "
@@ -138,10 +142,11 @@ chart_days_svg(struct buf *out, const struct day_row *days, size_t n,
 	put_date(out, first);
 	buf_puts(out, "</text>");
 	if (ndays > 1) {
+		/* Under the last bar's end. */
 		buf_printf(out,
-		    "<text x=\"%d\" y=\"%d\" "
+		    "<text x=\"%.2f\" y=\"%d\" "
 		    "text-anchor=\"end\">",
-		    PLOT_RIGHT, PLOT_BOTTOM + 18);
+		    PLOT_LEFT + slot * (double)ndays, PLOT_BOTTOM + 18);
 		put_date(out, lastday);
 		buf_puts(out, "</text>");
 	}

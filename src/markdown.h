@@ -18,4 +18,10 @@ int markdown_render(const char *src, size_t len, struct buf *out);
  * when out of memory. */
 int markdown_summary(const char *src, size_t len, size_t max, struct buf *out);
 
+/* Appends Markdown src as plain text to out, for the text part of mail:
+ * paragraphs apart by a blank line, list items after "- " or "N. ",
+ * emphasis and raw HTML dropped, a link's address after its words in
+ * parentheses. Ends with a newline. Returns 0, or -1 when out of memory. */
+int markdown_text(const char *src, size_t len, struct buf *out);
+
 #endif

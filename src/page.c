@@ -41,9 +41,25 @@ page_url(struct request *r, const char *path)
 	return arena_printf(r->arena, "%s%s", site.base_url, path);
 }
 
+void
+page_account_link(struct request *r, const char **href, const char **label)
+{
+	const char *cookie = http_cookie(r, PAGE_COOKIE_SESSION);
+	/* The cookie alone decides: no lookup on every page. A stale one
+	 * leads to /me, which asks to sign in. */
+	bool in = cookie != NULL && *cookie != '\0';
+	const char *t;
+
+	page_begin(r);
+	*href = in ? "/me" : "/login";
+	t = i18n_text(r->lang, in ? "nav_my" : "nav_login");
+	*label = t != NULL ? t : *href;
+}
+
 json_t *
 page_context(struct request *r, const char *title)
 {
+	const char *account_href, *account_label;
 	json_t *ctx, *langs, *l;
 	size_t i;
 	/* The context holds text only: a path that is not UTF-8 (%FF in the
@@ -69,6 +85,10 @@ page_context(struct request *r, const char *title)
 	    site.name, "base_url", site.base_url, "langs", langs, "page",
 	    "title", title ? title : site.name, "url", page_url(r, path),
 	    "static_version", site.static_version);
+	page_account_link(r, &account_href, &account_label);
+	json_object_set_new(ctx, "account",
+	    json_pack("{s:s, s:s}", "href", account_href, "label",
+		account_label));
 	return ctx;
 }
 

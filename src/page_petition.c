@@ -18,6 +18,7 @@
 #include "pagecache.h"
 #include "pow.h"
 #include "signq.h"
+#include "translog.h"
 
 enum sign_field {
 	F_WEBSITE, /* the honeypot: hidden from people */
@@ -221,6 +222,7 @@ live_values(struct request *r, int64_t petition_id, int64_t count, int64_t goal,
 		live_compute(r, count, goal, created_at, now, live);
 		memo_keep(r, petition_id, count, goal, created_at, now, live);
 	}
+	page_account_link(r, &live[LIVE_ACCOUNT_HREF], &live[LIVE_ACCOUNT_TEXT]);
 	live[LIVE_POW] = NULL;
 	if (pow_enabled()) {
 		buf_init(&tok);
@@ -378,8 +380,14 @@ hidden_page(struct request *r, const struct petition *p)
 		.str = label ? label : i18n_text(r->lang, "mod_reason_other") };
 	const char *msg =
 	    i18n_format(r->arena, r->lang, "petition_hidden", &arg, 1);
+	const char *title = i18n_text(r->lang, "title_removed");
+	json_t *ctx = page_context(r, title);
 
-	page_error_text(r, 410, msg ? msg : "410");
+	/* Headed as what happened, not as an error of the site. */
+	json_object_set_new(ctx, "status", json_integer(410));
+	json_object_set_new(ctx, "title", json_string(title ? title : ""));
+	json_object_set_new(ctx, "message", json_string(msg ? msg : "410"));
+	page_render(r, 410, "error", ctx);
 }
 
 /* The petition's updates, newest first, and the decision makers'
@@ -703,6 +711,11 @@ petition_page_context(struct request *r, struct petition *p,
 	json_object_set_new(ctx, "petition", pc);
 	json_object_set_new(ctx, "form",
 	    form_context(r, p, vals, errs, live[LIVE_CSRF], live[LIVE_POW]));
+	/* The page is cached for everyone: the header's link is spliced in
+	 * per request. */
+	json_object_set_new(ctx, "account",
+	    json_pack("{s:s, s:s}", "href", live[LIVE_ACCOUNT_HREF], "label",
+		live[LIVE_ACCOUNT_TEXT]));
 	return ctx;
 }
 
@@ -714,7 +727,7 @@ render_petition(struct request *r, int status, struct petition *p,
 
 	page_begin(r);
 	live_values(r, p->id, p->count, shown_goal(p->state, p->goal),
-	    p->created_at, live);
+	    p->published_at, live);
 	page_render(r, status, "petition",
 	    petition_page_context(r, p, vals, errs, live));
 }
@@ -758,7 +771,7 @@ cache_petition_page(struct request *r, const char *key,
 	meta->petition_id = p.id;
 	meta->goal = p.goal;
 	meta->closes_at = p.closes_at;
-	meta->created_at = p.created_at;
+	meta->created_at = p.published_at;
 	meta->updated_at = p.updated_at;
 	snprintf(meta->state, sizeof(meta->state), "%s",
 	    petition_state_name(p.state));
@@ -825,36 +838,44 @@ http_date(int64_t t, char out[30])
 	strftime(out, 30, "%a, %d %b %Y %H:%M:%S GMT", &tm);
 }
 
+int
+page_petition_meta(struct request *r, struct pagecache_meta *meta)
+{
+	/* The same in every language: keyed on the slug alone. */
+	const char *key = arena_printf(r->arena, "json\n%s", r->slug);
+	struct petition p;
+
+	if (pagecache_lookup(key, PAGE_TTL, meta))
+		return 0;
+	if (load_petition(r, &p) == -1)
+		return -1;
+	memset(meta, 0, sizeof(*meta));
+	meta->petition_id = p.id;
+	meta->goal = p.goal;
+	meta->closes_at = p.closes_at;
+	meta->created_at = p.published_at;
+	meta->updated_at = p.updated_at;
+	snprintf(meta->state, sizeof(meta->state), "%s",
+	    petition_state_name(p.state));
+	snprintf(meta->slug, sizeof(meta->slug), "%s", p.slug);
+	snprintf(meta->title, sizeof(meta->title), "%s", p.title);
+	(void)pagecache_put(key, "", 0, meta);
+	return 0;
+}
+
 void
 page_petition_json(struct request *r)
 {
 	struct pagecache_meta meta;
 	char updated[32], lastmod[30];
-	const char *key, *inm, *ims, *etag;
+	const char *inm, *ims, *etag;
 	int64_t count, log_size, changed, mtime;
 	struct tm tm;
 	time_t t;
 
 	page_begin(r);
-	/* The JSON is the same in every language: keyed on the slug alone. */
-	key = arena_printf(r->arena, "json\n%s", r->slug);
-	if (!pagecache_lookup(key, PAGE_TTL, &meta)) {
-		struct petition p;
-
-		if (load_petition(r, &p) == -1)
-			return;
-		memset(&meta, 0, sizeof(meta));
-		meta.petition_id = p.id;
-		meta.goal = p.goal;
-		meta.closes_at = p.closes_at;
-		meta.created_at = p.created_at;
-		meta.updated_at = p.updated_at;
-		snprintf(meta.state, sizeof(meta.state), "%s",
-		    petition_state_name(p.state));
-		snprintf(meta.slug, sizeof(meta.slug), "%s", p.slug);
-		snprintf(meta.title, sizeof(meta.title), "%s", p.title);
-		(void)pagecache_put(key, "", 0, &meta);
-	}
+	if (page_petition_meta(r, &meta) == -1)
+		return;
 	/* The count and the log size it reflects, as one pair: an auditor
 	 * recounts the first log_size leaves and must find count. */
 	if (counts_get_log(meta.petition_id, &count, &log_size, &changed) == -1) {
@@ -893,6 +914,89 @@ page_petition_json(struct request *r)
 		"updated", updated));
 }
 
+#define RECEIPT_COOKIE "receipt"
+#define RECEIPT_TTL 600
+
+void
+page_receipt_set(struct request *r, const char *slug, int64_t leaf_index,
+    const unsigned char secret[TRANSLOG_SECRET_BYTES])
+{
+	char hex[2 * TRANSLOG_SECRET_BYTES + 1];
+
+	sodium_bin2hex(hex, sizeof(hex), secret, TRANSLOG_SECRET_BYTES);
+	http_header_add(r, "Set-Cookie",
+	    arena_printf(r->arena,
+		RECEIPT_COOKIE "=%lld.%s; Path=/p/%s/thanks; Max-Age=%d; "
+			       "HttpOnly; SameSite=Lax%s",
+		(long long)leaf_index, hex, slug, RECEIPT_TTL,
+		site.secure_cookies ? "; Secure" : ""));
+	sodium_memzero(hex, sizeof(hex));
+}
+
+/* The receipt the cookie of page_receipt_set() carries, shown once: its
+ * context for the thanks page (NULL when there is none), and the cookie
+ * cleared. */
+static json_t *
+receipt_take(struct request *r, const struct petition *p)
+{
+	const char *c = http_cookie(r, RECEIPT_COOKIE), *dot;
+	unsigned char commitment[TRANSLOG_COMMITMENT_BYTES];
+	struct translog_receipt rc;
+	char *b64, code[10];
+	struct buf json;
+	long long index;
+	size_t len;
+	json_t *o = NULL;
+
+	if (c == NULL)
+		return NULL;
+	http_header_add(r, "Set-Cookie",
+	    arena_printf(r->arena,
+		RECEIPT_COOKIE "=; Path=/p/%s/thanks; Max-Age=0; HttpOnly; "
+			       "SameSite=Lax%s",
+		p->slug, site.secure_cookies ? "; Secure" : ""));
+	http_header_add(r, "Cache-Control", "no-store");
+	memset(&rc, 0, sizeof(rc));
+	if ((dot = strchr(c, '.')) == NULL || dot == c || dot - c > 18 ||
+	    sscanf(c, "%lld", &index) != 1 || index < 0 ||
+	    strlen(dot + 1) != 2 * TRANSLOG_SECRET_BYTES ||
+	    sodium_hex2bin(rc.secret, sizeof(rc.secret), dot + 1,
+		2 * TRANSLOG_SECRET_BYTES, NULL, &len, NULL) != 0 ||
+	    len != TRANSLOG_SECRET_BYTES ||
+	    strlen(site.base_url) > TRANSLOG_SITE_MAX ||
+	    strlen(p->slug) > TRANSLOG_SLUG_MAX)
+		return NULL;
+	snprintf(rc.site, sizeof(rc.site), "%s", site.base_url);
+	snprintf(rc.petition, sizeof(rc.petition), "%s", p->slug);
+	rc.leaf_index = (uint64_t)index;
+	translog_commitment(rc.secret, commitment);
+	/* A short code the signer can compare with the saved file. */
+	snprintf(code, sizeof(code), "%02X%02X-%02X%02X", commitment[0],
+	    commitment[1], commitment[2], commitment[3]);
+	buf_init(&json);
+	translog_receipt_encode(&json, &rc);
+	if (buf_ok(&json) &&
+	    (b64 = arena_alloc(r->arena, TRANSLOG_B64_LEN(json.len) + 1)) !=
+		NULL) {
+		translog_b64_encode(b64, (const unsigned char *)json.data,
+		    json.len);
+		o = json_pack("{s:I, s:s, s:s, s:s, s:s}", "index",
+		    (json_int_t)index, "code", code, "href",
+		    arena_printf(r->arena, "data:application/json;base64,%s",
+			b64),
+		    "file",
+		    arena_printf(r->arena, "receipt-%s-%lld.json", p->slug,
+			index),
+		    "verify_url",
+		    arena_printf(r->arena, "/p/%s/verify", p->slug));
+	}
+	if (json.data != NULL)
+		sodium_memzero(json.data, json.len);
+	buf_reset(&json);
+	sodium_memzero(&rc, sizeof(rc));
+	return o;
+}
+
 void
 page_petition_thanks(struct request *r)
 {
@@ -917,8 +1021,8 @@ page_petition_thanks(struct request *r)
 	for (i = 0; q != NULL && i < sizeof(states) / sizeof(states[0]); i++)
 		if (strcmp(q, states[i][0]) == 0)
 			pick = i;
-	live_values(r, p.id, p.count, shown_goal(p.state, p.goal), p.created_at,
-	    live);
+	live_values(r, p.id, p.count, shown_goal(p.state, p.goal),
+	    p.published_at, live);
 	pc = petition_context(r, &p, false, live);
 	ctx = page_context(r, json_string_value(json_object_get(pc, "title")));
 	json_object_set_new(ctx, "petition", pc);
@@ -926,6 +1030,12 @@ page_petition_thanks(struct request *r)
 	    json_pack("{s:s, s:s}", "heading",
 		i18n_text(r->lang, states[pick][1]), "text",
 		i18n_text(r->lang, states[pick][2])));
+	{
+		json_t *rc = receipt_take(r, &p);
+
+		if (rc != NULL)
+			json_object_set_new(ctx, "receipt", rc);
+	}
 	page_render(r, 200, "thanks", ctx);
 }
 
@@ -988,6 +1098,8 @@ struct sign_job {
 	struct petition p;
 	struct form_value v[F__MAX];
 	const char *confirm_url;
+	unsigned char secret[TRANSLOG_SECRET_BYTES]; /* counted at once:
+						      * the receipt's */
 };
 
 /* The second half of signing, once the writer has decided. */
@@ -1020,6 +1132,10 @@ sign_finish(struct request *r, struct sign_job *job)
 	}
 	log_info("sign", "slug=%s result=%s seq=%lld", job->p.slug, state,
 	    (long long)job->it.op.sig.seq);
+	if (job->it.op.result == WRITE_OK && job->it.op.leaf_index >= 0)
+		page_receipt_set(r, job->p.slug, job->it.op.leaf_index,
+		    job->secret);
+	sodium_memzero(job->secret, sizeof(job->secret));
 	if (job->it.op.mail.sealed != NULL &&
 	    job->it.op.result != WRITE_RESEND_LATER) {
 		outbox_kick();
@@ -1154,6 +1270,8 @@ page_petition_sign(struct request *r)
 	 * confirm it, whatever the site's setting. */
 	if (site.count_on_sign && sig->flags == 0) {
 		sig->state = SIGNATURE_CONFIRMED;
+		randombytes_buf(job->secret, sizeof(job->secret));
+		translog_commitment(job->secret, job->it.op.commitment);
 	} else {
 		sig->state = SIGNATURE_PENDING;
 		if (sign_prepare_mail(r, job, email) == -1) {
@@ -1176,7 +1294,7 @@ page_petition_preview(struct request *r, struct petition *p)
 	const char *live[LIVE__MAX];
 
 	live_values(r, p->id, p->count, shown_goal(p->state, p->goal),
-	    p->created_at, live);
+	    p->published_at, live);
 	return petition_context(r, p, true, live);
 }
 

@@ -21,6 +21,8 @@ enum live {
 	LIVE_STARTED,
 	LIVE_CSRF,
 	LIVE_POW,
+	LIVE_ACCOUNT_HREF, /* the header's link: /me when signed in … */
+	LIVE_ACCOUNT_TEXT, /* … its words */
 	LIVE__MAX
 };
 
@@ -29,8 +31,8 @@ enum live {
 struct pagecache_meta {
 	int64_t petition_id;
 	int64_t goal;
-	int64_t created_at, updated_at;
-	int64_t closes_at; /* 0: none */
+	int64_t created_at, updated_at; /* created_at: when published */
+	int64_t closes_at;		/* 0: none */
 	char state[16];
 	char slug[96];
 	char title[1024];

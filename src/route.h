@@ -110,6 +110,17 @@ X(API_STATS, "api_stats", GET, EXACT, "/api/v1/stats", NULL, page_api_stats,   \
     NONE)                                                                      \
 X(API_OPENAPI, "api_openapi", GET, EXACT, "/api/v1/openapi.json", NULL,        \
     page_api_openapi, NONE)                                                    \
+/* log: the verifiable log's API (docs/transparency.md) */                    \
+X(LOG_KEY, "log_key", GET, EXACT, "/log/key", NULL, page_log_key, NONE)        \
+X(LOG_STH, "log_sth", GET, SLUG, "/p/", "/log/get-sth", page_log_sth, NONE)    \
+X(LOG_CONSISTENCY, "log_consistency", GET, SLUG, "/p/",                        \
+    "/log/get-sth-consistency", page_log_consistency, NONE)                    \
+X(LOG_PROOF, "log_proof", GET, SLUG, "/p/", "/log/get-proof-by-hash",          \
+    page_log_proof, NONE)                                                      \
+X(LOG_ENTRIES, "log_entries", GET, SLUG, "/p/", "/log/get-entries",            \
+    page_log_entries, NONE)                                                    \
+/* live count */                                                               \
+X(EVENTS, "events", GET, SLUG, "/p/", "/events", page_petition_events, NONE)   \
 /* Delivery: the pack, addressees, responses, paper signatures. */            \
 X(DELIVER_PDF, "deliver_pdf", GET, SLUG, "/me/p/", "/delivery.pdf",            \
     page_deliver_pdf, NONE)                                                    \

@@ -32,11 +32,16 @@
  * are indexed in its transaction. */
 #define SEARCH_MIGRATION 10
 
-/* The columns read_petition() reads, in its order. */
+/* The columns read_petition() reads, in its order; the last is when the
+ * petition was first published (opened), or its creation for one imported
+ * open. SQLite's ST_SEARCH (store_sqlite.c) spells the same list out. */
 #define PETITION_COLS                                                \
 	"p.id, p.slug, p.title, p.body_md, p.lang, p.goal, p.state," \
 	" p.created_at, p.updated_at, COALESCE(p.closes_at, 0),"     \
-	" COALESCE(p.owner_id, 0), p.reason, p.note"
+	" COALESCE(p.owner_id, 0), p.reason, p.note,"                \
+	" COALESCE((SELECT MIN(t.at) FROM transitions t"             \
+	" WHERE t.petition_id = p.id AND t.to_state = 'open'),"      \
+	" p.created_at)"
 /* The columns read_user() reads. */
 #define USER_COLS                                                             \
 	"u.id, u.role, u.password, u.failed, u.locked_until, u.name, u.lang," \
@@ -158,8 +163,8 @@ static const char *const store_sql[ST__MAX] = {
 	    " country",
 	[ST_TOKEN_INFO] =
 	    "SELECT t.subject, t.purpose, COALESCE(t.expires_at, 0),"
-	    " COALESCE(t.used_at, 0), p.slug, p.title, s.lang, s.state, p.lang"
-	    " FROM tokens t JOIN signatures s ON s.id = t.subject"
+	    " COALESCE(t.used_at, 0), p.slug, p.title, s.lang, s.state, p.lang,"
+	    " s.updates FROM tokens t JOIN signatures s ON s.id = t.subject"
 	    " JOIN petitions p ON p.id = s.petition_id WHERE t.hash = $1",
 	[ST_UNSUBSCRIBE] =
 	    "UPDATE signatures SET updates = FALSE WHERE id = (SELECT subject"
@@ -501,6 +506,58 @@ static const char *const store_sql[ST__MAX] = {
 	[ST_PUBLIC_VERSION] =
 	    "SELECT COUNT(*), COALESCE(MAX(id), 0), COALESCE(SUM(updated_at), 0)"
 	    " FROM petitions",
+	/* integrity */
+	[ST_USER_RESET_TOKENS_END] =
+	    "DELETE FROM user_tokens WHERE user_id = $1 AND purpose = 'reset'",
+	[ST_SIG_PETITION_OPEN] =
+	    "SELECT 1 FROM signatures s JOIN petitions p ON p.id = s.petition_id"
+	    " WHERE s.id = $1 AND p.state = 'open'"
+	    " AND (p.closes_at IS NULL OR p.closes_at > $2)",
+	/* spread: the petition image. Each upload advances the version. */
+	[ST_IMAGE_UPSERT] =
+	    "INSERT INTO petition_images (petition_id, alt, width, height,"
+	    " version) VALUES ($1, $2, $3, $4, 1) ON CONFLICT (petition_id)"
+	    " DO UPDATE SET alt = $2, width = $3, height = $4,"
+	    " version = petition_images.version + 1",
+	[ST_IMAGE_FILES_DELETE] =
+	    "DELETE FROM petition_image_files WHERE petition_id = $1",
+	[ST_IMAGE_FILE_INSERT] =
+	    "INSERT INTO petition_image_files (petition_id, name, mime, width,"
+	    " height, data) VALUES ($1, $2, $3, $4, $5, $6)",
+	[ST_IMAGE_GET] =
+	    "SELECT alt, width, height, version FROM petition_images"
+	    " WHERE petition_id = $1",
+	[ST_IMAGE_FILES] =
+	    "SELECT name, mime, width, height FROM petition_image_files"
+	    " WHERE petition_id = $1 ORDER BY width, name",
+	[ST_IMAGE_FILE] =
+	    "SELECT name, mime, width, height, data FROM petition_image_files"
+	    " WHERE petition_id = $1 AND name = $2",
+	/* The listings' catalogue (catalog.c): every public petition and
+	 * its addressees, and a cheap sign that any petition changed. */
+	[ST_PUBLIC_LIST] =
+	    "SELECT " PETITION_COLS " FROM petitions p"
+	    " WHERE p.state IN ('open', 'closed', 'victory') ORDER BY p.id",
+	[ST_PUBLIC_ADDRESSEES] =
+	    "SELECT a.petition_id, a.name, a.description FROM addressees a"
+	    " JOIN petitions p ON p.id = a.petition_id"
+	    " WHERE p.state IN ('open', 'closed', 'victory')"
+	    " ORDER BY a.petition_id, a.pos",
+	[ST_PUBLIC_VERSION] =
+	    "SELECT COUNT(*), COALESCE(MAX(id), 0), COALESCE(SUM(updated_at), 0)"
+	    " FROM petitions",
+	/* social: drafts kept once, deleted by their starter. */
+	[ST_DRAFT_SAME] =
+	    "SELECT id, slug, state FROM petitions WHERE owner_id = $1"
+	    " AND state IN ('draft', 'pending') AND title = $2"
+	    " AND body_md = $3"
+	    " ORDER BY id DESC LIMIT 1",
+	[ST_DRAFT_DELETE_TRANSITIONS] =
+	    "DELETE FROM transitions WHERE petition_id = $1 AND EXISTS"
+	    " (SELECT 1 FROM petitions WHERE id = $1 AND owner_id = $2"
+	    " AND state = 'draft')",
+	[ST_DRAFT_DELETE] = "DELETE FROM petitions WHERE id = $1"
+			    " AND owner_id = $2 AND state = 'draft'",
 };
 
 struct store {
@@ -1017,6 +1074,7 @@ read_petition(struct q *q, void *out)
 	p->owner_id = row_int(q, 10);
 	p->reason = row_text(q, 11);
 	p->note = row_text(q, 12);
+	p->published_at = row_int(q, 13);
 	p->owner_name = "";
 	return p->state == PETITION__MAX ? -1 : 0;
 }
@@ -1183,6 +1241,7 @@ read_token(struct q *q, void *out)
 	t->lang = row_text(q, 6);
 	t->state = signature_state_parse(row_str(q, 7));
 	t->title_lang = row_text(q, 8);
+	t->updates = row_int(q, 9) != 0;
 	return 0;
 }
 
@@ -1725,7 +1784,7 @@ petition_fetch(struct store *s, struct arena *a, const char *slug, int64_t id,
 		memset(out, 0, sizeof(*out));
 		if (read_petition(&q, out) == -1)
 			q_fail(&q, STORE_ERROR, "unknown state");
-		out->owner_name = row_text(&q, 13);
+		out->owner_name = row_text(&q, 14);
 		q_rows(&q, q_run(&q, ST_ADDRESSEES, "i", out->id),
 		    read_addressee, sizeof(*out->to), &out->to, &out->nto);
 	}
@@ -3260,6 +3319,50 @@ store_image_file(struct store *s, struct arena *a, int64_t petition_id,
 {
 	return one(s, a, "image_file", read_image_file_data, out, ST_IMAGE_FILE,
 	    "it", petition_id, name);
+}
+
+/* ---- social: drafts ---- */
+
+enum store_status
+store_draft_same(struct store *s, struct arena *a, int64_t owner_id,
+    const char *title, const char *body_md, int64_t *id, const char **slug,
+    enum petition_state *state)
+{
+	struct q q;
+	int r;
+
+	if (q_open(&q, s, a, "draft_same") != STORE_OK)
+		return q.st;
+	r = q_run(&q, ST_DRAFT_SAME, "itt", owner_id, title, body_md);
+	if (r == 0)
+		q.st = STORE_NOTFOUND;
+	if (r == 1) {
+		*id = row_int(&q, 0);
+		*slug = row_text(&q, 1);
+		*state = petition_state_parse(row_str(&q, 2));
+	}
+	return q_close(&q);
+}
+
+enum store_status
+store_draft_delete(struct store *s, int64_t id, int64_t owner_id,
+    const char *actor, int64_t now)
+{
+	char subject[64];
+	struct q q;
+
+	snprintf(subject, sizeof(subject), "petition:%lld", (long long)id);
+	if (q_open(&q, s, NULL, "draft_delete") != STORE_OK)
+		return q.st;
+	q_begin(&q, ST_BEGIN);
+	(void)q_run(&q, ST_DRAFT_DELETE_TRANSITIONS, "ii", id, owner_id);
+	(void)q_run(&q, ST_DRAFT_DELETE, "ii", id, owner_id);
+	if (q.st == STORE_OK && q.changes == 0)
+		q.st = STORE_NOTFOUND;
+	(void)q_run(&q, ST_AUDIT, "itttt", now, actor, "petition_deleted",
+	    subject, "");
+	q_commit(&q);
+	return q_close(&q);
 }
 
 enum store_status

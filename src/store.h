@@ -274,6 +274,7 @@ struct token_info {
 	const char *title_lang; /* the language of the title */
 	const char *lang;	/* the signer's language */
 	enum signature_state state;
+	bool updates; /* the signer still gets update mail */
 };
 
 /* Opens the database named by dsn: "sqlite:PATH" or a plain PATH for SQLite,
@@ -805,6 +806,21 @@ enum store_status store_end_update(struct store *s, int64_t petition_id,
 
 /* A short English name for a status, for logs. */
 const char *store_status_name(enum store_status st);
+
+/* social: drafts. */
+
+/* The newest draft or pending petition of owner_id with exactly this title
+ * and text: *id, *slug (arena) and *state. STORE_NOTFOUND when there is
+ * none. */
+enum store_status store_draft_same(struct store *s, struct arena *a,
+    int64_t owner_id, const char *title, const char *body_md, int64_t *id,
+    const char **slug, enum petition_state *state);
+
+/* Deletes petition id when it is a draft of owner_id, with its addressees,
+ * translations and history, and records it in the audit log as actor's.
+ * STORE_NOTFOUND when it is not (nothing is changed). */
+enum store_status store_draft_delete(struct store *s, int64_t id,
+    int64_t owner_id, const char *actor, int64_t now);
 
 /* ---- spread: the petition image ---- */
 

@@ -173,6 +173,10 @@ enum stmt {
 	ST_SQ_INV_SEQ,
 	ST_SQ_INV_COUNT,
 	ST_SQ_INV_MARK,
+	/* social: drafts kept once, deleted by their starter. */
+	ST_DRAFT_SAME,
+	ST_DRAFT_DELETE_TRANSITIONS,
+	ST_DRAFT_DELETE,
 	ST__MAX
 };
 

@@ -4,6 +4,10 @@
      (its label and error are read out through aria-describedby), with the
      error summary scrolled into view above it; errors that belong to no
      field (an expired form) put focus on the summary itself.
+   - On a petition's page and its thank-you page, keeps the count, the
+     progress bar and the next goal up to date from /p/SLUG/events
+     (Server-Sent Events; without JS the page shows the count it was served
+     with).
    No external requests. */
 (function () {
   'use strict';
@@ -35,6 +39,27 @@
       }
     });
     btn.hidden = false;
+  }
+
+  var count = document.getElementById('count');
+  var page = location.pathname.match(/^\/p\/([a-z0-9-]+)(?:\/thanks)?$/);
+  if (count && page && window.EventSource) {
+    var bar = document.querySelector('progress.bar');
+    var lang = document.documentElement.getAttribute('lang');
+    var live = new EventSource('/p/' + page[1] + '/events' +
+      (lang ? '?lang=' + encodeURIComponent(lang) : ''));
+    live.onmessage = function (e) {
+      var d;
+      try { d = JSON.parse(e.data); } catch (x) { return; }
+      if (typeof d.count_line === 'string' && count.textContent !== d.count_line) {
+        count.textContent = d.count_line;
+      }
+      if (bar && typeof d.count === 'number' && typeof d.next_goal === 'number') {
+        bar.max = d.next_goal;
+        bar.value = d.count;
+        bar.textContent = d.progress + '%';
+      }
+    };
   }
 
   var summary = document.getElementById('error-summary');

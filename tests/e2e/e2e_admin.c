@@ -193,6 +193,14 @@ test_moderator_invalidates(void **state)
 	/* Its own session can: the count drops at once, by exactly four. */
 	client_post(c, "/admin/p/" SEED_SLUG "/invalidate", b.data, b.len, NULL,
 	    &r);
+	/* Post/Redirect/Get: the result is a page of its own, so a reload
+	 * does not send the invalidation again. */
+	assert_int_equal(r.status, 303);
+	char *loc = resp_header(&r, "Location");
+	assert_string_equal(loc, "/admin/p/" SEED_SLUG "?invalidated=4");
+	resp_free(&r);
+	client_get(c, loc, &r);
+	free(loc);
 	assert_int_equal(r.status, 200);
 	assert_non_null(strstr(r.body.data, "4 signatures were invalidated"));
 	resp_free(&r);

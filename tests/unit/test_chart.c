@@ -294,6 +294,13 @@ test_up_to_last(void **state)
 	assert_int_equal(count_of(svg, "height=\"0.00\""), 4);
 	assert_non_null(strstr(svg, "<title>2024-01-05: 0</title>"));
 	free(svg);
+	/* One day is one narrow bar, not a block across the plot. */
+	svg = draw(rows, 1, 0, &texts, &bars);
+	assert_int_equal(bars, 1);
+	const char *w = strstr(strstr(svg, "<rect"), "width=\"");
+	assert_non_null(w);
+	assert_true(strtod(w + 7, NULL) <= (PLOT_RIGHT - PLOT_LEFT) / 10.0);
+	free(svg);
 	/* Nothing signed, but a day given: one empty bar. */
 	svg = draw(NULL, 0, DAY0, &texts, &bars);
 	assert_int_equal(bars, 1);
