@@ -506,46 +506,6 @@ static const char *const store_sql[ST__MAX] = {
 	[ST_PUBLIC_VERSION] =
 	    "SELECT COUNT(*), COALESCE(MAX(id), 0), COALESCE(SUM(updated_at), 0)"
 	    " FROM petitions",
-	/* integrity */
-	[ST_USER_RESET_TOKENS_END] =
-	    "DELETE FROM user_tokens WHERE user_id = $1 AND purpose = 'reset'",
-	[ST_SIG_PETITION_OPEN] =
-	    "SELECT 1 FROM signatures s JOIN petitions p ON p.id = s.petition_id"
-	    " WHERE s.id = $1 AND p.state = 'open'"
-	    " AND (p.closes_at IS NULL OR p.closes_at > $2)",
-	/* spread: the petition image. Each upload advances the version. */
-	[ST_IMAGE_UPSERT] =
-	    "INSERT INTO petition_images (petition_id, alt, width, height,"
-	    " version) VALUES ($1, $2, $3, $4, 1) ON CONFLICT (petition_id)"
-	    " DO UPDATE SET alt = $2, width = $3, height = $4,"
-	    " version = petition_images.version + 1",
-	[ST_IMAGE_FILES_DELETE] =
-	    "DELETE FROM petition_image_files WHERE petition_id = $1",
-	[ST_IMAGE_FILE_INSERT] =
-	    "INSERT INTO petition_image_files (petition_id, name, mime, width,"
-	    " height, data) VALUES ($1, $2, $3, $4, $5, $6)",
-	[ST_IMAGE_GET] =
-	    "SELECT alt, width, height, version FROM petition_images"
-	    " WHERE petition_id = $1",
-	[ST_IMAGE_FILES] =
-	    "SELECT name, mime, width, height FROM petition_image_files"
-	    " WHERE petition_id = $1 ORDER BY width, name",
-	[ST_IMAGE_FILE] =
-	    "SELECT name, mime, width, height, data FROM petition_image_files"
-	    " WHERE petition_id = $1 AND name = $2",
-	/* The listings' catalogue (catalog.c): every public petition and
-	 * its addressees, and a cheap sign that any petition changed. */
-	[ST_PUBLIC_LIST] =
-	    "SELECT " PETITION_COLS " FROM petitions p"
-	    " WHERE p.state IN ('open', 'closed', 'victory') ORDER BY p.id",
-	[ST_PUBLIC_ADDRESSEES] =
-	    "SELECT a.petition_id, a.name, a.description FROM addressees a"
-	    " JOIN petitions p ON p.id = a.petition_id"
-	    " WHERE p.state IN ('open', 'closed', 'victory')"
-	    " ORDER BY a.petition_id, a.pos",
-	[ST_PUBLIC_VERSION] =
-	    "SELECT COUNT(*), COALESCE(MAX(id), 0), COALESCE(SUM(updated_at), 0)"
-	    " FROM petitions",
 	/* social: drafts kept once, deleted by their starter. */
 	[ST_DRAFT_SAME] =
 	    "SELECT id, slug, state FROM petitions WHERE owner_id = $1"
