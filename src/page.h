@@ -99,6 +99,12 @@ void page_api_signatures(struct request *r);
 void page_api_stats(struct request *r);
 void page_api_openapi(struct request *r);
 
+/* page_feed.c: robots.txt, sitemap.xml, Atom feeds */
+void page_robots(struct request *r);
+void page_sitemap(struct request *r);
+void page_feed(struct request *r);
+void page_petition_feed(struct request *r);
+
 /* page_search.c */
 /* Longest query read, in bytes; a longer one is refused (400). */
 #define PAGE_SEARCH_MAX 1024
@@ -212,6 +218,8 @@ void page_log_entries(struct request *r);
 /* The receipt of a signature that has just started to count, for the
  * thanks page that follows (a cookie for that page only, 10 minutes,
  * cleared when shown): leaf_index and the receipt secret. */
+/* /p/SLUG/verify: a signer checks a receipt in the browser (verify.js). */
+void page_petition_verify(struct request *r);
 void page_receipt_set(struct request *r, const char *slug, int64_t leaf_index,
     const unsigned char secret[32]);
 

@@ -119,8 +119,16 @@ X(LOG_PROOF, "log_proof", GET, SLUG, "/p/", "/log/get-proof-by-hash",          \
     page_log_proof, NONE)                                                      \
 X(LOG_ENTRIES, "log_entries", GET, SLUG, "/p/", "/log/get-entries",            \
     page_log_entries, NONE)                                                    \
+X(LOG_VERIFY, "log_verify", GET, SLUG, "/p/", "/verify", page_petition_verify, \
+    NONE)                                                                      \
 /* live count */                                                               \
 X(EVENTS, "events", GET, SLUG, "/p/", "/events", page_petition_events, NONE)   \
+/* find: for search engines and feed readers */                                \
+X(ROBOTS, "robots", GET, EXACT, "/robots.txt", NULL, page_robots, NONE)        \
+X(SITEMAP, "sitemap", GET, EXACT, "/sitemap.xml", NULL, page_sitemap, NONE)    \
+X(FEED, "feed", GET, EXACT, "/feed.atom", NULL, page_feed, NONE)               \
+X(PETITION_FEED, "petition_feed", GET, SLUG, "/p/", "/feed.atom",              \
+    page_petition_feed, NONE)                                                  \
 /* Delivery: the pack, addressees, responses, paper signatures. */            \
 X(DELIVER_PDF, "deliver_pdf", GET, SLUG, "/me/p/", "/delivery.pdf",            \
     page_deliver_pdf, NONE)                                                    \

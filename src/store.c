@@ -3189,7 +3189,15 @@ store_deliver_signers_count(struct store *s, int64_t petition_id, int64_t *n)
 	return q_close(&q);
 }
 
-/* ---- spread: the petition image ---- */
+/* ---- spread: counts by country, the petition image ---- */
+
+enum store_status
+store_petition_countries(struct store *s, struct arena *a, int64_t petition_id,
+    struct country_row **out, size_t *n)
+{
+	return list(s, a, "petition_countries", read_country, sizeof(**out),
+	    out, n, ST_STATS_COUNTRIES, "i", petition_id);
+}
 
 enum store_status
 store_image_put(struct store *s, const struct petition_image *img)

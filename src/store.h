@@ -822,6 +822,11 @@ enum store_status store_draft_same(struct store *s, struct arena *a,
 enum store_status store_draft_delete(struct store *s, int64_t id,
     int64_t owner_id, const char *actor, int64_t now);
 
+/* spread: the petition's confirmed signatures by country (arena), largest
+ * first, then by code: the public page's table and chart. */
+enum store_status store_petition_countries(struct store *s, struct arena *a,
+    int64_t petition_id, struct country_row **out, size_t *n);
+
 /* ---- spread: the petition image ---- */
 
 /* The most files one image has: a WebP and a JPEG per srcset width, and

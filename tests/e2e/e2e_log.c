@@ -234,6 +234,33 @@ test_api(void **state)
 		snprintf(path, sizeof path, "/p/%s/log/%s", SEED_SLUG, bad[i]);
 		expect_400(path);
 	}
+	/* The verify page: verify.js, the form it needs, its messages in
+	 * the reader's language; the petition page links to it. */
+	{
+		struct client *c = client_new(srv);
+		struct resp r;
+		char *ok = catalogue_lang("ru", "verify_msg_ok");
+
+		snprintf(path, sizeof path, "/p/%s/verify?lang=ru", SEED_SLUG);
+		client_get_expect(c, path, 200, &r);
+		assert_non_null(strstr(r.body.data, "/static/verify.js"));
+		assert_non_null(strstr(r.body.data, "id=\"verify-form\""));
+		assert_non_null(
+		    strstr(r.body.data, "data-slug=\"" SEED_SLUG "\""));
+		assert_non_null(strstr(r.body.data, "id=\"receipt\""));
+		assert_non_null(strstr(r.body.data, "data-msg-not-yours="));
+		assert_non_null(ok);
+		assert_true(html_shows_text(r.body.data, ok));
+		free(ok);
+		resp_free(&r);
+		snprintf(path, sizeof path, "/p/%s", SEED_SLUG);
+		client_get_expect(c, path, 200, &r);
+		assert_non_null(strstr(r.body.data, "id=\"verifiable-count\""));
+		snprintf(path, sizeof path, "/p/%s/verify\"", SEED_SLUG);
+		assert_non_null(strstr(r.body.data, path));
+		resp_free(&r);
+		client_free(c);
+	}
 	/* A hash no leaf has: 404, not a proof. */
 	snprintf(path, sizeof path,
 	    "/p/%s/log/get-proof-by-hash?hash=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"

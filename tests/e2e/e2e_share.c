@@ -581,6 +581,84 @@ test_badge(void **state)
 	client_free(c);
 }
 
+/* Public counts by country: a table and a server-drawn SVG chart, names
+ * in the reader's language; a country with fewer than three confirmed
+ * signatures is counted under "Other countries". */
+static void
+test_countries(void **state)
+{
+	(void)state;
+	static const char *const who[][2] = {
+		{ "ua1@example.org", "UA" },
+		{ "ua2@example.org", "UA" },
+		{ "ua3@example.org", "UA" },
+		{ "de1@example.org", "DE" },
+		{ "fr1@example.org", "FR" },
+	};
+	struct client *c = client_new(srv);
+	struct resp r;
+	size_t i;
+
+	/* None yet: no section. */
+	assert_int_equal(client_get(c, "/p/" CYR_SLUG "?lang=ru", &r), CURLE_OK);
+	assert_int_equal(r.status, 200);
+	assert_null(strstr(r.body.data, "id=\"countries-h\""));
+	resp_free(&r);
+	for (i = 0; i < sizeof who / sizeof who[0]; i++) {
+		struct signer s = signer_default(who[i][0]);
+
+		s.country = who[i][1];
+		assert_int_equal(sign_fresh(srv, CYR_SLUG, &s, NULL, NULL), 303);
+	}
+	assert_int_equal(petition_count_wait(srv, CYR_SLUG, 5, 5000), 5);
+	/* The page is rendered again within its cache's few seconds. */
+	for (int tries = 0; tries < 40; tries++) {
+		assert_int_equal(client_get(c, "/p/" CYR_SLUG "?lang=ru", &r),
+		    CURLE_OK);
+		if (strstr(r.body.data, "id=\"countries-h\"") != NULL)
+			break;
+		resp_free(&r);
+		pause_ms(250);
+	}
+	assert_non_null(strstr(r.body.data, "id=\"countries-h\""));
+	char *heading = catalogue_lang("ru", "countries_heading");
+	char *other = catalogue_lang("ru", "countries_other");
+	assert_true(html_shows_text(r.body.data, heading));
+	/* The table: Ukraine 3, the two lone countries together. */
+	assert_non_null(strstr(r.body.data,
+	    "<tr><th scope=\"row\">Украина</th><td>3</td></tr>"));
+	char row[256];
+	snprintf(row, sizeof row,
+	    "<tr><th scope=\"row\">%s</th><td>2</td></tr>", other);
+	assert_non_null(strstr(r.body.data, row));
+	{
+		/* Not in the section (the sign form lists every country). */
+		const char *sec = strstr(r.body.data, "id=\"countries-h\"");
+		const char *sec_end = strstr(sec, "</section>");
+		char *part = strndup(sec, (size_t)(sec_end - sec));
+
+		assert_null(strstr(part, "Германия"));
+		assert_null(strstr(part, "Франция"));
+		free(part);
+	}
+	/* The chart: an SVG drawn by the server, one bar per row. */
+	const char *svg = strstr(r.body.data,
+	    "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart chart--bars\"");
+	assert_non_null(svg);
+	const char *end = strstr(svg, "</svg>");
+	assert_non_null(end);
+	char *chart = strndup(svg, (size_t)(end - svg));
+	assert_int_equal(count_of(chart, "<rect "), 2);
+	assert_non_null(strstr(chart, "role=\"img\""));
+	assert_non_null(strstr(chart, ">Украина</text>"));
+	assert_null(strstr(chart, "<script"));
+	free(chart);
+	free(heading);
+	free(other);
+	resp_free(&r);
+	client_free(c);
+}
+
 int
 main(void)
 {
@@ -593,6 +671,7 @@ main(void)
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_embed),
 		cmocka_unit_test(test_badge),
+		cmocka_unit_test(test_countries),
 	};
 	int failed;
 

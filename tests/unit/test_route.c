@@ -216,6 +216,11 @@ static const struct {
 	    "/api/v1/petitions/save-the-park/signatures", "save-the-park", NULL,
 	    NULL },
 	{ ROUTE_API_STATS, HTTP_GET, "/api/v1/stats", NULL, NULL, NULL },
+	{ ROUTE_ROBOTS, HTTP_GET, "/robots.txt", NULL, NULL, NULL },
+	{ ROUTE_SITEMAP, HTTP_GET, "/sitemap.xml", NULL, NULL, NULL },
+	{ ROUTE_FEED, HTTP_GET, "/feed.atom", NULL, NULL, NULL },
+	{ ROUTE_PETITION_FEED, HTTP_GET, "/p/save-the-park/feed.atom",
+	    "save-the-park", NULL, NULL },
 	{ ROUTE_API_OPENAPI, HTTP_GET, "/api/v1/openapi.json", NULL, NULL,
 	    NULL },
 	/* log */
@@ -228,6 +233,8 @@ static const struct {
 	{ ROUTE_LOG_PROOF, HTTP_GET, "/p/save-the-park/log/get-proof-by-hash",
 	    "save-the-park", NULL, NULL },
 	{ ROUTE_LOG_ENTRIES, HTTP_GET, "/p/save-the-park/log/get-entries",
+	    "save-the-park", NULL, NULL },
+	{ ROUTE_LOG_VERIFY, HTTP_GET, "/p/save-the-park/verify",
 	    "save-the-park", NULL, NULL },
 	/* live count */
 	{ ROUTE_EVENTS, HTTP_GET, "/p/save-the-park/events", "save-the-park",

@@ -1207,6 +1207,21 @@ test_petition_stats(void **state)
 	assert_string_equal(st.countries[2].country, "AT");
 	assert_int_equal(st.countries[2].n, 1);
 
+	/* spread: the same countries for the public page. */
+	{
+		struct country_row *cr;
+		size_t nc;
+
+		assert_int_equal(store_petition_countries(S, A, pid, &cr, &nc),
+		    STORE_OK);
+		assert_int_equal(nc, 3);
+		assert_string_equal(cr[0].country, "DE");
+		assert_int_equal(cr[0].n, 2);
+		assert_string_equal(cr[2].country, "AT");
+		assert_int_equal(store_petition_countries(S, A, empty, &cr, &nc),
+		    STORE_OK);
+		assert_int_equal(nc, 0);
+	}
 	assert_int_equal(store_petition_stats(S, A, empty, &st), STORE_OK);
 	assert_int_equal(st.confirmed, 0);
 	assert_int_equal(st.pending, 0);
