@@ -440,6 +440,67 @@ petition_updates(struct request *r, const struct petition *p, json_t *o)
 	json_object_set_new(o, "responses", responses);
 }
 
+/* spread: public counts by country. A country with fewer confirmed
+ * signatures than this is counted with the others, so a lone signer's
+ * country is not told; past the first COUNTRY_TOP the rest are too. */
+#define COUNTRY_MIN 3
+#define COUNTRY_TOP 10
+
+/* The table and the bar chart of confirmed signatures by country, names in
+ * the reader's language: countries, has_countries, countries_svg. */
+static void
+petition_countries(struct request *r, const struct petition *p, json_t *o)
+{
+	struct chart_bar bars[COUNTRY_TOP + 1];
+	struct country_row *rows;
+	struct chart_text t;
+	struct buf svg;
+	int64_t other = 0;
+	size_t n, i, k = 0;
+	json_t *list;
+
+	if (store_petition_countries(site.store, r->arena, p->id, &rows, &n) !=
+	    STORE_OK)
+		return;
+	for (i = 0; i < n; i++) {
+		const char *name = i18n_country_name(r->lang, rows[i].country);
+
+		if (rows[i].n < COUNTRY_MIN || k == COUNTRY_TOP ||
+		    name == NULL) {
+			other += rows[i].n;
+			continue;
+		}
+		bars[k].label = name;
+		bars[k].n = rows[i].n;
+		bars[k].n_text = i18n_number(r->arena, r->lang, rows[i].n);
+		k++;
+	}
+	if (other > 0) {
+		bars[k].label = i18n_text(r->lang, "countries_other");
+		bars[k].n = other;
+		bars[k].n_text = i18n_number(r->arena, r->lang, other);
+		k++;
+	}
+	list = json_array();
+	for (i = 0; i < k; i++)
+		json_array_append_new(list,
+		    json_pack("{s:s, s:s}", "name",
+			bars[i].label ? bars[i].label : "", "n",
+			bars[i].n_text ? bars[i].n_text : ""));
+	json_object_set_new(o, "countries", list);
+	json_object_set_new(o, "has_countries", json_boolean(k > 0));
+	if (k == 0)
+		return;
+	memset(&t, 0, sizeof(t));
+	t.id = "countries-chart";
+	t.title = i18n_text(r->lang, "countries_chart_title");
+	buf_init(&svg);
+	if (chart_bars_svg(&svg, bars, k, &t) > 0 && buf_ok(&svg))
+		json_object_set_new(o, "countries_svg",
+		    json_stringn(svg.data, svg.len));
+	buf_reset(&svg);
+}
+
 /* Delivery: the public clock, "Delivered to … N days ago — no response
  * yet", until a response is shown. */
 static void
@@ -478,966 +539,883 @@ petition_clock(struct request *r, const struct petition *p, json_t *o)
 			json_object_set_new(o, "clock", json_string(s));
 	}
 	buf_reset(&names);
-/* spread: public counts by country. A country with fewer confirmed
- * signatures than this is counted with the others, so a lone signer's
- * country is not told; past the first COUNTRY_TOP the rest are too. */
-#define COUNTRY_MIN 3
-#define COUNTRY_TOP 10
+}
 
-	/* The table and the bar chart of confirmed signatures by country, names
-	 * in the reader's language: countries, has_countries, countries_svg. */
-	static void petition_countries(struct request * r,
-	    const struct petition *p, json_t *o)
-	{
-		struct chart_bar bars[COUNTRY_TOP + 1];
-		struct country_row *rows;
-		struct chart_text t;
-		struct buf svg;
-		int64_t other = 0;
-		size_t n, i, k = 0;
-		json_t *list;
+/* Who started the petition, how its life went (victory, closed, closing
+ * date). */
+static void
+petition_life(struct request *r, const struct petition *p, json_t *o)
+{
+	int64_t now = (int64_t)time(NULL);
 
-		if (store_petition_countries(site.store, r->arena, p->id, &rows,
-			&n) != STORE_OK)
-			return;
-		for (i = 0; i < n; i++) {
-			const char *name =
-			    i18n_country_name(r->lang, rows[i].country);
+	if (p->owner_name != NULL && *p->owner_name) {
+		struct msgfmt_arg a = { .name = "name",
+			.type = MSGFMT_STRING,
+			.str = p->owner_name };
 
-			if (rows[i].n < COUNTRY_MIN || k == COUNTRY_TOP ||
-			    name == NULL) {
-				other += rows[i].n;
-				continue;
-			}
-			bars[k].label = name;
-			bars[k].n = rows[i].n;
-			bars[k].n_text =
-			    i18n_number(r->arena, r->lang, rows[i].n);
-			k++;
-		}
-		if (other > 0) {
-			bars[k].label = i18n_text(r->lang, "countries_other");
-			bars[k].n = other;
-			bars[k].n_text = i18n_number(r->arena, r->lang, other);
-			k++;
-		}
-		list = json_array();
-		for (i = 0; i < k; i++)
-			json_array_append_new(list,
-			    json_pack("{s:s, s:s}", "name",
-				bars[i].label ? bars[i].label : "", "n",
-				bars[i].n_text ? bars[i].n_text : ""));
-		json_object_set_new(o, "countries", list);
-		json_object_set_new(o, "has_countries", json_boolean(k > 0));
-		if (k == 0)
-			return;
-		memset(&t, 0, sizeof(t));
-		t.id = "countries-chart";
-		t.title = i18n_text(r->lang, "countries_chart_title");
-		buf_init(&svg);
-		if (chart_bars_svg(&svg, bars, k, &t) > 0 && buf_ok(&svg))
-			json_object_set_new(o, "countries_svg",
-			    json_stringn(svg.data, svg.len));
-		buf_reset(&svg);
+		json_object_set_new(o, "started_by",
+		    json_string(i18n_format(r->arena, r->lang,
+			"petition_started_by", &a, 1)));
 	}
+	if (p->state == PETITION_VICTORY) {
+		json_object_set_new(o, "victory", json_true());
+		if (p->note != NULL && *p->note)
+			json_object_set_new(o, "victory_note",
+			    json_string(p->note));
+	}
+	if (p->closes_at != 0) {
+		struct msgfmt_arg a = { .name = "date",
+			.type = MSGFMT_DATE,
+			.num = (double)p->closes_at * 1000.0 };
 
-	/* Who started the petition, how its life went (victory, closed, closing
-	 * date). */
-	static void petition_life(struct request * r, const struct petition *p,
-	    json_t *o)
+		json_object_set_new(o, "closes_line",
+		    json_string(i18n_format(r->arena, r->lang,
+			now < p->closes_at ? "petition_closes" :
+					     "petition_closed_on",
+			&a, 1)));
+	}
+	/* privacy: when its signers' personal data goes (retain.c). A
+	 * closed petition moved there at updated_at. */
+	if (p->state == PETITION_CLOSED || p->state == PETITION_VICTORY) {
+		int64_t at = p->updated_at + site.retain_days * 86400;
+		struct msgfmt_arg a[2] = {
+			{ .name = "date",
+			    .type = MSGFMT_DATE,
+			    .num = (double)at * 1000.0 },
+			{ .name = "days",
+			    .type = MSGFMT_NUMBER,
+			    .num = (double)site.retain_days },
+		};
+
+		json_object_set_new(o, "retention_line",
+		    json_string(i18n_format(r->arena, r->lang,
+			now < at ? "privacy_retention_future" :
+				   "privacy_retention_past",
+			a, 2)));
+	}
+}
+
+static json_t *
+petition_context(struct request *r, struct petition *p, bool body,
+    const char *const live[LIVE__MAX])
+{
+	const char *url = page_url(r, arena_printf(r->arena, "/p/%s", p->slug));
+	/* Addressees are not translated: they keep the original's language. */
+	const char *to_lang = p->lang;
+	const char *note = petition_localise(r, p);
+	json_t *o, *to;
+	struct buf b;
+	size_t i;
+
+	to = json_array();
+	for (i = 0; i < p->nto; i++) {
+		json_t *a = json_pack("{s:s}", "name", p->to[i].name);
+
+		if (p->to[i].description && *p->to[i].description)
+			json_object_set_new(a, "description",
+			    json_string(p->to[i].description));
+		json_array_append_new(to, a);
+	}
+	o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:b, s:o, s:I}", "slug",
+	    p->slug, "title", p->title, "url", url, "lang", p->lang, "to", to,
+	    "is_open", petition_is_open(p, (int64_t)time(NULL)), "share",
+	    share_links(r, url, p->title), "goal", (json_int_t)p->goal);
+	if (note != NULL)
+		json_object_set_new(o, "original_note", json_string(note));
+	json_object_set_new(o, "to_lang", json_string(to_lang));
+	json_object_set_new(o, "ended",
+	    json_boolean(shown_goal(p->state, 1) == 0));
+	json_object_set_new(o, "embed", embed_snippets(r, url, p->title));
 	{
-		int64_t now = (int64_t)time(NULL);
+		/* The starter's image (page_image.c), when there is one. */
+		json_t *img = page_image_json(r, p->slug, p->id);
 
-		if (p->owner_name != NULL && *p->owner_name) {
-			struct msgfmt_arg a = { .name = "name",
-				.type = MSGFMT_STRING,
-				.str = p->owner_name };
+		if (img != NULL)
+			json_object_set_new(o, "image", img);
+	}
+	petition_removals(r, p, o);
+	petition_life(r, p, o);
+	if (body) {
+		petition_updates(r, p, o);
+		petition_clock(r, p, o);
+	}
+	if (body)
+		petition_countries(r, p, o);
+	petition_numbers(o, live);
+	buf_init(&b);
+	if (body && markdown_render(p->body_md, strlen(p->body_md), &b) == 0)
+		json_object_set_new(o, "body_html", json_stringn(b.data, b.len));
+	buf_reset(&b);
+	if (markdown_summary(p->body_md, strlen(p->body_md), 200, &b) == 0)
+		json_object_set_new(o, "description",
+		    json_stringn(b.data, b.len));
+	buf_reset(&b);
+	return o;
+}
 
-			json_object_set_new(o, "started_by",
-			    json_string(i18n_format(r->arena, r->lang,
-				"petition_started_by", &a, 1)));
-		}
-		if (p->state == PETITION_VICTORY) {
-			json_object_set_new(o, "victory", json_true());
-			if (p->note != NULL && *p->note)
-				json_object_set_new(o, "victory_note",
-				    json_string(p->note));
-		}
-		if (p->closes_at != 0) {
-			struct msgfmt_arg a = { .name = "date",
-				.type = MSGFMT_DATE,
-				.num = (double)p->closes_at * 1000.0 };
+/* The sign form's context: values typed so far and their errors. vals is
+ * NULL for a fresh form. */
+static json_t *
+form_context(struct request *r, const struct petition *p,
+    const struct form_value *vals, const char *const errs[F__MAX],
+    const char *csrf, const char *pow)
+{
+	json_t *form, *values, *errors, *countries, *c;
+	const char *pick = NULL;
+	char region[3];
+	size_t i;
+	int nerr = 0;
 
-			json_object_set_new(o, "closes_line",
-			    json_string(i18n_format(r->arena, r->lang,
-				now < p->closes_at ? "petition_closes" :
-						     "petition_closed_on",
-				&a, 1)));
-		}
-		/* privacy: when its signers' personal data goes (retain.c). A
-		 * closed petition moved there at updated_at. */
-		if (p->state == PETITION_CLOSED ||
-		    p->state == PETITION_VICTORY) {
-			int64_t at = p->updated_at + site.retain_days * 86400;
-			struct msgfmt_arg a[2] = {
-				{ .name = "date",
-				    .type = MSGFMT_DATE,
-				    .num = (double)at * 1000.0 },
-				{ .name = "days",
-				    .type = MSGFMT_NUMBER,
-				    .num = (double)site.retain_days },
-			};
+	values = json_object();
+	errors = json_object();
+	for (i = 0; i < F__MAX; i++) {
+		if (i == F_CSRF || i == F_WEBSITE || i == F_POW ||
+		    i == F_POW_NONCE)
+			continue;
+		if (sign_form[i].kind == FORM_CHECKBOX)
+			json_object_set_new(values, sign_form[i].name,
+			    json_boolean(vals ? vals[i].checked : false));
+		else if (vals == NULL || vals[i].err == FORM_BAD_TEXT)
+			/* Bytes that failed validation are not echoed back. */
+			json_object_set_new(values, sign_form[i].name,
+			    json_string(""));
+		else
+			json_object_set_new(values, sign_form[i].name,
+			    json_stringn(vals[i].s, vals[i].len));
+		if (errs != NULL && errs[i] != NULL) {
+			const char *m = i18n_text(r->lang, errs[i]);
 
-			json_object_set_new(o, "retention_line",
-			    json_string(i18n_format(r->arena, r->lang,
-				now < at ? "privacy_retention_future" :
-					   "privacy_retention_past",
-				a, 2)));
+			json_object_set_new(errors, sign_form[i].name,
+			    json_string(m ? m : errs[i]));
+			nerr++;
 		}
 	}
-
-	static json_t *petition_context(struct request * r, struct petition * p,
-	    bool body, const char *const live[LIVE__MAX])
-	{
-		const char *url =
-		    page_url(r, arena_printf(r->arena, "/p/%s", p->slug));
-		/* Addressees are not translated: they keep the original's
-		 * language. */
-		const char *to_lang = p->lang;
-		const char *note = petition_localise(r, p);
-		json_t *o, *to;
-		struct buf b;
-		size_t i;
-
-		to = json_array();
-		for (i = 0; i < p->nto; i++) {
-			json_t *a = json_pack("{s:s}", "name", p->to[i].name);
-
-			if (p->to[i].description && *p->to[i].description)
-				json_object_set_new(a, "description",
-				    json_string(p->to[i].description));
-			json_array_append_new(to, a);
-		}
-		o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:b, s:o, s:I}",
-		    "slug", p->slug, "title", p->title, "url", url, "lang",
-		    p->lang, "to", to, "is_open",
-		    petition_is_open(p, (int64_t)time(NULL)), "share",
-		    share_links(r, url, p->title), "goal", (json_int_t)p->goal);
-		if (note != NULL)
-			json_object_set_new(o, "original_note",
-			    json_string(note));
-		json_object_set_new(o, "to_lang", json_string(to_lang));
-		json_object_set_new(o, "embed",
-		    embed_snippets(r, url, p->title));
-		{
-			/* The starter's image (page_image.c), when there is one. */
-			json_t *img = page_image_json(r, p->slug, p->id);
-
-			if (img != NULL)
-				json_object_set_new(o, "image", img);
-		}
-		json_object_set_new(o, "ended",
-		    json_boolean(shown_goal(p->state, 1) == 0));
-		petition_removals(r, p, o);
-		petition_life(r, p, o);
-		if (body) {
-			petition_updates(r, p, o);
-			petition_clock(r, p, o);
-		}
-		if (body)
-			petition_countries(r, p, o);
-		petition_numbers(o, live);
-		buf_init(&b);
-		if (body &&
-		    markdown_render(p->body_md, strlen(p->body_md), &b) == 0)
-			json_object_set_new(o, "body_html",
-			    json_stringn(b.data, b.len));
-		buf_reset(&b);
-		if (markdown_summary(p->body_md, strlen(p->body_md), 200, &b) ==
-		    0)
-			json_object_set_new(o, "description",
-			    json_stringn(b.data, b.len));
-		buf_reset(&b);
-		return o;
+	if (vals != NULL && vals[F_COUNTRY].len == 2)
+		pick = vals[F_COUNTRY].s;
+	if (pick == NULL) {
+		i18n_accept_region(http_header(r, "Accept-Language"), region);
+		pick = region;
 	}
-
-	/* The sign form's context: values typed so far and their errors. vals
-	 * is NULL for a fresh form. */
-	static json_t *form_context(struct request * r,
-	    const struct petition *p, const struct form_value *vals,
-	    const char *const errs[F__MAX], const char *csrf, const char *pow)
+	countries = json_array();
+	json_array_foreach(i18n_countries(r->lang), i, c)
 	{
-		json_t *form, *values, *errors, *countries, *c;
-		const char *pick = NULL;
-		char region[3];
-		size_t i;
-		int nerr = 0;
+		const char *code = json_string_value(json_object_get(c, "code"));
 
-		values = json_object();
-		errors = json_object();
-		for (i = 0; i < F__MAX; i++) {
-			if (i == F_CSRF || i == F_WEBSITE || i == F_POW ||
-			    i == F_POW_NONCE)
-				continue;
-			if (sign_form[i].kind == FORM_CHECKBOX)
-				json_object_set_new(values, sign_form[i].name,
-				    json_boolean(
-					vals ? vals[i].checked : false));
-			else if (vals == NULL || vals[i].err == FORM_BAD_TEXT)
-				/* Bytes that failed validation are not echoed back. */
-				json_object_set_new(values, sign_form[i].name,
-				    json_string(""));
-			else
-				json_object_set_new(values, sign_form[i].name,
-				    json_stringn(vals[i].s, vals[i].len));
-			if (errs != NULL && errs[i] != NULL) {
-				const char *m = i18n_text(r->lang, errs[i]);
-
-				json_object_set_new(errors, sign_form[i].name,
-				    json_string(m ? m : errs[i]));
-				nerr++;
-			}
-		}
-		if (vals != NULL && vals[F_COUNTRY].len == 2)
-			pick = vals[F_COUNTRY].s;
-		if (pick == NULL) {
-			i18n_accept_region(http_header(r, "Accept-Language"),
-			    region);
-			pick = region;
-		}
-		countries = json_array();
-		json_array_foreach(i18n_countries(r->lang), i, c)
-		{
-			const char *code =
-			    json_string_value(json_object_get(c, "code"));
-
-			json_array_append_new(countries,
-			    json_pack("{s:s, s:O, s:b}", "code", code, "name",
-				json_object_get(c, "name"), "selected",
-				strcmp(code, pick) == 0));
-		}
-		form = json_pack("{s:s, s:s, s:o, s:o, s:b, s:o, s:s?}",
-		    "action", arena_printf(r->arena, "/p/%s/sign", p->slug),
-		    "csrf", csrf, "values", values, "errors", errors,
-		    "has_errors", nerr > 0, "countries", countries, "pow", pow);
-		if (nerr > 0) {
-			struct msgfmt_arg n = { .name = "n",
-				.type = MSGFMT_NUMBER,
-				.num = nerr };
-			const char *s = i18n_format(r->arena, r->lang,
-			    "error_summary", &n, 1);
-
-			json_object_set_new(form, "error_summary",
-			    json_string(s ? s : ""));
-		}
-		return form;
+		json_array_append_new(countries,
+		    json_pack("{s:s, s:O, s:b}", "code", code, "name",
+			json_object_get(c, "name"), "selected",
+			strcmp(code, pick) == 0));
 	}
+	form = json_pack("{s:s, s:s, s:o, s:o, s:b, s:o, s:s?}", "action",
+	    arena_printf(r->arena, "/p/%s/sign", p->slug), "csrf", csrf,
+	    "values", values, "errors", errors, "has_errors", nerr > 0,
+	    "countries", countries, "pow", pow);
+	if (nerr > 0) {
+		struct msgfmt_arg n = { .name = "n",
+			.type = MSGFMT_NUMBER,
+			.num = nerr };
+		const char *s =
+		    i18n_format(r->arena, r->lang, "error_summary", &n, 1);
 
-	/* Loads the petition named in the path, or replies with an error page
-	 * and returns -1. */
-	static int load_petition(struct request * r, struct petition * p)
-	{
-		switch (
-		    store_petition_by_slug(site.store, r->arena, r->slug, p)) {
-		case STORE_OK:
-			if (counts_get(p->id, &p->count) == -1) {
-				http_header_add(r, "Retry-After", "5");
-				page_error(r, 503, "err_unavailable");
-				return -1;
-			}
-			if (p->state == PETITION_DRAFT ||
-			    p->state == PETITION_PENDING ||
-			    p->state == PETITION_REJECTED) {
-				page_error(r, 404, "err_not_found");
-				return -1;
-			}
-			if (p->state == PETITION_HIDDEN) {
-				hidden_page(r, p);
-				return -1;
-			}
-			return 0;
-		case STORE_NOTFOUND:
+		json_object_set_new(form, "error_summary",
+		    json_string(s ? s : ""));
+	}
+	return form;
+}
+
+/* Loads the petition named in the path, or replies with an error page and
+ * returns -1. */
+static int
+load_petition(struct request *r, struct petition *p)
+{
+	switch (store_petition_by_slug(site.store, r->arena, r->slug, p)) {
+	case STORE_OK:
+		if (counts_get(p->id, &p->count) == -1) {
+			http_header_add(r, "Retry-After", "5");
+			page_error(r, 503, "err_unavailable");
+			return -1;
+		}
+		if (p->state == PETITION_DRAFT || p->state == PETITION_PENDING ||
+		    p->state == PETITION_REJECTED) {
 			page_error(r, 404, "err_not_found");
 			return -1;
-		case STORE_UNAVAILABLE:
-			http_header_add(r, "Retry-After", "5");
-			page_error(r, 503, "err_unavailable");
+		}
+		if (p->state == PETITION_HIDDEN) {
+			hidden_page(r, p);
 			return -1;
-		default: page_error(r, 500, "err_internal"); return -1;
 		}
-	}
-
-	/* The template context of the petition page with the given live values
-	 * (real ones, or markers for the page cache). */
-	static json_t *petition_page_context(struct request * r,
-	    struct petition * p, const struct form_value *vals,
-	    const char *const errs[F__MAX], const char *const live[LIVE__MAX])
-	{
-		json_t *ctx, *pc;
-
-		pc = petition_context(r, p, true, live);
-		ctx = page_context(r,
-		    json_string_value(json_object_get(pc, "title")));
-		json_object_set(json_object_get(ctx, "page"), "description",
-		    json_object_get(pc, "description"));
-		/* The share image in the page's language (page_share.c). */
-		json_object_set_new(json_object_get(ctx, "page"), "image",
-		    json_string(page_url(r,
-			arena_printf(r->arena, "/p/%s/share.png?lang=%s",
-			    p->slug, r->lang))));
-		json_object_set_new(ctx, "petition", pc);
-		json_object_set_new(ctx, "form",
-		    form_context(r, p, vals, errs, live[LIVE_CSRF],
-			live[LIVE_POW]));
-		/* The page is cached for everyone: the header's link is spliced
-		 * in per request. */
-		json_object_set_new(ctx, "account",
-		    json_pack("{s:s, s:s}", "href", live[LIVE_ACCOUNT_HREF],
-			"label", live[LIVE_ACCOUNT_TEXT]));
-		return ctx;
-	}
-
-	static void render_petition(struct request * r, int status,
-	    struct petition *p, const struct form_value *vals,
-	    const char *const errs[F__MAX])
-	{
-		const char *live[LIVE__MAX];
-
-		page_begin(r);
-		live_values(r, p->id, p->count, shown_goal(p->state, p->goal),
-		    p->published_at, live);
-		page_render(r, status, "petition",
-		    petition_page_context(r, p, vals, errs, live));
-	}
-
-	/* The cache key of a petition page: what its render depends on besides
-	 * the petition itself. */
-	static const char *page_key(struct request * r, const char *kind)
-	{
-		char region[3];
-
-		i18n_accept_region(http_header(r, "Accept-Language"), region);
-		return arena_printf(r->arena, "%s\n%s\n%s\n%s", kind, r->slug,
-		    r->lang, region);
-	}
-
-	/* Renders the petition page with markers and caches it. Returns 0, or
-	 * -1 after replying with an error page. */
-	static int cache_petition_page(struct request * r, const char *key,
-	    struct pagecache_meta *meta)
-	{
-		const char *live[LIVE__MAX];
-		struct petition p;
-		struct buf html;
-		json_t *ctx = NULL;
-		int ret = -1;
-
-		if (load_petition(r, &p) == -1)
-			return -1;
-		live_markers(r, live);
-		buf_init(&html);
-		ctx = petition_page_context(r, &p, NULL, NULL, live);
-		if (ctx == NULL ||
-		    tmpl_render(site.tmpl, "petition", ctx, &html) == -1 ||
-		    !buf_ok(&html)) {
-			page_error(r, 500, "err_internal");
-			goto out;
-		}
-		memset(meta, 0, sizeof(*meta));
-		meta->petition_id = p.id;
-		meta->goal = p.goal;
-		meta->closes_at = p.closes_at;
-		meta->created_at = p.published_at;
-		meta->updated_at = p.updated_at;
-		snprintf(meta->state, sizeof(meta->state), "%s",
-		    petition_state_name(p.state));
-		snprintf(meta->slug, sizeof(meta->slug), "%s", p.slug);
-		snprintf(meta->title, sizeof(meta->title), "%s", p.title);
-		if (pagecache_put(key, html.data, html.len, meta) == -1) {
-			/* Out of memory for the cache: serve this one uncached. */
-			render_petition(r, 200, &p, NULL, NULL);
-			goto out;
-		}
-		ret = 0;
-out:
-		json_decref(ctx);
-		buf_reset(&html);
-		return ret;
-	}
-
-	void page_petition_show(struct request * r)
-	{
-		const char *live[LIVE__MAX], *key;
-		struct pagecache_meta meta;
-		int64_t count;
-
-		page_begin(r);
-		key = page_key(r, "page");
-		if (!pagecache_lookup(key, PAGE_TTL, &meta) &&
-		    cache_petition_page(r, key, &meta) == -1)
-			return;
-		if (r->status != 200 || r->out.len > 0)
-			return; /* served uncached */
-		if (counts_get(meta.petition_id, &count) == -1) {
-			http_header_add(r, "Retry-After", "5");
-			page_error(r, 503, "err_unavailable");
-			return;
-		}
-		live_values(r, meta.petition_id, count,
-		    shown_goal(petition_state_parse(meta.state), meta.goal),
-		    meta.created_at, live);
-		if (pagecache_render(key, live, &r->out) == -1 ||
-		    !buf_ok(&r->out)) {
-			buf_reset(&r->out);
-			if (cache_petition_page(r, key, &meta) == -1 ||
-			    pagecache_render(key, live, &r->out) == -1) {
-				if (r->out.len == 0)
-					page_error(r, 500, "err_internal");
-				return;
-			}
-		}
-		r->status = 200;
-		r->content_type = "text/html; charset=utf-8";
-		/* The page holds no per-visitor data: a shared cache may keep
-		 * it for a second, which is how long the live count may lag. */
-		http_header_add(r, "Cache-Control",
-		    "public, max-age=0, s-maxage=1");
-	}
-
-	/* Formats t as an HTTP date into out[30]. */
-	static void http_date(int64_t t, char out[30])
-	{
-		time_t tt = (time_t)t;
-		struct tm tm;
-
-		gmtime_r(&tt, &tm);
-		strftime(out, 30, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-	}
-
-	int page_petition_meta(struct request * r, struct pagecache_meta * meta)
-	{
-		/* The same in every language: keyed on the slug alone. */
-		const char *key = arena_printf(r->arena, "json\n%s", r->slug);
-		struct petition p;
-
-		if (pagecache_lookup(key, PAGE_TTL, meta))
-			return 0;
-		if (load_petition(r, &p) == -1)
-			return -1;
-		memset(meta, 0, sizeof(*meta));
-		meta->petition_id = p.id;
-		meta->goal = p.goal;
-		meta->closes_at = p.closes_at;
-		meta->created_at = p.published_at;
-		meta->updated_at = p.updated_at;
-		snprintf(meta->state, sizeof(meta->state), "%s",
-		    petition_state_name(p.state));
-		snprintf(meta->slug, sizeof(meta->slug), "%s", p.slug);
-		snprintf(meta->title, sizeof(meta->title), "%s", p.title);
-		(void)pagecache_put(key, "", 0, meta);
 		return 0;
+	case STORE_NOTFOUND: page_error(r, 404, "err_not_found"); return -1;
+	case STORE_UNAVAILABLE:
+		http_header_add(r, "Retry-After", "5");
+		page_error(r, 503, "err_unavailable");
+		return -1;
+	default: page_error(r, 500, "err_internal"); return -1;
 	}
+}
 
-	void page_petition_json(struct request * r)
-	{
-		struct pagecache_meta meta;
-		char updated[32], lastmod[30];
-		const char *inm, *ims, *etag;
-		int64_t count, log_size, changed, mtime;
-		struct tm tm;
-		time_t t;
+/* The template context of the petition page with the given live values
+ * (real ones, or markers for the page cache). */
+static json_t *
+petition_page_context(struct request *r, struct petition *p,
+    const struct form_value *vals, const char *const errs[F__MAX],
+    const char *const live[LIVE__MAX])
+{
+	json_t *ctx, *pc;
 
-		page_begin(r);
-		if (page_petition_meta(r, &meta) == -1)
-			return;
-		/* The count and the log size it reflects, as one pair: an auditor
-		 * recounts the first log_size leaves and must find count. */
-		if (counts_get_log(meta.petition_id, &count, &log_size,
-			&changed) == -1) {
-			http_header_add(r, "Retry-After", "5");
-			page_error(r, 503, "err_unavailable");
+	pc = petition_context(r, p, true, live);
+	ctx = page_context(r, json_string_value(json_object_get(pc, "title")));
+	json_object_set(json_object_get(ctx, "page"), "description",
+	    json_object_get(pc, "description"));
+	/* The share image in the page's language (page_share.c). */
+	json_object_set_new(json_object_get(ctx, "page"), "image",
+	    json_string(page_url(r,
+		arena_printf(r->arena, "/p/%s/share.png?lang=%s", p->slug,
+		    r->lang))));
+	json_object_set_new(ctx, "petition", pc);
+	json_object_set_new(ctx, "form",
+	    form_context(r, p, vals, errs, live[LIVE_CSRF], live[LIVE_POW]));
+	/* The page is cached for everyone: the header's link is spliced in
+	 * per request. */
+	json_object_set_new(ctx, "account",
+	    json_pack("{s:s, s:s}", "href", live[LIVE_ACCOUNT_HREF], "label",
+		live[LIVE_ACCOUNT_TEXT]));
+	return ctx;
+}
+
+static void
+render_petition(struct request *r, int status, struct petition *p,
+    const struct form_value *vals, const char *const errs[F__MAX])
+{
+	const char *live[LIVE__MAX];
+
+	page_begin(r);
+	live_values(r, p->id, p->count, shown_goal(p->state, p->goal),
+	    p->published_at, live);
+	page_render(r, status, "petition",
+	    petition_page_context(r, p, vals, errs, live));
+}
+
+/* The cache key of a petition page: what its render depends on besides the
+ * petition itself. */
+static const char *
+page_key(struct request *r, const char *kind)
+{
+	char region[3];
+
+	i18n_accept_region(http_header(r, "Accept-Language"), region);
+	return arena_printf(r->arena, "%s\n%s\n%s\n%s", kind, r->slug, r->lang,
+	    region);
+}
+
+/* Renders the petition page with markers and caches it. Returns 0, or -1
+ * after replying with an error page. */
+static int
+cache_petition_page(struct request *r, const char *key,
+    struct pagecache_meta *meta)
+{
+	const char *live[LIVE__MAX];
+	struct petition p;
+	struct buf html;
+	json_t *ctx = NULL;
+	int ret = -1;
+
+	if (load_petition(r, &p) == -1)
+		return -1;
+	live_markers(r, live);
+	buf_init(&html);
+	ctx = petition_page_context(r, &p, NULL, NULL, live);
+	if (ctx == NULL ||
+	    tmpl_render(site.tmpl, "petition", ctx, &html) == -1 ||
+	    !buf_ok(&html)) {
+		page_error(r, 500, "err_internal");
+		goto out;
+	}
+	memset(meta, 0, sizeof(*meta));
+	meta->petition_id = p.id;
+	meta->goal = p.goal;
+	meta->closes_at = p.closes_at;
+	meta->created_at = p.published_at;
+	meta->updated_at = p.updated_at;
+	snprintf(meta->state, sizeof(meta->state), "%s",
+	    petition_state_name(p.state));
+	snprintf(meta->slug, sizeof(meta->slug), "%s", p.slug);
+	snprintf(meta->title, sizeof(meta->title), "%s", p.title);
+	if (pagecache_put(key, html.data, html.len, meta) == -1) {
+		/* Out of memory for the cache: serve this one uncached. */
+		render_petition(r, 200, &p, NULL, NULL);
+		goto out;
+	}
+	ret = 0;
+out:
+	json_decref(ctx);
+	buf_reset(&html);
+	return ret;
+}
+
+void
+page_petition_show(struct request *r)
+{
+	const char *live[LIVE__MAX], *key;
+	struct pagecache_meta meta;
+	int64_t count;
+
+	page_begin(r);
+	key = page_key(r, "page");
+	if (!pagecache_lookup(key, PAGE_TTL, &meta) &&
+	    cache_petition_page(r, key, &meta) == -1)
+		return;
+	if (r->status != 200 || r->out.len > 0)
+		return; /* served uncached */
+	if (counts_get(meta.petition_id, &count) == -1) {
+		http_header_add(r, "Retry-After", "5");
+		page_error(r, 503, "err_unavailable");
+		return;
+	}
+	live_values(r, meta.petition_id, count,
+	    shown_goal(petition_state_parse(meta.state), meta.goal),
+	    meta.created_at, live);
+	if (pagecache_render(key, live, &r->out) == -1 || !buf_ok(&r->out)) {
+		buf_reset(&r->out);
+		if (cache_petition_page(r, key, &meta) == -1 ||
+		    pagecache_render(key, live, &r->out) == -1) {
+			if (r->out.len == 0)
+				page_error(r, 500, "err_internal");
 			return;
 		}
-		mtime = changed > meta.updated_at ? changed : meta.updated_at;
-		etag = arena_printf(r->arena, "W/\"%lld-%lld-%lld-%lld\"",
-		    (long long)meta.petition_id, (long long)meta.updated_at,
-		    (long long)count, (long long)log_size);
-		http_date(mtime, lastmod);
-		http_header_add(r, "ETag", etag);
-		http_header_add(r, "Last-Modified",
-		    arena_strdup(r->arena, lastmod));
-		http_header_add(r, "Cache-Control", "public, max-age=1");
-		inm = http_header(r, "If-None-Match");
-		ims = http_header(r, "If-Modified-Since");
-		if ((inm != NULL && strcmp(inm, etag) == 0) ||
-		    (inm == NULL && ims != NULL && strcmp(ims, lastmod) == 0)) {
-			r->status = 304;
-			return;
-		}
-		t = (time_t)mtime;
-		gmtime_r(&t, &tm);
-		strftime(updated, sizeof(updated), "%Y-%m-%dT%H:%M:%SZ", &tm);
-		page_json(r, 200,
-		    json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:s, s:s}",
-			"slug", meta.slug, "title", meta.title, "count",
-			(json_int_t)count, "log_size", (json_int_t)log_size,
-			"goal", (json_int_t)meta.goal, "next_goal",
-			(json_int_t)petition_next_goal(count, meta.goal),
-			"state",
-			strcmp(meta.state, "open") == 0 && meta.closes_at != 0 &&
-				(int64_t)time(NULL) >= meta.closes_at ?
-			    "closed" :
-			    meta.state,
-			"updated", updated));
 	}
+	r->status = 200;
+	r->content_type = "text/html; charset=utf-8";
+	/* The page holds no per-visitor data: a shared cache may keep it for
+	 * a second, which is how long the live count may lag. */
+	http_header_add(r, "Cache-Control", "public, max-age=0, s-maxage=1");
+}
+
+/* Formats t as an HTTP date into out[30]. */
+static void
+http_date(int64_t t, char out[30])
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(out, 30, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+}
+
+int
+page_petition_meta(struct request *r, struct pagecache_meta *meta)
+{
+	/* The same in every language: keyed on the slug alone. */
+	const char *key = arena_printf(r->arena, "json\n%s", r->slug);
+	struct petition p;
+
+	if (pagecache_lookup(key, PAGE_TTL, meta))
+		return 0;
+	if (load_petition(r, &p) == -1)
+		return -1;
+	memset(meta, 0, sizeof(*meta));
+	meta->petition_id = p.id;
+	meta->goal = p.goal;
+	meta->closes_at = p.closes_at;
+	meta->created_at = p.published_at;
+	meta->updated_at = p.updated_at;
+	snprintf(meta->state, sizeof(meta->state), "%s",
+	    petition_state_name(p.state));
+	snprintf(meta->slug, sizeof(meta->slug), "%s", p.slug);
+	snprintf(meta->title, sizeof(meta->title), "%s", p.title);
+	(void)pagecache_put(key, "", 0, meta);
+	return 0;
+}
+
+void
+page_petition_json(struct request *r)
+{
+	struct pagecache_meta meta;
+	char updated[32], lastmod[30];
+	const char *inm, *ims, *etag;
+	int64_t count, log_size, changed, mtime;
+	struct tm tm;
+	time_t t;
+
+	page_begin(r);
+	if (page_petition_meta(r, &meta) == -1)
+		return;
+	/* The count and the log size it reflects, as one pair: an auditor
+	 * recounts the first log_size leaves and must find count. */
+	if (counts_get_log(meta.petition_id, &count, &log_size, &changed) == -1) {
+		http_header_add(r, "Retry-After", "5");
+		page_error(r, 503, "err_unavailable");
+		return;
+	}
+	mtime = changed > meta.updated_at ? changed : meta.updated_at;
+	etag = arena_printf(r->arena, "W/\"%lld-%lld-%lld-%lld\"",
+	    (long long)meta.petition_id, (long long)meta.updated_at,
+	    (long long)count, (long long)log_size);
+	http_date(mtime, lastmod);
+	http_header_add(r, "ETag", etag);
+	http_header_add(r, "Last-Modified", arena_strdup(r->arena, lastmod));
+	http_header_add(r, "Cache-Control", "public, max-age=1");
+	inm = http_header(r, "If-None-Match");
+	ims = http_header(r, "If-Modified-Since");
+	if ((inm != NULL && strcmp(inm, etag) == 0) ||
+	    (inm == NULL && ims != NULL && strcmp(ims, lastmod) == 0)) {
+		r->status = 304;
+		return;
+	}
+	t = (time_t)mtime;
+	gmtime_r(&t, &tm);
+	strftime(updated, sizeof(updated), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	page_json(r, 200,
+	    json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:s, s:s}", "slug",
+		meta.slug, "title", meta.title, "count", (json_int_t)count,
+		"log_size", (json_int_t)log_size, "goal", (json_int_t)meta.goal,
+		"next_goal", (json_int_t)petition_next_goal(count, meta.goal),
+		"state",
+		strcmp(meta.state, "open") == 0 && meta.closes_at != 0 &&
+			(int64_t)time(NULL) >= meta.closes_at ?
+		    "closed" :
+		    meta.state,
+		"updated", updated));
+}
 
 #define RECEIPT_COOKIE "receipt"
 #define RECEIPT_TTL 600
 
-	void page_receipt_set(struct request * r, const char *slug,
-	    int64_t leaf_index,
-	    const unsigned char secret[TRANSLOG_SECRET_BYTES])
-	{
-		char hex[2 * TRANSLOG_SECRET_BYTES + 1];
+void
+page_receipt_set(struct request *r, const char *slug, int64_t leaf_index,
+    const unsigned char secret[TRANSLOG_SECRET_BYTES])
+{
+	char hex[2 * TRANSLOG_SECRET_BYTES + 1];
 
-		sodium_bin2hex(hex, sizeof(hex), secret, TRANSLOG_SECRET_BYTES);
-		http_header_add(r, "Set-Cookie",
-		    arena_printf(r->arena,
-			RECEIPT_COOKIE "=%lld.%s; Path=/p/%s/thanks; Max-Age=%d; "
-				       "HttpOnly; SameSite=Lax%s",
-			(long long)leaf_index, hex, slug, RECEIPT_TTL,
-			site.secure_cookies ? "; Secure" : ""));
-		sodium_memzero(hex, sizeof(hex));
+	sodium_bin2hex(hex, sizeof(hex), secret, TRANSLOG_SECRET_BYTES);
+	http_header_add(r, "Set-Cookie",
+	    arena_printf(r->arena,
+		RECEIPT_COOKIE "=%lld.%s; Path=/p/%s/thanks; Max-Age=%d; "
+			       "HttpOnly; SameSite=Lax%s",
+		(long long)leaf_index, hex, slug, RECEIPT_TTL,
+		site.secure_cookies ? "; Secure" : ""));
+	sodium_memzero(hex, sizeof(hex));
+}
+
+/* The receipt the cookie of page_receipt_set() carries, shown once: its
+ * context for the thanks page (NULL when there is none), and the cookie
+ * cleared. */
+static json_t *
+receipt_take(struct request *r, const struct petition *p)
+{
+	const char *c = http_cookie(r, RECEIPT_COOKIE), *dot;
+	unsigned char commitment[TRANSLOG_COMMITMENT_BYTES];
+	struct translog_receipt rc;
+	char *b64, code[10];
+	struct buf json;
+	long long index;
+	size_t len;
+	json_t *o = NULL;
+
+	if (c == NULL)
+		return NULL;
+	http_header_add(r, "Set-Cookie",
+	    arena_printf(r->arena,
+		RECEIPT_COOKIE "=; Path=/p/%s/thanks; Max-Age=0; HttpOnly; "
+			       "SameSite=Lax%s",
+		p->slug, site.secure_cookies ? "; Secure" : ""));
+	http_header_add(r, "Cache-Control", "no-store");
+	memset(&rc, 0, sizeof(rc));
+	if ((dot = strchr(c, '.')) == NULL || dot == c || dot - c > 18 ||
+	    sscanf(c, "%lld", &index) != 1 || index < 0 ||
+	    strlen(dot + 1) != 2 * TRANSLOG_SECRET_BYTES ||
+	    sodium_hex2bin(rc.secret, sizeof(rc.secret), dot + 1,
+		2 * TRANSLOG_SECRET_BYTES, NULL, &len, NULL) != 0 ||
+	    len != TRANSLOG_SECRET_BYTES ||
+	    strlen(site.base_url) > TRANSLOG_SITE_MAX ||
+	    strlen(p->slug) > TRANSLOG_SLUG_MAX)
+		return NULL;
+	snprintf(rc.site, sizeof(rc.site), "%s", site.base_url);
+	snprintf(rc.petition, sizeof(rc.petition), "%s", p->slug);
+	rc.leaf_index = (uint64_t)index;
+	translog_commitment(rc.secret, commitment);
+	/* A short code the signer can compare with the saved file. */
+	snprintf(code, sizeof(code), "%02X%02X-%02X%02X", commitment[0],
+	    commitment[1], commitment[2], commitment[3]);
+	buf_init(&json);
+	translog_receipt_encode(&json, &rc);
+	if (buf_ok(&json) &&
+	    (b64 = arena_alloc(r->arena, TRANSLOG_B64_LEN(json.len) + 1)) !=
+		NULL) {
+		translog_b64_encode(b64, (const unsigned char *)json.data,
+		    json.len);
+		o = json_pack("{s:I, s:s, s:s, s:s, s:s}", "index",
+		    (json_int_t)index, "code", code, "href",
+		    arena_printf(r->arena, "data:application/json;base64,%s",
+			b64),
+		    "file",
+		    arena_printf(r->arena, "receipt-%s-%lld.json", p->slug,
+			index),
+		    "verify_url",
+		    arena_printf(r->arena, "/p/%s/verify", p->slug));
 	}
+	if (json.data != NULL)
+		sodium_memzero(json.data, json.len);
+	buf_reset(&json);
+	sodium_memzero(&rc, sizeof(rc));
+	return o;
+}
 
-	/* The receipt the cookie of page_receipt_set() carries, shown once: its
-	 * context for the thanks page (NULL when there is none), and the cookie
-	 * cleared. */
-	static json_t *receipt_take(struct request * r, const struct petition *p)
-	{
-		const char *c = http_cookie(r, RECEIPT_COOKIE), *dot;
-		unsigned char commitment[TRANSLOG_COMMITMENT_BYTES];
-		struct translog_receipt rc;
-		char *b64, code[10];
-		struct buf json;
-		long long index;
-		size_t len;
-		json_t *o = NULL;
+/* The keys of verify.js's verdicts, as its data-msg-KEY attributes. */
+static const char *const verify_msgs[] = { "busy", "ok", "unsigned",
+	"not-receipt", "other-petition", "other-site", "not-yet", "not-yours",
+	"bad-proof", "bad-signature", "network", "unsupported" };
 
-		if (c == NULL)
-			return NULL;
-		http_header_add(r, "Set-Cookie",
-		    arena_printf(r->arena,
-			RECEIPT_COOKIE
-			"=; Path=/p/%s/thanks; Max-Age=0; HttpOnly; "
-			"SameSite=Lax%s",
-			p->slug, site.secure_cookies ? "; Secure" : ""));
-		http_header_add(r, "Cache-Control", "no-store");
-		memset(&rc, 0, sizeof(rc));
-		if ((dot = strchr(c, '.')) == NULL || dot == c ||
-		    dot - c > 18 || sscanf(c, "%lld", &index) != 1 ||
-		    index < 0 || strlen(dot + 1) != 2 * TRANSLOG_SECRET_BYTES ||
-		    sodium_hex2bin(rc.secret, sizeof(rc.secret), dot + 1,
-			2 * TRANSLOG_SECRET_BYTES, NULL, &len, NULL) != 0 ||
-		    len != TRANSLOG_SECRET_BYTES ||
-		    strlen(site.base_url) > TRANSLOG_SITE_MAX ||
-		    strlen(p->slug) > TRANSLOG_SLUG_MAX)
-			return NULL;
-		snprintf(rc.site, sizeof(rc.site), "%s", site.base_url);
-		snprintf(rc.petition, sizeof(rc.petition), "%s", p->slug);
-		rc.leaf_index = (uint64_t)index;
-		translog_commitment(rc.secret, commitment);
-		/* A short code the signer can compare with the saved file. */
-		snprintf(code, sizeof(code), "%02X%02X-%02X%02X", commitment[0],
-		    commitment[1], commitment[2], commitment[3]);
-		buf_init(&json);
-		translog_receipt_encode(&json, &rc);
-		if (buf_ok(&json) &&
-		    (b64 = arena_alloc(r->arena,
-			 TRANSLOG_B64_LEN(json.len) + 1)) != NULL) {
-			translog_b64_encode(b64,
-			    (const unsigned char *)json.data, json.len);
-			o = json_pack("{s:I, s:s, s:s, s:s, s:s}", "index",
-			    (json_int_t)index, "code", code, "href",
-			    arena_printf(r->arena,
-				"data:application/json;base64,%s", b64),
-			    "file",
-			    arena_printf(r->arena, "receipt-%s-%lld.json",
-				p->slug, index),
-			    "verify_url",
-			    arena_printf(r->arena, "/p/%s/verify", p->slug));
-		}
-		if (json.data != NULL)
-			sodium_memzero(json.data, json.len);
-		buf_reset(&json);
-		sodium_memzero(&rc, sizeof(rc));
-		return o;
+static const struct msgfmt_arg verify_args[] = {
+	{ "index", MSGFMT_STRING, 0, "{index}" },
+	{ "size", MSGFMT_STRING, 0, "{size}" },
+	{ "time", MSGFMT_STRING, 0, "{time}" },
+	{ "petition", MSGFMT_STRING, 0, "{petition}" },
+	{ "site", MSGFMT_STRING, 0, "{site}" },
+};
+
+void
+page_petition_verify(struct request *r)
+{
+	const char *live[LIVE__MAX];
+	struct petition p;
+	json_t *ctx, *pc, *msgs;
+	const char *text;
+	size_t i;
+	char key[48], *k;
+
+	page_begin(r);
+	if (load_petition(r, &p) == -1)
+		return;
+	live_values(r, p.id, p.count, shown_goal(p.state, p.goal), p.created_at,
+	    live);
+	pc = petition_context(r, &p, false, live);
+	ctx = page_context(r, i18n_text(r->lang, "verify_title"));
+	json_object_set_new(ctx, "petition", pc);
+	msgs = json_array();
+	for (i = 0; i < sizeof(verify_msgs) / sizeof(verify_msgs[0]); i++) {
+		snprintf(key, sizeof(key), "verify_msg_%s", verify_msgs[i]);
+		for (k = key; *k != '\0'; k++)
+			if (*k == '-')
+				*k = '_';
+		/* verify.js fills in {index}, {size}, {time}, {petition}
+		 * and {site}: formatted with those words themselves. */
+		text = i18n_format(r->arena, r->lang, key, verify_args,
+		    sizeof(verify_args) / sizeof(verify_args[0]));
+		json_array_append_new(msgs,
+		    json_pack("{s:s, s:s}", "key", verify_msgs[i], "text",
+			text != NULL ? text : ""));
 	}
+	json_object_set_new(ctx, "verify_msgs", msgs);
+	page_render(r, 200, "verify", ctx);
+}
 
-	/* The keys of verify.js's verdicts, as its data-msg-KEY attributes. */
-	static const char *const verify_msgs[] = { "busy", "ok", "unsigned",
-		"not-receipt", "other-petition", "other-site", "not-yet",
-		"not-yours", "bad-proof", "bad-signature", "network",
-		"unsupported" };
-
-	static const struct msgfmt_arg verify_args[] = {
-		{ "index", MSGFMT_STRING, 0, "{index}" },
-		{ "size", MSGFMT_STRING, 0, "{size}" },
-		{ "time", MSGFMT_STRING, 0, "{time}" },
-		{ "petition", MSGFMT_STRING, 0, "{petition}" },
-		{ "site", MSGFMT_STRING, 0, "{site}" },
+void
+page_petition_thanks(struct request *r)
+{
+	/* What the signer is told depends on how signing went: ?state= from
+	 * the redirect after signing or confirming. */
+	static const char *const states[][3] = {
+		{ "pending", "thanks_pending_heading", "thanks_pending_text" },
+		{ "resent", "thanks_pending_heading", "thanks_resent_text" },
+		{ "wait", "thanks_pending_heading", "thanks_wait_text" },
+		{ "confirmed", "thanks_confirmed_heading",
+		    "thanks_confirmed_text" },
+		{ "counted", "thanks_heading", "thanks_text" },
 	};
+	const char *live[LIVE__MAX], *q = http_query(r, "state");
+	struct petition p;
+	json_t *ctx, *pc;
+	size_t i, pick = 4;
 
-	void page_petition_verify(struct request * r)
+	page_begin(r);
+	if (load_petition(r, &p) == -1)
+		return;
+	for (i = 0; q != NULL && i < sizeof(states) / sizeof(states[0]); i++)
+		if (strcmp(q, states[i][0]) == 0)
+			pick = i;
+	live_values(r, p.id, p.count, shown_goal(p.state, p.goal),
+	    p.published_at, live);
+	pc = petition_context(r, &p, false, live);
+	ctx = page_context(r, json_string_value(json_object_get(pc, "title")));
+	json_object_set_new(ctx, "petition", pc);
+	json_object_set_new(ctx, "thanks",
+	    json_pack("{s:s, s:s}", "heading",
+		i18n_text(r->lang, states[pick][1]), "text",
+		i18n_text(r->lang, states[pick][2])));
 	{
-		const char *live[LIVE__MAX];
-		struct petition p;
-		json_t *ctx, *pc, *msgs;
-		const char *text;
-		size_t i;
-		char key[48], *k;
+		json_t *rc = receipt_take(r, &p);
 
-		page_begin(r);
-		if (load_petition(r, &p) == -1)
-			return;
-		live_values(r, p.id, p.count, p.goal, p.created_at, live);
-		pc = petition_context(r, &p, false, live);
-		ctx = page_context(r, i18n_text(r->lang, "verify_title"));
-		json_object_set_new(ctx, "petition", pc);
-		msgs = json_array();
-		for (i = 0; i < sizeof(verify_msgs) / sizeof(verify_msgs[0]);
-		     i++) {
-			snprintf(key, sizeof(key), "verify_msg_%s",
-			    verify_msgs[i]);
-			for (k = key; *k != '\0'; k++)
-				if (*k == '-')
-					*k = '_';
-			/* verify.js fills in {index}, {size}, {time}, {petition}
-			 * and {site}: formatted with those words themselves. */
-			text = i18n_format(r->arena, r->lang, key, verify_args,
-			    sizeof(verify_args) / sizeof(verify_args[0]));
-			json_array_append_new(msgs,
-			    json_pack("{s:s, s:s}", "key", verify_msgs[i],
-				"text", text != NULL ? text : ""));
-		}
-		json_object_set_new(ctx, "verify_msgs", msgs);
-		page_render(r, 200, "verify", ctx);
+		if (rc != NULL)
+			json_object_set_new(ctx, "receipt", rc);
 	}
+	page_render(r, 200, "thanks", ctx);
+}
 
-	void page_petition_thanks(struct request * r)
-	{
-		/* What the signer is told depends on how signing went: ?state=
-		 * from the redirect after signing or confirming. */
-		static const char *const states[][3] = {
-			{ "pending", "thanks_pending_heading",
-			    "thanks_pending_text" },
-			{ "resent", "thanks_pending_heading",
-			    "thanks_resent_text" },
-			{ "wait", "thanks_pending_heading", "thanks_wait_text" },
-			{ "confirmed", "thanks_confirmed_heading",
-			    "thanks_confirmed_text" },
-			{ "counted", "thanks_heading", "thanks_text" },
-		};
-		const char *live[LIVE__MAX], *q = http_query(r, "state");
-		struct petition p;
-		json_t *ctx, *pc;
-		size_t i, pick = 4;
+/* Seals the signer's personal data: first name, last name, email and
+ * address, NUL-separated, into the arena. */
+static unsigned char *
+seal_pii(struct request *r, const struct form_value *v, const char *email,
+    size_t elen, size_t *len)
+{
+	unsigned char *box, *copy = NULL;
+	struct buf b;
 
-		page_begin(r);
-		if (load_petition(r, &p) == -1)
-			return;
-		for (i = 0; q != NULL && i < sizeof(states) / sizeof(states[0]);
-		     i++)
-			if (strcmp(q, states[i][0]) == 0)
-				pick = i;
-		live_values(r, p.id, p.count, shown_goal(p.state, p.goal),
-		    p.published_at, live);
-		pc = petition_context(r, &p, false, live);
-		ctx = page_context(r,
-		    json_string_value(json_object_get(pc, "title")));
-		json_object_set_new(ctx, "petition", pc);
-		json_object_set_new(ctx, "thanks",
-		    json_pack("{s:s, s:s}", "heading",
-			i18n_text(r->lang, states[pick][1]), "text",
-			i18n_text(r->lang, states[pick][2])));
-		{
-			json_t *rc = receipt_take(r, &p);
+	buf_init(&b);
+	buf_append(&b, v[F_FIRST_NAME].s, v[F_FIRST_NAME].len);
+	buf_putc(&b, '\0');
+	buf_append(&b, v[F_LAST_NAME].s, v[F_LAST_NAME].len);
+	buf_putc(&b, '\0');
+	buf_append(&b, email, elen);
+	buf_putc(&b, '\0');
+	buf_puts(&b, r->ip);
+	box = buf_ok(&b) ? crypto_seal(b.data, b.len, len) : NULL;
+	if (b.data != NULL)
+		sodium_memzero(b.data, b.len);
+	buf_reset(&b);
+	if (box != NULL && (copy = arena_alloc(r->arena, *len)) != NULL)
+		memcpy(copy, box, *len);
+	free(box);
+	return copy;
+}
 
-			if (rc != NULL)
-				json_object_set_new(ctx, "receipt", rc);
-		}
-		page_render(r, 200, "thanks", ctx);
+/* The bot checks that cost a person nothing: the hidden field must stay
+ * empty and the form cannot come back sooner than a person could fill it.
+ * Their findings flag the signature; they never refuse it. */
+static int
+bot_flags(struct request *r, const struct form_value *v, int64_t job_petition_id)
+{
+	int64_t shown = 0;
+	int flags = 0;
+
+	if (v[F_WEBSITE].checked)
+		flags |= GUARD_FLAG_HONEYPOT;
+	if (crypto_csrf_time(v[F_CSRF].s, v[F_CSRF].len, &shown) == 0 &&
+	    (int64_t)time(NULL) - shown < site.min_form_seconds)
+		flags |= GUARD_FLAG_FAST;
+	switch (pow_verify(v[F_POW].s, v[F_POW].len, v[F_POW_NONCE].s,
+	    v[F_POW_NONCE].len, job_petition_id, time(NULL))) {
+	case POW_OK: break;
+	case POW_MISSING: flags |= GUARD_FLAG_NO_POW; break;
+	default: flags |= GUARD_FLAG_BAD_POW; break;
 	}
+	pow_note(job_petition_id, &r->addr);
+	if (flags != 0)
+		log_info("sign", "slug=%s flags=%d", r->slug, flags);
+	return flags;
+}
 
-	/* Seals the signer's personal data: first name, last name, email and
-	 * address, NUL-separated, into the arena. */
-	static unsigned char *seal_pii(struct request * r,
-	    const struct form_value *v, const char *email, size_t elen,
-	    size_t *len)
-	{
-		unsigned char *box, *copy = NULL;
-		struct buf b;
+/* What a parked signing request keeps until the writer has committed. */
+struct sign_job {
+	struct signq_item it; /* first: page_submit() parks this */
+	struct petition p;
+	struct form_value v[F__MAX];
+	const char *confirm_url;
+	unsigned char secret[TRANSLOG_SECRET_BYTES]; /* counted at once:
+						      * the receipt's */
+};
 
-		buf_init(&b);
-		buf_append(&b, v[F_FIRST_NAME].s, v[F_FIRST_NAME].len);
-		buf_putc(&b, '\0');
-		buf_append(&b, v[F_LAST_NAME].s, v[F_LAST_NAME].len);
-		buf_putc(&b, '\0');
-		buf_append(&b, email, elen);
-		buf_putc(&b, '\0');
-		buf_puts(&b, r->ip);
-		box = buf_ok(&b) ? crypto_seal(b.data, b.len, len) : NULL;
-		if (b.data != NULL)
-			sodium_memzero(b.data, b.len);
-		buf_reset(&b);
-		if (box != NULL && (copy = arena_alloc(r->arena, *len)) != NULL)
-			memcpy(copy, box, *len);
-		free(box);
-		return copy;
+/* The second half of signing, once the writer has decided. */
+static void
+sign_finish(struct request *r, struct sign_job *job)
+{
+	const char *errs[F__MAX] = { NULL };
+	const char *state = NULL;
+
+	if (job->it.status != STORE_OK) {
+		http_header_add(r, "Retry-After", "5");
+		page_error(r, job->it.status == STORE_UNAVAILABLE ? 503 : 500,
+		    job->it.status == STORE_UNAVAILABLE ? "err_unavailable" :
+							  "err_internal");
+		return;
 	}
-
-	/* The bot checks that cost a person nothing: the hidden field must stay
-	 * empty and the form cannot come back sooner than a person could fill
-	 * it. Their findings flag the signature; they never refuse it. */
-	static int bot_flags(struct request * r, const struct form_value *v,
-	    int64_t job_petition_id)
-	{
-		int64_t shown = 0;
-		int flags = 0;
-
-		if (v[F_WEBSITE].checked)
-			flags |= GUARD_FLAG_HONEYPOT;
-		if (crypto_csrf_time(v[F_CSRF].s, v[F_CSRF].len, &shown) == 0 &&
-		    (int64_t)time(NULL) - shown < site.min_form_seconds)
-			flags |= GUARD_FLAG_FAST;
-		switch (pow_verify(v[F_POW].s, v[F_POW].len, v[F_POW_NONCE].s,
-		    v[F_POW_NONCE].len, job_petition_id, time(NULL))) {
-		case POW_OK: break;
-		case POW_MISSING: flags |= GUARD_FLAG_NO_POW; break;
-		default: flags |= GUARD_FLAG_BAD_POW; break;
-		}
-		pow_note(job_petition_id, &r->addr);
-		if (flags != 0)
-			log_info("sign", "slug=%s flags=%d", r->slug, flags);
-		return flags;
+	switch (job->it.op.result) {
+	case WRITE_OK:
+		state = site.count_on_sign ? "counted" : "pending";
+		break;
+	case WRITE_RESENT: state = "resent"; break;
+	case WRITE_RESEND_LATER: state = "wait"; break;
+	default:
+		log_info("sign", "slug=%s result=duplicate", job->p.slug);
+		errs[F_EMAIL] = "err_duplicate";
+		if (counts_get(job->p.id, &job->p.count) == -1)
+			job->p.count = 0;
+		render_petition(r, 422, &job->p, job->v, errs);
+		return;
 	}
-
-	/* What a parked signing request keeps until the writer has committed. */
-	struct sign_job {
-		struct signq_item it; /* first: page_submit() parks this */
-		struct petition p;
-		struct form_value v[F__MAX];
-		const char *confirm_url;
-		unsigned char secret[TRANSLOG_SECRET_BYTES]; /* counted at once:
-							      * the receipt's */
-	};
-
-	/* The second half of signing, once the writer has decided. */
-	static void sign_finish(struct request * r, struct sign_job * job)
-	{
-		const char *errs[F__MAX] = { NULL };
-		const char *state = NULL;
-
-		if (job->it.status != STORE_OK) {
-			http_header_add(r, "Retry-After", "5");
-			page_error(r,
-			    job->it.status == STORE_UNAVAILABLE ? 503 : 500,
-			    job->it.status == STORE_UNAVAILABLE ?
-				"err_unavailable" :
-				"err_internal");
-			return;
-		}
-		switch (job->it.op.result) {
-		case WRITE_OK:
-			state = site.count_on_sign ? "counted" : "pending";
-			break;
-		case WRITE_RESENT: state = "resent"; break;
-		case WRITE_RESEND_LATER: state = "wait"; break;
-		default:
-			log_info("sign", "slug=%s result=duplicate",
-			    job->p.slug);
-			errs[F_EMAIL] = "err_duplicate";
-			if (counts_get(job->p.id, &job->p.count) == -1)
-				job->p.count = 0;
-			render_petition(r, 422, &job->p, job->v, errs);
-			return;
-		}
-		log_info("sign", "slug=%s result=%s seq=%lld", job->p.slug,
-		    state, (long long)job->it.op.sig.seq);
-		if (job->it.op.result == WRITE_OK && job->it.op.leaf_index >= 0)
-			page_receipt_set(r, job->p.slug, job->it.op.leaf_index,
-			    job->secret);
-		sodium_memzero(job->secret, sizeof(job->secret));
-		if (job->it.op.mail.sealed != NULL &&
-		    job->it.op.result != WRITE_RESEND_LATER) {
-			outbox_kick();
-			if (site.mail_to_files)
-				/* No mail server (a trial set-up): the newcomer
-				 * confirms from the log. */
-				log_info("sign", "slug=%s confirm_link=%s",
-				    job->p.slug, job->confirm_url);
-		}
-		r->status = 303;
-		http_header_add(r, "Location",
-		    arena_printf(r->arena, "/p/%s/thanks?state=%s", job->p.slug,
-			state));
-		http_header_add(r, "Cache-Control", "no-store");
+	log_info("sign", "slug=%s result=%s seq=%lld", job->p.slug, state,
+	    (long long)job->it.op.sig.seq);
+	if (job->it.op.result == WRITE_OK && job->it.op.leaf_index >= 0)
+		page_receipt_set(r, job->p.slug, job->it.op.leaf_index,
+		    job->secret);
+	sodium_memzero(job->secret, sizeof(job->secret));
+	if (job->it.op.mail.sealed != NULL &&
+	    job->it.op.result != WRITE_RESEND_LATER) {
+		outbox_kick();
+		if (site.mail_to_files)
+			/* No mail server (a trial set-up): the newcomer
+			 * confirms from the log. */
+			log_info("sign", "slug=%s confirm_link=%s", job->p.slug,
+			    job->confirm_url);
 	}
+	r->status = 303;
+	http_header_add(r, "Location",
+	    arena_printf(r->arena, "/p/%s/thanks?state=%s", job->p.slug, state));
+	http_header_add(r, "Cache-Control", "no-store");
+}
 
-	/* Prepares the confirmation link and its mail (and the one-click
-	 * unsubscribe link when updates were asked for). Returns 0 or -1. */
-	static int sign_prepare_mail(struct request * r, struct sign_job * job,
-	    const char *email)
-	{
-		struct write_op *op = &job->it.op;
-		struct letter_confirm l;
-		char tok[CRYPTO_TOKEN_CHARS + 1], unsub[CRYPTO_TOKEN_CHARS + 1];
+/* Prepares the confirmation link and its mail (and the one-click
+ * unsubscribe link when updates were asked for). Returns 0 or -1. */
+static int
+sign_prepare_mail(struct request *r, struct sign_job *job, const char *email)
+{
+	struct write_op *op = &job->it.op;
+	struct letter_confirm l;
+	char tok[CRYPTO_TOKEN_CHARS + 1], unsub[CRYPTO_TOKEN_CHARS + 1];
 
-		crypto_token_new(tok);
-		crypto_token_hash(tok, CRYPTO_TOKEN_CHARS, op->token_hash);
-		op->token_expires = op->now + site.confirm_ttl;
-		op->resend_before = op->now - SIGN_RESEND_SECONDS;
-		memset(&l, 0, sizeof(l));
-		if (job->v[F_UPDATES].checked) {
-			crypto_token_new(unsub);
-			crypto_token_hash(unsub, CRYPTO_TOKEN_CHARS,
-			    op->unsub_hash);
-			l.unsubscribe_url = page_url(r,
-			    arena_printf(r->arena, "/u/%s?lang=%s", unsub,
-				r->lang));
-		}
-		l.lang = r->lang;
-		l.first_name = job->v[F_FIRST_NAME].s;
-		l.last_name = job->v[F_LAST_NAME].s;
-		l.email = email;
-		l.title = job->p.title;
-		l.confirm_url = page_url(r,
-		    arena_printf(r->arena, "/c/%s?lang=%s", tok, r->lang));
-		job->confirm_url = l.confirm_url;
-		sodium_memzero(tok, sizeof(tok));
-		return letter_confirm(r->arena, &l, &op->mail);
+	crypto_token_new(tok);
+	crypto_token_hash(tok, CRYPTO_TOKEN_CHARS, op->token_hash);
+	op->token_expires = op->now + site.confirm_ttl;
+	op->resend_before = op->now - SIGN_RESEND_SECONDS;
+	memset(&l, 0, sizeof(l));
+	if (job->v[F_UPDATES].checked) {
+		crypto_token_new(unsub);
+		crypto_token_hash(unsub, CRYPTO_TOKEN_CHARS, op->unsub_hash);
+		l.unsubscribe_url = page_url(r,
+		    arena_printf(r->arena, "/u/%s?lang=%s", unsub, r->lang));
 	}
+	l.lang = r->lang;
+	l.first_name = job->v[F_FIRST_NAME].s;
+	l.last_name = job->v[F_LAST_NAME].s;
+	l.email = email;
+	l.title = job->p.title;
+	l.confirm_url =
+	    page_url(r, arena_printf(r->arena, "/c/%s?lang=%s", tok, r->lang));
+	job->confirm_url = l.confirm_url;
+	sodium_memzero(tok, sizeof(tok));
+	return letter_confirm(r->arena, &l, &op->mail);
+}
 
-	void page_petition_sign(struct request * r)
+void
+page_petition_sign(struct request *r)
+{
+	struct form_value *v;
+	const char *errs[F__MAX] = { NULL };
+	struct sign_job *job = r->job;
+	struct signature *sig;
+	char *email;
+	size_t elen, i;
+	int nerr;
+
+	page_begin(r);
+	if (job != NULL) {
+		sign_finish(r, job);
+		return;
+	}
+	if ((job = arena_alloc(r->arena, sizeof(*job))) == NULL) {
+		page_error(r, 500, "err_internal");
+		return;
+	}
+	v = job->v;
+	if ((nerr = page_form_read(r, sign_form, F__MAX, v)) == -1)
+		return;
+	/* Anyone may sign, so the token binds to no session: it proves the
+	 * form came from this site within the last hours, and a browser's
+	 * Origin must be ours. */
+	if (!page_csrf_check(r, &v[F_CSRF], ""))
+		return;
+	if (load_petition(r, &job->p) == -1)
+		return;
+	if (!petition_is_open(&job->p, (int64_t)time(NULL))) {
+		page_error(r, 409, "err_closed");
+		return;
+	}
+	if (page_rate_check(r, job->p.id) == -1)
+		return;
+	for (i = 0; i < F__MAX; i++)
+		errs[i] = error_key((enum sign_field)i, v[i].err);
+	if (nerr > 0) {
+		render_petition(r, 422, &job->p, v, errs);
+		return;
+	}
+	email = email_normalize(r->arena, v[F_EMAIL].s, v[F_EMAIL].len, &elen);
+	if (email == NULL) {
+		errs[F_EMAIL] = "err_email";
+		render_petition(r, 422, &job->p, v, errs);
+		return;
+	}
+	switch (guard_check(email, &r->addr)) {
+	case GUARD_DISPOSABLE:
+		errs[F_EMAIL] = "err_disposable";
+		render_petition(r, 422, &job->p, v, errs);
+		return;
+	case GUARD_BLOCKED:
+		log_info("sign", "slug=%s result=blocked", job->p.slug);
+		errs[F_EMAIL] = "err_blocked";
+		render_petition(r, 422, &job->p, v, errs);
+		return;
+	default: break;
+	}
+	job->it.op.kind = WRITE_SIGN;
+	job->it.op.now = (int64_t)time(NULL);
+	sig = &job->it.op.sig;
+	sig->petition_id = job->p.id;
+	crypto_email_hash(email, elen, sig->email_hash);
+	if ((sig->pii = seal_pii(r, v, email, elen, &sig->pii_len)) == NULL) {
+		page_error(r, 500, "err_internal");
+		return;
+	}
+	sig->country = v[F_COUNTRY].s;
+	sig->comment = v[F_COMMENT].s;
+	sig->public_name = v[F_PUBLIC].checked;
+	sig->updates = v[F_UPDATES].checked;
+	sig->lang = r->lang;
+	sig->created_at = job->it.op.now;
+	sig->flags = bot_flags(r, v, job->p.id);
+	sig->domain = guard_domain(email);
 	{
-		struct form_value *v;
-		const char *errs[F__MAX] = { NULL };
-		struct sign_job *job = r->job;
-		struct signature *sig;
-		char *email;
-		size_t elen, i;
-		int nerr;
+		char net[64];
 
-		page_begin(r);
-		if (job != NULL) {
-			sign_finish(r, job);
-			return;
-		}
-		if ((job = arena_alloc(r->arena, sizeof(*job))) == NULL) {
-			page_error(r, 500, "err_internal");
-			return;
-		}
-		v = job->v;
-		if ((nerr = page_form_read(r, sign_form, F__MAX, v)) == -1)
-			return;
-		/* Anyone may sign, so the token binds to no session: it proves
-		 * the form came from this site within the last hours, and a
-		 * browser's Origin must be ours. */
-		if (!page_csrf_check(r, &v[F_CSRF], ""))
-			return;
-		if (load_petition(r, &job->p) == -1)
-			return;
-		if (!petition_is_open(&job->p, (int64_t)time(NULL))) {
-			page_error(r, 409, "err_closed");
-			return;
-		}
-		if (page_rate_check(r, job->p.id) == -1)
-			return;
-		for (i = 0; i < F__MAX; i++)
-			errs[i] = error_key((enum sign_field)i, v[i].err);
-		if (nerr > 0) {
-			render_petition(r, 422, &job->p, v, errs);
-			return;
-		}
-		email = email_normalize(r->arena, v[F_EMAIL].s, v[F_EMAIL].len,
-		    &elen);
-		if (email == NULL) {
+		netaddr_network(&r->addr, net, sizeof(net));
+		sig->net = arena_strdup(r->arena, net);
+	}
+	/* A flagged signature never counts on signing alone: its email must
+	 * confirm it, whatever the site's setting. */
+	if (site.count_on_sign && sig->flags == 0) {
+		sig->state = SIGNATURE_CONFIRMED;
+		randombytes_buf(job->secret, sizeof(job->secret));
+		translog_commitment(job->secret, job->it.op.commitment);
+	} else {
+		sig->state = SIGNATURE_PENDING;
+		if (sign_prepare_mail(r, job, email) == -1) {
 			errs[F_EMAIL] = "err_email";
 			render_petition(r, 422, &job->p, v, errs);
 			return;
 		}
-		switch (guard_check(email, &r->addr)) {
-		case GUARD_DISPOSABLE:
-			errs[F_EMAIL] = "err_disposable";
-			render_petition(r, 422, &job->p, v, errs);
-			return;
-		case GUARD_BLOCKED:
-			log_info("sign", "slug=%s result=blocked", job->p.slug);
-			errs[F_EMAIL] = "err_blocked";
-			render_petition(r, 422, &job->p, v, errs);
-			return;
-		default: break;
-		}
-		job->it.op.kind = WRITE_SIGN;
-		job->it.op.now = (int64_t)time(NULL);
-		sig = &job->it.op.sig;
-		sig->petition_id = job->p.id;
-		crypto_email_hash(email, elen, sig->email_hash);
-		if ((sig->pii = seal_pii(r, v, email, elen, &sig->pii_len)) ==
-		    NULL) {
-			page_error(r, 500, "err_internal");
-			return;
-		}
-		sig->country = v[F_COUNTRY].s;
-		sig->comment = v[F_COMMENT].s;
-		sig->public_name = v[F_PUBLIC].checked;
-		sig->updates = v[F_UPDATES].checked;
-		sig->lang = r->lang;
-		sig->created_at = job->it.op.now;
-		sig->flags = bot_flags(r, v, job->p.id);
-		sig->domain = guard_domain(email);
-		{
-			char net[64];
-
-			netaddr_network(&r->addr, net, sizeof(net));
-			sig->net = arena_strdup(r->arena, net);
-		}
-		/* A flagged signature never counts on signing alone: its email
-		 * must confirm it, whatever the site's setting. */
-		if (site.count_on_sign && sig->flags == 0) {
-			sig->state = SIGNATURE_CONFIRMED;
-			randombytes_buf(job->secret, sizeof(job->secret));
-			translog_commitment(job->secret, job->it.op.commitment);
-		} else {
-			sig->state = SIGNATURE_PENDING;
-			if (sign_prepare_mail(r, job, email) == -1) {
-				errs[F_EMAIL] = "err_email";
-				render_petition(r, 422, &job->p, v, errs);
-				return;
-			}
-		}
-		if (page_submit(r, &job->it) == -1) {
-			/* Full: refuse now rather than accept and drop later. */
-			log_warn("sign", "slug=%s result=queue_full",
-			    job->p.slug);
-			http_header_add(r, "Retry-After", "2");
-			page_error(r, 503, "err_busy");
-		}
 	}
-
-	json_t *page_petition_preview(struct request * r, struct petition * p)
-	{
-		const char *live[LIVE__MAX];
-
-		live_values(r, p->id, p->count, shown_goal(p->state, p->goal),
-		    p->published_at, live);
-		return petition_context(r, p, true, live);
+	if (page_submit(r, &job->it) == -1) {
+		/* Full: refuse now rather than accept and drop later. */
+		log_warn("sign", "slug=%s result=queue_full", job->p.slug);
+		http_header_add(r, "Retry-After", "2");
+		page_error(r, 503, "err_busy");
 	}
+}
 
-	int page_petition_load(struct request * r, struct petition * p)
-	{
-		if (load_petition(r, p) == -1)
-			return -1;
-		(void)petition_localise(r, p);
-		return 0;
-	}
+json_t *
+page_petition_preview(struct request *r, struct petition *p)
+{
+	const char *live[LIVE__MAX];
+
+	live_values(r, p->id, p->count, shown_goal(p->state, p->goal),
+	    p->published_at, live);
+	return petition_context(r, p, true, live);
+}
+
+int
+page_petition_load(struct request *r, struct petition *p)
+{
+	if (load_petition(r, p) == -1)
+		return -1;
+	(void)petition_localise(r, p);
+	return 0;
+}
