@@ -62,6 +62,16 @@ letter_confirm(struct arena *a, const struct letter_confirm *l,
 	buf_init(&html);
 	subject = i18n_format(a, l->lang, "mail_confirm_subject", args + 1, 1);
 	text = i18n_format(a, l->lang, "mail_confirm_text", args, 4);
+	/* privacy: the same secret withdraws the signature later. */
+	if (text != NULL && l->withdraw_url != NULL) {
+		struct msgfmt_arg w = { .name = "link",
+			.type = MSGFMT_STRING,
+			.str = l->withdraw_url };
+		const char *more =
+		    i18n_format(a, l->lang, "mail_confirm_withdraw", &w, 1);
+
+		text = more ? arena_printf(a, "%s\n\n%s\n", text, more) : NULL;
+	}
 	ignore = i18n_format(a, l->lang, "mail_confirm_ignore", args + 3, 1);
 	if (subject == NULL || text == NULL || ignore == NULL ||
 	    (msgid = arena_alloc(a, idlen)) == NULL)
@@ -72,6 +82,9 @@ letter_confirm(struct arena *a, const struct letter_confirm *l,
 	    i18n_format(a, l->lang, "mail_greeting", args, 1), "title",
 	    l->title, "link", l->confirm_url, "ignore", ignore, "unsubscribe",
 	    l->unsubscribe_url);
+	if (ctx != NULL && l->withdraw_url != NULL)
+		json_object_set_new(ctx, "withdraw",
+		    json_string(l->withdraw_url));
 	if (ctx == NULL ||
 	    tmpl_render(site.tmpl, "mail_confirm", ctx, &html) == -1) {
 		json_decref(ctx);

@@ -15,6 +15,7 @@ struct letter_confirm {
 	const char *title; /* the petition's title */
 	const char *confirm_url;
 	const char *unsubscribe_url; /* NULL: no updates were asked for */
+	const char *withdraw_url;    /* privacy: NULL for none */
 };
 
 /* Writes the confirmation email for l and seals it into out (from the

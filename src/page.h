@@ -260,6 +260,9 @@ void page_badge_svg(struct request *r);
 /* Drops the share images kept drawn (at shutdown). */
 void page_share_free(void);
 
+/* page_privacy.c: /w/TOKEN, a signer withdraws (GET: the button). */
+void page_withdraw_show(struct request *r);
+void page_withdraw_post(struct request *r);
 /* page_image.c */
 void page_image_upload(struct request *r);
 void page_image_webp(struct request *r);

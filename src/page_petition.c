@@ -658,7 +658,7 @@ petition_context(struct request *r, struct petition *p, bool body,
 static json_t *
 form_context(struct request *r, const struct petition *p,
     const struct form_value *vals, const char *const errs[F__MAX],
-    const char *csrf, const char *pow)
+    const char *csrf, const char *pow, bool cached)
 {
 	json_t *form, *values, *errors, *countries, *c;
 	const char *pick = NULL;
@@ -692,7 +692,9 @@ form_context(struct request *r, const struct petition *p,
 	}
 	if (vals != NULL && vals[F_COUNTRY].len == 2)
 		pick = vals[F_COUNTRY].s;
-	if (pick == NULL) {
+	/* A page for the cache preselects no country: a choice marker at
+	 * each lets the one page serve every region (pagecache_render()). */
+	if (pick == NULL && !cached) {
 		i18n_accept_region(http_header(r, "Accept-Language"), region);
 		pick = region;
 	}
@@ -701,10 +703,15 @@ form_context(struct request *r, const struct petition *p,
 	{
 		const char *code = json_string_value(json_object_get(c, "code"));
 
+		char mark[8] = "";
+
+		if (cached && strlen(code) == 2)
+			pagecache_choice_marker(code, mark);
 		json_array_append_new(countries,
-		    json_pack("{s:s, s:O, s:b}", "code", code, "name",
+		    json_pack("{s:s, s:O, s:b, s:s}", "code", code, "name",
 			json_object_get(c, "name"), "selected",
-			strcmp(code, pick) == 0));
+			pick != NULL && strcmp(code, pick) == 0, "choice",
+			mark));
 	}
 	form = json_pack("{s:s, s:s, s:o, s:o, s:b, s:o, s:s?}", "action",
 	    arena_printf(r->arena, "/p/%s/sign", p->slug), "csrf", csrf,
@@ -759,7 +766,7 @@ load_petition(struct request *r, struct petition *p)
 static json_t *
 petition_page_context(struct request *r, struct petition *p,
     const struct form_value *vals, const char *const errs[F__MAX],
-    const char *const live[LIVE__MAX])
+    const char *const live[LIVE__MAX], bool cached)
 {
 	json_t *ctx, *pc;
 
@@ -774,7 +781,8 @@ petition_page_context(struct request *r, struct petition *p,
 		    r->lang))));
 	json_object_set_new(ctx, "petition", pc);
 	json_object_set_new(ctx, "form",
-	    form_context(r, p, vals, errs, live[LIVE_CSRF], live[LIVE_POW]));
+	    form_context(r, p, vals, errs, live[LIVE_CSRF], live[LIVE_POW],
+		cached));
 	/* The page is cached for everyone: the header's link is spliced in
 	 * per request. */
 	json_object_set_new(ctx, "account",
@@ -793,19 +801,18 @@ render_petition(struct request *r, int status, struct petition *p,
 	live_values(r, p->id, p->count, shown_goal(p->state, p->goal),
 	    p->published_at, live);
 	page_render(r, status, "petition",
-	    petition_page_context(r, p, vals, errs, live));
+	    petition_page_context(r, p, vals, errs, live, false));
 }
 
 /* The cache key of a petition page: what its render depends on besides the
- * petition itself. */
+ * petition itself, the resolved language alone. The region of
+ * Accept-Language only preselects a country, spliced in per request: were
+ * it in the key, rotating regions would fill the cache with copies of one
+ * page and push every other page out. */
 static const char *
 page_key(struct request *r, const char *kind)
 {
-	char region[3];
-
-	i18n_accept_region(http_header(r, "Accept-Language"), region);
-	return arena_printf(r->arena, "%s\n%s\n%s\n%s", kind, r->slug, r->lang,
-	    region);
+	return arena_printf(r->arena, "%s\n%s\n%s", kind, r->slug, r->lang);
 }
 
 /* Renders the petition page with markers and caches it. Returns 0, or -1
@@ -824,7 +831,7 @@ cache_petition_page(struct request *r, const char *key,
 		return -1;
 	live_markers(r, live);
 	buf_init(&html);
-	ctx = petition_page_context(r, &p, NULL, NULL, live);
+	ctx = petition_page_context(r, &p, NULL, NULL, live, true);
 	if (ctx == NULL ||
 	    tmpl_render(site.tmpl, "petition", ctx, &html) == -1 ||
 	    !buf_ok(&html)) {
@@ -841,6 +848,7 @@ cache_petition_page(struct request *r, const char *key,
 	    petition_state_name(p.state));
 	snprintf(meta->slug, sizeof(meta->slug), "%s", p.slug);
 	snprintf(meta->title, sizeof(meta->title), "%s", p.title);
+	log_debug("pagecache", "event=render slug=%s lang=%s", p.slug, r->lang);
 	if (pagecache_put(key, html.data, html.len, meta) == -1) {
 		/* Out of memory for the cache: serve this one uncached. */
 		render_petition(r, 200, &p, NULL, NULL);
@@ -857,6 +865,7 @@ void
 page_petition_show(struct request *r)
 {
 	const char *live[LIVE__MAX], *key;
+	char region[3];
 	struct pagecache_meta meta;
 	int64_t count;
 
@@ -875,10 +884,13 @@ page_petition_show(struct request *r)
 	live_values(r, meta.petition_id, count,
 	    shown_goal(petition_state_parse(meta.state), meta.goal),
 	    meta.created_at, live);
-	if (pagecache_render(key, live, &r->out) == -1 || !buf_ok(&r->out)) {
+	i18n_accept_region(http_header(r, "Accept-Language"), region);
+	if (pagecache_render(key, live, region, " selected", &r->out) == -1 ||
+	    !buf_ok(&r->out)) {
 		buf_reset(&r->out);
 		if (cache_petition_page(r, key, &meta) == -1 ||
-		    pagecache_render(key, live, &r->out) == -1) {
+		    pagecache_render(key, live, region, " selected", &r->out) ==
+			-1) {
 			if (r->out.len == 0)
 				page_error(r, 500, "err_internal");
 			return;
@@ -1292,6 +1304,8 @@ sign_prepare_mail(struct request *r, struct sign_job *job, const char *email)
 	l.confirm_url =
 	    page_url(r, arena_printf(r->arena, "/c/%s?lang=%s", tok, r->lang));
 	job->confirm_url = l.confirm_url;
+	l.withdraw_url =
+	    page_url(r, arena_printf(r->arena, "/w/%s?lang=%s", tok, r->lang));
 	sodium_memzero(tok, sizeof(tok));
 	return letter_confirm(r->arena, &l, &op->mail);
 }

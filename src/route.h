@@ -129,6 +129,10 @@ X(SITEMAP, "sitemap", GET, EXACT, "/sitemap.xml", NULL, page_sitemap, NONE)    \
 X(FEED, "feed", GET, EXACT, "/feed.atom", NULL, page_feed, NONE)               \
 X(PETITION_FEED, "petition_feed", GET, SLUG, "/p/", "/feed.atom",              \
     page_petition_feed, NONE)                                                  \
+/* Privacy: a signer withdraws with the link of the confirmation mail. */      \
+X(WITHDRAW, "withdraw", GET, TOKEN, "/w/", NULL, page_withdraw_show, NONE)     \
+X(WITHDRAW_POST, "withdraw_post", POST, TOKEN, "/w/", NULL,                    \
+    page_withdraw_post, FORM)                                                  \
 /* Delivery: the pack, addressees, responses, paper signatures. */            \
 X(DELIVER_PDF, "deliver_pdf", GET, SLUG, "/me/p/", "/delivery.pdf",            \
     page_deliver_pdf, NONE)                                                    \

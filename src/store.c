@@ -403,6 +403,22 @@ static const char *const store_sql[ST__MAX] = {
 	[ST_RETAIN_OUTBOX] = "DELETE FROM outbox WHERE state IN ('sent', 'dead')"
 			     " AND updated_at < $1",
 	[ST_RETAIN_CHECKPOINT] = "",
+	/* privacy: a signer withdraws with the secret of their confirmation
+	 * mail. The mark moves only from the state read ($2): of two
+	 * withdrawals at once, the second changes nothing. */
+	[ST_WITHDRAW_FIND] =
+	    "SELECT s.id, s.petition_id, s.seq, s.state FROM tokens t"
+	    " JOIN signatures s ON s.id = t.subject WHERE t.hash = $1"
+	    " AND t.purpose = 'confirm'",
+	[ST_WITHDRAW_MARK] =
+	    "UPDATE signatures SET state = 'invalid', invalid_reason ="
+	    " 'withdrawn', pii = NULL, comment = '', net = '', domain = '',"
+	    " public_name = FALSE, updates = FALSE, email_hash = $3"
+	    " WHERE id = $1 AND state = $2",
+	[ST_WITHDRAW_LEAF] = "SELECT idx FROM log_leaves WHERE petition_id = $1"
+			     " AND seq = $2",
+	[ST_WITHDRAW_TOKENS] = "DELETE FROM tokens WHERE subject = $1"
+			       " AND purpose IN ('confirm', 'unsubscribe')",
 	/* Search (find): PostgreSQL's texts; SQLite has its FTS5 table
 	 * (store_sqlite.c). The document is three tsvector literals made by
 	 * search_pg_tsvector() with weights A (title), B (addressees) and C
@@ -3186,6 +3202,72 @@ store_deliver_signers_count(struct store *s, int64_t petition_id, int64_t *n)
 	*n = q_run(&q, ST_DELIVER_SIGNERS_COUNT, "i", petition_id) == 1 ?
 	    row_int(&q, 0) :
 	    0;
+	return q_close(&q);
+}
+
+enum store_status
+store_signature_withdraw(struct store *s, const unsigned char *token_hash,
+    int64_t now, struct withdrawal *out)
+{
+	unsigned char random_hash[STORE_HASH_BYTES];
+	struct translog_leaf leaf;
+	char subject[64], detail[64];
+	const char *state;
+	int64_t id, size;
+	struct q q;
+
+	memset(out, 0, sizeof(*out));
+	/* The address's hash goes with the rest: the same address may sign
+	 * again. */
+	randombytes_buf(random_hash, sizeof(random_hash));
+	if (q_open(&q, s, NULL, "withdraw") != STORE_OK)
+		return q.st;
+	q_begin(&q, ST_BEGIN);
+	if (q_run(&q, ST_WITHDRAW_FIND, "h", token_hash) != 1) {
+		if (q.st == STORE_OK)
+			q.st = STORE_NOTFOUND;
+		return q_close(&q);
+	}
+	id = row_int(&q, 0);
+	out->petition_id = row_int(&q, 1);
+	out->seq = row_int(&q, 2);
+	state = row_str(&q, 3);
+	out->counted = strcmp(state, "confirmed") == 0;
+	if (!out->counted && strcmp(state, "pending") != 0) {
+		q.st = STORE_NOTFOUND; /* withdrawn or removed already */
+		return q_close(&q);
+	}
+	(void)q_run(&q, ST_WITHDRAW_MARK, "ith", id,
+	    out->counted ? "confirmed" : "pending", random_hash);
+	if (q.st == STORE_OK && q.changes == 0)
+		q.st = STORE_NOTFOUND;
+	if (out->counted) {
+		(void)q_run(&q, ST_COUNT_ADD, "iti", out->petition_id,
+		    q.s->node, (int64_t)-1);
+		/* With the verifiable log, a removal leaf says why it left. */
+		if (q_run(&q, ST_WITHDRAW_LEAF, "ii", out->petition_id,
+			out->seq) == 1) {
+			memset(&leaf, 0, sizeof(leaf));
+			leaf.type = TRANSLOG_LEAF_REMOVAL;
+			leaf.timestamp = (uint64_t)log_now_ms();
+			leaf.removed_index = (uint64_t)row_int(&q, 0);
+			leaf.reason = TRANSLOG_REASON_WITHDRAWN;
+			if ((size = log_lock(&q, out->petition_id)) != -1)
+				(void)log_append(&q, out->petition_id, size,
+				    &leaf, NULL, 1);
+			out->removal_leaf = q.st == STORE_OK;
+		}
+	}
+	(void)q_run(&q, ST_WITHDRAW_TOKENS, "i", id);
+	snprintf(subject, sizeof(subject), "petition:%lld",
+	    (long long)out->petition_id);
+	snprintf(detail, sizeof(detail), "signature %lld withdrawn",
+	    (long long)out->seq);
+	(void)q_run(&q, ST_AUDIT, "itttt", now, "signer", "withdraw", subject,
+	    detail);
+	q_commit(&q);
+	if (q.st != STORE_OK)
+		memset(out, 0, sizeof(*out));
 	return q_close(&q);
 }
 

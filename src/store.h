@@ -804,6 +804,26 @@ enum store_status store_goal_mailed(struct store *s, int64_t petition_id,
 enum store_status store_end_update(struct store *s, int64_t petition_id,
     const char *state, const struct update *u, int64_t *id);
 
+/* ---- privacy: a signer withdraws ---- */
+
+struct withdrawal {
+	int64_t petition_id;
+	int64_t seq;
+	bool counted;	   /* it was confirmed: the count dropped by one */
+	bool removal_leaf; /* a removal leaf records it in the log */
+};
+
+/* Withdraws the signature whose confirmation mail carried the token of
+ * token_hash, in one transaction: it becomes invalid ("withdrawn"), its
+ * personal data and email hash are erased (the address may sign again),
+ * a counted one leaves the count and, when it has a signature leaf, the
+ * log gets a removal leaf (reason withdrawn); its links are deleted and
+ * the audit log says so. STORE_NOTFOUND for an unknown token or a
+ * signature withdrawn or removed already. Fills *out on success; zeroes it
+ * otherwise. */
+enum store_status store_signature_withdraw(struct store *s,
+    const unsigned char *token_hash, int64_t now, struct withdrawal *out);
+
 /* A short English name for a status, for logs. */
 const char *store_status_name(enum store_status st);
 

@@ -197,6 +197,9 @@ static const struct {
 	/* Delivery. */
 	{ ROUTE_DELIVER_PDF, HTTP_GET, "/me/p/save-the-park/delivery.pdf",
 	    "save-the-park", NULL, NULL },
+	/* privacy */
+	{ ROUTE_WITHDRAW, HTTP_GET, "/w/" TOKEN, NULL, NULL, TOKEN },
+	{ ROUTE_WITHDRAW_POST, HTTP_POST, "/w/" TOKEN, NULL, NULL, TOKEN },
 	/* spread: the petition image */
 	{ ROUTE_ME_IMAGE, HTTP_POST, "/me/p/save-the-park/image",
 	    "save-the-park", NULL, NULL },
