@@ -1243,8 +1243,6 @@ sign_prepare_mail(struct request *r, struct sign_job *job, const char *email)
 		    arena_printf(r->arena, "/u/%s?lang=%s", unsub, r->lang));
 	}
 	l.lang = r->lang;
-	l.first_name = job->v[F_FIRST_NAME].s;
-	l.last_name = job->v[F_LAST_NAME].s;
 	l.email = email;
 	l.title = job->p.title;
 	l.confirm_url =
