@@ -251,7 +251,9 @@ batch_run(struct store *s, int *queued)
 	done = n < FANOUT_BATCH;
 	if (n > 0) {
 		buf_init(&html);
-		if (markdown_render(u.body_md, strlen(u.body_md), &html) == 0 &&
+		/* Images become links: opening the mail loads nothing. */
+		if (markdown_render_mail(u.body_md, strlen(u.body_md), &html) ==
+			0 &&
 		    buf_ok(&html))
 			b.body_html = arena_strndup(b.a,
 			    html.data ? html.data : "", html.len);

@@ -23,6 +23,93 @@ markdown_render(const char *src, size_t len, struct buf *out)
 	return buf_ok(out) ? 0 : -1;
 }
 
+/* Replaces image by a link to the same address holding its children (its
+ * alt text), or the address when it has none. Returns 0 or -1. */
+static int
+image_to_link(cmark_node *image)
+{
+	const char *url = cmark_node_get_url(image);
+	cmark_node *link = cmark_node_new(CMARK_NODE_LINK), *child;
+
+	if (link == NULL || !cmark_node_set_url(link, url ? url : ""))
+		goto fail;
+	while ((child = cmark_node_first_child(image)) != NULL) {
+		cmark_node_unlink(child);
+		if (!cmark_node_append_child(link, child)) {
+			cmark_node_free(child);
+			goto fail;
+		}
+	}
+	if (cmark_node_first_child(link) == NULL) {
+		cmark_node *text = cmark_node_new(CMARK_NODE_TEXT);
+
+		if (text == NULL ||
+		    !cmark_node_set_literal(text, url ? url : "") ||
+		    !cmark_node_append_child(link, text)) {
+			cmark_node_free(text);
+			goto fail;
+		}
+	}
+	if (!cmark_node_replace(image, link))
+		goto fail;
+	cmark_node_free(image);
+	return 0;
+fail:
+	cmark_node_free(link);
+	return -1;
+}
+
+int
+markdown_render_mail(const char *src, size_t len, struct buf *out)
+{
+	const int opts =
+	    CMARK_OPT_SAFE | CMARK_OPT_SMART | CMARK_OPT_VALIDATE_UTF8;
+	cmark_node *doc, **images = NULL;
+	cmark_iter *it;
+	cmark_event_type ev;
+	size_t n = 0, cap = 0, i;
+	char *html = NULL;
+	int ret = -1;
+
+	if ((doc = cmark_parse_document(src, len, opts)) == NULL)
+		return -1;
+	/* Gathered first, replaced after: the iterator must not meet a
+	 * node that was freed under it. */
+	it = cmark_iter_new(doc);
+	while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
+		cmark_node *node = cmark_iter_get_node(it);
+
+		if (ev != CMARK_EVENT_ENTER ||
+		    cmark_node_get_type(node) != CMARK_NODE_IMAGE)
+			continue;
+		if (n == cap) {
+			cmark_node **more;
+
+			cap = cap ? 2 * cap : 8;
+			if ((more = realloc(images, cap * sizeof(*more))) ==
+			    NULL) {
+				cmark_iter_free(it);
+				goto out;
+			}
+			images = more;
+		}
+		images[n++] = node;
+	}
+	cmark_iter_free(it);
+	for (i = 0; i < n; i++)
+		if (image_to_link(images[i]) == -1)
+			goto out;
+	if ((html = cmark_render_html(doc, opts)) == NULL)
+		goto out;
+	buf_puts(out, html);
+	ret = buf_ok(out) ? 0 : -1;
+out:
+	free(html);
+	free(images);
+	cmark_node_free(doc);
+	return ret;
+}
+
 static void
 summary_add(struct buf *out, const char *s, size_t max, int *space)
 {

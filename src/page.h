@@ -263,6 +263,8 @@ void page_share_free(void);
 /* page_privacy.c: /w/TOKEN, a signer withdraws (GET: the button). */
 void page_withdraw_show(struct request *r);
 void page_withdraw_post(struct request *r);
+/* /privacy: what is kept, how, for how long, who sees what. */
+void page_privacy(struct request *r);
 /* page_image.c */
 void page_image_upload(struct request *r);
 void page_image_webp(struct request *r);

@@ -475,6 +475,11 @@ petition_countries(struct request *r, const struct petition *p, json_t *o)
 		bars[k].n_text = i18n_number(r->arena, r->lang, rows[i].n);
 		k++;
 	}
+	/* "Other countries" alone tells nothing: the section waits for a
+	 * country of its own (and so does not appear, moving the page, at
+	 * the first signatures). */
+	if (k == 0)
+		return;
 	if (other > 0) {
 		bars[k].label = i18n_text(r->lang, "countries_other");
 		bars[k].n = other;
@@ -488,9 +493,7 @@ petition_countries(struct request *r, const struct petition *p, json_t *o)
 			bars[i].label ? bars[i].label : "", "n",
 			bars[i].n_text ? bars[i].n_text : ""));
 	json_object_set_new(o, "countries", list);
-	json_object_set_new(o, "has_countries", json_boolean(k > 0));
-	if (k == 0)
-		return;
+	json_object_set_new(o, "has_countries", json_true());
 	memset(&t, 0, sizeof(t));
 	t.id = "countries-chart";
 	t.title = i18n_text(r->lang, "countries_chart_title");
@@ -1297,8 +1300,6 @@ sign_prepare_mail(struct request *r, struct sign_job *job, const char *email)
 		    arena_printf(r->arena, "/u/%s?lang=%s", unsub, r->lang));
 	}
 	l.lang = r->lang;
-	l.first_name = job->v[F_FIRST_NAME].s;
-	l.last_name = job->v[F_LAST_NAME].s;
 	l.email = email;
 	l.title = job->p.title;
 	l.confirm_url =

@@ -1,6 +1,6 @@
-/* page_privacy.c - what signers do about their own data: withdrawing a
- * signature with the link of its confirmation mail (a GET shows a button,
- * only the POST withdraws). */
+/* page_privacy.c - signers and their own data: the privacy page, and
+ * withdrawing a signature with the link of its confirmation mail (a GET
+ * shows a button, only the POST withdraws). */
 #include <string.h>
 #include <time.h>
 
@@ -134,4 +134,21 @@ page_withdraw_post(struct request *r)
 		break;
 	default: page_error(r, 500, "err_internal"); break;
 	}
+}
+
+void
+page_privacy(struct request *r)
+{
+	struct msgfmt_arg a = { .name = "days",
+		.type = MSGFMT_NUMBER,
+		.num = (double)site.retain_days };
+	const char *how_long;
+	json_t *ctx;
+
+	page_begin(r);
+	how_long = i18n_format(r->arena, r->lang, "privacy_how_long", &a, 1);
+	ctx = page_context(r, i18n_text(r->lang, "privacy_title"));
+	json_object_set_new(ctx, "privacy",
+	    json_pack("{s:s}", "how_long", how_long ? how_long : ""));
+	page_render(r, 200, "privacy", ctx);
 }

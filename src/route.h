@@ -133,6 +133,7 @@ X(PETITION_FEED, "petition_feed", GET, SLUG, "/p/", "/feed.atom",              \
 X(WITHDRAW, "withdraw", GET, TOKEN, "/w/", NULL, page_withdraw_show, NONE)     \
 X(WITHDRAW_POST, "withdraw_post", POST, TOKEN, "/w/", NULL,                    \
     page_withdraw_post, FORM)                                                  \
+X(PRIVACY, "privacy", GET, EXACT, "/privacy", NULL, page_privacy, NONE)        \
 /* Delivery: the pack, addressees, responses, paper signatures. */            \
 X(DELIVER_PDF, "deliver_pdf", GET, SLUG, "/me/p/", "/delivery.pdf",            \
     page_deliver_pdf, NONE)                                                    \

@@ -1,5 +1,7 @@
 /* holos.js — optional progressive enhancement. The site works without it.
    - "Copy link" button next to the share URL (the button is hidden without JS).
+   - A sign bar at the bottom of a phone's screen while the form is out of
+     sight.
    - After a failed submission, moves focus to the first field to correct
      (its label and error are read out through aria-describedby), with the
      error summary scrolled into view above it; errors that belong to no
@@ -39,6 +41,18 @@
       }
     });
     btn.hidden = false;
+  }
+
+  /* The sign bar at the bottom of a phone's screen: shown while the form
+     is out of sight, gone once it is in view (wide screens never show it:
+     the form stays beside the text there). */
+  var signbar = document.getElementById('signbar');
+  var form = document.getElementById('sign');
+  if (signbar && form && 'IntersectionObserver' in window) {
+    /* In view: its heading and first field, not just its top edge. */
+    new IntersectionObserver(function (seen) {
+      signbar.hidden = seen[seen.length - 1].isIntersecting;
+    }, { rootMargin: '0px 0px -120px 0px' }).observe(form);
   }
 
   var count = document.getElementById('count');

@@ -1,7 +1,9 @@
 // social.test.js - the petition page and its surroundings as a person meets
 // them: a header of one line with the account link down to 320 px in every
-// language; only the petition's own text opens in the lead style; the
-// dashboard's tables scroll by keyboard on a phone and keep their words
+// language; on a phone the form (or the sign bar) above the fold, after the
+// count and before the text; on a desktop the count and the form beside the
+// text as it scrolls; only the petition's own text opens in the lead style;
+// the dashboard's tables scroll by keyboard on a phone and keep their words
 // whole on a desktop.
 'use strict';
 
@@ -217,6 +219,98 @@ describe('around the petition', () => {
       }
     } finally {
       await rec.context.close();
+    }
+  });
+
+  for (const js of [true, false]) {
+    it(`phone first at 360x740 in ru, uk and en: the form or the sign button above the fold (JavaScript ${js ? 'on' : 'off'})`, async () => {
+      const rec = h.use(await h.newPage({ viewport: PHONE, js }));
+      const { page } = rec;
+      try {
+        for (const lang of ['ru', 'uk', 'en']) {
+          const ctx = `petition ${lang}${js ? '' : ' (no JS)'}`;
+          await page.goto(srv.petition(lang));
+          await page.waitForTimeout(200); // the bar's observer reports once
+          const m = await page.evaluate(() => {
+            const q = (s) => document.querySelector(s);
+            const box = (e) => (e ? e.getBoundingClientRect() : null);
+            const bar = q('#signbar');
+            return {
+              count: box(q('#count')).bottom,
+              heading: box(q('#sign-h')).bottom,
+              field: box(q('#first_name')).top,
+              text: box(q('.petition__body')).top,
+              bar: bar && !bar.hidden ? box(bar.querySelector('a')) : null,
+            };
+          });
+          assert.ok(m.count < m.heading && m.heading < m.text, where(ctx, PHONE, 'the count, then the form, then the text'));
+          const formSeen = m.heading <= PHONE.height;
+          const buttonSeen = m.bar !== null && m.bar.top >= 0 && m.bar.bottom <= PHONE.height;
+          assert.ok(formSeen || buttonSeen, where(ctx, PHONE, `above the fold: form heading ends at ${m.heading}, sign bar ${m.bar ? m.bar.top : 'hidden'}`));
+          if (!js) {
+            assert.ok(formSeen, where(ctx, PHONE, `without a script the form's heading is on the first screen (${m.heading})`));
+            assert.equal(m.bar, null, where(ctx, PHONE, 'without a script no sign bar'));
+          }
+        }
+      } finally {
+        await rec.context.close();
+      }
+    });
+  }
+
+  it('phone: the sign bar stays at the bottom while the form is out of sight and leads to it', async () => {
+    const rec = h.use(await h.newPage({ viewport: PHONE }));
+    const { page } = rec;
+    const ctx = 'petition ru';
+    try {
+      await page.goto(srv.petition('ru'));
+      // Reading the text: the form has gone up, the bar is there.
+      await page.evaluate(() => document.querySelector('.petition__body').scrollIntoView());
+      await page.waitForSelector('#signbar:not([hidden])', { timeout: 5000 });
+      const bar = await page.evaluate(() => document.querySelector('#signbar a').getBoundingClientRect().toJSON());
+      assert.ok(bar.bottom <= PHONE.height && bar.top > PHONE.height - 120, where(ctx, PHONE, `the bar sits at the bottom (${bar.top}–${bar.bottom})`));
+      await page.click('#signbar a');
+      await page.waitForSelector('#signbar[hidden]', { state: 'attached', timeout: 5000 });
+      const top = await page.evaluate(() => document.querySelector('#sign-h').getBoundingClientRect().top);
+      assert.ok(top >= 0 && top < PHONE.height / 2, where(ctx, PHONE, `the bar leads to the form (${top})`));
+      // Desktop: no bar, ever.
+      await page.setViewportSize(DESKTOP);
+      await page.evaluate(() => window.scrollTo(0, 2000));
+      await page.waitForTimeout(200);
+      assert.equal(await page.isVisible('#signbar'), false, where(ctx, DESKTOP, 'no sign bar on a wide screen'));
+    } finally {
+      await rec.context.close();
+    }
+  });
+
+  it('desktop: the count and the form stay in view while the text scrolls; no serious axe finding', async () => {
+    for (const vp of [DESKTOP, PHONE]) {
+      const rec = h.use(await h.newPage({ viewport: vp }));
+      const { page } = rec;
+      try {
+        for (const lang of LANGS) {
+          const ctx = `petition ${lang}`;
+          await page.goto(srv.petition(lang));
+          if (vp === DESKTOP) {
+            await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight * 0.6));
+            await page.waitForTimeout(100);
+            const m = await page.evaluate(() => ({
+              count: document.querySelector('#count').getBoundingClientRect().toJSON(),
+              heading: document.querySelector('#sign-h').getBoundingClientRect().toJSON(),
+              y: window.scrollY,
+            }));
+            assert.ok(m.y > 500, where(ctx, vp, 'the page scrolled'));
+            assert.ok(m.count.top >= 0 && m.count.bottom <= vp.height, where(ctx, vp, `the count in view (${m.count.top})`));
+            assert.ok(m.heading.top >= 0 && m.heading.bottom <= vp.height, where(ctx, vp, `the form in view (${m.heading.top})`));
+          }
+          const res = await h.axe(page);
+          const bad = res.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+          assert.deepEqual(bad.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`), [],
+            where(ctx, vp, 'axe: no serious finding'));
+        }
+      } finally {
+        await rec.context.close();
+      }
     }
   });
 

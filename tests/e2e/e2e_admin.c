@@ -105,18 +105,55 @@ test_wrong_and_unknown_look_alike(void **state)
 	client_free(c);
 }
 
+/* c's requests come from addr (behind the trusted proxy), so each client
+ * has rate limits of its own. */
+static void
+client_from(struct client *c, struct curl_slist **h, const char *addr)
+{
+	char line[64];
+
+	snprintf(line, sizeof line, "X-Forwarded-For: %s", addr);
+	*h = curl_slist_append(NULL, line);
+	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, *h);
+}
+
 static void
 test_lockout(void **state)
 {
 	(void)state;
-	struct client *c = client_new(srv);
+	struct client *c = client_new(srv), *owner = client_new(srv),
+		      *d = client_new(srv);
+	struct curl_slist *hc, *ho, *hd;
 
+	client_from(c, &hc, "10.9.0.1");
+	client_from(owner, &ho, "10.9.1.1");
+	client_from(d, &hd, "10.9.2.1");
+	/* The owner's browser signed in once before. */
+	assert_int_equal(login(owner, "locked@example.org", PASSWORD), 303);
 	for (int i = 0; i < 5; i++)
 		assert_int_equal(login(c, "locked@example.org", "wrong guess"),
 		    422);
-	/* Locked now: even the right password waits. */
+	/* Locked now: even the right password waits, from another
+	 * browser ... */
 	assert_int_equal(login(c, "locked@example.org", PASSWORD), 429);
+	/* ... but not from the owner's, which signed in before. */
+	assert_int_equal(login(owner, "locked@example.org", PASSWORD), 303);
+	/* An address without an account locks alike: no answer tells
+	 * whether it has one. */
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(login(d, "nobody-locked@example.org",
+				     "wrong guess"),
+		    422);
+	assert_int_equal(login(d, "nobody-locked@example.org", PASSWORD), 429);
+	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, NULL);
+	curl_easy_setopt(owner->curl, CURLOPT_HTTPHEADER, NULL);
+	curl_easy_setopt(d->curl, CURLOPT_HTTPHEADER, NULL);
+	curl_slist_free_all(hc);
+	curl_slist_free_all(ho);
+	curl_slist_free_all(hd);
 	client_free(c);
+	client_free(owner);
+	client_free(d);
 }
 
 static void

@@ -604,7 +604,9 @@ test_update_mailed_once(void **state)
 	char *csrf = client_page_csrf(c, "/me/p/" SLUG);
 
 	assert_int_equal(post_update(c, SLUG, "update", "Bridge news one",
-			     "We **met** the council today.", NULL, csrf, &r),
+			     "We **met** the council today. "
+			     "![the council](https://tracker.example/p.gif)",
+			     NULL, csrf, &r),
 	    303);
 	char *loc = resp_header(&r, "Location");
 	assert_non_null(loc);
@@ -622,6 +624,11 @@ test_update_mailed_once(void **state)
 	json_t *m = mail_parse(&w.mail, before + 1);
 	assert_non_null(
 	    strstr(mail_part(m, "text/html"), "<strong>met</strong>"));
+	/* An image in an update is a link in its mail: opening the mail
+	 * loads nothing from elsewhere. */
+	assert_null(strstr(mail_part(m, "text/html"), "<img"));
+	assert_non_null(strstr(mail_part(m, "text/html"),
+	    "<a href=\"https://tracker.example/p.gif\">the council</a>"));
 	/* The text part reads as text: no Markdown asterisks. */
 	assert_non_null(
 	    strstr(mail_part(m, "text/plain"), "We met the council today."));

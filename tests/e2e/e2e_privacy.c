@@ -166,6 +166,38 @@ test_mail_files_expire(void **state)
 	assert_int_equal(mail_files_wait(outbox, 0, 10000), 0);
 }
 
+/* /privacy in three languages, linked from every page's footer and from
+ * the sign form. */
+static void
+test_privacy_page(void **state)
+{
+	(void)state;
+	struct client *c = client_new(srv);
+	const char *langs[] = { "en", "ru", "uk" };
+	struct resp r;
+	char path[64];
+
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(path, sizeof path, "/privacy?lang=%s", langs[i]);
+		client_get_expect(c, path, 200, &r);
+		assert_page_shows(r.body.data, langs[i], "privacy_stored");
+		assert_page_shows(r.body.data, langs[i], "privacy_who");
+		resp_free(&r);
+	}
+	client_get_expect(c, "/privacy?lang=en", 200, &r);
+	assert_non_null(strstr(r.body.data, "90 days after a petition closes"));
+	resp_free(&r);
+	client_get_expect(c, "/?lang=en", 200, &r);
+	assert_non_null(strstr(r.body.data, "<a href=\"/privacy\">"));
+	resp_free(&r);
+	client_get_expect(c, "/p/" SEED_SLUG, 200, &r);
+	const char *form = strstr(r.body.data, "sign__privacy");
+	assert_non_null(form);
+	assert_non_null(strstr(form, "<a href=\"/privacy\">"));
+	resp_free(&r);
+	client_free(c);
+}
+
 /* GETs /metrics from 127.0.0.1 with an X-Forwarded-For (NULL: none);
  * returns the status. */
 static long
@@ -741,6 +773,7 @@ main(void)
 	const struct CMUnitTest files[] = {
 		cmocka_unit_test(test_file_modes),
 		cmocka_unit_test(test_mail_files_expire),
+		cmocka_unit_test(test_privacy_page),
 	};
 	const struct CMUnitTest others[] = {
 		cmocka_unit_test(test_metrics_allow),

@@ -200,6 +200,7 @@ static const struct {
 	/* privacy */
 	{ ROUTE_WITHDRAW, HTTP_GET, "/w/" TOKEN, NULL, NULL, TOKEN },
 	{ ROUTE_WITHDRAW_POST, HTTP_POST, "/w/" TOKEN, NULL, NULL, TOKEN },
+	{ ROUTE_PRIVACY, HTTP_GET, "/privacy", NULL, NULL, NULL },
 	/* spread: the petition image */
 	{ ROUTE_ME_IMAGE, HTTP_POST, "/me/p/save-the-park/image",
 	    "save-the-park", NULL, NULL },
