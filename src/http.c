@@ -60,3 +60,12 @@ http_resume(struct request *r)
 	 * may still be running. */
 	r->io->resume(r->conn);
 }
+
+int
+http_multipart(struct request *r, http_part_fn fn, void *arg)
+{
+	if (r->io->parts == NULL)
+		return -1;
+	return r->io->parts(r->conn, r->body.data != NULL ? r->body.data : "",
+	    r->body.len, fn, arg);
+}

@@ -36,6 +36,13 @@ enum http_kind {
 	HTTP_KIND__MAX
 };
 
+/* A piece of a multipart/form-data field: its name, the file's name (NULL
+ * for a plain field), size bytes of its value from offset off (a long
+ * value comes in several pieces, in order; an empty one may come as one
+ * piece of size 0). Returns 0 to go on, -1 to stop reading. */
+typedef int (*http_part_fn)(void *arg, const char *name, const char *filename,
+    const char *data, uint64_t off, size_t size);
+
 /* What the server behind a request does for it (server.c fills one in for
  * libmicrohttpd). conn is the request's own conn. */
 struct http_io {
@@ -45,6 +52,11 @@ struct http_io {
 	void (*suspend)(void *conn);
 	/* Wakes a parked connection; safe from any thread. */
 	void (*resume)(void *conn);
+	/* Reads body, a multipart/form-data body of conn, calling fn for
+	 * each piece of each field. Returns 0, or -1 when it is not form
+	 * data, is malformed or truncated, or fn stopped it. */
+	int (*parts)(void *conn, const char *body, size_t len, http_part_fn fn,
+	    void *arg);
 };
 
 struct request {
@@ -60,6 +72,7 @@ struct request {
 	struct timespec start;
 
 	struct buf body;  /* the request body, up to the limit */
+	size_t body_max;  /* the limit: --max-body, or its route's */
 	size_t body_seen; /* bytes received, kept or not */
 	bool body_too_large;
 
@@ -114,5 +127,11 @@ void http_suspend(struct request *r);
 
 /* Wakes a parked request; safe from any thread. */
 void http_resume(struct request *r);
+
+/* Reads r's body as multipart/form-data (libmicrohttpd's post processor),
+ * calling fn(arg, …) for each piece of each field. Returns 0, or -1 when
+ * the body is not multipart/form-data, is malformed or truncated, or fn
+ * stopped it. */
+int http_multipart(struct request *r, http_part_fn fn, void *arg);
 
 #endif

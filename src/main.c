@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "account.h"
+#include "catalog.h"
 #include "counts.h"
 #include "crypto.h"
 #include "delay.h"
@@ -1081,8 +1082,12 @@ cmd_purge(struct config *c, int argc)
 	};
 	ret = retain_run_once(&rc, (int64_t)time(NULL), &res);
 	store_close(s);
-	printf("removed %d mail file%s\n", res.mail_files,
-	    res.mail_files == 1 ? "" : "s");
+	printf("erased the signers of %d petition%s (%lld signature%s), "
+	       "%lld sent or dead mail%s; removed %d mail file%s\n",
+	    res.petitions, res.petitions == 1 ? "" : "s",
+	    (long long)res.signatures, res.signatures == 1 ? "" : "s",
+	    (long long)res.mail_rows, res.mail_rows == 1 ? "" : "s",
+	    res.mail_files, res.mail_files == 1 ? "" : "s");
 	if (ret == -1) {
 		fprintf(stderr,
 		    "holos purge: not everything due was erased "
@@ -1180,12 +1185,20 @@ start_guard(struct serve *sv)
 	return 0;
 }
 
+/* A petition moved: its cached pages and the listings are out of date. */
+static void
+petition_changed(int64_t petition_id)
+{
+	pagecache_invalidate(petition_id);
+	catalog_touch();
+}
+
 static int
 start_store(struct serve *sv)
 {
 	if ((site.store = open_store(sv->c)) == NULL)
 		return -1;
-	lifecycle_on_change(pagecache_invalidate);
+	lifecycle_on_change(petition_changed);
 	return 0;
 }
 
@@ -1273,7 +1286,17 @@ static int
 start_counts(struct serve *sv)
 {
 	(void)sv;
-	return counts_init(site.store);
+	/* The listings' catalogue reads the counts. */
+	if (counts_init(site.store) == -1)
+		return -1;
+	return catalog_init(site.store);
+}
+
+static void
+stop_counts(void)
+{
+	catalog_free();
+	counts_free();
 }
 
 static int
@@ -1369,6 +1392,7 @@ start_server(struct serve *sv)
 		.trusted = c->trusted,
 		.ntrusted = c->ntrusted,
 		.on_request = route_dispatch,
+		.body_max = route_body_max,
 		.on_reply = on_reply,
 	};
 	return server_start(&sv->server);
@@ -1427,7 +1451,8 @@ static const struct step steps[STEP__MAX] = {
 	[STEP_SITE] = { "site", "the site settings", start_site,
 	    pagecache_clear },
 	[STEP_MAIL] = { "mail", "mail", start_mail, teardown_mail },
-	[STEP_COUNTS] = { "counts", "the counts", start_counts, counts_free },
+	[STEP_COUNTS] = { "counts", "the counts and the listings", start_counts,
+	    stop_counts },
 	[STEP_OUTBOX] = { "outbox", "the mail worker", start_outbox,
 	    outbox_stop },
 	[STEP_FANOUT] = { "fanout", "the update mailer", start_fanout,

@@ -64,6 +64,10 @@ const char *page_url(struct request *r, const char *path);
 /* page_home.c */
 void page_home(struct request *r);
 void page_healthz(struct request *r);
+/* /petitions?sort=trending|signatures|newest|victory&state=open|closed|
+ * victory&lang=CODE&page=N: a page of the catalogue (catalog.c); a value
+ * not in these lists is a 400. */
+void page_petitions(struct request *r);
 
 /* The card of petition p in a list (title, addressees when p has them,
  * count line, progress, state), its count read from counts.c into
@@ -79,14 +83,14 @@ void page_pager(struct request *r, json_t *ctx, int page, int64_t total,
  * memory). */
 const char *page_urlenc(struct request *r, const char *s);
 
+/* The page number ?page= gives: 1 when absent, -1 when it is not a number
+ * from 1 to max. */
+int page_number(const char *s, long max);
+
 /* page_search.c */
 /* Longest query read, in bytes; a longer one is refused (400). */
 #define PAGE_SEARCH_MAX 1024
 void page_search(struct request *r);
-
-/* The page number ?page= gives: 1 when absent, -1 when it is not a number
- * from 1 to max. */
-int page_number(const char *s, long max);
 
 /* page_login.c */
 void page_login_show(struct request *r);
@@ -199,5 +203,15 @@ void page_qr_svg(struct request *r);
 void page_qr_png(struct request *r);
 /* Drops the share images kept drawn (at shutdown). */
 void page_share_free(void);
+
+/* page_image.c */
+void page_image_upload(struct request *r);
+void page_image_webp(struct request *r);
+void page_image_jpg(struct request *r);
+/* The petition's image for a template: alt, srcset_webp, srcset_jpg, src
+ * (the widest JPEG), width and height; NULL when it has none (or the
+ * store cannot say). Caller owns it. */
+json_t *page_image_json(struct request *r, const char *slug,
+    int64_t petition_id);
 
 #endif

@@ -216,6 +216,7 @@ enum mod_field {
 	M_REASON,
 	M_NOTE,
 	M_CSRF,
+	M_VERSION, /* the text the moderator read (petition_version()) */
 	M__MAX
 };
 
@@ -224,7 +225,50 @@ static const struct form_spec mod_form[M__MAX] = {
 	[M_REASON] = { "reason", FORM_LINE, 32, false, mod_reason_ok },
 	[M_NOTE] = { "note", FORM_TEXT, 2000, false, NULL },
 	[M_CSRF] = { "csrf", FORM_TOKEN, 128, true, NULL },
+	[M_VERSION] = { "version", FORM_TOKEN, 64, false, NULL },
 };
+
+/* Adds a field to a version hash: its length, then its bytes, so no two
+ * texts run into one. */
+static void
+version_add(crypto_generichash_state *st, const char *s)
+{
+	uint64_t n = s != NULL ? strlen(s) : 0;
+
+	crypto_generichash_update(st, (const unsigned char *)&n, sizeof(n));
+	if (n > 0)
+		crypto_generichash_update(st, (const unsigned char *)s, n);
+}
+
+/* The version of what a moderator reads of p: a hash of everything its
+ * preview shows (title, text, language, goal, closing date, addressees),
+ * as 32 hex digits in r's arena. A decision carries the version it was
+ * made on, so an approval cannot pass a text written after it was read. */
+static const char *
+petition_version(struct request *r, const struct petition *p)
+{
+	crypto_generichash_state st;
+	unsigned char h[16];
+	char *hex = arena_alloc(r->arena, 2 * sizeof(h) + 1);
+	char num[64];
+	size_t i;
+
+	crypto_generichash_init(&st, NULL, 0, sizeof(h));
+	version_add(&st, p->title);
+	version_add(&st, p->body_md);
+	version_add(&st, p->lang);
+	snprintf(num, sizeof(num), "%" PRId64 " %" PRId64, p->goal,
+	    p->closes_at);
+	version_add(&st, num);
+	for (i = 0; i < p->nto; i++) {
+		version_add(&st, p->to[i].name);
+		version_add(&st, p->to[i].description);
+	}
+	crypto_generichash_final(&st, h, sizeof(h));
+	if (hex != NULL)
+		sodium_bin2hex(hex, 2 * sizeof(h) + 1, h, sizeof(h));
+	return hex != NULL ? hex : "";
+}
 
 /* The moderation part of a petition's admin page: its state, what may be
  * done to it, the reasons to pick from and its history. Returns 0, or -1
@@ -332,6 +376,7 @@ admin_petition_render(struct request *r, const char *binding, const char *notice
 	    json_string(
 		arena_printf(r->arena, "/admin/p/%s/invalidate", p.slug)));
 	json_object_set_new(o, "csrf", json_string(page_form_token(r, binding)));
+	json_object_set_new(o, "version", json_string(petition_version(r, &p)));
 	if (notice != NULL)
 		json_object_set_new(o, "notice", json_string(notice));
 	ctx = page_context(r, i18n_text(r->lang, "admin_title"));
@@ -574,7 +619,7 @@ page_admin_moderate(struct request *r)
 		return;
 	}
 	if (v[M_ACTION].err != FORM_OK || v[M_REASON].err != FORM_OK ||
-	    v[M_NOTE].err != FORM_OK) {
+	    v[M_NOTE].err != FORM_OK || v[M_VERSION].err != FORM_OK) {
 		err = "mod_bad_form";
 		goto bad;
 	}
@@ -589,6 +634,19 @@ page_admin_moderate(struct request *r)
 	}
 	if (!mod_action_applies(a, p.state)) {
 		page_error(r, 409, "mod_conflict");
+		return;
+	}
+	/* A decision stands for the text it was made on: an approval must
+	 * name it, and any decision that names another is refused, with the
+	 * page as it is now. */
+	if ((a == MOD_APPROVE && v[M_VERSION].len == 0) ||
+	    (v[M_VERSION].len > 0 &&
+		strcmp(v[M_VERSION].s, petition_version(r, &p)) != 0)) {
+		log_info("moderate", "action=%s slug=%s result=changed",
+		    mod_actions[a].name, p.slug);
+		admin_petition_render(r, binding,
+		    i18n_text(r->lang, "mod_changed"));
+		r->status = 409;
 		return;
 	}
 	memset(&t, 0, sizeof(t));

@@ -142,6 +142,10 @@ confirm_finish(struct request *r, struct confirm_job *job)
 		render_view(r, "confirm", VIEW_EXPIRED, &job->info,
 		    "confirm_title");
 		break;
+	case WRITE_PETITION_CLOSED:
+		log_info("confirm", "slug=%s result=closed", job->info.slug);
+		page_error(r, 409, "err_closed");
+		break;
 	default:
 		render_view(r, "confirm", VIEW_UNKNOWN, &job->info,
 		    "confirm_title");

@@ -1,11 +1,29 @@
 /* page_home.c - the home page and the listings of petitions, the cards
  * and pagers they share with search, and the health check. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
+#include "catalog.h"
 #include "counts.h"
 #include "i18n.h"
 #include "page.h"
+
+int
+page_number(const char *s, long max)
+{
+	char *end;
+	long v;
+
+	if (s == NULL || *s == '\0')
+		return 1;
+	if (*s < '0' || *s > '9')
+		return -1;
+	v = strtol(s, &end, 10);
+	if (*end != '\0' || v < 1 || v > max)
+		return -1;
+	return (int)v;
+}
 
 const char *
 page_urlenc(struct request *r, const char *s)
@@ -103,52 +121,199 @@ page_pager(struct request *r, json_t *ctx, int page, int64_t total,
 	json_object_set_new(ctx, "pager", pager);
 }
 
+/* The petitions of one home section: up to HOME_SECTION of sort's order
+ * (open ones, but for victories) not shown in an earlier section, whose
+ * ids are added to shown. Returns the section, or NULL when it is empty or
+ * the catalogue cannot be read (*failed set). */
+#define HOME_SECTION 5
+#define HOME_SHOWN (4 * HOME_SECTION)
+
+static json_t *
+home_section(struct request *r, enum catalog_sort sort, const char *key,
+    int64_t *shown, size_t *nshown, bool *failed)
+{
+	struct catalog_filter f = { sort == CATALOG_VICTORY ? PETITION_VICTORY :
+							      PETITION_OPEN,
+		NULL };
+	struct catalog_item *it;
+	size_t n, i, k;
+	int64_t total;
+	json_t *list;
+
+	if (catalog_list(r->arena, sort, &f, 0, HOME_SHOWN, &it, &n, &total) ==
+	    -1) {
+		*failed = true;
+		return NULL;
+	}
+	list = json_array();
+	for (i = 0; i < n && json_array_size(list) < HOME_SECTION; i++) {
+		json_t *card;
+
+		for (k = 0; k < *nshown && shown[k] != it[i].p.id; k++)
+			;
+		if (k < *nshown || (card = page_card(r, &it[i].p)) == NULL)
+			continue;
+		shown[(*nshown)++] = it[i].p.id;
+		json_array_append_new(list, card);
+	}
+	if (json_array_size(list) == 0) {
+		json_decref(list);
+		return NULL;
+	}
+	return json_pack("{s:s, s:s, s:s, s:o}", "id", catalog_sort_name(sort),
+	    "heading", i18n_text(r->lang, key), "more_url",
+	    arena_printf(r->arena, "/petitions?sort=%s%s",
+		catalog_sort_name(sort),
+		sort == CATALOG_VICTORY ? "&state=victory" : ""),
+	    "cards", list);
+}
+
 void
 page_home(struct request *r)
 {
-	struct petition *ps;
-	json_t *ctx, *list;
-	size_t n, i;
+	static const struct {
+		enum catalog_sort sort;
+		const char *key;
+	} sections[] = {
+		{ CATALOG_TRENDING, "home_trending" },
+		{ CATALOG_SIGNATURES, "home_most_signed" },
+		{ CATALOG_NEWEST, "home_newest" },
+		{ CATALOG_VICTORY, "home_victories" },
+	};
+	int64_t shown[HOME_SHOWN];
+	size_t nshown = 0, i;
+	bool failed = false;
+	json_t *ctx, *list, *sec;
 
 	page_begin(r);
-	switch (
-	    store_petition_list(site.store, r->arena, PETITION_OPEN, &ps, &n)) {
-	case STORE_OK: break;
-	case STORE_UNAVAILABLE:
+	list = json_array();
+	for (i = 0; i < sizeof(sections) / sizeof(sections[0]); i++)
+		if ((sec = home_section(r, sections[i].sort, sections[i].key,
+			 shown, &nshown, &failed)) != NULL)
+			json_array_append_new(list, sec);
+	if (failed) {
+		json_decref(list);
 		http_header_add(r, "Retry-After", "5");
 		page_error(r, 503, "err_unavailable");
 		return;
-	default: page_error(r, 500, "err_internal"); return;
-	}
-	list = json_array();
-	for (i = 0; i < n; i++) {
-		if (counts_get(ps[i].id, &ps[i].count) == -1)
-			continue;
-		int64_t next = petition_next_goal(ps[i].count, ps[i].goal);
-		struct msgfmt_arg args[2] = {
-			{ .name = "count",
-			    .type = MSGFMT_NUMBER,
-			    .num = (double)ps[i].count },
-			{ .name = "goal",
-			    .type = MSGFMT_NUMBER,
-			    .num = (double)next },
-		};
-		const char *line =
-		    i18n_format(r->arena, r->lang, "count_line", args, 2);
-
-		json_array_append_new(list,
-		    json_pack("{s:s, s:s, s:s, s:s, s:i, "
-			      "s:I, s:I}",
-			"slug", ps[i].slug, "title", ps[i].title, "url",
-			arena_printf(r->arena, "/p/%s", ps[i].slug),
-			"count_line", line ? line : "", "progress",
-			petition_progress(ps[i].count, next), "count",
-			(json_int_t)ps[i].count, "next_goal", (json_int_t)next));
 	}
 	ctx = page_context(r, NULL);
-	json_object_set_new(ctx, "has_petitions", json_boolean(n > 0));
-	json_object_set_new(ctx, "petitions", list);
+	json_object_set_new(ctx, "has_petitions", json_boolean(nshown > 0));
+	json_object_set_new(ctx, "sections", list);
 	page_render(r, 200, "home", ctx);
+}
+
+#define LIST_PER_PAGE 20
+#define LIST_PAGES_MAX 5000
+
+void
+page_petitions(struct request *r)
+{
+	static const char *const states[] = { "open", "closed", "victory" };
+	const char *sort_q = http_query(r, "sort"),
+		   *state_q = http_query(r, "state"),
+		   *lang_q = http_query(r, "lang");
+	struct catalog_filter f = { PETITION__MAX, NULL };
+	enum catalog_sort sort = CATALOG_NEWEST;
+	struct catalog_item *it;
+	size_t n, i;
+	int64_t total;
+	int page;
+	json_t *ctx, *list, *opts;
+	struct buf base;
+	const char *base_s;
+
+	page_begin(r);
+	if (sort_q != NULL && *sort_q != '\0' &&
+	    (sort = catalog_sort_parse(sort_q)) == CATALOG_SORT__MAX) {
+		page_error(r, 400, "err_list_param");
+		return;
+	}
+	if (state_q != NULL && *state_q != '\0') {
+		f.state = petition_state_parse(state_q);
+		if (f.state != PETITION_OPEN && f.state != PETITION_CLOSED &&
+		    f.state != PETITION_VICTORY) {
+			page_error(r, 400, "err_list_param");
+			return;
+		}
+	}
+	if (lang_q != NULL && *lang_q != '\0') {
+		if ((f.lang = i18n_match(lang_q, strlen(lang_q))) == NULL ||
+		    strcmp(f.lang, lang_q) != 0) {
+			page_error(r, 400, "err_list_param");
+			return;
+		}
+	}
+	if ((page = page_number(http_query(r, "page"), LIST_PAGES_MAX)) < 0) {
+		page_error(r, 400, "err_search_page");
+		return;
+	}
+	if (catalog_list(r->arena, sort, &f, (size_t)(page - 1) * LIST_PER_PAGE,
+		LIST_PER_PAGE, &it, &n, &total) == -1) {
+		http_header_add(r, "Retry-After", "5");
+		page_error(r, 503, "err_unavailable");
+		return;
+	}
+	ctx = page_context(r, i18n_text(r->lang, "list_title"));
+	list = json_array();
+	for (i = 0; i < n; i++) {
+		json_t *card = page_card(r, &it[i].p);
+
+		if (card != NULL)
+			json_array_append_new(list, card);
+	}
+	json_object_set_new(ctx, "cards", list);
+	json_object_set_new(ctx, "has_cards", json_boolean(n > 0));
+	/* The form's choices, the current one selected. */
+	opts = json_array();
+	for (i = 0; i < CATALOG_SORT__MAX; i++)
+		json_array_append_new(opts,
+		    json_pack("{s:s, s:s, s:b}", "value",
+			catalog_sort_name((enum catalog_sort)i), "label",
+			i18n_text(r->lang,
+			    arena_printf(r->arena, "list_sort_%s",
+				catalog_sort_name((enum catalog_sort)i))),
+			"selected", (size_t)sort == i));
+	json_object_set_new(ctx, "sorts", opts);
+	opts = json_array();
+	for (i = 0; i < 3; i++)
+		json_array_append_new(opts,
+		    json_pack("{s:s, s:s, s:b}", "value", states[i], "label",
+			i18n_text(r->lang,
+			    arena_printf(r->arena, "list_state_%s", states[i])),
+			"selected",
+			f.state != PETITION__MAX &&
+			    strcmp(petition_state_name(f.state), states[i]) ==
+				0));
+	json_object_set_new(ctx, "states", opts);
+	opts = json_array();
+	{
+		const json_t *l;
+		size_t k;
+
+		json_array_foreach(i18n_languages(), k, l)
+		{
+			const char *code =
+			    json_string_value(json_object_get(l, "code"));
+
+			json_array_append_new(opts,
+			    json_pack("{s:s, s:O, s:b}", "value", code, "label",
+				json_object_get(l, "name"), "selected",
+				f.lang != NULL && strcmp(f.lang, code) == 0));
+		}
+	}
+	json_object_set_new(ctx, "langs_filter", opts);
+	buf_init(&base);
+	buf_printf(&base, "/petitions?sort=%s&", catalog_sort_name(sort));
+	if (f.state != PETITION__MAX)
+		buf_printf(&base, "state=%s&", petition_state_name(f.state));
+	if (f.lang != NULL)
+		buf_printf(&base, "lang=%s&", f.lang);
+	base_s = buf_ok(&base) ? arena_strndup(r->arena, base.data, base.len) :
+				 "/petitions?";
+	buf_reset(&base);
+	page_pager(r, ctx, page, total, LIST_PER_PAGE, base_s);
+	page_render(r, 200, "petitions", ctx);
 }
 
 void

@@ -564,6 +564,16 @@ render_petition(struct request *r, const struct user *u, const char *binding,
 	else if (f == NULL && (q = http_query(r, "changed")) != NULL)
 		json_object_set_new(o, "notice",
 		    json_string(i18n_text(r->lang, "me_state_changed")));
+	else if (f == NULL && (q = http_query(r, "image")) != NULL)
+		json_object_set_new(o, "notice",
+		    json_string(i18n_text(r->lang, "me_image_saved")));
+	{
+		/* The petition image and its form (page_image.c). */
+		json_t *img = page_image_json(r, p->slug, p->id);
+
+		if (img != NULL)
+			json_object_set_new(o, "image", img);
+	}
 	ctx = page_context(r, p->title);
 	json_object_set_new(ctx, "me", o);
 	page_render(r, status, "me_petition", ctx);

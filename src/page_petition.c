@@ -426,6 +426,25 @@ petition_life(struct request *r, const struct petition *p, json_t *o)
 					     "petition_closed_on",
 			&a, 1)));
 	}
+	/* privacy: when its signers' personal data goes (retain.c). A
+	 * closed petition moved there at updated_at. */
+	if (p->state == PETITION_CLOSED || p->state == PETITION_VICTORY) {
+		int64_t at = p->updated_at + site.retain_days * 86400;
+		struct msgfmt_arg a[2] = {
+			{ .name = "date",
+			    .type = MSGFMT_DATE,
+			    .num = (double)at * 1000.0 },
+			{ .name = "days",
+			    .type = MSGFMT_NUMBER,
+			    .num = (double)site.retain_days },
+		};
+
+		json_object_set_new(o, "retention_line",
+		    json_string(i18n_format(r->arena, r->lang,
+			now < at ? "privacy_retention_future" :
+				   "privacy_retention_past",
+			a, 2)));
+	}
 }
 
 static json_t *
@@ -456,6 +475,13 @@ petition_context(struct request *r, struct petition *p, bool body,
 	if (note != NULL)
 		json_object_set_new(o, "original_note", json_string(note));
 	json_object_set_new(o, "to_lang", json_string(to_lang));
+	{
+		/* The starter's image (page_image.c), when there is one. */
+		json_t *img = page_image_json(r, p->slug, p->id);
+
+		if (img != NULL)
+			json_object_set_new(o, "image", img);
+	}
 	petition_removals(r, p, o);
 	petition_life(r, p, o);
 	if (body)

@@ -14,22 +14,6 @@
 #define SEARCH_PAGES_MAX 500 /* ?page= beyond this is refused */
 #define SEARCH_SNIPPET_WORDS 30
 
-int
-page_number(const char *s, long max)
-{
-	char *end;
-	long v;
-
-	if (s == NULL || *s == '\0')
-		return 1;
-	if (*s < '0' || *s > '9')
-		return -1;
-	v = strtol(s, &end, 10);
-	if (*end != '\0' || v < 1 || v > max)
-		return -1;
-	return (int)v;
-}
-
 /* The result's excerpt as HTML: the words of sq marked. NULL when the text
  * cannot be analysed (then the card has none). */
 static const char *

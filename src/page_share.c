@@ -1,5 +1,7 @@
 /* page_share.c - what carries a petition beyond its page: the share image
- * (og:image) and QR codes of its address for posters and leaflets. */
+ * (og:image), QR codes of its address for posters and leaflets, and the
+ * files of its image (page_image.c takes the upload). */
+#include <cairo.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +27,11 @@
  * rounded anyway. A code's address does not change. */
 #define SHARE_CACHE_CONTROL "public, max-age=300"
 #define QR_CACHE_CONTROL "public, max-age=86400"
+
+/* An image URL that names the version it was made for may be kept for
+ * good: a new upload gets a new version. Without one, a few minutes. */
+#define IMMUTABLE "public, max-age=31536000, immutable"
+#define MUTABLE "public, max-age=300"
 
 struct share_entry {
 	char key[SHARE_KEY];
@@ -135,12 +142,77 @@ text_hash(const char *s)
 	return h;
 }
 
+struct png_read {
+	const unsigned char *p;
+	size_t len, off;
+};
+
+static cairo_status_t
+png_read(void *closure, unsigned char *data, unsigned int len)
+{
+	struct png_read *pr = closure;
+
+	if (pr->len - pr->off < len)
+		return CAIRO_STATUS_READ_ERROR;
+	memcpy(data, pr->p + pr->off, len);
+	pr->off += len;
+	return CAIRO_STATUS_SUCCESS;
+}
+
+/* The petition image's share crop (image.c made it, a PNG) as RGB pixels
+ * in r's arena for bg. Returns 0, or -1 when there is none or it does not
+ * decode: the card is drawn on the brand colour then. */
+static int
+load_bg(struct request *r, int64_t petition_id, struct share_bg *bg)
+{
+	struct image_file f;
+	struct png_read pr;
+	cairo_surface_t *s;
+	unsigned char *px, *data;
+	int w, h, stride, x, y, rc = -1;
+
+	if (store_image_file(site.store, r->arena, petition_id, "share.png",
+		&f) != STORE_OK)
+		return -1;
+	pr = (struct png_read){ f.data, f.len, 0 };
+	s = cairo_image_surface_create_from_png_stream(png_read, &pr);
+	if (cairo_surface_status(s) != CAIRO_STATUS_SUCCESS)
+		goto out;
+	w = cairo_image_surface_get_width(s);
+	h = cairo_image_surface_get_height(s);
+	if (w < 1 || h < 1 || w > SHARE_BG_MAX || h > SHARE_BG_MAX ||
+	    (px = arena_alloc(r->arena, (size_t)w * (size_t)h * 3)) == NULL)
+		goto out;
+	cairo_surface_flush(s);
+	data = cairo_image_surface_get_data(s);
+	stride = cairo_image_surface_get_stride(s);
+	/* cairo's pixels are native-endian xRGB (the crop has no alpha). */
+	for (y = 0; y < h; y++) {
+		const uint32_t *in =
+		    (const uint32_t *)(data + (size_t)y * (size_t)stride);
+		unsigned char *o = px + (size_t)y * (size_t)w * 3;
+
+		for (x = 0; x < w; x++) {
+			o[3 * x] = (unsigned char)(in[x] >> 16);
+			o[3 * x + 1] = (unsigned char)(in[x] >> 8);
+			o[3 * x + 2] = (unsigned char)in[x];
+		}
+	}
+	*bg = (struct share_bg){ px, w, h, (size_t)w * 3, 3 };
+	rc = 0;
+out:
+	cairo_surface_destroy(s);
+	return rc;
+}
+
 void
 page_share_png(struct request *r)
 {
 	struct petition p;
+	struct petition_image img;
 	struct share_card card;
 	struct share_step st;
+	struct share_bg bg;
 	const char *key, *etag;
 	bool ended;
 
@@ -149,11 +221,15 @@ page_share_png(struct request *r)
 		return;
 	ended = !petition_is_open(&p, (int64_t)time(NULL));
 	st = share_step_of(p.count, p.goal);
-	/* What the pixels depend on: the petition as edited, the language,
-	 * the step. A count within the step draws the same image. */
-	key = arena_printf(r->arena, "%lld-%lld-%s-%lld-%d-%lld-%d",
-	    (long long)p.id, (long long)p.updated_at, r->lang,
-	    (long long)st.shown, st.over, (long long)st.next_goal, ended);
+	if (store_image_get(site.store, r->arena, p.id, &img) != STORE_OK)
+		img.version = 0; /* none (or unknown: the plain card) */
+	/* What the pixels depend on: the petition as edited, its image, the
+	 * language, the step. A count within the step draws the same
+	 * image. */
+	key = arena_printf(r->arena, "%lld-%lld-%lld-%s-%lld-%d-%lld-%d",
+	    (long long)p.id, (long long)p.updated_at, (long long)img.version,
+	    r->lang, (long long)st.shown, st.over, (long long)st.next_goal,
+	    ended);
 	etag = arena_printf(r->arena, "\"s%s\"", key);
 	if (not_modified(r, etag, SHARE_CACHE_CONTROL))
 		return;
@@ -166,6 +242,8 @@ page_share_png(struct request *r)
 	card.count = p.count;
 	card.goal = p.goal;
 	card.ended = ended;
+	if (img.version != 0 && load_bg(r, p.id, &bg) == 0)
+		card.bg = &bg;
 	if (share_png(&card, &r->out) == -1 || !buf_ok(&r->out)) {
 		buf_reset(&r->out);
 		page_error(r, 500, "err_internal");
@@ -239,4 +317,92 @@ void
 page_qr_png(struct request *r)
 {
 	qr_reply(r, false);
+}
+
+/* Serves one width of the image in format ext. */
+static void
+image_reply(struct request *r, const char *ext)
+{
+	struct petition_image img;
+	struct image_file f;
+	struct petition p;
+	const char *q = http_query(r, "w"), *v = http_query(r, "v"), *name;
+	const char *etag, *inm, *cc;
+	char *end;
+	long want = 0;
+	size_t i;
+
+	page_begin(r);
+	if (page_petition_load(r, &p) == -1)
+		return;
+	switch (store_image_get(site.store, r->arena, p.id, &img)) {
+	case STORE_OK: break;
+	case STORE_NOTFOUND: page_error(r, 404, "err_not_found"); return;
+	default:
+		http_header_add(r, "Retry-After", "5");
+		page_error(r, 503, "err_unavailable");
+		return;
+	}
+	if (q != NULL) {
+		want = strtol(q, &end, 10);
+		if (*q == '\0' || *end != '\0' || want < 1 || want > 100000) {
+			page_error(r, 404, "err_not_found");
+			return;
+		}
+	}
+	/* The width asked for, or without one the widest. */
+	name = NULL;
+	for (i = 0; i < img.nfiles; i++) {
+		const char *dot = strrchr(img.files[i].name, '.');
+
+		if (dot == NULL || strcmp(dot + 1, ext) != 0)
+			continue;
+		if (want == 0 || img.files[i].width == want)
+			name = img.files[i].name;
+	}
+	if (name == NULL) {
+		page_error(r, 404, "err_not_found");
+		return;
+	}
+	etag = arena_printf(r->arena, "\"i%lld-%s\"", (long long)img.version,
+	    name);
+	cc = v != NULL && strtoll(v, NULL, 10) == img.version ? IMMUTABLE :
+								MUTABLE;
+	inm = http_header(r, "If-None-Match");
+	if (inm != NULL && strcmp(inm, etag) == 0) {
+		r->status = 304;
+		http_header_add(r, "ETag", etag);
+		http_header_add(r, "Cache-Control", cc);
+		return;
+	}
+	switch (store_image_file(site.store, r->arena, p.id, name, &f)) {
+	case STORE_OK: break;
+	case STORE_NOTFOUND: page_error(r, 404, "err_not_found"); return;
+	default:
+		http_header_add(r, "Retry-After", "5");
+		page_error(r, 503, "err_unavailable");
+		return;
+	}
+	buf_append(&r->out, f.data, f.len);
+	if (!buf_ok(&r->out)) {
+		buf_reset(&r->out);
+		page_error(r, 500, "err_internal");
+		return;
+	}
+	r->status = 200;
+	r->content_type = f.mime;
+	http_header_add(r, "ETag", etag);
+	http_header_add(r, "Cache-Control", cc);
+}
+
+void
+page_image_webp(struct request *r)
+{
+	image_reply(r, "webp");
+}
+
+void
+page_image_jpg(struct request *r)
+{
+	image_reply(r, "jpg");
 }

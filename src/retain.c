@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "arena.h"
 #include "log.h"
 #include "ticker.h"
 
@@ -60,6 +61,57 @@ retain_mail_files(const char *dir, int64_t now, int64_t max_age)
 	return removed;
 }
 
+/* Erases the signers of one petition a batch per transaction, so signing
+ * elsewhere goes on in between. Returns 0 or -1 (logged by the store). */
+static int
+retain_petition(struct store *s, int64_t id, int64_t now,
+    struct retain_result *out)
+{
+	int64_t erased;
+	bool done = false;
+
+	while (!done) {
+		if (store_retain_petition(s, id, RETAIN_BATCH, now, &erased,
+			&done) != STORE_OK)
+			return -1;
+		out->signatures += erased;
+	}
+	out->petitions++;
+	log_info("retain", "event=erased petition=%lld", (long long)id);
+	return 0;
+}
+
+/* The store's part: due petitions, old mail, then the WAL. */
+static int
+retain_store(const struct retain_config *c, int64_t now,
+    struct retain_result *out)
+{
+	int64_t cutoff = now - c->retain_days * 86400, *ids, deleted = 0;
+	struct arena *a;
+	size_t n, i;
+	int ret = 0;
+
+	/* Each round marks what it finished: the next finds the rest. */
+	do {
+		if ((a = arena_new()) == NULL ||
+		    store_retain_due(c->store, a, cutoff, &ids, &n) != STORE_OK) {
+			arena_free(a);
+			ret = -1;
+			break;
+		}
+		for (i = 0; i < n && ret == 0; i++)
+			ret = retain_petition(c->store, ids[i], now, out);
+		arena_free(a);
+	} while (ret == 0 && n > 0);
+	if (store_retain_outbox(c->store, cutoff, &deleted) != STORE_OK)
+		ret = -1;
+	out->mail_rows = deleted;
+	if ((out->petitions > 0 || deleted > 0) &&
+	    store_retain_compact(c->store) != STORE_OK)
+		ret = -1;
+	return ret;
+}
+
 int
 retain_run_once(const struct retain_config *c, int64_t now,
     struct retain_result *out)
@@ -67,6 +119,8 @@ retain_run_once(const struct retain_config *c, int64_t now,
 	int ret = 0, n;
 
 	memset(out, 0, sizeof(*out));
+	if (c->store != NULL && retain_store(c, now, out) == -1)
+		ret = -1;
 	if (c->outbox_dir != NULL) {
 		n = retain_mail_files(c->outbox_dir, now,
 		    (int64_t)RETAIN_MAIL_FILE_DAYS * 86400);

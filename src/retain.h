@@ -10,6 +10,7 @@
 
 #define RETAIN_MAIL_FILE_DAYS 7
 #define RETAIN_INTERVAL_MS (3600 * 1000)
+#define RETAIN_BATCH 500 /* signatures erased per transaction */
 
 struct retain_config {
 	struct store *store;
@@ -19,7 +20,10 @@ struct retain_config {
 
 /* What one run erased. */
 struct retain_result {
-	int mail_files; /* .eml files removed */
+	int mail_files;	    /* .eml files removed */
+	int petitions;	    /* petitions whose signers were erased */
+	int64_t signatures; /* signatures erased */
+	int64_t mail_rows;  /* sent and dead mail deleted */
 };
 
 /* Removes the .eml files (and left-over temporary files) in dir last
@@ -27,8 +31,11 @@ struct retain_result {
  * how many it removed, or -1 when dir cannot be read (logged). */
 int retain_mail_files(const char *dir, int64_t now, int64_t max_age);
 
-/* Erases everything due at now under c's rules and fills *out. Returns 0,
- * or -1 when a part failed (logged; the rest was still tried). */
+/* Erases everything due at now under c's rules and fills *out: the mail
+ * files, then (when c->store is set) the signers of every petition that
+ * stopped taking signatures c->retain_days or more days before now, sent
+ * and dead mail as old, and SQLite's WAL. Returns 0, or -1 when a part
+ * failed (logged; the rest was still tried). */
 int retain_run_once(const struct retain_config *c, int64_t now,
     struct retain_result *out);
 

@@ -6,6 +6,7 @@
 
 #include "crypto.h"
 #include "form.h"
+#include "image.h"
 #include "page.h"
 #include "petition.h"
 
@@ -119,4 +120,21 @@ route_dispatch(struct request *r)
 		return;
 	}
 	found->handler(r);
+}
+
+/* spread: the petition image's upload is the one route with a larger body:
+ * the image and, around it, the multipart envelope, alt text and token. */
+size_t
+route_body_max(enum http_method method, const char *path, size_t max_body)
+{
+	const struct route_def *d = &routes[ROUTE_ME_IMAGE];
+	size_t len = strlen(path), plen = strlen(d->prefix),
+	       slen = strlen(d->suffix), upload = IMAGE_MAX_BYTES + (64 << 10);
+
+	if (method != d->method || len <= plen + slen ||
+	    strncmp(path, d->prefix, plen) != 0 ||
+	    strcmp(path + len - slen, d->suffix) != 0 ||
+	    !petition_slug_valid(path + plen, len - plen - slen))
+		return max_body;
+	return upload > max_body ? upload : max_body;
 }

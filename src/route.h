@@ -89,7 +89,15 @@ X(QR_PNG, "qr_png", GET, SLUG, "/p/", "/qr.png", page_qr_png, NONE)            \
 X(SEARCH, "search", GET, EXACT, "/search", NULL, page_search, NONE)            \
 /* Delivery: the pack, addressees, responses, paper signatures. */            \
 X(DELIVER_PDF, "deliver_pdf", GET, SLUG, "/me/p/", "/delivery.pdf",            \
-    page_deliver_pdf, NONE)
+    page_deliver_pdf, NONE)                                                    \
+/* spread: the petition image */                                              \
+X(ME_IMAGE, "me_image", POST, SLUG, "/me/p/", "/image", page_image_upload,     \
+    FORM)                                                                      \
+X(IMAGE_WEBP, "image_webp", GET, SLUG, "/p/", "/image.webp", page_image_webp,  \
+    NONE)                                                                      \
+X(IMAGE_JPG, "image_jpg", GET, SLUG, "/p/", "/image.jpg", page_image_jpg, NONE) \
+/* find (continued) */                                                         \
+X(PETITIONS, "petitions", GET, EXACT, "/petitions", NULL, page_petitions, NONE)
 /* clang-format on */
 
 enum route {
@@ -105,6 +113,11 @@ enum route {
  * with another method 405 with Allow, an over-long body 413. Never fails:
  * errors become error pages. */
 void route_dispatch(struct request *r);
+
+/* The largest body a request for path may send: max_body (--max-body), or
+ * more for the one route that takes an upload (the petition image). */
+size_t route_body_max(enum http_method method, const char *path,
+    size_t max_body);
 
 /* The route's name for metrics ("petition", "sign", …); "none" for
  * ROUTE__MAX. */

@@ -64,10 +64,52 @@ mhd_resume(void *conn)
 	MHD_resume_connection(conn);
 }
 
+/* A multipart/form-data body through libmicrohttpd's post processor. */
+struct parts {
+	http_part_fn fn;
+	void *arg;
+	bool stopped;
+};
+
+static enum MHD_Result
+on_part(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *filename, const char *content_type,
+    const char *transfer_encoding, const char *data, uint64_t off, size_t size)
+{
+	struct parts *p = cls;
+
+	(void)kind;
+	(void)content_type;
+	(void)transfer_encoding;
+	if (key == NULL || p->fn(p->arg, key, filename, data, off, size) == -1) {
+		p->stopped = true;
+		return MHD_NO;
+	}
+	return MHD_YES;
+}
+
+static int
+mhd_parts(void *conn, const char *body, size_t len, http_part_fn fn, void *arg)
+{
+	struct parts p = { fn, arg, false };
+	struct MHD_PostProcessor *pp;
+	enum MHD_Result ok;
+
+	/* NULL for a body that is not form data (or out of memory). */
+	if ((pp = MHD_create_post_processor(conn, 16384, on_part, &p)) == NULL)
+		return -1;
+	ok = MHD_post_process(pp, body, len);
+	/* MHD_NO here: the body ended inside a part (truncated). */
+	if (MHD_destroy_post_processor(pp) != MHD_YES)
+		ok = MHD_NO;
+	return ok == MHD_YES && !p.stopped ? 0 : -1;
+}
+
 static const struct http_io mhd_io = {
 	.lookup = mhd_lookup,
 	.suspend = mhd_suspend,
 	.resume = mhd_resume,
+	.parts = mhd_parts,
 };
 
 static enum http_method
@@ -239,6 +281,13 @@ reply_stopping(struct request *r)
 	return reply(r);
 }
 
+/* The most body bytes read for r, kept or dropped. */
+static size_t
+drain_max(const struct request *r)
+{
+	return r->body_max > DRAIN_MAX ? r->body_max : DRAIN_MAX;
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *c, const char *url,
     const char *method, const char *version, const char *upload,
@@ -254,15 +303,18 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 		if ((r = request_new(c, url, method)) == NULL)
 			return MHD_NO;
 		*con_cls = r;
+		r->body_max = cfg->body_max != NULL ?
+		    cfg->body_max(r->method, r->path, cfg->max_body) :
+		    cfg->max_body;
 		cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 		    MHD_HTTP_HEADER_CONTENT_LENGTH);
-		if (cl != NULL && strtoull(cl, NULL, 10) > cfg->max_body) {
+		if (cl != NULL && strtoull(cl, NULL, 10) > r->body_max) {
 			r->body_too_large = true;
 			/* A body of a few megabytes is read and dropped, so the
 			 * client, still sending, does not meet a reset before
 			 * it reads the 413. A larger one is answered at once
 			 * and the connection closed. */
-			if (strtoull(cl, NULL, 10) > DRAIN_MAX) {
+			if (strtoull(cl, NULL, 10) > drain_max(r)) {
 				cfg->on_request(r);
 				return reply(r);
 			}
@@ -272,10 +324,10 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 	}
 	if (*upload_size > 0) {
 		r->body_seen += *upload_size;
-		if (r->body_seen > DRAIN_MAX)
+		if (r->body_seen > drain_max(r))
 			return MHD_NO; /* no more draining: close */
 		if (!r->body_too_large) {
-			if (r->body.len + *upload_size > cfg->max_body) {
+			if (r->body.len + *upload_size > r->body_max) {
 				r->body_too_large = true;
 				buf_reset(&r->body);
 			} else {

@@ -23,6 +23,10 @@ struct server_config {
 	/* Fills r's reply, or parks r (http_suspend()) and is called again
 	 * once it is resumed. The server knows no handler by name. */
 	void (*on_request)(struct request *r);
+	/* The largest body a request may send, given its method and path
+	 * and max_body (what every other request keeps); may be NULL. */
+	size_t (*body_max)(enum http_method method, const char *path,
+	    size_t max_body);
 	/* Called after each reply is queued (metrics); may be NULL. */
 	void (*on_reply)(const struct request *r);
 };

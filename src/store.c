@@ -60,6 +60,8 @@
  *   ST_OUTBOX_CLAIM     SQLite: without FOR UPDATE SKIP LOCKED
  *   ST_UPDATE_RECIPIENTS SQLite: updates = 1, its partial index's words
  *   ST_STATS_COUNTRIES  SQLite: no COLLATE "C" (its order is bytes)
+ *   ST_RETAIN_SIGNATURES PostgreSQL: sha256() of random() for randomblob()
+ *   ST_RETAIN_CHECKPOINT SQLite: the WAL checkpointed and truncated
  *   ST_SEARCH_INDEX, ST_SEARCH_UNINDEX, ST_SEARCH, ST_SEARCH_COUNT
  *                       SQLite: its FTS5 table petition_search */
 static const char *const store_sql[ST__MAX] = {
@@ -363,6 +365,31 @@ static const char *const store_sql[ST__MAX] = {
 	    " s.petition_id AND l.seq = s.seq LEFT JOIN invalidations i"
 	    " ON i.id = s.invalidation_id WHERE s.petition_id = $1"
 	    " AND s.state = 'invalid' AND l.idx > $2 ORDER BY l.idx LIMIT $3",
+	/* privacy: retention (docs/privacy.md). A petition that stopped
+	 * taking signatures moved there at updated_at (nothing else changes
+	 * it then); it is due once that is before $1 and it was not erased
+	 * since. */
+	[ST_RETAIN_DUE] =
+	    "SELECT id FROM petitions WHERE state IN ('closed', 'victory',"
+	    " 'hidden') AND updated_at <= $1"
+	    " AND COALESCE(purged_at, 0) < updated_at ORDER BY id LIMIT 100",
+	/* What is left of a signature: its number, state, country, language
+	 * and times. The email hash would still tell whether an address
+	 * signed: a random one keeps the row unique. */
+	[ST_RETAIN_SIGNATURES] =
+	    "UPDATE signatures SET pii = NULL, comment = '', net = '',"
+	    " domain = '', public_name = FALSE, updates = FALSE,"
+	    " email_hash = randomblob(32) WHERE id IN (SELECT id FROM"
+	    " signatures WHERE petition_id = $1 AND pii IS NOT NULL"
+	    " ORDER BY id LIMIT $2)",
+	[ST_RETAIN_TOKENS] =
+	    "DELETE FROM tokens WHERE purpose IN ('confirm', 'unsubscribe')"
+	    " AND subject IN (SELECT id FROM signatures WHERE petition_id = $1)",
+	[ST_RETAIN_MARK] = "UPDATE petitions SET purged_at = $2 WHERE id = $1",
+	/* Sent mail keeps no body already; a dead one does until now. */
+	[ST_RETAIN_OUTBOX] = "DELETE FROM outbox WHERE state IN ('sent', 'dead')"
+			     " AND updated_at < $1",
+	[ST_RETAIN_CHECKPOINT] = "",
 	/* Search (find): PostgreSQL's texts; SQLite has its FTS5 table
 	 * (store_sqlite.c). The document is three tsvector literals made by
 	 * search_pg_tsvector() with weights A (title), B (addressees) and C
@@ -392,6 +419,46 @@ static const char *const store_sql[ST__MAX] = {
 	[ST_DELIVER_SIGNERS_COUNT] =
 	    "SELECT COUNT(*) FROM signatures WHERE petition_id = $1"
 	    " AND state = 'confirmed' AND public_name = TRUE",
+	/* integrity */
+	[ST_USER_RESET_TOKENS_END] =
+	    "DELETE FROM user_tokens WHERE user_id = $1 AND purpose = 'reset'",
+	[ST_SIG_PETITION_OPEN] =
+	    "SELECT 1 FROM signatures s JOIN petitions p ON p.id = s.petition_id"
+	    " WHERE s.id = $1 AND p.state = 'open'"
+	    " AND (p.closes_at IS NULL OR p.closes_at > $2)",
+	/* spread: the petition image. Each upload advances the version. */
+	[ST_IMAGE_UPSERT] =
+	    "INSERT INTO petition_images (petition_id, alt, width, height,"
+	    " version) VALUES ($1, $2, $3, $4, 1) ON CONFLICT (petition_id)"
+	    " DO UPDATE SET alt = $2, width = $3, height = $4,"
+	    " version = petition_images.version + 1",
+	[ST_IMAGE_FILES_DELETE] =
+	    "DELETE FROM petition_image_files WHERE petition_id = $1",
+	[ST_IMAGE_FILE_INSERT] =
+	    "INSERT INTO petition_image_files (petition_id, name, mime, width,"
+	    " height, data) VALUES ($1, $2, $3, $4, $5, $6)",
+	[ST_IMAGE_GET] =
+	    "SELECT alt, width, height, version FROM petition_images"
+	    " WHERE petition_id = $1",
+	[ST_IMAGE_FILES] =
+	    "SELECT name, mime, width, height FROM petition_image_files"
+	    " WHERE petition_id = $1 ORDER BY width, name",
+	[ST_IMAGE_FILE] =
+	    "SELECT name, mime, width, height, data FROM petition_image_files"
+	    " WHERE petition_id = $1 AND name = $2",
+	/* The listings' catalogue (catalog.c): every public petition and
+	 * its addressees, and a cheap sign that any petition changed. */
+	[ST_PUBLIC_LIST] =
+	    "SELECT " PETITION_COLS " FROM petitions p"
+	    " WHERE p.state IN ('open', 'closed', 'victory') ORDER BY p.id",
+	[ST_PUBLIC_ADDRESSEES] =
+	    "SELECT a.petition_id, a.name, a.description FROM addressees a"
+	    " JOIN petitions p ON p.id = a.petition_id"
+	    " WHERE p.state IN ('open', 'closed', 'victory')"
+	    " ORDER BY a.petition_id, a.pos",
+	[ST_PUBLIC_VERSION] =
+	    "SELECT COUNT(*), COALESCE(MAX(id), 0), COALESCE(SUM(updated_at), 0)"
+	    " FROM petitions",
 };
 
 struct store {
@@ -1321,6 +1388,81 @@ search_reindex(struct q *q)
 	arena_free(a);
 }
 
+struct public_addressee {
+	int64_t petition_id;
+	struct addressee to;
+};
+
+static int
+read_public_addressee(struct q *q, void *out)
+{
+	struct public_addressee *pa = out;
+
+	pa->petition_id = row_int(q, 0);
+	pa->to.name = row_text(q, 1);
+	pa->to.description = row_text(q, 2);
+	return 0;
+}
+
+enum store_status
+store_petition_public(struct store *s, struct arena *a, struct petition **out,
+    size_t *n)
+{
+	struct public_addressee *pa = NULL;
+	struct petition *ps = NULL;
+	size_t npa = 0, i, k = 0, j;
+	struct q q;
+
+	*out = NULL;
+	*n = 0;
+	if (q_open(&q, s, a, "petition_public") != STORE_OK)
+		return q.st;
+	q_begin(&q, ST_BEGIN_SNAPSHOT);
+	q_rows(&q, q_run(&q, ST_PUBLIC_LIST, ""), read_petition, sizeof(*ps),
+	    &ps, n);
+	q_rows(&q, q_run(&q, ST_PUBLIC_ADDRESSEES, ""), read_public_addressee,
+	    sizeof(*pa), &pa, &npa);
+	q_commit(&q);
+	if (q.st == STORE_OK) {
+		/* Both lists are in petition id order: one pass. */
+		for (i = 0; i < *n; i++) {
+			while (k < npa && pa[k].petition_id < ps[i].id)
+				k++;
+			for (j = k; j < npa && pa[j].petition_id == ps[i].id;
+			     j++)
+				;
+			if (j == k)
+				continue;
+			ps[i].to = arena_alloc(a, (j - k) * sizeof(*ps[i].to));
+			if (ps[i].to == NULL) {
+				q_fail(&q, STORE_ERROR, "out of memory");
+				break;
+			}
+			for (ps[i].nto = 0; k < j; k++)
+				ps[i].to[ps[i].nto++] = pa[k].to;
+		}
+		*out = ps;
+	}
+	if (q.st != STORE_OK)
+		*n = 0;
+	return q_close(&q);
+}
+
+enum store_status
+store_petition_version(struct store *s, int64_t v[3])
+{
+	struct q q;
+
+	if (q_open(&q, s, NULL, "petition_version") != STORE_OK)
+		return q.st;
+	if (q_run(&q, ST_PUBLIC_VERSION, "") == 1) {
+		v[0] = row_int(&q, 0);
+		v[1] = row_int(&q, 1);
+		v[2] = row_int(&q, 2);
+	}
+	return q_close(&q);
+}
+
 enum store_status
 store_search_reindex(struct store *s)
 {
@@ -1678,6 +1820,14 @@ write_confirm(struct q *q, struct write_op *op, char country[2])
 	}
 	if (expires != 0 && expires <= op->now) {
 		op->result = WRITE_TOKEN_EXPIRED;
+		return;
+	}
+	/* A petition closed, hidden or past its closing date takes no more
+	 * signatures, confirmed late ones included; the link stays unused. */
+	if ((r = q_run(q, ST_SIG_PETITION_OPEN, "ii", subject, op->now)) == -1)
+		return;
+	if (r == 0) {
+		op->result = WRITE_PETITION_CLOSED;
 		return;
 	}
 	if (q_run(q, ST_TOKEN_USE, "ih", op->now, op->token_hash) == 0 &&
@@ -2414,6 +2564,9 @@ store_user_set_password(struct store *s, int64_t id, const char *password)
 	if (q.st == STORE_OK && q.changes == 0)
 		q.st = STORE_NOTFOUND;
 	(void)q_run(&q, ST_USER_SESSIONS_END, "i", id);
+	/* Every other reset link of the account dies with the old password:
+	 * one left in a mailbox would undo the new one. */
+	(void)q_run(&q, ST_USER_RESET_TOKENS_END, "i", id);
 	q_commit(&q);
 	return q_close(&q);
 }
@@ -2845,6 +2998,61 @@ store_log_build(struct store *s, int *built)
 	arena_free(a);
 	return q.st;
 }
+
+/* ---- privacy: retention ---- */
+
+enum store_status
+store_retain_due(struct store *s, struct arena *a, int64_t cutoff,
+    int64_t **ids, size_t *n)
+{
+	return list(s, a, "retain_due", read_id, sizeof(**ids), ids, n,
+	    ST_RETAIN_DUE, "i", cutoff);
+}
+
+enum store_status
+store_retain_petition(struct store *s, int64_t petition_id, int batch,
+    int64_t now, int64_t *erased, bool *done)
+{
+	char subject[64];
+	struct q q;
+	int64_t changed;
+
+	*erased = 0;
+	*done = false;
+	snprintf(subject, sizeof(subject), "petition:%lld",
+	    (long long)petition_id);
+	if (q_open(&q, s, NULL, "retain_petition") != STORE_OK)
+		return q.st;
+	q_begin(&q, ST_BEGIN);
+	(void)q_run(&q, ST_RETAIN_SIGNATURES, "id", petition_id, batch);
+	changed = q.changes;
+	/* The last batch: the links go too, and the petition is marked. */
+	if (q.st == STORE_OK && changed < batch) {
+		(void)q_run(&q, ST_RETAIN_TOKENS, "i", petition_id);
+		(void)q_run(&q, ST_RETAIN_MARK, "ii", petition_id, now);
+		(void)q_run(&q, ST_AUDIT, "itttt", now, "system", "retain",
+		    subject, "signers' personal data erased");
+		*done = true;
+	}
+	q_commit(&q);
+	if (q.st == STORE_OK)
+		*erased = changed;
+	else
+		*done = false;
+	return q_close(&q);
+}
+
+enum store_status
+store_retain_outbox(struct store *s, int64_t cutoff, int64_t *deleted)
+{
+	return exec(s, "retain_outbox", deleted, ST_RETAIN_OUTBOX, "i", cutoff);
+}
+
+enum store_status
+store_retain_compact(struct store *s)
+{
+	return exec(s, "retain_compact", NULL, ST_RETAIN_CHECKPOINT, "");
+}
 /* Delivery. */
 
 enum store_status
@@ -2867,4 +3075,96 @@ store_deliver_signers_count(struct store *s, int64_t petition_id, int64_t *n)
 	    row_int(&q, 0) :
 	    0;
 	return q_close(&q);
+}
+
+/* ---- spread: the petition image ---- */
+
+enum store_status
+store_image_put(struct store *s, const struct petition_image *img)
+{
+	struct q q;
+	size_t i;
+
+	if (img->nfiles > STORE_IMAGE_FILES)
+		return STORE_ERROR;
+	if (q_open(&q, s, NULL, "image_put") != STORE_OK)
+		return q.st;
+	q_begin(&q, ST_BEGIN);
+	(void)q_run(&q, ST_IMAGE_UPSERT, "itdd", img->petition_id, img->alt,
+	    img->width, img->height);
+	(void)q_run(&q, ST_IMAGE_FILES_DELETE, "i", img->petition_id);
+	for (i = 0; i < img->nfiles; i++) {
+		const struct image_file *f = &img->files[i];
+
+		(void)q_run(&q, ST_IMAGE_FILE_INSERT, "ittddb",
+		    img->petition_id, f->name, f->mime, f->width, f->height,
+		    (const void *)f->data, f->len);
+	}
+	q_commit(&q);
+	return q_close(&q);
+}
+
+static int
+read_image_file(struct q *q, void *out)
+{
+	struct image_file *f = out;
+
+	memset(f, 0, sizeof(*f));
+	f->name = row_text(q, 0);
+	f->mime = row_text(q, 1);
+	f->width = (int)row_int(q, 2);
+	f->height = (int)row_int(q, 3);
+	return 0;
+}
+
+static int
+read_image_file_data(struct q *q, void *out)
+{
+	struct image_file *f = out;
+
+	(void)read_image_file(q, out);
+	f->data = row_blob(q, 4, &f->len);
+	return f->data != NULL ? 0 : -1;
+}
+
+enum store_status
+store_image_get(struct store *s, struct arena *a, int64_t petition_id,
+    struct petition_image *out)
+{
+	struct image_file *files = NULL;
+	struct q q;
+	size_t n = 0;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if (q_open(&q, s, a, "image_get") != STORE_OK)
+		return q.st;
+	r = q_run(&q, ST_IMAGE_GET, "i", petition_id);
+	if (r == 0 && q.st == STORE_OK)
+		q.st = STORE_NOTFOUND;
+	if (r == 1) {
+		out->petition_id = petition_id;
+		out->alt = row_text(&q, 0);
+		out->width = (int)row_int(&q, 1);
+		out->height = (int)row_int(&q, 2);
+		out->version = row_int(&q, 3);
+		q_rows(&q, q_run(&q, ST_IMAGE_FILES, "i", petition_id),
+		    read_image_file, sizeof(*files), &files, &n);
+		if (q.st == STORE_OK) {
+			if (n > STORE_IMAGE_FILES)
+				n = STORE_IMAGE_FILES;
+			if (n > 0)
+				memcpy(out->files, files, n * sizeof(*files));
+			out->nfiles = n;
+		}
+	}
+	return q_close(&q);
+}
+
+enum store_status
+store_image_file(struct store *s, struct arena *a, int64_t petition_id,
+    const char *name, struct image_file *out)
+{
+	return one(s, a, "image_file", read_image_file_data, out, ST_IMAGE_FILE,
+	    "it", petition_id, name);
 }

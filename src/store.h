@@ -47,6 +47,8 @@ enum write_result {
 	WRITE_TOKEN_UNKNOWN,
 	WRITE_TOKEN_USED,
 	WRITE_TOKEN_EXPIRED,
+	WRITE_PETITION_CLOSED, /* a confirmation for a petition that is
+				* not open (any longer): not counted */
 	WRITE_RESULT__MAX
 };
 
@@ -423,7 +425,8 @@ enum store_status store_user_token_use(struct store *s,
 enum store_status store_user_verify(struct store *s, int64_t id, int64_t now);
 
 /* Sets a new password (Argon2id string), clears failed logins and the lock,
- * and ends every session of the account, in one transaction.
+ * and ends every session and every reset link of the account, in one
+ * transaction.
  * STORE_NOTFOUND for no such account. */
 enum store_status store_user_set_password(struct store *s, int64_t id,
     const char *password);
@@ -643,6 +646,17 @@ enum store_status store_search(struct store *s, struct arena *a,
     const struct search_query *sq, size_t limit, size_t offset,
     struct petition **out, size_t *n, int64_t *total);
 
+/* Every public petition (open, closed, victory) with its addressees, by
+ * id, in one snapshot: *out an arena array of *n (counts left 0). */
+enum store_status store_petition_public(struct store *s, struct arena *a,
+    struct petition **out, size_t *n);
+
+/* A sign of the petitions table's state: v[0] how many petitions, v[1]
+ * the largest id, v[2] the sum of their updated_at. Any creation or
+ * change of a petition changes one of them (a change within the same
+ * second as the previous one of that petition aside). */
+enum store_status store_petition_version(struct store *s, int64_t v[3]);
+
 /* Writes the search document of every public petition again, in one
  * transaction (after a copy between databases, or by an operator).
  * Returns STORE_OK, or the first failure (nothing changed). */
@@ -659,7 +673,76 @@ enum store_status store_deliver_signers(struct store *s, struct arena *a,
 enum store_status store_deliver_signers_count(struct store *s,
     int64_t petition_id, int64_t *n);
 
+/* ---- privacy: retention (docs/privacy.md) ---- */
+
+/* The petitions whose signers' personal data is due for erasure: they
+ * stopped taking signatures (closed, victory, hidden) at or before cutoff
+ * and were not erased since. At most 100 ids, into an arena array. */
+enum store_status store_retain_due(struct store *s, struct arena *a,
+    int64_t cutoff, int64_t **ids, size_t *n);
+
+/* Erases, in one transaction, the personal data of up to batch signatures
+ * of the petition (sealed name, address and IP, comment, network, domain,
+ * consents; a random email hash); in the batch that finds fewer left it
+ * also deletes their links (tokens), marks the petition erased at now and
+ * writes the audit line, and sets *done. Counts, countries, states, times
+ * and the log stay. *erased: the signatures erased. On failure nothing
+ * changed and *done is false. */
+enum store_status store_retain_petition(struct store *s, int64_t petition_id,
+    int batch, int64_t now, int64_t *erased, bool *done);
+
+/* Deletes sent and dead mail last touched before cutoff; *deleted (may be
+ * NULL) how many. */
+enum store_status store_retain_outbox(struct store *s, int64_t cutoff,
+    int64_t *deleted);
+
+/* After erasing: SQLite checkpoints its WAL and truncates it, so no copy of
+ * an erased page stays there; nothing on PostgreSQL. */
+enum store_status store_retain_compact(struct store *s);
+
 /* A short English name for a status, for logs. */
 const char *store_status_name(enum store_status st);
+
+/* ---- spread: the petition image ---- */
+
+/* The most files one image has: a WebP and a JPEG per srcset width, and
+ * the share image's background. */
+#define STORE_IMAGE_FILES 8
+
+/* One encoded file of a petition's image. */
+struct image_file {
+	const char *name; /* "480.webp", "960.jpg", "share.png" */
+	const char *mime; /* "image/webp", … */
+	int width, height;
+	const unsigned char *data; /* NULL in store_image_get()'s list */
+	size_t len;
+};
+
+/* A petition's image: what the page shows, and its files. */
+struct petition_image {
+	int64_t petition_id;
+	const char *alt; /* the starter's text for those who cannot see it */
+	int width, height;
+	int64_t version; /* 1 for the first upload, one more for each */
+	struct image_file files[STORE_IMAGE_FILES];
+	size_t nfiles;
+};
+
+/* Replaces the petition's image (alt, size, files) by img in one
+ * transaction, advancing its version; img->version is not read. Returns
+ * STORE_OK, STORE_ERROR for more than STORE_IMAGE_FILES files, or the
+ * store's failure (nothing changed). */
+enum store_status store_image_put(struct store *s,
+    const struct petition_image *img);
+
+/* The petition's image and its files without their bytes (narrowest
+ * first), strings in the arena. STORE_NOTFOUND when it has none. */
+enum store_status store_image_get(struct store *s, struct arena *a,
+    int64_t petition_id, struct petition_image *out);
+
+/* One file of the petition's image with its bytes, in the arena.
+ * STORE_NOTFOUND when there is no such file. */
+enum store_status store_image_file(struct store *s, struct arena *a,
+    int64_t petition_id, const char *name, struct image_file *out);
 
 #endif

@@ -108,6 +108,13 @@ enum stmt {
 	ST_LOG_MISSING,
 	ST_LOG_COUNTED,
 	ST_LOG_INVALID,
+	/* privacy: retention */
+	ST_RETAIN_DUE,
+	ST_RETAIN_SIGNATURES,
+	ST_RETAIN_TOKENS,
+	ST_RETAIN_MARK,
+	ST_RETAIN_OUTBOX,
+	ST_RETAIN_CHECKPOINT,
 	/* Search (find): a petition's document, a query's results. */
 	ST_SEARCH_INDEX,
 	ST_SEARCH_UNINDEX,
@@ -118,6 +125,21 @@ enum stmt {
 	 * milestones, paper signatures. */
 	ST_DELIVER_SIGNERS,
 	ST_DELIVER_SIGNERS_COUNT,
+	/* integrity: reset links revoked with a new password; a confirmation
+	 * only while its petition is open. */
+	ST_USER_RESET_TOKENS_END,
+	ST_SIG_PETITION_OPEN,
+	/* spread: the petition image */
+	ST_IMAGE_UPSERT,
+	ST_IMAGE_FILES_DELETE,
+	ST_IMAGE_FILE_INSERT,
+	ST_IMAGE_GET,
+	ST_IMAGE_FILES,
+	ST_IMAGE_FILE,
+	/* find: the listings' catalogue */
+	ST_PUBLIC_LIST,
+	ST_PUBLIC_ADDRESSEES,
+	ST_PUBLIC_VERSION,
 	/* PostgreSQL's own: the write batch over arrays, the seq lock. */
 	ST_PG_CUSTOM_PLANS,
 	ST_PG_SEQ_LOCK,

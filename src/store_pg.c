@@ -33,6 +33,14 @@ static const char *const pg_sql[ST__MAX] = {
 	 * petition on every request. */
 	[ST_BEGIN_READ] = "",
 	[ST_BEGIN_SNAPSHOT] = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+	/* No randomblob(): 32 bytes no one can tie to an address. */
+	[ST_RETAIN_SIGNATURES] =
+	    "UPDATE signatures SET pii = NULL, comment = '', net = '',"
+	    " domain = '', public_name = FALSE, updates = FALSE,"
+	    " email_hash = sha256(convert_to(random()::text || id::text ||"
+	    " clock_timestamp()::text, 'UTF8')) WHERE id IN (SELECT id FROM"
+	    " signatures WHERE petition_id = $1 AND pii IS NOT NULL"
+	    " ORDER BY id LIMIT $2)",
 	[ST_MIGRATE_LOCK] = "SELECT pg_advisory_xact_lock(" MIGRATE_LOCK ")",
 	/* The write transaction's statements are planned for their values
 	 * each time: a plan kept from when the table was small would scan it

@@ -19,6 +19,9 @@ static const char *const sq_sql[ST__MAX] = {
 	/* Takes the write lock at once: a transaction that reads first and
 	 * writes later could find another writer in between. */
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	/* After a retention purge: the WAL's copies of the pages before it
+	 * go, the file cut to nothing. */
+	[ST_RETAIN_CHECKPOINT] = "PRAGMA wal_checkpoint(TRUNCATE)",
 	[ST_OUTBOX_CLAIM] =
 	    "UPDATE outbox SET state = 'sending', attempts = attempts + 1,"
 	    " updated_at = $1, claimed_by = $4 WHERE id IN (SELECT id FROM outbox"

@@ -721,6 +721,42 @@ test_reset_limit_per_account(void **state)
 	assert_int_equal(outbox_account_rows(), 1 + 3);
 	json_decref(mail_get(LIMIT_EMAIL, 4));
 	assert_int_equal(mail_count_to(LIMIT_EMAIL), 4);
+	/* A new password set through one of the three links revokes the
+	 * other two: a link left in a mailbox cannot undo it. */
+	{
+		char *links[3], *tok, *action;
+		struct hbuf b = { 0 };
+
+		for (int k = 0; k < 3; k++) {
+			json_t *lm = mail_get(LIMIT_EMAIL, 2 + k);
+			links[k] = mail_link(lm, "/reset/");
+			json_decref(lm);
+		}
+		client_get_expect(c, links[1], 200, &r);
+		tok = html_csrf(r.body.data);
+		action = html_form_action(r.body.data);
+		resp_free(&r);
+		form_add(&b, "password", NEW_PASSWORD);
+		form_add(&b, "csrf", tok);
+		assert_int_equal(client_post(c, action, b.data, b.len, NULL, &r),
+		    CURLE_OK);
+		assert_int_equal(r.status, 303);
+		resp_free(&r);
+		client_get_expect(c, links[0], 410, &r);
+		resp_free(&r);
+		client_get_expect(c, links[2], 410, &r);
+		resp_free(&r);
+		assert_int_equal(client_post(c, links[2], b.data, b.len, NULL,
+				     &r),
+		    CURLE_OK);
+		assert_int_equal(r.status, 410);
+		resp_free(&r);
+		hbuf_free(&b);
+		free(tok);
+		free(action);
+		for (int k = 0; k < 3; k++)
+			free(links[k]);
+	}
 	/* Other accounts are not held back by it. */
 	char *vlink2 =
 	    signup_verified(c, "en", "acct-limit-2@example.org", PASSWORD);

@@ -223,6 +223,44 @@ test_no_plaintext_in_data_dir(void **state)
 	}
 }
 
+/* A pending signature does not confirm once its petition is past its
+ * closing date or hidden; its link stays unused and works again when the
+ * petition is open again. */
+static void
+test_no_confirm_when_closed(void **state)
+{
+	(void)state;
+	struct signer a = signer_default("late-a@example.org");
+	struct signer b = signer_default("late-b@example.org");
+	char *la = sign_pending(&a), *lb = sign_pending(&b);
+	struct client *c = client_new(srv);
+	char *csrf = client_fetch_csrf(c, SEED_SLUG);
+	long before = petition_count(srv, SEED_SLUG);
+
+	assert_non_null(csrf);
+	assert_int_equal(server_db_exec(srv,
+			     "UPDATE petitions SET closes_at = 1000 WHERE slug = '" SEED_SLUG
+			     "'"),
+	    0);
+	assert_int_equal(post_confirm(c, la, csrf), 409);
+	assert_int_equal(server_db_exec(srv,
+			     "UPDATE petitions SET closes_at = NULL, state = "
+			     "'hidden' WHERE slug = '" SEED_SLUG "'"),
+	    0);
+	assert_int_equal(post_confirm(c, lb, csrf), 409);
+	assert_int_equal(server_db_exec(srv,
+			     "UPDATE petitions SET state = 'open' WHERE slug = '" SEED_SLUG
+			     "'"),
+	    0);
+	assert_int_equal(petition_count(srv, SEED_SLUG), before);
+	assert_int_equal(post_confirm(c, la, csrf), 303);
+	assert_int_equal(petition_count(srv, SEED_SLUG), before + 1);
+	free(csrf);
+	free(la);
+	free(lb);
+	client_free(c);
+}
+
 int
 main(void)
 {
@@ -231,6 +269,7 @@ main(void)
 		cmocka_unit_test(test_confirm_needs_csrf),
 		cmocka_unit_test(test_unknown_token),
 		cmocka_unit_test(test_no_plaintext_in_data_dir),
+		cmocka_unit_test(test_no_confirm_when_closed),
 	};
 	server_group(&srv, NULL, NULL);
 	return harness_finish(cmocka_run_group_tests(tests, server_group_setup,

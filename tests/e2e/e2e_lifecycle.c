@@ -135,28 +135,57 @@ send_petition(struct client *c, const char *path, const struct draft *d,
 	return st;
 }
 
-/* A moderator's action on a petition; returns the status. */
+/* The version field of the petition's admin page as c sees it now
+ * (malloc'd), or NULL when the page cannot be had. */
+static char *
+admin_version(struct client *c, const char *slug)
+{
+	char path[256];
+	struct resp r;
+	char *v = NULL;
+
+	snprintf(path, sizeof path, "/admin/p/%s", slug);
+	if (client_get(c, path, &r) == CURLE_OK && r.status == 200)
+		v = html_hidden(r.body.data, "version");
+	resp_free(&r);
+	return v;
+}
+
+/* A moderator's action on a petition, made on the text of version (NULL:
+ * as the admin page shows it now); returns the status. */
 static long
-moderate(struct client *c, const char *slug, const char *action,
-    const char *reason, const char *note)
+moderate_on(struct client *c, const char *slug, const char *action,
+    const char *reason, const char *note, const char *version)
 {
 	char path[256];
 	struct hbuf b = { 0 };
-	char *tok;
+	char *tok, *seen = version == NULL ? admin_version(c, slug) : NULL;
 	long st;
 
 	tok = client_page_csrf(c, "/admin"); /* any form token of the session */
 	form_add(&b, "csrf", tok);
 	form_add(&b, "action", action);
+	if (version != NULL || seen != NULL)
+		form_add(&b, "version", version != NULL ? version : seen);
 	if (reason != NULL)
 		form_add(&b, "reason", reason);
 	if (note != NULL)
 		form_add(&b, "note", note);
 	snprintf(path, sizeof path, "/admin/p/%s/moderate", slug);
 	st = post(c, path, &b, NULL);
+	free(seen);
 	free(tok);
 	hbuf_free(&b);
 	return st;
+}
+
+/* A moderator's action on a petition as its page shows it now; returns
+ * the status. */
+static long
+moderate(struct client *c, const char *slug, const char *action,
+    const char *reason, const char *note)
+{
+	return moderate_on(c, slug, action, reason, note, NULL);
 }
 
 /* The starter's own move on their petition (withdraw, close, victory);
@@ -646,10 +675,15 @@ test_withdraw_and_starter_moves(void **state)
 	char *slug = NULL, *html, path[256];
 
 	(void)state;
+	char *read;
+
 	d.title = "Repair the bridge on Mill Street";
 	assert_int_equal(send_petition(starter, "/start", &d, "submit", &slug),
 	    303);
 	assert_non_null(slug);
+	/* The moderator opens it ... */
+	read = admin_version(mod, slug);
+	assert_non_null(read);
 	snprintf(path, sizeof path, "/me/p/%s/edit", slug);
 	free(get_page(starter, path, 409)); /* pending: locked */
 	assert_int_equal(starter_move(starter, slug, "withdraw", NULL), 303);
@@ -657,6 +691,19 @@ test_withdraw_and_starter_moves(void **state)
 	free(html);
 	d.body = "The bridge on **Mill Street** has been closed for a year.";
 	assert_int_equal(send_petition(starter, path, &d, "submit", NULL), 303);
+	/* ... and approves what they read, which is no longer the text: the
+	 * approval is refused (an approval without a version too) and the
+	 * petition stays pending. */
+	assert_int_equal(moderate_on(mod, slug, "approve", NULL, NULL, read),
+	    409);
+	assert_int_equal(moderate_on(mod, slug, "approve", NULL, NULL, ""), 409);
+	snprintf(path, sizeof path, "/admin/p/%s", slug);
+	html = get_page(mod, path, 200);
+	assert_non_null(strstr(html, "id=\"state\""));
+	assert_null(strstr(html, "<td>pending</td><td>open</td>"));
+	free(html);
+	free(read);
+	snprintf(path, sizeof path, "/me/p/%s/edit", slug);
 	assert_int_equal(moderate(mod, slug, "approve", NULL, NULL), 303);
 	/* Open: no withdrawing, no editing; victory needs a note. */
 	assert_int_equal(starter_move(starter, slug, "withdraw", NULL), 409);

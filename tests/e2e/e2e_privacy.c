@@ -16,7 +16,12 @@
 
 #include <cmocka.h>
 
+#include <libpq-fe.h>
+#include <sqlite3.h>
+
 #include "harness.h"
+
+#define WAIT_MS 15000
 
 static struct server *srv;
 
@@ -235,6 +240,382 @@ test_metrics_allow_bad(void **state)
 	rmdir(dir);
 }
 
+/* ---- retention ---- */
+
+#define STARTER "retain-starter@example.org"
+#define PASSWORD "correct horse battery staple"
+#define GONE "retain-gone"
+#define KEPT "retain-kept"
+
+static struct mailworld w;
+
+/* The signers: two of the petition that closes, one of the one that
+ * stays open until later. Every value is unique, so a scan finds only
+ * its own. */
+enum {
+	G1,
+	G2,
+	K1,
+	SIGNERS
+};
+static const struct {
+	const char *slug, *first, *last, *email, *comment;
+	bool confirm;
+} who[SIGNERS] = {
+	[G1] = { GONE, "Gwendolyn", "Erasmusgoneby", "g1-gone@example.org",
+	    "Gwendolyns-own-words-here", true },
+	[G2] = { GONE, "Horatio", "Vanishingpending", "g2-gone@example.org",
+	    "Horatios-pending-words", false },
+	[K1] = { KEPT, "Keeperina", "Staysalonger", "k1-kept@example.org",
+	    "Keeperinas-kept-words", true },
+};
+
+/* The first column of the first row of sql (SQLite) or pgsql (PostgreSQL)
+ * on s's database, as text into out; "" for NULL or no row. Returns 0 or
+ * -1. */
+static int
+db_text(const struct server *s, const char *sql, const char *pgsql, char *out,
+    size_t len)
+{
+	*out = '\0';
+	if (s->db[0] != '\0') {
+		PGconn *c = PQconnectdb(s->db);
+		PGresult *r;
+		int ret = -1;
+
+		if (PQstatus(c) == CONNECTION_OK) {
+			r = PQexec(c, pgsql);
+			if (PQresultStatus(r) == PGRES_TUPLES_OK) {
+				if (PQntuples(r) > 0 && !PQgetisnull(r, 0, 0))
+					snprintf(out, len, "%s",
+					    PQgetvalue(r, 0, 0));
+				ret = 0;
+			} else
+				fprintf(stderr, "%s: %s", pgsql,
+				    PQresultErrorMessage(r));
+			PQclear(r);
+		}
+		PQfinish(c);
+		return ret;
+	}
+	char path[400];
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	int ret = -1;
+
+	snprintf(path, sizeof path, "%s/holos.db", s->data);
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+	    sqlite3_busy_timeout(db, 5000) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
+		int rc = sqlite3_step(st);
+
+		if (rc == SQLITE_ROW && sqlite3_column_text(st, 0) != NULL)
+			snprintf(out, len, "%s",
+			    (const char *)sqlite3_column_text(st, 0));
+		ret = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+	}
+	if (ret == -1)
+		fprintf(stderr, "%s: %s\n", sql, sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return ret;
+}
+
+/* The same as a number (-1 when it fails). */
+static long long
+db_number(const struct server *s, const char *sql)
+{
+	char v[64];
+
+	if (db_text(s, sql, sql, v, sizeof v) == -1)
+		return -1;
+	return strtoll(v, NULL, 10);
+}
+
+/* hex into bytes; returns how many. */
+static size_t
+unhex(const char *hex, unsigned char *out, size_t max)
+{
+	size_t n = 0;
+	unsigned v;
+
+	while (n < max && sscanf(hex + 2 * n, "%2x", &v) == 1)
+		out[n++] = (unsigned char)v;
+	return n;
+}
+
+/* What a scan looks for of one signer: the clear values and the stored
+ * bytes of its sealed data and email hash. */
+struct traces {
+	unsigned char pii[512], hash[64];
+	size_t pii_len, hash_len;
+	bool quiet; /* hits expected */
+};
+
+static void
+traces_read(const struct server *s, int k, struct traces *t)
+{
+	char sql[512], pgsql[512], hex[1100];
+	const char *const cols[2][2] = { { "hex(pii)", "encode(pii, 'hex')" },
+		{ "hex(email_hash)", "encode(email_hash, 'hex')" } };
+
+	for (int c = 0; c < 2; c++) {
+		const char *fmt =
+		    "SELECT %s FROM signatures WHERE comment = '%s'";
+
+		snprintf(sql, sizeof sql, fmt, cols[c][0], who[k].comment);
+		snprintf(pgsql, sizeof pgsql, fmt, cols[c][1], who[k].comment);
+		assert_int_equal(db_text(s, sql, pgsql, hex, sizeof hex), 0);
+		assert_true(strlen(hex) >= 64);
+		if (c == 0)
+			t->pii_len = unhex(hex, t->pii, sizeof t->pii);
+		else
+			t->hash_len = unhex(hex, t->hash, sizeof t->hash);
+	}
+}
+
+/* Whether anything of signer k is left: in every file of the data folder
+ * (the database, its WAL, mail files) byte for byte on SQLite, in every
+ * column of every table on PostgreSQL. */
+static bool
+traces_left(const struct server *s, int k, const struct traces *t)
+{
+	/* The positive control expects hits: they are not news. */
+	FILE *say = t->quiet ? fopen("/dev/null", "w") : NULL;
+
+	if (say == NULL)
+		say = stderr;
+	const char *clear[] = { who[k].first, who[k].last, who[k].email,
+		who[k].comment };
+	char found[400] = "";
+	bool any = false;
+
+	if (s->db[0] != '\0') {
+		struct hbuf dump = { 0 };
+
+		assert_int_equal(server_db_dump(s, &dump), 0);
+		for (size_t i = 0; i < 4; i++)
+			if (strstr(dump.data, clear[i]) != NULL) {
+				fprintf(say, "left in the database: %s\n",
+				    clear[i]);
+				any = true;
+			}
+		hbuf_free(&dump);
+		char sql[256];
+		snprintf(sql, sizeof sql,
+		    "SELECT COUNT(*) FROM signatures WHERE comment = '%s' OR"
+		    " (pii IS NOT NULL AND seq = 0)",
+		    who[k].comment);
+		if (db_number(s, sql) != 0)
+			any = true;
+	}
+	for (size_t i = 0; i < 4; i++)
+		if (dir_contains(s->data, clear[i], strlen(clear[i]), found,
+			sizeof found)) {
+			fprintf(say, "%s left in %s\n", clear[i], found);
+			any = true;
+		}
+	if (dir_contains(s->data, t->pii, t->pii_len, found, sizeof found)) {
+		fprintf(say, "sealed data of %s left in %s\n", who[k].email,
+		    found);
+		any = true;
+	}
+	if (dir_contains(s->data, t->hash, t->hash_len, found, sizeof found)) {
+		fprintf(say, "email hash of %s left in %s\n", who[k].email,
+		    found);
+		any = true;
+	}
+	if (say != stderr)
+		fclose(say);
+	return any;
+}
+
+/* Writes a petition owned by STARTER and imports it. */
+static void
+import_owned(const struct server *s, const char *slug)
+{
+	char path[400], src[512];
+	snprintf(path, sizeof path, "%s/%s.md", s->root, slug);
+	snprintf(src, sizeof src,
+	    "---\ntitle: Petition %s\nto: City council\ngoal: 100\n"
+	    "lang: en\nslug: %s\n---\nPlease act.\n",
+	    slug, slug);
+	assert_int_equal(write_file(path, src, strlen(src)), 0);
+	const char *argv[] = { "import", "--data", s->data, "--owner", STARTER,
+		path, NULL };
+	assert_int_equal(cli_run(argv, NULL, NULL), 0);
+}
+
+/* Closes slug as if it closed days ago (no page brings that about). */
+static void
+close_days_ago(const struct server *s, const char *slug, int days)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof sql,
+	    "UPDATE petitions SET state = 'closed', updated_at = %lld"
+	    " WHERE slug = '%s'",
+	    (long long)time(NULL) - (long long)days * 86400, slug);
+	assert_int_equal(server_db_exec(s, sql), 0);
+}
+
+/* The starter posts a response to slug; returns the status. */
+static long
+post_response(const struct server *s, const char *slug, const char *title)
+{
+	struct client *c = client_signed_in(s, STARTER, PASSWORD);
+	char path[256];
+	struct hbuf b = { 0 };
+	struct resp r;
+
+	snprintf(path, sizeof path, "/me/p/%s", slug);
+	char *csrf = client_page_csrf(c, path);
+	form_add(&b, "kind", "response");
+	form_add(&b, "title", title);
+	form_add(&b, "body", "We will act.");
+	form_add(&b, "author", "Mayor Smith");
+	form_add(&b, "csrf", csrf);
+	snprintf(path, sizeof path, "/me/p/%s/update", slug);
+	assert_int_equal(client_post(c, path, b.data, b.len, NULL, &r),
+	    CURLE_OK);
+	long st = r.status;
+	resp_free(&r);
+	hbuf_free(&b);
+	free(csrf);
+	client_free(c);
+	return st;
+}
+
+/* --retain-days after a petition closes, its signers' personal data is
+ * erased (by holos purge, and by a serving holos at start and hourly):
+ * nothing of them is left in the database, its WAL or the data folder,
+ * while the count, the countries and other petitions' signers stay; the
+ * page says when; a response that comes later reaches only signers whose
+ * data is kept. */
+static void
+test_retention(void **state)
+{
+	(void)state;
+	const char *args[] = { "--rate-limit", "off", "--retain-days", "30",
+		NULL };
+	struct server *s = &w.srv;
+	struct traces t[SIGNERS] = { 0 };
+	struct hbuf out = { 0 }, err = { 0 };
+	struct resp r;
+	char sql[256];
+
+	if (smtpd_available() != 0)
+		skip();
+	assert_int_equal(mailworld_start(&w, args, NULL), 0);
+	assert_int_equal(harness_user_add(s, STARTER, "starter", PASSWORD), 0);
+	import_owned(s, GONE);
+	import_owned(s, KEPT);
+	for (int k = 0; k < SIGNERS; k++) {
+		struct signer sg = signer_default(who[k].email);
+
+		sg.first_name = who[k].first;
+		sg.last_name = who[k].last;
+		sg.comment = who[k].comment;
+		sg.country = "DE";
+		sg.updates = "1";
+		sg.public_ = "1";
+		assert_int_equal(sign_fresh(s, who[k].slug, &sg, NULL, NULL),
+		    303);
+		if (who[k].confirm) {
+			struct client *c = client_new(s);
+			assert_int_equal(mail_follow(c, &w.mail, who[k].email,
+					     "/c/", WAIT_MS),
+			    303);
+			client_free(c);
+		}
+	}
+	assert_int_equal(petition_count_wait(s, GONE, 1, WAIT_MS), 1);
+	assert_int_equal(petition_count_wait(s, KEPT, 1, WAIT_MS), 1);
+	for (int k = 0; k < SIGNERS; k++)
+		traces_read(s, k, &t[k]);
+
+	/* GONE closed 31 days ago; its mail was sent as long ago. */
+	assert_int_equal(server_stop(s), 0);
+	close_days_ago(s, GONE, 31);
+	close_days_ago(s, KEPT, 29); /* not yet due */
+	snprintf(sql, sizeof sql, "UPDATE outbox SET updated_at = %lld",
+	    (long long)time(NULL) - 31LL * 86400);
+	assert_int_equal(server_db_exec(s, sql), 0);
+	const char *purge[] = { "purge", "--data", s->data, "--retain-days",
+		"30", NULL };
+	assert_int_equal(cli_run(purge, &out, &err), 0);
+	assert_non_null(strstr(out.data,
+	    "erased the signers of 1 petition (2 signatures), 3 sent or dead"));
+	hbuf_free(&out);
+	hbuf_free(&err);
+	assert_false(traces_left(s, G1, &t[G1]));
+	assert_false(traces_left(s, G2, &t[G2]));
+	/* The scan finds what is there: the other petition's signer. */
+	t[K1].quiet = true;
+	if (harness_pg() == NULL)
+		assert_true(traces_left(s, K1, &t[K1]));
+	t[K1].quiet = false;
+	assert_int_equal(db_number(s, "SELECT COUNT(*) FROM outbox"), 0);
+	assert_int_equal(db_number(s,
+			     "SELECT COUNT(*) FROM tokens t JOIN signatures g"
+			     " ON g.id = t.subject JOIN petitions p"
+			     " ON p.id = g.petition_id WHERE p.slug = '" GONE
+			     "'"),
+	    0);
+	/* What stays: the count, the countries. */
+	assert_int_equal(db_number(s,
+			     "SELECT COUNT(*) FROM signatures g JOIN petitions p"
+			     " ON p.id = g.petition_id WHERE p.slug = '" GONE
+			     "' AND g.country = 'DE'"),
+	    2);
+	/* Once is enough: nothing more is due. */
+	assert_int_equal(cli_run(purge, &out, &err), 0);
+	assert_non_null(strstr(out.data, "erased the signers of 0 petitions"));
+	hbuf_free(&out);
+	hbuf_free(&err);
+
+	assert_int_equal(server_start(s), 0);
+	assert_int_equal(petition_count(s, GONE), 1);
+	struct client *c = client_new(s);
+	client_get_expect(c, "/p/" GONE, 200, &r);
+	assert_non_null(strstr(r.body.data, "were erased on"));
+	assert_null(strstr(r.body.data, who[G1].first));
+	resp_free(&r);
+	client_get_expect(c, "/p/" KEPT, 200, &r);
+	assert_non_null(strstr(r.body.data, "will be erased on"));
+	assert_non_null(
+	    strstr(r.body.data, "30 days after the petition closed"));
+	resp_free(&r);
+
+	/* A response now is published, and mailed only to kept signers. */
+	int before = maildir_count(&w.mail);
+	assert_int_equal(post_response(s, GONE, "Late answer"), 303);
+	assert_int_equal(maildir_quiet(&w.mail, before, 3000), before);
+	client_get_expect(c, "/p/" GONE, 200, &r);
+	assert_non_null(strstr(r.body.data, "Late answer"));
+	resp_free(&r);
+	client_free(c);
+	assert_int_equal(post_response(s, KEPT, "Timely answer"), 303);
+	assert_true(maildir_find_nth(&w.mail, who[K1].email, 2, WAIT_MS) > 0);
+
+	/* A serving holos erases at start (and every hour): KEPT, closed 29
+	 * days ago, is due under --retain-days 28. */
+	assert_int_equal(server_stop(s), 0);
+	for (int i = 0; s->args[i] != NULL; i++)
+		if (strcmp(s->args[i], "30") == 0)
+			s->args[i] = "28";
+	assert_int_equal(server_start(s), 0);
+	long long end = now_ms() + WAIT_MS;
+	while (
+	    db_number(s,
+		"SELECT COUNT(*) FROM signatures WHERE pii IS NOT NULL") != 0 &&
+	    now_ms() < end)
+		pause_ms(100);
+	assert_int_equal(server_stop(s), 0);
+	assert_false(traces_left(s, K1, &t[K1]));
+	w.passed = true;
+}
+
 int
 main(void)
 {
@@ -253,5 +634,9 @@ main(void)
 	failed = cmocka_run_group_tests(files, server_group_setup,
 	    server_group_teardown);
 	failed += cmocka_run_group_tests(others, NULL, NULL);
+	const struct CMUnitTest retention[] = {
+		mailworld_test(test_retention, &w),
+	};
+	failed += cmocka_run_group_tests(retention, NULL, NULL);
 	return harness_finish(failed);
 }

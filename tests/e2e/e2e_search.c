@@ -179,6 +179,14 @@ test_only_public(void **state)
 		tok = client_page_csrf(mod, "/admin");
 		form_add(&b, "csrf", tok);
 		form_add(&b, "action", actions[i][0]);
+		/* The version of the text the moderator read. */
+		snprintf(path, sizeof path, "/admin/p/%s", slug);
+		assert_int_equal(client_get(mod, path, &r), CURLE_OK);
+		char *version = html_hidden(r.body.data, "version");
+		resp_free(&r);
+		if (version != NULL)
+			form_add(&b, "version", version);
+		free(version);
 		if (actions[i][1] != NULL)
 			form_add(&b, "reason", actions[i][1]);
 		snprintf(path, sizeof path, "/admin/p/%s/moderate", slug);

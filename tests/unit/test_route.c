@@ -197,6 +197,14 @@ static const struct {
 	/* Delivery. */
 	{ ROUTE_DELIVER_PDF, HTTP_GET, "/me/p/save-the-park/delivery.pdf",
 	    "save-the-park", NULL, NULL },
+	/* spread: the petition image */
+	{ ROUTE_ME_IMAGE, HTTP_POST, "/me/p/save-the-park/image",
+	    "save-the-park", NULL, NULL },
+	{ ROUTE_IMAGE_WEBP, HTTP_GET, "/p/save-the-park/image.webp",
+	    "save-the-park", NULL, NULL },
+	{ ROUTE_IMAGE_JPG, HTTP_GET, "/p/save-the-park/image.jpg",
+	    "save-the-park", NULL, NULL },
+	{ ROUTE_PETITIONS, HTTP_GET, "/petitions", NULL, NULL, NULL },
 };
 
 #define NREACH (sizeof(reach) / sizeof(reach[0]))
@@ -530,6 +538,37 @@ test_too_large_413(void **state)
 	request_done(r);
 }
 
+/* spread: the image upload alone may send more than --max-body. */
+static void
+test_body_max(void **state)
+{
+	const size_t dflt = 262144, up = IMAGE_MAX_BYTES + (64 << 10);
+
+	(void)state;
+	assert_int_equal(route_body_max(HTTP_POST, "/me/p/save-the-park/image",
+			     dflt),
+	    up);
+	/* A --max-body above it wins. */
+	assert_int_equal(route_body_max(HTTP_POST, "/me/p/save-the-park/image",
+			     64 << 20),
+	    64 << 20);
+	assert_int_equal(route_body_max(HTTP_GET, "/me/p/save-the-park/image",
+			     dflt),
+	    dflt);
+	assert_int_equal(route_body_max(HTTP_POST, "/p/save-the-park/sign",
+			     dflt),
+	    dflt);
+	assert_int_equal(route_body_max(HTTP_POST, "/me/p/image", dflt), dflt);
+	assert_int_equal(route_body_max(HTTP_POST, "/me/p//image", dflt), dflt);
+	assert_int_equal(route_body_max(HTTP_POST, "/me/p/a/../../start/image",
+			     dflt),
+	    dflt);
+	assert_int_equal(route_body_max(HTTP_POST,
+			     "/me/p/save-the-park/image/x", dflt),
+	    dflt);
+	assert_int_equal(route_body_max(HTTP_POST, "/start", dflt), dflt);
+}
+
 static void
 test_route_names(void **state)
 {
@@ -569,6 +608,7 @@ main(void)
 		cmocka_unit_test(test_hostile_paths),
 		cmocka_unit_test(test_too_large_413),
 		cmocka_unit_test(test_route_names),
+		cmocka_unit_test(test_body_max),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

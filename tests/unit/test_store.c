@@ -1833,6 +1833,70 @@ pg_admin(const char *maint, const char *sql)
 }
 
 /* maint with its database name replaced by db (a query string is kept). */
+/* spread: a petition's image replaced whole, its version advancing, its
+ * bytes (with a NUL and high bytes) back as they went in. */
+static void
+test_image(void **state)
+{
+	static const unsigned char bytes[] = { 0x89, 'P', 0, 0xff, 0xd8, 7 };
+	struct petition_image img, got;
+	struct image_file f;
+	int64_t pid, other;
+
+	(void)state;
+	pid = petition_new("with-image", PETITION_OPEN, 0, T0, 0);
+	other = petition_new("without-image", PETITION_OPEN, 0, T0, 0);
+	assert_int_equal(store_image_get(S, A, pid, &got), STORE_NOTFOUND);
+	memset(&img, 0, sizeof(img));
+	img.petition_id = pid;
+	img.alt = "Children at a well";
+	img.width = 1600;
+	img.height = 900;
+	img.files[0] = (struct image_file){ "960.jpg", "image/jpeg", 960, 540,
+		bytes, sizeof(bytes) };
+	img.files[1] =
+	    (struct image_file){ "480.webp", "image/webp", 480, 270, bytes, 3 };
+	img.files[2] = (struct image_file){ "share.png", "image/png", 1200, 630,
+		bytes + 1, 2 };
+	img.nfiles = 3;
+	assert_int_equal(store_image_put(S, &img), STORE_OK);
+	assert_int_equal(store_image_get(S, A, pid, &got), STORE_OK);
+	assert_string_equal(got.alt, "Children at a well");
+	assert_int_equal(got.width, 1600);
+	assert_int_equal(got.height, 900);
+	assert_int_equal(got.version, 1);
+	assert_int_equal(got.nfiles, 3);
+	/* Narrowest first, no bytes in the list. */
+	assert_string_equal(got.files[0].name, "480.webp");
+	assert_string_equal(got.files[1].name, "960.jpg");
+	assert_string_equal(got.files[2].name, "share.png");
+	assert_null(got.files[0].data);
+	assert_int_equal(store_image_file(S, A, pid, "960.jpg", &f), STORE_OK);
+	assert_string_equal(f.mime, "image/jpeg");
+	assert_int_equal(f.width, 960);
+	assert_int_equal(f.len, sizeof(bytes));
+	assert_memory_equal(f.data, bytes, sizeof(bytes));
+	assert_int_equal(store_image_file(S, A, pid, "1200.jpg", &f),
+	    STORE_NOTFOUND);
+	assert_int_equal(store_image_file(S, A, other, "960.jpg", &f),
+	    STORE_NOTFOUND);
+
+	/* A new upload replaces every file. */
+	img.alt = "A well";
+	img.nfiles = 1;
+	img.files[0] = img.files[1];
+	assert_int_equal(store_image_put(S, &img), STORE_OK);
+	assert_int_equal(store_image_get(S, A, pid, &got), STORE_OK);
+	assert_string_equal(got.alt, "A well");
+	assert_int_equal(got.version, 2);
+	assert_int_equal(got.nfiles, 1);
+	assert_int_equal(store_image_file(S, A, pid, "960.jpg", &f),
+	    STORE_NOTFOUND);
+	img.nfiles = STORE_IMAGE_FILES + 1;
+	assert_int_equal(store_image_put(S, &img), STORE_ERROR);
+	assert_int_equal(store_image_get(S, A, other, &got), STORE_NOTFOUND);
+}
+
 static void
 dsn_with_db(const char *maint, const char *db, char *out, size_t n)
 {
@@ -1885,6 +1949,68 @@ pg_teardown(void **state)
 	return pg_admin(getenv("HOLOS_TEST_PG"), sql);
 }
 
+/* privacy: whether ids[n] holds id. */
+static bool
+ids_have(const int64_t *ids, size_t n, int64_t id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ids[i] == id)
+			return true;
+	return false;
+}
+
+/* Retention: a petition that stopped taking signatures is due once it
+ * did so before the cutoff; its signers are erased in batches, then it is
+ * not due again; its signers get no more mail, others' keep theirs. */
+static void
+test_retain(void **state)
+{
+	struct sig_spec sp = { SIGNATURE_CONFIRMED, true, true, "DE", T0 + 1,
+		"retained" };
+	struct recipient *rs;
+	int64_t closed, open, erased, *ids;
+	size_t n;
+	bool done;
+
+	(void)state;
+	closed = petition_new("retain", PETITION_CLOSED, 0, T0 + 10, 0);
+	open = petition_new("retain-open", PETITION_OPEN, 0, T0 + 10, 0);
+	for (int i = 0; i < 3; i++)
+		sign(closed, &sp);
+	sign(open, &sp);
+	assert_int_equal(store_retain_due(S, A, T0 + 9, &ids, &n), STORE_OK);
+	assert_false(ids_have(ids, n, closed));
+	assert_int_equal(store_retain_due(S, A, T0 + 10, &ids, &n), STORE_OK);
+	assert_true(ids_have(ids, n, closed));
+	assert_false(ids_have(ids, n, open));
+
+	assert_int_equal(store_retain_petition(S, closed, 2, T0 + 20, &erased,
+			     &done),
+	    STORE_OK);
+	assert_int_equal(erased, 2);
+	assert_false(done);
+	assert_int_equal(store_retain_due(S, A, T0 + 10, &ids, &n), STORE_OK);
+	assert_true(ids_have(ids, n, closed)); /* not finished */
+	assert_int_equal(store_retain_petition(S, closed, 2, T0 + 20, &erased,
+			     &done),
+	    STORE_OK);
+	assert_int_equal(erased, 1);
+	assert_true(done);
+	assert_int_equal(store_retain_due(S, A, T0 + 100, &ids, &n), STORE_OK);
+	assert_false(ids_have(ids, n, closed));
+
+	assert_int_equal(store_update_recipients(S, A, closed, 0, T0 + 50, 100,
+			     &rs, &n),
+	    STORE_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_update_recipients(S, A, open, 0, T0 + 50, 100,
+			     &rs, &n),
+	    STORE_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_retain_outbox(S, T0, NULL), STORE_OK);
+	assert_int_equal(store_retain_compact(S), STORE_OK);
+}
+
 #define CASE(f) cmocka_unit_test_setup_teardown(f, case_setup, case_teardown)
 
 int
@@ -1911,9 +2037,12 @@ main(void)
 		CASE(test_log_append),
 		CASE(test_log_sign),
 		CASE(test_log_build),
+		CASE(test_retain),
 		CASE(test_search),
 		/* Delivery. */
 		CASE(test_deliver_signers),
+		/* spread */
+		CASE(test_image),
 	};
 	const char *pg = getenv("HOLOS_TEST_PG");
 	int failed;

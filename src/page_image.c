@@ -1,0 +1,304 @@
+/* page_image.c - the petition image: the starter's upload (multipart/form-
+ * data, read by libmicrohttpd's post processor, checked and re-encoded by
+ * image.c) and its srcset for the pages (page_share.c serves the files). */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "form.h"
+#include "image.h"
+#include "log.h"
+#include "page.h"
+#include "pagecache.h"
+#include "petition.h"
+
+/* The alt text, in characters: a sentence or two. */
+#define ALT_MAX 250
+
+/* The bytes a plain field of the upload may have before it is checked: a
+ * form token, and the alt text in the longest UTF-8. */
+#define TEXT_BYTES 2048
+
+enum image_field {
+	I_ALT,
+	I_CSRF,
+	I__MAX
+};
+
+static const struct form_spec image_form[I__MAX] = {
+	[I_ALT] = { "alt", FORM_LINE, ALT_MAX, true, NULL },
+	[I_CSRF] = { "csrf", FORM_TOKEN, 128, true, NULL },
+};
+
+/* What the post processor gave so far. */
+struct upload {
+	struct buf text; /* the plain fields, urlencoded for form_parse() */
+	struct buf file; /* the field "image", up to IMAGE_MAX_BYTES + 1 */
+	bool has_file;
+	size_t field_bytes; /* of the plain field being read */
+	bool field_dropped; /* an undeclared one: not kept */
+	bool text_too_long;
+};
+
+static bool
+declared(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < I__MAX; i++)
+		if (strcmp(image_form[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+static int
+on_part(void *arg, const char *name, const char *filename, const char *data,
+    uint64_t off, size_t size)
+{
+	struct upload *u = arg;
+
+	(void)filename;
+	if (strcmp(name, "image") == 0) {
+		u->has_file = true;
+		/* One byte over the limit is enough to say so; the rest is
+		 * not kept. */
+		if (u->file.len + size > IMAGE_MAX_BYTES + 1)
+			size = IMAGE_MAX_BYTES + 1 - u->file.len;
+		buf_append(&u->file, data, size);
+		return buf_ok(&u->file) ? 0 : -1;
+	}
+	if (off == 0) {
+		u->field_bytes = 0;
+		u->field_dropped = !declared(name);
+		if (!u->field_dropped) {
+			if (u->text.len > 0)
+				buf_putc(&u->text, '&');
+			buf_append_urlenc(&u->text, name, strlen(name));
+			buf_putc(&u->text, '=');
+		}
+	}
+	if (u->field_dropped)
+		return 0;
+	u->field_bytes += size;
+	if (u->field_bytes > TEXT_BYTES) {
+		u->text_too_long = true;
+		return 0;
+	}
+	buf_append_urlenc(&u->text, data, size);
+	return buf_ok(&u->text) ? 0 : -1;
+}
+
+static bool
+is_multipart(struct request *r)
+{
+	const char *ct = http_header(r, "Content-Type");
+
+	return ct != NULL && strncasecmp(ct, "multipart/form-data", 19) == 0;
+}
+
+/* Reads the upload's fields into v and its file into u. Returns the
+ * number of bad fields, or -1 after replying. */
+static int
+read_upload(struct request *r, struct upload *u, struct form_value *v)
+{
+	int n;
+
+	if (!is_multipart(r))
+		/* A form without the file (urlencoded): its token is
+		 * checked all the same, then the missing image refused. */
+		return page_form_read(r, image_form, I__MAX, v);
+	if (http_multipart(r, on_part, u) == -1) {
+		log_info("image", "slug=%s result=malformed", r->slug);
+		page_error(r, 400, "err_image_form");
+		return -1;
+	}
+	if ((n = form_parse(r->arena, u->text.data ? u->text.data : "",
+		 u->text.len, image_form, I__MAX, v)) == -1) {
+		page_error(r, 500, "err_internal");
+		return -1;
+	}
+	if (u->text_too_long && v[I_ALT].err == FORM_OK) {
+		v[I_ALT].err = FORM_TOO_LONG;
+		n++;
+	}
+	return n;
+}
+
+/* The petition of r->slug if u may change it (its starter, or an admin);
+ * otherwise replies and returns -1. */
+static int
+load_own(struct request *r, const struct user *u, struct petition *p)
+{
+	switch (store_petition_by_slug(site.store, r->arena, r->slug, p)) {
+	case STORE_OK: break;
+	case STORE_NOTFOUND: page_error(r, 404, "err_not_found"); return -1;
+	default:
+		http_header_add(r, "Retry-After", "5");
+		page_error(r, 503, "err_unavailable");
+		return -1;
+	}
+	if (u->role != ROLE_ADMIN && (p->owner_id == 0 || p->owner_id != u->id)) {
+		page_error(r, 403, "err_forbidden");
+		return -1;
+	}
+	return 0;
+}
+
+/* The files of res as the store keeps them, names and types in the
+ * arena. Returns 0 or -1 (out of memory). */
+static int
+image_files(struct request *r, const struct image_result *res,
+    struct petition_image *img)
+{
+	static const char *const ext[IMAGE_FORMAT__MAX] = {
+		[IMAGE_JPEG] = "jpg",
+		[IMAGE_PNG] = "png",
+		[IMAGE_WEBP] = "webp",
+	};
+	size_t i;
+
+	for (i = 0; i < res->nvariants && img->nfiles < STORE_IMAGE_FILES - 1;
+	     i++) {
+		const struct image_blob *b = &res->variant[i];
+		struct image_file *f = &img->files[img->nfiles++];
+
+		f->name =
+		    arena_printf(r->arena, "%d.%s", b->width, ext[b->format]);
+		f->mime = image_format_mime(b->format);
+		f->width = b->width;
+		f->height = b->height;
+		f->data = b->data;
+		f->len = b->len;
+		if (f->name == NULL)
+			return -1;
+	}
+	img->files[img->nfiles++] = (struct image_file){ "share.png",
+		image_format_mime(IMAGE_PNG), res->share.width,
+		res->share.height, res->share.data, res->share.len };
+	return 0;
+}
+
+void
+page_image_upload(struct request *r)
+{
+	struct form_value v[I__MAX];
+	struct image_result res;
+	struct petition_image img;
+	enum image_status st;
+	struct upload u;
+	struct petition p;
+	struct user usr;
+	char binding[33];
+	int nerr;
+
+	page_begin(r);
+	memset(&u, 0, sizeof(u));
+	buf_init(&u.text);
+	buf_init(&u.file);
+	if (page_require(r, ROLE_STARTER, &usr, binding) == -1 ||
+	    (nerr = read_upload(r, &u, v)) == -1 ||
+	    !page_csrf_check(r, &v[I_CSRF], binding) ||
+	    load_own(r, &usr, &p) == -1 || page_rate_check(r, 0) == -1)
+		goto out;
+	if (v[I_ALT].err != FORM_OK) {
+		page_error(r, 422,
+		    v[I_ALT].err == FORM_MISSING ? "err_image_alt" :
+						   form_error_key(v[I_ALT].err));
+		goto out;
+	}
+	if (!u.has_file || u.file.len == 0) {
+		page_error(r, 422, "err_image_empty");
+		goto out;
+	}
+	st = image_process(r->arena, u.file.data, u.file.len, &res);
+	log_info("image", "slug=%s bytes=%zu result=%s", p.slug, u.file.len,
+	    image_status_name(st));
+	if (st != IMAGE_OK) {
+		page_error(r, image_status_http(st), image_status_key(st));
+		goto out;
+	}
+	memset(&img, 0, sizeof(img));
+	img.petition_id = p.id;
+	img.alt = v[I_ALT].s;
+	img.width = res.width;
+	img.height = res.height;
+	if (image_files(r, &res, &img) == -1) {
+		page_error(r, 500, "err_internal");
+		goto out;
+	}
+	if (store_image_put(site.store, &img) != STORE_OK) {
+		http_header_add(r, "Retry-After", "5");
+		page_error(r, 503, "err_unavailable");
+		goto out;
+	}
+	log_info("image", "action=upload slug=%s user=%lld width=%d height=%d",
+	    p.slug, (long long)usr.id, res.width, res.height);
+	pagecache_invalidate(p.id);
+	r->status = 303;
+	http_header_add(r, "Location",
+	    arena_printf(r->arena, "/me/p/%s?image=1", p.slug));
+	http_header_add(r, "Cache-Control", "no-store");
+out:
+	buf_reset(&u.text);
+	buf_reset(&u.file);
+	(void)nerr;
+}
+
+/* The srcset of the files of img in format ext ("webp", "jpg"), in r's
+ * arena; NULL when there are none. *widest gets the widest's URL. */
+static const char *
+srcset(struct request *r, const char *slug, const struct petition_image *img,
+    const char *ext, const char **widest)
+{
+	struct buf b;
+	const char *out = NULL, *suffix;
+	size_t i;
+
+	buf_init(&b);
+	suffix = arena_printf(r->arena, ".%s", ext);
+	for (i = 0; i < img->nfiles; i++) {
+		const struct image_file *f = &img->files[i];
+		size_t n = strlen(f->name), sl = strlen(suffix);
+		const char *url;
+
+		if (n <= sl || strcmp(f->name + n - sl, suffix) != 0)
+			continue;
+		url = arena_printf(r->arena, "/p/%s/image.%s?w=%d&v=%lld", slug,
+		    ext, f->width, (long long)img->version);
+		if (b.len > 0)
+			buf_puts(&b, ", ");
+		buf_printf(&b, "%s %dw", url, f->width);
+		*widest = url;
+	}
+	if (buf_ok(&b) && b.len > 0)
+		out = arena_strndup(r->arena, b.data, b.len);
+	buf_reset(&b);
+	return out;
+}
+
+json_t *
+page_image_json(struct request *r, const char *slug, int64_t petition_id)
+{
+	struct petition_image img;
+	const char *webp, *jpg, *wide_webp = NULL, *wide_jpg = NULL;
+	int h = 0, w = 0;
+	size_t i;
+
+	if (store_image_get(site.store, r->arena, petition_id, &img) != STORE_OK)
+		return NULL;
+	webp = srcset(r, slug, &img, "webp", &wide_webp);
+	jpg = srcset(r, slug, &img, "jpg", &wide_jpg);
+	if (webp == NULL || jpg == NULL)
+		return NULL;
+	/* The widest JPEG's size, for the space the page keeps for it. */
+	for (i = 0; i < img.nfiles; i++)
+		if (img.files[i].width >= w &&
+		    strstr(img.files[i].name, ".jpg") != NULL) {
+			w = img.files[i].width;
+			h = img.files[i].height;
+		}
+	return json_pack("{s:s, s:s, s:s, s:s, s:i, s:i}", "alt", img.alt,
+	    "srcset_webp", webp, "srcset_jpg", jpg, "src", wide_jpg, "width", w,
+	    "height", h);
+}
