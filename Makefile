@@ -143,6 +143,7 @@ bench: deps
 	@sh bench/run.sh
 	@$(MAKE) --no-print-directory bench-deliver
 	@$(MAKE) --no-print-directory bench-mail
+	@$(MAKE) --no-print-directory bench-events
 
 # The delivery pack of 1,000,000 signers (BENCH_DELIVER_SIGNERS): time and
 # peak RSS, kept in bench/results/ like run.sh's.
@@ -154,6 +155,10 @@ build/bench/deliver_bench: bench/deliver_bench.c $(call objs,build)
 # The outbox draining into Postfix's smtp-sink beside smtp-source.
 bench-mail: all
 	@sh bench/mail.sh
+
+# 10,000 live-count event streams on one node (bench/events.sh).
+bench-events: all
+	@sh bench/events.sh
 
 bench-deliver: build/bench/deliver_bench
 	@mkdir -p bench/results
@@ -173,4 +178,4 @@ clean:
 DATA   ?= data
 LISTEN ?= 127.0.0.1:8080
 
-.PHONY: all asan tests deps run test tsan bench bench-deliver fuzz format clean
+.PHONY: all asan tests deps run test tsan bench bench-deliver bench-events fuzz format clean

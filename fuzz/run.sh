@@ -23,6 +23,8 @@ for f in fuzz/fuzz_*.c; do
 	tmpl) srcs="src/tmpl.c src/buf.c src/arena.c src/log.c" ;;
 	email) srcs="src/email.c src/form.c src/arena.c src/buf.c src/log.c" ;;
 	image) srcs="src/image.c src/arena.c src/log.c" ;;
+	url) srcs="src/form.c src/log.c src/arena.c src/buf.c src/petition.c src/crypto.c" ;;
+	cookie) srcs="src/crypto.c src/form.c src/log.c src/arena.c src/buf.c" ;;
 	*) echo "fuzz: no sources listed for $name" >&2; exit 1 ;;
 	esac
 	# shellcheck disable=SC2086

@@ -112,9 +112,53 @@ out:
 	return ret;
 }
 
+/* The known-account cookie: 16 random bytes and a keyed hash of them with
+ * the account's email hash, base64url. */
+#define KNOWN_RANDOM 16
+#define KNOWN_MAC 16
+
+static void
+known_mac(const unsigned char hash[CRYPTO_HASH_BYTES],
+    const unsigned char *nonce, unsigned char out[KNOWN_MAC])
+{
+	unsigned char in[CRYPTO_HASH_BYTES + KNOWN_RANDOM];
+
+	memcpy(in, hash, CRYPTO_HASH_BYTES);
+	memcpy(in + CRYPTO_HASH_BYTES, nonce, KNOWN_RANDOM);
+	crypto_misc_hash("account-known-browser", in, sizeof(in), out,
+	    KNOWN_MAC);
+}
+
+static void
+known_new(const unsigned char hash[CRYPTO_HASH_BYTES], char *out)
+{
+	unsigned char raw[KNOWN_RANDOM + KNOWN_MAC];
+
+	randombytes_buf(raw, KNOWN_RANDOM);
+	known_mac(hash, raw, raw + KNOWN_RANDOM);
+	sodium_bin2base64(out, ACCOUNT_KNOWN_CHARS + 1, raw, sizeof(raw),
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+static bool
+known_ok(const unsigned char hash[CRYPTO_HASH_BYTES], const char *cookie)
+{
+	unsigned char raw[KNOWN_RANDOM + KNOWN_MAC], mac[KNOWN_MAC];
+	size_t len;
+
+	if (cookie == NULL || strlen(cookie) != ACCOUNT_KNOWN_CHARS ||
+	    sodium_base642bin(raw, sizeof(raw), cookie, strlen(cookie), NULL,
+		&len, NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+	    len != sizeof(raw))
+		return false;
+	known_mac(hash, raw, mac);
+	return sodium_memcmp(mac, raw + KNOWN_RANDOM, KNOWN_MAC) == 0;
+}
+
 enum login_result
 account_login(struct store *s, struct arena *a, const char *email, size_t elen,
-    const char *password, size_t plen, struct user *user, char *cookie)
+    const char *password, size_t plen, const char *known_cookie,
+    struct user *user, char *cookie, char *known)
 {
 	unsigned char hash[CRYPTO_HASH_BYTES];
 	int64_t now = (int64_t)time(NULL);
@@ -129,6 +173,13 @@ account_login(struct store *s, struct arena *a, const char *email, size_t elen,
 	crypto_email_hash(norm, nlen, hash);
 	st = store_user_by_email(s, a, hash, user);
 	if (st == STORE_NOTFOUND) {
+		/* An address without an account locks as one with an account
+		 * does: ACCOUNT_MAX_FAILED failures within the lock's time,
+		 * then LOCKED at once (a table in memory, bounded). */
+		if (!known_ok(hash, known_cookie) &&
+		    !account_mail_take("login-failed", hash, CRYPTO_HASH_BYTES,
+			ACCOUNT_MAX_FAILED, ACCOUNT_LOCK_SECONDS, now, NULL))
+			return LOGIN_LOCKED;
 		/* Spend the same time as a real check: the answer's speed
 		 * must not say whether the account exists. */
 		pthread_once(&dummy_once, dummy_make);
@@ -140,7 +191,9 @@ account_login(struct store *s, struct arena *a, const char *email, size_t elen,
 	}
 	if (st != STORE_OK)
 		return LOGIN_UNAVAILABLE;
-	if (user->locked_until > now)
+	/* Locked by failures, perhaps someone else's: a browser that signed
+	 * in to this account before may still try. */
+	if (user->locked_until > now && !known_ok(hash, known_cookie))
 		return LOGIN_LOCKED;
 	pthread_mutex_lock(&hash_lock);
 	ok = crypto_pwhash_str_verify(user->password, password, plen) == 0;
@@ -152,6 +205,7 @@ account_login(struct store *s, struct arena *a, const char *email, size_t elen,
 		return LOGIN_WRONG;
 	if (account_session_start(s, user->id, cookie) == -1)
 		return LOGIN_UNAVAILABLE;
+	known_new(hash, known);
 	return LOGIN_OK;
 }
 
@@ -293,7 +347,7 @@ account_link_state(const char *token, enum user_token_purpose purpose,
  * address) with the times of their last sends. */
 #define LIMIT_SLOTS 4096 /* a power of two */
 #define LIMIT_PROBE 8
-#define LIMIT_TIMES 4
+#define LIMIT_TIMES 5
 
 struct limit_slot {
 	unsigned char key[16];

@@ -53,11 +53,22 @@ int account_cmd(struct store *s, int argc, char **argv);
 
 extern const char account_usage[];
 
+/* The cookie a browser keeps once it has signed in to an account: it lets
+ * the right password through while the account is locked by others'
+ * guesses. ACCOUNT_KNOWN_CHARS characters and a NUL. */
+#define ACCOUNT_KNOWN_COOKIE "holos_known"
+#define ACCOUNT_KNOWN_CHARS 43
+
 /* Checks email and password; on LOGIN_OK fills user and writes a fresh
- * session cookie value into cookie (ACCOUNT_SESSION_CHARS + 1 bytes). */
+ * session cookie value into cookie (ACCOUNT_SESSION_CHARS + 1 bytes) and
+ * the browser's known-account cookie into known (ACCOUNT_KNOWN_CHARS + 1
+ * bytes). After ACCOUNT_MAX_FAILED failures in a row an address is locked
+ * for ACCOUNT_LOCK_SECONDS (LOGIN_LOCKED, at once, for an address with an
+ * account or without one alike), except for a browser whose known_cookie
+ * (may be NULL) says it signed in to that account before. */
 enum login_result account_login(struct store *s, struct arena *a,
     const char *email, size_t elen, const char *password, size_t plen,
-    struct user *user, char *cookie);
+    const char *known_cookie, struct user *user, char *cookie, char *known);
 
 /* The user of a session cookie; returns 0, 1 when the cookie is unknown or
  * expired, -1 when the store cannot say. */
@@ -115,7 +126,7 @@ enum account_link_state account_link_state(const char *token,
     enum user_token_purpose purpose, int64_t now);
 
 /* A small limit on mail sent to one account, in this process: returns true
- * and records a send when fewer than max (at most 4) were recorded for
+ * and records a send when fewer than max (at most 5) were recorded for
  * kind and key within the last window seconds; otherwise false, with
  * *retry_after (may be NULL) the seconds until one is allowed. The table
  * is bounded: under a flood the oldest entries give way. */

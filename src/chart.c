@@ -11,6 +11,9 @@
 #define PLOT_RIGHT 624
 #define PLOT_TOP 16
 #define PLOT_BOTTOM 200
+/* A chart of fewer days keeps the bar width of this many: one day is one
+ * narrow bar, not a block across the plot. */
+#define MIN_SLOTS 14
 #define INK "#4b5563"
 #define BAR "#1d6b45"
 
@@ -91,7 +94,8 @@ chart_days_svg(struct buf *out, const struct day_row *days, size_t n,
 		if (counts[k] > max)
 			max = counts[k];
 	}
-	slot = (double)(PLOT_RIGHT - PLOT_LEFT) / (double)ndays;
+	slot = (double)(PLOT_RIGHT - PLOT_LEFT) /
+	    (double)(ndays < MIN_SLOTS ? MIN_SLOTS : ndays);
 
 	buf_printf(out,
 	    "<svg xmlns=\"http://www.w3.org/2000/svg\" "
@@ -138,10 +142,11 @@ chart_days_svg(struct buf *out, const struct day_row *days, size_t n,
 	put_date(out, first);
 	buf_puts(out, "</text>");
 	if (ndays > 1) {
+		/* Under the last bar's end. */
 		buf_printf(out,
-		    "<text x=\"%d\" y=\"%d\" "
+		    "<text x=\"%.2f\" y=\"%d\" "
 		    "text-anchor=\"end\">",
-		    PLOT_RIGHT, PLOT_BOTTOM + 18);
+		    PLOT_LEFT + slot * (double)ndays, PLOT_BOTTOM + 18);
 		put_date(out, lastday);
 		buf_puts(out, "</text>");
 	}
@@ -171,4 +176,81 @@ chart_days_svg(struct buf *out, const struct day_row *days, size_t n,
 	}
 	buf_puts(out, "</g>\n</svg>\n");
 	return ndays;
+}
+
+/* spread: bars across, for counts by country. */
+#define BARS_W 640
+#define BARS_ROW 28
+#define BARS_LEFT 220
+#define BARS_RIGHT 560
+
+size_t
+chart_bars_svg(struct buf *out, const struct chart_bar *bars, size_t n,
+    const struct chart_text *t)
+{
+	const char *id = t->id != NULL ? t->id : "bars";
+	int64_t max = 0;
+	size_t i;
+	int h;
+
+	if (n > CHART_MAX_BARS)
+		n = CHART_MAX_BARS;
+	for (i = 0; i < n; i++)
+		if (bars[i].n > max)
+			max = bars[i].n;
+	if (n == 0 || max <= 0)
+		return 0;
+	h = (int)n * BARS_ROW + 8;
+	buf_printf(out,
+	    "<svg xmlns=\"http://www.w3.org/2000/svg\" "
+	    "class=\"chart chart--bars\" viewBox=\"0 0 %d %d\" width=\"%d\" "
+	    "height=\"%d\" role=\"img\" aria-labelledby=\"",
+	    BARS_W, h, BARS_W, h);
+	put_text(out, id);
+	buf_puts(out, "-title");
+	if (t->desc != NULL) {
+		buf_putc(out, ' ');
+		put_text(out, id);
+		buf_puts(out, "-desc");
+	}
+	buf_puts(out,
+	    "\" font-family=\"system-ui, sans-serif\" "
+	    "font-size=\"13\">\n<title id=\"");
+	put_text(out, id);
+	buf_puts(out, "-title\">");
+	put_text(out, t->title);
+	buf_puts(out, "</title>\n");
+	if (t->desc != NULL) {
+		buf_puts(out, "<desc id=\"");
+		put_text(out, id);
+		buf_puts(out, "-desc\">");
+		put_text(out, t->desc);
+		buf_puts(out, "</desc>\n");
+	}
+	for (i = 0; i < n; i++) {
+		int y = (int)i * BARS_ROW + 4;
+		int64_t v = bars[i].n > 0 ? bars[i].n : 0;
+		double len =
+		    (double)(BARS_RIGHT - BARS_LEFT) * (double)v / (double)max;
+
+		buf_printf(out, "<g><title>");
+		put_text(out, bars[i].label);
+		buf_puts(out, ": ");
+		put_text(out, bars[i].n_text);
+		buf_printf(out,
+		    "</title><text x=\"%d\" y=\"%d\" fill=\"" INK
+		    "\" text-anchor=\"end\">",
+		    BARS_LEFT - 8, y + 18);
+		put_text(out, bars[i].label);
+		buf_printf(out,
+		    "</text><rect x=\"%d\" y=\"%d\" width=\"%.1f\" "
+		    "height=\"%d\" fill=\"" BAR "\"/><text x=\"%.1f\" "
+		    "y=\"%d\" fill=\"" INK "\">",
+		    BARS_LEFT, y + 4, len < 1 && v > 0 ? 1.0 : len,
+		    BARS_ROW - 8, BARS_LEFT + len + 6, y + 18);
+		put_text(out, bars[i].n_text);
+		buf_puts(out, "</text></g>\n");
+	}
+	buf_puts(out, "</svg>\n");
+	return n;
 }

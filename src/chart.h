@@ -41,4 +41,25 @@ size_t chart_days_range(const struct day_row *days, size_t n, int64_t last,
 size_t chart_days_svg(struct buf *out, const struct day_row *days, size_t n,
     int64_t last, const struct chart_text *t);
 
+/* spread: the most bars chart_bars_svg() draws. */
+#define CHART_MAX_BARS 16
+
+/* One bar of a bar chart. Borrowed. */
+struct chart_bar {
+	const char *label;  /* "Ukraine" */
+	int64_t n;	    /* its length */
+	const char *n_text; /* n as the reader reads it ("1,234") */
+};
+
+/* Appends to out a self-contained <svg role="img"> of horizontal bars,
+ * one row per bar in the order given (the first CHART_MAX_BARS), each
+ * label at the left, its bar proportional to the largest n and its number
+ * after it; each bar's <title> repeats label and number. Every text
+ * (labels, numbers, t's title and desc) is escaped; x_label and y_label
+ * are not used. Returns the number of bars drawn, 0 when n is 0 or no n
+ * is above 0 (out unchanged); on out of memory out is failed
+ * (buf_ok() false). */
+size_t chart_bars_svg(struct buf *out, const struct chart_bar *bars, size_t n,
+    const struct chart_text *t);
+
 #endif

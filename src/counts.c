@@ -27,6 +27,13 @@ static size_t cap, used;
 static pthread_rwlock_t table_lock = PTHREAD_RWLOCK_INITIALIZER;
 static pthread_mutex_t commit_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct store *store;
+static void (*change_hook)(void);
+
+void
+counts_on_change(void (*fn)(void))
+{
+	change_hook = fn;
+}
 
 static size_t
 slot_of(int64_t id, size_t n)
@@ -140,6 +147,8 @@ counts_reset(void)
 	pthread_mutex_lock(&commit_lock);
 	counts_free();
 	pthread_mutex_unlock(&commit_lock);
+	if (change_hook != NULL)
+		change_hook();
 }
 
 int
@@ -213,13 +222,17 @@ void
 counts_set(int64_t id, int64_t count, int64_t log_size)
 {
 	struct entry *e;
+	bool moved = false;
 
 	pthread_rwlock_rdlock(&table_lock);
 	if ((e = find(id)) != NULL && log_size >= atomic_load(&e->log_size)) {
+		moved = atomic_load(&e->count) != count;
 		entry_set(e, count, log_size);
 		atomic_store(&e->changed, (int64_t)time(NULL));
 	}
 	pthread_rwlock_unlock(&table_lock);
+	if (moved && change_hook != NULL)
+		change_hook();
 }
 
 void
@@ -235,7 +248,7 @@ counts_refresh(void)
 	 * request thread (after an invalidation) refresh: commit_lock guards
 	 * it. */
 	static bool failing;
-	bool was_failing;
+	bool was_failing, changed = false;
 	int64_t n, size, old, old_size;
 	size_t i;
 	int ret = 0;
@@ -253,9 +266,12 @@ counts_refresh(void)
 		if (n != old || size != old_size) {
 			entry_set(&table[i], n, size);
 			atomic_store(&table[i].changed, (int64_t)time(NULL));
+			changed = true;
 		}
 	}
 	pthread_rwlock_unlock(&table_lock);
+	if (changed && change_hook != NULL)
+		change_hook();
 	was_failing = failing;
 	failing = ret == -1;
 	pthread_mutex_unlock(&commit_lock);

@@ -37,6 +37,12 @@ void counts_commit_begin(void);
 void counts_set(int64_t petition_id, int64_t count, int64_t log_size);
 void counts_commit_end(void);
 
+/* Sets a function called (on the thread that made it) after a count in
+ * memory changed: a commit, a refresh that saw other nodes' signatures, a
+ * reset. It must be cheap and must not call back into counts. NULL: none.
+ * Set it before the writer and the refresh start. */
+void counts_on_change(void (*fn)(void));
+
 /* Forgets every loaded count (after invalidations by another process);
  * they are read again on next use. */
 void counts_reset(void);

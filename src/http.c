@@ -62,6 +62,17 @@ http_resume(struct request *r)
 }
 
 int
+http_detach(struct request *r)
+{
+	int fd;
+
+	if (r->io->detach == NULL || (fd = r->io->detach(r->conn)) == -1)
+		return -1;
+	r->detached = true;
+	return fd;
+}
+
+int
 http_multipart(struct request *r, http_part_fn fn, void *arg)
 {
 	if (r->io->parts == NULL)

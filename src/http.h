@@ -52,6 +52,10 @@ struct http_io {
 	void (*suspend)(void *conn);
 	/* Wakes a parked connection; safe from any thread. */
 	void (*resume)(void *conn);
+	/* A descriptor of the connection's socket for the caller to keep;
+	 * once the handler returns, the server lets go of the connection
+	 * without a word. -1 when it cannot. */
+	int (*detach)(void *conn);
 	/* Reads body, a multipart/form-data body of conn, calling fn for
 	 * each piece of each field. Returns 0, or -1 when it is not form
 	 * data, is malformed or truncated, or fn stopped it. */
@@ -69,6 +73,7 @@ struct request {
 	const char *ip;	     /* client address as text */
 	struct netaddr addr; /* the client: the peer, or what a
 			      * trusted proxy says it forwarded */
+	bool via_proxy;	     /* the peer is a trusted proxy */
 	struct timespec start;
 
 	struct buf body;  /* the request body, up to the limit */
@@ -88,8 +93,9 @@ struct request {
 	/* A handler that parks the request keeps its state here; it is
 	 * called again, with job still set, once the request is resumed. */
 	void *job;
-	bool parked; /* set by http_suspend(), only ever by
-		      * the request's own thread */
+	bool parked;   /* set by http_suspend(), only ever by
+			* the request's own thread */
+	bool detached; /* set by http_detach(): no reply */
 
 	/* The reply. */
 	int status;
@@ -127,6 +133,14 @@ void http_suspend(struct request *r);
 
 /* Wakes a parked request; safe from any thread. */
 void http_resume(struct request *r);
+
+/* Takes the request's connection from the server: returns a descriptor of
+ * its socket, the caller's to write the whole reply to and to close; the
+ * server then sends nothing and forgets the connection (r's status and
+ * out are only logged). Call only from a handler, not on a parked
+ * request. Returns -1 when the server cannot part with it (nothing
+ * changed). */
+int http_detach(struct request *r);
 
 /* Reads r's body as multipart/form-data (libmicrohttpd's post processor),
  * calling fn(arg, …) for each piece of each field. Returns 0, or -1 when

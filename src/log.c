@@ -1,8 +1,10 @@
 /* log.c - structured key=value log lines on stderr. */
 #include "log.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,12 +53,94 @@ log_vwrite(enum log_level level, const char *module, const char *fmt, va_list ap
 		return;
 }
 
+/* Repeated warnings: each call site (its format) may write LOG_BURST lines
+ * per LOG_WINDOW seconds; the rest are counted and the count is written
+ * once the next window opens, so a flood of one warning (refused
+ * connections, a client cut off) cannot bury the log or fill the disk. */
+#define LOG_BURST 20
+#define LOG_WINDOW 10
+#define LOG_SITES 64
+
+struct site {
+	const char *fmt;
+	const char *module;
+	time_t window;
+	unsigned lines, dropped;
+};
+
+static struct site sites[LOG_SITES];
+static pthread_mutex_t sites_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void log_line(enum log_level level, const char *module, const char *fmt,
+    ...) __attribute__((format(printf, 3, 4)));
+
+static void
+log_line(enum log_level level, const char *module, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vwrite(level, module, fmt, ap);
+	va_end(ap);
+}
+
+/* Whether a warning from fmt may be written now; writes the count of
+ * those dropped in the last window first. Never fails: a site that finds
+ * no slot is written. */
+static int
+log_admit(const char *module, const char *fmt)
+{
+	size_t i = (size_t)(((uintptr_t)fmt >> 3) % LOG_SITES), n;
+	time_t now = time(NULL);
+	unsigned dropped = 0;
+	const char *dmodule = module;
+	int ok = 1;
+
+	pthread_mutex_lock(&sites_lock);
+	for (n = 0; n < LOG_SITES; n++, i = (i + 1) % LOG_SITES)
+		if (sites[i].fmt == fmt || sites[i].fmt == NULL ||
+		    now - sites[i].window > 4 * LOG_WINDOW)
+			break;
+	if (n < LOG_SITES) {
+		struct site *s = &sites[i];
+
+		if (s->fmt != fmt) {
+			dropped = s->fmt != NULL ? s->dropped : 0;
+			dmodule = s->module;
+			s->fmt = fmt;
+			s->module = module;
+			s->window = now;
+			s->lines = 0;
+			s->dropped = 0;
+		} else if (now - s->window >= LOG_WINDOW) {
+			dropped = s->dropped;
+			s->window = now;
+			s->lines = 0;
+			s->dropped = 0;
+		}
+		if (s->lines < LOG_BURST)
+			s->lines++;
+		else {
+			s->dropped++;
+			ok = 0;
+		}
+	}
+	pthread_mutex_unlock(&sites_lock);
+	if (dropped > 0)
+		log_line(LOG_WARN, "log",
+		    "event=suppressed of=%s lines=%u window_s=%d", dmodule,
+		    dropped, LOG_WINDOW);
+	return ok;
+}
+
 void
 log_msg(enum log_level level, const char *module, const char *fmt, ...)
 {
 	va_list ap;
 
 	if (level < log_min)
+		return;
+	if (level == LOG_WARN && !log_admit(module, fmt))
 		return;
 	va_start(ap, fmt);
 	log_vwrite(level, module, fmt, ap);

@@ -18,7 +18,9 @@ void log_set_level(enum log_level level);
 
 /* Writes "ts=… level=… module=MODULE " followed by the formatted message,
  * which should itself be key=value pairs. Never put secrets or whole email
- * addresses in a log line. Thread-safe: one write(2) per line. */
+ * addresses in a log line. Thread-safe: one write(2) per line. A warning
+ * is written at most 20 times in 10 seconds per format (call site); the
+ * number left out follows as one "module=log event=suppressed" line. */
 void log_msg(enum log_level level, const char *module, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

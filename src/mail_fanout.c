@@ -30,6 +30,7 @@ struct batch {
 	const struct update *u;
 	struct petition p;
 	const char *body_html; /* the update rendered once */
+	const char *body_text; /* and as plain text, for the text part */
 	struct {
 		const char *lang, *title;
 	} titles[I18N_MAX_LANGS];
@@ -148,7 +149,7 @@ compose(struct batch *b, const struct recipient *rc, struct update_mail *out)
 	    why == NULL || (msgid = arena_alloc(a, idlen)) == NULL)
 		goto out;
 	buf_printf(&text, "%s\n\n%s\n\n%s\n\n%s\n\n%s\n\n-- \n%s\n%s\n",
-	    greeting, intro, u->title, u->body_md, read, why, leave);
+	    greeting, intro, u->title, b->body_text, read, why, leave);
 	ctx = json_pack("{s:s, s:O, s:s, s:s, s:s, s:s, s:s?, s:s, s:s, s:s}",
 	    "lang", lang, "t", i18n_strings(lang), "subject", subject,
 	    "greeting", greeting, "intro", intro, "update", u->title,
@@ -250,12 +251,23 @@ batch_run(struct store *s, int *queued)
 	done = n < FANOUT_BATCH;
 	if (n > 0) {
 		buf_init(&html);
-		if (markdown_render(u.body_md, strlen(u.body_md), &html) == 0 &&
+		/* Images become links: opening the mail loads nothing. */
+		if (markdown_render_mail(u.body_md, strlen(u.body_md), &html) ==
+			0 &&
 		    buf_ok(&html))
 			b.body_html = arena_strndup(b.a,
 			    html.data ? html.data : "", html.len);
 		buf_reset(&html);
-		if (b.body_html == NULL ||
+		buf_init(&html);
+		if (markdown_text(u.body_md, strlen(u.body_md), &html) == 0 &&
+		    buf_ok(&html)) {
+			while (html.len > 0 && html.data[html.len - 1] == '\n')
+				html.len--;
+			b.body_text = arena_strndup(b.a,
+			    html.data ? html.data : "", html.len);
+		}
+		buf_reset(&html);
+		if (b.body_html == NULL || b.body_text == NULL ||
 		    (msgs = arena_alloc(b.a, n * sizeof(*msgs))) == NULL) {
 			log_warn("fanout",
 			    "update=%lld error=\"out of "

@@ -42,8 +42,7 @@ int
 letter_confirm(struct arena *a, const struct letter_confirm *l,
     struct outbox_new *out)
 {
-	struct msgfmt_arg args[4] = {
-		{ .name = "name", .type = MSGFMT_STRING, .str = l->first_name },
+	struct msgfmt_arg args[3] = {
 		{ .name = "title", .type = MSGFMT_STRING, .str = l->title },
 		{ .name = "link", .type = MSGFMT_STRING, .str = l->confirm_url },
 		{ .name = "days",
@@ -60,18 +59,31 @@ letter_confirm(struct arena *a, const struct letter_confirm *l,
 
 	buf_init(&msg);
 	buf_init(&html);
-	subject = i18n_format(a, l->lang, "mail_confirm_subject", args + 1, 1);
-	text = i18n_format(a, l->lang, "mail_confirm_text", args, 4);
-	ignore = i18n_format(a, l->lang, "mail_confirm_ignore", args + 3, 1);
+	subject = i18n_format(a, l->lang, "mail_confirm_subject", args, 1);
+	text = i18n_format(a, l->lang, "mail_confirm_text", args, 3);
+	/* privacy: the same secret withdraws the signature later. */
+	if (text != NULL && l->withdraw_url != NULL) {
+		struct msgfmt_arg w = { .name = "link",
+			.type = MSGFMT_STRING,
+			.str = l->withdraw_url };
+		const char *more =
+		    i18n_format(a, l->lang, "mail_confirm_withdraw", &w, 1);
+
+		text = more ? arena_printf(a, "%s\n\n%s\n", text, more) : NULL;
+	}
+	ignore = i18n_format(a, l->lang, "mail_confirm_ignore", args + 2, 1);
 	if (subject == NULL || text == NULL || ignore == NULL ||
 	    (msgid = arena_alloc(a, idlen)) == NULL)
 		goto out;
 	mail_message_id(msgid, idlen, site.host);
 	ctx = json_pack("{s:s, s:O, s:s, s:s, s:s, s:s, s:s, s:s?}", "lang",
 	    l->lang, "t", i18n_strings(l->lang), "subject", subject, "greeting",
-	    i18n_format(a, l->lang, "mail_greeting", args, 1), "title",
+	    i18n_format(a, l->lang, "acct_mail_hello", NULL, 0), "title",
 	    l->title, "link", l->confirm_url, "ignore", ignore, "unsubscribe",
 	    l->unsubscribe_url);
+	if (ctx != NULL && l->withdraw_url != NULL)
+		json_object_set_new(ctx, "withdraw",
+		    json_string(l->withdraw_url));
 	if (ctx == NULL ||
 	    tmpl_render(site.tmpl, "mail_confirm", ctx, &html) == -1) {
 		json_decref(ctx);
@@ -81,7 +93,9 @@ letter_confirm(struct arena *a, const struct letter_confirm *l,
 	memset(&m, 0, sizeof(m));
 	m.from_name = site.name;
 	m.from_addr = site.mail_from;
-	m.to_name = arena_printf(a, "%s %s", l->first_name, l->last_name);
+	/* Anyone can type any address into the sign form: the names typed
+	 * with it are a stranger's words, and stay out of the mail. */
+	m.to_name = NULL;
 	m.to_addr = l->email;
 	m.subject = subject;
 	m.text = text;
@@ -169,9 +183,9 @@ letter_account(struct arena *a, const struct letter_account *l,
 		if (k[i] != NULL && f[i] == NULL)
 			goto out;
 	}
-	greeting = l->name != NULL && l->name[0] != '\0' ?
-	    i18n_format(a, l->lang, "mail_greeting", args + 5, 1) :
-	    i18n_format(a, l->lang, "acct_mail_hello", NULL, 0);
+	/* The account's name was typed at sign-up, by whoever typed this
+	 * address: no mail carries it. */
+	greeting = i18n_format(a, l->lang, "acct_mail_hello", NULL, 0);
 	if (greeting == NULL || (msgid = arena_alloc(a, idlen)) == NULL)
 		goto out;
 	if (f[4] != NULL)
@@ -200,7 +214,7 @@ letter_account(struct arena *a, const struct letter_account *l,
 	memset(&m, 0, sizeof(m));
 	m.from_name = site.name;
 	m.from_addr = site.mail_from;
-	m.to_name = l->name != NULL && l->name[0] != '\0' ? l->name : NULL;
+	m.to_name = NULL;
 	m.to_addr = l->email;
 	m.subject = f[0];
 	m.text = text;

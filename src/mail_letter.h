@@ -7,14 +7,15 @@
 #include "buf.h"
 #include "store.h"
 
+/* A signer's confirmation. Anyone can type any address into the sign
+ * form, so the mail carries nothing else they typed (no name). */
 struct letter_confirm {
 	const char *lang;
-	const char *first_name;
-	const char *last_name;
 	const char *email; /* normalised address */
 	const char *title; /* the petition's title */
 	const char *confirm_url;
 	const char *unsubscribe_url; /* NULL: no updates were asked for */
+	const char *withdraw_url;    /* privacy: NULL for none */
 };
 
 /* Writes the confirmation email for l and seals it into out (from the
@@ -47,7 +48,9 @@ enum letter_account_kind {
 struct letter_account {
 	enum letter_account_kind kind;
 	const char *lang;
-	const char *name;  /* the account's public name, "" none */
+	const char *name;  /* the account's public name, "" none: never
+			    * written into the mail (whoever signed up
+			    * with the address typed it) */
 	const char *email; /* normalised address */
 	const char *link;
 	const char *link2;  /* LETTER_EXISTS only */

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "account.h"
+#include "audit.h"
 #include "catalog.h"
 #include "counts.h"
 #include "crypto.h"
@@ -21,12 +22,14 @@
 #include "dkim.h"
 #include "draw.h"
 #include "email.h"
+#include "events.h"
 #include "guard.h"
 #include "i18n.h"
 #include "image.h"
 #include "import.h"
 #include "lifecycle.h"
 #include "log.h"
+#include "loghead.h"
 #include "mail_fanout.h"
 #include "mail_outbox.h"
 #include "metrics.h"
@@ -64,8 +67,12 @@ struct config {
 	unsigned long threads;
 	unsigned long max_body;
 	unsigned long idle_timeout;
+	unsigned long header_timeout;
+	unsigned long body_timeout;
 	unsigned long per_ip;
+	unsigned long per_net;
 	unsigned long max_conns;
+	unsigned long max_streams;
 	unsigned long queue;
 	unsigned long batch;
 	const char *smtp;
@@ -120,6 +127,10 @@ enum opt {
 	OPT_IDLE_TIMEOUT,
 	OPT_PER_IP,
 	OPT_MAX_CONNS,
+	OPT_PER_NET,
+	OPT_MAX_STREAMS,
+	OPT_HEADER_TIMEOUT,
+	OPT_BODY_TIMEOUT,
 	OPT_QUEUE,
 	OPT_BATCH,
 	OPT_SMTP,
@@ -189,6 +200,15 @@ static const struct opt_def opts[OPT__MAX] = {
 	    1000000, "128" },
 	[OPT_MAX_CONNS] = { "max-connections", NULL, ARG_NUMBER, CF(max_conns),
 	    1, 1000000, "4096" },
+	[OPT_PER_NET] = { "per-net-limit", NULL, ARG_NUMBER, CF(per_net), 0,
+	    1000000, "512" },
+	/* Each is a socket and about 200 bytes: 10,000 take a few MB. */
+	[OPT_MAX_STREAMS] = { "max-streams", NULL, ARG_NUMBER, CF(max_streams),
+	    0, 1000000, "16384" },
+	[OPT_HEADER_TIMEOUT] = { "header-timeout", NULL, ARG_NUMBER,
+	    CF(header_timeout), 1, 3600, "10" },
+	[OPT_BODY_TIMEOUT] = { "body-timeout", NULL, ARG_NUMBER,
+	    CF(body_timeout), 1, 3600, "30" },
 	[OPT_QUEUE] = { "queue", NULL, ARG_NUMBER, CF(queue), 1, 10000000,
 	    "10000" },
 	[OPT_BATCH] = { "batch", NULL, ARG_NUMBER, CF(batch), 1, 100000,
@@ -256,9 +276,31 @@ static const char usage_main[] =
     "  migrate-data     copy a SQLite database into an empty PostgreSQL one\n"
     "  purge            erase the personal data that is due now (--retain-days)\n"
     "  deliver SLUG     write the petition's delivery pack (--out FILE.pdf)\n"
+    "  audit URL SLUG   check a petition's verifiable log and count on a site\n"
+    "  verify FILE      check that a signature receipt is in its petition's log\n"
     "  help [COMMAND]   show help for a command\n"
     "\n"
     "Run 'holos COMMAND --help' for the options of a command.\n";
+
+static const char usage_audit[] =
+    "usage: holos audit URL SLUG [--state FILE] [--samples N]\n"
+    "\n"
+    "Checks petition SLUG's log on the site at URL (docs/transparency.md): the\n"
+    "newest signed tree head against /log/key, the root recomputed from every\n"
+    "entry, audit paths of the first, the last and N random leaves (default\n"
+    "8), the consistency of the head saved in FILE by the last run (which the\n"
+    "new head replaces when everything holds), and the page's count against\n"
+    "the count recomputed from the log. Exits 0 when everything holds, 1 on a\n"
+    "mismatch, 2 when it could not check.\n";
+
+static const char usage_verify[] =
+    "usage: holos verify RECEIPT.json [--url URL] [--wait S]\n"
+    "\n"
+    "Checks that the signature of a receipt (the file the confirmed page\n"
+    "offers) is in its petition's log under the newest signed tree head.\n"
+    "--url asks another address than the receipt's site; --wait waits up to S\n"
+    "seconds for a head that covers the signature. Exits 0 when it is there,\n"
+    "1 when it is not, 2 when it could not check.\n";
 
 static const char usage_common[] =
     "  --data DIR          data folder: database, secret key (env HOLOS_DATA;\n"
@@ -288,6 +330,13 @@ static const char usage_serve[] =
     "  --idle-timeout S    drop a connection silent for S seconds (default 15)\n"
     "  --per-ip-limit N    connections per client address (default 128; 0: none)\n"
     "  --max-connections N connections in all (default 4096)\n"
+    "  --header-timeout S  a request's head must come within S seconds of the\n"
+    "                      connection (or the previous reply) (default 10)\n"
+    "  --body-timeout S    its body within S seconds of the head (default 30)\n"
+    "  --per-net-limit N   connections per /24 (IPv4) or /64 (IPv6) network\n"
+    "                      (default 512; 0: none)\n"
+    "  --max-streams N     live-count event streams open at once (default\n"
+    "                      16384); they take no connection of the above\n"
     "  --queue N           signatures waiting to be written before new ones get\n"
     "                      503 (default 10000)\n"
     "  --batch N           most signatures written in one transaction (default 1000)\n"
@@ -430,7 +479,13 @@ usage(FILE *f, const char *cmd)
 		fputs(moderate_usage_invalidate, f);
 	else if (strcmp(cmd, "deliver") == 0)
 		fputs(pack_usage, f);
-	else {
+	else if (strcmp(cmd, "audit") == 0) {
+		fputs(usage_audit, f);
+		return;
+	} else if (strcmp(cmd, "verify") == 0) {
+		fputs(usage_verify, f);
+		return;
+	} else {
 		fputs(usage_main, f);
 		return;
 	}
@@ -1102,6 +1157,7 @@ struct serve {
 	struct config *c;
 	struct outbox_config mail;
 	struct server_config server;
+	struct events_config events;
 	struct retain_config retain;
 	char base_url[512], announce[600];
 };
@@ -1337,6 +1393,19 @@ start_sweep(struct serve *sv)
 	return sweep_start(site.store);
 }
 
+/* The log key first: a key others may read stops the start. */
+static int
+start_loghead(struct serve *sv)
+{
+	if (loghead_key_load(sv->c->data) == -1) {
+		fprintf(stderr,
+		    "holos: cannot load %s/log.key (see the log above)\n",
+		    sv->c->data);
+		return -1;
+	}
+	return loghead_start(site.store);
+}
+
 static int
 start_retain(struct serve *sv)
 {
@@ -1360,6 +1429,32 @@ start_offload(struct serve *sv)
 {
 	(void)sv;
 	return offload_start();
+}
+
+/* The live-count streams: their thread formats each petition's event
+ * through the page's function, and every change of a count pokes it. */
+static int
+start_events(struct serve *sv)
+{
+	struct config *c = sv->c;
+
+	sv->events = (struct events_config){
+		.max_streams = (unsigned)c->max_streams,
+		.per_addr = (unsigned)c->per_ip,
+		.per_net = (unsigned)c->per_net,
+		.payload = page_events_payload,
+	};
+	if (events_start(&sv->events) == -1)
+		return -1;
+	counts_on_change(events_poke);
+	return 0;
+}
+
+static void
+stop_events(void)
+{
+	counts_on_change(NULL);
+	events_stop();
 }
 
 /* The router is the server's handler and the metrics see every reply:
@@ -1386,8 +1481,11 @@ start_server(struct serve *sv)
 		 * own default). */
 		.conn_memory = 32 * 1024,
 		.per_ip = (unsigned)c->per_ip,
+		.per_net = (unsigned)c->per_net,
 		.max_conns = (unsigned)c->max_conns,
 		.idle_timeout = (unsigned)c->idle_timeout,
+		.header_timeout = (unsigned)c->header_timeout,
+		.body_timeout = (unsigned)c->body_timeout,
 		.announce = sv->announce,
 		.trusted = c->trusted,
 		.ntrusted = c->ntrusted,
@@ -1427,8 +1525,10 @@ enum step_id {
 	STEP_REFRESH,
 	STEP_SWEEP,
 	STEP_RETAIN,
+	STEP_LOGHEAD,
 	STEP_DELAY,
 	STEP_OFFLOAD,
+	STEP_EVENTS,
 	STEP_MEDIA,
 	STEP_SERVER,
 	STEP__MAX
@@ -1466,10 +1566,14 @@ static const struct step steps[STEP__MAX] = {
 	[STEP_SWEEP] = { "sweep", "the closing sweep", start_sweep, sweep_stop },
 	[STEP_RETAIN] = { "retain", "the retention sweep", start_retain,
 	    retain_stop },
+	[STEP_LOGHEAD] = { "loghead", "the tree-head signer", start_loghead,
+	    loghead_stop },
 	[STEP_DELAY] = { "delay", "the delayed replies", start_delay,
 	    delay_stop },
 	[STEP_OFFLOAD] = { "offload", "the password worker", start_offload,
 	    offload_stop },
+	[STEP_EVENTS] = { "events", "the live-count streams", start_events,
+	    stop_events },
 	/* Stopped after the listener: no request draws any more. */
 	[STEP_MEDIA] = { "media", "the image library", start_media, stop_media },
 	[STEP_SERVER] = { "server", "the listener", start_server, server_stop },
@@ -1569,6 +1673,82 @@ cmd_serve(struct config *c)
 	return ret;
 }
 
+/* Reads a count of argv[*i + 1] into *out (0..max). Returns 0, or -1
+ * after a message. */
+static int
+client_number(const char *cmd, int argc, char **argv, int *i, unsigned max,
+    unsigned *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (*i + 1 >= argc) {
+		fprintf(stderr, "holos %s: %s needs a value\n", cmd, argv[*i]);
+		return -1;
+	}
+	v = strtoul(argv[*i + 1], &end, 10);
+	if (*argv[*i + 1] < '0' || *argv[*i + 1] > '9' || *end != '\0' ||
+	    v > max) {
+		fprintf(stderr, "holos %s: %s wants a number from 0 to %u\n",
+		    cmd, argv[*i], max);
+		return -1;
+	}
+	*out = (unsigned)v;
+	(*i)++;
+	return 0;
+}
+
+/* holos audit and holos verify: clients of a site's log API, with no data
+ * folder or database of their own (audit.c). */
+static int
+cmd_client(const char *cmd, int argc, char **argv)
+{
+	struct audit_verify_opts vo = { 0 };
+	struct audit_opts ao = { 0 };
+	const char *pos[2] = { NULL, NULL };
+	int i, npos = 0, want = strcmp(cmd, "audit") == 0 ? 2 : 1;
+
+	for (i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0) {
+			usage(stdout, cmd);
+			return 0;
+		} else if (want == 2 && strcmp(argv[i], "--state") == 0 &&
+		    i + 1 < argc) {
+			ao.state_path = argv[++i];
+		} else if (want == 2 && strcmp(argv[i], "--samples") == 0) {
+			if (client_number(cmd, argc, argv, &i, 100000,
+				&ao.samples) == -1)
+				return 2;
+		} else if (want == 1 && strcmp(argv[i], "--url") == 0 &&
+		    i + 1 < argc) {
+			vo.url = argv[++i];
+		} else if (want == 1 && strcmp(argv[i], "--wait") == 0) {
+			if (client_number(cmd, argc, argv, &i, 3600,
+				&vo.wait) == -1)
+				return 2;
+		} else if (argv[i][0] == '-' || npos == want) {
+			fprintf(stderr, "holos %s: unexpected argument \"%s\"\n",
+			    cmd, argv[i]);
+			usage(stderr, cmd);
+			return 2;
+		} else {
+			pos[npos++] = argv[i];
+		}
+	}
+	if (npos != want) {
+		usage(stderr, cmd);
+		return 2;
+	}
+	if (want == 2) {
+		ao.url = pos[0];
+		ao.slug = pos[1];
+		return audit_run(&ao, stdout);
+	}
+	vo.receipt_path = pos[0];
+	return audit_verify_receipt(&vo, stdout);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1598,6 +1778,8 @@ main(int argc, char **argv)
 		usage(stdout, argc > 2 ? argv[2] : NULL);
 		return 0;
 	}
+	if (strcmp(cmd, "audit") == 0 || strcmp(cmd, "verify") == 0)
+		return cmd_client(cmd, argc - 2, argv + 2);
 	if (strcmp(cmd, "serve") && strcmp(cmd, "migrate") &&
 	    strcmp(cmd, "import") && strcmp(cmd, "outbox") &&
 	    strcmp(cmd, "migrate-data") && strcmp(cmd, "purge") &&

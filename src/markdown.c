@@ -2,6 +2,8 @@
 #include "markdown.h"
 
 #include <cmark.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +21,93 @@ markdown_render(const char *src, size_t len, struct buf *out)
 	buf_puts(out, html);
 	free(html);
 	return buf_ok(out) ? 0 : -1;
+}
+
+/* Replaces image by a link to the same address holding its children (its
+ * alt text), or the address when it has none. Returns 0 or -1. */
+static int
+image_to_link(cmark_node *image)
+{
+	const char *url = cmark_node_get_url(image);
+	cmark_node *link = cmark_node_new(CMARK_NODE_LINK), *child;
+
+	if (link == NULL || !cmark_node_set_url(link, url ? url : ""))
+		goto fail;
+	while ((child = cmark_node_first_child(image)) != NULL) {
+		cmark_node_unlink(child);
+		if (!cmark_node_append_child(link, child)) {
+			cmark_node_free(child);
+			goto fail;
+		}
+	}
+	if (cmark_node_first_child(link) == NULL) {
+		cmark_node *text = cmark_node_new(CMARK_NODE_TEXT);
+
+		if (text == NULL ||
+		    !cmark_node_set_literal(text, url ? url : "") ||
+		    !cmark_node_append_child(link, text)) {
+			cmark_node_free(text);
+			goto fail;
+		}
+	}
+	if (!cmark_node_replace(image, link))
+		goto fail;
+	cmark_node_free(image);
+	return 0;
+fail:
+	cmark_node_free(link);
+	return -1;
+}
+
+int
+markdown_render_mail(const char *src, size_t len, struct buf *out)
+{
+	const int opts =
+	    CMARK_OPT_SAFE | CMARK_OPT_SMART | CMARK_OPT_VALIDATE_UTF8;
+	cmark_node *doc, **images = NULL;
+	cmark_iter *it;
+	cmark_event_type ev;
+	size_t n = 0, cap = 0, i;
+	char *html = NULL;
+	int ret = -1;
+
+	if ((doc = cmark_parse_document(src, len, opts)) == NULL)
+		return -1;
+	/* Gathered first, replaced after: the iterator must not meet a
+	 * node that was freed under it. */
+	it = cmark_iter_new(doc);
+	while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
+		cmark_node *node = cmark_iter_get_node(it);
+
+		if (ev != CMARK_EVENT_ENTER ||
+		    cmark_node_get_type(node) != CMARK_NODE_IMAGE)
+			continue;
+		if (n == cap) {
+			cmark_node **more;
+
+			cap = cap ? 2 * cap : 8;
+			if ((more = realloc(images, cap * sizeof(*more))) ==
+			    NULL) {
+				cmark_iter_free(it);
+				goto out;
+			}
+			images = more;
+		}
+		images[n++] = node;
+	}
+	cmark_iter_free(it);
+	for (i = 0; i < n; i++)
+		if (image_to_link(images[i]) == -1)
+			goto out;
+	if ((html = cmark_render_html(doc, opts)) == NULL)
+		goto out;
+	buf_puts(out, html);
+	ret = buf_ok(out) ? 0 : -1;
+out:
+	free(html);
+	free(images);
+	cmark_node_free(doc);
+	return ret;
 }
 
 static void
@@ -88,5 +177,149 @@ markdown_summary(const char *src, size_t len, size_t max, struct buf *out)
 		out->data[cut] = '\0';
 		buf_puts(out, "…");
 	}
+	return buf_ok(out) ? 0 : -1;
+}
+
+/* Where markdown_text() is in the document: lists and their numbers. */
+struct text_state {
+	struct buf *out;
+	int depth;	/* list nesting */
+	int number[8];	/* the next item's number, 0 in a bullet list */
+	int blank;	/* blank lines owed before the next block */
+	int line_start; /* nothing written on the current line yet */
+};
+
+static void
+text_block(struct text_state *ts)
+{
+	if (ts->out->len > 0 && !ts->line_start)
+		buf_putc(ts->out, '\n');
+	if (ts->out->len > 0 && ts->blank)
+		buf_putc(ts->out, '\n');
+	ts->blank = 0;
+	ts->line_start = 1;
+}
+
+static void
+text_put(struct text_state *ts, const char *s)
+{
+	if (*s == '\0')
+		return;
+	if (ts->line_start && ts->depth > 0) {
+		int i;
+
+		for (i = 1; i < ts->depth; i++)
+			buf_puts(ts->out, "   ");
+	}
+	buf_puts(ts->out, s);
+	ts->line_start = 0;
+}
+
+int
+markdown_text(const char *src, size_t len, struct buf *out)
+{
+	struct text_state ts = { .out = out, .line_start = 1 };
+	cmark_node *doc, *node;
+	cmark_iter *it;
+	cmark_event_type ev;
+
+	if ((doc = cmark_parse_document(src, len,
+		 CMARK_OPT_SMART | CMARK_OPT_VALIDATE_UTF8)) == NULL)
+		return -1;
+	it = cmark_iter_new(doc);
+	while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
+		bool enter = ev == CMARK_EVENT_ENTER;
+		const char *url;
+
+		node = cmark_iter_get_node(it);
+		switch (cmark_node_get_type(node)) {
+		case CMARK_NODE_PARAGRAPH:
+		case CMARK_NODE_HEADING:
+		case CMARK_NODE_BLOCK_QUOTE:
+			if (enter) {
+				/* A list item's first paragraph follows its
+				 * marker on the same line. */
+				if (cmark_node_parent(node) == NULL ||
+				    cmark_node_get_type(cmark_node_parent(
+					node)) != CMARK_NODE_ITEM ||
+				    cmark_node_previous(node) != NULL)
+					text_block(&ts);
+			} else
+				ts.blank = ts.depth == 0;
+			break;
+		case CMARK_NODE_LIST:
+			if (enter) {
+				if (ts.depth < 8)
+					ts.number[ts.depth] =
+					    cmark_node_get_list_type(node) ==
+						CMARK_ORDERED_LIST ?
+					    cmark_node_get_list_start(node) :
+					    0;
+				ts.depth++;
+				if (ts.depth == 1)
+					text_block(&ts);
+			} else {
+				ts.depth--;
+				ts.blank = ts.depth == 0;
+			}
+			break;
+		case CMARK_NODE_ITEM:
+			if (!enter)
+				break;
+			if (!ts.line_start)
+				buf_putc(out, '\n');
+			ts.line_start = 1;
+			if (ts.depth <= 8 && ts.number[ts.depth - 1] > 0) {
+				char n[16];
+
+				snprintf(n, sizeof(n), "%d. ",
+				    ts.number[ts.depth - 1]++);
+				text_put(&ts, n);
+			} else
+				text_put(&ts, "- ");
+			break;
+		case CMARK_NODE_CODE_BLOCK:
+		case CMARK_NODE_HTML_BLOCK:
+			text_block(&ts);
+			if (cmark_node_get_type(node) == CMARK_NODE_CODE_BLOCK)
+				text_put(&ts, cmark_node_get_literal(node));
+			ts.blank = 1;
+			break;
+		case CMARK_NODE_THEMATIC_BREAK:
+			text_block(&ts);
+			text_put(&ts, "----");
+			ts.blank = 1;
+			break;
+		case CMARK_NODE_TEXT:
+		case CMARK_NODE_CODE:
+			text_put(&ts, cmark_node_get_literal(node));
+			break;
+		case CMARK_NODE_SOFTBREAK: text_put(&ts, " "); break;
+		case CMARK_NODE_LINEBREAK:
+			buf_putc(out, '\n');
+			ts.line_start = 1;
+			break;
+		case CMARK_NODE_LINK:
+			/* The address after the words, unless they are it. */
+			url = cmark_node_get_url(node);
+			if (!enter && url != NULL && *url != '\0' &&
+			    !(cmark_node_first_child(node) != NULL &&
+				cmark_node_get_literal(
+				    cmark_node_first_child(node)) != NULL &&
+				strcmp(cmark_node_get_literal(
+					   cmark_node_first_child(node)),
+				    url) == 0)) {
+				text_put(&ts, " (");
+				text_put(&ts, url);
+				text_put(&ts, ")");
+			}
+			break;
+		default: break; /* emphasis, strong, inline HTML: words only */
+		}
+	}
+	cmark_iter_free(it);
+	cmark_node_free(doc);
+	if (!ts.line_start)
+		buf_putc(out, '\n');
 	return buf_ok(out) ? 0 : -1;
 }

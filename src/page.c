@@ -41,9 +41,25 @@ page_url(struct request *r, const char *path)
 	return arena_printf(r->arena, "%s%s", site.base_url, path);
 }
 
+void
+page_account_link(struct request *r, const char **href, const char **label)
+{
+	const char *cookie = http_cookie(r, PAGE_COOKIE_SESSION);
+	/* The cookie alone decides: no lookup on every page. A stale one
+	 * leads to /me, which asks to sign in. */
+	bool in = cookie != NULL && *cookie != '\0';
+	const char *t;
+
+	page_begin(r);
+	*href = in ? "/me" : "/login";
+	t = i18n_text(r->lang, in ? "nav_my" : "nav_login");
+	*label = t != NULL ? t : *href;
+}
+
 json_t *
 page_context(struct request *r, const char *title)
 {
+	const char *account_href, *account_label;
 	json_t *ctx, *langs, *l;
 	size_t i;
 	/* The context holds text only: a path that is not UTF-8 (%FF in the
@@ -69,6 +85,10 @@ page_context(struct request *r, const char *title)
 	    site.name, "base_url", site.base_url, "langs", langs, "page",
 	    "title", title ? title : site.name, "url", page_url(r, path),
 	    "static_version", site.static_version);
+	page_account_link(r, &account_href, &account_label);
+	json_object_set_new(ctx, "account",
+	    json_pack("{s:s, s:s}", "href", account_href, "label",
+		account_label));
 	return ctx;
 }
 
@@ -171,6 +191,33 @@ page_error(struct request *r, int status, const char *key)
 	page_error_text(r, status, msg ? msg : key);
 }
 
+/* Whether r asked for JSON: the API (/api/) and /p/SLUG.json get their
+ * errors as JSON too. */
+static bool
+wants_json(const struct request *r)
+{
+	size_t n = strlen(r->path);
+
+	return strncmp(r->path, "/api/", 5) == 0 ||
+	    (n > 5 && strcmp(r->path + n - 5, ".json") == 0);
+}
+
+/* The error's code in a JSON answer, by status. */
+static const char *
+error_code(int status)
+{
+	switch (status) {
+	case 400: return "bad_request";
+	case 404: return "not_found";
+	case 405: return "method_not_allowed";
+	case 410: return "gone";
+	case 413: return "too_large";
+	case 429: return "rate_limited";
+	case 503: return "unavailable";
+	default: return status >= 500 ? "internal" : "error";
+	}
+}
+
 void
 page_error_text(struct request *r, int status, const char *msg)
 {
@@ -178,6 +225,14 @@ page_error_text(struct request *r, int status, const char *msg)
 	json_t *ctx;
 
 	page_begin(r);
+	if (wants_json(r)) {
+		page_json(r, status,
+		    json_pack("{s:{s:s, s:s}}", "error", "code",
+			error_code(status), "message", msg));
+		http_header_add(r, "Access-Control-Allow-Origin", "*");
+		http_header_add(r, "Cache-Control", "no-store");
+		return;
+	}
 	title = i18n_text(r->lang,
 	    status == 404 ? "title_not_found" : "title_error");
 	ctx = page_context(r, title);

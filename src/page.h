@@ -20,6 +20,11 @@ void page_begin(struct request *r);
  * langs, page.url, static_version). Caller owns it (json_decref). */
 json_t *page_context(struct request *r, const char *title);
 
+/* The header's account link for r: "My petitions" (/me) to a visitor who
+ * has a session cookie, "Sign in" (/login) to anyone else. Strings from
+ * the catalogue or static. */
+void page_account_link(struct request *r, const char **href, const char **label);
+
 /* Renders template name with ctx (consumed) as the reply with status.
  * A render failure becomes a 500 page. */
 void page_render(struct request *r, int status, const char *name, json_t *ctx);
@@ -86,6 +91,19 @@ const char *page_urlenc(struct request *r, const char *s);
 /* The page number ?page= gives: 1 when absent, -1 when it is not a number
  * from 1 to max. */
 int page_number(const char *s, long max);
+
+/* page_api.c: /api/v1/ (docs/api.md) */
+void page_api_petitions(struct request *r);
+void page_api_petition(struct request *r);
+void page_api_signatures(struct request *r);
+void page_api_stats(struct request *r);
+void page_api_openapi(struct request *r);
+
+/* page_feed.c: robots.txt, sitemap.xml, Atom feeds */
+void page_robots(struct request *r);
+void page_sitemap(struct request *r);
+void page_feed(struct request *r);
+void page_petition_feed(struct request *r);
 
 /* page_search.c */
 /* Longest query read, in bytes; a longer one is refused (400). */
@@ -175,6 +193,29 @@ void page_unsubscribe_post(struct request *r);
 /* page_metrics.c */
 void page_metrics(struct request *r);
 
+/* page_events.c */
+struct events_topic;
+struct buf;
+/* GET /p/SLUG/events: the petition's live count as Server-Sent Events,
+ * the stream handed to events.c once its header is written. */
+void page_petition_events(struct request *r);
+/* The event of a topic ("data: {count, goal, next_goal, …}\n\n") for
+ * events.c. Returns 0, or -1 when the count cannot be had now. */
+int page_events_payload(const struct events_topic *t, struct buf *out);
+/* page_log.c: the petitions' log API (docs/transparency.md). */
+void page_log_key(struct request *r);
+void page_log_sth(struct request *r);
+void page_log_consistency(struct request *r);
+void page_log_proof(struct request *r);
+void page_log_entries(struct request *r);
+/* The receipt of a signature that has just started to count, for the
+ * thanks page that follows (a cookie for that page only, 10 minutes,
+ * cleared when shown): leaf_index and the receipt secret. */
+/* /p/SLUG/verify: a signer checks a receipt in the browser (verify.js). */
+void page_petition_verify(struct request *r);
+void page_receipt_set(struct request *r, const char *slug, int64_t leaf_index,
+    const unsigned char secret[32]);
+
 /* page_static.c */
 int page_static_load(const char *dir);
 void page_static_free(void);
@@ -185,6 +226,12 @@ void page_petition_show(struct request *r);
 void page_petition_json(struct request *r);
 void page_petition_sign(struct request *r);
 void page_petition_thanks(struct request *r);
+
+struct pagecache_meta;
+/* What the page cache knows of the petition named in the path (its id,
+ * goal, state, …), loaded on a miss. Returns 0, or -1 after replying with
+ * an error page (404 unknown or not public, 410 hidden, 503). */
+int page_petition_meta(struct request *r, struct pagecache_meta *meta);
 
 /* The petition object of the petition page for p (its live values real,
  * its text in the reader's language when translated), for the moderators'
@@ -201,9 +248,16 @@ int page_petition_load(struct request *r, struct petition *p);
 void page_share_png(struct request *r);
 void page_qr_svg(struct request *r);
 void page_qr_png(struct request *r);
+void page_embed(struct request *r);
+void page_badge_svg(struct request *r);
 /* Drops the share images kept drawn (at shutdown). */
 void page_share_free(void);
 
+/* page_privacy.c: /w/TOKEN, a signer withdraws (GET: the button). */
+void page_withdraw_show(struct request *r);
+void page_withdraw_post(struct request *r);
+/* /privacy: what is kept, how, for how long, who sees what. */
+void page_privacy(struct request *r);
 /* page_image.c */
 void page_image_upload(struct request *r);
 void page_image_webp(struct request *r);

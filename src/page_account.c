@@ -2,7 +2,6 @@
  * links mailed for both open a page with a button or a form and only its
  * POST uses them, so a scanner that fetches links changes nothing. No
  * answer says whether an address has an account. */
-#include <errno.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -263,7 +262,8 @@ post_read(struct request *r, const struct form_spec *spec, size_t n,
 /* Holds r's reply (made already) until ms after r came, so that how long
  * its work took (a link and a mail written, or nothing) does not tell
  * whether an address has an account. The request is parked meanwhile, not
- * its thread; when it cannot be, the thread waits. */
+ * its thread; when it cannot be (the table is full: a flood), the reply
+ * goes now, for a request thread that slept would stall the pages. */
 static void
 answer_later(struct request *r, long ms)
 {
@@ -275,11 +275,8 @@ answer_later(struct request *r, long ms)
 		t.tv_sec++;
 		t.tv_nsec -= 1000000000L;
 	}
-	if (delay_park(r, &t) == 0)
-		return;
-	while (
-	    clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &t, NULL) == EINTR)
-		;
+	if (delay_park(r, &t) == -1)
+		log_warn("account", "event=answer_later result=full");
 }
 
 /* The language an account's mail is written in: its own, while holos
@@ -524,8 +521,13 @@ page_signup_post(struct request *r)
 	j->elen = elen;
 	if (offload_submit(r, signup_work, j) == 0)
 		return;
-	signup_work(j);
-	answer_later(r, ANSWER_MS);
+	/* The worker's queue is full: the form again at once, never the hash
+	 * on this thread. */
+	sodium_memzero((char *)v[S_PASSWORD].s, v[S_PASSWORD].len);
+	log_warn("account", "event=signup result=busy");
+	render_form(r, 503, "signup", "acct_signup_title", signup_form, S__MAX,
+	    v, NULL, "/signup");
+	http_header_add(r, "Retry-After", "5");
 }
 
 /* The page for a link the store does not take (any longer): 404 for one

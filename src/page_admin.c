@@ -397,11 +397,23 @@ page_admin_petition(struct request *r)
 		return;
 	{
 		const char *done = http_query(r, "done");
+		const char *removed = http_query(r, "invalidated");
 		const char *notice = NULL;
+		char *end = NULL;
+		long long n;
 
 		if (done != NULL && mod_action_ok(done, strlen(done)))
 			notice = i18n_text(r->lang,
 			    arena_printf(r->arena, "mod_done_%s", done));
+		else if (removed != NULL && *removed != '\0' &&
+		    (n = strtoll(removed, &end, 10)) >= 0 && *end == '\0') {
+			struct msgfmt_arg arg = { .name = "n",
+				.type = MSGFMT_NUMBER,
+				.num = (double)n };
+
+			notice = i18n_format(r->arena, r->lang,
+			    "admin_invalidated", &arg, 1);
+		}
 		admin_petition_render(r, binding, notice);
 	}
 }
@@ -440,7 +452,7 @@ page_admin_invalidate(struct request *r)
 	char binding[33];
 	struct petition p;
 	struct user u;
-	const char *actor, *notice;
+	const char *actor;
 
 	page_begin(r);
 	if (page_require(r, ROLE_MODERATOR, &u, binding) == -1)
@@ -516,15 +528,12 @@ page_admin_invalidate(struct request *r)
 	/* The count and the public page change at once on this node. */
 	(void)counts_refresh();
 	pagecache_invalidate(p.id);
-	{
-		struct msgfmt_arg arg = { .name = "n",
-			.type = MSGFMT_NUMBER,
-			.num = (double)inv.removed };
-
-		notice = i18n_format(r->arena, r->lang, "admin_invalidated",
-		    &arg, 1);
-	}
-	admin_petition_render(r, binding, notice);
+	/* Post/Redirect/Get: a reload of the result sends nothing again. */
+	r->status = 303;
+	http_header_add(r, "Location",
+	    arena_printf(r->arena, "/admin/p/%s?invalidated=%lld", p.slug,
+		(long long)inv.removed));
+	http_header_add(r, "Cache-Control", "no-store");
 	return;
 bad:
 	admin_petition_render(r, binding,

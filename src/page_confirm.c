@@ -1,6 +1,7 @@
 /* page_confirm.c - the links sent by email: confirming a signature (a GET
  * shows a button, only the POST confirms, so a scanner that fetches links
  * changes nothing) and leaving update mail with one click. */
+#include <sodium.h>
 #include <string.h>
 #include <time.h>
 
@@ -10,6 +11,7 @@
 #include "log.h"
 #include "page.h"
 #include "signq.h"
+#include "translog.h"
 
 enum confirm_field {
 	C_CSRF,
@@ -25,6 +27,7 @@ enum confirm_view {
 	VIEW_DONE, /* confirmed already */
 	VIEW_EXPIRED,
 	VIEW_UNKNOWN,
+	VIEW_LEFT, /* unsubscribed already */
 	VIEW__MAX
 };
 
@@ -33,6 +36,7 @@ static const char *const view_names[VIEW__MAX] = {
 	[VIEW_DONE] = "done",
 	[VIEW_EXPIRED] = "expired",
 	[VIEW_UNKNOWN] = "unknown",
+	[VIEW_LEFT] = "left",
 };
 
 static const int view_status[VIEW__MAX] = {
@@ -40,6 +44,7 @@ static const int view_status[VIEW__MAX] = {
 	[VIEW_DONE] = 200,
 	[VIEW_EXPIRED] = 410,
 	[VIEW_UNKNOWN] = 404,
+	[VIEW_LEFT] = 200,
 };
 
 /* Looks the token up; fills info and returns how the page should look. */
@@ -55,7 +60,7 @@ confirm_view(struct request *r, const char *purpose, struct token_info *info,
 	if (*st != STORE_OK || strcmp(info->purpose, purpose) != 0)
 		return VIEW_UNKNOWN;
 	if (strcmp(purpose, "unsubscribe") == 0)
-		return VIEW_ASK;
+		return info->updates ? VIEW_ASK : VIEW_LEFT;
 	if (info->used_at != 0 || info->state == SIGNATURE_CONFIRMED)
 		return VIEW_DONE;
 	if (info->expires_at != 0 && info->expires_at <= (int64_t)time(NULL))
@@ -115,6 +120,9 @@ page_confirm_show(struct request *r)
 struct confirm_job {
 	struct signq_item it; /* first: page_submit() parks this */
 	struct token_info info;
+	/* The signer's receipt secret: its commitment goes into the log
+	 * leaf, the secret to the signer once (docs/transparency.md). */
+	unsigned char secret[TRANSLOG_SECRET_BYTES];
 };
 
 static void
@@ -128,6 +136,10 @@ confirm_finish(struct request *r, struct confirm_job *job)
 	switch (job->it.op.result) {
 	case WRITE_OK:
 		log_info("confirm", "slug=%s result=confirmed", job->info.slug);
+		if (job->it.op.leaf_index >= 0)
+			page_receipt_set(r, job->info.slug,
+			    job->it.op.leaf_index, job->secret);
+		sodium_memzero(job->secret, sizeof(job->secret));
 		r->status = 303;
 		http_header_add(r, "Location",
 		    arena_printf(r->arena, "/p/%s/thanks?state=confirmed",
@@ -189,6 +201,8 @@ page_confirm_post(struct request *r)
 	job->it.op.kind = WRITE_CONFIRM;
 	job->it.op.now = (int64_t)time(NULL);
 	crypto_token_hash(r->token, strlen(r->token), job->it.op.token_hash);
+	randombytes_buf(job->secret, sizeof(job->secret));
+	translog_commitment(job->secret, job->it.op.commitment);
 	if (page_submit(r, &job->it) == -1) {
 		http_header_add(r, "Retry-After", "2");
 		page_error(r, 503, "err_busy");

@@ -75,6 +75,8 @@ struct login_job {
 	enum login_result result;
 	struct user u;
 	char cookie[ACCOUNT_SESSION_CHARS + 1];
+	const char *known_cookie; /* this browser's, or NULL */
+	char known[ACCOUNT_KNOWN_CHARS + 1];
 	struct arena *arena;
 };
 
@@ -84,7 +86,7 @@ login_work(void *arg)
 	struct login_job *j = arg;
 
 	j->result = account_login(site.store, j->arena, j->email, j->elen,
-	    j->password, j->plen, &j->u, j->cookie);
+	    j->password, j->plen, j->known_cookie, &j->u, j->cookie, j->known);
 }
 
 /* The answer once the password was checked. */
@@ -109,6 +111,13 @@ login_finish(struct request *r, struct login_job *j)
 		return;
 	}
 	log_info("login", "result=ok user=%lld", (long long)j->u.id);
+	/* This browser may try the right password while others' guesses
+	 * lock the account. */
+	http_header_add(r, "Set-Cookie",
+	    arena_printf(r->arena,
+		ACCOUNT_KNOWN_COOKIE "=%s; Path=/login; Max-Age=31536000; "
+				     "HttpOnly; SameSite=Strict%s",
+		j->known, site.secure_cookies ? "; Secure" : ""));
 	page_session_cookie(r, j->cookie);
 	if (*next == '\0')
 		next = j->u.role >= ROLE_MODERATOR ? "/admin" : "/me";
@@ -154,13 +163,16 @@ page_login_post(struct request *r)
 	j->password = v[L_PASSWORD].s;
 	j->plen = v[L_PASSWORD].len;
 	j->next = next;
+	j->known_cookie = http_cookie(r, ACCOUNT_KNOWN_COOKIE);
 	j->arena = r->arena;
 	/* The hash takes tens of milliseconds: on the worker, with the
-	 * request parked; here only when the worker cannot take it. */
+	 * request parked. When the worker's queue is full the answer comes at
+	 * once: the form again, try in a few seconds. */
 	if (offload_submit(r, login_work, j) == 0)
 		return;
-	login_work(j);
-	login_finish(r, j);
+	log_warn("login", "result=busy");
+	render_login(r, 503, next, "acct_busy");
+	http_header_add(r, "Retry-After", "5");
 }
 
 void

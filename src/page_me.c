@@ -51,6 +51,7 @@ enum me_action {
 	ACT_WITHDRAW,
 	ACT_CLOSE,
 	ACT_VICTORY,
+	ACT_DELETE, /* a draft, for good: no state follows */
 	ACT__MAX
 };
 
@@ -65,6 +66,7 @@ static const struct {
 	[ACT_CLOSE] = { "close", PETITION_CLOSED, 1u << PETITION_OPEN, false },
 	[ACT_VICTORY] = { "victory", PETITION_VICTORY,
 	    1u << PETITION_OPEN | 1u << PETITION_CLOSED, true },
+	[ACT_DELETE] = { "delete", PETITION__MAX, 1u << PETITION_DRAFT, false },
 };
 
 static enum me_action
@@ -90,13 +92,14 @@ static bool
 action_allowed(enum me_action a, enum petition_state st)
 {
 	return a < ACT__MAX && (actions[a].from & (1u << st)) != 0 &&
-	    petition_transition_allowed(st, actions[a].to);
+	    (a == ACT_DELETE || petition_transition_allowed(st, actions[a].to));
 }
 
 enum state_field {
 	S_ACTION,
 	S_NOTE,
 	S_CSRF,
+	S_CONFIRM, /* "this cannot be undone", ticked */
 	S__MAX
 };
 
@@ -104,6 +107,7 @@ static const struct form_spec state_form[S__MAX] = {
 	[S_ACTION] = { "action", FORM_LINE, 16, true, action_ok },
 	[S_NOTE] = { "note", FORM_TEXT, 1000, false, NULL },
 	[S_CSRF] = { "csrf", FORM_TOKEN, 128, true, NULL },
+	[S_CONFIRM] = { "confirm", FORM_CHECKBOX, 0, false, NULL },
 };
 
 /* Open, closed and won petitions are public: they have signers. */
@@ -230,6 +234,9 @@ page_me(struct request *r)
 	    json_pack("{s:o, s:b, s:b, s:s}", "petitions", list,
 		"has_petitions", n > 0, "unverified", u.verified_at == 0,
 		"csrf", page_form_token(r, binding)));
+	if (http_query(r, "deleted") != NULL)
+		json_object_set_new(json_object_get(ctx, "me"), "notice",
+		    json_string(i18n_text(r->lang, "me_deleted")));
 	page_render(r, 200, "me", ctx);
 	http_header_add(r, "Cache-Control", "no-store");
 }
@@ -439,6 +446,7 @@ struct me_forms {
 	const char *uerr[U__MAX];
 	const char *note; /* the victory note sent */
 	const char *note_err;
+	bool close_unconfirmed; /* closing was sent without its tick */
 };
 
 static json_t *
@@ -558,6 +566,9 @@ render_petition(struct request *r, const struct user *u, const char *binding,
 	if (f != NULL && f->note_err != NULL)
 		json_object_set_new(o, "victory_error",
 		    json_string(i18n_text(r->lang, f->note_err)));
+	if (f != NULL && f->close_unconfirmed)
+		json_object_set_new(o, "close_error",
+		    json_string(i18n_text(r->lang, "me_err_close_confirm")));
 	if (f == NULL && (q = http_query(r, "posted")) != NULL)
 		json_object_set_new(o, "notice",
 		    json_string(i18n_text(r->lang, "me_update_posted")));
@@ -800,6 +811,34 @@ page_me_update(struct request *r)
 	redirect_back(r, &p, "posted=1");
 }
 
+/* Deletes the draft p of u for good, once the tick says the starter
+ * knows it cannot be undone; then back to the list. */
+static void
+delete_draft(struct request *r, const struct user *u, const struct petition *p,
+    bool confirmed)
+{
+	if (!confirmed) {
+		page_error(r, 422, "me_err_delete_confirm");
+		return;
+	}
+	switch (store_draft_delete(site.store, p->id, u->id,
+	    arena_printf(r->arena, "user:%lld", (long long)u->id),
+	    (int64_t)time(NULL))) {
+	case STORE_OK: break;
+	case STORE_NOTFOUND:
+		/* Submitted (or deleted) since it was loaded. */
+		page_error(r, 409, "me_err_state");
+		return;
+	default: unavailable(r); return;
+	}
+	pagecache_invalidate(p->id);
+	log_info("me", "action=delete slug=%s user=%lld", p->slug,
+	    (long long)u->id);
+	r->status = 303;
+	http_header_add(r, "Location", "/me?deleted=1");
+	http_header_add(r, "Cache-Control", "no-store");
+}
+
 void
 page_me_state(struct request *r)
 {
@@ -825,6 +864,16 @@ page_me_state(struct request *r)
 		return;
 	}
 	memset(&f, 0, sizeof(f));
+	if (a == ACT_CLOSE && !v[S_CONFIRM].checked) {
+		/* Closing cannot be undone: it takes the tick that says so. */
+		f.close_unconfirmed = true;
+		render_petition(r, &u, binding, &p, 422, &f);
+		return;
+	}
+	if (a == ACT_DELETE) {
+		delete_draft(r, &u, &p, v[S_CONFIRM].checked);
+		return;
+	}
 	if (v[S_NOTE].err != FORM_OK && !actions[a].note_required) {
 		/* Only the victory form shows a note to correct. */
 		page_error(r, 422, form_error_key(v[S_NOTE].err));

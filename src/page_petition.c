@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "chart.h"
 #include "counts.h"
 #include "crypto.h"
 #include "email.h"
@@ -18,6 +19,7 @@
 #include "pagecache.h"
 #include "pow.h"
 #include "signq.h"
+#include "translog.h"
 
 enum sign_field {
 	F_WEBSITE, /* the honeypot: hidden from people */
@@ -107,6 +109,35 @@ share_links(struct request *r, const char *url, const char *title)
 	return share;
 }
 
+/* The snippets of the page's "Embed" box: the widget's iframe (the title
+ * escaped for the embedding page; the template escapes it all again for
+ * this one) and the count badge in Markdown. */
+static json_t *
+embed_snippets(struct request *r, const char *url, const char *title)
+{
+	const char *label = i18n_text(r->lang, "badge_label");
+	struct buf b;
+	json_t *o;
+
+	buf_init(&b);
+	buf_printf(&b,
+	    "<iframe src=\"%s/embed?lang=%s\" width=\"360\" "
+	    "height=\"230\" style=\"border:0;max-width:100%%\" "
+	    "title=\"",
+	    url, r->lang);
+	buf_append_html(&b, title, strlen(title));
+	buf_puts(&b, "\" loading=\"lazy\"></iframe>");
+	o = json_pack("{s:s%}", "widget", buf_ok(&b) ? b.data : "",
+	    buf_ok(&b) ? b.len : 0);
+	buf_reset(&b);
+	buf_printf(&b, "[![%s](%s/badge.svg?lang=%s)](%s)",
+	    label ? label : "signatures", url, r->lang, url);
+	json_object_set_new(o, "badge",
+	    json_stringn(buf_ok(&b) ? b.data : "", buf_ok(&b) ? b.len : 0));
+	buf_reset(&b);
+	return o;
+}
+
 /* How long a rendered petition page is reused before it is rendered
  * again from the store (edits in this process invalidate it at once). */
 #define PAGE_TTL 5
@@ -184,6 +215,7 @@ live_values(struct request *r, int64_t petition_id, int64_t count, int64_t goal,
 		live_compute(r, count, goal, created_at, now, live);
 		memo_keep(r, petition_id, count, goal, created_at, now, live);
 	}
+	page_account_link(r, &live[LIVE_ACCOUNT_HREF], &live[LIVE_ACCOUNT_TEXT]);
 	live[LIVE_POW] = NULL;
 	if (pow_enabled()) {
 		buf_init(&tok);
@@ -340,8 +372,14 @@ hidden_page(struct request *r, const struct petition *p)
 		.str = label ? label : i18n_text(r->lang, "mod_reason_other") };
 	const char *msg =
 	    i18n_format(r->arena, r->lang, "petition_hidden", &arg, 1);
+	const char *title = i18n_text(r->lang, "title_removed");
+	json_t *ctx = page_context(r, title);
 
-	page_error_text(r, 410, msg ? msg : "410");
+	/* Headed as what happened, not as an error of the site. */
+	json_object_set_new(ctx, "status", json_integer(410));
+	json_object_set_new(ctx, "title", json_string(title ? title : ""));
+	json_object_set_new(ctx, "message", json_string(msg ? msg : "410"));
+	page_render(r, 410, "error", ctx);
 }
 
 /* The petition's updates, newest first, and the decision makers'
@@ -391,6 +429,70 @@ petition_updates(struct request *r, const struct petition *p, json_t *o)
 	json_object_set_new(o, "has_responses",
 	    json_boolean(json_array_size(responses) > 0));
 	json_object_set_new(o, "responses", responses);
+}
+
+/* spread: public counts by country. A country with fewer confirmed
+ * signatures than this is counted with the others, so a lone signer's
+ * country is not told; past the first COUNTRY_TOP the rest are too. */
+#define COUNTRY_MIN 3
+#define COUNTRY_TOP 10
+
+/* The table and the bar chart of confirmed signatures by country, names in
+ * the reader's language: countries, has_countries, countries_svg. */
+static void
+petition_countries(struct request *r, const struct petition *p, json_t *o)
+{
+	struct chart_bar bars[COUNTRY_TOP + 1];
+	struct country_row *rows;
+	struct chart_text t;
+	struct buf svg;
+	int64_t other = 0;
+	size_t n, i, k = 0;
+	json_t *list;
+
+	if (store_petition_countries(site.store, r->arena, p->id, &rows, &n) !=
+	    STORE_OK)
+		return;
+	for (i = 0; i < n; i++) {
+		const char *name = i18n_country_name(r->lang, rows[i].country);
+
+		if (rows[i].n < COUNTRY_MIN || k == COUNTRY_TOP ||
+		    name == NULL) {
+			other += rows[i].n;
+			continue;
+		}
+		bars[k].label = name;
+		bars[k].n = rows[i].n;
+		bars[k].n_text = i18n_number(r->arena, r->lang, rows[i].n);
+		k++;
+	}
+	/* "Other countries" alone tells nothing: the section waits for a
+	 * country of its own (and so does not appear, moving the page, at
+	 * the first signatures). */
+	if (k == 0)
+		return;
+	if (other > 0) {
+		bars[k].label = i18n_text(r->lang, "countries_other");
+		bars[k].n = other;
+		bars[k].n_text = i18n_number(r->arena, r->lang, other);
+		k++;
+	}
+	list = json_array();
+	for (i = 0; i < k; i++)
+		json_array_append_new(list,
+		    json_pack("{s:s, s:s}", "name",
+			bars[i].label ? bars[i].label : "", "n",
+			bars[i].n_text ? bars[i].n_text : ""));
+	json_object_set_new(o, "countries", list);
+	json_object_set_new(o, "has_countries", json_true());
+	memset(&t, 0, sizeof(t));
+	t.id = "countries-chart";
+	t.title = i18n_text(r->lang, "countries_chart_title");
+	buf_init(&svg);
+	if (chart_bars_svg(&svg, bars, k, &t) > 0 && buf_ok(&svg))
+		json_object_set_new(o, "countries_svg",
+		    json_stringn(svg.data, svg.len));
+	buf_reset(&svg);
 }
 
 /* Who started the petition, how its life went (victory, closed, closing
@@ -475,6 +577,7 @@ petition_context(struct request *r, struct petition *p, bool body,
 	if (note != NULL)
 		json_object_set_new(o, "original_note", json_string(note));
 	json_object_set_new(o, "to_lang", json_string(to_lang));
+	json_object_set_new(o, "embed", embed_snippets(r, url, p->title));
 	{
 		/* The starter's image (page_image.c), when there is one. */
 		json_t *img = page_image_json(r, p->slug, p->id);
@@ -486,6 +589,8 @@ petition_context(struct request *r, struct petition *p, bool body,
 	petition_life(r, p, o);
 	if (body)
 		petition_updates(r, p, o);
+	if (body)
+		petition_countries(r, p, o);
 	petition_numbers(o, live);
 	buf_init(&b);
 	if (body && markdown_render(p->body_md, strlen(p->body_md), &b) == 0)
@@ -503,7 +608,7 @@ petition_context(struct request *r, struct petition *p, bool body,
 static json_t *
 form_context(struct request *r, const struct petition *p,
     const struct form_value *vals, const char *const errs[F__MAX],
-    const char *csrf, const char *pow)
+    const char *csrf, const char *pow, bool cached)
 {
 	json_t *form, *values, *errors, *countries, *c;
 	const char *pick = NULL;
@@ -537,7 +642,9 @@ form_context(struct request *r, const struct petition *p,
 	}
 	if (vals != NULL && vals[F_COUNTRY].len == 2)
 		pick = vals[F_COUNTRY].s;
-	if (pick == NULL) {
+	/* A page for the cache preselects no country: a choice marker at
+	 * each lets the one page serve every region (pagecache_render()). */
+	if (pick == NULL && !cached) {
 		i18n_accept_region(http_header(r, "Accept-Language"), region);
 		pick = region;
 	}
@@ -546,10 +653,15 @@ form_context(struct request *r, const struct petition *p,
 	{
 		const char *code = json_string_value(json_object_get(c, "code"));
 
+		char mark[8] = "";
+
+		if (cached && strlen(code) == 2)
+			pagecache_choice_marker(code, mark);
 		json_array_append_new(countries,
-		    json_pack("{s:s, s:O, s:b}", "code", code, "name",
+		    json_pack("{s:s, s:O, s:b, s:s}", "code", code, "name",
 			json_object_get(c, "name"), "selected",
-			strcmp(code, pick) == 0));
+			pick != NULL && strcmp(code, pick) == 0, "choice",
+			mark));
 	}
 	form = json_pack("{s:s, s:s, s:o, s:o, s:b, s:o, s:s?}", "action",
 	    arena_printf(r->arena, "/p/%s/sign", p->slug), "csrf", csrf,
@@ -604,7 +716,7 @@ load_petition(struct request *r, struct petition *p)
 static json_t *
 petition_page_context(struct request *r, struct petition *p,
     const struct form_value *vals, const char *const errs[F__MAX],
-    const char *const live[LIVE__MAX])
+    const char *const live[LIVE__MAX], bool cached)
 {
 	json_t *ctx, *pc;
 
@@ -619,7 +731,13 @@ petition_page_context(struct request *r, struct petition *p,
 		    r->lang))));
 	json_object_set_new(ctx, "petition", pc);
 	json_object_set_new(ctx, "form",
-	    form_context(r, p, vals, errs, live[LIVE_CSRF], live[LIVE_POW]));
+	    form_context(r, p, vals, errs, live[LIVE_CSRF], live[LIVE_POW],
+		cached));
+	/* The page is cached for everyone: the header's link is spliced in
+	 * per request. */
+	json_object_set_new(ctx, "account",
+	    json_pack("{s:s, s:s}", "href", live[LIVE_ACCOUNT_HREF], "label",
+		live[LIVE_ACCOUNT_TEXT]));
 	return ctx;
 }
 
@@ -630,21 +748,20 @@ render_petition(struct request *r, int status, struct petition *p,
 	const char *live[LIVE__MAX];
 
 	page_begin(r);
-	live_values(r, p->id, p->count, p->goal, p->created_at, live);
+	live_values(r, p->id, p->count, p->goal, p->published_at, live);
 	page_render(r, status, "petition",
-	    petition_page_context(r, p, vals, errs, live));
+	    petition_page_context(r, p, vals, errs, live, false));
 }
 
 /* The cache key of a petition page: what its render depends on besides the
- * petition itself. */
+ * petition itself, the resolved language alone. The region of
+ * Accept-Language only preselects a country, spliced in per request: were
+ * it in the key, rotating regions would fill the cache with copies of one
+ * page and push every other page out. */
 static const char *
 page_key(struct request *r, const char *kind)
 {
-	char region[3];
-
-	i18n_accept_region(http_header(r, "Accept-Language"), region);
-	return arena_printf(r->arena, "%s\n%s\n%s\n%s", kind, r->slug, r->lang,
-	    region);
+	return arena_printf(r->arena, "%s\n%s\n%s", kind, r->slug, r->lang);
 }
 
 /* Renders the petition page with markers and caches it. Returns 0, or -1
@@ -663,7 +780,7 @@ cache_petition_page(struct request *r, const char *key,
 		return -1;
 	live_markers(r, live);
 	buf_init(&html);
-	ctx = petition_page_context(r, &p, NULL, NULL, live);
+	ctx = petition_page_context(r, &p, NULL, NULL, live, true);
 	if (ctx == NULL ||
 	    tmpl_render(site.tmpl, "petition", ctx, &html) == -1 ||
 	    !buf_ok(&html)) {
@@ -674,12 +791,13 @@ cache_petition_page(struct request *r, const char *key,
 	meta->petition_id = p.id;
 	meta->goal = p.goal;
 	meta->closes_at = p.closes_at;
-	meta->created_at = p.created_at;
+	meta->created_at = p.published_at;
 	meta->updated_at = p.updated_at;
 	snprintf(meta->state, sizeof(meta->state), "%s",
 	    petition_state_name(p.state));
 	snprintf(meta->slug, sizeof(meta->slug), "%s", p.slug);
 	snprintf(meta->title, sizeof(meta->title), "%s", p.title);
+	log_debug("pagecache", "event=render slug=%s lang=%s", p.slug, r->lang);
 	if (pagecache_put(key, html.data, html.len, meta) == -1) {
 		/* Out of memory for the cache: serve this one uncached. */
 		render_petition(r, 200, &p, NULL, NULL);
@@ -696,6 +814,7 @@ void
 page_petition_show(struct request *r)
 {
 	const char *live[LIVE__MAX], *key;
+	char region[3];
 	struct pagecache_meta meta;
 	int64_t count;
 
@@ -713,10 +832,13 @@ page_petition_show(struct request *r)
 	}
 	live_values(r, meta.petition_id, count, meta.goal, meta.created_at,
 	    live);
-	if (pagecache_render(key, live, &r->out) == -1 || !buf_ok(&r->out)) {
+	i18n_accept_region(http_header(r, "Accept-Language"), region);
+	if (pagecache_render(key, live, region, " selected", &r->out) == -1 ||
+	    !buf_ok(&r->out)) {
 		buf_reset(&r->out);
 		if (cache_petition_page(r, key, &meta) == -1 ||
-		    pagecache_render(key, live, &r->out) == -1) {
+		    pagecache_render(key, live, region, " selected", &r->out) ==
+			-1) {
 			if (r->out.len == 0)
 				page_error(r, 500, "err_internal");
 			return;
@@ -740,36 +862,44 @@ http_date(int64_t t, char out[30])
 	strftime(out, 30, "%a, %d %b %Y %H:%M:%S GMT", &tm);
 }
 
+int
+page_petition_meta(struct request *r, struct pagecache_meta *meta)
+{
+	/* The same in every language: keyed on the slug alone. */
+	const char *key = arena_printf(r->arena, "json\n%s", r->slug);
+	struct petition p;
+
+	if (pagecache_lookup(key, PAGE_TTL, meta))
+		return 0;
+	if (load_petition(r, &p) == -1)
+		return -1;
+	memset(meta, 0, sizeof(*meta));
+	meta->petition_id = p.id;
+	meta->goal = p.goal;
+	meta->closes_at = p.closes_at;
+	meta->created_at = p.published_at;
+	meta->updated_at = p.updated_at;
+	snprintf(meta->state, sizeof(meta->state), "%s",
+	    petition_state_name(p.state));
+	snprintf(meta->slug, sizeof(meta->slug), "%s", p.slug);
+	snprintf(meta->title, sizeof(meta->title), "%s", p.title);
+	(void)pagecache_put(key, "", 0, meta);
+	return 0;
+}
+
 void
 page_petition_json(struct request *r)
 {
 	struct pagecache_meta meta;
 	char updated[32], lastmod[30];
-	const char *key, *inm, *ims, *etag;
+	const char *inm, *ims, *etag;
 	int64_t count, log_size, changed, mtime;
 	struct tm tm;
 	time_t t;
 
 	page_begin(r);
-	/* The JSON is the same in every language: keyed on the slug alone. */
-	key = arena_printf(r->arena, "json\n%s", r->slug);
-	if (!pagecache_lookup(key, PAGE_TTL, &meta)) {
-		struct petition p;
-
-		if (load_petition(r, &p) == -1)
-			return;
-		memset(&meta, 0, sizeof(meta));
-		meta.petition_id = p.id;
-		meta.goal = p.goal;
-		meta.closes_at = p.closes_at;
-		meta.created_at = p.created_at;
-		meta.updated_at = p.updated_at;
-		snprintf(meta.state, sizeof(meta.state), "%s",
-		    petition_state_name(p.state));
-		snprintf(meta.slug, sizeof(meta.slug), "%s", p.slug);
-		snprintf(meta.title, sizeof(meta.title), "%s", p.title);
-		(void)pagecache_put(key, "", 0, &meta);
-	}
+	if (page_petition_meta(r, &meta) == -1)
+		return;
 	/* The count and the log size it reflects, as one pair: an auditor
 	 * recounts the first log_size leaves and must find count. */
 	if (counts_get_log(meta.petition_id, &count, &log_size, &changed) == -1) {
@@ -808,6 +938,137 @@ page_petition_json(struct request *r)
 		"updated", updated));
 }
 
+#define RECEIPT_COOKIE "receipt"
+#define RECEIPT_TTL 600
+
+void
+page_receipt_set(struct request *r, const char *slug, int64_t leaf_index,
+    const unsigned char secret[TRANSLOG_SECRET_BYTES])
+{
+	char hex[2 * TRANSLOG_SECRET_BYTES + 1];
+
+	sodium_bin2hex(hex, sizeof(hex), secret, TRANSLOG_SECRET_BYTES);
+	http_header_add(r, "Set-Cookie",
+	    arena_printf(r->arena,
+		RECEIPT_COOKIE "=%lld.%s; Path=/p/%s/thanks; Max-Age=%d; "
+			       "HttpOnly; SameSite=Lax%s",
+		(long long)leaf_index, hex, slug, RECEIPT_TTL,
+		site.secure_cookies ? "; Secure" : ""));
+	sodium_memzero(hex, sizeof(hex));
+}
+
+/* The receipt the cookie of page_receipt_set() carries, shown once: its
+ * context for the thanks page (NULL when there is none), and the cookie
+ * cleared. */
+static json_t *
+receipt_take(struct request *r, const struct petition *p)
+{
+	const char *c = http_cookie(r, RECEIPT_COOKIE), *dot;
+	unsigned char commitment[TRANSLOG_COMMITMENT_BYTES];
+	struct translog_receipt rc;
+	char *b64, code[10];
+	struct buf json;
+	long long index;
+	size_t len;
+	json_t *o = NULL;
+
+	if (c == NULL)
+		return NULL;
+	http_header_add(r, "Set-Cookie",
+	    arena_printf(r->arena,
+		RECEIPT_COOKIE "=; Path=/p/%s/thanks; Max-Age=0; HttpOnly; "
+			       "SameSite=Lax%s",
+		p->slug, site.secure_cookies ? "; Secure" : ""));
+	http_header_add(r, "Cache-Control", "no-store");
+	memset(&rc, 0, sizeof(rc));
+	if ((dot = strchr(c, '.')) == NULL || dot == c || dot - c > 18 ||
+	    sscanf(c, "%lld", &index) != 1 || index < 0 ||
+	    strlen(dot + 1) != 2 * TRANSLOG_SECRET_BYTES ||
+	    sodium_hex2bin(rc.secret, sizeof(rc.secret), dot + 1,
+		2 * TRANSLOG_SECRET_BYTES, NULL, &len, NULL) != 0 ||
+	    len != TRANSLOG_SECRET_BYTES ||
+	    strlen(site.base_url) > TRANSLOG_SITE_MAX ||
+	    strlen(p->slug) > TRANSLOG_SLUG_MAX)
+		return NULL;
+	snprintf(rc.site, sizeof(rc.site), "%s", site.base_url);
+	snprintf(rc.petition, sizeof(rc.petition), "%s", p->slug);
+	rc.leaf_index = (uint64_t)index;
+	translog_commitment(rc.secret, commitment);
+	/* A short code the signer can compare with the saved file. */
+	snprintf(code, sizeof(code), "%02X%02X-%02X%02X", commitment[0],
+	    commitment[1], commitment[2], commitment[3]);
+	buf_init(&json);
+	translog_receipt_encode(&json, &rc);
+	if (buf_ok(&json) &&
+	    (b64 = arena_alloc(r->arena, TRANSLOG_B64_LEN(json.len) + 1)) !=
+		NULL) {
+		translog_b64_encode(b64, (const unsigned char *)json.data,
+		    json.len);
+		o = json_pack("{s:I, s:s, s:s, s:s, s:s}", "index",
+		    (json_int_t)index, "code", code, "href",
+		    arena_printf(r->arena, "data:application/json;base64,%s",
+			b64),
+		    "file",
+		    arena_printf(r->arena, "receipt-%s-%lld.json", p->slug,
+			index),
+		    "verify_url",
+		    arena_printf(r->arena, "/p/%s/verify", p->slug));
+	}
+	if (json.data != NULL)
+		sodium_memzero(json.data, json.len);
+	buf_reset(&json);
+	sodium_memzero(&rc, sizeof(rc));
+	return o;
+}
+
+/* The keys of verify.js's verdicts, as its data-msg-KEY attributes. */
+static const char *const verify_msgs[] = { "busy", "ok", "unsigned",
+	"not-receipt", "other-petition", "other-site", "not-yet", "not-yours",
+	"bad-proof", "bad-signature", "network", "unsupported" };
+
+static const struct msgfmt_arg verify_args[] = {
+	{ "index", MSGFMT_STRING, 0, "{index}" },
+	{ "size", MSGFMT_STRING, 0, "{size}" },
+	{ "time", MSGFMT_STRING, 0, "{time}" },
+	{ "petition", MSGFMT_STRING, 0, "{petition}" },
+	{ "site", MSGFMT_STRING, 0, "{site}" },
+};
+
+void
+page_petition_verify(struct request *r)
+{
+	const char *live[LIVE__MAX];
+	struct petition p;
+	json_t *ctx, *pc, *msgs;
+	const char *text;
+	size_t i;
+	char key[48], *k;
+
+	page_begin(r);
+	if (load_petition(r, &p) == -1)
+		return;
+	live_values(r, p.id, p.count, p.goal, p.created_at, live);
+	pc = petition_context(r, &p, false, live);
+	ctx = page_context(r, i18n_text(r->lang, "verify_title"));
+	json_object_set_new(ctx, "petition", pc);
+	msgs = json_array();
+	for (i = 0; i < sizeof(verify_msgs) / sizeof(verify_msgs[0]); i++) {
+		snprintf(key, sizeof(key), "verify_msg_%s", verify_msgs[i]);
+		for (k = key; *k != '\0'; k++)
+			if (*k == '-')
+				*k = '_';
+		/* verify.js fills in {index}, {size}, {time}, {petition}
+		 * and {site}: formatted with those words themselves. */
+		text = i18n_format(r->arena, r->lang, key, verify_args,
+		    sizeof(verify_args) / sizeof(verify_args[0]));
+		json_array_append_new(msgs,
+		    json_pack("{s:s, s:s}", "key", verify_msgs[i], "text",
+			text != NULL ? text : ""));
+	}
+	json_object_set_new(ctx, "verify_msgs", msgs);
+	page_render(r, 200, "verify", ctx);
+}
+
 void
 page_petition_thanks(struct request *r)
 {
@@ -832,7 +1093,7 @@ page_petition_thanks(struct request *r)
 	for (i = 0; q != NULL && i < sizeof(states) / sizeof(states[0]); i++)
 		if (strcmp(q, states[i][0]) == 0)
 			pick = i;
-	live_values(r, p.id, p.count, p.goal, p.created_at, live);
+	live_values(r, p.id, p.count, p.goal, p.published_at, live);
 	pc = petition_context(r, &p, false, live);
 	ctx = page_context(r, json_string_value(json_object_get(pc, "title")));
 	json_object_set_new(ctx, "petition", pc);
@@ -840,6 +1101,12 @@ page_petition_thanks(struct request *r)
 	    json_pack("{s:s, s:s}", "heading",
 		i18n_text(r->lang, states[pick][1]), "text",
 		i18n_text(r->lang, states[pick][2])));
+	{
+		json_t *rc = receipt_take(r, &p);
+
+		if (rc != NULL)
+			json_object_set_new(ctx, "receipt", rc);
+	}
 	page_render(r, 200, "thanks", ctx);
 }
 
@@ -902,6 +1169,8 @@ struct sign_job {
 	struct petition p;
 	struct form_value v[F__MAX];
 	const char *confirm_url;
+	unsigned char secret[TRANSLOG_SECRET_BYTES]; /* counted at once:
+						      * the receipt's */
 };
 
 /* The second half of signing, once the writer has decided. */
@@ -934,6 +1203,10 @@ sign_finish(struct request *r, struct sign_job *job)
 	}
 	log_info("sign", "slug=%s result=%s seq=%lld", job->p.slug, state,
 	    (long long)job->it.op.sig.seq);
+	if (job->it.op.result == WRITE_OK && job->it.op.leaf_index >= 0)
+		page_receipt_set(r, job->p.slug, job->it.op.leaf_index,
+		    job->secret);
+	sodium_memzero(job->secret, sizeof(job->secret));
 	if (job->it.op.mail.sealed != NULL &&
 	    job->it.op.result != WRITE_RESEND_LATER) {
 		outbox_kick();
@@ -970,13 +1243,13 @@ sign_prepare_mail(struct request *r, struct sign_job *job, const char *email)
 		    arena_printf(r->arena, "/u/%s?lang=%s", unsub, r->lang));
 	}
 	l.lang = r->lang;
-	l.first_name = job->v[F_FIRST_NAME].s;
-	l.last_name = job->v[F_LAST_NAME].s;
 	l.email = email;
 	l.title = job->p.title;
 	l.confirm_url =
 	    page_url(r, arena_printf(r->arena, "/c/%s?lang=%s", tok, r->lang));
 	job->confirm_url = l.confirm_url;
+	l.withdraw_url =
+	    page_url(r, arena_printf(r->arena, "/w/%s?lang=%s", tok, r->lang));
 	sodium_memzero(tok, sizeof(tok));
 	return letter_confirm(r->arena, &l, &op->mail);
 }
@@ -1068,6 +1341,8 @@ page_petition_sign(struct request *r)
 	 * confirm it, whatever the site's setting. */
 	if (site.count_on_sign && sig->flags == 0) {
 		sig->state = SIGNATURE_CONFIRMED;
+		randombytes_buf(job->secret, sizeof(job->secret));
+		translog_commitment(job->secret, job->it.op.commitment);
 	} else {
 		sig->state = SIGNATURE_PENDING;
 		if (sign_prepare_mail(r, job, email) == -1) {
@@ -1089,7 +1364,7 @@ page_petition_preview(struct request *r, struct petition *p)
 {
 	const char *live[LIVE__MAX];
 
-	live_values(r, p->id, p->count, p->goal, p->created_at, live);
+	live_values(r, p->id, p->count, p->goal, p->published_at, live);
 	return petition_context(r, p, true, live);
 }
 

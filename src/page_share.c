@@ -8,11 +8,13 @@
 #include <time.h>
 
 #include "counts.h"
+#include "i18n.h"
 #include "log.h"
 #include "page.h"
 #include "petition.h"
 #include "qr.h"
 #include "share.h"
+#include "tmpl.h"
 
 /* Share images kept drawn: one per petition, language and step is what a
  * busy site asks for again and again; the least recently used goes. */
@@ -32,6 +34,10 @@
  * good: a new upload gets a new version. Without one, a few minutes. */
 #define IMMUTABLE "public, max-age=31536000, immutable"
 #define MUTABLE "public, max-age=300"
+
+/* A badge in a README is fetched through caches (GitHub's camo): five
+ * minutes, then the ETag saves the bytes. */
+#define BADGE_CACHE_CONTROL "public, max-age=300"
 
 struct share_entry {
 	char key[SHARE_KEY];
@@ -405,4 +411,138 @@ void
 page_image_jpg(struct request *r)
 {
 	image_reply(r, "jpg");
+}
+
+/* The widget's policy: its own files only, no script at all, and any site
+ * may frame it (the rest of the site may be framed by none). */
+#define EMBED_CSP                                                      \
+	"default-src 'none'; style-src 'self'; img-src 'self' data:; " \
+	"base-uri 'none'; form-action 'none'; frame-ancestors *"
+
+/* The count line and the progress of p in r's language, as the page
+ * shows them. */
+static void
+count_text(struct request *r, const struct petition *p, const char **line,
+    int *progress)
+{
+	int64_t next = petition_next_goal(p->count, p->goal);
+	struct msgfmt_arg args[2] = {
+		{ .name = "count",
+		    .type = MSGFMT_NUMBER,
+		    .num = (double)p->count },
+		{ .name = "goal", .type = MSGFMT_NUMBER, .num = (double)next },
+	};
+
+	*line = i18n_format(r->arena, r->lang, "count_line", args, 2);
+	if (*line == NULL)
+		*line = i18n_number(r->arena, r->lang, p->count);
+	*progress = petition_progress(p->count, next);
+}
+
+void
+page_embed(struct request *r)
+{
+	struct petition p;
+	const char *line, *url;
+	json_t *ctx;
+	int progress;
+
+	page_begin(r);
+	if (page_petition_load(r, &p) == -1)
+		return;
+	count_text(r, &p, &line, &progress);
+	url = page_url(r,
+	    arena_printf(r->arena, "/p/%s?lang=%s", p.slug, r->lang));
+	ctx = page_context(r, p.title);
+	json_object_set_new(ctx, "embed",
+	    json_pack("{s:s, s:s, s:s, s:s, s:i, s:b}", "title", p.title, "lang",
+		p.lang, "url", url, "count_line", line ? line : "", "progress",
+		progress, "is_open", petition_is_open(&p, (int64_t)time(NULL))));
+	buf_reset(&r->out);
+	if (json_object_get(ctx, "embed") == NULL ||
+	    tmpl_render(site.tmpl, "embed", ctx, &r->out) == -1 ||
+	    !buf_ok(&r->out)) {
+		json_decref(ctx);
+		buf_reset(&r->out);
+		page_error(r, 500, "err_internal");
+		return;
+	}
+	json_decref(ctx);
+	r->status = 200;
+	r->content_type = "text/html; charset=utf-8";
+	http_header_add(r, "Content-Security-Policy", EMBED_CSP);
+	/* Other sites show it on busy pages: a minute's lag is fine. */
+	http_header_add(r, "Cache-Control", "public, max-age=60");
+}
+
+/* The width in pixels a badge gives text: about 7 px a character at
+ * 11 px Verdana or DejaVu Sans, and a margin. */
+static int
+badge_width(const char *s)
+{
+	int n = 0;
+
+	for (; *s; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			n++;
+	return n * 7 + 12;
+}
+
+void
+page_badge_svg(struct request *r)
+{
+	struct petition p;
+	const char *label, *count, *etag, *inm;
+	int lw, cw;
+
+	page_begin(r);
+	if (page_petition_load(r, &p) == -1)
+		return;
+	label = i18n_text(r->lang, "badge_label");
+	count = i18n_number(r->arena, r->lang, p.count);
+	if (label == NULL || count == NULL) {
+		page_error(r, 500, "err_internal");
+		return;
+	}
+	etag = arena_printf(r->arena, "\"b%lld-%lld-%s\"", (long long)p.id,
+	    (long long)p.count, r->lang);
+	inm = http_header(r, "If-None-Match");
+	if (inm != NULL && strcmp(inm, etag) == 0) {
+		r->status = 304;
+		validators(r, etag, BADGE_CACHE_CONTROL);
+		return;
+	}
+	lw = badge_width(label);
+	cw = badge_width(count);
+	buf_printf(&r->out,
+	    "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
+	    "height=\"20\" role=\"img\" aria-label=\"",
+	    lw + cw);
+	buf_append_html(&r->out, label, strlen(label));
+	buf_puts(&r->out, ": ");
+	buf_append_html(&r->out, count, strlen(count));
+	buf_puts(&r->out, "\"><title>");
+	buf_append_html(&r->out, label, strlen(label));
+	buf_puts(&r->out, ": ");
+	buf_append_html(&r->out, count, strlen(count));
+	buf_printf(&r->out,
+	    "</title><rect width=\"%d\" height=\"20\" rx=\"3\" fill=\"#555\"/>"
+	    "<rect x=\"%d\" width=\"%d\" height=\"20\" rx=\"3\" "
+	    "fill=\"#15324f\"/><rect x=\"%d\" width=\"4\" height=\"20\" "
+	    "fill=\"#15324f\"/><g fill=\"#fff\" text-anchor=\"middle\" "
+	    "font-family=\"Verdana,DejaVu Sans,sans-serif\" "
+	    "font-size=\"11\"><text x=\"%d\" y=\"14\">",
+	    lw, lw, cw, lw, lw / 2);
+	buf_append_html(&r->out, label, strlen(label));
+	buf_printf(&r->out, "</text><text x=\"%d\" y=\"14\">", lw + cw / 2);
+	buf_append_html(&r->out, count, strlen(count));
+	buf_puts(&r->out, "</text></g></svg>\n");
+	if (!buf_ok(&r->out)) {
+		buf_reset(&r->out);
+		page_error(r, 500, "err_internal");
+		return;
+	}
+	r->status = 200;
+	r->content_type = "image/svg+xml";
+	validators(r, etag, BADGE_CACHE_CONTROL);
 }

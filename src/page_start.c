@@ -1,5 +1,6 @@
 /* page_start.c - starting a petition: the form, drafts, live preview and
  * submission for moderation. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +21,7 @@
 #define TO_DESC_MAX 300 /* of their description */
 #define BODY_MAX 10000	/* of the text; a line break is one */
 #define ROWS_MAX 10	/* decision makers a petition may name */
-#define ROWS_SHOWN 5	/* rows a fresh form offers */
+#define ROWS_SHOWN 1	/* rows a fresh form offers */
 #define GOAL_DEFAULT 100
 #define GOAL_MAX 10000000
 #define SLUG_TRIES 100 /* slug, slug-2, … slug-100 */
@@ -42,6 +43,7 @@ enum start_action {
 	A_SAVE,
 	A_SUBMIT,
 	A_PREVIEW,
+	A_ADD, /* one more decision maker's row, without a script */
 	A__MAX
 };
 
@@ -49,6 +51,7 @@ static const char *const action_names[A__MAX] = {
 	[A_SAVE] = "save",
 	[A_SUBMIT] = "submit",
 	[A_PREVIEW] = "preview",
+	[A_ADD] = "add",
 };
 
 static bool
@@ -190,6 +193,7 @@ struct start_view {
 	const char *form_err; /* an error of no field */
 	const char *preview;  /* rendered HTML, or NULL */
 	bool saved;
+	int rows; /* decision makers' rows to show at least */
 };
 
 /* The message key for a field's error; FORM_INVALID depends on the field. */
@@ -433,15 +437,18 @@ start_context(struct request *r, const char *binding, const struct petition *p,
 	}
 	json_object_set_new(o, "error_list", list);
 
-	/* Without a script the form offers ROWS_SHOWN rows, or one more
-	 * than are filled; the rest wait in <template>s for "add another". */
+	/* The form offers ROWS_SHOWN rows, or as many as are filled (or
+	 * were asked for by "add another" without a script); the rest wait
+	 * in <template>s for the script's "add another". */
 	for (i = 0; i < ROWS_MAX; i++)
 		if ((sv->name[i] && *sv->name[i]) ||
 		    (sv->desc[i] && *sv->desc[i]) || sv->err[S_TO_NAME + i] ||
 		    sv->err[S_TO_DESC + i])
 			filled = i + 1;
-	if (filled + 1 > shown)
-		shown = filled + 1 > ROWS_MAX ? ROWS_MAX : filled + 1;
+	if (filled > shown)
+		shown = filled;
+	if (sv->rows > shown)
+		shown = sv->rows > ROWS_MAX ? ROWS_MAX : sv->rows;
 	rows = json_array();
 	extra = json_array();
 	for (i = 0; i < ROWS_MAX; i++)
@@ -453,6 +460,10 @@ start_context(struct request *r, const char *binding, const struct petition *p,
 
 	if (sv->preview != NULL)
 		json_object_set_new(o, "preview_html", json_string(sv->preview));
+	if (p != NULL && p->state == PETITION_DRAFT)
+		json_object_set_new(o, "delete_action",
+		    json_string(
+			arena_printf(r->arena, "/me/p/%s/state", p->slug)));
 	if (p != NULL && p->state == PETITION_REJECTED) {
 		const char *label = i18n_text(r->lang,
 		    arena_printf(r->arena, "mod_reason_%s",
@@ -658,6 +669,10 @@ petition_from_form(struct request *r, const struct form_value *v,
 	return 0;
 }
 
+/* Two sends of one form at once (a double click) on this node: the second
+ * waits, then finds the first's petition. */
+static pthread_mutex_t create_lock = PTHREAD_MUTEX_INITIALIZER;
+
 /* Inserts a new draft under the first free slug made from its title. */
 static enum store_status
 create_draft(struct request *r, struct petition *np)
@@ -700,6 +715,20 @@ start_handle(struct request *r, const struct user *u, const char *binding,
 			act = (enum start_action)i;
 	view_from_form(v, &sv);
 	check_form(r, v, &sv);
+	if (act == A_ADD) {
+		/* "Add another" without a script: the form again, as sent,
+		 * with one more row, and no errors yet. */
+		int sent = 0;
+
+		for (i = 0; i < ROWS_MAX; i++)
+			if (v[S_TO_NAME + i].present)
+				sent = i + 1;
+		memset(sv.err, 0, sizeof(sv.err));
+		sv.nerr = 0;
+		sv.rows = sent + 1;
+		start_render(r, 200, binding, p, &sv);
+		return;
+	}
 	if (act == A_PREVIEW) {
 		/* A preview without a script: the form again, the rendered
 		 * text below the text, and only the text's errors. */
@@ -727,7 +756,33 @@ start_handle(struct request *r, const struct user *u, const char *binding,
 		return;
 	}
 	if (p == NULL) {
-		st = create_draft(r, &np);
+		enum petition_state same_state = PETITION_DRAFT;
+		int64_t same_id = 0;
+		const char *same_slug = NULL;
+
+		/* The same form sent twice (a double click, a reload) keeps
+		 * one petition: the second send saves the first's draft, or
+		 * finds it submitted already. */
+		pthread_mutex_lock(&create_lock);
+		st = store_draft_same(site.store, r->arena, u->id, np.title,
+		    np.body_md, &same_id, &same_slug, &same_state);
+		if (st == STORE_OK && same_state == PETITION_PENDING) {
+			pthread_mutex_unlock(&create_lock);
+			log_info("start", "slug=%s user=%lld result=resent",
+			    same_slug, (long long)u->id);
+			r->status = 303;
+			http_header_add(r, "Location",
+			    arena_printf(r->arena, "/me/p/%s", same_slug));
+			http_header_add(r, "Cache-Control", "no-store");
+			return;
+		}
+		if (st == STORE_OK) {
+			np.id = same_id;
+			np.slug = same_slug;
+			st = store_petition_update(site.store, &np);
+		} else if (st == STORE_NOTFOUND)
+			st = create_draft(r, &np);
+		pthread_mutex_unlock(&create_lock);
 		from = PETITION_DRAFT;
 	} else {
 		np.id = p->id;
@@ -828,7 +883,8 @@ start_post_begin(struct request *r, struct user *u, char binding[33],
 	/* A preview without a script stores nothing: like POST /preview, it
 	 * is not limited. */
 	if (v[S_ACTION].err == FORM_OK &&
-	    strcmp(v[S_ACTION].s, action_names[A_PREVIEW]) == 0)
+	    (strcmp(v[S_ACTION].s, action_names[A_PREVIEW]) == 0 ||
+		strcmp(v[S_ACTION].s, action_names[A_ADD]) == 0))
 		return 0;
 	return page_rate_check(r, 0);
 }

@@ -36,6 +36,7 @@ static const struct {
 	{ ".ico", "image/x-icon" },
 	{ ".txt", "text/plain; charset=utf-8" },
 	{ ".woff2", "font/woff2" },
+	{ ".json", "application/json" },
 };
 
 static const char *

@@ -15,12 +15,20 @@ struct mark {
 	enum live v;
 };
 
+/* A choice marker: where its text goes when code is the request's. */
+struct choice {
+	size_t off;
+	char code[2];
+};
+
 struct entry {
 	char *key;
 	char *html; /* with markers removed */
 	size_t len;
 	struct mark marks[MAX_MARKS];
 	size_t nmarks;
+	struct choice *choices; /* in html order */
+	size_t nchoices;
 	struct pagecache_meta meta;
 	struct timespec built;
 };
@@ -39,11 +47,23 @@ pagecache_marker(enum live v, char out[8])
 	out[4] = '\0';
 }
 
+void
+pagecache_choice_marker(const char code[2], char out[8])
+{
+	out[0] = MARK_START;
+	out[1] = 'C';
+	out[2] = code[0];
+	out[3] = code[1];
+	out[4] = MARK_END;
+	out[5] = '\0';
+}
+
 static void
 entry_free(struct entry *e)
 {
 	free(e->key);
 	free(e->html);
+	free(e->choices);
 	memset(e, 0, sizeof(*e));
 }
 
@@ -78,6 +98,23 @@ pagecache_put(const char *key, const char *html, size_t len,
 	if ((e.key = strdup(key)) == NULL || (e.html = malloc(len + 1)) == NULL)
 		goto fail;
 	for (i = 0; i < len; i++) {
+		if (html[i] == MARK_START && i + 4 < len &&
+		    html[i + 1] == 'C' && html[i + 4] == MARK_END) {
+			/* Full at 0, 1, 3, 7, … entries: double. */
+			if ((e.nchoices & (e.nchoices + 1)) == 0) {
+				struct choice *c = realloc(e.choices,
+				    (e.nchoices * 2 + 1) * sizeof(*c));
+
+				if (c == NULL)
+					goto fail;
+				e.choices = c;
+			}
+			e.choices[e.nchoices].off = o;
+			memcpy(e.choices[e.nchoices].code, html + i + 2, 2);
+			e.nchoices++;
+			i += 4;
+			continue;
+		}
 		if (html[i] == MARK_START && i + 3 < len &&
 		    html[i + 1] == 'L' && html[i + 3] == MARK_END &&
 		    html[i + 2] >= 'A' && html[i + 2] < 'A' + LIVE__MAX) {
@@ -138,25 +175,40 @@ pagecache_lookup(const char *key, time_t ttl, struct pagecache_meta *meta)
 
 int
 pagecache_render(const char *key, const char *const live[LIVE__MAX],
-    struct buf *out)
+    const char *choice, const char *choice_text, struct buf *out)
 {
 	struct entry *e;
-	size_t i, from = 0;
+	size_t i, c = 0, from = 0, at = (size_t)-1;
 
 	pthread_rwlock_rdlock(&lock);
 	if ((e = find(key)) == NULL) {
 		pthread_rwlock_unlock(&lock);
 		return -1;
 	}
-	for (i = 0; i < e->nmarks; i++) {
-		const char *v = live[e->marks[i].v];
+	/* The one place the choice's text goes, if any. */
+	if (choice != NULL && strlen(choice) == 2)
+		for (c = 0; c < e->nchoices; c++)
+			if (memcmp(e->choices[c].code, choice, 2) == 0) {
+				at = e->choices[c].off;
+				break;
+			}
+	for (i = 0; i <= e->nmarks; i++) {
+		size_t off = i < e->nmarks ? e->marks[i].off : e->len;
 
-		buf_append(out, e->html + from, e->marks[i].off - from);
-		if (v != NULL)
-			buf_append_html(out, v, strlen(v));
-		from = e->marks[i].off;
+		/* Choice and value marks are never at one offset: a value
+		 * is text, a choice an attribute. */
+		if (at != (size_t)-1 && at >= from && at < off) {
+			buf_append(out, e->html + from, at - from);
+			buf_puts(out, choice_text);
+			from = at;
+			at = (size_t)-1;
+		}
+		buf_append(out, e->html + from, off - from);
+		if (i < e->nmarks && live[e->marks[i].v] != NULL)
+			buf_append_html(out, live[e->marks[i].v],
+			    strlen(live[e->marks[i].v]));
+		from = off;
 	}
-	buf_append(out, e->html + from, e->len - from);
 	pthread_rwlock_unlock(&lock);
 	return 0;
 }

@@ -1,7 +1,7 @@
-/* pagecache.h - rendered pages kept per (petition, language, region), with
- * the few live values (count, goal, progress, form token, relative dates)
- * spliced in on every request. A hot petition page costs a copy, not a
- * database read and a template render. */
+/* pagecache.h - rendered pages kept per (petition, language), with the few
+ * live values (count, goal, progress, form token, relative dates) and the
+ * choice of the country list spliced in on every request. A hot petition page
+ * costs a copy, not a database read and a template render. */
 #ifndef HOLOS_PAGECACHE_H
 #define HOLOS_PAGECACHE_H
 
@@ -21,6 +21,8 @@ enum live {
 	LIVE_STARTED,
 	LIVE_CSRF,
 	LIVE_POW,
+	LIVE_ACCOUNT_HREF, /* the header's link: /me when signed in … */
+	LIVE_ACCOUNT_TEXT, /* … its words */
 	LIVE__MAX
 };
 
@@ -29,8 +31,8 @@ enum live {
 struct pagecache_meta {
 	int64_t petition_id;
 	int64_t goal;
-	int64_t created_at, updated_at;
-	int64_t closes_at; /* 0: none */
+	int64_t created_at, updated_at; /* created_at: when published */
+	int64_t closes_at;		/* 0: none */
 	char state[16];
 	char slug[96];
 	char title[1024];
@@ -40,6 +42,13 @@ struct pagecache_meta {
  * (NUL-terminated, at most 8 bytes). Markers use control characters that
  * validated petition text cannot hold. */
 void pagecache_marker(enum live v, char out[8]);
+
+/* Writes the marker of a choice (one of a list: the country preselected
+ * in the sign form) with the two-letter code, NUL-terminated, at most 8
+ * bytes. pagecache_render() puts its choice_text at the one marker whose
+ * code is the request's choice, and nothing at the others: one cached page
+ * serves every choice. */
+void pagecache_choice_marker(const char code[2], char out[8]);
 
 /* Stores html (which holds markers) under key, replacing an older entry.
  * Returns 0, or -1 when out of memory (the page is then simply not
@@ -52,10 +61,11 @@ int pagecache_put(const char *key, const char *html, size_t len,
 int pagecache_lookup(const char *key, time_t ttl, struct pagecache_meta *meta);
 
 /* Appends the page under key to out with each marker replaced by the
- * HTML-escaped live[v]. Returns 0, or -1 when the entry is gone (evicted or
- * invalidated since the lookup: render afresh). */
+ * HTML-escaped live[v], and choice_text (as it is) at the choice marker
+ * whose code is choice (NULL or "": none). Returns 0, or -1 when the entry
+ * is gone (evicted or invalidated since the lookup: render afresh). */
 int pagecache_render(const char *key, const char *const live[LIVE__MAX],
-    struct buf *out);
+    const char *choice, const char *choice_text, struct buf *out);
 
 /* Drops every entry of a petition (after an edit or a state change). */
 void pagecache_invalidate(int64_t petition_id);

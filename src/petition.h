@@ -58,6 +58,8 @@ struct petition {
 	const char *reason;	/* of the last transition: a rejection's
 				 * or hiding's reason code, "" */
 	const char *note;	/* its note (moderator's, victory's) */
+	int64_t published_at;	/* first opened; created_at when imported
+				 * open; read only */
 };
 
 /* A signature as the store sees it: personal data arrives sealed. */

@@ -95,9 +95,48 @@ X(ME_IMAGE, "me_image", POST, SLUG, "/me/p/", "/image", page_image_upload,     \
     FORM)                                                                      \
 X(IMAGE_WEBP, "image_webp", GET, SLUG, "/p/", "/image.webp", page_image_webp,  \
     NONE)                                                                      \
-X(IMAGE_JPG, "image_jpg", GET, SLUG, "/p/", "/image.jpg", page_image_jpg, NONE) \
+X(IMAGE_JPG, "image_jpg", GET, SLUG, "/p/", "/image.jpg", page_image_jpg,     \
+    NONE)                                                                      \
 /* find (continued) */                                                         \
-X(PETITIONS, "petitions", GET, EXACT, "/petitions", NULL, page_petitions, NONE)
+X(PETITIONS, "petitions", GET, EXACT, "/petitions", NULL, page_petitions, NONE) \
+/* spread: the embeddable widget and the count badge */                       \
+X(EMBED, "embed", GET, SLUG, "/p/", "/embed", page_embed, NONE)                \
+X(BADGE_SVG, "badge_svg", GET, SLUG, "/p/", "/badge.svg", page_badge_svg, NONE) \
+/* find: the open API */                                                       \
+X(API_PETITIONS, "api_petitions", GET, EXACT, "/api/v1/petitions", NULL,        \
+    page_api_petitions, NONE)                                                  \
+X(API_PETITION, "api_petition", GET, SLUG, "/api/v1/petitions/", "",           \
+    page_api_petition, NONE)                                                   \
+X(API_SIGNATURES, "api_signatures", GET, SLUG, "/api/v1/petitions/",           \
+    "/signatures", page_api_signatures, NONE)                                  \
+X(API_STATS, "api_stats", GET, EXACT, "/api/v1/stats", NULL, page_api_stats,   \
+    NONE)                                                                      \
+X(API_OPENAPI, "api_openapi", GET, EXACT, "/api/v1/openapi.json", NULL,        \
+    page_api_openapi, NONE)                                                    \
+/* log: the verifiable log's API (docs/transparency.md) */                    \
+X(LOG_KEY, "log_key", GET, EXACT, "/log/key", NULL, page_log_key, NONE)        \
+X(LOG_STH, "log_sth", GET, SLUG, "/p/", "/log/get-sth", page_log_sth, NONE)    \
+X(LOG_CONSISTENCY, "log_consistency", GET, SLUG, "/p/",                        \
+    "/log/get-sth-consistency", page_log_consistency, NONE)                    \
+X(LOG_PROOF, "log_proof", GET, SLUG, "/p/", "/log/get-proof-by-hash",          \
+    page_log_proof, NONE)                                                      \
+X(LOG_ENTRIES, "log_entries", GET, SLUG, "/p/", "/log/get-entries",            \
+    page_log_entries, NONE)                                                    \
+X(LOG_VERIFY, "log_verify", GET, SLUG, "/p/", "/verify", page_petition_verify, \
+    NONE)                                                                      \
+/* live count */                                                               \
+X(EVENTS, "events", GET, SLUG, "/p/", "/events", page_petition_events, NONE)   \
+/* find: for search engines and feed readers */                                \
+X(ROBOTS, "robots", GET, EXACT, "/robots.txt", NULL, page_robots, NONE)        \
+X(SITEMAP, "sitemap", GET, EXACT, "/sitemap.xml", NULL, page_sitemap, NONE)    \
+X(FEED, "feed", GET, EXACT, "/feed.atom", NULL, page_feed, NONE)               \
+X(PETITION_FEED, "petition_feed", GET, SLUG, "/p/", "/feed.atom",              \
+    page_petition_feed, NONE)                                                  \
+/* Privacy: a signer withdraws with the link of the confirmation mail. */      \
+X(WITHDRAW, "withdraw", GET, TOKEN, "/w/", NULL, page_withdraw_show, NONE)     \
+X(WITHDRAW_POST, "withdraw_post", POST, TOKEN, "/w/", NULL,                    \
+    page_withdraw_post, FORM)                                                  \
+X(PRIVACY, "privacy", GET, EXACT, "/privacy", NULL, page_privacy, NONE)
 /* clang-format on */
 
 enum route {

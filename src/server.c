@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <pthread.h>
@@ -12,11 +13,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "connlimit.h"
 #include "http.h"
 #include "log.h"
+#include "ticker.h"
 
 /* No script but our own files, nothing framed, nothing sent elsewhere. */
 #define CSP                                                           \
@@ -64,6 +68,25 @@ mhd_resume(void *conn)
 	MHD_resume_connection(conn);
 }
 
+/* The request thread is letting go of a detached connection: the
+ * library's complaint about the handler's refusal is expected then. */
+static _Thread_local bool letting_go;
+
+/* A second descriptor of the socket. The daemon runs with MHD_USE_TURBO,
+ * under which closing a connection is a bare close() without shutdown():
+ * the socket stays open through this descriptor once the daemon has let
+ * go of its own (it leaves its epoll set before that). */
+static int
+mhd_detach(void *conn)
+{
+	const union MHD_ConnectionInfo *ci;
+
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (ci == NULL || ci->connect_fd == MHD_INVALID_SOCKET)
+		return -1;
+	return fcntl(ci->connect_fd, F_DUPFD_CLOEXEC, 0);
+}
+
 /* A multipart/form-data body through libmicrohttpd's post processor. */
 struct parts {
 	http_part_fn fn;
@@ -109,6 +132,7 @@ static const struct http_io mhd_io = {
 	.lookup = mhd_lookup,
 	.suspend = mhd_suspend,
 	.resume = mhd_resume,
+	.detach = mhd_detach,
 	.parts = mhd_parts,
 };
 
@@ -126,17 +150,25 @@ method_parse(const char *m)
 
 /* The client's address: the peer's, or the client a trusted proxy names
  * (netaddr_forwarded()). */
-static void
-client_addr(struct MHD_Connection *c, struct netaddr *out)
+static bool
+peer_trusted(const struct netaddr *peer)
 {
-	const union MHD_ConnectionInfo *ci;
-	const struct sockaddr *sa;
-	const char *xff;
+	size_t i;
 
+	for (i = 0; i < cfg->ntrusted; i++)
+		if (cidr_contains(&cfg->trusted[i], peer))
+			return true;
+	return false;
+}
+
+/* The address of a socket's peer; 0.0.0.0 when it is neither IPv4 nor
+ * IPv6. */
+static void
+sockaddr_netaddr(const struct sockaddr *sa, struct netaddr *out)
+{
 	memset(out, 0, sizeof(*out));
 	out->family = AF_INET;
-	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	if (ci == NULL || (sa = ci->client_addr) == NULL)
+	if (sa == NULL)
 		return;
 	if (sa->sa_family == AF_INET) {
 		memcpy(out->bytes, &((const struct sockaddr_in *)sa)->sin_addr,
@@ -149,11 +181,199 @@ client_addr(struct MHD_Connection *c, struct netaddr *out)
 		    sizeof(text));
 		netaddr_parse(text, strlen(text), out);
 	}
+}
+
+static void
+client_addr(struct MHD_Connection *c, struct netaddr *out, bool *via_proxy)
+{
+	const union MHD_ConnectionInfo *ci;
+	const char *xff;
+
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	sockaddr_netaddr(ci != NULL ? ci->client_addr : NULL, out);
 	if (cfg->ntrusted == 0)
 		return;
+	*via_proxy = peer_trusted(out);
 	xff = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Forwarded-For");
 	netaddr_forwarded(out, xff, cfg->trusted, cfg->ntrusted);
 }
+
+/* Slow clients. Every connection is known here from its start to its end
+ * (libmicrohttpd's connection notifications), with the phase it is in and
+ * since when: the request head must have come within header_timeout of
+ * the connection's start (or of the previous reply, on a kept-alive
+ * connection), a body within body_timeout of its head; a connection past
+ * its deadline is shut down by the reaper, whatever it trickles. While the
+ * server is three-quarters full the head's deadline is a few seconds. And
+ * connections are counted per client address and per network, a trusted
+ * proxy's not at all (connlimit.c); the accept policy refuses one over a
+ * cap. */
+enum phase {
+	PHASE_HEAD, /* waiting for a request's head */
+	PHASE_BODY, /* the head has come; reading the body */
+	PHASE_BUSY, /* the handler has it, or the reply is going out */
+	PHASE__MAX
+};
+
+struct conn {
+	struct conn *prev, *next;
+	struct netaddr peer;
+	int64_t since; /* ms on the monotonic clock: the phase's start */
+	enum phase phase;
+	int fd;
+	bool counted; /* in limits */
+	bool cut;     /* shut down by the reaper */
+};
+
+/* The head's deadline while the server is three-quarters full. */
+#define PRESSED_HEAD_MS 2000
+#define REAP_MS 250
+
+static struct connlimit limits;
+static pthread_mutex_t conns_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct conn *conns; /* under conns_lock */
+static size_t nconns;	   /* under conns_lock */
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static enum MHD_Result
+on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+	struct netaddr a;
+	char net[64];
+	enum connlimit_result res;
+
+	(void)cls;
+	(void)addrlen;
+	sockaddr_netaddr(addr, &a);
+	if (peer_trusted(&a))
+		return MHD_YES;
+	if ((res = connlimit_check(&limits, &a)) == CONNLIMIT_OK)
+		return MHD_YES;
+	netaddr_network(&a, net, sizeof(net));
+	log_warn("server", "event=refused reason=%s network=%s",
+	    res == CONNLIMIT_ADDR ? "per_address" : "per_network", net);
+	return MHD_NO;
+}
+
+static void
+on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+    enum MHD_ConnectionNotificationCode code)
+{
+	struct conn *k = *socket_context;
+	const union MHD_ConnectionInfo *ci;
+
+	(void)cls;
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		/* Without memory the connection simply has no deadline. */
+		if ((k = calloc(1, sizeof(*k))) == NULL)
+			return;
+		ci = MHD_get_connection_info(c,
+		    MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		sockaddr_netaddr(ci != NULL ? ci->client_addr : NULL, &k->peer);
+		ci = MHD_get_connection_info(c,
+		    MHD_CONNECTION_INFO_CONNECTION_FD);
+		k->fd = ci != NULL ? ci->connect_fd : -1;
+		/* Counted whatever the caps: the accept policy checked them
+		 * a moment ago, and a count is only ever given back here. */
+		k->counted = !peer_trusted(&k->peer) &&
+		    connlimit_add(&limits, &k->peer) == CONNLIMIT_OK;
+		k->phase = PHASE_HEAD;
+		k->since = mono_ms();
+		pthread_mutex_lock(&conns_lock);
+		k->next = conns;
+		if (conns != NULL)
+			conns->prev = k;
+		conns = k;
+		nconns++;
+		pthread_mutex_unlock(&conns_lock);
+		*socket_context = k;
+		return;
+	}
+	if (k == NULL)
+		return;
+	pthread_mutex_lock(&conns_lock);
+	if (k->prev != NULL)
+		k->prev->next = k->next;
+	else
+		conns = k->next;
+	if (k->next != NULL)
+		k->next->prev = k->prev;
+	nconns--;
+	pthread_mutex_unlock(&conns_lock);
+	if (k->counted)
+		connlimit_release(&limits, &k->peer);
+	free(k);
+	*socket_context = NULL;
+}
+
+/* Moves the connection of c into phase p, starting its clock. Returns the
+ * milliseconds it had spent in the phase it leaves. */
+static int64_t
+phase_set(struct MHD_Connection *c, enum phase p)
+{
+	const union MHD_ConnectionInfo *ci;
+	struct conn *k;
+	int64_t now = mono_ms(), spent = 0;
+
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	if (ci == NULL || (k = ci->socket_context) == NULL)
+		return 0;
+	pthread_mutex_lock(&conns_lock);
+	spent = now - k->since;
+	if (k->phase != p) {
+		k->phase = p;
+		k->since = now;
+	}
+	pthread_mutex_unlock(&conns_lock);
+	return spent;
+}
+
+/* Shuts down the connections past their deadline: libmicrohttpd then sees
+ * the end of the stream and closes them itself. */
+static void
+reap(void *arg)
+{
+	int64_t now = mono_ms(), head_ms, body_ms;
+	size_t cut = 0, open;
+	bool pressed;
+	struct conn *k;
+
+	(void)arg;
+	body_ms = (int64_t)cfg->body_timeout * 1000;
+	pthread_mutex_lock(&conns_lock);
+	open = nconns;
+	pressed = cfg->max_conns > 0 && open * 4 >= (size_t)cfg->max_conns * 3;
+	head_ms = (int64_t)cfg->header_timeout * 1000;
+	if (pressed && head_ms > PRESSED_HEAD_MS)
+		head_ms = PRESSED_HEAD_MS;
+	for (k = conns; k != NULL; k = k->next) {
+		int64_t limit = k->phase == PHASE_HEAD ? head_ms :
+		    k->phase == PHASE_BODY	       ? body_ms :
+							 0;
+
+		if (k->cut || limit == 0 || k->fd < 0 || now - k->since <= limit)
+			continue;
+		(void)shutdown(k->fd, SHUT_RDWR);
+		k->cut = true;
+		cut++;
+	}
+	pthread_mutex_unlock(&conns_lock);
+	if (cut > 0)
+		log_warn("server",
+		    "event=cut reason=deadline connections=%zu open=%zu "
+		    "pressed=%d",
+		    cut, open, pressed);
+}
+
+static struct ticker reaper = { .name = "reaper", .run = reap };
 
 static struct request *
 request_new(struct MHD_Connection *c, const char *url, const char *method)
@@ -175,7 +395,7 @@ request_new(struct MHD_Connection *c, const char *url, const char *method)
 	r->method = method_parse(method);
 	r->method_name = arena_strdup(a, method);
 	r->path = arena_strdup(a, url);
-	client_addr(c, &r->addr);
+	client_addr(c, &r->addr, &r->via_proxy);
 	netaddr_format(&r->addr, ip, sizeof(ip));
 	r->ip = arena_strdup(a, ip);
 	buf_init(&r->body);
@@ -204,22 +424,37 @@ on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	struct request *r = *con_cls;
 
 	(void)cls;
-	(void)c;
-	(void)toe;
-	if (r != NULL)
+	if (r != NULL) {
+		if (r->detached)
+			letting_go = false;
 		request_free(r);
+	}
 	*con_cls = NULL;
+	/* A kept-alive connection waits for its next request's head. */
+	if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+		phase_set(c, PHASE_HEAD);
+}
+
+static void access_log(struct request *r, size_t len);
+/* True when r's handler set its own Content-Security-Policy. */
+static bool
+own_csp(const struct request *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nheaders; i++)
+		if (strcasecmp(r->headers[i].name, "Content-Security-Policy") ==
+		    0)
+			return true;
+	return false;
 }
 
 static enum MHD_Result
 reply(struct request *r)
 {
 	struct MHD_Response *resp;
-	struct timespec now;
-	char path[256];
 	size_t len, i;
 	enum MHD_Result ret;
-	long us;
 
 	if (r->has_file) {
 		len = (size_t)r->file_len;
@@ -243,29 +478,44 @@ reply(struct request *r)
 		return MHD_NO;
 	if (r->content_type != NULL)
 		MHD_add_response_header(resp, "Content-Type", r->content_type);
-	MHD_add_response_header(resp, "Content-Security-Policy", CSP);
+	/* A handler may set a policy of its own (the embeddable widget,
+	 * which any site may frame); every other reply gets the site's, and
+	 * may not be framed. */
+	if (!own_csp(r)) {
+		MHD_add_response_header(resp, "Content-Security-Policy", CSP);
+		MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+	}
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(resp, "Referrer-Policy",
 	    "strict-origin-when-cross-origin");
-	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
 	for (i = 0; i < r->nheaders; i++)
 		MHD_add_response_header(resp, r->headers[i].name,
 		    r->headers[i].value);
 	ret = MHD_queue_response(r->conn, (unsigned)r->status, resp);
 	MHD_destroy_response(resp);
+	access_log(r, len);
+	return ret;
+}
+
+/* The request's line in the access log, and its metrics. */
+static void
+access_log(struct request *r, size_t len)
+{
+	struct timespec now;
+	char path[256];
+	long us;
+
 	if (cfg->on_reply != NULL)
 		cfg->on_reply(r);
-
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	us = (now.tv_sec - r->start.tv_sec) * 1000000L +
 	    (now.tv_nsec - r->start.tv_nsec) / 1000L;
 	/* An emailed token in the path is a secret: log_path() keeps it,
 	 * and anything shaped like one, out of the log. */
 	log_path(path, sizeof(path), r->path);
-	log_info("http", "method=%s path=%s status=%d bytes=%zu us=%ld",
+	log_info("http", "method=%s path=%s status=%d bytes=%zu us=%ld%s",
 	    r->method == HTTP_OTHER ? "OTHER" : r->method_name, path, r->status,
-	    len, us);
-	return ret;
+	    len, us, r->detached ? " detached=1" : "");
 }
 
 /* 503 for a request that arrives while the server stops; the connection
@@ -306,6 +556,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 		r->body_max = cfg->body_max != NULL ?
 		    cfg->body_max(r->method, r->path, cfg->max_body) :
 		    cfg->max_body;
+		phase_set(c, PHASE_BODY);
 		cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 		    MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (cl != NULL && strtoull(cl, NULL, 10) > r->body_max) {
@@ -323,6 +574,10 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 		return MHD_YES;
 	}
 	if (*upload_size > 0) {
+		/* A body trickled in past its deadline: close now rather
+		 * than at the reaper's next round. */
+		if (phase_set(c, PHASE_BODY) > (int64_t)cfg->body_timeout * 1000)
+			return MHD_NO;
 		r->body_seen += *upload_size;
 		if (r->body_seen > drain_max(r))
 			return MHD_NO; /* no more draining: close */
@@ -343,9 +598,17 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 	if (r->job == NULL && atomic_load(&draining))
 		return reply_stopping(r);
 	r->parked = false;
+	phase_set(c, PHASE_BUSY);
 	cfg->on_request(r);
 	if (r->parked)
 		return MHD_YES;
+	if (r->detached) {
+		/* The handler has the socket: the library closes its own
+		 * descriptor and sends nothing. */
+		access_log(r, r->out.len);
+		letting_go = true;
+		return MHD_NO;
+	}
 	return reply(r);
 }
 
@@ -356,6 +619,8 @@ on_mhd_log(void *cls, const char *fmt, va_list ap)
 	size_t n;
 
 	(void)cls;
+	if (letting_go)
+		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	n = strlen(msg);
 	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
@@ -434,29 +699,43 @@ server_start(const struct server_config *c)
 		threads = n > 0 ? (unsigned)n : 1;
 	}
 	cfg = c;
+	connlimit_init(&limits, c->per_ip, c->per_net);
 	daemon_ = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD |
 		MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC |
-		(ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
-	    0, NULL, NULL, on_request, NULL, MHD_OPTION_EXTERNAL_LOGGER,
+		MHD_USE_TURBO | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
+	    0, on_accept, NULL, on_request, NULL, MHD_OPTION_EXTERNAL_LOGGER,
 	    on_mhd_log, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)threads,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)c->conn_memory,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)c->max_conns,
-	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)c->per_ip,
+	    /* Per address and per network in on_accept(), a trusted
+	     * proxy exempt: not the library's own count per address. */
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)c->idle_timeout,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+	    MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
 	    MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1, MHD_OPTION_END);
 	if (daemon_ == NULL) {
 		log_error("server", "listen=%s error=\"cannot listen (%s)\"",
 		    c->listen, strerror(errno));
+		connlimit_free(&limits);
+		return -1;
+	}
+	reaper.interval_ms = REAP_MS;
+	if (ticker_start(&reaper) == -1) {
+		MHD_stop_daemon(daemon_);
+		daemon_ = NULL;
+		connlimit_free(&limits);
 		return -1;
 	}
 	if (c->announce != NULL) {
 		printf("%s\n", c->announce);
 		fflush(stdout);
 	}
-	log_info("server", "listen=%s threads=%u max_body=%zu idle_timeout=%u",
-	    c->listen, threads, c->max_body, c->idle_timeout);
+	log_info("server",
+	    "listen=%s threads=%u max_body=%zu idle_timeout=%u "
+	    "header_timeout=%u body_timeout=%u per_ip=%u per_net=%u",
+	    c->listen, threads, c->max_body, c->idle_timeout, c->header_timeout,
+	    c->body_timeout, c->per_ip, c->per_net);
 	return 0;
 }
 
@@ -494,8 +773,11 @@ server_stop(void)
 	lfd = MHD_quiesce_daemon(daemon_);
 	for (i = 0; i < 1000 && atomic_load(&inflight) > 0; i++)
 		usleep(10000);
+	/* No shutdown() from the reaper once the daemon closes sockets. */
+	ticker_stop(&reaper);
 	MHD_stop_daemon(daemon_);
 	daemon_ = NULL;
+	connlimit_free(&limits);
 	if (lfd != MHD_INVALID_SOCKET)
 		close(lfd);
 	log_info("server", "event=stopped");

@@ -14,8 +14,11 @@ struct server_config {
 	size_t max_body;    /* bytes; larger bodies get 413 */
 	size_t conn_memory; /* per-connection buffer memory */
 	unsigned per_ip;    /* connections per client address; 0: none */
+	unsigned per_net;   /* per /24 or /64 network; 0: none */
 	unsigned max_conns;
 	unsigned idle_timeout;	    /* seconds without a byte */
+	unsigned header_timeout;    /* seconds for a request's head */
+	unsigned body_timeout;	    /* seconds for its body */
 	const char *announce;	    /* printed on stdout once listening */
 	const struct cidr *trusted; /* proxies whose X-Forwarded-For
 				     * names the client */

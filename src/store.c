@@ -32,11 +32,16 @@
  * are indexed in its transaction. */
 #define SEARCH_MIGRATION 10
 
-/* The columns read_petition() reads, in its order. */
+/* The columns read_petition() reads, in its order; the last is when the
+ * petition was first published (opened), or its creation for one imported
+ * open. SQLite's ST_SEARCH (store_sqlite.c) spells the same list out. */
 #define PETITION_COLS                                                \
 	"p.id, p.slug, p.title, p.body_md, p.lang, p.goal, p.state," \
 	" p.created_at, p.updated_at, COALESCE(p.closes_at, 0),"     \
-	" COALESCE(p.owner_id, 0), p.reason, p.note"
+	" COALESCE(p.owner_id, 0), p.reason, p.note,"                \
+	" COALESCE((SELECT MIN(t.at) FROM transitions t"             \
+	" WHERE t.petition_id = p.id AND t.to_state = 'open'),"      \
+	" p.created_at)"
 /* The columns read_user() reads. */
 #define USER_COLS                                                             \
 	"u.id, u.role, u.password, u.failed, u.locked_until, u.name, u.lang," \
@@ -150,8 +155,8 @@ static const char *const store_sql[ST__MAX] = {
 	    " country",
 	[ST_TOKEN_INFO] =
 	    "SELECT t.subject, t.purpose, COALESCE(t.expires_at, 0),"
-	    " COALESCE(t.used_at, 0), p.slug, p.title, s.lang, s.state, p.lang"
-	    " FROM tokens t JOIN signatures s ON s.id = t.subject"
+	    " COALESCE(t.used_at, 0), p.slug, p.title, s.lang, s.state, p.lang,"
+	    " s.updates FROM tokens t JOIN signatures s ON s.id = t.subject"
 	    " JOIN petitions p ON p.id = s.petition_id WHERE t.hash = $1",
 	[ST_UNSUBSCRIBE] =
 	    "UPDATE signatures SET updates = FALSE WHERE id = (SELECT subject"
@@ -390,6 +395,22 @@ static const char *const store_sql[ST__MAX] = {
 	[ST_RETAIN_OUTBOX] = "DELETE FROM outbox WHERE state IN ('sent', 'dead')"
 			     " AND updated_at < $1",
 	[ST_RETAIN_CHECKPOINT] = "",
+	/* privacy: a signer withdraws with the secret of their confirmation
+	 * mail. The mark moves only from the state read ($2): of two
+	 * withdrawals at once, the second changes nothing. */
+	[ST_WITHDRAW_FIND] =
+	    "SELECT s.id, s.petition_id, s.seq, s.state FROM tokens t"
+	    " JOIN signatures s ON s.id = t.subject WHERE t.hash = $1"
+	    " AND t.purpose = 'confirm'",
+	[ST_WITHDRAW_MARK] =
+	    "UPDATE signatures SET state = 'invalid', invalid_reason ="
+	    " 'withdrawn', pii = NULL, comment = '', net = '', domain = '',"
+	    " public_name = FALSE, updates = FALSE, email_hash = $3"
+	    " WHERE id = $1 AND state = $2",
+	[ST_WITHDRAW_LEAF] = "SELECT idx FROM log_leaves WHERE petition_id = $1"
+			     " AND seq = $2",
+	[ST_WITHDRAW_TOKENS] = "DELETE FROM tokens WHERE subject = $1"
+			       " AND purpose IN ('confirm', 'unsubscribe')",
 	/* Search (find): PostgreSQL's texts; SQLite has its FTS5 table
 	 * (store_sqlite.c). The document is three tsvector literals made by
 	 * search_pg_tsvector() with weights A (title), B (addressees) and C
@@ -459,6 +480,18 @@ static const char *const store_sql[ST__MAX] = {
 	[ST_PUBLIC_VERSION] =
 	    "SELECT COUNT(*), COALESCE(MAX(id), 0), COALESCE(SUM(updated_at), 0)"
 	    " FROM petitions",
+	/* social: drafts kept once, deleted by their starter. */
+	[ST_DRAFT_SAME] =
+	    "SELECT id, slug, state FROM petitions WHERE owner_id = $1"
+	    " AND state IN ('draft', 'pending') AND title = $2"
+	    " AND body_md = $3"
+	    " ORDER BY id DESC LIMIT 1",
+	[ST_DRAFT_DELETE_TRANSITIONS] =
+	    "DELETE FROM transitions WHERE petition_id = $1 AND EXISTS"
+	    " (SELECT 1 FROM petitions WHERE id = $1 AND owner_id = $2"
+	    " AND state = 'draft')",
+	[ST_DRAFT_DELETE] = "DELETE FROM petitions WHERE id = $1"
+			    " AND owner_id = $2 AND state = 'draft'",
 };
 
 struct store {
@@ -975,6 +1008,7 @@ read_petition(struct q *q, void *out)
 	p->owner_id = row_int(q, 10);
 	p->reason = row_text(q, 11);
 	p->note = row_text(q, 12);
+	p->published_at = row_int(q, 13);
 	p->owner_name = "";
 	return p->state == PETITION__MAX ? -1 : 0;
 }
@@ -1141,6 +1175,7 @@ read_token(struct q *q, void *out)
 	t->lang = row_text(q, 6);
 	t->state = signature_state_parse(row_str(q, 7));
 	t->title_lang = row_text(q, 8);
+	t->updates = row_int(q, 9) != 0;
 	return 0;
 }
 
@@ -1629,7 +1664,7 @@ petition_fetch(struct store *s, struct arena *a, const char *slug, int64_t id,
 		memset(out, 0, sizeof(*out));
 		if (read_petition(&q, out) == -1)
 			q_fail(&q, STORE_ERROR, "unknown state");
-		out->owner_name = row_text(&q, 13);
+		out->owner_name = row_text(&q, 14);
 		q_rows(&q, q_run(&q, ST_ADDRESSEES, "i", out->id),
 		    read_addressee, sizeof(*out->to), &out->to, &out->nto);
 	}
@@ -3077,7 +3112,81 @@ store_deliver_signers_count(struct store *s, int64_t petition_id, int64_t *n)
 	return q_close(&q);
 }
 
-/* ---- spread: the petition image ---- */
+enum store_status
+store_signature_withdraw(struct store *s, const unsigned char *token_hash,
+    int64_t now, struct withdrawal *out)
+{
+	unsigned char random_hash[STORE_HASH_BYTES];
+	struct translog_leaf leaf;
+	char subject[64], detail[64];
+	const char *state;
+	int64_t id, size;
+	struct q q;
+
+	memset(out, 0, sizeof(*out));
+	/* The address's hash goes with the rest: the same address may sign
+	 * again. */
+	randombytes_buf(random_hash, sizeof(random_hash));
+	if (q_open(&q, s, NULL, "withdraw") != STORE_OK)
+		return q.st;
+	q_begin(&q, ST_BEGIN);
+	if (q_run(&q, ST_WITHDRAW_FIND, "h", token_hash) != 1) {
+		if (q.st == STORE_OK)
+			q.st = STORE_NOTFOUND;
+		return q_close(&q);
+	}
+	id = row_int(&q, 0);
+	out->petition_id = row_int(&q, 1);
+	out->seq = row_int(&q, 2);
+	state = row_str(&q, 3);
+	out->counted = strcmp(state, "confirmed") == 0;
+	if (!out->counted && strcmp(state, "pending") != 0) {
+		q.st = STORE_NOTFOUND; /* withdrawn or removed already */
+		return q_close(&q);
+	}
+	(void)q_run(&q, ST_WITHDRAW_MARK, "ith", id,
+	    out->counted ? "confirmed" : "pending", random_hash);
+	if (q.st == STORE_OK && q.changes == 0)
+		q.st = STORE_NOTFOUND;
+	if (out->counted) {
+		(void)q_run(&q, ST_COUNT_ADD, "iti", out->petition_id,
+		    q.s->node, (int64_t)-1);
+		/* With the verifiable log, a removal leaf says why it left. */
+		if (q_run(&q, ST_WITHDRAW_LEAF, "ii", out->petition_id,
+			out->seq) == 1) {
+			memset(&leaf, 0, sizeof(leaf));
+			leaf.type = TRANSLOG_LEAF_REMOVAL;
+			leaf.timestamp = (uint64_t)log_now_ms();
+			leaf.removed_index = (uint64_t)row_int(&q, 0);
+			leaf.reason = TRANSLOG_REASON_WITHDRAWN;
+			if ((size = log_lock(&q, out->petition_id)) != -1)
+				(void)log_append(&q, out->petition_id, size,
+				    &leaf, NULL, 1);
+			out->removal_leaf = q.st == STORE_OK;
+		}
+	}
+	(void)q_run(&q, ST_WITHDRAW_TOKENS, "i", id);
+	snprintf(subject, sizeof(subject), "petition:%lld",
+	    (long long)out->petition_id);
+	snprintf(detail, sizeof(detail), "signature %lld withdrawn",
+	    (long long)out->seq);
+	(void)q_run(&q, ST_AUDIT, "itttt", now, "signer", "withdraw", subject,
+	    detail);
+	q_commit(&q);
+	if (q.st != STORE_OK)
+		memset(out, 0, sizeof(*out));
+	return q_close(&q);
+}
+
+/* ---- spread: counts by country, the petition image ---- */
+
+enum store_status
+store_petition_countries(struct store *s, struct arena *a, int64_t petition_id,
+    struct country_row **out, size_t *n)
+{
+	return list(s, a, "petition_countries", read_country, sizeof(**out),
+	    out, n, ST_STATS_COUNTRIES, "i", petition_id);
+}
 
 enum store_status
 store_image_put(struct store *s, const struct petition_image *img)
@@ -3167,4 +3276,48 @@ store_image_file(struct store *s, struct arena *a, int64_t petition_id,
 {
 	return one(s, a, "image_file", read_image_file_data, out, ST_IMAGE_FILE,
 	    "it", petition_id, name);
+}
+
+/* ---- social: drafts ---- */
+
+enum store_status
+store_draft_same(struct store *s, struct arena *a, int64_t owner_id,
+    const char *title, const char *body_md, int64_t *id, const char **slug,
+    enum petition_state *state)
+{
+	struct q q;
+	int r;
+
+	if (q_open(&q, s, a, "draft_same") != STORE_OK)
+		return q.st;
+	r = q_run(&q, ST_DRAFT_SAME, "itt", owner_id, title, body_md);
+	if (r == 0)
+		q.st = STORE_NOTFOUND;
+	if (r == 1) {
+		*id = row_int(&q, 0);
+		*slug = row_text(&q, 1);
+		*state = petition_state_parse(row_str(&q, 2));
+	}
+	return q_close(&q);
+}
+
+enum store_status
+store_draft_delete(struct store *s, int64_t id, int64_t owner_id,
+    const char *actor, int64_t now)
+{
+	char subject[64];
+	struct q q;
+
+	snprintf(subject, sizeof(subject), "petition:%lld", (long long)id);
+	if (q_open(&q, s, NULL, "draft_delete") != STORE_OK)
+		return q.st;
+	q_begin(&q, ST_BEGIN);
+	(void)q_run(&q, ST_DRAFT_DELETE_TRANSITIONS, "ii", id, owner_id);
+	(void)q_run(&q, ST_DRAFT_DELETE, "ii", id, owner_id);
+	if (q.st == STORE_OK && q.changes == 0)
+		q.st = STORE_NOTFOUND;
+	(void)q_run(&q, ST_AUDIT, "itttt", now, actor, "petition_deleted",
+	    subject, "");
+	q_commit(&q);
+	return q_close(&q);
 }

@@ -274,6 +274,7 @@ struct token_info {
 	const char *title_lang; /* the language of the title */
 	const char *lang;	/* the signer's language */
 	enum signature_state state;
+	bool updates; /* the signer still gets update mail */
 };
 
 /* Opens the database named by dsn: "sqlite:PATH" or a plain PATH for SQLite,
@@ -700,8 +701,48 @@ enum store_status store_retain_outbox(struct store *s, int64_t cutoff,
  * an erased page stays there; nothing on PostgreSQL. */
 enum store_status store_retain_compact(struct store *s);
 
+/* ---- privacy: a signer withdraws ---- */
+
+struct withdrawal {
+	int64_t petition_id;
+	int64_t seq;
+	bool counted;	   /* it was confirmed: the count dropped by one */
+	bool removal_leaf; /* a removal leaf records it in the log */
+};
+
+/* Withdraws the signature whose confirmation mail carried the token of
+ * token_hash, in one transaction: it becomes invalid ("withdrawn"), its
+ * personal data and email hash are erased (the address may sign again),
+ * a counted one leaves the count and, when it has a signature leaf, the
+ * log gets a removal leaf (reason withdrawn); its links are deleted and
+ * the audit log says so. STORE_NOTFOUND for an unknown token or a
+ * signature withdrawn or removed already. Fills *out on success; zeroes it
+ * otherwise. */
+enum store_status store_signature_withdraw(struct store *s,
+    const unsigned char *token_hash, int64_t now, struct withdrawal *out);
+
 /* A short English name for a status, for logs. */
 const char *store_status_name(enum store_status st);
+
+/* social: drafts. */
+
+/* The newest draft or pending petition of owner_id with exactly this title
+ * and text: *id, *slug (arena) and *state. STORE_NOTFOUND when there is
+ * none. */
+enum store_status store_draft_same(struct store *s, struct arena *a,
+    int64_t owner_id, const char *title, const char *body_md, int64_t *id,
+    const char **slug, enum petition_state *state);
+
+/* Deletes petition id when it is a draft of owner_id, with its addressees,
+ * translations and history, and records it in the audit log as actor's.
+ * STORE_NOTFOUND when it is not (nothing is changed). */
+enum store_status store_draft_delete(struct store *s, int64_t id,
+    int64_t owner_id, const char *actor, int64_t now);
+
+/* spread: the petition's confirmed signatures by country (arena), largest
+ * first, then by code: the public page's table and chart. */
+enum store_status store_petition_countries(struct store *s, struct arena *a,
+    int64_t petition_id, struct country_row **out, size_t *n);
 
 /* ---- spread: the petition image ---- */
 

@@ -115,6 +115,11 @@ enum stmt {
 	ST_RETAIN_MARK,
 	ST_RETAIN_OUTBOX,
 	ST_RETAIN_CHECKPOINT,
+	/* privacy: a signer withdraws */
+	ST_WITHDRAW_FIND,
+	ST_WITHDRAW_MARK,
+	ST_WITHDRAW_LEAF,
+	ST_WITHDRAW_TOKENS,
 	/* Search (find): a petition's document, a query's results. */
 	ST_SEARCH_INDEX,
 	ST_SEARCH_UNINDEX,
@@ -160,6 +165,10 @@ enum stmt {
 	ST_SQ_INV_SEQ,
 	ST_SQ_INV_COUNT,
 	ST_SQ_INV_MARK,
+	/* social: drafts kept once, deleted by their starter. */
+	ST_DRAFT_SAME,
+	ST_DRAFT_DELETE_TRANSITIONS,
+	ST_DRAFT_DELETE,
 	ST__MAX
 };
 

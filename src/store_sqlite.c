@@ -52,7 +52,10 @@ static const char *const sq_sql[ST__MAX] = {
 	[ST_SEARCH] =
 	    "SELECT p.id, p.slug, p.title, p.body_md, p.lang, p.goal, p.state,"
 	    " p.created_at, p.updated_at, COALESCE(p.closes_at, 0),"
-	    " COALESCE(p.owner_id, 0), p.reason, p.note FROM petition_search"
+	    " COALESCE(p.owner_id, 0), p.reason, p.note,"
+	    " COALESCE((SELECT MIN(t.at) FROM transitions t"
+	    " WHERE t.petition_id = p.id AND t.to_state = 'open'),"
+	    " p.created_at) FROM petition_search"
 	    " JOIN petitions p ON p.id = petition_search.rowid"
 	    " WHERE petition_search MATCH $1"
 	    " AND p.state IN ('open', 'closed', 'victory')"

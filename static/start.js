@@ -1,7 +1,8 @@
 /* start.js — optional progressive enhancement of the petition form
    (templates/start.html). The form works the same without it.
    - "Add another decision maker" shows the next empty row, kept until
-     then in a <template> (the form offers five rows without a script).
+     then in a <template> (without a script the button sends the form,
+     which comes back with one more row).
    - A live preview: after a pause in typing, the text goes to POST
      /preview, which renders it exactly as the petition page will, and the
      answer replaces the preview region (aria-live). The Preview button,
@@ -20,9 +21,10 @@
 
   if (add && rows && templates.length &&
       'content' in document.createElement('template')) {
-    add.addEventListener('click', function () {
+    add.addEventListener('click', function (e) {
       var t = templates.shift();
-      if (!t) return;
+      if (!t) return; /* none left here: the server adds one */
+      e.preventDefault();
       rows.appendChild(document.importNode(t.content, true));
       t.parentNode.removeChild(t);
       var input = rows.lastElementChild &&
@@ -30,7 +32,6 @@
       if (!templates.length) add.hidden = true;
       if (input) input.focus();
     });
-    add.hidden = false;
   }
 
   var body = document.getElementById('body');

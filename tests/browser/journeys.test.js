@@ -53,9 +53,10 @@ async function keyboardSigner(js) {
     assert.match(before, /^0\s/, where(ctx.page, PHONE, `count starts at 0: "${before}"`));
 
     // From the top of the page, Tab reaches the form within a few stops:
-    // skip link, site name, language, "sign" button, then the first field.
+    // skip link, site name, search, "start", the account link, language,
+    // then the first field (the form follows the count).
     const stops = await h.tabTo(page, '#first_name', 12);
-    assert.ok(stops <= 6, where(ctx.page, PHONE, `keyboard: first name is the ${stops}th Tab stop, expected at most the 6th`));
+    assert.ok(stops <= 7, where(ctx.page, PHONE, `keyboard: first name is the ${stops}th Tab stop, expected at most the 7th`));
     assert.ok(await focusedOnScreen(page), where(ctx.page, PHONE, 'keyboard: the focused first-name field is scrolled into view'));
     await h.typeKeys(page, 'Олена');
     await tabExpect(page, '#last_name', ctx);
@@ -205,11 +206,11 @@ describe('forms, languages and long input', () => {
       await valuesKept(page, ctx);
       await errorsDescribed(page, ctx);
       // The notice at the top of the page is the first Tab stop in <main>.
-      const first = await h.tabTo(page, 'main a, main input:not([type=hidden]), main select, main textarea, main button', 6);
+      const first = await h.tabTo(page, 'main a, main input:not([type=hidden]), main select, main textarea, main button', 8);
       assert.equal(await h.focusedDescription(page), 'a[href=#error-summary]', where(ctx.page, PHONE, 'no JS: the first Tab stop in the content is the error notice'));
-      // Before it: the skip link, the site name, "Start a petition" and the
-      // language link.
-      assert.ok(first <= 5, where(ctx.page, PHONE, `no JS: the error notice is Tab stop ${first}, expected within the first 5`));
+      // Before it: the skip link, the site name, search, "Start a
+      // petition", the account link and the language link.
+      assert.ok(first <= 7, where(ctx.page, PHONE, `no JS: the error notice is Tab stop ${first}, expected within the first 7`));
       const noticeTop = await page.evaluate(() => document.activeElement.getBoundingClientRect().top);
       assert.ok(noticeTop >= 0 && noticeTop < PHONE.height, where(ctx.page, PHONE, 'no JS: the error notice is on the first screen'));
       await page.keyboard.press('Enter');

@@ -51,12 +51,12 @@ describe('starting a petition', () => {
       await page.waitForSelector('#preview em', { timeout: 10000 });
       assert.equal(await page.$('#preview strong'), null, where(ctx.page, PHONE, 'preview: replaced, not appended'));
 
-      // Five rows without a script; the button opens the sixth and focuses it.
-      assert.equal(await page.locator('#to-rows fieldset').count(), 5);
+      // One row; the button opens the second in place and focuses it.
+      assert.equal(await page.locator('#to-rows fieldset').count(), 1, where(ctx.page, PHONE, 'one decision maker row at first'));
       await page.click('#to-add');
-      assert.equal(await page.locator('#to-rows fieldset').count(), 6, where(ctx.page, PHONE, 'add another: a sixth row'));
-      assert.equal(await page.evaluate(() => document.activeElement.id), 'to_name_6', where(ctx.page, PHONE, 'add another: focus in the new row'));
-      await page.fill('#to_name_6', 'The mayor');
+      assert.equal(await page.locator('#to-rows fieldset').count(), 2, where(ctx.page, PHONE, 'add another: a second row'));
+      assert.equal(await page.evaluate(() => document.activeElement.id), 'to_name_2', where(ctx.page, PHONE, 'add another: focus in the new row'));
+      await page.fill('#to_name_2', 'The mayor');
 
       // Submitted: on to the dashboard, waiting for moderation.
       await page.fill('#goal', '500');
@@ -68,6 +68,31 @@ describe('starting a petition', () => {
         where(ctx.page, PHONE, 'dashboard: the petition waits for moderation'));
       const r = await h.fetchRaw(srv.url('/p/open-the-city-library-on-sundays'));
       assert.equal(r.status, 404, where(ctx.page, PHONE, 'pending: not public yet'));
+    } finally {
+      await rec.context.close();
+    }
+  });
+
+  it('"add another" without JavaScript: the form comes back with one more row, typing kept', async () => {
+    const rec = await h.newPage({ viewport: PHONE, js: false });
+    const { page } = rec;
+    const ctx = { page: 'start en (no JS)', viewport: PHONE };
+    try {
+      await page.goto(srv.url('/login?lang=en'));
+      await page.fill('#email', EMAIL);
+      await page.fill('#password', PASSWORD);
+      await Promise.all([page.waitForURL(/\/me$/), page.click('button[type=submit]')]);
+      await page.goto(srv.url('/start?lang=en'));
+      assert.equal(await page.locator('#to-rows fieldset').count(), 1, where(ctx.page, PHONE, 'one decision maker row'));
+      assert.ok(await page.isVisible('#to-add'), where(ctx.page, PHONE, 'the add button shows without a script'));
+      await page.fill('#title', 'Light the park path');
+      await page.fill('#to_name_1', 'Parks department');
+      await Promise.all([page.waitForLoadState('load'), page.click('#to-add')]);
+      await page.waitForSelector('#to_name_2');
+      assert.equal(await page.locator('#to-rows fieldset').count(), 2, where(ctx.page, PHONE, 'add another: a second row'));
+      assert.equal(await page.inputValue('#title'), 'Light the park path', where(ctx.page, PHONE, 'the title is kept'));
+      assert.equal(await page.inputValue('#to_name_1'), 'Parks department', where(ctx.page, PHONE, 'the first row is kept'));
+      assert.equal(await page.locator('.error-summary').count(), 0, where(ctx.page, PHONE, 'no errors for an unfinished form'));
     } finally {
       await rec.context.close();
     }

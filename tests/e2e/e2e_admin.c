@@ -105,18 +105,55 @@ test_wrong_and_unknown_look_alike(void **state)
 	client_free(c);
 }
 
+/* c's requests come from addr (behind the trusted proxy), so each client
+ * has rate limits of its own. */
+static void
+client_from(struct client *c, struct curl_slist **h, const char *addr)
+{
+	char line[64];
+
+	snprintf(line, sizeof line, "X-Forwarded-For: %s", addr);
+	*h = curl_slist_append(NULL, line);
+	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, *h);
+}
+
 static void
 test_lockout(void **state)
 {
 	(void)state;
-	struct client *c = client_new(srv);
+	struct client *c = client_new(srv), *owner = client_new(srv),
+		      *d = client_new(srv);
+	struct curl_slist *hc, *ho, *hd;
 
+	client_from(c, &hc, "10.9.0.1");
+	client_from(owner, &ho, "10.9.1.1");
+	client_from(d, &hd, "10.9.2.1");
+	/* The owner's browser signed in once before. */
+	assert_int_equal(login(owner, "locked@example.org", PASSWORD), 303);
 	for (int i = 0; i < 5; i++)
 		assert_int_equal(login(c, "locked@example.org", "wrong guess"),
 		    422);
-	/* Locked now: even the right password waits. */
+	/* Locked now: even the right password waits, from another
+	 * browser ... */
 	assert_int_equal(login(c, "locked@example.org", PASSWORD), 429);
+	/* ... but not from the owner's, which signed in before. */
+	assert_int_equal(login(owner, "locked@example.org", PASSWORD), 303);
+	/* An address without an account locks alike: no answer tells
+	 * whether it has one. */
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(login(d, "nobody-locked@example.org",
+				     "wrong guess"),
+		    422);
+	assert_int_equal(login(d, "nobody-locked@example.org", PASSWORD), 429);
+	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, NULL);
+	curl_easy_setopt(owner->curl, CURLOPT_HTTPHEADER, NULL);
+	curl_easy_setopt(d->curl, CURLOPT_HTTPHEADER, NULL);
+	curl_slist_free_all(hc);
+	curl_slist_free_all(ho);
+	curl_slist_free_all(hd);
 	client_free(c);
+	client_free(owner);
+	client_free(d);
 }
 
 static void
@@ -193,6 +230,14 @@ test_moderator_invalidates(void **state)
 	/* Its own session can: the count drops at once, by exactly four. */
 	client_post(c, "/admin/p/" SEED_SLUG "/invalidate", b.data, b.len, NULL,
 	    &r);
+	/* Post/Redirect/Get: the result is a page of its own, so a reload
+	 * does not send the invalidation again. */
+	assert_int_equal(r.status, 303);
+	char *loc = resp_header(&r, "Location");
+	assert_string_equal(loc, "/admin/p/" SEED_SLUG "?invalidated=4");
+	resp_free(&r);
+	client_get(c, loc, &r);
+	free(loc);
 	assert_int_equal(r.status, 200);
 	assert_non_null(strstr(r.body.data, "4 signatures were invalidated"));
 	resp_free(&r);

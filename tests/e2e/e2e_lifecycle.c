@@ -492,6 +492,11 @@ test_hide_and_restore(void **state)
 	assert_int_equal(moderate(mod, slug, "hide", "offensive", ""), 303);
 	html = get_page(v, path, 410);
 	assert_true(html_shows_text(html, "offensive or hateful content"));
+	/* Headed as removed, not as a failure of the site. */
+	assert_page_shows(html, "en", "title_removed");
+	char *wrong = catalogue_get("title_error");
+	assert_false(html_shows_text(html, wrong));
+	free(wrong);
 	free(html);
 	snprintf(path, sizeof path, "/p/%s.json", slug);
 	assert_int_equal(status_of(path), 410);

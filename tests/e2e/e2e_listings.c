@@ -216,6 +216,66 @@ test_hidden_leaves(void **state)
 	free(page);
 }
 
+/* Whether body (len bytes) is well-formed XML, by xmllint. */
+static bool
+xml_ok(const char *body)
+{
+	char path[600];
+	struct hbuf out = { 0 };
+	int rc;
+
+	snprintf(path, sizeof path, "%s/check.xml", srv->root);
+	if (write_file(path, body, strlen(body)) != 0)
+		return false;
+	const char *argv[] = { "/usr/bin/xmllint", "--noout", path, NULL };
+	rc = run_capture_all(argv, &out);
+	if (rc != 0)
+		fprintf(stderr, "xmllint: %s\n", out.data ? out.data : "");
+	hbuf_free(&out);
+	return rc == 0;
+}
+
+/* robots.txt, the sitemap and the feeds, after test_hidden_leaves. */
+static void
+test_feeds(void **state)
+{
+	(void)state;
+	char *body;
+
+	body = get("/robots.txt", 200);
+	assert_non_null(strstr(body, "Sitemap: http://127.0.0.1:"));
+	assert_non_null(strstr(body, "Disallow: /admin"));
+	free(body);
+	/* Every public petition in each language, with its alternates. */
+	body = get("/sitemap.xml", 200);
+	assert_true(xml_ok(body));
+	assert_non_null(strstr(body, "/p/trolleybus-ru?lang=en</loc>"));
+	assert_non_null(strstr(body, "/p/trolleybus-ru?lang=ru</loc>"));
+	assert_non_null(strstr(body, "/p/trolleybus-ru?lang=uk</loc>"));
+	assert_non_null(strstr(body, "hreflang=\"uk\" href=\"http://127.0.0.1"));
+	assert_int_equal(count_of(body, "/p/" SEED_SLUG "?lang=ru</loc>"), 1);
+	assert_null(strstr(body, "/p/uk-03?"));
+	free(body);
+	/* New petitions. */
+	body = get("/feed.atom", 200);
+	assert_true(xml_ok(body));
+	assert_non_null(
+	    strstr(body, "<feed xmlns=\"http://www.w3.org/2005/Atom\""));
+	assert_non_null(strstr(body, "/p/trolleybus-ru</id>"));
+	assert_null(strstr(body, "/p/uk-03<"));
+	free(body);
+	/* A petition's updates and responses; linked from its page. */
+	body = get("/p/" SEED_SLUG "/feed.atom", 200);
+	assert_true(xml_ok(body));
+	free(body);
+	body = get("/p/" SEED_SLUG, 200);
+	assert_non_null(strstr(body, "/p/" SEED_SLUG "/feed.atom\""));
+	assert_non_null(strstr(body, "/feed.atom\""));
+	free(body);
+	free(get("/p/no-such-petition/feed.atom", 404));
+	free(get("/p/uk-03/feed.atom", 410));
+}
+
 int
 main(void)
 {
@@ -224,6 +284,7 @@ main(void)
 		cmocka_unit_test(test_lists),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_hidden_leaves),
+		cmocka_unit_test(test_feeds),
 	};
 	const char *extra[] = { COUNT_ON_SIGN, NULL };
 

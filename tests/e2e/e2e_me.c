@@ -122,13 +122,15 @@ post_update(struct client *c, const char *slug, const char *kind,
 /* POSTs a state action (note may be NULL, csrf NULL: none) and returns the
  * status; the response is freed unless r is given. */
 static long
-post_state(struct client *c, const char *slug, const char *action,
-    const char *note, const char *csrf, struct resp *r)
+post_state_confirm(struct client *c, const char *slug, const char *action,
+    const char *note, const char *csrf, bool confirm, struct resp *r)
 {
 	struct hbuf b = { 0 };
 	struct resp own;
 	char path[256];
 	form_add(&b, "action", action);
+	if (confirm)
+		form_add(&b, "confirm", "1");
 	if (note != NULL)
 		form_add(&b, "note", note);
 	if (csrf != NULL)
@@ -142,6 +144,14 @@ post_state(struct client *c, const char *slug, const char *action,
 	if (r == NULL)
 		resp_free(&own);
 	return st;
+}
+
+/* The same without the tick that confirms a move that cannot be undone. */
+static long
+post_state(struct client *c, const char *slug, const char *action,
+    const char *note, const char *csrf, struct resp *r)
+{
+	return post_state_confirm(c, slug, action, note, csrf, false, r);
 }
 
 /* Signs slug as signer k with a fresh client, in the signer's language. */
@@ -594,7 +604,9 @@ test_update_mailed_once(void **state)
 	char *csrf = client_page_csrf(c, "/me/p/" SLUG);
 
 	assert_int_equal(post_update(c, SLUG, "update", "Bridge news one",
-			     "We **met** the council today.", NULL, csrf, &r),
+			     "We **met** the council today. "
+			     "![the council](https://tracker.example/p.gif)",
+			     NULL, csrf, &r),
 	    303);
 	char *loc = resp_header(&r, "Location");
 	assert_non_null(loc);
@@ -612,6 +624,15 @@ test_update_mailed_once(void **state)
 	json_t *m = mail_parse(&w.mail, before + 1);
 	assert_non_null(
 	    strstr(mail_part(m, "text/html"), "<strong>met</strong>"));
+	/* An image in an update is a link in its mail: opening the mail
+	 * loads nothing from elsewhere. */
+	assert_null(strstr(mail_part(m, "text/html"), "<img"));
+	assert_non_null(strstr(mail_part(m, "text/html"),
+	    "<a href=\"https://tracker.example/p.gif\">the council</a>"));
+	/* The text part reads as text: no Markdown asterisks. */
+	assert_non_null(
+	    strstr(mail_part(m, "text/plain"), "We met the council today."));
+	assert_null(strstr(mail_part(m, "text/plain"), "**"));
 	json_decref(m);
 
 	client_get_expect(c, "/me/p/" SLUG "?posted=1", 200, &r);
@@ -777,8 +798,22 @@ test_state_changes(void **state)
 	assert_int_equal(post_state(c, SLUG2, "close", note, csrf, NULL), 422);
 	assert_int_equal(post_state(c, SLUG2, "explode", NULL, csrf, NULL), 400);
 
-	/* Close: signing stops. */
-	assert_int_equal(post_state(c, SLUG2, "close", NULL, csrf, &r), 303);
+	/* Closing cannot be undone: the form says so, and without its tick
+	 * nothing happens. */
+	client_get_expect(c, "/me/p/" SLUG2, 200, &r);
+	assert_page_shows(r.body.data, "en", "me_close_confirm");
+	assert_non_null(strstr(r.body.data,
+	    "name=\"confirm\" type=\"checkbox\" value=\"1\" required"));
+	resp_free(&r);
+	assert_int_equal(post_state(c, SLUG2, "close", NULL, csrf, &r), 422);
+	assert_page_shows(r.body.data, "en", "me_err_close_confirm");
+	assert_non_null(strstr(r.body.data, "id=\"me-state\">Open<"));
+	resp_free(&r);
+
+	/* Close, ticked: signing stops. */
+	assert_int_equal(post_state_confirm(c, SLUG2, "close", NULL, csrf, true,
+			     &r),
+	    303);
 	char *loc = resp_header(&r, "Location");
 	assert_non_null(loc);
 	assert_non_null(strstr(loc, "/me/p/" SLUG2 "?changed=1"));

@@ -166,6 +166,38 @@ test_mail_files_expire(void **state)
 	assert_int_equal(mail_files_wait(outbox, 0, 10000), 0);
 }
 
+/* /privacy in three languages, linked from every page's footer and from
+ * the sign form. */
+static void
+test_privacy_page(void **state)
+{
+	(void)state;
+	struct client *c = client_new(srv);
+	const char *langs[] = { "en", "ru", "uk" };
+	struct resp r;
+	char path[64];
+
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(path, sizeof path, "/privacy?lang=%s", langs[i]);
+		client_get_expect(c, path, 200, &r);
+		assert_page_shows(r.body.data, langs[i], "privacy_stored");
+		assert_page_shows(r.body.data, langs[i], "privacy_who");
+		resp_free(&r);
+	}
+	client_get_expect(c, "/privacy?lang=en", 200, &r);
+	assert_non_null(strstr(r.body.data, "90 days after a petition closes"));
+	resp_free(&r);
+	client_get_expect(c, "/?lang=en", 200, &r);
+	assert_non_null(strstr(r.body.data, "<a href=\"/privacy\">"));
+	resp_free(&r);
+	client_get_expect(c, "/p/" SEED_SLUG, 200, &r);
+	const char *form = strstr(r.body.data, "sign__privacy");
+	assert_non_null(form);
+	assert_non_null(strstr(form, "<a href=\"/privacy\">"));
+	resp_free(&r);
+	client_free(c);
+}
+
 /* GETs /metrics from 127.0.0.1 with an X-Forwarded-For (NULL: none);
  * returns the status. */
 static long
@@ -616,6 +648,124 @@ test_retention(void **state)
 	w.passed = true;
 }
 
+/* ---- withdrawing ---- */
+
+static struct mailworld w2;
+
+/* The path of the link to prefix in the last mail to rcpt, malloc'd. */
+static char *
+mailed_link(struct mailworld *mw, const char *rcpt, const char *prefix)
+{
+	int i = maildir_find(&mw->mail, rcpt, WAIT_MS);
+	json_t *m;
+	char *link;
+
+	assert_true(i > 0);
+	m = mail_parse(&mw->mail, i);
+	assert_non_null(m);
+	const char *text = mail_part(m, "text/plain");
+	assert_non_null(text);
+	link = link_path(text, mw->srv.base, prefix);
+	const char *html = mail_part(m, "text/html");
+	assert_non_null(html);
+	assert_non_null(strstr(html, prefix));
+	json_decref(m);
+	assert_non_null(link);
+	return link;
+}
+
+/* The log's size as /p/SLUG.json says, -1 when absent. */
+static long
+log_size(const struct server *s, const char *slug)
+{
+	struct client *c = client_new(s);
+	char path[256];
+	struct resp r;
+	long v = -1;
+
+	snprintf(path, sizeof path, "/p/%s.json", slug);
+	client_get_expect(c, path, 200, &r);
+	const char *p = strstr(r.body.data, "\"log_size\":");
+	if (p != NULL)
+		v = strtol(p + strlen("\"log_size\":"), NULL, 10);
+	resp_free(&r);
+	client_free(c);
+	return v;
+}
+
+/* The link in the confirmation mail withdraws a signature: a counted one
+ * leaves the count and the log gets a removal leaf; a pending one can no
+ * longer be confirmed; the signer's data and links go (the link then
+ * answers 404, saying it is spent); the address may sign again. */
+static void
+test_withdraw(void **state)
+{
+	(void)state;
+	const char *args[] = { "--seed", SEED_PATH, "--rate-limit", "off",
+		NULL };
+	struct server *s = &w2.srv;
+	struct signer a = signer_default("withdraw-a@example.org");
+	struct signer b = signer_default("withdraw-b@example.org");
+	struct resp r;
+
+	if (smtpd_available() != 0)
+		skip();
+	assert_int_equal(mailworld_start(&w2, args, NULL), 0);
+	a.comment = "Withdrawing-words-of-A";
+	assert_int_equal(sign_fresh(s, SEED_SLUG, &a, NULL, NULL), 303);
+	assert_int_equal(sign_fresh(s, SEED_SLUG, &b, NULL, NULL), 303);
+	struct client *c = client_new(s);
+	assert_int_equal(mail_follow(c, &w2.mail, a.email, "/c/", WAIT_MS), 303);
+	assert_int_equal(petition_count_wait(s, SEED_SLUG, 1, WAIT_MS), 1);
+	assert_int_equal(log_size(s, SEED_SLUG), 1);
+
+	char *wa = mailed_link(&w2, a.email, "/w/");
+	char *ca = mailed_link(&w2, a.email, "/c/");
+	client_get_expect(c, wa, 200, &r);
+	assert_page_shows(r.body.data, "en", "withdraw_ask");
+	resp_free(&r);
+	assert_int_equal(client_press_button(c, wa, &r), 200);
+	assert_page_shows(r.body.data, "en", "withdraw_done_heading");
+	resp_free(&r);
+	assert_int_equal(petition_count_wait(s, SEED_SLUG, 0, WAIT_MS), 0);
+	assert_int_equal(log_size(s, SEED_SLUG), 2); /* the removal leaf */
+	/* The link went with the data: it says it is spent. */
+	client_get_expect(c, wa, 404, &r);
+	assert_page_shows(r.body.data, "en", "withdraw_unknown");
+	resp_free(&r);
+	/* Its data is gone with it. */
+	assert_int_equal(db_number(s,
+			     "SELECT COUNT(*) FROM signatures WHERE comment ="
+			     " 'Withdrawing-words-of-A' OR (state = 'invalid'"
+			     " AND pii IS NOT NULL)"),
+	    0);
+	(void)ca;
+
+	/* A pending signature: withdrawn, its confirmation link is dead. */
+	char *wb = mailed_link(&w2, b.email, "/w/");
+	char *cb = mailed_link(&w2, b.email, "/c/");
+	assert_int_equal(client_press_button(c, wb, &r), 200);
+	resp_free(&r);
+	client_get_expect(c, cb, 404, &r);
+	resp_free(&r);
+	assert_int_equal(petition_count(s, SEED_SLUG), 0);
+	assert_int_equal(log_size(s, SEED_SLUG), 2);
+
+	/* The address may sign again. */
+	assert_int_equal(sign_fresh(s, SEED_SLUG, &a, NULL, NULL), 303);
+	client_get_expect(c, "/w/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+	    404, &r);
+	resp_free(&r);
+	const char *secrets[] = { wa + 3, wb + 3, NULL };
+	assert_log_lacks(s, secrets);
+	free(wa);
+	free(wb);
+	free(ca);
+	free(cb);
+	client_free(c);
+	w2.passed = true;
+}
+
 int
 main(void)
 {
@@ -623,6 +773,7 @@ main(void)
 	const struct CMUnitTest files[] = {
 		cmocka_unit_test(test_file_modes),
 		cmocka_unit_test(test_mail_files_expire),
+		cmocka_unit_test(test_privacy_page),
 	};
 	const struct CMUnitTest others[] = {
 		cmocka_unit_test(test_metrics_allow),
@@ -636,6 +787,7 @@ main(void)
 	failed += cmocka_run_group_tests(others, NULL, NULL);
 	const struct CMUnitTest retention[] = {
 		mailworld_test(test_retention, &w),
+		mailworld_test(test_withdraw, &w2),
 	};
 	failed += cmocka_run_group_tests(retention, NULL, NULL);
 	return harness_finish(failed);

@@ -22,6 +22,7 @@ static struct server *srv;
 #define CYR_SLUG "chistaya-voda"
 #define CYR_TITLE "Чистая вода в каждой школе Харькова и области"
 #define HIDDEN_SLUG "hidden-one"
+#define HOSTILE_SLUG "quoted-title"
 
 static int
 import_md(struct server *s, const char *name, const char *md)
@@ -49,6 +50,10 @@ setup_petitions(struct server *s)
 	if (import_md(s, CYR_SLUG,
 		"---\ntitle: " CYR_TITLE "\nto: Министерство образования\n"
 		"goal: 100\nlang: ru\nslug: " CYR_SLUG "\n---\nТекст.\n") == -1 ||
+	    import_md(s, HOSTILE_SLUG,
+		"---\ntitle: Stop \"this\" <b>now</b> & more\nto: Someone\n"
+		"goal: 100\nlang: en\nslug: " HOSTILE_SLUG
+		"\n---\nText.\n") == -1 ||
 	    import_md(s, HIDDEN_SLUG,
 		"---\ntitle: Soon hidden\nto: Someone\ngoal: 100\nlang: en\n"
 		"slug: " HIDDEN_SLUG "\n---\nText.\n") == -1)
@@ -400,7 +405,8 @@ static void
 test_refusals(void **state)
 {
 	(void)state;
-	static const char *const kinds[] = { "share.png", "qr.svg", "qr.png" };
+	static const char *const kinds[] = { "share.png", "qr.svg", "qr.png",
+		"embed", "badge.svg", "image.jpg", "image.webp" };
 	static const struct {
 		const char *slug;
 		long status;
@@ -419,7 +425,7 @@ test_refusals(void **state)
 	struct resp r;
 	size_t i, k;
 
-	for (k = 0; k < 3; k++)
+	for (k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
 		for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 			char path[400];
 
@@ -457,6 +463,202 @@ test_refusals(void **state)
 	client_free(c);
 }
 
+/* The widget: its own policy lets any site frame it; the page's does not.
+ * Title, count, progress and a sign button that leaves the frame. */
+static void
+test_embed(void **state)
+{
+	(void)state;
+	struct client *c = client_new(srv);
+	struct resp r;
+	char want[256];
+
+	assert_int_equal(client_get(c, "/p/" SEED_SLUG "/embed?lang=uk", &r),
+	    CURLE_OK);
+	assert_int_equal(r.status, 200);
+	char *csp = resp_header(&r, "Content-Security-Policy");
+	char *xfo = resp_header(&r, "X-Frame-Options");
+	assert_non_null(csp);
+	assert_non_null(strstr(csp, "frame-ancestors *"));
+	assert_null(strstr(csp, "script-src"));
+	assert_non_null(strstr(csp, "default-src 'none'"));
+	assert_null(xfo);
+	free(csp);
+	assert_non_null(strstr(r.body.data, "<html lang=\"uk\""));
+	assert_non_null(strstr(r.body.data, "<progress"));
+	assert_non_null(strstr(r.body.data, "id=\"count\""));
+	snprintf(want, sizeof want,
+	    "href=\"%s/p/%s?lang=uk#sign\" target=\"_blank\"", srv->base,
+	    SEED_SLUG);
+	assert_non_null(strstr(r.body.data, want));
+	char *cta = catalogue_lang("uk", "sign_cta");
+	assert_true(html_shows_text(r.body.data, cta));
+	free(cta);
+	assert_null(strstr(r.body.data, "<script"));
+	resp_free(&r);
+
+	/* The rest of the site may not be framed. */
+	assert_int_equal(client_get(c, "/p/" SEED_SLUG "?lang=en", &r),
+	    CURLE_OK);
+	csp = resp_header(&r, "Content-Security-Policy");
+	xfo = resp_header(&r, "X-Frame-Options");
+	assert_non_null(strstr(csp, "frame-ancestors 'none'"));
+	assert_string_equal(xfo, "DENY");
+	free(csp);
+	free(xfo);
+	/* The page's Embed box gives the snippets. */
+	char *page = html_decode(r.body.data);
+	snprintf(want, sizeof want, "<iframe src=\"%s/p/%s/embed?lang=en\"",
+	    srv->base, SEED_SLUG);
+	assert_non_null(strstr(page, want));
+	snprintf(want, sizeof want, "(%s/p/%s/badge.svg?lang=en)", srv->base,
+	    SEED_SLUG);
+	assert_non_null(strstr(page, want));
+	free(page);
+	resp_free(&r);
+
+	/* A title with quotes and markup: escaped in the widget, and twice
+	 * in the snippet (once for the embedding page, once for this). */
+	assert_int_equal(client_get(c, "/p/" HOSTILE_SLUG "/embed", &r),
+	    CURLE_OK);
+	assert_int_equal(r.status, 200);
+	assert_null(strstr(r.body.data, "<b>now"));
+	assert_non_null(strstr(r.body.data, "&lt;b&gt;now"));
+	resp_free(&r);
+	assert_int_equal(client_get(c, "/p/" HOSTILE_SLUG, &r), CURLE_OK);
+	assert_int_equal(r.status, 200);
+	assert_null(strstr(r.body.data, "<b>now"));
+	assert_non_null(strstr(r.body.data,
+	    "title=&quot;Stop &amp;quot;this&amp;quot; &amp;lt;b&amp;gt;now"));
+	resp_free(&r);
+	client_free(c);
+}
+
+/* The badge: an SVG with the count in the reader's language, escaped,
+ * cache-friendly, a new ETag when the count moves. */
+static void
+test_badge(void **state)
+{
+	(void)state;
+	struct client *c = client_new(srv);
+	struct resp r;
+	char inm[128];
+
+	assert_int_equal(client_get(c, "/p/" HOSTILE_SLUG "/badge.svg?lang=ru",
+			     &r),
+	    CURLE_OK);
+	assert_int_equal(r.status, 200);
+	char *ct = resp_header(&r, "Content-Type");
+	char *cc = resp_header(&r, "Cache-Control");
+	char *etag = resp_header(&r, "ETag");
+	assert_string_equal(ct, "image/svg+xml");
+	assert_non_null(strstr(cc, "max-age="));
+	assert_non_null(etag);
+	free(ct);
+	free(cc);
+	assert_non_null(strstr(r.body.data, "<svg"));
+	assert_non_null(strstr(r.body.data, "подписи"));
+	assert_non_null(strstr(r.body.data, ">0</text>"));
+	assert_null(strstr(r.body.data, "<script"));
+	resp_free(&r);
+	snprintf(inm, sizeof inm, "If-None-Match: %s", etag);
+	const char *hdrs[] = { inm, NULL };
+	assert_int_equal(client_get_headers(c,
+			     "/p/" HOSTILE_SLUG "/badge.svg?lang=ru", hdrs, &r),
+	    CURLE_OK);
+	assert_int_equal(r.status, 304);
+	resp_free(&r);
+	struct signer who = signer_default("badge@example.org");
+	assert_int_equal(sign_fresh(srv, HOSTILE_SLUG, &who, NULL, NULL), 303);
+	assert_int_equal(petition_count_wait(srv, HOSTILE_SLUG, 1, 5000), 1);
+	assert_int_equal(client_get_headers(c,
+			     "/p/" HOSTILE_SLUG "/badge.svg?lang=ru", hdrs, &r),
+	    CURLE_OK);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body.data, ">1</text>"));
+	resp_free(&r);
+	free(etag);
+	client_free(c);
+}
+
+/* Public counts by country: a table and a server-drawn SVG chart, names
+ * in the reader's language; a country with fewer than three confirmed
+ * signatures is counted under "Other countries". */
+static void
+test_countries(void **state)
+{
+	(void)state;
+	static const char *const who[][2] = {
+		{ "ua1@example.org", "UA" },
+		{ "ua2@example.org", "UA" },
+		{ "ua3@example.org", "UA" },
+		{ "de1@example.org", "DE" },
+		{ "fr1@example.org", "FR" },
+	};
+	struct client *c = client_new(srv);
+	struct resp r;
+	size_t i;
+
+	/* None yet: no section. */
+	assert_int_equal(client_get(c, "/p/" CYR_SLUG "?lang=ru", &r), CURLE_OK);
+	assert_int_equal(r.status, 200);
+	assert_null(strstr(r.body.data, "id=\"countries-h\""));
+	resp_free(&r);
+	for (i = 0; i < sizeof who / sizeof who[0]; i++) {
+		struct signer s = signer_default(who[i][0]);
+
+		s.country = who[i][1];
+		assert_int_equal(sign_fresh(srv, CYR_SLUG, &s, NULL, NULL), 303);
+	}
+	assert_int_equal(petition_count_wait(srv, CYR_SLUG, 5, 5000), 5);
+	/* The page is rendered again within its cache's few seconds. */
+	for (int tries = 0; tries < 40; tries++) {
+		assert_int_equal(client_get(c, "/p/" CYR_SLUG "?lang=ru", &r),
+		    CURLE_OK);
+		if (strstr(r.body.data, "id=\"countries-h\"") != NULL)
+			break;
+		resp_free(&r);
+		pause_ms(250);
+	}
+	assert_non_null(strstr(r.body.data, "id=\"countries-h\""));
+	char *heading = catalogue_lang("ru", "countries_heading");
+	char *other = catalogue_lang("ru", "countries_other");
+	assert_true(html_shows_text(r.body.data, heading));
+	/* The table: Ukraine 3, the two lone countries together. */
+	assert_non_null(strstr(r.body.data,
+	    "<tr><th scope=\"row\">Украина</th><td>3</td></tr>"));
+	char row[256];
+	snprintf(row, sizeof row,
+	    "<tr><th scope=\"row\">%s</th><td>2</td></tr>", other);
+	assert_non_null(strstr(r.body.data, row));
+	{
+		/* Not in the section (the sign form lists every country). */
+		const char *sec = strstr(r.body.data, "id=\"countries-h\"");
+		const char *sec_end = strstr(sec, "</section>");
+		char *part = strndup(sec, (size_t)(sec_end - sec));
+
+		assert_null(strstr(part, "Германия"));
+		assert_null(strstr(part, "Франция"));
+		free(part);
+	}
+	/* The chart: an SVG drawn by the server, one bar per row. */
+	const char *svg = strstr(r.body.data,
+	    "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart chart--bars\"");
+	assert_non_null(svg);
+	const char *end = strstr(svg, "</svg>");
+	assert_non_null(end);
+	char *chart = strndup(svg, (size_t)(end - svg));
+	assert_int_equal(count_of(chart, "<rect "), 2);
+	assert_non_null(strstr(chart, "role=\"img\""));
+	assert_non_null(strstr(chart, ">Украина</text>"));
+	assert_null(strstr(chart, "<script"));
+	free(chart);
+	free(heading);
+	free(other);
+	resp_free(&r);
+	client_free(c);
+}
+
 int
 main(void)
 {
@@ -467,6 +669,9 @@ main(void)
 		cmocka_unit_test(test_cyrillic_title),
 		cmocka_unit_test(test_qr_decodes),
 		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_embed),
+		cmocka_unit_test(test_badge),
+		cmocka_unit_test(test_countries),
 	};
 	int failed;
 

@@ -269,11 +269,18 @@ test_form_shown(void **state)
 	char *cc = resp_header_all(&r, "Cache-Control");
 	assert_non_null(strstr(cc, "no-store"));
 	free(cc);
-	/* Five rows without a script, the rest for "add another". */
-	assert_non_null(strstr(r.body.data, "name=\"to_name_5\""));
+	/* One row, the rest for "add another" (a button that sends the
+	 * form without a script). */
+	assert_non_null(strstr(r.body.data, "name=\"to_name_1\""));
+	char *tmpl = strstr(r.body.data, "<template class=\"to-row-template\">");
+	assert_non_null(tmpl);
+	char *row2 = strstr(r.body.data, "id=\"to_name_2\"");
+	assert_true(row2 != NULL && row2 > tmpl);
 	assert_int_equal(count_of(r.body.data,
 			     "<template class=\"to-row-template\">"),
-	    5);
+	    9);
+	assert_non_null(strstr(r.body.data,
+	    "type=\"submit\" name=\"action\" value=\"add\" id=\"to-add\""));
 	assert_non_null(strstr(r.body.data,
 	    "name=\"goal\" type=\"text\" "
 	    "inputmode=\"numeric\" value=\"100\""));
@@ -367,9 +374,16 @@ test_draft_of_the_seed_text(void **state)
 	resp_free(&r);
 	client_free(anon);
 
-	/* The same title again gets the next free slug. */
+	/* The same form sent again (a double click, a reload) keeps the
+	 * one draft. */
+	char *again = new_draft(c, &d);
+	assert_string_equal(again, slug);
+	free(again);
+	/* The same title with another text gets the next free slug. */
+	d.body = "Another text under the same title.";
 	char *slug2 = new_draft(c, &d);
 	assert_string_equal(slug2, SEED_TITLE_SLUG "-2");
+	d.body = "A third text under the same title.";
 	char *slug3 = new_draft(c, &d);
 	assert_string_equal(slug3, SEED_TITLE_SLUG "-3");
 	free(slug2);
@@ -1201,6 +1215,7 @@ test_slugs_transliterated(void **state)
 	slug = new_draft(c, &d);
 	assert_string_equal(slug, "petition");
 	free(slug);
+	d.body = "Another text.";
 	slug = new_draft(c, &d);
 	assert_string_equal(slug, "petition-2");
 	free(slug);

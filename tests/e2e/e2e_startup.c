@@ -372,6 +372,23 @@ fail_server(const char *dir, const char **args, size_t *n)
 	args[(*n)++] = busy_listen;
 }
 
+static void
+fail_loghead(const char *dir, const char **args, size_t *n)
+{
+	char path[700];
+
+	(void)args;
+	(void)n;
+	/* A log key others may read is refused, never used or replaced. */
+	snprintf(path, sizeof(path), "%s/data", dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/data/log.key", dir);
+	assert_int_equal(write_file(path, "0123456789abcdef0123456789abcdef",
+			     32),
+	    0);
+	assert_int_equal(chmod(path, 0644), 0);
+}
+
 /* In the order of holos's table; test_every_step_covered() holds the two
  * to each other. */
 static const struct step_case cases[] = {
@@ -392,8 +409,10 @@ static const struct step_case cases[] = {
 	{ "refresh", NULL },
 	{ "sweep", NULL },
 	{ "retain", NULL },
+	{ "loghead", fail_loghead },
 	{ "delay", NULL },
 	{ "offload", NULL },
+	{ "events", NULL },
 	{ "media", NULL },
 	{ "server", fail_server },
 };

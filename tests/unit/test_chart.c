@@ -294,6 +294,13 @@ test_up_to_last(void **state)
 	assert_int_equal(count_of(svg, "height=\"0.00\""), 4);
 	assert_non_null(strstr(svg, "<title>2024-01-05: 0</title>"));
 	free(svg);
+	/* One day is one narrow bar, not a block across the plot. */
+	svg = draw(rows, 1, 0, &texts, &bars);
+	assert_int_equal(bars, 1);
+	const char *w = strstr(strstr(svg, "<rect"), "width=\"");
+	assert_non_null(w);
+	assert_true(strtod(w + 7, NULL) <= (PLOT_RIGHT - PLOT_LEFT) / 10.0);
+	free(svg);
 	/* Nothing signed, but a day given: one empty bar. */
 	svg = draw(NULL, 0, DAY0, &texts, &bars);
 	assert_int_equal(bars, 1);
@@ -344,6 +351,46 @@ test_texts_escaped(void **state)
 	free(svg);
 }
 
+/* spread: the bars by country: one per row, lengths proportional,
+ * every text escaped, nothing drawn for no counts. */
+static void
+test_bars(void **state)
+{
+	const struct chart_bar bars[] = {
+		{ "Ukraine", 40, "40" },
+		{ "<script>alert(1)</script>", 10, "10" },
+		{ "Other & \"more\"", 20, "2<0" },
+	};
+	const struct chart_text t = { .id = "c\"x", .title = "By <country>" };
+	struct buf b;
+
+	(void)state;
+	buf_init(&b);
+	assert_int_equal(chart_bars_svg(&b, bars, 3, &t), 3);
+	assert_true(buf_ok(&b));
+	buf_putc(&b, '\0');
+	assert_non_null(strstr(b.data, "role=\"img\""));
+	assert_non_null(strstr(b.data,
+	    "<title id=\"c&quot;x-title\">By &lt;country&gt;</title>"));
+	assert_null(strstr(b.data, "<script"));
+	assert_non_null(strstr(b.data, "&lt;script&gt;"));
+	assert_non_null(strstr(b.data, "Other &amp; &quot;more&quot;"));
+	assert_non_null(strstr(b.data, "2&lt;0"));
+	/* The longest is the full width; the others in proportion. */
+	assert_non_null(strstr(b.data, "width=\"340.0\""));
+	assert_non_null(strstr(b.data, "width=\"85.0\""));
+	assert_non_null(strstr(b.data, "width=\"170.0\""));
+	buf_reset(&b);
+
+	buf_init(&b);
+	assert_int_equal(chart_bars_svg(&b, bars, 0, &t), 0);
+	assert_int_equal(b.len, 0);
+	const struct chart_bar zero[] = { { "None", 0, "0" } };
+	assert_int_equal(chart_bars_svg(&b, zero, 1, &t), 0);
+	assert_int_equal(b.len, 0);
+	buf_reset(&b);
+}
+
 int
 main(void)
 {
@@ -355,6 +402,7 @@ main(void)
 		cmocka_unit_test(test_nothing_to_draw),
 		cmocka_unit_test(test_texts_escaped),
 		cmocka_unit_test(test_contrast),
+		cmocka_unit_test(test_bars),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

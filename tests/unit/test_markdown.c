@@ -493,6 +493,47 @@ test_summary_appends(void **state)
 	buf_reset(&b);
 }
 
+/* The text part of update mail: Markdown read as text, no asterisks. */
+static char *
+text(const char *src)
+{
+	struct buf b;
+	char *t;
+
+	buf_init(&b);
+	buf_append(&b, "", 0);
+	assert_int_equal(markdown_text(src, strlen(src), &b), 0);
+	t = buf_steal(&b, NULL);
+	assert_non_null(t);
+	return t;
+}
+
+static void
+test_text_plain(void **state)
+{
+	char *t;
+
+	(void)state;
+	t = text(
+	    "We have **21** of them.\n\nSecond _para_ with [a link](https://example.org/x) "
+	    "and <b>html</b>.\n\n- one\n- two\n\n1. first\n2. second\n\n# Head\n");
+	assert_string_equal(t,
+	    "We have 21 of them.\n\nSecond para with a link (https://example.org/x) and html.\n\n"
+	    "- one\n- two\n\n1. first\n2. second\n\nHead\n");
+	assert_null(strchr(t, '*'));
+	free(t);
+	t = text("<https://example.org/>\n");
+	assert_string_equal(t, "https://example.org/\n");
+	free(t);
+	t = text("");
+	assert_string_equal(t, "");
+	free(t);
+	/* Invalid UTF-8 is replaced, never passed on. */
+	t = text("a\xff b\n");
+	assert_true(form_utf8_valid(t, strlen(t)));
+	free(t);
+}
+
 int
 main(void)
 {
@@ -506,6 +547,7 @@ main(void)
 		cmocka_unit_test(test_summary_text),
 		cmocka_unit_test(test_summary_utf8),
 		cmocka_unit_test(test_summary_appends),
+		cmocka_unit_test(test_text_plain),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

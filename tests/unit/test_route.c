@@ -197,6 +197,10 @@ static const struct {
 	/* Delivery. */
 	{ ROUTE_DELIVER_PDF, HTTP_GET, "/me/p/save-the-park/delivery.pdf",
 	    "save-the-park", NULL, NULL },
+	/* privacy */
+	{ ROUTE_WITHDRAW, HTTP_GET, "/w/" TOKEN, NULL, NULL, TOKEN },
+	{ ROUTE_WITHDRAW_POST, HTTP_POST, "/w/" TOKEN, NULL, NULL, TOKEN },
+	{ ROUTE_PRIVACY, HTTP_GET, "/privacy", NULL, NULL, NULL },
 	/* spread: the petition image */
 	{ ROUTE_ME_IMAGE, HTTP_POST, "/me/p/save-the-park/image",
 	    "save-the-park", NULL, NULL },
@@ -205,6 +209,40 @@ static const struct {
 	{ ROUTE_IMAGE_JPG, HTTP_GET, "/p/save-the-park/image.jpg",
 	    "save-the-park", NULL, NULL },
 	{ ROUTE_PETITIONS, HTTP_GET, "/petitions", NULL, NULL, NULL },
+	{ ROUTE_EMBED, HTTP_GET, "/p/save-the-park/embed", "save-the-park",
+	    NULL, NULL },
+	{ ROUTE_BADGE_SVG, HTTP_GET, "/p/save-the-park/badge.svg",
+	    "save-the-park", NULL, NULL },
+	{ ROUTE_API_PETITIONS, HTTP_GET, "/api/v1/petitions", NULL, NULL, NULL },
+	{ ROUTE_API_PETITION, HTTP_GET, "/api/v1/petitions/save-the-park",
+	    "save-the-park", NULL, NULL },
+	{ ROUTE_API_SIGNATURES, HTTP_GET,
+	    "/api/v1/petitions/save-the-park/signatures", "save-the-park", NULL,
+	    NULL },
+	{ ROUTE_API_STATS, HTTP_GET, "/api/v1/stats", NULL, NULL, NULL },
+	{ ROUTE_ROBOTS, HTTP_GET, "/robots.txt", NULL, NULL, NULL },
+	{ ROUTE_SITEMAP, HTTP_GET, "/sitemap.xml", NULL, NULL, NULL },
+	{ ROUTE_FEED, HTTP_GET, "/feed.atom", NULL, NULL, NULL },
+	{ ROUTE_PETITION_FEED, HTTP_GET, "/p/save-the-park/feed.atom",
+	    "save-the-park", NULL, NULL },
+	{ ROUTE_API_OPENAPI, HTTP_GET, "/api/v1/openapi.json", NULL, NULL,
+	    NULL },
+	/* log */
+	{ ROUTE_LOG_KEY, HTTP_GET, "/log/key", NULL, NULL, NULL },
+	{ ROUTE_LOG_STH, HTTP_GET, "/p/save-the-park/log/get-sth",
+	    "save-the-park", NULL, NULL },
+	{ ROUTE_LOG_CONSISTENCY, HTTP_GET,
+	    "/p/save-the-park/log/get-sth-consistency", "save-the-park", NULL,
+	    NULL },
+	{ ROUTE_LOG_PROOF, HTTP_GET, "/p/save-the-park/log/get-proof-by-hash",
+	    "save-the-park", NULL, NULL },
+	{ ROUTE_LOG_ENTRIES, HTTP_GET, "/p/save-the-park/log/get-entries",
+	    "save-the-park", NULL, NULL },
+	{ ROUTE_LOG_VERIFY, HTTP_GET, "/p/save-the-park/verify",
+	    "save-the-park", NULL, NULL },
+	/* live count */
+	{ ROUTE_EVENTS, HTTP_GET, "/p/save-the-park/events", "save-the-park",
+	    NULL, NULL },
 };
 
 #define NREACH (sizeof(reach) / sizeof(reach[0]))
@@ -308,8 +346,15 @@ test_wrong_method_405(void **state)
 			assert_non_null(allow);
 			assert_string_equal(allow, post ? "POST" : "GET, HEAD");
 			/* The error page is a page, in the default
-			 * language. */
-			assert_non_null(strstr(r->out.data, "<html"));
+			 * language; the JSON paths' errors are JSON. */
+			size_t plen = strlen(reach[i].path);
+			if (strncmp(reach[i].path, "/api/", 5) == 0 ||
+			    (plen > 5 &&
+				strcmp(reach[i].path + plen - 5, ".json") == 0))
+				assert_non_null(strstr(r->out.data,
+				    "{\"error\":{\"code\":\"method_not_allowed\""));
+			else
+				assert_non_null(strstr(r->out.data, "<html"));
 			assert_string_equal(r->lang, "en");
 			request_done(r);
 		}

@@ -1207,6 +1207,21 @@ test_petition_stats(void **state)
 	assert_string_equal(st.countries[2].country, "AT");
 	assert_int_equal(st.countries[2].n, 1);
 
+	/* spread: the same countries for the public page. */
+	{
+		struct country_row *cr;
+		size_t nc;
+
+		assert_int_equal(store_petition_countries(S, A, pid, &cr, &nc),
+		    STORE_OK);
+		assert_int_equal(nc, 3);
+		assert_string_equal(cr[0].country, "DE");
+		assert_int_equal(cr[0].n, 2);
+		assert_string_equal(cr[2].country, "AT");
+		assert_int_equal(store_petition_countries(S, A, empty, &cr, &nc),
+		    STORE_OK);
+		assert_int_equal(nc, 0);
+	}
 	assert_int_equal(store_petition_stats(S, A, empty, &st), STORE_OK);
 	assert_int_equal(st.confirmed, 0);
 	assert_int_equal(st.pending, 0);
@@ -2011,6 +2026,99 @@ test_retain(void **state)
 	assert_int_equal(store_retain_compact(S), STORE_OK);
 }
 
+/* ---- social: drafts ---- */
+
+static void
+test_draft_same_and_delete(void **state)
+{
+	enum petition_state st = PETITION__MAX;
+	int64_t owner, other, id, found = 0, open;
+	const char *slug = NULL, *title;
+	struct petition q;
+	struct transition t;
+
+	(void)state;
+	owner = user_new("Drafter", true, NULL);
+	other = user_new("Other", true, NULL);
+	id = petition_new("draft", PETITION_DRAFT, owner, T0, 0);
+	title = petition_get(id, PETITION_DRAFT)->title;
+	/* Found by owner, title and text; not for another owner or text. */
+	assert_int_equal(store_draft_same(S, A, owner, title, "Some **text**.",
+			     &found, &slug, &st),
+	    STORE_OK);
+	assert_int_equal(found, id);
+	assert_int_equal(st, PETITION_DRAFT);
+	assert_string_equal(slug, petition_get(id, PETITION_DRAFT)->slug);
+	assert_int_equal(store_draft_same(S, A, other, title, "Some **text**.",
+			     &found, &slug, &st),
+	    STORE_NOTFOUND);
+	assert_int_equal(store_draft_same(S, A, owner, title, "Other text.",
+			     &found, &slug, &st),
+	    STORE_NOTFOUND);
+
+	/* Submitted and withdrawn: it has a history, and goes with it. */
+	memset(&t, 0, sizeof(t));
+	t.petition_id = id;
+	t.actor = "system";
+	t.reason = "";
+	t.note = "";
+	t.from = PETITION_DRAFT;
+	t.to = PETITION_PENDING;
+	t.at = T0 + 10;
+	assert_int_equal(store_petition_transition(S, &t), STORE_OK);
+	assert_int_equal(store_draft_same(S, A, owner, title, "Some **text**.",
+			     &found, &slug, &st),
+	    STORE_OK);
+	assert_int_equal(st, PETITION_PENDING);
+	/* Pending: not a draft to delete. */
+	assert_int_equal(store_draft_delete(S, id, owner, "user:1", T0 + 15),
+	    STORE_NOTFOUND);
+	t.from = PETITION_PENDING;
+	t.to = PETITION_DRAFT;
+	t.at = T0 + 20;
+	assert_int_equal(store_petition_transition(S, &t), STORE_OK);
+	/* Someone else's: refused, nothing changed. */
+	assert_int_equal(store_draft_delete(S, id, other, "user:2", T0 + 25),
+	    STORE_NOTFOUND);
+	slug = petition_get(id, PETITION_DRAFT)->slug;
+	assert_int_equal(store_draft_delete(S, id, owner, "user:1", T0 + 30),
+	    STORE_OK);
+	assert_int_equal(store_petition_by_slug(S, A, slug, &q), STORE_NOTFOUND);
+	assert_int_equal(store_draft_delete(S, id, owner, "user:1", T0 + 30),
+	    STORE_NOTFOUND);
+	/* An open petition is never deleted. */
+	open = petition_new("draft-open", PETITION_OPEN, owner, T0, 0);
+	assert_int_equal(store_draft_delete(S, open, owner, "user:1", T0 + 40),
+	    STORE_NOTFOUND);
+	assert_int_equal(petition_get(open, PETITION_OPEN)->id, open);
+}
+
+static void
+test_published_at(void **state)
+{
+	struct transition t;
+	int64_t id;
+
+	(void)state;
+	/* Open from the start (imported): published when created. */
+	id = petition_new("pub-open", PETITION_OPEN, 0, T0, 0);
+	assert_int_equal(petition_get(id, PETITION_OPEN)->published_at, T0);
+	/* A draft: published when first opened, not when written. */
+	id = petition_new("pub-draft", PETITION_PENDING, 0, T0, 0);
+	memset(&t, 0, sizeof(t));
+	t.petition_id = id;
+	t.actor = "system";
+	t.reason = "";
+	t.note = "";
+	t.from = PETITION_PENDING;
+	t.to = PETITION_OPEN;
+	t.at = T0 + 5 * DAY;
+	assert_int_equal(store_petition_transition(S, &t), STORE_OK);
+	assert_int_equal(petition_get(id, PETITION_OPEN)->published_at,
+	    T0 + 5 * DAY);
+	assert_int_equal(petition_get(id, PETITION_OPEN)->created_at, T0);
+}
+
 #define CASE(f) cmocka_unit_test_setup_teardown(f, case_setup, case_teardown)
 
 int
@@ -2041,6 +2149,9 @@ main(void)
 		CASE(test_search),
 		/* Delivery. */
 		CASE(test_deliver_signers),
+		/* social */
+		CASE(test_draft_same_and_delete),
+		CASE(test_published_at),
 		/* spread */
 		CASE(test_image),
 	};

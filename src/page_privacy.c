@@ -1,0 +1,154 @@
+/* page_privacy.c - signers and their own data: the privacy page, and
+ * withdrawing a signature with the link of its confirmation mail (a GET
+ * shows a button, only the POST withdraws). */
+#include <string.h>
+#include <time.h>
+
+#include "crypto.h"
+#include "form.h"
+#include "i18n.h"
+#include "log.h"
+#include "page.h"
+
+enum withdraw_field {
+	W_CSRF,
+	W__MAX
+};
+
+static const struct form_spec withdraw_form[W__MAX] = {
+	[W_CSRF] = { "csrf", FORM_TOKEN, 128, true, NULL },
+};
+
+enum withdraw_view {
+	WV_ASK,	    /* the button */
+	WV_DONE,    /* withdrawn (now, or before) */
+	WV_UNKNOWN, /* no such link */
+	WV__MAX
+};
+
+static const char *const wv_names[WV__MAX] = {
+	[WV_ASK] = "ask",
+	[WV_DONE] = "done",
+	[WV_UNKNOWN] = "unknown",
+};
+
+static const int wv_status[WV__MAX] = {
+	[WV_ASK] = 200,
+	[WV_DONE] = 200,
+	[WV_UNKNOWN] = 404,
+};
+
+static void
+withdraw_render(struct request *r, enum withdraw_view v,
+    const struct token_info *info)
+{
+	struct buf tok;
+	json_t *ctx, *w;
+
+	ctx = page_context(r, i18n_text(r->lang, "withdraw_title"));
+	buf_init(&tok);
+	crypto_csrf_token(&tok, "", time(NULL));
+	w = json_pack("{s:s, s:b, s:s, s:s%}", "view", wv_names[v], wv_names[v],
+	    1, "action", r->path, "csrf", tok.data ? tok.data : "", tok.len);
+	buf_reset(&tok);
+	if (info != NULL && info->slug != NULL) {
+		json_object_set_new(w, "title", json_string(info->title));
+		json_object_set_new(w, "title_lang",
+		    json_string(info->title_lang ? info->title_lang : ""));
+		json_object_set_new(w, "petition_url",
+		    json_string(arena_printf(r->arena, "/p/%s", info->slug)));
+	}
+	json_object_set_new(ctx, "withdraw", w);
+	page_render(r, wv_status[v], "withdraw", ctx);
+	/* The secret is in the URL: never cached, never sent on. */
+	http_header_add(r, "Cache-Control", "no-store");
+}
+
+/* The signature the link names, as the page shows it. Returns the view,
+ * or WV__MAX when the store cannot answer (the error page is written). */
+static enum withdraw_view
+withdraw_lookup(struct request *r, struct token_info *info)
+{
+	unsigned char hash[CRYPTO_HASH_BYTES];
+	enum store_status st;
+
+	crypto_token_hash(r->token, strlen(r->token), hash);
+	memset(info, 0, sizeof(*info));
+	st = store_token_lookup(site.store, r->arena, hash, info);
+	if (st != STORE_OK && st != STORE_NOTFOUND) {
+		http_header_add(r, "Retry-After", "5");
+		page_error(r, 503, "err_unavailable");
+		return WV__MAX;
+	}
+	if (st == STORE_NOTFOUND || info->purpose == NULL ||
+	    strcmp(info->purpose, "confirm") != 0)
+		return WV_UNKNOWN;
+	return info->state == SIGNATURE_INVALID ? WV_DONE : WV_ASK;
+}
+
+void
+page_withdraw_show(struct request *r)
+{
+	struct token_info info;
+	enum withdraw_view v;
+
+	page_begin(r);
+	if ((v = withdraw_lookup(r, &info)) != WV__MAX)
+		withdraw_render(r, v, &info);
+}
+
+void
+page_withdraw_post(struct request *r)
+{
+	unsigned char hash[CRYPTO_HASH_BYTES];
+	struct form_value v[W__MAX];
+	struct token_info info;
+	struct withdrawal w;
+	enum withdraw_view view;
+
+	page_begin(r);
+	if (page_form_read(r, withdraw_form, W__MAX, v) == -1)
+		return;
+	if (!page_csrf_check(r, &v[W_CSRF], ""))
+		return;
+	if (page_rate_check(r, 0) == -1)
+		return;
+	if ((view = withdraw_lookup(r, &info)) == WV__MAX)
+		return;
+	if (view != WV_ASK) {
+		withdraw_render(r, view, &info);
+		return;
+	}
+	crypto_token_hash(r->token, strlen(r->token), hash);
+	switch (store_signature_withdraw(site.store, hash, (int64_t)time(NULL),
+	    &w)) {
+	case STORE_OK:
+		log_info("withdraw", "slug=%s counted=%d removal_leaf=%d",
+		    info.slug, w.counted, w.removal_leaf);
+		withdraw_render(r, WV_DONE, &info);
+		break;
+	case STORE_NOTFOUND: withdraw_render(r, WV_DONE, &info); break;
+	case STORE_UNAVAILABLE:
+		http_header_add(r, "Retry-After", "5");
+		page_error(r, 503, "err_unavailable");
+		break;
+	default: page_error(r, 500, "err_internal"); break;
+	}
+}
+
+void
+page_privacy(struct request *r)
+{
+	struct msgfmt_arg a = { .name = "days",
+		.type = MSGFMT_NUMBER,
+		.num = (double)site.retain_days };
+	const char *how_long;
+	json_t *ctx;
+
+	page_begin(r);
+	how_long = i18n_format(r->arena, r->lang, "privacy_how_long", &a, 1);
+	ctx = page_context(r, i18n_text(r->lang, "privacy_title"));
+	json_object_set_new(ctx, "privacy",
+	    json_pack("{s:s}", "how_long", how_long ? how_long : ""));
+	page_render(r, 200, "privacy", ctx);
+}

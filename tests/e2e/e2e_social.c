@@ -1,0 +1,446 @@
+/* e2e_social.c - what a visitor, a starter and a moderator meet on the way
+ * to and around a petition, through the real server: the header's account
+ * link, "Started" counted from publication, drafts sent twice and deleted,
+ * an unsubscribe link opened again, the reject form's empty choice. Mail
+ * goes through a real SMTP server. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+
+#define PASSWORD "correct horse battery staple"
+#define MOD_EMAIL "moderator@example.org"
+#define STARTER_EMAIL "starter@example.org"
+#define OTHER_EMAIL "other@example.org"
+#define WAIT_MS 10000
+
+static struct mailworld w;
+
+/* holos with --smtp to a fresh smtpd.py, the seed petition, a moderator
+ * and two verified starters. */
+static int
+setup(void **state)
+{
+	static const char *const args[] = { "--seed", SEED_PATH, NULL };
+
+	(void)state;
+	if (mailworld_start(&w, args, NULL) != 0)
+		return -1;
+	if (harness_user_add(&w.srv, MOD_EMAIL, "moderator", PASSWORD) != 0 ||
+	    harness_user_add(&w.srv, STARTER_EMAIL, "starter", PASSWORD) != 0 ||
+	    harness_user_add(&w.srv, OTHER_EMAIL, "starter", PASSWORD) != 0)
+		return -1;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	return mailworld_end(&w);
+}
+
+static struct client *
+signed_in(const char *email)
+{
+	return client_signed_in(&w.srv, email, PASSWORD);
+}
+
+/* GET path with c, insisting on status; returns the body (malloc'd). */
+static char *
+get_page(struct client *c, const char *path, long status)
+{
+	struct resp r;
+	char *body;
+
+	assert_int_equal(client_get(c, path, &r), CURLE_OK);
+	if (r.status != status)
+		fail_msg("GET %s: status %ld, wanted %ld\n%s", path, r.status,
+		    status, r.body.data ? r.body.data : "");
+	body = strdup(r.body.data ? r.body.data : "");
+	resp_free(&r);
+	return body;
+}
+
+/* POSTs body to path; returns the status, *location the Location header
+ * (malloc'd or NULL) when location is not NULL. */
+static long
+post(struct client *c, const char *path, const struct hbuf *body,
+    char **location)
+{
+	struct resp r;
+	long st;
+
+	assert_int_equal(client_post(c, path, body->data ? body->data : "",
+			     body->len, NULL, &r),
+	    CURLE_OK);
+	st = r.status;
+	if (location != NULL)
+		*location = resp_header(&r, "Location");
+	resp_free(&r);
+	return st;
+}
+
+/* Sends the /start form (title, one decision maker, body) with action;
+ * returns the status and the Location (malloc'd or NULL). */
+static long
+send_start(struct client *c, const char *title, const char *body,
+    const char *action, char **location)
+{
+	struct hbuf b = { 0 };
+	char *tok = client_page_csrf(c, "/start");
+	long st;
+
+	form_add(&b, "csrf", tok);
+	form_add(&b, "title", title);
+	form_add(&b, "to_name_1", "City council");
+	form_add(&b, "body", body);
+	form_add(&b, "goal", "100");
+	form_add(&b, "lang", "en");
+	form_add(&b, "action", action);
+	st = post(c, "/start", &b, location);
+	free(tok);
+	hbuf_free(&b);
+	return st;
+}
+
+/* The slug in a Location of /me/p/SLUG…, malloc'd. */
+static char *
+slug_of(const char *location)
+{
+	assert_non_null(location);
+	assert_int_equal(strncmp(location, "/me/p/", 6), 0);
+	return strndup(location + 6, strcspn(location + 6, "/?"));
+}
+
+/* A moderator's action on a petition; returns the status. */
+static long
+moderate(struct client *c, const char *slug, const char *action)
+{
+	char path[256];
+	struct hbuf b = { 0 };
+	struct resp r;
+	char *tok, *version;
+	long st;
+
+	/* A decision names the text it was made on: the page's version. */
+	snprintf(path, sizeof path, "/admin/p/%s", slug);
+	client_get_expect(c, path, 200, &r);
+	tok = html_csrf(r.body.data);
+	version = html_hidden(r.body.data, "version");
+	resp_free(&r);
+	assert_non_null(tok);
+	form_add(&b, "csrf", tok);
+	form_add(&b, "action", action);
+	if (version != NULL)
+		form_add(&b, "version", version);
+	free(version);
+	snprintf(path, sizeof path, "/admin/p/%s/moderate", slug);
+	st = post(c, path, &b, NULL);
+	free(tok);
+	hbuf_free(&b);
+	return st;
+}
+
+/* The header links to /login for a visitor and to /me for someone signed
+ * in: on the cached petition page as on any other. */
+static void
+test_header_account_link(void **state)
+{
+	static const char *const paths[] = { "/p/" SEED_SLUG, "/?lang=en",
+		"/p/" SEED_SLUG "?lang=ru", "/login?lang=en" };
+	struct client *anon = client_new(&w.srv);
+	struct client *me = signed_in(STARTER_EMAIL);
+
+	(void)state;
+	for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+		char *html = get_page(anon, paths[i], 200);
+		const char *lang = strstr(paths[i], "lang=ru") ? "ru" : "en";
+		char *in = catalogue_lang(lang, "nav_login");
+		char *want;
+
+		assert_true(
+		    asprintf(&want, "<a href=\"/login\">%s</a>", in) > 0);
+		if (strstr(html, want) == NULL)
+			fail_msg("%s for a visitor has no %s", paths[i], want);
+		assert_null(strstr(html, "<a href=\"/me\">"));
+		free(want);
+		free(in);
+		free(html);
+
+		html = get_page(me, paths[i], 200);
+		in = catalogue_lang(lang, "nav_my");
+		assert_true(asprintf(&want, "<a href=\"/me\">%s</a>", in) > 0);
+		if (strstr(html, want) == NULL)
+			fail_msg("%s signed in has no %s", paths[i], want);
+		assert_null(strstr(html, "<a href=\"/login\">"));
+		free(want);
+		free(in);
+		free(html);
+	}
+	/* The cached page keeps no one's link: the visitor's again. */
+	char *html = get_page(anon, "/p/" SEED_SLUG "?lang=en", 200);
+	assert_non_null(strstr(html, "<a href=\"/login\">"));
+	free(html);
+	client_free(anon);
+	client_free(me);
+	w.passed = true;
+}
+
+/* "Started … ago" counts from publication, not from the draft. */
+static void
+test_started_from_publication(void **state)
+{
+	struct client *starter = signed_in(STARTER_EMAIL);
+	struct client *mod = signed_in(MOD_EMAIL);
+	char *loc = NULL, *slug, path[256], sql[512];
+
+	(void)state;
+	assert_int_equal(send_start(starter, "Mend the old bridge",
+			     "The bridge is **unsafe**.", "save", &loc),
+	    303);
+	slug = slug_of(loc);
+	free(loc);
+	/* The draft was written 40 days ago. */
+	snprintf(sql, sizeof sql,
+	    "UPDATE petitions SET created_at = created_at - 40 * 86400 "
+	    "WHERE slug = '%s'",
+	    slug);
+	assert_int_equal(server_db_exec(&w.srv, sql), 0);
+	snprintf(path, sizeof path, "/me/p/%s/edit", slug);
+	struct hbuf b = { 0 };
+	char *tok = client_page_csrf(starter, path);
+	form_add(&b, "csrf", tok);
+	form_add(&b, "title", "Mend the old bridge");
+	form_add(&b, "to_name_1", "City council");
+	form_add(&b, "body", "The bridge is **unsafe**.");
+	form_add(&b, "goal", "100");
+	form_add(&b, "lang", "en");
+	form_add(&b, "action", "submit");
+	assert_int_equal(post(starter, path, &b, NULL), 303);
+	hbuf_free(&b);
+	free(tok);
+	assert_int_equal(moderate(mod, slug, "approve"), 303);
+
+	snprintf(path, sizeof path, "/p/%s", slug);
+	struct client *anon = client_new(&w.srv);
+	char *html = get_page(anon, path, 200);
+	client_free(anon);
+	const char *started = strstr(html, "class=\"petition__started\"");
+	assert_non_null(started);
+	size_t len = strcspn(started, "\n");
+	char *line = strndup(started, len);
+	/* Published a moment ago: neither days nor a month. */
+	if (strstr(line, "day") != NULL || strstr(line, "month") != NULL ||
+	    strstr(line, "week") != NULL)
+		fail_msg("started counts from the draft: %s", line);
+	free(line);
+	free(html);
+	free(slug);
+	client_free(starter);
+	client_free(mod);
+	w.passed = true;
+}
+
+/* The same /start form sent twice keeps one petition, submitted or not;
+ * a draft can be deleted, after a tick that says it cannot be undone, by
+ * its starter only. */
+static void
+test_drafts_once_and_deleted(void **state)
+{
+	struct client *starter = signed_in(STARTER_EMAIL);
+	struct client *other = signed_in(OTHER_EMAIL);
+	struct client *mod = signed_in(MOD_EMAIL);
+	char *loc1 = NULL, *loc2 = NULL, *slug, path[256];
+
+	(void)state;
+	/* Submitted twice (a double click): one petition waits. */
+	assert_int_equal(send_start(starter, "Lights on the towpath",
+			     "Dark at five.", "submit", &loc1),
+	    303);
+	assert_int_equal(send_start(starter, "Lights on the towpath",
+			     "Dark at five.", "submit", &loc2),
+	    303);
+	assert_string_equal(loc1, loc2);
+	char *queue = get_page(mod, "/admin", 200);
+	assert_int_equal(count_of(queue, ">Lights on the towpath<"), 1);
+	free(queue);
+	free(loc1);
+	free(loc2);
+
+	/* Saved twice: one draft. */
+	assert_int_equal(send_start(starter, "A bench by the pond",
+			     "Somewhere to sit.", "save", &loc1),
+	    303);
+	assert_int_equal(send_start(starter, "A bench by the pond",
+			     "Somewhere to sit.", "save", &loc2),
+	    303);
+	assert_string_equal(loc1, loc2);
+	char *list = get_page(starter, "/me", 200);
+	assert_int_equal(count_of(list, ">A bench by the pond<"), 1);
+	free(list);
+	slug = slug_of(loc1);
+	free(loc1);
+	free(loc2);
+
+	/* The edit page offers deletion, with the tick. */
+	snprintf(path, sizeof path, "/me/p/%s/edit", slug);
+	char *edit = get_page(starter, path, 200);
+	assert_page_shows(edit, "en", "me_delete_confirm");
+	assert_non_null(strstr(edit, "name=\"action\" value=\"delete\""));
+	free(edit);
+
+	struct hbuf b = { 0 };
+	char *tok = client_page_csrf(starter, path);
+	snprintf(path, sizeof path, "/me/p/%s/state", slug);
+	form_add(&b, "csrf", tok);
+	form_add(&b, "action", "delete");
+	/* Without the tick: nothing happens. */
+	struct resp r;
+	assert_int_equal(client_post(starter, path, b.data, b.len, NULL, &r),
+	    CURLE_OK);
+	assert_int_equal(r.status, 422);
+	assert_page_shows(r.body.data, "en", "me_err_delete_confirm");
+	resp_free(&r);
+	form_add(&b, "confirm", "1");
+	/* Not someone else's. */
+	char *otok = client_page_csrf(other, "/me");
+	struct hbuf ob = { 0 };
+	form_add(&ob, "csrf", otok);
+	form_add(&ob, "action", "delete");
+	form_add(&ob, "confirm", "1");
+	long st = post(other, path, &ob, NULL);
+	assert_true(st == 403 || st == 404);
+	hbuf_free(&ob);
+	free(otok);
+	/* Ticked: gone, and the list says so. */
+	char *loc = NULL;
+	assert_int_equal(post(starter, path, &b, &loc), 303);
+	assert_string_equal(loc, "/me?deleted=1");
+	free(loc);
+	hbuf_free(&b);
+	free(tok);
+	list = get_page(starter, "/me?deleted=1", 200);
+	assert_page_shows(list, "en", "me_deleted");
+	assert_null(strstr(list, ">A bench by the pond<"));
+	free(list);
+	snprintf(path, sizeof path, "/me/p/%s/edit", slug);
+	free(get_page(starter, path, 404));
+	/* Recorded in the audit log, as the starter's. */
+	char *audit = get_page(mod, "/admin", 200);
+	assert_non_null(strstr(audit, "petition_deleted"));
+	free(audit);
+	/* A submitted petition is not a draft: it cannot be deleted. */
+	free(slug);
+	client_free(starter);
+	client_free(other);
+	client_free(mod);
+	w.passed = true;
+}
+
+/* An unsubscribe link opened again says so instead of asking again. */
+static void
+test_unsubscribe_again(void **state)
+{
+	struct client *c = client_new(&w.srv);
+	struct signer s = signer_default("leaver@example.org");
+	struct resp r;
+
+	(void)state;
+	s.updates = "1";
+	assert_int_equal(client_sign(c, SEED_SLUG, &s, &r), 303);
+	resp_free(&r);
+	int k = maildir_find(&w.mail, "leaver@example.org", WAIT_MS);
+	assert_true(k > 0);
+	json_t *m = mail_parse(&w.mail, k);
+	const char *lu = mail_header(m, "list-unsubscribe");
+	assert_non_null(lu);
+	char *path = link_path(lu, w.srv.base, "/u/");
+	assert_non_null(path);
+	json_decref(m);
+
+	char *html = get_page(c, path, 200);
+	assert_page_shows(html, "en", "unsub_ask");
+	free(html);
+	/* The button's POST (RFC 8058: the link is the authority). */
+	assert_int_equal(client_post(c, path, "", 0, NULL, &r), CURLE_OK);
+	assert_int_equal(r.status, 200);
+	assert_page_shows(r.body.data, "en", "unsub_done");
+	resp_free(&r);
+	/* Opened again: already done, no button. */
+	html = get_page(c, path, 200);
+	assert_page_shows(html, "en", "unsub_left");
+	char *ask = catalogue_get("unsub_ask");
+	assert_false(html_shows_text(html, ask));
+	free(ask);
+	assert_null(strstr(html, "<form method=\"post\""));
+	free(html);
+	free(path);
+	client_free(c);
+	w.passed = true;
+}
+
+/* The reject and hide forms preselect no reason: the first choice is an
+ * empty one, and sending it is refused. */
+static void
+test_reject_preselects_nothing(void **state)
+{
+	struct client *starter = signed_in(STARTER_EMAIL);
+	struct client *mod = signed_in(MOD_EMAIL);
+	char *loc = NULL, *slug, path[256];
+
+	(void)state;
+	assert_int_equal(send_start(starter, "Fix the playground swings",
+			     "Broken since May.", "submit", &loc),
+	    303);
+	slug = slug_of(loc);
+	free(loc);
+	snprintf(path, sizeof path, "/admin/p/%s", slug);
+	char *html = get_page(mod, path, 200);
+	const char *sel = strstr(html, "id=\"reject-reason\"");
+	assert_non_null(sel);
+	const char *first = strstr(sel, "<option");
+	assert_non_null(first);
+	assert_int_equal(strncmp(first, "<option value=\"\">", 17), 0);
+	const char *end = strstr(sel, "</select>");
+	assert_non_null(end);
+	for (const char *p = sel;
+	     (p = strstr(p, " selected")) != NULL && p < end; p++)
+		fail_msg("the reject form preselects a reason");
+	free(html);
+	/* Sent without a reason: refused. */
+	struct hbuf b = { 0 };
+	char *tok = client_page_csrf(mod, "/admin");
+	form_add(&b, "csrf", tok);
+	form_add(&b, "action", "reject");
+	form_add(&b, "reason", "");
+	form_add(&b, "note", "Please say where.");
+	snprintf(path, sizeof path, "/admin/p/%s/moderate", slug);
+	assert_int_equal(post(mod, path, &b, NULL), 422);
+	hbuf_free(&b);
+	free(tok);
+	free(slug);
+	client_free(starter);
+	client_free(mod);
+	w.passed = true;
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_header_account_link),
+		cmocka_unit_test(test_started_from_publication),
+		cmocka_unit_test(test_drafts_once_and_deleted),
+		cmocka_unit_test(test_unsubscribe_again),
+		cmocka_unit_test(test_reject_preselects_nothing),
+	};
+	return harness_finish(cmocka_run_group_tests(tests, setup, teardown));
+}
