@@ -175,13 +175,13 @@ static const char *const store_sql[ST__MAX] = {
 	/* $1: messages left 'sending' before then went with a dead node. */
 	[ST_OUTBOX_RECOVER] =
 	    "UPDATE outbox SET state = 'queued' WHERE state = 'sending'"
-	    " AND updated_at < $1",
+	    " AND (updated_at < $1 OR claimed_by = $2)",
 	/* One statement: the rows are marked and returned together, and rows
 	 * another node has locked are skipped, not waited for. $3: a message
 	 * 'sending' since before then is claimed again. */
 	[ST_OUTBOX_CLAIM] =
 	    "UPDATE outbox SET state = 'sending', attempts = attempts + 1,"
-	    " updated_at = $1 WHERE id IN (SELECT id FROM outbox"
+	    " updated_at = $1, claimed_by = $4 WHERE id IN (SELECT id FROM outbox"
 	    " WHERE (state = 'queued' AND next_at <= $1)"
 	    " OR (state = 'sending' AND updated_at < $3)"
 	    " ORDER BY next_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)"
@@ -2379,15 +2379,18 @@ store_unsubscribe(struct store *s, const unsigned char *hash, int64_t now)
 
 /* ---- the outbox ---- */
 
-/* Before the lease, on a shared database; on a single node every message
- * 'sending' at start was left by a crash. */
+/* On a single node every message 'sending' at start was left by a crash.
+ * On a shared database, those this node claimed (it restarted: they were
+ * in its hands) and those older than the lease (a node that never came
+ * back). */
 enum store_status
 store_outbox_recover(struct store *s, int *n)
 {
 	int64_t changed = 0;
 	enum store_status st =
-	    exec(s, "outbox_recover", &changed, ST_OUTBOX_RECOVER, "i",
-		s->be->shared ? (int64_t)time(NULL) - OUTBOX_LEASE : INT64_MAX);
+	    exec(s, "outbox_recover", &changed, ST_OUTBOX_RECOVER, "it",
+		s->be->shared ? (int64_t)time(NULL) - OUTBOX_LEASE : INT64_MAX,
+		s->node);
 
 	*n = (int)changed;
 	return st;
@@ -2413,8 +2416,8 @@ store_outbox_claim(struct store *s, struct arena *a, int64_t now, size_t max,
 
 	*n = 0;
 	st = list(s, a, "outbox_claim", read_outbox_claimed, sizeof(**out), out,
-	    n, ST_OUTBOX_CLAIM, "iii", now, (int64_t)max,
-	    s->be->shared ? now - OUTBOX_LEASE : INT64_MIN);
+	    n, ST_OUTBOX_CLAIM, "iiit", now, (int64_t)max,
+	    s->be->shared ? now - OUTBOX_LEASE : INT64_MIN, s->node);
 	if (st == STORE_OK)
 		qsort(*out, *n, sizeof(**out), claimed_cmp);
 	return st;
