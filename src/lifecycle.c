@@ -2,6 +2,7 @@
  * and what must follow (the page cache) in one place. */
 #include "lifecycle.h"
 
+#include "handover.h"
 #include "log.h"
 
 static void (*on_change)(int64_t petition_id);
@@ -24,8 +25,11 @@ lifecycle_move(struct store *s, const struct transition *t)
 		    petition_state_name(t->to));
 		return STORE_NOTFOUND;
 	}
-	if ((st = store_petition_transition(s, t)) == STORE_OK &&
-	    on_change != NULL)
+	if ((st = store_petition_transition(s, t)) != STORE_OK)
+		return st;
+	/* A closed or won petition tells its signers (once). */
+	handover_ended(s, t->petition_id, t->to);
+	if (on_change != NULL)
 		on_change(t->petition_id);
 	return st;
 }

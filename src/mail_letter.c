@@ -141,13 +141,31 @@ static const char *const account_keys[LETTER_ACCOUNT__MAX][7] = {
 	[LETTER_HIDDEN] = { "mod_mail_hidden_subject", "mod_mail_hidden_intro",
 	    "mod_mail_hidden_action", "mod_mail_hidden_button", NULL, NULL,
 	    "mod_mail_footer" },
+	/* Delivery. */
+	[LETTER_DELIVERY] = { "deliver_mail_subject", "deliver_mail_intro",
+	    "deliver_mail_action", "deliver_mail_button", "deliver_mail_action2",
+	    "deliver_mail_button2", "deliver_mail_footer" },
+	[LETTER_MILESTONE] = { "milestone_mail_subject", "milestone_mail_intro",
+	    "milestone_mail_action", "milestone_mail_button", NULL, NULL,
+	    "mod_mail_footer" },
 };
+
+/* The outbox kind of each letter. */
+static const char *
+account_kind(enum letter_account_kind k)
+{
+	if (k == LETTER_DELIVERY)
+		return "delivery";
+	if (k == LETTER_MILESTONE)
+		return "milestone";
+	return k >= LETTER_APPROVED ? "moderation" : "account";
+}
 
 int
 letter_account(struct arena *a, const struct letter_account *l,
     struct outbox_new *out)
 {
-	struct msgfmt_arg args[6] = {
+	struct msgfmt_arg args[7] = {
 		{ .name = "site", .type = MSGFMT_STRING, .str = site.name },
 		{ .name = "hours",
 		    .type = MSGFMT_NUMBER,
@@ -161,6 +179,9 @@ letter_account(struct arena *a, const struct letter_account *l,
 		{ .name = "note",
 		    .type = MSGFMT_STRING,
 		    .str = l->note ? l->note : "" },
+		{ .name = "count",
+		    .type = MSGFMT_NUMBER,
+		    .num = (double)l->count },
 		{ .name = "name", .type = MSGFMT_STRING, .str = l->name },
 	};
 	const char *const *k;
@@ -178,7 +199,7 @@ letter_account(struct arena *a, const struct letter_account *l,
 		goto out;
 	k = account_keys[l->kind];
 	for (i = 0; i < 7; i++) {
-		f[i] = k[i] != NULL ? i18n_format(a, l->lang, k[i], args, 5) :
+		f[i] = k[i] != NULL ? i18n_format(a, l->lang, k[i], args, 6) :
 				      NULL;
 		if (k[i] != NULL && f[i] == NULL)
 			goto out;
@@ -227,7 +248,7 @@ letter_account(struct arena *a, const struct letter_account *l,
 		goto out;
 	}
 	out->message_id = msgid;
-	out->kind = l->kind >= LETTER_APPROVED ? "moderation" : "account";
+	out->kind = account_kind(l->kind);
 	if (letter_seal(a, l->email, &msg, out) == -1)
 		goto out;
 	ret = 0;

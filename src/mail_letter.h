@@ -42,6 +42,12 @@ enum letter_account_kind {
 			  * (link) */
 	LETTER_HIDDEN,	 /* it was hidden (reason, note): the
 			  * dashboard (link) */
+	/* Delivery. */
+	LETTER_DELIVERY,  /* to an addressee (name): the petition (title)
+			   * with count signatures, the pack (link), the
+			   * response page (link2) */
+	LETTER_MILESTONE, /* to the starter: the petition reached goal
+			   * count; the dashboard (link) */
 	LETTER_ACCOUNT__MAX
 };
 
@@ -58,6 +64,7 @@ struct letter_account {
 	const char *title;  /* the petition (moderation letters) */
 	const char *reason; /* the reason, in l->lang, or "" */
 	const char *note;   /* the moderator's note, or "" */
+	int64_t count;	    /* DELIVERY: signatures; MILESTONE: the goal */
 };
 
 /* Writes an account's email for l in l->lang and seals it into out (from

@@ -24,6 +24,7 @@
 #include "email.h"
 #include "events.h"
 #include "guard.h"
+#include "handover.h"
 #include "i18n.h"
 #include "image.h"
 #include "import.h"
@@ -94,6 +95,9 @@ struct config {
 	/* privacy */
 	struct cidr_set metrics_allow;
 	unsigned long retain_days;
+	/* delivery */
+	unsigned long response_threshold;
+	bool publish_responses;
 };
 
 /* How an option's argument is read. */
@@ -154,6 +158,9 @@ enum opt {
 	OPT_POW_BITS,
 	OPT_METRICS_ALLOW,
 	OPT_RETAIN_DAYS,
+	/* delivery */
+	OPT_RESPONSE_THRESHOLD,
+	OPT_PUBLISH_RESPONSES,
 	OPT_HELP,
 	OPT__MAX
 };
@@ -258,6 +265,12 @@ static const struct opt_def opts[OPT__MAX] = {
 	    ARG_CIDRS, CF(metrics_allow), 0, 0, "127.0.0.1/32,::1/128" },
 	[OPT_RETAIN_DAYS] = { "retain-days", "HOLOS_RETAIN_DAYS", ARG_NUMBER,
 	    CF(retain_days), 0, 36500, "90" },
+	/* delivery */
+	[OPT_RESPONSE_THRESHOLD] = { "response-threshold",
+	    "HOLOS_RESPONSE_THRESHOLD", ARG_NUMBER, CF(response_threshold), 0,
+	    1000000000, "0" },
+	[OPT_PUBLISH_RESPONSES] = { "publish-responses", NULL, ARG_FLAG,
+	    CF(publish_responses), 0, 0, NULL },
 	[OPT_HELP] = { "help", NULL, ARG_NONE, 0, 0, 0, NULL },
 };
 
@@ -380,6 +393,13 @@ static const char usage_serve[] =
     "                      petition signed in a burst from few networks; 0: off;\n"
     "                      env HOLOS_POW_BITS). Without it (no JavaScript) a\n"
     "                      signature counts only once confirmed by email.\n"
+    "\n"
+    "Delivery:\n"
+    "  --response-threshold N  a petition with N signatures is delivered to\n"
+    "                      its addressees that have an email address (env\n"
+    "                      HOLOS_RESPONSE_THRESHOLD; default 0: only by hand)\n"
+    "  --publish-responses a decision maker's response appears at once, without\n"
+    "                      a moderator's approval\n"
     "\n"
     "Personal data:\n"
     "  --retain-days N     days after a petition closes before its signers'\n"
@@ -1369,6 +1389,13 @@ start_fanout(struct serve *sv)
 }
 
 static int
+start_handover(struct serve *sv)
+{
+	site.publish_responses = sv->c->publish_responses;
+	return handover_start(site.store, (int64_t)sv->c->response_threshold);
+}
+
+static int
 start_signq(struct serve *sv)
 {
 	return signq_start(site.store, sv->c->queue, sv->c->batch);
@@ -1521,6 +1548,7 @@ enum step_id {
 	STEP_COUNTS,
 	STEP_OUTBOX,
 	STEP_FANOUT,
+	STEP_HANDOVER,
 	STEP_SIGNQ,
 	STEP_REFRESH,
 	STEP_SWEEP,
@@ -1557,6 +1585,8 @@ static const struct step steps[STEP__MAX] = {
 	    outbox_stop },
 	[STEP_FANOUT] = { "fanout", "the update mailer", start_fanout,
 	    fanout_stop },
+	[STEP_HANDOVER] = { "handover", "the delivery and milestone mailer",
+	    start_handover, handover_stop },
 	/* Stopped once no request is in flight: it commits what they
 	 * queued, and the mail workers, stopped after it, send that mail. */
 	[STEP_SIGNQ] = { "signq", "the signature writer", start_signq,
@@ -1657,8 +1687,6 @@ cmd_serve(struct config *c)
 	if (serve_start(&sv) == 0) {
 		server_wait();
 		serve_stop();
-		/* The delivery pack's fonts, once every thread is done. */
-		draw_release(true);
 		ret = 0;
 	}
 	/* Every part stopped is every thread joined: one left would outlive

@@ -148,6 +148,13 @@ void page_me_state(struct request *r);
 
 /* page_deliver.c */
 void page_deliver_pdf(struct request *r);
+void page_deliver_link_pdf(struct request *r);
+void page_response_show(struct request *r);
+void page_response_post(struct request *r);
+void page_deliver_addressees(struct request *r);
+void page_deliver_now(struct request *r);
+void page_responses_show(struct request *r);
+void page_responses_decide(struct request *r);
 
 /* Shared by the pages of signed-in users (page_login.c sets it). */
 #define PAGE_COOKIE_SESSION "holos_session"

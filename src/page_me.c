@@ -508,6 +508,61 @@ update_form_json(struct request *r, const struct me_forms *f)
 	return o;
 }
 
+/* The addressees' addresses (only the starter sees them) and who was
+ * delivered to when. */
+static int
+deliver_json(struct request *r, const struct petition *p, json_t *o)
+{
+	struct addressee_email *ae;
+	struct delivery *ds;
+	size_t n, nd, i, k;
+	json_t *list;
+
+	if (store_addressee_emails(site.store, r->arena, p->id, &ae, &n) !=
+		STORE_OK ||
+	    store_deliveries(site.store, r->arena, p->id, &ds, &nd) != STORE_OK)
+		return -1;
+	list = json_array();
+	for (i = 0; i < n && i < 10; i++) {
+		struct msgfmt_arg a = { .name = "name",
+			.type = MSGFMT_STRING,
+			.str = ae[i].name };
+		char *email = NULL;
+		size_t len = 0;
+		json_t *e;
+
+		if (ae[i].sealed != NULL && ae[i].sealed_len > 0)
+			email =
+			    crypto_open(ae[i].sealed, ae[i].sealed_len, &len);
+		e = json_pack("{s:s, s:s, s:s}", "field",
+		    arena_printf(r->arena, "email%zu", i), "label",
+		    i18n_format(r->arena, r->lang, "me_deliver_email", &a, 1),
+		    "email", email ? email : "");
+		if (email != NULL) {
+			sodium_memzero(email, len);
+			free(email);
+		}
+		for (k = 0; k < nd; k++)
+			if (ds[k].pos == ae[i].pos) {
+				struct msgfmt_arg d = { .name = "date",
+					.type = MSGFMT_DATE,
+					.num =
+					    (double)ds[k].created_at * 1000.0 };
+
+				json_object_set_new(e, "delivered",
+				    json_string(i18n_format(r->arena, r->lang,
+					"me_deliver_done", &d, 1)));
+			}
+		json_array_append_new(list, e);
+	}
+	json_object_set_new(o, "deliver",
+	    json_pack("{s:o, s:s, s:s}", "addressees", list, "addressees_action",
+		arena_printf(r->arena, "/me/p/%s/addressees", p->slug),
+		"deliver_action",
+		arena_printf(r->arena, "/me/p/%s/deliver", p->slug)));
+	return 0;
+}
+
 /* Renders the dashboard of p with status, re-showing forms from f (NULL:
  * fresh forms). */
 static void
@@ -544,7 +599,8 @@ render_petition(struct request *r, const struct user *u, const char *binding,
 		    json_string(p->note ? p->note : ""));
 	}
 	if (stats_json(r, p, o) == -1 || updates_json(r, p, o) == -1 ||
-	    history_json(r, u, p, o) == -1) {
+	    history_json(r, u, p, o) == -1 ||
+	    (is_public(p->state) && deliver_json(r, p, o) == -1)) {
 		json_decref(o);
 		unavailable(r);
 		return;
@@ -575,6 +631,12 @@ render_petition(struct request *r, const struct user *u, const char *binding,
 	else if (f == NULL && (q = http_query(r, "changed")) != NULL)
 		json_object_set_new(o, "notice",
 		    json_string(i18n_text(r->lang, "me_state_changed")));
+	else if (f == NULL && (q = http_query(r, "delivered")) != NULL)
+		json_object_set_new(o, "notice",
+		    json_string(i18n_text(r->lang, "me_delivered")));
+	else if (f == NULL && (q = http_query(r, "addressees")) != NULL)
+		json_object_set_new(o, "notice",
+		    json_string(i18n_text(r->lang, "me_addressees_saved")));
 	else if (f == NULL && (q = http_query(r, "image")) != NULL)
 		json_object_set_new(o, "notice",
 		    json_string(i18n_text(r->lang, "me_image_saved")));

@@ -204,6 +204,14 @@ memo_keep(struct request *r, int64_t petition_id, int64_t count, int64_t goal,
 static void live_compute(struct request *r, int64_t count, int64_t goal,
     int64_t created_at, time_t now, const char *live[LIVE__MAX]);
 
+/* The goal the page counts towards: none (0) once the petition has ended
+ * (closed or won). */
+static int64_t
+shown_goal(enum petition_state st, int64_t goal)
+{
+	return st == PETITION_CLOSED || st == PETITION_VICTORY ? 0 : goal;
+}
+
 static void
 live_values(struct request *r, int64_t petition_id, int64_t count, int64_t goal,
     int64_t created_at, const char *live[LIVE__MAX])
@@ -231,7 +239,8 @@ static void
 live_compute(struct request *r, int64_t count, int64_t goal, int64_t created_at,
     time_t now, const char *live[LIVE__MAX])
 {
-	int64_t next = petition_next_goal(count, goal);
+	/* goal 0: a closed or won petition, with no next goal. */
+	int64_t next = goal > 0 ? petition_next_goal(count, goal) : count;
 	struct msgfmt_arg args[2] = {
 		{ .name = "count", .type = MSGFMT_NUMBER, .num = (double)count },
 		{ .name = "goal", .type = MSGFMT_NUMBER, .num = (double)next },
@@ -249,8 +258,8 @@ live_compute(struct request *r, int64_t count, int64_t goal, int64_t created_at,
 	live[LIVE_COUNT_TEXT] = i18n_number(r->arena, r->lang, count);
 	live[LIVE_NEXT_GOAL] = arena_printf(r->arena, "%lld", (long long)next);
 	live[LIVE_NEXT_GOAL_TEXT] = i18n_number(r->arena, r->lang, next);
-	live[LIVE_COUNT_LINE] =
-	    i18n_format(r->arena, r->lang, "count_line", args, 2);
+	live[LIVE_COUNT_LINE] = i18n_format(r->arena, r->lang,
+	    goal > 0 ? "count_line" : "count_line_ended", args, 2);
 	live[LIVE_PROGRESS] =
 	    arena_printf(r->arena, "%d", petition_progress(count, next));
 	when[1].str = i18n_relative(r->arena, r->lang, created_at - now);
@@ -495,6 +504,46 @@ petition_countries(struct request *r, const struct petition *p, json_t *o)
 	buf_reset(&svg);
 }
 
+/* Delivery: the public clock, "Delivered to … N days ago — no response
+ * yet", until a response is shown. */
+static void
+petition_clock(struct request *r, const struct petition *p, json_t *o)
+{
+	struct delivery *ds;
+	struct buf names;
+	size_t n, i;
+	int64_t days;
+
+	if (json_is_true(json_object_get(o, "has_responses")) ||
+	    store_deliveries(site.store, r->arena, p->id, &ds, &n) != STORE_OK ||
+	    n == 0)
+		return;
+	buf_init(&names);
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			buf_puts(&names, ", ");
+		buf_puts(&names, ds[i].name);
+	}
+	days = ((int64_t)time(NULL) - ds[0].created_at) / 86400;
+	{
+		struct msgfmt_arg a[2] = {
+			{ .name = "names",
+			    .type = MSGFMT_STRING,
+			    .str = buf_ok(&names) && names.data ? names.data :
+								  "" },
+			{ .name = "days",
+			    .type = MSGFMT_NUMBER,
+			    .num = (double)(days < 0 ? 0 : days) },
+		};
+		const char *s =
+		    i18n_format(r->arena, r->lang, "clock_no_response", a, 2);
+
+		if (s != NULL)
+			json_object_set_new(o, "clock", json_string(s));
+	}
+	buf_reset(&names);
+}
+
 /* Who started the petition, how its life went (victory, closed, closing
  * date). */
 static void
@@ -577,6 +626,8 @@ petition_context(struct request *r, struct petition *p, bool body,
 	if (note != NULL)
 		json_object_set_new(o, "original_note", json_string(note));
 	json_object_set_new(o, "to_lang", json_string(to_lang));
+	json_object_set_new(o, "ended",
+	    json_boolean(shown_goal(p->state, 1) == 0));
 	json_object_set_new(o, "embed", embed_snippets(r, url, p->title));
 	{
 		/* The starter's image (page_image.c), when there is one. */
@@ -587,8 +638,10 @@ petition_context(struct request *r, struct petition *p, bool body,
 	}
 	petition_removals(r, p, o);
 	petition_life(r, p, o);
-	if (body)
+	if (body) {
 		petition_updates(r, p, o);
+		petition_clock(r, p, o);
+	}
 	if (body)
 		petition_countries(r, p, o);
 	petition_numbers(o, live);
@@ -748,7 +801,8 @@ render_petition(struct request *r, int status, struct petition *p,
 	const char *live[LIVE__MAX];
 
 	page_begin(r);
-	live_values(r, p->id, p->count, p->goal, p->published_at, live);
+	live_values(r, p->id, p->count, shown_goal(p->state, p->goal),
+	    p->published_at, live);
 	page_render(r, status, "petition",
 	    petition_page_context(r, p, vals, errs, live, false));
 }
@@ -830,8 +884,9 @@ page_petition_show(struct request *r)
 		page_error(r, 503, "err_unavailable");
 		return;
 	}
-	live_values(r, meta.petition_id, count, meta.goal, meta.created_at,
-	    live);
+	live_values(r, meta.petition_id, count,
+	    shown_goal(petition_state_parse(meta.state), meta.goal),
+	    meta.created_at, live);
 	i18n_accept_region(http_header(r, "Accept-Language"), region);
 	if (pagecache_render(key, live, region, " selected", &r->out) == -1 ||
 	    !buf_ok(&r->out)) {
@@ -1047,7 +1102,8 @@ page_petition_verify(struct request *r)
 	page_begin(r);
 	if (load_petition(r, &p) == -1)
 		return;
-	live_values(r, p.id, p.count, p.goal, p.created_at, live);
+	live_values(r, p.id, p.count, shown_goal(p.state, p.goal), p.created_at,
+	    live);
 	pc = petition_context(r, &p, false, live);
 	ctx = page_context(r, i18n_text(r->lang, "verify_title"));
 	json_object_set_new(ctx, "petition", pc);
@@ -1093,7 +1149,8 @@ page_petition_thanks(struct request *r)
 	for (i = 0; q != NULL && i < sizeof(states) / sizeof(states[0]); i++)
 		if (strcmp(q, states[i][0]) == 0)
 			pick = i;
-	live_values(r, p.id, p.count, p.goal, p.published_at, live);
+	live_values(r, p.id, p.count, shown_goal(p.state, p.goal),
+	    p.published_at, live);
 	pc = petition_context(r, &p, false, live);
 	ctx = page_context(r, json_string_value(json_object_get(pc, "title")));
 	json_object_set_new(ctx, "petition", pc);
@@ -1364,7 +1421,8 @@ page_petition_preview(struct request *r, struct petition *p)
 {
 	const char *live[LIVE__MAX];
 
-	live_values(r, p->id, p->count, p->goal, p->published_at, live);
+	live_values(r, p->id, p->count, shown_goal(p->state, p->goal),
+	    p->published_at, live);
 	return petition_context(r, p, true, live);
 }
 

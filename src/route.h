@@ -87,9 +87,6 @@ X(QR_SVG, "qr_svg", GET, SLUG, "/p/", "/qr.svg", page_qr_svg, NONE)            \
 X(QR_PNG, "qr_png", GET, SLUG, "/p/", "/qr.png", page_qr_png, NONE)            \
 /* find: search, listings, the open API, feeds */                              \
 X(SEARCH, "search", GET, EXACT, "/search", NULL, page_search, NONE)            \
-/* Delivery: the pack, addressees, responses, paper signatures. */            \
-X(DELIVER_PDF, "deliver_pdf", GET, SLUG, "/me/p/", "/delivery.pdf",            \
-    page_deliver_pdf, NONE)                                                    \
 /* spread: the petition image */                                              \
 X(ME_IMAGE, "me_image", POST, SLUG, "/me/p/", "/image", page_image_upload,     \
     FORM)                                                                      \
@@ -136,7 +133,23 @@ X(PETITION_FEED, "petition_feed", GET, SLUG, "/p/", "/feed.atom",              \
 X(WITHDRAW, "withdraw", GET, TOKEN, "/w/", NULL, page_withdraw_show, NONE)     \
 X(WITHDRAW_POST, "withdraw_post", POST, TOKEN, "/w/", NULL,                    \
     page_withdraw_post, FORM)                                                  \
-X(PRIVACY, "privacy", GET, EXACT, "/privacy", NULL, page_privacy, NONE)
+X(PRIVACY, "privacy", GET, EXACT, "/privacy", NULL, page_privacy, NONE)        \
+/* Delivery: the pack, addressees, responses, paper signatures. */            \
+X(DELIVER_PDF, "deliver_pdf", GET, SLUG, "/me/p/", "/delivery.pdf",            \
+    page_deliver_pdf, NONE)                                                    \
+X(DELIVER_ADDRESSEES, "deliver_addressees", POST, SLUG, "/me/p/",              \
+    "/addressees", page_deliver_addressees, FORM)                              \
+X(DELIVER_NOW, "deliver_now", POST, SLUG, "/me/p/", "/deliver",                \
+    page_deliver_now, FORM)                                                    \
+X(DELIVER_LINK_PDF, "deliver_link_pdf", GET, TOKEN, "/d/", NULL,               \
+    page_deliver_link_pdf, NONE)                                               \
+X(RESPONSE, "response", GET, TOKEN, "/r/", NULL, page_response_show, NONE)     \
+X(RESPONSE_POST, "response_post", POST, TOKEN, "/r/", NULL,                   \
+    page_response_post, FORM)                                                  \
+X(RESPONSES, "responses", GET, SLUG, "/admin/p/", "/responses",                \
+    page_responses_show, NONE)                                                 \
+X(RESPONSES_POST, "responses_post", POST, SLUG, "/admin/p/", "/responses",     \
+    page_responses_decide, FORM)
 /* clang-format on */
 
 enum route {

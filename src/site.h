@@ -23,6 +23,7 @@ struct site {
 	const char *mail_from;	  /* envelope and From address */
 	bool mail_to_files;	  /* no SMTP: .eml files, links logged */
 	int64_t min_form_seconds; /* a faster submit is flagged */
+	bool publish_responses;	  /* responses shown without approval */
 	char static_version[17];
 	/* privacy */
 	const struct cidr_set *metrics_allow; /* who may read /metrics */

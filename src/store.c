@@ -69,6 +69,14 @@
  *   ST_RETAIN_CHECKPOINT SQLite: the WAL checkpointed and truncated
  *   ST_SEARCH_INDEX, ST_SEARCH_UNINDEX, ST_SEARCH, ST_SEARCH_COUNT
  *                       SQLite: its FTS5 table petition_search */
+/* Delivery: a delivery's and a response's columns. */
+#define DELIVERY_COLS \
+	"id, petition_id, pos, name, count, created_at, expires_at"
+#define RESPONSE_COLS                                              \
+	"r.id, r.delivery_id, r.petition_id, r.author, r.body_md," \
+	" r.created_at, d.name FROM responses r JOIN deliveries d" \
+	" ON d.id = r.delivery_id"
+
 static const char *const store_sql[ST__MAX] = {
 	[ST_BEGIN] = "BEGIN",
 	[ST_BEGIN_READ] = "BEGIN",
@@ -167,13 +175,13 @@ static const char *const store_sql[ST__MAX] = {
 	/* $1: messages left 'sending' before then went with a dead node. */
 	[ST_OUTBOX_RECOVER] =
 	    "UPDATE outbox SET state = 'queued' WHERE state = 'sending'"
-	    " AND updated_at < $1",
+	    " AND (updated_at < $1 OR claimed_by = $2)",
 	/* One statement: the rows are marked and returned together, and rows
 	 * another node has locked are skipped, not waited for. $3: a message
 	 * 'sending' since before then is claimed again. */
 	[ST_OUTBOX_CLAIM] =
 	    "UPDATE outbox SET state = 'sending', attempts = attempts + 1,"
-	    " updated_at = $1 WHERE id IN (SELECT id FROM outbox"
+	    " updated_at = $1, claimed_by = $4 WHERE id IN (SELECT id FROM outbox"
 	    " WHERE (state = 'queued' AND next_at <= $1)"
 	    " OR (state = 'sending' AND updated_at < $3)"
 	    " ORDER BY next_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)"
@@ -440,6 +448,40 @@ static const char *const store_sql[ST__MAX] = {
 	[ST_DELIVER_SIGNERS_COUNT] =
 	    "SELECT COUNT(*) FROM signatures WHERE petition_id = $1"
 	    " AND state = 'confirmed' AND public_name = TRUE",
+	[ST_ADDRESSEE_EMAILS] = "SELECT pos, name, email_sealed FROM addressees"
+				" WHERE petition_id = $1 ORDER BY pos",
+	[ST_ADDRESSEE_EMAIL_SET] = "UPDATE addressees SET email_sealed = $3"
+				   " WHERE petition_id = $1 AND pos = $2",
+	[ST_DELIVERY_INSERT] =
+	    "INSERT INTO deliveries (petition_id, pos, name, token_hash, count,"
+	    " created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+	    " ON CONFLICT (petition_id, pos) DO NOTHING",
+	[ST_PETITION_DELIVERED] = "UPDATE petitions SET delivered_at ="
+				  " COALESCE(delivered_at, $2) WHERE id = $1",
+	[ST_DELIVERY_BY_TOKEN] =
+	    "SELECT " DELIVERY_COLS " FROM deliveries WHERE token_hash = $1",
+	[ST_DELIVERY_LIST] = "SELECT " DELIVERY_COLS " FROM deliveries"
+			     " WHERE petition_id = $1 ORDER BY pos",
+	[ST_RESPONSE_INSERT] =
+	    "INSERT INTO responses (delivery_id, petition_id, author, body_md,"
+	    " state, created_at) VALUES ($1, $2, $3, $4, 'pending', $5)"
+	    " RETURNING id",
+	[ST_RESPONSE_PENDING] =
+	    "SELECT " RESPONSE_COLS " WHERE r.petition_id = $1 AND r.state ="
+	    " 'pending' ORDER BY r.id",
+	[ST_RESPONSE_GET] =
+	    "SELECT " RESPONSE_COLS " WHERE r.id = $1 AND r.state = 'pending'",
+	[ST_RESPONSE_DECIDE] =
+	    "UPDATE responses SET state = $2, decided_at = $3, update_id = $4"
+	    " WHERE id = $1 AND state = 'pending'",
+	[ST_MILESTONES] =
+	    "SELECT id, goal, goal_mailed, COALESCE(owner_id, 0),"
+	    " COALESCE(delivered_at, 0) FROM petitions WHERE state = 'open'"
+	    " ORDER BY id",
+	[ST_GOAL_MAILED] = "UPDATE petitions SET goal_mailed = $3"
+			   " WHERE id = $1 AND goal_mailed = $2",
+	[ST_END_MAILED] = "UPDATE petitions SET end_mailed = $2"
+			  " WHERE id = $1 AND end_mailed <> $2",
 	/* integrity */
 	[ST_USER_RESET_TOKENS_END] =
 	    "DELETE FROM user_tokens WHERE user_id = $1 AND purpose = 'reset'",
@@ -1209,6 +1251,60 @@ read_deliver_signer(struct q *q, void *out)
 
 	read_signer(q, out);
 	r->comment = row_text(q, 4);
+	return 0;
+}
+
+static int
+read_addressee_email(struct q *q, void *out)
+{
+	struct addressee_email *e = out;
+
+	e->pos = (int)row_int(q, 0);
+	e->name = row_text(q, 1);
+	e->sealed = row_blob(q, 2, &e->sealed_len);
+	return 0;
+}
+
+static int
+read_delivery(struct q *q, void *out)
+{
+	struct delivery *d = out;
+
+	d->id = row_int(q, 0);
+	d->petition_id = row_int(q, 1);
+	d->pos = (int)row_int(q, 2);
+	d->name = row_text(q, 3);
+	d->count = row_int(q, 4);
+	d->created_at = row_int(q, 5);
+	d->expires_at = row_int(q, 6);
+	return 0;
+}
+
+static int
+read_response(struct q *q, void *out)
+{
+	struct response *r = out;
+
+	r->id = row_int(q, 0);
+	r->delivery_id = row_int(q, 1);
+	r->petition_id = row_int(q, 2);
+	r->author = row_text(q, 3);
+	r->body_md = row_text(q, 4);
+	r->created_at = row_int(q, 5);
+	r->to_name = row_text(q, 6);
+	return 0;
+}
+
+static int
+read_milestone(struct q *q, void *out)
+{
+	struct milestone *m = out;
+
+	m->petition_id = row_int(q, 0);
+	m->goal = row_int(q, 1);
+	m->goal_mailed = row_int(q, 2);
+	m->owner_id = row_int(q, 3);
+	m->delivered_at = row_int(q, 4);
 	return 0;
 }
 
@@ -2283,15 +2379,18 @@ store_unsubscribe(struct store *s, const unsigned char *hash, int64_t now)
 
 /* ---- the outbox ---- */
 
-/* Before the lease, on a shared database; on a single node every message
- * 'sending' at start was left by a crash. */
+/* On a single node every message 'sending' at start was left by a crash.
+ * On a shared database, those this node claimed (it restarted: they were
+ * in its hands) and those older than the lease (a node that never came
+ * back). */
 enum store_status
 store_outbox_recover(struct store *s, int *n)
 {
 	int64_t changed = 0;
 	enum store_status st =
-	    exec(s, "outbox_recover", &changed, ST_OUTBOX_RECOVER, "i",
-		s->be->shared ? (int64_t)time(NULL) - OUTBOX_LEASE : INT64_MAX);
+	    exec(s, "outbox_recover", &changed, ST_OUTBOX_RECOVER, "it",
+		s->be->shared ? (int64_t)time(NULL) - OUTBOX_LEASE : INT64_MAX,
+		s->node);
 
 	*n = (int)changed;
 	return st;
@@ -2317,8 +2416,8 @@ store_outbox_claim(struct store *s, struct arena *a, int64_t now, size_t max,
 
 	*n = 0;
 	st = list(s, a, "outbox_claim", read_outbox_claimed, sizeof(**out), out,
-	    n, ST_OUTBOX_CLAIM, "iii", now, (int64_t)max,
-	    s->be->shared ? now - OUTBOX_LEASE : INT64_MIN);
+	    n, ST_OUTBOX_CLAIM, "iiit", now, (int64_t)max,
+	    s->be->shared ? now - OUTBOX_LEASE : INT64_MIN, s->node);
 	if (st == STORE_OK)
 		qsort(*out, *n, sizeof(**out), claimed_cmp);
 	return st;
@@ -3316,5 +3415,198 @@ store_draft_delete(struct store *s, int64_t id, int64_t owner_id,
 	(void)q_run(&q, ST_AUDIT, "itttt", now, actor, "petition_deleted",
 	    subject, "");
 	q_commit(&q);
+	return q_close(&q);
+}
+
+enum store_status
+store_addressee_emails(struct store *s, struct arena *a, int64_t petition_id,
+    struct addressee_email **out, size_t *n)
+{
+	return list(s, a, "addressee_emails", read_addressee_email,
+	    sizeof(**out), out, n, ST_ADDRESSEE_EMAILS, "i", petition_id);
+}
+
+enum store_status
+store_addressee_email_set(struct store *s, int64_t petition_id, int pos,
+    const unsigned char *sealed, size_t len)
+{
+	int64_t changes = 0;
+	enum store_status st;
+
+	st = exec(s, "addressee_email_set", &changes, ST_ADDRESSEE_EMAIL_SET,
+	    "idb", petition_id, pos, (const void *)sealed, len);
+	return st == STORE_OK && changes == 0 ? STORE_NOTFOUND : st;
+}
+
+enum store_status
+store_deliver(struct store *s, int64_t petition_id,
+    const struct delivery_new *d, size_t n, int64_t count, int64_t now,
+    int64_t expires, const char *actor, size_t *made)
+{
+	char subject[64], detail[64];
+	struct q q;
+	size_t i, k = 0;
+
+	snprintf(subject, sizeof(subject), "petition:%lld",
+	    (long long)petition_id);
+	if (q_open(&q, s, NULL, "deliver") != STORE_OK)
+		return q.st;
+	q_begin(&q, ST_BEGIN);
+	for (i = 0; i < n && q.st == STORE_OK; i++) {
+		(void)q_run(&q, ST_DELIVERY_INSERT, "idthiii", petition_id,
+		    d[i].pos, d[i].name, d[i].token_hash, count, now, expires);
+		if (q.st != STORE_OK || q.changes == 0)
+			continue; /* delivered to this addressee before */
+		(void)q_run(&q, ST_OUTBOX_INSERT, "ttbi", d[i].mail.message_id,
+		    d[i].mail.kind, (const void *)d[i].mail.sealed,
+		    d[i].mail.sealed_len, now);
+		k++;
+	}
+	if (k > 0) {
+		(void)q_run(&q, ST_PETITION_DELIVERED, "ii", petition_id, now);
+		snprintf(detail, sizeof(detail), "addressees=%zu count=%lld", k,
+		    (long long)count);
+		(void)q_run(&q, ST_AUDIT, "itttt", now, actor,
+		    "petition_delivered", subject, detail);
+	}
+	q_commit(&q);
+	if (q.st == STORE_OK)
+		*made = k;
+	return q_close(&q);
+}
+
+enum store_status
+store_delivery_by_token(struct store *s, struct arena *a,
+    const unsigned char *hash, struct delivery *out)
+{
+	return one(s, a, "delivery_by_token", read_delivery, out,
+	    ST_DELIVERY_BY_TOKEN, "h", hash);
+}
+
+enum store_status
+store_deliveries(struct store *s, struct arena *a, int64_t petition_id,
+    struct delivery **out, size_t *n)
+{
+	return list(s, a, "deliveries", read_delivery, sizeof(**out), out, n,
+	    ST_DELIVERY_LIST, "i", petition_id);
+}
+
+enum store_status
+store_response_create(struct store *s, const struct response *r, int64_t *id)
+{
+	struct q q;
+	int64_t rid;
+
+	if (q_open(&q, s, NULL, "response_create") != STORE_OK)
+		return q.st;
+	rid = q_id(&q, ST_RESPONSE_INSERT, "iitti", r->delivery_id,
+	    r->petition_id, r->author, r->body_md, r->created_at);
+	if (q.st == STORE_OK)
+		*id = rid;
+	return q_close(&q);
+}
+
+enum store_status
+store_responses_pending(struct store *s, struct arena *a, int64_t petition_id,
+    struct response **out, size_t *n)
+{
+	return list(s, a, "responses_pending", read_response, sizeof(**out),
+	    out, n, ST_RESPONSE_PENDING, "i", petition_id);
+}
+
+enum store_status
+store_response_decide(struct store *s, int64_t id, int64_t petition_id,
+    bool approve, const char *title, const char *actor, int64_t now,
+    int64_t *update_id)
+{
+	char subject[64], detail[64];
+	struct response r;
+	struct arena *a;
+	struct q q;
+	int64_t uid = 0;
+
+	if ((a = arena_new()) == NULL)
+		return STORE_ERROR;
+	if (q_open(&q, s, a, "response_decide") != STORE_OK) {
+		arena_free(a);
+		return q.st;
+	}
+	q_begin(&q, ST_BEGIN);
+	if (q_run(&q, ST_RESPONSE_GET, "i", id) != 1) {
+		if (q.st == STORE_OK)
+			q.st = STORE_NOTFOUND;
+	} else {
+		read_response(&q, &r);
+		if (r.petition_id != petition_id)
+			q.st = STORE_NOTFOUND;
+	}
+	if (q.st == STORE_OK && approve)
+		uid = q_id(&q, ST_UPDATE_INSERT, "itttti", petition_id,
+		    "response", r.author, title, r.body_md, now);
+	(void)q_run(&q, ST_RESPONSE_DECIDE, "itiz", id,
+	    approve ? "approved" : "rejected", now, uid);
+	if (q.st == STORE_OK && q.changes == 0)
+		q.st = STORE_NOTFOUND;
+	snprintf(subject, sizeof(subject), "petition:%lld",
+	    (long long)petition_id);
+	snprintf(detail, sizeof(detail), "response=%lld", (long long)id);
+	(void)q_run(&q, ST_AUDIT, "itttt", now, actor,
+	    approve ? "response_approved" : "response_rejected", subject,
+	    detail);
+	q_commit(&q);
+	if (q.st == STORE_OK && update_id != NULL)
+		*update_id = uid;
+	q_close(&q);
+	arena_free(a);
+	return q.st;
+}
+
+enum store_status
+store_milestones(struct store *s, struct arena *a, struct milestone **out,
+    size_t *n)
+{
+	return list(s, a, "milestones", read_milestone, sizeof(**out), out, n,
+	    ST_MILESTONES, "");
+}
+
+enum store_status
+store_goal_mailed(struct store *s, int64_t petition_id, int64_t old_goal,
+    int64_t new_goal, const struct outbox_new *m, int64_t now)
+{
+	struct q q;
+
+	if (q_open(&q, s, NULL, "goal_mailed") != STORE_OK)
+		return q.st;
+	q_begin(&q, ST_BEGIN);
+	(void)q_run(&q, ST_GOAL_MAILED, "iii", petition_id, old_goal, new_goal);
+	if (q.st == STORE_OK && q.changes == 0)
+		q.st = STORE_DUPLICATE;
+	if (m != NULL && m->sealed != NULL)
+		(void)q_run(&q, ST_OUTBOX_INSERT, "ttbi", m->message_id,
+		    m->kind, (const void *)m->sealed, m->sealed_len, now);
+	q_commit(&q);
+	return q_close(&q);
+}
+
+enum store_status
+store_end_update(struct store *s, int64_t petition_id, const char *state,
+    const struct update *u, int64_t *id)
+{
+	struct q q;
+	int64_t uid = 0;
+
+	if (q_open(&q, s, NULL, "end_update") != STORE_OK)
+		return q.st;
+	q_begin(&q, ST_BEGIN);
+	(void)q_run(&q, ST_END_MAILED, "it", petition_id, state);
+	if (q.st == STORE_OK && q.changes == 0)
+		q.st = STORE_NOTFOUND;
+	if (q.st == STORE_OK)
+		uid = q_id(&q, ST_UPDATE_INSERT, "itttti", petition_id,
+		    update_kind_name(u->kind), u->author ? u->author : "",
+		    u->title, u->body_md, u->created_at);
+	q_commit(&q);
+	if (q.st == STORE_OK && id != NULL)
+		*id = uid;
 	return q_close(&q);
 }

@@ -700,6 +700,109 @@ enum store_status store_retain_outbox(struct store *s, int64_t cutoff,
 /* After erasing: SQLite checkpoints its WAL and truncates it, so no copy of
  * an erased page stays there; nothing on PostgreSQL. */
 enum store_status store_retain_compact(struct store *s);
+/* An addressee and their email address, sealed (NULL: none given). */
+struct addressee_email {
+	int pos;
+	const char *name;
+	const unsigned char *sealed;
+	size_t sealed_len;
+};
+
+/* A letter to one addressee: its response link's token hash and the
+ * message for the outbox. */
+struct delivery_new {
+	int pos;
+	const char *name;
+	unsigned char token_hash[STORE_HASH_BYTES];
+	struct outbox_new mail;
+};
+
+/* A petition handed to one addressee. */
+struct delivery {
+	int64_t id, petition_id;
+	int pos;
+	const char *name;
+	int64_t count;	    /* confirmed signatures then */
+	int64_t created_at; /* delivered */
+	int64_t expires_at; /* the pack's link works until then */
+};
+
+/* A decision maker's answer waiting for a moderator. */
+struct response {
+	int64_t id, delivery_id, petition_id;
+	const char *author; /* who answered, as they signed it */
+	const char *body_md;
+	int64_t created_at;
+	const char *to_name; /* the addressee it was delivered to */
+};
+
+/* An open petition as the milestone and delivery ticker sees it. */
+struct milestone {
+	int64_t petition_id, goal, goal_mailed, owner_id;
+	int64_t delivered_at; /* 0: not delivered */
+};
+
+/* The petition's addressees with their sealed addresses, by position
+ * (arena). */
+enum store_status store_addressee_emails(struct store *s, struct arena *a,
+    int64_t petition_id, struct addressee_email **out, size_t *n);
+
+/* Sets (sealed NULL: clears) the address of addressee pos.
+ * STORE_NOTFOUND when the petition has no such addressee. */
+enum store_status store_addressee_email_set(struct store *s,
+    int64_t petition_id, int pos, const unsigned char *sealed, size_t len);
+
+/* Delivers the petition to n addressees in one transaction: a delivery
+ * row per addressee not delivered to before (with count, now, expires),
+ * its letter queued in the outbox, the petition's delivered_at set once,
+ * and an audit entry ("petition_delivered"). *made is how many were new
+ * (0: every one had been delivered to). */
+enum store_status store_deliver(struct store *s, int64_t petition_id,
+    const struct delivery_new *d, size_t n, int64_t count, int64_t now,
+    int64_t expires, const char *actor, size_t *made);
+
+/* The delivery whose link has this token hash (strings in arena);
+ * STORE_NOTFOUND. */
+enum store_status store_delivery_by_token(struct store *s, struct arena *a,
+    const unsigned char *hash, struct delivery *out);
+
+/* The petition's deliveries by addressee position (arena). */
+enum store_status store_deliveries(struct store *s, struct arena *a,
+    int64_t petition_id, struct delivery **out, size_t *n);
+
+/* Stores a response as pending; *id is set. */
+enum store_status store_response_create(struct store *s,
+    const struct response *r, int64_t *id);
+
+/* The petition's responses waiting for a moderator, oldest first
+ * (arena). */
+enum store_status store_responses_pending(struct store *s, struct arena *a,
+    int64_t petition_id, struct response **out, size_t *n);
+
+/* Approves (an update of kind response with title, the response's author
+ * and text, mailed by the fanout; *update_id set) or rejects pending
+ * response id of the petition, with an audit entry, in one transaction.
+ * STORE_NOTFOUND when it is no pending response of that petition. */
+enum store_status store_response_decide(struct store *s, int64_t id,
+    int64_t petition_id, bool approve, const char *title, const char *actor,
+    int64_t now, int64_t *update_id);
+
+/* Every open petition's goal, mailed goal, owner and delivery (arena). */
+enum store_status store_milestones(struct store *s, struct arena *a,
+    struct milestone **out, size_t *n);
+
+/* Moves the petition's mailed goal from old_goal to new_goal and queues m
+ * (sealed NULL: no mail) in one transaction. STORE_DUPLICATE when the
+ * mailed goal is no longer old_goal (another node did it). */
+enum store_status store_goal_mailed(struct store *s, int64_t petition_id,
+    int64_t old_goal, int64_t new_goal, const struct outbox_new *m, int64_t now);
+
+/* Records that the petition's end mail for state ("closed", "victory") is
+ * queued and adds update u (mailed to opted-in signers by the fanout), in
+ * one transaction; *id is set (may be NULL). STORE_NOTFOUND when that
+ * state's mail was queued already. */
+enum store_status store_end_update(struct store *s, int64_t petition_id,
+    const char *state, const struct update *u, int64_t *id);
 
 /* ---- privacy: a signer withdraws ---- */
 

@@ -24,7 +24,7 @@ static const char *const sq_sql[ST__MAX] = {
 	[ST_RETAIN_CHECKPOINT] = "PRAGMA wal_checkpoint(TRUNCATE)",
 	[ST_OUTBOX_CLAIM] =
 	    "UPDATE outbox SET state = 'sending', attempts = attempts + 1,"
-	    " updated_at = $1 WHERE id IN (SELECT id FROM outbox"
+	    " updated_at = $1, claimed_by = $4 WHERE id IN (SELECT id FROM outbox"
 	    " WHERE (state = 'queued' AND next_at <= $1)"
 	    " OR (state = 'sending' AND updated_at < $3)"
 	    " ORDER BY next_at, id LIMIT $2) RETURNING id, message_id, kind,"

@@ -6,3 +6,7 @@ CREATE TABLE mail_suppressions (
 	reason     TEXT NOT NULL DEFAULT '',
 	created_at BIGINT NOT NULL
 );
+
+-- The node that claimed a message being sent: a node that restarts takes
+-- back its own messages in flight at once, not after the lease.
+ALTER TABLE outbox ADD COLUMN claimed_by TEXT NOT NULL DEFAULT '';

@@ -231,8 +231,9 @@ describe('forms, languages and long input', () => {
     }
   });
 
-  // Brand names and addresses that stay as they are in every language.
-  const SAME_EVERYWHERE = /\b(Holos|Telegram|WhatsApp|Facebook|X|name@example\.com)\b|https?:\/\/\S+/g;
+  // Brand names, file formats and addresses that stay as they are in every
+  // language.
+  const SAME_EVERYWHERE = /\b(Holos|Telegram|WhatsApp|Facebook|X|SVG|PNG|name@example\.com)\b|https?:\/\/\S+/g;
 
   async function switchAndCompare(page, to, english, ctx) {
     await Promise.all([page.waitForURL(new RegExp(`[?&]lang=${to}\\b`)), page.click(`#langs a[hreflang=${to}]`)]);

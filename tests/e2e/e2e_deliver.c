@@ -39,14 +39,14 @@ static const struct {
 
 static int
 import_owned(const struct server *s, const char *slug, const char *title,
-    const char *owner)
+    const char *owner, int goal)
 {
 	char path[400], src[1024];
 	snprintf(path, sizeof path, "%s/%s.md", s->root, slug);
 	snprintf(src, sizeof src,
-	    "---\ntitle: %s\nto: %s; %s\ngoal: 100\nlang: en\nslug: %s\n---\n"
+	    "---\ntitle: %s\nto: %s; %s\ngoal: %d\nlang: en\nslug: %s\n---\n"
 	    "Please repair it before winter.\n",
-	    title, TO1, TO2, slug);
+	    title, TO1, TO2, goal, slug);
 	if (write_file(path, src, strlen(src)) != 0)
 		return -1;
 	const char *argv[] = { "import", "--data", s->data, "--owner", owner,
@@ -60,7 +60,7 @@ world(struct server *s)
 	if (harness_user_add(s, STARTER, "starter", PASSWORD) != 0 ||
 	    harness_user_add(s, OTHER, "starter", PASSWORD) != 0 ||
 	    harness_user_add(s, MODERATOR, "moderator", PASSWORD) != 0 ||
-	    import_owned(s, SLUG, TITLE, STARTER) != 0)
+	    import_owned(s, SLUG, TITLE, STARTER, 100) != 0)
 		return -1;
 	for (size_t i = 0; i < NSIGNERS; i++) {
 		struct signer sg = signer_default(signers[i].email);
@@ -229,6 +229,232 @@ test_pdf_cli(void **state)
 	assert_int_equal(cli_run(none, NULL, NULL), 1);
 }
 
+/* ---- handing over: threshold, letter, response, approval, end mail ---- */
+
+#define WAIT_MS 20000
+#define MAYOR "mayor@example.org"
+#define SIGNER_A "deliver-upd@example.org"
+#define SIGNER_B "deliver-quiet@example.org"
+#define RESPONSE_TEXT "We will repair the bridge in spring."
+
+static struct mailworld mw;
+
+/* GETs path as c until it holds needle (or lacks it, when absent). */
+static char *
+page_until(struct client *c, const char *path, const char *needle)
+{
+	char *page = client_page_until(c, path, needle, WAIT_MS);
+	if (page == NULL)
+		fail_msg("%s never showed \"%s\"", path, needle);
+	return page;
+}
+
+/* How many messages went to rcpt. */
+static int
+mails_to(const char *rcpt)
+{
+	int k = 0;
+	while (maildir_find_nth(&mw.mail, rcpt, k + 1, 0) > 0)
+		k++;
+	return k;
+}
+
+static void
+sign_one(const char *email, const char *first, bool updates)
+{
+	struct signer sg = signer_default(email);
+	sg.first_name = first;
+	sg.last_name = "Tester";
+	sg.public_ = "1";
+	sg.updates = updates ? "1" : NULL;
+	if (sign_fresh(&mw.srv, SLUG, &sg, "ru", NULL) != 303)
+		fail_msg("signing as %s failed", email);
+}
+
+static void
+post_form(struct client *c, const char *path, struct hbuf *b, long want,
+    struct resp *r)
+{
+	assert_int_equal(client_post(c, path, b->data, b->len, NULL, r),
+	    CURLE_OK);
+	if (r->status != want)
+		fail_msg("POST %s: %ld, wanted %ld\n%s", path, r->status, want,
+		    r->body.data ? r->body.data : "");
+}
+
+static void
+test_handover(void **state)
+{
+	(void)state;
+	const char *args[] = { COUNT_ON_SIGN, "--rate-limit", "off",
+		"--min-form-seconds", "0", "--pow-bits", "0",
+		"--response-threshold", "2", NULL };
+	assert_int_equal(mailworld_start(&mw, args, NULL), 0);
+	struct server *s = &mw.srv;
+	assert_int_equal(harness_user_add(s, STARTER, "starter", PASSWORD), 0);
+	assert_int_equal(harness_user_add(s, MODERATOR, "moderator", PASSWORD),
+	    0);
+	/* The goal is the threshold: the starter hears of it. */
+	assert_int_equal(import_owned(s, SLUG, TITLE, STARTER, 2), 0);
+
+	/* The starter gives the first addressee an address. */
+	struct client *st = client_signed_in(s, STARTER, PASSWORD);
+	char *csrf = client_page_csrf(st, "/me/p/" SLUG);
+	struct hbuf b = { 0 };
+	struct resp r;
+	form_add(&b, "email0", MAYOR);
+	form_add(&b, "csrf", csrf);
+	post_form(st, "/me/p/" SLUG "/addressees", &b, 303, &r);
+	resp_free(&r);
+	hbuf_free(&b);
+	/* A bad address is refused. */
+	form_add(&b, "email0", "not an address");
+	form_add(&b, "csrf", csrf);
+	post_form(st, "/me/p/" SLUG "/addressees", &b, 422, &r);
+	resp_free(&r);
+	hbuf_free(&b);
+	/* Never public. */
+	struct client *v = client_new(s);
+	client_get_expect(v, "/p/" SLUG, 200, &r);
+	assert_null(strstr(r.body.data, MAYOR));
+	assert_null(strstr(r.body.data, "id=\"clock\""));
+	resp_free(&r);
+
+	/* The threshold is reached: delivered on its own. */
+	sign_one(SIGNER_A, "Анна", true);
+	sign_one(SIGNER_B, "Boris", false);
+	int m = maildir_find(&mw.mail, MAYOR, WAIT_MS);
+	if (m == 0)
+		fail_msg("no letter reached the addressee");
+	json_t *msg = mail_parse(&mw.mail, m);
+	assert_non_null(msg);
+	const char *text = mail_part(msg, "text/plain");
+	assert_non_null(text);
+	assert_non_null(strstr(text, TITLE));
+	assert_non_null(strstr(text, "2"));
+	char *pdf = link_path(text, s->base, "/d/");
+	char *respond = link_path(text, s->base, "/r/");
+	assert_non_null(pdf);
+	assert_non_null(respond);
+	json_decref(msg);
+
+	/* The public clock, counting days. */
+	free(page_until(v, "/p/" SLUG, "no response yet"));
+	assert_int_equal(server_db_exec(s,
+			     "UPDATE deliveries SET created_at = created_at - "
+			     "3 * 86400"),
+	    0);
+	free(page_until(v, "/p/" SLUG, "3 days ago"));
+
+	/* The pack through the letter's link; an unknown link is 404. */
+	client_get_expect(v, pdf, 200, &r);
+	assert_int_equal(memcmp(r.body.data, "%PDF-", 5), 0);
+	resp_free(&r);
+	client_get_expect(v, "/d/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+	    404, &r);
+	resp_free(&r);
+
+	/* The addressee answers without an account. */
+	char *rcsrf = client_page_csrf(v, respond);
+	form_add(&b, "author", "Mayor Quimby");
+	form_add(&b, "body", "");
+	form_add(&b, "csrf", rcsrf);
+	post_form(v, respond, &b, 422, &r);
+	resp_free(&r);
+	hbuf_free(&b);
+	form_add(&b, "author", "Mayor Quimby");
+	form_add(&b, "body", RESPONSE_TEXT);
+	form_add(&b, "csrf", rcsrf);
+	post_form(v, respond, &b, 200, &r);
+	assert_non_null(strstr(r.body.data, "response-sent"));
+	resp_free(&r);
+	hbuf_free(&b);
+	free(rcsrf);
+	client_get_expect(v, "/p/" SLUG, 200, &r);
+	assert_null(strstr(r.body.data, RESPONSE_TEXT));
+	resp_free(&r);
+
+	/* A moderator approves it. */
+	struct client *mod = client_signed_in(s, MODERATOR, PASSWORD);
+	client_get_expect(mod, "/admin/p/" SLUG "/responses", 200, &r);
+	assert_non_null(strstr(r.body.data, RESPONSE_TEXT));
+	char *id = html_hidden(r.body.data, "id");
+	char *mcsrf = html_csrf(r.body.data);
+	assert_non_null(id);
+	resp_free(&r);
+	form_add(&b, "id", id);
+	form_add(&b, "action", "approve");
+	form_add(&b, "csrf", mcsrf);
+	post_form(mod, "/admin/p/" SLUG "/responses", &b, 303, &r);
+	resp_free(&r);
+	/* Twice is refused. */
+	post_form(mod, "/admin/p/" SLUG "/responses", &b, 409, &r);
+	resp_free(&r);
+	hbuf_free(&b);
+	free(id);
+	free(mcsrf);
+	char *page = page_until(v, "/p/" SLUG, RESPONSE_TEXT);
+	assert_null(strstr(page, "no response yet"));
+	free(page);
+
+	/* The opted-in signer gets the response, the other nothing. */
+	if (maildir_find(&mw.mail, SIGNER_A, WAIT_MS) == 0)
+		fail_msg("the response never reached the opted-in signer");
+
+	/* The starter declares victory: the opted-in signer hears of it. */
+	csrf = (free(csrf), client_page_csrf(st, "/me/p/" SLUG));
+	form_add(&b, "action", "victory");
+	form_add(&b, "note", "The council voted the money.");
+	form_add(&b, "csrf", csrf);
+	post_form(st, "/me/p/" SLUG "/state", &b, 303, &r);
+	resp_free(&r);
+	hbuf_free(&b);
+	if (maildir_find_nth(&mw.mail, SIGNER_A, 2, WAIT_MS) == 0)
+		fail_msg("the victory mail never came");
+	/* A won petition: no next goal, closed once, the victory shown. */
+	page = page_until(v, "/p/" SLUG, "notice--victory");
+	assert_null(strstr(page, "Next goal"));
+	assert_null(strstr(page, "<progress"));
+	assert_int_equal(count_of(page, "This petition is closed"), 1);
+	assert_non_null(strstr(page, "2 people signed."));
+	free(page);
+	/* The starter was told of the goal, once. */
+	int sm = maildir_find(&mw.mail, STARTER, WAIT_MS);
+	if (sm == 0)
+		fail_msg("the starter never heard of the goal");
+	msg = mail_parse(&mw.mail, sm);
+	assert_non_null(
+	    strstr(mail_header(msg, "subject"), "reached 2 signatures"));
+	json_decref(msg);
+
+	/* Across a restart nothing is sent again. */
+	client_free(st);
+	client_free(mod);
+	client_free(v);
+	free(csrf);
+	assert_int_equal(server_restart(s), 0);
+	pause_ms(3000);
+	assert_int_equal(mails_to(SIGNER_A), 2);
+	assert_int_equal(mails_to(SIGNER_B), 0);
+	assert_int_equal(mails_to(MAYOR), 1);
+	assert_int_equal(mails_to(STARTER), 1);
+	int a2 = maildir_find_nth(&mw.mail, SIGNER_A, 2, 0);
+	msg = mail_parse(&mw.mail, a2);
+	assert_non_null(strstr(mail_part(msg, "text/plain"),
+	    "The council voted the money."));
+	json_decref(msg);
+	free(pdf);
+	free(respond);
+	mw.passed = true;
+}
+
+static int
+handover_teardown(void **state)
+{
+	(void)state;
+	return mailworld_end(&mw);
+}
+
 static int
 group_setup(void **state)
 {
@@ -244,6 +470,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pdf_dashboard),
 		cmocka_unit_test(test_pdf_cli),
+		cmocka_unit_test_teardown(test_handover, handover_teardown),
 	};
 	return harness_finish(
 	    cmocka_run_group_tests(tests, group_setup, server_group_teardown));

@@ -243,6 +243,23 @@ static const struct {
 	/* live count */
 	{ ROUTE_EVENTS, HTTP_GET, "/p/save-the-park/events", "save-the-park",
 	    NULL, NULL },
+	{ ROUTE_DELIVER_ADDRESSEES, HTTP_POST, "/me/p/save-the-park/addressees",
+	    "save-the-park", NULL, NULL },
+	{ ROUTE_DELIVER_NOW, HTTP_POST, "/me/p/save-the-park/deliver",
+	    "save-the-park", NULL, NULL },
+	{ ROUTE_DELIVER_LINK_PDF, HTTP_GET,
+	    "/d/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", NULL, NULL,
+	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" },
+	{ ROUTE_RESPONSE, HTTP_GET,
+	    "/r/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", NULL, NULL,
+	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" },
+	{ ROUTE_RESPONSE_POST, HTTP_POST,
+	    "/r/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", NULL, NULL,
+	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" },
+	{ ROUTE_RESPONSES, HTTP_GET, "/admin/p/save-the-park/responses",
+	    "save-the-park", NULL, NULL },
+	{ ROUTE_RESPONSES_POST, HTTP_POST, "/admin/p/save-the-park/responses",
+	    "save-the-park", NULL, NULL },
 };
 
 #define NREACH (sizeof(reach) / sizeof(reach[0]))

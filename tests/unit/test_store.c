@@ -1649,6 +1649,118 @@ test_deliver_signers(void **state)
 	assert_int_equal(n64, 2);
 }
 
+/* Delivery: addresses, deliveries once per addressee, responses decided
+ * once, the milestone and end-mail marks. */
+static void
+test_deliver_handover(void **state)
+{
+	struct addressee_email *ae;
+	struct delivery_new d[2];
+	struct delivery dv, *ds;
+	struct response rs, *pend;
+	struct milestone *ms;
+	struct update up, *ups;
+	struct outbox_new m = { "<m1@test>", "milestone",
+		(const unsigned char *)"x", 1 };
+	int64_t pid, rid, uid = 0;
+	size_t n, made = 0, i;
+	bool found = false;
+
+	(void)state;
+	pid = petition_new("handover", PETITION_OPEN, 0, T0, 0);
+	assert_int_equal(store_addressee_email_set(S, pid, 1,
+			     (const unsigned char *)"sealed", 6),
+	    STORE_OK);
+	assert_int_equal(store_addressee_email_set(S, pid, 7,
+			     (const unsigned char *)"x", 1),
+	    STORE_NOTFOUND);
+	assert_int_equal(store_addressee_emails(S, A, pid, &ae, &n), STORE_OK);
+	assert_int_equal(n, 2);
+	assert_null(ae[0].sealed);
+	assert_int_equal(ae[1].sealed_len, 6);
+	assert_string_equal(ae[1].name, "The Council");
+
+	memset(d, 0, sizeof(d));
+	for (i = 0; i < 2; i++) {
+		d[i].pos = (int)i;
+		d[i].name = i == 0 ? "The Mayor" : "The Council";
+		hash_new(d[i].token_hash);
+		d[i].mail.message_id = i == 0 ? "<d0@test>" : "<d1@test>";
+		d[i].mail.kind = "delivery";
+		d[i].mail.sealed = (const unsigned char *)"x";
+		d[i].mail.sealed_len = 1;
+	}
+	assert_int_equal(store_deliver(S, pid, d, 1, 42, T0, T0 + 100, "system",
+			     &made),
+	    STORE_OK);
+	assert_int_equal(made, 1);
+	/* Once per addressee: only the second is new. */
+	d[0].mail.message_id = "<d0b@test>";
+	assert_int_equal(store_deliver(S, pid, d, 2, 43, T0 + 1, T0 + 100,
+			     "system", &made),
+	    STORE_OK);
+	assert_int_equal(made, 1);
+	assert_int_equal(store_deliveries(S, A, pid, &ds, &n), STORE_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(ds[0].count, 42);
+	assert_int_equal(ds[1].count, 43);
+	assert_int_equal(store_delivery_by_token(S, A, d[1].token_hash, &dv),
+	    STORE_OK);
+	assert_int_equal(dv.pos, 1);
+	assert_int_equal(dv.expires_at, T0 + 100);
+
+	memset(&rs, 0, sizeof(rs));
+	rs.delivery_id = dv.id;
+	rs.petition_id = pid;
+	rs.author = "The Council";
+	rs.body_md = "We agree.";
+	rs.created_at = T0 + 5;
+	assert_int_equal(store_response_create(S, &rs, &rid), STORE_OK);
+	assert_int_equal(store_responses_pending(S, A, pid, &pend, &n),
+	    STORE_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(pend[0].to_name, "The Council");
+	assert_int_equal(store_response_decide(S, rid, pid + 1000, true, "T",
+			     "user:1", T0 + 6, &uid),
+	    STORE_NOTFOUND);
+	assert_int_equal(store_response_decide(S, rid, pid, true,
+			     "Response from The Council", "user:1", T0 + 6,
+			     &uid),
+	    STORE_OK);
+	assert_true(uid > 0);
+	assert_int_equal(store_response_decide(S, rid, pid, false, "T",
+			     "user:1", T0 + 7, NULL),
+	    STORE_NOTFOUND);
+	assert_int_equal(store_update_list(S, A, pid, &ups, &n), STORE_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(ups[0].kind, UPDATE_RESPONSE);
+	assert_string_equal(ups[0].author, "The Council");
+
+	assert_int_equal(store_milestones(S, A, &ms, &n), STORE_OK);
+	for (i = 0; i < n; i++)
+		if (ms[i].petition_id == pid) {
+			found = true;
+			assert_int_equal(ms[i].goal_mailed, 0);
+			assert_int_equal(ms[i].delivered_at, T0);
+		}
+	assert_true(found);
+	assert_int_equal(store_goal_mailed(S, pid, 0, 100, &m, T0), STORE_OK);
+	assert_int_equal(store_goal_mailed(S, pid, 0, 100, NULL, T0),
+	    STORE_DUPLICATE);
+
+	memset(&up, 0, sizeof(up));
+	up.kind = UPDATE_NEWS;
+	up.title = "Victory!";
+	up.body_md = "Won.";
+	up.created_at = T0 + 9;
+	assert_int_equal(store_end_update(S, pid, "victory", &up, &uid),
+	    STORE_OK);
+	assert_int_equal(store_end_update(S, pid, "victory", &up, NULL),
+	    STORE_NOTFOUND);
+	assert_int_equal(store_update_list(S, A, pid, &ups, &n), STORE_OK);
+	assert_int_equal(n, 2);
+}
+
 /* ---- the backends ---- */
 
 static char sqlite_dir[64];
@@ -2154,6 +2266,7 @@ main(void)
 		CASE(test_published_at),
 		/* spread */
 		CASE(test_image),
+		CASE(test_deliver_handover),
 	};
 	const char *pg = getenv("HOLOS_TEST_PG");
 	int failed;
