@@ -172,19 +172,6 @@ connlimit_check(struct connlimit *c, const struct netaddr *a)
 	return res;
 }
 
-enum connlimit_result
-connlimit_add(struct connlimit *c, const struct netaddr *a)
-{
-	enum connlimit_result res;
-	struct netaddr net;
-
-	connlimit_network(a, &net);
-	pthread_mutex_lock(&c->lock);
-	res = add_both(c, a, &net);
-	pthread_mutex_unlock(&c->lock);
-	return res;
-}
-
 void
 connlimit_release(struct connlimit *c, const struct netaddr *a)
 {

@@ -47,12 +47,6 @@ enum connlimit_result connlimit_acquire(struct connlimit *c,
 enum connlimit_result connlimit_check(struct connlimit *c,
     const struct netaddr *a);
 
-/* Counts one more connection of a whatever the caps (one that was let in
- * after connlimit_check()). Returns CONNLIMIT_OK or CONNLIMIT_NOMEM (not
- * counted: do not release it). */
-enum connlimit_result connlimit_add(struct connlimit *c,
-    const struct netaddr *a);
-
 /* Forgets one connection of a counted by connlimit_acquire() or
  * connlimit_add(). */
 void connlimit_release(struct connlimit *c, const struct netaddr *a);

@@ -281,10 +281,21 @@ on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
 		ci = MHD_get_connection_info(c,
 		    MHD_CONNECTION_INFO_CONNECTION_FD);
 		k->fd = ci != NULL ? ci->connect_fd : -1;
-		/* Counted whatever the caps: the accept policy checked them
-		 * a moment ago, and a count is only ever given back here. */
-		k->counted = !peer_trusted(&k->peer) &&
-		    connlimit_add(&limits, &k->peer) == CONNLIMIT_OK;
+		/* Counted here, where a count is given back. The accept
+		 * policy checked the caps a moment ago, but connections
+		 * accepted at once by several threads all passed that check:
+		 * the one that finds its address or network full now is
+		 * closed (shut down: libmicrohttpd then ends it). */
+		k->counted = false;
+		if (!peer_trusted(&k->peer)) {
+			enum connlimit_result res =
+			    connlimit_acquire(&limits, &k->peer);
+
+			k->counted = res == CONNLIMIT_OK;
+			if ((res == CONNLIMIT_ADDR || res == CONNLIMIT_NET) &&
+			    k->fd != -1)
+				shutdown(k->fd, SHUT_RDWR);
+		}
 		k->phase = PHASE_HEAD;
 		k->since = mono_ms();
 		pthread_mutex_lock(&conns_lock);

@@ -405,6 +405,7 @@ static const struct step_case cases[] = {
 	{ "counts", NULL },
 	{ "outbox", NULL },
 	{ "fanout", NULL },
+	{ "handover", NULL },
 	{ "signq", NULL },
 	{ "refresh", NULL },
 	{ "sweep", NULL },
