@@ -164,7 +164,9 @@ describe('accessibility', () => {
           return {
             id: e.id,
             label: label ? label.textContent.trim() : '',
-            labelShown: !!label && label.checkVisibility(),
+            // A field shown needs its label shown; one hidden with it
+            // (in a closed <details>) is labelled when it opens.
+            labelShown: !!label && (label.checkVisibility() || !e.checkVisibility()),
             invalid: e.getAttribute('aria-invalid') === 'true',
             described: ids.map((id) => document.getElementById(id)).filter(Boolean).map((d) => d.textContent.trim()),
             errorText: (document.getElementById(`${e.id}-error`) || { textContent: '' }).textContent.trim(),

@@ -83,7 +83,9 @@ async function keyboardSigner(js) {
 
     const { link, mail } = await h.confirmationLink(smtp, srv.base, 1);
     assert.match(mail.head, /^Content-Language: ru/m, where('confirmation mail', '-', 'the mail is in the signer\'s language'));
-    assert.match(mail.head.replace(/\r?\n[ \t]+/g, ' '), /^To: .*<olena\.petrenko@example\.org>/m, where('confirmation mail', '-', 'the mail goes to the address typed'));
+    // To: holds the address alone: a name typed on the form is not the
+    // address owner's word, so it does not go into mail to that address.
+    assert.match(mail.head.replace(/\r?\n[ \t]+/g, ' '), /^To: <?olena\.petrenko@example\.org>?\s*$/m, where('confirmation mail', '-', 'the mail goes to the address typed, with no name'));
 
     await page.goto(link);
     const cctx = { page: `confirm ru${label}`, viewport: PHONE };
