@@ -72,6 +72,41 @@ put_text(struct buf *out, const char *s)
 		buf_append_html(out, s, strlen(s));
 }
 
+/* The chart's opening <svg> element of class cls, w by h, labelled by its
+ * <title> and <desc> (ids prefixed with id), which follow it. */
+static void
+svg_open(struct buf *out, const char *cls, int w, int h, int font_size,
+    const char *id, const struct chart_text *t)
+{
+	buf_printf(out,
+	    "<svg xmlns=\"http://www.w3.org/2000/svg\" "
+	    "class=\"%s\" viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" "
+	    "role=\"img\" aria-labelledby=\"",
+	    cls, w, h, w, h);
+	put_text(out, id);
+	buf_puts(out, "-title");
+	if (t->desc != NULL) {
+		buf_putc(out, ' ');
+		put_text(out, id);
+		buf_puts(out, "-desc");
+	}
+	buf_printf(out,
+	    "\" font-family=\"system-ui, sans-serif\" "
+	    "font-size=\"%d\">\n<title id=\"",
+	    font_size);
+	put_text(out, id);
+	buf_puts(out, "-title\">");
+	put_text(out, t->title);
+	buf_puts(out, "</title>\n");
+	if (t->desc != NULL) {
+		buf_puts(out, "<desc id=\"");
+		put_text(out, id);
+		buf_puts(out, "-desc\">");
+		put_text(out, t->desc);
+		buf_puts(out, "</desc>\n");
+	}
+}
+
 size_t
 chart_days_svg(struct buf *out, const struct day_row *days, size_t n,
     int64_t last, const struct chart_text *t)
@@ -97,32 +132,7 @@ chart_days_svg(struct buf *out, const struct day_row *days, size_t n,
 	slot = (double)(PLOT_RIGHT - PLOT_LEFT) /
 	    (double)(ndays < MIN_SLOTS ? MIN_SLOTS : ndays);
 
-	buf_printf(out,
-	    "<svg xmlns=\"http://www.w3.org/2000/svg\" "
-	    "class=\"chart\" viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" "
-	    "role=\"img\" aria-labelledby=\"",
-	    W, H, W, H);
-	put_text(out, id);
-	buf_puts(out, "-title");
-	if (t->desc != NULL) {
-		buf_putc(out, ' ');
-		put_text(out, id);
-		buf_puts(out, "-desc");
-	}
-	buf_puts(out,
-	    "\" font-family=\"system-ui, sans-serif\" "
-	    "font-size=\"12\">\n<title id=\"");
-	put_text(out, id);
-	buf_puts(out, "-title\">");
-	put_text(out, t->title);
-	buf_puts(out, "</title>\n");
-	if (t->desc != NULL) {
-		buf_puts(out, "<desc id=\"");
-		put_text(out, id);
-		buf_puts(out, "-desc\">");
-		put_text(out, t->desc);
-		buf_puts(out, "</desc>\n");
-	}
+	svg_open(out, "chart", W, H, 12, id, t);
 
 	/* Axes, the highest and lowest count, the first and last day. */
 	buf_printf(out,
@@ -201,32 +211,7 @@ chart_bars_svg(struct buf *out, const struct chart_bar *bars, size_t n,
 	if (n == 0 || max <= 0)
 		return 0;
 	h = (int)n * BARS_ROW + 8;
-	buf_printf(out,
-	    "<svg xmlns=\"http://www.w3.org/2000/svg\" "
-	    "class=\"chart chart--bars\" viewBox=\"0 0 %d %d\" width=\"%d\" "
-	    "height=\"%d\" role=\"img\" aria-labelledby=\"",
-	    BARS_W, h, BARS_W, h);
-	put_text(out, id);
-	buf_puts(out, "-title");
-	if (t->desc != NULL) {
-		buf_putc(out, ' ');
-		put_text(out, id);
-		buf_puts(out, "-desc");
-	}
-	buf_puts(out,
-	    "\" font-family=\"system-ui, sans-serif\" "
-	    "font-size=\"13\">\n<title id=\"");
-	put_text(out, id);
-	buf_puts(out, "-title\">");
-	put_text(out, t->title);
-	buf_puts(out, "</title>\n");
-	if (t->desc != NULL) {
-		buf_puts(out, "<desc id=\"");
-		put_text(out, id);
-		buf_puts(out, "-desc\">");
-		put_text(out, t->desc);
-		buf_puts(out, "</desc>\n");
-	}
+	svg_open(out, "chart chart--bars", BARS_W, h, 13, id, t);
 	for (i = 0; i < n; i++) {
 		int y = (int)i * BARS_ROW + 4;
 		int64_t v = bars[i].n > 0 ? bars[i].n : 0;
