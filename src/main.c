@@ -155,6 +155,8 @@ enum opt {
 	OPT_RATE_PETITION,
 	OPT_RATE_SITE,
 	OPT_RATE_LIMIT,
+	OPT_API_RATE_IP,
+	OPT_API_RATE_NET,
 	OPT_MIN_FORM_SECONDS,
 	OPT_POW_BITS,
 	OPT_METRICS_ALLOW,
@@ -255,6 +257,12 @@ static const struct opt_def opts[OPT__MAX] = {
 	    0, "off" },
 	[OPT_RATE_LIMIT] = { "rate-limit", "HOLOS_RATE_LIMIT", ARG_ONOFF,
 	    CF(rate_limit), 0, 0, "on" },
+	/* The open API's reads: a steady reader of 2 a second is never
+	 * refused; a flood from one address or network is, at once. */
+	[OPT_API_RATE_IP] = { "api-rate-ip", NULL, ARG_RATE,
+	    CF(rates[RL_API_IP]), 0, 0, "120/60" },
+	[OPT_API_RATE_NET] = { "api-rate-net", NULL, ARG_RATE,
+	    CF(rates[RL_API_NET]), 0, 0, "600/60" },
 	[OPT_MIN_FORM_SECONDS] = { "min-form-seconds", "HOLOS_MIN_FORM_SECONDS",
 	    ARG_NUMBER, CF(min_form_seconds), 0, 3600, "3" },
 	[OPT_POW_BITS] = { "pow-bits", "HOLOS_POW_BITS", ARG_NUMBER,
@@ -379,13 +387,16 @@ static const char usage_serve[] =
     "                      of its own kept for up to 100 messages (env\n"
     "                      HOLOS_MAIL_SENDERS; 1 to 32, default 4)\n"
     "\n"
-    "Abuse limits (signing, confirming; page views are never limited):\n"
+    "Abuse limits (signing, confirming, the API; page views are never limited):\n"
     "  --trusted-proxy CIDR  a proxy whose X-Forwarded-For names the client\n"
     "                      (repeatable; default: none, the socket's peer counts)\n"
     "  --rate-ip N/S       N requests per S seconds per client (default 10/60)\n"
     "  --rate-net N/S      per /24 (IPv4) or /48 (IPv6) network (default 60/60)\n"
     "  --rate-petition N/S per petition (default 50000/1)\n"
     "  --rate-site N/S     for the whole site (default off)\n"
+    "  --api-rate-ip N/S   reads of the open API (/api/) per client: over it\n"
+    "                      429 with Retry-After (default 120/60)\n"
+    "  --api-rate-net N/S  the same per network (default 600/60)\n"
     "  --rate-limit off    no limits at all (env HOLOS_RATE_LIMIT=off)\n"
     "  --min-form-seconds S  a sign form sent back sooner is flagged and counts\n"
     "                      only once confirmed by email (default 3; env\n"
