@@ -585,6 +585,13 @@ static const char *const store_sql[ST__MAX] = {
 	    "UPDATE signatures SET comment_hidden_at = NULL,"
 	    " comment_hidden_by = NULL WHERE id = $1 AND petition_id = $2"
 	    " AND comment_hidden_at IS NOT NULL",
+	/* export: every counted signature; the sealed names and the comment
+	 * only where the signer agreed to show their name. */
+	[ST_EXPORT_SIGNERS] =
+	    "SELECT seq, CASE WHEN public_name = TRUE THEN pii END, country,"
+	    " created_at, CASE WHEN public_name = TRUE THEN comment ELSE '' END"
+	    " FROM signatures WHERE petition_id = $1 AND state = 'confirmed'"
+	    " AND seq > $2 ORDER BY seq LIMIT $3",
 };
 
 struct store {
@@ -3243,6 +3250,15 @@ store_deliver_signers(struct store *s, struct arena *a, int64_t petition_id,
 {
 	return list(s, a, "deliver_signers", read_deliver_signer, sizeof(**out),
 	    out, n, ST_DELIVER_SIGNERS, "iii", petition_id, after_seq,
+	    max > INT64_MAX ? INT64_MAX : (int64_t)max);
+}
+
+enum store_status
+store_export_signers(struct store *s, struct arena *a, int64_t petition_id,
+    int64_t after_seq, size_t max, struct signer_row **out, size_t *n)
+{
+	return list(s, a, "export_signers", read_deliver_signer, sizeof(**out),
+	    out, n, ST_EXPORT_SIGNERS, "iii", petition_id, after_seq,
 	    max > INT64_MAX ? INT64_MAX : (int64_t)max);
 }
 

@@ -951,5 +951,14 @@ enum store_status store_comment_like(struct store *s, int64_t petition_id,
  * already so. */
 enum store_status store_comment_hide(struct store *s, int64_t petition_id,
     int64_t id, bool hide, const char *actor, int64_t now);
+/* ---- export: every counted signature (export.c) ---- */
+
+/* The petition's confirmed signatures after after_seq in seq order, up to
+ * max, in the arena: pii (sealed) is NULL and comment "" unless the
+ * signer agreed to show their name. Returns STORE_OK or the store's
+ * failure. */
+enum store_status store_export_signers(struct store *s, struct arena *a,
+    int64_t petition_id, int64_t after_seq, size_t max, struct signer_row **out,
+    size_t *n);
 
 #endif

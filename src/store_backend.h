@@ -193,6 +193,8 @@ enum stmt {
 	ST_SOCIAL_LIKE_ADD,
 	ST_SOCIAL_COMMENT_HIDE,
 	ST_SOCIAL_COMMENT_UNHIDE,
+	/* export: every counted signature, names only where agreed */
+	ST_EXPORT_SIGNERS,
 	ST__MAX
 };
 
