@@ -534,6 +534,13 @@ static const char *const store_sql[ST__MAX] = {
 	    " AND state = 'draft')",
 	[ST_DRAFT_DELETE] = "DELETE FROM petitions WHERE id = $1"
 			    " AND owner_id = $2 AND state = 'draft'",
+	/* export: every counted signature; the sealed names and the comment
+	 * only where the signer agreed to show their name. */
+	[ST_EXPORT_SIGNERS] =
+	    "SELECT seq, CASE WHEN public_name = TRUE THEN pii END, country,"
+	    " created_at, CASE WHEN public_name = TRUE THEN comment ELSE '' END"
+	    " FROM signatures WHERE petition_id = $1 AND state = 'confirmed'"
+	    " AND seq > $2 ORDER BY seq LIMIT $3",
 };
 
 struct store {
@@ -3192,6 +3199,15 @@ store_deliver_signers(struct store *s, struct arena *a, int64_t petition_id,
 {
 	return list(s, a, "deliver_signers", read_deliver_signer, sizeof(**out),
 	    out, n, ST_DELIVER_SIGNERS, "iii", petition_id, after_seq,
+	    max > INT64_MAX ? INT64_MAX : (int64_t)max);
+}
+
+enum store_status
+store_export_signers(struct store *s, struct arena *a, int64_t petition_id,
+    int64_t after_seq, size_t max, struct signer_row **out, size_t *n)
+{
+	return list(s, a, "export_signers", read_deliver_signer, sizeof(**out),
+	    out, n, ST_EXPORT_SIGNERS, "iii", petition_id, after_seq,
 	    max > INT64_MAX ? INT64_MAX : (int64_t)max);
 }
 

@@ -896,4 +896,14 @@ enum store_status store_image_get(struct store *s, struct arena *a,
 enum store_status store_image_file(struct store *s, struct arena *a,
     int64_t petition_id, const char *name, struct image_file *out);
 
+/* ---- export: every counted signature (export.c) ---- */
+
+/* The petition's confirmed signatures after after_seq in seq order, up to
+ * max, in the arena: pii (sealed) is NULL and comment "" unless the
+ * signer agreed to show their name. Returns STORE_OK or the store's
+ * failure. */
+enum store_status store_export_signers(struct store *s, struct arena *a,
+    int64_t petition_id, int64_t after_seq, size_t max, struct signer_row **out,
+    size_t *n);
+
 #endif

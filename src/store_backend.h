@@ -182,6 +182,8 @@ enum stmt {
 	ST_DRAFT_SAME,
 	ST_DRAFT_DELETE_TRANSITIONS,
 	ST_DRAFT_DELETE,
+	/* export: every counted signature, names only where agreed */
+	ST_EXPORT_SIGNERS,
 	ST__MAX
 };
 
