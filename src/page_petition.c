@@ -19,6 +19,7 @@
 #include "pagecache.h"
 #include "pow.h"
 #include "signq.h"
+#include "social.h"
 #include "translog.h"
 
 enum sign_field {
@@ -29,6 +30,7 @@ enum sign_field {
 	F_COUNTRY,
 	F_COMMENT,
 	F_PUBLIC,
+	F_PUBLIC_COMMENT,
 	F_UPDATES,
 	F_CSRF,
 	F_POW,	     /* the proof-of-work challenge … */
@@ -51,6 +53,7 @@ static const struct form_spec sign_form[F__MAX] = {
 	[F_COUNTRY] = { "country", FORM_LINE, 2, true, country_ok },
 	[F_COMMENT] = { "comment", FORM_TEXT, 500, false, NULL },
 	[F_PUBLIC] = { "public", FORM_CHECKBOX, 0, false, NULL },
+	[F_PUBLIC_COMMENT] = { "public_comment", FORM_CHECKBOX, 0, false, NULL },
 	[F_UPDATES] = { "updates", FORM_CHECKBOX, 0, false, NULL },
 	[F_CSRF] = { "csrf", FORM_TOKEN, 128, true, NULL },
 	[F_POW] = { "pow", FORM_TOKEN, 200, false, NULL },
@@ -504,6 +507,31 @@ petition_countries(struct request *r, const struct petition *p, json_t *o)
 	buf_reset(&svg);
 }
 
+/* social proof: the newest signers who agreed to show their name (first
+ * name and country), newest first: recent, has_recent. The live events
+ * bring newer ones to an open page (static/social.js). */
+static void
+petition_recent(struct request *r, const struct petition *p, json_t *o)
+{
+	struct social_recent rs;
+	json_t *list;
+	size_t i;
+
+	if (social_recent_load(site.store, p->id, &rs) == -1)
+		return;
+	list = json_array();
+	for (i = 0; i < rs.n; i++) {
+		const char *cn = i18n_country_name(r->lang, rs.s[i].country);
+
+		json_array_append_new(list,
+		    json_pack("{s:s, s:s, s:s}", "name", rs.s[i].name,
+			"country", rs.s[i].country, "country_name",
+			cn ? cn : rs.s[i].country));
+	}
+	json_object_set_new(o, "recent", list);
+	json_object_set_new(o, "has_recent", json_boolean(rs.n > 0));
+}
+
 /* Delivery: the public clock, "Delivered to … N days ago — no response
  * yet", until a response is shown. */
 static void
@@ -642,8 +670,10 @@ petition_context(struct request *r, struct petition *p, bool body,
 		petition_updates(r, p, o);
 		petition_clock(r, p, o);
 	}
-	if (body)
+	if (body) {
 		petition_countries(r, p, o);
+		petition_recent(r, p, o);
+	}
 	petition_numbers(o, live);
 	buf_init(&b);
 	if (body && markdown_render(p->body_md, strlen(p->body_md), &b) == 0)
@@ -1411,6 +1441,9 @@ page_petition_sign(struct request *r)
 	sig->country = v[F_COUNTRY].s;
 	sig->comment = v[F_COMMENT].s;
 	sig->public_name = v[F_PUBLIC].checked;
+	/* Shown only with a comment to show. */
+	sig->public_comment = v[F_PUBLIC_COMMENT].checked &&
+	    sig->comment != NULL && sig->comment[0] != '\0';
 	sig->updates = v[F_UPDATES].checked;
 	sig->lang = r->lang;
 	sig->created_at = job->it.op.now;

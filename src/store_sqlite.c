@@ -70,10 +70,10 @@ static const char *const sq_sql[ST__MAX] = {
 	[ST_SQ_SIGNATURE_INSERT] =
 	    "INSERT INTO signatures (petition_id, seq, email_hash, pii, country,"
 	    " public_name, updates, comment, state, created_at, confirmed_at,"
-	    " lang, last_mail_at, flags, net, domain)"
+	    " lang, last_mail_at, flags, net, domain, public_comment)"
 	    " VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM signatures"
 	    " WHERE petition_id = ?1), ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
-	    " ?11, ?12, ?13, ?14, ?15)"
+	    " ?11, ?12, ?13, ?14, ?15, ?16)"
 	    " ON CONFLICT (petition_id, email_hash) DO NOTHING RETURNING id, seq",
 	[ST_SQ_SIG_BY_HASH] = "SELECT id, state, last_mail_at FROM signatures"
 			      " WHERE petition_id = ?1 AND email_hash = ?2",
@@ -526,6 +526,7 @@ write_sign(struct store_conn *c, struct write_op *op)
 	sqlite3_bind_text(st, 14, sig->net ? sig->net : "", -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 15, sig->domain ? sig->domain : "", -1,
 	    SQLITE_STATIC);
+	sqlite3_bind_int(st, 16, sig->public_comment);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_DONE) /* ON CONFLICT DO NOTHING */
 		return sign_again(c, op);
