@@ -48,6 +48,7 @@
 #include "server.h"
 #include "signq.h"
 #include "site.h"
+#include "social.h"
 #include "store.h"
 #include "sweep.h"
 #include "tmpl.h"
@@ -1476,6 +1477,14 @@ start_offload(struct serve *sv)
 	return offload_start();
 }
 
+/* A count moved: the streams' events and the recent signers follow. */
+static void
+count_changed(void)
+{
+	events_poke();
+	social_kick();
+}
+
 /* The live-count streams: their thread formats each petition's event
  * through the page's function, and every change of a count pokes it. */
 static int
@@ -1491,7 +1500,13 @@ start_events(struct serve *sv)
 	};
 	if (events_start(&sv->events) == -1)
 		return -1;
-	counts_on_change(events_poke);
+	/* The recent signers the events carry (social.c) are read again
+	 * when a count moves, and poke the streams when they change. */
+	if (social_start(site.store, events_poke) == -1) {
+		events_stop();
+		return -1;
+	}
+	counts_on_change(count_changed);
 	return 0;
 }
 
@@ -1499,6 +1514,7 @@ static void
 stop_events(void)
 {
 	counts_on_change(NULL);
+	social_stop();
 	events_stop();
 }
 
