@@ -1244,8 +1244,6 @@ page_petition_thanks(struct request *r)
 	 * the redirect after signing or confirming. */
 	static const char *const states[][3] = {
 		{ "pending", "thanks_pending_heading", "thanks_pending_text" },
-		{ "resent", "thanks_pending_heading", "thanks_resent_text" },
-		{ "wait", "thanks_pending_heading", "thanks_wait_text" },
 		{ "confirmed", "thanks_confirmed_heading",
 		    "thanks_confirmed_text" },
 		{ "counted", "thanks_heading", "thanks_text" },
@@ -1253,7 +1251,7 @@ page_petition_thanks(struct request *r)
 	const char *live[LIVE__MAX], *q = http_query(r, "state");
 	struct petition p;
 	json_t *ctx, *pc;
-	size_t i, pick = 4;
+	size_t i, pick = 2;
 
 	page_begin(r);
 	if (load_petition(r, &p) == -1)
@@ -1342,6 +1340,19 @@ struct sign_job {
 						      * the receipt's */
 };
 
+/* What the log says of a signing's result. */
+static const char *
+write_result_word(enum write_result w)
+{
+	switch (w) {
+	case WRITE_OK: return "signed";
+	case WRITE_RESENT: return "resent";
+	case WRITE_RESEND_LATER: return "resend_later";
+	case WRITE_TOLD: return "told";
+	default: return "duplicate";
+	}
+}
+
 /* The second half of signing, once the writer has decided. */
 static void
 sign_finish(struct request *r, struct sign_job *job)
@@ -1356,13 +1367,13 @@ sign_finish(struct request *r, struct sign_job *job)
 							  "err_internal");
 		return;
 	}
-	switch (job->it.op.result) {
-	case WRITE_OK:
-		state = site.count_on_sign ? "counted" : "pending";
-		break;
-	case WRITE_RESENT: state = "resent"; break;
-	case WRITE_RESEND_LATER: state = "wait"; break;
-	default:
+	/* privacy: a signature that waits for its email answers the same
+	 * whether the address is new, still pending or confirmed already;
+	 * the mail tells the address's owner which (the link again, or that
+	 * they signed), at most once per SIGN_RESEND_SECONDS. One counted at
+	 * once shows in the count anyway: a duplicate is told so. */
+	if (job->it.op.result != WRITE_OK &&
+	    job->it.op.sig.state != SIGNATURE_PENDING) {
 		log_info("sign", "slug=%s result=duplicate", job->p.slug);
 		errs[F_EMAIL] = "err_duplicate";
 		if (counts_get(job->p.id, &job->p.count) == -1)
@@ -1370,14 +1381,18 @@ sign_finish(struct request *r, struct sign_job *job)
 		render_petition(r, 422, &job->p, job->v, errs);
 		return;
 	}
-	log_info("sign", "slug=%s result=%s seq=%lld", job->p.slug, state,
-	    (long long)job->it.op.sig.seq);
+	state = site.count_on_sign ? "counted" : "pending";
+	log_info("sign", "slug=%s result=%s seq=%lld", job->p.slug,
+	    write_result_word(job->it.op.result), (long long)job->it.op.sig.seq);
 	if (job->it.op.result == WRITE_OK && job->it.op.leaf_index >= 0)
 		page_receipt_set(r, job->p.slug, job->it.op.leaf_index,
 		    job->secret);
 	sodium_memzero(job->secret, sizeof(job->secret));
+	if (job->it.op.result == WRITE_TOLD)
+		outbox_kick();
 	if (job->it.op.mail.sealed != NULL &&
-	    job->it.op.result != WRITE_RESEND_LATER) {
+	    (job->it.op.result == WRITE_OK ||
+		job->it.op.result == WRITE_RESENT)) {
 		outbox_kick();
 		if (site.mail_to_files)
 			/* No mail server (a trial set-up): the newcomer
@@ -1397,6 +1412,7 @@ static int
 sign_prepare_mail(struct request *r, struct sign_job *job, const char *email)
 {
 	struct write_op *op = &job->it.op;
+	struct letter_account told;
 	struct letter_confirm l;
 	char tok[CRYPTO_TOKEN_CHARS + 1], unsub[CRYPTO_TOKEN_CHARS + 1];
 
@@ -1420,7 +1436,19 @@ sign_prepare_mail(struct request *r, struct sign_job *job, const char *email)
 	l.withdraw_url =
 	    page_url(r, arena_printf(r->arena, "/w/%s?lang=%s", tok, r->lang));
 	sodium_memzero(tok, sizeof(tok));
-	return letter_confirm(r->arena, &l, &op->mail);
+	if (letter_confirm(r->arena, &l, &op->mail) == -1)
+		return -1;
+	/* Made for every signature that waits for its email, used only when
+	 * the address confirmed already: the answer must not tell. */
+	memset(&told, 0, sizeof(told));
+	told.kind = LETTER_SIGNED;
+	told.lang = r->lang;
+	told.name = "";
+	told.email = email;
+	told.title = job->p.title;
+	told.link = page_url(r,
+	    arena_printf(r->arena, "/p/%s?lang=%s", job->p.slug, r->lang));
+	return letter_account(r->arena, &told, &op->told);
 }
 
 void

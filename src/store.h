@@ -44,6 +44,8 @@ enum write_result {
 	WRITE_DUPLICATE,    /* that email has signed (and confirmed) already */
 	WRITE_RESENT,	    /* still pending: a new link was queued */
 	WRITE_RESEND_LATER, /* still pending, link sent too recently */
+	WRITE_TOLD,	    /* signed (and confirmed) already: its owner
+			     * was mailed op.told */
 	WRITE_TOKEN_UNKNOWN,
 	WRITE_TOKEN_USED,
 	WRITE_TOKEN_EXPIRED,
@@ -67,6 +69,11 @@ struct write_op {
 	int64_t token_expires;
 	unsigned char unsub_hash[STORE_HASH_BYTES];
 	struct outbox_new mail; /* sealed NULL: no mail */
+	/* The letter telling the owner of an address that signed (and
+	 * confirmed) already that someone signed with it again; sent at most
+	 * once per window like a re-sent link (sealed NULL: none, and the
+	 * answer is WRITE_DUPLICATE). */
+	struct outbox_new told;
 	int64_t resend_before;
 	/* WRITE_CONFIRM: token_hash is the presented token. */
 	/* Both: SHA-256 of the signer's receipt secret, the commitment the
