@@ -23,6 +23,7 @@
 #include "draw.h"
 #include "email.h"
 #include "events.h"
+#include "export.h"
 #include "guard.h"
 #include "handover.h"
 #include "i18n.h"
@@ -47,6 +48,7 @@
 #include "server.h"
 #include "signq.h"
 #include "site.h"
+#include "social.h"
 #include "store.h"
 #include "sweep.h"
 #include "tmpl.h"
@@ -297,6 +299,7 @@ static const char usage_main[] =
     "  migrate-data     copy a SQLite database into an empty PostgreSQL one\n"
     "  purge            erase the personal data that is due now (--retain-days)\n"
     "  deliver SLUG     write the petition's delivery pack (--out FILE.pdf)\n"
+    "  export SLUG      write its counted signatures (--format csv|json)\n"
     "  audit URL SLUG   check a petition's verifiable log and count on a site\n"
     "  verify FILE      check that a signature receipt is in its petition's log\n"
     "  help [COMMAND]   show help for a command\n"
@@ -510,6 +513,8 @@ usage(FILE *f, const char *cmd)
 		fputs(moderate_usage_invalidate, f);
 	else if (strcmp(cmd, "deliver") == 0)
 		fputs(pack_usage, f);
+	else if (strcmp(cmd, "export") == 0)
+		fputs(export_usage, f);
 	else if (strcmp(cmd, "audit") == 0) {
 		fputs(usage_audit, f);
 		return;
@@ -642,7 +647,8 @@ static bool
 lenient(const char *cmd)
 {
 	return strcmp(cmd, "trending") == 0 || strcmp(cmd, "invalidate") == 0 ||
-	    strcmp(cmd, "user") == 0 || strcmp(cmd, "deliver") == 0;
+	    strcmp(cmd, "user") == 0 || strcmp(cmd, "deliver") == 0 ||
+	    strcmp(cmd, "export") == 0;
 }
 
 /* Fills c from the defaults, then the environment, then argv. Returns 0, or
@@ -1028,8 +1034,9 @@ out:
 
 /* The DKIM signer setup_mail() loaded, for teardown_mail(). */
 static struct dkim_signer *mail_dkim;
-/* `holos deliver`: the key, the catalogues and the site's address that
- * the pack needs, then pack_cmd(). Returns the exit status. */
+/* `holos deliver` and `holos export`: the key, the catalogues and the
+ * site's address that they need, then pack_cmd() or export_cmd(). Returns
+ * the exit status. */
 static int
 cmd_deliver(struct config *c, struct store *s, int argc, char **argv)
 {
@@ -1051,7 +1058,8 @@ cmd_deliver(struct config *c, struct store *s, int argc, char **argv)
 	}
 	site.name = c->site_name;
 	site_set_base_url(c->base_url);
-	ret = pack_cmd(s, argc, argv);
+	ret = strcmp(argv[0], "export") == 0 ? export_cmd(s, argc, argv) :
+					       pack_cmd(s, argc, argv);
 	draw_release(true);
 	i18n_free();
 	return ret;
@@ -1469,6 +1477,14 @@ start_offload(struct serve *sv)
 	return offload_start();
 }
 
+/* A count moved: the streams' events and the recent signers follow. */
+static void
+count_changed(void)
+{
+	events_poke();
+	social_kick();
+}
+
 /* The live-count streams: their thread formats each petition's event
  * through the page's function, and every change of a count pokes it. */
 static int
@@ -1484,7 +1500,13 @@ start_events(struct serve *sv)
 	};
 	if (events_start(&sv->events) == -1)
 		return -1;
-	counts_on_change(events_poke);
+	/* The recent signers the events carry (social.c) are read again
+	 * when a count moves, and poke the streams when they change. */
+	if (social_start(site.store, events_poke) == -1) {
+		events_stop();
+		return -1;
+	}
+	counts_on_change(count_changed);
 	return 0;
 }
 
@@ -1492,6 +1514,7 @@ static void
 stop_events(void)
 {
 	counts_on_change(NULL);
+	social_stop();
 	events_stop();
 }
 
@@ -1881,7 +1904,8 @@ main(int argc, char **argv)
 				return 1;
 			}
 			ret = account_cmd(s, argc - 1, given + 1);
-		} else if (strcmp(cmd, "deliver") == 0) {
+		} else if (strcmp(cmd, "deliver") == 0 ||
+		    strcmp(cmd, "export") == 0) {
 			ret = cmd_deliver(&c, s, argc - 1, given + 1);
 		} else {
 			ret = strcmp(cmd, "trending") == 0 ?

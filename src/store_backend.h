@@ -184,6 +184,19 @@ enum stmt {
 	ST_DRAFT_DELETE,
 	/* find: the petitions waiting for a response. */
 	ST_PUBLIC_WAITING,
+	/* social proof: recent signers, comments, likes, hiding. */
+	ST_SOCIAL_RECENT,
+	ST_SOCIAL_COMMENTS_NEW,
+	ST_SOCIAL_COMMENTS_TOP,
+	ST_SOCIAL_COMMENTS_ALL,
+	ST_SOCIAL_COMMENTS_COUNT,
+	ST_SOCIAL_COMMENT_SHOWN,
+	ST_SOCIAL_LIKE_INSERT,
+	ST_SOCIAL_LIKE_ADD,
+	ST_SOCIAL_COMMENT_HIDE,
+	ST_SOCIAL_COMMENT_UNHIDE,
+	/* export: every counted signature, names only where agreed */
+	ST_EXPORT_SIGNERS,
 	ST__MAX
 };
 
