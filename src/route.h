@@ -149,7 +149,12 @@ X(RESPONSE_POST, "response_post", POST, TOKEN, "/r/", NULL,                   \
 X(RESPONSES, "responses", GET, SLUG, "/admin/p/", "/responses",                \
     page_responses_show, NONE)                                                 \
 X(RESPONSES_POST, "responses_post", POST, SLUG, "/admin/p/", "/responses",     \
-    page_responses_decide, FORM)
+    page_responses_decide, FORM)                                               \
+/* export: a petition's counted signatures for its starter and moderators */  \
+X(EXPORT_CSV, "export_csv", GET, SLUG, "/me/p/", "/export.csv",                \
+    page_export_csv, NONE)                                                     \
+X(EXPORT_JSON, "export_json", GET, SLUG, "/me/p/", "/export.json",             \
+    page_export_json, NONE)
 /* clang-format on */
 
 enum route {

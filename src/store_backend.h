@@ -195,6 +195,19 @@ enum stmt {
 	ST_EMAIL_HASH_SET_USERS,
 	ST_DATA_TASK_GET,
 	ST_DATA_TASK_SET,
+	/* social proof: recent signers, comments, likes, hiding. */
+	ST_SOCIAL_RECENT,
+	ST_SOCIAL_COMMENTS_NEW,
+	ST_SOCIAL_COMMENTS_TOP,
+	ST_SOCIAL_COMMENTS_ALL,
+	ST_SOCIAL_COMMENTS_COUNT,
+	ST_SOCIAL_COMMENT_SHOWN,
+	ST_SOCIAL_LIKE_INSERT,
+	ST_SOCIAL_LIKE_ADD,
+	ST_SOCIAL_COMMENT_HIDE,
+	ST_SOCIAL_COMMENT_UNHIDE,
+	/* export: every counted signature, names only where agreed */
+	ST_EXPORT_SIGNERS,
 	ST__MAX
 };
 
