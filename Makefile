@@ -144,6 +144,7 @@ bench: deps
 	@$(MAKE) --no-print-directory bench-deliver
 	@$(MAKE) --no-print-directory bench-mail
 	@$(MAKE) --no-print-directory bench-events
+	@$(MAKE) --no-print-directory bench-spike
 
 # The delivery pack of 1,000,000 signers (BENCH_DELIVER_SIGNERS): time and
 # peak RSS, kept in bench/results/ like run.sh's.
@@ -155,6 +156,11 @@ build/bench/deliver_bench: bench/deliver_bench.c $(call objs,build)
 # The outbox draining into Postfix's smtp-sink beside smtp-source.
 bench-mail: all
 	@sh bench/mail.sh
+
+# A spike in a real site's configuration: bot checks, rate limits, email
+# confirmation and mail to smtp-sink (bench/spike.sh).
+bench-spike: all
+	@sh bench/spike.sh
 
 # 10,000 live-count event streams on one node (bench/events.sh).
 bench-events: all
@@ -178,4 +184,4 @@ clean:
 DATA   ?= data
 LISTEN ?= 127.0.0.1:8080
 
-.PHONY: all asan tests deps run test tsan bench bench-deliver bench-events fuzz format clean
+.PHONY: all asan tests deps run test tsan bench bench-deliver bench-events bench-spike fuzz format clean
