@@ -379,6 +379,90 @@ post_form(struct client *c, const char *path, struct hbuf *b, long want,
 		    r->body.data ? r->body.data : "");
 }
 
+/* GETs path until it lacks needle (WAIT_MS at most); fails when it
+ * never does. */
+static void
+page_without(struct client *c, const char *path, const char *needle)
+{
+	long long end = now_ms() + WAIT_MS;
+	struct resp r;
+
+	for (;;) {
+		assert_int_equal(client_get(c, path, &r), CURLE_OK);
+		assert_int_equal(r.status, 200);
+		bool gone = strstr(r.body.data, needle) == NULL;
+		resp_free(&r);
+		if (gone)
+			return;
+		if (now_ms() > end)
+			fail_msg("%s still shows \"%s\"", path, needle);
+		pause_ms(200);
+	}
+}
+
+/* The delivered petition waits for a response: on the home page, in
+ * /petitions?sort=waiting with since when (in Russian too), in the API. */
+static void
+waiting_shows(void)
+{
+	struct client *c = client_new(&mw.srv);
+	const char *ru[] = { "Accept-Language: ru", NULL };
+	struct resp r;
+
+	/* The public clock runs from the petition's first delivery. */
+	assert_int_equal(server_db_exec(&mw.srv,
+			     "UPDATE petitions SET delivered_at = delivered_at"
+			     " - 3 * 86400 WHERE slug = '" SLUG "'"),
+	    0);
+	char *list = page_until(c, "/petitions?sort=waiting",
+	    "Delivered 3 days ago, no response yet");
+	assert_non_null(strstr(list, "href=\"/p/" SLUG "\""));
+	free(list);
+	char *home = page_until(c, "/", "Waiting longest for a response");
+	assert_non_null(strstr(strstr(home, "Waiting longest for a response"),
+	    "href=\"/p/" SLUG "\""));
+	free(home);
+	assert_int_equal(client_get_headers(c, "/petitions?sort=waiting", ru,
+			     &r),
+	    CURLE_OK);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body.data, "Передана 3 дня назад"));
+	resp_free(&r);
+	assert_int_equal(client_get(c, "/api/v1/petitions?sort=waiting", &r),
+	    CURLE_OK);
+	assert_int_equal(r.status, 200);
+	json_t *j = json_loads(r.body.data, 0, NULL);
+	assert_non_null(j);
+	json_t *ps = json_object_get(j, "petitions");
+	assert_int_equal(json_array_size(ps), 1);
+	assert_string_equal(json_string_value(
+				json_object_get(json_array_get(ps, 0), "slug")),
+	    SLUG);
+	assert_non_null(json_string_value(
+	    json_object_get(json_array_get(ps, 0), "waiting_since")));
+	json_decref(j);
+	resp_free(&r);
+	client_free(c);
+}
+
+/* Its response approved, the petition leaves the waiting list, and the
+ * home page's section, empty, is not shown. */
+static void
+waiting_left(void)
+{
+	struct client *c = client_new(&mw.srv);
+	struct resp r;
+
+	page_without(c, "/petitions?sort=waiting", "href=\"/p/" SLUG "\"");
+	page_without(c, "/", "Waiting longest for a response");
+	assert_int_equal(client_get(c, "/api/v1/petitions?sort=waiting", &r),
+	    CURLE_OK);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body.data, "\"petitions\":[]"));
+	resp_free(&r);
+	client_free(c);
+}
+
 static void
 test_handover(void **state)
 {
@@ -442,6 +526,7 @@ test_handover(void **state)
 			     "3 * 86400"),
 	    0);
 	free(page_until(v, "/p/" SLUG, "3 days ago"));
+	waiting_shows();
 
 	/* The pack through the letter's link; an unknown link is 404. */
 	client_get_expect(v, pdf, 200, &r);
@@ -493,6 +578,7 @@ test_handover(void **state)
 	char *page = page_until(v, "/p/" SLUG, RESPONSE_TEXT);
 	assert_null(strstr(page, "no response yet"));
 	free(page);
+	waiting_left();
 
 	/* The opted-in signer gets the response, the other nothing. */
 	if (maildir_find(&mw.mail, SIGNER_A, WAIT_MS) == 0)
