@@ -644,6 +644,7 @@ struct store {
 	pthread_cond_t freed;
 	struct store_conn *conn[STORE_POOL];
 	bool busy[STORE_POOL];
+	bool no_log; /* store_bench_no_log() */
 };
 
 /* An operation's connection and how it went so far. The first failure
@@ -783,6 +784,12 @@ store_open(const char *dsn, const char *migrations_dir, const char *node,
 fail:
 	store_close(s);
 	return -1;
+}
+
+void
+store_bench_no_log(struct store *s)
+{
+	s->no_log = true;
 }
 
 void
@@ -2273,7 +2280,7 @@ log_batch(struct q *q, struct write_op *ops, size_t n, struct delta *d,
 	int64_t *seqs, size, ms = log_now_ms();
 	size_t i, j, k;
 
-	if (q->st != STORE_OK || nd == 0)
+	if (q->st != STORE_OK || nd == 0 || q->s->no_log)
 		return;
 	qsort(d, nd, sizeof(*d), delta_cmp);
 	leaves = calloc(n, sizeof(*leaves));

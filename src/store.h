@@ -295,6 +295,13 @@ int store_open(const char *dsn, const char *migrations_dir, const char *node,
 /* Closes the database; NULL is a no-op. */
 void store_close(struct store *s);
 
+/* For bench/log.sh only: signatures that start to count get no log leaf
+ * from now on, so signing can be measured without the log. The database's
+ * logs then no longer match its counts (audits fail for good); main.c
+ * allows it only for a data folder marked as a benchmark's
+ * (HOLOS_BENCH_NO_LOG, docs/performance.md). */
+void store_bench_no_log(struct store *s);
+
 /* True when several processes (nodes) write the same database, so each
  * keeps its counts fresh by re-reading them (counts_refresh_start()). */
 bool store_shared(const struct store *s);
