@@ -33,6 +33,7 @@ struct pagecache_meta {
 	int64_t goal;
 	int64_t created_at, updated_at; /* created_at: when published */
 	int64_t closes_at;		/* 0: none */
+	int64_t paper;			/* signatures on paper */
 	char state[16];
 	char slug[96];
 	char title[1024];

@@ -154,7 +154,13 @@ X(RESPONSES_POST, "responses_post", POST, SLUG, "/admin/p/", "/responses",     \
 X(EXPORT_CSV, "export_csv", GET, SLUG, "/me/p/", "/export.csv",                \
     page_export_csv, NONE)                                                     \
 X(EXPORT_JSON, "export_json", GET, SLUG, "/me/p/", "/export.json",             \
-    page_export_json, NONE)
+    page_export_json, NONE)                                                    \
+/* export: signatures on paper */                                              \
+X(PAPER, "paper", GET, SLUG, "/me/p/", "/paper", page_paper_show, NONE)        \
+X(PAPER_ADD, "paper_add", POST, SLUG, "/me/p/", "/paper", page_paper_add,      \
+    FORM)                                                                      \
+X(PAPER_REMOVE, "paper_remove", POST, SLUG, "/me/p/", "/paper/remove",         \
+    page_paper_remove, FORM)
 /* clang-format on */
 
 enum route {

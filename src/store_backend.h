@@ -184,6 +184,11 @@ enum stmt {
 	ST_DRAFT_DELETE,
 	/* export: every counted signature, names only where agreed */
 	ST_EXPORT_SIGNERS,
+	/* export: signatures on paper, apart from the online count */
+	ST_PAPER_INSERT,
+	ST_PAPER_LIST,
+	ST_PAPER_REMOVE,
+	ST_PAPER_COUNT,
 	ST__MAX
 };
 
