@@ -1372,10 +1372,13 @@ start_templates(struct serve *sv)
 static int
 start_static(struct serve *sv)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], doc[PATH_MAX];
+	/* The petition page links what the log proves. */
+	const char *const extra[] = { doc, NULL };
 
 	snprintf(path, sizeof(path), "%s/static", sv->c->share);
-	if (page_static_load(path) == -1) {
+	snprintf(doc, sizeof(doc), "%s/docs/transparency.md", sv->c->share);
+	if (page_static_load(path, extra) == -1) {
 		page_static_free();
 		return -1;
 	}

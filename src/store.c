@@ -520,7 +520,9 @@ static const char *const store_sql[ST__MAX] = {
 	    " WHERE p.state IN ('open', 'closed', 'victory')"
 	    " ORDER BY a.petition_id, a.pos",
 	[ST_PUBLIC_VERSION] =
-	    "SELECT COUNT(*), COALESCE(MAX(id), 0), COALESCE(SUM(updated_at), 0)"
+	    "SELECT COUNT(*), COALESCE(MAX(id), 0), COALESCE(SUM(updated_at), 0),"
+	    " COALESCE(SUM(delivered_at), 0)"
+	    " + (SELECT COALESCE(MAX(id), 0) FROM updates)"
 	    " FROM petitions",
 	/* social: drafts kept once, deleted by their starter. */
 	[ST_DRAFT_SAME] =
@@ -534,6 +536,13 @@ static const char *const store_sql[ST__MAX] = {
 	    " AND state = 'draft')",
 	[ST_DRAFT_DELETE] = "DELETE FROM petitions WHERE id = $1"
 			    " AND owner_id = $2 AND state = 'draft'",
+	/* find: delivered, open or closed, and no response published (an
+	 * update of kind response: approved, or posted by the starter). */
+	[ST_PUBLIC_WAITING] =
+	    "SELECT p.id, p.delivered_at FROM petitions p"
+	    " WHERE p.delivered_at IS NOT NULL AND p.state IN ('open', 'closed')"
+	    " AND NOT EXISTS (SELECT 1 FROM updates u WHERE u.petition_id = p.id"
+	    " AND u.kind = 'response') ORDER BY p.id",
 	/* social proof (docs/social.md): the newest confirmed signers who
 	 * agreed to show their name; the comments their signers agreed to
 	 * show (the name only with that consent too), newest and most
@@ -1670,7 +1679,7 @@ store_petition_public(struct store *s, struct arena *a, struct petition **out,
 }
 
 enum store_status
-store_petition_version(struct store *s, int64_t v[3])
+store_petition_version(struct store *s, int64_t v[4])
 {
 	struct q q;
 
@@ -1680,8 +1689,27 @@ store_petition_version(struct store *s, int64_t v[3])
 		v[0] = row_int(&q, 0);
 		v[1] = row_int(&q, 1);
 		v[2] = row_int(&q, 2);
+		v[3] = row_int(&q, 3);
 	}
 	return q_close(&q);
+}
+
+static int
+read_waiting(struct q *q, void *out)
+{
+	struct waiting_row *w = out;
+
+	w->petition_id = row_int(q, 0);
+	w->delivered_at = row_int(q, 1);
+	return 0;
+}
+
+enum store_status
+store_petition_waiting(struct store *s, struct arena *a,
+    struct waiting_row **out, size_t *n)
+{
+	return list(s, a, "petition_waiting", read_waiting, sizeof(**out), out,
+	    n, ST_PUBLIC_WAITING, "");
 }
 
 enum store_status

@@ -660,10 +660,25 @@ enum store_status store_petition_public(struct store *s, struct arena *a,
     struct petition **out, size_t *n);
 
 /* A sign of the petitions table's state: v[0] how many petitions, v[1]
- * the largest id, v[2] the sum of their updated_at. Any creation or
- * change of a petition changes one of them (a change within the same
- * second as the previous one of that petition aside). */
-enum store_status store_petition_version(struct store *s, int64_t v[3]);
+ * the largest id, v[2] the sum of their updated_at, v[3] the sum of their
+ * delivered_at and the largest update id. Any creation or change of a
+ * petition, a delivery or an update (a response) changes one of them (a
+ * change within the same second as the previous one of that petition
+ * aside). */
+enum store_status store_petition_version(struct store *s, int64_t v[4]);
+
+/* A public petition delivered to its addressees and with no response yet
+ * (no update of kind response). */
+struct waiting_row {
+	int64_t petition_id;
+	int64_t delivered_at; /* the first delivery */
+};
+
+/* Every open or closed petition waiting for a response, by id: *out an
+ * arena array of *n. Reads petitions and their updates, never a
+ * signature. */
+enum store_status store_petition_waiting(struct store *s, struct arena *a,
+    struct waiting_row **out, size_t *n);
 
 /* Writes the search document of every public petition again, in one
  * transaction (after a copy between databases, or by an operator).

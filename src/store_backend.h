@@ -182,6 +182,8 @@ enum stmt {
 	ST_DRAFT_SAME,
 	ST_DRAFT_DELETE_TRANSITIONS,
 	ST_DRAFT_DELETE,
+	/* find: the petitions waiting for a response. */
+	ST_PUBLIC_WAITING,
 	/* keys: the sealed columns walked, the address hashes recomputed */
 	ST_SEALED_LIST_SIG,
 	ST_SEALED_LIST_OUTBOX,
