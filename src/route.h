@@ -160,7 +160,16 @@ X(PAPER, "paper", GET, SLUG, "/me/p/", "/paper", page_paper_show, NONE)        \
 X(PAPER_ADD, "paper_add", POST, SLUG, "/me/p/", "/paper", page_paper_add,      \
     FORM)                                                                      \
 X(PAPER_REMOVE, "paper_remove", POST, SLUG, "/me/p/", "/paper/remove",         \
-    page_paper_remove, FORM)
+    page_paper_remove, FORM)                                                   \
+/* guard: mailed sign-in links */                                              \
+X(SIGNIN_LINK, "signin_link", GET, EXACT, "/login/link", NULL,                 \
+    page_signin_link_show, NONE)                                               \
+X(SIGNIN_LINK_POST, "signin_link_post", POST, EXACT, "/login/link", NULL,      \
+    page_signin_link_post, FORM)                                               \
+X(SIGNIN_TOKEN, "signin_token", GET, TOKEN, "/login/link/", NULL,              \
+    page_signin_token_show, NONE)                                              \
+X(SIGNIN_TOKEN_POST, "signin_token_post", POST, TOKEN, "/login/link/", NULL,   \
+    page_signin_token_post, FORM)
 /* clang-format on */
 
 enum route {

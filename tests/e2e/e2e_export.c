@@ -73,6 +73,8 @@ world(struct server *s)
 		sg.country = signers[i].country;
 		sg.comment = signers[i].comment;
 		sg.public_ = signers[i].public_ ? "1" : NULL;
+		/* The comment shown where the name is (social.md's consent). */
+		sg.extra = signers[i].public_ ? "public_comment=1" : NULL;
 		if (sign_fresh(s, SLUG, &sg, NULL, NULL) != 303)
 			return -1;
 	}
