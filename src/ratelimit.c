@@ -73,12 +73,13 @@ now_seconds(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* FNV-1a over the scope and the key bytes; never 0. */
+/* FNV-1a over the scope and the key bytes, from seed (a family's own);
+ * never 0. */
 static uint64_t
-key_hash(enum rl_scope scope, const void *p, size_t n)
+key_hash_from(uint64_t seed, enum rl_scope scope, const void *p, size_t n)
 {
 	const uint8_t *b = p;
-	uint64_t h = 1469598103934665603ULL ^ (uint64_t)scope;
+	uint64_t h = seed ^ (uint64_t)scope;
 	size_t i;
 
 	for (i = 0; i < n; i++) {
@@ -86,6 +87,14 @@ key_hash(enum rl_scope scope, const void *p, size_t n)
 		h *= 1099511628211ULL;
 	}
 	return h ? h : 1;
+}
+
+#define KEY_SEED 1469598103934665603ULL
+
+static uint64_t
+key_hash(enum rl_scope scope, const void *p, size_t n)
+{
+	return key_hash_from(KEY_SEED, scope, p, n);
 }
 
 /* Finds or claims the bucket for key; the caller holds its stripe. A new
@@ -128,9 +137,10 @@ stripe_of(uint64_t key)
 }
 
 /* ratelimit_take() at monotonic second now (the unit test passes its
- * own). */
+ * own), with rules rl and the keys of family seed. */
 static bool
-take_at(const struct netaddr *client, int64_t petition_id, double now,
+take_rules_at(const struct rl_rule *rl, uint64_t seed,
+    const struct netaddr *client, int64_t petition_id, double now,
     int *retry_after)
 {
 	uint64_t keys[RL__MAX];
@@ -146,16 +156,17 @@ take_at(const struct netaddr *client, int64_t petition_id, double now,
 		size_t keep = client->family == AF_INET ? 3 : 6;
 
 		memset(net.bytes + keep, 0, sizeof(net.bytes) - keep);
-		keys[RL_IP] = key_hash(RL_IP, client, sizeof(*client));
-		keys[RL_NET] = key_hash(RL_NET, &net, sizeof(net));
-		keys[RL_PETITION] =
-		    key_hash(RL_PETITION, &petition_id, sizeof(petition_id));
-		keys[RL_SITE] = key_hash(RL_SITE, "site", 4);
+		keys[RL_IP] =
+		    key_hash_from(seed, RL_IP, client, sizeof(*client));
+		keys[RL_NET] = key_hash_from(seed, RL_NET, &net, sizeof(net));
+		keys[RL_PETITION] = key_hash_from(seed, RL_PETITION,
+		    &petition_id, sizeof(petition_id));
+		keys[RL_SITE] = key_hash_from(seed, RL_SITE, "site", 4);
 	}
 	/* Lock the stripes in address order, each once. */
 	for (i = 0; i < RL__MAX; i++)
-		locks[i] = rules[i].burst > 0 &&
-			(i != RL_PETITION || petition_id != 0) ?
+		locks[i] =
+		    rl[i].burst > 0 && (i != RL_PETITION || petition_id != 0) ?
 		    stripe_of(keys[i]) :
 		    NULL;
 	for (i = 0; i < STRIPES; i++) {
@@ -171,12 +182,12 @@ take_at(const struct netaddr *client, int64_t petition_id, double now,
 
 		if (locks[i] == NULL)
 			continue;
-		b[i] = bucket_get(keys[i], &rules[i], now);
-		rate = rules[i].burst / rules[i].period;
+		b[i] = bucket_get(keys[i], &rl[i], now);
+		rate = rl[i].burst / rl[i].period;
 		/* now was read before the lock: another thread may have
 		 * stamped the bucket later, and that is no reason to take
 		 * tokens away. */
-		b[i]->tokens = fmin(rules[i].burst,
+		b[i]->tokens = fmin(rl[i].burst,
 		    b[i]->tokens + fmax(now - b[i]->stamp, 0) * rate);
 		b[i]->stamp = fmax(now, b[i]->stamp);
 		if (b[i]->tokens < 1.0) {
@@ -201,11 +212,29 @@ take_at(const struct netaddr *client, int64_t petition_id, double now,
 	return ok;
 }
 
+static bool
+take_at(const struct netaddr *client, int64_t petition_id, double now,
+    int *retry_after)
+{
+	return take_rules_at(rules, KEY_SEED, client, petition_id, now,
+	    retry_after);
+}
+
 bool
 ratelimit_take(const struct netaddr *client, int64_t petition_id,
     int *retry_after)
 {
 	return take_at(client, petition_id, now_seconds(), retry_after);
+}
+
+bool
+ratelimit_take_family(const char *family, const struct rl_rule rl[RL__MAX],
+    const struct netaddr *client, int64_t petition_id, int *retry_after)
+{
+	uint64_t seed = key_hash(RL__MAX, family, strlen(family));
+
+	return take_rules_at(rl, seed, client, petition_id, now_seconds(),
+	    retry_after);
 }
 
 void

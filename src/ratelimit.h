@@ -35,6 +35,13 @@ int ratelimit_parse(const char *s, struct rl_rule *r);
 bool ratelimit_take(const struct netaddr *client, int64_t petition_id,
     int *retry_after);
 
+/* ratelimit_take() for another kind of request (a report, …) with rules
+ * of its own (burst 0 turns a scope off): its buckets are apart from
+ * ratelimit_take()'s and from every other family's, so one kind spent
+ * leaves the others' budgets whole. family names it ("report"). */
+bool ratelimit_take_family(const char *family, const struct rl_rule rl[RL__MAX],
+    const struct netaddr *client, int64_t petition_id, int *retry_after);
+
 /* Frees every bucket (at exit). */
 void ratelimit_free(void);
 
