@@ -151,6 +151,10 @@ static const char *const account_keys[LETTER_ACCOUNT__MAX][7] = {
 	[LETTER_REPORT_OUTCOME] = { "report_mail_subject", "report_mail_intro",
 	    "report_mail_action", "report_mail_button", NULL, NULL,
 	    "report_mail_footer" },
+	/* Signing. */
+	[LETTER_SIGNED] = { "signed_mail_subject", "signed_mail_intro",
+	    "signed_mail_action", "signed_mail_button", NULL, NULL,
+	    "signed_mail_ignore" },
 };
 
 /* The outbox kind of each letter. */
@@ -163,6 +167,8 @@ account_kind(enum letter_account_kind k)
 		return "milestone";
 	if (k == LETTER_REPORT_OUTCOME)
 		return "report";
+	if (k == LETTER_SIGNED)
+		return "signed";
 	return k >= LETTER_APPROVED ? "moderation" : "account";
 }
 

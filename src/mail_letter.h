@@ -52,6 +52,10 @@ enum letter_account_kind {
 	 * decision (reason: its category in lang), the site (link); nothing
 	 * anyone else typed */
 	LETTER_REPORT_OUTCOME,
+	/* Signing. */
+	LETTER_SIGNED, /* to an address that signed the petition (title)
+			* already, when someone signs with it again: its
+			* page (link) */
 	LETTER_ACCOUNT__MAX
 };
 

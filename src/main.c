@@ -23,6 +23,7 @@
 #include "draw.h"
 #include "email.h"
 #include "events.h"
+#include "export.h"
 #include "guard.h"
 #include "handover.h"
 #include "i18n.h"
@@ -47,6 +48,7 @@
 #include "server.h"
 #include "signq.h"
 #include "site.h"
+#include "social.h"
 #include "store.h"
 #include "sweep.h"
 #include "tmpl.h"
@@ -154,6 +156,10 @@ enum opt {
 	OPT_RATE_PETITION,
 	OPT_RATE_SITE,
 	OPT_RATE_LIMIT,
+	OPT_API_RATE_IP,
+	OPT_API_RATE_NET,
+	OPT_REPORT_RATE_IP,
+	OPT_REPORT_RATE_NET,
 	OPT_MIN_FORM_SECONDS,
 	OPT_POW_BITS,
 	OPT_METRICS_ALLOW,
@@ -254,6 +260,17 @@ static const struct opt_def opts[OPT__MAX] = {
 	    0, "off" },
 	[OPT_RATE_LIMIT] = { "rate-limit", "HOLOS_RATE_LIMIT", ARG_ONOFF,
 	    CF(rate_limit), 0, 0, "on" },
+	/* The open API's reads: a steady reader of 2 a second is never
+	 * refused; a flood from one address or network is, at once. */
+	[OPT_API_RATE_IP] = { "api-rate-ip", NULL, ARG_RATE,
+	    CF(rates[RL_API_IP]), 0, 0, "120/60" },
+	[OPT_API_RATE_NET] = { "api-rate-net", NULL, ARG_RATE,
+	    CF(rates[RL_API_NET]), 0, 0, "600/60" },
+	/* Reports (docs/report.md): a budget apart from signing's. */
+	[OPT_REPORT_RATE_IP] = { "report-rate-ip", NULL, ARG_RATE,
+	    CF(rates[RL_REPORT_IP]), 0, 0, "5/600" },
+	[OPT_REPORT_RATE_NET] = { "report-rate-net", NULL, ARG_RATE,
+	    CF(rates[RL_REPORT_NET]), 0, 0, "20/600" },
 	[OPT_MIN_FORM_SECONDS] = { "min-form-seconds", "HOLOS_MIN_FORM_SECONDS",
 	    ARG_NUMBER, CF(min_form_seconds), 0, 3600, "3" },
 	[OPT_POW_BITS] = { "pow-bits", "HOLOS_POW_BITS", ARG_NUMBER,
@@ -289,6 +306,7 @@ static const char usage_main[] =
     "  migrate-data     copy a SQLite database into an empty PostgreSQL one\n"
     "  purge            erase the personal data that is due now (--retain-days)\n"
     "  deliver SLUG     write the petition's delivery pack (--out FILE.pdf)\n"
+    "  export SLUG      write its counted signatures (--format csv|json)\n"
     "  audit URL SLUG   check a petition's verifiable log and count on a site\n"
     "  verify FILE      check that a signature receipt is in its petition's log\n"
     "  help [COMMAND]   show help for a command\n"
@@ -377,13 +395,19 @@ static const char usage_serve[] =
     "                      of its own kept for up to 100 messages (env\n"
     "                      HOLOS_MAIL_SENDERS; 1 to 32, default 4)\n"
     "\n"
-    "Abuse limits (signing, confirming; page views are never limited):\n"
+    "Abuse limits (signing, confirming, the API; page views are never limited):\n"
     "  --trusted-proxy CIDR  a proxy whose X-Forwarded-For names the client\n"
     "                      (repeatable; default: none, the socket's peer counts)\n"
     "  --rate-ip N/S       N requests per S seconds per client (default 10/60)\n"
     "  --rate-net N/S      per /24 (IPv4) or /48 (IPv6) network (default 60/60)\n"
     "  --rate-petition N/S per petition (default 50000/1)\n"
     "  --rate-site N/S     for the whole site (default off)\n"
+    "  --api-rate-ip N/S   reads of the open API (/api/) per client: over it\n"
+    "                      429 with Retry-After (default 120/60)\n"
+    "  --api-rate-net N/S  the same per network (default 600/60)\n"
+    "  --report-rate-ip N/S  reports of petitions and comments per client\n"
+    "                      (default 5/600)\n"
+    "  --report-rate-net N/S the same per network (default 20/600)\n"
     "  --rate-limit off    no limits at all (env HOLOS_RATE_LIMIT=off)\n"
     "  --min-form-seconds S  a sign form sent back sooner is flagged and counts\n"
     "                      only once confirmed by email (default 3; env\n"
@@ -499,6 +523,8 @@ usage(FILE *f, const char *cmd)
 		fputs(moderate_usage_invalidate, f);
 	else if (strcmp(cmd, "deliver") == 0)
 		fputs(pack_usage, f);
+	else if (strcmp(cmd, "export") == 0)
+		fputs(export_usage, f);
 	else if (strcmp(cmd, "audit") == 0) {
 		fputs(usage_audit, f);
 		return;
@@ -631,7 +657,8 @@ static bool
 lenient(const char *cmd)
 {
 	return strcmp(cmd, "trending") == 0 || strcmp(cmd, "invalidate") == 0 ||
-	    strcmp(cmd, "user") == 0 || strcmp(cmd, "deliver") == 0;
+	    strcmp(cmd, "user") == 0 || strcmp(cmd, "deliver") == 0 ||
+	    strcmp(cmd, "export") == 0;
 }
 
 /* Fills c from the defaults, then the environment, then argv. Returns 0, or
@@ -1017,8 +1044,9 @@ out:
 
 /* The DKIM signer setup_mail() loaded, for teardown_mail(). */
 static struct dkim_signer *mail_dkim;
-/* `holos deliver`: the key, the catalogues and the site's address that
- * the pack needs, then pack_cmd(). Returns the exit status. */
+/* `holos deliver` and `holos export`: the key, the catalogues and the
+ * site's address that they need, then pack_cmd() or export_cmd(). Returns
+ * the exit status. */
 static int
 cmd_deliver(struct config *c, struct store *s, int argc, char **argv)
 {
@@ -1040,7 +1068,8 @@ cmd_deliver(struct config *c, struct store *s, int argc, char **argv)
 	}
 	site.name = c->site_name;
 	site_set_base_url(c->base_url);
-	ret = pack_cmd(s, argc, argv);
+	ret = strcmp(argv[0], "export") == 0 ? export_cmd(s, argc, argv) :
+					       pack_cmd(s, argc, argv);
 	draw_release(true);
 	i18n_free();
 	return ret;
@@ -1458,6 +1487,14 @@ start_offload(struct serve *sv)
 	return offload_start();
 }
 
+/* A count moved: the streams' events and the recent signers follow. */
+static void
+count_changed(void)
+{
+	events_poke();
+	social_kick();
+}
+
 /* The live-count streams: their thread formats each petition's event
  * through the page's function, and every change of a count pokes it. */
 static int
@@ -1473,7 +1510,13 @@ start_events(struct serve *sv)
 	};
 	if (events_start(&sv->events) == -1)
 		return -1;
-	counts_on_change(events_poke);
+	/* The recent signers the events carry (social.c) are read again
+	 * when a count moves, and poke the streams when they change. */
+	if (social_start(site.store, events_poke) == -1) {
+		events_stop();
+		return -1;
+	}
+	counts_on_change(count_changed);
 	return 0;
 }
 
@@ -1481,6 +1524,7 @@ static void
 stop_events(void)
 {
 	counts_on_change(NULL);
+	social_stop();
 	events_stop();
 }
 
@@ -1870,7 +1914,8 @@ main(int argc, char **argv)
 				return 1;
 			}
 			ret = account_cmd(s, argc - 1, given + 1);
-		} else if (strcmp(cmd, "deliver") == 0) {
+		} else if (strcmp(cmd, "deliver") == 0 ||
+		    strcmp(cmd, "export") == 0) {
 			ret = cmd_deliver(&c, s, argc - 1, given + 1);
 		} else {
 			ret = strcmp(cmd, "trending") == 0 ?

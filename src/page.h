@@ -160,6 +160,8 @@ void page_me_state(struct request *r);
 
 /* page_deliver.c */
 void page_deliver_pdf(struct request *r);
+void page_export_csv(struct request *r);
+void page_export_json(struct request *r);
 void page_deliver_link_pdf(struct request *r);
 void page_response_show(struct request *r);
 void page_response_post(struct request *r);

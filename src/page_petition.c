@@ -19,6 +19,7 @@
 #include "pagecache.h"
 #include "pow.h"
 #include "signq.h"
+#include "social.h"
 #include "translog.h"
 
 enum sign_field {
@@ -29,6 +30,7 @@ enum sign_field {
 	F_COUNTRY,
 	F_COMMENT,
 	F_PUBLIC,
+	F_PUBLIC_COMMENT,
 	F_UPDATES,
 	F_CSRF,
 	F_POW,	     /* the proof-of-work challenge … */
@@ -51,6 +53,7 @@ static const struct form_spec sign_form[F__MAX] = {
 	[F_COUNTRY] = { "country", FORM_LINE, 2, true, country_ok },
 	[F_COMMENT] = { "comment", FORM_TEXT, 500, false, NULL },
 	[F_PUBLIC] = { "public", FORM_CHECKBOX, 0, false, NULL },
+	[F_PUBLIC_COMMENT] = { "public_comment", FORM_CHECKBOX, 0, false, NULL },
 	[F_UPDATES] = { "updates", FORM_CHECKBOX, 0, false, NULL },
 	[F_CSRF] = { "csrf", FORM_TOKEN, 128, true, NULL },
 	[F_POW] = { "pow", FORM_TOKEN, 200, false, NULL },
@@ -504,6 +507,31 @@ petition_countries(struct request *r, const struct petition *p, json_t *o)
 	buf_reset(&svg);
 }
 
+/* social proof: the newest signers who agreed to show their name (first
+ * name and country), newest first: recent, has_recent. The live events
+ * bring newer ones to an open page (static/social.js). */
+static void
+petition_recent(struct request *r, const struct petition *p, json_t *o)
+{
+	struct social_recent rs;
+	json_t *list;
+	size_t i;
+
+	if (social_recent_load(site.store, p->id, &rs) == -1)
+		return;
+	list = json_array();
+	for (i = 0; i < rs.n; i++) {
+		const char *cn = i18n_country_name(r->lang, rs.s[i].country);
+
+		json_array_append_new(list,
+		    json_pack("{s:s, s:s, s:s}", "name", rs.s[i].name,
+			"country", rs.s[i].country, "country_name",
+			cn ? cn : rs.s[i].country));
+	}
+	json_object_set_new(o, "recent", list);
+	json_object_set_new(o, "has_recent", json_boolean(rs.n > 0));
+}
+
 /* Delivery: the public clock, "Delivered to … N days ago — no response
  * yet", until a response is shown. */
 static void
@@ -642,8 +670,10 @@ petition_context(struct request *r, struct petition *p, bool body,
 		petition_updates(r, p, o);
 		petition_clock(r, p, o);
 	}
-	if (body)
+	if (body) {
 		petition_countries(r, p, o);
+		petition_recent(r, p, o);
+	}
 	petition_numbers(o, live);
 	buf_init(&b);
 	if (body && markdown_render(p->body_md, strlen(p->body_md), &b) == 0)
@@ -1132,8 +1162,6 @@ page_petition_thanks(struct request *r)
 	 * the redirect after signing or confirming. */
 	static const char *const states[][3] = {
 		{ "pending", "thanks_pending_heading", "thanks_pending_text" },
-		{ "resent", "thanks_pending_heading", "thanks_resent_text" },
-		{ "wait", "thanks_pending_heading", "thanks_wait_text" },
 		{ "confirmed", "thanks_confirmed_heading",
 		    "thanks_confirmed_text" },
 		{ "counted", "thanks_heading", "thanks_text" },
@@ -1141,7 +1169,7 @@ page_petition_thanks(struct request *r)
 	const char *live[LIVE__MAX], *q = http_query(r, "state");
 	struct petition p;
 	json_t *ctx, *pc;
-	size_t i, pick = 4;
+	size_t i, pick = 2;
 
 	page_begin(r);
 	if (load_petition(r, &p) == -1)
@@ -1230,6 +1258,19 @@ struct sign_job {
 						      * the receipt's */
 };
 
+/* What the log says of a signing's result. */
+static const char *
+write_result_word(enum write_result w)
+{
+	switch (w) {
+	case WRITE_OK: return "signed";
+	case WRITE_RESENT: return "resent";
+	case WRITE_RESEND_LATER: return "resend_later";
+	case WRITE_TOLD: return "told";
+	default: return "duplicate";
+	}
+}
+
 /* The second half of signing, once the writer has decided. */
 static void
 sign_finish(struct request *r, struct sign_job *job)
@@ -1244,13 +1285,13 @@ sign_finish(struct request *r, struct sign_job *job)
 							  "err_internal");
 		return;
 	}
-	switch (job->it.op.result) {
-	case WRITE_OK:
-		state = site.count_on_sign ? "counted" : "pending";
-		break;
-	case WRITE_RESENT: state = "resent"; break;
-	case WRITE_RESEND_LATER: state = "wait"; break;
-	default:
+	/* privacy: a signature that waits for its email answers the same
+	 * whether the address is new, still pending or confirmed already;
+	 * the mail tells the address's owner which (the link again, or that
+	 * they signed), at most once per SIGN_RESEND_SECONDS. One counted at
+	 * once shows in the count anyway: a duplicate is told so. */
+	if (job->it.op.result != WRITE_OK &&
+	    job->it.op.sig.state != SIGNATURE_PENDING) {
 		log_info("sign", "slug=%s result=duplicate", job->p.slug);
 		errs[F_EMAIL] = "err_duplicate";
 		if (counts_get(job->p.id, &job->p.count) == -1)
@@ -1258,14 +1299,18 @@ sign_finish(struct request *r, struct sign_job *job)
 		render_petition(r, 422, &job->p, job->v, errs);
 		return;
 	}
-	log_info("sign", "slug=%s result=%s seq=%lld", job->p.slug, state,
-	    (long long)job->it.op.sig.seq);
+	state = site.count_on_sign ? "counted" : "pending";
+	log_info("sign", "slug=%s result=%s seq=%lld", job->p.slug,
+	    write_result_word(job->it.op.result), (long long)job->it.op.sig.seq);
 	if (job->it.op.result == WRITE_OK && job->it.op.leaf_index >= 0)
 		page_receipt_set(r, job->p.slug, job->it.op.leaf_index,
 		    job->secret);
 	sodium_memzero(job->secret, sizeof(job->secret));
+	if (job->it.op.result == WRITE_TOLD)
+		outbox_kick();
 	if (job->it.op.mail.sealed != NULL &&
-	    job->it.op.result != WRITE_RESEND_LATER) {
+	    (job->it.op.result == WRITE_OK ||
+		job->it.op.result == WRITE_RESENT)) {
 		outbox_kick();
 		if (site.mail_to_files)
 			/* No mail server (a trial set-up): the newcomer
@@ -1285,6 +1330,7 @@ static int
 sign_prepare_mail(struct request *r, struct sign_job *job, const char *email)
 {
 	struct write_op *op = &job->it.op;
+	struct letter_account told;
 	struct letter_confirm l;
 	char tok[CRYPTO_TOKEN_CHARS + 1], unsub[CRYPTO_TOKEN_CHARS + 1];
 
@@ -1308,7 +1354,19 @@ sign_prepare_mail(struct request *r, struct sign_job *job, const char *email)
 	l.withdraw_url =
 	    page_url(r, arena_printf(r->arena, "/w/%s?lang=%s", tok, r->lang));
 	sodium_memzero(tok, sizeof(tok));
-	return letter_confirm(r->arena, &l, &op->mail);
+	if (letter_confirm(r->arena, &l, &op->mail) == -1)
+		return -1;
+	/* Made for every signature that waits for its email, used only when
+	 * the address confirmed already: the answer must not tell. */
+	memset(&told, 0, sizeof(told));
+	told.kind = LETTER_SIGNED;
+	told.lang = r->lang;
+	told.name = "";
+	told.email = email;
+	told.title = job->p.title;
+	told.link = page_url(r,
+	    arena_printf(r->arena, "/p/%s?lang=%s", job->p.slug, r->lang));
+	return letter_account(r->arena, &told, &op->told);
 }
 
 void
@@ -1383,6 +1441,9 @@ page_petition_sign(struct request *r)
 	sig->country = v[F_COUNTRY].s;
 	sig->comment = v[F_COMMENT].s;
 	sig->public_name = v[F_PUBLIC].checked;
+	/* Shown only with a comment to show. */
+	sig->public_comment = v[F_PUBLIC_COMMENT].checked &&
+	    sig->comment != NULL && sig->comment[0] != '\0';
 	sig->updates = v[F_UPDATES].checked;
 	sig->lang = r->lang;
 	sig->created_at = job->it.op.now;

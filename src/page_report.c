@@ -72,15 +72,6 @@ static const char *const outcomes[OUTCOME__MAX] = {
 	[OUTCOME_OTHER] = "other",
 };
 
-/* Per address and per /24 or /48 network, apart from the signing budget:
- * 5 and 20 reports in ten minutes; 600 a minute site-wide. */
-static const struct rl_rule report_rules[RL__MAX] = {
-	[RL_IP] = { 5, 600 },
-	[RL_NET] = { 20, 600 },
-	[RL_PETITION] = { 0, 1 },
-	[RL_SITE] = { 600, 60 },
-};
-
 static atomic_int writes;
 
 static int
@@ -265,14 +256,15 @@ page_report_show(struct request *r)
 	report_render(r, 200, &p, comment, sent != NULL && *sent == '1', NULL);
 }
 
-/* The report budget of r's address and network. Returns 0, or -1 after
+/* The report budget of r's address and network (--report-rate-ip,
+ * --report-rate-net), apart from signing's. Returns 0, or -1 after
  * replying 429 with Retry-After. */
 static int
 report_rate(struct request *r)
 {
 	int wait = 1;
 
-	if (ratelimit_take_family("report", report_rules, &r->addr, 0, &wait))
+	if (ratelimit_take_report(&r->addr, &wait))
 		return 0;
 	log_info("report", "result=limited retry_after=%d", wait);
 	http_header_add(r, "Retry-After",

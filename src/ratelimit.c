@@ -73,13 +73,12 @@ now_seconds(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* FNV-1a over the scope and the key bytes, from seed (a family's own);
- * never 0. */
+/* FNV-1a over the scope and the key bytes; never 0. */
 static uint64_t
-key_hash_from(uint64_t seed, enum rl_scope scope, const void *p, size_t n)
+key_hash(enum rl_scope scope, const void *p, size_t n)
 {
 	const uint8_t *b = p;
-	uint64_t h = seed ^ (uint64_t)scope;
+	uint64_t h = 1469598103934665603ULL ^ (uint64_t)scope;
 	size_t i;
 
 	for (i = 0; i < n; i++) {
@@ -87,14 +86,6 @@ key_hash_from(uint64_t seed, enum rl_scope scope, const void *p, size_t n)
 		h *= 1099511628211ULL;
 	}
 	return h ? h : 1;
-}
-
-#define KEY_SEED 1469598103934665603ULL
-
-static uint64_t
-key_hash(enum rl_scope scope, const void *p, size_t n)
-{
-	return key_hash_from(KEY_SEED, scope, p, n);
 }
 
 /* Finds or claims the bucket for key; the caller holds its stripe. A new
@@ -136,12 +127,17 @@ stripe_of(uint64_t key)
 	return &stripes[(key & (TABLE_SIZE - 1)) / REGION];
 }
 
+/* The scopes a kind of request takes from. */
+#define SCOPES_WRITE \
+	((1u << RL_IP) | (1u << RL_NET) | (1u << RL_PETITION) | (1u << RL_SITE))
+#define SCOPES_API ((1u << RL_API_IP) | (1u << RL_API_NET))
+#define SCOPES_REPORT ((1u << RL_REPORT_IP) | (1u << RL_REPORT_NET))
+
 /* ratelimit_take() at monotonic second now (the unit test passes its
- * own), with rules rl and the keys of family seed. */
+ * own), from the buckets of the scopes in mask. */
 static bool
-take_rules_at(const struct rl_rule *rl, uint64_t seed,
-    const struct netaddr *client, int64_t petition_id, double now,
-    int *retry_after)
+take_at(const struct netaddr *client, int64_t petition_id, double now,
+    unsigned mask, int *retry_after)
 {
 	uint64_t keys[RL__MAX];
 	struct bucket *b[RL__MAX] = { NULL };
@@ -156,17 +152,21 @@ take_rules_at(const struct rl_rule *rl, uint64_t seed,
 		size_t keep = client->family == AF_INET ? 3 : 6;
 
 		memset(net.bytes + keep, 0, sizeof(net.bytes) - keep);
-		keys[RL_IP] =
-		    key_hash_from(seed, RL_IP, client, sizeof(*client));
-		keys[RL_NET] = key_hash_from(seed, RL_NET, &net, sizeof(net));
-		keys[RL_PETITION] = key_hash_from(seed, RL_PETITION,
-		    &petition_id, sizeof(petition_id));
-		keys[RL_SITE] = key_hash_from(seed, RL_SITE, "site", 4);
+		keys[RL_IP] = key_hash(RL_IP, client, sizeof(*client));
+		keys[RL_NET] = key_hash(RL_NET, &net, sizeof(net));
+		keys[RL_PETITION] =
+		    key_hash(RL_PETITION, &petition_id, sizeof(petition_id));
+		keys[RL_SITE] = key_hash(RL_SITE, "site", 4);
+		keys[RL_API_IP] = key_hash(RL_API_IP, client, sizeof(*client));
+		keys[RL_API_NET] = key_hash(RL_API_NET, &net, sizeof(net));
+		keys[RL_REPORT_IP] =
+		    key_hash(RL_REPORT_IP, client, sizeof(*client));
+		keys[RL_REPORT_NET] = key_hash(RL_REPORT_NET, &net, sizeof(net));
 	}
 	/* Lock the stripes in address order, each once. */
 	for (i = 0; i < RL__MAX; i++)
-		locks[i] =
-		    rl[i].burst > 0 && (i != RL_PETITION || petition_id != 0) ?
+		locks[i] = rules[i].burst > 0 && (mask & (1u << i)) != 0 &&
+			(i != RL_PETITION || petition_id != 0) ?
 		    stripe_of(keys[i]) :
 		    NULL;
 	for (i = 0; i < STRIPES; i++) {
@@ -182,12 +182,12 @@ take_rules_at(const struct rl_rule *rl, uint64_t seed,
 
 		if (locks[i] == NULL)
 			continue;
-		b[i] = bucket_get(keys[i], &rl[i], now);
-		rate = rl[i].burst / rl[i].period;
+		b[i] = bucket_get(keys[i], &rules[i], now);
+		rate = rules[i].burst / rules[i].period;
 		/* now was read before the lock: another thread may have
 		 * stamped the bucket later, and that is no reason to take
 		 * tokens away. */
-		b[i]->tokens = fmin(rl[i].burst,
+		b[i]->tokens = fmin(rules[i].burst,
 		    b[i]->tokens + fmax(now - b[i]->stamp, 0) * rate);
 		b[i]->stamp = fmax(now, b[i]->stamp);
 		if (b[i]->tokens < 1.0) {
@@ -212,29 +212,24 @@ take_rules_at(const struct rl_rule *rl, uint64_t seed,
 	return ok;
 }
 
-static bool
-take_at(const struct netaddr *client, int64_t petition_id, double now,
-    int *retry_after)
-{
-	return take_rules_at(rules, KEY_SEED, client, petition_id, now,
-	    retry_after);
-}
-
 bool
 ratelimit_take(const struct netaddr *client, int64_t petition_id,
     int *retry_after)
 {
-	return take_at(client, petition_id, now_seconds(), retry_after);
+	return take_at(client, petition_id, now_seconds(), SCOPES_WRITE,
+	    retry_after);
 }
 
 bool
-ratelimit_take_family(const char *family, const struct rl_rule rl[RL__MAX],
-    const struct netaddr *client, int64_t petition_id, int *retry_after)
+ratelimit_take_api(const struct netaddr *client, int *retry_after)
 {
-	uint64_t seed = key_hash(RL__MAX, family, strlen(family));
+	return take_at(client, 0, now_seconds(), SCOPES_API, retry_after);
+}
 
-	return take_rules_at(rl, seed, client, petition_id, now_seconds(),
-	    retry_after);
+bool
+ratelimit_take_report(const struct netaddr *client, int *retry_after)
+{
+	return take_at(client, 0, now_seconds(), SCOPES_REPORT, retry_after);
 }
 
 void

@@ -157,7 +157,12 @@ X(REPORT_POST, "report_post", POST, SLUG, "/p/", "/report", page_report_post,  \
 X(REPORTS, "reports", GET, EXACT, "/admin/reports", NULL, page_reports_show,   \
     NONE)                                                                      \
 X(REPORTS_POST, "reports_post", POST, EXACT, "/admin/reports", NULL,           \
-    page_reports_resolve, FORM)
+    page_reports_resolve, FORM)                                                \
+/* export: a petition's counted signatures for its starter and moderators */  \
+X(EXPORT_CSV, "export_csv", GET, SLUG, "/me/p/", "/export.csv",                \
+    page_export_csv, NONE)                                                     \
+X(EXPORT_JSON, "export_json", GET, SLUG, "/me/p/", "/export.json",             \
+    page_export_json, NONE)
 /* clang-format on */
 
 enum route {

@@ -534,6 +534,64 @@ static const char *const store_sql[ST__MAX] = {
 	    " AND state = 'draft')",
 	[ST_DRAFT_DELETE] = "DELETE FROM petitions WHERE id = $1"
 			    " AND owner_id = $2 AND state = 'draft'",
+	/* social proof (docs/social.md): the newest confirmed signers who
+	 * agreed to show their name; the comments their signers agreed to
+	 * show (the name only with that consent too), newest and most
+	 * liked, hidden ones left out but for the dashboard. */
+	[ST_SOCIAL_RECENT] =
+	    "SELECT pii, country FROM signatures WHERE petition_id = $1"
+	    " AND state = 'confirmed' AND public_name = TRUE"
+	    " AND pii IS NOT NULL ORDER BY confirmed_at DESC, seq DESC"
+	    " LIMIT $2",
+	[ST_SOCIAL_COMMENTS_NEW] =
+	    "SELECT id, CASE WHEN public_name = TRUE THEN pii END, country,"
+	    " comment, likes, confirmed_at, comment_hidden_at, comment_hidden_by"
+	    " FROM signatures WHERE petition_id = $1 AND state = 'confirmed'"
+	    " AND public_comment = TRUE AND comment <> ''"
+	    " AND comment_hidden_at IS NULL"
+	    " ORDER BY confirmed_at DESC, id DESC LIMIT $2",
+	[ST_SOCIAL_COMMENTS_TOP] =
+	    "SELECT id, CASE WHEN public_name = TRUE THEN pii END, country,"
+	    " comment, likes, confirmed_at, comment_hidden_at, comment_hidden_by"
+	    " FROM signatures WHERE petition_id = $1 AND state = 'confirmed'"
+	    " AND public_comment = TRUE AND comment <> ''"
+	    " AND comment_hidden_at IS NULL AND likes > 0"
+	    " ORDER BY likes DESC, confirmed_at DESC, id DESC LIMIT $2",
+	[ST_SOCIAL_COMMENTS_ALL] =
+	    "SELECT id, CASE WHEN public_name = TRUE THEN pii END, country,"
+	    " comment, likes, confirmed_at, comment_hidden_at, comment_hidden_by"
+	    " FROM signatures WHERE petition_id = $1 AND state = 'confirmed'"
+	    " AND public_comment = TRUE AND comment <> ''"
+	    " ORDER BY confirmed_at DESC, id DESC LIMIT $2 OFFSET $3",
+	[ST_SOCIAL_COMMENTS_COUNT] =
+	    "SELECT COUNT(*) FROM signatures WHERE petition_id = $1"
+	    " AND state = 'confirmed' AND public_comment = TRUE"
+	    " AND comment <> ''",
+	[ST_SOCIAL_COMMENT_SHOWN] =
+	    "SELECT likes FROM signatures WHERE id = $1 AND petition_id = $2"
+	    " AND state = 'confirmed' AND public_comment = TRUE"
+	    " AND comment <> '' AND comment_hidden_at IS NULL",
+	[ST_SOCIAL_LIKE_INSERT] =
+	    "INSERT INTO comment_likes (signature_id, liker, created_at)"
+	    " VALUES ($1, $2, $3) ON CONFLICT (signature_id, liker) DO NOTHING",
+	[ST_SOCIAL_LIKE_ADD] =
+	    "UPDATE signatures SET likes = likes + 1 WHERE id = $1",
+	[ST_SOCIAL_COMMENT_HIDE] =
+	    "UPDATE signatures SET comment_hidden_at = $3,"
+	    " comment_hidden_by = $4 WHERE id = $1 AND petition_id = $2"
+	    " AND state = 'confirmed' AND public_comment = TRUE"
+	    " AND comment <> '' AND comment_hidden_at IS NULL",
+	[ST_SOCIAL_COMMENT_UNHIDE] =
+	    "UPDATE signatures SET comment_hidden_at = NULL,"
+	    " comment_hidden_by = NULL WHERE id = $1 AND petition_id = $2"
+	    " AND comment_hidden_at IS NOT NULL",
+	/* export: every counted signature; the sealed names and the comment
+	 * only where the signer agreed to show their name. */
+	[ST_EXPORT_SIGNERS] =
+	    "SELECT seq, CASE WHEN public_name = TRUE THEN pii END, country,"
+	    " created_at, CASE WHEN public_name = TRUE THEN comment ELSE '' END"
+	    " FROM signatures WHERE petition_id = $1 AND state = 'confirmed'"
+	    " AND seq > $2 ORDER BY seq LIMIT $3",
 	/* report: notice and action (docs/report.md). */
 	[ST_REPORT_INSERT] =
 	    "INSERT INTO reports (petition_id, comment_id, reason, note,"
@@ -3227,6 +3285,15 @@ store_deliver_signers(struct store *s, struct arena *a, int64_t petition_id,
 }
 
 enum store_status
+store_export_signers(struct store *s, struct arena *a, int64_t petition_id,
+    int64_t after_seq, size_t max, struct signer_row **out, size_t *n)
+{
+	return list(s, a, "export_signers", read_deliver_signer, sizeof(**out),
+	    out, n, ST_EXPORT_SIGNERS, "iii", petition_id, after_seq,
+	    max > INT64_MAX ? INT64_MAX : (int64_t)max);
+}
+
+enum store_status
 store_deliver_signers_count(struct store *s, int64_t petition_id, int64_t *n)
 {
 	struct q q;
@@ -3639,6 +3706,133 @@ store_end_update(struct store *s, int64_t petition_id, const char *state,
 	q_commit(&q);
 	if (q.st == STORE_OK && id != NULL)
 		*id = uid;
+	return q_close(&q);
+}
+
+/* ---- social proof (docs/social.md) ---- */
+
+static int
+read_recent(struct q *q, void *out)
+{
+	struct recent_row *r = out;
+
+	r->pii = row_blob(q, 0, &r->pii_len);
+	r->country = row_text(q, 1);
+	return 0;
+}
+
+enum store_status
+store_social_recent(struct store *s, struct arena *a, int64_t petition_id,
+    size_t max, struct recent_row **out, size_t *n)
+{
+	return list(s, a, "social_recent", read_recent, sizeof(**out), out, n,
+	    ST_SOCIAL_RECENT, "ii", petition_id,
+	    max > INT64_MAX ? INT64_MAX : (int64_t)max);
+}
+
+static int
+read_comment(struct q *q, void *out)
+{
+	struct comment_row *r = out;
+
+	r->id = row_int(q, 0);
+	r->pii = row_blob(q, 1, &r->pii_len);
+	r->country = row_text(q, 2);
+	r->comment = row_text(q, 3);
+	r->likes = row_int(q, 4);
+	r->at = row_int(q, 5);
+	r->hidden_at = row_int(q, 6);
+	r->hidden_by = row_text(q, 7);
+	return 0;
+}
+
+enum store_status
+store_comments(struct store *s, struct arena *a, int64_t petition_id,
+    enum comment_order order, size_t max, int64_t offset,
+    struct comment_row **out, size_t *n)
+{
+	int64_t lim = max > INT64_MAX ? INT64_MAX : (int64_t)max;
+
+	switch (order) {
+	case COMMENTS_NEWEST:
+		return list(s, a, "comments", read_comment, sizeof(**out), out,
+		    n, ST_SOCIAL_COMMENTS_NEW, "ii", petition_id, lim);
+	case COMMENTS_TOP:
+		return list(s, a, "comments", read_comment, sizeof(**out), out,
+		    n, ST_SOCIAL_COMMENTS_TOP, "ii", petition_id, lim);
+	case COMMENTS_ALL:
+		return list(s, a, "comments", read_comment, sizeof(**out), out,
+		    n, ST_SOCIAL_COMMENTS_ALL, "iii", petition_id, lim,
+		    offset < 0 ? 0 : offset);
+	default: return STORE_ERROR;
+	}
+}
+
+enum store_status
+store_comments_count(struct store *s, int64_t petition_id, int64_t *n)
+{
+	struct q q;
+
+	if (q_open(&q, s, NULL, "comments_count") != STORE_OK)
+		return q.st;
+	if (q_run(&q, ST_SOCIAL_COMMENTS_COUNT, "i", petition_id) == 1)
+		*n = row_int(&q, 0);
+	return q_close(&q);
+}
+
+enum store_status
+store_comment_like(struct store *s, int64_t petition_id, int64_t id,
+    const unsigned char *liker, int64_t now, int64_t *likes, bool *added)
+{
+	struct q q;
+	int r;
+
+	*added = false;
+	if (q_open(&q, s, NULL, "comment_like") != STORE_OK)
+		return q.st;
+	q_begin(&q, ST_BEGIN);
+	r = q_run(&q, ST_SOCIAL_COMMENT_SHOWN, "ii", id, petition_id);
+	if (r == 0)
+		q.st = STORE_NOTFOUND;
+	else if (r == 1)
+		*likes = row_int(&q, 0);
+	if (q_run(&q, ST_SOCIAL_LIKE_INSERT, "ihi", id, liker, now) == 0 &&
+	    q.changes == 1) {
+		(void)q_run(&q, ST_SOCIAL_LIKE_ADD, "i", id);
+		if (q.st == STORE_OK) {
+			*added = true;
+			(*likes)++;
+		}
+	}
+	q_commit(&q);
+	if (q.st != STORE_OK)
+		*added = false;
+	return q_close(&q);
+}
+
+enum store_status
+store_comment_hide(struct store *s, int64_t petition_id, int64_t id, bool hide,
+    const char *actor, int64_t now)
+{
+	char subject[48], detail[48];
+	struct q q;
+
+	snprintf(subject, sizeof(subject), "comment:%lld", (long long)id);
+	snprintf(detail, sizeof(detail), "petition:%lld",
+	    (long long)petition_id);
+	if (q_open(&q, s, NULL, "comment_hide") != STORE_OK)
+		return q.st;
+	q_begin(&q, ST_BEGIN);
+	if (hide)
+		(void)q_run(&q, ST_SOCIAL_COMMENT_HIDE, "iiit", id, petition_id,
+		    now, actor);
+	else
+		(void)q_run(&q, ST_SOCIAL_COMMENT_UNHIDE, "ii", id, petition_id);
+	if (q.st == STORE_OK && q.changes == 0)
+		q.st = STORE_NOTFOUND;
+	(void)q_run(&q, ST_AUDIT, "itttt", now, actor,
+	    hide ? "comment_hidden" : "comment_shown", subject, detail);
+	q_commit(&q);
 	return q_close(&q);
 }
 

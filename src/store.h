@@ -44,6 +44,8 @@ enum write_result {
 	WRITE_DUPLICATE,    /* that email has signed (and confirmed) already */
 	WRITE_RESENT,	    /* still pending: a new link was queued */
 	WRITE_RESEND_LATER, /* still pending, link sent too recently */
+	WRITE_TOLD,	    /* signed (and confirmed) already: its owner
+			     * was mailed op.told */
 	WRITE_TOKEN_UNKNOWN,
 	WRITE_TOKEN_USED,
 	WRITE_TOKEN_EXPIRED,
@@ -67,6 +69,11 @@ struct write_op {
 	int64_t token_expires;
 	unsigned char unsub_hash[STORE_HASH_BYTES];
 	struct outbox_new mail; /* sealed NULL: no mail */
+	/* The letter telling the owner of an address that signed (and
+	 * confirmed) already that someone signed with it again; sent at most
+	 * once per window like a re-sent link (sealed NULL: none, and the
+	 * answer is WRITE_DUPLICATE). */
+	struct outbox_new told;
 	int64_t resend_before;
 	/* WRITE_CONFIRM: token_hash is the presented token. */
 	/* Both: SHA-256 of the signer's receipt secret, the commitment the
@@ -968,5 +975,77 @@ enum store_status store_report_resolve(struct store *s,
  * *erased (may be NULL) how many. */
 enum store_status store_retain_reports(struct store *s, int64_t cutoff,
     int64_t *erased);
+
+/* ---- social proof (docs/social.md) ---- */
+
+/* A recent signer who agreed to show their name. */
+struct recent_row {
+	const unsigned char *pii; /* sealed */
+	size_t pii_len;
+	const char *country;
+};
+
+/* The newest max confirmed signers of the petition who agreed to show
+ * their name, newest confirmation first, into the arena. Returns the
+ * store's failure (nothing read). */
+enum store_status store_social_recent(struct store *s, struct arena *a,
+    int64_t petition_id, size_t max, struct recent_row **out, size_t *n);
+
+/* A comment its confirmed signer agreed to show. */
+struct comment_row {
+	int64_t id;		  /* the signature's */
+	const unsigned char *pii; /* sealed; NULL unless the signer agreed
+				   * to show their name too */
+	size_t pii_len;
+	const char *country;
+	const char *comment;
+	int64_t likes;
+	int64_t at;	       /* confirmed */
+	int64_t hidden_at;     /* 0: shown */
+	const char *hidden_by; /* "user:ID"; "" when shown */
+};
+
+enum comment_order {
+	COMMENTS_NEWEST, /* shown ones, newest first */
+	COMMENTS_TOP,	 /* shown ones with a like, most liked first */
+	COMMENTS_ALL,	 /* hidden ones too, newest first (the dashboard) */
+	COMMENTS__MAX
+};
+
+/* At most max comments of the petition in order, skipping offset (only
+ * COMMENTS_ALL), into the arena. Returns the store's failure. */
+enum store_status store_comments(struct store *s, struct arena *a,
+    int64_t petition_id, enum comment_order order, size_t max, int64_t offset,
+    struct comment_row **out, size_t *n);
+
+/* How many comments COMMENTS_ALL lists for the petition. */
+enum store_status store_comments_count(struct store *s, int64_t petition_id,
+    int64_t *n);
+
+/* One like of the shown comment id of the petition by liker (a keyed hash
+ * of a browser's id, STORE_HASH_BYTES): counted once per liker. *likes
+ * gets the comment's likes after it, *added whether this one counted.
+ * STORE_NOTFOUND when the comment is not shown (hidden, unknown, not
+ * agreed to). */
+enum store_status store_comment_like(struct store *s, int64_t petition_id,
+    int64_t id, const unsigned char *liker, int64_t now, int64_t *likes,
+    bool *added);
+
+/* Hides (hide true) or shows again comment id of the petition as actor
+ * ("user:ID") at now, with an audit entry ("comment_hidden" or
+ * "comment_shown", subject "comment:ID", detail "petition:PID") in one
+ * transaction. STORE_NOTFOUND when there is no such comment or it is
+ * already so. */
+enum store_status store_comment_hide(struct store *s, int64_t petition_id,
+    int64_t id, bool hide, const char *actor, int64_t now);
+/* ---- export: every counted signature (export.c) ---- */
+
+/* The petition's confirmed signatures after after_seq in seq order, up to
+ * max, in the arena: pii (sealed) is NULL and comment "" unless the
+ * signer agreed to show their name. Returns STORE_OK or the store's
+ * failure. */
+enum store_status store_export_signers(struct store *s, struct arena *a,
+    int64_t petition_id, int64_t after_seq, size_t max, struct signer_row **out,
+    size_t *n);
 
 #endif

@@ -38,7 +38,7 @@ static struct mailworld w;
 /* The moderator, signed in once (a password hash is slow on purpose). */
 static struct client *mod;
 static const char *const args[] = { "--seed", SEED_PATH, COUNT_ON_SIGN,
-	"--trusted-proxy", "127.0.0.1/32", NULL };
+	"--trusted-proxy", "127.0.0.1/32", "--rate-limit", "on", NULL };
 
 /* holos with its own smtpd.py, the seed petition, a moderator, and a
  * signer's comment: signature 1, the first of this database. */

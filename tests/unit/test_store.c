@@ -1364,6 +1364,69 @@ log_check(int64_t pid, int64_t size)
 	    STORE_NOTFOUND);
 }
 
+/* Signing again with an address that signed: a pending one gets its link
+ * again, a confirmed one's owner the "signed already" letter, each at most
+ * once per window; a mail of the op that does not apply is never queued. */
+static void
+test_sign_again(void **state)
+{
+	static const unsigned char mail[] = "rcpt\0confirm";
+	static const unsigned char told[] = "rcpt\0told";
+	static const int64_t at[6] = { 10, 11, 20, 21, 700, 701 };
+	static const enum write_result want[6] = { WRITE_RESENT, WRITE_TOLD,
+		WRITE_RESEND_LATER, WRITE_DUPLICATE, WRITE_RESENT, WRITE_TOLD };
+	int64_t pid = petition_new("again", PETITION_OPEN, 0, T0, 0);
+	struct write_op op, pend, conf;
+	struct outbox_msg *ms;
+	size_t n, before, i;
+	int kinds[2] = { 0, 0 };
+	char ids[6][2][32];
+
+	(void)state;
+	assert_int_equal(store_outbox_list(S, A, &ms, &before), STORE_OK);
+	pend = log_sign(pid, false, "PL", NULL);
+	conf = log_sign(pid, true, "UA", NULL);
+	for (i = 0; i < 6; i++) {
+		op = i % 2 == 0 ? pend : conf;
+		op.result = WRITE_OK;
+		op.petition_id = 0;
+		op.now = T0 + at[i];
+		op.resend_before = op.now - 600;
+		hash_new(op.token_hash);
+		snprintf(ids[i][0], sizeof(ids[i][0]), "<again-m%zu@test>", i);
+		snprintf(ids[i][1], sizeof(ids[i][1]), "<again-t%zu@test>", i);
+		op.mail.message_id = ids[i][0];
+		op.mail.kind = "confirm";
+		op.mail.sealed = mail;
+		op.mail.sealed_len = sizeof(mail);
+		op.told.message_id = ids[i][1];
+		op.told.kind = "signed";
+		op.told.sealed = told;
+		op.told.sealed_len = sizeof(told);
+		assert_int_equal(store_write_batch(S, &op, 1), STORE_OK);
+		assert_int_equal(op.petition_id, 0);
+		assert_int_equal(op.result, want[i]);
+	}
+	/* Without a letter to send, a confirmed one is a plain duplicate. */
+	op = conf;
+	op.now = T0 + 5000;
+	op.resend_before = op.now - 600;
+	memset(&op.told, 0, sizeof(op.told));
+	assert_int_equal(store_write_batch(S, &op, 1), STORE_OK);
+	assert_int_equal(op.result, WRITE_DUPLICATE);
+	assert_int_equal(store_outbox_list(S, A, &ms, &n), STORE_OK);
+	assert_int_equal(n, before + 4);
+	for (i = 0; i < n; i++) {
+		if (strcmp(ms[i].kind, "confirm") == 0 &&
+		    strncmp(ms[i].message_id, "<again-m", 8) == 0)
+			kinds[0]++;
+		if (strcmp(ms[i].kind, "signed") == 0)
+			kinds[1]++;
+	}
+	assert_int_equal(kinds[0], 2);
+	assert_int_equal(kinds[1], 2);
+}
+
 static void
 test_log_append(void **state)
 {
@@ -2254,6 +2317,7 @@ main(void)
 		CASE(test_petition_stats),
 		CASE(test_signers_public),
 		CASE(test_suppress),
+		CASE(test_sign_again),
 		CASE(test_log_append),
 		CASE(test_log_sign),
 		CASE(test_log_build),
