@@ -238,7 +238,12 @@ void page_receipt_set(struct request *r, const char *slug, int64_t leaf_index,
     const unsigned char secret[32]);
 
 /* page_static.c */
-int page_static_load(const char *dir);
+/* Reads every file of dir with a known type, then each path of the
+ * NULL-terminated list extra (may be NULL), served under its base name
+ * (docs/transparency.md as /static/transparency.md). Returns 0, or -1
+ * (logged) when one cannot be read: start-up fails rather than serve a
+ * link that 404s. */
+int page_static_load(const char *dir, const char *const *extra);
 void page_static_free(void);
 void page_static(struct request *r);
 

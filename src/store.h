@@ -660,10 +660,25 @@ enum store_status store_petition_public(struct store *s, struct arena *a,
     struct petition **out, size_t *n);
 
 /* A sign of the petitions table's state: v[0] how many petitions, v[1]
- * the largest id, v[2] the sum of their updated_at. Any creation or
- * change of a petition changes one of them (a change within the same
- * second as the previous one of that petition aside). */
-enum store_status store_petition_version(struct store *s, int64_t v[3]);
+ * the largest id, v[2] the sum of their updated_at, v[3] the sum of their
+ * delivered_at and the largest update id. Any creation or change of a
+ * petition, a delivery or an update (a response) changes one of them (a
+ * change within the same second as the previous one of that petition
+ * aside). */
+enum store_status store_petition_version(struct store *s, int64_t v[4]);
+
+/* A public petition delivered to its addressees and with no response yet
+ * (no update of kind response). */
+struct waiting_row {
+	int64_t petition_id;
+	int64_t delivered_at; /* the first delivery */
+};
+
+/* Every open or closed petition waiting for a response, by id: *out an
+ * arena array of *n. Reads petitions and their updates, never a
+ * signature. */
+enum store_status store_petition_waiting(struct store *s, struct arena *a,
+    struct waiting_row **out, size_t *n);
 
 /* Writes the search document of every public petition again, in one
  * transaction (after a copy between databases, or by an operator).
@@ -976,6 +991,60 @@ enum store_status store_report_resolve(struct store *s,
 enum store_status store_retain_reports(struct store *s, int64_t cutoff,
     int64_t *erased);
 
+/* ---- keys: walking the sealed columns (holos rekey, the address hashes
+ * recomputed by holos migrate) ---- */
+
+/* The columns that hold sealed personal data. */
+enum sealed_column {
+	SEALED_SIGNATURES, /* signatures.pii */
+	SEALED_OUTBOX,	   /* outbox.sealed */
+	SEALED_USERS,	   /* users.email_sealed */
+	SEALED_ADDRESSEES, /* addressees.email_sealed */
+	SEALED_REPORTS,	   /* reports.email_sealed (docs/report.md) */
+	SEALED__MAX
+};
+
+/* One sealed value and where it is: its row's key (k2 is 0 but for the
+ * addressees, keyed by petition and position), the box, the row's email
+ * hash where the table has one (signatures, users; else NULL), and what
+ * the caller puts in its place. */
+struct sealed_row {
+	int64_t k1, k2;
+	const unsigned char *box;
+	size_t len;
+	const unsigned char *email_hash;
+	unsigned char *nbox; /* the new box; NULL: leave the row */
+	size_t nlen;
+};
+
+/* The name of a sealed column ("signatures.pii", …). */
+const char *sealed_column_name(enum sealed_column c);
+
+/* Up to limit rows of column c that hold a sealed value, after the row
+ * (k1, k2) in key order, into an arena array. */
+enum store_status store_sealed_list(struct store *s, struct arena *a,
+    enum sealed_column c, int64_t k1, int64_t k2, size_t limit,
+    struct sealed_row **out, size_t *n);
+
+/* Writes each row's nbox (where not NULL) in one transaction, each only
+ * where the row still holds the box read (a row changed meanwhile is left
+ * for the next pass); *changed counts the rows written. */
+enum store_status store_sealed_replace(struct store *s, enum sealed_column c,
+    const struct sealed_row *rows, size_t n, size_t *changed);
+
+/* Sets the email hash of row k1 of c (SEALED_SIGNATURES or SEALED_USERS)
+ * to hash where it is still old. STORE_DUPLICATE when another row of the
+ * same petition (or another account) has that hash already: nothing is
+ * changed. */
+enum store_status store_email_hash_replace(struct store *s, enum sealed_column c,
+    int64_t k1, const unsigned char *old, const unsigned char *hash);
+
+/* Whether the one-off data task name has been done (*done), and recording
+ * that it has. */
+enum store_status store_data_task_done(struct store *s, const char *name,
+    bool *done);
+enum store_status store_data_task_mark(struct store *s, const char *name,
+    int64_t now);
 /* ---- social proof (docs/social.md) ---- */
 
 /* A recent signer who agreed to show their name. */

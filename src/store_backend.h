@@ -190,6 +190,23 @@ enum stmt {
 	ST_REPORT_RESOLVE,
 	ST_REPORT_COMMENT_HIDE,
 	ST_RETAIN_REPORTS,
+	ST_SEALED_LIST_REPORTS,
+	ST_SEALED_SET_REPORTS,
+	/* find: the petitions waiting for a response. */
+	ST_PUBLIC_WAITING,
+	/* keys: the sealed columns walked, the address hashes recomputed */
+	ST_SEALED_LIST_SIG,
+	ST_SEALED_LIST_OUTBOX,
+	ST_SEALED_LIST_USERS,
+	ST_SEALED_LIST_ADDR,
+	ST_SEALED_SET_SIG,
+	ST_SEALED_SET_OUTBOX,
+	ST_SEALED_SET_USERS,
+	ST_SEALED_SET_ADDR,
+	ST_EMAIL_HASH_SET_SIG,
+	ST_EMAIL_HASH_SET_USERS,
+	ST_DATA_TASK_GET,
+	ST_DATA_TASK_SET,
 	/* social proof: recent signers, comments, likes, hiding. */
 	ST_SOCIAL_RECENT,
 	ST_SOCIAL_COMMENTS_NEW,
