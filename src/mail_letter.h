@@ -56,6 +56,7 @@ enum letter_account_kind {
 	LETTER_SIGNED, /* to an address that signed the petition (title)
 			* already, when someone signs with it again: its
 			* page (link) */
+	LETTER_SIGNIN, /* a sign-in link (link) for the account */
 	LETTER_ACCOUNT__MAX
 };
 

@@ -143,6 +143,16 @@ void page_reset_show(struct request *r);
 void page_reset_post(struct request *r);
 void page_reset_token_show(struct request *r);
 void page_reset_token_post(struct request *r);
+/* guard: mailed sign-in links (page_account.c). */
+void page_signin_link_show(struct request *r);
+void page_signin_link_post(struct request *r);
+void page_signin_token_show(struct request *r);
+void page_signin_token_post(struct request *r);
+/* Signs r's browser in as u (page_login.c): the session cookie (its value
+ * made by account_session_start()), the known-account cookie, and 303 to
+ * next ("" for u's home page by role). */
+void page_login_done(struct request *r, const struct user *u,
+    const char *cookie, const char *known, const char *next);
 
 /* page_start.c */
 void page_start_show(struct request *r);

@@ -162,7 +162,16 @@ X(REPORTS_POST, "reports_post", POST, EXACT, "/admin/reports", NULL,           \
 X(EXPORT_CSV, "export_csv", GET, SLUG, "/me/p/", "/export.csv",                \
     page_export_csv, NONE)                                                     \
 X(EXPORT_JSON, "export_json", GET, SLUG, "/me/p/", "/export.json",             \
-    page_export_json, NONE)
+    page_export_json, NONE)                                                    \
+/* guard: mailed sign-in links */                                              \
+X(SIGNIN_LINK, "signin_link", GET, EXACT, "/login/link", NULL,                 \
+    page_signin_link_show, NONE)                                               \
+X(SIGNIN_LINK_POST, "signin_link_post", POST, EXACT, "/login/link", NULL,      \
+    page_signin_link_post, FORM)                                               \
+X(SIGNIN_TOKEN, "signin_token", GET, TOKEN, "/login/link/", NULL,              \
+    page_signin_token_show, NONE)                                              \
+X(SIGNIN_TOKEN_POST, "signin_token_post", POST, TOKEN, "/login/link/", NULL,   \
+    page_signin_token_post, FORM)
 /* clang-format on */
 
 enum route {

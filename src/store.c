@@ -231,14 +231,6 @@ static const char *const store_sql[ST__MAX] = {
 	[ST_USER_BY_EMAIL] =
 	    "SELECT " USER_COLS " FROM users u WHERE u.email_hash = $1",
 	[ST_USER_BY_ID] = "SELECT " USER_COLS " FROM users u WHERE u.id = $1",
-	[ST_USER_OK] = "UPDATE users SET failed = 0 WHERE id = $1",
-	/* $2 now, $3 failures that lock, $4 lock seconds; both SET
-	 * expressions see the old failed. */
-	[ST_USER_FAILED] =
-	    "UPDATE users SET locked_until = CASE WHEN failed + 1 >="
-	    " CAST($3 AS INTEGER) THEN CAST($2 AS BIGINT) + CAST($4 AS BIGINT)"
-	    " ELSE locked_until END, failed = CASE WHEN failed + 1 >="
-	    " CAST($3 AS INTEGER) THEN 0 ELSE failed + 1 END WHERE id = $1",
 	[ST_USER_VERIFY] =
 	    "UPDATE users SET verified_at = COALESCE(verified_at, $2)"
 	    " WHERE id = $1",
@@ -483,8 +475,8 @@ static const char *const store_sql[ST__MAX] = {
 	[ST_END_MAILED] = "UPDATE petitions SET end_mailed = $2"
 			  " WHERE id = $1 AND end_mailed <> $2",
 	/* integrity */
-	[ST_USER_RESET_TOKENS_END] =
-	    "DELETE FROM user_tokens WHERE user_id = $1 AND purpose = 'reset'",
+	[ST_USER_RESET_TOKENS_END] = "DELETE FROM user_tokens WHERE user_id = $1"
+				     " AND purpose IN ('reset', 'signin')",
 	[ST_SIG_PETITION_OPEN] =
 	    "SELECT 1 FROM signatures s JOIN petitions p ON p.id = s.petition_id"
 	    " WHERE s.id = $1 AND p.state = 'open'"
@@ -601,6 +593,29 @@ static const char *const store_sql[ST__MAX] = {
 	    " created_at, CASE WHEN public_name = TRUE THEN comment ELSE '' END"
 	    " FROM signatures WHERE petition_id = $1 AND state = 'confirmed'"
 	    " AND seq > $2 ORDER BY seq LIMIT $3",
+	/* guard: failed logins per address, known or not. */
+	[ST_LOGIN_GUARD_GET] =
+	    "SELECT locked_until FROM login_guard WHERE email_hash = $1",
+	/* $2 now, $3 failures that lock, $4 lock seconds; the SET
+	 * expressions see the old row. */
+	[ST_LOGIN_GUARD_FAILED] =
+	    "INSERT INTO login_guard (email_hash, failed, locked_until,"
+	    " updated_at) VALUES ($1, 1, 0, $2) ON CONFLICT (email_hash) DO"
+	    " UPDATE SET locked_until = CASE WHEN login_guard.failed + 1 >="
+	    " CAST($3 AS INTEGER) THEN CAST($2 AS BIGINT) + CAST($4 AS BIGINT)"
+	    " ELSE login_guard.locked_until END, failed = CASE WHEN"
+	    " login_guard.failed + 1 >= CAST($3 AS INTEGER) THEN 0 ELSE"
+	    " login_guard.failed + 1 END, updated_at = $2",
+	/* $1: rows last failed and unlocked before this are forgotten. */
+	[ST_LOGIN_GUARD_PRUNE] = "DELETE FROM login_guard WHERE updated_at < $1"
+				 " AND locked_until < $1",
+	/* A success starts the count again; a lock others' guesses caused
+	 * stays until its time (the owner got in past it). */
+	[ST_LOGIN_GUARD_CLEAR] =
+	    "UPDATE login_guard SET failed = 0 WHERE email_hash = $1",
+	[ST_LOGIN_GUARD_CLEAR_USER] =
+	    "DELETE FROM login_guard WHERE email_hash ="
+	    " (SELECT email_hash FROM users WHERE id = $1)",
 	/* keys: the sealed columns walked in key order, a value replaced
 	 * only where it is still the one read */
 	[ST_SEALED_LIST_SIG] = "SELECT id, 0, pii, email_hash FROM signatures"
@@ -743,6 +758,7 @@ user_role_name(enum user_role r)
 static const char *const token_purposes[USER_TOKEN__MAX] = {
 	[USER_TOKEN_VERIFY] = "verify",
 	[USER_TOKEN_RESET] = "reset",
+	[USER_TOKEN_SIGNIN] = "signin",
 };
 
 const char *
@@ -1811,8 +1827,12 @@ store_migrate(struct store *s, int *version)
 		q_begin(&q, ST_BEGIN);
 		(void)q_run(&q, ST_MIGRATE_LOCK, "");
 		(void)q_run(&q, ST_MIGRATE_TABLE, "");
-		if (q_run(&q, ST_MIGRATE_VERSION, "") == 1)
+		if (q_run(&q, ST_MIGRATE_VERSION, "") == 1) {
 			current = row_int(&q, 0);
+			/* Finished, so that a script may drop a table (an
+			 * active statement locks them all in SQLite). */
+			(void)q_next(&q);
+		}
 		if (q.st != STORE_OK)
 			break;
 		if (n > 0 && current > m[n - 1].version) {
@@ -2770,13 +2790,36 @@ store_user_by_email(struct store *s, struct arena *a,
 }
 
 enum store_status
-store_user_login_result(struct store *s, int64_t id, bool ok, int64_t now,
-    int max_failed, int64_t lock_seconds)
+store_login_guard(struct store *s, const unsigned char *email_hash,
+    int64_t *locked_until)
 {
+	struct q q;
+
+	*locked_until = 0;
+	if (q_open(&q, s, NULL, "login_guard") != STORE_OK)
+		return q.st;
+	if (q_run(&q, ST_LOGIN_GUARD_GET, "h", email_hash) == 1)
+		*locked_until = row_int(&q, 0);
+	return q_close(&q);
+}
+
+enum store_status
+store_login_guard_result(struct store *s, const unsigned char *email_hash,
+    bool ok, int64_t now, int max_failed, int64_t lock_seconds)
+{
+	struct q q;
+
 	if (ok)
-		return exec(s, "user_login_result", NULL, ST_USER_OK, "i", id);
-	return exec(s, "user_login_result", NULL, ST_USER_FAILED, "iidi", id,
-	    now, max_failed, lock_seconds);
+		return exec(s, "login_guard", NULL, ST_LOGIN_GUARD_CLEAR, "h",
+		    email_hash);
+	if (q_open(&q, s, NULL, "login_guard") != STORE_OK)
+		return q.st;
+	q_begin(&q, ST_BEGIN);
+	(void)q_run(&q, ST_LOGIN_GUARD_FAILED, "hidi", email_hash, now,
+	    max_failed, lock_seconds);
+	(void)q_run(&q, ST_LOGIN_GUARD_PRUNE, "i", now - STORE_LOGIN_GUARD_KEEP);
+	q_commit(&q);
+	return q_close(&q);
 }
 
 enum store_status
@@ -2853,6 +2896,8 @@ store_user_set_password(struct store *s, int64_t id, const char *password)
 	/* Every other reset link of the account dies with the old password:
 	 * one left in a mailbox would undo the new one. */
 	(void)q_run(&q, ST_USER_RESET_TOKENS_END, "i", id);
+	/* A new password ends the lock others' guesses caused. */
+	(void)q_run(&q, ST_LOGIN_GUARD_CLEAR_USER, "i", id);
 	q_commit(&q);
 	return q_close(&q);
 }

@@ -185,6 +185,7 @@ struct user_new {
 enum user_token_purpose {
 	USER_TOKEN_VERIFY, /* confirms the account's address */
 	USER_TOKEN_RESET,  /* sets a new password */
+	USER_TOKEN_SIGNIN, /* signs in once (guard: a mailed sign-in link) */
 	USER_TOKEN__MAX
 };
 
@@ -433,16 +434,30 @@ enum store_status store_user_token_use(struct store *s,
 enum store_status store_user_verify(struct store *s, int64_t id, int64_t now);
 
 /* Sets a new password (Argon2id string), clears failed logins and the lock,
- * and ends every session and every reset link of the account, in one
+ * and ends every session, reset and sign-in link of the account, in one
  * transaction.
  * STORE_NOTFOUND for no such account. */
 enum store_status store_user_set_password(struct store *s, int64_t id,
     const char *password);
 
-/* Records a login attempt: a success clears the failures; the max_failed-th
- * failure in a row locks the account for lock_seconds. */
-enum store_status store_user_login_result(struct store *s, int64_t id, bool ok,
-    int64_t now, int max_failed, int64_t lock_seconds);
+/* Failed logins are counted per address (its keyed email hash), whether
+ * an account has it or not, so that neither the lock nor its answer says
+ * which. *locked_until is 0 when the address is not locked (or unknown).
+ * Returns STORE_OK or the store's failure. */
+enum store_status store_login_guard(struct store *s,
+    const unsigned char *email_hash, int64_t *locked_until);
+
+/* Failures are forgotten this long after the last one. */
+#define STORE_LOGIN_GUARD_KEEP 86400
+
+/* Records a login attempt for the address: a success starts its count of
+ * failures again (a lock stays until its time); the max_failed-th failure
+ * in a row locks it for lock_seconds. Rows older than
+ * STORE_LOGIN_GUARD_KEEP are dropped on the way. A new password
+ * (store_user_set_password()) lifts the lock. */
+enum store_status store_login_guard_result(struct store *s,
+    const unsigned char *email_hash, bool ok, int64_t now, int max_failed,
+    int64_t lock_seconds);
 
 /* Sessions, known by the hash of their cookie. store_session_user gives
  * STORE_NOTFOUND for an unknown or expired one. */

@@ -65,8 +65,6 @@ enum stmt {
 	ST_USER_INSERT,
 	ST_USER_BY_EMAIL,
 	ST_USER_BY_ID,
-	ST_USER_OK,
-	ST_USER_FAILED,
 	ST_USER_VERIFY,
 	ST_USER_PASSWORD,
 	ST_USER_SESSIONS_END,
@@ -220,6 +218,12 @@ enum stmt {
 	ST_SOCIAL_COMMENT_UNHIDE,
 	/* export: every counted signature, names only where agreed */
 	ST_EXPORT_SIGNERS,
+	/* guard: failed logins per address, known or not. */
+	ST_LOGIN_GUARD_GET,
+	ST_LOGIN_GUARD_FAILED,
+	ST_LOGIN_GUARD_PRUNE,
+	ST_LOGIN_GUARD_CLEAR,
+	ST_LOGIN_GUARD_CLEAR_USER,
 	ST__MAX
 };
 
