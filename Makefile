@@ -142,17 +142,33 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@sh bench/run.sh
 	@$(MAKE) --no-print-directory bench-deliver
+	@$(MAKE) --no-print-directory bench-export
 	@$(MAKE) --no-print-directory bench-mail
 	@$(MAKE) --no-print-directory bench-events
 	@$(MAKE) --no-print-directory bench-spike
+	@$(MAKE) --no-print-directory bench-find
 	@$(MAKE) --no-print-directory bench-log
 
 # The delivery pack of 1,000,000 signers (BENCH_DELIVER_SIGNERS): time and
 # peak RSS, kept in bench/results/ like run.sh's.
-build/bench/deliver_bench: bench/deliver_bench.c $(call objs,build)
+build/bench/deliver_bench: bench/deliver_bench.c bench/signers.h $(call objs,build)
 	@mkdir -p $(@D)
 	$(CC) -std=c17 -g $(WARN) $(HOLOSCPP) $(OPT) $(PKGCFLAGS) $(CPPFLAGS) $(CFLAGS) \
 	    $(LDFLAGS) -o $@ $< $(call objs,build) $(PKGLIBS)
+
+# holos export of 1,000,000 signers (BENCH_EXPORT_SIGNERS) as CSV and JSON:
+# time and peak RSS of the command, kept in bench/results/.
+build/bench/export_bench: bench/export_bench.c bench/signers.h $(call objs,build)
+	@mkdir -p $(@D)
+	$(CC) -std=c17 -g $(WARN) $(HOLOSCPP) $(OPT) $(PKGCFLAGS) $(CPPFLAGS) $(CFLAGS) \
+	    $(LDFLAGS) -o $@ $< $(call objs,build) $(PKGLIBS)
+
+bench-export: all build/bench/export_bench
+	@mkdir -p bench/results
+	@out=bench/results/$$(date -u +%Y-%m-%dT%H%M%SZ)-export.txt; \
+	    ./build/bench/export_bench build/holos \
+	    $${BENCH_EXPORT_SIGNERS:-1000000} >"$$out" 2>&1; rc=$$?; \
+	    cat "$$out"; exit $$rc
 
 # A petition's log grown to N leaves straight into SQLite through holos's
 # own merkle.c and translog.c (bench/log.sh).
@@ -179,6 +195,18 @@ bench-spike: all
 bench-events: all
 	@sh bench/events.sh
 
+# The listing and search benchmark's database: 10,000 petitions in en, ru
+# and uk, 10,000,000 signatures (bench/find.sh).
+build/bench/find_gen: bench/find_gen.c $(call objs,build)
+	@mkdir -p $(@D)
+	$(CC) -std=c17 -g $(WARN) $(HOLOSCPP) $(OPT) $(PKGCFLAGS) $(CPPFLAGS) $(CFLAGS) \
+	    $(LDFLAGS) -o $@ $< $(call objs,build) $(PKGLIBS)
+
+# Listings, search and the API at 100 and 10,000 petitions, 0 and 10 M
+# signatures: wrk's p50, p99 and requests a second, and the start-up time.
+bench-find: all build/bench/find_gen
+	@sh bench/find.sh
+
 bench-deliver: build/bench/deliver_bench
 	@mkdir -p bench/results
 	@out=bench/results/$$(date -u +%Y-%m-%dT%H%M%SZ)-deliver.txt; \
@@ -197,4 +225,4 @@ clean:
 DATA   ?= data
 LISTEN ?= 127.0.0.1:8080
 
-.PHONY: all asan tests deps run test tsan bench bench-deliver bench-events bench-spike bench-log fuzz format clean
+.PHONY: all asan tests deps run test tsan bench bench-deliver bench-export bench-events bench-spike bench-find bench-log fuzz format clean

@@ -458,6 +458,153 @@ test_rekey(void **state)
 	hbuf_free(&err);
 }
 
+/* ---- internationalised addresses ---- */
+
+static struct mailworld w;
+
+/* The keyed hash holos stores for an address in normal form, made here
+ * from the data folder's secret.key the way crypto.c derives it. */
+static void
+email_hash_hex(const struct server *s, const char *norm, char hex[65])
+{
+	unsigned char master[32], key[crypto_generichash_KEYBYTES], h[32];
+	char path[400];
+	struct hbuf b = { 0 };
+
+	snprintf(path, sizeof path, "%s/secret.key", s->data);
+	assert_int_equal(slurp(path, &b), 0);
+	assert_int_equal(b.len, 32);
+	memcpy(master, b.data, 32);
+	hbuf_free(&b);
+	crypto_kdf_derive_from_key(key, sizeof key, 3, "holos_v1", master);
+	crypto_generichash(h, sizeof h, (const unsigned char *)norm,
+	    strlen(norm), key, sizeof key);
+	sodium_bin2hex(hex, 65, h, sizeof h);
+}
+
+static long long
+db_count(const struct server *s, const char *where)
+{
+	char sql[400], db[400];
+
+	snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM signatures WHERE %s",
+	    where);
+	if (harness_pg() != NULL)
+		return pg_scalar(s->db, sql);
+	snprintf(db, sizeof db, "%s/holos.db", s->data);
+	return sqlite_scalar(db, sql);
+}
+
+/* A bytea literal of hex in s's dialect. */
+static void
+hex_literal(char *out, size_t n, const char *hex)
+{
+	if (harness_pg() != NULL)
+		snprintf(out, n, "decode('%s', 'hex')", hex);
+	else
+		snprintf(out, n, "X'%s'", hex);
+}
+
+static long
+sign_as(const char *email)
+{
+	struct signer sg = signer_default(email);
+	return sign_fresh(&w.srv, SEED_SLUG, &sg, NULL, NULL);
+}
+
+static void
+test_idna(void **state)
+{
+	(void)state;
+	/* Without --count-on-sign: each new signer gets a confirmation
+	 * mail, and the rows are counted in the database. */
+	const char *args[] = { "--rate-limit", "off", "--seed", SEED_PATH,
+		NULL };
+	const char *extra[] = { "--smtputf8", NULL };
+	struct hbuf env = { 0 };
+
+	assert_int_equal(mailworld_start(&w, args, extra), 0);
+	long long before = db_count(&w.srv, "1 = 1");
+
+	/* One signer, however the domain is written: U-labels, capitals,
+	 * A-labels, full-width letters and full stop. */
+	assert_int_equal(sign_as("ann@bücher.example"), 303);
+	const char *same[] = { "ann@BÜCHER.example",
+		"ann@xn--bcher-kva.example", "ANN@XN--BCHER-KVA.EXAMPLE",
+		"ann@\xef\xbd\x82\xc3\xbc\xef\xbd\x83\xef\xbd\x88\xef\xbd\x85"
+		"\xef\xbd\x92\xef\xbc\x8e"
+		"example" };
+	for (size_t i = 0; i < sizeof same / sizeof *same; i++) {
+		/* Found as a duplicate, or answered as a new one would be
+		 * (with a mail to the owner): counted once either way. */
+		long st = sign_as(same[i]);
+		if (st != 303 && st != 422)
+			fail_msg("%s: %ld", same[i], st);
+	}
+	assert_int_equal(db_count(&w.srv, "1 = 1"), before + 1);
+
+	/* A throw-away domain in full-width letters is still one. */
+	struct signer sg =
+	    signer_default("x@\xef\xbd\x8d\xef\xbd\x81\xef\xbd\x89"
+			   "\xef\xbd\x8c\xef\xbd\x89\xef\xbd\x8e"
+			   "\xef\xbd\x81\xef\xbd\x94\xef\xbd\x8f"
+			   "\xef\xbd\x92.com");
+	assert_int_equal(sign_fresh(&w.srv, SEED_SLUG, &sg, NULL, NULL), 422);
+
+	/* Mail goes to the A-label form, without SMTPUTF8; an address
+	 * whose local part is not ASCII gets SMTPUTF8. */
+	int n = maildir_find(&w.mail, "ann@xn--bcher-kva.example", 15000);
+	assert_true(n > 0);
+	assert_int_equal(maildir_env(&w.mail, n, &env), 0);
+	assert_null(strstr(env.data, "SMTPUTF8"));
+	hbuf_free(&env);
+	assert_int_equal(sign_as("jos\xc3\xa9@example.org"), 303);
+	n = maildir_find(&w.mail, "jos\xc3\xa9@example.org", 15000);
+	if (n <= 0)
+		fail_msg("no mail to a UTF-8 local part");
+	assert_int_equal(maildir_env(&w.mail, n, &env), 0);
+	assert_non_null(strstr(env.data, "SMTPUTF8"));
+	hbuf_free(&env);
+
+	/* An address stored before, hashed under its Unicode domain, is
+	 * found again after holos migrate recomputes the hashes. */
+	char newh[65], oldh[65], lit_new[160], lit_old[160], sql[600];
+	assert_int_equal(sign_as("bob@bücher.example"), 303);
+	email_hash_hex(&w.srv, "bob@xn--bcher-kva.example", newh);
+	email_hash_hex(&w.srv, "bob@bücher.example", oldh);
+	hex_literal(lit_new, sizeof lit_new, newh);
+	hex_literal(lit_old, sizeof lit_old, oldh);
+	snprintf(sql, sizeof sql, "email_hash = %s", lit_new);
+	assert_int_equal(db_count(&w.srv, sql), 1);
+	snprintf(sql, sizeof sql,
+	    "UPDATE signatures SET email_hash = %s WHERE email_hash = %s",
+	    lit_old, lit_new);
+	assert_int_equal(server_db_exec(&w.srv, sql), 0);
+	assert_int_equal(server_db_exec(&w.srv, "DELETE FROM data_tasks"), 0);
+	struct hbuf out = { 0 }, err = { 0 };
+	const char *migrate[] = { "migrate", "--data", w.srv.data, NULL };
+	int rc = cli_run(migrate, &out, &err);
+	if (rc != 0)
+		fail_msg("holos migrate: %d\n%s", rc, err.data ? err.data : "");
+	assert_non_null(strstr(out.data, "address hashes recomputed: 1,"));
+	snprintf(sql, sizeof sql, "email_hash = %s", lit_new);
+	assert_int_equal(db_count(&w.srv, sql), 1);
+	snprintf(sql, sizeof sql, "email_hash = %s", lit_old);
+	assert_int_equal(db_count(&w.srv, sql), 0);
+	long long rows = db_count(&w.srv, "1 = 1");
+	long st = sign_as("bob@xn--bcher-kva.example");
+	assert_true(st == 303 || st == 422);
+	assert_int_equal(db_count(&w.srv, "1 = 1"), rows);
+	/* Run again, it has nothing left to do. */
+	hbuf_free(&out);
+	hbuf_free(&err);
+	assert_int_equal(cli_run(migrate, &out, &err), 0);
+	assert_null(strstr(out.data, "recomputed"));
+	hbuf_free(&out);
+	hbuf_free(&err);
+	w.passed = true;
+}
+
 int
 main(void)
 {
@@ -469,7 +616,14 @@ main(void)
 
 	if (sodium_init() < 0)
 		return 1;
+	const struct CMUnitTest idna[] = {
+		mailworld_test(test_idna, &w),
+	};
+	int failed;
+
 	server_group(&srv, extra, NULL);
-	return harness_finish(cmocka_run_group_tests(tests, server_group_setup,
-	    server_group_teardown));
+	failed = cmocka_run_group_tests(tests, server_group_setup,
+	    server_group_teardown);
+	failed += cmocka_run_group_tests(idna, NULL, NULL);
+	return harness_finish(failed);
 }
