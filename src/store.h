@@ -967,8 +967,8 @@ struct report_resolution {
 	const char *statement; /* the moderator's statement of reasons */
 	const char *actor;
 	int64_t now;
-	bool hide_comment;		/* erase the comment's text */
-	const int64_t *ids;		/* the reports decided */
+	bool hide_comment;  /* hide the comment (as store_comment_hide()) */
+	const int64_t *ids; /* the reports decided */
 	const struct outbox_new *mails; /* per id, sealed NULL: none */
 	size_t n;
 };
@@ -976,8 +976,9 @@ struct report_resolution {
 /* Stores a new open report. */
 enum store_status store_report_add(struct store *s, const struct report_new *r);
 
-/* STORE_OK when comment_id is a confirmed signature of the petition with a
- * comment; STORE_NOTFOUND when not. */
+/* STORE_OK when comment_id is a confirmed signature of the petition whose
+ * comment is shown (its signer agreed, nobody hid it); STORE_NOTFOUND when
+ * not. */
 enum store_status store_report_comment(struct store *s, int64_t petition_id,
     int64_t comment_id);
 
@@ -994,8 +995,9 @@ enum store_status store_report_target(struct store *s, struct arena *a,
 
 /* Decides res->ids in one transaction: each report still open is
  * resolved (outcome, statement, actor, time) and loses its address, its
- * outcome mail (when given) is queued; the comment's text is erased when
- * res->hide_comment; the audit log gets "report_resolved". *resolved (may
+ * outcome mail (when given) is queued; the comment is hidden from the page
+ * when res->hide_comment (audit "comment_hidden"); the audit log gets
+ * "report_resolved". *resolved (may
  * be NULL): how many were still open. STORE_NOTFOUND when none was (another
  * moderator decided first: nothing changed). */
 enum store_status store_report_resolve(struct store *s,
