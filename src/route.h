@@ -150,6 +150,14 @@ X(RESPONSES, "responses", GET, SLUG, "/admin/p/", "/responses",                \
     page_responses_show, NONE)                                                 \
 X(RESPONSES_POST, "responses_post", POST, SLUG, "/admin/p/", "/responses",     \
     page_responses_decide, FORM)                                               \
+/* report: notice and action (docs/report.md) */                               \
+X(REPORT, "report", GET, SLUG, "/p/", "/report", page_report_show, NONE)       \
+X(REPORT_POST, "report_post", POST, SLUG, "/p/", "/report", page_report_post,  \
+    FORM)                                                                      \
+X(REPORTS, "reports", GET, EXACT, "/admin/reports", NULL, page_reports_show,   \
+    NONE)                                                                      \
+X(REPORTS_POST, "reports_post", POST, EXACT, "/admin/reports", NULL,           \
+    page_reports_resolve, FORM)                                                \
 /* export: a petition's counted signatures for its starter and moderators */  \
 X(EXPORT_CSV, "export_csv", GET, SLUG, "/me/p/", "/export.csv",                \
     page_export_csv, NONE)                                                     \
@@ -158,7 +166,16 @@ X(EXPORT_JSON, "export_json", GET, SLUG, "/me/p/", "/export.json",             \
 /* keys: a signer asks for their data by mail */                              \
 X(MYDATA, "mydata", GET, EXACT, "/privacy/data", NULL, page_mydata_show, NONE) \
 X(MYDATA_POST, "mydata_post", POST, EXACT, "/privacy/data", NULL,             \
-    page_mydata_post, FORM)
+    page_mydata_post, FORM)                                                    \
+/* guard: mailed sign-in links */                                              \
+X(SIGNIN_LINK, "signin_link", GET, EXACT, "/login/link", NULL,                 \
+    page_signin_link_show, NONE)                                               \
+X(SIGNIN_LINK_POST, "signin_link_post", POST, EXACT, "/login/link", NULL,      \
+    page_signin_link_post, FORM)                                               \
+X(SIGNIN_TOKEN, "signin_token", GET, TOKEN, "/login/link/", NULL,              \
+    page_signin_token_show, NONE)                                              \
+X(SIGNIN_TOKEN_POST, "signin_token_post", POST, TOKEN, "/login/link/", NULL,   \
+    page_signin_token_post, FORM)
 /* clang-format on */
 
 enum route {

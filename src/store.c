@@ -231,14 +231,6 @@ static const char *const store_sql[ST__MAX] = {
 	[ST_USER_BY_EMAIL] =
 	    "SELECT " USER_COLS " FROM users u WHERE u.email_hash = $1",
 	[ST_USER_BY_ID] = "SELECT " USER_COLS " FROM users u WHERE u.id = $1",
-	[ST_USER_OK] = "UPDATE users SET failed = 0 WHERE id = $1",
-	/* $2 now, $3 failures that lock, $4 lock seconds; both SET
-	 * expressions see the old failed. */
-	[ST_USER_FAILED] =
-	    "UPDATE users SET locked_until = CASE WHEN failed + 1 >="
-	    " CAST($3 AS INTEGER) THEN CAST($2 AS BIGINT) + CAST($4 AS BIGINT)"
-	    " ELSE locked_until END, failed = CASE WHEN failed + 1 >="
-	    " CAST($3 AS INTEGER) THEN 0 ELSE failed + 1 END WHERE id = $1",
 	[ST_USER_VERIFY] =
 	    "UPDATE users SET verified_at = COALESCE(verified_at, $2)"
 	    " WHERE id = $1",
@@ -483,8 +475,8 @@ static const char *const store_sql[ST__MAX] = {
 	[ST_END_MAILED] = "UPDATE petitions SET end_mailed = $2"
 			  " WHERE id = $1 AND end_mailed <> $2",
 	/* integrity */
-	[ST_USER_RESET_TOKENS_END] =
-	    "DELETE FROM user_tokens WHERE user_id = $1 AND purpose = 'reset'",
+	[ST_USER_RESET_TOKENS_END] = "DELETE FROM user_tokens WHERE user_id = $1"
+				     " AND purpose IN ('reset', 'signin')",
 	[ST_SIG_PETITION_OPEN] =
 	    "SELECT 1 FROM signatures s JOIN petitions p ON p.id = s.petition_id"
 	    " WHERE s.id = $1 AND p.state = 'open'"
@@ -601,6 +593,29 @@ static const char *const store_sql[ST__MAX] = {
 	    " created_at, CASE WHEN public_name = TRUE THEN comment ELSE '' END"
 	    " FROM signatures WHERE petition_id = $1 AND state = 'confirmed'"
 	    " AND seq > $2 ORDER BY seq LIMIT $3",
+	/* guard: failed logins per address, known or not. */
+	[ST_LOGIN_GUARD_GET] =
+	    "SELECT locked_until FROM login_guard WHERE email_hash = $1",
+	/* $2 now, $3 failures that lock, $4 lock seconds; the SET
+	 * expressions see the old row. */
+	[ST_LOGIN_GUARD_FAILED] =
+	    "INSERT INTO login_guard (email_hash, failed, locked_until,"
+	    " updated_at) VALUES ($1, 1, 0, $2) ON CONFLICT (email_hash) DO"
+	    " UPDATE SET locked_until = CASE WHEN login_guard.failed + 1 >="
+	    " CAST($3 AS INTEGER) THEN CAST($2 AS BIGINT) + CAST($4 AS BIGINT)"
+	    " ELSE login_guard.locked_until END, failed = CASE WHEN"
+	    " login_guard.failed + 1 >= CAST($3 AS INTEGER) THEN 0 ELSE"
+	    " login_guard.failed + 1 END, updated_at = $2",
+	/* $1: rows last failed and unlocked before this are forgotten. */
+	[ST_LOGIN_GUARD_PRUNE] = "DELETE FROM login_guard WHERE updated_at < $1"
+				 " AND locked_until < $1",
+	/* A success starts the count again; a lock others' guesses caused
+	 * stays until its time (the owner got in past it). */
+	[ST_LOGIN_GUARD_CLEAR] =
+	    "UPDATE login_guard SET failed = 0 WHERE email_hash = $1",
+	[ST_LOGIN_GUARD_CLEAR_USER] =
+	    "DELETE FROM login_guard WHERE email_hash ="
+	    " (SELECT email_hash FROM users WHERE id = $1)",
 	/* keys: the sealed columns walked in key order, a value replaced
 	 * only where it is still the one read */
 	[ST_SEALED_LIST_SIG] = "SELECT id, 0, pii, email_hash FROM signatures"
@@ -641,6 +656,43 @@ static const char *const store_sql[ST__MAX] = {
 			    " VALUES ($1, 'confirm', $2, $3, $4)",
 	[ST_DATA_TASK_SET] = "INSERT INTO data_tasks (name, done_at)"
 			     " VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+	/* report: notice and action (docs/report.md). */
+	[ST_REPORT_INSERT] =
+	    "INSERT INTO reports (petition_id, comment_id, reason, note,"
+	    " email_sealed, lang, created_at) VALUES ($1, $2, $3, $4, $5, $6,"
+	    " $7)",
+	[ST_REPORT_COMMENT] =
+	    "SELECT id FROM signatures WHERE id = $1 AND petition_id = $2"
+	    " AND state = 'confirmed' AND comment <> ''",
+	[ST_REPORT_OPEN] =
+	    "SELECT r.id, r.petition_id, r.comment_id, r.reason, r.note,"
+	    " r.created_at, CASE WHEN r.email_sealed IS NULL THEN 0 ELSE 1"
+	    " END, p.slug, p.title, p.state, COALESCE(s.comment, '')"
+	    " FROM reports r JOIN petitions p ON p.id = r.petition_id"
+	    " LEFT JOIN signatures s ON s.id = r.comment_id"
+	    " AND s.petition_id = r.petition_id WHERE r.state = 'open'"
+	    " ORDER BY r.petition_id, r.comment_id, r.id LIMIT $1",
+	[ST_REPORT_TARGET] =
+	    "SELECT id, email_sealed, lang, reason FROM reports"
+	    " WHERE state = 'open' AND petition_id = $1 AND comment_id = $2"
+	    " ORDER BY id",
+	[ST_REPORT_RESOLVE] =
+	    "UPDATE reports SET state = 'resolved', outcome = $2,"
+	    " statement = $3, resolved_by = $4, resolved_at = $5,"
+	    " email_sealed = NULL WHERE id = $1 AND state = 'open'",
+	[ST_REPORT_COMMENT_HIDE] = "UPDATE signatures SET comment = ''"
+				   " WHERE id = $1 AND petition_id = $2",
+	/* A reporter's address and note are kept --retain-days at most. */
+	[ST_RETAIN_REPORTS] =
+	    "UPDATE reports SET email_sealed = NULL, note = ''"
+	    " WHERE created_at <= $1 AND (email_sealed IS NOT NULL"
+	    " OR note <> '')",
+	/* holos rekey walks the reporters' sealed addresses too. */
+	[ST_SEALED_LIST_REPORTS] =
+	    "SELECT id, 0, email_sealed, NULL FROM reports WHERE id > $1"
+	    " AND email_sealed IS NOT NULL ORDER BY id LIMIT $2",
+	[ST_SEALED_SET_REPORTS] = "UPDATE reports SET email_sealed = $2"
+				  " WHERE id = $1 AND email_sealed = $3",
 };
 
 struct store {
@@ -714,6 +766,7 @@ user_role_name(enum user_role r)
 static const char *const token_purposes[USER_TOKEN__MAX] = {
 	[USER_TOKEN_VERIFY] = "verify",
 	[USER_TOKEN_RESET] = "reset",
+	[USER_TOKEN_SIGNIN] = "signin",
 };
 
 const char *
@@ -1782,8 +1835,12 @@ store_migrate(struct store *s, int *version)
 		q_begin(&q, ST_BEGIN);
 		(void)q_run(&q, ST_MIGRATE_LOCK, "");
 		(void)q_run(&q, ST_MIGRATE_TABLE, "");
-		if (q_run(&q, ST_MIGRATE_VERSION, "") == 1)
+		if (q_run(&q, ST_MIGRATE_VERSION, "") == 1) {
 			current = row_int(&q, 0);
+			/* Finished, so that a script may drop a table (an
+			 * active statement locks them all in SQLite). */
+			(void)q_next(&q);
+		}
 		if (q.st != STORE_OK)
 			break;
 		if (n > 0 && current > m[n - 1].version) {
@@ -2741,13 +2798,36 @@ store_user_by_email(struct store *s, struct arena *a,
 }
 
 enum store_status
-store_user_login_result(struct store *s, int64_t id, bool ok, int64_t now,
-    int max_failed, int64_t lock_seconds)
+store_login_guard(struct store *s, const unsigned char *email_hash,
+    int64_t *locked_until)
 {
+	struct q q;
+
+	*locked_until = 0;
+	if (q_open(&q, s, NULL, "login_guard") != STORE_OK)
+		return q.st;
+	if (q_run(&q, ST_LOGIN_GUARD_GET, "h", email_hash) == 1)
+		*locked_until = row_int(&q, 0);
+	return q_close(&q);
+}
+
+enum store_status
+store_login_guard_result(struct store *s, const unsigned char *email_hash,
+    bool ok, int64_t now, int max_failed, int64_t lock_seconds)
+{
+	struct q q;
+
 	if (ok)
-		return exec(s, "user_login_result", NULL, ST_USER_OK, "i", id);
-	return exec(s, "user_login_result", NULL, ST_USER_FAILED, "iidi", id,
-	    now, max_failed, lock_seconds);
+		return exec(s, "login_guard", NULL, ST_LOGIN_GUARD_CLEAR, "h",
+		    email_hash);
+	if (q_open(&q, s, NULL, "login_guard") != STORE_OK)
+		return q.st;
+	q_begin(&q, ST_BEGIN);
+	(void)q_run(&q, ST_LOGIN_GUARD_FAILED, "hidi", email_hash, now,
+	    max_failed, lock_seconds);
+	(void)q_run(&q, ST_LOGIN_GUARD_PRUNE, "i", now - STORE_LOGIN_GUARD_KEEP);
+	q_commit(&q);
+	return q_close(&q);
 }
 
 enum store_status
@@ -2824,6 +2904,8 @@ store_user_set_password(struct store *s, int64_t id, const char *password)
 	/* Every other reset link of the account dies with the old password:
 	 * one left in a mailbox would undo the new one. */
 	(void)q_run(&q, ST_USER_RESET_TOKENS_END, "i", id);
+	/* A new password ends the lock others' guesses caused. */
+	(void)q_run(&q, ST_LOGIN_GUARD_CLEAR_USER, "i", id);
 	q_commit(&q);
 	return q_close(&q);
 }
@@ -3888,6 +3970,8 @@ static const struct {
 	    ST_SEALED_SET_USERS, false },
 	[SEALED_ADDRESSEES] = { "addressees.email_sealed", ST_SEALED_LIST_ADDR,
 	    ST_SEALED_SET_ADDR, true },
+	[SEALED_REPORTS] = { "reports.email_sealed", ST_SEALED_LIST_REPORTS,
+	    ST_SEALED_SET_REPORTS, false },
 };
 
 const char *
@@ -3994,6 +4078,130 @@ store_data_task_mark(struct store *s, const char *name, int64_t now)
 		return q.st;
 	(void)q_run(&q, ST_DATA_TASK_SET, "ti", name, now);
 	return q_close(&q);
+}
+
+/* ---- report: notice and action (docs/report.md) ---- */
+
+static int
+read_report(struct q *q, void *out)
+{
+	struct report_row *r = out;
+
+	r->id = row_int(q, 0);
+	r->petition_id = row_int(q, 1);
+	r->comment_id = row_int(q, 2);
+	r->reason = row_text(q, 3);
+	r->note = row_text(q, 4);
+	r->created_at = row_int(q, 5);
+	r->has_email = row_int(q, 6) != 0;
+	r->slug = row_text(q, 7);
+	r->title = row_text(q, 8);
+	r->state = petition_state_parse(row_str(q, 9));
+	r->comment = row_text(q, 10);
+	return r->state == PETITION__MAX ? -1 : 0;
+}
+
+static int
+read_reporter(struct q *q, void *out)
+{
+	struct report_reporter *r = out;
+
+	r->id = row_int(q, 0);
+	r->email_sealed = row_blob(q, 1, &r->email_sealed_len);
+	r->lang = row_text(q, 2);
+	r->reason = row_text(q, 3);
+	return 0;
+}
+
+enum store_status
+store_report_add(struct store *s, const struct report_new *r)
+{
+	return exec(s, "report_add", NULL, ST_REPORT_INSERT, "iittbti",
+	    r->petition_id, r->comment_id, r->reason, r->note,
+	    (const void *)r->email_sealed, r->email_sealed_len, r->lang,
+	    r->created_at);
+}
+
+enum store_status
+store_report_comment(struct store *s, int64_t petition_id, int64_t comment_id)
+{
+	struct arena *a;
+	int64_t *ids = NULL;
+	size_t n = 0;
+	enum store_status st;
+
+	if ((a = arena_new()) == NULL)
+		return STORE_ERROR;
+	st = list(s, a, "report_comment", read_id, sizeof(*ids), &ids, &n,
+	    ST_REPORT_COMMENT, "ii", comment_id, petition_id);
+	arena_free(a);
+	return st == STORE_OK && n == 0 ? STORE_NOTFOUND : st;
+}
+
+enum store_status
+store_report_open(struct store *s, struct arena *a, size_t max,
+    struct report_row **out, size_t *n)
+{
+	return list(s, a, "report_open", read_report, sizeof(**out), out, n,
+	    ST_REPORT_OPEN, "i", (int64_t)max);
+}
+
+enum store_status
+store_report_target(struct store *s, struct arena *a, int64_t petition_id,
+    int64_t comment_id, struct report_reporter **out, size_t *n)
+{
+	return list(s, a, "report_target", read_reporter, sizeof(**out), out, n,
+	    ST_REPORT_TARGET, "ii", petition_id, comment_id);
+}
+
+enum store_status
+store_report_resolve(struct store *s, const struct report_resolution *res,
+    size_t *resolved)
+{
+	char subject[64], detail[96];
+	struct q q;
+	size_t i, k = 0;
+
+	if (res->comment_id != 0)
+		snprintf(subject, sizeof(subject), "comment:%lld",
+		    (long long)res->comment_id);
+	else
+		snprintf(subject, sizeof(subject), "petition:%lld",
+		    (long long)res->petition_id);
+	if (q_open(&q, s, NULL, "report_resolve") != STORE_OK)
+		return q.st;
+	q_begin(&q, ST_BEGIN);
+	for (i = 0; i < res->n && q.st == STORE_OK; i++) {
+		(void)q_run(&q, ST_REPORT_RESOLVE, "ittti", res->ids[i],
+		    res->outcome, res->statement, res->actor, res->now);
+		if (q.st != STORE_OK || q.changes == 0)
+			continue; /* another moderator resolved it */
+		k++;
+		if (res->mails != NULL && res->mails[i].sealed != NULL)
+			(void)q_run(&q, ST_OUTBOX_INSERT, "ttbi",
+			    res->mails[i].message_id, res->mails[i].kind,
+			    (const void *)res->mails[i].sealed,
+			    res->mails[i].sealed_len, res->now);
+	}
+	if (q.st == STORE_OK && k == 0)
+		q.st = STORE_NOTFOUND;
+	if (res->hide_comment && res->comment_id != 0)
+		(void)q_run(&q, ST_REPORT_COMMENT_HIDE, "ii", res->comment_id,
+		    res->petition_id);
+	snprintf(detail, sizeof(detail), "outcome=%s reports=%zu", res->outcome,
+	    k);
+	(void)q_run(&q, ST_AUDIT, "itttt", res->now, res->actor,
+	    "report_resolved", subject, detail);
+	q_commit(&q);
+	if (q.st == STORE_OK && resolved != NULL)
+		*resolved = k;
+	return q_close(&q);
+}
+
+enum store_status
+store_retain_reports(struct store *s, int64_t cutoff, int64_t *erased)
+{
+	return exec(s, "retain_reports", erased, ST_RETAIN_REPORTS, "i", cutoff);
 }
 
 /* ---- keys: a signer's own data, asked for by mail ---- */

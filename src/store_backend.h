@@ -65,8 +65,6 @@ enum stmt {
 	ST_USER_INSERT,
 	ST_USER_BY_EMAIL,
 	ST_USER_BY_ID,
-	ST_USER_OK,
-	ST_USER_FAILED,
 	ST_USER_VERIFY,
 	ST_USER_PASSWORD,
 	ST_USER_SESSIONS_END,
@@ -182,6 +180,16 @@ enum stmt {
 	ST_DRAFT_SAME,
 	ST_DRAFT_DELETE_TRANSITIONS,
 	ST_DRAFT_DELETE,
+	/* report: notice and action (docs/report.md). */
+	ST_REPORT_INSERT,
+	ST_REPORT_COMMENT,
+	ST_REPORT_OPEN,
+	ST_REPORT_TARGET,
+	ST_REPORT_RESOLVE,
+	ST_REPORT_COMMENT_HIDE,
+	ST_RETAIN_REPORTS,
+	ST_SEALED_LIST_REPORTS,
+	ST_SEALED_SET_REPORTS,
 	/* find: the petitions waiting for a response. */
 	ST_PUBLIC_WAITING,
 	/* keys: the sealed columns walked, the address hashes recomputed */
@@ -212,6 +220,12 @@ enum stmt {
 	ST_SOCIAL_COMMENT_UNHIDE,
 	/* export: every counted signature, names only where agreed */
 	ST_EXPORT_SIGNERS,
+	/* guard: failed logins per address, known or not. */
+	ST_LOGIN_GUARD_GET,
+	ST_LOGIN_GUARD_FAILED,
+	ST_LOGIN_GUARD_PRUNE,
+	ST_LOGIN_GUARD_CLEAR,
+	ST_LOGIN_GUARD_CLEAR_USER,
 	ST__MAX
 };
 

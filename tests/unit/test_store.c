@@ -454,13 +454,14 @@ static void
 test_user_set_password(void **state)
 {
 	unsigned char s1[STORE_HASH_BYTES], s2[STORE_HASH_BYTES];
-	unsigned char so[STORE_HASH_BYTES];
+	unsigned char so[STORE_HASH_BYTES], eh[STORE_HASH_BYTES];
+	unsigned char nobody[STORE_HASH_BYTES];
 	struct user u;
-	int64_t id, other;
+	int64_t id, other, locked;
 	int i;
 
 	(void)state;
-	id = user_new("Ed", true, NULL);
+	id = user_new("Ed", true, eh);
 	other = user_new("Fay", true, NULL);
 	hash_new(s1);
 	hash_new(s2);
@@ -471,21 +472,44 @@ test_user_set_password(void **state)
 	    STORE_OK);
 	assert_int_equal(store_session_create(S, so, other, T0, T0 + DAY),
 	    STORE_OK);
-	/* Locked by failed logins, with one failure counted after it. */
-	for (i = 0; i < 4; i++)
-		assert_int_equal(store_user_login_result(S, id, false, T0, 3,
+	/* Locked by failed logins, with one failure counted after it; an
+	 * address without an account locks alike. */
+	hash_new(nobody);
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(store_login_guard_result(S, eh, false, T0, 3,
 				     900),
 		    STORE_OK);
-	assert_int_equal(store_user_by_id(S, A, id, &u), STORE_OK);
-	assert_int_equal(u.locked_until, T0 + 900);
-	assert_int_equal(u.failed, 1);
+		assert_int_equal(store_login_guard_result(S, nobody, false, T0,
+				     3, 900),
+		    STORE_OK);
+	}
+	assert_int_equal(store_login_guard(S, eh, &locked), STORE_OK);
+	assert_int_equal(locked, T0 + 900);
+	assert_int_equal(store_login_guard(S, nobody, &locked), STORE_OK);
+	assert_int_equal(locked, T0 + 900);
+	/* A success (a browser let through the lock) starts the count
+	 * again; the lock stays until its time. */
+	assert_int_equal(store_login_guard_result(S, nobody, true, T0, 3, 900),
+	    STORE_OK);
+	assert_int_equal(store_login_guard(S, nobody, &locked), STORE_OK);
+	assert_int_equal(locked, T0 + 900);
 
 	assert_int_equal(store_user_set_password(S, id, "$argon2id$new"),
 	    STORE_OK);
 	assert_int_equal(store_user_by_id(S, A, id, &u), STORE_OK);
 	assert_string_equal(u.password, "$argon2id$new");
-	assert_int_equal(u.failed, 0);
-	assert_int_equal(u.locked_until, 0);
+	assert_int_equal(store_login_guard(S, eh, &locked), STORE_OK);
+	assert_int_equal(locked, 0);
+	/* Failures a day old and unlocked are forgotten on the next one. */
+	assert_int_equal(store_login_guard_result(S, so, false,
+			     T0 + 2 * STORE_LOGIN_GUARD_KEEP, 3, 900),
+	    STORE_OK);
+	for (i = 0; i < 2; i++)
+		assert_int_equal(store_login_guard_result(S, nobody, false,
+				     T0 + 2 * STORE_LOGIN_GUARD_KEEP, 3, 900),
+		    STORE_OK);
+	assert_int_equal(store_login_guard(S, nobody, &locked), STORE_OK);
+	assert_int_equal(locked, 0);
 	/* Every session of the account ended; no one else's. */
 	assert_int_equal(store_session_user(S, A, s1, T0 + 1, &u),
 	    STORE_NOTFOUND);
