@@ -167,6 +167,12 @@ X(EXPORT_JSON, "export_json", GET, SLUG, "/me/p/", "/export.json",             \
 X(MYDATA, "mydata", GET, EXACT, "/privacy/data", NULL, page_mydata_show, NONE) \
 X(MYDATA_POST, "mydata_post", POST, EXACT, "/privacy/data", NULL,             \
     page_mydata_post, FORM)                                                    \
+/* export: signatures on paper */                                              \
+X(PAPER, "paper", GET, SLUG, "/me/p/", "/paper", page_paper_show, NONE)        \
+X(PAPER_ADD, "paper_add", POST, SLUG, "/me/p/", "/paper", page_paper_add,      \
+    FORM)                                                                      \
+X(PAPER_REMOVE, "paper_remove", POST, SLUG, "/me/p/", "/paper/remove",         \
+    page_paper_remove, FORM)                                                   \
 /* guard: mailed sign-in links */                                              \
 X(SIGNIN_LINK, "signin_link", GET, EXACT, "/login/link", NULL,                 \
     page_signin_link_show, NONE)                                               \
