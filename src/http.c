@@ -80,3 +80,15 @@ http_multipart(struct request *r, http_part_fn fn, void *arg)
 	return r->io->parts(r->conn, r->body.data != NULL ? r->body.data : "",
 	    r->body.len, fn, arg);
 }
+
+void
+http_stream(struct request *r, http_stream_fn fn, void (*done)(void *),
+    void *ctx)
+{
+	/* A stream set before is let go: only one reply is sent. */
+	if (r->stream_free != NULL)
+		r->stream_free(r->stream_ctx);
+	r->stream = fn;
+	r->stream_free = done;
+	r->stream_ctx = ctx;
+}

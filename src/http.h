@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include "arena.h"
@@ -63,6 +64,10 @@ struct http_io {
 	    void *arg);
 };
 
+/* A reply body made as it is sent: up to max bytes into buf. Returns how
+ * many (> 0), 0 at the end, -1 to cut the reply short. */
+typedef ssize_t (*http_stream_fn)(void *ctx, char *buf, size_t max);
+
 struct request {
 	struct arena *arena;	  /* freed when the request ends */
 	const struct http_io *io; /* the server's, for conn */
@@ -108,6 +113,12 @@ struct request {
 			* its start; the server closes file_fd */
 	int file_fd;
 	uint64_t file_len;
+	/* instead of out: a body of unknown length made by stream(ctx, …) on
+	 * the server's thread as the client takes it; stream_free(ctx) runs
+	 * once when the reply ends, however it ends (see http_stream()) */
+	http_stream_fn stream;
+	void (*stream_free)(void *ctx);
+	void *stream_ctx;
 	struct http_header headers[HTTP_MAX_HEADERS];
 	size_t nheaders;
 };
@@ -141,6 +152,13 @@ void http_resume(struct request *r);
  * request. Returns -1 when the server cannot part with it (nothing
  * changed). */
 int http_detach(struct request *r);
+
+/* Makes r's reply body by fn(ctx, …), a piece at a time as the client
+ * reads it, so a long body is never held whole and no request thread
+ * waits for the client; each call should be quick. done(ctx) is called
+ * exactly once, when the reply is over, cut short or never sent. */
+void http_stream(struct request *r, http_stream_fn fn, void (*done)(void *),
+    void *ctx);
 
 /* Reads r's body as multipart/form-data (libmicrohttpd's post processor),
  * calling fn(arg, …) for each piece of each field. Returns 0, or -1 when

@@ -15,6 +15,7 @@
 
 #include "account.h"
 #include "audit.h"
+#include "backup.h"
 #include "catalog.h"
 #include "counts.h"
 #include "crypto.h"
@@ -23,6 +24,7 @@
 #include "draw.h"
 #include "email.h"
 #include "events.h"
+#include "export.h"
 #include "guard.h"
 #include "handover.h"
 #include "i18n.h"
@@ -42,11 +44,13 @@
 #include "pagecache.h"
 #include "pow.h"
 #include "ratelimit.h"
+#include "reseal.h"
 #include "retain.h"
 #include "route.h"
 #include "server.h"
 #include "signq.h"
 #include "site.h"
+#include "social.h"
 #include "store.h"
 #include "sweep.h"
 #include "tmpl.h"
@@ -95,6 +99,8 @@ struct config {
 	/* privacy */
 	struct cidr_set metrics_allow;
 	unsigned long retain_days;
+	/* keys */
+	unsigned long rekey_batches;
 	/* delivery */
 	unsigned long response_threshold;
 	bool publish_responses;
@@ -154,6 +160,10 @@ enum opt {
 	OPT_RATE_PETITION,
 	OPT_RATE_SITE,
 	OPT_RATE_LIMIT,
+	OPT_API_RATE_IP,
+	OPT_API_RATE_NET,
+	OPT_REPORT_RATE_IP,
+	OPT_REPORT_RATE_NET,
 	OPT_MIN_FORM_SECONDS,
 	OPT_POW_BITS,
 	OPT_METRICS_ALLOW,
@@ -161,6 +171,8 @@ enum opt {
 	/* delivery */
 	OPT_RESPONSE_THRESHOLD,
 	OPT_PUBLISH_RESPONSES,
+	/* keys */
+	OPT_REKEY_BATCHES,
 	OPT_HELP,
 	OPT__MAX
 };
@@ -254,6 +266,17 @@ static const struct opt_def opts[OPT__MAX] = {
 	    0, "off" },
 	[OPT_RATE_LIMIT] = { "rate-limit", "HOLOS_RATE_LIMIT", ARG_ONOFF,
 	    CF(rate_limit), 0, 0, "on" },
+	/* The open API's reads: a steady reader of 2 a second is never
+	 * refused; a flood from one address or network is, at once. */
+	[OPT_API_RATE_IP] = { "api-rate-ip", NULL, ARG_RATE,
+	    CF(rates[RL_API_IP]), 0, 0, "120/60" },
+	[OPT_API_RATE_NET] = { "api-rate-net", NULL, ARG_RATE,
+	    CF(rates[RL_API_NET]), 0, 0, "600/60" },
+	/* Reports (docs/report.md): a budget apart from signing's. */
+	[OPT_REPORT_RATE_IP] = { "report-rate-ip", NULL, ARG_RATE,
+	    CF(rates[RL_REPORT_IP]), 0, 0, "5/600" },
+	[OPT_REPORT_RATE_NET] = { "report-rate-net", NULL, ARG_RATE,
+	    CF(rates[RL_REPORT_NET]), 0, 0, "20/600" },
 	[OPT_MIN_FORM_SECONDS] = { "min-form-seconds", "HOLOS_MIN_FORM_SECONDS",
 	    ARG_NUMBER, CF(min_form_seconds), 0, 3600, "3" },
 	[OPT_POW_BITS] = { "pow-bits", "HOLOS_POW_BITS", ARG_NUMBER,
@@ -271,6 +294,9 @@ static const struct opt_def opts[OPT__MAX] = {
 	    1000000000, "0" },
 	[OPT_PUBLISH_RESPONSES] = { "publish-responses", NULL, ARG_FLAG,
 	    CF(publish_responses), 0, 0, NULL },
+	/* keys: holos rekey stops after this many batches (0: all) */
+	[OPT_REKEY_BATCHES] = { "batches", NULL, ARG_NUMBER, CF(rekey_batches),
+	    0, 1000000000, "0" },
 	[OPT_HELP] = { "help", NULL, ARG_NONE, 0, 0, 0, NULL },
 };
 
@@ -289,8 +315,11 @@ static const char usage_main[] =
     "  migrate-data     copy a SQLite database into an empty PostgreSQL one\n"
     "  purge            erase the personal data that is due now (--retain-days)\n"
     "  deliver SLUG     write the petition's delivery pack (--out FILE.pdf)\n"
+    "  export SLUG      write its counted signatures (--format csv|json)\n"
     "  audit URL SLUG   check a petition's verifiable log and count on a site\n"
     "  verify FILE      check that a signature receipt is in its petition's log\n"
+    "  backup DIR       copy the database and the key files while serving\n"
+    "  rekey            rotate the key that seals personal data, while serving\n"
     "  help [COMMAND]   show help for a command\n"
     "\n"
     "Run 'holos COMMAND --help' for the options of a command.\n";
@@ -377,13 +406,19 @@ static const char usage_serve[] =
     "                      of its own kept for up to 100 messages (env\n"
     "                      HOLOS_MAIL_SENDERS; 1 to 32, default 4)\n"
     "\n"
-    "Abuse limits (signing, confirming; page views are never limited):\n"
+    "Abuse limits (signing, confirming, the API; page views are never limited):\n"
     "  --trusted-proxy CIDR  a proxy whose X-Forwarded-For names the client\n"
     "                      (repeatable; default: none, the socket's peer counts)\n"
     "  --rate-ip N/S       N requests per S seconds per client (default 10/60)\n"
     "  --rate-net N/S      per /24 (IPv4) or /48 (IPv6) network (default 60/60)\n"
     "  --rate-petition N/S per petition (default 50000/1)\n"
     "  --rate-site N/S     for the whole site (default off)\n"
+    "  --api-rate-ip N/S   reads of the open API (/api/) per client: over it\n"
+    "                      429 with Retry-After (default 120/60)\n"
+    "  --api-rate-net N/S  the same per network (default 600/60)\n"
+    "  --report-rate-ip N/S  reports of petitions and comments per client\n"
+    "                      (default 5/600)\n"
+    "  --report-rate-net N/S the same per network (default 20/600)\n"
     "  --rate-limit off    no limits at all (env HOLOS_RATE_LIMIT=off)\n"
     "  --min-form-seconds S  a sign form sent back sooner is flagged and counts\n"
     "                      only once confirmed by email (default 3; env\n"
@@ -455,6 +490,26 @@ static const char usage_purge[] =
     "  --retain-days N     days after a petition closes (default 90; env\n"
     "                      HOLOS_RETAIN_DAYS)\n";
 
+static const char usage_backup[] =
+    "usage: holos backup [OPTIONS] DIR\n"
+    "\n"
+    "Copies the SQLite database (SQLite's online backup API: holos may go on\n"
+    "serving and signing) and the key files of the data folder (secret.key,\n"
+    "log.key, seal.key) into DIR, a new or empty folder made 0700, with a\n"
+    "MANIFEST of their SHA-256 sums. To restore, put the files into an empty\n"
+    "data folder (0700, files 0600) and start holos on it. On PostgreSQL use\n"
+    "pg_dump and copy the key files (docs/deploy.md).\n";
+
+static const char usage_rekey[] =
+    "usage: holos rekey [OPTIONS] [--batches N]\n"
+    "\n"
+    "Rotates the key that seals personal data (seal.key; docs/keys.md) while\n"
+    "holos serves: a new key, the old one kept as seal.key.old, every sealed\n"
+    "value resealed in batches, then the old key removed. Interrupted, it\n"
+    "resumes when run again; a second one at the same time is refused.\n"
+    "\n"
+    "  --batches N         stop after N batches of 500 (run again to go on)\n";
+
 static const char usage_import[] =
     "usage: holos import [OPTIONS] FILE.md\n"
     "\n"
@@ -491,6 +546,10 @@ usage(FILE *f, const char *cmd)
 		fputs(usage_migrate_data, f);
 	else if (strcmp(cmd, "purge") == 0)
 		fputs(usage_purge, f);
+	else if (strcmp(cmd, "backup") == 0)
+		fputs(usage_backup, f);
+	else if (strcmp(cmd, "rekey") == 0)
+		fputs(usage_rekey, f);
 	else if (strcmp(cmd, "trending") == 0)
 		fputs(moderate_usage_trending, f);
 	else if (strcmp(cmd, "user") == 0)
@@ -499,6 +558,8 @@ usage(FILE *f, const char *cmd)
 		fputs(moderate_usage_invalidate, f);
 	else if (strcmp(cmd, "deliver") == 0)
 		fputs(pack_usage, f);
+	else if (strcmp(cmd, "export") == 0)
+		fputs(export_usage, f);
 	else if (strcmp(cmd, "audit") == 0) {
 		fputs(usage_audit, f);
 		return;
@@ -631,7 +692,8 @@ static bool
 lenient(const char *cmd)
 {
 	return strcmp(cmd, "trending") == 0 || strcmp(cmd, "invalidate") == 0 ||
-	    strcmp(cmd, "user") == 0 || strcmp(cmd, "deliver") == 0;
+	    strcmp(cmd, "user") == 0 || strcmp(cmd, "deliver") == 0 ||
+	    strcmp(cmd, "export") == 0;
 }
 
 /* Fills c from the defaults, then the environment, then argv. Returns 0, or
@@ -801,11 +863,91 @@ cmd_migrate(struct config *c)
 {
 	struct store *s;
 
+	int64_t changed, dups;
+	int ret;
+
 	if ((s = open_store(c)) == NULL)
 		return 1;
+	/* The data tasks need the keys: the address hashes recomputed. */
+	if (crypto_init(c->data) == -1 ||
+	    (ret = reseal_rehash_emails(s, &changed, &dups)) == -1) {
+		fprintf(stderr,
+		    "holos: recomputing the address hashes failed (see the "
+		    "log above)\n");
+		store_close(s);
+		return 1;
+	}
+	if (ret == 1)
+		fprintf(stderr,
+		    "holos migrate: the address hashes were not recomputed: "
+		    "sealed addresses do not open with the keys in %s (run "
+		    "holos migrate again where the site's keys are)\n",
+		    c->data);
+	if (changed > 0 || dups > 0)
+		printf("address hashes recomputed: %lld, left as they were "
+		       "(same signer twice): %lld\n",
+		    (long long)changed, (long long)dups);
 	printf("database is up to date\n");
 	store_close(s);
 	return 0;
+}
+
+/* holos backup DIR: SQLite only; PostgreSQL has pg_dump. */
+static int
+cmd_backup(struct config *c, int argc, char **argv)
+{
+	char db[PATH_MAX];
+
+	if (optind != argc - 1) {
+		fprintf(stderr, "holos backup: expected one folder\n");
+		usage(stderr, "backup");
+		return 2;
+	}
+	if (c->db != NULL && dsn_is_pg(c->db)) {
+		fprintf(stderr,
+		    "holos backup: the database is PostgreSQL: back it up "
+		    "with pg_dump and copy the key files of each node's data "
+		    "folder (secret.key, log.key, seal.key), as docs/deploy.md "
+		    "shows under \"Backups and retention\"\n");
+		return 2;
+	}
+	if (c->db != NULL)
+		snprintf(db, sizeof(db), "%s",
+		    strncmp(c->db, "sqlite:", 7) == 0 ? c->db + 7 : c->db);
+	else
+		snprintf(db, sizeof(db), "%s/holos.db", c->data);
+	if (access(db, F_OK) == -1) {
+		fprintf(stderr, "holos backup: no database at %s\n", db);
+		return 1;
+	}
+	if (backup_run(c->data, db, argv[optind]) == -1)
+		return 1;
+	printf("backed up %s and the key files into %s\n", db, argv[optind]);
+	return 0;
+}
+
+/* holos rekey: the sealing key rotated while serving. */
+static int
+cmd_rekey(struct config *c, int argc)
+{
+	struct reseal_result res;
+	struct store *s;
+	int ret;
+
+	if (optind != argc) {
+		fprintf(stderr, "holos rekey: unexpected argument\n");
+		usage(stderr, "rekey");
+		return 2;
+	}
+	if ((s = open_store(c)) == NULL)
+		return 1;
+	if (crypto_init(c->data) == -1) {
+		store_close(s);
+		return 1;
+	}
+	ret = reseal_rotate(s, c->data, 500, (int64_t)c->rekey_batches, &res);
+	store_close(s);
+	return ret == 0 ? 0 : 1;
 }
 
 static void
@@ -1017,8 +1159,9 @@ out:
 
 /* The DKIM signer setup_mail() loaded, for teardown_mail(). */
 static struct dkim_signer *mail_dkim;
-/* `holos deliver`: the key, the catalogues and the site's address that
- * the pack needs, then pack_cmd(). Returns the exit status. */
+/* `holos deliver` and `holos export`: the key, the catalogues and the
+ * site's address that they need, then pack_cmd() or export_cmd(). Returns
+ * the exit status. */
 static int
 cmd_deliver(struct config *c, struct store *s, int argc, char **argv)
 {
@@ -1040,7 +1183,8 @@ cmd_deliver(struct config *c, struct store *s, int argc, char **argv)
 	}
 	site.name = c->site_name;
 	site_set_base_url(c->base_url);
-	ret = pack_cmd(s, argc, argv);
+	ret = strcmp(argv[0], "export") == 0 ? export_cmd(s, argc, argv) :
+					       pack_cmd(s, argc, argv);
 	draw_release(true);
 	i18n_free();
 	return ret;
@@ -1238,10 +1382,13 @@ start_templates(struct serve *sv)
 static int
 start_static(struct serve *sv)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], doc[PATH_MAX];
+	/* The petition page links what the log proves. */
+	const char *const extra[] = { doc, NULL };
 
 	snprintf(path, sizeof(path), "%s/static", sv->c->share);
-	if (page_static_load(path) == -1) {
+	snprintf(doc, sizeof(doc), "%s/docs/transparency.md", sv->c->share);
+	if (page_static_load(path, extra) == -1) {
 		page_static_free();
 		return -1;
 	}
@@ -1458,6 +1605,14 @@ start_offload(struct serve *sv)
 	return offload_start();
 }
 
+/* A count moved: the streams' events and the recent signers follow. */
+static void
+count_changed(void)
+{
+	events_poke();
+	social_kick();
+}
+
 /* The live-count streams: their thread formats each petition's event
  * through the page's function, and every change of a count pokes it. */
 static int
@@ -1473,7 +1628,13 @@ start_events(struct serve *sv)
 	};
 	if (events_start(&sv->events) == -1)
 		return -1;
-	counts_on_change(events_poke);
+	/* The recent signers the events carry (social.c) are read again
+	 * when a count moves, and poke the streams when they change. */
+	if (social_start(site.store, events_poke) == -1) {
+		events_stop();
+		return -1;
+	}
+	counts_on_change(count_changed);
 	return 0;
 }
 
@@ -1481,6 +1642,7 @@ static void
 stop_events(void)
 {
 	counts_on_change(NULL);
+	social_stop();
 	events_stop();
 }
 
@@ -1811,7 +1973,7 @@ main(int argc, char **argv)
 	if (strcmp(cmd, "serve") && strcmp(cmd, "migrate") &&
 	    strcmp(cmd, "import") && strcmp(cmd, "outbox") &&
 	    strcmp(cmd, "migrate-data") && strcmp(cmd, "purge") &&
-	    !lenient(cmd)) {
+	    strcmp(cmd, "backup") && strcmp(cmd, "rekey") && !lenient(cmd)) {
 		fprintf(stderr, "holos: unknown command \"%s\"\n", cmd);
 		usage(stderr, NULL);
 		return 2;
@@ -1855,6 +2017,10 @@ main(int argc, char **argv)
 		return cmd_migrate_data(&c, argc - 1, argv + 1);
 	if (strcmp(cmd, "purge") == 0)
 		return cmd_purge(&c, argc - 1);
+	if (strcmp(cmd, "backup") == 0)
+		return cmd_backup(&c, argc - 1, argv + 1);
+	if (strcmp(cmd, "rekey") == 0)
+		return cmd_rekey(&c, argc - 1);
 	if (lenient(cmd)) {
 		struct store *s = open_store(&c);
 		int ret;
@@ -1870,7 +2036,8 @@ main(int argc, char **argv)
 				return 1;
 			}
 			ret = account_cmd(s, argc - 1, given + 1);
-		} else if (strcmp(cmd, "deliver") == 0) {
+		} else if (strcmp(cmd, "deliver") == 0 ||
+		    strcmp(cmd, "export") == 0) {
 			ret = cmd_deliver(&c, s, argc - 1, given + 1);
 		} else {
 			ret = strcmp(cmd, "trending") == 0 ?

@@ -120,6 +120,18 @@ void page_admin(struct request *r);
 void page_admin_petition(struct request *r);
 void page_admin_invalidate(struct request *r);
 void page_admin_moderate(struct request *r);
+/* Tells p's starter by mail that a moderator hid p (reason: a moderation
+ * reason's code; note shown to them). A failure is logged. */
+void page_admin_hidden_mail(struct request *r, const struct petition *p,
+    const char *reason, const char *note);
+
+/* page_report.c: notice and action (docs/report.md). /p/SLUG/report
+ * (?comment=ID for a comment): the form and its POST; /admin/reports: the
+ * moderators' queue and its decisions. */
+void page_report_show(struct request *r);
+void page_report_post(struct request *r);
+void page_reports_show(struct request *r);
+void page_reports_resolve(struct request *r);
 
 /* page_account.c */
 void page_signup_show(struct request *r);
@@ -131,6 +143,16 @@ void page_reset_show(struct request *r);
 void page_reset_post(struct request *r);
 void page_reset_token_show(struct request *r);
 void page_reset_token_post(struct request *r);
+/* guard: mailed sign-in links (page_account.c). */
+void page_signin_link_show(struct request *r);
+void page_signin_link_post(struct request *r);
+void page_signin_token_show(struct request *r);
+void page_signin_token_post(struct request *r);
+/* Signs r's browser in as u (page_login.c): the session cookie (its value
+ * made by account_session_start()), the known-account cookie, and 303 to
+ * next ("" for u's home page by role). */
+void page_login_done(struct request *r, const struct user *u,
+    const char *cookie, const char *known, const char *next);
 
 /* page_start.c */
 void page_start_show(struct request *r);
@@ -148,6 +170,12 @@ void page_me_state(struct request *r);
 
 /* page_deliver.c */
 void page_deliver_pdf(struct request *r);
+void page_export_csv(struct request *r);
+void page_export_json(struct request *r);
+/* page_paper.c: signatures on paper */
+void page_paper_show(struct request *r);
+void page_paper_add(struct request *r);
+void page_paper_remove(struct request *r);
 void page_deliver_link_pdf(struct request *r);
 void page_response_show(struct request *r);
 void page_response_post(struct request *r);
@@ -224,7 +252,12 @@ void page_receipt_set(struct request *r, const char *slug, int64_t leaf_index,
     const unsigned char secret[32]);
 
 /* page_static.c */
-int page_static_load(const char *dir);
+/* Reads every file of dir with a known type, then each path of the
+ * NULL-terminated list extra (may be NULL), served under its base name
+ * (docs/transparency.md as /static/transparency.md). Returns 0, or -1
+ * (logged) when one cannot be read: start-up fails rather than serve a
+ * link that 404s. */
+int page_static_load(const char *dir, const char *const *extra);
 void page_static_free(void);
 void page_static(struct request *r);
 

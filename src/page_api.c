@@ -15,6 +15,7 @@
 #include "i18n.h"
 #include "markdown.h"
 #include "page.h"
+#include "ratelimit.h"
 #include "search_text.h"
 
 #define API_PER_PAGE 50
@@ -67,6 +68,24 @@ api_reply(struct request *r, json_t *obj, int64_t lastmod)
 	}
 }
 
+/* The API's rate limits (--api-rate-ip, --api-rate-net): per client
+ * address and per network, the forwarded client behind a trusted proxy.
+ * Returns 0, or -1 having answered 429 with Retry-After. A refusal costs
+ * no database read, so a flood from many addresses is answered at once. */
+static int
+api_admit(struct request *r)
+{
+	int wait = 1;
+
+	if (ratelimit_take_api(&r->addr, &wait))
+		return 0;
+	if (wait < 1)
+		wait = 1;
+	http_header_add(r, "Retry-After", arena_printf(r->arena, "%d", wait));
+	page_error(r, 429, "err_api_rate");
+	return -1;
+}
+
 /* A petition as the lists give it. */
 static json_t *
 api_card(struct request *r, const struct petition *p)
@@ -103,6 +122,8 @@ page_api_petitions(struct request *r)
 	int page;
 
 	page_begin(r);
+	if (api_admit(r) == -1)
+		return;
 	if (sort_q != NULL && *sort_q != '\0' &&
 	    (sort = catalog_sort_parse(sort_q)) == CATALOG_SORT__MAX) {
 		page_error(r, 400, "err_list_param");
@@ -182,6 +203,10 @@ page_api_petitions(struct request *r)
 
 			json_object_set_new(c, "signatures_24h",
 			    json_integer(it[i].trending));
+			if (sort == CATALOG_WAITING)
+				json_object_set_new(c, "waiting_since",
+				    json_string(
+					iso_time(r, it[i].waiting_since)));
 			json_array_append_new(list, c);
 		}
 	}
@@ -252,6 +277,8 @@ page_api_petition(struct request *r)
 	int64_t lastmod;
 
 	page_begin(r);
+	if (api_admit(r) == -1)
+		return;
 	if (api_load(r, &p) == -1)
 		return;
 	o = api_card(r, &p);
@@ -267,6 +294,18 @@ page_api_petition(struct request *r)
 	    p.closes_at ? json_string(iso_time(r, p.closes_at)) : json_null());
 	json_object_set_new(o, "victory_note",
 	    p.state == PETITION_VICTORY ? json_string(p.note) : json_null());
+	{
+		/* Signatures on paper: apart from count and its log. */
+		int64_t paper = 0;
+
+		if (store_paper_count(site.store, p.id, &paper) != STORE_OK) {
+			json_decref(o);
+			http_header_add(r, "Retry-After", "5");
+			page_error(r, 503, "err_unavailable");
+			return;
+		}
+		json_object_set_new(o, "paper_count", json_integer(paper));
+	}
 	arr = json_array();
 	if (store_removals(site.store, r->arena, p.id, &rm, &n) == STORE_OK)
 		for (i = 0; i < n; i++)
@@ -355,6 +394,8 @@ page_api_signatures(struct request *r)
 	char *end;
 
 	page_begin(r);
+	if (api_admit(r) == -1)
+		return;
 	if (after_q != NULL && *after_q != '\0') {
 		if (*after_q < '0' || *after_q > '9' ||
 		    (after = strtoll(after_q, &end, 10)) < 0 || *end != '\0' ||
@@ -394,6 +435,9 @@ page_api_signatures(struct request *r)
 void
 page_api_openapi(struct request *r)
 {
+	page_begin(r);
+	if (api_admit(r) == -1)
+		return;
 	/* The hand-written document, served from static/ like any file. */
 	r->rest = "openapi.json";
 	page_static(r);
@@ -406,6 +450,8 @@ page_api_stats(struct request *r)
 	struct catalog_stats st;
 
 	page_begin(r);
+	if (api_admit(r) == -1)
+		return;
 	if (catalog_stats(&st) == -1) {
 		http_header_add(r, "Retry-After", "5");
 		page_error(r, 503, "err_unavailable");

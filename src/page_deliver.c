@@ -15,6 +15,7 @@
 #include "crypto.h"
 #include "draw.h"
 #include "email.h"
+#include "export.h"
 #include "form.h"
 #include "handover.h"
 #include "i18n.h"
@@ -157,6 +158,110 @@ page_deliver_pdf(struct request *r)
 	}
 	send_pack(r, &p, r->lang,
 	    arena_printf(r->arena, "user:%lld", (long long)u.id));
+}
+
+/* ---- exports: /me/p/SLUG/export.csv and .json ---- */
+
+/* Exports streamed at once by this process: each holds a page of rows
+ * and its output until the client has taken it. */
+#define EXPORTS_AT_ONCE 2
+
+static atomic_int exports_running;
+
+/* What the stream of an export holds. */
+struct export_job {
+	struct export *e;
+	int64_t petition_id;
+	char who[32];
+};
+
+static ssize_t
+export_stream(void *ctx, char *buf, size_t max)
+{
+	struct export_job *j = ctx;
+
+	return export_read(j->e, buf, max);
+}
+
+static void
+export_done(void *ctx)
+{
+	struct export_job *j = ctx;
+	int64_t rows, unreadable;
+
+	rows = export_rows(j->e, &unreadable);
+	log_info("deliver",
+	    "action=export petition=%lld by=%s rows=%lld unreadable=%lld",
+	    (long long)j->petition_id, j->who, (long long)rows,
+	    (long long)unreadable);
+	export_free(j->e);
+	free(j);
+	atomic_fetch_sub(&exports_running, 1);
+}
+
+/* Streams the signatures of r->slug in format f to its starter or a
+ * moderator; the same rows for both (nothing personal beyond them). */
+static void
+send_export(struct request *r, enum export_format f)
+{
+	static const char *const types[EXPORT_FORMAT__MAX] = {
+		[EXPORT_CSV] = "text/csv; charset=utf-8",
+		[EXPORT_JSON] = "application/json",
+	};
+	static const char *const exts[EXPORT_FORMAT__MAX] = {
+		[EXPORT_CSV] = "csv",
+		[EXPORT_JSON] = "json",
+	};
+	struct export_job *j;
+	char binding[33];
+	struct petition p;
+	struct user u;
+
+	page_begin(r);
+	if (page_require(r, ROLE_STARTER, &u, binding) == -1 ||
+	    load_allowed(r, &u, &p) == -1)
+		return;
+	if (!has_signers(p.state)) {
+		page_error(r, 409, "deliver_err_state");
+		return;
+	}
+	if (atomic_fetch_add(&exports_running, 1) >= EXPORTS_AT_ONCE) {
+		atomic_fetch_sub(&exports_running, 1);
+		http_header_add(r, "Retry-After", "30");
+		page_error(r, 503, "deliver_err_busy");
+		return;
+	}
+	if ((j = calloc(1, sizeof(*j))) == NULL ||
+	    (j->e = export_new(site.store, p.id, f, r->lang,
+		 EXPORT_PAGE_HTTP)) == NULL) {
+		free(j);
+		atomic_fetch_sub(&exports_running, 1);
+		page_error(r, 500, "err_internal");
+		return;
+	}
+	j->petition_id = p.id;
+	snprintf(j->who, sizeof(j->who), "user:%lld", (long long)u.id);
+	log_info("deliver", "action=export slug=%s by=%s role=%d format=%s",
+	    p.slug, j->who, (int)u.role, exts[f]);
+	r->status = 200;
+	r->content_type = types[f];
+	http_stream(r, export_stream, export_done, j);
+	http_header_add(r, "Content-Disposition",
+	    arena_printf(r->arena, "attachment; filename=\"%s-signatures.%s\"",
+		p.slug, exts[f]));
+	http_header_add(r, "Cache-Control", "no-store");
+}
+
+void
+page_export_csv(struct request *r)
+{
+	send_export(r, EXPORT_CSV);
+}
+
+void
+page_export_json(struct request *r)
+{
+	send_export(r, EXPORT_JSON);
 }
 
 /* ---- the addressees' links: /d/TOKEN (the pack), /r/TOKEN (respond) ---- */

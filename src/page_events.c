@@ -11,6 +11,7 @@
 #include "page.h"
 #include "pagecache.h"
 #include "petition.h"
+#include "social.h"
 
 /* The header of a stream: no length, the stream ends when either side
  * closes it. retry asks a client to reconnect after 2 s, whose first event
@@ -24,6 +25,34 @@
 	"Connection: close\r\n"                              \
 	"\r\n"                                               \
 	"retry: 2000\n\n"
+
+/* social proof: ,"recent":[{"name","country","country_name"}…], the
+ * newest signers who agreed to show their name, when they are known
+ * (social.c reads them off this thread). */
+static void
+recent_json(const struct events_topic *t, struct buf *out)
+{
+	struct social_recent rs;
+	size_t i;
+
+	if (social_recent_get(t->id, &rs) != 1)
+		return;
+	buf_puts(out, ",\"recent\":[");
+	for (i = 0; i < rs.n; i++) {
+		const char *cn = i18n_country_name(t->lang, rs.s[i].country);
+
+		if (cn == NULL)
+			cn = rs.s[i].country;
+		buf_puts(out, i > 0 ? ",{\"name\":\"" : "{\"name\":\"");
+		buf_append_json(out, rs.s[i].name, strlen(rs.s[i].name));
+		buf_puts(out, "\",\"country\":\"");
+		buf_append_json(out, rs.s[i].country, strlen(rs.s[i].country));
+		buf_puts(out, "\",\"country_name\":\"");
+		buf_append_json(out, cn, strlen(cn));
+		buf_puts(out, "\"}");
+	}
+	buf_puts(out, "]");
+}
 
 int
 page_events_payload(const struct events_topic *t, struct buf *out)
@@ -59,7 +88,9 @@ page_events_payload(const struct events_topic *t, struct buf *out)
 	buf_append_json(out, next_text, strlen(next_text));
 	buf_puts(out, "\",\"count_line\":\"");
 	buf_append_json(out, line, strlen(line));
-	buf_puts(out, "\"}\n\n");
+	buf_puts(out, "\"");
+	recent_json(t, out);
+	buf_puts(out, "}\n\n");
 	ret = buf_ok(out) ? 0 : -1;
 out:
 	arena_free(a);

@@ -72,6 +72,7 @@ struct signature {
 	const char *country; /* ISO 3166-1 alpha-2 */
 	const char *comment; /* "" when none */
 	bool public_name;
+	bool public_comment; /* the comment may be shown on the page */
 	bool updates;
 	enum signature_state state;
 	int64_t created_at;

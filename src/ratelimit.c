@@ -127,11 +127,17 @@ stripe_of(uint64_t key)
 	return &stripes[(key & (TABLE_SIZE - 1)) / REGION];
 }
 
+/* The scopes a kind of request takes from. */
+#define SCOPES_WRITE \
+	((1u << RL_IP) | (1u << RL_NET) | (1u << RL_PETITION) | (1u << RL_SITE))
+#define SCOPES_API ((1u << RL_API_IP) | (1u << RL_API_NET))
+#define SCOPES_REPORT ((1u << RL_REPORT_IP) | (1u << RL_REPORT_NET))
+
 /* ratelimit_take() at monotonic second now (the unit test passes its
- * own). */
+ * own), from the buckets of the scopes in mask. */
 static bool
 take_at(const struct netaddr *client, int64_t petition_id, double now,
-    int *retry_after)
+    unsigned mask, int *retry_after)
 {
 	uint64_t keys[RL__MAX];
 	struct bucket *b[RL__MAX] = { NULL };
@@ -151,10 +157,15 @@ take_at(const struct netaddr *client, int64_t petition_id, double now,
 		keys[RL_PETITION] =
 		    key_hash(RL_PETITION, &petition_id, sizeof(petition_id));
 		keys[RL_SITE] = key_hash(RL_SITE, "site", 4);
+		keys[RL_API_IP] = key_hash(RL_API_IP, client, sizeof(*client));
+		keys[RL_API_NET] = key_hash(RL_API_NET, &net, sizeof(net));
+		keys[RL_REPORT_IP] =
+		    key_hash(RL_REPORT_IP, client, sizeof(*client));
+		keys[RL_REPORT_NET] = key_hash(RL_REPORT_NET, &net, sizeof(net));
 	}
 	/* Lock the stripes in address order, each once. */
 	for (i = 0; i < RL__MAX; i++)
-		locks[i] = rules[i].burst > 0 &&
+		locks[i] = rules[i].burst > 0 && (mask & (1u << i)) != 0 &&
 			(i != RL_PETITION || petition_id != 0) ?
 		    stripe_of(keys[i]) :
 		    NULL;
@@ -205,7 +216,20 @@ bool
 ratelimit_take(const struct netaddr *client, int64_t petition_id,
     int *retry_after)
 {
-	return take_at(client, petition_id, now_seconds(), retry_after);
+	return take_at(client, petition_id, now_seconds(), SCOPES_WRITE,
+	    retry_after);
+}
+
+bool
+ratelimit_take_api(const struct netaddr *client, int *retry_after)
+{
+	return take_at(client, 0, now_seconds(), SCOPES_API, retry_after);
+}
+
+bool
+ratelimit_take_report(const struct netaddr *client, int *retry_after)
+{
+	return take_at(client, 0, now_seconds(), SCOPES_REPORT, retry_after);
 }
 
 void

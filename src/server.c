@@ -424,6 +424,8 @@ request_free(struct request *r)
 	buf_reset(&r->out);
 	if (r->has_file)
 		close(r->file_fd);
+	if (r->stream_free != NULL)
+		r->stream_free(r->stream_ctx);
 	arena_free(r->arena);
 	atomic_fetch_sub(&inflight, 1);
 }
@@ -460,6 +462,24 @@ own_csp(const struct request *r)
 	return false;
 }
 
+/* libmicrohttpd's reader of a streamed body. */
+static ssize_t
+stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct request *r = cls;
+	ssize_t n;
+
+	(void)pos;
+	n = r->stream(r->stream_ctx, buf, max);
+	if (n > 0)
+		return n;
+	return n == 0 ? MHD_CONTENT_READER_END_OF_STREAM :
+			MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+/* Block size of a streamed body: what a stream is asked for at a time. */
+#define STREAM_BLOCK (64 * 1024)
+
 static enum MHD_Result
 reply(struct request *r)
 {
@@ -467,7 +487,13 @@ reply(struct request *r)
 	size_t len, i;
 	enum MHD_Result ret;
 
-	if (r->has_file) {
+	if (r->stream != NULL) {
+		/* The request outlives the response's reads: libmicrohttpd
+		 * reads it before on_completed() frees r (and the stream). */
+		len = 0;
+		resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN,
+		    STREAM_BLOCK, stream_read, r, NULL);
+	} else if (r->has_file) {
 		len = (size_t)r->file_len;
 		resp = MHD_create_response_from_fd64(r->file_len, r->file_fd);
 		if (resp == NULL)

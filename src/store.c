@@ -231,14 +231,6 @@ static const char *const store_sql[ST__MAX] = {
 	[ST_USER_BY_EMAIL] =
 	    "SELECT " USER_COLS " FROM users u WHERE u.email_hash = $1",
 	[ST_USER_BY_ID] = "SELECT " USER_COLS " FROM users u WHERE u.id = $1",
-	[ST_USER_OK] = "UPDATE users SET failed = 0 WHERE id = $1",
-	/* $2 now, $3 failures that lock, $4 lock seconds; both SET
-	 * expressions see the old failed. */
-	[ST_USER_FAILED] =
-	    "UPDATE users SET locked_until = CASE WHEN failed + 1 >="
-	    " CAST($3 AS INTEGER) THEN CAST($2 AS BIGINT) + CAST($4 AS BIGINT)"
-	    " ELSE locked_until END, failed = CASE WHEN failed + 1 >="
-	    " CAST($3 AS INTEGER) THEN 0 ELSE failed + 1 END WHERE id = $1",
 	[ST_USER_VERIFY] =
 	    "UPDATE users SET verified_at = COALESCE(verified_at, $2)"
 	    " WHERE id = $1",
@@ -483,8 +475,8 @@ static const char *const store_sql[ST__MAX] = {
 	[ST_END_MAILED] = "UPDATE petitions SET end_mailed = $2"
 			  " WHERE id = $1 AND end_mailed <> $2",
 	/* integrity */
-	[ST_USER_RESET_TOKENS_END] =
-	    "DELETE FROM user_tokens WHERE user_id = $1 AND purpose = 'reset'",
+	[ST_USER_RESET_TOKENS_END] = "DELETE FROM user_tokens WHERE user_id = $1"
+				     " AND purpose IN ('reset', 'signin')",
 	[ST_SIG_PETITION_OPEN] =
 	    "SELECT 1 FROM signatures s JOIN petitions p ON p.id = s.petition_id"
 	    " WHERE s.id = $1 AND p.state = 'open'"
@@ -520,7 +512,9 @@ static const char *const store_sql[ST__MAX] = {
 	    " WHERE p.state IN ('open', 'closed', 'victory')"
 	    " ORDER BY a.petition_id, a.pos",
 	[ST_PUBLIC_VERSION] =
-	    "SELECT COUNT(*), COALESCE(MAX(id), 0), COALESCE(SUM(updated_at), 0)"
+	    "SELECT COUNT(*), COALESCE(MAX(id), 0), COALESCE(SUM(updated_at), 0),"
+	    " COALESCE(SUM(delivered_at), 0)"
+	    " + (SELECT COALESCE(MAX(id), 0) FROM updates)"
 	    " FROM petitions",
 	/* social: drafts kept once, deleted by their starter. */
 	[ST_DRAFT_SAME] =
@@ -534,6 +528,179 @@ static const char *const store_sql[ST__MAX] = {
 	    " AND state = 'draft')",
 	[ST_DRAFT_DELETE] = "DELETE FROM petitions WHERE id = $1"
 			    " AND owner_id = $2 AND state = 'draft'",
+	/* find: delivered, open or closed, and no response published (an
+	 * update of kind response: approved, or posted by the starter). */
+	[ST_PUBLIC_WAITING] =
+	    "SELECT p.id, p.delivered_at FROM petitions p"
+	    " WHERE p.delivered_at IS NOT NULL AND p.state IN ('open', 'closed')"
+	    " AND NOT EXISTS (SELECT 1 FROM updates u WHERE u.petition_id = p.id"
+	    " AND u.kind = 'response') ORDER BY p.id",
+	/* social proof (docs/social.md): the newest confirmed signers who
+	 * agreed to show their name; the comments their signers agreed to
+	 * show (the name only with that consent too), newest and most
+	 * liked, hidden ones left out but for the dashboard. */
+	[ST_SOCIAL_RECENT] =
+	    "SELECT pii, country FROM signatures WHERE petition_id = $1"
+	    " AND state = 'confirmed' AND public_name = TRUE"
+	    " AND pii IS NOT NULL ORDER BY confirmed_at DESC, seq DESC"
+	    " LIMIT $2",
+	[ST_SOCIAL_COMMENTS_NEW] =
+	    "SELECT id, CASE WHEN public_name = TRUE THEN pii END, country,"
+	    " comment, likes, confirmed_at, comment_hidden_at, comment_hidden_by"
+	    " FROM signatures WHERE petition_id = $1 AND state = 'confirmed'"
+	    " AND public_comment = TRUE AND comment <> ''"
+	    " AND comment_hidden_at IS NULL"
+	    " ORDER BY confirmed_at DESC, id DESC LIMIT $2",
+	[ST_SOCIAL_COMMENTS_TOP] =
+	    "SELECT id, CASE WHEN public_name = TRUE THEN pii END, country,"
+	    " comment, likes, confirmed_at, comment_hidden_at, comment_hidden_by"
+	    " FROM signatures WHERE petition_id = $1 AND state = 'confirmed'"
+	    " AND public_comment = TRUE AND comment <> ''"
+	    " AND comment_hidden_at IS NULL AND likes > 0"
+	    " ORDER BY likes DESC, confirmed_at DESC, id DESC LIMIT $2",
+	[ST_SOCIAL_COMMENTS_ALL] =
+	    "SELECT id, CASE WHEN public_name = TRUE THEN pii END, country,"
+	    " comment, likes, confirmed_at, comment_hidden_at, comment_hidden_by"
+	    " FROM signatures WHERE petition_id = $1 AND state = 'confirmed'"
+	    " AND public_comment = TRUE AND comment <> ''"
+	    " ORDER BY confirmed_at DESC, id DESC LIMIT $2 OFFSET $3",
+	[ST_SOCIAL_COMMENTS_COUNT] =
+	    "SELECT COUNT(*) FROM signatures WHERE petition_id = $1"
+	    " AND state = 'confirmed' AND public_comment = TRUE"
+	    " AND comment <> ''",
+	[ST_SOCIAL_COMMENT_SHOWN] =
+	    "SELECT likes FROM signatures WHERE id = $1 AND petition_id = $2"
+	    " AND state = 'confirmed' AND public_comment = TRUE"
+	    " AND comment <> '' AND comment_hidden_at IS NULL",
+	[ST_SOCIAL_LIKE_INSERT] =
+	    "INSERT INTO comment_likes (signature_id, liker, created_at)"
+	    " VALUES ($1, $2, $3) ON CONFLICT (signature_id, liker) DO NOTHING",
+	[ST_SOCIAL_LIKE_ADD] =
+	    "UPDATE signatures SET likes = likes + 1 WHERE id = $1",
+	[ST_SOCIAL_COMMENT_HIDE] =
+	    "UPDATE signatures SET comment_hidden_at = $3,"
+	    " comment_hidden_by = $4 WHERE id = $1 AND petition_id = $2"
+	    " AND state = 'confirmed' AND public_comment = TRUE"
+	    " AND comment <> '' AND comment_hidden_at IS NULL",
+	[ST_SOCIAL_COMMENT_UNHIDE] =
+	    "UPDATE signatures SET comment_hidden_at = NULL,"
+	    " comment_hidden_by = NULL WHERE id = $1 AND petition_id = $2"
+	    " AND comment_hidden_at IS NOT NULL",
+	/* export: every counted signature; the sealed names only where the
+	 * signer agreed to show their name, the comment only where they
+	 * agreed to show it and no one hid it. */
+	[ST_EXPORT_SIGNERS] =
+	    "SELECT seq, CASE WHEN public_name = TRUE THEN pii END, country,"
+	    " created_at, CASE WHEN public_comment = TRUE AND comment_hidden_at"
+	    " IS NULL THEN comment ELSE '' END"
+	    " FROM signatures WHERE petition_id = $1 AND state = 'confirmed'"
+	    " AND seq > $2 ORDER BY seq LIMIT $3",
+	/* guard: failed logins per address, known or not. */
+	[ST_LOGIN_GUARD_GET] =
+	    "SELECT locked_until FROM login_guard WHERE email_hash = $1",
+	/* $2 now, $3 failures that lock, $4 lock seconds; the SET
+	 * expressions see the old row. */
+	[ST_LOGIN_GUARD_FAILED] =
+	    "INSERT INTO login_guard (email_hash, failed, locked_until,"
+	    " updated_at) VALUES ($1, 1, 0, $2) ON CONFLICT (email_hash) DO"
+	    " UPDATE SET locked_until = CASE WHEN login_guard.failed + 1 >="
+	    " CAST($3 AS INTEGER) THEN CAST($2 AS BIGINT) + CAST($4 AS BIGINT)"
+	    " ELSE login_guard.locked_until END, failed = CASE WHEN"
+	    " login_guard.failed + 1 >= CAST($3 AS INTEGER) THEN 0 ELSE"
+	    " login_guard.failed + 1 END, updated_at = $2",
+	/* $1: rows last failed and unlocked before this are forgotten. */
+	[ST_LOGIN_GUARD_PRUNE] = "DELETE FROM login_guard WHERE updated_at < $1"
+				 " AND locked_until < $1",
+	/* A success starts the count again; a lock others' guesses caused
+	 * stays until its time (the owner got in past it). */
+	[ST_LOGIN_GUARD_CLEAR] =
+	    "UPDATE login_guard SET failed = 0 WHERE email_hash = $1",
+	[ST_LOGIN_GUARD_CLEAR_USER] =
+	    "DELETE FROM login_guard WHERE email_hash ="
+	    " (SELECT email_hash FROM users WHERE id = $1)",
+	/* keys: the sealed columns walked in key order, a value replaced
+	 * only where it is still the one read */
+	[ST_SEALED_LIST_SIG] = "SELECT id, 0, pii, email_hash FROM signatures"
+			       " WHERE id > $1 AND pii IS NOT NULL"
+			       " ORDER BY id LIMIT $2",
+	[ST_SEALED_LIST_OUTBOX] = "SELECT id, 0, sealed, NULL FROM outbox"
+				  " WHERE id > $1 AND sealed IS NOT NULL"
+				  " ORDER BY id LIMIT $2",
+	[ST_SEALED_LIST_USERS] = "SELECT id, 0, email_sealed, email_hash"
+				 " FROM users WHERE id > $1"
+				 " ORDER BY id LIMIT $2",
+	[ST_SEALED_LIST_ADDR] =
+	    "SELECT petition_id, pos, email_sealed, NULL FROM addressees"
+	    " WHERE email_sealed IS NOT NULL AND (petition_id > $1"
+	    " OR (petition_id = $1 AND pos > $2))"
+	    " ORDER BY petition_id, pos LIMIT $3",
+	[ST_SEALED_SET_SIG] = "UPDATE signatures SET pii = $2"
+			      " WHERE id = $1 AND pii = $3",
+	[ST_SEALED_SET_OUTBOX] = "UPDATE outbox SET sealed = $2"
+				 " WHERE id = $1 AND sealed = $3",
+	[ST_SEALED_SET_USERS] = "UPDATE users SET email_sealed = $2"
+				" WHERE id = $1 AND email_sealed = $3",
+	[ST_SEALED_SET_ADDR] = "UPDATE addressees SET email_sealed = $3"
+			       " WHERE petition_id = $1 AND pos = $2"
+			       " AND email_sealed = $4",
+	[ST_EMAIL_HASH_SET_SIG] = "UPDATE signatures SET email_hash = $2"
+				  " WHERE id = $1 AND email_hash = $3",
+	[ST_EMAIL_HASH_SET_USERS] = "UPDATE users SET email_hash = $2"
+				    " WHERE id = $1 AND email_hash = $3",
+	[ST_DATA_TASK_GET] = "SELECT done_at FROM data_tasks WHERE name = $1",
+	[ST_DATA_TASK_SET] = "INSERT INTO data_tasks (name, done_at)"
+			     " VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+	/* report: notice and action (docs/report.md). */
+	[ST_REPORT_INSERT] =
+	    "INSERT INTO reports (petition_id, comment_id, reason, note,"
+	    " email_sealed, lang, created_at) VALUES ($1, $2, $3, $4, $5, $6,"
+	    " $7)",
+	[ST_REPORT_COMMENT] =
+	    "SELECT id FROM signatures WHERE id = $1 AND petition_id = $2"
+	    " AND state = 'confirmed' AND comment <> ''",
+	[ST_REPORT_OPEN] =
+	    "SELECT r.id, r.petition_id, r.comment_id, r.reason, r.note,"
+	    " r.created_at, CASE WHEN r.email_sealed IS NULL THEN 0 ELSE 1"
+	    " END, p.slug, p.title, p.state, COALESCE(s.comment, '')"
+	    " FROM reports r JOIN petitions p ON p.id = r.petition_id"
+	    " LEFT JOIN signatures s ON s.id = r.comment_id"
+	    " AND s.petition_id = r.petition_id WHERE r.state = 'open'"
+	    " ORDER BY r.petition_id, r.comment_id, r.id LIMIT $1",
+	[ST_REPORT_TARGET] =
+	    "SELECT id, email_sealed, lang, reason FROM reports"
+	    " WHERE state = 'open' AND petition_id = $1 AND comment_id = $2"
+	    " ORDER BY id",
+	[ST_REPORT_RESOLVE] =
+	    "UPDATE reports SET state = 'resolved', outcome = $2,"
+	    " statement = $3, resolved_by = $4, resolved_at = $5,"
+	    " email_sealed = NULL WHERE id = $1 AND state = 'open'",
+	[ST_REPORT_COMMENT_HIDE] = "UPDATE signatures SET comment = ''"
+				   " WHERE id = $1 AND petition_id = $2",
+	/* A reporter's address and note are kept --retain-days at most. */
+	[ST_RETAIN_REPORTS] =
+	    "UPDATE reports SET email_sealed = NULL, note = ''"
+	    " WHERE created_at <= $1 AND (email_sealed IS NOT NULL"
+	    " OR note <> '')",
+	/* holos rekey walks the reporters' sealed addresses too. */
+	[ST_SEALED_LIST_REPORTS] =
+	    "SELECT id, 0, email_sealed, NULL FROM reports WHERE id > $1"
+	    " AND email_sealed IS NOT NULL ORDER BY id LIMIT $2",
+	[ST_SEALED_SET_REPORTS] = "UPDATE reports SET email_sealed = $2"
+				  " WHERE id = $1 AND email_sealed = $3",
+	/* export: signatures on paper, apart from the online count */
+	[ST_PAPER_INSERT] =
+	    "INSERT INTO paper_batches (petition_id, count, day, place, note,"
+	    " scan, actor, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+	    " RETURNING id",
+	[ST_PAPER_LIST] =
+	    "SELECT id, count, day, place, note, scan, actor, created_at"
+	    " FROM paper_batches WHERE petition_id = $1 AND removed_at IS NULL"
+	    " ORDER BY day DESC, id DESC LIMIT $2",
+	[ST_PAPER_REMOVE] =
+	    "UPDATE paper_batches SET removed_at = $3, removed_reason = $4"
+	    " WHERE id = $2 AND petition_id = $1 AND removed_at IS NULL",
+	[ST_PAPER_COUNT] = "SELECT COALESCE(SUM(count), 0) FROM paper_batches"
+			   " WHERE petition_id = $1 AND removed_at IS NULL",
 };
 
 struct store {
@@ -607,6 +774,7 @@ user_role_name(enum user_role r)
 static const char *const token_purposes[USER_TOKEN__MAX] = {
 	[USER_TOKEN_VERIFY] = "verify",
 	[USER_TOKEN_RESET] = "reset",
+	[USER_TOKEN_SIGNIN] = "signin",
 };
 
 const char *
@@ -1580,7 +1748,7 @@ store_petition_public(struct store *s, struct arena *a, struct petition **out,
 }
 
 enum store_status
-store_petition_version(struct store *s, int64_t v[3])
+store_petition_version(struct store *s, int64_t v[4])
 {
 	struct q q;
 
@@ -1590,8 +1758,27 @@ store_petition_version(struct store *s, int64_t v[3])
 		v[0] = row_int(&q, 0);
 		v[1] = row_int(&q, 1);
 		v[2] = row_int(&q, 2);
+		v[3] = row_int(&q, 3);
 	}
 	return q_close(&q);
+}
+
+static int
+read_waiting(struct q *q, void *out)
+{
+	struct waiting_row *w = out;
+
+	w->petition_id = row_int(q, 0);
+	w->delivered_at = row_int(q, 1);
+	return 0;
+}
+
+enum store_status
+store_petition_waiting(struct store *s, struct arena *a,
+    struct waiting_row **out, size_t *n)
+{
+	return list(s, a, "petition_waiting", read_waiting, sizeof(**out), out,
+	    n, ST_PUBLIC_WAITING, "");
 }
 
 enum store_status
@@ -1656,8 +1843,12 @@ store_migrate(struct store *s, int *version)
 		q_begin(&q, ST_BEGIN);
 		(void)q_run(&q, ST_MIGRATE_LOCK, "");
 		(void)q_run(&q, ST_MIGRATE_TABLE, "");
-		if (q_run(&q, ST_MIGRATE_VERSION, "") == 1)
+		if (q_run(&q, ST_MIGRATE_VERSION, "") == 1) {
 			current = row_int(&q, 0);
+			/* Finished, so that a script may drop a table (an
+			 * active statement locks them all in SQLite). */
+			(void)q_next(&q);
+		}
 		if (q.st != STORE_OK)
 			break;
 		if (n > 0 && current > m[n - 1].version) {
@@ -2615,13 +2806,36 @@ store_user_by_email(struct store *s, struct arena *a,
 }
 
 enum store_status
-store_user_login_result(struct store *s, int64_t id, bool ok, int64_t now,
-    int max_failed, int64_t lock_seconds)
+store_login_guard(struct store *s, const unsigned char *email_hash,
+    int64_t *locked_until)
 {
+	struct q q;
+
+	*locked_until = 0;
+	if (q_open(&q, s, NULL, "login_guard") != STORE_OK)
+		return q.st;
+	if (q_run(&q, ST_LOGIN_GUARD_GET, "h", email_hash) == 1)
+		*locked_until = row_int(&q, 0);
+	return q_close(&q);
+}
+
+enum store_status
+store_login_guard_result(struct store *s, const unsigned char *email_hash,
+    bool ok, int64_t now, int max_failed, int64_t lock_seconds)
+{
+	struct q q;
+
 	if (ok)
-		return exec(s, "user_login_result", NULL, ST_USER_OK, "i", id);
-	return exec(s, "user_login_result", NULL, ST_USER_FAILED, "iidi", id,
-	    now, max_failed, lock_seconds);
+		return exec(s, "login_guard", NULL, ST_LOGIN_GUARD_CLEAR, "h",
+		    email_hash);
+	if (q_open(&q, s, NULL, "login_guard") != STORE_OK)
+		return q.st;
+	q_begin(&q, ST_BEGIN);
+	(void)q_run(&q, ST_LOGIN_GUARD_FAILED, "hidi", email_hash, now,
+	    max_failed, lock_seconds);
+	(void)q_run(&q, ST_LOGIN_GUARD_PRUNE, "i", now - STORE_LOGIN_GUARD_KEEP);
+	q_commit(&q);
+	return q_close(&q);
 }
 
 enum store_status
@@ -2698,6 +2912,8 @@ store_user_set_password(struct store *s, int64_t id, const char *password)
 	/* Every other reset link of the account dies with the old password:
 	 * one left in a mailbox would undo the new one. */
 	(void)q_run(&q, ST_USER_RESET_TOKENS_END, "i", id);
+	/* A new password ends the lock others' guesses caused. */
+	(void)q_run(&q, ST_LOGIN_GUARD_CLEAR_USER, "i", id);
 	q_commit(&q);
 	return q_close(&q);
 }
@@ -3196,6 +3412,15 @@ store_deliver_signers(struct store *s, struct arena *a, int64_t petition_id,
 }
 
 enum store_status
+store_export_signers(struct store *s, struct arena *a, int64_t petition_id,
+    int64_t after_seq, size_t max, struct signer_row **out, size_t *n)
+{
+	return list(s, a, "export_signers", read_deliver_signer, sizeof(**out),
+	    out, n, ST_EXPORT_SIGNERS, "iii", petition_id, after_seq,
+	    max > INT64_MAX ? INT64_MAX : (int64_t)max);
+}
+
+enum store_status
 store_deliver_signers_count(struct store *s, int64_t petition_id, int64_t *n)
 {
 	struct q q;
@@ -3608,5 +3833,469 @@ store_end_update(struct store *s, int64_t petition_id, const char *state,
 	q_commit(&q);
 	if (q.st == STORE_OK && id != NULL)
 		*id = uid;
+	return q_close(&q);
+}
+
+/* ---- social proof (docs/social.md) ---- */
+
+static int
+read_recent(struct q *q, void *out)
+{
+	struct recent_row *r = out;
+
+	r->pii = row_blob(q, 0, &r->pii_len);
+	r->country = row_text(q, 1);
+	return 0;
+}
+
+enum store_status
+store_social_recent(struct store *s, struct arena *a, int64_t petition_id,
+    size_t max, struct recent_row **out, size_t *n)
+{
+	return list(s, a, "social_recent", read_recent, sizeof(**out), out, n,
+	    ST_SOCIAL_RECENT, "ii", petition_id,
+	    max > INT64_MAX ? INT64_MAX : (int64_t)max);
+}
+
+static int
+read_comment(struct q *q, void *out)
+{
+	struct comment_row *r = out;
+
+	r->id = row_int(q, 0);
+	r->pii = row_blob(q, 1, &r->pii_len);
+	r->country = row_text(q, 2);
+	r->comment = row_text(q, 3);
+	r->likes = row_int(q, 4);
+	r->at = row_int(q, 5);
+	r->hidden_at = row_int(q, 6);
+	r->hidden_by = row_text(q, 7);
+	return 0;
+}
+
+enum store_status
+store_comments(struct store *s, struct arena *a, int64_t petition_id,
+    enum comment_order order, size_t max, int64_t offset,
+    struct comment_row **out, size_t *n)
+{
+	int64_t lim = max > INT64_MAX ? INT64_MAX : (int64_t)max;
+
+	switch (order) {
+	case COMMENTS_NEWEST:
+		return list(s, a, "comments", read_comment, sizeof(**out), out,
+		    n, ST_SOCIAL_COMMENTS_NEW, "ii", petition_id, lim);
+	case COMMENTS_TOP:
+		return list(s, a, "comments", read_comment, sizeof(**out), out,
+		    n, ST_SOCIAL_COMMENTS_TOP, "ii", petition_id, lim);
+	case COMMENTS_ALL:
+		return list(s, a, "comments", read_comment, sizeof(**out), out,
+		    n, ST_SOCIAL_COMMENTS_ALL, "iii", petition_id, lim,
+		    offset < 0 ? 0 : offset);
+	default: return STORE_ERROR;
+	}
+}
+
+enum store_status
+store_comments_count(struct store *s, int64_t petition_id, int64_t *n)
+{
+	struct q q;
+
+	if (q_open(&q, s, NULL, "comments_count") != STORE_OK)
+		return q.st;
+	if (q_run(&q, ST_SOCIAL_COMMENTS_COUNT, "i", petition_id) == 1)
+		*n = row_int(&q, 0);
+	return q_close(&q);
+}
+
+enum store_status
+store_comment_like(struct store *s, int64_t petition_id, int64_t id,
+    const unsigned char *liker, int64_t now, int64_t *likes, bool *added)
+{
+	struct q q;
+	int r;
+
+	*added = false;
+	if (q_open(&q, s, NULL, "comment_like") != STORE_OK)
+		return q.st;
+	q_begin(&q, ST_BEGIN);
+	r = q_run(&q, ST_SOCIAL_COMMENT_SHOWN, "ii", id, petition_id);
+	if (r == 0)
+		q.st = STORE_NOTFOUND;
+	else if (r == 1)
+		*likes = row_int(&q, 0);
+	if (q_run(&q, ST_SOCIAL_LIKE_INSERT, "ihi", id, liker, now) == 0 &&
+	    q.changes == 1) {
+		(void)q_run(&q, ST_SOCIAL_LIKE_ADD, "i", id);
+		if (q.st == STORE_OK) {
+			*added = true;
+			(*likes)++;
+		}
+	}
+	q_commit(&q);
+	if (q.st != STORE_OK)
+		*added = false;
+	return q_close(&q);
+}
+
+enum store_status
+store_comment_hide(struct store *s, int64_t petition_id, int64_t id, bool hide,
+    const char *actor, int64_t now)
+{
+	char subject[48], detail[48];
+	struct q q;
+
+	snprintf(subject, sizeof(subject), "comment:%lld", (long long)id);
+	snprintf(detail, sizeof(detail), "petition:%lld",
+	    (long long)petition_id);
+	if (q_open(&q, s, NULL, "comment_hide") != STORE_OK)
+		return q.st;
+	q_begin(&q, ST_BEGIN);
+	if (hide)
+		(void)q_run(&q, ST_SOCIAL_COMMENT_HIDE, "iiit", id, petition_id,
+		    now, actor);
+	else
+		(void)q_run(&q, ST_SOCIAL_COMMENT_UNHIDE, "ii", id, petition_id);
+	if (q.st == STORE_OK && q.changes == 0)
+		q.st = STORE_NOTFOUND;
+	(void)q_run(&q, ST_AUDIT, "itttt", now, actor,
+	    hide ? "comment_hidden" : "comment_shown", subject, detail);
+	q_commit(&q);
+	return q_close(&q);
+}
+
+/* ---- keys: the sealed columns ---- */
+
+static const struct {
+	const char *name;
+	enum stmt list, set;
+	bool two_keys;
+} sealed_cols[SEALED__MAX] = {
+	[SEALED_SIGNATURES] = { "signatures.pii", ST_SEALED_LIST_SIG,
+	    ST_SEALED_SET_SIG, false },
+	[SEALED_OUTBOX] = { "outbox.sealed", ST_SEALED_LIST_OUTBOX,
+	    ST_SEALED_SET_OUTBOX, false },
+	[SEALED_USERS] = { "users.email_sealed", ST_SEALED_LIST_USERS,
+	    ST_SEALED_SET_USERS, false },
+	[SEALED_ADDRESSEES] = { "addressees.email_sealed", ST_SEALED_LIST_ADDR,
+	    ST_SEALED_SET_ADDR, true },
+	[SEALED_REPORTS] = { "reports.email_sealed", ST_SEALED_LIST_REPORTS,
+	    ST_SEALED_SET_REPORTS, false },
+};
+
+const char *
+sealed_column_name(enum sealed_column c)
+{
+	return (unsigned)c < SEALED__MAX ? sealed_cols[c].name : "?";
+}
+
+static int
+read_sealed(struct q *q, void *out)
+{
+	struct sealed_row *r = out;
+	size_t hlen;
+
+	r->k1 = row_int(q, 0);
+	r->k2 = row_int(q, 1);
+	r->box = row_blob(q, 2, &r->len);
+	r->email_hash = row_blob(q, 3, &hlen);
+	if (r->email_hash != NULL && hlen != STORE_HASH_BYTES)
+		r->email_hash = NULL;
+	return 0;
+}
+
+enum store_status
+store_sealed_list(struct store *s, struct arena *a, enum sealed_column c,
+    int64_t k1, int64_t k2, size_t limit, struct sealed_row **out, size_t *n)
+{
+	if ((unsigned)c >= SEALED__MAX)
+		return STORE_ERROR;
+	if (sealed_cols[c].two_keys)
+		return list(s, a, "sealed_list", read_sealed, sizeof(**out),
+		    out, n, sealed_cols[c].list, "iii", k1, k2, (int64_t)limit);
+	return list(s, a, "sealed_list", read_sealed, sizeof(**out), out, n,
+	    sealed_cols[c].list, "ii", k1, (int64_t)limit);
+}
+
+enum store_status
+store_sealed_replace(struct store *s, enum sealed_column c,
+    const struct sealed_row *rows, size_t n, size_t *changed)
+{
+	struct q q;
+	size_t i;
+
+	*changed = 0;
+	if ((unsigned)c >= SEALED__MAX)
+		return STORE_ERROR;
+	if (q_open(&q, s, NULL, "sealed_replace") != STORE_OK)
+		return q.st;
+	q_begin(&q, ST_BEGIN);
+	for (i = 0; i < n && q.st == STORE_OK; i++) {
+		if (rows[i].nbox == NULL)
+			continue;
+		if (sealed_cols[c].two_keys)
+			(void)q_run(&q, sealed_cols[c].set, "iibb", rows[i].k1,
+			    rows[i].k2, (const void *)rows[i].nbox, rows[i].nlen,
+			    (const void *)rows[i].box, rows[i].len);
+		else
+			(void)q_run(&q, sealed_cols[c].set, "ibb", rows[i].k1,
+			    (const void *)rows[i].nbox, rows[i].nlen,
+			    (const void *)rows[i].box, rows[i].len);
+		*changed += (size_t)q.changes;
+	}
+	q_commit(&q);
+	if (q.st != STORE_OK)
+		*changed = 0;
+	return q_close(&q);
+}
+
+enum store_status
+store_email_hash_replace(struct store *s, enum sealed_column c, int64_t k1,
+    const unsigned char *old, const unsigned char *hash)
+{
+	struct q q;
+
+	if (c != SEALED_SIGNATURES && c != SEALED_USERS)
+		return STORE_ERROR;
+	if (q_open(&q, s, NULL, "email_hash_replace") != STORE_OK)
+		return q.st;
+	(void)q_run(&q,
+	    c == SEALED_SIGNATURES ? ST_EMAIL_HASH_SET_SIG :
+				     ST_EMAIL_HASH_SET_USERS,
+	    "ihh", k1, hash, old);
+	return q_close(&q);
+}
+
+enum store_status
+store_data_task_done(struct store *s, const char *name, bool *done)
+{
+	struct q q;
+
+	*done = false;
+	if (q_open(&q, s, NULL, "data_task_done") != STORE_OK)
+		return q.st;
+	*done = q_run(&q, ST_DATA_TASK_GET, "t", name) == 1;
+	return q_close(&q);
+}
+
+enum store_status
+store_data_task_mark(struct store *s, const char *name, int64_t now)
+{
+	struct q q;
+
+	if (q_open(&q, s, NULL, "data_task_mark") != STORE_OK)
+		return q.st;
+	(void)q_run(&q, ST_DATA_TASK_SET, "ti", name, now);
+	return q_close(&q);
+}
+
+/* ---- report: notice and action (docs/report.md) ---- */
+
+static int
+read_report(struct q *q, void *out)
+{
+	struct report_row *r = out;
+
+	r->id = row_int(q, 0);
+	r->petition_id = row_int(q, 1);
+	r->comment_id = row_int(q, 2);
+	r->reason = row_text(q, 3);
+	r->note = row_text(q, 4);
+	r->created_at = row_int(q, 5);
+	r->has_email = row_int(q, 6) != 0;
+	r->slug = row_text(q, 7);
+	r->title = row_text(q, 8);
+	r->state = petition_state_parse(row_str(q, 9));
+	r->comment = row_text(q, 10);
+	return r->state == PETITION__MAX ? -1 : 0;
+}
+
+static int
+read_reporter(struct q *q, void *out)
+{
+	struct report_reporter *r = out;
+
+	r->id = row_int(q, 0);
+	r->email_sealed = row_blob(q, 1, &r->email_sealed_len);
+	r->lang = row_text(q, 2);
+	r->reason = row_text(q, 3);
+	return 0;
+}
+
+enum store_status
+store_report_add(struct store *s, const struct report_new *r)
+{
+	return exec(s, "report_add", NULL, ST_REPORT_INSERT, "iittbti",
+	    r->petition_id, r->comment_id, r->reason, r->note,
+	    (const void *)r->email_sealed, r->email_sealed_len, r->lang,
+	    r->created_at);
+}
+
+enum store_status
+store_report_comment(struct store *s, int64_t petition_id, int64_t comment_id)
+{
+	struct arena *a;
+	int64_t *ids = NULL;
+	size_t n = 0;
+	enum store_status st;
+
+	if ((a = arena_new()) == NULL)
+		return STORE_ERROR;
+	st = list(s, a, "report_comment", read_id, sizeof(*ids), &ids, &n,
+	    ST_REPORT_COMMENT, "ii", comment_id, petition_id);
+	arena_free(a);
+	return st == STORE_OK && n == 0 ? STORE_NOTFOUND : st;
+}
+
+enum store_status
+store_report_open(struct store *s, struct arena *a, size_t max,
+    struct report_row **out, size_t *n)
+{
+	return list(s, a, "report_open", read_report, sizeof(**out), out, n,
+	    ST_REPORT_OPEN, "i", (int64_t)max);
+}
+
+enum store_status
+store_report_target(struct store *s, struct arena *a, int64_t petition_id,
+    int64_t comment_id, struct report_reporter **out, size_t *n)
+{
+	return list(s, a, "report_target", read_reporter, sizeof(**out), out, n,
+	    ST_REPORT_TARGET, "ii", petition_id, comment_id);
+}
+
+enum store_status
+store_report_resolve(struct store *s, const struct report_resolution *res,
+    size_t *resolved)
+{
+	char subject[64], detail[96];
+	struct q q;
+	size_t i, k = 0;
+
+	if (res->comment_id != 0)
+		snprintf(subject, sizeof(subject), "comment:%lld",
+		    (long long)res->comment_id);
+	else
+		snprintf(subject, sizeof(subject), "petition:%lld",
+		    (long long)res->petition_id);
+	if (q_open(&q, s, NULL, "report_resolve") != STORE_OK)
+		return q.st;
+	q_begin(&q, ST_BEGIN);
+	for (i = 0; i < res->n && q.st == STORE_OK; i++) {
+		(void)q_run(&q, ST_REPORT_RESOLVE, "ittti", res->ids[i],
+		    res->outcome, res->statement, res->actor, res->now);
+		if (q.st != STORE_OK || q.changes == 0)
+			continue; /* another moderator resolved it */
+		k++;
+		if (res->mails != NULL && res->mails[i].sealed != NULL)
+			(void)q_run(&q, ST_OUTBOX_INSERT, "ttbi",
+			    res->mails[i].message_id, res->mails[i].kind,
+			    (const void *)res->mails[i].sealed,
+			    res->mails[i].sealed_len, res->now);
+	}
+	if (q.st == STORE_OK && k == 0)
+		q.st = STORE_NOTFOUND;
+	if (res->hide_comment && res->comment_id != 0)
+		(void)q_run(&q, ST_REPORT_COMMENT_HIDE, "ii", res->comment_id,
+		    res->petition_id);
+	snprintf(detail, sizeof(detail), "outcome=%s reports=%zu", res->outcome,
+	    k);
+	(void)q_run(&q, ST_AUDIT, "itttt", res->now, res->actor,
+	    "report_resolved", subject, detail);
+	q_commit(&q);
+	if (q.st == STORE_OK && resolved != NULL)
+		*resolved = k;
+	return q_close(&q);
+}
+
+enum store_status
+store_retain_reports(struct store *s, int64_t cutoff, int64_t *erased)
+{
+	return exec(s, "retain_reports", erased, ST_RETAIN_REPORTS, "i", cutoff);
+}
+
+/* ---- export: signatures on paper ---- */
+
+static int
+read_paper(struct q *q, void *out)
+{
+	struct paper_batch *b = out;
+
+	b->id = row_int(q, 0);
+	b->count = row_int(q, 1);
+	b->day = row_text(q, 2);
+	b->place = row_text(q, 3);
+	b->note = row_text(q, 4);
+	b->scan = row_text(q, 5);
+	b->actor = row_text(q, 6);
+	b->created_at = row_int(q, 7);
+	return 0;
+}
+
+enum store_status
+store_paper_add(struct store *s, int64_t petition_id,
+    const struct paper_batch *b, int64_t *id)
+{
+	char subject[64], detail[96];
+	struct q q;
+	int64_t made;
+
+	if (q_open(&q, s, NULL, "paper_add") != STORE_OK)
+		return q.st;
+	q_begin(&q, ST_BEGIN);
+	made = q_id(&q, ST_PAPER_INSERT, "iittttti", petition_id, b->count,
+	    b->day, b->place, b->note, b->scan, b->actor, b->created_at);
+	snprintf(subject, sizeof(subject), "petition:%lld",
+	    (long long)petition_id);
+	snprintf(detail, sizeof(detail), "batch=%lld count=%lld day=%s",
+	    (long long)made, (long long)b->count, b->day);
+	(void)q_run(&q, ST_AUDIT, "itttt", b->created_at, b->actor,
+	    "paper_added", subject, detail);
+	q_commit(&q);
+	if (q.st == STORE_OK && id != NULL)
+		*id = made;
+	return q_close(&q);
+}
+
+enum store_status
+store_paper_list(struct store *s, struct arena *a, int64_t petition_id,
+    size_t max, struct paper_batch **out, size_t *n)
+{
+	return list(s, a, "paper_list", read_paper, sizeof(**out), out, n,
+	    ST_PAPER_LIST, "ii", petition_id,
+	    max > INT64_MAX ? INT64_MAX : (int64_t)max);
+}
+
+enum store_status
+store_paper_remove(struct store *s, int64_t petition_id, int64_t id,
+    const char *actor, const char *reason, int64_t now)
+{
+	char subject[64], detail[600];
+	struct q q;
+
+	if (q_open(&q, s, NULL, "paper_remove") != STORE_OK)
+		return q.st;
+	q_begin(&q, ST_BEGIN);
+	(void)q_run(&q, ST_PAPER_REMOVE, "iiit", petition_id, id, now, reason);
+	if (q.st == STORE_OK && q.changes == 0)
+		q.st = STORE_NOTFOUND;
+	snprintf(subject, sizeof(subject), "petition:%lld",
+	    (long long)petition_id);
+	snprintf(detail, sizeof(detail), "batch=%lld reason=%s", (long long)id,
+	    reason);
+	(void)q_run(&q, ST_AUDIT, "itttt", now, actor, "paper_removed", subject,
+	    detail);
+	q_commit(&q);
+	return q_close(&q);
+}
+
+enum store_status
+store_paper_count(struct store *s, int64_t petition_id, int64_t *count)
+{
+	struct q q;
+
+	if (q_open(&q, s, NULL, "paper_count") != STORE_OK)
+		return q.st;
+	*count = q_run(&q, ST_PAPER_COUNT, "i", petition_id) == 1 ?
+	    row_int(&q, 0) :
+	    0;
 	return q_close(&q);
 }

@@ -44,6 +44,8 @@ enum write_result {
 	WRITE_DUPLICATE,    /* that email has signed (and confirmed) already */
 	WRITE_RESENT,	    /* still pending: a new link was queued */
 	WRITE_RESEND_LATER, /* still pending, link sent too recently */
+	WRITE_TOLD,	    /* signed (and confirmed) already: its owner
+			     * was mailed op.told */
 	WRITE_TOKEN_UNKNOWN,
 	WRITE_TOKEN_USED,
 	WRITE_TOKEN_EXPIRED,
@@ -67,6 +69,11 @@ struct write_op {
 	int64_t token_expires;
 	unsigned char unsub_hash[STORE_HASH_BYTES];
 	struct outbox_new mail; /* sealed NULL: no mail */
+	/* The letter telling the owner of an address that signed (and
+	 * confirmed) already that someone signed with it again; sent at most
+	 * once per window like a re-sent link (sealed NULL: none, and the
+	 * answer is WRITE_DUPLICATE). */
+	struct outbox_new told;
 	int64_t resend_before;
 	/* WRITE_CONFIRM: token_hash is the presented token. */
 	/* Both: SHA-256 of the signer's receipt secret, the commitment the
@@ -178,6 +185,7 @@ struct user_new {
 enum user_token_purpose {
 	USER_TOKEN_VERIFY, /* confirms the account's address */
 	USER_TOKEN_RESET,  /* sets a new password */
+	USER_TOKEN_SIGNIN, /* signs in once (guard: a mailed sign-in link) */
 	USER_TOKEN__MAX
 };
 
@@ -426,16 +434,30 @@ enum store_status store_user_token_use(struct store *s,
 enum store_status store_user_verify(struct store *s, int64_t id, int64_t now);
 
 /* Sets a new password (Argon2id string), clears failed logins and the lock,
- * and ends every session and every reset link of the account, in one
+ * and ends every session, reset and sign-in link of the account, in one
  * transaction.
  * STORE_NOTFOUND for no such account. */
 enum store_status store_user_set_password(struct store *s, int64_t id,
     const char *password);
 
-/* Records a login attempt: a success clears the failures; the max_failed-th
- * failure in a row locks the account for lock_seconds. */
-enum store_status store_user_login_result(struct store *s, int64_t id, bool ok,
-    int64_t now, int max_failed, int64_t lock_seconds);
+/* Failed logins are counted per address (its keyed email hash), whether
+ * an account has it or not, so that neither the lock nor its answer says
+ * which. *locked_until is 0 when the address is not locked (or unknown).
+ * Returns STORE_OK or the store's failure. */
+enum store_status store_login_guard(struct store *s,
+    const unsigned char *email_hash, int64_t *locked_until);
+
+/* Failures are forgotten this long after the last one. */
+#define STORE_LOGIN_GUARD_KEEP 86400
+
+/* Records a login attempt for the address: a success starts its count of
+ * failures again (a lock stays until its time); the max_failed-th failure
+ * in a row locks it for lock_seconds. Rows older than
+ * STORE_LOGIN_GUARD_KEEP are dropped on the way. A new password
+ * (store_user_set_password()) lifts the lock. */
+enum store_status store_login_guard_result(struct store *s,
+    const unsigned char *email_hash, bool ok, int64_t now, int max_failed,
+    int64_t lock_seconds);
 
 /* Sessions, known by the hash of their cookie. store_session_user gives
  * STORE_NOTFOUND for an unknown or expired one. */
@@ -653,10 +675,25 @@ enum store_status store_petition_public(struct store *s, struct arena *a,
     struct petition **out, size_t *n);
 
 /* A sign of the petitions table's state: v[0] how many petitions, v[1]
- * the largest id, v[2] the sum of their updated_at. Any creation or
- * change of a petition changes one of them (a change within the same
- * second as the previous one of that petition aside). */
-enum store_status store_petition_version(struct store *s, int64_t v[3]);
+ * the largest id, v[2] the sum of their updated_at, v[3] the sum of their
+ * delivered_at and the largest update id. Any creation or change of a
+ * petition, a delivery or an update (a response) changes one of them (a
+ * change within the same second as the previous one of that petition
+ * aside). */
+enum store_status store_petition_version(struct store *s, int64_t v[4]);
+
+/* A public petition delivered to its addressees and with no response yet
+ * (no update of kind response). */
+struct waiting_row {
+	int64_t petition_id;
+	int64_t delivered_at; /* the first delivery */
+};
+
+/* Every open or closed petition waiting for a response, by id: *out an
+ * arena array of *n. Reads petitions and their updates, never a
+ * signature. */
+enum store_status store_petition_waiting(struct store *s, struct arena *a,
+    struct waiting_row **out, size_t *n);
 
 /* Writes the search document of every public petition again, in one
  * transaction (after a copy between databases, or by an operator).
@@ -888,5 +925,246 @@ enum store_status store_image_get(struct store *s, struct arena *a,
  * STORE_NOTFOUND when there is no such file. */
 enum store_status store_image_file(struct store *s, struct arena *a,
     int64_t petition_id, const char *name, struct image_file *out);
+
+/* ---- report: notice and action (docs/report.md) ---- */
+
+/* A report as filed: a petition, or one of its comments (comment_id, the
+ * signature's id; 0 for the petition). */
+struct report_new {
+	int64_t petition_id, comment_id;
+	const char *reason; /* a report reason's code */
+	const char *note;   /* the reporter's text, "" for none */
+	const unsigned char *email_sealed; /* NULL: no address left */
+	size_t email_sealed_len;
+	const char *lang; /* the outcome mail's language */
+	int64_t created_at;
+};
+
+/* An open report as the moderators' queue shows it. */
+struct report_row {
+	int64_t id, petition_id, comment_id;
+	const char *reason, *note;
+	int64_t created_at;
+	bool has_email;
+	const char *slug, *title; /* the petition */
+	enum petition_state state;
+	const char *comment; /* the comment reported, "" for a petition or
+			      * one removed since */
+};
+
+/* An open report of one target, with what its outcome mail needs. */
+struct report_reporter {
+	int64_t id;
+	const unsigned char *email_sealed; /* NULL: no address */
+	size_t email_sealed_len;
+	const char *lang, *reason;
+};
+
+/* A moderator's decision on every open report of one target. */
+struct report_resolution {
+	int64_t petition_id, comment_id;
+	const char *outcome;   /* "dismiss", "hide", "other" */
+	const char *statement; /* the moderator's statement of reasons */
+	const char *actor;
+	int64_t now;
+	bool hide_comment;		/* erase the comment's text */
+	const int64_t *ids;		/* the reports decided */
+	const struct outbox_new *mails; /* per id, sealed NULL: none */
+	size_t n;
+};
+
+/* Stores a new open report. */
+enum store_status store_report_add(struct store *s, const struct report_new *r);
+
+/* STORE_OK when comment_id is a confirmed signature of the petition with a
+ * comment; STORE_NOTFOUND when not. */
+enum store_status store_report_comment(struct store *s, int64_t petition_id,
+    int64_t comment_id);
+
+/* The open reports, at most max, by target (petition, then comment), then
+ * oldest first, with their petition and comment (arena). */
+enum store_status store_report_open(struct store *s, struct arena *a,
+    size_t max, struct report_row **out, size_t *n);
+
+/* The open reports of one target, oldest first, with the reporters' sealed
+ * addresses (arena). */
+enum store_status store_report_target(struct store *s, struct arena *a,
+    int64_t petition_id, int64_t comment_id, struct report_reporter **out,
+    size_t *n);
+
+/* Decides res->ids in one transaction: each report still open is
+ * resolved (outcome, statement, actor, time) and loses its address, its
+ * outcome mail (when given) is queued; the comment's text is erased when
+ * res->hide_comment; the audit log gets "report_resolved". *resolved (may
+ * be NULL): how many were still open. STORE_NOTFOUND when none was (another
+ * moderator decided first: nothing changed). */
+enum store_status store_report_resolve(struct store *s,
+    const struct report_resolution *res, size_t *resolved);
+
+/* Erases the address and note of every report made at or before cutoff;
+ * *erased (may be NULL) how many. */
+enum store_status store_retain_reports(struct store *s, int64_t cutoff,
+    int64_t *erased);
+
+/* ---- keys: walking the sealed columns (holos rekey, the address hashes
+ * recomputed by holos migrate) ---- */
+
+/* The columns that hold sealed personal data. */
+enum sealed_column {
+	SEALED_SIGNATURES, /* signatures.pii */
+	SEALED_OUTBOX,	   /* outbox.sealed */
+	SEALED_USERS,	   /* users.email_sealed */
+	SEALED_ADDRESSEES, /* addressees.email_sealed */
+	SEALED_REPORTS,	   /* reports.email_sealed (docs/report.md) */
+	SEALED__MAX
+};
+
+/* One sealed value and where it is: its row's key (k2 is 0 but for the
+ * addressees, keyed by petition and position), the box, the row's email
+ * hash where the table has one (signatures, users; else NULL), and what
+ * the caller puts in its place. */
+struct sealed_row {
+	int64_t k1, k2;
+	const unsigned char *box;
+	size_t len;
+	const unsigned char *email_hash;
+	unsigned char *nbox; /* the new box; NULL: leave the row */
+	size_t nlen;
+};
+
+/* The name of a sealed column ("signatures.pii", …). */
+const char *sealed_column_name(enum sealed_column c);
+
+/* Up to limit rows of column c that hold a sealed value, after the row
+ * (k1, k2) in key order, into an arena array. */
+enum store_status store_sealed_list(struct store *s, struct arena *a,
+    enum sealed_column c, int64_t k1, int64_t k2, size_t limit,
+    struct sealed_row **out, size_t *n);
+
+/* Writes each row's nbox (where not NULL) in one transaction, each only
+ * where the row still holds the box read (a row changed meanwhile is left
+ * for the next pass); *changed counts the rows written. */
+enum store_status store_sealed_replace(struct store *s, enum sealed_column c,
+    const struct sealed_row *rows, size_t n, size_t *changed);
+
+/* Sets the email hash of row k1 of c (SEALED_SIGNATURES or SEALED_USERS)
+ * to hash where it is still old. STORE_DUPLICATE when another row of the
+ * same petition (or another account) has that hash already: nothing is
+ * changed. */
+enum store_status store_email_hash_replace(struct store *s, enum sealed_column c,
+    int64_t k1, const unsigned char *old, const unsigned char *hash);
+
+/* Whether the one-off data task name has been done (*done), and recording
+ * that it has. */
+enum store_status store_data_task_done(struct store *s, const char *name,
+    bool *done);
+enum store_status store_data_task_mark(struct store *s, const char *name,
+    int64_t now);
+/* ---- social proof (docs/social.md) ---- */
+
+/* A recent signer who agreed to show their name. */
+struct recent_row {
+	const unsigned char *pii; /* sealed */
+	size_t pii_len;
+	const char *country;
+};
+
+/* The newest max confirmed signers of the petition who agreed to show
+ * their name, newest confirmation first, into the arena. Returns the
+ * store's failure (nothing read). */
+enum store_status store_social_recent(struct store *s, struct arena *a,
+    int64_t petition_id, size_t max, struct recent_row **out, size_t *n);
+
+/* A comment its confirmed signer agreed to show. */
+struct comment_row {
+	int64_t id;		  /* the signature's */
+	const unsigned char *pii; /* sealed; NULL unless the signer agreed
+				   * to show their name too */
+	size_t pii_len;
+	const char *country;
+	const char *comment;
+	int64_t likes;
+	int64_t at;	       /* confirmed */
+	int64_t hidden_at;     /* 0: shown */
+	const char *hidden_by; /* "user:ID"; "" when shown */
+};
+
+enum comment_order {
+	COMMENTS_NEWEST, /* shown ones, newest first */
+	COMMENTS_TOP,	 /* shown ones with a like, most liked first */
+	COMMENTS_ALL,	 /* hidden ones too, newest first (the dashboard) */
+	COMMENTS__MAX
+};
+
+/* At most max comments of the petition in order, skipping offset (only
+ * COMMENTS_ALL), into the arena. Returns the store's failure. */
+enum store_status store_comments(struct store *s, struct arena *a,
+    int64_t petition_id, enum comment_order order, size_t max, int64_t offset,
+    struct comment_row **out, size_t *n);
+
+/* How many comments COMMENTS_ALL lists for the petition. */
+enum store_status store_comments_count(struct store *s, int64_t petition_id,
+    int64_t *n);
+
+/* One like of the shown comment id of the petition by liker (a keyed hash
+ * of a browser's id, STORE_HASH_BYTES): counted once per liker. *likes
+ * gets the comment's likes after it, *added whether this one counted.
+ * STORE_NOTFOUND when the comment is not shown (hidden, unknown, not
+ * agreed to). */
+enum store_status store_comment_like(struct store *s, int64_t petition_id,
+    int64_t id, const unsigned char *liker, int64_t now, int64_t *likes,
+    bool *added);
+
+/* Hides (hide true) or shows again comment id of the petition as actor
+ * ("user:ID") at now, with an audit entry ("comment_hidden" or
+ * "comment_shown", subject "comment:ID", detail "petition:PID") in one
+ * transaction. STORE_NOTFOUND when there is no such comment or it is
+ * already so. */
+enum store_status store_comment_hide(struct store *s, int64_t petition_id,
+    int64_t id, bool hide, const char *actor, int64_t now);
+/* ---- export: every counted signature (export.c) ---- */
+
+/* The petition's confirmed signatures after after_seq in seq order, up to
+ * max, in the arena: pii (sealed) is NULL unless the signer agreed to
+ * show their name, comment "" unless they agreed to show it and it is not
+ * hidden. Returns STORE_OK or the store's failure. */
+enum store_status store_export_signers(struct store *s, struct arena *a,
+    int64_t petition_id, int64_t after_seq, size_t max, struct signer_row **out,
+    size_t *n);
+
+/* ---- export: signatures on paper, apart from the online count ---- */
+
+/* A batch of paper signatures. */
+struct paper_batch {
+	int64_t id;
+	int64_t count;	   /* 1..PAPER_COUNT_MAX */
+	const char *day;   /* YYYY-MM-DD, when they were collected */
+	const char *place; /* a place or an event */
+	const char *note;  /* "" for none */
+	const char *scan;  /* the scan's file name in DATA/paper, "" none */
+	const char *actor; /* who recorded it: "user:ID" */
+	int64_t created_at;
+};
+
+/* Records batch b of the petition (b->id is not read) and its audit entry
+ * ("paper_added") in one transaction; *id (may be NULL) gets its id.
+ * Returns STORE_OK or the store's failure (nothing recorded). */
+enum store_status store_paper_add(struct store *s, int64_t petition_id,
+    const struct paper_batch *b, int64_t *id);
+
+/* The petition's batches not removed, latest day first, at most max, in
+ * the arena. */
+enum store_status store_paper_list(struct store *s, struct arena *a,
+    int64_t petition_id, size_t max, struct paper_batch **out, size_t *n);
+
+/* Removes batch id of the petition with reason, and writes the audit entry
+ * ("paper_removed"), in one transaction. STORE_NOTFOUND when the petition
+ * has no such batch (or it was removed already). */
+enum store_status store_paper_remove(struct store *s, int64_t petition_id,
+    int64_t id, const char *actor, const char *reason, int64_t now);
+
+/* The sum of the petition's batches not removed (0 for none). */
+enum store_status store_paper_count(struct store *s, int64_t petition_id,
+    int64_t *count);
 
 #endif

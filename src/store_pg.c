@@ -24,7 +24,7 @@
 #define BATCH_TRIES 3
 /* pg_advisory_xact_lock key serialising migrations: "holos" in ASCII. */
 #define MIGRATE_LOCK "448545976179"
-#define MAX_PARAMS 16
+#define MAX_PARAMS 17
 
 /* PostgreSQL's texts where they differ from store.c's, then its own. */
 static const char *const pg_sql[ST__MAX] = {
@@ -63,7 +63,7 @@ static const char *const pg_sql[ST__MAX] = {
 	    " $2::bytea[]) WITH ORDINALITY AS u(p, h, i) CROSS JOIN LATERAL"
 	    " (SELECT id, state, last_mail_at FROM signatures"
 	    " WHERE petition_id = u.p AND email_hash = u.h LIMIT 1) s",
-	/* A run of new signatures in one statement: $1..$16 are arrays of one
+	/* A run of new signatures in one statement: $1..$17 are arrays of one
 	 * length, a column each; rows go in in array order, and each comes
 	 * back with its place in the arrays (1-based). */
 	[ST_PG_SIGNATURE_INSERT_MANY] =
@@ -71,15 +71,17 @@ static const char *const pg_sql[ST__MAX] = {
 	    " $3::bytea[], $4::bytea[], $5::text[], $6::boolean[],"
 	    " $7::boolean[], $8::text[], $9::text[], $10::bigint[],"
 	    " $11::bigint[], $12::text[], $13::bigint[], $14::integer[],"
-	    " $15::text[], $16::text[]) WITH ORDINALITY AS u(petition_id, seq,"
+	    " $15::text[], $16::text[], $17::boolean[]) WITH ORDINALITY AS"
+	    " u(petition_id, seq,"
 	    " email_hash, pii, country, public_name, updates, comment, state,"
 	    " created_at, confirmed_at, lang, last_mail_at, flags, net, domain,"
-	    " i)), ins AS (INSERT INTO signatures (petition_id, seq,"
-	    " email_hash, pii, country, public_name, updates, comment, state,"
-	    " created_at, confirmed_at, lang, last_mail_at, flags, net, domain)"
+	    " public_comment, i)), ins AS (INSERT INTO signatures (petition_id,"
+	    " seq, email_hash, pii, country, public_name, updates, comment,"
+	    " state, created_at, confirmed_at, lang, last_mail_at, flags, net,"
+	    " domain, public_comment)"
 	    " SELECT petition_id, seq, email_hash, pii, country, public_name,"
 	    " updates, comment, state, created_at, confirmed_at, lang,"
-	    " last_mail_at, flags, net, domain FROM t ORDER BY i"
+	    " last_mail_at, flags, net, domain, public_comment FROM t ORDER BY i"
 	    " ON CONFLICT (petition_id, email_hash) DO NOTHING"
 	    " RETURNING id, petition_id, seq)"
 	    " SELECT t.i, ins.id FROM ins JOIN t ON t.petition_id ="
@@ -931,6 +933,7 @@ enum {
 	SA_FLAGS,
 	SA_NET,
 	SA_DOMAIN,
+	SA_PUBLIC_COMMENT,
 	SA__MAX
 };
 
@@ -957,6 +960,7 @@ sign_row_add(struct buf ar[SA__MAX], const struct write_op *op)
 	array_add_int(&ar[SA_FLAGS], sig->flags);
 	array_add_text(&ar[SA_NET], sig->net ? sig->net : "");
 	array_add_text(&ar[SA_DOMAIN], sig->domain ? sig->domain : "");
+	array_add_text(&ar[SA_PUBLIC_COMMENT], sig->public_comment ? "t" : "f");
 }
 
 /* Decides each op of the run in order, as if its rows went in one by one:
@@ -986,15 +990,23 @@ sign_plan(struct write_op *ops, size_t lo, size_t hi, struct batch *b,
 			r->mailed_at = op->now;
 			sign_row_add(ar, op);
 			b->ins[b->nins++] = i;
-		} else if (r->state != SIGNATURE_PENDING ||
-		    op->mail.sealed == NULL) {
-			op->result = WRITE_DUPLICATE;
-		} else if (r->mailed && r->mailed_at >= op->resend_before) {
-			op->result = WRITE_RESEND_LATER;
-		} else {
-			op->result = WRITE_RESENT;
+		} else if (r->state == SIGNATURE_PENDING &&
+		    op->mail.sealed != NULL) {
+			if (r->mailed && r->mailed_at >= op->resend_before) {
+				op->result = WRITE_RESEND_LATER;
+			} else {
+				op->result = WRITE_RESENT;
+				r->mailed = r->resent = true;
+				r->mailed_at = op->now;
+			}
+		} else if (r->state == SIGNATURE_CONFIRMED &&
+		    op->told.sealed != NULL &&
+		    !(r->mailed && r->mailed_at >= op->resend_before)) {
+			op->result = WRITE_TOLD;
 			r->mailed = r->resent = true;
 			r->mailed_at = op->now;
+		} else {
+			op->result = WRITE_DUPLICATE;
 		}
 	}
 }
@@ -1061,6 +1073,9 @@ sign_extras(struct store_conn *c, const struct write_op *ops, size_t lo,
 		} else if (op->result == WRITE_RESENT) {
 			token_add(&x, op->token_hash, "confirm", r->id, op->now,
 			    op->token_expires);
+		} else if (op->result == WRITE_TOLD) {
+			mail_add(&x, &op->told, op->now);
+			continue;
 		} else {
 			continue;
 		}

@@ -65,6 +65,8 @@
     live.onmessage = function (e) {
       var d;
       try { d = JSON.parse(e.data); } catch (x) { return; }
+      /* Others on the page (static/social.js) read the same event. */
+      document.dispatchEvent(new CustomEvent('holos:live', { detail: d }));
       if (typeof d.count_line === 'string' && count.textContent !== d.count_line) {
         count.textContent = d.count_line;
       }

@@ -29,17 +29,23 @@ function deref(obj) {
   return o;
 }
 
-// GETs path and checks the answer against the operation at api path op:
-// its status is documented, the body matches the schema, the documented
-// headers are there. Returns { status, headers, json }.
-async function check(p, op, headers = {}) {
-  const r = await h.fetchRaw(srv.url(`/api/v1${p}`), headers);
+// GETs path (from server s) and checks the answer against the operation at
+// api path op: its status is documented, the body matches the schema, the
+// documented headers are there with values their schema allows. Returns
+// { status, headers, json }.
+async function check(p, op, headers = {}, s = srv) {
+  const r = await h.fetchRaw(s.url(`/api/v1${p}`), headers);
   const oper = doc.paths[op].get;
   const resp = deref(oper.responses[String(r.status)]);
   assert.ok(resp, `${p}: status ${r.status} is not documented for ${op}`);
   assert.equal(r.headers['access-control-allow-origin'], '*', `${p}: CORS`);
-  for (const name of Object.keys(resp.headers || {})) {
-    assert.ok(r.headers[name.toLowerCase()] !== undefined, `${p}: header ${name} missing`);
+  for (const [name, def] of Object.entries(resp.headers || {})) {
+    const value = r.headers[name.toLowerCase()];
+    assert.ok(value !== undefined, `${p}: header ${name} missing`);
+    const hs = deref(def).schema;
+    if (hs && !ajv.validate(hs, value)) {
+      assert.fail(`${p}: header ${name}: ${value}: ${ajv.errorsText(ajv.errors)}`);
+    }
   }
   let json = null;
   if (resp.content) {
@@ -83,7 +89,7 @@ describe('open API', { timeout: 600000 }, () => {
     let r = await check('/petitions', '/petitions');
     assert.equal(r.status, 200);
     assert.equal(r.json.petitions[0].slug, h.SLUG);
-    for (const q of ['?sort=signatures&state=open&lang=en&page=1', '?sort=trending', '?sort=victory',
+    for (const q of ['?sort=signatures&state=open&lang=en&page=1', '?sort=trending', '?sort=victory', '?sort=waiting',
       '?q=accused', '?q=%22*NEAR(', '?page=99']) {
       r = await check(`/petitions${q}`, '/petitions');
       assert.equal(r.status, 200, q);
@@ -140,6 +146,34 @@ describe('open API', { timeout: 600000 }, () => {
     assert.equal(r.status, 200);
     assert.equal(r.json.petitions, 1);
     assert.equal(r.json.open, 1);
+  });
+
+  it('answers 429 with Retry-After over the rate limits', async () => {
+    // A server with the API's limits on and small: 3 an hour per address.
+    const lim = await h.startHolos(['--rate-limit', 'on', '--api-rate-ip', '3/3600']);
+    try {
+      const ops = [['/stats', '/stats'], ['/petitions', '/petitions'], [`/petitions/${h.SLUG}`, '/petitions/{slug}']];
+      for (const [p, op] of ops) {
+        const r = await check(p, op, {}, lim);
+        assert.equal(r.status, 200, p);
+      }
+      // Every endpoint refuses from here on, in the reader's language.
+      for (const [p, op] of [...ops, [`/petitions/${h.SLUG}/signatures`, '/petitions/{slug}/signatures'],
+        ['/openapi.json', '/openapi.json']]) {
+        const r = await check(p, op, { 'Accept-Language': 'uk' }, lim);
+        assert.equal(r.status, 429, p);
+        assert.equal(r.json.error.code, 'rate_limited');
+        assert.match(r.json.error.message, /Retry-After/);
+        assert.match(r.json.error.message, /[а-яіїєґ]/);
+        assert.ok(Number(r.headers['retry-after']) >= 1 && Number(r.headers['retry-after']) <= 3600);
+        assert.equal(r.headers['cache-control'], 'no-store');
+      }
+      // Pages are not the API's limits' business.
+      const page = await h.fetchRaw(lim.url(`/p/${h.SLUG}`));
+      assert.equal(page.status, 200);
+    } finally {
+      await lim.stop();
+    }
   });
 
   it('answers /p/SLUG.json errors as JSON', async () => {

@@ -1,7 +1,9 @@
 // live.test.js - the live count: pages open in en, ru and uk on a 360×740
 // phone show a confirmation made by another client within a second, without
 // a reload (static/holos.js and /p/SLUG/events), progress bar and next goal
-// included; without JavaScript the page keeps the count it was served with.
+// included, and the signer, who agreed to show their name, joins the recent
+// signers (static/social.js); without JavaScript the page keeps the count
+// and the list it was served with.
 'use strict';
 
 const { describe, after } = require('node:test');
@@ -62,6 +64,8 @@ describe('live count', () => {
     await sp.fill('#first_name', 'Live');
     await sp.fill('#last_name', 'Watcher');
     await sp.fill('#email', 'live.watcher@example.org');
+    await sp.selectOption('#country', 'UA');
+    await sp.check('#public');
     await Promise.all([sp.waitForURL(/\/thanks\?state=pending$/), sp.click('#sign button[type=submit]')]);
     const { link } = await h.confirmationLink(smtp, srv.base, 1);
     await sp.goto(link);
@@ -93,6 +97,22 @@ describe('live count', () => {
       const goal = w.lang === 'en' ? /15,000/ : /15\s000/;
       assert.match(text, goal, where(`petition ${w.lang}`, PHONE, `the line names the next goal: "${text}"`));
     }
+    // The recent signers list shows the new signer, by first name.
+    for (const w of watchers) {
+      await w.page.waitForFunction(() => {
+        const s = document.getElementById('recent');
+        const l = document.getElementById('recent-signers');
+        return s && !s.hidden && l && /Live/.test(l.textContent);
+      }, null, { timeout: 5000, polling: 50 }).catch(async () => {
+        const now = await w.page.evaluate(() => document.getElementById('recent-signers')?.textContent);
+        throw new Error(where(`petition ${w.lang}`, PHONE, `the recent signers did not show the new signer: "${now}"`));
+      });
+      const item = (await w.page.textContent('#recent-signers li')).trim();
+      assert.ok(!/Watcher/.test(item), where(`petition ${w.lang}`, PHONE, `only the first name is shown: "${item}"`));
+    }
+    const ukItem = (await watchers[2].page.textContent('#recent-signers li')).trim();
+    assert.match(ukItem, /Україна/, where('petition uk', PHONE, `the country is named in the page's language: "${ukItem}"`));
+
     // The language of each line is the page's.
     const ru = (await watchers[1].page.textContent('#count')).trim();
     assert.match(ru, /Следующая цель/, where('petition ru', PHONE, `the line is Russian: "${ru}"`));
@@ -101,6 +121,7 @@ describe('live count', () => {
 
     // Without JavaScript nothing moves until a reload, which shows it.
     assert.equal((await still.page.textContent('#count')).trim(), stillBefore, where('petition en (no JS)', PHONE, 'no script: the served count stays'));
+    assert.ok(await still.page.evaluate(() => document.getElementById('recent').hidden), where('petition en (no JS)', PHONE, 'no script: the empty list stays hidden'));
     await still.page.reload();
     assert.match((await still.page.textContent('#count')).trim(), /^1\s/, where('petition en (no JS)', PHONE, 'a reload shows the new count'));
   });

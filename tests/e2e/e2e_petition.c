@@ -428,6 +428,38 @@ test_base_url(void **state)
 	client_free(c);
 }
 
+/* The petition page stays under 50 KB uncompressed, images aside, in each
+ * language: what a phone on a slow network loads before it can sign. The
+ * style sheet and scripts are cached static files, never inline. */
+#define PAGE_WEIGHT_MAX 50000
+
+static void
+test_page_weight(void **state)
+{
+	(void)state;
+	static const char *const langs[] = { "en", "ru", "uk" };
+	struct client *c = client_new(srv);
+
+	for (size_t i = 0; i < sizeof(langs) / sizeof(langs[0]); i++) {
+		char path[128];
+		struct resp r;
+
+		snprintf(path, sizeof(path), "/p/%s?lang=%s", SEED_SLUG,
+		    langs[i]);
+		assert_int_equal(client_get(c, path, &r), CURLE_OK);
+		assert_int_equal(r.status, 200);
+		print_message("page weight %s: %zu bytes\n", langs[i],
+		    r.body.len);
+		if (r.body.len >= PAGE_WEIGHT_MAX)
+			fail_msg("the %s page is %zu bytes (limit %d)",
+			    langs[i], r.body.len, PAGE_WEIGHT_MAX);
+		assert_null(strstr(r.body.data, "<style"));
+		assert_null(strstr(r.body.data, " style=\""));
+		resp_free(&r);
+	}
+	client_free(c);
+}
+
 int
 main(void)
 {
@@ -439,6 +471,7 @@ main(void)
 		cmocka_unit_test(test_unknown_petition),
 		cmocka_unit_test(test_thanks_page),
 		cmocka_unit_test(test_static_css),
+		cmocka_unit_test(test_page_weight),
 		cmocka_unit_test_setup_teardown(test_hostile_petition_escaped,
 		    tiny_setup, own_server_teardown),
 		cmocka_unit_test_setup_teardown(test_goal_ladder, tiny_setup,

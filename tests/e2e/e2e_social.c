@@ -3,6 +3,10 @@
  * link, "Started" counted from publication, drafts sent twice and deleted,
  * an unsubscribe link opened again, the reject form's empty choice. Mail
  * goes through a real SMTP server. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -432,6 +438,133 @@ test_reject_preselects_nothing(void **state)
 	w.passed = true;
 }
 
+/* ---- social proof: recent signers, comments ---- */
+
+/* Signs the seed petition as who and confirms through the mailed link. */
+static void
+sign_confirmed(const struct signer *who)
+{
+	struct client *c = client_new(&w.srv);
+	struct resp r;
+
+	assert_int_equal(client_sign(c, SEED_SLUG, who, &r), 303);
+	resp_free(&r);
+	assert_int_equal(mail_follow(c, &w.mail, who->email, "/c/", WAIT_MS),
+	    303);
+	client_free(c);
+}
+
+/* The first event of /p/SEED/events?lang=en whose data holds needle,
+ * waiting ms at most; the data malloc'd, NULL when none came. */
+static char *
+event_with(const char *needle, long ms)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	long long end = now_ms() + ms;
+	struct hbuf in = { 0 };
+	char req[256], buf[4096];
+	char *found = NULL;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	sa.sin_port = htons((uint16_t)w.srv.port);
+	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+	int n = snprintf(req, sizeof req,
+	    "GET /p/%s/events?lang=en HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+	    "Accept: text/event-stream\r\n\r\n",
+	    SEED_SLUG);
+	assert_int_equal(write(fd, req, (size_t)n), n);
+	while (found == NULL && now_ms() < end) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		if (poll(&pfd, 1, 100) <= 0)
+			continue;
+		ssize_t k = recv(fd, buf, sizeof buf, 0);
+		if (k <= 0)
+			break;
+		hbuf_append(&in, buf, (size_t)k);
+		/* The last whole event that holds needle. */
+		const char *p = in.data, *sep;
+		while ((p = strstr(p, "data: ")) != NULL &&
+		    (sep = strstr(p, "\n\n")) != NULL) {
+			char *ev = strndup(p + 6, (size_t)(sep - p - 6));
+			if (strstr(ev, needle) != NULL) {
+				free(found);
+				found = ev;
+			} else
+				free(ev);
+			p = sep + 2;
+		}
+	}
+	close(fd);
+	hbuf_free(&in);
+	return found;
+}
+
+/* Signers who agreed to show their name are listed on the page and in
+ * the live events, by the first word of their first name, newest first;
+ * others are not; names are escaped. */
+static void
+test_recent_signers(void **state)
+{
+	struct signer a = signer_default("anna.recent@example.org");
+	struct signer h = signer_default("hidden.recent@example.org");
+	struct signer x = signer_default("evil.recent@example.org");
+	struct client *c = client_new(&w.srv);
+
+	(void)state;
+	a.first_name = "Ганна Марія";
+	a.country = "UA";
+	sign_confirmed(&a);
+	h.first_name = "Secretive";
+	h.public_ = NULL;
+	sign_confirmed(&h);
+	x.first_name = "<b>Bob</b>\xc2\xa0Smith";
+	x.country = "DE";
+	sign_confirmed(&x);
+
+	/* The page (cached for a few seconds) comes to show them. */
+	char *html = client_page_until(c, "/p/" SEED_SLUG "?lang=en",
+	    "&lt;b&gt;Bob&lt;/b&gt;</span>", 8000);
+	assert_non_null(html);
+	const char *list = strstr(html, "id=\"recent-signers\"");
+	assert_non_null(list);
+	const char *bob = strstr(list, "&lt;b&gt;Bob&lt;/b&gt;</span>");
+	const char *anna = strstr(list, ">Ганна</span>");
+	assert_non_null(anna);
+	/* Newest first; the first word only. */
+	assert_true(bob < anna);
+	assert_null(strstr(html, "Марія"));
+	assert_null(strstr(html, "Secretive"));
+	assert_null(strstr(html, "<b>Bob"));
+	assert_non_null(strstr(list, "Germany"));
+	free(html);
+
+	/* The live event carries them, keeping its other fields. */
+	char *ev = event_with("Ганна", 8000);
+	assert_non_null(ev);
+	json_t *j = json_loads(ev, 0, NULL);
+	assert_non_null(j);
+	assert_true(json_is_integer(json_object_get(j, "count")));
+	assert_true(json_is_integer(json_object_get(j, "goal")));
+	assert_true(json_is_integer(json_object_get(j, "next_goal")));
+	json_t *rec = json_object_get(j, "recent");
+	assert_true(json_is_array(rec));
+	assert_true(json_array_size(rec) >= 2 && json_array_size(rec) <= 10);
+	assert_string_equal(json_string_value(
+				json_object_get(json_array_get(rec, 0), "name")),
+	    "<b>Bob</b>");
+	assert_string_equal(json_string_value(
+				json_object_get(json_array_get(rec, 0),
+				    "country_name")),
+	    "Germany");
+	assert_null(strstr(ev, "Secretive"));
+	json_decref(j);
+	free(ev);
+	client_free(c);
+	w.passed = true;
+}
+
 int
 main(void)
 {
@@ -441,6 +574,7 @@ main(void)
 		cmocka_unit_test(test_drafts_once_and_deleted),
 		cmocka_unit_test(test_unsubscribe_again),
 		cmocka_unit_test(test_reject_preselects_nothing),
+		cmocka_unit_test(test_recent_signers),
 	};
 	return harness_finish(cmocka_run_group_tests(tests, setup, teardown));
 }

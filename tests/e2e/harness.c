@@ -803,11 +803,11 @@ server_cleanup(struct server *s)
 struct server *
 server_new_seeded(const char *const *extra)
 {
-	const char *args[16];
+	const char *args[24];
 	size_t n = 0;
 	args[n++] = "--seed";
 	args[n++] = SEED_PATH;
-	for (size_t i = 0; extra != NULL && extra[i] != NULL && n < 15; i++)
+	for (size_t i = 0; extra != NULL && extra[i] != NULL && n < 23; i++)
 		args[n++] = extra[i];
 	args[n] = NULL;
 	struct server *s = calloc(1, sizeof *s);

@@ -48,7 +48,7 @@ struct server {
 	int port;
 	pid_t pid;
 	bool keep; /* set when something failed: the root is left for a look */
-	const char *args[16]; /* extra serve arguments, NULL-terminated */
+	const char *args[24]; /* extra serve arguments, NULL-terminated */
 	/* Under PostgreSQL (harness_pg()): the DSN of this server's own
 	 * database, passed as --db; "" on SQLite. */
 	char db[512];

@@ -41,7 +41,7 @@ take(const char *s, int64_t petition, double t, int *retry)
 {
 	struct netaddr a = ip(s);
 	int r = -1;
-	bool ok = take_at(&a, petition, t, &r);
+	bool ok = take_at(&a, petition, t, SCOPES_WRITE, &r);
 
 	if (retry != NULL)
 		*retry = r;
@@ -181,6 +181,43 @@ test_network_scope(void **state)
 	assert_true(take("2001:db8:2::1", 0, 0, NULL));
 }
 
+/* The API's reads have buckets of their own: per address and per network,
+ * apart from the state-changing requests'. */
+static void
+test_api_scopes(void **state)
+{
+	struct rl_rule r[RL__MAX];
+	struct netaddr a = ip("203.0.113.1"), b = ip("203.0.113.2"),
+		       c = ip("198.51.100.1");
+	int retry = -1;
+
+	(void)state;
+	memset(r, 0, sizeof(r));
+	for (int i = 0; i < RL__MAX; i++)
+		r[i].period = 1;
+	r[RL_IP] = (struct rl_rule){ 1, 60 };
+	r[RL_API_IP] = (struct rl_rule){ 2, 60 };
+	r[RL_API_NET] = (struct rl_rule){ 3, 60 };
+	ratelimit_configure(r);
+	assert_true(take_at(&a, 0, 0, SCOPES_API, &retry));
+	assert_true(take_at(&a, 0, 0, SCOPES_API, &retry));
+	assert_false(take_at(&a, 0, 0, SCOPES_API, &retry));
+	assert_int_equal(retry, 30); /* 2 a minute: one in 30 s */
+	/* The address's write bucket is untouched, and a write takes
+	 * nothing from the API's. */
+	assert_true(take_at(&a, 0, 0, SCOPES_WRITE, &retry));
+	assert_false(take_at(&a, 0, 0, SCOPES_WRITE, &retry));
+	/* Another address of the network: its own bucket, the network's
+	 * last token. */
+	assert_true(take_at(&b, 0, 0, SCOPES_API, &retry));
+	assert_false(take_at(&b, 0, 0, SCOPES_API, &retry));
+	assert_int_equal(retry, 20); /* the network's: 3 a minute */
+	/* Another network is not touched. */
+	assert_true(take_at(&c, 0, 0, SCOPES_API, &retry));
+	/* Refilled in time. */
+	assert_true(take_at(&a, 0, 30, SCOPES_API, &retry));
+}
+
 static void
 test_client_scope(void **state)
 {
@@ -279,16 +316,17 @@ test_eviction_takes_the_oldest(void **state)
 	assert_int_equal(n, PROBE + 1);
 	/* Each takes its one token, the first longest ago. */
 	for (size_t i = 0; i < PROBE; i++)
-		assert_true(take_at(&c[i], 0, (double)i, &retry));
-	assert_false(take_at(&c[0], 0, 10, &retry));
-	assert_false(take_at(&c[1], 0, 11, &retry));
+		assert_true(take_at(&c[i], 0, (double)i, SCOPES_WRITE, &retry));
+	assert_false(take_at(&c[0], 0, 10, SCOPES_WRITE, &retry));
+	assert_false(take_at(&c[1], 0, 11, SCOPES_WRITE, &retry));
 	/* One more client: the oldest bucket (now c[2]'s) gives way, and
 	 * only it. */
-	assert_true(take_at(&c[PROBE], 0, 12, &retry));
-	assert_true(take_at(&c[2], 0, 13, &retry));
+	assert_true(take_at(&c[PROBE], 0, 12, SCOPES_WRITE, &retry));
+	assert_true(take_at(&c[2], 0, 13, SCOPES_WRITE, &retry));
 	for (size_t i = 0; i < PROBE + 1; i++)
 		if (i != 3) /* c[2] came back in c[3]'s place */
-			assert_false(take_at(&c[i], 0, 14, &retry));
+			assert_false(
+			    take_at(&c[i], 0, 14, SCOPES_WRITE, &retry));
 }
 
 static void
@@ -300,15 +338,16 @@ test_table_bounded_under_many_keys(void **state)
 
 	(void)state;
 	only(RL_IP, 1, 3600);
-	assert_true(take_at(&first, 0, 0, &retry));
-	assert_false(take_at(&first, 0, 0, &retry));
+	assert_true(take_at(&first, 0, 0, SCOPES_WRITE, &retry));
+	assert_false(take_at(&first, 0, 0, SCOPES_WRITE, &retry));
 	/* Four tables' worth of new clients, a distinct address each, as a
 	 * spoofed flood would send: each is allowed (a new bucket starts
 	 * full) and memory stays the one table. */
 	a = first;
 	for (uint32_t i = 1; i <= 4 * TABLE_SIZE; i++) {
 		memcpy(a.bytes + 12, &i, sizeof(i));
-		if (!take_at(&a, 0, 1 + (double)i / TABLE_SIZE, &retry))
+		if (!take_at(&a, 0, 1 + (double)i / TABLE_SIZE, SCOPES_WRITE,
+			&retry))
 			fail_msg("client %u refused", (unsigned)i);
 	}
 	for (size_t i = 0; i < TABLE_SIZE; i++)
@@ -317,7 +356,7 @@ test_table_bounded_under_many_keys(void **state)
 	assert_true(used <= TABLE_SIZE);
 	/* The first client's bucket, the oldest, gave way: the price of a
 	 * bounded table is a fresh burst for whoever is forgotten. */
-	assert_true(take_at(&first, 0, 10, &retry));
+	assert_true(take_at(&first, 0, 10, SCOPES_WRITE, &retry));
 }
 
 int
@@ -330,6 +369,7 @@ main(void)
 		cmocka_unit_test_setup(test_refused_takes_nothing, setup),
 		cmocka_unit_test_setup(test_retry_is_the_longest_wait, setup),
 		cmocka_unit_test_setup(test_network_scope, setup),
+		cmocka_unit_test_setup(test_api_scopes, setup),
 		cmocka_unit_test_setup(test_client_scope, setup),
 		cmocka_unit_test_setup(test_petition_scope, setup),
 		cmocka_unit_test_setup(test_site_scope, setup),

@@ -1,0 +1,24 @@
+-- 0016_social: social proof on a petition's page (docs/social.md).
+-- public_comment: the signer agreed to show their comment ("Why I
+-- signed"), apart from showing their name. likes: how many browsers liked
+-- the comment, one row each in comment_likes, known by a keyed hash of a
+-- random browser id (no personal data). comment_hidden_at/_by: a
+-- moderator or the starter hid the comment (NULL: shown); the audit log
+-- has each hide and unhide.
+ALTER TABLE signatures ADD COLUMN public_comment INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE signatures ADD COLUMN likes INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE signatures ADD COLUMN comment_hidden_at INTEGER;
+ALTER TABLE signatures ADD COLUMN comment_hidden_by TEXT;
+
+-- The recent signers shown (newest confirmation first) and the comments.
+CREATE INDEX signatures_shown ON signatures (petition_id, confirmed_at, seq)
+    WHERE state = 'confirmed' AND public_name = TRUE;
+CREATE INDEX signatures_comments ON signatures (petition_id, confirmed_at, id)
+    WHERE comment <> '' AND public_comment = TRUE;
+
+CREATE TABLE comment_likes (
+	signature_id INTEGER NOT NULL REFERENCES signatures(id) ON DELETE CASCADE,
+	liker        BLOB NOT NULL,
+	created_at   INTEGER NOT NULL,
+	PRIMARY KEY (signature_id, liker)
+);

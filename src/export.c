@@ -1,0 +1,468 @@
+/* export.c - a petition's counted signatures as CSV or JSON, a page of rows
+ * at a time, and `holos export`. */
+#include "export.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <sodium.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "arena.h"
+#include "buf.h"
+#include "crypto.h"
+#include "i18n.h"
+#include "log.h"
+#include "petition.h"
+
+const char export_usage[] =
+    "usage: holos export [OPTIONS] SLUG --format csv|json [--out FILE]\n"
+    "       [--lang CODE]\n"
+    "\n"
+    "Writes every counted (confirmed) signature of the petition: its number,\n"
+    "the signer's first and last name only where they agreed to show it, the\n"
+    "country, the day of signing (UTC) and the comment where they agreed to\n"
+    "show it. Never an email or network address. CSV follows RFC 4180, its\n"
+    "heading in --lang (default: the site's --lang), and a cell that a\n"
+    "spreadsheet would take for a formula starts with an apostrophe; JSON is\n"
+    "one array of objects. Without --out it goes to standard output. A\n"
+    "progress bar goes to standard error when it is a terminal.\n";
+
+struct export
+{
+	struct store *s;
+	int64_t petition_id;
+	enum export_format f;
+	const char *lang;
+	size_t page;
+	int64_t after; /* the last seq read */
+	bool started, last_page, ended, failed;
+	struct buf out; /* made, not yet read from off */
+	size_t off;
+	int64_t rows, unreadable;
+};
+
+enum export_format
+export_format_parse(const char *name)
+{
+	if (name != NULL && strcmp(name, "csv") == 0)
+		return EXPORT_CSV;
+	if (name != NULL && strcmp(name, "json") == 0)
+		return EXPORT_JSON;
+	return EXPORT_FORMAT__MAX;
+}
+
+struct export *
+export_new(struct store *s, int64_t petition_id, enum export_format f,
+    const char *lang, size_t page)
+{
+	struct export *e;
+
+	if (f >= EXPORT_FORMAT__MAX || page == 0 ||
+	    (e = calloc(1, sizeof(*e))) == NULL)
+		return NULL;
+	e->s = s;
+	e->petition_id = petition_id;
+	e->f = f;
+	e->lang = lang;
+	e->page = page;
+	buf_init(&e->out);
+	return e;
+}
+
+/* One CSV text cell, always quoted (RFC 4180). A value a spreadsheet would
+ * take for a formula gets a leading apostrophe, so it stays text. */
+static void
+csv_cell(struct buf *b, const char *s, size_t len)
+{
+	size_t i;
+
+	buf_putc(b, '"');
+	if (len > 0 &&
+	    (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' ||
+		s[0] == '\t' || s[0] == '\r'))
+		buf_putc(b, '\'');
+	for (i = 0; i < len; i++) {
+		if (s[i] == '"')
+			buf_putc(b, '"');
+		buf_putc(b, s[i]);
+	}
+	buf_putc(b, '"');
+}
+
+static void
+csv_heading(struct export *e)
+{
+	static const char *const keys[] = { "me_csv_number",
+		"me_csv_first_name", "me_csv_last_name", "me_csv_country",
+		"me_csv_signed", "export_comment" };
+	size_t i;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		const char *h = i18n_text(e->lang, keys[i]);
+
+		if (h == NULL)
+			h = keys[i];
+		if (i > 0)
+			buf_putc(&e->out, ',');
+		csv_cell(&e->out, h, strlen(h));
+	}
+	buf_puts(&e->out, "\r\n");
+}
+
+/* The opened "first\0last\0email\0ip" of row, or NULL when there is none to
+ * show (the signer did not agree, or the data is erased) or it cannot be
+ * opened (*bad set). *len is the plain text's length, to wipe. */
+static char *
+open_names(const struct signer_row *row, size_t *len, const char **last,
+    size_t *flen, size_t *llen, bool *bad)
+{
+	char *plain;
+
+	*bad = false;
+	if (row->pii == NULL || row->pii_len == 0)
+		return NULL;
+	if ((plain = crypto_open(row->pii, row->pii_len, len)) == NULL) {
+		*bad = true;
+		return NULL;
+	}
+	*flen = strnlen(plain, *len);
+	if (*flen == *len) {
+		sodium_memzero(plain, *len);
+		free(plain);
+		*bad = true;
+		return NULL;
+	}
+	*last = plain + *flen + 1;
+	*llen = strnlen(*last, *len - *flen - 1);
+	return plain;
+}
+
+/* A JSON string of n bytes of s, or null when s is NULL or not UTF-8. */
+static json_t *
+json_str(const char *s, size_t n)
+{
+	json_t *j = s != NULL ? json_stringn(s, n) : NULL;
+
+	return j != NULL ? j : json_null();
+}
+
+/* Appends row in e's format. Returns 0, or -1 when out of memory. */
+static int
+put_row(struct export *e, const struct signer_row *row)
+{
+	const char *last = NULL, *comment = row->comment ? row->comment : "";
+	const char *country = row->country ? row->country : "";
+	size_t len = 0, flen = 0, llen = 0;
+	char day[16], *plain, *text;
+	time_t t = (time_t)row->created_at;
+	struct tm tm;
+	bool bad;
+	json_t *o;
+	int ret = -1;
+
+	gmtime_r(&t, &tm);
+	strftime(day, sizeof(day), "%Y-%m-%d", &tm);
+	plain = open_names(row, &len, &last, &flen, &llen, &bad);
+	if (bad)
+		e->unreadable++;
+	if (e->f == EXPORT_CSV) {
+		buf_printf(&e->out, "%lld,", (long long)row->seq);
+		csv_cell(&e->out, plain, plain ? flen : 0);
+		buf_putc(&e->out, ',');
+		csv_cell(&e->out, last, plain ? llen : 0);
+		buf_putc(&e->out, ',');
+		csv_cell(&e->out, country, strlen(country));
+		buf_printf(&e->out, ",%s,", day);
+		csv_cell(&e->out, comment, strlen(comment));
+		buf_puts(&e->out, "\r\n");
+		ret = 0;
+		goto done;
+	}
+	if ((o = json_object()) == NULL)
+		goto done;
+	json_object_set_new(o, "number", json_integer(row->seq));
+	json_object_set_new(o, "first_name", json_str(plain, flen));
+	json_object_set_new(o, "last_name", json_str(plain ? last : NULL, llen));
+	json_object_set_new(o, "country", json_string(country));
+	json_object_set_new(o, "signed", json_string(day));
+	json_object_set_new(o, "comment",
+	    comment[0] != '\0' ? json_str(comment, strlen(comment)) :
+				 json_null());
+	text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	if (text == NULL)
+		goto done;
+	buf_puts(&e->out, e->rows == 0 ? "\n" : ",\n");
+	buf_puts(&e->out, text);
+	sodium_memzero(text, strlen(text));
+	free(text);
+	ret = 0;
+done:
+	if (plain != NULL) {
+		sodium_memzero(plain, len);
+		free(plain);
+	}
+	if (ret == 0)
+		e->rows++;
+	return ret;
+}
+
+/* Makes the next piece of the export into e->out (empty before). */
+static void
+fill(struct export *e)
+{
+	struct signer_row *rows = NULL;
+	struct arena *a;
+	size_t n = 0, i;
+
+	if (!e->started) {
+		e->started = true;
+		if (e->f == EXPORT_CSV)
+			csv_heading(e);
+		else
+			buf_putc(&e->out, '[');
+		return;
+	}
+	if (e->last_page) {
+		e->ended = true;
+		if (e->f == EXPORT_JSON)
+			buf_puts(&e->out, e->rows > 0 ? "\n]\n" : "]\n");
+		return;
+	}
+	if ((a = arena_new()) == NULL) {
+		e->failed = true;
+		return;
+	}
+	if (store_export_signers(e->s, a, e->petition_id, e->after, e->page,
+		&rows, &n) != STORE_OK) {
+		log_error("export",
+		    "petition=%lld error=\"cannot read signers\"",
+		    (long long)e->petition_id);
+		e->failed = true;
+		arena_free(a);
+		return;
+	}
+	for (i = 0; i < n && !e->failed; i++) {
+		if (put_row(e, &rows[i]) == -1)
+			e->failed = true;
+		e->after = rows[i].seq;
+	}
+	e->last_page = n < e->page;
+	arena_free(a);
+}
+
+ssize_t
+export_read(struct export *e, char *buf, size_t max)
+{
+	size_t n;
+
+	if (e->failed)
+		return -1;
+	while (e->off == e->out.len && !e->ended) {
+		sodium_memzero(e->out.data, e->out.len);
+		e->out.len = 0;
+		e->off = 0;
+		fill(e);
+		if (e->failed || !buf_ok(&e->out)) {
+			e->failed = true;
+			return -1;
+		}
+	}
+	if (e->off == e->out.len)
+		return 0;
+	n = e->out.len - e->off;
+	if (n > max)
+		n = max;
+	memcpy(buf, e->out.data + e->off, n);
+	e->off += n;
+	return (ssize_t)n;
+}
+
+int64_t
+export_rows(const struct export *e, int64_t *unreadable)
+{
+	if (unreadable != NULL)
+		*unreadable = e->unreadable;
+	return e->rows;
+}
+
+void
+export_free(struct export *e)
+{
+	if (e == NULL)
+		return;
+	if (e->out.data != NULL)
+		sodium_memzero(e->out.data, e->out.len);
+	buf_reset(&e->out);
+	free(e);
+}
+
+/* ---- `holos export` ---- */
+
+/* The command line's progress: a bar on a terminal. */
+static void
+bar_show(int64_t done, int64_t total, time_t *last, bool end)
+{
+	time_t now = time(NULL);
+	int pct, fill_n, i;
+	char line[32];
+
+	if (now == *last && !end)
+		return;
+	*last = now;
+	pct = total > 0 ? (int)(done * 100 / total) : 100;
+	if (pct > 100 || end)
+		pct = 100;
+	fill_n = pct * 30 / 100;
+	for (i = 0; i < 30; i++)
+		line[i] = i < fill_n ? '#' : '.';
+	line[30] = '\0';
+	fprintf(stderr, "\r[%s] %3d%%  %lld of %lld signatures", line, pct,
+	    (long long)done, (long long)total);
+	if (end)
+		fputc('\n', stderr);
+}
+
+enum {
+	X_OUT = 400,
+	X_FORMAT,
+	X_LANG,
+	X_DATA,
+	X_DB,
+	X_SHARE,
+	X_BASE_URL,
+	X_SITE
+};
+
+static const struct option xopts[] = {
+	{ "out", required_argument, NULL, X_OUT },
+	{ "format", required_argument, NULL, X_FORMAT },
+	{ "lang", required_argument, NULL, X_LANG },
+	/* Read by main before us; accepted here so they may come anywhere. */
+	{ "data", required_argument, NULL, X_DATA },
+	{ "db", required_argument, NULL, X_DB },
+	{ "share", required_argument, NULL, X_SHARE },
+	{ "base-url", required_argument, NULL, X_BASE_URL },
+	{ "site-name", required_argument, NULL, X_SITE },
+	{ NULL, 0, NULL, 0 },
+};
+
+int
+export_cmd(struct store *s, int argc, char **argv)
+{
+	const char *out = NULL, *lang = NULL, *format = NULL, *slug;
+	enum export_format f;
+	struct export *e = NULL;
+	struct petition p;
+	struct arena *a = NULL;
+	int64_t total = 0, rows, unreadable;
+	time_t last = 0;
+	bool bar = isatty(STDERR_FILENO), made = false;
+	FILE *fp = NULL;
+	char chunk[64 * 1024];
+	ssize_t n;
+	int ch, ret = 1;
+
+	optind = 1;
+	opterr = 1;
+	while ((ch = getopt_long(argc, argv, "h", xopts, NULL)) != -1) {
+		switch (ch) {
+		case X_OUT: out = optarg; break;
+		case X_FORMAT: format = optarg; break;
+		case X_LANG: lang = optarg; break;
+		case X_DATA:
+		case X_DB:
+		case X_SHARE:
+		case X_BASE_URL:
+		case X_SITE: break;
+		case 'h': fputs(export_usage, stdout); return 0;
+		default: fputs(export_usage, stderr); return 2;
+		}
+	}
+	if (optind != argc - 1 || format == NULL) {
+		fprintf(stderr, "holos export: expected SLUG and --format\n");
+		fputs(export_usage, stderr);
+		return 2;
+	}
+	if ((f = export_format_parse(format)) == EXPORT_FORMAT__MAX) {
+		fprintf(stderr, "holos export: --format is csv or json\n");
+		return 2;
+	}
+	slug = argv[optind];
+	if (!petition_slug_valid(slug, strlen(slug))) {
+		fprintf(stderr, "holos export: \"%s\" is no slug\n", slug);
+		return 2;
+	}
+	if (lang != NULL && (lang = i18n_match(lang, strlen(lang))) == NULL) {
+		fprintf(stderr, "holos export: unknown --lang\n");
+		return 2;
+	}
+	if ((a = arena_new()) == NULL)
+		goto fail;
+	switch (store_petition_by_slug(s, a, slug, &p)) {
+	case STORE_OK: break;
+	case STORE_NOTFOUND:
+		fprintf(stderr, "holos export: no petition \"%s\"\n", slug);
+		goto fail;
+	default:
+		fprintf(stderr, "holos export: cannot read the database\n");
+		goto fail;
+	}
+	if (bar && store_petition_count(s, p.id, &total) != STORE_OK) {
+		fprintf(stderr, "holos export: cannot read the database\n");
+		goto fail;
+	}
+	if (out == NULL)
+		fp = stdout;
+	else if ((fp = fopen(out, "wb")) == NULL) {
+		fprintf(stderr, "holos export: %s: %s\n", out, strerror(errno));
+		goto fail;
+	} else
+		made = true;
+	if ((e = export_new(s, p.id, f,
+		 lang != NULL ? lang : i18n_negotiate(NULL, NULL, NULL),
+		 EXPORT_PAGE)) == NULL)
+		goto fail;
+	while ((n = export_read(e, chunk, sizeof(chunk))) > 0) {
+		if (fwrite(chunk, 1, (size_t)n, fp) != (size_t)n) {
+			fprintf(stderr, "holos export: cannot write: %s\n",
+			    strerror(errno));
+			goto fail;
+		}
+		if (bar)
+			bar_show(export_rows(e, NULL), total, &last, false);
+	}
+	if (n < 0) {
+		fprintf(stderr, "holos export: cannot read the signatures\n");
+		goto fail;
+	}
+	if (fflush(fp) != 0 || (fp != stdout && fclose(fp) != 0)) {
+		if (fp != stdout)
+			fp = NULL;
+		fprintf(stderr, "holos export: cannot write: %s\n",
+		    strerror(errno));
+		goto fail;
+	}
+	if (fp != stdout)
+		fp = NULL;
+	rows = export_rows(e, &unreadable);
+	if (bar)
+		bar_show(rows, total, &last, true);
+	log_info("export", "petition=%lld format=%s rows=%lld unreadable=%lld",
+	    (long long)p.id, format, (long long)rows, (long long)unreadable);
+	ret = 0;
+fail:
+	if (fp != NULL && fp != stdout)
+		fclose(fp);
+	if (ret != 0 && made)
+		unlink(out);
+	export_free(e);
+	arena_free(a);
+	return ret;
+}
