@@ -144,6 +144,8 @@ bench: deps
 	@$(MAKE) --no-print-directory bench-deliver
 	@$(MAKE) --no-print-directory bench-mail
 	@$(MAKE) --no-print-directory bench-events
+	@$(MAKE) --no-print-directory bench-spike
+	@$(MAKE) --no-print-directory bench-find
 
 # The delivery pack of 1,000,000 signers (BENCH_DELIVER_SIGNERS): time and
 # peak RSS, kept in bench/results/ like run.sh's.
@@ -156,9 +158,26 @@ build/bench/deliver_bench: bench/deliver_bench.c $(call objs,build)
 bench-mail: all
 	@sh bench/mail.sh
 
+# A spike in a real site's configuration: bot checks, rate limits, email
+# confirmation and mail to smtp-sink (bench/spike.sh).
+bench-spike: all
+	@sh bench/spike.sh
+
 # 10,000 live-count event streams on one node (bench/events.sh).
 bench-events: all
 	@sh bench/events.sh
+
+# The listing and search benchmark's database: 10,000 petitions in en, ru
+# and uk, 10,000,000 signatures (bench/find.sh).
+build/bench/find_gen: bench/find_gen.c $(call objs,build)
+	@mkdir -p $(@D)
+	$(CC) -std=c17 -g $(WARN) $(HOLOSCPP) $(OPT) $(PKGCFLAGS) $(CPPFLAGS) $(CFLAGS) \
+	    $(LDFLAGS) -o $@ $< $(call objs,build) $(PKGLIBS)
+
+# Listings, search and the API at 100 and 10,000 petitions, 0 and 10 M
+# signatures: wrk's p50, p99 and requests a second, and the start-up time.
+bench-find: all build/bench/find_gen
+	@sh bench/find.sh
 
 bench-deliver: build/bench/deliver_bench
 	@mkdir -p bench/results
@@ -178,4 +197,4 @@ clean:
 DATA   ?= data
 LISTEN ?= 127.0.0.1:8080
 
-.PHONY: all asan tests deps run test tsan bench bench-deliver bench-events fuzz format clean
+.PHONY: all asan tests deps run test tsan bench bench-deliver bench-events bench-spike bench-find fuzz format clean

@@ -29,10 +29,8 @@ OUT=bench/results/$(date -u +%Y-%m-%dT%H%M%SZ)-mail.txt
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/holos-mail.XXXXXX")
 PIDS=""
 
-die() {
-	echo "mail.sh: $*" >&2
-	exit 1
-}
+BENCH_NAME=mail.sh
+. bench/lib.sh
 cleanup() {
 	for p in $PIDS; do kill "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
@@ -40,14 +38,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-apt_install() {
-	[ "$(id -u)" = 0 ] || die "run: sudo apt-get install -y $1"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$1" >/dev/null ||
-	    { apt-get update -q >/dev/null &&
-	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$1" \
-	    >/dev/null; } || die "cannot install $1"
-}
-[ -x /usr/sbin/smtp-sink ] || apt_install postfix
+need_postfix
 command -v wrk >/dev/null 2>&1 || apt_install wrk
 command -v curl >/dev/null 2>&1 || apt_install curl
 command -v sqlite3 >/dev/null 2>&1 || apt_install sqlite3
@@ -58,11 +49,8 @@ log() { echo "$*" | tee -a "$OUT"; }
 now_ms() { date +%s%3N; }
 
 # The sink: accepts everything, keeps nothing; 1000 sessions at most.
-asuser=""
-[ "$(id -u)" != 0 ] || asuser="-u nobody"
-/usr/sbin/smtp-sink $asuser 127.0.0.1:$SINK 1000 >/dev/null 2>&1 &
-PIDS="$PIDS $!"
-sleep 0.3
+sink_start "$SINK"
+PIDS="$PIDS $SINK_PID"
 
 serve() {	# smtp-port extra-args...
 	p=$1

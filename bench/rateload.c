@@ -2,7 +2,10 @@
 
 /* HTTP/1.1 over keep-alive connections, GETs or unique sign POSTs; each
  * latency is measured from the request's intended send time, so a server
- * that stalls cannot hide the stall by slowing the generator down. */
+ * that stalls cannot hide the stall by slowing the generator down. With
+ * -f, the POSTs come from a file of bench/spikeprep.c (PATH TAB
+ * X-FORWARDED-FOR TAB BODY a line), and -l writes when each was answered:
+ * "LINE REALTIME_NS STATUS" a line, LINE counting from 0. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -44,6 +47,7 @@ struct conn {
 	int status;
 	int close_after;
 	int64_t intended; /* ns, CLOCK_MONOTONIC */
+	long n;		  /* the request's number */
 };
 
 static struct {
@@ -64,6 +68,9 @@ static struct {
 	long status[600];
 	double lag_max_ms; /* how late the generator itself sent */
 	long lag_over_1ms;
+	char **reqs; /* -f: the requests' lines */
+	long nreqs;
+	FILE *log; /* -l */
 } g;
 
 static int64_t
@@ -159,7 +166,23 @@ build_request(struct conn *c, long n)
 {
 	int len;
 
-	if (!g.sign) {
+	if (g.reqs != NULL) {
+		char *line = g.reqs[n % g.nreqs], *xff, *body;
+
+		xff = strchr(line, '\t');
+		body = xff != NULL ? strchr(xff + 1, '\t') : NULL;
+		if (body == NULL) {
+			fprintf(stderr, "rateload: malformed line %ld\n", n);
+			exit(1);
+		}
+		len = snprintf(c->req, sizeof(c->req),
+		    "POST %.*s HTTP/1.1\r\nHost: %s\r\n"
+		    "X-Forwarded-For: %.*s\r\nContent-Type: "
+		    "application/x-www-form-urlencoded\r\nContent-Length: %zu"
+		    "\r\n\r\n%s",
+		    (int)(xff - line), line, g.host, (int)(body - xff - 1),
+		    xff + 1, strlen(body + 1), body + 1);
+	} else if (!g.sign) {
 		len = snprintf(c->req, sizeof(c->req),
 		    "GET %s HTTP/1.1\r\n"
 		    "Host: %s\r\n\r\n",
@@ -185,6 +208,7 @@ build_request(struct conn *c, long n)
 	}
 	c->req_len = (size_t)len;
 	c->req_off = 0;
+	c->n = n;
 }
 
 static void
@@ -276,6 +300,13 @@ complete(int i)
 
 	g.lat_ms[g.completed++] = (double)(now_ns() - c->intended) / 1e6;
 	g.status[c->status]++;
+	if (g.log != NULL) {
+		struct timespec t;
+
+		clock_gettime(CLOCK_REALTIME, &t);
+		fprintf(g.log, "%ld %lld %d\n", c->n,
+		    (long long)t.tv_sec * 1000000000LL + t.tv_nsec, c->status);
+	}
 	if (c->close_after) {
 		c->state = C_IDLE;
 		conn_reset(i, 0);
@@ -399,11 +430,14 @@ usage(void)
 {
 	fprintf(stderr,
 	    "usage: rateload -a 127.0.0.1:PORT -r RATE -d SECONDS "
-	    "[-c CONNS] (-g PATH | -s SLUG)\n"
+	    "[-c CONNS] (-g PATH | -s SLUG | -f FILE [-l LOG])\n"
 	    "  -g PATH   GET PATH\n"
 	    "  -s SLUG   POST /p/SLUG/sign with a unique email each; the form "
 	    "token\n            comes from HOLOS_CSRF, the run tag from "
-	    "HOLOS_RUN\n");
+	    "HOLOS_RUN\n"
+	    "  -f FILE   POST the requests of FILE (bench/spikeprep.c), one "
+	    "each\n  -l LOG    write \"LINE REALTIME_NS STATUS\" for each "
+	    "answer\n");
 	exit(2);
 }
 
@@ -412,13 +446,13 @@ main(int argc, char **argv)
 {
 	struct epoll_event evs[256];
 	char hostbuf[64];
-	const char *addr = NULL;
+	const char *addr = NULL, *reqfile = NULL, *logfile = NULL;
 	int64_t t0, interval, end, deadline;
 	long total, next = 0;
 	int ch;
 
 	g.nconns = 64;
-	while ((ch = getopt(argc, argv, "a:r:d:c:g:s:")) != -1) {
+	while ((ch = getopt(argc, argv, "a:r:d:c:g:s:f:l:")) != -1) {
 		switch (ch) {
 		case 'a': addr = optarg; break;
 		case 'r': g.rate = atof(optarg); break;
@@ -432,9 +466,41 @@ main(int argc, char **argv)
 			g.path = optarg;
 			g.sign = 1;
 			break;
+		case 'f': reqfile = optarg; break;
+		case 'l': logfile = optarg; break;
 		default: usage();
 		}
 	}
+	if (reqfile != NULL) {
+		FILE *f = fopen(reqfile, "r");
+		char *line = NULL;
+		size_t cap = 0, room = 0;
+		ssize_t k;
+
+		if (f == NULL)
+			die(reqfile);
+		while ((k = getline(&line, &cap, f)) > 0) {
+			if (line[k - 1] == '\n')
+				line[k - 1] = '\0';
+			if ((size_t)g.nreqs == room) {
+				room = room ? room * 2 : 65536;
+				g.reqs = realloc(g.reqs, room * sizeof(char *));
+				if (g.reqs == NULL)
+					die("realloc");
+			}
+			if ((g.reqs[g.nreqs++] = strdup(line)) == NULL)
+				die("strdup");
+		}
+		free(line);
+		fclose(f);
+		if (g.nreqs == 0) {
+			fprintf(stderr, "rateload: %s is empty\n", reqfile);
+			return 2;
+		}
+		g.path = reqfile;
+	}
+	if (logfile != NULL && (g.log = fopen(logfile, "w")) == NULL)
+		die(logfile);
 	if (addr == NULL || g.path == NULL || g.rate <= 0 || g.rate > 1e6 ||
 	    g.seconds <= 0 || g.seconds > 3600 || g.nconns < 1 ||
 	    g.nconns > MAX_CONNS)
@@ -528,14 +594,24 @@ main(int argc, char **argv)
 		for (int k = 0; k < n; k++)
 			on_event(&evs[k]);
 	}
+	if (g.log != NULL && fclose(g.log) != 0)
+		die("the log");
+	if (g.reqs != NULL && total > g.nreqs)
+		fprintf(stderr,
+		    "rateload: %ld requests, %ld in the file: "
+		    "some were sent twice\n",
+		    total, g.nreqs);
 	qsort(g.lat_ms, (size_t)g.completed, sizeof(double), cmp_double);
 	printf("mode=%s path=%s rate=%.0f seconds=%.0f conns=%d requests=%ld "
 	       "sent=%ld completed=%ld errors=%ld unanswered=%ld "
 	       "p50_ms=%.2f p90_ms=%.2f p99_ms=%.2f p999_ms=%.2f max_ms=%.2f "
 	       "send_lag_max_ms=%.2f late_sends=%ld reconnects=%ld",
-	    g.sign ? "sign" : "get", g.path, g.rate, g.seconds, g.nconns, total,
-	    g.sent, g.completed, g.errors, total - g.completed - g.errors,
-	    pct(total, 50), pct(total, 90), pct(total, 99), pct(total, 99.9),
+	    g.reqs != NULL ? "file" :
+		g.sign	   ? "sign" :
+			     "get",
+	    g.path, g.rate, g.seconds, g.nconns, total, g.sent, g.completed,
+	    g.errors, total - g.completed - g.errors, pct(total, 50),
+	    pct(total, 90), pct(total, 99), pct(total, 99.9),
 	    g.completed > 0 ? g.lat_ms[g.completed - 1] : INFINITY,
 	    g.lag_max_ms, g.lag_over_1ms, g.reconnects);
 	for (int s = 100; s < 600; s++)

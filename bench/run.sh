@@ -34,26 +34,9 @@ NURL=http://$HOST:$NPORT
 CC=${CC:-cc}
 CFLAGS="-std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -O2"
 
-die() {
-	echo "bench: $*" >&2
-	exit 1
-}
+BENCH_NAME=bench
+. "$ROOT/bench/lib.sh"
 
-# --- tools -----------------------------------------------------------------
-
-# Installs a Debian package (as root; otherwise says what to run).
-apt_install() {	# package
-	echo "bench: installing $1"
-	[ "$(id -u)" = 0 ] || die "run: sudo apt-get install -y $1"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$1" >/dev/null ||
-	    { apt-get update -q >/dev/null &&
-	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$1" \
-	    >/dev/null; } || die "cannot install $1"
-}
-# Installs a package only when its command is missing.
-need() {	# command package
-	command -v "$1" >/dev/null 2>&1 || apt_install "$2"
-}
 need wrk wrk
 need nginx nginx-light
 need curl curl
@@ -209,31 +192,7 @@ holos_stop() {
 alive() {
 	kill -0 "$HOLOS_PID" 2>/dev/null || holos_died
 }
-# The machine may be shared: before a measurement, flush dirty pages, wait
-# (at most 60 s at a time, BENCH_WAIT=240 s in all) until the CPUs are 85%
-# idle over a second, and record how idle they were.
-WAIT_LEFT=${BENCH_WAIT:-240}
-idle_pct() {
-	a=$(head -n 1 /proc/stat)
-	sleep 1
-	b=$(head -n 1 /proc/stat)
-	echo "$a
-$b" | awk '{ t = 0; for (i = 2; i <= NF; i++) t += $i;
-	    idle[NR] = $5 + $6; tot[NR] = t }
-	    END { printf "%.0f\n", 100 * (idle[2] - idle[1]) / (tot[2] - tot[1]) }'
-}
-quiet() {
-	sync	# no writeback of earlier logs or fills during the run
-	waited=0
-	while :; do
-		idle=$(idle_pct)
-		[ "$idle" -ge 85 ] && break
-		[ $waited -ge 60 ] || [ $WAIT_LEFT -le 0 ] && break
-		waited=$((waited + 1))
-		WAIT_LEFT=$((WAIT_LEFT - 1))
-	done
-	echo "idle before run: ${idle}% (waited ${waited} s)" >>"$OUT"
-}
+# quiet() (bench/lib.sh) waits for an idle machine before each run.
 # CPU time (user + system) of processes, in microseconds.
 TCK=$(getconf CLK_TCK)
 cpu_us() {	# pid...

@@ -2,7 +2,10 @@
 
 /* holos's own signature INSERT and counter update, 1,000 rows per
  * transaction, WAL and synchronous=FULL, on one connection, on a database
- * made by `holos migrate` + `holos import`. */
+ * made by `holos migrate` + `holos import`. With -m confirm, the rows a
+ * signature waiting for email confirmation writes instead: the signature
+ * (pending, with its language, network and domain), its confirmation
+ * token and its sealed mail in the outbox (-o bytes), and no count. */
 #include <getopt.h>
 #include <sqlite3.h>
 #include <stdint.h>
@@ -22,6 +25,22 @@ static const char sql_insert[] =
     " VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM signatures"
     " WHERE petition_id = ?1), ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
     " ON CONFLICT (petition_id, email_hash) DO NOTHING RETURNING seq";
+/* The confirmation mode's statements, as in src/store_sqlite.c and
+ * src/store.c. */
+static const char sql_insert_pending[] =
+    "INSERT INTO signatures (petition_id, seq, email_hash, pii, country,"
+    " public_name, updates, comment, state, created_at, confirmed_at,"
+    " lang, last_mail_at, flags, net, domain)"
+    " VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM signatures"
+    " WHERE petition_id = ?1), ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
+    " ?11, ?12, ?13, ?14, ?15)"
+    " ON CONFLICT (petition_id, email_hash) DO NOTHING RETURNING id, seq";
+static const char sql_token[] =
+    "INSERT INTO tokens (hash, purpose, subject, created_at, expires_at)"
+    " VALUES (?1, ?2, ?3, ?4, ?5)";
+static const char sql_outbox[] =
+    "INSERT INTO outbox (message_id, kind, sealed, state, next_at,"
+    " created_at, updated_at) VALUES (?1, ?2, ?3, 'queued', ?4, ?4, ?4)";
 static const char sql_count[] =
     "INSERT INTO petition_counts (petition_id, node, confirmed)"
     " VALUES (?1, 'local', ?2) ON CONFLICT (petition_id, node)"
@@ -80,10 +99,13 @@ usage(void)
 {
 	fprintf(stderr,
 	    "usage: sqlite_ceiling [-s SECONDS] [-b BATCH] "
-	    "[-p PII_BYTES] [-n MAX_ROWS] DB SLUG\n"
+	    "[-p PII_BYTES] [-n MAX_ROWS] [-m confirm [-o MAIL_BYTES]] "
+	    "DB SLUG\n"
 	    "Inserts signatures for petition SLUG into the holos database DB "
 	    "for SECONDS\n(default 10) in transactions of BATCH rows "
-	    "(default 1000), WAL, synchronous=FULL.\n");
+	    "(default 1000), WAL, synchronous=FULL. -m confirm: pending "
+	    "signatures,\neach with its token and outbox row of MAIL_BYTES "
+	    "(default 1500).\n");
 	exit(2);
 }
 
@@ -91,26 +113,36 @@ int
 main(int argc, char **argv)
 {
 	sqlite3 *db = NULL;
-	sqlite3_stmt *ins = NULL, *cnt = NULL, *sel = NULL;
+	sqlite3_stmt *ins = NULL, *cnt = NULL, *sel = NULL, *tok = NULL,
+		     *obx = NULL;
 	double seconds = 10, t0, t1;
 	long batch = 1000, pii_bytes = 120, max_rows = 5000000;
+	long mail_bytes = 1500;
+	int confirm = 0;
+	static unsigned char mail[65536];
 	long rows = 0, dups = 0, batches = 0;
-	int64_t petition_id;
+	int64_t petition_id, id;
 	unsigned char hash[32], pii[4096];
 	int ch, rc, ret = 1;
 
-	while ((ch = getopt(argc, argv, "s:b:p:n:")) != -1) {
+	while ((ch = getopt(argc, argv, "s:b:p:n:m:o:")) != -1) {
 		switch (ch) {
 		case 's': seconds = atof(optarg); break;
 		case 'b': batch = atol(optarg); break;
 		case 'p': pii_bytes = atol(optarg); break;
 		case 'n': max_rows = atol(optarg); break;
+		case 'm':
+			if (strcmp(optarg, "confirm") != 0)
+				usage();
+			confirm = 1;
+			break;
+		case 'o': mail_bytes = atol(optarg); break;
 		default: usage();
 		}
 	}
 	if (argc - optind != 2 || seconds <= 0 || seconds > 600 || batch < 1 ||
 	    batch > 1000000 || pii_bytes < 1 || pii_bytes > (long)sizeof(pii) ||
-	    max_rows < 1)
+	    max_rows < 1 || mail_bytes < 1 || mail_bytes > (long)sizeof(mail))
 		usage();
 	rng_state =
 	    (uint64_t)time(NULL) * 6364136223846793005ULL ^ (uint64_t)getpid();
@@ -128,7 +160,10 @@ main(int argc, char **argv)
 		goto out;
 	if (sqlite3_prepare_v2(db, "SELECT id FROM petitions WHERE slug = ?1",
 		-1, &sel, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, sql_insert, -1, &ins, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, confirm ? sql_insert_pending : sql_insert,
+		-1, &ins, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, sql_token, -1, &tok, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, sql_outbox, -1, &obx, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, sql_count, -1, &cnt, NULL) != SQLITE_OK) {
 		fprintf(stderr,
 		    "sqlite_ceiling: %s (is %s a holos "
@@ -165,27 +200,79 @@ main(int argc, char **argv)
 			sqlite3_bind_int(ins, 5, 0);
 			sqlite3_bind_int(ins, 6, 0);
 			sqlite3_bind_text(ins, 7, "", -1, SQLITE_STATIC);
-			sqlite3_bind_text(ins, 8, "confirmed", -1,
+			sqlite3_bind_text(ins, 8,
+			    confirm ? "pending" : "confirmed", -1,
 			    SQLITE_STATIC);
 			sqlite3_bind_int64(ins, 9, t);
-			sqlite3_bind_int64(ins, 10, t);
+			if (confirm) {
+				sqlite3_bind_null(ins, 10);
+				sqlite3_bind_text(ins, 11, "en", -1,
+				    SQLITE_STATIC);
+				sqlite3_bind_int64(ins, 12, t);
+				sqlite3_bind_int(ins, 13, 0);
+				sqlite3_bind_text(ins, 14, "203.0.113.0/24", -1,
+				    SQLITE_STATIC);
+				sqlite3_bind_text(ins, 15, "example.org", -1,
+				    SQLITE_STATIC);
+			} else {
+				sqlite3_bind_int64(ins, 10, t);
+			}
 			rc = sqlite3_step(ins);
 			if (rc == SQLITE_DONE) {
 				dups++;
 				continue;
 			}
-			if (rc != SQLITE_ROW ||
-			    sqlite3_step(ins) != SQLITE_DONE) {
+			if (rc != SQLITE_ROW) {
 				fprintf(stderr, "sqlite_ceiling: insert: %s\n",
 				    sqlite3_errmsg(db));
 				goto out;
+			}
+			id = sqlite3_column_int64(ins, 0);
+			if (sqlite3_step(ins) != SQLITE_DONE) {
+				fprintf(stderr, "sqlite_ceiling: insert: %s\n",
+				    sqlite3_errmsg(db));
+				goto out;
+			}
+			if (confirm) {
+				char msgid[64];
+
+				rng_fill(hash, sizeof(hash));
+				sqlite3_reset(tok);
+				sqlite3_bind_blob(tok, 1, hash, sizeof(hash),
+				    SQLITE_STATIC);
+				sqlite3_bind_text(tok, 2, "confirm", -1,
+				    SQLITE_STATIC);
+				sqlite3_bind_int64(tok, 3, id);
+				sqlite3_bind_int64(tok, 4, t);
+				sqlite3_bind_int64(tok, 5, t + 7 * 86400);
+				rng_fill(mail, (size_t)mail_bytes);
+				snprintf(msgid, sizeof(msgid),
+				    "<%016llx%016llx@holos.example>",
+				    (unsigned long long)rng_next(),
+				    (unsigned long long)rng_next());
+				sqlite3_reset(obx);
+				sqlite3_bind_text(obx, 1, msgid, -1,
+				    SQLITE_TRANSIENT);
+				sqlite3_bind_text(obx, 2, "confirm", -1,
+				    SQLITE_STATIC);
+				sqlite3_bind_blob(obx, 3, mail, (int)mail_bytes,
+				    SQLITE_STATIC);
+				sqlite3_bind_int64(obx, 4, t);
+				if (sqlite3_step(tok) != SQLITE_DONE ||
+				    sqlite3_step(obx) != SQLITE_DONE) {
+					fprintf(stderr,
+					    "sqlite_ceiling: token/outbox: "
+					    "%s\n",
+					    sqlite3_errmsg(db));
+					goto out;
+				}
 			}
 			added++;
 		}
 		sqlite3_reset(cnt);
 		sqlite3_bind_int64(cnt, 1, petition_id);
 		sqlite3_bind_int64(cnt, 2, added);
-		if (sqlite3_step(cnt) != SQLITE_DONE) {
+		if (!confirm && sqlite3_step(cnt) != SQLITE_DONE) {
 			fprintf(stderr, "sqlite_ceiling: count: %s\n",
 			    sqlite3_errmsg(db));
 			goto out;
@@ -204,9 +291,10 @@ main(int argc, char **argv)
 		cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
 		    (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 		printf("rows=%ld duplicates=%ld batches=%ld batch=%ld "
-		       "pii_bytes=%ld seconds=%.3f rows_per_s=%.0f "
+		       "pii_bytes=%ld mode=%s seconds=%.3f rows_per_s=%.0f "
 		       "cpu_us_per_row=%.1f\n",
-		    rows, dups, batches, batch, pii_bytes, t1 - t0,
+		    rows, dups, batches, batch, pii_bytes,
+		    confirm ? "confirm" : "count", t1 - t0,
 		    (double)rows / (t1 - t0),
 		    rows > 0 ? cpu * 1e6 / (double)rows : 0.0);
 	}
@@ -215,6 +303,8 @@ out:
 	sqlite3_finalize(sel);
 	sqlite3_finalize(ins);
 	sqlite3_finalize(cnt);
+	sqlite3_finalize(tok);
+	sqlite3_finalize(obx);
 	sqlite3_close(db);
 	return ret;
 }

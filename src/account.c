@@ -161,8 +161,9 @@ account_login(struct store *s, struct arena *a, const char *email, size_t elen,
     struct user *user, char *cookie, char *known)
 {
 	unsigned char hash[CRYPTO_HASH_BYTES];
-	int64_t now = (int64_t)time(NULL);
+	int64_t now = (int64_t)time(NULL), locked_until;
 	enum store_status st;
+	const char *pw;
 	size_t nlen;
 	char *norm;
 	int ok;
@@ -171,34 +172,33 @@ account_login(struct store *s, struct arena *a, const char *email, size_t elen,
 	if (norm == NULL)
 		return LOGIN_WRONG;
 	crypto_email_hash(norm, nlen, hash);
+	/* The same reads, the same hash and the same write whether the
+	 * address has an account or not: failures are counted per address
+	 * in the store (login_guard), so the lock, its answer and the time
+	 * it takes say nothing of an account. */
+	if (store_login_guard(s, hash, &locked_until) != STORE_OK)
+		return LOGIN_UNAVAILABLE;
 	st = store_user_by_email(s, a, hash, user);
-	if (st == STORE_NOTFOUND) {
-		/* An address without an account locks as one with an account
-		 * does: ACCOUNT_MAX_FAILED failures within the lock's time,
-		 * then LOCKED at once (a table in memory, bounded). */
-		if (!known_ok(hash, known_cookie) &&
-		    !account_mail_take("login-failed", hash, CRYPTO_HASH_BYTES,
-			ACCOUNT_MAX_FAILED, ACCOUNT_LOCK_SECONDS, now, NULL))
-			return LOGIN_LOCKED;
-		/* Spend the same time as a real check: the answer's speed
-		 * must not say whether the account exists. */
-		pthread_once(&dummy_once, dummy_make);
-		pthread_mutex_lock(&hash_lock);
-		if (crypto_pwhash_str_verify(dummy, password, plen) == 0)
-			log_warn("account", "event=dummy_matched");
-		pthread_mutex_unlock(&hash_lock);
-		return LOGIN_WRONG;
-	}
-	if (st != STORE_OK)
+	if (st != STORE_OK && st != STORE_NOTFOUND)
 		return LOGIN_UNAVAILABLE;
 	/* Locked by failures, perhaps someone else's: a browser that signed
 	 * in to this account before may still try. */
-	if (user->locked_until > now && !known_ok(hash, known_cookie))
+	if (locked_until > now && !known_ok(hash, known_cookie))
 		return LOGIN_LOCKED;
+	if (st == STORE_OK) {
+		pw = user->password;
+	} else {
+		pthread_once(&dummy_once, dummy_make);
+		pw = dummy;
+	}
 	pthread_mutex_lock(&hash_lock);
-	ok = crypto_pwhash_str_verify(user->password, password, plen) == 0;
+	ok = crypto_pwhash_str_verify(pw, password, plen) == 0;
 	pthread_mutex_unlock(&hash_lock);
-	if (store_user_login_result(s, user->id, ok, now, ACCOUNT_MAX_FAILED,
+	if (st != STORE_OK && ok) {
+		log_warn("account", "event=dummy_matched");
+		ok = 0;
+	}
+	if (store_login_guard_result(s, hash, ok, now, ACCOUNT_MAX_FAILED,
 		ACCOUNT_LOCK_SECONDS) != STORE_OK)
 		return LOGIN_UNAVAILABLE;
 	if (!ok)
@@ -207,6 +207,15 @@ account_login(struct store *s, struct arena *a, const char *email, size_t elen,
 		return LOGIN_UNAVAILABLE;
 	known_new(hash, known);
 	return LOGIN_OK;
+}
+
+void
+account_known_new(const char *email, char *out)
+{
+	unsigned char hash[CRYPTO_HASH_BYTES];
+
+	crypto_email_hash(email, strlen(email), hash);
+	known_new(hash, out);
 }
 
 int

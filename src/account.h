@@ -64,11 +64,18 @@ extern const char account_usage[];
  * the browser's known-account cookie into known (ACCOUNT_KNOWN_CHARS + 1
  * bytes). After ACCOUNT_MAX_FAILED failures in a row an address is locked
  * for ACCOUNT_LOCK_SECONDS (LOGIN_LOCKED, at once, for an address with an
- * account or without one alike), except for a browser whose known_cookie
- * (may be NULL) says it signed in to that account before. */
+ * account or without one alike: the failures are the store's, per address,
+ * and both cases read, hash and write the same), except for a browser
+ * whose known_cookie (may be NULL) says it signed in to that account
+ * before. */
 enum login_result account_login(struct store *s, struct arena *a,
     const char *email, size_t elen, const char *password, size_t plen,
     const char *known_cookie, struct user *user, char *cookie, char *known);
+
+/* The known-account cookie for the account of email (normalised), into out
+ * (ACCOUNT_KNOWN_CHARS + 1 bytes): for a browser that signed in another
+ * way (a mailed sign-in link). */
+void account_known_new(const char *email, char *out);
 
 /* The user of a session cookie; returns 0, 1 when the cookie is unknown or
  * expired, -1 when the store cannot say. */

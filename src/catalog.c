@@ -1,9 +1,11 @@
 /* catalog.c - the public petitions in memory, sorted for the listings.
  * Read from the store when a petition changed (here, or in another process:
- * a cheap version query at most once a second tells); the counts come from
- * counts.c, and the signatures of the last 24 hours from an hourly ring of
- * each petition's count kept here. The orders are made again at most once
- * a second, so a listing costs the copy of its page. */
+ * a cheap version query at most once a second tells; a delivery and a
+ * response change it too); the counts come from counts.c, the signatures
+ * of the last 24 hours from an hourly ring of each petition's count kept
+ * here, and which petitions wait for a response from one query over
+ * petitions and updates. The orders are made again at most once a second,
+ * so a listing costs the copy of its page. */
 #include "catalog.h"
 
 #include <pthread.h>
@@ -32,10 +34,11 @@ static struct {
 	struct arena *arena; /* the petitions' strings */
 	struct petition *ps; /* by id */
 	int64_t *trend;	     /* per petition */
+	int64_t *waiting;    /* per petition: delivered_at, 0 not waiting */
 	size_t n;
 	size_t *order[CATALOG_SORT__MAX];
 	struct ring *rings; /* by id, as ps */
-	int64_t version[3];
+	int64_t version[4];
 	bool loaded, dirty;
 	int64_t checked_ms, sorted_ms;
 } cat = { .lock = PTHREAD_MUTEX_INITIALIZER };
@@ -45,6 +48,7 @@ static const char *const sort_names[CATALOG_SORT__MAX] = {
 	[CATALOG_SIGNATURES] = "signatures",
 	[CATALOG_NEWEST] = "newest",
 	[CATALOG_VICTORY] = "victory",
+	[CATALOG_WAITING] = "waiting",
 };
 
 enum catalog_sort
@@ -97,12 +101,14 @@ drop(void)
 	arena_free(cat.arena);
 	cat.arena = NULL;
 	free(cat.trend);
+	free(cat.waiting);
 	free(cat.rings);
 	for (i = 0; i < CATALOG_SORT__MAX; i++) {
 		free(cat.order[i]);
 		cat.order[i] = NULL;
 	}
 	cat.trend = NULL;
+	cat.waiting = NULL;
 	cat.rings = NULL;
 	cat.ps = NULL;
 	cat.n = 0;
@@ -153,23 +159,32 @@ load(void)
 	struct arena *a = arena_new();
 	struct petition *ps = NULL;
 	struct ring *rings = NULL;
-	int64_t *trend = NULL;
+	struct waiting_row *w = NULL;
+	int64_t *trend = NULL, *waiting = NULL;
 	size_t *order[CATALOG_SORT__MAX] = { NULL };
-	size_t n = 0, i;
+	size_t n = 0, nw = 0, i, j = 0;
 	int k;
 
 	if (a == NULL)
 		return -1;
-	if (store_petition_public(cat.store, a, &ps, &n) != STORE_OK)
+	if (store_petition_public(cat.store, a, &ps, &n) != STORE_OK ||
+	    store_petition_waiting(cat.store, a, &w, &nw) != STORE_OK)
 		goto fail;
 	rings = calloc(n ? n : 1, sizeof(*rings));
 	trend = calloc(n ? n : 1, sizeof(*trend));
+	waiting = calloc(n ? n : 1, sizeof(*waiting));
 	for (k = 0; k < CATALOG_SORT__MAX; k++)
 		if ((order[k] = calloc(n ? n : 1, sizeof(size_t))) == NULL)
 			goto fail;
-	if (rings == NULL || trend == NULL)
+	if (rings == NULL || trend == NULL || waiting == NULL)
 		goto fail;
 	for (i = 0; i < n; i++) {
+		/* Both lists are in id order. */
+		while (j < nw && w[j].petition_id < ps[i].id)
+			j++;
+		if (j < nw && w[j].petition_id == ps[i].id)
+			waiting[i] =
+			    w[j].delivered_at > 0 ? w[j].delivered_at : 1;
 		const struct ring *old = ring_find(cat.rings, cat.n, ps[i].id);
 
 		if (old != NULL)
@@ -185,17 +200,19 @@ load(void)
 	cat.n = n;
 	cat.rings = rings;
 	cat.trend = trend;
+	cat.waiting = waiting;
 	for (k = 0; k < CATALOG_SORT__MAX; k++)
 		cat.order[k] = order[k];
 	cat.loaded = true;
 	cat.sorted_ms = 0;
-	log_info("catalog", "op=load petitions=%zu", n);
+	log_info("catalog", "op=load petitions=%zu waiting=%zu", n, nw);
 	return 0;
 fail:
 	for (k = 0; k < CATALOG_SORT__MAX; k++)
 		free(order[k]);
 	free(rings);
 	free(trend);
+	free(waiting);
 	arena_free(a);
 	return -1;
 }
@@ -273,14 +290,30 @@ by_moved(const void *x, const void *y)
 	return c != 0 ? c : cmp_i64(cat.ps[a].id, cat.ps[b].id);
 }
 
+/* Those waiting for a response first, the longest waiting (earliest
+ * delivered) first. */
+static int
+by_waiting(const void *x, const void *y)
+{
+	size_t a = *(const size_t *)x, b = *(const size_t *)y;
+	int64_t wa = cat.waiting[a], wb = cat.waiting[b];
+
+	if ((wa == 0) != (wb == 0))
+		return wa == 0 ? 1 : -1;
+	if (wa != wb)
+		return wa < wb ? -1 : 1;
+	return cmp_i64(cat.ps[b].id, cat.ps[a].id); /* older first */
+}
+
 /* Makes the catalogue current (under the lock). Returns 0, or -1 when it
  * was never loaded and cannot be. */
 static int
 refresh(void)
 {
 	static int (*const cmp[CATALOG_SORT__MAX])(const void *,
-	    const void *) = { by_trending, by_signatures, by_newest, by_moved };
-	int64_t t = now_ms(), v[3] = { 0, 0, 0 }, hour;
+	    const void *) = { by_trending, by_signatures, by_newest, by_moved,
+		by_waiting };
+	int64_t t = now_ms(), v[4] = { 0, 0, 0, 0 }, hour;
 	size_t i;
 	int k;
 
@@ -325,6 +358,8 @@ matches(size_t i, enum catalog_sort sort, const struct catalog_filter *f)
 		return false;
 	if (sort == CATALOG_VICTORY && p->state != PETITION_VICTORY)
 		return false;
+	if (sort == CATALOG_WAITING && cat.waiting[i] == 0)
+		return false;
 	if (f->state != PETITION__MAX && p->state != f->state)
 		return false;
 	return f->lang == NULL || *f->lang == '\0' ||
@@ -340,6 +375,7 @@ copy_item(struct arena *a, size_t i, struct catalog_item *it)
 
 	it->p = *p;
 	it->trending = cat.trend[i];
+	it->waiting_since = cat.waiting[i];
 	it->p.slug = arena_strdup(a, p->slug);
 	it->p.title = arena_strdup(a, p->title);
 	it->p.body_md = arena_strdup(a, p->body_md);

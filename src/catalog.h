@@ -15,14 +15,17 @@ enum catalog_sort {
 	CATALOG_SIGNATURES, /* most signatures */
 	CATALOG_NEWEST,	    /* newest first */
 	CATALOG_VICTORY,    /* most recent victory (or move) first */
+	CATALOG_WAITING,    /* delivered, no response yet: longest first */
 	CATALOG_SORT__MAX
 };
 
 /* A listed petition: its fields (strings and addressees in the caller's
- * arena, count from counts.c) and its signatures in the last 24 hours. */
+ * arena, count from counts.c), its signatures in the last 24 hours, and
+ * when it was delivered while it waits for a response (0: not waiting). */
 struct catalog_item {
 	struct petition p;
 	int64_t trending;
+	int64_t waiting_since;
 };
 
 /* What a listing asks for: a state (PETITION__MAX: any public one) and a
@@ -40,14 +43,17 @@ void catalog_free(void);
  * (Changes by other processes are seen within a second.) */
 void catalog_touch(void);
 
-/* The sort a name gives ("trending", "signatures", "newest", "victory"),
+/* The sort a name gives ("trending", "signatures", "newest", "victory",
+ * "waiting"),
  * or CATALOG_SORT__MAX for another; the name of a sort. */
 enum catalog_sort catalog_sort_parse(const char *name);
 const char *catalog_sort_name(enum catalog_sort s);
 
 /* Up to limit petitions matching f in order sort, from offset, into *out
  * (an array of *n in arena a); *total is how many match. The trending
- * order leaves out petitions with no signature in the last 24 hours.
+ * order leaves out petitions with no signature in the last 24 hours; the
+ * waiting order all but the open and closed ones delivered to their
+ * addressees and with no response published.
  * Returns 0, or -1 when the store cannot be read (logged). */
 int catalog_list(struct arena *a, enum catalog_sort sort,
     const struct catalog_filter *f, size_t offset, size_t limit,

@@ -5,10 +5,13 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
 #include <sodium.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -26,7 +29,9 @@ enum crypto_subkey {
 static const char kdf_context[crypto_kdf_CONTEXTBYTES] = "holos_v1";
 
 static unsigned char key_csrf[crypto_auth_hmacsha256_KEYBYTES];
-static unsigned char key_pii[crypto_secretbox_KEYBYTES];
+/* The personal-data key derived from secret.key: the sealing key until
+ * the first rotation makes a seal.key. */
+static unsigned char key_pii_derived[crypto_secretbox_KEYBYTES];
 static unsigned char key_email[crypto_generichash_KEYBYTES];
 static unsigned char key_token[crypto_generichash_KEYBYTES];
 static unsigned char key_misc[crypto_auth_hmacsha256_KEYBYTES];
@@ -119,6 +124,187 @@ fail_errno:
 	return -1;
 }
 
+/* ---- the sealing keys: seal.key, and seal.key.old while a rotation
+ * runs (docs/keys.md) ---- */
+
+/* What a key file was when it was read: a rotation replaces it by rename,
+ * so a new inode or time says it changed. */
+struct key_stamp {
+	bool exists;
+	ino_t ino;
+	struct timespec mtime;
+};
+
+static struct {
+	bool loaded;
+	unsigned char cur[crypto_secretbox_KEYBYTES];
+	unsigned char old[crypto_secretbox_KEYBYTES];
+	bool has_old;
+	struct key_stamp stamp[2]; /* seal.key, seal.key.old */
+} ring;
+static pthread_rwlock_t ring_lock = PTHREAD_RWLOCK_INITIALIZER;
+static char keys_dir[PATH_MAX];
+/* CLOCK_MONOTONIC milliseconds of the last look at the key files. */
+static atomic_llong ring_checked_ms;
+
+static const char *const ring_files[2] = { CRYPTO_SEAL_KEY,
+	CRYPTO_SEAL_KEY_OLD };
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+stamp_take(const char *name, struct key_stamp *out)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	memset(out, 0, sizeof(*out));
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", keys_dir, name) <
+		sizeof(path) &&
+	    stat(path, &st) == 0) {
+		out->exists = true;
+		out->ino = st.st_ino;
+		out->mtime = st.st_mtim;
+	}
+}
+
+static bool
+stamp_same(const struct key_stamp *a, const struct key_stamp *b)
+{
+	return a->exists == b->exists && a->ino == b->ino &&
+	    a->mtime.tv_sec == b->mtime.tv_sec &&
+	    a->mtime.tv_nsec == b->mtime.tv_nsec;
+}
+
+/* Reads the sealing keys into ring (the write lock held). A file that is
+ * absent is no key; one that cannot be read keeps what was there (logged).
+ * Returns 0, or -1 when the first load cannot read a file. */
+static int
+ring_load(void)
+{
+	unsigned char k[2][crypto_secretbox_KEYBYTES];
+	struct key_stamp st[2];
+	char path[PATH_MAX];
+	bool have[2] = { false, false };
+	ssize_t n;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		stamp_take(ring_files[i], &st[i]);
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", keys_dir,
+			ring_files[i]) >= sizeof(path))
+			return -1;
+		n = crypto_secret_file_read(path, k[i], sizeof(k[i]));
+		if (n == -1 && errno == ENOENT) {
+			st[i].exists = false;
+			continue;
+		}
+		if (n != (ssize_t)sizeof(k[i])) {
+			if (n != -1)
+				log_error("crypto",
+				    "error=\"key file must be %zu bytes\" "
+				    "path=%s",
+				    sizeof(k[i]), path);
+			sodium_memzero(k, sizeof(k));
+			return ring.loaded ? 0 : -1;
+		}
+		have[i] = true;
+	}
+	memcpy(ring.cur, have[0] ? k[0] : key_pii_derived, sizeof(ring.cur));
+	ring.has_old = have[1];
+	if (have[1])
+		memcpy(ring.old, k[1], sizeof(ring.old));
+	else
+		sodium_memzero(ring.old, sizeof(ring.old));
+	memcpy(ring.stamp, st, sizeof(st));
+	if (ring.loaded)
+		log_info("crypto", "event=seal_keys_loaded old=%s",
+		    have[1] ? "yes" : "no");
+	ring.loaded = true;
+	sodium_memzero(k, sizeof(k));
+	return 0;
+}
+
+/* Looks at the key files again when min_ms have passed since the last
+ * look, and reloads them when a rotation changed them. */
+static void
+ring_refresh(long long min_ms)
+{
+	long long now = now_ms(), last = atomic_load(&ring_checked_ms);
+	struct key_stamp st[2];
+	bool same;
+
+	if (keys_dir[0] == '\0' || now - last < min_ms ||
+	    !atomic_compare_exchange_strong(&ring_checked_ms, &last, now))
+		return;
+	stamp_take(ring_files[0], &st[0]);
+	stamp_take(ring_files[1], &st[1]);
+	pthread_rwlock_rdlock(&ring_lock);
+	same = stamp_same(&st[0], &ring.stamp[0]) &&
+	    stamp_same(&st[1], &ring.stamp[1]);
+	pthread_rwlock_unlock(&ring_lock);
+	if (same)
+		return;
+	pthread_rwlock_wrlock(&ring_lock);
+	(void)ring_load();
+	pthread_rwlock_unlock(&ring_lock);
+}
+
+void
+crypto_keys_refresh(void)
+{
+	atomic_store(&ring_checked_ms, 0);
+	ring_refresh(0);
+}
+
+int
+crypto_keys_lock(const char *data_dir)
+{
+	char path[PATH_MAX];
+	int fd, e;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/rekey.lock", data_dir) >=
+	    sizeof(path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd == -1)
+		return -1;
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		e = errno;
+		close(fd);
+		errno = e == EWOULDBLOCK ? EWOULDBLOCK : e;
+		return -1;
+	}
+	return fd;
+}
+
+bool
+crypto_keys_rotating(void)
+{
+	bool r;
+
+	pthread_rwlock_rdlock(&ring_lock);
+	r = ring.has_old;
+	pthread_rwlock_unlock(&ring_lock);
+	return r;
+}
+
+int
+crypto_keys_export_derived(unsigned char out[CRYPTO_SEAL_KEY_BYTES])
+{
+	memcpy(out, key_pii_derived, CRYPTO_SEAL_KEY_BYTES);
+	return 0;
+}
+
 int
 crypto_init(const char *data_dir)
 {
@@ -136,8 +322,8 @@ crypto_init(const char *data_dir)
 		return -1;
 	crypto_kdf_derive_from_key(key_csrf, sizeof(key_csrf), KEY_CSRF,
 	    kdf_context, master);
-	crypto_kdf_derive_from_key(key_pii, sizeof(key_pii), KEY_PII,
-	    kdf_context, master);
+	crypto_kdf_derive_from_key(key_pii_derived, sizeof(key_pii_derived),
+	    KEY_PII, kdf_context, master);
 	crypto_kdf_derive_from_key(key_email, sizeof(key_email), KEY_EMAIL,
 	    kdf_context, master);
 	crypto_kdf_derive_from_key(key_token, sizeof(key_token), KEY_TOKEN,
@@ -145,6 +331,14 @@ crypto_init(const char *data_dir)
 	crypto_kdf_derive_from_key(key_misc, sizeof(key_misc), KEY_MISC,
 	    kdf_context, master);
 	sodium_memzero(master, sizeof(master));
+	snprintf(keys_dir, sizeof(keys_dir), "%s", data_dir);
+	pthread_rwlock_wrlock(&ring_lock);
+	ring.loaded = false;
+	if (ring_load() == -1) {
+		pthread_rwlock_unlock(&ring_lock);
+		return -1;
+	}
+	pthread_rwlock_unlock(&ring_lock);
 	return 0;
 }
 
@@ -342,33 +536,97 @@ crypto_seal(const void *plain, size_t len, size_t *outlen)
 
 	if ((box = malloc(total)) == NULL)
 		return NULL;
+	/* A rotation's new key is taken up within a second (docs/keys.md). */
+	ring_refresh(CRYPTO_KEYS_LOOK_MS);
 	randombytes_buf(box, crypto_secretbox_NONCEBYTES);
+	pthread_rwlock_rdlock(&ring_lock);
 	crypto_secretbox_easy(box + crypto_secretbox_NONCEBYTES, plain, len,
-	    box, key_pii);
+	    box, ring.cur);
+	pthread_rwlock_unlock(&ring_lock);
 	*outlen = total;
 	return box;
 }
 
-char *
-crypto_open(const unsigned char *box, size_t len, size_t *outlen)
+/* Opens box into plain (plen bytes) with the current key, then the old
+ * one. Returns 1 (current), 2 (old) or 0 (neither). */
+static int
+ring_open(unsigned char *plain, const unsigned char *box, size_t len)
+{
+	int r = 0;
+
+	pthread_rwlock_rdlock(&ring_lock);
+	if (crypto_secretbox_open_easy(plain, box + crypto_secretbox_NONCEBYTES,
+		len - crypto_secretbox_NONCEBYTES, box, ring.cur) == 0)
+		r = 1;
+	else if (ring.has_old &&
+	    crypto_secretbox_open_easy(plain, box + crypto_secretbox_NONCEBYTES,
+		len - crypto_secretbox_NONCEBYTES, box, ring.old) == 0)
+		r = 2;
+	pthread_rwlock_unlock(&ring_lock);
+	return r;
+}
+
+/* Opens box into a malloc'd plaintext (plus a NUL); *which as ring_open().
+ * NULL when it cannot be opened or memory is short. */
+static char *
+box_open(const unsigned char *box, size_t len, size_t *outlen, int *which)
 {
 	size_t plen;
 	char *plain;
 
+	*which = 0;
 	if (len < crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES)
 		return NULL;
 	plen = len - crypto_secretbox_NONCEBYTES - crypto_secretbox_MACBYTES;
 	if ((plain = malloc(plen + 1)) == NULL)
 		return NULL;
-	if (crypto_secretbox_open_easy((unsigned char *)plain,
-		box + crypto_secretbox_NONCEBYTES,
-		len - crypto_secretbox_NONCEBYTES, box, key_pii) != 0) {
+	ring_refresh(CRYPTO_KEYS_LOOK_MS);
+	if ((*which = ring_open((unsigned char *)plain, box, len)) == 0) {
+		/* Sealed by a rotation this process has not seen yet? */
+		ring_refresh(100);
+		*which = ring_open((unsigned char *)plain, box, len);
+	}
+	if (*which == 0) {
 		free(plain);
 		return NULL;
 	}
 	plain[plen] = '\0';
 	*outlen = plen;
 	return plain;
+}
+
+char *
+crypto_open(const unsigned char *box, size_t len, size_t *outlen)
+{
+	int which;
+
+	return box_open(box, len, outlen, &which);
+}
+
+int
+crypto_reseal(const unsigned char *box, size_t len, unsigned char **out,
+    size_t *outlen, char **plain_out, size_t *plain_len)
+{
+	size_t plen;
+	char *plain;
+	int which;
+
+	*out = NULL;
+	if ((plain = box_open(box, len, &plen, &which)) == NULL)
+		return -1;
+	if (which == 2 && (*out = crypto_seal(plain, plen, outlen)) == NULL) {
+		sodium_memzero(plain, plen);
+		free(plain);
+		return -1;
+	}
+	if (plain_out != NULL) {
+		*plain_out = plain;
+		*plain_len = plen;
+	} else {
+		sodium_memzero(plain, plen);
+		free(plain);
+	}
+	return which == 2 ? 1 : 0;
 }
 
 void

@@ -91,10 +91,50 @@ void crypto_email_hash(const char *email, size_t len,
  * or NULL when out of memory. */
 unsigned char *crypto_seal(const void *plain, size_t len, size_t *outlen);
 
-/* Opens what crypto_seal() made. Returns a malloc'd plaintext of *outlen
+/* Opens what crypto_seal() made, under the current sealing key or, while
+ * a rotation runs, the old one. Returns a malloc'd plaintext of *outlen
  * bytes plus a NUL (caller frees), or NULL when the box is forged,
  * truncated or sealed under another key. */
 char *crypto_open(const unsigned char *box, size_t len, size_t *outlen);
+
+/* ---- keys: the rotation of the sealing key (docs/keys.md) ---- */
+
+/* The sealing key's files in the data folder: seal.key (the current key;
+ * until the first rotation there is none and the key is derived from
+ * secret.key) and seal.key.old (the key a rotation is moving away from,
+ * present only while it runs). */
+#define CRYPTO_SEAL_KEY "seal.key"
+#define CRYPTO_SEAL_KEY_OLD "seal.key.old"
+#define CRYPTO_SEAL_KEY_BYTES 32
+/* How often a process looks whether a rotation changed the key files,
+ * before sealing or opening: a new key is in use everywhere this long
+ * after it appears. */
+#define CRYPTO_KEYS_LOOK_MS 500
+
+/* Takes the data folder's key lock (DATA/rekey.lock, flock), held by a
+ * rotation and a backup. Returns the descriptor (close it to release), or
+ * -1 with errno EWOULDBLOCK when another process holds it, or another
+ * errno when it cannot be opened. */
+int crypto_keys_lock(const char *data_dir);
+
+/* Reads the key files again now (after this process changed them). */
+void crypto_keys_refresh(void);
+
+/* True when the keys include an old one (a rotation is running). */
+bool crypto_keys_rotating(void);
+
+/* Copies the sealing key derived from secret.key into out (what data
+ * sealed before any rotation is sealed under). Returns 0. */
+int crypto_keys_export_derived(unsigned char out[CRYPTO_SEAL_KEY_BYTES]);
+
+/* Moves box to the current key: when it opens only with the old key,
+ * seals its plaintext again under the current one into *out (malloc'd,
+ * *outlen bytes; caller frees). When plain_out is not NULL the plaintext
+ * is handed over too (malloc'd, NUL after *plain_len bytes; caller wipes
+ * and frees). Returns 1 (resealed), 0 (already under the current key:
+ * *out NULL), or -1 when it opens with neither or memory is short. */
+int crypto_reseal(const unsigned char *box, size_t len, unsigned char **out,
+    size_t *outlen, char **plain_out, size_t *plain_len);
 
 /* Appends the lowercase hex of n bytes to out. */
 void crypto_hex(struct buf *out, const unsigned char *p, size_t n);

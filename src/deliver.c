@@ -297,8 +297,11 @@ cover_qr(struct pdf *d, const char *url, const char *caption, const char *root)
 		return -1;
 	if (root != NULL) {
 		draw_rgb(d->cr, MUTED, 1);
-		if (block(d, text(d, "deliver_root"), false, DRAW_SANS,
-			PANGO_WEIGHT_NORMAL, SMALL_PT, x, w, 2) == -1 ||
+		if (block(d,
+			format_n(d, "deliver_root", "size",
+			    (double)d->p->log_size),
+			false, DRAW_SANS, PANGO_WEIGHT_NORMAL, SMALL_PT, x, w,
+			2) == -1 ||
 		    block(d, root, false, DRAW_MONO, PANGO_WEIGHT_NORMAL,
 			SMALL_PT, x, w, 0) == -1)
 			return -1;

@@ -55,7 +55,8 @@ struct deliver_pack {
 	const char *url;	/* the petition's page: its QR code */
 	const char *verify_url; /* NULL, or the verify page: a second code */
 	const char *log_root;	/* with verify_url: the latest tree head's
-				 * root, printed beside it (hex) */
+				 * root, printed beside it (hex), or NULL */
+	int64_t log_size;	/* with log_root: that head's tree size */
 	const struct day_row *days; /* signatures per day, any order */
 	size_t ndays;
 	const struct country_row *countries; /* printed in this order */

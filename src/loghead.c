@@ -1,6 +1,7 @@
 /* loghead.c - signing the petitions' tree heads. */
 #include "loghead.h"
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <string.h>
 #include <time.h>
@@ -11,6 +12,90 @@
 
 static struct translog_key key;
 static bool key_loaded;
+
+/* Heads shown lately, by petition id modulo the number of slots: a page
+ * view costs a lock and a copy, not a database read. */
+#define SHOWN_SLOTS 256
+struct shown {
+	int64_t petition_id; /* 0: empty slot */
+	int64_t read_ms;     /* when the store was read */
+	int64_t size, timestamp;
+	bool found;
+};
+static struct shown shown[SHOWN_SLOTS];
+static pthread_mutex_t shown_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void
+shown_keep(int64_t petition_id, int64_t read_ms, int64_t size,
+    int64_t timestamp, bool found)
+{
+	struct shown *e = &shown[(uint64_t)petition_id % SHOWN_SLOTS];
+
+	pthread_mutex_lock(&shown_lock);
+	/* A head only ever grows: never replace a newer one. */
+	if (e->petition_id != petition_id || !e->found || !found ||
+	    size >= e->size) {
+		e->petition_id = petition_id;
+		e->read_ms = read_ms;
+		e->found = found;
+		e->size = found ? size : 0;
+		e->timestamp = found ? timestamp : 0;
+	} else {
+		e->read_ms = read_ms;
+	}
+	pthread_mutex_unlock(&shown_lock);
+}
+
+static void
+shown_forget(int64_t petition_id)
+{
+	struct shown *e = &shown[(uint64_t)petition_id % SHOWN_SLOTS];
+
+	pthread_mutex_lock(&shown_lock);
+	if (e->petition_id == petition_id)
+		e->petition_id = 0;
+	pthread_mutex_unlock(&shown_lock);
+}
+
+int
+loghead_shown(struct store *s, int64_t petition_id, int64_t now_ms,
+    int64_t *size, int64_t *timestamp)
+{
+	struct shown *e = &shown[(uint64_t)petition_id % SHOWN_SLOTS], c;
+	struct log_tree t;
+
+	pthread_mutex_lock(&shown_lock);
+	c = *e;
+	pthread_mutex_unlock(&shown_lock);
+	if (c.petition_id != petition_id || now_ms - c.read_ms < 0 ||
+	    now_ms - c.read_ms >= LOGHEAD_SHOWN_MS) {
+		switch (store_log_tree(s, petition_id, &t)) {
+		case STORE_OK: break;
+		case STORE_NOTFOUND: t.sth_size = -1; break;
+		default:
+			if (c.petition_id != petition_id)
+				return -1;
+			goto out; /* keep showing what was read before */
+		}
+		shown_keep(petition_id, now_ms, t.sth_size, t.sth_timestamp,
+		    t.sth_size >= 0);
+		pthread_mutex_lock(&shown_lock);
+		c = *e;
+		pthread_mutex_unlock(&shown_lock);
+		if (c.petition_id != petition_id) {
+			/* Another petition took the slot meanwhile. */
+			c.found = t.sth_size >= 0;
+			c.size = t.sth_size;
+			c.timestamp = t.sth_timestamp;
+		}
+	}
+out:
+	if (!c.found)
+		return 0;
+	*size = c.size;
+	*timestamp = c.timestamp;
+	return 1;
+}
 
 int
 loghead_key_load(const char *data_dir)
@@ -60,8 +145,13 @@ loghead_run_once(struct store *s, int64_t now_ms)
 		/* A log whose nodes do not give its root is not signed (the
 		 * store logs it): a head must never vouch for damage. */
 		if (store_log_sign(s, ts[i].petition_id, ts[i].size, now_ms,
-			ts[i].root, sig) == STORE_OK)
+			ts[i].root, sig) == STORE_OK) {
 			signed_++;
+			/* Read again at the next view here (another node
+			 * may have stored its own head of this size);
+			 * other nodes within LOGHEAD_SHOWN_MS. */
+			shown_forget(ts[i].petition_id);
+		}
 	}
 	arena_free(a);
 	return signed_;

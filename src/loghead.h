@@ -32,6 +32,21 @@ int loghead_run_once(struct store *s, int64_t now_ms);
 int loghead_start(struct store *s);
 void loghead_stop(void);
 
+/* How long loghead_shown() keeps a petition's head before reading it
+ * again: the petition page's "Verifiable count" line lags a new head by at
+ * most this. */
+#define LOGHEAD_SHOWN_MS 500
+
+/* The newest signed head of a petition as pages show it: its tree size and
+ * time (ms since the epoch), read from the store at most once every
+ * LOGHEAD_SHOWN_MS per petition (a few hundred recently shown petitions are
+ * kept; a head this process signs shows at the next view). Returns 1 with both
+ * set, 0 when none is signed yet (get-sth then answers the empty tree at the
+ * petition's start), or -1 when the store failed and nothing was kept (logged).
+ */
+int loghead_shown(struct store *s, int64_t petition_id, int64_t now_ms,
+    int64_t *size, int64_t *timestamp);
+
 /* The current time in milliseconds since the epoch. */
 int64_t loghead_now_ms(void);
 

@@ -148,6 +148,13 @@ static const char *const account_keys[LETTER_ACCOUNT__MAX][7] = {
 	[LETTER_MILESTONE] = { "milestone_mail_subject", "milestone_mail_intro",
 	    "milestone_mail_action", "milestone_mail_button", NULL, NULL,
 	    "mod_mail_footer" },
+	/* Signing. */
+	[LETTER_SIGNED] = { "signed_mail_subject", "signed_mail_intro",
+	    "signed_mail_action", "signed_mail_button", NULL, NULL,
+	    "signed_mail_ignore" },
+	[LETTER_SIGNIN] = { "signin_mail_subject", "signin_mail_intro",
+	    "signin_mail_action", "signin_mail_button", NULL, NULL,
+	    "signin_mail_ignore" },
 };
 
 /* The outbox kind of each letter. */
@@ -158,6 +165,10 @@ account_kind(enum letter_account_kind k)
 		return "delivery";
 	if (k == LETTER_MILESTONE)
 		return "milestone";
+	if (k == LETTER_SIGNED)
+		return "signed";
+	if (k == LETTER_SIGNIN)
+		return "account";
 	return k >= LETTER_APPROVED ? "moderation" : "account";
 }
 

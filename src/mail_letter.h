@@ -48,6 +48,11 @@ enum letter_account_kind {
 			   * response page (link2) */
 	LETTER_MILESTONE, /* to the starter: the petition reached goal
 			   * count; the dashboard (link) */
+	/* Signing. */
+	LETTER_SIGNED, /* to an address that signed the petition (title)
+			* already, when someone signs with it again: its
+			* page (link) */
+	LETTER_SIGNIN, /* a sign-in link (link) for the account */
 	LETTER_ACCOUNT__MAX
 };
 

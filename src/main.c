@@ -15,6 +15,7 @@
 
 #include "account.h"
 #include "audit.h"
+#include "backup.h"
 #include "catalog.h"
 #include "counts.h"
 #include "crypto.h"
@@ -43,6 +44,7 @@
 #include "pagecache.h"
 #include "pow.h"
 #include "ratelimit.h"
+#include "reseal.h"
 #include "retain.h"
 #include "route.h"
 #include "server.h"
@@ -97,6 +99,8 @@ struct config {
 	/* privacy */
 	struct cidr_set metrics_allow;
 	unsigned long retain_days;
+	/* keys */
+	unsigned long rekey_batches;
 	/* delivery */
 	unsigned long response_threshold;
 	bool publish_responses;
@@ -168,6 +172,8 @@ enum opt {
 	/* delivery */
 	OPT_RESPONSE_THRESHOLD,
 	OPT_PUBLISH_RESPONSES,
+	/* keys */
+	OPT_REKEY_BATCHES,
 	OPT_HELP,
 	OPT__MAX
 };
@@ -293,6 +299,9 @@ static const struct opt_def opts[OPT__MAX] = {
 	    1000000000, "0" },
 	[OPT_PUBLISH_RESPONSES] = { "publish-responses", NULL, ARG_FLAG,
 	    CF(publish_responses), 0, 0, NULL },
+	/* keys: holos rekey stops after this many batches (0: all) */
+	[OPT_REKEY_BATCHES] = { "batches", NULL, ARG_NUMBER, CF(rekey_batches),
+	    0, 1000000000, "0" },
 	[OPT_HELP] = { "help", NULL, ARG_NONE, 0, 0, 0, NULL },
 };
 
@@ -314,6 +323,8 @@ static const char usage_main[] =
     "  export SLUG      write its counted signatures (--format csv|json)\n"
     "  audit URL SLUG   check a petition's verifiable log and count on a site\n"
     "  verify FILE      check that a signature receipt is in its petition's log\n"
+    "  backup DIR       copy the database and the key files while serving\n"
+    "  rekey            rotate the key that seals personal data, while serving\n"
     "  help [COMMAND]   show help for a command\n"
     "\n"
     "Run 'holos COMMAND --help' for the options of a command.\n";
@@ -484,6 +495,26 @@ static const char usage_purge[] =
     "  --retain-days N     days after a petition closes (default 90; env\n"
     "                      HOLOS_RETAIN_DAYS)\n";
 
+static const char usage_backup[] =
+    "usage: holos backup [OPTIONS] DIR\n"
+    "\n"
+    "Copies the SQLite database (SQLite's online backup API: holos may go on\n"
+    "serving and signing) and the key files of the data folder (secret.key,\n"
+    "log.key, seal.key) into DIR, a new or empty folder made 0700, with a\n"
+    "MANIFEST of their SHA-256 sums. To restore, put the files into an empty\n"
+    "data folder (0700, files 0600) and start holos on it. On PostgreSQL use\n"
+    "pg_dump and copy the key files (docs/deploy.md).\n";
+
+static const char usage_rekey[] =
+    "usage: holos rekey [OPTIONS] [--batches N]\n"
+    "\n"
+    "Rotates the key that seals personal data (seal.key; docs/keys.md) while\n"
+    "holos serves: a new key, the old one kept as seal.key.old, every sealed\n"
+    "value resealed in batches, then the old key removed. Interrupted, it\n"
+    "resumes when run again; a second one at the same time is refused.\n"
+    "\n"
+    "  --batches N         stop after N batches of 500 (run again to go on)\n";
+
 static const char usage_import[] =
     "usage: holos import [OPTIONS] FILE.md\n"
     "\n"
@@ -520,6 +551,10 @@ usage(FILE *f, const char *cmd)
 		fputs(usage_migrate_data, f);
 	else if (strcmp(cmd, "purge") == 0)
 		fputs(usage_purge, f);
+	else if (strcmp(cmd, "backup") == 0)
+		fputs(usage_backup, f);
+	else if (strcmp(cmd, "rekey") == 0)
+		fputs(usage_rekey, f);
 	else if (strcmp(cmd, "trending") == 0)
 		fputs(moderate_usage_trending, f);
 	else if (strcmp(cmd, "user") == 0)
@@ -833,11 +868,91 @@ cmd_migrate(struct config *c)
 {
 	struct store *s;
 
+	int64_t changed, dups;
+	int ret;
+
 	if ((s = open_store(c)) == NULL)
 		return 1;
+	/* The data tasks need the keys: the address hashes recomputed. */
+	if (crypto_init(c->data) == -1 ||
+	    (ret = reseal_rehash_emails(s, &changed, &dups)) == -1) {
+		fprintf(stderr,
+		    "holos: recomputing the address hashes failed (see the "
+		    "log above)\n");
+		store_close(s);
+		return 1;
+	}
+	if (ret == 1)
+		fprintf(stderr,
+		    "holos migrate: the address hashes were not recomputed: "
+		    "sealed addresses do not open with the keys in %s (run "
+		    "holos migrate again where the site's keys are)\n",
+		    c->data);
+	if (changed > 0 || dups > 0)
+		printf("address hashes recomputed: %lld, left as they were "
+		       "(same signer twice): %lld\n",
+		    (long long)changed, (long long)dups);
 	printf("database is up to date\n");
 	store_close(s);
 	return 0;
+}
+
+/* holos backup DIR: SQLite only; PostgreSQL has pg_dump. */
+static int
+cmd_backup(struct config *c, int argc, char **argv)
+{
+	char db[PATH_MAX];
+
+	if (optind != argc - 1) {
+		fprintf(stderr, "holos backup: expected one folder\n");
+		usage(stderr, "backup");
+		return 2;
+	}
+	if (c->db != NULL && dsn_is_pg(c->db)) {
+		fprintf(stderr,
+		    "holos backup: the database is PostgreSQL: back it up "
+		    "with pg_dump and copy the key files of each node's data "
+		    "folder (secret.key, log.key, seal.key), as docs/deploy.md "
+		    "shows under \"Backups and retention\"\n");
+		return 2;
+	}
+	if (c->db != NULL)
+		snprintf(db, sizeof(db), "%s",
+		    strncmp(c->db, "sqlite:", 7) == 0 ? c->db + 7 : c->db);
+	else
+		snprintf(db, sizeof(db), "%s/holos.db", c->data);
+	if (access(db, F_OK) == -1) {
+		fprintf(stderr, "holos backup: no database at %s\n", db);
+		return 1;
+	}
+	if (backup_run(c->data, db, argv[optind]) == -1)
+		return 1;
+	printf("backed up %s and the key files into %s\n", db, argv[optind]);
+	return 0;
+}
+
+/* holos rekey: the sealing key rotated while serving. */
+static int
+cmd_rekey(struct config *c, int argc)
+{
+	struct reseal_result res;
+	struct store *s;
+	int ret;
+
+	if (optind != argc) {
+		fprintf(stderr, "holos rekey: unexpected argument\n");
+		usage(stderr, "rekey");
+		return 2;
+	}
+	if ((s = open_store(c)) == NULL)
+		return 1;
+	if (crypto_init(c->data) == -1) {
+		store_close(s);
+		return 1;
+	}
+	ret = reseal_rotate(s, c->data, 500, (int64_t)c->rekey_batches, &res);
+	store_close(s);
+	return ret == 0 ? 0 : 1;
 }
 
 static void
@@ -1272,10 +1387,13 @@ start_templates(struct serve *sv)
 static int
 start_static(struct serve *sv)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], doc[PATH_MAX];
+	/* The petition page links what the log proves. */
+	const char *const extra[] = { doc, NULL };
 
 	snprintf(path, sizeof(path), "%s/static", sv->c->share);
-	if (page_static_load(path) == -1) {
+	snprintf(doc, sizeof(doc), "%s/docs/transparency.md", sv->c->share);
+	if (page_static_load(path, extra) == -1) {
 		page_static_free();
 		return -1;
 	}
@@ -1860,7 +1978,7 @@ main(int argc, char **argv)
 	if (strcmp(cmd, "serve") && strcmp(cmd, "migrate") &&
 	    strcmp(cmd, "import") && strcmp(cmd, "outbox") &&
 	    strcmp(cmd, "migrate-data") && strcmp(cmd, "purge") &&
-	    !lenient(cmd)) {
+	    strcmp(cmd, "backup") && strcmp(cmd, "rekey") && !lenient(cmd)) {
 		fprintf(stderr, "holos: unknown command \"%s\"\n", cmd);
 		usage(stderr, NULL);
 		return 2;
@@ -1904,6 +2022,10 @@ main(int argc, char **argv)
 		return cmd_migrate_data(&c, argc - 1, argv + 1);
 	if (strcmp(cmd, "purge") == 0)
 		return cmd_purge(&c, argc - 1);
+	if (strcmp(cmd, "backup") == 0)
+		return cmd_backup(&c, argc - 1, argv + 1);
+	if (strcmp(cmd, "rekey") == 0)
+		return cmd_rekey(&c, argc - 1);
 	if (lenient(cmd)) {
 		struct store *s = open_store(&c);
 		int ret;

@@ -19,7 +19,8 @@ const char pack_usage[] =
     "usage: holos deliver [OPTIONS] SLUG --out FILE.pdf [--lang CODE]\n"
     "\n"
     "Writes the petition's delivery pack: a PDF with a cover (title,\n"
-    "addressees, count, date, a QR code of the petition's page), the text,\n"
+    "addressees, count, date, QR codes of the petition's page and of its\n"
+    "verify page with the signature log's newest signed root), the text,\n"
     "signatures per day and per country, and every confirmed signer who\n"
     "agreed to show their name. Labels are in --lang (default: the site's\n"
     "--lang). The page's address comes from --base-url. A progress bar goes\n"
@@ -121,7 +122,9 @@ pack_write(struct store *s, const struct pack_request *q,
 	struct deliver_pack pk = { 0 };
 	struct petition_stats st;
 	enum deliver_status ret;
+	struct log_tree t;
 	struct arena *a;
+	char *root;
 
 	if ((a = arena_new()) == NULL)
 		return DELIVER_FAILED;
@@ -139,6 +142,26 @@ pack_write(struct store *s, const struct pack_request *q,
 	pk.count = q->count;
 	pk.made_at = q->now;
 	pk.url = q->url;
+	/* The second code: the verify page, and the newest signed tree
+	 * head's root and size once one exists (docs/transparency.md). */
+	pk.verify_url = arena_printf(a, "%s/verify", q->url);
+	root = arena_alloc(a, 2 * sizeof(t.sth_root) + 1);
+	if (pk.verify_url == NULL || root == NULL) {
+		arena_free(a);
+		return DELIVER_FAILED;
+	}
+	switch (store_log_tree(s, q->p->id, &t)) {
+	case STORE_OK:
+		if (t.sth_size < 0)
+			break; /* nothing signed yet: no root to print */
+		sodium_bin2hex(root, 2 * sizeof(t.sth_root) + 1, t.sth_root,
+		    sizeof(t.sth_root));
+		pk.log_root = root;
+		pk.log_size = t.sth_size;
+		break;
+	case STORE_NOTFOUND: break;
+	default: arena_free(a); return DELIVER_SIGNERS;
+	}
 	pk.days = st.days;
 	pk.ndays = st.ndays;
 	pk.countries = st.countries;

@@ -131,6 +131,16 @@ void page_reset_show(struct request *r);
 void page_reset_post(struct request *r);
 void page_reset_token_show(struct request *r);
 void page_reset_token_post(struct request *r);
+/* guard: mailed sign-in links (page_account.c). */
+void page_signin_link_show(struct request *r);
+void page_signin_link_post(struct request *r);
+void page_signin_token_show(struct request *r);
+void page_signin_token_post(struct request *r);
+/* Signs r's browser in as u (page_login.c): the session cookie (its value
+ * made by account_session_start()), the known-account cookie, and 303 to
+ * next ("" for u's home page by role). */
+void page_login_done(struct request *r, const struct user *u,
+    const char *cookie, const char *known, const char *next);
 
 /* page_start.c */
 void page_start_show(struct request *r);
@@ -226,7 +236,12 @@ void page_receipt_set(struct request *r, const char *slug, int64_t leaf_index,
     const unsigned char secret[32]);
 
 /* page_static.c */
-int page_static_load(const char *dir);
+/* Reads every file of dir with a known type, then each path of the
+ * NULL-terminated list extra (may be NULL), served under its base name
+ * (docs/transparency.md as /static/transparency.md). Returns 0, or -1
+ * (logged) when one cannot be read: start-up fails rather than serve a
+ * link that 404s. */
+int page_static_load(const char *dir, const char *const *extra);
 void page_static_free(void);
 void page_static(struct request *r);
 

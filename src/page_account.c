@@ -309,8 +309,10 @@ link_make(struct request *r, enum user_token_purpose purpose, int64_t id,
 	if (st == STORE_OK)
 		url = page_url(r,
 		    arena_printf(r->arena, "/%s/%s?lang=%s",
-			purpose == USER_TOKEN_VERIFY ? "verify" : "reset", tok,
-			lang));
+			purpose == USER_TOKEN_VERIFY	 ? "verify" :
+			    purpose == USER_TOKEN_SIGNIN ? "login/link" :
+							   "reset",
+			tok, lang));
 	else
 		log_error("account", "op=token_create user=%lld status=%s",
 		    (long long)id, store_status_name(st));
@@ -536,6 +538,7 @@ static void
 render_link_gone(struct request *r, enum user_token_purpose purpose)
 {
 	bool verify = purpose == USER_TOKEN_VERIFY;
+	bool signin = purpose == USER_TOKEN_SIGNIN;
 	int64_t ttl = verify ? ACCOUNT_VERIFY_TTL : ACCOUNT_RESET_TTL;
 	char binding[33];
 	struct user u;
@@ -547,13 +550,18 @@ render_link_gone(struct request *r, enum user_token_purpose purpose)
 		m = msg_new(r, "acct_link_expired_heading");
 		msg_para(m,
 		    text(r,
-			verify ? "acct_verify_expired" : "acct_reset_expired",
+			signin	   ? "signin_link_expired" :
+			    verify ? "acct_verify_expired" :
+				     "acct_reset_expired",
 			NULL, ttl / 3600));
 		break;
 	case ACCOUNT_LINK_SPENT:
 		m = msg_new(r, "acct_link_used_heading");
 		msg_para(m,
-		    text(r, verify ? "acct_verify_used" : "acct_reset_used",
+		    text(r,
+			signin	   ? "signin_link_used" :
+			    verify ? "acct_verify_used" :
+				     "acct_reset_used",
 			NULL, 0));
 		break;
 	default:
@@ -562,7 +570,9 @@ render_link_gone(struct request *r, enum user_token_purpose purpose)
 		msg_para(m, text(r, "acct_link_unknown", NULL, 0));
 		break;
 	}
-	if (!verify)
+	if (signin)
+		msg_link(r, m, "/login/link", "acct_reset_again");
+	else if (!verify)
 		msg_link(r, m, "/reset", "acct_reset_again");
 	else if (page_session(r, &u, binding) != 0)
 		msg_link(r, m, "/login", "acct_signin_link");
@@ -832,4 +842,142 @@ page_reset_token_post(struct request *r)
 	http_header_add(r, "Cache-Control", "no-store");
 out:
 	sodium_memzero(pw, sizeof(pw));
+}
+
+/* ---- guard: mailed sign-in links ---- */
+
+#define SIGNIN_TTL 900 /* a sign-in link works for 15 minutes, */
+#define SIGNIN_MAX 3   /* and an account gets 3 an hour at most */
+
+void
+page_signin_link_show(struct request *r)
+{
+	render_form(r, 200, "signin_link", "signin_link_title", reset_form,
+	    R__MAX, NULL, NULL, "/login/link");
+}
+
+/* Mails account u a sign-in link unless it had its share this hour.
+ * Failures are logged only: the answer must not differ from that for no
+ * account. */
+static void
+signin_send(struct request *r, const struct user *u, const char *email,
+    const unsigned char hash[CRYPTO_HASH_BYTES])
+{
+	struct letter_account l;
+
+	if (!account_mail_take("signin", hash, CRYPTO_HASH_BYTES, SIGNIN_MAX,
+		MAIL_WINDOW, (int64_t)time(NULL), NULL)) {
+		log_info("account", "event=signin_link user=%lld result=limited",
+		    (long long)u->id);
+		return;
+	}
+	memset(&l, 0, sizeof(l));
+	l.kind = LETTER_SIGNIN;
+	l.lang = mail_lang(r, u);
+	l.name = "";
+	l.email = email;
+	l.hours = 0;
+	if ((l.link = link_make(r, USER_TOKEN_SIGNIN, u->id, SIGNIN_TTL,
+		 l.lang)) == NULL ||
+	    mail_queue(r, &l) == -1) {
+		log_warn("account", "event=signin_link user=%lld result=failed",
+		    (long long)u->id);
+		return;
+	}
+	log_info("account", "event=signin_link user=%lld result=mailed",
+	    (long long)u->id);
+}
+
+void
+page_signin_link_post(struct request *r)
+{
+	struct form_value v[R__MAX];
+	const char *errs[R__MAX] = { NULL };
+	unsigned char hash[CRYPTO_HASH_BYTES];
+	struct user u;
+	char *email;
+	size_t elen;
+	json_t *m;
+
+	if (r->job == &delay_job)
+		return; /* parked with its reply: it is time */
+
+	page_begin(r);
+	if (post_read(r, reset_form, R__MAX, v, R_CSRF, "") == -1)
+		return;
+	errs[R_EMAIL] = error_key("email", v[R_EMAIL].err);
+	email = errs[R_EMAIL] == NULL ?
+	    email_normalize(r->arena, v[R_EMAIL].s, v[R_EMAIL].len, &elen) :
+	    NULL;
+	if (email == NULL || !email_valid(email, elen)) {
+		if (errs[R_EMAIL] == NULL)
+			errs[R_EMAIL] = "err_email";
+		render_form(r, 422, "signin_link", "signin_link_title",
+		    reset_form, R__MAX, v, errs, "/login/link");
+		return;
+	}
+	crypto_email_hash(email, elen, hash);
+	switch (store_user_by_email(site.store, r->arena, hash, &u)) {
+	case STORE_OK: signin_send(r, &u, email, hash); break;
+	case STORE_NOTFOUND: break;
+	default: unavailable(r); return;
+	}
+	m = msg_new(r, "acct_reset_sent_title");
+	msg_para(m, text(r, "signin_link_sent", NULL, 0));
+	msg_para(m, i18n_text(r->lang, "acct_reset_sent_more"));
+	msg_link(r, m, "/login/link", "acct_reset_other");
+	msg_link(r, m, "/login", "acct_back_login");
+	msg_render(r, 200, m);
+	answer_later(r, ANSWER_MS);
+}
+
+void
+page_signin_token_show(struct request *r)
+{
+	int64_t id;
+	json_t *m;
+
+	page_begin(r);
+	if (link_check(r, USER_TOKEN_SIGNIN, false, &id) == -1)
+		return;
+	m = msg_new(r, "signin_link_title");
+	msg_para(m, i18n_text(r->lang, "signin_link_press"));
+	msg_button(r, m, r->path, "", "signin_link_button");
+	msg_render(r, 200, m);
+}
+
+void
+page_signin_token_post(struct request *r)
+{
+	struct form_value v[B__MAX];
+	char cookie[ACCOUNT_SESSION_CHARS + 1], known[ACCOUNT_KNOWN_CHARS + 1];
+	int64_t id, now = (int64_t)time(NULL);
+	const char *email;
+	struct user u;
+
+	page_begin(r);
+	if (post_read(r, button_form, B__MAX, v, B_CSRF, "") == -1 ||
+	    link_check(r, USER_TOKEN_SIGNIN, true, &id) == -1)
+		return;
+	if (store_user_by_id(site.store, r->arena, id, &u) != STORE_OK ||
+	    (email = user_email(r, &u)) == NULL) {
+		unavailable(r);
+		return;
+	}
+	/* The link came by mail, so the address works. */
+	if (u.verified_at == 0)
+		(void)store_user_verify(site.store, id, now);
+	(void)store_audit(site.store,
+	    arena_printf(r->arena, "user:%lld", (long long)id), "signin_link",
+	    arena_printf(r->arena, "user:%lld", (long long)id), "", now);
+	log_info("account", "event=signin_link_used user=%lld", (long long)id);
+	/* This browser proved the mailbox: it is a known one from now on,
+	 * so the right password gets through a lock others' guesses caused. */
+	account_known_new(email, known);
+	if (account_session_start(site.store, id, cookie) == -1) {
+		unavailable(r);
+		return;
+	}
+	page_login_done(r, &u, cookie, known, "");
+	sodium_memzero(cookie, sizeof(cookie));
 }

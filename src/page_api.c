@@ -205,6 +205,10 @@ page_api_petitions(struct request *r)
 
 			json_object_set_new(c, "signatures_24h",
 			    json_integer(it[i].trending));
+			if (sort == CATALOG_WAITING)
+				json_object_set_new(c, "waiting_since",
+				    json_string(
+					iso_time(r, it[i].waiting_since)));
 			json_array_append_new(list, c);
 		}
 	}

@@ -2,6 +2,7 @@
  * and pagers they share with search, and the health check. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "buf.h"
 #include "catalog.h"
@@ -121,18 +122,40 @@ page_pager(struct request *r, json_t *ctx, int page, int64_t total,
 	json_object_set_new(ctx, "pager", pager);
 }
 
+/* On the card of a petition waiting for a response (it->waiting_since),
+ * since when: "Delivered 12 days ago, no response yet". */
+static void
+card_waiting(struct request *r, json_t *card, const struct catalog_item *it)
+{
+	struct msgfmt_arg arg;
+	int64_t days = ((int64_t)time(NULL) - it->waiting_since) / 86400;
+	const char *line;
+
+	if (it->waiting_since <= 0)
+		return;
+	arg = (struct msgfmt_arg){ .name = "days",
+		.type = MSGFMT_NUMBER,
+		.num = (double)(days > 0 ? days : 0) };
+	line = i18n_format(r->arena, r->lang, "card_waiting", &arg, 1);
+	if (line != NULL)
+		json_object_set_new(card, "waiting_line", json_string(line));
+}
+
 /* The petitions of one home section: up to HOME_SECTION of sort's order
- * (open ones, but for victories) not shown in an earlier section, whose
- * ids are added to shown. Returns the section, or NULL when it is empty or
- * the catalogue cannot be read (*failed set). */
+ * (open ones, but for victories and those waiting for a response, open or
+ * closed) not shown in an earlier section, whose ids are added to shown;
+ * those waiting for a response are shown whatever came before, with since
+ * when. Returns the section, or NULL when it is empty or the catalogue
+ * cannot be read (*failed set). */
 #define HOME_SECTION 5
-#define HOME_SHOWN (4 * HOME_SECTION)
+#define HOME_SHOWN (5 * HOME_SECTION)
 
 static json_t *
 home_section(struct request *r, enum catalog_sort sort, const char *key,
     int64_t *shown, size_t *nshown, bool *failed)
 {
 	struct catalog_filter f = { sort == CATALOG_VICTORY ? PETITION_VICTORY :
+		    sort == CATALOG_WAITING		    ? PETITION__MAX :
 							      PETITION_OPEN,
 		NULL };
 	struct catalog_item *it;
@@ -151,9 +174,13 @@ home_section(struct request *r, enum catalog_sort sort, const char *key,
 
 		for (k = 0; k < *nshown && shown[k] != it[i].p.id; k++)
 			;
-		if (k < *nshown || (card = page_card(r, &it[i].p)) == NULL)
+		if ((k < *nshown && sort != CATALOG_WAITING) ||
+		    (card = page_card(r, &it[i].p)) == NULL)
 			continue;
-		shown[(*nshown)++] = it[i].p.id;
+		if (k == *nshown)
+			shown[(*nshown)++] = it[i].p.id;
+		if (sort == CATALOG_WAITING)
+			card_waiting(r, card, &it[i]);
 		json_array_append_new(list, card);
 	}
 	if (json_array_size(list) == 0) {
@@ -179,6 +206,7 @@ page_home(struct request *r)
 		{ CATALOG_SIGNATURES, "home_most_signed" },
 		{ CATALOG_NEWEST, "home_newest" },
 		{ CATALOG_VICTORY, "home_victories" },
+		{ CATALOG_WAITING, "home_waiting" },
 	};
 	int64_t shown[HOME_SHOWN];
 	size_t nshown = 0, i;
@@ -259,8 +287,11 @@ page_petitions(struct request *r)
 	for (i = 0; i < n; i++) {
 		json_t *card = page_card(r, &it[i].p);
 
-		if (card != NULL)
-			json_array_append_new(list, card);
+		if (card == NULL)
+			continue;
+		if (sort == CATALOG_WAITING)
+			card_waiting(r, card, &it[i]);
+		json_array_append_new(list, card);
 	}
 	json_object_set_new(ctx, "cards", list);
 	json_object_set_new(ctx, "has_cards", json_boolean(n > 0));

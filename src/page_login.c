@@ -111,16 +111,23 @@ login_finish(struct request *r, struct login_job *j)
 		return;
 	}
 	log_info("login", "result=ok user=%lld", (long long)j->u.id);
+	page_login_done(r, &j->u, j->cookie, j->known, next);
+}
+
+void
+page_login_done(struct request *r, const struct user *u, const char *cookie,
+    const char *known, const char *next)
+{
 	/* This browser may try the right password while others' guesses
 	 * lock the account. */
 	http_header_add(r, "Set-Cookie",
 	    arena_printf(r->arena,
 		ACCOUNT_KNOWN_COOKIE "=%s; Path=/login; Max-Age=31536000; "
 				     "HttpOnly; SameSite=Strict%s",
-		j->known, site.secure_cookies ? "; Secure" : ""));
-	page_session_cookie(r, j->cookie);
+		known, site.secure_cookies ? "; Secure" : ""));
+	page_session_cookie(r, cookie);
 	if (*next == '\0')
-		next = j->u.role >= ROLE_MODERATOR ? "/admin" : "/me";
+		next = u->role >= ROLE_MODERATOR ? "/admin" : "/me";
 	r->status = 303;
 	http_header_add(r, "Location", next);
 	http_header_add(r, "Cache-Control", "no-store");

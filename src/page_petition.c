@@ -12,6 +12,7 @@
 #include "guard.h"
 #include "i18n.h"
 #include "log.h"
+#include "loghead.h"
 #include "mail_letter.h"
 #include "mail_outbox.h"
 #include "markdown.h"
@@ -215,9 +216,82 @@ shown_goal(enum petition_state st, int64_t goal)
 	return st == PETITION_CLOSED || st == PETITION_VICTORY ? 0 : goal;
 }
 
+/* What live_log() made last in this thread, for one petition, language
+ * and head. */
+struct log_memo {
+	bool valid;
+	int64_t petition_id, size, timestamp;
+	char lang[16];
+	char v[3][160];
+};
+
+static _Thread_local struct log_memo log_memo;
+
+/* The "Verifiable count" line's values: the newest signed head's size and
+ * time, as get-sth gives them (before the first head, the empty tree at
+ * log_since, the petition's creation). All "" when the store cannot say. */
+static void
+live_log(struct request *r, int64_t petition_id, int64_t log_since,
+    const char *live[LIVE__MAX])
+{
+	int64_t size = 0, timestamp = log_since * 1000;
+	struct msgfmt_arg a;
+	time_t t;
+	struct tm tm;
+	char iso[32];
+	const char *v[3];
+	int i;
+
+	live[LIVE_LOG_SIZE_TEXT] = live[LIVE_LOG_TIME] =
+	    live[LIVE_LOG_TIME_TEXT] = "";
+	if (loghead_shown(site.store, petition_id, loghead_now_ms(), &size,
+		&timestamp) == -1)
+		return;
+	if (log_memo.valid && log_memo.petition_id == petition_id &&
+	    log_memo.size == size && log_memo.timestamp == timestamp &&
+	    strcmp(log_memo.lang, r->lang) == 0) {
+		live[LIVE_LOG_SIZE_TEXT] = log_memo.v[0];
+		live[LIVE_LOG_TIME] = log_memo.v[1];
+		live[LIVE_LOG_TIME_TEXT] = log_memo.v[2];
+		return;
+	}
+	a = (struct msgfmt_arg){ .name = "size",
+		.type = MSGFMT_NUMBER,
+		.num = (double)size };
+	v[0] = i18n_format(r->arena, r->lang, "log_line_size", &a, 1);
+	t = (time_t)(timestamp / 1000);
+	gmtime_r(&t, &tm);
+	strftime(iso, sizeof(iso), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	v[1] = arena_strdup(r->arena, iso);
+	a = (struct msgfmt_arg){ .name = "time",
+		.type = MSGFMT_DATE,
+		.num = (double)timestamp };
+	v[2] = i18n_format(r->arena, r->lang, "log_line_time", &a, 1);
+	log_memo.valid = false;
+	for (i = 0; i < 3; i++) {
+		if (v[i] == NULL)
+			return;
+		live[LIVE_LOG_SIZE_TEXT + i] = v[i];
+	}
+	if (strlen(r->lang) >= sizeof(log_memo.lang))
+		return;
+	for (i = 0; i < 3; i++) {
+		if (strlen(v[i]) >= sizeof(log_memo.v[i]))
+			return;
+		strcpy(log_memo.v[i], v[i]);
+	}
+	strcpy(log_memo.lang, r->lang);
+	log_memo.petition_id = petition_id;
+	log_memo.size = size;
+	log_memo.timestamp = timestamp;
+	log_memo.valid = true;
+}
+
+/* Every live value of a petition page; log_since is the petition's
+ * creation (unix time), when its empty log's head is dated. */
 static void
 live_values(struct request *r, int64_t petition_id, int64_t count, int64_t goal,
-    int64_t created_at, const char *live[LIVE__MAX])
+    int64_t created_at, int64_t log_since, const char *live[LIVE__MAX])
 {
 	time_t now = time(NULL);
 	struct buf tok;
@@ -227,6 +301,7 @@ live_values(struct request *r, int64_t petition_id, int64_t count, int64_t goal,
 		memo_keep(r, petition_id, count, goal, created_at, now, live);
 	}
 	page_account_link(r, &live[LIVE_ACCOUNT_HREF], &live[LIVE_ACCOUNT_TEXT]);
+	live_log(r, petition_id, log_since, live);
 	live[LIVE_POW] = NULL;
 	if (pow_enabled()) {
 		buf_init(&tok);
@@ -305,6 +380,11 @@ petition_numbers(json_t *o, const char *const live[LIVE__MAX])
 	json_object_set_new(o, "count_line", json_string(live[LIVE_COUNT_LINE]));
 	json_object_set_new(o, "progress", json_string(live[LIVE_PROGRESS]));
 	json_object_set_new(o, "started", json_string(live[LIVE_STARTED]));
+	json_object_set_new(o, "log_size_text",
+	    json_string(live[LIVE_LOG_SIZE_TEXT]));
+	json_object_set_new(o, "log_time", json_string(live[LIVE_LOG_TIME]));
+	json_object_set_new(o, "log_time_text",
+	    json_string(live[LIVE_LOG_TIME_TEXT]));
 }
 
 /* Puts the reader's translation of the petition's title and text in place
@@ -833,7 +913,7 @@ render_petition(struct request *r, int status, struct petition *p,
 
 	page_begin(r);
 	live_values(r, p->id, p->count, shown_goal(p->state, p->goal),
-	    p->published_at, live);
+	    p->published_at, p->created_at, live);
 	page_render(r, status, "petition",
 	    petition_page_context(r, p, vals, errs, live, false));
 }
@@ -877,6 +957,7 @@ cache_petition_page(struct request *r, const char *key,
 	meta->goal = p.goal;
 	meta->closes_at = p.closes_at;
 	meta->created_at = p.published_at;
+	meta->log_since = p.created_at;
 	meta->updated_at = p.updated_at;
 	snprintf(meta->state, sizeof(meta->state), "%s",
 	    petition_state_name(p.state));
@@ -917,7 +998,7 @@ page_petition_show(struct request *r)
 	}
 	live_values(r, meta.petition_id, count,
 	    shown_goal(petition_state_parse(meta.state), meta.goal),
-	    meta.created_at, live);
+	    meta.created_at, meta.log_since, live);
 	i18n_accept_region(http_header(r, "Accept-Language"), region);
 	if (pagecache_render(key, live, region, " selected", &r->out) == -1 ||
 	    !buf_ok(&r->out)) {
@@ -964,6 +1045,7 @@ page_petition_meta(struct request *r, struct pagecache_meta *meta)
 	meta->goal = p.goal;
 	meta->closes_at = p.closes_at;
 	meta->created_at = p.published_at;
+	meta->log_since = p.created_at;
 	meta->updated_at = p.updated_at;
 	snprintf(meta->state, sizeof(meta->state), "%s",
 	    petition_state_name(p.state));
@@ -1134,7 +1216,7 @@ page_petition_verify(struct request *r)
 	if (load_petition(r, &p) == -1)
 		return;
 	live_values(r, p.id, p.count, shown_goal(p.state, p.goal), p.created_at,
-	    live);
+	    p.created_at, live);
 	pc = petition_context(r, &p, false, live);
 	ctx = page_context(r, i18n_text(r->lang, "verify_title"));
 	json_object_set_new(ctx, "petition", pc);
@@ -1163,8 +1245,6 @@ page_petition_thanks(struct request *r)
 	 * the redirect after signing or confirming. */
 	static const char *const states[][3] = {
 		{ "pending", "thanks_pending_heading", "thanks_pending_text" },
-		{ "resent", "thanks_pending_heading", "thanks_resent_text" },
-		{ "wait", "thanks_pending_heading", "thanks_wait_text" },
 		{ "confirmed", "thanks_confirmed_heading",
 		    "thanks_confirmed_text" },
 		{ "counted", "thanks_heading", "thanks_text" },
@@ -1172,7 +1252,7 @@ page_petition_thanks(struct request *r)
 	const char *live[LIVE__MAX], *q = http_query(r, "state");
 	struct petition p;
 	json_t *ctx, *pc;
-	size_t i, pick = 4;
+	size_t i, pick = 2;
 
 	page_begin(r);
 	if (load_petition(r, &p) == -1)
@@ -1181,7 +1261,7 @@ page_petition_thanks(struct request *r)
 		if (strcmp(q, states[i][0]) == 0)
 			pick = i;
 	live_values(r, p.id, p.count, shown_goal(p.state, p.goal),
-	    p.published_at, live);
+	    p.published_at, p.created_at, live);
 	pc = petition_context(r, &p, false, live);
 	ctx = page_context(r, json_string_value(json_object_get(pc, "title")));
 	json_object_set_new(ctx, "petition", pc);
@@ -1261,6 +1341,19 @@ struct sign_job {
 						      * the receipt's */
 };
 
+/* What the log says of a signing's result. */
+static const char *
+write_result_word(enum write_result w)
+{
+	switch (w) {
+	case WRITE_OK: return "signed";
+	case WRITE_RESENT: return "resent";
+	case WRITE_RESEND_LATER: return "resend_later";
+	case WRITE_TOLD: return "told";
+	default: return "duplicate";
+	}
+}
+
 /* The second half of signing, once the writer has decided. */
 static void
 sign_finish(struct request *r, struct sign_job *job)
@@ -1275,13 +1368,13 @@ sign_finish(struct request *r, struct sign_job *job)
 							  "err_internal");
 		return;
 	}
-	switch (job->it.op.result) {
-	case WRITE_OK:
-		state = site.count_on_sign ? "counted" : "pending";
-		break;
-	case WRITE_RESENT: state = "resent"; break;
-	case WRITE_RESEND_LATER: state = "wait"; break;
-	default:
+	/* privacy: a signature that waits for its email answers the same
+	 * whether the address is new, still pending or confirmed already;
+	 * the mail tells the address's owner which (the link again, or that
+	 * they signed), at most once per SIGN_RESEND_SECONDS. One counted at
+	 * once shows in the count anyway: a duplicate is told so. */
+	if (job->it.op.result != WRITE_OK &&
+	    job->it.op.sig.state != SIGNATURE_PENDING) {
 		log_info("sign", "slug=%s result=duplicate", job->p.slug);
 		errs[F_EMAIL] = "err_duplicate";
 		if (counts_get(job->p.id, &job->p.count) == -1)
@@ -1289,14 +1382,18 @@ sign_finish(struct request *r, struct sign_job *job)
 		render_petition(r, 422, &job->p, job->v, errs);
 		return;
 	}
-	log_info("sign", "slug=%s result=%s seq=%lld", job->p.slug, state,
-	    (long long)job->it.op.sig.seq);
+	state = site.count_on_sign ? "counted" : "pending";
+	log_info("sign", "slug=%s result=%s seq=%lld", job->p.slug,
+	    write_result_word(job->it.op.result), (long long)job->it.op.sig.seq);
 	if (job->it.op.result == WRITE_OK && job->it.op.leaf_index >= 0)
 		page_receipt_set(r, job->p.slug, job->it.op.leaf_index,
 		    job->secret);
 	sodium_memzero(job->secret, sizeof(job->secret));
+	if (job->it.op.result == WRITE_TOLD)
+		outbox_kick();
 	if (job->it.op.mail.sealed != NULL &&
-	    job->it.op.result != WRITE_RESEND_LATER) {
+	    (job->it.op.result == WRITE_OK ||
+		job->it.op.result == WRITE_RESENT)) {
 		outbox_kick();
 		if (site.mail_to_files)
 			/* No mail server (a trial set-up): the newcomer
@@ -1316,6 +1413,7 @@ static int
 sign_prepare_mail(struct request *r, struct sign_job *job, const char *email)
 {
 	struct write_op *op = &job->it.op;
+	struct letter_account told;
 	struct letter_confirm l;
 	char tok[CRYPTO_TOKEN_CHARS + 1], unsub[CRYPTO_TOKEN_CHARS + 1];
 
@@ -1339,7 +1437,19 @@ sign_prepare_mail(struct request *r, struct sign_job *job, const char *email)
 	l.withdraw_url =
 	    page_url(r, arena_printf(r->arena, "/w/%s?lang=%s", tok, r->lang));
 	sodium_memzero(tok, sizeof(tok));
-	return letter_confirm(r->arena, &l, &op->mail);
+	if (letter_confirm(r->arena, &l, &op->mail) == -1)
+		return -1;
+	/* Made for every signature that waits for its email, used only when
+	 * the address confirmed already: the answer must not tell. */
+	memset(&told, 0, sizeof(told));
+	told.kind = LETTER_SIGNED;
+	told.lang = r->lang;
+	told.name = "";
+	told.email = email;
+	told.title = job->p.title;
+	told.link = page_url(r,
+	    arena_printf(r->arena, "/p/%s?lang=%s", job->p.slug, r->lang));
+	return letter_account(r->arena, &told, &op->told);
 }
 
 void
@@ -1456,7 +1566,7 @@ page_petition_preview(struct request *r, struct petition *p)
 	const char *live[LIVE__MAX];
 
 	live_values(r, p->id, p->count, shown_goal(p->state, p->goal),
-	    p->published_at, live);
+	    p->published_at, p->created_at, live);
 	return petition_context(r, p, true, live);
 }
 

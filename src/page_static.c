@@ -1,5 +1,6 @@
-/* page_static.c - files from static/, read into memory at start and served
- * from there: a path that is not one of them cannot reach the disk. */
+/* page_static.c - files from static/ (and the few documents pages link,
+ * such as docs/transparency.md), read into memory at start and served from
+ * there: a path that is not one of them cannot reach the disk. */
 #include <dirent.h>
 #include <limits.h>
 #include <sodium.h>
@@ -37,6 +38,8 @@ static const struct {
 	{ ".txt", "text/plain; charset=utf-8" },
 	{ ".woff2", "font/woff2" },
 	{ ".json", "application/json" },
+	/* Documents from docs/ (Markdown reads as plain text). */
+	{ ".md", "text/plain; charset=utf-8" },
 };
 
 static const char *
@@ -52,12 +55,60 @@ type_of(const char *name)
 	return NULL;
 }
 
+/* Reads the file at path into the next slot, served as name. Returns 0,
+ * or -1 (logged). */
+static int
+load_file(const char *path, const char *name, crypto_generichash_state *all)
+{
+	struct static_file *f;
+	unsigned char h[8];
+	FILE *fp;
+	long len;
+	size_t i;
+
+	if (nfiles == STATIC_MAX_FILES) {
+		log_error("static", "file=%s error=\"too many files\"", path);
+		return -1;
+	}
+	f = &files[nfiles];
+	snprintf(f->name, sizeof(f->name), "%s", name);
+	if ((fp = fopen(path, "rb")) == NULL) {
+		log_error("static", "file=%s error=\"cannot open\"", path);
+		return -1;
+	}
+	if (fseek(fp, 0, SEEK_END) != 0 || (len = ftell(fp)) < 0 ||
+	    len > STATIC_MAX_BYTES || fseek(fp, 0, SEEK_SET) != 0 ||
+	    (f->data = malloc((size_t)len + 1)) == NULL ||
+	    fread(f->data, 1, (size_t)len, fp) != (size_t)len) {
+		fclose(fp);
+		free(f->data);
+		f->data = NULL;
+		log_error("static", "file=%s error=\"cannot read\"", path);
+		return -1;
+	}
+	fclose(fp);
+	f->len = (size_t)len;
+	f->type = type_of(f->name);
+	crypto_generichash(h, sizeof(h), (unsigned char *)f->data, f->len, NULL,
+	    0);
+	snprintf(f->etag, sizeof(f->etag), "\"");
+	for (i = 0; i < sizeof(h); i++)
+		snprintf(f->etag + 1 + 2 * i, 3, "%02x", h[i]);
+	strcat(f->etag, "\"");
+	crypto_generichash_update(all, (unsigned char *)f->name,
+	    strlen(f->name));
+	crypto_generichash_update(all, (unsigned char *)f->data, f->len);
+	nfiles++;
+	return 0;
+}
+
 int
-page_static_load(const char *dir)
+page_static_load(const char *dir, const char *const *extra)
 {
 	crypto_generichash_state all;
 	unsigned char h[16];
 	struct dirent *de;
+	const char *base;
 	DIR *d;
 	size_t i;
 
@@ -67,49 +118,27 @@ page_static_load(const char *dir)
 	}
 	crypto_generichash_init(&all, NULL, 0, sizeof(h));
 	while ((de = readdir(d)) != NULL) {
-		struct static_file *f;
 		char path[PATH_MAX];
-		FILE *fp;
-		long len;
 
 		if (de->d_name[0] == '.' || type_of(de->d_name) == NULL)
 			continue;
-		if (nfiles == STATIC_MAX_FILES) {
-			log_error("static", "dir=%s error=\"too many files\"",
-			    dir);
-			goto fail;
-		}
-		f = &files[nfiles];
-		snprintf(f->name, sizeof(f->name), "%s", de->d_name);
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if ((fp = fopen(path, "rb")) == NULL)
-			continue;
-		if (fseek(fp, 0, SEEK_END) != 0 || (len = ftell(fp)) < 0 ||
-		    len > STATIC_MAX_BYTES || fseek(fp, 0, SEEK_SET) != 0 ||
-		    (f->data = malloc((size_t)len + 1)) == NULL ||
-		    fread(f->data, 1, (size_t)len, fp) != (size_t)len) {
-			fclose(fp);
-			free(f->data);
-			log_error("static", "file=%s error=\"cannot read\"",
-			    path);
+		if (load_file(path, de->d_name, &all) == -1)
 			goto fail;
-		}
-		fclose(fp);
-		f->len = (size_t)len;
-		f->type = type_of(f->name);
-		crypto_generichash(h, 8, (unsigned char *)f->data, f->len, NULL,
-		    0);
-		snprintf(f->etag, sizeof(f->etag), "\"");
-		for (i = 0; i < 8; i++)
-			snprintf(f->etag + 1 + 2 * i, 3, "%02x", h[i]);
-		strcat(f->etag, "\"");
-		crypto_generichash_update(&all, (unsigned char *)f->name,
-		    strlen(f->name));
-		crypto_generichash_update(&all, (unsigned char *)f->data,
-		    f->len);
-		nfiles++;
 	}
 	closedir(d);
+	d = NULL;
+	for (i = 0; extra != NULL && extra[i] != NULL; i++) {
+		base = strrchr(extra[i], '/');
+		base = base != NULL ? base + 1 : extra[i];
+		if (type_of(base) == NULL) {
+			log_error("static", "file=%s error=\"unknown type\"",
+			    extra[i]);
+			goto fail;
+		}
+		if (load_file(extra[i], base, &all) == -1)
+			goto fail;
+	}
 	crypto_generichash_final(&all, h, sizeof(h));
 	for (i = 0; i < 8; i++)
 		snprintf(site.static_version + 2 * i, 3, "%02x", h[i]);
@@ -117,7 +146,8 @@ page_static_load(const char *dir)
 	    site.static_version);
 	return 0;
 fail:
-	closedir(d);
+	if (d != NULL)
+		closedir(d);
 	page_static_free();
 	return -1;
 }

@@ -23,6 +23,11 @@ enum live {
 	LIVE_POW,
 	LIVE_ACCOUNT_HREF, /* the header's link: /me when signed in … */
 	LIVE_ACCOUNT_TEXT, /* … its words */
+	/* The "Verifiable count" line: the newest signed tree head's size in
+	 * words, its time as an ISO 8601 datetime and in words. */
+	LIVE_LOG_SIZE_TEXT,
+	LIVE_LOG_TIME,
+	LIVE_LOG_TIME_TEXT,
 	LIVE__MAX
 };
 
@@ -33,6 +38,7 @@ struct pagecache_meta {
 	int64_t goal;
 	int64_t created_at, updated_at; /* created_at: when published */
 	int64_t closes_at;		/* 0: none */
+	int64_t log_since; /* unix time of the empty log's head: the creation */
 	char state[16];
 	char slug[96];
 	char title[1024];

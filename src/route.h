@@ -161,7 +161,16 @@ X(COMMENT_LIKE, "comment_like", POST, SLUG, "/p/", "/like",                    \
 X(COMMENT_HIDE, "comment_hide", POST, SLUG, "/me/p/", "/comments",             \
     page_comment_hide, FORM)                                                   \
 X(ADMIN_COMMENTS, "admin_comments", GET, SLUG, "/admin/p/", "/comments",       \
-    page_admin_comments, NONE)
+    page_admin_comments, NONE)                                                 \
+/* guard: mailed sign-in links */                                              \
+X(SIGNIN_LINK, "signin_link", GET, EXACT, "/login/link", NULL,                 \
+    page_signin_link_show, NONE)                                               \
+X(SIGNIN_LINK_POST, "signin_link_post", POST, EXACT, "/login/link", NULL,      \
+    page_signin_link_post, FORM)                                               \
+X(SIGNIN_TOKEN, "signin_token", GET, TOKEN, "/login/link/", NULL,              \
+    page_signin_token_show, NONE)                                              \
+X(SIGNIN_TOKEN_POST, "signin_token_post", POST, TOKEN, "/login/link/", NULL,   \
+    page_signin_token_post, FORM)
 /* clang-format on */
 
 enum route {

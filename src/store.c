@@ -231,14 +231,6 @@ static const char *const store_sql[ST__MAX] = {
 	[ST_USER_BY_EMAIL] =
 	    "SELECT " USER_COLS " FROM users u WHERE u.email_hash = $1",
 	[ST_USER_BY_ID] = "SELECT " USER_COLS " FROM users u WHERE u.id = $1",
-	[ST_USER_OK] = "UPDATE users SET failed = 0 WHERE id = $1",
-	/* $2 now, $3 failures that lock, $4 lock seconds; both SET
-	 * expressions see the old failed. */
-	[ST_USER_FAILED] =
-	    "UPDATE users SET locked_until = CASE WHEN failed + 1 >="
-	    " CAST($3 AS INTEGER) THEN CAST($2 AS BIGINT) + CAST($4 AS BIGINT)"
-	    " ELSE locked_until END, failed = CASE WHEN failed + 1 >="
-	    " CAST($3 AS INTEGER) THEN 0 ELSE failed + 1 END WHERE id = $1",
 	[ST_USER_VERIFY] =
 	    "UPDATE users SET verified_at = COALESCE(verified_at, $2)"
 	    " WHERE id = $1",
@@ -483,8 +475,8 @@ static const char *const store_sql[ST__MAX] = {
 	[ST_END_MAILED] = "UPDATE petitions SET end_mailed = $2"
 			  " WHERE id = $1 AND end_mailed <> $2",
 	/* integrity */
-	[ST_USER_RESET_TOKENS_END] =
-	    "DELETE FROM user_tokens WHERE user_id = $1 AND purpose = 'reset'",
+	[ST_USER_RESET_TOKENS_END] = "DELETE FROM user_tokens WHERE user_id = $1"
+				     " AND purpose IN ('reset', 'signin')",
 	[ST_SIG_PETITION_OPEN] =
 	    "SELECT 1 FROM signatures s JOIN petitions p ON p.id = s.petition_id"
 	    " WHERE s.id = $1 AND p.state = 'open'"
@@ -520,7 +512,9 @@ static const char *const store_sql[ST__MAX] = {
 	    " WHERE p.state IN ('open', 'closed', 'victory')"
 	    " ORDER BY a.petition_id, a.pos",
 	[ST_PUBLIC_VERSION] =
-	    "SELECT COUNT(*), COALESCE(MAX(id), 0), COALESCE(SUM(updated_at), 0)"
+	    "SELECT COUNT(*), COALESCE(MAX(id), 0), COALESCE(SUM(updated_at), 0),"
+	    " COALESCE(SUM(delivered_at), 0)"
+	    " + (SELECT COALESCE(MAX(id), 0) FROM updates)"
 	    " FROM petitions",
 	/* social: drafts kept once, deleted by their starter. */
 	[ST_DRAFT_SAME] =
@@ -534,6 +528,13 @@ static const char *const store_sql[ST__MAX] = {
 	    " AND state = 'draft')",
 	[ST_DRAFT_DELETE] = "DELETE FROM petitions WHERE id = $1"
 			    " AND owner_id = $2 AND state = 'draft'",
+	/* find: delivered, open or closed, and no response published (an
+	 * update of kind response: approved, or posted by the starter). */
+	[ST_PUBLIC_WAITING] =
+	    "SELECT p.id, p.delivered_at FROM petitions p"
+	    " WHERE p.delivered_at IS NOT NULL AND p.state IN ('open', 'closed')"
+	    " AND NOT EXISTS (SELECT 1 FROM updates u WHERE u.petition_id = p.id"
+	    " AND u.kind = 'response') ORDER BY p.id",
 	/* social proof (docs/social.md): the newest confirmed signers who
 	 * agreed to show their name; the comments their signers agreed to
 	 * show (the name only with that consent too), newest and most
@@ -592,6 +593,61 @@ static const char *const store_sql[ST__MAX] = {
 	    " created_at, CASE WHEN public_name = TRUE THEN comment ELSE '' END"
 	    " FROM signatures WHERE petition_id = $1 AND state = 'confirmed'"
 	    " AND seq > $2 ORDER BY seq LIMIT $3",
+	/* guard: failed logins per address, known or not. */
+	[ST_LOGIN_GUARD_GET] =
+	    "SELECT locked_until FROM login_guard WHERE email_hash = $1",
+	/* $2 now, $3 failures that lock, $4 lock seconds; the SET
+	 * expressions see the old row. */
+	[ST_LOGIN_GUARD_FAILED] =
+	    "INSERT INTO login_guard (email_hash, failed, locked_until,"
+	    " updated_at) VALUES ($1, 1, 0, $2) ON CONFLICT (email_hash) DO"
+	    " UPDATE SET locked_until = CASE WHEN login_guard.failed + 1 >="
+	    " CAST($3 AS INTEGER) THEN CAST($2 AS BIGINT) + CAST($4 AS BIGINT)"
+	    " ELSE login_guard.locked_until END, failed = CASE WHEN"
+	    " login_guard.failed + 1 >= CAST($3 AS INTEGER) THEN 0 ELSE"
+	    " login_guard.failed + 1 END, updated_at = $2",
+	/* $1: rows last failed and unlocked before this are forgotten. */
+	[ST_LOGIN_GUARD_PRUNE] = "DELETE FROM login_guard WHERE updated_at < $1"
+				 " AND locked_until < $1",
+	/* A success starts the count again; a lock others' guesses caused
+	 * stays until its time (the owner got in past it). */
+	[ST_LOGIN_GUARD_CLEAR] =
+	    "UPDATE login_guard SET failed = 0 WHERE email_hash = $1",
+	[ST_LOGIN_GUARD_CLEAR_USER] =
+	    "DELETE FROM login_guard WHERE email_hash ="
+	    " (SELECT email_hash FROM users WHERE id = $1)",
+	/* keys: the sealed columns walked in key order, a value replaced
+	 * only where it is still the one read */
+	[ST_SEALED_LIST_SIG] = "SELECT id, 0, pii, email_hash FROM signatures"
+			       " WHERE id > $1 AND pii IS NOT NULL"
+			       " ORDER BY id LIMIT $2",
+	[ST_SEALED_LIST_OUTBOX] = "SELECT id, 0, sealed, NULL FROM outbox"
+				  " WHERE id > $1 AND sealed IS NOT NULL"
+				  " ORDER BY id LIMIT $2",
+	[ST_SEALED_LIST_USERS] = "SELECT id, 0, email_sealed, email_hash"
+				 " FROM users WHERE id > $1"
+				 " ORDER BY id LIMIT $2",
+	[ST_SEALED_LIST_ADDR] =
+	    "SELECT petition_id, pos, email_sealed, NULL FROM addressees"
+	    " WHERE email_sealed IS NOT NULL AND (petition_id > $1"
+	    " OR (petition_id = $1 AND pos > $2))"
+	    " ORDER BY petition_id, pos LIMIT $3",
+	[ST_SEALED_SET_SIG] = "UPDATE signatures SET pii = $2"
+			      " WHERE id = $1 AND pii = $3",
+	[ST_SEALED_SET_OUTBOX] = "UPDATE outbox SET sealed = $2"
+				 " WHERE id = $1 AND sealed = $3",
+	[ST_SEALED_SET_USERS] = "UPDATE users SET email_sealed = $2"
+				" WHERE id = $1 AND email_sealed = $3",
+	[ST_SEALED_SET_ADDR] = "UPDATE addressees SET email_sealed = $3"
+			       " WHERE petition_id = $1 AND pos = $2"
+			       " AND email_sealed = $4",
+	[ST_EMAIL_HASH_SET_SIG] = "UPDATE signatures SET email_hash = $2"
+				  " WHERE id = $1 AND email_hash = $3",
+	[ST_EMAIL_HASH_SET_USERS] = "UPDATE users SET email_hash = $2"
+				    " WHERE id = $1 AND email_hash = $3",
+	[ST_DATA_TASK_GET] = "SELECT done_at FROM data_tasks WHERE name = $1",
+	[ST_DATA_TASK_SET] = "INSERT INTO data_tasks (name, done_at)"
+			     " VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
 };
 
 struct store {
@@ -665,6 +721,7 @@ user_role_name(enum user_role r)
 static const char *const token_purposes[USER_TOKEN__MAX] = {
 	[USER_TOKEN_VERIFY] = "verify",
 	[USER_TOKEN_RESET] = "reset",
+	[USER_TOKEN_SIGNIN] = "signin",
 };
 
 const char *
@@ -1638,7 +1695,7 @@ store_petition_public(struct store *s, struct arena *a, struct petition **out,
 }
 
 enum store_status
-store_petition_version(struct store *s, int64_t v[3])
+store_petition_version(struct store *s, int64_t v[4])
 {
 	struct q q;
 
@@ -1648,8 +1705,27 @@ store_petition_version(struct store *s, int64_t v[3])
 		v[0] = row_int(&q, 0);
 		v[1] = row_int(&q, 1);
 		v[2] = row_int(&q, 2);
+		v[3] = row_int(&q, 3);
 	}
 	return q_close(&q);
+}
+
+static int
+read_waiting(struct q *q, void *out)
+{
+	struct waiting_row *w = out;
+
+	w->petition_id = row_int(q, 0);
+	w->delivered_at = row_int(q, 1);
+	return 0;
+}
+
+enum store_status
+store_petition_waiting(struct store *s, struct arena *a,
+    struct waiting_row **out, size_t *n)
+{
+	return list(s, a, "petition_waiting", read_waiting, sizeof(**out), out,
+	    n, ST_PUBLIC_WAITING, "");
 }
 
 enum store_status
@@ -1714,8 +1790,12 @@ store_migrate(struct store *s, int *version)
 		q_begin(&q, ST_BEGIN);
 		(void)q_run(&q, ST_MIGRATE_LOCK, "");
 		(void)q_run(&q, ST_MIGRATE_TABLE, "");
-		if (q_run(&q, ST_MIGRATE_VERSION, "") == 1)
+		if (q_run(&q, ST_MIGRATE_VERSION, "") == 1) {
 			current = row_int(&q, 0);
+			/* Finished, so that a script may drop a table (an
+			 * active statement locks them all in SQLite). */
+			(void)q_next(&q);
+		}
 		if (q.st != STORE_OK)
 			break;
 		if (n > 0 && current > m[n - 1].version) {
@@ -2673,13 +2753,36 @@ store_user_by_email(struct store *s, struct arena *a,
 }
 
 enum store_status
-store_user_login_result(struct store *s, int64_t id, bool ok, int64_t now,
-    int max_failed, int64_t lock_seconds)
+store_login_guard(struct store *s, const unsigned char *email_hash,
+    int64_t *locked_until)
 {
+	struct q q;
+
+	*locked_until = 0;
+	if (q_open(&q, s, NULL, "login_guard") != STORE_OK)
+		return q.st;
+	if (q_run(&q, ST_LOGIN_GUARD_GET, "h", email_hash) == 1)
+		*locked_until = row_int(&q, 0);
+	return q_close(&q);
+}
+
+enum store_status
+store_login_guard_result(struct store *s, const unsigned char *email_hash,
+    bool ok, int64_t now, int max_failed, int64_t lock_seconds)
+{
+	struct q q;
+
 	if (ok)
-		return exec(s, "user_login_result", NULL, ST_USER_OK, "i", id);
-	return exec(s, "user_login_result", NULL, ST_USER_FAILED, "iidi", id,
-	    now, max_failed, lock_seconds);
+		return exec(s, "login_guard", NULL, ST_LOGIN_GUARD_CLEAR, "h",
+		    email_hash);
+	if (q_open(&q, s, NULL, "login_guard") != STORE_OK)
+		return q.st;
+	q_begin(&q, ST_BEGIN);
+	(void)q_run(&q, ST_LOGIN_GUARD_FAILED, "hidi", email_hash, now,
+	    max_failed, lock_seconds);
+	(void)q_run(&q, ST_LOGIN_GUARD_PRUNE, "i", now - STORE_LOGIN_GUARD_KEEP);
+	q_commit(&q);
+	return q_close(&q);
 }
 
 enum store_status
@@ -2756,6 +2859,8 @@ store_user_set_password(struct store *s, int64_t id, const char *password)
 	/* Every other reset link of the account dies with the old password:
 	 * one left in a mailbox would undo the new one. */
 	(void)q_run(&q, ST_USER_RESET_TOKENS_END, "i", id);
+	/* A new password ends the lock others' guesses caused. */
+	(void)q_run(&q, ST_LOGIN_GUARD_CLEAR_USER, "i", id);
 	q_commit(&q);
 	return q_close(&q);
 }
@@ -3802,5 +3907,128 @@ store_comment_hide(struct store *s, int64_t petition_id, int64_t id, bool hide,
 	(void)q_run(&q, ST_AUDIT, "itttt", now, actor,
 	    hide ? "comment_hidden" : "comment_shown", subject, detail);
 	q_commit(&q);
+	return q_close(&q);
+}
+
+/* ---- keys: the sealed columns ---- */
+
+static const struct {
+	const char *name;
+	enum stmt list, set;
+	bool two_keys;
+} sealed_cols[SEALED__MAX] = {
+	[SEALED_SIGNATURES] = { "signatures.pii", ST_SEALED_LIST_SIG,
+	    ST_SEALED_SET_SIG, false },
+	[SEALED_OUTBOX] = { "outbox.sealed", ST_SEALED_LIST_OUTBOX,
+	    ST_SEALED_SET_OUTBOX, false },
+	[SEALED_USERS] = { "users.email_sealed", ST_SEALED_LIST_USERS,
+	    ST_SEALED_SET_USERS, false },
+	[SEALED_ADDRESSEES] = { "addressees.email_sealed", ST_SEALED_LIST_ADDR,
+	    ST_SEALED_SET_ADDR, true },
+};
+
+const char *
+sealed_column_name(enum sealed_column c)
+{
+	return (unsigned)c < SEALED__MAX ? sealed_cols[c].name : "?";
+}
+
+static int
+read_sealed(struct q *q, void *out)
+{
+	struct sealed_row *r = out;
+	size_t hlen;
+
+	r->k1 = row_int(q, 0);
+	r->k2 = row_int(q, 1);
+	r->box = row_blob(q, 2, &r->len);
+	r->email_hash = row_blob(q, 3, &hlen);
+	if (r->email_hash != NULL && hlen != STORE_HASH_BYTES)
+		r->email_hash = NULL;
+	return 0;
+}
+
+enum store_status
+store_sealed_list(struct store *s, struct arena *a, enum sealed_column c,
+    int64_t k1, int64_t k2, size_t limit, struct sealed_row **out, size_t *n)
+{
+	if ((unsigned)c >= SEALED__MAX)
+		return STORE_ERROR;
+	if (sealed_cols[c].two_keys)
+		return list(s, a, "sealed_list", read_sealed, sizeof(**out),
+		    out, n, sealed_cols[c].list, "iii", k1, k2, (int64_t)limit);
+	return list(s, a, "sealed_list", read_sealed, sizeof(**out), out, n,
+	    sealed_cols[c].list, "ii", k1, (int64_t)limit);
+}
+
+enum store_status
+store_sealed_replace(struct store *s, enum sealed_column c,
+    const struct sealed_row *rows, size_t n, size_t *changed)
+{
+	struct q q;
+	size_t i;
+
+	*changed = 0;
+	if ((unsigned)c >= SEALED__MAX)
+		return STORE_ERROR;
+	if (q_open(&q, s, NULL, "sealed_replace") != STORE_OK)
+		return q.st;
+	q_begin(&q, ST_BEGIN);
+	for (i = 0; i < n && q.st == STORE_OK; i++) {
+		if (rows[i].nbox == NULL)
+			continue;
+		if (sealed_cols[c].two_keys)
+			(void)q_run(&q, sealed_cols[c].set, "iibb", rows[i].k1,
+			    rows[i].k2, (const void *)rows[i].nbox, rows[i].nlen,
+			    (const void *)rows[i].box, rows[i].len);
+		else
+			(void)q_run(&q, sealed_cols[c].set, "ibb", rows[i].k1,
+			    (const void *)rows[i].nbox, rows[i].nlen,
+			    (const void *)rows[i].box, rows[i].len);
+		*changed += (size_t)q.changes;
+	}
+	q_commit(&q);
+	if (q.st != STORE_OK)
+		*changed = 0;
+	return q_close(&q);
+}
+
+enum store_status
+store_email_hash_replace(struct store *s, enum sealed_column c, int64_t k1,
+    const unsigned char *old, const unsigned char *hash)
+{
+	struct q q;
+
+	if (c != SEALED_SIGNATURES && c != SEALED_USERS)
+		return STORE_ERROR;
+	if (q_open(&q, s, NULL, "email_hash_replace") != STORE_OK)
+		return q.st;
+	(void)q_run(&q,
+	    c == SEALED_SIGNATURES ? ST_EMAIL_HASH_SET_SIG :
+				     ST_EMAIL_HASH_SET_USERS,
+	    "ihh", k1, hash, old);
+	return q_close(&q);
+}
+
+enum store_status
+store_data_task_done(struct store *s, const char *name, bool *done)
+{
+	struct q q;
+
+	*done = false;
+	if (q_open(&q, s, NULL, "data_task_done") != STORE_OK)
+		return q.st;
+	*done = q_run(&q, ST_DATA_TASK_GET, "t", name) == 1;
+	return q_close(&q);
+}
+
+enum store_status
+store_data_task_mark(struct store *s, const char *name, int64_t now)
+{
+	struct q q;
+
+	if (q_open(&q, s, NULL, "data_task_mark") != STORE_OK)
+		return q.st;
+	(void)q_run(&q, ST_DATA_TASK_SET, "ti", name, now);
 	return q_close(&q);
 }

@@ -44,6 +44,8 @@ enum write_result {
 	WRITE_DUPLICATE,    /* that email has signed (and confirmed) already */
 	WRITE_RESENT,	    /* still pending: a new link was queued */
 	WRITE_RESEND_LATER, /* still pending, link sent too recently */
+	WRITE_TOLD,	    /* signed (and confirmed) already: its owner
+			     * was mailed op.told */
 	WRITE_TOKEN_UNKNOWN,
 	WRITE_TOKEN_USED,
 	WRITE_TOKEN_EXPIRED,
@@ -67,6 +69,11 @@ struct write_op {
 	int64_t token_expires;
 	unsigned char unsub_hash[STORE_HASH_BYTES];
 	struct outbox_new mail; /* sealed NULL: no mail */
+	/* The letter telling the owner of an address that signed (and
+	 * confirmed) already that someone signed with it again; sent at most
+	 * once per window like a re-sent link (sealed NULL: none, and the
+	 * answer is WRITE_DUPLICATE). */
+	struct outbox_new told;
 	int64_t resend_before;
 	/* WRITE_CONFIRM: token_hash is the presented token. */
 	/* Both: SHA-256 of the signer's receipt secret, the commitment the
@@ -178,6 +185,7 @@ struct user_new {
 enum user_token_purpose {
 	USER_TOKEN_VERIFY, /* confirms the account's address */
 	USER_TOKEN_RESET,  /* sets a new password */
+	USER_TOKEN_SIGNIN, /* signs in once (guard: a mailed sign-in link) */
 	USER_TOKEN__MAX
 };
 
@@ -426,16 +434,30 @@ enum store_status store_user_token_use(struct store *s,
 enum store_status store_user_verify(struct store *s, int64_t id, int64_t now);
 
 /* Sets a new password (Argon2id string), clears failed logins and the lock,
- * and ends every session and every reset link of the account, in one
+ * and ends every session, reset and sign-in link of the account, in one
  * transaction.
  * STORE_NOTFOUND for no such account. */
 enum store_status store_user_set_password(struct store *s, int64_t id,
     const char *password);
 
-/* Records a login attempt: a success clears the failures; the max_failed-th
- * failure in a row locks the account for lock_seconds. */
-enum store_status store_user_login_result(struct store *s, int64_t id, bool ok,
-    int64_t now, int max_failed, int64_t lock_seconds);
+/* Failed logins are counted per address (its keyed email hash), whether
+ * an account has it or not, so that neither the lock nor its answer says
+ * which. *locked_until is 0 when the address is not locked (or unknown).
+ * Returns STORE_OK or the store's failure. */
+enum store_status store_login_guard(struct store *s,
+    const unsigned char *email_hash, int64_t *locked_until);
+
+/* Failures are forgotten this long after the last one. */
+#define STORE_LOGIN_GUARD_KEEP 86400
+
+/* Records a login attempt for the address: a success starts its count of
+ * failures again (a lock stays until its time); the max_failed-th failure
+ * in a row locks it for lock_seconds. Rows older than
+ * STORE_LOGIN_GUARD_KEEP are dropped on the way. A new password
+ * (store_user_set_password()) lifts the lock. */
+enum store_status store_login_guard_result(struct store *s,
+    const unsigned char *email_hash, bool ok, int64_t now, int max_failed,
+    int64_t lock_seconds);
 
 /* Sessions, known by the hash of their cookie. store_session_user gives
  * STORE_NOTFOUND for an unknown or expired one. */
@@ -653,10 +675,25 @@ enum store_status store_petition_public(struct store *s, struct arena *a,
     struct petition **out, size_t *n);
 
 /* A sign of the petitions table's state: v[0] how many petitions, v[1]
- * the largest id, v[2] the sum of their updated_at. Any creation or
- * change of a petition changes one of them (a change within the same
- * second as the previous one of that petition aside). */
-enum store_status store_petition_version(struct store *s, int64_t v[3]);
+ * the largest id, v[2] the sum of their updated_at, v[3] the sum of their
+ * delivered_at and the largest update id. Any creation or change of a
+ * petition, a delivery or an update (a response) changes one of them (a
+ * change within the same second as the previous one of that petition
+ * aside). */
+enum store_status store_petition_version(struct store *s, int64_t v[4]);
+
+/* A public petition delivered to its addressees and with no response yet
+ * (no update of kind response). */
+struct waiting_row {
+	int64_t petition_id;
+	int64_t delivered_at; /* the first delivery */
+};
+
+/* Every open or closed petition waiting for a response, by id: *out an
+ * arena array of *n. Reads petitions and their updates, never a
+ * signature. */
+enum store_status store_petition_waiting(struct store *s, struct arena *a,
+    struct waiting_row **out, size_t *n);
 
 /* Writes the search document of every public petition again, in one
  * transaction (after a copy between databases, or by an operator).
@@ -889,6 +926,59 @@ enum store_status store_image_get(struct store *s, struct arena *a,
 enum store_status store_image_file(struct store *s, struct arena *a,
     int64_t petition_id, const char *name, struct image_file *out);
 
+/* ---- keys: walking the sealed columns (holos rekey, the address hashes
+ * recomputed by holos migrate) ---- */
+
+/* The columns that hold sealed personal data. */
+enum sealed_column {
+	SEALED_SIGNATURES, /* signatures.pii */
+	SEALED_OUTBOX,	   /* outbox.sealed */
+	SEALED_USERS,	   /* users.email_sealed */
+	SEALED_ADDRESSEES, /* addressees.email_sealed */
+	SEALED__MAX
+};
+
+/* One sealed value and where it is: its row's key (k2 is 0 but for the
+ * addressees, keyed by petition and position), the box, the row's email
+ * hash where the table has one (signatures, users; else NULL), and what
+ * the caller puts in its place. */
+struct sealed_row {
+	int64_t k1, k2;
+	const unsigned char *box;
+	size_t len;
+	const unsigned char *email_hash;
+	unsigned char *nbox; /* the new box; NULL: leave the row */
+	size_t nlen;
+};
+
+/* The name of a sealed column ("signatures.pii", …). */
+const char *sealed_column_name(enum sealed_column c);
+
+/* Up to limit rows of column c that hold a sealed value, after the row
+ * (k1, k2) in key order, into an arena array. */
+enum store_status store_sealed_list(struct store *s, struct arena *a,
+    enum sealed_column c, int64_t k1, int64_t k2, size_t limit,
+    struct sealed_row **out, size_t *n);
+
+/* Writes each row's nbox (where not NULL) in one transaction, each only
+ * where the row still holds the box read (a row changed meanwhile is left
+ * for the next pass); *changed counts the rows written. */
+enum store_status store_sealed_replace(struct store *s, enum sealed_column c,
+    const struct sealed_row *rows, size_t n, size_t *changed);
+
+/* Sets the email hash of row k1 of c (SEALED_SIGNATURES or SEALED_USERS)
+ * to hash where it is still old. STORE_DUPLICATE when another row of the
+ * same petition (or another account) has that hash already: nothing is
+ * changed. */
+enum store_status store_email_hash_replace(struct store *s, enum sealed_column c,
+    int64_t k1, const unsigned char *old, const unsigned char *hash);
+
+/* Whether the one-off data task name has been done (*done), and recording
+ * that it has. */
+enum store_status store_data_task_done(struct store *s, const char *name,
+    bool *done);
+enum store_status store_data_task_mark(struct store *s, const char *name,
+    int64_t now);
 /* ---- social proof (docs/social.md) ---- */
 
 /* A recent signer who agreed to show their name. */

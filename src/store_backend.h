@@ -65,8 +65,6 @@ enum stmt {
 	ST_USER_INSERT,
 	ST_USER_BY_EMAIL,
 	ST_USER_BY_ID,
-	ST_USER_OK,
-	ST_USER_FAILED,
 	ST_USER_VERIFY,
 	ST_USER_PASSWORD,
 	ST_USER_SESSIONS_END,
@@ -182,6 +180,21 @@ enum stmt {
 	ST_DRAFT_SAME,
 	ST_DRAFT_DELETE_TRANSITIONS,
 	ST_DRAFT_DELETE,
+	/* find: the petitions waiting for a response. */
+	ST_PUBLIC_WAITING,
+	/* keys: the sealed columns walked, the address hashes recomputed */
+	ST_SEALED_LIST_SIG,
+	ST_SEALED_LIST_OUTBOX,
+	ST_SEALED_LIST_USERS,
+	ST_SEALED_LIST_ADDR,
+	ST_SEALED_SET_SIG,
+	ST_SEALED_SET_OUTBOX,
+	ST_SEALED_SET_USERS,
+	ST_SEALED_SET_ADDR,
+	ST_EMAIL_HASH_SET_SIG,
+	ST_EMAIL_HASH_SET_USERS,
+	ST_DATA_TASK_GET,
+	ST_DATA_TASK_SET,
 	/* social proof: recent signers, comments, likes, hiding. */
 	ST_SOCIAL_RECENT,
 	ST_SOCIAL_COMMENTS_NEW,
@@ -195,6 +208,12 @@ enum stmt {
 	ST_SOCIAL_COMMENT_UNHIDE,
 	/* export: every counted signature, names only where agreed */
 	ST_EXPORT_SIGNERS,
+	/* guard: failed logins per address, known or not. */
+	ST_LOGIN_GUARD_GET,
+	ST_LOGIN_GUARD_FAILED,
+	ST_LOGIN_GUARD_PRUNE,
+	ST_LOGIN_GUARD_CLEAR,
+	ST_LOGIN_GUARD_CLEAR_USER,
 	ST__MAX
 };
 

@@ -990,15 +990,23 @@ sign_plan(struct write_op *ops, size_t lo, size_t hi, struct batch *b,
 			r->mailed_at = op->now;
 			sign_row_add(ar, op);
 			b->ins[b->nins++] = i;
-		} else if (r->state != SIGNATURE_PENDING ||
-		    op->mail.sealed == NULL) {
-			op->result = WRITE_DUPLICATE;
-		} else if (r->mailed && r->mailed_at >= op->resend_before) {
-			op->result = WRITE_RESEND_LATER;
-		} else {
-			op->result = WRITE_RESENT;
+		} else if (r->state == SIGNATURE_PENDING &&
+		    op->mail.sealed != NULL) {
+			if (r->mailed && r->mailed_at >= op->resend_before) {
+				op->result = WRITE_RESEND_LATER;
+			} else {
+				op->result = WRITE_RESENT;
+				r->mailed = r->resent = true;
+				r->mailed_at = op->now;
+			}
+		} else if (r->state == SIGNATURE_CONFIRMED &&
+		    op->told.sealed != NULL &&
+		    !(r->mailed && r->mailed_at >= op->resend_before)) {
+			op->result = WRITE_TOLD;
 			r->mailed = r->resent = true;
 			r->mailed_at = op->now;
+		} else {
+			op->result = WRITE_DUPLICATE;
 		}
 	}
 }
@@ -1065,6 +1073,9 @@ sign_extras(struct store_conn *c, const struct write_op *ops, size_t lo,
 		} else if (op->result == WRITE_RESENT) {
 			token_add(&x, op->token_hash, "confirm", r->id, op->now,
 			    op->token_expires);
+		} else if (op->result == WRITE_TOLD) {
+			mail_add(&x, &op->told, op->now);
+			continue;
 		} else {
 			continue;
 		}

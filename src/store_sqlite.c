@@ -443,13 +443,16 @@ outbox_insert(struct store_conn *c, const struct outbox_new *m, int64_t now)
 }
 
 /* A signature whose email hash is taken: a pending one gets its link again
- * (a fresh token and the op's mail), at most once per resend window. */
+ * (a fresh token and the op's mail), a confirmed one's owner the op's
+ * "signed already" letter, each at most once per resend window. */
 static enum store_status
 sign_again(struct store_conn *c, struct write_op *op)
 {
+	enum signature_state state;
 	enum store_status ret;
 	sqlite3_stmt *st;
 	int64_t id, last;
+	bool recent;
 	int rc;
 
 	if ((st = sq_stmt(c, ST_SQ_SIG_BY_HASH)) == NULL)
@@ -461,28 +464,33 @@ sign_again(struct store_conn *c, struct write_op *op)
 		return sq_status(c, rc, "write_sign");
 	id = sqlite3_column_int64(st, 0);
 	last = sqlite3_column_int64(st, 2);
-	if (signature_state_parse((const char *)sqlite3_column_text(st, 1)) !=
-		SIGNATURE_PENDING ||
-	    op->mail.sealed == NULL) {
-		op->result = WRITE_DUPLICATE;
+	state = signature_state_parse((const char *)sqlite3_column_text(st, 1));
+	recent = sqlite3_column_type(st, 2) != SQLITE_NULL &&
+	    last >= op->resend_before;
+	op->result = WRITE_DUPLICATE;
+	if (state == SIGNATURE_PENDING && op->mail.sealed != NULL) {
+		if (recent) {
+			op->result = WRITE_RESEND_LATER;
+			return STORE_OK;
+		}
+		if ((ret = token_insert(c, op->token_hash, "confirm", id,
+			 op->now, op->token_expires)) != STORE_OK ||
+		    (ret = outbox_insert(c, &op->mail, op->now)) != STORE_OK)
+			return ret;
+		op->result = WRITE_RESENT;
+	} else if (state == SIGNATURE_CONFIRMED && op->told.sealed != NULL &&
+	    !recent) {
+		if ((ret = outbox_insert(c, &op->told, op->now)) != STORE_OK)
+			return ret;
+		op->result = WRITE_TOLD;
+	} else {
 		return STORE_OK;
 	}
-	if (sqlite3_column_type(st, 2) != SQLITE_NULL &&
-	    last >= op->resend_before) {
-		op->result = WRITE_RESEND_LATER;
-		return STORE_OK;
-	}
-	if ((ret = token_insert(c, op->token_hash, "confirm", id, op->now,
-		 op->token_expires)) != STORE_OK ||
-	    (ret = outbox_insert(c, &op->mail, op->now)) != STORE_OK)
-		return ret;
 	if ((st = sq_stmt(c, ST_SQ_SIG_MAILED)) == NULL)
 		return STORE_ERROR;
 	sqlite3_bind_int64(st, 1, op->now);
 	sqlite3_bind_int64(st, 2, id);
-	if ((ret = sq_done(c, st, "write_sign")) == STORE_OK)
-		op->result = WRITE_RESENT;
-	return ret;
+	return sq_done(c, st, "write_sign");
 }
 
 static enum store_status

@@ -89,7 +89,7 @@ describe('open API', { timeout: 600000 }, () => {
     let r = await check('/petitions', '/petitions');
     assert.equal(r.status, 200);
     assert.equal(r.json.petitions[0].slug, h.SLUG);
-    for (const q of ['?sort=signatures&state=open&lang=en&page=1', '?sort=trending', '?sort=victory',
+    for (const q of ['?sort=signatures&state=open&lang=en&page=1', '?sort=trending', '?sort=victory', '?sort=waiting',
       '?q=accused', '?q=%22*NEAR(', '?page=99']) {
       r = await check(`/petitions${q}`, '/petitions');
       assert.equal(r.status, 200, q);

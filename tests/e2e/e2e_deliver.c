@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include <unistd.h>
 
@@ -104,12 +105,89 @@ pdf_pages(const char *path)
 	return n;
 }
 
+/* The newest signed tree head, as signed_head() read it. */
+static char head_hex[65];
+static long long head_size;
+
+/* Waits until the petition's signed tree head covers its three
+ * signatures; writes its root in hex to hex[65] and returns its size. */
+static long long
+signed_head(char hex[65])
+{
+	long long t0 = now_ms(), size = 0;
+	const char *b64;
+	struct hbuf out = { 0 };
+	json_t *o = NULL;
+
+	for (;;) {
+		struct client *c = client_new(srv);
+		struct resp r;
+
+		client_get_expect(c, "/p/" SLUG "/log/get-sth", 200, &r);
+		json_decref(o);
+		o = json_loads(r.body.data, 0, NULL);
+		resp_free(&r);
+		client_free(c);
+		assert_non_null(o);
+		size = json_integer_value(json_object_get(o, "tree_size"));
+		if (size >= (long long)NSIGNERS)
+			break;
+		if (now_ms() - t0 > 10000)
+			fail_msg("no tree head of %d entries within 10 s",
+			    (int)NSIGNERS);
+		pause_ms(100);
+	}
+	b64 = json_string_value(json_object_get(o, "sha256_root_hash"));
+	assert_non_null(b64);
+	assert_int_equal(strspn(b64,
+			     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuv"
+			     "wxyz0123456789+/="),
+	    strlen(b64));
+	char cmd[256];
+	snprintf(cmd, sizeof cmd,
+	    "printf %%s '%s' | base64 -d | od -An -v -tx1 | tr -d ' \\n'", b64);
+	const char *sh[] = { "/bin/sh", "-c", cmd, NULL };
+	assert_int_equal(run_capture(sh, &out), 0);
+	assert_non_null(out.data);
+	assert_true(strlen(out.data) >= 64);
+	memcpy(hex, out.data, 64);
+	hex[64] = '\0';
+	hbuf_free(&out);
+	json_decref(o);
+	return size;
+}
+
+/* text with every run of white space made one space (squeeze) or taken
+ * out, in place. */
+static void
+squash(char *text, bool squeeze)
+{
+	char *w = text;
+	bool space = false;
+
+	for (const char *p = text; *p != '\0'; p++) {
+		if (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\f' ||
+		    *p == '\r') {
+			space = true;
+			continue;
+		}
+		if (space && squeeze && w != text)
+			*w++ = ' ';
+		space = false;
+		*w++ = *p;
+	}
+	*w = '\0';
+}
+
 /* The pack at path: title, count, every addressee, the Russian name and
- * no withheld one, text on every page, the QR code to the page. */
+ * no withheld one, text on every page, the QR codes to the page and to
+ * its verify page, the newest signed tree head's root and size beside
+ * the second. */
 static void
 check_pack(const char *path)
 {
-	char *text = pdf_text(path, 0);
+	char *text = pdf_text(path, 0), *hex = head_hex;
+	long long size = head_size;
 	if (strstr(text, TITLE) == NULL)
 		fail_msg("no title in the pack:\n%s", text);
 	assert_non_null(strstr(text, TO1));
@@ -119,6 +197,20 @@ check_pack(const char *path)
 	assert_non_null(strstr(text, "Anna Shown"));
 	assert_null(strstr(text, "Hidden"));
 	assert_null(strstr(text, "@example.org"));
+	{
+		char *cover = pdf_text(path, 1), label[128];
+
+		squash(cover, true);
+		snprintf(label, sizeof label,
+		    "Root of the signature log (%lld entries):", size);
+		if (strstr(cover, label) == NULL)
+			fail_msg("no \"%s\" on the cover:\n%s", label, cover);
+		squash(cover, false);
+		if (strstr(cover, hex) == NULL)
+			fail_msg("the root %s is not on the cover:\n%s", hex,
+			    cover);
+		free(cover);
+	}
 	free(text);
 
 	int pages = pdf_pages(path);
@@ -149,6 +241,9 @@ check_pack(const char *path)
 	if (out.data == NULL || strstr(out.data, want) == NULL)
 		fail_msg("the QR code says \"%s\", wanted \"%s\"",
 		    out.data ? out.data : "", want);
+	snprintf(want, sizeof want, "%s/p/%s/verify\n", srv->base, SLUG);
+	if (strstr(out.data, want) == NULL)
+		fail_msg("the QR codes say \"%s\", none \"%s\"", out.data, want);
 	hbuf_free(&out);
 	unlink(png);
 }
@@ -183,6 +278,7 @@ test_pdf_dashboard(void **state)
 	(void)state;
 	char path[400];
 	snprintf(path, sizeof path, "%s/dashboard.pdf", srv->root);
+	head_size = signed_head(head_hex);
 	assert_int_equal(fetch_pdf(STARTER, SLUG, path), 200);
 	check_pack(path);
 	/* A moderator may have it too; another starter and a visitor not. */
@@ -207,6 +303,7 @@ test_pdf_cli(void **state)
 	char path[400];
 	struct hbuf out = { 0 }, err = { 0 };
 	snprintf(path, sizeof path, "%s/cli.pdf", srv->root);
+	head_size = signed_head(head_hex);
 	const char *argv[] = { "deliver", "--data", srv->data, "--base-url",
 		srv->base, SLUG, "--out", path, NULL };
 	int rc = cli_run(argv, &out, &err);
@@ -282,6 +379,90 @@ post_form(struct client *c, const char *path, struct hbuf *b, long want,
 		    r->body.data ? r->body.data : "");
 }
 
+/* GETs path until it lacks needle (WAIT_MS at most); fails when it
+ * never does. */
+static void
+page_without(struct client *c, const char *path, const char *needle)
+{
+	long long end = now_ms() + WAIT_MS;
+	struct resp r;
+
+	for (;;) {
+		assert_int_equal(client_get(c, path, &r), CURLE_OK);
+		assert_int_equal(r.status, 200);
+		bool gone = strstr(r.body.data, needle) == NULL;
+		resp_free(&r);
+		if (gone)
+			return;
+		if (now_ms() > end)
+			fail_msg("%s still shows \"%s\"", path, needle);
+		pause_ms(200);
+	}
+}
+
+/* The delivered petition waits for a response: on the home page, in
+ * /petitions?sort=waiting with since when (in Russian too), in the API. */
+static void
+waiting_shows(void)
+{
+	struct client *c = client_new(&mw.srv);
+	const char *ru[] = { "Accept-Language: ru", NULL };
+	struct resp r;
+
+	/* The public clock runs from the petition's first delivery. */
+	assert_int_equal(server_db_exec(&mw.srv,
+			     "UPDATE petitions SET delivered_at = delivered_at"
+			     " - 3 * 86400 WHERE slug = '" SLUG "'"),
+	    0);
+	char *list = page_until(c, "/petitions?sort=waiting",
+	    "Delivered 3 days ago, no response yet");
+	assert_non_null(strstr(list, "href=\"/p/" SLUG "\""));
+	free(list);
+	char *home = page_until(c, "/", "Waiting longest for a response");
+	assert_non_null(strstr(strstr(home, "Waiting longest for a response"),
+	    "href=\"/p/" SLUG "\""));
+	free(home);
+	assert_int_equal(client_get_headers(c, "/petitions?sort=waiting", ru,
+			     &r),
+	    CURLE_OK);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body.data, "Передана 3 дня назад"));
+	resp_free(&r);
+	assert_int_equal(client_get(c, "/api/v1/petitions?sort=waiting", &r),
+	    CURLE_OK);
+	assert_int_equal(r.status, 200);
+	json_t *j = json_loads(r.body.data, 0, NULL);
+	assert_non_null(j);
+	json_t *ps = json_object_get(j, "petitions");
+	assert_int_equal(json_array_size(ps), 1);
+	assert_string_equal(json_string_value(
+				json_object_get(json_array_get(ps, 0), "slug")),
+	    SLUG);
+	assert_non_null(json_string_value(
+	    json_object_get(json_array_get(ps, 0), "waiting_since")));
+	json_decref(j);
+	resp_free(&r);
+	client_free(c);
+}
+
+/* Its response approved, the petition leaves the waiting list, and the
+ * home page's section, empty, is not shown. */
+static void
+waiting_left(void)
+{
+	struct client *c = client_new(&mw.srv);
+	struct resp r;
+
+	page_without(c, "/petitions?sort=waiting", "href=\"/p/" SLUG "\"");
+	page_without(c, "/", "Waiting longest for a response");
+	assert_int_equal(client_get(c, "/api/v1/petitions?sort=waiting", &r),
+	    CURLE_OK);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body.data, "\"petitions\":[]"));
+	resp_free(&r);
+	client_free(c);
+}
+
 static void
 test_handover(void **state)
 {
@@ -345,6 +526,7 @@ test_handover(void **state)
 			     "3 * 86400"),
 	    0);
 	free(page_until(v, "/p/" SLUG, "3 days ago"));
+	waiting_shows();
 
 	/* The pack through the letter's link; an unknown link is 404. */
 	client_get_expect(v, pdf, 200, &r);
@@ -396,6 +578,7 @@ test_handover(void **state)
 	char *page = page_until(v, "/p/" SLUG, RESPONSE_TEXT);
 	assert_null(strstr(page, "no response yet"));
 	free(page);
+	waiting_left();
 
 	/* The opted-in signer gets the response, the other nothing. */
 	if (maildir_find(&mw.mail, SIGNER_A, WAIT_MS) == 0)

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -311,6 +312,209 @@ test_api(void **state)
 	    88);
 	free(cc);
 	json_decref(o);
+}
+
+/* ---- the petition page's "Verifiable count" line ---- */
+
+/* The newest head as get-sth gives it. */
+static void
+sth_now(const struct server *s, long long *size, long long *timestamp)
+{
+	char path[256];
+	long status;
+	json_t *o;
+
+	snprintf(path, sizeof path, "/p/%s/log/get-sth", SEED_SLUG);
+	o = get_json(s, path, &status, NULL);
+	assert_int_equal(status, 200);
+	assert_non_null(o);
+	*size = json_num(o, "tree_size");
+	*timestamp = json_num(o, "timestamp");
+	json_decref(o);
+}
+
+/* Copies the text between from (after its end) and to in *p, decoded,
+ * moving *p past to; NULL when either is missing. */
+static char *
+cut(const char **p, const char *from, const char *to)
+{
+	const char *a = strstr(*p, from), *b;
+	char *raw, *text;
+
+	if (a == NULL)
+		return NULL;
+	a += strlen(from);
+	if ((b = strstr(a, to)) == NULL)
+		return NULL;
+	raw = strndup(a, (size_t)(b - a));
+	text = html_decode(raw);
+	free(raw);
+	*p = b + strlen(to);
+	return text;
+}
+
+struct log_line {
+	char *size_text, *iso, *time_text, *doc_href;
+};
+
+static void
+log_line_free(struct log_line *l)
+{
+	free(l->size_text);
+	free(l->iso);
+	free(l->time_text);
+	free(l->doc_href);
+	memset(l, 0, sizeof(*l));
+}
+
+/* The line as the petition page shows it in lang. */
+static void
+page_log_line(const struct server *s, const char *lang, struct log_line *l)
+{
+	struct client *c = client_new(s);
+	struct resp r;
+	char path[256], *verify_text;
+	const char *p;
+
+	snprintf(path, sizeof path, "/p/%s?lang=%s", SEED_SLUG, lang);
+	client_get_expect(c, path, 200, &r);
+	assert_non_null(p = strstr(r.body.data, "id=\"verifiable-count\""));
+	l->size_text = cut(&p, "/log/get-sth\">", "<time");
+	l->iso = cut(&p, "datetime=\"", "\"");
+	l->time_text = cut(&p, ">", "</time>");
+	/* Then the verify page's link, then the document's. */
+	verify_text = cut(&p, "/verify\">", "</a>");
+	assert_non_null(verify_text);
+	free(verify_text);
+	l->doc_href = cut(&p, "<a href=\"", "\"");
+	assert_non_null(l->size_text);
+	assert_non_null(l->iso);
+	assert_non_null(l->time_text);
+	assert_non_null(l->doc_href);
+	resp_free(&r);
+	client_free(c);
+}
+
+/* The line's words for a head of n entries in en and ru: the link's
+ * words, a colon, then log_line_size (Russian plural forms by hand). */
+static char *
+expected_size_text(const char *lang, long long n)
+{
+	char *head = catalogue_lang(lang, "log_line_head"), *text;
+	char *en = NULL;
+	const char *ru;
+	size_t len;
+
+	assert_non_null(head);
+	if (strcmp(lang, "ru") == 0) {
+		long m10 = (long)(n % 10), m100 = (long)(n % 100);
+
+		ru = m10 == 1 && m100 != 11 ? "запись" :
+		    m10 >= 2 && m10 <= 4 && (m100 < 12 || m100 > 14) ?
+					      "записи" :
+					      "записей";
+		len = strlen(head) + 128;
+		text = malloc(len);
+		snprintf(text, len, "%s</a>: %lld %s по состоянию на ", head, n,
+		    ru);
+	} else {
+		char *pat = catalogue_lang(lang, "log_line_size");
+		const char *names[] = { "size" };
+		const long values[] = { (long)n };
+
+		assert_non_null(pat);
+		en = msg_format(pat, names, values, 1);
+		free(pat);
+		len = strlen(head) + strlen(en) + 16;
+		text = malloc(len);
+		snprintf(text, len, "%s</a>: %s ", head, en);
+	}
+	free(en);
+	free(head);
+	return text;
+}
+
+/* Waits until the page's line in lang shows the newest head; fails after
+ * 5 s. */
+static void
+expect_log_line(const char *lang)
+{
+	struct log_line l = { 0 };
+	long long size, ts, t0 = now_ms();
+	char iso[32], *want;
+	time_t t;
+	struct tm tm;
+
+	for (;;) {
+		sth_now(srv, &size, &ts);
+		t = (time_t)(ts / 1000);
+		gmtime_r(&t, &tm);
+		strftime(iso, sizeof iso, "%Y-%m-%dT%H:%M:%SZ", &tm);
+		want = expected_size_text(lang, size);
+		page_log_line(srv, lang, &l);
+		if (strcmp(l.iso, iso) == 0 && strcmp(l.size_text, want) == 0)
+			break;
+		if (now_ms() - t0 > 5000)
+			fail_msg("%s: the page shows \"%s\" at %s, get-sth %lld "
+				 "entries at %s (\"%s\")",
+			    lang, l.size_text, l.iso, size, iso, want);
+		free(want);
+		log_line_free(&l);
+		pause_ms(100);
+	}
+	free(want);
+	/* The time in the page's language, with its zone. */
+	if (strlen(l.time_text) < 6 ||
+	    (strstr(l.time_text, "г.") == NULL) != (strcmp(lang, "ru") != 0))
+		fail_msg("%s: the time reads \"%s\"", lang, l.time_text);
+	/* What the log proves: served here, not a dead link. */
+	{
+		struct client *c = client_new(srv);
+		struct resp r;
+		char *type;
+
+		assert_true(
+		    strncmp(l.doc_href, "/static/transparency.md", 23) == 0);
+		client_get_expect(c, l.doc_href, 200, &r);
+		assert_non_null(type = resp_header(&r, "Content-Type"));
+		assert_non_null(strstr(type, "text/plain"));
+		assert_non_null(
+		    strstr(r.body.data, "# A count anyone can verify"));
+		free(type);
+		resp_free(&r);
+		client_free(c);
+	}
+	log_line_free(&l);
+}
+
+/* The line follows the newest signed head: its size (plural forms) and
+ * time, in English and Russian, before the first signature (the empty
+ * tree at the petition's start) and after new heads, though the page is
+ * cached. */
+static void
+test_page_line(void **state)
+{
+	long long size, ts;
+
+	(void)state;
+	sth_now(srv, &size, &ts);
+	expect_log_line("en");
+	expect_log_line("ru");
+	sign_n(srv, 1, "example.com");
+	assert_true(wait_signed(srv, 5000) >= 0);
+	expect_log_line("ru");
+	expect_log_line("en");
+	sign_n(srv, 4, "example.com");
+	assert_true(wait_signed(srv, 5000) >= 0);
+	expect_log_line("en");
+	expect_log_line("ru");
+	{
+		long long size2, ts2;
+
+		sth_now(srv, &size2, &ts2);
+		assert_true(size2 >= size + 5);
+		assert_true(ts2 > ts);
+	}
 }
 
 /* ---- the audit ---- */
@@ -654,6 +858,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_page_line),
 		cmocka_unit_test(test_api),
 		cmocka_unit_test(test_audit_count),
 		cmocka_unit_test(test_invalidation),

@@ -38,6 +38,8 @@ def parse_args():
                    help="do not offer this AUTH mechanism (LOGIN, PLAIN)")
     p.add_argument("--reject-rcpt", help="answer 550 to RCPT TO containing this")
     p.add_argument("--tempfail-rcpt", help="answer 451 to RCPT TO containing this")
+    p.add_argument("--smtputf8", action="store_true",
+                   help="offer SMTPUTF8 (RFC 6531); the .env records MAIL FROM's options")
     a = p.parse_args()
     if (a.require_starttls or a.implicit_tls) and not (a.tls_cert and a.tls_key):
         p.error("--require-starttls and --implicit-tls need --tls-cert and --tls-key")
@@ -78,6 +80,8 @@ class Handler:
         n = self.count
         tls = server.transport.get_extra_info("ssl_object") is not None
         env = ["MAIL FROM: <%s>" % envelope.mail_from]
+        if envelope.mail_options:
+            env.append("MAIL OPTIONS: %s" % " ".join(envelope.mail_options))
         env += ["RCPT TO: <%s>" % r for r in envelope.rcpt_tos]
         env.append("TLS: %s" % ("yes" if tls else "no"))
         if session.authenticated and isinstance(session.auth_data, LoginPassword):
@@ -108,6 +112,8 @@ async def serve(args):
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(args.tls_cert, args.tls_key)
     kw = {"hostname": "smtpd.test", "ident": "holos test smtpd", "timeout": 30}
+    if args.smtputf8:
+        kw["enable_SMTPUTF8"] = True
     if args.implicit_tls:
         # aiosmtpd only counts STARTTLS as TLS, so over implicit TLS it would never
         # offer AUTH: the whole connection is TLS already, so lift that check.

@@ -550,6 +550,86 @@ test_key_reused(void **state)
 	assert_memory_equal(h1, h2, sizeof(h1));
 }
 
+/* Writes the 32-byte key k to dir/name, mode 0600. */
+static void
+put_key(const char *dir, const char *name, const unsigned char *k)
+{
+	char path[PATH_MAX];
+	FILE *f;
+
+	assert_true((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) <
+	    sizeof(path));
+	assert_non_null(f = fopen(path, "wb"));
+	assert_int_equal(fwrite(k, 1, 32, f), 32);
+	fclose(f);
+	assert_int_equal(chmod(path, 0600), 0);
+}
+
+/* The sealing key's rotation: while seal.key.old is there both keys
+ * open, new seals use seal.key, crypto_reseal() moves a value; once the
+ * old key is gone only what was moved opens. */
+static void
+test_seal_rotation(void **state)
+{
+	unsigned char derived[32], fresh[32], *a, *b, *moved;
+	size_t alen, blen, mlen, plen;
+	char dir[PATH_MAX], path[PATH_MAX], *plain;
+
+	(void)state;
+	assert_int_equal(crypto_init(subdir(dir, sizeof(dir), "rot")), 0);
+	assert_false(crypto_keys_rotating());
+	assert_non_null(a = crypto_seal("before", 6, &alen));
+	/* What holos rekey does: the derived key kept, a new one current. */
+	crypto_keys_export_derived(derived);
+	randombytes_buf(fresh, sizeof(fresh));
+	put_key(dir, "seal.key.old", derived);
+	put_key(dir, "seal.key", fresh);
+	crypto_keys_refresh();
+	assert_true(crypto_keys_rotating());
+	assert_non_null(b = crypto_seal("after", 5, &blen));
+	assert_non_null(plain = crypto_open(a, alen, &plen));
+	assert_string_equal(plain, "before");
+	free(plain);
+	assert_non_null(plain = crypto_open(b, blen, &plen));
+	assert_string_equal(plain, "after");
+	free(plain);
+	/* b is under the new key already; a moves. */
+	assert_int_equal(crypto_reseal(b, blen, &moved, &mlen, NULL, NULL), 0);
+	assert_null(moved);
+	assert_int_equal(crypto_reseal(a, alen, &moved, &mlen, &plain, &plen),
+	    1);
+	assert_string_equal(plain, "before");
+	free(plain);
+	/* Garbage opens with neither. */
+	{
+		unsigned char junk[64], *none;
+		size_t nlen;
+
+		memset(junk, 7, sizeof(junk));
+		assert_int_equal(crypto_reseal(junk, sizeof(junk), &none, &nlen,
+				     NULL, NULL),
+		    -1);
+		assert_null(none);
+	}
+	/* The rotation done: the old key gone, only moved values open. */
+	assert_true((size_t)snprintf(path, sizeof(path), "%s/seal.key.old",
+			dir) < sizeof(path));
+	assert_int_equal(unlink(path), 0);
+	crypto_keys_refresh();
+	assert_false(crypto_keys_rotating());
+	assert_null(crypto_open(a, alen, &plen));
+	free(a);
+	assert_non_null(plain = crypto_open(moved, mlen, &plen));
+	assert_string_equal(plain, "before");
+	free(plain);
+	free(moved);
+	assert_non_null(plain = crypto_open(b, blen, &plen));
+	assert_string_equal(plain, "after");
+	free(plain);
+	free(b);
+	assert_int_equal(crypto_init(root), 0);
+}
+
 static void
 write_key(const char *path, size_t n, mode_t mode)
 {
@@ -633,6 +713,7 @@ main(void)
 		cmocka_unit_test(test_email_hash),
 		cmocka_unit_test(test_hex),
 		cmocka_unit_test(test_key_reused),
+		cmocka_unit_test(test_seal_rotation),
 		cmocka_unit_test(test_bad_secret_refused),
 	};
 

@@ -92,6 +92,7 @@ pack(const char *lang, struct gen *g)
 		.url = URL,
 		.verify_url = VERIFY,
 		.log_root = ROOT,
+		.log_size = 42,
 		.days = day_rows,
 		.ndays = 3,
 		.countries = country_rows,

@@ -454,13 +454,14 @@ static void
 test_user_set_password(void **state)
 {
 	unsigned char s1[STORE_HASH_BYTES], s2[STORE_HASH_BYTES];
-	unsigned char so[STORE_HASH_BYTES];
+	unsigned char so[STORE_HASH_BYTES], eh[STORE_HASH_BYTES];
+	unsigned char nobody[STORE_HASH_BYTES];
 	struct user u;
-	int64_t id, other;
+	int64_t id, other, locked;
 	int i;
 
 	(void)state;
-	id = user_new("Ed", true, NULL);
+	id = user_new("Ed", true, eh);
 	other = user_new("Fay", true, NULL);
 	hash_new(s1);
 	hash_new(s2);
@@ -471,21 +472,44 @@ test_user_set_password(void **state)
 	    STORE_OK);
 	assert_int_equal(store_session_create(S, so, other, T0, T0 + DAY),
 	    STORE_OK);
-	/* Locked by failed logins, with one failure counted after it. */
-	for (i = 0; i < 4; i++)
-		assert_int_equal(store_user_login_result(S, id, false, T0, 3,
+	/* Locked by failed logins, with one failure counted after it; an
+	 * address without an account locks alike. */
+	hash_new(nobody);
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(store_login_guard_result(S, eh, false, T0, 3,
 				     900),
 		    STORE_OK);
-	assert_int_equal(store_user_by_id(S, A, id, &u), STORE_OK);
-	assert_int_equal(u.locked_until, T0 + 900);
-	assert_int_equal(u.failed, 1);
+		assert_int_equal(store_login_guard_result(S, nobody, false, T0,
+				     3, 900),
+		    STORE_OK);
+	}
+	assert_int_equal(store_login_guard(S, eh, &locked), STORE_OK);
+	assert_int_equal(locked, T0 + 900);
+	assert_int_equal(store_login_guard(S, nobody, &locked), STORE_OK);
+	assert_int_equal(locked, T0 + 900);
+	/* A success (a browser let through the lock) starts the count
+	 * again; the lock stays until its time. */
+	assert_int_equal(store_login_guard_result(S, nobody, true, T0, 3, 900),
+	    STORE_OK);
+	assert_int_equal(store_login_guard(S, nobody, &locked), STORE_OK);
+	assert_int_equal(locked, T0 + 900);
 
 	assert_int_equal(store_user_set_password(S, id, "$argon2id$new"),
 	    STORE_OK);
 	assert_int_equal(store_user_by_id(S, A, id, &u), STORE_OK);
 	assert_string_equal(u.password, "$argon2id$new");
-	assert_int_equal(u.failed, 0);
-	assert_int_equal(u.locked_until, 0);
+	assert_int_equal(store_login_guard(S, eh, &locked), STORE_OK);
+	assert_int_equal(locked, 0);
+	/* Failures a day old and unlocked are forgotten on the next one. */
+	assert_int_equal(store_login_guard_result(S, so, false,
+			     T0 + 2 * STORE_LOGIN_GUARD_KEEP, 3, 900),
+	    STORE_OK);
+	for (i = 0; i < 2; i++)
+		assert_int_equal(store_login_guard_result(S, nobody, false,
+				     T0 + 2 * STORE_LOGIN_GUARD_KEEP, 3, 900),
+		    STORE_OK);
+	assert_int_equal(store_login_guard(S, nobody, &locked), STORE_OK);
+	assert_int_equal(locked, 0);
 	/* Every session of the account ended; no one else's. */
 	assert_int_equal(store_session_user(S, A, s1, T0 + 1, &u),
 	    STORE_NOTFOUND);
@@ -1362,6 +1386,69 @@ log_check(int64_t pid, int64_t size)
 	assert_int_equal(store_log_consistency(S, pid, size, size + 1, proof,
 			     &len),
 	    STORE_NOTFOUND);
+}
+
+/* Signing again with an address that signed: a pending one gets its link
+ * again, a confirmed one's owner the "signed already" letter, each at most
+ * once per window; a mail of the op that does not apply is never queued. */
+static void
+test_sign_again(void **state)
+{
+	static const unsigned char mail[] = "rcpt\0confirm";
+	static const unsigned char told[] = "rcpt\0told";
+	static const int64_t at[6] = { 10, 11, 20, 21, 700, 701 };
+	static const enum write_result want[6] = { WRITE_RESENT, WRITE_TOLD,
+		WRITE_RESEND_LATER, WRITE_DUPLICATE, WRITE_RESENT, WRITE_TOLD };
+	int64_t pid = petition_new("again", PETITION_OPEN, 0, T0, 0);
+	struct write_op op, pend, conf;
+	struct outbox_msg *ms;
+	size_t n, before, i;
+	int kinds[2] = { 0, 0 };
+	char ids[6][2][32];
+
+	(void)state;
+	assert_int_equal(store_outbox_list(S, A, &ms, &before), STORE_OK);
+	pend = log_sign(pid, false, "PL", NULL);
+	conf = log_sign(pid, true, "UA", NULL);
+	for (i = 0; i < 6; i++) {
+		op = i % 2 == 0 ? pend : conf;
+		op.result = WRITE_OK;
+		op.petition_id = 0;
+		op.now = T0 + at[i];
+		op.resend_before = op.now - 600;
+		hash_new(op.token_hash);
+		snprintf(ids[i][0], sizeof(ids[i][0]), "<again-m%zu@test>", i);
+		snprintf(ids[i][1], sizeof(ids[i][1]), "<again-t%zu@test>", i);
+		op.mail.message_id = ids[i][0];
+		op.mail.kind = "confirm";
+		op.mail.sealed = mail;
+		op.mail.sealed_len = sizeof(mail);
+		op.told.message_id = ids[i][1];
+		op.told.kind = "signed";
+		op.told.sealed = told;
+		op.told.sealed_len = sizeof(told);
+		assert_int_equal(store_write_batch(S, &op, 1), STORE_OK);
+		assert_int_equal(op.petition_id, 0);
+		assert_int_equal(op.result, want[i]);
+	}
+	/* Without a letter to send, a confirmed one is a plain duplicate. */
+	op = conf;
+	op.now = T0 + 5000;
+	op.resend_before = op.now - 600;
+	memset(&op.told, 0, sizeof(op.told));
+	assert_int_equal(store_write_batch(S, &op, 1), STORE_OK);
+	assert_int_equal(op.result, WRITE_DUPLICATE);
+	assert_int_equal(store_outbox_list(S, A, &ms, &n), STORE_OK);
+	assert_int_equal(n, before + 4);
+	for (i = 0; i < n; i++) {
+		if (strcmp(ms[i].kind, "confirm") == 0 &&
+		    strncmp(ms[i].message_id, "<again-m", 8) == 0)
+			kinds[0]++;
+		if (strcmp(ms[i].kind, "signed") == 0)
+			kinds[1]++;
+	}
+	assert_int_equal(kinds[0], 2);
+	assert_int_equal(kinds[1], 2);
 }
 
 static void
@@ -2254,6 +2341,7 @@ main(void)
 		CASE(test_petition_stats),
 		CASE(test_signers_public),
 		CASE(test_suppress),
+		CASE(test_sign_again),
 		CASE(test_log_append),
 		CASE(test_log_sign),
 		CASE(test_log_build),

@@ -1,0 +1,497 @@
+/* e2e_guard.c - end-to-end tests of what an answer must not tell: signing
+ * answers alike for a new, a pending and a confirmed address (the address's
+ * owner hears which by mail), login alike for an address with an account
+ * and one without, lock included, and a locked-out owner still gets in
+ * from a known browser or with a mailed sign-in link; through a real SMTP
+ * server. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+
+#define WAIT_MS 10000
+
+static struct mailworld fx;
+
+#define PASSWORD "correct horse battery staple"
+#define OWNER_EMAIL "guard-owner@example.org"
+#define NOBODY_EMAIL "guard-nobody@example.org"
+
+static int
+group_setup(void **state)
+{
+	const char *args[] = { "--seed", SEED_PATH, "--rate-limit", "off",
+		"--min-form-seconds", "0", "--pow-bits", "0", "--trusted-proxy",
+		"127.0.0.1/32", NULL };
+
+	(void)state;
+	if (smtpd_available() != 0 || mailworld_start(&fx, args, NULL) != 0)
+		return -1;
+	return harness_user_add(&fx.srv, OWNER_EMAIL, "starter", PASSWORD) == 0 ?
+	    0 :
+	    -1;
+}
+
+static int
+group_teardown(void **state)
+{
+	(void)state;
+	return mailworld_end(&fx);
+}
+
+/* An answer with what differs between any two requests taken out: the
+ * Date header, and form tokens and proof-of-work challenges in a page. */
+static char *
+answer_text(const struct resp *r)
+{
+	struct hbuf out = { 0 };
+	const char *p = r->headers.data, *eol;
+
+	hbuf_printf(&out, "%ld\n", r->status);
+	while (p != NULL && *p != '\0') {
+		eol = strchr(p, '\n');
+		size_t n = eol != NULL ? (size_t)(eol - p + 1) : strlen(p);
+		if (strncasecmp(p, "Date:", 5) != 0)
+			hbuf_append(&out, p, n);
+		p += n;
+	}
+	hbuf_puts(&out, "\n");
+	p = r->body.data != NULL ? r->body.data : "";
+	/* Values of hidden inputs (the csrf token, the challenge) vary. */
+	const char *marks[] = { "name=\"csrf\" value=\"",
+		"name=\"pow\" value=\"", "data-pow=\"", NULL };
+	for (;;) {
+		const char *hit = NULL, *m = NULL;
+		for (size_t i = 0; marks[i] != NULL; i++) {
+			const char *h = strstr(p, marks[i]);
+			if (h != NULL && (hit == NULL || h < hit)) {
+				hit = h;
+				m = marks[i];
+			}
+		}
+		if (hit == NULL)
+			break;
+		hit += strlen(m);
+		hbuf_append(&out, p, (size_t)(hit - p));
+		hbuf_puts(&out, "TOKEN");
+		p = hit + strcspn(hit, "\"");
+	}
+	hbuf_puts(&out, p);
+	return out.data;
+}
+
+/* Signs the seed petition as who from a fresh browser; returns the POST's
+ * answer and the page it sends to, each as answer_text(), in *post and
+ * *page. */
+static void
+sign_answer(const struct signer *who, char **post, char **page)
+{
+	struct client *c = client_new(&fx.srv);
+	struct resp r;
+
+	assert_int_equal(client_sign(c, SEED_SLUG, who, &r), 303);
+	*post = answer_text(&r);
+	char *loc = resp_header(&r, "Location");
+	assert_non_null(loc);
+	resp_free(&r);
+	assert_int_equal(client_get(c, loc, &r), CURLE_OK);
+	assert_int_equal(r.status, 200);
+	*page = answer_text(&r);
+	resp_free(&r);
+	free(loc);
+	client_free(c);
+}
+
+static void
+assert_same(const char *what, const char *a, const char *b)
+{
+	if (strcmp(a, b) != 0)
+		fail_msg("%s differs:\n--- new address\n%s\n--- this one\n%s",
+		    what, a, b);
+}
+
+/* Makes the last mail to every signature of the seed petition look an
+ * hour old, as if the resend window had passed. */
+static void
+age_mail(void)
+{
+	assert_int_equal(server_db_exec(&fx.srv,
+			     "UPDATE signatures SET last_mail_at ="
+			     " last_mail_at - 3600"),
+	    0);
+}
+
+#define NEW_EMAIL "guard-new@example.org"
+#define PENDING_EMAIL "guard-pending@example.org"
+#define CONFIRMED_EMAIL "guard-confirmed@example.org"
+/* What the stranger types: none of it may reach the owner's mail. */
+#define STRANGER_NAME "Mallory Typedname"
+#define STRANGER_COMMENT "Visit evil.example for a prize"
+
+static void
+test_sign_answers_alike(void **state)
+{
+	(void)state;
+	fx.passed = false;
+	long before = petition_count(&fx.srv, SEED_SLUG);
+	struct signer pend = signer_default(PENDING_EMAIL);
+	struct signer conf = signer_default(CONFIRMED_EMAIL);
+	char *post[6], *page[6];
+
+	/* A pending address and a confirmed one. */
+	sign_answer(&pend, &post[0], &page[0]);
+	sign_answer(&conf, &post[1], &page[1]);
+	assert_same("the answer to a second new address", post[0], post[1]);
+	assert_same("the page after a second new address", page[0], page[1]);
+	struct client *c = client_new(&fx.srv);
+	long st = mail_follow(c, &fx.mail, CONFIRMED_EMAIL, "/c/", WAIT_MS);
+	if (st != 200 && st != 303)
+		fail_msg("confirming: status %ld", st);
+	client_free(c);
+	assert_int_equal(petition_count(&fx.srv, SEED_SLUG), before + 1);
+	assert_true(maildir_find(&fx.mail, PENDING_EMAIL, WAIT_MS) > 0);
+	age_mail();
+	int mails = maildir_count(&fx.mail);
+
+	/* Now a new one, the pending one again and the confirmed one again,
+	 * the last two by a stranger with words of their own. */
+	struct signer fresh = signer_default(NEW_EMAIL);
+	pend.first_name = conf.first_name = STRANGER_NAME;
+	pend.comment = conf.comment = STRANGER_COMMENT;
+	sign_answer(&fresh, &post[2], &page[2]);
+	sign_answer(&pend, &post[3], &page[3]);
+	sign_answer(&conf, &post[4], &page[4]);
+	/* Within the window, again: no mail, the same answer. */
+	sign_answer(&conf, &post[5], &page[5]);
+	for (int i = 3; i < 6; i++) {
+		assert_same("the answer", post[2], post[i]);
+		assert_same("the page it leads to", page[2], page[i]);
+	}
+	assert_int_equal(petition_count(&fx.srv, SEED_SLUG), before + 1);
+
+	/* The owners hear it by mail: the new address its link, the pending
+	 * one its link again, the confirmed one that it signed. */
+	assert_true(maildir_wait(&fx.mail, mails + 3, WAIT_MS) >= mails + 3);
+	assert_int_equal(maildir_quiet(&fx.mail, mails + 3, 1500), mails + 3);
+	assert_true(maildir_find(&fx.mail, NEW_EMAIL, WAIT_MS) > 0);
+	int again = maildir_find_nth(&fx.mail, PENDING_EMAIL, 2, WAIT_MS);
+	assert_true(again > 0);
+	json_t *m = mail_parse(&fx.mail, again);
+	assert_non_null(m);
+	const char *text = mail_part(m, "text/plain");
+	assert_non_null(text);
+	assert_non_null(strstr(text, "/c/"));
+	assert_null(strstr(text, STRANGER_NAME));
+	assert_null(strstr(text, STRANGER_COMMENT));
+	json_decref(m);
+	/* The new link confirms the pending signature. */
+	c = client_new(&fx.srv);
+	m = mail_parse(&fx.mail, again);
+	char *link = link_path(mail_part(m, "text/plain"), fx.srv.base, "/c/");
+	assert_non_null(link);
+	struct resp r;
+	st = client_press_button(c, link, &r);
+	resp_free(&r);
+	if (st != 200 && st != 303)
+		fail_msg("confirming with the link sent again: status %ld", st);
+	free(link);
+	json_decref(m);
+	client_free(c);
+	assert_int_equal(petition_count(&fx.srv, SEED_SLUG), before + 2);
+
+	int told = maildir_find_nth(&fx.mail, CONFIRMED_EMAIL, 2, WAIT_MS);
+	assert_true(told > 0);
+	m = mail_parse(&fx.mail, told);
+	assert_non_null(m);
+	text = mail_part(m, "text/plain");
+	assert_non_null(text);
+	char *subject = catalogue_get("signed_mail_subject");
+	char *want = msg_arg(subject, "title", SEED_TITLE);
+	if (strcmp(mail_header(m, "subject"), want) != 0)
+		fail_msg("subject \"%s\", wanted \"%s\"",
+		    mail_header(m, "subject"), want);
+	/* No link that would confirm, and nothing the stranger typed. */
+	assert_null(strstr(text, "/c/"));
+	assert_non_null(strstr(text, "/p/" SEED_SLUG));
+	assert_null(strstr(text, STRANGER_NAME));
+	assert_null(strstr(text, STRANGER_COMMENT));
+	assert_null(strstr(mail_part(m, "text/html"), STRANGER_NAME));
+	free(subject);
+	free(want);
+	json_decref(m);
+	assert_int_equal(maildir_find_nth(&fx.mail, CONFIRMED_EMAIL, 3, 200), 0);
+	for (int i = 0; i < 6; i++) {
+		free(post[i]);
+		free(page[i]);
+	}
+	const char *needles[] = { NEW_EMAIL, PENDING_EMAIL, CONFIRMED_EMAIL,
+		NULL };
+	assert_log_lacks(&fx.srv, needles);
+	fx.passed = true;
+}
+
+/* A mail bomb: signing again and again with someone's address mails them
+ * at most once per window, however it is answered. */
+static void
+test_sign_again_mails_once(void **state)
+{
+	(void)state;
+	fx.passed = false;
+	struct signer who = signer_default("guard-bomb@example.org");
+	char *post, *page;
+
+	for (int i = 0; i < 8; i++) {
+		sign_answer(&who, &post, &page);
+		free(post);
+		free(page);
+	}
+	assert_true(
+	    maildir_find(&fx.mail, "guard-bomb@example.org", WAIT_MS) > 0);
+	pause_ms(1000);
+	assert_int_equal(maildir_find_nth(&fx.mail, "guard-bomb@example.org", 2,
+			     200),
+	    0);
+	fx.passed = true;
+}
+
+/* ---- login ---- */
+
+/* c's requests come from addr (behind the trusted proxy). */
+static struct curl_slist *
+client_from(struct client *c, const char *addr)
+{
+	char line[64];
+	struct curl_slist *h;
+
+	snprintf(line, sizeof line, "X-Forwarded-For: %s", addr);
+	h = curl_slist_append(NULL, line);
+	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, h);
+	return h;
+}
+
+/* POSTs the login form as c; returns the answer as answer_text(). */
+static char *
+login_answer(struct client *c, const char *email, const char *password,
+    long *status)
+{
+	struct resp r;
+	struct hbuf b = { 0 };
+
+	client_get(c, "/login", &r);
+	assert_int_equal(r.status, 200);
+	char *tok = html_hidden(r.body.data, "csrf");
+	assert_non_null(tok);
+	resp_free(&r);
+	form_add(&b, "email", email);
+	form_add(&b, "password", password);
+	form_add(&b, "csrf", tok);
+	client_post(c, "/login", b.data, b.len, NULL, &r);
+	*status = r.status;
+	char *text = answer_text(&r);
+	resp_free(&r);
+	hbuf_free(&b);
+	free(tok);
+	return text;
+}
+
+/* An attacker's guess from a fresh browser at address addr. */
+static char *
+guess(const char *email, const char *password, const char *addr, long *status)
+{
+	struct client *c = client_new(&fx.srv);
+	struct curl_slist *h = client_from(c, addr);
+	char *text = login_answer(c, email, password, status);
+
+	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, NULL);
+	curl_slist_free_all(h);
+	client_free(c);
+	return text;
+}
+
+/* Asks for a sign-in link for email as c; returns the answer. */
+static char *
+link_answer(struct client *c, const char *email)
+{
+	struct resp r;
+	struct hbuf b = { 0 };
+
+	client_get(c, "/login/link", &r);
+	assert_int_equal(r.status, 200);
+	char *tok = html_hidden(r.body.data, "csrf");
+	assert_non_null(tok);
+	resp_free(&r);
+	form_add(&b, "email", email);
+	form_add(&b, "csrf", tok);
+	client_post(c, "/login/link", b.data, b.len, NULL, &r);
+	assert_int_equal(r.status, 200);
+	char *text = answer_text(&r);
+	resp_free(&r);
+	hbuf_free(&b);
+	free(tok);
+	return text;
+}
+
+static void
+test_login_tells_nothing(void **state)
+{
+	(void)state;
+	fx.passed = false;
+	long st, st2;
+	char addr[32];
+
+	/* The owner's browser signed in once, before the attack. */
+	struct client *known = client_new(&fx.srv);
+	free(login_answer(known, OWNER_EMAIL, PASSWORD, &st));
+	assert_int_equal(st, 303);
+
+	/* A wrong password and an address without an account: the same
+	 * answer. */
+	char *a = guess(OWNER_EMAIL, "wrong guess 0", "10.20.0.1", &st);
+	char *b = guess(NOBODY_EMAIL, "wrong guess 0", "10.20.0.1", &st2);
+	assert_int_equal(st, 422);
+	assert_int_equal(st2, 422);
+	assert_same("a wrong password and no account", a, b);
+	free(a);
+	free(b);
+	/* Four more failures each, every one from another network: the
+	 * sixth attempt, even with the right password, is locked out, and
+	 * the lock reads the same for both. */
+	for (int i = 1; i < 5; i++) {
+		snprintf(addr, sizeof addr, "10.20.%d.1", i);
+		free(guess(OWNER_EMAIL, "wrong guess", addr, &st));
+		assert_int_equal(st, 422);
+		free(guess(NOBODY_EMAIL, "wrong guess", addr, &st));
+		assert_int_equal(st, 422);
+	}
+	a = guess(OWNER_EMAIL, PASSWORD, "10.20.9.1", &st);
+	b = guess(NOBODY_EMAIL, PASSWORD, "10.20.9.1", &st2);
+	assert_int_equal(st, 429);
+	assert_int_equal(st2, 429);
+	assert_same("the lock of an account and of no account", a, b);
+	free(a);
+	free(b);
+
+	/* The owner's browser still gets in with the right password. */
+	free(login_answer(known, OWNER_EMAIL, PASSWORD, &st));
+	assert_int_equal(st, 303);
+	client_free(known);
+
+	/* A new browser asks for a sign-in link: answered as for an address
+	 * without an account, and only the owner gets mail. */
+	int mails = maildir_count(&fx.mail);
+	struct client *fresh = client_new(&fx.srv);
+	struct client *other = client_new(&fx.srv);
+	a = link_answer(fresh, OWNER_EMAIL);
+	b = link_answer(other, NOBODY_EMAIL);
+	assert_same("a sign-in link for an account and for none", a, b);
+	free(a);
+	free(b);
+	client_free(other);
+	int i = maildir_find_nth(&fx.mail, OWNER_EMAIL, 1, WAIT_MS);
+	assert_true(i > 0);
+	assert_int_equal(maildir_quiet(&fx.mail, mails + 1, 1000), mails + 1);
+	assert_int_equal(maildir_find(&fx.mail, NOBODY_EMAIL, 100), 0);
+	json_t *m = mail_parse(&fx.mail, i);
+	assert_non_null(m);
+	char *link =
+	    link_path(mail_part(m, "text/plain"), fx.srv.base, "/login/link/");
+	assert_non_null(link);
+	json_decref(m);
+	/* Opening it changes nothing; the button signs in. */
+	struct resp r;
+	client_get_expect(fresh, "/me", 302, &r);
+	resp_free(&r);
+	assert_int_equal(client_press_button(fresh, link, &r), 303);
+	resp_free(&r);
+	client_get_expect(fresh, "/me", 200, &r);
+	resp_free(&r);
+	/* Once only. */
+	struct client *again = client_new(&fx.srv);
+	client_get_expect(again, link, 410, &r);
+	resp_free(&r);
+	client_free(again);
+	/* That browser is a known one now: signed out, its right password
+	 * gets through the lock. */
+	char *csrf = client_page_csrf(fresh, "/me");
+	struct hbuf body = { 0 };
+	form_add(&body, "csrf", csrf);
+	client_post(fresh, "/logout", body.data, body.len, NULL, &r);
+	assert_int_equal(r.status, 303);
+	resp_free(&r);
+	hbuf_free(&body);
+	free(csrf);
+	free(login_answer(fresh, OWNER_EMAIL, PASSWORD, &st));
+	assert_int_equal(st, 303);
+	/* Still locked for everyone else. */
+	free(guess(OWNER_EMAIL, PASSWORD, "10.20.10.1", &st));
+	assert_int_equal(st, 429);
+	client_free(fresh);
+	free(link);
+	const char *needles[] = { OWNER_EMAIL, NOBODY_EMAIL, PASSWORD, NULL };
+	assert_log_lacks(&fx.srv, needles);
+	fx.passed = true;
+}
+
+/* Hostile input to the sign-in link form and its link. */
+static void
+test_signin_link_hostile(void **state)
+{
+	(void)state;
+	fx.passed = false;
+	struct client *c = client_new(&fx.srv);
+	struct resp r;
+	struct hbuf b = { 0 };
+
+	char *tok = client_page_csrf(c, "/login/link");
+	/* Not an address, far too long, invalid UTF-8: 422, never a 500. */
+	const char *bad[] = { "not-an-address", "%FF%FE@example.org", NULL };
+	for (size_t i = 0; bad[i] != NULL; i++) {
+		hbuf_free(&b);
+		form_add_raw(&b, "email", bad[i]);
+		form_add(&b, "csrf", tok);
+		client_post(c, "/login/link", b.data, b.len, NULL, &r);
+		assert_int_equal(r.status, 422);
+		resp_free(&r);
+	}
+	hbuf_free(&b);
+	hbuf_puts(&b, "email=");
+	for (int i = 0; i < 5000; i++)
+		hbuf_puts(&b, "a");
+	hbuf_puts(&b, "%40example.org");
+	form_add(&b, "csrf", tok);
+	client_post(c, "/login/link", b.data, b.len, NULL, &r);
+	assert_int_equal(r.status, 422);
+	resp_free(&r);
+	hbuf_free(&b);
+	/* A link holos never made: 404; a malformed one: 404. */
+	client_get_expect(c,
+	    "/login/link/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", 404, &r);
+	resp_free(&r);
+	client_get(c, "/login/link/%FF", &r);
+	assert_true(r.status == 404 || r.status == 400);
+	resp_free(&r);
+	free(tok);
+	client_free(c);
+	fx.passed = true;
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sign_answers_alike),
+		cmocka_unit_test(test_sign_again_mails_once),
+		cmocka_unit_test(test_login_tells_nothing),
+		cmocka_unit_test(test_signin_link_hostile),
+	};
+	return harness_finish(
+	    cmocka_run_group_tests(tests, group_setup, group_teardown));
+}
