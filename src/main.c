@@ -165,6 +165,8 @@ enum opt {
 	OPT_LIKE_RATE_IP,
 	OPT_LIKE_RATE_NET,
 	OPT_LIKE_RATE_SITE,
+	OPT_REPORT_RATE_IP,
+	OPT_REPORT_RATE_NET,
 	OPT_MIN_FORM_SECONDS,
 	OPT_POW_BITS,
 	OPT_METRICS_ALLOW,
@@ -282,6 +284,11 @@ static const struct opt_def opts[OPT__MAX] = {
 	    CF(rates[RL_LIKE_NET]), 0, 0, "120/60" },
 	[OPT_LIKE_RATE_SITE] = { "like-rate-site", NULL, ARG_RATE,
 	    CF(rates[RL_LIKE_SITE]), 0, 0, "20/1" },
+	/* Reports (docs/report.md): a budget apart from signing's. */
+	[OPT_REPORT_RATE_IP] = { "report-rate-ip", NULL, ARG_RATE,
+	    CF(rates[RL_REPORT_IP]), 0, 0, "5/600" },
+	[OPT_REPORT_RATE_NET] = { "report-rate-net", NULL, ARG_RATE,
+	    CF(rates[RL_REPORT_NET]), 0, 0, "20/600" },
 	[OPT_MIN_FORM_SECONDS] = { "min-form-seconds", "HOLOS_MIN_FORM_SECONDS",
 	    ARG_NUMBER, CF(min_form_seconds), 0, 3600, "3" },
 	[OPT_POW_BITS] = { "pow-bits", "HOLOS_POW_BITS", ARG_NUMBER,
@@ -424,6 +431,9 @@ static const char usage_serve[] =
     "  --like-rate-ip N/S  likes of comments per client (default 30/60)\n"
     "  --like-rate-net N/S the same per network (default 120/60)\n"
     "  --like-rate-site N/S likes in all (default 20/1)\n"
+    "  --report-rate-ip N/S  reports of petitions and comments per client\n"
+    "                      (default 5/600)\n"
+    "  --report-rate-net N/S the same per network (default 20/600)\n"
     "  --rate-limit off    no limits at all (env HOLOS_RATE_LIMIT=off)\n"
     "  --min-form-seconds S  a sign form sent back sooner is flagged and counts\n"
     "                      only once confirmed by email (default 3; env\n"

@@ -14,12 +14,14 @@ enum rl_scope {
 	RL_NET,
 	RL_PETITION,
 	RL_SITE,
-	RL_API_IP,    /* the open API (/api/): per client address */
-	RL_API_NET,   /* and per network */
-	RL_LIKE_IP,   /* a comment's likes: per client address */
-	RL_LIKE_NET,  /* per network */
-	RL_LIKE_SITE, /* and in all, so a flood from many addresses
-		       * cannot keep the database busy */
+	RL_API_IP,     /* the open API (/api/): per client address */
+	RL_API_NET,    /* and per network */
+	RL_LIKE_IP,    /* a comment's likes: per client address */
+	RL_LIKE_NET,   /* per network */
+	RL_LIKE_SITE,  /* and in all, so a flood from many addresses
+			* cannot keep the database busy */
+	RL_REPORT_IP,  /* reports of petitions and comments: per client */
+	RL_REPORT_NET, /* and per network */
 	RL__MAX
 };
 
@@ -49,6 +51,10 @@ bool ratelimit_take_api(const struct netaddr *client, int *retry_after);
 /* The same for a like of a comment: RL_LIKE_IP, RL_LIKE_NET and
  * RL_LIKE_SITE. */
 bool ratelimit_take_like(const struct netaddr *client, int *retry_after);
+
+/* The same for a report (docs/report.md): RL_REPORT_IP and
+ * RL_REPORT_NET, a budget apart from signing's. */
+bool ratelimit_take_report(const struct netaddr *client, int *retry_after);
 
 /* Frees every bucket (at exit). */
 void ratelimit_free(void);

@@ -150,6 +150,14 @@ X(RESPONSES, "responses", GET, SLUG, "/admin/p/", "/responses",                \
     page_responses_show, NONE)                                                 \
 X(RESPONSES_POST, "responses_post", POST, SLUG, "/admin/p/", "/responses",     \
     page_responses_decide, FORM)                                               \
+/* report: notice and action (docs/report.md) */                               \
+X(REPORT, "report", GET, SLUG, "/p/", "/report", page_report_show, NONE)       \
+X(REPORT_POST, "report_post", POST, SLUG, "/p/", "/report", page_report_post,  \
+    FORM)                                                                      \
+X(REPORTS, "reports", GET, EXACT, "/admin/reports", NULL, page_reports_show,   \
+    NONE)                                                                      \
+X(REPORTS_POST, "reports_post", POST, EXACT, "/admin/reports", NULL,           \
+    page_reports_resolve, FORM)                                                \
 /* export: a petition's counted signatures for its starter and moderators */  \
 X(EXPORT_CSV, "export_csv", GET, SLUG, "/me/p/", "/export.csv",                \
     page_export_csv, NONE)                                                     \
