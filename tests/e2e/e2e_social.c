@@ -684,6 +684,9 @@ test_comments(void **state)
 	long ida = comment_id_of(html, "comment", "Because &lt;script&gt;");
 	long idn = comment_id_of(html, "comment", "Shown without a name");
 	assert_true(ida > 0 && idn > ida);
+	/* Each can be reported (page_report.c). */
+	snprintf(num, sizeof num, "/report?comment=%ld\"", ida);
+	assert_non_null(strstr(html, num));
 	free(html);
 
 	/* The API: the same comments, no last name, no private one. */
