@@ -172,6 +172,10 @@ void page_me_state(struct request *r);
 void page_deliver_pdf(struct request *r);
 void page_export_csv(struct request *r);
 void page_export_json(struct request *r);
+/* page_paper.c: signatures on paper */
+void page_paper_show(struct request *r);
+void page_paper_add(struct request *r);
+void page_paper_remove(struct request *r);
 void page_deliver_link_pdf(struct request *r);
 void page_response_show(struct request *r);
 void page_response_post(struct request *r);

@@ -170,6 +170,12 @@ X(COMMENT_HIDE, "comment_hide", POST, SLUG, "/me/p/", "/comments",             \
     page_comment_hide, FORM)                                                   \
 X(ADMIN_COMMENTS, "admin_comments", GET, SLUG, "/admin/p/", "/comments",       \
     page_admin_comments, NONE)                                                 \
+/* export: signatures on paper */                                              \
+X(PAPER, "paper", GET, SLUG, "/me/p/", "/paper", page_paper_show, NONE)        \
+X(PAPER_ADD, "paper_add", POST, SLUG, "/me/p/", "/paper", page_paper_add,      \
+    FORM)                                                                      \
+X(PAPER_REMOVE, "paper_remove", POST, SLUG, "/me/p/", "/paper/remove",         \
+    page_paper_remove, FORM)                                                   \
 /* guard: mailed sign-in links */                                              \
 X(SIGNIN_LINK, "signin_link", GET, EXACT, "/login/link", NULL,                 \
     page_signin_link_show, NONE)                                               \

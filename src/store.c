@@ -586,11 +586,13 @@ static const char *const store_sql[ST__MAX] = {
 	    "UPDATE signatures SET comment_hidden_at = NULL,"
 	    " comment_hidden_by = NULL WHERE id = $1 AND petition_id = $2"
 	    " AND comment_hidden_at IS NOT NULL",
-	/* export: every counted signature; the sealed names and the comment
-	 * only where the signer agreed to show their name. */
+	/* export: every counted signature; the sealed names only where the
+	 * signer agreed to show their name, the comment only where they
+	 * agreed to show it and no one hid it. */
 	[ST_EXPORT_SIGNERS] =
 	    "SELECT seq, CASE WHEN public_name = TRUE THEN pii END, country,"
-	    " created_at, CASE WHEN public_name = TRUE THEN comment ELSE '' END"
+	    " created_at, CASE WHEN public_comment = TRUE AND comment_hidden_at"
+	    " IS NULL THEN comment ELSE '' END"
 	    " FROM signatures WHERE petition_id = $1 AND state = 'confirmed'"
 	    " AND seq > $2 ORDER BY seq LIMIT $3",
 	/* guard: failed logins per address, known or not. */
@@ -685,6 +687,20 @@ static const char *const store_sql[ST__MAX] = {
 	    " AND email_sealed IS NOT NULL ORDER BY id LIMIT $2",
 	[ST_SEALED_SET_REPORTS] = "UPDATE reports SET email_sealed = $2"
 				  " WHERE id = $1 AND email_sealed = $3",
+	/* export: signatures on paper, apart from the online count */
+	[ST_PAPER_INSERT] =
+	    "INSERT INTO paper_batches (petition_id, count, day, place, note,"
+	    " scan, actor, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+	    " RETURNING id",
+	[ST_PAPER_LIST] =
+	    "SELECT id, count, day, place, note, scan, actor, created_at"
+	    " FROM paper_batches WHERE petition_id = $1 AND removed_at IS NULL"
+	    " ORDER BY day DESC, id DESC LIMIT $2",
+	[ST_PAPER_REMOVE] =
+	    "UPDATE paper_batches SET removed_at = $3, removed_reason = $4"
+	    " WHERE id = $2 AND petition_id = $1 AND removed_at IS NULL",
+	[ST_PAPER_COUNT] = "SELECT COALESCE(SUM(count), 0) FROM paper_batches"
+			   " WHERE petition_id = $1 AND removed_at IS NULL",
 };
 
 struct store {
@@ -4194,4 +4210,92 @@ enum store_status
 store_retain_reports(struct store *s, int64_t cutoff, int64_t *erased)
 {
 	return exec(s, "retain_reports", erased, ST_RETAIN_REPORTS, "i", cutoff);
+}
+
+/* ---- export: signatures on paper ---- */
+
+static int
+read_paper(struct q *q, void *out)
+{
+	struct paper_batch *b = out;
+
+	b->id = row_int(q, 0);
+	b->count = row_int(q, 1);
+	b->day = row_text(q, 2);
+	b->place = row_text(q, 3);
+	b->note = row_text(q, 4);
+	b->scan = row_text(q, 5);
+	b->actor = row_text(q, 6);
+	b->created_at = row_int(q, 7);
+	return 0;
+}
+
+enum store_status
+store_paper_add(struct store *s, int64_t petition_id,
+    const struct paper_batch *b, int64_t *id)
+{
+	char subject[64], detail[96];
+	struct q q;
+	int64_t made;
+
+	if (q_open(&q, s, NULL, "paper_add") != STORE_OK)
+		return q.st;
+	q_begin(&q, ST_BEGIN);
+	made = q_id(&q, ST_PAPER_INSERT, "iittttti", petition_id, b->count,
+	    b->day, b->place, b->note, b->scan, b->actor, b->created_at);
+	snprintf(subject, sizeof(subject), "petition:%lld",
+	    (long long)petition_id);
+	snprintf(detail, sizeof(detail), "batch=%lld count=%lld day=%s",
+	    (long long)made, (long long)b->count, b->day);
+	(void)q_run(&q, ST_AUDIT, "itttt", b->created_at, b->actor,
+	    "paper_added", subject, detail);
+	q_commit(&q);
+	if (q.st == STORE_OK && id != NULL)
+		*id = made;
+	return q_close(&q);
+}
+
+enum store_status
+store_paper_list(struct store *s, struct arena *a, int64_t petition_id,
+    size_t max, struct paper_batch **out, size_t *n)
+{
+	return list(s, a, "paper_list", read_paper, sizeof(**out), out, n,
+	    ST_PAPER_LIST, "ii", petition_id,
+	    max > INT64_MAX ? INT64_MAX : (int64_t)max);
+}
+
+enum store_status
+store_paper_remove(struct store *s, int64_t petition_id, int64_t id,
+    const char *actor, const char *reason, int64_t now)
+{
+	char subject[64], detail[600];
+	struct q q;
+
+	if (q_open(&q, s, NULL, "paper_remove") != STORE_OK)
+		return q.st;
+	q_begin(&q, ST_BEGIN);
+	(void)q_run(&q, ST_PAPER_REMOVE, "iiit", petition_id, id, now, reason);
+	if (q.st == STORE_OK && q.changes == 0)
+		q.st = STORE_NOTFOUND;
+	snprintf(subject, sizeof(subject), "petition:%lld",
+	    (long long)petition_id);
+	snprintf(detail, sizeof(detail), "batch=%lld reason=%s", (long long)id,
+	    reason);
+	(void)q_run(&q, ST_AUDIT, "itttt", now, actor, "paper_removed", subject,
+	    detail);
+	q_commit(&q);
+	return q_close(&q);
+}
+
+enum store_status
+store_paper_count(struct store *s, int64_t petition_id, int64_t *count)
+{
+	struct q q;
+
+	if (q_open(&q, s, NULL, "paper_count") != STORE_OK)
+		return q.st;
+	*count = q_run(&q, ST_PAPER_COUNT, "i", petition_id) == 1 ?
+	    row_int(&q, 0) :
+	    0;
+	return q_close(&q);
 }

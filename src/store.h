@@ -1125,11 +1125,46 @@ enum store_status store_comment_hide(struct store *s, int64_t petition_id,
 /* ---- export: every counted signature (export.c) ---- */
 
 /* The petition's confirmed signatures after after_seq in seq order, up to
- * max, in the arena: pii (sealed) is NULL and comment "" unless the
- * signer agreed to show their name. Returns STORE_OK or the store's
- * failure. */
+ * max, in the arena: pii (sealed) is NULL unless the signer agreed to
+ * show their name, comment "" unless they agreed to show it and it is not
+ * hidden. Returns STORE_OK or the store's failure. */
 enum store_status store_export_signers(struct store *s, struct arena *a,
     int64_t petition_id, int64_t after_seq, size_t max, struct signer_row **out,
     size_t *n);
+
+/* ---- export: signatures on paper, apart from the online count ---- */
+
+/* A batch of paper signatures. */
+struct paper_batch {
+	int64_t id;
+	int64_t count;	   /* 1..PAPER_COUNT_MAX */
+	const char *day;   /* YYYY-MM-DD, when they were collected */
+	const char *place; /* a place or an event */
+	const char *note;  /* "" for none */
+	const char *scan;  /* the scan's file name in DATA/paper, "" none */
+	const char *actor; /* who recorded it: "user:ID" */
+	int64_t created_at;
+};
+
+/* Records batch b of the petition (b->id is not read) and its audit entry
+ * ("paper_added") in one transaction; *id (may be NULL) gets its id.
+ * Returns STORE_OK or the store's failure (nothing recorded). */
+enum store_status store_paper_add(struct store *s, int64_t petition_id,
+    const struct paper_batch *b, int64_t *id);
+
+/* The petition's batches not removed, latest day first, at most max, in
+ * the arena. */
+enum store_status store_paper_list(struct store *s, struct arena *a,
+    int64_t petition_id, size_t max, struct paper_batch **out, size_t *n);
+
+/* Removes batch id of the petition with reason, and writes the audit entry
+ * ("paper_removed"), in one transaction. STORE_NOTFOUND when the petition
+ * has no such batch (or it was removed already). */
+enum store_status store_paper_remove(struct store *s, int64_t petition_id,
+    int64_t id, const char *actor, const char *reason, int64_t now);
+
+/* The sum of the petition's batches not removed (0 for none). */
+enum store_status store_paper_count(struct store *s, int64_t petition_id,
+    int64_t *count);
 
 #endif

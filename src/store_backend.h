@@ -218,6 +218,11 @@ enum stmt {
 	ST_SOCIAL_COMMENT_UNHIDE,
 	/* export: every counted signature, names only where agreed */
 	ST_EXPORT_SIGNERS,
+	/* export: signatures on paper, apart from the online count */
+	ST_PAPER_INSERT,
+	ST_PAPER_LIST,
+	ST_PAPER_REMOVE,
+	ST_PAPER_COUNT,
 	/* guard: failed logins per address, known or not. */
 	ST_LOGIN_GUARD_GET,
 	ST_LOGIN_GUARD_FAILED,
