@@ -2573,6 +2573,30 @@ store_outbox_finish(struct store *s, int64_t id, enum outbox_state state,
 }
 
 enum store_status
+store_outbox_finish_batch(struct store *s, const struct outbox_outcome *o,
+    size_t n, int64_t now)
+{
+	struct q q;
+	size_t i;
+
+	if (n == 0)
+		return STORE_OK;
+	if (q_open(&q, s, NULL, "outbox_finish") != STORE_OK)
+		return q.st;
+	q_begin(&q, ST_BEGIN);
+	for (i = 0; i < n && q.st == STORE_OK; i++) {
+		if (o[i].state == OUTBOX_SENT)
+			(void)q_run(&q, ST_OUTBOX_SENT, "ii", now, o[i].id);
+		else
+			(void)q_run(&q, ST_OUTBOX_RESCHEDULE, "titii",
+			    outbox_state_name(o[i].state), o[i].next_at,
+			    o[i].error ? o[i].error : "", now, o[i].id);
+	}
+	q_commit(&q);
+	return q_close(&q);
+}
+
+enum store_status
 store_outbox_list(struct store *s, struct arena *a, struct outbox_msg **out,
     size_t *n)
 {

@@ -368,6 +368,21 @@ enum store_status store_outbox_claim(struct store *s, struct arena *a,
 enum store_status store_outbox_finish(struct store *s, int64_t id,
     enum outbox_state state, int64_t next_at, const char *error, int64_t now);
 
+/* One attempt's outcome, as store_outbox_finish() takes it. */
+struct outbox_outcome {
+	int64_t id;
+	enum outbox_state state;
+	int64_t next_at;
+	const char *error;
+};
+
+/* Records the outcomes of n attempts in one transaction, so a batch of
+ * mail costs one commit rather than one per message. On failure nothing
+ * is recorded: the messages stay 'sending' and are claimed again later,
+ * sent with the same Message-ID. Returns the store's status. */
+enum store_status store_outbox_finish_batch(struct store *s,
+    const struct outbox_outcome *o, size_t n, int64_t now);
+
 /* The newest 500 messages, for operators (strings in arena). */
 enum store_status store_outbox_list(struct store *s, struct arena *a,
     struct outbox_msg **out, size_t *n);
