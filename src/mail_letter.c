@@ -148,6 +148,9 @@ static const char *const account_keys[LETTER_ACCOUNT__MAX][7] = {
 	[LETTER_MILESTONE] = { "milestone_mail_subject", "milestone_mail_intro",
 	    "milestone_mail_action", "milestone_mail_button", NULL, NULL,
 	    "mod_mail_footer" },
+	[LETTER_REPORT_OUTCOME] = { "report_mail_subject", "report_mail_intro",
+	    "report_mail_action", "report_mail_button", NULL, NULL,
+	    "report_mail_footer" },
 	/* Signing. */
 	[LETTER_SIGNED] = { "signed_mail_subject", "signed_mail_intro",
 	    "signed_mail_action", "signed_mail_button", NULL, NULL,
@@ -165,6 +168,8 @@ account_kind(enum letter_account_kind k)
 		return "delivery";
 	if (k == LETTER_MILESTONE)
 		return "milestone";
+	if (k == LETTER_REPORT_OUTCOME)
+		return "report";
 	if (k == LETTER_SIGNED)
 		return "signed";
 	if (k == LETTER_SIGNIN)

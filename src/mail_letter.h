@@ -48,6 +48,10 @@ enum letter_account_kind {
 			   * response page (link2) */
 	LETTER_MILESTONE, /* to the starter: the petition reached goal
 			   * count; the dashboard (link) */
+	/* report: to a reporter who left an address: the moderators'
+	 * decision (reason: its category in lang), the site (link); nothing
+	 * anyone else typed */
+	LETTER_REPORT_OUTCOME,
 	/* Signing. */
 	LETTER_SIGNED, /* to an address that signed the petition (title)
 			* already, when someone signs with it again: its

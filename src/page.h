@@ -120,6 +120,18 @@ void page_admin(struct request *r);
 void page_admin_petition(struct request *r);
 void page_admin_invalidate(struct request *r);
 void page_admin_moderate(struct request *r);
+/* Tells p's starter by mail that a moderator hid p (reason: a moderation
+ * reason's code; note shown to them). A failure is logged. */
+void page_admin_hidden_mail(struct request *r, const struct petition *p,
+    const char *reason, const char *note);
+
+/* page_report.c: notice and action (docs/report.md). /p/SLUG/report
+ * (?comment=ID for a comment): the form and its POST; /admin/reports: the
+ * moderators' queue and its decisions. */
+void page_report_show(struct request *r);
+void page_report_post(struct request *r);
+void page_reports_show(struct request *r);
+void page_reports_resolve(struct request *r);
 
 /* page_account.c */
 void page_signup_show(struct request *r);
@@ -160,6 +172,10 @@ void page_me_state(struct request *r);
 void page_deliver_pdf(struct request *r);
 void page_export_csv(struct request *r);
 void page_export_json(struct request *r);
+/* page_paper.c: signatures on paper */
+void page_paper_show(struct request *r);
+void page_paper_add(struct request *r);
+void page_paper_remove(struct request *r);
 void page_deliver_link_pdf(struct request *r);
 void page_response_show(struct request *r);
 void page_response_post(struct request *r);
