@@ -308,4 +308,9 @@ void page_image_jpg(struct request *r);
 json_t *page_image_json(struct request *r, const char *slug,
     int64_t petition_id);
 
+/* page_mydata.c: /privacy/data, a signer asks for their data by mail (GET:
+ * the form; POST: the same answer whether the address is known or not). */
+void page_mydata_show(struct request *r);
+void page_mydata_post(struct request *r);
+
 #endif

@@ -163,6 +163,10 @@ X(EXPORT_CSV, "export_csv", GET, SLUG, "/me/p/", "/export.csv",                \
     page_export_csv, NONE)                                                     \
 X(EXPORT_JSON, "export_json", GET, SLUG, "/me/p/", "/export.json",             \
     page_export_json, NONE)                                                    \
+/* keys: a signer asks for their data by mail */                              \
+X(MYDATA, "mydata", GET, EXACT, "/privacy/data", NULL, page_mydata_show, NONE) \
+X(MYDATA_POST, "mydata_post", POST, EXACT, "/privacy/data", NULL,             \
+    page_mydata_post, FORM)                                                    \
 /* export: signatures on paper */                                              \
 X(PAPER, "paper", GET, SLUG, "/me/p/", "/paper", page_paper_show, NONE)        \
 X(PAPER_ADD, "paper_add", POST, SLUG, "/me/p/", "/paper", page_paper_add,      \

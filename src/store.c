@@ -648,6 +648,14 @@ static const char *const store_sql[ST__MAX] = {
 	[ST_EMAIL_HASH_SET_USERS] = "UPDATE users SET email_hash = $2"
 				    " WHERE id = $1 AND email_hash = $3",
 	[ST_DATA_TASK_GET] = "SELECT done_at FROM data_tasks WHERE name = $1",
+	[ST_MYDATA_LIST] =
+	    "SELECT s.id, p.slug, p.title, s.state, s.comment, s.created_at,"
+	    " s.pii FROM signatures s JOIN petitions p ON p.id = s.petition_id"
+	    " WHERE s.email_hash = $1 AND s.state IN ('pending', 'confirmed')"
+	    " AND s.pii IS NOT NULL ORDER BY s.created_at, s.id LIMIT $2",
+	[ST_MYDATA_TOKEN] = "INSERT INTO tokens (hash, purpose, subject,"
+			    " created_at, expires_at)"
+			    " VALUES ($1, 'confirm', $2, $3, $4)",
 	[ST_DATA_TASK_SET] = "INSERT INTO data_tasks (name, done_at)"
 			     " VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
 	/* report: notice and action (docs/report.md). */
@@ -4321,5 +4329,44 @@ store_paper_count(struct store *s, int64_t petition_id, int64_t *count)
 	*count = q_run(&q, ST_PAPER_COUNT, "i", petition_id) == 1 ?
 	    row_int(&q, 0) :
 	    0;
+	return q_close(&q);
+}
+
+/* ---- keys: a signer's own data, asked for by mail ---- */
+
+static int
+read_mydata(struct q *q, void *out)
+{
+	struct mydata_row *r = out;
+
+	r->id = row_int(q, 0);
+	r->slug = row_text(q, 1);
+	r->title = row_text(q, 2);
+	r->confirmed = strcmp(row_str(q, 3), "confirmed") == 0;
+	r->comment = row_text(q, 4);
+	r->created_at = row_int(q, 5);
+	r->pii = row_blob(q, 6, &r->pii_len);
+	return 0;
+}
+
+enum store_status
+store_mydata_list(struct store *s, struct arena *a,
+    const unsigned char *email_hash, size_t max, struct mydata_row **out,
+    size_t *n)
+{
+	return list(s, a, "mydata_list", read_mydata, sizeof(**out), out, n,
+	    ST_MYDATA_LIST, "hi", email_hash, (int64_t)max);
+}
+
+enum store_status
+store_mydata_token(struct store *s, const unsigned char *hash,
+    int64_t signature_id, int64_t now, int64_t expires_at)
+{
+	struct q q;
+
+	if (q_open(&q, s, NULL, "mydata_token") != STORE_OK)
+		return q.st;
+	(void)q_run(&q, ST_MYDATA_TOKEN, "hiii", hash, signature_id, now,
+	    expires_at);
 	return q_close(&q);
 }

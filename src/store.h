@@ -1147,6 +1147,30 @@ enum store_status store_export_signers(struct store *s, struct arena *a,
     int64_t petition_id, int64_t after_seq, size_t max, struct signer_row **out,
     size_t *n);
 
+/* ---- keys: a signer's own data, asked for by mail ---- */
+
+/* One signature of an address, as its data mail lists it. */
+struct mydata_row {
+	int64_t id;
+	const char *slug, *title, *comment;
+	bool confirmed; /* else pending */
+	int64_t created_at;
+	const unsigned char *pii; /* sealed "first\0last\0email\0ip" */
+	size_t pii_len;
+};
+
+/* The pending and confirmed signatures (with their personal data still
+ * kept) of the address whose keyed hash is email_hash, oldest first, at
+ * most max, into an arena array. */
+enum store_status store_mydata_list(struct store *s, struct arena *a,
+    const unsigned char *email_hash, size_t max, struct mydata_row **out,
+    size_t *n);
+
+/* Adds another secret (its hash) for signature signature_id, of purpose
+ * "confirm": the withdrawal link of a data mail (and a confirmation link
+ * until expires_at). */
+enum store_status store_mydata_token(struct store *s, const unsigned char *hash,
+    int64_t signature_id, int64_t now, int64_t expires_at);
 /* ---- export: signatures on paper, apart from the online count ---- */
 
 /* A batch of paper signatures. */

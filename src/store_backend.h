@@ -205,6 +205,8 @@ enum stmt {
 	ST_EMAIL_HASH_SET_USERS,
 	ST_DATA_TASK_GET,
 	ST_DATA_TASK_SET,
+	ST_MYDATA_LIST,
+	ST_MYDATA_TOKEN,
 	/* social proof: recent signers, comments, likes, hiding. */
 	ST_SOCIAL_RECENT,
 	ST_SOCIAL_COMMENTS_NEW,
