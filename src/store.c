@@ -719,6 +719,7 @@ struct store {
 	pthread_cond_t freed;
 	struct store_conn *conn[STORE_POOL];
 	bool busy[STORE_POOL];
+	bool no_log; /* store_bench_no_log() */
 };
 
 /* An operation's connection and how it went so far. The first failure
@@ -859,6 +860,12 @@ store_open(const char *dsn, const char *migrations_dir, const char *node,
 fail:
 	store_close(s);
 	return -1;
+}
+
+void
+store_bench_no_log(struct store *s)
+{
+	s->no_log = true;
 }
 
 void
@@ -2353,7 +2360,7 @@ log_batch(struct q *q, struct write_op *ops, size_t n, struct delta *d,
 	int64_t *seqs, size, ms = log_now_ms();
 	size_t i, j, k;
 
-	if (q->st != STORE_OK || nd == 0)
+	if (q->st != STORE_OK || nd == 0 || q->s->no_log)
 		return;
 	qsort(d, nd, sizeof(*d), delta_cmp);
 	leaves = calloc(n, sizeof(*leaves));
@@ -2630,6 +2637,30 @@ store_outbox_finish(struct store *s, int64_t id, enum outbox_state state,
 		    id);
 	return exec(s, "outbox_finish", NULL, ST_OUTBOX_RESCHEDULE, "titii",
 	    outbox_state_name(state), next_at, error ? error : "", now, id);
+}
+
+enum store_status
+store_outbox_finish_batch(struct store *s, const struct outbox_outcome *o,
+    size_t n, int64_t now)
+{
+	struct q q;
+	size_t i;
+
+	if (n == 0)
+		return STORE_OK;
+	if (q_open(&q, s, NULL, "outbox_finish") != STORE_OK)
+		return q.st;
+	q_begin(&q, ST_BEGIN);
+	for (i = 0; i < n && q.st == STORE_OK; i++) {
+		if (o[i].state == OUTBOX_SENT)
+			(void)q_run(&q, ST_OUTBOX_SENT, "ii", now, o[i].id);
+		else
+			(void)q_run(&q, ST_OUTBOX_RESCHEDULE, "titii",
+			    outbox_state_name(o[i].state), o[i].next_at,
+			    o[i].error ? o[i].error : "", now, o[i].id);
+	}
+	q_commit(&q);
+	return q_close(&q);
 }
 
 enum store_status
