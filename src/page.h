@@ -322,5 +322,9 @@ int page_comments_manage(struct request *r, const struct user *u,
 void page_comment_like(struct request *r);
 void page_comment_hide(struct request *r);
 void page_admin_comments(struct request *r);
+/* page_mydata.c: /privacy/data, a signer asks for their data by mail (GET:
+ * the form; POST: the same answer whether the address is known or not). */
+void page_mydata_show(struct request *r);
+void page_mydata_post(struct request *r);
 
 #endif
