@@ -83,4 +83,28 @@ struct letter_account {
 int letter_account(struct arena *a, const struct letter_account *l,
     struct outbox_new *out);
 
+/* keys: what holos holds about an address, mailed to that address only
+ * (privacy: a signer asks for their data). */
+struct letter_mydata_item {
+	const char *title;
+	int64_t signed_at;
+	bool confirmed;
+	const char *name;	  /* "first last" as given, "" none */
+	const char *comment;	  /* as given, "" none */
+	const char *withdraw_url; /* a fresh withdrawal link */
+};
+
+struct letter_mydata {
+	const char *lang;
+	const char *email; /* normalised address */
+	const struct letter_mydata_item *items;
+	size_t n;
+};
+
+/* Writes the data mail for l (plain text: the items are the reader's own
+ * words) and seals it into out (from the arena), kind "mydata". Returns
+ * 0, or -1 when a message cannot be made or memory is short. */
+int letter_mydata(struct arena *a, const struct letter_mydata *l,
+    struct outbox_new *out);
+
 #endif

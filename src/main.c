@@ -162,6 +162,9 @@ enum opt {
 	OPT_RATE_LIMIT,
 	OPT_API_RATE_IP,
 	OPT_API_RATE_NET,
+	OPT_LIKE_RATE_IP,
+	OPT_LIKE_RATE_NET,
+	OPT_LIKE_RATE_SITE,
 	OPT_REPORT_RATE_IP,
 	OPT_REPORT_RATE_NET,
 	OPT_MIN_FORM_SECONDS,
@@ -272,6 +275,15 @@ static const struct opt_def opts[OPT__MAX] = {
 	    CF(rates[RL_API_IP]), 0, 0, "120/60" },
 	[OPT_API_RATE_NET] = { "api-rate-net", NULL, ARG_RATE,
 	    CF(rates[RL_API_NET]), 0, 0, "600/60" },
+	/* Likes of comments (docs/social.md): a few a minute per person;
+	 * in all no more than the database takes beside the signatures
+	 * without a page view waiting. */
+	[OPT_LIKE_RATE_IP] = { "like-rate-ip", NULL, ARG_RATE,
+	    CF(rates[RL_LIKE_IP]), 0, 0, "30/60" },
+	[OPT_LIKE_RATE_NET] = { "like-rate-net", NULL, ARG_RATE,
+	    CF(rates[RL_LIKE_NET]), 0, 0, "120/60" },
+	[OPT_LIKE_RATE_SITE] = { "like-rate-site", NULL, ARG_RATE,
+	    CF(rates[RL_LIKE_SITE]), 0, 0, "20/1" },
 	/* Reports (docs/report.md): a budget apart from signing's. */
 	[OPT_REPORT_RATE_IP] = { "report-rate-ip", NULL, ARG_RATE,
 	    CF(rates[RL_REPORT_IP]), 0, 0, "5/600" },
@@ -416,6 +428,9 @@ static const char usage_serve[] =
     "  --api-rate-ip N/S   reads of the open API (/api/) per client: over it\n"
     "                      429 with Retry-After (default 120/60)\n"
     "  --api-rate-net N/S  the same per network (default 600/60)\n"
+    "  --like-rate-ip N/S  likes of comments per client (default 30/60)\n"
+    "  --like-rate-net N/S the same per network (default 120/60)\n"
+    "  --like-rate-site N/S likes in all (default 20/1)\n"
     "  --report-rate-ip N/S  reports of petitions and comments per client\n"
     "                      (default 5/600)\n"
     "  --report-rate-net N/S the same per network (default 20/600)\n"
@@ -1326,6 +1341,37 @@ struct serve {
 	char base_url[512], announce[600];
 };
 
+/* The file that marks a data folder as a benchmark's, where
+ * HOLOS_BENCH_NO_LOG=1 may turn the log off (bench/log.sh). */
+#define BENCH_NO_LOG_MARK "bench-no-log"
+
+/* HOLOS_BENCH_NO_LOG=1, read once at start: signing without log appends,
+ * for bench/log.sh's comparison; start_store() applies it. */
+static bool bench_no_log;
+
+/* Refuses HOLOS_BENCH_NO_LOG unless it is 1, the database SQLite, and the
+ * data folder holds BENCH_NO_LOG_MARK: it leaves that database's logs short
+ * of its counts for good. Returns 0, or -1 (start-up fails). */
+static int
+bench_no_log_check(const struct config *c)
+{
+	const char *v = getenv("HOLOS_BENCH_NO_LOG");
+	char mark[PATH_MAX];
+
+	if (v == NULL || *v == '\0' || strcmp(v, "0") == 0)
+		return 0;
+	snprintf(mark, sizeof(mark), "%s/" BENCH_NO_LOG_MARK, c->data);
+	if (strcmp(v, "1") != 0 || c->db != NULL || access(mark, F_OK) != 0) {
+		fprintf(stderr,
+		    "holos: HOLOS_BENCH_NO_LOG is for benchmarks only: it "
+		    "takes 1, SQLite, and a data folder holding %s\n",
+		    mark);
+		return -1;
+	}
+	bench_no_log = true;
+	return 0;
+}
+
 static int
 start_data(struct serve *sv)
 {
@@ -1334,7 +1380,7 @@ start_data(struct serve *sv)
 		    strerror(errno));
 		return -1;
 	}
-	return 0;
+	return bench_no_log_check(sv->c);
 }
 
 static int
@@ -1421,6 +1467,12 @@ start_store(struct serve *sv)
 {
 	if ((site.store = open_store(sv->c)) == NULL)
 		return -1;
+	if (bench_no_log) {
+		store_bench_no_log(site.store);
+		log_warn("main",
+		    "event=bench_no_log note=\"signatures get no "
+		    "log leaves: benchmarks only\"");
+	}
 	lifecycle_on_change(petition_changed);
 	return 0;
 }

@@ -648,6 +648,14 @@ static const char *const store_sql[ST__MAX] = {
 	[ST_EMAIL_HASH_SET_USERS] = "UPDATE users SET email_hash = $2"
 				    " WHERE id = $1 AND email_hash = $3",
 	[ST_DATA_TASK_GET] = "SELECT done_at FROM data_tasks WHERE name = $1",
+	[ST_MYDATA_LIST] =
+	    "SELECT s.id, p.slug, p.title, s.state, s.comment, s.created_at,"
+	    " s.pii FROM signatures s JOIN petitions p ON p.id = s.petition_id"
+	    " WHERE s.email_hash = $1 AND s.state IN ('pending', 'confirmed')"
+	    " AND s.pii IS NOT NULL ORDER BY s.created_at, s.id LIMIT $2",
+	[ST_MYDATA_TOKEN] = "INSERT INTO tokens (hash, purpose, subject,"
+			    " created_at, expires_at)"
+			    " VALUES ($1, 'confirm', $2, $3, $4)",
 	[ST_DATA_TASK_SET] = "INSERT INTO data_tasks (name, done_at)"
 			     " VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
 	/* report: notice and action (docs/report.md). */
@@ -657,7 +665,8 @@ static const char *const store_sql[ST__MAX] = {
 	    " $7)",
 	[ST_REPORT_COMMENT] =
 	    "SELECT id FROM signatures WHERE id = $1 AND petition_id = $2"
-	    " AND state = 'confirmed' AND comment <> ''",
+	    " AND state = 'confirmed' AND comment <> ''"
+	    " AND public_comment = TRUE AND comment_hidden_at IS NULL",
 	[ST_REPORT_OPEN] =
 	    "SELECT r.id, r.petition_id, r.comment_id, r.reason, r.note,"
 	    " r.created_at, CASE WHEN r.email_sealed IS NULL THEN 0 ELSE 1"
@@ -674,8 +683,6 @@ static const char *const store_sql[ST__MAX] = {
 	    "UPDATE reports SET state = 'resolved', outcome = $2,"
 	    " statement = $3, resolved_by = $4, resolved_at = $5,"
 	    " email_sealed = NULL WHERE id = $1 AND state = 'open'",
-	[ST_REPORT_COMMENT_HIDE] = "UPDATE signatures SET comment = ''"
-				   " WHERE id = $1 AND petition_id = $2",
 	/* A reporter's address and note are kept --retain-days at most. */
 	[ST_RETAIN_REPORTS] =
 	    "UPDATE reports SET email_sealed = NULL, note = ''"
@@ -712,6 +719,7 @@ struct store {
 	pthread_cond_t freed;
 	struct store_conn *conn[STORE_POOL];
 	bool busy[STORE_POOL];
+	bool no_log; /* store_bench_no_log() */
 };
 
 /* An operation's connection and how it went so far. The first failure
@@ -852,6 +860,12 @@ store_open(const char *dsn, const char *migrations_dir, const char *node,
 fail:
 	store_close(s);
 	return -1;
+}
+
+void
+store_bench_no_log(struct store *s)
+{
+	s->no_log = true;
 }
 
 void
@@ -2346,7 +2360,7 @@ log_batch(struct q *q, struct write_op *ops, size_t n, struct delta *d,
 	int64_t *seqs, size, ms = log_now_ms();
 	size_t i, j, k;
 
-	if (q->st != STORE_OK || nd == 0)
+	if (q->st != STORE_OK || nd == 0 || q->s->no_log)
 		return;
 	qsort(d, nd, sizeof(*d), delta_cmp);
 	leaves = calloc(n, sizeof(*leaves));
@@ -2623,6 +2637,30 @@ store_outbox_finish(struct store *s, int64_t id, enum outbox_state state,
 		    id);
 	return exec(s, "outbox_finish", NULL, ST_OUTBOX_RESCHEDULE, "titii",
 	    outbox_state_name(state), next_at, error ? error : "", now, id);
+}
+
+enum store_status
+store_outbox_finish_batch(struct store *s, const struct outbox_outcome *o,
+    size_t n, int64_t now)
+{
+	struct q q;
+	size_t i;
+
+	if (n == 0)
+		return STORE_OK;
+	if (q_open(&q, s, NULL, "outbox_finish") != STORE_OK)
+		return q.st;
+	q_begin(&q, ST_BEGIN);
+	for (i = 0; i < n && q.st == STORE_OK; i++) {
+		if (o[i].state == OUTBOX_SENT)
+			(void)q_run(&q, ST_OUTBOX_SENT, "ii", now, o[i].id);
+		else
+			(void)q_run(&q, ST_OUTBOX_RESCHEDULE, "titii",
+			    outbox_state_name(o[i].state), o[i].next_at,
+			    o[i].error ? o[i].error : "", now, o[i].id);
+	}
+	q_commit(&q);
+	return q_close(&q);
 }
 
 enum store_status
@@ -4166,7 +4204,7 @@ enum store_status
 store_report_resolve(struct store *s, const struct report_resolution *res,
     size_t *resolved)
 {
-	char subject[64], detail[96];
+	char subject[64], detail[96], hdetail[48];
 	struct q q;
 	size_t i, k = 0;
 
@@ -4193,9 +4231,19 @@ store_report_resolve(struct store *s, const struct report_resolution *res,
 	}
 	if (q.st == STORE_OK && k == 0)
 		q.st = STORE_NOTFOUND;
-	if (res->hide_comment && res->comment_id != 0)
-		(void)q_run(&q, ST_REPORT_COMMENT_HIDE, "ii", res->comment_id,
-		    res->petition_id);
+	/* Hidden as a moderator hides a comment on the page (one that is
+	 * hidden already stays so): the text stays for the record until
+	 * retention, off the page. */
+	if (q.st == STORE_OK && res->hide_comment && res->comment_id != 0) {
+		(void)q_run(&q, ST_SOCIAL_COMMENT_HIDE, "iiit", res->comment_id,
+		    res->petition_id, res->now, res->actor);
+		if (q.st == STORE_OK && q.changes > 0) {
+			snprintf(hdetail, sizeof(hdetail), "petition:%lld",
+			    (long long)res->petition_id);
+			(void)q_run(&q, ST_AUDIT, "itttt", res->now, res->actor,
+			    "comment_hidden", subject, hdetail);
+		}
+	}
 	snprintf(detail, sizeof(detail), "outcome=%s reports=%zu", res->outcome,
 	    k);
 	(void)q_run(&q, ST_AUDIT, "itttt", res->now, res->actor,
@@ -4297,5 +4345,44 @@ store_paper_count(struct store *s, int64_t petition_id, int64_t *count)
 	*count = q_run(&q, ST_PAPER_COUNT, "i", petition_id) == 1 ?
 	    row_int(&q, 0) :
 	    0;
+	return q_close(&q);
+}
+
+/* ---- keys: a signer's own data, asked for by mail ---- */
+
+static int
+read_mydata(struct q *q, void *out)
+{
+	struct mydata_row *r = out;
+
+	r->id = row_int(q, 0);
+	r->slug = row_text(q, 1);
+	r->title = row_text(q, 2);
+	r->confirmed = strcmp(row_str(q, 3), "confirmed") == 0;
+	r->comment = row_text(q, 4);
+	r->created_at = row_int(q, 5);
+	r->pii = row_blob(q, 6, &r->pii_len);
+	return 0;
+}
+
+enum store_status
+store_mydata_list(struct store *s, struct arena *a,
+    const unsigned char *email_hash, size_t max, struct mydata_row **out,
+    size_t *n)
+{
+	return list(s, a, "mydata_list", read_mydata, sizeof(**out), out, n,
+	    ST_MYDATA_LIST, "hi", email_hash, (int64_t)max);
+}
+
+enum store_status
+store_mydata_token(struct store *s, const unsigned char *hash,
+    int64_t signature_id, int64_t now, int64_t expires_at)
+{
+	struct q q;
+
+	if (q_open(&q, s, NULL, "mydata_token") != STORE_OK)
+		return q.st;
+	(void)q_run(&q, ST_MYDATA_TOKEN, "hiii", hash, signature_id, now,
+	    expires_at);
 	return q_close(&q);
 }
