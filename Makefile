@@ -142,6 +142,7 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@sh bench/run.sh
 	@$(MAKE) --no-print-directory bench-deliver
+	@$(MAKE) --no-print-directory bench-export
 	@$(MAKE) --no-print-directory bench-mail
 	@$(MAKE) --no-print-directory bench-events
 	@$(MAKE) --no-print-directory bench-spike
@@ -149,10 +150,24 @@ bench: deps
 
 # The delivery pack of 1,000,000 signers (BENCH_DELIVER_SIGNERS): time and
 # peak RSS, kept in bench/results/ like run.sh's.
-build/bench/deliver_bench: bench/deliver_bench.c $(call objs,build)
+build/bench/deliver_bench: bench/deliver_bench.c bench/signers.h $(call objs,build)
 	@mkdir -p $(@D)
 	$(CC) -std=c17 -g $(WARN) $(HOLOSCPP) $(OPT) $(PKGCFLAGS) $(CPPFLAGS) $(CFLAGS) \
 	    $(LDFLAGS) -o $@ $< $(call objs,build) $(PKGLIBS)
+
+# holos export of 1,000,000 signers (BENCH_EXPORT_SIGNERS) as CSV and JSON:
+# time and peak RSS of the command, kept in bench/results/.
+build/bench/export_bench: bench/export_bench.c bench/signers.h $(call objs,build)
+	@mkdir -p $(@D)
+	$(CC) -std=c17 -g $(WARN) $(HOLOSCPP) $(OPT) $(PKGCFLAGS) $(CPPFLAGS) $(CFLAGS) \
+	    $(LDFLAGS) -o $@ $< $(call objs,build) $(PKGLIBS)
+
+bench-export: all build/bench/export_bench
+	@mkdir -p bench/results
+	@out=bench/results/$$(date -u +%Y-%m-%dT%H%M%SZ)-export.txt; \
+	    ./build/bench/export_bench build/holos \
+	    $${BENCH_EXPORT_SIGNERS:-1000000} >"$$out" 2>&1; rc=$$?; \
+	    cat "$$out"; exit $$rc
 
 # The outbox draining into Postfix's smtp-sink beside smtp-source.
 bench-mail: all
@@ -197,4 +212,4 @@ clean:
 DATA   ?= data
 LISTEN ?= 127.0.0.1:8080
 
-.PHONY: all asan tests deps run test tsan bench bench-deliver bench-events bench-spike bench-find fuzz format clean
+.PHONY: all asan tests deps run test tsan bench bench-deliver bench-export bench-events bench-spike bench-find fuzz format clean

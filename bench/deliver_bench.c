@@ -14,20 +14,7 @@
 
 #include "deliver.h"
 #include "i18n.h"
-
-static const char *const first[] = { "Анна", "Олег", "Мария", "Дмитрий",
-	"Оксана", "Тарас", "Emma", "James", "Sofia", "Lukas", "Ярослава",
-	"Григорий" };
-static const char *const last[] = { "Иванова", "Петренко", "Smith", "Kowalski",
-	"Сидоров", "Шевченко", "Müller", "Ковальчук", "Garcia", "Кузнецова",
-	"O'Brien", "Бондаренко" };
-static const char *const countries[] = { "RU", "UA", "DE", "GB", "PL", "US",
-	"FR", "GE", "LT", "KZ", "" };
-static const char *const comments[] = {
-	"Свободу политзаключённым — сейчас, пока не поздно.",
-	"Я підписую, бо мій брат досі за ґратами.",
-	"Because nobody should be held for what they said.",
-};
+#include "signers.h"
 
 struct gen {
 	int64_t i, n;
@@ -38,19 +25,16 @@ static int
 next(void *ctx, struct deliver_signer *out)
 {
 	struct gen *g = ctx;
+	struct bench_signer b;
 
 	if (g->i == g->n)
 		return 0;
-	snprintf(g->name, sizeof(g->name), "%s %s",
-	    first[g->i % (sizeof(first) / sizeof(first[0]))],
-	    last[(g->i / 7) % (sizeof(last) / sizeof(last[0]))]);
+	bench_signer(g->i, &b);
+	snprintf(g->name, sizeof(g->name), "%s %s", b.first, b.last);
 	out->name = g->name;
-	out->country =
-	    countries[g->i % (sizeof(countries) / sizeof(countries[0]))];
-	out->comment = g->i % 10 == 3 ?
-	    comments[(g->i / 10) % (sizeof(comments) / sizeof(comments[0]))] :
-	    "";
-	out->signed_at = 1700000000 + g->i * 30;
+	out->country = b.country;
+	out->comment = b.comment;
+	out->signed_at = b.signed_at;
 	g->i++;
 	return 1;
 }

@@ -384,7 +384,8 @@ echo "1. signing: $SIGN_RPS acknowledged durable signatures/s (p99" \
 echo "2. confirmations: $CONF_RPS/s (p99 $CONF_P99 ms); reference: the" \
     "target 6000/s"
 echo "3. mail latency at $RATE/s for $LSECS s: 303 to sink p50 $LAT_P50 s," \
-    "p99 $LAT_P99 s ($LAT_MATCHED of $LAT_303 mails)"
+    "p99 $LAT_P99 s; $LAT_303 signatures acknowledged of" \
+    "$(kv "$TMP/lat.out" requests) offered, $LAT_MATCHED of their mails caught"
 echo "4. peak RSS of holos serve: signing $SIGN_HWM kB, latency and" \
     "confirmations $LAT_HWM kB; max $PEAK_KB kB ($((PEAK_KB / 1024)) MB)"
 echo "CPU idle before runs: $(sed -n 's/^idle before run: \([0-9]*\)%.*/\1/p' \

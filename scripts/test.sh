@@ -23,6 +23,7 @@ export HOLOS_BIN="${HOLOS_BIN:-build/asan/holos}"
 export CMOCKA_MESSAGE_OUTPUT=stdout
 
 mode=all
+# `sh scripts/test.sh --job NAME` is one job of a parallel run (run_jobs).
 if [ "${1:-}" = tsan ]; then
 	mode=tsan
 	shift
@@ -34,74 +35,133 @@ tsan_tests=${*:-${HOLOS_TSAN_E2ES:-}}
 passed=0
 failed=0
 bad=""
-log=$(mktemp)
+if [ "${1:-}" = --job ]; then
+	log=/dev/null
+	out=$HOLOS_TEST_OUT
+else
+	log=$(mktemp)
+	out=$(mktemp -d "${TMPDIR:-/tmp}/holos-test.XXXXXX")
+fi
 pgdir=""
 cleanup() {
 	if [ -n "$pgdir" ]; then
 		sh scripts/pg.sh stop "$pgdir" >/dev/null 2>&1
 		rm -rf "$pgdir"
 	fi
-	rm -f "$log"
+	rm -rf "$log" "$out"
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
-run() {
+# A job's name says what it runs: [pg/|tsan/]e2e/NAME, [pg/][asan/]unit/
+# NAME, deps-cycle. job_run NAME runs it with its output in $out; the
+# caller reads the verdict with tally.
+job_file() {
+	printf '%s/%s' "$out" "$(printf '%s' "$1" | tr / _)"
+}
+job_run() {
 	name=$1
-	shift
-	"$@" >"$log" 2>&1
-	rc=$?
-	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
-	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
+	f=$(job_file "$name")
+	case $name in
+	deps-cycle) set -- sh scripts/deps-cycle.sh build/obj ;;
+	tsan/e2e/*) set -- env HOLOS_BIN=build/tsan/holos "build/e2e/${name##*/}" ;;
+	pg/e2e/*) set -- env HOLOS_TEST_PG="$HOLOS_TEST_DSN" \
+	    HOLOS_TEST_PG_DIR="$HOLOS_TEST_PGDIR" "build/e2e/${name##*/}" ;;
+	pg/asan/unit/*) set -- env HOLOS_TEST_PG="$HOLOS_TEST_DSN" \
+	    "build/asan/unit/${name##*/}" ;;
+	*) set -- "build/$name" ;;
+	esac
+	t0=$(date +%s)
+	if [ -x "$1" ] || [ "$1" = sh ] || [ "$1" = env ]; then
+		"$@" >"$f.log" 2>&1
+		echo $? >"$f.rc"
+	else
+		echo "$1 is missing" >"$f.log"
+		echo 127 >"$f.rc"
+	fi
+	echo $(($(date +%s) - t0)) >"$f.s"
+	echo "  .. $name ($(cat "$f.s") s)"
+}
+
+# Reads a finished job's verdict into the totals; prints its line, and
+# its log when it failed.
+tally() {
+	name=$1
+	f=$(job_file "$name")
+	rc=$(cat "$f.rc" 2>/dev/null || echo 1)
+	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$f.log" | awk '{s+=$1} END {print s+0}')
+	n=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$f.log" | awk '{s+=$1} END {print s+0}')
 	if grep -q -e 'ERROR: AddressSanitizer' -e 'ERROR: LeakSanitizer' \
-	    -e 'runtime error:' -e 'WARNING: ThreadSanitizer' "$log"; then
+	    -e 'runtime error:' -e 'WARNING: ThreadSanitizer' "$f.log"; then
 		echo "$name: sanitizer report" >&2
 		rc=1
 	fi
-	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
-		f=1
+	if [ "$rc" -ne 0 ] && [ "$n" -eq 0 ]; then
+		n=1
 	fi
 	passed=$((passed + p))
-	failed=$((failed + f))
+	failed=$((failed + n))
 	if [ "$rc" -ne 0 ]; then
 		bad="$bad $name"
 		echo "FAIL $name" >&2
-		cat "$log" >&2
+		cat "$f.log" >&2
 	else
-		echo "ok   $name ($p tests)"
+		echo "ok   $name ($p tests, $(cat "$f.s") s)"
 	fi
 }
 
+# Runs the named jobs, up to $jobs at once, then tallies them in order.
+run_jobs() {
+	[ $# -gt 0 ] || return 0
+	printf '%s\n' "$@" | xargs -P "$jobs" -n 1 sh scripts/test.sh --job
+	for j in "$@"; do
+		tally "$j"
+	done
+}
+
+# `sh scripts/test.sh --job NAME`: one job of a parallel run (run_jobs).
+if [ "${1:-}" = --job ]; then
+	job_run "$2"
+	exit 0
+fi
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+export HOLOS_TEST_OUT="$out"
+
+# End-to-end files run HOLOS_TEST_JOBS at a time (default 3: most of an
+# e2e test's time is spent waiting on its server, its mail or its
+# deadlines). Each has its own folder, port and database. The ones that
+# measure how fast the server answers under a load of their own run alone
+# afterwards, so that the others' load does not skew them.
+jobs=${HOLOS_TEST_JOBS:-3}
+alone="e2e_flood e2e_slow e2e_events e2e_cluster"
+
 # The ThreadSanitizer pass: the server under test is build/tsan/holos.
-tsan_pass() {
+tsan_jobs() {
+	for n in $tsan_tests; do
+		echo "tsan/e2e/$n"
+	done
+}
+tsan_check() {
 	if [ -z "$tsan_tests" ]; then
 		if [ "$mode" = tsan ]; then
 			echo "FAIL no tests named for the ThreadSanitizer pass" >&2
 			failed=$((failed + 1))
 			bad="$bad tsan"
 		fi
-		return
+		return 1
 	fi
 	if [ ! -x build/tsan/holos ]; then
 		echo "FAIL build/tsan/holos is missing (make tsan builds it)" >&2
 		failed=$((failed + 1))
 		bad="$bad tsan"
-		return
+		return 1
 	fi
-	for n in $tsan_tests; do
-		t=build/e2e/$n
-		if [ ! -x "$t" ]; then
-			echo "FAIL $t is missing" >&2
-			failed=$((failed + 1))
-			bad="$bad tsan/$n"
-			continue
-		fi
-		run "tsan/e2e/$n" env HOLOS_BIN=build/tsan/holos "$t"
-	done
+	return 0
 }
 
 if [ "$mode" = tsan ]; then
-	tsan_pass
+	if tsan_check; then
+		run_jobs $(tsan_jobs)
+	fi
 	echo
 	echo "$passed passed, $failed failed"
 	[ -z "$bad" ] || {
@@ -111,35 +171,45 @@ if [ "$mode" = tsan ]; then
 	exit 0
 fi
 
-# No two modules call each other by name (docs/architecture.md).
-run "deps-cycle" sh scripts/deps-cycle.sh build/obj
+# No two modules call each other by name (docs/architecture.md); the unit
+# tests in both builds, two at a time (they are quick and CPU-bound).
+units=""
+for t in build/unit/test_* build/asan/unit/test_*; do
+	[ -f "$t" ] && [ -x "$t" ] && units="$units ${t#build/}"
+done
+jobs_saved=$jobs
+jobs=2
+run_jobs deps-cycle $units
+jobs=$jobs_saved
 
-for t in build/unit/test_*; do
-	[ -f "$t" ] && [ -x "$t" ] && run "unit/${t##*/}" "$t"
-done
-for t in build/asan/unit/test_*; do
-	[ -f "$t" ] && [ -x "$t" ] && run "asan/unit/${t##*/}" "$t"
-done
+e2e_many=""
+e2e_alone=""
 for t in build/e2e/*; do
-	[ -f "$t" ] && [ -x "$t" ] && run "e2e/${t##*/}" "$t"
+	[ -f "$t" ] && [ -x "$t" ] || continue
+	case " $alone " in
+	*" ${t##*/} "*) e2e_alone="$e2e_alone ${t##*/}" ;;
+	*) e2e_many="$e2e_many ${t##*/}" ;;
+	esac
 done
-if [ -z "${HOLOS_TEST_NO_TSAN:-}" ]; then
-	tsan_pass
-fi
-
+pg_many=""
+pg_alone=""
 if [ -z "${HOLOS_TEST_NO_PG:-}" ]; then
 	pgdir=$(mktemp -d "${TMPDIR:-/tmp}/holos-pg.XXXXXX")
 	if dsn=$(sh scripts/pg.sh start "$pgdir"); then
 		echo "PostgreSQL: $dsn"
+		# Servers wait longer for a connection than their default 2 s:
+		# several files share the two cores.
+		export HOLOS_TEST_DSN="$dsn?connect_timeout=15" HOLOS_TEST_PGDIR="$pgdir"
 		# The storage contract's cases and search's statements, again
-		# on PostgreSQL (the SQLite ones run once more with them).
-		for t in build/asan/unit/test_store build/asan/unit/test_search_pg; do
-			[ -x "$t" ] && run "pg/asan/unit/${t##*/}" \
-			    env HOLOS_TEST_PG="$dsn" "$t"
+		# on PostgreSQL (the SQLite ones ran with the unit tests).
+		for t in test_store test_search_pg; do
+			[ -x "build/asan/unit/$t" ] && pg_many="$pg_many pg/asan/unit/$t"
 		done
-		for t in build/e2e/*; do
-			[ -f "$t" ] && [ -x "$t" ] && run "pg/e2e/${t##*/}" env HOLOS_TEST_PG="$dsn" \
-			    HOLOS_TEST_PG_DIR="$pgdir" "$t"
+		for n in $e2e_many; do
+			pg_many="$pg_many pg/e2e/$n"
+		done
+		for n in $e2e_alone; do
+			pg_alone="$pg_alone pg/e2e/$n"
 		done
 	else
 		echo "FAIL cannot start PostgreSQL for the e2e tests" >&2
@@ -147,6 +217,30 @@ if [ -z "${HOLOS_TEST_NO_PG:-}" ]; then
 		bad="$bad pg"
 	fi
 fi
+many=""
+for n in $e2e_many; do
+	many="$many e2e/$n"
+done
+if [ -z "${HOLOS_TEST_NO_TSAN:-}" ] && tsan_check; then
+	many="$many $(tsan_jobs)"
+fi
+# The longest first, so that the pool does not end on one long file.
+first=""
+rest=""
+for j in $many $pg_many; do
+	case $j in
+	*e2e_deliver | *e2e_log | *e2e_privacy | *e2e_image | *e2e_social) first="$first $j" ;;
+	*) rest="$rest $j" ;;
+	esac
+done
+run_jobs $first $rest
+jobs=1
+loners=""
+for n in $e2e_alone; do
+	loners="$loners e2e/$n"
+done
+run_jobs $loners $pg_alone
+jobs=$jobs_saved
 
 # Browser tests: Playwright driving Debian's Chromium against the sanitised
 # server (tests/browser/README.md); browser-deps.sh installs Chromium and the

@@ -29,7 +29,8 @@ enum export_format export_format_parse(const char *name);
 /* Starts an export of petition_id's confirmed signatures in seq order:
  * the number, the first and last name only where the signer agreed to
  * show it, the country, the day of signing (UTC), the comment only where
- * the name may be shown; never an email or network address. CSV
+ * they agreed to show it (and it is not hidden); never an email or network
+ * address. CSV
  * (RFC 4180, every text cell quoted, a cell a spreadsheet would read as a
  * formula prefixed with an apostrophe) has its heading in lang; JSON is
  * one array of objects. page rows are read at a time. Needs crypto_init()

@@ -16,9 +16,14 @@
 
 #include "log.h"
 
+/* A message whose pattern has no braces and no apostrophe is its own text:
+ * ICU would format it to the same bytes, so it gets no formatter (fmt
+ * NULL) and starts up without one; most of the catalogue is such. */
 struct message {
 	char *key;
-	struct msgfmt *fmt;
+	struct msgfmt *fmt; /* NULL for a literal message */
+	size_t len;	    /* of text */
+	const char *text;   /* argument-free messages: the text, in strings */
 };
 
 struct lang {
@@ -40,6 +45,25 @@ static unsigned char country_ok[26 * 26];
 static size_t nlangs;
 static struct lang *deflang;
 static json_t *languages;
+
+/* The number of arguments a message takes. */
+static size_t
+message_args(const struct message *m)
+{
+	return m->fmt == NULL ? 0 : msgfmt_arg_count(m->fmt);
+}
+
+/* Whether ICU would format pattern to itself (no arguments, no quoting). */
+static int
+pattern_literal(const char *pat, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (pat[i] == '{' || pat[i] == '}' || pat[i] == '\'')
+			return 0;
+	return 1;
+}
 
 static int
 message_cmp(const void *a, const void *b)
@@ -99,30 +123,39 @@ lang_load(struct lang *l, const char *path, char *err, size_t errlen)
 			goto fail;
 		}
 		pat = json_string_value(v);
-		l->msgs[i].key = strdup(key);
-		l->msgs[i].fmt = msgfmt_open(l->code, pat,
-		    json_string_length(v), perr, sizeof(perr));
-		if (l->msgs[i].key == NULL) {
-			free(l->msgs[i].key);
+		if ((l->msgs[i].key = strdup(key)) == NULL)
 			goto oom;
-		}
-		if (l->msgs[i].fmt == NULL) {
-			snprintf(err, errlen,
-			    "%s: key \"%s\": ICU rejects the "
-			    "pattern: %s",
-			    path, key, perr);
-			free(l->msgs[i].key);
-			goto fail;
-		}
-		if (msgfmt_arg_count(l->msgs[i].fmt) == 0) {
-			size_t len;
-			char *s = msgfmt_format(l->msgs[i].fmt, NULL, 0, &len);
-
-			if (s == NULL)
+		if (pattern_literal(pat, json_string_length(v))) {
+			if (json_object_set(l->strings, key, v) != 0)
 				goto oom;
-			json_object_set_new(l->strings, key,
-			    json_stringn(s, len));
-			free(s);
+		} else {
+			l->msgs[i].fmt = msgfmt_open(l->code, pat,
+			    json_string_length(v), perr, sizeof(perr));
+			if (l->msgs[i].fmt == NULL) {
+				snprintf(err, errlen,
+				    "%s: key \"%s\": ICU rejects the "
+				    "pattern: %s",
+				    path, key, perr);
+				free(l->msgs[i].key);
+				goto fail;
+			}
+			if (msgfmt_arg_count(l->msgs[i].fmt) == 0) {
+				size_t len;
+				char *f = msgfmt_format(l->msgs[i].fmt, NULL,
+				    0, &len);
+
+				if (f == NULL) {
+					i++;
+					goto oom;
+				}
+				json_object_set_new(l->strings, key,
+				    json_stringn(f, len));
+				free(f);
+			}
+		}
+		if ((v = json_object_get(l->strings, key)) != NULL) {
+			l->msgs[i].text = json_string_value(v);
+			l->msgs[i].len = json_string_length(v);
 		}
 		i++;
 	}
@@ -154,16 +187,16 @@ lang_compare(const struct lang *l, char *err, size_t errlen)
 			    l->code, d->key, deflang->code);
 			return -1;
 		}
-		if (msgfmt_arg_count(m->fmt) != msgfmt_arg_count(d->fmt))
+		if (message_args(m) != message_args(d))
 			goto args;
-		for (j = 0; j < msgfmt_arg_count(d->fmt); j++) {
+		for (j = 0; j < message_args(d); j++) {
 			size_t k;
 
-			for (k = 0; k < msgfmt_arg_count(m->fmt); k++)
+			for (k = 0; k < message_args(m); k++)
 				if (strcmp(msgfmt_arg_name(d->fmt, j),
 					msgfmt_arg_name(m->fmt, k)) == 0)
 					break;
-			if (k == msgfmt_arg_count(m->fmt))
+			if (k == message_args(m))
 				goto args;
 		}
 		continue;
@@ -576,6 +609,8 @@ i18n_format(struct arena *a, const char *lang, const char *key,
 		    lang, key);
 		return NULL;
 	}
+	if (m->fmt == NULL)
+		return arena_strndup(a, m->text, m->len);
 	if ((s = msgfmt_format(m->fmt, args, n, &len)) == NULL) {
 		log_error("i18n", "lang=%s key=%s error=\"format failed\"",
 		    lang, key);

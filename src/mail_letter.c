@@ -71,6 +71,18 @@ letter_confirm(struct arena *a, const struct letter_confirm *l,
 
 		text = more ? arena_printf(a, "%s\n\n%s\n", text, more) : NULL;
 	}
+	/* keys: where the signer can ask for their data by mail. */
+	if (text != NULL && site.base_url != NULL) {
+		struct msgfmt_arg d = { .name = "link",
+			.type = MSGFMT_STRING,
+			.str =
+			    arena_printf(a, "%s/privacy/data", site.base_url) };
+		const char *more = d.str != NULL ?
+		    i18n_format(a, l->lang, "mail_confirm_mydata", &d, 1) :
+		    NULL;
+
+		text = more ? arena_printf(a, "%s\n%s\n", text, more) : NULL;
+	}
 	ignore = i18n_format(a, l->lang, "mail_confirm_ignore", args + 2, 1);
 	if (subject == NULL || text == NULL || ignore == NULL ||
 	    (msgid = arena_alloc(a, idlen)) == NULL)
@@ -84,6 +96,10 @@ letter_confirm(struct arena *a, const struct letter_confirm *l,
 	if (ctx != NULL && l->withdraw_url != NULL)
 		json_object_set_new(ctx, "withdraw",
 		    json_string(l->withdraw_url));
+	if (ctx != NULL && site.base_url != NULL)
+		json_object_set_new(ctx, "mydata",
+		    json_string(
+			arena_printf(a, "%s/privacy/data", site.base_url)));
 	if (ctx == NULL ||
 	    tmpl_render(site.tmpl, "mail_confirm", ctx, &html) == -1) {
 		json_decref(ctx);
@@ -148,6 +164,9 @@ static const char *const account_keys[LETTER_ACCOUNT__MAX][7] = {
 	[LETTER_MILESTONE] = { "milestone_mail_subject", "milestone_mail_intro",
 	    "milestone_mail_action", "milestone_mail_button", NULL, NULL,
 	    "mod_mail_footer" },
+	[LETTER_REPORT_OUTCOME] = { "report_mail_subject", "report_mail_intro",
+	    "report_mail_action", "report_mail_button", NULL, NULL,
+	    "report_mail_footer" },
 	/* Signing. */
 	[LETTER_SIGNED] = { "signed_mail_subject", "signed_mail_intro",
 	    "signed_mail_action", "signed_mail_button", NULL, NULL,
@@ -165,6 +184,8 @@ account_kind(enum letter_account_kind k)
 		return "delivery";
 	if (k == LETTER_MILESTONE)
 		return "milestone";
+	if (k == LETTER_REPORT_OUTCOME)
+		return "report";
 	if (k == LETTER_SIGNED)
 		return "signed";
 	if (k == LETTER_SIGNIN)
@@ -266,5 +287,97 @@ letter_account(struct arena *a, const struct letter_account *l,
 out:
 	buf_reset(&msg);
 	buf_reset(&html);
+	return ret;
+}
+
+/* ---- keys: a signer's data, to their own address ---- */
+
+int
+letter_mydata(struct arena *a, const struct letter_mydata *l,
+    struct outbox_new *out)
+{
+	struct msgfmt_arg site_arg = { .name = "site",
+		.type = MSGFMT_STRING,
+		.str = site.name };
+	struct msgfmt_arg days = { .name = "days",
+		.type = MSGFMT_NUMBER,
+		.num = (double)site.retain_days };
+	const char *subject, *intro, *footer, *line;
+	size_t idlen = strlen(site.host) + MAIL_MESSAGE_ID_EXTRA, i;
+	struct buf text, msg;
+	char *msgid, date[16];
+	struct mail m;
+	int ret = -1;
+
+	buf_init(&text);
+	buf_init(&msg);
+	subject = i18n_format(a, l->lang, "mydata_mail_subject", &site_arg, 1);
+	intro = i18n_format(a, l->lang, "mydata_mail_intro", &site_arg, 1);
+	footer = i18n_format(a, l->lang, "mydata_mail_footer", &days, 1);
+	if (subject == NULL || intro == NULL || footer == NULL ||
+	    (msgid = arena_alloc(a, idlen)) == NULL)
+		goto out;
+	buf_printf(&text, "%s\n\n%s\n",
+	    i18n_format(a, l->lang, "acct_mail_hello", NULL, 0), intro);
+	for (i = 0; i < l->n; i++) {
+		const struct letter_mydata_item *it = &l->items[i];
+		time_t t = (time_t)it->signed_at;
+		struct msgfmt_arg arg = { .type = MSGFMT_STRING };
+		struct tm tm;
+
+		gmtime_r(&t, &tm);
+		strftime(date, sizeof(date), "%Y-%m-%d", &tm);
+		buf_printf(&text, "\n* %s\n", it->title);
+		arg.name = "date";
+		arg.str = date;
+		line = i18n_format(a, l->lang, "mydata_mail_signed", &arg, 1);
+		buf_printf(&text, "  %s, %s\n", line ? line : date,
+		    i18n_text(l->lang,
+			it->confirmed ? "mydata_mail_confirmed" :
+					"mydata_mail_pending"));
+		if (it->name[0] != '\0') {
+			arg.name = "name";
+			arg.str = it->name;
+			line = i18n_format(a, l->lang, "mydata_mail_name", &arg,
+			    1);
+			buf_printf(&text, "  %s\n", line ? line : "");
+		}
+		if (it->comment[0] != '\0') {
+			arg.name = "comment";
+			arg.str = it->comment;
+			line = i18n_format(a, l->lang, "mydata_mail_comment",
+			    &arg, 1);
+			buf_printf(&text, "  %s\n", line ? line : "");
+		}
+		arg.name = "link";
+		arg.str = it->withdraw_url;
+		line = i18n_format(a, l->lang, "mydata_mail_withdraw", &arg, 1);
+		buf_printf(&text, "  %s\n", line ? line : it->withdraw_url);
+	}
+	buf_printf(&text, "\n%s\n", footer);
+	if (!buf_ok(&text))
+		goto out;
+	mail_message_id(msgid, idlen, site.host);
+	memset(&m, 0, sizeof(m));
+	m.from_name = site.name;
+	m.from_addr = site.mail_from;
+	m.to_addr = l->email;
+	m.subject = subject;
+	m.text = text.data;
+	m.message_id = msgid;
+	m.lang = l->lang;
+	m.date = time(NULL);
+	if (mail_compose(&m, &msg) == -1) {
+		log_warn("letter", "kind=mydata error=\"cannot compose\"");
+		goto out;
+	}
+	out->message_id = msgid;
+	out->kind = "mydata";
+	if (letter_seal(a, l->email, &msg, out) == -1)
+		goto out;
+	ret = 0;
+out:
+	buf_reset(&text);
+	buf_reset(&msg);
 	return ret;
 }

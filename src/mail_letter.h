@@ -48,6 +48,10 @@ enum letter_account_kind {
 			   * response page (link2) */
 	LETTER_MILESTONE, /* to the starter: the petition reached goal
 			   * count; the dashboard (link) */
+	/* report: to a reporter who left an address: the moderators'
+	 * decision (reason: its category in lang), the site (link); nothing
+	 * anyone else typed */
+	LETTER_REPORT_OUTCOME,
 	/* Signing. */
 	LETTER_SIGNED, /* to an address that signed the petition (title)
 			* already, when someone signs with it again: its
@@ -77,6 +81,30 @@ struct letter_account {
  * message cannot be made (unusable address: logged without it) or out of
  * memory. */
 int letter_account(struct arena *a, const struct letter_account *l,
+    struct outbox_new *out);
+
+/* keys: what holos holds about an address, mailed to that address only
+ * (privacy: a signer asks for their data). */
+struct letter_mydata_item {
+	const char *title;
+	int64_t signed_at;
+	bool confirmed;
+	const char *name;	  /* "first last" as given, "" none */
+	const char *comment;	  /* as given, "" none */
+	const char *withdraw_url; /* a fresh withdrawal link */
+};
+
+struct letter_mydata {
+	const char *lang;
+	const char *email; /* normalised address */
+	const struct letter_mydata_item *items;
+	size_t n;
+};
+
+/* Writes the data mail for l (plain text: the items are the reader's own
+ * words) and seals it into out (from the arena), kind "mydata". Returns
+ * 0, or -1 when a message cannot be made or memory is short. */
+int letter_mydata(struct arena *a, const struct letter_mydata *l,
     struct outbox_new *out);
 
 #endif

@@ -163,6 +163,8 @@ enum opt {
 	OPT_RATE_LIMIT,
 	OPT_API_RATE_IP,
 	OPT_API_RATE_NET,
+	OPT_REPORT_RATE_IP,
+	OPT_REPORT_RATE_NET,
 	OPT_MIN_FORM_SECONDS,
 	OPT_POW_BITS,
 	OPT_METRICS_ALLOW,
@@ -273,6 +275,11 @@ static const struct opt_def opts[OPT__MAX] = {
 	    CF(rates[RL_API_IP]), 0, 0, "120/60" },
 	[OPT_API_RATE_NET] = { "api-rate-net", NULL, ARG_RATE,
 	    CF(rates[RL_API_NET]), 0, 0, "600/60" },
+	/* Reports (docs/report.md): a budget apart from signing's. */
+	[OPT_REPORT_RATE_IP] = { "report-rate-ip", NULL, ARG_RATE,
+	    CF(rates[RL_REPORT_IP]), 0, 0, "5/600" },
+	[OPT_REPORT_RATE_NET] = { "report-rate-net", NULL, ARG_RATE,
+	    CF(rates[RL_REPORT_NET]), 0, 0, "20/600" },
 	[OPT_MIN_FORM_SECONDS] = { "min-form-seconds", "HOLOS_MIN_FORM_SECONDS",
 	    ARG_NUMBER, CF(min_form_seconds), 0, 3600, "3" },
 	[OPT_POW_BITS] = { "pow-bits", "HOLOS_POW_BITS", ARG_NUMBER,
@@ -416,6 +423,9 @@ static const char usage_serve[] =
     "  --api-rate-ip N/S   reads of the open API (/api/) per client: over it\n"
     "                      429 with Retry-After (default 120/60)\n"
     "  --api-rate-net N/S  the same per network (default 600/60)\n"
+    "  --report-rate-ip N/S  reports of petitions and comments per client\n"
+    "                      (default 5/600)\n"
+    "  --report-rate-net N/S the same per network (default 20/600)\n"
     "  --rate-limit off    no limits at all (env HOLOS_RATE_LIMIT=off)\n"
     "  --min-form-seconds S  a sign form sent back sooner is flagged and counts\n"
     "                      only once confirmed by email (default 3; env\n"

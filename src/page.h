@@ -120,6 +120,18 @@ void page_admin(struct request *r);
 void page_admin_petition(struct request *r);
 void page_admin_invalidate(struct request *r);
 void page_admin_moderate(struct request *r);
+/* Tells p's starter by mail that a moderator hid p (reason: a moderation
+ * reason's code; note shown to them). A failure is logged. */
+void page_admin_hidden_mail(struct request *r, const struct petition *p,
+    const char *reason, const char *note);
+
+/* page_report.c: notice and action (docs/report.md). /p/SLUG/report
+ * (?comment=ID for a comment): the form and its POST; /admin/reports: the
+ * moderators' queue and its decisions. */
+void page_report_show(struct request *r);
+void page_report_post(struct request *r);
+void page_reports_show(struct request *r);
+void page_reports_resolve(struct request *r);
 
 /* page_account.c */
 void page_signup_show(struct request *r);
@@ -173,6 +185,10 @@ void page_me_state(struct request *r);
 void page_deliver_pdf(struct request *r);
 void page_export_csv(struct request *r);
 void page_export_json(struct request *r);
+/* page_paper.c: signatures on paper */
+void page_paper_show(struct request *r);
+void page_paper_add(struct request *r);
+void page_paper_remove(struct request *r);
 void page_deliver_link_pdf(struct request *r);
 void page_response_show(struct request *r);
 void page_response_post(struct request *r);
@@ -304,5 +320,10 @@ void page_image_jpg(struct request *r);
  * store cannot say). Caller owns it. */
 json_t *page_image_json(struct request *r, const char *slug,
     int64_t petition_id);
+
+/* page_mydata.c: /privacy/data, a signer asks for their data by mail (GET:
+ * the form; POST: the same answer whether the address is known or not). */
+void page_mydata_show(struct request *r);
+void page_mydata_post(struct request *r);
 
 #endif

@@ -600,6 +600,13 @@ notify_starter(struct request *r, const struct petition *p, enum mod_action a,
 }
 
 void
+page_admin_hidden_mail(struct request *r, const struct petition *p,
+    const char *reason, const char *note)
+{
+	notify_starter(r, p, MOD_HIDE, reason, note);
+}
+
+void
 page_admin_moderate(struct request *r)
 {
 	struct form_value v[M__MAX];

@@ -294,6 +294,18 @@ page_api_petition(struct request *r)
 	    p.closes_at ? json_string(iso_time(r, p.closes_at)) : json_null());
 	json_object_set_new(o, "victory_note",
 	    p.state == PETITION_VICTORY ? json_string(p.note) : json_null());
+	{
+		/* Signatures on paper: apart from count and its log. */
+		int64_t paper = 0;
+
+		if (store_paper_count(site.store, p.id, &paper) != STORE_OK) {
+			json_decref(o);
+			http_header_add(r, "Retry-After", "5");
+			page_error(r, 503, "err_unavailable");
+			return;
+		}
+		json_object_set_new(o, "paper_count", json_integer(paper));
+	}
 	arr = json_array();
 	if (store_removals(site.store, r->arena, p.id, &rm, &n) == STORE_OK)
 		for (i = 0; i < n; i++)

@@ -18,6 +18,7 @@
 #include "markdown.h"
 #include "page.h"
 #include "pagecache.h"
+#include "paper.h"
 #include "pow.h"
 #include "signq.h"
 #include "social.h"
@@ -892,6 +893,18 @@ petition_page_context(struct request *r, struct petition *p,
 	    json_string(page_url(r,
 		arena_printf(r->arena, "/p/%s/share.png?lang=%s", p->slug,
 		    r->lang))));
+	/* Signatures on paper, beside the online count and apart from it. */
+	{
+		int64_t paper = 0;
+
+		if (store_paper_count(site.store, p->id, &paper) != STORE_OK)
+			log_warn("petition", "slug=%s error=\"no paper count\"",
+			    p->slug);
+		else if (paper > 0)
+			json_object_set_new(pc, "paper_line",
+			    json_string(paper_line(r->arena, r->lang,
+				live[LIVE_COUNT_TEXT], paper)));
+	}
 	json_object_set_new(ctx, "petition", pc);
 	json_object_set_new(ctx, "form",
 	    form_context(r, p, vals, errs, live[LIVE_CSRF], live[LIVE_POW],
@@ -1040,6 +1053,11 @@ page_petition_meta(struct request *r, struct pagecache_meta *meta)
 	if (load_petition(r, &p) == -1)
 		return -1;
 	memset(meta, 0, sizeof(*meta));
+	if (store_paper_count(site.store, p.id, &meta->paper) != STORE_OK) {
+		http_header_add(r, "Retry-After", "5");
+		page_error(r, 503, "err_unavailable");
+		return -1;
+	}
 	meta->petition_id = p.id;
 	meta->goal = p.goal;
 	meta->closes_at = p.closes_at;
@@ -1075,9 +1093,9 @@ page_petition_json(struct request *r)
 		return;
 	}
 	mtime = changed > meta.updated_at ? changed : meta.updated_at;
-	etag = arena_printf(r->arena, "W/\"%lld-%lld-%lld-%lld\"",
+	etag = arena_printf(r->arena, "W/\"%lld-%lld-%lld-%lld-%lld\"",
 	    (long long)meta.petition_id, (long long)meta.updated_at,
-	    (long long)count, (long long)log_size);
+	    (long long)count, (long long)log_size, (long long)meta.paper);
 	http_date(mtime, lastmod);
 	http_header_add(r, "ETag", etag);
 	http_header_add(r, "Last-Modified", arena_strdup(r->arena, lastmod));
@@ -1093,9 +1111,10 @@ page_petition_json(struct request *r)
 	gmtime_r(&t, &tm);
 	strftime(updated, sizeof(updated), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	page_json(r, 200,
-	    json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:s, s:s}", "slug",
+	    json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:s, s:s}", "slug",
 		meta.slug, "title", meta.title, "count", (json_int_t)count,
-		"log_size", (json_int_t)log_size, "goal", (json_int_t)meta.goal,
+		"log_size", (json_int_t)log_size, "paper_count",
+		(json_int_t)meta.paper, "goal", (json_int_t)meta.goal,
 		"next_goal", (json_int_t)petition_next_goal(count, meta.goal),
 		"state",
 		strcmp(meta.state, "open") == 0 && meta.closes_at != 0 &&

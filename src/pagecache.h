@@ -38,6 +38,7 @@ struct pagecache_meta {
 	int64_t goal;
 	int64_t created_at, updated_at; /* created_at: when published */
 	int64_t closes_at;		/* 0: none */
+	int64_t paper;			/* signatures on paper */
 	int64_t log_since; /* unix time of the empty log's head: the creation */
 	char state[16];
 	char slug[96];

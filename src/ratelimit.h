@@ -14,8 +14,10 @@ enum rl_scope {
 	RL_NET,
 	RL_PETITION,
 	RL_SITE,
-	RL_API_IP,  /* the open API (/api/): per client address */
-	RL_API_NET, /* and per network */
+	RL_API_IP,     /* the open API (/api/): per client address */
+	RL_API_NET,    /* and per network */
+	RL_REPORT_IP,  /* reports of petitions and comments: per client */
+	RL_REPORT_NET, /* and per network */
 	RL__MAX
 };
 
@@ -41,6 +43,10 @@ bool ratelimit_take(const struct netaddr *client, int64_t petition_id,
 
 /* The same for a read of the open API: RL_API_IP and RL_API_NET. */
 bool ratelimit_take_api(const struct netaddr *client, int *retry_after);
+
+/* The same for a report (docs/report.md): RL_REPORT_IP and
+ * RL_REPORT_NET, a budget apart from signing's. */
+bool ratelimit_take_report(const struct netaddr *client, int *retry_after);
 
 /* Frees every bucket (at exit). */
 void ratelimit_free(void);

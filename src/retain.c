@@ -87,6 +87,7 @@ retain_store(const struct retain_config *c, int64_t now,
     struct retain_result *out)
 {
 	int64_t cutoff = now - c->retain_days * 86400, *ids, deleted = 0;
+	int64_t reports = 0;
 	struct arena *a;
 	size_t n, i;
 	int ret = 0;
@@ -106,7 +107,13 @@ retain_store(const struct retain_config *c, int64_t now,
 	if (store_retain_outbox(c->store, cutoff, &deleted) != STORE_OK)
 		ret = -1;
 	out->mail_rows = deleted;
-	if ((out->petitions > 0 || deleted > 0) &&
+	/* Reporters' addresses and notes (docs/report.md). */
+	if (store_retain_reports(c->store, cutoff, &reports) != STORE_OK)
+		ret = -1;
+	else if (reports > 0)
+		log_info("retain", "event=reports erased=%lld",
+		    (long long)reports);
+	if ((out->petitions > 0 || deleted > 0 || reports > 0) &&
 	    store_retain_compact(c->store) != STORE_OK)
 		ret = -1;
 	return ret;

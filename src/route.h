@@ -150,11 +150,29 @@ X(RESPONSES, "responses", GET, SLUG, "/admin/p/", "/responses",                \
     page_responses_show, NONE)                                                 \
 X(RESPONSES_POST, "responses_post", POST, SLUG, "/admin/p/", "/responses",     \
     page_responses_decide, FORM)                                               \
+/* report: notice and action (docs/report.md) */                               \
+X(REPORT, "report", GET, SLUG, "/p/", "/report", page_report_show, NONE)       \
+X(REPORT_POST, "report_post", POST, SLUG, "/p/", "/report", page_report_post,  \
+    FORM)                                                                      \
+X(REPORTS, "reports", GET, EXACT, "/admin/reports", NULL, page_reports_show,   \
+    NONE)                                                                      \
+X(REPORTS_POST, "reports_post", POST, EXACT, "/admin/reports", NULL,           \
+    page_reports_resolve, FORM)                                                \
 /* export: a petition's counted signatures for its starter and moderators */  \
 X(EXPORT_CSV, "export_csv", GET, SLUG, "/me/p/", "/export.csv",                \
     page_export_csv, NONE)                                                     \
 X(EXPORT_JSON, "export_json", GET, SLUG, "/me/p/", "/export.json",             \
     page_export_json, NONE)                                                    \
+/* keys: a signer asks for their data by mail */                              \
+X(MYDATA, "mydata", GET, EXACT, "/privacy/data", NULL, page_mydata_show, NONE) \
+X(MYDATA_POST, "mydata_post", POST, EXACT, "/privacy/data", NULL,             \
+    page_mydata_post, FORM)                                                    \
+/* export: signatures on paper */                                              \
+X(PAPER, "paper", GET, SLUG, "/me/p/", "/paper", page_paper_show, NONE)        \
+X(PAPER_ADD, "paper_add", POST, SLUG, "/me/p/", "/paper", page_paper_add,      \
+    FORM)                                                                      \
+X(PAPER_REMOVE, "paper_remove", POST, SLUG, "/me/p/", "/paper/remove",         \
+    page_paper_remove, FORM)                                                   \
 /* guard: mailed sign-in links */                                              \
 X(SIGNIN_LINK, "signin_link", GET, EXACT, "/login/link", NULL,                 \
     page_signin_link_show, NONE)                                               \

@@ -586,11 +586,13 @@ static const char *const store_sql[ST__MAX] = {
 	    "UPDATE signatures SET comment_hidden_at = NULL,"
 	    " comment_hidden_by = NULL WHERE id = $1 AND petition_id = $2"
 	    " AND comment_hidden_at IS NOT NULL",
-	/* export: every counted signature; the sealed names and the comment
-	 * only where the signer agreed to show their name. */
+	/* export: every counted signature; the sealed names only where the
+	 * signer agreed to show their name, the comment only where they
+	 * agreed to show it and no one hid it. */
 	[ST_EXPORT_SIGNERS] =
 	    "SELECT seq, CASE WHEN public_name = TRUE THEN pii END, country,"
-	    " created_at, CASE WHEN public_name = TRUE THEN comment ELSE '' END"
+	    " created_at, CASE WHEN public_comment = TRUE AND comment_hidden_at"
+	    " IS NULL THEN comment ELSE '' END"
 	    " FROM signatures WHERE petition_id = $1 AND state = 'confirmed'"
 	    " AND seq > $2 ORDER BY seq LIMIT $3",
 	/* guard: failed logins per address, known or not. */
@@ -675,8 +677,67 @@ static const char *const store_sql[ST__MAX] = {
 	[ST_EMAIL_HASH_SET_USERS] = "UPDATE users SET email_hash = $2"
 				    " WHERE id = $1 AND email_hash = $3",
 	[ST_DATA_TASK_GET] = "SELECT done_at FROM data_tasks WHERE name = $1",
+	[ST_MYDATA_LIST] =
+	    "SELECT s.id, p.slug, p.title, s.state, s.comment, s.created_at,"
+	    " s.pii FROM signatures s JOIN petitions p ON p.id = s.petition_id"
+	    " WHERE s.email_hash = $1 AND s.state IN ('pending', 'confirmed')"
+	    " AND s.pii IS NOT NULL ORDER BY s.created_at, s.id LIMIT $2",
+	[ST_MYDATA_TOKEN] = "INSERT INTO tokens (hash, purpose, subject,"
+			    " created_at, expires_at)"
+			    " VALUES ($1, 'confirm', $2, $3, $4)",
 	[ST_DATA_TASK_SET] = "INSERT INTO data_tasks (name, done_at)"
 			     " VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+	/* report: notice and action (docs/report.md). */
+	[ST_REPORT_INSERT] =
+	    "INSERT INTO reports (petition_id, comment_id, reason, note,"
+	    " email_sealed, lang, created_at) VALUES ($1, $2, $3, $4, $5, $6,"
+	    " $7)",
+	[ST_REPORT_COMMENT] =
+	    "SELECT id FROM signatures WHERE id = $1 AND petition_id = $2"
+	    " AND state = 'confirmed' AND comment <> ''",
+	[ST_REPORT_OPEN] =
+	    "SELECT r.id, r.petition_id, r.comment_id, r.reason, r.note,"
+	    " r.created_at, CASE WHEN r.email_sealed IS NULL THEN 0 ELSE 1"
+	    " END, p.slug, p.title, p.state, COALESCE(s.comment, '')"
+	    " FROM reports r JOIN petitions p ON p.id = r.petition_id"
+	    " LEFT JOIN signatures s ON s.id = r.comment_id"
+	    " AND s.petition_id = r.petition_id WHERE r.state = 'open'"
+	    " ORDER BY r.petition_id, r.comment_id, r.id LIMIT $1",
+	[ST_REPORT_TARGET] =
+	    "SELECT id, email_sealed, lang, reason FROM reports"
+	    " WHERE state = 'open' AND petition_id = $1 AND comment_id = $2"
+	    " ORDER BY id",
+	[ST_REPORT_RESOLVE] =
+	    "UPDATE reports SET state = 'resolved', outcome = $2,"
+	    " statement = $3, resolved_by = $4, resolved_at = $5,"
+	    " email_sealed = NULL WHERE id = $1 AND state = 'open'",
+	[ST_REPORT_COMMENT_HIDE] = "UPDATE signatures SET comment = ''"
+				   " WHERE id = $1 AND petition_id = $2",
+	/* A reporter's address and note are kept --retain-days at most. */
+	[ST_RETAIN_REPORTS] =
+	    "UPDATE reports SET email_sealed = NULL, note = ''"
+	    " WHERE created_at <= $1 AND (email_sealed IS NOT NULL"
+	    " OR note <> '')",
+	/* holos rekey walks the reporters' sealed addresses too. */
+	[ST_SEALED_LIST_REPORTS] =
+	    "SELECT id, 0, email_sealed, NULL FROM reports WHERE id > $1"
+	    " AND email_sealed IS NOT NULL ORDER BY id LIMIT $2",
+	[ST_SEALED_SET_REPORTS] = "UPDATE reports SET email_sealed = $2"
+				  " WHERE id = $1 AND email_sealed = $3",
+	/* export: signatures on paper, apart from the online count */
+	[ST_PAPER_INSERT] =
+	    "INSERT INTO paper_batches (petition_id, count, day, place, note,"
+	    " scan, actor, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+	    " RETURNING id",
+	[ST_PAPER_LIST] =
+	    "SELECT id, count, day, place, note, scan, actor, created_at"
+	    " FROM paper_batches WHERE petition_id = $1 AND removed_at IS NULL"
+	    " ORDER BY day DESC, id DESC LIMIT $2",
+	[ST_PAPER_REMOVE] =
+	    "UPDATE paper_batches SET removed_at = $3, removed_reason = $4"
+	    " WHERE id = $2 AND petition_id = $1 AND removed_at IS NULL",
+	[ST_PAPER_COUNT] = "SELECT COALESCE(SUM(count), 0) FROM paper_batches"
+			   " WHERE petition_id = $1 AND removed_at IS NULL",
 };
 
 struct store {
@@ -4056,6 +4117,8 @@ static const struct {
 	    ST_SEALED_SET_USERS, false },
 	[SEALED_ADDRESSEES] = { "addressees.email_sealed", ST_SEALED_LIST_ADDR,
 	    ST_SEALED_SET_ADDR, true },
+	[SEALED_REPORTS] = { "reports.email_sealed", ST_SEALED_LIST_REPORTS,
+	    ST_SEALED_SET_REPORTS, false },
 };
 
 const char *
@@ -4161,5 +4224,256 @@ store_data_task_mark(struct store *s, const char *name, int64_t now)
 	if (q_open(&q, s, NULL, "data_task_mark") != STORE_OK)
 		return q.st;
 	(void)q_run(&q, ST_DATA_TASK_SET, "ti", name, now);
+	return q_close(&q);
+}
+
+/* ---- report: notice and action (docs/report.md) ---- */
+
+static int
+read_report(struct q *q, void *out)
+{
+	struct report_row *r = out;
+
+	r->id = row_int(q, 0);
+	r->petition_id = row_int(q, 1);
+	r->comment_id = row_int(q, 2);
+	r->reason = row_text(q, 3);
+	r->note = row_text(q, 4);
+	r->created_at = row_int(q, 5);
+	r->has_email = row_int(q, 6) != 0;
+	r->slug = row_text(q, 7);
+	r->title = row_text(q, 8);
+	r->state = petition_state_parse(row_str(q, 9));
+	r->comment = row_text(q, 10);
+	return r->state == PETITION__MAX ? -1 : 0;
+}
+
+static int
+read_reporter(struct q *q, void *out)
+{
+	struct report_reporter *r = out;
+
+	r->id = row_int(q, 0);
+	r->email_sealed = row_blob(q, 1, &r->email_sealed_len);
+	r->lang = row_text(q, 2);
+	r->reason = row_text(q, 3);
+	return 0;
+}
+
+enum store_status
+store_report_add(struct store *s, const struct report_new *r)
+{
+	return exec(s, "report_add", NULL, ST_REPORT_INSERT, "iittbti",
+	    r->petition_id, r->comment_id, r->reason, r->note,
+	    (const void *)r->email_sealed, r->email_sealed_len, r->lang,
+	    r->created_at);
+}
+
+enum store_status
+store_report_comment(struct store *s, int64_t petition_id, int64_t comment_id)
+{
+	struct arena *a;
+	int64_t *ids = NULL;
+	size_t n = 0;
+	enum store_status st;
+
+	if ((a = arena_new()) == NULL)
+		return STORE_ERROR;
+	st = list(s, a, "report_comment", read_id, sizeof(*ids), &ids, &n,
+	    ST_REPORT_COMMENT, "ii", comment_id, petition_id);
+	arena_free(a);
+	return st == STORE_OK && n == 0 ? STORE_NOTFOUND : st;
+}
+
+enum store_status
+store_report_open(struct store *s, struct arena *a, size_t max,
+    struct report_row **out, size_t *n)
+{
+	return list(s, a, "report_open", read_report, sizeof(**out), out, n,
+	    ST_REPORT_OPEN, "i", (int64_t)max);
+}
+
+enum store_status
+store_report_target(struct store *s, struct arena *a, int64_t petition_id,
+    int64_t comment_id, struct report_reporter **out, size_t *n)
+{
+	return list(s, a, "report_target", read_reporter, sizeof(**out), out, n,
+	    ST_REPORT_TARGET, "ii", petition_id, comment_id);
+}
+
+enum store_status
+store_report_resolve(struct store *s, const struct report_resolution *res,
+    size_t *resolved)
+{
+	char subject[64], detail[96];
+	struct q q;
+	size_t i, k = 0;
+
+	if (res->comment_id != 0)
+		snprintf(subject, sizeof(subject), "comment:%lld",
+		    (long long)res->comment_id);
+	else
+		snprintf(subject, sizeof(subject), "petition:%lld",
+		    (long long)res->petition_id);
+	if (q_open(&q, s, NULL, "report_resolve") != STORE_OK)
+		return q.st;
+	q_begin(&q, ST_BEGIN);
+	for (i = 0; i < res->n && q.st == STORE_OK; i++) {
+		(void)q_run(&q, ST_REPORT_RESOLVE, "ittti", res->ids[i],
+		    res->outcome, res->statement, res->actor, res->now);
+		if (q.st != STORE_OK || q.changes == 0)
+			continue; /* another moderator resolved it */
+		k++;
+		if (res->mails != NULL && res->mails[i].sealed != NULL)
+			(void)q_run(&q, ST_OUTBOX_INSERT, "ttbi",
+			    res->mails[i].message_id, res->mails[i].kind,
+			    (const void *)res->mails[i].sealed,
+			    res->mails[i].sealed_len, res->now);
+	}
+	if (q.st == STORE_OK && k == 0)
+		q.st = STORE_NOTFOUND;
+	if (res->hide_comment && res->comment_id != 0)
+		(void)q_run(&q, ST_REPORT_COMMENT_HIDE, "ii", res->comment_id,
+		    res->petition_id);
+	snprintf(detail, sizeof(detail), "outcome=%s reports=%zu", res->outcome,
+	    k);
+	(void)q_run(&q, ST_AUDIT, "itttt", res->now, res->actor,
+	    "report_resolved", subject, detail);
+	q_commit(&q);
+	if (q.st == STORE_OK && resolved != NULL)
+		*resolved = k;
+	return q_close(&q);
+}
+
+enum store_status
+store_retain_reports(struct store *s, int64_t cutoff, int64_t *erased)
+{
+	return exec(s, "retain_reports", erased, ST_RETAIN_REPORTS, "i", cutoff);
+}
+
+/* ---- export: signatures on paper ---- */
+
+static int
+read_paper(struct q *q, void *out)
+{
+	struct paper_batch *b = out;
+
+	b->id = row_int(q, 0);
+	b->count = row_int(q, 1);
+	b->day = row_text(q, 2);
+	b->place = row_text(q, 3);
+	b->note = row_text(q, 4);
+	b->scan = row_text(q, 5);
+	b->actor = row_text(q, 6);
+	b->created_at = row_int(q, 7);
+	return 0;
+}
+
+enum store_status
+store_paper_add(struct store *s, int64_t petition_id,
+    const struct paper_batch *b, int64_t *id)
+{
+	char subject[64], detail[96];
+	struct q q;
+	int64_t made;
+
+	if (q_open(&q, s, NULL, "paper_add") != STORE_OK)
+		return q.st;
+	q_begin(&q, ST_BEGIN);
+	made = q_id(&q, ST_PAPER_INSERT, "iittttti", petition_id, b->count,
+	    b->day, b->place, b->note, b->scan, b->actor, b->created_at);
+	snprintf(subject, sizeof(subject), "petition:%lld",
+	    (long long)petition_id);
+	snprintf(detail, sizeof(detail), "batch=%lld count=%lld day=%s",
+	    (long long)made, (long long)b->count, b->day);
+	(void)q_run(&q, ST_AUDIT, "itttt", b->created_at, b->actor,
+	    "paper_added", subject, detail);
+	q_commit(&q);
+	if (q.st == STORE_OK && id != NULL)
+		*id = made;
+	return q_close(&q);
+}
+
+enum store_status
+store_paper_list(struct store *s, struct arena *a, int64_t petition_id,
+    size_t max, struct paper_batch **out, size_t *n)
+{
+	return list(s, a, "paper_list", read_paper, sizeof(**out), out, n,
+	    ST_PAPER_LIST, "ii", petition_id,
+	    max > INT64_MAX ? INT64_MAX : (int64_t)max);
+}
+
+enum store_status
+store_paper_remove(struct store *s, int64_t petition_id, int64_t id,
+    const char *actor, const char *reason, int64_t now)
+{
+	char subject[64], detail[600];
+	struct q q;
+
+	if (q_open(&q, s, NULL, "paper_remove") != STORE_OK)
+		return q.st;
+	q_begin(&q, ST_BEGIN);
+	(void)q_run(&q, ST_PAPER_REMOVE, "iiit", petition_id, id, now, reason);
+	if (q.st == STORE_OK && q.changes == 0)
+		q.st = STORE_NOTFOUND;
+	snprintf(subject, sizeof(subject), "petition:%lld",
+	    (long long)petition_id);
+	snprintf(detail, sizeof(detail), "batch=%lld reason=%s", (long long)id,
+	    reason);
+	(void)q_run(&q, ST_AUDIT, "itttt", now, actor, "paper_removed", subject,
+	    detail);
+	q_commit(&q);
+	return q_close(&q);
+}
+
+enum store_status
+store_paper_count(struct store *s, int64_t petition_id, int64_t *count)
+{
+	struct q q;
+
+	if (q_open(&q, s, NULL, "paper_count") != STORE_OK)
+		return q.st;
+	*count = q_run(&q, ST_PAPER_COUNT, "i", petition_id) == 1 ?
+	    row_int(&q, 0) :
+	    0;
+	return q_close(&q);
+}
+
+/* ---- keys: a signer's own data, asked for by mail ---- */
+
+static int
+read_mydata(struct q *q, void *out)
+{
+	struct mydata_row *r = out;
+
+	r->id = row_int(q, 0);
+	r->slug = row_text(q, 1);
+	r->title = row_text(q, 2);
+	r->confirmed = strcmp(row_str(q, 3), "confirmed") == 0;
+	r->comment = row_text(q, 4);
+	r->created_at = row_int(q, 5);
+	r->pii = row_blob(q, 6, &r->pii_len);
+	return 0;
+}
+
+enum store_status
+store_mydata_list(struct store *s, struct arena *a,
+    const unsigned char *email_hash, size_t max, struct mydata_row **out,
+    size_t *n)
+{
+	return list(s, a, "mydata_list", read_mydata, sizeof(**out), out, n,
+	    ST_MYDATA_LIST, "hi", email_hash, (int64_t)max);
+}
+
+enum store_status
+store_mydata_token(struct store *s, const unsigned char *hash,
+    int64_t signature_id, int64_t now, int64_t expires_at)
+{
+	struct q q;
+
+	if (q_open(&q, s, NULL, "mydata_token") != STORE_OK)
+		return q.st;
+	(void)q_run(&q, ST_MYDATA_TOKEN, "hiii", hash, signature_id, now,
+	    expires_at);
 	return q_close(&q);
 }

@@ -973,6 +973,86 @@ enum store_status store_image_get(struct store *s, struct arena *a,
 enum store_status store_image_file(struct store *s, struct arena *a,
     int64_t petition_id, const char *name, struct image_file *out);
 
+/* ---- report: notice and action (docs/report.md) ---- */
+
+/* A report as filed: a petition, or one of its comments (comment_id, the
+ * signature's id; 0 for the petition). */
+struct report_new {
+	int64_t petition_id, comment_id;
+	const char *reason; /* a report reason's code */
+	const char *note;   /* the reporter's text, "" for none */
+	const unsigned char *email_sealed; /* NULL: no address left */
+	size_t email_sealed_len;
+	const char *lang; /* the outcome mail's language */
+	int64_t created_at;
+};
+
+/* An open report as the moderators' queue shows it. */
+struct report_row {
+	int64_t id, petition_id, comment_id;
+	const char *reason, *note;
+	int64_t created_at;
+	bool has_email;
+	const char *slug, *title; /* the petition */
+	enum petition_state state;
+	const char *comment; /* the comment reported, "" for a petition or
+			      * one removed since */
+};
+
+/* An open report of one target, with what its outcome mail needs. */
+struct report_reporter {
+	int64_t id;
+	const unsigned char *email_sealed; /* NULL: no address */
+	size_t email_sealed_len;
+	const char *lang, *reason;
+};
+
+/* A moderator's decision on every open report of one target. */
+struct report_resolution {
+	int64_t petition_id, comment_id;
+	const char *outcome;   /* "dismiss", "hide", "other" */
+	const char *statement; /* the moderator's statement of reasons */
+	const char *actor;
+	int64_t now;
+	bool hide_comment;		/* erase the comment's text */
+	const int64_t *ids;		/* the reports decided */
+	const struct outbox_new *mails; /* per id, sealed NULL: none */
+	size_t n;
+};
+
+/* Stores a new open report. */
+enum store_status store_report_add(struct store *s, const struct report_new *r);
+
+/* STORE_OK when comment_id is a confirmed signature of the petition with a
+ * comment; STORE_NOTFOUND when not. */
+enum store_status store_report_comment(struct store *s, int64_t petition_id,
+    int64_t comment_id);
+
+/* The open reports, at most max, by target (petition, then comment), then
+ * oldest first, with their petition and comment (arena). */
+enum store_status store_report_open(struct store *s, struct arena *a,
+    size_t max, struct report_row **out, size_t *n);
+
+/* The open reports of one target, oldest first, with the reporters' sealed
+ * addresses (arena). */
+enum store_status store_report_target(struct store *s, struct arena *a,
+    int64_t petition_id, int64_t comment_id, struct report_reporter **out,
+    size_t *n);
+
+/* Decides res->ids in one transaction: each report still open is
+ * resolved (outcome, statement, actor, time) and loses its address, its
+ * outcome mail (when given) is queued; the comment's text is erased when
+ * res->hide_comment; the audit log gets "report_resolved". *resolved (may
+ * be NULL): how many were still open. STORE_NOTFOUND when none was (another
+ * moderator decided first: nothing changed). */
+enum store_status store_report_resolve(struct store *s,
+    const struct report_resolution *res, size_t *resolved);
+
+/* Erases the address and note of every report made at or before cutoff;
+ * *erased (may be NULL) how many. */
+enum store_status store_retain_reports(struct store *s, int64_t cutoff,
+    int64_t *erased);
+
 /* ---- keys: walking the sealed columns (holos rekey, the address hashes
  * recomputed by holos migrate) ---- */
 
@@ -982,6 +1062,7 @@ enum sealed_column {
 	SEALED_OUTBOX,	   /* outbox.sealed */
 	SEALED_USERS,	   /* users.email_sealed */
 	SEALED_ADDRESSEES, /* addressees.email_sealed */
+	SEALED_REPORTS,	   /* reports.email_sealed (docs/report.md) */
 	SEALED__MAX
 };
 
@@ -1091,11 +1172,70 @@ enum store_status store_comment_hide(struct store *s, int64_t petition_id,
 /* ---- export: every counted signature (export.c) ---- */
 
 /* The petition's confirmed signatures after after_seq in seq order, up to
- * max, in the arena: pii (sealed) is NULL and comment "" unless the
- * signer agreed to show their name. Returns STORE_OK or the store's
- * failure. */
+ * max, in the arena: pii (sealed) is NULL unless the signer agreed to
+ * show their name, comment "" unless they agreed to show it and it is not
+ * hidden. Returns STORE_OK or the store's failure. */
 enum store_status store_export_signers(struct store *s, struct arena *a,
     int64_t petition_id, int64_t after_seq, size_t max, struct signer_row **out,
     size_t *n);
+
+/* ---- keys: a signer's own data, asked for by mail ---- */
+
+/* One signature of an address, as its data mail lists it. */
+struct mydata_row {
+	int64_t id;
+	const char *slug, *title, *comment;
+	bool confirmed; /* else pending */
+	int64_t created_at;
+	const unsigned char *pii; /* sealed "first\0last\0email\0ip" */
+	size_t pii_len;
+};
+
+/* The pending and confirmed signatures (with their personal data still
+ * kept) of the address whose keyed hash is email_hash, oldest first, at
+ * most max, into an arena array. */
+enum store_status store_mydata_list(struct store *s, struct arena *a,
+    const unsigned char *email_hash, size_t max, struct mydata_row **out,
+    size_t *n);
+
+/* Adds another secret (its hash) for signature signature_id, of purpose
+ * "confirm": the withdrawal link of a data mail (and a confirmation link
+ * until expires_at). */
+enum store_status store_mydata_token(struct store *s, const unsigned char *hash,
+    int64_t signature_id, int64_t now, int64_t expires_at);
+/* ---- export: signatures on paper, apart from the online count ---- */
+
+/* A batch of paper signatures. */
+struct paper_batch {
+	int64_t id;
+	int64_t count;	   /* 1..PAPER_COUNT_MAX */
+	const char *day;   /* YYYY-MM-DD, when they were collected */
+	const char *place; /* a place or an event */
+	const char *note;  /* "" for none */
+	const char *scan;  /* the scan's file name in DATA/paper, "" none */
+	const char *actor; /* who recorded it: "user:ID" */
+	int64_t created_at;
+};
+
+/* Records batch b of the petition (b->id is not read) and its audit entry
+ * ("paper_added") in one transaction; *id (may be NULL) gets its id.
+ * Returns STORE_OK or the store's failure (nothing recorded). */
+enum store_status store_paper_add(struct store *s, int64_t petition_id,
+    const struct paper_batch *b, int64_t *id);
+
+/* The petition's batches not removed, latest day first, at most max, in
+ * the arena. */
+enum store_status store_paper_list(struct store *s, struct arena *a,
+    int64_t petition_id, size_t max, struct paper_batch **out, size_t *n);
+
+/* Removes batch id of the petition with reason, and writes the audit entry
+ * ("paper_removed"), in one transaction. STORE_NOTFOUND when the petition
+ * has no such batch (or it was removed already). */
+enum store_status store_paper_remove(struct store *s, int64_t petition_id,
+    int64_t id, const char *actor, const char *reason, int64_t now);
+
+/* The sum of the petition's batches not removed (0 for none). */
+enum store_status store_paper_count(struct store *s, int64_t petition_id,
+    int64_t *count);
 
 #endif

@@ -180,6 +180,16 @@ enum stmt {
 	ST_DRAFT_SAME,
 	ST_DRAFT_DELETE_TRANSITIONS,
 	ST_DRAFT_DELETE,
+	/* report: notice and action (docs/report.md). */
+	ST_REPORT_INSERT,
+	ST_REPORT_COMMENT,
+	ST_REPORT_OPEN,
+	ST_REPORT_TARGET,
+	ST_REPORT_RESOLVE,
+	ST_REPORT_COMMENT_HIDE,
+	ST_RETAIN_REPORTS,
+	ST_SEALED_LIST_REPORTS,
+	ST_SEALED_SET_REPORTS,
 	/* find: the petitions waiting for a response. */
 	ST_PUBLIC_WAITING,
 	/* keys: the sealed columns walked, the address hashes recomputed */
@@ -195,6 +205,8 @@ enum stmt {
 	ST_EMAIL_HASH_SET_USERS,
 	ST_DATA_TASK_GET,
 	ST_DATA_TASK_SET,
+	ST_MYDATA_LIST,
+	ST_MYDATA_TOKEN,
 	/* social proof: recent signers, comments, likes, hiding. */
 	ST_SOCIAL_RECENT,
 	ST_SOCIAL_COMMENTS_NEW,
@@ -208,6 +220,11 @@ enum stmt {
 	ST_SOCIAL_COMMENT_UNHIDE,
 	/* export: every counted signature, names only where agreed */
 	ST_EXPORT_SIGNERS,
+	/* export: signatures on paper, apart from the online count */
+	ST_PAPER_INSERT,
+	ST_PAPER_LIST,
+	ST_PAPER_REMOVE,
+	ST_PAPER_COUNT,
 	/* guard: failed logins per address, known or not. */
 	ST_LOGIN_GUARD_GET,
 	ST_LOGIN_GUARD_FAILED,

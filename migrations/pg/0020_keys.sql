@@ -6,3 +6,7 @@ CREATE TABLE data_tasks (
 	name    TEXT PRIMARY KEY,
 	done_at BIGINT NOT NULL
 );
+
+-- A signer asks for their data by mail (/privacy/data): their signatures
+-- found by the address's keyed hash across petitions.
+CREATE INDEX signatures_email_hash ON signatures (email_hash);

@@ -1,10 +1,13 @@
 /* e2e_cluster.c - end-to-end tests of two holos nodes on one PostgreSQL
  * database behind haproxy: counts seen across nodes, one email on both nodes at
  * once, PostgreSQL restarted under load, concurrent migrations, holos
- * migrate-data. Runs only when HOLOS_TEST_PG is set. */
+ * migrate-data, live-count streams through haproxy. Runs only when
+ * HOLOS_TEST_PG is set. */
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -16,12 +19,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 #include <sqlite3.h>
 
 #include "harness.h"
@@ -33,12 +38,18 @@
 #define LOAD_THREADS 4
 /* What "every node shows it" must take at most, after the last commit. */
 #define CROSS_NODE_MS 1000
+#define EVENTS_PATH "/p/" SEED_SLUG "/events"
+/* Streams per client address a node allows (--per-ip-limit), and the
+ * streams the test opens through haproxy from one client address: more
+ * than each node allows one address. */
+#define STREAM_CAP "4"
+#define STREAMS 10
 
 struct cluster {
 	struct server node[NODES];
 	struct server lb; /* only its base: the balancer's address, for clients */
 	char base_url[64], node_name[NODES][16];
-	const char *args[NODES][12];
+	const char *args[NODES][16];
 	pid_t haproxy;
 	char cfg[400], hlog[400];
 };
@@ -201,6 +212,12 @@ group_setup(void **state)
 		a[n++] = cl->base_url;
 		a[n++] = "--node";
 		a[n++] = cl->node_name[i];
+		/* haproxy's address: its connections are not capped, and
+		 * the forwarded address meets the rate limits. */
+		a[n++] = "--trusted-proxy";
+		a[n++] = "127.0.0.1/32";
+		a[n++] = "--per-ip-limit";
+		a[n++] = STREAM_CAP;
 		a[n] = NULL;
 		if (server_init(&cl->node[i], a) != 0)
 			return -1;
@@ -839,12 +856,216 @@ test_migrate_data(void **state)
 	assert_int_equal(server_cleanup(&old), 0);
 }
 
+/* ---- live-count streams through haproxy ---- */
+
+/* One event stream read by hand (as tests/e2e/e2e_events.c reads them). */
+struct stream {
+	int fd;
+	int status;
+	size_t pos; /* next unread byte of the body */
+	struct hbuf in;
+};
+
+/* Opens a stream of the seed petition on port from the local address src
+ * (NULL: any). */
+static void
+stream_open(struct stream *st, int port, const char *src)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	char req[256];
+	int n;
+
+	memset(st, 0, sizeof *st);
+	st->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(st->fd >= 0);
+	if (src != NULL) {
+		struct sockaddr_in me = { .sin_family = AF_INET };
+
+		inet_pton(AF_INET, src, &me.sin_addr);
+		assert_int_equal(bind(st->fd, (struct sockaddr *)&me, sizeof me),
+		    0);
+	}
+	sa.sin_port = htons((uint16_t)port);
+	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+	assert_int_equal(connect(st->fd, (struct sockaddr *)&sa, sizeof sa), 0);
+	n = snprintf(req, sizeof req,
+	    "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+	    "Accept: text/event-stream\r\n\r\n",
+	    EVENTS_PATH);
+	assert_int_equal(write(st->fd, req, (size_t)n), n);
+}
+
+static void
+stream_close(struct stream *st)
+{
+	if (st->fd >= 0)
+		close(st->fd);
+	st->fd = -1;
+	hbuf_free(&st->in);
+}
+
+/* The count of the next event, waiting ms at most; -1 when none came (or
+ * the stream ended: st->status says how it was answered). */
+static long
+stream_next_count(struct stream *st, long ms)
+{
+	long long end = now_ms() + ms;
+
+	for (;;) {
+		char buf[4096];
+		ssize_t n;
+		bool ended = false;
+
+		while ((n = recv(st->fd, buf, sizeof buf, MSG_DONTWAIT)) > 0)
+			hbuf_append(&st->in, buf, (size_t)n);
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+			ended = true;
+		if (st->status == 0 && st->in.data != NULL) {
+			char *h = strstr(st->in.data, "\r\n\r\n");
+
+			if (h != NULL) {
+				st->status = atoi(st->in.data + 9);
+				st->pos = (size_t)(h + 4 - st->in.data);
+			}
+		}
+		if (st->status == 200) {
+			const char *p = st->in.data + st->pos, *sep, *d;
+
+			/* Chunked through haproxy: find each "data: " line. */
+			while ((d = strstr(p, "data: ")) != NULL &&
+			    (sep = strstr(d, "\n\n")) != NULL) {
+				json_t *j = json_loadb(d + 6,
+				    (size_t)(sep - d - 6), 0, NULL);
+				json_t *c = json_object_get(j, "count");
+				long v = json_is_integer(c) ?
+				    (long)json_integer_value(c) :
+				    -1;
+
+				st->pos = (size_t)(sep + 2 - st->in.data);
+				p = st->in.data + st->pos;
+				json_decref(j);
+				if (v >= 0)
+					return v;
+			}
+		}
+		long left = (long)(end - now_ms());
+		if (ended || left <= 0)
+			return -1;
+		struct pollfd pfd = { .fd = st->fd, .events = POLLIN };
+		poll(&pfd, 1, (int)(left < 50 ? left : 50));
+	}
+}
+
+/* Waits until the stream's events reach want; the milliseconds it took,
+ * or -1. */
+static long
+stream_wait_count(struct stream *st, long want, long ms)
+{
+	long long start = now_ms();
+
+	for (;;) {
+		long left = ms - (long)(now_ms() - start);
+		long c;
+
+		if (left <= 0 || (c = stream_next_count(st, left)) < 0)
+			return -1;
+		if (c == want)
+			return (long)(now_ms() - start);
+	}
+}
+
+/* STREAMS streams opened through docs/deploy/haproxy.cfg from one client
+ * address, more than each node lets one address open directly: all are
+ * served (haproxy is a --trusted-proxy), spread over both nodes; a
+ * signature made on node B reaches every one of them, those held by node
+ * A too, within a second of its acknowledgement (each node sees the
+ * others' signatures through the shared counts). */
+static void
+test_streams_through_haproxy(void **state)
+{
+	(void)state;
+	need_cluster();
+	struct stream st[STREAMS], direct[5];
+	int before[NODES], on[NODES];
+	long count, worst = 0;
+
+	for (int i = 0; i < NODES; i++)
+		before[i] = server_log_count(&cl->node[i], "/events status=200");
+	count = node_count(0);
+	assert_true(count >= 0);
+	for (int i = 0; i < STREAMS; i++) {
+		stream_open(&st[i], cl->lb.port, NULL);
+		long c = stream_next_count(&st[i], 5000);
+		if (c < 0)
+			fail_msg("stream %d through haproxy: status %d", i,
+			    st[i].status);
+		assert_int_equal(st[i].status, 200);
+	}
+	/* roundrobin: both nodes hold streams, each more than the cap of
+	 * one address. */
+	for (int i = 0; i < NODES; i++) {
+		on[i] = server_log_count(&cl->node[i], "/events status=200") -
+		    before[i];
+		print_message("node%d holds %d streams through haproxy\n",
+		    i + 1, on[i]);
+		assert_true(on[i] > atoi(STREAM_CAP));
+	}
+	/* The cap holds for an address that is no proxy: a node serves it
+	 * four streams, not five (the fifth is answered 429, or shut at
+	 * once when it comes while the four are still connections). */
+	{
+		int served = 0;
+
+		for (int i = 0; i < 5; i++)
+			stream_open(&direct[i], cl->node[0].port, "127.0.0.2");
+		for (int i = 0; i < 5; i++) {
+			if (stream_next_count(&direct[i], 3000) >= 0)
+				served++;
+			else if (direct[i].status != 0 &&
+			    direct[i].status != 429)
+				fail_msg("direct stream %d: status %d", i,
+				    direct[i].status);
+		}
+		assert_int_equal(served, 4);
+	}
+	for (int i = 0; i < 5; i++)
+		stream_close(&direct[i]);
+
+	/* A signature made on node B (directly) reaches the streams of both
+	 * nodes through haproxy. */
+	{
+		struct signer who = signer_default("stream-haproxy@example.org");
+		long long t0;
+
+		assert_int_equal(sign_fresh(&cl->node[1], SEED_SLUG, &who, NULL,
+				     NULL),
+		    303);
+		t0 = now_ms();
+		for (int i = 0; i < STREAMS; i++) {
+			long took = stream_wait_count(&st[i], count + 1, 5000);
+
+			if (took < 0)
+				fail_msg("stream %d never showed %ld", i,
+				    count + 1);
+			if (now_ms() - t0 > worst)
+				worst = (long)(now_ms() - t0);
+		}
+	}
+	print_message("a signature on node2 reached %d streams through "
+		      "haproxy within %ld ms\n",
+	    STREAMS, worst);
+	assert_true(worst <= CROSS_NODE_MS);
+	for (int i = 0; i < STREAMS; i++)
+		stream_close(&st[i]);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest cluster[] = {
 		cmocka_unit_test(test_counts_across_nodes),
 		cmocka_unit_test(test_same_email_both_nodes),
+		cmocka_unit_test(test_streams_through_haproxy),
 		cmocka_unit_test(test_database_restart_under_load),
 	};
 	const struct CMUnitTest single[] = {

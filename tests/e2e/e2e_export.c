@@ -1,6 +1,7 @@
-/* e2e_export.c - end-to-end tests of a petition's exports: `holos export`
- * and the dashboard's download, as CSV and JSON, who may have them, and
- * what they never hold. */
+/* e2e_export.c - end-to-end tests of a petition's exports (`holos export`
+ * and the dashboard's download, as CSV and JSON: who may have them, what
+ * they never hold), of signatures on paper, and of the closure and victory
+ * mail across a kill. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,9 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -69,6 +73,8 @@ world(struct server *s)
 		sg.country = signers[i].country;
 		sg.comment = signers[i].comment;
 		sg.public_ = signers[i].public_ ? "1" : NULL;
+		/* The comment shown where the name is (social.md's consent). */
+		sg.extra = signers[i].public_ ? "public_comment=1" : NULL;
 		if (sign_fresh(s, SLUG, &sg, NULL, NULL) != 303)
 			return -1;
 	}
@@ -383,6 +389,342 @@ test_dashboard(void **state)
 	free(cli_json);
 }
 
+/* ---- signatures on paper ---- */
+
+/* POSTs body (the form token added) to path with c; returns the status
+ * and the Location in *loc when not NULL. */
+static long
+post_form(struct client *c, const char *page, const char *path, const char *body)
+{
+	char *csrf = client_page_csrf(c, page);
+	struct hbuf b = { 0 };
+	struct resp r;
+	hbuf_puts(&b, body);
+	hbuf_puts(&b, "&csrf=");
+	hbuf_puts(&b, csrf);
+	assert_int_equal(client_post(c, path, b.data, b.len, NULL, &r),
+	    CURLE_OK);
+	long st = r.status;
+	resp_free(&r);
+	hbuf_free(&b);
+	free(csrf);
+	return st;
+}
+
+/* The paper_count of /api/v1/petitions/SLUG and of /p/SLUG.json, which
+ * must agree; the online counts must stay online_want. */
+static long
+paper_count(long online_want)
+{
+	struct client *c = client_new(srv);
+	struct resp r;
+	json_t *a, *b;
+	client_get_expect(c, "/api/v1/petitions/" SLUG, 200, &r);
+	a = json_loads(r.body.data, 0, NULL);
+	resp_free(&r);
+	client_get_expect(c, "/p/" SLUG ".json", 200, &r);
+	b = json_loads(r.body.data, 0, NULL);
+	resp_free(&r);
+	client_free(c);
+	assert_non_null(a);
+	assert_non_null(b);
+	long n = (long)json_integer_value(json_object_get(a, "paper_count"));
+	assert_int_equal(json_integer_value(json_object_get(b, "paper_count")),
+	    n);
+	assert_int_equal(json_integer_value(json_object_get(a, "count")),
+	    online_want);
+	assert_int_equal(json_integer_value(json_object_get(b, "count")),
+	    online_want);
+	json_decref(a);
+	json_decref(b);
+	return n;
+}
+
+static void
+test_paper(void **state)
+{
+	(void)state;
+	const char *page = "/me/p/" SLUG "/paper";
+	const char *add = "/me/p/" SLUG "/paper";
+	const char *rm = "/me/p/" SLUG "/paper/remove";
+	struct client *st = client_signed_in(srv, STARTER, PASSWORD);
+	struct client *mod = client_signed_in(srv, MODERATOR, PASSWORD);
+	struct client *other = client_signed_in(srv, OTHER, PASSWORD);
+	struct client *anon = client_new(srv);
+	struct resp r;
+	char body[2400], future[16], big[1100];
+
+	assert_int_equal(paper_count(NSIGNERS), 0);
+	/* Only the starter and moderators. */
+	client_get_expect(other, page, 403, &r);
+	resp_free(&r);
+	client_get_expect(anon, page, 302, &r);
+	resp_free(&r);
+	client_get_expect(st, "/me/p/no-such-petition/paper", 404, &r);
+	resp_free(&r);
+	client_get_expect(st, "/me/p/" SLUG, 200, &r);
+	assert_non_null(strstr(r.body.data, page));
+	resp_free(&r);
+
+	/* Hostile and out-of-range input: 4xx, nothing recorded. */
+	time_t t = time(NULL) + 3 * 86400;
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(future, sizeof future, "%Y-%m-%d", &tm);
+	memset(big, 'x', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	static const char *const bad_counts[] = { "0", "1000001", "12a", "-5",
+		"1e3", "99999999999999999999", "" };
+	for (size_t i = 0; i < sizeof bad_counts / sizeof *bad_counts; i++) {
+		snprintf(body, sizeof body, "count=%s&day=2026-11-20&place=x",
+		    bad_counts[i]);
+		assert_int_equal(post_form(st, page, add, body), 422);
+	}
+	const char *bad_days[] = { future, "2026-02-30", "1989-12-31",
+		"2026-1-05", "20261105", "", "2026-11-20T00:00" };
+	for (size_t i = 0; i < sizeof bad_days / sizeof *bad_days; i++) {
+		snprintf(body, sizeof body, "count=5&day=%s&place=x",
+		    bad_days[i]);
+		assert_int_equal(post_form(st, page, add, body), 422);
+	}
+	assert_int_equal(post_form(st, page, add, "count=5&day=2026-11-20"),
+	    422);
+	snprintf(body, sizeof body, "count=5&day=2026-11-20&place=%.201s", big);
+	assert_int_equal(post_form(st, page, add, body), 422);
+	snprintf(body, sizeof body,
+	    "count=5&day=2026-11-20&place=x&note=%.1001s", big);
+	assert_int_equal(post_form(st, page, add, body), 422);
+	assert_int_equal(post_form(st, page, add,
+			     "count=5&day=2026-11-20&place=%FF%FE"),
+	    422);
+	assert_int_equal(client_post(st, add, "count=5&day=2026-11-20&place=x",
+			     30, NULL, &r),
+	    CURLE_OK);
+	assert_int_equal(r.status, 403); /* no form token */
+	resp_free(&r);
+	assert_int_equal(post_form(other, "/me", add,
+			     "count=5&day=2026-11-20&place=x"),
+	    403);
+	assert_int_equal(paper_count(NSIGNERS), 0);
+
+	/* The starter records 120 at a rally, a moderator one more. */
+	assert_int_equal(post_form(st, page, add,
+			     "count=120&day=2026-11-20&place=%D0%9C%D0%B8%D1%82"
+			     "%D0%B8%D0%BD%D0%B3+%3Cb%3E&note=box+1"),
+	    303);
+	assert_int_equal(post_form(mod, page, add,
+			     "count=1&day=2026-11-21&place=Office"),
+	    303);
+	assert_int_equal(paper_count(NSIGNERS), 121);
+	client_get_expect(st, page, 200, &r);
+	assert_non_null(strstr(r.body.data, "Митинг &lt;b&gt;"));
+	assert_non_null(strstr(r.body.data, "121 signatures on paper in all"));
+	/* No remove form for a starter. */
+	assert_null(strstr(r.body.data, "/paper/remove"));
+	resp_free(&r);
+
+	/* The page: online and paper apart, in each language. */
+	static const struct {
+		const char *lang, *want;
+	} lines[] = {
+		{ "en", "4 online + 121 signatures on paper" },
+		{ "ru", "4 онлайн + 121 подпись на бумаге" },
+		{ "uk", "4 онлайн + 121 підпис на папері" },
+	};
+	for (size_t i = 0; i < 3; i++) {
+		char path[128];
+		snprintf(path, sizeof path, "/p/%s?lang=%s", SLUG,
+		    lines[i].lang);
+		client_get_expect(anon, path, 200, &r);
+		if (strstr(r.body.data, lines[i].want) == NULL)
+			fail_msg("no \"%s\" on the %s page", lines[i].want,
+			    lines[i].lang);
+		resp_free(&r);
+	}
+
+	/* A moderator removes the rally's batch, with a reason. The latest
+	 * day comes first: the rally's (day 20) is the second form. */
+	client_get_expect(mod, page, 200, &r);
+	const char *key = "name=\"batch\" value=\"";
+	char *id = strstr(r.body.data, key);
+	assert_non_null(id);
+	id = strstr(id + 1, key);
+	assert_non_null(id);
+	long rally = atol(id + strlen(key));
+	resp_free(&r);
+	snprintf(body, sizeof body, "batch=%ld", rally);
+	assert_int_equal(post_form(mod, page, rm, body), 422); /* no reason */
+	snprintf(body, sizeof body, "batch=%ld&reason=Counted+twice", rally);
+	assert_int_equal(post_form(st, page, rm, body), 403); /* a starter */
+	assert_int_equal(post_form(mod, page, rm, "batch=abc&reason=x"), 400);
+	assert_int_equal(post_form(mod, page, rm, "batch=999999&reason=x"), 404);
+	assert_int_equal(post_form(mod, page, rm, body), 303);
+	assert_int_equal(post_form(mod, page, rm, body), 404); /* once */
+	assert_int_equal(paper_count(NSIGNERS), 1);
+
+	/* Both batches and the removal are in the audit log. */
+	client_get_expect(mod, "/admin", 200, &r);
+	assert_int_equal(count_of(r.body.data, "paper_added"), 2);
+	assert_int_equal(count_of(r.body.data, "paper_removed"), 1);
+	assert_non_null(strstr(r.body.data, "Counted twice"));
+	resp_free(&r);
+
+	client_free(st);
+	client_free(mod);
+	client_free(other);
+	client_free(anon);
+}
+
+/* ---- the end mail: closure and victory, once, across a kill ---- */
+
+#define WAIT_MS 30000
+#define END_A "end-a@example.org" /* asked for updates */
+#define END_B "end-b@example.org" /* asked for updates */
+#define END_C "end-c@example.org" /* did not */
+#define END_CLOSED "end-closed"
+#define END_WON "end-won"
+#define VICTORY_NOTE "The council kept the park."
+
+static struct mailworld mw;
+
+static int
+mails_to(const char *rcpt)
+{
+	int k = 0;
+	while (maildir_find_nth(&mw.mail, rcpt, k + 1, 0) > 0)
+		k++;
+	return k;
+}
+
+/* How many distinct messages (by Message-ID) reached rcpt, each the
+ * closure of END_CLOSED or the victory of END_WON; *won (may be NULL)
+ * gets how many of them are the victory's. Fails on anything else. */
+static int
+end_distinct(const char *rcpt, int *won)
+{
+	char ids[16][256];
+	int n = 0, k, i, w = 0;
+
+	for (k = 1; (i = maildir_find_nth(&mw.mail, rcpt, k, 0)) > 0; k++) {
+		json_t *m = mail_parse(&mw.mail, i);
+		assert_non_null(m);
+		const char *id = mail_header(m, "message-id");
+		const char *text = mail_part(m, "text/plain");
+		assert_non_null(id);
+		assert_non_null(text);
+		bool victory = strstr(text, VICTORY_NOTE) != NULL;
+		if (!victory && strstr(text, "The end of " END_CLOSED) == NULL)
+			fail_msg("an unexpected mail to %s:\n%s", rcpt, text);
+		int seen = 0;
+		for (int j = 0; j < n; j++)
+			seen |= strcmp(ids[j], id) == 0;
+		if (!seen) {
+			assert_true(n < 16);
+			snprintf(ids[n++], sizeof ids[0], "%s", id);
+			w += victory;
+		}
+		json_decref(m);
+	}
+	if (won != NULL)
+		*won = w;
+	return n;
+}
+
+static void
+end_import(const char *slug)
+{
+	char path[400], src[512];
+	snprintf(path, sizeof path, "%s/%s.md", mw.srv.root, slug);
+	snprintf(src, sizeof src,
+	    "---\ntitle: The end of %s\nto: City Council\ngoal: 100\n"
+	    "lang: en\nslug: %s\n---\nText.\n",
+	    slug, slug);
+	assert_int_equal(write_file(path, src, strlen(src)), 0);
+	const char *argv[] = { "import", "--data", mw.srv.data, "--owner",
+		STARTER, path, NULL };
+	assert_int_equal(cli_run(argv, NULL, NULL), 0);
+	static const char *const who[] = { END_A, END_B, END_C };
+	for (int i = 0; i < 3; i++) {
+		struct signer sg = signer_default(who[i]);
+		sg.updates = i < 2 ? "1" : NULL;
+		if (sign_fresh(&mw.srv, slug, &sg, NULL, NULL) != 303)
+			fail_msg("signing %s as %s failed", slug, who[i]);
+	}
+}
+
+static void
+end_move(struct client *st, const char *slug, const char *action)
+{
+	char page[128], path[128];
+	snprintf(page, sizeof page, "/me/p/%s", slug);
+	snprintf(path, sizeof path, "/me/p/%s/state", slug);
+	char *csrf = client_page_csrf(st, page);
+	struct hbuf b = { 0 };
+	struct resp r;
+	form_add(&b, "action", action);
+	if (strcmp(action, "victory") == 0)
+		form_add(&b, "note", VICTORY_NOTE);
+	form_add(&b, "confirm", "1");
+	form_add(&b, "csrf", csrf);
+	assert_int_equal(client_post(st, path, b.data, b.len, NULL, &r),
+	    CURLE_OK);
+	if (r.status != 303)
+		fail_msg("%s %s: %ld", action, slug, r.status);
+	resp_free(&r);
+	hbuf_free(&b);
+	free(csrf);
+}
+
+static void
+test_end_mail(void **state)
+{
+	(void)state;
+	/* One node name across restarts (a new port each time): it takes
+	 * back at once what it was sending when it died. */
+	const char *args[] = { COUNT_ON_SIGN, "--rate-limit", "off",
+		"--min-form-seconds", "0", "--pow-bits", "0", "--node",
+		"end-node", NULL };
+	assert_int_equal(mailworld_start(&mw, args, NULL), 0);
+	struct server *s = &mw.srv;
+	assert_int_equal(harness_user_add(s, STARTER, "starter", PASSWORD), 0);
+	end_import(END_CLOSED);
+	end_import(END_WON);
+	assert_int_equal(maildir_count(&mw.mail), 0);
+
+	/* One closes, one wins; the server is killed at once, before (or
+	 * while) the mail goes out. */
+	struct client *st = client_signed_in(s, STARTER, PASSWORD);
+	end_move(st, END_CLOSED, "close");
+	end_move(st, END_WON, "victory");
+	client_free(st);
+	int status = 0;
+	assert_int_equal(kill(s->pid, SIGKILL), 0);
+	assert_true(waitpid(s->pid, &status, 0) > 0);
+	s->pid = 0;
+	assert_int_equal(server_start(s), 0);
+
+	/* After the restart: each opted-in signer gets both, once. A
+	 * message whose attempt the kill cut short may come again, with the
+	 * same Message-ID (docs/architecture.md, Mail): one message. */
+	long long until = now_ms() + WAIT_MS;
+	while (end_distinct(END_A, NULL) + end_distinct(END_B, NULL) < 4 &&
+	    now_ms() < until)
+		pause_ms(200);
+	(void)maildir_quiet(&mw.mail, maildir_count(&mw.mail), 3000);
+	int won = 0;
+	assert_int_equal(end_distinct(END_A, &won), 2);
+	assert_int_equal(won, 1);
+	assert_int_equal(end_distinct(END_B, &won), 2);
+	assert_int_equal(won, 1);
+	assert_int_equal(mails_to(END_C), 0);
+	int total = maildir_count(&mw.mail);
+
+	/* And across another restart, nothing again. */
+	assert_int_equal(server_restart(s), 0);
+	assert_int_equal(maildir_quiet(&mw.mail, total, 4000), total);
+	mw.passed = true;
+}
+
 static int
 group_setup(void **state)
 {
@@ -398,6 +740,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cli),
 		cmocka_unit_test(test_dashboard),
+		cmocka_unit_test(test_paper),
+		mailworld_test(test_end_mail, &mw),
 	};
 	return harness_finish(
 	    cmocka_run_group_tests(tests, group_setup, server_group_teardown));

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -512,6 +513,120 @@ sign_as(const char *email)
 	return sign_fresh(&w.srv, SEED_SLUG, &sg, NULL, NULL);
 }
 
+/* ---- a signer's data by mail ---- */
+
+/* POSTs email to /privacy/data with c's token. Returns the status. */
+static long
+ask_data(struct client *c, const char *email_raw, struct resp *r)
+{
+	char *csrf = client_page_csrf(c, "/privacy/data");
+	struct hbuf body = { 0 };
+
+	if (email_raw != NULL)
+		form_add_raw(&body, "email", email_raw);
+	form_add(&body, "csrf", csrf);
+	free(csrf);
+	client_post(c, "/privacy/data", body.data, body.len, NULL, r);
+	hbuf_free(&body);
+	return r->status;
+}
+
+static void
+mydata_checks(void)
+{
+	struct client *c = client_new(&w.srv);
+	struct resp r = { 0 };
+
+	/* Linked from the privacy page. */
+	client_get_expect(c, "/privacy", 200, &r);
+	assert_non_null(strstr(r.body.data, "href=\"/privacy/data\""));
+	resp_free(&r);
+	client_get_expect(c, "/privacy/data", 200, &r);
+	assert_page_shows(r.body.data, "en", "mydata_intro");
+	resp_free(&r);
+
+	struct signer sg = signer_default("zed@example.org");
+	sg.first_name = "Zedfirst";
+	sg.last_name = "Zedlast";
+	sg.comment = "Zed's own words";
+	assert_int_equal(sign_fresh(&w.srv, SEED_SLUG, &sg, NULL, NULL), 303);
+	/* The confirmation mail links the page. */
+	int n = maildir_find(&w.mail, "zed@example.org", 15000);
+	assert_true(n > 0);
+	json_t *m = mail_parse(&w.mail, n);
+	assert_non_null(m);
+	assert_non_null(strstr(mail_part(m, "text/plain"), "/privacy/data"));
+	json_decref(m);
+
+	/* Known and unknown addresses get the same page. */
+	assert_int_equal(ask_data(c, "zed%40example.org", &r), 200);
+	assert_page_shows(r.body.data, "en", "mydata_sent_text");
+	resp_free(&r);
+	assert_int_equal(ask_data(c, "nobody-here%40example.org", &r), 200);
+	assert_page_shows(r.body.data, "en", "mydata_sent_text");
+	resp_free(&r);
+
+	/* The mail, to that address only: the petition, the date, the name
+	 * and comment given, a withdrawal link that works. */
+	n = maildir_find_nth(&w.mail, "zed@example.org", 2, 15000);
+	if (n <= 0)
+		fail_msg("no data mail to zed@example.org");
+	m = mail_parse(&w.mail, n);
+	assert_non_null(m);
+	assert_non_null(strstr(mail_header(m, "subject"), "Your data"));
+	const char *text = mail_part(m, "text/plain");
+	assert_non_null(text);
+	assert_non_null(strstr(text, "Kremlin"));
+	assert_non_null(strstr(text, "Zedfirst Zedlast"));
+	assert_non_null(strstr(text, "Zed's own words"));
+	time_t now = time(NULL);
+	struct tm tm;
+	char day[16];
+	gmtime_r(&now, &tm);
+	strftime(day, sizeof day, "%Y-%m-%d", &tm);
+	assert_non_null(strstr(text, day));
+	char *wpath = link_path(text, w.srv.base, "/w/");
+	assert_non_null(wpath);
+	json_decref(m);
+	client_get_expect(c, wpath, 200, &r);
+	assert_page_shows(r.body.data, "en", "withdraw_title");
+	resp_free(&r);
+	free(wpath);
+	assert_int_equal(maildir_find(&w.mail, "nobody-here@example.org", 1500),
+	    0);
+
+	/* Asked again at once: the same page, no second mail. */
+	int before = maildir_count(&w.mail);
+	assert_int_equal(ask_data(c, "zed%40example.org", &r), 200);
+	assert_page_shows(r.body.data, "en", "mydata_sent_text");
+	resp_free(&r);
+	assert_int_equal(maildir_quiet(&w.mail, before, 1500), before);
+
+	/* Hostile input: 4xx with a message, never a mail. */
+	char big[400];
+	memset(big, 'a', 300);
+	strcpy(big + 300, "%40example.org");
+	assert_int_equal(ask_data(c, big, &r), 422);
+	resp_free(&r);
+	assert_int_equal(ask_data(c, "%FF%FE%40example.org", &r) / 100, 4);
+	resp_free(&r);
+	assert_int_equal(ask_data(c, "not-an-address", &r), 422);
+	assert_page_shows(r.body.data, "en", "err_email");
+	resp_free(&r);
+	assert_int_equal(ask_data(c, NULL, &r), 422);
+	resp_free(&r);
+	struct hbuf body = { 0 };
+	form_add(&body, "email", "zed@example.org");
+	client_post(c, "/privacy/data", body.data, body.len, NULL, &r);
+	assert_int_equal(r.status / 100, 4); /* no form token */
+	resp_free(&r);
+	hbuf_free(&body);
+	assert_int_equal(maildir_quiet(&w.mail, before, 500), before);
+	const char *secrets[] = { "zed@example.org", NULL };
+	assert_log_lacks(&w.srv, secrets);
+	client_free(c);
+}
+
 static void
 test_idna(void **state)
 {
@@ -602,6 +717,7 @@ test_idna(void **state)
 	assert_null(strstr(out.data, "recomputed"));
 	hbuf_free(&out);
 	hbuf_free(&err);
+	mydata_checks();
 	w.passed = true;
 }
 

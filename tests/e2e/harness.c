@@ -26,7 +26,12 @@
 #include <libpq-fe.h>
 #include <sqlite3.h>
 
-#define WAIT_MS 10000
+/* How long a request, a command or a server's start or exit may take
+ * before the test fails: make test runs several end-to-end files at once
+ * against sanitised servers, two cores between them, so a step that takes
+ * a second alone can take ten. */
+#define WAIT_MS 30000
+#define START_MS WAIT_MS
 
 /* What a sanitizer writes into the server's log when it finds something;
  * "WARNING: ThreadSanitizer" covers a race, a lock-order inversion and the
@@ -693,7 +698,7 @@ server_start(struct server *s)
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 1000L);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard_cb);
-	long long end = now_ms() + WAIT_MS;
+	long long end = now_ms() + START_MS;
 	int rc = -1;
 	while (now_ms() < end) {
 		int st;
@@ -720,7 +725,7 @@ server_start(struct server *s)
 		waitpid(s->pid, &st, 0);
 		s->pid = 0;
 		print_log(s,
-		    "server did not answer /healthz with 200 within 10 s");
+		    "server did not answer /healthz with 200 within 30 s");
 	}
 	return rc;
 }
@@ -736,7 +741,7 @@ server_stop(struct server *s)
 		kill(s->pid, SIGKILL);
 		waitpid(s->pid, &status, 0);
 		s->pid = 0;
-		print_log(s, "server did not exit within 10 s of SIGTERM");
+		print_log(s, "server did not exit within 30 s of SIGTERM");
 		return -1;
 	}
 	s->pid = 0;
@@ -1657,7 +1662,7 @@ cli_run(const char *const *argv, struct hbuf *out, struct hbuf *err)
 	if (timeout ||
 	    wait_exit(pid, &status, end - now_ms() > 0 ? end - now_ms() : 1) !=
 		0) {
-		fprintf(stderr, "harness: %s %s did not finish within 10 s\n",
+		fprintf(stderr, "harness: %s %s did not finish within 30 s\n",
 		    av[0], av[1] ? av[1] : "");
 		kill(pid, SIGKILL);
 		waitpid(pid, &status, 0);
@@ -1775,7 +1780,7 @@ capture(const char *const *argv, struct hbuf *out, bool both)
 	if (now_ms() >= end) {
 		kill(pid, SIGKILL);
 		waitpid(pid, &st, 0);
-		fprintf(stderr, "harness: %s did not finish within 10 s\n",
+		fprintf(stderr, "harness: %s did not finish within 30 s\n",
 		    argv[0]);
 		return -1;
 	}
