@@ -147,6 +147,7 @@ bench: deps
 	@$(MAKE) --no-print-directory bench-events
 	@$(MAKE) --no-print-directory bench-spike
 	@$(MAKE) --no-print-directory bench-find
+	@$(MAKE) --no-print-directory bench-log
 
 # The delivery pack of 1,000,000 signers (BENCH_DELIVER_SIGNERS): time and
 # peak RSS, kept in bench/results/ like run.sh's.
@@ -168,6 +169,18 @@ bench-export: all build/bench/export_bench
 	    ./build/bench/export_bench build/holos \
 	    $${BENCH_EXPORT_SIGNERS:-1000000} >"$$out" 2>&1; rc=$$?; \
 	    cat "$$out"; exit $$rc
+
+# A petition's log grown to N leaves straight into SQLite through holos's
+# own merkle.c and translog.c (bench/log.sh).
+build/bench/log_fill: bench/log_fill.c $(call objs,build)
+	@mkdir -p $(@D)
+	$(CC) -std=c17 -g $(WARN) $(HOLOSCPP) $(OPT) $(PKGCFLAGS) $(CPPFLAGS) $(CFLAGS) \
+	    $(LDFLAGS) -o $@ $< $(call objs,build) $(PKGLIBS)
+
+# Signing with the log vs without it, and proofs on a 10,000,000-leaf log
+# (bench/log.sh).
+bench-log: all build/bench/log_fill
+	@sh bench/log.sh
 
 # The outbox draining into Postfix's smtp-sink beside smtp-source.
 bench-mail: all
@@ -212,4 +225,4 @@ clean:
 DATA   ?= data
 LISTEN ?= 127.0.0.1:8080
 
-.PHONY: all asan tests deps run test tsan bench bench-deliver bench-export bench-events bench-spike bench-find fuzz format clean
+.PHONY: all asan tests deps run test tsan bench bench-deliver bench-export bench-events bench-spike bench-find bench-log fuzz format clean

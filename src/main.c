@@ -1334,6 +1334,37 @@ struct serve {
 	char base_url[512], announce[600];
 };
 
+/* The file that marks a data folder as a benchmark's, where
+ * HOLOS_BENCH_NO_LOG=1 may turn the log off (bench/log.sh). */
+#define BENCH_NO_LOG_MARK "bench-no-log"
+
+/* HOLOS_BENCH_NO_LOG=1, read once at start: signing without log appends,
+ * for bench/log.sh's comparison; start_store() applies it. */
+static bool bench_no_log;
+
+/* Refuses HOLOS_BENCH_NO_LOG unless it is 1, the database SQLite, and the
+ * data folder holds BENCH_NO_LOG_MARK: it leaves that database's logs short
+ * of its counts for good. Returns 0, or -1 (start-up fails). */
+static int
+bench_no_log_check(const struct config *c)
+{
+	const char *v = getenv("HOLOS_BENCH_NO_LOG");
+	char mark[PATH_MAX];
+
+	if (v == NULL || *v == '\0' || strcmp(v, "0") == 0)
+		return 0;
+	snprintf(mark, sizeof(mark), "%s/" BENCH_NO_LOG_MARK, c->data);
+	if (strcmp(v, "1") != 0 || c->db != NULL || access(mark, F_OK) != 0) {
+		fprintf(stderr,
+		    "holos: HOLOS_BENCH_NO_LOG is for benchmarks only: it "
+		    "takes 1, SQLite, and a data folder holding %s\n",
+		    mark);
+		return -1;
+	}
+	bench_no_log = true;
+	return 0;
+}
+
 static int
 start_data(struct serve *sv)
 {
@@ -1342,7 +1373,7 @@ start_data(struct serve *sv)
 		    strerror(errno));
 		return -1;
 	}
-	return 0;
+	return bench_no_log_check(sv->c);
 }
 
 static int
@@ -1429,6 +1460,12 @@ start_store(struct serve *sv)
 {
 	if ((site.store = open_store(sv->c)) == NULL)
 		return -1;
+	if (bench_no_log) {
+		store_bench_no_log(site.store);
+		log_warn("main",
+		    "event=bench_no_log note=\"signatures get no "
+		    "log leaves: benchmarks only\"");
+	}
 	lifecycle_on_change(petition_changed);
 	return 0;
 }

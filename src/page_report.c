@@ -61,7 +61,7 @@ static const struct {
  * "report_mail_outcome_<code>" (the reporter's mail). */
 enum report_outcome {
 	OUTCOME_DISMISS, /* nothing to do: it stays */
-	OUTCOME_HIDE,	 /* the petition hidden, or the comment removed */
+	OUTCOME_HIDE,	 /* the petition or the comment hidden */
 	OUTCOME_OTHER,	 /* another action (said in the statement) */
 	OUTCOME__MAX
 };

@@ -694,7 +694,8 @@ static const char *const store_sql[ST__MAX] = {
 	    " $7)",
 	[ST_REPORT_COMMENT] =
 	    "SELECT id FROM signatures WHERE id = $1 AND petition_id = $2"
-	    " AND state = 'confirmed' AND comment <> ''",
+	    " AND state = 'confirmed' AND comment <> ''"
+	    " AND public_comment = TRUE AND comment_hidden_at IS NULL",
 	[ST_REPORT_OPEN] =
 	    "SELECT r.id, r.petition_id, r.comment_id, r.reason, r.note,"
 	    " r.created_at, CASE WHEN r.email_sealed IS NULL THEN 0 ELSE 1"
@@ -711,8 +712,6 @@ static const char *const store_sql[ST__MAX] = {
 	    "UPDATE reports SET state = 'resolved', outcome = $2,"
 	    " statement = $3, resolved_by = $4, resolved_at = $5,"
 	    " email_sealed = NULL WHERE id = $1 AND state = 'open'",
-	[ST_REPORT_COMMENT_HIDE] = "UPDATE signatures SET comment = ''"
-				   " WHERE id = $1 AND petition_id = $2",
 	/* A reporter's address and note are kept --retain-days at most. */
 	[ST_RETAIN_REPORTS] =
 	    "UPDATE reports SET email_sealed = NULL, note = ''"
@@ -749,6 +748,7 @@ struct store {
 	pthread_cond_t freed;
 	struct store_conn *conn[STORE_POOL];
 	bool busy[STORE_POOL];
+	bool no_log; /* store_bench_no_log() */
 };
 
 /* An operation's connection and how it went so far. The first failure
@@ -889,6 +889,12 @@ store_open(const char *dsn, const char *migrations_dir, const char *node,
 fail:
 	store_close(s);
 	return -1;
+}
+
+void
+store_bench_no_log(struct store *s)
+{
+	s->no_log = true;
 }
 
 void
@@ -2383,7 +2389,7 @@ log_batch(struct q *q, struct write_op *ops, size_t n, struct delta *d,
 	int64_t *seqs, size, ms = log_now_ms();
 	size_t i, j, k;
 
-	if (q->st != STORE_OK || nd == 0)
+	if (q->st != STORE_OK || nd == 0 || q->s->no_log)
 		return;
 	qsort(d, nd, sizeof(*d), delta_cmp);
 	leaves = calloc(n, sizeof(*leaves));
@@ -2660,6 +2666,30 @@ store_outbox_finish(struct store *s, int64_t id, enum outbox_state state,
 		    id);
 	return exec(s, "outbox_finish", NULL, ST_OUTBOX_RESCHEDULE, "titii",
 	    outbox_state_name(state), next_at, error ? error : "", now, id);
+}
+
+enum store_status
+store_outbox_finish_batch(struct store *s, const struct outbox_outcome *o,
+    size_t n, int64_t now)
+{
+	struct q q;
+	size_t i;
+
+	if (n == 0)
+		return STORE_OK;
+	if (q_open(&q, s, NULL, "outbox_finish") != STORE_OK)
+		return q.st;
+	q_begin(&q, ST_BEGIN);
+	for (i = 0; i < n && q.st == STORE_OK; i++) {
+		if (o[i].state == OUTBOX_SENT)
+			(void)q_run(&q, ST_OUTBOX_SENT, "ii", now, o[i].id);
+		else
+			(void)q_run(&q, ST_OUTBOX_RESCHEDULE, "titii",
+			    outbox_state_name(o[i].state), o[i].next_at,
+			    o[i].error ? o[i].error : "", now, o[i].id);
+	}
+	q_commit(&q);
+	return q_close(&q);
 }
 
 enum store_status
@@ -4305,7 +4335,7 @@ enum store_status
 store_report_resolve(struct store *s, const struct report_resolution *res,
     size_t *resolved)
 {
-	char subject[64], detail[96];
+	char subject[64], detail[96], hdetail[48];
 	struct q q;
 	size_t i, k = 0;
 
@@ -4332,9 +4362,19 @@ store_report_resolve(struct store *s, const struct report_resolution *res,
 	}
 	if (q.st == STORE_OK && k == 0)
 		q.st = STORE_NOTFOUND;
-	if (res->hide_comment && res->comment_id != 0)
-		(void)q_run(&q, ST_REPORT_COMMENT_HIDE, "ii", res->comment_id,
-		    res->petition_id);
+	/* Hidden as a moderator hides a comment on the page (one that is
+	 * hidden already stays so): the text stays for the record until
+	 * retention, off the page. */
+	if (q.st == STORE_OK && res->hide_comment && res->comment_id != 0) {
+		(void)q_run(&q, ST_SOCIAL_COMMENT_HIDE, "iiit", res->comment_id,
+		    res->petition_id, res->now, res->actor);
+		if (q.st == STORE_OK && q.changes > 0) {
+			snprintf(hdetail, sizeof(hdetail), "petition:%lld",
+			    (long long)res->petition_id);
+			(void)q_run(&q, ST_AUDIT, "itttt", res->now, res->actor,
+			    "comment_hidden", subject, hdetail);
+		}
+	}
 	snprintf(detail, sizeof(detail), "outcome=%s reports=%zu", res->outcome,
 	    k);
 	(void)q_run(&q, ST_AUDIT, "itttt", res->now, res->actor,

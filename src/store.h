@@ -296,6 +296,13 @@ int store_open(const char *dsn, const char *migrations_dir, const char *node,
 /* Closes the database; NULL is a no-op. */
 void store_close(struct store *s);
 
+/* For bench/log.sh only: signatures that start to count get no log leaf
+ * from now on, so signing can be measured without the log. The database's
+ * logs then no longer match its counts (audits fail for good); main.c
+ * allows it only for a data folder marked as a benchmark's
+ * (HOLOS_BENCH_NO_LOG, docs/performance.md). */
+void store_bench_no_log(struct store *s);
+
 /* True when several processes (nodes) write the same database, so each
  * keeps its counts fresh by re-reading them (counts_refresh_start()). */
 bool store_shared(const struct store *s);
@@ -367,6 +374,21 @@ enum store_status store_outbox_claim(struct store *s, struct arena *a,
  * short reason without personal data ("" for none). */
 enum store_status store_outbox_finish(struct store *s, int64_t id,
     enum outbox_state state, int64_t next_at, const char *error, int64_t now);
+
+/* One attempt's outcome, as store_outbox_finish() takes it. */
+struct outbox_outcome {
+	int64_t id;
+	enum outbox_state state;
+	int64_t next_at;
+	const char *error;
+};
+
+/* Records the outcomes of n attempts in one transaction, so a batch of
+ * mail costs one commit rather than one per message. On failure nothing
+ * is recorded: the messages stay 'sending' and are claimed again later,
+ * sent with the same Message-ID. Returns the store's status. */
+enum store_status store_outbox_finish_batch(struct store *s,
+    const struct outbox_outcome *o, size_t n, int64_t now);
 
 /* The newest 500 messages, for operators (strings in arena). */
 enum store_status store_outbox_list(struct store *s, struct arena *a,
@@ -1014,8 +1036,8 @@ struct report_resolution {
 	const char *statement; /* the moderator's statement of reasons */
 	const char *actor;
 	int64_t now;
-	bool hide_comment;		/* erase the comment's text */
-	const int64_t *ids;		/* the reports decided */
+	bool hide_comment;  /* hide the comment (as store_comment_hide()) */
+	const int64_t *ids; /* the reports decided */
 	const struct outbox_new *mails; /* per id, sealed NULL: none */
 	size_t n;
 };
@@ -1023,8 +1045,9 @@ struct report_resolution {
 /* Stores a new open report. */
 enum store_status store_report_add(struct store *s, const struct report_new *r);
 
-/* STORE_OK when comment_id is a confirmed signature of the petition with a
- * comment; STORE_NOTFOUND when not. */
+/* STORE_OK when comment_id is a confirmed signature of the petition whose
+ * comment is shown (its signer agreed, nobody hid it); STORE_NOTFOUND when
+ * not. */
 enum store_status store_report_comment(struct store *s, int64_t petition_id,
     int64_t comment_id);
 
@@ -1041,8 +1064,9 @@ enum store_status store_report_target(struct store *s, struct arena *a,
 
 /* Decides res->ids in one transaction: each report still open is
  * resolved (outcome, statement, actor, time) and loses its address, its
- * outcome mail (when given) is queued; the comment's text is erased when
- * res->hide_comment; the audit log gets "report_resolved". *resolved (may
+ * outcome mail (when given) is queued; the comment is hidden from the page
+ * when res->hide_comment (audit "comment_hidden"); the audit log gets
+ * "report_resolved". *resolved (may
  * be NULL): how many were still open. STORE_NOTFOUND when none was (another
  * moderator decided first: nothing changed). */
 enum store_status store_report_resolve(struct store *s,

@@ -854,6 +854,46 @@ test_receipt_confirmed(void **state)
 	assert_int_equal(server_free(s), 0);
 }
 
+/* HOLOS_BENCH_NO_LOG (bench/log.sh) is refused on an ordinary data
+ * folder, and with any value but 1: a site cannot lose its log by a stray
+ * variable. */
+static void
+test_bench_no_log_refused(void **state)
+{
+	static const char *const bad[][2] = {
+		{ "HOLOS_BENCH_NO_LOG=1", NULL },
+		{ "HOLOS_BENCH_NO_LOG=yes", "bench-no-log" },
+	};
+	char dir[400], mark[450], listen[64];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct hbuf o = { 0 }, e = { 0 };
+
+		snprintf(dir, sizeof dir, "%s/nolog%zu", srv->root, i);
+		assert_int_equal(mkdir(dir, 0700), 0);
+		if (bad[i][1] != NULL) {
+			snprintf(mark, sizeof mark, "%s/%s", dir, bad[i][1]);
+			assert_int_equal(write_file(mark, "", 0), 0);
+		}
+		snprintf(listen, sizeof listen, "127.0.0.1:%d",
+		    harness_free_port());
+		const char *argv[] = { "serve", "--data", dir, "--listen",
+			listen, NULL };
+		const char *env[] = { bad[i][0], NULL };
+		int rc = cli_run_env(argv, env, &o, &e);
+
+		if (rc == 0 || e.data == NULL ||
+		    strstr(e.data, "HOLOS_BENCH_NO_LOG is for benchmarks") ==
+			NULL)
+			fail_msg("%s: exit %d, stderr:\n%s", bad[i][0], rc,
+			    e.data ? e.data : "");
+		hbuf_free(&o);
+		hbuf_free(&e);
+	}
+}
+
 int
 main(void)
 {
@@ -867,6 +907,7 @@ main(void)
 		cmocka_unit_test(test_two_nodes),
 		cmocka_unit_test(test_tamper),
 		cmocka_unit_test(test_fork),
+		cmocka_unit_test(test_bench_no_log_refused),
 	};
 
 	return harness_finish(cmocka_run_group_tests_name("e2e_log", tests,

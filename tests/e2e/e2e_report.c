@@ -27,7 +27,7 @@
 #define LATE_REPORTER "late-reporter@example.org"
 #define NOTE "NOTE-TYPED-BY-A-STRANGER <b>bold</b>"
 #define STATEMENT "STATEMENT-BY-THE-MODERATOR"
-#define COMMENT "COMMENT-TEXT-TO-REMOVE"
+#define COMMENT "COMMENT-TEXT-TO-HIDE"
 #define WAIT_MS 15000
 /* A page read while reports flood in answers within this (generous: the
  * machine is shared and the server may run under ASan). */
@@ -52,6 +52,7 @@ setup(void **state)
 	    harness_user_add(&w.srv, MOD_EMAIL, "moderator", PASSWORD) != 0)
 		return -1;
 	s.comment = COMMENT;
+	s.extra = "public_comment=1"; /* shown on the page */
 	return sign_fresh(&w.srv, SEED_SLUG, &s, NULL, NULL) == 303 ? 0 : -1;
 }
 
@@ -238,6 +239,15 @@ test_link_and_form(void **state)
 		assert_true(html_shows_text(page, want));
 		/* Every reason of the list, as a radio button. */
 		assert_int_equal(count_of(page, "name=\"reason\""), 6);
+		free(want);
+		free(page);
+	}
+	/* The privacy page says what happens to a reporter's data. */
+	{
+		char *want = catalogue_get("privacy_reports");
+
+		page = get_page(c, "/privacy?lang=en", 200);
+		assert_true(html_shows_text(page, want));
 		free(want);
 		free(page);
 	}
@@ -516,11 +526,18 @@ test_queue_and_outcome(void **state)
 	assert_int_equal(decide(mod, "1", "hide", NULL), 422);
 	assert_int_equal(decide(mod, "1", NULL, STATEMENT), 422);
 	assert_int_equal(decide(mod, "1", "burn", STATEMENT), 422);
-	/* The comment removed: its text is gone from the database. */
+	/* The comment hidden: off the page, marked in the database, and no
+	 * longer open to reports. */
 	assert_int_equal(decide(mod, "1", "hide", STATEMENT), 303);
 	assert_int_equal(db_number("SELECT COUNT(*) FROM signatures WHERE"
-				   " comment LIKE '%" COMMENT "%'"),
-	    0);
+				   " id = 1 AND comment_hidden_at IS NOT NULL"),
+	    1);
+	{
+		char path[160];
+
+		snprintf(path, sizeof path, "/p/%s/report?comment=1", SEED_SLUG);
+		free(get_page(mod, path, 404));
+	}
 	/* Decided once: a second decision finds nothing open. */
 	assert_int_equal(decide(mod, "1", "dismiss", STATEMENT), 409);
 
@@ -566,6 +583,7 @@ test_queue_and_outcome(void **state)
 	assert_true(count_of(page, "report_resolved") >= 2);
 	assert_non_null(strstr(page, "outcome=hide reports=1"));
 	assert_non_null(strstr(page, "comment:1"));
+	assert_non_null(strstr(page, "comment_hidden"));
 	free(page);
 	/* The queue is empty of these. */
 	page = get_page(mod, "/admin/reports", 200);
