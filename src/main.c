@@ -163,6 +163,9 @@ enum opt {
 	OPT_RATE_LIMIT,
 	OPT_API_RATE_IP,
 	OPT_API_RATE_NET,
+	OPT_LIKE_RATE_IP,
+	OPT_LIKE_RATE_NET,
+	OPT_LIKE_RATE_SITE,
 	OPT_REPORT_RATE_IP,
 	OPT_REPORT_RATE_NET,
 	OPT_MIN_FORM_SECONDS,
@@ -275,6 +278,15 @@ static const struct opt_def opts[OPT__MAX] = {
 	    CF(rates[RL_API_IP]), 0, 0, "120/60" },
 	[OPT_API_RATE_NET] = { "api-rate-net", NULL, ARG_RATE,
 	    CF(rates[RL_API_NET]), 0, 0, "600/60" },
+	/* Likes of comments (docs/social.md): a few a minute per person;
+	 * in all no more than the database takes beside the signatures
+	 * without a page view waiting. */
+	[OPT_LIKE_RATE_IP] = { "like-rate-ip", NULL, ARG_RATE,
+	    CF(rates[RL_LIKE_IP]), 0, 0, "30/60" },
+	[OPT_LIKE_RATE_NET] = { "like-rate-net", NULL, ARG_RATE,
+	    CF(rates[RL_LIKE_NET]), 0, 0, "120/60" },
+	[OPT_LIKE_RATE_SITE] = { "like-rate-site", NULL, ARG_RATE,
+	    CF(rates[RL_LIKE_SITE]), 0, 0, "20/1" },
 	/* Reports (docs/report.md): a budget apart from signing's. */
 	[OPT_REPORT_RATE_IP] = { "report-rate-ip", NULL, ARG_RATE,
 	    CF(rates[RL_REPORT_IP]), 0, 0, "5/600" },
@@ -423,6 +435,9 @@ static const char usage_serve[] =
     "  --api-rate-ip N/S   reads of the open API (/api/) per client: over it\n"
     "                      429 with Retry-After (default 120/60)\n"
     "  --api-rate-net N/S  the same per network (default 600/60)\n"
+    "  --like-rate-ip N/S  likes of comments per client (default 30/60)\n"
+    "  --like-rate-net N/S the same per network (default 120/60)\n"
+    "  --like-rate-site N/S likes in all (default 20/1)\n"
     "  --report-rate-ip N/S  reports of petitions and comments per client\n"
     "                      (default 5/600)\n"
     "  --report-rate-net N/S the same per network (default 20/600)\n"

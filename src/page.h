@@ -321,6 +321,20 @@ void page_image_jpg(struct request *r);
 json_t *page_image_json(struct request *r, const char *slug,
     int64_t petition_id);
 
+/* page_comments.c: "Why I signed" (docs/social.md) */
+/* Sets o's comments_new, comments_top, has_comments, has_top and
+ * like_action for the petition's page; nothing when the store fails. */
+void page_comments_public(struct request *r, const struct petition *p,
+    json_t *o);
+/* Sets o's "comments": a page (?cpage=) of every comment of p its signers
+ * agreed to show, hidden ones too, with hide and show-again forms made
+ * with csrf (back to the moderators' list when admin). Returns 0, or -1
+ * when the store fails. */
+int page_comments_manage(struct request *r, const struct user *u,
+    const struct petition *p, const char *csrf, bool admin, json_t *o);
+void page_comment_like(struct request *r);
+void page_comment_hide(struct request *r);
+void page_admin_comments(struct request *r);
 /* page_mydata.c: /privacy/data, a signer asks for their data by mail (GET:
  * the form; POST: the same answer whether the address is known or not). */
 void page_mydata_show(struct request *r);

@@ -163,6 +163,13 @@ X(EXPORT_CSV, "export_csv", GET, SLUG, "/me/p/", "/export.csv",                \
     page_export_csv, NONE)                                                     \
 X(EXPORT_JSON, "export_json", GET, SLUG, "/me/p/", "/export.json",             \
     page_export_json, NONE)                                                    \
+/* Social proof: a comment's like, hiding, the moderators' list. */            \
+X(COMMENT_LIKE, "comment_like", POST, SLUG, "/p/", "/like",                    \
+    page_comment_like, FORM)                                                   \
+X(COMMENT_HIDE, "comment_hide", POST, SLUG, "/me/p/", "/comments",             \
+    page_comment_hide, FORM)                                                   \
+X(ADMIN_COMMENTS, "admin_comments", GET, SLUG, "/admin/p/", "/comments",       \
+    page_admin_comments, NONE)                                                 \
 /* keys: a signer asks for their data by mail */                              \
 X(MYDATA, "mydata", GET, EXACT, "/privacy/data", NULL, page_mydata_show, NONE) \
 X(MYDATA_POST, "mydata_post", POST, EXACT, "/privacy/data", NULL,             \
