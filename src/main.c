@@ -93,7 +93,8 @@ struct config {
 	struct cidr trusted[32];
 	size_t ntrusted;
 	struct rl_rule rates[RL__MAX];
-	bool rate_limit; /* false: no limits at all */
+	bool rate_limit;  /* false: no limits at all */
+	bool require_2fa; /* guard */
 	unsigned long min_form_seconds;
 	unsigned long pow_bits;
 	/* privacy */
@@ -176,6 +177,8 @@ enum opt {
 	OPT_PUBLISH_RESPONSES,
 	/* keys */
 	OPT_REKEY_BATCHES,
+	/* guard */
+	OPT_REQUIRE_2FA,
 	OPT_HELP,
 	OPT__MAX
 };
@@ -309,6 +312,10 @@ static const struct opt_def opts[OPT__MAX] = {
 	/* keys: holos rekey stops after this many batches (0: all) */
 	[OPT_REKEY_BATCHES] = { "batches", NULL, ARG_NUMBER, CF(rekey_batches),
 	    0, 1000000000, "0" },
+	/* guard: moderators and admins enrol a second factor before they
+	 * moderate */
+	[OPT_REQUIRE_2FA] = { "require-2fa", "HOLOS_REQUIRE_2FA", ARG_ONOFF,
+	    CF(require_2fa), 0, 0, "on" },
 	[OPT_HELP] = { "help", NULL, ARG_NONE, 0, 0, 0, NULL },
 };
 
@@ -1219,6 +1226,7 @@ setup_mail(struct config *c, struct outbox_config *mail)
 	}
 	site.mail_from = c->mail_from;
 	site.count_on_sign = c->count_on_sign;
+	site.require_2fa = c->require_2fa;
 	site.confirm_ttl = (int64_t)c->confirm_ttl;
 	site.mail_to_files = c->smtp == NULL;
 	memset(mail, 0, sizeof(*mail));

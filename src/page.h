@@ -148,11 +148,24 @@ void page_signin_link_show(struct request *r);
 void page_signin_link_post(struct request *r);
 void page_signin_token_show(struct request *r);
 void page_signin_token_post(struct request *r);
-/* Signs r's browser in as u (page_login.c): the session cookie (its value
- * made by account_session_start()), the known-account cookie, and 303 to
- * next ("" for u's home page by role). */
-void page_login_done(struct request *r, const struct user *u,
+/* Signs r's browser in as u once its password or mailed link was right
+ * (page_login.c): an account with a second factor is sent to /login/2fa
+ * first; otherwise a session starts, with the known-account cookie known
+ * and 303 to next ("" for u's home page by role). Replies in every case. */
+void page_login_done(struct request *r, const struct user *u, const char *known,
+    const char *next);
+/* The session cookie (its value made by account_session_start()), the
+ * known-account cookie and 303 to next: the last step of every sign-in. */
+void page_login_grant(struct request *r, const struct user *u,
     const char *cookie, const char *known, const char *next);
+/* A redirect target from a form: a path on this site only; "" for none
+ * (the user's home page, by role). */
+const char *page_safe_next(const char *s, size_t len);
+/* guard: the second factor (page_totp.c). */
+void page_totp_login_show(struct request *r);
+void page_totp_login_post(struct request *r);
+void page_totp_setup_show(struct request *r);
+void page_totp_setup_post(struct request *r);
 
 /* page_start.c */
 void page_start_show(struct request *r);

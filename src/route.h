@@ -188,7 +188,16 @@ X(SIGNIN_LINK_POST, "signin_link_post", POST, EXACT, "/login/link", NULL,      \
 X(SIGNIN_TOKEN, "signin_token", GET, TOKEN, "/login/link/", NULL,              \
     page_signin_token_show, NONE)                                              \
 X(SIGNIN_TOKEN_POST, "signin_token_post", POST, TOKEN, "/login/link/", NULL,   \
-    page_signin_token_post, FORM)
+    page_signin_token_post, FORM)                                              \
+/* guard: the second factor */                                                 \
+X(TOTP_LOGIN, "totp_login", GET, EXACT, "/login/2fa", NULL,                    \
+    page_totp_login_show, NONE)                                                \
+X(TOTP_LOGIN_POST, "totp_login_post", POST, EXACT, "/login/2fa", NULL,         \
+    page_totp_login_post, FORM)                                                \
+X(TOTP_SETUP, "totp_setup", GET, EXACT, "/me/2fa", NULL, page_totp_setup_show, \
+    NONE)                                                                      \
+X(TOTP_SETUP_POST, "totp_setup_post", POST, EXACT, "/me/2fa", NULL,            \
+    page_totp_setup_post, FORM)
 /* clang-format on */
 
 enum route {
