@@ -644,6 +644,10 @@ static const char *const store_sql[ST__MAX] = {
 	[ST_RECOVERY_CLEAR] = "DELETE FROM user_recovery WHERE user_id = $1",
 	[ST_RECOVERY_INSERT] =
 	    "INSERT INTO user_recovery (hash, user_id) VALUES ($1, $2)",
+	[ST_SEALED_LIST_TOTP] = "SELECT user_id, 0, sealed, NULL FROM user_totp"
+				" WHERE user_id > $1 ORDER BY user_id LIMIT $2",
+	[ST_SEALED_SET_TOTP] = "UPDATE user_totp SET sealed = $2"
+			       " WHERE user_id = $1 AND sealed = $3",
 	[ST_RECOVERY_USE] = "UPDATE user_recovery SET used_at = $3"
 			    " WHERE hash = $1 AND user_id = $2"
 			    " AND used_at IS NULL",
@@ -4149,6 +4153,8 @@ static const struct {
 	    ST_SEALED_SET_ADDR, true },
 	[SEALED_REPORTS] = { "reports.email_sealed", ST_SEALED_LIST_REPORTS,
 	    ST_SEALED_SET_REPORTS, false },
+	[SEALED_TOTP] = { "user_totp.sealed", ST_SEALED_LIST_TOTP,
+	    ST_SEALED_SET_TOTP, false },
 };
 
 const char *

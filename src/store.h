@@ -1087,6 +1087,7 @@ enum sealed_column {
 	SEALED_USERS,	   /* users.email_sealed */
 	SEALED_ADDRESSEES, /* addressees.email_sealed */
 	SEALED_REPORTS,	   /* reports.email_sealed (docs/report.md) */
+	SEALED_TOTP,	   /* user_totp.sealed (docs/guard.md) */
 	SEALED__MAX
 };
 
