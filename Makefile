@@ -16,7 +16,7 @@
 all:
 
 PKGS     := libmicrohttpd sqlite3 libsodium icu-uc icu-i18n libcmark jansson libcurl libpq \
-            cairo-pdf pangocairo fontconfig libqrencode libidn2 vips libwebp opendkim
+            cairo-pdf pangocairo fontconfig libqrencode libidn2 vips libwebp opendkim liboath
 TESTPKGS := cmocka zlib
 WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror
 CXXWARN  := -Wall -Wextra -Wshadow -Werror

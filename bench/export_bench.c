@@ -86,9 +86,10 @@ fill(const char *dir, int64_t n)
 		goto out;
 	if (sqlite3_prepare_v2(db,
 		"INSERT INTO signatures (petition_id, seq, email_hash, pii,"
-		" country, public_name, updates, comment, state, created_at,"
-		" confirmed_at) SELECT id, ?1, ?2, ?3, ?4, ?5, 0, ?6,"
-		" 'confirmed', ?7, ?7 FROM petitions WHERE slug = '" SLUG "'",
+		" country, public_name, public_comment, updates, comment, state,"
+		" created_at, confirmed_at) SELECT id, ?1, ?2, ?3, ?4, ?5,"
+		" ?5 AND ?6 <> '', 0, ?6, 'confirmed', ?7, ?7 FROM petitions"
+		" WHERE slug = '" SLUG "'",
 		-1, &ins, NULL) != SQLITE_OK) {
 		fprintf(stderr, "export_bench: %s\n", sqlite3_errmsg(db));
 		goto out;
@@ -211,6 +212,23 @@ main(int argc, char **argv)
 		return 1;
 	fprintf(stderr, "export_bench: signers=%lld filled in %.1f s\n",
 	    (long long)n, now() - t0);
+	/* The rows went in behind holos's back: the first holos to open the
+	 * store appends them to the verifiable log. That is setup, not an
+	 * export's cost: a first export, to /dev/null, does it. */
+	{
+		char *warm[] = { argv[1], "export", SLUG, "--format", "json",
+			"--data", (char *)dir, "--out", "/dev/null", NULL };
+
+		t0 = now();
+		if (run(warm, &ru) != 0) {
+			fprintf(stderr, "export_bench: holos export failed\n");
+			return 1;
+		}
+		fprintf(stderr,
+		    "export_bench: the log built, and a first export, in "
+		    "%.1f s\n",
+		    now() - t0);
+	}
 	for (size_t k = 0; k < 2; k++) {
 		double cpu;
 

@@ -158,7 +158,7 @@ known_ok(const unsigned char hash[CRYPTO_HASH_BYTES], const char *cookie)
 enum login_result
 account_login(struct store *s, struct arena *a, const char *email, size_t elen,
     const char *password, size_t plen, const char *known_cookie,
-    struct user *user, char *cookie, char *known)
+    struct user *user, char *known)
 {
 	unsigned char hash[CRYPTO_HASH_BYTES];
 	int64_t now = (int64_t)time(NULL), locked_until;
@@ -203,10 +203,50 @@ account_login(struct store *s, struct arena *a, const char *email, size_t elen,
 		return LOGIN_UNAVAILABLE;
 	if (!ok)
 		return LOGIN_WRONG;
-	if (account_session_start(s, user->id, cookie) == -1)
-		return LOGIN_UNAVAILABLE;
 	known_new(hash, known);
 	return LOGIN_OK;
+}
+
+/* The second-factor step's cookie: the account, its expiry (big-endian)
+ * and a keyed hash of both, base64url. */
+#define PENDING_MAC 16
+
+void
+account_pending_new(int64_t user_id, int64_t expires, char *out)
+{
+	unsigned char raw[16 + PENDING_MAC];
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		raw[i] = (unsigned char)((uint64_t)user_id >> (56 - 8 * i));
+		raw[8 + i] = (unsigned char)((uint64_t)expires >> (56 - 8 * i));
+	}
+	crypto_misc_hash("login-second-factor", raw, 16, raw + 16, PENDING_MAC);
+	sodium_bin2base64(out, ACCOUNT_PENDING_CHARS + 1, raw, sizeof(raw),
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+int64_t
+account_pending_user(const char *cookie, int64_t now)
+{
+	unsigned char raw[16 + PENDING_MAC], mac[PENDING_MAC];
+	uint64_t id = 0, e = 0;
+	size_t len;
+	int i;
+
+	if (cookie == NULL || strlen(cookie) != ACCOUNT_PENDING_CHARS ||
+	    sodium_base642bin(raw, sizeof(raw), cookie, strlen(cookie), NULL,
+		&len, NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+	    len != sizeof(raw))
+		return 0;
+	crypto_misc_hash("login-second-factor", raw, 16, mac, PENDING_MAC);
+	if (sodium_memcmp(mac, raw + 16, PENDING_MAC) != 0)
+		return 0;
+	for (i = 0; i < 8; i++) {
+		id = (id << 8) | raw[i];
+		e = (e << 8) | raw[8 + i];
+	}
+	return (int64_t)e > now ? (int64_t)id : 0;
 }
 
 void
@@ -429,10 +469,63 @@ account_mail_take(const char *kind, const void *key, size_t len, int max,
 
 const char account_usage[] =
     "usage: holos user add [--data DIR] --email ADDRESS --role ROLE\n"
+    "       holos user reset-2fa [--data DIR] ADDRESS\n"
     "\n"
-    "Creates an account; ROLE is starter, moderator or admin. The password is\n"
-    "read from standard input (at least 10 characters), never from the command\n"
-    "line, so it stays out of shell history and the process list.\n";
+    "add creates an account; ROLE is starter, moderator or admin. The password\n"
+    "is read from standard input (at least 10 characters), never from the\n"
+    "command line, so it stays out of shell history and the process list.\n"
+    "reset-2fa removes an account's second factor and recovery codes (for one\n"
+    "who lost both); a moderator or admin then enrols again before moderating.\n";
+
+/* holos user reset-2fa ADDRESS. Returns the exit status after printing. */
+static int
+reset_2fa(struct store *s, const char *email)
+{
+	unsigned char hash[CRYPTO_HASH_BYTES];
+	struct arena *a;
+	struct user u;
+	size_t len;
+	char *norm;
+	int rc = 1;
+
+	if ((a = arena_new()) == NULL)
+		return 1;
+	norm = email_normalize(a, email, strlen(email), &len);
+	if (norm == NULL || !email_valid(norm, len)) {
+		fprintf(stderr, "holos user: not an email address\n");
+		goto out;
+	}
+	crypto_email_hash(norm, len, hash);
+	switch (store_user_by_email(s, a, hash, &u)) {
+	case STORE_OK: break;
+	case STORE_NOTFOUND:
+		fprintf(stderr, "holos user: no account has that address\n");
+		goto out;
+	default: fprintf(stderr, "holos user: the store failed\n"); goto out;
+	}
+	switch (store_totp_reset(s, u.id)) {
+	case STORE_OK:
+		log_info("account", "event=reset_2fa user=%lld",
+		    (long long)u.id);
+		(void)store_audit(s, "operator", "reset_2fa",
+		    arena_printf(a, "user:%lld", (long long)u.id), "",
+		    (int64_t)time(NULL));
+		printf("holos user: the second factor of account %lld was "
+		       "removed\n",
+		    (long long)u.id);
+		rc = 0;
+		break;
+	case STORE_NOTFOUND:
+		printf("holos user: account %lld has no second factor\n",
+		    (long long)u.id);
+		rc = 0;
+		break;
+	default: fprintf(stderr, "holos user: the store failed\n"); break;
+	}
+out:
+	arena_free(a);
+	return rc;
+}
 
 /* Reads one line from standard input without echo on a terminal. */
 static int
@@ -485,6 +578,9 @@ account_cmd(struct store *s, int argc, char **argv)
 		else if (ch != 'd' && ch != 'b' && ch != 's')
 			goto usage;
 	}
+	if (optind == argc - 2 && strcmp(argv[optind], "reset-2fa") == 0 &&
+	    email == NULL && rolename == NULL)
+		return reset_2fa(s, argv[optind + 1]);
 	if (optind != argc - 1 || strcmp(argv[optind], "add") != 0 ||
 	    email == NULL || rolename == NULL)
 		goto usage;

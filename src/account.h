@@ -59,18 +59,30 @@ extern const char account_usage[];
 #define ACCOUNT_KNOWN_COOKIE "holos_known"
 #define ACCOUNT_KNOWN_CHARS 43
 
-/* Checks email and password; on LOGIN_OK fills user and writes a fresh
- * session cookie value into cookie (ACCOUNT_SESSION_CHARS + 1 bytes) and
- * the browser's known-account cookie into known (ACCOUNT_KNOWN_CHARS + 1
- * bytes). After ACCOUNT_MAX_FAILED failures in a row an address is locked
- * for ACCOUNT_LOCK_SECONDS (LOGIN_LOCKED, at once, for an address with an
- * account or without one alike: the failures are the store's, per address,
+/* Checks email and password; on LOGIN_OK fills user and writes the
+ * browser's known-account cookie into known (ACCOUNT_KNOWN_CHARS + 1
+ * bytes); the session is the caller's to start (after a second factor,
+ * page_login_done()). After ACCOUNT_MAX_FAILED failures in a row an address is
+ * locked for ACCOUNT_LOCK_SECONDS (LOGIN_LOCKED, at once, for an address with
+ * an account or without one alike: the failures are the store's, per address,
  * and both cases read, hash and write the same), except for a browser
  * whose known_cookie (may be NULL) says it signed in to that account
  * before. */
 enum login_result account_login(struct store *s, struct arena *a,
     const char *email, size_t elen, const char *password, size_t plen,
-    const char *known_cookie, struct user *user, char *cookie, char *known);
+    const char *known_cookie, struct user *user, char *known);
+
+/* The cookie of a sign-in waiting for its second factor: the account,
+ * good until expires, under a keyed hash. ACCOUNT_PENDING_CHARS characters
+ * and a NUL into out. */
+#define ACCOUNT_PENDING_COOKIE "holos_2fa"
+#define ACCOUNT_PENDING_CHARS 43
+#define ACCOUNT_PENDING_TTL 300
+void account_pending_new(int64_t user_id, int64_t expires, char *out);
+
+/* The account of a second-factor cookie made before and still good at
+ * now, or 0 (none, forged, expired). */
+int64_t account_pending_user(const char *cookie, int64_t now);
 
 /* The known-account cookie for the account of email (normalised), into out
  * (ACCOUNT_KNOWN_CHARS + 1 bytes): for a browser that signed in another

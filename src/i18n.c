@@ -141,8 +141,8 @@ lang_load(struct lang *l, const char *path, char *err, size_t errlen)
 			}
 			if (msgfmt_arg_count(l->msgs[i].fmt) == 0) {
 				size_t len;
-				char *f = msgfmt_format(l->msgs[i].fmt, NULL,
-				    0, &len);
+				char *f = msgfmt_format(l->msgs[i].fmt, NULL, 0,
+				    &len);
 
 				if (f == NULL) {
 					i++;

@@ -100,12 +100,14 @@ rcpt_hash(const char *rcpt, size_t len, unsigned char out[CRYPTO_HASH_BYTES])
 	arena_free(a);
 }
 
-/* Delivers one claimed message and records how it went: a recipient the
- * relay refused for good (SMTP_REFUSED) is suppressed, and a suppressed
- * one is not tried again. */
+/* Delivers one claimed message and says in *out how it went (error in
+ * arena a), for run_batches() to record with the rest of its batch: a
+ * recipient the relay refused for good (SMTP_REFUSED) is suppressed at
+ * once, and a suppressed one is not tried again. */
 static void
 deliver(struct store *s, const struct outbox_config *c,
-    struct smtp_session *sess, const struct outbox_msg *m)
+    struct smtp_session *sess, const struct outbox_msg *m, struct arena *a,
+    struct outbox_outcome *out)
 {
 	enum smtp_result res = SMTP_PERMFAIL;
 	char err[256] = "";
@@ -170,14 +172,19 @@ deliver(struct store *s, const struct outbox_config *c,
 	}
 record:
 	now = (int64_t)time(NULL);
+	out->id = m->id;
+	out->next_at = 0;
+	out->error = "";
 	if (res == SMTP_SENT) {
-		store_outbox_finish(s, m->id, OUTBOX_SENT, 0, "", now);
+		out->state = OUTBOX_SENT;
 		log_info("outbox", "id=%lld kind=%s result=sent attempt=%d",
 		    (long long)m->id, m->kind, m->attempts);
 	} else if (res == SMTP_TEMPFAIL && m->attempts < c->max_attempts) {
 		int64_t next = now + backoff(c, m->attempts);
 
-		store_outbox_finish(s, m->id, OUTBOX_QUEUED, next, err, now);
+		out->state = OUTBOX_QUEUED;
+		out->next_at = next;
+		out->error = arena_strdup(a, err);
 		log_warn("outbox",
 		    "id=%lld kind=%s result=retry attempt=%d "
 		    "in=%llds error=\"%s\"",
@@ -190,7 +197,8 @@ record:
 			    "id=%lld kind=%s event=suppressed note=\"the "
 			    "address is not mailed again\"",
 			    (long long)m->id, m->kind);
-		store_outbox_finish(s, m->id, OUTBOX_DEAD, 0, err, now);
+		out->state = OUTBOX_DEAD;
+		out->error = arena_strdup(a, err);
 		log_error("outbox",
 		    "id=%lld kind=%s result=dead attempt=%d "
 		    "error=\"%s\"",
@@ -206,11 +214,15 @@ record:
 }
 
 /* Claims and sends due mail in batches until none is left (or the worker
- * is stopping). Returns the number handled, or -1 on a store error. */
+ * is stopping); the outcomes of a batch are recorded together, in one
+ * commit (a message sent but not yet recorded when the process dies is
+ * sent again, with its Message-ID, like one in flight). Returns the number
+ * handled, or -1 on a store error. */
 static int
 run_batches(struct store *s, const struct outbox_config *c,
     struct smtp_session *sess)
 {
+	struct outbox_outcome oc[CLAIM_BATCH];
 	struct outbox_msg *ms;
 	struct arena *a;
 	size_t n, i;
@@ -225,7 +237,13 @@ run_batches(struct store *s, const struct outbox_config *c,
 			return -1;
 		}
 		for (i = 0; i < n; i++)
-			deliver(s, c, sess, &ms[i]);
+			deliver(s, c, sess, &ms[i], a, &oc[i]);
+		if (store_outbox_finish_batch(s, oc, n, (int64_t)time(NULL)) !=
+		    STORE_OK)
+			log_warn("outbox",
+			    "error=\"cannot record a batch\" messages=%zu "
+			    "note=\"they are sent again later\"",
+			    n);
 		arena_free(a);
 		total += (int)n;
 		if (n < CLAIM_BATCH)

@@ -93,7 +93,8 @@ struct config {
 	struct cidr trusted[32];
 	size_t ntrusted;
 	struct rl_rule rates[RL__MAX];
-	bool rate_limit; /* false: no limits at all */
+	bool rate_limit;  /* false: no limits at all */
+	bool require_2fa; /* guard */
 	unsigned long min_form_seconds;
 	unsigned long pow_bits;
 	/* privacy */
@@ -162,6 +163,9 @@ enum opt {
 	OPT_RATE_LIMIT,
 	OPT_API_RATE_IP,
 	OPT_API_RATE_NET,
+	OPT_LIKE_RATE_IP,
+	OPT_LIKE_RATE_NET,
+	OPT_LIKE_RATE_SITE,
 	OPT_REPORT_RATE_IP,
 	OPT_REPORT_RATE_NET,
 	OPT_MIN_FORM_SECONDS,
@@ -173,6 +177,8 @@ enum opt {
 	OPT_PUBLISH_RESPONSES,
 	/* keys */
 	OPT_REKEY_BATCHES,
+	/* guard */
+	OPT_REQUIRE_2FA,
 	OPT_HELP,
 	OPT__MAX
 };
@@ -272,6 +278,15 @@ static const struct opt_def opts[OPT__MAX] = {
 	    CF(rates[RL_API_IP]), 0, 0, "120/60" },
 	[OPT_API_RATE_NET] = { "api-rate-net", NULL, ARG_RATE,
 	    CF(rates[RL_API_NET]), 0, 0, "600/60" },
+	/* Likes of comments (docs/social.md): a few a minute per person;
+	 * in all no more than the database takes beside the signatures
+	 * without a page view waiting. */
+	[OPT_LIKE_RATE_IP] = { "like-rate-ip", NULL, ARG_RATE,
+	    CF(rates[RL_LIKE_IP]), 0, 0, "30/60" },
+	[OPT_LIKE_RATE_NET] = { "like-rate-net", NULL, ARG_RATE,
+	    CF(rates[RL_LIKE_NET]), 0, 0, "120/60" },
+	[OPT_LIKE_RATE_SITE] = { "like-rate-site", NULL, ARG_RATE,
+	    CF(rates[RL_LIKE_SITE]), 0, 0, "20/1" },
 	/* Reports (docs/report.md): a budget apart from signing's. */
 	[OPT_REPORT_RATE_IP] = { "report-rate-ip", NULL, ARG_RATE,
 	    CF(rates[RL_REPORT_IP]), 0, 0, "5/600" },
@@ -297,6 +312,10 @@ static const struct opt_def opts[OPT__MAX] = {
 	/* keys: holos rekey stops after this many batches (0: all) */
 	[OPT_REKEY_BATCHES] = { "batches", NULL, ARG_NUMBER, CF(rekey_batches),
 	    0, 1000000000, "0" },
+	/* guard: moderators and admins enrol a second factor before they
+	 * moderate */
+	[OPT_REQUIRE_2FA] = { "require-2fa", "HOLOS_REQUIRE_2FA", ARG_ONOFF,
+	    CF(require_2fa), 0, 0, "on" },
 	[OPT_HELP] = { "help", NULL, ARG_NONE, 0, 0, 0, NULL },
 };
 
@@ -416,6 +435,9 @@ static const char usage_serve[] =
     "  --api-rate-ip N/S   reads of the open API (/api/) per client: over it\n"
     "                      429 with Retry-After (default 120/60)\n"
     "  --api-rate-net N/S  the same per network (default 600/60)\n"
+    "  --like-rate-ip N/S  likes of comments per client (default 30/60)\n"
+    "  --like-rate-net N/S the same per network (default 120/60)\n"
+    "  --like-rate-site N/S likes in all (default 20/1)\n"
     "  --report-rate-ip N/S  reports of petitions and comments per client\n"
     "                      (default 5/600)\n"
     "  --report-rate-net N/S the same per network (default 20/600)\n"
@@ -1204,6 +1226,7 @@ setup_mail(struct config *c, struct outbox_config *mail)
 	}
 	site.mail_from = c->mail_from;
 	site.count_on_sign = c->count_on_sign;
+	site.require_2fa = c->require_2fa;
 	site.confirm_ttl = (int64_t)c->confirm_ttl;
 	site.mail_to_files = c->smtp == NULL;
 	memset(mail, 0, sizeof(*mail));

@@ -297,6 +297,26 @@ page_require(struct request *r, enum user_role role, struct user *u,
 		page_error(r, 403, "err_forbidden");
 		return -1;
 	}
+	/* guard: moderating takes a second factor; one not enrolled yet is
+	 * sent to enrol first. */
+	if (role >= ROLE_MODERATOR && site.require_2fa) {
+		struct user_totp t;
+
+		switch (store_totp_get(site.store, r->arena, u->id, &t)) {
+		case STORE_OK:
+		case STORE_NOTFOUND: break;
+		default:
+			http_header_add(r, "Retry-After", "5");
+			page_error(r, 503, "err_unavailable");
+			return -1;
+		}
+		if (t.enabled_at == 0) {
+			r->status = 303;
+			http_header_add(r, "Location", "/me/2fa");
+			http_header_add(r, "Cache-Control", "no-store");
+			return -1;
+		}
+	}
 	return 0;
 }
 

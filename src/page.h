@@ -148,11 +148,24 @@ void page_signin_link_show(struct request *r);
 void page_signin_link_post(struct request *r);
 void page_signin_token_show(struct request *r);
 void page_signin_token_post(struct request *r);
-/* Signs r's browser in as u (page_login.c): the session cookie (its value
- * made by account_session_start()), the known-account cookie, and 303 to
- * next ("" for u's home page by role). */
-void page_login_done(struct request *r, const struct user *u,
+/* Signs r's browser in as u once its password or mailed link was right
+ * (page_login.c): an account with a second factor is sent to /login/2fa
+ * first; otherwise a session starts, with the known-account cookie known
+ * and 303 to next ("" for u's home page by role). Replies in every case. */
+void page_login_done(struct request *r, const struct user *u, const char *known,
+    const char *next);
+/* The session cookie (its value made by account_session_start()), the
+ * known-account cookie and 303 to next: the last step of every sign-in. */
+void page_login_grant(struct request *r, const struct user *u,
     const char *cookie, const char *known, const char *next);
+/* A redirect target from a form: a path on this site only; "" for none
+ * (the user's home page, by role). */
+const char *page_safe_next(const char *s, size_t len);
+/* guard: the second factor (page_totp.c). */
+void page_totp_login_show(struct request *r);
+void page_totp_login_post(struct request *r);
+void page_totp_setup_show(struct request *r);
+void page_totp_setup_post(struct request *r);
 
 /* page_start.c */
 void page_start_show(struct request *r);
@@ -308,6 +321,20 @@ void page_image_jpg(struct request *r);
 json_t *page_image_json(struct request *r, const char *slug,
     int64_t petition_id);
 
+/* page_comments.c: "Why I signed" (docs/social.md) */
+/* Sets o's comments_new, comments_top, has_comments, has_top and
+ * like_action for the petition's page; nothing when the store fails. */
+void page_comments_public(struct request *r, const struct petition *p,
+    json_t *o);
+/* Sets o's "comments": a page (?cpage=) of every comment of p its signers
+ * agreed to show, hidden ones too, with hide and show-again forms made
+ * with csrf (back to the moderators' list when admin). Returns 0, or -1
+ * when the store fails. */
+int page_comments_manage(struct request *r, const struct user *u,
+    const struct petition *p, const char *csrf, bool admin, json_t *o);
+void page_comment_like(struct request *r);
+void page_comment_hide(struct request *r);
+void page_admin_comments(struct request *r);
 /* page_mydata.c: /privacy/data, a signer asks for their data by mail (GET:
  * the form; POST: the same answer whether the address is known or not). */
 void page_mydata_show(struct request *r);

@@ -950,7 +950,7 @@ void
 page_signin_token_post(struct request *r)
 {
 	struct form_value v[B__MAX];
-	char cookie[ACCOUNT_SESSION_CHARS + 1], known[ACCOUNT_KNOWN_CHARS + 1];
+	char known[ACCOUNT_KNOWN_CHARS + 1];
 	int64_t id, now = (int64_t)time(NULL);
 	const char *email;
 	struct user u;
@@ -974,10 +974,5 @@ page_signin_token_post(struct request *r)
 	/* This browser proved the mailbox: it is a known one from now on,
 	 * so the right password gets through a lock others' guesses caused. */
 	account_known_new(email, known);
-	if (account_session_start(site.store, id, cookie) == -1) {
-		unavailable(r);
-		return;
-	}
-	page_login_done(r, &u, cookie, known, "");
-	sodium_memzero(cookie, sizeof(cookie));
+	page_login_done(r, &u, known, "");
 }

@@ -17,10 +17,12 @@
 #include "page.h"
 #include "ratelimit.h"
 #include "search_text.h"
+#include "social.h"
 
 #define API_PER_PAGE 50
 #define API_PAGES_MAX 10000
 #define API_SIGNERS_MAX 100
+#define API_COMMENTS_MAX 50 /* the newest comments shown */
 
 static const char *
 iso_time(struct request *r, int64_t t)
@@ -264,6 +266,43 @@ md_html(struct request *r, const char *md)
 	return out ? out : "";
 }
 
+/* social proof (docs/social.md): the recent signers who agreed to show
+ * their name (first name, country) and the comments shown on the page
+ * (first name only when that was agreed too; hidden ones never). */
+static void
+api_social(struct request *r, const struct petition *p, json_t *o)
+{
+	struct social_recent rs;
+	struct comment_row *c;
+	json_t *arr = json_array();
+	size_t n = 0, i;
+
+	if (social_recent_load(site.store, p->id, &rs) == 0)
+		for (i = 0; i < rs.n; i++)
+			json_array_append_new(arr,
+			    json_pack("{s:s, s:s}", "first_name", rs.s[i].name,
+				"country", rs.s[i].country));
+	json_object_set_new(o, "recent_signers", arr);
+	arr = json_array();
+	if (store_comments(site.store, r->arena, p->id, COMMENTS_NEWEST,
+		API_COMMENTS_MAX, 0, &c, &n) == STORE_OK)
+		for (i = 0; i < n; i++) {
+			char first[SOCIAL_NAME_MAX] = "";
+
+			if (c[i].pii != NULL)
+				(void)social_first_name(c[i].pii, c[i].pii_len,
+				    first);
+			json_array_append_new(arr,
+			    json_pack("{s:I, s:o, s:s, s:s, s:I, s:s}", "id",
+				(json_int_t)c[i].id, "first_name",
+				first[0] ? json_string(first) : json_null(),
+				"country", c[i].country, "comment",
+				c[i].comment, "likes", (json_int_t)c[i].likes,
+				"signed_at", iso_time(r, c[i].at)));
+		}
+	json_object_set_new(o, "comments", arr);
+}
+
 void
 page_api_petition(struct request *r)
 {
@@ -354,6 +393,7 @@ page_api_petition(struct request *r)
 			t.title, "body_md", t.body_md));
 	}
 	json_object_set_new(o, "translations", trs);
+	api_social(r, &p, o);
 	api_reply(r, o, lastmod);
 }
 

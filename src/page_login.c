@@ -1,6 +1,8 @@
 /* page_login.c - signing in (/login, the password checked on the offload
  * worker while the request is parked) and out (POST /logout). */
+#include <sodium.h>
 #include <string.h>
+#include <time.h>
 
 #include "account.h"
 #include "crypto.h"
@@ -26,10 +28,8 @@ static const struct form_spec login_form[L__MAX] = {
 	[L_CSRF] = { "csrf", FORM_TOKEN, 128, true, NULL },
 	[L_NEXT] = { "next", FORM_TOKEN, 512, false, NULL },
 };
-/* A redirect target from a form: a path on this site only; "" for none
- * (the user's home page, by role). */
-static const char *
-safe_next(const char *s, size_t len)
+const char *
+page_safe_next(const char *s, size_t len)
 {
 	if (len == 0 || s[0] != '/' ||
 	    (len > 1 && (s[1] == '/' || s[1] == '\\')) ||
@@ -64,7 +64,7 @@ page_login_show(struct request *r)
 	const char *next = http_query(r, "next");
 
 	render_login(r, 200,
-	    safe_next(next ? next : "", next ? strlen(next) : 0), NULL);
+	    page_safe_next(next ? next : "", next ? strlen(next) : 0), NULL);
 }
 
 /* A login's work, done on the offload worker: the password hash. */
@@ -74,7 +74,6 @@ struct login_job {
 	const char *next;
 	enum login_result result;
 	struct user u;
-	char cookie[ACCOUNT_SESSION_CHARS + 1];
 	const char *known_cookie; /* this browser's, or NULL */
 	char known[ACCOUNT_KNOWN_CHARS + 1];
 	struct arena *arena;
@@ -86,7 +85,7 @@ login_work(void *arg)
 	struct login_job *j = arg;
 
 	j->result = account_login(site.store, j->arena, j->email, j->elen,
-	    j->password, j->plen, j->known_cookie, &j->u, j->cookie, j->known);
+	    j->password, j->plen, j->known_cookie, &j->u, j->known);
 }
 
 /* The answer once the password was checked. */
@@ -111,11 +110,56 @@ login_finish(struct request *r, struct login_job *j)
 		return;
 	}
 	log_info("login", "result=ok user=%lld", (long long)j->u.id);
-	page_login_done(r, &j->u, j->cookie, j->known, next);
+	page_login_done(r, &j->u, j->known, next);
 }
 
 void
-page_login_done(struct request *r, const struct user *u, const char *cookie,
+page_login_done(struct request *r, const struct user *u, const char *known,
+    const char *next)
+{
+	char cookie[ACCOUNT_SESSION_CHARS + 1],
+	    pending[ACCOUNT_PENDING_CHARS + 1];
+	struct user_totp t;
+
+	/* guard: an account with a second factor gets its session only
+	 * after the code (page_totp.c); this browser holds a short-lived
+	 * signed note of whose code it owes. */
+	switch (store_totp_get(site.store, r->arena, u->id, &t)) {
+	case STORE_OK:
+	case STORE_NOTFOUND: break;
+	default:
+		http_header_add(r, "Retry-After", "5");
+		page_error(r, 503, "err_unavailable");
+		return;
+	}
+	if (t.enabled_at != 0) {
+		account_pending_new(u->id,
+		    (int64_t)time(NULL) + ACCOUNT_PENDING_TTL, pending);
+		http_header_add(r, "Set-Cookie",
+		    arena_printf(r->arena,
+			ACCOUNT_PENDING_COOKIE "=%s; Path=/login; Max-Age=%d; "
+					       "HttpOnly; SameSite=Strict%s",
+			pending, ACCOUNT_PENDING_TTL,
+			site.secure_cookies ? "; Secure" : ""));
+		r->status = 303;
+		http_header_add(r, "Location",
+		    *next == '\0' ? "/login/2fa" :
+				    arena_printf(r->arena, "/login/2fa?next=%s",
+					page_urlenc(r, next)));
+		http_header_add(r, "Cache-Control", "no-store");
+		return;
+	}
+	if (account_session_start(site.store, u->id, cookie) == -1) {
+		http_header_add(r, "Retry-After", "5");
+		page_error(r, 503, "err_unavailable");
+		return;
+	}
+	page_login_grant(r, u, cookie, known, next);
+	sodium_memzero(cookie, sizeof(cookie));
+}
+
+void
+page_login_grant(struct request *r, const struct user *u, const char *cookie,
     const char *known, const char *next)
 {
 	/* This browser may try the right password while others' guesses
@@ -152,7 +196,7 @@ page_login_post(struct request *r)
 		return;
 	/* A next that is not text is dropped, never rendered. */
 	next = v[L_NEXT].err == FORM_OK ?
-	    safe_next(v[L_NEXT].s, v[L_NEXT].len) :
+	    page_safe_next(v[L_NEXT].s, v[L_NEXT].len) :
 	    "";
 	if (page_rate_check(r, 0) == -1)
 		return;

@@ -647,6 +647,14 @@ render_petition(struct request *r, const struct user *u, const char *binding,
 		if (img != NULL)
 			json_object_set_new(o, "image", img);
 	}
+	/* social: every comment its signers agreed to show, to hide. */
+	if (is_public(p->state) &&
+	    page_comments_manage(r, u, p,
+		json_string_value(json_object_get(o, "csrf")), false, o) == -1) {
+		json_decref(o);
+		unavailable(r);
+		return;
+	}
 	ctx = page_context(r, p->title);
 	json_object_set_new(ctx, "me", o);
 	page_render(r, status, "me_petition", ctx);

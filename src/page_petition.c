@@ -754,6 +754,7 @@ petition_context(struct request *r, struct petition *p, bool body,
 	if (body) {
 		petition_countries(r, p, o);
 		petition_recent(r, p, o);
+		page_comments_public(r, p, o);
 	}
 	petition_numbers(o, live);
 	buf_init(&b);

@@ -12,7 +12,8 @@ static const char *const status_text[QR__MAX] = {
 	[QR_OK] = "ok",
 	[QR_EMPTY] = "no URL",
 	[QR_TOO_LONG] = "URL longer than 512 bytes",
-	[QR_NOT_URL] = "not an http:// or https:// URL in printable ASCII",
+	[QR_NOT_URL] =
+	    "not an http://, https:// or otpauth:// URL in printable ASCII",
 	[QR_NO_MEMORY] = "out of memory",
 };
 
@@ -32,7 +33,9 @@ url_check(const char *url, size_t len)
 	if (len > QR_URL_MAX)
 		return QR_TOO_LONG;
 	if (!(len > 7 && strncasecmp(url, "http://", 7) == 0) &&
-	    !(len > 8 && strncasecmp(url, "https://", 8) == 0))
+	    !(len > 8 && strncasecmp(url, "https://", 8) == 0) &&
+	    /* guard: a second factor's secret for authenticator apps */
+	    !(len > 15 && strncasecmp(url, "otpauth://totp/", 15) == 0))
 		return QR_NOT_URL;
 	for (i = 0; i < len; i++)
 		if ((unsigned char)url[i] <= ' ' || (unsigned char)url[i] > '~')

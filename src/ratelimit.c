@@ -131,6 +131,8 @@ stripe_of(uint64_t key)
 #define SCOPES_WRITE \
 	((1u << RL_IP) | (1u << RL_NET) | (1u << RL_PETITION) | (1u << RL_SITE))
 #define SCOPES_API ((1u << RL_API_IP) | (1u << RL_API_NET))
+#define SCOPES_LIKE \
+	((1u << RL_LIKE_IP) | (1u << RL_LIKE_NET) | (1u << RL_LIKE_SITE))
 #define SCOPES_REPORT ((1u << RL_REPORT_IP) | (1u << RL_REPORT_NET))
 
 /* ratelimit_take() at monotonic second now (the unit test passes its
@@ -159,6 +161,9 @@ take_at(const struct netaddr *client, int64_t petition_id, double now,
 		keys[RL_SITE] = key_hash(RL_SITE, "site", 4);
 		keys[RL_API_IP] = key_hash(RL_API_IP, client, sizeof(*client));
 		keys[RL_API_NET] = key_hash(RL_API_NET, &net, sizeof(net));
+		keys[RL_LIKE_IP] = key_hash(RL_LIKE_IP, client, sizeof(*client));
+		keys[RL_LIKE_NET] = key_hash(RL_LIKE_NET, &net, sizeof(net));
+		keys[RL_LIKE_SITE] = key_hash(RL_LIKE_SITE, "site", 4);
 		keys[RL_REPORT_IP] =
 		    key_hash(RL_REPORT_IP, client, sizeof(*client));
 		keys[RL_REPORT_NET] = key_hash(RL_REPORT_NET, &net, sizeof(net));
@@ -224,6 +229,12 @@ bool
 ratelimit_take_api(const struct netaddr *client, int *retry_after)
 {
 	return take_at(client, 0, now_seconds(), SCOPES_API, retry_after);
+}
+
+bool
+ratelimit_take_like(const struct netaddr *client, int *retry_after)
+{
+	return take_at(client, 0, now_seconds(), SCOPES_LIKE, retry_after);
 }
 
 bool

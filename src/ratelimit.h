@@ -16,6 +16,10 @@ enum rl_scope {
 	RL_SITE,
 	RL_API_IP,     /* the open API (/api/): per client address */
 	RL_API_NET,    /* and per network */
+	RL_LIKE_IP,    /* a comment's likes: per client address */
+	RL_LIKE_NET,   /* per network */
+	RL_LIKE_SITE,  /* and in all, so a flood from many addresses
+			* cannot keep the database busy */
 	RL_REPORT_IP,  /* reports of petitions and comments: per client */
 	RL_REPORT_NET, /* and per network */
 	RL__MAX
@@ -43,6 +47,10 @@ bool ratelimit_take(const struct netaddr *client, int64_t petition_id,
 
 /* The same for a read of the open API: RL_API_IP and RL_API_NET. */
 bool ratelimit_take_api(const struct netaddr *client, int *retry_after);
+
+/* The same for a like of a comment: RL_LIKE_IP, RL_LIKE_NET and
+ * RL_LIKE_SITE. */
+bool ratelimit_take_like(const struct netaddr *client, int *retry_after);
 
 /* The same for a report (docs/report.md): RL_REPORT_IP and
  * RL_REPORT_NET, a budget apart from signing's. */

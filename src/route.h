@@ -163,6 +163,13 @@ X(EXPORT_CSV, "export_csv", GET, SLUG, "/me/p/", "/export.csv",                \
     page_export_csv, NONE)                                                     \
 X(EXPORT_JSON, "export_json", GET, SLUG, "/me/p/", "/export.json",             \
     page_export_json, NONE)                                                    \
+/* Social proof: a comment's like, hiding, the moderators' list. */            \
+X(COMMENT_LIKE, "comment_like", POST, SLUG, "/p/", "/like",                    \
+    page_comment_like, FORM)                                                   \
+X(COMMENT_HIDE, "comment_hide", POST, SLUG, "/me/p/", "/comments",             \
+    page_comment_hide, FORM)                                                   \
+X(ADMIN_COMMENTS, "admin_comments", GET, SLUG, "/admin/p/", "/comments",       \
+    page_admin_comments, NONE)                                                 \
 /* keys: a signer asks for their data by mail */                              \
 X(MYDATA, "mydata", GET, EXACT, "/privacy/data", NULL, page_mydata_show, NONE) \
 X(MYDATA_POST, "mydata_post", POST, EXACT, "/privacy/data", NULL,             \
@@ -181,7 +188,16 @@ X(SIGNIN_LINK_POST, "signin_link_post", POST, EXACT, "/login/link", NULL,      \
 X(SIGNIN_TOKEN, "signin_token", GET, TOKEN, "/login/link/", NULL,              \
     page_signin_token_show, NONE)                                              \
 X(SIGNIN_TOKEN_POST, "signin_token_post", POST, TOKEN, "/login/link/", NULL,   \
-    page_signin_token_post, FORM)
+    page_signin_token_post, FORM)                                              \
+/* guard: the second factor */                                                 \
+X(TOTP_LOGIN, "totp_login", GET, EXACT, "/login/2fa", NULL,                    \
+    page_totp_login_show, NONE)                                                \
+X(TOTP_LOGIN_POST, "totp_login_post", POST, EXACT, "/login/2fa", NULL,         \
+    page_totp_login_post, FORM)                                                \
+X(TOTP_SETUP, "totp_setup", GET, EXACT, "/me/2fa", NULL, page_totp_setup_show, \
+    NONE)                                                                      \
+X(TOTP_SETUP_POST, "totp_setup_post", POST, EXACT, "/me/2fa", NULL,            \
+    page_totp_setup_post, FORM)
 /* clang-format on */
 
 enum route {

@@ -19,6 +19,7 @@ struct site {
 	const char *host;	  /* host of base_url, for Message-IDs */
 	bool secure_cookies;	  /* base URL is https */
 	bool count_on_sign;	  /* count without email confirmation */
+	bool require_2fa;	  /* guard: moderating needs a second factor */
 	int64_t confirm_ttl;	  /* seconds a confirmation link works */
 	const char *mail_from;	  /* envelope and From address */
 	bool mail_to_files;	  /* no SMTP: .eml files, links logged */

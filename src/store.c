@@ -618,6 +618,39 @@ static const char *const store_sql[ST__MAX] = {
 	[ST_LOGIN_GUARD_CLEAR_USER] =
 	    "DELETE FROM login_guard WHERE email_hash ="
 	    " (SELECT email_hash FROM users WHERE id = $1)",
+	/* guard: the second factor */
+	[ST_TOTP_GET] = "SELECT sealed, enabled_at, last_step, failed,"
+			" locked_until FROM user_totp WHERE user_id = $1",
+	/* A new secret only while none is enabled. */
+	[ST_TOTP_BEGIN] =
+	    "INSERT INTO user_totp (user_id, sealed, created_at) VALUES ($1,"
+	    " $2, $3) ON CONFLICT (user_id) DO UPDATE SET sealed = $2,"
+	    " created_at = $3, failed = 0 WHERE user_totp.enabled_at IS NULL",
+	[ST_TOTP_ENABLE] =
+	    "UPDATE user_totp SET enabled_at = $2, last_step = $3, failed = 0"
+	    " WHERE user_id = $1 AND enabled_at IS NULL",
+	/* A step is accepted once: of two presenting the same code, the
+	 * second finds last_step moved. */
+	[ST_TOTP_ACCEPT] = "UPDATE user_totp SET last_step = $2, failed = 0"
+			   " WHERE user_id = $1 AND enabled_at IS NOT NULL"
+			   " AND last_step < $2",
+	/* $2 now, $3 failures that lock, $4 lock seconds. */
+	[ST_TOTP_FAILED] =
+	    "UPDATE user_totp SET locked_until = CASE WHEN failed + 1 >="
+	    " CAST($3 AS INTEGER) THEN CAST($2 AS BIGINT) + CAST($4 AS BIGINT)"
+	    " ELSE locked_until END, failed = CASE WHEN failed + 1 >="
+	    " CAST($3 AS INTEGER) THEN 0 ELSE failed + 1 END WHERE user_id = $1",
+	[ST_TOTP_DELETE] = "DELETE FROM user_totp WHERE user_id = $1",
+	[ST_RECOVERY_CLEAR] = "DELETE FROM user_recovery WHERE user_id = $1",
+	[ST_RECOVERY_INSERT] =
+	    "INSERT INTO user_recovery (hash, user_id) VALUES ($1, $2)",
+	[ST_SEALED_LIST_TOTP] = "SELECT user_id, 0, sealed, NULL FROM user_totp"
+				" WHERE user_id > $1 ORDER BY user_id LIMIT $2",
+	[ST_SEALED_SET_TOTP] = "UPDATE user_totp SET sealed = $2"
+			       " WHERE user_id = $1 AND sealed = $3",
+	[ST_RECOVERY_USE] = "UPDATE user_recovery SET used_at = $3"
+			    " WHERE hash = $1 AND user_id = $2"
+			    " AND used_at IS NULL",
 	/* keys: the sealed columns walked in key order, a value replaced
 	 * only where it is still the one read */
 	[ST_SEALED_LIST_SIG] = "SELECT id, 0, pii, email_hash FROM signatures"
@@ -2640,6 +2673,30 @@ store_outbox_finish(struct store *s, int64_t id, enum outbox_state state,
 }
 
 enum store_status
+store_outbox_finish_batch(struct store *s, const struct outbox_outcome *o,
+    size_t n, int64_t now)
+{
+	struct q q;
+	size_t i;
+
+	if (n == 0)
+		return STORE_OK;
+	if (q_open(&q, s, NULL, "outbox_finish") != STORE_OK)
+		return q.st;
+	q_begin(&q, ST_BEGIN);
+	for (i = 0; i < n && q.st == STORE_OK; i++) {
+		if (o[i].state == OUTBOX_SENT)
+			(void)q_run(&q, ST_OUTBOX_SENT, "ii", now, o[i].id);
+		else
+			(void)q_run(&q, ST_OUTBOX_RESCHEDULE, "titii",
+			    outbox_state_name(o[i].state), o[i].next_at,
+			    o[i].error ? o[i].error : "", now, o[i].id);
+	}
+	q_commit(&q);
+	return q_close(&q);
+}
+
+enum store_status
 store_outbox_list(struct store *s, struct arena *a, struct outbox_msg **out,
     size_t *n)
 {
@@ -2930,6 +2987,108 @@ store_user_set_password(struct store *s, int64_t id, const char *password)
 	(void)q_run(&q, ST_LOGIN_GUARD_CLEAR_USER, "i", id);
 	q_commit(&q);
 	return q_close(&q);
+}
+
+/* ---- guard: the second factor ---- */
+
+enum store_status
+store_totp_get(struct store *s, struct arena *a, int64_t user_id,
+    struct user_totp *out)
+{
+	struct q q;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if (q_open(&q, s, a, "totp_get") != STORE_OK)
+		return q.st;
+	if ((r = q_run(&q, ST_TOTP_GET, "i", user_id)) == 1) {
+		out->sealed = row_blob(&q, 0, &out->sealed_len);
+		out->enabled_at = row_int(&q, 1);
+		out->last_step = row_int(&q, 2);
+		out->failed = (int)row_int(&q, 3);
+		out->locked_until = row_int(&q, 4);
+		if (out->sealed == NULL)
+			q.st = STORE_ERROR;
+	} else if (r == 0) {
+		q.st = STORE_NOTFOUND;
+	}
+	return q_close(&q);
+}
+
+enum store_status
+store_totp_begin(struct store *s, int64_t user_id, const unsigned char *sealed,
+    size_t len, int64_t now)
+{
+	return exec(s, "totp_begin", NULL, ST_TOTP_BEGIN, "ibi", user_id,
+	    sealed, len, now);
+}
+
+enum store_status
+store_totp_enable(struct store *s, int64_t user_id, int64_t step, int64_t now,
+    const unsigned char (*hashes)[32], size_t n)
+{
+	struct q q;
+	size_t i;
+
+	if (q_open(&q, s, NULL, "totp_enable") != STORE_OK)
+		return q.st;
+	q_begin(&q, ST_BEGIN);
+	(void)q_run(&q, ST_TOTP_ENABLE, "iii", user_id, now, step);
+	if (q.st == STORE_OK && q.changes == 0)
+		q.st = STORE_NOTFOUND;
+	(void)q_run(&q, ST_RECOVERY_CLEAR, "i", user_id);
+	for (i = 0; i < n; i++)
+		(void)q_run(&q, ST_RECOVERY_INSERT, "hi", hashes[i], user_id);
+	q_commit(&q);
+	return q_close(&q);
+}
+
+enum store_status
+store_totp_accept(struct store *s, int64_t user_id, int64_t step)
+{
+	enum store_status st;
+	int64_t n = 0;
+
+	st = exec(s, "totp_accept", &n, ST_TOTP_ACCEPT, "ii", user_id, step);
+	return found(st, n);
+}
+
+enum store_status
+store_totp_failed(struct store *s, int64_t user_id, int64_t now, int max_failed,
+    int64_t lock_seconds)
+{
+	return exec(s, "totp_failed", NULL, ST_TOTP_FAILED, "iidi", user_id,
+	    now, max_failed, lock_seconds);
+}
+
+enum store_status
+store_recovery_use(struct store *s, int64_t user_id, const unsigned char *hash,
+    int64_t now)
+{
+	enum store_status st;
+	int64_t n = 0;
+
+	st = exec(s, "recovery_use", &n, ST_RECOVERY_USE, "hii", hash, user_id,
+	    now);
+	return found(st, n);
+}
+
+enum store_status
+store_totp_reset(struct store *s, int64_t user_id)
+{
+	enum store_status st;
+	struct q q;
+	int64_t n;
+
+	if (q_open(&q, s, NULL, "totp_reset") != STORE_OK)
+		return q.st;
+	q_begin(&q, ST_BEGIN);
+	(void)q_run(&q, ST_TOTP_DELETE, "i", user_id);
+	n = q.changes;
+	(void)q_run(&q, ST_RECOVERY_CLEAR, "i", user_id);
+	q_commit(&q);
+	st = q_close(&q);
+	return found(st, n);
 }
 
 /* ---- updates ---- */
@@ -3994,6 +4153,8 @@ static const struct {
 	    ST_SEALED_SET_ADDR, true },
 	[SEALED_REPORTS] = { "reports.email_sealed", ST_SEALED_LIST_REPORTS,
 	    ST_SEALED_SET_REPORTS, false },
+	[SEALED_TOTP] = { "user_totp.sealed", ST_SEALED_LIST_TOTP,
+	    ST_SEALED_SET_TOTP, false },
 };
 
 const char *

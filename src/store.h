@@ -375,6 +375,21 @@ enum store_status store_outbox_claim(struct store *s, struct arena *a,
 enum store_status store_outbox_finish(struct store *s, int64_t id,
     enum outbox_state state, int64_t next_at, const char *error, int64_t now);
 
+/* One attempt's outcome, as store_outbox_finish() takes it. */
+struct outbox_outcome {
+	int64_t id;
+	enum outbox_state state;
+	int64_t next_at;
+	const char *error;
+};
+
+/* Records the outcomes of n attempts in one transaction, so a batch of
+ * mail costs one commit rather than one per message. On failure nothing
+ * is recorded: the messages stay 'sending' and are claimed again later,
+ * sent with the same Message-ID. Returns the store's status. */
+enum store_status store_outbox_finish_batch(struct store *s,
+    const struct outbox_outcome *o, size_t n, int64_t now);
+
 /* The newest 500 messages, for operators (strings in arena). */
 enum store_status store_outbox_list(struct store *s, struct arena *a,
     struct outbox_msg **out, size_t *n);
@@ -465,6 +480,53 @@ enum store_status store_login_guard(struct store *s,
 enum store_status store_login_guard_result(struct store *s,
     const unsigned char *email_hash, bool ok, int64_t now, int max_failed,
     int64_t lock_seconds);
+
+/* guard: an account's second factor (TOTP, RFC 6238), its secret sealed
+ * (crypto_seal()). */
+struct user_totp {
+	const unsigned char *sealed; /* in the arena */
+	size_t sealed_len;
+	int64_t enabled_at; /* 0: made, not yet confirmed with a code */
+	int64_t last_step;  /* the last time step accepted */
+	int failed;	    /* wrong codes in a row */
+	int64_t locked_until;
+};
+
+/* The account's second factor; STORE_NOTFOUND when it has none. */
+enum store_status store_totp_get(struct store *s, struct arena *a,
+    int64_t user_id, struct user_totp *out);
+
+/* Keeps a new sealed secret for the account while none is enabled (an
+ * enabled one is left as it is). Returns STORE_OK or the store's
+ * failure. */
+enum store_status store_totp_begin(struct store *s, int64_t user_id,
+    const unsigned char *sealed, size_t len, int64_t now);
+
+/* Enables the account's secret once a code of step confirmed it, and
+ * replaces its recovery codes by the n keyed hashes, in one transaction.
+ * STORE_NOTFOUND when there is no secret waiting (nothing changed). */
+enum store_status store_totp_enable(struct store *s, int64_t user_id,
+    int64_t step, int64_t now, const unsigned char (*hashes)[32], size_t n);
+
+/* Accepts a code of step: STORE_OK and the step recorded, or
+ * STORE_NOTFOUND when that step (or a later one) was used already: a
+ * replay. Clears the failures. */
+enum store_status store_totp_accept(struct store *s, int64_t user_id,
+    int64_t step);
+
+/* Counts a wrong code: the max_failed-th in a row locks the second factor
+ * for lock_seconds. */
+enum store_status store_totp_failed(struct store *s, int64_t user_id,
+    int64_t now, int max_failed, int64_t lock_seconds);
+
+/* Uses the unused recovery code with this keyed hash: STORE_OK once,
+ * STORE_NOTFOUND for an unknown or used one. */
+enum store_status store_recovery_use(struct store *s, int64_t user_id,
+    const unsigned char *hash, int64_t now);
+
+/* Removes the account's second factor and recovery codes (holos user
+ * reset-2fa). STORE_NOTFOUND when it had none. */
+enum store_status store_totp_reset(struct store *s, int64_t user_id);
 
 /* Sessions, known by the hash of their cookie. store_session_user gives
  * STORE_NOTFOUND for an unknown or expired one. */
@@ -1025,6 +1087,7 @@ enum sealed_column {
 	SEALED_USERS,	   /* users.email_sealed */
 	SEALED_ADDRESSEES, /* addressees.email_sealed */
 	SEALED_REPORTS,	   /* reports.email_sealed (docs/report.md) */
+	SEALED_TOTP,	   /* user_totp.sealed (docs/guard.md) */
 	SEALED__MAX
 };
 

@@ -35,4 +35,38 @@
     list.appendChild(items);
     if (section) section.hidden = list.children.length === 0;
   });
+
+  /* A like without leaving the page: the same form, answered in JSON. */
+  document.addEventListener('submit', function (e) {
+    var form = e.target;
+    if (!form.classList || !form.classList.contains('comment__like') || !window.fetch) return;
+    e.preventDefault();
+    var button = form.querySelector('button');
+    if (button) button.disabled = true;
+    fetch(form.action, {
+      method: 'POST',
+      headers: { Accept: 'application/json' },
+      body: new URLSearchParams(new FormData(form)),
+      credentials: 'same-origin'
+    }).then(function (res) {
+      if (!res.ok) throw new Error(res.status);
+      return res.json();
+    }).then(function (d) {
+      var id = String(d.id);
+      document.querySelectorAll('.comment__like input[name=id]').forEach(function (input) {
+        if (input.value !== id) return;
+        var f = input.form;
+        var likes = f.querySelector('.comment__likes');
+        var b = f.querySelector('button');
+        if (likes && typeof d.likes_text === 'string') likes.textContent = d.likes_text;
+        if (b) {
+          b.disabled = true;
+          b.setAttribute('aria-pressed', 'true');
+        }
+      });
+    }).catch(function () {
+      /* Refused (too many likes, a stale page): the form's own way. */
+      form.submit();
+    });
+  });
 })();

@@ -314,5 +314,32 @@ describe('around the petition', () => {
     }
   });
 
+  it('a like of a shown comment counts without leaving the page (static/social.js)', async () => {
+    // A confirmed signer's comment, shown by consent, as the store keeps it.
+    execFileSync('sqlite3', [path.join(srv.data, 'holos.db'),
+      "INSERT INTO signatures (petition_id, seq, email_hash, country, state, created_at, confirmed_at, comment, public_comment, lang) " +
+      "VALUES ((SELECT id FROM petitions WHERE slug = 'kremlin-prisoners-covid19'), 9001, 'like-test', 'UA', 'confirmed', 1, 1, " +
+      "'Signed for my neighbour.', 1, 'en')"]);
+    const rec = h.use(await h.newPage({ viewport: PHONE }));
+    const page = rec.page;
+    try {
+      const url = srv.petition('en');
+      // The page is cached for a few seconds.
+      for (let i = 0; i < 20; i++) {
+        await page.goto(url);
+        if (await page.locator('.comment__text', { hasText: 'Signed for my neighbour.' }).count()) break;
+        await h.sleep(500);
+      }
+      const item = page.locator('.comment', { hasText: 'Signed for my neighbour.' }).first();
+      assert.match(await item.locator('.comment__likes').textContent(), /^0 people/, where('petition en', PHONE, 'no like yet'));
+      await item.locator('button').click();
+      await page.waitForFunction(() => /^1 person/.test(document.querySelector('.comment__likes').textContent), null, { timeout: 5000 });
+      assert.equal(page.url(), url, where('petition en', PHONE, 'the like did not leave the page'));
+      assert.ok(await item.locator('button').isDisabled(), where('petition en', PHONE, 'the button is spent'));
+    } finally {
+      await rec.context.close();
+    }
+  });
+
   it('the server exits cleanly on SIGTERM, without a sanitizer report', () => srv.stop());
 });

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -24,6 +25,7 @@ static struct mailworld fx;
 #define PASSWORD "correct horse battery staple"
 #define OWNER_EMAIL "guard-owner@example.org"
 #define NOBODY_EMAIL "guard-nobody@example.org"
+#define MOD_EMAIL "guard-mod@example.org"
 
 static int
 group_setup(void **state)
@@ -35,7 +37,9 @@ group_setup(void **state)
 	(void)state;
 	if (smtpd_available() != 0 || mailworld_start(&fx, args, NULL) != 0)
 		return -1;
-	return harness_user_add(&fx.srv, OWNER_EMAIL, "starter", PASSWORD) == 0 ?
+	if (harness_user_add(&fx.srv, OWNER_EMAIL, "starter", PASSWORD) != 0)
+		return -1;
+	return harness_user_add(&fx.srv, MOD_EMAIL, "moderator", PASSWORD) == 0 ?
 	    0 :
 	    -1;
 }
@@ -483,6 +487,184 @@ test_signin_link_hostile(void **state)
 	fx.passed = true;
 }
 
+/* ---- the second factor ---- */
+
+/* POSTs code to the code form at path as c; returns the status and, when
+ * body is not NULL, the page (malloc'd). */
+static long
+post_code(struct client *c, const char *path, const char *code, char **body)
+{
+	struct resp r;
+	struct hbuf b = { 0 };
+
+	client_get(c, path, &r);
+	assert_int_equal(r.status, 200);
+	char *tok = html_hidden(r.body.data, "csrf");
+	assert_non_null(tok);
+	resp_free(&r);
+	form_add(&b, "code", code);
+	form_add(&b, "csrf", tok);
+	client_post(c, path, b.data, b.len, NULL, &r);
+	long st = r.status;
+	if (body != NULL)
+		*body = strdup(r.body.data != NULL ? r.body.data : "");
+	resp_free(&r);
+	hbuf_free(&b);
+	free(tok);
+	return st;
+}
+
+/* A fresh browser past the password, at the code form. */
+static struct client *
+at_code_form(void)
+{
+	struct client *c = client_new(&fx.srv);
+	struct resp r;
+	long st;
+
+	free(login_answer(c, MOD_EMAIL, PASSWORD, &st));
+	assert_int_equal(st, 303);
+	/* No session yet: moderation is out of reach. */
+	client_get_expect(c, "/admin", 302, &r);
+	resp_free(&r);
+	return c;
+}
+
+static void
+code_of(const unsigned char *secret, size_t len, long long step, char out[7])
+{
+	assert_int_equal(harness_totp_code(secret, len, step, out), 0);
+}
+
+/* The secret of the setup page's data-secret (base32, RFC 4648). */
+static size_t
+secret_of(const char *b32, unsigned char *out)
+{
+	const char *al = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+	unsigned long acc = 0;
+	size_t n = 0;
+	int bits = 0;
+
+	for (const char *p = b32; *p != '\0'; p++) {
+		const char *k = strchr(al, *p);
+		assert_non_null(k);
+		acc = (acc << 5) | (unsigned long)(k - al);
+		bits += 5;
+		if (bits >= 8) {
+			out[n++] = (unsigned char)(acc >> (bits - 8));
+			bits -= 8;
+		}
+	}
+	return n;
+}
+
+static void
+test_second_factor(void **state)
+{
+	(void)state;
+	fx.passed = false;
+	struct client *c = client_new(&fx.srv);
+	struct resp r;
+	long st;
+	char code[7], *page;
+
+	/* Signed in with the password alone, a moderator must enrol before
+	 * moderating. */
+	free(login_answer(c, MOD_EMAIL, PASSWORD, &st));
+	assert_int_equal(st, 303);
+	client_get(c, "/admin", &r);
+	assert_int_equal(r.status, 303);
+	char *to = resp_header(&r, "Location");
+	assert_string_equal(to, "/me/2fa");
+	free(to);
+	resp_free(&r);
+	client_get_expect(c, "/me/2fa", 200, &r);
+	assert_non_null(strstr(r.body.data, "class=\"totp__qr\""));
+	char *b32 = html_attr_value(r.body.data, "data-secret");
+	assert_non_null(b32);
+	resp_free(&r);
+	unsigned char secret[64];
+	size_t slen = secret_of(b32, secret);
+	assert_int_equal(slen, 20);
+	/* A wrong code does not enable it. */
+	assert_int_equal(post_code(c, "/me/2fa", "000000", NULL), 422);
+	long long step = (long long)time(NULL) / 30;
+	code_of(secret, slen, step, code);
+	assert_int_equal(post_code(c, "/me/2fa", code, &page), 200);
+	/* Ten recovery codes, shown once. */
+	assert_int_equal(count_of(page, "<li><code>"), 10);
+	const char *p = strstr(page, "<li><code>") + 10;
+	char *rc1 = strndup(p, strcspn(p, "<"));
+	free(page);
+	client_get_expect(c, "/admin", 200, &r);
+	resp_free(&r);
+	client_get_expect(c, "/me/2fa", 200, &r);
+	assert_null(strstr(r.body.data, "class=\"totp__qr\""));
+	assert_null(strstr(r.body.data, rc1));
+	resp_free(&r);
+	client_free(c);
+
+	/* A new browser: the code after the password; the enrolment's code
+	 * again is a replay. */
+	c = at_code_form();
+	assert_int_equal(post_code(c, "/login/2fa", code, NULL), 422);
+	code_of(secret, slen, step + 1, code);
+	assert_int_equal(post_code(c, "/login/2fa", code, NULL), 303);
+	client_get_expect(c, "/admin", 200, &r);
+	resp_free(&r);
+	client_free(c);
+	/* The same code from elsewhere within its window: refused. */
+	c = at_code_form();
+	assert_int_equal(post_code(c, "/login/2fa", code, NULL), 422);
+	client_free(c);
+
+	/* A recovery code, once. */
+	c = at_code_form();
+	assert_int_equal(post_code(c, "/login/2fa", rc1, NULL), 303);
+	client_get_expect(c, "/admin", 200, &r);
+	resp_free(&r);
+	client_free(c);
+	c = at_code_form();
+	assert_int_equal(post_code(c, "/login/2fa", rc1, NULL), 422);
+
+	/* Guessing: a few wrong codes lock the second factor, then even a
+	 * right one waits. */
+	for (int i = 0; i < 5; i++) {
+		st = post_code(c, "/login/2fa", "123456", NULL);
+		assert_true(st == 422 || st == 429);
+	}
+	code_of(secret, slen, (long long)time(NULL) / 30 + 1, code);
+	assert_int_equal(post_code(c, "/login/2fa", code, NULL), 429);
+	client_free(c);
+
+	/* An admin resets it for a locked-out moderator: the password alone
+	 * signs in again, and moderating asks to enrol anew. */
+	const char *argv[] = { "user", "reset-2fa", "--data", fx.srv.data,
+		MOD_EMAIL, NULL };
+	struct hbuf out = { 0 }, err = { 0 };
+	assert_int_equal(cli_run(argv, &out, &err), 0);
+	hbuf_free(&out);
+	hbuf_free(&err);
+	c = client_new(&fx.srv);
+	free(login_answer(c, MOD_EMAIL, PASSWORD, &st));
+	assert_int_equal(st, 303);
+	client_get(c, "/admin", &r);
+	assert_int_equal(r.status, 303);
+	resp_free(&r);
+	/* Hostile codes: too long, not digits. */
+	assert_int_equal(post_code(c, "/me/2fa",
+			     "12345678901234567890123456789012345678901234",
+			     NULL),
+	    422);
+	assert_int_equal(post_code(c, "/me/2fa", "12 34 5x", NULL), 422);
+	client_free(c);
+	free(rc1);
+	free(b32);
+	const char *needles[] = { MOD_EMAIL, PASSWORD, NULL };
+	assert_log_lacks(&fx.srv, needles);
+	fx.passed = true;
+}
+
 int
 main(void)
 {
@@ -491,6 +673,7 @@ main(void)
 		cmocka_unit_test(test_sign_again_mails_once),
 		cmocka_unit_test(test_login_tells_nothing),
 		cmocka_unit_test(test_signin_link_hostile),
+		cmocka_unit_test(test_second_factor),
 	};
 	return harness_finish(
 	    cmocka_run_group_tests(tests, group_setup, group_teardown));

@@ -242,6 +242,15 @@ test_link_and_form(void **state)
 		free(want);
 		free(page);
 	}
+	/* The privacy page says what happens to a reporter's data. */
+	{
+		char *want = catalogue_get("privacy_reports");
+
+		page = get_page(c, "/privacy?lang=en", 200);
+		assert_true(html_shows_text(page, want));
+		free(want);
+		free(page);
+	}
 	/* Unknown petitions and comments: 404. */
 	free(get_page(c, "/p/no-such-petition/report", 404));
 	snprintf(path, sizeof path, "/p/%s/report?comment=999999", SEED_SLUG);

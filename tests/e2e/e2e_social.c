@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -565,6 +566,408 @@ test_recent_signers(void **state)
 	w.passed = true;
 }
 
+/* The id of the comment whose text (as the page escapes it) is text, from
+ * its element id="comment-ID" (or "c-ID" on the lists to manage); 0 when
+ * the page does not show it. */
+static long
+comment_id_of(const char *html, const char *prefix, const char *text)
+{
+	const char *t = strstr(html, text), *p = NULL, *q;
+	char pat[32];
+
+	if (t == NULL)
+		return 0;
+	snprintf(pat, sizeof pat, "id=\"%s-", prefix);
+	for (q = html; (q = strstr(q, pat)) != NULL && q < t; q++)
+		p = q;
+	return p != NULL ? strtol(p + strlen(pat), NULL, 10) : 0;
+}
+
+/* POSTs a like of comment id (a raw, already encoded value) with c and
+ * the page's form token; returns the status, the body in *body (malloc'd)
+ * when body is not NULL. */
+static long
+like(struct client *c, const char *slug, const char *id, bool json, char **body)
+{
+	char path[256];
+	struct hbuf b = { 0 };
+	const char *hdr[] = { "Accept: application/json", NULL };
+	struct resp r;
+	char *tok;
+	long st;
+
+	snprintf(path, sizeof path, "/p/%s", slug);
+	tok = client_page_csrf(c, path);
+	form_add(&b, "csrf", tok);
+	form_add_raw(&b, "id", id);
+	snprintf(path, sizeof path, "/p/%s/like", slug);
+	assert_int_equal(client_post_headers(c, path, b.data, b.len,
+			     json ? hdr : NULL, &r),
+	    CURLE_OK);
+	st = r.status;
+	if (body != NULL)
+		*body = strdup(r.body.data ? r.body.data : "");
+	resp_free(&r);
+	hbuf_free(&b);
+	free(tok);
+	return st;
+}
+
+/* Hides or shows again comment id of slug as c; returns the status and
+ * the Location in *loc (malloc'd) when loc is not NULL. */
+static long
+hide(struct client *c, const char *slug, long id, const char *action,
+    const char *back, char **loc)
+{
+	char path[256], num[32];
+	struct hbuf b = { 0 };
+	char *tok = client_page_csrf(c, "/me");
+	long st;
+
+	snprintf(num, sizeof num, "%ld", id);
+	form_add(&b, "csrf", tok);
+	form_add(&b, "id", num);
+	form_add(&b, "action", action);
+	form_add(&b, "back", back);
+	snprintf(path, sizeof path, "/me/p/%s/comments", slug);
+	st = post(c, path, &b, loc);
+	hbuf_free(&b);
+	free(tok);
+	return st;
+}
+
+/* The comments signers agreed to show are on the page and in the API,
+ * escaped, signed with the first name only when that was agreed too; a
+ * like counts once per browser, refuses what is not a shown comment; a
+ * moderator hides a comment (gone from page and API at once, in the audit
+ * log) and shows it again; another starter cannot. */
+static void
+test_comments(void **state)
+{
+	struct signer a = signer_default("olena.comment@example.org");
+	struct signer p = signer_default("private.comment@example.org");
+	struct signer n = signer_default("noname.comment@example.org");
+	struct client *c = client_new(&w.srv);
+	struct client *c2 = client_new(&w.srv);
+	struct client *mod = signed_in(MOD_EMAIL);
+	struct client *other = signed_in(OTHER_EMAIL);
+	char *html, *body, num[32];
+	struct resp r;
+
+	(void)state;
+	a.first_name = "Олена Іванівна";
+	a.comment = "Because <script>alert(1)</script> matters";
+	a.extra = "public_comment=1";
+	sign_confirmed(&a);
+	p.comment = "A private reason";
+	sign_confirmed(&p);
+	n.public_ = NULL;
+	n.country = "DE";
+	n.comment = "Shown without a name";
+	n.extra = "public_comment=1";
+	sign_confirmed(&n);
+
+	html = client_page_until(c, "/p/" SEED_SLUG "?lang=en",
+	    "Shown without a name", 8000);
+	assert_non_null(html);
+	assert_non_null(strstr(html,
+	    "Because &lt;script&gt;alert(1)&lt;/script&gt; matters"));
+	assert_null(strstr(html, "<script>alert(1)"));
+	assert_null(strstr(html, "A private reason"));
+	char *anon = catalogue_get("comment_anonymous");
+	char *want = msg_arg(anon, "country", "Germany");
+	assert_true(html_shows_text(html, want));
+	free(anon);
+	free(want);
+	assert_non_null(strstr(html, "Олена, Ukraine"));
+	assert_null(strstr(html, "Іванівна"));
+	long ida = comment_id_of(html, "comment", "Because &lt;script&gt;");
+	long idn = comment_id_of(html, "comment", "Shown without a name");
+	assert_true(ida > 0 && idn > ida);
+	/* Each can be reported (page_report.c). */
+	snprintf(num, sizeof num, "/report?comment=%ld\"", ida);
+	assert_non_null(strstr(html, num));
+	free(html);
+
+	/* The API: the same comments, no last name, no private one. */
+	client_get_expect(c, "/api/v1/petitions/" SEED_SLUG, 200, &r);
+	json_t *j = json_loads(r.body.data, 0, NULL);
+	resp_free(&r);
+	assert_non_null(j);
+	json_t *cs = json_object_get(j, "comments");
+	assert_true(json_is_array(cs));
+	assert_int_equal(json_array_size(cs), 2);
+	assert_true(
+	    json_is_null(json_object_get(json_array_get(cs, 0), "first_name")));
+	assert_string_equal(json_string_value(
+				json_object_get(json_array_get(cs, 1),
+				    "first_name")),
+	    "Олена");
+	assert_true(json_array_size(json_object_get(j, "recent_signers")) > 0);
+	char *dump = json_dumps(j, 0);
+	assert_null(strstr(dump, "private reason"));
+	free(dump);
+	json_decref(j);
+
+	/* A like: once per browser, with or without the script. */
+	snprintf(num, sizeof num, "%ld", ida);
+	assert_int_equal(like(c, SEED_SLUG, num, false, NULL), 303);
+	assert_int_equal(like(c, SEED_SLUG, num, true, &body), 200);
+	j = json_loads(body, 0, NULL);
+	free(body);
+	assert_int_equal(json_integer_value(json_object_get(j, "likes")), 1);
+	assert_true(json_is_false(json_object_get(j, "added")));
+	json_decref(j);
+	assert_int_equal(like(c2, SEED_SLUG, num, true, &body), 200);
+	j = json_loads(body, 0, NULL);
+	free(body);
+	assert_int_equal(json_integer_value(json_object_get(j, "likes")), 2);
+	assert_true(json_is_true(json_object_get(j, "added")));
+	json_decref(j);
+	/* What is not a shown comment: unknown, private, malformed. */
+	assert_int_equal(like(c, SEED_SLUG, "999999", true, NULL), 404);
+	snprintf(num, sizeof num, "%ld", ida + 1);
+	assert_int_equal(like(c, SEED_SLUG, num, true, NULL), 404);
+	static const char *const bad[] = { "", "abc", "-1", "0", "01", "1e3",
+		"%ff%fe", "%00", "1234567890123456789012345678901234567890" };
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		if (like(c, SEED_SLUG, bad[i], false, NULL) != 422)
+			fail_msg("a like of id=%s was not refused", bad[i]);
+
+	/* A moderator hides it: gone from the page and the API at once,
+	 * recorded; a like of it is refused. */
+	client_get_expect(mod, "/admin/p/" SEED_SLUG "/comments", 200, &r);
+	assert_non_null(strstr(r.body.data, "Shown without a name"));
+	assert_null(strstr(r.body.data, "A private reason"));
+	resp_free(&r);
+	char *loc = NULL;
+	assert_int_equal(hide(mod, SEED_SLUG, ida, "hide", "admin", &loc), 303);
+	assert_non_null(loc);
+	assert_int_equal(strncmp(loc,
+			     "/admin/p/" SEED_SLUG "/comments?comment=hidden",
+			     strlen("/admin/p/" SEED_SLUG
+				    "/comments?comment=hidden")),
+	    0);
+	free(loc);
+	html = get_page(c, "/p/" SEED_SLUG "?lang=en", 200);
+	assert_null(strstr(html, "Because &lt;script&gt;"));
+	assert_non_null(strstr(html, "Shown without a name"));
+	free(html);
+	client_get_expect(c, "/api/v1/petitions/" SEED_SLUG, 200, &r);
+	assert_null(strstr(r.body.data, "Because <script>"));
+	resp_free(&r);
+	snprintf(num, sizeof num, "%ld", ida);
+	assert_int_equal(like(c2, SEED_SLUG, num, true, NULL), 404);
+	client_get_expect(mod, "/admin/p/" SEED_SLUG "/comments", 200, &r);
+	char *by = catalogue_get("me_actor_you");
+	assert_non_null(strstr(r.body.data, by));
+	free(by);
+	resp_free(&r);
+	html = get_page(mod, "/admin", 200);
+	assert_non_null(strstr(html, "comment_hidden"));
+	free(html);
+	/* Hiding it again finds nothing to hide. */
+	assert_int_equal(hide(mod, SEED_SLUG, ida, "hide", "admin", NULL), 404);
+	/* Another starter may not touch the seed's comments. */
+	assert_int_equal(hide(other, SEED_SLUG, idn, "hide", "me", NULL), 403);
+	/* Shown again. */
+	assert_int_equal(hide(mod, SEED_SLUG, ida, "unhide", "admin", NULL),
+	    303);
+	html = get_page(c, "/p/" SEED_SLUG "?lang=en", 200);
+	assert_non_null(strstr(html, "Because &lt;script&gt;"));
+	free(html);
+	html = get_page(mod, "/admin", 200);
+	assert_non_null(strstr(html, "comment_shown"));
+	free(html);
+
+	client_free(c);
+	client_free(c2);
+	client_free(mod);
+	client_free(other);
+	w.passed = true;
+}
+
+/* The starter's dashboard lists every comment signers agreed to show,
+ * a page at a time, and hides one. */
+static void
+test_comments_dashboard(void **state)
+{
+	struct client *starter = signed_in(STARTER_EMAIL);
+	struct client *mod = signed_in(MOD_EMAIL);
+	char *loc = NULL, *slug, path[256], sql[4096];
+	struct hbuf q = { 0 };
+
+	(void)state;
+	assert_int_equal(send_start(starter, "Benches in the square",
+			     "Somewhere to rest.", "submit", &loc),
+	    303);
+	slug = slug_of(loc);
+	free(loc);
+	assert_int_equal(moderate(mod, slug, "approve"), 303);
+	/* 25 comments at once, as the store keeps them. */
+	hbuf_printf(&q,
+	    "INSERT INTO signatures (petition_id, seq, email_hash, country, "
+	    "state, created_at, confirmed_at, comment, public_comment, lang) "
+	    "VALUES ");
+	for (int i = 1; i <= 25; i++)
+		hbuf_printf(&q,
+		    "%s((SELECT id FROM petitions WHERE slug = '%s'), %d, "
+		    "'bulk-%d', 'UA', 'confirmed', %d, %d, 'Bulk comment "
+		    "%02d.', TRUE, 'en')",
+		    i > 1 ? ", " : "", slug, i, i, 1000 + i, 1000 + i, i);
+	assert_int_equal(server_db_exec(&w.srv, q.data), 0);
+	hbuf_free(&q);
+	(void)sql;
+
+	snprintf(path, sizeof path, "/me/p/%s", slug);
+	char *html = get_page(starter, path, 200);
+	/* Newest first: 25 down to 6 on the first page. */
+	assert_non_null(strstr(html, "Bulk comment 25."));
+	assert_non_null(strstr(html, "Bulk comment 06."));
+	assert_null(strstr(html, "Bulk comment 05."));
+	assert_non_null(strstr(html, "cpage=2"));
+	long id = comment_id_of(html, "c", "Bulk comment 24.");
+	assert_true(id > 0);
+	free(html);
+	snprintf(path, sizeof path, "/me/p/%s?cpage=2", slug);
+	html = get_page(starter, path, 200);
+	assert_non_null(strstr(html, "Bulk comment 05."));
+	assert_non_null(strstr(html, "Bulk comment 01."));
+	free(html);
+	/* Hostile page numbers: the first page. */
+	snprintf(path, sizeof path, "/me/p/%s?cpage=%%ff", slug);
+	free(get_page(starter, path, 200));
+	snprintf(path, sizeof path, "/me/p/%s?cpage=99999999999", slug);
+	free(get_page(starter, path, 200));
+
+	/* The starter hides one; the dashboard says who. */
+	assert_int_equal(hide(starter, slug, id, "hide", "me", &loc), 303);
+	snprintf(path, sizeof path, "/me/p/%s?comment=hidden", slug);
+	assert_int_equal(strncmp(loc, path, strlen(path)), 0);
+	free(loc);
+	snprintf(path, sizeof path, "/me/p/%s", slug);
+	html = get_page(starter, path, 200);
+	assert_non_null(strstr(html, "mcomment--hidden"));
+	assert_non_null(strstr(html, "value=\"unhide\""));
+	free(html);
+	snprintf(path, sizeof path, "/p/%s", slug);
+	struct client *anon = client_new(&w.srv);
+	html = get_page(anon, path, 200);
+	assert_null(strstr(html, "Bulk comment 24."));
+	assert_non_null(strstr(html, "Bulk comment 25."));
+	free(html);
+	/* A starter cannot reach the moderators' list. */
+	snprintf(path, sizeof path, "/admin/p/%s/comments", slug);
+	free(get_page(starter, path, 403));
+	client_free(anon);
+	free(slug);
+	client_free(starter);
+	client_free(mod);
+	w.passed = true;
+}
+
+/* A flood of likes from many addresses (behind a trusted proxy) meets the
+ * site-wide limit: most are refused at once with 429, and page views keep
+ * being answered quickly meanwhile. */
+static void
+test_like_flood(void **state)
+{
+	/* A site-wide limit below the pace of one client, so a short flood
+	 * meets it. */
+	static const char *const args[] = { "--rate-limit", "on",
+		"--like-rate-site", "10/1", "--trusted-proxy", "127.0.0.1/32",
+		COUNT_ON_SIGN, NULL };
+	struct server *s = server_new_seeded(args);
+	struct signer a = signer_default("flood.comment@example.org");
+	struct resp r;
+	enum {
+		LIKES = 100
+	};
+
+	(void)state;
+	assert_non_null(s);
+	struct client *c = client_new(s);
+	a.comment = "Liked by a crowd";
+	a.extra = "public_comment=1";
+	assert_int_equal(client_sign(c, SEED_SLUG, &a, &r), 303);
+	resp_free(&r);
+	char *html =
+	    client_page_until(c, "/p/" SEED_SLUG, "Liked by a crowd", 8000);
+	assert_non_null(html);
+	long id = comment_id_of(html, "comment", "Liked by a crowd");
+	char *tok = html_csrf(html);
+	assert_true(id > 0 && tok != NULL);
+	free(html);
+
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int ok = 0, limited = 0, other = 0;
+		struct hbuf b = { 0 };
+		char num[32], xff[64], path[128];
+
+		snprintf(num, sizeof num, "%ld", id);
+		form_add(&b, "csrf", tok);
+		form_add(&b, "id", num);
+		snprintf(path, sizeof path, "/p/%s/like", SEED_SLUG);
+		/* One connection; each like a new browser (no cookie). */
+		struct client *l = client_new(s);
+		for (int i = 0; i < LIKES; i++) {
+			struct resp lr;
+			curl_easy_setopt(l->curl, CURLOPT_COOKIELIST, "ALL");
+			snprintf(xff, sizeof xff, "X-Forwarded-For: 10.%d.%d.7",
+			    i / 200, i % 200);
+			const char *hdr[] = { xff, "Accept: application/json",
+				NULL };
+			if (client_post_headers(l, path, b.data, b.len, hdr,
+				&lr) != CURLE_OK)
+				other++;
+			else if (lr.status == 200)
+				ok++;
+			else if (lr.status == 429)
+				limited++;
+			else
+				other++;
+			resp_free(&lr);
+		}
+		client_free(l);
+		hbuf_free(&b);
+		fprintf(stderr, "likes: %d counted, %d limited, %d other\n", ok,
+		    limited, other);
+		_exit(ok > 0 && limited > 0 && other == 0 ? 0 : 1);
+	}
+	/* Page views while the likes pour in. */
+	long long worst = 0;
+	int views = 0, st = 0;
+	while (waitpid(pid, &st, WNOHANG) == 0) {
+		long long t0 = now_ms();
+		client_get_expect(c, "/p/" SEED_SLUG, 200, &r);
+		resp_free(&r);
+		long long took = now_ms() - t0;
+		if (took > worst)
+			worst = took;
+		views++;
+		pause_ms(20);
+	}
+	fprintf(stderr, "page views: %d, the slowest %lld ms\n", views, worst);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	assert_true(views > 0);
+	assert_true(worst < 2000);
+	/* Counted likes stayed within what the limit lets through. */
+	client_get_expect(c, "/api/v1/petitions/" SEED_SLUG, 200, &r);
+	json_t *j = json_loads(r.body.data, 0, NULL);
+	resp_free(&r);
+	json_int_t likes = json_integer_value(
+	    json_object_get(json_array_get(json_object_get(j, "comments"), 0),
+		"likes"));
+	json_decref(j);
+	assert_true(likes > 0 && likes < LIKES);
+	free(tok);
+	client_free(c);
+	assert_int_equal(server_free(s), 0);
+	w.passed = true;
+}
+
 int
 main(void)
 {
@@ -575,6 +978,9 @@ main(void)
 		cmocka_unit_test(test_unsubscribe_again),
 		cmocka_unit_test(test_reject_preselects_nothing),
 		cmocka_unit_test(test_recent_signers),
+		cmocka_unit_test(test_comments),
+		cmocka_unit_test(test_comments_dashboard),
+		cmocka_unit_test(test_like_flood),
 	};
 	return harness_finish(cmocka_run_group_tests(tests, setup, teardown));
 }

@@ -22,6 +22,7 @@
 
 #include <arpa/inet.h>
 #include <jansson.h>
+#include <liboath/oath.h>
 #include <libpq-fe.h>
 #include <sqlite3.h>
 
@@ -1181,6 +1182,19 @@ html_decode(const char *html)
 }
 
 char *
+html_attr_value(const char *html, const char *attr)
+{
+	char pat[64];
+	snprintf(pat, sizeof pat, " %s=\"", attr);
+	const char *p = strstr(html, pat);
+	if (p == NULL)
+		return NULL;
+	p += strlen(pat);
+	const char *e = strchr(p, '"');
+	return e ? strndup(p, (size_t)(e - p)) : NULL;
+}
+
+char *
 html_hidden(const char *html, const char *name)
 {
 	char pat[64];
@@ -2029,6 +2043,201 @@ link_path(const char *text, const char *base, const char *prefix)
 
 /* ---- accounts ---- */
 
+/* ---- the second factor of the accounts the tests made ---- */
+
+/* Each moderator's and admin's TOTP secret once the harness enrolled it,
+ * and the last time step it answered with (a code is good once). */
+static struct twofa {
+	char data[300];
+	char email[128];
+	bool moderates;
+	unsigned char secret[64];
+	size_t slen;
+	long long last_step;
+} twofas[128];
+static size_t ntwofa;
+
+/* email as holos keys it: trimmed, lower case. */
+static void
+twofa_key(const char *email, char *out, size_t len)
+{
+	size_t n = 0;
+	while (*email == ' ')
+		email++;
+	for (; *email != '\0' && n + 1 < len; email++)
+		out[n++] =
+		    (char)(*email >= 'A' && *email <= 'Z' ? *email - 'A' + 'a' :
+							    *email);
+	while (n > 0 && out[n - 1] == ' ')
+		n--;
+	out[n] = '\0';
+}
+
+static struct twofa *
+twofa_find(const struct server *s, const char *email)
+{
+	char key[128];
+	twofa_key(email, key, sizeof key);
+	for (size_t i = 0; i < ntwofa; i++)
+		if (strcmp(twofas[i].data, s->data) == 0 &&
+		    strcmp(twofas[i].email, key) == 0)
+			return &twofas[i];
+	return NULL;
+}
+
+static void
+twofa_note(const struct server *s, const char *email, bool moderates)
+{
+	struct twofa *t = twofa_find(s, email);
+	if (t == NULL && ntwofa < sizeof(twofas) / sizeof(twofas[0]))
+		t = &twofas[ntwofa++];
+	if (t == NULL)
+		return;
+	memset(t, 0, sizeof(*t));
+	snprintf(t->data, sizeof t->data, "%s", s->data);
+	twofa_key(email, t->email, sizeof t->email);
+	t->moderates = moderates;
+}
+
+void
+harness_twofa_forget(const struct server *s, const char *email)
+{
+	struct twofa *t = twofa_find(s, email);
+	if (t != NULL) {
+		t->slen = 0;
+		t->last_step = 0;
+	}
+}
+
+int
+harness_totp_code(const unsigned char *secret, size_t len, long long step,
+    char out[7])
+{
+	static int ready;
+	if (!ready && oath_init() == OATH_OK)
+		ready = 1;
+	return oath_totp_generate((const char *)secret, len,
+		   (time_t)(step * 30), 30, 0, 6, out) == OATH_OK ?
+	    0 :
+	    -1;
+}
+
+/* The next code t may answer with: a step after its last one and no more
+ * than one ahead of now (waiting for the clock when it must). */
+static void
+twofa_next_code(struct twofa *t, char code[7])
+{
+	long long step = (long long)time(NULL) / 30;
+	if (step <= t->last_step)
+		step = t->last_step + 1;
+	while ((long long)time(NULL) / 30 < step - 1)
+		pause_ms(200);
+	t->last_step = step;
+	if (harness_totp_code(t->secret, t->slen, step, code) != 0)
+		fail_msg("liboath cannot make a code");
+}
+
+/* POSTs the code form at path (its csrf and next fields kept) with code. */
+static long
+post_code(struct client *c, const char *path, const char *code)
+{
+	struct resp r;
+	struct hbuf b = { 0 };
+	client_get(c, path, &r);
+	if (r.status != 200) {
+		long st = r.status;
+		resp_free(&r);
+		return st == 0 ? -1 : st;
+	}
+	char *tok = html_hidden(r.body.data, "csrf");
+	char *next = html_hidden(r.body.data, "next");
+	char *action = html_form_action(r.body.data);
+	resp_free(&r);
+	if (tok == NULL || action == NULL) {
+		free(tok);
+		free(next);
+		free(action);
+		return -1;
+	}
+	form_add(&b, "code", code);
+	form_add(&b, "csrf", tok);
+	if (next != NULL)
+		form_add(&b, "next", next);
+	client_post(c, action, b.data, b.len, NULL, &r);
+	long st = r.status;
+	resp_free(&r);
+	hbuf_free(&b);
+	free(tok);
+	free(next);
+	free(action);
+	return st;
+}
+
+long
+harness_twofa_enrol(struct client *c, const char *email)
+{
+	struct twofa *t = twofa_find(c->srv, email);
+	struct resp r;
+	char code[7];
+	if (t == NULL)
+		return -1;
+	client_get(c, "/me/2fa", &r);
+	char *secret = r.status == 200 ?
+	    html_attr_value(r.body.data, "data-secret") :
+	    NULL;
+	resp_free(&r);
+	if (secret == NULL)
+		return -1;
+	char *raw = NULL;
+	size_t rawlen = 0;
+	if (oath_init() != OATH_OK ||
+	    oath_base32_decode(secret, strlen(secret), &raw, &rawlen) !=
+		OATH_OK ||
+	    rawlen > sizeof t->secret) {
+		free(secret);
+		free(raw);
+		return -1;
+	}
+	memcpy(t->secret, raw, rawlen);
+	t->slen = rawlen;
+	t->last_step = 0;
+	free(raw);
+	free(secret);
+	twofa_next_code(t, code);
+	return post_code(c, "/me/2fa", code);
+}
+
+long
+harness_login_finish(struct client *c, const char *email, struct resp *r)
+{
+	struct twofa *t = twofa_find(c->srv, email);
+	char *loc = resp_header(r, "Location");
+	char code[7];
+	long st = r->status;
+	if (st != 303 || loc == NULL || t == NULL) {
+		free(loc);
+		return st;
+	}
+	if (strncmp(loc, "/login/2fa", 10) == 0) {
+		if (t->slen == 0) {
+			free(loc);
+			fail_msg("%s owes a second factor the harness never "
+				 "enrolled",
+			    email);
+		}
+		twofa_next_code(t, code);
+		st = post_code(c, loc, code);
+	} else if (t->moderates && t->slen == 0) {
+		/* Signed in, not enrolled yet: enrol, as moderating asks. */
+		long e = harness_twofa_enrol(c, email);
+		if (e != 200)
+			fail_msg("enrolling %s in two-step sign-in: status %ld",
+			    email, e);
+	}
+	free(loc);
+	return st;
+}
+
 int
 harness_user_add(const struct server *s, const char *email, const char *role,
     const char *password)
@@ -2065,6 +2274,8 @@ harness_user_add(const struct server *s, const char *email, const char *role,
 	close(in[1]);
 	if (waitpid(pid, &st, 0) != pid)
 		return -1;
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		twofa_note(s, email, strcmp(role, "starter") != 0);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
@@ -2085,7 +2296,7 @@ client_login(struct client *c, const char *email, const char *password)
 	form_add(&b, "password", password);
 	form_add(&b, "csrf", tok);
 	client_post(c, "/login", b.data, b.len, NULL, &r);
-	st = r.status;
+	st = harness_login_finish(c, email, &r);
 	resp_free(&r);
 	hbuf_free(&b);
 	free(tok);

@@ -165,6 +165,9 @@ int client_post_many(struct client *const *clients, const char *path,
 /* The value of the input called name in html (name="N" value="V"),
  * malloc'd; NULL when absent. */
 char *html_hidden(const char *html, const char *name);
+/* The value of the first attribute attr="V" in html, malloc'd; NULL when
+ * absent. */
+char *html_attr_value(const char *html, const char *attr);
 /* The value of the hidden csrf input in html, malloc'd; NULL when absent. */
 char *html_csrf(const char *html);
 /* html with the entities &amp; &lt; &gt; &quot; &#NN; &#xNN; decoded,
@@ -315,9 +318,25 @@ int run_capture_all(const char *const *argv, struct hbuf *out);
  * input. Returns the exit status (0 made, 1 refused), or -1. */
 int harness_user_add(const struct server *s, const char *email,
     const char *role, const char *password);
-/* Signs c in through the login form. Returns the status of the POST (303
- * when signed in), or -1 when the form could not be had. */
+/* Signs c in through the login form, and for a moderator or admin made by
+ * harness_user_add() through the second factor too: enrolled at the first
+ * sign-in (/me/2fa, the secret kept here), a TOTP code computed with
+ * liboath at every later one (never one step twice). Returns the status
+ * of the POST (303 when signed in), or -1 when the form could not be had. */
 long client_login(struct client *c, const char *email, const char *password);
+/* The rest of a sign-in after the login form's answer r (the POST of
+ * email's password): the second factor as client_login() does it. Returns
+ * the final status (303 when signed in). */
+long harness_login_finish(struct client *c, const char *email, struct resp *r);
+/* Enrols email's account (signed in with c) in two-step sign-in through
+ * /me/2fa, keeping the secret. Returns the POST's status (200). */
+long harness_twofa_enrol(struct client *c, const char *email);
+/* Forgets email's secret (after holos user reset-2fa). */
+void harness_twofa_forget(const struct server *s, const char *email);
+/* The six-digit TOTP code of secret for time step step, into out (liboath).
+ * Returns 0 or -1. */
+int harness_totp_code(const unsigned char *secret, size_t len, long long step,
+    char out[7]);
 
 /* Runs one SQL statement on s's database (SQLite file or its PostgreSQL
  * database), for states no page brings about in a test's time (a closing
