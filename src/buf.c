@@ -170,3 +170,21 @@ buf_append_urlenc(struct buf *b, const char *s, size_t n)
 		}
 	}
 }
+
+void
+buf_append_csv(struct buf *b, const char *s, size_t n)
+{
+	size_t i;
+
+	buf_putc(b, '"');
+	if (n > 0 &&
+	    (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' ||
+		s[0] == '\t' || s[0] == '\r'))
+		buf_putc(b, '\'');
+	for (i = 0; i < n; i++) {
+		if (s[i] == '"')
+			buf_putc(b, '"');
+		buf_putc(b, s[i]);
+	}
+	buf_putc(b, '"');
+}

@@ -47,5 +47,9 @@ void buf_append_json(struct buf *b, const char *s, size_t n);
 /* Appends s percent-encoded for a URL query component (RFC 3986
  * unreserved characters are kept). */
 void buf_append_urlenc(struct buf *b, const char *s, size_t n);
+/* Appends s as one CSV cell, always quoted (RFC 4180). A value a
+ * spreadsheet would take for a formula (= + - @ tab CR first) gets a
+ * leading apostrophe, so it stays text. */
+void buf_append_csv(struct buf *b, const char *s, size_t n);
 
 #endif

@@ -75,26 +75,6 @@ export_new(struct store *s, int64_t petition_id, enum export_format f,
 	return e;
 }
 
-/* One CSV text cell, always quoted (RFC 4180). A value a spreadsheet would
- * take for a formula gets a leading apostrophe, so it stays text. */
-static void
-csv_cell(struct buf *b, const char *s, size_t len)
-{
-	size_t i;
-
-	buf_putc(b, '"');
-	if (len > 0 &&
-	    (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' ||
-		s[0] == '\t' || s[0] == '\r'))
-		buf_putc(b, '\'');
-	for (i = 0; i < len; i++) {
-		if (s[i] == '"')
-			buf_putc(b, '"');
-		buf_putc(b, s[i]);
-	}
-	buf_putc(b, '"');
-}
-
 static void
 csv_heading(struct export *e)
 {
@@ -110,7 +90,7 @@ csv_heading(struct export *e)
 			h = keys[i];
 		if (i > 0)
 			buf_putc(&e->out, ',');
-		csv_cell(&e->out, h, strlen(h));
+		buf_append_csv(&e->out, h, strlen(h));
 	}
 	buf_puts(&e->out, "\r\n");
 }
@@ -173,13 +153,13 @@ put_row(struct export *e, const struct signer_row *row)
 		e->unreadable++;
 	if (e->f == EXPORT_CSV) {
 		buf_printf(&e->out, "%lld,", (long long)row->seq);
-		csv_cell(&e->out, plain, plain ? flen : 0);
+		buf_append_csv(&e->out, plain, plain ? flen : 0);
 		buf_putc(&e->out, ',');
-		csv_cell(&e->out, last, plain ? llen : 0);
+		buf_append_csv(&e->out, last, plain ? llen : 0);
 		buf_putc(&e->out, ',');
-		csv_cell(&e->out, country, strlen(country));
+		buf_append_csv(&e->out, country, strlen(country));
 		buf_printf(&e->out, ",%s,", day);
-		csv_cell(&e->out, comment, strlen(comment));
+		buf_append_csv(&e->out, comment, strlen(comment));
 		buf_puts(&e->out, "\r\n");
 		ret = 0;
 		goto done;

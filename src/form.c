@@ -85,6 +85,19 @@ form_utf8_valid(const char *str, size_t len)
 }
 
 bool
+form_id_valid(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len > 18 || s[0] == '0')
+		return false;
+	for (i = 0; i < len; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return true;
+}
+
+bool
 form_text_valid(const char *str, size_t len, bool multiline)
 {
 	const unsigned char *s = (const unsigned char *)str;

@@ -71,6 +71,10 @@ bool form_utf8_valid(const char *s, size_t len);
  * multiline allows \n, \r and \t. */
 bool form_text_valid(const char *s, size_t len, bool multiline);
 
+/* True when s is a positive id in decimal: 1 to 18 digits, no sign, no
+ * leading zero. */
+bool form_id_valid(const char *s, size_t len);
+
 /* Number of code points in valid UTF-8. */
 size_t form_utf8_chars(const char *s, size_t len);
 

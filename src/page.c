@@ -276,6 +276,32 @@ page_session(struct request *r, struct user *u, char binding[33])
 	}
 }
 
+void
+page_unavailable(struct request *r)
+{
+	http_header_add(r, "Retry-After", "5");
+	page_error(r, 503, "err_unavailable");
+}
+
+int
+page_petition_managed(struct request *r, const struct user *u,
+    struct petition *p, const char *module)
+{
+	switch (store_petition_by_slug(site.store, r->arena, r->slug, p)) {
+	case STORE_OK: break;
+	case STORE_NOTFOUND: page_error(r, 404, "err_not_found"); return -1;
+	default: page_unavailable(r); return -1;
+	}
+	if (u->role < ROLE_MODERATOR &&
+	    (p->owner_id == 0 || p->owner_id != u->id)) {
+		log_info(module, "slug=%s user=%lld result=forbidden", p->slug,
+		    (long long)u->id);
+		page_error(r, 403, "err_forbidden");
+		return -1;
+	}
+	return 0;
+}
+
 int
 page_require(struct request *r, enum user_role role, struct user *u,
     char binding[33])

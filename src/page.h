@@ -197,6 +197,15 @@ void page_deliver_now(struct request *r);
 void page_responses_show(struct request *r);
 void page_responses_decide(struct request *r);
 
+/* Replies 503 with Retry-After: the store cannot answer now. */
+void page_unavailable(struct request *r);
+
+/* Loads the petition of r->slug into p (from r's arena) when u may manage
+ * it: its starter, a moderator or an admin. Otherwise replies (404, 403 or
+ * 503; a refusal logged under module) and returns -1. */
+int page_petition_managed(struct request *r, const struct user *u,
+    struct petition *p, const char *module);
+
 /* Shared by the pages of signed-in users (page_login.c sets it). */
 #define PAGE_COOKIE_SESSION "holos_session"
 

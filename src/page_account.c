@@ -235,13 +235,6 @@ msg_render(struct request *r, int status, json_t *m)
 	http_header_add(r, "Cache-Control", "no-store");
 }
 
-static void
-unavailable(struct request *r)
-{
-	http_header_add(r, "Retry-After", "5");
-	page_error(r, 503, "acct_err_unavailable");
-}
-
 /* The checks every POST here makes: the encoding, the form token for
  * binding (field csrf) and the rate limit. Returns the number of fields
  * in error, or -1 after replying. */
@@ -460,7 +453,7 @@ signup_work(void *arg)
 		rc = signup_existing(r, j->email, hash);
 	}
 	if (rc == -1) {
-		unavailable(r);
+		page_unavailable(r);
 		return;
 	}
 	m = msg_new(r, "acct_signup_sent_title");
@@ -512,7 +505,7 @@ page_signup_post(struct request *r)
 		}
 	}
 	if ((j = arena_alloc(r->arena, sizeof(*j))) == NULL) {
-		unavailable(r);
+		page_unavailable(r);
 		return;
 	}
 	j->r = r;
@@ -596,7 +589,7 @@ link_check(struct request *r, enum user_token_purpose purpose, bool consume,
 	    (int64_t)time(NULL), id)) {
 	case STORE_OK: return 0;
 	case STORE_NOTFOUND: render_link_gone(r, purpose); return -1;
-	default: unavailable(r); return -1;
+	default: page_unavailable(r); return -1;
 	}
 }
 
@@ -629,7 +622,7 @@ page_verify_post(struct request *r)
 		return;
 	if (store_user_verify(site.store, id, (int64_t)time(NULL)) != STORE_OK ||
 	    account_session_start(site.store, id, cookie) == -1) {
-		unavailable(r);
+		page_unavailable(r);
 		return;
 	}
 	/* Whoever was signed in on this browser is not any more. */
@@ -658,7 +651,7 @@ page_verify_resend(struct request *r)
 	    post_read(r, button_form, B__MAX, v, B_CSRF, binding) == -1)
 		return;
 	if (store_user_by_id(site.store, r->arena, u.id, &full) != STORE_OK) {
-		unavailable(r);
+		page_unavailable(r);
 		return;
 	}
 	m = msg_new(r, "acct_resend_title");
@@ -679,7 +672,7 @@ page_verify_resend(struct request *r)
 	if ((email = user_email(r, &full)) == NULL ||
 	    verify_send(r, &full, email) == -1) {
 		json_decref(m);
-		unavailable(r);
+		page_unavailable(r);
 		return;
 	}
 	log_info("account", "event=verify_resent user=%lld", (long long)u.id);
@@ -689,47 +682,85 @@ page_verify_resend(struct request *r)
 	msg_render(r, 200, m);
 }
 
-void
-page_reset_show(struct request *r)
-{
-	render_form(r, 200, "reset", "acct_reset_title", reset_form, R__MAX,
-	    NULL, NULL, "/reset");
-}
+/* A link mailed on request to whoever owns an address: a password reset
+ * or a sign-in link. Both forms answer alike whether or not an account
+ * has the address, and each account gets max of them an hour. */
+enum mailed {
+	MAILED_RESET,
+	MAILED_SIGNIN,
+	MAILED__MAX
+};
 
-/* Mails account u a reset link unless it had its share this hour. Failures
- * are logged only: the answer must not differ from that for no account. */
+#define SIGNIN_TTL 900 /* a sign-in link works for 15 minutes, */
+#define SIGNIN_MAX 3   /* and an account gets 3 an hour at most */
+
+static const struct mailed_kind {
+	const char *event; /* in the log and the mail limiter */
+	enum letter_account_kind letter;
+	enum user_token_purpose purpose;
+	int64_t ttl;	  /* seconds the link works */
+	int max;	  /* links an account gets an hour */
+	const char *tmpl; /* the form */
+	const char *title;
+	const char *path;
+	const char *sent; /* the answer's text; its hours are ttl's */
+} mailed_kinds[MAILED__MAX] = {
+	[MAILED_RESET] = { "reset", LETTER_RESET, USER_TOKEN_RESET,
+	    ACCOUNT_RESET_TTL, RESET_MAX, "reset", "acct_reset_title", "/reset",
+	    "acct_reset_sent_text" },
+	[MAILED_SIGNIN] = { "signin_link", LETTER_SIGNIN, USER_TOKEN_SIGNIN,
+	    SIGNIN_TTL, SIGNIN_MAX, "signin_link", "signin_link_title",
+	    "/login/link", "signin_link_sent" },
+};
+
+/* Mails account u a link of kind k unless it had its share this hour.
+ * Failures are logged only: the answer must not differ from that for no
+ * account. */
 static void
-reset_send(struct request *r, const struct user *u, const char *email,
-    const unsigned char hash[CRYPTO_HASH_BYTES])
+mailed_send(struct request *r, const struct mailed_kind *k, const struct user *u,
+    const char *email, const unsigned char hash[CRYPTO_HASH_BYTES])
 {
 	struct letter_account l;
 
-	if (!account_mail_take("reset", hash, CRYPTO_HASH_BYTES, RESET_MAX,
+	if (!account_mail_take(k->event, hash, CRYPTO_HASH_BYTES, k->max,
 		MAIL_WINDOW, (int64_t)time(NULL), NULL)) {
-		log_info("account", "event=reset user=%lld result=limited",
-		    (long long)u->id);
+		log_info("account", "event=%s user=%lld result=limited",
+		    k->event, (long long)u->id);
 		return;
 	}
 	memset(&l, 0, sizeof(l));
-	l.kind = LETTER_RESET;
+	l.kind = k->letter;
 	l.lang = mail_lang(r, u);
-	l.name = u->name != NULL ? u->name : "";
+	/* A reset letter greets its account; a sign-in letter carries no
+	 * text a stranger may have typed. */
+	l.name = k->letter == LETTER_RESET && u->name != NULL ? u->name : "";
 	l.email = email;
-	l.hours = ACCOUNT_RESET_TTL / 3600;
-	if ((l.link = link_make(r, USER_TOKEN_RESET, u->id, ACCOUNT_RESET_TTL,
-		 l.lang)) == NULL ||
+	l.hours = k->letter == LETTER_RESET ? k->ttl / 3600 : 0;
+	if ((l.link = link_make(r, k->purpose, u->id, k->ttl, l.lang)) == NULL ||
 	    mail_queue(r, &l) == -1) {
-		log_warn("account", "event=reset user=%lld result=failed",
-		    (long long)u->id);
+		log_warn("account", "event=%s user=%lld result=failed",
+		    k->event, (long long)u->id);
 		return;
 	}
-	log_info("account", "event=reset user=%lld result=mailed",
+	log_info("account", "event=%s user=%lld result=mailed", k->event,
 	    (long long)u->id);
 }
 
-void
-page_reset_post(struct request *r)
+static void
+mailed_show(struct request *r, enum mailed kind)
 {
+	const struct mailed_kind *k = &mailed_kinds[kind];
+
+	render_form(r, 200, k->tmpl, k->title, reset_form, R__MAX, NULL, NULL,
+	    k->path);
+}
+
+/* POST of an address for a link of kind: the same answer, after the same
+ * time, whether or not an account has it. */
+static void
+mailed_post(struct request *r, enum mailed kind)
+{
+	const struct mailed_kind *k = &mailed_kinds[kind];
 	struct form_value v[R__MAX];
 	const char *errs[R__MAX] = { NULL };
 	unsigned char hash[CRYPTO_HASH_BYTES];
@@ -751,24 +782,37 @@ page_reset_post(struct request *r)
 	if (email == NULL || !email_valid(email, elen)) {
 		if (errs[R_EMAIL] == NULL)
 			errs[R_EMAIL] = "err_email";
-		render_form(r, 422, "reset", "acct_reset_title", reset_form,
-		    R__MAX, v, errs, "/reset");
+		render_form(r, 422, k->tmpl, k->title, reset_form, R__MAX, v,
+		    errs, k->path);
 		return;
 	}
 	crypto_email_hash(email, elen, hash);
 	switch (store_user_by_email(site.store, r->arena, hash, &u)) {
-	case STORE_OK: reset_send(r, &u, email, hash); break;
+	case STORE_OK: mailed_send(r, k, &u, email, hash); break;
 	case STORE_NOTFOUND: break;
-	default: unavailable(r); return;
+	default: page_unavailable(r); return;
 	}
 	m = msg_new(r, "acct_reset_sent_title");
 	msg_para(m,
-	    text(r, "acct_reset_sent_text", NULL, ACCOUNT_RESET_TTL / 3600));
+	    text(r, k->sent, NULL,
+		k->letter == LETTER_RESET ? k->ttl / 3600 : 0));
 	msg_para(m, i18n_text(r->lang, "acct_reset_sent_more"));
-	msg_link(r, m, "/reset", "acct_reset_other");
+	msg_link(r, m, k->path, "acct_reset_other");
 	msg_link(r, m, "/login", "acct_back_login");
 	msg_render(r, 200, m);
 	answer_later(r, ANSWER_MS);
+}
+
+void
+page_reset_show(struct request *r)
+{
+	mailed_show(r, MAILED_RESET);
+}
+
+void
+page_reset_post(struct request *r)
+{
+	mailed_post(r, MAILED_RESET);
 }
 
 void
@@ -798,7 +842,7 @@ page_reset_token_post(struct request *r)
 	    link_check(r, USER_TOKEN_RESET, false, &id) == -1)
 		return;
 	if (store_user_by_id(site.store, r->arena, id, &u) != STORE_OK) {
-		unavailable(r);
+		page_unavailable(r);
 		return;
 	}
 	email = user_email(r, &u);
@@ -823,7 +867,7 @@ page_reset_token_post(struct request *r)
 	if (link_check(r, USER_TOKEN_RESET, true, &id) == -1)
 		goto out;
 	if (store_user_set_password(site.store, id, pw) != STORE_OK) {
-		unavailable(r);
+		page_unavailable(r);
 		goto out;
 	}
 	/* The link came by mail, so the address works. */
@@ -846,89 +890,16 @@ out:
 
 /* ---- guard: mailed sign-in links ---- */
 
-#define SIGNIN_TTL 900 /* a sign-in link works for 15 minutes, */
-#define SIGNIN_MAX 3   /* and an account gets 3 an hour at most */
-
 void
 page_signin_link_show(struct request *r)
 {
-	render_form(r, 200, "signin_link", "signin_link_title", reset_form,
-	    R__MAX, NULL, NULL, "/login/link");
-}
-
-/* Mails account u a sign-in link unless it had its share this hour.
- * Failures are logged only: the answer must not differ from that for no
- * account. */
-static void
-signin_send(struct request *r, const struct user *u, const char *email,
-    const unsigned char hash[CRYPTO_HASH_BYTES])
-{
-	struct letter_account l;
-
-	if (!account_mail_take("signin", hash, CRYPTO_HASH_BYTES, SIGNIN_MAX,
-		MAIL_WINDOW, (int64_t)time(NULL), NULL)) {
-		log_info("account", "event=signin_link user=%lld result=limited",
-		    (long long)u->id);
-		return;
-	}
-	memset(&l, 0, sizeof(l));
-	l.kind = LETTER_SIGNIN;
-	l.lang = mail_lang(r, u);
-	l.name = "";
-	l.email = email;
-	l.hours = 0;
-	if ((l.link = link_make(r, USER_TOKEN_SIGNIN, u->id, SIGNIN_TTL,
-		 l.lang)) == NULL ||
-	    mail_queue(r, &l) == -1) {
-		log_warn("account", "event=signin_link user=%lld result=failed",
-		    (long long)u->id);
-		return;
-	}
-	log_info("account", "event=signin_link user=%lld result=mailed",
-	    (long long)u->id);
+	mailed_show(r, MAILED_SIGNIN);
 }
 
 void
 page_signin_link_post(struct request *r)
 {
-	struct form_value v[R__MAX];
-	const char *errs[R__MAX] = { NULL };
-	unsigned char hash[CRYPTO_HASH_BYTES];
-	struct user u;
-	char *email;
-	size_t elen;
-	json_t *m;
-
-	if (r->job == &delay_job)
-		return; /* parked with its reply: it is time */
-
-	page_begin(r);
-	if (post_read(r, reset_form, R__MAX, v, R_CSRF, "") == -1)
-		return;
-	errs[R_EMAIL] = error_key("email", v[R_EMAIL].err);
-	email = errs[R_EMAIL] == NULL ?
-	    email_normalize(r->arena, v[R_EMAIL].s, v[R_EMAIL].len, &elen) :
-	    NULL;
-	if (email == NULL || !email_valid(email, elen)) {
-		if (errs[R_EMAIL] == NULL)
-			errs[R_EMAIL] = "err_email";
-		render_form(r, 422, "signin_link", "signin_link_title",
-		    reset_form, R__MAX, v, errs, "/login/link");
-		return;
-	}
-	crypto_email_hash(email, elen, hash);
-	switch (store_user_by_email(site.store, r->arena, hash, &u)) {
-	case STORE_OK: signin_send(r, &u, email, hash); break;
-	case STORE_NOTFOUND: break;
-	default: unavailable(r); return;
-	}
-	m = msg_new(r, "acct_reset_sent_title");
-	msg_para(m, text(r, "signin_link_sent", NULL, 0));
-	msg_para(m, i18n_text(r->lang, "acct_reset_sent_more"));
-	msg_link(r, m, "/login/link", "acct_reset_other");
-	msg_link(r, m, "/login", "acct_back_login");
-	msg_render(r, 200, m);
-	answer_later(r, ANSWER_MS);
+	mailed_post(r, MAILED_SIGNIN);
 }
 
 void
@@ -961,7 +932,7 @@ page_signin_token_post(struct request *r)
 		return;
 	if (store_user_by_id(site.store, r->arena, id, &u) != STORE_OK ||
 	    (email = user_email(r, &u)) == NULL) {
-		unavailable(r);
+		page_unavailable(r);
 		return;
 	}
 	/* The link came by mail, so the address works. */

@@ -27,27 +27,6 @@
 #define BROWSER_COOKIE "holos_bid"
 #define BROWSER_COOKIE_AGE (400 * 86400)
 
-static void
-unavailable(struct request *r)
-{
-	http_header_add(r, "Retry-After", "5");
-	page_error(r, 503, "err_unavailable");
-}
-
-/* A comment's id: digits, no sign, no leading zero. */
-static bool
-id_ok(const char *s, size_t len)
-{
-	size_t i;
-
-	if (len == 0 || len > 18 || s[0] == '0')
-		return false;
-	for (i = 0; i < len; i++)
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-	return true;
-}
-
 /* Who wrote a comment, as the page says it: the first name when the
  * signer agreed to show it, and the country. */
 static const char *
@@ -139,7 +118,7 @@ enum like_field {
 
 static const struct form_spec like_form[L__MAX] = {
 	[L_CSRF] = { "csrf", FORM_TOKEN, 128, true, NULL },
-	[L_ID] = { "id", FORM_LINE, 18, true, id_ok },
+	[L_ID] = { "id", FORM_LINE, 18, true, form_id_valid },
 };
 
 /* The browser's id from its cookie, or a new one set in the reply. */
@@ -185,7 +164,7 @@ page_comment_like(struct request *r)
 {
 	unsigned char liker[STORE_HASH_BYTES];
 	struct form_value v[L__MAX];
-	struct pagecache_meta meta;
+	struct petition p;
 	const char *bid;
 	int64_t id, likes = 0;
 	bool added = false;
@@ -201,23 +180,33 @@ page_comment_like(struct request *r)
 		return;
 	}
 	id = strtoll(v[L_ID].s, NULL, 10);
-	if (page_petition_meta(r, &meta) == -1)
-		return;
+	/* Refused before the store is asked: a flood of likes reads
+	 * nothing. */
 	if (!ratelimit_take_like(&r->addr, &wait)) {
 		log_info("comments", "slug=%s result=limited retry_after=%d",
-		    meta.slug, wait);
+		    r->slug, wait);
 		http_header_add(r, "Retry-After",
 		    arena_printf(r->arena, "%d", wait > 0 ? wait : 1));
 		page_error(r, 429, "err_rate");
 		return;
 	}
+	switch (store_petition_by_slug(site.store, r->arena, r->slug, &p)) {
+	case STORE_OK: break;
+	case STORE_NOTFOUND: page_error(r, 404, "err_not_found"); return;
+	default: page_unavailable(r); return;
+	}
+	if (p.state != PETITION_OPEN && p.state != PETITION_CLOSED &&
+	    p.state != PETITION_VICTORY) {
+		page_error(r, 404, "err_not_found");
+		return;
+	}
 	bid = browser_id(r);
 	social_liker_hash(bid, strlen(bid), liker);
-	switch (store_comment_like(site.store, meta.petition_id, id, liker,
+	switch (store_comment_like(site.store, p.id, id, liker,
 	    (int64_t)time(NULL), &likes, &added)) {
 	case STORE_OK: break;
 	case STORE_NOTFOUND: page_error(r, 404, "err_comment_unknown"); return;
-	default: unavailable(r); return;
+	default: page_unavailable(r); return;
 	}
 	http_header_add(r, "Cache-Control", "no-store");
 	if (wants_json(r)) {
@@ -231,8 +220,7 @@ page_comment_like(struct request *r)
 	 * few seconds and shows the like once it is rendered again. */
 	r->status = 303;
 	http_header_add(r, "Location",
-	    arena_printf(r->arena, "/p/%s#comment-%lld", meta.slug,
-		(long long)id));
+	    arena_printf(r->arena, "/p/%s#comment-%lld", p.slug, (long long)id));
 }
 
 /* ---- hiding, and the lists of every comment ---- */
@@ -261,30 +249,10 @@ back_ok(const char *s, size_t len)
 
 static const struct form_spec hide_form[H__MAX] = {
 	[H_CSRF] = { "csrf", FORM_TOKEN, 128, true, NULL },
-	[H_ID] = { "id", FORM_LINE, 18, true, id_ok },
+	[H_ID] = { "id", FORM_LINE, 18, true, form_id_valid },
 	[H_ACTION] = { "action", FORM_LINE, 8, true, action_ok },
 	[H_BACK] = { "back", FORM_LINE, 8, false, back_ok },
 };
-
-/* The petition of r->slug when u may hide its comments (its starter, a
- * moderator, an admin); otherwise replies and returns -1. */
-static int
-load_managed(struct request *r, const struct user *u, struct petition *p)
-{
-	switch (store_petition_by_slug(site.store, r->arena, r->slug, p)) {
-	case STORE_OK: break;
-	case STORE_NOTFOUND: page_error(r, 404, "err_not_found"); return -1;
-	default: unavailable(r); return -1;
-	}
-	if (u->role < ROLE_MODERATOR &&
-	    (p->owner_id == 0 || p->owner_id != u->id)) {
-		log_info("comments", "slug=%s user=%lld result=forbidden",
-		    p->slug, (long long)u->id);
-		page_error(r, 403, "err_forbidden");
-		return -1;
-	}
-	return 0;
-}
 
 void
 page_comment_hide(struct request *r)
@@ -304,7 +272,8 @@ page_comment_hide(struct request *r)
 		return;
 	if (!page_csrf_check(r, &v[H_CSRF], binding))
 		return;
-	if (load_managed(r, &u, &p) == -1 || page_rate_check(r, 0) == -1)
+	if (page_petition_managed(r, &u, &p, "comments") == -1 ||
+	    page_rate_check(r, 0) == -1)
 		return;
 	if (v[H_ID].err != FORM_OK || v[H_ACTION].err != FORM_OK) {
 		page_error(r, 422, "err_comment_unknown");
@@ -319,7 +288,7 @@ page_comment_hide(struct request *r)
 	    (int64_t)time(NULL))) {
 	case STORE_OK: break;
 	case STORE_NOTFOUND: page_error(r, 404, "err_comment_unknown"); return;
-	default: unavailable(r); return;
+	default: page_unavailable(r); return;
 	}
 	log_info("comments", "action=%s slug=%s comment=%lld actor=%s",
 	    hide ? "hide" : "unhide", p.slug, (long long)id, actor);
@@ -422,7 +391,7 @@ page_admin_comments(struct request *r)
 
 	page_begin(r);
 	if (page_require(r, ROLE_MODERATOR, &u, binding) == -1 ||
-	    load_managed(r, &u, &p) == -1)
+	    page_petition_managed(r, &u, &p, "comments") == -1)
 		return;
 	a.str = p.title;
 	title = i18n_format(r->arena, r->lang, "admin_comments_title", &a, 1);
@@ -430,7 +399,7 @@ page_admin_comments(struct request *r)
 	if (page_comments_manage(r, &u, &p, page_form_token(r, binding), true,
 		o) == -1) {
 		json_decref(o);
-		unavailable(r);
+		page_unavailable(r);
 		return;
 	}
 	ctx = page_context(r, title ? title : "");

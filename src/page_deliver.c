@@ -32,33 +32,6 @@
 
 static atomic_int packs_running;
 
-static void
-unavailable(struct request *r)
-{
-	http_header_add(r, "Retry-After", "5");
-	page_error(r, 503, "err_unavailable");
-}
-
-/* Loads the petition of r->slug if u started it or moderates. Otherwise
- * replies (404, 403 or 503) and returns -1. */
-static int
-load_allowed(struct request *r, const struct user *u, struct petition *p)
-{
-	switch (store_petition_by_slug(site.store, r->arena, r->slug, p)) {
-	case STORE_OK: break;
-	case STORE_NOTFOUND: page_error(r, 404, "err_not_found"); return -1;
-	default: unavailable(r); return -1;
-	}
-	if (u->role < ROLE_MODERATOR &&
-	    (p->owner_id == 0 || p->owner_id != u->id)) {
-		log_info("deliver", "slug=%s user=%lld result=forbidden",
-		    p->slug, (long long)u->id);
-		page_error(r, 403, "err_forbidden");
-		return -1;
-	}
-	return 0;
-}
-
 /* Open, closed and won petitions have signers to hand over. */
 static bool
 has_signers(enum petition_state st)
@@ -86,7 +59,7 @@ send_pack(struct request *r, const struct petition *p, const char *lang,
 	FILE *f;
 	int fd;
 	if (counts_get(p->id, &count) == -1) {
-		unavailable(r);
+		page_unavailable(r);
 		return;
 	}
 	if (atomic_fetch_add(&packs_running, 1) >= PACKS_AT_ONCE) {
@@ -122,7 +95,7 @@ send_pack(struct request *r, const struct petition *p, const char *lang,
 		log_error("deliver", "slug=%s status=\"%s\"", p->slug,
 		    deliver_status_text(st));
 		if (st == DELIVER_SIGNERS)
-			unavailable(r);
+			page_unavailable(r);
 		else
 			page_error(r, 500, "err_internal");
 		return;
@@ -150,7 +123,7 @@ page_deliver_pdf(struct request *r)
 
 	page_begin(r);
 	if (page_require(r, ROLE_STARTER, &u, binding) == -1 ||
-	    load_allowed(r, &u, &p) == -1)
+	    page_petition_managed(r, &u, &p, "deliver") == -1)
 		return;
 	if (!has_signers(p.state)) {
 		page_error(r, 409, "deliver_err_state");
@@ -219,7 +192,7 @@ send_export(struct request *r, enum export_format f)
 
 	page_begin(r);
 	if (page_require(r, ROLE_STARTER, &u, binding) == -1 ||
-	    load_allowed(r, &u, &p) == -1)
+	    page_petition_managed(r, &u, &p, "deliver") == -1)
 		return;
 	if (!has_signers(p.state)) {
 		page_error(r, 409, "deliver_err_state");
@@ -284,7 +257,7 @@ load_delivery(struct request *r, struct delivery *d, struct petition *p)
 		return -1;
 	}
 	if (st != STORE_OK) {
-		unavailable(r);
+		page_unavailable(r);
 		return -1;
 	}
 	return 0;
@@ -414,7 +387,7 @@ page_response_post(struct request *r)
 	resp.body_md = v[R_BODY].s;
 	resp.created_at = now;
 	if (store_response_create(site.store, &resp, &id) != STORE_OK) {
-		unavailable(r);
+		page_unavailable(r);
 		return;
 	}
 	log_info("deliver",
@@ -488,7 +461,8 @@ page_deliver_addressees(struct request *r)
 	if (page_require(r, ROLE_STARTER, &u, binding) == -1 ||
 	    page_form_read(r, addressees_form, ADDRESSEES_MAX + 1, v) == -1 ||
 	    !page_csrf_check(r, &v[ADDRESSEES_MAX], binding) ||
-	    load_allowed(r, &u, &p) == -1 || page_rate_check(r, 0) == -1)
+	    page_petition_managed(r, &u, &p, "deliver") == -1 ||
+	    page_rate_check(r, 0) == -1)
 		return;
 	for (i = 0; i < ADDRESSEES_MAX; i++)
 		if (v[i].err != FORM_OK) {
@@ -511,7 +485,7 @@ page_deliver_addressees(struct request *r)
 		    len);
 		free(box);
 		if (st != STORE_OK && st != STORE_NOTFOUND) {
-			unavailable(r);
+			page_unavailable(r);
 			return;
 		}
 	}
@@ -534,7 +508,8 @@ page_deliver_now(struct request *r)
 	if (page_require(r, ROLE_STARTER, &u, binding) == -1 ||
 	    page_form_read(r, csrf_form, 1, v) == -1 ||
 	    !page_csrf_check(r, &v[0], binding) ||
-	    load_allowed(r, &u, &p) == -1 || page_rate_check(r, 0) == -1)
+	    page_petition_managed(r, &u, &p, "deliver") == -1 ||
+	    page_rate_check(r, 0) == -1)
 		return;
 	if (!has_signers(p.state)) {
 		page_error(r, 409, "deliver_err_state");
@@ -544,7 +519,7 @@ page_deliver_now(struct request *r)
 	    handover_deliver(site.store, &p, count,
 		arena_printf(r->arena, "user:%lld", (long long)u.id),
 		&made) == -1) {
-		unavailable(r);
+		page_unavailable(r);
 		return;
 	}
 	if (made == 0) {
@@ -565,19 +540,6 @@ enum decide_field {
 };
 
 static bool
-id_ok(const char *s, size_t len)
-{
-	size_t i;
-
-	if (len == 0 || len > 18)
-		return false;
-	for (i = 0; i < len; i++)
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-	return true;
-}
-
-static bool
 decision_ok(const char *s, size_t len)
 {
 	(void)len;
@@ -585,7 +547,7 @@ decision_ok(const char *s, size_t len)
 }
 
 static const struct form_spec decide_form[D__MAX] = {
-	[D_ID] = { "id", FORM_LINE, 18, true, id_ok },
+	[D_ID] = { "id", FORM_LINE, 18, true, form_id_valid },
 	[D_ACTION] = { "action", FORM_LINE, 16, true, decision_ok },
 	[D_CSRF] = { "csrf", FORM_TOKEN, 128, true, NULL },
 };
@@ -599,7 +561,7 @@ load_moderated(struct request *r, struct user *u, char binding[33],
 	switch (store_petition_by_slug(site.store, r->arena, r->slug, p)) {
 	case STORE_OK: return 0;
 	case STORE_NOTFOUND: page_error(r, 404, "err_not_found"); return -1;
-	default: unavailable(r); return -1;
+	default: page_unavailable(r); return -1;
 	}
 }
 
@@ -618,7 +580,7 @@ page_responses_show(struct request *r)
 		return;
 	if (store_responses_pending(site.store, r->arena, p.id, &rs, &n) !=
 	    STORE_OK) {
-		unavailable(r);
+		page_unavailable(r);
 		return;
 	}
 	list = json_array();
@@ -677,7 +639,7 @@ page_responses_decide(struct request *r)
 
 		if (store_responses_pending(site.store, r->arena, p.id, &rs,
 			&n) != STORE_OK) {
-			unavailable(r);
+			page_unavailable(r);
 			return;
 		}
 		for (i = 0; i < n; i++)
@@ -698,7 +660,7 @@ page_responses_decide(struct request *r)
 	    (int64_t)time(NULL), NULL)) {
 	case STORE_OK: break;
 	case STORE_NOTFOUND: page_error(r, 409, "deliver_err_decide"); return;
-	default: unavailable(r); return;
+	default: page_unavailable(r); return;
 	}
 	log_info("deliver",
 	    "action=response_%s slug=%s response=%lld "

@@ -118,13 +118,6 @@ is_public(enum petition_state st)
 	    st == PETITION_VICTORY;
 }
 
-static void
-unavailable(struct request *r)
-{
-	http_header_add(r, "Retry-After", "5");
-	page_error(r, 503, "err_unavailable");
-}
-
 static const char *
 state_label(struct request *r, enum petition_state st)
 {
@@ -168,7 +161,7 @@ load_own(struct request *r, const struct user *u, struct petition *p)
 	switch (store_petition_by_slug(site.store, r->arena, r->slug, p)) {
 	case STORE_OK: break;
 	case STORE_NOTFOUND: page_error(r, 404, "err_not_found"); return -1;
-	default: unavailable(r); return -1;
+	default: page_unavailable(r); return -1;
 	}
 	if (u->role != ROLE_ADMIN && (p->owner_id == 0 || p->owner_id != u->id)) {
 		log_info("me", "slug=%s user=%lld result=forbidden", p->slug,
@@ -193,7 +186,7 @@ page_me(struct request *r)
 		return;
 	if (store_petition_list_owner(site.store, r->arena, u.id, &ps, &n) !=
 	    STORE_OK) {
-		unavailable(r);
+		page_unavailable(r);
 		return;
 	}
 	list = json_array();
@@ -602,7 +595,7 @@ render_petition(struct request *r, const struct user *u, const char *binding,
 	    history_json(r, u, p, o) == -1 ||
 	    (is_public(p->state) && deliver_json(r, p, o) == -1)) {
 		json_decref(o);
-		unavailable(r);
+		page_unavailable(r);
 		return;
 	}
 	json_object_set_new(o, "can_update", json_boolean(is_public(p->state)));
@@ -652,7 +645,7 @@ render_petition(struct request *r, const struct user *u, const char *binding,
 	    page_comments_manage(r, u, p,
 		json_string_value(json_object_get(o, "csrf")), false, o) == -1) {
 		json_decref(o);
-		unavailable(r);
+		page_unavailable(r);
 		return;
 	}
 	ctx = page_context(r, p->title);
@@ -675,26 +668,6 @@ page_me_petition(struct request *r)
 	render_petition(r, &u, binding, &p, 200, NULL);
 }
 
-/* One CSV field, always quoted (RFC 4180). A value a spreadsheet would
- * take for a formula gets a leading apostrophe, so it stays text. */
-static void
-csv_field(struct buf *b, const char *s, size_t len)
-{
-	size_t i;
-
-	buf_putc(b, '"');
-	if (len > 0 &&
-	    (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' ||
-		s[0] == '\t' || s[0] == '\r'))
-		buf_putc(b, '\'');
-	for (i = 0; i < len; i++) {
-		if (s[i] == '"')
-			buf_putc(b, '"');
-		buf_putc(b, s[i]);
-	}
-	buf_putc(b, '"');
-}
-
 /* Appends one signer's row; -1 when the sealed names cannot be opened. */
 static int
 csv_row(struct buf *b, const struct signer_row *row)
@@ -714,11 +687,11 @@ csv_row(struct buf *b, const struct signer_row *row)
 	last = plain + flen + 1;
 	llen = strnlen(last, len - flen - 1);
 	buf_printf(b, "%lld,", (long long)row->seq);
-	csv_field(b, plain, flen);
+	buf_append_csv(b, plain, flen);
 	buf_putc(b, ',');
-	csv_field(b, last, llen);
+	buf_append_csv(b, last, llen);
 	buf_putc(b, ',');
-	csv_field(b, row->country ? row->country : "",
+	buf_append_csv(b, row->country ? row->country : "",
 	    row->country ? strlen(row->country) : 0);
 	buf_putc(b, ',');
 	{
@@ -760,7 +733,7 @@ page_me_csv(struct request *r)
 
 		if (i > 0)
 			buf_putc(&r->out, ',');
-		csv_field(&r->out, h ? h : heads[i],
+		buf_append_csv(&r->out, h ? h : heads[i],
 		    h ? strlen(h) : strlen(heads[i]));
 	}
 	buf_puts(&r->out, "\r\n");
@@ -772,7 +745,7 @@ page_me_csv(struct request *r)
 		if (store_signers_public(site.store, a, p.id, after, CSV_CHUNK,
 			&rows, &n) != STORE_OK) {
 			arena_free(a);
-			unavailable(r);
+			page_unavailable(r);
 			return;
 		}
 		for (i = 0; i < n; i++) {
@@ -871,7 +844,7 @@ page_me_update(struct request *r)
 	up.body_md = v[U_BODY].s;
 	up.created_at = (int64_t)time(NULL);
 	if (store_update_create(site.store, &up, &id) != STORE_OK) {
-		unavailable(r);
+		page_unavailable(r);
 		return;
 	}
 	log_info("me", "action=update slug=%s update=%lld kind=%s user=%lld",
@@ -899,7 +872,7 @@ delete_draft(struct request *r, const struct user *u, const struct petition *p,
 		/* Submitted (or deleted) since it was loaded. */
 		page_error(r, 409, "me_err_state");
 		return;
-	default: unavailable(r); return;
+	default: page_unavailable(r); return;
 	}
 	pagecache_invalidate(p->id);
 	log_info("me", "action=delete slug=%s user=%lld", p->slug,
@@ -972,7 +945,7 @@ page_me_state(struct request *r)
 		/* Someone moved it first. */
 		page_error(r, 409, "me_err_state");
 		return;
-	default: unavailable(r); return;
+	default: page_unavailable(r); return;
 	}
 	log_info("me", "action=%s slug=%s from=%s to=%s actor=%s",
 	    actions[a].name, p.slug, petition_state_name(t.from),

@@ -17,13 +17,6 @@
 /* Batches the page lists at most. */
 #define PAPER_LIST_MAX 500
 
-static void
-unavailable(struct request *r)
-{
-	http_header_add(r, "Retry-After", "5");
-	page_error(r, 503, "err_unavailable");
-}
-
 /* ---- the declared forms ---- */
 
 static bool
@@ -36,19 +29,6 @@ static bool
 day_ok(const char *s, size_t len)
 {
 	return paper_day_parse(s, len) >= 0;
-}
-
-static bool
-id_ok(const char *s, size_t len)
-{
-	size_t i;
-
-	if (len == 0 || len > 18)
-		return false;
-	for (i = 0; i < len; i++)
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-	return true;
 }
 
 enum {
@@ -76,7 +56,7 @@ enum {
 };
 
 static const struct form_spec remove_form[R__MAX] = {
-	[R_ID] = { "batch", FORM_LINE, 18, true, id_ok },
+	[R_ID] = { "batch", FORM_LINE, 18, true, form_id_valid },
 	[R_REASON] = { "reason", FORM_LINE, PAPER_REASON_MAX, true, NULL },
 	[R_CSRF] = { "csrf", FORM_TOKEN, 128, true, NULL },
 };
@@ -87,18 +67,8 @@ static const struct form_spec remove_form[R__MAX] = {
 static int
 load_allowed(struct request *r, const struct user *u, struct petition *p)
 {
-	switch (store_petition_by_slug(site.store, r->arena, r->slug, p)) {
-	case STORE_OK: break;
-	case STORE_NOTFOUND: page_error(r, 404, "err_not_found"); return -1;
-	default: unavailable(r); return -1;
-	}
-	if (u->role < ROLE_MODERATOR &&
-	    (p->owner_id == 0 || p->owner_id != u->id)) {
-		log_info("paper", "slug=%s user=%lld result=forbidden", p->slug,
-		    (long long)u->id);
-		page_error(r, 403, "err_forbidden");
+	if (page_petition_managed(r, u, p, "paper") == -1)
 		return -1;
-	}
 	if (p->state != PETITION_OPEN && p->state != PETITION_CLOSED &&
 	    p->state != PETITION_VICTORY) {
 		page_error(r, 409, "paper_err_state");
@@ -126,7 +96,7 @@ page_paper_show(struct request *r)
 	if (store_paper_list(site.store, r->arena, p.id, PAPER_LIST_MAX, &bs,
 		&n) != STORE_OK ||
 	    store_paper_count(site.store, p.id, &total) != STORE_OK) {
-		unavailable(r);
+		page_unavailable(r);
 		return;
 	}
 	list = json_array();
@@ -215,7 +185,7 @@ page_paper_add(struct request *r)
 	b.actor = arena_printf(r->arena, "user:%lld", (long long)u.id);
 	b.created_at = now;
 	if (store_paper_add(site.store, p.id, &b, &id) != STORE_OK) {
-		unavailable(r);
+		page_unavailable(r);
 		return;
 	}
 	pagecache_invalidate(p.id);
@@ -257,7 +227,7 @@ page_paper_remove(struct request *r)
 	    (int64_t)time(NULL))) {
 	case STORE_OK: break;
 	case STORE_NOTFOUND: page_error(r, 404, "paper_err_batch"); return;
-	default: unavailable(r); return;
+	default: page_unavailable(r); return;
 	}
 	pagecache_invalidate(p.id);
 	log_info("paper", "action=remove slug=%s by=%s batch=%lld", p.slug,

@@ -109,24 +109,11 @@ outcome_ok(const char *s, size_t len)
 	return code_index(s, len, outcome_code, OUTCOME__MAX) < OUTCOME__MAX;
 }
 
-/* A positive id in decimal, at most 18 digits. */
-static bool
-id_ok(const char *s, size_t len)
-{
-	size_t i;
-
-	if (len == 0 || len > 18 || s[0] == '0')
-		return false;
-	for (i = 0; i < len; i++)
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-	return true;
-}
-
 static int64_t
 id_of(const char *s)
 {
-	return s != NULL && id_ok(s, strlen(s)) ? strtoll(s, NULL, 10) : 0;
+	return s != NULL && form_id_valid(s, strlen(s)) ? strtoll(s, NULL, 10) :
+							  0;
 }
 
 enum report_field {
@@ -143,7 +130,7 @@ static const struct form_spec report_form[RF__MAX] = {
 	[RF_REASON] = { "reason", FORM_LINE, 32, true, reason_ok },
 	[RF_NOTE] = { "note", FORM_TEXT, 1000, false, NULL },
 	[RF_EMAIL] = { "email", FORM_LINE, EMAIL_MAX, false, email_valid },
-	[RF_COMMENT] = { "comment", FORM_LINE, 18, false, id_ok },
+	[RF_COMMENT] = { "comment", FORM_LINE, 18, false, form_id_valid },
 	[RF_CSRF] = { "csrf", FORM_TOKEN, 128, true, NULL },
 };
 
@@ -522,8 +509,8 @@ enum resolve_field {
 };
 
 static const struct form_spec resolve_form[RS__MAX] = {
-	[RS_PETITION] = { "petition", FORM_LINE, 18, true, id_ok },
-	[RS_COMMENT] = { "comment", FORM_LINE, 18, false, id_ok },
+	[RS_PETITION] = { "petition", FORM_LINE, 18, true, form_id_valid },
+	[RS_COMMENT] = { "comment", FORM_LINE, 18, false, form_id_valid },
 	[RS_OUTCOME] = { "outcome", FORM_LINE, 16, true, outcome_ok },
 	[RS_STATEMENT] = { "statement", FORM_TEXT, 2000, true, NULL },
 	[RS_CSRF] = { "csrf", FORM_TOKEN, 128, true, NULL },

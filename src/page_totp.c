@@ -80,13 +80,6 @@ render(struct request *r, int status, json_t *t)
 	http_header_add(r, "Cache-Control", "no-store");
 }
 
-static void
-unavailable(struct request *r)
-{
-	http_header_add(r, "Retry-After", "5");
-	page_error(r, 503, "err_unavailable");
-}
-
 /* The address of account u, opened from its seal (arena), or NULL. */
 static char *
 user_address(struct request *r, const struct user *u)
@@ -187,12 +180,12 @@ page_totp_login_post(struct request *r)
 	switch (store_user_by_id(site.store, r->arena, id, &u)) {
 	case STORE_OK: break;
 	case STORE_NOTFOUND: to_login(r); return;
-	default: unavailable(r); return;
+	default: page_unavailable(r); return;
 	}
 	switch (store_totp_get(site.store, r->arena, id, &t)) {
 	case STORE_OK: break;
 	case STORE_NOTFOUND: to_login(r); return;
-	default: unavailable(r); return;
+	default: page_unavailable(r); return;
 	}
 	if (t.enabled_at == 0) {
 		to_login(r);
@@ -229,7 +222,7 @@ page_totp_login_post(struct request *r)
 		    arena_printf(r->arena, "user:%lld", (long long)id), "", now);
 	if ((email = user_address(r, &u)) == NULL ||
 	    account_session_start(site.store, id, cookie) == -1) {
-		unavailable(r);
+		page_unavailable(r);
 		return;
 	}
 	account_known_new(email, known);
@@ -262,7 +255,7 @@ render_setup(struct request *r, const struct user *u, const char *binding,
 		secret = crypto_open(t.sealed, t.sealed_len, &slen);
 		break;
 	case STORE_NOTFOUND: break;
-	default: unavailable(r); return;
+	default: page_unavailable(r); return;
 	}
 	if (secret == NULL) {
 		totp_secret_new(fresh);
@@ -272,13 +265,13 @@ render_setup(struct request *r, const struct user *u, const char *binding,
 			log_error("totp", "error=\"cannot keep a secret\"");
 			free(box);
 			sodium_memzero(fresh, sizeof(fresh));
-			unavailable(r);
+			page_unavailable(r);
 			return;
 		}
 		free(box);
 		if ((secret = malloc(sizeof(fresh))) == NULL) {
 			sodium_memzero(fresh, sizeof(fresh));
-			unavailable(r);
+			page_unavailable(r);
 			return;
 		}
 		memcpy(secret, fresh, sizeof(fresh));
@@ -293,7 +286,7 @@ render_setup(struct request *r, const struct user *u, const char *binding,
 	free(secret);
 	if (b32 == NULL || uri == NULL) {
 		log_error("totp", "error=\"cannot make the secret's text\"");
-		unavailable(r);
+		page_unavailable(r);
 		return;
 	}
 	buf_init(&svg);
@@ -301,7 +294,7 @@ render_setup(struct request *r, const struct user *u, const char *binding,
 		log_error("totp", "error=\"cannot draw the QR code\"");
 		qr_free(&q);
 		buf_reset(&svg);
-		unavailable(r);
+		page_unavailable(r);
 		return;
 	}
 	qr_free(&q);
@@ -340,7 +333,7 @@ page_totp_setup_show(struct request *r)
 	switch (store_totp_get(site.store, r->arena, u.id, &t)) {
 	case STORE_OK:
 	case STORE_NOTFOUND: break;
-	default: unavailable(r); return;
+	default: page_unavailable(r); return;
 	}
 	if (t.enabled_at != 0) {
 		ctx = totp_ctx(r, "totp_setup_heading", NULL, binding, NULL,
@@ -377,7 +370,7 @@ page_totp_setup_post(struct request *r)
 	switch (store_totp_get(site.store, r->arena, u.id, &t)) {
 	case STORE_OK: break;
 	case STORE_NOTFOUND: render_setup(r, &u, binding, 422, NULL); return;
-	default: unavailable(r); return;
+	default: page_unavailable(r); return;
 	}
 	if (t.enabled_at != 0) {
 		page_error(r, 409, "totp_already");
@@ -388,7 +381,7 @@ page_totp_setup_post(struct request *r)
 		return;
 	}
 	if ((secret = crypto_open(t.sealed, t.sealed_len, &slen)) == NULL) {
-		unavailable(r);
+		page_unavailable(r);
 		return;
 	}
 	ok = v[C_CODE].err == FORM_OK &&
@@ -406,7 +399,7 @@ page_totp_setup_post(struct request *r)
 	    (const unsigned char(*)[32])hashes, TOTP_RECOVERY_CODES)) {
 	case STORE_OK: break;
 	case STORE_NOTFOUND: page_error(r, 409, "totp_already"); goto out;
-	default: unavailable(r); goto out;
+	default: page_unavailable(r); goto out;
 	}
 	(void)store_audit(site.store,
 	    arena_printf(r->arena, "user:%lld", (long long)u.id), "totp_enabled",

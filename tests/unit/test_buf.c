@@ -300,6 +300,27 @@ test_urlenc(void **state)
 	check_esc(buf_append_urlenc, "a b", 2, "a%20");
 }
 
+/* CSV cells: always quoted, quotes doubled, formulas kept as text. */
+static void
+test_csv(void **state)
+{
+	(void)state;
+	CHECK(buf_append_csv, "", "\"\"");
+	CHECK(buf_append_csv, "Anna", "\"Anna\"");
+	CHECK(buf_append_csv, "a \"b\", c", "\"a \"\"b\"\", c\"");
+	CHECK(buf_append_csv, "=HYPERLINK(1)", "\"'=HYPERLINK(1)\"");
+	CHECK(buf_append_csv, "+1", "\"'+1\"");
+	CHECK(buf_append_csv, "-1", "\"'-1\"");
+	CHECK(buf_append_csv, "@x", "\"'@x\"");
+	CHECK(buf_append_csv, "\tx", "\"'\tx\"");
+	CHECK(buf_append_csv, "\rx", "\"'\rx\"");
+	CHECK(buf_append_csv, "a=b", "\"a=b\"");
+	CHECK(buf_append_csv, "line\nbreak", "\"line\nbreak\"");
+	CHECK(buf_append_csv, "\xd0\x90\xd0\xbd\xd0\xbd\xd0\xb0",
+	    "\"\xd0\x90\xd0\xbd\xd0\xbd\xd0\xb0\"");
+	check_esc(buf_append_csv, "=a", 1, "\"'=\"");
+}
+
 int
 main(void)
 {
@@ -311,6 +332,7 @@ main(void)
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_json_roundtrip),
 		cmocka_unit_test(test_urlenc),
+		cmocka_unit_test(test_csv),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

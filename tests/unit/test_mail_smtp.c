@@ -426,6 +426,14 @@ assert_received(const struct server *s, int n, const char *env)
 	got = slurp(path, NULL);
 	if (got == NULL)
 		fail_msg("%s missing", path);
+	/* The server records MAIL's parameters (SIZE from libcurl) on a
+	 * line of their own; these tests check the addresses. */
+	char *opt = strstr(got, "MAIL OPTIONS: ");
+	if (opt != NULL) {
+		char *eol = strchr(opt, '\n');
+		memmove(opt, eol != NULL ? eol + 1 : opt + strlen(opt),
+		    strlen(eol != NULL ? eol + 1 : opt + strlen(opt)) + 1);
+	}
 	assert_string_equal(got, env);
 	free(got);
 
