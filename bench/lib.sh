@@ -8,6 +8,25 @@ die() {
 	exit 1
 }
 
+# Makes the run's temp dir $TMP (/tmp/PREFIX.XXXXXX) and, on exit, stops
+# the processes in $PIDS (TERM, then KILL) and removes it.
+bench_tmp() {	# prefix
+	TMP=$(mktemp -d "/tmp/$1.XXXXXX") || die "cannot make a temp dir"
+	PIDS=""
+	trap bench_cleanup EXIT
+	trap 'exit 130' INT TERM
+}
+bench_cleanup() {
+	for p in $PIDS; do
+		kill "$p" 2>/dev/null
+	done
+	sleep 0.3
+	for p in $PIDS; do
+		kill -9 "$p" 2>/dev/null
+	done
+	rm -rf "$TMP"
+}
+
 # Installs a Debian package (as root; otherwise says what to run).
 apt_install() {	# package
 	echo "${BENCH_NAME:-bench}: installing $1" >&2

@@ -35,10 +35,8 @@ HOST=127.0.0.1
 URL=http://$HOST:$PORT
 CC=${CC:-cc}
 
-die() {
-	echo "bench-log: $*" >&2
-	exit 1
-}
+BENCH_NAME=bench-log
+. "$ROOT/bench/lib.sh"
 
 for t in wrk curl pkg-config; do
 	command -v $t >/dev/null 2>&1 ||
@@ -52,20 +50,7 @@ if curl -s -o /dev/null --max-time 1 "$URL/"; then
 	die "something already listens on $HOST:$PORT (set BENCH_PORT)"
 fi
 
-TMP=$(mktemp -d /tmp/hbench-log.XXXXXX) || die "cannot make a temp dir"
-PIDS=""
-cleanup() {
-	for p in $PIDS; do
-		kill "$p" 2>/dev/null
-	done
-	sleep 0.3
-	for p in $PIDS; do
-		kill -9 "$p" 2>/dev/null
-	done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_tmp hbench-log
 
 # One copy of each binary throughout, named without "holos" (a clean-up
 # by name elsewhere must not end the server mid-run).

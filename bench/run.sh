@@ -47,22 +47,9 @@ pkg-config --exists sqlite3 2>/dev/null || apt_install libsqlite3-dev
 [ -x "$ROOT/build/holos" ] || make -C "$ROOT" all >/dev/null ||
     die "cannot build holos (make failed)"
 
-TMP=$(mktemp -d /tmp/hbench.XXXXXX) || die "cannot make a temp dir"
+bench_tmp hbench
 # nginx's workers run as nobody and must read the page.
 chmod 755 "$TMP"
-PIDS=""
-cleanup() {
-	for p in $PIDS; do
-		kill "$p" 2>/dev/null
-	done
-	sleep 0.3
-	for p in $PIDS; do
-		kill -9 "$p" 2>/dev/null
-	done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 # Others may rebuild build/holos while this runs: use one copy throughout.
 # Its name lacks "holos", so that a clean-up by name elsewhere on a shared

@@ -65,21 +65,8 @@ pkg-config --exists libcrypto 2>/dev/null || apt_install libssl-dev
 [ -x "$ROOT/build/holos" ] || make -C "$ROOT" all >/dev/null ||
     die "cannot build holos (make failed)"
 
-TMP=$(mktemp -d /tmp/hspike.XXXXXX) || die "cannot make a temp dir"
+bench_tmp hspike
 chmod 755 "$TMP"	# smtp-sink runs as nobody and writes in $TMP/mail
-PIDS=""
-cleanup() {
-	for p in $PIDS; do
-		kill "$p" 2>/dev/null
-	done
-	sleep 0.3
-	for p in $PIDS; do
-		kill -9 "$p" 2>/dev/null
-	done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 # One copy of the server throughout (others may rebuild build/holos), under
 # a name without "holos" (see run.sh).
