@@ -22,7 +22,7 @@
 #define TOPIC_BUCKETS 256
 /* Every so often each idle stream gets a comment line, so proxies and
  * clients see it is alive and a vanished client is noticed. */
-#define HEARTBEAT_MS 20000
+#define HEARTBEAT_MS 20000 /* unless events_config.heartbeat_ms says */
 /* Topics are recomputed at least this often even without a poke. */
 #define RECOMPUTE_MS 1000
 /* A stream whose client has taken nothing for this long is closed. */
@@ -509,14 +509,21 @@ loop(void *arg)
 {
 	struct epoll_event evs[256];
 	int64_t last_recompute = 0, last_beat = now_ms();
+	int64_t beat = cfg->heartbeat_ms > 0 ? cfg->heartbeat_ms : HEARTBEAT_MS;
 
 	(void)arg;
 	for (;;) {
-		int n, i;
-		int64_t now;
+		int n, i, wait = RECOMPUTE_MS;
+		int64_t now = now_ms();
 		bool stop;
 
-		n = epoll_wait(epfd, evs, 256, RECOMPUTE_MS);
+		/* Woken for the beat on time, not up to a second late: a
+		 * proxy's timeout may be only a little longer. */
+		if (last_beat + beat - now < wait)
+			wait = last_beat + beat > now ?
+			    (int)(last_beat + beat - now) :
+			    0;
+		n = epoll_wait(epfd, evs, 256, wait);
 		for (i = 0; i < n; i++) {
 			struct stream *s = evs[i].data.ptr;
 			uint32_t e = evs[i].events;
@@ -552,7 +559,7 @@ loop(void *arg)
 			recompute();
 			last_recompute = now;
 		}
-		if (now - last_beat >= HEARTBEAT_MS) {
+		if (now - last_beat >= beat) {
 			heartbeat(now);
 			last_beat = now;
 		}
@@ -601,8 +608,10 @@ events_start(const struct events_config *c)
 		atomic_store(&running, false);
 		goto fail;
 	}
-	log_info("events", "max_streams=%u per_addr=%u per_net=%u",
-	    c->max_streams, c->per_addr, c->per_net);
+	log_info("events",
+	    "max_streams=%u per_addr=%u per_net=%u heartbeat_ms=%u",
+	    c->max_streams, c->per_addr, c->per_net,
+	    c->heartbeat_ms > 0 ? c->heartbeat_ms : HEARTBEAT_MS);
 	return 0;
 fail:
 	log_error("events", "error=\"cannot start: %s\"", strerror(errno));

@@ -24,6 +24,9 @@ struct events_config {
 	unsigned max_streams; /* open at once, in all */
 	unsigned per_addr;    /* per client address; 0: no cap */
 	unsigned per_net;     /* per /24 or /64 network; 0: no cap */
+	/* Milliseconds between the comment lines each idle stream gets, so
+	 * that a proxy's timeouts do not cut it; 0: 20,000. */
+	unsigned heartbeat_ms;
 	/* Appends the topic's current event ("data: …\n\n") to out. Called
 	 * on the streams' thread whenever something may have changed, and
 	 * at least once a second; a stream is sent an event only when its

@@ -78,6 +78,7 @@ struct config {
 	unsigned long per_net;
 	unsigned long max_conns;
 	unsigned long max_streams;
+	unsigned long heartbeat; /* seconds between a stream's comment lines */
 	unsigned long queue;
 	unsigned long batch;
 	const char *smtp;
@@ -140,6 +141,7 @@ enum opt {
 	OPT_MAX_CONNS,
 	OPT_PER_NET,
 	OPT_MAX_STREAMS,
+	OPT_HEARTBEAT,
 	OPT_HEADER_TIMEOUT,
 	OPT_BODY_TIMEOUT,
 	OPT_QUEUE,
@@ -230,6 +232,10 @@ static const struct opt_def opts[OPT__MAX] = {
 	/* Each is a socket and about 200 bytes: 10,000 take a few MB. */
 	[OPT_MAX_STREAMS] = { "max-streams", NULL, ARG_NUMBER, CF(max_streams),
 	    0, 1000000, "16384" },
+	/* Under the 30-s timeouts of docs/deploy/haproxy.cfg; one a
+	 * second at most, and a stalled stream is noticed on a beat. */
+	[OPT_HEARTBEAT] = { "heartbeat", NULL, ARG_NUMBER, CF(heartbeat), 1,
+	    300, "20" },
 	[OPT_HEADER_TIMEOUT] = { "header-timeout", NULL, ARG_NUMBER,
 	    CF(header_timeout), 1, 3600, "10" },
 	[OPT_BODY_TIMEOUT] = { "body-timeout", NULL, ARG_NUMBER,
@@ -398,6 +404,8 @@ static const char usage_serve[] =
     "                      (default 512; 0: none)\n"
     "  --max-streams N     live-count event streams open at once (default\n"
     "                      16384); they take no connection of the above\n"
+    "  --heartbeat S       a comment line to each idle stream every S seconds,\n"
+    "                      1 to 300, under a proxy's timeouts (default 20)\n"
     "  --queue N           signatures waiting to be written before new ones get\n"
     "                      503 (default 10000)\n"
     "  --batch N           most signatures written in one transaction (default 1000)\n"
@@ -1684,6 +1692,7 @@ start_events(struct serve *sv)
 		.max_streams = (unsigned)c->max_streams,
 		.per_addr = (unsigned)c->per_ip,
 		.per_net = (unsigned)c->per_net,
+		.heartbeat_ms = (unsigned)c->heartbeat * 1000,
 		.payload = page_events_payload,
 	};
 	if (events_start(&sv->events) == -1)

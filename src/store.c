@@ -321,10 +321,21 @@ static const char *const store_sql[ST__MAX] = {
 	[ST_LOG_LEAF_INSERT] =
 	    "INSERT INTO log_leaves (petition_id, idx, leaf_input, leaf_hash,"
 	    " seq) VALUES ($1, $2, $3, $4, $5)",
-	[ST_LOG_LEAF_HASH] = "SELECT leaf_hash FROM log_leaves"
-			     " WHERE petition_id = $1 AND idx = $2",
-	[ST_LOG_NODE_GET] = "SELECT hash FROM log_nodes WHERE petition_id = $1"
-			    " AND level = $2 AND idx = $3",
+	/* The hashes of $3 nodes in one statement (a whole proof, root or
+	 * frontier): $2 lists them as LOG_NODE_KEY-character keys, each the
+	 * level in 2 decimal digits and the index in 20, so that one text
+	 * parameter carries any list in both dialects. A row per key found
+	 * (its position i from 0, in any order). Level 0 is the leaves' hash
+	 * column. */
+	[ST_LOG_NODES] =
+	    "WITH RECURSIVE k (i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM k"
+	    " WHERE i + 1 < $3), v (i, level, idx) AS (SELECT i,"
+	    " CAST(substr(CAST($2 AS TEXT), 22 * i + 1, 2) AS INTEGER),"
+	    " CAST(substr(CAST($2 AS TEXT), 22 * i + 3, 20) AS BIGINT) FROM k)"
+	    " SELECT v.i, n.hash FROM v JOIN log_nodes n ON n.petition_id = $1"
+	    " AND n.level = v.level AND n.idx = v.idx"
+	    " UNION ALL SELECT v.i, l.leaf_hash FROM v JOIN log_leaves l"
+	    " ON l.petition_id = $1 AND l.idx = v.idx WHERE v.level = 0",
 	[ST_LOG_NODE_PUT] =
 	    "INSERT INTO log_nodes (petition_id, level, idx, hash)"
 	    " VALUES ($1, $2, $3, $4)",
@@ -2256,35 +2267,75 @@ struct log_nodes {
 	int64_t petition_id;
 };
 
+/* Characters of one node's key in ST_LOG_NODES's list. */
+#define LOG_NODE_KEY 22
+/* Nodes one ST_LOG_NODES reads at most (merkle.h: a get asks for at most
+ * 2 * MERKLE_LEVELS). */
+#define LOG_NODES_MAX (2 * MERKLE_LEVELS)
+
+/* Reads up to LOG_NODES_MAX nodes with one statement. */
+static int
+log_nodes_read(struct q *q, int64_t petition_id, const struct merkle_node *ids,
+    size_t n, unsigned char (*out)[MERKLE_HASH_BYTES])
+{
+	char keys[LOG_NODES_MAX * LOG_NODE_KEY + 1];
+	bool seen[LOG_NODES_MAX] = { false };
+	const unsigned char *h;
+	size_t i, k = 0, len;
+	int64_t at;
+	int r;
+
+	for (i = 0; i < n; i++) {
+		if (ids[i].level >= MERKLE_LEVELS || ids[i].index > INT64_MAX) {
+			q_fail(q, STORE_ERROR, "a log node is out of range");
+			return -1;
+		}
+		snprintf(keys + i * LOG_NODE_KEY, LOG_NODE_KEY + 1,
+		    "%02u%020llu", ids[i].level,
+		    (unsigned long long)ids[i].index);
+	}
+	for (r = q_run(q, ST_LOG_NODES, "iti", petition_id, keys, (int64_t)n);
+	     r == 1; r = q_next(q), k++) {
+		at = row_int(q, 0);
+		h = row_blob(q, 1, &len);
+		if (q->st != STORE_OK)
+			return -1;
+		if (at < 0 || at >= (int64_t)n || seen[at]) {
+			q_fail(q, STORE_ERROR, "a log node row is out of place");
+			return -1;
+		}
+		seen[at] = true;
+		if (h == NULL) {
+			q_fail(q, STORE_ERROR, "a log node is missing");
+			return -1;
+		}
+		if (len != MERKLE_HASH_BYTES) {
+			q_fail(q, STORE_ERROR, "a log node is not a hash");
+			return -1;
+		}
+		memcpy(out[at], h, MERKLE_HASH_BYTES);
+	}
+	if (r == -1)
+		return -1;
+	if (k != n) {
+		q_fail(q, STORE_ERROR, "a log node is missing");
+		return -1;
+	}
+	return 0;
+}
+
 static int
 log_node_get(void *ctx, const struct merkle_node *ids, size_t n,
     unsigned char (*out)[MERKLE_HASH_BYTES])
 {
 	struct log_nodes *l = ctx;
-	struct q *q = l->q;
-	const unsigned char *h;
-	size_t i, len;
-	int r;
+	size_t i, m;
 
-	for (i = 0; i < n; i++) {
-		if (ids[i].level == 0)
-			r = q_run(q, ST_LOG_LEAF_HASH, "ii", l->petition_id,
-			    (int64_t)ids[i].index);
-		else
-			r = q_run(q, ST_LOG_NODE_GET, "idi", l->petition_id,
-			    (int)ids[i].level, (int64_t)ids[i].index);
-		if (r == 0)
-			q_fail(q, STORE_ERROR, "a log node is missing");
-		if (r != 1)
+	for (i = 0; i < n; i += m) {
+		m = n - i < LOG_NODES_MAX ? n - i : LOG_NODES_MAX;
+		if (log_nodes_read(l->q, l->petition_id, ids + i, m, out + i) ==
+		    -1)
 			return -1;
-		h = row_blob(q, 0, &len);
-		if (q->st != STORE_OK)
-			return -1;
-		if (h == NULL || len != MERKLE_HASH_BYTES) {
-			q_fail(q, STORE_ERROR, "a log node is not a hash");
-			return -1;
-		}
-		memcpy(out[i], h, MERKLE_HASH_BYTES);
 	}
 	return 0;
 }

@@ -44,6 +44,11 @@
  * than each node allows one address. */
 #define STREAM_CAP "4"
 #define STREAMS 10
+/* test_heartbeat_through_haproxy runs haproxy's timeouts and holos's
+ * heartbeat (--heartbeat, default 20 s) this many times shorter. */
+#define TIME_SCALE 10
+#define DEFAULT_HEARTBEAT_S 20
+#define SCALED_HEARTBEAT "2" /* DEFAULT_HEARTBEAT_S / TIME_SCALE */
 
 struct cluster {
 	struct server node[NODES];
@@ -106,11 +111,11 @@ replace_all(struct hbuf *b, const char *from, const char *to)
 	*b = out;
 }
 
-/* Writes docs/deploy/haproxy.cfg with this cluster's ports into cfg. */
+/* Reads docs/deploy/haproxy.cfg into t with the balancer's address lb_port
+ * and the nodes' addresses node_port[] for 127.0.0.1:8080 and :8081, :8082. */
 static int
-haproxy_config(struct cluster *c)
+haproxy_read(struct hbuf *t, int lb_port, const int node_port[NODES])
 {
-	struct hbuf t = { 0 };
 	FILE *f = fopen(HAPROXY_CFG, "rb");
 	char chunk[4096], addr[32];
 	size_t n;
@@ -119,43 +124,55 @@ haproxy_config(struct cluster *c)
 		return -1;
 	}
 	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		hbuf_append(&t, chunk, n);
+		hbuf_append(t, chunk, n);
 	fclose(f);
-	snprintf(addr, sizeof addr, "127.0.0.1:%d", c->lb.port);
-	replace_all(&t, "127.0.0.1:8080", addr);
+	snprintf(addr, sizeof addr, "127.0.0.1:%d", lb_port);
+	replace_all(t, "127.0.0.1:8080", addr);
 	for (int i = 0; i < NODES; i++) {
 		char from[32];
 		snprintf(from, sizeof from, "127.0.0.1:%d", 8081 + i);
-		snprintf(addr, sizeof addr, "127.0.0.1:%d", c->node[i].port);
-		replace_all(&t, from, addr);
+		snprintf(addr, sizeof addr, "127.0.0.1:%d", node_port[i]);
+		replace_all(t, from, addr);
 	}
-	int rc = write_file(c->cfg, t.data, t.len);
+	return 0;
+}
+
+/* Writes docs/deploy/haproxy.cfg with this cluster's ports into cfg. */
+static int
+haproxy_config(struct cluster *c)
+{
+	struct hbuf t = { 0 };
+	int ports[NODES];
+	for (int i = 0; i < NODES; i++)
+		ports[i] = c->node[i].port;
+	int rc = haproxy_read(&t, c->lb.port, ports);
+	if (rc == 0)
+		rc = write_file(c->cfg, t.data, t.len);
 	hbuf_free(&t);
 	return rc;
 }
 
-/* Starts haproxy in the foreground and waits until /healthz answers 200
- * through it. */
+/* Starts haproxy on cfg in the foreground (its output in hlog) and waits
+ * until /healthz answers 200 through lb. */
 static int
-haproxy_start(struct cluster *c)
+haproxy_run(const char *cfg, const char *hlog, struct server *lb, pid_t *pid)
 {
 	fflush(NULL);
-	pid_t pid = fork();
-	if (pid < 0)
+	*pid = fork();
+	if (*pid < 0)
 		return -1;
-	if (pid == 0) {
+	if (*pid == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		int fd = open(c->hlog,
-		    O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		int fd =
+		    open(hlog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 		if (fd >= 0) {
 			dup2(fd, 1);
 			dup2(fd, 2);
 		}
-		execl(HAPROXY, HAPROXY, "-db", "-f", c->cfg, (char *)NULL);
+		execl(HAPROXY, HAPROXY, "-db", "-f", cfg, (char *)NULL);
 		_exit(127);
 	}
-	c->haproxy = pid;
-	struct client *h = client_new(&c->lb);
+	struct client *h = client_new(lb);
 	long long end = now_ms() + 10000;
 	int rc = -1;
 	while (rc != 0 && now_ms() < end) {
@@ -170,8 +187,22 @@ haproxy_start(struct cluster *c)
 	if (rc != 0)
 		fprintf(stderr,
 		    "e2e_cluster: haproxy did not pass /healthz within 10 s (log: %s)\n",
-		    c->hlog);
+		    hlog);
 	return rc;
+}
+
+static int
+haproxy_start(struct cluster *c)
+{
+	return haproxy_run(c->cfg, c->hlog, &c->lb, &c->haproxy);
+}
+
+static void
+haproxy_kill(pid_t pid)
+{
+	int st;
+	kill(pid, SIGTERM);
+	waitpid(pid, &st, 0);
 }
 
 static void
@@ -179,9 +210,7 @@ haproxy_stop(struct cluster *c)
 {
 	if (c->haproxy <= 0)
 		return;
-	kill(c->haproxy, SIGTERM);
-	int st;
-	waitpid(c->haproxy, &st, 0);
+	haproxy_kill(c->haproxy);
 	c->haproxy = 0;
 }
 
@@ -218,6 +247,13 @@ group_setup(void **state)
 		a[n++] = "127.0.0.1/32";
 		a[n++] = "--per-ip-limit";
 		a[n++] = STREAM_CAP;
+		/* The first node beats at the scale of
+		 * test_heartbeat_through_haproxy, the others at the
+		 * default. */
+		if (i == 0) {
+			a[n++] = "--heartbeat";
+			a[n++] = SCALED_HEARTBEAT;
+		}
 		a[n] = NULL;
 		if (server_init(&cl->node[i], a) != 0)
 			return -1;
@@ -1059,6 +1095,208 @@ test_streams_through_haproxy(void **state)
 		stream_close(&st[i]);
 }
 
+/* Replaces the value of the line "timeout NAME VALUE" of t by one
+ * TIME_SCALE times shorter (in ms); returns the value it had in ms, or -1
+ * when t has no such line or its value is not a haproxy time. */
+static long
+scale_timeout(struct hbuf *t, const char *name)
+{
+	static const struct {
+		const char *unit;
+		long ms;
+	} units[] = { { "ms", 1 }, { "s", 1000 }, { "m", 60000 },
+		{ "h", 3600000 }, { "", 1 } };
+	char key[64], with[64];
+	char *p, *v, *end;
+	long n, ms = -1;
+	size_t i;
+
+	snprintf(key, sizeof key, "\ttimeout %s ", name);
+	if (t->data == NULL || (p = strstr(t->data, key)) == NULL)
+		return -1;
+	v = p + strlen(key);
+	n = strtol(v, &end, 10);
+	if (end == v || n <= 0)
+		return -1;
+	for (i = 0; i < sizeof units / sizeof units[0]; i++)
+		if (strncmp(end, units[i].unit, strlen(units[i].unit)) == 0) {
+			ms = n * units[i].ms;
+			end += strlen(units[i].unit);
+			break;
+		}
+	if (ms < 0 || (*end != '\n' && *end != ' ' && *end != '\t'))
+		return -1;
+	/* The rest of the file after the value, then the new line. */
+	struct hbuf out = { 0 };
+	hbuf_append(&out, t->data, (size_t)(p - t->data));
+	snprintf(with, sizeof with, "\ttimeout %s %ldms", name, ms / TIME_SCALE);
+	hbuf_puts(&out, with);
+	hbuf_puts(&out, end);
+	hbuf_free(t);
+	*t = out;
+	return ms;
+}
+
+/* Takes what has come on st without waiting (last: when a byte last
+ * came); false once the stream has ended. */
+static bool
+stream_pump(struct stream *st, long long *last)
+{
+	char buf[4096];
+	ssize_t n;
+
+	while ((n = recv(st->fd, buf, sizeof buf, MSG_DONTWAIT)) > 0) {
+		hbuf_append(&st->in, buf, (size_t)n);
+		*last = now_ms();
+	}
+	return n < 0 &&
+	    (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR);
+}
+
+/* The heartbeats (":" comment lines) st has brought. */
+static int
+stream_beats(const struct stream *st)
+{
+	int n = 0;
+
+	/* Each begins on the last newline of what came before it. */
+	for (const char *p = st->in.data;
+	     p != NULL && (p = strstr(p, "\n:\n\n")); p += 3)
+		n++;
+	return n;
+}
+
+/* The live-count stream's heartbeat against haproxy's timeouts, both as
+ * docs/deploy/haproxy.cfg and holos's default set them but TIME_SCALE
+ * times shorter: haproxy runs that file's client, server and tunnel
+ * timeouts scaled down (3 s for 30 s) in front of node1 alone, which beats
+ * every 2 s (for 20 s), and in front of node2 alone, which keeps the default 20
+ * s (for 200 s: no heartbeat within the timeouts). A stream through the first
+ * stays open past twice the timeout, never silent for as long as a timeout, and
+ * still brings a new count at the end; one through the second is cut by haproxy
+ * once it has been silent for the timeout. */
+static void
+test_heartbeat_through_haproxy(void **state)
+{
+	(void)state;
+	need_cluster();
+	struct server lb[NODES];
+	pid_t pid[NODES];
+	char cfg[NODES][400], hlog[NODES][400];
+	struct stream st[NODES];
+	long long last[NODES], ended[NODES], silent_before[NODES];
+	long long longest_gap = 0, t0, end, hard_end;
+	bool open[NODES];
+	long timeout = -1, count;
+
+	for (int i = 0; i < NODES; i++) {
+		struct hbuf t = { 0 };
+		int ports[NODES];
+		static const char *const kinds[] = { "client", "server",
+			"tunnel" };
+
+		memset(&lb[i], 0, sizeof lb[i]);
+		lb[i].port = harness_free_port();
+		snprintf(lb[i].base, sizeof lb[i].base, "http://127.0.0.1:%d",
+		    lb[i].port);
+		/* Every server line of the file names node i. */
+		for (int j = 0; j < NODES; j++)
+			ports[j] = cl->node[i].port;
+		assert_int_equal(haproxy_read(&t, lb[i].port, ports), 0);
+		/* A stream is a response without a length: haproxy
+		 * forwards it as a tunnel, under "timeout tunnel"; the
+		 * default heartbeat comes within each of the three, as
+		 * deployed. */
+		for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+			long ms = scale_timeout(&t, kinds[k]);
+
+			if (ms < 0)
+				fail_msg("%s: no \"timeout %s\" line this test "
+					 "can read",
+				    HAPROXY_CFG, kinds[k]);
+			assert_true(DEFAULT_HEARTBEAT_S * 1000L < ms);
+			if (timeout < 0 || ms / TIME_SCALE < timeout)
+				timeout = ms / TIME_SCALE;
+		}
+		snprintf(cfg[i], sizeof cfg[i], "%s/haproxy-beat%d.cfg",
+		    cl->node[0].root, i + 1);
+		snprintf(hlog[i], sizeof hlog[i], "%s/haproxy-beat%d.log",
+		    cl->node[0].root, i + 1);
+		assert_int_equal(write_file(cfg[i], t.data, t.len), 0);
+		hbuf_free(&t);
+		assert_int_equal(haproxy_run(cfg[i], hlog[i], &lb[i], &pid[i]),
+		    0);
+	}
+	assert_true(atoi(SCALED_HEARTBEAT) * 1000L < timeout);
+	assert_true(DEFAULT_HEARTBEAT_S * 1000L > timeout);
+	count = node_count(0);
+	for (int i = 0; i < NODES; i++) {
+		stream_open(&st[i], lb[i].port, NULL);
+		if (stream_next_count(&st[i], 5000) < 0)
+			fail_msg("stream through haproxy to node%d: status %d",
+			    i + 1, st[i].status);
+		last[i] = now_ms();
+		open[i] = true;
+		ended[i] = silent_before[i] = 0;
+	}
+	/* Past two timeouts for the beating stream; the silent one gets
+	 * up to three (a default beat may fall in the first). */
+	t0 = now_ms();
+	end = t0 + 2 * timeout + 1000;
+	hard_end = t0 + 3 * timeout + 1000;
+	while (now_ms() < end || (open[1] && now_ms() < hard_end)) {
+		for (int i = 0; i < NODES; i++) {
+			long long before = last[i];
+
+			if (!open[i])
+				continue;
+			open[i] = stream_pump(&st[i], &last[i]);
+			if (i == 0 && last[i] - before > longest_gap)
+				longest_gap = last[i] - before;
+			if (!open[i]) {
+				ended[i] = now_ms() - t0;
+				silent_before[i] = now_ms() - last[i];
+			}
+		}
+		pause_ms(20);
+	}
+	if (open[0] && now_ms() - last[0] > longest_gap)
+		longest_gap = now_ms() - last[0];
+	print_message("timeouts %ld ms: node1 (heartbeat %s s) open after "
+		      "%lld ms, %d beats, longest silence %lld ms; node2 "
+		      "(heartbeat %d s) cut after %lld ms, %lld ms silent\n",
+	    timeout, SCALED_HEARTBEAT, now_ms() - t0, stream_beats(&st[0]),
+	    longest_gap, DEFAULT_HEARTBEAT_S, ended[1], silent_before[1]);
+	if (!open[0])
+		fail_msg("haproxy cut the stream that beats every %s s after "
+			 "%lld ms",
+		    SCALED_HEARTBEAT, ended[0]);
+	assert_true(longest_gap < timeout);
+	assert_true(stream_beats(&st[0]) >= 3);
+	if (open[1])
+		fail_msg("haproxy kept a stream silent for %lld ms (timeouts "
+			 "%ld ms)",
+		    now_ms() - last[1], timeout);
+	/* Cut for its silence, by the timeout, not before it. */
+	assert_true(silent_before[1] >= timeout - 100);
+	assert_true(silent_before[1] <= timeout + 2000);
+
+	/* The stream kept open still brings the next count. */
+	{
+		struct signer who = signer_default("stream-beat@example.org");
+
+		assert_int_equal(sign_fresh(&cl->node[1], SEED_SLUG, &who, NULL,
+				     NULL),
+		    303);
+		if (stream_wait_count(&st[0], count + 1, 2000) < 0)
+			fail_msg("the kept stream never showed %ld", count + 1);
+	}
+	for (int i = 0; i < NODES; i++) {
+		stream_close(&st[i]);
+		haproxy_kill(pid[i]);
+	}
+}
+
 int
 main(void)
 {
@@ -1066,6 +1304,7 @@ main(void)
 		cmocka_unit_test(test_counts_across_nodes),
 		cmocka_unit_test(test_same_email_both_nodes),
 		cmocka_unit_test(test_streams_through_haproxy),
+		cmocka_unit_test(test_heartbeat_through_haproxy),
 		cmocka_unit_test(test_database_restart_under_load),
 	};
 	const struct CMUnitTest single[] = {

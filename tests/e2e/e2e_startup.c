@@ -122,6 +122,7 @@ test_options_checked(void **state)
 		{ "--mail-attempts", "101" },
 		{ "--min-form-seconds", "3601" },
 		{ "--pow-bits", "25" },
+		{ "--heartbeat", "301" },
 	};
 	static const char *const junk[] = { "abc", "-1", "12x", " 5", "+5", "",
 		"99999999999999999999999" };
@@ -138,6 +139,11 @@ test_options_checked(void **state)
 			numbers[i].flag, numbers[i].too_big, NULL };
 		expect_usage_error(argv, NULL, numbers[i].flag);
 	}
+
+	/* A heartbeat of 0 s would be a busy loop: 1 s at least. */
+	const char *beat[] = { "serve", "--data", scratch->data, "--heartbeat",
+		"0", NULL };
+	expect_usage_error(beat, NULL, "--heartbeat");
 
 	/* Values with a meaning of their own. */
 	const char *rate[] = { "migrate", "--rate-ip", "ten", NULL };
