@@ -16,7 +16,10 @@
 # Knobs (environment): BENCH_LOG_PARTS ("A B": which parts), BENCH_ROUNDS (3), BENCH_SECONDS (10 per wrk run),
 # BENCH_LOG_LEAVES (10000000), BENCH_LOG_AUDIT (100000: the audited
 # size), BENCH_LOG_CONNS (64: signing connections), BENCH_PROOF_CONNS
-# ("1 16": proof runs), BENCH_PORT (28180). Raw output goes to
+# ("1 16": proof runs), BENCH_PORT (28180), BENCH_LOG_DB (unset: a
+# folder to keep part B's big database in and reuse when it already
+# holds BENCH_LOG_LEAVES leaves; a 10 M fill takes about 20 minutes, and
+# proofs do not change what is stored). Raw output goes to
 # bench/results/DATE-log.txt; a summary is printed at the end. Run from
 # the checkout after `make all build/bench/log_fill` (make bench-log).
 set -u
@@ -31,6 +34,7 @@ CONNS=${BENCH_LOG_CONNS:-64}
 PCONNS=${BENCH_PROOF_CONNS:-1 16}
 PORT=${BENCH_PORT:-28180}
 PARTS=${BENCH_LOG_PARTS:-A B}
+KEEP=${BENCH_LOG_DB:-}
 HOST=127.0.0.1
 URL=http://$HOST:$PORT
 CC=${CC:-cc}
@@ -94,20 +98,21 @@ wrk_pct() {	# wrk --latency output, percentile -> ms
 HOLOS_PID=""
 holos_start() {
 	d=$1
+	dlog=$TMP/$(basename "$d").log	# in $TMP even for a kept folder
 	shift
 	echo "\$ ${ENVS:-}$HOLOS serve --listen $HOST:$PORT --data $d" \
 	    "--share $ROOT --seed $ROOT/seed/petition.md --per-ip-limit 0" \
 	    "--max-connections 20000 --rate-limit off $*" >>"$OUT"
 	env ${ENVS:-} "$HOLOS" serve --listen "$HOST:$PORT" --data "$d" \
 	    --share "$ROOT" --seed "$ROOT/seed/petition.md" --per-ip-limit 0 \
-	    --max-connections 20000 --rate-limit off "$@" 2>>"$d.log" &
+	    --max-connections 20000 --rate-limit off "$@" 2>>"$dlog" &
 	HOLOS_PID=$!
 	PIDS="$PIDS $HOLOS_PID"
 	i=0
 	until curl -s -o /dev/null --max-time 1 "$URL/healthz"; do
 		i=$((i + 1))
 		if [ $i -gt 600 ] || ! kill -0 "$HOLOS_PID" 2>/dev/null; then
-			tail -n 20 "$d.log" >&2
+			tail -n 20 "$dlog" >&2
 			die "holos did not start (log above)"
 		fi
 		sleep 0.1
@@ -188,7 +193,7 @@ sign_run() {	# mode round
 	log "round $2, $1 the log: $(tail -n 1 "$TMP/$1") signatures/s" \
 	    "(p99 $(wrk_pct "$LAST" 99) ms), server CPU" \
 	    "$(tail -n 1 "$TMP/$1.cpu") us/signature"
-	rm -rf "$d" "$d.log"
+	rm -rf "$d" "$TMP/$(basename "$d").log"
 }
 r=1
 while [ $r -le "$ROUNDS" ]; do
@@ -219,14 +224,14 @@ log ""
 # --- B. proofs on a big log --------------------------------------------------
 
 # A database with N signatures and an N-leaf log for the seed petition.
-big_db() {	# folder N
+big_db() {	# folder N sample-file
 	"$HOLOS" migrate --data "$1" --share "$ROOT" >/dev/null 2>&1 &&
 	    "$HOLOS" import --data "$1" --share "$ROOT" \
 	    "$ROOT/seed/petition.md" >/dev/null 2>&1 ||
 	    die "cannot make a database in $1"
 	record "$TMP/fill" "$1/holos.db" "$SLUG" "$2" || die "fill failed"
 	log "$(tail -n 1 "$LAST")"
-	record "$TMP/log_fill" "$1/holos.db" "$SLUG" "$2" "$TMP/sample.txt" ||
+	record "$TMP/log_fill" "$1/holos.db" "$SLUG" "$2" "$3" ||
 	    die "log_fill failed"
 	log "$(tail -n 1 "$LAST")"
 }
@@ -245,7 +250,7 @@ if [ "$LEAVES" -gt 0 ]; then
 	log "== B. proofs; first, a log of $AUDIT_N made the same way passes" \
 	    "holos audit"
 	d=$TMP/audit
-	big_db "$d" "$AUDIT_N"
+	big_db "$d" "$AUDIT_N" "$TMP/audit-sample.txt"
 	ENVS=""
 	holos_start "$d"
 	wait_head "$AUDIT_N"
@@ -253,19 +258,28 @@ if [ "$LEAVES" -gt 0 ]; then
 	    "log_fill log (see $OUT)"
 	log "holos audit: $(grep -c '' "$LAST") lines, exit 0"
 	holos_stop
-	rm -rf "$d" "$d.log"
+	rm -rf "$d" "$TMP/$(basename "$d").log"
 
 	log "a petition with $LEAVES signatures and log leaves"
-	d=$TMP/big
-	t0=$(date +%s)
-	big_db "$d" "$LEAVES"
-	log "made in $(($(date +%s) - t0)) s; database $(du -sh "$d" | cut -f1)"
+	d=${KEEP:-$TMP/big}
+	if [ -n "$KEEP" ] && [ -f "$d/holos.db" ] && [ -f "$d/sample.txt" ] &&
+	    [ "$(cat "$d/leaves" 2>/dev/null)" = "$LEAVES" ]; then
+		log "reusing $d (made by an earlier run; database" \
+		    "$(du -sh "$d" | cut -f1))"
+	else
+		rm -rf "$d" && mkdir -p "$d" || die "cannot make $d"
+		t0=$(date +%s)
+		big_db "$d" "$LEAVES" "$d/sample.txt"
+		echo "$LEAVES" >"$d/leaves"
+		log "made in $(($(date +%s) - t0)) s; database" \
+		    "$(du -sh "$d" | cut -f1)"
+	fi
 	holos_start "$d"
 	wait_head "$LEAVES"
 	: >"$TMP/proof.tsv"
 	for c in $PCONNS; do
 		for mode in proof consistency; do
-			export LOG_MODE=$mode LOG_SIZE=$LEAVES LOG_SAMPLE=$TMP/sample.txt
+			export LOG_MODE=$mode LOG_SIZE=$LEAVES LOG_SAMPLE=$d/sample.txt
 			record wrk -t"$([ "$c" -ge 2 ] && echo 2 || echo 1)" \
 			    -c"$c" -d"${SECS}s" --latency \
 			    -s "$ROOT/bench/log_proof.lua" "$URL"

@@ -194,6 +194,7 @@ void page_export_json(struct request *r);
 void page_paper_show(struct request *r);
 void page_paper_add(struct request *r);
 void page_paper_remove(struct request *r);
+void page_paper_scan(struct request *r);
 void page_deliver_link_pdf(struct request *r);
 void page_response_show(struct request *r);
 void page_response_post(struct request *r);

@@ -321,10 +321,21 @@ static const char *const store_sql[ST__MAX] = {
 	[ST_LOG_LEAF_INSERT] =
 	    "INSERT INTO log_leaves (petition_id, idx, leaf_input, leaf_hash,"
 	    " seq) VALUES ($1, $2, $3, $4, $5)",
-	[ST_LOG_LEAF_HASH] = "SELECT leaf_hash FROM log_leaves"
-			     " WHERE petition_id = $1 AND idx = $2",
-	[ST_LOG_NODE_GET] = "SELECT hash FROM log_nodes WHERE petition_id = $1"
-			    " AND level = $2 AND idx = $3",
+	/* The hashes of $3 nodes in one statement (a whole proof, root or
+	 * frontier): $2 lists them as LOG_NODE_KEY-character keys, each the
+	 * level in 2 decimal digits and the index in 20, so that one text
+	 * parameter carries any list in both dialects. A row per key found
+	 * (its position i from 0, in any order). Level 0 is the leaves' hash
+	 * column. */
+	[ST_LOG_NODES] =
+	    "WITH RECURSIVE k (i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM k"
+	    " WHERE i + 1 < $3), v (i, level, idx) AS (SELECT i,"
+	    " CAST(substr(CAST($2 AS TEXT), 22 * i + 1, 2) AS INTEGER),"
+	    " CAST(substr(CAST($2 AS TEXT), 22 * i + 3, 20) AS BIGINT) FROM k)"
+	    " SELECT v.i, n.hash FROM v JOIN log_nodes n ON n.petition_id = $1"
+	    " AND n.level = v.level AND n.idx = v.idx"
+	    " UNION ALL SELECT v.i, l.leaf_hash FROM v JOIN log_leaves l"
+	    " ON l.petition_id = $1 AND l.idx = v.idx WHERE v.level = 0",
 	[ST_LOG_NODE_PUT] =
 	    "INSERT INTO log_nodes (petition_id, level, idx, hash)"
 	    " VALUES ($1, $2, $3, $4)",
@@ -733,7 +744,9 @@ static const char *const store_sql[ST__MAX] = {
 	    " scan, actor, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
 	    " RETURNING id",
 	[ST_PAPER_LIST] =
-	    "SELECT id, count, day, place, note, scan, actor, created_at"
+	    "SELECT id, count, day, place, note, CASE WHEN EXISTS (SELECT 1"
+	    " FROM paper_scans s WHERE s.batch_id = paper_batches.id) THEN scan"
+	    " ELSE '' END, actor, created_at"
 	    " FROM paper_batches WHERE petition_id = $1 AND removed_at IS NULL"
 	    " ORDER BY day DESC, id DESC LIMIT $2",
 	[ST_PAPER_REMOVE] =
@@ -741,6 +754,17 @@ static const char *const store_sql[ST__MAX] = {
 	    " WHERE id = $2 AND petition_id = $1 AND removed_at IS NULL",
 	[ST_PAPER_COUNT] = "SELECT COALESCE(SUM(count), 0) FROM paper_batches"
 			   " WHERE petition_id = $1 AND removed_at IS NULL",
+	/* paper: a batch's scanned file */
+	[ST_PAPER_SCAN_INSERT] =
+	    "INSERT INTO paper_scans (batch_id, data) VALUES ($1, $2)",
+	[ST_PAPER_SCAN_GET] =
+	    "SELECT b.scan, s.data FROM paper_batches b"
+	    " JOIN paper_scans s ON s.batch_id = b.id"
+	    " WHERE b.petition_id = $1 AND b.id = $2 AND b.removed_at IS NULL",
+	[ST_PAPER_SCAN_DELETE] = "DELETE FROM paper_scans WHERE batch_id = $1",
+	[ST_RETAIN_PAPER_SCANS] =
+	    "DELETE FROM paper_scans WHERE batch_id IN"
+	    " (SELECT id FROM paper_batches WHERE petition_id = $1)",
 };
 
 struct store {
@@ -2243,35 +2267,75 @@ struct log_nodes {
 	int64_t petition_id;
 };
 
+/* Characters of one node's key in ST_LOG_NODES's list. */
+#define LOG_NODE_KEY 22
+/* Nodes one ST_LOG_NODES reads at most (merkle.h: a get asks for at most
+ * 2 * MERKLE_LEVELS). */
+#define LOG_NODES_MAX (2 * MERKLE_LEVELS)
+
+/* Reads up to LOG_NODES_MAX nodes with one statement. */
+static int
+log_nodes_read(struct q *q, int64_t petition_id, const struct merkle_node *ids,
+    size_t n, unsigned char (*out)[MERKLE_HASH_BYTES])
+{
+	char keys[LOG_NODES_MAX * LOG_NODE_KEY + 1];
+	bool seen[LOG_NODES_MAX] = { false };
+	const unsigned char *h;
+	size_t i, k = 0, len;
+	int64_t at;
+	int r;
+
+	for (i = 0; i < n; i++) {
+		if (ids[i].level >= MERKLE_LEVELS || ids[i].index > INT64_MAX) {
+			q_fail(q, STORE_ERROR, "a log node is out of range");
+			return -1;
+		}
+		snprintf(keys + i * LOG_NODE_KEY, LOG_NODE_KEY + 1,
+		    "%02u%020llu", ids[i].level,
+		    (unsigned long long)ids[i].index);
+	}
+	for (r = q_run(q, ST_LOG_NODES, "iti", petition_id, keys, (int64_t)n);
+	     r == 1; r = q_next(q), k++) {
+		at = row_int(q, 0);
+		h = row_blob(q, 1, &len);
+		if (q->st != STORE_OK)
+			return -1;
+		if (at < 0 || at >= (int64_t)n || seen[at]) {
+			q_fail(q, STORE_ERROR, "a log node row is out of place");
+			return -1;
+		}
+		seen[at] = true;
+		if (h == NULL) {
+			q_fail(q, STORE_ERROR, "a log node is missing");
+			return -1;
+		}
+		if (len != MERKLE_HASH_BYTES) {
+			q_fail(q, STORE_ERROR, "a log node is not a hash");
+			return -1;
+		}
+		memcpy(out[at], h, MERKLE_HASH_BYTES);
+	}
+	if (r == -1)
+		return -1;
+	if (k != n) {
+		q_fail(q, STORE_ERROR, "a log node is missing");
+		return -1;
+	}
+	return 0;
+}
+
 static int
 log_node_get(void *ctx, const struct merkle_node *ids, size_t n,
     unsigned char (*out)[MERKLE_HASH_BYTES])
 {
 	struct log_nodes *l = ctx;
-	struct q *q = l->q;
-	const unsigned char *h;
-	size_t i, len;
-	int r;
+	size_t i, m;
 
-	for (i = 0; i < n; i++) {
-		if (ids[i].level == 0)
-			r = q_run(q, ST_LOG_LEAF_HASH, "ii", l->petition_id,
-			    (int64_t)ids[i].index);
-		else
-			r = q_run(q, ST_LOG_NODE_GET, "idi", l->petition_id,
-			    (int)ids[i].level, (int64_t)ids[i].index);
-		if (r == 0)
-			q_fail(q, STORE_ERROR, "a log node is missing");
-		if (r != 1)
+	for (i = 0; i < n; i += m) {
+		m = n - i < LOG_NODES_MAX ? n - i : LOG_NODES_MAX;
+		if (log_nodes_read(l->q, l->petition_id, ids + i, m, out + i) ==
+		    -1)
 			return -1;
-		h = row_blob(q, 0, &len);
-		if (q->st != STORE_OK)
-			return -1;
-		if (h == NULL || len != MERKLE_HASH_BYTES) {
-			q_fail(q, STORE_ERROR, "a log node is not a hash");
-			return -1;
-		}
-		memcpy(out[i], h, MERKLE_HASH_BYTES);
 	}
 	return 0;
 }
@@ -3549,6 +3613,8 @@ store_retain_petition(struct store *s, int64_t petition_id, int batch,
 	/* The last batch: the links go too, and the petition is marked. */
 	if (q.st == STORE_OK && changed < batch) {
 		(void)q_run(&q, ST_RETAIN_TOKENS, "i", petition_id);
+		/* paper: the scans show the paper signers' names. */
+		(void)q_run(&q, ST_RETAIN_PAPER_SCANS, "i", petition_id);
 		(void)q_run(&q, ST_RETAIN_MARK, "ii", petition_id, now);
 		(void)q_run(&q, ST_AUDIT, "itttt", now, "system", "retain",
 		    subject, "signers' personal data erased");
@@ -4427,7 +4493,11 @@ store_paper_add(struct store *s, int64_t petition_id,
 		return q.st;
 	q_begin(&q, ST_BEGIN);
 	made = q_id(&q, ST_PAPER_INSERT, "iittttti", petition_id, b->count,
-	    b->day, b->place, b->note, b->scan, b->actor, b->created_at);
+	    b->day, b->place, b->note, b->scan_len > 0 ? b->scan : "", b->actor,
+	    b->created_at);
+	if (b->scan_len > 0)
+		(void)q_run(&q, ST_PAPER_SCAN_INSERT, "ib", made, b->scan_data,
+		    b->scan_len);
 	snprintf(subject, sizeof(subject), "petition:%lld",
 	    (long long)petition_id);
 	snprintf(detail, sizeof(detail), "batch=%lld count=%lld day=%s",
@@ -4462,6 +4532,8 @@ store_paper_remove(struct store *s, int64_t petition_id, int64_t id,
 	(void)q_run(&q, ST_PAPER_REMOVE, "iiit", petition_id, id, now, reason);
 	if (q.st == STORE_OK && q.changes == 0)
 		q.st = STORE_NOTFOUND;
+	/* What a removed batch's scan showed is not kept. */
+	(void)q_run(&q, ST_PAPER_SCAN_DELETE, "i", id);
 	snprintf(subject, sizeof(subject), "petition:%lld",
 	    (long long)petition_id);
 	snprintf(detail, sizeof(detail), "batch=%lld reason=%s", (long long)id,
@@ -4482,6 +4554,26 @@ store_paper_count(struct store *s, int64_t petition_id, int64_t *count)
 	*count = q_run(&q, ST_PAPER_COUNT, "i", petition_id) == 1 ?
 	    row_int(&q, 0) :
 	    0;
+	return q_close(&q);
+}
+
+enum store_status
+store_paper_scan(struct store *s, struct arena *a, int64_t petition_id,
+    int64_t id, const char **kind, const unsigned char **data, size_t *len)
+{
+	struct q q;
+
+	*kind = "";
+	*data = NULL;
+	*len = 0;
+	if (q_open(&q, s, a, "paper_scan") != STORE_OK)
+		return q.st;
+	if (q_run(&q, ST_PAPER_SCAN_GET, "ii", petition_id, id) == 1) {
+		*kind = row_text(&q, 0);
+		*data = row_blob(&q, 1, len);
+	} else if (q.st == STORE_OK) {
+		q.st = STORE_NOTFOUND;
+	}
 	return q_close(&q);
 }
 
