@@ -206,6 +206,10 @@ void page_responses_decide(struct request *r);
 /* Replies 503 with Retry-After: the store cannot answer now. */
 void page_unavailable(struct request *r);
 
+/* Replies 303 See Other to location (Post/Redirect/Get: a reload sends
+ * nothing again), not to be cached. */
+void page_see_other(struct request *r, const char *location);
+
 /* Loads the petition of r->slug into p (from r's arena) when u may manage
  * it: its starter, a moderator or an admin. Otherwise replies (404, 403 or
  * 503; a refusal logged under module) and returns -1. */

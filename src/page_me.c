@@ -18,6 +18,7 @@
 #include "page.h"
 #include "pagecache.h"
 #include "petition.h"
+#include "utc.h"
 
 /* Signers read from the store at a time for the CSV. */
 #define CSV_CHUNK 1000
@@ -144,13 +145,9 @@ reason_label(struct request *r, const char *code)
 static const char *
 iso_date(struct arena *a, int64_t t)
 {
-	time_t tt = (time_t)t;
-	struct tm tm;
-	char s[16];
+	char s[UTC_CHARS];
 
-	gmtime_r(&tt, &tm);
-	strftime(s, sizeof(s), "%Y-%m-%d", &tm);
-	return arena_strdup(a, s);
+	return arena_strdup(a, utc_format(s, UTC_DAY, t));
 }
 
 /* Loads the petition of r->slug if u owns it or is an admin. Otherwise
@@ -672,40 +669,22 @@ page_me_petition(struct request *r)
 static int
 csv_row(struct buf *b, const struct signer_row *row)
 {
-	size_t len, flen, llen;
-	char *plain, *last;
+	struct signature_pii pii;
 
-	if ((plain = crypto_open(row->pii, row->pii_len, &len)) == NULL)
+	/* Only the names leave. */
+	if (signature_pii_open(&pii, row->pii, row->pii_len) == -1)
 		return -1;
-	/* "first\0last\0email\0ip": only the names leave. */
-	flen = strnlen(plain, len);
-	if (flen == len) {
-		sodium_memzero(plain, len);
-		free(plain);
-		return -1;
-	}
-	last = plain + flen + 1;
-	llen = strnlen(last, len - flen - 1);
 	buf_printf(b, "%lld,", (long long)row->seq);
-	buf_append_csv(b, plain, flen);
+	buf_append_csv(b, pii.first, pii.first_len);
 	buf_putc(b, ',');
-	buf_append_csv(b, last, llen);
+	buf_append_csv(b, pii.last, pii.last_len);
 	buf_putc(b, ',');
 	buf_append_csv(b, row->country ? row->country : "",
 	    row->country ? strlen(row->country) : 0);
 	buf_putc(b, ',');
-	{
-		time_t t = (time_t)row->created_at;
-		struct tm tm;
-		char d[16];
-
-		gmtime_r(&t, &tm);
-		strftime(d, sizeof(d), "%Y-%m-%d", &tm);
-		buf_puts(b, d);
-	}
+	utc_append(b, UTC_DAY, row->created_at);
 	buf_puts(b, "\r\n");
-	sodium_memzero(plain, len);
-	free(plain);
+	signature_pii_close(&pii);
 	return 0;
 }
 
@@ -795,10 +774,7 @@ post_begin(struct request *r, const struct form_spec *spec, size_t n,
 static void
 redirect_back(struct request *r, const struct petition *p, const char *query)
 {
-	r->status = 303;
-	http_header_add(r, "Location",
-	    arena_printf(r->arena, "/me/p/%s?%s", p->slug, query));
-	http_header_add(r, "Cache-Control", "no-store");
+	page_see_other(r, arena_printf(r->arena, "/me/p/%s?%s", p->slug, query));
 }
 
 void
@@ -877,9 +853,7 @@ delete_draft(struct request *r, const struct user *u, const struct petition *p,
 	pagecache_invalidate(p->id);
 	log_info("me", "action=delete slug=%s user=%lld", p->slug,
 	    (long long)u->id);
-	r->status = 303;
-	http_header_add(r, "Location", "/me?deleted=1");
-	http_header_add(r, "Cache-Control", "no-store");
+	page_see_other(r, "/me?deleted=1");
 }
 
 void
