@@ -139,6 +139,11 @@ void page_admin(struct request *r);
 void page_admin_petition(struct request *r);
 void page_admin_invalidate(struct request *r);
 void page_admin_moderate(struct request *r);
+/* Whether s is a moderation reason's code (mod_reason_<code>), or empty. */
+bool page_mod_reason_ok(const char *s, size_t len);
+/* The moderation reasons as [{code, label}] in r's language, for a
+ * select; a new reference. */
+json_t *page_mod_reasons(struct request *r);
 /* Tells p's starter by mail that a moderator hid p (reason: a moderation
  * reason's code; note shown to them). A failure is logged. */
 void page_admin_hidden_mail(struct request *r, const struct petition *p,

@@ -161,8 +161,8 @@ static const struct {
 static const char *const mod_reasons[] = { "spam", "offensive", "duplicate",
 	"unclear", "not_petition", "illegal", "other" };
 
-static bool
-mod_reason_ok(const char *s, size_t len)
+bool
+page_mod_reason_ok(const char *s, size_t len)
 {
 	size_t i;
 
@@ -173,6 +173,23 @@ mod_reason_ok(const char *s, size_t len)
 		    memcmp(mod_reasons[i], s, len) == 0)
 			return true;
 	return false;
+}
+
+json_t *
+page_mod_reasons(struct request *r)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; i < sizeof(mod_reasons) / sizeof(mod_reasons[0]); i++) {
+		const char *label = i18n_text(r->lang,
+		    arena_printf(r->arena, "mod_reason_%s", mod_reasons[i]));
+
+		json_array_append_new(a,
+		    json_pack("{s:s, s:s}", "code", mod_reasons[i], "label",
+			label ? label : mod_reasons[i]));
+	}
+	return a;
 }
 
 static bool
@@ -221,7 +238,7 @@ enum mod_field {
 
 static const struct form_spec mod_form[M__MAX] = {
 	[M_ACTION] = { "action", FORM_LINE, 16, true, mod_action_ok },
-	[M_REASON] = { "reason", FORM_LINE, 32, false, mod_reason_ok },
+	[M_REASON] = { "reason", FORM_LINE, 32, false, page_mod_reason_ok },
 	[M_NOTE] = { "note", FORM_TEXT, 2000, false, NULL },
 	[M_CSRF] = { "csrf", FORM_TOKEN, 128, true, NULL },
 	[M_VERSION] = { "version", FORM_TOKEN, 64, false, NULL },
@@ -287,15 +304,7 @@ moderation_context(struct request *r, const struct petition *p, json_t *o)
 		json_object_set_new(actions, mod_actions[i].name,
 		    json_boolean(
 			mod_action_applies((enum mod_action)i, p->state)));
-	reasons = json_array();
-	for (i = 0; i < sizeof(mod_reasons) / sizeof(mod_reasons[0]); i++) {
-		const char *label = i18n_text(r->lang,
-		    arena_printf(r->arena, "mod_reason_%s", mod_reasons[i]));
-
-		json_array_append_new(reasons,
-		    json_pack("{s:s, s:s}", "code", mod_reasons[i], "label",
-			label ? label : mod_reasons[i]));
-	}
+	reasons = page_mod_reasons(r);
 	history = json_array();
 	for (i = 0; i < nt; i++)
 		json_array_append_new(history,
