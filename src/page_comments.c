@@ -265,12 +265,8 @@ page_comment_hide(struct request *r)
 	bool hide, admin;
 	int64_t id;
 
-	page_begin(r);
-	if (page_require(r, ROLE_STARTER, &u, binding) == -1)
-		return;
-	if (page_form_read(r, hide_form, H__MAX, v) == -1)
-		return;
-	if (!page_csrf_check(r, &v[H_CSRF], binding))
+	if (page_post_begin(r, ROLE_STARTER, &u, binding, hide_form, H__MAX, v,
+		H_CSRF) == -1)
 		return;
 	if (page_petition_managed(r, &u, &p, "comments") == -1 ||
 	    page_rate_check(r, 0) == -1)
@@ -294,9 +290,7 @@ page_comment_hide(struct request *r)
 	    hide ? "hide" : "unhide", p.slug, (long long)id, actor);
 	/* Gone from the page at once, not after the cache's few seconds. */
 	pagecache_invalidate(p.id);
-	r->status = 303;
-	http_header_add(r, "Cache-Control", "no-store");
-	http_header_add(r, "Location",
+	page_see_other(r,
 	    arena_printf(r->arena, "%s/p/%s%s?comment=%s#c-%lld",
 		admin ? "/admin" : "/me", p.slug, admin ? "/comments" : "",
 		hide ? "hidden" : "shown", (long long)id));

@@ -114,21 +114,33 @@ send_pack(struct request *r, const struct petition *p, const char *lang,
 	http_header_add(r, "Cache-Control", "no-store");
 }
 
+/* The petition of r->slug into p and the user into u when u manages it
+ * (its starter or a moderator) and it has signers to deliver or export;
+ * otherwise replies and returns -1. */
+static int
+load_signed(struct request *r, struct user *u, struct petition *p)
+{
+	char binding[33];
+
+	page_begin(r);
+	if (page_require(r, ROLE_STARTER, u, binding) == -1 ||
+	    page_petition_managed(r, u, p, "deliver") == -1)
+		return -1;
+	if (!has_signers(p->state)) {
+		page_error(r, 409, "deliver_err_state");
+		return -1;
+	}
+	return 0;
+}
+
 void
 page_deliver_pdf(struct request *r)
 {
-	char binding[33];
 	struct petition p;
 	struct user u;
 
-	page_begin(r);
-	if (page_require(r, ROLE_STARTER, &u, binding) == -1 ||
-	    page_petition_managed(r, &u, &p, "deliver") == -1)
+	if (load_signed(r, &u, &p) == -1)
 		return;
-	if (!has_signers(p.state)) {
-		page_error(r, 409, "deliver_err_state");
-		return;
-	}
 	send_pack(r, &p, r->lang,
 	    arena_printf(r->arena, "user:%lld", (long long)u.id));
 }
@@ -186,18 +198,11 @@ send_export(struct request *r, enum export_format f)
 		[EXPORT_JSON] = "json",
 	};
 	struct export_job *j;
-	char binding[33];
 	struct petition p;
 	struct user u;
 
-	page_begin(r);
-	if (page_require(r, ROLE_STARTER, &u, binding) == -1 ||
-	    page_petition_managed(r, &u, &p, "deliver") == -1)
+	if (load_signed(r, &u, &p) == -1)
 		return;
-	if (!has_signers(p.state)) {
-		page_error(r, 409, "deliver_err_state");
-		return;
-	}
 	if (atomic_fetch_add(&exports_running, 1) >= EXPORTS_AT_ONCE) {
 		atomic_fetch_sub(&exports_running, 1);
 		http_header_add(r, "Retry-After", "30");
@@ -442,10 +447,8 @@ static const struct form_spec csrf_form[1] = {
 static void
 back_to_dashboard(struct request *r, const struct petition *p, const char *query)
 {
-	r->status = 303;
-	http_header_add(r, "Location",
+	page_see_other(r,
 	    arena_printf(r->arena, "/me/p/%s?%s#me-deliver-h", p->slug, query));
-	http_header_add(r, "Cache-Control", "no-store");
 }
 
 void
@@ -457,10 +460,8 @@ page_deliver_addressees(struct request *r)
 	struct user u;
 	size_t i;
 
-	page_begin(r);
-	if (page_require(r, ROLE_STARTER, &u, binding) == -1 ||
-	    page_form_read(r, addressees_form, ADDRESSEES_MAX + 1, v) == -1 ||
-	    !page_csrf_check(r, &v[ADDRESSEES_MAX], binding) ||
+	if (page_post_begin(r, ROLE_STARTER, &u, binding, addressees_form,
+		ADDRESSEES_MAX + 1, v, ADDRESSEES_MAX) == -1 ||
 	    page_petition_managed(r, &u, &p, "deliver") == -1 ||
 	    page_rate_check(r, 0) == -1)
 		return;
@@ -504,10 +505,8 @@ page_deliver_now(struct request *r)
 	int64_t count = 0;
 	size_t made = 0;
 
-	page_begin(r);
-	if (page_require(r, ROLE_STARTER, &u, binding) == -1 ||
-	    page_form_read(r, csrf_form, 1, v) == -1 ||
-	    !page_csrf_check(r, &v[0], binding) ||
+	if (page_post_begin(r, ROLE_STARTER, &u, binding, csrf_form, 1, v, 0) ==
+		-1 ||
 	    page_petition_managed(r, &u, &p, "deliver") == -1 ||
 	    page_rate_check(r, 0) == -1)
 		return;
@@ -620,10 +619,8 @@ page_responses_decide(struct request *r)
 	bool approve;
 	int64_t id;
 
-	page_begin(r);
-	if (page_require(r, ROLE_MODERATOR, &u, binding) == -1 ||
-	    page_form_read(r, decide_form, D__MAX, v) == -1 ||
-	    !page_csrf_check(r, &v[D_CSRF], binding) ||
+	if (page_post_begin(r, ROLE_MODERATOR, &u, binding, decide_form, D__MAX,
+		v, D_CSRF) == -1 ||
 	    load_moderated(r, &u, binding, &p) == -1)
 		return;
 	if (v[D_ID].err != FORM_OK || v[D_ACTION].err != FORM_OK) {
@@ -671,8 +668,6 @@ page_responses_decide(struct request *r)
 		pagecache_invalidate(p.id);
 		fanout_kick();
 	}
-	r->status = 303;
-	http_header_add(r, "Location",
+	page_see_other(r,
 	    arena_printf(r->arena, "/admin/p/%s/responses", p.slug));
-	http_header_add(r, "Cache-Control", "no-store");
 }

@@ -18,6 +18,7 @@
 #include "page.h"
 #include "pagecache.h"
 #include "petition.h"
+#include "utc.h"
 
 /* Signers read from the store at a time for the CSV. */
 #define CSV_CHUNK 1000
@@ -144,32 +145,9 @@ reason_label(struct request *r, const char *code)
 static const char *
 iso_date(struct arena *a, int64_t t)
 {
-	time_t tt = (time_t)t;
-	struct tm tm;
-	char s[16];
+	char s[UTC_CHARS];
 
-	gmtime_r(&tt, &tm);
-	strftime(s, sizeof(s), "%Y-%m-%d", &tm);
-	return arena_strdup(a, s);
-}
-
-/* Loads the petition of r->slug if u owns it or is an admin. Otherwise
- * replies (404, 403 or 503) and returns -1. */
-static int
-load_own(struct request *r, const struct user *u, struct petition *p)
-{
-	switch (store_petition_by_slug(site.store, r->arena, r->slug, p)) {
-	case STORE_OK: break;
-	case STORE_NOTFOUND: page_error(r, 404, "err_not_found"); return -1;
-	default: page_unavailable(r); return -1;
-	}
-	if (u->role != ROLE_ADMIN && (p->owner_id == 0 || p->owner_id != u->id)) {
-		log_info("me", "slug=%s user=%lld result=forbidden", p->slug,
-		    (long long)u->id);
-		page_error(r, 403, "err_forbidden");
-		return -1;
-	}
-	return 0;
+	return arena_strdup(a, utc_format(s, UTC_DAY, t));
 }
 
 void
@@ -489,15 +467,8 @@ update_form_json(struct request *r, const struct me_forms *f)
 	json_object_set_new(o, "errors", errors);
 	json_object_set_new(o, "summary", summary);
 	json_object_set_new(o, "has_errors", json_boolean(nerr > 0));
-	if (nerr > 0) {
-		struct msgfmt_arg arg = { .name = "n",
-			.type = MSGFMT_NUMBER,
-			.num = nerr };
-
-		json_object_set_new(o, "error_summary",
-		    json_string(i18n_format(r->arena, r->lang,
-			"me_error_summary", &arg, 1)));
-	}
+	if (nerr > 0)
+		page_error_summary(r, o, "me_error_summary", nerr);
 	return o;
 }
 
@@ -663,7 +634,7 @@ page_me_petition(struct request *r)
 
 	page_begin(r);
 	if (page_require(r, ROLE_STARTER, &u, binding) == -1 ||
-	    load_own(r, &u, &p) == -1)
+	    page_petition_owned(r, &u, &p, "me") == -1)
 		return;
 	render_petition(r, &u, binding, &p, 200, NULL);
 }
@@ -672,40 +643,22 @@ page_me_petition(struct request *r)
 static int
 csv_row(struct buf *b, const struct signer_row *row)
 {
-	size_t len, flen, llen;
-	char *plain, *last;
+	struct signature_pii pii;
 
-	if ((plain = crypto_open(row->pii, row->pii_len, &len)) == NULL)
+	/* Only the names leave. */
+	if (signature_pii_open(&pii, row->pii, row->pii_len) == -1)
 		return -1;
-	/* "first\0last\0email\0ip": only the names leave. */
-	flen = strnlen(plain, len);
-	if (flen == len) {
-		sodium_memzero(plain, len);
-		free(plain);
-		return -1;
-	}
-	last = plain + flen + 1;
-	llen = strnlen(last, len - flen - 1);
 	buf_printf(b, "%lld,", (long long)row->seq);
-	buf_append_csv(b, plain, flen);
+	buf_append_csv(b, pii.first, pii.first_len);
 	buf_putc(b, ',');
-	buf_append_csv(b, last, llen);
+	buf_append_csv(b, pii.last, pii.last_len);
 	buf_putc(b, ',');
 	buf_append_csv(b, row->country ? row->country : "",
 	    row->country ? strlen(row->country) : 0);
 	buf_putc(b, ',');
-	{
-		time_t t = (time_t)row->created_at;
-		struct tm tm;
-		char d[16];
-
-		gmtime_r(&t, &tm);
-		strftime(d, sizeof(d), "%Y-%m-%d", &tm);
-		buf_puts(b, d);
-	}
+	utc_append(b, UTC_DAY, row->created_at);
 	buf_puts(b, "\r\n");
-	sodium_memzero(plain, len);
-	free(plain);
+	signature_pii_close(&pii);
 	return 0;
 }
 
@@ -725,7 +678,7 @@ page_me_csv(struct request *r)
 
 	page_begin(r);
 	if (page_require(r, ROLE_STARTER, &u, binding) == -1 ||
-	    load_own(r, &u, &p) == -1)
+	    page_petition_owned(r, &u, &p, "me") == -1)
 		return;
 	buf_reset(&r->out);
 	for (i = 0; i < sizeof(heads) / sizeof(heads[0]); i++) {
@@ -780,14 +733,10 @@ post_begin(struct request *r, const struct form_spec *spec, size_t n,
     struct form_value *v, size_t csrf, struct user *u, char binding[33],
     struct petition *p)
 {
-	page_begin(r);
-	if (page_require(r, ROLE_STARTER, u, binding) == -1)
+	if (page_post_begin(r, ROLE_STARTER, u, binding, spec, n, v, csrf) == -1)
 		return -1;
-	if (page_form_read(r, spec, n, v) == -1)
-		return -1;
-	if (!page_csrf_check(r, &v[csrf], binding))
-		return -1;
-	if (load_own(r, u, p) == -1 || page_rate_check(r, 0) == -1)
+	if (page_petition_owned(r, u, p, "me") == -1 ||
+	    page_rate_check(r, 0) == -1)
 		return -1;
 	return 0;
 }
@@ -795,10 +744,7 @@ post_begin(struct request *r, const struct form_spec *spec, size_t n,
 static void
 redirect_back(struct request *r, const struct petition *p, const char *query)
 {
-	r->status = 303;
-	http_header_add(r, "Location",
-	    arena_printf(r->arena, "/me/p/%s?%s", p->slug, query));
-	http_header_add(r, "Cache-Control", "no-store");
+	page_see_other(r, arena_printf(r->arena, "/me/p/%s?%s", p->slug, query));
 }
 
 void
@@ -877,9 +823,7 @@ delete_draft(struct request *r, const struct user *u, const struct petition *p,
 	pagecache_invalidate(p->id);
 	log_info("me", "action=delete slug=%s user=%lld", p->slug,
 	    (long long)u->id);
-	r->status = 303;
-	http_header_add(r, "Location", "/me?deleted=1");
-	http_header_add(r, "Cache-Control", "no-store");
+	page_see_other(r, "/me?deleted=1");
 }
 
 void

@@ -1,10 +1,12 @@
 /* page_paper.c - signatures collected on paper: the starter and moderators
- * record batches (a count, a day, a place or event, a note) at
- * /me/p/SLUG/paper; a moderator removes one with a reason. Paper counts
- * stay apart from the online count and its verifiable log. */
+ * record batches (a count, a day, a place or event, a note, optionally a
+ * scanned file) at /me/p/SLUG/paper and download a batch's scan; a
+ * moderator removes one with a reason. Paper counts stay apart from the
+ * online count and its verifiable log. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "form.h"
@@ -16,6 +18,10 @@
 
 /* Batches the page lists at most. */
 #define PAPER_LIST_MAX 500
+
+/* The bytes a plain field of a multipart form may have before it is
+ * checked: the note in the longest UTF-8, and some. */
+#define TEXT_BYTES 8192
 
 /* ---- the declared forms ---- */
 
@@ -47,6 +53,122 @@ static const struct form_spec add_form[A__MAX] = {
 	[A_NOTE] = { "note", FORM_TEXT, PAPER_NOTE_MAX, false, NULL },
 	[A_CSRF] = { "csrf", FORM_TOKEN, 128, true, NULL },
 };
+
+/* What the post processor gave so far of a batch sent as
+ * multipart/form-data. */
+struct upload {
+	struct buf text;    /* the plain fields, urlencoded for form_parse() */
+	struct buf file;    /* the field "scan", up to PAPER_SCAN_MAX + 1 */
+	bool has_file;	    /* a "scan" part came */
+	bool named;	    /* with a file name: a file was chosen */
+	size_t field_bytes; /* of the plain field being read */
+	bool field_dropped; /* an undeclared one: not kept */
+	bool text_too_long;
+};
+
+static bool
+declared(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < A__MAX; i++)
+		if (strcmp(add_form[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+static int
+on_part(void *arg, const char *name, const char *filename, const char *data,
+    uint64_t off, size_t size)
+{
+	struct upload *u = arg;
+
+	if (strcmp(name, "scan") == 0) {
+		/* The file's name is never kept: only whether there is one
+		 * (a browser sends an empty part without a name when no
+		 * file was chosen). */
+		u->has_file = true;
+		if (filename != NULL && filename[0] != '\0')
+			u->named = true;
+		/* One byte over the limit is enough to say so. */
+		if (u->file.len + size > PAPER_SCAN_MAX + 1)
+			size = PAPER_SCAN_MAX + 1 - u->file.len;
+		buf_append(&u->file, data, size);
+		return buf_ok(&u->file) ? 0 : -1;
+	}
+	if (off == 0) {
+		u->field_bytes = 0;
+		u->field_dropped = !declared(name);
+		if (!u->field_dropped) {
+			if (u->text.len > 0)
+				buf_putc(&u->text, '&');
+			buf_append_urlenc(&u->text, name, strlen(name));
+			buf_putc(&u->text, '=');
+		}
+	}
+	if (u->field_dropped)
+		return 0;
+	u->field_bytes += size;
+	if (u->field_bytes > TEXT_BYTES) {
+		u->text_too_long = true;
+		return 0;
+	}
+	buf_append_urlenc(&u->text, data, size);
+	return buf_ok(&u->text) ? 0 : -1;
+}
+
+/* Reads the batch's fields into v and its scan, if any, into u: a form
+ * sent as multipart/form-data (with a file) or urlencoded (without).
+ * Returns 0, or -1 after replying. */
+static int
+read_batch(struct request *r, struct upload *u, struct form_value *v)
+{
+	const char *ct = http_header(r, "Content-Type");
+	size_t i;
+
+	if (ct == NULL || strncasecmp(ct, "multipart/form-data", 19) != 0)
+		return page_form_read(r, add_form, A__MAX, v);
+	if (http_multipart(r, on_part, u) == -1 || !buf_ok(&u->text)) {
+		log_info("paper", "slug=%s result=malformed", r->slug);
+		page_error(r, 400, "paper_err_upload");
+		return -1;
+	}
+	if (form_parse(r->arena, u->text.data ? u->text.data : "", u->text.len,
+		add_form, A__MAX, v) == -1) {
+		page_error(r, 500, "err_internal");
+		return -1;
+	}
+	/* A field past TEXT_BYTES was cut: too long, whichever it was. */
+	if (u->text_too_long)
+		for (i = 0; i < A__MAX; i++)
+			if (v[i].err == FORM_OK && i != A_CSRF)
+				v[i].err = FORM_TOO_LONG;
+	return 0;
+}
+
+/* The scan of u checked: its kind in *kind (PAPER_SCAN_NONE when no file
+ * was chosen). Returns 0, or -1 after replying 422. */
+static int
+scan_check(struct request *r, const struct upload *u, enum paper_scan_kind *kind)
+{
+	*kind = PAPER_SCAN_NONE;
+	if (!u->has_file || (u->file.len == 0 && !u->named))
+		return 0;
+	if (u->file.len == 0) {
+		page_error(r, 422, "paper_err_scan_empty");
+		return -1;
+	}
+	if (u->file.len > PAPER_SCAN_MAX) {
+		page_error(r, 422, "paper_err_scan_size");
+		return -1;
+	}
+	if ((*kind = paper_scan_detect(u->file.data, u->file.len)) ==
+	    PAPER_SCAN_NONE) {
+		page_error(r, 422, "paper_err_scan_type");
+		return -1;
+	}
+	return 0;
+}
 
 enum {
 	R_ID,
@@ -100,13 +222,18 @@ page_paper_show(struct request *r)
 		return;
 	}
 	list = json_array();
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		enum paper_scan_kind k = paper_scan_parse(bs[i].scan);
+
 		json_array_append_new(list,
-		    json_pack("{s:I, s:s, s:s, s:s, s:s, s:s}", "id",
+		    json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:b, s:s}", "id",
 			(json_int_t)bs[i].id, "count",
 			i18n_number(r->arena, r->lang, bs[i].count), "day",
 			bs[i].day, "place", bs[i].place, "note", bs[i].note,
-			"at", page_iso_time(r, bs[i].created_at)));
+			"at", page_iso_time(r, bs[i].created_at), "has_scan",
+			k != PAPER_SCAN_NONE, "scan_ext",
+			k != PAPER_SCAN_NONE ? paper_scan_ext(k) : ""));
+	}
 	o = json_pack("{s:s, s:s, s:o, s:b, s:b, s:s, s:s}", "title", p.title,
 	    "slug", p.slug, "list", list, "has_list", n > 0, "moderator",
 	    u.role >= ROLE_MODERATOR, "csrf", page_form_token(r, binding),
@@ -146,52 +273,69 @@ page_paper_add(struct request *r)
 {
 	struct form_value v[A__MAX];
 	struct paper_batch b = { 0 };
+	enum paper_scan_kind kind = PAPER_SCAN_NONE;
 	char binding[33];
 	struct petition p;
+	struct upload up;
 	struct user u;
 	int64_t now = (int64_t)time(NULL), day, id = 0;
 	size_t i;
 
 	page_begin(r);
+	memset(&up, 0, sizeof(up));
+	buf_init(&up.text);
+	buf_init(&up.file);
 	if (page_require(r, ROLE_STARTER, &u, binding) == -1 ||
-	    page_form_read(r, add_form, A__MAX, v) == -1 ||
+	    read_batch(r, &up, v) == -1 ||
 	    !page_csrf_check(r, &v[A_CSRF], binding) ||
 	    load_allowed(r, &u, &p) == -1 || page_rate_check(r, 0) == -1)
-		return;
+		goto out;
 	if (v[A_COUNT].err == FORM_INVALID || v[A_COUNT].err == FORM_TOO_LONG) {
 		page_error(r, 422, "paper_err_count");
-		return;
+		goto out;
 	}
 	if (v[A_DAY].err == FORM_INVALID || v[A_DAY].err == FORM_TOO_LONG) {
 		page_error(r, 422, "paper_err_day");
-		return;
+		goto out;
 	}
 	for (i = 0; i < A__MAX; i++)
 		if (v[i].err != FORM_OK) {
 			page_error(r, 422, form_error_key(v[i].err));
-			return;
+			goto out;
 		}
 	day = paper_day_parse(v[A_DAY].s, v[A_DAY].len);
 	/* Collected today at the latest, wherever on Earth "today" is. */
 	if (day > now + 14 * 3600) {
 		page_error(r, 422, "paper_err_future");
-		return;
+		goto out;
 	}
+	if (scan_check(r, &up, &kind) == -1)
+		goto out;
 	b.count = paper_count_parse(v[A_COUNT].s, v[A_COUNT].len);
 	b.day = v[A_DAY].s;
 	b.place = v[A_PLACE].s;
 	b.note = v[A_NOTE].present ? v[A_NOTE].s : "";
-	b.scan = "";
+	b.scan = paper_scan_name(kind);
+	if (kind != PAPER_SCAN_NONE) {
+		b.scan_data = up.file.data;
+		b.scan_len = up.file.len;
+	}
 	b.actor = arena_printf(r->arena, "user:%lld", (long long)u.id);
 	b.created_at = now;
 	if (store_paper_add(site.store, p.id, &b, &id) != STORE_OK) {
 		page_unavailable(r);
-		return;
+		goto out;
 	}
 	pagecache_invalidate(p.id);
-	log_info("paper", "action=add slug=%s by=%s batch=%lld count=%lld",
-	    p.slug, b.actor, (long long)id, (long long)b.count);
+	log_info("paper",
+	    "action=add slug=%s by=%s batch=%lld count=%lld scan=%s "
+	    "scan_bytes=%zu",
+	    p.slug, b.actor, (long long)id, (long long)b.count,
+	    kind != PAPER_SCAN_NONE ? b.scan : "none", b.scan_len);
 	back(r, &p, "added=1");
+out:
+	buf_reset(&up.text);
+	buf_reset(&up.file);
 }
 
 void
@@ -233,4 +377,53 @@ page_paper_remove(struct request *r)
 	log_info("paper", "action=remove slug=%s by=%s batch=%lld", p.slug,
 	    actor, (long long)id);
 	back(r, &p, "removed=1");
+}
+
+void
+page_paper_scan(struct request *r)
+{
+	const unsigned char *data;
+	const char *kind_name, *q;
+	enum paper_scan_kind kind;
+	char binding[33];
+	struct petition p;
+	struct user u;
+	int64_t id;
+	size_t len;
+
+	page_begin(r);
+	if (page_require(r, ROLE_STARTER, &u, binding) == -1 ||
+	    page_petition_managed(r, &u, &p, "paper") == -1)
+		return;
+	q = http_query(r, "batch");
+	if (q == NULL || !form_id_valid(q, strlen(q))) {
+		page_error(r, 404, "paper_err_batch");
+		return;
+	}
+	id = strtoll(q, NULL, 10);
+	switch (store_paper_scan(site.store, r->arena, p.id, id, &kind_name,
+	    &data, &len)) {
+	case STORE_OK: break;
+	case STORE_NOTFOUND: page_error(r, 404, "paper_err_batch"); return;
+	default: page_unavailable(r); return;
+	}
+	if ((kind = paper_scan_parse(kind_name)) == PAPER_SCAN_NONE) {
+		page_error(r, 404, "paper_err_batch");
+		return;
+	}
+	buf_reset(&r->out);
+	buf_append(&r->out, data, len);
+	if (!buf_ok(&r->out)) {
+		page_error(r, 500, "err_internal");
+		return;
+	}
+	log_info("paper", "action=scan slug=%s user=%lld batch=%lld bytes=%zu",
+	    p.slug, (long long)u.id, (long long)id, len);
+	r->status = 200;
+	r->content_type = paper_scan_mime(kind);
+	/* A name of ours, never the uploaded one; always a download. */
+	http_header_add(r, "Content-Disposition",
+	    arena_printf(r->arena, "attachment; filename=\"%s-paper-%lld.%s\"",
+		p.slug, (long long)id, paper_scan_ext(kind)));
+	http_header_add(r, "Cache-Control", "no-store");
 }

@@ -15,6 +15,7 @@
 #include "pagecache.h"
 #include "petition.h"
 #include "slug.h"
+#include "utc.h"
 
 #define TITLE_MAX 120	/* characters of a title */
 #define TO_NAME_MAX 200 /* of a decision maker's name */
@@ -252,13 +253,9 @@ text_lf(struct request *r, const char *s, size_t len, size_t *outlen)
 static const char *
 day_text(struct request *r, int64_t t)
 {
-	time_t tt = (time_t)t;
-	struct tm tm;
-	char s[16];
+	char s[UTC_CHARS];
 
-	gmtime_r(&tt, &tm);
-	strftime(s, sizeof(s), "%Y-%m-%d", &tm);
-	return arena_strdup(r->arena, s);
+	return arena_strdup(r->arena, utc_format(s, UTC_DAY, t));
 }
 
 /* The closing dates allowed now: from tomorrow (UTC) to the same day next
@@ -426,14 +423,9 @@ start_context(struct request *r, const char *binding, const struct petition *p,
 	}
 	json_object_set_new(o, "errors", errors);
 	if (json_array_size(list) > 0) {
-		struct msgfmt_arg n = { .name = "n",
-			.type = MSGFMT_NUMBER,
-			.num = (double)json_array_size(list) };
-		const char *s = i18n_format(r->arena, r->lang,
-		    "start_error_summary", &n, 1);
-
 		json_object_set_new(o, "has_errors", json_true());
-		json_object_set_new(o, "error_summary", json_string(s ? s : ""));
+		page_error_summary(r, o, "start_error_summary",
+		    json_array_size(list));
 	}
 	json_object_set_new(o, "error_list", list);
 
@@ -553,8 +545,7 @@ static void
 start_store_error(struct request *r, enum store_status st)
 {
 	if (st == STORE_UNAVAILABLE) {
-		http_header_add(r, "Retry-After", "5");
-		page_error(r, 503, "err_unavailable");
+		page_unavailable(r);
 	} else {
 		page_error(r, 500, "err_internal");
 	}
@@ -770,10 +761,8 @@ start_handle(struct request *r, const struct user *u, const char *binding,
 			pthread_mutex_unlock(&create_lock);
 			log_info("start", "slug=%s user=%lld result=resent",
 			    same_slug, (long long)u->id);
-			r->status = 303;
-			http_header_add(r, "Location",
+			page_see_other(r,
 			    arena_printf(r->arena, "/me/p/%s", same_slug));
-			http_header_add(r, "Cache-Control", "no-store");
 			return;
 		}
 		if (st == STORE_OK) {
@@ -806,10 +795,8 @@ start_handle(struct request *r, const struct user *u, const char *binding,
 	log_info("start", "slug=%s user=%lld result=%s", np.slug,
 	    (long long)u->id, p == NULL ? "created" : "saved");
 	if (act == A_SAVE) {
-		r->status = 303;
-		http_header_add(r, "Location",
+		page_see_other(r,
 		    arena_printf(r->arena, "/me/p/%s/edit?saved=1", np.slug));
-		http_header_add(r, "Cache-Control", "no-store");
 		return;
 	}
 	if (u->verified_at == 0) {
@@ -843,10 +830,7 @@ start_handle(struct request *r, const struct user *u, const char *binding,
 	}
 	log_info("start", "slug=%s user=%lld result=submitted", np.slug,
 	    (long long)u->id);
-	r->status = 303;
-	http_header_add(r, "Location",
-	    arena_printf(r->arena, "/me/p/%s", np.slug));
-	http_header_add(r, "Cache-Control", "no-store");
+	page_see_other(r, arena_printf(r->arena, "/me/p/%s", np.slug));
 }
 
 /* Ends each value at its length: trimming shortens len, not the string.
@@ -869,17 +853,13 @@ static int
 start_post_begin(struct request *r, struct user *u, char binding[33],
     struct form_value *v)
 {
-	page_begin(r);
-	if (page_require(r, ROLE_STARTER, u, binding) == -1)
-		return -1;
-	if (page_form_read(r, start_form, S__MAX, v) == -1)
+	if (page_post_begin(r, ROLE_STARTER, u, binding, start_form, S__MAX, v,
+		S_CSRF) == -1)
 		return -1;
 	if (form_terminate(r, v, S__MAX) == -1) {
 		page_error(r, 500, "err_internal");
 		return -1;
 	}
-	if (!page_csrf_check(r, &v[S_CSRF], binding))
-		return -1;
 	/* A preview without a script stores nothing: like POST /preview, it
 	 * is not limited. */
 	if (v[S_ACTION].err == FORM_OK &&
@@ -961,17 +941,13 @@ page_preview(struct request *r)
 	size_t len = 0;
 	char *lf;
 
-	page_begin(r);
-	if (page_require(r, ROLE_STARTER, &u, binding) == -1)
-		return;
-	if (page_form_read(r, preview_form, P__MAX, v) == -1)
+	if (page_post_begin(r, ROLE_STARTER, &u, binding, preview_form, P__MAX,
+		v, P_CSRF) == -1)
 		return;
 	if (form_terminate(r, v, P__MAX) == -1) {
 		page_error(r, 500, "err_internal");
 		return;
 	}
-	if (!page_csrf_check(r, &v[P_CSRF], binding))
-		return;
 	/* Nothing is stored, so no rate limit: a preview follows typing. */
 	buf_reset(&r->out);
 	r->content_type = "text/html; charset=utf-8";

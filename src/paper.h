@@ -17,6 +17,35 @@
 #define PAPER_REASON_MAX 500
 /* The earliest day a batch may carry. */
 #define PAPER_DAY_MIN_YEAR 1990
+/* A batch's scanned file: 10 MB at most (the server holds an upload
+ * whole in memory, as it does the petition image). */
+#define PAPER_SCAN_MAX (10 * 1024 * 1024)
+
+/* What a scan may be, told by its bytes. */
+enum paper_scan_kind {
+	PAPER_SCAN_NONE, /* no scan, or not one of the others */
+	PAPER_SCAN_PDF,
+	PAPER_SCAN_JPEG,
+	PAPER_SCAN_PNG,
+	PAPER_SCAN__MAX
+};
+
+/* The kind of the len bytes at data, by their first bytes (the format's
+ * signature) and their last (its end: "%%EOF" in a PDF's last kilobyte, a
+ * JPEG's end-of-image marker, a PNG's IEND chunk), so a file cut short is
+ * refused too. Never by a name or a Content-Type. PAPER_SCAN_NONE for
+ * anything else, or over PAPER_SCAN_MAX bytes. */
+enum paper_scan_kind paper_scan_detect(const void *data, size_t len);
+
+/* The kind's name as the store keeps it ("pdf", "jpeg", "png"; "" for
+ * PAPER_SCAN_NONE), and back (PAPER_SCAN_NONE for any other text). */
+const char *paper_scan_name(enum paper_scan_kind k);
+enum paper_scan_kind paper_scan_parse(const char *name);
+
+/* The kind's media type and a file name extension ("pdf", "jpg", "png");
+ * NULL for PAPER_SCAN_NONE. */
+const char *paper_scan_mime(enum paper_scan_kind k);
+const char *paper_scan_ext(enum paper_scan_kind k);
 
 /* The count of len bytes of s: decimal digits only, 1..PAPER_COUNT_MAX.
  * Returns it, or -1 for anything else. */

@@ -8,6 +8,7 @@
 #include "form.h"
 #include "image.h"
 #include "page.h"
+#include "paper.h"
 #include "petition.h"
 
 enum match {
@@ -122,19 +123,32 @@ route_dispatch(struct request *r)
 	found->handler(r);
 }
 
-/* spread: the petition image's upload is the one route with a larger body:
- * the image and, around it, the multipart envelope, alt text and token. */
+/* The routes that take an upload, each with its file's limit: the body may
+ * hold that and, around it, the multipart envelope and the plain fields. */
+static const struct {
+	int route;
+	size_t file_max;
+} uploads[] = {
+	{ ROUTE_ME_IMAGE, IMAGE_MAX_BYTES }, /* spread: the petition image */
+	{ ROUTE_PAPER_ADD, PAPER_SCAN_MAX }, /* paper: a batch's scan */
+};
+
 size_t
 route_body_max(enum http_method method, const char *path, size_t max_body)
 {
-	const struct route_def *d = &routes[ROUTE_ME_IMAGE];
-	size_t len = strlen(path), plen = strlen(d->prefix),
-	       slen = strlen(d->suffix), upload = IMAGE_MAX_BYTES + (64 << 10);
+	size_t i, len = strlen(path);
 
-	if (method != d->method || len <= plen + slen ||
-	    strncmp(path, d->prefix, plen) != 0 ||
-	    strcmp(path + len - slen, d->suffix) != 0 ||
-	    !petition_slug_valid(path + plen, len - plen - slen))
-		return max_body;
-	return upload > max_body ? upload : max_body;
+	for (i = 0; i < sizeof(uploads) / sizeof(uploads[0]); i++) {
+		const struct route_def *d = &routes[uploads[i].route];
+		size_t plen = strlen(d->prefix), slen = strlen(d->suffix),
+		       upload = uploads[i].file_max + (64 << 10);
+
+		if (method != d->method || len <= plen + slen ||
+		    strncmp(path, d->prefix, plen) != 0 ||
+		    strcmp(path + len - slen, d->suffix) != 0 ||
+		    !petition_slug_valid(path + plen, len - plen - slen))
+			continue;
+		return upload > max_body ? upload : max_body;
+	}
+	return max_body;
 }

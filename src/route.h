@@ -197,7 +197,10 @@ X(TOTP_LOGIN_POST, "totp_login_post", POST, EXACT, "/login/2fa", NULL,         \
 X(TOTP_SETUP, "totp_setup", GET, EXACT, "/me/2fa", NULL, page_totp_setup_show, \
     NONE)                                                                      \
 X(TOTP_SETUP_POST, "totp_setup_post", POST, EXACT, "/me/2fa", NULL,            \
-    page_totp_setup_post, FORM)
+    page_totp_setup_post, FORM)                                                \
+/* paper: a batch's scanned file, for its starter and moderators */            \
+X(PAPER_SCAN, "paper_scan", GET, SLUG, "/me/p/", "/paper/scan",                \
+    page_paper_scan, NONE)
 /* clang-format on */
 
 enum route {
@@ -215,7 +218,8 @@ enum route {
 void route_dispatch(struct request *r);
 
 /* The largest body a request for path may send: max_body (--max-body), or
- * more for the one route that takes an upload (the petition image). */
+ * more for the routes that take an upload (the petition image, a paper
+ * batch's scan). */
 size_t route_body_max(enum http_method method, const char *path,
     size_t max_body);
 

@@ -748,7 +748,9 @@ static const char *const store_sql[ST__MAX] = {
 	    " scan, actor, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
 	    " RETURNING id",
 	[ST_PAPER_LIST] =
-	    "SELECT id, count, day, place, note, scan, actor, created_at"
+	    "SELECT id, count, day, place, note, CASE WHEN EXISTS (SELECT 1"
+	    " FROM paper_scans s WHERE s.batch_id = paper_batches.id) THEN scan"
+	    " ELSE '' END, actor, created_at"
 	    " FROM paper_batches WHERE petition_id = $1 AND removed_at IS NULL"
 	    " ORDER BY day DESC, id DESC LIMIT $2",
 	[ST_PAPER_REMOVE] =
@@ -756,6 +758,17 @@ static const char *const store_sql[ST__MAX] = {
 	    " WHERE id = $2 AND petition_id = $1 AND removed_at IS NULL",
 	[ST_PAPER_COUNT] = "SELECT COALESCE(SUM(count), 0) FROM paper_batches"
 			   " WHERE petition_id = $1 AND removed_at IS NULL",
+	/* paper: a batch's scanned file */
+	[ST_PAPER_SCAN_INSERT] =
+	    "INSERT INTO paper_scans (batch_id, data) VALUES ($1, $2)",
+	[ST_PAPER_SCAN_GET] =
+	    "SELECT b.scan, s.data FROM paper_batches b"
+	    " JOIN paper_scans s ON s.batch_id = b.id"
+	    " WHERE b.petition_id = $1 AND b.id = $2 AND b.removed_at IS NULL",
+	[ST_PAPER_SCAN_DELETE] = "DELETE FROM paper_scans WHERE batch_id = $1",
+	[ST_RETAIN_PAPER_SCANS] =
+	    "DELETE FROM paper_scans WHERE batch_id IN"
+	    " (SELECT id FROM paper_batches WHERE petition_id = $1)",
 };
 
 struct store {
@@ -2232,7 +2245,7 @@ write_confirm(struct q *q, struct write_op *op, char country[2])
 
 /* The confirmed count each petition of a batch gains. */
 struct delta {
-	int64_t petition_id;
+	int64_t petition_id; /* first: store_petition_id_cmp() */
 	int64_t n;
 };
 
@@ -2431,15 +2444,6 @@ fail:
 	return ret;
 }
 
-static int
-delta_cmp(const void *a, const void *b)
-{
-	int64_t x = ((const struct delta *)a)->petition_id;
-	int64_t y = ((const struct delta *)b)->petition_id;
-
-	return (x > y) - (x < y);
-}
-
 /* Appends a signature leaf for every op of the batch that started to
  * count, petition by petition in id order (so two nodes lock their logs
  * in the same order), each petition's in the batch's order, and sets
@@ -2454,7 +2458,7 @@ log_batch(struct q *q, struct write_op *ops, size_t n, struct delta *d,
 
 	if (q->st != STORE_OK || nd == 0 || q->s->no_log)
 		return;
-	qsort(d, nd, sizeof(*d), delta_cmp);
+	qsort(d, nd, sizeof(*d), store_petition_id_cmp);
 	leaves = calloc(n, sizeof(*leaves));
 	seqs = calloc(n, sizeof(*seqs));
 	if (leaves == NULL || seqs == NULL) {
@@ -3609,6 +3613,8 @@ store_retain_petition(struct store *s, int64_t petition_id, int batch,
 	/* The last batch: the links go too, and the petition is marked. */
 	if (q.st == STORE_OK && changed < batch) {
 		(void)q_run(&q, ST_RETAIN_TOKENS, "i", petition_id);
+		/* paper: the scans show the paper signers' names. */
+		(void)q_run(&q, ST_RETAIN_PAPER_SCANS, "i", petition_id);
 		(void)q_run(&q, ST_RETAIN_MARK, "ii", petition_id, now);
 		(void)q_run(&q, ST_AUDIT, "itttt", now, "system", "retain",
 		    subject, "signers' personal data erased");
@@ -4487,7 +4493,11 @@ store_paper_add(struct store *s, int64_t petition_id,
 		return q.st;
 	q_begin(&q, ST_BEGIN);
 	made = q_id(&q, ST_PAPER_INSERT, "iittttti", petition_id, b->count,
-	    b->day, b->place, b->note, b->scan, b->actor, b->created_at);
+	    b->day, b->place, b->note, b->scan_len > 0 ? b->scan : "", b->actor,
+	    b->created_at);
+	if (b->scan_len > 0)
+		(void)q_run(&q, ST_PAPER_SCAN_INSERT, "ib", made, b->scan_data,
+		    b->scan_len);
 	snprintf(subject, sizeof(subject), "petition:%lld",
 	    (long long)petition_id);
 	snprintf(detail, sizeof(detail), "batch=%lld count=%lld day=%s",
@@ -4522,6 +4532,8 @@ store_paper_remove(struct store *s, int64_t petition_id, int64_t id,
 	(void)q_run(&q, ST_PAPER_REMOVE, "iiit", petition_id, id, now, reason);
 	if (q.st == STORE_OK && q.changes == 0)
 		q.st = STORE_NOTFOUND;
+	/* What a removed batch's scan showed is not kept. */
+	(void)q_run(&q, ST_PAPER_SCAN_DELETE, "i", id);
 	snprintf(subject, sizeof(subject), "petition:%lld",
 	    (long long)petition_id);
 	snprintf(detail, sizeof(detail), "batch=%lld reason=%s", (long long)id,
@@ -4542,6 +4554,26 @@ store_paper_count(struct store *s, int64_t petition_id, int64_t *count)
 	*count = q_run(&q, ST_PAPER_COUNT, "i", petition_id) == 1 ?
 	    row_int(&q, 0) :
 	    0;
+	return q_close(&q);
+}
+
+enum store_status
+store_paper_scan(struct store *s, struct arena *a, int64_t petition_id,
+    int64_t id, const char **kind, const unsigned char **data, size_t *len)
+{
+	struct q q;
+
+	*kind = "";
+	*data = NULL;
+	*len = 0;
+	if (q_open(&q, s, a, "paper_scan") != STORE_OK)
+		return q.st;
+	if (q_run(&q, ST_PAPER_SCAN_GET, "ii", petition_id, id) == 1) {
+		*kind = row_text(&q, 0);
+		*data = row_blob(&q, 1, len);
+	} else if (q.st == STORE_OK) {
+		q.st = STORE_NOTFOUND;
+	}
 	return q_close(&q);
 }
 

@@ -1237,14 +1237,17 @@ struct paper_batch {
 	const char *day;   /* YYYY-MM-DD, when they were collected */
 	const char *place; /* a place or an event */
 	const char *note;  /* "" for none */
-	const char *scan;  /* the scan's file name in DATA/paper, "" none */
+	const char *scan;  /* its scan's kind ("pdf", "jpeg", "png"), "" none */
 	const char *actor; /* who recorded it: "user:ID" */
 	int64_t created_at;
+	const void *scan_data; /* store_paper_add(): the scan's bytes */
+	size_t scan_len;       /* 0: no scan */
 };
 
-/* Records batch b of the petition (b->id is not read) and its audit entry
- * ("paper_added") in one transaction; *id (may be NULL) gets its id.
- * Returns STORE_OK or the store's failure (nothing recorded). */
+/* Records batch b of the petition (b->id is not read), its scan when
+ * b->scan_len > 0 (kind b->scan), and its audit entry ("paper_added") in
+ * one transaction; *id (may be NULL) gets its id. Returns STORE_OK or the
+ * store's failure (nothing recorded). The caller keeps b's memory. */
 enum store_status store_paper_add(struct store *s, int64_t petition_id,
     const struct paper_batch *b, int64_t *id);
 
@@ -1253,14 +1256,23 @@ enum store_status store_paper_add(struct store *s, int64_t petition_id,
 enum store_status store_paper_list(struct store *s, struct arena *a,
     int64_t petition_id, size_t max, struct paper_batch **out, size_t *n);
 
-/* Removes batch id of the petition with reason, and writes the audit entry
- * ("paper_removed"), in one transaction. STORE_NOTFOUND when the petition
- * has no such batch (or it was removed already). */
+/* Removes batch id of the petition with reason, deletes its scan, and
+ * writes the audit entry ("paper_removed"), in one transaction.
+ * STORE_NOTFOUND when the petition has no such batch (or it was removed
+ * already). */
 enum store_status store_paper_remove(struct store *s, int64_t petition_id,
     int64_t id, const char *actor, const char *reason, int64_t now);
 
 /* The sum of the petition's batches not removed (0 for none). */
 enum store_status store_paper_count(struct store *s, int64_t petition_id,
     int64_t *count);
+
+/* paper: the scan of batch id of the petition (not removed): its kind
+ * ("pdf", "jpeg", "png") in *kind and its bytes in *data, *len, all in the
+ * arena. STORE_NOTFOUND when the petition has no such batch, or it has no
+ * scan. */
+enum store_status store_paper_scan(struct store *s, struct arena *a,
+    int64_t petition_id, int64_t id, const char **kind,
+    const unsigned char **data, size_t *len);
 
 #endif

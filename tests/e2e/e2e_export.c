@@ -575,6 +575,356 @@ test_paper(void **state)
 	client_free(anon);
 }
 
+/* ---- a paper batch's scanned file ---- */
+
+#define BOUNDARY "holos-paper-boundary"
+#define MULTIPART "multipart/form-data; boundary=" BOUNDARY
+#define OTHER_SLUG "export-other-park"
+#define SCAN_MAX (10 * 1024 * 1024)
+
+/* A batch as multipart/form-data: count, day, place and the form token
+ * (left out when NULL), then the file "scan" (left out when data is NULL;
+ * filename may be empty, as a browser sends no file chosen). */
+static void
+scan_body(struct hbuf *b, const char *csrf, const char *count,
+    const char *filename, const void *data, size_t len)
+{
+	static const char *const names[] = { "count", "day", "place" };
+	const char *values[] = { count, "2026-11-25", "Market square" };
+
+	for (size_t i = 0; i < 3; i++)
+		hbuf_printf(b,
+		    "--" BOUNDARY "\r\nContent-Disposition: form-data; "
+		    "name=\"%s\"\r\n\r\n%s\r\n",
+		    names[i], values[i]);
+	if (csrf != NULL)
+		hbuf_printf(b,
+		    "--" BOUNDARY "\r\nContent-Disposition: form-data; "
+		    "name=\"csrf\"\r\n\r\n%s\r\n",
+		    csrf);
+	if (data != NULL) {
+		hbuf_puts(b,
+		    "--" BOUNDARY "\r\nContent-Disposition: form-data; "
+		    "name=\"scan\"; filename=\"");
+		hbuf_puts(b, filename);
+		/* The name and type a client claims count for nothing. */
+		hbuf_puts(b, "\"\r\nContent-Type: application/pdf\r\n\r\n");
+		hbuf_append(b, data, len);
+		hbuf_puts(b, "\r\n");
+	}
+	hbuf_puts(b, "--" BOUNDARY "--\r\n");
+}
+
+/* Sends a batch of count with the file data from c in lang; returns the
+ * status, the reply in *r. */
+static long
+scan_post(struct client *c, const char *lang, const char *count,
+    const char *filename, const void *data, size_t len, struct resp *r)
+{
+	char *csrf = client_page_csrf(c, "/me/p/" SLUG "/paper");
+	struct hbuf b = { 0 };
+	char path[128];
+
+	assert_non_null(csrf);
+	scan_body(&b, csrf, count, filename, data, len);
+	snprintf(path, sizeof path, "/me/p/%s/paper?lang=%s", SLUG, lang);
+	assert_int_equal(client_post(c, path, b.data, b.len, MULTIPART, r),
+	    CURLE_OK);
+	hbuf_free(&b);
+	free(csrf);
+	return r->status;
+}
+
+/* A batch that must be refused with status and the message key in lang;
+ * nothing recorded. */
+static void
+scan_refused(struct client *c, const char *lang, const void *data, size_t len,
+    const char *filename, long status, const char *key)
+{
+	struct resp r;
+	long before = paper_count(NSIGNERS);
+
+	if (scan_post(c, lang, "7", filename, data, len, &r) != status)
+		fail_msg("%s: %ld, not %ld", key, r.status, status);
+	assert_page_shows(r.body.data, lang, key);
+	resp_free(&r);
+	assert_int_equal(paper_count(NSIGNERS), before);
+}
+
+/* The id of the newest batch whose row shows text, from the paper page. */
+static long
+batch_with(struct client *c, const char *text)
+{
+	struct resp r;
+	client_get_expect(c, "/me/p/" SLUG "/paper", 200, &r);
+	const char *at = strstr(r.body.data, text);
+	assert_non_null(at);
+	/* The row's id="paper-ID" comes before its cells. */
+	const char *row = NULL;
+	for (const char *p = r.body.data;
+	     (p = strstr(p, "<tr id=\"paper-")) && p < at; p++)
+		row = p;
+	assert_non_null(row);
+	long id = atol(row + strlen("<tr id=\"paper-"));
+	resp_free(&r);
+	return id;
+}
+
+/* GETs batch id's scan of slug with c: the status, the reply in *r. */
+static long
+scan_get(struct client *c, const char *slug, const char *batch, struct resp *r)
+{
+	char path[256];
+	snprintf(path, sizeof path, "/me/p/%s/paper/scan?batch=%s", slug, batch);
+	assert_int_equal(client_get(c, path, r), CURLE_OK);
+	return r->status;
+}
+
+/* The scan of batch id downloaded by c: the bytes and the headers. */
+static void
+scan_check_download(struct client *c, long id, const char *mime,
+    const char *ext, const void *want, size_t len)
+{
+	char batch[32], disp[160];
+	struct resp r;
+
+	snprintf(batch, sizeof batch, "%ld", id);
+	assert_int_equal(scan_get(c, SLUG, batch, &r), 200);
+	char *ct = resp_header(&r, "Content-Type");
+	char *cd = resp_header(&r, "Content-Disposition");
+	char *ns = resp_header(&r, "X-Content-Type-Options");
+	char *cc = resp_header(&r, "Cache-Control");
+	assert_string_equal(ct, mime);
+	snprintf(disp, sizeof disp, "attachment; filename=\"%s-paper-%ld.%s\"",
+	    SLUG, id, ext);
+	assert_string_equal(cd, disp);
+	assert_string_equal(ns, "nosniff");
+	assert_string_equal(cc, "no-store");
+	assert_int_equal(r.body.len, len);
+	assert_memory_equal(r.body.data, want, len);
+	free(ct);
+	free(cd);
+	free(ns);
+	free(cc);
+	resp_free(&r);
+}
+
+static void
+test_paper_scan(void **state)
+{
+	(void)state;
+	static const char pdf[] = "%PDF-1.4\n1 0 obj << >> endobj\ntrailer "
+				  "<< >>\n%%EOF\n";
+	static const unsigned char png[] = { 0x89, 'P', 'N', 'G', '\r', '\n',
+		0x1a, '\n', 0, 0, 0, 13, 'I', 'H', 'D', 'R', 0, 0, 0, 1, 0, 0,
+		0, 1, 8, 0, 0, 0, 0, 0x3a, 0x7e, 0x9b, 0x55, 0, 0, 0, 0, 'I',
+		'E', 'N', 'D', 0xae, 0x42, 0x60, 0x82 };
+	static const unsigned char jpeg[] = { 0xff, 0xd8, 0xff, 0xe0, 0, 16,
+		'J', 'F', 'I', 'F', 0, 1, 1, 0, 0, 1, 0, 1, 0, 0, 0xff, 0xd9 };
+	struct client *st = client_signed_in(srv, STARTER, PASSWORD);
+	struct client *mod = client_signed_in(srv, MODERATOR, PASSWORD);
+	struct client *other = client_signed_in(srv, OTHER, PASSWORD);
+	struct client *anon = client_new(srv);
+	struct resp r;
+	long base = paper_count(NSIGNERS);
+
+	/* The form sends files. */
+	client_get_expect(st, "/me/p/" SLUG "/paper", 200, &r);
+	assert_non_null(strstr(r.body.data, "enctype=\"multipart/form-data\""));
+	assert_non_null(strstr(r.body.data, "name=\"scan\" type=\"file\""));
+	resp_free(&r);
+
+	/* A PDF from the starter, a PNG from a moderator under a name that
+	 * is not UTF-8 (never kept), a JPEG; a form with no file chosen. */
+	assert_int_equal(scan_post(st, "en", "11", "sheets.pdf", pdf,
+			     sizeof pdf - 1, &r),
+	    303);
+	resp_free(&r);
+	assert_int_equal(scan_post(mod, "ru", "12", "\xff\xfe/../x.png", png,
+			     sizeof png, &r),
+	    303);
+	resp_free(&r);
+	assert_int_equal(scan_post(st, "uk", "13", "a.jpg", jpeg, sizeof jpeg,
+			     &r),
+	    303);
+	resp_free(&r);
+	assert_int_equal(scan_post(st, "en", "14", "", "", 0, &r), 303);
+	resp_free(&r);
+	assert_int_equal(paper_count(NSIGNERS), base + 50);
+	client_get_expect(st, "/me/p/" SLUG "/paper", 200, &r);
+	assert_int_equal(count_of(r.body.data, "/paper/scan?batch="), 3);
+	resp_free(&r);
+
+	/* Hostile files: refused in the sender's language, nothing kept. */
+	scan_refused(st, "ru", "GIF89a\x01\x00\x01\x00%%EOF", 16, "x.pdf", 422,
+	    "paper_err_scan_type");
+	scan_refused(st, "uk", "<html>%PDF-1.4 %%EOF</html>", 27, "x.pdf", 422,
+	    "paper_err_scan_type");
+	/* Cut short: a PDF without its end, a PNG without IEND, a JPEG
+	 * without its end marker. */
+	scan_refused(st, "en", pdf, sizeof pdf / 2, "x.pdf", 422,
+	    "paper_err_scan_type");
+	scan_refused(st, "ru", png, sizeof png - 6, "x.png", 422,
+	    "paper_err_scan_type");
+	scan_refused(st, "uk", jpeg, sizeof jpeg - 2, "x.jpg", 422,
+	    "paper_err_scan_type");
+	scan_refused(st, "en", "", 0, "empty.pdf", 422, "paper_err_scan_empty");
+	scan_refused(st, "ru", "", 0, "\xc3\x28", 422, "paper_err_scan_empty");
+	{
+		/* One byte over 10 MB, a real PDF's start and end. */
+		size_t n = SCAN_MAX + 1;
+		char *big = malloc(n);
+		assert_non_null(big);
+		memset(big, ' ', n);
+		memcpy(big, "%PDF-1.4\n", 9);
+		memcpy(big + n - 6, "%%EOF\n", 6);
+		scan_refused(st, "uk", big, n, "big.pdf", 422,
+		    "paper_err_scan_size");
+		/* Exactly 10 MB is taken, and comes back whole. */
+		memcpy(big + n - 7, "%%EOF\n", 6);
+		assert_int_equal(scan_post(st, "en", "15", "big.pdf", big,
+				     n - 1, &r),
+		    303);
+		resp_free(&r);
+		long id = batch_with(st, "<td>15</td>");
+		scan_check_download(mod, id, "application/pdf", "pdf", big,
+		    n - 1);
+		free(big);
+		/* A body past the route's limit: 413 before it is read. */
+		char *huge = malloc(12 << 20);
+		assert_non_null(huge);
+		memset(huge, 'a', 12 << 20);
+		assert_int_equal(client_post(st, "/me/p/" SLUG "/paper", huge,
+				     12 << 20, MULTIPART, &r),
+		    CURLE_OK);
+		assert_int_equal(r.status, 413);
+		resp_free(&r);
+		free(huge);
+		client_free(st);
+		st = client_signed_in(srv, STARTER, PASSWORD);
+	}
+	{
+		/* A body that ends inside the file; a boundary never met;
+		 * no form token. */
+		char *csrf = client_page_csrf(st, "/me/p/" SLUG "/paper");
+		struct hbuf b = { 0 };
+		long before = paper_count(NSIGNERS);
+		scan_body(&b, csrf, "9", "x.pdf", pdf, sizeof pdf - 1);
+		assert_int_equal(client_post(st, "/me/p/" SLUG "/paper?lang=ru",
+				     b.data, b.len - 30, MULTIPART, &r),
+		    CURLE_OK);
+		assert_int_equal(r.status, 400);
+		assert_page_shows(r.body.data, "ru", "paper_err_upload");
+		resp_free(&r);
+		assert_int_equal(client_post(st, "/me/p/" SLUG "/paper", b.data,
+				     b.len,
+				     "multipart/form-data; boundary=other", &r),
+		    CURLE_OK);
+		assert_true(r.status >= 400 && r.status < 500);
+		resp_free(&r);
+		hbuf_free(&b);
+		scan_body(&b, NULL, "9", "x.pdf", pdf, sizeof pdf - 1);
+		assert_int_equal(client_post(st, "/me/p/" SLUG "/paper", b.data,
+				     b.len, MULTIPART, &r),
+		    CURLE_OK);
+		assert_int_equal(r.status, 403);
+		resp_free(&r);
+		hbuf_free(&b);
+		free(csrf);
+		assert_int_equal(paper_count(NSIGNERS), before);
+	}
+
+	/* Downloads: the starter's and the moderator's, byte for byte. */
+	long pdf_id = batch_with(st, "<td>11</td>");
+	long png_id = batch_with(mod, "<td>12</td>");
+	long jpeg_id = batch_with(st, "<td>13</td>");
+	long none_id = batch_with(st, "<td>14</td>");
+	scan_check_download(st, pdf_id, "application/pdf", "pdf", pdf,
+	    sizeof pdf - 1);
+	scan_check_download(mod, pdf_id, "application/pdf", "pdf", pdf,
+	    sizeof pdf - 1);
+	scan_check_download(st, png_id, "image/png", "png", png, sizeof png);
+	scan_check_download(mod, jpeg_id, "image/jpeg", "jpg", jpeg,
+	    sizeof jpeg);
+
+	/* Nobody else: the public, another starter, on the petition or with
+	 * the batch id on their own petition; ids that are not there. */
+	char id[32];
+	snprintf(id, sizeof id, "%ld", pdf_id);
+	assert_int_equal(scan_get(anon, SLUG, id, &r), 302);
+	assert_true(r.body.len == 0 ||
+	    memmem(r.body.data, r.body.len, "%PDF", 4) == NULL);
+	resp_free(&r);
+	assert_int_equal(scan_get(other, SLUG, id, &r), 403);
+	resp_free(&r);
+	{
+		char path[400], src[512];
+		snprintf(path, sizeof path, "%s/%s.md", srv->root, OTHER_SLUG);
+		snprintf(src, sizeof src,
+		    "---\ntitle: Another park\nto: City Council\ngoal: 100\n"
+		    "lang: en\nslug: %s\n---\nText.\n",
+		    OTHER_SLUG);
+		assert_int_equal(write_file(path, src, strlen(src)), 0);
+		const char *argv[] = { "import", "--data", srv->data, "--owner",
+			OTHER, path, NULL };
+		assert_int_equal(cli_run(argv, NULL, NULL), 0);
+	}
+	assert_int_equal(scan_get(other, OTHER_SLUG, id, &r), 404);
+	resp_free(&r);
+	assert_int_equal(scan_get(mod, OTHER_SLUG, id, &r), 404);
+	resp_free(&r);
+	snprintf(id, sizeof id, "%ld", none_id);
+	assert_int_equal(scan_get(st, SLUG, id, &r), 404);
+	resp_free(&r);
+	static const char *const bad_ids[] = { "abc", "0", "-1", "999999999",
+		"1%00", "99999999999999999999", "" };
+	for (size_t i = 0; i < sizeof bad_ids / sizeof *bad_ids; i++) {
+		assert_int_equal(scan_get(st, SLUG, bad_ids[i], &r), 404);
+		resp_free(&r);
+	}
+
+	/* holos backup (SQLite; PostgreSQL has pg_dump) holds the scans:
+	 * they are rows of the database. */
+	if (harness_pg() == NULL) {
+		char dest[400], db[450];
+		struct hbuf copy = { 0 };
+		snprintf(dest, sizeof dest, "%s/paper-backup", srv->root);
+		const char *argv[] = { "backup", "--data", srv->data, dest,
+			NULL };
+		assert_int_equal(cli_run(argv, NULL, NULL), 0);
+		snprintf(db, sizeof db, "%s/holos.db", dest);
+		assert_int_equal(slurp(db, &copy), 0);
+		assert_non_null(memmem(copy.data, copy.len, png, sizeof png));
+		assert_non_null(
+		    memmem(copy.data, copy.len, pdf, sizeof pdf - 1));
+		hbuf_free(&copy);
+	}
+
+	/* A removed batch's scan goes with it. */
+	snprintf(id, sizeof id, "%ld", pdf_id);
+	char body[96];
+	snprintf(body, sizeof body, "batch=%ld&reason=Duplicate+sheets", pdf_id);
+	assert_int_equal(post_form(mod, "/me/p/" SLUG "/paper",
+			     "/me/p/" SLUG "/paper/remove", body),
+	    303);
+	assert_int_equal(scan_get(st, SLUG, id, &r), 404);
+	resp_free(&r);
+	assert_int_equal(scan_get(mod, SLUG, id, &r), 404);
+	resp_free(&r);
+	if (harness_pg() != NULL) {
+		char sql[128];
+		snprintf(sql, sizeof sql,
+		    "SELECT COUNT(*) FROM paper_scans WHERE batch_id = %ld",
+		    pdf_id);
+		assert_int_equal(pg_scalar(srv->db, sql), 0);
+	}
+
+	client_free(st);
+	client_free(mod);
+	client_free(other);
+	client_free(anon);
+}
+
 /* ---- the end mail: closure and victory, once, across a kill ---- */
 
 #define WAIT_MS 30000
@@ -741,6 +1091,7 @@ main(void)
 		cmocka_unit_test(test_cli),
 		cmocka_unit_test(test_dashboard),
 		cmocka_unit_test(test_paper),
+		cmocka_unit_test(test_paper_scan),
 		mailworld_test(test_end_mail, &mw),
 	};
 	return harness_finish(

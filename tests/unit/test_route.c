@@ -286,6 +286,8 @@ static const struct {
 	    "save-the-park", NULL, NULL },
 	{ ROUTE_PAPER_REMOVE, HTTP_POST, "/me/p/save-the-park/paper/remove",
 	    "save-the-park", NULL, NULL },
+	{ ROUTE_PAPER_SCAN, HTTP_GET, "/me/p/save-the-park/paper/scan",
+	    "save-the-park", NULL, NULL },
 	{ ROUTE_SIGNIN_LINK, HTTP_GET, "/login/link", NULL, NULL, NULL },
 	{ ROUTE_SIGNIN_LINK_POST, HTTP_POST, "/login/link", NULL, NULL, NULL },
 	{ ROUTE_SIGNIN_TOKEN, HTTP_GET, "/login/link/" TOKEN, NULL, NULL,
@@ -665,6 +667,18 @@ test_body_max(void **state)
 			     "/me/p/save-the-park/image/x", dflt),
 	    dflt);
 	assert_int_equal(route_body_max(HTTP_POST, "/start", dflt), dflt);
+	/* paper: a batch's form, which may carry its scan. */
+	assert_int_equal(route_body_max(HTTP_POST, "/me/p/save-the-park/paper",
+			     dflt),
+	    PAPER_SCAN_MAX + (64 << 10));
+	assert_int_equal(route_body_max(HTTP_POST,
+			     "/me/p/save-the-park/paper/remove", dflt),
+	    dflt);
+	assert_int_equal(route_body_max(HTTP_GET, "/me/p/save-the-park/paper",
+			     dflt),
+	    dflt);
+	assert_int_equal(route_body_max(HTTP_POST, "/me/p/../paper", dflt),
+	    dflt);
 }
 
 static void

@@ -2225,6 +2225,95 @@ test_retain(void **state)
 	assert_int_equal(store_retain_compact(S), STORE_OK);
 }
 
+/* ---- paper: a batch's scanned file ---- */
+
+static int64_t
+paper_batch_new(int64_t petition, const char *kind, const void *data, size_t len)
+{
+	struct paper_batch b = { 0 };
+	int64_t id = 0;
+
+	b.count = 3;
+	b.day = "2026-11-20";
+	b.place = "Square";
+	b.note = "";
+	b.scan = kind;
+	b.scan_data = data;
+	b.scan_len = len;
+	b.actor = "user:1";
+	b.created_at = T0;
+	assert_int_equal(store_paper_add(S, petition, &b, &id), STORE_OK);
+	assert_true(id > 0);
+	return id;
+}
+
+static void
+test_paper_scan(void **state)
+{
+	static const unsigned char bytes[] = { '%', 'P', 'D', 'F', 0, 0xff, 1,
+		'\n', '%', '%', 'E', 'O', 'F' };
+	int64_t p, other, a, b, none, erased;
+	const unsigned char *data;
+	struct paper_batch *bs;
+	const char *kind;
+	size_t len, n;
+	bool done;
+
+	(void)state;
+	p = petition_new("paper-scan", PETITION_CLOSED, 0, T0 + 10, 0);
+	other = petition_new("paper-scan-other", PETITION_OPEN, 0, T0, 0);
+	a = paper_batch_new(p, "pdf", bytes, sizeof(bytes));
+	b = paper_batch_new(p, "png", bytes, 4);
+	none = paper_batch_new(p, "pdf", NULL, 0); /* no scan: no kind */
+
+	/* The bytes as stored, NUL and 0xff included; the list knows. */
+	assert_int_equal(store_paper_scan(S, A, p, a, &kind, &data, &len),
+	    STORE_OK);
+	assert_string_equal(kind, "pdf");
+	assert_int_equal(len, sizeof(bytes));
+	assert_memory_equal(data, bytes, sizeof(bytes));
+	assert_int_equal(store_paper_list(S, A, p, 10, &bs, &n), STORE_OK);
+	assert_int_equal(n, 3);
+	for (size_t i = 0; i < n; i++)
+		assert_string_equal(bs[i].scan,
+		    bs[i].id == none  ? "" :
+			bs[i].id == a ? "pdf" :
+					"png");
+	/* None for a batch without one, another petition's, or none. */
+	assert_int_equal(store_paper_scan(S, A, p, none, &kind, &data, &len),
+	    STORE_NOTFOUND);
+	assert_int_equal(store_paper_scan(S, A, other, a, &kind, &data, &len),
+	    STORE_NOTFOUND);
+	assert_int_equal(store_paper_scan(S, A, p, b + 1000, &kind, &data, &len),
+	    STORE_NOTFOUND);
+
+	/* A removed batch's scan is gone. */
+	assert_int_equal(store_paper_remove(S, p, a, "user:2", "twice", T0 + 1),
+	    STORE_OK);
+	assert_int_equal(store_paper_scan(S, A, p, a, &kind, &data, &len),
+	    STORE_NOTFOUND);
+	assert_int_equal(store_paper_scan(S, A, p, b, &kind, &data, &len),
+	    STORE_OK);
+
+	/* Erasing the signers' data erases the scans too (the batch and its
+	 * count stay); another petition's are kept. */
+	int64_t kept = paper_batch_new(other, "jpeg", bytes, 5);
+	do
+		assert_int_equal(store_retain_petition(S, p, 500, T0 + 20,
+				     &erased, &done),
+		    STORE_OK);
+	while (!done);
+	assert_int_equal(store_paper_scan(S, A, p, b, &kind, &data, &len),
+	    STORE_NOTFOUND);
+	assert_int_equal(store_paper_list(S, A, p, 10, &bs, &n), STORE_OK);
+	assert_int_equal(n, 2);
+	for (size_t i = 0; i < n; i++)
+		assert_string_equal(bs[i].scan, "");
+	assert_int_equal(store_paper_scan(S, A, other, kept, &kind, &data, &len),
+	    STORE_OK);
+	assert_int_equal(len, 5);
+}
+
 /* ---- social: drafts ---- */
 
 static void
@@ -2355,6 +2444,8 @@ main(void)
 		/* spread */
 		CASE(test_image),
 		CASE(test_deliver_handover),
+		/* paper */
+		CASE(test_paper_scan),
 	};
 	const char *pg = getenv("HOLOS_TEST_PG");
 	int failed;
