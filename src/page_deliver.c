@@ -172,20 +172,55 @@ export_done(void *ctx)
 	atomic_fetch_sub(&exports_running, 1);
 }
 
+void
+page_export_send(struct request *r, const struct petition *p,
+    const struct user *u, enum export_format f, const char *name)
+{
+	static const char *const types[EXPORT_FORMAT__MAX] = {
+		[EXPORT_CSV] = "text/csv; charset=utf-8",
+		[EXPORT_JSON] = "application/json",
+		[EXPORT_SIGNERS_CSV] = "text/csv; charset=utf-8",
+	};
+	static const char *const exts[EXPORT_FORMAT__MAX] = {
+		[EXPORT_CSV] = "csv",
+		[EXPORT_JSON] = "json",
+		[EXPORT_SIGNERS_CSV] = "csv",
+	};
+	struct export_job *j;
+
+	if (atomic_fetch_add(&exports_running, 1) >= EXPORTS_AT_ONCE) {
+		atomic_fetch_sub(&exports_running, 1);
+		http_header_add(r, "Retry-After", "30");
+		page_error(r, 503, "deliver_err_busy");
+		return;
+	}
+	if ((j = calloc(1, sizeof(*j))) == NULL ||
+	    (j->e = export_new(site.store, p->id, f, r->lang,
+		 EXPORT_PAGE_HTTP)) == NULL) {
+		free(j);
+		atomic_fetch_sub(&exports_running, 1);
+		page_error(r, 500, "err_internal");
+		return;
+	}
+	j->petition_id = p->id;
+	snprintf(j->who, sizeof(j->who), "user:%lld", (long long)u->id);
+	log_info("deliver", "action=export slug=%s by=%s role=%d format=%s",
+	    p->slug, j->who, (int)u->role,
+	    f == EXPORT_SIGNERS_CSV ? "signers_csv" : exts[f]);
+	r->status = 200;
+	r->content_type = types[f];
+	http_stream(r, export_stream, export_done, j);
+	http_header_add(r, "Content-Disposition",
+	    arena_printf(r->arena, "attachment; filename=\"%s-%s.%s\"", p->slug,
+		name, exts[f]));
+	http_header_add(r, "Cache-Control", "no-store");
+}
+
 /* Streams the signatures of r->slug in format f to its starter or a
  * moderator; the same rows for both (nothing personal beyond them). */
 static void
 send_export(struct request *r, enum export_format f)
 {
-	static const char *const types[EXPORT_FORMAT__MAX] = {
-		[EXPORT_CSV] = "text/csv; charset=utf-8",
-		[EXPORT_JSON] = "application/json",
-	};
-	static const char *const exts[EXPORT_FORMAT__MAX] = {
-		[EXPORT_CSV] = "csv",
-		[EXPORT_JSON] = "json",
-	};
-	struct export_job *j;
 	char binding[33];
 	struct petition p;
 	struct user u;
@@ -198,31 +233,7 @@ send_export(struct request *r, enum export_format f)
 		page_error(r, 409, "deliver_err_state");
 		return;
 	}
-	if (atomic_fetch_add(&exports_running, 1) >= EXPORTS_AT_ONCE) {
-		atomic_fetch_sub(&exports_running, 1);
-		http_header_add(r, "Retry-After", "30");
-		page_error(r, 503, "deliver_err_busy");
-		return;
-	}
-	if ((j = calloc(1, sizeof(*j))) == NULL ||
-	    (j->e = export_new(site.store, p.id, f, r->lang,
-		 EXPORT_PAGE_HTTP)) == NULL) {
-		free(j);
-		atomic_fetch_sub(&exports_running, 1);
-		page_error(r, 500, "err_internal");
-		return;
-	}
-	j->petition_id = p.id;
-	snprintf(j->who, sizeof(j->who), "user:%lld", (long long)u.id);
-	log_info("deliver", "action=export slug=%s by=%s role=%d format=%s",
-	    p.slug, j->who, (int)u.role, exts[f]);
-	r->status = 200;
-	r->content_type = types[f];
-	http_stream(r, export_stream, export_done, j);
-	http_header_add(r, "Content-Disposition",
-	    arena_printf(r->arena, "attachment; filename=\"%s-signatures.%s\"",
-		p.slug, exts[f]));
-	http_header_add(r, "Cache-Control", "no-store");
+	page_export_send(r, &p, &u, f, "signatures");
 }
 
 void
