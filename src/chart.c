@@ -4,6 +4,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "utc.h"
+
 /* The drawing, in viewBox units. */
 #define W 640
 #define H 260
@@ -51,18 +53,6 @@ chart_days_range(const struct day_row *days, size_t n, int64_t last,
 	*first = lo;
 	*lastp = hi;
 	return (size_t)((hi - lo) / CHART_DAY) + 1;
-}
-
-static void
-put_date(struct buf *out, int64_t day)
-{
-	time_t t = (time_t)day;
-	struct tm tm;
-	char s[16];
-
-	gmtime_r(&t, &tm);
-	strftime(s, sizeof(s), "%Y-%m-%d", &tm);
-	buf_puts(out, s);
 }
 
 static void
@@ -149,7 +139,7 @@ chart_days_svg(struct buf *out, const struct day_row *days, size_t n,
 	    PLOT_BOTTOM + 4);
 	buf_printf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"start\">",
 	    PLOT_LEFT, PLOT_BOTTOM + 18);
-	put_date(out, first);
+	utc_append(out, UTC_DAY, first);
 	buf_puts(out, "</text>");
 	if (ndays > 1) {
 		/* Under the last bar's end. */
@@ -157,7 +147,7 @@ chart_days_svg(struct buf *out, const struct day_row *days, size_t n,
 		    "<text x=\"%.2f\" y=\"%d\" "
 		    "text-anchor=\"end\">",
 		    PLOT_LEFT + slot * (double)ndays, PLOT_BOTTOM + 18);
-		put_date(out, lastday);
+		utc_append(out, UTC_DAY, lastday);
 		buf_puts(out, "</text>");
 	}
 	buf_printf(out, "\n<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">",
@@ -181,7 +171,7 @@ chart_days_svg(struct buf *out, const struct day_row *days, size_t n,
 		    "height=\"%.2f\"><title>",
 		    PLOT_LEFT + slot * (double)k + slot * 0.1, PLOT_BOTTOM - h,
 		    slot * 0.8, h);
-		put_date(out, first + (int64_t)k * CHART_DAY);
+		utc_append(out, UTC_DAY, first + (int64_t)k * CHART_DAY);
 		buf_printf(out, ": %lld</title></rect>\n", (long long)counts[k]);
 	}
 	buf_puts(out, "</g>\n</svg>\n");

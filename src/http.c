@@ -34,6 +34,12 @@ http_query(struct request *r, const char *name)
 	return text_or_null(r->io->lookup(r->conn, HTTP_KIND_QUERY, name));
 }
 
+bool
+http_query_given(struct request *r, const char *name)
+{
+	return r->io->lookup(r->conn, HTTP_KIND_QUERY, name) != NULL;
+}
+
 void
 http_header_add(struct request *r, const char *name, const char *value)
 {

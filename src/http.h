@@ -130,6 +130,9 @@ struct request {
 const char *http_header(struct request *r, const char *name);
 const char *http_cookie(struct request *r, const char *name);
 const char *http_query(struct request *r, const char *name);
+/* Whether the query names the argument at all, with a value or not, text
+ * or not: tells an absent argument from one http_query() refuses. */
+bool http_query_given(struct request *r, const char *name);
 
 /* Adds a reply header; name and value must live until the request ends
  * (arena or static). Beyond HTTP_MAX_HEADERS the header is dropped and

@@ -10,7 +10,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "crypto.h"
 #include "i18n.h"
 #include "log.h"
 #include "site.h"
@@ -55,25 +54,17 @@ name_free(struct signers *it)
 static int
 open_name(struct signers *it, const struct signer_row *row)
 {
-	size_t len, flen, llen;
-	char *plain;
+	struct signature_pii pii;
 
-	if ((plain = crypto_open(row->pii, row->pii_len, &len)) == NULL)
+	if (signature_pii_open(&pii, row->pii, row->pii_len) == -1)
 		return -1;
-	flen = strnlen(plain, len);
-	if (flen == len) {
-		sodium_memzero(plain, len);
-		free(plain);
-		return -1;
-	}
-	llen = strnlen(plain + flen + 1, len - flen - 1);
 	/* In place: "first last" is no longer than what it came from. */
-	if (llen > 0) {
-		plain[flen] = ' ';
-		plain[flen + 1 + llen] = '\0';
+	if (pii.last_len > 0) {
+		pii.plain[pii.first_len] = ' ';
+		pii.plain[pii.first_len + 1 + pii.last_len] = '\0';
 	}
-	it->name = plain;
-	it->name_len = len;
+	it->name = pii.plain;
+	it->name_len = pii.len;
 	return 0;
 }
 

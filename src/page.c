@@ -14,6 +14,7 @@
 #include "log.h"
 #include "ratelimit.h"
 #include "signq.h"
+#include "utc.h"
 
 #define COOKIE_LANG "holos_lang"
 
@@ -283,6 +284,14 @@ page_unavailable(struct request *r)
 	page_error(r, 503, "err_unavailable");
 }
 
+void
+page_see_other(struct request *r, const char *location)
+{
+	r->status = 303;
+	http_header_add(r, "Location", location);
+	http_header_add(r, "Cache-Control", "no-store");
+}
+
 int
 page_petition_managed(struct request *r, const struct user *u,
     struct petition *p, const char *module)
@@ -314,10 +323,7 @@ page_require(struct request *r, enum user_role role, struct user *u,
 		    arena_printf(r->arena, "/login?next=%s", r->path));
 		http_header_add(r, "Cache-Control", "no-store");
 		return -1;
-	default:
-		http_header_add(r, "Retry-After", "5");
-		page_error(r, 503, "err_unavailable");
-		return -1;
+	default: page_unavailable(r); return -1;
 	}
 	if (u->role < role) {
 		page_error(r, 403, "err_forbidden");
@@ -331,15 +337,10 @@ page_require(struct request *r, enum user_role role, struct user *u,
 		switch (store_totp_get(site.store, r->arena, u->id, &t)) {
 		case STORE_OK:
 		case STORE_NOTFOUND: break;
-		default:
-			http_header_add(r, "Retry-After", "5");
-			page_error(r, 503, "err_unavailable");
-			return -1;
+		default: page_unavailable(r); return -1;
 		}
 		if (t.enabled_at == 0) {
-			r->status = 303;
-			http_header_add(r, "Location", "/me/2fa");
-			http_header_add(r, "Cache-Control", "no-store");
+			page_see_other(r, "/me/2fa");
 			return -1;
 		}
 	}
@@ -384,13 +385,9 @@ page_csrf_check(struct request *r, const struct form_value *token,
 const char *
 page_iso_time(struct request *r, int64_t t)
 {
-	char s[32];
-	time_t tt = (time_t)t;
-	struct tm tm;
+	char s[UTC_CHARS];
 
-	gmtime_r(&tt, &tm);
-	strftime(s, sizeof(s), "%Y-%m-%d %H:%M:%SZ", &tm);
-	return arena_strdup(r->arena, s);
+	return arena_strdup(r->arena, utc_format(s, UTC_TEXT, t));
 }
 
 void

@@ -121,6 +121,11 @@ void page_admin(struct request *r);
 void page_admin_petition(struct request *r);
 void page_admin_invalidate(struct request *r);
 void page_admin_moderate(struct request *r);
+/* Whether s is a moderation reason's code (mod_reason_<code>), or empty. */
+bool page_mod_reason_ok(const char *s, size_t len);
+/* The moderation reasons as [{code, label}] in r's language, for a
+ * select; a new reference. */
+json_t *page_mod_reasons(struct request *r);
 /* Tells p's starter by mail that a moderator hid p (reason: a moderation
  * reason's code; note shown to them). A failure is logged. */
 void page_admin_hidden_mail(struct request *r, const struct petition *p,
@@ -207,6 +212,10 @@ void page_responses_decide(struct request *r);
 
 /* Replies 503 with Retry-After: the store cannot answer now. */
 void page_unavailable(struct request *r);
+
+/* Replies 303 See Other to location (Post/Redirect/Get: a reload sends
+ * nothing again), not to be cached. */
+void page_see_other(struct request *r, const char *location);
 
 /* Loads the petition of r->slug into p (from r's arena) when u may manage
  * it: its starter, a moderator or an admin. Otherwise replies (404, 403 or

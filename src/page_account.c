@@ -631,9 +631,7 @@ page_verify_post(struct request *r)
 	log_info("account", "event=verified user=%lld", (long long)id);
 	page_session_cookie(r, cookie);
 	sodium_memzero(cookie, sizeof(cookie));
-	r->status = 303;
-	http_header_add(r, "Location", "/me");
-	http_header_add(r, "Cache-Control", "no-store");
+	page_see_other(r, "/me");
 }
 
 void
@@ -881,9 +879,7 @@ page_reset_token_post(struct request *r)
 	http_header_add(r, "Set-Cookie",
 	    PAGE_COOKIE_SESSION "=; Path=/; "
 				"Max-Age=0; HttpOnly; SameSite=Lax");
-	r->status = 303;
-	http_header_add(r, "Location", "/login?reset=1");
-	http_header_add(r, "Cache-Control", "no-store");
+	page_see_other(r, "/login?reset=1");
 out:
 	sodium_memzero(pw, sizeof(pw));
 }

@@ -76,8 +76,7 @@ page_admin(struct request *r)
 		STORE_OK ||
 	    store_audit_list(site.store, r->arena, &au, &na) != STORE_OK ||
 	    store_petition_queue(site.store, r->arena, &qs, &nq) != STORE_OK) {
-		http_header_add(r, "Retry-After", "5");
-		page_error(r, 503, "err_unavailable");
+		page_unavailable(r);
 		return;
 	}
 	list = json_array();
@@ -162,8 +161,8 @@ static const struct {
 static const char *const mod_reasons[] = { "spam", "offensive", "duplicate",
 	"unclear", "not_petition", "illegal", "other" };
 
-static bool
-mod_reason_ok(const char *s, size_t len)
+bool
+page_mod_reason_ok(const char *s, size_t len)
 {
 	size_t i;
 
@@ -174,6 +173,23 @@ mod_reason_ok(const char *s, size_t len)
 		    memcmp(mod_reasons[i], s, len) == 0)
 			return true;
 	return false;
+}
+
+json_t *
+page_mod_reasons(struct request *r)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; i < sizeof(mod_reasons) / sizeof(mod_reasons[0]); i++) {
+		const char *label = i18n_text(r->lang,
+		    arena_printf(r->arena, "mod_reason_%s", mod_reasons[i]));
+
+		json_array_append_new(a,
+		    json_pack("{s:s, s:s}", "code", mod_reasons[i], "label",
+			label ? label : mod_reasons[i]));
+	}
+	return a;
 }
 
 static bool
@@ -222,7 +238,7 @@ enum mod_field {
 
 static const struct form_spec mod_form[M__MAX] = {
 	[M_ACTION] = { "action", FORM_LINE, 16, true, mod_action_ok },
-	[M_REASON] = { "reason", FORM_LINE, 32, false, mod_reason_ok },
+	[M_REASON] = { "reason", FORM_LINE, 32, false, page_mod_reason_ok },
 	[M_NOTE] = { "note", FORM_TEXT, 2000, false, NULL },
 	[M_CSRF] = { "csrf", FORM_TOKEN, 128, true, NULL },
 	[M_VERSION] = { "version", FORM_TOKEN, 64, false, NULL },
@@ -288,15 +304,7 @@ moderation_context(struct request *r, const struct petition *p, json_t *o)
 		json_object_set_new(actions, mod_actions[i].name,
 		    json_boolean(
 			mod_action_applies((enum mod_action)i, p->state)));
-	reasons = json_array();
-	for (i = 0; i < sizeof(mod_reasons) / sizeof(mod_reasons[0]); i++) {
-		const char *label = i18n_text(r->lang,
-		    arena_printf(r->arena, "mod_reason_%s", mod_reasons[i]));
-
-		json_array_append_new(reasons,
-		    json_pack("{s:s, s:s}", "code", mod_reasons[i], "label",
-			label ? label : mod_reasons[i]));
-	}
+	reasons = page_mod_reasons(r);
 	history = json_array();
 	for (i = 0; i < nt; i++)
 		json_array_append_new(history,
@@ -345,8 +353,7 @@ admin_petition_render(struct request *r, const char *binding, const char *notice
 	    store_trending(site.store, r->arena, p.id, since, true, &doms,
 		&nd) != STORE_OK ||
 	    store_removals(site.store, r->arena, p.id, &rm, &nr) != STORE_OK) {
-		http_header_add(r, "Retry-After", "5");
-		page_error(r, 503, "err_unavailable");
+		page_unavailable(r);
 		return;
 	}
 	o = json_pack("{s:s, s:s, s:i, s:i, s:o, s:o}", "slug", p.slug, "title",
@@ -368,8 +375,7 @@ admin_petition_render(struct request *r, const char *binding, const char *notice
 	}
 	if (moderation_context(r, &p, o) == -1) {
 		json_decref(o);
-		http_header_add(r, "Retry-After", "5");
-		page_error(r, 503, "err_unavailable");
+		page_unavailable(r);
 		return;
 	}
 	json_object_set_new(o, "action",
@@ -516,8 +522,7 @@ page_admin_invalidate(struct request *r)
 	if (!store_invalidation_valid(&inv))
 		goto bad;
 	if (store_invalidate(site.store, &inv) != STORE_OK) {
-		http_header_add(r, "Retry-After", "5");
-		page_error(r, 503, "err_unavailable");
+		page_unavailable(r);
 		return;
 	}
 	log_info("moderate",
@@ -529,11 +534,9 @@ page_admin_invalidate(struct request *r)
 	(void)counts_refresh();
 	pagecache_invalidate(p.id);
 	/* Post/Redirect/Get: a reload of the result sends nothing again. */
-	r->status = 303;
-	http_header_add(r, "Location",
+	page_see_other(r,
 	    arena_printf(r->arena, "/admin/p/%s?invalidated=%lld", p.slug,
 		(long long)inv.removed));
-	http_header_add(r, "Cache-Control", "no-store");
 	return;
 bad:
 	admin_petition_render(r, binding,
@@ -629,10 +632,7 @@ page_admin_moderate(struct request *r)
 	switch (store_petition_by_slug(site.store, r->arena, r->slug, &p)) {
 	case STORE_OK: break;
 	case STORE_NOTFOUND: page_error(r, 404, "err_not_found"); return;
-	default:
-		http_header_add(r, "Retry-After", "5");
-		page_error(r, 503, "err_unavailable");
-		return;
+	default: page_unavailable(r); return;
 	}
 	if (v[M_ACTION].err != FORM_OK || v[M_REASON].err != FORM_OK ||
 	    v[M_NOTE].err != FORM_OK || v[M_VERSION].err != FORM_OK) {
@@ -679,20 +679,15 @@ page_admin_moderate(struct request *r)
 		/* Another moderator acted first. */
 		page_error(r, 409, "mod_conflict");
 		return;
-	default:
-		http_header_add(r, "Retry-After", "5");
-		page_error(r, 503, "err_unavailable");
-		return;
+	default: page_unavailable(r); return;
 	}
 	log_info("moderate", "action=%s slug=%s from=%s to=%s actor=%s",
 	    mod_actions[a].name, p.slug, petition_state_name(t.from),
 	    petition_state_name(t.to), t.actor);
 	notify_starter(r, &p, a, t.reason, t.note);
-	r->status = 303;
-	http_header_add(r, "Location",
+	page_see_other(r,
 	    arena_printf(r->arena, "/admin/p/%s?done=%s", p.slug,
 		mod_actions[a].name));
-	http_header_add(r, "Cache-Control", "no-store");
 	return;
 bad:
 	admin_petition_render(r, binding, i18n_text(r->lang, err));

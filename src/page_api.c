@@ -11,13 +11,13 @@
 #include "buf.h"
 #include "catalog.h"
 #include "counts.h"
-#include "crypto.h"
 #include "i18n.h"
 #include "markdown.h"
 #include "page.h"
 #include "ratelimit.h"
 #include "search_text.h"
 #include "social.h"
+#include "utc.h"
 
 #define API_PER_PAGE 50
 #define API_PAGES_MAX 10000
@@ -27,13 +27,9 @@
 static const char *
 iso_time(struct request *r, int64_t t)
 {
-	char out[32];
-	time_t tt = (time_t)t;
-	struct tm tm;
+	char s[UTC_CHARS];
 
-	gmtime_r(&tt, &tm);
-	strftime(out, sizeof(out), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return arena_strdup(r->arena, out);
+	return arena_strdup(r->arena, utc_format(s, UTC_ISO, t));
 }
 
 /* Replies with obj (consumed): CORS, an ETag of the body (304 when the
@@ -42,10 +38,8 @@ static void
 api_reply(struct request *r, json_t *obj, int64_t lastmod)
 {
 	unsigned char h[16];
-	char hex[33], date[30];
+	char hex[33], date[UTC_CHARS];
 	const char *inm, *etag;
-	time_t t = (time_t)lastmod;
-	struct tm tm;
 
 	page_json(r, 200, obj);
 	http_header_add(r, "Access-Control-Allow-Origin", "*");
@@ -58,10 +52,8 @@ api_reply(struct request *r, json_t *obj, int64_t lastmod)
 	http_header_add(r, "ETag", etag);
 	http_header_add(r, "Cache-Control", "public, max-age=5");
 	if (lastmod > 0) {
-		gmtime_r(&t, &tm);
-		strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
 		http_header_add(r, "Last-Modified",
-		    arena_strdup(r->arena, date));
+		    arena_strdup(r->arena, utc_format(date, UTC_HTTP, lastmod)));
 	}
 	inm = http_header(r, "If-None-Match");
 	if (inm != NULL && strstr(inm, etag) != NULL) {
@@ -176,8 +168,7 @@ page_api_petitions(struct request *r)
 		case STORE_OK: break;
 		case STORE_UNAVAILABLE:
 			json_decref(list);
-			http_header_add(r, "Retry-After", "5");
-			page_error(r, 503, "err_unavailable");
+			page_unavailable(r);
 			return;
 		default:
 			json_decref(list);
@@ -196,8 +187,7 @@ page_api_petitions(struct request *r)
 			(size_t)(page - 1) * API_PER_PAGE, API_PER_PAGE, &it,
 			&n, &total) == -1) {
 			json_decref(list);
-			http_header_add(r, "Retry-After", "5");
-			page_error(r, 503, "err_unavailable");
+			page_unavailable(r);
 			return;
 		}
 		for (i = 0; i < n; i++) {
@@ -227,10 +217,7 @@ api_load(struct request *r, struct petition *p)
 	switch (store_petition_by_slug(site.store, r->arena, r->slug, p)) {
 	case STORE_OK: break;
 	case STORE_NOTFOUND: page_error(r, 404, "err_not_found"); return -1;
-	case STORE_UNAVAILABLE:
-		http_header_add(r, "Retry-After", "5");
-		page_error(r, 503, "err_unavailable");
-		return -1;
+	case STORE_UNAVAILABLE: page_unavailable(r); return -1;
 	default: page_error(r, 500, "err_internal"); return -1;
 	}
 	if (p->state == PETITION_HIDDEN) {
@@ -243,8 +230,7 @@ api_load(struct request *r, struct petition *p)
 		return -1;
 	}
 	if (counts_get(p->id, &p->count) == -1) {
-		http_header_add(r, "Retry-After", "5");
-		page_error(r, 503, "err_unavailable");
+		page_unavailable(r);
 		return -1;
 	}
 	return 0;
@@ -339,8 +325,7 @@ page_api_petition(struct request *r)
 
 		if (store_paper_count(site.store, p.id, &paper) != STORE_OK) {
 			json_decref(o);
-			http_header_add(r, "Retry-After", "5");
-			page_error(r, 503, "err_unavailable");
+			page_unavailable(r);
 			return;
 		}
 		json_object_set_new(o, "paper_count", json_integer(paper));
@@ -403,22 +388,13 @@ static int
 names_open(struct request *r, const struct signer_row *row, const char **first,
     const char **last)
 {
-	size_t len, flen;
-	char *plain;
+	struct signature_pii pii;
 
-	if ((plain = crypto_open(row->pii, row->pii_len, &len)) == NULL)
+	if (signature_pii_open(&pii, row->pii, row->pii_len) == -1)
 		return -1;
-	flen = strnlen(plain, len);
-	if (flen == len) {
-		sodium_memzero(plain, len);
-		free(plain);
-		return -1;
-	}
-	*first = arena_strndup(r->arena, plain, flen);
-	*last = arena_strndup(r->arena, plain + flen + 1,
-	    strnlen(plain + flen + 1, len - flen - 1));
-	sodium_memzero(plain, len);
-	free(plain);
+	*first = arena_strndup(r->arena, pii.first, pii.first_len);
+	*last = arena_strndup(r->arena, pii.last, pii.last_len);
+	signature_pii_close(&pii);
 	return *first != NULL && *last != NULL ? 0 : -1;
 }
 
@@ -448,8 +424,7 @@ page_api_signatures(struct request *r)
 		return;
 	if (store_signers_public(site.store, r->arena, p.id, after,
 		API_SIGNERS_MAX, &rows, &n) != STORE_OK) {
-		http_header_add(r, "Retry-After", "5");
-		page_error(r, 503, "err_unavailable");
+		page_unavailable(r);
 		return;
 	}
 	arr = json_array();
@@ -493,8 +468,7 @@ page_api_stats(struct request *r)
 	if (api_admit(r) == -1)
 		return;
 	if (catalog_stats(&st) == -1) {
-		http_header_add(r, "Retry-After", "5");
-		page_error(r, 503, "err_unavailable");
+		page_unavailable(r);
 		return;
 	}
 	api_reply(r,

@@ -294,9 +294,7 @@ page_comment_hide(struct request *r)
 	    hide ? "hide" : "unhide", p.slug, (long long)id, actor);
 	/* Gone from the page at once, not after the cache's few seconds. */
 	pagecache_invalidate(p.id);
-	r->status = 303;
-	http_header_add(r, "Cache-Control", "no-store");
-	http_header_add(r, "Location",
+	page_see_other(r,
 	    arena_printf(r->arena, "%s/p/%s%s?comment=%s#c-%lld",
 		admin ? "/admin" : "/me", p.slug, admin ? "/comments" : "",
 		hide ? "hidden" : "shown", (long long)id));

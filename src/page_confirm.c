@@ -109,8 +109,7 @@ page_confirm_show(struct request *r)
 	page_begin(r);
 	v = confirm_view(r, "confirm", &info, &st);
 	if (st != STORE_OK && st != STORE_NOTFOUND) {
-		http_header_add(r, "Retry-After", "5");
-		page_error(r, 503, "err_unavailable");
+		page_unavailable(r);
 		return;
 	}
 	render_view(r, "confirm", v, &info, "confirm_title");
@@ -129,8 +128,7 @@ static void
 confirm_finish(struct request *r, struct confirm_job *job)
 {
 	if (job->it.status != STORE_OK) {
-		http_header_add(r, "Retry-After", "5");
-		page_error(r, 503, "err_unavailable");
+		page_unavailable(r);
 		return;
 	}
 	switch (job->it.op.result) {
@@ -140,11 +138,9 @@ confirm_finish(struct request *r, struct confirm_job *job)
 			page_receipt_set(r, job->info.slug,
 			    job->it.op.leaf_index, job->secret);
 		sodium_memzero(job->secret, sizeof(job->secret));
-		r->status = 303;
-		http_header_add(r, "Location",
+		page_see_other(r,
 		    arena_printf(r->arena, "/p/%s/thanks?state=confirmed",
 			job->info.slug));
-		http_header_add(r, "Cache-Control", "no-store");
 		break;
 	case WRITE_TOKEN_USED:
 		render_view(r, "confirm", VIEW_DONE, &job->info,
@@ -190,8 +186,7 @@ page_confirm_post(struct request *r)
 	}
 	view = confirm_view(r, "confirm", &job->info, &st);
 	if (st != STORE_OK && st != STORE_NOTFOUND) {
-		http_header_add(r, "Retry-After", "5");
-		page_error(r, 503, "err_unavailable");
+		page_unavailable(r);
 		return;
 	}
 	if (view != VIEW_ASK) {
@@ -219,8 +214,7 @@ page_unsubscribe_show(struct request *r)
 	page_begin(r);
 	v = confirm_view(r, "unsubscribe", &info, &st);
 	if (st != STORE_OK && st != STORE_NOTFOUND) {
-		http_header_add(r, "Retry-After", "5");
-		page_error(r, 503, "err_unavailable");
+		page_unavailable(r);
 		return;
 	}
 	render_view(r, "unsubscribe", v, &info, "unsub_title");
@@ -246,8 +240,7 @@ page_unsubscribe_post(struct request *r)
 	crypto_token_hash(r->token, strlen(r->token), hash);
 	if (store_unsubscribe(site.store, hash, (int64_t)time(NULL)) !=
 	    STORE_OK) {
-		http_header_add(r, "Retry-After", "5");
-		page_error(r, 503, "err_unavailable");
+		page_unavailable(r);
 		return;
 	}
 	log_info("unsubscribe", "slug=%s result=ok", info.slug);

@@ -453,10 +453,8 @@ static const struct form_spec csrf_form[1] = {
 static void
 back_to_dashboard(struct request *r, const struct petition *p, const char *query)
 {
-	r->status = 303;
-	http_header_add(r, "Location",
+	page_see_other(r,
 	    arena_printf(r->arena, "/me/p/%s?%s#me-deliver-h", p->slug, query));
-	http_header_add(r, "Cache-Control", "no-store");
 }
 
 void
@@ -682,8 +680,6 @@ page_responses_decide(struct request *r)
 		pagecache_invalidate(p.id);
 		fanout_kick();
 	}
-	r->status = 303;
-	http_header_add(r, "Location",
+	page_see_other(r,
 	    arena_printf(r->arena, "/admin/p/%s/responses", p.slug));
-	http_header_add(r, "Cache-Control", "no-store");
 }

@@ -10,6 +10,7 @@
 #include "i18n.h"
 #include "markdown.h"
 #include "page.h"
+#include "utc.h"
 
 #define FEED_ENTRIES 50
 #define SITEMAP_MAX 45000 /* URLs of one sitemap file: at most 50,000 */
@@ -18,18 +19,6 @@ static void
 put(struct buf *b, const char *s)
 {
 	buf_append_html(b, s, strlen(s));
-}
-
-static void
-put_time(struct buf *b, int64_t t)
-{
-	char out[32];
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	gmtime_r(&tt, &tm);
-	strftime(out, sizeof(out), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	buf_puts(b, out);
 }
 
 /* Ends a text reply (r->out filled) with its type, or a 500 when memory
@@ -77,7 +66,7 @@ sitemap_url(struct buf *b, const char *path, const char *code, int64_t lastmod)
 	buf_puts(b, "</loc>");
 	if (lastmod > 0) {
 		buf_puts(b, "<lastmod>");
-		put_time(b, lastmod);
+		utc_append(b, UTC_ISO, lastmod);
 		buf_puts(b, "</lastmod>");
 	}
 	json_array_foreach(i18n_languages(), k, l)
@@ -107,8 +96,7 @@ page_sitemap(struct request *r)
 
 	if (catalog_list(r->arena, CATALOG_NEWEST, &f, 0, SITEMAP_MAX, &it, &n,
 		&total) == -1) {
-		http_header_add(r, "Retry-After", "5");
-		page_error(r, 503, "err_unavailable");
+		page_unavailable(r);
 		return;
 	}
 	buf_reset(&r->out);
@@ -154,7 +142,7 @@ feed_head(struct request *r, const char *title, const char *self,
 	put(b, site.base_url);
 	put(b, alternate);
 	buf_puts(b, "\"/>\n<updated>");
-	put_time(b, updated > 0 ? updated : (int64_t)time(NULL));
+	utc_append(b, UTC_ISO, updated > 0 ? updated : (int64_t)time(NULL));
 	buf_puts(b, "</updated>\n<author><name>");
 	put(b, site.name);
 	buf_puts(b, "</name></author>\n");
@@ -175,9 +163,9 @@ feed_entry(struct request *r, const char *id, const char *title,
 	    "href=\"");
 	put(b, url);
 	buf_puts(b, "\"/>\n<published>");
-	put_time(b, published);
+	utc_append(b, UTC_ISO, published);
 	buf_puts(b, "</published>\n<updated>");
-	put_time(b, published);
+	utc_append(b, UTC_ISO, published);
 	buf_puts(b, "</updated>\n");
 	buf_init(&sum);
 	if (markdown_summary(md, strlen(md), 400, &sum) == 0 && buf_ok(&sum) &&
@@ -202,8 +190,7 @@ page_feed(struct request *r)
 	page_begin(r);
 	if (catalog_list(r->arena, CATALOG_NEWEST, &f, 0, FEED_ENTRIES, &it, &n,
 		&total) == -1) {
-		http_header_add(r, "Retry-After", "5");
-		page_error(r, 503, "err_unavailable");
+		page_unavailable(r);
 		return;
 	}
 	for (i = 0; i < n; i++)
@@ -236,10 +223,7 @@ page_petition_feed(struct request *r)
 	switch (store_petition_by_slug(site.store, r->arena, r->slug, &p)) {
 	case STORE_OK: break;
 	case STORE_NOTFOUND: page_error(r, 404, "err_not_found"); return;
-	case STORE_UNAVAILABLE:
-		http_header_add(r, "Retry-After", "5");
-		page_error(r, 503, "err_unavailable");
-		return;
+	case STORE_UNAVAILABLE: page_unavailable(r); return;
 	default: page_error(r, 500, "err_internal"); return;
 	}
 	if (p.state == PETITION_HIDDEN) {
@@ -252,8 +236,7 @@ page_petition_feed(struct request *r)
 		return;
 	}
 	if (store_update_list(site.store, r->arena, p.id, &u, &n) != STORE_OK) {
-		http_header_add(r, "Retry-After", "5");
-		page_error(r, 503, "err_unavailable");
+		page_unavailable(r);
 		return;
 	}
 	updated = p.updated_at;

@@ -221,8 +221,7 @@ page_home(struct request *r)
 			json_array_append_new(list, sec);
 	if (failed) {
 		json_decref(list);
-		http_header_add(r, "Retry-After", "5");
-		page_error(r, 503, "err_unavailable");
+		page_unavailable(r);
 		return;
 	}
 	ctx = page_context(r, NULL);
@@ -278,8 +277,7 @@ page_petitions(struct request *r)
 	}
 	if (catalog_list(r->arena, sort, &f, (size_t)(page - 1) * LIST_PER_PAGE,
 		LIST_PER_PAGE, &it, &n, &total) == -1) {
-		http_header_add(r, "Retry-After", "5");
-		page_error(r, 503, "err_unavailable");
+		page_unavailable(r);
 		return;
 	}
 	ctx = page_context(r, i18n_text(r->lang, "list_title"));

@@ -133,10 +133,7 @@ load_own(struct request *r, const struct user *u, struct petition *p)
 	switch (store_petition_by_slug(site.store, r->arena, r->slug, p)) {
 	case STORE_OK: break;
 	case STORE_NOTFOUND: page_error(r, 404, "err_not_found"); return -1;
-	default:
-		http_header_add(r, "Retry-After", "5");
-		page_error(r, 503, "err_unavailable");
-		return -1;
+	default: page_unavailable(r); return -1;
 	}
 	if (u->role != ROLE_ADMIN && (p->owner_id == 0 || p->owner_id != u->id)) {
 		page_error(r, 403, "err_forbidden");
@@ -228,17 +225,13 @@ page_image_upload(struct request *r)
 		goto out;
 	}
 	if (store_image_put(site.store, &img) != STORE_OK) {
-		http_header_add(r, "Retry-After", "5");
-		page_error(r, 503, "err_unavailable");
+		page_unavailable(r);
 		goto out;
 	}
 	log_info("image", "action=upload slug=%s user=%lld width=%d height=%d",
 	    p.slug, (long long)usr.id, res.width, res.height);
 	pagecache_invalidate(p.id);
-	r->status = 303;
-	http_header_add(r, "Location",
-	    arena_printf(r->arena, "/me/p/%s?image=1", p.slug));
-	http_header_add(r, "Cache-Control", "no-store");
+	page_see_other(r, arena_printf(r->arena, "/me/p/%s?image=1", p.slug));
 out:
 	buf_reset(&u.text);
 	buf_reset(&u.file);

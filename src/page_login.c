@@ -104,10 +104,7 @@ login_finish(struct request *r, struct login_job *j)
 		log_info("login", "result=wrong");
 		render_login(r, 422, next, "login_wrong");
 		return;
-	default:
-		http_header_add(r, "Retry-After", "5");
-		page_error(r, 503, "err_unavailable");
-		return;
+	default: page_unavailable(r); return;
 	}
 	log_info("login", "result=ok user=%lld", (long long)j->u.id);
 	page_login_done(r, &j->u, j->known, next);
@@ -127,10 +124,7 @@ page_login_done(struct request *r, const struct user *u, const char *known,
 	switch (store_totp_get(site.store, r->arena, u->id, &t)) {
 	case STORE_OK:
 	case STORE_NOTFOUND: break;
-	default:
-		http_header_add(r, "Retry-After", "5");
-		page_error(r, 503, "err_unavailable");
-		return;
+	default: page_unavailable(r); return;
 	}
 	if (t.enabled_at != 0) {
 		account_pending_new(u->id,
@@ -141,17 +135,14 @@ page_login_done(struct request *r, const struct user *u, const char *known,
 					       "HttpOnly; SameSite=Strict%s",
 			pending, ACCOUNT_PENDING_TTL,
 			site.secure_cookies ? "; Secure" : ""));
-		r->status = 303;
-		http_header_add(r, "Location",
+		page_see_other(r,
 		    *next == '\0' ? "/login/2fa" :
 				    arena_printf(r->arena, "/login/2fa?next=%s",
 					page_urlenc(r, next)));
-		http_header_add(r, "Cache-Control", "no-store");
 		return;
 	}
 	if (account_session_start(site.store, u->id, cookie) == -1) {
-		http_header_add(r, "Retry-After", "5");
-		page_error(r, 503, "err_unavailable");
+		page_unavailable(r);
 		return;
 	}
 	page_login_grant(r, u, cookie, known, next);
@@ -172,9 +163,7 @@ page_login_grant(struct request *r, const struct user *u, const char *cookie,
 	page_session_cookie(r, cookie);
 	if (*next == '\0')
 		next = u->role >= ROLE_MODERATOR ? "/admin" : "/me";
-	r->status = 303;
-	http_header_add(r, "Location", next);
-	http_header_add(r, "Cache-Control", "no-store");
+	page_see_other(r, next);
 }
 
 void

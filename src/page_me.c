@@ -18,6 +18,7 @@
 #include "page.h"
 #include "pagecache.h"
 #include "petition.h"
+#include "utc.h"
 
 enum update_field {
 	U_KIND,
@@ -141,13 +142,9 @@ reason_label(struct request *r, const char *code)
 static const char *
 iso_date(struct arena *a, int64_t t)
 {
-	time_t tt = (time_t)t;
-	struct tm tm;
-	char s[16];
+	char s[UTC_CHARS];
 
-	gmtime_r(&tt, &tm);
-	strftime(s, sizeof(s), "%Y-%m-%d", &tm);
-	return arena_strdup(a, s);
+	return arena_strdup(a, utc_format(s, UTC_DAY, t));
 }
 
 /* Loads the petition of r->slug if u owns it or is an admin. Otherwise
@@ -705,10 +702,7 @@ post_begin(struct request *r, const struct form_spec *spec, size_t n,
 static void
 redirect_back(struct request *r, const struct petition *p, const char *query)
 {
-	r->status = 303;
-	http_header_add(r, "Location",
-	    arena_printf(r->arena, "/me/p/%s?%s", p->slug, query));
-	http_header_add(r, "Cache-Control", "no-store");
+	page_see_other(r, arena_printf(r->arena, "/me/p/%s?%s", p->slug, query));
 }
 
 void
@@ -787,9 +781,7 @@ delete_draft(struct request *r, const struct user *u, const struct petition *p,
 	pagecache_invalidate(p->id);
 	log_info("me", "action=delete slug=%s user=%lld", p->slug,
 	    (long long)u->id);
-	r->status = 303;
-	http_header_add(r, "Location", "/me?deleted=1");
-	http_header_add(r, "Cache-Control", "no-store");
+	page_see_other(r, "/me?deleted=1");
 }
 
 void

@@ -194,8 +194,7 @@ page_mydata_post(struct request *r)
 	crypto_email_hash(email, elen, hash);
 	if (mail_allowed(hash, now) &&
 	    (listed = mydata_send(r, email, hash, now)) == -1) {
-		http_header_add(r, "Retry-After", "5");
-		page_error(r, 503, "err_unavailable");
+		page_unavailable(r);
 		return;
 	}
 	log_info("mydata", "result=%s", listed > 0 ? "mailed" : "answered");

@@ -23,6 +23,7 @@
 #include "signq.h"
 #include "social.h"
 #include "translog.h"
+#include "utc.h"
 
 enum sign_field {
 	F_WEBSITE, /* the honeypot: hidden from people */
@@ -237,9 +238,7 @@ live_log(struct request *r, int64_t petition_id, int64_t log_since,
 {
 	int64_t size = 0, timestamp = log_since * 1000;
 	struct msgfmt_arg a;
-	time_t t;
-	struct tm tm;
-	char iso[32];
+	char iso[UTC_CHARS];
 	const char *v[3];
 	int i;
 
@@ -260,10 +259,8 @@ live_log(struct request *r, int64_t petition_id, int64_t log_since,
 		.type = MSGFMT_NUMBER,
 		.num = (double)size };
 	v[0] = i18n_format(r->arena, r->lang, "log_line_size", &a, 1);
-	t = (time_t)(timestamp / 1000);
-	gmtime_r(&t, &tm);
-	strftime(iso, sizeof(iso), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	v[1] = arena_strdup(r->arena, iso);
+	v[1] =
+	    arena_strdup(r->arena, utc_format(iso, UTC_ISO, timestamp / 1000));
 	a = (struct msgfmt_arg){ .name = "time",
 		.type = MSGFMT_DATE,
 		.num = (double)timestamp };
@@ -853,8 +850,7 @@ load_petition(struct request *r, struct petition *p)
 	switch (store_petition_by_slug(site.store, r->arena, r->slug, p)) {
 	case STORE_OK:
 		if (counts_get(p->id, &p->count) == -1) {
-			http_header_add(r, "Retry-After", "5");
-			page_error(r, 503, "err_unavailable");
+			page_unavailable(r);
 			return -1;
 		}
 		if (p->state == PETITION_DRAFT || p->state == PETITION_PENDING ||
@@ -868,10 +864,7 @@ load_petition(struct request *r, struct petition *p)
 		}
 		return 0;
 	case STORE_NOTFOUND: page_error(r, 404, "err_not_found"); return -1;
-	case STORE_UNAVAILABLE:
-		http_header_add(r, "Retry-After", "5");
-		page_error(r, 503, "err_unavailable");
-		return -1;
+	case STORE_UNAVAILABLE: page_unavailable(r); return -1;
 	default: page_error(r, 500, "err_internal"); return -1;
 	}
 }
@@ -1005,8 +998,7 @@ page_petition_show(struct request *r)
 	if (r->status != 200 || r->out.len > 0)
 		return; /* served uncached */
 	if (counts_get(meta.petition_id, &count) == -1) {
-		http_header_add(r, "Retry-After", "5");
-		page_error(r, 503, "err_unavailable");
+		page_unavailable(r);
 		return;
 	}
 	live_values(r, meta.petition_id, count,
@@ -1031,17 +1023,6 @@ page_petition_show(struct request *r)
 	http_header_add(r, "Cache-Control", "public, max-age=0, s-maxage=1");
 }
 
-/* Formats t as an HTTP date into out[30]. */
-static void
-http_date(int64_t t, char out[30])
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	gmtime_r(&tt, &tm);
-	strftime(out, 30, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-}
-
 int
 page_petition_meta(struct request *r, struct pagecache_meta *meta)
 {
@@ -1055,8 +1036,7 @@ page_petition_meta(struct request *r, struct pagecache_meta *meta)
 		return -1;
 	memset(meta, 0, sizeof(*meta));
 	if (store_paper_count(site.store, p.id, &meta->paper) != STORE_OK) {
-		http_header_add(r, "Retry-After", "5");
-		page_error(r, 503, "err_unavailable");
+		page_unavailable(r);
 		return -1;
 	}
 	meta->petition_id = p.id;
@@ -1077,11 +1057,9 @@ void
 page_petition_json(struct request *r)
 {
 	struct pagecache_meta meta;
-	char updated[32], lastmod[30];
+	char updated[UTC_CHARS], lastmod[UTC_CHARS];
 	const char *inm, *ims, *etag;
 	int64_t count, log_size, changed, mtime;
-	struct tm tm;
-	time_t t;
 
 	page_begin(r);
 	if (page_petition_meta(r, &meta) == -1)
@@ -1089,15 +1067,14 @@ page_petition_json(struct request *r)
 	/* The count and the log size it reflects, as one pair: an auditor
 	 * recounts the first log_size leaves and must find count. */
 	if (counts_get_log(meta.petition_id, &count, &log_size, &changed) == -1) {
-		http_header_add(r, "Retry-After", "5");
-		page_error(r, 503, "err_unavailable");
+		page_unavailable(r);
 		return;
 	}
 	mtime = changed > meta.updated_at ? changed : meta.updated_at;
 	etag = arena_printf(r->arena, "W/\"%lld-%lld-%lld-%lld-%lld\"",
 	    (long long)meta.petition_id, (long long)meta.updated_at,
 	    (long long)count, (long long)log_size, (long long)meta.paper);
-	http_date(mtime, lastmod);
+	utc_format(lastmod, UTC_HTTP, mtime);
 	http_header_add(r, "ETag", etag);
 	http_header_add(r, "Last-Modified", arena_strdup(r->arena, lastmod));
 	http_header_add(r, "Cache-Control", "public, max-age=1");
@@ -1108,9 +1085,7 @@ page_petition_json(struct request *r)
 		r->status = 304;
 		return;
 	}
-	t = (time_t)mtime;
-	gmtime_r(&t, &tm);
-	strftime(updated, sizeof(updated), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	utc_format(updated, UTC_ISO, mtime);
 	page_json(r, 200,
 	    json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:s, s:s}", "slug",
 		meta.slug, "title", meta.title, "count", (json_int_t)count,
@@ -1420,10 +1395,8 @@ sign_finish(struct request *r, struct sign_job *job)
 			log_info("sign", "slug=%s confirm_link=%s", job->p.slug,
 			    job->confirm_url);
 	}
-	r->status = 303;
-	http_header_add(r, "Location",
+	page_see_other(r,
 	    arena_printf(r->arena, "/p/%s/thanks?state=%s", job->p.slug, state));
-	http_header_add(r, "Cache-Control", "no-store");
 }
 
 /* Prepares the confirmation link and its mail (and the one-click

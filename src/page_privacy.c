@@ -76,8 +76,7 @@ withdraw_lookup(struct request *r, struct token_info *info)
 	memset(info, 0, sizeof(*info));
 	st = store_token_lookup(site.store, r->arena, hash, info);
 	if (st != STORE_OK && st != STORE_NOTFOUND) {
-		http_header_add(r, "Retry-After", "5");
-		page_error(r, 503, "err_unavailable");
+		page_unavailable(r);
 		return WV__MAX;
 	}
 	if (st == STORE_NOTFOUND || info->purpose == NULL ||
@@ -128,10 +127,7 @@ page_withdraw_post(struct request *r)
 		withdraw_render(r, WV_DONE, &info);
 		break;
 	case STORE_NOTFOUND: withdraw_render(r, WV_DONE, &info); break;
-	case STORE_UNAVAILABLE:
-		http_header_add(r, "Retry-After", "5");
-		page_error(r, 503, "err_unavailable");
-		break;
+	case STORE_UNAVAILABLE: page_unavailable(r); break;
 	default: page_error(r, 500, "err_internal"); break;
 	}
 }

@@ -32,8 +32,9 @@
  * back (503), and page views never wait behind them. */
 #define WRITES_MAX 2
 
-/* Why something is reported. The label is "report_reason_<code>"; a
- * petition hidden for a report gives the moderators' reason mod_reason. */
+/* Why something is reported. The label is "report_reason_<code>". A
+ * petition hidden for reports takes the reason its moderator chooses, not
+ * one of the reporters'. */
 enum report_reason {
 	REPORT_ILLEGAL,
 	REPORT_HATE,
@@ -46,14 +47,13 @@ enum report_reason {
 
 static const struct {
 	const char *code;
-	const char *mod_reason;
 } reasons[REPORT__MAX] = {
-	[REPORT_ILLEGAL] = { "illegal", "illegal" },
-	[REPORT_HATE] = { "hate", "offensive" },
-	[REPORT_MISINFORMATION] = { "misinformation", "other" },
-	[REPORT_SPAM] = { "spam", "spam" },
-	[REPORT_PERSONAL_DATA] = { "personal_data", "other" },
-	[REPORT_OTHER] = { "other", "other" },
+	[REPORT_ILLEGAL] = { "illegal" },
+	[REPORT_HATE] = { "hate" },
+	[REPORT_MISINFORMATION] = { "misinformation" },
+	[REPORT_SPAM] = { "spam" },
+	[REPORT_PERSONAL_DATA] = { "personal_data" },
+	[REPORT_OTHER] = { "other" },
 };
 
 /* What a moderator decides. Labels: "report_outcome_<code>" (the queue;
@@ -205,8 +205,11 @@ report_render(struct request *r, int status, const struct petition *p,
 	http_header_add(r, "X-Robots-Tag", "noindex");
 }
 
-/* The comment named by the query or form: 0 for none, -1 after replying
- * (404 for a comment that is not one of p's, 503). */
+/* The comment named by the query or form (s; NULL or "" for none): its
+ * id, 0 for none, or -1 after replying: 404 with report_err_comment for
+ * anything that is not a comment of p shown on its page (not an id, no
+ * such comment, another petition's, hidden: one answer, which tells no
+ * one whether a hidden comment exists), 503. */
 static int64_t
 report_comment(struct request *r, const struct petition *p, const char *s)
 {
@@ -215,12 +218,14 @@ report_comment(struct request *r, const struct petition *p, const char *s)
 	if (s == NULL || *s == '\0')
 		return 0;
 	if ((id = id_of(s)) == 0) {
-		page_error(r, 404, "err_not_found");
+		page_error(r, 404, "report_err_comment");
 		return -1;
 	}
 	switch (store_report_comment(site.store, p->id, id)) {
 	case STORE_OK: return id;
-	case STORE_NOTFOUND: page_error(r, 404, "err_not_found"); return -1;
+	case STORE_NOTFOUND:
+		page_error(r, 404, "report_err_comment");
+		return -1;
 	default:
 		http_header_add(r, "Retry-After", "5");
 		page_error(r, 503, "err_unavailable");
@@ -233,12 +238,17 @@ page_report_show(struct request *r)
 {
 	struct petition p;
 	const char *sent = http_query(r, "sent");
+	const char *cs = http_query(r, "comment");
 	int64_t comment;
 
 	page_begin(r);
 	if (page_petition_load(r, &p) == -1)
 		return;
-	if ((comment = report_comment(r, &p, http_query(r, "comment"))) == -1)
+	/* A comment id that is not text (invalid UTF-8, a control
+	 * character) is no comment of p either: not the petition's form. */
+	if (cs == NULL && http_query_given(r, "comment"))
+		cs = "-";
+	if ((comment = report_comment(r, &p, cs)) == -1)
 		return;
 	report_render(r, 200, &p, comment, sent != NULL && *sent == '1', NULL);
 }
@@ -282,7 +292,7 @@ page_report_post(struct request *r)
 	if (report_rate(r) == -1)
 		return;
 	if (v[RF_COMMENT].err != FORM_OK) {
-		page_error(r, 404, "err_not_found");
+		page_error(r, 404, "report_err_comment");
 		return;
 	}
 	if ((comment = report_comment(r, &p, v[RF_COMMENT].s)) == -1)
@@ -424,6 +434,14 @@ group_json(struct request *r, const struct report_row *rows,
 	    "statement_id",
 	    arena_printf(r->arena, "s-%" PRId64 "-%" PRId64, t->petition_id,
 		t->comment_id));
+	if (t->comment_id == 0) {
+		/* Hiding the petition: the reason its page and its starter
+		 * are given, the moderator's choice. */
+		json_object_set_new(o, "mod_reasons", page_mod_reasons(r));
+		json_object_set_new(o, "reason_id",
+		    json_string(
+			arena_printf(r->arena, "r-%" PRId64, t->petition_id)));
+	}
 	if (t->comment_id != 0) {
 		json_object_set_new(o, "comment_id",
 		    json_string(
@@ -504,6 +522,7 @@ enum resolve_field {
 	RS_COMMENT,
 	RS_OUTCOME,
 	RS_STATEMENT,
+	RS_REASON,
 	RS_CSRF,
 	RS__MAX
 };
@@ -513,6 +532,8 @@ static const struct form_spec resolve_form[RS__MAX] = {
 	[RS_COMMENT] = { "comment", FORM_LINE, 18, false, form_id_valid },
 	[RS_OUTCOME] = { "outcome", FORM_LINE, 16, true, outcome_ok },
 	[RS_STATEMENT] = { "statement", FORM_TEXT, 2000, true, NULL },
+	/* a moderation reason; needed to hide a petition */
+	[RS_REASON] = { "reason", FORM_LINE, 32, false, page_mod_reason_ok },
 	[RS_CSRF] = { "csrf", FORM_TOKEN, 128, true, NULL },
 };
 
@@ -601,6 +622,11 @@ page_reports_resolve(struct request *r)
 	memset(&res, 0, sizeof(res));
 	res.petition_id = id_of(v[RS_PETITION].s);
 	res.comment_id = id_of(v[RS_COMMENT].s);
+	if (o == OUTCOME_HIDE && res.comment_id == 0 && v[RS_REASON].len == 0) {
+		queue_render(r, 422, binding,
+		    i18n_text(r->lang, "report_need_reason"));
+		return;
+	}
 	switch (
 	    store_petition_by_id(site.store, r->arena, res.petition_id, &p)) {
 	case STORE_OK: break;
@@ -639,16 +665,13 @@ page_reports_resolve(struct request *r)
 	    (p.state == PETITION_OPEN || p.state == PETITION_CLOSED ||
 		p.state == PETITION_VICTORY)) {
 		struct transition t;
-		int reason = code_index(rep[0].reason, strlen(rep[0].reason),
-		    reason_code, REPORT__MAX);
 
 		memset(&t, 0, sizeof(t));
 		t.petition_id = p.id;
 		t.from = p.state;
 		t.to = PETITION_HIDDEN;
 		t.actor = res.actor;
-		t.reason =
-		    reason < REPORT__MAX ? reasons[reason].mod_reason : "other";
+		t.reason = v[RS_REASON].s;
 		t.note = res.statement;
 		t.at = res.now;
 		switch (lifecycle_move(site.store, &t)) {

@@ -89,8 +89,7 @@ page_search(struct request *r)
 	case STORE_OK: break;
 	case STORE_UNAVAILABLE:
 		json_decref(ctx);
-		http_header_add(r, "Retry-After", "5");
-		page_error(r, 503, "err_unavailable");
+		page_unavailable(r);
 		return;
 	default:
 		json_decref(ctx);

@@ -344,10 +344,7 @@ image_reply(struct request *r, const char *ext)
 	switch (store_image_get(site.store, r->arena, p.id, &img)) {
 	case STORE_OK: break;
 	case STORE_NOTFOUND: page_error(r, 404, "err_not_found"); return;
-	default:
-		http_header_add(r, "Retry-After", "5");
-		page_error(r, 503, "err_unavailable");
-		return;
+	default: page_unavailable(r); return;
 	}
 	if (q != NULL) {
 		want = strtol(q, &end, 10);
@@ -384,10 +381,7 @@ image_reply(struct request *r, const char *ext)
 	switch (store_image_file(site.store, r->arena, p.id, name, &f)) {
 	case STORE_OK: break;
 	case STORE_NOTFOUND: page_error(r, 404, "err_not_found"); return;
-	default:
-		http_header_add(r, "Retry-After", "5");
-		page_error(r, 503, "err_unavailable");
-		return;
+	default: page_unavailable(r); return;
 	}
 	buf_append(&r->out, f.data, f.len);
 	if (!buf_ok(&r->out)) {

@@ -15,6 +15,7 @@
 #include "pagecache.h"
 #include "petition.h"
 #include "slug.h"
+#include "utc.h"
 
 #define TITLE_MAX 120	/* characters of a title */
 #define TO_NAME_MAX 200 /* of a decision maker's name */
@@ -252,13 +253,9 @@ text_lf(struct request *r, const char *s, size_t len, size_t *outlen)
 static const char *
 day_text(struct request *r, int64_t t)
 {
-	time_t tt = (time_t)t;
-	struct tm tm;
-	char s[16];
+	char s[UTC_CHARS];
 
-	gmtime_r(&tt, &tm);
-	strftime(s, sizeof(s), "%Y-%m-%d", &tm);
-	return arena_strdup(r->arena, s);
+	return arena_strdup(r->arena, utc_format(s, UTC_DAY, t));
 }
 
 /* The closing dates allowed now: from tomorrow (UTC) to the same day next
@@ -553,8 +550,7 @@ static void
 start_store_error(struct request *r, enum store_status st)
 {
 	if (st == STORE_UNAVAILABLE) {
-		http_header_add(r, "Retry-After", "5");
-		page_error(r, 503, "err_unavailable");
+		page_unavailable(r);
 	} else {
 		page_error(r, 500, "err_internal");
 	}
@@ -770,10 +766,8 @@ start_handle(struct request *r, const struct user *u, const char *binding,
 			pthread_mutex_unlock(&create_lock);
 			log_info("start", "slug=%s user=%lld result=resent",
 			    same_slug, (long long)u->id);
-			r->status = 303;
-			http_header_add(r, "Location",
+			page_see_other(r,
 			    arena_printf(r->arena, "/me/p/%s", same_slug));
-			http_header_add(r, "Cache-Control", "no-store");
 			return;
 		}
 		if (st == STORE_OK) {
@@ -806,10 +800,8 @@ start_handle(struct request *r, const struct user *u, const char *binding,
 	log_info("start", "slug=%s user=%lld result=%s", np.slug,
 	    (long long)u->id, p == NULL ? "created" : "saved");
 	if (act == A_SAVE) {
-		r->status = 303;
-		http_header_add(r, "Location",
+		page_see_other(r,
 		    arena_printf(r->arena, "/me/p/%s/edit?saved=1", np.slug));
-		http_header_add(r, "Cache-Control", "no-store");
 		return;
 	}
 	if (u->verified_at == 0) {
@@ -843,10 +835,7 @@ start_handle(struct request *r, const struct user *u, const char *binding,
 	}
 	log_info("start", "slug=%s user=%lld result=submitted", np.slug,
 	    (long long)u->id);
-	r->status = 303;
-	http_header_add(r, "Location",
-	    arena_printf(r->arena, "/me/p/%s", np.slug));
-	http_header_add(r, "Cache-Control", "no-store");
+	page_see_other(r, arena_printf(r->arena, "/me/p/%s", np.slug));
 }
 
 /* Ends each value at its length: trimming shortens len, not the string.

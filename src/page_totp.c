@@ -130,9 +130,7 @@ code_good(struct request *r, int64_t user_id, const struct user_totp *t,
 static void
 to_login(struct request *r)
 {
-	r->status = 303;
-	http_header_add(r, "Location", "/login");
-	http_header_add(r, "Cache-Control", "no-store");
+	page_see_other(r, "/login");
 }
 
 void

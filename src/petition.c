@@ -1,7 +1,12 @@
 /* petition.c - petition states and the escalating goal ladder. */
 #include "petition.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+#include <sodium.h>
+
+#include "crypto.h"
 
 static const int64_t goal_ladder[] = {
 	100,
@@ -150,4 +155,31 @@ petition_slug_valid(const char *s, size_t len)
 			return false;
 	}
 	return true;
+}
+
+int
+signature_pii_open(struct signature_pii *p, const unsigned char *box, size_t len)
+{
+	memset(p, 0, sizeof(*p));
+	if ((p->plain = crypto_open(box, len, &p->len)) == NULL)
+		return -1;
+	p->first = p->plain;
+	p->first_len = strnlen(p->plain, p->len);
+	if (p->first_len == p->len) {
+		signature_pii_close(p);
+		return -1;
+	}
+	p->last = p->plain + p->first_len + 1;
+	p->last_len = strnlen(p->last, p->len - p->first_len - 1);
+	return 0;
+}
+
+void
+signature_pii_close(struct signature_pii *p)
+{
+	if (p->plain != NULL) {
+		sodium_memzero(p->plain, p->len);
+		free(p->plain);
+	}
+	memset(p, 0, sizeof(*p));
 }

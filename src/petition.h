@@ -116,4 +116,21 @@ bool petition_transition_allowed(enum petition_state from,
  * with '-'. */
 bool petition_slug_valid(const char *s, size_t len);
 
+/* A signature's personal data, opened: its sealed pii is "first\0last\0
+ * email\0ip" (page_petition.c seals it). */
+struct signature_pii {
+	char *plain; /* the whole text, len bytes: signature_pii_close() */
+	size_t len;
+	const char *first, *last; /* inside plain, not NUL-terminated */
+	size_t first_len, last_len;
+};
+
+/* Opens the sealed pii box (len bytes) into p. Returns 0, or -1 when it
+ * cannot be opened or ends within the first name (nothing to close). */
+int signature_pii_open(struct signature_pii *p, const unsigned char *box,
+    size_t len);
+
+/* Wipes and frees p's text; closing twice is harmless. */
+void signature_pii_close(struct signature_pii *p);
+
 #endif

@@ -262,6 +262,135 @@ test_link_and_form(void **state)
 	client_done(c, h);
 }
 
+/* Imports a petition from Markdown md into the server's database. */
+static void
+import_md(const char *name, const char *md)
+{
+	char path[512];
+	struct hbuf out = { 0 }, err = { 0 };
+
+	snprintf(path, sizeof path, "%s/%s.md", w.srv.root, name);
+	assert_int_equal(write_file(path, md, strlen(md)), 0);
+	const char *argv[] = { "import", "--data", w.srv.data, path, NULL };
+	if (cli_run(argv, &out, &err) != 0)
+		fail_msg("import %s: %s", name, err.data ? err.data : "");
+	hbuf_free(&out);
+	hbuf_free(&err);
+}
+
+#define OTHER_SLUG "another-petition"
+
+/* A comment id that names no comment of the petition shown on its page
+ * (not an id, not text, another petition's comment, a hidden one) is
+ * answered 404 with the reason in the reader's language, on the form
+ * (GET) as on its POST; never the petition's own form. */
+static void
+test_comment_not_reportable(void **state)
+{
+	(void)state;
+	static const char *const bad[] = { "%FF", "1%FF", "%C3%28", "1%0A",
+		"%01", "%7F", "abc", "0", "-1", "%2B1", "1.5", "%201", "1e3",
+		"0x1", "99999999999999999999",
+		"1000000000000000000000000000000000000000000000000000000000000",
+		"999999" };
+	static const char *const langs[] = { "en", "ru", "uk" };
+	struct signer who = signer_default("other-commenter@example.org");
+	struct curl_slist *h;
+	struct client *c = client_from("10.8.0.1", &h);
+	char path[400], other[32], hidden[32], *page;
+	long long id;
+
+	/* Another petition's public comment, and a hidden one of this. */
+	import_md(OTHER_SLUG,
+	    "---\ntitle: Another petition\nto: Someone\ngoal: 100\n"
+	    "lang: en\nslug: " OTHER_SLUG "\n---\nText.\n");
+	who.comment = "A COMMENT OF ANOTHER PETITION";
+	who.extra = "public_comment=1";
+	assert_int_equal(sign_fresh(&w.srv, OTHER_SLUG, &who, NULL, NULL), 303);
+	id = db_number(
+	    "SELECT MAX(s.id) FROM signatures s JOIN petitions p"
+	    " ON p.id = s.petition_id WHERE p.slug = '" OTHER_SLUG "'");
+	assert_true(id > 0);
+	snprintf(other, sizeof other, "%lld", id);
+	who = signer_default("hidden-commenter@example.org");
+	who.comment = "A HIDDEN COMMENT";
+	who.extra = "public_comment=1";
+	assert_int_equal(sign_fresh(&w.srv, SEED_SLUG, &who, NULL, NULL), 303);
+	id = db_number("SELECT MAX(id) FROM signatures WHERE comment ="
+		       " 'A HIDDEN COMMENT'");
+	assert_true(id > 0);
+	snprintf(hidden, sizeof hidden, "%lld", id);
+	/* Reportable until hidden: */
+	snprintf(path, sizeof path, "/p/%s/report?comment=%s", SEED_SLUG,
+	    hidden);
+	free(get_page(c, path, 200));
+	snprintf(path, sizeof path,
+	    "UPDATE signatures SET comment_hidden_at = %lld WHERE id = %s",
+	    (long long)time(NULL), hidden);
+	assert_int_equal(server_db_exec(&w.srv, path), 0);
+
+	for (size_t l = 0; l < 3; l++) {
+		char *want = catalogue_lang(langs[l], "report_err_comment");
+		const char *ids[sizeof bad / sizeof bad[0] + 2];
+		size_t n = 0;
+
+		for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+			ids[n++] = bad[i];
+		ids[n++] = other;
+		ids[n++] = hidden;
+		for (size_t i = 0; i < n; i++) {
+			snprintf(path, sizeof path,
+			    "/p/%s/report?lang=%s&comment=%s", SEED_SLUG,
+			    langs[l], ids[i]);
+			page = get_page(c, path, 404);
+			if (!html_shows_text(page, want))
+				fail_msg("GET %s: not the message in %s", path,
+				    langs[l]);
+			assert_null(strstr(page, "name=\"reason\""));
+			free(page);
+		}
+		free(want);
+	}
+	/* An empty value names none: the petition's form. */
+	snprintf(path, sizeof path, "/p/%s/report?comment=", SEED_SLUG);
+	free(get_page(c, path, 200));
+
+	/* The POST: the petition's form token, then a comment of another
+	 * petition, a hidden one, one that is not text. */
+	{
+		const char *posted[] = { other, hidden, NULL };
+		char *tok, *body = NULL;
+
+		/* (in English again: the language chosen last stays) */
+		snprintf(path, sizeof path, "/p/%s/report?lang=en", SEED_SLUG);
+		page = get_page(c, path, 200);
+		tok = html_csrf(page);
+		assert_non_null(tok);
+		snprintf(path, sizeof path, "/p/%s/report", SEED_SLUG);
+		for (size_t i = 0; i < 3; i++) {
+			struct hbuf b = { 0 };
+			char *want = catalogue_lang("en", "report_err_comment");
+
+			form_add(&b, "csrf", tok);
+			form_add(&b, "reason", "spam");
+			if (posted[i] != NULL)
+				form_add(&b, "comment", posted[i]);
+			else
+				form_add_raw(&b, "comment", "%FF");
+			assert_int_equal(post(c, path, &b, &body), 404);
+			assert_true(html_shows_text(body, want));
+			free(body);
+			free(want);
+			hbuf_free(&b);
+		}
+		free(tok);
+		free(page);
+	}
+	/* Nothing of these was filed. */
+	assert_int_equal(db_number("SELECT COUNT(*) FROM reports"), 0);
+	client_done(c, h);
+}
+
 static void
 test_hostile_input(void **state)
 {
@@ -448,8 +577,8 @@ test_flood(void **state)
 /* The moderator's decision on the group whose form holds petition (and
  * comment, NULL for the petition's). Returns the status. */
 static long
-decide(struct client *m, const char *comment, const char *outcome,
-    const char *statement)
+decide_why(struct client *m, const char *comment, const char *outcome,
+    const char *statement, const char *reason, char **body)
 {
 	char *page = get_page(m, "/admin/reports", 200), *tok;
 	struct hbuf b = { 0 };
@@ -465,11 +594,21 @@ decide(struct client *m, const char *comment, const char *outcome,
 		form_add(&b, "outcome", outcome);
 	if (statement != NULL)
 		form_add(&b, "statement", statement);
-	st = post(m, "/admin/reports", &b, NULL);
+	if (reason != NULL)
+		form_add(&b, "reason", reason);
+	st = post(m, "/admin/reports", &b, body);
 	hbuf_free(&b);
 	free(tok);
 	free(page);
 	return st;
+}
+
+/* decide_why() without a moderation reason. */
+static long
+decide(struct client *m, const char *comment, const char *outcome,
+    const char *statement)
+{
+	return decide_why(m, comment, outcome, statement, NULL, NULL);
 }
 
 /* A comment reported and removed; the petition's reports dismissed with
@@ -628,20 +767,52 @@ test_retention(void **state)
 	assert_int_equal(maildir_find(&w.mail, LATE_REPORTER, 100), 0);
 }
 
-/* Hiding the petition for a report: the page answers 410. */
+/* Hiding the petition for reports: the moderator chooses the reason
+ * (none, or one not in the list: 422), not the first reporter; the page
+ * answers 410 with that reason. */
 static void
 test_hide_petition(void **state)
 {
 	(void)state;
 	struct curl_slist *h;
 	struct client *c;
-	char path[160];
+	char path[160], *body = NULL, *want, *first;
 
 	c = client_from("10.7.0.1", &h);
+	assert_int_equal(report(c, NULL, "spam", "first", NULL), 303);
+	client_done(c, h);
+	c = client_from("10.7.1.1", &h);
 	assert_int_equal(report(c, NULL, "illegal", "hide it", NULL), 303);
 	client_done(c, h);
 	moderator();
-	assert_int_equal(decide(mod, NULL, "hide", STATEMENT), 303);
+	/* The queue offers the reasons, none chosen. */
+	body = get_page(mod, "/admin/reports", 200);
+	assert_non_null(strstr(body, "name=\"reason\""));
+	assert_null(strstr(body, " selected"));
+	free(body);
+	assert_int_equal(decide_why(mod, NULL, "hide", STATEMENT, NULL, &body),
+	    422);
+	assert_page_shows(body, "en", "report_need_reason");
+	free(body);
+	assert_int_equal(decide_why(mod, NULL, "hide", STATEMENT, "burn", NULL),
+	    422);
+	assert_int_equal(decide_why(mod, NULL, "hide", STATEMENT, "offensive",
+			     NULL),
+	    303);
+	assert_int_equal(db_number("SELECT COUNT(*) FROM petitions WHERE id = 1"
+				   " AND state = 'hidden'"
+				   " AND reason = 'offensive'"),
+	    1);
+	snprintf(path, sizeof path, "/p/%s?lang=uk", SEED_SLUG);
+	body = get_page(c = client_new(&w.srv), path, 410);
+	want = catalogue_lang("uk", "mod_reason_offensive");
+	first = catalogue_lang("uk", "mod_reason_spam");
+	assert_true(html_shows_text(body, want));
+	assert_false(html_shows_text(body, first));
+	free(want);
+	free(first);
+	free(body);
+	client_free(c);
 	snprintf(path, sizeof path, "/p/%s", SEED_SLUG);
 	free(get_page(mod, path, 410));
 	/* A hidden petition takes no more reports. */
@@ -655,6 +826,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_link_and_form),
+		cmocka_unit_test(test_comment_not_reportable),
 		cmocka_unit_test(test_hostile_input),
 		cmocka_unit_test(test_rate),
 		cmocka_unit_test(test_flood),
