@@ -624,3 +624,19 @@ usage:
 	fputs(account_usage, stderr);
 	return 2;
 }
+
+char *
+account_email(struct arena *a, const struct user *u)
+{
+	char *plain, *copy;
+	size_t len;
+
+	if (u->email_sealed == NULL ||
+	    (plain = crypto_open(u->email_sealed, u->email_sealed_len, &len)) ==
+		NULL)
+		return NULL;
+	copy = arena_strndup(a, plain, len);
+	sodium_memzero(plain, len);
+	free(plain);
+	return copy;
+}

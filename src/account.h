@@ -152,4 +152,8 @@ enum account_link_state account_link_state(const char *token,
 bool account_mail_take(const char *kind, const void *key, size_t len, int max,
     int64_t window, int64_t now, int64_t *retry_after);
 
+/* The address of account u, opened from its seal, in a; NULL when it
+ * cannot be opened or a is out of memory. */
+char *account_email(struct arena *a, const struct user *u);
+
 #endif

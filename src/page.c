@@ -285,6 +285,32 @@ page_unavailable(struct request *r)
 }
 
 void
+page_error_summary(struct request *r, json_t *form, const char *key, size_t nerr)
+{
+	struct msgfmt_arg n = { .name = "n",
+		.type = MSGFMT_NUMBER,
+		.num = (double)nerr };
+	const char *s = i18n_format(r->arena, r->lang, key, &n, 1);
+
+	json_object_set_new(form, "error_summary",
+	    json_string(s != NULL ? s : ""));
+}
+
+void
+page_para_add(json_t *m, const char *s)
+{
+	json_array_append_new(json_object_get(m, "paras"), json_string(s));
+}
+
+void
+page_link_add(struct request *r, json_t *m, const char *url, const char *key)
+{
+	json_array_append_new(json_object_get(m, "links"),
+	    json_pack("{s:s, s:s}", "url", url, "text",
+		i18n_text(r->lang, key)));
+}
+
+void
 page_see_other(struct request *r, const char *location)
 {
 	r->status = 303;
@@ -292,8 +318,10 @@ page_see_other(struct request *r, const char *location)
 	http_header_add(r, "Cache-Control", "no-store");
 }
 
-int
-page_petition_managed(struct request *r, const struct user *u,
+/* The petition of r->slug into p when u is its starter or of role least
+ * or above; otherwise replies and returns -1. */
+static int
+petition_load_for(struct request *r, const struct user *u, enum user_role least,
     struct petition *p, const char *module)
 {
 	switch (store_petition_by_slug(site.store, r->arena, r->slug, p)) {
@@ -301,14 +329,27 @@ page_petition_managed(struct request *r, const struct user *u,
 	case STORE_NOTFOUND: page_error(r, 404, "err_not_found"); return -1;
 	default: page_unavailable(r); return -1;
 	}
-	if (u->role < ROLE_MODERATOR &&
-	    (p->owner_id == 0 || p->owner_id != u->id)) {
+	if (u->role < least && (p->owner_id == 0 || p->owner_id != u->id)) {
 		log_info(module, "slug=%s user=%lld result=forbidden", p->slug,
 		    (long long)u->id);
 		page_error(r, 403, "err_forbidden");
 		return -1;
 	}
 	return 0;
+}
+
+int
+page_petition_managed(struct request *r, const struct user *u,
+    struct petition *p, const char *module)
+{
+	return petition_load_for(r, u, ROLE_MODERATOR, p, module);
+}
+
+int
+page_petition_owned(struct request *r, const struct user *u, struct petition *p,
+    const char *module)
+{
+	return petition_load_for(r, u, ROLE_ADMIN, p, module);
 }
 
 int
@@ -344,6 +385,19 @@ page_require(struct request *r, enum user_role role, struct user *u,
 			return -1;
 		}
 	}
+	return 0;
+}
+
+int
+page_post_begin(struct request *r, enum user_role role, struct user *u,
+    char binding[33], const struct form_spec *spec, size_t n,
+    struct form_value *v, size_t csrf)
+{
+	page_begin(r);
+	if (page_require(r, role, u, binding) == -1 ||
+	    page_form_read(r, spec, n, v) == -1 ||
+	    !page_csrf_check(r, &v[csrf], binding))
+		return -1;
 	return 0;
 }
 

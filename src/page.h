@@ -7,6 +7,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 
+#include "catalog.h"
 #include "export.h"
 #include "http.h"
 #include "site.h"
@@ -61,6 +62,18 @@ void page_error(struct request *r, int status, const char *message_key);
 /* The same with a message already in the reader's language. */
 void page_error_text(struct request *r, int status, const char *message);
 
+/* Sets form's "error_summary" to the catalogue's key with n = nerr (the
+ * count of fields in error), "" when it cannot be formatted. */
+void page_error_summary(struct request *r, json_t *form, const char *key,
+    size_t nerr);
+
+/* A page of a heading, a few paragraphs and links (account.html,
+ * totp.html): appends the paragraph s to m's array "paras", or a link to
+ * url, its text the catalogue's key, to m's array "links". */
+void page_para_add(json_t *m, const char *s);
+void page_link_add(struct request *r, json_t *m, const char *url,
+    const char *key);
+
 /* Replies with obj (consumed) as JSON. */
 void page_json(struct request *r, int status, json_t *obj);
 
@@ -92,6 +105,12 @@ const char *page_urlenc(struct request *r, const char *s);
 /* The page number ?page= gives: 1 when absent, -1 when it is not a number
  * from 1 to max. */
 int page_number(const char *s, long max);
+
+/* A listing's ?sort=, ?state= (open, closed or victory) and ?lang= (a
+ * language of the site) into *sort and *f, which keep what they hold for
+ * one absent or empty. Returns 0, or -1 after replying 400. */
+int page_list_params(struct request *r, enum catalog_sort *sort,
+    struct catalog_filter *f);
 
 /* page_api.c: /api/v1/ (docs/api.md) */
 void page_api_petitions(struct request *r);
@@ -223,6 +242,11 @@ void page_see_other(struct request *r, const char *location);
 int page_petition_managed(struct request *r, const struct user *u,
     struct petition *p, const char *module);
 
+/* The same for what only its starter or an admin may change (its text,
+ * image, state). */
+int page_petition_owned(struct request *r, const struct user *u,
+    struct petition *p, const char *module);
+
 /* Shared by the pages of signed-in users (page_login.c sets it). */
 #define PAGE_COOKIE_SESSION "holos_session"
 
@@ -254,6 +278,13 @@ const char *page_form_token(struct request *r, const char *binding);
  * false. */
 bool page_csrf_check(struct request *r, const struct form_value *token,
     const char *binding);
+
+/* The start of a signed-in user's POST: page_begin(), page_require() of
+ * role (u, binding), page_form_read() of spec[n] into v, and
+ * page_csrf_check() of v[csrf]. Returns 0, or -1 after replying. */
+int page_post_begin(struct request *r, enum user_role role, struct user *u,
+    char binding[33], const struct form_spec *spec, size_t n,
+    struct form_value *v, size_t csrf);
 
 /* "YYYY-MM-DD HH:MM:SSZ" of t, in r's arena. */
 const char *page_iso_time(struct request *r, int64_t t);

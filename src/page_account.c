@@ -162,16 +162,8 @@ form_json(struct request *r, const struct form_spec *spec, size_t n,
 	    "csrf", page_form_token(r, binding), "values", values, "errors",
 	    errors, "has_errors", nerr > 0, "password_hint",
 	    text(r, "acct_password_hint", NULL, 0));
-	if (nerr > 0) {
-		struct msgfmt_arg a = { .name = "n",
-			.type = MSGFMT_NUMBER,
-			.num = nerr };
-		const char *s =
-		    i18n_format(r->arena, r->lang, "acct_error_summary", &a, 1);
-
-		json_object_set_new(form, "error_summary",
-		    json_string(s ? s : ""));
-	}
+	if (nerr > 0)
+		page_error_summary(r, form, "acct_error_summary", nerr);
 	return form;
 }
 
@@ -197,20 +189,6 @@ msg_new(struct request *r, const char *heading_key)
 {
 	return json_pack("{s:s, s:[], s:[]}", "heading",
 	    i18n_text(r->lang, heading_key), "paras", "links");
-}
-
-static void
-msg_para(json_t *m, const char *s)
-{
-	json_array_append_new(json_object_get(m, "paras"), json_string(s));
-}
-
-static void
-msg_link(struct request *r, json_t *m, const char *url, const char *key)
-{
-	json_array_append_new(json_object_get(m, "links"),
-	    json_pack("{s:s, s:s}", "url", url, "text",
-		i18n_text(r->lang, key)));
 }
 
 static void
@@ -357,23 +335,6 @@ verify_send(struct request *r, const struct user *u, const char *email)
 	return 0;
 }
 
-/* The address of account u, opened from its seal (arena), or NULL. */
-static char *
-user_email(struct request *r, const struct user *u)
-{
-	char *plain, *copy = NULL;
-	size_t len;
-
-	if (u->email_sealed == NULL ||
-	    (plain = crypto_open(u->email_sealed, u->email_sealed_len, &len)) ==
-		NULL)
-		return NULL;
-	copy = arena_strndup(r->arena, plain, len);
-	sodium_memzero(plain, len);
-	free(plain);
-	return copy;
-}
-
 void
 page_signup_show(struct request *r)
 {
@@ -457,8 +418,8 @@ signup_work(void *arg)
 		return;
 	}
 	m = msg_new(r, "acct_signup_sent_title");
-	msg_para(m, text(r, "acct_signup_sent_text", j->email, 0));
-	msg_para(m,
+	page_para_add(m, text(r, "acct_signup_sent_text", j->email, 0));
+	page_para_add(m,
 	    text(r, "acct_signup_sent_more", NULL, ACCOUNT_VERIFY_TTL / 3600));
 	msg_render(r, 200, m);
 }
@@ -541,7 +502,7 @@ render_link_gone(struct request *r, enum user_token_purpose purpose)
 	switch (account_link_state(r->token, purpose, (int64_t)time(NULL))) {
 	case ACCOUNT_LINK_EXPIRED:
 		m = msg_new(r, "acct_link_expired_heading");
-		msg_para(m,
+		page_para_add(m,
 		    text(r,
 			signin	   ? "signin_link_expired" :
 			    verify ? "acct_verify_expired" :
@@ -550,7 +511,7 @@ render_link_gone(struct request *r, enum user_token_purpose purpose)
 		break;
 	case ACCOUNT_LINK_SPENT:
 		m = msg_new(r, "acct_link_used_heading");
-		msg_para(m,
+		page_para_add(m,
 		    text(r,
 			signin	   ? "signin_link_used" :
 			    verify ? "acct_verify_used" :
@@ -560,19 +521,19 @@ render_link_gone(struct request *r, enum user_token_purpose purpose)
 	default:
 		status = 404;
 		m = msg_new(r, "acct_link_unknown_heading");
-		msg_para(m, text(r, "acct_link_unknown", NULL, 0));
+		page_para_add(m, text(r, "acct_link_unknown", NULL, 0));
 		break;
 	}
 	if (signin)
-		msg_link(r, m, "/login/link", "acct_reset_again");
+		page_link_add(r, m, "/login/link", "acct_reset_again");
 	else if (!verify)
-		msg_link(r, m, "/reset", "acct_reset_again");
+		page_link_add(r, m, "/reset", "acct_reset_again");
 	else if (page_session(r, &u, binding) != 0)
-		msg_link(r, m, "/login", "acct_signin_link");
+		page_link_add(r, m, "/login", "acct_signin_link");
 	else if (u.verified_at == 0)
 		msg_button(r, m, "/verify", binding, "acct_resend_button");
 	else
-		msg_link(r, m, "/me", "acct_to_me");
+		page_link_add(r, m, "/me", "acct_to_me");
 	msg_render(r, status, m);
 }
 
@@ -603,7 +564,7 @@ page_verify_show(struct request *r)
 	if (link_check(r, USER_TOKEN_VERIFY, false, &id) == -1)
 		return;
 	m = msg_new(r, "acct_verify_title");
-	msg_para(m, i18n_text(r->lang, "acct_verify_ask"));
+	page_para_add(m, i18n_text(r->lang, "acct_verify_ask"));
 	msg_button(r, m, r->path, "", "acct_verify_button");
 	msg_render(r, 200, m);
 }
@@ -654,29 +615,29 @@ page_verify_resend(struct request *r)
 	}
 	m = msg_new(r, "acct_resend_title");
 	if (full.verified_at != 0) {
-		msg_para(m, i18n_text(r->lang, "acct_resend_done"));
-		msg_link(r, m, "/me", "acct_to_me");
+		page_para_add(m, i18n_text(r->lang, "acct_resend_done"));
+		page_link_add(r, m, "/me", "acct_to_me");
 		msg_render(r, 200, m);
 		return;
 	}
 	if (!account_mail_take("verify", &u.id, sizeof(u.id), 1, RESEND_SECONDS,
 		(int64_t)time(NULL), &wait)) {
-		msg_para(m, i18n_text(r->lang, "acct_resend_wait"));
+		page_para_add(m, i18n_text(r->lang, "acct_resend_wait"));
 		msg_render(r, 429, m);
 		http_header_add(r, "Retry-After",
 		    arena_printf(r->arena, "%lld", (long long)wait));
 		return;
 	}
-	if ((email = user_email(r, &full)) == NULL ||
+	if ((email = account_email(r->arena, &full)) == NULL ||
 	    verify_send(r, &full, email) == -1) {
 		json_decref(m);
 		page_unavailable(r);
 		return;
 	}
 	log_info("account", "event=verify_resent user=%lld", (long long)u.id);
-	msg_para(m,
+	page_para_add(m,
 	    text(r, "acct_resend_sent", NULL, ACCOUNT_VERIFY_TTL / 3600));
-	msg_link(r, m, "/me", "acct_to_me");
+	page_link_add(r, m, "/me", "acct_to_me");
 	msg_render(r, 200, m);
 }
 
@@ -791,12 +752,12 @@ mailed_post(struct request *r, enum mailed kind)
 	default: page_unavailable(r); return;
 	}
 	m = msg_new(r, "acct_reset_sent_title");
-	msg_para(m,
+	page_para_add(m,
 	    text(r, k->sent, NULL,
 		k->letter == LETTER_RESET ? k->ttl / 3600 : 0));
-	msg_para(m, i18n_text(r->lang, "acct_reset_sent_more"));
-	msg_link(r, m, k->path, "acct_reset_other");
-	msg_link(r, m, "/login", "acct_back_login");
+	page_para_add(m, i18n_text(r->lang, "acct_reset_sent_more"));
+	page_link_add(r, m, k->path, "acct_reset_other");
+	page_link_add(r, m, "/login", "acct_back_login");
 	msg_render(r, 200, m);
 	answer_later(r, ANSWER_MS);
 }
@@ -843,7 +804,7 @@ page_reset_token_post(struct request *r)
 		page_unavailable(r);
 		return;
 	}
-	email = user_email(r, &u);
+	email = account_email(r->arena, &u);
 	errs[P_PASSWORD] = error_key("password", v[P_PASSWORD].err);
 	if (errs[P_PASSWORD] == NULL)
 		errs[P_PASSWORD] =
@@ -908,7 +869,7 @@ page_signin_token_show(struct request *r)
 	if (link_check(r, USER_TOKEN_SIGNIN, false, &id) == -1)
 		return;
 	m = msg_new(r, "signin_link_title");
-	msg_para(m, i18n_text(r->lang, "signin_link_press"));
+	page_para_add(m, i18n_text(r->lang, "signin_link_press"));
 	msg_button(r, m, r->path, "", "signin_link_button");
 	msg_render(r, 200, m);
 }
@@ -927,7 +888,7 @@ page_signin_token_post(struct request *r)
 	    link_check(r, USER_TOKEN_SIGNIN, true, &id) == -1)
 		return;
 	if (store_user_by_id(site.store, r->arena, id, &u) != STORE_OK ||
-	    (email = user_email(r, &u)) == NULL) {
+	    (email = account_email(r->arena, &u)) == NULL) {
 		page_unavailable(r);
 		return;
 	}

@@ -460,12 +460,8 @@ page_admin_invalidate(struct request *r)
 	struct user u;
 	const char *actor;
 
-	page_begin(r);
-	if (page_require(r, ROLE_MODERATOR, &u, binding) == -1)
-		return;
-	if (page_form_read(r, inv_form, I__MAX, v) == -1)
-		return;
-	if (!page_csrf_check(r, &v[I_CSRF], binding))
+	if (page_post_begin(r, ROLE_MODERATOR, &u, binding, inv_form, I__MAX, v,
+		I_CSRF) == -1)
 		return;
 	if (store_petition_by_slug(site.store, r->arena, r->slug, &p) !=
 	    STORE_OK) {
@@ -620,12 +616,8 @@ page_admin_moderate(struct request *r)
 	struct user u;
 	const char *err = NULL;
 
-	page_begin(r);
-	if (page_require(r, ROLE_MODERATOR, &u, binding) == -1)
-		return;
-	if (page_form_read(r, mod_form, M__MAX, v) == -1)
-		return;
-	if (!page_csrf_check(r, &v[M_CSRF], binding))
+	if (page_post_begin(r, ROLE_MODERATOR, &u, binding, mod_form, M__MAX, v,
+		M_CSRF) == -1)
 		return;
 	if (page_rate_check(r, 0) == -1)
 		return;

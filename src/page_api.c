@@ -105,9 +105,7 @@ api_card(struct request *r, const struct petition *p)
 void
 page_api_petitions(struct request *r)
 {
-	const char *sort_q = http_query(r, "sort"),
-		   *state_q = http_query(r, "state"),
-		   *lang_q = http_query(r, "lang"), *q = http_query(r, "q");
+	const char *q = http_query(r, "q");
 	struct catalog_filter f = { PETITION__MAX, NULL };
 	enum catalog_sort sort = CATALOG_NEWEST;
 	json_t *list;
@@ -116,27 +114,8 @@ page_api_petitions(struct request *r)
 	int page;
 
 	page_begin(r);
-	if (api_admit(r) == -1)
+	if (api_admit(r) == -1 || page_list_params(r, &sort, &f) == -1)
 		return;
-	if (sort_q != NULL && *sort_q != '\0' &&
-	    (sort = catalog_sort_parse(sort_q)) == CATALOG_SORT__MAX) {
-		page_error(r, 400, "err_list_param");
-		return;
-	}
-	if (state_q != NULL && *state_q != '\0') {
-		f.state = petition_state_parse(state_q);
-		if (f.state != PETITION_OPEN && f.state != PETITION_CLOSED &&
-		    f.state != PETITION_VICTORY) {
-			page_error(r, 400, "err_list_param");
-			return;
-		}
-	}
-	if (lang_q != NULL && *lang_q != '\0' &&
-	    ((f.lang = i18n_match(lang_q, strlen(lang_q))) == NULL ||
-		strcmp(f.lang, lang_q) != 0)) {
-		page_error(r, 400, "err_list_param");
-		return;
-	}
 	if ((page = page_number(http_query(r, "page"), API_PAGES_MAX)) < 0) {
 		page_error(r, 400, "err_search_page");
 		return;

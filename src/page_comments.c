@@ -265,12 +265,8 @@ page_comment_hide(struct request *r)
 	bool hide, admin;
 	int64_t id;
 
-	page_begin(r);
-	if (page_require(r, ROLE_STARTER, &u, binding) == -1)
-		return;
-	if (page_form_read(r, hide_form, H__MAX, v) == -1)
-		return;
-	if (!page_csrf_check(r, &v[H_CSRF], binding))
+	if (page_post_begin(r, ROLE_STARTER, &u, binding, hide_form, H__MAX, v,
+		H_CSRF) == -1)
 		return;
 	if (page_petition_managed(r, &u, &p, "comments") == -1 ||
 	    page_rate_check(r, 0) == -1)

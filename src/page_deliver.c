@@ -114,21 +114,33 @@ send_pack(struct request *r, const struct petition *p, const char *lang,
 	http_header_add(r, "Cache-Control", "no-store");
 }
 
+/* The petition of r->slug into p and the user into u when u manages it
+ * (its starter or a moderator) and it has signers to deliver or export;
+ * otherwise replies and returns -1. */
+static int
+load_signed(struct request *r, struct user *u, struct petition *p)
+{
+	char binding[33];
+
+	page_begin(r);
+	if (page_require(r, ROLE_STARTER, u, binding) == -1 ||
+	    page_petition_managed(r, u, p, "deliver") == -1)
+		return -1;
+	if (!has_signers(p->state)) {
+		page_error(r, 409, "deliver_err_state");
+		return -1;
+	}
+	return 0;
+}
+
 void
 page_deliver_pdf(struct request *r)
 {
-	char binding[33];
 	struct petition p;
 	struct user u;
 
-	page_begin(r);
-	if (page_require(r, ROLE_STARTER, &u, binding) == -1 ||
-	    page_petition_managed(r, &u, &p, "deliver") == -1)
+	if (load_signed(r, &u, &p) == -1)
 		return;
-	if (!has_signers(p.state)) {
-		page_error(r, 409, "deliver_err_state");
-		return;
-	}
 	send_pack(r, &p, r->lang,
 	    arena_printf(r->arena, "user:%lld", (long long)u.id));
 }
@@ -221,18 +233,11 @@ page_export_send(struct request *r, const struct petition *p,
 static void
 send_export(struct request *r, enum export_format f)
 {
-	char binding[33];
 	struct petition p;
 	struct user u;
 
-	page_begin(r);
-	if (page_require(r, ROLE_STARTER, &u, binding) == -1 ||
-	    page_petition_managed(r, &u, &p, "deliver") == -1)
+	if (load_signed(r, &u, &p) == -1)
 		return;
-	if (!has_signers(p.state)) {
-		page_error(r, 409, "deliver_err_state");
-		return;
-	}
 	page_export_send(r, &p, &u, f, "signatures");
 }
 
@@ -466,10 +471,8 @@ page_deliver_addressees(struct request *r)
 	struct user u;
 	size_t i;
 
-	page_begin(r);
-	if (page_require(r, ROLE_STARTER, &u, binding) == -1 ||
-	    page_form_read(r, addressees_form, ADDRESSEES_MAX + 1, v) == -1 ||
-	    !page_csrf_check(r, &v[ADDRESSEES_MAX], binding) ||
+	if (page_post_begin(r, ROLE_STARTER, &u, binding, addressees_form,
+		ADDRESSEES_MAX + 1, v, ADDRESSEES_MAX) == -1 ||
 	    page_petition_managed(r, &u, &p, "deliver") == -1 ||
 	    page_rate_check(r, 0) == -1)
 		return;
@@ -513,10 +516,8 @@ page_deliver_now(struct request *r)
 	int64_t count = 0;
 	size_t made = 0;
 
-	page_begin(r);
-	if (page_require(r, ROLE_STARTER, &u, binding) == -1 ||
-	    page_form_read(r, csrf_form, 1, v) == -1 ||
-	    !page_csrf_check(r, &v[0], binding) ||
+	if (page_post_begin(r, ROLE_STARTER, &u, binding, csrf_form, 1, v, 0) ==
+		-1 ||
 	    page_petition_managed(r, &u, &p, "deliver") == -1 ||
 	    page_rate_check(r, 0) == -1)
 		return;
@@ -629,10 +630,8 @@ page_responses_decide(struct request *r)
 	bool approve;
 	int64_t id;
 
-	page_begin(r);
-	if (page_require(r, ROLE_MODERATOR, &u, binding) == -1 ||
-	    page_form_read(r, decide_form, D__MAX, v) == -1 ||
-	    !page_csrf_check(r, &v[D_CSRF], binding) ||
+	if (page_post_begin(r, ROLE_MODERATOR, &u, binding, decide_form, D__MAX,
+		v, D_CSRF) == -1 ||
 	    load_moderated(r, &u, binding, &p) == -1)
 		return;
 	if (v[D_ID].err != FORM_OK || v[D_ACTION].err != FORM_OK) {

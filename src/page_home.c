@@ -233,13 +233,37 @@ page_home(struct request *r)
 #define LIST_PER_PAGE 20
 #define LIST_PAGES_MAX 5000
 
+int
+page_list_params(struct request *r, enum catalog_sort *sort,
+    struct catalog_filter *f)
+{
+	const char *sort_q = http_query(r, "sort"),
+		   *state_q = http_query(r, "state"),
+		   *lang_q = http_query(r, "lang");
+
+	if (sort_q != NULL && *sort_q != '\0' &&
+	    (*sort = catalog_sort_parse(sort_q)) == CATALOG_SORT__MAX)
+		goto bad;
+	if (state_q != NULL && *state_q != '\0') {
+		f->state = petition_state_parse(state_q);
+		if (f->state != PETITION_OPEN && f->state != PETITION_CLOSED &&
+		    f->state != PETITION_VICTORY)
+			goto bad;
+	}
+	if (lang_q != NULL && *lang_q != '\0' &&
+	    ((f->lang = i18n_match(lang_q, strlen(lang_q))) == NULL ||
+		strcmp(f->lang, lang_q) != 0))
+		goto bad;
+	return 0;
+bad:
+	page_error(r, 400, "err_list_param");
+	return -1;
+}
+
 void
 page_petitions(struct request *r)
 {
 	static const char *const states[] = { "open", "closed", "victory" };
-	const char *sort_q = http_query(r, "sort"),
-		   *state_q = http_query(r, "state"),
-		   *lang_q = http_query(r, "lang");
 	struct catalog_filter f = { PETITION__MAX, NULL };
 	enum catalog_sort sort = CATALOG_NEWEST;
 	struct catalog_item *it;
@@ -251,26 +275,8 @@ page_petitions(struct request *r)
 	const char *base_s;
 
 	page_begin(r);
-	if (sort_q != NULL && *sort_q != '\0' &&
-	    (sort = catalog_sort_parse(sort_q)) == CATALOG_SORT__MAX) {
-		page_error(r, 400, "err_list_param");
+	if (page_list_params(r, &sort, &f) == -1)
 		return;
-	}
-	if (state_q != NULL && *state_q != '\0') {
-		f.state = petition_state_parse(state_q);
-		if (f.state != PETITION_OPEN && f.state != PETITION_CLOSED &&
-		    f.state != PETITION_VICTORY) {
-			page_error(r, 400, "err_list_param");
-			return;
-		}
-	}
-	if (lang_q != NULL && *lang_q != '\0') {
-		if ((f.lang = i18n_match(lang_q, strlen(lang_q))) == NULL ||
-		    strcmp(f.lang, lang_q) != 0) {
-			page_error(r, 400, "err_list_param");
-			return;
-		}
-	}
 	if ((page = page_number(http_query(r, "page"), LIST_PAGES_MAX)) < 0) {
 		page_error(r, 400, "err_search_page");
 		return;

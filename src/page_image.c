@@ -125,23 +125,6 @@ read_upload(struct request *r, struct upload *u, struct form_value *v)
 	return n;
 }
 
-/* The petition of r->slug if u may change it (its starter, or an admin);
- * otherwise replies and returns -1. */
-static int
-load_own(struct request *r, const struct user *u, struct petition *p)
-{
-	switch (store_petition_by_slug(site.store, r->arena, r->slug, p)) {
-	case STORE_OK: break;
-	case STORE_NOTFOUND: page_error(r, 404, "err_not_found"); return -1;
-	default: page_unavailable(r); return -1;
-	}
-	if (u->role != ROLE_ADMIN && (p->owner_id == 0 || p->owner_id != u->id)) {
-		page_error(r, 403, "err_forbidden");
-		return -1;
-	}
-	return 0;
-}
-
 /* The files of res as the store keeps them, names and types in the
  * arena. Returns 0 or -1 (out of memory). */
 static int
@@ -196,7 +179,8 @@ page_image_upload(struct request *r)
 	if (page_require(r, ROLE_STARTER, &usr, binding) == -1 ||
 	    (nerr = read_upload(r, &u, v)) == -1 ||
 	    !page_csrf_check(r, &v[I_CSRF], binding) ||
-	    load_own(r, &usr, &p) == -1 || page_rate_check(r, 0) == -1)
+	    page_petition_owned(r, &usr, &p, "image") == -1 ||
+	    page_rate_check(r, 0) == -1)
 		goto out;
 	if (v[I_ALT].err != FORM_OK) {
 		page_error(r, 422,

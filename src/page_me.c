@@ -147,25 +147,6 @@ iso_date(struct arena *a, int64_t t)
 	return arena_strdup(a, utc_format(s, UTC_DAY, t));
 }
 
-/* Loads the petition of r->slug if u owns it or is an admin. Otherwise
- * replies (404, 403 or 503) and returns -1. */
-static int
-load_own(struct request *r, const struct user *u, struct petition *p)
-{
-	switch (store_petition_by_slug(site.store, r->arena, r->slug, p)) {
-	case STORE_OK: break;
-	case STORE_NOTFOUND: page_error(r, 404, "err_not_found"); return -1;
-	default: page_unavailable(r); return -1;
-	}
-	if (u->role != ROLE_ADMIN && (p->owner_id == 0 || p->owner_id != u->id)) {
-		log_info("me", "slug=%s user=%lld result=forbidden", p->slug,
-		    (long long)u->id);
-		page_error(r, 403, "err_forbidden");
-		return -1;
-	}
-	return 0;
-}
-
 void
 page_me(struct request *r)
 {
@@ -483,15 +464,8 @@ update_form_json(struct request *r, const struct me_forms *f)
 	json_object_set_new(o, "errors", errors);
 	json_object_set_new(o, "summary", summary);
 	json_object_set_new(o, "has_errors", json_boolean(nerr > 0));
-	if (nerr > 0) {
-		struct msgfmt_arg arg = { .name = "n",
-			.type = MSGFMT_NUMBER,
-			.num = nerr };
-
-		json_object_set_new(o, "error_summary",
-		    json_string(i18n_format(r->arena, r->lang,
-			"me_error_summary", &arg, 1)));
-	}
+	if (nerr > 0)
+		page_error_summary(r, o, "me_error_summary", nerr);
 	return o;
 }
 
@@ -657,7 +631,7 @@ page_me_petition(struct request *r)
 
 	page_begin(r);
 	if (page_require(r, ROLE_STARTER, &u, binding) == -1 ||
-	    load_own(r, &u, &p) == -1)
+	    page_petition_owned(r, &u, &p, "me") == -1)
 		return;
 	render_petition(r, &u, binding, &p, 200, NULL);
 }
@@ -673,7 +647,7 @@ page_me_csv(struct request *r)
 
 	page_begin(r);
 	if (page_require(r, ROLE_STARTER, &u, binding) == -1 ||
-	    load_own(r, &u, &p) == -1)
+	    page_petition_owned(r, &u, &p, "me") == -1)
 		return;
 	page_export_send(r, &p, &u, EXPORT_SIGNERS_CSV, "signers");
 }
@@ -687,14 +661,10 @@ post_begin(struct request *r, const struct form_spec *spec, size_t n,
     struct form_value *v, size_t csrf, struct user *u, char binding[33],
     struct petition *p)
 {
-	page_begin(r);
-	if (page_require(r, ROLE_STARTER, u, binding) == -1)
+	if (page_post_begin(r, ROLE_STARTER, u, binding, spec, n, v, csrf) == -1)
 		return -1;
-	if (page_form_read(r, spec, n, v) == -1)
-		return -1;
-	if (!page_csrf_check(r, &v[csrf], binding))
-		return -1;
-	if (load_own(r, u, p) == -1 || page_rate_check(r, 0) == -1)
+	if (page_petition_owned(r, u, p, "me") == -1 ||
+	    page_rate_check(r, 0) == -1)
 		return -1;
 	return 0;
 }

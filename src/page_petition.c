@@ -829,16 +829,8 @@ form_context(struct request *r, const struct petition *p,
 	    arena_printf(r->arena, "/p/%s/sign", p->slug), "csrf", csrf,
 	    "values", values, "errors", errors, "has_errors", nerr > 0,
 	    "countries", countries, "pow", pow);
-	if (nerr > 0) {
-		struct msgfmt_arg n = { .name = "n",
-			.type = MSGFMT_NUMBER,
-			.num = nerr };
-		const char *s =
-		    i18n_format(r->arena, r->lang, "error_summary", &n, 1);
-
-		json_object_set_new(form, "error_summary",
-		    json_string(s ? s : ""));
-	}
+	if (nerr > 0)
+		page_error_summary(r, form, "error_summary", nerr);
 	return form;
 }
 

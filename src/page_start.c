@@ -423,14 +423,9 @@ start_context(struct request *r, const char *binding, const struct petition *p,
 	}
 	json_object_set_new(o, "errors", errors);
 	if (json_array_size(list) > 0) {
-		struct msgfmt_arg n = { .name = "n",
-			.type = MSGFMT_NUMBER,
-			.num = (double)json_array_size(list) };
-		const char *s = i18n_format(r->arena, r->lang,
-		    "start_error_summary", &n, 1);
-
 		json_object_set_new(o, "has_errors", json_true());
-		json_object_set_new(o, "error_summary", json_string(s ? s : ""));
+		page_error_summary(r, o, "start_error_summary",
+		    json_array_size(list));
 	}
 	json_object_set_new(o, "error_list", list);
 
@@ -858,17 +853,13 @@ static int
 start_post_begin(struct request *r, struct user *u, char binding[33],
     struct form_value *v)
 {
-	page_begin(r);
-	if (page_require(r, ROLE_STARTER, u, binding) == -1)
-		return -1;
-	if (page_form_read(r, start_form, S__MAX, v) == -1)
+	if (page_post_begin(r, ROLE_STARTER, u, binding, start_form, S__MAX, v,
+		S_CSRF) == -1)
 		return -1;
 	if (form_terminate(r, v, S__MAX) == -1) {
 		page_error(r, 500, "err_internal");
 		return -1;
 	}
-	if (!page_csrf_check(r, &v[S_CSRF], binding))
-		return -1;
 	/* A preview without a script stores nothing: like POST /preview, it
 	 * is not limited. */
 	if (v[S_ACTION].err == FORM_OK &&
@@ -950,17 +941,13 @@ page_preview(struct request *r)
 	size_t len = 0;
 	char *lf;
 
-	page_begin(r);
-	if (page_require(r, ROLE_STARTER, &u, binding) == -1)
-		return;
-	if (page_form_read(r, preview_form, P__MAX, v) == -1)
+	if (page_post_begin(r, ROLE_STARTER, &u, binding, preview_form, P__MAX,
+		v, P_CSRF) == -1)
 		return;
 	if (form_terminate(r, v, P__MAX) == -1) {
 		page_error(r, 500, "err_internal");
 		return;
 	}
-	if (!page_csrf_check(r, &v[P_CSRF], binding))
-		return;
 	/* Nothing is stored, so no rate limit: a preview follows typing. */
 	buf_reset(&r->out);
 	r->content_type = "text/html; charset=utf-8";

@@ -56,20 +56,6 @@ totp_ctx(struct request *r, const char *heading_key, const char *action,
 }
 
 static void
-para(json_t *t, const char *s)
-{
-	json_array_append_new(json_object_get(t, "paras"), json_string(s));
-}
-
-static void
-link_to(struct request *r, json_t *t, const char *url, const char *key)
-{
-	json_array_append_new(json_object_get(t, "links"),
-	    json_pack("{s:s, s:s}", "url", url, "text",
-		i18n_text(r->lang, key)));
-}
-
-static void
 render(struct request *r, int status, json_t *t)
 {
 	json_t *ctx =
@@ -78,23 +64,6 @@ render(struct request *r, int status, json_t *t)
 	json_object_set_new(ctx, "totp", t);
 	page_render(r, status, "totp", ctx);
 	http_header_add(r, "Cache-Control", "no-store");
-}
-
-/* The address of account u, opened from its seal (arena), or NULL. */
-static char *
-user_address(struct request *r, const struct user *u)
-{
-	char *plain, *copy;
-	size_t len;
-
-	if (u->email_sealed == NULL ||
-	    (plain = crypto_open(u->email_sealed, u->email_sealed_len, &len)) ==
-		NULL)
-		return NULL;
-	copy = arena_strndup(r->arena, plain, len);
-	sodium_memzero(plain, len);
-	free(plain);
-	return copy;
 }
 
 /* Whether code is right for t's secret (a step not used before) or is
@@ -147,7 +116,7 @@ page_totp_login_show(struct request *r)
 	next = page_safe_next(next ? next : "", next ? strlen(next) : 0);
 	json_t *t =
 	    totp_ctx(r, "totp_login_heading", "/login/2fa", "", next, NULL);
-	para(t, i18n_text(r->lang, "totp_login_text"));
+	page_para_add(t, i18n_text(r->lang, "totp_login_text"));
 	render(r, 200, t);
 }
 
@@ -207,7 +176,7 @@ page_totp_login_post(struct request *r)
 		    (long long)id);
 		ctx = totp_ctx(r, "totp_login_heading", "/login/2fa", "", next,
 		    "totp_wrong");
-		para(ctx, i18n_text(r->lang, "totp_login_text"));
+		page_para_add(ctx, i18n_text(r->lang, "totp_login_text"));
 		render(r, 422, ctx);
 		return;
 	}
@@ -218,7 +187,7 @@ page_totp_login_post(struct request *r)
 		    arena_printf(r->arena, "user:%lld", (long long)id),
 		    "recovery_code_used",
 		    arena_printf(r->arena, "user:%lld", (long long)id), "", now);
-	if ((email = user_address(r, &u)) == NULL ||
+	if ((email = account_email(r->arena, &u)) == NULL ||
 	    account_session_start(site.store, id, cookie) == -1) {
 		page_unavailable(r);
 		return;
@@ -276,7 +245,7 @@ render_setup(struct request *r, const struct user *u, const char *binding,
 		slen = sizeof(fresh);
 		sodium_memzero(fresh, sizeof(fresh));
 	}
-	email = user_address(r, u);
+	email = account_email(r->arena, u);
 	b32 = totp_base32(r->arena, (unsigned char *)secret, slen);
 	uri = totp_uri(r->arena, (unsigned char *)secret, slen, site.name,
 	    email != NULL ? email : "");
@@ -308,7 +277,7 @@ render_setup(struct request *r, const struct user *u, const char *binding,
 		shown[blen] = '\0';
 	ctx = totp_ctx(r, "totp_setup_heading", "/me/2fa", binding, NULL,
 	    error_key);
-	para(ctx, i18n_text(r->lang, "totp_setup_text"));
+	page_para_add(ctx, i18n_text(r->lang, "totp_setup_text"));
 	json_object_set_new(ctx, "qr", json_stringn(svg.data, svg.len));
 	json_object_set_new(ctx, "secret", json_string(b32));
 	json_object_set_new(ctx, "secret_shown",
@@ -336,9 +305,9 @@ page_totp_setup_show(struct request *r)
 	if (t.enabled_at != 0) {
 		ctx = totp_ctx(r, "totp_setup_heading", NULL, binding, NULL,
 		    NULL);
-		para(ctx, i18n_text(r->lang, "totp_enabled_text"));
-		link_to(r, ctx, u.role >= ROLE_MODERATOR ? "/admin" : "/me",
-		    "acct_to_me");
+		page_para_add(ctx, i18n_text(r->lang, "totp_enabled_text"));
+		page_link_add(r, ctx,
+		    u.role >= ROLE_MODERATOR ? "/admin" : "/me", "acct_to_me");
 		render(r, 200, ctx);
 		return;
 	}
@@ -359,10 +328,8 @@ page_totp_setup_post(struct request *r)
 	bool ok;
 	json_t *ctx;
 
-	page_begin(r);
-	if (page_require(r, ROLE_STARTER, &u, binding) == -1 ||
-	    page_form_read(r, code_form, C__MAX, v) == -1 ||
-	    !page_csrf_check(r, &v[C_CSRF], binding) ||
+	if (page_post_begin(r, ROLE_STARTER, &u, binding, code_form, C__MAX, v,
+		C_CSRF) == -1 ||
 	    page_rate_check(r, 0) == -1)
 		return;
 	switch (store_totp_get(site.store, r->arena, u.id, &t)) {
@@ -404,12 +371,12 @@ page_totp_setup_post(struct request *r)
 	    arena_printf(r->arena, "user:%lld", (long long)u.id), "", now);
 	log_info("account", "event=totp_enabled user=%lld", (long long)u.id);
 	ctx = totp_ctx(r, "totp_codes_heading", NULL, binding, NULL, NULL);
-	para(ctx, i18n_text(r->lang, "totp_codes_text"));
+	page_para_add(ctx, i18n_text(r->lang, "totp_codes_text"));
 	for (i = 0; i < TOTP_RECOVERY_CODES; i++)
 		json_array_append_new(json_object_get(ctx, "codes"),
 		    json_string(codes[i]));
 	json_object_set_new(ctx, "has_codes", json_true());
-	link_to(r, ctx, u.role >= ROLE_MODERATOR ? "/admin" : "/me",
+	page_link_add(r, ctx, u.role >= ROLE_MODERATOR ? "/admin" : "/me",
 	    "acct_to_me");
 	render(r, 200, ctx);
 out:
