@@ -13,7 +13,9 @@
 # a data race in the server fails them (`make tsan`).
 set -u
 
-export ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:abort_on_error=0:detect_stack_use_after_return=1"
+# handle_abort: an abort() (a library's panic, a failed assertion) prints
+# its stack, as a crash does.
+export ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:abort_on_error=0:detect_stack_use_after_return=1:handle_abort=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 # Every report is written (halt_on_error=0), and any makes the server exit
 # 66: the harness fails a test on either. history_size=4 keeps both stacks
@@ -276,9 +278,25 @@ if [ -z "${HOLOS_TEST_NO_BROWSER:-}" ]; then
 	fi
 fi
 
+# What failed, once more at the very end, where a long log's reader looks:
+# each failing job's harness and test verdict lines, and the last lines of
+# every server log it printed.
+digest() {
+	for j in $bad; do
+		f=$(job_file "$j")
+		[ -f "$f.log" ] || continue
+		echo "---- $j"
+		awk '/^---- .* ----$/ && !/end of log/ { n = 0; inlog = 1; next }
+		    /^---- end of log/ { for (i = n - 12; i < n; i++) if (i >= 0) print "  | " l[i % 12]; inlog = 0; print; next }
+		    inlog { l[n % 12] = $0; n++; next }
+		    /^harness:|^\[  (FAILED|ERROR) |^\[  ERROR|[Ff]ailure!|error:/ { print }' "$f.log" | tail -n 60
+	done
+}
+
 echo
 echo "$passed passed, $failed failed"
 if [ -n "$bad" ]; then
+	digest >&2
 	echo "failing:$bad" >&2
 	exit 1
 fi

@@ -20,6 +20,10 @@
  * time keeps a burst of logins from taking the machine's memory. */
 static pthread_mutex_t hash_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* Argon2id's memory for new hashes (account_set_memory()). A stored hash
+ * names its own cost, so a hash made at another setting still verifies. */
+static size_t hash_memory = crypto_pwhash_MEMLIMIT_INTERACTIVE;
+
 /* A hash of a random password, checked when an account does not exist. */
 static char dummy[crypto_pwhash_STRBYTES];
 static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
@@ -31,9 +35,14 @@ dummy_make(void)
 
 	randombytes_buf(pw, sizeof(pw));
 	if (crypto_pwhash_str(dummy, pw, sizeof(pw),
-		crypto_pwhash_OPSLIMIT_INTERACTIVE,
-		crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+		crypto_pwhash_OPSLIMIT_INTERACTIVE, hash_memory) != 0)
 		dummy[0] = '\0';
+}
+
+void
+account_set_memory(unsigned long mib)
+{
+	hash_memory = (size_t)mib << 20;
 }
 
 static void
@@ -50,8 +59,7 @@ account_hash_password(const char *password, size_t len,
 
 	pthread_mutex_lock(&hash_lock);
 	rc = crypto_pwhash_str(out, password, len,
-	    crypto_pwhash_OPSLIMIT_INTERACTIVE,
-	    crypto_pwhash_MEMLIMIT_INTERACTIVE);
+	    crypto_pwhash_OPSLIMIT_INTERACTIVE, hash_memory);
 	pthread_mutex_unlock(&hash_lock);
 	if (rc != 0) {
 		log_error("account", "error=\"password hashing failed\"");

@@ -35,8 +35,13 @@ struct account_new {
 	bool verified;	  /* made by an operator */
 };
 
-/* Hashes password with Argon2id (one hash at a time: each takes 64 MiB)
- * into out. Returns 0, or -1 (logged). */
+/* Sets the memory, in MiB (8 to 1024), of the password hashes made from
+ * now on, and of the one checked for an unknown account (made once, on
+ * first use). The default is libsodium's interactive 64 MiB. */
+void account_set_memory(unsigned long mib);
+
+/* Hashes password with Argon2id (one hash at a time: each takes the memory
+ * account_set_memory() gave) into out. Returns 0, or -1 (logged). */
 int account_hash_password(const char *password, size_t len,
     char out[ACCOUNT_HASH_CHARS]);
 

@@ -94,8 +94,9 @@ struct config {
 	struct cidr trusted[32];
 	size_t ntrusted;
 	struct rl_rule rates[RL__MAX];
-	bool rate_limit;  /* false: no limits at all */
-	bool require_2fa; /* guard */
+	bool rate_limit;	    /* false: no limits at all */
+	bool require_2fa;	    /* guard */
+	unsigned long password_mib; /* Argon2id memory of new password hashes */
 	unsigned long min_form_seconds;
 	unsigned long pow_bits;
 	/* privacy */
@@ -181,6 +182,7 @@ enum opt {
 	OPT_REKEY_BATCHES,
 	/* guard */
 	OPT_REQUIRE_2FA,
+	OPT_PASSWORD_MEMORY,
 	OPT_HELP,
 	OPT__MAX
 };
@@ -322,6 +324,11 @@ static const struct opt_def opts[OPT__MAX] = {
 	 * moderate */
 	[OPT_REQUIRE_2FA] = { "require-2fa", "HOLOS_REQUIRE_2FA", ARG_ONOFF,
 	    CF(require_2fa), 0, 0, "on" },
+	/* Argon2id's memory for a new password hash (and the one checked for
+	 * an unknown account), MiB: 64 is libsodium's interactive setting;
+	 * less suits a very small machine or a test run. */
+	[OPT_PASSWORD_MEMORY] = { "password-memory", "HOLOS_PASSWORD_MEMORY",
+	    ARG_NUMBER, CF(password_mib), 8, 1024, "64" },
 	[OPT_HELP] = { "help", NULL, ARG_NONE, 0, 0, 0, NULL },
 };
 
@@ -474,6 +481,8 @@ static const char usage_serve[] =
     "                      (default 127.0.0.1/32,::1/128; behind a\n"
     "                      --trusted-proxy the forwarded client counts; none:\n"
     "                      nobody; env HOLOS_METRICS_ALLOW)\n"
+    "  --password-memory MIB  Argon2id memory of a new password hash, 8 to 1024\n"
+    "                      (default 64; env HOLOS_PASSWORD_MEMORY)\n"
     "Lists: DIR/allowlist.txt and DIR/blocklist.txt (lines \"domain D\",\n"
     "\"net CIDR\", \"email ADDRESS\"), DIR/disposable-local.txt (more throw-away\n"
     "domains); lists/disposable-email-domains.txt ships with holos.\n";
@@ -2062,6 +2071,7 @@ main(int argc, char **argv)
 		given = NULL;
 	}
 	c.share = share_dir(c.share);
+	account_set_memory(c.password_mib);
 	/* A trailing slash on the base URL would double in every link. */
 	if (c.base_url != NULL && (len = strlen(c.base_url)) > 0 &&
 	    c.base_url[len - 1] == '/') {

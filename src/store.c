@@ -2241,7 +2241,7 @@ write_confirm(struct q *q, struct write_op *op, char country[2])
 
 /* The confirmed count each petition of a batch gains. */
 struct delta {
-	int64_t petition_id;
+	int64_t petition_id; /* first: store_petition_id_cmp() */
 	int64_t n;
 };
 
@@ -2436,15 +2436,6 @@ fail:
 	return ret;
 }
 
-static int
-delta_cmp(const void *a, const void *b)
-{
-	int64_t x = ((const struct delta *)a)->petition_id;
-	int64_t y = ((const struct delta *)b)->petition_id;
-
-	return (x > y) - (x < y);
-}
-
 /* Appends a signature leaf for every op of the batch that started to
  * count, petition by petition in id order (so two nodes lock their logs
  * in the same order), each petition's in the batch's order, and sets
@@ -2459,7 +2450,7 @@ log_batch(struct q *q, struct write_op *ops, size_t n, struct delta *d,
 
 	if (q->st != STORE_OK || nd == 0 || q->s->no_log)
 		return;
-	qsort(d, nd, sizeof(*d), delta_cmp);
+	qsort(d, nd, sizeof(*d), store_petition_id_cmp);
 	leaves = calloc(n, sizeof(*leaves));
 	seqs = calloc(n, sizeof(*seqs));
 	if (leaves == NULL || seqs == NULL) {

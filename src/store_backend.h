@@ -337,6 +337,16 @@ struct store_backend {
 extern const struct store_backend store_sqlite_backend;
 extern const struct store_backend store_pg_backend;
 
+/* qsort()'s order, by petition id, of records whose first member is an
+ * int64_t petition id. */
+static inline int
+store_petition_id_cmp(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
 /* True when any byte of h is set: an all-zero hash means "none". */
 static inline bool
 store_hash_set(const unsigned char h[STORE_HASH_BYTES])

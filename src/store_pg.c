@@ -26,13 +26,15 @@
 #define MIGRATE_LOCK "448545976179"
 #define MAX_PARAMS 17
 
-/* PostgreSQL's texts where they differ from store.c's, then its own. */
+/* PostgreSQL's texts where they differ from store.c's, then its own, in
+ * the order of enum stmt. */
 static const char *const pg_sql[ST__MAX] = {
 	/* Two reads without a transaction around them: a petition's
 	 * addressees are written with it, and the signing path reads a
 	 * petition on every request. */
 	[ST_BEGIN_READ] = "",
 	[ST_BEGIN_SNAPSHOT] = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+	[ST_MIGRATE_LOCK] = "SELECT pg_advisory_xact_lock(" MIGRATE_LOCK ")",
 	/* No randomblob(): 32 bytes no one can tie to an address. */
 	[ST_RETAIN_SIGNATURES] =
 	    "UPDATE signatures SET pii = NULL, comment = '', net = '',"
@@ -41,7 +43,6 @@ static const char *const pg_sql[ST__MAX] = {
 	    " clock_timestamp()::text, 'UTF8')) WHERE id IN (SELECT id FROM"
 	    " signatures WHERE petition_id = $1 AND pii IS NOT NULL"
 	    " ORDER BY id LIMIT $2)",
-	[ST_MIGRATE_LOCK] = "SELECT pg_advisory_xact_lock(" MIGRATE_LOCK ")",
 	/* The write transaction's statements are planned for their values
 	 * each time: a plan kept from when the table was small would scan it
 	 * (a generic plan made on an empty signatures table looks up an email
@@ -132,8 +133,8 @@ struct params {
 
 /* The petitions a batch signs: the last seq each holds. */
 struct batch_petition {
-	int64_t petition_id;
-	int64_t seq; /* the last seq given out */
+	int64_t petition_id; /* first: store_petition_id_cmp() */
+	int64_t seq;	     /* the last seq given out */
 };
 
 /* The signature row an email names, as the ops of a run before the current
@@ -767,15 +768,6 @@ batch_find(struct batch *b, int64_t id)
 	return NULL;
 }
 
-static int
-batch_cmp(const void *a, const void *b)
-{
-	int64_t x = ((const struct batch_petition *)a)->petition_id;
-	int64_t y = ((const struct batch_petition *)b)->petition_id;
-
-	return (x > y) - (x < y);
-}
-
 /* Makes room in b for a batch of n ops; what it held is not kept.
  * Returns 0, or -1 when out of memory. */
 static int
@@ -823,7 +815,7 @@ pg_write_begin(struct store_conn *c, struct write_op *ops, size_t n)
 		if (ops[i].kind == WRITE_SIGN &&
 		    batch_find(b, ops[i].sig.petition_id) == NULL)
 			b->bp[b->nb++].petition_id = ops[i].sig.petition_id;
-	qsort(b->bp, b->nb, sizeof(*b->bp), batch_cmp);
+	qsort(b->bp, b->nb, sizeof(*b->bp), store_petition_id_cmp);
 	if ((st = conn_exec(c, ST_PG_CUSTOM_PLANS, NULL, "write_batch")) !=
 	    STORE_OK)
 		return st;

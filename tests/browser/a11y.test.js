@@ -49,7 +49,64 @@ const PAGES = {
   'start a petition': { open: (page, lang) => asModerator(page, `/start?lang=${lang}`), status: 200 },
   'your petitions': { open: (page, lang) => asModerator(page, `/me?lang=${lang}`), status: 200 },
   "starter's dashboard": { open: (page, lang) => asModerator(page, `/me/p/${h.SLUG}?lang=${lang}`), status: 200 },
+  // Notice and action (docs/report.md): the form for a petition and for a
+  // comment, its errors, its thanks (each files a report, for the queue
+  // below), a comment that cannot be reported, the moderators' queue, a
+  // decision refused and a decision made.
+  report: { open: (page, lang) => page.goto(srv.url(`/p/${h.SLUG}/report?lang=${lang}`)), status: 200 },
+  'report of a comment': { open: (page, lang) => page.goto(srv.url(`/p/${h.SLUG}/report?comment=${commentId}&lang=${lang}`)), status: 200 },
+  'report, no reason': { open: (page, lang) => sendReport(page, lang, '', null), status: 422 },
+  'report, sent': { open: (page, lang) => sendReport(page, lang, '', 'spam'), status: 200 },
+  'report of a comment, sent': { open: (page, lang) => sendReport(page, lang, `comment=${commentId}&`, 'hate'), status: 200 },
+  'report of a comment not shown': { open: (page, lang) => page.goto(srv.url(`/p/${h.SLUG}/report?comment=%FF&lang=${lang}`)), status: 404 },
+  'reports queue': { open: (page, lang) => openQueue(page, lang), status: 200 },
+  'reports queue, decision refused': { open: (page, lang) => refusedDecision(page, lang), status: 422 },
+  'reports queue, decided': { open: (page, lang) => asModerator(page, `/admin/reports?done=hide&lang=${lang}`), status: 200 },
 };
+
+// The signature whose comment is reported (made in before()).
+let commentId;
+
+// Fills the report form (query: "comment=ID&" or ""; reason: a code, or
+// null for none) and sends it: the 422 page, or the thanks after the 303.
+async function sendReport(page, lang, query, reason) {
+  await page.goto(srv.url(`/p/${h.SLUG}/report?${query}lang=${lang}`));
+  if (reason) await page.check(`#reason-${reason}`);
+  await page.fill('#note', 'A note');
+  const [resp] = await Promise.all([
+    page.waitForResponse((r) => r.url().endsWith('/report') && r.request().method() === 'POST'),
+    page.click('form[action$="/report"] button[type=submit]'),
+  ]);
+  await page.waitForLoadState('load');
+  if (resp.status() !== 303) return resp.status();
+  await page.waitForURL(/sent=1/);
+  return 200;
+}
+
+// The queue, with the reports sent above: a petition's and a comment's.
+async function openQueue(page, lang) {
+  const r = await asModerator(page, `/admin/reports?lang=${lang}`);
+  assert.equal(await page.locator('section.report-group').count(), 2, 'two targets in the queue');
+  // Its tables fit a phone (a wider one left cells axe could not check).
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), 'no horizontal overflow');
+  return r;
+}
+
+// Hiding the petition without choosing its reason: the queue again, 422,
+// with the reason said.
+async function refusedDecision(page, lang) {
+  await openQueue(page, lang);
+  const form = page.locator('form:has(select[name=reason])');
+  await form.locator('input[name=outcome][value=hide]').check();
+  await form.locator('textarea[name=statement]').fill('A statement');
+  const [resp] = await Promise.all([
+    page.waitForResponse((r) => r.url().endsWith('/admin/reports') && r.request().method() === 'POST'),
+    form.locator('button[type=submit]').click(),
+  ]);
+  await page.waitForLoadState('load');
+  assert.ok((await page.textContent('.notice')).includes(h.strings(lang).report_need_reason), 'the reason is asked for');
+  return resp.status();
+}
 
 const MOD_EMAIL = 'moderator@example.org';
 const MOD_PASSWORD = 'a long enough password';
@@ -114,6 +171,11 @@ describe('accessibility', () => {
     await Promise.all([rec.page.waitForURL(/thanks/), rec.page.click('#sign button[type=submit]')]);
     await rec.context.close();
     token = new URL((await h.confirmationLink(smtp, srv.base, 1)).link).pathname;
+    // A confirmed signer's comment, shown by consent, as the store keeps it.
+    commentId = require('node:child_process').execFileSync('sqlite3', [path.join(srv.data, 'holos.db'),
+      "INSERT INTO signatures (petition_id, seq, email_hash, country, state, created_at, confirmed_at, comment, public_comment, lang) " +
+      `VALUES ((SELECT id FROM petitions WHERE slug = '${h.SLUG}'), 9001, 'report-test', 'UA', 'confirmed', 1, 1, ` +
+      "'A comment to report.', 1, 'en'); SELECT last_insert_rowid();"]).toString().trim();
   });
   after(async () => {
     for (const rec of pages.values()) await rec.context.close();

@@ -215,6 +215,43 @@ test_serve_bad_arguments(void **state)
 	run_expect_failure(no_seed, &err);
 	assert_true(err.len > 0);
 	hbuf_free(&err);
+	/* Argon2id's memory: 8 to 1024 MiB. */
+	static const char *const memories[] = { "4", "1025", "lots", "-8", "" };
+	for (size_t i = 0; i < sizeof memories / sizeof memories[0]; i++) {
+		const char *bad_memory[] = { "serve", "--listen", "127.0.0.1:1",
+			"--data", s->data, "--password-memory", memories[i],
+			NULL };
+		run_expect_failure(bad_memory, &err);
+		if (strstr(err.data, "password-memory") == NULL)
+			fail_msg("--password-memory %s: \"%s\"", memories[i],
+			    err.data);
+		hbuf_free(&err);
+	}
+}
+
+/* A password hash names its own cost: accounts made at 8 MiB and at 64 MiB
+ * both sign in to a server that makes new ones at 64. */
+static void
+test_password_memory(void **state)
+{
+	(void)state;
+	static const char *const args[] = { "--password-memory", "64", NULL };
+	struct server *s = server_new_seeded(args);
+	assert_non_null(s);
+	assert_int_equal(harness_user_add(s, "cheap@example.org", "starter",
+			     "a long enough password"),
+	    0);
+	setenv("HOLOS_PASSWORD_MEMORY", "64", 1);
+	assert_int_equal(harness_user_add(s, "dear@example.org", "starter",
+			     "another long password"),
+	    0);
+	setenv("HOLOS_PASSWORD_MEMORY", "8", 1);
+	struct client *c =
+	    client_signed_in(s, "cheap@example.org", "a long enough password");
+	client_free(c);
+	c = client_signed_in(s, "dear@example.org", "another long password");
+	client_free(c);
+	assert_int_equal(server_free(s), 0);
 }
 
 int
@@ -227,6 +264,7 @@ main(void)
 		    scratch_teardown),
 		cmocka_unit_test_setup_teardown(test_serve_bad_arguments,
 		    scratch_setup, scratch_teardown),
+		cmocka_unit_test(test_password_memory),
 	};
 	return harness_finish(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -25,6 +25,7 @@
 #define PASSWORD "correct horse battery"
 #define REPORTER "reporter@example.org"
 #define LATE_REPORTER "late-reporter@example.org"
+#define STARTER "starter@example.org"
 #define NOTE "NOTE-TYPED-BY-A-STRANGER <b>bold</b>"
 #define STATEMENT "STATEMENT-BY-THE-MODERATOR"
 #define COMMENT "COMMENT-TEXT-TO-HIDE"
@@ -769,7 +770,8 @@ test_retention(void **state)
 
 /* Hiding the petition for reports: the moderator chooses the reason
  * (none, or one not in the list: 422), not the first reporter; the page
- * answers 410 with that reason. */
+ * answers 410 with that reason, and the starter's mail gives it with the
+ * moderator's statement. */
 static void
 test_hide_petition(void **state)
 {
@@ -778,6 +780,13 @@ test_hide_petition(void **state)
 	struct client *c;
 	char path[160], *body = NULL, *want, *first;
 
+	/* The petition has a starter, who is told. */
+	assert_int_equal(harness_user_add(&w.srv, STARTER, "starter", PASSWORD),
+	    0);
+	assert_int_equal(server_db_exec(&w.srv,
+			     "UPDATE petitions SET owner_id ="
+			     " (SELECT MAX(id) FROM users) WHERE id = 1"),
+	    0);
 	c = client_from("10.7.0.1", &h);
 	assert_int_equal(report(c, NULL, "spam", "first", NULL), 303);
 	client_done(c, h);
@@ -815,6 +824,26 @@ test_hide_petition(void **state)
 	client_free(c);
 	snprintf(path, sizeof path, "/p/%s", SEED_SLUG);
 	free(get_page(mod, path, 410));
+	/* The starter's mail: the moderator's reason and statement. */
+	{
+		int n = maildir_find(&w.mail, STARTER, WAIT_MS);
+		json_t *m;
+		const char *text;
+
+		assert_true(n > 0);
+		m = mail_parse(&w.mail, n);
+		assert_non_null(m);
+		text = mail_part(m, "text/plain");
+		assert_non_null(text);
+		want = catalogue_lang("en", "mod_reason_offensive");
+		first = catalogue_lang("en", "mod_reason_spam");
+		assert_non_null(strstr(text, want));
+		assert_null(strstr(text, first));
+		assert_non_null(strstr(text, STATEMENT));
+		free(want);
+		free(first);
+		json_decref(m);
+	}
 	/* A hidden petition takes no more reports. */
 	snprintf(path, sizeof path, "/p/%s/report", SEED_SLUG);
 	free(get_page(mod, path, 410));
