@@ -3,8 +3,8 @@
 # ASan+UBSan), end-to-end tests against the sanitised server on SQLite, the
 # ThreadSanitizer pass (below), the end-to-end tests again on PostgreSQL (a
 # throwaway cluster from scripts/pg.sh, each server in a database of its
-# own). Fails on any failed test or sanitizer report; then the browser tests
-# (tests/browser/, node --test). Run from the repository root.
+# own), and the browser tests (tests/browser/, node --test) beside them.
+# Fails on any failed test or sanitizer report. Run from the repository root.
 # HOLOS_TEST_NO_PG=1 skips the PostgreSQL pass, HOLOS_TEST_NO_TSAN=1 the
 # ThreadSanitizer pass, HOLOS_TEST_NO_BROWSER=1 the browser tests.
 #
@@ -54,8 +54,8 @@ cleanup() {
 }
 
 # A job's name says what it runs: [pg/|tsan/]e2e/NAME, [pg/][asan/]unit/
-# NAME, deps-cycle. job_run NAME runs it with its output in $out; the
-# caller reads the verdict with tally.
+# NAME, deps-cycle, browser. job_run NAME runs it with its output in $out;
+# the caller reads the verdict with tally.
 job_file() {
 	printf '%s/%s' "$out" "$(printf '%s' "$1" | tr / _)"
 }
@@ -64,6 +64,7 @@ job_run() {
 	f=$(job_file "$name")
 	case $name in
 	deps-cycle) set -- sh scripts/deps-cycle.sh build/obj ;;
+	browser) set -- sh scripts/test.sh --browser ;;
 	tsan/e2e/*) set -- env HOLOS_BIN=build/tsan/holos "build/e2e/${name##*/}" ;;
 	pg/e2e/*) set -- env HOLOS_TEST_PG="$HOLOS_TEST_DSN" \
 	    HOLOS_TEST_PG_DIR="$HOLOS_TEST_PGDIR" "build/e2e/${name##*/}" ;;
@@ -89,8 +90,16 @@ tally() {
 	name=$1
 	f=$(job_file "$name")
 	rc=$(cat "$f.rc" 2>/dev/null || echo 1)
-	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$f.log" | awk '{s+=$1} END {print s+0}')
-	n=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$f.log" | awk '{s+=$1} END {print s+0}')
+	if [ "$name" = browser ]; then
+		# node --test's TAP summary
+		p=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$f.log" | tail -n 1)
+		n=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$f.log" | tail -n 1)
+		p=${p:-0}
+		n=${n:-0}
+	else
+		p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$f.log" | awk '{s+=$1} END {print s+0}')
+		n=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$f.log" | awk '{s+=$1} END {print s+0}')
+	fi
 	if grep -q -e 'ERROR: AddressSanitizer' -e 'ERROR: LeakSanitizer' \
 	    -e 'runtime error:' -e 'WARNING: ThreadSanitizer' "$f.log"; then
 		echo "$name: sanitizer report" >&2
@@ -124,16 +133,28 @@ if [ "${1:-}" = --job ]; then
 	job_run "$2"
 	exit 0
 fi
+# `sh scripts/test.sh --browser`: the browser tests, Playwright driving
+# Debian's Chromium against the sanitised server (tests/browser/README.md);
+# browser-deps.sh installs Chromium and the pinned npm packages first, quick
+# when present. One file at a time: they time what a phone would see.
+if [ "${1:-}" = --browser ]; then
+	if ! sh scripts/browser-deps.sh; then
+		echo "cannot install the browser test dependencies"
+		exit 1
+	fi
+	exec node --test --test-reporter=tap --test-concurrency=1 \
+	    --test-timeout=600000 tests/browser/*.test.js
+fi
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 export HOLOS_TEST_OUT="$out"
 
-# End-to-end files run HOLOS_TEST_JOBS at a time (default 3: most of an
-# e2e test's time is spent waiting on its server, its mail or its
-# deadlines). Each has its own folder, port and database. The ones that
+# End-to-end files, and the browser tests as one more, run HOLOS_TEST_JOBS
+# at a time (default 4: most of an e2e test's time is spent waiting on its
+# server, its mail or its deadlines). Each has its own folder, port and database. The ones that
 # measure how fast the server answers under a load of their own run alone
 # afterwards, so that the others' load does not skew them.
-jobs=${HOLOS_TEST_JOBS:-3}
+jobs=${HOLOS_TEST_JOBS:-4}
 alone="e2e_flood e2e_slow e2e_events e2e_cluster"
 
 # The ThreadSanitizer pass: the server under test is build/tsan/holos.
@@ -235,7 +256,11 @@ for j in $many $pg_many; do
 	*) rest="$rest $j" ;;
 	esac
 done
-run_jobs $first $rest
+# The browser tests are one job of the pool, the longest, started first.
+# HOLOS_TEST_NO_BROWSER=1 skips them.
+browser=""
+[ -n "${HOLOS_TEST_NO_BROWSER:-}" ] || browser=browser
+run_jobs $browser $first $rest
 jobs=1
 loners=""
 for n in $e2e_alone; do
@@ -243,40 +268,6 @@ for n in $e2e_alone; do
 done
 run_jobs $loners $pg_alone
 jobs=$jobs_saved
-
-# Browser tests: Playwright driving Debian's Chromium against the sanitised
-# server (tests/browser/README.md); browser-deps.sh installs Chromium and the
-# pinned npm packages first, quick when present. HOLOS_TEST_NO_BROWSER=1
-# skips them.
-if [ -z "${HOLOS_TEST_NO_BROWSER:-}" ]; then
-	if sh scripts/browser-deps.sh >"$log" 2>&1; then
-		node --test --test-reporter=tap --test-concurrency=1 --test-timeout=600000 \
-		    tests/browser/*.test.js >"$log" 2>&1
-		rc=$?
-		p=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$log" | tail -n 1)
-		f=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$log" | tail -n 1)
-		p=${p:-0}
-		f=${f:-0}
-		if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
-			f=1
-		fi
-		passed=$((passed + p))
-		failed=$((failed + f))
-		if [ "$rc" -ne 0 ]; then
-			bad="$bad browser"
-			echo "FAIL browser" >&2
-			cat "$log" >&2
-		else
-			echo "ok   browser ($p tests)"
-		fi
-		grep -E '^# (tests|pass|fail|duration_ms) ' "$log"
-	else
-		echo "FAIL cannot install the browser test dependencies" >&2
-		cat "$log" >&2
-		failed=$((failed + 1))
-		bad="$bad browser-deps"
-	fi
-fi
 
 # What failed, once more at the very end, where a long log's reader looks:
 # each failing job's harness and test verdict lines, and the last lines of
