@@ -111,7 +111,7 @@ holos_start() {
 	i=0
 	until curl -s -o /dev/null --max-time 1 "$URL/healthz"; do
 		i=$((i + 1))
-		if [ $i -gt 600 ] || ! kill -0 "$HOLOS_PID" 2>/dev/null; then
+		if [ $i -gt 6000 ] || ! kill -0 "$HOLOS_PID" 2>/dev/null; then
 			tail -n 20 "$dlog" >&2
 			die "holos did not start (log above)"
 		fi

@@ -220,7 +220,7 @@ main(int argc, char **argv)
 	/* store.c's statements (store_sql[]), in SQLite's dialect. */
 	if (prepare(db,
 		"INSERT INTO log_leaves (petition_id, idx, leaf_input,"
-		" leaf_hash, seq) VALUES (?1, ?2, ?3, ?4, ?5)",
+		" leaf_hash, seq, hash_prefix) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 		&leaf_ins) == -1 ||
 	    prepare(db,
 		"INSERT INTO log_nodes (petition_id, level, idx, hash)"
@@ -295,6 +295,8 @@ main(int argc, char **argv)
 			sqlite3_bind_blob(leaf_ins, 4, hashes[i],
 			    MERKLE_HASH_BYTES, SQLITE_STATIC);
 			sqlite3_bind_int64(leaf_ins, 5, have + i + 1);
+			sqlite3_bind_blob(leaf_ins, 6, hashes[i], 8,
+			    SQLITE_STATIC); /* hash_prefix (migration 0024) */
 			if (sqlite3_step(leaf_ins) != SQLITE_DONE) {
 				fprintf(stderr, "log_fill: leaf: %s\n",
 				    sqlite3_errmsg(db));

@@ -81,9 +81,12 @@ csv_heading(struct export *e)
 	static const char *const keys[] = { "me_csv_number",
 		"me_csv_first_name", "me_csv_last_name", "me_csv_country",
 		"me_csv_signed", "export_comment" };
-	size_t i;
+	size_t i, n = sizeof(keys) / sizeof(keys[0]);
 
-	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+	/* signers.csv: no comment column. */
+	if (e->f == EXPORT_SIGNERS_CSV)
+		n--;
+	for (i = 0; i < n; i++) {
 		const char *h = i18n_text(e->lang, keys[i]);
 
 		if (h == NULL)
@@ -151,6 +154,20 @@ put_row(struct export *e, const struct signer_row *row)
 	plain = open_names(row, &len, &last, &flen, &llen, &bad);
 	if (bad)
 		e->unreadable++;
+	if (e->f == EXPORT_SIGNERS_CSV) {
+		/* Only named rows: one that cannot be opened is left out. */
+		if (plain == NULL)
+			return 0;
+		buf_printf(&e->out, "%lld,", (long long)row->seq);
+		buf_append_csv(&e->out, plain, flen);
+		buf_putc(&e->out, ',');
+		buf_append_csv(&e->out, last, llen);
+		buf_putc(&e->out, ',');
+		buf_append_csv(&e->out, country, strlen(country));
+		buf_printf(&e->out, ",%s\r\n", day);
+		ret = 0;
+		goto done;
+	}
 	if (e->f == EXPORT_CSV) {
 		buf_printf(&e->out, "%lld,", (long long)row->seq);
 		buf_append_csv(&e->out, plain, plain ? flen : 0);
@@ -203,7 +220,7 @@ fill(struct export *e)
 
 	if (!e->started) {
 		e->started = true;
-		if (e->f == EXPORT_CSV)
+		if (e->f != EXPORT_JSON)
 			csv_heading(e);
 		else
 			buf_putc(&e->out, '[');
@@ -219,8 +236,11 @@ fill(struct export *e)
 		e->failed = true;
 		return;
 	}
-	if (store_export_signers(e->s, a, e->petition_id, e->after, e->page,
-		&rows, &n) != STORE_OK) {
+	if ((e->f == EXPORT_SIGNERS_CSV ?
+		    store_signers_public(e->s, a, e->petition_id, e->after,
+			e->page, &rows, &n) :
+		    store_export_signers(e->s, a, e->petition_id, e->after,
+			e->page, &rows, &n)) != STORE_OK) {
 		log_error("export",
 		    "petition=%lld error=\"cannot read signers\"",
 		    (long long)e->petition_id);

@@ -13,6 +13,10 @@
 enum export_format {
 	EXPORT_CSV,
 	EXPORT_JSON,
+	/* The dashboard's signers.csv: only the signers who agreed to show
+	 * their name, without the comment column (never from the command
+	 * line: export_format_parse() does not give it). */
+	EXPORT_SIGNERS_CSV,
 	EXPORT_FORMAT__MAX
 };
 
@@ -26,7 +30,10 @@ struct export;
 /* EXPORT_FORMAT__MAX for anything but "csv" and "json". */
 enum export_format export_format_parse(const char *name);
 
-/* Starts an export of petition_id's confirmed signatures in seq order:
+/* Starts an export of petition_id's confirmed signatures in seq order (for
+ * EXPORT_SIGNERS_CSV only those who agreed to show their name, as CSV
+ * without the comment column, a row whose name cannot be opened left
+ * out):
  * the number, the first and last name only where the signer agreed to
  * show it, the country, the day of signing (UTC), the comment only where
  * they agreed to show it (and it is not hidden); never an email or network

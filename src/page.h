@@ -8,6 +8,7 @@
 #include <stdbool.h>
 
 #include "catalog.h"
+#include "export.h"
 #include "http.h"
 #include "site.h"
 #include "store.h"
@@ -209,6 +210,12 @@ void page_me_state(struct request *r);
 void page_deliver_pdf(struct request *r);
 void page_export_csv(struct request *r);
 void page_export_json(struct request *r);
+/* Streams p's signatures in export format f (export.h) to u, who may see
+ * them (the caller checked), as the download "SLUG-NAME.csv" (or .json):
+ * a page of rows at a time as the client reads, at most two at once per
+ * process (then 503 with Retry-After). Always replies. */
+void page_export_send(struct request *r, const struct petition *p,
+    const struct user *u, enum export_format f, const char *name);
 /* page_paper.c: signatures on paper */
 void page_paper_show(struct request *r);
 void page_paper_add(struct request *r);

@@ -184,25 +184,22 @@ export_done(void *ctx)
 	atomic_fetch_sub(&exports_running, 1);
 }
 
-/* Streams the signatures of r->slug in format f to its starter or a
- * moderator; the same rows for both (nothing personal beyond them). */
-static void
-send_export(struct request *r, enum export_format f)
+void
+page_export_send(struct request *r, const struct petition *p,
+    const struct user *u, enum export_format f, const char *name)
 {
 	static const char *const types[EXPORT_FORMAT__MAX] = {
 		[EXPORT_CSV] = "text/csv; charset=utf-8",
 		[EXPORT_JSON] = "application/json",
+		[EXPORT_SIGNERS_CSV] = "text/csv; charset=utf-8",
 	};
 	static const char *const exts[EXPORT_FORMAT__MAX] = {
 		[EXPORT_CSV] = "csv",
 		[EXPORT_JSON] = "json",
+		[EXPORT_SIGNERS_CSV] = "csv",
 	};
 	struct export_job *j;
-	struct petition p;
-	struct user u;
 
-	if (load_signed(r, &u, &p) == -1)
-		return;
 	if (atomic_fetch_add(&exports_running, 1) >= EXPORTS_AT_ONCE) {
 		atomic_fetch_sub(&exports_running, 1);
 		http_header_add(r, "Retry-After", "30");
@@ -210,24 +207,38 @@ send_export(struct request *r, enum export_format f)
 		return;
 	}
 	if ((j = calloc(1, sizeof(*j))) == NULL ||
-	    (j->e = export_new(site.store, p.id, f, r->lang,
+	    (j->e = export_new(site.store, p->id, f, r->lang,
 		 EXPORT_PAGE_HTTP)) == NULL) {
 		free(j);
 		atomic_fetch_sub(&exports_running, 1);
 		page_error(r, 500, "err_internal");
 		return;
 	}
-	j->petition_id = p.id;
-	snprintf(j->who, sizeof(j->who), "user:%lld", (long long)u.id);
+	j->petition_id = p->id;
+	snprintf(j->who, sizeof(j->who), "user:%lld", (long long)u->id);
 	log_info("deliver", "action=export slug=%s by=%s role=%d format=%s",
-	    p.slug, j->who, (int)u.role, exts[f]);
+	    p->slug, j->who, (int)u->role,
+	    f == EXPORT_SIGNERS_CSV ? "signers_csv" : exts[f]);
 	r->status = 200;
 	r->content_type = types[f];
 	http_stream(r, export_stream, export_done, j);
 	http_header_add(r, "Content-Disposition",
-	    arena_printf(r->arena, "attachment; filename=\"%s-signatures.%s\"",
-		p.slug, exts[f]));
+	    arena_printf(r->arena, "attachment; filename=\"%s-%s.%s\"", p->slug,
+		name, exts[f]));
 	http_header_add(r, "Cache-Control", "no-store");
+}
+
+/* Streams the signatures of r->slug in format f to its starter or a
+ * moderator; the same rows for both (nothing personal beyond them). */
+static void
+send_export(struct request *r, enum export_format f)
+{
+	struct petition p;
+	struct user u;
+
+	if (load_signed(r, &u, &p) == -1)
+		return;
+	page_export_send(r, &p, &u, f, "signatures");
 }
 
 void

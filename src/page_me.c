@@ -20,9 +20,6 @@
 #include "petition.h"
 #include "utc.h"
 
-/* Signers read from the store at a time for the CSV. */
-#define CSV_CHUNK 1000
-
 enum update_field {
 	U_KIND,
 	U_TITLE,
@@ -640,89 +637,20 @@ page_me_petition(struct request *r)
 	render_petition(r, &u, binding, &p, 200, NULL);
 }
 
-/* Appends one signer's row; -1 when the sealed names cannot be opened. */
-static int
-csv_row(struct buf *b, const struct signer_row *row)
-{
-	struct signature_pii pii;
-
-	/* Only the names leave. */
-	if (signature_pii_open(&pii, row->pii, row->pii_len) == -1)
-		return -1;
-	buf_printf(b, "%lld,", (long long)row->seq);
-	buf_append_csv(b, pii.first, pii.first_len);
-	buf_putc(b, ',');
-	buf_append_csv(b, pii.last, pii.last_len);
-	buf_putc(b, ',');
-	buf_append_csv(b, row->country ? row->country : "",
-	    row->country ? strlen(row->country) : 0);
-	buf_putc(b, ',');
-	utc_append(b, UTC_DAY, row->created_at);
-	buf_puts(b, "\r\n");
-	signature_pii_close(&pii);
-	return 0;
-}
-
+/* The signers who agreed to show their name, as CSV, streamed by the
+ * exports' code (page_export_send()): never held whole. */
 void
 page_me_csv(struct request *r)
 {
-	static const char *const heads[] = { "me_csv_number",
-		"me_csv_first_name", "me_csv_last_name", "me_csv_country",
-		"me_csv_signed" };
-	struct signer_row *rows;
 	char binding[33];
 	struct petition p;
-	struct arena *a;
 	struct user u;
-	int64_t after = 0, rowsn = 0, skipped = 0;
-	size_t n, i;
 
 	page_begin(r);
 	if (page_require(r, ROLE_STARTER, &u, binding) == -1 ||
 	    page_petition_owned(r, &u, &p, "me") == -1)
 		return;
-	buf_reset(&r->out);
-	for (i = 0; i < sizeof(heads) / sizeof(heads[0]); i++) {
-		const char *h = i18n_text(r->lang, heads[i]);
-
-		if (i > 0)
-			buf_putc(&r->out, ',');
-		buf_append_csv(&r->out, h ? h : heads[i],
-		    h ? strlen(h) : strlen(heads[i]));
-	}
-	buf_puts(&r->out, "\r\n");
-	do {
-		if ((a = arena_new()) == NULL) {
-			page_error(r, 500, "err_internal");
-			return;
-		}
-		if (store_signers_public(site.store, a, p.id, after, CSV_CHUNK,
-			&rows, &n) != STORE_OK) {
-			arena_free(a);
-			page_unavailable(r);
-			return;
-		}
-		for (i = 0; i < n; i++) {
-			if (csv_row(&r->out, &rows[i]) == -1)
-				skipped++;
-			else
-				rowsn++;
-			after = rows[i].seq;
-		}
-		arena_free(a);
-	} while (n == CSV_CHUNK);
-	if (!buf_ok(&r->out)) {
-		page_error(r, 500, "err_internal");
-		return;
-	}
-	log_info("me", "action=csv slug=%s user=%lld rows=%lld unreadable=%lld",
-	    p.slug, (long long)u.id, (long long)rowsn, (long long)skipped);
-	r->status = 200;
-	r->content_type = "text/csv; charset=utf-8";
-	http_header_add(r, "Content-Disposition",
-	    arena_printf(r->arena, "attachment; filename=\"%s-signers.csv\"",
-		p.slug));
-	http_header_add(r, "Cache-Control", "no-store");
+	page_export_send(r, &p, &u, EXPORT_SIGNERS_CSV, "signers");
 }
 
 /* The common start of the dashboard's POSTs: a signed-in user, a urlencoded

@@ -318,9 +318,11 @@ static const char *const store_sql[ST__MAX] = {
 	[ST_LOG_TREE_GET] =
 	    "SELECT size, root, sth_size, sth_timestamp, sth_root,"
 	    " sth_signature FROM log_trees WHERE petition_id = $1",
+	/* $6 is the first 8 bytes of the hash $4 (LOG_HASH_PREFIX), what
+	 * ST_LOG_FIND looks up (migration 0024). */
 	[ST_LOG_LEAF_INSERT] =
 	    "INSERT INTO log_leaves (petition_id, idx, leaf_input, leaf_hash,"
-	    " seq) VALUES ($1, $2, $3, $4, $5)",
+	    " seq, hash_prefix) VALUES ($1, $2, $3, $4, $5, $6)",
 	/* The hashes of $3 nodes in one statement (a whole proof, root or
 	 * frontier): $2 lists them as LOG_NODE_KEY-character keys, each the
 	 * level in 2 decimal digits and the index in 20, so that one text
@@ -361,9 +363,11 @@ static const char *const store_sql[ST__MAX] = {
 	[ST_LOG_ENTRIES] =
 	    "SELECT leaf_input FROM log_leaves WHERE petition_id = $1"
 	    " AND idx >= $2 AND idx <= $3 ORDER BY idx",
+	/* $4 is the first 8 bytes of the hash $2: log_leaves_hash_prefix
+	 * indexes only those. */
 	[ST_LOG_FIND] =
 	    "SELECT COALESCE(MIN(idx), -1) FROM log_leaves WHERE petition_id = $1"
-	    " AND leaf_hash = $2 AND idx < $3",
+	    " AND hash_prefix = $4 AND leaf_hash = $2 AND idx < $3",
 	/* Petitions signed before the log existed: counted signatures and
 	 * no log yet. */
 	[ST_LOG_MISSING] =
@@ -2267,6 +2271,9 @@ struct log_nodes {
 	int64_t petition_id;
 };
 
+/* Bytes of a leaf hash in log_leaves.hash_prefix, the column
+ * get-proof-by-hash looks up. */
+#define LOG_HASH_PREFIX 8
 /* Characters of one node's key in ST_LOG_NODES's list. */
 #define LOG_NODE_KEY 22
 /* Nodes one ST_LOG_NODES reads at most (merkle.h: a get asks for at most
@@ -2413,9 +2420,10 @@ log_append(struct q *q, int64_t petition_id, int64_t size,
 			goto fail;
 		}
 		merkle_hash_leaf(input, len, hashes[i]);
-		if (q_run(q, ST_LOG_LEAF_INSERT, "iibhz", petition_id,
+		if (q_run(q, ST_LOG_LEAF_INSERT, "iibhzb", petition_id,
 			size + (int64_t)i, input, len, hashes[i],
-			seqs != NULL ? seqs[i] : (int64_t)0) == -1)
+			seqs != NULL ? seqs[i] : (int64_t)0, hashes[i],
+			(size_t)LOG_HASH_PREFIX) == -1)
 			goto fail;
 	}
 	st = log_store(&l, q, petition_id);
@@ -3456,7 +3464,8 @@ store_log_find(struct store *s, int64_t petition_id,
 
 	if (q_open(&q, s, NULL, "log_find") != STORE_OK)
 		return q.st;
-	if (q_run(&q, ST_LOG_FIND, "ihi", petition_id, hash, size) == 1) {
+	if (q_run(&q, ST_LOG_FIND, "ihib", petition_id, hash, size, hash,
+		(size_t)LOG_HASH_PREFIX) == 1) {
 		*index = row_int(&q, 0);
 		if (*index < 0)
 			q.st = STORE_NOTFOUND;

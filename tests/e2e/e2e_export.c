@@ -925,6 +925,128 @@ test_paper_scan(void **state)
 	client_free(anon);
 }
 
+/* ---- the dashboard's signers.csv, streamed by the exports' code ---- */
+
+/* The CSV cells of one line of csv starting at line (up to its CRLF),
+ * each checked: a cell quoted, its first character never one a
+ * spreadsheet takes for a formula unless an apostrophe comes first.
+ * Returns how many cells. */
+static int
+cells_formula_safe(const char *line)
+{
+	int n = 0;
+	const char *p = line;
+
+	for (;;) {
+		n++;
+		if (*p == '"') {
+			p++;
+			if (strchr("=+-@\t\r", *p) != NULL && *p != '\0')
+				fail_msg("a formula in a cell: %.60s", p);
+			for (;; p++) {
+				assert_true(*p != '\0');
+				if (p[0] == '"' && p[1] == '"')
+					p++;
+				else if (p[0] == '"')
+					break;
+			}
+			p++;
+		} else {
+			/* Only a number or a day is unquoted. */
+			while (*p != ',' && *p != '\r' && *p != '\0') {
+				assert_true(strchr("0123456789-", *p) != NULL);
+				p++;
+			}
+		}
+		if (*p != ',')
+			break;
+		p++;
+	}
+	assert_true(p[0] == '\r' && p[1] == '\n');
+	return n;
+}
+
+static void
+test_signers_csv(void **state)
+{
+	(void)state;
+	/* Two more who show their name, each a formula of another kind. */
+	static const char *const firsts[] = { "-2+3", "+SUM(A1:A9)" };
+	for (size_t i = 0; i < 2; i++) {
+		char email[64];
+		snprintf(email, sizeof email, "export-f%zu@example.org", i);
+		struct signer sg = signer_default(email);
+		sg.first_name = firsts[i];
+		sg.last_name = i == 0 ? "@Mention" : "=1+1";
+		sg.country = "NL";
+		sg.public_ = "1";
+		assert_int_equal(sign_fresh(srv, SLUG, &sg, NULL, NULL), 303);
+	}
+	struct client *st = client_signed_in(srv, STARTER, PASSWORD);
+	struct resp r, e;
+	client_get_expect(st, "/me/p/" SLUG "/signers.csv", 200, &r);
+	/* Made as it is sent: chunked, no length known before. */
+	char *te = resp_header(&r, "Transfer-Encoding");
+	char *cl = resp_header(&r, "Content-Length");
+	char *ct = resp_header(&r, "Content-Type");
+	char *cd = resp_header(&r, "Content-Disposition");
+	assert_non_null(te);
+	assert_string_equal(te, "chunked");
+	assert_null(cl);
+	assert_string_equal(ct, "text/csv; charset=utf-8");
+	assert_string_equal(cd, "attachment; filename=\"" SLUG "-signers.csv\"");
+	free(te);
+	free(cl);
+	free(ct);
+	free(cd);
+	const char *csv = r.body.data;
+	const char *head =
+	    "\"Number\",\"First name\",\"Last name\",\"Country\",\"Signed\"\r\n";
+	assert_true(strncmp(csv, head, strlen(head)) == 0);
+	/* The five who agreed to show their name; never the withheld one,
+	 * a comment or an address. */
+	assert_int_equal(count_of(csv, "\r\n"), 1 + 5);
+	static const char *const rows[] = {
+		"1,\"'=HYPERLINK(\"\"http://evil.example/\"\";\"\"x\"\")\","
+		"\"Formula\",\"DE\",",
+		"2,\"Олена\",\"Коваленко-Шевчук\",\"UA\",",
+		"4,\"Anna\",\"'@Shown\",\"FR\",",
+		"5,\"'-2+3\",\"'@Mention\",\"NL\",",
+		"6,\"'+SUM(A1:A9)\",\"'=1+1\",\"NL\",",
+	};
+	client_get_expect(st, "/me/p/" SLUG "/export.csv", 200, &e);
+	for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
+		const char *line = strstr(csv, rows[i]);
+		if (line == NULL || (line != csv && line[-1] != '\n'))
+			fail_msg("no line %s in:\n%s", rows[i], csv);
+		const char *d = line + strlen(rows[i]);
+		assert_true(d[4] == '-' && d[7] == '-' && d[10] == '\r' &&
+		    d[11] == '\n');
+		/* The same cells as the export's row, which adds the
+		 * comment. */
+		const char *x = strstr(e.body.data, rows[i]);
+		assert_non_null(x);
+		assert_memory_equal(x, line, strlen(rows[i]) + 10);
+		assert_int_equal(x[strlen(rows[i]) + 10], ',');
+	}
+	for (const char *p = csv; *p != '\0'; p = strstr(p, "\r\n") + 2)
+		assert_int_equal(cells_formula_safe(p), 5);
+	assert_null(strstr(csv, "Withheld"));
+	assert_null(strstr(csv, "secret remark"));
+	assert_null(strstr(csv, "plain words"));
+	assert_null(strstr(csv, "@example"));
+	resp_free(&e);
+	resp_free(&r);
+	/* In the reader's language. */
+	client_get_expect(st, "/me/p/" SLUG "/signers.csv?lang=ru", 200, &r);
+	char *num = catalogue_lang("ru", "me_csv_number");
+	assert_non_null(num);
+	assert_true(strncmp(r.body.data + 1, num, strlen(num)) == 0);
+	free(num);
+	resp_free(&r);
+	client_free(st);
+}
+
 /* ---- the end mail: closure and victory, once, across a kill ---- */
 
 #define WAIT_MS 30000
@@ -1092,6 +1214,7 @@ main(void)
 		cmocka_unit_test(test_dashboard),
 		cmocka_unit_test(test_paper),
 		cmocka_unit_test(test_paper_scan),
+		cmocka_unit_test(test_signers_csv),
 		mailworld_test(test_end_mail, &mw),
 	};
 	return harness_finish(

@@ -342,6 +342,28 @@ kill_rcpt(const struct smtpd *m, int i)
 	return k;
 }
 
+/* The Message-ID of message i as it came (not unfolded: holos writes it on
+ * one line), malloc'd, or NULL. Read here rather than through Python's
+ * email package: the test reads a hundred messages. */
+static char *
+raw_message_id(const struct smtpd *m, int i)
+{
+	char path[600];
+	struct hbuf raw = { 0 };
+	char *id = NULL;
+	const char *p;
+
+	snprintf(path, sizeof path, "%s/new/%d.eml", m->dir, i);
+	if (slurp(path, &raw) == 0 && raw.data != NULL &&
+	    (p = strcasestr(raw.data, "\nMessage-ID:")) != NULL) {
+		p += 12;
+		p += strspn(p, " \t");
+		id = strndup(p, strcspn(p, "\r\n"));
+	}
+	hbuf_free(&raw);
+	return id;
+}
+
 enum {
 	KILL_N = 60
 };
@@ -392,12 +414,11 @@ test_kill_while_sending(void **state)
 		for (; seen <= n; seen++) {
 			int k = kill_rcpt(&w->mail, seen);
 			assert_true(k >= 0 && k < KILL_N);
-			json_t *m = mail_parse(&w->mail, seen);
-			assert_non_null(m);
-			const char *id = mail_header(m, "message-id");
-			assert_non_null(id);
+			char *id = raw_message_id(&w->mail, seen);
+			if (id == NULL || id[0] != '<')
+				fail_msg("message %d has no Message-ID", seen);
 			if (got[k]++ == 0) {
-				ids[k] = strdup(id);
+				ids[k] = id;
 				have++;
 			} else {
 				dups++;
@@ -405,8 +426,8 @@ test_kill_while_sending(void **state)
 					fail_msg("killed.%d got two Message-IDs: "
 						 "%s and %s",
 					    k, ids[k], id);
+				free(id);
 			}
-			json_decref(m);
 		}
 		if (have < KILL_N)
 			pause_ms(50);
