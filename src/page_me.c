@@ -531,8 +531,17 @@ render_petition(struct request *r, const struct user *u, const char *binding,
     const struct petition *p, int status, const struct me_forms *f)
 {
 	const char *state = petition_state_name(p->state);
-	const char *q;
+	static const struct {
+		const char *query, *key;
+	} notices[] = {
+		{ "posted", "me_update_posted" },
+		{ "changed", "me_state_changed" },
+		{ "delivered", "me_delivered" },
+		{ "addressees", "me_addressees_saved" },
+		{ "image", "me_image_saved" },
+	};
 	json_t *ctx, *o;
+	size_t i;
 
 	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "slug",
 	    p->slug, "title", p->title, "state", state ? state : "",
@@ -586,21 +595,13 @@ render_petition(struct request *r, const struct user *u, const char *binding,
 	if (f != NULL && f->close_unconfirmed)
 		json_object_set_new(o, "close_error",
 		    json_string(i18n_text(r->lang, "me_err_close_confirm")));
-	if (f == NULL && (q = http_query(r, "posted")) != NULL)
-		json_object_set_new(o, "notice",
-		    json_string(i18n_text(r->lang, "me_update_posted")));
-	else if (f == NULL && (q = http_query(r, "changed")) != NULL)
-		json_object_set_new(o, "notice",
-		    json_string(i18n_text(r->lang, "me_state_changed")));
-	else if (f == NULL && (q = http_query(r, "delivered")) != NULL)
-		json_object_set_new(o, "notice",
-		    json_string(i18n_text(r->lang, "me_delivered")));
-	else if (f == NULL && (q = http_query(r, "addressees")) != NULL)
-		json_object_set_new(o, "notice",
-		    json_string(i18n_text(r->lang, "me_addressees_saved")));
-	else if (f == NULL && (q = http_query(r, "image")) != NULL)
-		json_object_set_new(o, "notice",
-		    json_string(i18n_text(r->lang, "me_image_saved")));
+	/* After a redirect from a form: ?posted=1 and the like. */
+	for (i = 0; f == NULL && i < sizeof(notices) / sizeof(notices[0]); i++)
+		if (http_query(r, notices[i].query) != NULL) {
+			json_object_set_new(o, "notice",
+			    json_string(i18n_text(r->lang, notices[i].key)));
+			break;
+		}
 	{
 		/* The petition image and its form (page_image.c). */
 		json_t *img = page_image_json(r, p->slug, p->id);
