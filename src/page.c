@@ -311,6 +311,15 @@ page_link_add(struct request *r, json_t *m, const char *url, const char *key)
 }
 
 void
+page_store_failed(struct request *r, enum store_status st)
+{
+	if (st == STORE_UNAVAILABLE)
+		page_unavailable(r);
+	else
+		page_error(r, 500, "err_internal");
+}
+
+void
 page_see_other(struct request *r, const char *location)
 {
 	r->status = 303;

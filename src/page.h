@@ -130,6 +130,15 @@ void page_petition_feed(struct request *r);
 #define PAGE_SEARCH_MAX 1024
 void page_search(struct request *r);
 
+struct search_query;
+
+/* Searches for q, a search's words (at most PAGE_SEARCH_MAX bytes), parsed
+ * into sq: page (from 1) of per_page results into ps[n] (r's arena), and
+ * *total of them in all. Returns 1, 0 when q holds no word to look for,
+ * or -1 after replying 400 (too long, not a query), 503 or 500. */
+int page_search_run(struct request *r, const char *q, struct search_query *sq,
+    int page, int per_page, struct petition **ps, size_t *n, int64_t *total);
+
 /* page_login.c */
 void page_login_show(struct request *r);
 void page_login_post(struct request *r);
@@ -231,6 +240,10 @@ void page_responses_decide(struct request *r);
 
 /* Replies 503 with Retry-After: the store cannot answer now. */
 void page_unavailable(struct request *r);
+
+/* Replies for a store operation that failed (st): 503 with Retry-After
+ * when the store is unavailable, 500 otherwise. */
+void page_store_failed(struct request *r, enum store_status st);
 
 /* Replies 303 See Other to location (Post/Redirect/Get: a reload sends
  * nothing again), not to be cached. */

@@ -554,19 +554,30 @@ link_check(struct request *r, enum user_token_purpose purpose, bool consume,
 	}
 }
 
-void
-page_verify_show(struct request *r)
+/* The page a mailed link of purpose opens: a heading, a sentence and the
+ * button that posts it back (a link alone changes nothing, so a mail
+ * scanner that follows it uses nothing up). */
+static void
+link_page(struct request *r, enum user_token_purpose purpose,
+    const char *heading_key, const char *text_key, const char *button_key)
 {
 	int64_t id;
 	json_t *m;
 
 	page_begin(r);
-	if (link_check(r, USER_TOKEN_VERIFY, false, &id) == -1)
+	if (link_check(r, purpose, false, &id) == -1)
 		return;
-	m = msg_new(r, "acct_verify_title");
-	page_para_add(m, i18n_text(r->lang, "acct_verify_ask"));
-	msg_button(r, m, r->path, "", "acct_verify_button");
+	m = msg_new(r, heading_key);
+	page_para_add(m, i18n_text(r->lang, text_key));
+	msg_button(r, m, r->path, "", button_key);
 	msg_render(r, 200, m);
+}
+
+void
+page_verify_show(struct request *r)
+{
+	link_page(r, USER_TOKEN_VERIFY, "acct_verify_title", "acct_verify_ask",
+	    "acct_verify_button");
 }
 
 void
@@ -912,16 +923,8 @@ page_signin_link_post(struct request *r)
 void
 page_signin_token_show(struct request *r)
 {
-	int64_t id;
-	json_t *m;
-
-	page_begin(r);
-	if (link_check(r, USER_TOKEN_SIGNIN, false, &id) == -1)
-		return;
-	m = msg_new(r, "signin_link_title");
-	page_para_add(m, i18n_text(r->lang, "signin_link_press"));
-	msg_button(r, m, r->path, "", "signin_link_button");
-	msg_render(r, 200, m);
+	link_page(r, USER_TOKEN_SIGNIN, "signin_link_title",
+	    "signin_link_press", "signin_link_button");
 }
 
 void

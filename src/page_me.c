@@ -623,6 +623,19 @@ render_petition(struct request *r, const struct user *u, const char *binding,
 	http_header_add(r, "Cache-Control", "no-store");
 }
 
+/* The start of the dashboard's GETs: a signed-in user (u, binding) and
+ * the petition of r->slug they own (p). Returns 0, or -1 after replying. */
+static int
+get_begin(struct request *r, struct user *u, char binding[33],
+    struct petition *p)
+{
+	page_begin(r);
+	if (page_require(r, ROLE_STARTER, u, binding) == -1 ||
+	    page_petition_owned(r, u, p, "me") == -1)
+		return -1;
+	return 0;
+}
+
 void
 page_me_petition(struct request *r)
 {
@@ -630,9 +643,7 @@ page_me_petition(struct request *r)
 	struct petition p;
 	struct user u;
 
-	page_begin(r);
-	if (page_require(r, ROLE_STARTER, &u, binding) == -1 ||
-	    page_petition_owned(r, &u, &p, "me") == -1)
+	if (get_begin(r, &u, binding, &p) == -1)
 		return;
 	render_petition(r, &u, binding, &p, 200, NULL);
 }
@@ -646,9 +657,7 @@ page_me_csv(struct request *r)
 	struct petition p;
 	struct user u;
 
-	page_begin(r);
-	if (page_require(r, ROLE_STARTER, &u, binding) == -1 ||
-	    page_petition_owned(r, &u, &p, "me") == -1)
+	if (get_begin(r, &u, binding, &p) == -1)
 		return;
 	page_export_send(r, &p, &u, EXPORT_SIGNERS_CSV, "signers");
 }
