@@ -251,12 +251,16 @@ void page_see_other(struct request *r, const char *location);
 
 /* Loads the petition of r->slug into p (from r's arena) when u may manage
  * it: its starter, a moderator or an admin. Otherwise replies (404, 403 or
- * 503; a refusal logged under module) and returns -1. */
+ * 503; a refusal logged under module) and returns -1. A moderator or admin
+ * acting on a petition they did not start is moderating: with
+ * --require-2fa, one without an enrolled second factor is sent to enrol
+ * (303 to /me/2fa, as page_require() of ROLE_MODERATOR does). */
 int page_petition_managed(struct request *r, const struct user *u,
     struct petition *p, const char *module);
 
 /* The same for what only its starter or an admin may change (its text,
- * image, state). */
+ * image, state); an admin acting on another's petition needs the second
+ * factor likewise. */
 int page_petition_owned(struct request *r, const struct user *u,
     struct petition *p, const char *module);
 

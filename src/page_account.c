@@ -797,16 +797,74 @@ page_reset_token_show(struct request *r)
 	    P__MAX, NULL, NULL, r->path);
 }
 
+/* A new password that passed its checks: its hash, made on the offload
+ * worker while the request is parked. */
+struct reset_job {
+	const char *password;
+	size_t plen;
+	char pw[ACCOUNT_HASH_CHARS];
+	int rc; /* of account_hash_password() */
+	int64_t verified_at;
+};
+
+static void
+reset_work(void *arg)
+{
+	struct reset_job *j = arg;
+
+	j->rc = account_hash_password(j->password, j->plen, j->pw);
+	sodium_memzero((char *)j->password, j->plen);
+}
+
+/* The new password's hash in place, once the worker made it. */
+static void
+reset_finish(struct request *r, struct reset_job *j)
+{
+	int64_t id, now = (int64_t)time(NULL);
+
+	if (j->rc == -1) {
+		page_error(r, 500, "err_internal");
+		goto out;
+	}
+	/* Used only now, so a refused password leaves the link working; of
+	 * two tabs racing, one wins. */
+	if (link_check(r, USER_TOKEN_RESET, true, &id) == -1)
+		goto out;
+	if (store_user_set_password(site.store, id, j->pw) != STORE_OK) {
+		page_unavailable(r);
+		goto out;
+	}
+	/* The link came by mail, so the address works. */
+	if (j->verified_at == 0)
+		(void)store_user_verify(site.store, id, now);
+	(void)store_audit(site.store,
+	    arena_printf(r->arena, "user:%lld", (long long)id), "password_reset",
+	    arena_printf(r->arena, "user:%lld", (long long)id), "", now);
+	log_info("account", "event=password_reset user=%lld", (long long)id);
+	/* Every session ended with the old password, this browser's too. */
+	http_header_add(r, "Set-Cookie",
+	    PAGE_COOKIE_SESSION "=; Path=/; "
+				"Max-Age=0; HttpOnly; SameSite=Lax");
+	page_see_other(r, "/login?reset=1");
+out:
+	sodium_memzero(j->pw, sizeof(j->pw));
+}
+
 void
 page_reset_token_post(struct request *r)
 {
 	struct form_value v[P__MAX];
 	const char *errs[P__MAX] = { NULL };
-	char pw[ACCOUNT_HASH_CHARS];
-	int64_t id, now = (int64_t)time(NULL);
+	struct reset_job *j;
+	int64_t id;
 	struct user u;
 	const char *email;
 
+	if (r->job != NULL) {
+		/* The worker has hashed the new password. */
+		reset_finish(r, r->job);
+		return;
+	}
 	page_begin(r);
 	if (post_read(r, password_form, P__MAX, v, P_CSRF, "") == -1 ||
 	    link_check(r, USER_TOKEN_RESET, false, &id) == -1)
@@ -826,34 +884,26 @@ page_reset_token_post(struct request *r)
 		    password_form, P__MAX, v, errs, r->path);
 		return;
 	}
-	if (account_hash_password(v[P_PASSWORD].s, v[P_PASSWORD].len, pw) == -1) {
+	if ((j = arena_alloc(r->arena, sizeof(*j))) == NULL) {
 		sodium_memzero((char *)v[P_PASSWORD].s, v[P_PASSWORD].len);
-		page_error(r, 500, "err_internal");
+		page_unavailable(r);
 		return;
 	}
+	memset(j, 0, sizeof(*j));
+	j->password = v[P_PASSWORD].s;
+	j->plen = v[P_PASSWORD].len;
+	j->verified_at = u.verified_at;
+	/* The hash takes tens of milliseconds and 64 MiB: on the worker, with
+	 * the request parked, as at sign-in and sign-up. */
+	if (offload_submit(r, reset_work, j) == 0)
+		return;
+	/* The worker's queue is full: the form again at once (the link still
+	 * works), never the hash on this thread. */
 	sodium_memzero((char *)v[P_PASSWORD].s, v[P_PASSWORD].len);
-	/* Used only now, so a refused password leaves the link working; of
-	 * two tabs racing, one wins. */
-	if (link_check(r, USER_TOKEN_RESET, true, &id) == -1)
-		goto out;
-	if (store_user_set_password(site.store, id, pw) != STORE_OK) {
-		page_unavailable(r);
-		goto out;
-	}
-	/* The link came by mail, so the address works. */
-	if (u.verified_at == 0)
-		(void)store_user_verify(site.store, id, now);
-	(void)store_audit(site.store,
-	    arena_printf(r->arena, "user:%lld", (long long)id), "password_reset",
-	    arena_printf(r->arena, "user:%lld", (long long)id), "", now);
-	log_info("account", "event=password_reset user=%lld", (long long)id);
-	/* Every session ended with the old password, this browser's too. */
-	http_header_add(r, "Set-Cookie",
-	    PAGE_COOKIE_SESSION "=; Path=/; "
-				"Max-Age=0; HttpOnly; SameSite=Lax");
-	page_see_other(r, "/login?reset=1");
-out:
-	sodium_memzero(pw, sizeof(pw));
+	log_warn("account", "event=password_reset result=busy");
+	render_form(r, 503, "reset_password", "acct_newpw_title", password_form,
+	    P__MAX, v, NULL, r->path);
+	http_header_add(r, "Retry-After", "5");
 }
 
 /* ---- guard: mailed sign-in links ---- */
