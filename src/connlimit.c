@@ -145,31 +145,32 @@ add_both(struct connlimit *c, const struct netaddr *a, const struct netaddr *net
 	return CONNLIMIT_OK;
 }
 
-enum connlimit_result
-connlimit_acquire(struct connlimit *c, const struct netaddr *a)
+/* Checks a and its network against the limits and, when take and they
+ * allow it, counts one more connection of each. */
+static enum connlimit_result
+admit(struct connlimit *c, const struct netaddr *a, bool take)
 {
 	enum connlimit_result res;
 	struct netaddr net;
 
 	connlimit_network(a, &net);
 	pthread_mutex_lock(&c->lock);
-	if ((res = check(c, a, &net)) == CONNLIMIT_OK)
+	if ((res = check(c, a, &net)) == CONNLIMIT_OK && take)
 		res = add_both(c, a, &net);
 	pthread_mutex_unlock(&c->lock);
 	return res;
 }
 
 enum connlimit_result
+connlimit_acquire(struct connlimit *c, const struct netaddr *a)
+{
+	return admit(c, a, true);
+}
+
+enum connlimit_result
 connlimit_check(struct connlimit *c, const struct netaddr *a)
 {
-	enum connlimit_result res;
-	struct netaddr net;
-
-	connlimit_network(a, &net);
-	pthread_mutex_lock(&c->lock);
-	res = check(c, a, &net);
-	pthread_mutex_unlock(&c->lock);
-	return res;
+	return admit(c, a, false);
 }
 
 void

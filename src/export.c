@@ -354,9 +354,32 @@ static const struct option xopts[] = {
 };
 
 int
+export_cmd_petition(struct store *s, struct arena *a, const char *cmd,
+    const char *slug, const char **lang, struct petition *p)
+{
+	if (!petition_slug_valid(slug, strlen(slug))) {
+		fprintf(stderr, "holos %s: \"%s\" is no slug\n", cmd, slug);
+		return 2;
+	}
+	if (*lang != NULL && (*lang = i18n_match(*lang, strlen(*lang))) == NULL) {
+		fprintf(stderr, "holos %s: unknown --lang\n", cmd);
+		return 2;
+	}
+	switch (store_petition_by_slug(s, a, slug, p)) {
+	case STORE_OK: return 0;
+	case STORE_NOTFOUND:
+		fprintf(stderr, "holos %s: no petition \"%s\"\n", cmd, slug);
+		return 1;
+	default:
+		fprintf(stderr, "holos %s: cannot read the database\n", cmd);
+		return 1;
+	}
+}
+
+int
 export_cmd(struct store *s, int argc, char **argv)
 {
-	const char *out = NULL, *lang = NULL, *format = NULL, *slug;
+	const char *out = NULL, *lang = NULL, *format = NULL;
 	enum export_format f;
 	struct export *e = NULL;
 	struct petition p;
@@ -367,7 +390,7 @@ export_cmd(struct store *s, int argc, char **argv)
 	FILE *fp = NULL;
 	char chunk[64 * 1024];
 	ssize_t n;
-	int ch, ret = 1;
+	int ch, rc, ret = 1;
 
 	optind = 1;
 	opterr = 1;
@@ -394,24 +417,11 @@ export_cmd(struct store *s, int argc, char **argv)
 		fprintf(stderr, "holos export: --format is csv or json\n");
 		return 2;
 	}
-	slug = argv[optind];
-	if (!petition_slug_valid(slug, strlen(slug))) {
-		fprintf(stderr, "holos export: \"%s\" is no slug\n", slug);
-		return 2;
-	}
-	if (lang != NULL && (lang = i18n_match(lang, strlen(lang))) == NULL) {
-		fprintf(stderr, "holos export: unknown --lang\n");
-		return 2;
-	}
 	if ((a = arena_new()) == NULL)
 		goto fail;
-	switch (store_petition_by_slug(s, a, slug, &p)) {
-	case STORE_OK: break;
-	case STORE_NOTFOUND:
-		fprintf(stderr, "holos export: no petition \"%s\"\n", slug);
-		goto fail;
-	default:
-		fprintf(stderr, "holos export: cannot read the database\n");
+	if ((rc = export_cmd_petition(s, a, "export", argv[optind], &lang,
+		 &p)) != 0) {
+		ret = rc;
 		goto fail;
 	}
 	if (bar && store_petition_count(s, p.id, &total) != STORE_OK) {

@@ -87,11 +87,11 @@ compose(struct batch *b, const struct recipient *rc, struct update_mail *out)
 {
 	const struct update *u = b->u;
 	struct arena *a = b->a;
-	char tok[CRYPTO_TOKEN_CHARS + 1], *plain, *msgid;
+	char tok[CRYPTO_TOKEN_CHARS + 1], *plain;
 	const char *first, *last, *email, *lang, *title, *subject, *unsub;
 	const char *link, *greeting, *intro, *read, *why, *leave;
-	size_t len, off, idlen = strlen(site.host) + MAIL_MESSAGE_ID_EXTRA;
-	struct buf text, html, msg;
+	size_t len, off;
+	struct buf text;
 	struct mail m;
 	json_t *ctx;
 	int ret = -1;
@@ -99,8 +99,6 @@ compose(struct batch *b, const struct recipient *rc, struct update_mail *out)
 	if ((plain = crypto_open(rc->pii, rc->pii_len, &len)) == NULL)
 		return -1;
 	buf_init(&text);
-	buf_init(&html);
-	buf_init(&msg);
 	/* "first\0last\0email\0ip" */
 	first = plain;
 	if ((off = strnlen(first, len) + 1) >= len)
@@ -145,8 +143,8 @@ compose(struct batch *b, const struct recipient *rc, struct update_mail *out)
 		why = i18n_text(lang, "mail_update_why");
 	}
 	if (unsub == NULL || link == NULL || subject == NULL ||
-	    greeting == NULL || intro == NULL || read == NULL || leave == NULL ||
-	    why == NULL || (msgid = arena_alloc(a, idlen)) == NULL)
+	    greeting == NULL || intro == NULL || read == NULL ||
+	    leave == NULL || why == NULL)
 		goto out;
 	buf_printf(&text, "%s\n\n%s\n\n%s\n\n%s\n\n%s\n\n-- \n%s\n%s\n",
 	    greeting, intro, u->title, b->body_text, read, why, leave);
@@ -155,40 +153,25 @@ compose(struct batch *b, const struct recipient *rc, struct update_mail *out)
 	    "greeting", greeting, "intro", intro, "update", u->title,
 	    "body_html", b->body_html, "link", link, "why", why, "unsubscribe",
 	    unsub);
-	if (ctx == NULL ||
-	    tmpl_render(site.tmpl, "mail_update", ctx, &html) == -1 ||
-	    !buf_ok(&text) || !buf_ok(&html)) {
+	if (!buf_ok(&text)) {
 		json_decref(ctx);
 		goto out;
 	}
-	json_decref(ctx);
-	mail_message_id(msgid, idlen, site.host);
 	memset(&m, 0, sizeof(m));
-	m.from_name = site.name;
-	m.from_addr = site.mail_from;
 	m.to_name = arena_printf(a, "%s %s", first, last);
 	m.to_addr = email;
 	m.subject = subject;
 	m.text = text.data;
-	m.html = html.data;
-	m.message_id = msgid;
 	m.lang = lang;
 	m.list_unsubscribe = unsub;
-	m.date = time(NULL);
-	if (mail_compose(&m, &msg) == -1)
-		goto out;
 	out->signature_id = rc->signature_id;
-	out->mail.message_id = msgid;
-	out->mail.kind = "update";
-	if (letter_seal(a, email, &msg, &out->mail) == -1)
+	if (letter_post(a, &m, "mail_update", ctx, "update", &out->mail) == -1)
 		goto out;
 	ret = 0;
 out:
 	sodium_memzero(plain, len);
 	free(plain);
 	buf_reset(&text);
-	buf_reset(&html);
-	buf_reset(&msg);
 	return ret;
 }
 

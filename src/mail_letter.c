@@ -12,8 +12,12 @@
 #include "mail_message.h"
 #include "site.h"
 #include "tmpl.h"
+#include "utc.h"
 
-int
+/* Seals "RCPT\0MESSAGE" (msg a whole composed message) into out->sealed
+ * and out->sealed_len, from the arena. Returns 0, or -1 when out of
+ * memory. */
+static int
 letter_seal(struct arena *a, const char *rcpt, const struct buf *msg,
     struct outbox_new *out)
 {
@@ -39,6 +43,43 @@ letter_seal(struct arena *a, const char *rcpt, const struct buf *msg,
 }
 
 int
+letter_post(struct arena *a, struct mail *m, const char *tmpl, json_t *ctx,
+    const char *kind, struct outbox_new *out)
+{
+	size_t idlen = strlen(site.host) + MAIL_MESSAGE_ID_EXTRA;
+	char *msgid;
+	struct buf msg, html;
+	int ret = -1;
+
+	buf_init(&msg);
+	buf_init(&html);
+	if (tmpl != NULL &&
+	    (ctx == NULL || tmpl_render(site.tmpl, tmpl, ctx, &html) == -1 ||
+		!buf_ok(&html)))
+		goto out;
+	if ((msgid = arena_alloc(a, idlen)) == NULL)
+		goto out;
+	mail_message_id(msgid, idlen, site.host);
+	m->from_name = site.name;
+	m->from_addr = site.mail_from;
+	m->message_id = msgid;
+	m->html = html.data;
+	m->date = time(NULL);
+	if (mail_compose(m, &msg) == -1) {
+		log_warn("letter", "kind=%s error=\"cannot compose\"", kind);
+		goto out;
+	}
+	out->message_id = msgid;
+	out->kind = kind;
+	ret = letter_seal(a, m->to_addr, &msg, out);
+out:
+	json_decref(ctx);
+	buf_reset(&msg);
+	buf_reset(&html);
+	return ret;
+}
+
+int
 letter_confirm(struct arena *a, const struct letter_confirm *l,
     struct outbox_new *out)
 {
@@ -50,15 +91,9 @@ letter_confirm(struct arena *a, const struct letter_confirm *l,
 		    .num = (double)((site.confirm_ttl + 86399) / 86400) },
 	};
 	const char *subject, *text, *ignore;
-	char *msgid;
 	struct mail m;
-	struct buf msg, html;
 	json_t *ctx;
-	int ret = -1;
-	size_t idlen = strlen(site.host) + MAIL_MESSAGE_ID_EXTRA;
 
-	buf_init(&msg);
-	buf_init(&html);
 	subject = i18n_format(a, l->lang, "mail_confirm_subject", args, 1);
 	text = i18n_format(a, l->lang, "mail_confirm_text", args, 3);
 	/* privacy: the same secret withdraws the signature later. */
@@ -84,10 +119,8 @@ letter_confirm(struct arena *a, const struct letter_confirm *l,
 		text = more ? arena_printf(a, "%s\n%s\n", text, more) : NULL;
 	}
 	ignore = i18n_format(a, l->lang, "mail_confirm_ignore", args + 2, 1);
-	if (subject == NULL || text == NULL || ignore == NULL ||
-	    (msgid = arena_alloc(a, idlen)) == NULL)
-		goto out;
-	mail_message_id(msgid, idlen, site.host);
+	if (subject == NULL || text == NULL || ignore == NULL)
+		return -1;
 	ctx = json_pack("{s:s, s:O, s:s, s:s, s:s, s:s, s:s, s:s?}", "lang",
 	    l->lang, "t", i18n_strings(l->lang), "subject", subject, "greeting",
 	    i18n_format(a, l->lang, "acct_mail_hello", NULL, 0), "title",
@@ -100,39 +133,16 @@ letter_confirm(struct arena *a, const struct letter_confirm *l,
 		json_object_set_new(ctx, "mydata",
 		    json_string(
 			arena_printf(a, "%s/privacy/data", site.base_url)));
-	if (ctx == NULL ||
-	    tmpl_render(site.tmpl, "mail_confirm", ctx, &html) == -1) {
-		json_decref(ctx);
-		goto out;
-	}
-	json_decref(ctx);
 	memset(&m, 0, sizeof(m));
-	m.from_name = site.name;
-	m.from_addr = site.mail_from;
 	/* Anyone can type any address into the sign form: the names typed
 	 * with it are a stranger's words, and stay out of the mail. */
 	m.to_name = NULL;
 	m.to_addr = l->email;
 	m.subject = subject;
 	m.text = text;
-	m.html = html.data;
-	m.message_id = msgid;
 	m.lang = l->lang;
 	m.list_unsubscribe = l->unsubscribe_url;
-	m.date = time(NULL);
-	if (mail_compose(&m, &msg) == -1) {
-		log_warn("letter", "kind=confirm error=\"cannot compose\"");
-		goto out;
-	}
-	out->message_id = msgid;
-	out->kind = "confirm";
-	if (letter_seal(a, l->email, &msg, out) == -1)
-		goto out;
-	ret = 0;
-out:
-	buf_reset(&msg);
-	buf_reset(&html);
-	return ret;
+	return letter_post(a, &m, "mail_confirm", ctx, "confirm", out);
 }
 
 /* The catalogue keys of each account letter: subject, intro, action,
@@ -218,29 +228,24 @@ letter_account(struct arena *a, const struct letter_account *l,
 	};
 	const char *const *k;
 	const char *f[7], *greeting, *text;
-	char *msgid;
 	struct mail m;
-	struct buf msg, html;
 	json_t *ctx;
-	int i, ret = -1;
-	size_t idlen = strlen(site.host) + MAIL_MESSAGE_ID_EXTRA;
+	int i;
 
-	buf_init(&msg);
-	buf_init(&html);
 	if ((unsigned)l->kind >= LETTER_ACCOUNT__MAX)
-		goto out;
+		return -1;
 	k = account_keys[l->kind];
 	for (i = 0; i < 7; i++) {
 		f[i] = k[i] != NULL ? i18n_format(a, l->lang, k[i], args, 6) :
 				      NULL;
 		if (k[i] != NULL && f[i] == NULL)
-			goto out;
+			return -1;
 	}
 	/* The account's name was typed at sign-up, by whoever typed this
 	 * address: no mail carries it. */
 	greeting = i18n_format(a, l->lang, "acct_mail_hello", NULL, 0);
-	if (greeting == NULL || (msgid = arena_alloc(a, idlen)) == NULL)
-		goto out;
+	if (greeting == NULL)
+		return -1;
 	if (f[4] != NULL)
 		text = arena_printf(a,
 		    "%s\n\n%s\n\n%s\n\n%s\n\n%s\n\n%s\n\n"
@@ -250,44 +255,20 @@ letter_account(struct arena *a, const struct letter_account *l,
 		text = arena_printf(a, "%s\n\n%s\n\n%s\n\n%s\n\n%s\n", greeting,
 		    f[1], f[2], l->link, f[6]);
 	if (text == NULL)
-		goto out;
-	mail_message_id(msgid, idlen, site.host);
+		return -1;
 	ctx = json_pack("{s:s, s:O, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s?,"
 			" s:s?, s:s?}",
 	    "lang", l->lang, "t", i18n_strings(l->lang), "subject", f[0],
 	    "greeting", greeting, "intro", f[1], "action", f[2], "link",
 	    l->link, "button", f[3], "ignore", f[6], "action2", f[4], "link2",
 	    f[4] != NULL ? l->link2 : NULL, "button2", f[5]);
-	if (ctx == NULL ||
-	    tmpl_render(site.tmpl, "mail_account", ctx, &html) == -1) {
-		json_decref(ctx);
-		goto out;
-	}
-	json_decref(ctx);
 	memset(&m, 0, sizeof(m));
-	m.from_name = site.name;
-	m.from_addr = site.mail_from;
-	m.to_name = NULL;
 	m.to_addr = l->email;
 	m.subject = f[0];
 	m.text = text;
-	m.html = html.data;
-	m.message_id = msgid;
 	m.lang = l->lang;
-	m.date = time(NULL);
-	if (mail_compose(&m, &msg) == -1) {
-		log_warn("letter", "kind=account error=\"cannot compose\"");
-		goto out;
-	}
-	out->message_id = msgid;
-	out->kind = account_kind(l->kind);
-	if (letter_seal(a, l->email, &msg, out) == -1)
-		goto out;
-	ret = 0;
-out:
-	buf_reset(&msg);
-	buf_reset(&html);
-	return ret;
+	return letter_post(a, &m, "mail_account", ctx, account_kind(l->kind),
+	    out);
 }
 
 /* ---- keys: a signer's data, to their own address ---- */
@@ -303,30 +284,25 @@ letter_mydata(struct arena *a, const struct letter_mydata *l,
 		.type = MSGFMT_NUMBER,
 		.num = (double)site.retain_days };
 	const char *subject, *intro, *footer, *line;
-	size_t idlen = strlen(site.host) + MAIL_MESSAGE_ID_EXTRA, i;
-	struct buf text, msg;
-	char *msgid, date[16];
+	struct buf text;
+	char date[UTC_CHARS];
 	struct mail m;
 	int ret = -1;
+	size_t i;
 
 	buf_init(&text);
-	buf_init(&msg);
 	subject = i18n_format(a, l->lang, "mydata_mail_subject", &site_arg, 1);
 	intro = i18n_format(a, l->lang, "mydata_mail_intro", &site_arg, 1);
 	footer = i18n_format(a, l->lang, "mydata_mail_footer", &days, 1);
-	if (subject == NULL || intro == NULL || footer == NULL ||
-	    (msgid = arena_alloc(a, idlen)) == NULL)
+	if (subject == NULL || intro == NULL || footer == NULL)
 		goto out;
 	buf_printf(&text, "%s\n\n%s\n",
 	    i18n_format(a, l->lang, "acct_mail_hello", NULL, 0), intro);
 	for (i = 0; i < l->n; i++) {
 		const struct letter_mydata_item *it = &l->items[i];
-		time_t t = (time_t)it->signed_at;
 		struct msgfmt_arg arg = { .type = MSGFMT_STRING };
-		struct tm tm;
 
-		gmtime_r(&t, &tm);
-		strftime(date, sizeof(date), "%Y-%m-%d", &tm);
+		utc_format(date, UTC_DAY, it->signed_at);
 		buf_printf(&text, "\n* %s\n", it->title);
 		arg.name = "date";
 		arg.str = date;
@@ -357,27 +333,13 @@ letter_mydata(struct arena *a, const struct letter_mydata *l,
 	buf_printf(&text, "\n%s\n", footer);
 	if (!buf_ok(&text))
 		goto out;
-	mail_message_id(msgid, idlen, site.host);
 	memset(&m, 0, sizeof(m));
-	m.from_name = site.name;
-	m.from_addr = site.mail_from;
 	m.to_addr = l->email;
 	m.subject = subject;
 	m.text = text.data;
-	m.message_id = msgid;
 	m.lang = l->lang;
-	m.date = time(NULL);
-	if (mail_compose(&m, &msg) == -1) {
-		log_warn("letter", "kind=mydata error=\"cannot compose\"");
-		goto out;
-	}
-	out->message_id = msgid;
-	out->kind = "mydata";
-	if (letter_seal(a, l->email, &msg, out) == -1)
-		goto out;
-	ret = 0;
+	ret = letter_post(a, &m, NULL, NULL, "mydata", out);
 out:
 	buf_reset(&text);
-	buf_reset(&msg);
 	return ret;
 }

@@ -3,6 +3,8 @@
 #ifndef HOLOS_MAIL_LETTER_H
 #define HOLOS_MAIL_LETTER_H
 
+#include <jansson.h>
+
 #include "arena.h"
 #include "buf.h"
 #include "store.h"
@@ -24,11 +26,16 @@ struct letter_confirm {
 int letter_confirm(struct arena *a, const struct letter_confirm *l,
     struct outbox_new *out);
 
-/* Seals "RCPT\0MESSAGE" (msg a whole composed message) into out->sealed
- * and out->sealed_len, from the arena; message_id and kind are left to
- * the caller. Returns 0, or -1 when out of memory. */
-int letter_seal(struct arena *a, const char *rcpt, const struct buf *msg,
-    struct outbox_new *out);
+struct mail;
+
+/* Sends m (its recipient, subject, text, language and List-Unsubscribe
+ * set) from the site, its HTML part template tmpl rendered with ctx
+ * (consumed; tmpl NULL: text only): gives it a Message-ID (from the
+ * arena) and the date, composes it and seals "RCPT\0MESSAGE" into out
+ * (from the arena) as a message of kind. Returns 0, or -1 when ctx is
+ * NULL, it cannot be rendered or composed (logged) or out of memory. */
+int letter_post(struct arena *a, struct mail *m, const char *tmpl, json_t *ctx,
+    const char *kind, struct outbox_new *out);
 
 /* The mail of an account: which one. */
 enum letter_account_kind {

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "export.h"
 #include "i18n.h"
 #include "log.h"
 #include "site.h"
@@ -230,7 +231,7 @@ static const struct option popts[] = {
 int
 pack_cmd(struct store *s, int argc, char **argv)
 {
-	const char *out = NULL, *lang = NULL, *slug;
+	const char *out = NULL, *lang = NULL;
 	struct pack_request q = { 0 };
 	struct bar b = { 0 };
 	struct petition p;
@@ -238,7 +239,7 @@ pack_cmd(struct store *s, int argc, char **argv)
 	struct arena *a = NULL;
 	int64_t count = 0;
 	FILE *f = NULL;
-	int ch, ret = 1;
+	int ch, rc, ret = 1;
 
 	optind = 1;
 	opterr = 1;
@@ -260,24 +261,11 @@ pack_cmd(struct store *s, int argc, char **argv)
 		fputs(pack_usage, stderr);
 		return 2;
 	}
-	slug = argv[optind];
-	if (!petition_slug_valid(slug, strlen(slug))) {
-		fprintf(stderr, "holos deliver: \"%s\" is no slug\n", slug);
-		return 2;
-	}
-	if (lang != NULL && (lang = i18n_match(lang, strlen(lang))) == NULL) {
-		fprintf(stderr, "holos deliver: unknown --lang\n");
-		return 2;
-	}
 	if ((a = arena_new()) == NULL)
 		goto fail;
-	switch (store_petition_by_slug(s, a, slug, &p)) {
-	case STORE_OK: break;
-	case STORE_NOTFOUND:
-		fprintf(stderr, "holos deliver: no petition \"%s\"\n", slug);
-		goto fail;
-	default:
-		fprintf(stderr, "holos deliver: cannot read the database\n");
+	if ((rc = export_cmd_petition(s, a, "deliver", argv[optind], &lang,
+		 &p)) != 0) {
+		ret = rc;
 		goto fail;
 	}
 	if (store_petition_count(s, p.id, &count) != STORE_OK ||

@@ -311,6 +311,15 @@ page_link_add(struct request *r, json_t *m, const char *url, const char *key)
 }
 
 void
+page_store_failed(struct request *r, enum store_status st)
+{
+	if (st == STORE_UNAVAILABLE)
+		page_unavailable(r);
+	else
+		page_error(r, 500, "err_internal");
+}
+
+void
 page_see_other(struct request *r, const char *location)
 {
 	r->status = 303;
@@ -318,8 +327,32 @@ page_see_other(struct request *r, const char *location)
 	http_header_add(r, "Cache-Control", "no-store");
 }
 
+/* guard: moderating takes a second factor (with --require-2fa); one not
+ * enrolled yet is sent to enrol first (303 to /me/2fa). Returns 0, or -1
+ * after replying. */
+static int
+second_factor_check(struct request *r, const struct user *u)
+{
+	struct user_totp t;
+
+	if (!site.require_2fa)
+		return 0;
+	memset(&t, 0, sizeof(t));
+	switch (store_totp_get(site.store, r->arena, u->id, &t)) {
+	case STORE_OK:
+	case STORE_NOTFOUND: break;
+	default: page_unavailable(r); return -1;
+	}
+	if (t.enabled_at == 0) {
+		page_see_other(r, "/me/2fa");
+		return -1;
+	}
+	return 0;
+}
+
 /* The petition of r->slug into p when u is its starter or of role least
- * or above; otherwise replies and returns -1. */
+ * or above; otherwise replies and returns -1. Acting by role on another's
+ * petition is moderating: it takes the second factor as /admin does. */
 static int
 petition_load_for(struct request *r, const struct user *u, enum user_role least,
     struct petition *p, const char *module)
@@ -333,6 +366,13 @@ petition_load_for(struct request *r, const struct user *u, enum user_role least,
 		log_info(module, "slug=%s user=%lld result=forbidden", p->slug,
 		    (long long)u->id);
 		page_error(r, 403, "err_forbidden");
+		return -1;
+	}
+	if ((p->owner_id == 0 || p->owner_id != u->id) &&
+	    second_factor_check(r, u) == -1) {
+		log_info(module,
+		    "slug=%s user=%lld result=second_factor_missing", p->slug,
+		    (long long)u->id);
 		return -1;
 	}
 	return 0;
@@ -370,21 +410,8 @@ page_require(struct request *r, enum user_role role, struct user *u,
 		page_error(r, 403, "err_forbidden");
 		return -1;
 	}
-	/* guard: moderating takes a second factor; one not enrolled yet is
-	 * sent to enrol first. */
-	if (role >= ROLE_MODERATOR && site.require_2fa) {
-		struct user_totp t;
-
-		switch (store_totp_get(site.store, r->arena, u->id, &t)) {
-		case STORE_OK:
-		case STORE_NOTFOUND: break;
-		default: page_unavailable(r); return -1;
-		}
-		if (t.enabled_at == 0) {
-			page_see_other(r, "/me/2fa");
-			return -1;
-		}
-	}
+	if (role >= ROLE_MODERATOR && second_factor_check(r, u) == -1)
+		return -1;
 	return 0;
 }
 

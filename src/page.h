@@ -130,6 +130,15 @@ void page_petition_feed(struct request *r);
 #define PAGE_SEARCH_MAX 1024
 void page_search(struct request *r);
 
+struct search_query;
+
+/* Searches for q, a search's words (at most PAGE_SEARCH_MAX bytes), parsed
+ * into sq: page (from 1) of per_page results into ps[n] (r's arena), and
+ * *total of them in all. Returns 1, 0 when q holds no word to look for,
+ * or -1 after replying 400 (too long, not a query), 503 or 500. */
+int page_search_run(struct request *r, const char *q, struct search_query *sq,
+    int page, int per_page, struct petition **ps, size_t *n, int64_t *total);
+
 /* page_login.c */
 void page_login_show(struct request *r);
 void page_login_post(struct request *r);
@@ -232,18 +241,26 @@ void page_responses_decide(struct request *r);
 /* Replies 503 with Retry-After: the store cannot answer now. */
 void page_unavailable(struct request *r);
 
+/* Replies for a store operation that failed (st): 503 with Retry-After
+ * when the store is unavailable, 500 otherwise. */
+void page_store_failed(struct request *r, enum store_status st);
+
 /* Replies 303 See Other to location (Post/Redirect/Get: a reload sends
  * nothing again), not to be cached. */
 void page_see_other(struct request *r, const char *location);
 
 /* Loads the petition of r->slug into p (from r's arena) when u may manage
  * it: its starter, a moderator or an admin. Otherwise replies (404, 403 or
- * 503; a refusal logged under module) and returns -1. */
+ * 503; a refusal logged under module) and returns -1. A moderator or admin
+ * acting on a petition they did not start is moderating: with
+ * --require-2fa, one without an enrolled second factor is sent to enrol
+ * (303 to /me/2fa, as page_require() of ROLE_MODERATOR does). */
 int page_petition_managed(struct request *r, const struct user *u,
     struct petition *p, const char *module);
 
 /* The same for what only its starter or an admin may change (its text,
- * image, state). */
+ * image, state); an admin acting on another's petition needs the second
+ * factor likewise. */
 int page_petition_owned(struct request *r, const struct user *u,
     struct petition *p, const char *module);
 

@@ -554,19 +554,30 @@ link_check(struct request *r, enum user_token_purpose purpose, bool consume,
 	}
 }
 
-void
-page_verify_show(struct request *r)
+/* The page a mailed link of purpose opens: a heading, a sentence and the
+ * button that posts it back (a link alone changes nothing, so a mail
+ * scanner that follows it uses nothing up). */
+static void
+link_page(struct request *r, enum user_token_purpose purpose,
+    const char *heading_key, const char *text_key, const char *button_key)
 {
 	int64_t id;
 	json_t *m;
 
 	page_begin(r);
-	if (link_check(r, USER_TOKEN_VERIFY, false, &id) == -1)
+	if (link_check(r, purpose, false, &id) == -1)
 		return;
-	m = msg_new(r, "acct_verify_title");
-	page_para_add(m, i18n_text(r->lang, "acct_verify_ask"));
-	msg_button(r, m, r->path, "", "acct_verify_button");
+	m = msg_new(r, heading_key);
+	page_para_add(m, i18n_text(r->lang, text_key));
+	msg_button(r, m, r->path, "", button_key);
 	msg_render(r, 200, m);
+}
+
+void
+page_verify_show(struct request *r)
+{
+	link_page(r, USER_TOKEN_VERIFY, "acct_verify_title", "acct_verify_ask",
+	    "acct_verify_button");
 }
 
 void
@@ -786,16 +797,74 @@ page_reset_token_show(struct request *r)
 	    P__MAX, NULL, NULL, r->path);
 }
 
+/* A new password that passed its checks: its hash, made on the offload
+ * worker while the request is parked. */
+struct reset_job {
+	const char *password;
+	size_t plen;
+	char pw[ACCOUNT_HASH_CHARS];
+	int rc; /* of account_hash_password() */
+	int64_t verified_at;
+};
+
+static void
+reset_work(void *arg)
+{
+	struct reset_job *j = arg;
+
+	j->rc = account_hash_password(j->password, j->plen, j->pw);
+	sodium_memzero((char *)j->password, j->plen);
+}
+
+/* The new password's hash in place, once the worker made it. */
+static void
+reset_finish(struct request *r, struct reset_job *j)
+{
+	int64_t id, now = (int64_t)time(NULL);
+
+	if (j->rc == -1) {
+		page_error(r, 500, "err_internal");
+		goto out;
+	}
+	/* Used only now, so a refused password leaves the link working; of
+	 * two tabs racing, one wins. */
+	if (link_check(r, USER_TOKEN_RESET, true, &id) == -1)
+		goto out;
+	if (store_user_set_password(site.store, id, j->pw) != STORE_OK) {
+		page_unavailable(r);
+		goto out;
+	}
+	/* The link came by mail, so the address works. */
+	if (j->verified_at == 0)
+		(void)store_user_verify(site.store, id, now);
+	(void)store_audit(site.store,
+	    arena_printf(r->arena, "user:%lld", (long long)id), "password_reset",
+	    arena_printf(r->arena, "user:%lld", (long long)id), "", now);
+	log_info("account", "event=password_reset user=%lld", (long long)id);
+	/* Every session ended with the old password, this browser's too. */
+	http_header_add(r, "Set-Cookie",
+	    PAGE_COOKIE_SESSION "=; Path=/; "
+				"Max-Age=0; HttpOnly; SameSite=Lax");
+	page_see_other(r, "/login?reset=1");
+out:
+	sodium_memzero(j->pw, sizeof(j->pw));
+}
+
 void
 page_reset_token_post(struct request *r)
 {
 	struct form_value v[P__MAX];
 	const char *errs[P__MAX] = { NULL };
-	char pw[ACCOUNT_HASH_CHARS];
-	int64_t id, now = (int64_t)time(NULL);
+	struct reset_job *j;
+	int64_t id;
 	struct user u;
 	const char *email;
 
+	if (r->job != NULL) {
+		/* The worker has hashed the new password. */
+		reset_finish(r, r->job);
+		return;
+	}
 	page_begin(r);
 	if (post_read(r, password_form, P__MAX, v, P_CSRF, "") == -1 ||
 	    link_check(r, USER_TOKEN_RESET, false, &id) == -1)
@@ -815,34 +884,26 @@ page_reset_token_post(struct request *r)
 		    password_form, P__MAX, v, errs, r->path);
 		return;
 	}
-	if (account_hash_password(v[P_PASSWORD].s, v[P_PASSWORD].len, pw) == -1) {
+	if ((j = arena_alloc(r->arena, sizeof(*j))) == NULL) {
 		sodium_memzero((char *)v[P_PASSWORD].s, v[P_PASSWORD].len);
-		page_error(r, 500, "err_internal");
+		page_unavailable(r);
 		return;
 	}
+	memset(j, 0, sizeof(*j));
+	j->password = v[P_PASSWORD].s;
+	j->plen = v[P_PASSWORD].len;
+	j->verified_at = u.verified_at;
+	/* The hash takes tens of milliseconds and 64 MiB: on the worker, with
+	 * the request parked, as at sign-in and sign-up. */
+	if (offload_submit(r, reset_work, j) == 0)
+		return;
+	/* The worker's queue is full: the form again at once (the link still
+	 * works), never the hash on this thread. */
 	sodium_memzero((char *)v[P_PASSWORD].s, v[P_PASSWORD].len);
-	/* Used only now, so a refused password leaves the link working; of
-	 * two tabs racing, one wins. */
-	if (link_check(r, USER_TOKEN_RESET, true, &id) == -1)
-		goto out;
-	if (store_user_set_password(site.store, id, pw) != STORE_OK) {
-		page_unavailable(r);
-		goto out;
-	}
-	/* The link came by mail, so the address works. */
-	if (u.verified_at == 0)
-		(void)store_user_verify(site.store, id, now);
-	(void)store_audit(site.store,
-	    arena_printf(r->arena, "user:%lld", (long long)id), "password_reset",
-	    arena_printf(r->arena, "user:%lld", (long long)id), "", now);
-	log_info("account", "event=password_reset user=%lld", (long long)id);
-	/* Every session ended with the old password, this browser's too. */
-	http_header_add(r, "Set-Cookie",
-	    PAGE_COOKIE_SESSION "=; Path=/; "
-				"Max-Age=0; HttpOnly; SameSite=Lax");
-	page_see_other(r, "/login?reset=1");
-out:
-	sodium_memzero(pw, sizeof(pw));
+	log_warn("account", "event=password_reset result=busy");
+	render_form(r, 503, "reset_password", "acct_newpw_title", password_form,
+	    P__MAX, v, NULL, r->path);
+	http_header_add(r, "Retry-After", "5");
 }
 
 /* ---- guard: mailed sign-in links ---- */
@@ -862,16 +923,8 @@ page_signin_link_post(struct request *r)
 void
 page_signin_token_show(struct request *r)
 {
-	int64_t id;
-	json_t *m;
-
-	page_begin(r);
-	if (link_check(r, USER_TOKEN_SIGNIN, false, &id) == -1)
-		return;
-	m = msg_new(r, "signin_link_title");
-	page_para_add(m, i18n_text(r->lang, "signin_link_press"));
-	msg_button(r, m, r->path, "", "signin_link_button");
-	msg_render(r, 200, m);
+	link_page(r, USER_TOKEN_SIGNIN, "signin_link_title",
+	    "signin_link_press", "signin_link_button");
 }
 
 void

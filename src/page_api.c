@@ -125,34 +125,11 @@ page_api_petitions(struct request *r)
 		struct search_query sq;
 		struct petition *ps;
 
-		if (strlen(q) > PAGE_SEARCH_MAX) {
-			json_decref(list);
-			page_error(r, 400, "err_search_long");
-			return;
-		}
-		switch (search_query_parse(r->arena, q, strlen(q), &sq)) {
-		case SEARCH_OK: break;
-		case SEARCH_EMPTY: goto done;
-		case SEARCH_INVALID:
-			json_decref(list);
-			page_error(r, 400, "err_search_invalid");
-			return;
-		default:
-			json_decref(list);
-			page_error(r, 500, "err_internal");
-			return;
-		}
-		switch (store_search(site.store, r->arena, &sq, API_PER_PAGE,
-		    (size_t)(page - 1) * API_PER_PAGE, &ps, &n, &total)) {
-		case STORE_OK: break;
-		case STORE_UNAVAILABLE:
-			json_decref(list);
-			page_unavailable(r);
-			return;
-		default:
-			json_decref(list);
-			page_error(r, 500, "err_internal");
-			return;
+		switch (page_search_run(r, q, &sq, page, API_PER_PAGE, &ps, &n,
+		    &total)) {
+		case 1: break;
+		case 0: goto done;
+		default: json_decref(list); return;
 		}
 		for (i = 0; i < n; i++) {
 			if (counts_get(ps[i].id, &ps[i].count) == -1)

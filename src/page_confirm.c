@@ -99,20 +99,28 @@ render_view(struct request *r, const char *tmpl, enum confirm_view v,
 	http_header_add(r, "Cache-Control", "no-store");
 }
 
-void
-page_confirm_show(struct request *r)
+/* The page a mailed link of kind opens ("confirm" or "unsubscribe": the
+ * token's purpose and the template's name), titled title_key. */
+static void
+show_link(struct request *r, const char *kind, const char *title_key)
 {
 	struct token_info info;
 	enum store_status st;
 	enum confirm_view v;
 
 	page_begin(r);
-	v = confirm_view(r, "confirm", &info, &st);
+	v = confirm_view(r, kind, &info, &st);
 	if (st != STORE_OK && st != STORE_NOTFOUND) {
 		page_unavailable(r);
 		return;
 	}
-	render_view(r, "confirm", v, &info, "confirm_title");
+	render_view(r, kind, v, &info, title_key);
+}
+
+void
+page_confirm_show(struct request *r)
+{
+	show_link(r, "confirm", "confirm_title");
 }
 
 /* What a parked confirmation keeps. */
@@ -207,17 +215,7 @@ page_confirm_post(struct request *r)
 void
 page_unsubscribe_show(struct request *r)
 {
-	struct token_info info;
-	enum store_status st;
-	enum confirm_view v;
-
-	page_begin(r);
-	v = confirm_view(r, "unsubscribe", &info, &st);
-	if (st != STORE_OK && st != STORE_NOTFOUND) {
-		page_unavailable(r);
-		return;
-	}
-	render_view(r, "unsubscribe", v, &info, "unsub_title");
+	show_link(r, "unsubscribe", "unsub_title");
 }
 
 /* One POST unsubscribes (RFC 8058): mail providers send it without any form

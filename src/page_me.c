@@ -531,8 +531,17 @@ render_petition(struct request *r, const struct user *u, const char *binding,
     const struct petition *p, int status, const struct me_forms *f)
 {
 	const char *state = petition_state_name(p->state);
-	const char *q;
+	static const struct {
+		const char *query, *key;
+	} notices[] = {
+		{ "posted", "me_update_posted" },
+		{ "changed", "me_state_changed" },
+		{ "delivered", "me_delivered" },
+		{ "addressees", "me_addressees_saved" },
+		{ "image", "me_image_saved" },
+	};
 	json_t *ctx, *o;
+	size_t i;
 
 	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "slug",
 	    p->slug, "title", p->title, "state", state ? state : "",
@@ -586,21 +595,13 @@ render_petition(struct request *r, const struct user *u, const char *binding,
 	if (f != NULL && f->close_unconfirmed)
 		json_object_set_new(o, "close_error",
 		    json_string(i18n_text(r->lang, "me_err_close_confirm")));
-	if (f == NULL && (q = http_query(r, "posted")) != NULL)
-		json_object_set_new(o, "notice",
-		    json_string(i18n_text(r->lang, "me_update_posted")));
-	else if (f == NULL && (q = http_query(r, "changed")) != NULL)
-		json_object_set_new(o, "notice",
-		    json_string(i18n_text(r->lang, "me_state_changed")));
-	else if (f == NULL && (q = http_query(r, "delivered")) != NULL)
-		json_object_set_new(o, "notice",
-		    json_string(i18n_text(r->lang, "me_delivered")));
-	else if (f == NULL && (q = http_query(r, "addressees")) != NULL)
-		json_object_set_new(o, "notice",
-		    json_string(i18n_text(r->lang, "me_addressees_saved")));
-	else if (f == NULL && (q = http_query(r, "image")) != NULL)
-		json_object_set_new(o, "notice",
-		    json_string(i18n_text(r->lang, "me_image_saved")));
+	/* After a redirect from a form: ?posted=1 and the like. */
+	for (i = 0; f == NULL && i < sizeof(notices) / sizeof(notices[0]); i++)
+		if (http_query(r, notices[i].query) != NULL) {
+			json_object_set_new(o, "notice",
+			    json_string(i18n_text(r->lang, notices[i].key)));
+			break;
+		}
 	{
 		/* The petition image and its form (page_image.c). */
 		json_t *img = page_image_json(r, p->slug, p->id);
@@ -622,6 +623,19 @@ render_petition(struct request *r, const struct user *u, const char *binding,
 	http_header_add(r, "Cache-Control", "no-store");
 }
 
+/* The start of the dashboard's GETs: a signed-in user (u, binding) and
+ * the petition of r->slug they own (p). Returns 0, or -1 after replying. */
+static int
+get_begin(struct request *r, struct user *u, char binding[33],
+    struct petition *p)
+{
+	page_begin(r);
+	if (page_require(r, ROLE_STARTER, u, binding) == -1 ||
+	    page_petition_owned(r, u, p, "me") == -1)
+		return -1;
+	return 0;
+}
+
 void
 page_me_petition(struct request *r)
 {
@@ -629,9 +643,7 @@ page_me_petition(struct request *r)
 	struct petition p;
 	struct user u;
 
-	page_begin(r);
-	if (page_require(r, ROLE_STARTER, &u, binding) == -1 ||
-	    page_petition_owned(r, &u, &p, "me") == -1)
+	if (get_begin(r, &u, binding, &p) == -1)
 		return;
 	render_petition(r, &u, binding, &p, 200, NULL);
 }
@@ -645,9 +657,7 @@ page_me_csv(struct request *r)
 	struct petition p;
 	struct user u;
 
-	page_begin(r);
-	if (page_require(r, ROLE_STARTER, &u, binding) == -1 ||
-	    page_petition_owned(r, &u, &p, "me") == -1)
+	if (get_begin(r, &u, binding, &p) == -1)
 		return;
 	page_export_send(r, &p, &u, EXPORT_SIGNERS_CSV, "signers");
 }

@@ -927,6 +927,24 @@ page_key(struct request *r, const char *kind)
 	return arena_printf(r->arena, "%s\n%s\n%s", kind, r->slug, r->lang);
 }
 
+/* What the page cache keeps of p beside its page: the fields the live
+ * parts and the JSON need (the paper count left 0). */
+static void
+meta_fill(struct pagecache_meta *meta, const struct petition *p)
+{
+	memset(meta, 0, sizeof(*meta));
+	meta->petition_id = p->id;
+	meta->goal = p->goal;
+	meta->closes_at = p->closes_at;
+	meta->created_at = p->published_at;
+	meta->log_since = p->created_at;
+	meta->updated_at = p->updated_at;
+	snprintf(meta->state, sizeof(meta->state), "%s",
+	    petition_state_name(p->state));
+	snprintf(meta->slug, sizeof(meta->slug), "%s", p->slug);
+	snprintf(meta->title, sizeof(meta->title), "%s", p->title);
+}
+
 /* Renders the petition page with markers and caches it. Returns 0, or -1
  * after replying with an error page. */
 static int
@@ -950,17 +968,7 @@ cache_petition_page(struct request *r, const char *key,
 		page_error(r, 500, "err_internal");
 		goto out;
 	}
-	memset(meta, 0, sizeof(*meta));
-	meta->petition_id = p.id;
-	meta->goal = p.goal;
-	meta->closes_at = p.closes_at;
-	meta->created_at = p.published_at;
-	meta->log_since = p.created_at;
-	meta->updated_at = p.updated_at;
-	snprintf(meta->state, sizeof(meta->state), "%s",
-	    petition_state_name(p.state));
-	snprintf(meta->slug, sizeof(meta->slug), "%s", p.slug);
-	snprintf(meta->title, sizeof(meta->title), "%s", p.title);
+	meta_fill(meta, &p);
 	log_debug("pagecache", "event=render slug=%s lang=%s", p.slug, r->lang);
 	if (pagecache_put(key, html.data, html.len, meta) == -1) {
 		/* Out of memory for the cache: serve this one uncached. */
@@ -1026,21 +1034,11 @@ page_petition_meta(struct request *r, struct pagecache_meta *meta)
 		return 0;
 	if (load_petition(r, &p) == -1)
 		return -1;
-	memset(meta, 0, sizeof(*meta));
+	meta_fill(meta, &p);
 	if (store_paper_count(site.store, p.id, &meta->paper) != STORE_OK) {
 		page_unavailable(r);
 		return -1;
 	}
-	meta->petition_id = p.id;
-	meta->goal = p.goal;
-	meta->closes_at = p.closes_at;
-	meta->created_at = p.published_at;
-	meta->log_since = p.created_at;
-	meta->updated_at = p.updated_at;
-	snprintf(meta->state, sizeof(meta->state), "%s",
-	    petition_state_name(p.state));
-	snprintf(meta->slug, sizeof(meta->slug), "%s", p.slug);
-	snprintf(meta->title, sizeof(meta->title), "%s", p.title);
 	(void)pagecache_put(key, "", 0, meta);
 	return 0;
 }

@@ -37,6 +37,33 @@ snippet_html(struct request *r, struct search_text *st, const char *lang,
 	return out;
 }
 
+int
+page_search_run(struct request *r, const char *q, struct search_query *sq,
+    int page, int per_page, struct petition **ps, size_t *n, int64_t *total)
+{
+	enum store_status st;
+
+	if (strlen(q) > PAGE_SEARCH_MAX) {
+		page_error(r, 400, "err_search_long");
+		return -1;
+	}
+	switch (search_query_parse(r->arena, q, strlen(q), sq)) {
+	case SEARCH_OK: break;
+	case SEARCH_EMPTY: return 0;
+	case SEARCH_INVALID:
+		page_error(r, 400, "err_search_invalid");
+		return -1;
+	default: page_error(r, 500, "err_internal"); return -1;
+	}
+	st = store_search(site.store, r->arena, sq, (size_t)per_page,
+	    (size_t)(page - 1) * (size_t)per_page, ps, n, total);
+	if (st != STORE_OK) {
+		page_store_failed(r, st);
+		return -1;
+	}
+	return 1;
+}
+
 void
 page_search(struct request *r)
 {
@@ -62,40 +89,17 @@ page_search(struct request *r)
 		page_render(r, 200, "search", ctx);
 		return;
 	}
-	if (strlen(q) > PAGE_SEARCH_MAX) {
-		json_decref(ctx);
-		page_error(r, 400, "err_search_long");
-		return;
-	}
-	switch (search_query_parse(r->arena, q, strlen(q), &sq)) {
-	case SEARCH_OK: break;
-	case SEARCH_EMPTY:
+	switch (page_search_run(r, q, &sq, page, SEARCH_PER_PAGE, &ps, &n,
+	    &total)) {
+	case 1: break;
+	case 0:
 		json_object_set_new(ctx, "q", json_string(q));
 		json_object_set_new(ctx, "no_words", json_true());
 		page_render(r, 200, "search", ctx);
 		return;
-	case SEARCH_INVALID:
-		json_decref(ctx);
-		page_error(r, 400, "err_search_invalid");
-		return;
-	default:
-		json_decref(ctx);
-		page_error(r, 500, "err_internal");
-		return;
+	default: json_decref(ctx); return;
 	}
 	json_object_set_new(ctx, "q", json_string(q));
-	switch (store_search(site.store, r->arena, &sq, SEARCH_PER_PAGE,
-	    (size_t)(page - 1) * SEARCH_PER_PAGE, &ps, &n, &total)) {
-	case STORE_OK: break;
-	case STORE_UNAVAILABLE:
-		json_decref(ctx);
-		page_unavailable(r);
-		return;
-	default:
-		json_decref(ctx);
-		page_error(r, 500, "err_internal");
-		return;
-	}
 	if (n > 0 && (st = search_text_new()) == NULL) {
 		json_decref(ctx);
 		page_error(r, 500, "err_internal");

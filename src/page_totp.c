@@ -318,6 +318,7 @@ void
 page_totp_setup_post(struct request *r)
 {
 	char codes[TOTP_RECOVERY_CODES][TOTP_RECOVERY_CHARS + 4];
+	char cookie[ACCOUNT_SESSION_CHARS + 1];
 	unsigned char hashes[TOTP_RECOVERY_CODES][32];
 	struct form_value v[C__MAX];
 	int64_t step, now = (int64_t)time(NULL);
@@ -366,6 +367,14 @@ page_totp_setup_post(struct request *r)
 	case STORE_NOTFOUND: page_error(r, 409, "totp_already"); goto out;
 	default: page_unavailable(r); goto out;
 	}
+	/* Every other session of the account ended with the enrolment; this
+	 * browser goes on under a fresh one. */
+	if (account_session_start(site.store, u.id, cookie) == -1) {
+		page_unavailable(r);
+		goto out;
+	}
+	page_session_cookie(r, cookie);
+	account_binding(cookie, binding);
 	(void)store_audit(site.store,
 	    arena_printf(r->arena, "user:%lld", (long long)u.id), "totp_enabled",
 	    arena_printf(r->arena, "user:%lld", (long long)u.id), "", now);
@@ -382,4 +391,5 @@ page_totp_setup_post(struct request *r)
 out:
 	sodium_memzero(codes, sizeof(codes));
 	sodium_memzero(hashes, sizeof(hashes));
+	sodium_memzero(cookie, sizeof(cookie));
 }

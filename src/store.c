@@ -3102,6 +3102,9 @@ store_totp_enable(struct store *s, int64_t user_id, int64_t step, int64_t now,
 	(void)q_run(&q, ST_RECOVERY_CLEAR, "i", user_id);
 	for (i = 0; i < n; i++)
 		(void)q_run(&q, ST_RECOVERY_INSERT, "hi", hashes[i], user_id);
+	/* As a new password does: a session begun without the second factor
+	 * (one a thief holds) ends with its enrolment. */
+	(void)q_run(&q, ST_USER_SESSIONS_END, "i", user_id);
 	q_commit(&q);
 	return q_close(&q);
 }

@@ -502,8 +502,10 @@ enum store_status store_totp_get(struct store *s, struct arena *a,
 enum store_status store_totp_begin(struct store *s, int64_t user_id,
     const unsigned char *sealed, size_t len, int64_t now);
 
-/* Enables the account's secret once a code of step confirmed it, and
- * replaces its recovery codes by the n keyed hashes, in one transaction.
+/* Enables the account's secret once a code of step confirmed it,
+ * replaces its recovery codes by the n keyed hashes and ends every session
+ * of the account (the caller starts a fresh one for the browser that
+ * enrolled), in one transaction.
  * STORE_NOTFOUND when there is no secret waiting (nothing changed). */
 enum store_status store_totp_enable(struct store *s, int64_t user_id,
     int64_t step, int64_t now, const unsigned char (*hashes)[32], size_t n);

@@ -6,6 +6,8 @@
  * server. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -13,6 +15,8 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+
+#include <pthread.h>
 
 #include <cmocka.h>
 
@@ -665,6 +669,294 @@ test_second_factor(void **state)
 	fx.passed = true;
 }
 
+/* ---- moderating through the starters' pages ---- */
+
+#define MOD2_EMAIL "guard-mod2@example.org"
+#define ADMIN2_EMAIL "guard-admin2@example.org"
+
+/* GETs path as c and insists on the answer /admin gives a moderator or
+ * admin without a second factor: 303 to /me/2fa. */
+static void
+sent_to_enrol(struct client *c, const char *path, struct resp *r)
+{
+	char *to = resp_header(r, "Location");
+
+	if (r->status != 303 || to == NULL || strcmp(to, "/me/2fa") != 0)
+		fail_msg("%s: %ld to %s, not 303 to /me/2fa", path, r->status,
+		    to != NULL ? to : "(none)");
+	free(to);
+	(void)c;
+}
+
+static long
+get_status(struct client *c, const char *path, bool enrol)
+{
+	struct resp r;
+	long st;
+
+	client_get(c, path, &r);
+	if (enrol)
+		sent_to_enrol(c, path, &r);
+	st = r.status;
+	resp_free(&r);
+	return st;
+}
+
+/* POSTs fields (name, value pairs, NULL-ended) and a form token to path. */
+static long
+post_status(struct client *c, const char *path, bool enrol,
+    const char *const *fields)
+{
+	struct hbuf b = { 0 };
+	struct resp r;
+	long st;
+	char *tok = client_page_csrf(c, "/me");
+
+	for (size_t i = 0; fields[i] != NULL; i += 2)
+		form_add(&b, fields[i], fields[i + 1]);
+	form_add(&b, "csrf", tok);
+	client_post(c, path, b.data, b.len, NULL, &r);
+	if (enrol)
+		sent_to_enrol(c, path, &r);
+	st = r.status;
+	resp_free(&r);
+	hbuf_free(&b);
+	free(tok);
+	return st;
+}
+
+#define SP "/me/p/" SEED_SLUG
+
+/* A moderator or admin signed in with the password alone may not moderate
+ * anyone's petition through the pages its starter uses (hide comments,
+ * paper batches, exports, delivery) any more than at /admin; enrolled,
+ * they may. Enrolling ends the account's other sessions. */
+static void
+test_moderating_takes_second_factor(void **state)
+{
+	(void)state;
+	fx.passed = false;
+	static const char *const gets[] = { SP "/paper",
+		SP "/paper/scan?batch=1", SP "/export.csv", SP "/export.json",
+		SP "/delivery.pdf", NULL };
+	static const char *const hide_f[] = { "id", "999999", "action", "hide",
+		"back", "me", NULL };
+	static const char *const unhide_f[] = { "id", "999999", "action",
+		"unhide", "back", "admin", NULL };
+	static const char *const remove_f[] = { "batch", "999999", "reason",
+		"a mistake", NULL };
+	static const char *const addr_f[] = { NULL };
+	struct client *c, *other;
+	struct resp r;
+	long st;
+
+	assert_int_equal(harness_user_add(&fx.srv, MOD2_EMAIL, "moderator",
+			     PASSWORD),
+	    0);
+	assert_int_equal(harness_user_add(&fx.srv, ADMIN2_EMAIL, "admin",
+			     PASSWORD),
+	    0);
+
+	/* Unenrolled: every path answers as /admin does. */
+	c = client_new(&fx.srv);
+	free(login_answer(c, MOD2_EMAIL, PASSWORD, &st));
+	assert_int_equal(st, 303);
+	other = client_new(&fx.srv);
+	free(login_answer(other, MOD2_EMAIL, PASSWORD, &st));
+	assert_int_equal(st, 303);
+	get_status(c, "/admin", true);
+	for (size_t i = 0; gets[i] != NULL; i++)
+		get_status(c, gets[i], true);
+	post_status(c, SP "/comments", true, hide_f);
+	post_status(c, SP "/comments", true, unhide_f);
+	post_status(c, SP "/paper/remove", true, remove_f);
+	post_status(c, SP "/addressees", true, addr_f);
+	post_status(c, SP "/deliver", true, addr_f);
+	/* An admin: the starter's own dashboard of another's petition too. */
+	struct client *a = client_new(&fx.srv);
+	free(login_answer(a, ADMIN2_EMAIL, PASSWORD, &st));
+	assert_int_equal(st, 303);
+	get_status(a, SP, true);
+	get_status(a, SP "/signers.csv", true);
+	get_status(a, SP "/paper", true);
+	static const char *const state_f[] = { "action", "close", NULL };
+	post_status(a, SP "/state", true, state_f);
+	client_free(a);
+
+	/* Enrolled: the same pages serve the moderator, and the session of
+	 * the other browser, begun without the second factor, is over. */
+	client_get_expect(other, "/me", 200, &r);
+	resp_free(&r);
+	assert_int_equal(harness_twofa_enrol(c, MOD2_EMAIL), 200);
+	client_get(other, "/me", &r);
+	assert_int_equal(r.status, 302);
+	resp_free(&r);
+	client_get(other, "/admin", &r);
+	assert_int_equal(r.status, 302);
+	resp_free(&r);
+	client_free(other);
+	client_get_expect(c, "/me", 200, &r);
+	resp_free(&r);
+	assert_int_equal(get_status(c, "/admin", false), 200);
+	assert_int_equal(get_status(c, SP "/paper", false), 200);
+	assert_int_equal(get_status(c, SP "/export.csv", false), 200);
+	assert_int_equal(get_status(c, SP "/paper/scan?batch=1", false), 404);
+	/* Past the check: no such comment, no such batch. */
+	assert_int_equal(post_status(c, SP "/comments", false, hide_f), 404);
+	assert_int_equal(post_status(c, SP "/paper/remove", false, remove_f),
+	    404);
+	client_free(c);
+	fx.passed = true;
+}
+
+/* ---- the password reset, hashed off the request threads ---- */
+
+#define RESET_EMAIL "guard-reset@example.org"
+#define RESET_NEW "a brand new passphrase here"
+#define RESET_BURST 20
+#define RESET_PAGE_MAX_MS 2000
+
+/* Page views by a thread of their own while a burst is under way: from
+ * go until the burst's clients are done (about as long as the POSTs). */
+struct page_watch {
+	struct client *c;
+	const char *path;
+	atomic_bool go;
+	int views, bad;
+	long long worst_ms;
+};
+
+static void *
+watch_page(void *arg)
+{
+	struct page_watch *w = arg;
+
+	while (!atomic_load(&w->go))
+		pause_ms(1);
+	pause_ms(50);
+	for (int i = 0; i < 10; i++) {
+		struct resp r;
+		long long t0 = now_ms(), ms;
+
+		if (client_get(w->c, w->path, &r) != CURLE_OK || r.status != 200)
+			w->bad++;
+		ms = now_ms() - t0;
+		if (ms > w->worst_ms)
+			w->worst_ms = ms;
+		w->views++;
+		resp_free(&r);
+		pause_ms(20);
+	}
+	return NULL;
+}
+
+/* Asks for a reset link for RESET_EMAIL; returns its path (malloc'd). */
+static char *
+reset_link(int nth)
+{
+	struct client *c = client_new(&fx.srv);
+	struct hbuf b = { 0 };
+	struct resp r;
+	char *tok = client_page_csrf(c, "/reset");
+
+	form_add(&b, "email", RESET_EMAIL);
+	form_add(&b, "csrf", tok);
+	client_post(c, "/reset", b.data, b.len, NULL, &r);
+	assert_int_equal(r.status, 200);
+	resp_free(&r);
+	hbuf_free(&b);
+	free(tok);
+	client_free(c);
+	int i = maildir_find_nth(&fx.mail, RESET_EMAIL, nth, WAIT_MS);
+	assert_true(i > 0);
+	json_t *m = mail_parse(&fx.mail, i);
+	assert_non_null(m);
+	char *link =
+	    link_path(mail_part(m, "text/plain"), fx.srv.base, "/reset/");
+	assert_non_null(link);
+	json_decref(m);
+	return link;
+}
+
+/* A reset sets the new password (the old one no longer signs in); a burst
+ * of reset POSTs, each a password hash, leaves the petition page quick:
+ * the hashes run on the worker, not on the threads serving pages. */
+static void
+test_reset_offloaded(void **state)
+{
+	(void)state;
+	fx.passed = false;
+	struct client *cs[RESET_BURST + 1];
+	struct hbuf bodies[RESET_BURST + 1];
+	struct resp rs[RESET_BURST + 1];
+	struct resp r;
+	long st;
+
+	assert_int_equal(harness_user_add(&fx.srv, RESET_EMAIL, "starter",
+			     PASSWORD),
+	    0);
+	char *link = reset_link(1);
+	for (int i = 0; i < RESET_BURST; i++) {
+		cs[i] = client_new(&fx.srv);
+		char *tok = client_page_csrf(cs[i], link);
+		memset(&bodies[i], 0, sizeof bodies[i]);
+		form_add(&bodies[i], "password", RESET_NEW);
+		form_add(&bodies[i], "csrf", tok);
+		free(tok);
+	}
+	/* The page view rides in the same burst. */
+	long long t0 = now_ms();
+	struct client *viewer = client_new(&fx.srv);
+	client_get_expect(viewer, "/p/" SEED_SLUG, 200, &r);
+	resp_free(&r);
+	long long quiet = now_ms() - t0;
+	pthread_t t;
+	struct page_watch w = { .c = viewer, .path = "/p/" SEED_SLUG };
+	atomic_store(&w.go, false);
+	assert_int_equal(pthread_create(&t, NULL, watch_page, &w), 0);
+	atomic_store(&w.go, true);
+	assert_int_equal(client_post_many(cs, link, bodies, rs, RESET_BURST), 0);
+	pthread_join(t, NULL);
+	print_message("reset burst: page views %d, slowest %lld ms (quiet %lld "
+		      "ms)\n",
+	    w.views, w.worst_ms, quiet);
+	assert_true(w.views > 0);
+	assert_int_equal(w.bad, 0);
+	if (w.worst_ms >= RESET_PAGE_MAX_MS + quiet)
+		fail_msg("a page view took %lld ms during a reset burst",
+		    w.worst_ms);
+	/* One reset took; the rest found the link spent (or the worker
+	 * full: 503 with Retry-After); none failed otherwise. */
+	int done = 0;
+	for (int i = 0; i < RESET_BURST; i++) {
+		if (rs[i].status == 303)
+			done++;
+		else if (rs[i].status == 503) {
+			char *ra = resp_header(&rs[i], "Retry-After");
+			assert_non_null(ra);
+			free(ra);
+		} else if (rs[i].status != 410 && rs[i].status != 404)
+			fail_msg("reset POST answered %ld", rs[i].status);
+		resp_free(&rs[i]);
+		hbuf_free(&bodies[i]);
+		client_free(cs[i]);
+	}
+	assert_int_equal(done, 1);
+	free(link);
+	struct client *c = client_new(&fx.srv);
+	free(login_answer(c, RESET_EMAIL, PASSWORD, &st));
+	assert_int_equal(st, 422);
+	client_free(c);
+	c = client_new(&fx.srv);
+	free(login_answer(c, RESET_EMAIL, RESET_NEW, &st));
+	assert_int_equal(st, 303);
+	client_free(c);
+	client_free(viewer);
+	const char *needles[] = { RESET_NEW, NULL };
+	assert_log_lacks(&fx.srv, needles);
+	fx.passed = true;
+}
+
 int
 main(void)
 {
@@ -674,6 +966,8 @@ main(void)
 		cmocka_unit_test(test_login_tells_nothing),
 		cmocka_unit_test(test_signin_link_hostile),
 		cmocka_unit_test(test_second_factor),
+		cmocka_unit_test(test_moderating_takes_second_factor),
+		cmocka_unit_test(test_reset_offloaded),
 	};
 	return harness_finish(
 	    cmocka_run_group_tests(tests, group_setup, group_teardown));
