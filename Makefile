@@ -123,19 +123,23 @@ tests: $(addprefix build/unit/,$(UNITS)) $(addprefix build/asan/unit/,$(UNITS)) 
 deps:
 	@sh scripts/deps.sh
 
+# The builds that run, test and tsan start use every processor unless make
+# was given -j itself.
+SUBJOBS = $(if $(filter -j%,$(MAKEFLAGS)),,-j$(shell nproc 2>/dev/null || echo 2))
+
 run: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory $(SUBJOBS) all
 	./$(TREE)/holos serve --listen $(LISTEN) --data $(DATA) --seed seed/petition.md
 
 # Every test; the ThreadSanitizer pass of `make tsan` included.
 test: deps
-	@$(MAKE) --no-print-directory all asan tests build/tsan/holos
+	@$(MAKE) --no-print-directory $(SUBJOBS) all asan tests build/tsan/holos
 	@HOLOS_TSAN_E2ES="$(TSAN_E2ES)" sh scripts/test.sh
 
 # The signing, confirmation, outbox and update-mail tests against a
 # ThreadSanitizer holos; any data race in the server fails them.
 tsan: deps
-	@$(MAKE) --no-print-directory build/tsan/holos $(addprefix build/e2e/,$(TSAN_E2ES))
+	@$(MAKE) --no-print-directory $(SUBJOBS) build/tsan/holos $(addprefix build/e2e/,$(TSAN_E2ES))
 	@sh scripts/test.sh tsan $(TSAN_E2ES)
 
 bench: deps

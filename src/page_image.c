@@ -3,7 +3,6 @@
  * image.c) and its srcset for the pages (page_share.c serves the files). */
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include "form.h"
@@ -12,6 +11,7 @@
 #include "page.h"
 #include "pagecache.h"
 #include "petition.h"
+#include "upload.h"
 
 /* The alt text, in characters: a sentence or two. */
 #define ALT_MAX 250
@@ -31,72 +31,6 @@ static const struct form_spec image_form[I__MAX] = {
 	[I_CSRF] = { "csrf", FORM_TOKEN, 128, true, NULL },
 };
 
-/* What the post processor gave so far. */
-struct upload {
-	struct buf text; /* the plain fields, urlencoded for form_parse() */
-	struct buf file; /* the field "image", up to IMAGE_MAX_BYTES + 1 */
-	bool has_file;
-	size_t field_bytes; /* of the plain field being read */
-	bool field_dropped; /* an undeclared one: not kept */
-	bool text_too_long;
-};
-
-static bool
-declared(const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < I__MAX; i++)
-		if (strcmp(image_form[i].name, name) == 0)
-			return true;
-	return false;
-}
-
-static int
-on_part(void *arg, const char *name, const char *filename, const char *data,
-    uint64_t off, size_t size)
-{
-	struct upload *u = arg;
-
-	(void)filename;
-	if (strcmp(name, "image") == 0) {
-		u->has_file = true;
-		/* One byte over the limit is enough to say so; the rest is
-		 * not kept. */
-		if (u->file.len + size > IMAGE_MAX_BYTES + 1)
-			size = IMAGE_MAX_BYTES + 1 - u->file.len;
-		buf_append(&u->file, data, size);
-		return buf_ok(&u->file) ? 0 : -1;
-	}
-	if (off == 0) {
-		u->field_bytes = 0;
-		u->field_dropped = !declared(name);
-		if (!u->field_dropped) {
-			if (u->text.len > 0)
-				buf_putc(&u->text, '&');
-			buf_append_urlenc(&u->text, name, strlen(name));
-			buf_putc(&u->text, '=');
-		}
-	}
-	if (u->field_dropped)
-		return 0;
-	u->field_bytes += size;
-	if (u->field_bytes > TEXT_BYTES) {
-		u->text_too_long = true;
-		return 0;
-	}
-	buf_append_urlenc(&u->text, data, size);
-	return buf_ok(&u->text) ? 0 : -1;
-}
-
-static bool
-is_multipart(struct request *r)
-{
-	const char *ct = http_header(r, "Content-Type");
-
-	return ct != NULL && strncasecmp(ct, "multipart/form-data", 19) == 0;
-}
-
 /* Reads the upload's fields into v and its file into u. Returns the
  * number of bad fields, or -1 after replying. */
 static int
@@ -104,25 +38,18 @@ read_upload(struct request *r, struct upload *u, struct form_value *v)
 {
 	int n;
 
-	if (!is_multipart(r))
+	if (!upload_is_multipart(r))
 		/* A form without the file (urlencoded): its token is
 		 * checked all the same, then the missing image refused. */
 		return page_form_read(r, image_form, I__MAX, v);
-	if (http_multipart(r, on_part, u) == -1) {
+	switch (upload_read(r, u, v, &n)) {
+	case UPLOAD_OK: return n;
+	case UPLOAD_MALFORMED:
 		log_info("image", "slug=%s result=malformed", r->slug);
 		page_error(r, 400, "err_image_form");
 		return -1;
+	default: page_error(r, 500, "err_internal"); return -1;
 	}
-	if ((n = form_parse(r->arena, u->text.data ? u->text.data : "",
-		 u->text.len, image_form, I__MAX, v)) == -1) {
-		page_error(r, 500, "err_internal");
-		return -1;
-	}
-	if (u->text_too_long && v[I_ALT].err == FORM_OK) {
-		v[I_ALT].err = FORM_TOO_LONG;
-		n++;
-	}
-	return n;
 }
 
 /* The files of res as the store keeps them, names and types in the
@@ -173,9 +100,8 @@ page_image_upload(struct request *r)
 	int nerr;
 
 	page_begin(r);
-	memset(&u, 0, sizeof(u));
-	buf_init(&u.text);
-	buf_init(&u.file);
+	upload_init(&u, image_form, I__MAX, "image", IMAGE_MAX_BYTES,
+	    TEXT_BYTES);
 	if (page_require(r, ROLE_STARTER, &usr, binding) == -1 ||
 	    (nerr = read_upload(r, &u, v)) == -1 ||
 	    !page_csrf_check(r, &v[I_CSRF], binding) ||
@@ -217,8 +143,7 @@ page_image_upload(struct request *r)
 	pagecache_invalidate(p.id);
 	page_see_other(r, arena_printf(r->arena, "/me/p/%s?image=1", p.slug));
 out:
-	buf_reset(&u.text);
-	buf_reset(&u.file);
+	upload_free(&u);
 	(void)nerr;
 }
 

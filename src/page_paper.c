@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include "form.h"
@@ -15,6 +14,7 @@
 #include "page.h"
 #include "pagecache.h"
 #include "paper.h"
+#include "upload.h"
 
 /* Batches the page lists at most. */
 #define PAPER_LIST_MAX 500
@@ -54,96 +54,24 @@ static const struct form_spec add_form[A__MAX] = {
 	[A_CSRF] = { "csrf", FORM_TOKEN, 128, true, NULL },
 };
 
-/* What the post processor gave so far of a batch sent as
- * multipart/form-data. */
-struct upload {
-	struct buf text;    /* the plain fields, urlencoded for form_parse() */
-	struct buf file;    /* the field "scan", up to PAPER_SCAN_MAX + 1 */
-	bool has_file;	    /* a "scan" part came */
-	bool named;	    /* with a file name: a file was chosen */
-	size_t field_bytes; /* of the plain field being read */
-	bool field_dropped; /* an undeclared one: not kept */
-	bool text_too_long;
-};
-
-static bool
-declared(const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < A__MAX; i++)
-		if (strcmp(add_form[i].name, name) == 0)
-			return true;
-	return false;
-}
-
-static int
-on_part(void *arg, const char *name, const char *filename, const char *data,
-    uint64_t off, size_t size)
-{
-	struct upload *u = arg;
-
-	if (strcmp(name, "scan") == 0) {
-		/* The file's name is never kept: only whether there is one
-		 * (a browser sends an empty part without a name when no
-		 * file was chosen). */
-		u->has_file = true;
-		if (filename != NULL && filename[0] != '\0')
-			u->named = true;
-		/* One byte over the limit is enough to say so. */
-		if (u->file.len + size > PAPER_SCAN_MAX + 1)
-			size = PAPER_SCAN_MAX + 1 - u->file.len;
-		buf_append(&u->file, data, size);
-		return buf_ok(&u->file) ? 0 : -1;
-	}
-	if (off == 0) {
-		u->field_bytes = 0;
-		u->field_dropped = !declared(name);
-		if (!u->field_dropped) {
-			if (u->text.len > 0)
-				buf_putc(&u->text, '&');
-			buf_append_urlenc(&u->text, name, strlen(name));
-			buf_putc(&u->text, '=');
-		}
-	}
-	if (u->field_dropped)
-		return 0;
-	u->field_bytes += size;
-	if (u->field_bytes > TEXT_BYTES) {
-		u->text_too_long = true;
-		return 0;
-	}
-	buf_append_urlenc(&u->text, data, size);
-	return buf_ok(&u->text) ? 0 : -1;
-}
-
 /* Reads the batch's fields into v and its scan, if any, into u: a form
  * sent as multipart/form-data (with a file) or urlencoded (without).
  * Returns 0, or -1 after replying. */
 static int
 read_batch(struct request *r, struct upload *u, struct form_value *v)
 {
-	const char *ct = http_header(r, "Content-Type");
-	size_t i;
+	int n;
 
-	if (ct == NULL || strncasecmp(ct, "multipart/form-data", 19) != 0)
+	if (!upload_is_multipart(r))
 		return page_form_read(r, add_form, A__MAX, v);
-	if (http_multipart(r, on_part, u) == -1 || !buf_ok(&u->text)) {
+	switch (upload_read(r, u, v, &n)) {
+	case UPLOAD_OK: return 0;
+	case UPLOAD_MALFORMED:
 		log_info("paper", "slug=%s result=malformed", r->slug);
 		page_error(r, 400, "paper_err_upload");
 		return -1;
+	default: page_error(r, 500, "err_internal"); return -1;
 	}
-	if (form_parse(r->arena, u->text.data ? u->text.data : "", u->text.len,
-		add_form, A__MAX, v) == -1) {
-		page_error(r, 500, "err_internal");
-		return -1;
-	}
-	/* A field past TEXT_BYTES was cut: too long, whichever it was. */
-	if (u->text_too_long)
-		for (i = 0; i < A__MAX; i++)
-			if (v[i].err == FORM_OK && i != A_CSRF)
-				v[i].err = FORM_TOO_LONG;
-	return 0;
 }
 
 /* The scan of u checked: its kind in *kind (PAPER_SCAN_NONE when no file
@@ -282,9 +210,7 @@ page_paper_add(struct request *r)
 	size_t i;
 
 	page_begin(r);
-	memset(&up, 0, sizeof(up));
-	buf_init(&up.text);
-	buf_init(&up.file);
+	upload_init(&up, add_form, A__MAX, "scan", PAPER_SCAN_MAX, TEXT_BYTES);
 	if (page_require(r, ROLE_STARTER, &u, binding) == -1 ||
 	    read_batch(r, &up, v) == -1 ||
 	    !page_csrf_check(r, &v[A_CSRF], binding) ||
@@ -334,8 +260,7 @@ page_paper_add(struct request *r)
 	    kind != PAPER_SCAN_NONE ? b.scan : "none", b.scan_len);
 	back(r, &p, "added=1");
 out:
-	buf_reset(&up.text);
-	buf_reset(&up.file);
+	upload_free(&up);
 }
 
 void
