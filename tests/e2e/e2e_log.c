@@ -664,6 +664,15 @@ test_fork(void **state)
 	for (t0 = now_ms(); now_ms() - t0 < 5000 && sth_size(srv) != size;)
 		pause_ms(100);
 	assert_int_equal(sth_size(srv), size);
+	/* The page read the log while it was gone (its size 0) and keeps
+	 * that for a few seconds: wait for it to say the size again. */
+	for (t0 = now_ms(); now_ms() - t0 < 10000;) {
+		long long c, z;
+		page_numbers(srv, &c, &z);
+		if (z == size)
+			break;
+		pause_ms(200);
+	}
 	/* The rebuilt log passes on its own ... */
 	assert_int_equal(audit(srv, NULL, NULL), 0);
 	/* ... but not against the head saved from the first one. */
