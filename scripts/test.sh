@@ -38,10 +38,8 @@ passed=0
 failed=0
 bad=""
 if [ "${1:-}" = --job ]; then
-	log=/dev/null
 	out=$HOLOS_TEST_OUT
 else
-	log=$(mktemp)
 	out=$(mktemp -d "${TMPDIR:-/tmp}/holos-test.XXXXXX")
 fi
 pgdir=""
@@ -50,7 +48,7 @@ cleanup() {
 		sh scripts/pg.sh stop "$pgdir" >/dev/null 2>&1
 		rm -rf "$pgdir"
 	fi
-	rm -rf "$log" "$out"
+	rm -rf "$out"
 }
 
 # A job's name says what it runs: [pg/|tsan/]e2e/NAME, [pg/][asan/]unit/

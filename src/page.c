@@ -362,14 +362,15 @@ petition_load_for(struct request *r, const struct user *u, enum user_role least,
 	case STORE_NOTFOUND: page_error(r, 404, "err_not_found"); return -1;
 	default: page_unavailable(r); return -1;
 	}
-	if (u->role < least && (p->owner_id == 0 || p->owner_id != u->id)) {
+	if (p->owner_id != 0 && p->owner_id == u->id)
+		return 0; /* its starter */
+	if (u->role < least) {
 		log_info(module, "slug=%s user=%lld result=forbidden", p->slug,
 		    (long long)u->id);
 		page_error(r, 403, "err_forbidden");
 		return -1;
 	}
-	if ((p->owner_id == 0 || p->owner_id != u->id) &&
-	    second_factor_check(r, u) == -1) {
+	if (second_factor_check(r, u) == -1) {
 		log_info(module,
 		    "slug=%s user=%lld result=second_factor_missing", p->slug,
 		    (long long)u->id);

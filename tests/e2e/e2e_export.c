@@ -577,8 +577,7 @@ test_paper(void **state)
 
 /* ---- a paper batch's scanned file ---- */
 
-#define BOUNDARY "holos-paper-boundary"
-#define MULTIPART "multipart/form-data; boundary=" BOUNDARY
+#define MULTIPART HARNESS_MULTIPART
 #define OTHER_SLUG "export-other-park"
 #define SCAN_MAX (10 * 1024 * 1024)
 
@@ -589,30 +588,16 @@ static void
 scan_body(struct hbuf *b, const char *csrf, const char *count,
     const char *filename, const void *data, size_t len)
 {
-	static const char *const names[] = { "count", "day", "place" };
-	const char *values[] = { count, "2026-11-25", "Market square" };
-
-	for (size_t i = 0; i < 3; i++)
-		hbuf_printf(b,
-		    "--" BOUNDARY "\r\nContent-Disposition: form-data; "
-		    "name=\"%s\"\r\n\r\n%s\r\n",
-		    names[i], values[i]);
+	multipart_field(b, "count", count);
+	multipart_field(b, "day", "2026-11-25");
+	multipart_field(b, "place", "Market square");
 	if (csrf != NULL)
-		hbuf_printf(b,
-		    "--" BOUNDARY "\r\nContent-Disposition: form-data; "
-		    "name=\"csrf\"\r\n\r\n%s\r\n",
-		    csrf);
-	if (data != NULL) {
-		hbuf_puts(b,
-		    "--" BOUNDARY "\r\nContent-Disposition: form-data; "
-		    "name=\"scan\"; filename=\"");
-		hbuf_puts(b, filename);
-		/* The name and type a client claims count for nothing. */
-		hbuf_puts(b, "\"\r\nContent-Type: application/pdf\r\n\r\n");
-		hbuf_append(b, data, len);
-		hbuf_puts(b, "\r\n");
-	}
-	hbuf_puts(b, "--" BOUNDARY "--\r\n");
+		multipart_field(b, "csrf", csrf);
+	/* The name and type a client claims count for nothing. */
+	if (data != NULL)
+		multipart_file(b, "scan", filename, "application/pdf", data,
+		    len);
+	multipart_end(b);
 }
 
 /* Sends a batch of count with the file data from c in lang; returns the

@@ -24,8 +24,7 @@
 #define OTHER "image-other@example.org"
 #define PASSWORD "correct horse battery staple"
 #define SLUG "clean-wells"
-#define BOUNDARY "holosTestBoundary7MA4YWxkTrZu0gW"
-#define MULTIPART "multipart/form-data; boundary=" BOUNDARY
+#define MULTIPART HARNESS_MULTIPART
 
 static struct server *srv;
 static struct hbuf jpeg_gps; /* a JPEG with GPS EXIF, made once */
@@ -136,25 +135,13 @@ multipart(struct hbuf *b, const char *csrf, const char *alt,
     const char *filename, const void *data, size_t len)
 {
 	if (csrf != NULL)
-		hbuf_printf(b,
-		    "--" BOUNDARY "\r\nContent-Disposition: form-data; "
-		    "name=\"csrf\"\r\n\r\n%s\r\n",
-		    csrf);
+		multipart_field(b, "csrf", csrf);
 	if (alt != NULL)
-		hbuf_printf(b,
-		    "--" BOUNDARY "\r\nContent-Disposition: form-data; "
-		    "name=\"alt\"\r\n\r\n%s\r\n",
-		    alt);
-	if (data != NULL) {
-		hbuf_printf(b,
-		    "--" BOUNDARY "\r\nContent-Disposition: form-data; "
-		    "name=\"image\"; filename=\"%s\"\r\nContent-Type: "
-		    "application/octet-stream\r\n\r\n",
-		    filename);
-		hbuf_append(b, data, len);
-		hbuf_puts(b, "\r\n");
-	}
-	hbuf_puts(b, "--" BOUNDARY "--\r\n");
+		multipart_field(b, "alt", alt);
+	if (data != NULL)
+		multipart_file(b, "image", filename, "application/octet-stream",
+		    data, len);
+	multipart_end(b);
 }
 
 /* The owner's session, signed in once for every test (a sign-in costs

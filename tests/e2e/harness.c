@@ -108,6 +108,36 @@ hbuf_printf(struct hbuf *b, const char *fmt, ...)
 }
 
 void
+multipart_field(struct hbuf *b, const char *name, const char *value)
+{
+	hbuf_printf(b,
+	    "--" HARNESS_BOUNDARY "\r\nContent-Disposition: form-data; "
+	    "name=\"%s\"\r\n\r\n%s\r\n",
+	    name, value);
+}
+
+void
+multipart_file(struct hbuf *b, const char *name, const char *filename,
+    const char *type, const void *data, size_t len)
+{
+	hbuf_printf(b,
+	    "--" HARNESS_BOUNDARY "\r\nContent-Disposition: form-data; "
+	    "name=\"%s\"; filename=\"",
+	    name);
+	/* Appended as bytes: a test's file name may be no text at all. */
+	hbuf_puts(b, filename);
+	hbuf_printf(b, "\"\r\nContent-Type: %s\r\n\r\n", type);
+	hbuf_append(b, data, len);
+	hbuf_puts(b, "\r\n");
+}
+
+void
+multipart_end(struct hbuf *b)
+{
+	hbuf_puts(b, "--" HARNESS_BOUNDARY "--\r\n");
+}
+
+void
 hbuf_free(struct hbuf *b)
 {
 	free(b->data);

@@ -37,6 +37,16 @@ void hbuf_printf(struct hbuf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void hbuf_free(struct hbuf *b);
 
+/* A multipart/form-data body, part by part, with HARNESS_BOUNDARY; post it
+ * with Content-Type HARNESS_MULTIPART. A file part's name and type are what
+ * a client claims (holos reads neither). */
+#define HARNESS_BOUNDARY "holosTestBoundary7MA4YWxkTrZu0gW"
+#define HARNESS_MULTIPART "multipart/form-data; boundary=" HARNESS_BOUNDARY
+void multipart_field(struct hbuf *b, const char *name, const char *value);
+void multipart_file(struct hbuf *b, const char *name, const char *filename,
+    const char *type, const void *data, size_t len);
+void multipart_end(struct hbuf *b);
+
 /* One server process. root is a fresh mkdtemp directory; the data dir is
  * root/data (deliberately not created, so the server must create it) and
  * the server's stderr goes to root/server.log, outside the data dir. */
