@@ -252,6 +252,9 @@ on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
 
 	(void)cls;
 	(void)addrlen;
+	/* Stopping: no new connection (server_stop()). */
+	if (atomic_load(&draining))
+		return MHD_NO;
 	sockaddr_netaddr(addr, &a);
 	if (peer_trusted(&a))
 		return MHD_YES;
@@ -755,6 +758,7 @@ server_start(const struct server_config *c)
 		threads = n > 0 ? (unsigned)n : 1;
 	}
 	cfg = c;
+	atomic_store(&draining, false);
 	MHD_set_panic_func(on_mhd_panic, NULL);
 	connlimit_init(&limits, c->per_ip, c->per_net);
 	daemon_ = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD |
@@ -817,17 +821,18 @@ server_wait(void)
 void
 server_stop(void)
 {
-	MHD_socket lfd;
 	int i;
 
 	if (daemon_ == NULL)
 		return;
-	/* Stop accepting; let requests that are being handled finish. The
-	 * listening socket is closed only once the daemon's threads are gone:
-	 * they may still be taking it out of their epoll sets, and a number
-	 * closed under them could be another socket's by then. */
+	/* Refuse new connections (on_accept()) and new requests
+	 * (reply_stopping()); let those being handled finish. Not
+	 * MHD_quiesce_daemon(): with a thread pool it takes the listening
+	 * socket out of each worker's epoll set while the worker may be
+	 * doing the same (at its connection limit), and libmicrohttpd 0.9.75
+	 * aborts when the second removal fails. MHD_stop_daemon() closes the
+	 * listening socket once its threads are gone. */
 	atomic_store(&draining, true);
-	lfd = MHD_quiesce_daemon(daemon_);
 	for (i = 0; i < 1000 && atomic_load(&inflight) > 0; i++)
 		usleep(10000);
 	/* No shutdown() from the reaper once the daemon closes sockets. */
@@ -835,7 +840,5 @@ server_stop(void)
 	MHD_stop_daemon(daemon_);
 	daemon_ = NULL;
 	connlimit_free(&limits);
-	if (lfd != MHD_INVALID_SOCKET)
-		close(lfd);
 	log_info("server", "event=stopped");
 }
