@@ -115,10 +115,49 @@ build/e2e/%: tests/e2e/%.c build/asan/e2e/harness.o
 
 -include $(wildcard build/asan/e2e/*.d)
 
+# Fuzz targets (fuzz/fuzz_*.c), each linked with every object of a tree.
+# `make test` builds them with gcc in the ASan tree against fuzz/replay.c and
+# replays their corpora (build/asan/fuzz/); `make fuzz` builds them with
+# clang's libFuzzer, ASan and UBSan in build/fuzz/ (objects instrumented for
+# coverage) and runs them (fuzz/run.sh).
+FUZZES  := $(patsubst fuzz/%.c,%,$(wildcard fuzz/fuzz_*.c))
+FUZZCC  ?= clang
+FUZZCXX ?= clang++
+GEN_fuzz := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined
+
+build/asan/fuzz/replay.o: fuzz/replay.c
+	@mkdir -p $(@D)
+	$(CC) -std=c17 -g $(WARN) $(GEN_address) $(CPPFLAGS) $(CFLAGS) $(DEPFLAGS) -c -o $@ $<
+
+build/asan/fuzz/%: fuzz/%.c build/asan/fuzz/replay.o $(call objs,build/asan)
+	$(CC) -std=c17 -g $(WARN) $(HOLOSCPP) $(GEN_address) $(PKGCFLAGS) $(CPPFLAGS) $(CFLAGS) \
+	    $(DEPFLAGS) $(LDFLAGS) -Ifuzz -o $@ $< build/asan/fuzz/replay.o $(call objs,build/asan) \
+	    $(PKGLIBS)
+
+build/fuzz/obj/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(FUZZCC) -std=c17 -g $(WARN) $(HOLOSCPP) $(GEN_fuzz) -fsanitize=fuzzer-no-link \
+	    $(PKGCFLAGS) $(CPPFLAGS) $(CFLAGS) $(DEPFLAGS) -c -o $@ $<
+
+build/fuzz/obj/%.o: src/%.cc
+	@mkdir -p $(@D)
+	$(FUZZCXX) -std=c++17 -g $(CXXWARN) $(HOLOSCPP) $(GEN_fuzz) -fno-sanitize=vptr \
+	    -fsanitize=fuzzer-no-link \
+	    $(PKGCFLAGS) $(CPPFLAGS) $(CXXFLAGS) $(DEPFLAGS) -c -o $@ $<
+
+build/fuzz/%: fuzz/%.c $(call objs,build/fuzz)
+	$(FUZZCC) -std=c17 -g $(WARN) $(HOLOSCPP) $(GEN_fuzz) -fsanitize=fuzzer $(PKGCFLAGS) \
+	    $(CPPFLAGS) $(CFLAGS) $(DEPFLAGS) $(LDFLAGS) -Ifuzz -o $@ $< $(call objs,build/fuzz) \
+	    $(PKGLIBS)
+
+fuzzers: $(addprefix build/fuzz/,$(FUZZES))
+
+-include $(wildcard build/fuzz/obj/*.d build/fuzz/*.d build/asan/fuzz/*.d)
+
 all: $(TREE)/holos
 asan: build/asan/holos
 tests: $(addprefix build/unit/,$(UNITS)) $(addprefix build/asan/unit/,$(UNITS)) \
-    $(addprefix build/e2e/,$(E2ES))
+    $(addprefix build/e2e/,$(E2ES)) $(addprefix build/asan/fuzz/,$(FUZZES))
 
 deps:
 	@sh scripts/deps.sh
@@ -218,6 +257,8 @@ bench-deliver: build/bench/deliver_bench
 	    >"$$out" 2>&1; rc=$$?; cat "$$out"; exit $$rc
 
 fuzz: deps
+	@command -v $(FUZZCC) >/dev/null || apt-get install -y -qq clang >/dev/null
+	@$(MAKE) --no-print-directory $(SUBJOBS) fuzzers
 	@sh fuzz/run.sh
 
 format:
@@ -229,4 +270,4 @@ clean:
 DATA   ?= data
 LISTEN ?= 127.0.0.1:8080
 
-.PHONY: all asan tests deps run test tsan bench bench-deliver bench-export bench-events bench-spike bench-find bench-log fuzz format clean
+.PHONY: all asan tests deps run test tsan bench bench-deliver bench-export bench-events bench-spike bench-find bench-log fuzz fuzzers format clean

@@ -1,36 +1,39 @@
 #!/bin/sh
-# run.sh - builds every fuzz/fuzz_*.c with libFuzzer, ASan and UBSan (clang)
-# and runs each for FUZZ_SECONDS (default 60) on its corpus in
-# fuzz/corpus/NAME/, which keeps what the fuzzer found new. Not part of
-# `make test`.
+# run.sh - runs every fuzz target that `make fuzzers` built in build/fuzz/
+# (libFuzzer, ASan and UBSan, clang) on its corpus in fuzz/corpus/NAME/,
+# which keeps what the fuzzer found new. Not part of `make test` (which
+# replays the corpora). Each target runs until FUZZ_SECONDS (default 60)
+# have passed or, when FUZZ_RUNS is set, until it has run that many
+# inputs; FUZZ_TARGETS (default: all) names the ones to run, e.g.
+# "url cookie". A finding stops the run with the fuzzer's report and its
+# crash file, and a non-zero exit.
 set -eu
 cd "$(dirname "$0")/.."
-command -v clang >/dev/null || {
-	echo "fuzz: installing clang" >&2
-	apt-get install -y -qq clang >/dev/null
-}
 secs=${FUZZ_SECONDS:-60}
-pkgs="libmicrohttpd sqlite3 libsodium icu-uc icu-i18n libcmark jansson libcurl libpq libidn2 vips libwebp"
-cflags="-std=c17 -D_GNU_SOURCE -g -O1 -Isrc -fsanitize=fuzzer,address,undefined $(pkg-config --cflags $pkgs)"
-libs="$(pkg-config --libs $pkgs) -lstdc++ -lpthread -lm"
-mkdir -p build/fuzz
-for f in fuzz/fuzz_*.c; do
-	name=$(basename "$f" .c)
-	short=${name#fuzz_}
-	case $short in
-	form) srcs="src/form.c src/email.c src/arena.c src/buf.c src/log.c" ;;
-	import) srcs="src/import.c src/form.c src/petition.c src/arena.c src/buf.c src/log.c src/store.c src/store_sqlite.c src/store_pg.c" ;;
-	tmpl) srcs="src/tmpl.c src/buf.c src/arena.c src/log.c" ;;
-	email) srcs="src/email.c src/form.c src/arena.c src/buf.c src/log.c" ;;
-	image) srcs="src/image.c src/arena.c src/log.c" ;;
-	url) srcs="src/form.c src/log.c src/arena.c src/buf.c src/petition.c src/crypto.c" ;;
-	cookie) srcs="src/crypto.c src/form.c src/log.c src/arena.c src/buf.c" ;;
-	*) echo "fuzz: no sources listed for $name" >&2; exit 1 ;;
-	esac
-	# shellcheck disable=SC2086
-	clang $cflags -o "build/fuzz/$name" "$f" $srcs $libs
+targets=${FUZZ_TARGETS:-$(ls fuzz/fuzz_*.c | sed 's|fuzz/fuzz_\(.*\)\.c|\1|')}
+mkdir -p build/fuzz/findings
+for short in $targets; do
+	bin=build/fuzz/fuzz_$short
+	[ -x "$bin" ] || {
+		echo "fuzz: $bin is missing (make fuzzers builds it)" >&2
+		exit 1
+	}
 	mkdir -p "fuzz/corpus/$short"
-	echo "fuzz: $name for ${secs}s"
-	"build/fuzz/$name" -max_total_time="$secs" -max_len=65536 \
-	    "fuzz/corpus/$short" 2>&1 | tail -3
+	if [ -n "${FUZZ_RUNS:-}" ]; then
+		limit="-runs=$FUZZ_RUNS"
+		echo "fuzz: fuzz_$short for $FUZZ_RUNS inputs"
+	else
+		limit="-max_total_time=$secs"
+		echo "fuzz: fuzz_$short for ${secs}s"
+	fi
+	log=build/fuzz/fuzz_$short.log
+	t0=$(date +%s)
+	if ! "$bin" "$limit" -max_len=65536 -print_final_stats=1 \
+	    -artifact_prefix=build/fuzz/findings/ "fuzz/corpus/$short" >"$log" 2>&1; then
+		tail -n 40 "$log" >&2
+		echo "fuzz: fuzz_$short found a problem (build/fuzz/findings/)" >&2
+		exit 1
+	fi
+	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
+	echo "fuzz: fuzz_$short ran ${runs:-?} inputs in $(($(date +%s) - t0)) s, no finding"
 done

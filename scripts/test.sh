@@ -68,6 +68,7 @@ job_run() {
 	    HOLOS_TEST_PG_DIR="$HOLOS_TEST_PGDIR" "build/e2e/${name##*/}" ;;
 	pg/asan/unit/*) set -- env HOLOS_TEST_PG="$HOLOS_TEST_DSN" \
 	    "build/asan/unit/${name##*/}" ;;
+	asan/fuzz/*) set -- "build/$name" "fuzz/corpus/${name##*/fuzz_}" ;;
 	*) set -- "build/$name" ;;
 	esac
 	t0=$(date +%s)
@@ -196,9 +197,10 @@ if [ "$mode" = tsan ]; then
 fi
 
 # No two modules call each other by name (docs/architecture.md); the unit
-# tests in both builds, two at a time (they are quick and CPU-bound).
+# tests in both builds and each fuzz target over its corpus (ASan, without
+# libFuzzer), two at a time (they are quick and CPU-bound).
 units=""
-for t in build/unit/test_* build/asan/unit/test_*; do
+for t in build/unit/test_* build/asan/unit/test_* build/asan/fuzz/fuzz_*; do
 	[ -f "$t" ] && [ -x "$t" ] && units="$units ${t#build/}"
 done
 jobs_saved=$jobs
