@@ -150,10 +150,16 @@ page_rate_check(struct request *r, int64_t petition_id)
 	log_path(path, sizeof(path), r->path);
 	log_info("ratelimit", "path=%s result=limited retry_after=%d", path,
 	    wait);
+	page_rate_refused(r, wait, "err_rate");
+	return -1;
+}
+
+void
+page_rate_refused(struct request *r, int wait, const char *message_key)
+{
 	http_header_add(r, "Retry-After",
 	    arena_printf(r->arena, "%d", wait > 0 ? wait : 1));
-	page_error(r, 429, "err_rate");
-	return -1;
+	page_error(r, 429, message_key);
 }
 
 bool

@@ -43,6 +43,10 @@ int page_submit(struct request *r, struct signq_item *it);
  * a page in the reader's language, and returns -1. */
 int page_rate_check(struct request *r, int64_t petition_id);
 
+/* Replies 429 with Retry-After: wait seconds (at least 1) and the error
+ * page of message_key (a catalogue key): a rate limit's refusal. */
+void page_rate_refused(struct request *r, int wait, const char *message_key);
+
 /* True when the body is declared application/x-www-form-urlencoded (the
  * only form encoding holos reads). */
 bool page_form_encoded(struct request *r);

@@ -73,10 +73,7 @@ api_admit(struct request *r)
 
 	if (ratelimit_take_api(&r->addr, &wait))
 		return 0;
-	if (wait < 1)
-		wait = 1;
-	http_header_add(r, "Retry-After", arena_printf(r->arena, "%d", wait));
-	page_error(r, 429, "err_api_rate");
+	page_rate_refused(r, wait, "err_api_rate");
 	return -1;
 }
 

@@ -185,9 +185,7 @@ page_comment_like(struct request *r)
 	if (!ratelimit_take_like(&r->addr, &wait)) {
 		log_info("comments", "slug=%s result=limited retry_after=%d",
 		    r->slug, wait);
-		http_header_add(r, "Retry-After",
-		    arena_printf(r->arena, "%d", wait > 0 ? wait : 1));
-		page_error(r, 429, "err_rate");
+		page_rate_refused(r, wait, "err_rate");
 		return;
 	}
 	switch (store_petition_by_slug(site.store, r->arena, r->slug, &p)) {

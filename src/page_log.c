@@ -24,21 +24,32 @@ log_fail(struct request *r, int status, const char *why)
 	page_json(r, status, json_pack("{s:s}", "error", why));
 }
 
+/* Replies for a store operation that failed (st, not STORE_OK): 503 with
+ * Retry-After when the database is unavailable, 500 otherwise. */
+static void
+log_store_failed(struct request *r, enum store_status st)
+{
+	if (st == STORE_UNAVAILABLE) {
+		http_header_add(r, "Retry-After", "5");
+		log_fail(r, 503, "the database is unavailable");
+	} else {
+		log_fail(r, 500, "internal error");
+	}
+}
+
 /* The petition the path names, if its log is public: sets *id and
  * *created (unix seconds). Otherwise replies and returns -1. */
 static int
 log_petition(struct request *r, int64_t *id, int64_t *created)
 {
+	enum store_status st;
 	struct petition p;
 
-	switch (store_petition_by_slug(site.store, r->arena, r->slug, &p)) {
+	switch (
+	    (st = store_petition_by_slug(site.store, r->arena, r->slug, &p))) {
 	case STORE_OK: break;
 	case STORE_NOTFOUND: log_fail(r, 404, "no such petition"); return -1;
-	case STORE_UNAVAILABLE:
-		http_header_add(r, "Retry-After", "5");
-		log_fail(r, 503, "the database is unavailable");
-		return -1;
-	default: log_fail(r, 500, "internal error"); return -1;
+	default: log_store_failed(r, st); return -1;
 	}
 	if (p.state == PETITION_DRAFT || p.state == PETITION_PENDING ||
 	    p.state == PETITION_REJECTED) {
@@ -90,16 +101,14 @@ log_arg(struct request *r, const char *name, int64_t *out)
 static int64_t
 log_size(struct request *r, int64_t id)
 {
+	enum store_status st;
 	int64_t count, size;
 
-	switch (store_log_count(site.store, id, &count, &size)) {
-	case STORE_OK: return size;
-	case STORE_UNAVAILABLE:
-		http_header_add(r, "Retry-After", "5");
-		log_fail(r, 503, "the database is unavailable");
+	if ((st = store_log_count(site.store, id, &count, &size)) != STORE_OK) {
+		log_store_failed(r, st);
 		return -1;
-	default: log_fail(r, 500, "internal error"); return -1;
 	}
+	return size;
 }
 
 static json_t *
@@ -149,20 +158,17 @@ page_log_sth(struct request *r)
 	const struct translog_key *k = loghead_key();
 	unsigned char sig[TRANSLOG_SIGNATURE_BYTES];
 	struct translog_sth sth;
+	enum store_status st;
 	struct log_tree t;
 	int64_t id, created;
 
 	page_begin(r);
 	if (log_petition(r, &id, &created) == -1)
 		return;
-	switch (store_log_tree(site.store, id, &t)) {
+	switch ((st = store_log_tree(site.store, id, &t))) {
 	case STORE_OK: break;
 	case STORE_NOTFOUND: t.sth_size = -1; break;
-	case STORE_UNAVAILABLE:
-		http_header_add(r, "Retry-After", "5");
-		log_fail(r, 503, "the database is unavailable");
-		return;
-	default: log_fail(r, 500, "internal error"); return;
+	default: log_store_failed(r, st); return;
 	}
 	if (t.sth_size >= 0) {
 		sth.timestamp = (uint64_t)t.sth_timestamp;
@@ -196,6 +202,7 @@ page_log_consistency(struct request *r)
 {
 	unsigned char proof[MERKLE_PROOF_MAX][32];
 	int64_t id, created, first, second, size;
+	enum store_status st;
 	size_t len = 0;
 
 	page_begin(r);
@@ -211,16 +218,11 @@ page_log_consistency(struct request *r)
 			(long long)size));
 		return;
 	}
-	if (first < second) {
-		switch (store_log_consistency(site.store, id, first, second,
-		    proof, &len)) {
-		case STORE_OK: break;
-		case STORE_UNAVAILABLE:
-			http_header_add(r, "Retry-After", "5");
-			log_fail(r, 503, "the database is unavailable");
-			return;
-		default: log_fail(r, 500, "internal error"); return;
-		}
+	if (first < second &&
+	    (st = store_log_consistency(site.store, id, first, second, proof,
+		 &len)) != STORE_OK) {
+		log_store_failed(r, st);
+		return;
 	}
 	http_header_add(r, "Cache-Control", CACHE_FOREVER);
 	page_json(r, 200,
@@ -233,6 +235,7 @@ page_log_proof(struct request *r)
 {
 	unsigned char hash[TRANSLOG_HASH_BYTES], path[MERKLE_PROOF_MAX][32];
 	int64_t id, created, tree_size, size, index;
+	enum store_status st;
 	const char *h;
 	size_t len = 0, hlen = 0;
 
@@ -258,24 +261,17 @@ page_log_proof(struct request *r)
 			(long long)size));
 		return;
 	}
-	switch (store_log_find(site.store, id, hash, tree_size, &index)) {
+	switch ((st = store_log_find(site.store, id, hash, tree_size, &index))) {
 	case STORE_OK: break;
 	case STORE_NOTFOUND:
 		log_fail(r, 404, "no leaf with that hash in that tree");
 		return;
-	case STORE_UNAVAILABLE:
-		http_header_add(r, "Retry-After", "5");
-		log_fail(r, 503, "the database is unavailable");
-		return;
-	default: log_fail(r, 500, "internal error"); return;
+	default: log_store_failed(r, st); return;
 	}
-	switch (store_log_proof(site.store, id, index, tree_size, path, &len)) {
-	case STORE_OK: break;
-	case STORE_UNAVAILABLE:
-		http_header_add(r, "Retry-After", "5");
-		log_fail(r, 503, "the database is unavailable");
+	if ((st = store_log_proof(site.store, id, index, tree_size, path,
+		 &len)) != STORE_OK) {
+		log_store_failed(r, st);
 		return;
-	default: log_fail(r, 500, "internal error"); return;
 	}
 	http_header_add(r, "Cache-Control", CACHE_FOREVER);
 	page_json(r, 200,
@@ -288,6 +284,7 @@ void
 page_log_entries(struct request *r)
 {
 	int64_t id, created, start, end, size;
+	enum store_status st;
 	struct log_entry *es;
 	json_t *a;
 	size_t n, i;
@@ -311,14 +308,10 @@ page_log_entries(struct request *r)
 	cut = end >= size;
 	if (cut)
 		end = size - 1;
-	switch (
-	    store_log_entries(site.store, r->arena, id, start, end, &es, &n)) {
-	case STORE_OK: break;
-	case STORE_UNAVAILABLE:
-		http_header_add(r, "Retry-After", "5");
-		log_fail(r, 503, "the database is unavailable");
+	if ((st = store_log_entries(site.store, r->arena, id, start, end, &es,
+		 &n)) != STORE_OK) {
+		log_store_failed(r, st);
 		return;
-	default: log_fail(r, 500, "internal error"); return;
 	}
 	a = json_array();
 	for (i = 0; i < n; i++)

@@ -264,9 +264,7 @@ report_rate(struct request *r)
 	if (ratelimit_take_report(&r->addr, &wait))
 		return 0;
 	log_info("report", "result=limited retry_after=%d", wait);
-	http_header_add(r, "Retry-After",
-	    arena_printf(r->arena, "%d", wait > 0 ? wait : 1));
-	page_error(r, 429, "err_rate");
+	page_rate_refused(r, wait, "err_rate");
 	return -1;
 }
 
