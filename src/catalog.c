@@ -252,42 +252,46 @@ cmp_i64(int64_t a, int64_t b)
 	return a < b ? 1 : a > b ? -1 : 0; /* larger first */
 }
 
+/* Petitions a and b by their keys ka and kb, then by id: larger first. */
+static int
+cmp_then_id(size_t a, size_t b, int64_t ka, int64_t kb)
+{
+	int c = cmp_i64(ka, kb);
+
+	return c != 0 ? c : cmp_i64(cat.ps[a].id, cat.ps[b].id);
+}
+
 static int
 by_trending(const void *x, const void *y)
 {
 	size_t a = *(const size_t *)x, b = *(const size_t *)y;
 	int c = cmp_i64(cat.trend[a], cat.trend[b]);
 
-	if (c == 0)
-		c = cmp_i64(cat.ps[a].count, cat.ps[b].count);
-	return c != 0 ? c : cmp_i64(cat.ps[a].id, cat.ps[b].id);
+	return c != 0 ? c : cmp_then_id(a, b, cat.ps[a].count, cat.ps[b].count);
 }
 
 static int
 by_signatures(const void *x, const void *y)
 {
 	size_t a = *(const size_t *)x, b = *(const size_t *)y;
-	int c = cmp_i64(cat.ps[a].count, cat.ps[b].count);
 
-	return c != 0 ? c : cmp_i64(cat.ps[a].id, cat.ps[b].id);
+	return cmp_then_id(a, b, cat.ps[a].count, cat.ps[b].count);
 }
 
 static int
 by_newest(const void *x, const void *y)
 {
 	size_t a = *(const size_t *)x, b = *(const size_t *)y;
-	int c = cmp_i64(cat.ps[a].created_at, cat.ps[b].created_at);
 
-	return c != 0 ? c : cmp_i64(cat.ps[a].id, cat.ps[b].id);
+	return cmp_then_id(a, b, cat.ps[a].created_at, cat.ps[b].created_at);
 }
 
 static int
 by_moved(const void *x, const void *y)
 {
 	size_t a = *(const size_t *)x, b = *(const size_t *)y;
-	int c = cmp_i64(cat.ps[a].updated_at, cat.ps[b].updated_at);
 
-	return c != 0 ? c : cmp_i64(cat.ps[a].id, cat.ps[b].id);
+	return cmp_then_id(a, b, cat.ps[a].updated_at, cat.ps[b].updated_at);
 }
 
 /* Those waiting for a response first, the longest waiting (earliest

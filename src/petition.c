@@ -78,6 +78,18 @@ petition_progress(int64_t count, int64_t next_goal)
 	return (int)(count * 100 / next_goal);
 }
 
+/* The index of name in names[n]; n for NULL or a name not there. */
+static int
+name_index(const char *const *names, int n, const char *name)
+{
+	int i;
+
+	for (i = 0; i < n && name != NULL; i++)
+		if (strcmp(names[i], name) == 0)
+			return i;
+	return n;
+}
+
 const char *
 petition_state_name(enum petition_state s)
 {
@@ -87,12 +99,8 @@ petition_state_name(enum petition_state s)
 enum petition_state
 petition_state_parse(const char *name)
 {
-	int i;
-
-	for (i = 0; i < PETITION__MAX; i++)
-		if (name != NULL && strcmp(petition_states[i], name) == 0)
-			return (enum petition_state)i;
-	return PETITION__MAX;
+	return (enum petition_state)name_index(petition_states, PETITION__MAX,
+	    name);
 }
 
 const char *
@@ -104,12 +112,8 @@ signature_state_name(enum signature_state s)
 enum signature_state
 signature_state_parse(const char *name)
 {
-	int i;
-
-	for (i = 0; i < SIGNATURE__MAX; i++)
-		if (name != NULL && strcmp(signature_states[i], name) == 0)
-			return (enum signature_state)i;
-	return SIGNATURE__MAX;
+	return (enum signature_state)name_index(signature_states,
+	    SIGNATURE__MAX, name);
 }
 
 bool
