@@ -86,6 +86,16 @@ arena_strndup(struct arena *a, const char *s, size_t n)
 	return p;
 }
 
+void *
+arena_memdup(struct arena *a, const void *p, size_t n)
+{
+	void *d = arena_alloc(a, n);
+
+	if (d != NULL && n > 0)
+		memcpy(d, p, n);
+	return d;
+}
+
 char *
 arena_strdup(struct arena *a, const char *s)
 {

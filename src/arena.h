@@ -20,6 +20,10 @@ void *arena_alloc(struct arena *a, size_t n);
 /* Copies n bytes of s and appends a NUL. Returns NULL when out of memory. */
 char *arena_strndup(struct arena *a, const char *s, size_t n);
 
+/* Copies n bytes of p (not NUL-terminated). Returns NULL when out of
+ * memory. */
+void *arena_memdup(struct arena *a, const void *p, size_t n);
+
 /* Copies a NUL-terminated string. Returns NULL when out of memory or s is NULL. */
 char *arena_strdup(struct arena *a, const char *s);
 

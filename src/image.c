@@ -369,12 +369,10 @@ encode(struct arena *a, VipsImage *in, enum save_kind kind,
 		break;
 	case SAVE__MAX: break;
 	}
-	if (rc != 0 || (copy = arena_alloc(a, len)) == NULL) {
-		g_free(buf);
-		return -1;
-	}
-	memcpy(copy, buf, len);
+	copy = rc == 0 ? arena_memdup(a, buf, len) : NULL;
 	g_free(buf);
+	if (copy == NULL)
+		return -1;
 	out->data = copy;
 	out->len = len;
 	out->width = vips_image_get_width(in);

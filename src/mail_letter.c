@@ -31,12 +31,10 @@ letter_seal(struct arena *a, const char *rcpt, const struct buf *msg,
 	buf_append(&plain, msg->data, msg->len);
 	box = buf_ok(&plain) ? crypto_seal(plain.data, plain.len, &len) : NULL;
 	buf_reset(&plain);
-	if (box == NULL || (copy = arena_alloc(a, len)) == NULL) {
-		free(box);
-		return -1;
-	}
-	memcpy(copy, box, len);
+	copy = box != NULL ? arena_memdup(a, box, len) : NULL;
 	free(box);
+	if (copy == NULL)
+		return -1;
 	out->sealed = copy;
 	out->sealed_len = len;
 	return 0;

@@ -154,57 +154,55 @@ embed_snippets(struct request *r, const char *url, const char *title)
 
 /* The values that change between two requests for the same page, as the
  * page shows them. Strings from the arena; a missing one is "". */
-/* What live_values() made last in this thread: within one second, for one
- * petition, language and count, every value but the proof-of-work
- * challenge is the same, and a hot page is asked for thousands of times a
- * second. */
-struct live_memo {
+/* What a thread made last of some of a page's live values, and the key
+ * they were made for (numbers and the reader's language): a hot page is
+ * asked for thousands of times a second, mostly with the same key. */
+struct memo {
 	bool valid;
-	int64_t petition_id, count, goal, created_at;
-	time_t second;
+	int64_t key[5];
 	char lang[16];
 	char v[LIVE_POW][320];
 };
 
-static _Thread_local struct live_memo memo;
+/* live_values()'s: within one second, for one petition, language and
+ * count, every value but the proof-of-work challenge is the same. */
+static _Thread_local struct memo memo;
 
+/* True when m holds n values made for key[nkey] and lang: out[0..n) then
+ * point at them. */
 static bool
-memo_hit(struct request *r, int64_t petition_id, int64_t count, int64_t goal,
-    int64_t created_at, time_t now, const char *live[LIVE__MAX])
+memo_get(const struct memo *m, const int64_t *key, size_t nkey,
+    const char *lang, const char **out, size_t n)
 {
-	int i;
+	size_t i;
 
-	if (!memo.valid || memo.petition_id != petition_id ||
-	    memo.count != count || memo.goal != goal ||
-	    memo.created_at != created_at || memo.second != now ||
-	    strcmp(memo.lang, r->lang) != 0)
+	if (!m->valid || memcmp(m->key, key, nkey * sizeof(*key)) != 0 ||
+	    strcmp(m->lang, lang) != 0)
 		return false;
-	for (i = 0; i < LIVE_POW; i++)
-		live[i] = memo.v[i];
+	for (i = 0; i < n; i++)
+		out[i] = m->v[i];
 	return true;
 }
 
+/* Keeps copies of v[0..n) in m for key[nkey] and lang; m holds nothing
+ * when one does not fit. */
 static void
-memo_keep(struct request *r, int64_t petition_id, int64_t count, int64_t goal,
-    int64_t created_at, time_t now, const char *const live[LIVE__MAX])
+memo_put(struct memo *m, const int64_t *key, size_t nkey, const char *lang,
+    const char *const *v, size_t n)
 {
-	int i;
+	size_t i;
 
-	memo.valid = false;
-	if (strlen(r->lang) >= sizeof(memo.lang))
+	m->valid = false;
+	if (strlen(lang) >= sizeof(m->lang))
 		return;
-	for (i = 0; i < LIVE_POW; i++) {
-		if (strlen(live[i]) >= sizeof(memo.v[i]))
+	for (i = 0; i < n; i++) {
+		if (strlen(v[i]) >= sizeof(m->v[i]))
 			return;
-		strcpy(memo.v[i], live[i]);
+		strcpy(m->v[i], v[i]);
 	}
-	strcpy(memo.lang, r->lang);
-	memo.petition_id = petition_id;
-	memo.count = count;
-	memo.goal = goal;
-	memo.created_at = created_at;
-	memo.second = now;
-	memo.valid = true;
+	strcpy(m->lang, lang);
+	memcpy(m->key, key, nkey * sizeof(*key));
+	m->valid = true;
 }
 
 static void live_compute(struct request *r, int64_t count, int64_t goal,
@@ -218,16 +216,8 @@ shown_goal(enum petition_state st, int64_t goal)
 	return st == PETITION_CLOSED || st == PETITION_VICTORY ? 0 : goal;
 }
 
-/* What live_log() made last in this thread, for one petition, language
- * and head. */
-struct log_memo {
-	bool valid;
-	int64_t petition_id, size, timestamp;
-	char lang[16];
-	char v[3][160];
-};
-
-static _Thread_local struct log_memo log_memo;
+/* live_log()'s, for one petition, language and head. */
+static _Thread_local struct memo log_memo;
 
 /* The "Verifiable count" line's values: the newest signed head's size and
  * time, as get-sth gives them (before the first head, the empty tree at
@@ -236,7 +226,7 @@ static void
 live_log(struct request *r, int64_t petition_id, int64_t log_since,
     const char *live[LIVE__MAX])
 {
-	int64_t size = 0, timestamp = log_since * 1000;
+	int64_t size = 0, timestamp = log_since * 1000, key[3];
 	struct msgfmt_arg a;
 	char iso[UTC_CHARS];
 	const char *v[3];
@@ -247,14 +237,11 @@ live_log(struct request *r, int64_t petition_id, int64_t log_since,
 	if (loghead_shown(site.store, petition_id, loghead_now_ms(), &size,
 		&timestamp) == -1)
 		return;
-	if (log_memo.valid && log_memo.petition_id == petition_id &&
-	    log_memo.size == size && log_memo.timestamp == timestamp &&
-	    strcmp(log_memo.lang, r->lang) == 0) {
-		live[LIVE_LOG_SIZE_TEXT] = log_memo.v[0];
-		live[LIVE_LOG_TIME] = log_memo.v[1];
-		live[LIVE_LOG_TIME_TEXT] = log_memo.v[2];
+	key[0] = petition_id;
+	key[1] = size;
+	key[2] = timestamp;
+	if (memo_get(&log_memo, key, 3, r->lang, &live[LIVE_LOG_SIZE_TEXT], 3))
 		return;
-	}
 	a = (struct msgfmt_arg){ .name = "size",
 		.type = MSGFMT_NUMBER,
 		.num = (double)size };
@@ -265,24 +252,12 @@ live_log(struct request *r, int64_t petition_id, int64_t log_since,
 		.type = MSGFMT_DATE,
 		.num = (double)timestamp };
 	v[2] = i18n_format(r->arena, r->lang, "log_line_time", &a, 1);
-	log_memo.valid = false;
 	for (i = 0; i < 3; i++) {
 		if (v[i] == NULL)
 			return;
 		live[LIVE_LOG_SIZE_TEXT + i] = v[i];
 	}
-	if (strlen(r->lang) >= sizeof(log_memo.lang))
-		return;
-	for (i = 0; i < 3; i++) {
-		if (strlen(v[i]) >= sizeof(log_memo.v[i]))
-			return;
-		strcpy(log_memo.v[i], v[i]);
-	}
-	strcpy(log_memo.lang, r->lang);
-	log_memo.petition_id = petition_id;
-	log_memo.size = size;
-	log_memo.timestamp = timestamp;
-	log_memo.valid = true;
+	memo_put(&log_memo, key, 3, r->lang, v, 3);
 }
 
 /* Every live value of a petition page; log_since is the petition's
@@ -292,11 +267,12 @@ live_values(struct request *r, int64_t petition_id, int64_t count, int64_t goal,
     int64_t created_at, int64_t log_since, const char *live[LIVE__MAX])
 {
 	time_t now = time(NULL);
+	const int64_t key[5] = { petition_id, count, goal, created_at, now };
 	struct buf tok;
 
-	if (!memo_hit(r, petition_id, count, goal, created_at, now, live)) {
+	if (!memo_get(&memo, key, 5, r->lang, live, LIVE_POW)) {
 		live_compute(r, count, goal, created_at, now, live);
-		memo_keep(r, petition_id, count, goal, created_at, now, live);
+		memo_put(&memo, key, 5, r->lang, live, LIVE_POW);
 	}
 	page_account_link(r, &live[LIVE_ACCOUNT_HREF], &live[LIVE_ACCOUNT_TEXT]);
 	live_log(r, petition_id, log_since, live);
@@ -1283,8 +1259,8 @@ seal_pii(struct request *r, const struct form_value *v, const char *email,
 	if (b.data != NULL)
 		sodium_memzero(b.data, b.len);
 	buf_reset(&b);
-	if (box != NULL && (copy = arena_alloc(r->arena, *len)) != NULL)
-		memcpy(copy, box, *len);
+	if (box != NULL)
+		copy = arena_memdup(r->arena, box, *len);
 	free(box);
 	return copy;
 }
