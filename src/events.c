@@ -401,38 +401,68 @@ adopt(void)
 	}
 }
 
+/* Calls each(s, arg) for each stream s of t; each returns -1 when it
+ * closed s. A stream closed here takes its topic with it when it was the
+ * last one: then the walk ends. */
+static void
+topic_each(struct topic *t, int (*each)(struct stream *, const void *),
+    const void *arg)
+{
+	struct stream *s, *snext;
+
+	for (s = t->head; s != NULL; s = snext) {
+		bool last = s->next == NULL && s->prev == NULL;
+
+		snext = s->next;
+		if (each(s, arg) == -1 && last)
+			break;
+	}
+}
+
+/* The topic's event (arg) to s, or s marked stale while it still owes
+ * the rest of an earlier one. */
+static int
+send_event(struct stream *s, const void *arg)
+{
+	const struct topic *t = arg;
+
+	if (s->pend != NULL) {
+		s->stale = true;
+		return 0;
+	}
+	return stream_send(s, t->event, t->event_len);
+}
+
+/* A comment line to s when it owes nothing; closes s when its client has
+ * taken nothing for STALL_MS before the time *arg. */
+static int
+send_beat(struct stream *s, const void *arg)
+{
+	static const char beat[] = ":\n\n";
+	int64_t now = *(const int64_t *)arg;
+
+	if (s->pend == NULL)
+		return stream_send(s, beat, sizeof(beat) - 1);
+	if (now - s->blocked_since > STALL_MS) {
+		stream_close(s);
+		return -1;
+	}
+	return 0;
+}
+
 /* Recomputes each topic's event and sends the changed ones. */
 static void
 recompute(void)
 {
+	struct topic *t, *tnext;
 	size_t i;
 
-	for (i = 0; i < TOPIC_BUCKETS; i++) {
-		struct topic *t, *tnext;
-
+	for (i = 0; i < TOPIC_BUCKETS; i++)
 		for (t = topics[i]; t != NULL; t = tnext) {
-			struct stream *s, *snext;
-
 			tnext = t->next;
-			if (topic_compute(t) != 1)
-				continue;
-			/* A stream closed here takes its topic with it when
-			 * it was the last one: then the walk ends. */
-			for (s = t->head; s != NULL; s = snext) {
-				bool last = s->next == NULL && s->prev == NULL;
-
-				snext = s->next;
-				if (s->pend != NULL) {
-					s->stale = true;
-					continue;
-				}
-				if (stream_send(s, t->event, t->event_len) ==
-					-1 &&
-				    last)
-					break;
-			}
+			if (topic_compute(t) == 1)
+				topic_each(t, send_event, t);
 		}
-	}
 }
 
 /* A comment line to each stream with nothing owed; closes the ones whose
@@ -440,33 +470,14 @@ recompute(void)
 static void
 heartbeat(int64_t now)
 {
-	static const char beat[] = ":\n\n";
+	struct topic *t, *tnext;
 	size_t i;
 
-	for (i = 0; i < TOPIC_BUCKETS; i++) {
-		struct topic *t, *tnext;
-
+	for (i = 0; i < TOPIC_BUCKETS; i++)
 		for (t = topics[i]; t != NULL; t = tnext) {
-			struct stream *s, *snext;
-
 			tnext = t->next;
-			for (s = t->head; s != NULL; s = snext) {
-				bool last = s->next == NULL && s->prev == NULL;
-				int rc;
-
-				snext = s->next;
-				if (s->pend != NULL)
-					rc = now - s->blocked_since > STALL_MS ?
-					    (stream_close(s), -1) :
-					    0;
-				else
-					rc = stream_send(s, beat,
-					    sizeof(beat) - 1);
-				if (rc == -1 && last)
-					break;
-			}
+			topic_each(t, send_beat, &now);
 		}
-	}
 }
 
 /* The client's side: it sends nothing after its request; end of stream,
