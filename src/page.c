@@ -435,6 +435,21 @@ page_post_begin(struct request *r, enum user_role role, struct user *u,
 	return 0;
 }
 
+const struct form_spec page_button_form[1] = {
+	{ "csrf", FORM_TOKEN, 128, true, NULL },
+};
+
+int
+page_button_post(struct request *r, const char *binding)
+{
+	struct form_value v[1];
+
+	if (page_form_read(r, page_button_form, 1, v) == -1 ||
+	    !page_csrf_check(r, &v[0], binding) || page_rate_check(r, 0) == -1)
+		return -1;
+	return 0;
+}
+
 const char *
 page_form_token(struct request *r, const char *binding)
 {

@@ -9,6 +9,7 @@
 
 #include "catalog.h"
 #include "export.h"
+#include "form.h"
 #include "http.h"
 #include "site.h"
 #include "store.h"
@@ -50,9 +51,6 @@ void page_rate_refused(struct request *r, int wait, const char *message_key);
 /* True when the body is declared application/x-www-form-urlencoded (the
  * only form encoding holos reads). */
 bool page_form_encoded(struct request *r);
-
-struct form_spec;
-struct form_value;
 
 /* Parses r's urlencoded body against spec into v (strings in r's arena).
  * Returns how many fields are bad (see v[i].err), or -1 after replying:
@@ -306,6 +304,15 @@ bool page_csrf_check(struct request *r, const struct form_value *token,
 int page_post_begin(struct request *r, enum user_role role, struct user *u,
     char binding[33], const struct form_spec *spec, size_t n,
     struct form_value *v, size_t csrf);
+
+/* The form of a lone button: its CSRF token (v[0]) and nothing else. */
+extern const struct form_spec page_button_form[1];
+
+/* The POST of a lone button (a confirmation, a withdrawal, a mailed
+ * link): page_button_form read, its token checked for binding ("" for a
+ * button anyone may press), then page_rate_check() with no petition.
+ * Returns 0, or -1 after replying. */
+int page_button_post(struct request *r, const char *binding);
 
 /* "YYYY-MM-DD HH:MM:SSZ" of t, in r's arena. */
 const char *page_iso_time(struct request *r, int64_t t);

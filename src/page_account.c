@@ -76,15 +76,6 @@ static const struct form_spec password_form[P__MAX] = {
 	[P_CSRF] = { "csrf", FORM_TOKEN, 128, true, NULL },
 };
 
-enum button_field {
-	B_CSRF,
-	B__MAX
-};
-
-static const struct form_spec button_form[B__MAX] = {
-	[B_CSRF] = { "csrf", FORM_TOKEN, 128, true, NULL },
-};
-
 /* A message of the catalogue with the arguments the account pages use
  * (in r's arena; the key itself when it cannot be formatted). */
 static const char *
@@ -583,13 +574,12 @@ page_verify_show(struct request *r)
 void
 page_verify_post(struct request *r)
 {
-	struct form_value v[B__MAX];
 	char cookie[ACCOUNT_SESSION_CHARS + 1];
 	const char *old;
 	int64_t id;
 
 	page_begin(r);
-	if (post_read(r, button_form, B__MAX, v, B_CSRF, "") == -1 ||
+	if (page_button_post(r, "") == -1 ||
 	    link_check(r, USER_TOKEN_VERIFY, true, &id) == -1)
 		return;
 	if (store_user_verify(site.store, id, (int64_t)time(NULL)) != STORE_OK ||
@@ -609,7 +599,6 @@ page_verify_post(struct request *r)
 void
 page_verify_resend(struct request *r)
 {
-	struct form_value v[B__MAX];
 	char binding[33];
 	struct user u, full;
 	int64_t wait = 1;
@@ -618,7 +607,7 @@ page_verify_resend(struct request *r)
 
 	page_begin(r);
 	if (page_require(r, ROLE_STARTER, &u, binding) == -1 ||
-	    post_read(r, button_form, B__MAX, v, B_CSRF, binding) == -1)
+	    page_button_post(r, binding) == -1)
 		return;
 	if (store_user_by_id(site.store, r->arena, u.id, &full) != STORE_OK) {
 		page_unavailable(r);
@@ -930,14 +919,13 @@ page_signin_token_show(struct request *r)
 void
 page_signin_token_post(struct request *r)
 {
-	struct form_value v[B__MAX];
 	char known[ACCOUNT_KNOWN_CHARS + 1];
 	int64_t id, now = (int64_t)time(NULL);
 	const char *email;
 	struct user u;
 
 	page_begin(r);
-	if (post_read(r, button_form, B__MAX, v, B_CSRF, "") == -1 ||
+	if (page_button_post(r, "") == -1 ||
 	    link_check(r, USER_TOKEN_SIGNIN, true, &id) == -1)
 		return;
 	if (store_user_by_id(site.store, r->arena, id, &u) != STORE_OK ||

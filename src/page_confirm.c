@@ -13,15 +13,6 @@
 #include "signq.h"
 #include "translog.h"
 
-enum confirm_field {
-	C_CSRF,
-	C__MAX
-};
-
-static const struct form_spec confirm_form[C__MAX] = {
-	[C_CSRF] = { "csrf", FORM_TOKEN, 128, true, NULL },
-};
-
 enum confirm_view {
 	VIEW_ASK,  /* the button */
 	VIEW_DONE, /* confirmed already */
@@ -172,7 +163,6 @@ confirm_finish(struct request *r, struct confirm_job *job)
 void
 page_confirm_post(struct request *r)
 {
-	struct form_value v[C__MAX];
 	struct confirm_job *job = r->job;
 	enum store_status st;
 	enum confirm_view view;
@@ -182,11 +172,7 @@ page_confirm_post(struct request *r)
 		confirm_finish(r, job);
 		return;
 	}
-	if (page_form_read(r, confirm_form, C__MAX, v) == -1)
-		return;
-	if (!page_csrf_check(r, &v[C_CSRF], ""))
-		return;
-	if (page_rate_check(r, 0) == -1)
+	if (page_button_post(r, "") == -1)
 		return;
 	if ((job = arena_alloc(r->arena, sizeof(*job))) == NULL) {
 		page_error(r, 500, "err_internal");

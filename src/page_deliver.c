@@ -451,10 +451,6 @@ static const struct form_spec addressees_form[ADDRESSEES_MAX + 1] = {
 	{ "csrf", FORM_TOKEN, 128, true, NULL },
 };
 
-static const struct form_spec csrf_form[1] = {
-	{ "csrf", FORM_TOKEN, 128, true, NULL },
-};
-
 static void
 back_to_dashboard(struct request *r, const struct petition *p, const char *query)
 {
@@ -516,8 +512,8 @@ page_deliver_now(struct request *r)
 	int64_t count = 0;
 	size_t made = 0;
 
-	if (page_post_begin(r, ROLE_STARTER, &u, binding, csrf_form, 1, v, 0) ==
-		-1 ||
+	if (page_post_begin(r, ROLE_STARTER, &u, binding, page_button_form, 1,
+		v, 0) == -1 ||
 	    page_petition_managed(r, &u, &p, "deliver") == -1 ||
 	    page_rate_check(r, 0) == -1)
 		return;

@@ -218,15 +218,12 @@ page_login_post(struct request *r)
 void
 page_logout(struct request *r)
 {
-	static const struct form_spec spec[1] = {
-		{ "csrf", FORM_TOKEN, 128, true, NULL },
-	};
 	const char *cookie = http_cookie(r, COOKIE_SESSION);
 	struct form_value v[1];
 	char binding[33] = "";
 
 	page_begin(r);
-	if (page_form_read(r, spec, 1, v) == -1)
+	if (page_form_read(r, page_button_form, 1, v) == -1)
 		return;
 	/* The token is bound to the session it ends. */
 	if (cookie != NULL && crypto_token_valid(cookie, strlen(cookie)))

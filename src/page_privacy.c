@@ -10,15 +10,6 @@
 #include "log.h"
 #include "page.h"
 
-enum withdraw_field {
-	W_CSRF,
-	W__MAX
-};
-
-static const struct form_spec withdraw_form[W__MAX] = {
-	[W_CSRF] = { "csrf", FORM_TOKEN, 128, true, NULL },
-};
-
 enum withdraw_view {
 	WV_ASK,	    /* the button */
 	WV_DONE,    /* withdrawn (now, or before) */
@@ -100,17 +91,12 @@ void
 page_withdraw_post(struct request *r)
 {
 	unsigned char hash[CRYPTO_HASH_BYTES];
-	struct form_value v[W__MAX];
 	struct token_info info;
 	struct withdrawal w;
 	enum withdraw_view view;
 
 	page_begin(r);
-	if (page_form_read(r, withdraw_form, W__MAX, v) == -1)
-		return;
-	if (!page_csrf_check(r, &v[W_CSRF], ""))
-		return;
-	if (page_rate_check(r, 0) == -1)
+	if (page_button_post(r, "") == -1)
 		return;
 	if ((view = withdraw_lookup(r, &info)) == WV__MAX)
 		return;
