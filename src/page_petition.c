@@ -74,44 +74,49 @@ error_key(enum sign_field f, enum form_error e)
 			      "err_invalid_text";
 }
 
+/* The share buttons' links: each a prefix and a value percent-encoded,
+ * then perhaps (mid not NULL) more text and the other value encoded. */
 static json_t *
 share_links(struct request *r, const char *url, const char *title)
 {
+	enum {
+		TITLE,
+		URL
+	};
+	static const struct {
+		const char *name, *prefix;
+		int first;
+		const char *mid;
+		int second;
+	} links[] = {
+		{ "email", "mailto:?subject=", TITLE, "&body=", URL },
+		{ "telegram", "https://t.me/share/url?url=", URL,
+		    "&text=", TITLE },
+		{ "whatsapp", "https://wa.me/?text=", TITLE, "%20", URL },
+		{ "facebook", "https://www.facebook.com/sharer/sharer.php?u=",
+		    URL, NULL, URL },
+		{ "x", "https://x.com/intent/tweet?url=", URL, "&text=", TITLE },
+	};
+	const char *val[2] = { title, url };
+	json_t *share = json_object();
 	struct buf b;
-	json_t *share;
+	size_t i;
 
-	buf_init(&b);
-#define ENC(s) buf_append_urlenc(&b, (s), strlen(s))
-	buf_puts(&b, "mailto:?subject=");
-	ENC(title);
-	buf_puts(&b, "&body=");
-	ENC(url);
-	share = json_pack("{s:s%}", "email", b.data, b.len);
-	buf_reset(&b);
-	buf_puts(&b, "https://t.me/share/url?url=");
-	ENC(url);
-	buf_puts(&b, "&text=");
-	ENC(title);
-	json_object_set_new(share, "telegram", json_stringn(b.data, b.len));
-	buf_reset(&b);
-	buf_puts(&b, "https://wa.me/?text=");
-	ENC(title);
-	ENC(" ");
-	ENC(url);
-	json_object_set_new(share, "whatsapp", json_stringn(b.data, b.len));
-	buf_reset(&b);
-	buf_puts(&b, "https://www.facebook.com/sharer/sharer.php?u=");
-	ENC(url);
-	json_object_set_new(share, "facebook", json_stringn(b.data, b.len));
-	buf_reset(&b);
-	buf_puts(&b, "https://x.com/intent/tweet?url=");
-	ENC(url);
-	buf_puts(&b, "&text=");
-	ENC(title);
-	json_object_set_new(share, "x", json_stringn(b.data, b.len));
-#undef ENC
-	buf_reset(&b);
 	(void)r;
+	for (i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
+		buf_init(&b);
+		buf_puts(&b, links[i].prefix);
+		buf_append_urlenc(&b, val[links[i].first],
+		    strlen(val[links[i].first]));
+		if (links[i].mid != NULL) {
+			buf_puts(&b, links[i].mid);
+			buf_append_urlenc(&b, val[links[i].second],
+			    strlen(val[links[i].second]));
+		}
+		json_object_set_new(share, links[i].name,
+		    json_stringn(b.data, b.len));
+		buf_reset(&b);
+	}
 	return share;
 }
 
