@@ -9,6 +9,7 @@
 
 #include "account.h"
 #include "crypto.h"
+#include "email.h"
 #include "form.h"
 #include "i18n.h"
 #include "log.h"
@@ -435,6 +436,20 @@ page_post_begin(struct request *r, enum user_role role, struct user *u,
 	return 0;
 }
 
+int
+page_form_post(struct request *r, const struct form_spec *spec, size_t n,
+    struct form_value *v, size_t csrf, const char *binding)
+{
+	int nerr;
+
+	if ((nerr = page_form_read(r, spec, n, v)) == -1)
+		return -1;
+	if (!page_csrf_check(r, &v[csrf], binding) ||
+	    page_rate_check(r, 0) == -1)
+		return -1;
+	return nerr;
+}
+
 const struct form_spec page_button_form[1] = {
 	{ "csrf", FORM_TOKEN, 128, true, NULL },
 };
@@ -444,11 +459,15 @@ page_button_post(struct request *r, const char *binding)
 {
 	struct form_value v[1];
 
-	if (page_form_read(r, page_button_form, 1, v) == -1 ||
-	    !page_csrf_check(r, &v[0], binding) || page_rate_check(r, 0) == -1)
+	if (page_form_post(r, page_button_form, 1, v, 0, binding) == -1)
 		return -1;
 	return 0;
 }
+
+const struct form_spec page_email_form[PAGE_EMAIL__MAX] = {
+	[PAGE_EMAIL] = { "email", FORM_LINE, EMAIL_MAX, true, email_valid },
+	[PAGE_EMAIL_CSRF] = { "csrf", FORM_TOKEN, 128, true, NULL },
+};
 
 const char *
 page_form_token(struct request *r, const char *binding)

@@ -305,13 +305,29 @@ int page_post_begin(struct request *r, enum user_role role, struct user *u,
     char binding[33], const struct form_spec *spec, size_t n,
     struct form_value *v, size_t csrf);
 
+/* A POST anyone may send: page_form_read() of spec[n] into v,
+ * page_csrf_check() of v[csrf] for binding ("" when no session is
+ * needed), then page_rate_check() with no petition. Returns how many
+ * fields are bad, or -1 after replying. */
+int page_form_post(struct request *r, const struct form_spec *spec, size_t n,
+    struct form_value *v, size_t csrf, const char *binding);
+
 /* The form of a lone button: its CSRF token (v[0]) and nothing else. */
 extern const struct form_spec page_button_form[1];
 
+/* The form that asks for an address to mail a link to (a password reset,
+ * a sign-in link, a signer's data): the address, checked by
+ * email_valid(), and the CSRF token. */
+enum page_email_field {
+	PAGE_EMAIL,
+	PAGE_EMAIL_CSRF,
+	PAGE_EMAIL__MAX
+};
+extern const struct form_spec page_email_form[PAGE_EMAIL__MAX];
+
 /* The POST of a lone button (a confirmation, a withdrawal, a mailed
- * link): page_button_form read, its token checked for binding ("" for a
- * button anyone may press), then page_rate_check() with no petition.
- * Returns 0, or -1 after replying. */
+ * link): page_form_post() of page_button_form. Returns 0, or -1 after
+ * replying. */
 int page_button_post(struct request *r, const char *binding);
 
 /* "YYYY-MM-DD HH:MM:SSZ" of t, in r's arena. */

@@ -53,17 +53,6 @@ static const struct form_spec signup_form[S__MAX] = {
 	[S_CSRF] = { "csrf", FORM_TOKEN, 128, true, NULL },
 };
 
-enum reset_field {
-	R_EMAIL,
-	R_CSRF,
-	R__MAX
-};
-
-static const struct form_spec reset_form[R__MAX] = {
-	[R_EMAIL] = { "email", FORM_LINE, EMAIL_MAX, true, email_valid },
-	[R_CSRF] = { "csrf", FORM_TOKEN, 128, true, NULL },
-};
-
 enum password_field {
 	P_PASSWORD,
 	P_CSRF,
@@ -202,23 +191,6 @@ msg_render(struct request *r, int status, json_t *m)
 	/* Some of these pages are reached through a secret in the URL; the
 	 * site-wide Referrer-Policy keeps it from leaving for other sites. */
 	http_header_add(r, "Cache-Control", "no-store");
-}
-
-/* The checks every POST here makes: the encoding, the form token for
- * binding (field csrf) and the rate limit. Returns the number of fields
- * in error, or -1 after replying. */
-static int
-post_read(struct request *r, const struct form_spec *spec, size_t n,
-    struct form_value *v, size_t csrf, const char *binding)
-{
-	int nerr;
-
-	if ((nerr = page_form_read(r, spec, n, v)) == -1)
-		return -1;
-	if (!page_csrf_check(r, &v[csrf], binding) ||
-	    page_rate_check(r, 0) == -1)
-		return -1;
-	return nerr;
 }
 
 /* Holds r's reply (made already) until ms after r came, so that how long
@@ -432,7 +404,7 @@ page_signup_post(struct request *r)
 		return;
 	}
 	page_begin(r);
-	if (post_read(r, signup_form, S__MAX, v, S_CSRF, "") == -1)
+	if (page_form_post(r, signup_form, S__MAX, v, S_CSRF, "") == -1)
 		return;
 	for (i = 0; i < S__MAX; i++)
 		errs[i] = error_key(signup_form[i].name, v[i].err);
@@ -710,8 +682,8 @@ mailed_show(struct request *r, enum mailed kind)
 {
 	const struct mailed_kind *k = &mailed_kinds[kind];
 
-	render_form(r, 200, k->tmpl, k->title, reset_form, R__MAX, NULL, NULL,
-	    k->path);
+	render_form(r, 200, k->tmpl, k->title, page_email_form, PAGE_EMAIL__MAX,
+	    NULL, NULL, k->path);
 }
 
 /* POST of an address for a link of kind: the same answer, after the same
@@ -720,8 +692,8 @@ static void
 mailed_post(struct request *r, enum mailed kind)
 {
 	const struct mailed_kind *k = &mailed_kinds[kind];
-	struct form_value v[R__MAX];
-	const char *errs[R__MAX] = { NULL };
+	struct form_value v[PAGE_EMAIL__MAX];
+	const char *errs[PAGE_EMAIL__MAX] = { NULL };
 	unsigned char hash[CRYPTO_HASH_BYTES];
 	struct user u;
 	char *email;
@@ -732,17 +704,19 @@ mailed_post(struct request *r, enum mailed kind)
 		return; /* parked with its reply: it is time */
 
 	page_begin(r);
-	if (post_read(r, reset_form, R__MAX, v, R_CSRF, "") == -1)
+	if (page_form_post(r, page_email_form, PAGE_EMAIL__MAX, v,
+		PAGE_EMAIL_CSRF, "") == -1)
 		return;
-	errs[R_EMAIL] = error_key("email", v[R_EMAIL].err);
-	email = errs[R_EMAIL] == NULL ?
-	    email_normalize(r->arena, v[R_EMAIL].s, v[R_EMAIL].len, &elen) :
+	errs[PAGE_EMAIL] = error_key("email", v[PAGE_EMAIL].err);
+	email = errs[PAGE_EMAIL] == NULL ?
+	    email_normalize(r->arena, v[PAGE_EMAIL].s, v[PAGE_EMAIL].len,
+		&elen) :
 	    NULL;
 	if (email == NULL || !email_valid(email, elen)) {
-		if (errs[R_EMAIL] == NULL)
-			errs[R_EMAIL] = "err_email";
-		render_form(r, 422, k->tmpl, k->title, reset_form, R__MAX, v,
-		    errs, k->path);
+		if (errs[PAGE_EMAIL] == NULL)
+			errs[PAGE_EMAIL] = "err_email";
+		render_form(r, 422, k->tmpl, k->title, page_email_form,
+		    PAGE_EMAIL__MAX, v, errs, k->path);
 		return;
 	}
 	crypto_email_hash(email, elen, hash);
@@ -855,7 +829,7 @@ page_reset_token_post(struct request *r)
 		return;
 	}
 	page_begin(r);
-	if (post_read(r, password_form, P__MAX, v, P_CSRF, "") == -1 ||
+	if (page_form_post(r, password_form, P__MAX, v, P_CSRF, "") == -1 ||
 	    link_check(r, USER_TOKEN_RESET, false, &id) == -1)
 		return;
 	if (store_user_by_id(site.store, r->arena, id, &u) != STORE_OK) {

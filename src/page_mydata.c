@@ -26,17 +26,6 @@
 #define MYDATA_GAP 900
 #define MYDATA_SLOTS 4096
 
-enum mydata_field {
-	MD_EMAIL,
-	MD_CSRF,
-	MD__MAX
-};
-
-static const struct form_spec mydata_form[MD__MAX] = {
-	[MD_EMAIL] = { "email", FORM_LINE, EMAIL_MAX, true, email_valid },
-	[MD_CSRF] = { "csrf", FORM_TOKEN, 128, true, NULL },
-};
-
 /* When each address (by its hash's first bytes) was last mailed. A
  * collision only delays another address's mail. */
 static struct {
@@ -74,9 +63,9 @@ render(struct request *r, int status, const struct form_value *v,
 	ctx = page_context(r, i18n_text(r->lang, "mydata_title"));
 	form = json_pack("{s:s, s:s, s:b}", "action", "/privacy/data", "csrf",
 	    page_form_token(r, ""), "sent", sent_view);
-	if (v != NULL && v[MD_EMAIL].s != NULL && !sent_view)
+	if (v != NULL && v[PAGE_EMAIL].s != NULL && !sent_view)
 		json_object_set_new(form, "email",
-		    json_stringn(v[MD_EMAIL].s, v[MD_EMAIL].len));
+		    json_stringn(v[PAGE_EMAIL].s, v[PAGE_EMAIL].len));
 	if (err != NULL)
 		json_object_set_new(form, "error",
 		    json_string(i18n_text(r->lang, err)));
@@ -170,23 +159,22 @@ void
 page_mydata_post(struct request *r)
 {
 	unsigned char hash[CRYPTO_HASH_BYTES];
-	struct form_value v[MD__MAX];
+	struct form_value v[PAGE_EMAIL__MAX];
 	int64_t now = (int64_t)time(NULL);
 	struct timespec until;
 	char *email = NULL;
 	size_t elen = 0;
-	int nerr, listed = 0;
+	int listed = 0;
 
 	if (r->job == &delay_job)
 		return; /* parked with its reply: it is time */
 	page_begin(r);
-	if ((nerr = page_form_read(r, mydata_form, MD__MAX, v)) == -1)
+	if (page_form_post(r, page_email_form, PAGE_EMAIL__MAX, v,
+		PAGE_EMAIL_CSRF, "") == -1)
 		return;
-	if (!page_csrf_check(r, &v[MD_CSRF], "") || page_rate_check(r, 0) == -1)
-		return;
-	if (v[MD_EMAIL].err == FORM_OK)
-		email = email_normalize(r->arena, v[MD_EMAIL].s,
-		    v[MD_EMAIL].len, &elen);
+	if (v[PAGE_EMAIL].err == FORM_OK)
+		email = email_normalize(r->arena, v[PAGE_EMAIL].s,
+		    v[PAGE_EMAIL].len, &elen);
 	if (email == NULL || !email_valid(email, elen)) {
 		render(r, 422, v, "err_email", false);
 		return;
