@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arena.h"
+
 void
 buf_init(struct buf *b)
 {
@@ -16,6 +18,15 @@ buf_reset(struct buf *b)
 {
 	free(b->data);
 	buf_init(b);
+}
+
+char *
+buf_to_arena(struct buf *b, struct arena *a)
+{
+	char *s = buf_ok(b) ? arena_strndup(a, b->data, b->len) : NULL;
+
+	buf_reset(b);
+	return s;
 }
 
 char *

@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+struct arena;
+
 /* A string that carries its length; s need not be NUL-terminated. */
 struct str {
 	const char *s;
@@ -29,6 +31,9 @@ void buf_reset(struct buf *b);
 /* Hands the data to the caller (free() it) and leaves b empty. May return
  * NULL for an empty buffer. */
 char *buf_steal(struct buf *b, size_t *len);
+/* b's bytes copied into a as a NUL-terminated string, and b reset.
+ * Returns NULL when b ran out of memory, or a did. */
+char *buf_to_arena(struct buf *b, struct arena *a);
 bool buf_ok(const struct buf *b);
 
 void buf_append(struct buf *b, const void *p, size_t n);

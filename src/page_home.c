@@ -34,11 +34,8 @@ page_urlenc(struct request *r, const char *s)
 
 	buf_init(&b);
 	buf_append_urlenc(&b, s, strlen(s));
-	out = buf_ok(&b) ?
-	    arena_strndup(r->arena, b.data ? b.data : "", b.len) :
-	    "";
-	buf_reset(&b);
-	return out;
+	out = buf_to_arena(&b, r->arena);
+	return out != NULL ? out : "";
 }
 
 json_t *
@@ -344,9 +341,8 @@ page_petitions(struct request *r)
 		buf_printf(&base, "state=%s&", petition_state_name(f.state));
 	if (f.lang != NULL)
 		buf_printf(&base, "lang=%s&", f.lang);
-	base_s = buf_ok(&base) ? arena_strndup(r->arena, base.data, base.len) :
-				 "/petitions?";
-	buf_reset(&base);
+	if ((base_s = buf_to_arena(&base, r->arena)) == NULL)
+		base_s = "/petitions?";
 	page_pager(r, ctx, page, total, LIST_PER_PAGE, base_s);
 	page_render(r, 200, "petitions", ctx);
 }

@@ -285,10 +285,7 @@ live_values(struct request *r, int64_t petition_id, int64_t count, int64_t goal,
 	if (pow_enabled()) {
 		buf_init(&tok);
 		pow_challenge(&tok, petition_id, now);
-		live[LIVE_POW] = buf_ok(&tok) ?
-		    arena_strndup(r->arena, tok.data, tok.len) :
-		    NULL;
-		buf_reset(&tok);
+		live[LIVE_POW] = buf_to_arena(&tok, r->arena);
 	}
 }
 
@@ -324,9 +321,7 @@ live_compute(struct request *r, int64_t count, int64_t goal, int64_t created_at,
 	    i18n_format(r->arena, r->lang, "petition_started", when, 2);
 	buf_init(&tok);
 	crypto_csrf_token(&tok, "", now);
-	live[LIVE_CSRF] =
-	    buf_ok(&tok) ? arena_strndup(r->arena, tok.data, tok.len) : NULL;
-	buf_reset(&tok);
+	live[LIVE_CSRF] = buf_to_arena(&tok, r->arena);
 	for (i = 0; i < LIVE_POW; i++)
 		if (live[i] == NULL)
 			live[i] = "";

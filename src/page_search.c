@@ -21,7 +21,7 @@ snippet_html(struct request *r, struct search_text *st, const char *lang,
     const char *text, const struct search_query *sq, size_t words)
 {
 	struct buf b;
-	const char *s, *out;
+	const char *s;
 	int l = search_lang_from_code(lang);
 
 	s = search_snippet(r->arena, st, l < 0 ? SEARCH_LANG_EN : l, text,
@@ -30,11 +30,7 @@ snippet_html(struct request *r, struct search_text *st, const char *lang,
 		return NULL;
 	buf_init(&b);
 	search_snippet_html(&b, s, strlen(s));
-	out = buf_ok(&b) ?
-	    arena_strndup(r->arena, b.data ? b.data : "", b.len) :
-	    NULL;
-	buf_reset(&b);
-	return out;
+	return buf_to_arena(&b, r->arena);
 }
 
 int
