@@ -469,6 +469,19 @@ const struct form_spec page_email_form[PAGE_EMAIL__MAX] = {
 	[PAGE_EMAIL_CSRF] = { "csrf", FORM_TOKEN, 128, true, NULL },
 };
 
+int
+page_email_post(struct request *r, struct form_value v[PAGE_EMAIL__MAX],
+    char **email, size_t *len)
+{
+	if (page_form_post(r, page_email_form, PAGE_EMAIL__MAX, v,
+		PAGE_EMAIL_CSRF, "") == -1)
+		return -1;
+	*email = v[PAGE_EMAIL].err == FORM_OK ?
+	    email_normalize(r->arena, v[PAGE_EMAIL].s, v[PAGE_EMAIL].len, len) :
+	    NULL;
+	return *email != NULL && email_valid(*email, *len) ? 0 : 1;
+}
+
 const char *
 page_form_token(struct request *r, const char *binding)
 {
@@ -477,8 +490,7 @@ page_form_token(struct request *r, const char *binding)
 
 	buf_init(&b);
 	crypto_csrf_token(&b, binding, time(NULL));
-	t = buf_ok(&b) ? arena_strndup(r->arena, b.data, b.len) : "";
-	buf_reset(&b);
+	t = buf_to_arena(&b, r->arena);
 	return t != NULL ? t : "";
 }
 

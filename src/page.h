@@ -325,6 +325,14 @@ enum page_email_field {
 };
 extern const struct form_spec page_email_form[PAGE_EMAIL__MAX];
 
+/* The POST of page_email_form into v (page_form_post()), its address
+ * normalised (email_normalize(), in r's arena) into *email and *len.
+ * Returns 0; 1 when the address is missing or not valid (nothing replied:
+ * v[PAGE_EMAIL].err says why when it is not FORM_OK); or -1 after
+ * replying. */
+int page_email_post(struct request *r, struct form_value v[PAGE_EMAIL__MAX],
+    char **email, size_t *len);
+
 /* The POST of a lone button (a confirmation, a withdrawal, a mailed
  * link): page_form_post() of page_button_form. Returns 0, or -1 after
  * replying. */

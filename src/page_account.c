@@ -704,20 +704,16 @@ mailed_post(struct request *r, enum mailed kind)
 		return; /* parked with its reply: it is time */
 
 	page_begin(r);
-	if (page_form_post(r, page_email_form, PAGE_EMAIL__MAX, v,
-		PAGE_EMAIL_CSRF, "") == -1)
-		return;
-	errs[PAGE_EMAIL] = error_key("email", v[PAGE_EMAIL].err);
-	email = errs[PAGE_EMAIL] == NULL ?
-	    email_normalize(r->arena, v[PAGE_EMAIL].s, v[PAGE_EMAIL].len,
-		&elen) :
-	    NULL;
-	if (email == NULL || !email_valid(email, elen)) {
+	switch (page_email_post(r, v, &email, &elen)) {
+	case 0: break;
+	case 1:
+		errs[PAGE_EMAIL] = error_key("email", v[PAGE_EMAIL].err);
 		if (errs[PAGE_EMAIL] == NULL)
 			errs[PAGE_EMAIL] = "err_email";
 		render_form(r, 422, k->tmpl, k->title, page_email_form,
 		    PAGE_EMAIL__MAX, v, errs, k->path);
 		return;
+	default: return;
 	}
 	crypto_email_hash(email, elen, hash);
 	switch (store_user_by_email(site.store, r->arena, hash, &u)) {

@@ -169,15 +169,10 @@ page_mydata_post(struct request *r)
 	if (r->job == &delay_job)
 		return; /* parked with its reply: it is time */
 	page_begin(r);
-	if (page_form_post(r, page_email_form, PAGE_EMAIL__MAX, v,
-		PAGE_EMAIL_CSRF, "") == -1)
-		return;
-	if (v[PAGE_EMAIL].err == FORM_OK)
-		email = email_normalize(r->arena, v[PAGE_EMAIL].s,
-		    v[PAGE_EMAIL].len, &elen);
-	if (email == NULL || !email_valid(email, elen)) {
-		render(r, 422, v, "err_email", false);
-		return;
+	switch (page_email_post(r, v, &email, &elen)) {
+	case 0: break;
+	case 1: render(r, 422, v, "err_email", false); return;
+	default: return;
 	}
 	crypto_email_hash(email, elen, hash);
 	if (mail_allowed(hash, now) &&
