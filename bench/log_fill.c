@@ -11,10 +11,12 @@
  * The rows are exactly what holos's own appends store (store.c's
  * log_append()): leaves encoded by translog_leaf_encode() with their
  * merkle_hash_leaf() hash and seq = the leaf's index + 1 (the signatures
- * bench/fill.c writes), every complete subtree from merkle.c's own
- * merkle_append_frontier() into log_nodes, and the size and root in
- * log_trees, with the same column values and the same SQL as store.c, in
- * transactions of 100,000 leaves. Only the commitments are random (no
+ * bench/fill.c writes), every complete subtree of a stored level
+ * (merkle_level_stored()) from merkle.c's own merkle_append_frontier()
+ * into log_nodes, and the size and root in log_trees, with the same column
+ * values and the same SQL as store.c, in transactions of 100,000 leaves.
+ * Each transaction also indexes its leaves' hashes in log_hashes and moves
+ * log_trees.hashed, as store_log_hash() in a running holos would. Only the commitments are random (no
  * signer holds their secrets) and every leaf's country is "UA", as
  * fill.c's signatures. Run fill.c to N first, and `holos audit` agrees
  * with the page (docs/performance.md). */
@@ -64,8 +66,9 @@ exec(sqlite3 *db, const char *sql)
 	return 0;
 }
 
+/* The nodes of stored levels only (merkle_get_tiled()'s raw). */
 static int
-node_get(void *ctx, const struct merkle_node *ids, size_t n,
+node_raw(void *ctx, const struct merkle_node *ids, size_t n,
     unsigned char (*out)[MERKLE_HASH_BYTES])
 {
 	struct sql_store *s = ctx;
@@ -91,6 +94,13 @@ node_get(void *ctx, const struct merkle_node *ids, size_t n,
 }
 
 static int
+node_get(void *ctx, const struct merkle_node *ids, size_t n,
+    unsigned char (*out)[MERKLE_HASH_BYTES])
+{
+	return merkle_get_tiled(node_raw, ctx, ids, n, out);
+}
+
+static int
 node_put(void *ctx, const struct merkle_node *ids,
     const unsigned char (*hashes)[MERKLE_HASH_BYTES], size_t n)
 {
@@ -98,8 +108,9 @@ node_put(void *ctx, const struct merkle_node *ids,
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		/* Level 0 is the leaves' own hash column (as store.c). */
-		if (ids[i].level == 0)
+		/* Level 0 is the leaves' own hash column, and the levels
+		 * below MERKLE_TILE are not stored (as store.c). */
+		if (ids[i].level == 0 || !merkle_level_stored(ids[i].level))
 			continue;
 		sqlite3_reset(s->node_put);
 		sqlite3_bind_int64(s->node_put, 1, s->petition_id);
@@ -172,7 +183,8 @@ main(int argc, char **argv)
 	unsigned char(*hashes)[MERKLE_HASH_BYTES] = NULL, (*picked)[32] = NULL;
 	int64_t seen = 0;
 	unsigned char input[TRANSLOG_LEAF_MAX], root[MERKLE_HASH_BYTES];
-	sqlite3_stmt *sel = NULL, *leaf_ins = NULL, *tree_set = NULL;
+	sqlite3_stmt *sel = NULL, *leaf_ins = NULL, *tree_set = NULL,
+		     *hash_add = NULL;
 	int64_t have = 0, target, ms;
 	sqlite3 *db = NULL;
 	double t0;
@@ -220,8 +232,14 @@ main(int argc, char **argv)
 	/* store.c's statements (store_sql[]), in SQLite's dialect. */
 	if (prepare(db,
 		"INSERT INTO log_leaves (petition_id, idx, leaf_input,"
-		" leaf_hash, seq, hash_prefix) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+		" leaf_hash, seq) VALUES (?1, ?2, ?3, ?4, ?5)",
 		&leaf_ins) == -1 ||
+	    prepare(db,
+		"INSERT INTO log_hashes (petition_id, hash_prefix, idx)"
+		" SELECT petition_id, substr(leaf_hash, 1, 8), idx FROM"
+		" log_leaves WHERE petition_id = ?1 AND idx >= ?2 AND idx < ?3"
+		" ON CONFLICT DO NOTHING",
+		&hash_add) == -1 ||
 	    prepare(db,
 		"INSERT INTO log_nodes (petition_id, level, idx, hash)"
 		" VALUES (?1, ?2, ?3, ?4)",
@@ -235,9 +253,10 @@ main(int argc, char **argv)
 		" AND idx = ?2",
 		&ss.leaf_get) == -1 ||
 	    prepare(db,
-		"INSERT INTO log_trees (petition_id, size, root) VALUES"
-		" (?1, ?2, ?3) ON CONFLICT (petition_id) DO UPDATE SET"
-		" size = excluded.size, root = excluded.root",
+		"INSERT INTO log_trees (petition_id, size, root, hashed)"
+		" VALUES (?1, ?2, ?3, ?2) ON CONFLICT (petition_id) DO UPDATE"
+		" SET size = excluded.size, root = excluded.root,"
+		" hashed = excluded.hashed",
 		&tree_set) == -1 ||
 	    prepare(db, "SELECT size FROM log_trees WHERE petition_id = ?1",
 		&sel) == -1)
@@ -295,8 +314,6 @@ main(int argc, char **argv)
 			sqlite3_bind_blob(leaf_ins, 4, hashes[i],
 			    MERKLE_HASH_BYTES, SQLITE_STATIC);
 			sqlite3_bind_int64(leaf_ins, 5, have + i + 1);
-			sqlite3_bind_blob(leaf_ins, 6, hashes[i], 8,
-			    SQLITE_STATIC); /* hash_prefix (migration 0024) */
 			if (sqlite3_step(leaf_ins) != SQLITE_DONE) {
 				fprintf(stderr, "log_fill: leaf: %s\n",
 				    sqlite3_errmsg(db));
@@ -311,6 +328,16 @@ main(int argc, char **argv)
 			goto out;
 		}
 		merkle_frontier_root(&f, root);
+		sqlite3_reset(hash_add);
+		sqlite3_bind_int64(hash_add, 1, ss.petition_id);
+		sqlite3_bind_int64(hash_add, 2, have);
+		sqlite3_bind_int64(hash_add, 3, have + n);
+		if (sqlite3_step(hash_add) != SQLITE_DONE) {
+			fprintf(stderr, "log_fill: hashes: %s\n",
+			    sqlite3_errmsg(db));
+			exec(db, "ROLLBACK");
+			goto out;
+		}
 		have += n;
 		sqlite3_reset(tree_set);
 		sqlite3_bind_int64(tree_set, 1, ss.petition_id);
@@ -345,6 +372,7 @@ out:
 	sqlite3_finalize(sel);
 	sqlite3_finalize(leaf_ins);
 	sqlite3_finalize(tree_set);
+	sqlite3_finalize(hash_add);
 	sqlite3_finalize(ss.node_put);
 	sqlite3_finalize(ss.node_get);
 	sqlite3_finalize(ss.leaf_get);

@@ -27,7 +27,8 @@ const struct translog_key *loghead_key(void);
  * failed (logged). */
 int loghead_run_once(struct store *s, int64_t now_ms);
 
-/* Runs loghead_run_once() every LOGHEAD_INTERVAL_MS in a thread. Needs the
+/* Runs loghead_run_once() every LOGHEAD_INTERVAL_MS in a thread, after
+ * store_log_hash() (the leaf-hash index's catching up). Needs the
  * key loaded. Returns 0, or -1 (logged). */
 int loghead_start(struct store *s);
 void loghead_stop(void);

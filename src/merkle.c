@@ -18,6 +18,14 @@
  * nodes in all, and nothing is ever rewritten, so appending is
  * O(log n) writes worst case and amortised O(1).
  *
+ * Tiles. A database keeps only levels 0 and MERKLE_TILE and above: a node
+ * of levels 1 to MERKLE_TILE - 1 is the hash of at most 8 leaves side by
+ * side, cheaper to recompute when read than to write with every batch of
+ * signatures (seven in eight of the nodes appends complete are below
+ * level 4). merkle_get_tiled() turns a get of any nodes into a get of
+ * stored ones, expanding each low node into its leaves and folding them;
+ * everything below works on any node as before.
+ *
  * The frontier. The right edge of a tree of n leaves is one complete node
  * per set bit l of n: (l, (n >> l) - 1). Those popcount(n) <= 64 hashes
  * are all an append needs (the new leaf merges with them from the bottom
@@ -255,6 +263,68 @@ merkle_append(const struct merkle_store *st, uint64_t size,
 	if (root != NULL)
 		merkle_frontier_root(&f, root);
 	return 0;
+}
+
+bool
+merkle_level_stored(unsigned level)
+{
+	return level == 0 || level >= MERKLE_TILE;
+}
+
+/* Nodes merkle_get_tiled() hands to raw at once. */
+#define RAW_MAX (2 * MERKLE_LEVELS)
+
+int
+merkle_get_tiled(int (*raw)(void *ctx, const struct merkle_node *ids, size_t n,
+		     unsigned char (*out)[MERKLE_HASH_BYTES]),
+    void *ctx, const struct merkle_node *ids, size_t n,
+    unsigned char (*out)[MERKLE_HASH_BYTES])
+{
+	struct merkle_node want[RAW_MAX];
+	unsigned char got[RAW_MAX][MERKLE_HASH_BYTES];
+	size_t i, first = 0, nw = 0, w, need, j, width, span;
+	unsigned l = 0, fl;
+
+	for (i = 0;; i++) {
+		need = 0;
+		if (i < n) {
+			l = ids[i].level;
+			if (l >= MERKLE_LEVELS)
+				return -1;
+			need = merkle_level_stored(l) ? 1 : (size_t)1 << l;
+		}
+		if (i == n || nw + need > RAW_MAX) {
+			if (nw > 0 && raw(ctx, want, nw, got) == -1)
+				return -1;
+			/* Each derived node folds its leaves pairwise, level
+			 * by level, into the first of them. */
+			for (w = 0; first < i; first++) {
+				fl = ids[first].level;
+				span = merkle_level_stored(fl) ? 1 :
+								 (size_t)1 << fl;
+				for (width = span; width > 1; width /= 2)
+					for (j = 0; j < width / 2; j++)
+						merkle_hash_children(
+						    got[w + 2 * j],
+						    got[w + 2 * j + 1],
+						    got[w + j]);
+				memcpy(out[first], got[w], MERKLE_HASH_BYTES);
+				w += span;
+			}
+			nw = 0;
+			if (i == n)
+				return 0;
+		}
+		if (merkle_level_stored(l)) {
+			want[nw++] = ids[i];
+			continue;
+		}
+		if (ids[i].index > (UINT64_MAX >> l))
+			return -1;
+		for (j = 0; j < need; j++)
+			want[nw++] = (struct merkle_node){ 0,
+				(ids[i].index << l) + j };
+	}
 }
 
 /* Adds to p the range [lo, hi) of a tree's recursion: one node when it is

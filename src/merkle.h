@@ -43,6 +43,27 @@ struct merkle_store {
 	    const unsigned char (*hashes)[MERKLE_HASH_BYTES], size_t n);
 };
 
+/* Levels a store keeps: the leaves (0) and MERKLE_TILE and above. A node
+ * at levels 1 to MERKLE_TILE - 1 is the hash of at most 2^(MERKLE_TILE - 1)
+ * consecutive leaves, computed when read (merkle_get_tiled()): seven in
+ * eight of the nodes an append makes are never written, and a read costs
+ * a short run of leaves instead. */
+#define MERKLE_TILE 4
+
+/* True when stores keep the nodes of level (see MERKLE_TILE). */
+bool merkle_level_stored(unsigned level);
+
+/* A merkle_store get for a store that keeps only merkle_level_stored()
+ * levels: reads the n nodes ids[0..n-1] into out[0..n-1] through raw,
+ * which is asked only for stored levels, at most 2 * MERKLE_LEVELS nodes
+ * a call (raw's contract is get's), and computes every lower node from
+ * its leaves. Returns 0, or -1 when raw fails or an id is out of range;
+ * out is then undefined. */
+int merkle_get_tiled(int (*raw)(void *ctx, const struct merkle_node *ids,
+			 size_t n, unsigned char (*out)[MERKLE_HASH_BYTES]),
+    void *ctx, const struct merkle_node *ids, size_t n,
+    unsigned char (*out)[MERKLE_HASH_BYTES]);
+
 /* The right edge of a tree of size leaves: for each set bit l of size,
  * the hash of the complete node (l, (size >> l) - 1). Enough to append
  * and to compute the root without reading anything else. */

@@ -318,11 +318,21 @@ static const char *const store_sql[ST__MAX] = {
 	[ST_LOG_TREE_GET] =
 	    "SELECT size, root, sth_size, sth_timestamp, sth_root,"
 	    " sth_signature FROM log_trees WHERE petition_id = $1",
-	/* $6 is the first 8 bytes of the hash $4 (LOG_HASH_PREFIX), what
-	 * ST_LOG_FIND looks up (migration 0024). */
 	[ST_LOG_LEAF_INSERT] =
 	    "INSERT INTO log_leaves (petition_id, idx, leaf_input, leaf_hash,"
-	    " seq, hash_prefix) VALUES ($1, $2, $3, $4, $5, $6)",
+	    " seq) VALUES ($1, $2, $3, $4, $5)",
+	/* LOG_LEAF_ROWS leaves at once: a batch's leaves in a few statements
+	 * (log_leaves_insert()). */
+	[ST_LOG_LEAF_INSERT_ROWS] =
+	    "INSERT INTO log_leaves (petition_id, idx, leaf_input, leaf_hash,"
+	    " seq) VALUES ($1, $2, $3, $4, $5), ($6, $7, $8, $9, $10),"
+	    " ($11, $12, $13, $14, $15), ($16, $17, $18, $19, $20),"
+	    " ($21, $22, $23, $24, $25), ($26, $27, $28, $29, $30),"
+	    " ($31, $32, $33, $34, $35), ($36, $37, $38, $39, $40),"
+	    " ($41, $42, $43, $44, $45), ($46, $47, $48, $49, $50),"
+	    " ($51, $52, $53, $54, $55), ($56, $57, $58, $59, $60),"
+	    " ($61, $62, $63, $64, $65), ($66, $67, $68, $69, $70),"
+	    " ($71, $72, $73, $74, $75), ($76, $77, $78, $79, $80)",
 	/* The hashes of $3 nodes in one statement (a whole proof, root or
 	 * frontier): $2 lists them as LOG_NODE_KEY-character keys, each the
 	 * level in 2 decimal digits and the index in 20, so that one text
@@ -363,11 +373,34 @@ static const char *const store_sql[ST__MAX] = {
 	[ST_LOG_ENTRIES] =
 	    "SELECT leaf_input FROM log_leaves WHERE petition_id = $1"
 	    " AND idx >= $2 AND idx <= $3 ORDER BY idx",
-	/* $4 is the first 8 bytes of the hash $2: log_leaves_hash_prefix
-	 * indexes only those. */
+	/* $4 is the first 8 bytes of the hash $2: log_hashes indexes only
+	 * those, and only the leaves below log_trees.hashed; the leaves
+	 * after it (about a second of signing) are scanned (migration
+	 * 0025). */
 	[ST_LOG_FIND] =
-	    "SELECT COALESCE(MIN(idx), -1) FROM log_leaves WHERE petition_id = $1"
-	    " AND hash_prefix = $4 AND leaf_hash = $2 AND idx < $3",
+	    "SELECT COALESCE(MIN(idx), -1) FROM (SELECT h.idx FROM log_hashes h"
+	    " JOIN log_leaves l ON l.petition_id = h.petition_id"
+	    " AND l.idx = h.idx WHERE h.petition_id = $1 AND h.hash_prefix = $4"
+	    " AND h.idx < $3 AND l.leaf_hash = $2 UNION ALL SELECT idx"
+	    " FROM log_leaves WHERE petition_id = $1 AND idx >= (SELECT hashed"
+	    " FROM log_trees WHERE petition_id = $1) AND idx < $3"
+	    " AND leaf_hash = $2) AS f",
+	/* The hash index's catching up (store_log_hash()): the logs with
+	 * leaves after their watermark, then one of them locked, then its
+	 * leaves [$2, $3) added. */
+	[ST_LOG_UNHASHED] =
+	    "SELECT petition_id FROM log_trees WHERE hashed < size"
+	    " ORDER BY petition_id LIMIT $1",
+	[ST_LOG_HASH_LOCK] =
+	    "SELECT hashed, size FROM log_trees WHERE petition_id = $1"
+	    " FOR UPDATE",
+	[ST_LOG_HASH_ADD] =
+	    "INSERT INTO log_hashes (petition_id, hash_prefix, idx)"
+	    " SELECT petition_id, substr(leaf_hash, 1, 8), idx FROM log_leaves"
+	    " WHERE petition_id = $1 AND idx >= $2 AND idx < $3"
+	    " ON CONFLICT DO NOTHING",
+	[ST_LOG_HASHED_SET] =
+	    "UPDATE log_trees SET hashed = $2 WHERE petition_id = $1",
 	/* Petitions signed before the log existed: counted signatures and
 	 * no log yet. */
 	[ST_LOG_MISSING] =
@@ -2265,13 +2298,15 @@ log_now_ms(void)
 }
 
 /* merkle.c's view of one petition's nodes on an operation's connection:
- * level 0 is the leaves' own hash column, the levels above log_nodes. */
+ * level 0 is the leaves' own hash column, levels MERKLE_TILE and above
+ * log_nodes; the levels between are computed from the leaves
+ * (merkle_get_tiled()). */
 struct log_nodes {
 	struct q *q;
 	int64_t petition_id;
 };
 
-/* Bytes of a leaf hash in log_leaves.hash_prefix, the column
+/* Bytes of a leaf hash in log_hashes.hash_prefix, the column
  * get-proof-by-hash looks up. */
 #define LOG_HASH_PREFIX 8
 /* Characters of one node's key in ST_LOG_NODES's list. */
@@ -2331,8 +2366,9 @@ log_nodes_read(struct q *q, int64_t petition_id, const struct merkle_node *ids,
 	return 0;
 }
 
+/* Reads stored nodes only (merkle_get_tiled()'s raw). */
 static int
-log_node_get(void *ctx, const struct merkle_node *ids, size_t n,
+log_node_raw(void *ctx, const struct merkle_node *ids, size_t n,
     unsigned char (*out)[MERKLE_HASH_BYTES])
 {
 	struct log_nodes *l = ctx;
@@ -2348,6 +2384,15 @@ log_node_get(void *ctx, const struct merkle_node *ids, size_t n,
 }
 
 static int
+log_node_get(void *ctx, const struct merkle_node *ids, size_t n,
+    unsigned char (*out)[MERKLE_HASH_BYTES])
+{
+	return merkle_get_tiled(log_node_raw, ctx, ids, n, out);
+}
+
+/* Writes the nodes of stored levels above the leaves: a leaf's hash is
+ * its own row's, and the levels below MERKLE_TILE are not kept. */
+static int
 log_node_put(void *ctx, const struct merkle_node *ids,
     const unsigned char (*hashes)[MERKLE_HASH_BYTES], size_t n)
 {
@@ -2355,7 +2400,7 @@ log_node_put(void *ctx, const struct merkle_node *ids,
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (ids[i].level > 0 &&
+		if (ids[i].level > 0 && merkle_level_stored(ids[i].level) &&
 		    q_run(l->q, ST_LOG_NODE_PUT, "idib", l->petition_id,
 			(int)ids[i].level, (int64_t)ids[i].index, hashes[i],
 			(size_t)MERKLE_HASH_BYTES) == -1)
@@ -2371,6 +2416,41 @@ log_store(struct log_nodes *l, struct q *q, int64_t petition_id)
 	return (struct merkle_store){ .ctx = l,
 		.get = log_node_get,
 		.put = log_node_put };
+}
+
+/* Leaves one ST_LOG_LEAF_INSERT_ROWS writes (5 parameters each: the
+ * backends bind at most 80). */
+#define LOG_LEAF_ROWS 16
+
+/* Inserts the rows of leaves idx .. idx + n - 1 of a petition's log (n is
+ * 1 or LOG_LEAF_ROWS): inputs[i] of lens[i] bytes, hashes[i], seqs[i] (0 or
+ * seqs NULL: none). The parameters are bound in a loop, which q_run()'s
+ * signature cannot say. Returns 0, or -1 with the failure in q. */
+static int
+log_leaves_insert(struct q *q, int64_t petition_id, int64_t idx,
+    const unsigned char (*inputs)[TRANSLOG_LEAF_MAX], const size_t *lens,
+    const unsigned char (*hashes)[MERKLE_HASH_BYTES], const int64_t *seqs,
+    size_t n)
+{
+	const struct store_backend *be = q->s->be;
+	size_t i;
+
+	if (q->st != STORE_OK)
+		return -1;
+	if (be->prepare(q->c, n == 1 ? ST_LOG_LEAF_INSERT :
+					 ST_LOG_LEAF_INSERT_ROWS) == -1)
+		return q_fail(q, STORE_ERROR, NULL);
+	for (i = 0; i < n; i++) {
+		be->bind_int(q->c, petition_id);
+		be->bind_int(q->c, idx + (int64_t)i);
+		be->bind_blob(q->c, inputs[i], lens[i]);
+		be->bind_blob(q->c, hashes[i], MERKLE_HASH_BYTES);
+		if (seqs != NULL && seqs[i] != 0)
+			be->bind_int(q->c, seqs[i]);
+		else
+			be->bind_text(q->c, NULL);
+	}
+	return q_next(q) == -1 ? -1 : 0;
 }
 
 /* Takes the petition's log for this transaction (its row locked, made
@@ -2397,11 +2477,11 @@ log_append(struct q *q, int64_t petition_id, int64_t size,
     const struct translog_leaf *leaves, const int64_t *seqs, size_t n)
 {
 	unsigned char(*hashes)[MERKLE_HASH_BYTES], root[MERKLE_HASH_BYTES];
-	unsigned char input[TRANSLOG_LEAF_MAX];
+	unsigned char(*inputs)[TRANSLOG_LEAF_MAX] = NULL;
 	struct arena *own = NULL;
 	struct merkle_store st;
 	struct log_nodes l;
-	size_t i, len;
+	size_t i, m, *lens = NULL;
 	int ret = -1;
 
 	if (n == 0)
@@ -2410,20 +2490,28 @@ log_append(struct q *q, int64_t petition_id, int64_t size,
 	 * gets one for the append. */
 	if (q->a == NULL && (q->a = own = arena_new()) == NULL)
 		return q_fail(q, STORE_ERROR, "out of memory");
-	if ((hashes = calloc(n, sizeof(*hashes))) == NULL) {
+	if ((hashes = calloc(n, sizeof(*hashes))) == NULL ||
+	    (inputs = calloc(n, sizeof(*inputs))) == NULL ||
+	    (lens = calloc(n, sizeof(*lens))) == NULL) {
 		q_fail(q, STORE_ERROR, "out of memory");
 		goto fail;
 	}
 	for (i = 0; i < n; i++) {
-		if ((len = translog_leaf_encode(&leaves[i], input)) == 0) {
+		if ((lens[i] = translog_leaf_encode(&leaves[i], inputs[i])) ==
+		    0) {
 			q_fail(q, STORE_ERROR, "a log leaf cannot be encoded");
 			goto fail;
 		}
-		merkle_hash_leaf(input, len, hashes[i]);
-		if (q_run(q, ST_LOG_LEAF_INSERT, "iibhzb", petition_id,
-			size + (int64_t)i, input, len, hashes[i],
-			seqs != NULL ? seqs[i] : (int64_t)0, hashes[i],
-			(size_t)LOG_HASH_PREFIX) == -1)
+		merkle_hash_leaf(inputs[i], lens[i], hashes[i]);
+	}
+	/* LOG_LEAF_ROWS rows a statement, the rest one by one. */
+	for (i = 0; i < n; i += m) {
+		m = n - i >= LOG_LEAF_ROWS ? LOG_LEAF_ROWS : 1;
+		if (log_leaves_insert(q, petition_id, size + (int64_t)i,
+			(const unsigned char(*)[TRANSLOG_LEAF_MAX])inputs + i,
+			lens + i,
+			(const unsigned char(*)[MERKLE_HASH_BYTES])hashes + i,
+			seqs != NULL ? seqs + i : NULL, m) == -1)
 			goto fail;
 	}
 	st = log_store(&l, q, petition_id);
@@ -2437,6 +2525,8 @@ log_append(struct q *q, int64_t petition_id, int64_t size,
 	ret = 0;
 fail:
 	free(hashes);
+	free(inputs);
+	free(lens);
 	if (own != NULL) {
 		arena_free(own);
 		q->a = NULL;
@@ -3474,6 +3564,63 @@ store_log_find(struct store *s, int64_t petition_id,
 			q.st = STORE_NOTFOUND;
 	}
 	return q_close(&q);
+}
+
+/* Leaves one transaction of store_log_hash() indexes at most. */
+#define LOG_HASH_CHUNK 100000
+
+/* Indexes one petition's leaves after its watermark, LOG_HASH_CHUNK a
+ * transaction, adding how many to *added. */
+static void
+log_hash_one(struct q *q, int64_t petition_id, int64_t *added)
+{
+	int64_t from, to, size;
+
+	for (;;) {
+		q_begin(q, ST_BEGIN);
+		if (q_run(q, ST_LOG_HASH_LOCK, "i", petition_id) != 1)
+			break; /* failed, or the log is gone */
+		from = row_int(q, 0);
+		size = row_int(q, 1);
+		if (from >= size)
+			break; /* another node caught up meanwhile */
+		to = size - from > LOG_HASH_CHUNK ? from + LOG_HASH_CHUNK : size;
+		(void)q_run(q, ST_LOG_HASH_ADD, "iii", petition_id, from, to);
+		(void)q_run(q, ST_LOG_HASHED_SET, "ii", petition_id, to);
+		q_commit(q);
+		if (q->st != STORE_OK)
+			return; /* q_close() rolls back */
+		*added += to - from;
+		if (to == size)
+			return;
+	}
+	q_commit(q);
+}
+
+enum store_status
+store_log_hash(struct store *s, size_t max, int64_t *added)
+{
+	int64_t *ids = NULL;
+	struct arena *a;
+	size_t n = 0, i;
+	struct q q;
+
+	*added = 0;
+	if ((a = arena_new()) == NULL)
+		return STORE_ERROR;
+	if (list(s, a, "log_unhashed", read_id, sizeof(*ids), &ids, &n,
+		ST_LOG_UNHASHED, "i",
+		max > INT64_MAX ? INT64_MAX : (int64_t)max) != STORE_OK ||
+	    n == 0) {
+		arena_free(a);
+		return n == 0 ? STORE_OK : STORE_ERROR;
+	}
+	if (q_open(&q, s, a, "log_hash") == STORE_OK)
+		for (i = 0; i < n && q.st == STORE_OK; i++)
+			log_hash_one(&q, ids[i], added);
+	(void)q_close(&q);
+	arena_free(a);
+	return q.st;
 }
 
 /* Builds one petition's log in its own transaction; nothing when another

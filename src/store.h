@@ -720,6 +720,14 @@ enum store_status store_log_consistency(struct store *s, int64_t petition_id,
 enum store_status store_log_find(struct store *s, int64_t petition_id,
     const unsigned char hash[32], int64_t size, int64_t *index);
 
+/* Catches up the index get-proof-by-hash uses (log_hashes), which the
+ * appends leave out of the signing transaction: for up to max logs, the
+ * leaves after each one's watermark, in transactions of at most 100,000
+ * leaves. *added is how many leaves it indexed. Leaves not yet indexed
+ * are still found (store_log_find() scans them). */
+enum store_status store_log_hash(struct store *s, size_t max,
+    int64_t *added);
+
 /* Builds the log of every petition signed before the log existed: a
  * signature leaf for each signature that ever counted, by seq, then a
  * removal leaf for each of them invalidated since. One transaction per

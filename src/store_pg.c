@@ -24,7 +24,8 @@
 #define BATCH_TRIES 3
 /* pg_advisory_xact_lock key serialising migrations: "holos" in ASCII. */
 #define MIGRATE_LOCK "448545976179"
-#define MAX_PARAMS 17
+/* Parameters of one statement: the most, ST_LOG_LEAF_INSERT_ROWS's 80. */
+#define MAX_PARAMS 80
 
 /* PostgreSQL's texts where they differ from store.c's, then its own, in
  * the order of enum stmt. */

@@ -41,6 +41,8 @@ static const char *const sq_sql[ST__MAX] = {
 	/* The write lock (BEGIN IMMEDIATE) already keeps other appenders
 	 * out; SQLite has no FOR UPDATE. */
 	[ST_LOG_TREE_LOCK] = "SELECT size FROM log_trees WHERE petition_id = $1",
+	[ST_LOG_HASH_LOCK] =
+	    "SELECT hashed, size FROM log_trees WHERE petition_id = $1",
 	/* Search (find): the FTS5 table petition_search, rowid the
 	 * petition's id, each column's value from search_sqlite_document();
 	 * bm25 counts a title word ten times a word of the text, an

@@ -654,6 +654,7 @@ test_fork(void **state)
 	assert_true(wait_signed(srv, 5000) >= 0);
 	assert_int_equal(audit(srv, statefile, NULL), 0);
 	page_numbers(srv, &count, &size);
+	db("DELETE FROM log_hashes");
 	db("DELETE FROM log_nodes");
 	db("DELETE FROM log_leaves");
 	db("DELETE FROM log_trees");

@@ -756,6 +756,94 @@ test_large_trees(void **state)
 	}
 }
 
+/* A store that keeps only merkle_level_stored() levels, as the database
+ * does: its raw get refuses the others, and merkle_get_tiled() computes
+ * them from the leaves. */
+static int tiled_raw_calls;
+
+static int
+tiled_raw(void *ctx, const struct merkle_node *ids, size_t n,
+    unsigned char (*out)[MERKLE_HASH_BYTES])
+{
+	size_t i;
+
+	tiled_raw_calls++;
+	if (n > 2 * MERKLE_LEVELS)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (!merkle_level_stored(ids[i].level))
+			return -1;
+	return mem_get(ctx, ids, n, out);
+}
+
+static int
+tiled_get(void *ctx, const struct merkle_node *ids, size_t n,
+    unsigned char (*out)[MERKLE_HASH_BYTES])
+{
+	return merkle_get_tiled(tiled_raw, ctx, ids, n, out);
+}
+
+/* Roots, audit paths and consistency proofs from the tiled store equal
+ * the full store's, for every pair of small sizes and for random pairs
+ * in the big tree; a whole level below MERKLE_TILE reads in pieces. */
+static void
+test_tiled(void **state)
+{
+	struct merkle_store tiled = { &big_mem, tiled_get, NULL };
+	unsigned char a[MERKLE_PROOF_MAX][HB], b[MERKLE_PROOF_MAX][HB];
+	struct merkle_node ids[40];
+	unsigned char got[40][HB];
+	size_t la, lb, j, k;
+	uint64_t n, i, m;
+
+	(void)state;
+	assert_true(merkle_level_stored(0));
+	assert_false(merkle_level_stored(1));
+	assert_false(merkle_level_stored(MERKLE_TILE - 1));
+	assert_true(merkle_level_stored(MERKLE_TILE));
+	for (n = 1; n <= BIG; n = n <= SMALL ? n + 1 : n * 3 + 7) {
+		assert_int_equal(merkle_root(&tiled, n, a[0]), 0);
+		assert_hash(a[0], roots[n], "tiled root", n, 0);
+		for (k = 0; k < (n <= SMALL ? n : 200); k++) {
+			i = n <= SMALL ? k : rng() % n;
+			assert_int_equal(merkle_inclusion_proof(&tiled, i, n,
+					     a, &la),
+			    0);
+			assert_int_equal(merkle_inclusion_proof(&big_st, i, n,
+					     b, &lb),
+			    0);
+			assert_int_equal(la, lb);
+			for (j = 0; j < la; j++)
+				assert_hash(a[j], b[j], "tiled path", i, n);
+			m = i + 1;
+			assert_int_equal(merkle_consistency_proof(&tiled, m, n,
+					     a, &la),
+			    0);
+			assert_int_equal(merkle_consistency_proof(&big_st, m,
+					     n, b, &lb),
+			    0);
+			assert_int_equal(la, lb);
+			for (j = 0; j < la; j++)
+				assert_hash(a[j], b[j], "tiled proof", m, n);
+		}
+	}
+	/* 40 nodes of level 3 need 320 leaves: three raw reads. */
+	for (j = 0; j < 40; j++)
+		ids[j] = (struct merkle_node){ 3, j * 7 };
+	tiled_raw_calls = 0;
+	assert_int_equal(tiled_get(&big_mem, ids, 40, got), 0);
+	assert_int_equal(tiled_raw_calls, 3);
+	for (j = 0; j < 40; j++)
+		assert_hash(got[j], big_mem.level[3].h[j * 7], "level 3", j, 0);
+	/* Beyond the leaves, or beyond the levels: refused. */
+	ids[0] = (struct merkle_node){ 2, BIG };
+	assert_int_equal(tiled_get(&big_mem, ids, 1, got), -1);
+	ids[0] = (struct merkle_node){ 2, UINT64_MAX };
+	assert_int_equal(tiled_get(&big_mem, ids, 1, got), -1);
+	ids[0] = (struct merkle_node){ MERKLE_LEVELS, 0 };
+	assert_int_equal(tiled_get(&big_mem, ids, 1, got), -1);
+}
+
 /* A proof for (i, n) verifies for nothing else: no other index, no other
  * size with that size's root, no single flipped bit. */
 static void
@@ -1221,6 +1309,7 @@ main(void)
 		cmocka_unit_test(test_roots),
 		cmocka_unit_test(test_small_all_pairs),
 		cmocka_unit_test(test_large_trees),
+		cmocka_unit_test(test_tiled),
 		cmocka_unit_test(test_tampered_proofs),
 		cmocka_unit_test(test_proof_arguments),
 		cmocka_unit_test(test_store_failures),

@@ -1343,7 +1343,7 @@ log_check(int64_t pid, int64_t size)
 	struct log_entry *es;
 	struct log_tree t;
 	size_t n, len;
-	int64_t i, m, at;
+	int64_t i, m, at, added;
 
 	assert_true(size <= 64);
 	assert_int_equal(store_log_tree(S, pid, &t), STORE_OK);
@@ -1361,6 +1361,21 @@ log_check(int64_t pid, int64_t size)
 	}
 	merkle_frontier_root(&f, root);
 	assert_memory_equal(root, t.root, 32);
+	/* The leaf-hash index caught up (every log's, other cases' too):
+	 * every leaf found through it, and the earlier calls left an indexed
+	 * prefix and a tail to scan. */
+	assert_int_equal(store_log_hash(S, 1000, &added), STORE_OK);
+	assert_true(added >= 0);
+	assert_int_equal(store_log_hash(S, 1000, &added), STORE_OK);
+	assert_int_equal(added, 0);
+	for (i = 0; i < size; i++) {
+		merkle_hash_leaf(es[i].input, es[i].len, h);
+		assert_int_equal(store_log_find(S, pid, h, size, &at), STORE_OK);
+		assert_int_equal(at, i);
+		/* Not below its own index. */
+		assert_int_equal(store_log_find(S, pid, h, i, &at),
+		    STORE_NOTFOUND);
+	}
 	for (i = 0; i < size; i++) {
 		merkle_hash_leaf(es[i].input, es[i].len, h);
 		assert_int_equal(store_log_proof(S, pid, i, size, proof, &len),
@@ -1551,6 +1566,33 @@ test_log_append(void **state)
 	/* Entries past the end are simply not there. */
 	assert_int_equal(store_log_entries(S, A, pid, 8, 20, &es, &n), STORE_OK);
 	assert_int_equal(n, 0);
+}
+
+/* A log past the stored levels (MERKLE_TILE): a batch of 40 signatures
+ * and a few more, each check with an index lagging behind, proofs from
+ * nodes computed from leaves and nodes read from log_nodes. */
+static void
+test_log_tiles(void **state)
+{
+	struct write_op ops[40];
+	int64_t pid = petition_new("log", PETITION_OPEN, 0, T0, 0);
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 40; i++) {
+		ops[i] = log_sign(pid, true, "UA", NULL);
+		assert_int_equal(ops[i].leaf_index, (int64_t)i);
+		if (i == 16)
+			log_check(pid, 17);
+	}
+	log_check(pid, 40);
+	for (i = 0; i < 24; i++) {
+		hash_new(ops[i].sig.email_hash);
+		hash_new(ops[i].commitment);
+	}
+	assert_int_equal(store_write_batch(S, ops, 24), STORE_OK);
+	assert_int_equal(ops[23].leaf_index, 63);
+	log_check(pid, 64);
 }
 
 static void
@@ -2435,6 +2477,7 @@ main(void)
 		CASE(test_suppress),
 		CASE(test_sign_again),
 		CASE(test_log_append),
+		CASE(test_log_tiles),
 		CASE(test_log_sign),
 		CASE(test_log_build),
 		CASE(test_retain),
