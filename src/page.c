@@ -451,7 +451,7 @@ page_form_post(struct request *r, const struct form_spec *spec, size_t n,
 }
 
 const struct form_spec page_button_form[1] = {
-	{ "csrf", FORM_TOKEN, 128, true, NULL },
+	PAGE_CSRF_FIELD,
 };
 
 int
@@ -466,7 +466,7 @@ page_button_post(struct request *r, const char *binding)
 
 const struct form_spec page_email_form[PAGE_EMAIL__MAX] = {
 	[PAGE_EMAIL] = { "email", FORM_LINE, EMAIL_MAX, true, email_valid },
-	[PAGE_EMAIL_CSRF] = { "csrf", FORM_TOKEN, 128, true, NULL },
+	[PAGE_EMAIL_CSRF] = PAGE_CSRF_FIELD,
 };
 
 int

@@ -312,6 +312,13 @@ int page_post_begin(struct request *r, enum user_role role, struct user *u,
 int page_form_post(struct request *r, const struct form_spec *spec, size_t n,
     struct form_value *v, size_t csrf, const char *binding);
 
+/* The form token's field, as every form a state-changing request posts
+ * declares it: the token page_form_token() made, page_csrf_check()
+ * checks. */
+/* clang-format off */
+#define PAGE_CSRF_FIELD { "csrf", FORM_TOKEN, 128, true, NULL }
+/* clang-format on */
+
 /* The form of a lone button: its CSRF token (v[0]) and nothing else. */
 extern const struct form_spec page_button_form[1];
 

@@ -50,7 +50,7 @@ static const struct form_spec signup_form[S__MAX] = {
 	[S_EMAIL] = { "email", FORM_LINE, EMAIL_MAX, true, email_valid },
 	[S_PASSWORD] = { "password", FORM_SECRET, ACCOUNT_PASSWORD_MAX, true,
 	    NULL },
-	[S_CSRF] = { "csrf", FORM_TOKEN, 128, true, NULL },
+	[S_CSRF] = PAGE_CSRF_FIELD,
 };
 
 enum password_field {
@@ -62,7 +62,7 @@ enum password_field {
 static const struct form_spec password_form[P__MAX] = {
 	[P_PASSWORD] = { "password", FORM_SECRET, ACCOUNT_PASSWORD_MAX, true,
 	    NULL },
-	[P_CSRF] = { "csrf", FORM_TOKEN, 128, true, NULL },
+	[P_CSRF] = PAGE_CSRF_FIELD,
 };
 
 /* A message of the catalogue with the arguments the account pages use

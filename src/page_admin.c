@@ -56,7 +56,7 @@ static const struct form_spec inv_form[I__MAX] = {
 	[I_TO] = { "to", FORM_LINE, 32, false, NULL },
 	[I_LIST] = { "list", FORM_TEXT, 200000, false, NULL },
 	[I_NOTE] = { "note", FORM_TEXT, 1000, false, NULL },
-	[I_CSRF] = { "csrf", FORM_TOKEN, 128, true, NULL },
+	[I_CSRF] = PAGE_CSRF_FIELD,
 };
 
 void
@@ -240,7 +240,7 @@ static const struct form_spec mod_form[M__MAX] = {
 	[M_ACTION] = { "action", FORM_LINE, 16, true, mod_action_ok },
 	[M_REASON] = { "reason", FORM_LINE, 32, false, page_mod_reason_ok },
 	[M_NOTE] = { "note", FORM_TEXT, 2000, false, NULL },
-	[M_CSRF] = { "csrf", FORM_TOKEN, 128, true, NULL },
+	[M_CSRF] = PAGE_CSRF_FIELD,
 	[M_VERSION] = { "version", FORM_TOKEN, 64, false, NULL },
 };
 

@@ -117,7 +117,7 @@ enum like_field {
 };
 
 static const struct form_spec like_form[L__MAX] = {
-	[L_CSRF] = { "csrf", FORM_TOKEN, 128, true, NULL },
+	[L_CSRF] = PAGE_CSRF_FIELD,
 	[L_ID] = { "id", FORM_LINE, 18, true, form_id_valid },
 };
 
@@ -246,7 +246,7 @@ back_ok(const char *s, size_t len)
 }
 
 static const struct form_spec hide_form[H__MAX] = {
-	[H_CSRF] = { "csrf", FORM_TOKEN, 128, true, NULL },
+	[H_CSRF] = PAGE_CSRF_FIELD,
 	[H_ID] = { "id", FORM_LINE, 18, true, form_id_valid },
 	[H_ACTION] = { "action", FORM_LINE, 8, true, action_ok },
 	[H_BACK] = { "back", FORM_LINE, 8, false, back_ok },

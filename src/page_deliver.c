@@ -306,7 +306,7 @@ enum response_field {
 static const struct form_spec response_form[R__MAX] = {
 	[R_AUTHOR] = { "author", FORM_LINE, 200, true, NULL },
 	[R_BODY] = { "body", FORM_TEXT, 10000, true, NULL },
-	[R_CSRF] = { "csrf", FORM_TOKEN, 128, true, NULL },
+	[R_CSRF] = PAGE_CSRF_FIELD,
 };
 
 /* The response page: the form (values and errors from v, or fresh), or
@@ -448,7 +448,7 @@ static const struct form_spec addressees_form[ADDRESSEES_MAX + 1] = {
 	{ "email7", FORM_LINE, EMAIL_MAX, false, email_ok },
 	{ "email8", FORM_LINE, EMAIL_MAX, false, email_ok },
 	{ "email9", FORM_LINE, EMAIL_MAX, false, email_ok },
-	{ "csrf", FORM_TOKEN, 128, true, NULL },
+	PAGE_CSRF_FIELD,
 };
 
 static void
@@ -555,7 +555,7 @@ decision_ok(const char *s, size_t len)
 static const struct form_spec decide_form[D__MAX] = {
 	[D_ID] = { "id", FORM_LINE, 18, true, form_id_valid },
 	[D_ACTION] = { "action", FORM_LINE, 16, true, decision_ok },
-	[D_CSRF] = { "csrf", FORM_TOKEN, 128, true, NULL },
+	[D_CSRF] = PAGE_CSRF_FIELD,
 };
 
 static int

@@ -28,7 +28,7 @@ enum image_field {
 
 static const struct form_spec image_form[I__MAX] = {
 	[I_ALT] = { "alt", FORM_LINE, ALT_MAX, true, NULL },
-	[I_CSRF] = { "csrf", FORM_TOKEN, 128, true, NULL },
+	[I_CSRF] = PAGE_CSRF_FIELD,
 };
 
 /* Reads the upload's fields into v and its file into u. Returns the

@@ -25,7 +25,7 @@ enum login_field {
 static const struct form_spec login_form[L__MAX] = {
 	[L_EMAIL] = { "email", FORM_LINE, 254, true, NULL },
 	[L_PASSWORD] = { "password", FORM_SECRET, 1024, true, NULL },
-	[L_CSRF] = { "csrf", FORM_TOKEN, 128, true, NULL },
+	[L_CSRF] = PAGE_CSRF_FIELD,
 	[L_NEXT] = { "next", FORM_TOKEN, 512, false, NULL },
 };
 const char *

@@ -41,7 +41,7 @@ static const struct form_spec update_form[U__MAX] = {
 	[U_TITLE] = { "title", FORM_LINE, 200, true, NULL },
 	[U_BODY] = { "body", FORM_TEXT, 10000, true, NULL },
 	[U_AUTHOR] = { "author", FORM_LINE, 200, false, NULL },
-	[U_CSRF] = { "csrf", FORM_TOKEN, 128, true, NULL },
+	[U_CSRF] = PAGE_CSRF_FIELD,
 };
 
 /* What the starter may do to their own petition. */
@@ -104,7 +104,7 @@ enum state_field {
 static const struct form_spec state_form[S__MAX] = {
 	[S_ACTION] = { "action", FORM_LINE, 16, true, action_ok },
 	[S_NOTE] = { "note", FORM_TEXT, 1000, false, NULL },
-	[S_CSRF] = { "csrf", FORM_TOKEN, 128, true, NULL },
+	[S_CSRF] = PAGE_CSRF_FIELD,
 	[S_CONFIRM] = { "confirm", FORM_CHECKBOX, 0, false, NULL },
 };
 

@@ -51,7 +51,7 @@ static const struct form_spec add_form[A__MAX] = {
 	[A_DAY] = { "day", FORM_LINE, 10, true, day_ok },
 	[A_PLACE] = { "place", FORM_LINE, PAPER_PLACE_MAX, true, NULL },
 	[A_NOTE] = { "note", FORM_TEXT, PAPER_NOTE_MAX, false, NULL },
-	[A_CSRF] = { "csrf", FORM_TOKEN, 128, true, NULL },
+	[A_CSRF] = PAGE_CSRF_FIELD,
 };
 
 /* Reads the batch's fields into v and its scan, if any, into u: a form
@@ -108,7 +108,7 @@ enum {
 static const struct form_spec remove_form[R__MAX] = {
 	[R_ID] = { "batch", FORM_LINE, 18, true, form_id_valid },
 	[R_REASON] = { "reason", FORM_LINE, PAPER_REASON_MAX, true, NULL },
-	[R_CSRF] = { "csrf", FORM_TOKEN, 128, true, NULL },
+	[R_CSRF] = PAGE_CSRF_FIELD,
 };
 
 /* Loads the petition of r->slug if u started it or moderates, and it has

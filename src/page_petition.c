@@ -58,7 +58,7 @@ static const struct form_spec sign_form[F__MAX] = {
 	[F_PUBLIC] = { "public", FORM_CHECKBOX, 0, false, NULL },
 	[F_PUBLIC_COMMENT] = { "public_comment", FORM_CHECKBOX, 0, false, NULL },
 	[F_UPDATES] = { "updates", FORM_CHECKBOX, 0, false, NULL },
-	[F_CSRF] = { "csrf", FORM_TOKEN, 128, true, NULL },
+	[F_CSRF] = PAGE_CSRF_FIELD,
 	[F_POW] = { "pow", FORM_TOKEN, 200, false, NULL },
 	[F_POW_NONCE] = { "pow_nonce", FORM_TOKEN, 20, false, NULL },
 };

@@ -131,7 +131,7 @@ static const struct form_spec report_form[RF__MAX] = {
 	[RF_NOTE] = { "note", FORM_TEXT, 1000, false, NULL },
 	[RF_EMAIL] = { "email", FORM_LINE, EMAIL_MAX, false, email_valid },
 	[RF_COMMENT] = { "comment", FORM_LINE, 18, false, form_id_valid },
-	[RF_CSRF] = { "csrf", FORM_TOKEN, 128, true, NULL },
+	[RF_CSRF] = PAGE_CSRF_FIELD,
 };
 
 /* The reasons for the form, label in r's language, the one chosen
@@ -532,7 +532,7 @@ static const struct form_spec resolve_form[RS__MAX] = {
 	[RS_STATEMENT] = { "statement", FORM_TEXT, 2000, true, NULL },
 	/* a moderation reason; needed to hide a petition */
 	[RS_REASON] = { "reason", FORM_LINE, 32, false, page_mod_reason_ok },
-	[RS_CSRF] = { "csrf", FORM_TOKEN, 128, true, NULL },
+	[RS_CSRF] = PAGE_CSRF_FIELD,
 };
 
 /* The outcome mail of each reporter who left an address, into mails

@@ -153,7 +153,7 @@ date_ok(const char *s, size_t len)
 
 /* The form, declared: anything else in a POST is dropped. */
 static const struct form_spec start_form[S__MAX] = {
-	[S_CSRF] = { "csrf", FORM_TOKEN, 128, true, NULL },
+	[S_CSRF] = PAGE_CSRF_FIELD,
 	[S_ACTION] = { "action", FORM_LINE, 16, false, action_ok },
 	[S_TITLE] = { "title", FORM_LINE, TITLE_MAX, true, NULL },
 	[S_BODY] = { "body", FORM_TEXT, 2 * BODY_MAX, true, NULL },
@@ -180,7 +180,7 @@ enum preview_field {
 };
 
 static const struct form_spec preview_form[P__MAX] = {
-	[P_CSRF] = { "csrf", FORM_TOKEN, 128, true, NULL },
+	[P_CSRF] = PAGE_CSRF_FIELD,
 	[P_BODY] = { "body", FORM_TEXT, 2 * BODY_MAX, false, NULL },
 };
 

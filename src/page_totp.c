@@ -25,7 +25,7 @@ enum code_field {
 
 static const struct form_spec code_form[C__MAX] = {
 	[C_CODE] = { "code", FORM_LINE, 40, true, NULL },
-	[C_CSRF] = { "csrf", FORM_TOKEN, 128, true, NULL },
+	[C_CSRF] = PAGE_CSRF_FIELD,
 	[C_NEXT] = { "next", FORM_TOKEN, 512, false, NULL },
 };
 
