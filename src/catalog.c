@@ -15,6 +15,7 @@
 
 #include "counts.h"
 #include "log.h"
+#include "mono.h"
 
 #define CHECK_MS 1000 /* how often the store's version is asked */
 #define SORT_MS 1000  /* how often counts and orders are made again */
@@ -66,15 +67,6 @@ const char *
 catalog_sort_name(enum catalog_sort s)
 {
 	return (unsigned)s < CATALOG_SORT__MAX ? sort_names[s] : "?";
-}
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static int refresh(void);
@@ -317,7 +309,7 @@ refresh(void)
 	static int (*const cmp[CATALOG_SORT__MAX])(const void *,
 	    const void *) = { by_trending, by_signatures, by_newest, by_moved,
 		by_waiting };
-	int64_t t = now_ms(), v[4] = { 0, 0, 0, 0 }, hour;
+	int64_t t = mono_ms(), v[4] = { 0, 0, 0, 0 }, hour;
 	size_t i;
 	int k;
 

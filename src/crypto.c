@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "mono.h"
 
 /* Subkey ids for crypto_kdf: never renumber, stored data depends on them. */
 enum crypto_subkey {
@@ -150,15 +151,6 @@ static atomic_llong ring_checked_ms;
 static const char *const ring_files[2] = { CRYPTO_SEAL_KEY,
 	CRYPTO_SEAL_KEY_OLD };
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void
 stamp_take(const char *name, struct key_stamp *out)
 {
@@ -237,7 +229,7 @@ ring_load(void)
 static void
 ring_refresh(long long min_ms)
 {
-	long long now = now_ms(), last = atomic_load(&ring_checked_ms);
+	long long now = mono_ms(), last = atomic_load(&ring_checked_ms);
 	struct key_stamp st[2];
 	bool same;
 

@@ -18,6 +18,7 @@
 
 #include "connlimit.h"
 #include "log.h"
+#include "mono.h"
 
 #define TOPIC_BUCKETS 256
 /* Every so often each idle stream gets a comment line, so proxies and
@@ -69,15 +70,6 @@ static bool stopping;		  /* under adopt_lock */
 /* The loop thread's own. */
 static struct topic *topics[TOPIC_BUCKETS];
 static char wake_tag;
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 wake(void)
@@ -286,7 +278,7 @@ stream_flush(struct stream *s)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
 			if (!was_blocked) {
-				s->blocked_since = now_ms();
+				s->blocked_since = mono_ms();
 				if (stream_watch(s, true) == -1) {
 					stream_close(s);
 					return -1;
@@ -519,13 +511,13 @@ static void *
 loop(void *arg)
 {
 	struct epoll_event evs[256];
-	int64_t last_recompute = 0, last_beat = now_ms();
+	int64_t last_recompute = 0, last_beat = mono_ms();
 	int64_t beat = cfg->heartbeat_ms > 0 ? cfg->heartbeat_ms : HEARTBEAT_MS;
 
 	(void)arg;
 	for (;;) {
 		int n, i, wait = RECOMPUTE_MS;
-		int64_t now = now_ms();
+		int64_t now = mono_ms();
 		bool stop;
 
 		/* Woken for the beat on time, not up to a second late: a
@@ -564,7 +556,7 @@ loop(void *arg)
 		if (stop)
 			break;
 		adopt();
-		now = now_ms();
+		now = mono_ms();
 		if (atomic_exchange(&poked, false) ||
 		    now - last_recompute >= RECOMPUTE_MS) {
 			recompute();

@@ -20,6 +20,7 @@
 #include "connlimit.h"
 #include "http.h"
 #include "log.h"
+#include "mono.h"
 #include "ticker.h"
 
 /* No script but our own files, nothing framed, nothing sent elsewhere. */
@@ -233,15 +234,6 @@ static struct connlimit limits;
 static pthread_mutex_t conns_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct conn *conns; /* under conns_lock */
 static size_t nconns;	   /* under conns_lock */
-
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static enum MHD_Result
 on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
