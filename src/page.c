@@ -517,6 +517,12 @@ page_csrf_check(struct request *r, const struct form_value *token,
 }
 
 const char *
+page_actor(struct request *r, int64_t user_id)
+{
+	return arena_printf(r->arena, "user:%lld", (long long)user_id);
+}
+
+const char *
 page_iso_time(struct request *r, int64_t t)
 {
 	char s[UTC_CHARS];

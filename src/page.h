@@ -345,6 +345,10 @@ int page_email_post(struct request *r, struct form_value v[PAGE_EMAIL__MAX],
  * replying. */
 int page_button_post(struct request *r, const char *binding);
 
+/* "user:ID": how the audit log names the user user_id as the actor of a
+ * change, in r's arena (NULL when out of memory). */
+const char *page_actor(struct request *r, int64_t user_id);
+
 /* "YYYY-MM-DD HH:MM:SSZ" of t, in r's arena. */
 const char *page_iso_time(struct request *r, int64_t t);
 

@@ -796,9 +796,8 @@ reset_finish(struct request *r, struct reset_job *j)
 	/* The link came by mail, so the address works. */
 	if (j->verified_at == 0)
 		(void)store_user_verify(site.store, id, now);
-	(void)store_audit(site.store,
-	    arena_printf(r->arena, "user:%lld", (long long)id), "password_reset",
-	    arena_printf(r->arena, "user:%lld", (long long)id), "", now);
+	(void)store_audit(site.store, page_actor(r, id), "password_reset",
+	    page_actor(r, id), "", now);
 	log_info("account", "event=password_reset user=%lld", (long long)id);
 	/* Every session ended with the old password, this browser's too. */
 	http_header_add(r, "Set-Cookie",
@@ -906,9 +905,8 @@ page_signin_token_post(struct request *r)
 	/* The link came by mail, so the address works. */
 	if (u.verified_at == 0)
 		(void)store_user_verify(site.store, id, now);
-	(void)store_audit(site.store,
-	    arena_printf(r->arena, "user:%lld", (long long)id), "signin_link",
-	    arena_printf(r->arena, "user:%lld", (long long)id), "", now);
+	(void)store_audit(site.store, page_actor(r, id), "signin_link",
+	    page_actor(r, id), "", now);
 	log_info("account", "event=signin_link_used user=%lld", (long long)id);
 	/* This browser proved the mailbox: it is a known one from now on,
 	 * so the right password gets through a lock others' guesses caused. */

@@ -513,7 +513,7 @@ page_admin_invalidate(struct request *r)
 	inv.reason = v[I_REASON].s;
 	inv.note = v[I_NOTE].s;
 	inv.now = (int64_t)time(NULL);
-	actor = arena_printf(r->arena, "user:%lld", (long long)u.id);
+	actor = page_actor(r, u.id);
 	inv.actor = actor;
 	if (!store_invalidation_valid(&inv))
 		goto bad;
@@ -661,7 +661,7 @@ page_admin_moderate(struct request *r)
 	t.petition_id = p.id;
 	t.from = p.state;
 	t.to = mod_actions[a].to;
-	t.actor = arena_printf(r->arena, "user:%lld", (long long)u.id);
+	t.actor = page_actor(r, u.id);
 	t.reason = mod_actions[a].needs_reason ? v[M_REASON].s : "";
 	t.note = v[M_NOTE].s;
 	t.at = (int64_t)time(NULL);

@@ -277,7 +277,7 @@ page_comment_hide(struct request *r)
 	hide = strcmp(v[H_ACTION].s, "hide") == 0;
 	admin = v[H_BACK].err == FORM_OK && v[H_BACK].len > 0 &&
 	    strcmp(v[H_BACK].s, "admin") == 0 && u.role >= ROLE_MODERATOR;
-	actor = arena_printf(r->arena, "user:%lld", (long long)u.id);
+	actor = page_actor(r, u.id);
 	switch (store_comment_hide(site.store, p.id, id, hide, actor,
 	    (int64_t)time(NULL))) {
 	case STORE_OK: break;
@@ -299,9 +299,8 @@ static const char *
 hidden_by(struct request *r, const struct user *u, const struct petition *p,
     const struct comment_row *c)
 {
-	const char *me = arena_printf(r->arena, "user:%lld", (long long)u->id);
-	const char *owner =
-	    arena_printf(r->arena, "user:%lld", (long long)p->owner_id);
+	const char *me = page_actor(r, u->id);
+	const char *owner = page_actor(r, p->owner_id);
 	const char *who = i18n_text(r->lang,
 	    strcmp(c->hidden_by, me) == 0	 ? "me_actor_you" :
 		strcmp(c->hidden_by, owner) == 0 ? "me_actor_starter" :

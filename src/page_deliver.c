@@ -141,8 +141,7 @@ page_deliver_pdf(struct request *r)
 
 	if (load_signed(r, &u, &p) == -1)
 		return;
-	send_pack(r, &p, r->lang,
-	    arena_printf(r->arena, "user:%lld", (long long)u.id));
+	send_pack(r, &p, r->lang, page_actor(r, u.id));
 }
 
 /* ---- exports: /me/p/SLUG/export.csv and .json ---- */
@@ -522,8 +521,7 @@ page_deliver_now(struct request *r)
 		return;
 	}
 	if (counts_get(p.id, &count) == -1 ||
-	    handover_deliver(site.store, &p, count,
-		arena_printf(r->arena, "user:%lld", (long long)u.id),
+	    handover_deliver(site.store, &p, count, page_actor(r, u.id),
 		&made) == -1) {
 		page_unavailable(r);
 		return;
@@ -659,9 +657,8 @@ page_responses_decide(struct request *r)
 		    &a, 1);
 	}
 	switch (store_response_decide(site.store, id, p.id, approve,
-	    title ? title : name,
-	    arena_printf(r->arena, "user:%lld", (long long)u.id),
-	    (int64_t)time(NULL), NULL)) {
+	    title ? title : name, page_actor(r, u.id), (int64_t)time(NULL),
+	    NULL)) {
 	case STORE_OK: break;
 	case STORE_NOTFOUND: page_error(r, 409, "deliver_err_decide"); return;
 	default: page_unavailable(r); return;

@@ -370,13 +370,10 @@ actor_label(struct request *r, const struct user *u, const struct petition *p,
 
 	if (strcmp(actor, "system") == 0)
 		key = "me_actor_system";
-	else if (strcmp(actor,
-		     arena_printf(r->arena, "user:%lld", (long long)u->id)) == 0)
+	else if (strcmp(actor, page_actor(r, u->id)) == 0)
 		key = "me_actor_you";
 	else if (p->owner_id != 0 &&
-	    strcmp(actor,
-		arena_printf(r->arena, "user:%lld", (long long)p->owner_id)) ==
-		0)
+	    strcmp(actor, page_actor(r, p->owner_id)) == 0)
 		key = "me_actor_starter";
 	return i18n_text(r->lang, key);
 }
@@ -749,8 +746,7 @@ delete_draft(struct request *r, const struct user *u, const struct petition *p,
 		return;
 	}
 	switch (store_draft_delete(site.store, p->id, u->id,
-	    arena_printf(r->arena, "user:%lld", (long long)u->id),
-	    (int64_t)time(NULL))) {
+	    page_actor(r, u->id), (int64_t)time(NULL))) {
 	case STORE_OK: break;
 	case STORE_NOTFOUND:
 		/* Submitted (or deleted) since it was loaded. */
@@ -817,7 +813,7 @@ page_me_state(struct request *r)
 	t.petition_id = p.id;
 	t.from = p.state;
 	t.to = actions[a].to;
-	t.actor = arena_printf(r->arena, "user:%lld", (long long)u.id);
+	t.actor = page_actor(r, u.id);
 	t.reason = "";
 	t.note = v[S_NOTE].s;
 	t.at = (int64_t)time(NULL);

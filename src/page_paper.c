@@ -246,7 +246,7 @@ page_paper_add(struct request *r)
 		b.scan_data = up.file.data;
 		b.scan_len = up.file.len;
 	}
-	b.actor = arena_printf(r->arena, "user:%lld", (long long)u.id);
+	b.actor = page_actor(r, u.id);
 	b.created_at = now;
 	if (store_paper_add(site.store, p.id, &b, &id) != STORE_OK) {
 		page_unavailable(r);
@@ -291,7 +291,7 @@ page_paper_remove(struct request *r)
 		return;
 	}
 	id = strtoll(v[R_ID].s, NULL, 10);
-	actor = arena_printf(r->arena, "user:%lld", (long long)u.id);
+	actor = page_actor(r, u.id);
 	switch (store_paper_remove(site.store, p.id, id, actor, v[R_REASON].s,
 	    (int64_t)time(NULL))) {
 	case STORE_OK: break;

@@ -654,7 +654,7 @@ page_reports_resolve(struct request *r)
 		ids[i] = rep[i].id;
 	res.outcome = outcomes[o];
 	res.statement = v[RS_STATEMENT].s;
-	res.actor = arena_printf(r->arena, "user:%lld", (long long)u.id);
+	res.actor = page_actor(r, u.id);
 	res.now = (int64_t)time(NULL);
 	res.hide_comment = o == OUTCOME_HIDE && res.comment_id != 0;
 	/* A petition hidden for a report moves as a moderator's hide does:

@@ -814,7 +814,7 @@ start_handle(struct request *r, const struct user *u, const char *binding,
 	t.petition_id = np.id;
 	t.from = from;
 	t.to = PETITION_PENDING;
-	t.actor = arena_printf(r->arena, "user:%lld", (long long)u->id);
+	t.actor = page_actor(r, u->id);
 	t.reason = "";
 	t.note = "";
 	t.at = (int64_t)time(NULL);

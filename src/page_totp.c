@@ -183,10 +183,8 @@ page_totp_login_post(struct request *r)
 	log_info("login", "result=ok user=%lld second_factor=%s", (long long)id,
 	    recovery ? "recovery" : "totp");
 	if (recovery)
-		(void)store_audit(site.store,
-		    arena_printf(r->arena, "user:%lld", (long long)id),
-		    "recovery_code_used",
-		    arena_printf(r->arena, "user:%lld", (long long)id), "", now);
+		(void)store_audit(site.store, page_actor(r, id),
+		    "recovery_code_used", page_actor(r, id), "", now);
 	if ((email = account_email(r->arena, &u)) == NULL ||
 	    account_session_start(site.store, id, cookie) == -1) {
 		page_unavailable(r);
@@ -375,9 +373,8 @@ page_totp_setup_post(struct request *r)
 	}
 	page_session_cookie(r, cookie);
 	account_binding(cookie, binding);
-	(void)store_audit(site.store,
-	    arena_printf(r->arena, "user:%lld", (long long)u.id), "totp_enabled",
-	    arena_printf(r->arena, "user:%lld", (long long)u.id), "", now);
+	(void)store_audit(site.store, page_actor(r, u.id), "totp_enabled",
+	    page_actor(r, u.id), "", now);
 	log_info("account", "event=totp_enabled user=%lld", (long long)u.id);
 	ctx = totp_ctx(r, "totp_codes_heading", NULL, binding, NULL, NULL);
 	page_para_add(ctx, i18n_text(r->lang, "totp_codes_text"));
