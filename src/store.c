@@ -3569,32 +3569,26 @@ store_log_find(struct store *s, int64_t petition_id,
 /* Leaves one transaction of store_log_hash() indexes at most. */
 #define LOG_HASH_CHUNK 100000
 
-/* Indexes one petition's leaves after its watermark, LOG_HASH_CHUNK a
- * transaction, adding how many to *added. */
+/* Indexes up to LOG_HASH_CHUNK of one petition's leaves after its
+ * watermark in one transaction, adding how many to *added. */
 static void
 log_hash_one(struct q *q, int64_t petition_id, int64_t *added)
 {
-	int64_t from, to, size;
+	int64_t from, to = 0, size;
 
-	for (;;) {
-		q_begin(q, ST_BEGIN);
-		if (q_run(q, ST_LOG_HASH_LOCK, "i", petition_id) != 1)
-			break; /* failed, or the log is gone */
-		from = row_int(q, 0);
-		size = row_int(q, 1);
-		if (from >= size)
-			break; /* another node caught up meanwhile */
-		to = size - from > LOG_HASH_CHUNK ? from + LOG_HASH_CHUNK : size;
+	q_begin(q, ST_BEGIN);
+	/* Nothing when the log is gone or another node caught up. */
+	if (q_run(q, ST_LOG_HASH_LOCK, "i", petition_id) == 1 &&
+	    (from = row_int(q, 0)) < (size = row_int(q, 1))) {
+		to = size - from > LOG_HASH_CHUNK ? from + LOG_HASH_CHUNK :
+						    size;
 		(void)q_run(q, ST_LOG_HASH_ADD, "iii", petition_id, from, to);
 		(void)q_run(q, ST_LOG_HASHED_SET, "ii", petition_id, to);
-		q_commit(q);
-		if (q->st != STORE_OK)
-			return; /* q_close() rolls back */
-		*added += to - from;
-		if (to == size)
-			return;
+		to -= from;
 	}
-	q_commit(q);
+	q_commit(q); /* on failure q_close() rolls back */
+	if (q->st == STORE_OK)
+		*added += to;
 }
 
 enum store_status
