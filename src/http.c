@@ -7,37 +7,44 @@
 #include "form.h"
 #include "log.h"
 
-/* A cookie or query value reaches handlers only as text: invalid UTF-8 or
- * a control character (a %FF or %0A in the URL) counts as absent, so no
- * handler renders, logs or stores bytes that are not text. */
+/* The value of name of kind, NULL when absent. With text, a value that is
+ * not text counts as absent: a cookie or query value reaches handlers only
+ * as text, and invalid UTF-8 or a control character (a %FF, %0A or %00 in
+ * the URL) is not, so no handler renders, logs or stores bytes that are
+ * not text, nor the part of a value before a NUL as if it were the whole. */
 static const char *
-text_or_null(const char *v)
+lookup(struct request *r, enum http_kind kind, const char *name, bool text)
 {
-	return v != NULL && form_text_valid(v, strlen(v), false) ? v : NULL;
+	size_t len = 0;
+	const char *v = r->io->lookup(r->conn, kind, name, &len);
+
+	if (v == NULL || !text)
+		return v;
+	return strlen(v) == len && form_text_valid(v, len, false) ? v : NULL;
 }
 
 const char *
 http_header(struct request *r, const char *name)
 {
-	return r->io->lookup(r->conn, HTTP_KIND_HEADER, name);
+	return lookup(r, HTTP_KIND_HEADER, name, false);
 }
 
 const char *
 http_cookie(struct request *r, const char *name)
 {
-	return text_or_null(r->io->lookup(r->conn, HTTP_KIND_COOKIE, name));
+	return lookup(r, HTTP_KIND_COOKIE, name, true);
 }
 
 const char *
 http_query(struct request *r, const char *name)
 {
-	return text_or_null(r->io->lookup(r->conn, HTTP_KIND_QUERY, name));
+	return lookup(r, HTTP_KIND_QUERY, name, true);
 }
 
 bool
 http_query_given(struct request *r, const char *name)
 {
-	return r->io->lookup(r->conn, HTTP_KIND_QUERY, name) != NULL;
+	return lookup(r, HTTP_KIND_QUERY, name, false) != NULL;
 }
 
 void

@@ -47,8 +47,10 @@ typedef int (*http_part_fn)(void *arg, const char *name, const char *filename,
 /* What the server behind a request does for it (server.c fills one in for
  * libmicrohttpd). conn is the request's own conn. */
 struct http_io {
-	/* A value by name, NULL when absent; borrowed for the request. */
-	const char *(*lookup)(void *conn, enum http_kind kind, const char *name);
+	/* A value by name and its length in *len (a value may hold a NUL
+	 * byte, from a %00), NULL when absent; borrowed for the request. */
+	const char *(*lookup)(void *conn, enum http_kind kind, const char *name,
+	    size_t *len);
 	/* Parks the connection: no reply now, no thread held. */
 	void (*suspend)(void *conn);
 	/* Wakes a parked connection; safe from any thread. */
@@ -125,7 +127,7 @@ struct request {
 
 /* A request header, a cookie or a query argument by name; NULL when
  * absent, and a cookie or query value that is not valid UTF-8 without
- * control characters counts as absent. Borrowed for the request's
+ * control characters (NUL included) counts as absent. Borrowed for the request's
  * lifetime. */
 const char *http_header(struct request *r, const char *name);
 const char *http_cookie(struct request *r, const char *name);

@@ -46,7 +46,7 @@ static atomic_bool draining;
 
 /* The struct http_io of a libmicrohttpd connection. */
 static const char *
-mhd_lookup(void *conn, enum http_kind kind, const char *name)
+mhd_lookup(void *conn, enum http_kind kind, const char *name, size_t *len)
 {
 	static const enum MHD_ValueKind kinds[HTTP_KIND__MAX] = {
 		[HTTP_KIND_HEADER] = MHD_HEADER_KIND,
@@ -54,7 +54,12 @@ mhd_lookup(void *conn, enum http_kind kind, const char *name)
 		[HTTP_KIND_QUERY] = MHD_GET_ARGUMENT_KIND,
 	};
 
-	return MHD_lookup_connection_value(conn, kinds[kind], name);
+	const char *v = NULL;
+
+	if (MHD_lookup_connection_value_n(conn, kinds[kind], name, strlen(name),
+		&v, len) != MHD_YES)
+		return NULL;
+	return v;
 }
 
 static void

@@ -75,7 +75,8 @@ get(struct client *c, const char *path, const char *const *headers, char **body)
 }
 
 /* Paths and queries that are not text: 404 for a path, the query value
- * ignored, never a 500; the login form keeps its token whatever next is. */
+ * (a NUL in it too) ignored, never a 500; the login form keeps its token
+ * whatever next is. */
 static void
 test_not_text_in_url(void **state)
 {
@@ -108,6 +109,23 @@ test_not_text_in_url(void **state)
 			free(tok);
 		}
 		free(body);
+	}
+	/* A query value with a NUL byte is not text either: neither the whole
+	 * nor the part before the NUL is read. */
+	{
+		char *plain, *uk, *cut;
+
+		/* Before ?lang=uk: its answer sets the language cookie. */
+		assert_int_equal(get(c, PAGE_PATH, NULL, &plain), 200);
+		assert_int_equal(get(c, PAGE_PATH "?lang=uk%00x", NULL, &cut),
+		    200);
+		assert_int_equal(get(c, PAGE_PATH "?lang=uk", NULL, &uk), 200);
+		assert_non_null(strstr(uk, "<html lang=\"uk\""));
+		assert_null(strstr(plain, "<html lang=\"uk\""));
+		assert_null(strstr(cut, "<html lang=\"uk\""));
+		free(plain);
+		free(uk);
+		free(cut);
 	}
 	/* A cookie that is not text is no cookie. */
 	{

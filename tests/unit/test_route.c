@@ -59,9 +59,10 @@ group_teardown(void **state)
 
 /* A connection with nothing in it: no headers, no cookies, no query. */
 static const char *
-lookup_none(void *conn, enum http_kind kind, const char *name)
+lookup_none(void *conn, enum http_kind kind, const char *name, size_t *len)
 {
 	(void)conn;
+	(void)len;
 	(void)kind;
 	(void)name;
 	return NULL;
