@@ -1,6 +1,7 @@
 /* e2e_share.c - end-to-end tests of what spreads a petition: the share
- * image (og:image) and its meta tags, the QR codes read back by zbarimg,
- * and the refusals of each for bad slugs and hidden petitions. */
+ * image (og:image) and its meta tags, the share buttons' links, the QR
+ * codes read back by zbarimg, and the refusals of each for bad slugs and
+ * hidden petitions. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -204,6 +205,121 @@ test_meta_tags(void **state)
 		assert_non_null(strstr(r.body.data, want));
 		snprintf(want, sizeof want, "href=\"/p/%s/qr.png\"", SEED_SLUG);
 		assert_non_null(strstr(r.body.data, want));
+		resp_free(&r);
+	}
+	client_free(c);
+}
+
+/* The decoded href of the share button of network name, malloc'd, or
+ * NULL. */
+static char *
+share_href(const char *html, const char *name)
+{
+	char needle[96], *raw, *dec;
+	const char *p, *q;
+
+	snprintf(needle, sizeof needle, "share__a--%s\" href=\"", name);
+	if ((p = strstr(html, needle)) == NULL)
+		return NULL;
+	p += strlen(needle);
+	if ((q = strchr(p, '"')) == NULL)
+		return NULL;
+	raw = strndup(p, (size_t)(q - p));
+	dec = html_decode(raw);
+	free(raw);
+	return dec;
+}
+
+/* Parameter key of link, percent-decoded by libcurl, malloc'd; NULL when
+ * the link has no such parameter. */
+static char *
+link_param(const char *link, const char *key)
+{
+	char needle[32], *v, *out;
+	const char *p;
+	size_t n;
+	int len;
+
+	snprintf(needle, sizeof needle, "?%s=", key);
+	if ((p = strstr(link, needle)) == NULL) {
+		needle[0] = '&';
+		if ((p = strstr(link, needle)) == NULL)
+			return NULL;
+	}
+	p += strlen(needle);
+	n = strcspn(p, "&");
+	if ((v = curl_easy_unescape(NULL, p, (int)n, &len)) == NULL)
+		return NULL;
+	out = strndup(v, (size_t)len);
+	curl_free(v);
+	return out;
+}
+
+/* Each share button's link carries the petition's title and address,
+ * percent-encoded whole: quotes, angle brackets, ampersands, spaces and
+ * Cyrillic come back intact from the network's side, and nothing in the
+ * link can end its parameter or the attribute early. */
+static void
+test_share_links(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *slug, *title;
+	} cases[] = {
+		{ HOSTILE_SLUG, "Stop \"this\" <b>now</b> & more" },
+		{ CYR_SLUG, CYR_TITLE },
+	};
+	static const struct {
+		const char *name, *prefix, *url_key, *title_key;
+	} nets[] = {
+		{ "email", "mailto:?", "body", "subject" },
+		{ "telegram", "https://t.me/share/url?", "url", "text" },
+		{ "facebook", "https://www.facebook.com/sharer/sharer.php?", "u",
+		    NULL },
+		{ "x", "https://x.com/intent/tweet?", "url", "text" },
+		{ "whatsapp", "https://wa.me/?", NULL, "text" },
+	};
+	struct client *c = client_new(srv);
+	struct resp r;
+	size_t i, j;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char path[128], url[256], both[512];
+
+		snprintf(path, sizeof path, "/p/%s", cases[i].slug);
+		snprintf(url, sizeof url, "%s/p/%s", srv->base, cases[i].slug);
+		snprintf(both, sizeof both, "%s %s", cases[i].title, url);
+		assert_int_equal(client_get(c, path, &r), CURLE_OK);
+		assert_int_equal(r.status, 200);
+		for (j = 0; j < sizeof nets / sizeof nets[0]; j++) {
+			char *href = share_href(r.body.data, nets[j].name);
+			char *v;
+
+			assert_non_null(href);
+			assert_int_equal(strncmp(href, nets[j].prefix,
+					     strlen(nets[j].prefix)),
+			    0);
+			/* Only the separators are left bare. */
+			assert_null(strpbrk(href + strlen(nets[j].prefix),
+			    " \"'<>#"));
+			if (nets[j].url_key != NULL) {
+				v = link_param(href, nets[j].url_key);
+				assert_non_null(v);
+				assert_string_equal(v, url);
+				free(v);
+			}
+			if (nets[j].title_key != NULL) {
+				v = link_param(href, nets[j].title_key);
+				assert_non_null(v);
+				/* WhatsApp has one text: the title, then the
+				 * address. */
+				assert_string_equal(v,
+				    nets[j].url_key != NULL ? cases[i].title :
+							      both);
+				free(v);
+			}
+			free(href);
+		}
 		resp_free(&r);
 	}
 	client_free(c);
@@ -665,6 +781,7 @@ main(void)
 	static const char *const extra[] = { COUNT_ON_SIGN, NULL };
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_meta_tags),
+		cmocka_unit_test(test_share_links),
 		cmocka_unit_test(test_share_png_steps),
 		cmocka_unit_test(test_cyrillic_title),
 		cmocka_unit_test(test_qr_decodes),
