@@ -17,6 +17,7 @@
 #include "buf.h"
 #include "log.h"
 #include "merkle.h"
+#include "mono.h"
 #include "search_text.h"
 #include "store_backend.h"
 #include "translog.h"
@@ -3566,11 +3567,14 @@ store_log_find(struct store *s, int64_t petition_id,
 	return q_close(&q);
 }
 
-/* Leaves one transaction of store_log_hash() indexes at most. */
-#define LOG_HASH_CHUNK 100000
+/* Leaves one transaction of store_log_hash() indexes at most, and how
+ * long one call goes on indexing: a chunk holds the write lock for tens
+ * of milliseconds, so signatures and other writes slip in between, and a
+ * long catch-up (a log built by an upgrade) leaves the caller time to
+ * sign tree heads. */
+#define LOG_HASH_CHUNK 10000
+#define LOG_HASH_BUDGET_MS 500
 
-/* Indexes up to LOG_HASH_CHUNK of one petition's leaves after its
- * watermark in one transaction, adding how many to *added. */
 static void
 log_hash_one(struct q *q, int64_t petition_id, int64_t *added)
 {
@@ -3594,7 +3598,7 @@ log_hash_one(struct q *q, int64_t petition_id, int64_t *added)
 enum store_status
 store_log_hash(struct store *s, size_t max, int64_t *added)
 {
-	int64_t *ids = NULL;
+	int64_t *ids = NULL, start, before;
 	struct arena *a;
 	size_t n = 0, i;
 	struct q q;
@@ -3609,9 +3613,17 @@ store_log_hash(struct store *s, size_t max, int64_t *added)
 		arena_free(a);
 		return n == 0 ? STORE_OK : STORE_ERROR;
 	}
+	start = mono_ms();
 	if (q_open(&q, s, a, "log_hash") == STORE_OK)
 		for (i = 0; i < n && q.st == STORE_OK; i++)
-			log_hash_one(&q, ids[i], added);
+			for (;;) { /* a log's chunks while time is left */
+				before = *added;
+				log_hash_one(&q, ids[i], added);
+				if (q.st != STORE_OK ||
+				    *added - before < LOG_HASH_CHUNK ||
+				    mono_ms() - start >= LOG_HASH_BUDGET_MS)
+					break;
+			}
 	(void)q_close(&q);
 	arena_free(a);
 	return q.st;

@@ -721,10 +721,11 @@ enum store_status store_log_find(struct store *s, int64_t petition_id,
     const unsigned char hash[32], int64_t size, int64_t *index);
 
 /* Catches up the index get-proof-by-hash uses (log_hashes), which the
- * appends leave out of the signing transaction: for up to max logs, at
- * most 100,000 leaves after each one's watermark, in one transaction a
- * log, so that a long catch-up (a log built by a migration) is spread
- * over calls and does not hold back the tree heads signed between them.
+ * appends leave out of the signing transaction: for up to max logs, the
+ * leaves after each one's watermark, 10,000 a transaction, for about half a
+ * second in all (each log gets at least one transaction), so
+ * that a long catch-up (a log built by an upgrade) neither holds the
+ * write lock for long nor holds back the tree heads signed between calls.
  * *added is how many leaves it indexed. Leaves not yet indexed
  * are still found (store_log_find() scans them). */
 enum store_status store_log_hash(struct store *s, size_t max,
