@@ -1,7 +1,8 @@
 /* fill.c - fills a petition in a stopped holos's database to N signatures. */
 
-/* Rows are confirmed, with random email hashes and sealed-looking pii,
- * written in big transactions; the petition's counter row is set to match. */
+/* Rows are confirmed, all from UA, with random email hashes and
+ * sealed-looking pii, written in big transactions; the petition's counter
+ * row is set to match and its country row moved with it. */
 #include <getopt.h>
 #include <sqlite3.h>
 #include <stdint.h>
@@ -97,7 +98,7 @@ int
 main(int argc, char **argv)
 {
 	sqlite3 *db = NULL;
-	sqlite3_stmt *ins = NULL, *sel = NULL, *cnt = NULL;
+	sqlite3_stmt *ins = NULL, *sel = NULL, *cnt = NULL, *cty = NULL;
 	struct row *rows = NULL;
 	unsigned char pii[PII_BYTES];
 	int64_t petition_id, have, target, others, t = (int64_t)time(NULL);
@@ -178,7 +179,14 @@ main(int argc, char **argv)
 		"INSERT INTO petition_counts (petition_id,"
 		" node, confirmed) VALUES (?1, 'local', ?2) ON CONFLICT"
 		" (petition_id, node) DO UPDATE SET confirmed = excluded.confirmed",
-		-1, &cnt, NULL) != SQLITE_OK) {
+		-1, &cnt, NULL) != SQLITE_OK ||
+	    /* The page's countries, as holos moves them with the count. */
+	    sqlite3_prepare_v2(db,
+		"INSERT INTO petition_countries (petition_id, country, node,"
+		" confirmed) VALUES (?1, 'UA', 'local', ?2) ON CONFLICT"
+		" (petition_id, country, node) DO UPDATE SET confirmed ="
+		" petition_countries.confirmed + excluded.confirmed",
+		-1, &cty, NULL) != SQLITE_OK) {
 		fprintf(stderr, "fill: %s\n", sqlite3_errmsg(db));
 		goto out;
 	}
@@ -216,7 +224,11 @@ main(int argc, char **argv)
 		sqlite3_reset(cnt);
 		sqlite3_bind_int64(cnt, 1, petition_id);
 		sqlite3_bind_int64(cnt, 2, have - others);
-		if (sqlite3_step(cnt) != SQLITE_DONE) {
+		sqlite3_reset(cty);
+		sqlite3_bind_int64(cty, 1, petition_id);
+		sqlite3_bind_int64(cty, 2, n);
+		if (sqlite3_step(cnt) != SQLITE_DONE ||
+		    sqlite3_step(cty) != SQLITE_DONE) {
 			fprintf(stderr, "fill: count: %s\n", sqlite3_errmsg(db));
 			exec(db, "ROLLBACK");
 			goto out;
@@ -237,6 +249,7 @@ out:
 	sqlite3_finalize(sel);
 	sqlite3_finalize(ins);
 	sqlite3_finalize(cnt);
+	sqlite3_finalize(cty);
 	sqlite3_close(db);
 	return ret;
 }

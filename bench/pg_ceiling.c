@@ -1,6 +1,6 @@
 /* pg_ceiling.c - the raw durable-insert ceiling of PostgreSQL here: rows of
  * holos's signature shape written with COPY, 1,000 per transaction, plus the
- * per-node counter update, on one connection, for a fixed time. Prints
+ * per-node counter and country row updates, on one connection, for a fixed time. Prints
  * rows/s. Usage: pg_ceiling DSN SECONDS PETITION_ID */
 #include <libpq-fe.h>
 #include <stdint.h>
@@ -51,7 +51,7 @@ main(int argc, char **argv)
 	double secs, t0, t;
 	long long rows = 0, seq = 0, pid;
 	PGconn *c;
-	char upd[256];
+	char upd[256], cty[256];
 
 	if (argc != 4) {
 		fprintf(stderr, "usage: pg_ceiling DSN SECONDS PETITION_ID\n");
@@ -69,6 +69,12 @@ main(int argc, char **argv)
 	    "node, confirmed) VALUES (%lld, 'ceiling', %d) ON CONFLICT "
 	    "(petition_id, node) DO UPDATE SET confirmed = "
 	    "petition_counts.confirmed + excluded.confirmed",
+	    pid, BATCH);
+	snprintf(cty, sizeof(cty),
+	    "INSERT INTO petition_countries (petition_id, country, node,"
+	    " confirmed) VALUES (%lld, 'UA', 'ceiling', %d) ON CONFLICT"
+	    " (petition_id, country, node) DO UPDATE SET confirmed ="
+	    " petition_countries.confirmed + excluded.confirmed",
 	    pid, BATCH);
 	t0 = now_s();
 	while ((t = now_s()) - t0 < secs) {
@@ -114,7 +120,8 @@ main(int argc, char **argv)
 		PQclear(r);
 		while ((r = PQgetResult(c)) != NULL)
 			PQclear(r);
-		if (run(c, upd) == -1 || run(c, "COMMIT") == -1)
+		if (run(c, upd) == -1 || run(c, cty) == -1 ||
+		    run(c, "COMMIT") == -1)
 			return 1;
 		rows += BATCH;
 	}

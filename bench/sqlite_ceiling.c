@@ -45,6 +45,11 @@ static const char sql_count[] =
     "INSERT INTO petition_counts (petition_id, node, confirmed)"
     " VALUES (?1, 'local', ?2) ON CONFLICT (petition_id, node)"
     " DO UPDATE SET confirmed = confirmed + excluded.confirmed";
+/* The country rows move with the count (every row here is from UA). */
+static const char sql_country[] =
+    "INSERT INTO petition_countries (petition_id, country, node, confirmed)"
+    " VALUES (?1, 'UA', 'local', ?2) ON CONFLICT (petition_id, country, node)"
+    " DO UPDATE SET confirmed = confirmed + excluded.confirmed";
 
 static uint64_t rng_state;
 
@@ -114,7 +119,7 @@ main(int argc, char **argv)
 {
 	sqlite3 *db = NULL;
 	sqlite3_stmt *ins = NULL, *cnt = NULL, *sel = NULL, *tok = NULL,
-		     *obx = NULL;
+		     *obx = NULL, *cty = NULL;
 	double seconds = 10, t0, t1;
 	long batch = 1000, pii_bytes = 120, max_rows = 5000000;
 	long mail_bytes = 1500;
@@ -164,7 +169,8 @@ main(int argc, char **argv)
 		-1, &ins, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, sql_token, -1, &tok, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, sql_outbox, -1, &obx, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, sql_count, -1, &cnt, NULL) != SQLITE_OK) {
+	    sqlite3_prepare_v2(db, sql_count, -1, &cnt, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, sql_country, -1, &cty, NULL) != SQLITE_OK) {
 		fprintf(stderr,
 		    "sqlite_ceiling: %s (is %s a holos "
 		    "database?)\n",
@@ -272,7 +278,11 @@ main(int argc, char **argv)
 		sqlite3_reset(cnt);
 		sqlite3_bind_int64(cnt, 1, petition_id);
 		sqlite3_bind_int64(cnt, 2, added);
-		if (!confirm && sqlite3_step(cnt) != SQLITE_DONE) {
+		sqlite3_reset(cty);
+		sqlite3_bind_int64(cty, 1, petition_id);
+		sqlite3_bind_int64(cty, 2, added);
+		if (!confirm && (sqlite3_step(cnt) != SQLITE_DONE ||
+				    sqlite3_step(cty) != SQLITE_DONE)) {
 			fprintf(stderr, "sqlite_ceiling: count: %s\n",
 			    sqlite3_errmsg(db));
 			goto out;
@@ -303,6 +313,7 @@ out:
 	sqlite3_finalize(sel);
 	sqlite3_finalize(ins);
 	sqlite3_finalize(cnt);
+	sqlite3_finalize(cty);
 	sqlite3_finalize(tok);
 	sqlite3_finalize(obx);
 	sqlite3_close(db);

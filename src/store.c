@@ -154,6 +154,18 @@ static const char *const store_sql[ST__MAX] = {
 	    "INSERT INTO petition_counts (petition_id, node, confirmed)"
 	    " VALUES ($1, $2, $3) ON CONFLICT (petition_id, node) DO UPDATE"
 	    " SET confirmed = petition_counts.confirmed + excluded.confirmed",
+	/* The same by country ('--' for none), for the page's countries. */
+	[ST_COUNTRY_ADD] =
+	    "INSERT INTO petition_countries (petition_id, country, node,"
+	    " confirmed) VALUES ($1, $2, $3, $4) ON CONFLICT (petition_id,"
+	    " country, node) DO UPDATE SET confirmed ="
+	    " petition_countries.confirmed + excluded.confirmed",
+	/* What invalidation $3 took off each country: the signatures it
+	 * marked that had been confirmed (state was pending or confirmed;
+	 * only a confirmation sets confirmed_at). */
+	[ST_COUNTRY_INVALIDATED] =
+	    "SELECT country, COUNT(*) FROM signatures WHERE invalidation_id = $1"
+	    " AND confirmed_at IS NOT NULL GROUP BY country",
 	[ST_TOKEN_GET] = "SELECT purpose, subject, COALESCE(expires_at, 0),"
 			 " COALESCE(used_at, 0) FROM tokens WHERE hash = $1",
 	[ST_TOKEN_USE] =
@@ -287,9 +299,10 @@ static const char *const store_sql[ST__MAX] = {
 	    " WHERE petition_id = $1 AND state IN ('pending', 'confirmed')"
 	    " GROUP BY 1 ORDER BY 1",
 	/* Codes in byte order, whatever the database's collation. */
+	/* From the counter rows ('--' is no country). */
 	[ST_STATS_COUNTRIES] =
-	    "SELECT country, COUNT(*) FROM signatures WHERE petition_id = $1"
-	    " AND state = 'confirmed' GROUP BY country"
+	    "SELECT NULLIF(country, '--'), SUM(confirmed) FROM petition_countries"
+	    " WHERE petition_id = $1 GROUP BY country HAVING SUM(confirmed) > 0"
 	    " ORDER BY 2 DESC, country COLLATE \"C\"",
 	[ST_SIGNERS_PUBLIC] =
 	    "SELECT seq, pii, country, created_at FROM signatures"
@@ -448,7 +461,7 @@ static const char *const store_sql[ST__MAX] = {
 	 * mail. The mark moves only from the state read ($2): of two
 	 * withdrawals at once, the second changes nothing. */
 	[ST_WITHDRAW_FIND] =
-	    "SELECT s.id, s.petition_id, s.seq, s.state FROM tokens t"
+	    "SELECT s.id, s.petition_id, s.seq, s.state, s.country FROM tokens t"
 	    " JOIN signatures s ON s.id = t.subject WHERE t.hash = $1"
 	    " AND t.purpose = 'confirm'",
 	[ST_WITHDRAW_MARK] =
@@ -2214,6 +2227,19 @@ count_add(struct q *q, int64_t petition_id, int64_t n)
 		(void)q_run(q, ST_COUNT_ADD, "iti", petition_id, q->s->node, n);
 }
 
+/* Adds n (may be negative) to this node's row of a petition's country (as
+ * log_country() gives it). */
+static void
+country_add(struct q *q, int64_t petition_id, const char country[2],
+    int64_t n)
+{
+	char c[3] = { country[0], country[1], '\0' };
+
+	if (n != 0)
+		(void)q_run(q, ST_COUNTRY_ADD, "itti", petition_id, c,
+		    q->s->node, n);
+}
+
 /* A signature's country as its leaf carries it: two ASCII capitals, or
  * "--" for none or anything else. */
 static void
@@ -2649,6 +2675,32 @@ done:
 	free(leaves);
 }
 
+/* Moves the country rows by what a batch counted: each petition and
+ * country of its counted ops once. */
+static void
+batch_countries(struct q *q, const struct write_op *ops, size_t n,
+    char (*country)[2])
+{
+	size_t i, j;
+	int64_t c;
+
+	for (i = 0; i < n && q->st == STORE_OK; i++) {
+		if (ops[i].petition_id == 0)
+			continue;
+		for (j = 0; j < i; j++) /* counted with an earlier op? */
+			if (ops[j].petition_id == ops[i].petition_id &&
+			    memcmp(country[j], country[i], 2) == 0)
+				break;
+		if (j < i)
+			continue;
+		for (c = 0, j = i; j < n; j++)
+			if (ops[j].petition_id == ops[i].petition_id &&
+			    memcmp(country[j], country[i], 2) == 0)
+				c++;
+		country_add(q, ops[i].petition_id, country[i], c);
+	}
+}
+
 /* One try of a whole batch in one transaction: each run of signing ops
  * between confirmations is the backend's to write, a confirmation is
  * written here, and then the counts move. */
@@ -2699,6 +2751,7 @@ batch_try(struct q *q, struct write_op *ops, size_t n, struct delta *d,
 	log_batch(q, ops, n, d, nd, country);
 	for (j = 0; j < nd; j++)
 		count_add(q, d[j].petition_id, d[j].n);
+	batch_countries(q, ops, n, country);
 	log_batch_counts(q, ops, n, d, nd);
 	q_commit(q);
 }
@@ -2928,6 +2981,47 @@ store_trending(struct store *s, struct arena *a, int64_t petition_id,
 	    since);
 }
 
+/* Countries log_country() tells apart: two capitals, and "--". */
+#define COUNTRY_CODES (26 * 26 + 1)
+
+/* Takes what invalidation id removed off its petition's country rows. */
+static void
+countries_invalidated(struct q *q, const struct invalidation *inv, int64_t id)
+{
+	struct {
+		char c[2];
+		int64_t n;
+	} by[COUNTRY_CODES];
+	size_t nby = 0, i;
+	int64_t total = 0;
+	char c[2];
+	int r;
+
+	if (q->st != STORE_OK)
+		return;
+	for (r = q_run(q, ST_COUNTRY_INVALIDATED, "i", id); r == 1;
+	     r = q_next(q)) {
+		log_country(row_str(q, 0), c);
+		for (i = 0; i < nby && memcmp(by[i].c, c, 2) != 0; i++)
+			;
+		if (i == nby) { /* nby < COUNTRY_CODES: each code once */
+			memcpy(by[nby].c, c, 2);
+			by[nby++].n = 0;
+		}
+		by[i].n += row_int(q, 1);
+	}
+	for (i = 0; i < nby; i++) {
+		country_add(q, inv->petition_id, by[i].c, -by[i].n);
+		total += by[i].n;
+	}
+	if (q->st == STORE_OK && total != inv->uncounted)
+		log_warn("store",
+		    "op=invalidate petition=%lld by_country=%lld "
+		    "uncounted=%lld note=\"country rows and count differ\"",
+		    (long long)inv->petition_id, (long long)total,
+		    (long long)inv->uncounted);
+}
+
 bool
 store_invalidation_valid(const struct invalidation *inv)
 {
@@ -2961,6 +3055,7 @@ store_invalidate(struct store *s, struct invalidation *inv)
 		q.st = s->be->inv_mark(q.c, inv, id);
 	(void)q_run(&q, ST_INV_REMOVED, "ii", inv->removed, id);
 	count_add(&q, inv->petition_id, -inv->uncounted);
+	countries_invalidated(&q, inv, id);
 	log_removals(&q, inv, id);
 	snprintf(detail, sizeof(detail),
 	    "reason=%s %s removed=%lld uncounted=%lld", inv->reason, criteria,
@@ -3834,7 +3929,7 @@ store_signature_withdraw(struct store *s, const unsigned char *token_hash,
 {
 	unsigned char random_hash[STORE_HASH_BYTES];
 	struct translog_leaf leaf;
-	char subject[64], detail[64];
+	char subject[64], detail[64], country[2];
 	const char *state;
 	int64_t id, size;
 	struct q q;
@@ -3855,6 +3950,7 @@ store_signature_withdraw(struct store *s, const unsigned char *token_hash,
 	out->petition_id = row_int(&q, 1);
 	out->seq = row_int(&q, 2);
 	state = row_str(&q, 3);
+	log_country(row_str(&q, 4), country);
 	out->counted = strcmp(state, "confirmed") == 0;
 	if (!out->counted && strcmp(state, "pending") != 0) {
 		q.st = STORE_NOTFOUND; /* withdrawn or removed already */
@@ -3865,8 +3961,8 @@ store_signature_withdraw(struct store *s, const unsigned char *token_hash,
 	if (q.st == STORE_OK && q.changes == 0)
 		q.st = STORE_NOTFOUND;
 	if (out->counted) {
-		(void)q_run(&q, ST_COUNT_ADD, "iti", out->petition_id,
-		    q.s->node, (int64_t)-1);
+		count_add(&q, out->petition_id, -1);
+		country_add(&q, out->petition_id, country, -1);
 		/* With the verifiable log, a removal leaf says why it left. */
 		if (q_run(&q, ST_WITHDRAW_LEAF, "ii", out->petition_id,
 			out->seq) == 1) {

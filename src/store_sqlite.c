@@ -36,8 +36,9 @@ static const char *const sq_sql[ST__MAX] = {
 	    " AND created_at <= $3 ORDER BY id LIMIT $4",
 	/* SQLite's default order is the bytes'. */
 	[ST_STATS_COUNTRIES] =
-	    "SELECT country, COUNT(*) FROM signatures WHERE petition_id = $1"
-	    " AND state = 'confirmed' GROUP BY country ORDER BY 2 DESC, 1",
+	    "SELECT NULLIF(country, '--'), SUM(confirmed) FROM petition_countries"
+	    " WHERE petition_id = $1 GROUP BY country HAVING SUM(confirmed) > 0"
+	    " ORDER BY 2 DESC, country",
 	/* The write lock (BEGIN IMMEDIATE) already keeps other appenders
 	 * out; SQLite has no FOR UPDATE. */
 	[ST_LOG_TREE_LOCK] = "SELECT size FROM log_trees WHERE petition_id = $1",

@@ -693,6 +693,10 @@ log_size(const struct server *s, const char *slug)
 	return v;
 }
 
+/* The confirmed signatures the country rows hold, over all nodes. */
+#define COUNTRY_ROWS \
+	"SELECT COALESCE(SUM(confirmed), 0) FROM petition_countries"
+
 /* The link in the confirmation mail withdraws a signature: a counted one
  * leaves the count and the log gets a removal leaf; a pending one can no
  * longer be confirmed; the signer's data and links go (the link then
@@ -718,6 +722,7 @@ test_withdraw(void **state)
 	assert_int_equal(mail_follow(c, &w2.mail, a.email, "/c/", WAIT_MS), 303);
 	assert_int_equal(petition_count_wait(s, SEED_SLUG, 1, WAIT_MS), 1);
 	assert_int_equal(log_size(s, SEED_SLUG), 1);
+	assert_int_equal(db_number(s, COUNTRY_ROWS), 1);
 
 	char *wa = mailed_link(&w2, a.email, "/w/");
 	char *ca = mailed_link(&w2, a.email, "/c/");
@@ -729,6 +734,8 @@ test_withdraw(void **state)
 	resp_free(&r);
 	assert_int_equal(petition_count_wait(s, SEED_SLUG, 0, WAIT_MS), 0);
 	assert_int_equal(log_size(s, SEED_SLUG), 2); /* the removal leaf */
+	/* Its country row too (the page's countries). */
+	assert_int_equal(db_number(s, COUNTRY_ROWS), 0);
 	/* The link went with the data: it says it is spent. */
 	client_get_expect(c, wa, 404, &r);
 	assert_page_shows(r.body.data, "en", "withdraw_unknown");
