@@ -101,10 +101,10 @@ holos_start() {
 	dlog=$TMP/$(basename "$d").log	# in $TMP even for a kept folder
 	shift
 	echo "\$ ${ENVS:-}$HOLOS serve --listen $HOST:$PORT --data $d" \
-	    "--share $ROOT --seed $ROOT/seed/petition.md --per-ip-limit 0" \
+	    "--share $ROOT --seed $ROOT/seed/petition.md --per-ip-limit 0 --per-net-limit 0" \
 	    "--max-connections 20000 --rate-limit off $*" >>"$OUT"
 	env ${ENVS:-} "$HOLOS" serve --listen "$HOST:$PORT" --data "$d" \
-	    --share "$ROOT" --seed "$ROOT/seed/petition.md" --per-ip-limit 0 \
+	    --share "$ROOT" --seed "$ROOT/seed/petition.md" --per-ip-limit 0 --per-net-limit 0 \
 	    --max-connections 20000 --rate-limit off "$@" 2>>"$dlog" &
 	HOLOS_PID=$!
 	PIDS="$PIDS $HOLOS_PID"

@@ -31,7 +31,7 @@ for db in holos_bench holos_ceiling; do
 done
 HOLOS_RATE_LIMIT=off "$TMP/hbench-pg-server" serve --listen 127.0.0.1:$PORT \
     --data "$TMP/data-holos_bench" --db "$base/holos_bench" --count-on-sign \
-    --per-ip-limit 0 --max-connections 20000 --pow-bits 0 --min-form-seconds 0 \
+    --per-ip-limit 0 --per-net-limit 0 --max-connections 20000 --pow-bits 0 --min-form-seconds 0 \
     >/dev/null 2>"$TMP/holos.log" &
 pid=$!
 for i in 1 2 3 4 5 6 7 8 9 10; do

@@ -129,12 +129,12 @@ holos_start() {	# datadir [extra flags]
 	d=$1
 	shift
 	"$HOLOS" serve --listen "$HOST:$PORT" --data "$d" --share "$ROOT" \
-	    --seed "$ROOT/seed/petition.md" --per-ip-limit 0 \
+	    --seed "$ROOT/seed/petition.md" --per-ip-limit 0 --per-net-limit 0 \
 	    --max-connections 20000 $SERVE_FLAGS "$@" 2>>"$d.log" &
 	HOLOS_PID=$!
 	HOLOS_LOG=$d.log
 	echo "\$ $HOLOS serve --listen $HOST:$PORT --data $d --share $ROOT" \
-	    "--seed $ROOT/seed/petition.md --per-ip-limit 0" \
+	    "--seed $ROOT/seed/petition.md --per-ip-limit 0 --per-net-limit 0" \
 	    "--max-connections 20000$SERVE_FLAGS $*" >>"$OUT"
 	PIDS="$PIDS $HOLOS_PID"
 	i=0
@@ -234,7 +234,7 @@ has --min-form-seconds && BOT_FLAGS="$BOT_FLAGS --min-form-seconds 0"
 COUNT_FLAG=""
 has --count-on-sign && COUNT_FLAG=--count-on-sign
 SIGN_FLAGS="$BOT_FLAGS $COUNT_FLAG"
-log "holos serve flags: --per-ip-limit 0 --max-connections 20000$SERVE_FLAGS"
+log "holos serve flags: --per-ip-limit 0 --per-net-limit 0 --max-connections 20000$SERVE_FLAGS"
 log ""
 
 # --- 1. the petition page vs nginx serving the same bytes ----------------------
