@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 #include <libpq-fe.h>
+#include <sqlite3.h>
 
 #include "../../src/store.c"
 
@@ -2452,6 +2453,83 @@ test_published_at(void **state)
 	assert_int_equal(petition_get(id, PETITION_OPEN)->created_at, T0);
 }
 
+/* Runs sql on the database of the group now running, with the store
+ * closed. Returns 0 or -1. */
+static int
+db_exec_closed(const char *sql)
+{
+	char path[128];
+	sqlite3 *db;
+	int rc;
+
+	if (pg_dsn[0] != '\0')
+		return pg_admin(pg_dsn, sql);
+	snprintf(path, sizeof(path), "%s/holos.db", sqlite_dir);
+	if (sqlite3_open(path, &db) != SQLITE_OK) {
+		sqlite3_close(db);
+		return -1;
+	}
+	rc = sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+	sqlite3_close(db);
+	return rc;
+}
+
+/* Migration 0026 on a database signed before it: the country rows it
+ * makes count each petition's confirmed signatures, not the pending or
+ * invalid ones, and signing goes on from them. */
+static void
+test_countries_migration(void **state)
+{
+	static const struct sig_spec sp[] = {
+		{ SIGNATURE_CONFIRMED, false, false, "PL", T0, "m1" },
+		{ SIGNATURE_CONFIRMED, false, false, "CZ", T0 + 1, "m2" },
+		{ SIGNATURE_CONFIRMED, false, false, "PL", T0 + 2, "m3" },
+		{ SIGNATURE_INVALID, false, false, "CZ", T0 + 3, "m4" },
+		{ SIGNATURE_PENDING, false, false, "CZ", T0 + 4, "m5" },
+	};
+	struct country_row *cr;
+	char dsn[600];
+	int64_t pid;
+	size_t i, n;
+
+	(void)state;
+	pid = petition_new("countries-mig", PETITION_OPEN, 0, T0, 0);
+	for (i = 0; i < sizeof(sp) / sizeof(sp[0]); i++)
+		sign(pid, &sp[i]);
+	/* The database as it was before 0026. */
+	store_close(S);
+	S = NULL;
+	assert_int_equal(db_exec_closed("DROP TABLE petition_countries;"
+					" DELETE FROM schema_migrations"
+					" WHERE version = 26"),
+	    0);
+	if (pg_dsn[0] != '\0')
+		snprintf(dsn, sizeof(dsn), "%s", pg_dsn);
+	else
+		snprintf(dsn, sizeof(dsn), "sqlite:%s/holos.db", sqlite_dir);
+	assert_int_equal(store_up(dsn, pg_dsn[0] != '\0' ? "migrations/pg" :
+							  "migrations/sqlite"),
+	    0);
+	assert_int_equal(store_petition_countries(S, A, pid, &cr, &n),
+	    STORE_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(cr[0].country, "PL");
+	assert_int_equal(cr[0].n, 2);
+	assert_string_equal(cr[1].country, "CZ");
+	assert_int_equal(cr[1].n, 1);
+	/* A signature after it adds to the migrated row. */
+	sign(pid,
+	    &(struct sig_spec){ SIGNATURE_CONFIRMED, false, false, "CZ",
+		T0 + 5, "m6" });
+	assert_int_equal(store_petition_countries(S, A, pid, &cr, &n),
+	    STORE_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(cr[0].country, "CZ");
+	assert_int_equal(cr[0].n, 2);
+	assert_string_equal(cr[1].country, "PL");
+	assert_int_equal(cr[1].n, 2);
+}
+
 #define CASE(f) cmocka_unit_test_setup_teardown(f, case_setup, case_teardown)
 
 int
@@ -2473,6 +2551,7 @@ main(void)
 		CASE(test_update_recipients),
 		CASE(test_update_mail_commit),
 		CASE(test_petition_stats),
+		CASE(test_countries_migration),
 		CASE(test_signers_public),
 		CASE(test_suppress),
 		CASE(test_sign_again),
