@@ -25,13 +25,14 @@ log_fail(struct request *r, int status, const char *why)
 }
 
 /* Replies for a store operation that failed (st, not STORE_OK): 503 with
- * Retry-After when the database is unavailable, 500 otherwise. */
+ * Retry-After when the database is unavailable or a lookup by hash would
+ * have to scan a catch-up's backlog (store_log_find()), 500 otherwise. */
 static void
 log_store_failed(struct request *r, enum store_status st)
 {
 	if (st == STORE_UNAVAILABLE) {
 		http_header_add(r, "Retry-After", "5");
-		log_fail(r, 503, "the database is unavailable");
+		log_fail(r, 503, "unavailable for now; try again shortly");
 	} else {
 		log_fail(r, 500, "internal error");
 	}

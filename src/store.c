@@ -388,16 +388,19 @@ static const char *const store_sql[ST__MAX] = {
 	    "SELECT leaf_input FROM log_leaves WHERE petition_id = $1"
 	    " AND idx >= $2 AND idx <= $3 ORDER BY idx",
 	/* $4 is the first 8 bytes of the hash $2: log_hashes indexes only
-	 * those, and only the leaves below log_trees.hashed; the leaves
-	 * after it (about a second of signing) are scanned (migration
-	 * 0025). */
+	 * those, and only the leaves below log_trees.hashed; at most $5 of
+	 * the leaves after it (about a second of signing, or a catch-up's
+	 * backlog) are scanned (migration 0025). The second column is how
+	 * many of the tree's leaves are not indexed. */
 	[ST_LOG_FIND] =
-	    "SELECT COALESCE(MIN(idx), -1) FROM (SELECT h.idx FROM log_hashes h"
+	    "SELECT COALESCE(MIN(idx), -1), (SELECT $3 - hashed FROM log_trees"
+	    " WHERE petition_id = $1) FROM (SELECT h.idx FROM log_hashes h"
 	    " JOIN log_leaves l ON l.petition_id = h.petition_id"
 	    " AND l.idx = h.idx WHERE h.petition_id = $1 AND h.hash_prefix = $4"
 	    " AND h.idx < $3 AND l.leaf_hash = $2 UNION ALL SELECT idx"
 	    " FROM log_leaves WHERE petition_id = $1 AND idx >= (SELECT hashed"
-	    " FROM log_trees WHERE petition_id = $1) AND idx < $3"
+	    " FROM log_trees WHERE petition_id = $1) AND idx < $3 AND idx <"
+	    " (SELECT hashed FROM log_trees WHERE petition_id = $1) + $5"
 	    " AND leaf_hash = $2) AS f",
 	/* The hash index's catching up (store_log_hash()): the logs with
 	 * leaves after their watermark, then one of them locked, then its
@@ -3645,6 +3648,14 @@ store_log_consistency(struct store *s, int64_t petition_id, int64_t first,
 	return q.st;
 }
 
+/* Leaves past the hash index that a lookup by hash scans at most: a
+ * second of signing fits many times over; a catch-up's backlog (after an
+ * upgrade) does not, and a lookup that could be in it is answered
+ * "unavailable" rather than left to scan millions of leaves. */
+#ifndef LOG_FIND_TAIL
+#define LOG_FIND_TAIL 100000
+#endif
+
 enum store_status
 store_log_find(struct store *s, int64_t petition_id,
     const unsigned char hash[32], int64_t size, int64_t *index)
@@ -3653,11 +3664,19 @@ store_log_find(struct store *s, int64_t petition_id,
 
 	if (q_open(&q, s, NULL, "log_find") != STORE_OK)
 		return q.st;
-	if (q_run(&q, ST_LOG_FIND, "ihib", petition_id, hash, size, hash,
-		(size_t)LOG_HASH_PREFIX) == 1) {
+	if (q_run(&q, ST_LOG_FIND, "ihibi", petition_id, hash, size, hash,
+		(size_t)LOG_HASH_PREFIX, (int64_t)LOG_FIND_TAIL) == 1) {
 		*index = row_int(&q, 0);
-		if (*index < 0)
+		/* Not found, but perhaps in the leaves not scanned. */
+		if (*index < 0 && row_int(&q, 1) > LOG_FIND_TAIL) {
+			log_warn("store",
+			    "op=log_find petition=%lld unindexed=%lld "
+			    "note=\"the hash index is catching up\"",
+			    (long long)petition_id, (long long)row_int(&q, 1));
+			q.st = STORE_UNAVAILABLE;
+		} else if (*index < 0) {
 			q.st = STORE_NOTFOUND;
+		}
 	}
 	return q_close(&q);
 }

@@ -716,7 +716,9 @@ enum store_status store_log_consistency(struct store *s, int64_t petition_id,
     int64_t first, int64_t second, unsigned char (*proof)[32], size_t *len);
 
 /* The first leaf index below size whose leaf hash is hash.
- * STORE_NOTFOUND when there is none. */
+ * STORE_NOTFOUND when there is none; STORE_UNAVAILABLE when it is not
+ * among the indexed leaves and more than 100,000 of the tree's leaves are
+ * not indexed yet (a catch-up's backlog, which is not scanned). */
 enum store_status store_log_find(struct store *s, int64_t petition_id,
     const unsigned char hash[32], int64_t size, int64_t *index);
 

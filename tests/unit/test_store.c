@@ -16,6 +16,9 @@
 #include <libpq-fe.h>
 #include <sqlite3.h>
 
+/* A lookup by hash scans at most this many leaves past the index (100,000
+ * in holos): small enough here for a backlog of a few batches. */
+#define LOG_FIND_TAIL 100
 #include "../../src/store.c"
 
 /* An arbitrary moment; DAY0 is the start of its day (UTC). */
@@ -1596,6 +1599,44 @@ test_log_tiles(void **state)
 	log_check(pid, 64);
 }
 
+/* A lookup by hash past an index far behind (a catch-up's backlog): the
+ * first LOG_FIND_TAIL leaves after the index are scanned, a hash that may
+ * be in the rest is "unavailable", not "not found"; once indexed, every
+ * leaf is found and an unknown hash is not. */
+static void
+test_log_find_backlog(void **state)
+{
+	unsigned char h[32], none[32];
+	struct log_entry *es;
+	int64_t pid = petition_new("logbacklog", PETITION_OPEN, 0, T0, 0);
+	int64_t at, added, n = LOG_FIND_TAIL + 20, i;
+	size_t ne;
+
+	(void)state;
+	for (i = 0; i < n; i++)
+		(void)log_sign(pid, true, "UA", NULL);
+	assert_int_equal(store_log_entries(S, A, pid, 0, n - 1, &es, &ne),
+	    STORE_OK);
+	assert_int_equal(ne, (size_t)n);
+	memset(none, 0x5a, sizeof(none));
+	merkle_hash_leaf(es[0].input, es[0].len, h);
+	assert_int_equal(store_log_find(S, pid, h, n, &at), STORE_OK);
+	assert_int_equal(at, 0);
+	merkle_hash_leaf(es[n - 1].input, es[n - 1].len, h);
+	assert_int_equal(store_log_find(S, pid, h, n, &at), STORE_UNAVAILABLE);
+	assert_int_equal(store_log_find(S, pid, none, n, &at),
+	    STORE_UNAVAILABLE);
+	/* A smaller tree's unindexed leaves are scanned whole. */
+	assert_int_equal(store_log_find(S, pid, none, LOG_FIND_TAIL, &at),
+	    STORE_NOTFOUND);
+	do
+		assert_int_equal(store_log_hash(S, 1000, &added), STORE_OK);
+	while (added > 0);
+	assert_int_equal(store_log_find(S, pid, h, n, &at), STORE_OK);
+	assert_int_equal(at, n - 1);
+	assert_int_equal(store_log_find(S, pid, none, n, &at), STORE_NOTFOUND);
+}
+
 static void
 test_log_sign(void **state)
 {
@@ -2557,6 +2598,7 @@ main(void)
 		CASE(test_sign_again),
 		CASE(test_log_append),
 		CASE(test_log_tiles),
+		CASE(test_log_find_backlog),
 		CASE(test_log_sign),
 		CASE(test_log_build),
 		CASE(test_retain),
