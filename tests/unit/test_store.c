@@ -2515,6 +2515,24 @@ db_exec_closed(const char *sql)
 	return rc;
 }
 
+/* Checks that petition pid's countries are exactly first (n1 signatures),
+ * then second (n2). */
+static void
+countries_are(int64_t pid, const char *first, int64_t n1, const char *second,
+    int64_t n2)
+{
+	struct country_row *cr;
+	size_t n;
+
+	assert_int_equal(store_petition_countries(S, A, pid, &cr, &n),
+	    STORE_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(cr[0].country, first);
+	assert_int_equal(cr[0].n, n1);
+	assert_string_equal(cr[1].country, second);
+	assert_int_equal(cr[1].n, n2);
+}
+
 /* Migration 0026 on a database signed before it: the country rows it
  * makes count each petition's confirmed signatures, not the pending or
  * invalid ones, and signing goes on from them. */
@@ -2528,10 +2546,9 @@ test_countries_migration(void **state)
 		{ SIGNATURE_INVALID, false, false, "CZ", T0 + 3, "m4" },
 		{ SIGNATURE_PENDING, false, false, "CZ", T0 + 4, "m5" },
 	};
-	struct country_row *cr;
 	char dsn[600];
 	int64_t pid;
-	size_t i, n;
+	size_t i;
 
 	(void)state;
 	pid = petition_new("countries-mig", PETITION_OPEN, 0, T0, 0);
@@ -2551,24 +2568,12 @@ test_countries_migration(void **state)
 	assert_int_equal(store_up(dsn, pg_dsn[0] != '\0' ? "migrations/pg" :
 							  "migrations/sqlite"),
 	    0);
-	assert_int_equal(store_petition_countries(S, A, pid, &cr, &n),
-	    STORE_OK);
-	assert_int_equal(n, 2);
-	assert_string_equal(cr[0].country, "PL");
-	assert_int_equal(cr[0].n, 2);
-	assert_string_equal(cr[1].country, "CZ");
-	assert_int_equal(cr[1].n, 1);
+	countries_are(pid, "PL", 2, "CZ", 1);
 	/* A signature after it adds to the migrated row. */
 	sign(pid,
 	    &(struct sig_spec){ SIGNATURE_CONFIRMED, false, false, "CZ",
 		T0 + 5, "m6" });
-	assert_int_equal(store_petition_countries(S, A, pid, &cr, &n),
-	    STORE_OK);
-	assert_int_equal(n, 2);
-	assert_string_equal(cr[0].country, "CZ");
-	assert_int_equal(cr[0].n, 2);
-	assert_string_equal(cr[1].country, "PL");
-	assert_int_equal(cr[1].n, 2);
+	countries_are(pid, "CZ", 2, "PL", 2);
 }
 
 #define CASE(f) cmocka_unit_test_setup_teardown(f, case_setup, case_teardown)
