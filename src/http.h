@@ -127,8 +127,8 @@ struct request {
 
 /* A request header, a cookie or a query argument by name; NULL when
  * absent, and a cookie or query value that is not valid UTF-8 without
- * control characters (NUL included) counts as absent. Borrowed for the request's
- * lifetime. */
+ * control characters (NUL included) counts as absent. Borrowed for the
+ * request's lifetime. */
 const char *http_header(struct request *r, const char *name);
 const char *http_cookie(struct request *r, const char *name);
 const char *http_query(struct request *r, const char *name);

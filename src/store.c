@@ -298,8 +298,8 @@ static const char *const store_sql[ST__MAX] = {
 	    "SELECT created_at / 86400 * 86400, COUNT(*) FROM signatures"
 	    " WHERE petition_id = $1 AND state IN ('pending', 'confirmed')"
 	    " GROUP BY 1 ORDER BY 1",
-	/* Codes in byte order, whatever the database's collation. */
-	/* From the counter rows ('--' is no country). */
+	/* From the counter rows ('--' is no country); codes in byte order,
+	 * whatever the database's collation. */
 	[ST_STATS_COUNTRIES] =
 	    "SELECT NULLIF(country, '--'), SUM(confirmed) FROM petition_countries"
 	    " WHERE petition_id = $1 GROUP BY country HAVING SUM(confirmed) > 0"
@@ -3691,6 +3691,8 @@ store_log_find(struct store *s, int64_t petition_id,
 #define LOG_HASH_CHUNK 25000
 #define LOG_HASH_BUDGET_MS 800
 
+/* Indexes up to LOG_HASH_CHUNK of one petition's leaves after its
+ * watermark in one transaction, adding how many to *added. */
 static void
 log_hash_one(struct q *q, int64_t petition_id, int64_t *added)
 {
