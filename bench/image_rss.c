@@ -99,6 +99,7 @@ measure(const char *name, const char *path, const char *outdir)
 	char *buf;
 	FILE *f;
 
+	image_prepare();
 	if (a == NULL || image_init("image_rss") == -1)
 		return 1;
 	if ((f = fopen(path, "rb")) == NULL)

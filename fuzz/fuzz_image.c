@@ -13,6 +13,7 @@ int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
+	image_prepare();
 	if (image_init((*argv)[0]) == -1)
 		abort();
 	return 0;

@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <vips/vips.h>
 #include <webp/encode.h>
@@ -104,6 +105,18 @@ on_glib_log(const gchar *domain, GLogLevelFlags level, const gchar *message,
 		    '?';
 	clean[i] = '\0';
 	log_debug("image", "vips=\"%s\"", clean);
+}
+
+void
+image_prepare(void)
+{
+	/* libvips loads its optional modules (ImageMagick, Poppler,
+	 * OpenSlide, libheif, libjxl) from $VIPSHOME/lib at VIPS_INIT(). None
+	 * of them may decode an upload (image_init() blocks them), and
+	 * loading them took a fifth of holos' start-up and mapped a hundred
+	 * more libraries into a process that takes uploads: a prefix with
+	 * no lib folder loads none. */
+	setenv("VIPSHOME", "/nonexistent", 1);
 }
 
 int

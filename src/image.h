@@ -75,6 +75,10 @@ struct image_result {
 	struct image_blob share;
 };
 
+/* Sets what libvips reads from the environment at image_init(): called
+ * before any thread exists (setenv() is not thread-safe). */
+void image_prepare(void);
+
 /* Starts libvips once for the process, before any thread calls
  * image_process(): one worker thread per pipeline, no operation cache, and
  * every loader but JPEG, PNG and WebP blocked (so ImageMagick, SVG, PDF and

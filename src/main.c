@@ -2030,6 +2030,7 @@ main(int argc, char **argv)
 	/* Whatever holos creates (the database and its WAL, keys, mail
 	 * files, backups, folders) holds personal data: its owner's only. */
 	umask(077);
+	image_prepare();
 	if (getenv("HOLOS_LOG_LEVEL") != NULL &&
 	    strcmp(getenv("HOLOS_LOG_LEVEL"), "debug") == 0)
 		log_set_level(LOG_DEBUG);

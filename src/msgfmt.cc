@@ -14,11 +14,22 @@
 #include <unicode/msgfmt.h>
 #include <unicode/unistr.h>
 
+/* fmt is built from pattern at the first format, under lock: building ICU's
+ * number, plural and spell-out formatters for every message of every
+ * language took half of holos' start-up, and most are never used by a
+ * given process (a CLI command, a node that sends no mail). */
 struct msgfmt {
 	icu::MessageFormat *fmt;
+	icu::UnicodeString pattern;
+	icu::Locale locale;
 	std::vector<std::string> names;
 	std::mutex lock;
 };
+
+/* The argument types ICU's MessageFormat knows. */
+static const char *const arg_types[] = { "number", "date", "time",
+	"spellout", "ordinal", "duration", "plural", "select", "selectordinal",
+	"choice" };
 
 extern "C" struct msgfmt *
 msgfmt_open(const char *locale, const char *pattern, size_t len, char *err,
@@ -26,27 +37,22 @@ msgfmt_open(const char *locale, const char *pattern, size_t len, char *err,
 {
 	UErrorCode e = U_ZERO_ERROR;
 	UParseError pe;
-	icu::UnicodeString pat = icu::UnicodeString::fromUTF8(
-	    icu::StringPiece(pattern, (int32_t)len));
 	msgfmt *m = new (std::nothrow) msgfmt();
 
 	if (m == nullptr) {
 		snprintf(err, errlen, "out of memory");
 		return nullptr;
 	}
-	m->fmt = new icu::MessageFormat(pat, icu::Locale(locale), pe, e);
-	if (m->fmt == nullptr || U_FAILURE(e)) {
+	m->fmt = nullptr;
+	m->pattern = icu::UnicodeString::fromUTF8(
+	    icu::StringPiece(pattern, (int32_t)len));
+	m->locale = icu::Locale(locale);
+	/* ICU's own parse of the pattern: its syntax, the argument names,
+	 * and each argument's type. */
+	icu::MessagePattern mp(m->pattern, &pe, e);
+	if (U_FAILURE(e)) {
 		snprintf(err, errlen, "%s at offset %d", u_errorName(e),
 		    (int)pe.offset);
-		delete m->fmt;
-		delete m;
-		return nullptr;
-	}
-	/* Collect the argument names from ICU's own parse of the pattern. */
-	icu::MessagePattern mp(pat, nullptr, e);
-	if (U_FAILURE(e)) {
-		snprintf(err, errlen, "%s", u_errorName(e));
-		delete m->fmt;
 		delete m;
 		return nullptr;
 	}
@@ -54,6 +60,20 @@ msgfmt_open(const char *locale, const char *pattern, size_t len, char *err,
 		const icu::MessagePattern::Part &p = mp.getPart(i);
 		std::string name;
 
+		if (p.getType() == UMSGPAT_PART_TYPE_ARG_TYPE) {
+			bool known = false;
+			mp.getSubstring(p).toUTF8String(name);
+			for (const char *t : arg_types)
+				known = known || name == t;
+			if (!known) {
+				snprintf(err, errlen,
+				    "unknown argument type \"%s\" at offset %d",
+				    name.c_str(), (int)p.getIndex());
+				delete m;
+				return nullptr;
+			}
+			continue;
+		}
 		if (p.getType() != UMSGPAT_PART_TYPE_ARG_NAME)
 			continue;
 		mp.getSubstring(p).toUTF8String(name);
@@ -64,6 +84,37 @@ msgfmt_open(const char *locale, const char *pattern, size_t len, char *err,
 			m->names.push_back(name);
 	}
 	return m;
+}
+
+/* Builds m's formatter if it has none; m->lock is held. Returns 0, or -1
+ * with ICU's error in err (when errlen > 0). */
+static int
+build_locked(struct msgfmt *m, char *err, size_t errlen)
+{
+	UErrorCode e = U_ZERO_ERROR;
+	UParseError pe;
+
+	if (m->fmt != nullptr)
+		return 0;
+	m->fmt = new icu::MessageFormat(m->pattern, m->locale,
+	    pe, e);
+	if (m->fmt == nullptr || U_FAILURE(e)) {
+		if (errlen > 0)
+			snprintf(err, errlen, "%s",
+			    m->fmt == nullptr ? "out of memory" :
+						u_errorName(e));
+		delete m->fmt;
+		m->fmt = nullptr;
+		return -1;
+	}
+	return 0;
+}
+
+extern "C" int
+msgfmt_build(struct msgfmt *m, char *err, size_t errlen)
+{
+	std::lock_guard<std::mutex> g(m->lock);
+	return build_locked(m, err, errlen);
 }
 
 extern "C" void
@@ -129,6 +180,8 @@ msgfmt_format(struct msgfmt *m, const struct msgfmt_arg *args, size_t n,
 		}
 		{
 			std::lock_guard<std::mutex> g(m->lock);
+			if (build_locked(m, nullptr, 0) != 0)
+				return nullptr;
 			m->fmt->format(names.data(), values.data(),
 			    (int32_t)names.size(), out, e);
 		}

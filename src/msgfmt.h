@@ -29,11 +29,17 @@ struct msgfmt_arg {
 	const char *str; /* MSGFMT_STRING, UTF-8 */
 };
 
-/* Compiles a UTF-8 pattern for a locale ("ru", "en-GB"). Returns NULL on a
- * syntax error, with ICU's message and the offset in err. Free with
- * msgfmt_close(). */
+/* Parses a UTF-8 pattern for a locale ("ru", "en-GB"). Returns NULL on a
+ * syntax error or an argument type ICU does not know, with ICU's message
+ * and the offset in err. Free with msgfmt_close(). ICU's formatter itself
+ * is built at the first msgfmt_format() or msgfmt_build(): a process
+ * builds only those of the messages it formats. */
 struct msgfmt *msgfmt_open(const char *locale, const char *pattern, size_t len,
     char *err, size_t errlen);
+
+/* Builds m's formatter now, if not yet built. Returns 0, or -1 with ICU's
+ * error in err (an argument style it rejects, out of memory). Thread-safe. */
+int msgfmt_build(struct msgfmt *m, char *err, size_t errlen);
 
 void msgfmt_close(struct msgfmt *m);
 
@@ -44,7 +50,8 @@ const char *msgfmt_arg_name(const struct msgfmt *m, size_t i);
 
 /* Formats with n named arguments; writes NUL-terminated UTF-8 to a malloc'd
  * string (caller frees) and its length to *outlen. Returns NULL when an
- * argument is missing or of the wrong type, or out of memory. Thread-safe:
+ * argument is missing or of the wrong type, the formatter cannot be built
+ * (msgfmt_build()), or out of memory. Thread-safe:
  * concurrent calls on one m are serialised. */
 char *msgfmt_format(struct msgfmt *m, const struct msgfmt_arg *args, size_t n,
     size_t *outlen);

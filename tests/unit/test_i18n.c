@@ -218,6 +218,31 @@ test_countries(void **state)
 	assert_null(i18n_country_name("en", NULL));
 }
 
+/* Start-up parses each pattern but builds ICU's formatters only when a
+ * message is first formatted: every message of every shipped catalogue
+ * must build, styles included. */
+static void
+test_every_message_builds(void **state)
+{
+	char err[256];
+	size_t built = 0;
+
+	(void)state;
+	assert_true(nlangs >= 3);
+	for (size_t i = 0; i < nlangs; i++)
+		for (size_t j = 0; j < langs[i].nmsgs; j++) {
+			struct message *m = &langs[i].msgs[j];
+
+			if (m->fmt == NULL)
+				continue;
+			if (msgfmt_build(m->fmt, err, sizeof err) != 0)
+				fail_msg("%s %s: %s", langs[i].code, m->key,
+				    err);
+			built++;
+		}
+	assert_true(built >= 3 * 50);
+}
+
 static void
 test_catalogue_errors(void **state)
 {
@@ -248,6 +273,13 @@ test_catalogue_errors(void **state)
 	fclose(f);
 	assert_int_equal(i18n_load(dir, "en", err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "arguments"));
+	/* A misspelt argument type is caught at start-up, not at the
+	 * first page that formats the message. */
+	f = fopen(path, "w");
+	fputs("{\"a\": \"x\", \"b\": \"{n, nubmer}\"}", f);
+	fclose(f);
+	assert_int_equal(i18n_load(dir, "en", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "unknown argument type \"nubmer\""));
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/en.json", dir);
 	unlink(path);
@@ -265,6 +297,7 @@ main(void)
 		cmocka_unit_test(test_negotiate),
 		cmocka_unit_test(test_region),
 		cmocka_unit_test(test_countries),
+		cmocka_unit_test(test_every_message_builds),
 		cmocka_unit_test(test_catalogue_errors),
 	};
 

@@ -415,6 +415,7 @@ static int
 setup_vips(void **state)
 {
 	(void)state;
+	image_prepare();
 	return image_init("test_image");
 }
 
@@ -424,6 +425,28 @@ teardown_vips(void **state)
 	(void)state;
 	image_shutdown();
 	return 0;
+}
+
+/* None of libvips' optional modules (ImageMagick, Poppler, OpenSlide …)
+ * is in the process: image_prepare() keeps VIPS_INIT() from loading them. */
+static void
+test_no_modules_loaded(void **state)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[4096];
+	int libs = 0;
+
+	(void)state;
+	assert_non_null(f);
+	while (fgets(line, sizeof line, f) != NULL) {
+		if (strstr(line, "vips-modules") != NULL ||
+		    strstr(line, "libMagick") != NULL ||
+		    strstr(line, "libpoppler") != NULL)
+			fail_msg("loaded: %s", line);
+		libs += strstr(line, "libvips.so") != NULL;
+	}
+	fclose(f);
+	assert_true(libs > 0);
 }
 
 static void
@@ -928,6 +951,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_no_modules_loaded),
 		cmocka_unit_test(test_sniff),
 		cmocka_unit_test(test_metadata_stripped),
 		cmocka_unit_test(test_orientation_applied),
