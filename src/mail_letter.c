@@ -6,6 +6,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <sodium.h>
+
 #include "crypto.h"
 #include "i18n.h"
 #include "log.h"
@@ -40,9 +42,18 @@ letter_seal(struct arena *a, const char *rcpt, const struct buf *msg,
 	return 0;
 }
 
-int
-letter_post(struct arena *a, struct mail *m, const char *tmpl, json_t *ctx,
-    const char *kind, struct outbox_new *out)
+/* Where a letter goes once composed: sealed into an outbox row (out), or,
+ * for a deferred letter composed at send time, into msg with the row's
+ * Message-ID. */
+struct letter_dest {
+	struct outbox_new *out;
+	const char *message_id;
+	struct buf *msg;
+};
+
+static int
+letter_make(struct arena *a, struct mail *m, const char *tmpl, json_t *ctx,
+    const char *kind, const struct letter_dest *d)
 {
 	size_t idlen = strlen(site.host) + MAIL_MESSAGE_ID_EXTRA;
 	char *msgid;
@@ -55,21 +66,28 @@ letter_post(struct arena *a, struct mail *m, const char *tmpl, json_t *ctx,
 	    (ctx == NULL || tmpl_render(site.tmpl, tmpl, ctx, &html) == -1 ||
 		!buf_ok(&html)))
 		goto out;
-	if ((msgid = arena_alloc(a, idlen)) == NULL)
+	if (d->msg != NULL)
+		msgid = (char *)d->message_id;
+	else if ((msgid = arena_alloc(a, idlen)) != NULL)
+		mail_message_id(msgid, idlen, site.host);
+	if (msgid == NULL)
 		goto out;
-	mail_message_id(msgid, idlen, site.host);
 	m->from_name = site.name;
 	m->from_addr = site.mail_from;
 	m->message_id = msgid;
 	m->html = html.data;
 	m->date = time(NULL);
-	if (mail_compose(m, &msg) == -1) {
+	if (mail_compose(m, d->msg != NULL ? d->msg : &msg) == -1) {
 		log_warn("letter", "kind=%s error=\"cannot compose\"", kind);
 		goto out;
 	}
-	out->message_id = msgid;
-	out->kind = kind;
-	ret = letter_seal(a, m->to_addr, &msg, out);
+	if (d->msg != NULL) {
+		ret = buf_ok(d->msg) ? 0 : -1;
+		goto out;
+	}
+	d->out->message_id = msgid;
+	d->out->kind = kind;
+	ret = letter_seal(a, m->to_addr, &msg, d->out);
 out:
 	json_decref(ctx);
 	buf_reset(&msg);
@@ -78,19 +96,39 @@ out:
 }
 
 int
-letter_confirm(struct arena *a, const struct letter_confirm *l,
-    struct outbox_new *out)
+letter_post(struct arena *a, struct mail *m, const char *tmpl, json_t *ctx,
+    const char *kind, struct outbox_new *out)
+{
+	struct letter_dest d = { .out = out };
+
+	return letter_make(a, m, tmpl, ctx, kind, &d);
+}
+
+/* How many days a confirmation link works, rounded up. */
+static int64_t
+confirm_days(void)
+{
+	return (site.confirm_ttl + 86399) / 86400;
+}
+
+static int
+confirm_make(struct arena *a, const struct letter_confirm *l,
+    const struct letter_dest *d)
 {
 	struct msgfmt_arg args[3] = {
 		{ .name = "title", .type = MSGFMT_STRING, .str = l->title },
 		{ .name = "link", .type = MSGFMT_STRING, .str = l->confirm_url },
 		{ .name = "days",
 		    .type = MSGFMT_NUMBER,
-		    .num = (double)((site.confirm_ttl + 86399) / 86400) },
+		    .num = (double)(l->days > 0 ? l->days :
+						  confirm_days()) },
 	};
-	const char *subject, *text, *ignore;
+	const char *subject, *text, *ignore, *mydata = l->mydata_url;
 	struct mail m;
 	json_t *ctx;
+
+	if (mydata == NULL && site.base_url != NULL)
+		mydata = arena_printf(a, "%s/privacy/data", site.base_url);
 
 	subject = i18n_format(a, l->lang, "mail_confirm_subject", args, 1);
 	text = i18n_format(a, l->lang, "mail_confirm_text", args, 3);
@@ -105,14 +143,12 @@ letter_confirm(struct arena *a, const struct letter_confirm *l,
 		text = more ? arena_printf(a, "%s\n\n%s\n", text, more) : NULL;
 	}
 	/* keys: where the signer can ask for their data by mail. */
-	if (text != NULL && site.base_url != NULL) {
-		struct msgfmt_arg d = { .name = "link",
+	if (text != NULL && mydata != NULL) {
+		struct msgfmt_arg md = { .name = "link",
 			.type = MSGFMT_STRING,
-			.str =
-			    arena_printf(a, "%s/privacy/data", site.base_url) };
-		const char *more = d.str != NULL ?
-		    i18n_format(a, l->lang, "mail_confirm_mydata", &d, 1) :
-		    NULL;
+			.str = mydata };
+		const char *more =
+		    i18n_format(a, l->lang, "mail_confirm_mydata", &md, 1);
 
 		text = more ? arena_printf(a, "%s\n%s\n", text, more) : NULL;
 	}
@@ -127,10 +163,8 @@ letter_confirm(struct arena *a, const struct letter_confirm *l,
 	if (ctx != NULL && l->withdraw_url != NULL)
 		json_object_set_new(ctx, "withdraw",
 		    json_string(l->withdraw_url));
-	if (ctx != NULL && site.base_url != NULL)
-		json_object_set_new(ctx, "mydata",
-		    json_string(
-			arena_printf(a, "%s/privacy/data", site.base_url)));
+	if (ctx != NULL && mydata != NULL)
+		json_object_set_new(ctx, "mydata", json_string(mydata));
 	memset(&m, 0, sizeof(m));
 	/* Anyone can type any address into the sign form: the names typed
 	 * with it are a stranger's words, and stay out of the mail. */
@@ -140,7 +174,16 @@ letter_confirm(struct arena *a, const struct letter_confirm *l,
 	m.text = text;
 	m.lang = l->lang;
 	m.list_unsubscribe = l->unsubscribe_url;
-	return letter_post(a, &m, "mail_confirm", ctx, "confirm", out);
+	return letter_make(a, &m, "mail_confirm", ctx, "confirm", d);
+}
+
+int
+letter_confirm(struct arena *a, const struct letter_confirm *l,
+    struct outbox_new *out)
+{
+	struct letter_dest d = { .out = out };
+
+	return confirm_make(a, l, &d);
 }
 
 /* The catalogue keys of each account letter: subject, intro, action,
@@ -201,9 +244,9 @@ account_kind(enum letter_account_kind k)
 	return k >= LETTER_APPROVED ? "moderation" : "account";
 }
 
-int
-letter_account(struct arena *a, const struct letter_account *l,
-    struct outbox_new *out)
+static int
+account_make(struct arena *a, const struct letter_account *l,
+    const struct letter_dest *d)
 {
 	struct msgfmt_arg args[7] = {
 		{ .name = "site", .type = MSGFMT_STRING, .str = site.name },
@@ -265,8 +308,163 @@ letter_account(struct arena *a, const struct letter_account *l,
 	m.subject = f[0];
 	m.text = text;
 	m.lang = l->lang;
-	return letter_post(a, &m, "mail_account", ctx, account_kind(l->kind),
-	    out);
+	return letter_make(a, &m, "mail_account", ctx, account_kind(l->kind),
+	    d);
+}
+
+int
+letter_account(struct arena *a, const struct letter_account *l,
+    struct outbox_new *out)
+{
+	struct letter_dest d = { .out = out };
+
+	return account_make(a, l, &d);
+}
+
+/* ---- deferred letters: sealed as what makes them, composed when sent ---- */
+
+/* Seals "\0" and the JSON of o (consumed) into out as a message of kind,
+ * with a fresh Message-ID (from the arena). Returns 0, or -1. */
+static int
+later_seal(struct arena *a, json_t *o, const char *kind,
+    struct outbox_new *out)
+{
+	size_t idlen = strlen(site.host) + MAIL_MESSAGE_ID_EXTRA, len;
+	unsigned char *box = NULL;
+	char *js = NULL, *msgid;
+	struct buf plain;
+	int ret = -1;
+
+	buf_init(&plain);
+	if (o == NULL || (js = json_dumps(o, JSON_COMPACT)) == NULL ||
+	    (msgid = arena_alloc(a, idlen)) == NULL)
+		goto out;
+	mail_message_id(msgid, idlen, site.host);
+	buf_putc(&plain, '\0');
+	buf_puts(&plain, js);
+	if (!buf_ok(&plain) ||
+	    (box = crypto_seal(plain.data, plain.len, &len)) == NULL ||
+	    (out->sealed = arena_memdup(a, box, len)) == NULL)
+		goto out;
+	out->sealed_len = len;
+	out->message_id = msgid;
+	out->kind = kind;
+	ret = 0;
+out:
+	if (js != NULL) {
+		sodium_memzero(js, strlen(js));
+		free(js);
+	}
+	if (plain.data != NULL)
+		sodium_memzero(plain.data, plain.len);
+	buf_reset(&plain);
+	free(box);
+	json_decref(o);
+	return ret;
+}
+
+int
+letter_confirm_later(struct arena *a, const struct letter_confirm *l,
+    struct outbox_new *out)
+{
+	/* What composing would refuse now is refused now, not at sending. */
+	const char *mydata = l->mydata_url;
+
+	if (!mail_addr_ok(l->email) || !mail_lang_ok(l->lang))
+		return -1;
+	/* As they are now: the link's days and the site's address. */
+	if (mydata == NULL && site.base_url != NULL &&
+	    (mydata = arena_printf(a, "%s/privacy/data", site.base_url)) ==
+		NULL)
+		return -1;
+	return later_seal(a,
+	    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:s?, s:s?, s:I}",
+		"letter", "confirm", "lang", l->lang, "email", l->email,
+		"title", l->title, "confirm", l->confirm_url, "unsubscribe",
+		l->unsubscribe_url, "withdraw", l->withdraw_url, "mydata",
+		mydata, "days",
+		(json_int_t)(l->days > 0 ? l->days : confirm_days())),
+	    "confirm", out);
+}
+
+int
+letter_account_later(struct arena *a, const struct letter_account *l,
+    struct outbox_new *out)
+{
+	if ((unsigned)l->kind >= LETTER_ACCOUNT__MAX ||
+	    !mail_addr_ok(l->email) || !mail_lang_ok(l->lang))
+		return -1;
+	return later_seal(a,
+	    json_pack("{s:s, s:i, s:s, s:s, s:s, s:s?, s:s?, s:I, s:s?, s:s?,"
+		      " s:s?, s:I}",
+		"letter", "account", "kind", (int)l->kind, "lang", l->lang,
+		"email", l->email, "name", l->name ? l->name : "", "link",
+		l->link, "link2", l->link2, "hours", (json_int_t)l->hours,
+		"title", l->title, "reason", l->reason, "note", l->note,
+		"count", (json_int_t)l->count),
+	    account_kind(l->kind), out);
+}
+
+/* The string member key of o, or NULL. */
+static const char *
+later_str(json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+int
+letter_compose_later(struct arena *a, const char *plain, size_t len,
+    const char *message_id, const char **rcpt, struct buf *msg)
+{
+	struct letter_dest d = { .message_id = message_id, .msg = msg };
+	const char *what;
+	json_t *o;
+	int ret = -1;
+
+	if (len < 2 || plain[0] != '\0' ||
+	    (o = json_loadb(plain + 1, len - 1, JSON_REJECT_DUPLICATES,
+		 NULL)) == NULL)
+		return -1;
+	what = later_str(o, "letter");
+	if (what != NULL && strcmp(what, "confirm") == 0) {
+		struct letter_confirm l = {
+			.lang = later_str(o, "lang"),
+			.email = later_str(o, "email"),
+			.title = later_str(o, "title"),
+			.confirm_url = later_str(o, "confirm"),
+			.unsubscribe_url = later_str(o, "unsubscribe"),
+			.withdraw_url = later_str(o, "withdraw"),
+			.mydata_url = later_str(o, "mydata"),
+			.days = json_integer_value(json_object_get(o, "days")),
+		};
+
+		if (l.lang != NULL && l.email != NULL && l.title != NULL &&
+		    l.confirm_url != NULL)
+			ret = confirm_make(a, &l, &d);
+	} else if (what != NULL && strcmp(what, "account") == 0) {
+		json_int_t kind = json_integer_value(json_object_get(o, "kind"));
+		struct letter_account l = {
+			.kind = (enum letter_account_kind)kind,
+			.lang = later_str(o, "lang"),
+			.name = later_str(o, "name"),
+			.email = later_str(o, "email"),
+			.link = later_str(o, "link"),
+			.link2 = later_str(o, "link2"),
+			.hours = json_integer_value(json_object_get(o, "hours")),
+			.title = later_str(o, "title"),
+			.reason = later_str(o, "reason"),
+			.note = later_str(o, "note"),
+			.count = json_integer_value(json_object_get(o, "count")),
+		};
+
+		if (kind >= 0 && kind < LETTER_ACCOUNT__MAX && l.lang != NULL &&
+		    l.email != NULL && l.link != NULL)
+			ret = account_make(a, &l, &d);
+	}
+	if (ret == 0 && (*rcpt = arena_strdup(a, later_str(o, "email"))) == NULL)
+		ret = -1;
+	json_decref(o);
+	return ret;
 }
 
 /* ---- keys: a signer's data, to their own address ---- */

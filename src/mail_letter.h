@@ -18,6 +18,8 @@ struct letter_confirm {
 	const char *confirm_url;
 	const char *unsubscribe_url; /* NULL: no updates were asked for */
 	const char *withdraw_url;    /* privacy: NULL for none */
+	const char *mydata_url;	     /* NULL: the site's /privacy/data */
+	int64_t days;		     /* the link works; 0: the site's */
 };
 
 /* Writes the confirmation email for l and seals it into out (from the
@@ -89,6 +91,28 @@ struct letter_account {
  * memory. */
 int letter_account(struct arena *a, const struct letter_account *l,
     struct outbox_new *out);
+
+/* Deferred letters. On the sign path, a confirmation (and the letter
+ * telling an address that it signed already) is sealed as what makes it,
+ * "\0" and a JSON object of l's fields, with a fresh Message-ID and the
+ * kind letter_confirm() or letter_account() gives, and the outbox composes
+ * it when it sends it (letter_compose_later()): the request thread seals a
+ * few hundred bytes instead of composing two mails of 3 KB, and the writer
+ * commits the smaller row. An address or language that composing would
+ * refuse is refused now. Return 0, or -1 (that, or out of memory). */
+int letter_confirm_later(struct arena *a, const struct letter_confirm *l,
+    struct outbox_new *out);
+int letter_account_later(struct arena *a, const struct letter_account *l,
+    struct outbox_new *out);
+
+/* Composes the deferred letter in plain[0..len) (a sealed row's opened
+ * bytes, its leading NUL included) as it would have been composed then,
+ * but dated now and with the row's message_id: appends the message to msg
+ * and sets *rcpt to its recipient (from the arena). Returns 0, or -1 when
+ * plain is no deferred letter or it cannot be composed (logged) or memory
+ * is short. */
+int letter_compose_later(struct arena *a, const char *plain, size_t len,
+    const char *message_id, const char **rcpt, struct buf *msg);
 
 /* keys: what holos holds about an address, mailed to that address only
  * (privacy: a signer asks for their data). */

@@ -508,6 +508,18 @@ done:
 	buf_reset(&norm);
 }
 
+bool
+mail_addr_ok(const char *s)
+{
+	return addr_ok(s);
+}
+
+bool
+mail_lang_ok(const char *s)
+{
+	return s == NULL || lang_ok(s);
+}
+
 int
 mail_compose(const struct mail *m, struct buf *out)
 {

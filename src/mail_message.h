@@ -2,6 +2,7 @@
 #ifndef HOLOS_MAIL_MESSAGE_H
 #define HOLOS_MAIL_MESSAGE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
 
@@ -39,6 +40,11 @@ struct mail {
  * plain header tokens. Returns -1 too when out of memory; out is then
  * failed (buf_ok() false). */
 int mail_compose(const struct mail *m, struct buf *out);
+
+/* Whether mail_compose() takes s as an address (To, From), and as a
+ * language (Content-Language; NULL is none and fine). */
+bool mail_addr_ok(const char *s);
+bool mail_lang_ok(const char *s);
 
 /* Writes a fresh Message-ID "<32 random hex digits@domain>" into out.
  * Characters of domain other than letters, digits, '.' and '-' are dropped;

@@ -18,6 +18,7 @@
 #include "crypto.h"
 #include "email.h"
 #include "log.h"
+#include "mail_letter.h"
 #include <sodium.h>
 
 #define CLAIM_BATCH 20
@@ -115,10 +116,11 @@ deliver(struct store *s, const struct outbox_config *c,
 	char *plain = NULL;
 	size_t plen, rlen, mlen;
 	unsigned char hash[CRYPTO_HASH_BYTES] = { 0 };
-	struct buf signed_msg;
+	struct buf signed_msg, composed;
 	int64_t now;
 
 	buf_init(&signed_msg);
+	buf_init(&composed);
 	if (m->sealed == NULL ||
 	    (plain = crypto_open(m->sealed, m->sealed_len, &plen)) == NULL) {
 		snprintf(err, sizeof(err), "cannot open the sealed message");
@@ -130,8 +132,21 @@ deliver(struct store *s, const struct outbox_config *c,
 		snprintf(err, sizeof(err), "malformed sealed message");
 		goto record;
 	}
-	msg = plain + rlen + 1;
-	mlen = plen - rlen - 1;
+	if (rlen == 0) {
+		/* A deferred letter: composed now, with the row's
+		 * Message-ID, so a copy sent again is the same message. */
+		if (letter_compose_later(a, plain, plen, m->message_id, &rcpt,
+			&composed) == -1) {
+			snprintf(err, sizeof(err), "cannot compose the letter");
+			goto record;
+		}
+		rlen = strlen(rcpt);
+		msg = composed.data;
+		mlen = composed.len;
+	} else {
+		msg = plain + rlen + 1;
+		mlen = plen - rlen - 1;
+	}
 	rcpt_hash(rcpt, rlen, hash);
 	if (store_suppress_has(s, hash) == STORE_OK) {
 		res = SMTP_PERMFAIL;
@@ -211,6 +226,9 @@ record:
 	if (signed_msg.data != NULL)
 		sodium_memzero(signed_msg.data, signed_msg.len);
 	buf_reset(&signed_msg);
+	if (composed.data != NULL)
+		sodium_memzero(composed.data, composed.len);
+	buf_reset(&composed);
 }
 
 /* Claims and sends due mail in batches until none is left (or the worker

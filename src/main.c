@@ -1295,27 +1295,6 @@ teardown_mail(void)
 	mail_dkim = NULL;
 }
 
-static int
-cmd_outbox_send(struct config *c, struct store *s)
-{
-	struct outbox_config mail;
-	int n;
-
-	if (crypto_init(c->data) == -1)
-		return 1;
-	site_set_base_url(c->base_url ? c->base_url : "http://localhost");
-	if (setup_mail(c, &mail) == -1)
-		return 1;
-	n = outbox_run_once(s, &mail);
-	teardown_mail();
-	if (n == -1) {
-		fprintf(stderr, "holos outbox: cannot read the outbox\n");
-		return 1;
-	}
-	printf("handled %d message%s\n", n, n == 1 ? "" : "s");
-	return 0;
-}
-
 /* holos purge: the retention sweep, now (a serving holos runs it hourly). */
 static int
 cmd_purge(struct config *c, int argc)
@@ -1448,6 +1427,42 @@ start_templates(struct serve *sv)
 		return -1;
 	}
 	return 0;
+}
+
+/* holos outbox send: what is due, now. Letters deferred to their sending
+ * (letter_compose_later()) are composed here as a serving holos would:
+ * with its catalogues, templates and site settings. */
+static int
+cmd_outbox_send(struct config *c, struct store *s)
+{
+	struct outbox_config mail;
+	struct serve sv;
+	int n;
+
+	memset(&sv, 0, sizeof(sv));
+	sv.c = c;
+	if (crypto_init(c->data) == -1 || start_i18n(&sv) == -1)
+		return 1;
+	if (start_templates(&sv) == -1) {
+		i18n_free();
+		return 1;
+	}
+	site.name = c->site_name;
+	site_set_base_url(c->base_url ? c->base_url : "http://localhost");
+	if (setup_mail(c, &mail) == -1) {
+		n = -2;
+		goto out;
+	}
+	n = outbox_run_once(s, &mail);
+	teardown_mail();
+	if (n == -1)
+		fprintf(stderr, "holos outbox: cannot read the outbox\n");
+	else
+		printf("handled %d message%s\n", n, n == 1 ? "" : "s");
+out:
+	stop_templates();
+	i18n_free();
+	return n < 0 ? 1 : 0;
 }
 
 static int

@@ -1395,7 +1395,7 @@ sign_prepare_mail(struct request *r, struct sign_job *job, const char *email)
 	l.withdraw_url =
 	    page_url(r, arena_printf(r->arena, "/w/%s?lang=%s", tok, r->lang));
 	sodium_memzero(tok, sizeof(tok));
-	if (letter_confirm(r->arena, &l, &op->mail) == -1)
+	if (letter_confirm_later(r->arena, &l, &op->mail) == -1)
 		return -1;
 	/* Made for every signature that waits for its email, used only when
 	 * the address confirmed already: the answer must not tell. */
@@ -1407,7 +1407,7 @@ sign_prepare_mail(struct request *r, struct sign_job *job, const char *email)
 	told.title = job->p.title;
 	told.link = page_url(r,
 	    arena_printf(r->arena, "/p/%s?lang=%s", job->p.slug, r->lang));
-	return letter_account(r->arena, &told, &op->told);
+	return letter_account_later(r->arena, &told, &op->told);
 }
 
 void

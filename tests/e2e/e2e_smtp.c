@@ -602,6 +602,12 @@ test_smtp_down_then_up(void **state)
 		fail_msg("wanted %d messages queued after at least one attempt",
 		    DOWN_N);
 	}
+	/* A confirmation waits as what makes it, a few hundred bytes, and
+	 * is composed when sent (the composed mail took about 3 KB). */
+	long long sealed = server_db_scalar(&fx.srv,
+	    "SELECT MAX(LENGTH(sealed)) FROM outbox WHERE kind = 'confirm'");
+	printf("# a queued confirmation takes %lld bytes\n", sealed);
+	assert_true(sealed > 0 && sealed < 1024);
 
 	/* The hard way down: no chance to finish anything. */
 	assert_int_equal(kill(fx.srv.pid, SIGKILL), 0);

@@ -2403,6 +2403,30 @@ server_db_exec(const struct server *s, const char *sql)
 	return rc == SQLITE_OK ? 0 : -1;
 }
 
+long long
+server_db_scalar(const struct server *s, const char *sql)
+{
+	char path[400];
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	long long v = -1;
+
+	if (s->db[0] != '\0')
+		return pg_scalar(s->db, sql);
+	snprintf(path, sizeof path, "%s/holos.db", s->data);
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) ==
+		SQLITE_OK &&
+	    sqlite3_busy_timeout(db, 5000) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	else
+		fprintf(stderr, "harness: %s: %s\n", sql, sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
 int
 smtpd_available(void)
 {

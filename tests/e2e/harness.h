@@ -352,6 +352,9 @@ int harness_totp_code(const unsigned char *secret, size_t len, long long step,
  * database), for states no page brings about in a test's time (a closing
  * date in the past). Returns 0 or -1 with a message. */
 int server_db_exec(const struct server *s, const char *sql);
+/* The first column of the first row of sql on s's database (SQLite or
+ * PostgreSQL) as a number; -1 (with a message) when it fails. */
+long long server_db_scalar(const struct server *s, const char *sql);
 
 /* A holos server that sends its mail to a smtpd.py of its own. */
 struct mailworld {
