@@ -21,7 +21,14 @@
 #include "mail_letter.h"
 #include <sodium.h>
 
-#define CLAIM_BATCH 20
+/* A sender claims CLAIM_MIN due messages at a time, and twice as many
+ * (up to CLAIM_MAX) while each claim comes back full: a few messages
+ * spread over every sender, a backlog is sent with a commit per 100
+ * outcomes and another per claim instead of per 20 (those commits took
+ * the write lock from the signature writer, and the outbox fell behind
+ * signing at 2,000 a second). */
+#define CLAIM_MIN 20
+#define CLAIM_MAX 100
 
 static struct {
 	pthread_mutex_t lock;
@@ -240,17 +247,17 @@ static int
 run_batches(struct store *s, const struct outbox_config *c,
     struct smtp_session *sess)
 {
-	struct outbox_outcome oc[CLAIM_BATCH];
+	struct outbox_outcome oc[CLAIM_MAX];
 	struct outbox_msg *ms;
 	struct arena *a;
-	size_t n, i;
+	size_t n, i, want = CLAIM_MIN;
 	int total = 0;
 
 	for (;;) {
 		if ((a = arena_new()) == NULL)
 			return -1;
-		if (store_outbox_claim(s, a, (int64_t)time(NULL), CLAIM_BATCH,
-			&ms, &n) != STORE_OK) {
+		if (store_outbox_claim(s, a, (int64_t)time(NULL), want, &ms,
+			&n) != STORE_OK) {
 			arena_free(a);
 			return -1;
 		}
@@ -264,8 +271,9 @@ run_batches(struct store *s, const struct outbox_config *c,
 			    n);
 		arena_free(a);
 		total += (int)n;
-		if (n < CLAIM_BATCH)
+		if (n < want)
 			return total;
+		want = want * 2 < CLAIM_MAX ? want * 2 : CLAIM_MAX;
 		pthread_mutex_lock(&w.lock);
 		if (w.stopping) {
 			pthread_mutex_unlock(&w.lock);

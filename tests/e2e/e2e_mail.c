@@ -404,6 +404,10 @@ test_kill_while_sending(void **state)
 	if (before >= KILL_N)
 		fail_msg("all %d arrived before the kill: nothing was in flight",
 		    before);
+	/* What reached the mail server before the restart: only those can
+	 * come twice (sent, their outcome not yet committed). */
+	pause_ms(200);
+	int arrived = maildir_count(&w->mail);
 	assert_int_equal(server_start(&w->srv), 0);
 
 	/* Every address gets its confirmation. */
@@ -435,8 +439,9 @@ test_kill_while_sending(void **state)
 	if (have < KILL_N)
 		fail_msg("%d of %d confirmations arrived after the restart",
 		    have, KILL_N);
-	/* At most the batches in the senders' hands at the kill. */
-	assert_true(dups <= 4 * 20);
+	printf("# %d of %d had arrived before the restart; %d came twice\n",
+	    arrived, KILL_N, dups);
+	assert_true(dups <= arrived);
 	for (int k = 0; k < KILL_N; k++)
 		free(ids[k]);
 	w->passed = true;
