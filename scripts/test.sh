@@ -264,7 +264,9 @@ first=""
 rest=""
 for j in $many $pg_many; do
 	case $j in
-	*e2e_deliver | *e2e_log | *e2e_privacy | *e2e_image | *e2e_social) first="$first $j" ;;
+	*e2e_startup | *e2e_lifecycle | *e2e_me | *e2e_mail | *e2e_account | \
+	    *e2e_smtp | *e2e_deliver | *e2e_export | *e2e_crash)
+		first="$first $j" ;;
 	*) rest="$rest $j" ;;
 	esac
 done
