@@ -686,10 +686,12 @@ test_concurrent_migrate(void **state)
 		pids[i] = fork();
 		assert_true(pids[i] >= 0);
 		if (pids[i] == 0) {
-			int nul = open("/dev/null", O_WRONLY);
-			if (nul >= 0) {
-				dup2(nul, 1);
-				dup2(nul, 2);
+			char log[600];
+			snprintf(log, sizeof log, "%s/migrate%d.log", s.root, i);
+			int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+			if (fd >= 0) {
+				dup2(fd, 1);
+				dup2(fd, 2);
 			}
 			execl(harness_bin(), harness_bin(), "migrate", "--data",
 			    s.data, "--db", s.db, (char *)NULL);
@@ -699,9 +701,21 @@ test_concurrent_migrate(void **state)
 	for (int i = 0; i < 4; i++) {
 		int st;
 		assert_int_equal(waitpid(pids[i], &st, 0), pids[i]);
-		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-			fail_msg("holos migrate %d of 4 failed (status %d)",
-			    i + 1, st);
+		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+			/* What it said, the end of it, for the reason. */
+			char log[600], said[2048] = "";
+			snprintf(log, sizeof log, "%s/migrate%d.log", s.root, i);
+			FILE *f = fopen(log, "r");
+			if (f != NULL) {
+				if (fseek(f, -(long)(sizeof said - 1), SEEK_END) != 0)
+					rewind(f);
+				said[fread(said, 1, sizeof said - 1, f)] = '\0';
+				fclose(f);
+			}
+			s.keep = true;
+			fail_msg("holos migrate %d of 4 failed (status %d):\n%s",
+			    i + 1, st, said);
+		}
 	}
 	long long files = 0;
 	DIR *d = opendir("migrations/pg");
