@@ -98,19 +98,41 @@ crypto_key_file(const char *path, unsigned char *key, size_t len)
 
 	n = crypto_secret_file_read(path, key, len);
 	if (n == -1 && errno == ENOENT) {
+		/* Written whole to a file of this process's own, then linked
+		 * into place: processes starting together on one data folder
+		 * (nodes, `holos migrate` beside `holos serve`) never read a
+		 * half-written key, and the one whose link loses reads the
+		 * winner's. */
+		char tmp[PATH_MAX];
+		int won;
+
+		if (snprintf(tmp, sizeof(tmp), "%s.new.%ld", path,
+			(long)getpid()) >= (int)sizeof(tmp)) {
+			errno = ENAMETOOLONG;
+			goto fail_errno;
+		}
 		randombytes_buf(key, len);
-		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 		if (fd == -1)
 			goto fail_errno;
 		n = write(fd, key, len);
 		if (n != (ssize_t)len || fsync(fd) == -1) {
 			close(fd);
-			unlink(path);
+			unlink(tmp);
 			goto fail_errno;
 		}
 		close(fd);
-		log_info("crypto", "event=key_created path=%s", path);
-		return 0;
+		won = link(tmp, path) == 0;
+		if (!won && errno != EEXIST) {
+			unlink(tmp);
+			goto fail_errno;
+		}
+		unlink(tmp);
+		if (won) {
+			log_info("crypto", "event=key_created path=%s", path);
+			return 0;
+		}
+		n = crypto_secret_file_read(path, key, len);
 	}
 	if (n == -1)
 		return -1;
