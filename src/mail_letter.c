@@ -51,12 +51,24 @@ struct letter_dest {
 	struct buf *msg;
 };
 
+/* A fresh Message-ID for the site, from the arena; NULL when out of
+ * memory. */
+static char *
+letter_msgid(struct arena *a)
+{
+	size_t idlen = strlen(site.host) + MAIL_MESSAGE_ID_EXTRA;
+	char *msgid = arena_alloc(a, idlen);
+
+	if (msgid != NULL)
+		mail_message_id(msgid, idlen, site.host);
+	return msgid;
+}
+
 static int
 letter_make(struct arena *a, struct mail *m, const char *tmpl, json_t *ctx,
     const char *kind, const struct letter_dest *d)
 {
-	size_t idlen = strlen(site.host) + MAIL_MESSAGE_ID_EXTRA;
-	char *msgid;
+	const char *msgid;
 	struct buf msg, html;
 	int ret = -1;
 
@@ -66,10 +78,7 @@ letter_make(struct arena *a, struct mail *m, const char *tmpl, json_t *ctx,
 	    (ctx == NULL || tmpl_render(site.tmpl, tmpl, ctx, &html) == -1 ||
 		!buf_ok(&html)))
 		goto out;
-	if (d->msg != NULL)
-		msgid = (char *)d->message_id;
-	else if ((msgid = arena_alloc(a, idlen)) != NULL)
-		mail_message_id(msgid, idlen, site.host);
+	msgid = d->msg != NULL ? d->message_id : letter_msgid(a);
 	if (msgid == NULL)
 		goto out;
 	m->from_name = site.name;
@@ -323,42 +332,35 @@ letter_account(struct arena *a, const struct letter_account *l,
 
 /* ---- deferred letters: sealed as what makes them, composed when sent ---- */
 
+/* json_dump_callback()'s writer: into the buf at data. */
+static int
+later_put(const char *chunk, size_t n, void *data)
+{
+	buf_append(data, chunk, n);
+	return buf_ok(data) ? 0 : -1;
+}
+
 /* Seals "\0" and the JSON of o (consumed) into out as a message of kind,
  * with a fresh Message-ID (from the arena). Returns 0, or -1. */
 static int
 later_seal(struct arena *a, json_t *o, const char *kind,
     struct outbox_new *out)
 {
-	size_t idlen = strlen(site.host) + MAIL_MESSAGE_ID_EXTRA, len;
-	unsigned char *box = NULL;
-	char *js = NULL, *msgid;
-	struct buf plain;
+	const char *msgid = letter_msgid(a);
+	struct buf js;
 	int ret = -1;
 
-	buf_init(&plain);
-	if (o == NULL || (js = json_dumps(o, JSON_COMPACT)) == NULL ||
-	    (msgid = arena_alloc(a, idlen)) == NULL)
-		goto out;
-	mail_message_id(msgid, idlen, site.host);
-	buf_putc(&plain, '\0');
-	buf_puts(&plain, js);
-	if (!buf_ok(&plain) ||
-	    (box = crypto_seal(plain.data, plain.len, &len)) == NULL ||
-	    (out->sealed = arena_memdup(a, box, len)) == NULL)
-		goto out;
-	out->sealed_len = len;
-	out->message_id = msgid;
-	out->kind = kind;
-	ret = 0;
-out:
-	if (js != NULL) {
-		sodium_memzero(js, strlen(js));
-		free(js);
+	buf_init(&js);
+	if (o != NULL && msgid != NULL &&
+	    json_dump_callback(o, later_put, &js, JSON_COMPACT) == 0 &&
+	    letter_seal(a, "", &js, out) == 0) {
+		out->message_id = msgid;
+		out->kind = kind;
+		ret = 0;
 	}
-	if (plain.data != NULL)
-		sodium_memzero(plain.data, plain.len);
-	buf_reset(&plain);
-	free(box);
+	if (js.data != NULL)
+		sodium_memzero(js.data, js.len);
+	buf_reset(&js);
 	json_decref(o);
 	return ret;
 }
