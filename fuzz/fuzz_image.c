@@ -5,6 +5,7 @@
 
 #include "arena.h"
 #include "image.h"
+#include "log.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len);
@@ -13,6 +14,7 @@ int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
+	log_set_level(LOG__MAX);
 	image_prepare();
 	if (image_init((*argv)[0]) == -1)
 		abort();
@@ -31,8 +33,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	st = image_process(a, data, len, &r);
 	/* Whatever comes in, what comes out is within the promises. */
 	if (st == IMAGE_OK &&
-	    (r.nvariants == 0 || r.share.width != IMAGE_SHARE_WIDTH ||
-		r.share.height != IMAGE_SHARE_HEIGHT ||
+	    (r.nvariants == 0 || r.share.width < 1 ||
+		r.share.width > IMAGE_SHARE_WIDTH || r.share.height < 1 ||
+		r.share.height > IMAGE_SHARE_HEIGHT ||
 		r.width > IMAGE_MAX_SIDE || r.height > IMAGE_MAX_SIDE))
 		__builtin_trap();
 	if (st != IMAGE_OK && (r.nvariants != 0 || r.share.data != NULL))

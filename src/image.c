@@ -420,8 +420,9 @@ make_width(struct arena *a, VipsImage *master, int width,
 }
 
 /* The share crop: the largest centred rectangle of the share image's
- * shape, cut first and then scaled, so a tall strip is never enlarged
- * whole only to be cut down. */
+ * shape, cut first and then scaled down (never up: share.c scales the
+ * background to cover the card when it draws it, so enlarging here would
+ * only store a bigger file and cost a bigger encode). */
 static int
 make_share(struct arena *a, VipsImage *master, struct image_result *out)
 {
@@ -443,7 +444,7 @@ make_share(struct arena *a, VipsImage *master, struct image_result *out)
 		return -1;
 	/* Rounding may leave the shape a pixel off: crop trims it. */
 	rc = vips_thumbnail_image(region, &img, IMAGE_SHARE_WIDTH, "height",
-	    IMAGE_SHARE_HEIGHT, "size", VIPS_SIZE_BOTH, "crop",
+	    IMAGE_SHARE_HEIGHT, "size", VIPS_SIZE_DOWN, "crop",
 	    VIPS_INTERESTING_CENTRE, "no_rotate", TRUE, NULL);
 	g_object_unref(region);
 	if (rc != 0)

@@ -70,8 +70,10 @@ struct image_result {
 	 * transparency flattened onto white. */
 	size_t nvariants;
 	struct image_blob variant[2 * IMAGE_NWIDTHS];
-	/* IMAGE_SHARE_WIDTH x IMAGE_SHARE_HEIGHT, PNG, RGB: cairo reads it
-	 * with cairo_image_surface_create_from_png_stream(). */
+	/* The share card's background: the largest centred crop of the
+	 * card's shape, scaled down to IMAGE_SHARE_WIDTH x IMAGE_SHARE_HEIGHT
+	 * but never enlarged (the card scales it when it draws it), PNG,
+	 * RGB: cairo reads it with cairo_image_surface_create_from_png_stream(). */
 	struct image_blob share;
 };
 

@@ -583,10 +583,13 @@ test_orientation_applied(void **state)
 		g_object_unref(img);
 	}
 	/* The share crop is cut from the upright picture's middle: the
-	 * boundary between red (top) and blue runs across it. */
+	 * boundary between red (top) and blue runs across it. At 200 wide
+	 * it is 200 x 105: not enlarged. */
+	assert_int_equal(r.share.width, 200);
+	assert_int_equal(r.share.height, 105);
 	img = decode(&r.share);
-	assert_colour(img, 600, 20, 255, 0, 0, 40);
-	assert_colour(img, 600, 610, 0, 0, 255, 40);
+	assert_colour(img, 100, 5, 255, 0, 0, 40);
+	assert_colour(img, 100, 100, 0, 0, 255, 40);
 	g_object_unref(img);
 	arena_free(a);
 	bytes_free(&jpeg);
@@ -604,21 +607,24 @@ test_widths(void **state)
 		enum image_format fmt;
 		int nwidths;
 		int widths[4], heights[4];
+		int share_w, share_h; /* the share crop, never enlarged */
 	} cases[] = {
 		{ 2000, 1000, ".jpg", IMAGE_JPEG, 3, { 480, 960, 1200 },
-		    { 240, 480, 600 } },
+		    { 240, 480, 600 }, 1200, 630 },
 		{ 1200, 800, ".png", IMAGE_PNG, 3, { 480, 960, 1200 },
-		    { 320, 640, 800 } },
-		{ 600, 400, ".png", IMAGE_PNG, 2, { 480, 600 }, { 320, 400 } },
-		{ 960, 540, ".webp", IMAGE_WEBP, 2, { 480, 960 }, { 270, 540 } },
+		    { 320, 640, 800 }, 1200, 630 },
+		{ 600, 400, ".png", IMAGE_PNG, 2, { 480, 600 }, { 320, 400 },
+		    600, 315 },
+		{ 960, 540, ".webp", IMAGE_WEBP, 2, { 480, 960 }, { 270, 540 },
+		    960, 504 },
 		/* Taller than IMAGE_TALL times a width: narrower there. */
 		{ 300, 3000, ".webp", IMAGE_WEBP, 2, { 192, 300 },
-		    { 1920, 3000 } },
+		    { 1920, 3000 }, 300, 157 },
 		{ 1000, 8000, ".jpg", IMAGE_JPEG, 3, { 240, 480, 600 },
-		    { 1920, 3840, 4800 } },
-		{ 300, 200, ".jpg", IMAGE_JPEG, 1, { 300 }, { 200 } },
+		    { 1920, 3840, 4800 }, 600, 315 },
+		{ 300, 200, ".jpg", IMAGE_JPEG, 1, { 300 }, { 200 }, 300, 157 },
 		{ 5000, 200, ".jpg", IMAGE_JPEG, 3, { 480, 960, 1200 },
-		    { 19, 38, 48 } },
+		    { 19, 38, 48 }, 380, 200 },
 	};
 	size_t i;
 	int k;
@@ -651,8 +657,11 @@ test_widths(void **state)
 				    wb->height, jb->width, jb->height);
 		}
 		assert_int_equal(r.share.format, IMAGE_PNG);
-		assert_int_equal(r.share.width, IMAGE_SHARE_WIDTH);
-		assert_int_equal(r.share.height, IMAGE_SHARE_HEIGHT);
+		if (abs(r.share.width - cases[i].share_w) > 1 ||
+		    abs(r.share.height - cases[i].share_h) > 1)
+			fail_msg("case %zu share crop %dx%d, not %dx%d", i,
+			    r.share.width, r.share.height, cases[i].share_w,
+			    cases[i].share_h);
 		check_blobs(&r);
 		arena_free(a);
 		bytes_free(&in);
