@@ -97,9 +97,14 @@ static const char *const store_sql[ST__MAX] = {
 	    "INSERT INTO petitions (slug, title, body_md, lang, goal, state,"
 	    " created_at, updated_at, owner_id, closes_at) VALUES ($1, $2, $3,"
 	    " $4, $5, $6, $7, $7, $8, $9) RETURNING id",
+	/* An addressee kept through an edit (the same name) keeps the email
+	 * address the starter gave it: store_petition_update() shelves the
+	 * old rows at negative positions first. */
 	[ST_ADDRESSEE_INSERT] =
-	    "INSERT INTO addressees (petition_id, pos, name, description)"
-	    " VALUES ($1, $2, $3, $4)",
+	    "INSERT INTO addressees (petition_id, pos, name, description,"
+	    " email_sealed) VALUES ($1, $2, $3, $4, (SELECT email_sealed FROM"
+	    " addressees WHERE petition_id = $1 AND pos < 0 AND name = $3"
+	    " ORDER BY pos DESC LIMIT 1))",
 	[ST_TRANSLATION_INSERT] =
 	    "INSERT INTO petition_translations (petition_id, lang, title,"
 	    " body_md) VALUES ($1, $2, $3, $4)",
@@ -135,7 +140,10 @@ static const char *const store_sql[ST__MAX] = {
 	    "UPDATE petitions SET title = $2, body_md = $3, lang = $4,"
 	    " goal = $5, closes_at = $6, updated_at = $7 WHERE id = $1"
 	    " AND state IN ('draft', 'rejected')",
-	[ST_ADDRESSEES_DELETE] = "DELETE FROM addressees WHERE petition_id = $1",
+	[ST_ADDRESSEES_SHELVE] =
+	    "UPDATE addressees SET pos = -1 - pos WHERE petition_id = $1",
+	[ST_ADDRESSEES_SHELVED_DELETE] =
+	    "DELETE FROM addressees WHERE petition_id = $1 AND pos < 0",
 	/* Moves a petition only from the state its mover saw ($2): of two
 	 * moving it at once, the second finds the state changed. */
 	[ST_PETITION_MOVE] =
@@ -2160,8 +2168,9 @@ store_petition_update(struct store *s, const struct petition *p)
 	    p->body_md, p->lang, p->goal, p->closes_at, p->updated_at);
 	if (q.st == STORE_OK && q.changes == 0)
 		q.st = STORE_NOTFOUND;
-	(void)q_run(&q, ST_ADDRESSEES_DELETE, "i", p->id);
+	(void)q_run(&q, ST_ADDRESSEES_SHELVE, "i", p->id);
 	addressees_insert(&q, p->id, p);
+	(void)q_run(&q, ST_ADDRESSEES_SHELVED_DELETE, "i", p->id);
 	search_sync(&q, p->id);
 	q_commit(&q);
 	if (q.st == STORE_DUPLICATE)

@@ -571,6 +571,45 @@ test_petition_update(void **state)
 	assert_string_equal(q.to[1].name, "The Governor");
 	assert_string_equal(q.to[2].description, "everyone");
 
+	/* The addresses given for delivery stay with their addressees
+	 * through an edit that moves them, and go with one that is removed. */
+	assert_int_equal(store_addressee_email_set(S, id, 0,
+			     (const unsigned char *)"minister", 8),
+	    STORE_OK);
+	assert_int_equal(store_addressee_email_set(S, id, 2,
+			     (const unsigned char *)"press", 5),
+	    STORE_OK);
+	{
+		struct addressee moved[] = {
+			{ "The Press", "everyone" },
+			{ "The Mayor", "" },
+			{ "The Minister", "of Health" },
+		};
+		struct addressee_email *ae;
+		size_t n;
+
+		p.to = moved;
+		assert_int_equal(store_petition_update(S, &p), STORE_OK);
+		assert_int_equal(store_addressee_emails(S, A, id, &ae, &n),
+		    STORE_OK);
+		assert_int_equal(n, 3);
+		assert_string_equal(ae[0].name, "The Press");
+		assert_int_equal(ae[0].sealed_len, 5);
+		assert_memory_equal(ae[0].sealed, "press", 5);
+		assert_string_equal(ae[1].name, "The Mayor");
+		assert_null(ae[1].sealed);
+		assert_string_equal(ae[2].name, "The Minister");
+		assert_memory_equal(ae[2].sealed, "minister", 8);
+		p.to = to;
+		assert_int_equal(store_petition_update(S, &p), STORE_OK);
+		assert_int_equal(store_addressee_emails(S, A, id, &ae, &n),
+		    STORE_OK);
+		assert_int_equal(n, 3);
+		assert_memory_equal(ae[0].sealed, "minister", 8);
+		assert_null(ae[1].sealed); /* the Governor never had one */
+		assert_memory_equal(ae[2].sealed, "press", 5);
+	}
+
 	/* Rejected: editable again, with fewer addressees and a date. */
 	memset(&t, 0, sizeof(t));
 	t.petition_id = id;
