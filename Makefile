@@ -123,7 +123,8 @@ build/e2e/%: tests/e2e/%.c build/asan/e2e/harness.o
 FUZZES  := $(patsubst fuzz/%.c,%,$(wildcard fuzz/fuzz_*.c))
 FUZZCC  ?= clang
 FUZZCXX ?= clang++
-GEN_fuzz := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined
+GEN_fuzz := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+    -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
 
 build/asan/fuzz/replay.o: fuzz/replay.c
 	@mkdir -p $(@D)
@@ -151,6 +152,8 @@ build/fuzz/%: fuzz/%.c $(call objs,build/fuzz)
 	    $(PKGLIBS)
 
 fuzzers: $(addprefix build/fuzz/,$(FUZZES))
+# Kept between builds (make would delete them as intermediates).
+.SECONDARY: $(call objs,build/fuzz)
 
 -include $(wildcard build/fuzz/obj/*.d build/fuzz/*.d build/asan/fuzz/*.d)
 

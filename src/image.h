@@ -15,7 +15,17 @@
  * side of 10,000 px refuses absurd strips. */
 #define IMAGE_MAX_BYTES (10 * 1024 * 1024)
 #define IMAGE_MAX_SIDE 10000
+#ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
 #define IMAGE_MAX_PIXELS 50000000
+#else
+/* The fuzzing build (make fuzzers) runs the same checks on a budget of
+ * 256 x 256 pixels, as libvips's own fuzzers do, so that an input costs
+ * milliseconds, not the seconds a 50-megapixel picture of a few kilobytes
+ * takes to decode, scale and encode: the fuzzer spends its time in the
+ * parsers (a strip of 2,000 x 32 still makes all three widths).
+ * test_image checks the real limit. */
+#define IMAGE_MAX_PIXELS (256 * 256)
+#endif
 
 /* The widths made for srcset, narrowest first. Nothing is ever enlarged:
  * an original narrower than a width gives its own width instead, once, so
