@@ -28,6 +28,11 @@
 #define SHOWN_MAX 160 /* bytes of a server's message quoted */
 #define HASH_B64 (TRANSLOG_B64_LEN(MERKLE_HASH_BYTES) + 1)
 #define INPUT_MAX 96 /* bytes of leaf input decoded */
+/* A server that answers 429 or 503 with Retry-After (its rate limit, a
+ * catch-up in progress) is asked again after that wait, if it is at most
+ * WAIT_MAX seconds, up to TRIES times for one request. */
+#define WAIT_MAX 60
+#define TRIES 8
 
 /* One check's connection and verdict: the first failure is kept. */
 struct client {
@@ -210,6 +215,7 @@ get_json(struct client *c, const char *path)
 	json_t *o;
 	CURLcode rc;
 	long code = 0;
+	int tries;
 
 	buf_init(&url);
 	buf_puts(&url, c->base);
@@ -220,13 +226,26 @@ get_json(struct client *c, const char *path)
 		return NULL;
 	}
 	shown(at, sizeof(at), path, strlen(path));
-	buf_reset(&c->body);
-	c->too_big = false;
-	c->curl_err[0] = '\0';
 	curl_easy_setopt(c->curl, CURLOPT_URL, url.data);
-	rc = curl_easy_perform(c->curl);
+	for (tries = 1;; tries++) {
+		curl_off_t wait = -1;
+
+		buf_reset(&c->body);
+		c->too_big = false;
+		c->curl_err[0] = '\0';
+		rc = curl_easy_perform(c->curl);
+		c->requests++;
+		if (rc != CURLE_OK || tries == TRIES)
+			break;
+		curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &code);
+		if ((code != 429 && code != 503) ||
+		    curl_easy_getinfo(c->curl, CURLINFO_RETRY_AFTER, &wait) !=
+			CURLE_OK ||
+		    wait < 0 || wait > WAIT_MAX)
+			break;
+		sleep(wait > 0 ? (unsigned)wait : 1);
+	}
 	buf_reset(&url);
-	c->requests++;
 	if (c->too_big || rc == CURLE_FILESIZE_EXCEEDED) {
 		verdict(c, AUDIT_ERROR, "GET %s: the answer is over %ld bytes",
 		    at, BODY_MAX);

@@ -9,6 +9,7 @@
 #include "loghead.h"
 #include "merkle.h"
 #include "page.h"
+#include "ratelimit.h"
 #include "translog.h"
 
 /* Leaves one get-entries call gives at most (fewer is allowed, as in CT). */
@@ -22,6 +23,24 @@ log_fail(struct request *r, int status, const char *why)
 {
 	http_header_add(r, "Cache-Control", "no-store");
 	page_json(r, status, json_pack("{s:s}", "error", why));
+}
+
+/* The log's reads share the open API's limits per client and per network
+ * (--api-rate-ip, --api-rate-net): a monitor reading entries at two calls
+ * a second is never refused, a flood is at once, before any database
+ * read. Returns 0, or -1 having answered 429 with Retry-After (holos
+ * audit waits that long and asks again). */
+static int
+log_admit(struct request *r)
+{
+	int wait = 1;
+
+	if (ratelimit_take_api(&r->addr, &wait))
+		return 0;
+	http_header_add(r, "Retry-After",
+	    arena_printf(r->arena, "%d", wait > 0 ? wait : 1));
+	log_fail(r, 429, "too many requests; try again after Retry-After");
+	return -1;
 }
 
 /* Replies for a store operation that failed (st, not STORE_OK): 503 with
@@ -38,14 +57,17 @@ log_store_failed(struct request *r, enum store_status st)
 	}
 }
 
-/* The petition the path names, if its log is public: sets *id and
- * *created (unix seconds). Otherwise replies and returns -1. */
+/* The petition the path names, if its log is public and the client is
+ * within its rate: sets *id and *created (unix seconds). Otherwise
+ * replies and returns -1. */
 static int
 log_petition(struct request *r, int64_t *id, int64_t *created)
 {
 	enum store_status st;
 	struct petition p;
 
+	if (log_admit(r) == -1)
+		return -1;
 	switch (
 	    (st = store_petition_by_slug(site.store, r->arena, r->slug, &p))) {
 	case STORE_OK: break;

@@ -546,6 +546,46 @@ test_audit_count(void **state)
 	assert_int_equal(audit(srv, statefile, NULL), 0);
 }
 
+/* The log's reads share the open API's rate limit: over it, 429 with
+ * Retry-After and a JSON error, before any database read; holos audit
+ * waits as told and asks again, so a monitor still finishes. */
+static void
+test_rate_limited(void **state)
+{
+	static const char *const extra[] = { COUNT_ON_SIGN, "--rate-limit",
+		"on", "--api-rate-ip", "1/3", NULL };
+	struct server *s;
+	char statefile[400], *cc = NULL;
+	struct hbuf out = { 0 };
+	long status;
+	json_t *o;
+
+	(void)state;
+	assert_non_null(s = server_new_seeded(extra));
+	snprintf(statefile, sizeof statefile, "%s/audit.json", s->root);
+	sign_n(s, 3, "example.com");
+	/* The head is signed within a second or two; waiting without
+	 * asking lets the bucket fill too. */
+	pause_ms(3500);
+	/* One at once, then one every three seconds: the audit's second
+	 * call (the head, then the entries) runs into the limit and waits
+	 * it out. */
+	assert_int_equal(audit(s, statefile, &out), 0);
+	assert_non_null(strstr(out.data, "OK"));
+	hbuf_free(&out);
+	assert_true(server_log_count(s, "status=429") > 0);
+	o = get_json(s, "/p/" SEED_SLUG "/log/get-sth", &status, &cc);
+	assert_int_equal(status, 429);
+	assert_non_null(o);
+	assert_true(json_is_string(json_object_get(o, "error")));
+	assert_non_null(cc);
+	assert_string_equal(cc, "no-store");
+	free(cc);
+	json_decref(o);
+	assert_int_equal(server_log_count(s, "status=500"), 0);
+	assert_int_equal(server_free(s), 0);
+}
+
 static void
 test_invalidation(void **state)
 {
@@ -911,6 +951,7 @@ main(void)
 		cmocka_unit_test(test_page_line),
 		cmocka_unit_test(test_api),
 		cmocka_unit_test(test_audit_count),
+		cmocka_unit_test(test_rate_limited),
 		cmocka_unit_test(test_invalidation),
 		cmocka_unit_test(test_receipt_counted),
 		cmocka_unit_test(test_receipt_confirmed),
