@@ -6,6 +6,7 @@
 #include "buf.h"
 #include "i18n.h"
 #include "log.h"
+#include "markdown.h"
 #include "page.h"
 #include "search_snippet.h"
 #include "search_text.h"
@@ -31,6 +32,24 @@ snippet_html(struct request *r, struct search_text *st, const char *lang,
 	buf_init(&b);
 	search_snippet_html(&b, s, strlen(s));
 	return buf_to_arena(&b, r->arena);
+}
+
+/* A petition's text as its reader sees it: Markdown's marks (emphasis,
+ * headings, a link's brackets) are not words to show in an excerpt.
+ * Falls back to the source when out of memory. */
+static const char *
+body_text(struct request *r, const char *md)
+{
+	struct buf b;
+	const char *s;
+
+	buf_init(&b);
+	if (markdown_text(md, strlen(md), &b) == -1) {
+		buf_reset(&b);
+		return md;
+	}
+	s = buf_to_arena(&b, r->arena);
+	return s != NULL ? s : md;
 }
 
 int
@@ -109,8 +128,8 @@ page_search(struct request *r)
 		if (card == NULL)
 			continue;
 		t = snippet_html(r, st, ps[i].lang, ps[i].title, &sq, 64);
-		s = snippet_html(r, st, ps[i].lang, ps[i].body_md, &sq,
-		    SEARCH_SNIPPET_WORDS);
+		s = snippet_html(r, st, ps[i].lang, body_text(r, ps[i].body_md),
+		    &sq, SEARCH_SNIPPET_WORDS);
 		if (t != NULL)
 			json_object_set_new(card, "title_html", json_string(t));
 		if (s != NULL)

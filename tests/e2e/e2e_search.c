@@ -26,8 +26,8 @@ static const char ru_md[] =
     "троллейбусы на улицы.\n";
 static const char uk_md[] =
     "---\ntitle: Свободу полоненим\nto: Президент України\ngoal: 100\n"
-    "lang: uk\nslug: vyazni-uk\n---\nМи вимагаємо звільнення в’язнів "
-    "Кремля.\n";
+    "lang: uk\nslug: vyazni-uk\n---\nМи вимагаємо **звільнення** в’язнів "
+    "[Кремля](https://example.org/kreml).\n";
 
 static int
 import(struct server *s, const char *name, const char *md)
@@ -129,6 +129,10 @@ test_snippet_marks(void **state)
 
 	assert_int_equal(search("кремля", strlen("кремля"), &body), 200);
 	assert_non_null(strstr(body, "<mark>Кремля</mark>"));
+	/* The excerpt is the text as read, without Markdown's marks. */
+	assert_non_null(strstr(body, "вимагаємо звільнення в’язнів"));
+	assert_null(strstr(body, "**"));
+	assert_null(strstr(body, "[<mark>Кремля"));
 	free(body);
 	/* The query is shown back escaped, in the search field. */
 	assert_int_equal(search("<b>x", 4, &body), 200);
