@@ -87,7 +87,7 @@ retain_store(const struct retain_config *c, int64_t now,
     struct retain_result *out)
 {
 	int64_t cutoff = now - c->retain_days * 86400, *ids, deleted = 0;
-	int64_t reports = 0;
+	int64_t reports = 0, bounced = 0;
 	struct arena *a;
 	size_t n, i;
 	int ret = 0;
@@ -113,7 +113,14 @@ retain_store(const struct retain_config *c, int64_t now,
 	else if (reports > 0)
 		log_info("retain", "event=reports erased=%lld",
 		    (long long)reports);
-	if ((out->petitions > 0 || deleted > 0 || reports > 0) &&
+	/* Hard bounces (the keyed hashes of the addresses). */
+	if (store_retain_suppressions(c->store, cutoff, &bounced) != STORE_OK)
+		ret = -1;
+	else if (bounced > 0)
+		log_info("retain", "event=suppressions erased=%lld",
+		    (long long)bounced);
+	if ((out->petitions > 0 || deleted > 0 || reports > 0 ||
+		bounced > 0) &&
 	    store_retain_compact(c->store) != STORE_OK)
 		ret = -1;
 	return ret;

@@ -794,6 +794,10 @@ static const char *const store_sql[ST__MAX] = {
 	    "UPDATE reports SET email_sealed = NULL, note = ''"
 	    " WHERE created_at <= $1 AND (email_sealed IS NOT NULL"
 	    " OR note <> '')",
+	/* A hard bounce is remembered --retain-days: the keyed hash of an
+	 * address is personal data too, and an address may come back. */
+	[ST_RETAIN_SUPPRESSIONS] =
+	    "DELETE FROM mail_suppressions WHERE created_at <= $1",
 	/* holos rekey walks the reporters' sealed addresses too. */
 	[ST_SEALED_LIST_REPORTS] =
 	    "SELECT id, 0, email_sealed, NULL FROM reports WHERE id > $1"
@@ -4745,6 +4749,13 @@ enum store_status
 store_retain_reports(struct store *s, int64_t cutoff, int64_t *erased)
 {
 	return exec(s, "retain_reports", erased, ST_RETAIN_REPORTS, "i", cutoff);
+}
+
+enum store_status
+store_retain_suppressions(struct store *s, int64_t cutoff, int64_t *erased)
+{
+	return exec(s, "retain_suppressions", erased, ST_RETAIN_SUPPRESSIONS,
+	    "i", cutoff);
 }
 
 /* ---- export: signatures on paper ---- */

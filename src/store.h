@@ -1092,6 +1092,11 @@ enum store_status store_report_resolve(struct store *s,
 enum store_status store_retain_reports(struct store *s, int64_t cutoff,
     int64_t *erased);
 
+/* Forgets every suppressed address (hard bounce) recorded at or before
+ * cutoff; *erased (may be NULL) how many. A later bounce records it again. */
+enum store_status store_retain_suppressions(struct store *s, int64_t cutoff,
+    int64_t *erased);
+
 /* ---- keys: walking the sealed columns (holos rekey, the address hashes
  * recomputed by holos migrate) ---- */
 

@@ -194,6 +194,7 @@ enum stmt {
 	ST_REPORT_TARGET,
 	ST_REPORT_RESOLVE,
 	ST_RETAIN_REPORTS,
+	ST_RETAIN_SUPPRESSIONS,
 	ST_SEALED_LIST_REPORTS,
 	ST_SEALED_SET_REPORTS,
 	/* find: the petitions waiting for a response. */

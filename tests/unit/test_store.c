@@ -2148,6 +2148,18 @@ test_suppress(void **state)
 	assert_int_equal(changed, 0);
 	assert_int_equal(store_suppress_has(S, h1), STORE_NOTFOUND);
 	assert_int_equal(store_suppress_has(S, h2), STORE_OK);
+	/* Retention forgets a bounce recorded at or before its cutoff. */
+	{
+		int64_t erased = -1;
+
+		assert_int_equal(store_suppress_add(S, h1, "", T0 + 20),
+		    STORE_OK);
+		assert_int_equal(store_retain_suppressions(S, T0 + 10, &erased),
+		    STORE_OK);
+		assert_true(erased >= 1);
+		assert_int_equal(store_suppress_has(S, h2), STORE_NOTFOUND);
+		assert_int_equal(store_suppress_has(S, h1), STORE_OK);
+	}
 }
 
 static int
