@@ -224,6 +224,7 @@ static struct {
 static void
 handover_run(void *arg)
 {
+	struct end_due *ends;
 	struct milestone *ms;
 	struct arena *a;
 	size_t n, i;
@@ -231,6 +232,13 @@ handover_run(void *arg)
 	(void)arg;
 	if ((a = arena_new()) == NULL)
 		return;
+	/* An end whose mail was not queued with its state change (the
+	 * process stopped between the two): queued now, once, whichever
+	 * node gets there first. */
+	if (store_end_due(hv.s, a, &ends, &n) != STORE_OK)
+		n = 0;
+	for (i = 0; i < n && !ticker_stopping(&hv.t); i++)
+		handover_ended(hv.s, ends[i].petition_id, ends[i].state);
 	if (store_milestones(hv.s, a, &ms, &n) != STORE_OK)
 		n = 0;
 	for (i = 0; i < n && !ticker_stopping(&hv.t); i++) {

@@ -547,6 +547,9 @@ static const char *const store_sql[ST__MAX] = {
 			   " WHERE id = $1 AND goal_mailed = $2",
 	[ST_END_MAILED] = "UPDATE petitions SET end_mailed = $2"
 			  " WHERE id = $1 AND end_mailed <> $2",
+	[ST_END_DUE] =
+	    "SELECT id, state FROM petitions WHERE state IN ('closed',"
+	    " 'victory') AND end_mailed <> state ORDER BY id LIMIT 100",
 	/* integrity */
 	[ST_USER_RESET_TOKENS_END] = "DELETE FROM user_tokens WHERE user_id = $1"
 				     " AND purpose IN ('reset', 'signin')",
@@ -1597,6 +1600,16 @@ read_response(struct q *q, void *out)
 	r->body_md = row_text(q, 4);
 	r->created_at = row_int(q, 5);
 	r->to_name = row_text(q, 6);
+	return 0;
+}
+
+static int
+read_end_due(struct q *q, void *out)
+{
+	struct end_due *e = out;
+
+	e->petition_id = row_int(q, 0);
+	e->state = petition_state_parse(row_text(q, 1));
 	return 0;
 }
 
@@ -4319,6 +4332,14 @@ store_milestones(struct store *s, struct arena *a, struct milestone **out,
 {
 	return list(s, a, "milestones", read_milestone, sizeof(**out), out, n,
 	    ST_MILESTONES, "");
+}
+
+enum store_status
+store_end_due(struct store *s, struct arena *a, struct end_due **out,
+    size_t *n)
+{
+	return list(s, a, "end_due", read_end_due, sizeof(**out), out, n,
+	    ST_END_DUE, "");
 }
 
 enum store_status

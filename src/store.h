@@ -908,6 +908,18 @@ enum store_status store_response_decide(struct store *s, int64_t id,
     int64_t petition_id, bool approve, const char *title, const char *actor,
     int64_t now, int64_t *update_id);
 
+/* A closed or won petition whose end mail is not queued yet. */
+struct end_due {
+	int64_t petition_id;
+	enum petition_state state;
+};
+
+/* Up to 100 petitions closed or won whose end mail for that state is not
+ * queued (store_end_update() not run for it: a crash came between), oldest
+ * first (arena). */
+enum store_status store_end_due(struct store *s, struct arena *a,
+    struct end_due **out, size_t *n);
+
 /* Every open petition's goal, mailed goal, owner and delivery (arena). */
 enum store_status store_milestones(struct store *s, struct arena *a,
     struct milestone **out, size_t *n);

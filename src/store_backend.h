@@ -163,6 +163,7 @@ enum stmt {
 	ST_MILESTONES,
 	ST_GOAL_MAILED,
 	ST_END_MAILED,
+	ST_END_DUE,
 	/* PostgreSQL's own: the write batch over arrays, the seq lock. */
 	ST_PG_CUSTOM_PLANS,
 	ST_PG_SEQ_LOCK,

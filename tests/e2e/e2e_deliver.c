@@ -611,6 +611,28 @@ test_handover(void **state)
 	assert_non_null(strstr(mail_part(msg, "text/plain"),
 	    "The council voted the money."));
 	json_decref(msg);
+
+	/* The process stopped after the victory was recorded and before its
+	 * mail was queued: the next start queues it, once. */
+	assert_int_equal(server_stop(s), 0);
+	assert_int_equal(server_db_exec(s,
+			     "UPDATE petitions SET end_mailed = ''"
+			     " WHERE slug = '" SLUG "'"),
+	    0);
+	assert_int_equal(server_start(s), 0);
+	if (maildir_find_nth(&mw.mail, SIGNER_A, 3, WAIT_MS) == 0)
+		fail_msg("a victory whose mail was not queued stayed unmailed");
+	msg = mail_parse(&mw.mail, maildir_find_nth(&mw.mail, SIGNER_A, 3, 0));
+	assert_non_null(strstr(mail_part(msg, "text/plain"),
+	    "The council voted the money."));
+	json_decref(msg);
+	pause_ms(3000);
+	assert_int_equal(mails_to(SIGNER_A), 3);
+	assert_int_equal(mails_to(SIGNER_B), 0);
+	assert_int_equal(server_db_scalar(s,
+			     "SELECT COUNT(*) FROM petitions WHERE slug = '" SLUG
+			     "' AND end_mailed = 'victory'"),
+	    1);
 	free(pdf);
 	free(respond);
 	mw.passed = true;
