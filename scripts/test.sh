@@ -6,7 +6,9 @@
 # own), and the browser tests (tests/browser/, node --test) beside them.
 # Fails on any failed test or sanitizer report. Run from the repository root.
 # HOLOS_TEST_NO_PG=1 skips the PostgreSQL pass, HOLOS_TEST_NO_TSAN=1 the
-# ThreadSanitizer pass, HOLOS_TEST_NO_BROWSER=1 the browser tests.
+# ThreadSanitizer pass, HOLOS_TEST_NO_BROWSER=1 the browser tests. A job
+# still running after HOLOS_TEST_JOB_LIMIT seconds (default 1200) is
+# stopped and fails.
 #
 # `sh scripts/test.sh tsan E2E...` runs only the ThreadSanitizer pass: the
 # named end-to-end tests (ASan-built clients) against build/tsan/holos, so
@@ -54,6 +56,8 @@ cleanup() {
 # A job's name says what it runs: [pg/|tsan/]e2e/NAME, [pg/][asan/]unit/
 # NAME, deps-cycle, browser. job_run NAME runs it with its output in $out;
 # the caller reads the verdict with tally.
+# The longest one job may take (seconds).
+job_limit=${HOLOS_TEST_JOB_LIMIT:-1200}
 job_file() {
 	printf '%s/%s' "$out" "$(printf '%s' "$1" | tr / _)"
 }
@@ -73,8 +77,14 @@ job_run() {
 	esac
 	t0=$(date +%s)
 	if [ -x "$1" ] || [ "$1" = sh ] || [ "$1" = env ]; then
-		"$@" >"$f.log" 2>&1
-		echo $? >"$f.rc"
+		# A job that hangs (a server that never answers, a browser
+		# left open by a failed hook) is stopped and counted as failed,
+		# rather than holding the whole run.
+		timeout -k 10 "$job_limit" "$@" >"$f.log" 2>&1
+		rc=$?
+		[ $rc -eq 124 ] &&
+		    echo "$name: stopped after $job_limit s (HOLOS_TEST_JOB_LIMIT)" >>"$f.log"
+		echo $rc >"$f.rc"
 	else
 		echo "$1 is missing" >"$f.log"
 		echo 127 >"$f.rc"
@@ -142,7 +152,7 @@ if [ "${1:-}" = --browser ]; then
 		exit 1
 	fi
 	exec node --test --test-reporter=tap --test-concurrency=1 \
-	    --test-timeout=600000 tests/browser/*.test.js
+	    --test-timeout=600000 --test-force-exit tests/browser/*.test.js
 fi
 trap cleanup EXIT
 trap 'exit 130' INT TERM
