@@ -137,6 +137,15 @@ fill(const char *dir, int64_t n)
 	    " petition_id = petitions.id) FROM petitions WHERE slug = '" SLUG
 	    "' ON CONFLICT (petition_id, node) DO UPDATE SET"
 	    " confirmed = excluded.confirmed");
+	/* And the country rows holos keeps beside it (migration 0026). */
+	if (ret == 0)
+		ret = exec_sql(db,
+		    "INSERT INTO petition_countries (petition_id, country,"
+		    " node, confirmed) SELECT petition_id, CASE WHEN country"
+		    " GLOB '[A-Z][A-Z]' THEN country ELSE '--' END, 'local',"
+		    " COUNT(*) FROM signatures WHERE state = 'confirmed'"
+		    " GROUP BY 1, 2 ON CONFLICT (petition_id, country, node)"
+		    " DO UPDATE SET confirmed = excluded.confirmed");
 	/* The rows into the database file, so the first export does not pay
 	 * for the fill's write-ahead log. */
 	if (ret == 0)
