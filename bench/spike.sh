@@ -29,7 +29,8 @@
 #
 # Knobs: BENCH_SECONDS (10, per wrk run), SPIKE_N (requests prepared for a
 # wrk signing run, 90000), SPIKE_RATE (2000), SPIKE_LAT_SECONDS (60),
-# BENCH_PORT (28280; the sink on PORT+25), BENCH_WAIT (as run.sh).
+# BENCH_PORT (28280; the sink on PORT+25), BENCH_WAIT (as run.sh),
+# SPIKE_MAIL_PAUSED (0; 1 stops the sink while signing is measured).
 # Writes bench/results/DATE-spike.txt and prints a summary.
 set -u
 
@@ -214,9 +215,26 @@ log "prepared: $(cat "$TMP/prep.txt")"
 sleep $FORM_WAIT
 quiet
 export HOLOS_REQS="$TMP/sign.req" HOLOS_THREADS=2
+# SPIKE_MAIL_PAUSED=1: the mail server stands still (SIGSTOP) while the
+# signing run lasts, so holos's senders wait on it and spend nothing: what
+# signing costs without mail going out on the same two cores.
+if [ "${SPIKE_MAIL_PAUSED:-0}" = 1 ]; then
+	log "SPIKE_MAIL_PAUSED=1: smtp-sink stopped during the signing run"
+	kill -STOP "$SINK_PID"
+fi
 record wrk -t2 -c64 -d${SECS}s --latency -s "$ROOT/bench/spike.lua" "$URL"
+[ "${SPIKE_MAIL_PAUSED:-0}" = 1 ] && kill -CONT "$SINK_PID"
 alive
 cp "$LAST" "$TMP/sign.out"
+# The writer's side of the run: batches, their sizes, and the time spent
+# committing them (busy = commit seconds over the run's).
+curl -s "$URL/metrics" >"$TMP/sign.metrics"
+grep -E '^holos_(batch_size|commit_seconds)_(sum|count) ' "$TMP/sign.metrics" >>"$OUT"
+WRITER=$(awk -v t="$(wrk_took "$TMP/sign.out")" '
+    $1 == "holos_batch_size_count" { b = $2 }
+    $1 == "holos_batch_size_sum" { s = $2 }
+    $1 == "holos_commit_seconds_sum" { c = $2 }
+    END { if (b > 0 && t > 0) printf "%d batches of %.1f on average, %.0f%% of the run committing", b, s / b, 100 * c / t }' "$TMP/sign.metrics")
 # The sizes the ceiling writes, measured now: a mail's sealed copy is
 # erased once sent.
 PII=$(q "$d" "SELECT CAST(AVG(LENGTH(pii)) AS INTEGER) FROM signatures")
@@ -237,6 +255,7 @@ log "signing: $n303 acknowledged (303) = $SIGN_RPS/s, p50 $SIGN_P50 ms," \
     "p99 $SIGN_P99 ms; other replies: ${SIGN_OTHER:-none};" \
     "unsent for want of prepared requests: ${SIGN_EXH:-?}"
 log "bot checks' flags on the stored signatures (0 = passed): $SIGN_FLAGS"
+log "writer: ${WRITER:-no /metrics}"
 log "row sizes: pii $PII bytes, sealed mail $MAILB bytes"
 holos_stop
 SIGN_HWM=$HWM_KB
