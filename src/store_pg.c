@@ -8,10 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "buf.h"
 #include "log.h"
+#include "mono.h"
 #include "search_pg.h"
 #include "store_backend.h"
 
@@ -175,7 +175,7 @@ struct store_conn {
 	bool prepared[ST__MAX]; /* statement i is prepared on pg */
 	bool used;		/* a statement went through since ready */
 	bool down;		/* the outage is logged already */
-	long long retry_at;	/* monotonic ms before which no reconnect */
+	int64_t retry_at;	/* monotonic ms before which no reconnect */
 	/* The statement running for store.c. */
 	enum stmt cur;
 	struct params p;
@@ -184,40 +184,48 @@ struct store_conn {
 	struct batch b;
 };
 
-static long long
-mono_ms(void)
+/* The next parameter's slot. Statements and their bindings are the
+ * code's own, so more than MAX_PARAMS is a broken invariant. */
+static int
+p_next(struct params *p)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	if (p->n >= MAX_PARAMS)
+		fatal("store", "backend=pg error=\"more than %d parameters\"",
+		    MAX_PARAMS);
+	return p->n++;
 }
 
 static void
 p_int(struct params *p, int64_t v)
 {
-	snprintf(p->num[p->n], sizeof(p->num[0]), "%" PRId64, v);
-	p->v[p->n] = p->num[p->n];
-	p->len[p->n] = 0;
-	p->fmt[p->n++] = 0;
+	int i = p_next(p);
+
+	snprintf(p->num[i], sizeof(p->num[0]), "%" PRId64, v);
+	p->v[i] = p->num[i];
+	p->len[i] = 0;
+	p->fmt[i] = 0;
 }
 
 /* NULL becomes SQL NULL. */
 static void
 p_text(struct params *p, const char *s)
 {
-	p->v[p->n] = s;
-	p->len[p->n] = 0;
-	p->fmt[p->n++] = 0;
+	int i = p_next(p);
+
+	p->v[i] = s;
+	p->len[i] = 0;
+	p->fmt[i] = 0;
 }
 
 /* Binary, for bytea; NULL becomes SQL NULL. */
 static void
 p_blob(struct params *p, const void *b, size_t len)
 {
-	p->v[p->n] = b;
-	p->len[p->n] = (int)len;
-	p->fmt[p->n++] = 1;
+	int i = p_next(p);
+
+	p->v[i] = b;
+	p->len[i] = (int)len;
+	p->fmt[i] = 1;
 }
 
 /* An integer or boolean column of a result ("t" and "f" read 1 and 0). */
