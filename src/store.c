@@ -2704,30 +2704,53 @@ done:
 	free(leaves);
 }
 
+/* A counted op's petition and country, for batch_countries(). */
+struct petition_country {
+	int64_t petition_id;
+	char country[2];
+};
+
+static int
+petition_country_cmp(const void *x, const void *y)
+{
+	const struct petition_country *a = x, *b = y;
+
+	if (a->petition_id != b->petition_id)
+		return a->petition_id < b->petition_id ? -1 : 1;
+	return memcmp(a->country, b->country, 2);
+}
+
 /* Moves the country rows by what a batch counted: each petition and
- * country of its counted ops once. */
+ * country of its counted ops once, in sorted order (so that concurrent
+ * batches of several nodes take those rows' locks in one order). */
 static void
 batch_countries(struct q *q, const struct write_op *ops, size_t n,
     char (*country)[2])
 {
-	size_t i, j;
-	int64_t c;
+	struct petition_country *pc;
+	size_t i, k = 0, run;
 
-	for (i = 0; i < n && q->st == STORE_OK; i++) {
-		if (ops[i].petition_id == 0)
-			continue;
-		for (j = 0; j < i; j++) /* counted with an earlier op? */
-			if (ops[j].petition_id == ops[i].petition_id &&
-			    memcmp(country[j], country[i], 2) == 0)
-				break;
-		if (j < i)
-			continue;
-		for (c = 0, j = i; j < n; j++)
-			if (ops[j].petition_id == ops[i].petition_id &&
-			    memcmp(country[j], country[i], 2) == 0)
-				c++;
-		country_add(q, ops[i].petition_id, country[i], c);
+	if (q->st != STORE_OK)
+		return;
+	if ((pc = malloc((n ? n : 1) * sizeof(*pc))) == NULL) {
+		q_fail(q, STORE_ERROR, "out of memory");
+		return;
 	}
+	for (i = 0; i < n; i++)
+		if (ops[i].petition_id != 0) {
+			pc[k].petition_id = ops[i].petition_id;
+			memcpy(pc[k++].country, country[i], 2);
+		}
+	qsort(pc, k, sizeof(*pc), petition_country_cmp);
+	for (i = 0; i < k && q->st == STORE_OK; i += run) {
+		for (run = 1; i + run < k &&
+		     petition_country_cmp(&pc[i], &pc[i + run]) == 0;
+		     run++)
+			;
+		country_add(q, pc[i].petition_id, pc[i].country,
+		    (int64_t)run);
+	}
+	free(pc);
 }
 
 /* One try of a whole batch in one transaction: each run of signing ops

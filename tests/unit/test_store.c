@@ -1344,7 +1344,7 @@ test_signers_public(void **state)
  * counted at once (count-on-sign) or pending with a confirmation token
  * (token_hash out). Returns the op as the batch left it. */
 static struct write_op
-log_sign(int64_t pid, bool counted, const char *country,
+sign_op(int64_t pid, bool counted, const char *country,
     unsigned char token_hash[STORE_HASH_BYTES])
 {
 	struct write_op op;
@@ -1370,6 +1370,15 @@ log_sign(int64_t pid, bool counted, const char *country,
 	if (token_hash != NULL)
 		memcpy(token_hash, op.token_hash, STORE_HASH_BYTES);
 	hash_new(op.commitment);
+	return op;
+}
+
+static struct write_op
+log_sign(int64_t pid, bool counted, const char *country,
+    unsigned char token_hash[STORE_HASH_BYTES])
+{
+	struct write_op op = sign_op(pid, counted, country, token_hash);
+
 	assert_int_equal(store_write_batch(S, &op, 1), STORE_OK);
 	assert_int_equal(op.result, WRITE_OK);
 	return op;
@@ -2607,6 +2616,34 @@ countries_are(int64_t pid, const char *first, int64_t n1, const char *second,
 	assert_int_equal(cr[1].n, n2);
 }
 
+/* One batch over two petitions and several countries moves each
+ * petition's country rows by what it counted (a pending signature is not
+ * counted until confirmed). */
+static void
+test_batch_countries(void **state)
+{
+	static const struct {
+		int p;
+		const char *country;
+		bool counted;
+	} spec[] = { { 0, "PL", true }, { 1, "CZ", true }, { 0, "CZ", true },
+		{ 0, "PL", true }, { 1, "CZ", true }, { 0, "PL", false },
+		{ 1, "DE", true } };
+	struct write_op ops[sizeof(spec) / sizeof(spec[0])];
+	int64_t pid[2];
+	size_t i;
+
+	(void)state;
+	pid[0] = petition_new("batch-countries-a", PETITION_OPEN, 0, T0, 0);
+	pid[1] = petition_new("batch-countries-b", PETITION_OPEN, 0, T0, 0);
+	for (i = 0; i < sizeof(spec) / sizeof(spec[0]); i++)
+		ops[i] = sign_op(pid[spec[i].p], spec[i].counted,
+		    spec[i].country, NULL);
+	assert_int_equal(store_write_batch(S, ops, i), STORE_OK);
+	countries_are(pid[0], "PL", 2, "CZ", 1);
+	countries_are(pid[1], "CZ", 2, "DE", 1);
+}
+
 /* Migration 0026 on a database signed before it: the country rows it
  * makes count each petition's confirmed signatures, not the pending or
  * invalid ones, and signing goes on from them. */
@@ -2672,6 +2709,7 @@ main(void)
 		CASE(test_update_recipients),
 		CASE(test_update_mail_commit),
 		CASE(test_petition_stats),
+		CASE(test_batch_countries),
 		CASE(test_countries_migration),
 		CASE(test_signers_public),
 		CASE(test_suppress),
