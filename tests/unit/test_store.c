@@ -528,6 +528,14 @@ test_user_set_password(void **state)
 
 /* ---- the lifecycle ---- */
 
+/* Gives addressee pos of petition pid the "sealed" address s. */
+static enum store_status
+email_set(int64_t pid, int pos, const char *s)
+{
+	return store_addressee_email_set(S, pid, pos,
+	    (const unsigned char *)s, strlen(s));
+}
+
 static void
 test_petition_update(void **state)
 {
@@ -573,12 +581,8 @@ test_petition_update(void **state)
 
 	/* The addresses given for delivery stay with their addressees
 	 * through an edit that moves them, and go with one that is removed. */
-	assert_int_equal(store_addressee_email_set(S, id, 0,
-			     (const unsigned char *)"minister", 8),
-	    STORE_OK);
-	assert_int_equal(store_addressee_email_set(S, id, 2,
-			     (const unsigned char *)"press", 5),
-	    STORE_OK);
+	assert_int_equal(email_set(id, 0, "minister"), STORE_OK);
+	assert_int_equal(email_set(id, 2, "press"), STORE_OK);
 	{
 		struct addressee moved[] = {
 			{ "The Press", "everyone" },
@@ -1890,12 +1894,8 @@ test_deliver_handover(void **state)
 
 	(void)state;
 	pid = petition_new("handover", PETITION_OPEN, 0, T0, 0);
-	assert_int_equal(store_addressee_email_set(S, pid, 1,
-			     (const unsigned char *)"sealed", 6),
-	    STORE_OK);
-	assert_int_equal(store_addressee_email_set(S, pid, 7,
-			     (const unsigned char *)"x", 1),
-	    STORE_NOTFOUND);
+	assert_int_equal(email_set(pid, 1, "sealed"), STORE_OK);
+	assert_int_equal(email_set(pid, 7, "x"), STORE_NOTFOUND);
 	assert_int_equal(store_addressee_emails(S, A, pid, &ae, &n), STORE_OK);
 	assert_int_equal(n, 2);
 	assert_null(ae[0].sealed);
