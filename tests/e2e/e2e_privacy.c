@@ -478,15 +478,16 @@ import_owned(const struct server *s, const char *slug)
 	assert_int_equal(cli_run(argv, NULL, NULL), 0);
 }
 
-/* Closes slug as if it closed days ago (no page brings that about). */
+/* Closes slug as if it closed days ago, its end mail sent then (no page
+ * brings that about). */
 static void
 close_days_ago(const struct server *s, const char *slug, int days)
 {
 	char sql[256];
 
 	snprintf(sql, sizeof sql,
-	    "UPDATE petitions SET state = 'closed', updated_at = %lld"
-	    " WHERE slug = '%s'",
+	    "UPDATE petitions SET state = 'closed', end_mailed = 'closed',"
+	    " updated_at = %lld WHERE slug = '%s'",
 	    (long long)time(NULL) - (long long)days * 86400, slug);
 	assert_int_equal(server_db_exec(s, sql), 0);
 }
