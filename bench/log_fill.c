@@ -16,10 +16,10 @@
  * into log_nodes, and the size and root in log_trees, with the same column
  * values and the same SQL as store.c, in transactions of 100,000 leaves.
  * Each transaction also indexes its leaves' hashes in log_hashes and moves
- * log_trees.hashed, as store_log_hash() in a running holos would. Only the commitments are random (no
- * signer holds their secrets) and every leaf's country is "UA", as
- * fill.c's signatures. Run fill.c to N first, and `holos audit` agrees
- * with the page (docs/performance.md). */
+ * log_trees.hashed, as store_log_hash() in a running holos would. Only the
+ * commitments are random (no signer holds their secrets) and every leaf's
+ * country is "UA", as fill.c's signatures. Run fill.c to N first, and `holos
+ * audit` agrees with the page (docs/performance.md). */
 #include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>

@@ -1,7 +1,7 @@
 /* pg_ceiling.c - the raw durable-insert ceiling of PostgreSQL here: rows of
  * holos's signature shape written with COPY, 1,000 per transaction, plus the
- * per-node counter and country row updates, on one connection, for a fixed time. Prints
- * rows/s. Usage: pg_ceiling DSN SECONDS PETITION_ID */
+ * per-node counter and country row updates, on one connection, for a fixed
+ * time. Prints rows/s. Usage: pg_ceiling DSN SECONDS PETITION_ID */
 #include <libpq-fe.h>
 #include <stdint.h>
 #include <stdio.h>

@@ -281,8 +281,9 @@ main(int argc, char **argv)
 		sqlite3_reset(cty);
 		sqlite3_bind_int64(cty, 1, petition_id);
 		sqlite3_bind_int64(cty, 2, added);
-		if (!confirm && (sqlite3_step(cnt) != SQLITE_DONE ||
-				    sqlite3_step(cty) != SQLITE_DONE)) {
+		if (!confirm &&
+		    (sqlite3_step(cnt) != SQLITE_DONE ||
+			sqlite3_step(cty) != SQLITE_DONE)) {
 			fprintf(stderr, "sqlite_ceiling: count: %s\n",
 			    sqlite3_errmsg(db));
 			goto out;

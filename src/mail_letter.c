@@ -129,8 +129,7 @@ confirm_make(struct arena *a, const struct letter_confirm *l,
 		{ .name = "link", .type = MSGFMT_STRING, .str = l->confirm_url },
 		{ .name = "days",
 		    .type = MSGFMT_NUMBER,
-		    .num = (double)(l->days > 0 ? l->days :
-						  confirm_days()) },
+		    .num = (double)(l->days > 0 ? l->days : confirm_days()) },
 	};
 	const char *subject, *text, *ignore, *mydata = l->mydata_url;
 	struct mail m;
@@ -317,8 +316,7 @@ account_make(struct arena *a, const struct letter_account *l,
 	m.subject = f[0];
 	m.text = text;
 	m.lang = l->lang;
-	return letter_make(a, &m, "mail_account", ctx, account_kind(l->kind),
-	    d);
+	return letter_make(a, &m, "mail_account", ctx, account_kind(l->kind), d);
 }
 
 int
@@ -343,8 +341,7 @@ later_put(const char *chunk, size_t n, void *data)
 /* Seals "\0" and the JSON of o (consumed) into out as a message of kind,
  * with a fresh Message-ID (from the arena). Returns 0, or -1. */
 static int
-later_seal(struct arena *a, json_t *o, const char *kind,
-    struct outbox_new *out)
+later_seal(struct arena *a, json_t *o, const char *kind, struct outbox_new *out)
 {
 	const char *msgid = letter_msgid(a);
 	struct buf js;
@@ -376,8 +373,7 @@ letter_confirm_later(struct arena *a, const struct letter_confirm *l,
 		return -1;
 	/* As they are now: the link's days and the site's address. */
 	if (mydata == NULL && site.base_url != NULL &&
-	    (mydata = arena_printf(a, "%s/privacy/data", site.base_url)) ==
-		NULL)
+	    (mydata = arena_printf(a, "%s/privacy/data", site.base_url)) == NULL)
 		return -1;
 	return later_seal(a,
 	    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:s?, s:s?, s:I}",
@@ -424,8 +420,8 @@ letter_compose_later(struct arena *a, const char *plain, size_t len,
 	int ret = -1;
 
 	if (len < 2 || plain[0] != '\0' ||
-	    (o = json_loadb(plain + 1, len - 1, JSON_REJECT_DUPLICATES,
-		 NULL)) == NULL)
+	    (o = json_loadb(plain + 1, len - 1, JSON_REJECT_DUPLICATES, NULL)) ==
+		NULL)
 		return -1;
 	what = later_str(o, "letter");
 	if (what != NULL && strcmp(what, "confirm") == 0) {

@@ -300,12 +300,13 @@ merkle_get_tiled(int (*raw)(void *ctx, const struct merkle_node *ids, size_t n,
 			 * by level, into the first of them. */
 			for (w = 0; first < i; first++) {
 				fl = ids[first].level;
-				span = merkle_level_stored(fl) ? 1 :
-								 (size_t)1 << fl;
+				span = merkle_level_stored(fl) ?
+				    1 :
+				    (size_t)1 << fl;
 				for (width = span; width > 1; width /= 2)
 					for (j = 0; j < width / 2; j++)
-						merkle_hash_children(
-						    got[w + 2 * j],
+						merkle_hash_children(got[w +
+									 2 * j],
 						    got[w + 2 * j + 1],
 						    got[w + j]);
 				memcpy(out[first], got[w], MERKLE_HASH_BYTES);
@@ -322,8 +323,8 @@ merkle_get_tiled(int (*raw)(void *ctx, const struct merkle_node *ids, size_t n,
 		if (ids[i].index > (UINT64_MAX >> l))
 			return -1;
 		for (j = 0; j < need; j++)
-			want[nw++] = (struct merkle_node){ 0,
-				(ids[i].index << l) + j };
+			want[nw++] =
+			    (struct merkle_node){ 0, (ids[i].index << l) + j };
 	}
 }
 

@@ -27,9 +27,8 @@ struct msgfmt {
 };
 
 /* The argument types ICU's MessageFormat knows. */
-static const char *const arg_types[] = { "number", "date", "time",
-	"spellout", "ordinal", "duration", "plural", "select", "selectordinal",
-	"choice" };
+static const char *const arg_types[] = { "number", "date", "time", "spellout",
+	"ordinal", "duration", "plural", "select", "selectordinal", "choice" };
 
 extern "C" struct msgfmt *
 msgfmt_open(const char *locale, const char *pattern, size_t len, char *err,
@@ -96,8 +95,7 @@ build_locked(struct msgfmt *m, char *err, size_t errlen)
 
 	if (m->fmt != nullptr)
 		return 0;
-	m->fmt = new icu::MessageFormat(m->pattern, m->locale,
-	    pe, e);
+	m->fmt = new icu::MessageFormat(m->pattern, m->locale, pe, e);
 	if (m->fmt == nullptr || U_FAILURE(e)) {
 		if (errlen > 0)
 			snprintf(err, errlen, "%s",

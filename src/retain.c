@@ -119,8 +119,7 @@ retain_store(const struct retain_config *c, int64_t now,
 	else if (bounced > 0)
 		log_info("retain", "event=suppressions erased=%lld",
 		    (long long)bounced);
-	if ((out->petitions > 0 || deleted > 0 || reports > 0 ||
-		bounced > 0) &&
+	if ((out->petitions > 0 || deleted > 0 || reports > 0 || bounced > 0) &&
 	    store_retain_compact(c->store) != STORE_OK)
 		ret = -1;
 	return ret;

@@ -2259,8 +2259,7 @@ count_add(struct q *q, int64_t petition_id, int64_t n)
 /* Adds n (may be negative) to this node's row of a petition's country (as
  * log_country() gives it). */
 static void
-country_add(struct q *q, int64_t petition_id, const char country[2],
-    int64_t n)
+country_add(struct q *q, int64_t petition_id, const char country[2], int64_t n)
 {
 	char c[3] = { country[0], country[1], '\0' };
 
@@ -2493,8 +2492,8 @@ log_leaves_insert(struct q *q, int64_t petition_id, int64_t idx,
 
 	if (q->st != STORE_OK)
 		return -1;
-	if (be->prepare(q->c, n == 1 ? ST_LOG_LEAF_INSERT :
-					 ST_LOG_LEAF_INSERT_ROWS) == -1)
+	if (be->prepare(q->c,
+		n == 1 ? ST_LOG_LEAF_INSERT : ST_LOG_LEAF_INSERT_ROWS) == -1)
 		return q_fail(q, STORE_ERROR, NULL);
 	for (i = 0; i < n; i++) {
 		be->bind_int(q->c, petition_id);
@@ -2747,8 +2746,7 @@ batch_countries(struct q *q, const struct write_op *ops, size_t n,
 		     petition_country_cmp(&pc[i], &pc[i + run]) == 0;
 		     run++)
 			;
-		country_add(q, pc[i].petition_id, pc[i].country,
-		    (int64_t)run);
+		country_add(q, pc[i].petition_id, pc[i].country, (int64_t)run);
 	}
 	free(pc);
 }
@@ -3751,8 +3749,7 @@ log_hash_one(struct q *q, int64_t petition_id, int64_t *added)
 	/* Nothing when the log is gone or another node caught up. */
 	if (q_run(q, ST_LOG_HASH_LOCK, "i", petition_id) == 1 &&
 	    (from = row_int(q, 0)) < (size = row_int(q, 1))) {
-		to = size - from > LOG_HASH_CHUNK ? from + LOG_HASH_CHUNK :
-						    size;
+		to = size - from > LOG_HASH_CHUNK ? from + LOG_HASH_CHUNK : size;
 		(void)q_run(q, ST_LOG_HASH_ADD, "iii", petition_id, from, to);
 		(void)q_run(q, ST_LOG_HASHED_SET, "ii", petition_id, to);
 		to -= from;
@@ -4358,8 +4355,7 @@ store_milestones(struct store *s, struct arena *a, struct milestone **out,
 }
 
 enum store_status
-store_end_due(struct store *s, struct arena *a, struct end_due **out,
-    size_t *n)
+store_end_due(struct store *s, struct arena *a, struct end_due **out, size_t *n)
 {
 	return list(s, a, "end_due", read_end_due, sizeof(**out), out, n,
 	    ST_END_DUE, "");

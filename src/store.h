@@ -730,8 +730,7 @@ enum store_status store_log_find(struct store *s, int64_t petition_id,
  * write lock for long nor holds back the tree heads signed between calls.
  * *added is how many leaves it indexed. Leaves not yet indexed
  * are still found (store_log_find() scans them). */
-enum store_status store_log_hash(struct store *s, size_t max,
-    int64_t *added);
+enum store_status store_log_hash(struct store *s, size_t max, int64_t *added);
 
 /* Builds the log of every petition signed before the log existed: a
  * signature leaf for each signature that ever counted, by seq, then a

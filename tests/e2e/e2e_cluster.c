@@ -707,7 +707,8 @@ test_concurrent_migrate(void **state)
 			snprintf(log, sizeof log, "%s/migrate%d.log", s.root, i);
 			FILE *f = fopen(log, "r");
 			if (f != NULL) {
-				if (fseek(f, -(long)(sizeof said - 1), SEEK_END) != 0)
+				if (fseek(f, -(long)(sizeof said - 1),
+					SEEK_END) != 0)
 					rewind(f);
 				said[fread(said, 1, sizeof said - 1, f)] = '\0';
 				fclose(f);

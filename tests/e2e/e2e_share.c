@@ -274,8 +274,8 @@ test_share_links(void **state)
 	} nets[] = {
 		{ "email", "mailto:?", "body", "subject" },
 		{ "telegram", "https://t.me/share/url?", "url", "text" },
-		{ "facebook", "https://www.facebook.com/sharer/sharer.php?", "u",
-		    NULL },
+		{ "facebook", "https://www.facebook.com/sharer/sharer.php?",
+		    "u", NULL },
 		{ "x", "https://x.com/intent/tweet?", "url", "text" },
 		{ "whatsapp", "https://wa.me/?", NULL, "text" },
 	};
@@ -300,8 +300,8 @@ test_share_links(void **state)
 					     strlen(nets[j].prefix)),
 			    0);
 			/* Only the separators are left bare. */
-			assert_null(strpbrk(href + strlen(nets[j].prefix),
-			    " \"'<>#"));
+			assert_null(
+			    strpbrk(href + strlen(nets[j].prefix), " \"'<>#"));
 			if (nets[j].url_key != NULL) {
 				v = link_param(href, nets[j].url_key);
 				assert_non_null(v);

@@ -2414,8 +2414,7 @@ server_db_scalar(const struct server *s, const char *sql)
 	if (s->db[0] != '\0')
 		return pg_scalar(s->db, sql);
 	snprintf(path, sizeof path, "%s/holos.db", s->data);
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) ==
-		SQLITE_OK &&
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
 	    sqlite3_busy_timeout(db, 5000) == SQLITE_OK &&
 	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
 	    sqlite3_step(st) == SQLITE_ROW)

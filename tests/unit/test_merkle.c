@@ -806,8 +806,8 @@ test_tiled(void **state)
 		assert_hash(a[0], roots[n], "tiled root", n, 0);
 		for (k = 0; k < (n <= SMALL ? n : 200); k++) {
 			i = n <= SMALL ? k : rng() % n;
-			assert_int_equal(merkle_inclusion_proof(&tiled, i, n,
-					     a, &la),
+			assert_int_equal(merkle_inclusion_proof(&tiled, i, n, a,
+					     &la),
 			    0);
 			assert_int_equal(merkle_inclusion_proof(&big_st, i, n,
 					     b, &lb),
@@ -819,8 +819,8 @@ test_tiled(void **state)
 			assert_int_equal(merkle_consistency_proof(&tiled, m, n,
 					     a, &la),
 			    0);
-			assert_int_equal(merkle_consistency_proof(&big_st, m,
-					     n, b, &lb),
+			assert_int_equal(merkle_consistency_proof(&big_st, m, n,
+					     b, &lb),
 			    0);
 			assert_int_equal(la, lb);
 			for (j = 0; j < la; j++)

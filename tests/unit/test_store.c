@@ -532,8 +532,8 @@ test_user_set_password(void **state)
 static enum store_status
 email_set(int64_t pid, int pos, const char *s)
 {
-	return store_addressee_email_set(S, pid, pos,
-	    (const unsigned char *)s, strlen(s));
+	return store_addressee_email_set(S, pid, pos, (const unsigned char *)s,
+	    strlen(s));
 }
 
 static void
@@ -1985,7 +1985,8 @@ test_deliver_handover(void **state)
 	/* A won petition whose end mail was never queued is due until it
 	 * is; an open one never is. */
 	{
-		int64_t won = petition_new("end-due", PETITION_VICTORY, 0, T0, 0);
+		int64_t won =
+		    petition_new("end-due", PETITION_VICTORY, 0, T0, 0);
 		struct end_due *ed;
 		int seen = 0;
 
@@ -2607,8 +2608,7 @@ countries_are(int64_t pid, const char *first, int64_t n1, const char *second,
 	struct country_row *cr;
 	size_t n;
 
-	assert_int_equal(store_petition_countries(S, A, pid, &cr, &n),
-	    STORE_OK);
+	assert_int_equal(store_petition_countries(S, A, pid, &cr, &n), STORE_OK);
 	assert_int_equal(n, 2);
 	assert_string_equal(cr[0].country, first);
 	assert_int_equal(cr[0].n, n1);
@@ -2677,14 +2677,15 @@ test_countries_migration(void **state)
 		snprintf(dsn, sizeof(dsn), "%s", pg_dsn);
 	else
 		snprintf(dsn, sizeof(dsn), "sqlite:%s/holos.db", sqlite_dir);
-	assert_int_equal(store_up(dsn, pg_dsn[0] != '\0' ? "migrations/pg" :
-							  "migrations/sqlite"),
+	assert_int_equal(store_up(dsn,
+			     pg_dsn[0] != '\0' ? "migrations/pg" :
+						 "migrations/sqlite"),
 	    0);
 	countries_are(pid, "PL", 2, "CZ", 1);
 	/* A signature after it adds to the migrated row. */
 	sign(pid,
-	    &(struct sig_spec){ SIGNATURE_CONFIRMED, false, false, "CZ",
-		T0 + 5, "m6" });
+	    &(struct sig_spec){ SIGNATURE_CONFIRMED, false, false, "CZ", T0 + 5,
+		"m6" });
 	countries_are(pid, "CZ", 2, "PL", 2);
 }
 
