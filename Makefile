@@ -264,7 +264,7 @@ fuzz: deps
 	@$(MAKE) --no-print-directory $(SUBJOBS) fuzzers
 	@sh fuzz/run.sh
 
-format:
+format: deps
 	clang-format -i src/*.c src/*.h src/*.cc tests/unit/*.c tests/e2e/*.c tests/e2e/*.h bench/*.c fuzz/*.c
 
 clean:

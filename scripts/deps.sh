@@ -9,7 +9,7 @@ sqlite3 curl ca-certificates python3-aiosmtpd openssl libpq-dev postgresql
 haproxy libcairo2-dev libpango1.0-dev libfontconfig-dev libqrencode-dev
 fonts-dejavu-core poppler-utils zbar-tools
 libidn2-dev libvips-dev libwebp-dev libopendkim-dev zlib1g-dev python3-dkim
-libimage-exiftool-perl libxml2-utils liboath-dev"
+libimage-exiftool-perl libxml2-utils liboath-dev clang-format"
 
 missing=""
 for p in $PKGS; do

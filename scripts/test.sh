@@ -54,7 +54,7 @@ cleanup() {
 }
 
 # A job's name says what it runs: [pg/|tsan/]e2e/NAME, [pg/][asan/]unit/
-# NAME, deps-cycle, browser. job_run NAME runs it with its output in $out;
+# NAME, deps-cycle, format, browser. job_run NAME runs it with its output in $out;
 # the caller reads the verdict with tally.
 # The longest one job may take (seconds).
 job_limit=${HOLOS_TEST_JOB_LIMIT:-1200}
@@ -66,6 +66,7 @@ job_run() {
 	f=$(job_file "$name")
 	case $name in
 	deps-cycle) set -- sh scripts/deps-cycle.sh build/obj ;;
+	format) set -- sh scripts/format-check.sh ;;
 	browser) set -- sh scripts/test.sh --browser ;;
 	tsan/e2e/*) set -- env HOLOS_BIN=build/tsan/holos "build/e2e/${name##*/}" ;;
 	pg/e2e/*) set -- env HOLOS_TEST_PG="$HOLOS_TEST_DSN" \
@@ -206,16 +207,17 @@ if [ "$mode" = tsan ]; then
 	exit 0
 fi
 
-# No two modules call each other by name (docs/architecture.md); the unit
-# tests in both builds and each fuzz target over its corpus (ASan, without
-# libFuzzer), two at a time (they are quick and CPU-bound).
+# No two modules call each other by name (docs/architecture.md); the
+# sources are as make format leaves them; the unit tests in both builds and
+# each fuzz target over its corpus (ASan, without libFuzzer), two at a time
+# (they are quick and CPU-bound).
 units=""
 for t in build/unit/test_* build/asan/unit/test_* build/asan/fuzz/fuzz_*; do
 	[ -f "$t" ] && [ -x "$t" ] && units="$units ${t#build/}"
 done
 jobs_saved=$jobs
 jobs=2
-run_jobs deps-cycle $units
+run_jobs deps-cycle format $units
 jobs=$jobs_saved
 
 e2e_many=""
