@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "form.h"
 #include "log.h"
 #include "mono.h"
 
@@ -91,11 +92,22 @@ fail_errno:
 }
 
 int
-crypto_key_file(const char *path, unsigned char *key, size_t len)
+crypto_key_file(const char *data_dir, const char *name, unsigned char *key,
+    size_t len)
 {
+	char path[PATH_MAX];
 	ssize_t n;
 	int fd;
 
+	if (sodium_init() < 0) {
+		log_error("crypto", "error=\"sodium_init failed\"");
+		return -1;
+	}
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", data_dir, name) >=
+	    sizeof(path)) {
+		log_error("crypto", "error=\"path too long\" dir=%s", data_dir);
+		return -1;
+	}
 	n = crypto_secret_file_read(path, key, len);
 	if (n == -1 && errno == ENOENT) {
 		/* Written whole to a file of this process's own, then linked
@@ -323,16 +335,9 @@ int
 crypto_init(const char *data_dir)
 {
 	unsigned char master[crypto_kdf_KEYBYTES];
-	char path[PATH_MAX];
 
-	if (sodium_init() < 0) {
-		log_error("crypto", "error=\"sodium_init failed\"");
-		return -1;
-	}
-	if ((size_t)snprintf(path, sizeof(path), "%s/secret.key", data_dir) >=
-	    sizeof(path))
-		return -1;
-	if (crypto_key_file(path, master, sizeof(master)) == -1)
+	if (crypto_key_file(data_dir, "secret.key", master, sizeof(master)) ==
+	    -1)
 		return -1;
 	crypto_kdf_derive_from_key(key_csrf, sizeof(key_csrf), KEY_CSRF,
 	    kdf_context, master);
@@ -439,21 +444,13 @@ crypto_csrf_check(const char *token, size_t len, const char *binding, time_t now
 	unsigned char got[crypto_auth_hmacsha256_BYTES];
 	const char *dot;
 	size_t tslen, gotlen;
-	int64_t ts = 0;
-	size_t i;
+	int64_t ts;
 
-	if (binding == NULL || token == NULL)
+	if (binding == NULL || token == NULL ||
+	    crypto_csrf_time(token, len, &ts) == -1)
 		return false;
-	if ((dot = memchr(token, '.', len)) == NULL)
-		return false;
+	dot = memchr(token, '.', len);
 	tslen = (size_t)(dot - token);
-	if (tslen == 0 || tslen > 18)
-		return false;
-	for (i = 0; i < tslen; i++) {
-		if (token[i] < '0' || token[i] > '9')
-			return false;
-		ts = ts * 10 + (token[i] - '0');
-	}
 	if (ts > (int64_t)now + 300 || (int64_t)now - ts > CRYPTO_CSRF_MAX_AGE)
 		return false;
 	/* Exactly the unpadded base64url of the MAC, nothing more. */
@@ -492,16 +489,11 @@ int
 crypto_csrf_time(const char *token, size_t len, int64_t *out)
 {
 	const char *dot = memchr(token, '.', len);
-	int64_t t = 0;
-	const char *p;
+	int64_t t;
 
-	if (dot == NULL || dot == token || dot - token > 18)
+	if (dot == NULL ||
+	    (t = form_digits(token, (size_t)(dot - token), 18)) == -1)
 		return -1;
-	for (p = token; p < dot; p++) {
-		if (*p < '0' || *p > '9')
-			return -1;
-		t = t * 10 + (*p - '0');
-	}
 	*out = t;
 	return 0;
 }

@@ -20,12 +20,13 @@
  * (unreadable, wrong size, wrong permissions). Call once at start-up. */
 int crypto_init(const char *data_dir);
 
-/* Reads the len-byte key in the file at path into key; when there is no
- * such file, makes one: len random bytes, mode 0600, on disk (fsync)
- * before it is used. A file that group or others may read or write, or
- * of another size, is refused. Returns 0, or -1 with a logged reason.
- * Needs sodium_init() first. */
-int crypto_key_file(const char *path, unsigned char *key, size_t len);
+/* Reads the len-byte key in the file name of the folder data_dir into key;
+ * when there is no such file, makes one: len random bytes, mode 0600, on
+ * disk (fsync) before it is used. A file that group or others may read or
+ * write, or of another size, is refused. Returns 0, or -1 with a logged
+ * reason. */
+int crypto_key_file(const char *data_dir, const char *name, unsigned char *key,
+    size_t len);
 
 /* Reads the whole of a file holding a secret (the site secret, a DKIM
  * key) into buf, refusing it when its mode lets the group or others in

@@ -116,7 +116,7 @@ text(struct pdf *d, const char *key)
 static const char *
 format_n(struct pdf *d, const char *key, const char *name, double n)
 {
-	struct msgfmt_arg a = { .name = name, .type = MSGFMT_NUMBER, .num = n };
+	struct msgfmt_arg a = MSGFMT_NUM(name, n);
 	const char *s = i18n_format(d->page_arena, d->p->lang, key, &a, 1);
 
 	return s != NULL ? s : key;
@@ -317,9 +317,7 @@ static int
 pdf_cover(struct pdf *d)
 {
 	const struct deliver_pack *p = d->p;
-	struct msgfmt_arg a = { .name = "count",
-		.type = MSGFMT_NUMBER,
-		.num = (double)p->count };
+	struct msgfmt_arg a = MSGFMT_NUM("count", p->count);
 	const char *s;
 	size_t i;
 
@@ -698,18 +696,10 @@ pdf_chart(struct pdf *d)
 		d->y = y0 + CHART_H + 22;
 	}
 	iso_date(last, to);
-	a[0] = (struct msgfmt_arg){ .name = "from",
-		.type = MSGFMT_STRING,
-		.str = from };
-	a[1] = (struct msgfmt_arg){ .name = "to",
-		.type = MSGFMT_STRING,
-		.str = to };
-	a[2] = (struct msgfmt_arg){ .name = "bar",
-		.type = MSGFMT_NUMBER,
-		.num = (double)per };
-	a[3] = (struct msgfmt_arg){ .name = "max",
-		.type = MSGFMT_NUMBER,
-		.num = (double)max };
+	a[0] = MSGFMT_STR("from", from);
+	a[1] = MSGFMT_STR("to", to);
+	a[2] = MSGFMT_NUM("bar", per);
+	a[3] = MSGFMT_NUM("max", max);
 	if ((s = i18n_format(d->page_arena, p->lang, "deliver_chart_caption", a,
 		 4)) == NULL)
 		return -1;

@@ -3,7 +3,6 @@
 #include "export.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <jansson.h>
 #include <sodium.h>
 #include <stdbool.h>
@@ -15,6 +14,7 @@
 
 #include "arena.h"
 #include "buf.h"
+#include "cli.h"
 #include "crypto.h"
 #include "i18n.h"
 #include "log.h"
@@ -332,24 +332,14 @@ bar_show(int64_t done, int64_t total, time_t *last, bool end)
 enum {
 	X_OUT = 400,
 	X_FORMAT,
-	X_LANG,
-	X_DATA,
-	X_DB,
-	X_SHARE,
-	X_BASE_URL,
-	X_SITE
+	X_LANG
 };
 
 static const struct option xopts[] = {
 	{ "out", required_argument, NULL, X_OUT },
 	{ "format", required_argument, NULL, X_FORMAT },
 	{ "lang", required_argument, NULL, X_LANG },
-	/* Read by main before us; accepted here so they may come anywhere. */
-	{ "data", required_argument, NULL, X_DATA },
-	{ "db", required_argument, NULL, X_DB },
-	{ "share", required_argument, NULL, X_SHARE },
-	{ "base-url", required_argument, NULL, X_BASE_URL },
-	{ "site-name", required_argument, NULL, X_SITE },
+	CLI_MAIN_OPTIONS,
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -399,11 +389,7 @@ export_cmd(struct store *s, int argc, char **argv)
 		case X_OUT: out = optarg; break;
 		case X_FORMAT: format = optarg; break;
 		case X_LANG: lang = optarg; break;
-		case X_DATA:
-		case X_DB:
-		case X_SHARE:
-		case X_BASE_URL:
-		case X_SITE: break;
+		case CLI_MAIN_OPTION: break;
 		case 'h': fputs(export_usage, stdout); return 0;
 		default: fputs(export_usage, stderr); return 2;
 		}

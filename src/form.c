@@ -97,6 +97,22 @@ form_id_valid(const char *s, size_t len)
 	return true;
 }
 
+int64_t
+form_digits(const char *s, size_t len, size_t maxlen)
+{
+	int64_t n = 0;
+	size_t i;
+
+	if (len == 0 || len > maxlen || len > 18)
+		return -1;
+	for (i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		n = n * 10 + (s[i] - '0');
+	}
+	return n;
+}
+
 bool
 form_text_valid(const char *str, size_t len, bool multiline)
 {

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "arena.h"
 
@@ -74,6 +75,10 @@ bool form_text_valid(const char *s, size_t len, bool multiline);
 /* True when s is a positive id in decimal: 1 to 18 digits, no sign, no
  * leading zero. */
 bool form_id_valid(const char *s, size_t len);
+
+/* The value of s, 1 to maxlen decimal digits and nothing else (maxlen at
+ * most 18; leading zeros allowed). Returns it, or -1. */
+int64_t form_digits(const char *s, size_t len, size_t maxlen);
 
 /* Number of code points in valid UTF-8. */
 size_t form_utf8_chars(const char *s, size_t len);

@@ -624,9 +624,7 @@ i18n_format(struct arena *a, const char *lang, const char *key,
 const char *
 i18n_number(struct arena *a, const char *lang, int64_t n)
 {
-	struct msgfmt_arg arg = { .name = "n",
-		.type = MSGFMT_NUMBER,
-		.num = (double)n };
+	struct msgfmt_arg arg = MSGFMT_NUM("n", n);
 	const char *ret;
 	size_t len;
 	char *s;

@@ -117,15 +117,11 @@ compose(struct batch *b, const struct recipient *rc, struct update_mail *out)
 	    arena_printf(a, "%s/p/%s?lang=%s", site.base_url, b->p.slug, lang);
 	{
 		struct msgfmt_arg args[5] = {
-			{ .name = "name", .type = MSGFMT_STRING, .str = first },
-			{ .name = "title", .type = MSGFMT_STRING, .str = title },
-			{ .name = "update",
-			    .type = MSGFMT_STRING,
-			    .str = u->title },
-			{ .name = "author",
-			    .type = MSGFMT_STRING,
-			    .str = u->author },
-			{ .name = "link", .type = MSGFMT_STRING, .str = link },
+			MSGFMT_STR("name", first),
+			MSGFMT_STR("title", title),
+			MSGFMT_STR("update", u->title),
+			MSGFMT_STR("author", u->author),
+			MSGFMT_STR("link", link),
 		};
 		bool resp = u->kind == UPDATE_RESPONSE;
 

@@ -125,11 +125,9 @@ confirm_make(struct arena *a, const struct letter_confirm *l,
     const struct letter_dest *d)
 {
 	struct msgfmt_arg args[3] = {
-		{ .name = "title", .type = MSGFMT_STRING, .str = l->title },
-		{ .name = "link", .type = MSGFMT_STRING, .str = l->confirm_url },
-		{ .name = "days",
-		    .type = MSGFMT_NUMBER,
-		    .num = (double)(l->days > 0 ? l->days : confirm_days()) },
+		MSGFMT_STR("title", l->title),
+		MSGFMT_STR("link", l->confirm_url),
+		MSGFMT_NUM("days", (l->days > 0 ? l->days : confirm_days())),
 	};
 	const char *subject, *text, *ignore, *mydata = l->mydata_url;
 	struct mail m;
@@ -142,9 +140,7 @@ confirm_make(struct arena *a, const struct letter_confirm *l,
 	text = i18n_format(a, l->lang, "mail_confirm_text", args, 3);
 	/* privacy: the same secret withdraws the signature later. */
 	if (text != NULL && l->withdraw_url != NULL) {
-		struct msgfmt_arg w = { .name = "link",
-			.type = MSGFMT_STRING,
-			.str = l->withdraw_url };
+		struct msgfmt_arg w = MSGFMT_STR("link", l->withdraw_url);
 		const char *more =
 		    i18n_format(a, l->lang, "mail_confirm_withdraw", &w, 1);
 
@@ -152,9 +148,7 @@ confirm_make(struct arena *a, const struct letter_confirm *l,
 	}
 	/* keys: where the signer can ask for their data by mail. */
 	if (text != NULL && mydata != NULL) {
-		struct msgfmt_arg md = { .name = "link",
-			.type = MSGFMT_STRING,
-			.str = mydata };
+		struct msgfmt_arg md = MSGFMT_STR("link", mydata);
 		const char *more =
 		    i18n_format(a, l->lang, "mail_confirm_mydata", &md, 1);
 
@@ -257,23 +251,13 @@ account_make(struct arena *a, const struct letter_account *l,
     const struct letter_dest *d)
 {
 	struct msgfmt_arg args[7] = {
-		{ .name = "site", .type = MSGFMT_STRING, .str = site.name },
-		{ .name = "hours",
-		    .type = MSGFMT_NUMBER,
-		    .num = (double)l->hours },
-		{ .name = "title",
-		    .type = MSGFMT_STRING,
-		    .str = l->title ? l->title : "" },
-		{ .name = "reason",
-		    .type = MSGFMT_STRING,
-		    .str = l->reason ? l->reason : "" },
-		{ .name = "note",
-		    .type = MSGFMT_STRING,
-		    .str = l->note ? l->note : "" },
-		{ .name = "count",
-		    .type = MSGFMT_NUMBER,
-		    .num = (double)l->count },
-		{ .name = "name", .type = MSGFMT_STRING, .str = l->name },
+		MSGFMT_STR("site", site.name),
+		MSGFMT_NUM("hours", l->hours),
+		MSGFMT_STR("title", l->title ? l->title : ""),
+		MSGFMT_STR("reason", l->reason ? l->reason : ""),
+		MSGFMT_STR("note", l->note ? l->note : ""),
+		MSGFMT_NUM("count", l->count),
+		MSGFMT_STR("name", l->name),
 	};
 	const char *const *k;
 	const char *f[7], *greeting, *text;
@@ -471,12 +455,8 @@ int
 letter_mydata(struct arena *a, const struct letter_mydata *l,
     struct outbox_new *out)
 {
-	struct msgfmt_arg site_arg = { .name = "site",
-		.type = MSGFMT_STRING,
-		.str = site.name };
-	struct msgfmt_arg days = { .name = "days",
-		.type = MSGFMT_NUMBER,
-		.num = (double)site.retain_days };
+	struct msgfmt_arg site_arg = MSGFMT_STR("site", site.name);
+	struct msgfmt_arg days = MSGFMT_NUM("days", site.retain_days);
 	const char *subject, *intro, *footer, *line;
 	struct buf text;
 	char date[UTC_CHARS];

@@ -2,7 +2,6 @@
 #include "moderate.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -10,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli.h"
 #include "log.h"
 
 const char moderate_usage_trending[] =
@@ -53,9 +53,6 @@ enum mopt {
 	M_LIST,
 	M_NOTE,
 	M_ACTOR,
-	M_DATA,
-	M_DB,
-	M_SHARE,
 };
 
 static const struct option mopts[] = {
@@ -70,10 +67,7 @@ static const struct option mopts[] = {
 	{ "list", required_argument, NULL, M_LIST },
 	{ "note", required_argument, NULL, M_NOTE },
 	{ "actor", required_argument, NULL, M_ACTOR },
-	/* Read by main before us; accepted here so they may come anywhere. */
-	{ "data", required_argument, NULL, M_DATA },
-	{ "db", required_argument, NULL, M_DB },
-	{ "share", required_argument, NULL, M_SHARE },
+	CLI_MAIN_OPTIONS,
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -143,9 +137,7 @@ moderate_trending(struct store *s, int argc, char **argv)
 				goto usage;
 			break;
 		case M_JSON: json = true; break;
-		case M_DATA:
-		case M_DB:
-		case M_SHARE: break;
+		case CLI_MAIN_OPTION: break;
 		default: goto usage;
 		}
 	}
@@ -290,9 +282,7 @@ moderate_invalidate(struct store *s, int argc, char **argv)
 		case M_LIST: list = optarg; break;
 		case M_NOTE: inv.note = optarg; break;
 		case M_ACTOR: inv.actor = optarg; break;
-		case M_DATA:
-		case M_DB:
-		case M_SHARE: break;
+		case CLI_MAIN_OPTION: break;
 		default: goto usage;
 		}
 	}

@@ -29,6 +29,14 @@ struct msgfmt_arg {
 	const char *str; /* MSGFMT_STRING, UTF-8 */
 };
 
+/* An argument named n: the number v, or the string s. */
+#define MSGFMT_NUM(n, v)                   \
+	((struct msgfmt_arg){ .name = (n), \
+	    .type = MSGFMT_NUMBER,         \
+	    .num = (double)(v) })
+#define MSGFMT_STR(n, s) \
+	((struct msgfmt_arg){ .name = (n), .type = MSGFMT_STRING, .str = (s) })
+
 /* Parses a UTF-8 pattern for a locale ("ru", "en-GB"). Returns NULL on a
  * syntax error or an argument type ICU does not know, with ICU's message
  * and the offset in err. Free with msgfmt_close(). ICU's formatter itself

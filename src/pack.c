@@ -2,7 +2,6 @@
 #include "pack.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "export.h"
 #include "i18n.h"
 #include "log.h"
@@ -208,23 +208,13 @@ file_write(void *ctx, const unsigned char *data, size_t len)
 
 enum {
 	P_OUT = 400,
-	P_LANG,
-	P_DATA,
-	P_DB,
-	P_SHARE,
-	P_BASE_URL,
-	P_SITE
+	P_LANG
 };
 
 static const struct option popts[] = {
 	{ "out", required_argument, NULL, P_OUT },
 	{ "lang", required_argument, NULL, P_LANG },
-	/* Read by main before us; accepted here so they may come anywhere. */
-	{ "data", required_argument, NULL, P_DATA },
-	{ "db", required_argument, NULL, P_DB },
-	{ "share", required_argument, NULL, P_SHARE },
-	{ "base-url", required_argument, NULL, P_BASE_URL },
-	{ "site-name", required_argument, NULL, P_SITE },
+	CLI_MAIN_OPTIONS,
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -247,11 +237,7 @@ pack_cmd(struct store *s, int argc, char **argv)
 		switch (ch) {
 		case P_OUT: out = optarg; break;
 		case P_LANG: lang = optarg; break;
-		case P_DATA:
-		case P_DB:
-		case P_SHARE:
-		case P_BASE_URL:
-		case P_SITE: break;
+		case CLI_MAIN_OPTION: break;
 		case 'h': fputs(pack_usage, stdout); return 0;
 		default: fputs(pack_usage, stderr); return 2;
 		}

@@ -12,9 +12,12 @@
 #include "email.h"
 #include "form.h"
 #include "i18n.h"
+#include "lifecycle.h"
 #include "log.h"
+#include "petition.h"
 #include "ratelimit.h"
 #include "signq.h"
+#include "upload.h"
 #include "utc.h"
 
 #define COOKIE_LANG "holos_lang"
@@ -291,12 +294,54 @@ page_unavailable(struct request *r)
 	page_error(r, 503, "err_unavailable");
 }
 
+int
+page_upload_read(struct request *r, struct upload *u, struct form_value *v,
+    const char *module, const char *malformed_key)
+{
+	int n;
+
+	if (!upload_is_multipart(r))
+		/* Sent without its file: its token is checked all the same,
+		 * then the caller refuses or accepts the missing file. */
+		return page_form_read(r, u->spec, u->nspec, v);
+	switch (upload_read(r, u, v, &n)) {
+	case UPLOAD_OK: return n;
+	case UPLOAD_MALFORMED:
+		log_info(module, "slug=%s result=malformed", r->slug);
+		page_error(r, 400, malformed_key);
+		return -1;
+	default: page_error(r, 500, "err_internal"); return -1;
+	}
+}
+
+int
+page_petition_move(struct request *r, const struct petition *p, int64_t uid,
+    enum petition_state to, const char *reason, const char *note,
+    const char *module, const char *action, const char *conflict_key)
+{
+	struct transition t = { .petition_id = p->id,
+		.from = p->state,
+		.to = to,
+		.actor = page_actor(r, uid),
+		.reason = reason,
+		.note = note,
+		.at = (int64_t)time(NULL) };
+
+	switch (lifecycle_move(site.store, &t)) {
+	case STORE_OK: break;
+	case STORE_NOTFOUND: page_error(r, 409, conflict_key); return -1;
+	default: page_unavailable(r); return -1;
+	}
+	log_info(module, "action=%s slug=%s from=%s to=%s actor=%s", action,
+	    p->slug, petition_state_name(t.from), petition_state_name(t.to),
+	    t.actor);
+	return 0;
+}
+
 void
 page_error_summary(struct request *r, json_t *form, const char *key, size_t nerr)
 {
-	struct msgfmt_arg n = { .name = "n",
-		.type = MSGFMT_NUMBER,
-		.num = (double)nerr };
+	struct msgfmt_arg n = MSGFMT_NUM("n", nerr);
 	const char *s = i18n_format(r->arena, r->lang, key, &n, 1);
 
 	json_object_set_new(form, "error_summary",
@@ -480,6 +525,24 @@ page_email_post(struct request *r, struct form_value v[PAGE_EMAIL__MAX],
 	    email_normalize(r->arena, v[PAGE_EMAIL].s, v[PAGE_EMAIL].len, len) :
 	    NULL;
 	return *email != NULL && email_valid(*email, *len) ? 0 : 1;
+}
+
+json_t *
+page_link_view(struct request *r, const char *view,
+    const struct token_info *info)
+{
+	json_t *o;
+
+	o = json_pack("{s:s, s:b, s:s, s:s}", "view", view, view, 1, "action",
+	    r->path, "csrf", page_form_token(r, ""));
+	if (o != NULL && info != NULL && info->slug != NULL) {
+		json_object_set_new(o, "title", json_string(info->title));
+		json_object_set_new(o, "title_lang",
+		    json_string(info->title_lang ? info->title_lang : ""));
+		json_object_set_new(o, "petition_url",
+		    json_string(arena_printf(r->arena, "/p/%s", info->slug)));
+	}
+	return o;
 }
 
 const char *

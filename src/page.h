@@ -58,6 +58,16 @@ bool page_form_encoded(struct request *r);
 int page_form_read(struct request *r, const struct form_spec *spec, size_t n,
     struct form_value *v);
 
+struct upload;
+
+/* Reads a form that carries a file, into v and u as upload_init() set u
+ * up: multipart/form-data with upload_read(), or, sent without its file,
+ * urlencoded with page_form_read(). Returns how many fields are bad, or
+ * -1 after replying: 400 with malformed_key for a broken multipart body
+ * (logged under module), otherwise as page_form_read(). */
+int page_upload_read(struct request *r, struct upload *u, struct form_value *v,
+    const char *module, const char *malformed_key);
+
 /* An error page in the reader's language: message is a catalogue key. */
 void page_error(struct request *r, int status, const char *message_key);
 
@@ -243,6 +253,15 @@ void page_responses_decide(struct request *r);
 /* Replies 503 with Retry-After: the store cannot answer now. */
 void page_unavailable(struct request *r);
 
+/* Moves p from its state to to, for r's signed-in user uid, with reason and
+ * note ("" for none) kept in its history, as lifecycle_move() does, and
+ * logs the move under module as action. Returns 0 when moved; -1 after
+ * replying: 409 with conflict_key when p left its state meanwhile, 503
+ * when the store cannot answer. */
+int page_petition_move(struct request *r, const struct petition *p, int64_t uid,
+    enum petition_state to, const char *reason, const char *note,
+    const char *module, const char *action, const char *conflict_key);
+
 /* Replies for a store operation that failed (st): 503 with Retry-After
  * when the store is unavailable, 500 otherwise. */
 void page_store_failed(struct request *r, enum store_status st);
@@ -286,6 +305,14 @@ void page_session_cookie(struct request *r, const char *cookie);
 
 /* A fresh form token for binding, in r's arena ("" when out of memory). */
 const char *page_form_token(struct request *r, const char *binding);
+
+/* The object a page opened by a mailed link renders: "view" and a flag of
+ * the view's name, the form's "action" (r's path) and "csrf" token, and,
+ * when info names a petition, its "title", "title_lang" and
+ * "petition_url". Returns a new reference (the caller sets it into its
+ * context), or NULL without memory. */
+json_t *page_link_view(struct request *r, const char *view,
+    const struct token_info *info);
 
 /* The one CSRF check of every state-changing request (routes marked
  * ROUTE_CSRF_FORM in route.h): the form's token field, as page_form_read()

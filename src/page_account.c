@@ -71,16 +71,10 @@ static const char *
 text(struct request *r, const char *key, const char *email, int64_t hours)
 {
 	struct msgfmt_arg args[4] = {
-		{ .name = "n",
-		    .type = MSGFMT_NUMBER,
-		    .num = ACCOUNT_PASSWORD_MIN },
-		{ .name = "max",
-		    .type = MSGFMT_NUMBER,
-		    .num = ACCOUNT_PASSWORD_MAX },
-		{ .name = "hours", .type = MSGFMT_NUMBER, .num = (double)hours },
-		{ .name = "email",
-		    .type = MSGFMT_STRING,
-		    .str = email != NULL ? email : "" },
+		MSGFMT_NUM("n", ACCOUNT_PASSWORD_MIN),
+		MSGFMT_NUM("max", ACCOUNT_PASSWORD_MAX),
+		MSGFMT_NUM("hours", hours),
+		MSGFMT_STR("email", email != NULL ? email : ""),
 	};
 	const char *s = i18n_format(r->arena, r->lang, key, args, 4);
 

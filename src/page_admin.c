@@ -413,9 +413,7 @@ page_admin_petition(struct request *r)
 			    arena_printf(r->arena, "mod_done_%s", done));
 		else if (removed != NULL && *removed != '\0' &&
 		    (n = strtoll(removed, &end, 10)) >= 0 && *end == '\0') {
-			struct msgfmt_arg arg = { .name = "n",
-				.type = MSGFMT_NUMBER,
-				.num = (double)n };
+			struct msgfmt_arg arg = MSGFMT_NUM("n", n);
 
 			notice = i18n_format(r->arena, r->lang,
 			    "admin_invalidated", &arg, 1);
@@ -609,7 +607,7 @@ void
 page_admin_moderate(struct request *r)
 {
 	struct form_value v[M__MAX];
-	struct transition t;
+	const char *reason;
 	struct petition p;
 	enum mod_action a;
 	char binding[33];
@@ -657,26 +655,13 @@ page_admin_moderate(struct request *r)
 		r->status = 409;
 		return;
 	}
-	memset(&t, 0, sizeof(t));
-	t.petition_id = p.id;
-	t.from = p.state;
-	t.to = mod_actions[a].to;
-	t.actor = page_actor(r, u.id);
-	t.reason = mod_actions[a].needs_reason ? v[M_REASON].s : "";
-	t.note = v[M_NOTE].s;
-	t.at = (int64_t)time(NULL);
-	switch (lifecycle_move(site.store, &t)) {
-	case STORE_OK: break;
-	case STORE_NOTFOUND:
-		/* Another moderator acted first. */
-		page_error(r, 409, "mod_conflict");
+	reason = mod_actions[a].needs_reason ? v[M_REASON].s : "";
+	/* A conflict: another moderator acted first. */
+	if (page_petition_move(r, &p, u.id, mod_actions[a].to, reason,
+		v[M_NOTE].s, "moderate", mod_actions[a].name,
+		"mod_conflict") == -1)
 		return;
-	default: page_unavailable(r); return;
-	}
-	log_info("moderate", "action=%s slug=%s from=%s to=%s actor=%s",
-	    mod_actions[a].name, p.slug, petition_state_name(t.from),
-	    petition_state_name(t.to), t.actor);
-	notify_starter(r, &p, a, t.reason, t.note);
+	notify_starter(r, &p, a, reason, v[M_NOTE].s);
 	page_see_other(r,
 	    arena_printf(r->arena, "/admin/p/%s?done=%s", p.slug,
 		mod_actions[a].name));

@@ -35,10 +35,8 @@ comment_by(struct request *r, const struct comment_row *c)
 	char first[SOCIAL_NAME_MAX];
 	const char *country = i18n_country_name(r->lang, c->country);
 	struct msgfmt_arg a[2] = {
-		{ .name = "name", .type = MSGFMT_STRING, .str = first },
-		{ .name = "country",
-		    .type = MSGFMT_STRING,
-		    .str = country ? country : c->country },
+		MSGFMT_STR("name", first),
+		MSGFMT_STR("country", country ? country : c->country),
 	};
 	const char *s;
 
@@ -53,9 +51,7 @@ comment_by(struct request *r, const struct comment_row *c)
 static const char *
 likes_text(struct request *r, int64_t likes)
 {
-	struct msgfmt_arg a = { .name = "n",
-		.type = MSGFMT_NUMBER,
-		.num = (double)likes };
+	struct msgfmt_arg a = MSGFMT_NUM("n", likes);
 	const char *s = i18n_format(r->arena, r->lang, "comment_likes", &a, 1);
 
 	return s ? s : "";
@@ -306,7 +302,7 @@ hidden_by(struct request *r, const struct user *u, const struct petition *p,
 		strcmp(c->hidden_by, owner) == 0 ? "me_actor_starter" :
 						   "me_actor_moderator");
 	struct msgfmt_arg a[2] = {
-		{ .name = "who", .type = MSGFMT_STRING, .str = who ? who : "" },
+		MSGFMT_STR("who", who ? who : ""),
 		{ .name = "date",
 		    .type = MSGFMT_DATE,
 		    .num = (double)c->hidden_at * 1000.0 },

@@ -65,25 +65,12 @@ static void
 render_view(struct request *r, const char *tmpl, enum confirm_view v,
     const struct token_info *info, const char *title_key)
 {
-	struct buf tok;
-	json_t *ctx, *c;
+	json_t *ctx;
 
 	page_begin(r);
 	ctx = page_context(r, i18n_text(r->lang, title_key));
-	buf_init(&tok);
-	crypto_csrf_token(&tok, "", time(NULL));
-	c = json_pack("{s:s, s:b, s:s, s:s%}", "view", view_names[v],
-	    view_names[v], 1, "action", r->path, "csrf",
-	    tok.data ? tok.data : "", tok.len);
-	buf_reset(&tok);
-	if (v != VIEW_UNKNOWN && info->slug != NULL) {
-		json_object_set_new(c, "title", json_string(info->title));
-		json_object_set_new(c, "title_lang",
-		    json_string(info->title_lang ? info->title_lang : ""));
-		json_object_set_new(c, "petition_url",
-		    json_string(arena_printf(r->arena, "/p/%s", info->slug)));
-	}
-	json_object_set_new(ctx, "confirm", c);
+	json_object_set_new(ctx, "confirm",
+	    page_link_view(r, view_names[v], v != VIEW_UNKNOWN ? info : NULL));
 	page_render(r, view_status[v], tmpl, ctx);
 	/* The token is in the URL; the site-wide Referrer-Policy keeps it
 	 * from leaving for other sites. */

@@ -316,25 +316,19 @@ render_response(struct request *r, const struct delivery *d,
     const char *const err[R__MAX], bool sent)
 {
 	struct msgfmt_arg args[2] = {
-		{ .name = "name", .type = MSGFMT_STRING, .str = d->name },
-		{ .name = "count",
-		    .type = MSGFMT_NUMBER,
-		    .num = (double)d->count },
+		MSGFMT_STR("name", d->name),
+		MSGFMT_NUM("count", d->count),
 	};
-	struct buf tok;
 	json_t *ctx, *o, *errors;
 	int i;
 
 	ctx = page_context(r, i18n_text(r->lang, "response_title"));
-	buf_init(&tok);
-	crypto_csrf_token(&tok, "", time(NULL));
-	o = json_pack("{s:s, s:s, s:s, s:s, s:s%, s:b, s:b, s:s}", "title",
+	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:s}", "title",
 	    p->title, "title_lang", p->lang, "intro",
 	    i18n_format(r->arena, r->lang, "response_intro", args, 2), "action",
-	    r->path, "csrf", tok.data ? tok.data : "", tok.len, "sent", sent,
+	    r->path, "csrf", page_form_token(r, ""), "sent", sent,
 	    "publish_now", site.publish_responses, "petition_url",
 	    arena_printf(r->arena, "/p/%s", p->slug));
-	buf_reset(&tok);
 	errors = json_object();
 	json_object_set_new(o, "author",
 	    json_string(v != NULL && v[R_AUTHOR].err != FORM_BAD_TEXT &&
@@ -410,9 +404,7 @@ page_response_post(struct request *r)
 	    "response=%lld",
 	    (long long)p.id, (long long)d.id, (long long)id);
 	if (site.publish_responses) {
-		struct msgfmt_arg a = { .name = "name",
-			.type = MSGFMT_STRING,
-			.str = d.name };
+		struct msgfmt_arg a = MSGFMT_STR("name", d.name);
 		const char *title = i18n_format(r->arena, p.lang,
 		    "response_update_title", &a, 1);
 
@@ -649,9 +641,7 @@ page_responses_decide(struct request *r)
 				name = rs[i].to_name;
 	}
 	{
-		struct msgfmt_arg a = { .name = "name",
-			.type = MSGFMT_STRING,
-			.str = name };
+		struct msgfmt_arg a = MSGFMT_STR("name", name);
 
 		title = i18n_format(r->arena, p.lang, "response_update_title",
 		    &a, 1);

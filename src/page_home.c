@@ -50,12 +50,8 @@ page_card(struct request *r, struct petition *p)
 	if (counts_get(p->id, &p->count) == -1)
 		return NULL;
 	next = petition_next_goal(p->count, p->goal);
-	args[0] = (struct msgfmt_arg){ .name = "count",
-		.type = MSGFMT_NUMBER,
-		.num = (double)p->count };
-	args[1] = (struct msgfmt_arg){ .name = "goal",
-		.type = MSGFMT_NUMBER,
-		.num = (double)next };
+	args[0] = MSGFMT_NUM("count", p->count);
+	args[1] = MSGFMT_NUM("goal", next);
 	line = i18n_format(r->arena, r->lang, "count_line", args, 2);
 	card = json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:I, s:I, s:s}",
 	    "slug", p->slug, "title", p->title, "lang", p->lang, "url",
@@ -100,12 +96,8 @@ page_pager(struct request *r, json_t *ctx, int page, int64_t total,
 
 	if (pages <= 1)
 		return;
-	args[0] = (struct msgfmt_arg){ .name = "page",
-		.type = MSGFMT_NUMBER,
-		.num = (double)page };
-	args[1] = (struct msgfmt_arg){ .name = "pages",
-		.type = MSGFMT_NUMBER,
-		.num = (double)pages };
+	args[0] = MSGFMT_NUM("page", page);
+	args[1] = MSGFMT_NUM("pages", pages);
 	line = i18n_format(r->arena, r->lang, "pager_line", args, 2);
 	pager = json_pack("{s:s}", "line", line ? line : "");
 	if (page > 1)
@@ -130,9 +122,7 @@ card_waiting(struct request *r, json_t *card, const struct catalog_item *it)
 
 	if (it->waiting_since <= 0)
 		return;
-	arg = (struct msgfmt_arg){ .name = "days",
-		.type = MSGFMT_NUMBER,
-		.num = (double)(days > 0 ? days : 0) };
+	arg = MSGFMT_NUM("days", (days > 0 ? days : 0));
 	line = i18n_format(r->arena, r->lang, "card_waiting", &arg, 1);
 	if (line != NULL)
 		json_object_set_new(card, "waiting_line", json_string(line));

@@ -31,27 +31,6 @@ static const struct form_spec image_form[I__MAX] = {
 	[I_CSRF] = PAGE_CSRF_FIELD,
 };
 
-/* Reads the upload's fields into v and its file into u. Returns the
- * number of bad fields, or -1 after replying. */
-static int
-read_upload(struct request *r, struct upload *u, struct form_value *v)
-{
-	int n;
-
-	if (!upload_is_multipart(r))
-		/* A form without the file (urlencoded): its token is
-		 * checked all the same, then the missing image refused. */
-		return page_form_read(r, image_form, I__MAX, v);
-	switch (upload_read(r, u, v, &n)) {
-	case UPLOAD_OK: return n;
-	case UPLOAD_MALFORMED:
-		log_info("image", "slug=%s result=malformed", r->slug);
-		page_error(r, 400, "err_image_form");
-		return -1;
-	default: page_error(r, 500, "err_internal"); return -1;
-	}
-}
-
 /* The files of res as the store keeps them, names and types in the
  * arena. Returns 0 or -1 (out of memory). */
 static int
@@ -103,7 +82,8 @@ page_image_upload(struct request *r)
 	upload_init(&u, image_form, I__MAX, "image", IMAGE_MAX_BYTES,
 	    TEXT_BYTES);
 	if (page_require(r, ROLE_STARTER, &usr, binding) == -1 ||
-	    (nerr = read_upload(r, &u, v)) == -1 ||
+	    (nerr = page_upload_read(r, &u, v, "image", "err_image_form")) ==
+		-1 ||
 	    !page_csrf_check(r, &v[I_CSRF], binding) ||
 	    page_petition_owned(r, &usr, &p, "image") == -1 ||
 	    page_rate_check(r, 0) == -1)

@@ -252,18 +252,10 @@ stats_json(struct request *r, const struct petition *p, json_t *o)
 	json_object_set_new(o, "has_chart", json_boolean(ndays > 0));
 	if (ndays > 0) {
 		struct msgfmt_arg args[4] = {
-			{ .name = "days",
-			    .type = MSGFMT_NUMBER,
-			    .num = (double)ndays },
-			{ .name = "from",
-			    .type = MSGFMT_STRING,
-			    .str = iso_date(r->arena, first) },
-			{ .name = "to",
-			    .type = MSGFMT_STRING,
-			    .str = iso_date(r->arena, last) },
-			{ .name = "max",
-			    .type = MSGFMT_NUMBER,
-			    .num = (double)max },
+			MSGFMT_NUM("days", ndays),
+			MSGFMT_STR("from", iso_date(r->arena, first)),
+			MSGFMT_STR("to", iso_date(r->arena, last)),
+			MSGFMT_NUM("max", max),
 		};
 
 		ct.id = "me-chart";
@@ -325,12 +317,8 @@ updates_json(struct request *r, const struct petition *p, json_t *o)
 		return -1;
 	list = json_array();
 	for (i = 0; i < n; i++) {
-		struct msgfmt_arg arg = { .name = "n",
-			.type = MSGFMT_NUMBER,
-			.num = (double)up[i].mailed };
-		struct msgfmt_arg by = { .name = "author",
-			.type = MSGFMT_STRING,
-			.str = up[i].author };
+		struct msgfmt_arg arg = MSGFMT_NUM("n", up[i].mailed);
+		struct msgfmt_arg by = MSGFMT_STR("author", up[i].author);
 		struct buf html;
 		json_t *u;
 
@@ -482,9 +470,7 @@ deliver_json(struct request *r, const struct petition *p, json_t *o)
 		return -1;
 	list = json_array();
 	for (i = 0; i < n && i < 10; i++) {
-		struct msgfmt_arg a = { .name = "name",
-			.type = MSGFMT_STRING,
-			.str = ae[i].name };
+		struct msgfmt_arg a = MSGFMT_STR("name", ae[i].name);
 		char *email = NULL;
 		size_t len = 0;
 		json_t *e;
@@ -764,7 +750,6 @@ void
 page_me_state(struct request *r)
 {
 	struct form_value v[S__MAX];
-	struct transition t;
 	struct me_forms f;
 	enum me_action a;
 	char binding[33];
@@ -809,24 +794,9 @@ page_me_state(struct request *r)
 		render_petition(r, &u, binding, &p, 422, &f);
 		return;
 	}
-	memset(&t, 0, sizeof(t));
-	t.petition_id = p.id;
-	t.from = p.state;
-	t.to = actions[a].to;
-	t.actor = page_actor(r, u.id);
-	t.reason = "";
-	t.note = v[S_NOTE].s;
-	t.at = (int64_t)time(NULL);
-	switch (lifecycle_move(site.store, &t)) {
-	case STORE_OK: break;
-	case STORE_NOTFOUND:
-		/* Someone moved it first. */
-		page_error(r, 409, "me_err_state");
+	/* A conflict: someone moved it first. */
+	if (page_petition_move(r, &p, u.id, actions[a].to, "", v[S_NOTE].s,
+		"me", actions[a].name, "me_err_state") == -1)
 		return;
-	default: page_unavailable(r); return;
-	}
-	log_info("me", "action=%s slug=%s from=%s to=%s actor=%s",
-	    actions[a].name, p.slug, petition_state_name(t.from),
-	    petition_state_name(t.to), t.actor);
 	redirect_back(r, &p, "changed=1");
 }

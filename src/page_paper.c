@@ -54,26 +54,6 @@ static const struct form_spec add_form[A__MAX] = {
 	[A_CSRF] = PAGE_CSRF_FIELD,
 };
 
-/* Reads the batch's fields into v and its scan, if any, into u: a form
- * sent as multipart/form-data (with a file) or urlencoded (without).
- * Returns 0, or -1 after replying. */
-static int
-read_batch(struct request *r, struct upload *u, struct form_value *v)
-{
-	int n;
-
-	if (!upload_is_multipart(r))
-		return page_form_read(r, add_form, A__MAX, v);
-	switch (upload_read(r, u, v, &n)) {
-	case UPLOAD_OK: return 0;
-	case UPLOAD_MALFORMED:
-		log_info("paper", "slug=%s result=malformed", r->slug);
-		page_error(r, 400, "paper_err_upload");
-		return -1;
-	default: page_error(r, 500, "err_internal"); return -1;
-	}
-}
-
 /* The scan of u checked: its kind in *kind (PAPER_SCAN_NONE when no file
  * was chosen). Returns 0, or -1 after replying 422. */
 static int
@@ -212,7 +192,7 @@ page_paper_add(struct request *r)
 	page_begin(r);
 	upload_init(&up, add_form, A__MAX, "scan", PAPER_SCAN_MAX, TEXT_BYTES);
 	if (page_require(r, ROLE_STARTER, &u, binding) == -1 ||
-	    read_batch(r, &up, v) == -1 ||
+	    page_upload_read(r, &up, v, "paper", "paper_err_upload") == -1 ||
 	    !page_csrf_check(r, &v[A_CSRF], binding) ||
 	    load_allowed(r, &u, &p) == -1 || page_rate_check(r, 0) == -1)
 		goto out;

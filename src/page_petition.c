@@ -247,9 +247,7 @@ live_log(struct request *r, int64_t petition_id, int64_t log_since,
 	key[2] = timestamp;
 	if (memo_get(&log_memo, key, 3, r->lang, &live[LIVE_LOG_SIZE_TEXT], 3))
 		return;
-	a = (struct msgfmt_arg){ .name = "size",
-		.type = MSGFMT_NUMBER,
-		.num = (double)size };
+	a = MSGFMT_NUM("size", size);
 	v[0] = i18n_format(r->arena, r->lang, "log_line_size", &a, 1);
 	v[1] =
 	    arena_strdup(r->arena, utc_format(iso, UTC_ISO, timestamp / 1000));
@@ -296,8 +294,8 @@ live_compute(struct request *r, int64_t count, int64_t goal, int64_t created_at,
 	/* goal 0: a closed or won petition, with no next goal. */
 	int64_t next = goal > 0 ? petition_next_goal(count, goal) : count;
 	struct msgfmt_arg args[2] = {
-		{ .name = "count", .type = MSGFMT_NUMBER, .num = (double)count },
-		{ .name = "goal", .type = MSGFMT_NUMBER, .num = (double)next },
+		MSGFMT_NUM("count", count),
+		MSGFMT_NUM("goal", next),
 	};
 	struct msgfmt_arg when[2] = {
 		{ .name = "date",
@@ -408,12 +406,8 @@ petition_removals(struct request *r, const struct petition *p, json_t *o)
 		const char *reason = i18n_text(r->lang,
 		    arena_printf(r->arena, "reason_%s", rows[i].reason));
 		struct msgfmt_arg args[2] = {
-			{ .name = "n",
-			    .type = MSGFMT_NUMBER,
-			    .num = (double)rows[i].n },
-			{ .name = "reason",
-			    .type = MSGFMT_STRING,
-			    .str = reason ? reason : rows[i].reason },
+			MSGFMT_NUM("n", rows[i].n),
+			MSGFMT_STR("reason", reason ? reason : rows[i].reason),
 		};
 		const char *line =
 		    i18n_format(r->arena, r->lang, "removed_line", args, 2);
@@ -433,9 +427,8 @@ hidden_page(struct request *r, const struct petition *p)
 {
 	const char *label = i18n_text(r->lang,
 	    arena_printf(r->arena, "mod_reason_%s", p->reason));
-	struct msgfmt_arg arg = { .name = "reason",
-		.type = MSGFMT_STRING,
-		.str = label ? label : i18n_text(r->lang, "mod_reason_other") };
+	struct msgfmt_arg arg = MSGFMT_STR("reason",
+	    label ? label : i18n_text(r->lang, "mod_reason_other"));
 	const char *msg =
 	    i18n_format(r->arena, r->lang, "petition_hidden", &arg, 1);
 	const char *title = i18n_text(r->lang, "title_removed");
@@ -609,13 +602,9 @@ petition_clock(struct request *r, const struct petition *p, json_t *o)
 	days = ((int64_t)time(NULL) - ds[0].created_at) / 86400;
 	{
 		struct msgfmt_arg a[2] = {
-			{ .name = "names",
-			    .type = MSGFMT_STRING,
-			    .str = buf_ok(&names) && names.data ? names.data :
-								  "" },
-			{ .name = "days",
-			    .type = MSGFMT_NUMBER,
-			    .num = (double)(days < 0 ? 0 : days) },
+			MSGFMT_STR("names",
+			    buf_ok(&names) && names.data ? names.data : ""),
+			MSGFMT_NUM("days", (days < 0 ? 0 : days)),
 		};
 		const char *s =
 		    i18n_format(r->arena, r->lang, "clock_no_response", a, 2);
@@ -634,9 +623,7 @@ petition_life(struct request *r, const struct petition *p, json_t *o)
 	int64_t now = (int64_t)time(NULL);
 
 	if (p->owner_name != NULL && *p->owner_name) {
-		struct msgfmt_arg a = { .name = "name",
-			.type = MSGFMT_STRING,
-			.str = p->owner_name };
+		struct msgfmt_arg a = MSGFMT_STR("name", p->owner_name);
 
 		json_object_set_new(o, "started_by",
 		    json_string(i18n_format(r->arena, r->lang,
@@ -667,9 +654,7 @@ petition_life(struct request *r, const struct petition *p, json_t *o)
 			{ .name = "date",
 			    .type = MSGFMT_DATE,
 			    .num = (double)at * 1000.0 },
-			{ .name = "days",
-			    .type = MSGFMT_NUMBER,
-			    .num = (double)site.retain_days },
+			MSGFMT_NUM("days", site.retain_days),
 		};
 
 		json_object_set_new(o, "retention_line",

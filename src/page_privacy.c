@@ -33,23 +33,11 @@ static void
 withdraw_render(struct request *r, enum withdraw_view v,
     const struct token_info *info)
 {
-	struct buf tok;
-	json_t *ctx, *w;
+	json_t *ctx;
 
 	ctx = page_context(r, i18n_text(r->lang, "withdraw_title"));
-	buf_init(&tok);
-	crypto_csrf_token(&tok, "", time(NULL));
-	w = json_pack("{s:s, s:b, s:s, s:s%}", "view", wv_names[v], wv_names[v],
-	    1, "action", r->path, "csrf", tok.data ? tok.data : "", tok.len);
-	buf_reset(&tok);
-	if (info != NULL && info->slug != NULL) {
-		json_object_set_new(w, "title", json_string(info->title));
-		json_object_set_new(w, "title_lang",
-		    json_string(info->title_lang ? info->title_lang : ""));
-		json_object_set_new(w, "petition_url",
-		    json_string(arena_printf(r->arena, "/p/%s", info->slug)));
-	}
-	json_object_set_new(ctx, "withdraw", w);
+	json_object_set_new(ctx, "withdraw",
+	    page_link_view(r, wv_names[v], info));
 	page_render(r, wv_status[v], "withdraw", ctx);
 	/* The secret is in the URL: never cached, never sent on. */
 	http_header_add(r, "Cache-Control", "no-store");
@@ -121,9 +109,7 @@ page_withdraw_post(struct request *r)
 void
 page_privacy(struct request *r)
 {
-	struct msgfmt_arg a = { .name = "days",
-		.type = MSGFMT_NUMBER,
-		.num = (double)site.retain_days };
+	struct msgfmt_arg a = MSGFMT_NUM("days", site.retain_days);
 	const char *how_long;
 	json_t *ctx;
 

@@ -139,9 +139,7 @@ page_search(struct request *r)
 	}
 	search_text_free(st);
 	{
-		struct msgfmt_arg arg = { .name = "n",
-			.type = MSGFMT_NUMBER,
-			.num = (double)total };
+		struct msgfmt_arg arg = MSGFMT_NUM("n", total);
 		const char *found =
 		    i18n_format(r->arena, r->lang, "search_found", &arg, 1);
 

@@ -421,10 +421,8 @@ count_text(struct request *r, const struct petition *p, const char **line,
 {
 	int64_t next = petition_next_goal(p->count, p->goal);
 	struct msgfmt_arg args[2] = {
-		{ .name = "count",
-		    .type = MSGFMT_NUMBER,
-		    .num = (double)p->count },
-		{ .name = "goal", .type = MSGFMT_NUMBER, .num = (double)next },
+		MSGFMT_NUM("count", p->count),
+		MSGFMT_NUM("goal", next),
 	};
 
 	*line = i18n_format(r->arena, r->lang, "count_line", args, 2);

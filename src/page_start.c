@@ -71,16 +71,8 @@ action_ok(const char *s, size_t len)
 static bool
 goal_ok(const char *s, size_t len)
 {
-	long long n = 0;
-	size_t i;
+	int64_t n = form_digits(s, len, 8);
 
-	if (len == 0 || len > 8)
-		return false;
-	for (i = 0; i < len; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-		n = n * 10 + (s[i] - '0');
-	}
 	return n >= 1 && n <= GOAL_MAX;
 }
 
@@ -286,9 +278,7 @@ text(struct request *r, const char *key)
 static const char *
 row_legend(struct request *r, int i)
 {
-	struct msgfmt_arg n = { .name = "n",
-		.type = MSGFMT_NUMBER,
-		.num = i + 1 };
+	struct msgfmt_arg n = MSGFMT_NUM("n", i + 1);
 	const char *s = i18n_format(r->arena, r->lang, "start_to_legend", &n, 1);
 
 	return s != NULL ? s : "";
@@ -460,9 +450,8 @@ start_context(struct request *r, const char *binding, const struct petition *p,
 		const char *label = i18n_text(r->lang,
 		    arena_printf(r->arena, "mod_reason_%s",
 			p->reason ? p->reason : ""));
-		struct msgfmt_arg a = { .name = "reason",
-			.type = MSGFMT_STRING,
-			.str = label ? label : text(r, "mod_reason_other") };
+		struct msgfmt_arg a = MSGFMT_STR("reason",
+		    label ? label : text(r, "mod_reason_other"));
 		const char *line = i18n_format(r->arena, r->lang,
 		    "start_rejected_reason", &a, 1);
 

@@ -166,9 +166,7 @@ static int
 paint_text(cairo_t *cr, struct arena *a, const struct share_card *c,
     const struct share_step *st)
 {
-	struct msgfmt_arg arg = { .name = "count",
-		.type = MSGFMT_NUMBER,
-		.num = (double)st->shown };
+	struct msgfmt_arg arg = MSGFMT_NUM("count", st->shown);
 	const char *count, *goal;
 	PangoLayout *title;
 	int unknown;

@@ -192,19 +192,8 @@ int
 translog_key_load(const char *data_dir, struct translog_key *out)
 {
 	unsigned char seed[crypto_sign_SEEDBYTES];
-	char path[PATH_MAX];
 
-	if (sodium_init() < 0) {
-		log_error("translog", "error=\"sodium_init failed\"");
-		return -1;
-	}
-	if ((size_t)snprintf(path, sizeof(path), "%s/log.key", data_dir) >=
-	    sizeof(path)) {
-		log_error("translog", "error=\"path too long\" dir=%s",
-		    data_dir);
-		return -1;
-	}
-	if (crypto_key_file(path, seed, sizeof(seed)) == -1)
+	if (crypto_key_file(data_dir, "log.key", seed, sizeof(seed)) == -1)
 		return -1;
 	translog_key_from_seed(seed, out);
 	sodium_memzero(seed, sizeof(seed));

@@ -557,6 +557,32 @@ test_error_keys(void **state)
 	assert_string_equal(form_error_key(FORM__MAX), "err_invalid_text");
 }
 
+static void
+test_digits(void **state)
+{
+	/* Not NUL-ended: the length is all that is read. */
+	const char digits[] = "0123456789012345678901";
+
+	(void)state;
+	assert_int_equal(form_digits("7", 1, 1), 7);
+	assert_int_equal(form_digits("007", 3, 3), 7);
+	assert_int_equal(form_digits("15000", 5, 8), 15000);
+	assert_int_equal(form_digits(digits, 18, 18), 12345678901234567LL);
+	assert_int_equal(form_digits("999999999999999999", 18, 18),
+	    999999999999999999LL);
+	/* The longest kept short of overflow, and maxlen itself. */
+	assert_int_equal(form_digits(digits, 19, 19), -1);
+	assert_int_equal(form_digits("15000", 5, 4), -1);
+	assert_int_equal(form_digits("", 0, 8), -1);
+	assert_int_equal(form_digits("12a", 3, 8), -1);
+	assert_int_equal(form_digits("-1", 2, 8), -1);
+	assert_int_equal(form_digits("+1", 2, 8), -1);
+	assert_int_equal(form_digits(" 1", 2, 8), -1);
+	assert_int_equal(form_digits("1\0", 2, 8), -1);
+	assert_int_equal(form_digits("\xd9\xa1", 2, 8), -1); /* Arabic one */
+	assert_int_equal(form_digits("12", 1, 8), 1);
+}
+
 int
 main(void)
 {
@@ -567,6 +593,7 @@ main(void)
 		cmocka_unit_test(test_text_valid),
 		cmocka_unit_test(test_utf8_chars),
 		cmocka_unit_test(test_error_keys),
+		cmocka_unit_test(test_digits),
 		cmocka_unit_test_setup_teardown(test_parse_basic, setup_arena,
 		    teardown_arena),
 		cmocka_unit_test_setup_teardown(test_parse_undeclared_and_duplicates,
