@@ -30,14 +30,6 @@
 #define CLAIM_MIN 20
 #define CLAIM_MAX 100
 
-/* The least time from one sender's round to its next. Every acknowledged
- * signature kicks the senders; in a spike, a round per kick claims a
- * message or two at a time, each claim and its outcomes a write that the
- * signature writer waits for. A round every ROUND_GAP_MS at the most
- * claims what came meanwhile, together (a mail's delay grows by as much,
- * at the most). */
-#define ROUND_GAP_MS 50
-
 static struct {
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
@@ -309,7 +301,7 @@ static void *
 worker(void *arg)
 {
 	struct smtp_session *sess = NULL;
-	struct timespec began, until;
+	struct timespec until;
 	unsigned seen;
 
 	(void)arg;
@@ -319,24 +311,12 @@ worker(void *arg)
 		    "error=\"out of memory\" note=\"a "
 		    "connection per message\"");
 	for (;;) {
-		clock_gettime(CLOCK_REALTIME, &began);
 		pthread_mutex_lock(&w.lock);
 		seen = w.kicks;
 		pthread_mutex_unlock(&w.lock);
 		if (run_batches(w.store, &w.cfg, sess) == -1)
 			log_warn("outbox", "error=\"cannot read the outbox\"");
 		pthread_mutex_lock(&w.lock);
-		/* Kicks meanwhile are counted, not lost; only stopping ends
-		 * the gap early. */
-		until = began;
-		until.tv_nsec += ROUND_GAP_MS * 1000000L;
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
-		while (!w.stopping &&
-		    pthread_cond_timedwait(&w.wake, &w.lock, &until) == 0)
-			;
 		/* Wake on a kick made since this round began, else once a
 		 * second for retries that fall due. */
 		clock_gettime(CLOCK_REALTIME, &until);

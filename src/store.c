@@ -858,7 +858,6 @@ struct q {
 	const char *what;
 	enum store_status st;
 	bool tx;	 /* a transaction is open */
-	bool relaxed;	 /* q_relax() was called */
 	int64_t changes; /* rows the last statement changed */
 };
 
@@ -1171,27 +1170,8 @@ q_commit(struct q *q)
 		q->tx = false;
 }
 
-/* Lets the operation's commits return before the disk has them, for the
- * outbox's own bookkeeping (claims and outcomes), which SQLite would
- * otherwise fsync as often as the signature writer does, each time holding
- * the one write lock the writer needs. A commit so made survives the
- * process's death (it is in the WAL, which the system keeps) and is on
- * disk with the next durable commit (the writer's next batch) or
- * checkpoint; a power cut before then can lose only outcomes, and those
- * messages are sent again with their Message-ID, as a message in flight
- * is. q_close() makes the connection durable again. Call it before
- * the transaction begins. */
-static void
-q_relax(struct q *q)
-{
-	if (q->st == STORE_OK && q->s->be->durable != NULL &&
-	    q->s->be->durable(q->c, false) == 0)
-		q->relaxed = true;
-}
-
 /* Gives the connection back, rolling back what is still open (a failure,
- * or a read) and making it durable again after q_relax(). Returns the
- * operation's status. */
+ * or a read). Returns the operation's status. */
 static enum store_status
 q_close(struct q *q)
 {
@@ -1204,9 +1184,6 @@ q_close(struct q *q)
 		(void)q_run(q, ST_ROLLBACK, "");
 		q->st = st;
 	}
-	/* Every other operation counts on a durable connection. */
-	if (q->relaxed && q->s->be->durable(q->c, true) == -1)
-		fatal("store", "cannot make a connection durable again");
 	pool_put(q->s, q->slot);
 	q->c = NULL;
 	return st;
@@ -2931,17 +2908,12 @@ store_outbox_claim(struct store *s, struct arena *a, int64_t now, size_t max,
     struct outbox_msg **out, size_t *n)
 {
 	enum store_status st;
-	struct q q;
-	int r;
 
 	*n = 0;
-	if (q_open(&q, s, a, "outbox_claim") != STORE_OK)
-		return q.st;
-	q_relax(&q);
-	r = q_run(&q, ST_OUTBOX_CLAIM, "iiit", now, (int64_t)max,
+	st = list(s, a, "outbox_claim", read_outbox_claimed, sizeof(**out), out,
+	    n, ST_OUTBOX_CLAIM, "iiit", now, (int64_t)max,
 	    s->be->shared ? now - OUTBOX_LEASE : INT64_MIN, s->node);
-	q_rows(&q, r, read_outbox_claimed, sizeof(**out), out, n);
-	if ((st = q_close(&q)) == STORE_OK)
+	if (st == STORE_OK)
 		qsort(*out, *n, sizeof(**out), claimed_cmp);
 	return st;
 }
@@ -2968,7 +2940,6 @@ store_outbox_finish_batch(struct store *s, const struct outbox_outcome *o,
 		return STORE_OK;
 	if (q_open(&q, s, NULL, "outbox_finish") != STORE_OK)
 		return q.st;
-	q_relax(&q);
 	q_begin(&q, ST_BEGIN);
 	for (i = 0; i < n && q.st == STORE_OK; i++) {
 		if (o[i].state == OUTBOX_SENT)

@@ -291,11 +291,6 @@ struct store_backend {
 	int (*conn_ready)(struct store_conn *);
 	/* After each use: ends the statement and any transaction left. */
 	void (*conn_release)(struct store_conn *);
-	/* Whether the connection's commits wait for the disk (on: as opened)
-	 * or may return before it has them (off), for bookkeeping that a
-	 * power cut may lose without harm (store.c's q_relax()); outside a
-	 * transaction. Returns 0, or -1 logged. NULL: always durable. */
-	int (*durable)(struct store_conn *, bool on);
 
 	/* Makes statement id the connection's current one, its parameters
 	 * unbound (the previous statement ends). Returns 0, or -1 logged. */

@@ -396,26 +396,6 @@ sq_close(struct store_conn *c)
 	free(c);
 }
 
-static int
-sq_durable(struct store_conn *c, bool on)
-{
-	/* Compiled each time: PRAGMA synchronous takes effect when it is
-	 * prepared, not when it is stepped. */
-	const char *sql =
-	    on ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL";
-	char *err = NULL;
-
-	sq_end(c);
-	if (sqlite3_exec(c->db, sql, NULL, NULL, &err) != SQLITE_OK) {
-		log_error("store",
-		    "backend=sqlite op=durable on=%d error=\"%s\"", (int)on,
-		    err != NULL ? err : sqlite3_errmsg(c->db));
-		sqlite3_free(err);
-		return -1;
-	}
-	return 0;
-}
-
 static void
 sq_release(struct store_conn *c)
 {
@@ -685,7 +665,6 @@ const struct store_backend store_sqlite_backend = {
 	.conn_open = sq_open,
 	.conn_close = sq_close,
 	.conn_release = sq_release,
-	.durable = sq_durable,
 	.prepare = sq_prepare,
 	.bind_int = sq_bind_int,
 	.bind_text = sq_bind_text,

@@ -2418,77 +2418,6 @@ paper_batch_new(int64_t petition, const char *kind, const void *data, size_t len
 	return id;
 }
 
-/* PRAGMA synchronous of connection slot i (SQLite: 2 FULL, 1 NORMAL), read
- * through the pragma's table: the plain pragma gives its value as it was
- * when the statement was prepared. */
-static int64_t
-sqlite_sync(int i)
-{
-	static const char q[] = "SELECT synchronous FROM pragma_synchronous";
-	struct store_conn *c = S->conn[i];
-	int64_t v;
-
-	/* A statement SQLite does not run otherwise, lent for the read. */
-	S->sql[ST_MIGRATE_LOCK] = q;
-	assert_int_equal(S->be->prepare(c, ST_MIGRATE_LOCK), 0);
-	assert_int_equal(S->be->step(c, "sync"), STEP_ROW);
-	v = S->be->col_int(c, 0);
-	S->be->conn_release(c);
-	S->sql[ST_MIGRATE_LOCK] = "";
-	return v;
-}
-
-/* The outbox's bookkeeping commits without waiting for the disk; every
- * connection is durable again when it goes back to the pool. */
-static void
-test_outbox_relaxed(void **state)
-{
-	struct outbox_outcome oc[50];
-	struct outbox_msg *ms;
-	struct q q;
-	size_t n, i;
-	int slot;
-
-	(void)state;
-	if (pg_dsn[0] != '\0')
-		skip(); /* PostgreSQL's commits are its server's */
-	for (i = 0; i < 3; i++) {
-		char mid[32];
-		struct outbox_new m = { mid, "confirm",
-			(const unsigned char *)"x", 1 };
-
-		snprintf(mid, sizeof(mid), "<relaxed%zu@test>", i);
-		assert_int_equal(store_outbox_add(S, &m, T0), STORE_OK);
-	}
-	for (slot = 0; slot < STORE_POOL; slot++)
-		assert_int_equal(sqlite_sync(slot), 2);
-	assert_int_equal(q_open(&q, S, NULL, "relaxed"), STORE_OK);
-	slot = q.slot;
-	q_relax(&q);
-	assert_true(q.relaxed);
-	assert_int_equal(sqlite_sync(slot), 1);
-	assert_int_equal(q_close(&q), STORE_OK);
-	assert_int_equal(sqlite_sync(slot), 2);
-
-	/* Everything due (the earlier cases' mail too), each sent. */
-	assert_int_equal(store_outbox_claim(S, A, T0 + 10, 50, &ms, &n),
-	    STORE_OK);
-	assert_true(n >= 3 && n < 50);
-	for (i = 0; i < n; i++) {
-		memset(&oc[i], 0, sizeof(oc[i]));
-		oc[i].id = ms[i].id;
-		oc[i].state = OUTBOX_SENT;
-	}
-	assert_int_equal(store_outbox_finish_batch(S, oc, n, T0 + 11), STORE_OK);
-	for (slot = 0; slot < STORE_POOL; slot++)
-		assert_int_equal(sqlite_sync(slot), 2);
-	/* What the relaxed commits wrote is there for the next reader. */
-	assert_int_equal(store_outbox_list(S, A, &ms, &n), STORE_OK);
-	for (i = 0; i < n; i++)
-		if (strncmp(ms[i].message_id, "<relaxed", 8) == 0)
-			assert_int_equal(ms[i].state, OUTBOX_SENT);
-}
-
 static void
 test_paper_scan(void **state)
 {
@@ -2803,7 +2732,6 @@ main(void)
 		CASE(test_deliver_handover),
 		/* paper */
 		CASE(test_paper_scan),
-		CASE(test_outbox_relaxed),
 	};
 	const char *pg = getenv("HOLOS_TEST_PG");
 	int failed;
