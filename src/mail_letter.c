@@ -127,7 +127,7 @@ confirm_make(struct arena *a, const struct letter_confirm *l,
 	struct msgfmt_arg args[3] = {
 		MSGFMT_STR("title", l->title),
 		MSGFMT_STR("link", l->confirm_url),
-		MSGFMT_NUM("days", (l->days > 0 ? l->days : confirm_days())),
+		MSGFMT_NUM("days", l->days > 0 ? l->days : confirm_days()),
 	};
 	const char *subject, *text, *ignore, *mydata = l->mydata_url;
 	struct mail m;

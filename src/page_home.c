@@ -122,7 +122,7 @@ card_waiting(struct request *r, json_t *card, const struct catalog_item *it)
 
 	if (it->waiting_since <= 0)
 		return;
-	arg = MSGFMT_NUM("days", (days > 0 ? days : 0));
+	arg = MSGFMT_NUM("days", days > 0 ? days : 0);
 	line = i18n_format(r->arena, r->lang, "card_waiting", &arg, 1);
 	if (line != NULL)
 		json_object_set_new(card, "waiting_line", json_string(line));

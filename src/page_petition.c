@@ -604,7 +604,7 @@ petition_clock(struct request *r, const struct petition *p, json_t *o)
 		struct msgfmt_arg a[2] = {
 			MSGFMT_STR("names",
 			    buf_ok(&names) && names.data ? names.data : ""),
-			MSGFMT_NUM("days", (days < 0 ? 0 : days)),
+			MSGFMT_NUM("days", days < 0 ? 0 : days),
 		};
 		const char *s =
 		    i18n_format(r->arena, r->lang, "clock_no_response", a, 2);
