@@ -29,11 +29,7 @@
 #define REQ_MAX 2048
 #define DRAIN_SECONDS 10 /* wait this long for replies after the run */
 
-enum cstate {
-	C_CONNECTING,
-	C_IDLE,
-	C_BUSY
-};
+enum cstate { C_CONNECTING, C_IDLE, C_BUSY };
 
 struct conn {
 	int fd;

@@ -329,11 +329,7 @@ bar_show(int64_t done, int64_t total, time_t *last, bool end)
 		fputc('\n', stderr);
 }
 
-enum {
-	X_OUT = 400,
-	X_FORMAT,
-	X_LANG
-};
+enum { X_OUT = 400, X_FORMAT, X_LANG };
 
 static const struct option xopts[] = {
 	{ "out", required_argument, NULL, X_OUT },

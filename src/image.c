@@ -320,12 +320,7 @@ fail:
 	return st;
 }
 
-enum save_kind {
-	SAVE_WEBP,
-	SAVE_JPEG,
-	SAVE_PNG,
-	SAVE__MAX
-};
+enum save_kind { SAVE_WEBP, SAVE_JPEG, SAVE_PNG, SAVE__MAX };
 
 /* WebP straight from libwebp: libvips 8.14's saver writes an EXIF chunk of
  * its own making even when told to strip. The result is a simple lossy

@@ -57,12 +57,7 @@ enum image_status {
 	IMAGE_STATUS__MAX
 };
 
-enum image_format {
-	IMAGE_JPEG,
-	IMAGE_PNG,
-	IMAGE_WEBP,
-	IMAGE_FORMAT__MAX
-};
+enum image_format { IMAGE_JPEG, IMAGE_PNG, IMAGE_WEBP, IMAGE_FORMAT__MAX };
 
 /* One encoded picture. data lives in the arena given to image_process(). */
 struct image_blob {

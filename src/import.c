@@ -18,14 +18,7 @@
 #define IMPORT_MAX_TO 32
 #define IMPORT_MAX_TR 32
 
-enum import_key {
-	KEY_TITLE,
-	KEY_TO,
-	KEY_GOAL,
-	KEY_LANG,
-	KEY_SLUG,
-	KEY__MAX
-};
+enum import_key { KEY_TITLE, KEY_TO, KEY_GOAL, KEY_LANG, KEY_SLUG, KEY__MAX };
 
 static const char *const import_keys[KEY__MAX] = {
 	[KEY_TITLE] = "title",

@@ -5,13 +5,7 @@
 #include <stddef.h>
 #include <stdnoreturn.h>
 
-enum log_level {
-	LOG_DEBUG,
-	LOG_INFO,
-	LOG_WARN,
-	LOG_ERROR,
-	LOG__MAX
-};
+enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR, LOG__MAX };
 
 /* Lowest level written; LOG_INFO unless HOLOS_LOG_LEVEL=debug. */
 void log_set_level(enum log_level level);

@@ -16,11 +16,7 @@ extern "C" {
 
 struct msgfmt;
 
-enum msgfmt_type {
-	MSGFMT_NUMBER,
-	MSGFMT_STRING,
-	MSGFMT_DATE
-};
+enum msgfmt_type { MSGFMT_NUMBER, MSGFMT_STRING, MSGFMT_DATE };
 
 struct msgfmt_arg {
 	const char *name;

@@ -206,10 +206,7 @@ file_write(void *ctx, const unsigned char *data, size_t len)
 	return fwrite(data, 1, len, ctx) == len ? 0 : -1;
 }
 
-enum {
-	P_OUT = 400,
-	P_LANG
-};
+enum { P_OUT = 400, P_LANG };
 
 static const struct option popts[] = {
 	{ "out", required_argument, NULL, P_OUT },

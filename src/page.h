@@ -352,11 +352,7 @@ extern const struct form_spec page_button_form[1];
 /* The form that asks for an address to mail a link to (a password reset,
  * a sign-in link, a signer's data): the address, checked by
  * email_valid(), and the CSRF token. */
-enum page_email_field {
-	PAGE_EMAIL,
-	PAGE_EMAIL_CSRF,
-	PAGE_EMAIL__MAX
-};
+enum page_email_field { PAGE_EMAIL, PAGE_EMAIL_CSRF, PAGE_EMAIL__MAX };
 extern const struct form_spec page_email_form[PAGE_EMAIL__MAX];
 
 /* The POST of page_email_form into v (page_form_post()), its address

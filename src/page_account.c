@@ -29,13 +29,7 @@
  * written to disk). */
 #define ANSWER_MS 300
 
-enum signup_field {
-	S_NAME,
-	S_EMAIL,
-	S_PASSWORD,
-	S_CSRF,
-	S__MAX
-};
+enum signup_field { S_NAME, S_EMAIL, S_PASSWORD, S_CSRF, S__MAX };
 
 /* The public name is shown on petitions: an address typed there by
  * mistake would be published. */
@@ -53,11 +47,7 @@ static const struct form_spec signup_form[S__MAX] = {
 	[S_CSRF] = PAGE_CSRF_FIELD,
 };
 
-enum password_field {
-	P_PASSWORD,
-	P_CSRF,
-	P__MAX
-};
+enum password_field { P_PASSWORD, P_CSRF, P__MAX };
 
 static const struct form_spec password_form[P__MAX] = {
 	[P_PASSWORD] = { "password", FORM_SECRET, ACCOUNT_PASSWORD_MAX, true,
@@ -610,11 +600,7 @@ page_verify_resend(struct request *r)
 /* A link mailed on request to whoever owns an address: a password reset
  * or a sign-in link. Both forms answer alike whether or not an account
  * has the address, and each account gets max of them an hour. */
-enum mailed {
-	MAILED_RESET,
-	MAILED_SIGNIN,
-	MAILED__MAX
-};
+enum mailed { MAILED_RESET, MAILED_SIGNIN, MAILED__MAX };
 
 #define SIGNIN_TTL 900 /* a sign-in link works for 15 minutes, */
 #define SIGNIN_MAX 3   /* and an account gets 3 an hour at most */

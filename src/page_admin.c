@@ -131,13 +131,7 @@ trend_json(const struct trend_row *rows, size_t n)
 }
 
 /* What moderators may do to a petition, by the state it is in. */
-enum mod_action {
-	MOD_APPROVE,
-	MOD_REJECT,
-	MOD_HIDE,
-	MOD_RESTORE,
-	MOD__MAX
-};
+enum mod_action { MOD_APPROVE, MOD_REJECT, MOD_HIDE, MOD_RESTORE, MOD__MAX };
 
 static const struct {
 	const char *name;

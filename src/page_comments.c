@@ -106,11 +106,7 @@ page_comments_public(struct request *r, const struct petition *p, json_t *o)
 
 /* ---- a like ---- */
 
-enum like_field {
-	L_CSRF,
-	L_ID,
-	L__MAX
-};
+enum like_field { L_CSRF, L_ID, L__MAX };
 
 static const struct form_spec like_form[L__MAX] = {
 	[L_CSRF] = PAGE_CSRF_FIELD,
@@ -219,13 +215,7 @@ page_comment_like(struct request *r)
 
 /* ---- hiding, and the lists of every comment ---- */
 
-enum hide_field {
-	H_CSRF,
-	H_ID,
-	H_ACTION,
-	H_BACK,
-	H__MAX
-};
+enum hide_field { H_CSRF, H_ID, H_ACTION, H_BACK, H__MAX };
 
 static bool
 action_ok(const char *s, size_t len)

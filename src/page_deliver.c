@@ -295,12 +295,7 @@ page_deliver_link_pdf(struct request *r)
 	    arena_printf(r->arena, "delivery:%lld", (long long)d.id));
 }
 
-enum response_field {
-	R_AUTHOR,
-	R_BODY,
-	R_CSRF,
-	R__MAX
-};
+enum response_field { R_AUTHOR, R_BODY, R_CSRF, R__MAX };
 
 static const struct form_spec response_form[R__MAX] = {
 	[R_AUTHOR] = { "author", FORM_LINE, 200, true, NULL },
@@ -528,12 +523,7 @@ page_deliver_now(struct request *r)
 
 /* ---- moderators: responses waiting for approval ---- */
 
-enum decide_field {
-	D_ID,
-	D_ACTION,
-	D_CSRF,
-	D__MAX
-};
+enum decide_field { D_ID, D_ACTION, D_CSRF, D__MAX };
 
 static bool
 decision_ok(const char *s, size_t len)

@@ -20,11 +20,7 @@
  * form token, and the alt text in the longest UTF-8. */
 #define TEXT_BYTES 2048
 
-enum image_field {
-	I_ALT,
-	I_CSRF,
-	I__MAX
-};
+enum image_field { I_ALT, I_CSRF, I__MAX };
 
 static const struct form_spec image_form[I__MAX] = {
 	[I_ALT] = { "alt", FORM_LINE, ALT_MAX, true, NULL },

@@ -14,13 +14,7 @@
 
 #define COOKIE_SESSION PAGE_COOKIE_SESSION
 
-enum login_field {
-	L_EMAIL,
-	L_PASSWORD,
-	L_CSRF,
-	L_NEXT,
-	L__MAX
-};
+enum login_field { L_EMAIL, L_PASSWORD, L_CSRF, L_NEXT, L__MAX };
 
 static const struct form_spec login_form[L__MAX] = {
 	[L_EMAIL] = { "email", FORM_LINE, 254, true, NULL },

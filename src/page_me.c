@@ -20,14 +20,7 @@
 #include "petition.h"
 #include "utc.h"
 
-enum update_field {
-	U_KIND,
-	U_TITLE,
-	U_BODY,
-	U_AUTHOR,
-	U_CSRF,
-	U__MAX
-};
+enum update_field { U_KIND, U_TITLE, U_BODY, U_AUTHOR, U_CSRF, U__MAX };
 
 static bool
 kind_ok(const char *s, size_t len)

@@ -37,14 +37,7 @@ day_ok(const char *s, size_t len)
 	return paper_day_parse(s, len) >= 0;
 }
 
-enum {
-	A_COUNT,
-	A_DAY,
-	A_PLACE,
-	A_NOTE,
-	A_CSRF,
-	A__MAX
-};
+enum { A_COUNT, A_DAY, A_PLACE, A_NOTE, A_CSRF, A__MAX };
 
 static const struct form_spec add_form[A__MAX] = {
 	[A_COUNT] = { "count", FORM_LINE, 9, true, count_ok },
@@ -78,12 +71,7 @@ scan_check(struct request *r, const struct upload *u, enum paper_scan_kind *kind
 	return 0;
 }
 
-enum {
-	R_ID,
-	R_REASON,
-	R_CSRF,
-	R__MAX
-};
+enum { R_ID, R_REASON, R_CSRF, R__MAX };
 
 static const struct form_spec remove_form[R__MAX] = {
 	[R_ID] = { "batch", FORM_LINE, 18, true, form_id_valid },

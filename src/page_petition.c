@@ -79,10 +79,7 @@ error_key(enum sign_field f, enum form_error e)
 static json_t *
 share_links(struct request *r, const char *url, const char *title)
 {
-	enum {
-		TITLE,
-		URL
-	};
+	enum { TITLE, URL };
 	static const struct {
 		const char *name, *prefix;
 		int first;

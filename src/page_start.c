@@ -165,11 +165,7 @@ static const struct form_spec start_form[S__MAX] = {
 };
 
 /* The preview's form: the text and the token. */
-enum preview_field {
-	P_CSRF,
-	P_BODY,
-	P__MAX
-};
+enum preview_field { P_CSRF, P_BODY, P__MAX };
 
 static const struct form_spec preview_form[P__MAX] = {
 	[P_CSRF] = PAGE_CSRF_FIELD,

@@ -16,12 +16,7 @@
 #include "qr.h"
 #include "totp.h"
 
-enum code_field {
-	C_CODE,
-	C_CSRF,
-	C_NEXT,
-	C__MAX
-};
+enum code_field { C_CODE, C_CSRF, C_NEXT, C__MAX };
 
 static const struct form_spec code_form[C__MAX] = {
 	[C_CODE] = { "code", FORM_LINE, 40, true, NULL },

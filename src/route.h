@@ -203,13 +203,10 @@ X(PAPER_SCAN, "paper_scan", GET, SLUG, "/me/p/", "/paper/scan",                \
     page_paper_scan, NONE)
 /* clang-format on */
 
-enum route {
 #define ROUTE_ENUM(id, name, method, match, prefix, suffix, handler, csrf) \
 	ROUTE_##id,
-	ROUTE_LIST(ROUTE_ENUM)
+enum route { ROUTE_LIST(ROUTE_ENUM) ROUTE__MAX };
 #undef ROUTE_ENUM
-	ROUTE__MAX
-};
 
 /* Finds the route for r's method and path, fills r->slug / r->rest and runs
  * its handler, which fills r's reply. Unknown paths get 404, a known path

@@ -148,12 +148,7 @@ struct removal_row {
 	int64_t n;
 };
 
-enum user_role {
-	ROLE_STARTER,
-	ROLE_MODERATOR,
-	ROLE_ADMIN,
-	ROLE__MAX
-};
+enum user_role { ROLE_STARTER, ROLE_MODERATOR, ROLE_ADMIN, ROLE__MAX };
 
 struct user {
 	int64_t id;

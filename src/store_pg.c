@@ -700,21 +700,8 @@ arrays_run(struct store_conn *c, enum stmt id, struct buf *ar, size_t n,
 }
 
 /* The columns of ST_PG_TOKEN_INSERT_MANY and ST_PG_OUTBOX_INSERT_MANY. */
-enum {
-	TA_HASH,
-	TA_PURPOSE,
-	TA_SUBJECT,
-	TA_CREATED,
-	TA_EXPIRES,
-	TA__MAX
-};
-enum {
-	OA_IDS,
-	OA_KINDS,
-	OA_MAILS,
-	OA_AT,
-	OA__MAX
-};
+enum { TA_HASH, TA_PURPOSE, TA_SUBJECT, TA_CREATED, TA_EXPIRES, TA__MAX };
+enum { OA_IDS, OA_KINDS, OA_MAILS, OA_AT, OA__MAX };
 
 /* The tokens and mail of a batch, as arrays, and how many rows each. */
 struct extras {

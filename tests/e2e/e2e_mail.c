@@ -285,9 +285,7 @@ test_sessions_reused(void **state)
 		skip();
 	const char *args[] = { "--seed", SEED_PATH, "--rate-limit", "off",
 		"--mail-senders", "3", NULL };
-	enum {
-		N = 30
-	};
+	enum { N = 30 };
 	char peers[N][64];
 	int npeers = 0;
 
@@ -364,9 +362,7 @@ raw_message_id(const struct smtpd *m, int i)
 	return id;
 }
 
-enum {
-	KILL_N = 60
-};
+enum { KILL_N = 60 };
 
 /* Confirmations queued while the mail server was down; it comes back,
  * and holos is killed (SIGKILL) once some have arrived, with its senders

@@ -43,15 +43,7 @@ static int expected; /* messages the maildir should hold by now */
 static struct server *srv = &w.srv;
 
 /* The signers of SLUG. */
-enum who {
-	A,
-	B,
-	C,
-	D,
-	E,
-	F,
-	WHO__MAX
-};
+enum who { A, B, C, D, E, F, WHO__MAX };
 
 static const struct {
 	const char *first, *last, *email, *country, *lang;
@@ -914,10 +906,7 @@ test_batches(void **state)
 	(void)state;
 	/* Twice a batch exactly: the third batch finds no one left and marks
 	 * the mailing done. Signatures count on signing here. */
-	enum {
-		N = 2 * FANOUT_BATCH,
-		PAR = 50
-	};
+	enum { N = 2 * FANOUT_BATCH, PAR = 50 };
 	const char *extra[] = { COUNT_ON_SIGN, "--rate-limit", "off",
 		"--min-form-seconds", "0", "--pow-bits", "0", NULL };
 	struct server *s = server_new_seeded(extra);

@@ -284,12 +284,7 @@ static struct mailworld w;
 /* The signers: two of the petition that closes, one of the one that
  * stays open until later. Every value is unique, so a scan finds only
  * its own. */
-enum {
-	G1,
-	G2,
-	K1,
-	SIGNERS
-};
+enum { G1, G2, K1, SIGNERS };
 static const struct {
 	const char *slug, *first, *last, *email, *comment;
 	bool confirm;

@@ -334,9 +334,7 @@ test_full_server_frees_itself(void **state)
 		"--idle-timeout", "30", NULL };
 	struct server *s = server_new_seeded(args);
 	assert_non_null(s);
-	enum {
-		NETS = 6
-	};
+	enum { NETS = 6 };
 	int fds[NETS][8];
 	int kept = 0;
 	char src[32];

@@ -880,9 +880,7 @@ test_like_flood(void **state)
 	struct server *s = server_new_seeded(args);
 	struct signer a = signer_default("flood.comment@example.org");
 	struct resp r;
-	enum {
-		LIKES = 100
-	};
+	enum { LIKES = 100 };
 
 	(void)state;
 	assert_non_null(s);

@@ -208,14 +208,7 @@ test_utf8_chars(void **state)
 	assert_int_equal(form_utf8_chars("\xf0\x9f\x98\x80!", 5), 2);
 }
 
-enum {
-	F_NAME,
-	F_COMMENT,
-	F_AGREE,
-	F_TOKEN,
-	F_CITY,
-	F__MAX
-};
+enum { F_NAME, F_COMMENT, F_AGREE, F_TOKEN, F_CITY, F__MAX };
 
 static bool
 no_digits(const char *s, size_t len)
