@@ -1,7 +1,6 @@
 /* account.c - accounts, passwords and sessions. */
 #include "account.h"
 
-#include <getopt.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -11,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "crypto.h"
 #include "email.h"
 #include "form.h"
@@ -564,28 +564,17 @@ read_password(char *out, size_t len)
 int
 account_cmd(struct store *s, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "email", required_argument, NULL, 'e' },
-		{ "role", required_argument, NULL, 'r' },
-		{ "data", required_argument, NULL, 'd' },
-		{ "db", required_argument, NULL, 'b' },
-		{ "share", required_argument, NULL, 's' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const char *email = NULL, *rolename = NULL;
+	const struct cli_opt opts[] = {
+		{ "email", &email, false },
+		{ "role", &rolename, false },
+	};
 	char pw[1024];
 	enum user_role role;
-	int ch, len, rc;
+	int len, rc;
 
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (ch == 'e')
-			email = optarg;
-		else if (ch == 'r')
-			rolename = optarg;
-		else if (ch != 'd' && ch != 'b' && ch != 's')
-			goto usage;
-	}
+	if ((rc = cli_options(argc, argv, opts, 2, -1, account_usage)) != -1)
+		return rc;
 	if (optind == argc - 2 && strcmp(argv[optind], "reset-2fa") == 0 &&
 	    email == NULL && rolename == NULL)
 		return reset_2fa(s, argv[optind + 1]);

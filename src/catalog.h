@@ -10,6 +10,8 @@
 #include "petition.h"
 #include "store.h"
 
+/* The orders of the catalogue; the home page shows a section of each, in
+ * this order, headed "home_<name>". */
 enum catalog_sort {
 	CATALOG_TRENDING,   /* most signatures in the last 24 hours */
 	CATALOG_SIGNATURES, /* most signatures */

@@ -1,9 +1,12 @@
 /* cli.h - what the commands that parse their own options (holos export,
- * deliver, moderate) share: the options main reads before them. */
+ * deliver, user, moderate) share: the options main reads before them, and
+ * the reader of options that each take a value. */
 #ifndef HOLOS_CLI_H
 #define HOLOS_CLI_H
 
 #include <getopt.h>
+#include <stdbool.h>
+#include <stddef.h>
 
 /* What getopt_long() returns for any of CLI_MAIN_OPTIONS: a command
  * skips it. */
@@ -19,5 +22,26 @@
 	{ "base-url", required_argument, NULL, CLI_MAIN_OPTION }, \
 	{ "site-name", required_argument, NULL, CLI_MAIN_OPTION }
 /* clang-format on */
+
+/* The most options cli_options() takes for one command. */
+#define CLI_OPTS_MAX 8
+
+/* One of a command's options, "--name VALUE": where its value goes (left
+ * alone when the option is not given), and whether the command needs it. */
+struct cli_opt {
+	const char *name;
+	const char **value;
+	bool required;
+};
+
+/* Reads the options of argv, a command's line (argv[0] its name): the n
+ * opts[] (at most CLI_OPTS_MAX), main's (skipped) and -h/--help, then
+ * checks that each required option was given and, when nargs is not -1,
+ * that nargs operands follow. Returns -1 when the command goes on, with
+ * optind at its first operand; otherwise the status to exit with: 0 after
+ * --help wrote usage to stdout, 2 after a message on what is wrong and
+ * usage on stderr. Values point into argv. */
+int cli_options(int argc, char **argv, const struct cli_opt *opts, size_t n,
+    int nargs, const char *usage);
 
 #endif

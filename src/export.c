@@ -329,20 +329,13 @@ bar_show(int64_t done, int64_t total, time_t *last, bool end)
 		fputc('\n', stderr);
 }
 
-enum { X_OUT = 400, X_FORMAT, X_LANG };
-
-static const struct option xopts[] = {
-	{ "out", required_argument, NULL, X_OUT },
-	{ "format", required_argument, NULL, X_FORMAT },
-	{ "lang", required_argument, NULL, X_LANG },
-	CLI_MAIN_OPTIONS,
-	{ NULL, 0, NULL, 0 },
-};
-
 int
-export_cmd_petition(struct store *s, struct arena *a, const char *cmd,
-    const char *slug, const char **lang, struct petition *p)
+export_cmd_petition(struct store *s, const char *cmd, const char *slug,
+    const char **lang, struct arena **a, struct petition *p)
 {
+	const char *why;
+
+	*a = NULL;
 	if (!petition_slug_valid(slug, strlen(slug))) {
 		fprintf(stderr, "holos %s: \"%s\" is no slug\n", cmd, slug);
 		return 2;
@@ -351,15 +344,18 @@ export_cmd_petition(struct store *s, struct arena *a, const char *cmd,
 		fprintf(stderr, "holos %s: unknown --lang\n", cmd);
 		return 2;
 	}
-	switch (store_petition_by_slug(s, a, slug, p)) {
-	case STORE_OK: return 0;
-	case STORE_NOTFOUND:
-		fprintf(stderr, "holos %s: no petition \"%s\"\n", cmd, slug);
-		return 1;
-	default:
-		fprintf(stderr, "holos %s: cannot read the database\n", cmd);
-		return 1;
-	}
+	if ((*a = arena_new()) == NULL)
+		why = "out of memory";
+	else
+		switch (store_petition_by_slug(s, *a, slug, p)) {
+		case STORE_OK: return 0;
+		case STORE_NOTFOUND: why = "no such petition"; break;
+		default: why = "cannot read the database"; break;
+		}
+	fprintf(stderr, "holos %s: %s: %s\n", cmd, slug, why);
+	arena_free(*a);
+	*a = NULL;
+	return 1;
 }
 
 int
@@ -376,36 +372,22 @@ export_cmd(struct store *s, int argc, char **argv)
 	FILE *fp = NULL;
 	char chunk[64 * 1024];
 	ssize_t n;
-	int ch, rc, ret = 1;
+	const struct cli_opt opts[] = {
+		{ "out", &out, false },
+		{ "format", &format, true },
+		{ "lang", &lang, false },
+	};
+	int rc, ret = 1;
 
-	optind = 1;
-	opterr = 1;
-	while ((ch = getopt_long(argc, argv, "h", xopts, NULL)) != -1) {
-		switch (ch) {
-		case X_OUT: out = optarg; break;
-		case X_FORMAT: format = optarg; break;
-		case X_LANG: lang = optarg; break;
-		case CLI_MAIN_OPTION: break;
-		case 'h': fputs(export_usage, stdout); return 0;
-		default: fputs(export_usage, stderr); return 2;
-		}
-	}
-	if (optind != argc - 1 || format == NULL) {
-		fprintf(stderr, "holos export: expected SLUG and --format\n");
-		fputs(export_usage, stderr);
-		return 2;
-	}
+	if ((rc = cli_options(argc, argv, opts, 3, 1, export_usage)) != -1)
+		return rc;
 	if ((f = export_format_parse(format)) == EXPORT_FORMAT__MAX) {
 		fprintf(stderr, "holos export: --format is csv or json\n");
 		return 2;
 	}
-	if ((a = arena_new()) == NULL)
-		goto fail;
-	if ((rc = export_cmd_petition(s, a, "export", argv[optind], &lang,
-		 &p)) != 0) {
-		ret = rc;
-		goto fail;
-	}
+	if ((rc = export_cmd_petition(s, "export", argv[optind], &lang, &a,
+		 &p)) != 0)
+		return rc;
 	if (bar && store_petition_count(s, p.id, &total) != STORE_OK) {
 		fprintf(stderr, "holos export: cannot read the database\n");
 		goto fail;

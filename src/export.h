@@ -67,12 +67,13 @@ void export_free(struct export *e);
 int export_cmd(struct store *s, int argc, char **argv);
 
 /* What `holos export` and `holos deliver` (pack.c) share: the petition
- * slug names, read into p from a, and *lang (unless NULL) matched to a
- * language of the site. Returns 0; 2 after saying on stderr that the slug
- * or the language is not one; 1 after saying that there is no such
- * petition or the database cannot be read. */
-int export_cmd_petition(struct store *s, struct arena *a, const char *cmd,
-    const char *slug, const char **lang, struct petition *p);
+ * slug names, read into p from a new arena *a (the caller frees it), and
+ * *lang (unless NULL) matched to a language of the site. Returns 0; 2 after
+ * saying on stderr that the slug or the language is not one; 1 after
+ * saying that there is no such petition, the database cannot be read or
+ * memory ran out (*a NULL then). */
+int export_cmd_petition(struct store *s, const char *cmd, const char *slug,
+    const char **lang, struct arena **a, struct petition *p);
 
 extern const char export_usage[];
 

@@ -207,6 +207,25 @@ trim_value(struct form_value *v)
 	v->len = len;
 }
 
+/* s's line breaks, CR LF or a lone CR, as LF, folded in place (a browser
+ * sends a textarea's line breaks as CR LF; each counts once). Returns the
+ * new length. */
+static size_t
+fold_lf(char *s, size_t len)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < len; i++) {
+		char c = s[i];
+
+		s[n++] = c == '\r' ? '\n' : c;
+		if (c == '\r' && i + 1 < len && s[i + 1] == '\n')
+			i++;
+	}
+	s[n] = '\0';
+	return n;
+}
+
 static enum form_error
 field_check(const struct form_spec *spec, struct form_value *v)
 {
@@ -237,6 +256,9 @@ field_check(const struct form_spec *spec, struct form_value *v)
 	case FORM_TEXT:
 		if (!form_text_valid(v->s, v->len, spec->kind == FORM_TEXT))
 			return FORM_BAD_TEXT;
+		/* Text with a length was decoded into the arena: writable. */
+		if (spec->kind == FORM_TEXT && v->len > 0)
+			v->len = fold_lf((char *)v->s, v->len);
 		trim_value(v);
 		if (v->len == 0)
 			return spec->required ? FORM_MISSING : FORM_OK;

@@ -25,7 +25,8 @@ const char *form_error_key(enum form_error e);
 
 enum form_kind {
 	FORM_LINE,     /* one line of text, trimmed of white space */
-	FORM_TEXT,     /* multi-line text: \n and \t allowed, trimmed */
+	FORM_TEXT,     /* multi-line text: \n and \t allowed, trimmed; its
+			* line breaks (CR LF, a lone CR) become LF */
 	FORM_CHECKBOX, /* present and not "" means true */
 	FORM_TOKEN,    /* opaque ASCII, not trimmed */
 	FORM_SECRET,   /* a password: any text, never trimmed */

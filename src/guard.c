@@ -309,14 +309,8 @@ static bool
 list_matches(const struct list *l, const char *email, const char *domain,
     const struct netaddr *a)
 {
-	size_t i;
-
-	if (strset_has(&l->emails, email) || domain_in(&l->domains, domain))
-		return true;
-	for (i = 0; i < l->nnets; i++)
-		if (cidr_contains(&l->nets[i], a))
-			return true;
-	return false;
+	return strset_has(&l->emails, email) ||
+	    domain_in(&l->domains, domain) || cidr_any(l->nets, l->nnets, a);
 }
 
 enum guard_verdict

@@ -20,13 +20,26 @@
 
 enum import_key { KEY_TITLE, KEY_TO, KEY_GOAL, KEY_LANG, KEY_SLUG, KEY__MAX };
 
-static const char *const import_keys[KEY__MAX] = {
-	[KEY_TITLE] = "title",
-	[KEY_TO] = "to",
-	[KEY_GOAL] = "goal",
-	[KEY_LANG] = "lang",
-	[KEY_SLUG] = "slug",
+/* The front matter's keys: the rule each value keeps (the error says it
+ * when the value does not), and whether a translation may carry the key
+ * (a petition file carries them all). */
+static const struct import_key_spec {
+	const char *name;
+	const char *rule;
+	bool translation;
+} import_keys[KEY__MAX] = {
+	[KEY_TITLE] = { "title", "title must be 1-200 characters of text",
+	    true },
+	[KEY_TO] = { "to", "\"to\" needs 1-32 addressees separated by ';'",
+	    false },
+	[KEY_GOAL] = { "goal",
+	    "goal must be a whole number from 1 to 1000000000", false },
+	[KEY_LANG] = { "lang",
+	    "lang must be a language code such as en, ru or uk", true },
+	[KEY_SLUG] = { "slug", "slug must be 1-80 of a-z, 0-9 and '-'", false },
 };
+
+_Static_assert(IMPORT_MAX_TO == 32, "the rule of \"to\" says 32");
 
 static const char *
 trim(const char *s, size_t *len)
@@ -178,8 +191,8 @@ front_parse(const char *src, size_t len, struct front_value v[KEY__MAX],
 		vlen = llen - (size_t)(colon - line) - 1;
 		val = trim(colon + 1, &vlen);
 		for (k = 0; k < KEY__MAX; k++)
-			if (strlen(import_keys[k]) == klen &&
-			    strncmp(import_keys[k], key, klen) == 0)
+			if (strlen(import_keys[k].name) == klen &&
+			    strncmp(import_keys[k].name, key, klen) == 0)
 				break;
 		if (k == KEY__MAX) {
 			snprintf(err, errlen, "line %d: unknown key \"%.*s\"",
@@ -188,7 +201,7 @@ front_parse(const char *src, size_t len, struct front_value v[KEY__MAX],
 		}
 		if (v[k].seen) {
 			snprintf(err, errlen, "line %d: \"%s\" given twice",
-			    lineno, import_keys[k]);
+			    lineno, import_keys[k].name);
 			return -1;
 		}
 		v[k].seen = true;
@@ -210,92 +223,102 @@ front_parse(const char *src, size_t len, struct front_value v[KEY__MAX],
 	return 0;
 }
 
+/* Says in err that key k's value, on its line, breaks the key's rule.
+ * Returns -1. */
+static int
+key_fail(const struct front_value *v, int k, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "line %d: %s", v[k].line, import_keys[k].rule);
+	return -1;
+}
+
 static int
 title_parse(struct arena *a, const struct front_value *v, const char **out,
     char *err, size_t errlen)
 {
-	if (!v->seen) {
+	const struct front_value *t = &v[KEY_TITLE];
+
+	if (!t->seen) {
 		snprintf(err, errlen, "front matter lacks \"title\"");
 		return -1;
 	}
-	if (v->len == 0 || form_utf8_chars(v->s, v->len) > 200 ||
-	    !form_text_valid(v->s, v->len, false)) {
+	if (t->len == 0 || form_utf8_chars(t->s, t->len) > 200 ||
+	    !form_text_valid(t->s, t->len, false))
+		return key_fail(v, KEY_TITLE, err, errlen);
+	*out = arena_strndup(a, t->s, t->len);
+	return 0;
+}
+
+/* A file's front matter, its keys checked by front_read(), and its body. */
+struct front {
+	struct front_value v[KEY__MAX];
+	const char *title; /* checked, in the arena */
+	const char *body;
+	size_t blen;
+};
+
+/* front_parse() of src into f, then its keys checked and its title: a
+ * petition file (lang NULL) must carry every key, a translation into lang
+ * none but those import_keys allows it, and a "lang" that is lang. Returns
+ * 0, or -1 with a message in err. */
+static int
+front_read(struct arena *a, const char *src, size_t len, const char *lang,
+    struct front *f, char *err, size_t errlen)
+{
+	const struct front_value *l = &f->v[KEY_LANG];
+	bool translation = lang != NULL;
+	int k;
+
+	if (front_parse(src, len, f->v, &f->body, &f->blen, err, errlen) == -1)
+		return -1;
+	for (k = 0; k < KEY__MAX; k++) {
+		if (!translation && !f->v[k].seen) {
+			snprintf(err, errlen, "front matter lacks \"%s\"",
+			    import_keys[k].name);
+			return -1;
+		}
+		if (translation && f->v[k].seen && !import_keys[k].translation) {
+			snprintf(err, errlen,
+			    "line %d: a translation takes only "
+			    "\"title\" and \"lang\", not \"%s\"",
+			    f->v[k].line, import_keys[k].name);
+			return -1;
+		}
+	}
+	if (translation && l->seen &&
+	    (l->len != strlen(lang) || strncmp(l->s, lang, l->len) != 0)) {
 		snprintf(err, errlen,
-		    "line %d: title must be 1-200 characters "
-		    "of text",
-		    v->line);
+		    "line %d: lang does not match the file name (%s)", l->line,
+		    lang);
 		return -1;
 	}
-	*out = arena_strndup(a, v->s, v->len);
-	return 0;
+	return title_parse(a, f->v, &f->title, err, errlen);
 }
 
 int
 import_parse(struct arena *a, const char *src, size_t len, struct petition *p,
     char *err, size_t errlen)
 {
-	struct front_value v[KEY__MAX];
-	const char *body;
-	size_t blen;
-	int k;
+	struct front f;
+	const struct front_value *v = f.v;
 
 	memset(p, 0, sizeof(*p));
-	if (front_parse(src, len, v, &body, &blen, err, errlen) == -1)
+	if (front_read(a, src, len, NULL, &f, err, errlen) == -1)
 		return -1;
-	for (k = 0; k < KEY__MAX; k++) {
-		if (!v[k].seen) {
-			snprintf(err, errlen, "front matter lacks \"%s\"",
-			    import_keys[k]);
-			return -1;
-		}
-	}
-	if (title_parse(a, &v[KEY_TITLE], &p->title, err, errlen) == -1)
-		return -1;
-	if (parse_to(a, v[KEY_TO].s, v[KEY_TO].len, p) == -1) {
-		snprintf(err, errlen,
-		    "line %d: \"to\" needs 1-%d addressees "
-		    "separated by ';'",
-		    v[KEY_TO].line, IMPORT_MAX_TO);
-		return -1;
-	}
-	{
-		char tmp[24], *e;
-		long long g = 0;
-
-		if (v[KEY_GOAL].len > 0 && v[KEY_GOAL].len < sizeof(tmp)) {
-			memcpy(tmp, v[KEY_GOAL].s, v[KEY_GOAL].len);
-			tmp[v[KEY_GOAL].len] = '\0';
-			errno = 0;
-			g = strtoll(tmp, &e, 10);
-			if (*e != '\0' || errno != 0)
-				g = 0;
-		}
-		if (g <= 0 || g > 1000000000LL) {
-			snprintf(err, errlen,
-			    "line %d: goal must be a whole "
-			    "number from 1 to 1000000000",
-			    v[KEY_GOAL].line);
-			return -1;
-		}
-		p->goal = g;
-	}
-	if (!lang_valid(v[KEY_LANG].s, v[KEY_LANG].len)) {
-		snprintf(err, errlen,
-		    "line %d: lang must be a language code "
-		    "such as en, ru or uk",
-		    v[KEY_LANG].line);
-		return -1;
-	}
+	p->title = f.title;
+	if (parse_to(a, v[KEY_TO].s, v[KEY_TO].len, p) == -1)
+		return key_fail(v, KEY_TO, err, errlen);
+	/* Digits only, as the start form takes the goal. */
+	p->goal = form_digits(v[KEY_GOAL].s, v[KEY_GOAL].len, 10);
+	if (p->goal <= 0 || p->goal > 1000000000LL)
+		return key_fail(v, KEY_GOAL, err, errlen);
+	if (!lang_valid(v[KEY_LANG].s, v[KEY_LANG].len))
+		return key_fail(v, KEY_LANG, err, errlen);
 	p->lang = arena_strndup(a, v[KEY_LANG].s, v[KEY_LANG].len);
-	if (!petition_slug_valid(v[KEY_SLUG].s, v[KEY_SLUG].len)) {
-		snprintf(err, errlen,
-		    "line %d: slug must be 1-80 of a-z, 0-9 "
-		    "and '-'",
-		    v[KEY_SLUG].line);
-		return -1;
-	}
+	if (!petition_slug_valid(v[KEY_SLUG].s, v[KEY_SLUG].len))
+		return key_fail(v, KEY_SLUG, err, errlen);
 	p->slug = arena_strndup(a, v[KEY_SLUG].s, v[KEY_SLUG].len);
-	p->body_md = arena_strndup(a, body, blen);
+	p->body_md = arena_strndup(a, f.body, f.blen);
 	p->state = PETITION_OPEN;
 	p->created_at = p->updated_at = (int64_t)time(NULL);
 	if (p->title == NULL || p->body_md == NULL || p->slug == NULL ||
@@ -310,36 +333,14 @@ int
 import_parse_translation(struct arena *a, const char *src, size_t len,
     const char *lang, struct translation *t, char *err, size_t errlen)
 {
-	struct front_value v[KEY__MAX];
-	const char *body;
-	size_t blen;
-	int k;
+	struct front f;
 
 	memset(t, 0, sizeof(*t));
-	if (front_parse(src, len, v, &body, &blen, err, errlen) == -1)
+	if (front_read(a, src, len, lang, &f, err, errlen) == -1)
 		return -1;
-	for (k = 0; k < KEY__MAX; k++) {
-		if (k == KEY_TITLE || k == KEY_LANG || !v[k].seen)
-			continue;
-		snprintf(err, errlen,
-		    "line %d: a translation takes only "
-		    "\"title\" and \"lang\", not \"%s\"",
-		    v[k].line, import_keys[k]);
-		return -1;
-	}
-	if (v[KEY_LANG].seen &&
-	    (v[KEY_LANG].len != strlen(lang) ||
-		strncmp(v[KEY_LANG].s, lang, v[KEY_LANG].len) != 0)) {
-		snprintf(err, errlen,
-		    "line %d: lang does not match the file "
-		    "name (%s)",
-		    v[KEY_LANG].line, lang);
-		return -1;
-	}
-	if (title_parse(a, &v[KEY_TITLE], &t->title, err, errlen) == -1)
-		return -1;
+	t->title = f.title;
 	t->lang = arena_strdup(a, lang);
-	t->body_md = arena_strndup(a, body, blen);
+	t->body_md = arena_strndup(a, f.body, f.blen);
 	if (t->title == NULL || t->lang == NULL || t->body_md == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;

@@ -93,12 +93,7 @@ cidr_set_parse(const char *s, struct cidr_set *out)
 bool
 cidr_set_contains(const struct cidr_set *set, const struct netaddr *a)
 {
-	size_t i;
-
-	for (i = 0; i < set->n; i++)
-		if (cidr_contains(&set->v[i], a))
-			return true;
-	return false;
+	return cidr_any(set->v, set->n, a);
 }
 
 bool
@@ -118,13 +113,13 @@ cidr_contains(const struct cidr *c, const struct netaddr *a)
 	}
 }
 
-static bool
-trusted_any(const struct cidr *trusted, size_t n, const struct netaddr *a)
+bool
+cidr_any(const struct cidr *v, size_t n, const struct netaddr *a)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (cidr_contains(&trusted[i], a))
+		if (cidr_contains(&v[i], a))
 			return true;
 	return false;
 }
@@ -135,7 +130,7 @@ netaddr_forwarded(struct netaddr *client, const char *xff,
 {
 	const char *end;
 
-	if (xff == NULL || !trusted_any(trusted, n, client))
+	if (xff == NULL || !cidr_any(trusted, n, client))
 		return;
 	end = xff + strlen(xff);
 	while (end > xff) {
@@ -151,7 +146,7 @@ netaddr_forwarded(struct netaddr *client, const char *xff,
 		if (netaddr_parse(s, (size_t)(e - s), &a) == -1)
 			return; /* garbage: keep the last good hop */
 		*client = a;
-		if (!trusted_any(trusted, n, &a))
+		if (!cidr_any(trusted, n, &a))
 			return;
 		end = start > xff ? start - 1 : xff;
 	}

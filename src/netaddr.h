@@ -42,6 +42,10 @@ bool cidr_set_contains(const struct cidr_set *set, const struct netaddr *a);
 /* True when a lies within c (families must agree). */
 bool cidr_contains(const struct cidr *c, const struct netaddr *a);
 
+/* True when a lies within one of the n ranges v[] (v may be NULL when n is
+ * 0). */
+bool cidr_any(const struct cidr *v, size_t n, const struct netaddr *a);
+
 /* The client behind trusted proxies. *client holds the peer; when it lies
  * in one of the n trusted ranges, it becomes the rightmost entry of xff
  * (an X-Forwarded-For value, may be NULL) that is not itself trusted:

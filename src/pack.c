@@ -206,15 +206,6 @@ file_write(void *ctx, const unsigned char *data, size_t len)
 	return fwrite(data, 1, len, ctx) == len ? 0 : -1;
 }
 
-enum { P_OUT = 400, P_LANG };
-
-static const struct option popts[] = {
-	{ "out", required_argument, NULL, P_OUT },
-	{ "lang", required_argument, NULL, P_LANG },
-	CLI_MAIN_OPTIONS,
-	{ NULL, 0, NULL, 0 },
-};
-
 int
 pack_cmd(struct store *s, int argc, char **argv)
 {
@@ -226,31 +217,17 @@ pack_cmd(struct store *s, int argc, char **argv)
 	struct arena *a = NULL;
 	int64_t count = 0;
 	FILE *f = NULL;
-	int ch, rc, ret = 1;
+	const struct cli_opt opts[] = {
+		{ "out", &out, true },
+		{ "lang", &lang, false },
+	};
+	int rc, ret = 1;
 
-	optind = 1;
-	opterr = 1;
-	while ((ch = getopt_long(argc, argv, "h", popts, NULL)) != -1) {
-		switch (ch) {
-		case P_OUT: out = optarg; break;
-		case P_LANG: lang = optarg; break;
-		case CLI_MAIN_OPTION: break;
-		case 'h': fputs(pack_usage, stdout); return 0;
-		default: fputs(pack_usage, stderr); return 2;
-		}
-	}
-	if (optind != argc - 1 || out == NULL) {
-		fprintf(stderr, "holos deliver: expected SLUG and --out FILE\n");
-		fputs(pack_usage, stderr);
-		return 2;
-	}
-	if ((a = arena_new()) == NULL)
-		goto fail;
-	if ((rc = export_cmd_petition(s, a, "deliver", argv[optind], &lang,
-		 &p)) != 0) {
-		ret = rc;
-		goto fail;
-	}
+	if ((rc = cli_options(argc, argv, opts, 2, 1, pack_usage)) != -1)
+		return rc;
+	if ((rc = export_cmd_petition(s, "deliver", argv[optind], &lang, &a,
+		 &p)) != 0)
+		return rc;
 	if (store_petition_count(s, p.id, &count) != STORE_OK ||
 	    (isatty(STDERR_FILENO) &&
 		store_deliver_signers_count(s, p.id, &b.total) != STORE_OK)) {

@@ -527,14 +527,17 @@ page_email_post(struct request *r, struct form_value v[PAGE_EMAIL__MAX],
 	return *email != NULL && email_valid(*email, *len) ? 0 : 1;
 }
 
-json_t *
-page_link_view(struct request *r, const char *view,
+void
+page_link_render(struct request *r, const char *tmpl, const char *key,
+    const char *title_key, const struct page_link_state *state,
     const struct token_info *info)
 {
-	json_t *o;
+	json_t *ctx, *o;
 
-	o = json_pack("{s:s, s:b, s:s, s:s}", "view", view, view, 1, "action",
-	    r->path, "csrf", page_form_token(r, ""));
+	page_begin(r);
+	ctx = page_context(r, i18n_text(r->lang, title_key));
+	o = json_pack("{s:s, s:b, s:s, s:s}", "view", state->name, state->name,
+	    1, "action", r->path, "csrf", page_form_token(r, ""));
 	if (o != NULL && info != NULL && info->slug != NULL) {
 		json_object_set_new(o, "title", json_string(info->title));
 		json_object_set_new(o, "title_lang",
@@ -542,7 +545,9 @@ page_link_view(struct request *r, const char *view,
 		json_object_set_new(o, "petition_url",
 		    json_string(arena_printf(r->arena, "/p/%s", info->slug)));
 	}
-	return o;
+	json_object_set_new(ctx, key, o);
+	page_render(r, state->status, tmpl, ctx);
+	http_header_add(r, "Cache-Control", "no-store");
 }
 
 const char *

@@ -306,12 +306,21 @@ void page_session_cookie(struct request *r, const char *cookie);
 /* A fresh form token for binding, in r's arena ("" when out of memory). */
 const char *page_form_token(struct request *r, const char *binding);
 
-/* The object a page opened by a mailed link renders: "view" and a flag of
- * the view's name, the form's "action" (r's path) and "csrf" token, and,
- * when info names a petition, its "title", "title_lang" and
- * "petition_url". Returns a new reference (the caller sets it into its
- * context), or NULL without memory. */
-json_t *page_link_view(struct request *r, const char *view,
+/* One view of a page a mailed link opens: its name (the template tests a
+ * flag of it) and the page's HTTP status. */
+struct page_link_state {
+	const char *name;
+	int status;
+};
+
+/* Renders tmpl for a page a mailed link opens, titled with the text of
+ * title_key, with state's status and under key the view's object: "view"
+ * and a flag of state's name, the form's "action" (r's path) and "csrf"
+ * token, and, when info names a petition, its "title", "title_lang" and
+ * "petition_url". The reply is never cached: the link's secret is in its
+ * URL (the site-wide Referrer-Policy keeps it from other sites). */
+void page_link_render(struct request *r, const char *tmpl, const char *key,
+    const char *title_key, const struct page_link_state *state,
     const struct token_info *info);
 
 /* The one CSRF check of every state-changing request (routes marked

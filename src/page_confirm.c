@@ -22,20 +22,12 @@ enum confirm_view {
 	VIEW__MAX
 };
 
-static const char *const view_names[VIEW__MAX] = {
-	[VIEW_ASK] = "ask",
-	[VIEW_DONE] = "done",
-	[VIEW_EXPIRED] = "expired",
-	[VIEW_UNKNOWN] = "unknown",
-	[VIEW_LEFT] = "left",
-};
-
-static const int view_status[VIEW__MAX] = {
-	[VIEW_ASK] = 200,
-	[VIEW_DONE] = 200,
-	[VIEW_EXPIRED] = 410,
-	[VIEW_UNKNOWN] = 404,
-	[VIEW_LEFT] = 200,
+static const struct page_link_state views[VIEW__MAX] = {
+	[VIEW_ASK] = { "ask", 200 },
+	[VIEW_DONE] = { "done", 200 },
+	[VIEW_EXPIRED] = { "expired", 410 },
+	[VIEW_UNKNOWN] = { "unknown", 404 },
+	[VIEW_LEFT] = { "left", 200 },
 };
 
 /* Looks the token up; fills info and returns how the page should look. */
@@ -65,16 +57,8 @@ static void
 render_view(struct request *r, const char *tmpl, enum confirm_view v,
     const struct token_info *info, const char *title_key)
 {
-	json_t *ctx;
-
-	page_begin(r);
-	ctx = page_context(r, i18n_text(r->lang, title_key));
-	json_object_set_new(ctx, "confirm",
-	    page_link_view(r, view_names[v], v != VIEW_UNKNOWN ? info : NULL));
-	page_render(r, view_status[v], tmpl, ctx);
-	/* The token is in the URL; the site-wide Referrer-Policy keeps it
-	 * from leaving for other sites. */
-	http_header_add(r, "Cache-Control", "no-store");
+	page_link_render(r, tmpl, "confirm", title_key, &views[v],
+	    v != VIEW_UNKNOWN ? info : NULL);
 }
 
 /* The page a mailed link of kind opens ("confirm" or "unsubscribe": the

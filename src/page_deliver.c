@@ -187,15 +187,14 @@ void
 page_export_send(struct request *r, const struct petition *p,
     const struct user *u, enum export_format f, const char *name)
 {
-	static const char *const types[EXPORT_FORMAT__MAX] = {
-		[EXPORT_CSV] = "text/csv; charset=utf-8",
-		[EXPORT_JSON] = "application/json",
-		[EXPORT_SIGNERS_CSV] = "text/csv; charset=utf-8",
-	};
-	static const char *const exts[EXPORT_FORMAT__MAX] = {
-		[EXPORT_CSV] = "csv",
-		[EXPORT_JSON] = "json",
-		[EXPORT_SIGNERS_CSV] = "csv",
+	/* Each format's media type, file name extension and name in logs. */
+	static const struct {
+		const char *type, *ext, *name;
+	} formats[EXPORT_FORMAT__MAX] = {
+		[EXPORT_CSV] = { "text/csv; charset=utf-8", "csv", "csv" },
+		[EXPORT_JSON] = { "application/json", "json", "json" },
+		[EXPORT_SIGNERS_CSV] = { "text/csv; charset=utf-8", "csv",
+		    "signers_csv" },
 	};
 	struct export_job *j;
 
@@ -216,14 +215,13 @@ page_export_send(struct request *r, const struct petition *p,
 	j->petition_id = p->id;
 	snprintf(j->who, sizeof(j->who), "user:%lld", (long long)u->id);
 	log_info("deliver", "action=export slug=%s by=%s role=%d format=%s",
-	    p->slug, j->who, (int)u->role,
-	    f == EXPORT_SIGNERS_CSV ? "signers_csv" : exts[f]);
+	    p->slug, j->who, (int)u->role, formats[f].name);
 	r->status = 200;
-	r->content_type = types[f];
+	r->content_type = formats[f].type;
 	http_stream(r, export_stream, export_done, j);
 	http_header_add(r, "Content-Disposition",
 	    arena_printf(r->arena, "attachment; filename=\"%s-%s.%s\"", p->slug,
-		name, exts[f]));
+		name, formats[f].ext));
 	http_header_add(r, "Cache-Control", "no-store");
 }
 
@@ -254,14 +252,15 @@ page_export_json(struct request *r)
 
 /* ---- the addressees' links: /d/TOKEN (the pack), /r/TOKEN (respond) ---- */
 
-/* The delivery of r->token and its petition. Otherwise replies (404,
- * 503) and returns -1. */
+/* The start of an addressee's page: page_begin(), then the delivery of
+ * r->token and its petition. Otherwise replies (404, 503) and returns -1. */
 static int
 load_delivery(struct request *r, struct delivery *d, struct petition *p)
 {
 	unsigned char hash[CRYPTO_HASH_BYTES];
 	enum store_status st;
 
+	page_begin(r);
 	crypto_token_hash(r->token, strlen(r->token), hash);
 	st = store_delivery_by_token(site.store, r->arena, hash, d);
 	if (st == STORE_OK)
@@ -284,7 +283,6 @@ page_deliver_link_pdf(struct request *r)
 	struct delivery d;
 	struct petition p;
 
-	page_begin(r);
 	if (load_delivery(r, &d, &p) == -1)
 		return;
 	if (d.expires_at <= (int64_t)time(NULL)) {
@@ -353,7 +351,6 @@ page_response_show(struct request *r)
 	struct delivery d;
 	struct petition p;
 
-	page_begin(r);
 	if (load_delivery(r, &d, &p) == -1)
 		return;
 	render_response(r, &d, &p, 200, NULL, NULL, false);

@@ -128,18 +128,18 @@ card_waiting(struct request *r, json_t *card, const struct catalog_item *it)
 		json_object_set_new(card, "waiting_line", json_string(line));
 }
 
-/* The petitions of one home section: up to HOME_SECTION of sort's order
- * (open ones, but for victories and those waiting for a response, open or
- * closed) not shown in an earlier section, whose ids are added to shown;
- * those waiting for a response are shown whatever came before, with since
- * when. Returns the section, or NULL when it is empty or the catalogue
- * cannot be read (*failed set). */
+/* The petitions of one home section, headed with the text of
+ * "home_<sort's name>": up to HOME_SECTION of sort's order (open ones, but for
+ * victories and those waiting for a response, open or closed) not shown in an
+ * earlier section, whose ids are added to shown; those waiting for a response
+ * are shown whatever came before, with since when. Returns the section, or NULL
+ * when it is empty or the catalogue cannot be read (*failed set). */
 #define HOME_SECTION 5
 #define HOME_SHOWN (5 * HOME_SECTION)
 
 static json_t *
-home_section(struct request *r, enum catalog_sort sort, const char *key,
-    int64_t *shown, size_t *nshown, bool *failed)
+home_section(struct request *r, enum catalog_sort sort, int64_t *shown,
+    size_t *nshown, bool *failed)
 {
 	struct catalog_filter f = { sort == CATALOG_VICTORY ? PETITION_VICTORY :
 		    sort == CATALOG_WAITING		    ? PETITION__MAX :
@@ -175,7 +175,10 @@ home_section(struct request *r, enum catalog_sort sort, const char *key,
 		return NULL;
 	}
 	return json_pack("{s:s, s:s, s:s, s:o}", "id", catalog_sort_name(sort),
-	    "heading", i18n_text(r->lang, key), "more_url",
+	    "heading",
+	    i18n_text(r->lang,
+		arena_printf(r->arena, "home_%s", catalog_sort_name(sort))),
+	    "more_url",
 	    arena_printf(r->arena, "/petitions?sort=%s%s",
 		catalog_sort_name(sort),
 		sort == CATALOG_VICTORY ? "&state=victory" : ""),
@@ -185,16 +188,6 @@ home_section(struct request *r, enum catalog_sort sort, const char *key,
 void
 page_home(struct request *r)
 {
-	static const struct {
-		enum catalog_sort sort;
-		const char *key;
-	} sections[] = {
-		{ CATALOG_TRENDING, "home_trending" },
-		{ CATALOG_SIGNATURES, "home_most_signed" },
-		{ CATALOG_NEWEST, "home_newest" },
-		{ CATALOG_VICTORY, "home_victories" },
-		{ CATALOG_WAITING, "home_waiting" },
-	};
 	int64_t shown[HOME_SHOWN];
 	size_t nshown = 0, i;
 	bool failed = false;
@@ -202,9 +195,10 @@ page_home(struct request *r)
 
 	page_begin(r);
 	list = json_array();
-	for (i = 0; i < sizeof(sections) / sizeof(sections[0]); i++)
-		if ((sec = home_section(r, sections[i].sort, sections[i].key,
-			 shown, &nshown, &failed)) != NULL)
+	/* A section a sort, in the order of enum catalog_sort. */
+	for (i = 0; i < CATALOG_SORT__MAX; i++)
+		if ((sec = home_section(r, (enum catalog_sort)i, shown, &nshown,
+			 &failed)) != NULL)
 			json_array_append_new(list, sec);
 	if (failed) {
 		json_decref(list);

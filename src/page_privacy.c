@@ -17,30 +17,18 @@ enum withdraw_view {
 	WV__MAX
 };
 
-static const char *const wv_names[WV__MAX] = {
-	[WV_ASK] = "ask",
-	[WV_DONE] = "done",
-	[WV_UNKNOWN] = "unknown",
-};
-
-static const int wv_status[WV__MAX] = {
-	[WV_ASK] = 200,
-	[WV_DONE] = 200,
-	[WV_UNKNOWN] = 404,
+static const struct page_link_state views[WV__MAX] = {
+	[WV_ASK] = { "ask", 200 },
+	[WV_DONE] = { "done", 200 },
+	[WV_UNKNOWN] = { "unknown", 404 },
 };
 
 static void
 withdraw_render(struct request *r, enum withdraw_view v,
     const struct token_info *info)
 {
-	json_t *ctx;
-
-	ctx = page_context(r, i18n_text(r->lang, "withdraw_title"));
-	json_object_set_new(ctx, "withdraw",
-	    page_link_view(r, wv_names[v], info));
-	page_render(r, wv_status[v], "withdraw", ctx);
-	/* The secret is in the URL: never cached, never sent on. */
-	http_header_add(r, "Cache-Control", "no-store");
+	page_link_render(r, "withdraw", "withdraw", "withdraw_title", &views[v],
+	    info);
 }
 
 /* The signature the link names, as the page shows it. Returns the view,

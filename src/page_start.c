@@ -135,8 +135,6 @@ date_ok(const char *s, size_t len)
 	return date_parse(s, len, &day);
 }
 
-/* The body's declared limit leaves room for the CR of every line break a
- * browser sends; BODY_MAX is checked once they are gone. */
 #define TO_ROW(i)                                                             \
 	[S_TO_NAME + (i)-1] = { "to_name_" #i, FORM_LINE, TO_NAME_MAX, false, \
 		NULL },                                                       \
@@ -148,7 +146,7 @@ static const struct form_spec start_form[S__MAX] = {
 	[S_CSRF] = PAGE_CSRF_FIELD,
 	[S_ACTION] = { "action", FORM_LINE, 16, false, action_ok },
 	[S_TITLE] = { "title", FORM_LINE, TITLE_MAX, true, NULL },
-	[S_BODY] = { "body", FORM_TEXT, 2 * BODY_MAX, true, NULL },
+	[S_BODY] = { "body", FORM_TEXT, BODY_MAX, true, NULL },
 	[S_GOAL] = { "goal", FORM_LINE, 16, false, goal_ok },
 	[S_LANG] = { "lang", FORM_LINE, 16, true, lang_ok },
 	[S_CLOSES] = { "closes", FORM_LINE, 16, false, date_ok },
@@ -169,7 +167,7 @@ enum preview_field { P_CSRF, P_BODY, P__MAX };
 
 static const struct form_spec preview_form[P__MAX] = {
 	[P_CSRF] = PAGE_CSRF_FIELD,
-	[P_BODY] = { "body", FORM_TEXT, 2 * BODY_MAX, false, NULL },
+	[P_BODY] = { "body", FORM_TEXT, BODY_MAX, false, NULL },
 };
 
 /* What the form shows: values (as typed, or as stored), their errors
@@ -210,31 +208,6 @@ error_key(int f, enum form_error e)
 	if (f >= S_TO_NAME && f < S_TO_DESC)
 		return "start_err_to_name_long";
 	return "start_err_to_desc_long";
-}
-
-/* s with every CR LF, and any lone CR, as LF: a browser sends a
- * textarea's line breaks as CR LF, and the limit counts each once. In the
- * arena; NULL when out of memory. */
-static char *
-text_lf(struct request *r, const char *s, size_t len, size_t *outlen)
-{
-	char *out = arena_alloc(r->arena, len + 1);
-	size_t i, n = 0;
-
-	if (out == NULL)
-		return NULL;
-	for (i = 0; i < len; i++) {
-		if (s[i] == '\r') {
-			out[n++] = '\n';
-			if (i + 1 < len && s[i + 1] == '\n')
-				i++;
-		} else {
-			out[n++] = s[i];
-		}
-	}
-	out[n] = '\0';
-	*outlen = n;
-	return out;
 }
 
 /* "YYYY-MM-DD" of t (UTC) into the arena. */
@@ -566,14 +539,11 @@ edit_load(struct request *r, const struct user *u, struct petition *p)
 }
 
 /* The checks no single field can make: at least one decision maker, no
- * description without a name, the text's length once line breaks count
- * one each, the closing date's range. Sets the body to its LF form. */
+ * description without a name, the closing date's range. */
 static void
-check_form(struct request *r, struct form_value *v, struct start_view *sv)
+check_form(const struct form_value *v, struct start_view *sv)
 {
 	int64_t day, first, last;
-	size_t len;
-	char *lf;
 	int i, named = 0;
 
 	for (i = 0; i < ROWS_MAX; i++) {
@@ -589,17 +559,6 @@ check_form(struct request *r, struct form_value *v, struct start_view *sv)
 	if (named == 0 && sv->err[S_TO_NAME] == NULL) {
 		sv->err[S_TO_NAME] = "start_err_to_required";
 		sv->nerr++;
-	}
-	if (v[S_BODY].err == FORM_OK) {
-		if ((lf = text_lf(r, v[S_BODY].s, v[S_BODY].len, &len)) == NULL)
-			lf = "";
-		v[S_BODY].s = lf;
-		v[S_BODY].len = len;
-		sv->body = lf;
-		if (form_utf8_chars(lf, len) > BODY_MAX) {
-			sv->err[S_BODY] = "start_err_body_long";
-			sv->nerr++;
-		}
 	}
 	if (v[S_CLOSES].err == FORM_OK && v[S_CLOSES].len > 0 &&
 	    date_parse(v[S_CLOSES].s, v[S_CLOSES].len, &day)) {
@@ -690,7 +649,7 @@ start_handle(struct request *r, const struct user *u, const char *binding,
 		    strcmp(v[S_ACTION].s, action_names[i]) == 0)
 			act = (enum start_action)i;
 	view_from_form(v, &sv);
-	check_form(r, v, &sv);
+	check_form(v, &sv);
 	if (act == A_ADD) {
 		/* "Add another" without a script: the form again, as sent,
 		 * with one more row, and no errors yet. */
@@ -923,8 +882,6 @@ page_preview(struct request *r)
 	const char *msg;
 	char binding[33];
 	struct user u;
-	size_t len = 0;
-	char *lf;
 
 	if (page_post_begin(r, ROLE_STARTER, &u, binding, preview_form, P__MAX,
 		v, P_CSRF) == -1)
@@ -937,11 +894,7 @@ page_preview(struct request *r)
 	buf_reset(&r->out);
 	r->content_type = "text/html; charset=utf-8";
 	http_header_add(r, "Cache-Control", "no-store");
-	if (v[P_BODY].err == FORM_OK)
-		lf = text_lf(r, v[P_BODY].s, v[P_BODY].len, &len);
-	else
-		lf = NULL;
-	if (lf == NULL || form_utf8_chars(lf, len) > BODY_MAX) {
+	if (v[P_BODY].err != FORM_OK) {
 		msg = text(r,
 		    v[P_BODY].err == FORM_BAD_TEXT ? "err_invalid_text" :
 						     "start_err_body_long");
@@ -951,7 +904,7 @@ page_preview(struct request *r)
 		r->status = 422;
 		return;
 	}
-	if (markdown_render(lf, len, &r->out) == -1) {
+	if (markdown_render(v[P_BODY].s, v[P_BODY].len, &r->out) == -1) {
 		page_error(r, 500, "err_internal");
 		return;
 	}

@@ -159,12 +159,7 @@ method_parse(const char *m)
 static bool
 peer_trusted(const struct netaddr *peer)
 {
-	size_t i;
-
-	for (i = 0; i < cfg->ntrusted; i++)
-		if (cidr_contains(&cfg->trusted[i], peer))
-			return true;
-	return false;
+	return cidr_any(cfg->trusted, cfg->ntrusted, peer);
 }
 
 /* The address of a socket's peer; 0.0.0.0 when it is neither IPv4 nor

@@ -12,12 +12,11 @@ void
 upload_init(struct upload *u, const struct form_spec *spec, size_t nspec,
     const char *file_field, size_t file_max, size_t text_max)
 {
-	memset(u, 0, sizeof(*u));
-	u->spec = spec;
-	u->nspec = nspec;
-	u->file_field = file_field;
-	u->file_max = file_max;
-	u->text_max = text_max;
+	*u = (struct upload){ .spec = spec,
+		.nspec = nspec,
+		.file_field = file_field,
+		.file_max = file_max,
+		.text_max = text_max };
 	buf_init(&u->text);
 	buf_init(&u->file);
 }

@@ -172,6 +172,66 @@ test_import(void **state)
 	assert_int_equal(server_stop(s), 0);
 }
 
+/* The commands that read their own options (export, deliver, user):
+ * --help to stdout with 0; an unknown option, one without its value, or no
+ * SLUG: 2 with the usage on stderr; main's options anywhere on the line. */
+static void
+test_command_options(void **state)
+{
+	struct server *s = *state;
+	struct hbuf out = { 0 }, err = { 0 };
+	char pdf[400];
+
+	const char *help[][4] = {
+		{ "export", "--help", NULL },
+		{ "deliver", "-h", NULL },
+		{ "user", "--help", NULL },
+	};
+	const char *want[] = { "usage: holos export", "usage: holos deliver",
+		"usage: holos user" };
+	for (size_t i = 0; i < 3; i++) {
+		run_expect(help[i], 0, &out, &err);
+		assert_non_null(out.data);
+		assert_non_null(strstr(out.data, want[i]));
+		hbuf_free(&out);
+		hbuf_free(&err);
+	}
+
+	snprintf(pdf, sizeof pdf, "%s/pack.pdf", s->root);
+	const char *bad[][10] = {
+		{ "export", "--data", s->data, "x", "--format", "csv",
+		    "--colour", "red", NULL },
+		{ "export", "--data", s->data, "x", "--format", NULL },
+		{ "export", "--data", s->data, "--format", "csv", NULL },
+		{ "deliver", "--data", s->data, "x", "--out", pdf, "--lang",
+		    NULL },
+		{ "deliver", "--data", s->data, "x", "y", "--out", pdf, NULL },
+		{ "user", "add", "--data", s->data, "--email", "a@example.org",
+		    "--role", "admin", "--password", NULL },
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		run_expect(bad[i], 2, &out, &err);
+		assert_non_null(err.data);
+		if (strstr(err.data, "usage: holos") == NULL)
+			fail_msg("holos %s case %zu: no usage in:\n%s",
+			    bad[i][0], i, err.data);
+		hbuf_free(&out);
+		hbuf_free(&err);
+	}
+	assert_int_equal(access(pdf, F_OK), -1);
+
+	/* main's --site-name and --base-url before and after the operand:
+	 * read, skipped, and the petition looked up. */
+	const char *mainopts[] = { "export", "--site-name", "Holos", "nosuch",
+		"--base-url", "http://example.org", "--data", s->data,
+		"--format", "json", NULL };
+	run_expect(mainopts, 1, &out, &err);
+	assert_non_null(err.data);
+	assert_non_null(strstr(err.data, "nosuch: no such petition"));
+	hbuf_free(&out);
+	hbuf_free(&err);
+}
+
 static void
 test_serve_bad_arguments(void **state)
 {
@@ -262,6 +322,8 @@ main(void)
 		cmocka_unit_test(test_unknown_subcommand),
 		cmocka_unit_test_setup_teardown(test_import, scratch_setup,
 		    scratch_teardown),
+		cmocka_unit_test_setup_teardown(test_command_options,
+		    scratch_setup, scratch_teardown),
 		cmocka_unit_test_setup_teardown(test_serve_bad_arguments,
 		    scratch_setup, scratch_teardown),
 		cmocka_unit_test(test_password_memory),

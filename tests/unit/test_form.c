@@ -372,10 +372,11 @@ test_parse_bad_text(void **state)
 			fail_msg("city=%s: want FORM_BAD_TEXT, got %d",
 			    names[i], v[F_CITY].err);
 	}
-	/* Multiline text takes \n, \r\n and \t but no other controls. */
+	/* Multiline text takes \n, \r\n (as \n) and \t but no other
+	 * controls. */
 	assert_int_equal(parse(a, "csrf=t&name=A&comment=a%0Ab%0D%0Ac%09d", v),
 	    0);
-	assert_value(&v[F_COMMENT], "a\nb\r\nc\td");
+	assert_value(&v[F_COMMENT], "a\nb\nc\td");
 	assert_int_equal(parse(a, "csrf=t&name=A&comment=a%01b", v), 1);
 	assert_int_equal(v[F_COMMENT].err, FORM_BAD_TEXT);
 	assert_int_equal(parse(a, "csrf=t&name=A&comment=a%C2%85b", v), 1);
@@ -468,6 +469,29 @@ test_parse_trim_and_required(void **state)
 			     v),
 	    0);
 	assert_value(&v[F_COMMENT], "Hello\nworld");
+	/* A textarea's line breaks, CR LF or a lone CR, arrive as LF and
+	 * count once against its limit; a single line's CR is bad text. */
+	assert_int_equal(parse(a,
+			     "csrf=t&name=A&comment=a%0D%0Ab%0Dc%0D%0A%0D%0Ad"
+			     "%0A%0De",
+			     v),
+	    0);
+	assert_value(&v[F_COMMENT], "a\nb\nc\n\nd\n\ne");
+	{
+		char body[2048];
+		int n = snprintf(body, sizeof(body), "csrf=t&name=A&comment=");
+
+		for (int i = 0; i < 250; i++)
+			n += snprintf(body + n, sizeof(body) - (size_t)n,
+			    "x%%0D%%0A");
+		assert_int_equal(parse(a, body, v), 0);
+		assert_int_equal(v[F_COMMENT].len, 499);
+		n += snprintf(body + n, sizeof(body) - (size_t)n, "yz");
+		assert_int_equal(parse(a, body, v), 1);
+		assert_int_equal(v[F_COMMENT].err, FORM_TOO_LONG);
+	}
+	assert_int_equal(parse(a, "csrf=t&name=Ann%0D", v), 1);
+	assert_int_equal(v[F_NAME].err, FORM_BAD_TEXT);
 	/* Blank counts as missing when required. */
 	assert_int_equal(parse(a, "csrf=t&name=+++", v), 1);
 	assert_true(v[F_NAME].present);

@@ -197,6 +197,29 @@ test_cidr_parse(void **state)
 	}
 }
 
+/* A list of ranges holds an address when one of them does; none when the
+ * list is empty (NULL). */
+static void
+test_cidr_any(void **state)
+{
+	struct cidr v[3];
+	struct netaddr a;
+
+	(void)state;
+	v[0] = range("10.0.0.0/8");
+	v[1] = range("2001:db8::/32");
+	v[2] = range("192.168.16.0/20");
+	a = addr("192.168.20.1");
+	assert_true(cidr_any(v, 3, &a));
+	assert_false(cidr_any(v, 2, &a));
+	a = addr("2001:db8::1");
+	assert_true(cidr_any(v, 3, &a));
+	assert_false(cidr_any(v, 1, &a));
+	a = addr("172.16.0.1");
+	assert_false(cidr_any(v, 3, &a));
+	assert_false(cidr_any(NULL, 0, &a));
+}
+
 static void
 test_cidr_contains(void **state)
 {
@@ -462,6 +485,7 @@ main(void)
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_cidr_parse),
 		cmocka_unit_test(test_cidr_contains),
+		cmocka_unit_test(test_cidr_any),
 		cmocka_unit_test(test_network),
 		cmocka_unit_test(test_forwarded_untrusted_peer),
 		cmocka_unit_test(test_forwarded_rightmost_untrusted),

@@ -1,0 +1,62 @@
+/* cli.c - the options of the commands that read their own (holos export,
+ * deliver, user): each takes a value, and main's own may stand among
+ * them. */
+#include "cli.h"
+
+#include <stdio.h>
+
+#include "log.h"
+
+/* The getopt_long() value of a command's option i. */
+#define CLI_FIRST 400
+
+static const struct option main_options[] = { CLI_MAIN_OPTIONS };
+
+#define NMAIN (sizeof(main_options) / sizeof(main_options[0]))
+
+int
+cli_options(int argc, char **argv, const struct cli_opt *opts, size_t n,
+    int nargs, const char *usage)
+{
+	struct option lo[CLI_OPTS_MAX + NMAIN + 2];
+	size_t i, m = 0;
+	int ch;
+
+	if (n > CLI_OPTS_MAX)
+		fatal("cli", "%zu options, more than %d", n, CLI_OPTS_MAX);
+	for (i = 0; i < n; i++)
+		lo[m++] = (struct option){ opts[i].name, required_argument,
+			NULL, CLI_FIRST + (int)i };
+	for (i = 0; i < NMAIN; i++)
+		lo[m++] = main_options[i];
+	lo[m++] = (struct option){ "help", no_argument, NULL, 'h' };
+	lo[m] = (struct option){ NULL, 0, NULL, 0 };
+	optind = 1;
+	opterr = 1;
+	while ((ch = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		if (ch >= CLI_FIRST && ch < CLI_FIRST + (int)n)
+			*opts[ch - CLI_FIRST].value = optarg;
+		else if (ch == 'h') {
+			fputs(usage, stdout);
+			return 0;
+		} else if (ch != CLI_MAIN_OPTION) {
+			fputs(usage, stderr);
+			return 2;
+		}
+	}
+	for (i = 0; i < n; i++)
+		if (opts[i].required && *opts[i].value == NULL) {
+			fprintf(stderr, "holos %s: --%s is needed\n", argv[0],
+			    opts[i].name);
+			goto usage;
+		}
+	if (nargs != -1 && argc - optind != nargs) {
+		fprintf(stderr, "holos %s: %d operand%s expected, not %d\n",
+		    argv[0], nargs, nargs == 1 ? "" : "s", argc - optind);
+		goto usage;
+	}
+	return -1;
+usage:
+	fputs(usage, stderr);
+	return 2;
+}
