@@ -383,6 +383,7 @@ export_cmd(struct store *s, int argc, char **argv)
 		return rc;
 	if ((f = export_format_parse(format)) == EXPORT_FORMAT__MAX) {
 		fprintf(stderr, "holos export: --format is csv or json\n");
+		fputs(export_usage, stderr);
 		return 2;
 	}
 	if ((rc = export_cmd_petition(s, "export", argv[optind], &lang, &a,
