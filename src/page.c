@@ -294,6 +294,15 @@ page_unavailable(struct request *r)
 	page_error(r, 503, "err_unavailable");
 }
 
+bool
+page_store_ok(struct request *r, enum store_status st)
+{
+	if (st == STORE_OK)
+		return true;
+	page_unavailable(r);
+	return false;
+}
+
 int
 page_upload_read(struct request *r, struct upload *u, struct form_value *v,
     const char *module, const char *malformed_key)

@@ -253,6 +253,10 @@ void page_responses_decide(struct request *r);
 /* Replies 503 with Retry-After: the store cannot answer now. */
 void page_unavailable(struct request *r);
 
+/* True when st, a store call's status, is STORE_OK; otherwise
+ * page_unavailable() and false. */
+bool page_store_ok(struct request *r, enum store_status st);
+
 /* Moves p from its state to to, for r's signed-in user uid, with reason and
  * note ("" for none) kept in its history, as lifecycle_move() does, and
  * logs the move under module as action. Returns 0 when moved; -1 after

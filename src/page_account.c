@@ -565,10 +565,9 @@ page_verify_resend(struct request *r)
 	if (page_require(r, ROLE_STARTER, &u, binding) == -1 ||
 	    page_button_post(r, binding) == -1)
 		return;
-	if (store_user_by_id(site.store, r->arena, u.id, &full) != STORE_OK) {
-		page_unavailable(r);
+	if (!page_store_ok(r,
+		store_user_by_id(site.store, r->arena, u.id, &full)))
 		return;
-	}
 	m = msg_new(r, "acct_resend_title");
 	if (full.verified_at != 0) {
 		page_para_add(m, i18n_text(r->lang, "acct_resend_done"));
@@ -807,10 +806,8 @@ page_reset_token_post(struct request *r)
 	if (page_form_post(r, password_form, P__MAX, v, P_CSRF, "") == -1 ||
 	    link_check(r, USER_TOKEN_RESET, false, &id) == -1)
 		return;
-	if (store_user_by_id(site.store, r->arena, id, &u) != STORE_OK) {
-		page_unavailable(r);
+	if (!page_store_ok(r, store_user_by_id(site.store, r->arena, id, &u)))
 		return;
-	}
 	email = account_email(r->arena, &u);
 	errs[P_PASSWORD] = error_key("password", v[P_PASSWORD].err);
 	if (errs[P_PASSWORD] == NULL)

@@ -509,10 +509,8 @@ page_admin_invalidate(struct request *r)
 	inv.actor = actor;
 	if (!store_invalidation_valid(&inv))
 		goto bad;
-	if (store_invalidate(site.store, &inv) != STORE_OK) {
-		page_unavailable(r);
+	if (!page_store_ok(r, store_invalidate(site.store, &inv)))
 		return;
-	}
 	log_info("moderate",
 	    "action=invalidate slug=%s reason=%s removed=%lld "
 	    "uncounted=%lld actor=%s",

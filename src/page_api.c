@@ -375,11 +375,10 @@ page_api_signatures(struct request *r)
 	}
 	if (api_load(r, &p) == -1)
 		return;
-	if (store_signers_public(site.store, r->arena, p.id, after,
-		API_SIGNERS_MAX, &rows, &n) != STORE_OK) {
-		page_unavailable(r);
+	if (!page_store_ok(r,
+		store_signers_public(site.store, r->arena, p.id, after,
+		    API_SIGNERS_MAX, &rows, &n)))
 		return;
-	}
 	arr = json_array();
 	for (i = 0; i < n; i++) {
 		const char *first, *last;

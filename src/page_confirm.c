@@ -97,10 +97,8 @@ struct confirm_job {
 static void
 confirm_finish(struct request *r, struct confirm_job *job)
 {
-	if (job->it.status != STORE_OK) {
-		page_unavailable(r);
+	if (!page_store_ok(r, job->it.status))
 		return;
-	}
 	switch (job->it.op.result) {
 	case WRITE_OK:
 		log_info("confirm", "slug=%s result=confirmed", job->info.slug);
@@ -193,11 +191,9 @@ page_unsubscribe_post(struct request *r)
 		return;
 	}
 	crypto_token_hash(r->token, strlen(r->token), hash);
-	if (store_unsubscribe(site.store, hash, (int64_t)time(NULL)) !=
-	    STORE_OK) {
-		page_unavailable(r);
+	if (!page_store_ok(r,
+		store_unsubscribe(site.store, hash, (int64_t)time(NULL))))
 		return;
-	}
 	log_info("unsubscribe", "slug=%s result=ok", info.slug);
 	render_view(r, "unsubscribe", VIEW_DONE, &info, "unsub_title");
 }

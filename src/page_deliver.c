@@ -270,10 +270,8 @@ load_delivery(struct request *r, struct delivery *d, struct petition *p)
 		page_error(r, 404, "deliver_err_link");
 		return -1;
 	}
-	if (st != STORE_OK) {
-		page_unavailable(r);
+	if (!page_store_ok(r, st))
 		return -1;
-	}
 	return 0;
 }
 
@@ -387,10 +385,8 @@ page_response_post(struct request *r)
 	resp.author = v[R_AUTHOR].s;
 	resp.body_md = v[R_BODY].s;
 	resp.created_at = now;
-	if (store_response_create(site.store, &resp, &id) != STORE_OK) {
-		page_unavailable(r);
+	if (!page_store_ok(r, store_response_create(site.store, &resp, &id)))
 		return;
-	}
 	log_info("deliver",
 	    "action=response petition=%lld delivery=%lld "
 	    "response=%lld",
@@ -561,11 +557,9 @@ page_responses_show(struct request *r)
 	page_begin(r);
 	if (load_moderated(r, &u, binding, &p) == -1)
 		return;
-	if (store_responses_pending(site.store, r->arena, p.id, &rs, &n) !=
-	    STORE_OK) {
-		page_unavailable(r);
+	if (!page_store_ok(r,
+		store_responses_pending(site.store, r->arena, p.id, &rs, &n)))
 		return;
-	}
 	list = json_array();
 	for (i = 0; i < n; i++) {
 		struct buf html;
@@ -618,11 +612,10 @@ page_responses_decide(struct request *r)
 		struct response *rs;
 		size_t n;
 
-		if (store_responses_pending(site.store, r->arena, p.id, &rs,
-			&n) != STORE_OK) {
-			page_unavailable(r);
+		if (!page_store_ok(r,
+			store_responses_pending(site.store, r->arena, p.id, &rs,
+			    &n)))
 			return;
-		}
 		for (i = 0; i < n; i++)
 			if (rs[i].id == id)
 				name = rs[i].to_name;

@@ -235,10 +235,9 @@ page_petition_feed(struct request *r)
 		page_error(r, 404, "err_not_found");
 		return;
 	}
-	if (store_update_list(site.store, r->arena, p.id, &u, &n) != STORE_OK) {
-		page_unavailable(r);
+	if (!page_store_ok(r,
+		store_update_list(site.store, r->arena, p.id, &u, &n)))
 		return;
-	}
 	updated = p.updated_at;
 	for (i = 0; i < n; i++)
 		if (u[i].created_at > updated)

@@ -152,11 +152,9 @@ page_me(struct request *r)
 	page_begin(r);
 	if (page_require(r, ROLE_STARTER, &u, binding) == -1)
 		return;
-	if (store_petition_list_owner(site.store, r->arena, u.id, &ps, &n) !=
-	    STORE_OK) {
-		page_unavailable(r);
+	if (!page_store_ok(r,
+		store_petition_list_owner(site.store, r->arena, u.id, &ps, &n)))
 		return;
-	}
 	list = json_array();
 	for (i = 0; i < n; i++) {
 		const struct petition *p = &ps[i];
@@ -703,10 +701,8 @@ page_me_update(struct request *r)
 	up.title = v[U_TITLE].s;
 	up.body_md = v[U_BODY].s;
 	up.created_at = (int64_t)time(NULL);
-	if (store_update_create(site.store, &up, &id) != STORE_OK) {
-		page_unavailable(r);
+	if (!page_store_ok(r, store_update_create(site.store, &up, &id)))
 		return;
-	}
 	log_info("me", "action=update slug=%s update=%lld kind=%s user=%lld",
 	    p.slug, (long long)id, update_kind_name(up.kind), (long long)u.id);
 	pagecache_invalidate(p.id);

@@ -993,10 +993,8 @@ page_petition_meta(struct request *r, struct pagecache_meta *meta)
 	if (load_petition(r, &p) == -1)
 		return -1;
 	meta_fill(meta, &p);
-	if (store_paper_count(site.store, p.id, &meta->paper) != STORE_OK) {
-		page_unavailable(r);
+	if (!page_store_ok(r, store_paper_count(site.store, p.id, &meta->paper)))
 		return -1;
-	}
 	(void)pagecache_put(key, "", 0, meta);
 	return 0;
 }
