@@ -437,28 +437,40 @@ b64url_only(const char *s, size_t len)
 	     sodium_base64_VARIANT_URLSAFE_NO_PADDING) -         \
 	    1)
 
+/* Reads a form token's time, the 1 to 18 digits before its dot, into *ts
+ * and their count into *tslen. Returns 0, or -1 when there is no such
+ * time. */
+static int
+csrf_split(const char *token, size_t len, int64_t *ts, size_t *tslen)
+{
+	const char *dot = memchr(token, '.', len);
+
+	if (dot == NULL)
+		return -1;
+	*tslen = (size_t)(dot - token);
+	return (*ts = form_digits(token, *tslen, 18)) == -1 ? -1 : 0;
+}
+
 bool
 crypto_csrf_check(const char *token, size_t len, const char *binding, time_t now)
 {
 	unsigned char want[crypto_auth_hmacsha256_BYTES];
 	unsigned char got[crypto_auth_hmacsha256_BYTES];
-	const char *dot;
 	size_t tslen, gotlen;
 	int64_t ts;
 
 	if (binding == NULL || token == NULL ||
-	    crypto_csrf_time(token, len, &ts) == -1)
+	    csrf_split(token, len, &ts, &tslen) == -1)
 		return false;
-	dot = memchr(token, '.', len);
-	tslen = (size_t)(dot - token);
 	if (ts > (int64_t)now + 300 || (int64_t)now - ts > CRYPTO_CSRF_MAX_AGE)
 		return false;
 	/* Exactly the unpadded base64url of the MAC, nothing more. */
 	if (len - tslen - 1 != CSRF_MAC_CHARS ||
 	    !b64url_only(token + tslen + 1, CSRF_MAC_CHARS))
 		return false;
-	if (sodium_base642bin(got, sizeof(got), dot + 1, len - tslen - 1, NULL,
-		&gotlen, NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+	if (sodium_base642bin(got, sizeof(got), token + tslen + 1,
+		len - tslen - 1, NULL, &gotlen, NULL,
+		sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
 	    gotlen != sizeof(got))
 		return false;
 	crypto_csrf_mac(want, token, tslen, binding);
@@ -488,14 +500,9 @@ crypto_token_hash(const char *token, size_t len,
 int
 crypto_csrf_time(const char *token, size_t len, int64_t *out)
 {
-	const char *dot = memchr(token, '.', len);
-	int64_t t;
+	size_t tslen;
 
-	if (dot == NULL ||
-	    (t = form_digits(token, (size_t)(dot - token), 18)) == -1)
-		return -1;
-	*out = t;
-	return 0;
+	return csrf_split(token, len, out, &tslen);
 }
 
 void
