@@ -33,8 +33,10 @@ void draw_rgb(cairo_t *cr, uint32_t rgb, double alpha);
 /* Frees the fonts that this thread's layouts loaded (pango keeps a font map
  * per thread) and, when last is true, cairo's and fontconfig's caches, so a
  * leak check at exit sees nothing. Call when a thread that drew is done
- * (last: the last such thread, at shutdown). Drawing again afterwards
- * loads them anew. */
+ * (last: the last such thread, at shutdown; it waits up to 5 s for font
+ * maps that pango's own thread still holds, and leaves the caches, with a
+ * warning, if one outlives that). Drawing again afterwards loads them
+ * anew. */
 void draw_release(bool last);
 
 #endif
