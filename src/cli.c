@@ -4,6 +4,7 @@
 #include "cli.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "log.h"
 
@@ -20,7 +21,7 @@ cli_options(int argc, char **argv, const struct cli_opt *opts, size_t n,
 {
 	struct option lo[CLI_OPTS_MAX + NMAIN + 2];
 	size_t i, m = 0;
-	int ch;
+	int ch, li = -1;
 
 	if (n > CLI_OPTS_MAX)
 		fatal("cli", "%zu options, more than %d", n, CLI_OPTS_MAX);
@@ -33,7 +34,12 @@ cli_options(int argc, char **argv, const struct cli_opt *opts, size_t n,
 	lo[m] = (struct option){ NULL, 0, NULL, 0 };
 	optind = 1;
 	opterr = 1;
-	while ((ch = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "h", lo, &li)) != -1) {
+		if (cli_abbreviated(argv, lo, li)) {
+			cli_complain_abbreviated(argv[0], argv, lo, li);
+			goto usage;
+		}
+		li = -1;
 		if (ch >= CLI_FIRST && ch < CLI_FIRST + (int)n)
 			*opts[ch - CLI_FIRST].value = optarg;
 		else if (ch == 'h') {
@@ -59,4 +65,47 @@ cli_options(int argc, char **argv, const struct cli_opt *opts, size_t n,
 usage:
 	fputs(usage, stderr);
 	return 2;
+}
+
+/* The argv element that held the option getopt_long() just returned: the
+ * one before its separate value, or the last one read. */
+static const char *
+option_text(char *const *argv)
+{
+	if (optind >= 2 && optarg != NULL && optarg == argv[optind - 1])
+		return argv[optind - 2];
+	return optind >= 1 ? argv[optind - 1] : "";
+}
+
+/* The length of the name in "--NAME" or "--NAME=VALUE". */
+static size_t
+name_len(const char *text)
+{
+	const char *eq = strchr(text, '=');
+
+	return eq != NULL ? (size_t)(eq - text) : strlen(text);
+}
+
+bool
+cli_abbreviated(char *const *argv, const struct option *lo, int longindex)
+{
+	const char *text;
+
+	if (longindex < 0)
+		return false;
+	text = option_text(argv);
+	if (strncmp(text, "--", 2) != 0)
+		return false;
+	return name_len(text + 2) != strlen(lo[longindex].name);
+}
+
+void
+cli_complain_abbreviated(const char *cmd, char *const *argv,
+    const struct option *lo, int longindex)
+{
+	const char *text = option_text(argv) + 2;
+
+	fprintf(stderr,
+	    "holos %s: --%.*s is not an option; did you mean --%s?\n", cmd,
+	    (int)name_len(text), text, lo[longindex].name);
 }

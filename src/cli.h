@@ -44,4 +44,16 @@ struct cli_opt {
 int cli_options(int argc, char **argv, const struct cli_opt *opts, size_t n,
     int nargs, const char *usage);
 
+/* Whether the long option getopt_long() has just returned, lo[longindex]
+ * (longindex as that call set it; -1 for none), was written as a shorter
+ * prefix of its name. getopt_long() takes any unambiguous prefix; holos
+ * takes whole names only, so that "--password" is never read as
+ * "--password-memory", nor a command's own option as one of main's. */
+bool cli_abbreviated(char *const *argv, const struct option *lo, int longindex);
+
+/* Writes "holos CMD: --TEXT is not an option; did you mean --NAME?" for
+ * the abbreviation cli_abbreviated() found. */
+void cli_complain_abbreviated(const char *cmd, char *const *argv,
+    const struct option *lo, int longindex);
+
 #endif

@@ -223,6 +223,43 @@ test_command_options(void **state)
 	}
 	assert_int_equal(access(pdf, F_OK), -1);
 
+	/* Options by their whole names only: getopt_long() would take a
+	 * prefix, and "--password" would be read as main's
+	 * "--password-memory". */
+	const char *abbr[][12] = {
+		{ "user", "add", "--data", s->data, "--email", "a@example.org",
+		    "--role", "admin", "--password", "secret", NULL },
+		{ "export", "--data", s->data, "x", "--form", "csv", NULL },
+		{ "deliver", "--data", s->data, "x", "--ou", pdf, NULL },
+		{ "user", "add", "--dat", s->data, "--email", "a@example.org",
+		    "--role", "admin", NULL },
+		{ "serve", "--data", s->data, "--list", "127.0.0.1:1", NULL },
+		{ "serve", "--data", s->data, "--max-bod=5", NULL },
+		{ "trending", "--data", s->data, "x", "--hour", "2", NULL },
+	};
+	const char *said[] = {
+		"unrecognized option '--password'",
+		"holos export: --form is not an option; did you mean --format?",
+		"holos deliver: --ou is not an option; did you mean --out?",
+		"holos user: --dat is not an option; did you mean --data?",
+		"holos serve: --list is not an option; did you mean --listen?",
+		"holos serve: --max-bod is not an option; did you mean --max-body?",
+		"holos trending: --hour is not an option; did you mean --hours?"
+	};
+	for (size_t i = 0; i < sizeof abbr / sizeof abbr[0]; i++) {
+		run_expect(abbr[i], 2, &out, &err);
+		assert_non_null(err.data);
+		if (strstr(err.data, said[i]) == NULL ||
+		    strstr(err.data, "usage: holos") == NULL ||
+		    strstr(err.data, "bad value") != NULL)
+			fail_msg("holos %s case %zu: wanted \"%s\" and usage "
+				 "in:\n%s",
+			    abbr[i][0], i, said[i], err.data);
+		hbuf_free(&out);
+		hbuf_free(&err);
+	}
+	assert_int_equal(access(pdf, F_OK), -1);
+
 	/* main's --site-name and --base-url before and after the operand:
 	 * read, skipped, and the petition looked up. */
 	const char *mainopts[] = { "export", "--site-name", "Holos", "nosuch",
