@@ -979,6 +979,9 @@ stream_next_count(struct stream *st, long ms)
 				st->pos = (size_t)(h + 4 - st->in.data);
 			}
 		}
+		/* Refused (429, 503): no event will come. */
+		if (st->status != 0 && st->status != 200)
+			return -1;
 		if (st->status == 200) {
 			const char *p = st->in.data + st->pos, *sep, *d;
 
@@ -1070,7 +1073,9 @@ test_streams_through_haproxy(void **state)
 		for (int i = 0; i < 5; i++)
 			stream_open(&direct[i], cl->node[0].port, "127.0.0.2");
 		for (int i = 0; i < 5; i++) {
-			if (stream_next_count(&direct[i], 3000) >= 0)
+			/* Generous: a slow first event must not read as a
+			 * refusal on a loaded machine. */
+			if (stream_next_count(&direct[i], 10000) >= 0)
 				served++;
 			else if (direct[i].status != 0 &&
 			    direct[i].status != 429)
