@@ -30,7 +30,8 @@
 # Knobs: BENCH_SECONDS (10, per wrk run), SPIKE_N (requests prepared for a
 # wrk signing run, 90000), SPIKE_RATE (2000), SPIKE_LAT_SECONDS (60),
 # BENCH_PORT (28280; the sink on PORT+25), BENCH_WAIT (as run.sh),
-# SPIKE_MAIL_PAUSED (0; 1 stops the sink while signing is measured).
+# SPIKE_MAIL_PAUSED (0; 1 stops the sink while signing is measured),
+# SPIKE_SERVE_FLAGS (holos serve's further options, for a tuned run).
 # Writes bench/results/DATE-spike.txt and prints a summary.
 set -u
 
@@ -43,6 +44,7 @@ SECS=${BENCH_SECONDS:-10}
 N=${SPIKE_N:-90000}
 RATE=${SPIKE_RATE:-2000}
 LSECS=${SPIKE_LAT_SECONDS:-60}
+SERVE_FLAGS=${SPIKE_SERVE_FLAGS:-}
 if [ "${BENCH_QUICK:-0}" = 1 ]; then
 	SECS=3 N=${SPIKE_N:-20000} LSECS=${SPIKE_LAT_SECONDS:-5}
 fi
@@ -136,7 +138,7 @@ holos_start() {	# datadir
 	d=$1
 	set -- serve --listen "$HOST:$PORT" --data "$d" --share "$ROOT" \
 	    --seed "$ROOT/seed/petition.md" --trusted-proxy 127.0.0.1/32 \
-	    --smtp "smtp://127.0.0.1:$SINK"
+	    --smtp "smtp://127.0.0.1:$SINK" $SERVE_FLAGS
 	echo "\$ $HOLOS $*" >>"$OUT"
 	"$HOLOS" "$@" 2>>"$d.log" &
 	HOLOS_PID=$!
@@ -197,7 +199,7 @@ log "holos $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null)$(cd \
     echo '+uncommitted src'); seconds=$SECS prepared=$N rate=$RATE/s" \
     "for $LSECS s"
 log "holos serve --trusted-proxy 127.0.0.1/32 --smtp smtp://127.0.0.1:$SINK" \
-    "(smtp-sink); everything else at its default"
+    "(smtp-sink)${SERVE_FLAGS:+ $SERVE_FLAGS}; everything else at its default"
 log ""
 
 # --- 1. signing vs the SQLite ceiling of the same rows -----------------------

@@ -238,6 +238,35 @@ record:
 	buf_reset(&composed);
 }
 
+/* Records the outcomes of a batch that has gone out. A record lost would
+ * send the batch again an hour later (OUTBOX_LEASE), so a store that is
+ * only unavailable (SQLite busy past its timeout under a spike's writes, a
+ * full disk, a lost PostgreSQL connection) is tried again, with pauses
+ * growing to 2 s, for up to RECORD_TRY_S seconds. Returns the last try's
+ * status. */
+#define RECORD_TRY_S 60
+static enum store_status
+record_batch(struct store *s, const struct outbox_outcome *oc, size_t n)
+{
+	time_t start = time(NULL);
+	long ms = 50;
+	enum store_status st;
+
+	while ((st = store_outbox_finish_batch(s, oc, n, (int64_t)time(NULL))) ==
+		STORE_UNAVAILABLE &&
+	    time(NULL) - start < RECORD_TRY_S) {
+		struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+		log_warn("outbox",
+		    "error=\"cannot record a batch yet\" messages=%zu "
+		    "retry_ms=%ld",
+		    n, ms);
+		nanosleep(&ts, NULL);
+		ms = ms * 2 < 2000 ? ms * 2 : 2000;
+	}
+	return st;
+}
+
 /* Claims and sends due mail in batches until none is left (or the worker
  * is stopping); the outcomes of a batch are recorded together, in one
  * commit (a message sent but not yet recorded when the process dies is
@@ -263,8 +292,7 @@ run_batches(struct store *s, const struct outbox_config *c,
 		}
 		for (i = 0; i < n; i++)
 			deliver(s, c, sess, &ms[i], a, &oc[i]);
-		if (store_outbox_finish_batch(s, oc, n, (int64_t)time(NULL)) !=
-		    STORE_OK)
+		if (record_batch(s, oc, n) != STORE_OK)
 			log_warn("outbox",
 			    "error=\"cannot record a batch\" messages=%zu "
 			    "note=\"they are sent again later\"",

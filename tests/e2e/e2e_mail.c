@@ -10,7 +10,8 @@
  * message (the DKIM and session cases depend on no database, so they run
  * on SQLite only). A SIGKILL while the senders are busy loses no confirmation, and
  * a message sent twice (it was in flight at the kill) keeps its
- * Message-ID. */
+ * Message-ID. A batch sent while the database is locked past its busy
+ * timeout is recorded once the lock goes, and not sent again. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -27,6 +28,7 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <sqlite3.h>
 
 #include "harness.h"
 
@@ -443,6 +445,63 @@ test_kill_while_sending(void **state)
 	w->passed = true;
 }
 
+/* Rows of the outbox in state st. */
+static long long
+outbox_in(struct mailworld *w, const char *st)
+{
+	char sql[128];
+
+	snprintf(sql, sizeof sql,
+	    "SELECT COUNT(*) FROM outbox WHERE state = '%s'", st);
+	return server_db_scalar(&w->srv, sql);
+}
+
+/* The mail server holds its reply to DATA 2 s; meanwhile, once the
+ * message is claimed, another connection takes SQLite's write lock and
+ * keeps it 9 s, past holos's busy timeout (5 s) after the reply. The
+ * sender must record the batch when the lock goes: before, the record
+ * was given up and the mail sent again an hour later. */
+static void
+test_record_after_busy(void **state)
+{
+	struct mailworld *w = *state;
+	const char *args[] = { "--seed", SEED_PATH, "--rate-limit", "off",
+		NULL };
+	const char *slow[] = { "--data-delay", "2", NULL };
+	struct signer who = signer_default("busy@example.net");
+	char path[400];
+	sqlite3 *db = NULL;
+	long long end;
+
+	if (harness_pg() != NULL)
+		skip();
+	assert_int_equal(mailworld_start(w, args, slow), 0);
+	assert_int_equal(sign_fresh(&w->srv, SEED_SLUG, &who, "en", NULL), 303);
+	end = now_ms() + WAIT_MS;
+	while (outbox_in(w, "sending") < 1 && now_ms() < end)
+		pause_ms(20);
+	assert_int_equal(outbox_in(w, "sending"), 1);
+	snprintf(path, sizeof path, "%s/holos.db", w->srv.data);
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL),
+	    SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL),
+	    SQLITE_OK);
+	pause_ms(9000);
+	assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(db);
+	assert_true(server_log_count(&w->srv, "cannot record a batch yet") > 0);
+	end = now_ms() + WAIT_MS;
+	while (outbox_in(w, "sent") < 1 && now_ms() < end)
+		pause_ms(50);
+	assert_int_equal(outbox_in(w, "sent"), 1);
+	assert_int_equal(outbox_in(w, "sending"), 0);
+	pause_ms(500);
+	assert_int_equal(maildir_count(&w->mail), 1);
+	w->passed = true;
+}
+
 int
 main(void)
 {
@@ -454,6 +513,7 @@ main(void)
 		mailworld_test(test_hard_bounce_suppressed, &fx),
 		mailworld_test(test_sessions_reused, &fx),
 		mailworld_test(test_kill_while_sending, &fx),
+		mailworld_test(test_record_after_busy, &fx),
 	};
 	return harness_finish(
 	    cmocka_run_group_tests(tests, setup_key, teardown_key));

@@ -38,6 +38,8 @@ def parse_args():
                    help="do not offer this AUTH mechanism (LOGIN, PLAIN)")
     p.add_argument("--reject-rcpt", help="answer 550 to RCPT TO containing this")
     p.add_argument("--tempfail-rcpt", help="answer 451 to RCPT TO containing this")
+    p.add_argument("--data-delay", type=float, default=0,
+                   help="seconds to wait, the message kept, before answering its DATA")
     p.add_argument("--smtputf8", action="store_true",
                    help="offer SMTPUTF8 (RFC 6531); the .env records MAIL FROM's options")
     a = p.parse_args()
@@ -92,6 +94,8 @@ class Handler:
         peer = session.peer if isinstance(session.peer, tuple) else ("?", 0)
         self._put("%d.peer" % n, ("%s:%s\n" % (peer[0], peer[1])).encode())
         self._put("%d.eml" % n, envelope.original_content)
+        if self.args.data_delay > 0:
+            await asyncio.sleep(self.args.data_delay)
         return "250 2.0.0 Message accepted"
 
 
