@@ -21,7 +21,7 @@ cli_options(int argc, char **argv, const struct cli_opt *opts, size_t n,
 {
 	struct option lo[CLI_OPTS_MAX + NMAIN + 2];
 	size_t i, m = 0;
-	int ch, li = -1;
+	int ch;
 
 	if (n > CLI_OPTS_MAX)
 		fatal("cli", "%zu options, more than %d", n, CLI_OPTS_MAX);
@@ -33,13 +33,7 @@ cli_options(int argc, char **argv, const struct cli_opt *opts, size_t n,
 	lo[m++] = (struct option){ "help", no_argument, NULL, 'h' };
 	lo[m] = (struct option){ NULL, 0, NULL, 0 };
 	optind = 1;
-	opterr = 1;
-	while ((ch = getopt_long(argc, argv, "h", lo, &li)) != -1) {
-		if (cli_abbreviated(argv, lo, li)) {
-			cli_complain_abbreviated(argv[0], argv, lo, li);
-			goto usage;
-		}
-		li = -1;
+	while ((ch = cli_getopt(argc, argv, lo, true)) != -1) {
 		if (ch >= CLI_FIRST && ch < CLI_FIRST + (int)n)
 			*opts[ch - CLI_FIRST].value = optarg;
 		else if (ch == 'h') {
@@ -86,26 +80,40 @@ name_len(const char *text)
 	return eq != NULL ? (size_t)(eq - text) : strlen(text);
 }
 
-bool
-cli_abbreviated(char *const *argv, const struct option *lo, int longindex)
+int
+cli_getopt(int argc, char **argv, const struct option *lo, bool report)
 {
 	const char *text;
+	int li = -1, ch;
 
-	if (longindex < 0)
-		return false;
+	opterr = 0;
+	ch = getopt_long(argc, argv, ":h", lo, &li);
+	if (ch == ':' || ch == '?') {
+		if (!report)
+			return '?';
+		/* A long option is the element just read (getopt sets
+		 * optopt to its value, or 0 when unknown); a short one is
+		 * optopt. */
+		text = optind >= 1 && optind <= argc ? argv[optind - 1] : "";
+		if (strncmp(text, "--", 2) == 0)
+			fprintf(stderr, "holos %s: %.*s %s\n", argv[0],
+			    (int)name_len(text), text,
+			    ch == ':' ? "needs a value" : "is not an option");
+		else
+			fprintf(stderr, "holos %s: -%c %s\n", argv[0],
+			    optopt > 32 && optopt < 127 ? optopt : '?',
+			    ch == ':' ? "needs a value" : "is not an option");
+		return '?';
+	}
+	if (ch == -1 || li < 0)
+		return ch;
 	text = option_text(argv);
-	if (strncmp(text, "--", 2) != 0)
-		return false;
-	return name_len(text + 2) != strlen(lo[longindex].name);
-}
-
-void
-cli_complain_abbreviated(const char *cmd, char *const *argv,
-    const struct option *lo, int longindex)
-{
-	const char *text = option_text(argv) + 2;
-
-	fprintf(stderr,
-	    "holos %s: --%.*s is not an option; did you mean --%s?\n", cmd,
-	    (int)name_len(text), text, lo[longindex].name);
+	if (strncmp(text, "--", 2) != 0 ||
+	    name_len(text + 2) == strlen(lo[li].name))
+		return ch;
+	if (report)
+		fprintf(stderr,
+		    "holos %s: --%.*s is not an option; did you mean --%s?\n",
+		    argv[0], (int)name_len(text + 2), text + 2, lo[li].name);
+	return '?';
 }

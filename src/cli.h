@@ -44,16 +44,13 @@ struct cli_opt {
 int cli_options(int argc, char **argv, const struct cli_opt *opts, size_t n,
     int nargs, const char *usage);
 
-/* Whether the long option getopt_long() has just returned, lo[longindex]
- * (longindex as that call set it; -1 for none), was written as a shorter
- * prefix of its name. getopt_long() takes any unambiguous prefix; holos
- * takes whole names only, so that "--password" is never read as
- * "--password-memory", nor a command's own option as one of main's. */
-bool cli_abbreviated(char *const *argv, const struct option *lo, int longindex);
-
-/* Writes "holos CMD: --TEXT is not an option; did you mean --NAME?" for
- * the abbreviation cli_abbreviated() found. */
-void cli_complain_abbreviated(const char *cmd, char *const *argv,
-    const struct option *lo, int longindex);
+/* getopt_long() over lo with optstring "h" (-h) for the command argv[0],
+ * with holos's own messages: returns the next option's value, -1 at the
+ * end, or '?' for an unknown option, one without its value, or one written
+ * as a shorter prefix of its name (getopt_long() takes any unambiguous
+ * prefix; holos takes whole names only, so that "--password" is never read
+ * as "--password-memory", nor a command's own option as one of main's).
+ * When report is true, '?' comes after "holos CMD: ..." on stderr. */
+int cli_getopt(int argc, char **argv, const struct option *lo, bool report);
 
 #endif

@@ -744,7 +744,7 @@ parse_args(int argc, char **argv, const char *cmd, struct config *c)
 	struct option long_opts[OPT__MAX + 1];
 	char source[64];
 	const char *v;
-	int ch, i, li = -1;
+	int ch, i;
 
 	for (i = 0; i < OPT__MAX; i++) {
 		if (opts[i].def != NULL &&
@@ -768,22 +768,9 @@ parse_args(int argc, char **argv, const char *cmd, struct config *c)
 			NULL, 256 + i };
 	long_opts[OPT__MAX] = (struct option){ NULL, 0, NULL, 0 };
 	optind = 1;
-	opterr = !lenient(cmd);
-	while ((ch = getopt_long(argc, argv, "h", long_opts, &li)) != -1) {
+	while ((ch = cli_getopt(argc, argv, long_opts, !lenient(cmd))) != -1) {
 		const struct opt_def *o;
 
-		if (cli_abbreviated(argv, long_opts, li)) {
-			/* A command's own option may be a prefix of one
-			 * of main's: the command reads it. */
-			if (lenient(cmd)) {
-				li = -1;
-				continue;
-			}
-			cli_complain_abbreviated(cmd, argv, long_opts, li);
-			usage(stderr, cmd);
-			return -1;
-		}
-		li = -1;
 		if (ch == 'h' || ch == 256 + OPT_HELP) {
 			usage(stdout, cmd);
 			exit(0);

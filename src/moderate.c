@@ -71,20 +71,6 @@ static const struct option mopts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-/* getopt_long() over mopts, whole names only: an abbreviation is
- * reported and read as an unknown option ('?'). */
-static int
-next_option(int argc, char **argv)
-{
-	int li = -1, ch = getopt_long(argc, argv, "", mopts, &li);
-
-	if (ch != -1 && cli_abbreviated(argv, mopts, li)) {
-		cli_complain_abbreviated(argv[0], argv, mopts, li);
-		return '?';
-	}
-	return ch;
-}
-
 /* Unix seconds or YYYY-MM-DDTHH:MM:SSZ. Returns 0 or -1. */
 static int
 parse_time(const char *s, int64_t *out)
@@ -136,7 +122,7 @@ moderate_trending(struct store *s, int argc, char **argv)
 	int ch, ret = 1, k;
 
 	optind = 1;
-	while ((ch = next_option(argc, argv)) != -1) {
+	while ((ch = cli_getopt(argc, argv, mopts, true)) != -1) {
 		char *end;
 
 		switch (ch) {
@@ -273,7 +259,7 @@ moderate_invalidate(struct store *s, int argc, char **argv)
 	memset(&inv, 0, sizeof(inv));
 	inv.actor = "operator";
 	optind = 1;
-	while ((ch = next_option(argc, argv)) != -1) {
+	while ((ch = cli_getopt(argc, argv, mopts, true)) != -1) {
 		switch (ch) {
 		case M_REASON:
 			for (i = 0; i < sizeof(reasons) / sizeof(reasons[0]);
