@@ -89,20 +89,23 @@ cli_getopt(int argc, char **argv, const struct option *lo, bool report)
 	opterr = 0;
 	ch = getopt_long(argc, argv, ":h", lo, &li);
 	if (ch == ':' || ch == '?') {
+		const char *what =
+		    ch == ':' ? "needs a value" : "is not an option";
+		char shortopt[3] = { '-', '?', '\0' };
+
 		if (!report)
 			return '?';
 		/* A long option is the element just read (getopt sets
 		 * optopt to its value, or 0 when unknown); a short one is
 		 * optopt. */
 		text = optind >= 1 && optind <= argc ? argv[optind - 1] : "";
-		if (strncmp(text, "--", 2) == 0)
-			fprintf(stderr, "holos %s: %.*s %s\n", argv[0],
-			    (int)name_len(text), text,
-			    ch == ':' ? "needs a value" : "is not an option");
-		else
-			fprintf(stderr, "holos %s: -%c %s\n", argv[0],
-			    optopt > 32 && optopt < 127 ? optopt : '?',
-			    ch == ':' ? "needs a value" : "is not an option");
+		if (strncmp(text, "--", 2) != 0) {
+			if (optopt > 32 && optopt < 127)
+				shortopt[1] = (char)optopt;
+			text = shortopt;
+		}
+		fprintf(stderr, "holos %s: %.*s %s\n", argv[0],
+		    (int)name_len(text), text, what);
 		return '?';
 	}
 	if (ch == -1 || li < 0)
