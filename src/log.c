@@ -1,8 +1,10 @@
 /* log.c - structured key=value log lines on stderr. */
 #include "log.h"
 
+#include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -24,6 +26,165 @@ void
 log_set_level(enum log_level level)
 {
 	log_min = level;
+}
+
+/* Lines in a thread's buffer (log_buffer_start()): written by one
+ * write(2) when LOG_BUF_BYTES would overflow, when the first of them is
+ * flush_ms old at the thread's next line, when a warning or an error
+ * follows them, or by log_flush() (a ticker of the server's, every
+ * flush_ms). A thread's lines stay in their order; lines of two threads
+ * may reach the log up to flush_ms apart from their time stamps' order.
+ * PIPE_BUF bytes at most: a write to a pipe that size is never mixed with
+ * another thread's, so no lock is needed around the writes. */
+#define LOG_BUF_BYTES PIPE_BUF
+
+struct tbuf {
+	pthread_mutex_t mu;
+	struct tbuf *next;
+	size_t len;
+	struct timespec since; /* time stamp of the first line held */
+	char data[LOG_BUF_BYTES];
+};
+
+static atomic_bool buffering;
+static atomic_uint flush_ms;
+static pthread_mutex_t tbufs_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct tbuf *tbufs; /* every thread's, under tbufs_lock */
+static pthread_key_t tbuf_key;
+static pthread_once_t tbuf_once = PTHREAD_ONCE_INIT;
+
+static void
+write_all(const char *p, size_t n)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		w = write(STDERR_FILENO, p, n);
+		if (w <= 0)
+			return; /* nowhere to say so */
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+/* Writes what b holds; b->mu is held. */
+static void
+tbuf_write(struct tbuf *b)
+{
+	write_all(b->data, b->len);
+	b->len = 0;
+}
+
+/* At the thread's exit: its lines go out, its buffer away. */
+static void
+tbuf_gone(void *arg)
+{
+	struct tbuf *b = arg, **pp;
+
+	pthread_mutex_lock(&tbufs_lock);
+	for (pp = &tbufs; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == b) {
+			*pp = b->next;
+			break;
+		}
+	pthread_mutex_unlock(&tbufs_lock);
+	pthread_mutex_lock(&b->mu);
+	tbuf_write(b);
+	pthread_mutex_unlock(&b->mu);
+	pthread_mutex_destroy(&b->mu);
+	free(b);
+}
+
+static void
+tbuf_key_make(void)
+{
+	if (pthread_key_create(&tbuf_key, tbuf_gone) != 0)
+		abort(); /* only for want of keys, at start-up */
+}
+
+/* The calling thread's buffer, made on its first buffered line; NULL when
+ * out of memory (its lines are then written at once). */
+static struct tbuf *
+tbuf_mine(bool make)
+{
+	struct tbuf *b;
+
+	pthread_once(&tbuf_once, tbuf_key_make);
+	if ((b = pthread_getspecific(tbuf_key)) != NULL || !make)
+		return b;
+	if ((b = malloc(sizeof(*b))) == NULL)
+		return NULL;
+	pthread_mutex_init(&b->mu, NULL);
+	b->len = 0;
+	if (pthread_setspecific(tbuf_key, b) != 0) {
+		pthread_mutex_destroy(&b->mu);
+		free(b);
+		return NULL;
+	}
+	pthread_mutex_lock(&tbufs_lock);
+	b->next = tbufs;
+	tbufs = b;
+	pthread_mutex_unlock(&tbufs_lock);
+	return b;
+}
+
+/* Writes line (n bytes, with its newline), dated ts, at once or through
+ * the thread's buffer. */
+static void
+log_emit(enum log_level level, const struct timespec *ts, const char *line,
+    size_t n)
+{
+	bool on = atomic_load_explicit(&buffering, memory_order_relaxed);
+	struct tbuf *b = tbuf_mine(on && level < LOG_WARN);
+	long age_ms;
+
+	if (b == NULL) {
+		write_all(line, n);
+		return;
+	}
+	pthread_mutex_lock(&b->mu);
+	if (b->len + n > sizeof(b->data))
+		tbuf_write(b);
+	if (b->len == 0)
+		b->since = *ts;
+	memcpy(b->data + b->len, line, n);
+	b->len += n;
+	age_ms = (ts->tv_sec - b->since.tv_sec) * 1000L +
+	    (ts->tv_nsec - b->since.tv_nsec) / 1000000L;
+	/* A warning goes out at once, after the lines before it; so does
+	 * everything once buffering stops. */
+	if (!on || level >= LOG_WARN || age_ms < 0 ||
+	    age_ms >= (long)atomic_load(&flush_ms))
+		tbuf_write(b);
+	pthread_mutex_unlock(&b->mu);
+}
+
+void
+log_buffer_start(unsigned ms)
+{
+	atomic_store(&flush_ms, ms);
+	atomic_store(&buffering, ms > 0);
+}
+
+void
+log_buffer_stop(void)
+{
+	atomic_store(&buffering, false);
+	log_flush();
+}
+
+void
+log_flush(void)
+{
+	struct tbuf *b;
+
+	pthread_mutex_lock(&tbufs_lock);
+	for (b = tbufs; b != NULL; b = b->next) {
+		pthread_mutex_lock(&b->mu);
+		tbuf_write(b);
+		pthread_mutex_unlock(&b->mu);
+	}
+	pthread_mutex_unlock(&tbufs_lock);
 }
 
 static void
@@ -49,8 +210,7 @@ log_vwrite(enum log_level level, const char *module, const char *fmt, va_list ap
 	if ((size_t)n > sizeof(line) - 2)
 		n = sizeof(line) - 2;
 	line[n++] = '\n';
-	if (write(STDERR_FILENO, line, (size_t)n) < 0)
-		return;
+	log_emit(level, &ts, line, (size_t)n);
 }
 
 /* Repeated warnings: each call site (its format) may write LOG_BURST lines
@@ -155,6 +315,7 @@ fatal(const char *module, const char *fmt, ...)
 	va_start(ap, fmt);
 	log_vwrite(LOG_ERROR, module, fmt, ap);
 	va_end(ap);
+	log_flush();
 	exit(1);
 }
 

@@ -12,11 +12,28 @@ void log_set_level(enum log_level level);
 
 /* Writes "ts=… level=… module=MODULE " followed by the formatted message,
  * which should itself be key=value pairs. Never put secrets or whole email
- * addresses in a log line. Thread-safe: one write(2) per line. A warning
+ * addresses in a log line. Thread-safe: a line is never split. A warning
  * is written at most 20 times in 10 seconds per format (call site); the
- * number left out follows as one "module=log event=suppressed" line. */
+ * number left out follows as one "module=log event=suppressed" line.
+ * Lines below LOG_WARN may be held for a moment: log_buffer_start(). */
 void log_msg(enum log_level level, const char *module, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* From now on, lines below LOG_WARN wait in a buffer of their thread and
+ * reach stderr within about ms milliseconds (with log_flush() called that
+ * often), in one write(2) per 4 KB (PIPE_BUF) or per ms: a busy server
+ * writes its access log in few system calls. A warning or an error is
+ * written at once, after the lines of its thread before it. ms 0 writes
+ * every line at once, as before log_buffer_start(). Lines still held when
+ * the process is killed are lost: at most ms milliseconds of them. */
+void log_buffer_start(unsigned ms);
+
+/* Writes every thread's held lines, and every line from now on at once.
+ * Call before the process exits. */
+void log_buffer_stop(void);
+
+/* Writes every thread's held lines. Any thread; never fails. */
+void log_flush(void);
 
 /* For broken invariants and start-up failures only: logs and exits 1. */
 noreturn void fatal(const char *module, const char *fmt, ...)

@@ -54,6 +54,7 @@
 #include "social.h"
 #include "store.h"
 #include "sweep.h"
+#include "ticker.h"
 #include "tmpl.h"
 
 /* Everything the command line and the environment set. Numbers are
@@ -73,6 +74,7 @@ struct config {
 	unsigned long threads;
 	unsigned long max_body;
 	unsigned long idle_timeout;
+	unsigned long log_flush;
 	unsigned long header_timeout;
 	unsigned long body_timeout;
 	unsigned long per_ip;
@@ -139,6 +141,7 @@ enum opt {
 	OPT_THREADS,
 	OPT_MAX_BODY,
 	OPT_IDLE_TIMEOUT,
+	OPT_LOG_FLUSH,
 	OPT_PER_IP,
 	OPT_MAX_CONNS,
 	OPT_PER_NET,
@@ -226,6 +229,9 @@ static const struct opt_def opts[OPT__MAX] = {
 	    64UL << 20, "262144" },
 	[OPT_IDLE_TIMEOUT] = { "idle-timeout", NULL, ARG_NUMBER,
 	    CF(idle_timeout), 1, 3600, "15" },
+	/* Milliseconds an info line may wait to share a write(2); 0: none. */
+	[OPT_LOG_FLUSH] = { "log-flush", NULL, ARG_NUMBER, CF(log_flush), 0,
+	    10000, "100" },
 	[OPT_PER_IP] = { "per-ip-limit", NULL, ARG_NUMBER, CF(per_ip), 0,
 	    1000000, "128" },
 	[OPT_MAX_CONNS] = { "max-connections", NULL, ARG_NUMBER, CF(max_conns),
@@ -403,6 +409,8 @@ static const char usage_serve[] =
     "  --threads N         request threads (default: one per core)\n"
     "  --max-body BYTES    largest request body, else 413 (default 262144)\n"
     "  --idle-timeout S    drop a connection silent for S seconds (default 15)\n"
+    "  --log-flush MS      write info lines within MS milliseconds, several to\n"
+    "                      a write (default 100; 0: each line at once)\n"
     "  --per-ip-limit N    connections per client address (default 128; 0: none)\n"
     "  --max-connections N connections in all (default 4096)\n"
     "  --header-timeout S  a request's head must come within S seconds of the\n"
@@ -1465,6 +1473,34 @@ out:
 	return n < 0 ? 1 : 0;
 }
 
+static void
+flush_log(void *arg)
+{
+	(void)arg;
+	log_flush();
+}
+
+static struct ticker log_flusher = { .name = "log", .run = flush_log };
+
+static int
+start_log(struct serve *sv)
+{
+	if (sv->c->log_flush == 0)
+		return 0;
+	log_flusher.interval_ms = (unsigned)sv->c->log_flush;
+	if (ticker_start(&log_flusher) == -1)
+		return -1;
+	log_buffer_start((unsigned)sv->c->log_flush);
+	return 0;
+}
+
+static void
+stop_log(void)
+{
+	log_buffer_stop();
+	ticker_stop(&log_flusher);
+}
+
 static int
 start_static(struct serve *sv)
 {
@@ -1790,6 +1826,7 @@ struct step {
 };
 
 enum step_id {
+	STEP_LOG,
 	STEP_DATA,
 	STEP_CRYPTO,
 	STEP_I18N,
@@ -1820,6 +1857,8 @@ enum step_id {
 /* What a part needs starts before it: the store before its users, the mail
  * workers before the signature writer that wakes them, the server last. */
 static const struct step steps[STEP__MAX] = {
+	/* First and last: every other step's lines reach the log. */
+	[STEP_LOG] = { "log", "the log", start_log, stop_log },
 	[STEP_DATA] = { "data", "the data folder", start_data, NULL },
 	[STEP_CRYPTO] = { "crypto", "the secret key", start_crypto, NULL },
 	[STEP_I18N] = { "i18n", "the catalogues", start_i18n, i18n_free },

@@ -587,9 +587,16 @@ harness_free_port(void)
 	return port;
 }
 
+/* A running holos holds its info lines up to --log-flush (100 ms by
+ * default) to write several at once: a reader of its log waits that long
+ * and a little more before reading. */
+#define LOG_SETTLE_MS 250
+
 int
 server_read_log(const struct server *s, struct hbuf *out)
 {
+	if (s->pid > 0)
+		pause_ms(LOG_SETTLE_MS);
 	return slurp(s->log, out);
 }
 
@@ -2581,10 +2588,17 @@ int
 server_log_wait(const struct server *s, const char *needle, int above, long ms)
 {
 	long long end = now_ms() + ms;
-	int n;
-	while ((n = server_log_count(s, needle)) <= above && now_ms() < end)
+	struct hbuf log = { 0 };
+	int n = 0;
+	/* Polls the log as it is; the last look waits for held lines. */
+	while (now_ms() < end) {
+		n = slurp(s->log, &log) == 0 ? count_of(log.data, needle) : 0;
+		hbuf_free(&log);
+		if (n > above)
+			return n;
 		pause_ms(20);
-	return n;
+	}
+	return server_log_count(s, needle);
 }
 
 long
