@@ -7,8 +7,9 @@
 # --min-form-seconds 3, --rate-ip 10/60, --rate-net 60/60). The load comes
 # as browsers send it: bench/spikeprep.c fetches the petition page for each
 # signer from the signer's own address (X-Forwarded-For, a /24 network of
-# its own), takes the form token and the proof-of-work challenge from the
-# form and solves it as static/pow.js does; the script then waits out
+# its own), takes the form token from the form, fetches the proof-of-work
+# challenge the form asks for when touched (/p/SLUG/pow) and solves it as
+# static/pow.js does; the script then waits out
 # --min-form-seconds, and wrk (bench/spike.lua) or bench/rateload -f
 # replays the POSTs, each with a unique email.
 #

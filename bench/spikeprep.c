@@ -2,12 +2,12 @@
 
 /* For each of N signers: GET the petition page from the signer's own
  * address (X-Forwarded-For, a different /24 network each), take the form
- * token and the proof-of-work challenge out of the form, solve the
- * challenge as static/pow.js does (SHA-256 over "challenge:nonce" until
- * the hash has the asked leading zero bits), and write the POST the browser
- * would send: one line per request, PATH TAB X-FORWARDED-FOR TAB BODY,
- * which bench/spike.lua (wrk) and bench/rateload -f replay. Each email is
- * unique (spike-TAG-N@example.org). The caller waits out
+ * token out of the form, GET the proof-of-work challenge the form asks for
+ * when touched (/p/SLUG/pow), solve it as static/pow.js does (SHA-256 over
+ * "challenge:nonce" until the hash has the asked leading zero bits), and write
+ * the POST the browser would send: one line per request, PATH TAB
+ * X-FORWARDED-FOR TAB BODY, which bench/spike.lua (wrk) and bench/rateload -f
+ * replay. Each email is unique (spike-TAG-N@example.org). The caller waits out
  * --min-form-seconds after this ends, as a person filling the form would.
  *
  *   spikeprep -a 127.0.0.1:PORT -s SLUG -n N -t TAG [-x FIRST_OCTET]
@@ -207,11 +207,35 @@ solve(const char *ch, long *tries)
 	}
 }
 
+/* GETs /p/SLUG followed by suffix as a browser at xff would, into page
+ * (the body); reopens *fd once when the server closed a kept-alive
+ * connection. Returns the body's length and its status, or -1. */
+static long
+fetch(int *fd, char *page, int *status, const char *suffix, const char *xff)
+{
+	char req[1024];
+	int len;
+	long n;
+
+	len = snprintf(req, sizeof(req),
+	    "GET /p/%s%s HTTP/1.1\r\nHost: %s\r\n"
+	    "X-Forwarded-For: %s\r\nAccept-Language: en\r\n\r\n",
+	    g.slug, suffix, g.host, xff);
+	if (write(*fd, req, (size_t)len) == len &&
+	    (n = get_page(*fd, page, status)) >= 0)
+		return n;
+	close(*fd);
+	*fd = conn_open();
+	if (write(*fd, req, (size_t)len) != len)
+		return -1;
+	return get_page(*fd, page, status);
+}
+
 static void *
 worker(void *arg)
 {
 	long t = (long)(intptr_t)arg, tries = 0;
-	char *page = malloc(BODY_MAX), req[1024], xff[32], csrf[256], pow[256];
+	char *page = malloc(BODY_MAX), xff[32], csrf[256], pow[256];
 	char ecsrf[768], epow[768], line[LINE_MAX_];
 	int fd = conn_open();
 
@@ -222,25 +246,19 @@ worker(void *arg)
 		long nonce;
 
 		xff_of(i, xff);
-		len = snprintf(req, sizeof(req),
-		    "GET /p/%s HTTP/1.1\r\nHost: %s\r\n"
-		    "X-Forwarded-For: %s\r\nAccept-Language: en\r\n\r\n",
-		    g.slug, g.host, xff);
-		if (write(fd, req, (size_t)len) != len ||
-		    get_page(fd, page, &status) < 0) {
-			/* The server closed a kept-alive connection: again. */
-			close(fd);
-			fd = conn_open();
-			if (write(fd, req, (size_t)len) != len ||
-			    get_page(fd, page, &status) < 0)
-				die("cannot read the petition page");
-		}
-		if (status != 200 || field(page, "csrf", csrf, sizeof(csrf)) ||
-		    field(page, "pow", pow, sizeof(pow))) {
+		if (fetch(&fd, page, &status, "", xff) < 0 || status != 200 ||
+		    field(page, "csrf", csrf, sizeof(csrf))) {
 			errno = 0;
-			die("no form token or no proof-of-work challenge in "
-			    "the page (is --pow-bits 0?)");
+			die("no form token in the petition page");
 		}
+		/* The page holds no challenge: the form asks for one when
+		 * touched, as static/pow.js does. */
+		if ((len = (int)fetch(&fd, page, &status, "/pow", xff)) < 0 ||
+		    status != 200 || len == 0 || (size_t)len >= sizeof(pow)) {
+			errno = 0;
+			die("no proof-of-work challenge (is --pow-bits 0?)");
+		}
+		memcpy(pow, page, (size_t)len + 1);
 		if ((nonce = solve(pow, &tries)) < 0) {
 			errno = 0;
 			die("malformed challenge");

@@ -111,6 +111,11 @@ struct request {
 	const void *static_body; /* instead of out: bytes that outlive
 				  * the request */
 	size_t static_len;
+	/* When set, static_body lives until static_free(static_cls), which
+	 * the server calls once, when the reply has sent it or was never
+	 * made. */
+	void (*static_free)(void *cls);
+	void *static_cls;
 	bool has_file; /* instead of out: file_len bytes of file_fd from
 			* its start; the server closes file_fd */
 	int file_fd;

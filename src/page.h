@@ -436,6 +436,13 @@ void page_petition_json(struct request *r);
 void page_petition_sign(struct request *r);
 void page_petition_thanks(struct request *r);
 
+/* GET /p/SLUG/pow: a fresh single-use proof-of-work challenge for the
+ * petition's sign form, as text/plain, never cached. The page itself
+ * carries none: static/pow.js asks for one when a reader starts to fill
+ * in the form, so the page is the same bytes for every reader. 404 when
+ * proofs are off or the petition is unknown. */
+void page_petition_pow(struct request *r);
+
 struct pagecache_meta;
 /* What the page cache knows of the petition named in the path (its id,
  * goal, state, …), loaded on a miss. Returns 0, or -1 after replying with

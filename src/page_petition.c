@@ -159,15 +159,19 @@ embed_snippets(struct request *r, const char *url, const char *title)
 /* What a thread made last of some of a page's live values, and the key
  * they were made for (numbers and the reader's language): a hot page is
  * asked for thousands of times a second, mostly with the same key. */
+/* The values a memo keeps: those before the header's link, which are the
+ * same for every reader. */
+#define LIVE_MEMO LIVE_ACCOUNT_HREF
+
 struct memo {
 	bool valid;
 	int64_t key[5];
 	char lang[16];
-	char v[LIVE_POW][320];
+	char v[LIVE_MEMO][320];
 };
 
 /* live_values()'s: within one second, for one petition, language and
- * count, every value but the proof-of-work challenge is the same. */
+ * count, the values before the header's link are the same. */
 static _Thread_local struct memo memo;
 
 /* True when m holds n values made for key[nkey] and lang: out[0..n) then
@@ -268,20 +272,13 @@ live_values(struct request *r, int64_t petition_id, int64_t count, int64_t goal,
 {
 	time_t now = time(NULL);
 	const int64_t key[5] = { petition_id, count, goal, created_at, now };
-	struct buf tok;
 
-	if (!memo_get(&memo, key, 5, r->lang, live, LIVE_POW)) {
+	if (!memo_get(&memo, key, 5, r->lang, live, LIVE_MEMO)) {
 		live_compute(r, count, goal, created_at, now, live);
-		memo_put(&memo, key, 5, r->lang, live, LIVE_POW);
+		memo_put(&memo, key, 5, r->lang, live, LIVE_MEMO);
 	}
 	page_account_link(r, &live[LIVE_ACCOUNT_HREF], &live[LIVE_ACCOUNT_TEXT]);
 	live_log(r, petition_id, log_since, live);
-	live[LIVE_POW] = NULL;
-	if (pow_enabled()) {
-		buf_init(&tok);
-		pow_challenge(&tok, petition_id, now);
-		live[LIVE_POW] = buf_to_arena(&tok, r->arena);
-	}
 }
 
 static void
@@ -317,7 +314,7 @@ live_compute(struct request *r, int64_t count, int64_t goal, int64_t created_at,
 	buf_init(&tok);
 	crypto_csrf_token(&tok, "", now);
 	live[LIVE_CSRF] = buf_to_arena(&tok, r->arena);
-	for (i = 0; i < LIVE_POW; i++)
+	for (i = 0; i < LIVE_MEMO; i++)
 		if (live[i] == NULL)
 			live[i] = "";
 }
@@ -333,8 +330,6 @@ live_markers(struct request *r, const char *live[LIVE__MAX])
 		pagecache_marker((enum live)i, m);
 		live[i] = arena_strdup(r->arena, m);
 	}
-	if (!pow_enabled())
-		live[LIVE_POW] = NULL;
 }
 
 /* The numbers of a petition as the page shows them. */
@@ -851,7 +846,9 @@ petition_page_context(struct request *r, struct petition *p,
 	}
 	json_object_set_new(ctx, "petition", pc);
 	json_object_set_new(ctx, "form",
-	    form_context(r, p, vals, errs, live[LIVE_CSRF], live[LIVE_POW],
+	    form_context(r, p, vals, errs, live[LIVE_CSRF],
+		pow_enabled() ? arena_printf(r->arena, "/p/%s/pow", p->slug) :
+				NULL,
 		cached));
 	/* The page is cached for everyone: the header's link is spliced in
 	 * per request. */
@@ -943,8 +940,10 @@ out:
 void
 page_petition_show(struct request *r)
 {
-	const char *live[LIVE__MAX], *key;
+	const char *live[LIVE__MAX], *key, *html;
+	struct pagecache_page *page;
 	char region[3];
+	size_t len;
 	struct pagecache_meta meta;
 	int64_t count;
 
@@ -963,7 +962,15 @@ page_petition_show(struct request *r)
 	    shown_goal(petition_state_parse(meta.state), meta.goal),
 	    meta.created_at, meta.log_since, live);
 	i18n_accept_region(http_header(r, "Accept-Language"), region);
-	if (pagecache_render(key, live, region, " selected", &r->out) == -1 ||
+	/* Readers who see the same values share one render, sent as it is. */
+	if ((page = pagecache_render_shared(key, live, region, " selected",
+		 &html, &len)) != NULL) {
+		r->static_body = html;
+		r->static_len = len;
+		r->static_free = pagecache_page_release;
+		r->static_cls = page;
+	} else if (pagecache_render(key, live, region, " selected", &r->out) ==
+		-1 ||
 	    !buf_ok(&r->out)) {
 		buf_reset(&r->out);
 		if (cache_petition_page(r, key, &meta) == -1 ||
@@ -1044,6 +1051,34 @@ page_petition_json(struct request *r)
 		    "closed" :
 		    meta.state,
 		"updated", updated));
+}
+
+void
+page_petition_pow(struct request *r)
+{
+	struct pagecache_meta meta;
+	struct buf tok;
+
+	page_begin(r);
+	if (!pow_enabled()) {
+		page_error(r, 404, "err_not_found");
+		return;
+	}
+	if (page_petition_meta(r, &meta) == -1)
+		return;
+	buf_init(&tok);
+	pow_challenge(&tok, meta.petition_id, time(NULL));
+	if (!buf_ok(&tok)) {
+		buf_reset(&tok);
+		page_error(r, 500, "err_internal");
+		return;
+	}
+	buf_append(&r->out, tok.data, tok.len);
+	buf_reset(&tok);
+	r->status = 200;
+	r->content_type = "text/plain; charset=utf-8";
+	/* Single-use: no cache may hand one to two signers. */
+	http_header_add(r, "Cache-Control", "no-store");
 }
 
 #define RECEIPT_COOKIE "receipt"

@@ -2,6 +2,7 @@
 #include "pagecache.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +22,18 @@ struct choice {
 	char code[2];
 };
 
+/* One render of an entry, shared by every request that sees the same
+ * live values and choice (the inputs, as in[], each value followed by a
+ * NUL): within a second a hot page is the same bytes for every reader,
+ * and is sent without a copy. */
+struct pagecache_page {
+	atomic_int refs; /* the entry's and each reply's */
+	char *in;
+	size_t inlen;
+	size_t len;
+	char html[];
+};
+
 struct entry {
 	char *key;
 	char *html; /* with markers removed */
@@ -31,6 +44,8 @@ struct entry {
 	size_t nchoices;
 	struct pagecache_meta meta;
 	struct timespec built;
+	pthread_mutex_t *last_lock; /* of last */
+	struct pagecache_page *last;
 };
 
 static struct entry entries[PAGECACHE_MAX];
@@ -58,12 +73,28 @@ pagecache_choice_marker(const char code[2], char out[8])
 	out[5] = '\0';
 }
 
+void
+pagecache_page_release(void *page)
+{
+	struct pagecache_page *p = page;
+
+	if (p != NULL && atomic_fetch_sub(&p->refs, 1) == 1) {
+		free(p->in);
+		free(p);
+	}
+}
+
 static void
 entry_free(struct entry *e)
 {
 	free(e->key);
 	free(e->html);
 	free(e->choices);
+	pagecache_page_release(e->last);
+	if (e->last_lock != NULL) {
+		pthread_mutex_destroy(e->last_lock);
+		free(e->last_lock);
+	}
 	memset(e, 0, sizeof(*e));
 }
 
@@ -95,8 +126,15 @@ pagecache_put(const char *key, const char *html, size_t len,
 	size_t i, o = 0;
 
 	memset(&e, 0, sizeof(e));
-	if ((e.key = strdup(key)) == NULL || (e.html = malloc(len + 1)) == NULL)
+	if ((e.key = strdup(key)) == NULL ||
+	    (e.html = malloc(len + 1)) == NULL ||
+	    (e.last_lock = malloc(sizeof(*e.last_lock))) == NULL)
 		goto fail;
+	if (pthread_mutex_init(e.last_lock, NULL) != 0) {
+		free(e.last_lock);
+		e.last_lock = NULL;
+		goto fail;
+	}
 	for (i = 0; i < len; i++) {
 		if (html[i] == MARK_START && i + 4 < len &&
 		    html[i + 1] == 'C' && html[i + 4] == MARK_END) {
@@ -173,18 +211,13 @@ pagecache_lookup(const char *key, time_t ttl, struct pagecache_meta *meta)
 	return hit;
 }
 
-int
-pagecache_render(const char *key, const char *const live[LIVE__MAX],
+/* Appends e's page to out: the caller holds the lock. */
+static void
+render(const struct entry *e, const char *const live[LIVE__MAX],
     const char *choice, const char *choice_text, struct buf *out)
 {
-	struct entry *e;
-	size_t i, c = 0, from = 0, at = (size_t)-1;
+	size_t i, c, from = 0, at = (size_t)-1;
 
-	pthread_rwlock_rdlock(&lock);
-	if ((e = find(key)) == NULL) {
-		pthread_rwlock_unlock(&lock);
-		return -1;
-	}
 	/* The one place the choice's text goes, if any. */
 	if (choice != NULL && strlen(choice) == 2)
 		for (c = 0; c < e->nchoices; c++)
@@ -209,8 +242,95 @@ pagecache_render(const char *key, const char *const live[LIVE__MAX],
 			    strlen(live[e->marks[i].v]));
 		from = off;
 	}
+}
+
+int
+pagecache_render(const char *key, const char *const live[LIVE__MAX],
+    const char *choice, const char *choice_text, struct buf *out)
+{
+	struct entry *e;
+
+	pthread_rwlock_rdlock(&lock);
+	if ((e = find(key)) == NULL) {
+		pthread_rwlock_unlock(&lock);
+		return -1;
+	}
+	render(e, live, choice, choice_text, out);
 	pthread_rwlock_unlock(&lock);
 	return 0;
+}
+
+/* The inputs of a render, as a page keeps them: each live value (NULL as
+ * "\x01"), the choice and its text, each ended by a NUL. */
+static void
+inputs(const char *const live[LIVE__MAX], const char *choice,
+    const char *choice_text, struct buf *in)
+{
+	int v;
+
+	for (v = 0; v < LIVE__MAX; v++) {
+		buf_puts(in, live[v] != NULL ? live[v] : "\x01");
+		buf_putc(in, '\0');
+	}
+	buf_puts(in, choice != NULL ? choice : "");
+	buf_putc(in, '\0');
+	buf_puts(in, choice_text != NULL ? choice_text : "");
+	buf_putc(in, '\0');
+}
+
+struct pagecache_page *
+pagecache_render_shared(const char *key, const char *const live[LIVE__MAX],
+    const char *choice, const char *choice_text, const char **html, size_t *len)
+{
+	struct pagecache_page *p = NULL, *old = NULL;
+	struct buf in, out;
+	struct entry *e;
+	size_t n;
+	char *body;
+
+	buf_init(&in);
+	buf_init(&out);
+	inputs(live, choice, choice_text, &in);
+	if (!buf_ok(&in))
+		goto out;
+	pthread_rwlock_rdlock(&lock);
+	if ((e = find(key)) == NULL)
+		goto unlock;
+	pthread_mutex_lock(e->last_lock);
+	if (e->last != NULL && e->last->inlen == in.len &&
+	    memcmp(e->last->in, in.data, in.len) == 0) {
+		p = e->last;
+		atomic_fetch_add(&p->refs, 1);
+	}
+	pthread_mutex_unlock(e->last_lock);
+	if (p != NULL)
+		goto unlock;
+	render(e, live, choice, choice_text, &out);
+	if (!buf_ok(&out) || (p = malloc(sizeof(*p) + out.len + 1)) == NULL)
+		goto unlock;
+	body = buf_steal(&in, &n);
+	p->in = body;
+	p->inlen = n;
+	p->len = out.len;
+	memcpy(p->html, out.data, out.len);
+	p->html[out.len] = '\0';
+	/* One for the caller, one for the entry. */
+	atomic_init(&p->refs, 2);
+	pthread_mutex_lock(e->last_lock);
+	old = e->last;
+	e->last = p;
+	pthread_mutex_unlock(e->last_lock);
+	pagecache_page_release(old);
+unlock:
+	pthread_rwlock_unlock(&lock);
+out:
+	buf_reset(&in);
+	buf_reset(&out);
+	if (p != NULL) {
+		*html = p->html;
+		*len = p->len;
+	}
+	return p;
 }
 
 void

@@ -20,7 +20,6 @@ enum live {
 	LIVE_PROGRESS,
 	LIVE_STARTED,
 	LIVE_CSRF,
-	LIVE_POW,
 	LIVE_ACCOUNT_HREF, /* the header's link: /me when signed in … */
 	LIVE_ACCOUNT_TEXT, /* … its words */
 	/* The "Verifiable count" line: the newest signed tree head's size in
@@ -73,6 +72,25 @@ int pagecache_lookup(const char *key, time_t ttl, struct pagecache_meta *meta);
  * is gone (evicted or invalidated since the lookup: render afresh). */
 int pagecache_render(const char *key, const char *const live[LIVE__MAX],
     const char *choice, const char *choice_text, struct buf *out);
+
+/* A render shared by the requests that see the same live values and
+ * choice. */
+struct pagecache_page;
+
+/* As pagecache_render(), but as a page of its own: the entry's last
+ * render when it was made with the same live values, choice and
+ * choice_text (no copy), else a new render that becomes the last. Points
+ * *html (NUL-terminated) and *len into it. Returns the page, which the
+ * caller releases with pagecache_page_release() once done with *html (it
+ * outlives an invalidation or an eviction of its entry until then); NULL
+ * when the entry is gone or memory ran out. */
+struct pagecache_page *pagecache_render_shared(const char *key,
+    const char *const live[LIVE__MAX], const char *choice,
+    const char *choice_text, const char **html, size_t *len);
+
+/* Lets go of page (a struct pagecache_page *, or NULL); frees it with its
+ * last holder. void *, for a reply's free callback. Any thread. */
+void pagecache_page_release(void *page);
 
 /* Drops every entry of a petition (after an edit or a state change). */
 void pagecache_invalidate(int64_t petition_id);

@@ -34,6 +34,7 @@ X(PETITION_JSON, "petition_json", GET, SLUG, "/p/", ".json",                   \
     page_petition_json, NONE)                                                  \
 X(SIGN, "sign", POST, SLUG, "/p/", "/sign", page_petition_sign, FORM)          \
 X(THANKS, "thanks", GET, SLUG, "/p/", "/thanks", page_petition_thanks, NONE)   \
+X(POW, "pow", GET, SLUG, "/p/", "/pow", page_petition_pow, NONE)               \
 X(METRICS, "metrics", GET, EXACT, "/metrics", NULL, page_metrics, NONE)        \
 X(CONFIRM, "confirm", GET, TOKEN, "/c/", NULL, page_confirm_show, NONE)        \
 X(CONFIRM_POST, "confirm_post", POST, TOKEN, "/c/", NULL, page_confirm_post,   \

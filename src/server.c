@@ -419,6 +419,8 @@ request_free(struct request *r)
 	buf_reset(&r->out);
 	if (r->has_file)
 		close(r->file_fd);
+	if (r->static_free != NULL)
+		r->static_free(r->static_cls);
 	if (r->stream_free != NULL)
 		r->stream_free(r->stream_ctx);
 	arena_free(r->arena);
@@ -494,6 +496,14 @@ reply(struct request *r)
 		if (resp == NULL)
 			close(r->file_fd);
 		r->has_file = false;
+	} else if (r->static_body != NULL && r->static_free != NULL) {
+		len = r->static_len;
+		resp =
+		    MHD_create_response_from_buffer_with_free_callback_cls(len,
+			(void *)r->static_body, r->static_free, r->static_cls);
+		if (resp == NULL)
+			r->static_free(r->static_cls);
+		r->static_free = NULL; /* the response's now */
 	} else if (r->static_body != NULL) {
 		len = r->static_len;
 		resp = MHD_create_response_from_buffer(len,

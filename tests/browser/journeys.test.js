@@ -51,6 +51,10 @@ async function keyboardSigner(js) {
     assert.equal(await page.getAttribute('html', 'lang'), 'ru', where(ctx.page, PHONE, 'html lang is ru'));
     const before = (await page.textContent('#count')).trim();
     assert.match(before, /^0\s/, where(ctx.page, PHONE, `count starts at 0: "${before}"`));
+    // The page is the same for every reader: no proof-of-work challenge
+    // until the form is touched.
+    assert.equal(await page.evaluate(() => document.querySelector('input[name=pow]').value), '',
+      where(ctx.page, PHONE, 'the page carries no challenge before the form is used'));
 
     // From the top of the page, Tab reaches the form within a few stops:
     // skip link, site name, search, "start", the account link, language,
@@ -76,11 +80,24 @@ async function keyboardSigner(js) {
     assert.ok(await page.isChecked('#public') && await page.isChecked('#updates'), where(ctx.page, PHONE, 'keyboard: Space ticks both checkboxes'));
     await tabExpect(page, '#sign button[type=submit]', ctx);
     assert.ok(await focusedOnScreen(page), where(ctx.page, PHONE, 'keyboard: the focused submit button is in view'));
+    if (js) {
+      // Touching the form fetched a challenge (GET /p/SLUG/pow) and the
+      // script solved it while the person typed.
+      await page.waitForFunction(() => document.querySelector('input[name=pow_nonce]').value !== '', null, { timeout: 10000 });
+      const pow = await page.evaluate(() => document.querySelector('input[name=pow]').value);
+      assert.match(pow, /^[0-9]+\.[0-9]+\.[0-9]+\.[0-9a-f]+\.[A-Za-z0-9_-]+$/, where(ctx.page, PHONE, `the form holds a fetched challenge: "${pow}"`));
+    }
     await Promise.all([page.waitForURL(/\/thanks\?state=pending$/), page.keyboard.press('Enter')]);
 
     const tctx = { page: `thanks ru${label}`, viewport: PHONE };
     assert.equal((await page.textContent('h1')).trim(), ru.thanks_pending_heading, where(tctx.page, PHONE, 'the thank-you page asks to confirm'));
     await noOverflow(page, tctx);
+    // The server's verdict on the proof: solved with JavaScript, missing
+    // without (flags 4: GUARD_FLAG_NO_POW, 8: a bad one).
+    await h.sleep(300); // info lines reach the log within --log-flush
+    const flags = [...srv.log().matchAll(/module=sign slug=\S+ flags=(\d+)/g)].map((m) => Number(m[1]));
+    const powFlags = flags.reduce((a, f) => a | (f & 12), 0);
+    assert.equal(powFlags, js ? 0 : 4, where(tctx.page, PHONE, `proof-of-work flags in the log: ${JSON.stringify(flags)}`));
 
     const { link, mail } = await h.confirmationLink(smtp, srv.base, 1);
     assert.match(mail.head, /^Content-Language: ru/m, where('confirmation mail', '-', 'the mail is in the signer\'s language'));

@@ -957,6 +957,25 @@ test_reset_offloaded(void **state)
 	fx.passed = true;
 }
 
+/* With proofs of work off (--pow-bits 0) the form asks for none and the
+ * server mints none. */
+static void
+test_no_challenge_when_off(void **state)
+{
+	(void)state;
+	struct client *c = client_new(&fx.srv);
+	struct resp r;
+
+	client_get(c, "/p/" SEED_SLUG, &r);
+	assert_int_equal(r.status, 200);
+	assert_null(strstr(r.body.data, "name=\"pow"));
+	resp_free(&r);
+	client_get(c, "/p/" SEED_SLUG "/pow", &r);
+	assert_int_equal(r.status, 404);
+	resp_free(&r);
+	client_free(c);
+}
+
 int
 main(void)
 {
@@ -968,6 +987,7 @@ main(void)
 		cmocka_unit_test(test_second_factor),
 		cmocka_unit_test(test_moderating_takes_second_factor),
 		cmocka_unit_test(test_reset_offloaded),
+		cmocka_unit_test(test_no_challenge_when_off),
 	};
 	return harness_finish(
 	    cmocka_run_group_tests(tests, group_setup, group_teardown));

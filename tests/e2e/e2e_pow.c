@@ -1,8 +1,10 @@
 /* e2e_pow.c - end-to-end tests of the sign form's proof of work: a solved
- * challenge counts at once, a missing or reused one waits for email, and
- * the work grows when one network signs in a burst. */
+ * challenge counts at once, a missing or reused one waits for email, the
+ * work grows when one network signs in a burst, and the challenge comes
+ * apart from the page, which is the same for every reader. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -65,7 +67,20 @@ wrong_nonce(const char *challenge)
 	}
 }
 
-/* GETs the page as a browser from addr would; returns its challenge and
+/* A challenge as pow.c writes it: ID.TIME.BITS.RANDOM.MAC. */
+static bool
+challenge_shaped(const char *s)
+{
+	int id, t, bits, end = 0;
+	char rnd[17], mac[23];
+
+	return sscanf(s, "%d.%d.%d.%16[0-9a-f].%22[A-Za-z0-9_-]%n", &id, &t,
+		   &bits, rnd, mac, &end) == 5 &&
+	    s[end] == '\0';
+}
+
+/* GETs the page as a browser from addr would, then the challenge its form
+ * asks for when touched (static/pow.js); returns the challenge and the
  * form token (both malloc'd). */
 static void
 fetch_form(const char *addr, char **challenge, char **csrf)
@@ -77,10 +92,19 @@ fetch_form(const char *addr, char **challenge, char **csrf)
 	struct resp r;
 	client_get_headers(c, "/p/" SEED_SLUG, h, &r);
 	assert_int_equal(r.status, 200);
-	*challenge = html_hidden(r.body.data, "pow");
+	/* The page holds no challenge, only where to ask for one. */
+	char *inline_pow = html_hidden(r.body.data, "pow");
+	assert_string_equal(inline_pow, "");
+	free(inline_pow);
+	assert_non_null(
+	    strstr(r.body.data, "data-src=\"/p/" SEED_SLUG "/pow\""));
 	*csrf = html_hidden(r.body.data, "csrf");
-	assert_non_null(*challenge);
 	assert_non_null(*csrf);
+	resp_free(&r);
+	client_get_headers(c, "/p/" SEED_SLUG "/pow", h, &r);
+	assert_int_equal(r.status, 200);
+	*challenge = strdup(r.body.data);
+	assert_true(challenge_shaped(*challenge));
 	resp_free(&r);
 	client_free(c);
 }
@@ -171,12 +195,78 @@ test_burst_raises_the_work(void **state)
 	assert_true(after >= before + 4);
 }
 
+/* The page is the same bytes for every reader; each ask for a challenge
+ * gets a new one, never cached; a challenge is only for a petition. */
+static void
+test_challenge_apart_from_page(void **state)
+{
+	(void)state;
+	struct client *c = client_new(srv);
+	struct resp a, b;
+	int same = 0;
+
+	/* Two readers from two networks, within one second (the live
+	 * values change by the second): a few tries for a second's edge. */
+	for (int i = 0; i < 5 && !same; i++) {
+		const char *ha[] = { "X-Forwarded-For: 100.82.1.1", NULL };
+		const char *hb[] = { "X-Forwarded-For: 100.83.1.1", NULL };
+		client_get_headers(c, "/p/" SEED_SLUG, ha, &a);
+		client_get_headers(c, "/p/" SEED_SLUG, hb, &b);
+		assert_int_equal(a.status, 200);
+		assert_int_equal(b.status, 200);
+		same = a.body.len == b.body.len &&
+		    memcmp(a.body.data, b.body.data, a.body.len) == 0;
+		resp_free(&a);
+		resp_free(&b);
+	}
+	assert_true(same);
+
+	client_get(c, "/p/" SEED_SLUG "/pow", &a);
+	client_get(c, "/p/" SEED_SLUG "/pow", &b);
+	assert_int_equal(a.status, 200);
+	assert_int_equal(b.status, 200);
+	assert_true(challenge_shaped(a.body.data));
+	assert_true(challenge_shaped(b.body.data));
+	assert_string_not_equal(a.body.data, b.body.data);
+	char *cc = resp_header(&a, "Cache-Control");
+	assert_string_equal(cc, "no-store");
+	free(cc);
+	char *ct = resp_header(&a, "Content-Type");
+	assert_non_null(strstr(ct, "text/plain"));
+	free(ct);
+	resp_free(&a);
+	resp_free(&b);
+
+	/* No petition, no challenge: unknown, malformed or oversized slugs
+	 * and bytes that are not UTF-8 get a 404, never a challenge. */
+	static const char *const bad[] = { "/p/no-such-petition/pow",
+		"/p/%FF%FE/pow", "/p/../pow", "/p//pow",
+		"/p/" SEED_SLUG "/pow/x", NULL };
+	for (size_t i = 0; bad[i] != NULL; i++) {
+		client_get(c, bad[i], &a);
+		assert_int_equal(a.status, 404);
+		assert_false(challenge_shaped(a.body.data));
+		resp_free(&a);
+	}
+	struct hbuf longp = { 0 };
+	hbuf_puts(&longp, "/p/");
+	for (int i = 0; i < 3000; i++)
+		hbuf_puts(&longp, "a");
+	hbuf_puts(&longp, "/pow");
+	client_get(c, longp.data, &a);
+	assert_true(a.status == 404 || a.status == 414);
+	resp_free(&a);
+	hbuf_free(&longp);
+	client_free(c);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_solved_counts_missing_waits),
 		cmocka_unit_test(test_burst_raises_the_work),
+		cmocka_unit_test(test_challenge_apart_from_page),
 	};
 	static const char *const args[] = { COUNT_ON_SIGN, "--pow-bits", "8",
 		"--trusted-proxy", "127.0.0.1", NULL };

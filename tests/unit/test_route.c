@@ -145,6 +145,8 @@ static const struct {
 	    NULL },
 	{ ROUTE_THANKS, HTTP_GET, "/p/save-the-park/thanks", "save-the-park",
 	    NULL, NULL },
+	{ ROUTE_POW, HTTP_GET, "/p/save-the-park/pow", "save-the-park", NULL,
+	    NULL },
 	{ ROUTE_METRICS, HTTP_GET, "/metrics", NULL, NULL, NULL },
 	{ ROUTE_CONFIRM, HTTP_GET, "/c/" TOKEN, NULL, NULL, TOKEN },
 	{ ROUTE_CONFIRM_POST, HTTP_POST, "/c/" TOKEN, NULL, NULL, TOKEN },
