@@ -845,6 +845,30 @@ node_name(const struct config *c)
 	return name;
 }
 
+/* Indexes every leaf the tree-head signer has not indexed yet (all of a
+ * log just built by an upgrade), 0.8 s of 25,000-leaf transactions at a
+ * time. holos serve leaves this to the signer, a chunk a second, and
+ * serves meanwhile (a million leaves: about 15 s of one core); holos
+ * migrate, which nobody waits on, does it at once. Returns how many were
+ * indexed, or -1 (logged). */
+static int64_t
+finish_log_index(struct store *s)
+{
+	int64_t added, total = 0;
+
+	do {
+		if (store_log_hash(s, SIZE_MAX, &added) != STORE_OK) {
+			log_error("store",
+			    "op=log_hash error=\"cannot index "
+			    "the logs' leaves\"");
+			return -1;
+		}
+		total += added;
+	} while (added > 0);
+	log_info("store", "op=log_index indexed=%lld", (long long)total);
+	return total;
+}
+
 /* Opens and migrates the store named by the configuration. */
 static struct store *
 open_store(const struct config *c)
@@ -884,6 +908,12 @@ open_store(const struct config *c)
 		store_close(s);
 		return NULL;
 	}
+	/* A log built from a million signatures is a WAL of over 100 MB:
+	 * copied now, not by the first commit that serving makes. */
+	if (built > 0 && store_compact(s) != STORE_OK)
+		log_warn("store",
+		    "op=compact error=\"the WAL stays for the next "
+		    "checkpoint\"");
 	return s;
 }
 
@@ -910,11 +940,19 @@ cmd_migrate(struct config *c)
 {
 	struct store *s;
 
-	int64_t changed, dups;
+	int64_t changed, dups, indexed;
 	int ret;
 
 	if ((s = open_store(c)) == NULL)
 		return 1;
+	if ((indexed = finish_log_index(s)) == -1) {
+		fprintf(stderr,
+		    "holos: indexing the logs failed (see the log above)\n");
+		store_close(s);
+		return 1;
+	}
+	if (indexed > 0)
+		printf("log leaves indexed: %lld\n", (long long)indexed);
 	/* The data tasks need the keys: the address hashes recomputed. */
 	if (crypto_init(c->data) == -1 ||
 	    (ret = reseal_rehash_emails(s, &changed, &dups)) == -1) {

@@ -120,7 +120,7 @@ retain_store(const struct retain_config *c, int64_t now,
 		log_info("retain", "event=suppressions erased=%lld",
 		    (long long)bounced);
 	if ((out->petitions > 0 || deleted > 0 || reports > 0 || bounced > 0) &&
-	    store_retain_compact(c->store) != STORE_OK)
+	    store_compact(c->store) != STORE_OK)
 		ret = -1;
 	return ret;
 }

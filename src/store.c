@@ -67,7 +67,7 @@
  *   ST_UPDATE_RECIPIENTS SQLite: updates = 1, its partial index's words
  *   ST_STATS_COUNTRIES  SQLite: no COLLATE "C" (its order is bytes)
  *   ST_RETAIN_SIGNATURES PostgreSQL: sha256() of random() for randomblob()
- *   ST_RETAIN_CHECKPOINT SQLite: the WAL checkpointed and truncated
+ *   ST_CHECKPOINT SQLite: the WAL checkpointed and truncated
  *   ST_SEARCH_INDEX, ST_SEARCH_UNINDEX, ST_SEARCH, ST_SEARCH_COUNT
  *                       SQLite: its FTS5 table petition_search */
 /* Delivery: a delivery's and a response's columns. */
@@ -467,7 +467,7 @@ static const char *const store_sql[ST__MAX] = {
 	/* Sent mail keeps no body already; a dead one does until now. */
 	[ST_RETAIN_OUTBOX] = "DELETE FROM outbox WHERE state IN ('sent', 'dead')"
 			     " AND updated_at < $1",
-	[ST_RETAIN_CHECKPOINT] = "",
+	[ST_CHECKPOINT] = "",
 	/* privacy: a signer withdraws with the secret of their confirmation
 	 * mail. The mark moves only from the state read ($2): of two
 	 * withdrawals at once, the second changes nothing. */
@@ -3955,9 +3955,9 @@ store_retain_outbox(struct store *s, int64_t cutoff, int64_t *deleted)
 }
 
 enum store_status
-store_retain_compact(struct store *s)
+store_compact(struct store *s)
 {
-	return exec(s, "retain_compact", NULL, ST_RETAIN_CHECKPOINT, "");
+	return exec(s, "compact", NULL, ST_CHECKPOINT, "");
 }
 /* Delivery. */
 

@@ -812,9 +812,12 @@ enum store_status store_retain_petition(struct store *s, int64_t petition_id,
 enum store_status store_retain_outbox(struct store *s, int64_t cutoff,
     int64_t *deleted);
 
-/* After erasing: SQLite checkpoints its WAL and truncates it, so no copy of
- * an erased page stays there; nothing on PostgreSQL. */
-enum store_status store_retain_compact(struct store *s);
+/* SQLite copies its WAL into the database and truncates it: after
+ * erasing, so that no copy of an erased page stays there, and after a
+ * large write at start-up, so that serving does not copy it (the next
+ * commit past wal_autocheckpoint would, holding the write lock while it
+ * does). Nothing on PostgreSQL. */
+enum store_status store_compact(struct store *s);
 /* An addressee and their email address, sealed (NULL: none given). */
 struct addressee_email {
 	int pos;

@@ -21,7 +21,7 @@ static const char *const sq_sql[ST__MAX] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	/* After a retention purge: the WAL's copies of the pages before it
 	 * go, the file cut to nothing. */
-	[ST_RETAIN_CHECKPOINT] = "PRAGMA wal_checkpoint(TRUNCATE)",
+	[ST_CHECKPOINT] = "PRAGMA wal_checkpoint(TRUNCATE)",
 	[ST_OUTBOX_CLAIM] =
 	    "UPDATE outbox SET state = 'sending', attempts = attempts + 1,"
 	    " updated_at = $1, claimed_by = $4 WHERE id IN (SELECT id FROM outbox"
@@ -351,7 +351,7 @@ sq_open(const char *path, const char *const *sql)
 	 * per checkpoint, so fewer checkpoints copy less: signing in the site
 	 * configuration went from about 3,100-3,400 to 3,800-4,100 a second
 	 * (docs/performance.md). Old page images stay in the WAL until it
-	 * wraps; the retention purge truncates it (ST_RETAIN_CHECKPOINT). */
+	 * wraps; the retention purge truncates it (ST_CHECKPOINT). */
 	static const char pragmas[] =
 	    "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
 	    " PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;"

@@ -699,6 +699,15 @@ test_fork(void **state)
 	db("DELETE FROM log_leaves");
 	db("DELETE FROM log_trees");
 	assert_int_equal(cli_run(argv, &out, &err), 0);
+	/* The command built the log and indexed every leaf before it
+	 * returned, so the server's tree-head signer has none to catch up
+	 * while readers come. */
+	char want[64];
+	snprintf(want, sizeof want, "log leaves indexed: %lld\n", size);
+	assert_non_null(strstr(out.data, want));
+	assert_int_equal(server_db_scalar(srv,
+			     "SELECT count(*) FROM log_hashes"),
+	    size);
 	hbuf_free(&out);
 	hbuf_free(&err);
 	/* Signed anew at the same size. */

@@ -2393,7 +2393,7 @@ test_retain(void **state)
 	    STORE_OK);
 	assert_int_equal(n, 1);
 	assert_int_equal(store_retain_outbox(S, T0, NULL), STORE_OK);
-	assert_int_equal(store_retain_compact(S), STORE_OK);
+	assert_int_equal(store_compact(S), STORE_OK);
 }
 
 /* ---- paper: a batch's scanned file ---- */
