@@ -187,21 +187,57 @@ log_flush(void)
 	pthread_mutex_unlock(&tbufs_lock);
 }
 
+/* "ts=YYYY-MM-DDTHH:MM:SS." of the second a thread last wrote a line in:
+ * a busy thread formats the date once a second, not once a line. */
+static _Thread_local struct {
+	time_t sec;
+	char text[32];
+	int len;
+} stamp = { .sec = -1 };
+
+/* Appends s to line at *n, up to the end of line; false when it did not
+ * fit. */
+static bool
+put(char *line, size_t size, int *n, const char *s, size_t len)
+{
+	if ((size_t)*n + len >= size)
+		return false;
+	memcpy(line + *n, s, len);
+	*n += (int)len;
+	return true;
+}
+
 static void
 log_vwrite(enum log_level level, const char *module, const char *fmt, va_list ap)
 {
-	char line[2048];
+	char line[2048], ms[8];
 	struct timespec ts;
 	struct tm tm;
-	int n, m;
+	int n = 0, m;
+	long msec;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	n = snprintf(line, sizeof(line),
-	    "ts=%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ level=%s module=%s ",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-	    tm.tm_sec, ts.tv_nsec / 1000000, log_names[level], module);
-	if (n < 0 || (size_t)n >= sizeof(line))
+	if (ts.tv_sec != stamp.sec) {
+		gmtime_r(&ts.tv_sec, &tm);
+		stamp.len = snprintf(stamp.text, sizeof(stamp.text),
+		    "ts=%04d-%02d-%02dT%02d:%02d:%02d.", tm.tm_year + 1900,
+		    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+		if (stamp.len < 0 || (size_t)stamp.len >= sizeof(stamp.text))
+			return;
+		stamp.sec = ts.tv_sec;
+	}
+	msec = ts.tv_nsec / 1000000;
+	ms[0] = (char)('0' + msec / 100);
+	ms[1] = (char)('0' + msec / 10 % 10);
+	ms[2] = (char)('0' + msec % 10);
+	if (!put(line, sizeof(line), &n, stamp.text, (size_t)stamp.len) ||
+	    !put(line, sizeof(line), &n, ms, 3) ||
+	    !put(line, sizeof(line), &n, "Z level=", 8) ||
+	    !put(line, sizeof(line), &n, log_names[level],
+		strlen(log_names[level])) ||
+	    !put(line, sizeof(line), &n, " module=", 8) ||
+	    !put(line, sizeof(line), &n, module, strlen(module)) ||
+	    !put(line, sizeof(line), &n, " ", 1))
 		return;
 	m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
 	if (m < 0)

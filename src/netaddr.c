@@ -155,6 +155,23 @@ netaddr_forwarded(struct netaddr *client, const char *xff,
 void
 netaddr_format(const struct netaddr *a, char *out, size_t len)
 {
+	char *p = out;
+	int i, b;
+
+	/* IPv4, the common case, by hand: inet_ntop() formats each part
+	 * with sprintf(), and every request's address is formatted. */
+	if (a->family == AF_INET && len >= INET_ADDRSTRLEN) {
+		for (i = 0; i < 4; i++) {
+			b = a->bytes[i];
+			if (b >= 100)
+				*p++ = (char)('0' + b / 100);
+			if (b >= 10)
+				*p++ = (char)('0' + b / 10 % 10);
+			*p++ = (char)('0' + b % 10);
+			*p++ = i < 3 ? '.' : '\0';
+		}
+		return;
+	}
 	if (inet_ntop(a->family, a->bytes, out, (socklen_t)len) == NULL)
 		snprintf(out, len, "-");
 }

@@ -57,6 +57,12 @@ test_ipv4(void **state)
 	assert_string_equal(text(&a), "0.0.0.0");
 	a = addr("255.255.255.255");
 	assert_string_equal(text(&a), "255.255.255.255");
+	a = addr("9.10.99.100");
+	assert_string_equal(text(&a), "9.10.99.100");
+	/* Too small a buffer for the fast path: inet_ntop() says "-". */
+	char small[8];
+	netaddr_format(&a, small, sizeof(small));
+	assert_string_equal(small, "-");
 }
 
 static void
