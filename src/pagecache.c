@@ -87,14 +87,15 @@ pagecache_page_release(void *page)
 static void
 entry_free(struct entry *e)
 {
-	free(e->key);
-	free(e->html);
-	free(e->choices);
+	/* A page still being sent outlives its entry (its own count). */
 	pagecache_page_release(e->last);
 	if (e->last_lock != NULL) {
 		pthread_mutex_destroy(e->last_lock);
 		free(e->last_lock);
 	}
+	free(e->key);
+	free(e->html);
+	free(e->choices);
 	memset(e, 0, sizeof(*e));
 }
 
