@@ -962,24 +962,26 @@ page_petition_show(struct request *r)
 	    shown_goal(petition_state_parse(meta.state), meta.goal),
 	    meta.created_at, meta.log_since, live);
 	i18n_accept_region(http_header(r, "Accept-Language"), region);
-	/* Readers who see the same values share one render, sent as it is. */
+	/* Readers who see the same values share one render, sent as it is;
+	 * an entry gone since the lookup (an edit, an eviction) is made
+	 * again, and that once this request's own copy. */
 	if ((page = pagecache_render_shared(key, live, region, " selected",
-		 &html, &len)) != NULL) {
+		 &html, &len)) == NULL) {
+		if (cache_petition_page(r, key, &meta) == -1 ||
+		    pagecache_render(key, live, region, " selected", &r->out) ==
+			-1 ||
+		    !buf_ok(&r->out)) {
+			if (r->out.len == 0 || !buf_ok(&r->out)) {
+				buf_reset(&r->out);
+				page_error(r, 500, "err_internal");
+			}
+			return;
+		}
+	} else {
 		r->static_body = html;
 		r->static_len = len;
 		r->static_free = pagecache_page_release;
 		r->static_cls = page;
-	} else if (pagecache_render(key, live, region, " selected", &r->out) ==
-		-1 ||
-	    !buf_ok(&r->out)) {
-		buf_reset(&r->out);
-		if (cache_petition_page(r, key, &meta) == -1 ||
-		    pagecache_render(key, live, region, " selected", &r->out) ==
-			-1) {
-			if (r->out.len == 0)
-				page_error(r, 500, "err_internal");
-			return;
-		}
 	}
 	r->status = 200;
 	r->content_type = "text/html; charset=utf-8";
@@ -1057,7 +1059,6 @@ void
 page_petition_pow(struct request *r)
 {
 	struct pagecache_meta meta;
-	struct buf tok;
 
 	page_begin(r);
 	if (!pow_enabled()) {
@@ -1066,15 +1067,12 @@ page_petition_pow(struct request *r)
 	}
 	if (page_petition_meta(r, &meta) == -1)
 		return;
-	buf_init(&tok);
-	pow_challenge(&tok, meta.petition_id, time(NULL));
-	if (!buf_ok(&tok)) {
-		buf_reset(&tok);
+	pow_challenge(&r->out, meta.petition_id, time(NULL));
+	if (!buf_ok(&r->out)) {
+		buf_reset(&r->out);
 		page_error(r, 500, "err_internal");
 		return;
 	}
-	buf_append(&r->out, tok.data, tok.len);
-	buf_reset(&tok);
 	r->status = 200;
 	r->content_type = "text/plain; charset=utf-8";
 	/* Single-use: no cache may hand one to two signers. */
