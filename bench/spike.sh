@@ -32,6 +32,8 @@
 # wrk signing run, 90000), SPIKE_RATE (2000), SPIKE_LAT_SECONDS (60),
 # BENCH_PORT (28280; the sink on PORT+25), BENCH_WAIT (as run.sh),
 # SPIKE_MAIL_PAUSED (0; 1 stops the sink while signing is measured),
+# SPIKE_PERF (a file: perf profiles the machine during the signing run),
+# SPIKE_SIGN_ONLY (0; 1 stops after the signing run and its ceiling),
 # SPIKE_SERVE_FLAGS (holos serve's further options, for a tuned run).
 # Writes bench/results/DATE-spike.txt and prints a summary.
 set -u
@@ -176,6 +178,27 @@ holos_stop() {
 	wait "$HOLOS_PID" 2>/dev/null
 	HOLOS_PID=""
 }
+# Each thread of pid: "comm cpu_ns runqueue_ns" (/proc/PID/task/*/schedstat).
+threads_of() {	# pid
+	for t in /proc/"$1"/task/*; do
+		printf '%s %s\n' "$(tr ' ' '_' <"$t/comm")" \
+		    "$(cut -d' ' -f1-2 "$t/schedstat")"
+	done 2>/dev/null
+}
+# By thread name, between two threads_of: seconds on a CPU, waiting for
+# one (runnable), and the rest of the run's wall time each thread spent
+# off the CPU (sleeping: a lock, the disk, the network, no work), summed.
+threads_spent() {	# before after run_seconds
+	awk -v t="$3" 'FNR == NR { c0[$1] += $2; w0[$1] += $3; next }
+	    { c1[$1] += $2; w1[$1] += $3; k[$1]++ }
+	    END { for (n in k) { c = (c1[n] - c0[n]) / 1e9
+		    w = (w1[n] - w0[n]) / 1e9
+		    printf "  %-16s %7d %8.2f %9.2f %8.2f\n", n, k[n], c, w,
+			k[n] * t - c - w } }' "$1" "$2" | sort -k3 -n -r
+}
+threads_head() {
+	printf "  %-16s %7s %8s %9s %8s\n" threads n "on CPU" runnable "off CPU"
+}
 # The bot checks' verdicts on a run's signatures: "flags=count ...".
 flags_of() {	# datadir
 	q "$1" "SELECT flags || '=' || COUNT(*) FROM signatures GROUP BY flags" |
@@ -225,7 +248,18 @@ if [ "${SPIKE_MAIL_PAUSED:-0}" = 1 ]; then
 	log "SPIKE_MAIL_PAUSED=1: smtp-sink stopped during the signing run"
 	kill -STOP "$SINK_PID"
 fi
+# SPIKE_PERF=FILE: the whole machine profiled (perf, cpu-clock, call
+# graphs) while the signing run lasts, into FILE.
+PERF_PID=""
+threads_of "$HOLOS_PID" >"$TMP/threads.0"
+if [ -n "${SPIKE_PERF:-}" ]; then
+	perf record -a -e cpu-clock -F 499 -g -o "$SPIKE_PERF" -- \
+	    sleep "$SECS" >/dev/null 2>&1 &
+	PERF_PID=$!
+fi
 record wrk -t2 -c64 -d${SECS}s --latency -s "$ROOT/bench/spike.lua" "$URL"
+threads_of "$HOLOS_PID" >"$TMP/threads.1"
+[ -n "$PERF_PID" ] && wait "$PERF_PID"
 [ "${SPIKE_MAIL_PAUSED:-0}" = 1 ] && kill -CONT "$SINK_PID"
 alive
 cp "$LAST" "$TMP/sign.out"
@@ -260,6 +294,10 @@ log "signing: $n303 acknowledged (303) = $SIGN_RPS/s, p50 $SIGN_P50 ms," \
 log "bot checks' flags on the stored signatures (0 = passed): $SIGN_FLAGS"
 log "writer: ${WRITER:-no /metrics}"
 log "row sizes: pii $PII bytes, sealed mail $MAILB bytes"
+log "where holos's threads spent the run (seconds; from schedstat):"
+threads_head | tee -a "$OUT"
+threads_spent "$TMP/threads.0" "$TMP/threads.1" "$(wrk_took "$TMP/sign.out")" |
+    tee -a "$OUT"
 holos_stop
 SIGN_HWM=$HWM_KB
 rm -rf "$d" "$TMP/sign.req"
@@ -275,6 +313,11 @@ CEIL=$(kv "$LAST" rows_per_s)
 log "ceiling: $CEIL signatures/s (each with its token and outbox row)"
 rm -rf "$TMP/ceil"
 log ""
+if [ "${SPIKE_SIGN_ONLY:-0}" = 1 ]; then
+	log "SPIKE_SIGN_ONLY=1: signing $SIGN_RPS/s, ceiling $CEIL/s, ratio" \
+	    "$(ratio "$SIGN_RPS" "$CEIL")"
+	exit 0
+fi
 
 # --- 2. mail latency at a fixed signing rate --------------------------------
 

@@ -19,6 +19,7 @@
 #include "connlimit.h"
 #include "log.h"
 #include "mono.h"
+#include "worker.h"
 
 #define TOPIC_BUCKETS 256
 /* Every so often each idle stream gets a comment line, so proxies and
@@ -611,6 +612,7 @@ events_start(const struct events_config *c)
 		atomic_store(&running, false);
 		goto fail;
 	}
+	worker_name(thread, "events");
 	log_info("events",
 	    "max_streams=%u per_addr=%u per_net=%u heartbeat_ms=%u",
 	    c->max_streams, c->per_addr, c->per_net,

@@ -19,6 +19,7 @@
 #include "email.h"
 #include "log.h"
 #include "mail_letter.h"
+#include "worker.h"
 #include <sodium.h>
 
 /* A sender claims CLAIM_MIN due messages at a time, and twice as many
@@ -383,6 +384,7 @@ outbox_start(struct store *s, const struct outbox_config *c)
 	for (i = 0; i < want; i++) {
 		if (pthread_create(&w.threads[i], NULL, worker, NULL) != 0)
 			break;
+		worker_name(w.threads[i], "mail");
 		w.nthreads = i + 1;
 	}
 	w.running = w.nthreads > 0;

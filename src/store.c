@@ -846,6 +846,17 @@ struct store {
 	struct store_conn *conn[STORE_POOL];
 	bool busy[STORE_POOL];
 	bool no_log; /* store_bench_no_log() */
+	/* Writes of this process, one at a time and in the order they
+	 * asked (see turn_take()), under lock. */
+	bool turn_held;
+	struct turn_waiter *turn_head, *turn_tail;
+	pthread_cond_t turn; /* on CLOCK_MONOTONIC */
+};
+
+/* A thread waiting for the turn, on its own stack. */
+struct turn_waiter {
+	struct turn_waiter *next;
+	bool granted;
 };
 
 /* An operation's connection and how it went so far. The first failure
@@ -858,6 +869,8 @@ struct q {
 	const char *what;
 	enum store_status st;
 	bool tx;	 /* a transaction is open */
+	bool turn;	 /* holds the store's turn to write */
+	int64_t since;	 /* mono_ms() when the operation began */
 	int64_t changes; /* rows the last statement changed */
 };
 
@@ -954,6 +967,7 @@ store_open(const char *dsn, const char *migrations_dir, const char *node,
     struct store **out)
 {
 	const struct store_backend *be = &store_sqlite_backend;
+	pthread_condattr_t ca;
 	struct store *s;
 	int i;
 
@@ -974,6 +988,10 @@ store_open(const char *dsn, const char *migrations_dir, const char *node,
 	s->migrations_dir = strdup(migrations_dir);
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->freed, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->turn, &ca);
+	pthread_condattr_destroy(&ca);
 	if (s->node == NULL || s->migrations_dir == NULL)
 		goto fail;
 	for (i = 0; i < STORE_POOL; i++)
@@ -1006,6 +1024,7 @@ store_close(struct store *s)
 			s->be->conn_close(s->conn[i]);
 	pthread_mutex_destroy(&s->lock);
 	pthread_cond_destroy(&s->freed);
+	pthread_cond_destroy(&s->turn);
 	free(s->node);
 	free(s->migrations_dir);
 	free(s);
@@ -1035,6 +1054,7 @@ q_open(struct q *q, struct store *s, struct arena *a, const char *what)
 	int i;
 
 	memset(q, 0, sizeof(*q));
+	q->since = mono_ms();
 	q->s = s;
 	q->a = a;
 	q->what = what;
@@ -1156,9 +1176,103 @@ q_id(struct q *q, enum stmt id, const char *sig, ...)
 	return r == 1 ? q->s->be->col_int(q->c, 0) : 0;
 }
 
+/* The turn to write. On a database only this process writes (SQLite),
+ * the threads that write queue here first, each served in the order it
+ * came. Left to SQLite, a thread that finds the write lock taken sleeps
+ * for 1, 2, 5 … up to 100 ms between tries, and the signature writer,
+ * which begins its next batch the moment it commits the last, kept the
+ * mail senders waiting for seconds (and they it, for a sleep). A thread
+ * waits TURN_WAIT_MS at most from when its operation began (for a
+ * connection of the pool, the turn and SQLite's lock together: the
+ * backend counts its busy timeout from the same moment), and then fails
+ * as unavailable, as it did when busy. Several nodes
+ * (PostgreSQL) lock rows, not the database: no turn. */
+#define TURN_WAIT_MS 5000
+
+static void
+turn_take(struct q *q)
+{
+	struct store *s = q->s;
+	struct turn_waiter me = { NULL, false };
+	struct timespec until;
+	int64_t left;
+
+	if (s->be->shared || q->turn || q->st != STORE_OK)
+		return;
+	pthread_mutex_lock(&s->lock);
+	if (!s->turn_held && s->turn_head == NULL) {
+		s->turn_held = true;
+		me.granted = true;
+	} else {
+		if (s->turn_tail != NULL)
+			s->turn_tail->next = &me;
+		else
+			s->turn_head = &me;
+		s->turn_tail = &me;
+		left = q->since + TURN_WAIT_MS - mono_ms();
+		left = left > 0 ? left : 0;
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_sec += left / 1000;
+		until.tv_nsec += (left % 1000) * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		while (!me.granted &&
+		    pthread_cond_timedwait(&s->turn, &s->lock, &until) == 0)
+			;
+		if (!me.granted) { /* out of the queue: nobody hands it on */
+			struct turn_waiter **pp = &s->turn_head, *prev = NULL;
+
+			while (*pp != &me) {
+				prev = *pp;
+				pp = &(*pp)->next;
+			}
+			*pp = me.next;
+			if (s->turn_tail == &me)
+				s->turn_tail = prev;
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (!me.granted) {
+		q_fail(q, STORE_UNAVAILABLE, "no turn to write in time (busy)");
+		return;
+	}
+	q->turn = true;
+	if (s->be->conn_wait_since != NULL)
+		s->be->conn_wait_since(q->c, q->since);
+}
+
+/* Hands the turn to the first waiting, if any. */
+static void
+turn_give(struct q *q)
+{
+	struct store *s = q->s;
+	struct turn_waiter *w;
+
+	if (!q->turn)
+		return;
+	if (s->be->conn_wait_since != NULL)
+		s->be->conn_wait_since(q->c, 0);
+	pthread_mutex_lock(&s->lock);
+	if ((w = s->turn_head) != NULL) {
+		s->turn_head = w->next;
+		if (s->turn_head == NULL)
+			s->turn_tail = NULL;
+		w->granted = true;
+		pthread_cond_broadcast(&s->turn);
+	} else {
+		s->turn_held = false;
+	}
+	pthread_mutex_unlock(&s->lock);
+	q->turn = false;
+}
+
 static void
 q_begin(struct q *q, enum stmt id)
 {
+	if (id == ST_BEGIN)
+		turn_take(q);
 	if (q_run(q, id, "") == 0 && q->s->sql[id][0] != '\0')
 		q->tx = true;
 }
@@ -1166,8 +1280,10 @@ q_begin(struct q *q, enum stmt id)
 static void
 q_commit(struct q *q)
 {
-	if (q->tx && q_run(q, ST_COMMIT, "") == 0)
+	if (q->tx && q_run(q, ST_COMMIT, "") == 0) {
 		q->tx = false;
+		turn_give(q);
+	}
 }
 
 /* Gives the connection back, rolling back what is still open (a failure,
@@ -1184,6 +1300,7 @@ q_close(struct q *q)
 		(void)q_run(q, ST_ROLLBACK, "");
 		q->st = st;
 	}
+	turn_give(q);
 	pool_put(q->s, q->slot);
 	q->c = NULL;
 	return st;
@@ -1271,22 +1388,50 @@ q_rows(struct q *q, int r, row_reader fn, size_t size, void *out, size_t *n)
 	*n = k;
 }
 
-/* Runs statement id on a connection of its own and reads every row. */
+/* Runs statement id on a connection of its own (in the store's turn to
+ * write when write is set) and reads every row. */
 static enum store_status
-list(struct store *s, struct arena *a, const char *what, row_reader fn,
-    size_t size, void *out, size_t *n, enum stmt id, const char *sig, ...)
+list_v(struct store *s, struct arena *a, const char *what, bool write,
+    row_reader fn, size_t size, void *out, size_t *n, enum stmt id,
+    const char *sig, va_list ap)
 {
 	struct q q;
-	va_list ap;
 	int r;
 
 	if (q_open(&q, s, a, what) != STORE_OK)
 		return q.st;
-	va_start(ap, sig);
+	if (write)
+		turn_take(&q);
 	r = q_vrun(&q, id, sig, ap);
-	va_end(ap);
 	q_rows(&q, r, fn, size, out, n);
 	return q_close(&q);
+}
+
+static enum store_status
+list(struct store *s, struct arena *a, const char *what, row_reader fn,
+    size_t size, void *out, size_t *n, enum stmt id, const char *sig, ...)
+{
+	enum store_status st;
+	va_list ap;
+
+	va_start(ap, sig);
+	st = list_v(s, a, what, false, fn, size, out, n, id, sig, ap);
+	va_end(ap);
+	return st;
+}
+
+/* list() for a statement that writes (UPDATE … RETURNING). */
+static enum store_status
+list_write(struct store *s, struct arena *a, const char *what, row_reader fn,
+    size_t size, void *out, size_t *n, enum stmt id, const char *sig, ...)
+{
+	enum store_status st;
+	va_list ap;
+
+	va_start(ap, sig);
+	st = list_v(s, a, what, true, fn, size, out, n, id, sig, ap);
+	va_end(ap);
+	return st;
 }
 
 /* Runs statement id and reads its one row; STORE_NOTFOUND for none. */
@@ -1310,8 +1455,8 @@ one(struct store *s, struct arena *a, const char *what, row_reader fn,
 	return q_close(&q);
 }
 
-/* Runs statement id for its effect; *changes (may be NULL) gets how many
- * rows it changed. */
+/* Runs statement id for its effect, in the store's turn to write;
+ * *changes (may be NULL) gets how many rows it changed. */
 static enum store_status
 exec(struct store *s, const char *what, int64_t *changes, enum stmt id,
     const char *sig, ...)
@@ -1321,6 +1466,7 @@ exec(struct store *s, const char *what, int64_t *changes, enum stmt id,
 
 	if (q_open(&q, s, NULL, what) != STORE_OK)
 		return q.st;
+	turn_take(&q);
 	va_start(ap, sig);
 	(void)q_vrun(&q, id, sig, ap);
 	va_end(ap);
@@ -2910,8 +3056,8 @@ store_outbox_claim(struct store *s, struct arena *a, int64_t now, size_t max,
 	enum store_status st;
 
 	*n = 0;
-	st = list(s, a, "outbox_claim", read_outbox_claimed, sizeof(**out), out,
-	    n, ST_OUTBOX_CLAIM, "iiit", now, (int64_t)max,
+	st = list_write(s, a, "outbox_claim", read_outbox_claimed,
+	    sizeof(**out), out, n, ST_OUTBOX_CLAIM, "iiit", now, (int64_t)max,
 	    s->be->shared ? now - OUTBOX_LEASE : INT64_MIN, s->node);
 	if (st == STORE_OK)
 		qsort(*out, *n, sizeof(**out), claimed_cmp);

@@ -291,6 +291,11 @@ struct store_backend {
 	int (*conn_ready)(struct store_conn *);
 	/* After each use: ends the statement and any transaction left. */
 	void (*conn_release)(struct store_conn *);
+	/* When the operation about to run on the connection began to wait
+	 * for its turn to write (mono_ms()), so that the time waited counts
+	 * against the busy timeout; 0 when it is not waiting. NULL: the
+	 * backend has no turn. */
+	void (*conn_wait_since)(struct store_conn *, int64_t ms);
 
 	/* Makes statement id the connection's current one, its parameters
 	 * unbound (the previous statement ends). Returns 0, or -1 logged. */

@@ -1,9 +1,19 @@
 /* worker.c - the start and the stop every background thread shares. */
 #include "worker.h"
 
+#include <stdio.h>
 #include <time.h>
 
 #include "log.h"
+
+void
+worker_name(pthread_t thread, const char *name)
+{
+	char comm[16]; /* the kernel's limit, with the NUL */
+
+	snprintf(comm, sizeof(comm), "holos-%s", name);
+	(void)pthread_setname_np(thread, comm);
+}
 
 int
 worker_start(struct worker *w, const char *name, void *(*loop)(void *),
@@ -23,6 +33,7 @@ worker_start(struct worker *w, const char *name, void *(*loop)(void *),
 		pthread_cond_destroy(&w->wake);
 		goto fail;
 	}
+	worker_name(w->thread, name);
 	w->running = true;
 	return 0;
 fail:

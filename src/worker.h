@@ -22,6 +22,10 @@ struct worker {
 int worker_start(struct worker *w, const char *name, void *(*loop)(void *),
     void *arg);
 
+/* Names thread "holos-NAME" (cut to the kernel's 15 bytes), as top -H,
+ * ps -L and perf show it; a failure is ignored. */
+void worker_name(pthread_t thread, const char *name);
+
 /* Sets stopping, wakes the thread and waits for it to return; a no-op when
  * it is not running. */
 void worker_stop(struct worker *w);

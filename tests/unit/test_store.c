@@ -3,6 +3,7 @@
  * HOLOS_TEST_PG holds a maintenance DSN (a database of their own is made
  * and dropped). The cases share one database per backend, so each makes
  * its own rows and looks only at them. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -2007,6 +2008,168 @@ test_deliver_handover(void **state)
 	}
 }
 
+/* ---- the outbox's claims, and writes in turn ---- */
+
+/* Claims and records as sent every message due at now, so that a test
+ * starts from an outbox with nothing due. */
+static void
+outbox_drain(int64_t now)
+{
+	struct outbox_outcome oc[100];
+	struct outbox_msg *ms;
+	size_t n, i;
+
+	do {
+		assert_int_equal(store_outbox_claim(S, A, now, 100, &ms, &n),
+		    STORE_OK);
+		for (i = 0; i < n; i++)
+			oc[i] = (struct outbox_outcome){ ms[i].id, OUTBOX_SENT,
+				0, "" };
+		assert_int_equal(store_outbox_finish_batch(S, oc, n, now),
+		    STORE_OK);
+	} while (n > 0);
+}
+
+/* A claim takes the earliest due messages in the order they fell due,
+ * never more than asked and never one not yet due; a message in flight
+ * is taken back only on a shared database once its lease ran out. */
+static void
+test_outbox_claim_order(void **state)
+{
+	static const int due[] = { 3, 1, 2, 100, 2 };
+	const int64_t base = T0 + 50000000 + (int64_t)++serial * 100000;
+	struct outbox_msg *ms;
+	char *mid[5];
+	size_t n, i;
+
+	(void)state;
+	outbox_drain(base);
+	for (i = 0; i < 5; i++) {
+		struct outbox_new m = { NULL, "confirm",
+			(const unsigned char *)"sealed", 6 };
+
+		mid[i] = arena_printf(A, "<claim%u.%zu@test>", serial, i);
+		m.message_id = mid[i];
+		assert_int_equal(store_outbox_add(S, &m, base + due[i]),
+		    STORE_OK);
+	}
+	assert_int_equal(store_outbox_claim(S, A, base + 50, 2, &ms, &n),
+	    STORE_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(ms[0].message_id, mid[1]); /* due at +1 */
+	assert_string_equal(ms[1].message_id, mid[2]); /* +2, the older */
+	assert_int_equal(ms[0].state, OUTBOX_SENDING);
+	assert_int_equal(ms[0].attempts, 1);
+	assert_int_equal(store_outbox_claim(S, A, base + 50, 10, &ms, &n),
+	    STORE_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(ms[0].message_id, mid[4]);
+	assert_string_equal(ms[1].message_id, mid[0]);
+	assert_int_equal(store_outbox_claim(S, A, base + 50, 10, &ms, &n),
+	    STORE_OK);
+	assert_int_equal(n, 0); /* the one due at +100 is not due */
+	/* After the lease: the four in flight are another node's to take
+	 * back on a shared database, and nobody's on SQLite. */
+	assert_int_equal(store_outbox_claim(S, A, base + 50 + OUTBOX_LEASE + 1,
+			     10, &ms, &n),
+	    STORE_OK);
+	if (store_shared(S)) {
+		assert_int_equal(n, 5);
+		assert_string_equal(ms[0].message_id, mid[1]);
+		assert_string_equal(ms[4].message_id, mid[3]);
+		assert_int_equal(ms[0].attempts, 2);
+	} else {
+		assert_int_equal(n, 1);
+		assert_string_equal(ms[0].message_id, mid[3]);
+		/* What SQLite leaves in flight is recorded, as a sender would. */
+		assert_int_equal(store_outbox_list(S, A, &ms, &n), STORE_OK);
+		for (i = 0; i < n; i++) {
+			struct outbox_outcome oc = { ms[i].id, OUTBOX_SENT, 0,
+				"" };
+
+			if (ms[i].state == OUTBOX_SENDING)
+				assert_int_equal(store_outbox_finish_batch(S,
+						     &oc, 1, base + 60),
+				    STORE_OK);
+		}
+	}
+	outbox_drain(base + 50 + 2 * OUTBOX_LEASE + 2);
+}
+
+#define TURN_THREADS 6
+#define TURN_ROUNDS 60
+
+static void *
+turn_writer(void *arg)
+{
+	struct arena *a = arena_new();
+	unsigned t = (unsigned)(uintptr_t)arg;
+	struct outbox_msg *ms;
+	struct outbox_outcome oc[4];
+	int i, bad = 0;
+	size_t n, k;
+
+	for (i = 0; i < TURN_ROUNDS && a != NULL; i++) {
+		char mid[64];
+		struct outbox_new m = { mid, "confirm",
+			(const unsigned char *)"sealed", 6 };
+
+		snprintf(mid, sizeof(mid), "<turn%u.%u.%d@test>", serial, t, i);
+		bad += store_outbox_add(S, &m, T0) != STORE_OK;
+		/* The same again: refused, in its turn, which it gives back. */
+		bad += store_outbox_add(S, &m, T0) != STORE_DUPLICATE;
+		if (store_outbox_claim(S, a, T0 + 1, 4, &ms, &n) != STORE_OK) {
+			bad++;
+			continue;
+		}
+		for (k = 0; k < n; k++)
+			oc[k] = (struct outbox_outcome){ ms[k].id, OUTBOX_SENT,
+				0, "" };
+		bad += store_outbox_finish_batch(S, oc, n, T0 + 1) != STORE_OK;
+	}
+	arena_free(a);
+	return (void *)(uintptr_t)bad;
+}
+
+/* Threads writing at once each get their turn: none is refused as busy,
+ * nothing is lost, and every turn taken is given back, a failed write's
+ * too. */
+static void
+test_writes_in_turn(void **state)
+{
+	pthread_t th[TURN_THREADS];
+	struct outbox_msg *ms;
+	size_t i, n, mine = 0, sent = 0;
+	void *bad;
+	const char *prefix;
+
+	(void)state;
+	outbox_drain(T0 + 1);
+	serial++;
+	for (i = 0; i < TURN_THREADS; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, turn_writer,
+				     (void *)(uintptr_t)i),
+		    0);
+	for (i = 0; i < TURN_THREADS; i++) {
+		assert_int_equal(pthread_join(th[i], &bad), 0);
+		assert_int_equal((uintptr_t)bad, 0);
+	}
+	outbox_drain(T0 + 1);
+	prefix = arena_printf(A, "<turn%u.", serial);
+	assert_int_equal(store_outbox_list(S, A, &ms, &n), STORE_OK);
+	for (i = 0; i < n; i++)
+		if (strncmp(ms[i].message_id, prefix, strlen(prefix)) == 0) {
+			mine++;
+			sent += ms[i].state == OUTBOX_SENT;
+		}
+	assert_int_equal(mine, TURN_THREADS * TURN_ROUNDS);
+	assert_int_equal(sent, mine);
+	pthread_mutex_lock(&S->lock);
+	assert_false(S->turn_held);
+	assert_null(S->turn_head);
+	pthread_mutex_unlock(&S->lock);
+}
+
 /* ---- the backends ---- */
 
 static char sqlite_dir[64];
@@ -2714,6 +2877,8 @@ main(void)
 		CASE(test_countries_migration),
 		CASE(test_signers_public),
 		CASE(test_suppress),
+		CASE(test_outbox_claim_order),
+		CASE(test_writes_in_turn),
 		CASE(test_sign_again),
 		CASE(test_log_append),
 		CASE(test_log_tiles),
