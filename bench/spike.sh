@@ -34,6 +34,7 @@
 # SPIKE_MAIL_PAUSED (0; 1 stops the sink while signing is measured),
 # SPIKE_PERF (a file: perf profiles the machine during the signing run),
 # SPIKE_SIGN_ONLY (0; 1 stops after the signing run and its ceiling),
+# SPIKE_LAT_ONLY (0; 1 runs the mail latency part alone),
 # SPIKE_SERVE_FLAGS (holos serve's further options, for a tuned run).
 # Writes bench/results/DATE-spike.txt and prints a summary.
 set -u
@@ -226,6 +227,11 @@ log "holos serve --trusted-proxy 127.0.0.1/32 --smtp smtp://127.0.0.1:$SINK" \
     "(smtp-sink)${SERVE_FLAGS:+ $SERVE_FLAGS}; everything else at its default"
 log ""
 
+# SPIKE_LAT_ONLY=1: the mail latency part alone (2), then stop.
+if [ "${SPIKE_LAT_ONLY:-0}" = 1 ]; then
+	sink_start "$SINK"
+	PIDS="$PIDS $SINK_PID"
+else
 # --- 1. signing vs the SQLite ceiling of the same rows -----------------------
 
 log "== 1. signing: wrk -t2 -c64 -d${SECS}s, bench/spike.lua replaying" \
@@ -318,6 +324,7 @@ if [ "${SPIKE_SIGN_ONLY:-0}" = 1 ]; then
 	    "$(ratio "$SIGN_RPS" "$CEIL")"
 	exit 0
 fi
+fi
 
 # --- 2. mail latency at a fixed signing rate --------------------------------
 
@@ -388,6 +395,11 @@ log "signing at $RATE/s: p50 $(kv "$TMP/lat.out" p50_ms) ms, p99" \
 log "mail: $MAILS caught, $LAT_MATCHED matched to a 303; 303 to sink:" \
     "p50 $LAT_P50 s, p99 $LAT_P99 s, max $LAT_MAX s"
 log ""
+
+if [ "${SPIKE_LAT_ONLY:-0}" = 1 ]; then
+	log "SPIKE_LAT_ONLY=1: mail latency only; 303 to sink p50 $LAT_P50 s, p99 $LAT_P99 s"
+	exit 0
+fi
 
 # --- 3. confirmations -----------------------------------------------------------
 
