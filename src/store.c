@@ -1400,50 +1400,22 @@ q_rows(struct q *q, int r, row_reader fn, size_t size, void *out, size_t *n)
 	*n = k;
 }
 
-/* Runs statement id on a connection of its own (in the store's turn to
- * write when write is set) and reads every row. */
-static enum store_status
-list_v(struct store *s, struct arena *a, const char *what, bool write,
-    row_reader fn, size_t size, void *out, size_t *n, enum stmt id,
-    const char *sig, va_list ap)
-{
-	struct q q;
-	int r;
-
-	if (q_open(&q, s, a, what) != STORE_OK)
-		return q.st;
-	if (write)
-		turn_take(&q);
-	r = q_vrun(&q, id, sig, ap);
-	q_rows(&q, r, fn, size, out, n);
-	return q_close(&q);
-}
-
+/* Runs statement id on a connection of its own and reads every row. */
 static enum store_status
 list(struct store *s, struct arena *a, const char *what, row_reader fn,
     size_t size, void *out, size_t *n, enum stmt id, const char *sig, ...)
 {
-	enum store_status st;
+	struct q q;
 	va_list ap;
+	int r;
 
+	if (q_open(&q, s, a, what) != STORE_OK)
+		return q.st;
 	va_start(ap, sig);
-	st = list_v(s, a, what, false, fn, size, out, n, id, sig, ap);
+	r = q_vrun(&q, id, sig, ap);
 	va_end(ap);
-	return st;
-}
-
-/* list() for a statement that writes (UPDATE … RETURNING). */
-static enum store_status
-list_write(struct store *s, struct arena *a, const char *what, row_reader fn,
-    size_t size, void *out, size_t *n, enum stmt id, const char *sig, ...)
-{
-	enum store_status st;
-	va_list ap;
-
-	va_start(ap, sig);
-	st = list_v(s, a, what, true, fn, size, out, n, id, sig, ap);
-	va_end(ap);
-	return st;
+	q_rows(&q, r, fn, size, out, n);
+	return q_close(&q);
 }
 
 /* Runs statement id and reads its one row; STORE_NOTFOUND for none. */
@@ -3066,11 +3038,18 @@ store_outbox_claim(struct store *s, struct arena *a, int64_t now, size_t max,
     struct outbox_msg **out, size_t *n)
 {
 	enum store_status st;
+	struct q q;
 
 	*n = 0;
-	st = list_write(s, a, "outbox_claim", read_outbox_claimed,
-	    sizeof(**out), out, n, ST_OUTBOX_CLAIM, "iiit", now, (int64_t)max,
-	    s->be->shared ? now - OUTBOX_LEASE : INT64_MIN, s->node);
+	/* An UPDATE … RETURNING: in the store's turn to write. */
+	if ((st = q_open(&q, s, a, "outbox_claim")) != STORE_OK)
+		return st;
+	turn_take(&q);
+	q_rows(&q,
+	    q_run(&q, ST_OUTBOX_CLAIM, "iiit", now, (int64_t)max,
+		s->be->shared ? now - OUTBOX_LEASE : INT64_MIN, s->node),
+	    read_outbox_claimed, sizeof(**out), out, n);
+	st = q_close(&q);
 	if (st == STORE_OK)
 		qsort(*out, *n, sizeof(**out), claimed_cmp);
 	return st;
