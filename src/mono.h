@@ -4,8 +4,16 @@
 #define HOLOS_MONO_H
 
 #include <stdint.h>
+#include <time.h>
 
 /* Milliseconds of CLOCK_MONOTONIC: only differences mean anything. */
 int64_t mono_ms(void);
+
+/* Moves t (a CLOCK_MONOTONIC time, as pthread_cond_timedwait() and the
+ * parked replies take it) ms milliseconds on. */
+void mono_add_ms(struct timespec *t, int64_t ms);
+
+/* The CLOCK_MONOTONIC time of a mono_ms() value. */
+struct timespec mono_at(int64_t ms);
 
 #endif

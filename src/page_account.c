@@ -17,6 +17,7 @@
 #include "log.h"
 #include "mail_letter.h"
 #include "mail_outbox.h"
+#include "mono.h"
 #include "offload.h"
 #include "page.h"
 
@@ -187,12 +188,7 @@ answer_later(struct request *r, long ms)
 {
 	struct timespec t = r->start;
 
-	t.tv_sec += ms / 1000;
-	t.tv_nsec += (ms % 1000) * 1000000L;
-	if (t.tv_nsec >= 1000000000L) {
-		t.tv_sec++;
-		t.tv_nsec -= 1000000000L;
-	}
+	mono_add_ms(&t, ms);
 	if (delay_park(r, &t) == -1)
 		log_warn("account", "event=answer_later result=full");
 }

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "mail_letter.h"
 #include "mail_outbox.h"
+#include "mono.h"
 #include "page.h"
 
 #define ANSWER_MS 300
@@ -184,11 +185,7 @@ page_mydata_post(struct request *r)
 	/* The same page, and no sooner, whatever was found. */
 	render(r, 200, NULL, NULL, true);
 	until = r->start;
-	until.tv_nsec += ANSWER_MS * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
+	mono_add_ms(&until, ANSWER_MS);
 	if (delay_park(r, &until) == -1)
 		log_warn("mydata", "event=answer_later result=full");
 }

@@ -199,9 +199,9 @@ static const char *const store_sql[ST__MAX] = {
 	    " AND (updated_at < $1 OR claimed_by = $2)",
 	/* One statement: the rows are marked and returned together, and rows
 	 * another node has locked are skipped, not waited for. $3: a message
-	 * 'sending' since before then is claimed again. */
-	/* Each kind of due row read in the order of outbox_due and only as
-	 * many as asked: with the two conditions OR'ed in one WHERE, the
+	 * 'sending' since before then is claimed again. Each kind of due row
+	 * is read in the order of outbox_due and only as many as asked: with
+	 * the two conditions OR'ed in one WHERE, the
 	 * planner read and sorted every due row (45 ms with 50,000 queued,
 	 * against 4 ms), so that mail that fell behind fell further behind.
 	 * The rows a branch locks and the outer LIMIT leaves are free again
@@ -1206,8 +1206,7 @@ turn_take(struct q *q)
 {
 	struct store *s = q->s;
 	struct turn_waiter me = { NULL, false };
-	struct timespec until;
-	int64_t left;
+	struct timespec until = mono_at(q->since + TURN_WAIT_MS);
 
 	if (s->be->shared || q->turn || q->st != STORE_OK)
 		return;
@@ -1221,15 +1220,6 @@ turn_take(struct q *q)
 		else
 			s->turn_head = &me;
 		s->turn_tail = &me;
-		left = q->since + TURN_WAIT_MS - mono_ms();
-		left = left > 0 ? left : 0;
-		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_sec += left / 1000;
-		until.tv_nsec += (left % 1000) * 1000000L;
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
 		while (!me.granted &&
 		    pthread_cond_timedwait(&s->turn, &s->lock, &until) == 0)
 			;

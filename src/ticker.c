@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "mono.h"
 
 static void *
 ticker_loop(void *p)
@@ -18,12 +19,7 @@ ticker_loop(void *p)
 		t->run(t->arg);
 		pthread_mutex_lock(&t->w.lock);
 		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_sec += t->interval_ms / 1000;
-		until.tv_nsec += (long)(t->interval_ms % 1000) * 1000000L;
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
+		mono_add_ms(&until, (int64_t)t->interval_ms);
 		while (!t->w.stopping && !t->kicked &&
 		    pthread_cond_timedwait(&t->w.wake, &t->w.lock, &until) == 0)
 			;
