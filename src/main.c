@@ -2023,7 +2023,12 @@ cmd_serve(struct config *c)
 	}
 	/* Every part stopped is every thread joined: one left would outlive
 	 * what it uses. */
-	if ((n = thread_count()) != 1)
+	/* A joined thread leaves /proc a moment after pthread_join()
+	 * returns (the kernel wakes the joiner before it reaps the thread):
+	 * look again for up to a second before calling one left running. */
+	for (int tries = 0; (n = thread_count()) > 1 && tries < 200; tries++)
+		nanosleep(&(struct timespec){ .tv_nsec = 5000000 }, NULL);
+	if (n != 1)
 		log_error("serve",
 		    "event=stopped threads=%d error=\"threads "
 		    "left running\"",
