@@ -136,6 +136,27 @@ q() {	# datadir sql
 	sqlite3 "$1/holos.db" "$2"
 }
 
+# The writer's side of a run of $1 seconds, from /metrics: batches, their
+# sizes, and the time spent committing them (busy = commit seconds over
+# the run's). Counts from the server's start.
+writer_of() {
+	curl -s "$URL/metrics" >"$TMP/metrics"
+	grep -E '^holos_(batch_size|commit_seconds)_(sum|count) ' "$TMP/metrics" >>"$OUT"
+	awk -v t="$1" '
+	    $1 == "holos_batch_size_count" { b = $2 }
+	    $1 == "holos_batch_size_sum" { s = $2 }
+	    $1 == "holos_commit_seconds_sum" { c = $2 }
+	    END { if (b > 0 && t > 0) printf "%d batches of %.1f on average, %.0f%% of the run committing", b, s / b, 100 * c / t }' "$TMP/metrics"
+}
+
+# The holds of the mail for a saturated writer (--mail-yield) in the log
+# of data folder $1: their starts and ends (UTC).
+holds_of() {
+	grep -E 'module=outbox event=(held|hold_ended)' "$1.log" |
+	    sed 's/^ts=[^T]*T\([^ ]*\) .*event=\([a-z_]*\).*/\2 \1/' |
+	    tr '\n' ' '
+}
+
 HOLOS_PID=""
 PEAK_KB=0
 holos_start() {	# datadir
@@ -269,15 +290,14 @@ threads_of "$HOLOS_PID" >"$TMP/threads.1"
 [ "${SPIKE_MAIL_PAUSED:-0}" = 1 ] && kill -CONT "$SINK_PID"
 alive
 cp "$LAST" "$TMP/sign.out"
+# The outbox as the run ends, and the holds for the saturated writer
+# (--mail-yield): their starts and ends, from the log.
+OUTBOX_END=$(q "$d" "SELECT state || '=' || COUNT(*) FROM outbox GROUP BY state" |
+    tr '\n' ' ')
+HOLDS=$(holds_of "$d")
 # The writer's side of the run: batches, their sizes, and the time spent
 # committing them (busy = commit seconds over the run's).
-curl -s "$URL/metrics" >"$TMP/sign.metrics"
-grep -E '^holos_(batch_size|commit_seconds)_(sum|count) ' "$TMP/sign.metrics" >>"$OUT"
-WRITER=$(awk -v t="$(wrk_took "$TMP/sign.out")" '
-    $1 == "holos_batch_size_count" { b = $2 }
-    $1 == "holos_batch_size_sum" { s = $2 }
-    $1 == "holos_commit_seconds_sum" { c = $2 }
-    END { if (b > 0 && t > 0) printf "%d batches of %.1f on average, %.0f%% of the run committing", b, s / b, 100 * c / t }' "$TMP/sign.metrics")
+WRITER=$(writer_of "$(wrk_took "$TMP/sign.out")")
 # The sizes the ceiling writes, measured now: a mail's sealed copy is
 # erased once sent.
 PII=$(q "$d" "SELECT CAST(AVG(LENGTH(pii)) AS INTEGER) FROM signatures")
@@ -298,6 +318,7 @@ log "signing: $n303 acknowledged (303) = $SIGN_RPS/s, p50 $SIGN_P50 ms," \
     "p99 $SIGN_P99 ms; other replies: ${SIGN_OTHER:-none};" \
     "unsent for want of prepared requests: ${SIGN_EXH:-?}"
 log "bot checks' flags on the stored signatures (0 = passed): $SIGN_FLAGS"
+log "outbox as the run ended: ${OUTBOX_END:-empty}; mail held for the writer: ${HOLDS:-never}"
 log "writer: ${WRITER:-no /metrics}"
 log "row sizes: pii $PII bytes, sealed mail $MAILB bytes"
 log "where holos's threads spent the run (seconds; from schedstat):"
@@ -349,6 +370,7 @@ record "$TMP/bin/rateload" -a "$HOST:$PORT" -r "$RATE" -d "$LSECS" -c 100 \
     -f "$TMP/lat.req" -l "$TMP/lat.log"
 alive
 cp "$LAST" "$TMP/lat.out"
+log "writer: $(writer_of "$LSECS"); mail held for the writer: $(holds_of "$d")"
 t0=$(date +%s)
 drain "$d" 180
 log "outbox drained $(($(date +%s) - t0)) s after the last signature:" \

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,8 @@
 #include "email.h"
 #include "log.h"
 #include "mail_letter.h"
+#include "mono.h"
+#include "signq.h"
 #include "worker.h"
 #include <sodium.h>
 
@@ -44,6 +47,75 @@ static struct {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.wake = PTHREAD_COND_INITIALIZER,
 };
+
+/* The hold for a saturated signature writer (outbox_config.yield_ms):
+ * when it began (mono_ms(); 0: no mail held), and whether it ran its
+ * course. A hold lasts while the writer is saturated, at most yield_ms from
+ * its beginning however often the saturation pauses; the next begins only
+ * once the senders have caught up, so no letter waits much longer than
+ * yield_ms for the writer. */
+static _Atomic int64_t hold_began;
+static atomic_bool hold_spent;
+
+/* True while the senders should hold the mail. Logs the hold's beginning
+ * and its running out once, whichever sender sees them. */
+static bool
+hold_mail(const struct outbox_config *c)
+{
+	int64_t began = 0, now;
+
+	if (c->yield_ms <= 0 || atomic_load(&hold_spent) ||
+	    signq_busy_since() == 0)
+		return false;
+	now = mono_ms();
+	if (atomic_compare_exchange_strong(&hold_began, &began, now)) {
+		began = now;
+		log_info("outbox",
+		    "event=held note=\"the signature writer is saturated: "
+		    "mail waits up to %lld ms\"",
+		    (long long)c->yield_ms);
+	}
+	if (now - began < c->yield_ms)
+		return true;
+	if (!atomic_exchange(&hold_spent, true))
+		log_info("outbox",
+		    "event=hold_ended held_ms=%lld note=\"mail goes out "
+		    "beside the signing\"",
+		    (long long)(now - began));
+	return false;
+}
+
+/* The senders have caught up: a saturation to come may hold mail again. */
+static void
+hold_reset(void)
+{
+	atomic_store(&hold_began, 0);
+	atomic_store(&hold_spent, false);
+}
+
+/* Waits while hold_mail() says so, in steps of 50 ms, or until the worker
+ * stops. */
+static void
+hold_while_busy(const struct outbox_config *c)
+{
+	struct timespec until;
+
+	while (hold_mail(c)) {
+		pthread_mutex_lock(&w.lock);
+		if (w.stopping) {
+			pthread_mutex_unlock(&w.lock);
+			return;
+		}
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += 50000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&w.wake, &w.lock, &until);
+		pthread_mutex_unlock(&w.lock);
+	}
+}
 
 /* Writes the message as DIR/ID.eml, atomically: a reader never sees half a
  * file. Returns 0 or -1. */
@@ -284,6 +356,7 @@ run_batches(struct store *s, const struct outbox_config *c,
 	int total = 0;
 
 	for (;;) {
+		hold_while_busy(c);
 		if ((a = arena_new()) == NULL)
 			return -1;
 		if (store_outbox_claim(s, a, (int64_t)time(NULL), want, &ms,
@@ -300,8 +373,10 @@ run_batches(struct store *s, const struct outbox_config *c,
 			    n);
 		arena_free(a);
 		total += (int)n;
-		if (n < want)
+		if (n < want) {
+			hold_reset();
 			return total;
+		}
 		want = want * 2 < CLAIM_MAX ? want * 2 : CLAIM_MAX;
 		pthread_mutex_lock(&w.lock);
 		if (w.stopping) {

@@ -94,6 +94,7 @@ struct config {
 	unsigned long mail_retry;
 	unsigned long mail_attempts;
 	unsigned long mail_senders;
+	unsigned long mail_yield;
 	struct cidr trusted[32];
 	size_t ntrusted;
 	struct rl_rule rates[RL__MAX];
@@ -162,6 +163,7 @@ enum opt {
 	OPT_MAIL_RETRY,
 	OPT_MAIL_ATTEMPTS,
 	OPT_MAIL_SENDERS,
+	OPT_MAIL_YIELD,
 	OPT_TRUSTED_PROXY,
 	OPT_RATE_IP,
 	OPT_RATE_NET,
@@ -273,6 +275,10 @@ static const struct opt_def opts[OPT__MAX] = {
 	    CF(mail_attempts), 1, 100, "8" },
 	[OPT_MAIL_SENDERS] = { "mail-senders", "HOLOS_MAIL_SENDERS", ARG_NUMBER,
 	    CF(mail_senders), 1, OUTBOX_SENDERS_MAX, "4" },
+	/* A signer still waiting for "signed" leaves; a letter ten seconds
+	 * late is read all the same. */
+	[OPT_MAIL_YIELD] = { "mail-yield", "HOLOS_MAIL_YIELD", ARG_NUMBER,
+	    CF(mail_yield), 0, 600, "10" },
 	[OPT_TRUSTED_PROXY] = { "trusted-proxy", NULL, ARG_CIDR, CF(trusted), 0,
 	    0, NULL },
 	[OPT_RATE_IP] = { "rate-ip", NULL, ARG_RATE, CF(rates[RL_IP]), 0, 0,
@@ -448,6 +454,9 @@ static const char usage_serve[] =
     "  --mail-senders N    messages sent at once, each sender on a connection\n"
     "                      of its own kept for up to 100 messages (env\n"
     "                      HOLOS_MAIL_SENDERS; 1 to 32, default 4)\n"
+    "  --mail-yield S      while the signature writer is saturated, mail waits\n"
+    "                      up to S seconds so that signers are answered first\n"
+    "                      (env HOLOS_MAIL_YIELD; 0 to 600, default 10; 0: never)\n"
     "\n"
     "Abuse limits (signing, confirming, the API; page views are never limited):\n"
     "  --trusted-proxy CIDR  a proxy whose X-Forwarded-For names the client\n"
@@ -1300,6 +1309,7 @@ setup_mail(struct config *c, struct outbox_config *mail)
 	mail->retry_max = 6 * 3600;
 	mail->max_attempts = (int)c->mail_attempts;
 	mail->senders = (int)c->mail_senders;
+	mail->yield_ms = (int64_t)c->mail_yield * 1000;
 	mail->smtp.url = c->smtp;
 	mail->smtp.helo = site.host;
 	mail->smtp.timeout_ms = 30000;

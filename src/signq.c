@@ -2,6 +2,7 @@
 #include "signq.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 
 #include "counts.h"
 #include "log.h"
+#include "mono.h"
 #include "worker.h"
 
 const double signq_commit_buckets[12] = {
@@ -32,7 +34,80 @@ static struct {
 	struct signq_item **ring;
 	size_t cap, head, len, max_batch;
 	struct signq_stats st;
+	struct signq_load load; /* the writer's own */
 } q = { .w.lock = PTHREAD_MUTEX_INITIALIZER };
+
+/* What the writer's load says, for other threads: q.load's busy_since and
+ * last_ms as it last noted them. */
+static _Atomic int64_t busy_since_ms, last_batch_ms;
+/* HOLOS_TEST_SIGNQ_BUSY=1: the writer reports itself saturated from its
+ * start. A saturated writer cannot be arranged from outside on every
+ * machine the tests run on; only the sanitised builds, which the tests
+ * run, read the variable. */
+static _Atomic int64_t test_busy_since;
+
+void
+signq_load_note(struct signq_load *l, int64_t now_ms, size_t n,
+    int64_t commit_us)
+{
+	int64_t span = now_ms - l->win_start;
+
+	if (l->win_start == 0 || now_ms - l->last_ms > 2 * SIGNQ_WINDOW_MS) {
+		/* The first batch, or the first after a pause: whatever
+		 * came before is over. */
+		l->win_start = now_ms;
+		l->commit_us = l->items = l->batches = 0;
+		l->busy_since = 0;
+		l->calm = 0;
+	} else if (span >= SIGNQ_WINDOW_MS) {
+		int64_t least =
+		    l->busy_since != 0 ? SIGNQ_CALM_BATCH : SIGNQ_BUSY_BATCH;
+		bool busy = l->batches > 0 &&
+		    (double)l->commit_us >=
+			SIGNQ_BUSY_DUTY * 1000.0 * (double)span &&
+		    l->items >= least * l->batches;
+
+		if (busy) {
+			l->calm = 0;
+			if (l->busy_since == 0)
+				l->busy_since = l->win_start;
+		} else if (l->busy_since != 0 &&
+		    ++l->calm >= SIGNQ_CALM_WINDOWS) {
+			l->busy_since = 0;
+			l->calm = 0;
+		}
+		l->win_start = now_ms;
+		l->commit_us = l->items = l->batches = 0;
+	}
+	l->commit_us += commit_us;
+	l->items += (int64_t)n;
+	l->batches++;
+	l->last_ms = now_ms;
+}
+
+int64_t
+signq_load_busy_since(const struct signq_load *l, int64_t now_ms)
+{
+	if (l->busy_since == 0 || now_ms - l->last_ms > 2 * SIGNQ_WINDOW_MS)
+		return 0;
+	return l->busy_since;
+}
+
+int64_t
+signq_busy_since(void)
+{
+	int64_t t = atomic_load(&test_busy_since);
+
+	if (t != 0)
+		return t;
+
+	struct signq_load l = {
+		.busy_since = atomic_load(&busy_since_ms),
+		.last_ms = atomic_load(&last_batch_ms),
+	};
+
+	return signq_load_busy_since(&l, mono_ms());
+}
 
 static double
 elapsed(const struct timespec *a)
@@ -84,6 +159,9 @@ write_batch(struct signq_item **items, struct write_op *ops, size_t n)
 				    ops[i].count_after, ops[i].log_size_after);
 	counts_commit_end();
 	secs = elapsed(&t0);
+	signq_load_note(&q.load, mono_ms(), n, (int64_t)(secs * 1e6));
+	atomic_store(&busy_since_ms, q.load.busy_since);
+	atomic_store(&last_batch_ms, q.load.last_ms);
 	for (i = 0; i < n; i++) {
 		items[i]->status = st;
 		items[i]->op.result = ops[i].result;
@@ -156,6 +234,16 @@ signq_start(struct store *s, size_t capacity, size_t max_batch)
 	q.max_batch = max_batch;
 	q.head = q.len = 0;
 	memset(&q.st, 0, sizeof(q.st));
+	memset(&q.load, 0, sizeof(q.load));
+	atomic_store(&busy_since_ms, 0);
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+	{
+		const char *v = getenv("HOLOS_TEST_SIGNQ_BUSY");
+
+		atomic_store(&test_busy_since,
+		    v != NULL && strcmp(v, "1") == 0 ? mono_ms() : 0);
+	}
+#endif
 	if ((q.ring = calloc(capacity, sizeof(*q.ring))) == NULL)
 		return -1;
 	if (worker_start(&q.w, "signq", writer, NULL) == -1) {
@@ -188,6 +276,8 @@ signq_stop(void)
 	if (!q.w.running)
 		return;
 	worker_stop(&q.w);
+	atomic_store(&busy_since_ms, 0);
+	atomic_store(&test_busy_since, 0);
 	free(q.ring);
 	q.ring = NULL;
 }

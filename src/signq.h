@@ -53,6 +53,44 @@ void signq_stop(void);
 /* A snapshot of the counters, for /metrics. */
 void signq_stats(struct signq_stats *out);
 
+/* Whether the writer is saturated: in a window of SIGNQ_WINDOW_MS it
+ * committed at least SIGNQ_BUSY_DUTY of the time in batches of at least
+ * SIGNQ_BUSY_BATCH on average, and it stays so until SIGNQ_CALM_WINDOWS
+ * windows in a row fall below that duty or batches of SIGNQ_CALM_BATCH, or
+ * it has had nothing to commit for two windows: signers queue behind its commits,
+ * and any CPU taken elsewhere comes off the signing. (Committing all the
+ * time alone says little: the writer commits back to back whenever one
+ * signature came in during the last commit.) The writer feeds one of these
+ * after each commit; the functions are pure, for the tests. */
+#define SIGNQ_WINDOW_MS 200
+#define SIGNQ_BUSY_DUTY 0.9
+#define SIGNQ_BUSY_BATCH 16
+#define SIGNQ_CALM_BATCH 8
+#define SIGNQ_CALM_WINDOWS 5
+
+struct signq_load {
+	int64_t win_start; /* ms; 0 before the first batch */
+	int64_t commit_us; /* in this window */
+	int64_t items, batches;
+	int64_t busy_since; /* ms the saturation began, 0 when not saturated */
+	int calm;	    /* windows in a row below it since */
+	int64_t last_ms;    /* when the last batch ended */
+};
+
+/* Notes a batch of n that ended at now_ms (mono_ms()) after committing
+ * for commit_us microseconds. */
+void signq_load_note(struct signq_load *l, int64_t now_ms, size_t n,
+    int64_t commit_us);
+
+/* When the present saturation began (a mono_ms() value), or 0 when the
+ * writer is not saturated: not in the last window it closed, or idle for
+ * two windows since its last batch. */
+int64_t signq_load_busy_since(const struct signq_load *l, int64_t now_ms);
+
+/* signq_load_busy_since() of the running writer, from any thread; 0 when
+ * no writer runs. */
+int64_t signq_busy_since(void);
+
 /* The upper bounds of commit_hist's buckets, in seconds; the last bucket
  * is +Inf. */
 extern const double signq_commit_buckets[12];

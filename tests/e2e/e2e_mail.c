@@ -11,7 +11,8 @@
  * on SQLite only). A SIGKILL while the senders are busy loses no confirmation, and
  * a message sent twice (it was in flight at the kill) keeps its
  * Message-ID. A batch sent while the database is locked past its busy
- * timeout is recorded once the lock goes, and not sent again. */
+ * timeout is recorded once the lock goes, and not sent again. While the
+ * signature writer is saturated, the mail waits --mail-yield seconds. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -502,6 +503,85 @@ test_record_after_busy(void **state)
 	w->passed = true;
 }
 
+/* Signs one more for "NAME.I@example.net". */
+static void
+sign_one(struct mailworld *w, const char *name, int i)
+{
+	char email[64];
+
+	snprintf(email, sizeof email, "%s.%d@example.net", name, i);
+	struct signer who = signer_default(email);
+	assert_int_equal(sign_fresh(&w->srv, SEED_SLUG, &who, "en", NULL), 303);
+}
+
+/* A holos whose signature writer reports itself saturated from the start
+ * (HOLOS_TEST_SIGNQ_BUSY=1, read by the sanitised builds only: a spike that
+ * saturates the writer cannot be made on every machine the tests run on). */
+static int
+start_saturated(struct mailworld *w, const char *yield)
+{
+	const char *args[] = { "--seed", SEED_PATH, "--rate-limit", "off",
+		"--mail-yield", yield, NULL };
+	int rc;
+
+	setenv("HOLOS_TEST_SIGNQ_BUSY", "1", 1);
+	rc = mailworld_start(w, args, NULL);
+	unsetenv("HOLOS_TEST_SIGNQ_BUSY");
+	return rc;
+}
+
+/* While the writer is saturated the mail waits --mail-yield seconds from
+ * the hold's beginning, then all of it goes; once the senders have caught
+ * up, the next letter is held again. */
+static void
+test_mail_waits_for_signing(void **state)
+{
+	struct mailworld *w = *state;
+	long long t;
+
+	if (harness_pg() != NULL)
+		skip();
+	assert_int_equal(start_saturated(w, "3"), 0);
+	sign_one(w, "held", 0);
+	assert_int_equal(server_log_wait(&w->srv, "event=held ", 0, WAIT_MS), 1);
+	t = now_ms();
+	sign_one(w, "held", 1);
+	sign_one(w, "held", 2);
+	if (now_ms() < t + 1500)
+		pause_ms((long)(t + 1500 - now_ms()));
+	assert_int_equal(maildir_count(&w->mail), 0);
+	assert_int_equal(maildir_wait(&w->mail, 3, WAIT_MS), 3);
+	assert_int_equal(server_log_count(&w->srv, "event=hold_ended"), 1);
+	for (int i = 0; i < 3; i++) {
+		char email[64];
+		snprintf(email, sizeof email, "held.%d@example.net", i);
+		assert_true(maildir_find(&w->mail, email, 0) > 0);
+	}
+	/* Caught up (a sender found nothing left to claim): the next
+	 * letter is held again, and goes out when that hold runs out. */
+	sign_one(w, "held", 3);
+	assert_int_equal(maildir_wait(&w->mail, 4, WAIT_MS), 4);
+	assert_true(server_log_count(&w->srv, "event=held ") >= 2);
+	assert_true(server_log_count(&w->srv, "event=hold_ended") >= 2);
+	w->passed = true;
+}
+
+/* --mail-yield 0: the mail never waits for the writer. */
+static void
+test_mail_yield_off(void **state)
+{
+	struct mailworld *w = *state;
+
+	if (harness_pg() != NULL)
+		skip();
+	assert_int_equal(start_saturated(w, "0"), 0);
+	sign_one(w, "unheld", 0);
+	assert_int_equal(maildir_wait(&w->mail, 1, WAIT_MS), 1);
+	assert_true(maildir_find(&w->mail, "unheld.0@example.net", 0) > 0);
+	assert_int_equal(server_log_count(&w->srv, "event=held"), 0);
+	w->passed = true;
+}
+
 int
 main(void)
 {
@@ -514,6 +594,8 @@ main(void)
 		mailworld_test(test_sessions_reused, &fx),
 		mailworld_test(test_kill_while_sending, &fx),
 		mailworld_test(test_record_after_busy, &fx),
+		mailworld_test(test_mail_waits_for_signing, &fx),
+		mailworld_test(test_mail_yield_off, &fx),
 	};
 	return harness_finish(
 	    cmocka_run_group_tests(tests, setup_key, teardown_key));
