@@ -74,8 +74,9 @@ mhd_resume(void *conn)
 	MHD_resume_connection(conn);
 }
 
-/* The request thread is letting go of a detached connection: the
- * library's complaint about the handler's refusal is expected then. */
+/* The request thread is letting go of a detached connection, or of one
+ * refused over a cap: the library's complaint about the handler's refusal
+ * is expected then. */
 static _Thread_local bool letting_go;
 
 /* A second descriptor of the socket. The daemon runs with MHD_USE_TURBO,
@@ -224,6 +225,7 @@ struct conn {
 	int fd;
 	bool counted; /* in limits */
 	bool cut;     /* shut down by the reaper */
+	bool refused; /* over a cap as it started: shut down, not served */
 };
 
 /* The head's deadline while the server is three-quarters full. */
@@ -235,11 +237,20 @@ static pthread_mutex_t conns_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct conn *conns; /* under conns_lock */
 static size_t nconns;	   /* under conns_lock */
 
+static void
+log_refused(enum connlimit_result res, const struct netaddr *a)
+{
+	char net[64];
+
+	netaddr_network(a, net, sizeof(net));
+	log_warn("server", "event=refused reason=%s network=%s",
+	    res == CONNLIMIT_ADDR ? "per_address" : "per_network", net);
+}
+
 static enum MHD_Result
 on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
 {
 	struct netaddr a;
-	char net[64];
 	enum connlimit_result res;
 
 	(void)cls;
@@ -252,9 +263,7 @@ on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
 		return MHD_YES;
 	if ((res = connlimit_check(&limits, &a)) == CONNLIMIT_OK)
 		return MHD_YES;
-	netaddr_network(&a, net, sizeof(net));
-	log_warn("server", "event=refused reason=%s network=%s",
-	    res == CONNLIMIT_ADDR ? "per_address" : "per_network", net);
+	log_refused(res, &a);
 	return MHD_NO;
 }
 
@@ -287,9 +296,15 @@ on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
 			    connlimit_acquire(&limits, &k->peer);
 
 			k->counted = res == CONNLIMIT_OK;
-			if ((res == CONNLIMIT_ADDR || res == CONNLIMIT_NET) &&
-			    k->fd != -1)
-				shutdown(k->fd, SHUT_RDWR);
+			/* Its request may be read all the same, before the
+			 * shutdown takes: on_request() serves none (a stream
+			 * would hold a place of the address's). */
+			if (res == CONNLIMIT_ADDR || res == CONNLIMIT_NET) {
+				k->refused = true;
+				log_refused(res, &k->peer);
+				if (k->fd != -1)
+					shutdown(k->fd, SHUT_RDWR);
+			}
 		}
 		k->phase = PHASE_HEAD;
 		k->since = mono_ms();
@@ -318,6 +333,18 @@ on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
 		connlimit_release(&limits, &k->peer);
 	free(k);
 	*socket_context = NULL;
+}
+
+/* True when c was found over a cap as it started (on_connection()). Read
+ * by the thread that serves c, which set it. */
+static bool
+conn_refused(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci;
+	const struct conn *k;
+
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return ci != NULL && (k = ci->socket_context) != NULL && k->refused;
 }
 
 /* Moves the connection of c into phase p, starting its clock. Returns the
@@ -434,11 +461,12 @@ on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	struct request *r = *con_cls;
 
 	(void)cls;
-	if (r != NULL) {
-		if (r->detached)
-			letting_go = false;
+	/* A detached connection, or one refused before its request began
+	 * (on_request()), has been let go. */
+	if (r == NULL || r->detached)
+		letting_go = false;
+	if (r != NULL)
 		request_free(r);
-	}
 	*con_cls = NULL;
 	/* A kept-alive connection waits for its next request's head. */
 	if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
@@ -592,6 +620,10 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 	if (r == NULL) {
 		const char *cl;
 
+		if (conn_refused(c)) {
+			letting_go = true;
+			return MHD_NO;
+		}
 		if ((r = request_new(c, url, method)) == NULL)
 			return MHD_NO;
 		*con_cls = r;
