@@ -85,12 +85,18 @@ hold_mail(const struct outbox_config *c)
 	return false;
 }
 
-/* The senders have caught up: a saturation to come may hold mail again. */
+/* A claim that began at claimed_at (mono_ms()) found nothing more: the
+ * senders had caught up then, and a saturation to come may hold mail
+ * again. A hold that began after that claim did is left alone: the mail it
+ * holds came later. */
 static void
-hold_reset(void)
+hold_reset(int64_t claimed_at)
 {
-	atomic_store(&hold_began, 0);
-	atomic_store(&hold_spent, false);
+	int64_t began = atomic_load(&hold_began);
+
+	if (began != 0 && began < claimed_at &&
+	    atomic_compare_exchange_strong(&hold_began, &began, 0))
+		atomic_store(&hold_spent, false);
 }
 
 /* Waits while hold_mail() says so, in steps of 50 ms, or until the worker
@@ -107,11 +113,7 @@ hold_while_busy(const struct outbox_config *c)
 			return;
 		}
 		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_nsec += 50000000L;
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
+		mono_add_ms(&until, 50);
 		pthread_cond_timedwait(&w.wake, &w.lock, &until);
 		pthread_mutex_unlock(&w.lock);
 	}
@@ -353,12 +355,14 @@ run_batches(struct store *s, const struct outbox_config *c,
 	struct outbox_msg *ms;
 	struct arena *a;
 	size_t n, i, want = CLAIM_MIN;
+	int64_t claimed_at;
 	int total = 0;
 
 	for (;;) {
 		hold_while_busy(c);
 		if ((a = arena_new()) == NULL)
 			return -1;
+		claimed_at = mono_ms();
 		if (store_outbox_claim(s, a, (int64_t)time(NULL), want, &ms,
 			&n) != STORE_OK) {
 			arena_free(a);
@@ -374,7 +378,7 @@ run_batches(struct store *s, const struct outbox_config *c,
 		arena_free(a);
 		total += (int)n;
 		if (n < want) {
-			hold_reset();
+			hold_reset(claimed_at);
 			return total;
 		}
 		want = want * 2 < CLAIM_MAX ? want * 2 : CLAIM_MAX;
