@@ -22,9 +22,9 @@ struct outbox_config {
 	struct dkim_signer *dkim; /* sign each message, or NULL; borrowed */
 	int senders; /* threads sending at once, each on its own connection */
 	/* While the signature writer is saturated (signq_busy_since()), the
-	 * senders hold the mail for up to this long from the saturation's
-	 * start, so that the CPU goes to acknowledging signers; then they
-	 * send as usual, and hold again only once they have caught up.
+	 * senders hold the mail for up to this long from the hold's
+	 * beginning, so that the CPU goes to acknowledging signers; then
+	 * they send as usual, and hold again only once they have caught up.
 	 * 0: never held. */
 	int64_t yield_ms;
 };

@@ -9,8 +9,9 @@
 /* Milliseconds of CLOCK_MONOTONIC: only differences mean anything. */
 int64_t mono_ms(void);
 
-/* Moves t (a CLOCK_MONOTONIC time, as pthread_cond_timedwait() and the
- * parked replies take it) ms milliseconds on. */
+/* Moves t ms milliseconds on: a CLOCK_MONOTONIC time, as the workers'
+ * pthread_cond_timedwait() and the parked replies take it, or a time of
+ * any other clock (the arithmetic is the same). */
 void mono_add_ms(struct timespec *t, int64_t ms);
 
 /* The CLOCK_MONOTONIC time of a mono_ms() value. */

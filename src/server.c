@@ -335,29 +335,24 @@ on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
 	*socket_context = NULL;
 }
 
-/* True when c was found over a cap as it started (on_connection()). Read
- * by the thread that serves c, which set it. */
-static bool
-conn_refused(struct MHD_Connection *c)
+/* The struct conn of c, or NULL (on_connection() had no memory for it). */
+static struct conn *
+conn_of(struct MHD_Connection *c)
 {
 	const union MHD_ConnectionInfo *ci;
-	const struct conn *k;
 
 	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-	return ci != NULL && (k = ci->socket_context) != NULL && k->refused;
+	return ci != NULL ? ci->socket_context : NULL;
 }
 
-/* Moves the connection of c into phase p, starting its clock. Returns the
- * milliseconds it had spent in the phase it leaves. */
+/* Moves connection k (may be NULL) into phase p, starting its clock.
+ * Returns the milliseconds it had spent in the phase it leaves. */
 static int64_t
-phase_set(struct MHD_Connection *c, enum phase p)
+phase_set(struct conn *k, enum phase p)
 {
-	const union MHD_ConnectionInfo *ci;
-	struct conn *k;
 	int64_t now = mono_ms(), spent = 0;
 
-	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-	if (ci == NULL || (k = ci->socket_context) == NULL)
+	if (k == NULL)
 		return 0;
 	pthread_mutex_lock(&conns_lock);
 	spent = now - k->since;
@@ -470,7 +465,7 @@ on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	*con_cls = NULL;
 	/* A kept-alive connection waits for its next request's head. */
 	if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
-		phase_set(c, PHASE_HEAD);
+		phase_set(conn_of(c), PHASE_HEAD);
 }
 
 static void access_log(struct request *r, size_t len);
@@ -618,9 +613,12 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 	(void)cls;
 	(void)version;
 	if (r == NULL) {
+		struct conn *k = conn_of(c);
 		const char *cl;
 
-		if (conn_refused(c)) {
+		/* Found over a cap as it started (on_connection(), on this
+		 * thread): its request is not served. */
+		if (k != NULL && k->refused) {
 			letting_go = true;
 			return MHD_NO;
 		}
@@ -630,7 +628,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 		r->body_max = cfg->body_max != NULL ?
 		    cfg->body_max(r->method, r->path, cfg->max_body) :
 		    cfg->max_body;
-		phase_set(c, PHASE_BODY);
+		phase_set(k, PHASE_BODY);
 		cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 		    MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (cl != NULL && strtoull(cl, NULL, 10) > r->body_max) {
@@ -650,7 +648,8 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 	if (*upload_size > 0) {
 		/* A body trickled in past its deadline: close now rather
 		 * than at the reaper's next round. */
-		if (phase_set(c, PHASE_BODY) > (int64_t)cfg->body_timeout * 1000)
+		if (phase_set(conn_of(c), PHASE_BODY) >
+		    (int64_t)cfg->body_timeout * 1000)
 			return MHD_NO;
 		r->body_seen += *upload_size;
 		if (r->body_seen > drain_max(r))
@@ -672,7 +671,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 	if (r->job == NULL && atomic_load(&draining))
 		return reply_stopping(r);
 	r->parked = false;
-	phase_set(c, PHASE_BUSY);
+	phase_set(conn_of(c), PHASE_BUSY);
 	cfg->on_request(r);
 	if (r->parked)
 		return MHD_YES;

@@ -56,12 +56,13 @@ void signq_stats(struct signq_stats *out);
 /* Whether the writer is saturated: in a window of SIGNQ_WINDOW_MS it
  * committed at least SIGNQ_BUSY_DUTY of the time in batches of at least
  * SIGNQ_BUSY_BATCH on average, and it stays so until SIGNQ_CALM_WINDOWS
- * windows in a row fall below that duty or batches of SIGNQ_CALM_BATCH, or
- * it has had nothing to commit for two windows: signers queue behind its commits,
- * and any CPU taken elsewhere comes off the signing. (Committing all the
- * time alone says little: the writer commits back to back whenever one
- * signature came in during the last commit.) The writer feeds one of these
- * after each commit; the functions are pure, for the tests. */
+ * windows in a row fall below that duty or batches of SIGNQ_CALM_BATCH,
+ * or it has had nothing to commit for two windows: signers queue behind
+ * its commits, and any CPU taken elsewhere comes off the signing.
+ * (Committing all the time alone says little: the writer commits back to
+ * back whenever one signature came in during the last commit.) The writer
+ * feeds one of these after each commit; the functions are pure, for the
+ * tests. */
 #define SIGNQ_WINDOW_MS 200
 #define SIGNQ_BUSY_DUTY 0.9
 #define SIGNQ_BUSY_BATCH 16
