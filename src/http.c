@@ -74,6 +74,14 @@ http_resume(struct request *r)
 	r->io->resume(r->conn);
 }
 
+void
+http_finish(struct request *r)
+{
+	if (r->io->finish != NULL)
+		r->io->finish(r);
+	r->io->resume(r->conn);
+}
+
 int
 http_detach(struct request *r)
 {

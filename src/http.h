@@ -4,6 +4,7 @@
 #ifndef HOLOS_HTTP_H
 #define HOLOS_HTTP_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -44,6 +45,8 @@ enum http_kind {
 typedef int (*http_part_fn)(void *arg, const char *name, const char *filename,
     const char *data, uint64_t off, size_t size);
 
+struct request;
+
 /* What the server behind a request does for it (server.c fills one in for
  * libmicrohttpd). conn is the request's own conn. */
 struct http_io {
@@ -55,6 +58,11 @@ struct http_io {
 	void (*suspend)(void *conn);
 	/* Wakes a parked connection; safe from any thread. */
 	void (*resume)(void *conn);
+	/* Runs the second half of parked request r on the calling thread
+	 * and sends its reply from there when the server judges that r,
+	 * resumed, would wait long for its request thread (see
+	 * http_finish()); or does nothing. NULL: never. */
+	void (*finish)(struct request *r);
 	/* A descriptor of the connection's socket for the caller to keep;
 	 * once the handler returns, the server lets go of the connection
 	 * without a word. -1 when it cannot. */
@@ -81,6 +89,7 @@ struct request {
 	struct netaddr addr; /* the client: the peer, or what a
 			      * trusted proxy says it forwarded */
 	bool via_proxy;	     /* the peer is a trusted proxy */
+	bool http11;	     /* the request is HTTP/1.1 */
 	struct timespec start;
 
 	struct buf body;  /* the request body, up to the limit */
@@ -100,9 +109,15 @@ struct request {
 	/* A handler that parks the request keeps its state here; it is
 	 * called again, with job still set, once the request is resumed. */
 	void *job;
-	bool parked;   /* set by http_suspend(), only ever by
-			* the request's own thread */
-	bool detached; /* set by http_detach(): no reply */
+	bool parked;	    /* set by http_suspend(), only ever by
+			     * the request's own thread */
+	bool detached;	    /* set by http_detach(): no reply */
+	atomic_bool let_go; /* parked, and its request thread is done with
+			     * it: another thread may finish it */
+	bool finished;	    /* the handler's second half ran off the request
+			     * thread (http_finish()); its reply is made */
+	bool replied;	    /* ... and was sent from there: the connection
+			     * closes */
 
 	/* The reply. */
 	int status;
@@ -154,6 +169,17 @@ void http_suspend(struct request *r);
 
 /* Wakes a parked request; safe from any thread. */
 void http_resume(struct request *r);
+
+/* Wakes a parked request as http_resume() does, from the thread that
+ * decided its fate (a writer that committed it). When the server holds
+ * many connections, a resumed request waits for its request thread to go
+ * once or twice round all the connections ready on it, which under heavy
+ * reading is most of the request's time: then the handler's second half
+ * runs here instead, at once, and its reply (when it is small and in
+ * r->out) is written here and the connection closed after it. So that
+ * second half must not park again, and must be safe on any thread (it
+ * is: what it touches is r and thread-safe modules). */
+void http_finish(struct request *r);
 
 /* Takes the request's connection from the server: returns a descriptor of
  * its socket, the caller's to write the whole reply to and to close; the

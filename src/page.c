@@ -126,7 +126,7 @@ job_park(struct signq_item *it)
 static void
 job_done(struct signq_item *it)
 {
-	http_resume(it->arg);
+	http_finish(it->arg);
 }
 
 int

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <microhttpd.h>
 #include <netdb.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -15,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "connlimit.h"
@@ -22,6 +24,7 @@
 #include "log.h"
 #include "mono.h"
 #include "ticker.h"
+#include "utc.h"
 
 /* No script but our own files, nothing framed, nothing sent elsewhere. */
 #define CSP                                                           \
@@ -135,10 +138,13 @@ mhd_parts(void *conn, const char *body, size_t len, http_part_fn fn, void *arg)
 	return ok == MHD_YES && !p.stopped ? 0 : -1;
 }
 
+static void mhd_finish(struct request *r);
+
 static const struct http_io mhd_io = {
 	.lookup = mhd_lookup,
 	.suspend = mhd_suspend,
 	.resume = mhd_resume,
+	.finish = mhd_finish,
 	.detach = mhd_detach,
 	.parts = mhd_parts,
 };
@@ -404,7 +410,8 @@ reap(void *arg)
 static struct ticker reaper = { .name = "reaper", .run = reap };
 
 static struct request *
-request_new(struct MHD_Connection *c, const char *url, const char *method)
+request_new(struct MHD_Connection *c, const char *url, const char *method,
+    const char *version)
 {
 	struct request *r;
 	struct arena *a;
@@ -421,6 +428,7 @@ request_new(struct MHD_Connection *c, const char *url, const char *method)
 	r->conn = c;
 	clock_gettime(CLOCK_MONOTONIC, &r->start);
 	r->method = method_parse(method);
+	r->http11 = strcmp(version, MHD_HTTP_VERSION_1_1) == 0;
 	r->method_name = arena_strdup(a, method);
 	r->path = arena_strdup(a, url);
 	client_addr(c, &r->addr, &r->via_proxy);
@@ -458,7 +466,7 @@ on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	(void)cls;
 	/* A detached connection, or one refused before its request began
 	 * (on_request()), has been let go. */
-	if (r == NULL || r->detached)
+	if (r == NULL || r->detached || r->replied)
 		letting_go = false;
 	if (r != NULL)
 		request_free(r);
@@ -500,11 +508,37 @@ stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 /* Block size of a streamed body: what a stream is asked for at a time. */
 #define STREAM_BLOCK (64 * 1024)
 
+/* The headers the server puts in every reply before the handler's: at
+ * most SITE_HEADERS_MAX into out. Returns how many. */
+#define SITE_HEADERS_MAX 5
+static size_t
+site_headers(const struct request *r, struct http_header *out)
+{
+	size_t n = 0;
+
+	if (r->content_type != NULL)
+		out[n++] =
+		    (struct http_header){ "Content-Type", r->content_type };
+	/* A handler may set a policy of its own (the embeddable widget,
+	 * which any site may frame); every other reply gets the site's, and
+	 * may not be framed. */
+	if (!own_csp(r)) {
+		out[n++] =
+		    (struct http_header){ "Content-Security-Policy", CSP };
+		out[n++] = (struct http_header){ "X-Frame-Options", "DENY" };
+	}
+	out[n++] = (struct http_header){ "X-Content-Type-Options", "nosniff" };
+	out[n++] = (struct http_header){ "Referrer-Policy",
+		"strict-origin-when-cross-origin" };
+	return n;
+}
+
 static enum MHD_Result
 reply(struct request *r)
 {
+	struct http_header site[SITE_HEADERS_MAX];
 	struct MHD_Response *resp;
-	size_t len, i;
+	size_t len, i, n;
 	enum MHD_Result ret;
 
 	if (r->stream != NULL) {
@@ -541,18 +575,9 @@ reply(struct request *r)
 	}
 	if (resp == NULL)
 		return MHD_NO;
-	if (r->content_type != NULL)
-		MHD_add_response_header(resp, "Content-Type", r->content_type);
-	/* A handler may set a policy of its own (the embeddable widget,
-	 * which any site may frame); every other reply gets the site's, and
-	 * may not be framed. */
-	if (!own_csp(r)) {
-		MHD_add_response_header(resp, "Content-Security-Policy", CSP);
-		MHD_add_response_header(resp, "X-Frame-Options", "DENY");
-	}
-	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(resp, "Referrer-Policy",
-	    "strict-origin-when-cross-origin");
+	n = site_headers(r, site);
+	for (i = 0; i < n; i++)
+		MHD_add_response_header(resp, site[i].name, site[i].value);
 	for (i = 0; i < r->nheaders; i++)
 		MHD_add_response_header(resp, r->headers[i].name,
 		    r->headers[i].value);
@@ -580,7 +605,218 @@ access_log(struct request *r, size_t len)
 	log_path(path, sizeof(path), r->path);
 	log_info("http", "method=%s path=%s status=%d bytes=%zu us=%ld%s",
 	    r->method == HTTP_OTHER ? "OTHER" : r->method_name, path, r->status,
-	    len, us, r->detached ? " detached=1" : "");
+	    len, us,
+	    r->detached	   ? " detached=1" :
+		r->replied ? " direct=1" :
+			     "");
+}
+
+/* A parked request is finished by the thread that decided its fate, and
+ * its reply written from there (mhd_finish()), while the server holds at
+ * least this many connections for each request thread: libmicrohttpd
+ * serves a resumed connection last in its thread's next turn round the
+ * connections ready on it, and with a thousand readers a turn takes tens
+ * of milliseconds. With fewer the turn is short, and the connection's
+ * keep-alive is worth more. */
+#define DIRECT_CONNS_PER_THREAD 128
+/* The largest reply written so: what a socket's empty send buffer (4 KiB
+ * at the very least) takes at once. A 303 is about 800 bytes. */
+#define DIRECT_MAX 4096
+/* How long a direct reply that did not go out whole waits for the rest. */
+#define DIRECT_WAIT_MS 100
+
+static unsigned nthreads; /* request threads, from server_start() */
+
+/* Whether r's connection is kept alive after its reply, as libmicrohttpd
+ * would keep it: HTTP/1.1, and neither the client nor the handler said
+ * "Connection: close". */
+static bool
+direct_keep(struct request *r)
+{
+	const char *v;
+	size_t i;
+
+	if (!r->http11)
+		return false;
+	v = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Connection");
+	if (v != NULL && strcasestr(v, "close") != NULL)
+		return false;
+	for (i = 0; i < r->nheaders; i++)
+		if (strcasecmp(r->headers[i].name, "Connection") == 0 &&
+		    strcasestr(r->headers[i].value, "close") != NULL)
+			return false;
+	return true;
+}
+
+/* Formats r's reply into b, saying "Connection: close" unless keep.
+ * Returns 0, or -1 when it is not one to write directly: not the bytes of
+ * r->out (a file, a stream or static bytes), over DIRECT_MAX, or with a
+ * header value of more than one line (which libmicrohttpd refuses and
+ * drops). */
+static int
+direct_format(const struct request *r, bool keep, struct buf *b)
+{
+	struct http_header site[SITE_HEADERS_MAX];
+	const struct http_header *h;
+	const char *reason;
+	char date[UTC_CHARS];
+	size_t i, n;
+
+	if (r->stream != NULL || r->has_file || r->static_body != NULL)
+		return -1;
+	reason = MHD_get_reason_phrase_for((unsigned)r->status);
+	buf_printf(b, "HTTP/1.1 %d %s\r\nDate: %s\r\n%sContent-Length: %zu\r\n",
+	    r->status, reason[0] != '\0' ? reason : "Unknown",
+	    utc_format(date, UTC_HTTP, (int64_t)time(NULL)),
+	    keep ? "" : "Connection: close\r\n", r->out.len);
+	n = site_headers(r, site);
+	for (i = 0; i < n + r->nheaders; i++) {
+		h = i < n ? &site[i] : &r->headers[i - n];
+		if (strcasecmp(h->name, "Connection") == 0)
+			continue;
+		if (strpbrk(h->name, "\r\n") != NULL ||
+		    strpbrk(h->value, "\r\n") != NULL)
+			return -1;
+		buf_printf(b, "%s: %s\r\n", h->name, h->value);
+	}
+	buf_puts(b, "\r\n");
+	if (r->method != HTTP_HEAD && r->out.len > 0)
+		buf_append(b, r->out.data, r->out.len);
+	return buf_ok(b) && b->len <= DIRECT_MAX ? 0 : -1;
+}
+
+/* Writes len bytes of p to fd, a non-blocking socket. Returns 0 when the
+ * reply was written, 1 when the client is gone or took part of it and no
+ * more within DIRECT_WAIT_MS (the connection is then shut down), -1 when
+ * the socket took none of it: the caller leaves the reply to
+ * libmicrohttpd. */
+static int
+direct_send(int fd, const char *p, size_t len)
+{
+	size_t off = 0;
+	int64_t deadline = mono_ms() + DIRECT_WAIT_MS;
+	ssize_t n;
+
+	while (off < len) {
+		n = send(fd, p + off, len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n > 0) {
+			off += (size_t)n;
+			continue;
+		}
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+			int64_t left = deadline - mono_ms();
+
+			if (off == 0)
+				return -1;
+			if (left > 0 && poll(&pfd, 1, (int)left) >= 0)
+				continue;
+		}
+		(void)shutdown(fd, SHUT_RDWR);
+		return 1;
+	}
+	return 0;
+}
+
+/* What a connection's descriptor is pointed at when its socket has been
+ * handed over (handover()): a socket that never has anything to read. */
+static int inert[2] = { -1, -1 };
+
+/* Hands the socket of k, the connection of parked request r whose reply
+ * has just been written, to the daemon as a new connection, which reads
+ * the client's next request: libmicrohttpd reads ahead, so the parked
+ * connection, once resumed, could take that request and close with it.
+ * Its descriptor is pointed at the inert socket instead (it reads
+ * nothing there, and closes it when r ends). The connection's place under
+ * the caps goes with the socket: given up first, so that a client at its
+ * cap keeps its connection. Returns 0, or -1 when nothing was handed
+ * over. */
+static int
+handover(struct request *r, struct conn *k)
+{
+	const union MHD_ConnectionInfo *ci;
+	socklen_t len;
+	int fd;
+
+	ci = MHD_get_connection_info(r->conn,
+	    MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci == NULL || ci->client_addr == NULL || inert[0] == -1)
+		return -1;
+	len = ci->client_addr->sa_family == AF_INET6 ?
+	    sizeof(struct sockaddr_in6) :
+	    sizeof(struct sockaddr_in);
+	if ((fd = fcntl(k->fd, F_DUPFD_CLOEXEC, 0)) == -1)
+		return -1;
+	pthread_mutex_lock(&conns_lock);
+	if (dup3(inert[0], k->fd, O_CLOEXEC) == -1) {
+		pthread_mutex_unlock(&conns_lock);
+		close(fd);
+		return -1;
+	}
+	k->fd = -1; /* not the socket's any more: the reaper leaves it */
+	pthread_mutex_unlock(&conns_lock);
+	if (k->counted) {
+		connlimit_release(&limits, &k->peer);
+		k->counted = false;
+	}
+	/* On failure libmicrohttpd has closed fd, and said why. */
+	(void)MHD_add_connection(daemon_, fd, ci->client_addr, len);
+	return 0;
+}
+
+static void
+inert_close(void)
+{
+	if (inert[0] != -1) {
+		close(inert[0]);
+		close(inert[1]);
+	}
+	inert[0] = inert[1] = -1;
+}
+
+/* struct http_io's finish: see http_finish(). */
+static void
+mhd_finish(struct request *r)
+{
+	struct conn *k;
+	struct buf b;
+	size_t open;
+	bool keep;
+	int sent;
+
+	/* Resumed at once, the request thread may not have returned from
+	 * the handler that parked r yet: r is then left to it. */
+	if (!atomic_load(&r->let_go))
+		return;
+	pthread_mutex_lock(&conns_lock);
+	open = nconns;
+	pthread_mutex_unlock(&conns_lock);
+	if (open < (size_t)DIRECT_CONNS_PER_THREAD * nthreads)
+		return;
+	if ((k = conn_of(r->conn)) == NULL || k->fd < 0)
+		return;
+	r->parked = false;
+	cfg->on_request(r);
+	if (r->parked)
+		fatal("server",
+		    "error=\"a request parked again off its "
+		    "thread\" path=%s",
+		    r->path);
+	r->finished = true;
+	keep = direct_keep(r) && !atomic_load(&draining);
+	buf_init(&b);
+	if (direct_format(r, keep, &b) == 0 &&
+	    (sent = direct_send(k->fd, b.data, b.len)) != -1) {
+		r->replied = true;
+		/* The end of the reply, at once, when the connection does not
+		 * go on: the client need not wait for the request thread. */
+		if (sent == 0 && (!keep || handover(r, k) == -1))
+			(void)shutdown(k->fd, SHUT_WR);
+		access_log(r, r->out.len);
+	}
+	buf_reset(&b);
 }
 
 /* 503 for a request that arrives while the server stops; the connection
@@ -611,7 +847,6 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 	struct request *r = *con_cls;
 
 	(void)cls;
-	(void)version;
 	if (r == NULL) {
 		struct conn *k = conn_of(c);
 		const char *cl;
@@ -622,7 +857,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 			letting_go = true;
 			return MHD_NO;
 		}
-		if ((r = request_new(c, url, method)) == NULL)
+		if ((r = request_new(c, url, method, version)) == NULL)
 			return MHD_NO;
 		*con_cls = r;
 		r->body_max = cfg->body_max != NULL ?
@@ -667,14 +902,28 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 	}
 	if (!buf_ok(&r->body))
 		return MHD_NO;
+	if (r->replied) {
+		/* Its reply went out from the thread that finished it
+		 * (mhd_finish()): this connection ends without a word, its
+		 * socket gone on as a new one (or shut down). */
+		letting_go = true;
+		return MHD_NO;
+	}
+	if (r->finished)
+		return reply(r);
 	/* A request resumed from parking (job set) finishes even now. */
 	if (r->job == NULL && atomic_load(&draining))
 		return reply_stopping(r);
 	r->parked = false;
+	atomic_store(&r->let_go, false);
 	phase_set(conn_of(c), PHASE_BUSY);
 	cfg->on_request(r);
-	if (r->parked)
+	if (r->parked) {
+		/* This thread is done with r until it is resumed: the thread
+		 * that decides its fate may finish it now (mhd_finish()). */
+		atomic_store(&r->let_go, true);
 		return MHD_YES;
+	}
 	if (r->detached) {
 		/* The handler has the socket: the library closes its own
 		 * descriptor and sends nothing. */
@@ -780,6 +1029,8 @@ server_start(const struct server_config *c)
 	struct sockaddr_storage ss;
 	socklen_t sslen;
 	unsigned threads = c->threads;
+	struct MHD_OptionItem pool[2] = { { MHD_OPTION_END, 0, NULL },
+		{ MHD_OPTION_END, 0, NULL } };
 
 	if (listen_addr(c->listen, &ss, &sslen) == -1) {
 		log_error("server", "listen=%s error=\"expected HOST:PORT\"",
@@ -790,7 +1041,18 @@ server_start(const struct server_config *c)
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 		threads = n > 0 ? (unsigned)n : 1;
 	}
+	/* One thread is the daemon's own, without a pool: libmicrohttpd
+	 * warns of a pool of one (or none). */
+	pool[0].option =
+	    threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END;
+	pool[0].value = (intptr_t)threads;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0,
+		inert) == -1) {
+		log_error("server", "error=\"socketpair: %s\"", strerror(errno));
+		return -1;
+	}
 	cfg = c;
+	nthreads = threads;
 	atomic_store(&draining, false);
 	MHD_set_panic_func(on_mhd_panic, NULL);
 	connlimit_init(&limits, c->per_ip, c->per_net);
@@ -799,9 +1061,9 @@ server_start(const struct server_config *c)
 		MHD_USE_TURBO | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
 	    0, on_accept, NULL, on_request, NULL, MHD_OPTION_EXTERNAL_LOGGER,
 	    on_mhd_log, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)threads,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)c->conn_memory,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)c->max_conns,
+	    MHD_OPTION_ARRAY, pool, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+	    (size_t)c->conn_memory, MHD_OPTION_CONNECTION_LIMIT,
+	    (unsigned int)c->max_conns,
 	    /* Per address and per network in on_accept(), a trusted
 	     * proxy exempt: not the library's own count per address. */
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)c->idle_timeout,
@@ -812,6 +1074,7 @@ server_start(const struct server_config *c)
 		log_error("server", "listen=%s error=\"cannot listen (%s)\"",
 		    c->listen, strerror(errno));
 		connlimit_free(&limits);
+		inert_close();
 		return -1;
 	}
 	reaper.interval_ms = REAP_MS;
@@ -819,6 +1082,7 @@ server_start(const struct server_config *c)
 		MHD_stop_daemon(daemon_);
 		daemon_ = NULL;
 		connlimit_free(&limits);
+		inert_close();
 		return -1;
 	}
 	if (c->announce != NULL) {
@@ -873,5 +1137,6 @@ server_stop(void)
 	MHD_stop_daemon(daemon_);
 	daemon_ = NULL;
 	connlimit_free(&limits);
+	inert_close();
 	log_info("server", "event=stopped");
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -262,6 +263,56 @@ test_no_confirm_when_closed(void **state)
 	client_free(c);
 }
 
+/* A confirmation while the server holds many connections: its reply is
+ * written from the writer (server.c: past 128 connections a request
+ * thread), the same 303 on a connection that goes on; a second click gets
+ * the page saying it is done, whole. */
+static void
+test_confirm_many_connections(void **state)
+{
+	(void)state;
+	const char *const args[] = { "--threads", "1", "--per-ip-limit", "200",
+		NULL };
+	struct server *busy = server_new_seeded(args);
+	assert_non_null(busy);
+	struct server *saved = srv;
+	srv = busy;
+	enum { HELD = 150 };
+	int held[HELD];
+	for (int i = 0; i < HELD; i++)
+		if ((held[i] = harness_hold_conn(busy)) < 0)
+			fail_msg("cannot hold connection %d open", i);
+	struct signer who = signer_default("busy-confirm@example.org");
+	char *link = sign_pending(&who);
+	struct client *c = client_new(busy);
+	struct resp r;
+	assert_int_equal(client_get(c, link, &r), CURLE_OK);
+	assert_int_equal(r.status, 200);
+	char *tok = html_csrf(r.body.data);
+	assert_non_null(tok);
+	resp_free(&r);
+	assert_int_equal(post_confirm(c, link, tok), 303);
+	assert_int_equal(petition_count(busy, SEED_SLUG), 1);
+	assert_int_equal(client_get(c, "/p/" SEED_SLUG ".json", &r), CURLE_OK);
+	assert_int_equal(r.num_connects, 0);
+	resp_free(&r);
+	assert_int_equal(post_confirm(c, link, tok), 200);
+	assert_int_equal(petition_count(busy, SEED_SLUG), 1);
+	for (int i = 0; i < HELD; i++)
+		close(held[i]);
+	struct hbuf log = { 0 };
+	assert_int_equal(server_read_log(busy, &log), 0);
+	/* The signature's reply and the first confirmation's. */
+	assert_true(count_of(log.data, " direct=1") >= 2);
+	assert_null(strstr(log.data, "module=mhd"));
+	hbuf_free(&log);
+	free(tok);
+	free(link);
+	client_free(c);
+	srv = saved;
+	assert_int_equal(server_free(busy), 0);
+}
+
 int
 main(void)
 {
@@ -271,6 +322,7 @@ main(void)
 		cmocka_unit_test(test_unknown_token),
 		cmocka_unit_test(test_no_plaintext_in_data_dir),
 		cmocka_unit_test(test_no_confirm_when_closed),
+		cmocka_unit_test(test_confirm_many_connections),
 	};
 	server_group(&srv, NULL, NULL);
 	return harness_finish(cmocka_run_group_tests(tests, server_group_setup,

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -482,6 +484,141 @@ test_concurrent_duplicates(void **state)
 	assert_int_equal(petition_count(srv, SEED_SLUG), before + 1);
 }
 
+/* Connections held open while signing: more than a server of one request
+ * thread holds before it writes a parked request's reply from the writer
+ * (server.c, 128 a thread). */
+#define HELD_CONNS 150
+
+/* The Location of r is the petition's thanks page. */
+static void
+assert_thanks(const struct resp *r)
+{
+	char *loc = resp_header(r, "Location");
+	assert_non_null(loc);
+	if (strstr(loc, "/p/" SEED_SLUG "/thanks?") == NULL)
+		fail_msg("Location is %s, wanted the thanks page", loc);
+	free(loc);
+}
+
+/* Whether r says the connection closes after it. */
+static bool
+resp_closes(const struct resp *r)
+{
+	char *v = resp_header(r, "Connection");
+	bool closes = v != NULL && strcasecmp(v, "close") == 0;
+	free(v);
+	return closes;
+}
+
+/* Signs as sg from c, posting the form with the extra request headers
+ * (NULL-terminated). Fills *r; returns its status. */
+static long
+sign_with_headers(struct client *c, const struct signer *sg,
+    const char *const *headers, struct resp *r)
+{
+	char *tok = client_fetch_csrf(c, SEED_SLUG);
+	assert_non_null(tok);
+	struct hbuf body = { 0 };
+	form_sign(&body, sg, tok);
+	client_post_headers(c, SIGN_PATH, body.data, body.len, headers, r);
+	hbuf_free(&body);
+	free(tok);
+	return r->status;
+}
+
+/* With many connections open, a signature's reply is written as soon as
+ * the writer has committed it, from there, and the connection goes on
+ * with the server; with few it comes from the request thread. Either way
+ * the signer sees the same 303 on a kept-alive connection, one that asked
+ * to close is closed, and a reply too big to write so (the form again,
+ * for a duplicate) comes whole. */
+static void
+test_sign_many_connections(void **state)
+{
+	(void)state;
+	const char *const args[] = { COUNT_ON_SIGN, "--threads", "1",
+		"--per-ip-limit", "0", NULL };
+	struct server *s = server_new_seeded(args);
+	assert_non_null(s);
+	struct resp r;
+	struct signer sg;
+
+	/* Few connections: kept alive. */
+	struct client *c = client_new(s);
+	sg = signer_default("few-connections@example.org");
+	assert_int_equal(client_sign(c, SEED_SLUG, &sg, &r), 303);
+	assert_thanks(&r);
+	assert_false(resp_closes(&r));
+	resp_free(&r);
+	assert_int_equal(client_get(c, "/p/" SEED_SLUG ".json", &r), CURLE_OK);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(r.num_connects, 0);
+	resp_free(&r);
+	client_free(c);
+
+	/* Many: the same reply, at once, and the connection serves the
+	 * next request (three times over: it is given back each time). */
+	int held[HELD_CONNS];
+	for (int i = 0; i < HELD_CONNS; i++)
+		if ((held[i] = harness_hold_conn(s)) < 0)
+			fail_msg("cannot hold connection %d open", i);
+	c = client_new(s);
+	for (int i = 0; i < 3; i++) {
+		char email[64];
+		snprintf(email, sizeof email, "many-connections-%d@example.org",
+		    i);
+		sg = signer_default(email);
+		assert_int_equal(client_sign(c, SEED_SLUG, &sg, &r), 303);
+		assert_thanks(&r);
+		assert_false(resp_closes(&r));
+		char *csp = resp_header(&r, "Content-Security-Policy");
+		assert_non_null(csp);
+		free(csp);
+		resp_free(&r);
+		assert_int_equal(client_get(c, "/p/" SEED_SLUG ".json", &r),
+		    CURLE_OK);
+		assert_int_equal(r.status, 200);
+		assert_int_equal(r.num_connects, 0);
+		resp_free(&r);
+	}
+	assert_int_equal(petition_count(s, SEED_SLUG), 4);
+	/* A client that asks to close is answered so, and closed. */
+	sg = signer_default("closing@example.org");
+	const char *const closing[] = { "Connection: close", NULL };
+	assert_int_equal(sign_with_headers(c, &sg, closing, &r), 303);
+	assert_thanks(&r);
+	assert_true(resp_closes(&r));
+	resp_free(&r);
+	assert_int_equal(client_get(c, "/p/" SEED_SLUG ".json", &r), CURLE_OK);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(r.num_connects, 1);
+	resp_free(&r);
+	client_free(c);
+	assert_int_equal(petition_count(s, SEED_SLUG), 5);
+
+	/* A duplicate: the form again, too big for the writer to send, comes
+	 * whole from the request thread. */
+	c = client_new(s);
+	assert_int_equal(client_sign(c, SEED_SLUG, &sg, &r), 422);
+	assert_form_error(r.body.data);
+	assert_non_null(strstr(r.body.data, "</html>"));
+	resp_free(&r);
+	client_free(c);
+	assert_int_equal(petition_count(s, SEED_SLUG), 5);
+	for (int i = 0; i < HELD_CONNS; i++)
+		close(held[i]);
+
+	/* The log tells which replies went out so; libmicrohttpd had no
+	 * complaint. */
+	struct hbuf log = { 0 };
+	assert_int_equal(server_read_log(s, &log), 0);
+	assert_int_equal(count_of(log.data, " direct=1"), 4);
+	assert_non_null(strstr(log.data, "status=303 bytes=0"));
+	assert_null(strstr(log.data, "module=mhd"));
+	hbuf_free(&log);
+	assert_int_equal(server_free(s), 0);
+}
+
 int
 main(void)
 {
@@ -501,6 +638,7 @@ main(void)
 		cmocka_unit_test(test_repeated_field),
 		cmocka_unit_test(test_concurrent_signatures),
 		cmocka_unit_test(test_concurrent_duplicates),
+		cmocka_unit_test(test_sign_many_connections),
 	};
 	server_group(&srv, count_on_sign, NULL);
 	return harness_finish(cmocka_run_group_tests(tests, server_group_setup,

@@ -16,6 +16,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -2844,4 +2845,46 @@ assert_log_lacks(const struct server *s, const char *const *needles)
 		    (int)strcspn(bol, "\n"), bol);
 	}
 	hbuf_free(&log);
+}
+
+int
+harness_hold_conn(const struct server *s)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	struct timeval tv = { .tv_sec = 10 };
+	char buf[8192];
+	const char *req = "GET /p/" SEED_SLUG ".json HTTP/1.1\r\n"
+			  "Host: 127.0.0.1\r\n\r\n";
+	size_t got = 0;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -1;
+	sa.sin_port = htons((uint16_t)s->port);
+	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0 ||
+	    write(fd, req, strlen(req)) != (ssize_t)strlen(req))
+		goto fail;
+	/* The head and as much body as its Content-Length says. */
+	for (;;) {
+		ssize_t n = read(fd, buf + got, sizeof buf - 1 - got);
+		if (n <= 0)
+			goto fail;
+		got += (size_t)n;
+		buf[got] = '\0';
+		char *end = strstr(buf, "\r\n\r\n");
+		char *cl = strcasestr(buf, "\r\nContent-Length:");
+		if (end != NULL && cl != NULL &&
+		    got >= (size_t)(end + 4 - buf) + strtoul(cl + 17, NULL, 10))
+			break;
+		if (got == sizeof buf - 1)
+			goto fail;
+	}
+	if (strncmp(buf, "HTTP/1.1 200", 12) != 0)
+		goto fail;
+	return fd;
+fail:
+	close(fd);
+	return -1;
 }

@@ -91,6 +91,10 @@ int server_share_db(struct server *s, const struct server *with);
 void server_use_sqlite(struct server *s);
 /* A port nobody listens on now, on 127.0.0.1; -1 when none. */
 int harness_free_port(void);
+/* A connection to s that has had one request answered (so the server has
+ * accepted and counts it) and stays open, kept alive: close() it. Returns
+ * its descriptor, or -1. */
+int harness_hold_conn(const struct server *s);
 
 /* The binary under test: $HOLOS_BIN, or build/asan/holos. */
 const char *harness_bin(void);
