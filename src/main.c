@@ -39,6 +39,7 @@
 #include "metrics.h"
 #include "migrate_data.h"
 #include "moderate.h"
+#include "mono.h"
 #include "offload.h"
 #include "pack.h"
 #include "page.h"
@@ -1586,11 +1587,46 @@ petition_changed(int64_t petition_id)
 	catalog_touch();
 }
 
+/* SQLite's WAL copied back by a thread of its own (store_checkpoint())
+ * twenty times a second: each copy (and its fsync) is of a twentieth of a
+ * second's writes, and the signature writer does not wait for it (at
+ * 2,000 signatures/s, copies every 200 ms left it commits of up to 55 ms,
+ * every 50 ms 23 ms: docs/performance.md). Not on PostgreSQL, which has
+ * no such copy to make. */
+#define CHECKPOINT_MS 50
+/* After a copy failed (a full disk), the next is tried this much later:
+ * one line in the log every few seconds, not twenty a second. */
+#define CHECKPOINT_RETRY_MS 5000
+
+static int64_t checkpoint_after; /* mono_ms(); on the ticker's thread */
+
+static void
+checkpoint(void *arg)
+{
+	int64_t frames, copied, now = mono_ms();
+
+	(void)arg;
+	if (now < checkpoint_after)
+		return;
+	if (store_checkpoint(site.store, &frames, &copied) != STORE_OK)
+		checkpoint_after = now + CHECKPOINT_RETRY_MS;
+}
+
+static struct ticker checkpointer = { .name = "checkpoint",
+	.run = checkpoint,
+	.interval_ms = CHECKPOINT_MS };
+
 static int
 start_store(struct serve *sv)
 {
 	if ((site.store = open_store(sv->c)) == NULL)
 		return -1;
+	checkpoint_after = 0;
+	if (!store_shared(site.store) && ticker_start(&checkpointer) == -1) {
+		store_close(site.store);
+		site.store = NULL;
+		return -1;
+	}
 	if (bench_no_log) {
 		store_bench_no_log(site.store);
 		log_warn("main",
@@ -1604,6 +1640,7 @@ start_store(struct serve *sv)
 static void
 stop_store(void)
 {
+	ticker_stop(&checkpointer);
 	store_close(site.store);
 	site.store = NULL;
 }

@@ -68,6 +68,8 @@
  *   ST_STATS_COUNTRIES  SQLite: no COLLATE "C" (its order is bytes)
  *   ST_RETAIN_SIGNATURES PostgreSQL: sha256() of random() for randomblob()
  *   ST_CHECKPOINT SQLite: the WAL checkpointed and truncated
+ *   ST_WAL_CHECKPOINT SQLite: the WAL copied back as far as it can be
+ *                       at once, writers not stopped
  *   ST_SEARCH_INDEX, ST_SEARCH_UNINDEX, ST_SEARCH, ST_SEARCH_COUNT
  *                       SQLite: its FTS5 table petition_search */
 /* Delivery: a delivery's and a response's columns. */
@@ -480,6 +482,7 @@ static const char *const store_sql[ST__MAX] = {
 	[ST_RETAIN_OUTBOX] = "DELETE FROM outbox WHERE state IN ('sent', 'dead')"
 			     " AND updated_at < $1",
 	[ST_CHECKPOINT] = "",
+	[ST_WAL_CHECKPOINT] = "",
 	/* privacy: a signer withdraws with the secret of their confirmation
 	 * mail. The mark moves only from the state read ($2): of two
 	 * withdrawals at once, the second changes nothing. */
@@ -4085,6 +4088,22 @@ enum store_status
 store_compact(struct store *s)
 {
 	return exec(s, "compact", NULL, ST_CHECKPOINT, "");
+}
+
+enum store_status
+store_checkpoint(struct store *s, int64_t *frames, int64_t *copied)
+{
+	struct q q;
+
+	*frames = *copied = 0;
+	/* Not in the turn to write: the point is that the writer goes on. */
+	if (q_open(&q, s, NULL, "checkpoint") != STORE_OK)
+		return q.st;
+	if (q_run(&q, ST_WAL_CHECKPOINT, "") == 1) {
+		*frames = row_int(&q, 1);
+		*copied = row_int(&q, 2);
+	}
+	return q_close(&q);
 }
 /* Delivery. */
 

@@ -120,6 +120,7 @@ enum stmt {
 	ST_RETAIN_MARK,
 	ST_RETAIN_OUTBOX,
 	ST_CHECKPOINT,
+	ST_WAL_CHECKPOINT,
 	/* privacy: a signer withdraws */
 	ST_WITHDRAW_FIND,
 	ST_WITHDRAW_MARK,

@@ -24,6 +24,7 @@ static const char *const sq_sql[ST__MAX] = {
 	/* After a retention purge: the WAL's copies of the pages before it
 	 * go, the file cut to nothing. */
 	[ST_CHECKPOINT] = "PRAGMA wal_checkpoint(TRUNCATE)",
+	[ST_WAL_CHECKPOINT] = "PRAGMA wal_checkpoint(PASSIVE)",
 	/* The due queued rows are read in the order of outbox_due, only as
 	 * many as asked; with the two conditions OR'ed in one WHERE, SQLite
 	 * read every due row and sorted them all, so that each claim cost

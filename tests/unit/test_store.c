@@ -2559,6 +2559,36 @@ test_retain(void **state)
 	assert_int_equal(store_compact(S), STORE_OK);
 }
 
+/* A checkpoint copies the WAL back while nothing stops, and a second finds
+ * it copied already; PostgreSQL has nothing to copy. */
+static void
+test_checkpoint(void **state)
+{
+	struct sig_spec sp = { .at = T0, .pii = "sealed", .country = "UA" };
+	int64_t pid, frames, copied;
+	bool sqlite = strcmp(S->be->name, "sqlite") == 0;
+
+	(void)state;
+	pid = petition_new("checkpoint", PETITION_OPEN, 0, T0, 0);
+	for (int i = 0; i < 20; i++)
+		sign(pid, &sp);
+	assert_int_equal(store_checkpoint(S, &frames, &copied), STORE_OK);
+	if (sqlite) {
+		assert_true(frames > 0);
+		assert_int_equal(copied, frames);
+	} else {
+		assert_int_equal(frames, 0);
+		assert_int_equal(copied, 0);
+	}
+	/* The WAL starts over at the next write, shorter than it was. */
+	sign(pid, &sp);
+	int64_t again;
+	assert_int_equal(store_checkpoint(S, &again, &copied), STORE_OK);
+	assert_int_equal(copied, again);
+	if (sqlite)
+		assert_true(again > 0 && again < frames);
+}
+
 /* ---- paper: a batch's scanned file ---- */
 
 static int64_t
@@ -2886,6 +2916,7 @@ main(void)
 		CASE(test_log_sign),
 		CASE(test_log_build),
 		CASE(test_retain),
+		CASE(test_checkpoint),
 		CASE(test_search),
 		/* Delivery. */
 		CASE(test_deliver_signers),
