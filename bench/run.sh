@@ -8,7 +8,9 @@
 # Knobs (environment): BENCH_QUICK=1 (short smoke run), BENCH_ROUNDS (3),
 # BENCH_SECONDS (10, per wrk run), BENCH_PORT (28080; PORT+10 for nginx),
 # BENCH_BIG (10000000 signatures for the last scaling step), BENCH_WAIT
-# (240: seconds in all to wait for an idle machine before runs).
+# (240: seconds in all to wait for an idle machine before runs),
+# BENCH_ONLY=mixed (part 3 alone, with its own summary), BENCH_HOLOS (the
+# binary to measure; build/holos, built when missing).
 set -u
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -54,7 +56,13 @@ chmod 755 "$TMP"
 # Others may rebuild build/holos while this runs: use one copy throughout.
 # Its name lacks "holos", so that a clean-up by name elsewhere on a shared
 # machine does not end the server mid-run (it happened).
-cp "$ROOT/build/holos" "$TMP/hbench-server" || die "cannot copy build/holos"
+ONLY=${BENCH_ONLY:-}
+case $ONLY in
+'' | mixed) ;;
+*) die "BENCH_ONLY: expected mixed" ;;
+esac
+SERVER=${BENCH_HOLOS:-$ROOT/build/holos}
+cp "$SERVER" "$TMP/hbench-server" || die "cannot copy $SERVER"
 HOLOS=$TMP/hbench-server
 mkdir -p "$TMP/bin"
 for t in sqlite_ceiling fill; do
@@ -214,7 +222,7 @@ log "tools: $(wrk -v 2>&1 | head -n 1 | cut -c1-40); $(nginx -v 2>&1);" \
     "sqlite $(pkg-config --modversion sqlite3); holos $(cd "$ROOT" &&
     git rev-parse --short HEAD 2>/dev/null)$(cd "$ROOT" &&
     git diff --quiet HEAD -- src 2>/dev/null || echo '+uncommitted src')"
-log "rounds=$ROUNDS seconds=$SECS"
+log "rounds=$ROUNDS seconds=$SECS${BENCH_HOLOS:+ binary=$SERVER}${ONLY:+ only=$ONLY}"
 log ""
 
 # All load comes from 127.0.0.1: the per-address rate limits would refuse
@@ -237,6 +245,7 @@ SIGN_FLAGS="$BOT_FLAGS $COUNT_FLAG"
 log "holos serve flags: --per-ip-limit 0 --per-net-limit 0 --max-connections 20000$SERVE_FLAGS"
 log ""
 
+if [ "$ONLY" != mixed ]; then
 # --- 1. the petition page vs nginx serving the same bytes ----------------------
 
 log "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -424,6 +433,7 @@ SIGN_CPU=$(awk '{ print $8 }' "$TMP/sign.tsv" | median)
 CEIL_CPU=$(awk '{ print $9 }' "$TMP/sign.tsv" | median)
 log ""
 
+fi	# BENCH_ONLY
 # --- 3. signing at a fixed rate while 1,000 connections read the page ------------
 
 log "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -484,6 +494,19 @@ MIX_OK=$(awk '{ ok += $4; n += $5 } END { printf "%d/%d", ok, n }' \
 MIX_PAGE=$(awk '{ print $6 }' "$TMP/mix.tsv" | median)
 log ""
 
+if [ "$ONLY" = mixed ]; then
+	{
+	echo "== summary (medians of $ROUNDS runs)"
+	echo "3. mixed: signing at $MIX_RATE/s under 1000 page readers: p50" \
+	    "$MIX_P50 ms, p99 $MIX_P99 ms, max $MIX_MAX ms; 303s $MIX_OK;" \
+	    "page $MIX_PAGE req/s meanwhile"
+	echo "   references: the same signing without page load p50/p99" \
+	    "$SOLO ms; GET of the JSON at $MIX_RATE/s under the same page load" \
+	    "$JSONMIX ms"
+	echo "raw results: $OUT"
+	} | tee -a "$OUT"
+	exit 0
+fi
 # --- 4. page and JSON latency with 0, 1M and 10M signatures ----------------------
 
 log "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
