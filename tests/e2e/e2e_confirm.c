@@ -96,6 +96,20 @@ post_confirm(struct client *c, const char *path, const char *csrf)
 	return st;
 }
 
+/* Opens the confirmation page at link with c and returns its form token
+ * (malloc'd). */
+static char *
+link_csrf(struct client *c, const char *link)
+{
+	struct resp r;
+	assert_int_equal(client_get(c, link, &r), CURLE_OK);
+	assert_int_equal(r.status, 200);
+	char *tok = html_csrf(r.body.data);
+	assert_non_null(tok);
+	resp_free(&r);
+	return tok;
+}
+
 static void
 test_pending_until_confirmed(void **state)
 {
@@ -108,11 +122,7 @@ test_pending_until_confirmed(void **state)
 	/* Opening the link (as a mail scanner would) changes nothing. */
 	struct client *c = client_new(srv);
 	struct resp r;
-	assert_int_equal(client_get(c, link, &r), CURLE_OK);
-	assert_int_equal(r.status, 200);
-	char *tok = html_csrf(r.body.data);
-	assert_non_null(tok);
-	resp_free(&r);
+	char *tok = link_csrf(c, link);
 	assert_int_equal(client_get(c, link, &r), CURLE_OK);
 	assert_int_equal(r.status, 200);
 	resp_free(&r);
@@ -286,11 +296,7 @@ test_confirm_many_connections(void **state)
 	char *link = sign_pending(&who);
 	struct client *c = client_new(busy);
 	struct resp r;
-	assert_int_equal(client_get(c, link, &r), CURLE_OK);
-	assert_int_equal(r.status, 200);
-	char *tok = html_csrf(r.body.data);
-	assert_non_null(tok);
-	resp_free(&r);
+	char *tok = link_csrf(c, link);
 	assert_int_equal(post_confirm(c, link, tok), 303);
 	assert_int_equal(petition_count(busy, SEED_SLUG), 1);
 	assert_int_equal(client_get(c, "/p/" SEED_SLUG ".json", &r), CURLE_OK);

@@ -526,6 +526,18 @@ sign_with_headers(struct client *c, const struct signer *sg,
 	return r->status;
 }
 
+/* The next request from c, a GET of the petition's JSON, is served, on a
+ * new connection or not (connects: 1 or 0). */
+static void
+assert_next_request(struct client *c, long connects)
+{
+	struct resp r;
+	assert_int_equal(client_get(c, "/p/" SEED_SLUG ".json", &r), CURLE_OK);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(r.num_connects, connects);
+	resp_free(&r);
+}
+
 /* With many connections open, a signature's reply is written as soon as
  * the writer has committed it, from there, and the connection goes on
  * with the server; with few it comes from the request thread. Either way
@@ -550,10 +562,7 @@ test_sign_many_connections(void **state)
 	assert_thanks(&r);
 	assert_false(resp_closes(&r));
 	resp_free(&r);
-	assert_int_equal(client_get(c, "/p/" SEED_SLUG ".json", &r), CURLE_OK);
-	assert_int_equal(r.status, 200);
-	assert_int_equal(r.num_connects, 0);
-	resp_free(&r);
+	assert_next_request(c, 0);
 	client_free(c);
 
 	/* Many: the same reply, at once, and the connection serves the
@@ -575,11 +584,7 @@ test_sign_many_connections(void **state)
 		assert_non_null(csp);
 		free(csp);
 		resp_free(&r);
-		assert_int_equal(client_get(c, "/p/" SEED_SLUG ".json", &r),
-		    CURLE_OK);
-		assert_int_equal(r.status, 200);
-		assert_int_equal(r.num_connects, 0);
-		resp_free(&r);
+		assert_next_request(c, 0);
 	}
 	assert_int_equal(petition_count(s, SEED_SLUG), 4);
 	/* A client that asks to close is answered so, and closed. */
@@ -589,10 +594,7 @@ test_sign_many_connections(void **state)
 	assert_thanks(&r);
 	assert_true(resp_closes(&r));
 	resp_free(&r);
-	assert_int_equal(client_get(c, "/p/" SEED_SLUG ".json", &r), CURLE_OK);
-	assert_int_equal(r.status, 200);
-	assert_int_equal(r.num_connects, 1);
-	resp_free(&r);
+	assert_next_request(c, 1);
 	client_free(c);
 	assert_int_equal(petition_count(s, SEED_SLUG), 5);
 
