@@ -308,8 +308,9 @@ test_confirm_many_connections(void **state)
 		close(held[i]);
 	struct hbuf log = { 0 };
 	assert_int_equal(server_read_log(busy, &log), 0);
-	/* The signature's reply and the first confirmation's. */
-	assert_true(count_of(log.data, " direct=1") >= 2);
+	/* The signature's reply or the first confirmation's, or both (one
+	 * committed before its request thread let it go is sent by it). */
+	assert_true(count_of(log.data, " direct=1") >= 1);
 	assert_null(strstr(log.data, "module=mhd"));
 	hbuf_free(&log);
 	free(tok);

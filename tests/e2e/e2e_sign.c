@@ -610,11 +610,14 @@ test_sign_many_connections(void **state)
 	for (int i = 0; i < HELD_CONNS; i++)
 		close(held[i]);
 
-	/* The log tells which replies went out so; libmicrohttpd had no
-	 * complaint. */
+	/* The log tells which replies went out so (of the four that could:
+	 * one whose commit came before its request thread had let it go is
+	 * sent by that thread, as with few connections); libmicrohttpd had
+	 * no complaint. */
 	struct hbuf log = { 0 };
 	assert_int_equal(server_read_log(s, &log), 0);
-	assert_int_equal(count_of(log.data, " direct=1"), 4);
+	int direct = count_of(log.data, " direct=1");
+	assert_true(direct >= 1 && direct <= 4);
 	assert_non_null(strstr(log.data, "status=303 bytes=0"));
 	assert_null(strstr(log.data, "module=mhd"));
 	hbuf_free(&log);
