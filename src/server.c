@@ -788,7 +788,7 @@ mhd_finish(struct request *r)
 
 	/* Resumed at once, the request thread may not have returned from
 	 * the handler that parked r yet: r is then left to it. */
-	if (!atomic_load(&r->let_go))
+	if (!atomic_load_explicit(&r->let_go, memory_order_acquire))
 		return;
 	pthread_mutex_lock(&conns_lock);
 	open = nconns;
@@ -915,13 +915,15 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 	if (r->job == NULL && atomic_load(&draining))
 		return reply_stopping(r);
 	r->parked = false;
-	atomic_store(&r->let_go, false);
+	/* Relaxed: no other thread looks before the handler parks r, and
+	 * parking hands r over under the queue's lock. */
+	atomic_store_explicit(&r->let_go, false, memory_order_relaxed);
 	phase_set(conn_of(c), PHASE_BUSY);
 	cfg->on_request(r);
 	if (r->parked) {
 		/* This thread is done with r until it is resumed: the thread
 		 * that decides its fate may finish it now (mhd_finish()). */
-		atomic_store(&r->let_go, true);
+		atomic_store_explicit(&r->let_go, true, memory_order_release);
 		return MHD_YES;
 	}
 	if (r->detached) {

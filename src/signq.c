@@ -46,6 +46,14 @@ static _Atomic int64_t busy_since_ms, last_batch_ms;
  * run, read the variable. */
 static _Atomic int64_t test_busy_since;
 
+/* Opens l's next window at now_ms. */
+static void
+window_open(struct signq_load *l, int64_t now_ms)
+{
+	l->win_start = now_ms;
+	l->commit_us = l->items = l->batches = 0;
+}
+
 void
 signq_load_note(struct signq_load *l, int64_t now_ms, size_t n,
     int64_t commit_us)
@@ -55,8 +63,7 @@ signq_load_note(struct signq_load *l, int64_t now_ms, size_t n,
 	if (l->win_start == 0 || now_ms - l->last_ms > 2 * SIGNQ_WINDOW_MS) {
 		/* The first batch, or the first after a pause: whatever
 		 * came before is over. */
-		l->win_start = now_ms;
-		l->commit_us = l->items = l->batches = 0;
+		window_open(l, now_ms);
 		l->busy_since = 0;
 		l->calm = 0;
 	} else if (span >= SIGNQ_WINDOW_MS) {
@@ -76,8 +83,7 @@ signq_load_note(struct signq_load *l, int64_t now_ms, size_t n,
 			l->busy_since = 0;
 			l->calm = 0;
 		}
-		l->win_start = now_ms;
-		l->commit_us = l->items = l->batches = 0;
+		window_open(l, now_ms);
 	}
 	l->commit_us += commit_us;
 	l->items += (int64_t)n;
