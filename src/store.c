@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -3867,32 +3868,80 @@ store_log_find(struct store *s, int64_t petition_id,
  * to sign tree heads. */
 #define LOG_HASH_CHUNK 25000
 #define LOG_HASH_BUDGET_MS 800
+/* A backlog of no more than LOG_HASH_CHUNK (the few seconds of signing
+ * since the last call) is indexed in slices of about this many
+ * microseconds each: signatures wait for the write lock behind each
+ * transaction, and a second of signing at 2,000/s into an index of a few
+ * hundred thousand entries took 40-110 ms in one (docs/performance.md).
+ * Slices write some index pages twice or more in a second: about half
+ * as many pages again at that size, fewer on a larger index. */
+#define LOG_HASH_SLICE_US 4000
+#define LOG_HASH_SLICE_MIN 32
 
-/* Indexes up to LOG_HASH_CHUNK of one petition's leaves after its
- * watermark in one transaction, adding how many to *added. */
-static void
+/* What indexing one leaf took lately, in nanoseconds (0: not measured
+ * yet): the size of the next slice. Shared by the process's stores; a
+ * guess off by a few times only makes slices longer or shorter. */
+static _Atomic int64_t log_hash_ns;
+
+static int64_t
+now_us(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+}
+
+/* The leaves of the next slice. */
+static int64_t
+log_hash_slice(void)
+{
+	int64_t ns = atomic_load_explicit(&log_hash_ns, memory_order_relaxed);
+	int64_t n = ns > 0 ? (int64_t)LOG_HASH_SLICE_US * 1000 / ns : 256;
+
+	return n < LOG_HASH_SLICE_MIN ? LOG_HASH_SLICE_MIN :
+	    n > LOG_HASH_CHUNK	      ? LOG_HASH_CHUNK :
+					n;
+}
+
+/* Indexes one slice, or up to LOG_HASH_CHUNK of a larger backlog, of one
+ * petition's leaves after its watermark in one transaction, adding how
+ * many to *added. Returns whether leaves are left after it. */
+static bool
 log_hash_one(struct q *q, int64_t petition_id, int64_t *added)
 {
-	int64_t from, to = 0, size;
+	int64_t from = 0, to = 0, size = 0, n, t0 = now_us();
 
 	q_begin(q, ST_BEGIN);
 	/* Nothing when the log is gone or another node caught up. */
 	if (q_run(q, ST_LOG_HASH_LOCK, "i", petition_id) == 1 &&
 	    (from = row_int(q, 0)) < (size = row_int(q, 1))) {
-		to = size - from > LOG_HASH_CHUNK ? from + LOG_HASH_CHUNK : size;
+		n = size - from > LOG_HASH_CHUNK ? LOG_HASH_CHUNK :
+						   log_hash_slice();
+		to = size - from > n ? from + n : size;
 		(void)q_run(q, ST_LOG_HASH_ADD, "iii", petition_id, from, to);
 		(void)q_run(q, ST_LOG_HASHED_SET, "ii", petition_id, to);
-		to -= from;
 	}
 	q_commit(q); /* on failure q_close() rolls back */
-	if (q->st == STORE_OK)
-		*added += to;
+	if (q->st != STORE_OK || to <= from)
+		return false;
+	*added += to - from;
+	/* A slice's cost a leaf, weighed in gently (a chunk's is lower). */
+	if (to - from < LOG_HASH_CHUNK) {
+		int64_t ns = (now_us() - t0) * 1000 / (to - from);
+		int64_t old =
+		    atomic_load_explicit(&log_hash_ns, memory_order_relaxed);
+
+		atomic_store_explicit(&log_hash_ns,
+		    old > 0 ? (old * 3 + ns) / 4 : ns, memory_order_relaxed);
+	}
+	return to < size;
 }
 
 enum store_status
 store_log_hash(struct store *s, size_t max, int64_t *added)
 {
-	int64_t *ids = NULL, start, before;
+	int64_t *ids = NULL, start;
 	struct arena *a;
 	size_t n = 0, i;
 	struct q q;
@@ -3910,14 +3959,12 @@ store_log_hash(struct store *s, size_t max, int64_t *added)
 	start = mono_ms();
 	if (q_open(&q, s, a, "log_hash") == STORE_OK)
 		for (i = 0; i < n && q.st == STORE_OK; i++)
-			for (;;) { /* a log's chunks while time is left */
-				before = *added;
-				log_hash_one(&q, ids[i], added);
-				if (q.st != STORE_OK ||
-				    *added - before < LOG_HASH_CHUNK ||
-				    mono_ms() - start >= LOG_HASH_BUDGET_MS)
-					break;
-			}
+			/* A log's chunks and slices while time is left;
+			 * the write turn goes to whoever waits between
+			 * them (turn_take()). */
+			while (log_hash_one(&q, ids[i], added) &&
+			    mono_ms() - start < LOG_HASH_BUDGET_MS)
+				;
 	(void)q_close(&q);
 	arena_free(a);
 	return q.st;
