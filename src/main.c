@@ -62,6 +62,7 @@
  * unsigned long so that one parser fills them all. */
 struct config {
 	const char *listen;
+	const char *listen_post; /* NULL: none */
 	const char *data;
 	const char *db;
 	const char *node;      /* this process's counter rows (shared db) */
@@ -129,6 +130,7 @@ enum opt_arg {
 
 enum opt {
 	OPT_LISTEN,
+	OPT_LISTEN_POST,
 	OPT_DATA,
 	OPT_DB,
 	OPT_NODE,
@@ -211,6 +213,10 @@ struct opt_def {
 static const struct opt_def opts[OPT__MAX] = {
 	[OPT_LISTEN] = { "listen", "HOLOS_LISTEN", ARG_TEXT, CF(listen), 0, 0,
 	    "127.0.0.1:8080" },
+	/* A second listener with a thread of its own, for a proxy to route
+	 * POSTs to: signing never waits behind page readers there. */
+	[OPT_LISTEN_POST] = { "listen-post", "HOLOS_LISTEN_POST", ARG_TEXT,
+	    CF(listen_post), 0, 0, NULL },
 	[OPT_DATA] = { "data", "HOLOS_DATA", ARG_TEXT, CF(data), 0, 0, "data" },
 	[OPT_DB] = { "db", "HOLOS_DB", ARG_TEXT, CF(db), 0, 0, NULL },
 	[OPT_NODE] = { "node", "HOLOS_NODE", ARG_TEXT, CF(node), 0, 0, NULL },
@@ -408,6 +414,9 @@ static const char usage_serve[] =
     "\n"
     "  --listen HOST:PORT  address to listen on (env HOLOS_LISTEN;\n"
     "                      default 127.0.0.1:8080; [::1]:8080 for IPv6)\n"
+    "  --listen-post HOST:PORT  a second address, served by a thread of its\n"
+    "                      own, for a proxy to send POSTs to (signing, not\n"
+    "                      queued behind page readers; env HOLOS_LISTEN_POST)\n"
     "  --base-url URL      public URL of the site, for links and cookies\n"
     "                      (env HOLOS_BASE_URL; default http://LISTEN)\n"
     "  --lang CODE         default language (env HOLOS_LANG; default en)\n"
@@ -1877,6 +1886,7 @@ start_server(struct serve *sv)
 	    c->base_url);
 	sv->server = (struct server_config){
 		.listen = c->listen,
+		.listen_post = c->listen_post,
 		.threads = (unsigned)c->threads,
 		.max_body = c->max_body,
 		/* libmicrohttpd clears a connection's pool between

@@ -39,6 +39,10 @@
 static atomic_int inflight;
 static const struct server_config *cfg; /* from server_start() */
 static struct MHD_Daemon *daemon_;
+/* The second listener's (--listen-post), or NULL: one thread of its own,
+ * for the requests that change something, which a proxy routes there so
+ * that they never wait behind the connections of page readers. */
+static struct MHD_Daemon *daemon_post;
 /* Set when the server begins to stop. A request is counted in inflight when
  * it starts and reads this flag when it would run its handler: set, it is
  * refused there, before it can park. Both are sequentially consistent, so
@@ -593,6 +597,7 @@ access_log(struct request *r, size_t len)
 {
 	struct timespec now;
 	char path[256];
+	bool post = false;
 	long us;
 
 	if (cfg->on_reply != NULL)
@@ -603,12 +608,20 @@ access_log(struct request *r, size_t len)
 	/* An emailed token in the path is a secret: log_path() keeps it,
 	 * and anything shaped like one, out of the log. */
 	log_path(path, sizeof(path), r->path);
-	log_info("http", "method=%s path=%s status=%d bytes=%zu us=%ld%s",
+	/* Which listener, when there are two: a proxy's routing is seen. */
+	if (daemon_post != NULL) {
+		const union MHD_ConnectionInfo *di =
+		    MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_DAEMON);
+
+		post = di != NULL && di->daemon == daemon_post;
+	}
+	log_info("http", "method=%s path=%s status=%d bytes=%zu us=%ld%s%s",
 	    r->method == HTTP_OTHER ? "OTHER" : r->method_name, path, r->status,
 	    len, us,
 	    r->detached	   ? " detached=1" :
 		r->replied ? " direct=1" :
-			     "");
+			     "",
+	    post ? " listener=post" : "");
 }
 
 /* A parked request is finished by the thread that decided its fate, and
@@ -736,13 +749,16 @@ static int inert[2] = { -1, -1 };
 static int
 handover(struct request *r, struct conn *k)
 {
-	const union MHD_ConnectionInfo *ci;
+	const union MHD_ConnectionInfo *ci, *di;
 	socklen_t len;
 	int fd;
 
 	ci = MHD_get_connection_info(r->conn,
 	    MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	if (ci == NULL || ci->client_addr == NULL || inert[0] == -1)
+	/* Back to the listener the socket came from. */
+	di = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_DAEMON);
+	if (ci == NULL || ci->client_addr == NULL || di == NULL ||
+	    di->daemon == NULL || inert[0] == -1)
 		return -1;
 	len = ci->client_addr->sa_family == AF_INET6 ?
 	    sizeof(struct sockaddr_in6) :
@@ -762,7 +778,7 @@ handover(struct request *r, struct conn *k)
 		k->counted = false;
 	}
 	/* On failure libmicrohttpd has closed fd, and said why. */
-	(void)MHD_add_connection(daemon_, fd, ci->client_addr, len);
+	(void)MHD_add_connection(di->daemon, fd, ci->client_addr, len);
 	return 0;
 }
 
@@ -1025,29 +1041,88 @@ server_block_signals(void)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 }
 
+/* Starts a daemon listening on ss with threads request threads, serving
+ * as cfg says. Returns it, or NULL (the reason logged under listen). */
+static struct MHD_Daemon *
+daemon_open(const char *listen, const struct sockaddr_storage *ss,
+    unsigned threads)
+{
+	struct MHD_Daemon *d;
+	struct MHD_OptionItem pool[2] = { { MHD_OPTION_END, 0, NULL },
+		{ MHD_OPTION_END, 0, NULL } };
+
+	/* One thread is the daemon's own, without a pool: libmicrohttpd
+	 * warns of a pool of one (or none). */
+	pool[0].option =
+	    threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END;
+	pool[0].value = (intptr_t)threads;
+	d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG |
+		MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC | MHD_USE_TURBO |
+		(ss->ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
+	    0, on_accept, NULL, on_request, NULL, MHD_OPTION_EXTERNAL_LOGGER,
+	    on_mhd_log, NULL, MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)ss,
+	    MHD_OPTION_ARRAY, pool, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+	    (size_t)cfg->conn_memory, MHD_OPTION_CONNECTION_LIMIT,
+	    (unsigned int)cfg->max_conns,
+	    /* Per address and per network in on_accept(), a trusted
+	     * proxy exempt: not the library's own count per address. */
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)cfg->idle_timeout,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+	    MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
+	    MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1, MHD_OPTION_END);
+	if (d == NULL)
+		log_error("server", "listen=%s error=\"cannot listen (%s)\"",
+		    listen, strerror(errno));
+	return d;
+}
+
+/* Stops both daemons (each may be NULL) and frees what server_start()
+ * set up. */
+static void
+daemons_close(void)
+{
+	if (daemon_post != NULL)
+		MHD_stop_daemon(daemon_post);
+	if (daemon_ != NULL)
+		MHD_stop_daemon(daemon_);
+	daemon_post = daemon_ = NULL;
+	connlimit_free(&limits);
+	inert_close();
+}
+
 int
 server_start(const struct server_config *c)
 {
-	struct sockaddr_storage ss;
-	socklen_t sslen;
+	struct sockaddr_storage ss, ps;
+	socklen_t sslen, pslen;
 	unsigned threads = c->threads;
-	struct MHD_OptionItem pool[2] = { { MHD_OPTION_END, 0, NULL },
-		{ MHD_OPTION_END, 0, NULL } };
 
 	if (listen_addr(c->listen, &ss, &sslen) == -1) {
 		log_error("server", "listen=%s error=\"expected HOST:PORT\"",
 		    c->listen);
 		return -1;
 	}
+	if (c->listen_post != NULL) {
+		if (listen_addr(c->listen_post, &ps, &pslen) == -1) {
+			log_error("server",
+			    "listen_post=%s error=\"expected HOST:PORT\"",
+			    c->listen_post);
+			return -1;
+		}
+		/* The daemons set SO_REUSEPORT: on one address they would
+		 * share its connections at random. */
+		if (pslen == sslen && memcmp(&ps, &ss, sslen) == 0) {
+			log_error("server",
+			    "listen_post=%s error=\"the same address as "
+			    "--listen\"",
+			    c->listen_post);
+			return -1;
+		}
+	}
 	if (threads == 0) {
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 		threads = n > 0 ? (unsigned)n : 1;
 	}
-	/* One thread is the daemon's own, without a pool: libmicrohttpd
-	 * warns of a pool of one (or none). */
-	pool[0].option =
-	    threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END;
-	pool[0].value = (intptr_t)threads;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0,
 		inert) == -1) {
 		log_error("server", "error=\"socketpair: %s\"", strerror(errno));
@@ -1058,33 +1133,15 @@ server_start(const struct server_config *c)
 	atomic_store(&draining, false);
 	MHD_set_panic_func(on_mhd_panic, NULL);
 	connlimit_init(&limits, c->per_ip, c->per_net);
-	daemon_ = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD |
-		MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC |
-		MHD_USE_TURBO | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
-	    0, on_accept, NULL, on_request, NULL, MHD_OPTION_EXTERNAL_LOGGER,
-	    on_mhd_log, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-	    MHD_OPTION_ARRAY, pool, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-	    (size_t)c->conn_memory, MHD_OPTION_CONNECTION_LIMIT,
-	    (unsigned int)c->max_conns,
-	    /* Per address and per network in on_accept(), a trusted
-	     * proxy exempt: not the library's own count per address. */
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)c->idle_timeout,
-	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-	    MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
-	    MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1, MHD_OPTION_END);
-	if (daemon_ == NULL) {
-		log_error("server", "listen=%s error=\"cannot listen (%s)\"",
-		    c->listen, strerror(errno));
-		connlimit_free(&limits);
-		inert_close();
+	if ((daemon_ = daemon_open(c->listen, &ss, threads)) == NULL ||
+	    (c->listen_post != NULL &&
+		(daemon_post = daemon_open(c->listen_post, &ps, 1)) == NULL)) {
+		daemons_close();
 		return -1;
 	}
 	reaper.interval_ms = REAP_MS;
 	if (ticker_start(&reaper) == -1) {
-		MHD_stop_daemon(daemon_);
-		daemon_ = NULL;
-		connlimit_free(&limits);
-		inert_close();
+		daemons_close();
 		return -1;
 	}
 	if (c->announce != NULL) {
@@ -1092,10 +1149,12 @@ server_start(const struct server_config *c)
 		fflush(stdout);
 	}
 	log_info("server",
-	    "listen=%s threads=%u max_body=%zu idle_timeout=%u "
-	    "header_timeout=%u body_timeout=%u per_ip=%u per_net=%u",
-	    c->listen, threads, c->max_body, c->idle_timeout, c->header_timeout,
-	    c->body_timeout, c->per_ip, c->per_net);
+	    "listen=%s listen_post=%s threads=%u max_body=%zu "
+	    "idle_timeout=%u header_timeout=%u body_timeout=%u per_ip=%u "
+	    "per_net=%u",
+	    c->listen, c->listen_post != NULL ? c->listen_post : "-", threads,
+	    c->max_body, c->idle_timeout, c->header_timeout, c->body_timeout,
+	    c->per_ip, c->per_net);
 	return 0;
 }
 
@@ -1136,9 +1195,6 @@ server_stop(void)
 		usleep(10000);
 	/* No shutdown() from the reaper once the daemon closes sockets. */
 	ticker_stop(&reaper);
-	MHD_stop_daemon(daemon_);
-	daemon_ = NULL;
-	connlimit_free(&limits);
-	inert_close();
+	daemons_close();
 	log_info("server", "event=stopped");
 }

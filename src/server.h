@@ -10,6 +10,9 @@
 
 struct server_config {
 	const char *listen; /* HOST:PORT, [V6]:PORT */
+	/* A second listener with one request thread of its own, for the
+	 * POSTs a proxy routes there; NULL: none. */
+	const char *listen_post;
 	unsigned threads;   /* 0: one per core */
 	size_t max_body;    /* bytes; larger bodies get 413 */
 	size_t conn_memory; /* per-connection buffer memory */
@@ -34,11 +37,12 @@ struct server_config {
 	void (*on_reply)(const struct request *r);
 };
 
-/* Listens on cfg->listen and serves through cfg->on_request on a pool of
- * threads. cfg must stay valid until server_stop(). Returns 0, or -1 when
- * the listener cannot start (reason logged; nothing left running). The
- * caller must have blocked SIGTERM and SIGINT in all threads
- * (server_block_signals()) before any thread was created. */
+/* Listens on cfg->listen (and cfg->listen_post) and serves through
+ * cfg->on_request on a pool of threads. cfg must stay valid until
+ * server_stop(). Returns 0, or -1 when the listener cannot start (reason
+ * logged; nothing left running). The caller must have blocked SIGTERM and
+ * SIGINT in all threads (server_block_signals()) before any thread was created.
+ */
 int server_start(const struct server_config *cfg);
 
 /* Waits for SIGTERM or SIGINT and returns it. */

@@ -234,6 +234,7 @@ test_command_options(void **state)
 		{ "deliver", "--data", s->data, "x", "--ou", pdf, NULL },
 		{ "user", "add", "--dat", s->data, "--email", "a@example.org",
 		    "--role", "admin", NULL },
+		{ "serve", "--data", s->data, "--threa", "1", NULL },
 		{ "serve", "--data", s->data, "--list", "127.0.0.1:1", NULL },
 		{ "serve", "--data", s->data, "--max-bod=5", NULL },
 		{ "trending", "--data", s->data, "x", "--hour", "2", NULL },
@@ -244,7 +245,9 @@ test_command_options(void **state)
 		"holos export: --form is not an option; did you mean --format?",
 		"holos deliver: --ou is not an option; did you mean --out?",
 		"holos user: --dat is not an option; did you mean --data?",
-		"holos serve: --list is not an option; did you mean --listen?",
+		"holos serve: --threa is not an option; did you mean --threads?",
+		/* The prefix of two options (--listen, --listen-post). */
+		"holos serve: --list is not an option\n",
 		"holos serve: --max-bod is not an option; did you mean --max-body?",
 		"holos trending: --hour is not an option; did you mean --hours?",
 		"holos export: --colour is not an option\n",
@@ -303,6 +306,35 @@ test_serve_bad_arguments(void **state)
 	run_expect_failure(bad_listen, &err);
 	assert_true(err.len > 0);
 	hbuf_free(&err);
+	/* The second listener: an address, not the first's, free. */
+	const char *bad_post[] = { "serve", "--listen", "127.0.0.1:1",
+		"--listen-post", "not-an-address", "--data", s->data, NULL };
+	run_expect_failure(bad_post, &err);
+	assert_non_null(strstr(err.data, "listen_post=not-an-address"));
+	hbuf_free(&err);
+	int free_port = harness_free_port();
+	assert_true(free_port > 0);
+	char same[32];
+	snprintf(same, sizeof same, "127.0.0.1:%d", free_port);
+	const char *same_post[] = { "serve", "--listen", same, "--listen-post",
+		same, "--data", s->data, NULL };
+	run_expect_failure(same_post, &err);
+	assert_non_null(strstr(err.data, "the same address as --listen"));
+	hbuf_free(&err);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	a.sin_port = 0;
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+	assert_int_equal(listen(fd, 1), 0);
+	len = sizeof a;
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	snprintf(listen_on, sizeof listen_on, "127.0.0.1:%d", ntohs(a.sin_port));
+	const char *busy_post[] = { "serve", "--listen", same, "--listen-post",
+		listen_on, "--data", s->data, NULL };
+	run_expect_failure(busy_post, &err);
+	assert_non_null(strstr(err.data, "cannot listen"));
+	hbuf_free(&err);
+	close(fd);
 	const char *bad_body[] = { "serve", "--listen", "127.0.0.1:1", "--data",
 		s->data, "--max-body", "lots", NULL };
 	run_expect_failure(bad_body, &err);

@@ -285,6 +285,7 @@ test_moderation_action_padded(void **state)
 
 #define HAPROXY "/usr/sbin/haproxy"
 #define HAPROXY_CFG "docs/deploy/haproxy.cfg"
+#define HAPROXY_NODE_CFG "docs/deploy/haproxy-node.cfg"
 
 /* Sends req as is to 127.0.0.1:port and returns what comes back within
  * 3 s (until the peer closes), malloc'd; "" when it cannot connect. */
@@ -320,48 +321,41 @@ raw_exchange(int port, const char *req, size_t len)
 	return out.data;
 }
 
-/* docs/deploy/haproxy.cfg in front of the group's server (the balancer on
- * a free port, both node lines pointing at the one server): a request
- * with two differing Content-Length headers is refused by haproxy and
- * never reaches holos; an ordinary one passes. */
-static void
-test_proxy_framing(void **state)
+/* A port's address in a haproxy file, and the free port it becomes. */
+struct port_swap {
+	const char *from;
+	int port;
+};
+
+/* Starts haproxy on file (its addresses swapped as swap says) in the new
+ * folder root (a mkdtemp() template), and waits until the balancer's
+ * port lb passes GET /healthz. Returns its pid; fails the test when it
+ * cannot start. */
+static pid_t
+haproxy_start(const char *file, const struct port_swap *swap, size_t n, int lb,
+    char *root)
 {
-	char root[] = "/tmp/holos-haproxy-XXXXXX", cfg[300], hlog[300];
-	char from[32], to[32], req[1024];
+	char cfg[300], hlog[300], to[32], req[256];
 	struct hbuf t = { 0 };
-	int lb = harness_free_port(), st, before;
 	pid_t pid;
 	char *got;
 
-	(void)state;
-	if (access(HAPROXY, X_OK) != 0) {
-		print_message("skipped: %s is not installed\n", HAPROXY);
-		skip();
-	}
 	assert_non_null(mkdtemp(root));
 	snprintf(cfg, sizeof cfg, "%s/haproxy.cfg", root);
 	snprintf(hlog, sizeof hlog, "%s/haproxy.log", root);
-	assert_int_equal(slurp(HAPROXY_CFG, &t), 0);
-	/* The file names its ports in these words only. */
-	struct {
-		const char *from;
-		int port;
-	} swap[] = { { "127.0.0.1:8080", lb }, { "127.0.0.1:8081", srv->port },
-		{ "127.0.0.1:8082", srv->port } };
-	for (size_t i = 0; i < 3; i++) {
+	assert_int_equal(slurp(file, &t), 0);
+	for (size_t i = 0; i < n; i++) {
 		char *p;
 
-		snprintf(from, sizeof from, "%s", swap[i].from);
 		snprintf(to, sizeof to, "127.0.0.1:%d", swap[i].port);
-		while ((p = strstr(t.data, from)) != NULL) {
-			struct hbuf n = { 0 };
+		while ((p = strstr(t.data, swap[i].from)) != NULL) {
+			struct hbuf m = { 0 };
 
-			hbuf_append(&n, t.data, (size_t)(p - t.data));
-			hbuf_puts(&n, to);
-			hbuf_puts(&n, p + strlen(from));
+			hbuf_append(&m, t.data, (size_t)(p - t.data));
+			hbuf_puts(&m, to);
+			hbuf_puts(&m, p + strlen(swap[i].from));
 			hbuf_free(&t);
-			t = n;
+			t = m;
 		}
 	}
 	assert_int_equal(write_file(cfg, t.data, t.len), 0);
@@ -392,6 +386,47 @@ test_proxy_framing(void **state)
 		if (up)
 			break;
 	}
+	return pid;
+}
+
+/* Stops haproxy pid and removes its folder root. */
+static void
+haproxy_stop(pid_t pid, const char *root)
+{
+	char path[300];
+	int st;
+
+	kill(pid, SIGTERM);
+	waitpid(pid, &st, 0);
+	snprintf(path, sizeof path, "%s/haproxy.cfg", root);
+	unlink(path);
+	snprintf(path, sizeof path, "%s/haproxy.log", root);
+	unlink(path);
+	rmdir(root);
+}
+
+/* docs/deploy/haproxy.cfg in front of the group's server (the balancer on
+ * a free port, both node lines pointing at the one server): a request
+ * with two differing Content-Length headers is refused by haproxy and
+ * never reaches holos; an ordinary one passes. */
+static void
+test_proxy_framing(void **state)
+{
+	char root[] = "/tmp/holos-haproxy-XXXXXX", req[1024];
+	int lb = harness_free_port(), before;
+	pid_t pid;
+	char *got;
+
+	(void)state;
+	if (access(HAPROXY, X_OK) != 0) {
+		print_message("skipped: %s is not installed\n", HAPROXY);
+		skip();
+	}
+	/* The file names its ports in these words only. */
+	const struct port_swap swap[] = { { "127.0.0.1:8080", lb },
+		{ "127.0.0.1:8081", srv->port },
+		{ "127.0.0.1:8082", srv->port } };
+	pid = haproxy_start(HAPROXY_CFG, swap, 3, lb, root);
 	before = server_log_count(srv, "path=/framing-probe");
 	/* Two lengths that differ: the body is 5 bytes by one, 40 by the
 	 * other. */
@@ -424,11 +459,59 @@ test_proxy_framing(void **state)
 	free(got);
 	/* holos saw at most the chunked request, never a smuggled one. */
 	assert_true(server_log_count(srv, "path=/framing-probe") - before <= 1);
-	kill(pid, SIGTERM);
-	waitpid(pid, &st, 0);
-	unlink(cfg);
-	unlink(hlog);
-	rmdir(root);
+	haproxy_stop(pid, root);
+}
+
+/* docs/deploy/haproxy-node.cfg in front of a node with --listen-post: the
+ * page comes from the first listener, the signature goes to the second
+ * (the access log says so), is counted, and names the client haproxy
+ * forwarded. */
+static void
+test_proxy_post_listener(void **state)
+{
+	char root[] = "/tmp/holos-haproxy-XXXXXX", listen_post[32];
+	int lb = harness_free_port(), post = harness_free_port();
+
+	(void)state;
+	if (access(HAPROXY, X_OK) != 0) {
+		print_message("skipped: %s is not installed\n", HAPROXY);
+		skip();
+	}
+	assert_true(lb > 0 && post > 0 && lb != post);
+	snprintf(listen_post, sizeof listen_post, "127.0.0.1:%d", post);
+	const char *const args[] = { COUNT_ON_SIGN, "--listen-post",
+		listen_post, "--trusted-proxy", "127.0.0.1/32", NULL };
+	struct server *s = server_new_seeded(args);
+	assert_non_null(s);
+	const struct port_swap swap[] = { { "127.0.0.1:8080", lb },
+		{ "127.0.0.1:8081", s->port }, { "127.0.0.1:8091", post } };
+	pid_t pid = haproxy_start(HAPROXY_NODE_CFG, swap, 3, lb, root);
+	struct server via = *s;
+	via.port = lb;
+	snprintf(via.base, sizeof via.base, "http://127.0.0.1:%d", lb);
+	struct client *c = client_new(&via);
+	struct signer sg = signer_default("through-haproxy@example.org");
+	struct resp r;
+	assert_int_equal(client_sign(c, SEED_SLUG, &sg, &r), 303);
+	resp_free(&r);
+	client_free(c);
+	assert_int_equal(petition_count(s, SEED_SLUG), 1);
+	struct hbuf log = { 0 };
+	assert_int_equal(server_read_log(s, &log), 0);
+	const char *line = strstr(log.data,
+	    "method=POST path=/p/" SEED_SLUG "/sign status=303");
+	assert_non_null(line);
+	const char *eol = strchr(line, '\n');
+	const char *mark = strstr(line, " listener=post");
+	assert_true(mark != NULL && (eol == NULL || mark < eol));
+	line = strstr(log.data, "method=GET path=/p/" SEED_SLUG " status=200");
+	assert_non_null(line);
+	eol = strchr(line, '\n');
+	mark = strstr(line, " listener=post");
+	assert_true(mark == NULL || (eol != NULL && mark > eol));
+	hbuf_free(&log);
+	haproxy_stop(pid, root);
+	assert_int_equal(server_free(s), 0);
 }
 
 int
@@ -440,6 +523,7 @@ main(void)
 		cmocka_unit_test(test_form_padding),
 		cmocka_unit_test(test_moderation_action_padded),
 		cmocka_unit_test(test_proxy_framing),
+		cmocka_unit_test(test_proxy_post_listener),
 	};
 
 	server_group(&srv, count_on_sign, add_moderator);

@@ -624,6 +624,103 @@ test_sign_many_connections(void **state)
 	assert_int_equal(server_free(s), 0);
 }
 
+/* The server s as seen on its second listener, port. */
+static struct server
+post_view(const struct server *s, int port)
+{
+	struct server v = *s;
+
+	v.port = port;
+	snprintf(v.base, sizeof v.base, "http://127.0.0.1:%d", port);
+	return v;
+}
+
+/* A second listener (--listen-post), where a proxy routes the POSTs: a
+ * signature posted there is signed and counted on a kept-alive
+ * connection, also while the first listener holds many connections (the
+ * reply then goes out from the writer, the socket back to the listener
+ * it came from); the caps per address count the connections of both. */
+static void
+test_sign_post_listener(void **state)
+{
+	(void)state;
+	static char listen_post[32];
+	int port = harness_free_port();
+	assert_true(port > 0);
+	snprintf(listen_post, sizeof listen_post, "127.0.0.1:%d", port);
+	const char *const args[] = { COUNT_ON_SIGN, "--threads", "1",
+		"--per-ip-limit", "0", "--listen-post", listen_post, NULL };
+	struct server *s = server_new_seeded(args);
+	assert_non_null(s);
+	struct server post = post_view(s, port);
+	struct resp r;
+	struct signer sg;
+
+	struct client *c = client_new(&post);
+	sg = signer_default("second-listener@example.org");
+	assert_int_equal(client_sign(c, SEED_SLUG, &sg, &r), 303);
+	assert_thanks(&r);
+	assert_false(resp_closes(&r));
+	resp_free(&r);
+	assert_next_request(c, 0);
+	client_free(c);
+	assert_int_equal(petition_count(s, SEED_SLUG), 1);
+
+	int held[HELD_CONNS];
+	for (int i = 0; i < HELD_CONNS; i++)
+		if ((held[i] = harness_hold_conn(s)) < 0)
+			fail_msg("cannot hold connection %d open", i);
+	c = client_new(&post);
+	for (int i = 0; i < 4; i++) {
+		char email[64];
+		snprintf(email, sizeof email, "second-busy-%d@example.org", i);
+		sg = signer_default(email);
+		assert_int_equal(client_sign(c, SEED_SLUG, &sg, &r), 303);
+		assert_thanks(&r);
+		assert_false(resp_closes(&r));
+		resp_free(&r);
+		assert_next_request(c, 0);
+	}
+	client_free(c);
+	for (int i = 0; i < HELD_CONNS; i++)
+		close(held[i]);
+	assert_int_equal(petition_count(&post, SEED_SLUG), 5);
+	struct hbuf log = { 0 };
+	assert_int_equal(server_read_log(s, &log), 0);
+	char want[64];
+	snprintf(want, sizeof want, "listen_post=%s ", listen_post);
+	assert_non_null(strstr(log.data, want));
+	assert_true(count_of(log.data, " direct=1") >= 1);
+	assert_null(strstr(log.data, "module=mhd"));
+	hbuf_free(&log);
+	assert_int_equal(server_free(s), 0);
+
+	/* Two connections allowed an address: both held on the first
+	 * listener, the second refuses a third; one closed, it serves. */
+	port = harness_free_port();
+	assert_true(port > 0);
+	snprintf(listen_post, sizeof listen_post, "127.0.0.1:%d", port);
+	const char *const capped[] = { COUNT_ON_SIGN, "--per-ip-limit", "2",
+		"--listen-post", listen_post, NULL };
+	s = server_new_seeded(capped);
+	assert_non_null(s);
+	post = post_view(s, port);
+	int a = harness_hold_conn(s), b = harness_hold_conn(s);
+	assert_true(a >= 0 && b >= 0);
+	int third = harness_hold_conn(&post);
+	assert_true(third < 0);
+	close(a);
+	for (int i = 0; i < 100 && (third = harness_hold_conn(&post)) < 0; i++)
+		pause_ms(20);
+	assert_true(third >= 0);
+	close(third);
+	close(b);
+	assert_int_equal(server_read_log(s, &log), 0);
+	assert_non_null(strstr(log.data, "event=refused reason=per_address"));
+	hbuf_free(&log);
+	assert_int_equal(server_free(s), 0);
+}
+
 int
 main(void)
 {
@@ -644,6 +741,7 @@ main(void)
 		cmocka_unit_test(test_concurrent_signatures),
 		cmocka_unit_test(test_concurrent_duplicates),
 		cmocka_unit_test(test_sign_many_connections),
+		cmocka_unit_test(test_sign_post_listener),
 	};
 	server_group(&srv, count_on_sign, NULL);
 	return harness_finish(cmocka_run_group_tests(tests, server_group_setup,
