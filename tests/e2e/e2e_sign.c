@@ -538,6 +538,33 @@ assert_next_request(struct client *c, long connects)
 	resp_free(&r);
 }
 
+/* Signs as email from c: a 303 to the thanks page on a connection kept
+ * alive, which then serves the next request. */
+static void
+sign_kept_alive(struct client *c, const char *email)
+{
+	struct signer sg = signer_default(email);
+	struct resp r;
+
+	assert_int_equal(client_sign(c, SEED_SLUG, &sg, &r), 303);
+	assert_thanks(&r);
+	assert_false(resp_closes(&r));
+	char *csp = resp_header(&r, "Content-Security-Policy");
+	assert_non_null(csp);
+	free(csp);
+	resp_free(&r);
+	assert_next_request(c, 0);
+}
+
+/* Opens HELD_CONNS connections to s and keeps them in held. */
+static void
+hold_many(const struct server *s, int *held)
+{
+	for (int i = 0; i < HELD_CONNS; i++)
+		if ((held[i] = harness_hold_conn(s)) < 0)
+			fail_msg("cannot hold connection %d open", i);
+}
+
 /* With many connections open, a signature's reply is written as soon as
  * the writer has committed it, from there, and the connection goes on
  * with the server; with few it comes from the request thread. Either way
@@ -557,34 +584,19 @@ test_sign_many_connections(void **state)
 
 	/* Few connections: kept alive. */
 	struct client *c = client_new(s);
-	sg = signer_default("few-connections@example.org");
-	assert_int_equal(client_sign(c, SEED_SLUG, &sg, &r), 303);
-	assert_thanks(&r);
-	assert_false(resp_closes(&r));
-	resp_free(&r);
-	assert_next_request(c, 0);
+	sign_kept_alive(c, "few-connections@example.org");
 	client_free(c);
 
 	/* Many: the same reply, at once, and the connection serves the
 	 * next request (three times over: it is given back each time). */
 	int held[HELD_CONNS];
-	for (int i = 0; i < HELD_CONNS; i++)
-		if ((held[i] = harness_hold_conn(s)) < 0)
-			fail_msg("cannot hold connection %d open", i);
+	hold_many(s, held);
 	c = client_new(s);
 	for (int i = 0; i < 3; i++) {
 		char email[64];
 		snprintf(email, sizeof email, "many-connections-%d@example.org",
 		    i);
-		sg = signer_default(email);
-		assert_int_equal(client_sign(c, SEED_SLUG, &sg, &r), 303);
-		assert_thanks(&r);
-		assert_false(resp_closes(&r));
-		char *csp = resp_header(&r, "Content-Security-Policy");
-		assert_non_null(csp);
-		free(csp);
-		resp_free(&r);
-		assert_next_request(c, 0);
+		sign_kept_alive(c, email);
 	}
 	assert_int_equal(petition_count(s, SEED_SLUG), 4);
 	/* A client that asks to close is answered so, and closed. */
@@ -653,33 +665,19 @@ test_sign_post_listener(void **state)
 	struct server *s = server_new_seeded(args);
 	assert_non_null(s);
 	struct server post = post_view(s, port);
-	struct resp r;
-	struct signer sg;
 
 	struct client *c = client_new(&post);
-	sg = signer_default("second-listener@example.org");
-	assert_int_equal(client_sign(c, SEED_SLUG, &sg, &r), 303);
-	assert_thanks(&r);
-	assert_false(resp_closes(&r));
-	resp_free(&r);
-	assert_next_request(c, 0);
+	sign_kept_alive(c, "second-listener@example.org");
 	client_free(c);
 	assert_int_equal(petition_count(s, SEED_SLUG), 1);
 
 	int held[HELD_CONNS];
-	for (int i = 0; i < HELD_CONNS; i++)
-		if ((held[i] = harness_hold_conn(s)) < 0)
-			fail_msg("cannot hold connection %d open", i);
+	hold_many(s, held);
 	c = client_new(&post);
 	for (int i = 0; i < 4; i++) {
 		char email[64];
 		snprintf(email, sizeof email, "second-busy-%d@example.org", i);
-		sg = signer_default(email);
-		assert_int_equal(client_sign(c, SEED_SLUG, &sg, &r), 303);
-		assert_thanks(&r);
-		assert_false(resp_closes(&r));
-		resp_free(&r);
-		assert_next_request(c, 0);
+		sign_kept_alive(c, email);
 	}
 	client_free(c);
 	for (int i = 0; i < HELD_CONNS; i++)
