@@ -1069,7 +1069,11 @@ daemon_open(const char *listen, const struct sockaddr_storage *ss,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)cfg->idle_timeout,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
 	    MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
-	    MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1, MHD_OPTION_END);
+	    /* libmicrohttpd's own default, SO_REUSEADDR: a restart listens
+	     * at once, but not SO_REUSEPORT, with which a second holos
+	     * started on the same address by mistake would silently take
+	     * a share of the connections (and show counts of its own). */
+	    MHD_OPTION_END);
 	if (d == NULL)
 		log_error("server", "listen=%s error=\"cannot listen (%s)\"",
 		    listen, strerror(errno));
@@ -1109,8 +1113,8 @@ server_start(const struct server_config *c)
 			    c->listen_post);
 			return -1;
 		}
-		/* The daemons set SO_REUSEPORT: on one address they would
-		 * share its connections at random. */
+		/* Said in so many words, rather than as an address in
+		 * use. */
 		if (pslen == sslen && memcmp(&ps, &ss, sslen) == 0) {
 			log_error("server",
 			    "listen_post=%s error=\"the same address as "

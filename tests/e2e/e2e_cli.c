@@ -301,6 +301,17 @@ test_serve_bad_arguments(void **state)
 	hbuf_free(&err);
 	close(fd);
 
+	/* The address of a running holos: refused too, not shared. */
+	struct server *running = server_new_seeded(NULL);
+	assert_non_null(running);
+	snprintf(listen_on, sizeof listen_on, "127.0.0.1:%d", running->port);
+	const char *taken[] = { "serve", "--listen", listen_on, "--data",
+		s->data, NULL };
+	run_expect_failure(taken, &err);
+	assert_non_null(strstr(err.data, "cannot listen"));
+	hbuf_free(&err);
+	assert_int_equal(server_free(running), 0);
+
 	const char *bad_listen[] = { "serve", "--listen", "not-an-address",
 		"--data", s->data, NULL };
 	run_expect_failure(bad_listen, &err);
