@@ -195,6 +195,42 @@ big_form(const char *csrf, size_t total)
 	return b;
 }
 
+/* GET of the petition page with one extra header of n bytes of value:
+ * the status. */
+static long
+get_with_header(const char *name, size_t n)
+{
+	struct hbuf h = { 0 };
+	hbuf_printf(&h, "%s: x=", name);
+	for (size_t i = 0; i < n; i++)
+		hbuf_puts(&h, "a");
+	const char *const headers[] = { h.data, NULL };
+	struct client *c = client_new(srv);
+	struct resp r;
+	client_get_headers(c, "/p/" SEED_SLUG, headers, &r);
+	long st = r.status;
+	resp_free(&r);
+	client_free(c);
+	hbuf_free(&h);
+	return st;
+}
+
+/* A request's head lives in the connection's 16 KiB of memory: cookies
+ * of up to about 7,500 bytes (libmicrohttpd parses them there a second
+ * time) and other headers of up to about 15,000 are served; far larger
+ * ones are refused with 431, and the server goes on serving. */
+static void
+test_head_limits(void **state)
+{
+	(void)state;
+	assert_int_equal(get_with_header("Cookie", 7000), 200);
+	assert_int_equal(get_with_header("X-Padding", 14000), 200);
+	assert_int_equal(get_with_header("Cookie", 9000), 431);
+	assert_int_equal(get_with_header("X-Padding", 17000), 431);
+	assert_int_equal(get_with_header("X-Padding", 100000), 431);
+	assert_int_equal(get_with_header("Cookie", 200), 200);
+}
+
 static void
 test_body_too_large(void **state)
 {
@@ -532,6 +568,7 @@ main(void)
 		cmocka_unit_test(test_csrf_forged),
 		cmocka_unit_test(test_cross_origin_post),
 		cmocka_unit_test(test_body_too_large),
+		cmocka_unit_test(test_head_limits),
 		cmocka_unit_test(test_xss_escaped),
 		cmocka_unit_test(test_traversal),
 		cmocka_unit_test(test_security_headers),
