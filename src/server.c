@@ -41,7 +41,8 @@ static const struct server_config *cfg; /* from server_start() */
 static struct MHD_Daemon *daemon_;
 /* The second listener's (--listen-post), or NULL: one thread of its own,
  * for the requests that change something, which a proxy routes there so
- * that they never wait behind the connections of page readers. */
+ * that they never wait behind the connections of page readers. Only
+ * server_start() and server_stop() look at it. */
 static struct MHD_Daemon *daemon_post;
 /* Set when the server begins to stop. A request is counted in inflight when
  * it starts and reads this flag when it would run its handler: set, it is
@@ -236,7 +237,12 @@ struct conn {
 	bool counted; /* in limits */
 	bool cut;     /* shut down by the reaper */
 	bool refused; /* over a cap as it started: shut down, not served */
+	bool post;    /* came to the second listener (--listen-post) */
 };
+
+/* The second listener's connections are told apart by this, given as
+ * their notification's closure. */
+static const char post_mark[] = "post";
 
 /* The head's deadline while the server is three-quarters full. */
 #define PRESSED_HEAD_MS 2000
@@ -284,11 +290,11 @@ on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
 	struct conn *k = *socket_context;
 	const union MHD_ConnectionInfo *ci;
 
-	(void)cls;
 	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
 		/* Without memory the connection simply has no deadline. */
 		if ((k = calloc(1, sizeof(*k))) == NULL)
 			return;
+		k->post = cls == post_mark;
 		ci = MHD_get_connection_info(c,
 		    MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 		sockaddr_netaddr(ci != NULL ? ci->client_addr : NULL, &k->peer);
@@ -609,11 +615,10 @@ access_log(struct request *r, size_t len)
 	 * and anything shaped like one, out of the log. */
 	log_path(path, sizeof(path), r->path);
 	/* Which listener, when there are two: a proxy's routing is seen. */
-	if (daemon_post != NULL) {
-		const union MHD_ConnectionInfo *di =
-		    MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_DAEMON);
+	if (cfg->listen_post != NULL) {
+		struct conn *k = conn_of(r->conn);
 
-		post = di != NULL && di->daemon == daemon_post;
+		post = k != NULL && k->post;
 	}
 	log_info("http", "method=%s path=%s status=%d bytes=%zu us=%ld%s%s",
 	    r->method == HTTP_OTHER ? "OTHER" : r->method_name, path, r->status,
@@ -1042,10 +1047,11 @@ server_block_signals(void)
 }
 
 /* Starts a daemon listening on ss with threads request threads, serving
- * as cfg says. Returns it, or NULL (the reason logged under listen). */
+ * as cfg says (post: the second listener). Returns it, or NULL (the
+ * reason logged under listen). */
 static struct MHD_Daemon *
 daemon_open(const char *listen, const struct sockaddr_storage *ss,
-    unsigned threads)
+    unsigned threads, bool post)
 {
 	struct MHD_Daemon *d;
 	struct MHD_OptionItem pool[2] = { { MHD_OPTION_END, 0, NULL },
@@ -1068,7 +1074,8 @@ daemon_open(const char *listen, const struct sockaddr_storage *ss,
 	     * proxy exempt: not the library's own count per address. */
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)cfg->idle_timeout,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-	    MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
+	    MHD_OPTION_NOTIFY_CONNECTION, on_connection,
+	    post ? (void *)post_mark : NULL,
 	    /* libmicrohttpd's own default, SO_REUSEADDR: a restart listens
 	     * at once, but not SO_REUSEPORT, with which a second holos
 	     * started on the same address by mistake would silently take
@@ -1137,9 +1144,10 @@ server_start(const struct server_config *c)
 	atomic_store(&draining, false);
 	MHD_set_panic_func(on_mhd_panic, NULL);
 	connlimit_init(&limits, c->per_ip, c->per_net);
-	if ((daemon_ = daemon_open(c->listen, &ss, threads)) == NULL ||
+	if ((daemon_ = daemon_open(c->listen, &ss, threads, false)) == NULL ||
 	    (c->listen_post != NULL &&
-		(daemon_post = daemon_open(c->listen_post, &ps, 1)) == NULL)) {
+		(daemon_post = daemon_open(c->listen_post, &ps, 1, true)) ==
+		    NULL)) {
 		daemons_close();
 		return -1;
 	}
