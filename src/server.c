@@ -274,6 +274,22 @@ on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
 	/* Stopping: no new connection (server_stop()). */
 	if (atomic_load(&draining))
 		return MHD_NO;
+	/* --max-connections counts both listeners: libmicrohttpd counts
+	 * each daemon's own. */
+	if (cfg->listen_post != NULL && cfg->max_conns > 0) {
+		size_t open;
+
+		pthread_mutex_lock(&conns_lock);
+		open = nconns;
+		pthread_mutex_unlock(&conns_lock);
+		if (open >= cfg->max_conns) {
+			log_warn("server",
+			    "event=refused reason=max_connections "
+			    "open=%zu",
+			    open);
+			return MHD_NO;
+		}
+	}
 	sockaddr_netaddr(addr, &a);
 	if (peer_trusted(&a))
 		return MHD_YES;

@@ -647,11 +647,24 @@ post_view(const struct server *s, int port)
 	return v;
 }
 
+/* A connection held open to s as harness_hold_conn() holds it, tried for
+ * up to 2 s while s still counts one just closed. Returns it, or -1. */
+static int
+hold_retry(const struct server *s)
+{
+	int fd = -1;
+
+	for (int i = 0; i < 100 && (fd = harness_hold_conn(s)) < 0; i++)
+		pause_ms(20);
+	return fd;
+}
+
 /* A second listener (--listen-post), where a proxy routes the POSTs: a
  * signature posted there is signed and counted on a kept-alive
  * connection, also while the first listener holds many connections (the
  * reply then goes out from the writer, the socket back to the listener
- * it came from); the caps per address count the connections of both. */
+ * it came from); the caps per address and --max-connections count the
+ * connections of both. */
 static void
 test_sign_post_listener(void **state)
 {
@@ -703,18 +716,41 @@ test_sign_post_listener(void **state)
 	s = server_new_seeded(capped);
 	assert_non_null(s);
 	post = post_view(s, port);
-	int a = harness_hold_conn(s), b = harness_hold_conn(s);
+	/* The start's own check may hold a place a moment longer. */
+	int a = hold_retry(s), b = hold_retry(s);
 	assert_true(a >= 0 && b >= 0);
 	int third = harness_hold_conn(&post);
 	assert_true(third < 0);
 	close(a);
-	for (int i = 0; i < 100 && (third = harness_hold_conn(&post)) < 0; i++)
-		pause_ms(20);
-	assert_true(third >= 0);
+	assert_true((third = hold_retry(&post)) >= 0);
 	close(third);
 	close(b);
 	assert_int_equal(server_read_log(s, &log), 0);
 	assert_non_null(strstr(log.data, "event=refused reason=per_address"));
+	hbuf_free(&log);
+	assert_int_equal(server_free(s), 0);
+
+	/* --max-connections counts the connections of both listeners. */
+	port = harness_free_port();
+	assert_true(port > 0);
+	snprintf(listen_post, sizeof listen_post, "127.0.0.1:%d", port);
+	const char *const total[] = { COUNT_ON_SIGN, "--threads", "1",
+		"--per-ip-limit", "0", "--max-connections", "4",
+		"--listen-post", listen_post, NULL };
+	s = server_new_seeded(total);
+	assert_non_null(s);
+	post = post_view(s, port);
+	int open[4];
+	for (int i = 0; i < 4; i++)
+		assert_true((open[i] = hold_retry(i < 3 ? s : &post)) >= 0);
+	assert_true(harness_hold_conn(&post) < 0);
+	close(open[0]);
+	assert_true((open[0] = hold_retry(&post)) >= 0);
+	for (int i = 0; i < 4; i++)
+		close(open[i]);
+	assert_int_equal(server_read_log(s, &log), 0);
+	assert_non_null(
+	    strstr(log.data, "event=refused reason=max_connections"));
 	hbuf_free(&log);
 	assert_int_equal(server_free(s), 0);
 }
