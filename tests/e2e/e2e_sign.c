@@ -659,6 +659,30 @@ hold_retry(const struct server *s)
 	return fd;
 }
 
+/* The address of a second listener on a free port, for server_with_post(). */
+static char listen_post[32];
+
+/* Starts a seeded server with extra's arguments (at most 12) and a second
+ * listener on a free port, *port, at listen_post. */
+static struct server *
+server_with_post(const char *const *extra, int *port)
+{
+	static const char *args[16];
+	size_t n = 0;
+
+	*port = harness_free_port();
+	assert_true(*port > 0);
+	snprintf(listen_post, sizeof listen_post, "127.0.0.1:%d", *port);
+	for (; extra[n] != NULL && n < 12; n++)
+		args[n] = extra[n];
+	args[n++] = "--listen-post";
+	args[n++] = listen_post;
+	args[n] = NULL;
+	struct server *s = server_new_seeded(args);
+	assert_non_null(s);
+	return s;
+}
+
 /* A second listener (--listen-post), where a proxy routes the POSTs: a
  * signature posted there is signed and counted on a kept-alive
  * connection, also while the first listener holds many connections (the
@@ -669,14 +693,10 @@ static void
 test_sign_post_listener(void **state)
 {
 	(void)state;
-	static char listen_post[32];
-	int port = harness_free_port();
-	assert_true(port > 0);
-	snprintf(listen_post, sizeof listen_post, "127.0.0.1:%d", port);
+	int port;
 	const char *const args[] = { COUNT_ON_SIGN, "--threads", "1",
-		"--per-ip-limit", "0", "--listen-post", listen_post, NULL };
-	struct server *s = server_new_seeded(args);
-	assert_non_null(s);
+		"--per-ip-limit", "0", NULL };
+	struct server *s = server_with_post(args, &port);
 	struct server post = post_view(s, port);
 
 	struct client *c = client_new(&post);
@@ -708,13 +728,9 @@ test_sign_post_listener(void **state)
 
 	/* Two connections allowed an address: both held on the first
 	 * listener, the second refuses a third; one closed, it serves. */
-	port = harness_free_port();
-	assert_true(port > 0);
-	snprintf(listen_post, sizeof listen_post, "127.0.0.1:%d", port);
 	const char *const capped[] = { COUNT_ON_SIGN, "--per-ip-limit", "2",
-		"--listen-post", listen_post, NULL };
-	s = server_new_seeded(capped);
-	assert_non_null(s);
+		NULL };
+	s = server_with_post(capped, &port);
 	post = post_view(s, port);
 	/* The start's own check may hold a place a moment longer. */
 	int a = hold_retry(s), b = hold_retry(s);
@@ -731,14 +747,9 @@ test_sign_post_listener(void **state)
 	assert_int_equal(server_free(s), 0);
 
 	/* --max-connections counts the connections of both listeners. */
-	port = harness_free_port();
-	assert_true(port > 0);
-	snprintf(listen_post, sizeof listen_post, "127.0.0.1:%d", port);
 	const char *const total[] = { COUNT_ON_SIGN, "--threads", "1",
-		"--per-ip-limit", "0", "--max-connections", "4",
-		"--listen-post", listen_post, NULL };
-	s = server_new_seeded(total);
-	assert_non_null(s);
+		"--per-ip-limit", "0", "--max-connections", "4", NULL };
+	s = server_with_post(total, &port);
 	post = post_view(s, port);
 	int open[4];
 	for (int i = 0; i < 4; i++)
