@@ -471,6 +471,9 @@ mix_rounds() {	# tsv port
 mix_p() {	# tsv column -> median
 	awk -v c="$2" '{ print $c }' "$1" | median
 }
+mix_max() {	# tsv -> the largest maximum
+	awk '{ print $3 }' "$1" | sort -g | tail -n 1
+}
 mix_ok() {	# tsv -> 303s/requests
 	awk '{ ok += $4; n += $5 } END { printf "%d/%d", ok, n }' "$1"
 }
@@ -511,19 +514,17 @@ holos_stop
 rm -rf "$d"
 MIX_P50=$(mix_p "$TMP/mix.tsv" 1)
 MIX_P99=$(mix_p "$TMP/mix.tsv" 2)
-MIX_MAX=$(awk '{ print $3 }' "$TMP/mix.tsv" | sort -g | tail -n 1)
+MIX_MAX=$(mix_max "$TMP/mix.tsv")
 MIX_OK=$(mix_ok "$TMP/mix.tsv")
 MIX_PAGE=$(mix_p "$TMP/mix.tsv" 6)
 POST_P50=$(mix_p "$TMP/mixpost.tsv" 1)
 POST_P99=$(mix_p "$TMP/mixpost.tsv" 2)
-POST_MAX=$(awk '{ print $3 }' "$TMP/mixpost.tsv" | sort -g | tail -n 1)
+POST_MAX=$(mix_max "$TMP/mixpost.tsv")
 POST_OK=$(mix_ok "$TMP/mixpost.tsv")
 POST_PAGE=$(mix_p "$TMP/mixpost.tsv" 6)
 log ""
-
-if [ "$ONLY" = mixed ]; then
-	{
-	echo "== summary (medians of $ROUNDS runs)"
+# Part 3's lines of a summary.
+mix_summary() {
 	echo "3. mixed: signing at $MIX_RATE/s under 1000 page readers: p50" \
 	    "$MIX_P50 ms, p99 $MIX_P99 ms, max $MIX_MAX ms; 303s $MIX_OK;" \
 	    "page $MIX_PAGE req/s meanwhile"
@@ -533,6 +534,12 @@ if [ "$ONLY" = mixed ]; then
 	echo "   references: the same signing without page load p50/p99" \
 	    "$SOLO ms; GET of the JSON at $MIX_RATE/s under the same page load" \
 	    "$JSONMIX ms"
+}
+
+if [ "$ONLY" = mixed ]; then
+	{
+	echo "== summary (medians of $ROUNDS runs)"
+	mix_summary
 	echo "raw results: $OUT"
 	} | tee -a "$OUT"
 	exit 0
@@ -615,14 +622,7 @@ if [ -n "$CONFIRM_RPS" ]; then
 	    "$CONFIRM_RPS signatures/s (p99 $CONFIRM_P99 ms), one run"
 fi
 echo ""
-echo "3. mixed: signing at $MIX_RATE/s under 1000 page readers: p50" \
-    "$MIX_P50 ms, p99 $MIX_P99 ms, max $MIX_MAX ms; 303s $MIX_OK;" \
-    "page $MIX_PAGE req/s meanwhile"
-echo "   with --listen-post (the signing on a listener of its own): p50" \
-    "$POST_P50 ms, p99 $POST_P99 ms, max $POST_MAX ms; 303s $POST_OK; page" \
-    "$POST_PAGE req/s meanwhile"
-echo "   references: the same signing without page load p50/p99 $SOLO ms;" \
-    "GET of the JSON at $MIX_RATE/s under the same page load $JSONMIX ms"
+mix_summary
 echo ""
 echo "4. latency vs signatures (fixed $SCALE_RATE/s: p50/p99 ms;" \
     "wrk -c64: req/s, p99 ms; cold = first request after start, s)"

@@ -116,8 +116,9 @@ struct request {
 			     * it: another thread may finish it */
 	bool finished;	    /* the handler's second half ran off the request
 			     * thread (http_finish()); its reply is made */
-	bool replied;	    /* ... and was sent from there: the connection
-			     * closes */
+	bool replied;	    /* ... and was sent from there: the request's
+			     * connection ends, its socket gone on as a
+			     * new one (or shut) */
 
 	/* The reply. */
 	int status;
@@ -176,9 +177,9 @@ void http_resume(struct request *r);
  * once or twice round all the connections ready on it, which under heavy
  * reading is most of the request's time: then the handler's second half
  * runs here instead, at once, and its reply (when it is small and in
- * r->out) is written here and the connection closed after it. So that
- * second half must not park again, and must be safe on any thread (it
- * is: what it touches is r and thread-safe modules). */
+ * r->out) is written here, the connection kept alive as the client asked.
+ * So that second half must not park again, and must be safe on any thread
+ * (it is: what it touches is r and thread-safe modules). */
 void http_finish(struct request *r);
 
 /* Takes the request's connection from the server: returns a descriptor of

@@ -8,6 +8,8 @@
 
 /* Milliseconds of CLOCK_MONOTONIC: only differences mean anything. */
 int64_t mono_ms(void);
+/* The same in microseconds, for timing what takes a few milliseconds. */
+int64_t mono_us(void);
 
 /* Moves t ms milliseconds on: a CLOCK_MONOTONIC time, as the workers'
  * pthread_cond_timedwait() and the parked replies take it, or a time of

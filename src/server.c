@@ -253,6 +253,18 @@ static pthread_mutex_t conns_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct conn *conns; /* under conns_lock */
 static size_t nconns;	   /* under conns_lock */
 
+/* The connections open now, on both listeners. */
+static size_t
+conns_open(void)
+{
+	size_t n;
+
+	pthread_mutex_lock(&conns_lock);
+	n = nconns;
+	pthread_mutex_unlock(&conns_lock);
+	return n;
+}
+
 static void
 log_refused(enum connlimit_result res, const struct netaddr *a)
 {
@@ -277,11 +289,8 @@ on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
 	/* --max-connections counts both listeners: libmicrohttpd counts
 	 * each daemon's own. */
 	if (cfg->listen_post != NULL && cfg->max_conns > 0) {
-		size_t open;
+		size_t open = conns_open();
 
-		pthread_mutex_lock(&conns_lock);
-		open = nconns;
-		pthread_mutex_unlock(&conns_lock);
 		if (open >= cfg->max_conns) {
 			log_warn("server",
 			    "event=refused reason=max_connections "
@@ -819,7 +828,6 @@ mhd_finish(struct request *r)
 {
 	struct conn *k;
 	struct buf b;
-	size_t open;
 	bool keep;
 	int sent;
 
@@ -827,10 +835,7 @@ mhd_finish(struct request *r)
 	 * the handler that parked r yet: r is then left to it. */
 	if (!atomic_load_explicit(&r->let_go, memory_order_acquire))
 		return;
-	pthread_mutex_lock(&conns_lock);
-	open = nconns;
-	pthread_mutex_unlock(&conns_lock);
-	if (open < (size_t)DIRECT_CONNS_PER_THREAD * nthreads)
+	if (conns_open() < (size_t)DIRECT_CONNS_PER_THREAD * nthreads)
 		return;
 	if ((k = conn_of(r->conn)) == NULL || k->fd < 0)
 		return;

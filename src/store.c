@@ -3883,15 +3883,6 @@ store_log_find(struct store *s, int64_t petition_id,
  * guess off by a few times only makes slices longer or shorter. */
 static _Atomic int64_t log_hash_ns;
 
-static int64_t
-now_us(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
-}
-
 /* The leaves of the next slice. */
 static int64_t
 log_hash_slice(void)
@@ -3910,7 +3901,7 @@ log_hash_slice(void)
 static bool
 log_hash_one(struct q *q, int64_t petition_id, int64_t *added)
 {
-	int64_t from = 0, to = 0, size = 0, n, t0 = now_us();
+	int64_t from = 0, to = 0, size = 0, n, t0 = mono_us();
 
 	q_begin(q, ST_BEGIN);
 	/* Nothing when the log is gone or another node caught up. */
@@ -3928,7 +3919,7 @@ log_hash_one(struct q *q, int64_t petition_id, int64_t *added)
 	*added += to - from;
 	/* A slice's cost a leaf, weighed in gently (a chunk's is lower). */
 	if (to - from < LOG_HASH_CHUNK) {
-		int64_t ns = (now_us() - t0) * 1000 / (to - from);
+		int64_t ns = (mono_us() - t0) * 1000 / (to - from);
 		int64_t old =
 		    atomic_load_explicit(&log_hash_ns, memory_order_relaxed);
 

@@ -289,9 +289,7 @@ test_confirm_many_connections(void **state)
 	srv = busy;
 	enum { HELD = 150 };
 	int held[HELD];
-	for (int i = 0; i < HELD; i++)
-		if ((held[i] = harness_hold_conn(busy)) < 0)
-			fail_msg("cannot hold connection %d open", i);
+	harness_hold_conns(busy, held, HELD);
 	struct signer who = signer_default("busy-confirm@example.org");
 	char *link = sign_pending(&who);
 	struct client *c = client_new(busy);

@@ -556,15 +556,6 @@ sign_kept_alive(struct client *c, const char *email)
 	assert_next_request(c, 0);
 }
 
-/* Opens HELD_CONNS connections to s and keeps them in held. */
-static void
-hold_many(const struct server *s, int *held)
-{
-	for (int i = 0; i < HELD_CONNS; i++)
-		if ((held[i] = harness_hold_conn(s)) < 0)
-			fail_msg("cannot hold connection %d open", i);
-}
-
 /* With many connections open, a signature's reply is written as soon as
  * the writer has committed it, from there, and the connection goes on
  * with the server; with few it comes from the request thread. Either way
@@ -590,7 +581,7 @@ test_sign_many_connections(void **state)
 	/* Many: the same reply, at once, and the connection serves the
 	 * next request (three times over: it is given back each time). */
 	int held[HELD_CONNS];
-	hold_many(s, held);
+	harness_hold_conns(s, held, HELD_CONNS);
 	c = client_new(s);
 	for (int i = 0; i < 3; i++) {
 		char email[64];
@@ -705,7 +696,7 @@ test_sign_post_listener(void **state)
 	assert_int_equal(petition_count(s, SEED_SLUG), 1);
 
 	int held[HELD_CONNS];
-	hold_many(s, held);
+	harness_hold_conns(s, held, HELD_CONNS);
 	c = client_new(&post);
 	for (int i = 0; i < 4; i++) {
 		char email[64];

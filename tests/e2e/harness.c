@@ -2888,3 +2888,11 @@ fail:
 	close(fd);
 	return -1;
 }
+
+void
+harness_hold_conns(const struct server *s, int *fds, int n)
+{
+	for (int i = 0; i < n; i++)
+		if ((fds[i] = harness_hold_conn(s)) < 0)
+			fail_msg("cannot hold connection %d open", i);
+}

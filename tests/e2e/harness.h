@@ -95,6 +95,8 @@ int harness_free_port(void);
  * accepted and counts it) and stays open, kept alive: close() it. Returns
  * its descriptor, or -1. */
 int harness_hold_conn(const struct server *s);
+/* n connections held so into fds; fails the test when one cannot be. */
+void harness_hold_conns(const struct server *s, int *fds, int n);
 
 /* The binary under test: $HOLOS_BIN, or build/asan/holos. */
 const char *harness_bin(void);
