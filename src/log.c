@@ -207,46 +207,86 @@ put(char *line, size_t size, int *n, const char *s, size_t len)
 	return true;
 }
 
-static void
-log_vwrite(enum log_level level, const char *module, const char *fmt, va_list ap)
+#define LINE_MAX_LEN 2048
+
+/* Puts "ts=… level=… module=MODULE " at the start of line
+ * (LINE_MAX_LEN bytes) and the time into *ts. Returns its length, or -1
+ * when it does not fit. */
+static int
+line_begin(char *line, enum log_level level, const char *module,
+    struct timespec *ts)
 {
-	char line[2048], ms[8];
-	struct timespec ts;
+	char ms[8];
 	struct tm tm;
-	int n = 0, m;
+	int n = 0;
 	long msec;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	if (ts.tv_sec != stamp.sec) {
-		gmtime_r(&ts.tv_sec, &tm);
+	clock_gettime(CLOCK_REALTIME, ts);
+	if (ts->tv_sec != stamp.sec) {
+		gmtime_r(&ts->tv_sec, &tm);
 		stamp.len = snprintf(stamp.text, sizeof(stamp.text),
 		    "ts=%04d-%02d-%02dT%02d:%02d:%02d.", tm.tm_year + 1900,
 		    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 		if (stamp.len < 0 || (size_t)stamp.len >= sizeof(stamp.text))
-			return;
-		stamp.sec = ts.tv_sec;
+			return -1;
+		stamp.sec = ts->tv_sec;
 	}
-	msec = ts.tv_nsec / 1000000;
+	msec = ts->tv_nsec / 1000000;
 	ms[0] = (char)('0' + msec / 100);
 	ms[1] = (char)('0' + msec / 10 % 10);
 	ms[2] = (char)('0' + msec % 10);
-	if (!put(line, sizeof(line), &n, stamp.text, (size_t)stamp.len) ||
-	    !put(line, sizeof(line), &n, ms, 3) ||
-	    !put(line, sizeof(line), &n, "Z level=", 8) ||
-	    !put(line, sizeof(line), &n, log_names[level],
+	if (!put(line, LINE_MAX_LEN, &n, stamp.text, (size_t)stamp.len) ||
+	    !put(line, LINE_MAX_LEN, &n, ms, 3) ||
+	    !put(line, LINE_MAX_LEN, &n, "Z level=", 8) ||
+	    !put(line, LINE_MAX_LEN, &n, log_names[level],
 		strlen(log_names[level])) ||
-	    !put(line, sizeof(line), &n, " module=", 8) ||
-	    !put(line, sizeof(line), &n, module, strlen(module)) ||
-	    !put(line, sizeof(line), &n, " ", 1))
+	    !put(line, LINE_MAX_LEN, &n, " module=", 8) ||
+	    !put(line, LINE_MAX_LEN, &n, module, strlen(module)) ||
+	    !put(line, LINE_MAX_LEN, &n, " ", 1))
+		return -1;
+	return n;
+}
+
+/* Ends line (n bytes of it written, cut to fit) and writes it. */
+static void
+line_end(enum log_level level, const struct timespec *ts, char *line, int n)
+{
+	if ((size_t)n > LINE_MAX_LEN - 2)
+		n = LINE_MAX_LEN - 2;
+	line[n++] = '\n';
+	log_emit(level, ts, line, (size_t)n);
+}
+
+static void
+log_vwrite(enum log_level level, const char *module, const char *fmt, va_list ap)
+{
+	char line[LINE_MAX_LEN];
+	struct timespec ts;
+	int n, m;
+
+	if ((n = line_begin(line, level, module, &ts)) == -1)
 		return;
 	m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
 	if (m < 0)
 		return;
-	n += m;
-	if ((size_t)n > sizeof(line) - 2)
-		n = sizeof(line) - 2;
-	line[n++] = '\n';
-	log_emit(level, &ts, line, (size_t)n);
+	line_end(level, &ts, line, n + m);
+}
+
+void
+log_info_text(const char *module, const char *msg, size_t len)
+{
+	char line[LINE_MAX_LEN];
+	struct timespec ts;
+	int n;
+
+	if (LOG_INFO < log_min)
+		return;
+	if ((n = line_begin(line, LOG_INFO, module, &ts)) == -1)
+		return;
+	if (len > LINE_MAX_LEN - 2 - (size_t)n)
+		len = LINE_MAX_LEN - 2 - (size_t)n;
+	memcpy(line + n, msg, len);
+	line_end(LOG_INFO, &ts, line, n + (int)len);
 }
 
 /* Repeated warnings: each call site (its format) may write LOG_BURST lines

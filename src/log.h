@@ -19,6 +19,11 @@ void log_set_level(enum log_level level);
 void log_msg(enum log_level level, const char *module, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* As log_info() for a message already formatted (len bytes, without a
+ * newline, cut to fit a line): a line per request without printf's
+ * cost. */
+void log_info_text(const char *module, const char *msg, size_t len);
+
 /* From now on, lines below LOG_WARN wait in a buffer of their thread and
  * reach stderr within about ms milliseconds (with log_flush() called that
  * often), in one write(2) per 4 KB (PIPE_BUF) or per ms: a busy server

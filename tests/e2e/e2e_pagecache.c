@@ -111,12 +111,74 @@ test_cached_page_is_the_page(void **state)
 	client_free(c);
 }
 
+/* A reply made once for static bytes is sent again only with the same
+ * headers: the same bytes under other headers get their own. */
+static void
+test_reused_reply_keeps_its_headers(void **state)
+{
+	(void)state;
+	/* One client, one kept-alive connection: every request below is
+	 * served by the same request thread, which keeps its replies. */
+	struct client *c = client_new(srv);
+	struct resp r, first;
+	char *v;
+
+	assert_int_equal(client_get(c, "/static/style.css?v=1", &first),
+	    CURLE_OK);
+	assert_int_equal(first.status, 200);
+	for (int i = 0; i < 3; i++) {
+		/* The same file, without and with ?v=: its Cache-Control. */
+		assert_int_equal(client_get(c, "/static/style.css", &r),
+		    CURLE_OK);
+		assert_int_equal(r.status, 200);
+		v = resp_header(&r, "Cache-Control");
+		assert_string_equal(v, "public, max-age=3600");
+		free(v);
+		assert_int_equal(r.body.len, first.body.len);
+		assert_memory_equal(r.body.data, first.body.data, r.body.len);
+		resp_free(&r);
+		assert_int_equal(client_get(c, "/static/style.css?v=1", &r),
+		    CURLE_OK);
+		v = resp_header(&r, "Cache-Control");
+		assert_string_equal(v, "public, max-age=31536000, immutable");
+		free(v);
+		assert_memory_equal(r.body.data, first.body.data, r.body.len);
+		assert_int_equal(r.num_connects, 0);
+		resp_free(&r);
+	}
+	resp_free(&first);
+	/* The page in Russian: chosen by ?lang= it sets the language's
+	 * cookie; then chosen by that cookie, the same page sets none. */
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(client_get(c, PAGE "?lang=ru", &r), CURLE_OK);
+		assert_int_equal(r.status, 200);
+		v = resp_header_all(&r, "Set-Cookie");
+		assert_non_null(strstr(v, "holos_lang=ru"));
+		free(v);
+		assert_non_null(strstr(r.body.data, "<html lang=\"ru\""));
+		resp_free(&r);
+		assert_int_equal(client_get(c, PAGE, &r), CURLE_OK);
+		assert_int_equal(r.status, 200);
+		v = resp_header_all(&r, "Set-Cookie");
+		assert_string_equal(v, "");
+		free(v);
+		v = resp_header(&r, "Vary");
+		assert_string_equal(v, "Accept-Language, Cookie");
+		free(v);
+		assert_non_null(strstr(r.body.data, "<html lang=\"ru\""));
+		assert_int_equal(r.num_connects, 0);
+		resp_free(&r);
+	}
+	client_free(c);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_regions_share_one_page),
 		cmocka_unit_test(test_cached_page_is_the_page),
+		cmocka_unit_test(test_reused_reply_keeps_its_headers),
 	};
 	/* The cache's renders are logged at the debug level. */
 	setenv("HOLOS_LOG_LEVEL", "debug", 1);
