@@ -38,6 +38,7 @@ static struct {
 	int64_t *waiting;    /* per petition: delivered_at, 0 not waiting */
 	size_t n;
 	size_t *order[CATALOG_SORT__MAX];
+	size_t *by_slug;    /* indexes of ps in slug order */
 	struct ring *rings; /* by id, as ps */
 	int64_t version[4];
 	bool loaded, dirty;
@@ -95,6 +96,8 @@ drop(void)
 	free(cat.trend);
 	free(cat.waiting);
 	free(cat.rings);
+	free(cat.by_slug);
+	cat.by_slug = NULL;
 	for (i = 0; i < CATALOG_SORT__MAX; i++) {
 		free(cat.order[i]);
 		cat.order[i] = NULL;
@@ -143,6 +146,14 @@ ring_find(const struct ring *r, size_t n, int64_t id)
 	return NULL;
 }
 
+/* qsort() order of indexes of cat.ps by slug. */
+static int
+by_slug_name(const void *x, const void *y)
+{
+	return strcmp(cat.ps[*(const size_t *)x].slug,
+	    cat.ps[*(const size_t *)y].slug);
+}
+
 /* Reads the public petitions again, keeping the rings of those still
  * there. Returns 0 or -1 (the old catalogue stays). */
 static int
@@ -153,7 +164,7 @@ load(void)
 	struct ring *rings = NULL;
 	struct waiting_row *w = NULL;
 	int64_t *trend = NULL, *waiting = NULL;
-	size_t *order[CATALOG_SORT__MAX] = { NULL };
+	size_t *order[CATALOG_SORT__MAX] = { NULL }, *by_slug = NULL;
 	size_t n = 0, nw = 0, i, j = 0;
 	int k;
 
@@ -165,10 +176,11 @@ load(void)
 	rings = calloc(n ? n : 1, sizeof(*rings));
 	trend = calloc(n ? n : 1, sizeof(*trend));
 	waiting = calloc(n ? n : 1, sizeof(*waiting));
+	by_slug = calloc(n ? n : 1, sizeof(*by_slug));
 	for (k = 0; k < CATALOG_SORT__MAX; k++)
 		if ((order[k] = calloc(n ? n : 1, sizeof(size_t))) == NULL)
 			goto fail;
-	if (rings == NULL || trend == NULL || waiting == NULL)
+	if (rings == NULL || trend == NULL || waiting == NULL || by_slug == NULL)
 		goto fail;
 	for (i = 0; i < n; i++) {
 		/* Both lists are in id order. */
@@ -185,6 +197,7 @@ load(void)
 			rings[i].id = ps[i].id, rings[i].first_hour = -1;
 		for (k = 0; k < CATALOG_SORT__MAX; k++)
 			order[k][i] = i;
+		by_slug[i] = i;
 	}
 	drop();
 	cat.arena = a;
@@ -195,6 +208,8 @@ load(void)
 	cat.waiting = waiting;
 	for (k = 0; k < CATALOG_SORT__MAX; k++)
 		cat.order[k] = order[k];
+	cat.by_slug = by_slug;
+	qsort(cat.by_slug, n, sizeof(size_t), by_slug_name);
 	cat.loaded = true;
 	cat.sorted_ms = 0;
 	log_info("catalog", "op=load petitions=%zu waiting=%zu", n, nw);
@@ -202,6 +217,7 @@ load(void)
 fail:
 	for (k = 0; k < CATALOG_SORT__MAX; k++)
 		free(order[k]);
+	free(by_slug);
 	free(rings);
 	free(trend);
 	free(waiting);
@@ -301,17 +317,14 @@ by_waiting(const void *x, const void *y)
 	return cmp_i64(cat.ps[b].id, cat.ps[a].id); /* older first */
 }
 
-/* Makes the catalogue current (under the lock). Returns 0, or -1 when it
- * was never loaded and cannot be. */
+/* Reads the petitions again when they changed: at once after a change in
+ * this process, within CHECK_MS of another's (under the lock; t is now,
+ * mono_ms()). Returns 0, or -1 when the catalogue was never loaded and
+ * cannot be. */
 static int
-refresh(void)
+current(int64_t t)
 {
-	static int (*const cmp[CATALOG_SORT__MAX])(const void *,
-	    const void *) = { by_trending, by_signatures, by_newest, by_moved,
-		by_waiting };
-	int64_t t = mono_ms(), v[4] = { 0, 0, 0, 0 }, hour;
-	size_t i;
-	int k;
+	int64_t v[4] = { 0, 0, 0, 0 };
 
 	if (cat.store == NULL)
 		return -1;
@@ -330,6 +343,23 @@ refresh(void)
 			cat.dirty = false;
 		}
 	}
+	return 0;
+}
+
+/* Makes the catalogue current, its counts and orders too (under the
+ * lock). Returns 0, or -1 when it was never loaded and cannot be. */
+static int
+refresh(void)
+{
+	static int (*const cmp[CATALOG_SORT__MAX])(const void *,
+	    const void *) = { by_trending, by_signatures, by_newest, by_moved,
+		by_waiting };
+	int64_t t = mono_ms(), hour;
+	size_t i;
+	int k;
+
+	if (current(t) == -1)
+		return -1;
 	if (cat.sorted_ms != 0 && t - cat.sorted_ms < SORT_MS)
 		return 0;
 	hour = (int64_t)time(NULL) / 3600;
@@ -454,6 +484,49 @@ catalog_stats(struct catalog_stats *st)
 			st->updated_at = p->updated_at;
 	}
 	ret = 0;
+done:
+	pthread_mutex_unlock(&cat.lock);
+	return ret;
+}
+
+int
+catalog_find(struct arena *a, const char *slug, struct petition *p)
+{
+	size_t lo = 0, hi, mid;
+	int ret = -1, c;
+
+	memset(p, 0, sizeof(*p));
+	pthread_mutex_lock(&cat.lock);
+	if (current(mono_ms()) == -1)
+		goto done;
+	ret = 0;
+	for (hi = cat.n; lo < hi;) {
+		const struct petition *q;
+
+		mid = lo + (hi - lo) / 2;
+		q = &cat.ps[cat.by_slug[mid]];
+		if ((c = strcmp(slug, q->slug)) < 0) {
+			hi = mid;
+		} else if (c > 0) {
+			lo = mid + 1;
+		} else {
+			*p = *q;
+			p->slug = arena_strdup(a, q->slug);
+			p->title = arena_strdup(a, q->title);
+			p->lang = arena_strdup(a, q->lang);
+			p->body_md = NULL;
+			p->to = NULL;
+			p->nto = 0;
+			p->reason = p->note = NULL;
+			p->owner_name = "";
+			p->count = 0;
+			ret = p->slug != NULL && p->title != NULL &&
+				p->lang != NULL ?
+			    1 :
+			    -1;
+			break;
+		}
+	}
 done:
 	pthread_mutex_unlock(&cat.lock);
 	return ret;

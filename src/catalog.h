@@ -41,6 +41,15 @@ struct catalog_filter {
 int catalog_init(struct store *s);
 void catalog_free(void);
 
+/* The public petition called slug, as the catalogue holds it, into *p
+ * (its strings in a): id, slug, title, lang, goal, state, owner, times
+ * and closing date; no text, addressees, reason or note (NULL), count 0.
+ * For a check on a hot path without a database read: current at once
+ * after a change in this process, within a second of another process's.
+ * Returns 1; 0 when the catalogue has no public petition of that name
+ * (a hidden one, say); -1 when it cannot be read or memory ran out. */
+int catalog_find(struct arena *a, const char *slug, struct petition *p);
+
 /* A petition changed in this process: the next listing reads them again.
  * (Changes by other processes are seen within a second.) */
 void catalog_touch(void);

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "catalog.h"
 #include "chart.h"
 #include "counts.h"
 #include "crypto.h"
@@ -1308,6 +1309,7 @@ bot_flags(struct request *r, const struct form_value *v, int64_t job_petition_id
 struct sign_job {
 	struct signq_item it; /* first: page_submit() parks this */
 	struct petition p;
+	bool brief; /* p from the catalogue: no text, addressees or count */
 	struct form_value v[F__MAX];
 	const char *confirm_url;
 	unsigned char secret[TRANSLOG_SECRET_BYTES]; /* counted at once:
@@ -1325,6 +1327,35 @@ write_result_word(enum write_result w)
 	case WRITE_TOLD: return "told";
 	default: return "duplicate";
 	}
+}
+
+/* The petition a signature is for: from the catalogue when it holds it
+ * open, so that signing reads nothing from the database before its write
+ * (the writer's turn); else loaded in full, which replies for a missing,
+ * hidden or unreadable one. Returns 0, or -1 after replying. */
+static int
+sign_petition(struct request *r, struct sign_job *job)
+{
+	if (catalog_find(r->arena, r->slug, &job->p) == 1 &&
+	    petition_is_open(&job->p, (int64_t)time(NULL))) {
+		job->brief = true;
+		return 0;
+	}
+	job->brief = false;
+	return load_petition(r, &job->p);
+}
+
+/* The petition page again with the signer's values and errs (422), the
+ * petition loaded in full if need be. */
+static void
+sign_render(struct request *r, struct sign_job *job, const char *const *errs)
+{
+	if (job->brief) {
+		if (load_petition(r, &job->p) == -1)
+			return;
+		job->brief = false;
+	}
+	render_petition(r, 422, &job->p, job->v, errs);
 }
 
 /* The second half of signing, once the writer has decided. */
@@ -1350,9 +1381,9 @@ sign_finish(struct request *r, struct sign_job *job)
 	    job->it.op.sig.state != SIGNATURE_PENDING) {
 		log_info("sign", "slug=%s result=duplicate", job->p.slug);
 		errs[F_EMAIL] = "err_duplicate";
-		if (counts_get(job->p.id, &job->p.count) == -1)
+		if (!job->brief && counts_get(job->p.id, &job->p.count) == -1)
 			job->p.count = 0;
-		render_petition(r, 422, &job->p, job->v, errs);
+		sign_render(r, job, errs);
 		return;
 	}
 	state = site.count_on_sign ? "counted" : "pending";
@@ -1451,7 +1482,7 @@ page_petition_sign(struct request *r)
 	 * Origin must be ours. */
 	if (!page_csrf_check(r, &v[F_CSRF], ""))
 		return;
-	if (load_petition(r, &job->p) == -1)
+	if (sign_petition(r, job) == -1)
 		return;
 	if (!petition_is_open(&job->p, (int64_t)time(NULL))) {
 		page_error(r, 409, "err_closed");
@@ -1462,24 +1493,24 @@ page_petition_sign(struct request *r)
 	for (i = 0; i < F__MAX; i++)
 		errs[i] = error_key((enum sign_field)i, v[i].err);
 	if (nerr > 0) {
-		render_petition(r, 422, &job->p, v, errs);
+		sign_render(r, job, errs);
 		return;
 	}
 	email = email_normalize(r->arena, v[F_EMAIL].s, v[F_EMAIL].len, &elen);
 	if (email == NULL) {
 		errs[F_EMAIL] = "err_email";
-		render_petition(r, 422, &job->p, v, errs);
+		sign_render(r, job, errs);
 		return;
 	}
 	switch (guard_check(email, &r->addr)) {
 	case GUARD_DISPOSABLE:
 		errs[F_EMAIL] = "err_disposable";
-		render_petition(r, 422, &job->p, v, errs);
+		sign_render(r, job, errs);
 		return;
 	case GUARD_BLOCKED:
 		log_info("sign", "slug=%s result=blocked", job->p.slug);
 		errs[F_EMAIL] = "err_blocked";
-		render_petition(r, 422, &job->p, v, errs);
+		sign_render(r, job, errs);
 		return;
 	default: break;
 	}
@@ -1519,7 +1550,7 @@ page_petition_sign(struct request *r)
 		sig->state = SIGNATURE_PENDING;
 		if (sign_prepare_mail(r, job, email) == -1) {
 			errs[F_EMAIL] = "err_email";
-			render_petition(r, 422, &job->p, v, errs);
+			sign_render(r, job, errs);
 			return;
 		}
 	}

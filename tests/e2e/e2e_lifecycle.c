@@ -580,6 +580,50 @@ test_closing_date(void **state)
 	w.passed = true;
 }
 
+/* A petition closed by another process (another node of a cluster, a
+ * command on the database): this one refuses its signatures within
+ * about a second, though it signs from its own copy of the petition. */
+static void
+test_closed_elsewhere(void **state)
+{
+	struct client *starter = signed_in(STARTER_EMAIL);
+	struct client *mod = signed_in(MOD_EMAIL);
+	struct client *v = client_new(&w.srv);
+	struct draft d = plain;
+	char *slug = NULL, sql[256], email[64];
+	struct signer s;
+	struct resp r;
+	int status = 0, n = 0;
+
+	(void)state;
+	d.title = "Light the path through the park";
+	slug = open_petition(starter, mod, &d);
+	s = signer_default("first@example.org");
+	assert_int_equal(client_sign(v, slug, &s, &r), 303);
+	resp_free(&r);
+	/* As another process closes it: its row, not this process's
+	 * lifecycle. */
+	snprintf(sql, sizeof sql,
+	    "UPDATE petitions SET state = 'closed', updated_at = updated_at + 1"
+	    " WHERE slug = '%s'",
+	    slug);
+	assert_int_equal(server_db_exec(&w.srv, sql), 0);
+	for (long long end = now_ms() + WAIT_MS; now_ms() < end; pause_ms(100)) {
+		snprintf(email, sizeof email, "later%d@example.org", n++);
+		s = signer_default(email);
+		status = client_sign(v, slug, &s, &r);
+		resp_free(&r);
+		if (status != 303)
+			break;
+	}
+	assert_int_equal(status, 409);
+	free(slug);
+	client_free(starter);
+	client_free(mod);
+	client_free(v);
+	w.passed = true;
+}
+
 /* What each role may not do: 302 to the login page, or 403; never 500. */
 static void
 test_refusals(void **state)
@@ -744,6 +788,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_hide_and_restore, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_closing_date, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_closed_elsewhere, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_withdraw_and_starter_moves,

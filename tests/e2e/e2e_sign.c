@@ -50,6 +50,9 @@ static void
 assert_form_error(const char *html)
 {
 	assert_non_null(strstr(html, "aria-invalid=\"true\""));
+	/* The whole petition again, its text and addressees, not only the
+	 * form. */
+	assert_non_null(strstr(html, "We call on international organizations"));
 	char *tok = html_csrf(html);
 	assert_non_null(tok);
 	free(tok);
@@ -175,6 +178,15 @@ test_duplicate_email(void **state)
 		s.first_name = "Second";
 		char *html = sign_expect(&s, 422);
 		assert_catalogue_shown(html, "err_duplicate");
+		/* The page again, with the count as it stands. */
+		char *line = html_count_line(html);
+		char *want = expected_count_line(petition_count(srv, SEED_SLUG),
+		    SEED_GOAL);
+		assert_non_null(line);
+		assert_non_null(want);
+		assert_string_equal(line, want);
+		free(line);
+		free(want);
 		free(html);
 	}
 }
