@@ -92,6 +92,13 @@ buf_puts(struct buf *b, const char *s)
 void
 buf_putc(struct buf *b, char c)
 {
+	/* Room for it and the NUL: no call, as an encoder puts a byte at a
+	 * time. */
+	if (!b->oom && b->len + 2 <= b->cap) {
+		b->data[b->len++] = c;
+		b->data[b->len] = '\0';
+		return;
+	}
 	buf_append(b, &c, 1);
 }
 
