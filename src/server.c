@@ -655,24 +655,18 @@ reuse_find(const struct request *r, char sig[REUSE_SIG_MAX], size_t *siglen)
 	struct reuse_set *set;
 	size_t i;
 
-	*siglen = 0;
 	pthread_once(&reuse_once, reuse_key_make);
-	if (!reuse_ok || (set = pthread_getspecific(reuse_key)) == NULL)
-		goto sign;
+	if ((*siglen = reuse_sig(r, sig)) == 0 || !reuse_ok ||
+	    (set = pthread_getspecific(reuse_key)) == NULL)
+		return NULL;
 	for (i = 0; i < REUSE_MAX; i++) {
-		struct reuse *e = &set->e[i];
+		const struct reuse *e = &set->e[i];
 
-		if (e->resp == NULL || e->body != r->static_body ||
-		    e->len != r->static_len)
-			continue;
-		if (*siglen == 0 && (*siglen = reuse_sig(r, sig)) == 0)
-			return NULL;
-		if (e->siglen == *siglen && memcmp(e->sig, sig, *siglen) == 0)
+		if (e->resp != NULL && e->body == r->static_body &&
+		    e->len == r->static_len && e->siglen == *siglen &&
+		    memcmp(e->sig, sig, *siglen) == 0)
 			return e->resp;
 	}
-sign:
-	if (*siglen == 0)
-		*siglen = reuse_sig(r, sig);
 	return NULL;
 }
 
