@@ -8,7 +8,8 @@
 # down: holos signs with --smtp pointing at a closed port and
 # --mail-attempts 1, so every confirmation goes dead at once; then holos
 # starts again with --smtp to the sink, `holos outbox retry dead` queues them
-# all, and the time until none is queued or sending is measured.
+# all, and the time from the first message a sender takes until none is
+# queued or sending is measured.
 #
 #   sh bench/mail.sh            (make bench-mail; MAIL_N messages, default
 #                                10000; MAIL_ROUNDS rounds, default 3)
@@ -96,8 +97,18 @@ done
 stop
 cp -a "$TMP/data" "$TMP/full"
 total=$(q "SELECT COUNT(*) FROM outbox")
-size=$(q "SELECT CAST(AVG(LENGTH(sealed)) AS INTEGER) FROM outbox")
-log "queued: $total confirmations (sealed about $size bytes each)"
+sealed=$(q "SELECT CAST(AVG(LENGTH(sealed)) AS INTEGER) FROM outbox")
+# The size of the messages as sent (a confirmation is composed at send
+# time from its sealed fields): a copy of the outbox written out as files.
+cp -a "$TMP/full" "$TMP/files"
+"$TMP/holos" outbox --data "$TMP/files" retry dead >/dev/null 2>&1
+"$TMP/holos" outbox --data "$TMP/files" send >/dev/null 2>&1 ||
+    die "holos outbox send failed"
+size=$(find "$TMP/files/outbox" -name '*.eml' -printf '%s\n' |
+    awk '{ s += $1; n++ } END { if (n) print int(s / n) }')
+[ -n "$size" ] || die "no message written"
+rm -rf "$TMP/files"
+log "queued: $total confirmations (sealed about $sealed bytes each, sent as about $size)"
 
 # 2. Rounds, each the reference then holos: smtp-source with the same count
 # and size over four sessions, and holos draining its outbox into the same
@@ -117,8 +128,19 @@ drain() {	# senders
 	rm -rf "$TMP/data"
 	cp -a "$TMP/full" "$TMP/data"
 	serve $SINK --mail-senders "$1"
-	t0=$(now_ms)
+	tr=$(now_ms)
 	"$TMP/holos" outbox --data "$TMP/data" retry dead >/dev/null 2>&1
+	# The senders look for due mail when kicked or once a second: a
+	# retry made by another process waits up to that second. The drain
+	# is timed from the first message a sender takes; the wait before it
+	# is shown beside.
+	i=0
+	until [ "$(q "SELECT EXISTS (SELECT 1 FROM outbox WHERE state IN ('sending', 'sent'))")" = 1 ]; do
+		i=$((i + 1))
+		[ $i -lt 1000 ] || die "the outbox did not start"
+		sleep 0.01
+	done
+	t0=$(now_ms)
 	i=0
 	while [ "$(q "SELECT COUNT(*) FROM outbox WHERE state IN ('queued', 'sending')")" -gt 0 ]; do
 		i=$((i + 1))
@@ -131,7 +153,7 @@ drain() {	# senders
 	[ "$sent" = "$total" ] || die "sent $sent of $total"
 	rate=$(( sent * 1000 / (t1 - t0 + 1) ))
 	echo "$rate" >>"$TMP/rate.$1"
-	log "round $r: holos outbox, --mail-senders $1: $sent sent in $((t1 - t0)) ms = $rate msg/s"
+	log "round $r: holos outbox, --mail-senders $1: $sent sent in $((t1 - t0)) ms = $rate msg/s (the first taken $((t0 - tr)) ms after the retry)"
 }
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 r=1

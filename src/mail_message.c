@@ -418,18 +418,28 @@ crlf_normalize(struct buf *out, const char *s)
 
 /* Quoted-printable (RFC 2045 6.7) of text whose line breaks are all CRLF.
  * Besides what the RFC demands, '.' and the F of "From " are encoded at
- * the start of a line, so neither SMTP nor mbox can alter the text. */
+ * the start of a line, so neither SMTP nor mbox can alter the text. The
+ * output is gathered in a chunk on the stack and appended a chunk at a
+ * time: the confirmation letter's two parts are most of the bytes the
+ * outbox writes, one byte at a time. */
 static void
 qp_append(struct buf *b, const char *s, size_t n)
 {
-	size_t i, col = 0, need, limit;
+	char out[1024];
+	size_t i, o = 0, col = 0, need, limit;
 	unsigned char c;
 	bool lit, eol;
 
 	for (i = 0; i < n; i++) {
+		/* The most one byte writes: a soft break and "=XX". */
+		if (o + 6 > sizeof(out)) {
+			buf_append(b, out, o);
+			o = 0;
+		}
 		c = (unsigned char)s[i];
 		if (c == '\r' && i + 1 < n && s[i + 1] == '\n') {
-			buf_puts(b, "\r\n");
+			out[o++] = '\r';
+			out[o++] = '\n';
 			col = 0;
 			i++;
 			continue;
@@ -443,7 +453,9 @@ qp_append(struct buf *b, const char *s, size_t n)
 		 * character of a line. */
 		limit = eol ? ENC_LINE : ENC_LINE - 1;
 		if (col + need > limit) {
-			buf_puts(b, "=\r\n");
+			out[o++] = '=';
+			out[o++] = '\r';
+			out[o++] = '\n';
 			col = 0;
 		}
 		if (col == 0 &&
@@ -452,15 +464,16 @@ qp_append(struct buf *b, const char *s, size_t n)
 			    memcmp(s + i, "From ", 5) == 0)))
 			lit = false;
 		if (lit) {
-			buf_putc(b, (char)c);
+			out[o++] = (char)c;
 			col++;
 		} else {
-			char e[3] = { '=', hex[c >> 4], hex[c & 15] };
-
-			buf_append(b, e, 3);
+			out[o++] = '=';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 15];
 			col += 3;
 		}
 	}
+	buf_append(b, out, o);
 }
 
 /* Base64 in lines of ENC_LINE characters, each ending in CRLF. */

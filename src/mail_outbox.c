@@ -168,71 +168,111 @@ backoff(const struct outbox_config *c, int attempts)
  * accounts keep addresses; of the address as it is when it does not
  * normalise (it was normalised before it was queued). */
 static void
-rcpt_hash(const char *rcpt, size_t len, unsigned char out[CRYPTO_HASH_BYTES])
+rcpt_hash(struct arena *a, const char *rcpt, size_t len,
+    unsigned char out[CRYPTO_HASH_BYTES])
 {
-	struct arena *a = arena_new();
-	const char *norm = NULL;
+	const char *norm;
 	size_t nlen = 0;
 
-	if (a != NULL)
-		norm = email_normalize(a, rcpt, len, &nlen);
-	if (norm != NULL)
+	if ((norm = email_normalize(a, rcpt, len, &nlen)) != NULL)
 		crypto_email_hash(norm, nlen, out);
 	else
 		crypto_email_hash(rcpt, len, out);
-	arena_free(a);
 }
 
-/* Delivers one claimed message and says in *out how it went (error in
- * arena a), for run_batches() to record with the rest of its batch: a
- * recipient the relay refused for good (SMTP_REFUSED) is suppressed at
- * once, and a suppressed one is not tried again. */
+/* A claimed message on its way out: opened and composed (letter_open()),
+ * looked up in the suppression list with the rest of its batch, then sent
+ * (deliver()). */
+struct letter {
+	char *plain; /* the sealed bytes opened: wiped and freed */
+	size_t plen;
+	const char *rcpt, *msg; /* in plain, composed or the arena */
+	size_t rlen, mlen;
+	struct buf composed; /* a deferred letter composed now: wiped */
+	bool ready;	     /* opened and composed; else err says why */
+	char err[256];
+};
+
+/* Opens m's sealed bytes into l and composes a deferred letter, with the
+ * row's Message-ID, so a copy sent again is the same message; puts the
+ * recipient's keyed hash in hash. On failure l->ready is false and l->err
+ * says why. */
 static void
+letter_open(const struct outbox_msg *m, struct arena *a, struct letter *l,
+    unsigned char hash[CRYPTO_HASH_BYTES])
+{
+	memset(l, 0, sizeof(*l));
+	memset(hash, 0, CRYPTO_HASH_BYTES);
+	buf_init(&l->composed);
+	if (m->sealed == NULL ||
+	    (l->plain = crypto_open(m->sealed, m->sealed_len, &l->plen)) ==
+		NULL) {
+		snprintf(l->err, sizeof(l->err),
+		    "cannot open the sealed message");
+		return;
+	}
+	l->rcpt = l->plain;
+	l->rlen = strnlen(l->plain, l->plen);
+	if (l->rlen == l->plen) {
+		snprintf(l->err, sizeof(l->err), "malformed sealed message");
+		return;
+	}
+	if (l->rlen == 0) {
+		if (letter_compose_later(a, l->plain, l->plen, m->message_id,
+			&l->rcpt, &l->composed) == -1) {
+			snprintf(l->err, sizeof(l->err),
+			    "cannot compose the letter");
+			return;
+		}
+		l->rlen = strlen(l->rcpt);
+		l->msg = l->composed.data;
+		l->mlen = l->composed.len;
+	} else {
+		l->msg = l->plain + l->rlen + 1;
+		l->mlen = l->plen - l->rlen - 1;
+	}
+	rcpt_hash(a, l->rcpt, l->rlen, hash);
+	l->ready = true;
+}
+
+/* Wipes and frees what letter_open() opened. */
+static void
+letter_close(struct letter *l)
+{
+	if (l->plain != NULL) {
+		sodium_memzero(l->plain, l->plen);
+		free(l->plain);
+	}
+	if (l->composed.data != NULL)
+		sodium_memzero(l->composed.data, l->composed.len);
+	buf_reset(&l->composed);
+	l->plain = NULL;
+}
+
+/* Delivers one claimed message opened in l and says in *out how it went
+ * (error in arena a), for run_batches() to record with the rest of its
+ * batch: a recipient the relay refused for good (SMTP_REFUSED) is
+ * suppressed at once, and a suppressed one (suppressed) is not tried
+ * again. Returns how the attempt went. */
+static enum smtp_result
 deliver(struct store *s, const struct outbox_config *c,
-    struct smtp_session *sess, const struct outbox_msg *m, struct arena *a,
-    struct outbox_outcome *out)
+    struct smtp_session *sess, const struct outbox_msg *m, struct letter *l,
+    const unsigned char hash[CRYPTO_HASH_BYTES], bool suppressed,
+    struct arena *a, struct outbox_outcome *out)
 {
 	enum smtp_result res = SMTP_PERMFAIL;
-	char err[256] = "";
-	const char *rcpt, *msg;
-	char *plain = NULL;
-	size_t plen, rlen, mlen;
-	unsigned char hash[CRYPTO_HASH_BYTES] = { 0 };
-	struct buf signed_msg, composed;
+	char *err = l->err;
+	size_t errlen = sizeof(l->err);
+	const char *msg = l->msg;
+	size_t mlen = l->mlen;
+	struct buf signed_msg;
 	int64_t now;
 
 	buf_init(&signed_msg);
-	buf_init(&composed);
-	if (m->sealed == NULL ||
-	    (plain = crypto_open(m->sealed, m->sealed_len, &plen)) == NULL) {
-		snprintf(err, sizeof(err), "cannot open the sealed message");
+	if (!l->ready)
 		goto record;
-	}
-	rcpt = plain;
-	rlen = strnlen(plain, plen);
-	if (rlen == plen) {
-		snprintf(err, sizeof(err), "malformed sealed message");
-		goto record;
-	}
-	if (rlen == 0) {
-		/* A deferred letter: composed now, with the row's
-		 * Message-ID, so a copy sent again is the same message. */
-		if (letter_compose_later(a, plain, plen, m->message_id, &rcpt,
-			&composed) == -1) {
-			snprintf(err, sizeof(err), "cannot compose the letter");
-			goto record;
-		}
-		rlen = strlen(rcpt);
-		msg = composed.data;
-		mlen = composed.len;
-	} else {
-		msg = plain + rlen + 1;
-		mlen = plen - rlen - 1;
-	}
-	rcpt_hash(rcpt, rlen, hash);
-	if (store_suppress_has(s, hash) == STORE_OK) {
-		res = SMTP_PERMFAIL;
-		snprintf(err, sizeof(err),
+	if (suppressed) {
+		snprintf(err, errlen,
 		    "not sent: the address was refused for good before");
 		goto record;
 	}
@@ -242,13 +282,13 @@ deliver(struct store *s, const struct outbox_config *c,
 		if (dkim_sign_message(c->dkim, msg, mlen, &signed_msg) == -1 ||
 		    !buf_ok(&signed_msg)) {
 			res = SMTP_TEMPFAIL;
-			snprintf(err, sizeof(err), "cannot sign the message");
+			snprintf(err, errlen, "cannot sign the message");
 			goto record;
 		}
 		buf_append(&signed_msg, msg, mlen);
 		if (!buf_ok(&signed_msg)) {
 			res = SMTP_TEMPFAIL;
-			snprintf(err, sizeof(err), "out of memory");
+			snprintf(err, errlen, "out of memory");
 			goto record;
 		}
 		msg = signed_msg.data;
@@ -259,13 +299,13 @@ deliver(struct store *s, const struct outbox_config *c,
 		    SMTP_SENT :
 		    SMTP_TEMPFAIL;
 		if (res != SMTP_SENT)
-			snprintf(err, sizeof(err), "cannot write %s: %s",
-			    c->dir, strerror(errno));
+			snprintf(err, errlen, "cannot write %s: %s", c->dir,
+			    strerror(errno));
 	} else {
-		res = sess != NULL ? smtp_session_send(sess, c->from, rcpt, msg,
-					 mlen, err, sizeof(err)) :
-				     smtp_send(&c->smtp, c->from, rcpt, msg,
-					 mlen, err, sizeof(err));
+		res = sess != NULL ? smtp_session_send(sess, c->from, l->rcpt,
+					 msg, mlen, err, errlen) :
+				     smtp_send(&c->smtp, c->from, l->rcpt, msg,
+					 mlen, err, errlen);
 	}
 record:
 	now = (int64_t)time(NULL);
@@ -301,16 +341,11 @@ record:
 		    "error=\"%s\"",
 		    (long long)m->id, m->kind, m->attempts, err);
 	}
-	if (plain != NULL) {
-		sodium_memzero(plain, plen);
-		free(plain);
-	}
 	if (signed_msg.data != NULL)
 		sodium_memzero(signed_msg.data, signed_msg.len);
 	buf_reset(&signed_msg);
-	if (composed.data != NULL)
-		sodium_memzero(composed.data, composed.len);
-	buf_reset(&composed);
+	letter_close(l);
+	return res;
 }
 
 /* Records the outcomes of a batch that has gone out. A record lost would
@@ -352,6 +387,9 @@ run_batches(struct store *s, const struct outbox_config *c,
     struct smtp_session *sess)
 {
 	struct outbox_outcome oc[CLAIM_MAX];
+	unsigned char hash[CLAIM_MAX][CRYPTO_HASH_BYTES];
+	bool found[CLAIM_MAX];
+	struct letter *lt;
 	struct outbox_msg *ms;
 	struct arena *a;
 	size_t n, i, want = CLAIM_MIN;
@@ -363,13 +401,33 @@ run_batches(struct store *s, const struct outbox_config *c,
 		if ((a = arena_new()) == NULL)
 			return -1;
 		claimed_at = mono_ms();
-		if (store_outbox_claim(s, a, (int64_t)time(NULL), want, &ms,
+		if ((lt = arena_alloc(a, CLAIM_MAX * sizeof(*lt))) == NULL ||
+		    store_outbox_claim(s, a, (int64_t)time(NULL), want, &ms,
 			&n) != STORE_OK) {
 			arena_free(a);
 			return -1;
 		}
+		/* Opened and composed first, so the batch's recipients are
+		 * looked up in the suppression list together. */
 		for (i = 0; i < n; i++)
-			deliver(s, c, sess, &ms[i], a, &oc[i]);
+			letter_open(&ms[i], a, &lt[i], hash[i]);
+		if (store_suppress_find(s, hash, n, found) != STORE_OK)
+			log_warn("outbox",
+			    "error=\"cannot read the suppression list\" "
+			    "messages=%zu",
+			    n);
+		for (i = 0; i < n; i++) {
+			size_t j;
+
+			if (deliver(s, c, sess, &ms[i], &lt[i], hash[i],
+				found[i], a, &oc[i]) != SMTP_REFUSED)
+				continue;
+			/* Refused for good: not tried again in this batch. */
+			for (j = i + 1; j < n; j++)
+				found[j] = found[j] ||
+				    memcmp(hash[j], hash[i], sizeof(hash[i])) ==
+					0;
+		}
 		if (record_batch(s, oc, n) != STORE_OK)
 			log_warn("outbox",
 			    "error=\"cannot record a batch\" messages=%zu "

@@ -3132,6 +3132,24 @@ store_suppress_has(struct store *s,
 }
 
 enum store_status
+store_suppress_find(struct store *s,
+    const unsigned char (*hashes)[STORE_HASH_BYTES], size_t n, bool *found)
+{
+	struct q q;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		found[i] = false;
+	if (n == 0)
+		return STORE_OK;
+	if (q_open(&q, s, NULL, "suppress_find") != STORE_OK)
+		return q.st;
+	for (i = 0; i < n && q.st == STORE_OK; i++)
+		found[i] = q_run(&q, ST_SUPPRESS_HAS, "h", hashes[i]) == 1;
+	return q_close(&q);
+}
+
+enum store_status
 store_suppress_list(struct store *s, struct arena *a, struct suppression **out,
     size_t *n)
 {

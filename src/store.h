@@ -626,6 +626,13 @@ enum store_status store_suppress_add(struct store *s,
 enum store_status store_suppress_has(struct store *s,
     const unsigned char email_hash[STORE_HASH_BYTES]);
 
+/* The same for n hashes at once, on one connection (the outbox looks up a
+ * claimed batch's recipients together): found[i] is set true when
+ * hashes[i] is suppressed, false when it is not. Returns STORE_OK, or the
+ * first failure (logged), with found[] false from that hash on. */
+enum store_status store_suppress_find(struct store *s,
+    const unsigned char (*hashes)[STORE_HASH_BYTES], size_t n, bool *found);
+
 /* The newest 1,000 suppressions, newest first, in the arena. Returns
  * STORE_OK or STORE_ERROR (logged). */
 enum store_status store_suppress_list(struct store *s, struct arena *a,

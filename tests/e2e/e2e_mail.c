@@ -277,6 +277,62 @@ test_hard_bounce_suppressed(void **state)
 	w->passed = true;
 }
 
+/* Two letters to a refused address sent in one batch: the relay is asked
+ * once, and the second letter is not tried after the first's 550 (the
+ * senders look up a batch's recipients before sending it). */
+static void
+test_hard_bounce_once_per_batch(void **state)
+{
+	struct mailworld *w = *state;
+	const char *args[] = { "--seed", SEED_PATH, "--mail-attempts", "3",
+		NULL };
+	const char *smtpd_extra[] = { "--reject-rcpt", "bounce.me", NULL };
+	struct signer who = signer_default("bounce.me@example.org");
+	struct hbuf out = { 0 };
+	char path[400];
+	static const char md[] = "---\ntitle: A second petition\nto: The "
+				 "council\ngoal: 100\nlang: en\nslug: "
+				 "second\n---\nA second text.\n";
+	long code = 0;
+
+	assert_int_equal(mailworld_start(w, args, smtpd_extra), 0);
+	snprintf(path, sizeof path, "%s/second.md", w->srv.root);
+	assert_int_equal(write_file(path, md, strlen(md)), 0);
+	const char *imp[] = { "import", "--data", w->srv.data, path, NULL };
+	assert_int_equal(cli_run(imp, NULL, NULL), 0);
+
+	/* One letter refused, the other then not tried. */
+	assert_int_equal(sign_fresh(&w->srv, SEED_SLUG, &who, "en", NULL), 303);
+	assert_int_equal(server_log_wait(&w->srv, "event=suppressed", 0,
+			     WAIT_MS),
+	    1);
+	/* The server learns of the imported petition within a second. */
+	for (int i = 0; i < 40 && code != 303; i++) {
+		code = sign_fresh(&w->srv, "second", &who, "en", NULL);
+		if (code != 303)
+			pause_ms(100);
+	}
+	assert_int_equal(code, 303);
+	assert_int_equal(server_log_wait(&w->srv, "refused for good before", 0,
+			     WAIT_MS),
+	    1);
+
+	/* Both queued again at once: one claim, one question to the relay. */
+	assert_int_equal(outbox_cli(&w->srv, "unsuppress",
+			     "bounce.me@example.org", &out),
+	    0);
+	hbuf_free(&out);
+	assert_int_equal(outbox_cli(&w->srv, "retry", "dead", &out), 0);
+	assert_string_equal(out.data, "queued 2 messages again\n");
+	hbuf_free(&out);
+	assert_int_equal(server_log_wait(&w->srv, "refused for good before", 1,
+			     WAIT_MS),
+	    2);
+	assert_int_equal(server_log_count(&w->srv, "result=refused"), 2);
+	assert_int_equal(maildir_count(&w->mail), 0);
+	w->passed = true;
+}
+
 /* 20 confirmations arrive once each over at most --mail-senders (3)
  * SMTP sessions: the senders keep their connections between messages. */
 static void
@@ -599,6 +655,7 @@ main(void)
 		mailworld_test(test_confirmation_signed, &fx),
 		cmocka_unit_test(test_bad_settings_refused),
 		mailworld_test(test_hard_bounce_suppressed, &fx),
+		mailworld_test(test_hard_bounce_once_per_batch, &fx),
 		mailworld_test(test_sessions_reused, &fx),
 		mailworld_test(test_kill_while_sending, &fx),
 		mailworld_test(test_record_after_busy, &fx),

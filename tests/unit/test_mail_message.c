@@ -961,6 +961,21 @@ test_quoted_printable(void **state)
 	cte = roundtrip(line);
 	assert_string_equal(cte, "quoted-printable");
 	free(cte);
+	/* Escapes, soft breaks and line ends across the encoder's output
+	 * chunks, at every offset of a 7-byte pattern. */
+	for (w = 0; w < 7; w++) {
+		size_t n = w;
+
+		memset(line, 'q', w);
+		while (n + 7 < sizeof(line) - 1) {
+			memcpy(line + n, "=a\n.c \t", 7);
+			n += 7;
+		}
+		line[n] = '\0';
+		cte = roundtrip(line);
+		assert_string_equal(cte, "quoted-printable");
+		free(cte);
+	}
 }
 
 static void

@@ -2344,6 +2344,22 @@ test_suppress(void **state)
 	assert_int_equal(changed, 0);
 	assert_int_equal(store_suppress_has(S, h1), STORE_NOTFOUND);
 	assert_int_equal(store_suppress_has(S, h2), STORE_OK);
+	/* A batch looked up at once: each hash its own answer, in order. */
+	{
+		unsigned char hs[4][STORE_HASH_BYTES];
+		bool found[4] = { true, false, true, false };
+
+		memcpy(hs[0], h2, STORE_HASH_BYTES);
+		memcpy(hs[1], h1, STORE_HASH_BYTES);
+		hash_new(hs[2]);
+		memcpy(hs[3], h2, STORE_HASH_BYTES);
+		assert_int_equal(store_suppress_find(S, hs, 4, found), STORE_OK);
+		assert_true(found[0]);
+		assert_false(found[1]);
+		assert_false(found[2]);
+		assert_true(found[3]);
+		assert_int_equal(store_suppress_find(S, hs, 0, found), STORE_OK);
+	}
 	/* Retention forgets a bounce recorded at or before its cutoff. */
 	{
 		int64_t erased = -1;
