@@ -180,10 +180,10 @@ rcpt_hash(struct arena *a, const char *rcpt, size_t len,
 		crypto_email_hash(rcpt, len, out);
 }
 
-/* A claimed message on its way out: opened and composed (letter_open()),
+/* A claimed message on its way out: opened and composed (pending_open()),
  * looked up in the suppression list with the rest of its batch, then sent
  * (deliver()). */
-struct letter {
+struct pending {
 	char *plain; /* the sealed bytes opened: wiped and freed */
 	size_t plen;
 	const char *rcpt, *msg; /* in plain, composed or the arena */
@@ -198,7 +198,7 @@ struct letter {
  * recipient's keyed hash in hash. On failure l->ready is false and l->err
  * says why. */
 static void
-letter_open(const struct outbox_msg *m, struct arena *a, struct letter *l,
+pending_open(const struct outbox_msg *m, struct arena *a, struct pending *l,
     unsigned char hash[CRYPTO_HASH_BYTES])
 {
 	memset(l, 0, sizeof(*l));
@@ -235,9 +235,9 @@ letter_open(const struct outbox_msg *m, struct arena *a, struct letter *l,
 	l->ready = true;
 }
 
-/* Wipes and frees what letter_open() opened. */
+/* Wipes and frees what pending_open() opened. */
 static void
-letter_close(struct letter *l)
+pending_close(struct pending *l)
 {
 	if (l->plain != NULL) {
 		sodium_memzero(l->plain, l->plen);
@@ -256,7 +256,7 @@ letter_close(struct letter *l)
  * again. Returns how the attempt went. */
 static enum smtp_result
 deliver(struct store *s, const struct outbox_config *c,
-    struct smtp_session *sess, const struct outbox_msg *m, struct letter *l,
+    struct smtp_session *sess, const struct outbox_msg *m, struct pending *l,
     const unsigned char hash[CRYPTO_HASH_BYTES], bool suppressed,
     struct arena *a, struct outbox_outcome *out)
 {
@@ -344,7 +344,7 @@ record:
 	if (signed_msg.data != NULL)
 		sodium_memzero(signed_msg.data, signed_msg.len);
 	buf_reset(&signed_msg);
-	letter_close(l);
+	pending_close(l);
 	return res;
 }
 
@@ -389,7 +389,7 @@ run_batches(struct store *s, const struct outbox_config *c,
 	struct outbox_outcome oc[CLAIM_MAX];
 	unsigned char hash[CLAIM_MAX][CRYPTO_HASH_BYTES];
 	bool found[CLAIM_MAX];
-	struct letter *lt;
+	struct pending *lt;
 	struct outbox_msg *ms;
 	struct arena *a;
 	size_t n, i, want = CLAIM_MIN;
@@ -410,7 +410,7 @@ run_batches(struct store *s, const struct outbox_config *c,
 		/* Opened and composed first, so the batch's recipients are
 		 * looked up in the suppression list together. */
 		for (i = 0; i < n; i++)
-			letter_open(&ms[i], a, &lt[i], hash[i]);
+			pending_open(&ms[i], a, &lt[i], hash[i]);
 		if (store_suppress_find(s, hash, n, found) != STORE_OK)
 			log_warn("outbox",
 			    "error=\"cannot read the suppression list\" "
