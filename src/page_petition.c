@@ -1,4 +1,5 @@
 /* page_petition.c - the petition page, its JSON, signing and thanks. */
+#include <pthread.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -719,6 +720,113 @@ petition_context(struct request *r, struct petition *p, bool body,
 	return o;
 }
 
+/* The sign form's countries in a language, none selected and without
+ * choice markers: made once per language and request thread, and shared by
+ * that thread's requests that render the form themselves (a 422, a
+ * signed-in reader), which before built some 250 objects each time. Per
+ * thread, because jansson's reference counts are not safe to share. */
+#define PLAIN_LANGS 16
+struct plain_set {
+	const json_t *src[PLAIN_LANGS]; /* i18n_countries() of a language */
+	json_t *made[PLAIN_LANGS];
+};
+
+static pthread_key_t plain_key;
+static pthread_once_t plain_once = PTHREAD_ONCE_INIT;
+static bool plain_ok; /* plain_key made */
+
+/* At a request thread's end: its lists go. */
+static void
+plain_gone(void *arg)
+{
+	struct plain_set *set = arg;
+	size_t k;
+
+	for (k = 0; k < PLAIN_LANGS; k++)
+		json_decref(set->made[k]);
+	free(set);
+}
+
+static void
+plain_key_make(void)
+{
+	plain_ok = pthread_key_create(&plain_key, plain_gone) == 0;
+}
+
+/* This thread's list for lang. Returns it borrowed, or NULL (out of
+ * memory, or more languages than kept): make it afresh. */
+static const json_t *
+countries_plain(const char *lang)
+{
+	const json_t *src = i18n_countries(lang), *c;
+	struct plain_set *set;
+	json_t *made, *o;
+	size_t i, k;
+
+	pthread_once(&plain_once, plain_key_make);
+	if (!plain_ok)
+		return NULL;
+	if ((set = pthread_getspecific(plain_key)) == NULL) {
+		if ((set = calloc(1, sizeof(*set))) == NULL)
+			return NULL;
+		if (pthread_setspecific(plain_key, set) != 0) {
+			free(set);
+			return NULL;
+		}
+	}
+	for (k = 0; k < PLAIN_LANGS && set->src[k] != NULL; k++)
+		if (set->src[k] == src)
+			return set->made[k];
+	if (k == PLAIN_LANGS || (made = json_array()) == NULL)
+		return NULL;
+	json_array_foreach(src, i, c)
+	{
+		/* Copies: i18n's strings are every thread's. */
+		o = json_pack("{s:s, s:s, s:b, s:s}", "code",
+		    json_string_value(json_object_get(c, "code")), "name",
+		    json_string_value(json_object_get(c, "name")), "selected",
+		    0, "choice", "");
+		if (o == NULL || json_array_append_new(made, o) == -1) {
+			json_decref(made);
+			return NULL;
+		}
+	}
+	set->src[k] = src;
+	set->made[k] = made;
+	return made;
+}
+
+/* The countries for a form that preselects pick (NULL: none). */
+static json_t *
+countries_for(const char *lang, const char *pick, bool cached)
+{
+	const json_t *plain = cached ? NULL : countries_plain(lang);
+	json_t *countries, *c;
+	size_t i;
+
+	if (plain != NULL && pick == NULL)
+		return json_incref((json_t *)plain);
+	countries = json_array();
+	json_array_foreach(plain != NULL ? plain : i18n_countries(lang), i, c)
+	{
+		const char *code = json_string_value(json_object_get(c, "code"));
+		bool picked = pick != NULL && strcmp(code, pick) == 0;
+		char mark[8] = "";
+
+		if (plain != NULL && !picked) {
+			json_array_append(countries, c);
+			continue;
+		}
+		if (cached && strlen(code) == 2)
+			pagecache_choice_marker(code, mark);
+		json_array_append_new(countries,
+		    json_pack("{s:s, s:s, s:b, s:s}", "code", code, "name",
+			json_string_value(json_object_get(c, "name")),
+			"selected", picked, "choice", mark));
+	}
+	return countries;
+}
+
 /* The sign form's context: values typed so far and their errors. vals is
  * NULL for a fresh form. */
 static json_t *
@@ -726,7 +834,7 @@ form_context(struct request *r, const struct petition *p,
     const struct form_value *vals, const char *const errs[F__MAX],
     const char *csrf, const char *pow, bool cached)
 {
-	json_t *form, *values, *errors, *countries, *c;
+	json_t *form, *values, *errors, *countries;
 	const char *pick = NULL;
 	char region[3];
 	size_t i;
@@ -764,21 +872,7 @@ form_context(struct request *r, const struct petition *p,
 		i18n_accept_region(http_header(r, "Accept-Language"), region);
 		pick = region;
 	}
-	countries = json_array();
-	json_array_foreach(i18n_countries(r->lang), i, c)
-	{
-		const char *code = json_string_value(json_object_get(c, "code"));
-
-		char mark[8] = "";
-
-		if (cached && strlen(code) == 2)
-			pagecache_choice_marker(code, mark);
-		json_array_append_new(countries,
-		    json_pack("{s:s, s:O, s:b, s:s}", "code", code, "name",
-			json_object_get(c, "name"), "selected",
-			pick != NULL && strcmp(code, pick) == 0, "choice",
-			mark));
-	}
+	countries = countries_for(r->lang, pick, cached);
 	form = json_pack("{s:s, s:s, s:o, s:o, s:b, s:o, s:s?}", "action",
 	    arena_printf(r->arena, "/p/%s/sign", p->slug), "csrf", csrf,
 	    "values", values, "errors", errors, "has_errors", nerr > 0,

@@ -191,6 +191,20 @@ test_duplicate_email(void **state)
 	}
 }
 
+/* Asserts that the form preselects country code, and only it. */
+static void
+assert_country_picked(const char *html, const char *code)
+{
+	char want[64];
+	const char *p = strstr(html, "\" selected>");
+
+	snprintf(want, sizeof want, "<option value=\"%s\" selected>", code);
+	if (strstr(html, want) == NULL)
+		fail_msg("%s is not preselected", code);
+	assert_non_null(p);
+	assert_null(strstr(p + 1, "\" selected>"));
+}
+
 static void
 test_invalid_email(void **state)
 {
@@ -212,6 +226,16 @@ test_invalid_email(void **state)
 	assert_non_null(strstr(html, "not-an-email"));
 	assert_non_null(strstr(html, "A comment that must survive the error."));
 	free(html);
+	/* The country typed comes back preselected, and only it, one 422
+	 * after another with the form's list shared between them. */
+	const char *picks[] = { "PL", "DE", "PL" };
+	for (size_t i = 0; i < sizeof picks / sizeof picks[0]; i++) {
+		s = signer_default("not-an-email");
+		s.country = picks[i];
+		html = sign_expect(&s, 422);
+		assert_country_picked(html, picks[i]);
+		free(html);
+	}
 
 	const char *bad[] = { "", "a@", "@example.org", "a b@example.org",
 		"a@@example.org", "foo@example.org\r\nBcc: x@example.org" };
