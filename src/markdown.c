@@ -2,13 +2,91 @@
 #include "markdown.h"
 
 #include <cmark.h>
+#include <pthread.h>
+#include <sodium.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-int
-markdown_render(const char *src, size_t len, struct buf *out)
+/* Renderings kept by the hash of their source and of how they were made:
+ * a petition's text is rendered for every page that cannot come from the
+ * shared page (a refused form, a signed-in reader) and summarised for each
+ * search result, the same few texts again and again. Sources shorter than
+ * KEPT_SRC_MIN are rendered each time; renderings longer than KEPT_OUT_MAX
+ * are not kept. The key is a BLAKE2b-256 of the source: a different text
+ * with the same key is not to be found. */
+#define KEPT_MAX 32
+#define KEPT_SRC_MIN 256
+#define KEPT_OUT_MAX 65536
+
+enum kept_kind { KEPT_HTML, KEPT_SUMMARY };
+
+static struct {
+	unsigned char key[crypto_generichash_BYTES];
+	char *out; /* NULL: empty */
+	size_t len;
+} kept[KEPT_MAX];
+static unsigned kept_next; /* the next to replace */
+static pthread_mutex_t kept_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void
+kept_key(enum kept_kind kind, size_t max, const char *src, size_t len,
+    unsigned char key[crypto_generichash_BYTES])
+{
+	crypto_generichash_state st;
+	unsigned char how[1 + sizeof(max)];
+
+	how[0] = (unsigned char)kind;
+	memcpy(how + 1, &max, sizeof(max));
+	crypto_generichash_init(&st, NULL, 0, crypto_generichash_BYTES);
+	crypto_generichash_update(&st, how, sizeof(how));
+	crypto_generichash_update(&st, (const unsigned char *)src, len);
+	crypto_generichash_final(&st, key, crypto_generichash_BYTES);
+}
+
+/* Appends the rendering kept under key to out. Returns whether there was
+ * one. */
+static bool
+kept_get(const unsigned char key[crypto_generichash_BYTES], struct buf *out)
+{
+	bool found = false;
+	size_t i;
+
+	pthread_mutex_lock(&kept_lock);
+	for (i = 0; i < KEPT_MAX && !found; i++)
+		if (kept[i].out != NULL &&
+		    memcmp(kept[i].key, key, crypto_generichash_BYTES) == 0) {
+			buf_append(out, kept[i].out, kept[i].len);
+			found = true;
+		}
+	pthread_mutex_unlock(&kept_lock);
+	return found;
+}
+
+/* Keeps a copy of s[0..n) under key, in place of the oldest kept; nothing
+ * when it is too long or memory is short. */
+static void
+kept_put(const unsigned char key[crypto_generichash_BYTES], const char *s,
+    size_t n)
+{
+	char *copy;
+
+	if (n > KEPT_OUT_MAX || (copy = malloc(n + 1)) == NULL)
+		return;
+	memcpy(copy, s, n);
+	copy[n] = '\0';
+	pthread_mutex_lock(&kept_lock);
+	free(kept[kept_next].out);
+	memcpy(kept[kept_next].key, key, crypto_generichash_BYTES);
+	kept[kept_next].out = copy;
+	kept[kept_next].len = n;
+	kept_next = (kept_next + 1) % KEPT_MAX;
+	pthread_mutex_unlock(&kept_lock);
+}
+
+static int
+render_html(const char *src, size_t len, struct buf *out)
 {
 	char *html;
 
@@ -126,8 +204,8 @@ summary_add(struct buf *out, const char *s, size_t max, int *space)
 	}
 }
 
-int
-markdown_summary(const char *src, size_t len, size_t max, struct buf *out)
+static int
+summary_make(const char *src, size_t len, size_t max, struct buf *out)
 {
 	cmark_node *doc, *node;
 	cmark_iter *it;
@@ -178,6 +256,41 @@ markdown_summary(const char *src, size_t len, size_t max, struct buf *out)
 		buf_puts(out, "…");
 	}
 	return buf_ok(out) ? 0 : -1;
+}
+
+/* Renders src by how (render_html() or summary_make()), from the kept
+ * renderings when it is one of them. */
+static int
+render_kept(enum kept_kind kind, const char *src, size_t len, size_t max,
+    struct buf *out)
+{
+	unsigned char key[crypto_generichash_BYTES];
+	size_t start = out->len;
+	int ret;
+
+	if (len < KEPT_SRC_MIN || !buf_ok(out))
+		return kind == KEPT_HTML ? render_html(src, len, out) :
+					   summary_make(src, len, max, out);
+	kept_key(kind, max, src, len, key);
+	if (kept_get(key, out))
+		return buf_ok(out) ? 0 : -1;
+	ret = kind == KEPT_HTML ? render_html(src, len, out) :
+				  summary_make(src, len, max, out);
+	if (ret == 0 && buf_ok(out))
+		kept_put(key, out->data + start, out->len - start);
+	return ret;
+}
+
+int
+markdown_render(const char *src, size_t len, struct buf *out)
+{
+	return render_kept(KEPT_HTML, src, len, 0, out);
+}
+
+int
+markdown_summary(const char *src, size_t len, size_t max, struct buf *out)
+{
+	return render_kept(KEPT_SUMMARY, src, len, max, out);
 }
 
 /* Where markdown_text() is in the document: lists and their numbers. */

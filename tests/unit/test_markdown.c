@@ -493,6 +493,70 @@ test_summary_appends(void **state)
 	buf_reset(&b);
 }
 
+/* Long sources are kept rendered: the second rendering is the first's
+ * bytes, each source and each way of rendering it has its own, a buffer's
+ * earlier bytes are not kept with it, and more sources than are kept still
+ * render right. */
+static void
+test_kept(void **state)
+{
+	char src[600], want[64];
+	struct buf a, b, fresh;
+	unsigned char key[crypto_generichash_BYTES];
+	int i;
+
+	(void)state;
+	for (i = 0; i < 2 * KEPT_MAX + 3; i++) {
+		int n = snprintf(src, sizeof src,
+		    "Text number %d, *emphasised*, long enough to be kept. ", i);
+
+		while (n < KEPT_SRC_MIN + 20)
+			n += snprintf(src + n, sizeof src - (size_t)n,
+			    "More words %d. ", i);
+		buf_init(&a);
+		buf_init(&b);
+		buf_init(&fresh);
+		buf_puts(&a, "prefix:");
+		assert_int_equal(markdown_render(src, strlen(src), &a), 0);
+		kept_key(KEPT_HTML, 0, src, strlen(src), key);
+		assert_true(kept_get(key, &b));
+		assert_string_equal(b.data, a.data + 7);
+		buf_reset(&b);
+		assert_int_equal(markdown_render(src, strlen(src), &b), 0);
+		assert_string_equal(b.data, a.data + 7);
+		assert_int_equal(render_html(src, strlen(src), &fresh), 0);
+		assert_string_equal(b.data, fresh.data);
+		snprintf(want, sizeof want, "Text number %d, <em>", i);
+		assert_non_null(strstr(b.data, want));
+		buf_reset(&a);
+		buf_reset(&b);
+		buf_reset(&fresh);
+		/* The same source summarised, at two lengths. */
+		assert_int_equal(markdown_summary(src, strlen(src), 40, &a), 0);
+		assert_int_equal(markdown_summary(src, strlen(src), 80, &b), 0);
+		assert_int_equal(summary_make(src, strlen(src), 80, &fresh), 0);
+		assert_true(strlen(a.data) <= 40);
+		assert_string_equal(b.data, fresh.data);
+		assert_string_not_equal(a.data, b.data);
+		buf_reset(&a);
+		buf_reset(&b);
+		buf_reset(&fresh);
+	}
+	/* The first source has long been replaced: rendered again. */
+	snprintf(src, sizeof src,
+	    "Text number 0, *emphasised*, long enough "
+	    "to be kept. ");
+	while (strlen(src) < KEPT_SRC_MIN + 20)
+		snprintf(src + strlen(src), sizeof src - strlen(src),
+		    "More words 0. ");
+	buf_init(&a);
+	kept_key(KEPT_HTML, 0, src, strlen(src), key);
+	assert_false(kept_get(key, &a));
+	assert_int_equal(markdown_render(src, strlen(src), &a), 0);
+	assert_non_null(strstr(a.data, "Text number 0, <em>"));
+	buf_reset(&a);
+}
+
 /* The text part of update mail: Markdown read as text, no asterisks. */
 static char *
 text(const char *src)
@@ -548,6 +612,7 @@ main(void)
 		cmocka_unit_test(test_summary_utf8),
 		cmocka_unit_test(test_summary_appends),
 		cmocka_unit_test(test_text_plain),
+		cmocka_unit_test(test_kept),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
