@@ -1,5 +1,4 @@
 /* page_petition.c - the petition page, its JSON, signing and thanks. */
-#include <pthread.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +25,7 @@
 #include "social.h"
 #include "translog.h"
 #include "utc.h"
+#include "worker.h"
 
 enum sign_field {
 	F_WEBSITE, /* the honeypot: hidden from people */
@@ -731,10 +731,6 @@ struct plain_set {
 	json_t *made[PLAIN_LANGS];
 };
 
-static pthread_key_t plain_key;
-static pthread_once_t plain_once = PTHREAD_ONCE_INIT;
-static bool plain_ok; /* plain_key made */
-
 /* At a request thread's end: its lists go. */
 static void
 plain_gone(void *arg)
@@ -747,11 +743,7 @@ plain_gone(void *arg)
 	free(set);
 }
 
-static void
-plain_key_make(void)
-{
-	plain_ok = pthread_key_create(&plain_key, plain_gone) == 0;
-}
+static struct worker_local plain_local = WORKER_LOCAL(plain_gone);
 
 /* This thread's list for lang. Returns it borrowed, or NULL (out of
  * memory, or more languages than kept): make it afresh. */
@@ -763,17 +755,8 @@ countries_plain(const char *lang)
 	json_t *made, *o;
 	size_t i, k;
 
-	pthread_once(&plain_once, plain_key_make);
-	if (!plain_ok)
+	if ((set = worker_local_get(&plain_local, sizeof(*set))) == NULL)
 		return NULL;
-	if ((set = pthread_getspecific(plain_key)) == NULL) {
-		if ((set = calloc(1, sizeof(*set))) == NULL)
-			return NULL;
-		if (pthread_setspecific(plain_key, set) != 0) {
-			free(set);
-			return NULL;
-		}
-	}
 	for (k = 0; k < PLAIN_LANGS && set->src[k] != NULL; k++)
 		if (set->src[k] == src)
 			return set->made[k];

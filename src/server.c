@@ -26,6 +26,7 @@
 #include "mono.h"
 #include "ticker.h"
 #include "utc.h"
+#include "worker.h"
 
 /* No script but our own files, nothing framed, nothing sent elsewhere. */
 #define CSP                                                           \
@@ -595,10 +596,6 @@ struct reuse_set {
 	unsigned next; /* the next to replace */
 };
 
-static pthread_key_t reuse_key;
-static pthread_once_t reuse_once = PTHREAD_ONCE_INIT;
-static bool reuse_ok; /* reuse_key made */
-
 /* At a request thread's end: its kept replies go. */
 static void
 reuse_gone(void *arg)
@@ -612,11 +609,7 @@ reuse_gone(void *arg)
 	free(set);
 }
 
-static void
-reuse_key_make(void)
-{
-	reuse_ok = pthread_key_create(&reuse_key, reuse_gone) == 0;
-}
+static struct worker_local reuse_local = WORKER_LOCAL(reuse_gone);
 
 /* What a reply of r's is compared by, into sig: its status, content type
  * and headers, each followed by a NUL. Returns its length, or 0 when it
@@ -655,9 +648,8 @@ reuse_find(const struct request *r, char sig[REUSE_SIG_MAX], size_t *siglen)
 	struct reuse_set *set;
 	size_t i;
 
-	pthread_once(&reuse_once, reuse_key_make);
-	if ((*siglen = reuse_sig(r, sig)) == 0 || !reuse_ok ||
-	    (set = pthread_getspecific(reuse_key)) == NULL)
+	if ((*siglen = reuse_sig(r, sig)) == 0 ||
+	    (set = worker_local_peek(&reuse_local)) == NULL)
 		return NULL;
 	for (i = 0; i < REUSE_MAX; i++) {
 		const struct reuse *e = &set->e[i];
@@ -679,16 +671,9 @@ reuse_keep(const struct request *r, struct MHD_Response *resp, const char *sig,
 	struct reuse_set *set;
 	struct reuse *e;
 
-	if (!reuse_ok || siglen == 0)
+	if (siglen == 0 ||
+	    (set = worker_local_get(&reuse_local, sizeof(*set))) == NULL)
 		return false;
-	if ((set = pthread_getspecific(reuse_key)) == NULL) {
-		if ((set = calloc(1, sizeof(*set))) == NULL)
-			return false;
-		if (pthread_setspecific(reuse_key, set) != 0) {
-			free(set);
-			return false;
-		}
-	}
 	e = &set->e[set->next];
 	set->next = (set->next + 1) % REUSE_MAX;
 	if (e->resp != NULL)

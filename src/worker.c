@@ -2,6 +2,7 @@
 #include "worker.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 
 #include "log.h"
@@ -53,4 +54,45 @@ worker_stop(struct worker *w)
 	pthread_join(w->thread, NULL);
 	pthread_cond_destroy(&w->wake);
 	w->running = false;
+}
+
+/* Makes l's key at the first call of any thread. Returns whether there is
+ * one. */
+static bool
+local_ready(struct worker_local *l)
+{
+	if (!atomic_load_explicit(&l->made, memory_order_acquire)) {
+		pthread_mutex_lock(&l->lock);
+		if (!atomic_load_explicit(&l->made, memory_order_relaxed)) {
+			l->ok = pthread_key_create(&l->key, l->gone) == 0;
+			atomic_store_explicit(&l->made, true,
+			    memory_order_release);
+		}
+		pthread_mutex_unlock(&l->lock);
+	}
+	return l->ok;
+}
+
+void *
+worker_local_peek(struct worker_local *l)
+{
+	return local_ready(l) ? pthread_getspecific(l->key) : NULL;
+}
+
+void *
+worker_local_get(struct worker_local *l, size_t size)
+{
+	void *v;
+
+	if (!local_ready(l))
+		return NULL;
+	if ((v = pthread_getspecific(l->key)) != NULL)
+		return v;
+	if ((v = calloc(1, size)) == NULL)
+		return NULL;
+	if (pthread_setspecific(l->key, v) != 0) {
+		free(v);
+		return NULL;
+	}
+	return v;
 }

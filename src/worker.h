@@ -4,7 +4,9 @@
 #define HOLOS_WORKER_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 /* Initialise lock with PTHREAD_MUTEX_INITIALIZER (or pthread_mutex_init)
  * before anything uses it; worker_start() does the rest. The thread's loop
@@ -29,5 +31,28 @@ void worker_name(pthread_t thread, const char *name);
 /* Sets stopping, wakes the thread and waits for it to return; a no-op when
  * it is not running. */
 void worker_stop(struct worker *w);
+
+/* A value of a module's own for each thread that asks (thread-specific
+ * data): made zeroed by the thread's first worker_local_get(), handed to
+ * gone() at the thread's end. Define one as a static with
+ * WORKER_LOCAL(gone). */
+struct worker_local {
+	pthread_mutex_t lock;
+	pthread_key_t key;
+	atomic_bool made; /* key tried; ok says whether it was made */
+	bool ok;
+	void (*gone)(void *);
+};
+#define WORKER_LOCAL(fn)                                        \
+	{                                                       \
+		.lock = PTHREAD_MUTEX_INITIALIZER, .gone = (fn) \
+	}
+
+/* The calling thread's value, or NULL when it has none yet. */
+void *worker_local_peek(struct worker_local *l);
+
+/* The calling thread's value, made of size zeroed bytes when it has none.
+ * Returns NULL when out of memory or when no key could be made. */
+void *worker_local_get(struct worker_local *l, size_t size);
 
 #endif
