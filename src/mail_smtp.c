@@ -17,7 +17,10 @@
 #define ADDR_MAX 254
 #define REPLY_MAX 200
 /* Messages on one connection before it is closed and another opened, and
- * the longest a connection may sit idle before it is not reused. */
+ * the longest a connection may sit idle before it is not reused. The next
+ * message's MAIL begins a new transaction and clears the last one's state
+ * (RFC 5321 3.3), so no RSET goes between messages; a message that failed
+ * closes the connection instead (smtp_session_send()). */
 #define SESSION_MESSAGES 100
 #define SESSION_IDLE_S 30
 
