@@ -266,17 +266,17 @@ render_kept(enum kept_kind kind, const char *src, size_t len, size_t max,
 {
 	unsigned char key[crypto_generichash_BYTES];
 	size_t start = out->len;
+	bool keep = len >= KEPT_SRC_MIN && buf_ok(out);
 	int ret;
 
-	if (len < KEPT_SRC_MIN || !buf_ok(out))
-		return kind == KEPT_HTML ? render_html(src, len, out) :
-					   summary_make(src, len, max, out);
-	kept_key(kind, max, src, len, key);
-	if (kept_get(key, out))
-		return buf_ok(out) ? 0 : -1;
+	if (keep) {
+		kept_key(kind, max, src, len, key);
+		if (kept_get(key, out))
+			return buf_ok(out) ? 0 : -1;
+	}
 	ret = kind == KEPT_HTML ? render_html(src, len, out) :
 				  summary_make(src, len, max, out);
-	if (ret == 0 && buf_ok(out))
+	if (keep && ret == 0 && buf_ok(out))
 		kept_put(key, out->data + start, out->len - start);
 	return ret;
 }
